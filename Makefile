@@ -1,0 +1,46 @@
+# The front door. On a fresh machine with only Python (3.11+) and pip:
+#   make run    set up the environment and reproduce everything in results/
+#   make test   set up the environment and run the test suite
+# No root needed: uv is installed into a private venv (.uvtool/), the project
+# environment into .venv/ from the pinned uv.lock.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UVTOOL := .uvtool
+UV := $(UVTOOL)/bin/uv
+VENV := .venv
+CORES ?= all
+SNAKEMAKE := $(VENV)/bin/snakemake --cores $(CORES) --configfile config/config.yaml
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run test env lint report clean-results distclean
+
+run: env
+	$(SNAKEMAKE)
+
+test: env
+	$(VENV)/bin/python -m pytest
+
+env: $(VENV)/.synced
+
+$(UV):
+	$(PYTHON) -m venv $(UVTOOL)
+	$(UVTOOL)/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --locked --python $(PYTHON)
+	touch $@
+
+environment.yml: uv.lock tools/export_environment.py
+	$(PYTHON) tools/export_environment.py $@
+
+lint: env
+	$(SNAKEMAKE) --lint
+
+clean-results:
+	rm -rf data/processed results logs .snakemake
+
+distclean: clean-results
+	rm -rf $(VENV) $(UVTOOL)

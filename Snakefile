@@ -1,0 +1,26 @@
+# textdrift: one command reproduces every table and figure in results/.
+#   snakemake --cores all --configfile config/config.yaml
+# This file only reads and validates the configuration and the manifest, then
+# includes the rule files of workflow/rules/ (one per step).
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/clean.smk"
+include: "workflow/rules/segment.smk"
+include: "workflow/rules/vectorize.smk"
+
+
+rule all:
+    input:
+        TARGETS,
+    default_target: True

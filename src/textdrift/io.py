@@ -1,0 +1,76 @@
+"""Small I/O helpers shared by every step: atomic writes and the clean-text format.
+
+Every output is written to a temporary file in the same directory and moved
+into place with ``os.replace``, so an interrupted job never leaves a
+half-written file that a rerun could take for a finished one.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_csv(df: pd.DataFrame, path: str | Path, **kwargs) -> None:
+    """Write a CSV (UTF-8, one header row, no index) atomically."""
+    buf = io.StringIO()
+    df.to_csv(buf, index=False, lineterminator="\n", **kwargs)
+    atomic_write_text(path, buf.getvalue())
+
+
+def read_csv(path: str | Path, **kwargs) -> pd.DataFrame:
+    return pd.read_csv(path, keep_default_na=False, na_values=[""], encoding="utf-8", **kwargs)
+
+
+def write_paragraphs(path: str | Path, paragraphs: list[str]) -> None:
+    """Clean-text format: UTF-8, one paragraph per line, trailing newline."""
+    atomic_write_text(path, "".join(p + "\n" for p in paragraphs))
+
+
+def read_paragraphs(path: str | Path) -> list[str]:
+    return Path(path).read_text(encoding="utf-8").splitlines()
+
+
+def log_to_file(path: str | Path | None) -> logging.Logger:
+    """Route the ``textdrift`` logger (and warnings) to a rule's log file."""
+    logger = logging.getLogger("textdrift")
+    logger.setLevel(logging.INFO)
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logging.captureWarnings(True)
+        logging.getLogger("py.warnings").addHandler(handler)
+    return logger
+
+
+def concat_csv(paths: list[str | Path], sort: list[str] | None = None) -> pd.DataFrame:
+    """Concatenate per-shard CSV tables (all columns as text, order kept)."""
+    frames = [pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8") for p in paths]
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if sort and len(df):
+        df = df.sort_values(sort, kind="stable").reset_index(drop=True)
+    return df

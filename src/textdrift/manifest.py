@@ -1,0 +1,145 @@
+"""The document manifest (``data/raw/documents.csv``): load, validate, shard.
+
+One row per source file: ``doc_id, date, year, title, source, file`` and the
+optional ``languages, encoding, notes``. Validation runs before any job and
+reports every problem with its row number (1 = first data row, as a
+spreadsheet shows it minus the header), its ``doc_id`` and the field, so a
+hand-typed manifest can be fixed from the message alone.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import warnings
+import zlib
+from pathlib import Path
+
+import jsonschema
+import pandas as pd
+import yaml
+
+REQUIRED = ["doc_id", "date", "title", "file"]
+OPTIONAL = ["year", "source", "languages", "encoding", "notes"]
+
+
+class ManifestError(ValueError):
+    """The manifest cannot be used; the message lists every problem found."""
+
+
+def _schema(path: str | Path | None) -> dict:
+    if path is None:
+        path = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "manifest.schema.yaml"
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+def load_manifest(
+    path: str | Path,
+    raw_dir: str | Path | None = None,
+    years: tuple[int, int] = (1900, 2100),
+    schema: str | Path | None = None,
+) -> pd.DataFrame:
+    """Read, validate and normalise the manifest.
+
+    Returns a DataFrame with every column of the data contract (optional ones
+    filled with ""), ``year`` as int (derived from ``date`` when empty) and
+    ``path``: the absolute path of the raw file. Raises :class:`ManifestError`
+    naming row, doc_id and field for each problem: missing columns, schema
+    violations, duplicate ``doc_id``, impossible dates, a year outside
+    ``years``, a ``file`` outside ``raw_dir`` or missing. Files in ``raw_dir``
+    that no row names are reported with a warning.
+    """
+    path = Path(path)
+    raw_dir = Path(raw_dir) if raw_dir is not None else path.parent
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
+        raise ManifestError(f"{path}: cannot read the manifest as UTF-8 CSV: {err}") from err
+    missing = [c for c in REQUIRED if c not in df.columns]
+    if missing:
+        raise ManifestError(
+            f"{path}: missing required column(s) {missing}; the header must contain "
+            f"{REQUIRED} and may contain {OPTIONAL}"
+        )
+    for col in OPTIONAL:
+        if col not in df.columns:
+            df[col] = ""
+    df = df.map(lambda v: v.strip() if isinstance(v, str) else v)
+
+    validator = jsonschema.Draft202012Validator(_schema(schema))
+    problems: list[str] = []
+    raw_root = raw_dir.resolve()
+    years_out: list[int | None] = []
+    abs_paths: list[str] = []
+    for i, row in enumerate(df.to_dict("records"), start=1):
+        where = f"{path} row {i} (doc_id={row['doc_id']!r})"
+        record = {k: v for k, v in row.items() if v != ""}
+        if "year" in record:
+            try:
+                record["year"] = int(record["year"])
+            except ValueError:
+                problems.append(f"{where}, field 'year': {row['year']!r} is not an integer year")
+                record.pop("year")
+        for err in validator.iter_errors(record):
+            field = err.path[0] if err.path else (err.message.split("'")[1] if "'" in err.message else "?")
+            problems.append(f"{where}, field '{field}': {err.message}")
+        year = None
+        date = row["date"]
+        if date:
+            try:
+                parts = [int(p) for p in date.split("-")]
+                _dt.date(parts[0], *(parts[1:] + [1] * (3 - len(parts))))
+                year = parts[0]
+            except (ValueError, TypeError):
+                problems.append(f"{where}, field 'date': {date!r} is not a valid ISO date (YYYY-MM-DD)")
+        if isinstance(record.get("year"), int):
+            if year is not None and record["year"] != year:
+                problems.append(f"{where}, field 'year': {record['year']} disagrees with date {date!r}")
+            year = record["year"]
+        if year is not None and not years[0] <= year <= years[1]:
+            problems.append(
+                f"{where}, field 'year': {year} is outside the configured range {years[0]}-{years[1]} "
+                "(config: years)"
+            )
+        years_out.append(year)
+        target = (raw_dir / row["file"]).resolve() if row["file"] else None
+        if target is not None:
+            if raw_root not in target.parents:
+                problems.append(f"{where}, field 'file': {row['file']!r} points outside {raw_dir}/")
+            elif not target.is_file():
+                problems.append(f"{where}, field 'file': {row['file']!r} does not exist in {raw_dir}/")
+        abs_paths.append(str(target) if target else "")
+    dupes = df["doc_id"][df["doc_id"].duplicated(keep=False) & (df["doc_id"] != "")]
+    for doc_id in sorted(set(dupes)):
+        rows = [str(i + 1) for i in df.index[df["doc_id"] == doc_id]]
+        problems.append(f"{path} rows {', '.join(rows)}, field 'doc_id': duplicate doc_id {doc_id!r}")
+    if problems:
+        raise ManifestError("invalid manifest:\n  " + "\n  ".join(problems))
+
+    df["year"] = pd.array(years_out, dtype="int64")
+    df["path"] = abs_paths
+    named = {Path(p) for p in abs_paths} | {path.resolve()}
+    unnamed = sorted(
+        str(p.relative_to(raw_root)) for p in raw_root.rglob("*")
+        if p.is_file() and p.resolve() not in named and not p.name.startswith(".")
+    )
+    if unnamed:
+        warnings.warn(
+            f"{len(unnamed)} file(s) in {raw_dir}/ are not named in {path.name} and are ignored: "
+            + ", ".join(unnamed[:10]),
+            stacklevel=2,
+        )
+    return df
+
+
+def shard_of(doc_id: str, n_shards: int) -> int:
+    """Stable shard of a document: CRC-32 of its doc_id modulo ``n_shards``.
+
+    Stable across runs and machines (unlike ``hash()``), so adding a document
+    changes the input of one shard only.
+    """
+    return zlib.crc32(doc_id.encode("utf-8")) % n_shards
+
+
+def languages_of(row: dict) -> list[str]:
+    """The languages a manifest row declares (empty list when not declared)."""
+    return [x for x in str(row.get("languages", "")).split(";") if x]

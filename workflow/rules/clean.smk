@@ -1,0 +1,34 @@
+rule clean:
+    """Clean the raw files of one shard: one text per document and language, every change logged."""
+    input:
+        raw=shard_raw_files,
+        words="config/en_despace_words.txt",
+    output:
+        index=f"{PROCESSED}/clean/_shards/index-{{shard}}.csv",
+        log=f"{PROCESSED}/clean/_shards/log-{{shard}}.csv",
+    params:
+        docs=shard_rows,
+        clean=config["clean"],
+        languages=config["languages"],
+        clean_dir=f"{PROCESSED}/clean",
+    log:
+        f"{LOGS}/clean/shard-{{shard}}.log",
+    script:
+        "../scripts/clean.py"
+
+
+rule cleaning_log:
+    """Gather the per-shard cleaning logs and text indexes into one table each."""
+    input:
+        index=expand(f"{PROCESSED}/clean/_shards/index-{{shard}}.csv", shard=SHARDS),
+        log=expand(f"{PROCESSED}/clean/_shards/log-{{shard}}.csv", shard=SHARDS),
+    output:
+        index=f"{PROCESSED}/clean/index.csv",
+        log=f"{PROCESSED}/cleaning_log.csv",
+    log:
+        f"{LOGS}/cleaning_log.log",
+    script:
+        "../scripts/cleaning_log.py"
+
+
+TARGETS += rules.cleaning_log.output

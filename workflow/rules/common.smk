@@ -1,0 +1,35 @@
+# Shared set-up: the manifest (validated before any job runs), shards, paths.
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+
+from textdrift.manifest import load_manifest, shard_of
+
+PROCESSED = config["processed_dir"]
+RESULTS = config["results_dir"]
+LOGS = "logs"
+SHARDS = list(range(config["shards"]))
+LANGS = list(config["languages"])
+
+# Final outputs; each rule file adds its own, `rule all` asks for them all.
+TARGETS = []
+
+MANIFEST = load_manifest(
+    config["manifest"],
+    raw_dir=config["raw_dir"],
+    years=(config["years"]["min"], config["years"]["max"]),
+    schema=Path(workflow.basedir) / "workflow" / "schemas" / "manifest.schema.yaml",
+)
+MANIFEST["shard"] = [shard_of(d, config["shards"]) for d in MANIFEST["doc_id"]]
+
+
+def shard_rows(wildcards):
+    """Manifest rows of one shard, as plain records (a param: only this shard reruns when they change)."""
+    rows = MANIFEST[MANIFEST["shard"] == int(wildcards.shard)]
+    return rows.drop(columns=["shard"]).to_dict("records")
+
+
+def shard_raw_files(wildcards):
+    return [r["path"] for r in shard_rows(wildcards)]

@@ -1,0 +1,17 @@
+rule segment:
+    """Segment the clean texts of one shard (spaCy for English, jieba for Chinese) into the token table."""
+    input:
+        index=f"{PROCESSED}/clean/_shards/index-{{shard}}.csv",
+        user_dict="config/zh_user_dict.txt",
+        stopwords="config/zh_stopwords.txt",
+    output:
+        f"{PROCESSED}/tokens/shard-{{shard}}.parquet",
+    params:
+        segment=config["segment"],
+    log:
+        f"{LOGS}/segment/shard-{{shard}}.log",
+    script:
+        "../scripts/segment.py"
+
+
+TARGETS += expand(rules.segment.output[0], shard=SHARDS)

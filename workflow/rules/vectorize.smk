@@ -1,0 +1,18 @@
+rule vectorize:
+    """Count matrices (n-grams of kept token norms) per year-document and per document, per language."""
+    input:
+        expand(f"{PROCESSED}/tokens/shard-{{shard}}.parquet", shard=SHARDS),
+    output:
+        year=expand(f"{PROCESSED}/vectors/year_{{lang}}.npz", lang=LANGS),
+        doc=expand(f"{PROCESSED}/vectors/doc_{{lang}}.npz", lang=LANGS),
+    params:
+        languages=LANGS,
+        ngram_max=config["vectorize"]["ngram_max"],
+        out_dir=f"{PROCESSED}/vectors",
+    log:
+        f"{LOGS}/vectorize.log",
+    script:
+        "../scripts/vectorize.py"
+
+
+TARGETS += rules.vectorize.output
