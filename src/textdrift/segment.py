@@ -1,0 +1,389 @@
+"""Segmentation: clean text -> one row per token, with paragraph/sentence positions.
+
+Method
+------
+English: ``spacy.blank("en")`` with a rule-based
+sentencizer and the *lookup* lemmatizer (tables from ``spacy-lookups-data``, no network,
+no model download). If ``segment.en_model`` names a trained pipeline (e.g.
+``en_core_web_sm``) that is installed, it is used instead (its rule lemmatizer and parser
+sentences; NER excluded); if it is named but not installed, we stop with the install
+command rather than silently falling back. Paragraphs go through ``nlp.pipe`` in batches.
+``norm`` is the lower-cased lemma. The lookup table is case-sensitive: a capitalised token
+it does not know is looked up again lower-cased only at the start of a sentence
+("Countries" -> country) or in an all-capitals heading; elsewhere it is a name and is only
+lower-cased ("United Nations" -> united nations, not "unite nation"). All-capital tokens
+outside such headings are acronyms: never lemmatized, never stop words (the table maps
+"ai" -> "have", from "ain't"; "US" and "IT" would be the stop words "us" and "it"); they
+are only lower-cased ("AI" -> ai). ``en_lemma_overrides`` replaces lemmas the table gets
+wrong for policy text (data -> "datum", agenda -> "agendum", developing/developed ->
+"develope", better/best -> "well", goods -> "good", ...).
+Hyphenated words stay one token ("cross-border", "e-commerce"), as in quanteda, so that a
+phrase does not break at an intra-word hyphen (``en_split_hyphens: true`` restores spaCy's
+split); ``en_special_cases`` (5G, ...) are never split (spaCy reads the G as a unit), and a
+sentence-final "5G." loses its period (spaCy keeps digit + capital + "." as one token).
+Stop words: spaCy's English list (matched lower-cased, as spaCy does) plus the optional
+``config/en_stopwords_extra.txt``.
+
+Chinese: jieba, HMM off, with the domain user dictionary and stop-word list in ``config/``.
+Sentences end after 。！？；!?; (the cleaner's NFKC turns the full-width ！？； into ASCII),
+including any closing quotes/brackets that follow the terminator. ``norm`` is the word
+after OpenCC Traditional->Simplified ("t2s") and NFKC lower-casing (so "AI" -> "ai").
+
+Pitfalls handled (DESIGN.md section 7)
+---------------------------------------
+* jieba cache collisions: jieba's global tokenizer writes ``<tmp>/jieba.cache``, shared by all
+  users and jobs. We use a private ``jieba.Tokenizer()`` whose cache lives in
+  ``segment.cache_dir`` (default ``<tmp>/textdrift-jieba-<user>``), named after a hash of the
+  dictionary's content, so users, jieba versions and parallel jobs never read each other's
+  cache (jieba writes it atomically).
+* HMM: jieba's HMM invents "new words" from character statistics; it is off by default
+  (``hmm: false``) so the same text always gives the same tokens.
+* User dictionary BOM/CRLF: jieba 0.42 strips them only when it opens the file itself; read
+  through a text-mode file object (or by older jieba) they stay inside the terms, which
+  then silently never match. We *refuse* such a file: ``ValueError``
+  naming the file and line (fix with e.g. ``sed -i '1s/^\\xEF\\xBB\\xBF//; s/\\r$//'``).
+  We do not strip silently, because the dictionary is a versioned input and a fix-up
+  would hide that the file differs from what others read. A term with characters jieba
+  never joins into a word (spaces, punctuation) is refused for the same reason.
+* Entries losing to built-in frequencies: after ``load_userdict`` every term is forced with
+  ``suggest_freq(term, tune=True)``, shortest first, so that a long term (网络空间命运共同体)
+  is tuned after the shorter terms inside it (网络空间) and still wins. ``suggest_freq`` only
+  gives the least frequency that beats the term's own split, so in context a term can still
+  lose to another dictionary word (数据 + 流通领域); give such a term an explicit frequency in
+  the dictionary ("数据流通 500"). Losing to a *longer* word (宽带接入) is intended.
+* Traditional text: jieba's dictionary is Simplified, so a paragraph is converted t2s first
+  and the converted paragraph is segmented; t2s maps character to character, so token
+  offsets carry over and ``text`` keeps the original characters. If a conversion ever
+  changes the length, that paragraph is segmented unconverted (each token then converted
+  for ``norm``). Taiwan vocabulary (软体, 资讯) is not rewritten: t2s converts characters,
+  not words.
+* Stop words are applied here as flags, never by jieba (``cut`` has no stop words), and
+  ``enable_paddle()`` is never called (it pip-installs).
+
+jieba and spaCy are loaded once per :class:`Segmenter` (lazily, per language); a shard job
+builds one Segmenter and segments all its documents with it (DESIGN.md section 5).
+
+Token table: ``TOKEN_COLUMNS`` / ``TOKEN_SCHEMA``. ``para`` is the 0-based line number in the
+clean file, ``sent`` a 0-based sentence number that runs through the whole document (so
+``(doc_id, lang, sent)`` names a sentence), ``idx`` the character offset of the token in its
+line (``line[idx:idx + len(text)] == text``). Whitespace tokens are dropped. ``is_punct``
+means the token has no letter or digit (punctuation and symbols). ``keep`` = not stop, not
+punct, not a pure number (unless ``keep_numbers``) and, for English, ``len(norm) >= min_len``;
+single Chinese characters are kept unless they are stop words.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+DEFAULTS: dict = {
+    "en_model": None,  # e.g. "en_core_web_sm"; None = spacy.blank("en") + lookup lemmatizer
+    "en_stopwords_extra": "config/en_stopwords_extra.txt",  # optional file
+    # Lookup-table lemmas that are wrong for policy text (keys: lower-cased tokens).
+    "en_lemma_overrides": {
+        "data": "data", "media": "media", "agenda": "agenda", "better": "better", "best": "best",
+        "developing": "developing", "developed": "developed", "goods": "goods",
+        "logistics": "logistics", "politics": "politics", "customs": "customs",
+    },  # fmt: skip
+    "en_split_hyphens": False,  # False: "cross-border" stays one token (quanteda's default)
+    "en_special_cases": ["3G", "4G", "5G", "6G"],  # never split (spaCy splits "5G" as 5 + unit)
+    "zh_user_dict": "config/zh_user_dict.txt",
+    "zh_stopwords": "config/zh_stopwords.txt",
+    "zh_sentence_end": "。！？；!?;",
+    "hmm": False,
+    "traditional_to_simplified": True,
+    "min_len": 2,
+    "keep_numbers": False,
+    "batch_size": 256,
+    "cache_dir": None,  # jieba cache; None = <system tmp>/textdrift-jieba-<user>
+}
+
+TOKEN_SCHEMA = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("year", pa.int32()),
+        ("lang", pa.string()),
+        ("para", pa.int32()),
+        ("sent", pa.int32()),
+        ("idx", pa.int32()),
+        ("text", pa.string()),
+        ("norm", pa.string()),
+        ("lemma", pa.string()),
+        ("is_stop", pa.bool_()),
+        ("is_punct", pa.bool_()),
+        ("keep", pa.bool_()),
+    ]
+)
+TOKEN_COLUMNS = list(TOKEN_SCHEMA.names)
+
+LANGUAGES = ("zh", "en")
+
+_NUMBER = re.compile(r"^[+\-]?\d[\d.,:/%\-]*$")
+# Characters jieba can join into one word (its re_han_default); anything else splits.
+_JIEBA_WORD = re.compile(r"^[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+$")
+# Punctuation that still belongs to the sentence it follows (closing quotes/brackets).
+_CLOSERS = set("”’」』）)]】》〉")
+
+
+def _is_punct(text: str) -> bool:
+    return not any(ch.isalnum() for ch in text)
+
+
+def _read_wordlist(path: Path) -> set[str]:
+    """One word per line; blank lines and lines starting with '#' are ignored."""
+    with open(path, encoding="utf-8") as f:
+        return {w.strip() for w in f if w.strip() and not w.startswith("#")}
+
+
+def _check_user_dict(path: Path) -> list[str]:
+    """Return the terms of a jieba user dictionary; refuse BOM, CR, or unjoinable terms."""
+    raw = path.read_bytes()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise ValueError(f"{path}, line 1: starts with a UTF-8 BOM; save the file as UTF-8 without BOM")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise ValueError(f"{path}, line {line}: not valid UTF-8") from e
+    terms = []
+    for lineno, line in enumerate(text.split("\n"), 1):
+        if "\r" in line:
+            raise ValueError(f"{path}, line {lineno}: CR/CRLF line ending; use LF (Unix) line endings")
+        if not line.strip():
+            continue
+        parts = line.split()
+        # jieba format: "word", "word freq", "word freq tag"
+        if not (parts[1:2] == [] or parts[1].isdigit()) or len(parts) > 3:
+            raise ValueError(f"{path}, line {lineno}: expected 'word [freq [tag]]', got {line!r}")
+        if not _JIEBA_WORD.match(parts[0]):
+            raise ValueError(
+                f"{path}, line {lineno}: {parts[0]!r} contains characters jieba never joins "
+                "into one word (spaces or punctuation)"
+            )
+        terms.append(parts[0])
+    return terms
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return f"uid{os.getuid()}"
+
+
+def _frame(rows: dict[str, list]) -> pd.DataFrame:
+    return pa.Table.from_pydict(rows, schema=TOKEN_SCHEMA).to_pandas()
+
+
+def empty_tokens() -> pd.DataFrame:
+    """An empty token table with the columns and dtypes of every other one."""
+    return _frame({c: [] for c in TOKEN_COLUMNS})
+
+
+class Segmenter:
+    """Tokenizes documents; holds jieba/spaCy so that they load once for many documents."""
+
+    def __init__(self, cfg: dict | None = None, base_dir: str | os.PathLike = "."):
+        cfg = dict(cfg or {})
+        unknown = set(cfg) - set(DEFAULTS)
+        if unknown:
+            raise ValueError(f"unknown segment option(s): {sorted(unknown)}; known: {sorted(DEFAULTS)}")
+        self.cfg = {**DEFAULTS, **cfg}
+        self.base_dir = Path(base_dir)
+        self._en = None  # (nlp, lookup table or None, stop words)
+        self._zh = None  # (jieba.Tokenizer, OpenCC or None, stop words)
+
+    def _path(self, p) -> Path:
+        return self.base_dir / p
+
+    # ---- English -----------------------------------------------------------------
+    def _load_en(self):
+        import spacy
+        from spacy.lang.char_classes import ALPHA, HYPHENS
+        from spacy.symbols import ORTH
+        from spacy.util import compile_infix_regex, compile_suffix_regex
+
+        name = self.cfg["en_model"]
+        table = None
+        if name:
+            if not (spacy.util.is_package(name) or Path(name).exists()):
+                raise RuntimeError(
+                    f"segment.en_model is {name!r}, but that spaCy pipeline is not installed. "
+                    f"Install it with `python -m spacy download {name}` (into this environment), "
+                    "or set en_model: null to use spacy.blank('en') with the lookup lemmatizer."
+                )
+            nlp = spacy.load(name, exclude=["ner"])
+            if not nlp.has_pipe("parser") and not nlp.has_pipe("senter"):
+                nlp.add_pipe("sentencizer")
+        else:
+            nlp = spacy.blank("en")
+            nlp.add_pipe("sentencizer")
+            nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+            nlp.initialize()
+            table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+        if not self.cfg["en_split_hyphens"]:
+            hyphen_infix = r"(?<=[{a}0-9])(?:{h})(?=[{a}])".format(a=ALPHA, h=HYPHENS)
+            infixes = [p for p in nlp.Defaults.infixes if p != hyphen_infix]
+            nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+        for case in self.cfg["en_special_cases"] or []:
+            nlp.tokenizer.add_special_case(case, [{ORTH: case}])
+        # spaCy leaves a final period on digit + capital ("5G." is one token); split it off.
+        suffixes = list(nlp.Defaults.suffixes) + [r"(?<=[0-9][A-Z])\."]
+        nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+        stops = set(nlp.Defaults.stop_words)
+        extra = self.cfg["en_stopwords_extra"]
+        if extra and self._path(extra).is_file():
+            stops |= {w.lower() for w in _read_wordlist(self._path(extra))}
+        self._en = (nlp, table, stops)
+
+    def _segment_en(self, paragraphs):
+        if self._en is None:
+            self._load_en()
+        nlp, table, stops = self._en
+        overrides = self.cfg["en_lemma_overrides"] or {}
+        sent = 0
+        for para, doc in enumerate(nlp.pipe(paragraphs, batch_size=self.cfg["batch_size"])):
+            heading = doc.text.isupper()
+            for span in doc.sents:
+                toks = [t for t in span if not t.is_space]
+                for t in toks:
+                    lower = t.lower_
+                    acronym = len(t.text) > 1 and t.text.isupper() and not heading
+                    if acronym:
+                        lemma = t.text
+                    elif lower in overrides:
+                        lemma = overrides[lower]
+                    elif table is not None and t.text not in table and (t.is_sent_start or heading):
+                        lemma = table.get(lower, t.text)
+                    else:
+                        lemma = t.lemma_ or t.text
+                    norm = lemma.lower()
+                    is_stop = lower in stops and not acronym
+                    keep = not is_stop and len(norm) >= self.cfg["min_len"]
+                    yield para, sent, t.idx, t.text, norm, lemma, is_stop, keep
+                sent += bool(toks)
+
+    # ---- Chinese -----------------------------------------------------------------
+    def _load_zh(self):
+        import jieba
+
+        tk = jieba.Tokenizer()
+        dict_file = Path(jieba.__file__).with_name("dict.txt")
+        digest = hashlib.sha256(dict_file.read_bytes()).hexdigest()[:16]
+        cache_dir = Path(self.cfg["cache_dir"] or Path(tempfile.gettempdir()) / f"textdrift-jieba-{_user()}")
+        cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tk.tmp_dir = str(cache_dir)
+        tk.cache_file = f"jieba.{digest}.cache"
+        if self.cfg["zh_user_dict"]:
+            path = self._path(self.cfg["zh_user_dict"])
+            terms = _check_user_dict(path)
+            tk.load_userdict(str(path))
+            for term in sorted(set(terms), key=len):
+                tk.suggest_freq(term, tune=True)
+        else:
+            tk.initialize()
+        cc = None
+        if self.cfg["traditional_to_simplified"]:
+            from opencc import OpenCC
+
+            cc = OpenCC("t2s")
+        stops = _read_wordlist(self._path(self.cfg["zh_stopwords"])) if self.cfg["zh_stopwords"] else set()
+        self._zh = (tk, cc, stops)
+
+    def _segment_zh(self, paragraphs):
+        if self._zh is None:
+            self._load_zh()
+        tk, cc, stops = self._zh
+        enders = set(self.cfg["zh_sentence_end"])
+        sent = 0
+        for para, original in enumerate(paragraphs):
+            converted = cc.convert(original) if cc else original
+            same_length = len(converted) == len(original)
+            source = converted if same_length else original
+            idx, in_sent, after_end = 0, False, False
+            for word in tk.cut(source, HMM=self.cfg["hmm"]):
+                start, idx = idx, idx + len(word)
+                if word.isspace():
+                    continue
+                if after_end and not (word in enders or word in _CLOSERS):
+                    sent, after_end = sent + 1, False
+                text = original[start:idx]
+                simplified = word if same_length or cc is None else cc.convert(word)
+                norm = unicodedata.normalize("NFKC", simplified).lower()
+                is_stop = norm in stops
+                in_sent = True
+                after_end = after_end or word in enders
+                yield para, sent, start, text, norm, norm, is_stop, not is_stop
+            assert idx == len(source), "jieba lost characters"
+            sent += in_sent
+
+    # ---- public --------------------------------------------------------------------
+    def segment_document(self, doc_id: str, year: int, lang: str, paragraphs: list[str]) -> pd.DataFrame:
+        """Token table (``TOKEN_COLUMNS``) of one document-language; paragraphs = lines of its clean file."""
+        if lang == "zh":
+            rows = self._segment_zh(paragraphs)
+        elif lang == "en":
+            rows = self._segment_en(paragraphs)
+        else:
+            raise ValueError(f"{doc_id}: cannot segment language {lang!r}; supported: {LANGUAGES}")
+        cols = {c: [] for c in TOKEN_COLUMNS}
+        for para, sent, idx, text, norm, lemma, is_stop, keep in rows:
+            punct = _is_punct(text)
+            number = bool(_NUMBER.match(norm))
+            cols["para"].append(para)
+            cols["sent"].append(sent)
+            cols["idx"].append(idx)
+            cols["text"].append(text)
+            cols["norm"].append(norm)
+            cols["lemma"].append(lemma)
+            cols["is_stop"].append(is_stop)
+            cols["is_punct"].append(punct)
+            cols["keep"].append(keep and not punct and (self.cfg["keep_numbers"] or not number))
+        n = len(cols["text"])
+        cols["doc_id"] = [str(doc_id)] * n
+        cols["year"] = [int(year)] * n
+        cols["lang"] = [lang] * n
+        return _frame(cols)
+
+
+def read_paragraphs(path: str | os.PathLike) -> list[str]:
+    """Lines of a clean text file (UTF-8, one paragraph per line); index = ``para``."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    lines = text.split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def segment_shard(docs: list[dict], base_dir: str | os.PathLike, cfg: dict | None) -> pd.DataFrame:
+    """Segment many documents ({doc_id, year, lang, path}) with one Segmenter; one token table."""
+    seg = Segmenter(cfg, base_dir)
+    frames = [
+        seg.segment_document(d["doc_id"], d["year"], d["lang"], read_paragraphs(Path(base_dir) / d["path"]))
+        for d in docs
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else empty_tokens()
+
+
+def write_tokens(df: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write a token table to Parquet with ``TOKEN_SCHEMA``, atomically (temp file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pandas(df[TOKEN_COLUMNS], schema=TOKEN_SCHEMA, preserve_index=False)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

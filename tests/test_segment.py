@@ -1,0 +1,280 @@
+"""Tests for textdrift.segment, on invented sentences (hand-checked expected values)."""
+
+from pathlib import Path
+
+import jieba
+import pyarrow.parquet as pq
+import pytest
+import spacy
+
+from textdrift import segment
+from textdrift.segment import TOKEN_COLUMNS, TOKEN_SCHEMA, Segmenter, empty_tokens, segment_shard, write_tokens
+
+ROOT = Path(__file__).resolve().parents[1]
+USER_DICT = ROOT / "config" / "zh_user_dict.txt"
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("jieba-cache"))
+
+
+@pytest.fixture(scope="module")
+def seg(cache_dir):
+    return Segmenter({"cache_dir": cache_dir}, ROOT)
+
+
+def user_terms():
+    return [line.split()[0] for line in USER_DICT.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def check_offsets(df, paragraphs):
+    for para, idx, text in zip(df.para, df.idx, df.text):
+        assert paragraphs[para][idx : idx + len(text)] == text
+
+
+# ---- English -----------------------------------------------------------------
+
+
+def test_english_norms_lemmas_and_flags(seg):
+    paras = ["Countries were building networks."]
+    df = seg.segment_document("d1", 2021, "en", paras)
+    assert list(df.text) == ["Countries", "were", "building", "networks", "."]
+    assert list(df.norm) == ["country", "be", "build", "network", "."]
+    assert list(df.lemma) == ["country", "be", "build", "network", "."]
+    assert list(df.is_stop) == [False, True, False, False, False]
+    assert list(df.is_punct) == [False, False, False, False, True]
+    assert list(df.keep) == [True, False, True, True, False]
+    check_offsets(df, paras)
+
+
+def test_english_lookup_pitfalls(seg):
+    # "data" -> "datum" and "ai" -> "have" in the lookup table; acronyms are not stop words
+    # except in an all-caps heading; hyphenated words and 5G stay whole.
+    paras = ["AI and IT in the US need better cross-border data and 5G.", "THE DIGITAL NETWORKS OF US"]
+    assert list(seg.segment_document("d", 2021, "en", ["We use 5G."]).text) == ["We", "use", "5G", "."]
+    df = seg.segment_document("d1", 2021, "en", paras)
+    norms = dict(zip(df.text, df.norm))
+    assert norms["AI"] == "ai" and norms["data"] == "data" and norms["better"] == "better"
+    assert norms["cross-border"] == "cross-border" and norms["5G"] == "5g"
+    assert norms["NETWORKS"] == "network"
+    names = seg.segment_document("d", 2021, "en", ["Developing countries join the United Nations 2030 Agenda."])
+    assert list(names.norm) == ["developing", "country", "join", "the", "united", "nations", "2030", "agenda", "."]
+    first, heading = df[df.para == 0], df[df.para == 1]
+    assert not first[first.text.isin(["AI", "IT", "US"])].is_stop.any()
+    assert heading.set_index("text").is_stop.to_dict() == {"THE": True, "DIGITAL": False, "NETWORKS": False, "OF": True, "US": True}
+    check_offsets(df, paras)
+
+
+def test_english_numbers_min_len_and_whitespace(cache_dir):
+    paras = ["  In 2030 a 5 x plan   costs 1,000."]
+    df = Segmenter({"cache_dir": cache_dir}, ROOT).segment_document("d", 2030, "en", paras)
+    assert list(df.text) == ["In", "2030", "a", "5", "x", "plan", "costs", "1,000", "."]
+    assert dict(zip(df.text, df.keep)) == {
+        "In": False, "2030": False, "a": False, "5": False, "x": False,
+        "plan": True, "costs": True, "1,000": False, ".": False,
+    }
+    check_offsets(df, paras)
+    kept = Segmenter({"keep_numbers": True, "min_len": 1}, ROOT).segment_document("d", 2030, "en", paras)
+    assert set(kept[kept.keep].text) == {"2030", "5", "x", "plan", "costs", "1,000"}
+
+
+def test_english_sentence_index_runs_through_document(seg):
+    paras = ["Data flows grow. Rules lag behind!", "", "A third sentence."]
+    df = seg.segment_document("d", 2020, "en", paras)
+    assert df.groupby("sent").para.first().to_dict() == {0: 0, 1: 0, 2: 2}
+    assert df[df.sent == 1].text.iloc[0] == "Rules"
+    assert df.sent.is_monotonic_increasing
+    assert list(df.para.unique()) == [0, 2]
+    check_offsets(df, paras)
+
+
+def test_english_extra_stop_words(tmp_path, cache_dir):
+    (tmp_path / "extra.txt").write_text("# comment\nplan\n", encoding="utf-8")
+    s = Segmenter({"en_stopwords_extra": "extra.txt"}, tmp_path)
+    df = s.segment_document("d", 2020, "en", ["The plan works."])
+    assert dict(zip(df.text, df.is_stop)) == {"The": True, "plan": True, "works": False, ".": False}
+
+
+def test_missing_trained_pipeline_says_how_to_install():
+    with pytest.raises(RuntimeError, match="python -m spacy download en_core_web_nonexistent"):
+        Segmenter({"en_model": "en_core_web_nonexistent"}).segment_document("d", 2020, "en", ["Hi."])
+
+
+# ---- Chinese -----------------------------------------------------------------
+
+
+def test_user_dict_terms_are_one_token(seg):
+    terms = user_terms()
+    assert len(terms) >= 60
+    for term in terms:
+        for text in (term, f"我们推动{term}的合作", f"各方在{term}领域开展合作。", f"加强{term}和发展"):
+            df = seg.segment_document("d", 2020, "zh", [text])
+            assert term in list(df.text), (term, list(df.text))
+
+
+def test_chinese_tokens_stop_words_and_sentences(seg):
+    paras = ["我们的数字经济在发展。数据安全很重要!“人工智能向善。”全球南方;AI和5G", "网络空间命运共同体"]
+    df = seg.segment_document("d", 2024, "zh", paras)
+    assert list(df.text) == [
+        "我们", "的", "数字经济", "在", "发展", "。",
+        "数据安全", "很", "重要", "!",
+        "“", "人工智能", "向善", "。", "”",
+        "全球南方", ";",
+        "AI", "和", "5G",
+        "网络空间命运共同体",
+    ]  # fmt: skip
+    assert list(df.sent) == [0] * 6 + [1] * 4 + [2] * 5 + [3] * 2 + [4] * 3 + [5]
+    flags = df.set_index("text")
+    assert flags.loc[["我们", "的", "在", "很", "和"], "is_stop"].all()
+    assert not flags.loc[["我们", "的", "在", "很", "和"], "keep"].any()
+    assert flags.loc[["。", "!", "“", "”", ";"], "is_punct"].all()
+    assert flags.loc["AI", "norm"] == "ai" and flags.loc["5G", "norm"] == "5g"
+    assert flags.loc[["数字经济", "发展", "重要", "AI", "5G"], "keep"].all()
+    check_offsets(df, paras)
+
+
+def test_single_characters_and_numbers(seg):
+    df = seg.segment_document("d", 2024, "zh", ["2024年设站"])
+    assert dict(zip(df.text, df.keep)) == {"2024": False, "年": True, "设": True, "站": True}
+
+
+def test_traditional_chinese_gets_simplified_norm(seg):
+    paras = ["數字經濟與網絡安全"]
+    df = seg.segment_document("d", 2020, "zh", paras)
+    assert list(df.text) == ["數字經濟", "與", "網絡安全"]
+    assert list(df.norm) == ["数字经济", "与", "网络安全"]
+    assert list(df.lemma) == list(df.norm)
+    assert list(df.is_stop) == [False, True, False]
+    check_offsets(df, paras)
+
+
+def test_traditional_conversion_that_changes_length_falls_back(seg, monkeypatch):
+    tk, cc, stops = seg._zh
+
+    class Lengthening:
+        def convert(self, text):
+            return cc.convert(text) + "!" if len(text) > 4 else cc.convert(text)
+
+    monkeypatch.setattr(seg, "_zh", (tk, Lengthening(), stops))
+    paras = ["數字經濟與網絡安全"]
+    df = seg.segment_document("d", 2020, "zh", paras)
+    check_offsets(df, paras)
+    assert "与" in list(df.norm)
+
+
+def test_hmm_off_is_stable_and_hmm_is_configurable(seg, cache_dir):
+    paras = ["张小明在杭州创办了韦恩科技公司"]
+    first = seg.segment_document("d", 2020, "zh", paras)
+    again = Segmenter({"cache_dir": cache_dir}, ROOT).segment_document("d", 2020, "zh", paras)
+    assert first.equals(again)
+    assert list(first.text[:3]) == ["张", "小", "明"]  # no invented names with HMM off
+    hmm = Segmenter({"cache_dir": cache_dir, "hmm": True}, ROOT).segment_document("d", 2020, "zh", paras)
+    assert "张小明" in list(hmm.text)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("\ufeff数字经济\n".encode(), "line 1: starts with a UTF-8 BOM"),
+        ("数字经济\r\n人工智能\r\n".encode(), "line 1: CR/CRLF"),
+        ("数字经济\n人工智能\r\n".encode(), "line 2: CR/CRLF"),
+        ("数字经济\n一带 一路 3\n".encode(), "line 2: expected"),
+        ("数字·经济\n".encode(), "line 1: '数字·经济' contains characters"),
+        (b"\xff\xfe", "line 1: not valid UTF-8"),
+    ],
+)
+def test_bad_user_dict_is_refused_with_file_and_line(tmp_path, cache_dir, content, message):
+    path = tmp_path / "bad_dict.txt"
+    path.write_bytes(content)
+    s = Segmenter({"zh_user_dict": str(path), "cache_dir": cache_dir}, ROOT)
+    with pytest.raises(ValueError, match="bad_dict.txt") as err:
+        s.segment_document("d", 2020, "zh", ["数字经济"])
+    assert message in str(err.value)
+
+
+def test_stop_list_is_function_words_only():
+    stops = (ROOT / "config" / "zh_stopwords.txt").read_text(encoding="utf-8").split()
+    assert 300 <= len(stops) <= 800 and len(stops) == len(set(stops))
+    assert not set(stops) & set(user_terms())
+    assert not set(stops) & {"合作", "发展", "数字", "网络", "安全", "国际", "全球", "共同", "数据", "技术"}
+
+
+# ---- shape, loading, shards -------------------------------------------------
+
+
+def test_empty_input_gives_typed_empty_table(seg):
+    ref = seg.segment_document("d", 2020, "en", ["Some text."]).dtypes
+    for lang, paras in [("en", []), ("zh", []), ("en", ["", "   "]), ("zh", [" "])]:
+        df = seg.segment_document("d", 2020, lang, paras)
+        assert df.empty and list(df.columns) == TOKEN_COLUMNS
+        assert df.dtypes.equals(ref)
+    assert empty_tokens().dtypes.equals(ref)
+    assert segment_shard([], ROOT, {}).dtypes.equals(ref)
+
+
+def test_unknown_language_and_option_are_errors(seg):
+    with pytest.raises(ValueError, match="'fr'"):
+        seg.segment_document("d", 2020, "fr", ["Bonjour."])
+    with pytest.raises(ValueError, match="hmmm"):
+        Segmenter({"hmmm": True})
+
+
+def test_models_load_once_for_many_documents(monkeypatch, cache_dir):
+    counts = {"jieba": 0, "spacy": 0}
+    real_tokenizer, real_blank = jieba.Tokenizer, spacy.blank
+
+    def counting_tokenizer(*a, **k):
+        counts["jieba"] += 1
+        return real_tokenizer(*a, **k)
+
+    def counting_blank(*a, **k):
+        counts["spacy"] += 1
+        return real_blank(*a, **k)
+
+    monkeypatch.setattr(jieba, "Tokenizer", counting_tokenizer)
+    monkeypatch.setattr(spacy, "blank", counting_blank)
+    s = Segmenter({"cache_dir": cache_dir}, ROOT)
+    assert counts == {"jieba": 0, "spacy": 0}  # lazy
+    for i in range(30):
+        s.segment_document(f"z{i}", 2020, "zh", ["推动数字经济发展。"])
+        s.segment_document(f"e{i}", 2020, "en", ["Digital economies grow."])
+    assert counts == {"jieba": 1, "spacy": 1}
+
+
+def test_jieba_cache_is_private(cache_dir):
+    s = Segmenter({"cache_dir": cache_dir}, ROOT)
+    s.segment_document("d", 2020, "zh", ["数字经济"])
+    tk = s._zh[0]
+    assert tk.tmp_dir == cache_dir and tk.cache_file.startswith("jieba.") and tk.cache_file != "jieba.cache"
+    assert any(p.name == tk.cache_file for p in Path(cache_dir).iterdir())
+    assert jieba.dt.tmp_dir is None  # the global tokenizer is untouched
+
+
+def test_segment_shard_and_write_tokens(tmp_path, cache_dir):
+    (tmp_path / "a.zh.txt").write_text("数字经济与人工智能。\n\n网络安全\n", encoding="utf-8")
+    (tmp_path / "a.en.txt").write_text("Digital economies grow.\nRules follow.", encoding="utf-8")
+    docs = [  # paths relative to base_dir (the project root) or absolute, as here
+        {"doc_id": "a", "year": 2023, "lang": "zh", "path": str(tmp_path / "a.zh.txt")},
+        {"doc_id": "a", "year": 2023, "lang": "en", "path": str(tmp_path / "a.en.txt")},
+    ]
+    df = segment_shard(docs, ROOT, {"cache_dir": cache_dir})
+    zh, en = df[df.lang == "zh"], df[df.lang == "en"]
+    assert list(zh.text) == ["数字经济", "与", "人工智能", "。", "网络安全"]
+    assert list(zh.para) == [0, 0, 0, 0, 2] and list(zh.sent) == [0, 0, 0, 0, 1]
+    assert list(en.para) == [0, 0, 0, 0, 1, 1, 1] and list(en.sent) == [0, 0, 0, 0, 1, 1, 1]
+    assert set(df.year) == {2023}
+    out = tmp_path / "tokens" / "shard-0.parquet"
+    write_tokens(df, out)
+    table = pq.read_table(out)
+    assert table.schema.remove_metadata().equals(TOKEN_SCHEMA)
+    assert table.to_pandas().equals(df)
+    assert [p.name for p in out.parent.iterdir()] == [out.name]  # no temp file left
+    write_tokens(segment_shard([], tmp_path, {}), out)
+    assert pq.read_table(out).num_rows == 0
+
+
+def test_defaults_mirror_config_yaml():
+    yaml = pytest.importorskip("yaml")
+    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
+    assert cfg["segment"] == segment.DEFAULTS
