@@ -1,0 +1,477 @@
+"""Theme frequencies: a bilingual codebook of terms, counted per year and language, with intervals.
+
+Codebook
+--------
+``config/themes.yaml`` lists themes; each has an ``id`` (snake_case), labels ``label_<lang>``
+(``label_en`` required) and, per language, a list of terms under the language code (``en``,
+``zh``, ...). :func:`load_codebook` validates it against ``workflow/schemas/themes.schema.yaml``
+(JSON Schema) plus two checks a schema cannot express (unique ids, lower-case terms); every
+error names the theme id and the field.
+
+Matching
+--------
+Terms are matched against the token ``norm`` (lower-cased lemma for English, the Simplified
+word for Chinese), so they are written as the segmenter normalises them ("country", not
+"countries"; the lookup lemmatizer turns "shared" into "share" and "building" into "build":
+globs such as "share*" absorb such quirks).
+
+* **Where.** A term is matched inside one *segment*: a run of consecutive non-punctuation
+  tokens of one sentence (:func:`textdrift.vectorize.segments`). Stop words stay in the run,
+  so "community with a shared future" matches; a match never crosses a sentence end or a
+  punctuation token (a comma, a quote, a Chinese enumeration comma 、), as n-grams in
+  ``vectorize`` never do.
+* **Spaced languages** (English, ...): a term is one or more words separated by one space and
+  matches that many consecutive tokens, word by word. A word may be a glob (``*``, ``?``,
+  ``[...]``, :func:`fnmatch.fnmatchcase`): "cyber*" matches "cybersecurity", "cybercrime";
+  "digiti?ation" matches "digitisation" and "digitization"; "unite* nation" matches "unite
+  nation".
+* **Unspaced languages** (``unspaced_languages``, default zh and ja): jieba may cut a term
+  differently from how it is written (数字经济 as 数字 + 经济, or as one word from the user
+  dictionary), so a term (spaces removed) matches the *concatenated characters* of one or
+  more consecutive tokens, **aligned to token boundaries**: the match starts at the start of
+  a token and ends at the end of a token. Tokens 数字 + 经济 match 数字经济, but 经济 does
+  **not** match inside the single token 数字经济 (nor 合作 inside 数字合作): a word is never
+  split. A glob term matches one token: "*合作" matches 数字合作, 南南合作 and 合作.
+* **Counting.** Every match counts once, whatever its length in tokens. Within one theme,
+  overlapping matches are resolved greedily: the longest match (in tokens) first, then the
+  leftmost, then a plain term before a glob, then the term listed first in the codebook; a
+  match overlapping an accepted one is dropped. So "cross-border data flow" counts once, not also as "data flow". Different
+  themes are resolved independently: one span can count for two themes.
+
+Frequencies
+-----------
+For each (year, language) with text, all documents pooled, and each theme:
+``count`` = number of matches; ``tokens`` = number of ``keep`` tokens (not stop word,
+punctuation or number: the denominator of ``vectorize``'s ``rows.tokens``);
+``per_10k = count / tokens * 10000``. Every (year, language, theme) gets a row, zeros included;
+a (year, language) without text gets none.
+
+Intervals (``ci``), at confidence ``conf`` (``alpha = 1 - conf``):
+
+* ``"poisson"`` (default): the exact Poisson interval for the count (Garwood 1936), divided by
+  ``tokens`` and multiplied by 10,000::
+
+      lower(k) = chi2.ppf(alpha / 2, 2k) / 2          (0 when k = 0)
+      upper(k) = chi2.ppf(1 - alpha / 2, 2k + 2) / 2
+
+  e.g. at 95 %: k = 0 -> [0, 3.689]; k = 1 -> [0.0253, 5.572]; k = 10 -> [4.795, 18.39].
+  It treats occurrences as independent; repeated terms in one paragraph make it too narrow.
+* ``"bootstrap"``: paragraphs (doc_id, para) of the (year, language) are resampled with
+  replacement ``n_boot`` times (``numpy.random.default_rng(seed)``), the rate recomputed as
+  (sum of counts) / (sum of keep tokens) * 10000, and the ``alpha/2`` and ``1 - alpha/2``
+  percentiles taken (Efron & Tibshirani 1993, percentile interval). With one paragraph the
+  interval has zero width: it cannot show uncertainty it has no data for.
+
+Garwood, F. (1936). Fiducial limits for the Poisson distribution. Biometrika 28(3/4), 437-442.
+Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.
+
+KWIC
+----
+Every counted match is one row of the KWIC table (so the KWIC rows of a (year, language,
+theme) add up to its ``count``): ``match`` is the text of the matched tokens, ``left`` and
+``right`` the ``window`` tokens (punctuation included) before and after it in the same
+paragraph, from the token ``text`` (the original characters). Tokens are joined as in the
+clean text, from their character offsets: one space where the text had white space between
+them, none otherwise (so Chinese has no spaces and English keeps its spaces).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy.stats import chi2
+
+from textdrift.io import write_csv
+from textdrift.vectorize import load_tokens, segments
+
+log = logging.getLogger("textdrift.themes")
+
+DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "themes.schema.yaml"
+FREQ_COLUMNS = ["year", "lang", "theme", "count", "tokens", "per_10k", "ci_low", "ci_high"]
+MATCH_COLUMNS = [
+    "doc_id", "year", "lang", "theme", "term", "para", "sent", "start_idx", "end_idx", "left", "match", "right",
+]
+KWIC_COLUMNS = ["doc_id", "year", "lang", "theme", "term", "left", "match", "right"]
+UNMATCHED_COLUMNS = ["theme", "lang", "term"]
+UNSPACED = ("zh", "ja")
+GLOB_CHARS = "*?["
+LANG_KEY = re.compile(r"^(?!id$)[a-z]{2,3}$")
+LABEL_KEY = re.compile(r"^label_([a-z]{2,3})$")
+
+
+@dataclass(frozen=True)
+class Theme:
+    """One codebook theme: ``labels`` and ``terms`` are keyed by language code."""
+
+    id: str
+    labels: dict[str, str]
+    terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def label(self, lang: str) -> str:
+        """The label in ``lang``, else the English label."""
+        return self.labels.get(lang, self.labels["en"])
+
+
+class CodebookError(ValueError):
+    """The codebook is invalid; the message lists every problem with its theme id and field."""
+
+
+# ---- codebook -----------------------------------------------------------------------------
+
+
+def _theme_ref(data, i) -> str:
+    themes = data.get("themes") if isinstance(data, dict) else None
+    tid = themes[i].get("id") if isinstance(themes, list) and isinstance(themes[i], dict) else None
+    return f"theme {tid!r} (themes[{i}])" if tid else f"theme themes[{i}]"
+
+
+def _error_message(error, data) -> str:
+    path = list(error.absolute_path)
+    if len(path) < 2 or path[0] != "themes":
+        return f"field {'.'.join(map(str, path)) or '(top level)'}: {error.message}"
+    where = _theme_ref(data, path[1])
+    if len(path) > 2:
+        fld = str(path[2]) + "".join(f"[{p}]" for p in path[3:])
+    elif error.validator == "required":
+        fld = ", ".join(k for k in error.validator_value if k not in error.instance)
+    elif error.validator == "additionalProperties":
+        patterns = list(error.schema.get("patternProperties", {}))
+        fld = ", ".join(
+            k for k in error.instance
+            if k not in error.schema.get("properties", {}) and not any(re.search(p, k) for p in patterns)
+        )
+    else:
+        fld = "(theme)"
+    hint = ""
+    if error.validator == "pattern" and len(path) > 2 and path[2] != "id":
+        hint = " (a term is lower-case words separated by single spaces)"
+    elif error.validator == "pattern":
+        hint = " (an id is snake_case: a-z, 0-9, single underscores)"
+    return f"{where}, field {fld!r}: {error.message}{hint}"
+
+
+def parse_codebook(data: dict, schema_path: str | Path | None = None, source: str = "codebook") -> list[Theme]:
+    """Validate a codebook already read into Python (e.g. edited in a notebook) and build its themes."""
+    import jsonschema
+
+    schema = yaml.safe_load(Path(schema_path or DEFAULT_SCHEMA).read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    problems = [_error_message(e, data) for e in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))]
+    if not problems:
+        seen: dict[str, int] = {}
+        for i, raw in enumerate(data["themes"]):
+            if raw["id"] in seen:
+                problems.append(f"{_theme_ref(data, i)}, field 'id': duplicate of themes[{seen[raw['id']]}]")
+            seen.setdefault(raw["id"], i)
+            for lang, terms in raw.items():
+                for j, term in enumerate(terms if LANG_KEY.match(lang) else []):
+                    if term != term.lower():
+                        problems.append(
+                            f"{_theme_ref(data, i)}, field '{lang}[{j}]': {term!r} is not lower-case "
+                            f"(token norms are lower-cased: write {term.lower()!r})"
+                        )
+    if problems:
+        raise CodebookError(f"{source}: invalid theme codebook:\n  " + "\n  ".join(problems))
+    themes = []
+    for raw in data["themes"]:
+        labels = {m.group(1): v for k, v in raw.items() if (m := LABEL_KEY.match(k))}
+        terms = {k: tuple(v) for k, v in raw.items() if LANG_KEY.match(k)}
+        themes.append(Theme(raw["id"], labels, terms))
+    return themes
+
+
+def load_codebook(path: str | Path, schema_path: str | Path | None = None) -> list[Theme]:
+    """Read and validate a YAML codebook (default schema: ``workflow/schemas/themes.schema.yaml``)."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return parse_codebook(data, schema_path, source=str(path))
+
+
+# ---- matching -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Term:
+    theme: str
+    text: str  # as written in the codebook
+    order: int  # position in the theme's list (tie-break)
+    parts: tuple[str, ...]  # spaced: the words; unspaced: one string (spaces removed)
+    glob: bool
+
+
+def _compile(codebook: list[Theme], lang: str, unspaced: bool) -> list[_Term]:
+    out = []
+    for theme in codebook:
+        for order, text in enumerate(theme.terms.get(lang, ())):
+            parts = (text.replace(" ", ""),) if unspaced else tuple(text.split(" "))
+            out.append(_Term(theme.id, text, order, parts, any(c in text for c in GLOB_CHARS)))
+    return out
+
+
+def _word_match(pattern: str, word: str) -> bool:
+    return fnmatchcase(word, pattern) if any(c in pattern for c in GLOB_CHARS) else word == pattern
+
+
+def _starters(terms: list[_Term], vocab: set[str], unspaced: bool) -> dict[str, list[_Term]]:
+    """For each norm of the vocabulary, the terms whose match can start with it."""
+    exact: dict[str, list[_Term]] = {}
+    globs = []
+    for t in terms:
+        if unspaced and not t.glob:
+            s = t.parts[0]
+            for k in range(1, len(s) + 1):  # a match starts with a token that is a prefix of the term
+                exact.setdefault(s[:k], []).append(t)
+        elif not unspaced and not any(c in t.parts[0] for c in GLOB_CHARS):
+            exact.setdefault(t.parts[0], []).append(t)
+        else:
+            globs.append(t)
+    out = {}
+    for w in vocab:
+        cands = exact.get(w, []) + [t for t in globs if fnmatchcase(w, t.parts[0])]
+        if cands:
+            out[w] = cands
+    return out
+
+
+def _match_end(term: _Term, p: int, norms: np.ndarray, seg: np.ndarray, unspaced: bool) -> int | None:
+    """Index of the last token of a match of ``term`` starting at token ``p``, or None."""
+    n = len(norms)
+    if unspaced:
+        if term.glob:
+            return p  # the starter lookup already checked the one token
+        target, acc, q = term.parts[0], norms[p], p
+        while len(acc) < len(target):
+            q += 1
+            if q >= n or seg[q] != seg[p]:
+                return None
+            acc += norms[q]
+            if not target.startswith(acc):
+                return None
+        return q if acc == target else None
+    q = p + len(term.parts) - 1
+    if q >= n or seg[q] != seg[p]:
+        return None
+    ok = all(_word_match(pat, norms[p + i]) for i, pat in enumerate(term.parts[1:], 1))
+    return q if ok else None
+
+
+def _join(texts, offsets) -> str:
+    """Join tokens as in the clean text: a space only where the text had white space."""
+    out = []
+    for i, (t, o) in enumerate(zip(texts, offsets)):
+        if i and o > offsets[i - 1] + len(texts[i - 1]):
+            out.append(" ")
+        out.append(t)
+    return "".join(out)
+
+
+def _resolve(cands: list[tuple[int, int, _Term]]) -> list[tuple[int, int, _Term]]:
+    """Greedy overlap resolution within one theme: longest, leftmost, plain before glob, codebook order."""
+    taken: set[int] = set()
+    kept = []
+    for p, q, t in sorted(cands, key=lambda c: (c[0] - c[1], c[0], c[2].glob, c[2].order)):
+        span = range(p, q + 1)
+        if not taken.intersection(span):
+            taken.update(span)
+            kept.append((p, q, t))
+    return sorted(kept, key=lambda c: c[0])
+
+
+def _match_lang(tokens: pd.DataFrame, terms: list[_Term], window: int, unspaced: bool) -> list[dict]:
+    tokens = tokens.sort_values(["doc_id", "para", "idx"], kind="stable").reset_index(drop=True)
+    seg_all = segments(tokens).to_numpy()
+    words = np.flatnonzero(~tokens["is_punct"].to_numpy())  # row of each non-punctuation token
+    norms = tokens["norm"].to_numpy(dtype=object)[words]
+    seg = seg_all[words]
+    starters = _starters(terms, set(norms), unspaced)
+    by_theme: dict[str, list] = {}
+    for p in np.flatnonzero([w in starters for w in norms]):
+        for t in starters[norms[p]]:
+            q = _match_end(t, p, norms, seg, unspaced)
+            if q is not None:
+                by_theme.setdefault(t.theme, []).append((p, q, t))
+    if not by_theme:
+        return []
+    text = tokens["text"].to_numpy(dtype=object)
+    idx = tokens["idx"].to_numpy()
+    para_key = tokens["doc_id"].astype(str) + "\x00" + tokens["para"].astype(str)
+    new_para = para_key.ne(para_key.shift()).to_numpy()
+    starts, group = np.flatnonzero(new_para), np.cumsum(new_para) - 1
+    para_start, para_end = starts[group], np.append(starts[1:], len(tokens))[group]  # end exclusive
+    cols = {c: tokens[c].to_numpy() for c in ["doc_id", "year", "lang", "para", "sent"]}
+    rows = []
+    for theme, cands in by_theme.items():
+        for p, q, t in _resolve(cands):
+            r0, r1 = words[p], words[q]
+            lo, hi = max(para_start[r0], r0 - window), min(para_end[r0], r1 + 1 + window)
+            rows.append({
+                **{c: v[r0] for c, v in cols.items()},
+                "theme": theme, "term": t.text,
+                "start_idx": int(idx[r0]), "end_idx": int(idx[r1] + len(text[r1])),
+                "left": _join(text[lo:r0], idx[lo:r0]),
+                "match": _join(text[r0:r1 + 1], idx[r0:r1 + 1]),
+                "right": _join(text[r1 + 1:hi], idx[r1 + 1:hi]),
+            })
+    return rows
+
+
+def match_themes(
+    tokens: pd.DataFrame, codebook: list[Theme], window: int = 8, unspaced_languages=UNSPACED
+) -> pd.DataFrame:
+    """All counted matches of the codebook's terms in the token table (columns ``MATCH_COLUMNS``).
+
+    ``window`` is the number of tokens of KWIC context on each side; languages in
+    ``unspaced_languages`` are matched on concatenated characters (see the module docstring).
+    """
+    rows = []
+    for lang, part in tokens.groupby("lang", sort=True):
+        terms = _compile(codebook, lang, lang in unspaced_languages)
+        if terms:
+            rows.extend(_match_lang(part, terms, window, lang in unspaced_languages))
+    matches = pd.DataFrame(rows, columns=MATCH_COLUMNS)
+    order = {t.id: i for i, t in enumerate(codebook)}
+    matches = matches.assign(_t=matches["theme"].map(order))
+    return matches.sort_values(["year", "lang", "_t", "doc_id", "para", "start_idx"], kind="stable").drop(
+        columns="_t").reset_index(drop=True).astype({c: "int64" for c in ["year", "para", "sent", "start_idx", "end_idx"]})
+
+
+# ---- frequencies ----------------------------------------------------------------------------
+
+
+def poisson_ci(k, conf: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Exact (Garwood 1936) interval for a Poisson count ``k``: chi2 quantiles / 2."""
+    k = np.asarray(k, dtype=float)
+    alpha = 1 - conf
+    low = np.where(k > 0, chi2.ppf(alpha / 2, 2 * k) / 2, 0.0)
+    high = chi2.ppf(1 - alpha / 2, 2 * k + 2) / 2
+    return low, high
+
+
+def _bootstrap_ci(unit_tokens, unit_matches, themes, conf, n_boot, seed):
+    """Percentile interval of per_10k, resampling the paragraphs of each (year, lang)."""
+    rng = np.random.default_rng(seed)
+    alpha = 1 - conf
+    out = {}
+    for (year, lang), paras in unit_tokens.groupby(["year", "lang"], sort=True):
+        key = paras.set_index(["doc_id", "para"])["keep"]
+        m = unit_matches[(unit_matches["year"] == year) & (unit_matches["lang"] == lang)]
+        P = np.zeros((len(key), len(themes)))  # matches per paragraph x theme
+        rows = key.index.get_indexer(pd.MultiIndex.from_frame(m[["doc_id", "para"]]))
+        np.add.at(P, (rows, pd.Index(themes).get_indexer(m["theme"])), 1)
+        t = key.to_numpy(dtype=float)
+        rates = np.empty((n_boot, len(themes)))
+        for b in range(n_boot):
+            pick = rng.integers(0, len(t), len(t))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rates[b] = P[pick].sum(axis=0) / t[pick].sum() * 10000
+        low, high = np.nanquantile(rates, [alpha / 2, 1 - alpha / 2], axis=0)
+        for i, th in enumerate(themes):
+            out[(year, lang, th)] = (low[i], high[i])
+    return out
+
+
+def theme_frequencies(
+    tokens: pd.DataFrame,
+    matches: pd.DataFrame,
+    codebook: list[Theme],
+    languages,
+    ci: str = "poisson",
+    conf: float = 0.95,
+    n_boot: int = 2000,
+    seed: int = 12345,
+) -> pd.DataFrame:
+    """Counts per 10,000 kept tokens for every (year, lang with text, theme), with ``ci`` intervals."""
+    if ci not in ("poisson", "bootstrap"):
+        raise ValueError(f"ci must be 'poisson' or 'bootstrap', not {ci!r}")
+    themes = [t.id for t in codebook]
+    tokens = tokens[tokens["lang"].isin(languages)]
+    units = tokens.groupby(["year", "lang"], sort=True)["keep"].sum().rename("tokens").reset_index()
+    grid = units.merge(pd.DataFrame({"theme": themes}), how="cross")
+    counts = matches.groupby(["year", "lang", "theme"]).size().rename("count").reset_index()
+    df = grid.merge(counts, on=["year", "lang", "theme"], how="left").fillna({"count": 0})
+    df = df.astype({"year": "int64", "count": "int64", "tokens": "int64"})
+    scale = 10000 / df["tokens"].where(df["tokens"] > 0)  # NaN for a (year, lang) without kept tokens
+    df["per_10k"] = df["count"] * scale
+    if ci == "poisson":
+        low, high = poisson_ci(df["count"], conf)
+        df["ci_low"], df["ci_high"] = low * scale, high * scale
+    else:
+        paras = tokens.groupby(["year", "lang", "doc_id", "para"], sort=True)["keep"].sum().reset_index()
+        bounds = _bootstrap_ci(paras, matches, themes, conf, n_boot, seed)
+        df["ci_low"] = [bounds[k][0] for k in zip(df["year"], df["lang"], df["theme"])]
+        df["ci_high"] = [bounds[k][1] for k in zip(df["year"], df["lang"], df["theme"])]
+    lang_order = {lang: i for i, lang in enumerate(languages)}
+    theme_order = {t: i for i, t in enumerate(themes)}
+    df = df.assign(_l=df["lang"].map(lang_order), _t=df["theme"].map(theme_order))
+    return df.sort_values(["year", "_l", "_t"], kind="stable")[FREQ_COLUMNS].reset_index(drop=True)
+
+
+def unmatched_terms(matches: pd.DataFrame, codebook: list[Theme], languages) -> pd.DataFrame:
+    """Terms never counted in the corpus (no KWIC row), with a logged warning listing them.
+
+    A term found only inside longer matches of the same theme is listed too: it adds nothing.
+    """
+    found = set(zip(matches["theme"], matches["lang"], matches["term"]))
+    rows = [
+        (t.id, lang, term)
+        for t in codebook for lang in languages for term in t.terms.get(lang, ())
+        if (t.id, lang, term) not in found
+    ]
+    df = pd.DataFrame(rows, columns=UNMATCHED_COLUMNS)
+    if len(df):
+        listing = "; ".join(f"{th} [{lang}]: " + ", ".join(g["term"]) for (th, lang), g in df.groupby(["theme", "lang"], sort=False))
+        log.warning("%d codebook term(s) never matched the corpus: %s", len(df), listing)
+    for t in codebook:
+        for lang in languages:
+            if not t.terms.get(lang):
+                log.warning("theme %r has no %s terms: its %s count is always 0", t.id, lang, lang)
+    return df
+
+
+def theme_table(
+    tokens: pd.DataFrame,
+    codebook: list[Theme],
+    languages,
+    window: int = 8,
+    ci: str = "poisson",
+    conf: float = 0.95,
+    n_boot: int = 2000,
+    seed: int = 12345,
+    unspaced_languages=UNSPACED,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(frequencies, kwic) for a codebook, e.g. one edited in a notebook (see :func:`parse_codebook`)."""
+    tokens = tokens[tokens["lang"].isin(languages)]
+    matches = match_themes(tokens, codebook, window, unspaced_languages)
+    freq = theme_frequencies(tokens, matches, codebook, languages, ci, conf, n_boot, seed)
+    return freq, matches[KWIC_COLUMNS]
+
+
+def run_themes(
+    token_paths,
+    codebook_path: str | Path,
+    freq_path: str | Path,
+    kwic_path: str | Path,
+    unmatched_path: str | Path,
+    languages,
+    schema_path: str | Path | None = None,
+    kwic_window: int = 8,
+    ci: str = "poisson",
+    conf_level: float = 0.95,
+    n_boot: int = 2000,
+    seed: int = 12345,
+    unspaced_languages=UNSPACED,
+) -> None:
+    """The `themes` rule: write theme_frequencies.csv, theme_kwic.csv and theme_unmatched_terms.csv."""
+    codebook = load_codebook(codebook_path, schema_path)
+    tokens = load_tokens(list(token_paths))
+    freq, kwic = theme_table(tokens, codebook, languages, kwic_window, ci, conf_level, n_boot, seed, unspaced_languages)
+    log.info("%d themes: %d matches in %d (year, lang) units", len(codebook), len(kwic), freq[["year", "lang"]].drop_duplicates().shape[0])
+    write_csv(freq, freq_path)
+    write_csv(kwic, kwic_path)
+    write_csv(unmatched_terms(kwic, codebook, languages), unmatched_path)

@@ -1,0 +1,324 @@
+"""Theme frequencies: matching rules, counts, Poisson intervals, KWIC and codebook validation.
+
+Every expected number is computed by hand in the comments, on tiny invented token tables.
+"""
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from textdrift.io import read_csv
+from textdrift.themes import (
+    FREQ_COLUMNS,
+    KWIC_COLUMNS,
+    CodebookError,
+    Theme,
+    load_codebook,
+    match_themes,
+    parse_codebook,
+    poisson_ci,
+    run_themes,
+    theme_frequencies,
+    theme_table,
+    unmatched_terms,
+)
+from textdrift.vectorize import year_matrix
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "workflow/schemas/themes.schema.yaml"
+STOP = {"the", "a", "with", "of", "is", "and", "的", "和"}
+
+
+def tokens_of(*paragraphs):
+    """Token table from (doc_id, year, lang, para, sentences) where a sentence is a list of
+    tokens given as "text" or "text/norm". English tokens are one space apart, Chinese ones
+    touch; each sentence gets a new ``sent``; punctuation = no letter or digit."""
+    rows, sent = [], {}
+    for doc_id, year, lang, para, sentences in paragraphs:
+        idx, sep = 0, 0 if lang == "zh" else 1
+        for s in sentences:
+            n = sent.setdefault((doc_id, lang), 0)
+            for tok in s:
+                text, _, norm = tok.partition("/")
+                norm = norm or text.lower()
+                punct = not any(c.isalnum() for c in text)
+                stop = norm in STOP
+                rows.append(dict(doc_id=doc_id, year=year, lang=lang, para=para, sent=n, idx=idx, text=text,
+                                 norm=norm, lemma=norm, is_stop=stop, is_punct=punct, keep=not (stop or punct)))
+                idx += len(text) + sep
+            sent[(doc_id, lang)] = n + 1
+    return pd.DataFrame(rows)
+
+
+def cb(*themes):
+    """Codebook from (id, en terms, zh terms)."""
+    return [Theme(i, {"en": i, "zh": i}, {"en": tuple(en), "zh": tuple(zh)}) for i, en, zh in themes]
+
+
+def count(freq, year, lang, theme):
+    row = freq[(freq["year"] == year) & (freq["lang"] == lang) & (freq["theme"] == theme)]
+    assert len(row) == 1
+    return int(row["count"].iloc[0])
+
+
+# ---- Poisson interval ------------------------------------------------------------------------
+
+
+def test_poisson_ci_hand_values():
+    # Garwood: low = chi2.ppf(.025, 2k)/2, high = chi2.ppf(.975, 2k+2)/2.
+    # k=0: high = -ln(0.025) = 3.6889; k=1: low = -ln(0.975) = 0.02532, high = 5.5716;
+    # k=10: [4.7954, 18.3904] (tables of Garwood 1936 / Ulm 1990).
+    low, high = poisson_ci([0, 1, 10], 0.95)
+    np.testing.assert_allclose(low, [0, 0.025318, 4.795389], atol=1e-5)
+    np.testing.assert_allclose(high, [3.688879, 5.571643, 18.390358], atol=1e-5)
+    # 90 %: k=0 -> -ln(0.05) = 2.9957
+    assert poisson_ci([0], 0.90)[1][0] == pytest.approx(2.995732, abs=1e-6)
+
+
+# ---- matching rules --------------------------------------------------------------------------
+
+
+def test_multiword_term_counts_once_and_kwic():
+    toks = tokens_of(("d1", 2020, "en", 0, [["The", "digital", "divide", "is", "wide", "."]]))
+    m = match_themes(toks, cb(("divide", ["digital divide"], [])))
+    assert len(m) == 1
+    r = m.iloc[0]
+    assert (r["term"], r["left"], r["match"], r["right"]) == ("digital divide", "The", "digital divide", "is wide .")
+    # "The digital divide": "digital" starts at char 4, "divide" ends at 4+7+1+6 = 18
+    assert (r["para"], r["sent"], r["start_idx"], r["end_idx"]) == (0, 0, 4, 18)
+
+
+def test_stop_words_inside_a_term_and_no_crossing_of_punctuation_or_sentences():
+    toks = tokens_of(
+        ("d1", 2020, "en", 0, [["build", "a", "community", "with", "a", "shared/share", "future"],
+                               ["digital", ",", "divide"], ["digital"], ["divide"]]),
+    )
+    m = match_themes(toks, cb(("cf", ["community with a share* future"], []), ("dd", ["digital divide"], [])))
+    assert m["theme"].tolist() == ["cf"]  # "digital , divide" and "digital" | "divide" do not match
+    assert m["match"].iloc[0] == "community with a shared future"
+
+
+def test_overlapping_terms_of_one_theme_count_once():
+    toks = tokens_of(("d1", 2020, "en", 0, [["cross-border", "data", "flow"]]))
+    # Two 2-token terms overlap on "data": equal length, so the leftmost wins -> 1 match.
+    m = match_themes(toks, cb(("data", ["data flow", "cross-border data"], [])))
+    assert m["term"].tolist() == ["cross-border data"]
+    # A 3-token term is longer: it wins, the 2-token ones inside it are dropped -> 1 match.
+    m = match_themes(toks, cb(("data", ["data flow", "cross-border data", "cross-border data flow"], [])))
+    assert m["term"].tolist() == ["cross-border data flow"]
+    # Same span and length: a plain term is credited before a glob, whatever the codebook order.
+    zh = tokens_of(("d1", 2020, "zh", 0, [["数字经济"]]))
+    assert match_themes(zh, cb(("de", [], ["*经济", "数字经济"])))["term"].tolist() == ["数字经济"]
+
+
+def test_same_span_counts_for_two_themes():
+    toks = tokens_of(("d1", 2020, "en", 0, [["data", "security", "matters"]]))
+    freq, kwic = theme_table(toks, cb(("data", ["data security"], []), ("sec", ["security"], [])), ["en"])
+    assert count(freq, 2020, "en", "data") == 1 and count(freq, 2020, "en", "sec") == 1
+    assert sorted(kwic["match"]) == ["data security", "security"]
+
+
+def test_glob_terms():
+    words = ["cybersecurity", "cybercrime", "cyber", "digitization", "digitisation", "digitalization"]
+    toks = tokens_of(("d1", 2020, "en", 0, [words]))
+    m = match_themes(toks, cb(("cyber", ["cyber*"], []), ("digi", ["digiti?ation"], [])))
+    # "cyber*" matches all three cyber words ("*" may be empty); "digiti?ation" one letter: z or s
+    assert m[m["theme"] == "cyber"]["match"].tolist() == ["cybersecurity", "cybercrime", "cyber"]
+    assert m[m["theme"] == "digi"]["match"].tolist() == ["digitization", "digitisation"]
+
+
+def test_chinese_term_matches_across_a_jieba_split_but_never_inside_a_token():
+    toks = tokens_of(
+        ("d1", 2020, "zh", 0, [["发展", "数字", "经济", "。"]]),  # the term split in two tokens
+        ("d1", 2020, "zh", 1, [["数字经济", "很", "重要"]]),  # the term as one token
+    )
+    m = match_themes(toks, cb(("de", [], ["数字经济"]), ("econ", [], ["经济"]), ("glob", [], ["*经济"])))
+    de = m[m["theme"] == "de"]
+    assert de["match"].tolist() == ["数字经济", "数字经济"]  # tokens 数字+经济 (para 0) and 数字经济 (para 1)
+    assert de["left"].tolist() == ["发展", ""]  # Chinese context joined without spaces
+    # 经济 is a token in para 0 only: it does not match inside the token 数字经济 (para 1)
+    assert m[m["theme"] == "econ"]["para"].tolist() == [0]
+    # a glob term matches one whole token: 经济 (para 0) and 数字经济 (para 1)
+    assert m[m["theme"] == "glob"]["match"].tolist() == ["经济", "数字经济"]
+
+
+def test_chinese_term_must_end_at_a_token_boundary():
+    toks = tokens_of(("d1", 2020, "zh", 0, [["数字", "经济体"]]))
+    # 数字+经济体 = 数字经济体: 数字经济 would end inside the token 经济体 -> no match
+    assert match_themes(toks, cb(("de", [], ["数字经济"]))).empty
+
+
+def test_kwic_window_stays_in_the_paragraph():
+    toks = tokens_of(
+        ("d1", 2020, "en", 0, [["one", "two", "three", "green", "four", "five"]]),
+        ("d1", 2020, "en", 1, [["six", "seven"]]),
+    )
+    m = match_themes(toks, cb(("g", ["green"], [])), window=2)
+    assert (m["left"].iloc[0], m["right"].iloc[0]) == ("two three", "four five")
+    m = match_themes(toks, cb(("g", ["green"], [])), window=8)
+    assert (m["left"].iloc[0], m["right"].iloc[0]) == ("one two three", "four five")  # not "six seven"
+
+
+# ---- frequencies -----------------------------------------------------------------------------
+
+
+def corpus():
+    return tokens_of(
+        # 2020 en: kept tokens = digital divide digital divide green bridging gap = 7 (the, is, "." not kept)
+        ("d1", 2020, "en", 0, [["the", "digital", "divide", "is", "digital", "divide", "."]]),
+        ("d2", 2020, "en", 0, [["green", "bridging", "gap"]]),
+        # 2020 zh: kept = 数字 鸿沟 绿色 = 3
+        ("d1", 2020, "zh", 0, [["数字", "鸿沟", "和", "绿色"]]),
+        # 2021 en only (no Chinese text that year): kept = divide growth = 2
+        ("d3", 2021, "en", 0, [["divide", "growth"]]),
+    )
+
+
+CODEBOOK = cb(("divide", ["digital divide", "divide"], ["数字鸿沟"]), ("green", ["green"], ["绿色"]),
+              ("sovereignty", ["sovereignty"], ["主权"]))
+
+
+def test_frequency_table_counts_zeros_and_missing_language_years():
+    freq, kwic = theme_table(corpus(), CODEBOOK, ["zh", "en"])
+    assert list(freq.columns) == FREQ_COLUMNS and list(kwic.columns) == KWIC_COLUMNS
+    # (2020, zh), (2020, en), (2021, en) x 3 themes = 9 rows; no (2021, zh) row: no Chinese text
+    assert len(freq) == 9
+    assert freq[(freq["year"] == 2021) & (freq["lang"] == "zh")].empty
+    # 2020 en: "digital divide" twice (the longer term wins over "divide": 2, not 4)
+    assert count(freq, 2020, "en", "divide") == 2
+    assert count(freq, 2020, "en", "green") == 1
+    assert count(freq, 2021, "en", "divide") == 1
+    assert count(freq, 2020, "zh", "divide") == 1 and count(freq, 2020, "zh", "green") == 1
+    tok = freq.set_index(["year", "lang"])["tokens"].groupby(level=[0, 1]).first()
+    assert tok.to_dict() == {(2020, "en"): 7, (2020, "zh"): 3, (2021, "en"): 2}
+    # per_10k: 2/7*10000 = 2857.142857...
+    r = freq[(freq["year"] == 2020) & (freq["lang"] == "en") & (freq["theme"] == "divide")].iloc[0]
+    assert r["per_10k"] == pytest.approx(2857.142857, abs=1e-6)
+    # Poisson k=2: [0.2422, 7.2247] / 7 * 10000 = [346.0, 10321.0]
+    assert r["ci_low"] == pytest.approx(0.242209 / 7 * 1e4, rel=1e-5)
+    assert r["ci_high"] == pytest.approx(7.224693 / 7 * 1e4, rel=1e-5)
+
+
+def test_zero_count_theme_has_a_row_and_the_k0_interval():
+    freq, _ = theme_table(corpus(), CODEBOOK, ["zh", "en"])
+    r = freq[(freq["year"] == 2020) & (freq["lang"] == "zh") & (freq["theme"] == "sovereignty")].iloc[0]
+    # k = 0, tokens = 3: per_10k = 0, interval [0, 3.688879 / 3 * 10000 = 12296.26]
+    assert (r["count"], r["tokens"], r["per_10k"], r["ci_low"]) == (0, 3, 0.0, 0.0)
+    assert r["ci_high"] == pytest.approx(3.688879 / 3 * 1e4, rel=1e-6)
+
+
+def test_tokens_are_vectorize_denominator():
+    toks = corpus()
+    freq, _ = theme_table(toks, CODEBOOK, ["en"])
+    rows = year_matrix(toks, "en", 1).rows.set_index("year")["tokens"]
+    got = freq.groupby("year")["tokens"].first()
+    assert got.to_dict() == rows.to_dict()
+
+
+def test_language_without_any_text_and_single_year():
+    toks = tokens_of(("d1", 2019, "en", 0, [["green", "growth"]]))
+    freq, kwic = theme_table(toks, CODEBOOK, ["en", "fr"])
+    assert set(freq["lang"]) == {"en"} and set(freq["year"]) == {2019} and len(freq) == 3
+    assert count(freq, 2019, "en", "green") == 1 and len(kwic) == 1
+    empty, kwic = theme_table(toks.iloc[0:0], CODEBOOK, ["en"])
+    assert empty.empty and kwic.empty and list(empty.columns) == FREQ_COLUMNS
+
+
+def test_kwic_rows_add_up_to_counts_and_per_10k_is_reproducible(tmp_path):
+    toks = corpus()
+    paths = []
+    for i, (_, part) in enumerate(toks.groupby("doc_id")):
+        paths.append(tmp_path / f"shard-{i}.parquet")
+        part.to_parquet(paths[-1])
+    cbk = tmp_path / "themes.yaml"
+    cbk.write_text(
+        "themes:\n"
+        "  - {id: divide, label_en: Divide, en: [digital divide, divide], zh: [数字鸿沟]}\n"
+        "  - {id: green, label_en: Green, label_zh: 绿色, en: [green], zh: [绿色]}\n"
+        "  - {id: sovereignty, label_en: Sovereignty, en: [sovereignty, sovereign], zh: [主权]}\n",
+        encoding="utf-8",
+    )
+    out = [tmp_path / "tables" / n for n in ("freq.csv", "kwic.csv", "unmatched.csv")]
+    run_themes(paths, cbk, *out, ["zh", "en"], schema_path=SCHEMA)
+    freq, kwic, unmatched = (read_csv(p) for p in out)
+    assert list(freq.columns) == FREQ_COLUMNS and list(kwic.columns) == KWIC_COLUMNS
+    n = kwic.groupby(["year", "lang", "theme"]).size()
+    for r in freq.itertuples():
+        assert n.get((r.year, r.lang, r.theme), 0) == r.count
+        assert r.per_10k == pytest.approx(r.count / r.tokens * 10000, rel=1e-12)
+    # never matched: en "sovereignty", "sovereign", zh "主权"; "divide" (en) counted once in 2021
+    assert unmatched.values.tolist() == [["sovereignty", "zh", "主权"], ["sovereignty", "en", "sovereignty"],
+                                         ["sovereignty", "en", "sovereign"]]
+
+
+def test_unmatched_terms_are_listed_and_logged(caplog):
+    toks = tokens_of(("d1", 2020, "en", 0, [["digital", "divide"]]))
+    codebook = cb(("divide", ["digital divide", "divide", "gap"], ["数字鸿沟"]))
+    m = match_themes(toks, codebook)
+    with caplog.at_level(logging.WARNING, logger="textdrift"):
+        un = unmatched_terms(m, codebook, ["en"])
+    # "divide" occurs only inside the counted "digital divide": it never counts, so it is listed
+    assert un.values.tolist() == [["divide", "en", "divide"], ["divide", "en", "gap"]]
+    assert "2 codebook term(s) never matched" in caplog.text and "gap" in caplog.text
+
+
+def test_bootstrap_interval():
+    # Two paragraphs, each 1 match in 2 kept tokens: every resample has rate 1/2*10000 = 5000,
+    # so the interval collapses to [5000, 5000]; 0 matches -> [0, 0].
+    toks = tokens_of(("d1", 2020, "en", 0, [["green", "growth"]]), ("d1", 2020, "en", 1, [["green", "jobs"]]))
+    freq, _ = theme_table(toks, CODEBOOK, ["en"], ci="bootstrap", n_boot=50, seed=1)
+    g = freq.set_index("theme")
+    assert (g.loc["green", "ci_low"], g.loc["green", "ci_high"]) == (5000.0, 5000.0)
+    assert (g.loc["divide", "ci_low"], g.loc["divide", "ci_high"]) == (0.0, 0.0)
+    # Unequal paragraphs: same seed -> same interval, and it contains per_10k
+    toks = tokens_of(("d1", 2020, "en", 0, [["green", "green", "x"]]), ("d1", 2020, "en", 1, [["y", "z"]]))
+    a, _ = theme_table(toks, CODEBOOK, ["en"], ci="bootstrap", n_boot=200, seed=7)
+    b, _ = theme_table(toks, CODEBOOK, ["en"], ci="bootstrap", n_boot=200, seed=7)
+    pd.testing.assert_frame_equal(a, b)
+    r = a.set_index("theme").loc["green"]
+    assert r["ci_low"] <= r["per_10k"] <= r["ci_high"] and r["ci_low"] < r["ci_high"]
+    with pytest.raises(ValueError, match="ci must be"):
+        theme_frequencies(toks, match_themes(toks, CODEBOOK), CODEBOOK, ["en"], ci="normal")
+
+
+# ---- codebook --------------------------------------------------------------------------------
+
+
+def test_shipped_codebook_is_valid_and_rich():
+    themes = load_codebook(ROOT / "config/themes.yaml", SCHEMA)
+    assert len(themes) >= 14 and len({t.id for t in themes}) == len(themes)
+    for t in themes:
+        assert t.labels["en"] and t.labels["zh"]
+        assert 10 <= len(t.terms["en"]) <= 30 and 10 <= len(t.terms["zh"]) <= 30, t.id
+
+
+@pytest.mark.parametrize(
+    "theme, message",
+    [
+        ({"id": "data", "label_en": "Data", "en": ["Data security"]},
+         "theme 'data' (themes[1]), field 'en[0]'"),
+        ({"id": "data", "en": ["data"]}, "theme 'data' (themes[1]), field 'label_en'"),
+        ({"id": "data", "label_en": "D", "color": "red"}, "theme 'data' (themes[1]), field 'color'"),
+        ({"id": "data", "label_en": "D", "zh": ["数据", "数据"]}, "theme 'data' (themes[1]), field 'zh'"),
+        ({"id": "Data Sec", "label_en": "D"}, "theme 'Data Sec' (themes[1]), field 'id'"),
+        ({"id": "green", "label_en": "D"}, "theme 'green' (themes[1]), field 'id': duplicate"),
+        ({"id": "data", "label_en": "D", "en": ["data  flow"]}, "theme 'data' (themes[1]), field 'en[0]'"),
+    ],
+)
+def test_codebook_errors_name_theme_and_field(theme, message):
+    data = {"themes": [{"id": "green", "label_en": "Green", "en": ["green"]}, theme]}
+    with pytest.raises(CodebookError) as err:
+        parse_codebook(data, SCHEMA)
+    assert message in str(err.value)
+
+
+def test_uppercase_term_errors_explain_the_fix():
+    # ASCII capitals are refused by the schema pattern, with a hint
+    with pytest.raises(CodebookError, match=r"field 'zh\[0\]'.*lower-case words"):
+        parse_codebook({"themes": [{"id": "ai", "label_en": "AI", "zh": ["AI"]}]}, SCHEMA)
+    # other capitals (beyond the schema's A-Z) by load_codebook's own check, which names the fix
+    with pytest.raises(CodebookError, match="theme 'eco' \\(themes\\[0\\]\\), field 'fr\\[0\\]'.*write 'économie'"):
+        parse_codebook({"themes": [{"id": "eco", "label_en": "E", "fr": ["Économie"]}]}, SCHEMA)

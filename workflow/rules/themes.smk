@@ -1,0 +1,25 @@
+rule themes:
+    """Theme frequencies per (year, language) with intervals, their KWIC lines and the codebook terms that never matched."""
+    input:
+        tokens=expand(f"{PROCESSED}/tokens/shard-{{shard}}.parquet", shard=SHARDS),
+        codebook=config["themes"]["codebook"],
+        schema="workflow/schemas/themes.schema.yaml",
+    output:
+        frequencies=f"{RESULTS}/tables/theme_frequencies.csv",
+        kwic=f"{RESULTS}/tables/theme_kwic.csv",
+        unmatched=f"{RESULTS}/tables/theme_unmatched_terms.csv",
+    params:
+        languages=LANGS,
+        kwic_window=config["themes"]["kwic_window"],
+        ci=config["themes"]["ci"],
+        conf_level=config["themes"]["conf_level"],
+        n_boot=config["themes"]["n_boot"],
+        seed=config["themes"]["seed"],
+        unspaced_languages=config["themes"]["unspaced_languages"],
+    log:
+        f"{LOGS}/themes.log",
+    script:
+        "../scripts/themes.py"
+
+
+TARGETS += rules.themes.output
