@@ -1,0 +1,671 @@
+"""Cleaning: from a raw file as received to one clean text per language.
+
+Output: for each language found (and listed in the config's ``languages``) a
+list of paragraphs, Unicode NFC, stripped, no internal newlines, none empty;
+and a log row for every change (``doc_id, lang, step, action, detail,
+chars_before, chars_after``). ``chars_before``/``chars_after`` are the lengths
+of the unit a change applied to (the document for document-wide steps, the
+paragraph or removed block otherwise) before and after the change. ``detail``
+holds what is needed to undo the change by hand: removed text verbatim (texts
+longer than ``log_max_chars`` are cut to ``log_excerpt_chars`` characters and
+their full length noted), the pattern name, the replaced characters and counts.
+
+Decoding (:func:`decode_bytes`) is strict: a declared encoding, else a BOM
+(UTF-8, UTF-16, UTF-32), else UTF-8, else GB18030 when the result is plausibly
+Chinese; anything else is a :class:`CleaningError` naming the file and the
+byte offset. Nothing is ever decoded with ``errors="replace"``.
+
+The steps of :func:`clean_text`, in order, each configured by a key of the
+``clean:`` block of ``config/config.yaml`` (defaults: :data:`DEFAULTS`):
+
+1. ``normalize`` (``normalize``): line endings to LF; characters in
+   ``apostrophes`` between two letters become ``'`` (U+00B4 acute accent
+   ``Chair´s``, U+2019 ``China’s``; done before NFKC, which would turn U+00B4
+   into a space and a combining accent); characters in ``spaces`` (no-break,
+   ideographic, tab ...) become a space; characters in ``remove`` (zero-width,
+   BOM, soft hyphen) are deleted; then Unicode ``form`` (NFKC): full-width
+   forms and compatibility characters fold to their plain forms. Note that
+   this turns Chinese full-width ``，：；（）！？`` into ASCII ``,:;()!?``
+   (the corpus already uses ASCII commas in Chinese, so this makes the texts
+   uniform), and ``…`` into ``...``; ``。、《》“”`` are not compatibility
+   characters and stay. Finally runs of spaces collapse to one. One log row per
+   replaced character with its count.
+2. ``paragraphs``: every non-empty line is a paragraph (the corpus has one
+   paragraph per line); lines are stripped; blank lines are dropped with one
+   summary log row.
+3. ``boilerplate`` (``boilerplate``, ``tail_max_chars``): named regular
+   expressions with a scope: ``paragraph`` drops a paragraph that matches in
+   full (blog chrome, comment-form lines, "more" markers, disclaimers, editor
+   lines, header labels); ``tail`` cuts from the first match to the end of the
+   document (a trailing comment form or an editor line + disclaimer, even when
+   glued inside the last paragraph), unless that would remove more than
+   ``tail_max_chars`` characters (then only flagged); ``inline`` removes the
+   matched span inside a paragraph. Every removal is logged verbatim.
+4. ``titles`` (``titles``): (a) a paragraph that is one string written twice
+   (``X2024X2024``, copy of at least ``min_chars``) keeps one copy; (b) a
+   paragraph that is a truncated copy of the next one (at least
+   ``min_truncated_chars`` long and cut inside a word, so a heading that
+   merely starts the next paragraph stays), or repeats an earlier one
+   verbatim (at least ``min_chars``), is dropped; (c) a page title glued to the start of a paragraph
+   with a site suffix (``Title_Guangming Online`` or ``Title - Xinhua`` /
+   ``Title | ...``, site names from ``site_names``, spaces optional) is split
+   off as its own title paragraph, the site name is removed, and the title is
+   dropped as well if the same text is another paragraph of the document.
+5. ``language`` (``language``): each paragraph is assigned by script: the
+   share of Han among Han + Latin letters >= ``min_han_share`` is ``zh``,
+   otherwise ``en``; a paragraph where other scripts (Cyrillic, Arabic, kana,
+   Hangul, ...) make up more than ``max_other_share`` of the letters, or whose
+   language is not in ``languages``, is logged as ``excluded_language`` with
+   its text. Paragraphs without letters (numbers, punctuation) join the
+   language of the previous paragraph (the next one at the start).
+6. ``zh_enumeration`` (``zh_enumeration``): in Chinese text, a numbered item
+   run into the previous one (``...合作。 4.支持...``) is split off when its
+   number is the previous item's number + 1. ``zh_spaces``: stray spaces
+   next to Chinese punctuation (``远程医疗、 “互联网+”``) are removed (not
+   next to a Latin letter or digit). Spaces between two Han characters are
+   left alone: in this corpus they separate the halves of slogans
+   (``凝聚数字合作新共识 共创全球发展新时代``), so removing them is not safe.
+7. ``despace`` (``despace``): English paragraphs whose spaces were lost get
+   them back (:mod:`textdrift.despace`).
+8. ``flag`` (``max_removed_share``): if the clean texts keep fewer than
+   ``1 - max_removed_share`` of the raw non-whitespace characters, a
+   ``flagged`` row is logged; the caller decides whether that is an error.
+"""
+
+from __future__ import annotations
+
+import codecs
+import copy
+import functools
+import hashlib
+import logging
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from textdrift import despace as _despace
+from textdrift.io import write_paragraphs
+
+logger = logging.getLogger("textdrift.clean")
+
+LOG_COLUMNS = ["doc_id", "lang", "step", "action", "detail", "chars_before", "chars_after"]
+
+DEFAULTS: dict = {
+    "normalize": {
+        "form": "NFKC",
+        "apostrophes": ["\u00b4", "\u2019", "`"],
+        "spaces": ["\u00a0", "\u2007", "\u202f", "\u3000", "\t"],
+        "remove": ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"],
+    },
+    "boilerplate": [
+        {"name": "posted_on", "scope": "paragraph",
+         "pattern": r"(?i)(posted|updated|published) on\b.{0,60}"},
+        {"name": "more_marker", "scope": "paragraph", "pattern": r"<!\W*more\W*>"},
+        {"name": "comment_form_prompt", "scope": "paragraph",
+         "pattern": r"(?i)fill in your details below.*"},
+        {"name": "comment_form_account", "scope": "paragraph",
+         "pattern": r"(?i).*\blog out\s*/\s*change\s*\)"},
+        {"name": "comment_form_connecting", "scope": "paragraph",
+         "pattern": r"(?i)connecting to %s"},
+        {"name": "comment_form_icons", "scope": "paragraph",
+         "pattern": r"(?i)(wordpress\.com logo|(twitter|facebook|google) (picture|photo))"},
+        {"name": "share_buttons", "scope": "paragraph",
+         "pattern": r"(?i)(share this|like this|like loading\.\.\.):?"},
+        {"name": "header_label_zh", "scope": "paragraph", "pattern": r"核心提示\s*[:：]?"},
+        {"name": "disclaimer_zh", "scope": "paragraph",
+         "pattern": r"(免责)?声明\s*[:：].*(版权|转载|侵权).*"},
+        {"name": "editor_line_zh", "scope": "paragraph",
+         "pattern": r"[(（]?\s*(责任编辑|编辑|责编)\s*[:：].{1,30}?[)）]?"},
+        {"name": "editor_line_en", "scope": "paragraph",
+         "pattern": r"(Editor|Editors|Edited by|Chief editor)\s*:\s*[A-Z][\w .'-]{0,60}"},
+        {"name": "comment_form", "scope": "tail",
+         "pattern": r"(?im)^(leave a (reply|comment)|post a comment|发表评论|发表回复)\s*$"},
+        {"name": "editor_disclaimer", "scope": "tail",
+         "pattern": r"(Editor\s*:.{0,60}?)?Disclaimer\s*:?\s*The\s*views\s*and\s*opinions\s*expressed"},
+    ],
+    "tail_max_chars": 3000,
+    "titles": {
+        "min_chars": 10,
+        "min_truncated_chars": 40,
+        "max_title_chars": 200,
+        "site_names": [
+            "Guangming Online", "GMW.cn", "Xinhua", "Xinhuanet", "China Daily",
+            "chinadaily.com.cn", "CGTN", "People's Daily Online", "China.org.cn",
+            "Global Times", "english.gov.cn", "光明网", "新华网", "人民网",
+            "中国政府网", "中国网信网",
+        ],
+    },
+    "language": {"min_han_share": 0.3, "max_other_share": 0.5},
+    "zh_enumeration": {
+        "pattern": r"(?<=[。！？；;!?.])\s*(?=(\d{1,2})[.、．](?!\d))",
+    },
+    "zh_spaces": {
+        "pattern": r"(?<=[、。《》“”])\s+(?![A-Za-z0-9])|(?<![A-Za-z0-9])\s+(?=[、。《》“”])",
+    },
+    "despace": {
+        "min_chars": 40,
+        "max_space_share": 0.02,
+        "min_letter_run": 25,
+        "words_file": "config/en_despace_words.txt",
+        "word_count": 1.0e8,
+    },
+    "max_removed_share": 0.5,
+    "log_max_chars": 100000,
+    "on_excess_removal": "error",
+    "log_excerpt_chars": 300,
+}
+
+
+class CleaningError(ValueError):
+    """A raw file cannot be cleaned (e.g. it cannot be decoded); the message says how to fix it."""
+
+
+@dataclass
+class CleanResult:
+    """Clean paragraphs per language code, in document order, and the change log."""
+
+    texts: dict[str, list[str]] = field(default_factory=dict)
+    log: list[dict] = field(default_factory=list)
+
+
+# --- decoding -------------------------------------------------------------------
+
+
+def _plausibly_chinese(text: str, min_share: float = 0.9) -> bool:
+    """Mostly Han, CJK punctuation and ASCII, with at least some Han."""
+    chars = [ch for ch in text if not ch.isspace()]
+    if not chars:
+        return False
+    han = sum(_is_han(ch) for ch in chars)
+    ok = sum(_is_han(ch) or ord(ch) < 128 or "\u3000" <= ch <= "\u303f"
+             or "\uff00" <= ch <= "\uffef" or "\u2010" <= ch <= "\u2027" for ch in chars)
+    return han > 0 and ok / len(chars) >= min_share
+
+
+def decode_bytes(data: bytes, path: str, encoding: str | None = None) -> tuple[str, str]:
+    """Decode a raw file strictly; returns (text, encoding used).
+
+    ``encoding`` (the manifest's ``encoding`` column) wins when given. Else a
+    BOM decides (UTF-8 -> ``utf-8-sig``, UTF-32, UTF-16), else UTF-8, else
+    GB18030 if the result is plausibly Chinese. Raises :class:`CleaningError`
+    naming ``path`` and the offset of the first undecodable byte.
+    """
+    def fail(enc: str, err: UnicodeDecodeError, extra: str = "") -> CleaningError:
+        bad = data[err.start:err.start + 4].hex(" ")
+        return CleaningError(
+            f"{path}: cannot decode as {enc}: byte offset {err.start} (bytes {bad}){extra}. "
+            "Declare the file's encoding in the manifest column 'encoding' "
+            "(e.g. gb18030, big5, utf-16, cp1252)."
+        )
+
+    if encoding:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError as err:
+            raise fail(encoding, err) from err
+        except LookupError as err:
+            raise CleaningError(f"{path}: unknown encoding {encoding!r} in the manifest") from err
+    if data.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    elif data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        candidates = ["utf-32"]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    else:
+        candidates = []
+    for enc in candidates:
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError as err:
+            raise fail(enc, err) from err
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as err:
+        utf8_err = err
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise fail("utf-8", utf8_err, "; GB18030 does not fit either") from utf8_err
+    if _plausibly_chinese(text):
+        return text, "gb18030"
+    raise fail("utf-8", utf8_err, "; as GB18030 it does not read as Chinese")
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def _merge(base: dict, over: dict) -> dict:
+    """``over`` merged into a copy of ``base`` (nested dicts merged, other values replaced)."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _is_han(ch: str) -> bool:
+    return unicodedata.name(ch, "").startswith(("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH"))
+
+
+def _char_name(ch: str) -> str:
+    return f"U+{ord(ch):04X} {unicodedata.name(ch, repr(ch))}"
+
+
+class _Log:
+    def __init__(self, doc_id: str, cfg: dict):
+        self.doc_id = doc_id
+        self.rows: list[dict] = []
+        self.max_chars = cfg["log_max_chars"]
+        self.excerpt_chars = cfg["log_excerpt_chars"]
+
+    def text(self, text: str) -> str:
+        """``text`` verbatim, or cut with its full length noted when very long."""
+        if len(text) <= self.max_chars:
+            return text
+        return f"{text[:self.excerpt_chars]}… [{len(text)} chars in full]"
+
+    def add(self, lang: str, step: str, action: str, detail: str, before: int, after: int) -> None:
+        self.rows.append({"doc_id": self.doc_id, "lang": lang, "step": step, "action": action,
+                          "detail": detail, "chars_before": before, "chars_after": after})
+
+
+# --- 1. normalize ----------------------------------------------------------------
+
+
+def normalize(text: str, cfg: dict, log: _Log) -> str:
+    """Line endings, look-alike apostrophes and spaces, invisible characters, NFKC, space runs."""
+    step = "normalize"
+    n_crlf, n_cr = text.count("\r\n"), text.replace("\r\n", "").count("\r")
+    if n_crlf or n_cr:
+        before = len(text)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        log.add("", step, "replaced", f"line endings to LF: CRLF x{n_crlf}, CR x{n_cr}",
+                before, len(text))
+    for ch in cfg["apostrophes"]:
+        before = len(text)
+        text, n = re.subn(rf"(?<=[^\W\d_]){re.escape(ch)}(?=[^\W\d_])", "'", text)
+        if n:
+            log.add("", step, "replaced",
+                    f"{_char_name(ch)} between letters -> U+0027 APOSTROPHE x{n}", before, len(text))
+    for chars, repl, action in ((cfg["spaces"], " ", "replaced"), (cfg["remove"], "", "removed")):
+        for ch in chars:
+            n = text.count(ch)
+            if n:
+                before = len(text)
+                text = text.replace(ch, repl)
+                target = "U+0020 SPACE" if repl else "nothing"
+                log.add("", step, action, f"{_char_name(ch)} -> {target} x{n}", before, len(text))
+    form = cfg["form"]
+    changed = Counter(ch for ch in text if unicodedata.normalize(form, ch) != ch)
+    if changed:
+        before = len(text)
+        text = unicodedata.normalize(form, text)
+        for ch, n in sorted(changed.items()):
+            new = unicodedata.normalize(form, ch)
+            log.add("", step, "replaced",
+                    f"{form}: {_char_name(ch)} -> {new!r} ({' '.join(f'U+{ord(c):04X}' for c in new)}) x{n}",
+                    before, len(text))
+    before = len(text)
+    text, n = re.subn(r" {2,}", " ", text)
+    if n:
+        log.add("", step, "replaced", f"runs of spaces collapsed to one space x{n}", before, len(text))
+    return text
+
+
+# --- 2. paragraphs ---------------------------------------------------------------
+
+
+def split_paragraphs(text: str, log: _Log) -> list[str]:
+    """Every non-empty line is a paragraph, stripped; blank lines are dropped (one summary row)."""
+    lines = text.split("\n")
+    paras = [line.strip() for line in lines if line.strip()]
+    blank = len(lines) - len(paras)
+    if blank:
+        log.add("", "paragraphs", "removed", f"{blank} blank lines dropped", len(text),
+                len("\n".join(paras)))
+    return paras
+
+
+# --- 3. boilerplate --------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _compile(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
+
+
+def remove_boilerplate(paras: list[str], cfg: dict, log: _Log) -> list[str]:
+    """Drop / cut / remove publisher boilerplate by the configured patterns (see module doc)."""
+    step = "boilerplate"
+    rules = cfg["boilerplate"]
+    for rule in rules:
+        if rule["scope"] not in ("paragraph", "tail", "inline"):
+            raise CleaningError(f"clean.boilerplate {rule['name']!r}: unknown scope {rule['scope']!r}")
+    for rule in (r for r in rules if r["scope"] == "paragraph"):
+        rx, kept = _compile(rule["pattern"]), []
+        for p in paras:
+            if rx.fullmatch(p):
+                log.add("", step, "removed", f"{rule['name']}: {log.text(p)}", len(p), 0)
+            else:
+                kept.append(p)
+        paras = kept
+    for rule in (r for r in rules if r["scope"] == "tail"):
+        rx = _compile(rule["pattern"])
+        for i, p in enumerate(paras):
+            m = rx.search(p)
+            if not m:
+                continue
+            head = p[:m.start()].rstrip()
+            removed = "\n".join([p[m.start():]] + paras[i + 1:])
+            if len(removed) > cfg["tail_max_chars"]:
+                log.add("", step, "flagged",
+                        f"{rule['name']}: would cut {len(removed)} chars (> tail_max_chars "
+                        f"{cfg['tail_max_chars']}), not removed: {log.text(removed)}",
+                        len(removed), len(removed))
+            else:
+                log.add("", step, "removed", f"{rule['name']} (to end of document): {log.text(removed)}",
+                        len(removed), 0)
+                paras = paras[:i] + ([head] if head else [])
+            break
+    for rule in (r for r in rules if r["scope"] == "inline"):
+        rx, kept = _compile(rule["pattern"]), []
+        for p in paras:
+            for m in rx.finditer(p):
+                log.add("", step, "removed", f"{rule['name']}: {log.text(m.group())}", len(p),
+                        len(p) - len(m.group()))
+            p = re.sub(r" {2,}", " ", rx.sub("", p)).strip()
+            if p:
+                kept.append(p)
+        paras = kept
+    return paras
+
+
+# --- 4. titles --------------------------------------------------------------------
+
+
+_DOUBLED = re.compile(r"(.+?)\s*\1")
+
+
+def _site_title_regex(cfg: dict) -> re.Pattern:
+    names = sorted(cfg["site_names"], key=len, reverse=True)
+    sites = "|".join(r"\s*".join(re.escape(w) for w in name.split()) for name in names)
+    return re.compile(
+        rf"(?P<title>.{{{cfg['min_chars']},{cfg['max_title_chars']}}}?)"
+        rf"(?P<sep>\s*_\s*|\s+[-–—|]\s+)(?P<site>{sites})(?P<rest>.*)"
+    )
+
+
+def dedupe_titles(paras: list[str], cfg: dict, log: _Log) -> list[str]:
+    """Doubled lines, truncated or repeated paragraphs, site titles (see module doc)."""
+    step, min_chars = "titles", cfg["min_chars"]
+    out = []
+    for p in paras:
+        m = _DOUBLED.fullmatch(p)
+        if m and len(m.group(1)) >= min_chars:
+            copy_ = p[len(m.group(1)):]
+            log.add("", step, "deduplicated", f"line written twice, second copy removed: {log.text(copy_)}",
+                    len(p), len(m.group(1)))
+            p = m.group(1)
+        out.append(p)
+    paras, out, seen = out, [], set()
+    for i, p in enumerate(paras):
+        nxt = paras[i + 1] if i + 1 < len(paras) else ""
+        if (len(p) >= cfg["min_truncated_chars"] and len(nxt) > len(p) and nxt.startswith(p)
+                and p[-1].isalnum() and nxt[len(p)].isalnum()):
+            log.add("", step, "removed", f"truncated copy of the next paragraph: {log.text(p)}", len(p), 0)
+        elif len(p) >= min_chars and p in seen:
+            log.add("", step, "removed", f"repeats an earlier paragraph: {log.text(p)}", len(p), 0)
+        else:
+            out.append(p)
+            seen.add(p)
+    rx, paras, out = _site_title_regex(cfg), out, []
+    for p in paras:
+        m = rx.fullmatch(p)
+        if not m:
+            out.append(p)
+            continue
+        title, rest = m.group("title").strip(), m.group("rest").strip()
+        log.add("", step, "split",
+                f"page title split off its paragraph, site name removed: {m.group('sep') + m.group('site')!r}"
+                f" (title: {log.text(title)})", len(p), len(title) + len(rest))
+        if title in paras:
+            log.add("", step, "removed", f"page title repeated elsewhere: {log.text(title)}", len(title), 0)
+        else:
+            out.append(title)
+        if rest:
+            out.append(rest)
+    return out
+
+
+# --- 5. language -------------------------------------------------------------------
+
+
+def _scripts(text: str) -> Counter:
+    """Letters of ``text`` counted by script: 'han', 'latin' or the Unicode script word."""
+    counts: Counter = Counter()
+    for ch in text:
+        if not ch.isalpha():
+            continue
+        if _is_han(ch):
+            counts["han"] += 1
+        else:
+            name = unicodedata.name(ch, "OTHER")
+            counts["latin" if name.startswith("LATIN") else name.split()[0].lower()] += 1
+    return counts
+
+
+def split_languages(paras: list[str], cfg: dict, languages: list[str], log: _Log) -> dict[str, list[str]]:
+    """Assign each paragraph to zh / en by script; exclude other scripts and unwanted languages."""
+    step, lcfg = "language", cfg["language"]
+    labels: list[str | None] = []
+    for p in paras:
+        counts = _scripts(p)
+        letters = sum(counts.values())
+        if not letters:
+            labels.append(None)
+            continue
+        han, latin = counts["han"], counts["latin"]
+        other = letters - han - latin
+        if other / letters > lcfg["max_other_share"]:
+            script = max((k for k in counts if k not in ("han", "latin")), key=counts.__getitem__)
+            log.add(script, step, "excluded_language",
+                    f"script {script} ({other}/{letters} letters), not a configured language: {log.text(p)}",
+                    len(p), 0)
+            labels.append("")
+            continue
+        lang = "zh" if han / (han + latin) >= lcfg["min_han_share"] else "en"
+        if lang not in languages:
+            log.add(lang, step, "excluded_language",
+                    f"language {lang} is not in the configured languages {languages}: {log.text(p)}", len(p), 0)
+            lang = ""
+        labels.append(lang)
+    texts: dict[str, list[str]] = {}
+    for i, (p, lang) in enumerate(zip(paras, labels)):
+        if lang is None:
+            near = [x for x in labels[i - 1::-1] if x is not None][:1] if i else []
+            near = near or [x for x in labels[i + 1:] if x is not None][:1]
+            lang = near[0] if near else ""
+            if lang:
+                log.add(lang, step, "attached", f"paragraph without letters joins its neighbours: {p}",
+                        len(p), len(p))
+            else:
+                log.add("", step, "removed", f"paragraph without letters and no neighbour: {p}", len(p), 0)
+        if lang:
+            texts.setdefault(lang, []).append(p)
+    for lang, ps in texts.items():
+        log.add(lang, step, "split", f"{len(ps)} paragraphs", sum(map(len, ps)), sum(map(len, ps)))
+    return texts
+
+
+# --- 6. Chinese numbered items --------------------------------------------------
+
+
+_ITEM_START = re.compile(r"(\d{1,2})[.、．]")
+
+
+def split_zh_enumeration(paras: list[str], cfg: dict, log: _Log) -> list[str]:
+    """Split ``...。 4.xxx`` off as its own paragraph when 4 follows the previous item number."""
+    rx = _compile(cfg["zh_enumeration"]["pattern"])
+    out, last = [], None
+    for p in paras:
+        m = _ITEM_START.match(p)
+        if m:
+            last = int(m.group(1))
+        start = 0
+        for m in rx.finditer(p):
+            if last is not None and int(m.group(1)) == last + 1:
+                piece = p[start:m.start()].strip()
+                out.append(piece)
+                log.add("zh", "zh_enumeration", "split",
+                        f"item {m.group(1)} split from item {last}: ...{p[max(0, m.start() - 20):m.end() + 20]}...",
+                        len(p), len(piece))
+                start, last = m.end(), int(m.group(1))
+        out.append(p[start:].strip())
+    return out
+
+
+def remove_zh_spaces(paras: list[str], cfg: dict, log: _Log) -> list[str]:
+    """Remove the spaces matched by ``zh_spaces.pattern`` (next to Chinese punctuation)."""
+    rx, out = _compile(cfg["zh_spaces"]["pattern"]), []
+    for p in paras:
+        spots = [f"...{p[max(0, m.start() - 10):m.end() + 10]}..." for m in rx.finditer(p)]
+        if spots:
+            new = rx.sub("", p)
+            log.add("zh", "zh_spaces", "removed",
+                    f"{len(spots)} space run(s) next to Chinese punctuation: {' | '.join(spots)}",
+                    len(p), len(new))
+            p = new
+        out.append(p)
+    return out
+
+
+# --- 7. English de-spacing ------------------------------------------------------
+
+
+def restore_spaces(paras: list[str], cfg: dict, log: _Log) -> list[str]:
+    """Restore lost spaces in English paragraphs detected as de-spaced."""
+    dcfg = cfg["despace"]
+    out, segmenter = [], None
+    for p in paras:
+        if _despace.is_despaced(p, dcfg["min_chars"], dcfg["max_space_share"], dcfg["min_letter_run"]):
+            if segmenter is None:
+                words = _despace.read_words(dcfg["words_file"])
+                segmenter = _despace.load_segmenter(words, dcfg["word_count"])
+            new, n = _despace.despace(p, segmenter)
+            log.add("en", "despace", "restored_spaces", f"{n} spaces inserted; original: {log.text(p)}",
+                    len(p), len(new))
+            p = new
+        out.append(p)
+    return out
+
+
+# --- the whole pipeline -----------------------------------------------------------
+
+
+def _nonspace(text: str) -> int:
+    return sum(not ch.isspace() for ch in text)
+
+
+def clean_text(raw: str, doc_id: str, cfg: dict) -> CleanResult:
+    """Clean one decoded document. ``cfg``: the ``clean:`` config block plus ``languages``;
+    missing keys take :data:`DEFAULTS`."""
+    cfg = _merge(DEFAULTS, cfg)
+    languages = list(cfg.get("languages") or ["zh", "en"])
+    log = _Log(doc_id, cfg)
+    text = normalize(raw, cfg["normalize"], log)
+    paras = split_paragraphs(text, log)
+    paras = remove_boilerplate(paras, cfg, log)
+    paras = dedupe_titles(paras, cfg["titles"], log)
+    texts = split_languages(paras, cfg, languages, log)
+    if "zh" in texts:
+        texts["zh"] = split_zh_enumeration(texts["zh"], cfg, log)
+        texts["zh"] = remove_zh_spaces(texts["zh"], cfg, log)
+    if "en" in texts:
+        texts["en"] = restore_spaces(texts["en"], cfg, log)
+    texts = {lang: [unicodedata.normalize("NFC", p) for p in ps if p] for lang, ps in texts.items()}
+    texts = {lang: ps for lang, ps in texts.items() if ps}
+    before = _nonspace(raw)
+    after = sum(_nonspace(p) for ps in texts.values() for p in ps)
+    if after < (1 - cfg["max_removed_share"]) * before:
+        log.add("", "flag", "flagged",
+                f"cleaning kept {after} of {before} non-space characters "
+                f"(more than max_removed_share {cfg['max_removed_share']} removed)", before, after)
+    return CleanResult(texts=texts, log=log.rows)
+
+
+# --- shard level: files in, files out (called by the `clean` rule) -----------
+
+INDEX_COLUMNS = ["doc_id", "year", "lang", "file", "paragraphs", "chars", "sha256"]
+LOG_COLUMNS = ["doc_id", "lang", "step", "action", "detail", "chars_before", "chars_after"]
+
+
+def _entry(doc_id: str, lang: str, step: str, action: str, detail: str, before: int, after: int) -> dict:
+    return {"doc_id": doc_id, "lang": lang, "step": step, "action": action, "detail": detail,
+            "chars_before": before, "chars_after": after}
+
+
+def clean_document_file(doc: dict, cfg: dict) -> CleanResult:
+    """Read one manifest row's raw file strictly, clean it, and check the result.
+
+    Raises :class:`CleaningError` when a declared language (manifest
+    ``languages``) yields no text, when nothing is left, or when the cleaner
+    removed more than ``max_removed_share`` and ``on_excess_removal`` is
+    ``error`` (the default).
+    """
+    cfg = _merge(DEFAULTS, cfg)
+    path = Path(doc["path"])
+    raw, encoding = decode_bytes(path.read_bytes(), str(path), doc.get("encoding") or None)
+    result = clean_text(raw, doc["doc_id"], cfg)
+    result.log.insert(0, _entry(doc["doc_id"], "", "read", "decoded", f"{path.name} as {encoding}", len(raw), len(raw)))
+    where = f"{path} (doc_id={doc['doc_id']!r})"
+    if not result.texts:
+        raise CleaningError(f"{where}: no text left after cleaning; check the file or the boilerplate patterns")
+    declared = [x for x in str(doc.get("languages") or "").split(";") if x]
+    missing = [lang for lang in declared if lang not in result.texts]
+    if missing:
+        raise CleaningError(
+            f"{where}: manifest field 'languages' declares {missing} but the cleaned text has none; "
+            f"found {sorted(result.texts)}. Fix the manifest row or the file."
+        )
+    for lang in sorted(set(result.texts) - set(declared)) if declared else []:
+        logger.warning("%s: text in %r found but not declared in the manifest; it is kept", where, lang)
+        result.log.append(_entry(doc["doc_id"], lang, "languages", "undeclared_language", "kept; add it to the manifest's languages", 0, 0))
+    flagged = [e for e in result.log if e["action"] == "flagged"]
+    if flagged and cfg.get("on_excess_removal", "error") == "error":
+        raise CleaningError(f"{where}: {flagged[0]['detail']} (set clean.on_excess_removal: warn to keep it)")
+    return result
+
+
+def clean_shard(docs: list[dict], clean_dir: str | Path, cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Clean every document of a shard into ``clean_dir/{doc_id}.{lang}.txt``.
+
+    Returns (index, log): the index lists each text written (with its size and
+    SHA-256); the log holds every change the cleaner made. Texts of a document
+    from an earlier run in a language no longer found are deleted and logged.
+    """
+    clean_dir = Path(clean_dir)
+    index, log = [], []
+    for doc in docs:
+        result = clean_document_file(doc, cfg)
+        for stale in clean_dir.glob(f"{doc['doc_id']}.*.txt"):
+            if stale.name.split(".")[-2] not in result.texts:
+                stale.unlink()
+        for lang, paragraphs in result.texts.items():
+            path = clean_dir / f"{doc['doc_id']}.{lang}.txt"
+            write_paragraphs(path, paragraphs)
+            data = path.read_bytes()
+            index.append({
+                "doc_id": doc["doc_id"], "year": int(doc["year"]), "lang": lang, "file": str(path),
+                "paragraphs": len(paragraphs), "chars": sum(map(len, paragraphs)),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            })
+        log.extend(result.log)
+        logger.info("%s: %s", doc["doc_id"], {k: len(v) for k, v in result.texts.items()})
+    return pd.DataFrame(index, columns=INDEX_COLUMNS), pd.DataFrame(log, columns=LOG_COLUMNS)
+
