@@ -1,0 +1,252 @@
+"""Year-over-year phrase changes: weighted log-odds ratio with an informative Dirichlet prior.
+
+Method (Monroe, Colaresi & Quinn 2008, "Fightin' Words: Lexical Feature Selection and
+Evaluation for Identifying the Content of Political Conflict", *Political Analysis* 16(4),
+372-403, section 3.5)
+---------------------------------------------------------------------------------------
+* **Phrases** are the n-grams (n = 1..``ngram_max``) of the year matrices written by
+  :mod:`textdrift.vectorize` (``data/processed/vectors/year_{lang}.npz``): runs of kept
+  tokens (``norm``) inside one sentence, never across a punctuation token, words joined by
+  one space. Nothing is re-counted here; ``ngram_max`` may not exceed ``vectorize.ngram_max``.
+* **Steps**: for each language, the *available* years (year-documents with at least one
+  kept token, sorted) are compared pairwise in order: 2017 -> 2022 -> 2023 -> 2024. A
+  language with fewer than two available years yields no rows (logged).
+* **Which phrases are tested**: those occurring at least ``min_count`` times in the two
+  compared years together (count_from + count_to >= min_count); the choice is per step, so
+  a phrase frequent only in other years is not tested in this one.
+* **Totals per n-gram order**: for phrase w of order n, ``n_from``/``n_to`` are the total
+  counts of *all* phrases of order n in that year (tested or not): unigram totals for
+  unigrams, bigram totals for bigrams, ... so each order is its own multinomial and its
+  probabilities are comparable. (The orders overlap - a bigram's words are also counted
+  as unigrams - which is why they are not pooled into one total.)
+* **Prior**: the language's whole corpus (all years). With c_w the count of w in it and
+  C_n the total of order n in it,
+
+      alpha_w = alpha_0 * c_w / C_n            (so the alpha_w of one order sum to alpha_0)
+
+  ``alpha_0`` (the prior's weight, in pseudo-counts) is per order: ``"auto"`` (default) =
+  the median, over the language's available year-documents, of their total of order n,
+  i.e. the prior counts as much as one typical year of text. It scales with the corpus,
+  as Monroe et al. scale their prior to the corpus, so the same setting suits 2,000 or
+  2,000,000 tokens a year; a year much smaller than that (the one-paragraph Chinese 2022)
+  is pulled strongly towards the corpus-wide rate instead of producing wild ratios. A
+  positive number fixes alpha_0 for every order.
+* **Statistic** for each tested phrase (Monroe et al. eqs. 16, 18, 19/22):
+
+      delta_w = log((y_to + a_w) / (n_to + a_0 - y_to - a_w))
+              - log((y_from + a_w) / (n_from + a_0 - y_from - a_w))
+      var_w   = 1 / (y_to + a_w) + 1 / (y_from + a_w)
+      z_w     = delta_w / sqrt(var_w)
+
+  ``log_odds`` = delta_w; positive means relatively more frequent in ``year_to``.
+* **Status** (threshold ``z_threshold``, default 1.96): ``new`` = count_from == 0 and
+  z >= threshold; ``gone`` = count_to == 0 and z <= -threshold; otherwise ``rising`` =
+  z >= threshold, ``falling`` = z <= -threshold, ``stable``. new/gone are relative to the
+  previous available year only (a phrase of 2017 missing in 2022 is "new" again in 2023).
+
+Output (``results/tables/phrase_changes.csv``, every tested phrase, sorted by lang,
+year_from, descending z): ``lang, year_from, year_to, phrase, n, count_from, count_to,
+total_from, total_to, alpha_w, alpha_0, log_odds, z, status, display``. ``log_odds`` and
+``z`` can be recomputed from the other columns of their row with the formulas above.
+``display`` is ``phrase`` with the spaces between words removed for languages written
+without spaces (``unspaced_languages``, e.g. "数字 经济" -> "数字经济"); note that the
+bigram "数字 经济" and the dictionary word "数字经济" then display alike (``n`` tells them apart).
+
+Comparing any two groups of documents from a notebook (``a`` plays ``year_from``)::
+
+    from textdrift.vectorize import load_matrix
+    from textdrift.phrases import compare_groups, row_counts
+    m = load_matrix("data/processed/vectors/doc_en.npz")
+    a = row_counts(m, m.rows["doc_id"].isin(["doc_a1", "doc_a2"]))
+    b = row_counts(m, m.rows["doc_id"].isin(["doc_b"]))
+    compare_groups(a, b, prior_counts=row_counts(m))      # prior: all documents
+
+(or build ``m`` with ``vectorize.count_matrix(tokens.assign(group=...), ["group"])``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from textdrift.io import write_csv
+from textdrift.vectorize import SEP, CountMatrix, load_matrix
+
+log = logging.getLogger("textdrift.phrases")
+
+GROUP_COLUMNS = ["phrase", "n", "count_from", "count_to", "total_from", "total_to",
+                 "alpha_w", "alpha_0", "log_odds", "z", "status"]
+COLUMNS = ["lang", "year_from", "year_to", *GROUP_COLUMNS, "display"]
+STATUSES = ("new", "gone", "rising", "falling", "stable")
+
+
+def log_odds_dirichlet(y_from, y_to, alpha_w, alpha_0, n_from, n_to):
+    """Weighted log-odds ratio (to vs from) with a Dirichlet prior: returns (delta, var, z).
+
+    All arguments broadcast as numpy arrays; see the module docstring for the formulas.
+    """
+    y_from, y_to, a, a0, n_from, n_to = (np.asarray(v, dtype=float) for v in
+                                         (y_from, y_to, alpha_w, alpha_0, n_from, n_to))
+    delta = (np.log((y_to + a) / (n_to + a0 - y_to - a))
+             - np.log((y_from + a) / (n_from + a0 - y_from - a)))
+    var = 1.0 / (y_to + a) + 1.0 / (y_from + a)
+    return delta, var, delta / np.sqrt(var)
+
+
+def status(count_from, count_to, z, z_threshold: float = 1.96) -> np.ndarray:
+    """new | gone | rising | falling | stable for each phrase (first matching rule wins)."""
+    count_from, count_to, z = np.asarray(count_from), np.asarray(count_to), np.asarray(z)
+    up, down = z >= z_threshold, z <= -z_threshold
+    return np.select([(count_from == 0) & up, (count_to == 0) & down, up, down],
+                     list(STATUSES[:4]), default="stable")
+
+
+def ngram_order(phrases) -> np.ndarray:
+    """n of each phrase (words are joined by one space)."""
+    return np.asarray(pd.Index(phrases, dtype=object).str.count(SEP) + 1, dtype=int)
+
+
+def order_totals(counts: pd.Series) -> pd.Series:
+    """Total count of each n-gram order in a Series of phrase counts (index: n)."""
+    return counts.groupby(ngram_order(counts.index)).sum()
+
+
+def row_counts(m: CountMatrix, rows=None) -> pd.Series:
+    """Phrase counts of a CountMatrix summed over the selected rows (boolean mask; all when None)."""
+    X = m.X if rows is None else m.X[np.asarray(rows, dtype=bool)]
+    return pd.Series(np.asarray(X.sum(axis=0)).ravel().astype(np.int64), index=pd.Index(m.vocab, name="phrase"))
+
+
+def check_ngram_max(ngram_max: int, vectorize_ngram_max: int) -> None:
+    """Phrases are read from vectorize's matrices, which hold no n-gram longer than its ngram_max."""
+    if not isinstance(ngram_max, int) or not 1 <= ngram_max <= vectorize_ngram_max:
+        raise ValueError(
+            f"phrases.ngram_max = {ngram_max!r} must be an integer from 1 to vectorize.ngram_max = "
+            f"{vectorize_ngram_max}: the year matrices hold no longer n-grams. Raise "
+            "vectorize.ngram_max or lower phrases.ngram_max in config/config.yaml.")
+
+
+def compare_groups(counts_a: pd.Series, counts_b: pd.Series, prior_counts: pd.Series | None = None,
+                   alpha_0: float | str | Mapping[int, float] = "auto", min_count: int = 2,
+                   z_threshold: float = 1.96, ngram_max: int | None = None) -> pd.DataFrame:
+    """Weighted log-odds of every phrase between group a (``from``) and group b (``to``).
+
+    ``counts_a``/``counts_b``: phrase counts (Series indexed by phrase, words joined by one
+    space), *all* phrases of the group, since the totals per n-gram order are taken from them.
+    ``prior_counts``: background counts the prior is proportional to (default a + b); every
+    tested phrase must occur in it. ``alpha_0``: a positive number, a mapping
+    {order: number}, or ``"auto"`` = per order, the median of the two groups' totals.
+    Tested phrases: count_a + count_b >= ``min_count`` and order <= ``ngram_max`` (None: all).
+    Returns the columns ``GROUP_COLUMNS``; positive ``log_odds`` = more frequent in b.
+    """
+    if min_count < 1:
+        raise ValueError(f"min_count must be >= 1, got {min_count}")
+    a = counts_a.groupby(level=0).sum()
+    b = counts_b.groupby(level=0).sum()
+    prior = (a.add(b, fill_value=0) if prior_counts is None else prior_counts).groupby(level=0).sum()
+    prior = prior[prior > 0]
+    tot_a, tot_b, tot_prior = order_totals(a), order_totals(b), order_totals(prior)
+    if isinstance(alpha_0, str):
+        if alpha_0 != "auto":
+            raise ValueError(f"alpha_0 must be a positive number, a mapping or 'auto', got {alpha_0!r}")
+        alpha_0 = pd.concat([tot_a, tot_b], axis=1).fillna(0).median(axis=1).to_dict()
+
+    y = pd.concat({"count_from": a, "count_to": b}, axis=1).fillna(0).astype(np.int64)
+    y = y[y.sum(axis=1) >= min_count]
+    n = ngram_order(y.index)
+    if ngram_max is not None:
+        y, n = y[n <= ngram_max], n[n <= ngram_max]
+    df = y.rename_axis("phrase").reset_index()
+    df.insert(1, "n", n)
+    df["total_from"] = tot_a.reindex(n, fill_value=0).to_numpy()
+    df["total_to"] = tot_b.reindex(n, fill_value=0).to_numpy()
+    a0 = (pd.Series(alpha_0).reindex(n).to_numpy(float) if isinstance(alpha_0, Mapping)
+          else np.full(len(df), float(alpha_0)))
+    c_w = prior.reindex(df["phrase"], fill_value=0).to_numpy(float)
+    if np.any(c_w <= 0) or np.any(~(a0 > 0)):
+        bad = df.loc[(c_w <= 0) | ~(a0 > 0), "phrase"].head(5).tolist()
+        raise ValueError(f"every tested phrase needs a positive prior count and alpha_0; not so for {bad}")
+    # A lone phrase of its order has probability 1 everywhere: its log-odds are undefined.
+    single = (prior.groupby(ngram_order(prior.index)).size() < 2).reindex(n, fill_value=True).to_numpy()
+    if single.any():
+        log.info("skipping %d phrase(s) that are the only phrase of their n-gram order", single.sum())
+    df["alpha_w"] = a0 * c_w / tot_prior.reindex(n).to_numpy(float)
+    df["alpha_0"] = a0
+    df = df[~single].reset_index(drop=True)
+    delta, _, z = log_odds_dirichlet(df["count_from"], df["count_to"], df["alpha_w"], df["alpha_0"],
+                                     df["total_from"], df["total_to"])
+    df["log_odds"], df["z"] = delta, z
+    df["status"] = status(df["count_from"], df["count_to"], z, z_threshold)
+    return df.sort_values(["z", "phrase"], ascending=[False, True], ignore_index=True)[GROUP_COLUMNS]
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object if c in ("lang", "phrase", "status", "display") else float)
+                         for c in COLUMNS})
+
+
+def _sorted(df: pd.DataFrame) -> pd.DataFrame:
+    """lang, year_from, descending z (ties by phrase, for a stable file)."""
+    return df.sort_values(["lang", "year_from", "z", "phrase"], ascending=[True, True, False, True],
+                          kind="stable", ignore_index=True)[COLUMNS]
+
+
+def phrase_changes(matrix: CountMatrix, min_count: int = 2, alpha_0: float | str = "auto",
+                   z_threshold: float = 1.96, ngram_max: int = 3,
+                   unspaced_languages: tuple[str, ...] | list[str] = ("zh", "ja", "th"),
+                   lang: str | None = None) -> pd.DataFrame:
+    """Phrase changes between consecutive available years of one language's year matrix.
+
+    ``matrix``: ``vectorize.year_matrix`` output (rows: lang, year, tokens). Prior: the
+    matrix's column sums (the language's whole corpus); ``alpha_0="auto"``: per n-gram
+    order, the median total of that order over the available years. ``lang`` defaults to
+    the matrix's ``lang`` column (an empty matrix has none). Returns ``COLUMNS``.
+    """
+    rows = matrix.rows.reset_index(drop=True)
+    if lang is None:
+        lang = str(rows["lang"].iloc[0]) if len(rows) else "?"
+    avail = rows[rows["tokens"] > 0].sort_values("year")
+    if len(avail) < 2:
+        log.info("%s: %d year(s) with text (%s); two are needed, no phrase changes",
+                 lang, len(avail), ", ".join(map(str, avail["year"])) or "none")
+        return _empty()
+    per_year = {int(r.year): row_counts(matrix, rows.index == i) for i, r in avail.iterrows()}
+    if alpha_0 == "auto":
+        alpha_0 = pd.DataFrame({y: order_totals(c) for y, c in per_year.items()}).fillna(0).median(axis=1).to_dict()
+    prior = row_counts(matrix)
+    years = list(per_year)
+    out = []
+    for y0, y1 in zip(years, years[1:]):
+        df = compare_groups(per_year[y0], per_year[y1], prior, alpha_0, min_count, z_threshold, ngram_max)
+        df.insert(0, "lang", lang)
+        df.insert(1, "year_from", y0)
+        df.insert(2, "year_to", y1)
+        counts = df["status"].value_counts()
+        log.info("%s %d -> %d: %d phrases tested; %s", lang, y0, y1, len(df),
+                 ", ".join(f"{s} {counts.get(s, 0)}" for s in STATUSES))
+        out.append(df)
+    df = pd.concat(out, ignore_index=True)
+    df["display"] = df["phrase"].str.replace(SEP, "", regex=False) if lang in unspaced_languages else df["phrase"]
+    return _sorted(df)
+
+
+def run_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path, ngram_max: int = 3,
+                vectorize_ngram_max: int = 3, min_count: int = 2, alpha_0: float | str = "auto",
+                z_threshold: float = 1.96,
+                unspaced_languages: tuple[str, ...] | list[str] = ("zh", "ja", "th")) -> pd.DataFrame:
+    """Rule ``phrases``: phrase changes of every language ({lang: year_{lang}.npz}) into one CSV."""
+    check_ngram_max(ngram_max, vectorize_ngram_max)
+    frames = []
+    for lang, path in year_matrices.items():
+        log.info("%s: reading %s", lang, path)
+        frames.append(phrase_changes(load_matrix(path), min_count, alpha_0, z_threshold, ngram_max,
+                                     unspaced_languages, lang))
+    frames = [f for f in frames if len(f)]
+    df = _sorted(pd.concat(frames, ignore_index=True)) if frames else _empty()
+    write_csv(df, out_csv)
+    log.info("wrote %d rows to %s", len(df), out_csv)
+    return df

@@ -1,0 +1,301 @@
+"""Phrase changes: weighted log-odds with an informative Dirichlet prior, checked against hand arithmetic."""
+
+import logging
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from textdrift.io import read_csv
+from textdrift.phrases import (
+    COLUMNS,
+    check_ngram_max,
+    compare_groups,
+    log_odds_dirichlet,
+    phrase_changes,
+    row_counts,
+    run_phrases,
+)
+from textdrift.vectorize import load_matrix, save_matrix, year_matrix
+
+STOP = {"the", "of", "的"}
+PUNCT = {",", ".", "，", "。"}
+
+
+def token_table(docs):
+    """docs: (doc_id, year, lang, [sentence, ...]) with each sentence a list of words."""
+    rows = []
+    for doc_id, year, lang, sentences in docs:
+        for sent, words in enumerate(sentences):
+            for i, w in enumerate(words):
+                rows.append(dict(doc_id=doc_id, year=year, lang=lang, para=0, sent=sent, idx=100 * sent + i,
+                                 text=w, norm=w, lemma=w, is_stop=w in STOP, is_punct=w in PUNCT,
+                                 keep=w not in STOP and w not in PUNCT))
+    return pd.DataFrame(rows)
+
+
+def s(**counts):
+    return pd.Series(counts, dtype="int64")
+
+
+# --- the formula --------------------------------------------------------------------------
+
+def test_log_odds_two_phrase_toy_by_hand():
+    # y_from = (3, 1), y_to = (1, 3), n_from = n_to = 4, alpha_0 = 2, alpha_w = (1, 1).
+    # phrase 1: to:   (1 + 1) / (4 + 2 - 1 - 1) = 2/4 = 1/2
+    #           from: (3 + 1) / (4 + 2 - 3 - 1) = 4/2 = 2
+    #           delta = log(1/2) - log(2) = -2 log 2 = -1.3862943611198906
+    #           var = 1/(1+1) + 1/(3+1) = 3/4;  z = -2 log 2 / sqrt(3/4) = -4 log 2 / sqrt 3 = -1.6007548...
+    # phrase 2 is the mirror image: delta = +2 log 2, var = 3/4, z = +4 log 2 / sqrt 3.
+    delta, var, z = log_odds_dirichlet([3, 1], [1, 3], [1, 1], 2, 4, 4)
+    assert delta == pytest.approx([-2 * math.log(2), 2 * math.log(2)], abs=1e-9)
+    assert var == pytest.approx([0.75, 0.75], abs=1e-9)
+    assert z == pytest.approx([-4 * math.log(2) / math.sqrt(3), 4 * math.log(2) / math.sqrt(3)], abs=1e-9)
+    assert z[0] == pytest.approx(-1.6007548, abs=1e-7)
+
+
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 50), st.floats(0.01, 5)), min_size=1, max_size=8),
+       st.integers(60, 500), st.integers(60, 500), st.floats(10, 100))
+def test_log_odds_swapping_years_negates(rows, n_from, n_to, alpha_0):
+    y_from, y_to, a = map(np.array, zip(*rows))
+    d1, v1, z1 = log_odds_dirichlet(y_from, y_to, a, alpha_0, n_from, n_to)
+    d2, v2, z2 = log_odds_dirichlet(y_to, y_from, a, alpha_0, n_to, n_from)
+    np.testing.assert_allclose(d2, -d1, atol=1e-12)
+    np.testing.assert_allclose(v2, v1)
+    np.testing.assert_allclose(z2, -z1, atol=1e-12)
+
+
+# --- compare_groups: zero counts, statuses, min_count, symmetry --------------------------------
+
+def test_absent_phrase_is_new_when_z_above_threshold():
+    a, b = s(x=0, y=40), s(x=20, y=20)
+    # prior = a + b: x 20, y 60, total 80; alpha_0 = 4 -> alpha_x = 4*20/80 = 1, alpha_y = 4*60/80 = 3
+    # x: delta = log((20+1)/(40+4-20-1)) - log((0+1)/(40+4-0-1)) = log(21/23) - log(1/43) = 3.6701...
+    #    var = 1/21 + 1/1;  z = 3.5857... >= 1.96 and count_from == 0 -> new
+    # y: delta = log((20+3)/(44-20-3)) - log((40+3)/(44-40-3)) = log(23/21) - log(43) = -3.6701...
+    #    var = 1/23 + 1/43;  z = -14.21... -> falling (count_to is not 0)
+    df = compare_groups(a, b, alpha_0=4).set_index("phrase")
+    dx = math.log(21 / 23) - math.log(1 / 43)
+    assert df.loc["x", "alpha_w"] == pytest.approx(1.0, abs=1e-12)
+    assert df.loc["y", "alpha_w"] == pytest.approx(3.0, abs=1e-12)
+    assert df.loc["x", "log_odds"] == pytest.approx(dx, abs=1e-9)
+    assert df.loc["x", "z"] == pytest.approx(dx / math.sqrt(1 / 21 + 1), abs=1e-9)
+    assert df.loc["y", "log_odds"] == pytest.approx(-dx, abs=1e-9)
+    assert df.loc["y", "z"] == pytest.approx(-dx / math.sqrt(1 / 23 + 1 / 43), abs=1e-9)
+    assert df.loc["x", "status"] == "new" and df.loc["y", "status"] == "falling"
+    assert (df["total_from"] == 40).all() and (df["total_to"] == 40).all() and (df["alpha_0"] == 4).all()
+    swapped = compare_groups(b, a, alpha_0=4).set_index("phrase")
+    assert swapped.loc["x", "status"] == "gone" and swapped.loc["y", "status"] == "rising"
+
+
+def test_absent_phrase_stays_stable_when_z_small():
+    a, b = s(x=0, y=40), s(x=2, y=38)
+    # prior = a + b: x 2, y 78, total 80; alpha_0 = 4 -> alpha_x = 4*2/80 = 0.1
+    # x: delta = log(2.1/41.9) - log(0.1/43.9) = 3.0911...; var = 1/2.1 + 1/0.1 = 10.476...
+    #    z = 0.9550... < 1.96 -> stable, although the phrase is absent from `from`
+    row = compare_groups(a, b, alpha_0=4).set_index("phrase").loc["x"]
+    d = math.log(2.1 / 41.9) - math.log(0.1 / 43.9)
+    assert row["log_odds"] == pytest.approx(d, abs=1e-9)
+    assert row["z"] == pytest.approx(d / math.sqrt(1 / 2.1 + 1 / 0.1), abs=1e-9)
+    assert row["status"] == "stable"
+    assert compare_groups(b, a, alpha_0=4).set_index("phrase").loc["x", "status"] == "stable"
+
+
+def test_threshold_is_inclusive_and_configurable():
+    a, b = s(x=0, y=40), s(x=20, y=20)
+    z = compare_groups(a, b, alpha_0=4).set_index("phrase").loc["x", "z"]
+    assert compare_groups(a, b, alpha_0=4, z_threshold=z).set_index("phrase").loc["x", "status"] == "new"
+    assert compare_groups(a, b, alpha_0=4, z_threshold=z + 1e-6).set_index("phrase").loc["x", "status"] == "stable"
+
+
+def test_min_count_filters_on_the_two_groups_together_but_totals_keep_everything():
+    a, b = s(x=0, y=40, w=1), s(x=20, y=20, w=1)
+    assert set(compare_groups(a, b, alpha_0=4)["phrase"]) == {"x", "y", "w"}  # w: 1 + 1 = 2 >= 2
+    df = compare_groups(a, b, alpha_0=4, min_count=3)
+    assert set(df["phrase"]) == {"x", "y"}
+    # totals are over all unigrams, tested or not: 0 + 40 + 1 = 41 and 20 + 20 + 1 = 41
+    assert (df["total_from"] == 41).all() and (df["total_to"] == 41).all()
+    assert set(compare_groups(a, b, alpha_0=4, min_count=25)["phrase"]) == {"y"}
+    with pytest.raises(ValueError, match="min_count"):
+        compare_groups(a, b, min_count=0)
+
+
+def test_totals_and_prior_are_per_ngram_order():
+    a = s(**{"data": 3, "cloud": 1, "data cloud": 2, "cloud data": 2})
+    b = s(**{"data": 1, "cloud": 3, "data cloud": 1, "cloud data": 3})
+    df = compare_groups(a, b, alpha_0={1: 8, 2: 4}).set_index("phrase")
+    assert df.loc["data", "n"] == 1 and df.loc["data cloud", "n"] == 2
+    # unigrams: totals 4 and 4; prior data 4 of 8 -> alpha = 8 * 4/8 = 4
+    assert tuple(df.loc["data", ["total_from", "total_to", "alpha_w", "alpha_0"]]) == (4, 4, 4.0, 8.0)
+    # bigrams: totals 4 and 4; prior "data cloud" 3 of 8 -> alpha = 4 * 3/8 = 1.5
+    assert tuple(df.loc["data cloud", ["total_from", "total_to", "alpha_w", "alpha_0"]]) == (4, 4, 1.5, 4.0)
+    # "data cloud": delta = log((1+1.5)/(4+4-1-1.5)) - log((2+1.5)/(4+4-2-1.5)) = log(2.5/5.5) - log(3.5/4.5)
+    d = math.log(2.5 / 5.5) - math.log(3.5 / 4.5)
+    assert df.loc["data cloud", "log_odds"] == pytest.approx(d, abs=1e-9)
+    assert df.loc["data cloud", "z"] == pytest.approx(d / math.sqrt(1 / 2.5 + 1 / 3.5), abs=1e-9)
+    # alpha_0 = "auto": the median of the two groups' totals of each order, here 4 for both
+    assert (compare_groups(a, b)["alpha_0"] == 4).all()
+    assert set(compare_groups(a, b, ngram_max=1)["n"]) == {1}
+
+
+def test_compare_groups_symmetry():
+    a = s(**{"data": 9, "cloud": 1, "trade": 4, "data cloud": 2, "open trade": 0})
+    b = s(**{"data": 2, "cloud": 8, "trade": 4, "data cloud": 0, "open trade": 5})
+    prior = s(**{"data": 30, "cloud": 20, "trade": 10, "green": 5, "data cloud": 4, "open trade": 6, "x y": 3})
+    ab = compare_groups(a, b, prior, alpha_0=50, min_count=1).set_index("phrase")
+    ba = compare_groups(b, a, prior, alpha_0=50, min_count=1).set_index("phrase").loc[ab.index]
+    np.testing.assert_allclose(ba["log_odds"], -ab["log_odds"], atol=1e-12)
+    np.testing.assert_allclose(ba["z"], -ab["z"], atol=1e-12)
+    assert (ba["count_from"] == ab["count_to"]).all() and (ba["alpha_w"] == ab["alpha_w"]).all()
+    flip = {"new": "gone", "gone": "new", "rising": "falling", "falling": "rising", "stable": "stable"}
+    assert list(ba["status"]) == [flip[x] for x in ab["status"]]
+    assert ab.loc["trade", "log_odds"] == pytest.approx(0.0, abs=1e-12)  # same count (4), same unigram totals (14)
+
+
+def test_prior_must_cover_tested_phrases():
+    with pytest.raises(ValueError, match="positive prior count"):
+        compare_groups(s(x=3, y=1), s(x=1, y=3), prior_counts=s(x=5, z=5), alpha_0=10)
+    with pytest.raises(ValueError, match="alpha_0"):
+        compare_groups(s(x=3, y=1), s(x=1, y=3), alpha_0="big")
+
+
+def test_lone_phrase_of_an_order_is_skipped():
+    # the only bigram has probability 1 in both groups: its log-odds are undefined
+    df = compare_groups(s(**{"x": 3, "y": 1, "x y": 3}), s(**{"x": 1, "y": 3, "x y": 1}), alpha_0=2)
+    assert set(df["phrase"]) == {"x", "y"}
+
+
+# --- phrase_changes / run_phrases on invented token tables -----------------------------------
+
+def test_phrase_changes_from_token_table_by_hand():
+    toks = token_table([("d1", 2020, "en", [["data", "data", "cloud"]]),
+                        ("d2", 2021, "en", [["cloud", "cloud", "data"]])])
+    m = year_matrix(toks, "en")
+    # unigrams: 2020 data 2, cloud 1 (total 3); 2021 cloud 2, data 1 (total 3); corpus data 3, cloud 3.
+    # Every bigram/trigram occurs once in one year only: 1 < min_count = 2, not tested.
+    # alpha_0 = 6 -> alpha_w = 6 * 3/6 = 3 for both.
+    # data: delta = log((1+3)/(3+6-1-3)) - log((2+3)/(3+6-2-3)) = log(4/5) - log(5/4) = -2 log 1.25
+    #       var = 1/4 + 1/5 = 0.45
+    df = phrase_changes(m, alpha_0=6)
+    assert list(df.columns) == COLUMNS
+    assert list(df["phrase"]) == ["cloud", "data"]  # descending z
+    data = df.set_index("phrase").loc["data"]
+    assert (data["lang"], data["year_from"], data["year_to"], data["n"]) == ("en", 2020, 2021, 1)
+    assert (data["count_from"], data["count_to"], data["total_from"], data["total_to"]) == (2, 1, 3, 3)
+    assert data["log_odds"] == pytest.approx(-2 * math.log(1.25), abs=1e-9)
+    assert data["z"] == pytest.approx(-2 * math.log(1.25) / math.sqrt(0.45), abs=1e-9)
+    assert set(df["status"]) == {"stable"}
+    # alpha_0 = "auto": median over the years of the unigram totals = median(3, 3) = 3 -> alpha_w = 1.5
+    # data: delta = log(2.5/3.5) - log(3.5/2.5) = -2 log 1.4; var = 1/2.5 + 1/3.5
+    data = phrase_changes(m).set_index("phrase").loc["data"]
+    assert (data["alpha_0"], data["alpha_w"]) == (3.0, 1.5)
+    assert data["z"] == pytest.approx(-2 * math.log(1.4) / math.sqrt(1 / 2.5 + 1 / 3.5), abs=1e-9)
+    # min_count = 1 tests the bigrams and trigrams too
+    assert set(phrase_changes(m, min_count=1)["n"]) == {1, 2, 3}
+    assert set(phrase_changes(m, min_count=1, ngram_max=2)["n"]) == {1, 2}
+
+
+def test_consecutive_available_years_and_boundaries():
+    toks = token_table([("a", 2017, "en", [["data", "economy", ",", "cloud"], ["data", "economy"]]),
+                        ("b", 2022, "en", [["the", "of"]]),  # stop words only: no text, year skipped
+                        ("c", 2023, "en", [["data", "economy", "cloud"]]),
+                        ("d", 2024, "en", [["cloud", "data", "economy"]])])
+    df = phrase_changes(year_matrix(toks, "en"), min_count=1)
+    assert sorted(set(zip(df["year_from"], df["year_to"]))) == [(2017, 2023), (2023, 2024)]
+    step = df[df["year_from"] == 2017]
+    # "economy cloud" crosses the comma in 2017 and so is not counted there
+    assert step.set_index("phrase").loc["economy cloud", "count_from"] == 0
+    assert step.set_index("phrase").loc["data economy", "count_from"] == 2
+
+
+def test_language_with_one_year_or_no_text_gives_no_rows(tmp_path, caplog):
+    toks = token_table([("a", 2017, "zh", [["数字", "经济", "合作"]]),
+                        ("a", 2017, "en", [["digital", "economy"]]),
+                        ("b", 2024, "en", [["digital", "economy", "digital"]])])
+    paths = {}
+    for lang in ("zh", "en", "fr"):  # fr: no text at all
+        paths[lang] = tmp_path / f"year_{lang}.npz"
+        save_matrix(year_matrix(toks, lang), paths[lang])
+    caplog.set_level(logging.INFO, logger="textdrift")
+    df = run_phrases(paths, tmp_path / "phrase_changes.csv", min_count=1)
+    assert set(df["lang"]) == {"en"}
+    assert "zh: 1 year(s) with text (2017)" in caplog.text
+    assert "fr: 0 year(s) with text (none)" in caplog.text
+    assert phrase_changes(load_matrix(paths["zh"])).empty
+    empty = run_phrases({"fr": paths["fr"]}, tmp_path / "empty.csv")
+    assert empty.empty and list(read_csv(tmp_path / "empty.csv").columns) == COLUMNS
+
+
+def test_ngram_max_may_not_exceed_vectorize(tmp_path):
+    check_ngram_max(3, 3)
+    with pytest.raises(ValueError, match="vectorize.ngram_max = 3"):
+        check_ngram_max(4, 3)
+    with pytest.raises(ValueError, match="phrases.ngram_max = 4"):
+        run_phrases({}, tmp_path / "x.csv", ngram_max=4, vectorize_ngram_max=3)
+
+
+def _random_corpus(seed=7):
+    rng = np.random.default_rng(seed)
+    vocab = {"en": ["data", "economy", "digital", "cooperation", "security", "trade", "cloud", "rule", ","],
+             "zh": ["数字", "经济", "合作", "安全", "数据", "发展", "网络", "共同体", "，"]}
+    docs = []
+    for lang, words in vocab.items():
+        for year in (2017, 2022, 2024):
+            p = rng.dirichlet(np.ones(len(words)))
+            sents = [list(rng.choice(words, size=rng.integers(3, 12), p=p)) for _ in range(40)]
+            docs.append((f"{lang}{year}", year, lang, sents))
+    return token_table(docs)
+
+
+def test_csv_rows_recompute_from_their_own_columns(tmp_path):
+    toks = _random_corpus()
+    paths = {}
+    for lang in ("zh", "en"):
+        paths[lang] = tmp_path / f"year_{lang}.npz"
+        save_matrix(year_matrix(toks, lang), paths[lang])
+    run_phrases(paths, tmp_path / "phrase_changes.csv", z_threshold=1.96)
+    df = read_csv(tmp_path / "phrase_changes.csv")
+    assert list(df.columns) == COLUMNS and len(df) > 100
+    assert set(df["n"]) == {1, 2, 3}
+    for r in df.itertuples():
+        a = r.alpha_w
+        d = (math.log((r.count_to + a) / (r.total_to + r.alpha_0 - r.count_to - a))
+             - math.log((r.count_from + a) / (r.total_from + r.alpha_0 - r.count_from - a)))
+        z = d / math.sqrt(1 / (r.count_to + a) + 1 / (r.count_from + a))
+        assert r.log_odds == pytest.approx(d, rel=1e-9, abs=1e-12)
+        assert r.z == pytest.approx(z, rel=1e-9, abs=1e-12)
+        assert r.count_from + r.count_to >= 2
+        expected = ("new" if r.count_from == 0 and z >= 1.96 else "gone" if r.count_to == 0 and z <= -1.96
+                    else "rising" if z >= 1.96 else "falling" if z <= -1.96 else "stable")
+        assert r.status == expected
+        assert r.display == (r.phrase.replace(" ", "") if r.lang == "zh" else r.phrase)
+    # sorted by lang, year_from, descending z
+    for _, g in df.groupby(["lang", "year_from"]):
+        assert g["z"].is_monotonic_decreasing
+    assert list(df["lang"]) == sorted(df["lang"])
+    assert sorted(set(zip(df["lang"], df["year_from"], df["year_to"]))) == [
+        ("en", 2017, 2022), ("en", 2022, 2024), ("zh", 2017, 2022), ("zh", 2022, 2024)]
+    assert "数字 经济" in set(df["phrase"]) and "数字经济" in set(df["display"])
+    # the alpha_w of each order are alpha_0 times the corpus share: check against the matrix
+    m = load_matrix(paths["en"])
+    corpus = row_counts(m)
+    en = df[(df["lang"] == "en") & (df["n"] == 2)]
+    share = corpus[en["phrase"]].to_numpy() / corpus[[" " in p and p.count(" ") == 1 for p in corpus.index]].sum()
+    np.testing.assert_allclose(en["alpha_w"], en["alpha_0"] * share, rtol=1e-12)
+
+
+def test_notebook_groups_from_doc_matrix():
+    toks = token_table([("a1", 2017, "en", [["data", "economy"]]), ("a2", 2017, "en", [["data", "cloud"]]),
+                        ("b1", 2024, "en", [["cloud", "cloud", "trade"]])])
+    from textdrift.vectorize import doc_matrix
+
+    m = doc_matrix(toks, "en")
+    a = row_counts(m, m.rows["doc_id"].isin(["a1", "a2"]))
+    b = row_counts(m, m.rows["doc_id"].isin(["b1"]))
+    assert a["data"] == 2 and b["cloud"] == 2 and a["cloud"] == 1
+    df = compare_groups(a, b, prior_counts=row_counts(m), alpha_0=10).set_index("phrase")
+    assert set(df.index) == {"data", "cloud"}
+    assert df.loc["cloud", "log_odds"] > 0 > df.loc["data", "log_odds"]

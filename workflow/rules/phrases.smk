@@ -1,0 +1,27 @@
+from textdrift.phrases import check_ngram_max
+
+# Fail before any job runs: phrases are read from vectorize's matrices.
+check_ngram_max(config["phrases"]["ngram_max"], config["vectorize"]["ngram_max"])
+
+
+rule phrases:
+    """Year-over-year phrase changes per language: weighted log-odds with an informative Dirichlet prior."""
+    input:
+        expand(f"{PROCESSED}/vectors/year_{{lang}}.npz", lang=LANGS),
+    output:
+        f"{RESULTS}/tables/phrase_changes.csv",
+    params:
+        languages=LANGS,
+        ngram_max=config["phrases"]["ngram_max"],
+        vectorize_ngram_max=config["vectorize"]["ngram_max"],
+        min_count=config["phrases"]["min_count"],
+        alpha_0=config["phrases"]["alpha_0"],
+        z_threshold=config["phrases"]["z_threshold"],
+        unspaced_languages=config["phrases"]["unspaced_languages"],
+    log:
+        f"{LOGS}/phrases.log",
+    script:
+        "../scripts/phrases.py"
+
+
+TARGETS += rules.phrases.output

@@ -1,0 +1,9 @@
+"""Rule `phrases`: year-over-year phrase changes of every language (textdrift.phrases)."""
+
+from textdrift.io import log_to_file
+from textdrift.phrases import run_phrases
+
+log_to_file(snakemake.log[0])
+p = snakemake.params
+run_phrases(dict(zip(p.languages, snakemake.input)), snakemake.output[0], p.ngram_max, p.vectorize_ngram_max,
+            p.min_count, p.alpha_0, p.z_threshold, p.unspaced_languages)
