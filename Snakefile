@@ -18,6 +18,9 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/clean.smk"
 include: "workflow/rules/segment.smk"
 include: "workflow/rules/vectorize.smk"
+include: "workflow/rules/themes.smk"
+include: "workflow/rules/drift.smk"
+include: "workflow/rules/phrases.smk"
 
 
 rule all:

@@ -1,0 +1,394 @@
+"""TF-IDF drift: how far each year's vocabulary moved from the previous available year.
+
+Unit and input
+--------------
+The unit is the **year-document** of one language (all documents of the year
+pooled), counted over kept unigram ``norm`` s: the year matrix of
+:mod:`textdrift.vectorize` restricted to n = 1 (``year_{lang}.npz``,
+``.select(1)``). Languages are never compared with each other (their
+vocabularies do not overlap).
+
+Formulas
+--------
+Let ``c[d, t]`` be the count of term t in year-document d, ``n`` the number of
+year-documents of the language and ``df(t)`` the number of them containing t.
+
+* TF-IDF (scikit-learn ``TfidfTransformer``, defaults ``norm="l2"``,
+  ``use_idf=True``, ``smooth_idf=True``, ``sublinear_tf=False``; Salton & Buckley
+  1988)::
+
+      idf(t)      = ln((1 + n) / (1 + df(t))) + 1          (smooth idf)
+      w[d, t]     = c[d, t] * idf(t)                        (1 + ln c if sublinear_tf)
+      v[d]        = w[d] / ||w[d]||_2                       (l2 norm)
+
+  The idf is fitted on the year-documents of that language only.
+* Cosine distance between years a and b: ``1 - v[a].v[b] / (||v[a]|| ||v[b]||)``
+  (0 = same direction, 1 = no shared weighted term). NaN if a vector is empty.
+* Jensen-Shannon divergence (Lin 1991), base 2, of the relative unigram
+  frequencies ``P = c[a] / sum c[a]`` and ``Q = c[b] / sum c[b]``::
+
+      M   = (P + Q) / 2
+      JSD = H(M) - (H(P) + H(Q)) / 2 = KL(P||M)/2 + KL(Q||M)/2,   H(P) = -sum P log2 P
+
+  in [0, 1] (0 = identical distributions, 1 = disjoint vocabularies). It uses
+  raw frequencies, so it does not depend on the idf of a tiny collection (with
+  four year-documents idf takes only four values). Computed here with numpy;
+  ``scipy.spatial.distance.jensenshannon`` returns its square root.
+* Consecutive pairs: the available years of a language (years with kept
+  tokens), sorted; ``gap = year_to - year_from`` (2017 -> 2022 is a five-year
+  step). A year with fewer than ``min_tokens`` kept tokens makes the pair
+  ``low_data`` (still computed, flagged, explained in ``note``). A language with a
+  single year has nothing to compare: no pair rows, a log message.
+* Top terms: the ``top_n`` largest ``v[d, t]`` of each year. Term shifts: for each
+  consecutive pair, ``change = v[b, t] - v[a, t]``; the ``top_n`` largest
+  positive changes ("rising") and the ``top_n`` most negative ("falling").
+
+Split-half baseline
+-------------------
+Drift between two years mixes real change with noise from length and document
+mix. To show how far a year is from *itself*, its paragraphs (units
+``(doc_id, para)`` with at least one kept token) are shuffled into two halves
+(``floor(k/2)`` and ``ceil(k/2)`` paragraphs), ``baseline_rounds`` times; each half
+is summed into a count vector, transformed with the transformer fitted on the
+real year-documents (same idf) and compared by cosine distance and JSD
+(Kilgarriff 2001's split-half homogeneity). Years with fewer than
+``baseline_min_paragraphs`` paragraphs get no baseline (NaN). Each year draws
+from its own ``numpy.random.default_rng([seed, year])``, so the baseline of a
+year does not change when other years or languages are added.
+*Limit*: a half is about half as long as its year-document, and shorter texts
+share fewer terms, so the baseline somewhat over-estimates the distance
+between two full-length samples of the same year; read it as an upper
+reference for "no change", not as a significance test.
+
+References
+----------
+* Salton, G. & Buckley, C. (1988). Term-weighting approaches in automatic text
+  retrieval. Information Processing & Management 24(5), 513-523.
+* Lin, J. (1991). Divergence measures based on the Shannon entropy. IEEE
+  Transactions on Information Theory 37(1), 145-151.
+* Kilgarriff, A. (2001). Comparing corpora. International Journal of Corpus
+  Linguistics 6(1), 97-133.
+* scikit-learn, ``TfidfTransformer``: https://scikit-learn.org/stable/modules/feature_extraction.html#tfidf-term-weighting
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfTransformer
+
+from textdrift.io import write_csv
+from textdrift.vectorize import CountMatrix, count_matrix, load_matrix, load_tokens
+
+log = logging.getLogger("textdrift.drift")
+
+TFIDF_DEFAULTS = {"norm": "l2", "use_idf": True, "smooth_idf": True, "sublinear_tf": False}
+
+DRIFT_COLUMNS = [
+    "lang", "year_from", "year_to", "gap", "cosine_distance", "jsd", "tokens_from", "tokens_to", "low_data",
+    "baseline_cosine_from", "baseline_cosine_to", "baseline_jsd_from", "baseline_jsd_to", "note",
+]
+SIMILARITY_COLUMNS = ["lang", "year_a", "year_b", "cosine_similarity", "jsd"]
+TOP_TERM_COLUMNS = ["lang", "year", "rank", "term", "tfidf", "count"]
+SHIFT_COLUMNS = ["lang", "year_from", "year_to", "term", "tfidf_from", "tfidf_to", "change", "direction", "rank"]
+BASELINE_COLUMNS = [
+    "lang", "year", "paragraphs", "tokens", "rounds",
+    "cosine_mean", "cosine_p05", "cosine_p95", "jsd_mean", "jsd_p05", "jsd_p95",
+]
+# output name (key of run_drift's ``out``) -> columns
+TABLE_COLUMNS = {"drift": DRIFT_COLUMNS, "similarity": SIMILARITY_COLUMNS, "top_terms": TOP_TERM_COLUMNS,
+                 "term_shifts": SHIFT_COLUMNS, "baseline": BASELINE_COLUMNS}
+
+
+# --- building blocks ------------------------------------------------------------------------------
+
+
+def _dense(x) -> np.ndarray:
+    return np.asarray(x.toarray() if sp.issparse(x) else x, dtype=float).ravel()
+
+
+def jsd(p, q) -> float:
+    """Jensen-Shannon divergence (base 2, in [0, 1]) of two count or probability vectors.
+
+    Both are normalised to sum 1 first; NaN if either is empty (sums to 0).
+    Equals ``scipy.spatial.distance.jensenshannon(p, q, base=2) ** 2``.
+    """
+    p, q = _dense(p), _dense(q)
+    if p.sum() <= 0 or q.sum() <= 0:
+        return float("nan")
+    p, q = p / p.sum(), q / q.sum()
+    m = (p + q) / 2
+
+    def kl(a):  # KL(a || m), with 0 log 0 = 0; m > 0 wherever a > 0
+        nz = a > 0
+        return float(np.sum(a[nz] * np.log2(a[nz] / m[nz])))
+
+    return float(min(1.0, max(0.0, (kl(p) + kl(q)) / 2)))
+
+
+def cosine_similarity(a, b) -> float:
+    """Cosine of the angle between two vectors; NaN if either is all zeros."""
+    a, b = _dense(a), _dense(b)
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na == 0 or nb == 0:
+        return float("nan")
+    return float(np.clip(a @ b / (na * nb), -1.0, 1.0))
+
+
+def tfidf_vectors(matrix: CountMatrix, **tfidf_params) -> tuple[sp.csr_matrix, TfidfTransformer]:
+    """TF-IDF weights of every row of a count matrix, and the transformer fitted on it.
+
+    ``tfidf_params`` are ``TfidfTransformer`` arguments (default :data:`TFIDF_DEFAULTS`);
+    transform other count vectors (e.g. split halves) with the returned transformer to
+    weight them with the same idf.
+    """
+    transformer = TfidfTransformer(**{**TFIDF_DEFAULTS, **tfidf_params})
+    return transformer.fit_transform(matrix.X.astype(float)).tocsr(), transformer
+
+
+def _unigrams(matrix: CountMatrix, unit: str) -> CountMatrix:
+    """Unigram columns, rows sorted by ``unit``, rows with no kept tokens dropped."""
+    m = matrix.select(1)
+    order = np.argsort(m.rows[unit].to_numpy(), kind="stable")
+    order = order[np.asarray(m.X[order].sum(axis=1)).ravel() > 0]
+    return CountMatrix(m.X[order].tocsr(), m.vocab, m.rows.iloc[order].reset_index(drop=True))
+
+
+def _lang(matrix: CountMatrix) -> str:
+    return str(matrix.rows["lang"].iloc[0]) if "lang" in matrix.rows and len(matrix.rows) else ""
+
+
+def align(matrix: CountMatrix, vocab: np.ndarray) -> CountMatrix:
+    """Re-index the columns of ``matrix`` to ``vocab`` (missing terms count 0, terms not in vocab dropped)."""
+    position = {t: j for j, t in enumerate(vocab)}
+    src = [j for j, t in enumerate(matrix.vocab) if t in position]
+    dst = [position[matrix.vocab[j]] for j in src]
+    P = sp.csr_matrix((np.ones(len(src), dtype=np.int64), (src, dst)), shape=(len(matrix.vocab), len(vocab)))
+    X = (matrix.X @ P).tocsr()
+    if matrix.X.sum() != X.sum():
+        log.warning("align: %d counts of terms outside the target vocabulary dropped", matrix.X.sum() - X.sum())
+    return CountMatrix(X, np.asarray(vocab), matrix.rows.copy())
+
+
+# --- tables ---------------------------------------------------------------------------------------
+
+
+def drift_table(
+    matrix: CountMatrix,
+    min_tokens: int = 500,
+    baseline: pd.DataFrame | None = None,
+    unit: str = "year",
+    **tfidf_params,
+) -> pd.DataFrame:
+    """Cosine distance and JSD between consecutive available years of one language's year matrix.
+
+    ``baseline`` is the output of :func:`split_half_baseline` (per-year means are copied in);
+    without it the baseline columns are NaN. A language with fewer than two years gives no rows.
+    """
+    m = _unigrams(matrix, unit)
+    lang = _lang(matrix)
+    if len(m.rows) < 2:
+        log.info("%s %s text: nothing to compare", "only one year of" if len(m.rows) else "no", lang)
+        return pd.DataFrame(columns=DRIFT_COLUMNS)
+    V, _ = tfidf_vectors(m, **tfidf_params)
+    units = m.rows[unit].tolist()
+    tokens = dict(zip(units, m.rows["tokens"]))
+    base = baseline.set_index("year") if baseline is not None else None
+    out = []
+    for i in range(len(units) - 1):
+        a, b = units[i], units[i + 1]
+        notes = [f"low data: {y} has {tokens[y]} tokens (< {min_tokens})" for y in (a, b) if tokens[y] < min_tokens]
+        bl = {}
+        for side, y in (("from", a), ("to", b)):
+            row = base.loc[y] if base is not None and y in base.index else None
+            bl[f"baseline_cosine_{side}"] = float(row["cosine_mean"]) if row is not None else np.nan
+            bl[f"baseline_jsd_{side}"] = float(row["jsd_mean"]) if row is not None else np.nan
+            if base is not None and np.isnan(bl[f"baseline_cosine_{side}"]):
+                k = int(row["paragraphs"]) if row is not None else 0
+                notes.append(f"no split-half baseline for {y}: only {k} paragraph(s) with text")
+        out.append({
+            "lang": lang, "year_from": a, "year_to": b, "gap": b - a,
+            "cosine_distance": 1.0 - cosine_similarity(V[i], V[i + 1]),
+            "jsd": jsd(m.X[i], m.X[i + 1]),
+            "tokens_from": tokens[a], "tokens_to": tokens[b],
+            "low_data": tokens[a] < min_tokens or tokens[b] < min_tokens,
+            **bl, "note": "; ".join(notes),
+        })
+    return pd.DataFrame(out, columns=DRIFT_COLUMNS)
+
+
+def similarity_table(matrix: CountMatrix, unit: str = "year", **tfidf_params) -> pd.DataFrame:
+    """Cosine similarity of TF-IDF vectors and JSD for every ordered pair of years (diagonal included)."""
+    m = _unigrams(matrix, unit)
+    if not len(m.rows):
+        return pd.DataFrame(columns=SIMILARITY_COLUMNS)
+    V, _ = tfidf_vectors(m, **tfidf_params)
+    units, lang = m.rows[unit].tolist(), _lang(matrix)
+    out = [
+        {"lang": lang, "year_a": a, "year_b": b, "cosine_similarity": cosine_similarity(V[i], V[j]), "jsd": jsd(m.X[i], m.X[j])}
+        for i, a in enumerate(units) for j, b in enumerate(units)
+    ]
+    return pd.DataFrame(out, columns=SIMILARITY_COLUMNS)
+
+
+def top_terms(matrix: CountMatrix, top_n: int = 20, unit: str = "year", **tfidf_params) -> pd.DataFrame:
+    """The ``top_n`` highest TF-IDF terms of each year (ties: higher count, then term), with raw counts."""
+    m = _unigrams(matrix, unit)
+    if not len(m.rows):
+        return pd.DataFrame(columns=TOP_TERM_COLUMNS)
+    V, _ = tfidf_vectors(m, **tfidf_params)
+    lang, frames = _lang(matrix), []
+    for i, y in enumerate(m.rows[unit]):
+        df = pd.DataFrame({"term": m.vocab, "tfidf": _dense(V[i]), "count": _dense(m.X[i]).astype("int64")})
+        df = df[df["count"] > 0].sort_values(["tfidf", "count", "term"], ascending=[False, False, True]).head(top_n)
+        frames.append(df.assign(lang=lang, year=y, rank=np.arange(1, len(df) + 1)))
+    return pd.concat(frames, ignore_index=True)[TOP_TERM_COLUMNS]
+
+
+def term_shifts(matrix: CountMatrix, top_n: int = 20, unit: str = "year", **tfidf_params) -> pd.DataFrame:
+    """For each consecutive pair, the ``top_n`` rising and ``top_n`` falling terms by change in TF-IDF weight."""
+    m = _unigrams(matrix, unit)
+    if len(m.rows) < 2:
+        return pd.DataFrame(columns=SHIFT_COLUMNS)
+    V, _ = tfidf_vectors(m, **tfidf_params)
+    units, lang, frames = m.rows[unit].tolist(), _lang(matrix), []
+    for i in range(len(units) - 1):
+        df = pd.DataFrame({"term": m.vocab, "tfidf_from": _dense(V[i]), "tfidf_to": _dense(V[i + 1])})
+        df["change"] = df["tfidf_to"] - df["tfidf_from"]
+        rising = df[df["change"] > 0].sort_values(["change", "term"], ascending=[False, True]).head(top_n)
+        falling = df[df["change"] < 0].sort_values(["change", "term"], ascending=[True, True]).head(top_n)
+        for part, direction in ((rising, "rising"), (falling, "falling")):
+            frames.append(part.assign(lang=lang, year_from=units[i], year_to=units[i + 1],
+                                      direction=direction, rank=np.arange(1, len(part) + 1)))
+    return pd.concat(frames, ignore_index=True)[SHIFT_COLUMNS]
+
+
+def split_half_baseline(
+    paragraphs: CountMatrix,
+    matrix: CountMatrix,
+    rounds: int = 200,
+    seed: int = 42,
+    min_paragraphs: int = 4,
+    unit: str = "year",
+    **tfidf_params,
+) -> pd.DataFrame:
+    """Within-year distance between random halves of each year's paragraphs.
+
+    ``paragraphs``: unigram counts per paragraph (rows with ``unit``, ``doc_id``, ``para``,
+    ``tokens``), e.g. ``count_matrix(tokens, by=["year", "doc_id", "para"], ngram_max=1)``;
+    it is aligned to the vocabulary of ``matrix`` (the year matrix), on which the
+    TF-IDF transformer is fitted. One row per year of ``matrix``; NaN statistics and
+    ``rounds = 0`` where a year has fewer than ``min_paragraphs`` paragraphs.
+    """
+    m = _unigrams(matrix, unit)
+    if not len(m.rows):
+        return pd.DataFrame(columns=BASELINE_COLUMNS)
+    _, transformer = tfidf_vectors(m, **tfidf_params)
+    para = align(paragraphs.select(1), m.vocab)
+    lang, out = _lang(matrix), []
+    for y, year_tokens in zip(m.rows[unit], m.rows["tokens"]):
+        rows = np.flatnonzero(para.rows[unit].to_numpy() == y)
+        k = len(rows)
+        stats = {"cosine": [], "jsd": []}
+        if k >= min_paragraphs:
+            P = para.X[rows].tocsr()
+            total = _dense(P.sum(axis=0))
+            rng = np.random.default_rng([seed, int(y)])
+            for _ in range(rounds):
+                first = rng.permutation(k)[: k // 2]
+                half_a = _dense(P[first].sum(axis=0))
+                half_b = total - half_a
+                W = transformer.transform(sp.csr_matrix(np.vstack([half_a, half_b])))
+                stats["cosine"].append(1.0 - cosine_similarity(W[0], W[1]))
+                stats["jsd"].append(jsd(half_a, half_b))
+        else:
+            log.info("%s %s: %d paragraph(s) with text (< %d): no split-half baseline", lang, y, k, min_paragraphs)
+        row = {"lang": lang, "year": y, "paragraphs": k, "tokens": int(year_tokens), "rounds": len(stats["cosine"])}
+        for name, values in stats.items():
+            v = np.asarray(values, dtype=float)
+            row[f"{name}_mean"] = float(np.mean(v)) if len(v) else np.nan
+            row[f"{name}_p05"] = float(np.quantile(v, 0.05)) if len(v) else np.nan
+            row[f"{name}_p95"] = float(np.quantile(v, 0.95)) if len(v) else np.nan
+        out.append(row)
+    return pd.DataFrame(out, columns=BASELINE_COLUMNS)
+
+
+# --- comparing any two groups (notebooks) ---------------------------------------------------------
+
+
+def compare_groups(
+    tokens_a: pd.DataFrame,
+    tokens_b: pd.DataFrame,
+    labels: tuple[str, str] = ("a", "b"),
+    min_tokens: int = 500,
+    top_n: int = 20,
+    **tfidf_params,
+) -> dict:
+    """Compare two groups of documents of ONE language (e.g. two sets of doc_ids) with the drift methods.
+
+    Each group's kept tokens are pooled into one document; TF-IDF is fitted on the two.
+    Returns ``{"drift": one-row table (year_from/year_to hold the labels), "top_terms", "term_shifts"}``.
+    """
+    langs = set(tokens_a["lang"]) | set(tokens_b["lang"])
+    if len(langs) > 1:
+        raise ValueError(f"compare_groups: both groups must be one language, got {sorted(langs)}")
+    lang = langs.pop() if langs else ""
+    both = pd.concat([tokens_a.assign(group=0), tokens_b.assign(group=1)], ignore_index=True)
+    m = count_matrix(both, by=["group"], ngram_max=1)
+    m.rows.insert(0, "lang", lang)
+    pair = {"year_from": "group_from", "year_to": "group_to"}
+    drift = drift_table(m, min_tokens=min_tokens, unit="group", **tfidf_params).drop(columns="gap")
+    terms = top_terms(m, top_n=top_n, unit="group", **tfidf_params).rename(columns={"year": "group"})
+    shifts = term_shifts(m, top_n=top_n, unit="group", **tfidf_params).rename(columns=pair)
+    drift = drift.rename(columns=pair)
+    for df, cols in ((drift, list(pair.values())), (terms, ["group"]), (shifts, list(pair.values()))):
+        for c in cols:
+            df[c] = df[c].map(dict(enumerate(labels)))
+    return {"drift": drift, "top_terms": terms, "term_shifts": shifts}
+
+
+# --- the workflow step ----------------------------------------------------------------------------
+
+
+def run_drift(
+    year_paths: list[str | Path],
+    token_paths: list[str | Path],
+    out: dict[str, str | Path],
+    languages: list[str],
+    min_tokens: int = 500,
+    top_n: int = 20,
+    baseline_rounds: int = 200,
+    baseline_min_paragraphs: int = 4,
+    seed: int = 42,
+    tfidf: dict | None = None,
+) -> None:
+    """Write the five drift tables for every language.
+
+    ``year_paths[i]`` is ``year_{languages[i]}.npz``; ``out`` maps ``drift``, ``similarity``,
+    ``top_terms``, ``term_shifts``, ``baseline`` to CSV paths.
+    """
+    tfidf = {**TFIDF_DEFAULTS, **(tfidf or {})}
+    tokens = load_tokens(list(token_paths))
+    tables: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLE_COLUMNS}
+    for lang, path in zip(languages, year_paths):
+        matrix = load_matrix(path)
+        years = sorted(matrix.rows["year"].tolist())
+        log.info("%s: %d year-document(s) %s", lang, len(years), years)
+        if not years:
+            log.info("no %s text: no drift rows", lang)
+            continue
+        paras = count_matrix(tokens[tokens["lang"] == lang], by=["year", "doc_id", "para"], ngram_max=1)
+        baseline = split_half_baseline(paras, matrix, baseline_rounds, seed, baseline_min_paragraphs, **tfidf)
+        tables["baseline"].append(baseline)
+        tables["drift"].append(drift_table(matrix, min_tokens, baseline, **tfidf))
+        tables["similarity"].append(similarity_table(matrix, **tfidf))
+        tables["top_terms"].append(top_terms(matrix, top_n, **tfidf))
+        tables["term_shifts"].append(term_shifts(matrix, top_n, **tfidf))
+    for name, frames in tables.items():
+        frames = [f for f in frames if len(f)]
+        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TABLE_COLUMNS[name])
+        write_csv(df, out[name])

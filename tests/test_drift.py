@@ -1,0 +1,280 @@
+"""TF-IDF drift (textdrift.drift) against values computed by hand on tiny invented inputs."""
+
+import logging
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from scipy.spatial.distance import jensenshannon
+
+from textdrift import drift
+from textdrift.io import read_csv
+from textdrift.vectorize import CountMatrix, count_matrix, write_matrices, year_matrix
+
+IDF_B = math.log(3 / 2) + 1  # smooth idf of a term in 1 of n = 2 documents: ln((1+2)/(1+1)) + 1 = 1.4054651
+
+
+def matrix(counts, vocab, years, lang="en"):
+    """A year matrix of one language from a dense count list (tokens = row sums)."""
+    X = sp.csr_matrix(np.asarray(counts, dtype=np.int64))
+    rows = pd.DataFrame({"lang": lang, "year": years, "tokens": np.asarray(counts).sum(axis=1)})
+    return CountMatrix(X, np.array(vocab, dtype=object), rows)
+
+
+def tokens_table(paragraphs):
+    """Invented token table: paragraphs = [(doc_id, year, lang, para, "w1 w2 ...")], every word kept,
+    one sentence per paragraph."""
+    rows = []
+    for doc_id, year, lang, para, text in paragraphs:
+        for i, w in enumerate(text.split()):
+            rows.append({"doc_id": doc_id, "year": year, "lang": lang, "para": para, "sent": para, "idx": i,
+                         "text": w, "norm": w, "lemma": w, "is_stop": False, "is_punct": False, "keep": True})
+    return pd.DataFrame(rows)
+
+
+# --- jsd and cosine --------------------------------------------------------------------------------
+
+
+def test_jsd_hand_values():
+    # P=(1,0), Q=(0,1): M=(.5,.5), H(M)=1, H(P)=H(Q)=0 -> 1
+    assert drift.jsd([1, 0], [0, 1]) == pytest.approx(1.0)
+    # P=(.5,.5), Q=(1,0): M=(.75,.25), H(M) = -(.75 log2 .75 + .25 log2 .25) = 0.8112781;
+    # H(P)=1, H(Q)=0 -> 0.8112781 - 0.5 = 0.3112781
+    assert drift.jsd([0.5, 0.5], [1, 0]) == pytest.approx(0.3112781, abs=1e-7)
+    # counts are normalised first: (2,2) vs (3,0) is the same pair of distributions
+    assert drift.jsd([2, 2], [3, 0]) == pytest.approx(0.3112781, abs=1e-7)
+    # scipy returns the square root
+    assert drift.jsd([0.5, 0.5], [1, 0]) == pytest.approx(jensenshannon([0.5, 0.5], [1, 0], base=2) ** 2)
+    assert drift.jsd([1, 2, 3], [1, 2, 3]) == 0.0
+    assert math.isnan(drift.jsd([0, 0], [1, 0]))  # an empty distribution has no divergence
+
+
+def test_cosine_of_empty_vector_is_nan():
+    assert math.isnan(drift.cosine_similarity([0, 0], [1, 0]))
+    assert drift.cosine_similarity([1, 1], [2, 2]) == pytest.approx(1.0)
+
+
+# --- TF-IDF by hand --------------------------------------------------------------------------------
+
+# vocab (a, b, c); 2017: a=2 b=1 ; 2018: a=1 c=1. n = 2, df(a)=2, df(b)=df(c)=1.
+# idf(a) = ln(3/3) + 1 = 1 ; idf(b) = idf(c) = ln(3/2) + 1 = 1.4054651
+# 2017: w = (2, 1.4054651, 0), ||w|| = sqrt(4 + 1.9753321) = 2.4444493 -> v = (0.8181802, 0.5749619, 0)
+# 2018: w = (1, 0, 1.4054651), ||w|| = sqrt(1 + 1.9753321) = 1.7249151 -> v = (0.5797387, 0, 0.8148025)
+# cosine = 0.8181802 * 0.5797387 = 0.4743307 ; distance = 0.5256693
+# JSD: P = (2/3, 1/3, 0), Q = (1/2, 0, 1/2), M = (7/12, 1/6, 1/4)
+#   H(M) = 1.3844315, H(P) = 0.9182958, H(Q) = 1 -> 1.3844315 - (0.9182958 + 1)/2 = 0.4252836
+HAND = matrix([[2, 1, 0], [1, 0, 1]], ["a", "b", "c"], [2017, 2018])
+
+
+def test_tfidf_vectors_by_hand():
+    V, transformer = drift.tfidf_vectors(HAND)
+    np.testing.assert_allclose(transformer.idf_, [1.0, IDF_B, IDF_B])
+    np.testing.assert_allclose(V.toarray(), [[0.8181802, 0.5749619, 0], [0.5797387, 0, 0.8148025]], atol=1e-7)
+
+
+def test_drift_table_by_hand():
+    t = drift.drift_table(HAND, min_tokens=1)
+    assert list(t.columns) == drift.DRIFT_COLUMNS
+    row = t.iloc[0]
+    assert (row["year_from"], row["year_to"], row["gap"]) == (2017, 2018, 1)
+    assert row["cosine_distance"] == pytest.approx(0.5256693, abs=1e-7)
+    assert row["jsd"] == pytest.approx(0.4252836, abs=1e-7)
+    assert (row["tokens_from"], row["tokens_to"], bool(row["low_data"])) == (3, 2, False)
+    assert math.isnan(row["baseline_cosine_from"]) and row["note"] == ""  # no baseline given
+
+
+def test_tfidf_params_are_passed_on():
+    # without idf: 2017 (2,1,0)/sqrt5, 2018 (1,0,1)/sqrt2 -> cosine 2/sqrt10 = 0.6324555
+    t = drift.drift_table(HAND, min_tokens=1, use_idf=False)
+    assert t["cosine_distance"].iloc[0] == pytest.approx(1 - 0.6324555, abs=1e-7)
+
+
+def test_term_absent_from_one_year_and_shifts():
+    s = drift.term_shifts(HAND, top_n=5)
+    assert list(s.columns) == drift.SHIFT_COLUMNS
+    # c is absent in 2017: tfidf_from 0, rises by 0.8148025; a falls 0.8181802 -> 0.5797387 (-0.2384415),
+    # b falls 0.5749619 -> 0 (-0.5749619, the largest fall)
+    rising = s[s["direction"] == "rising"]
+    assert rising[["term", "tfidf_from", "rank"]].values.tolist() == [["c", 0.0, 1]]
+    assert rising["change"].iloc[0] == pytest.approx(0.8148025, abs=1e-7)
+    falling = s[s["direction"] == "falling"]
+    assert falling["term"].tolist() == ["b", "a"] and falling["rank"].tolist() == [1, 2]
+    np.testing.assert_allclose(falling["change"], [-0.5749619, -0.2384415], atol=1e-7)
+    np.testing.assert_allclose(s["change"], s["tfidf_to"] - s["tfidf_from"])
+
+
+def test_top_terms_by_hand():
+    t = drift.top_terms(HAND, top_n=2)
+    assert list(t.columns) == drift.TOP_TERM_COLUMNS
+    # 2017: a (0.818, count 2), b (0.575, count 1); 2018: c (0.815), a (0.580); zero weights never listed
+    assert t[["year", "rank", "term", "count"]].values.tolist() == [
+        [2017, 1, "a", 2], [2017, 2, "b", 1], [2018, 1, "c", 1], [2018, 2, "a", 1]]
+    assert len(drift.top_terms(HAND, top_n=10)) == 4  # each year has only two terms with weight
+
+
+def test_similarity_table_is_full_matrix():
+    t = drift.similarity_table(HAND)
+    assert list(t.columns) == drift.SIMILARITY_COLUMNS
+    assert t[["year_a", "year_b"]].values.tolist() == [[2017, 2017], [2017, 2018], [2018, 2017], [2018, 2018]]
+    np.testing.assert_allclose(t["cosine_similarity"], [1, 0.4743307, 0.4743307, 1], atol=1e-7)
+    np.testing.assert_allclose(t["jsd"], [0, 0.4252836, 0.4252836, 0], atol=1e-7)
+
+
+def test_identical_and_disjoint_years():
+    same = drift.drift_table(matrix([[3, 1], [3, 1]], ["a", "b"], [2020, 2021]), min_tokens=1)
+    assert same["cosine_distance"].iloc[0] == pytest.approx(0.0, abs=1e-12)
+    assert same["jsd"].iloc[0] == 0.0
+    disjoint = drift.drift_table(matrix([[3, 0], [0, 5]], ["a", "b"], [2020, 2021]), min_tokens=1)
+    assert disjoint["cosine_distance"].iloc[0] == pytest.approx(1.0)
+    assert disjoint["jsd"].iloc[0] == pytest.approx(1.0)
+
+
+def test_consecutive_available_years_gap_and_low_data():
+    m = matrix([[5, 1], [1, 5], [3, 3]], ["a", "b"], [2024, 2017, 2022])  # rows out of order
+    t = drift.drift_table(m, min_tokens=6)
+    assert t[["year_from", "year_to", "gap"]].values.tolist() == [[2017, 2022, 5], [2022, 2024, 2]]
+    assert t["low_data"].tolist() == [False, False]  # every year has exactly 6 tokens: not < 6
+    t = drift.drift_table(m, min_tokens=7)
+    assert t["low_data"].tolist() == [True, True]
+    assert t["note"].iloc[0] == "low data: 2017 has 6 tokens (< 7); low data: 2022 has 6 tokens (< 7)"
+    assert t["cosine_distance"].notna().all()  # flagged, still computed
+
+
+def test_single_year_and_no_text(caplog):
+    one = matrix([[2, 1]], ["a", "b"], [2022], lang="zh")
+    with caplog.at_level(logging.INFO, logger="textdrift"):
+        t = drift.drift_table(one)
+    assert t.empty and list(t.columns) == drift.DRIFT_COLUMNS
+    assert "only one year of zh text: nothing to compare" in caplog.text
+    assert drift.term_shifts(one).empty
+    assert len(drift.similarity_table(one)) == 1 and len(drift.top_terms(one)) == 2
+    empty = CountMatrix(sp.csr_matrix((0, 0), dtype=np.int64), np.array([], dtype=object),
+                        pd.DataFrame({"lang": [], "year": [], "tokens": []}))
+    for f in (drift.drift_table, drift.similarity_table, drift.top_terms, drift.term_shifts):
+        assert f(empty).empty
+    assert drift.split_half_baseline(empty, empty).empty
+
+
+# --- split-half baseline ---------------------------------------------------------------------------
+
+
+def paragraph_matrix(tokens):
+    return count_matrix(tokens, by=["year", "doc_id", "para"], ngram_max=1)
+
+
+def test_baseline_by_hand():
+    # 2020: four paragraphs "a", "a", "b", "b". A 2+2 split either separates a from b (2 of the 6 splits:
+    # halves {a:2} and {b:2}, disjoint -> cosine distance 1, JSD 1) or mixes them (4 of 6: both halves
+    # {a:1, b:1} -> 0). So every round is 0 or 1 and cosine and JSD agree round by round.
+    # 2021: three paragraphs: fewer than min_paragraphs = 4 -> no baseline.
+    tok = tokens_table([("d1", 2020, "en", 0, "a"), ("d1", 2020, "en", 1, "a"), ("d2", 2020, "en", 0, "b"),
+                        ("d2", 2020, "en", 1, "b"), ("d3", 2021, "en", 0, "a b"), ("d3", 2021, "en", 1, "b"),
+                        ("d3", 2021, "en", 2, "c")])
+    b = drift.split_half_baseline(paragraph_matrix(tok), year_matrix(tok, "en", 1), rounds=300, seed=1)
+    assert list(b.columns) == drift.BASELINE_COLUMNS
+    y20, y21 = b.iloc[0], b.iloc[1]
+    assert (y20["year"], y20["paragraphs"], y20["tokens"], y20["rounds"]) == (2020, 4, 4, 300)
+    assert y20["cosine_mean"] == pytest.approx(y20["jsd_mean"])
+    assert 0.2 < y20["cosine_mean"] < 0.47  # expectation 1/3; 300 rounds: sd 0.027
+    assert (y20["cosine_p05"], y20["cosine_p95"]) == pytest.approx((0.0, 1.0))
+    assert (y21["paragraphs"], y21["rounds"]) == (3, 0) and y21[["cosine_mean", "jsd_p95"]].isna().all()
+
+
+def test_baseline_identical_paragraphs_is_zero_and_deterministic():
+    tok = tokens_table([("d", 2020, "en", p, "a b b c") for p in range(5)]
+                       + [("e", 2021, "en", p, w) for p, w in enumerate(["a", "b c", "c d", "a d", "e"])])
+    paras, years = paragraph_matrix(tok), year_matrix(tok, "en", 1)
+    b = drift.split_half_baseline(paras, years, rounds=50, seed=7)
+    # 2020: every paragraph identical -> halves (2 and 3 paragraphs) are proportional -> 0
+    assert b["cosine_mean"].iloc[0] == pytest.approx(0.0, abs=1e-12) and b["jsd_mean"].iloc[0] == 0.0
+    assert b["cosine_mean"].iloc[1] > 0
+    pd.testing.assert_frame_equal(b, drift.split_half_baseline(paras, years, rounds=50, seed=7))
+    assert not b.equals(drift.split_half_baseline(paras, years, rounds=50, seed=8))
+
+
+def test_baseline_goes_into_drift_table():
+    tok = tokens_table([("d", 2020, "en", p, "a b") for p in range(4)] + [("e", 2022, "en", 0, "a c")])
+    years = year_matrix(tok, "en", 1)
+    base = drift.split_half_baseline(paragraph_matrix(tok), years, rounds=10)
+    row = drift.drift_table(years, min_tokens=1, baseline=base).iloc[0]
+    assert row["baseline_cosine_from"] == pytest.approx(0.0, abs=1e-12) and row["baseline_jsd_from"] == 0.0
+    assert math.isnan(row["baseline_cosine_to"]) and math.isnan(row["baseline_jsd_to"])
+    assert row["note"] == "no split-half baseline for 2022: only 1 paragraph(s) with text"
+
+
+def test_align_reorders_columns():
+    m = matrix([[1, 2]], ["b", "a"], [2020])
+    a = drift.align(m, np.array(["a", "b", "z"], dtype=object))
+    assert a.X.toarray().tolist() == [[2, 1, 0]]
+
+
+# --- from the token table --------------------------------------------------------------------------
+
+CORPUS = [
+    ("en-2017", 2017, "en", 0, "digital economy cooperation"),
+    ("en-2017", 2017, "en", 1, "digital silk road cooperation"),
+    ("en-2022", 2022, "en", 0, "data security digital cooperation"),
+    ("en-2023", 2023, "en", 0, "artificial intelligence governance"),
+    ("en-2023", 2023, "en", 1, "data governance governance"),
+    ("zh-2022", 2022, "zh", 0, "数字 经济 合作"),
+]
+
+
+def test_drift_reproducible_from_token_table():
+    tok = tokens_table(CORPUS)
+    t = drift.drift_table(year_matrix(tok, "en", ngram_max=3), min_tokens=1)  # bigrams and trigrams ignored
+    # independent recomputation of the 2017 -> 2022 cells from the kept tokens
+    counts = tok[tok["keep"] & (tok["lang"] == "en")].groupby(["year", "norm"]).size().unstack(fill_value=0)
+    n = len(counts)
+    idf = np.log((1 + n) / (1 + (counts > 0).sum())) + 1
+    w = counts * idf
+    v = w.div(np.sqrt((w**2).sum(axis=1)), axis=0)
+    expected_cos = 1 - float(v.loc[2017] @ v.loc[2022])
+    p, q = counts.loc[2017] / counts.loc[2017].sum(), counts.loc[2022] / counts.loc[2022].sum()
+    mix = (p + q) / 2
+    h = lambda d: -sum(x * math.log2(x) for x in d if x > 0)  # noqa: E731
+    row = t.iloc[0]
+    assert row["cosine_distance"] == pytest.approx(expected_cos)
+    assert row["jsd"] == pytest.approx(h(mix) - (h(p) + h(q)) / 2)
+    assert (row["tokens_from"], row["tokens_to"]) == (7, 4)
+
+
+def test_run_drift_writes_all_tables(tmp_path, caplog):
+    shard = tmp_path / "shard-0.parquet"
+    tokens_table(CORPUS).to_parquet(shard)
+    write_matrices([shard], tmp_path, ["en", "zh", "fr"], ngram_max=3)
+    out = {name: tmp_path / f"{name}.csv" for name in drift.TABLE_COLUMNS}
+    with caplog.at_level(logging.INFO, logger="textdrift"):
+        drift.run_drift([tmp_path / f"year_{x}.npz" for x in ("en", "zh", "fr")], [shard], out,
+                        ["en", "zh", "fr"], min_tokens=5, top_n=3, baseline_rounds=20, baseline_min_paragraphs=2)
+    tables = {name: read_csv(path) for name, path in out.items()}
+    for name, df in tables.items():
+        assert list(df.columns) == drift.TABLE_COLUMNS[name]
+    d = tables["drift"]
+    assert d[["lang", "year_from", "year_to", "gap"]].values.tolist() == [["en", 2017, 2022, 5], ["en", 2022, 2023, 1]]
+    assert d["low_data"].tolist() == [True, True]  # 2022 (in both pairs) has 4 kept tokens (< 5); 2017 7, 2023 6
+    assert "only one year of zh text: nothing to compare" in caplog.text and "no fr text" in caplog.text
+    assert set(tables["similarity"]["lang"]) == {"en", "zh"} and len(tables["similarity"]) == 9 + 1
+    assert tables["baseline"][["lang", "year", "rounds"]].values.tolist() == [
+        ["en", 2017, 20], ["en", 2022, 0], ["en", 2023, 20], ["zh", 2022, 0]]
+    assert d["note"].iloc[1] == "low data: 2022 has 4 tokens (< 5); no split-half baseline for 2022: only 1 paragraph(s) with text"
+    assert d["note"].iloc[0].endswith("no split-half baseline for 2022: only 1 paragraph(s) with text")
+    assert (tables["top_terms"].groupby(["lang", "year"]).size() <= 3).all()
+
+
+def test_compare_groups():
+    tok = tokens_table(CORPUS)
+    res = drift.compare_groups(tok[tok["doc_id"] == "en-2017"], tok[tok["doc_id"] == "en-2022"],
+                               labels=("early", "late"), min_tokens=1)
+    row = res["drift"].iloc[0]
+    assert (row["group_from"], row["group_to"]) == ("early", "late")
+    # the same two pooled documents as the 2017 -> 2022 year pair when only those two years exist
+    pair = drift.drift_table(year_matrix(tok[tok["year"].isin([2017, 2022]) & (tok["lang"] == "en")], "en", 1),
+                             min_tokens=1).iloc[0]
+    assert row["cosine_distance"] == pytest.approx(pair["cosine_distance"]) and row["jsd"] == pytest.approx(pair["jsd"])
+    assert set(res["top_terms"]["group"]) == {"early", "late"}
+    assert set(res["term_shifts"]["group_from"]) == {"early"}
+    with pytest.raises(ValueError, match="one language"):
+        drift.compare_groups(tok[tok["lang"] == "en"], tok[tok["lang"] == "zh"])

@@ -1,0 +1,26 @@
+rule drift:
+    """TF-IDF drift between consecutive years per language: cosine distance, JSD, top terms, term shifts, split-half baseline."""
+    input:
+        year=expand(f"{PROCESSED}/vectors/year_{{lang}}.npz", lang=LANGS),
+        tokens=expand(f"{PROCESSED}/tokens/shard-{{shard}}.parquet", shard=SHARDS),
+    output:
+        drift=f"{RESULTS}/tables/tfidf_drift.csv",
+        similarity=f"{RESULTS}/tables/tfidf_similarity.csv",
+        top_terms=f"{RESULTS}/tables/tfidf_top_terms.csv",
+        term_shifts=f"{RESULTS}/tables/tfidf_term_shifts.csv",
+        baseline=f"{RESULTS}/tables/tfidf_baseline.csv",
+    params:
+        languages=LANGS,
+        tfidf=config["drift"]["tfidf"],
+        min_tokens=config["drift"]["min_tokens"],
+        top_n=config["drift"]["top_n"],
+        baseline_rounds=config["drift"]["baseline_rounds"],
+        baseline_min_paragraphs=config["drift"]["baseline_min_paragraphs"],
+        seed=config["drift"]["seed"],
+    log:
+        f"{LOGS}/drift.log",
+    script:
+        "../scripts/drift.py"
+
+
+TARGETS += rules.drift.output
