@@ -10,9 +10,12 @@ rule clean:
         docs=shard_rows,
         clean=config["clean"],
         languages=config["languages"],
-        clean_dir=f"{PROCESSED}/clean",
+        # the texts go beside the shard index: data/processed/clean/{doc_id}.{lang}.txt
+        clean_dir=lambda w, output: str(Path(output.index).parent.parent),
     log:
         f"{LOGS}/clean/shard-{{shard}}.log",
+    conda:
+        ENV
     script:
         "../scripts/clean.py"
 
@@ -27,6 +30,8 @@ rule cleaning_log:
         log=f"{PROCESSED}/cleaning_log.csv",
     log:
         f"{LOGS}/cleaning_log.log",
+    conda:
+        ENV
     script:
         "../scripts/cleaning_log.py"
 

@@ -1,15 +1,22 @@
 # Shared set-up: the manifest (validated before any job runs), shards, paths.
 
+import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+# The library lives in src/textdrift; make it importable here and in every job's
+# script, also where the package is not installed (conda envs, cluster nodes).
+SRC = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, SRC)
+os.environ.update(PYTHONPATH=SRC)
 
 from textdrift.manifest import load_manifest, shard_of
 
 PROCESSED = config["processed_dir"]
 RESULTS = config["results_dir"]
 LOGS = "logs"
+# Software of every rule: the locked environment (conda users: `--sdm conda`).
+ENV = "../../environment.yml"
 SHARDS = list(range(config["shards"]))
 LANGS = list(config["languages"])
 

@@ -19,6 +19,8 @@ rule drift:
         seed=config["drift"]["seed"],
     log:
         f"{LOGS}/drift.log",
+    conda:
+        ENV
     script:
         "../scripts/drift.py"
 

@@ -20,6 +20,8 @@ rule phrases:
         unspaced_languages=config["phrases"]["unspaced_languages"],
     log:
         f"{LOGS}/phrases.log",
+    conda:
+        ENV
     script:
         "../scripts/phrases.py"
 

@@ -10,6 +10,8 @@ rule segment:
         segment=config["segment"],
     log:
         f"{LOGS}/segment/shard-{{shard}}.log",
+    conda:
+        ENV
     script:
         "../scripts/segment.py"
 

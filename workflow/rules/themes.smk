@@ -18,6 +18,8 @@ rule themes:
         unspaced_languages=config["themes"]["unspaced_languages"],
     log:
         f"{LOGS}/themes.log",
+    conda:
+        ENV
     script:
         "../scripts/themes.py"
 

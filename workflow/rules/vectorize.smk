@@ -8,9 +8,11 @@ rule vectorize:
     params:
         languages=LANGS,
         ngram_max=config["vectorize"]["ngram_max"],
-        out_dir=f"{PROCESSED}/vectors",
+        out_dir=lambda w, output: str(Path(output.year[0]).parent),
     log:
         f"{LOGS}/vectorize.log",
+    conda:
+        ENV
     script:
         "../scripts/vectorize.py"
 
