@@ -259,7 +259,8 @@ def test_run_drift_writes_all_tables(tmp_path, caplog):
     assert set(tables["similarity"]["lang"]) == {"en", "zh"} and len(tables["similarity"]) == 9 + 1
     assert tables["baseline"][["lang", "year", "rounds"]].values.tolist() == [
         ["en", 2017, 20], ["en", 2022, 0], ["en", 2023, 20], ["zh", 2022, 0]]
-    assert d["note"].iloc[1] == "low data: 2022 has 4 tokens (< 5); no split-half baseline for 2022: only 1 paragraph(s) with text"
+    assert d["note"].iloc[1] == ("low data: 2022 has 4 tokens (< 5); "
+                                 "no split-half baseline for 2022: only 1 paragraph(s) with text")
     assert d["note"].iloc[0].endswith("no split-half baseline for 2022: only 1 paragraph(s) with text")
     assert (tables["top_terms"].groupby(["lang", "year"]).size() <= 3).all()
 
@@ -275,6 +276,9 @@ def test_compare_groups():
                              min_tokens=1).iloc[0]
     assert row["cosine_distance"] == pytest.approx(pair["cosine_distance"]) and row["jsd"] == pytest.approx(pair["jsd"])
     assert set(res["top_terms"]["group"]) == {"early", "late"}
-    assert set(res["term_shifts"]["group_from"]) == {"early"}
+    assert set(res["term_shifts"]["group_from"]) == {"early"} and set(res["term_shifts"]["group_to"]) == {"late"}
+    assert (row["tokens_from"], row["tokens_to"], bool(row["low_data"])) == (7, 4, False)
     with pytest.raises(ValueError, match="one language"):
         drift.compare_groups(tok[tok["lang"] == "en"], tok[tok["lang"] == "zh"])
+    with pytest.raises(ValueError, match="no kept tokens"):
+        drift.compare_groups(tok[tok["doc_id"] == "en-2017"], tok[tok["doc_id"] == "en-2017"].assign(keep=False))

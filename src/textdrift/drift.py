@@ -68,7 +68,8 @@ References
   Transactions on Information Theory 37(1), 145-151.
 * Kilgarriff, A. (2001). Comparing corpora. International Journal of Corpus
   Linguistics 6(1), 97-133.
-* scikit-learn, ``TfidfTransformer``: https://scikit-learn.org/stable/modules/feature_extraction.html#tfidf-term-weighting
+* scikit-learn, ``TfidfTransformer`` (smooth idf):
+  https://scikit-learn.org/stable/modules/feature_extraction.html#tfidf-term-weighting
 """
 
 from __future__ import annotations
@@ -181,7 +182,6 @@ def drift_table(
     matrix: CountMatrix,
     min_tokens: int = 500,
     baseline: pd.DataFrame | None = None,
-    unit: str = "year",
     **tfidf_params,
 ) -> pd.DataFrame:
     """Cosine distance and JSD between consecutive available years of one language's year matrix.
@@ -189,18 +189,18 @@ def drift_table(
     ``baseline`` is the output of :func:`split_half_baseline` (per-year means are copied in);
     without it the baseline columns are NaN. A language with fewer than two years gives no rows.
     """
-    m = _unigrams(matrix, unit)
+    m = _unigrams(matrix, "year")
     lang = _lang(matrix)
     if len(m.rows) < 2:
         log.info("%s %s text: nothing to compare", "only one year of" if len(m.rows) else "no", lang)
         return pd.DataFrame(columns=DRIFT_COLUMNS)
     V, _ = tfidf_vectors(m, **tfidf_params)
-    units = m.rows[unit].tolist()
-    tokens = dict(zip(units, m.rows["tokens"]))
+    years = m.rows["year"].tolist()
+    tokens = dict(zip(years, m.rows["tokens"]))
     base = baseline.set_index("year") if baseline is not None else None
     out = []
-    for i in range(len(units) - 1):
-        a, b = units[i], units[i + 1]
+    for i in range(len(years) - 1):
+        a, b = years[i], years[i + 1]
         notes = [f"low data: {y} has {tokens[y]} tokens (< {min_tokens})" for y in (a, b) if tokens[y] < min_tokens]
         bl = {}
         for side, y in (("from", a), ("to", b)):
@@ -221,22 +221,26 @@ def drift_table(
     return pd.DataFrame(out, columns=DRIFT_COLUMNS)
 
 
-def similarity_table(matrix: CountMatrix, unit: str = "year", **tfidf_params) -> pd.DataFrame:
+def similarity_table(matrix: CountMatrix, **tfidf_params) -> pd.DataFrame:
     """Cosine similarity of TF-IDF vectors and JSD for every ordered pair of years (diagonal included)."""
-    m = _unigrams(matrix, unit)
+    m = _unigrams(matrix, "year")
     if not len(m.rows):
         return pd.DataFrame(columns=SIMILARITY_COLUMNS)
     V, _ = tfidf_vectors(m, **tfidf_params)
-    units, lang = m.rows[unit].tolist(), _lang(matrix)
+    years, lang = m.rows["year"].tolist(), _lang(matrix)
     out = [
-        {"lang": lang, "year_a": a, "year_b": b, "cosine_similarity": cosine_similarity(V[i], V[j]), "jsd": jsd(m.X[i], m.X[j])}
-        for i, a in enumerate(units) for j, b in enumerate(units)
+        {"lang": lang, "year_a": a, "year_b": b,
+         "cosine_similarity": cosine_similarity(V[i], V[j]), "jsd": jsd(m.X[i], m.X[j])}
+        for i, a in enumerate(years) for j, b in enumerate(years)
     ]
     return pd.DataFrame(out, columns=SIMILARITY_COLUMNS)
 
 
 def top_terms(matrix: CountMatrix, top_n: int = 20, unit: str = "year", **tfidf_params) -> pd.DataFrame:
-    """The ``top_n`` highest TF-IDF terms of each year (ties: higher count, then term), with raw counts."""
+    """The ``top_n`` highest TF-IDF terms of each year (ties: higher count, then term), with raw counts.
+
+    ``unit`` is the row column that names a document ("year"; :func:`compare_groups` uses "group").
+    """
     m = _unigrams(matrix, unit)
     if not len(m.rows):
         return pd.DataFrame(columns=TOP_TERM_COLUMNS)
@@ -250,7 +254,11 @@ def top_terms(matrix: CountMatrix, top_n: int = 20, unit: str = "year", **tfidf_
 
 
 def term_shifts(matrix: CountMatrix, top_n: int = 20, unit: str = "year", **tfidf_params) -> pd.DataFrame:
-    """For each consecutive pair, the ``top_n`` rising and ``top_n`` falling terms by change in TF-IDF weight."""
+    """For each consecutive pair, the ``top_n`` rising and ``top_n`` falling terms by change in TF-IDF weight.
+
+    Ties are broken by term; terms whose weight does not change are never listed. ``unit`` as in
+    :func:`top_terms`.
+    """
     m = _unigrams(matrix, unit)
     if len(m.rows) < 2:
         return pd.DataFrame(columns=SHIFT_COLUMNS)
@@ -273,25 +281,24 @@ def split_half_baseline(
     rounds: int = 200,
     seed: int = 42,
     min_paragraphs: int = 4,
-    unit: str = "year",
     **tfidf_params,
 ) -> pd.DataFrame:
     """Within-year distance between random halves of each year's paragraphs.
 
-    ``paragraphs``: unigram counts per paragraph (rows with ``unit``, ``doc_id``, ``para``,
+    ``paragraphs``: unigram counts per paragraph (rows with ``year``, ``doc_id``, ``para``,
     ``tokens``), e.g. ``count_matrix(tokens, by=["year", "doc_id", "para"], ngram_max=1)``;
     it is aligned to the vocabulary of ``matrix`` (the year matrix), on which the
     TF-IDF transformer is fitted. One row per year of ``matrix``; NaN statistics and
     ``rounds = 0`` where a year has fewer than ``min_paragraphs`` paragraphs.
     """
-    m = _unigrams(matrix, unit)
+    m = _unigrams(matrix, "year")
     if not len(m.rows):
         return pd.DataFrame(columns=BASELINE_COLUMNS)
     _, transformer = tfidf_vectors(m, **tfidf_params)
     para = align(paragraphs.select(1), m.vocab)
     lang, out = _lang(matrix), []
-    for y, year_tokens in zip(m.rows[unit], m.rows["tokens"]):
-        rows = np.flatnonzero(para.rows[unit].to_numpy() == y)
+    for y, year_tokens in zip(m.rows["year"], m.rows["tokens"]):
+        rows = np.flatnonzero(para.rows["year"].to_numpy() == y)
         k = len(rows)
         stats = {"cosine": [], "jsd": []}
         if k >= min_paragraphs:
@@ -327,27 +334,35 @@ def compare_groups(
     min_tokens: int = 500,
     top_n: int = 20,
     **tfidf_params,
-) -> dict:
+) -> dict[str, pd.DataFrame]:
     """Compare two groups of documents of ONE language (e.g. two sets of doc_ids) with the drift methods.
 
-    Each group's kept tokens are pooled into one document; TF-IDF is fitted on the two.
-    Returns ``{"drift": one-row table (year_from/year_to hold the labels), "top_terms", "term_shifts"}``.
+    Each group's kept tokens are pooled into one document and TF-IDF is fitted on the two.
+    Returns ``{"drift": one row (lang, group_from, group_to, cosine_distance, jsd, tokens_from,
+    tokens_to, low_data), "top_terms": per group, "term_shifts": from group a to group b}``.
     """
     langs = set(tokens_a["lang"]) | set(tokens_b["lang"])
-    if len(langs) > 1:
-        raise ValueError(f"compare_groups: both groups must be one language, got {sorted(langs)}")
-    lang = langs.pop() if langs else ""
+    if len(langs) != 1:
+        raise ValueError(f"compare_groups: both groups must be of one language, got {sorted(langs)}")
+    lang = langs.pop()
     both = pd.concat([tokens_a.assign(group=0), tokens_b.assign(group=1)], ignore_index=True)
-    m = count_matrix(both, by=["group"], ngram_max=1)
+    m = _unigrams(count_matrix(both, by=["group"], ngram_max=1), "group")
+    if len(m.rows) != 2:
+        raise ValueError("compare_groups: a group has no kept tokens")
     m.rows.insert(0, "lang", lang)
-    pair = {"year_from": "group_from", "year_to": "group_to"}
-    drift = drift_table(m, min_tokens=min_tokens, unit="group", **tfidf_params).drop(columns="gap")
-    terms = top_terms(m, top_n=top_n, unit="group", **tfidf_params).rename(columns={"year": "group"})
-    shifts = term_shifts(m, top_n=top_n, unit="group", **tfidf_params).rename(columns=pair)
-    drift = drift.rename(columns=pair)
-    for df, cols in ((drift, list(pair.values())), (terms, ["group"]), (shifts, list(pair.values()))):
-        for c in cols:
-            df[c] = df[c].map(dict(enumerate(labels)))
+    V, _ = tfidf_vectors(m, **tfidf_params)
+    n_a, n_b = m.rows["tokens"]
+    drift = pd.DataFrame([{
+        "lang": lang, "group_from": labels[0], "group_to": labels[1],
+        "cosine_distance": 1.0 - cosine_similarity(V[0], V[1]), "jsd": jsd(m.X[0], m.X[1]),
+        "tokens_from": n_a, "tokens_to": n_b, "low_data": min(n_a, n_b) < min_tokens,
+    }])
+    label = dict(enumerate(labels))
+    terms = top_terms(m, top_n, unit="group", **tfidf_params).rename(columns={"year": "group"})
+    terms["group"] = terms["group"].map(label)
+    shifts = term_shifts(m, top_n, unit="group", **tfidf_params)
+    shifts = shifts.rename(columns={"year_from": "group_from", "year_to": "group_to"}).replace(
+        {"group_from": label, "group_to": label})
     return {"drift": drift, "top_terms": terms, "term_shifts": shifts}
 
 

@@ -1,5 +1,6 @@
 rule drift:
-    """TF-IDF drift between consecutive years per language: cosine distance, JSD, top terms, term shifts, split-half baseline."""
+    """TF-IDF drift between consecutive years per language (cosine distance, JSD), year x year
+    similarity, top terms, term shifts and a split-half within-year baseline."""
     input:
         year=expand(f"{PROCESSED}/vectors/year_{{lang}}.npz", lang=LANGS),
         tokens=expand(f"{PROCESSED}/tokens/shard-{{shard}}.parquet", shard=SHARDS),

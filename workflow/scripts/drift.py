@@ -4,4 +4,5 @@ from textdrift.drift import run_drift
 from textdrift.io import log_to_file
 
 log_to_file(snakemake.log[0])
-run_drift(snakemake.input.year, snakemake.input.tokens, dict(snakemake.output.items()), **dict(snakemake.params.items()))
+outputs = dict(snakemake.output.items())
+run_drift(snakemake.input.year, snakemake.input.tokens, outputs, **dict(snakemake.params.items()))
