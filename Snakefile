@@ -11,6 +11,9 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 validate(config, "workflow/schemas/config.schema.yaml")
 
 
@@ -21,6 +24,8 @@ include: "workflow/rules/vectorize.smk"
 include: "workflow/rules/themes.smk"
 include: "workflow/rules/drift.smk"
 include: "workflow/rules/phrases.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/crosslingual.smk"
 
 
 rule all:

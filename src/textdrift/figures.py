@@ -1,0 +1,580 @@
+"""Charts of the result tables: one function per chart, each taking DataFrames and returning a Figure.
+
+Charts (``results/figures/<name>.png`` for reading, ``.svg`` for print):
+
+* :func:`theme_trends` (``theme_trends``): small multiples, one panel per codebook theme, the
+  theme's rate per 10,000 tokens by year with its 95% interval, one line per language (the
+  cross-language view: both languages in the same panel, same theme colour).
+* :func:`theme_heatmap` (``theme_heatmap``): year x theme rate per 10,000 tokens, one panel per
+  language, the value written in each cell, one colour scale for all panels.
+* :func:`drift_chart` (``drift``): cosine distance and Jensen-Shannon divergence between
+  consecutive available years, with the split-half baseline of both years beside each bar.
+* :func:`similarity_matrix` (``similarity``): year x year cosine similarity of the TF-IDF
+  vectors, one panel per language.
+* :func:`phrase_bars` (one step) and :func:`phrase_steps` (``phrases_{lang}``, one panel per
+  step): diverging bars of the log-odds z of the top-k rising and top-k falling phrases.
+
+Conventions shared by all charts
+--------------------------------
+* **Fonts.** :func:`setup_fonts` registers the CJK font shipped by ``mplfonts``
+  (Noto Sans CJK SC) and sets ``font.family`` to ``["DejaVu Sans", "Noto Sans CJK SC"]``;
+  matplotlib (>= 3.6) falls back glyph by glyph, so Latin text keeps DejaVu Sans and Chinese
+  labels render in Noto. ``axes.unicode_minus`` is off (some CJK fonts lack U+2212).
+* **Theme colours.** :func:`theme_styles` maps each theme to a colour of Paul Tol's
+  colour-blind-safe "muted" scheme (9 colours) and a marker, by **codebook order**: theme i gets
+  colour ``i mod 9`` and marker ``i div 9`` (circle, square, diamond, triangle), so up to 36
+  themes stay distinguishable and a theme keeps its colour and marker in every chart,
+  whatever themes a table happens to contain (Tol 2021, https://personal.sron.nl/~pault/).
+* **Low data.** A (language, year) with fewer than ``low_data_tokens`` kept tokens (default
+  500, the same threshold as ``drift.min_tokens``) is drawn with hollow markers / hatching and
+  named with its token count; in the drift chart the table's own ``low_data`` flag is used.
+* **Years** are placed on a real-year axis or labelled with the gap ("2017→2022 (5 y)"), so a
+  five-year step never looks like a one-year step.
+* :func:`save_figure` writes PNG (``dpi``, default 200) and SVG atomically; the SVG carries no
+  date and fixed element ids (``svg.hashsalt``), so reruns give identical files.
+
+References: Tol, P. (2021), *Colour schemes*, SRON/EPS/TN/09-002; Monroe, Colaresi & Quinn
+(2008) for the z of the phrase chart; Kilgarriff (2001) for the split-half baseline.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import textwrap
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: the figures are files, never windows
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib import colors as mcolors  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.font_manager import FontProperties, fontManager  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch, Rectangle  # noqa: E402
+
+from textdrift.io import atomic_write_bytes, read_csv  # noqa: E402
+
+CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
+LATIN_FAMILY = "DejaVu Sans"
+# Paul Tol's "muted" qualitative scheme (colour-blind safe), in his order.
+PALETTE = ["#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99", "#999933", "#AA4499"]
+MARKERS = ["o", "s", "D", "^"]
+LANG_LINESTYLES = ["-", "--", ":", "-."]
+LANG_NAMES = {"zh": "Chinese", "en": "English", "ja": "Japanese", "ko": "Korean", "fr": "French",
+              "de": "German", "es": "Spanish", "ru": "Russian", "ar": "Arabic", "pt": "Portuguese"}
+# Paul Tol's "bright" blue and red for rising/falling, his pale grey for not significant.
+STATUS_COLORS = {"rising": "#4477AA", "new": "#4477AA", "falling": "#EE6677", "gone": "#EE6677",
+                 "stable": "#BBBBBB"}
+STATUS_HATCH = {"new": "///", "gone": "///"}
+METRIC_COLORS = {"cosine": "#4477AA", "jsd": "#228833"}
+BASELINE_COLOR = "#555555"
+HEAT_CMAP = "viridis"
+
+
+class FontNotFoundError(RuntimeError):
+    """The CJK font shipped by mplfonts is not installed."""
+
+
+@dataclass(frozen=True)
+class ThemeStyle:
+    """How one theme is drawn in every chart."""
+
+    color: str
+    marker: str
+    label_en: str
+    label_other: str = ""  # labels in the other languages of the codebook, space-separated
+
+    @property
+    def label(self) -> str:
+        """English label followed by the other labels ("Digital economy 数字经济")."""
+        return f"{self.label_en} {self.label_other}".strip()
+
+
+# ---- set-up -----------------------------------------------------------------------------------
+
+
+def cjk_font_path() -> Path:
+    """Path of the Noto Sans CJK SC font file shipped by the ``mplfonts`` package (not imported)."""
+    spec = importlib.util.find_spec("mplfonts")
+    dirs = list(spec.submodule_search_locations or []) if spec else []
+    for d in dirs:
+        path = Path(d) / "fonts" / CJK_FONT_FILE
+        if path.is_file():
+            return path
+    raise FontNotFoundError(
+        f"CJK font {CJK_FONT_FILE} not found (looked in the mplfonts package: {dirs or 'not installed'}); "
+        "install the project environment (mplfonts is a pinned dependency) so Chinese labels can render"
+    )
+
+
+def setup_fonts(font_path: str | Path | None = None) -> str:
+    """Register the CJK font and make it the per-glyph fallback of DejaVu Sans; return its family name."""
+    path = Path(font_path) if font_path else cjk_font_path()
+    if not path.is_file():
+        raise FontNotFoundError(f"CJK font file not found: {path}")
+    fontManager.addfont(str(path))
+    family = FontProperties(fname=str(path)).get_name()
+    matplotlib.rcParams["font.family"] = [LATIN_FAMILY, family]
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    return family
+
+
+def save_figure(fig: Figure, stem: str | Path, dpi: int = 200) -> list[Path]:
+    """Write ``{stem}.png`` (``dpi``) and ``{stem}.svg`` atomically, without timestamps; close the figure."""
+    stem = Path(stem)
+    paths = []
+    with matplotlib.rc_context({"svg.hashsalt": "textdrift"}):
+        for fmt, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
+            buf = io.BytesIO()
+            fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
+            path = stem.with_name(f"{stem.name}.{fmt}")
+            atomic_write_bytes(path, buf.getvalue())
+            paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+# ---- shared helpers ---------------------------------------------------------------------------
+
+
+def codebook_frame(codebook) -> pd.DataFrame:
+    """Codebook as a DataFrame ``id, label_en, label_zh, ...`` in codebook order.
+
+    Accepts the themes of :func:`textdrift.themes.load_codebook` (objects with ``id`` and a
+    ``labels`` dict), a list of dicts, or a DataFrame with an ``id`` column.
+    """
+    if isinstance(codebook, pd.DataFrame):
+        return codebook.reset_index(drop=True)
+    rows = []
+    for t in codebook:
+        if isinstance(t, Mapping):
+            rows.append({k: v for k, v in t.items() if k == "id" or k.startswith("label_")})
+        else:
+            rows.append({"id": t.id, **{f"label_{k}": v for k, v in t.labels.items()}})
+    return pd.DataFrame(rows)
+
+
+def theme_styles(codebook) -> dict[str, ThemeStyle]:
+    """Theme id -> colour, marker and label, fixed by codebook order (see the module docstring)."""
+    cb = codebook_frame(codebook)
+    styles = {}
+    for i, row in enumerate(cb.to_dict("records")):
+        other = [v for k, v in row.items() if k.startswith("label_") and k != "label_en" and isinstance(v, str) and v]
+        styles[row["id"]] = ThemeStyle(PALETTE[i % len(PALETTE)], MARKERS[(i // len(PALETTE)) % len(MARKERS)],
+                                       row.get("label_en") or row["id"], " ".join(other))
+    return styles
+
+
+def lang_name(lang: str) -> str:
+    return f"{LANG_NAMES[lang]} ({lang})" if lang in LANG_NAMES else lang
+
+
+def _langs(df: pd.DataFrame, langs: Sequence[str] | None) -> list[str]:
+    """Languages to draw: ``langs`` (in that order) if given, else those of the table in order of appearance."""
+    present = list(dict.fromkeys(df["lang"])) if len(df) else []
+    return list(langs) if langs is not None else present
+
+
+def _step_label(year_from: int, year_to: int) -> str:
+    gap = int(year_to) - int(year_from)
+    return f"{int(year_from)}→{int(year_to)} ({gap} y)"
+
+
+def _text_color(rgba) -> str:
+    """Black or white, whichever contrasts more with a cell colour (WCAG relative luminance)."""
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in mcolors.to_rgb(rgba))
+    return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.179 else "white"
+
+
+def _lang_tokens(freq: pd.DataFrame) -> pd.Series:
+    """Kept tokens per (lang, year) from the theme table (one value per pair)."""
+    return freq.groupby(["lang", "year"])["tokens"].max()
+
+
+def _low_data_note(tokens: pd.Series, low_data_tokens: int) -> str:
+    low = tokens[tokens < low_data_tokens]
+    items = [f"{LANG_NAMES.get(lang, lang)} {year} ({int(n)} tokens)" for (lang, year), n in low.items()]
+    return ", ".join(items)
+
+
+def _no_data(ax, text: str) -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=10, color="#555555", wrap=True)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+# ---- theme trends -----------------------------------------------------------------------------
+
+
+def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = None,
+                 low_data_tokens: int = 500, ncols: int = 4) -> Figure:
+    """Rate per 10,000 tokens of each theme by year, with 95% intervals: one panel per theme, one line per language.
+
+    Each panel has its own y scale (themes differ tenfold in frequency); x is the real year, so
+    gaps between available years are visible. Points of a (language, year) with fewer than
+    ``low_data_tokens`` tokens are hollow, and their intervals (very wide) are cut at the panel
+    top: the y range is set by the point estimates and the intervals of the other years.
+    """
+    styles = theme_styles(codebook)
+    langs = _langs(freq, langs)
+    themes = list(styles)
+    tokens = _lang_tokens(freq)
+    years = sorted(freq["year"].unique())
+    nrows = -(-len(themes) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.55 * nrows + 1.2), sharex=True,
+                             layout="constrained", squeeze=False)
+    offsets = np.linspace(-0.12, 0.12, len(langs)) if len(langs) > 1 else [0.0]
+    for ax, theme in zip(axes.flat, themes):
+        st = styles[theme]
+        top = 0.0
+        for li, lang in enumerate(langs):
+            d = freq[(freq["theme"] == theme) & (freq["lang"] == lang)].sort_values("year")
+            if d.empty:
+                continue
+            x = d["year"].to_numpy() + offsets[li]
+            low = d["tokens"].to_numpy() < low_data_tokens
+            ls = LANG_LINESTYLES[li % len(LANG_LINESTYLES)]
+            ax.plot(x, d["per_10k"], color=st.color, linestyle=ls, linewidth=1.7)
+            yerr = np.vstack([d["per_10k"] - d["ci_low"], d["ci_high"] - d["per_10k"]])
+            for mask, face, alpha in ((~low, st.color, 1.0), (low, "white", 0.35)):
+                ax.errorbar(x[mask], d["per_10k"].to_numpy()[mask], yerr=yerr[:, mask], fmt="none", ecolor=st.color,
+                            elinewidth=1.0, capsize=2, alpha=alpha)
+                ax.plot(x[mask], d["per_10k"].to_numpy()[mask], color=st.color, linestyle="none", marker=st.marker, markersize=5.5,
+                        markerfacecolor=face, markeredgecolor=st.color, markeredgewidth=1.4)
+            top = max(top, d["per_10k"].max(), d.loc[~low, "ci_high"].max() if (~low).any() else 0.0)
+        ax.set_ylim(0, top * 1.12 if top > 0 else 1.0)
+        ax.set_title(f"{textwrap.fill(st.label_en, 32)}\n{st.label_other}".strip(), fontsize=9)
+        ax.tick_params(labelsize=8)
+        ax.grid(axis="y", color="#e6e6e6", linewidth=0.6)
+        ax.set_axisbelow(True)
+    for ax in axes.flat[len(themes):]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("per 10,000 tokens", fontsize=8)
+    if years:
+        axes.flat[0].set_xlim(min(years) - 0.6, max(years) + 0.6)
+        axes.flat[0].set_xticks(years)
+        for ax in axes.flat:
+            ax.tick_params(axis="x", labelrotation=45)
+    handles = [Line2D([], [], color="#333333", linestyle=LANG_LINESTYLES[i % len(LANG_LINESTYLES)], marker="o",
+                      markersize=5, label=lang_name(lang)) for i, lang in enumerate(langs)]
+    handles.append(Line2D([], [], color="#333333", linewidth=1.0, marker="|", markersize=8,
+                          label="95% interval"))
+    note = _low_data_note(tokens, low_data_tokens)
+    if note:
+        handles.append(Line2D([], [], linestyle="none", marker="o", markerfacecolor="white", markeredgecolor="#333333",
+                              label=textwrap.fill(f"hollow = low data (< {low_data_tokens} tokens; faint interval, "
+                                                  f"cut at the panel top): {note}", 80)))
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8, frameon=False)
+    fig.suptitle("Theme frequency per 10,000 tokens by year and language, with 95% intervals "
+                 "(one panel per theme, own y scale)", fontsize=11)
+    return fig
+
+
+
+# ---- theme heat map ---------------------------------------------------------------------------
+
+
+def theme_heatmap(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = None,
+                  low_data_tokens: int = 500) -> Figure:
+    """Year x theme rate per 10,000 tokens, one panel per language, values written in the cells.
+
+    One colour scale for all panels (viridis, square-root from 0 to the largest rate, so the
+    many small rates stay distinguishable; the numbers are written anyway). Column labels carry the
+    year and its token count; low-data columns are hatched and labelled "low data". The theme
+    key on the left shows each theme's colour and marker as in the other charts.
+    """
+    styles = theme_styles(codebook)
+    themes = list(styles)
+    langs = [lang for lang in _langs(freq, langs) if (freq["lang"] == lang).any()]
+    tokens = _lang_tokens(freq)
+    ncols = [max(1, freq.loc[freq["lang"] == lang, "year"].nunique()) for lang in langs]
+    fig = plt.figure(figsize=(4.2 + 1.0 * sum(ncols) + 1.2 * len(langs), 0.42 * len(themes) + 2.4),
+                     layout="constrained")
+    gs = fig.add_gridspec(1, len(langs) + 1, width_ratios=[0.35, *ncols])
+    key = fig.add_subplot(gs[0, 0])
+    for i, theme in enumerate(themes):
+        key.plot(0, i, marker=styles[theme].marker, color=styles[theme].color, markersize=9)
+    key.set_ylim(len(themes) - 0.5, -0.5)
+    key.set_xlim(-0.5, 0.5)
+    key.set_yticks(range(len(themes)), [styles[t].label for t in themes], fontsize=9)
+    key.set_xticks([])
+    for side in ("top", "right", "bottom", "left"):
+        key.spines[side].set_visible(False)
+    key.tick_params(axis="y", length=0)
+    vmax = float(freq["per_10k"].max()) if len(freq) else 1.0
+    norm = mcolors.PowerNorm(0.5, 0, vmax if vmax > 0 else 1.0)
+    cmap = plt.get_cmap(HEAT_CMAP)
+    image = None
+    for j, lang in enumerate(langs):
+        ax = fig.add_subplot(gs[0, j + 1], sharey=key)
+        d = freq[freq["lang"] == lang]
+        years = sorted(d["year"].unique())
+        grid = d.pivot_table(index="theme", columns="year", values="per_10k", aggfunc="first").reindex(
+            index=themes, columns=years)
+        image = ax.imshow(grid.to_numpy(dtype=float), cmap=cmap, norm=norm, aspect="auto")
+        for (r, c), v in np.ndenumerate(grid.to_numpy(dtype=float)):
+            if np.isfinite(v):
+                ax.text(c, r, f"{v:.0f}", ha="center", va="center", fontsize=8.5, color=_text_color(cmap(norm(v))))
+        labels = []
+        for c, year in enumerate(years):
+            n = int(tokens.get((lang, year), 0))
+            low = n < low_data_tokens
+            labels.append(f"{year}\n{n} tok." + ("\nlow data" if low else ""))
+            if low:
+                ax.add_patch(Rectangle((c - 0.5, -0.5), 1, len(themes), fill=False, hatch="//", hatchcolor=(1, 1, 1, 0.35),
+                                       linewidth=0))
+        ax.set_xticks(range(len(years)), labels, fontsize=8.5)
+        ax.xaxis.tick_top()
+        ax.tick_params(axis="y", left=False, labelleft=False)
+        ax.set_title(lang_name(lang), fontsize=10)
+    if image is not None:
+        fig.colorbar(image, ax=fig.axes[1:], label="per 10,000 tokens (square-root colour scale)", shrink=0.6, aspect=30)
+    fig.suptitle("Theme frequency per 10,000 tokens: theme x year, per language (one colour scale)", fontsize=11)
+    return fig
+
+
+# ---- drift ------------------------------------------------------------------------------------
+
+
+def drift_chart(drift: pd.DataFrame, baseline: pd.DataFrame, langs: Sequence[str] | None = None) -> Figure:
+    """Cosine distance (top row) and Jensen-Shannon divergence (bottom row) of consecutive years, per language.
+
+    One bar per step, labelled with its gap in years; beside it the split-half baseline of the
+    earlier year (left marker) and the later year (right marker): mean with the 5th-95th
+    percentile range (``tfidf_baseline.csv``), i.e. how far a year is from itself. Steps flagged
+    ``low_data`` are hatched and labelled. Both measures lie in [0, 1].
+    """
+    langs = _langs(pd.concat([drift[["lang"]], baseline[["lang"]]]), langs)
+    metrics = [("cosine", "cosine_distance", "cosine distance\n(1 − cosine similarity, TF-IDF)"),
+               ("jsd", "jsd", "Jensen–Shannon divergence\n(bits, term frequencies)")]
+    ncol = max(1, len(langs))
+    widths = [max(1, int((drift["lang"] == lang).sum())) + 0.6 for lang in langs] or [1]
+    fig, axes = plt.subplots(2, ncol, figsize=(max(7.0, 2.1 * sum(widths) + 1.5), 7.4), sharey=True,
+                             layout="constrained", squeeze=False, gridspec_kw={"width_ratios": widths})
+    base = baseline.set_index(["lang", "year"]) if len(baseline) else None
+    for j, lang in enumerate(langs):
+        d = drift[drift["lang"] == lang].sort_values("year_from").reset_index(drop=True)
+        for r, (key, col, ylabel) in enumerate(metrics):
+            ax = axes[r, j]
+            if r == 0:
+                ax.set_title(lang_name(lang), fontsize=10)
+            if j == 0:
+                ax.set_ylabel(ylabel, fontsize=9)
+            if d.empty:
+                _no_data(ax, "fewer than two years\nwith text: no step")
+                continue
+            x = np.arange(len(d))
+            low = d["low_data"].astype(str).str.lower().eq("true").to_numpy()
+            for i in x:
+                ax.bar(i, d.loc[i, col], width=0.42, color=METRIC_COLORS[key], alpha=0.45 if low[i] else 1.0,
+                       hatch="//" if low[i] else None, edgecolor=METRIC_COLORS[key])
+                ax.text(i, d.loc[i, col] + 0.02, f"{d.loc[i, col]:.2f}", ha="center", va="bottom", fontsize=8.5)
+                for dx, year in ((-0.33, d.loc[i, "year_from"]), (0.33, d.loc[i, "year_to"])):
+                    _draw_baseline(ax, i + dx, base, lang, year, key)
+            ax.set_xticks(x, [_step_label(a, b) + ("\nlow data" if lw else "") for a, b, lw in
+                              zip(d["year_from"], d["year_to"], low)], fontsize=8.5)
+            ax.set_xlim(-0.6, len(d) - 0.4)
+            ax.grid(axis="y", color="#e6e6e6", linewidth=0.6)
+            ax.set_axisbelow(True)
+    axes[0, 0].set_ylim(0, 1.08)
+    handles = [Patch(color=METRIC_COLORS["cosine"], label="cosine distance between the two years"),
+               Patch(color=METRIC_COLORS["jsd"], label="JSD between the two years"),
+               Patch(facecolor="white", edgecolor="#777777", hatch="//", label="low data (a year below drift.min_tokens)"),
+               Line2D([], [], color=BASELINE_COLOR, marker="D", linestyle="none", markersize=5,
+                      label="split-half baseline of the earlier (left) / later (right) year: mean, 5–95% range")]
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=8.5, frameon=False)
+    fig.suptitle("Vocabulary drift between consecutive available years (0 = same, 1 = nothing shared), "
+                 "with each year's split-half baseline", fontsize=11)
+    return fig
+
+
+def _draw_baseline(ax, x: float, base: pd.DataFrame | None, lang: str, year: int, key: str) -> None:
+    row = base.loc[(lang, year)] if base is not None and (lang, year) in base.index else None
+    mean = row[f"{key}_mean"] if row is not None else np.nan
+    if not np.isfinite(mean):
+        ax.text(x, 0.02, "no\nbaseline", ha="center", va="bottom", fontsize=6.5, color=BASELINE_COLOR, rotation=90)
+        return
+    err = [[mean - row[f"{key}_p05"]], [row[f"{key}_p95"] - mean]]
+    ax.errorbar(x, mean, yerr=err, fmt="D", color=BASELINE_COLOR, markersize=4, capsize=2, elinewidth=1)
+
+
+# ---- similarity -------------------------------------------------------------------------------
+
+
+def similarity_matrix(similarity: pd.DataFrame, baseline: pd.DataFrame | None = None,
+                      langs: Sequence[str] | None = None, low_data_tokens: int = 500) -> Figure:
+    """Year x year cosine similarity of the TF-IDF year vectors, one panel per language, annotated.
+
+    With ``baseline`` (``tfidf_baseline.csv``: lang, year, tokens) the year labels carry the
+    token count and years below ``low_data_tokens`` are marked "low data".
+    """
+    langs = _langs(similarity, langs)
+    tokens = baseline.set_index(["lang", "year"])["tokens"] if baseline is not None and len(baseline) else None
+    sizes = [max(1, similarity.loc[similarity["lang"] == lang, "year_a"].nunique()) for lang in langs] or [1]
+    fig, axes = plt.subplots(1, max(1, len(langs)), figsize=(1.1 * sum(sizes) + 2.6 * len(sizes), 1.1 * max(sizes) + 2.2),
+                             layout="constrained", squeeze=False, gridspec_kw={"width_ratios": sizes})
+    norm = mcolors.Normalize(0, 1)
+    cmap = plt.get_cmap(HEAT_CMAP)
+    image = None
+    for ax, lang in zip(axes[0], langs):
+        ax.set_title(lang_name(lang), fontsize=10)
+        d = similarity[similarity["lang"] == lang]
+        if d.empty:
+            _no_data(ax, "no year with text")
+            continue
+        years = sorted(set(d["year_a"]) | set(d["year_b"]))
+        grid = d.pivot_table(index="year_a", columns="year_b", values="cosine_similarity", aggfunc="first").reindex(
+            index=years, columns=years).to_numpy(dtype=float)
+        image = ax.imshow(grid, cmap=cmap, norm=norm)
+        for (r, c), v in np.ndenumerate(grid):
+            if np.isfinite(v):
+                ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=9, color=_text_color(cmap(norm(v))))
+        labels = []
+        for y in years:
+            n = tokens.get((lang, y)) if tokens is not None else None
+            labels.append(str(y) if n is None else f"{y}\n({int(n)} tok.)" + ("\nlow data" if n < low_data_tokens else ""))
+        ax.set_xticks(range(len(years)), labels, fontsize=8.5)
+        ax.set_yticks(range(len(years)), [lb.replace("\n", " ") for lb in labels], fontsize=8.5)
+    if image is not None:
+        fig.colorbar(image, ax=axes[0].tolist(), label="cosine similarity of TF-IDF vectors (1 = same)",
+                     shrink=0.8)
+    fig.suptitle("Year x year similarity of vocabulary (cosine of TF-IDF year vectors)", fontsize=11)
+    return fig
+
+
+# ---- phrases ----------------------------------------------------------------------------------
+
+
+def _phrase_panel(ax, step: pd.DataFrame, k: int, z_threshold: float, low_data_tokens: int) -> None:
+    """Diverging bars of z for one step: top-k positive z (top), top-k negative z (bottom)."""
+    up = step[step["z"] > 0].nlargest(k, "z")
+    down = step[step["z"] < 0].nsmallest(k, "z").iloc[::-1]
+    rows = pd.concat([up, down], ignore_index=True)
+    year_from, year_to = int(step["year_from"].iloc[0]), int(step["year_to"].iloc[0])
+    uni = step[step["n"] == 1]
+    totals = (int(uni["total_from"].iloc[0]), int(uni["total_to"].iloc[0])) if len(uni) else None
+    title = _step_label(year_from, year_to)
+    if totals is not None:
+        title += f"\ntokens: {totals[0]} → {totals[1]}"
+        low = [str(y) for y, n in zip((year_from, year_to), totals) if n < low_data_tokens]
+        if low:
+            title += f"  (low data: {', '.join(low)})"
+    ax.set_title(title, fontsize=9.5)
+    if rows.empty:
+        _no_data(ax, "no phrase tested in this step")
+        return
+    dup = rows["display"].duplicated(keep=False)
+    labels = [f"{d} ({n}-gram)" if is_dup else str(d) for d, n, is_dup in zip(rows["display"], rows["n"], dup)]
+    y = np.arange(len(rows))
+    for i, r in rows.iterrows():
+        ax.barh(i, r["z"], height=0.72, color=STATUS_COLORS.get(r["status"], "#BBBBBB"),
+                hatch=STATUS_HATCH.get(r["status"]), edgecolor="white" if r["status"] in STATUS_HATCH else None,
+                linewidth=0)
+        ax.text(r["z"] + (0.08 if r["z"] > 0 else -0.08), i, f"{int(r['count_from'])}→{int(r['count_to'])}",
+                ha="left" if r["z"] > 0 else "right", va="center", fontsize=7, color="#333333")
+    ax.set_yticks(y, labels, fontsize=8.5)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    zmax = float(rows["z"].abs().max())
+    lim = max(zmax, z_threshold) * 1.25 + 0.3
+    ax.set_xlim(-lim, lim)
+    ax.axvline(0, color="#333333", linewidth=0.8)
+    for t in (-z_threshold, z_threshold):
+        ax.axvline(t, color="#777777", linestyle="--", linewidth=0.8)
+    if len(up) and len(down):
+        ax.axhline(len(up) - 0.5, color="#bbbbbb", linewidth=0.6)
+    ax.set_xlabel(f"z of the log-odds ratio (> 0: more frequent in {year_to})", fontsize=8.5)
+    ax.tick_params(axis="x", labelsize=8)
+
+
+def _phrase_legend(fig: Figure, z_threshold: float) -> None:
+    handles = [Patch(color=STATUS_COLORS["rising"], label="rising"),
+               Patch(facecolor=STATUS_COLORS["new"], hatch="///", edgecolor="white", label="new (absent before)"),
+               Patch(color=STATUS_COLORS["falling"], label="falling"),
+               Patch(facecolor=STATUS_COLORS["gone"], hatch="///", edgecolor="white", label="gone (absent after)"),
+               Patch(color=STATUS_COLORS["stable"], label=f"stable (|z| < {z_threshold:g})"),
+               Line2D([], [], color="#777777", linestyle="--", label=f"|z| = {z_threshold:g}")]
+    fig.legend(handles=handles, loc="outside lower center", ncols=6, fontsize=8.5, frameon=False)
+
+
+def phrase_bars(phrases: pd.DataFrame, lang: str, year_from: int, year_to: int, k: int = 15,
+                z_threshold: float = 1.96, low_data_tokens: int = 500) -> Figure:
+    """Top-k rising and top-k falling phrases of one step (by z), as diverging bars; counts at the bar ends."""
+    step = phrases[(phrases["lang"] == lang) & (phrases["year_from"] == year_from) & (phrases["year_to"] == year_to)]
+    fig, ax = plt.subplots(figsize=(7.5, 0.24 * 2 * k + 2.2), layout="constrained")
+    if step.empty:
+        ax.set_title(_step_label(year_from, year_to), fontsize=9.5)
+        _no_data(ax, "no phrase tested in this step")
+    else:
+        _phrase_panel(ax, step, k, z_threshold, low_data_tokens)
+    _phrase_legend(fig, z_threshold)
+    fig.suptitle(f"{lang_name(lang)}: phrases that rose and fell most, {year_from}→{year_to} "
+                 "(weighted log-odds z, Monroe et al. 2008)", fontsize=11)
+    return fig
+
+
+def phrase_steps(phrases: pd.DataFrame, lang: str, k: int = 15, z_threshold: float = 1.96,
+                 low_data_tokens: int = 500, max_cols: int = 3) -> Figure:
+    """:func:`phrase_bars` for every step of one language, one panel per step (at most ``max_cols`` per row)."""
+    d = phrases[phrases["lang"] == lang]
+    steps = d[["year_from", "year_to"]].drop_duplicates().sort_values("year_from").itertuples(index=False)
+    steps = list(steps)
+    ncols = max(1, min(len(steps), max_cols))
+    nrows = max(1, -(-len(steps) // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, (0.24 * 2 * k + 1.6) * nrows + 1.0),
+                             layout="constrained", squeeze=False)
+    for ax, (a, b) in zip(axes.flat, steps):
+        _phrase_panel(ax, d[(d["year_from"] == a) & (d["year_to"] == b)], k, z_threshold, low_data_tokens)
+    if not steps:
+        _no_data(axes[0, 0], f"{lang_name(lang)}: fewer than two years with text, no step to compare")
+    for ax in axes.flat[max(1, len(steps)):]:
+        ax.set_visible(False)
+    _phrase_legend(fig, z_threshold)
+    fig.suptitle(f"{lang_name(lang)}: top {k} rising and top {k} falling phrases per step "
+                 "(weighted log-odds z, Monroe et al. 2008; counts before→after at the bar ends)", fontsize=11)
+    return fig
+
+
+# ---- the rule ---------------------------------------------------------------------------------
+
+FIGURES = ("theme_trends", "theme_heatmap", "drift", "similarity")
+
+
+def figure_stems(out_dir: str | Path, languages: Iterable[str]) -> dict[str, Path]:
+    """Output stems (no extension) of :func:`run_figures`: the four fixed charts and ``phrases_{lang}``."""
+    out = Path(out_dir)
+    return {**{name: out / name for name in FIGURES}, **{f"phrases_{lang}": out / f"phrases_{lang}" for lang in languages}}
+
+
+def run_figures(frequencies: str | Path, drift: str | Path, baseline: str | Path, similarity: str | Path,
+                phrases: str | Path, codebook: str | Path, out_dir: str | Path, languages: Sequence[str],
+                low_data_tokens: int = 500, phrase_k: int = 15, z_threshold: float = 1.96, dpi: int = 200,
+                schema: str | Path | None = None) -> list[Path]:
+    """Read the tables and the codebook, draw every chart, write PNG + SVG under ``out_dir``; return the paths."""
+    from textdrift.themes import load_codebook
+
+    setup_fonts()
+    freq, drift_df, base, sim, phr = (read_csv(p) for p in (frequencies, drift, baseline, similarity, phrases))
+    cb = load_codebook(codebook, schema)
+    langs = list(languages)
+    stems = figure_stems(out_dir, langs)
+    charts = {
+        "theme_trends": lambda: theme_trends(freq, cb, langs=[lg for lg in langs if (freq["lang"] == lg).any()],
+                                             low_data_tokens=low_data_tokens),
+        "theme_heatmap": lambda: theme_heatmap(freq, cb, langs=langs, low_data_tokens=low_data_tokens),
+        "drift": lambda: drift_chart(drift_df, base, langs=langs),
+        "similarity": lambda: similarity_matrix(sim, base, langs=langs, low_data_tokens=low_data_tokens),
+        **{f"phrases_{lang}": (lambda lang=lang: phrase_steps(phr, lang, k=phrase_k, z_threshold=z_threshold,
+                                                              low_data_tokens=low_data_tokens)) for lang in langs},
+    }
+    paths = []
+    for name, draw in charts.items():
+        paths += save_figure(draw(), stems[name], dpi=dpi)
+    return paths

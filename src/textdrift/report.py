@@ -1,0 +1,296 @@
+"""The generated summary: ``results/README.md`` and the findings block of the top-level README.
+
+Every number in the findings is read from the result tables (nothing is recomputed from the
+text; rounding only):
+
+* **Themes** (``theme_frequencies.csv``): for each language, its first and last available year
+  (years with kept tokens); a theme's change is ``per_10k(last) - per_10k(first)``; the
+  ``top_themes`` largest positive changes "rose most", the ``top_themes`` most negative "fell
+  most". Each is given with both rates, the match counts and whether the two 95% intervals
+  overlap (``ci_low``/``ci_high``; overlapping intervals = weak evidence of change).
+* **Drift** (``tfidf_drift.csv``): per language the step with the largest cosine distance, with
+  its JSD, its gap and the split-half baselines of its two years (``baseline_cosine_from/to``),
+  said to be larger than both, smaller than both or between them; then every step in one line.
+* **Phrases** (``phrase_changes.csv``): per language the last step, its ``top_phrases`` phrases
+  with status ``new`` or ``rising`` ordered by z, and the number of phrases tested and per status.
+* **Low data**: language-years with fewer than ``low_data_tokens`` kept tokens (the ``tokens``
+  column of ``theme_frequencies.csv``), and years in which some languages have text and others
+  have none.
+
+Command line (refreshes the "What the corpus shows" block of the top-level README between
+``<!-- findings:start -->`` and ``<!-- findings:end -->`` from the current tables)::
+
+    python -m textdrift.report README.md --config config/config.yaml
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from textdrift.figures import lang_name
+from textdrift.io import atomic_write_text, read_csv
+
+START, END = "<!-- findings:start -->", "<!-- findings:end -->"
+
+TABLES = {
+    "theme_frequencies.csv": "theme matches per (year, language): count, kept tokens, rate per 10,000 tokens and its 95% interval",
+    "theme_kwic.csv": "every theme match in context (keyword in context): document, year, language, theme, term, left / match / right",
+    "theme_unmatched_terms.csv": "codebook terms that never matched in the corpus (check the codebook or the segmentation)",
+    "tfidf_drift.csv": "drift between consecutive available years per language: cosine distance of TF-IDF vectors, Jensen-Shannon divergence, gap, tokens, low-data flag, split-half baselines",
+    "tfidf_similarity.csv": "cosine similarity and JSD of every pair of years per language (the full year x year matrix)",
+    "tfidf_top_terms.csv": "the highest-weighted TF-IDF terms of each year and language",
+    "tfidf_term_shifts.csv": "the terms whose TF-IDF weight rose or fell most in each consecutive step",
+    "tfidf_baseline.csv": "split-half baseline per year and language: distance between random halves of the same year (mean, 5th and 95th percentile)",
+    "phrase_changes.csv": "every tested phrase (1- to 3-grams) of every step: counts, weighted log-odds with informative Dirichlet prior, z, status new/gone/rising/falling/stable",
+}
+FIGURES = {
+    "theme_trends": "theme rate per 10,000 tokens by year with 95% intervals, one panel per theme, both languages in each panel",
+    "theme_heatmap": "theme x year rate per 10,000 tokens, one panel per language, values in the cells",
+    "drift": "cosine distance and JSD between consecutive years per language, with each year's split-half baseline",
+    "similarity": "year x year cosine similarity of the TF-IDF year vectors, one panel per language",
+    "phrases": "top rising and falling phrases (log-odds z) of every step, one panel per step",
+}
+
+
+def _labels(codebook) -> dict[str, str]:
+    """Theme id -> "English label (other labels)"; empty without a codebook (ids are used)."""
+    if codebook is None:
+        return {}
+    out = {}
+    for t in codebook:
+        labels = dict(t.labels) if hasattr(t, "labels") else {k[6:]: v for k, v in t.items() if k.startswith("label_")}
+        en = labels.pop("en", t.id if hasattr(t, "id") else t["id"])
+        other = " ".join(v for v in labels.values() if v)
+        out[t.id if hasattr(t, "id") else t["id"]] = f"{en} ({other})" if other else en
+    return out
+
+
+def _num(x: float, digits: int = 1) -> str:
+    return f"{x:.{digits}f}"
+
+
+# ---- the parts of the findings ----------------------------------------------------------------
+
+
+def theme_changes(freq: pd.DataFrame) -> pd.DataFrame:
+    """Per language and theme: first and last available year, both rates, counts, change, interval overlap."""
+    freq = freq[freq["tokens"] > 0]
+    rows = []
+    for lang, d in freq.groupby("lang", sort=False):
+        first, last = d["year"].min(), d["year"].max()
+        a = d[d["year"] == first].set_index("theme")
+        b = d[d["year"] == last].set_index("theme")
+        for theme in a.index.intersection(b.index, sort=False):
+            ra, rb = a.loc[theme], b.loc[theme]
+            rows.append({
+                "lang": lang, "theme": theme, "year_first": first, "year_last": last,
+                "tokens_first": ra["tokens"], "tokens_last": rb["tokens"],
+                "count_first": ra["count"], "count_last": rb["count"],
+                "per_10k_first": ra["per_10k"], "per_10k_last": rb["per_10k"],
+                "change": rb["per_10k"] - ra["per_10k"],
+                "overlap": bool(rb["ci_low"] <= ra["ci_high"] and ra["ci_low"] <= rb["ci_high"]),
+            })
+    return pd.DataFrame(rows)
+
+
+def _theme_item(r, labels: dict[str, str]) -> str:
+    sign = "+" if r["change"] >= 0 else "−"
+    ci = "95% intervals overlap" if r["overlap"] else "95% intervals do not overlap"
+    return (f"{labels.get(r['theme'], r['theme'])} {_num(r['per_10k_first'])} → {_num(r['per_10k_last'])} "
+            f"({sign}{_num(abs(r['change']))}; {int(r['count_first'])} → {int(r['count_last'])} matches; {ci})")
+
+
+def theme_lines(freq: pd.DataFrame, labels: dict[str, str] | None = None, top: int = 3) -> list[str]:
+    labels = labels or {}
+    changes = theme_changes(freq)
+    lines = []
+    for lang, d in changes.groupby("lang", sort=False):
+        r0 = d.iloc[0]
+        head = (f"- **{lang_name(lang)}, {r0['year_first']} → {r0['year_last']}** "
+                f"({int(r0['tokens_first'])} → {int(r0['tokens_last'])} tokens).")
+        if r0["year_first"] == r0["year_last"]:
+            lines.append(f"{head} Only one year with text: nothing to compare.")
+            continue
+        rose = d[d["change"] > 0].sort_values("change", ascending=False, kind="stable").head(top)
+        fell = d[d["change"] < 0].sort_values("change", kind="stable").head(top)
+        parts = [head]
+        parts.append("Rose most: " + ("; ".join(_theme_item(r, labels) for _, r in rose.iterrows()) or "none") + ".")
+        parts.append("Fell most: " + ("; ".join(_theme_item(r, labels) for _, r in fell.iterrows()) or "none") + ".")
+        lines.append(" ".join(parts))
+    return lines
+
+
+def _truthy(x) -> bool:
+    return str(x).strip().lower() in ("true", "1")
+
+
+def _by_lang(df: pd.DataFrame, langs: Sequence[str] | None):
+    """(lang, rows) in the order of ``langs`` (then any other language of the table)."""
+    order = list(dict.fromkeys([*(langs or []), *df["lang"]]))
+    return [(lang, df[df["lang"] == lang]) for lang in order if (df["lang"] == lang).any()]
+
+
+def drift_lines(drift: pd.DataFrame, langs: Sequence[str] | None = None) -> list[str]:
+    lines = []
+    for lang, d in _by_lang(drift, langs):
+        d = d.sort_values("year_from")
+        best = d.loc[d["cosine_distance"].idxmax()]
+        base = {y: b for y, b in ((best["year_from"], best["baseline_cosine_from"]),
+                                  (best["year_to"], best["baseline_cosine_to"])) if pd.notna(b)}
+        text = (f"- **{lang_name(lang)}**: biggest step {best['year_from']} → {best['year_to']} "
+                f"({int(best['gap'])} year{'s' if best['gap'] != 1 else ''}): cosine distance "
+                f"{_num(best['cosine_distance'], 3)}, JSD {_num(best['jsd'], 3)}")
+        years = (best["year_from"], best["year_to"])
+        if base:
+            vals = list(base.values())
+            where = ("larger than" if best["cosine_distance"] > max(vals) else
+                     "smaller than" if best["cosine_distance"] < min(vals) else "between")
+            shown = ", ".join(f"{_num(v, 3)} in {y}" for y, v in base.items())
+            if len(vals) == 1:
+                (year, _), = base.items()
+                missing = years[1] if year == years[0] else years[0]
+                where = "as large as" if where == "between" else where
+                text += f"; {where} the split-half baseline of {year} ({shown}; none for {missing})"
+            elif where == "between":
+                text += f"; between the split-half baselines of its two years ({shown})"
+            else:
+                text += f"; {where} the split-half baselines of both years ({shown})"
+        else:
+            text += "; no split-half baseline for either year (too few paragraphs)"
+        text += "."
+        if _truthy(best["low_data"]):
+            text += f" Flagged low data; the table's note: {best['note']}."
+        steps = ", ".join(f"{r.year_from} → {r.year_to} {_num(r.cosine_distance, 3)}" for r in d.itertuples())
+        lines.append(f"{text} All steps (cosine distance): {steps}.")
+    return lines
+
+
+def phrase_lines(phrases: pd.DataFrame, top: int = 5, langs: Sequence[str] | None = None) -> list[str]:
+    lines = []
+    for lang, d in _by_lang(phrases, langs):
+        last = d["year_from"].max()
+        step = d[d["year_from"] == last]
+        year_to = step["year_to"].iloc[0]
+        up = step[step["status"].isin(["new", "rising"])].sort_values("z", ascending=False, kind="stable").head(top)
+        counts = step["status"].value_counts()
+        tally = ", ".join(f"{int(counts.get(s, 0))} {s}" for s in ("new", "rising", "falling", "gone"))
+        items = "; ".join(f"“{r['display']}” ({int(r['count_from'])} → {int(r['count_to'])}, z = {_num(r['z'], 2)}, {r['status']})"
+                          for _, r in up.iterrows())
+        lines.append(f"- **{lang_name(lang)}, {last} → {year_to}** ({len(step)} phrase{'s' if len(step) != 1 else ''} tested: {tally}). "
+                     + (f"New or rising most: {items}." if items else "No phrase is new or rising at the z threshold."))
+    return lines
+
+
+def low_data_lines(freq: pd.DataFrame, low_data_tokens: int = 500) -> list[str]:
+    tokens = freq.groupby(["lang", "year"], sort=False)["tokens"].max()
+    tokens = tokens[tokens > 0]
+    all_years = sorted({y for _, y in tokens.index})
+    lines = []
+    for lang in dict.fromkeys(l for l, _ in tokens.index):
+        t = tokens[lang]
+        low = t[t < low_data_tokens]
+        if len(low):
+            years = "; ".join(f"{y}: {int(n)} tokens" for y, n in low.sort_index().items())
+            lines.append(f"- {lang_name(lang)} {years} (fewer than {low_data_tokens}): their theme rates have wide "
+                         "intervals and every drift step touching them is flagged low data.")
+        missing = [y for y in all_years if y not in t.index]
+        if missing:
+            lines.append(f"- {lang_name(lang)} has no text in {', '.join(map(str, missing))}: its steps span the gap "
+                         "(see the gap column).")
+    return lines or [f"- None: every language-year has at least {low_data_tokens} tokens."]
+
+
+def findings_markdown(tables_dir: str | Path, codebook=None, low_data_tokens: int = 500,
+                      top_themes: int = 3, top_phrases: int = 5) -> str:
+    """The findings block (markdown, ``###`` headings) read from the tables in ``tables_dir``."""
+    t = Path(tables_dir)
+    freq = read_csv(t / "theme_frequencies.csv")
+    drift = read_csv(t / "tfidf_drift.csv")
+    phrases = read_csv(t / "phrase_changes.csv")
+    labels = _labels(codebook)
+    langs = list(dict.fromkeys(freq["lang"]))
+    nothing = ["- No language has two years with text: nothing to compare."]
+    drift_part = drift_lines(drift, langs)
+    if drift_part:
+        drift_part.append(
+            "- The split-half baseline is the cosine distance between random halves of one year; halves are "
+            "shorter than a year, so it over-estimates the distance between two full samples of the same year: "
+            "a step below it shows no change beyond the variation inside a year.")
+    blocks = [
+        ("Themes: first vs last available year (per 10,000 tokens)", theme_lines(freq, labels, top_themes) or nothing),
+        ("Vocabulary drift between consecutive years", drift_part or nothing),
+        ("Phrases of the last step", phrase_lines(phrases, top_phrases, langs) or nothing),
+        ("Low data", low_data_lines(freq, low_data_tokens)),
+    ]
+    return "\n\n".join(f"### {title}\n\n" + "\n".join(lines) for title, lines in blocks) + "\n"
+
+
+# ---- results/README.md and the top-level README -----------------------------------------------
+
+
+def _figure_description(stem: str) -> str:
+    if stem.startswith("phrases_"):
+        lang = stem[len("phrases_"):]
+        return f"{lang_name(lang)}: {FIGURES['phrases']}"
+    return FIGURES.get(stem, "")
+
+
+def results_readme(tables: Iterable[str | Path], figures: Iterable[str | Path], findings: str) -> str:
+    """``results/README.md``: one line per table and figure, then the findings."""
+    lines = ["# Results", "",
+             "Generated by the `summary` rule of the workflow from the tables below; do not edit by hand "
+             "(rerun `snakemake`). Every number in the findings is read from these tables. The figures with "
+             "their captions are also in `results/report.html` (`snakemake --report results/report.html`).", "",
+             "## Tables (`tables/`)", ""]
+    lines += [f"- `tables/{Path(p).name}`: {TABLES.get(Path(p).name, '')}".rstrip(": ") for p in tables]
+    lines += ["", "## Figures (`figures/`, PNG for reading, SVG for print)", ""]
+    lines += [f"- `figures/{Path(p).name}`: {_figure_description(Path(p).stem)}".rstrip(": ")
+              for p in figures if Path(p).suffix == ".png"]
+    lines += ["", "## Findings", "", findings.rstrip(), ""]
+    return "\n".join(lines)
+
+
+def write_results_readme(out_path: str | Path, tables: Sequence[str | Path], figures: Sequence[str | Path],
+                         codebook_path: str | Path | None = None, low_data_tokens: int = 500,
+                         top_themes: int = 3, top_phrases: int = 5) -> None:
+    """Rule ``summary``: write ``results/README.md`` (tables are read from the directory of ``tables[0]``)."""
+    from textdrift.themes import load_codebook
+
+    codebook = load_codebook(codebook_path) if codebook_path else None
+    findings = findings_markdown(Path(tables[0]).parent, codebook, low_data_tokens, top_themes, top_phrases)
+    atomic_write_text(out_path, results_readme(tables, figures, findings))
+
+
+def update_readme_findings(readme_path: str | Path, findings: str) -> None:
+    """Replace the text between ``<!-- findings:start -->`` and ``<!-- findings:end -->``, nothing else."""
+    path = Path(readme_path)
+    text = path.read_text(encoding="utf-8")
+    if text.count(START) != 1 or text.count(END) != 1 or text.index(START) > text.index(END):
+        raise ValueError(f"{path}: needs exactly one {START} followed by one {END}")
+    head, rest = text.split(START)
+    _, tail = rest.split(END)
+    atomic_write_text(path, f"{head}{START}\n{findings.strip()}\n{END}{tail}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    import yaml
+
+    from textdrift.themes import load_codebook
+
+    ap = argparse.ArgumentParser(description="Refresh the findings block of a README from the result tables.")
+    ap.add_argument("readme", nargs="?", default="README.md")
+    ap.add_argument("--config", default="config/config.yaml")
+    args = ap.parse_args(argv)
+    cfg = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
+    fig = cfg["figures"]
+    findings = findings_markdown(Path(cfg["results_dir"]) / "tables", load_codebook(cfg["themes"]["codebook"]),
+                                 fig["low_data_tokens"], fig["top_themes"], fig["top_phrases"])
+    update_readme_findings(args.readme, findings)
+
+
+if __name__ == "__main__":
+    main()

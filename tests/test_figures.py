@@ -1,0 +1,300 @@
+"""Charts (textdrift.figures): every chart renders on invented tables with Chinese labels, without a
+missing-glyph warning, is not blank, marks low-data years, and keeps each theme's colour everywhere."""
+
+import warnings
+
+import matplotlib
+import matplotlib.image as mpimg
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from textdrift import figures as F
+from textdrift.io import write_csv
+
+matplotlib.use("Agg")
+
+CODEBOOK = [
+    {"id": "digital_economy", "label_en": "Digital economy", "label_zh": "数字经济"},
+    {"id": "data_security", "label_en": "Data security", "label_zh": "数据安全"},
+    {"id": "shared_future", "label_en": "Community with a shared future", "label_zh": "命运共同体"},
+]
+YEARS = {"zh": [2017, 2022, 2024], "en": [2017, 2022, 2023, 2024]}
+TOKENS = {("zh", 2017): 733, ("zh", 2022): 67, ("zh", 2024): 600,
+          ("en", 2017): 894, ("en", 2022): 1230, ("en", 2023): 700, ("en", 2024): 558}
+
+
+# ---- invented tables with exactly the contract's columns -------------------------------------
+
+
+def make_frequencies(themes=("digital_economy", "data_security", "shared_future")):
+    rows = []
+    for lang, years in YEARS.items():
+        for year in years:
+            for i, theme in enumerate(themes):
+                n = TOKENS[(lang, year)]
+                count = (i + 1) * (year - 2015) % 7
+                rate = count / n * 10_000
+                rows.append({"year": year, "lang": lang, "theme": theme, "count": count, "tokens": n,
+                             "per_10k": rate, "ci_low": rate * 0.5, "ci_high": rate * 1.6 + 30})
+    return pd.DataFrame(rows)
+
+
+def make_drift():
+    rows = []
+    for lang, years in YEARS.items():
+        for a, b in zip(years, years[1:]):
+            low = min(TOKENS[(lang, a)], TOKENS[(lang, b)]) < 500
+            rows.append({"lang": lang, "year_from": a, "year_to": b, "gap": b - a, "cosine_distance": 0.3 + 0.1 * (b - a) / 5,
+                         "jsd": 0.4, "tokens_from": TOKENS[(lang, a)], "tokens_to": TOKENS[(lang, b)], "low_data": low,
+                         "baseline_cosine_from": np.nan if (lang, a) == ("zh", 2022) else 0.45,
+                         "baseline_cosine_to": np.nan if (lang, b) == ("zh", 2022) else 0.4,
+                         "baseline_jsd_from": 0.5, "baseline_jsd_to": 0.5, "note": "low data" if low else ""})
+    return pd.DataFrame(rows)
+
+
+def make_baseline():
+    rows = []
+    for (lang, year), n in TOKENS.items():
+        none = (lang, year) == ("zh", 2022)
+        vals = dict(cosine_mean=0.45, cosine_p05=0.4, cosine_p95=0.5, jsd_mean=0.5, jsd_p05=0.45, jsd_p95=0.55)
+        rows.append({"lang": lang, "year": year, "paragraphs": 1 if none else 18, "tokens": n, "rounds": 0 if none else 200,
+                     **{k: (np.nan if none else v) for k, v in vals.items()}})
+    return pd.DataFrame(rows)
+
+
+def make_similarity():
+    rows = []
+    for lang, years in YEARS.items():
+        for a in years:
+            for b in years:
+                sim = 1.0 if a == b else 0.9 - 0.05 * abs(a - b)
+                rows.append({"lang": lang, "year_a": a, "year_b": b, "cosine_similarity": sim, "jsd": 1 - sim})
+    return pd.DataFrame(rows)
+
+
+def make_phrases():
+    zh = [("数字 经济", 2, 0, 9, 3.1, "new"), ("全球 发展 倡议", 3, 1, 7, 2.5, "rising"), ("合作", 1, 5, 6, 0.4, "stable"),
+          ("一带一路", 1, 8, 1, -2.2, "falling"), ("电子商务", 1, 6, 0, -2.6, "gone")]
+    en = [("digital economy", 2, 1, 12, 2.9, "rising"), ("global south", 2, 0, 6, 2.1, "new"),
+          ("internet", 1, 9, 2, -2.0, "falling"), ("cooperation", 1, 20, 18, -0.3, "stable")]
+    rows = []
+    for lang, data in (("zh", zh), ("en", en)):
+        years = YEARS[lang]
+        for a, b in zip(years, years[1:]):
+            for phrase, n, cf, ct, z, status in data:
+                rows.append({"lang": lang, "year_from": a, "year_to": b, "phrase": phrase, "n": n, "count_from": cf,
+                             "count_to": ct, "total_from": TOKENS[(lang, a)], "total_to": TOKENS[(lang, b)],
+                             "alpha_w": 1.0, "alpha_0": 700.0, "log_odds": z / 3, "z": z, "status": status,
+                             "display": phrase.replace(" ", "") if lang == "zh" else phrase})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fonts():
+    F.setup_fonts()
+
+
+def render(fig, tmp_path, name):
+    """Save with every warning an error (a missing glyph warns at draw time); return the PNG pixels."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        png, svg = F.save_figure(fig, tmp_path / name, dpi=80)
+    assert svg.stat().st_size > 1000
+    return mpimg.imread(png)
+
+
+def assert_not_blank(img):
+    rgb = img[..., :3]
+    assert rgb.var() > 0
+    non_white = (rgb < 0.95).any(axis=-1).mean()
+    assert non_white > 0.02, f"only {non_white:.3%} of the pixels are not white"
+
+
+CHARTS = {
+    "theme_trends": lambda: F.theme_trends(make_frequencies(), CODEBOOK),
+    "theme_heatmap": lambda: F.theme_heatmap(make_frequencies(), CODEBOOK),
+    "drift": lambda: F.drift_chart(make_drift(), make_baseline()),
+    "similarity": lambda: F.similarity_matrix(make_similarity(), make_baseline()),
+    "phrase_bars_zh": lambda: F.phrase_bars(make_phrases(), "zh", 2017, 2022, k=3),
+    "phrase_steps_zh": lambda: F.phrase_steps(make_phrases(), "zh", k=3),
+    "phrase_steps_en": lambda: F.phrase_steps(make_phrases(), "en", k=3),
+}
+
+
+@pytest.mark.parametrize("name", CHARTS)
+def test_every_chart_renders_without_missing_glyphs_and_is_not_blank(name, tmp_path):
+    assert_not_blank(render(CHARTS[name](), tmp_path, name))
+
+
+def test_missing_glyph_detection_works(tmp_path):
+    """Guard for the test above: without the CJK fallback the same check must fail."""
+    with matplotlib.rc_context({"font.family": ["DejaVu Sans"]}):
+        fig = F.phrase_bars(make_phrases(), "zh", 2017, 2022, k=3)
+        with pytest.raises(UserWarning, match="Glyph .* missing from font"):
+            render(fig, tmp_path, "no_cjk")
+
+
+def test_setup_fonts_registers_the_shipped_cjk_font():
+    assert F.cjk_font_path().name == "NotoSansCJKsc-Regular.otf"
+    assert F.setup_fonts() == "Noto Sans CJK SC"
+    assert list(matplotlib.rcParams["font.family"]) == ["DejaVu Sans", "Noto Sans CJK SC"]
+    assert matplotlib.rcParams["axes.unicode_minus"] is False
+
+
+def test_setup_fonts_names_a_missing_font_file(tmp_path):
+    with pytest.raises(F.FontNotFoundError, match="nope.otf"):
+        F.setup_fonts(tmp_path / "nope.otf")
+
+
+# ---- theme colours ---------------------------------------------------------------------------
+
+
+def test_theme_styles_follow_codebook_order_and_stay_distinct_for_many_themes():
+    styles = F.theme_styles(CODEBOOK)
+    assert [s.color for s in styles.values()] == F.PALETTE[:3]
+    assert styles["digital_economy"].label == "Digital economy 数字经济"
+    many = F.theme_styles([{"id": f"t{i}", "label_en": f"T{i}"} for i in range(16)])
+    pairs = {(s.color, s.marker) for s in many.values()}
+    assert len(pairs) == 16
+    # theme 9 (the 10th) reuses colour 0 with the second marker
+    assert (many["t9"].color, many["t9"].marker) == (F.PALETTE[0], F.MARKERS[1])
+
+
+def _panel_colors(ax):
+    """Colours that are visible in a panel: lines, marker edges (error-bar caps), error-bar segments."""
+    colors = set()
+    for line in ax.get_lines():
+        if len(line.get_xdata()):
+            if line.get_linestyle() not in ("None", "none", ""):
+                colors.add(matplotlib.colors.to_hex(line.get_color()))
+            if line.get_marker() not in ("None", "none", "", None):
+                colors.add(matplotlib.colors.to_hex(line.get_markeredgecolor()))
+    for coll in ax.collections:
+        colors |= {matplotlib.colors.to_hex(c) for c in coll.get_edgecolor()}
+    return colors
+
+
+def test_theme_colour_is_the_same_in_every_chart_and_independent_of_the_data():
+    styles = F.theme_styles(CODEBOOK)
+    # the data lack the first theme and come in another order: colours still follow the codebook
+    freq = make_frequencies(themes=("shared_future", "data_security")).iloc[::-1]
+    trends = F.theme_trends(freq, CODEBOOK)
+    for ax, theme in zip(trends.axes, styles):
+        colors = _panel_colors(ax)
+        if theme == "digital_economy":
+            assert colors == set()  # no data: empty panel, nothing drawn in another theme's colour
+        else:
+            assert colors == {styles[theme].color.lower()}
+    heat = F.theme_heatmap(freq, CODEBOOK)
+    key = heat.axes[0]
+    key_colors = [matplotlib.colors.to_hex(line.get_color()) for line in key.get_lines()]
+    assert key_colors == [s.color.lower() for s in styles.values()]
+    assert [t.get_text() for t in key.get_yticklabels()] == [s.label for s in styles.values()]
+    matplotlib.pyplot.close("all")
+
+
+def test_codebook_objects_from_load_codebook_are_accepted():
+    from textdrift.themes import Theme
+
+    themes = [Theme("digital_economy", {"en": "Digital economy", "zh": "数字经济"})]
+    assert F.theme_styles(themes)["digital_economy"].label == "Digital economy 数字经济"
+
+
+# ---- low data, steps, phrases ---------------------------------------------------------------
+
+
+def test_theme_trends_draws_low_data_points_hollow_and_names_them():
+    fig = F.theme_trends(make_frequencies(), CODEBOOK, low_data_tokens=500)
+    ax = fig.axes[0]
+    hollow = [line for line in ax.get_lines() if line.get_markerfacecolor() == "white" and len(line.get_xdata())]
+    # only zh 2022 (67 tokens) is below 500; its x is offset to the left of the year
+    assert len(hollow) == 1 and np.allclose(hollow[0].get_xdata(), [2022 - 0.12])
+    legend_texts = [" ".join(t.get_text().split()) for t in fig.legends[0].get_texts()]
+    assert any("Chinese 2022 (67 tokens)" in t for t in legend_texts)
+    assert not any("2024 (600" in t for t in legend_texts)
+    assert ax.get_xlim() == (2016.4, 2024.6)  # real-year axis: the 2017-2022 gap is visible
+    matplotlib.pyplot.close(fig)
+
+
+def test_heatmap_and_similarity_label_low_data_years():
+    heat = F.theme_heatmap(make_frequencies(), CODEBOOK)
+    zh_labels = [t.get_text() for t in heat.axes[1].get_xticklabels()]
+    assert zh_labels == ["2017\n733 tok.", "2022\n67 tok.\nlow data", "2024\n600 tok."]
+    cells = [t.get_text() for t in heat.axes[1].texts]
+    assert len(cells) == 3 * 3
+    sim = F.similarity_matrix(make_similarity(), make_baseline())
+    assert [t.get_text() for t in sim.axes[0].get_xticklabels()][1] == "2022\n(67 tok.)\nlow data"
+    assert "0.65" in [t.get_text() for t in sim.axes[0].texts]  # 0.9 - 0.05 * |2017 - 2022|
+    matplotlib.pyplot.close("all")
+
+
+def test_drift_chart_labels_steps_with_their_gap_and_low_data():
+    fig = F.drift_chart(make_drift(), make_baseline())
+    zh_ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert zh_ticks == ["2017→2022 (5 y)\nlow data", "2022→2024 (2 y)\nlow data"]
+    en_ticks = [t.get_text() for t in fig.axes[1].get_xticklabels()]
+    assert en_ticks == ["2017→2022 (5 y)", "2022→2023 (1 y)", "2023→2024 (1 y)"]
+    # zh 2022 has no baseline: said in the panel instead of a marker
+    assert sum(t.get_text() == "no\nbaseline" for t in fig.axes[0].texts) == 2
+    matplotlib.pyplot.close(fig)
+
+
+def test_drift_chart_with_a_single_year_language():
+    drift = make_drift()
+    fig = F.drift_chart(drift[drift["lang"] == "en"], make_baseline(), langs=["zh", "en"])
+    assert any("no step" in t.get_text() for t in fig.axes[0].texts)
+    matplotlib.pyplot.close(fig)
+
+
+def test_phrase_bars_show_top_k_each_side_in_chinese_characters():
+    fig = F.phrase_bars(make_phrases(), "zh", 2017, 2022, k=2)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    # top 2 positive z (3.1, 2.5), then the 2 negative z with the most negative at the bottom
+    assert labels == ["数字经济", "全球发展倡议", "一带一路", "电子商务"]
+    widths = [p.get_width() for p in ax.patches]
+    assert widths == [3.1, 2.5, -2.2, -2.6]
+    assert [p.get_hatch() for p in ax.patches] == ["///", None, None, "///"]  # new and gone are hatched
+    assert [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() == "--"] == [-1.96, 1.96]
+    assert "low data: 2022" in ax.get_title()
+    matplotlib.pyplot.close(fig)
+
+
+def test_phrase_steps_one_panel_per_step_and_empty_language():
+    fig = F.phrase_steps(make_phrases(), "en", k=3)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title().split("\n")[0] for ax in visible] == ["2017→2022 (5 y)", "2022→2023 (1 y)", "2023→2024 (1 y)"]
+    matplotlib.pyplot.close(fig)
+    empty = F.phrase_steps(make_phrases(), "fr")
+    assert any("no step" in t.get_text() for t in empty.axes[0].texts)
+    matplotlib.pyplot.close(empty)
+
+
+def test_save_figure_is_reproducible(tmp_path):
+    a = F.save_figure(F.similarity_matrix(make_similarity()), tmp_path / "a", dpi=60)
+    b = F.save_figure(F.similarity_matrix(make_similarity()), tmp_path / "b", dpi=60)
+    for pa, pb in zip(a, b):
+        assert pa.read_bytes() == pb.read_bytes()
+
+
+def test_run_figures_writes_every_declared_output(tmp_path):
+    tables = {"frequencies": make_frequencies(), "drift": make_drift(), "baseline": make_baseline(),
+              "similarity": make_similarity(), "phrases": make_phrases()}
+    paths = {}
+    for name, df in tables.items():
+        paths[name] = tmp_path / f"{name}.csv"
+        write_csv(df, paths[name])
+    codebook = tmp_path / "themes.yaml"
+    codebook.write_text(yaml.safe_dump({"themes": [{**t, "en": [t["id"].replace("_", " ")], "zh": [t["label_zh"]]}
+                                                   for t in CODEBOOK]}, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "figures"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        written = F.run_figures(**paths, codebook=codebook, out_dir=out, languages=["zh", "en"], dpi=60)
+    expected = {f"{stem}.{ext}" for stem in F.figure_stems(out, ["zh", "en"]).values() for ext in ("png", "svg")}
+    assert {str(p) for p in written} == expected
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{n}.{e}" for n in ["theme_trends", "theme_heatmap", "drift", "similarity", "phrases_zh", "phrases_en"]
+        for e in ("png", "svg"))

@@ -1,0 +1,75 @@
+# Figures (textdrift.figures) and the generated results/README.md (textdrift.report).
+
+FIGURE_DIR = f"{RESULTS}/figures"
+TABLE_DIR = f"{RESULTS}/tables"
+
+
+rule figures:
+    """Charts of the theme, drift and phrase tables (PNG + SVG; the PNGs go into the Snakemake report)."""
+    input:
+        frequencies=f"{TABLE_DIR}/theme_frequencies.csv",
+        drift=f"{TABLE_DIR}/tfidf_drift.csv",
+        baseline=f"{TABLE_DIR}/tfidf_baseline.csv",
+        similarity=f"{TABLE_DIR}/tfidf_similarity.csv",
+        phrases=f"{TABLE_DIR}/phrase_changes.csv",
+        codebook=config["themes"]["codebook"],
+        schema="workflow/schemas/themes.schema.yaml",
+    output:
+        theme_trends=report(f"{FIGURE_DIR}/theme_trends.png", caption="../report/theme_trends.rst", category="Themes"),
+        theme_heatmap=report(f"{FIGURE_DIR}/theme_heatmap.png", caption="../report/theme_heatmap.rst", category="Themes"),
+        drift=report(f"{FIGURE_DIR}/drift.png", caption="../report/drift.rst", category="Drift"),
+        similarity=report(f"{FIGURE_DIR}/similarity.png", caption="../report/similarity.rst", category="Drift"),
+        phrases=report(
+            expand(f"{FIGURE_DIR}/phrases_{{lang}}.png", lang=LANGS), caption="../report/phrases.rst", category="Phrases"
+        ),
+        svg=expand(f"{FIGURE_DIR}/{{name}}.svg", name=["theme_trends", "theme_heatmap", "drift", "similarity"])
+        + expand(f"{FIGURE_DIR}/phrases_{{lang}}.svg", lang=LANGS),
+    params:
+        languages=LANGS,
+        low_data_tokens=config["figures"]["low_data_tokens"],
+        phrase_k=config["figures"]["phrase_k"],
+        z_threshold=config["phrases"]["z_threshold"],
+        dpi=config["figures"]["dpi"],
+    log:
+        f"{LOGS}/figures.log",
+    conda:
+        ENV
+    script:
+        "../scripts/figures.py"
+
+
+rule summary:
+    """results/README.md: one line per table and figure, then the main findings read from the tables."""
+    input:
+        tables=expand(
+            f"{TABLE_DIR}/{{name}}.csv",
+            name=[
+                "theme_frequencies",
+                "theme_kwic",
+                "theme_unmatched_terms",
+                "tfidf_drift",
+                "tfidf_similarity",
+                "tfidf_baseline",
+                "tfidf_top_terms",
+                "tfidf_term_shifts",
+                "phrase_changes",
+            ],
+        ),
+        figures=rules.figures.output,
+        codebook=config["themes"]["codebook"],
+    output:
+        f"{RESULTS}/README.md",
+    params:
+        low_data_tokens=config["figures"]["low_data_tokens"],
+        top_themes=config["figures"]["top_themes"],
+        top_phrases=config["figures"]["top_phrases"],
+    log:
+        f"{LOGS}/summary.log",
+    conda:
+        ENV
+    script:
+        "../scripts/summary.py"
+
+
+TARGETS += rules.figures.output
+TARGETS += rules.summary.output
