@@ -1,0 +1,43 @@
+rule crosslingual:
+    """Across languages: per bilingual document, theme rates in both versions with a log-odds test, paragraph alignment, codebook check, trend agreement and a dumbbell chart."""
+    input:
+        tokens=expand(f"{PROCESSED}/tokens/shard-{{shard}}.parquet", shard=SHARDS),
+        index=f"{PROCESSED}/clean/index.csv",
+        frequencies=f"{RESULTS}/tables/theme_frequencies.csv",
+        codebook=config["themes"]["codebook"],
+        schema="workflow/schemas/themes.schema.yaml",
+    output:
+        themes=f"{RESULTS}/tables/crosslingual_themes.csv",
+        alignment=f"{RESULTS}/tables/crosslingual_alignment.csv",
+        codebook_check=f"{RESULTS}/tables/crosslingual_codebook_check.csv",
+        trends=f"{RESULTS}/tables/crosslingual_trends.csv",
+        png=report(
+            f"{RESULTS}/figures/crosslingual_themes.png",
+            caption="../report/crosslingual_themes.rst",
+            category="Across languages",
+        ),
+        svg=f"{RESULTS}/figures/crosslingual_themes.svg",
+    params:
+        langs=config["crosslingual"]["langs"],
+        paragraphs=config["crosslingual"]["paragraphs"],
+        prior=config["crosslingual"]["prior"],
+        alpha_0=config["crosslingual"]["alpha_0"],
+        z_threshold=config["crosslingual"]["z_threshold"],
+        min_tokens=config["crosslingual"]["min_tokens"],
+        min_years=config["crosslingual"]["min_years"],
+        exact_max_n=config["crosslingual"]["exact_max_n"],
+        alignment=config["crosslingual"]["alignment"],
+        dpi=config["crosslingual"]["dpi"],
+        # intervals and matching as in theme_frequencies.csv
+        conf_level=config["themes"]["conf_level"],
+        unspaced_languages=config["themes"]["unspaced_languages"],
+        figure_stem=lambda w, output: str(Path(output.png).with_suffix("")),
+    log:
+        f"{LOGS}/crosslingual.log",
+    conda:
+        ENV
+    script:
+        "../scripts/crosslingual.py"
+
+
+TARGETS += rules.crosslingual.output
