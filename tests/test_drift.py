@@ -204,6 +204,113 @@ def test_baseline_goes_into_drift_table():
     assert row["note"] == "no split-half baseline for 2022: only 1 paragraph(s) with text"
 
 
+# --- cross-year halves -----------------------------------------------------------------------------
+
+OLD_DRIFT_COLUMNS = [
+    "lang", "year_from", "year_to", "gap", "cosine_distance", "jsd", "tokens_from", "tokens_to", "low_data",
+    "baseline_cosine_from", "baseline_cosine_to", "baseline_jsd_from", "baseline_jsd_to", "note",
+]
+NEW_COLUMNS = ["halves_cosine", "halves_jsd", "excess_cosine", "excess_jsd", "p_cosine"]
+
+
+def drift_with_halves(tok, rounds=200, seed=3, min_paragraphs=4):
+    paras, years = paragraph_matrix(tok), year_matrix(tok, "en", 1)
+    base = drift.split_half_baseline(paras, years, rounds=rounds, seed=seed, min_paragraphs=min_paragraphs)
+    halves = drift.cross_year_halves(paras, years, rounds=rounds, seed=seed, min_paragraphs=min_paragraphs)
+    return drift.drift_table(years, min_tokens=1, baseline=base, halves=halves), halves
+
+
+def test_new_columns_are_appended_after_the_old_ones():
+    assert drift.DRIFT_COLUMNS == OLD_DRIFT_COLUMNS + NEW_COLUMNS
+    t = drift.drift_table(HAND, min_tokens=1)  # no halves given: new columns NaN, no note
+    assert list(t.columns) == drift.DRIFT_COLUMNS and t[NEW_COLUMNS].isna().all().all() and t["note"].iloc[0] == ""
+
+
+def test_halves_identical_paragraphs_give_zero_excess_and_p_one():
+    # both years: five identical paragraphs "a b b c" -> every half (2 or 3 paragraphs) is proportional to
+    # every other -> all cross and within distances 0 -> halves 0, excess 0, every round a tie -> p = 1
+    tok = tokens_table([(f"d{y}", y, "en", p, "a b b c") for y in (2020, 2021) for p in range(5)])
+    row = drift_with_halves(tok, rounds=30)[0].iloc[0]
+    np.testing.assert_allclose(row[["halves_cosine", "halves_jsd", "excess_cosine", "excess_jsd"]].astype(float),
+                               0.0, atol=1e-12)
+    assert row["p_cosine"] == 1.0 and row["note"] == ""
+
+
+def test_halves_same_paragraphs_both_years_by_hand():
+    # both years: paragraphs "a", "a", "b", "b" (idf equal for a and b: cosine of raw counts).
+    # A half (2 paragraphs) is {a:2} or {b:2} ("separated", 1/3 of splits) or {a:1, b:1} ("mixed", 2/3).
+    # within: 1 if separated, else 0 -> mean 1/3 per year.
+    # cross A1 vs B1 (independent years): both separated & different: 1 (prob 2/36); one separated, one
+    #   mixed: 1 - 1/sqrt2 = 0.2928932 (16/36); else 0 -> expectation 2/36 + 16/36 * 0.2928932 = 0.1857303.
+    # So excess ~ 0.1857 - 0.3333 = -0.148 (< 0: complementary halves of one pool differ more than halves of
+    # two copies of it). p = 1 exactly: w = 0 only when both halves are mixed, and then A1 = B1 (c = 0);
+    # w = 1/2 when one is separated, and then c <= 0.293; w = 1 when both are, and c <= 1.
+    tok = tokens_table([(f"d{y}", y, "en", p, w) for y in (2020, 2021) for p, w in enumerate("aabb")])
+    t, h = drift_with_halves(tok, rounds=2000)
+    row = t.iloc[0]
+    assert row["halves_cosine"] == pytest.approx(0.1857303, abs=0.03)  # sd of the mean ~ 0.006
+    assert row["excess_cosine"] == pytest.approx(0.1857303 - 1 / 3, abs=0.04)
+    assert row["p_cosine"] == 1.0 and h["rounds"].iloc[0] == 2000
+
+
+def test_halves_disjoint_vocabularies_by_hand():
+    # 2020: "a b", "a", "b", "a b"; 2021 the same with c, d: no shared term -> every cross-year half distance
+    # is 1 (cosine and JSD). Within 2020 the 2+2 splits are {ab,ab}|{a,b}: (2,2) vs (1,1) -> 0, or
+    # {ab,a}|{b,ab}: (2,1) vs (1,2) -> cos 4/5 -> 0.2 (2 of 3 partitions): every within distance < 1
+    # (a half always holds both terms) -> p = 0; excess = 1 - mean within, in [0.8, 1] (expectation 0.8667).
+    tok = tokens_table([("d", 2020, "en", p, w) for p, w in enumerate(["a b", "a", "b", "a b"])]
+                       + [("e", 2021, "en", p, w) for p, w in enumerate(["c d", "c", "d", "c d"])])
+    row = drift_with_halves(tok, rounds=300)[0].iloc[0]
+    assert row["cosine_distance"] == pytest.approx(1.0) and row["halves_cosine"] == pytest.approx(1.0)
+    assert row["halves_jsd"] == pytest.approx(1.0) and row["p_cosine"] == 0.0
+    assert row["excess_cosine"] == pytest.approx(1 - (row["baseline_cosine_from"] + row["baseline_cosine_to"]) / 2)
+    assert 0.8 <= row["excess_cosine"] <= 1.0 and row["excess_cosine"] == pytest.approx(0.8667, abs=0.05)
+    assert row["excess_jsd"] > 0.5
+
+
+def test_halves_deterministic_and_per_year_generators():
+    words = ["a b", "b c", "c d", "a d", "e", "a a b", "d e", "b"]
+    tok = tokens_table([(f"d{y}", y, "en", p, w) for y, k in ((2020, 0), (2021, 2), (2023, 3))
+                        for p, w in enumerate(words[k:])])  # 8, 6 and 5 paragraphs
+    paras, years = paragraph_matrix(tok), year_matrix(tok, "en", 1)
+    h = drift.cross_year_halves(paras, years, rounds=40, seed=5)
+    assert h[["year_from", "year_to"]].values.tolist() == [[2020, 2021], [2021, 2023]]
+    pd.testing.assert_frame_equal(h, drift.cross_year_halves(paras, years, rounds=40, seed=5))
+    assert not h.equals(drift.cross_year_halves(paras, years, rounds=40, seed=6))
+    # each year draws from its own generator: dropping 2023 leaves the halves of 2020 and 2021 unchanged, so the
+    # 2020 -> 2021 JSD (raw counts, no idf) is the same; the cosine is not (idf is refitted on fewer years)
+    two = tok[tok["year"] != 2023]
+    h2 = drift.cross_year_halves(paragraph_matrix(two), year_matrix(two, "en", 1), rounds=40, seed=5)
+    assert h2["halves_jsd"].iloc[0] == pytest.approx(h["halves_jsd"].iloc[0], abs=1e-12)
+
+
+def test_excess_is_mean_round_difference():
+    # the halves reuse the baseline's draws, so excess = mean over rounds of (cross - within of that round)
+    tok = tokens_table([(f"d{y}", y, "en", p, w) for y, ws in ((2020, ["a b", "b c", "c", "a", "b b"]),
+                                                               (2022, ["a c", "d", "c d", "a d"]))
+                        for p, w in enumerate(ws)])
+    paras, years = paragraph_matrix(tok), year_matrix(tok, "en", 1)
+    m = drift._unigrams(years, "year")
+    _, tr = drift.tfidf_vectors(m)
+    para = drift.align(paras.select(1), m.vocab)
+    (_, (a1, a2)), (_, (b1, b2)) = (drift._year_halves(para, y, 25, 9, 4) for y in (2020, 2022))
+    c = np.array(drift._half_distances(tr, a1, b1)[0])
+    w = (np.array(drift._half_distances(tr, a1, a2)[0]) + np.array(drift._half_distances(tr, b1, b2)[0])) / 2
+    row = drift_with_halves(tok, rounds=25, seed=9)[0].iloc[0]
+    assert row["excess_cosine"] == pytest.approx(float(np.mean(c - w)))
+    assert row["p_cosine"] == pytest.approx(float(np.mean(c <= w + 1e-12)))
+    assert 0 < row["p_cosine"] < 1  # a mixed case: neither always nor never
+
+
+def test_halves_too_few_paragraphs():
+    tok = tokens_table([("d", 2020, "en", p, "a b") for p in range(4)]
+                       + [("e", 2021, "en", p, "a c") for p in range(3)])
+    t, h = drift_with_halves(tok, rounds=10)
+    assert h["rounds"].iloc[0] == 0 and t[NEW_COLUMNS].isna().all().all()
+    assert t["note"].iloc[0] == ("no split-half baseline for 2021: only 3 paragraph(s) with text; "
+                                 "no cross-year halves (too few paragraphs)")
+
+
 def test_align_reorders_columns():
     m = matrix([[1, 2]], ["b", "a"], [2020])
     a = drift.align(m, np.array(["a", "b", "z"], dtype=object))
@@ -260,8 +367,11 @@ def test_run_drift_writes_all_tables(tmp_path, caplog):
     assert tables["baseline"][["lang", "year", "rounds"]].values.tolist() == [
         ["en", 2017, 20], ["en", 2022, 0], ["en", 2023, 20], ["zh", 2022, 0]]
     assert d["note"].iloc[1] == ("low data: 2022 has 4 tokens (< 5); "
-                                 "no split-half baseline for 2022: only 1 paragraph(s) with text")
-    assert d["note"].iloc[0].endswith("no split-half baseline for 2022: only 1 paragraph(s) with text")
+                                 "no split-half baseline for 2022: only 1 paragraph(s) with text; "
+                                 "no cross-year halves (too few paragraphs)")
+    assert d["note"].iloc[0].endswith("no split-half baseline for 2022: only 1 paragraph(s) with text; "
+                                      "no cross-year halves (too few paragraphs)")
+    assert d[["halves_cosine", "halves_jsd", "excess_cosine", "excess_jsd", "p_cosine"]].isna().all().all()
     assert (tables["top_terms"].groupby(["lang", "year"]).size() <= 3).all()
 
 

@@ -60,6 +60,38 @@ share fewer terms, so the baseline somewhat over-estimates the distance
 between two full-length samples of the same year; read it as an upper
 reference for "no change", not as a significance test.
 
+Cross-year halves (length-matched drift)
+----------------------------------------
+To compare like with like, the same rounds also compare a random half of
+``year_from`` with a random half of ``year_to`` (:func:`cross_year_halves`). In
+round r, ``A1, A2`` are the halves of ``year_from`` and ``B1, B2`` those of
+``year_to`` drawn by the per-year generators above (the very halves the baseline
+uses; ``A1`` has ``floor(k/2)`` paragraphs); ``d`` is the cosine distance (idf of
+the transformer fitted on the year-documents) or the JSD::
+
+    c_r = d(A1, B1)                         cross-year half distance
+    w_r = (d(A1, A2) + d(B1, B2)) / 2       within-year half distance of the same round
+    halves_cosine, halves_jsd = mean_r c_r
+    excess_cosine = halves_cosine - (baseline_cosine_from + baseline_cosine_to) / 2
+                  = mean_r (c_r - w_r)      (same for excess_jsd)
+    p_cosine = #{r : c_r <= w_r} / rounds   (cosine; c_r <= w_r + 1e-12 counts, for rounding)
+
+All four sides are halves, so the length bias of the baseline cancels: excess near 0
+means the two years differ about as much as two halves of one year; excess > 0 means
+more. ``p_cosine`` is the share of rounds in which the cross-year halves were at most as
+far apart as the within-year halves of that round: 0 = in every round the years
+differed more than halves of one year did. If every paragraph of both years were drawn
+independently from one source, ``E[c_r] ~ E[w_r]`` and ``p_cosine`` lies well inside
+(0, 1) (about 0.2-0.5 in simulations); it is NOT a calibrated p-value.
+NaN (and a ``note``) when either year has fewer than ``baseline_min_paragraphs``
+paragraphs. These five columns are appended after ``note`` in ``tfidf_drift.csv``.
+*Limits*: the rounds share the same few paragraphs, so they are not independent and
+``p_cosine`` has resolution ``1 / rounds`` only; the within-year halves are complements
+of one finite pool, so for two years with near-identical paragraphs excess is *below* 0
+(e.g. both years "a", "a", "b", "b": -0.15); when the years differ much in length the
+reference ``w_r`` averages a short and a long year; paragraphs of one document stay
+exchangeable with those of other documents (the split ignores documents and genres).
+
 References
 ----------
 * Salton, G. & Buckley, C. (1988). Term-weighting approaches in automatic text
@@ -92,7 +124,11 @@ TFIDF_DEFAULTS = {"norm": "l2", "use_idf": True, "smooth_idf": True, "sublinear_
 DRIFT_COLUMNS = [
     "lang", "year_from", "year_to", "gap", "cosine_distance", "jsd", "tokens_from", "tokens_to", "low_data",
     "baseline_cosine_from", "baseline_cosine_to", "baseline_jsd_from", "baseline_jsd_to", "note",
+    # cross-year halves (appended after ``note`` so the earlier columns keep their positions)
+    "halves_cosine", "halves_jsd", "excess_cosine", "excess_jsd", "p_cosine",
 ]
+HALVES_COLUMNS = ["lang", "year_from", "year_to", "rounds", "halves_cosine", "halves_jsd", "p_cosine"]
+TIE_TOLERANCE = 1e-12  # p_cosine counts a round when cross <= within + this (rounding of 1 - cos)
 SIMILARITY_COLUMNS = ["lang", "year_a", "year_b", "cosine_similarity", "jsd"]
 TOP_TERM_COLUMNS = ["lang", "year", "rank", "term", "tfidf", "count"]
 SHIFT_COLUMNS = ["lang", "year_from", "year_to", "term", "tfidf_from", "tfidf_to", "change", "direction", "rank"]
@@ -182,12 +218,16 @@ def drift_table(
     matrix: CountMatrix,
     min_tokens: int = 500,
     baseline: pd.DataFrame | None = None,
+    halves: pd.DataFrame | None = None,
     **tfidf_params,
 ) -> pd.DataFrame:
     """Cosine distance and JSD between consecutive available years of one language's year matrix.
 
     ``baseline`` is the output of :func:`split_half_baseline` (per-year means are copied in);
-    without it the baseline columns are NaN. A language with fewer than two years gives no rows.
+    without it the baseline columns are NaN. ``halves`` is the output of :func:`cross_year_halves`
+    (``halves_cosine``, ``halves_jsd``, ``p_cosine`` copied in; ``excess_* = halves_* - mean of the
+    two baseline means``); without it those columns are NaN. A language with fewer than two years
+    gives no rows.
     """
     m = _unigrams(matrix, "year")
     lang = _lang(matrix)
@@ -198,6 +238,7 @@ def drift_table(
     years = m.rows["year"].tolist()
     tokens = dict(zip(years, m.rows["tokens"]))
     base = baseline.set_index("year") if baseline is not None else None
+    cross = halves.set_index(["year_from", "year_to"]) if halves is not None else None
     out = []
     for i in range(len(years) - 1):
         a, b = years[i], years[i + 1]
@@ -210,13 +251,21 @@ def drift_table(
             if base is not None and np.isnan(bl[f"baseline_cosine_{side}"]):
                 k = int(row["paragraphs"]) if row is not None else 0
                 notes.append(f"no split-half baseline for {y}: only {k} paragraph(s) with text")
+        hv = {c: np.nan for c in ("halves_cosine", "halves_jsd", "p_cosine")}
+        if cross is not None:
+            if (a, b) in cross.index:
+                hv = {c: float(cross.loc[(a, b), c]) for c in hv}
+            if np.isnan(hv["halves_cosine"]):
+                notes.append("no cross-year halves (too few paragraphs)")
+        for name in ("cosine", "jsd"):  # NaN if either baseline or the halves are missing
+            hv[f"excess_{name}"] = hv[f"halves_{name}"] - (bl[f"baseline_{name}_from"] + bl[f"baseline_{name}_to"]) / 2
         out.append({
             "lang": lang, "year_from": a, "year_to": b, "gap": b - a,
             "cosine_distance": 1.0 - cosine_similarity(V[i], V[i + 1]),
             "jsd": jsd(m.X[i], m.X[i + 1]),
             "tokens_from": tokens[a], "tokens_to": tokens[b],
             "low_data": tokens[a] < min_tokens or tokens[b] < min_tokens,
-            **bl, "note": "; ".join(notes),
+            **bl, "note": "; ".join(notes), **hv,
         })
     return pd.DataFrame(out, columns=DRIFT_COLUMNS)
 
@@ -275,6 +324,37 @@ def term_shifts(matrix: CountMatrix, top_n: int = 20, unit: str = "year", **tfid
     return pd.concat(frames, ignore_index=True)[SHIFT_COLUMNS]
 
 
+def _year_halves(para: CountMatrix, year, rounds: int, seed: int, min_paragraphs: int):
+    """The random halves of one year's paragraphs, one pair per round.
+
+    Returns ``(k, halves)``: ``k`` paragraphs of ``year`` in ``para``; ``halves`` is ``(first, second)``,
+    two ``rounds x V`` count matrices (row r: the ``floor(k/2)`` paragraphs drawn in round r, and the
+    other ``ceil(k/2)``), or None when ``k < min_paragraphs``. The draws come from
+    ``numpy.random.default_rng([seed, year])``, one permutation per round, so every caller that asks
+    for the same year, seed and rounds gets the same halves.
+    """
+    rows = np.flatnonzero(para.rows["year"].to_numpy() == year)
+    k = len(rows)
+    if k < min_paragraphs:
+        return k, None
+    P = para.X[rows].tocsr()
+    rng = np.random.default_rng([seed, int(year)])
+    first = np.concatenate([rng.permutation(k)[: k // 2] for _ in range(rounds)]) if rounds else np.array([], int)
+    pick = sp.csr_matrix((np.ones(len(first), dtype=np.int64), (np.repeat(np.arange(rounds), k // 2), first)),
+                         shape=(rounds, k))
+    H1 = (pick @ P).tocsr()
+    H2 = (sp.csr_matrix(np.ones((rounds, 1), dtype=np.int64)) @ sp.csr_matrix(P.sum(axis=0)) - H1).tocsr()
+    return k, (H1, H2)
+
+
+def _half_distances(transformer: TfidfTransformer, A: sp.csr_matrix, B: sp.csr_matrix) -> tuple[list, list]:
+    """Cosine distance (TF-IDF with ``transformer``'s idf) and JSD (raw counts) of row r of A vs row r of B."""
+    WA, WB = transformer.transform(A.astype(float)), transformer.transform(B.astype(float))
+    cos = [1.0 - cosine_similarity(WA[r], WB[r]) for r in range(A.shape[0])]
+    div = [jsd(A[r], B[r]) for r in range(A.shape[0])]
+    return cos, div
+
+
 def split_half_baseline(
     paragraphs: CountMatrix,
     matrix: CountMatrix,
@@ -298,20 +378,10 @@ def split_half_baseline(
     para = align(paragraphs.select(1), m.vocab)
     lang, out = _lang(matrix), []
     for y, year_tokens in zip(m.rows["year"], m.rows["tokens"]):
-        rows = np.flatnonzero(para.rows["year"].to_numpy() == y)
-        k = len(rows)
+        k, halves = _year_halves(para, y, rounds, seed, min_paragraphs)
         stats = {"cosine": [], "jsd": []}
-        if k >= min_paragraphs:
-            P = para.X[rows].tocsr()
-            total = _dense(P.sum(axis=0))
-            rng = np.random.default_rng([seed, int(y)])
-            for _ in range(rounds):
-                first = rng.permutation(k)[: k // 2]
-                half_a = _dense(P[first].sum(axis=0))
-                half_b = total - half_a
-                W = transformer.transform(sp.csr_matrix(np.vstack([half_a, half_b])))
-                stats["cosine"].append(1.0 - cosine_similarity(W[0], W[1]))
-                stats["jsd"].append(jsd(half_a, half_b))
+        if halves is not None:
+            stats["cosine"], stats["jsd"] = _half_distances(transformer, *halves)
         else:
             log.info("%s %s: %d paragraph(s) with text (< %d): no split-half baseline", lang, y, k, min_paragraphs)
         row = {"lang": lang, "year": y, "paragraphs": k, "tokens": int(year_tokens), "rounds": len(stats["cosine"])}
@@ -322,6 +392,48 @@ def split_half_baseline(
             row[f"{name}_p95"] = float(np.quantile(v, 0.95)) if len(v) else np.nan
         out.append(row)
     return pd.DataFrame(out, columns=BASELINE_COLUMNS)
+
+
+def cross_year_halves(
+    paragraphs: CountMatrix,
+    matrix: CountMatrix,
+    rounds: int = 200,
+    seed: int = 42,
+    min_paragraphs: int = 4,
+    **tfidf_params,
+) -> pd.DataFrame:
+    """Length-matched drift: a random half of ``year_from`` against a random half of ``year_to``.
+
+    Same arguments, same halves and same idf as :func:`split_half_baseline`: in round r the first
+    half ``A1`` drawn for ``year_from`` (its halves ``A1, A2``) is compared with the first half ``B1``
+    drawn for ``year_to`` (``B1, B2``). One row per consecutive pair of available years::
+
+        c_r = d(A1, B1)                           cross-year half distance (cosine or JSD)
+        w_r = (d(A1, A2) + d(B1, B2)) / 2         within-year half distance of the same round
+        halves_cosine, halves_jsd = mean_r c_r
+        p_cosine = #{r : c_r <= w_r} / rounds     (cosine distance; ties within 1e-12 count)
+
+    NaN (and ``rounds = 0``) when either year has fewer than ``min_paragraphs`` paragraphs.
+    """
+    m = _unigrams(matrix, "year")
+    if len(m.rows) < 2:
+        return pd.DataFrame(columns=HALVES_COLUMNS)
+    _, transformer = tfidf_vectors(m, **tfidf_params)
+    para = align(paragraphs.select(1), m.vocab)
+    lang, years = _lang(matrix), m.rows["year"].tolist()
+    halves = {y: _year_halves(para, y, rounds, seed, min_paragraphs)[1] for y in years}
+    within = {y: _half_distances(transformer, *h)[0] for y, h in halves.items() if h is not None}
+    out = []
+    for a, b in zip(years[:-1], years[1:]):
+        row = {"lang": lang, "year_from": a, "year_to": b, "rounds": 0,
+               "halves_cosine": np.nan, "halves_jsd": np.nan, "p_cosine": np.nan}
+        if halves[a] is not None and halves[b] is not None and rounds > 0:
+            cos, div = _half_distances(transformer, halves[a][0], halves[b][0])
+            c, w = np.asarray(cos), (np.asarray(within[a]) + np.asarray(within[b])) / 2
+            row.update(rounds=rounds, halves_cosine=float(np.mean(c)), halves_jsd=float(np.mean(div)),
+                       p_cosine=float(np.mean(c <= w + TIE_TOLERANCE)))
+        out.append(row)
+    return pd.DataFrame(out, columns=HALVES_COLUMNS)
 
 
 # --- comparing any two groups (notebooks) ---------------------------------------------------------
@@ -399,7 +511,8 @@ def run_drift(
         paras = count_matrix(tokens[tokens["lang"] == lang], by=["year", "doc_id", "para"], ngram_max=1)
         baseline = split_half_baseline(paras, matrix, baseline_rounds, seed, baseline_min_paragraphs, **tfidf)
         tables["baseline"].append(baseline)
-        tables["drift"].append(drift_table(matrix, min_tokens, baseline, **tfidf))
+        halves = cross_year_halves(paras, matrix, baseline_rounds, seed, baseline_min_paragraphs, **tfidf)
+        tables["drift"].append(drift_table(matrix, min_tokens, baseline, halves=halves, **tfidf))
         tables["similarity"].append(similarity_table(matrix, **tfidf))
         tables["top_terms"].append(top_terms(matrix, top_n, **tfidf))
         tables["term_shifts"].append(term_shifts(matrix, top_n, **tfidf))
