@@ -10,15 +10,33 @@ UVTOOL := .uvtool
 UV := $(UVTOOL)/bin/uv
 VENV := .venv
 CORES ?= all
-SNAKEMAKE := $(VENV)/bin/snakemake --cores $(CORES) --configfile config/config.yaml
+SNAKEMAKE := $(VENV)/bin/snakemake --cores $(CORES) --configfile config/config.yaml --rerun-incomplete
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test env lint report clean-results distclean
+.PHONY: run test env lint report findings notebook bench clean-results distclean
 
+# The whole workflow (one snakemake command), then its HTML report and the
+# "What the corpus shows" block of README.md, both generated from results/.
 run: env
 	$(SNAKEMAKE)
+	$(MAKE) report findings
+
+report: env
+	$(SNAKEMAKE) --report results/report.html
+
+findings: env
+	$(VENV)/bin/python -m textdrift.report README.md --config config/config.yaml
+
+# JupyterLab in the project environment, with the kernel registered for the user (no root).
+notebook: env
+	$(VENV)/bin/python -m ipykernel install --user --name textdrift --display-name "Python (textdrift)"
+	$(VENV)/bin/jupyter lab --notebook-dir notebooks
+
+# Benchmark (not a test): shipped corpus and synthetic corpora; see benchmarks/README.md.
+bench: env
+	$(VENV)/bin/python benchmarks/bench.py
 
 test: env
 	$(VENV)/bin/python -m pytest

@@ -227,3 +227,13 @@ def test_write_results_readme_and_cli(tables, tmp_path):
     text = readme.read_text(encoding="utf-8")
     assert text.startswith(f"intro\n{R.START}\n### Themes")
     assert "“global south” (0 → 6, z = 3.00, new)" in text and text.endswith(f"{R.END}\n")
+
+
+def test_drift_lines_length_matched_halves():
+    row = drift_row("en", 2017, 2019, 0.42, 0.4, 900, 900, False, 0.40, 0.45)
+    row.update(halves_cosine=0.55, halves_jsd=0.5, excess_cosine=0.125, excess_jsd=0.1, p_cosine=0.02)
+    (line,) = R.drift_lines(pd.DataFrame([row]), ["en"])
+    # 1 - 0.02 = 98% of rounds with the cross-year halves farther apart than within-year halves
+    assert ("Length-matched (random halves of each year): cross-year half distance 0.550, 0.125 above the "
+            "within-year half distance; the years were farther apart than halves of one year in 98.0% of "
+            "rounds (p_cosine = 0.020).") in line

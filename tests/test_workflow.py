@@ -1,5 +1,6 @@
 """End-to-end: the real workflow on the shipped corpus honours the data contract."""
 
+import os
 import unicodedata
 
 import pandas as pd
@@ -84,3 +85,36 @@ def test_lint_is_clean(workflow_run):
     proc = run_snakemake(workflow_run["dir"], "--lint", check=False)
     text = proc.stdout + proc.stderr
     assert proc.returncode == 0 and "Lints for" not in text, text[-4000:]
+
+
+def test_readme_findings_are_generated_from_the_tables(workflow_run, tmp_path):
+    """The 'What the corpus shows' block of README.md is what `make findings` computes from the tables."""
+    from conftest import ROOT
+    from textdrift import report
+
+    readme = tmp_path / "README.md"
+    readme.write_text((ROOT / "README.md").read_text(encoding="utf-8"), encoding="utf-8")
+    cwd = os.getcwd()
+    os.chdir(workflow_run["dir"])
+    try:
+        report.main([str(readme), "--config", "config/config.yaml"])
+    finally:
+        os.chdir(cwd)
+    assert readme.read_text(encoding="utf-8") == (ROOT / "README.md").read_text(encoding="utf-8"), (
+        "README findings are stale: run `make findings` (or `make run`) and commit README.md"
+    )
+
+
+def test_figures_and_report(workflow_run):
+    d = workflow_run["dir"]
+    for stem in ["theme_trends", "theme_heatmap", "drift", "similarity", "phrases_zh", "phrases_en",
+                 "crosslingual_themes"]:
+        for ext in ("png", "svg"):
+            assert (d / f"results/figures/{stem}.{ext}").stat().st_size > 1000, (stem, ext)
+    summary = (d / "results/README.md").read_text(encoding="utf-8")
+    assert "## Findings" in summary
+    for path in sorted((d / "results/tables").glob("*.csv")) + sorted((d / "results/figures").glob("*.png")):
+        assert f"`{path.parent.name}/{path.name}`" in summary, f"results/README.md does not list {path.name}"
+    run_snakemake(d, "--report", "results/report.html")
+    html = (d / "results/report.html").read_text(encoding="utf-8", errors="replace")
+    assert len(html) > 10000

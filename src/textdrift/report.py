@@ -162,6 +162,11 @@ def drift_lines(drift: pd.DataFrame, langs: Sequence[str] | None = None) -> list
         else:
             text += "; no split-half baseline for either year (too few paragraphs)"
         text += "."
+        if pd.notna(best.get("excess_cosine", float("nan"))):
+            text += (f" Length-matched (random halves of each year): cross-year half distance "
+                     f"{_num(best['halves_cosine'], 3)}, {_num(best['excess_cosine'], 3)} above the within-year "
+                     f"half distance; the years were farther apart than halves of one year in "
+                     f"{_num(100 * (1 - best['p_cosine']), 1)}% of rounds (p_cosine = {_num(best['p_cosine'], 3)}).")
         if _truthy(best["low_data"]):
             text += f" Flagged low data; the table's note: {best['note']}."
         steps = ", ".join(f"{r.year_from} → {r.year_to} {_num(r.cosine_distance, 3)}" for r in d.itertuples())
