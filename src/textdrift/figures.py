@@ -75,6 +75,7 @@ STATUS_COLORS = {"rising": "#4477AA", "new": "#4477AA", "falling": "#EE6677", "g
 STATUS_HATCH = {"new": "///", "gone": "///"}
 METRIC_COLORS = {"cosine": "#4477AA", "jsd": "#228833"}
 BASELINE_COLOR = "#555555"
+HALVES_COLOR = "#111111"
 HEAT_CMAP = "viridis"
 
 
@@ -349,7 +350,10 @@ def drift_chart(drift: pd.DataFrame, baseline: pd.DataFrame, langs: Sequence[str
 
     One bar per step, labelled with its gap in years; beside it the split-half baseline of the
     earlier year (left marker) and the later year (right marker): mean with the 5th-95th
-    percentile range (``tfidf_baseline.csv``), i.e. how far a year is from itself. Steps flagged
+    percentile range (``tfidf_baseline.csv``), i.e. how far a year is from itself. A black tick on
+    the bar marks the cross-year half distance (``halves_cosine``/``halves_jsd`` of
+    ``tfidf_drift.csv``, when present): halves of the two years compared, the same length as the
+    baseline halves, so it can be read directly against the diamonds. Steps flagged
     ``low_data`` are hatched and labelled. Both measures lie in [0, 1].
     """
     langs = _langs(pd.concat([drift[["lang"]], baseline[["lang"]]]), langs)
@@ -379,6 +383,9 @@ def drift_chart(drift: pd.DataFrame, baseline: pd.DataFrame, langs: Sequence[str
                 ax.text(i, d.loc[i, col] + 0.02, f"{d.loc[i, col]:.2f}", ha="center", va="bottom", fontsize=8.5)
                 for dx, year in ((-0.33, d.loc[i, "year_from"]), (0.33, d.loc[i, "year_to"])):
                     _draw_baseline(ax, i + dx, base, lang, year, key)
+                halves = d.loc[i, f"halves_{key}"] if f"halves_{key}" in d else np.nan
+                if np.isfinite(halves):  # same length as the baseline halves: the fair comparison
+                    ax.plot(i, halves, marker="_", markersize=26, markeredgewidth=2.5, color=HALVES_COLOR)
             ax.set_xticks(x, [_step_label(a, b) + ("\nlow data" if lw else "") for a, b, lw in
                               zip(d["year_from"], d["year_to"], low)], fontsize=8.5)
             ax.set_xlim(-0.6, len(d) - 0.4)
@@ -389,7 +396,9 @@ def drift_chart(drift: pd.DataFrame, baseline: pd.DataFrame, langs: Sequence[str
                Patch(color=METRIC_COLORS["jsd"], label="JSD between the two years"),
                Patch(facecolor="white", edgecolor="#777777", hatch="//", label="low data (a year below drift.min_tokens)"),
                Line2D([], [], color=BASELINE_COLOR, marker="D", linestyle="none", markersize=5,
-                      label="split-half baseline of the earlier (left) / later (right) year: mean, 5–95% range")]
+                      label="split-half baseline of the earlier (left) / later (right) year: mean, 5–95% range"),
+               Line2D([], [], color=HALVES_COLOR, marker="_", linestyle="none", markersize=14, markeredgewidth=2.5,
+                      label="cross-year halves: a half of each year compared (same length as the baseline halves)")]
     fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=8.5, frameon=False)
     fig.suptitle("Vocabulary drift between consecutive available years (0 = same, 1 = nothing shared), "
                  "with each year's split-half baseline", fontsize=11)
