@@ -1,0 +1,337 @@
+"""The project from a notebook: load what the pipeline wrote, and extend it with the pipeline's own functions.
+
+A thin layer: every analysis is a call into the step modules (:mod:`~textdrift.vectorize`,
+:mod:`~textdrift.themes`, :mod:`~textdrift.drift`, :mod:`~textdrift.phrases`) with the
+parameters of ``config/config.yaml``, so a number recomputed here is computed exactly as the
+pipeline computes it. Nothing here has analysis logic of its own.
+
+Typical use (after ``make run``)::
+
+    from textdrift.notebook import Project
+    p = Project()                                   # finds the project root (the Snakefile)
+    p.table("theme_frequencies")                    # any table of results/tables/
+    p.kwic("digital silk road", "en")               # contexts of any term, matched like a codebook term
+    cb = p.add_theme(p.codebook(), "open_source", "Open source", "开源",
+                     en=["open source", "open-source"], zh=["开源"])
+    freq, kwic = p.theme_frequencies(cb)            # theme table for the edited codebook, in memory
+    p.compare(2017, 2024, "en")                     # drift + phrase changes between any two groups
+    p.save_codebook(cb)                             # validated, then written to config/themes.yaml
+
+Where the project is: ``Project(root)`` walks up from ``root`` to the first directory that
+holds a ``Snakefile``; without ``root`` it starts from the environment variable
+``TEXTDRIFT_ROOT`` if set, else from the working directory, so a notebook finds the project
+whether Jupyter was started in ``notebooks/`` or at the root, and a test can point it at a copy.
+
+``Project.config`` is the parsed ``config/config.yaml`` (paths in it are relative to the root).
+It is a plain dict: edit it in the notebook to try other parameters (e.g.
+``p.config["phrases"]["min_count"] = 5``); the files on disk are not touched.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import numbers
+import os
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from textdrift import drift, phrases, themes
+from textdrift.io import atomic_write_text, read_csv, read_paragraphs
+from textdrift.manifest import load_manifest
+from textdrift.vectorize import CountMatrix, count_matrix, load_matrix, load_tokens
+
+RUN_HINT = "run the pipeline first: `make run` (or `snakemake --cores all`) in {root}"
+
+
+class MissingOutputError(FileNotFoundError):
+    """A pipeline output the notebook asked for does not exist (yet)."""
+
+
+def find_root(start: str | Path | None = None) -> Path:
+    """The project root: ``start`` (default ``$TEXTDRIFT_ROOT``, else the working directory) or the
+    nearest parent directory containing a ``Snakefile``."""
+    start = Path(start if start is not None else os.environ.get("TEXTDRIFT_ROOT") or ".").resolve()
+    for d in (start, *start.parents):
+        if (d / "Snakefile").is_file():
+            return d
+    raise FileNotFoundError(
+        f"no Snakefile in {start} or any parent directory: start Jupyter inside the textdrift project, "
+        "pass Project(root=...) or set the environment variable TEXTDRIFT_ROOT"
+    )
+
+
+class _IndentedDumper(yaml.SafeDumper):
+    """Indent block sequences under their key, as config/themes.yaml is written."""
+
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)
+
+
+def _as_themes(codebook, schema: Path, source: str) -> list[themes.Theme]:
+    """A list of Theme from a codebook dict (validated) or a list of Theme (as is)."""
+    if isinstance(codebook, dict):
+        return themes.parse_codebook(codebook, schema, source=source)
+    return list(codebook)
+
+
+class Project:
+    """One textdrift project: its config, its processed data and its results.
+
+    ``root``: any directory inside the project (see :func:`find_root`); ``configfile``: relative
+    to the root. Outputs are read when asked for; the token table is read once and kept.
+    """
+
+    def __init__(self, root: str | Path | None = None, configfile: str | Path = "config/config.yaml"):
+        self.root = find_root(root)
+        self.configfile = self.root / configfile
+        self.config: dict = yaml.safe_load(self.configfile.read_text(encoding="utf-8"))
+        self._tokens: pd.DataFrame | None = None
+
+    def __repr__(self) -> str:
+        return f"Project({str(self.root)!r})"
+
+    # ---- paths -----------------------------------------------------------------------------
+
+    def path(self, key_or_path: str) -> Path:
+        """An absolute path: a config key holding a path (``"processed_dir"``, ``"results_dir"``,
+        ``"manifest"``, ``"raw_dir"``) or a path relative to the root."""
+        value = self.config.get(key_or_path, key_or_path)
+        return self.root / value
+
+    @property
+    def schema_dir(self) -> Path:
+        return self.root / "workflow" / "schemas"
+
+    def _need(self, path: Path, what: str) -> Path:
+        if not path.exists():
+            raise MissingOutputError(f"{what} not found: {path} does not exist; " + RUN_HINT.format(root=self.root))
+        return path
+
+    # ---- loading ---------------------------------------------------------------------------
+
+    def manifest(self) -> pd.DataFrame:
+        """The validated manifest (``manifest.load_manifest``): one row per document, ``path`` = raw file."""
+        return load_manifest(
+            self.path("manifest"), raw_dir=self.path("raw_dir"),
+            years=(self.config["years"]["min"], self.config["years"]["max"]),
+            schema=self.schema_dir / "manifest.schema.yaml",
+        )
+
+    def clean_text(self, doc_id: str, lang: str) -> list[str]:
+        """The clean text of one document in one language: a list of paragraphs (the token table's ``para``)."""
+        path = self.path("processed_dir") / "clean" / f"{doc_id}.{lang}.txt"
+        if not path.exists():
+            index = self.path("processed_dir") / "clean" / "index.csv"
+            if index.exists():
+                have = read_csv(index)[["doc_id", "lang"]].astype(str).agg(".".join, axis=1).tolist()
+                raise MissingOutputError(f"no clean text {doc_id}.{lang}; the pipeline wrote: {', '.join(have)}")
+            self._need(path, "clean text")
+        return read_paragraphs(path)
+
+    def cleaning_log(self, doc_id: str | None = None) -> pd.DataFrame:
+        """Every change the cleaner made (``data/processed/cleaning_log.csv``), of one document or all."""
+        log = read_csv(self._need(self.path("processed_dir") / "cleaning_log.csv", "cleaning log"))
+        return log if doc_id is None else log[log["doc_id"] == doc_id].reset_index(drop=True)
+
+    def tokens(self) -> pd.DataFrame:
+        """The token table (all Parquet shards; ``vectorize.load_tokens``), read once per Project."""
+        if self._tokens is None:
+            shards = sorted(self._need(self.path("processed_dir") / "tokens", "token table").glob("*.parquet"))
+            if not shards:
+                self._need(self.path("processed_dir") / "tokens" / "shard-0.parquet", "token table")
+            self._tokens = load_tokens(shards)
+        return self._tokens
+
+    def matrix(self, unit: str, lang: str) -> CountMatrix:
+        """The count matrix of the ``vectorize`` rule (``vectorize.load_matrix``): ``unit`` "year"
+        (rows: years) or "doc" (rows: documents), n-grams 1..``vectorize.ngram_max``."""
+        if unit not in ("year", "doc"):
+            raise ValueError(f"unit must be 'year' or 'doc', not {unit!r}")
+        path = self.path("processed_dir") / "vectors" / f"{unit}_{lang}.npz"
+        if not path.exists() and lang not in self.config["languages"]:
+            raise ValueError(f"language {lang!r} is not in the config's languages {self.config['languages']}")
+        return load_matrix(self._need(path, f"{unit} matrix of {lang!r}"))
+
+    def tables(self) -> list[str]:
+        """Names of the result tables present in ``results/tables/`` (without ``.csv``)."""
+        return sorted(p.stem for p in (self.path("results_dir") / "tables").glob("*.csv"))
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A result table by name, e.g. ``"theme_frequencies"`` for ``results/tables/theme_frequencies.csv``."""
+        path = self.path("results_dir") / "tables" / f"{Path(name).stem}.csv"
+        if not path.exists():
+            have = self.tables()
+            listing = f"available: {', '.join(have)}" if have else "there are no tables yet"
+            raise MissingOutputError(
+                f"no result table {name!r} ({path} does not exist); {listing}. Tables are written by the "
+                "pipeline: if one is missing or stale, " + RUN_HINT.format(root=self.root)
+            )
+        return read_csv(path)
+
+    def codebook(self) -> dict:
+        """The theme codebook (``themes.codebook`` in the config) as an editable dict, validated on load."""
+        path = self._need(self.root / self.config["themes"]["codebook"], "theme codebook")
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        themes.parse_codebook(data, self.schema_dir / "themes.schema.yaml", source=str(path))
+        return data
+
+    # ---- analyses (the step modules' functions, with the config's parameters) ---------------
+
+    def kwic(self, term: str, lang: str, window: int | None = None, doc_ids=None) -> pd.DataFrame:
+        """Every match of ANY term in ``lang``, in context, matched exactly as a codebook term is.
+
+        ``term``: a word, a multiword phrase or a glob ("digital economy", "cyber*", "数字经济",
+        "*合作"); lower-cased, spaces collapsed. It runs ``themes.match_themes`` with a one-term
+        codebook (``themes.parse_codebook``), so a row here is a row of ``theme_kwic.csv`` when
+        the term is a codebook term (unless a longer term of the same theme took the span).
+        ``window``: tokens of context each side (default the config's ``themes.kwic_window``);
+        ``doc_ids``: restrict to these documents. Columns: doc_id, year, lang, term, para (line of
+        the clean text), sent, start_idx, end_idx (character offsets in that line), left, match, right.
+        """
+        term = " ".join(term.lower().split())
+        cfg = self.config["themes"]
+        cb = themes.parse_codebook({"themes": [{"id": "kwic", "label_en": term, lang: [term]}]},
+                                   self.schema_dir / "themes.schema.yaml", source=f"kwic term {term!r}")
+        tokens = self.tokens()
+        tokens = tokens[tokens["lang"] == lang]
+        if doc_ids is not None:
+            tokens = tokens[tokens["doc_id"].isin(list(doc_ids))]
+        window = cfg["kwic_window"] if window is None else window
+        matches = themes.match_themes(tokens, cb, window, cfg["unspaced_languages"])
+        return matches.drop(columns="theme")
+
+    def theme_frequencies(self, codebook=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(frequencies, kwic) for a codebook, computed in memory as the ``themes`` rule does.
+
+        ``codebook``: a dict as :meth:`codebook` returns (validated here), a list of
+        ``themes.Theme``, or None for the project's codebook. Calls ``themes.theme_table`` with the
+        config's languages, ``kwic_window``, ``ci``, ``conf_level``, ``n_boot``, ``seed`` and
+        ``unspaced_languages``; the tables have the columns of ``theme_frequencies.csv`` and
+        ``theme_kwic.csv``.
+        """
+        cfg = self.config["themes"]
+        cb = _as_themes(self.codebook() if codebook is None else codebook, self.schema_dir / "themes.schema.yaml",
+                        "edited codebook")
+        return themes.theme_table(self.tokens(), cb, self.config["languages"], cfg["kwic_window"], cfg["ci"],
+                                  cfg["conf_level"], cfg["n_boot"], cfg["seed"], cfg["unspaced_languages"])
+
+    def _group_docs(self, group, lang: str, docs: pd.DataFrame) -> tuple[list[str], str]:
+        """doc_ids of a group (a year, a list of years or a list of doc_ids) with text in ``lang``, and its label."""
+        items = [group] if isinstance(group, (numbers.Integral, str)) else list(group)
+        if not items:
+            raise ValueError("compare: a group is empty")
+        if all(isinstance(x, numbers.Integral) for x in items):
+            items = [int(x) for x in items]
+            missing = sorted(set(items) - set(docs["year"]))
+            if missing:
+                raise ValueError(f"compare: no {lang} text in year(s) {missing}; years with {lang} text: "
+                                 f"{sorted(set(docs['year']))}")
+            ids = docs.loc[docs["year"].isin(items), "doc_id"].tolist()
+            return ids, items[0] if len(items) == 1 else "+".join(map(str, sorted(items)))
+        missing = [x for x in items if x not in set(docs["doc_id"])]
+        if missing:
+            raise ValueError(f"compare: no {lang} text for doc_id(s) {missing}; documents with {lang} text: "
+                             f"{sorted(docs['doc_id'])}")
+        return items, items[0] if len(items) == 1 else f"{len(items)} docs: " + ", ".join(items)
+
+    def compare(self, group_a, group_b, lang: str, labels: tuple | None = None) -> dict[str, pd.DataFrame]:
+        """Compare two groups of documents of one language: TF-IDF drift and phrase changes.
+
+        A group is a year (2017), a list of years ([2022, 2023]) or a list of doc_ids; ``a`` plays
+        the earlier side ("from"), ``b`` the later ("to"). ``labels`` name the groups in the tables
+        (default: the year, "2022+2023", or the doc_ids).
+
+        * drift: ``drift.compare_groups`` on the two groups' tokens (each group pooled into one
+          document, TF-IDF fitted on the two) with the config's ``drift.min_tokens``,
+          ``drift.top_n`` and ``drift.tfidf``.
+        * phrases: ``phrases.compare_groups`` on the groups' n-gram counts
+          (``vectorize.count_matrix`` of the language's tokens per document, n = 1..
+          ``phrases.ngram_max``), prior = the language's whole corpus, with the config's
+          ``phrases.alpha_0`` (``"auto"``: per order, the median of the two groups' totals),
+          ``min_count`` and ``z_threshold``; ``display`` as in ``phrase_changes.csv``.
+
+        Returns ``{"drift", "top_terms", "term_shifts", "phrases"}`` (DataFrames; the phrase table has
+        ``lang, group_from, group_to`` and the columns of ``phrase_changes.csv`` after ``year_to``).
+        """
+        tokens = self.tokens()
+        tokens = tokens[tokens["lang"] == lang]
+        docs = tokens.loc[tokens["keep"], ["doc_id", "year"]].drop_duplicates()
+        (ids_a, label_a), (ids_b, label_b) = (self._group_docs(g, lang, docs) for g in (group_a, group_b))
+        labels = tuple(labels) if labels is not None else (label_a, label_b)
+        d = self.config["drift"]
+        out = drift.compare_groups(tokens[tokens["doc_id"].isin(ids_a)], tokens[tokens["doc_id"].isin(ids_b)],
+                                   labels, d["min_tokens"], d["top_n"], **d["tfidf"])
+        ph = self.config["phrases"]
+        m = count_matrix(tokens, ["doc_id"], ph["ngram_max"])
+        table = phrases.compare_groups(
+            phrases.row_counts(m, m.rows["doc_id"].isin(ids_a)), phrases.row_counts(m, m.rows["doc_id"].isin(ids_b)),
+            prior_counts=phrases.row_counts(m), alpha_0=ph["alpha_0"], min_count=ph["min_count"],
+            z_threshold=ph["z_threshold"], ngram_max=ph["ngram_max"])
+        table.insert(0, "lang", lang)
+        table.insert(1, "group_from", [labels[0]] * len(table))
+        table.insert(2, "group_to", [labels[1]] * len(table))
+        unspaced = lang in ph["unspaced_languages"]
+        table["display"] = table["phrase"].str.replace(" ", "", regex=False) if unspaced else table["phrase"]
+        return {**out, "phrases": table}
+
+    # ---- editing the codebook --------------------------------------------------------------
+
+    def add_theme(self, codebook: dict, id: str, label_en: str, label_zh: str | None = None,
+                  replace: bool = False, **terms: list[str]) -> dict:
+        """A copy of ``codebook`` with one more theme (appended; or replacing the theme ``id`` in
+        place when ``replace``), validated by the codebook schema.
+
+        ``terms``: one list per language code, e.g. ``en=["open source"], zh=["开源"]``; other labels
+        as ``label_<lang>="..."``. The input dict is not modified.
+        """
+        theme = {"id": id, "label_en": label_en, **({"label_zh": label_zh} if label_zh else {}),
+                 **{k: v for k, v in terms.items() if k.startswith("label_")},
+                 **{k: list(v) for k, v in terms.items() if not k.startswith("label_")}}
+        data = copy.deepcopy(codebook)
+        ids = [t.get("id") for t in data["themes"]]
+        if id in ids and not replace:
+            raise ValueError(f"theme {id!r} is already in the codebook; pass replace=True to replace it")
+        if id in ids:
+            data["themes"][ids.index(id)] = theme
+        else:
+            data["themes"].append(theme)
+        themes.parse_codebook(data, self.schema_dir / "themes.schema.yaml", source=f"codebook with theme {id!r}")
+        return data
+
+    def save_codebook(self, codebook: dict, path: str | Path | None = None) -> Path:
+        """Validate ``codebook`` (schema + unique ids + lower-case terms) and write it as YAML.
+
+        ``path`` defaults to the config's ``themes.codebook`` (``config/themes.yaml``); relative paths
+        are relative to the root. Themes keep their order; the comment block at the top of the
+        existing file is kept (YAML comments elsewhere are not). Nothing is written if the codebook
+        is invalid. Run ``make run`` afterwards to recompute every table and figure.
+        """
+        path = self.root / (path if path is not None else self.config["themes"]["codebook"])
+        themes.parse_codebook(codebook, self.schema_dir / "themes.schema.yaml", source="codebook to save")
+        atomic_write_text(path, self._codebook_yaml(codebook, path))
+        return path
+
+    def _codebook_yaml(self, codebook: dict, path: Path) -> str:
+        """YAML text of a codebook. When it only appends themes to the file at ``path``, the file's
+        text is kept as it is and the new themes are appended (a small diff); otherwise the codebook
+        is written in full under the comment block at the top of that file (or of the project's codebook)."""
+        def dump(data) -> str:
+            return yaml.dump(data, Dumper=_IndentedDumper, allow_unicode=True, sort_keys=False, width=100)
+
+        source = path if path.exists() else self.root / self.config["themes"]["codebook"]
+        text = source.read_text(encoding="utf-8") if source.exists() else ""
+        old = yaml.safe_load(text) if text else None
+        if path.exists() and isinstance(old, dict) and isinstance(old.get("themes"), list):
+            n = len(old["themes"])
+            added = "".join("\n" + textwrap.indent(dump([t]), "  ") for t in codebook["themes"][n:])
+            candidate = text.rstrip("\n") + "\n" + added
+            if yaml.safe_load(candidate) == codebook:
+                return candidate
+        header = "".join(f"{line}\n" for line in itertools.takewhile(
+            lambda line: not line or line.startswith("#"), text.splitlines()))
+        body = dump(codebook).replace("\n  - id: ", "\n\n  - id: ").replace("themes:\n\n", "themes:\n", 1)
+        return header + body
