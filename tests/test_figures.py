@@ -262,6 +262,15 @@ def test_phrase_bars_show_top_k_each_side_in_chinese_characters():
     matplotlib.pyplot.close(fig)
 
 
+def test_phrase_bars_accept_named_groups():
+    """Notebook comparisons of document sets label the step with group names, not years."""
+    ph = make_phrases()
+    step = ph[(ph["lang"] == "zh") & (ph["year_from"] == 2017)].assign(year_from="白皮书", year_to="non-paper")
+    fig = F.phrase_bars(step, "zh", "白皮书", "non-paper", k=2)
+    assert fig.axes[0].get_title().startswith("白皮书→non-paper")
+    matplotlib.pyplot.close(fig)
+
+
 def test_phrase_steps_one_panel_per_step_and_empty_language():
     fig = F.phrase_steps(make_phrases(), "en", k=3)
     visible = [ax for ax in fig.axes if ax.get_visible()]

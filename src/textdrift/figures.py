@@ -183,9 +183,13 @@ def _langs(df: pd.DataFrame, langs: Sequence[str] | None) -> list[str]:
     return list(langs) if langs is not None else present
 
 
-def _step_label(year_from: int, year_to: int) -> str:
-    gap = int(year_to) - int(year_from)
-    return f"{int(year_from)}→{int(year_to)} ({gap} y)"
+def _step_label(year_from, year_to) -> str:
+    """"2017→2022 (5 y)" for years; "a→b" for named groups (notebook comparisons)."""
+    try:
+        a, b = int(year_from), int(year_to)
+    except (TypeError, ValueError):
+        return f"{year_from}→{year_to}"
+    return f"{a}→{b} ({b - a} y)"
 
 
 def _text_color(rgba) -> str:
@@ -467,7 +471,7 @@ def _phrase_panel(ax, step: pd.DataFrame, k: int, z_threshold: float, low_data_t
     up = step[step["z"] > 0].nlargest(k, "z")
     down = step[step["z"] < 0].nsmallest(k, "z").iloc[::-1]
     rows = pd.concat([up, down], ignore_index=True)
-    year_from, year_to = int(step["year_from"].iloc[0]), int(step["year_to"].iloc[0])
+    year_from, year_to = step["year_from"].iloc[0], step["year_to"].iloc[0]
     uni = step[step["n"] == 1]
     totals = (int(uni["total_from"].iloc[0]), int(uni["total_to"].iloc[0])) if len(uni) else None
     title = _step_label(year_from, year_to)
@@ -503,14 +507,14 @@ def _phrase_panel(ax, step: pd.DataFrame, k: int, z_threshold: float, low_data_t
     ax.tick_params(axis="x", labelsize=8)
 
 
-def _phrase_legend(fig: Figure, z_threshold: float) -> None:
+def _phrase_legend(fig: Figure, z_threshold: float, ncols: int = 6) -> None:
     handles = [Patch(color=STATUS_COLORS["rising"], label="rising"),
                Patch(facecolor=STATUS_COLORS["new"], hatch="///", edgecolor="white", label="new (absent before)"),
                Patch(color=STATUS_COLORS["falling"], label="falling"),
                Patch(facecolor=STATUS_COLORS["gone"], hatch="///", edgecolor="white", label="gone (absent after)"),
                Patch(color=STATUS_COLORS["stable"], label=f"stable (|z| < {z_threshold:g})"),
                Line2D([], [], color="#777777", linestyle="--", label=f"|z| = {z_threshold:g}")]
-    fig.legend(handles=handles, loc="outside lower center", ncols=6, fontsize=8.5, frameon=False)
+    fig.legend(handles=handles, loc="outside lower center", ncols=ncols, fontsize=8.5, frameon=False)
 
 
 def phrase_bars(phrases: pd.DataFrame, lang: str, year_from: int, year_to: int, k: int = 15,
@@ -523,8 +527,8 @@ def phrase_bars(phrases: pd.DataFrame, lang: str, year_from: int, year_to: int, 
         _no_data(ax, "no phrase tested in this step")
     else:
         _phrase_panel(ax, step, k, z_threshold, low_data_tokens)
-    _phrase_legend(fig, z_threshold)
-    fig.suptitle(f"{lang_name(lang)}: phrases that rose and fell most, {year_from}→{year_to} "
+    _phrase_legend(fig, z_threshold, ncols=3)
+    fig.suptitle(f"{lang_name(lang)}: phrases that rose and fell most, {year_from}→{year_to}\n"
                  "(weighted log-odds z, Monroe et al. 2008)", fontsize=11)
     return fig
 
