@@ -24,8 +24,8 @@ include: "workflow/rules/vectorize.smk"
 include: "workflow/rules/themes.smk"
 include: "workflow/rules/drift.smk"
 include: "workflow/rules/phrases.smk"
-include: "workflow/rules/figures.smk"
 include: "workflow/rules/crosslingual.smk"
+include: "workflow/rules/figures.smk"
 
 
 rule all:

@@ -202,7 +202,7 @@ def test_compare_two_years_drift(project):
     assert d["jsd"] == pytest.approx(sim["jsd"], abs=1e-12)
     base = project.table("tfidf_baseline").set_index(["lang", "year"])["tokens"]
     assert (d["tokens_from"], d["tokens_to"]) == (base[("en", 2017)], base[("en", 2024)]) == (894, 558)
-    assert not d["low_data"]  # both >= drift.min_tokens = 500
+    assert not d["low_data"]  # both >= low_data_tokens = 500
     # Cosine: TF-IDF fitted on the two groups only (n = 2, smooth idf), by hand from the year matrix:
     # idf = ln(3 / (1 + df)) + 1, i.e. 1 for a term in both years, 1 + ln(1.5) for a term in one.
     m = project.matrix("year", "en").select(1)

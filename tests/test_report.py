@@ -220,7 +220,7 @@ def test_write_results_readme_and_cli(tables, tmp_path):
 
     cfg = tmp_path / "config.yaml"
     cfg.write_text(yaml.safe_dump({"results_dir": str(tmp_path), "themes": {"codebook": str(codebook)},
-                                   "figures": {"low_data_tokens": 500, "top_themes": 1, "top_phrases": 1}}))
+                                   "low_data_tokens": 500, "figures": {"top_themes": 1, "top_phrases": 1}}))
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{R.START}\n{R.END}\n", encoding="utf-8")
     R.main([str(readme), "--config", str(cfg)])

@@ -71,9 +71,10 @@ Pooled over the bilingual documents (whole texts, whatever ``paragraphs``), per 
 matched in each language with their counts (``matched_{lang}``), the aligned pairs (paragraphs on
 both sides) where the theme matched on one side only, with the terms that matched there
 (``pairs_only_{lang}``), and a note: matched in both / in one language only / in neither, how
-many pairs are one-sided, and the documents where the theme matched in one language only. A theme
-or a pair that matches on one side only points at a missing or ill-fitting translation in the
-codebook (or a free translation) before it points at a difference of content.
+many pairs are one-sided, and (for a theme matched in both overall) the documents where it matched
+in one language only. A theme or a pair that matches on one side only points at a missing or
+ill-fitting translation in the codebook (or a free translation) before it points at a difference
+of content.
 
 4. Trends side by side (``crosslingual_trends.csv``, from ``theme_frequencies.csv``)
 -------------------------------------------------------------------------------------
@@ -130,7 +131,7 @@ ZH_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")}
 MONTHS = {m: i for i, m in enumerate(["january", "february", "march", "april", "may", "june", "july", "august",
                                       "september", "october", "november", "december"], 1)}
 ZH_ENUM = re.compile(r"[(（]([零一二三四五六七八九十]+)[)）]|^([零一二三四五六七八九十]+)[、.．]|第([零一二三四五六七八九十]+)")
-NUMBER = re.compile(r"\d+(?:\.\d+)?")
+NUMBER = re.compile(r"(?<![A-Za-z0-9])\d+(?:\.\d+)?(?![A-Za-z0-9])")  # not the 5 of 5G
 LATIN = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*")
 
 
@@ -377,7 +378,7 @@ def codebook_check(matches: pd.DataFrame, codebook: list[Theme], alignment: pd.D
         docs_one = [f"{doc} ({a} {na}, {b} {nb})" for doc in docs
                     for na, nb in [tuple(int(by_doc.get((t.id, doc, lang), 0)) for lang in langs)]
                     if (na == 0) != (nb == 0)]
-        if docs_one:
+        if docs_one and ca and cb:
             note += "; one language only in the whole document " + ", ".join(docs_one)
         rows.append([t.id, ca, cb, listed[a], listed[b], one_sided_pairs[a], one_sided_pairs[b], note])
     return pd.DataFrame(rows, columns=_columns(a, b)["codebook"])
@@ -515,7 +516,7 @@ def crosslingual_chart(table: pd.DataFrame, codebook, langs=LANGS, z_threshold: 
                for k, (lang, c) in enumerate(zip(langs, LANG_COLORS))]
     handles += [Line2D([], [], color="black", linewidth=2.4, label=f"difference beyond chance (|z| ≥ {z_threshold:g})"),
                 Line2D([], [], color="#bbbbbb", linewidth=1.0, label="difference within chance")]
-    fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=8, frameon=False)
+    fig.legend(handles=handles, loc="outside lower center", ncols=4 if len(docs) >= 3 else 2, fontsize=8, frameon=False)
     fig.suptitle(f"Theme frequency in the {lang_name(a)} and {lang_name(b)} versions of each document "
                  "(weighted log-odds z, Monroe et al. 2008)", fontsize=11)
     return fig

@@ -201,7 +201,7 @@ class Project:
         if doc_ids is not None:
             tokens = tokens[tokens["doc_id"].isin(list(doc_ids))]
         window = cfg["kwic_window"] if window is None else window
-        matches = themes.match_themes(tokens, cb, window, cfg["unspaced_languages"])
+        matches = themes.match_themes(tokens, cb, window, self.config["unspaced_languages"])
         return matches.drop(columns="theme")
 
     def theme_frequencies(self, codebook=None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -217,7 +217,7 @@ class Project:
         cb = _as_themes(self.codebook() if codebook is None else codebook, self.schema_dir / "themes.schema.yaml",
                         "edited codebook")
         return themes.theme_table(self.tokens(), cb, self.config["languages"], cfg["kwic_window"], cfg["ci"],
-                                  cfg["conf_level"], cfg["n_boot"], cfg["seed"], cfg["unspaced_languages"])
+                                  cfg["conf_level"], cfg["n_boot"], cfg["seed"], self.config["unspaced_languages"])
 
     def _group_docs(self, group, lang: str, docs: pd.DataFrame) -> tuple[list[str], str]:
         """doc_ids of a group (a year, a list of years or a list of doc_ids) with text in ``lang``, and its label."""
@@ -246,7 +246,7 @@ class Project:
         (default: the year, "2022+2023", or the doc_ids).
 
         * drift: ``drift.compare_groups`` on the two groups' tokens (each group pooled into one
-          document, TF-IDF fitted on the two) with the config's ``drift.min_tokens``,
+          document, TF-IDF fitted on the two) with the config's ``low_data_tokens``,
           ``drift.top_n`` and ``drift.tfidf``.
         * phrases: ``phrases.compare_groups`` on the groups' n-gram counts
           (``vectorize.count_matrix`` of the language's tokens per document, n = 1..
@@ -264,7 +264,7 @@ class Project:
         labels = tuple(labels) if labels is not None else (label_a, label_b)
         d = self.config["drift"]
         out = drift.compare_groups(tokens[tokens["doc_id"].isin(ids_a)], tokens[tokens["doc_id"].isin(ids_b)],
-                                   labels, d["min_tokens"], d["top_n"], **d["tfidf"])
+                                   labels, self.config["low_data_tokens"], d["top_n"], **d["tfidf"])
         ph = self.config["phrases"]
         m = count_matrix(tokens, ["doc_id"], ph["ngram_max"])
         table = phrases.compare_groups(
@@ -274,7 +274,7 @@ class Project:
         table.insert(0, "lang", lang)
         table.insert(1, "group_from", [labels[0]] * len(table))
         table.insert(2, "group_to", [labels[1]] * len(table))
-        unspaced = lang in ph["unspaced_languages"]
+        unspaced = lang in self.config["unspaced_languages"]
         table["display"] = table["phrase"].str.replace(" ", "", regex=False) if unspaced else table["phrase"]
         return {**out, "phrases": table}
 

@@ -46,6 +46,10 @@ TABLES = {
     "tfidf_term_shifts.csv": "the terms whose TF-IDF weight rose or fell most in each consecutive step",
     "tfidf_baseline.csv": "split-half baseline per year and language: distance between random halves of the same year (mean, 5th and 95th percentile)",
     "phrase_changes.csv": "every tested phrase (1- to 3-grams) of every step: counts, weighted log-odds with informative Dirichlet prior, z, status new/gone/rising/falling/stable",
+    "crosslingual_themes.csv": "per bilingual document and theme: rate per 10,000 kept tokens in each language with 95% intervals, difference, weighted log-odds z, status",
+    "crosslingual_alignment.csv": "aligned paragraph pairs of the two versions of each bilingual document, their full texts and the themes found on one side only",
+    "crosslingual_codebook_check.csv": "per theme: codebook terms matched in each language on the bilingual documents, and the aligned pairs where it is found on one side only",
+    "crosslingual_trends.csv": "rank agreement of the two languages' theme rates per year (across themes) and per theme (across years), low-data flags",
 }
 FIGURES = {
     "theme_trends": "theme rate per 10,000 tokens by year with 95% intervals, one panel per theme, both languages in each panel",
@@ -53,6 +57,7 @@ FIGURES = {
     "drift": "cosine distance and JSD between consecutive years per language, with each year's split-half baseline",
     "similarity": "year x year cosine similarity of the TF-IDF year vectors, one panel per language",
     "phrases": "top rising and falling phrases (log-odds z) of every step, one panel per step",
+    "crosslingual_themes": "per bilingual document, each theme's rate in Chinese and English with intervals (dumbbells); differences beyond chance highlighted",
 }
 
 
@@ -293,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     cfg = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
     fig = cfg["figures"]
     findings = findings_markdown(Path(cfg["results_dir"]) / "tables", load_codebook(cfg["themes"]["codebook"]),
-                                 fig["low_data_tokens"], fig["top_themes"], fig["top_phrases"])
+                                 cfg["low_data_tokens"], fig["top_themes"], fig["top_phrases"])
     update_readme_findings(args.readme, findings)
 
 

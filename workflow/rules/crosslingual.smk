@@ -23,14 +23,14 @@ rule crosslingual:
         prior=config["crosslingual"]["prior"],
         alpha_0=config["crosslingual"]["alpha_0"],
         z_threshold=config["crosslingual"]["z_threshold"],
-        min_tokens=config["crosslingual"]["min_tokens"],
+        min_tokens=config["low_data_tokens"],
         min_years=config["crosslingual"]["min_years"],
         exact_max_n=config["crosslingual"]["exact_max_n"],
         alignment=config["crosslingual"]["alignment"],
         dpi=config["crosslingual"]["dpi"],
         # intervals and matching as in theme_frequencies.csv
         conf_level=config["themes"]["conf_level"],
-        unspaced_languages=config["themes"]["unspaced_languages"],
+        unspaced_languages=config["unspaced_languages"],
         figure_stem=lambda w, output: str(Path(output.png).with_suffix("")),
     log:
         f"{LOGS}/crosslingual.log",

@@ -13,7 +13,7 @@ rule drift:
     params:
         languages=LANGS,
         tfidf=config["drift"]["tfidf"],
-        min_tokens=config["drift"]["min_tokens"],
+        min_tokens=config["low_data_tokens"],
         top_n=config["drift"]["top_n"],
         baseline_rounds=config["drift"]["baseline_rounds"],
         baseline_min_paragraphs=config["drift"]["baseline_min_paragraphs"],

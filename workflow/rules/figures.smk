@@ -26,7 +26,7 @@ rule figures:
         + expand(f"{FIGURE_DIR}/phrases_{{lang}}.svg", lang=LANGS),
     params:
         languages=LANGS,
-        low_data_tokens=config["figures"]["low_data_tokens"],
+        low_data_tokens=config["low_data_tokens"],
         phrase_k=config["figures"]["phrase_k"],
         z_threshold=config["phrases"]["z_threshold"],
         dpi=config["figures"]["dpi"],
@@ -53,14 +53,18 @@ rule summary:
                 "tfidf_top_terms",
                 "tfidf_term_shifts",
                 "phrase_changes",
+                "crosslingual_themes",
+                "crosslingual_alignment",
+                "crosslingual_codebook_check",
+                "crosslingual_trends",
             ],
         ),
-        figures=rules.figures.output,
+        figures=[*rules.figures.output, rules.crosslingual.output.png],
         codebook=config["themes"]["codebook"],
     output:
         f"{RESULTS}/README.md",
     params:
-        low_data_tokens=config["figures"]["low_data_tokens"],
+        low_data_tokens=config["low_data_tokens"],
         top_themes=config["figures"]["top_themes"],
         top_phrases=config["figures"]["top_phrases"],
     log:

@@ -17,7 +17,7 @@ rule phrases:
         min_count=config["phrases"]["min_count"],
         alpha_0=config["phrases"]["alpha_0"],
         z_threshold=config["phrases"]["z_threshold"],
-        unspaced_languages=config["phrases"]["unspaced_languages"],
+        unspaced_languages=config["unspaced_languages"],
     log:
         f"{LOGS}/phrases.log",
     conda:

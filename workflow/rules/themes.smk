@@ -15,7 +15,7 @@ rule themes:
         conf_level=config["themes"]["conf_level"],
         n_boot=config["themes"]["n_boot"],
         seed=config["themes"]["seed"],
-        unspaced_languages=config["themes"]["unspaced_languages"],
+        unspaced_languages=config["unspaced_languages"],
     log:
         f"{LOGS}/themes.log",
     conda:
