@@ -15,7 +15,7 @@ SNAKEMAKE := $(VENV)/bin/snakemake --cores $(CORES) --configfile config/config.y
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test env lint report findings notebook bench clean-results distclean
+.PHONY: run test env lint report findings notebook bench unlock clean-results distclean
 
 # The whole workflow (one snakemake command), then its HTML report and the
 # "What the corpus shows" block of README.md, both generated from results/.
@@ -56,6 +56,11 @@ environment.yml: uv.lock tools/export_environment.py
 
 lint: env
 	$(SNAKEMAKE) --lint
+
+# After a run was killed (power cut, scancel, kill -9), Snakemake keeps its lock:
+# `make unlock`, then `make run` (incomplete outputs are redone). Never while a run is going.
+unlock: env
+	$(SNAKEMAKE) --unlock
 
 clean-results:
 	rm -rf data/processed results logs .snakemake

@@ -1,9 +1,10 @@
 # textdrift: one command reproduces every table and figure in results/.
 #   snakemake --cores all --configfile config/config.yaml
-# This file only reads and validates the configuration and the manifest, then
-# includes the rule files of workflow/rules/ (one per step).
+# This file only reads the configuration and includes the rule files of
+# workflow/rules/ (one per step); common.smk validates the configuration, the
+# theme codebook and the manifest against workflow/schemas/ before any job runs.
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -12,9 +13,6 @@ configfile: "config/config.yaml"
 
 
 report: "workflow/report/workflow.rst"
-
-
-validate(config, "workflow/schemas/config.schema.yaml")
 
 
 include: "workflow/rules/common.smk"

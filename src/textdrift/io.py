@@ -16,6 +16,17 @@ from pathlib import Path
 import pandas as pd
 
 
+def _file_mode() -> int:
+    """The mode ``open()`` gives a new file: 0o666 minus the process's umask."""
+    try:  # Linux: read it without changing it (os.umask is process-wide, not thread-safe)
+        with open("/proc/self/status", encoding="ascii") as fh:
+            umask = next(int(line.split()[1], 8) for line in fh if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError):
+        umask = os.umask(0o022)
+        os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -23,6 +34,8 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+            fh.flush()
+            os.fchmod(fh.fileno(), _file_mode())  # mkstemp makes 0600; outputs get the umask's mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

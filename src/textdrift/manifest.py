@@ -9,6 +9,7 @@ hand-typed manifest can be fixed from the message alone.
 
 from __future__ import annotations
 
+import codecs
 import datetime as _dt
 import warnings
 import zlib
@@ -37,6 +38,7 @@ def load_manifest(
     raw_dir: str | Path | None = None,
     years: tuple[int, int] = (1900, 2100),
     schema: str | Path | None = None,
+    warn=None,
 ) -> pd.DataFrame:
     """Read, validate and normalise the manifest.
 
@@ -45,8 +47,10 @@ def load_manifest(
     ``path``: the absolute path of the raw file. Raises :class:`ManifestError`
     naming row, doc_id and field for each problem: missing columns, schema
     violations, duplicate ``doc_id``, impossible dates, a year outside
-    ``years``, a ``file`` outside ``raw_dir`` or missing. Files in ``raw_dir``
-    that no row names are reported with a warning.
+    ``years``, a ``file`` outside ``raw_dir`` (``..``, an absolute path, a
+    symbolic link that leads out) or missing, a file named by two rows, an
+    unknown ``encoding``. Files in ``raw_dir`` that no row names are reported
+    with a warning (``warnings.warn``, or ``warn(message)`` when given).
     """
     path = Path(path)
     raw_dir = Path(raw_dir) if raw_dir is not None else path.parent
@@ -69,6 +73,7 @@ def load_manifest(
     problems: list[str] = []
     raw_root = raw_dir.resolve()
     years_out: list[int | None] = []
+    named_by: dict[str, list[int]] = {}
     abs_paths: list[str] = []
     for i, row in enumerate(df.to_dict("records"), start=1):
         where = f"{path} row {i} (doc_id={row['doc_id']!r})"
@@ -101,13 +106,46 @@ def load_manifest(
                 "(config: years)"
             )
         years_out.append(year)
+        if row["encoding"]:
+            try:
+                codecs.lookup(row["encoding"])
+            except LookupError:
+                problems.append(
+                    f"{where}, field 'encoding': {row['encoding']!r} is not an encoding Python knows "
+                    "(e.g. utf-8, utf-16, gb18030, big5, cp950, cp1252); leave it empty to detect it"
+                )
         target = (raw_dir / row["file"]).resolve() if row["file"] else None
         if target is not None:
-            if raw_root not in target.parents:
-                problems.append(f"{where}, field 'file': {row['file']!r} points outside {raw_dir}/")
+            link = raw_dir / row["file"]
+            hops = [link, *(q for q in link.parents if raw_dir in q.parents)]
+            via = f" (through a symbolic link, to {target})" if any(q.is_symlink() for q in hops) else ""
+            if Path(row["file"]).is_absolute():
+                problems.append(
+                    f"{where}, field 'file': {row['file']!r} is an absolute path; give the path relative to "
+                    f"{raw_dir}/ and keep the file there (raw data are read only from {raw_dir}/)"
+                )
+            elif raw_root not in target.parents:
+                problems.append(
+                    f"{where}, field 'file': {row['file']!r} points outside {raw_dir}/{via}; copy the file "
+                    f"into {raw_dir}/ and name it relative to that folder"
+                )
+            elif target == path.resolve():
+                problems.append(f"{where}, field 'file': {row['file']!r} is the manifest itself")
             elif not target.is_file():
-                problems.append(f"{where}, field 'file': {row['file']!r} does not exist in {raw_dir}/")
+                problems.append(
+                    f"{where}, field 'file': {row['file']!r} does not exist in {raw_dir}/{via}"
+                    + (" (it is a folder)" if target.is_dir() else "")
+                )
+            else:
+                named_by.setdefault(str(target), []).append(i)
         abs_paths.append(str(target) if target else "")
+    for target, rows in named_by.items():
+        if len(rows) > 1:
+            problems.append(
+                f"{path} rows {', '.join(map(str, rows))}, field 'file': the same file "
+                f"{Path(target).relative_to(raw_root)!s} is named more than once (its text would be counted "
+                "twice); one row per source file"
+            )
     dupes = df["doc_id"][df["doc_id"].duplicated(keep=False) & (df["doc_id"] != "")]
     for doc_id in sorted(set(dupes)):
         rows = [str(i + 1) for i in df.index[df["doc_id"] == doc_id]]
@@ -123,11 +161,15 @@ def load_manifest(
         if p.is_file() and p.resolve() not in named and not p.name.startswith(".")
     )
     if unnamed:
-        warnings.warn(
+        message = (
             f"{len(unnamed)} file(s) in {raw_dir}/ are not named in {path.name} and are ignored: "
-            + ", ".join(unnamed[:10]),
-            stacklevel=2,
+            + ", ".join(unnamed[:10]) + (", ..." if len(unnamed) > 10 else "")
+            + f"; add a row for each document to analyse (or move the file out of {raw_dir}/)"
         )
+        if warn is None:
+            warnings.warn(message, stacklevel=2)
+        else:
+            warn(message)
     return df
 
 

@@ -10,7 +10,17 @@ SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
 os.environ.update(PYTHONPATH=SRC)
 
+from textdrift.config import check_config
 from textdrift.manifest import load_manifest, shard_of
+from textdrift.themes import load_codebook
+
+# Before any job runs: the configuration (every problem, each naming its field), the theme
+# codebook (naming theme and field) and, below, the manifest (naming row and field).
+check_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+load_codebook(
+    config["themes"]["codebook"],
+    Path(workflow.basedir) / "workflow" / "schemas" / "themes.schema.yaml",
+)
 
 PROCESSED = config["processed_dir"]
 RESULTS = config["results_dir"]
@@ -28,6 +38,8 @@ MANIFEST = load_manifest(
     raw_dir=config["raw_dir"],
     years=(config["years"]["min"], config["years"]["max"]),
     schema=Path(workflow.basedir) / "workflow" / "schemas" / "manifest.schema.yaml",
+    # e.g. files in raw_dir that no row names: shown at every start (Python warnings are not)
+    warn=lambda message: print(f"Warning (manifest): {message}", file=sys.stderr),
 )
 MANIFEST["shard"] = [shard_of(d, config["shards"]) for d in MANIFEST["doc_id"]]
 

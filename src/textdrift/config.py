@@ -1,0 +1,63 @@
+"""Configuration checks run before any job (``workflow/rules/common.smk``).
+
+:func:`check_config` validates the merged configuration (``config/config.yaml`` plus any
+``--configfile``/``--config``) against ``workflow/schemas/config.schema.yaml`` and reports
+*every* problem on one line each, as ``config: field 'clean.on_empty': 'skp' is not one of
+['error', 'skip']``, with a suggestion for a misspelt key. (``snakemake.utils.validate``
+stops at the first problem and prints the whole schema and config block with it.)
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message lists every problem with its field."""
+
+
+def _short(value, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def config_errors(config: dict, schema: dict) -> list[str]:
+    """One message per problem, each naming the field as a dotted path."""
+    validator = jsonschema.Draft202012Validator(schema)
+    problems = []
+    for err in sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):
+        path = ".".join(str(p) for p in err.absolute_path)
+        prefix = f"{path}." if path else ""
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            known = sorted(err.schema.get("properties", {}))
+            for key in (k for k in err.instance if k not in known):
+                close = difflib.get_close_matches(str(key), known, n=1)
+                hint = f"; did you mean '{prefix}{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
+                problems.append(f"config: field '{prefix}{key}': unknown key{hint}")
+        elif err.validator == "required" and isinstance(err.instance, dict):
+            for key in (k for k in err.validator_value if k not in err.instance):
+                problems.append(f"config: field '{prefix}{key}': required but missing")
+        else:
+            message = err.message
+            if err.validator in ("type", "enum", "minimum", "maximum", "exclusiveMinimum",
+                                 "exclusiveMaximum", "minItems", "uniqueItems", "pattern", "minLength"):
+                message = message.replace(repr(err.instance), _short(err.instance), 1)
+            elif err.validator in ("oneOf", "anyOf"):
+                message = f"{_short(err.instance)} is not valid here"
+            problems.append(f"config: field '{path or '(top level)'}': {message}")
+    return problems
+
+
+def check_config(config: dict, schema_path: str | Path) -> None:
+    """Raise :class:`ConfigError` listing every schema violation of ``config``."""
+    schema = yaml.safe_load(Path(schema_path).read_text(encoding="utf-8"))
+    problems = config_errors(config, schema)
+    if problems:
+        raise ConfigError(
+            "invalid configuration (config/config.yaml and any --configfile/--config; every key is "
+            "documented in config/config.yaml):\n  " + "\n  ".join(problems)
+        )
