@@ -470,3 +470,27 @@ def test_004_whitepaper(corpus):
 
 def test_no_document_is_flagged(corpus):
     assert not [r for _, res in corpus.values() for r in res.log if r["action"] == "flagged"]
+
+
+# --- en_enumeration -------------------------------------------------------------------
+
+
+def test_en_enumeration_splits_a_run_together_numbered_list():
+    raw = ("Rivers matter to all. 1. Cleaner water Towns test wells. (1) Filters Each town buys one. "
+           "(2) Pipes Old pipes go. 2. Fewer floods Dams are raised.")
+    result = clean_text(raw, "d", CFG)
+    assert result.texts["en"] == ["Rivers matter to all.", "1. Cleaner water Towns test wells.",
+                                  "(1) Filters Each town buys one.", "(2) Pipes Old pipes go.",
+                                  "2. Fewer floods Dams are raised."]
+    (row,) = [r for r in rows(result, "en_enumeration")]
+    assert row[:3] == ("en", "en_enumeration", "split")
+    assert row[3].startswith("4 numbered items run together, split into 5 paragraphs before: ")
+
+
+def test_en_enumeration_leaves_prose_and_out_of_sequence_numbers_alone():
+    # only two markers: below min_items (3)
+    prose = "We list two needs. (1) Money is short. (2) Staff is short."
+    assert clean_text(prose, "d", CFG).texts["en"] == [prose]
+    # 1. then 5. then 9.: not a sequence, so only "1." counts
+    jumbled = "Totals were high. 1. North grew. Then 5. East fell. And 9. West held."
+    assert clean_text(jumbled, "d", CFG).texts["en"] == [jumbled]

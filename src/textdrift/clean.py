@@ -86,7 +86,9 @@ The steps of :func:`clean_text`, in order, each configured by a key of the
    left alone: in this corpus they separate the halves of slogans
    (``凝聚数字合作新共识 共创全球发展新时代``), so removing them is not safe.
 7. ``despace`` (``despace``): English paragraphs whose spaces were lost get
-   them back (:mod:`textdrift.despace`).
+   them back (:mod:`textdrift.despace`). ``en_enumeration``: a run-together
+   numbered list (``... cyberspace. 1. Expanding ... (1) Construction ...``, at
+   least ``min_items`` markers in sequence) is split into one paragraph per item.
 8. ``flag`` (``max_removed_share``): if the clean texts keep fewer than
    ``1 - max_removed_share`` of the raw non-whitespace characters, a
    ``flagged`` row is logged; the caller decides whether that is an error.
@@ -167,6 +169,10 @@ DEFAULTS: dict = {
     },
     "zh_spaces": {
         "pattern": r"(?<=[、。《》“”])\s+(?![A-Za-z0-9])|(?<![A-Za-z0-9])\s+(?=[、。《》“”])",
+    },
+    "en_enumeration": {
+        "pattern": r"(?<=[.;:!?])\s+(?=(\(?)(\d{1,2})[.)]\s*[A-Z])",
+        "min_items": 3,
     },
     "despace": {
         "min_chars": 40,
@@ -729,6 +735,42 @@ def split_zh_enumeration(paras: list[str], cfg: dict, log: _Log) -> list[str]:
     return out
 
 
+def split_en_enumeration(paras: list[str], cfg: dict, log: _Log) -> list[str]:
+    """Split a run-together numbered list into one paragraph per item.
+
+    A paragraph is split before each marker matched by ``en_enumeration.pattern`` (after a
+    sentence end: ``... in cyberspace. 1. Expanding ...``, ``... worldwide. (1) Construction ...``)
+    that continues its style's sequence (``1.`` then ``2.``; ``(1)`` restarts under each item),
+    but only when at least ``min_items`` such markers are found, so that a sentence which
+    merely mentions "(1)" is left alone. Typical of pages whose line breaks were lost.
+    """
+    c = cfg["en_enumeration"]
+    rx = _compile(c["pattern"])
+    out = []
+    for p in paras:
+        cuts, last = [], {}
+        for m in rx.finditer(p):
+            style, n = m.group(1), int(m.group(2))
+            if n == 1 or n == last.get(style, 0) + 1:
+                cuts.append(m)
+                last[style] = n
+        if len(cuts) < c["min_items"]:
+            out.append(p)
+            continue
+        pieces, start = [], 0
+        for m in cuts:
+            pieces.append(p[start:m.start()].strip())
+            start = m.end()
+        pieces.append(p[start:].strip())
+        pieces = [x for x in pieces if x]
+        out.extend(pieces)
+        log.add("en", "en_enumeration", "split",
+                f"{len(cuts)} numbered items run together, split into {len(pieces)} paragraphs before: "
+                + " | ".join(f"...{p[max(0, m.start() - 15):m.end() + 20]}..." for m in cuts),
+                len(p), sum(map(len, pieces)))
+    return out
+
+
 def remove_zh_spaces(paras: list[str], cfg: dict, log: _Log) -> list[str]:
     """Remove the spaces matched by ``zh_spaces.pattern`` (next to Chinese punctuation)."""
     rx, out = _compile(cfg["zh_spaces"]["pattern"]), []
@@ -787,6 +829,7 @@ def clean_text(raw: str, doc_id: str, cfg: dict) -> CleanResult:
         texts["zh"] = remove_zh_spaces(texts["zh"], cfg, log)
     if "en" in texts:
         texts["en"] = restore_spaces(texts["en"], cfg, log)
+        texts["en"] = split_en_enumeration(texts["en"], cfg, log)
     texts = {lang: [unicodedata.normalize("NFC", p) for p in ps if p] for lang, ps in texts.items()}
     texts = {lang: ps for lang, ps in texts.items() if ps}
     before = _nonspace(raw)
