@@ -202,6 +202,12 @@ class Segmenter:
         self.base_dir = Path(base_dir)
         self._en = None  # (nlp, lookup table or None, stop words)
         self._zh = None  # (jieba.Tokenizer, OpenCC or None, stop words)
+        # Per-distinct-string results, so that work per token is a dict look-up (a corpus has
+        # millions of tokens but tens of thousands of distinct strings).
+        self._en_memo: dict = {}
+        self._zh_norms: dict[str, str] = {}
+        self._punct: dict[str, bool] = {}
+        self._number: dict[str, bool] = {}
 
     def _path(self, p) -> Path:
         return self.base_dir / p
@@ -251,27 +257,53 @@ class Segmenter:
             self._load_en()
         nlp, table, stops = self._en
         overrides = self.cfg["en_lemma_overrides"] or {}
+        min_len = self.cfg["min_len"]
+        # Lookup mode: a token's lemma, norm, stop and keep depend only on its text, whether it
+        # starts a sentence and whether its paragraph is a heading, so they are computed once per
+        # distinct (text, start, heading) and the lemmatizer pipe is not run (it would set
+        # lemma_ = table.get(text, text), exactly what ``_en_attrs`` uses). A trained pipeline's
+        # lemmas depend on context: computed per token.
+        lookup = table is not None
+        memo = self._en_memo
+        disable = ["lemmatizer"] if lookup and "lemmatizer" in nlp.pipe_names else []
         sent = 0
-        for para, doc in enumerate(nlp.pipe(paragraphs, batch_size=self.cfg["batch_size"])):
+        for para, doc in enumerate(nlp.pipe(paragraphs, batch_size=self.cfg["batch_size"], disable=disable)):
             heading = doc.text.isupper()
             for span in doc.sents:
                 toks = [t for t in span if not t.is_space]
                 for t in toks:
-                    lower = t.lower_
-                    acronym = len(t.text) > 1 and t.text.isupper() and not heading
-                    if acronym:
-                        lemma = t.text
-                    elif lower in overrides:
-                        lemma = overrides[lower]
-                    elif table is not None and t.text not in table and (t.is_sent_start or heading):
-                        lemma = table.get(lower, t.text)
+                    text = t.text
+                    if lookup:
+                        key = (text, t.is_sent_start or heading, heading)
+                        attrs = memo.get(key)
+                        if attrs is None:
+                            attrs = memo[key] = self._en_attrs(text, key[1], heading, None, table, stops,
+                                                               overrides, min_len)
                     else:
-                        lemma = t.lemma_ or t.text
-                    norm = lemma.lower()
-                    is_stop = lower in stops and not acronym
-                    keep = not is_stop and len(norm) >= self.cfg["min_len"]
-                    yield para, sent, t.idx, t.text, norm, lemma, is_stop, keep
+                        attrs = self._en_attrs(text, t.is_sent_start or heading, heading, t.lemma_, table, stops,
+                                               overrides, min_len)
+                    yield (para, sent, t.idx, text, *attrs)
                 sent += bool(toks)
+
+    @staticmethod
+    def _en_attrs(text, starts, heading, lemma_, table, stops, overrides, min_len):
+        """(norm, lemma, is_stop, keep) of an English token; ``lemma_`` is spaCy's (None: the lookup table's)."""
+        lower = text.lower()
+        acronym = len(text) > 1 and text.isupper() and not heading
+        if acronym:
+            lemma = text
+        elif lower in overrides:
+            lemma = overrides[lower]
+        elif table is not None and text not in table and starts:
+            lemma = table.get(lower, text)
+        else:
+            if lemma_ is None:
+                lemma_ = table.get(text, text)
+            lemma = lemma_ or text
+        norm = lemma.lower()
+        is_stop = lower in stops and not acronym
+        keep = not is_stop and len(norm) >= min_len
+        return norm, lemma, is_stop, keep
 
     # ---- Chinese -----------------------------------------------------------------
     def _load_zh(self):
@@ -305,6 +337,7 @@ class Segmenter:
             self._load_zh()
         tk, cc, stops = self._zh
         enders = set(self.cfg["zh_sentence_end"])
+        norms = self._zh_norms  # word -> NFKC lower-cased form, computed once per distinct word
         sent = 0
         for para, original in enumerate(paragraphs):
             converted = cc.convert(original) if cc else original
@@ -319,7 +352,9 @@ class Segmenter:
                     sent, after_end = sent + 1, False
                 text = original[start:idx]
                 simplified = word if same_length or cc is None else cc.convert(word)
-                norm = unicodedata.normalize("NFKC", simplified).lower()
+                norm = norms.get(simplified)
+                if norm is None:
+                    norm = norms[simplified] = unicodedata.normalize("NFKC", simplified).lower()
                 is_stop = norm in stops
                 in_sent = True
                 after_end = after_end or word in enders
@@ -336,19 +371,21 @@ class Segmenter:
             rows = self._segment_en(paragraphs)
         else:
             raise ValueError(f"{doc_id}: cannot segment language {lang!r}; supported: {LANGUAGES}")
-        cols = {c: [] for c in TOKEN_COLUMNS}
-        for para, sent, idx, text, norm, lemma, is_stop, keep in rows:
-            punct = _is_punct(text)
-            number = bool(_NUMBER.match(norm))
-            cols["para"].append(para)
-            cols["sent"].append(sent)
-            cols["idx"].append(idx)
-            cols["text"].append(text)
-            cols["norm"].append(norm)
-            cols["lemma"].append(lemma)
-            cols["is_stop"].append(is_stop)
-            cols["is_punct"].append(punct)
-            cols["keep"].append(keep and not punct and (self.cfg["keep_numbers"] or not number))
+        names = ["para", "sent", "idx", "text", "norm", "lemma", "is_stop", "keep"]
+        cols = dict(zip(names, map(list, zip(*rows))))
+        if not cols:
+            cols = {c: [] for c in names}
+        punct_of, number_of = self._punct, self._number
+        for t in set(cols["text"]).difference(punct_of):
+            punct_of[t] = _is_punct(t)
+        for t in set(cols["norm"]).difference(number_of):
+            number_of[t] = bool(_NUMBER.match(t))
+        keep_numbers = self.cfg["keep_numbers"]
+        cols["is_punct"] = [punct_of[t] for t in cols["text"]]
+        cols["keep"] = [
+            k and not p and (keep_numbers or not number_of[t])
+            for k, p, t in zip(cols["keep"], cols["is_punct"], cols["norm"])
+        ]
         n = len(cols["text"])
         cols["doc_id"] = [str(doc_id)] * n
         cols["year"] = [int(year)] * n

@@ -12,6 +12,10 @@ rule clean:
         languages=config["languages"],
         # the texts go beside the shard index: data/processed/clean/{doc_id}.{lang}.txt
         clean_dir=lambda w, output: str(Path(output.index).parent.parent),
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 20 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt * (10 + 2 * int(input.size_mb)),
     log:
         f"{LOGS}/clean/shard-{{shard}}.log",
     conda:
@@ -28,6 +32,10 @@ rule cleaning_log:
     output:
         index=f"{PROCESSED}/clean/index.csv",
         log=f"{PROCESSED}/cleaning_log.csv",
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt * (500 + 10 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt * 10,
     log:
         f"{LOGS}/cleaning_log.log",
     conda:

@@ -32,6 +32,10 @@ rule crosslingual:
         conf_level=config["themes"]["conf_level"],
         unspaced_languages=config["unspaced_languages"],
         figure_stem=lambda w, output: str(Path(output.png).with_suffix("")),
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 200 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt * (15 + 4 * int(input.size_mb)),
     log:
         f"{LOGS}/crosslingual.log",
     conda:

@@ -18,6 +18,10 @@ rule drift:
         baseline_rounds=config["drift"]["baseline_rounds"],
         baseline_min_paragraphs=config["drift"]["baseline_min_paragraphs"],
         seed=config["drift"]["seed"],
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 100 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt * (15 + 2 * int(input.size_mb)),
     log:
         f"{LOGS}/drift.log",
     conda:

@@ -30,6 +30,10 @@ rule figures:
         phrase_k=config["figures"]["phrase_k"],
         z_threshold=config["phrases"]["z_threshold"],
         dpi=config["figures"]["dpi"],
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: attempt * 3000,
+        runtime=lambda wildcards, attempt: attempt * 15,
     log:
         f"{LOGS}/figures.log",
     conda:
@@ -67,6 +71,10 @@ rule summary:
         low_data_tokens=config["low_data_tokens"],
         top_themes=config["figures"]["top_themes"],
         top_phrases=config["figures"]["top_phrases"],
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: attempt * 2000,
+        runtime=lambda wildcards, attempt: attempt * 15,
     log:
         f"{LOGS}/summary.log",
     conda:

@@ -18,6 +18,10 @@ rule phrases:
         alpha_0=config["phrases"]["alpha_0"],
         z_threshold=config["phrases"]["z_threshold"],
         unspaced_languages=config["unspaced_languages"],
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 400 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt * (15 + 4 * int(input.size_mb)),
     log:
         f"{LOGS}/phrases.log",
     conda:

@@ -8,6 +8,10 @@ rule segment:
         f"{PROCESSED}/tokens/shard-{{shard}}.parquet",
     params:
         segment=config["segment"],
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: attempt * 3000,
+        runtime=lambda wildcards, attempt: attempt * 60,
     log:
         f"{LOGS}/segment/shard-{{shard}}.log",
     conda:

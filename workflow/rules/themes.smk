@@ -16,6 +16,10 @@ rule themes:
         n_boot=config["themes"]["n_boot"],
         seed=config["themes"]["seed"],
         unspaced_languages=config["unspaced_languages"],
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 200 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt * (15 + 2 * int(input.size_mb)),
     log:
         f"{LOGS}/themes.log",
     conda:

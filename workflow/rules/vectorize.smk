@@ -9,6 +9,10 @@ rule vectorize:
         languages=LANGS,
         ngram_max=config["vectorize"]["ngram_max"],
         out_dir=lambda w, output: str(Path(output.year[0]).parent),
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 120 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt * (15 + 2 * int(input.size_mb)),
     log:
         f"{LOGS}/vectorize.log",
     conda:

@@ -1,0 +1,283 @@
+"""Synthetic corpora for benchmarks and scale tests, resampled from the shipped corpus.
+
+:func:`make_corpus` writes ``documents.csv`` (a valid manifest) and one raw text
+file per document into ``out_dir``, about ``size_mb`` MB (10^6 bytes of UTF-8) in
+all, documents of about ``doc_kb`` KB (50 MB is about 1,000 documents).
+
+How the text is made
+--------------------
+* The sentence pool is the *clean* texts of the shipped corpus
+  (``data/processed/clean/{doc_id}.{lang}.txt``, so run the workflow once
+  first): English split after ``.!?`` followed by a space and a capital, digit
+  or opening quote/bracket; Chinese after ``。！？!?`` (the cleaner's NFKC
+  already turned the full-width ``！？`` into ASCII). Fragments shorter than 4
+  words (English) or 8 characters (Chinese), mostly headings, are left out.
+  Vocabulary, word frequencies and sentence lengths are therefore those of real
+  policy text.
+* Years drift: every sentence has a weight per year that follows a random walk
+  over the years (log-weights, step ``year_drift``), so neighbouring years are
+  alike and distant years differ, as in a real series; TF-IDF drift and phrase
+  changes have something to find.
+* Vocabulary grows: each English word is replaced, with probability
+  ``mutate``, by a word drawn uniformly from the pool's word types, and in
+  Chinese a two-character Han run starts a replacement with probability
+  ``mutate / 2`` per character (about the same share of characters) by a Han
+  bigram of the pool. This creates the new n-grams that a larger real corpus
+  has (a pure resample would reuse the few thousand trigrams of the pool).
+* Documents: a title line, then paragraphs of 2-6 (English) or 2-5 (Chinese)
+  sentences separated by blank lines, as the raw files of the shipped corpus
+  are. Each document is Chinese (share ``zh_share``) or English;
+  ``bilingual_share`` of them hold a Chinese part followed by an English one
+  (``languages: zh;en``, the cleaner splits them by script). The Chinese part of
+  ``traditional_share`` of the Chinese-bearing documents is converted to
+  Traditional characters with OpenCC ``s2t``.
+* Years are assigned round-robin over ``years`` (inclusive), so every year has
+  documents once there are at least as many documents as years; dates are
+  random days of the year.
+
+Deterministic: the same arguments (and the same pool) give byte-identical
+files; nothing depends on hash order, time or the machine.
+
+Command line::
+
+    python -m textdrift.synth OUT --size-mb 10 --seed 0 [--years 2000 2024]
+
+To run the workflow on it, either make OUT the ``data/raw`` of a working copy
+(what ``benchmarks/bench.py`` does), or point the config at it:
+``snakemake --cores 2 --config manifest=OUT/documents.csv raw_dir=OUT
+processed_dir=... results_dir=...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import math
+import random
+import re
+import sys
+from pathlib import Path
+
+MANIFEST_COLUMNS = ["doc_id", "date", "year", "title", "source", "file", "languages", "encoding", "notes"]
+
+_EN_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(\[])")
+_ZH_SPLIT = re.compile(r"(?<=[。！？!?])")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_HAN2 = re.compile(r"[\u4e00-\u9fff]{2}")
+_EN_WORD = re.compile(r"^[a-z]{3,}$")
+_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+
+def _is_zh(text: str) -> bool:
+    han = len(_HAN.findall(text))
+    latin = sum(ch.isascii() and ch.isalpha() for ch in text)
+    return han > 0 and han >= 0.3 * (han + latin)
+
+
+def sentence_pool(source_dir: str | Path) -> dict[str, list[str]]:
+    """Sentences of the clean texts in ``source_dir`` per language ({"en": [...], "zh": [...]}), in file order."""
+    source_dir = Path(source_dir)
+    files = sorted(source_dir.glob("*.en.txt")) + sorted(source_dir.glob("*.zh.txt"))
+    pool: dict[str, list[str]] = {"en": [], "zh": []}
+    for path in files:
+        lang = path.name.rsplit(".", 2)[1]
+        for para in path.read_text(encoding="utf-8").splitlines():
+            para = para.strip()
+            if lang == "en":
+                for s in _EN_SPLIT.split(para):
+                    s = s.strip()
+                    if len(s.split()) >= 4 and not _HAN.search(s):
+                        pool["en"].append(s)
+            else:
+                for s in _ZH_SPLIT.split(para):
+                    s = s.strip()
+                    if len(s) >= 8 and _is_zh(s):
+                        pool["zh"].append(s)
+    missing = [lang for lang, sents in pool.items() if not sents]
+    if missing:
+        raise FileNotFoundError(
+            f"{source_dir}: no clean {'/'.join(missing)} text to resample (*.{missing[0]}.txt). "
+            "Run the workflow on the shipped corpus first (make run, or snakemake --cores 2), "
+            "or pass source_dir= / --source-dir pointing at clean texts."
+        )
+    return pool
+
+
+class _Language:
+    """Sentence sampler of one language: year-drifting weights + word/bigram mutation."""
+
+    def __init__(self, lang: str, sentences: list[str], years: list[int], rng: random.Random,
+                 mutate: float, year_drift: float):
+        self.lang, self.sentences, self.mutate = lang, sentences, mutate
+        n = len(sentences)
+        log_w = [rng.gauss(0.0, 1.0) for _ in range(n)]
+        self.cum: dict[int, list[float]] = {}
+        for year in years:
+            total, cum = 0.0, []
+            for w in log_w:
+                total += math.exp(w)
+                cum.append(total)
+            self.cum[year] = cum
+            log_w = [w + rng.gauss(0.0, year_drift) for w in log_w]
+        if lang == "en":
+            self.fillers = sorted({w for s in sentences for w in s.split() if _EN_WORD.match(w)})
+        else:
+            self.fillers = sorted({m for s in sentences for m in _HAN2.findall(s)})
+
+    def sentence(self, year: int, rng: random.Random) -> str:
+        s = rng.choices(self.sentences, cum_weights=self.cum[year])[0]
+        if self.mutate <= 0 or not self.fillers:
+            return s
+        if self.lang == "en":
+            words = s.split(" ")
+            for i, w in enumerate(words):
+                if _EN_WORD.match(w) and rng.random() < self.mutate:
+                    words[i] = rng.choice(self.fillers)
+            return " ".join(words)
+        chars = list(s)
+        for i in range(len(chars) - 1):
+            if rng.random() < self.mutate / 2 and _HAN.match(chars[i]) and _HAN.match(chars[i + 1]):
+                chars[i : i + 2] = rng.choice(self.fillers)
+        return "".join(chars)
+
+    def paragraphs(self, year: int, n_bytes: int, rng: random.Random) -> list[str]:
+        lo, hi = (2, 6) if self.lang == "en" else (2, 5)
+        sep = " " if self.lang == "en" else ""
+        out, size = [], 0
+        while size < n_bytes:
+            para = sep.join(self.sentence(year, rng) for _ in range(rng.randint(lo, hi)))
+            out.append(para)
+            size += len(para.encode("utf-8")) + 2
+        return out
+
+
+def make_corpus(
+    out_dir: str | Path,
+    size_mb: float,
+    years: tuple[int, int] = (2000, 2024),
+    seed: int = 0,
+    zh_share: float = 0.5,
+    traditional_share: float = 0.1,
+    source_dir: str | Path = "data/processed/clean",
+    *,
+    doc_kb: float = 50.0,
+    bilingual_share: float = 0.1,
+    mutate: float = 0.05,
+    year_drift: float = 0.3,
+) -> Path:
+    """Write a synthetic raw corpus of about ``size_mb`` MB into ``out_dir``; return its manifest path.
+
+    ``out_dir`` receives ``documents.csv`` (columns ``MANIFEST_COLUMNS``) and
+    ``{doc_id}.txt`` per document (UTF-8, LF). Existing files of the same names
+    are overwritten; nothing else in ``out_dir`` is touched. See the module
+    docstring for how the text is built.
+    """
+    if size_mb <= 0 or doc_kb <= 0:
+        raise ValueError("size_mb and doc_kb must be positive")
+    for name, share in [("zh_share", zh_share), ("traditional_share", traditional_share),
+                        ("bilingual_share", bilingual_share), ("mutate", mutate)]:
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"{name} must be between 0 and 1, got {share}")
+    y0, y1 = int(years[0]), int(years[1])
+    if y1 < y0:
+        raise ValueError(f"years: {years} is not a range (first <= last)")
+    year_list = list(range(y0, y1 + 1))
+    pool = sentence_pool(source_dir)
+    rng = random.Random(f"textdrift.synth:{seed}")
+    langs = {lang: _Language(lang, pool[lang], year_list, rng, mutate, year_drift) for lang in ("en", "zh")}
+    s2t = None
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target, doc_bytes = int(size_mb * 1e6), int(doc_kb * 1e3)
+    n_docs = max(1, round(target / doc_bytes))
+    rows = []
+    for i in range(n_docs):
+        year = year_list[i % len(year_list)]
+        month = rng.randint(1, 12)
+        day = rng.randint(1, _DAYS[month - 1])
+        doc_id = f"synth_{year}_{i:05d}"
+        bilingual = rng.random() < bilingual_share
+        zh = bilingual or rng.random() < zh_share
+        traditional = zh and rng.random() < traditional_share
+        parts = []
+        if zh:
+            zh_paras = langs["zh"].paragraphs(year, doc_bytes // (2 if bilingual else 1), rng)
+            if traditional:
+                if s2t is None:
+                    from opencc import OpenCC
+
+                    s2t = OpenCC("s2t")
+                zh_paras = [s2t.convert(p) for p in zh_paras]
+            parts.append(zh_paras)
+        if not zh or bilingual:
+            parts.append(langs["en"].paragraphs(year, doc_bytes // (2 if bilingual else 1), rng))
+        first = parts[0][0]
+        title_words = first.split()[:10] if not zh else None
+        title = " ".join(title_words) if title_words else first[:24]
+        title = f"{title.rstrip('.,;:')} ({year}-{i:05d})"
+        body = [title] + [p for part in parts for p in part]
+        (out_dir / f"{doc_id}.txt").write_bytes(("\n\n".join(body) + "\n").encode("utf-8"))
+        languages = "zh;en" if bilingual else ("zh" if zh else "en")
+        notes = "synthetic" + ("; Traditional Chinese (OpenCC s2t)" if traditional else "")
+        rows.append([doc_id, f"{year:04d}-{month:02d}-{day:02d}", str(year), title,
+                     f"textdrift.synth seed={seed}", f"{doc_id}.txt", languages, "utf-8", notes])
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(MANIFEST_COLUMNS)
+    writer.writerows(rows)
+    manifest = out_dir / "documents.csv"
+    manifest.write_bytes(buf.getvalue().encode("utf-8"))
+    return manifest
+
+
+def add_document(out_dir: str | Path, seed: int = 1, source_dir: str | Path = "data/processed/clean",
+                 year: int = 2024, doc_kb: float = 50.0, lang: str = "en") -> str:
+    """Append one new synthetic document (file + manifest row) to a corpus; return its doc_id.
+
+    For the incremental-rerun benchmark: adding a document = adding a file and a row.
+    """
+    out_dir = Path(out_dir)
+    manifest = out_dir / "documents.csv"
+    existing = {r["doc_id"] for r in csv.DictReader(io.StringIO(manifest.read_text(encoding="utf-8")))}
+    rng = random.Random(f"textdrift.synth.add:{seed}")
+    sampler = _Language(lang, sentence_pool(source_dir)[lang], [year], rng, 0.05, 0.3)
+    n = 0
+    while f"synth_added_{year}_{n:05d}" in existing:
+        n += 1
+    doc_id = f"synth_added_{year}_{n:05d}"
+    paras = sampler.paragraphs(year, int(doc_kb * 1e3), rng)
+    title = f"Added document {n} ({year})" if lang == "en" else f"新增文件{n}({year})"
+    (out_dir / f"{doc_id}.txt").write_bytes(("\n\n".join([title, *paras]) + "\n").encode("utf-8"))
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(
+        [doc_id, f"{year:04d}-06-30", str(year), title, f"textdrift.synth add seed={seed}",
+         f"{doc_id}.txt", lang, "utf-8", "synthetic; added"])
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_bytes((text if text.endswith("\n") else text + "\n").encode("utf-8") + buf.getvalue().encode("utf-8"))
+    return doc_id
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m textdrift.synth", description=__doc__.split("\n\n")[0])
+    ap.add_argument("out", help="output directory (documents.csv + one .txt per document)")
+    ap.add_argument("--size-mb", type=float, default=10.0, help="total size in MB (10^6 bytes); default 10")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--years", type=int, nargs=2, default=(2000, 2024), metavar=("FIRST", "LAST"))
+    ap.add_argument("--zh-share", type=float, default=0.5)
+    ap.add_argument("--traditional-share", type=float, default=0.1)
+    ap.add_argument("--bilingual-share", type=float, default=0.1)
+    ap.add_argument("--doc-kb", type=float, default=50.0, help="size of one document in KB; default 50")
+    ap.add_argument("--mutate", type=float, default=0.05, help="share of words replaced (vocabulary growth)")
+    ap.add_argument("--source-dir", default="data/processed/clean", help="clean texts to resample")
+    a = ap.parse_args(argv)
+    manifest = make_corpus(a.out, a.size_mb, tuple(a.years), a.seed, a.zh_share, a.traditional_share,
+                           a.source_dir, doc_kb=a.doc_kb, bilingual_share=a.bilingual_share, mutate=a.mutate)
+    n = sum(1 for _ in manifest.open(encoding="utf-8")) - 1
+    print(f"{manifest}: {n} documents", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
