@@ -86,6 +86,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from textdrift.io import atomic_write_bytes
+
 DEFAULTS: dict = {
     "en_model": None,  # e.g. "en_core_web_sm"; None = spacy.blank("en") + lookup lemmatizer
     "en_stopwords_extra": "config/en_stopwords_extra.txt",  # optional file
@@ -413,14 +415,7 @@ def segment_shard(docs: list[dict], base_dir: str | os.PathLike, cfg: dict | Non
 
 def write_tokens(df: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write a token table to Parquet with ``TOKEN_SCHEMA``, atomically (temp file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pandas(df[TOKEN_COLUMNS], schema=TOKEN_SCHEMA, preserve_index=False)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    buf = pa.BufferOutputStream()
+    pq.write_table(table, buf)
+    atomic_write_bytes(path, buf.getvalue().to_pybytes())
