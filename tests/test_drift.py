@@ -392,3 +392,24 @@ def test_compare_groups():
         drift.compare_groups(tok[tok["lang"] == "en"], tok[tok["lang"] == "zh"])
     with pytest.raises(ValueError, match="no kept tokens"):
         drift.compare_groups(tok[tok["doc_id"] == "en-2017"], tok[tok["doc_id"] == "en-2017"].assign(keep=False))
+
+
+def test_shared_rounds_and_rowwise_distances_match_the_plain_ones():
+    # run_drift draws the rounds once for both tables; the per-row distances equal jsd()/cosine_similarity()
+    tok = tokens_table([(f"d{y}", y, "en", p, w) for y, ws in ((2020, ["a b", "b c", "c", "a", "b b"]),
+                                                               (2022, ["a c", "d", "c d", "a d", "e"]))
+                        for p, w in enumerate(ws)])
+    paras, years = paragraph_matrix(tok), year_matrix(tok, "en", 1)
+    split = drift._split_rounds(paras, years, 30, 3, 4, {})
+    pd.testing.assert_frame_equal(drift.split_half_baseline(paras, years, 30, 3, 4, _rounds=split),
+                                  drift.split_half_baseline(paras, years, 30, 3, 4))
+    pd.testing.assert_frame_equal(drift.cross_year_halves(paras, years, 30, 3, 4, _rounds=split),
+                                  drift.cross_year_halves(paras, years, 30, 3, 4))
+    m, tr, per_year = split
+    (a1, a2), (b1, _) = per_year[2020][1], per_year[2022][1]
+    cos, div = drift._half_distances(tr, a1, b1)
+    wa, wb = tr.transform(a1.astype(float)), tr.transform(b1.astype(float))
+    assert cos == [1.0 - drift.cosine_similarity(wa[r], wb[r]) for r in range(30)]
+    assert div == [drift.jsd(a1[r], b1[r]) for r in range(30)]
+    assert drift._rowwise_jsd(sp.csr_matrix([[0, 0], [1, 0]]), sp.csr_matrix([[1, 0], [0, 3]]))[1] == 1.0
+    assert math.isnan(drift._rowwise_jsd(sp.csr_matrix([[0, 0]]), sp.csr_matrix([[1, 0]]))[0])

@@ -299,3 +299,22 @@ def test_notebook_groups_from_doc_matrix():
     df = compare_groups(a, b, prior_counts=row_counts(m), alpha_0=10).set_index("phrase")
     assert set(df.index) == {"data", "cloud"}
     assert df.loc["cloud", "log_odds"] > 0 > df.loc["data", "log_odds"]
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"min_count": 1, "ngram_max": 2}, {"alpha_0": 50.0, "min_count": 3}])
+def test_sparse_path_equals_compare_groups_path(kwargs):
+    # phrase_changes restricts to tested columns before building frames; the result equals the
+    # compare_groups path on full-vocabulary Series (kept for vocabularies with duplicate terms)
+    from textdrift import phrases
+
+    toks = _random_corpus(seed=3)
+    for lang in ("zh", "en"):
+        m = year_matrix(toks, lang)
+        rows = m.rows.reset_index(drop=True)
+        avail = rows[rows["tokens"] > 0].sort_values("year")
+        args = {"min_count": 2, "alpha_0": "auto", "z_threshold": 1.96, "ngram_max": 3, **kwargs}
+        fast = phrase_changes(m, **args, lang=lang)
+        slow = phrases._phrase_changes_series(m, rows, avail, lang, args["min_count"], args["alpha_0"],
+                                              args["z_threshold"], args["ngram_max"], ("zh", "ja", "th"))
+        assert len(fast) > 10
+        pd.testing.assert_frame_equal(fast, slow)

@@ -322,3 +322,64 @@ def test_uppercase_term_errors_explain_the_fix():
     # other capitals (beyond the schema's A-Z) by load_codebook's own check, which names the fix
     with pytest.raises(CodebookError, match="theme 'eco' \\(themes\\[0\\]\\), field 'fr\\[0\\]'.*write 'économie'"):
         parse_codebook({"themes": [{"id": "eco", "label_en": "E", "fr": ["Économie"]}]}, SCHEMA)
+
+
+# ---- performance paths: same results as the reference ------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_array_matching_equals_token_by_token_matching(seed):
+    from textdrift.themes import _candidates, _candidates_loop, _compile
+
+    rng = np.random.default_rng(seed)
+    en_words = ["digital", "divide", "data", "flow", "cross-border", "the", "of", "cyber", "cybercrime", "green"]
+    zh_words = ["数字", "经济", "数字经济", "鸿沟", "数字鸿沟", "合作", "南南", "南南合作", "绿色", "的", "，"]
+    paragraphs = []
+    for d in range(3):
+        for lang, words in (("en", en_words), ("zh", zh_words)):
+            sents = [[str(w) for w in rng.choice(words, rng.integers(1, 12))] for _ in range(rng.integers(1, 6))]
+            paragraphs.append((f"d{d}", 2020, lang, d, sents))
+    toks = tokens_of(*paragraphs)
+    codebook = cb(
+        ("divide", ["digital divide", "divide", "digital divid?"], ["数字鸿沟", "鸿沟", "*鸿沟"]),
+        ("data", ["cross-border data flow", "data flow", "data", "cyber*"], ["数字经济", "经济", "*合作", "南南合作"]),
+        ("green", ["green", "the green", "of the *"], ["绿色", "数字", "数字数字"]),
+    )
+    for lang in ("en", "zh"):
+        part = toks[toks["lang"] == lang].sort_values(["doc_id", "para", "idx"], kind="stable").reset_index(drop=True)
+        from textdrift.vectorize import segments
+
+        words = np.flatnonzero(~part["is_punct"].to_numpy())
+        norms = part["norm"].to_numpy(dtype=object)[words]
+        seg = segments(part).to_numpy()[words]
+        terms = _compile(codebook, lang, lang == "zh")
+        fast, slow = _candidates(terms, norms, seg, lang == "zh"), _candidates_loop(terms, norms, seg, lang == "zh")
+        assert {k: sorted((p, q, t.text) for p, q, t in v) for k, v in fast.items()} == {
+            k: sorted((p, q, t.text) for p, q, t in v) for k, v in slow.items()}
+
+
+def test_run_themes_shard_by_shard_equals_the_whole_table(tmp_path):
+    toks = corpus()
+    paths = []
+    for i, (_, part) in enumerate(toks.groupby("doc_id")):
+        paths.append(tmp_path / f"shard-{i}.parquet")
+        part.to_parquet(paths[-1])
+    cbk = tmp_path / "themes.yaml"
+    cbk.write_text(
+        "themes:\n"
+        "  - {id: divide, label_en: Divide, en: [digital divide, divide], zh: [数字鸿沟]}\n"
+        "  - {id: green, label_en: Green, label_zh: 绿色, en: [green], zh: [绿色]}\n",
+        encoding="utf-8",
+    )
+    out = [tmp_path / n for n in ("freq.csv", "kwic.csv", "unmatched.csv")]
+    run_themes(paths, cbk, *out, ["zh", "en"], schema_path=SCHEMA)
+    freq, kwic = theme_table(toks, load_codebook(cbk, SCHEMA), ["zh", "en"])
+    pd.testing.assert_frame_equal(read_csv(out[0]), read_csv_of(freq, tmp_path / "f.csv"))
+    pd.testing.assert_frame_equal(read_csv(out[1]), read_csv_of(kwic, tmp_path / "k.csv"))
+
+
+def read_csv_of(df, path):
+    from textdrift.io import write_csv
+
+    write_csv(df, path)
+    return read_csv(path)

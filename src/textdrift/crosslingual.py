@@ -111,11 +111,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm, rankdata, spearmanr
+from scipy.special import log_ndtr
+from scipy.stats import rankdata, spearmanr
 
 from textdrift.io import read_csv, read_paragraphs, write_csv
 from textdrift.phrases import log_odds_dirichlet
-from textdrift.themes import UNSPACED, Theme, load_codebook, match_themes, poisson_ci
+from textdrift.themes import (TOKEN_COLUMNS, UNSPACED, Theme, _order_matches, _token_groups, load_codebook,
+                              match_themes, poisson_ci)
 from textdrift.vectorize import load_tokens
 
 if TYPE_CHECKING:
@@ -182,7 +184,7 @@ def length_cost(len_a: float, len_b: float, ratio: float, variance: float) -> fl
     if len_a == 0 and len_b == 0:
         return 0.0
     delta = (len_b - ratio * len_a) / np.sqrt(variance * (len_a + len_b / ratio) / 2)
-    return float(-np.log(2) - norm.logsf(abs(delta)))
+    return float(-np.log(2) - log_ndtr(-abs(delta)))  # log_ndtr(-x) is scipy's norm.logsf(x), minus its overhead
 
 
 def dice_distance(x: set, y: set) -> float:
@@ -555,13 +557,32 @@ def run_crosslingual(token_paths, index_path, frequencies_path, codebook_path, t
         raise ValueError(f"paragraphs must be 'all' or 'aligned', not {paragraphs!r}")
     langs = tuple(langs)
     codebook = load_codebook(codebook_path, schema_path)
-    tokens = load_tokens(list(token_paths))
-    tokens = tokens[tokens["lang"].isin(langs)]
+    groups = _token_groups(token_paths)
+    # Pass 1: the kept tokens (doc_id, lang, para only) of every document: the bilingual
+    # documents, the denominators and the "corpus" prior need nothing else.
+    kept = []
+    for files in groups:
+        part = load_tokens(files, columns=["doc_id", "lang", "para", "keep"])
+        kept.append(part[part["keep"] & part["lang"].isin(langs)])
+        del part
+    tokens = pd.concat(kept, ignore_index=True)
+    del kept
     index = read_csv(index_path)
     docs = bilingual_documents(index, tokens, langs)
     files = index.set_index(["doc_id", "lang"])["file"]
     texts = {d: {lang: read_paragraphs(files[(d, lang)]) for lang in langs} for d in docs["doc_id"]}
-    matches = match_themes(tokens, codebook, 0, unspaced_languages)
+    # Pass 2: the themes, one token file at a time. Only the bilingual documents' matches are used,
+    # except by the "corpus" prior over whole texts, which counts the matches of every document.
+    every_doc = prior == "corpus" and paragraphs == "all"
+    found = []
+    for group in groups:
+        part = load_tokens(group, columns=TOKEN_COLUMNS)
+        part = part[part["lang"].isin(langs) & (every_doc or part["doc_id"].isin(docs["doc_id"]))]
+        found.append(match_themes(part, codebook, 0, unspaced_languages))
+        del part
+    matches = _order_matches(pd.concat(found, ignore_index=True), codebook)
+    if paragraphs == "aligned":
+        tokens = tokens[tokens["doc_id"].isin(docs["doc_id"])]  # only those can be in an aligned pair
     align = alignment_table(texts, matches, codebook, langs, unspaced_languages=unspaced_languages,
                             **(alignment or {}))
     if paragraphs == "aligned":

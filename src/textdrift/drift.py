@@ -115,7 +115,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer
 
 from textdrift.io import write_csv
-from textdrift.vectorize import CountMatrix, count_matrix, load_matrix, load_tokens
+from textdrift.vectorize import MATRIX_COLUMNS, SEP, CountMatrix, count_matrix, load_matrix, load_tokens
 
 log = logging.getLogger("textdrift.drift")
 
@@ -344,15 +344,84 @@ def _year_halves(para: CountMatrix, year, rounds: int, seed: int, min_paragraphs
                          shape=(rounds, k))
     H1 = (pick @ P).tocsr()
     H2 = (sp.csr_matrix(np.ones((rounds, 1), dtype=np.int64)) @ sp.csr_matrix(P.sum(axis=0)) - H1).tocsr()
+    H1.sum_duplicates()  # canonical (sorted indices) once, not in every comparison
+    H2.sum_duplicates()
     return k, (H1, H2)
 
 
 def _half_distances(transformer: TfidfTransformer, A: sp.csr_matrix, B: sp.csr_matrix) -> tuple[list, list]:
     """Cosine distance (TF-IDF with ``transformer``'s idf) and JSD (raw counts) of row r of A vs row r of B."""
-    WA, WB = transformer.transform(A.astype(float)), transformer.transform(B.astype(float))
-    cos = [1.0 - cosine_similarity(WA[r], WB[r]) for r in range(A.shape[0])]
-    div = [jsd(A[r], B[r]) for r in range(A.shape[0])]
-    return cos, div
+    WA, WB = transformer.transform(A.astype(float)).tocsr(), transformer.transform(B.astype(float)).tocsr()
+    for M in (WA, WB):
+        M.sum_duplicates()  # canonical: sorted column indices, no duplicates (as toarray() would give)
+    cos = [1.0 - cosine_similarity(_row(WA, r), _row(WB, r)) for r in range(A.shape[0])]
+    return cos, _rowwise_jsd(A, B)
+
+
+def _row(M: sp.csr_matrix, r: int) -> np.ndarray:
+    """Row r of a CSR matrix as a dense float vector (``M[r].toarray().ravel()`` without the slicing cost)."""
+    out = np.zeros(M.shape[1], dtype=float)
+    s, e = M.indptr[r], M.indptr[r + 1]
+    out[M.indices[s:e]] = M.data[s:e]
+    return out
+
+
+def _rowwise_jsd(A: sp.csr_matrix, B: sp.csr_matrix) -> list[float]:
+    """``[jsd(A[r], B[r]) for r in rows]`` on the sparse rows of two count matrices, same arithmetic.
+
+    Only the non-zero entries enter each KL term, in column order, as in :func:`jsd`; the sums of
+    counts are sums of integers (exact in any order).
+    """
+    A, B = sp.csr_matrix(A, dtype=float, copy=True), sp.csr_matrix(B, dtype=float, copy=True)
+    A.sum_duplicates()
+    B.sum_duplicates()
+    A.eliminate_zeros()
+    B.eliminate_zeros()
+    V = A.shape[1]
+    key_a = np.repeat(np.arange(A.shape[0], dtype=np.int64), np.diff(A.indptr)) * V + A.indices
+    key_b = np.repeat(np.arange(B.shape[0], dtype=np.int64), np.diff(B.indptr)) * V + B.indices
+
+    def other_at(keys_x, keys_y, data_y):  # values of y at the positions of x (0 where y has none)
+        pos = np.searchsorted(keys_y, keys_x)
+        pos_c = np.minimum(pos, max(len(keys_y) - 1, 0))
+        hit = (pos < len(keys_y)) & (keys_y[pos_c] == keys_x) if len(keys_y) else np.zeros(len(keys_x), bool)
+        return np.where(hit, data_y[pos_c] if len(keys_y) else 0.0, 0.0)
+
+    q_at_a, p_at_b = other_at(key_a, key_b, B.data), other_at(key_b, key_a, A.data)
+    out = []
+    for r in range(A.shape[0]):
+        sa, ea, sb, eb = A.indptr[r], A.indptr[r + 1], B.indptr[r], B.indptr[r + 1]
+        ps, qs = A.data[sa:ea].sum(), B.data[sb:eb].sum()
+        if ps <= 0 or qs <= 0:
+            out.append(float("nan"))
+            continue
+        p, q_p = A.data[sa:ea] / ps, q_at_a[sa:ea] / qs   # p and q where p > 0
+        q, p_q = B.data[sb:eb] / qs, p_at_b[sb:eb] / ps   # q and p where q > 0
+        kl_p = float(np.sum(p * np.log2(p / ((p + q_p) / 2))))
+        kl_q = float(np.sum(q * np.log2(q / ((p_q + q) / 2))))
+        out.append(float(min(1.0, max(0.0, (kl_p + kl_q) / 2))))
+    return out
+
+
+def _split_rounds(paragraphs: CountMatrix, matrix: CountMatrix, rounds: int, seed: int, min_paragraphs: int,
+                  tfidf_params: dict) -> tuple:
+    """The split-half rounds of every year, shared by :func:`split_half_baseline` and :func:`cross_year_halves`.
+
+    Returns ``(m, transformer, {year: (k, halves, cosine distances, jsds)})``: ``m`` the unigram year
+    matrix, ``transformer`` fitted on it; ``halves`` as in :func:`_year_halves` (None below
+    ``min_paragraphs``, and then no distances). Computed once per language by :func:`run_drift`.
+    """
+    m = _unigrams(matrix, "year")
+    if not len(m.rows):
+        return m, None, {}
+    _, transformer = tfidf_vectors(m, **tfidf_params)
+    para = align(paragraphs.select(1), m.vocab)
+    per_year = {}
+    for y in m.rows["year"]:
+        k, halves = _year_halves(para, y, rounds, seed, min_paragraphs)
+        cos, div = _half_distances(transformer, *halves) if halves is not None else ([], [])
+        per_year[y] = (k, halves, cos, div)
+    return m, transformer, per_year
 
 
 def split_half_baseline(
@@ -361,6 +430,7 @@ def split_half_baseline(
     rounds: int = 200,
     seed: int = 42,
     min_paragraphs: int = 4,
+    _rounds: tuple | None = None,
     **tfidf_params,
 ) -> pd.DataFrame:
     """Within-year distance between random halves of each year's paragraphs.
@@ -371,17 +441,15 @@ def split_half_baseline(
     TF-IDF transformer is fitted. One row per year of ``matrix``; NaN statistics and
     ``rounds = 0`` where a year has fewer than ``min_paragraphs`` paragraphs.
     """
-    m = _unigrams(matrix, "year")
+    m, transformer, per_year = _rounds or _split_rounds(paragraphs, matrix, rounds, seed, min_paragraphs, tfidf_params)
     if not len(m.rows):
         return pd.DataFrame(columns=BASELINE_COLUMNS)
-    _, transformer = tfidf_vectors(m, **tfidf_params)
-    para = align(paragraphs.select(1), m.vocab)
     lang, out = _lang(matrix), []
     for y, year_tokens in zip(m.rows["year"], m.rows["tokens"]):
-        k, halves = _year_halves(para, y, rounds, seed, min_paragraphs)
+        k, halves, cos, div = per_year[y]
         stats = {"cosine": [], "jsd": []}
         if halves is not None:
-            stats["cosine"], stats["jsd"] = _half_distances(transformer, *halves)
+            stats["cosine"], stats["jsd"] = cos, div
         else:
             log.info("%s %s: %d paragraph(s) with text (< %d): no split-half baseline", lang, y, k, min_paragraphs)
         row = {"lang": lang, "year": y, "paragraphs": k, "tokens": int(year_tokens), "rounds": len(stats["cosine"])}
@@ -400,6 +468,7 @@ def cross_year_halves(
     rounds: int = 200,
     seed: int = 42,
     min_paragraphs: int = 4,
+    _rounds: tuple | None = None,
     **tfidf_params,
 ) -> pd.DataFrame:
     """Length-matched drift: a random half of ``year_from`` against a random half of ``year_to``.
@@ -415,14 +484,14 @@ def cross_year_halves(
 
     NaN (and ``rounds = 0``) when either year has fewer than ``min_paragraphs`` paragraphs.
     """
-    m = _unigrams(matrix, "year")
+    if _rounds is None and len(_unigrams(matrix, "year").rows) < 2:
+        return pd.DataFrame(columns=HALVES_COLUMNS)
+    m, transformer, per_year = _rounds or _split_rounds(paragraphs, matrix, rounds, seed, min_paragraphs, tfidf_params)
     if len(m.rows) < 2:
         return pd.DataFrame(columns=HALVES_COLUMNS)
-    _, transformer = tfidf_vectors(m, **tfidf_params)
-    para = align(paragraphs.select(1), m.vocab)
     lang, years = _lang(matrix), m.rows["year"].tolist()
-    halves = {y: _year_halves(para, y, rounds, seed, min_paragraphs)[1] for y in years}
-    within = {y: _half_distances(transformer, *h)[0] for y, h in halves.items() if h is not None}
+    halves = {y: per_year[y][1] for y in years}
+    within = {y: per_year[y][2] for y, h in halves.items() if h is not None}
     out = []
     for a, b in zip(years[:-1], years[1:]):
         row = {"lang": lang, "year_from": a, "year_to": b, "rounds": 0,
@@ -481,6 +550,30 @@ def compare_groups(
 # --- the workflow step ----------------------------------------------------------------------------
 
 
+def _unigram_columns(matrix: CountMatrix) -> CountMatrix:
+    """``matrix.select(1)`` without the fixed-width string copy of the whole n-gram vocabulary."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not len(matrix.vocab):
+        return matrix.select(1)
+    spaces = pc.count_substring(pa.array(np.asarray(matrix.vocab, dtype=object), type=pa.string()), SEP)
+    cols = np.flatnonzero(spaces.to_numpy(zero_copy_only=False) == 0)
+    return CountMatrix(matrix.X[:, cols].tocsr(), matrix.vocab[cols], matrix.rows.copy())
+
+
+def _lang_tokens(token_paths: list[str | Path], lang: str) -> pd.DataFrame:
+    """The kept tokens of one language, only the columns :func:`count_matrix` reads.
+
+    One language in memory at a time; only ``keep`` tokens, which give the same unigram counts
+    (``ngram_max=1``: segments, which the other tokens delimit, matter only for longer n-grams).
+    """
+    frames = [pd.read_parquet(p, columns=MATRIX_COLUMNS, filters=[("lang", "==", lang), ("keep", "==", True)])
+              for p in token_paths]
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else load_tokens([], columns=MATRIX_COLUMNS)
+
+
 def run_drift(
     year_paths: list[str | Path],
     token_paths: list[str | Path],
@@ -499,19 +592,23 @@ def run_drift(
     ``top_terms``, ``term_shifts``, ``baseline`` to CSV paths.
     """
     tfidf = {**TFIDF_DEFAULTS, **(tfidf or {})}
-    tokens = load_tokens(list(token_paths))
     tables: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLE_COLUMNS}
     for lang, path in zip(languages, year_paths):
-        matrix = load_matrix(path)
+        matrix = _unigram_columns(load_matrix(path))  # every table uses the unigrams only
         years = sorted(matrix.rows["year"].tolist())
         log.info("%s: %d year-document(s) %s", lang, len(years), years)
         if not years:
             log.info("no %s text: no drift rows", lang)
             continue
-        paras = count_matrix(tokens[tokens["lang"] == lang], by=["year", "doc_id", "para"], ngram_max=1)
-        baseline = split_half_baseline(paras, matrix, baseline_rounds, seed, baseline_min_paragraphs, **tfidf)
+        paras = count_matrix(_lang_tokens(token_paths, lang), by=["year", "doc_id", "para"], ngram_max=1)
+        # the rounds (halves and their within-year distances) are drawn once for both tables
+        split = _split_rounds(paras, matrix, baseline_rounds, seed, baseline_min_paragraphs, tfidf)
+        baseline = split_half_baseline(paras, matrix, baseline_rounds, seed, baseline_min_paragraphs, _rounds=split,
+                                       **tfidf)
         tables["baseline"].append(baseline)
-        halves = cross_year_halves(paras, matrix, baseline_rounds, seed, baseline_min_paragraphs, **tfidf)
+        halves = cross_year_halves(paras, matrix, baseline_rounds, seed, baseline_min_paragraphs, _rounds=split,
+                                   **tfidf)
+        del split
         tables["drift"].append(drift_table(matrix, min_tokens, baseline, halves=halves, **tfidf))
         tables["similarity"].append(similarity_table(matrix, **tfidf))
         tables["top_terms"].append(top_terms(matrix, top_n, **tfidf))

@@ -131,6 +131,17 @@ def save_figure(fig: Figure, stem: str | Path, dpi: int = 200) -> list[Path]:
     """Write ``{stem}.png`` (``dpi``) and ``{stem}.svg`` atomically, without timestamps; close the figure."""
     stem = Path(stem)
     paths = []
+    if fig.get_layout_engine() is not None:
+        # Solve the (constrained) layout once, at the PNG's dpi, then freeze it: savefig would otherwise
+        # solve it twice per format (a layout-only draw, then the real one). Positions are in figure
+        # coordinates, so the SVG gets the PNG's layout.
+        screen_dpi = fig.dpi
+        fig.dpi = dpi
+        try:
+            fig.draw_without_rendering()
+        finally:
+            fig.dpi = screen_dpi
+        fig.set_layout_engine(None)
     with matplotlib.rc_context({"svg.hashsalt": "textdrift"}):
         for fmt, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
             buf = io.BytesIO()

@@ -72,6 +72,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import scipy.sparse as sp
 
 from textdrift.io import write_csv
 from textdrift.vectorize import SEP, CountMatrix, load_matrix
@@ -107,7 +110,8 @@ def status(count_from, count_to, z, z_threshold: float = 1.96) -> np.ndarray:
 
 def ngram_order(phrases) -> np.ndarray:
     """n of each phrase (words are joined by one space)."""
-    return np.asarray(pd.Index(phrases, dtype=object).str.count(SEP) + 1, dtype=int)
+    arr = pa.array(np.asarray(phrases, dtype=object), type=pa.string())
+    return np.asarray(pc.count_substring(arr, SEP).to_numpy(zero_copy_only=False), dtype=int) + 1
 
 
 def order_totals(counts: pd.Series) -> pd.Series:
@@ -214,6 +218,77 @@ def phrase_changes(matrix: CountMatrix, min_count: int = 2, alpha_0: float | str
         log.info("%s: %d year(s) with text (%s); two are needed, no phrase changes",
                  lang, len(avail), ", ".join(map(str, avail["year"])) or "none")
         return _empty()
+    if not pd.Index(matrix.vocab).is_unique:  # not written by vectorize: merge duplicate terms the slow way
+        return _phrase_changes_series(matrix, rows, avail, lang, min_count, alpha_0, z_threshold, ngram_max,
+                                      unspaced_languages)
+    per_year = {int(r.year): i for i, r in avail.iterrows()}  # year -> row of the matrix
+    X = matrix.X.tocsr()
+    vocab = np.asarray(matrix.vocab, dtype=object)
+    order = ngram_order(vocab)
+    orders, order_idx = np.unique(order, return_inverse=True)
+    # totals of each n-gram order: per row (one sparse product) and in the prior (all rows)
+    onehot = sp.csr_matrix((np.ones(len(order), dtype=np.int64), (np.arange(len(order)), order_idx)),
+                           shape=(len(order), len(orders)))
+    row_totals = np.asarray((X @ onehot).toarray(), dtype=np.int64)
+    prior = np.asarray(X.sum(axis=0)).ravel().astype(np.int64)
+    tot_prior = np.bincount(order_idx, weights=prior, minlength=len(orders))
+    tot_prior = pd.Series(np.where(np.bincount(order_idx, weights=prior > 0, minlength=len(orders)) > 0,
+                                   tot_prior, np.nan), index=orders)
+    # A lone phrase of its order has probability 1 everywhere: its log-odds are undefined.
+    single_order = pd.Series(np.bincount(order_idx, weights=prior > 0, minlength=len(orders)) < 2, index=orders)
+    if alpha_0 == "auto":
+        alpha_0 = pd.DataFrame({y: pd.Series(row_totals[i], index=orders) for y, i in per_year.items()}
+                               ).fillna(0).median(axis=1).to_dict()
+    if isinstance(alpha_0, str):
+        raise ValueError(f"alpha_0 must be a positive number, a mapping or 'auto', got {alpha_0!r}")
+    if min_count < 1:
+        raise ValueError(f"min_count must be >= 1, got {min_count}")
+    years = list(per_year)
+    out = []
+    for y0, y1 in zip(years, years[1:]):
+        i0, i1 = per_year[y0], per_year[y1]
+        pair = X[[i0, i1]]
+        both = np.asarray(pair.sum(axis=0)).ravel()
+        cols = np.flatnonzero(both >= min_count)
+        if ngram_max is not None:
+            cols = cols[order[cols] <= ngram_max]
+        y = pair[:, cols].toarray().astype(np.int64)
+        n = order[cols]
+        k = order_idx[cols]
+        df = pd.DataFrame({"phrase": vocab[cols], "n": n, "count_from": y[0], "count_to": y[1],
+                           "total_from": row_totals[i0][k], "total_to": row_totals[i1][k]})
+        a0 = (pd.Series(alpha_0).reindex(n).to_numpy(float) if isinstance(alpha_0, Mapping)
+              else np.full(len(df), float(alpha_0)))
+        c_w = prior[cols].astype(float)
+        if np.any(c_w <= 0) or np.any(~(a0 > 0)):
+            bad = df.loc[(c_w <= 0) | ~(a0 > 0), "phrase"].head(5).tolist()
+            raise ValueError(f"every tested phrase needs a positive prior count and alpha_0; not so for {bad}")
+        single = single_order.to_numpy()[k]
+        if single.any():
+            log.info("skipping %d phrase(s) that are the only phrase of their n-gram order", single.sum())
+        df["alpha_w"] = a0 * c_w / tot_prior.to_numpy(float)[k]
+        df["alpha_0"] = a0
+        df = df[~single].reset_index(drop=True)
+        delta, _, z = log_odds_dirichlet(df["count_from"], df["count_to"], df["alpha_w"], df["alpha_0"],
+                                         df["total_from"], df["total_to"])
+        df["log_odds"], df["z"] = delta, z
+        df["status"] = status(df["count_from"], df["count_to"], z, z_threshold)
+        df = df.sort_values(["z", "phrase"], ascending=[False, True], ignore_index=True)[GROUP_COLUMNS]
+        df.insert(0, "lang", lang)
+        df.insert(1, "year_from", y0)
+        df.insert(2, "year_to", y1)
+        counts = df["status"].value_counts()
+        log.info("%s %d -> %d: %d phrases tested; %s", lang, y0, y1, len(df),
+                 ", ".join(f"{s} {counts.get(s, 0)}" for s in STATUSES))
+        out.append(df)
+    df = pd.concat(out, ignore_index=True)
+    df["display"] = df["phrase"].str.replace(SEP, "", regex=False) if lang in unspaced_languages else df["phrase"]
+    return _sorted(df)
+
+
+def _phrase_changes_series(matrix, rows, avail, lang, min_count, alpha_0, z_threshold, ngram_max,
+                           unspaced_languages) -> pd.DataFrame:
+    """phrase_changes via compare_groups on full-vocabulary Series (a vocabulary with duplicate terms)."""
     per_year = {int(r.year): row_counts(matrix, rows.index == i) for i, r in avail.iterrows()}
     if alpha_0 == "auto":
         alpha_0 = pd.DataFrame({y: order_totals(c) for y, c in per_year.items()}).fillna(0).median(axis=1).to_dict()

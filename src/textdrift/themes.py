@@ -80,13 +80,12 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
+from fnmatch import fnmatchcase, translate
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
-from scipy.stats import chi2
 
 from textdrift.io import write_csv
 from textdrift.vectorize import load_tokens, segments
@@ -100,6 +99,8 @@ MATCH_COLUMNS = [
 ]
 KWIC_COLUMNS = ["doc_id", "year", "lang", "theme", "term", "left", "match", "right"]
 UNMATCHED_COLUMNS = ["theme", "lang", "term"]
+# token columns that matching (and the kept-token denominators) need: the rules read only these
+TOKEN_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "is_punct", "keep"]
 UNSPACED = ("zh", "ja")
 GLOB_CHARS = "*?["
 LANG_KEY = re.compile(r"^(?!id$)[a-z]{2,3}$")
@@ -261,16 +262,6 @@ def _match_end(term: _Term, p: int, norms: np.ndarray, seg: np.ndarray, unspaced
     return q if ok else None
 
 
-def _join(texts, offsets) -> str:
-    """Join tokens as in the clean text: a space only where the text had white space."""
-    out = []
-    for i, (t, o) in enumerate(zip(texts, offsets)):
-        if i and o > offsets[i - 1] + len(texts[i - 1]):
-            out.append(" ")
-        out.append(t)
-    return "".join(out)
-
-
 def _resolve(cands: list[tuple[int, int, _Term]]) -> list[tuple[int, int, _Term]]:
     """Greedy overlap resolution within one theme: longest, leftmost, plain before glob, codebook order."""
     taken: set[int] = set()
@@ -283,42 +274,112 @@ def _resolve(cands: list[tuple[int, int, _Term]]) -> list[tuple[int, int, _Term]
     return sorted(kept, key=lambda c: c[0])
 
 
-def _match_lang(tokens: pd.DataFrame, terms: list[_Term], window: int, unspaced: bool) -> list[dict]:
-    tokens = tokens.sort_values(["doc_id", "para", "idx"], kind="stable").reset_index(drop=True)
-    seg_all = segments(tokens).to_numpy()
-    words = np.flatnonzero(~tokens["is_punct"].to_numpy())  # row of each non-punctuation token
-    norms = tokens["norm"].to_numpy(dtype=object)[words]
-    seg = seg_all[words]
+def _candidates(terms: list[_Term], norms: np.ndarray, seg: np.ndarray, unspaced: bool) -> dict[str, list]:
+    """Every match (p, q, term) of every term, by theme: the candidates of :func:`_resolve`.
+
+    The same matches as :func:`_starters` + :func:`_match_end` token by token, found with array
+    operations: each word of a term is turned into the codes of the vocabulary words it matches,
+    and a term of k words matches at p when the codes at p .. p + k - 1 are in those sets and
+    p and p + k - 1 are in one segment (segment ids never decrease). An unspaced plain term is
+    tried as each way of cutting it into vocabulary words.
+    """
+    if unspaced and "" in set(norms):  # an empty token could end a cut anywhere: token by token
+        return _candidates_loop(terms, norms, seg, unspaced)
+    n = len(norms)
+    codes, vocab = pd.factorize(pd.Series(norms, dtype=object))
+    vocab = pd.Series(np.asarray(vocab, dtype=object), dtype=object)
+    lookup = {w: i for i, w in enumerate(vocab)}
+    by_code = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[by_code], np.arange(len(vocab) + 1))
+    cache: dict[str, np.ndarray] = {}
+
+    def word_codes(pattern: str) -> np.ndarray:  # codes of the vocabulary words that _word_match(pattern, .)
+        if pattern not in cache:
+            if any(c in pattern for c in GLOB_CHARS):
+                hit = vocab.map(re.compile(translate(pattern)).match).notna().to_numpy(bool) if len(vocab) else []
+                cache[pattern] = np.flatnonzero(hit)
+            else:
+                cache[pattern] = np.array([lookup[pattern]] if pattern in lookup else [], dtype=np.int64)
+        return cache[pattern]
+
+    def cuts(s: str) -> list[list[str]]:
+        return [[s[:k], *rest] for k in range(1, len(s) + 1) if s[:k] in lookup for rest in cuts(s[k:])] if s else [[]]
+
+    by_theme: dict[str, list] = {}
+    for t in terms:
+        if unspaced and t.glob:
+            ways = [[word_codes(t.parts[0])]]
+        elif unspaced:
+            ways = [[word_codes(w) for w in cut] for cut in cuts(t.parts[0])]
+        else:
+            ways = [[word_codes(w) for w in t.parts]]
+        for way in ways:
+            if not all(len(c) for c in way):
+                continue
+            p = np.concatenate([by_code[bounds[c]:bounds[c + 1]] for c in way[0]])
+            k = len(way)
+            p = p[p + k - 1 < n]
+            ok = seg[p + k - 1] == seg[p]
+            for i in range(1, k):
+                ok &= np.isin(codes[p + i], way[i])
+            p = np.sort(p[ok])
+            if len(p):
+                by_theme.setdefault(t.theme, []).extend((a, a + k - 1, t) for a in p.tolist())
+    return by_theme
+
+
+def _candidates_loop(terms: list[_Term], norms: np.ndarray, seg: np.ndarray, unspaced: bool) -> dict[str, list]:
+    """:func:`_candidates` token by token (the reference implementation)."""
     starters = _starters(terms, set(norms), unspaced)
     by_theme: dict[str, list] = {}
     for p in np.flatnonzero([w in starters for w in norms]):
         for t in starters[norms[p]]:
             q = _match_end(t, p, norms, seg, unspaced)
             if q is not None:
-                by_theme.setdefault(t.theme, []).append((p, q, t))
+                by_theme.setdefault(t.theme, []).append((int(p), q, t))
+    return by_theme
+
+
+def _match_lang(tokens: pd.DataFrame, terms: list[_Term], window: int, unspaced: bool) -> dict[str, list]:
+    # stable sort by doc_id, para, idx, without a copy of the table when it is already in that order
+    doc_codes = pd.factorize(tokens["doc_id"], sort=True)[0]
+    order = np.lexsort((tokens["idx"].to_numpy(), tokens["para"].to_numpy(), doc_codes))
+    tokens = tokens.reset_index(drop=True) if (order == np.arange(len(order))).all() else tokens.take(order).reset_index(drop=True)
+    seg_all = segments(tokens).to_numpy()
+    words = np.flatnonzero(~tokens["is_punct"].to_numpy())  # row of each non-punctuation token
+    norms = tokens["norm"].to_numpy(dtype=object)[words]
+    seg = seg_all[words]
+    by_theme = _candidates(terms, norms, seg, unspaced)
     if not by_theme:
-        return []
+        return {}
     text = tokens["text"].to_numpy(dtype=object)
     idx = tokens["idx"].to_numpy()
-    para_key = tokens["doc_id"].astype(str) + "\x00" + tokens["para"].astype(str)
-    new_para = para_key.ne(para_key.shift()).to_numpy()
+    # token i as joined after token i - 1: preceded by one space where the text had white space
+    gap = np.zeros(len(tokens), dtype=bool)
+    gap[1:] = idx[1:] > idx[:-1] + tokens["text"].str.len().to_numpy()[:-1]
+    spaced = np.where(gap, " " + tokens["text"], tokens["text"]).astype(object)
+
+    def _join(lo, hi):  # tokens lo..hi-1 as in the clean text: a space only where the text had one
+        return text[lo] + "".join(spaced[lo + 1:hi]) if hi > lo else ""
+    new_para = (tokens["doc_id"].ne(tokens["doc_id"].shift()) | tokens["para"].ne(tokens["para"].shift())).to_numpy()
     starts, group = np.flatnonzero(new_para), np.cumsum(new_para) - 1
     para_start, para_end = starts[group], np.append(starts[1:], len(tokens))[group]  # end exclusive
-    cols = {c: tokens[c].to_numpy() for c in ["doc_id", "year", "lang", "para", "sent"]}
-    rows = []
+    # one list per column (not one dict per match: a fraction of the memory)
+    out: dict[str, list] = {c: [] for c in ["theme", "term", "r0", "end_idx", "left", "match", "right"]}
     for theme, cands in by_theme.items():
         for p, q, t in _resolve(cands):
             r0, r1 = words[p], words[q]
             lo, hi = max(para_start[r0], r0 - window), min(para_end[r0], r1 + 1 + window)
-            rows.append({
-                **{c: v[r0] for c, v in cols.items()},
-                "theme": theme, "term": t.text,
-                "start_idx": int(idx[r0]), "end_idx": int(idx[r1] + len(text[r1])),
-                "left": _join(text[lo:r0], idx[lo:r0]),
-                "match": _join(text[r0:r1 + 1], idx[r0:r1 + 1]),
-                "right": _join(text[r1 + 1:hi], idx[r1 + 1:hi]),
-            })
-    return rows
+            out["theme"].append(theme)
+            out["term"].append(t.text)
+            out["r0"].append(r0)
+            out["end_idx"].append(int(idx[r1] + len(text[r1])))
+            out["left"].append(_join(lo, r0))
+            out["match"].append(_join(r0, r1 + 1))
+            out["right"].append(_join(r1 + 1, hi))
+    r0 = np.array(out.pop("r0"), dtype=np.int64)
+    cols = {c: tokens[c].take(r0).tolist() for c in ["doc_id", "year", "lang", "para", "sent"]}
+    return {**cols, "start_idx": idx[r0].tolist(), **out}
 
 
 def match_themes(
@@ -329,12 +390,21 @@ def match_themes(
     ``window`` is the number of tokens of KWIC context on each side; languages in
     ``unspaced_languages`` are matched on concatenated characters (see the module docstring).
     """
-    rows = []
+    cols: dict[str, list] = {c: [] for c in MATCH_COLUMNS}
     for lang, part in tokens.groupby("lang", sort=True):
         terms = _compile(codebook, lang, lang in unspaced_languages)
         if terms:
-            rows.extend(_match_lang(part, terms, window, lang in unspaced_languages))
-    matches = pd.DataFrame(rows, columns=MATCH_COLUMNS)
+            for c, values in _match_lang(part, terms, window, lang in unspaced_languages).items():
+                cols[c].extend(values)
+    return _order_matches(pd.DataFrame(cols if cols["theme"] else [], columns=MATCH_COLUMNS), codebook)
+
+
+def _order_matches(matches: pd.DataFrame, codebook: list[Theme]) -> pd.DataFrame:
+    """Matches in table order: year, lang, theme (codebook order), doc_id, para, start_idx.
+
+    Within one theme matches never overlap, so the key is unique: the order does not depend on
+    the order the matches were found in (e.g. shard by shard).
+    """
     order = {t.id: i for i, t in enumerate(codebook)}
     matches = matches.assign(_t=matches["theme"].map(order))
     return matches.sort_values(["year", "lang", "_t", "doc_id", "para", "start_idx"], kind="stable").drop(
@@ -346,6 +416,8 @@ def match_themes(
 
 def poisson_ci(k, conf: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Exact (Garwood 1936) interval for a Poisson count ``k``: chi2 quantiles / 2."""
+    from scipy.stats import chi2  # imported here: scipy.stats costs ~1 s at every Snakemake start
+
     k = np.asarray(k, dtype=float)
     alpha = 1 - conf
     low = np.where(k > 0, chi2.ppf(alpha / 2, 2 * k) / 2, 0.0)
@@ -452,6 +524,13 @@ def theme_table(
     return freq, matches[KWIC_COLUMNS]
 
 
+def _token_groups(paths) -> list[list]:
+    """The token files of ``paths`` (a file, a directory of shards or a list), one list per file."""
+    if isinstance(paths, (str, Path)):
+        paths = sorted(Path(paths).glob("*.parquet")) if Path(paths).is_dir() else [paths]
+    return [[p] for p in paths] or [[]]
+
+
 def run_themes(
     token_paths,
     codebook_path: str | Path,
@@ -469,8 +548,21 @@ def run_themes(
 ) -> None:
     """The `themes` rule: write theme_frequencies.csv, theme_kwic.csv and theme_unmatched_terms.csv."""
     codebook = load_codebook(codebook_path, schema_path)
-    tokens = load_tokens(list(token_paths))
-    freq, kwic = theme_table(tokens, codebook, languages, kwic_window, ci, conf_level, n_boot, seed, unspaced_languages)
+    # One token file (shard) at a time, only the columns needed: matches never cross a paragraph
+    # and a paragraph lies in one file, so the matches are those of the whole table, and the
+    # frequencies need only the kept tokens per paragraph.
+    found, paras = [], []
+    for files in _token_groups(token_paths):
+        tokens = load_tokens(files, columns=TOKEN_COLUMNS)
+        if not tokens["lang"].isin(languages).all():
+            tokens = tokens[tokens["lang"].isin(languages)]
+        found.append(match_themes(tokens, codebook, kwic_window, unspaced_languages))
+        paras.append(tokens.groupby(["year", "lang", "doc_id", "para"], sort=False)["keep"].sum().reset_index())
+        del tokens
+    matches = _order_matches(pd.concat(found, ignore_index=True), codebook)
+    freq = theme_frequencies(pd.concat(paras, ignore_index=True), matches, codebook, languages, ci, conf_level,
+                             n_boot, seed)
+    kwic = matches[KWIC_COLUMNS]
     log.info("%d themes: %d matches in %d (year, lang) units", len(codebook), len(kwic), freq[["year", "lang"]].drop_duplicates().shape[0])
     write_csv(freq, freq_path)
     write_csv(kwic, kwic_path)
