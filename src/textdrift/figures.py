@@ -76,6 +76,7 @@ STATUS_HATCH = {"new": "///", "gone": "///"}
 METRIC_COLORS = {"cosine": "#4477AA", "jsd": "#228833"}
 BASELINE_COLOR = "#555555"
 HALVES_COLOR = "#111111"
+ANNOTATE_MAX_YEARS = 12  # similarity matrix: numbers in the cells up to this many years
 HEAT_CMAP = "viridis"
 
 
@@ -443,7 +444,10 @@ def similarity_matrix(similarity: pd.DataFrame, baseline: pd.DataFrame | None = 
     langs = _langs(similarity, langs)
     tokens = baseline.set_index(["lang", "year"])["tokens"] if baseline is not None and len(baseline) else None
     sizes = [max(1, similarity.loc[similarity["lang"] == lang, "year_a"].nunique()) for lang in langs] or [1]
-    fig, axes = plt.subplots(1, max(1, len(langs)), figsize=(1.1 * sum(sizes) + 2.6 * len(sizes), 1.1 * max(sizes) + 2.2),
+    # about 1.1 in per year up to 8 years; beyond that the panel stays about 9 in tall, and cells
+    # get no numbers above ANNOTATE_MAX_YEARS (unreadable; the values are in tfidf_similarity.csv)
+    cell = 1.1 if max(sizes) <= 8 else max(0.3, 9.0 / max(sizes))
+    fig, axes = plt.subplots(1, max(1, len(langs)), figsize=(cell * sum(sizes) + 2.6 * len(sizes), cell * max(sizes) + 2.2),
                              layout="constrained", squeeze=False, gridspec_kw={"width_ratios": sizes})
     norm = mcolors.Normalize(0, 1)
     cmap = plt.get_cmap(HEAT_CMAP)
@@ -458,19 +462,26 @@ def similarity_matrix(similarity: pd.DataFrame, baseline: pd.DataFrame | None = 
         grid = d.pivot_table(index="year_a", columns="year_b", values="cosine_similarity", aggfunc="first").reindex(
             index=years, columns=years).to_numpy(dtype=float)
         image = ax.imshow(grid, cmap=cmap, norm=norm)
+        many = len(years) > ANNOTATE_MAX_YEARS
         for (r, c), v in np.ndenumerate(grid):
-            if np.isfinite(v):
+            if np.isfinite(v) and not many:
                 ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=9, color=_text_color(cmap(norm(v))))
         labels = []
         for y in years:
             n = tokens.get((lang, y)) if tokens is not None else None
-            labels.append(str(y) if n is None else f"{y}\n({int(n)} tok.)" + ("\nlow data" if n < low_data_tokens else ""))
-        ax.set_xticks(range(len(years)), labels, fontsize=8.5)
+            if n is None or many:
+                labels.append(str(y) + ("*" if n is not None and n < low_data_tokens else ""))
+            else:
+                labels.append(f"{y}\n({int(n)} tok.)" + ("\nlow data" if n < low_data_tokens else ""))
+        ax.set_xticks(range(len(years)), labels, fontsize=8.5, rotation=90 if many else 0)
         ax.set_yticks(range(len(years)), [lb.replace("\n", " ") for lb in labels], fontsize=8.5)
     if image is not None:
         fig.colorbar(image, ax=axes[0].tolist(), label="cosine similarity of TF-IDF vectors (1 = same)",
                      shrink=0.8)
-    fig.suptitle("Year x year similarity of vocabulary (cosine of TF-IDF year vectors)", fontsize=11)
+    title = "Year x year similarity of vocabulary (cosine of TF-IDF year vectors)"
+    if any(similarity.loc[similarity["lang"] == lang, "year_a"].nunique() > ANNOTATE_MAX_YEARS for lang in langs):
+        title += f"\n(values in tfidf_similarity.csv; * = low data, under {low_data_tokens} tokens)"
+    fig.suptitle(title, fontsize=11)
     return fig
 
 
