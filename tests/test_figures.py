@@ -307,3 +307,14 @@ def test_run_figures_writes_every_declared_output(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == sorted(
         f"{n}.{e}" for n in ["theme_trends", "theme_heatmap", "drift", "similarity", "phrases_zh", "phrases_en"]
         for e in ("png", "svg"))
+
+
+def test_similarity_matrix_many_years_stays_readable():
+    """20 years: the panel keeps a bounded size and drops the cell numbers (they are in the CSV)."""
+    years = range(2000, 2020)
+    sim = pd.DataFrame([{"lang": "en", "year_a": a, "year_b": b, "cosine_similarity": 1.0 if a == b else 0.5,
+                         "jsd": 0.0 if a == b else 0.3} for a in years for b in years])
+    fig = F.similarity_matrix(sim)
+    assert fig.get_size_inches()[0] < 16 and not fig.axes[0].texts
+    assert "values in tfidf_similarity.csv" in fig._suptitle.get_text()
+    matplotlib.pyplot.close(fig)
