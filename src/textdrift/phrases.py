@@ -274,14 +274,24 @@ def phrase_changes(matrix: CountMatrix, min_count: int = 2, alpha_0: float | str
         df["log_odds"], df["z"] = delta, z
         df["status"] = status(df["count_from"], df["count_to"], z, z_threshold)
         df = df.sort_values(["z", "phrase"], ascending=[False, True], ignore_index=True)[GROUP_COLUMNS]
-        df.insert(0, "lang", lang)
-        df.insert(1, "year_from", y0)
-        df.insert(2, "year_to", y1)
-        counts = df["status"].value_counts()
-        log.info("%s %d -> %d: %d phrases tested; %s", lang, y0, y1, len(df),
-                 ", ".join(f"{s} {counts.get(s, 0)}" for s in STATUSES))
-        out.append(df)
-    df = pd.concat(out, ignore_index=True)
+        out.append(_label_step(df, lang, y0, y1))
+    return _finish(out, lang, unspaced_languages)
+
+
+def _label_step(df: pd.DataFrame, lang: str, y0: int, y1: int) -> pd.DataFrame:
+    """Prefix one step's rows with lang, year_from, year_to and log its status counts."""
+    df.insert(0, "lang", lang)
+    df.insert(1, "year_from", y0)
+    df.insert(2, "year_to", y1)
+    counts = df["status"].value_counts()
+    log.info("%s %d -> %d: %d phrases tested; %s", lang, y0, y1, len(df),
+             ", ".join(f"{s} {counts.get(s, 0)}" for s in STATUSES))
+    return df
+
+
+def _finish(steps: list[pd.DataFrame], lang: str, unspaced_languages) -> pd.DataFrame:
+    """All steps of one language in one table, with the ``display`` form, sorted."""
+    df = pd.concat(steps, ignore_index=True)
     df["display"] = df["phrase"].str.replace(SEP, "", regex=False) if lang in unspaced_languages else df["phrase"]
     return _sorted(df)
 
@@ -297,16 +307,8 @@ def _phrase_changes_series(matrix, rows, avail, lang, min_count, alpha_0, z_thre
     out = []
     for y0, y1 in zip(years, years[1:]):
         df = compare_groups(per_year[y0], per_year[y1], prior, alpha_0, min_count, z_threshold, ngram_max)
-        df.insert(0, "lang", lang)
-        df.insert(1, "year_from", y0)
-        df.insert(2, "year_to", y1)
-        counts = df["status"].value_counts()
-        log.info("%s %d -> %d: %d phrases tested; %s", lang, y0, y1, len(df),
-                 ", ".join(f"{s} {counts.get(s, 0)}" for s in STATUSES))
-        out.append(df)
-    df = pd.concat(out, ignore_index=True)
-    df["display"] = df["phrase"].str.replace(SEP, "", regex=False) if lang in unspaced_languages else df["phrase"]
-    return _sorted(df)
+        out.append(_label_step(df, lang, y0, y1))
+    return _finish(out, lang, unspaced_languages)
 
 
 def run_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path, ngram_max: int = 3,
