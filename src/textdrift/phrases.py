@@ -171,14 +171,24 @@ def compare_groups(counts_a: pd.Series, counts_b: pd.Series, prior_counts: pd.Se
     a0 = (pd.Series(alpha_0).reindex(n).to_numpy(float) if isinstance(alpha_0, Mapping)
           else np.full(len(df), float(alpha_0)))
     c_w = prior.reindex(df["phrase"], fill_value=0).to_numpy(float)
+    # A lone phrase of its order has probability 1 everywhere: its log-odds are undefined.
+    single = (prior.groupby(ngram_order(prior.index)).size() < 2).reindex(n, fill_value=True).to_numpy()
+    return _score(df, c_w, a0, tot_prior.reindex(n).to_numpy(float), single, z_threshold)
+
+
+def _score(df: pd.DataFrame, c_w: np.ndarray, a0: np.ndarray, tot_prior: np.ndarray, single: np.ndarray,
+           z_threshold: float) -> pd.DataFrame:
+    """Prior (alpha_w = a0 * c_w / tot_prior), log-odds, z and status of the tested phrases in ``df``.
+
+    ``df`` has phrase, n, count_from, count_to, total_from, total_to; rows flagged ``single`` (the
+    only phrase of their order) are dropped. Returns ``GROUP_COLUMNS`` sorted by descending z.
+    """
     if np.any(c_w <= 0) or np.any(~(a0 > 0)):
         bad = df.loc[(c_w <= 0) | ~(a0 > 0), "phrase"].head(5).tolist()
         raise ValueError(f"every tested phrase needs a positive prior count and alpha_0; not so for {bad}")
-    # A lone phrase of its order has probability 1 everywhere: its log-odds are undefined.
-    single = (prior.groupby(ngram_order(prior.index)).size() < 2).reindex(n, fill_value=True).to_numpy()
     if single.any():
         log.info("skipping %d phrase(s) that are the only phrase of their n-gram order", single.sum())
-    df["alpha_w"] = a0 * c_w / tot_prior.reindex(n).to_numpy(float)
+    df["alpha_w"] = a0 * c_w / tot_prior
     df["alpha_0"] = a0
     df = df[~single].reset_index(drop=True)
     delta, _, z = log_odds_dirichlet(df["count_from"], df["count_to"], df["alpha_w"], df["alpha_0"],
@@ -259,21 +269,8 @@ def phrase_changes(matrix: CountMatrix, min_count: int = 2, alpha_0: float | str
                            "total_from": row_totals[i0][k], "total_to": row_totals[i1][k]})
         a0 = (pd.Series(alpha_0).reindex(n).to_numpy(float) if isinstance(alpha_0, Mapping)
               else np.full(len(df), float(alpha_0)))
-        c_w = prior[cols].astype(float)
-        if np.any(c_w <= 0) or np.any(~(a0 > 0)):
-            bad = df.loc[(c_w <= 0) | ~(a0 > 0), "phrase"].head(5).tolist()
-            raise ValueError(f"every tested phrase needs a positive prior count and alpha_0; not so for {bad}")
-        single = single_order.to_numpy()[k]
-        if single.any():
-            log.info("skipping %d phrase(s) that are the only phrase of their n-gram order", single.sum())
-        df["alpha_w"] = a0 * c_w / tot_prior.to_numpy(float)[k]
-        df["alpha_0"] = a0
-        df = df[~single].reset_index(drop=True)
-        delta, _, z = log_odds_dirichlet(df["count_from"], df["count_to"], df["alpha_w"], df["alpha_0"],
-                                         df["total_from"], df["total_to"])
-        df["log_odds"], df["z"] = delta, z
-        df["status"] = status(df["count_from"], df["count_to"], z, z_threshold)
-        df = df.sort_values(["z", "phrase"], ascending=[False, True], ignore_index=True)[GROUP_COLUMNS]
+        df = _score(df, prior[cols].astype(float), a0, tot_prior.to_numpy(float)[k],
+                    single_order.to_numpy()[k], z_threshold)
         out.append(_label_step(df, lang, y0, y1))
     return _finish(out, lang, unspaced_languages)
 
