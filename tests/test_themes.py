@@ -227,20 +227,33 @@ def test_language_without_any_text_and_single_year():
     assert empty.empty and kwic.empty and list(empty.columns) == FREQ_COLUMNS
 
 
-def test_kwic_rows_add_up_to_counts_and_per_10k_is_reproducible(tmp_path):
-    toks = corpus()
+SOVEREIGNTY = "  - {id: sovereignty, label_en: Sovereignty, en: [sovereignty, sovereign], zh: [主权]}\n"
+
+
+def write_shards(toks, tmp_path):
+    """One Parquet shard per document, as the segment rule writes them."""
     paths = []
     for i, (_, part) in enumerate(toks.groupby("doc_id")):
         paths.append(tmp_path / f"shard-{i}.parquet")
         part.to_parquet(paths[-1])
+    return paths
+
+
+def write_codebook(tmp_path, extra=""):
     cbk = tmp_path / "themes.yaml"
     cbk.write_text(
         "themes:\n"
         "  - {id: divide, label_en: Divide, en: [digital divide, divide], zh: [数字鸿沟]}\n"
-        "  - {id: green, label_en: Green, label_zh: 绿色, en: [green], zh: [绿色]}\n"
-        "  - {id: sovereignty, label_en: Sovereignty, en: [sovereignty, sovereign], zh: [主权]}\n",
+        "  - {id: green, label_en: Green, label_zh: 绿色, en: [green], zh: [绿色]}\n" + extra,
         encoding="utf-8",
     )
+    return cbk
+
+
+def test_kwic_rows_add_up_to_counts_and_per_10k_is_reproducible(tmp_path):
+    toks = corpus()
+    paths = write_shards(toks, tmp_path)
+    cbk = write_codebook(tmp_path, SOVEREIGNTY)
     out = [tmp_path / "tables" / n for n in ("freq.csv", "kwic.csv", "unmatched.csv")]
     run_themes(paths, cbk, *out, ["zh", "en"], schema_path=SCHEMA)
     freq, kwic, unmatched = (read_csv(p) for p in out)
@@ -360,17 +373,8 @@ def test_array_matching_equals_token_by_token_matching(seed):
 
 def test_run_themes_shard_by_shard_equals_the_whole_table(tmp_path):
     toks = corpus()
-    paths = []
-    for i, (_, part) in enumerate(toks.groupby("doc_id")):
-        paths.append(tmp_path / f"shard-{i}.parquet")
-        part.to_parquet(paths[-1])
-    cbk = tmp_path / "themes.yaml"
-    cbk.write_text(
-        "themes:\n"
-        "  - {id: divide, label_en: Divide, en: [digital divide, divide], zh: [数字鸿沟]}\n"
-        "  - {id: green, label_en: Green, label_zh: 绿色, en: [green], zh: [绿色]}\n",
-        encoding="utf-8",
-    )
+    paths = write_shards(toks, tmp_path)
+    cbk = write_codebook(tmp_path)
     out = [tmp_path / n for n in ("freq.csv", "kwic.csv", "unmatched.csv")]
     run_themes(paths, cbk, *out, ["zh", "en"], schema_path=SCHEMA)
     freq, kwic = theme_table(toks, load_codebook(cbk, SCHEMA), ["zh", "en"])
