@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from conftest import copy_project, run_snakemake, sha256_tree
+from test_manifest import _manifest
 from textdrift.clean import CleaningError, clean_document_file, clean_shard, clean_text, decode_bytes
 from textdrift.config import ConfigError, check_config
 from textdrift.html import extract_text, looks_like_html
@@ -225,15 +226,6 @@ def test_stale_file_of_a_doc_id_with_a_dot_is_not_deleted(tmp_path):
 
 
 # --- manifest -------------------------------------------------------------------------------
-
-
-def _manifest(tmp_path, rows, files=("a.txt", "b.txt")):
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    for f in files:
-        (raw / f).write_text("text\n", encoding="utf-8")
-    (raw / "documents.csv").write_text(HEADER + "".join(r + "\n" for r in rows), encoding="utf-8")
-    return raw / "documents.csv"
 
 
 def test_manifest_every_problem_named_by_row_and_field(tmp_path):
