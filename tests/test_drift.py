@@ -11,7 +11,18 @@ from scipy.spatial.distance import jensenshannon
 
 from textdrift import drift
 from textdrift.io import read_csv
-from textdrift.vectorize import CountMatrix, count_matrix, write_matrices, year_matrix
+from textdrift.vectorize import (
+    CountMatrix,
+    count_matrix,
+    doc_matrix,
+    load_matrix,
+    merge_matrices,
+    merge_shard_matrices,
+    para_matrix,
+    write_matrices,
+    write_shard_matrices,
+    year_matrix,
+)
 
 IDF_B = math.log(3 / 2) + 1  # smooth idf of a term in 1 of n = 2 documents: ln((1+2)/(1+1)) + 1 = 1.4054651
 
@@ -348,13 +359,40 @@ def test_drift_reproducible_from_token_table():
     assert (row["tokens_from"], row["tokens_to"]) == (7, 4)
 
 
+def test_shard_matrices_merge_to_the_whole_corpus_matrices(tmp_path):
+    """count (one job per shard) + vectorize (merge) = the matrices of the whole token table."""
+    tok = tokens_table(CORPUS + [("en-2017b", 2017, "en", 0, "silk road zeta cooperation")])
+    shards = {0: ["en-2017", "zh-2022", "en-2023"], 1: ["en-2022", "en-2017b"], 2: []}
+    for i, docs in shards.items():
+        path = tmp_path / f"shard-{i}.parquet"
+        tok[tok["doc_id"].isin(docs)].to_parquet(path)
+        write_shard_matrices(path, {x: tmp_path / f"doc_{x}-{i}.npz" for x in ("en", "zh")},
+                             {x: tmp_path / f"para_{x}-{i}.npz" for x in ("en", "zh")}, ngram_max=3)
+    lang_paths = lambda name: {x: tmp_path / f"{name}_{x}.npz" for x in ("en", "zh")}  # noqa: E731
+    merge_shard_matrices([tmp_path / f"doc_{x}-{i}.npz" for i in shards for x in ("zh", "en")],
+                         lang_paths("year"), lang_paths("doc"))
+    paras = merge_matrices([load_matrix(tmp_path / f"para_en-{i}.npz") for i in shards], ["year", "doc_id", "para"])
+    for got, want in [(load_matrix(lang_paths("year")["en"]), year_matrix(tok, "en", 3)),
+                      (load_matrix(lang_paths("doc")["en"]), doc_matrix(tok, "en", 3)),
+                      (load_matrix(lang_paths("year")["zh"]), year_matrix(tok, "zh", 3)),
+                      (paras, para_matrix(tok, "en"))]:
+        assert got.vocab.tolist() == want.vocab.tolist()
+        assert (got.X != want.X).nnz == 0 and got.X.dtype == want.X.dtype
+        pd.testing.assert_frame_equal(got.rows, want.rows)
+    y = load_matrix(lang_paths("year")["en"])
+    assert y.rows["tokens"].tolist() == [3 + 4 + 4, 4, 6]  # 2017 pools two documents from two shards
+    assert y.X[0, list(y.vocab).index("silk road")] == 2 and "zeta" in set(y.vocab)
+    assert len(merge_matrices([], ["year"]).rows) == 0
+
+
 def test_run_drift_writes_all_tables(tmp_path, caplog):
     shard = tmp_path / "shard-0.parquet"
     tokens_table(CORPUS).to_parquet(shard)
     write_matrices([shard], tmp_path, ["en", "zh", "fr"], ngram_max=3)
     out = {name: tmp_path / f"{name}.csv" for name in drift.TABLE_COLUMNS}
     with caplog.at_level(logging.INFO, logger="textdrift"):
-        drift.run_drift([tmp_path / f"year_{x}.npz" for x in ("en", "zh", "fr")], [shard], out,
+        drift.run_drift([tmp_path / f"year_{x}.npz" for x in ("en", "zh", "fr")],
+                        [tmp_path / f"para_{x}.npz" for x in ("en", "zh", "fr")], out,
                         ["en", "zh", "fr"], min_tokens=5, top_n=3, baseline_rounds=20, baseline_min_paragraphs=2)
     tables = {name: read_csv(path) for name, path in out.items()}
     for name, df in tables.items():

@@ -281,6 +281,17 @@ def test_phrase_steps_one_panel_per_step_and_empty_language():
     matplotlib.pyplot.close(empty)
 
 
+def test_phrase_steps_keeps_the_last_max_steps_and_says_so():
+    fig = F.phrase_steps(make_phrases(), "en", k=3, max_steps=2)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title().split("\n")[0] for ax in visible] == ["2022→2023 (1 y)", "2023→2024 (1 y)"]
+    assert "the last 2 of 3 steps; all in phrase_changes.csv" in fig._suptitle.get_text()
+    matplotlib.pyplot.close(fig)
+    every = F.phrase_steps(make_phrases(), "en", k=3, max_steps=3)
+    assert "the last" not in every._suptitle.get_text() and sum(ax.get_visible() for ax in every.axes) == 3
+    matplotlib.pyplot.close(every)
+
+
 def test_save_figure_is_reproducible(tmp_path):
     a = F.save_figure(F.similarity_matrix(make_similarity()), tmp_path / "a", dpi=60)
     b = F.save_figure(F.similarity_matrix(make_similarity()), tmp_path / "b", dpi=60)

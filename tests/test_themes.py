@@ -17,6 +17,7 @@ from textdrift.themes import (
     CodebookError,
     Theme,
     load_codebook,
+    match_shard,
     match_themes,
     parse_codebook,
     poisson_ci,
@@ -239,6 +240,14 @@ def write_shards(toks, tmp_path):
     return paths
 
 
+def run_rules(paths, cbk, out, languages, **kwargs):
+    """The `theme_matches` rule on every shard, then the `themes` rule, as the workflow runs them."""
+    found = [(p.with_name(p.stem + ".matches.parquet"), p.with_name(p.stem + ".paras.parquet")) for p in paths]
+    for p, (m, q) in zip(paths, found):
+        match_shard(p, cbk, m, q, languages, schema_path=SCHEMA)
+    run_themes([m for m, _ in found], [q for _, q in found], cbk, *out, languages, schema_path=SCHEMA, **kwargs)
+
+
 def write_codebook(tmp_path, extra=""):
     cbk = tmp_path / "themes.yaml"
     cbk.write_text(
@@ -255,7 +264,7 @@ def test_kwic_rows_add_up_to_counts_and_per_10k_is_reproducible(tmp_path):
     paths = write_shards(toks, tmp_path)
     cbk = write_codebook(tmp_path, SOVEREIGNTY)
     out = [tmp_path / "tables" / n for n in ("freq.csv", "kwic.csv", "unmatched.csv")]
-    run_themes(paths, cbk, *out, ["zh", "en"], schema_path=SCHEMA)
+    run_rules(paths, cbk, out, ["zh", "en"])
     freq, kwic, unmatched = (read_csv(p) for p in out)
     assert list(freq.columns) == FREQ_COLUMNS and list(kwic.columns) == KWIC_COLUMNS
     n = kwic.groupby(["year", "lang", "theme"]).size()
@@ -371,13 +380,14 @@ def test_array_matching_equals_token_by_token_matching(seed):
             k: sorted((p, q, t.text) for p, q, t in v) for k, v in slow.items()}
 
 
-def test_run_themes_shard_by_shard_equals_the_whole_table(tmp_path):
+@pytest.mark.parametrize("ci", ["poisson", "bootstrap"])
+def test_run_themes_shard_by_shard_equals_the_whole_table(tmp_path, ci):
     toks = corpus()
     paths = write_shards(toks, tmp_path)
     cbk = write_codebook(tmp_path)
     out = [tmp_path / n for n in ("freq.csv", "kwic.csv", "unmatched.csv")]
-    run_themes(paths, cbk, *out, ["zh", "en"], schema_path=SCHEMA)
-    freq, kwic = theme_table(toks, load_codebook(cbk, SCHEMA), ["zh", "en"])
+    run_rules(paths, cbk, out, ["zh", "en"], ci=ci, n_boot=100)
+    freq, kwic = theme_table(toks, load_codebook(cbk, SCHEMA), ["zh", "en"], ci=ci, n_boot=100)
     pd.testing.assert_frame_equal(read_csv(out[0]), read_csv_of(freq, tmp_path / "f.csv"))
     pd.testing.assert_frame_equal(read_csv(out[1]), read_csv_of(kwic, tmp_path / "k.csv"))
 

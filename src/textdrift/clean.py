@@ -408,7 +408,10 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
+@functools.lru_cache(maxsize=None)
 def _is_han(ch: str) -> bool:
+    """Whether ``ch`` is a CJK (compatibility) ideograph; cached per character (texts repeat
+    a few thousand distinct characters millions of times)."""
     return unicodedata.name(ch, "").startswith(("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH"))
 
 
@@ -444,6 +447,10 @@ class _Log:
 
 # Line boundaries of str.splitlines() besides LF and CR (VT, FF, FS, GS, RS, NEL, LS, PS).
 LINE_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+# Control characters (Unicode category Cc, which is exactly U+0000-U+001F and U+007F-U+009F and
+# never changes) other than LF and tab: found by one regex scan instead of a category look-up
+# per character.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def normalize(text: str, cfg: dict, log: _Log) -> str:
@@ -463,12 +470,14 @@ def normalize(text: str, cfg: dict, log: _Log) -> str:
             before = len(text)
             text = text.replace(ch, "\n")
             log.add("", step, "replaced", f"{_char_name(ch)} -> line break (U+000A) x{n}", before, len(text))
-    controls = Counter(ch for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\n\t")
+    controls = Counter(_CONTROLS.findall(text))
     for ch, n in sorted(controls.items()):
         before = len(text)
         text = text.replace(ch, "")
         log.add("", step, "removed", f"control character {_char_name(ch)} -> nothing x{n}", before, len(text))
     for ch in cfg["apostrophes"]:
+        if ch not in text:  # nothing to replace (the look-behind pattern is slow to scan for)
+            continue
         before = len(text)
         text, n = re.subn(rf"(?<=[^\W\d_]){re.escape(ch)}(?=[^\W\d_])", "'", text)
         if n:
@@ -641,17 +650,28 @@ def dedupe_titles(paras: list[str], cfg: dict, log: _Log) -> list[str]:
 SCRIPT_LANGUAGES = {"han": "zh", "latin": "en"}
 
 
+@functools.lru_cache(maxsize=None)
+def _script(ch: str) -> str | None:
+    """Script of a letter: 'han', 'latin' or the first word of its Unicode name (lower case);
+    None for a character that is not a letter. Cached per character."""
+    if not ch.isalpha():
+        return None
+    if _is_han(ch):
+        return "han"
+    name = unicodedata.name(ch, "OTHER")
+    return "latin" if name.startswith("LATIN") else name.split()[0].lower()
+
+
 def _scripts(text: str) -> Counter:
-    """Letters of ``text`` counted by script: 'han', 'latin' or the Unicode script word."""
+    """Letters of ``text`` counted by script: 'han', 'latin' or the Unicode script word.
+
+    Scripts appear in the order of their first letter in ``text`` (the characters are counted
+    first, in order of first occurrence, then classified once each)."""
     counts: Counter = Counter()
-    for ch in text:
-        if not ch.isalpha():
-            continue
-        if _is_han(ch):
-            counts["han"] += 1
-        else:
-            name = unicodedata.name(ch, "OTHER")
-            counts["latin" if name.startswith("LATIN") else name.split()[0].lower()] += 1
+    for ch, n in Counter(text).items():
+        script = _script(ch)
+        if script is not None:
+            counts[script] += n
     return counts
 
 
@@ -810,7 +830,9 @@ def restore_spaces(paras: list[str], cfg: dict, log: _Log) -> list[str]:
 
 
 def _nonspace(text: str) -> int:
-    return sum(not ch.isspace() for ch in text)
+    """Number of characters of ``text`` that are not whitespace (``str.isspace``): the
+    pieces of ``str.split()``, which splits at runs of exactly those characters."""
+    return sum(map(len, text.split()))
 
 
 def clean_text(raw: str, doc_id: str, cfg: dict) -> CleanResult:

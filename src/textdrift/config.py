@@ -10,10 +10,30 @@ stops at the first problem and prints the whole schema and config block with it.
 from __future__ import annotations
 
 import difflib
+import sys
 from pathlib import Path
 
-import jsonschema
 import yaml
+
+
+def import_jsonschema():
+    """``jsonschema``, imported without its optional ``rfc3987_syntax`` format checker.
+
+    With ``rfc3987-syntax`` installed (Jupyter pulls it in through ``jsonschema[format-nongpl]``),
+    ``import jsonschema`` builds its IRI grammars with lark: ~0.8 s at every Snakemake start and
+    in every job that validates a file. Our schemas use no ``format`` keyword, so the module is
+    hidden while jsonschema is first imported (only the "iri"/"iri-reference" format checks are
+    lost, and only when jsonschema was not imported before).
+    """
+    if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
+        sys.modules["rfc3987_syntax"] = None  # makes `import rfc3987_syntax` raise ImportError
+        try:
+            import jsonschema
+        finally:
+            del sys.modules["rfc3987_syntax"]
+    import jsonschema
+
+    return jsonschema
 
 
 class ConfigError(ValueError):
@@ -27,7 +47,7 @@ def _short(value, limit: int = 80) -> str:
 
 def config_errors(config: dict, schema: dict) -> list[str]:
     """One message per problem, each naming the field as a dotted path."""
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = import_jsonschema().Draft202012Validator(schema)
     problems = []
     for err in sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):
         path = ".".join(str(p) for p in err.absolute_path)

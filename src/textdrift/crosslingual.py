@@ -116,9 +116,8 @@ from scipy.stats import rankdata, spearmanr
 
 from textdrift.io import read_csv, read_paragraphs, write_csv
 from textdrift.phrases import log_odds_dirichlet
-from textdrift.themes import (TOKEN_COLUMNS, UNSPACED, Theme, _order_matches, _token_groups, load_codebook,
-                              match_themes, poisson_ci)
-from textdrift.vectorize import load_tokens
+from textdrift.themes import (MATCH_COLUMNS, PARA_COLUMNS, UNSPACED, Theme, _order_matches, load_codebook, poisson_ci,
+                              read_shards)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -293,17 +292,19 @@ def compare_themes(tokens: pd.DataFrame, matches: pd.DataFrame, codebook: list[T
 
     ``docs``: one row per document to compare (``doc_id``, ``year``). ``tokens``/``matches`` hold
     the tokens and matches to count (already restricted to aligned paragraphs for paragraphs="aligned");
-    the "corpus" prior is taken from them too. See the module docstring for the formulas.
+    the "corpus" prior is taken from them too. ``tokens`` is a token table (``keep`` a flag) or
+    its kept tokens per paragraph (``themes.paragraph_tokens``: ``keep`` a count): ``keep`` is
+    summed. See the module docstring for the formulas.
     """
     a, b = langs
     if prior not in ("pair", "corpus"):
         raise ValueError(f"prior must be 'pair' or 'corpus', not {prior!r}")
     themes = [t.id for t in codebook]
-    kept = tokens[tokens["keep"] & tokens["lang"].isin(langs)]
-    n_tok = kept.groupby(["doc_id", "lang"]).size()
+    kept = tokens[tokens["keep"].astype(bool) & tokens["lang"].isin(langs)]
+    n_tok = kept.groupby(["doc_id", "lang"])["keep"].sum()
     counts = matches.groupby(["doc_id", "lang", "theme"]).size()
     corpus_share = (matches[matches["lang"].isin(langs)].groupby("theme").size().reindex(themes, fill_value=0)
-                    / max(len(kept), 1))
+                    / max(int(kept["keep"].sum()), 1))
     frames = []
     for doc, year in zip(docs["doc_id"], docs["year"]):
         df = pd.DataFrame({"doc_id": doc, "year": int(year), "theme": themes})
@@ -528,8 +529,11 @@ def crosslingual_chart(table: pd.DataFrame, codebook, langs=LANGS, z_threshold: 
 
 
 def bilingual_documents(index: pd.DataFrame, tokens: pd.DataFrame, langs=LANGS) -> pd.DataFrame:
-    """Documents (doc_id, year) with kept tokens in both languages; the others are logged as skipped."""
-    has = tokens[tokens["keep"]].groupby("doc_id")["lang"].agg(set)
+    """Documents (doc_id, year) with kept tokens in both languages; the others are logged as skipped.
+
+    ``tokens``: a token table or its kept tokens per paragraph (``keep`` a flag or a count).
+    """
+    has = tokens[tokens["keep"].astype(bool)].groupby("doc_id")["lang"].agg(set)
     docs = index.groupby("doc_id", sort=True)["year"].first().reset_index()
     both = docs["doc_id"].map(lambda d: set(langs) <= has.get(d, set()))
     if (~both).any():
@@ -545,42 +549,36 @@ def _aligned_only(df: pd.DataFrame, alignment: pd.DataFrame, langs) -> pd.DataFr
     return df[[k in keep for k in zip(df["doc_id"], df["lang"], df["para"])]]
 
 
-def run_crosslingual(token_paths, index_path, frequencies_path, codebook_path, themes_path, alignment_path,
-                     codebook_check_path, trends_path, figure_stem, langs=LANGS, paragraphs: str = "all",
-                     prior: str = "pair", alpha_0: float | str = "auto", z_threshold: float = 1.96,
-                     min_tokens: int = 500, min_years: int = 3, exact_max_n: int = 8, alignment: dict | None = None,
-                     conf_level: float = 0.95, unspaced_languages=UNSPACED, schema_path=None, dpi: int = 200) -> None:
-    """The `crosslingual` rule: the four tables and the dumbbell figure (PNG + SVG)."""
+def run_crosslingual(match_paths, para_paths, index_path, frequencies_path, codebook_path, themes_path,
+                     alignment_path, codebook_check_path, trends_path, figure_stem, langs=LANGS,
+                     paragraphs: str = "all", prior: str = "pair", alpha_0: float | str = "auto",
+                     z_threshold: float = 1.96, min_tokens: int = 500, min_years: int = 3, exact_max_n: int = 8,
+                     alignment: dict | None = None, conf_level: float = 0.95, unspaced_languages=UNSPACED,
+                     schema_path=None, dpi: int = 200) -> None:
+    """The `crosslingual` rule: the four tables and the dumbbell figure (PNG + SVG).
+
+    Reads the `theme_matches` rule's per-shard outputs (:func:`textdrift.themes.match_shard`):
+    the matches (without their KWIC context) and the kept tokens per paragraph (``keep`` = how
+    many), so no token is matched twice; the texts for the alignment come from the clean files.
+    """
     from textdrift.figures import save_figure, setup_fonts
 
     if paragraphs not in ("all", "aligned"):
         raise ValueError(f"paragraphs must be 'all' or 'aligned', not {paragraphs!r}")
     langs = tuple(langs)
     codebook = load_codebook(codebook_path, schema_path)
-    groups = _token_groups(token_paths)
-    # Pass 1: the kept tokens (doc_id, lang, para only) of every document: the bilingual
-    # documents, the denominators and the "corpus" prior need nothing else.
-    kept = []
-    for files in groups:
-        part = load_tokens(files, columns=["doc_id", "lang", "para", "keep"])
-        kept.append(part[part["keep"] & part["lang"].isin(langs)])
-        del part
-    tokens = pd.concat(kept, ignore_index=True)
-    del kept
+    tokens = read_shards(para_paths, PARA_COLUMNS)
+    tokens = tokens[tokens["lang"].isin(langs) & tokens["keep"].astype(bool)]
     index = read_csv(index_path)
     docs = bilingual_documents(index, tokens, langs)
     files = index.set_index(["doc_id", "lang"])["file"]
     texts = {d: {lang: read_paragraphs(files[(d, lang)]) for lang in langs} for d in docs["doc_id"]}
-    # Pass 2: the themes, one token file at a time. Only the bilingual documents' matches are used,
-    # except by the "corpus" prior over whole texts, which counts the matches of every document.
+    # Only the bilingual documents' matches are used, except by the "corpus" prior over whole
+    # texts, which counts the matches of every document.
     every_doc = prior == "corpus" and paragraphs == "all"
-    found = []
-    for group in groups:
-        part = load_tokens(group, columns=TOKEN_COLUMNS)
-        part = part[part["lang"].isin(langs) & (every_doc or part["doc_id"].isin(docs["doc_id"]))]
-        found.append(match_themes(part, codebook, 0, unspaced_languages))
-        del part
-    matches = _order_matches(pd.concat(found, ignore_index=True), codebook)
+    matches = read_shards(match_paths, [c for c in MATCH_COLUMNS if c not in ("left", "match", "right")])
+    matches = _order_matches(
+        matches[matches["lang"].isin(langs) & (every_doc or matches["doc_id"].isin(docs["doc_id"]))], codebook)
     if paragraphs == "aligned":
         tokens = tokens[tokens["doc_id"].isin(docs["doc_id"])]  # only those can be in an aligned pair
     align = alignment_table(texts, matches, codebook, langs, unspaced_languages=unspaced_languages,

@@ -79,9 +79,11 @@ def is_despaced(text: str, min_chars: int = 40, max_space_share: float = 0.02,
     """True if ``text`` looks like English whose spaces were lost (see module doc)."""
     if len(text) < min_chars:
         return False
-    spaces = sum(ch.isspace() for ch in text)
-    longest = max((len(m.group()) for m in _LETTER_RUN.finditer(text)), default=0)
-    return spaces / len(text) < max_space_share and longest >= min_letter_run
+    # characters for which str.isspace() is true: str.split() splits at runs of exactly those
+    spaces = len(text) - sum(map(len, text.split()))
+    if not spaces / len(text) < max_space_share:  # ordinary prose: letter runs need no look
+        return False
+    return max(map(len, _LETTER_RUN.findall(text)), default=0) >= min_letter_run
 
 
 def read_words(path: str | Path) -> tuple[str, ...]:

@@ -115,7 +115,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer
 
 from textdrift.io import write_csv
-from textdrift.vectorize import MATRIX_COLUMNS, SEP, CountMatrix, count_matrix, load_matrix, load_tokens
+from textdrift.vectorize import SEP, CountMatrix, by_language, count_matrix, load_matrix, merge_matrices
 
 log = logging.getLogger("textdrift.drift")
 
@@ -562,21 +562,9 @@ def _unigram_columns(matrix: CountMatrix) -> CountMatrix:
     return CountMatrix(matrix.X[:, cols].tocsr(), matrix.vocab[cols], matrix.rows.copy())
 
 
-def _lang_tokens(token_paths: list[str | Path], lang: str) -> pd.DataFrame:
-    """The kept tokens of one language, only the columns :func:`count_matrix` reads.
-
-    One language in memory at a time; only ``keep`` tokens, which give the same unigram counts
-    (``ngram_max=1``: segments, which the other tokens delimit, matter only for longer n-grams).
-    """
-    frames = [pd.read_parquet(p, columns=MATRIX_COLUMNS, filters=[("lang", "==", lang), ("keep", "==", True)])
-              for p in token_paths]
-    frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else load_tokens([], columns=MATRIX_COLUMNS)
-
-
 def run_drift(
     year_paths: list[str | Path],
-    token_paths: list[str | Path],
+    para_paths: list[str | Path],
     out: dict[str, str | Path],
     languages: list[str],
     min_tokens: int = 500,
@@ -588,11 +576,14 @@ def run_drift(
 ) -> None:
     """Write the five drift tables for every language.
 
-    ``year_paths[i]`` is ``year_{languages[i]}.npz``; ``out`` maps ``drift``, ``similarity``,
+    ``year_paths[i]`` is ``year_{languages[i]}.npz``; ``para_paths`` are the per-paragraph unigram
+    matrices (``vectorize.para_matrix``; any number of files, e.g. one per shard and language,
+    merged per language by the ``lang`` of their rows) that the split-half rounds draw from; ``out`` maps ``drift``, ``similarity``,
     ``top_terms``, ``term_shifts``, ``baseline`` to CSV paths.
     """
     tfidf = {**TFIDF_DEFAULTS, **(tfidf or {})}
     tables: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLE_COLUMNS}
+    para_parts = by_language([load_matrix(p) for p in para_paths], languages)
     for lang, path in zip(languages, year_paths):
         matrix = _unigram_columns(load_matrix(path))  # every table uses the unigrams only
         years = sorted(matrix.rows["year"].tolist())
@@ -600,7 +591,7 @@ def run_drift(
         if not years:
             log.info("no %s text: no drift rows", lang)
             continue
-        paras = count_matrix(_lang_tokens(token_paths, lang), by=["year", "doc_id", "para"], ngram_max=1)
+        paras = merge_matrices(para_parts[lang], ["year", "doc_id", "para"])
         # the rounds (halves and their within-year distances) are drawn once for both tables
         split = _split_rounds(paras, matrix, baseline_rounds, seed, baseline_min_paragraphs, tfidf)
         baseline = split_half_baseline(paras, matrix, baseline_rounds, seed, baseline_min_paragraphs, _rounds=split,

@@ -556,11 +556,18 @@ def phrase_bars(phrases: pd.DataFrame, lang: str, year_from: int, year_to: int, 
 
 
 def phrase_steps(phrases: pd.DataFrame, lang: str, k: int = 15, z_threshold: float = 1.96,
-                 low_data_tokens: int = 500, max_cols: int = 3) -> Figure:
-    """:func:`phrase_bars` for every step of one language, one panel per step (at most ``max_cols`` per row)."""
+                 low_data_tokens: int = 500, max_cols: int = 3, max_steps: int | None = None) -> Figure:
+    """:func:`phrase_bars` for the steps of one language, one panel per step (at most ``max_cols`` per row).
+
+    ``max_steps``: draw only the last (most recent) that many steps, and say so in the title
+    (``None``: every step). A corpus over decades has dozens of steps; the table has them all.
+    """
     d = phrases[phrases["lang"] == lang]
     steps = d[["year_from", "year_to"]].drop_duplicates().sort_values("year_from").itertuples(index=False)
     steps = list(steps)
+    n_steps = len(steps)
+    if max_steps is not None and n_steps > max_steps:
+        steps = steps[-max_steps:]
     ncols = max(1, min(len(steps), max_cols))
     nrows = max(1, -(-len(steps) // ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, (0.24 * 2 * k + 1.6) * nrows + 1.0),
@@ -572,7 +579,10 @@ def phrase_steps(phrases: pd.DataFrame, lang: str, k: int = 15, z_threshold: flo
     for ax in axes.flat[max(1, len(steps)):]:
         ax.set_visible(False)
     _phrase_legend(fig, z_threshold)
-    fig.suptitle(f"{lang_name(lang)}: top {k} rising and top {k} falling phrases per step "
+    shown = f" (the last {len(steps)} of {n_steps} steps; all in phrase_changes.csv)" if len(steps) < n_steps else ""
+    fig.suptitle(f"{lang_name(lang)}: top {k} rising and top {k} falling phrases per step{shown}\n"
+                 "(weighted log-odds z, Monroe et al. 2008; counts before→after at the bar ends)"
+                 if shown else f"{lang_name(lang)}: top {k} rising and top {k} falling phrases per step "
                  "(weighted log-odds z, Monroe et al. 2008; counts before→after at the bar ends)", fontsize=11)
     return fig
 
@@ -591,7 +601,7 @@ def figure_stems(out_dir: str | Path, languages: Iterable[str]) -> dict[str, Pat
 def run_figures(frequencies: str | Path, drift: str | Path, baseline: str | Path, similarity: str | Path,
                 phrases: str | Path, codebook: str | Path, out_dir: str | Path, languages: Sequence[str],
                 low_data_tokens: int = 500, phrase_k: int = 15, z_threshold: float = 1.96, dpi: int = 200,
-                schema: str | Path | None = None) -> list[Path]:
+                schema: str | Path | None = None, phrase_steps_max: int | None = None) -> list[Path]:
     """Read the tables and the codebook, draw every chart, write PNG + SVG under ``out_dir``; return the paths."""
     from textdrift.themes import load_codebook
 
@@ -607,7 +617,8 @@ def run_figures(frequencies: str | Path, drift: str | Path, baseline: str | Path
         "drift": lambda: drift_chart(drift_df, base, langs=langs),
         "similarity": lambda: similarity_matrix(sim, base, langs=langs, low_data_tokens=low_data_tokens),
         **{f"phrases_{lang}": (lambda lang=lang: phrase_steps(phr, lang, k=phrase_k, z_threshold=z_threshold,
-                                                              low_data_tokens=low_data_tokens)) for lang in langs},
+                                                              low_data_tokens=low_data_tokens,
+                                                              max_steps=phrase_steps_max)) for lang in langs},
     }
     paths = []
     for name, draw in charts.items():

@@ -53,6 +53,16 @@ def write_csv(df: pd.DataFrame, path: str | Path, **kwargs) -> None:
     atomic_write_text(path, buf.getvalue())
 
 
+def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
+    """Write a DataFrame to Parquet (no index), atomically (temp file + rename)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buf = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), buf)
+    atomic_write_bytes(path, buf.getvalue().to_pybytes())
+
+
 def read_csv(path: str | Path, **kwargs) -> pd.DataFrame:
     return pd.read_csv(path, keep_default_na=False, na_values=[""], encoding="utf-8", **kwargs)
 

@@ -15,9 +15,10 @@ import warnings
 import zlib
 from pathlib import Path
 
-import jsonschema
 import pandas as pd
 import yaml
+
+from textdrift.config import import_jsonschema
 
 REQUIRED = ["doc_id", "date", "title", "file"]
 OPTIONAL = ["year", "source", "languages", "encoding", "notes"]
@@ -69,7 +70,7 @@ def load_manifest(
             df[col] = ""
     df = df.map(lambda v: v.strip() if isinstance(v, str) else v)
 
-    validator = jsonschema.Draft202012Validator(_schema(schema))
+    validator = import_jsonschema().Draft202012Validator(_schema(schema))
     problems: list[str] = []
     raw_root = raw_dir.resolve()
     years_out: list[int | None] = []

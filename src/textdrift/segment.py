@@ -63,6 +63,13 @@ Pitfalls handled (DESIGN.md section 7)
 jieba and spaCy are loaded once per :class:`Segmenter` (lazily, per language); a shard job
 builds one Segmenter and segments all its documents with it (DESIGN.md section 5).
 
+Speed (a shard has millions of tokens): the per-token work is a dict look-up of results
+computed once per distinct string (norm, lemma, flags); English token attributes are read
+with ``Doc.to_array`` rather than one ``Token`` object per token; OpenCC (a pure-Python
+implementation, slower than jieba itself) only runs on paragraphs holding a character or
+phrase that t2s would change (:func:`_t2s_changes`); and the token table is built column
+by column as Arrow arrays, converted to pandas once per shard.
+
 Token table: ``TOKEN_COLUMNS`` / ``TOKEN_SCHEMA``. ``para`` is the 0-based line number in the
 clean file, ``sent`` a 0-based sentence number that runs through the whole document (so
 ``(doc_id, lang, sent)`` names a sentence), ``idx`` the character offset of the token in its
@@ -183,13 +190,41 @@ def _user() -> str:
         return f"uid{os.getuid()}"
 
 
-def _frame(rows: dict[str, list]) -> pd.DataFrame:
-    return pa.Table.from_pydict(rows, schema=TOKEN_SCHEMA).to_pandas()
+def _table(cols: dict[str, list]) -> pa.Table:
+    return pa.Table.from_pydict(cols, schema=TOKEN_SCHEMA)
 
 
 def empty_tokens() -> pd.DataFrame:
     """An empty token table with the columns and dtypes of every other one."""
-    return _frame({c: [] for c in TOKEN_COLUMNS})
+    return _table({c: [] for c in TOKEN_COLUMNS}).to_pandas()
+
+
+def _t2s_changes(cc):
+    """A test ``text -> bool`` that is False only for text OpenCC ``cc`` returns unchanged.
+
+    OpenCC replaces a substring only where it equals a key of one of its dictionaries, and a
+    key whose (first) value is the key itself changes nothing; so text that contains no
+    *changing* key is returned as it is. The test looks for the changing single-character
+    keys (one set look-up per character, in C) and the changing phrase keys none of whose
+    characters is such a key (a few dozen substring tests). It reads the dictionaries of
+    opencc-python-reimplemented (``_dict_chain_data``: groups of ``(max_len, min_len,
+    {key: value})``); for any other structure it returns None (then convert everything).
+    """
+    try:
+        dicts = [d for group in cc._dict_chain_data for d in group]
+        mappings = [d[2] for d in dicts]
+        if not all(isinstance(m, dict) for m in mappings):
+            return None
+    except (AttributeError, TypeError, IndexError):
+        return None
+    changing = [k for m in mappings for k, v in m.items() if v.split(" ")[0] != k]
+    chars = frozenset(k for k in changing if len(k) == 1)
+    phrases = tuple(sorted({k for k in changing if len(k) > 1 and chars.isdisjoint(k)}))
+
+    def changes(text: str) -> bool:
+        return not chars.isdisjoint(text) or any(ph in text for ph in phrases)
+
+    return changes
 
 
 class Segmenter:
@@ -204,15 +239,28 @@ class Segmenter:
         self.base_dir = Path(base_dir)
         self._en = None  # (nlp, lookup table or None, stop words)
         self._zh = None  # (jieba.Tokenizer, OpenCC or None, stop words)
+        self._t2s_changes = None  # text -> whether OpenCC could change it (None: always convert)
         # Per-distinct-string results, so that work per token is a dict look-up (a corpus has
-        # millions of tokens but tens of thousands of distinct strings).
-        self._en_memo: dict = {}
-        self._zh_norms: dict[str, str] = {}
+        # millions of tokens but tens of thousands of distinct strings). They depend only on
+        # the string and this Segmenter's configuration, which is fixed at construction.
+        self._en_memo: dict = {}  # (orth id, starts sentence, heading) -> token attributes
+        self._zh_memo: dict = {}  # jieba word -> token attributes (see _zh_word)
         self._punct: dict[str, bool] = {}
         self._number: dict[str, bool] = {}
 
     def _path(self, p) -> Path:
         return self.base_dir / p
+
+    def _flags(self, text: str, norm: str, keep: bool) -> tuple[bool, bool]:
+        """(is_punct, keep) of a token: ``keep`` (the language's rule) and not punctuation and,
+        unless ``keep_numbers``, not a pure number."""
+        is_punct = self._punct.get(text)
+        if is_punct is None:
+            is_punct = self._punct[text] = _is_punct(text)
+        number = self._number.get(norm)
+        if number is None:
+            number = self._number[norm] = bool(_NUMBER.match(norm))
+        return is_punct, keep and not is_punct and (self.cfg["keep_numbers"] or not number)
 
     # ---- English -----------------------------------------------------------------
     def _load_en(self):
@@ -254,12 +302,15 @@ class Segmenter:
             stops |= {w.lower() for w in _read_wordlist(self._path(extra))}
         self._en = (nlp, table, stops)
 
-    def _segment_en(self, paragraphs):
+    def _segment_en(self, paragraphs) -> dict[str, list]:
         if self._en is None:
             self._load_en()
+        from spacy.attrs import IDX, IS_SPACE, LEMMA, ORTH, SENT_START
+
         nlp, table, stops = self._en
         overrides = self.cfg["en_lemma_overrides"] or {}
         min_len = self.cfg["min_len"]
+        strings = nlp.vocab.strings
         # Lookup mode: a token's lemma, norm, stop and keep depend only on its text, whether it
         # starts a sentence and whether its paragraph is a heading, so they are computed once per
         # distinct (text, start, heading) and the lemmatizer pipe is not run (it would set
@@ -268,24 +319,48 @@ class Segmenter:
         lookup = table is not None
         memo = self._en_memo
         disable = ["lemmatizer"] if lookup and "lemmatizer" in nlp.pipe_names else []
+        # Token attributes straight from the Doc's arrays (no Token object per token);
+        # SENT_START is 1 at a sentence start (-1: not a start, 0: unknown), as Token.is_sent_start.
+        attrs = [ORTH, IDX, IS_SPACE, SENT_START] + ([] if lookup else [LEMMA])
+        para_col, sent_col, idx_col, text_col, norm_col, lemma_col = [], [], [], [], [], []
+        stop_col, punct_col, keep_col = [], [], []
         sent = 0
         for para, doc in enumerate(nlp.pipe(paragraphs, batch_size=self.cfg["batch_size"], disable=disable)):
             heading = doc.text.isupper()
-            for span in doc.sents:
-                toks = [t for t in span if not t.is_space]
-                for t in toks:
-                    text = t.text
+            columns = doc.to_array(attrs).T.tolist() if len(doc) else [[]] * len(attrs)
+            orths, idxs, spaces, sent_starts = columns[:4]
+            for span in doc.sents:  # spaCy's sentences (a sentence number counts only non-space tokens)
+                in_sent = False
+                for i in range(span.start, span.end):
+                    if spaces[i]:
+                        continue
+                    in_sent = True
+                    starts = sent_starts[i] == 1 or heading
                     if lookup:
-                        key = (text, t.is_sent_start or heading, heading)
-                        attrs = memo.get(key)
-                        if attrs is None:
-                            attrs = memo[key] = self._en_attrs(text, key[1], heading, None, table, stops,
-                                                               overrides, min_len)
+                        key = (orths[i], starts, heading)
+                        a = memo.get(key)
+                        if a is None:
+                            text = strings[orths[i]]
+                            norm, lemma, is_stop, keep = self._en_attrs(text, starts, heading, None, table, stops,
+                                                                        overrides, min_len)
+                            a = memo[key] = (text, norm, lemma, is_stop, *self._flags(text, norm, keep))
                     else:
-                        attrs = self._en_attrs(text, t.is_sent_start or heading, heading, t.lemma_, table, stops,
-                                               overrides, min_len)
-                    yield (para, sent, t.idx, text, *attrs)
-                sent += bool(toks)
+                        text = strings[orths[i]]
+                        norm, lemma, is_stop, keep = self._en_attrs(text, starts, heading, strings[columns[4][i]],
+                                                                    table, stops, overrides, min_len)
+                        a = (text, norm, lemma, is_stop, *self._flags(text, norm, keep))
+                    para_col.append(para)
+                    sent_col.append(sent)
+                    idx_col.append(idxs[i])
+                    text_col.append(a[0])
+                    norm_col.append(a[1])
+                    lemma_col.append(a[2])
+                    stop_col.append(a[3])
+                    punct_col.append(a[4])
+                    keep_col.append(a[5])
+                sent += in_sent
+        return {"para": para_col, "sent": sent_col, "idx": idx_col, "text": text_col, "norm": norm_col,
+                "lemma": lemma_col, "is_stop": stop_col, "is_punct": punct_col, "keep": keep_col}
 
     @staticmethod
     def _en_attrs(text, starts, heading, lemma_, table, stops, overrides, min_len):
@@ -331,68 +406,92 @@ class Segmenter:
             from opencc import OpenCC
 
             cc = OpenCC("t2s")
+            self._t2s_changes = _t2s_changes(cc)
         stops = _read_wordlist(self._path(self.cfg["zh_stopwords"])) if self.cfg["zh_stopwords"] else set()
         self._zh = (tk, cc, stops)
 
-    def _segment_zh(self, paragraphs):
+    def _to_simplified(self, text: str) -> str:
+        """OpenCC t2s of ``text``; ``text`` itself when no t2s mapping applies to it."""
+        cc = self._zh[1]
+        if self._t2s_changes is not None and not self._t2s_changes(text):
+            return text
+        return cc.convert(text)
+
+    def _zh_word(self, word: str, simplified: str) -> tuple:
+        """(is space, ends a sentence, stays in the ending sentence, norm, is_stop, is_punct, keep)
+        of a jieba ``word`` whose t2s form is ``simplified`` and whose text is ``word``."""
+        enders = self.cfg["zh_sentence_end"]
+        norm = unicodedata.normalize("NFKC", simplified).lower()
+        is_stop = norm in self._zh[2]
+        return (word.isspace(), word in enders, word in enders or word in _CLOSERS, norm, is_stop,
+                *self._flags(word, norm, not is_stop))
+
+    def _segment_zh(self, paragraphs) -> dict[str, list]:
         if self._zh is None:
             self._load_zh()
-        tk, cc, stops = self._zh
-        enders = set(self.cfg["zh_sentence_end"])
-        norms = self._zh_norms  # word -> NFKC lower-cased form, computed once per distinct word
+        tk, cc, _ = self._zh
+        hmm = self.cfg["hmm"]
+        memo = self._zh_memo  # word -> _zh_word(word, word): text, word and t2s form all equal
+        para_col, sent_col, idx_col, text_col, norm_col = [], [], [], [], []
+        stop_col, punct_col, keep_col = [], [], []
         sent = 0
         for para, original in enumerate(paragraphs):
-            converted = cc.convert(original) if cc else original
+            converted = self._to_simplified(original) if cc else original
             same_length = len(converted) == len(original)
             source = converted if same_length else original
+            # The usual case: jieba's words are the text's words and need no conversion.
+            plain = source is original and (same_length or cc is None)
             idx, in_sent, after_end = 0, False, False
-            for word in tk.cut(source, HMM=self.cfg["hmm"]):
+            for word in tk.cut(source, HMM=hmm):
                 start, idx = idx, idx + len(word)
-                if word.isspace():
+                a = memo.get(word)
+                if a is None:
+                    a = memo[word] = self._zh_word(word, word)
+                if a[0]:  # whitespace
                     continue
-                if after_end and not (word in enders or word in _CLOSERS):
+                if not plain:  # text from the original characters, norm from the t2s form
+                    text = original[start:idx]
+                    simplified = word if same_length else self._to_simplified(word)
+                    norm = unicodedata.normalize("NFKC", simplified).lower()
+                    is_stop = norm in self._zh[2]
+                    a = (*a[:3], norm, is_stop, *self._flags(text, norm, not is_stop))
+                else:
+                    text = word
+                if after_end and not a[2]:
                     sent, after_end = sent + 1, False
-                text = original[start:idx]
-                simplified = word if same_length or cc is None else cc.convert(word)
-                norm = norms.get(simplified)
-                if norm is None:
-                    norm = norms[simplified] = unicodedata.normalize("NFKC", simplified).lower()
-                is_stop = norm in stops
                 in_sent = True
-                after_end = after_end or word in enders
-                yield para, sent, start, text, norm, norm, is_stop, not is_stop
+                after_end = after_end or a[1]
+                para_col.append(para)
+                sent_col.append(sent)
+                idx_col.append(start)
+                text_col.append(text)
+                norm_col.append(a[3])
+                stop_col.append(a[4])
+                punct_col.append(a[5])
+                keep_col.append(a[6])
             assert idx == len(source), "jieba lost characters"
             sent += in_sent
+        return {"para": para_col, "sent": sent_col, "idx": idx_col, "text": text_col, "norm": norm_col,
+                "lemma": norm_col, "is_stop": stop_col, "is_punct": punct_col, "keep": keep_col}
 
     # ---- public --------------------------------------------------------------------
-    def segment_document(self, doc_id: str, year: int, lang: str, paragraphs: list[str]) -> pd.DataFrame:
-        """Token table (``TOKEN_COLUMNS``) of one document-language; paragraphs = lines of its clean file."""
+    def document_table(self, doc_id: str, year: int, lang: str, paragraphs: list[str]) -> pa.Table:
+        """:meth:`segment_document` as an Arrow table (``TOKEN_SCHEMA``)."""
         if lang == "zh":
-            rows = self._segment_zh(paragraphs)
+            cols = self._segment_zh(paragraphs)
         elif lang == "en":
-            rows = self._segment_en(paragraphs)
+            cols = self._segment_en(paragraphs)
         else:
             raise ValueError(f"{doc_id}: cannot segment language {lang!r}; supported: {LANGUAGES}")
-        names = ["para", "sent", "idx", "text", "norm", "lemma", "is_stop", "keep"]
-        cols = dict(zip(names, map(list, zip(*rows))))
-        if not cols:
-            cols = {c: [] for c in names}
-        punct_of, number_of = self._punct, self._number
-        for t in set(cols["text"]).difference(punct_of):
-            punct_of[t] = _is_punct(t)
-        for t in set(cols["norm"]).difference(number_of):
-            number_of[t] = bool(_NUMBER.match(t))
-        keep_numbers = self.cfg["keep_numbers"]
-        cols["is_punct"] = [punct_of[t] for t in cols["text"]]
-        cols["keep"] = [
-            k and not p and (keep_numbers or not number_of[t])
-            for k, p, t in zip(cols["keep"], cols["is_punct"], cols["norm"])
-        ]
         n = len(cols["text"])
-        cols["doc_id"] = [str(doc_id)] * n
-        cols["year"] = [int(year)] * n
-        cols["lang"] = [lang] * n
-        return _frame(cols)
+        cols["doc_id"] = pa.repeat(pa.scalar(str(doc_id), pa.string()), n)
+        cols["year"] = pa.repeat(pa.scalar(int(year), pa.int32()), n)
+        cols["lang"] = pa.repeat(pa.scalar(lang, pa.string()), n)
+        return _table(cols)
+
+    def segment_document(self, doc_id: str, year: int, lang: str, paragraphs: list[str]) -> pd.DataFrame:
+        """Token table (``TOKEN_COLUMNS``) of one document-language; paragraphs = lines of its clean file."""
+        return self.document_table(doc_id, year, lang, paragraphs).to_pandas()
 
 
 def read_paragraphs(path: str | os.PathLike) -> list[str]:
@@ -406,11 +505,12 @@ def read_paragraphs(path: str | os.PathLike) -> list[str]:
 def segment_shard(docs: list[dict], base_dir: str | os.PathLike, cfg: dict | None) -> pd.DataFrame:
     """Segment many documents ({doc_id, year, lang, path}) with one Segmenter; one token table."""
     seg = Segmenter(cfg, base_dir)
-    frames = [
-        seg.segment_document(d["doc_id"], d["year"], d["lang"], read_paragraphs(Path(base_dir) / d["path"]))
+    tables = [
+        seg.document_table(d["doc_id"], d["year"], d["lang"], read_paragraphs(Path(base_dir) / d["path"]))
         for d in docs
     ]
-    return pd.concat(frames, ignore_index=True) if frames else empty_tokens()
+    # one conversion to pandas for the shard (the same frame as concatenating per-document frames)
+    return pa.concat_tables(tables).to_pandas() if tables else empty_tokens()
 
 
 def write_tokens(df: pd.DataFrame, path: str | os.PathLike) -> None:

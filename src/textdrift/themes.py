@@ -87,7 +87,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from textdrift.io import write_csv
+from textdrift.config import import_jsonschema
+from textdrift.io import write_csv, write_parquet
 from textdrift.vectorize import load_tokens, segments
 
 log = logging.getLogger("textdrift.themes")
@@ -160,10 +161,8 @@ def _error_message(error, data) -> str:
 
 def parse_codebook(data: dict, schema_path: str | Path | None = None, source: str = "codebook") -> list[Theme]:
     """Validate a codebook already read into Python (e.g. edited in a notebook) and build its themes."""
-    import jsonschema
-
     schema = yaml.safe_load(Path(schema_path or DEFAULT_SCHEMA).read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = import_jsonschema().Draft202012Validator(schema)
     problems = [_error_message(e, data) for e in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))]
     if not problems:
         seen: dict[str, int] = {}
@@ -524,43 +523,65 @@ def theme_table(
     return freq, matches[KWIC_COLUMNS]
 
 
-def _token_groups(paths) -> list[list]:
-    """The token files of ``paths`` (a file, a directory of shards or a list), one list per file."""
-    if isinstance(paths, (str, Path)):
-        paths = sorted(Path(paths).glob("*.parquet")) if Path(paths).is_dir() else [paths]
-    return [[p] for p in paths] or [[]]
+# Kept tokens per paragraph (``keep`` = their number): the denominators of the frequencies, of the
+# bootstrap and of the cross-language comparison, written per shard next to the matches.
+PARA_COLUMNS = ["year", "lang", "doc_id", "para", "keep"]
+
+
+def paragraph_tokens(tokens: pd.DataFrame) -> pd.DataFrame:
+    """Kept tokens per (year, lang, doc_id, para) of a token table (``keep`` = how many)."""
+    return tokens.groupby(PARA_COLUMNS[:-1], sort=True)["keep"].sum().astype("int64").reset_index()
+
+
+def match_shard(
+    token_path: str | Path,
+    codebook_path: str | Path,
+    matches_path: str | Path,
+    paras_path: str | Path,
+    languages,
+    schema_path: str | Path | None = None,
+    kwic_window: int = 8,
+    unspaced_languages=UNSPACED,
+) -> None:
+    """The `theme_matches` rule, one token shard: its matches (``MATCH_COLUMNS``, KWIC included) and
+    its kept tokens per paragraph (``PARA_COLUMNS``), each to a Parquet file.
+
+    Matches never cross a paragraph and a paragraph lies in one shard, so the shards' matches
+    together are those of the whole token table.
+    """
+    codebook = load_codebook(codebook_path, schema_path)
+    tokens = load_tokens(token_path, columns=TOKEN_COLUMNS)
+    if not tokens["lang"].isin(languages).all():
+        tokens = tokens[tokens["lang"].isin(languages)]
+    write_parquet(match_themes(tokens, codebook, kwic_window, unspaced_languages), matches_path)
+    write_parquet(paragraph_tokens(tokens), paras_path)
+
+
+def read_shards(paths, columns: list[str] | None = None) -> pd.DataFrame:
+    """Concatenate Parquet files written by :func:`match_shard` (only ``columns``, when given)."""
+    frames = [pd.read_parquet(p, columns=columns) for p in paths]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def run_themes(
-    token_paths,
+    match_paths,
+    para_paths,
     codebook_path: str | Path,
     freq_path: str | Path,
     kwic_path: str | Path,
     unmatched_path: str | Path,
     languages,
     schema_path: str | Path | None = None,
-    kwic_window: int = 8,
     ci: str = "poisson",
     conf_level: float = 0.95,
     n_boot: int = 2000,
     seed: int = 12345,
-    unspaced_languages=UNSPACED,
 ) -> None:
-    """The `themes` rule: write theme_frequencies.csv, theme_kwic.csv and theme_unmatched_terms.csv."""
+    """The `themes` rule: the shards' matches and paragraph counts (:func:`match_shard`) into
+    theme_frequencies.csv, theme_kwic.csv and theme_unmatched_terms.csv."""
     codebook = load_codebook(codebook_path, schema_path)
-    # One token file (shard) at a time, only the columns needed: matches never cross a paragraph
-    # and a paragraph lies in one file, so the matches are those of the whole table, and the
-    # frequencies need only the kept tokens per paragraph.
-    found, paras = [], []
-    for files in _token_groups(token_paths):
-        tokens = load_tokens(files, columns=TOKEN_COLUMNS)
-        if not tokens["lang"].isin(languages).all():
-            tokens = tokens[tokens["lang"].isin(languages)]
-        found.append(match_themes(tokens, codebook, kwic_window, unspaced_languages))
-        paras.append(tokens.groupby(["year", "lang", "doc_id", "para"], sort=False)["keep"].sum().reset_index())
-        del tokens
-    matches = _order_matches(pd.concat(found, ignore_index=True), codebook)
-    freq = theme_frequencies(pd.concat(paras, ignore_index=True), matches, codebook, languages, ci, conf_level,
+    matches = _order_matches(read_shards(match_paths, MATCH_COLUMNS), codebook)
+    freq = theme_frequencies(read_shards(para_paths, PARA_COLUMNS), matches, codebook, languages, ci, conf_level,
                              n_boot, seed)
     kwic = matches[KWIC_COLUMNS]
     log.info("%d themes: %d matches in %d (year, lang) units", len(codebook), len(kwic), freq[["year", "lang"]].drop_duplicates().shape[0])

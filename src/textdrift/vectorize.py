@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,15 +215,22 @@ def doc_matrix(tokens: pd.DataFrame, lang: str, ngram_max: int = 3) -> CountMatr
 
 
 def save_matrix(m: CountMatrix, path: str | Path) -> None:
-    """Write a CountMatrix to one compressed .npz file (atomically)."""
+    """Write a CountMatrix to one compressed .npz file (atomically).
+
+    The archive is what ``numpy.savez_compressed`` writes, but deflated at level 1 (numpy uses
+    zlib's default, 6): about 3x faster to write for files ~15% larger; ``numpy.load`` reads both.
+    """
     X = m.X.tocsr()
+    arrays = {
+        "data": X.data, "indices": X.indices, "indptr": X.indptr, "shape": np.array(X.shape),
+        "vocab": np.array(json.dumps(list(map(str, m.vocab)), ensure_ascii=False)),
+        "rows": np.array(m.rows.to_json(orient="split", index=False, force_ascii=False)),
+    }
     buf = io.BytesIO()
-    np.savez_compressed(
-        buf,
-        data=X.data, indices=X.indices, indptr=X.indptr, shape=np.array(X.shape),
-        vocab=np.array(json.dumps(list(map(str, m.vocab)), ensure_ascii=False)),
-        rows=np.array(m.rows.to_json(orient="split", index=False, force_ascii=False)),
-    )
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for name, arr in arrays.items():
+            with zf.open(f"{name}.npy", "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, np.asanyarray(arr), allow_pickle=False)
     atomic_write_bytes(path, buf.getvalue())
 
 
@@ -235,10 +243,90 @@ def load_matrix(path: str | Path) -> CountMatrix:
     return CountMatrix(X, vocab, rows)
 
 
+def merge_matrices(parts: list[CountMatrix], by: list[str]) -> CountMatrix:
+    """One matrix from several with different vocabularies (e.g. one per shard), rows summed by ``by``.
+
+    The vocabulary is the union of the parts' vocabularies, sorted as :func:`count_matrix`
+    sorts it (code point order); a row of the result is the sum of the parts' rows with the
+    same ``by`` key (and ``lang``, when the rows have that column), in sorted key order, and
+    its ``tokens`` the sum of theirs. So the merged per-shard document matrices equal
+    :func:`doc_matrix` of the whole token table, and merged with ``by=["year"]`` they equal
+    :func:`year_matrix` (counts are additive: a segment, hence an n-gram, never spans two
+    documents). Only the parts' distinct terms become Arrow strings; no token is re-read.
+    """
+    parts = [p for p in parts if p.X.shape[0]]
+    if not parts:
+        return CountMatrix(sp.csr_matrix((0, 0), dtype=np.int64), np.array([], dtype=object),
+                           pd.DataFrame(columns=["lang", *by, "tokens"]))
+    chunks = [pa.array(np.asarray(p.vocab, dtype=object), type=pa.string()) for p in parts]
+    union = pc.unique(pa.chunked_array(chunks, type=pa.string()))
+    union = union.take(pc.sort_indices(union))  # UTF-8 byte order = code point order
+    blocks = []
+    for p, chunk in zip(parts, chunks):
+        cols = pc.index_in(chunk, value_set=union).to_numpy(zero_copy_only=False).astype(np.int64)
+        coo = p.X.tocoo()
+        blocks.append(sp.csr_matrix((coo.data.astype(np.int64), (coo.row, cols[coo.col])),
+                                    shape=(p.X.shape[0], len(union))))
+    stacked = sp.vstack(blocks, format="csr")
+    rows = pd.concat([p.rows for p in parts], ignore_index=True)
+    keys = [c for c in ("lang",) if c in rows.columns and c not in by] + list(by)
+    grouped = rows.groupby(keys, sort=True)
+    group = grouped.ngroup().to_numpy()
+    S = sp.csr_matrix((np.ones(len(rows), dtype=np.int64), (group, np.arange(len(rows)))),
+                      shape=(grouped.ngroups, len(rows)))
+    X = (S @ stacked).tocsr()
+    X.sort_indices()
+    merged = grouped["tokens"].sum().reset_index()
+    merged["tokens"] = merged["tokens"].astype("int64")
+    return CountMatrix(X, np.array(union.to_pylist(), dtype=object), merged)
+
+
+def para_matrix(tokens: pd.DataFrame, lang: str) -> CountMatrix:
+    """Per-paragraph unigram matrix of one language: rows are (year, doc_id, para); drift's baseline."""
+    m = count_matrix(tokens[tokens["lang"] == lang], ["year", "doc_id", "para"], ngram_max=1)
+    m.rows.insert(0, "lang", lang)
+    return m
+
+
+def write_shard_matrices(token_path: str | Path, doc_paths: dict[str, str | Path], para_paths: dict[str, str | Path],
+                         ngram_max: int) -> None:
+    """The `count` rule, one token shard: ``doc_{lang}`` (n-grams 1..ngram_max per document) and
+    ``para_{lang}`` (unigrams per paragraph) for every language in ``doc_paths``."""
+    tokens = load_tokens(token_path, columns=MATRIX_COLUMNS)
+    for lang in doc_paths:
+        one = tokens[tokens["lang"] == lang]
+        save_matrix(doc_matrix(one, lang, ngram_max), doc_paths[lang])
+        save_matrix(para_matrix(one, lang), para_paths[lang])
+
+
+def by_language(matrices: list[CountMatrix], languages) -> dict[str, list[CountMatrix]]:
+    """The non-empty matrices of each language (by the ``lang`` of their rows), e.g. shard files in any order."""
+    out: dict[str, list[CountMatrix]] = {lang: [] for lang in languages}
+    for m in matrices:
+        if len(m.rows) and m.rows["lang"].iat[0] in out:
+            out[m.rows["lang"].iat[0]].append(m)
+    return out
+
+
+def merge_shard_matrices(doc_shards: list[str | Path], year_paths: dict[str, str | Path],
+                         doc_paths: dict[str, str | Path]) -> None:
+    """The `vectorize` rule: per language (the keys of the path dicts), the shards' document
+    matrices merged into ``doc_{lang}.npz`` and summed by year into ``year_{lang}.npz``
+    (:func:`merge_matrices`)."""
+    parts = by_language([load_matrix(p) for p in doc_shards], year_paths)
+    for lang, mats in parts.items():
+        docs = merge_matrices(mats, ["doc_id", "year"])
+        save_matrix(docs, doc_paths[lang])
+        save_matrix(merge_matrices([docs], ["year"]), year_paths[lang])
+
+
 def write_matrices(token_paths, out_dir: str | Path, languages: list[str], ngram_max: int) -> None:
-    """Write ``year_{lang}.npz`` and ``doc_{lang}.npz`` for every configured language."""
+    """``year_{lang}.npz``, ``doc_{lang}.npz`` and ``para_{lang}.npz`` for every configured language,
+    from token files in one process (what the `count` + `vectorize` rules do shard by shard)."""
+    out_dir = Path(out_dir)
     tokens = load_tokens(list(token_paths), columns=MATRIX_COLUMNS)
     for lang in languages:
         one = tokens[tokens["lang"] == lang]
-        save_matrix(year_matrix(one, lang, ngram_max), Path(out_dir) / f"year_{lang}.npz")
-        save_matrix(doc_matrix(one, lang, ngram_max), Path(out_dir) / f"doc_{lang}.npz")
+        save_matrix(year_matrix(one, lang, ngram_max), out_dir / f"year_{lang}.npz")
+        save_matrix(doc_matrix(one, lang, ngram_max), out_dir / f"doc_{lang}.npz")
+        save_matrix(para_matrix(one, lang), out_dir / f"para_{lang}.npz")

@@ -1,7 +1,8 @@
 rule crosslingual:
     """Across languages: per bilingual document, theme rates in both versions with a log-odds test, paragraph alignment, codebook check, trend agreement and a dumbbell chart."""
     input:
-        tokens=expand(f"{PROCESSED}/tokens/shard-{{shard}}.parquet", shard=SHARDS),
+        matches=expand(f"{PROCESSED}/themes/matches-{{shard}}.parquet", shard=SHARDS),
+        paras=expand(f"{PROCESSED}/themes/paras-{{shard}}.parquet", shard=SHARDS),
         index=f"{PROCESSED}/clean/index.csv",
         frequencies=f"{RESULTS}/tables/theme_frequencies.csv",
         codebook=config["themes"]["codebook"],
@@ -28,14 +29,14 @@ rule crosslingual:
         exact_max_n=config["crosslingual"]["exact_max_n"],
         alignment=config["crosslingual"]["alignment"],
         dpi=config["crosslingual"]["dpi"],
-        # intervals and matching as in theme_frequencies.csv
+        # intervals as in theme_frequencies.csv; unspaced languages are aligned by characters
         conf_level=config["themes"]["conf_level"],
         unspaced_languages=config["unspaced_languages"],
         figure_stem=lambda w, output: str(Path(output.png).with_suffix("")),
     threads: 1
     resources:
-        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 200 * int(input.size_mb)),
-        runtime=lambda wildcards, input, attempt: attempt * (15 + 4 * int(input.size_mb)),
+        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 50 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt * (15 + 2 * int(input.size_mb)),
     log:
         f"{LOGS}/crosslingual.log",
     conda:

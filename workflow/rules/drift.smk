@@ -3,7 +3,7 @@ rule drift:
     similarity, top terms, term shifts and a split-half within-year baseline."""
     input:
         year=expand(f"{PROCESSED}/vectors/year_{{lang}}.npz", lang=LANGS),
-        tokens=expand(f"{PROCESSED}/tokens/shard-{{shard}}.parquet", shard=SHARDS),
+        para=expand(f"{PROCESSED}/vectors/_shards/para_{{lang}}-{{shard}}.npz", lang=LANGS, shard=SHARDS),
     output:
         drift=f"{RESULTS}/tables/tfidf_drift.csv",
         similarity=f"{RESULTS}/tables/tfidf_similarity.csv",

@@ -28,6 +28,7 @@ rule figures:
         languages=LANGS,
         low_data_tokens=config["low_data_tokens"],
         phrase_k=config["figures"]["phrase_k"],
+        phrase_steps=config["figures"]["phrase_steps"],
         z_threshold=config["phrases"]["z_threshold"],
         dpi=config["figures"]["dpi"],
     threads: 1

@@ -1,7 +1,33 @@
+rule theme_matches:
+    """Codebook matches (with their KWIC context) and kept tokens per paragraph of one token shard."""
+    input:
+        tokens=f"{PROCESSED}/tokens/shard-{{shard}}.parquet",
+        codebook=config["themes"]["codebook"],
+        schema="workflow/schemas/themes.schema.yaml",
+    output:
+        matches=f"{PROCESSED}/themes/matches-{{shard}}.parquet",
+        paras=f"{PROCESSED}/themes/paras-{{shard}}.parquet",
+    params:
+        languages=LANGS,
+        kwic_window=config["themes"]["kwic_window"],
+        unspaced_languages=config["unspaced_languages"],
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 100 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt * (15 + 2 * int(input.size_mb)),
+    log:
+        f"{LOGS}/theme_matches/shard-{{shard}}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/theme_matches.py"
+
+
 rule themes:
     """Theme frequencies per (year, language) with intervals, their KWIC lines and the codebook terms that never matched."""
     input:
-        tokens=expand(f"{PROCESSED}/tokens/shard-{{shard}}.parquet", shard=SHARDS),
+        matches=expand(f"{PROCESSED}/themes/matches-{{shard}}.parquet", shard=SHARDS),
+        paras=expand(f"{PROCESSED}/themes/paras-{{shard}}.parquet", shard=SHARDS),
         codebook=config["themes"]["codebook"],
         schema="workflow/schemas/themes.schema.yaml",
     output:
@@ -10,16 +36,14 @@ rule themes:
         unmatched=f"{RESULTS}/tables/theme_unmatched_terms.csv",
     params:
         languages=LANGS,
-        kwic_window=config["themes"]["kwic_window"],
         ci=config["themes"]["ci"],
         conf_level=config["themes"]["conf_level"],
         n_boot=config["themes"]["n_boot"],
         seed=config["themes"]["seed"],
-        unspaced_languages=config["unspaced_languages"],
     threads: 1
     resources:
-        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 200 * int(input.size_mb)),
-        runtime=lambda wildcards, input, attempt: attempt * (15 + 2 * int(input.size_mb)),
+        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 100 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt * (15 + int(input.size_mb)),
     log:
         f"{LOGS}/themes.log",
     conda:

@@ -1,18 +1,38 @@
-rule vectorize:
-    """Count matrices (n-grams of kept token norms) per year-document and per document, per language."""
+rule count:
+    """Count matrices of one token shard, per language: n-grams per document and unigrams per paragraph."""
     input:
-        expand(f"{PROCESSED}/tokens/shard-{{shard}}.parquet", shard=SHARDS),
+        f"{PROCESSED}/tokens/shard-{{shard}}.parquet",
+    output:
+        doc=expand(f"{PROCESSED}/vectors/_shards/doc_{{lang}}-{{{{shard}}}}.npz", lang=LANGS),
+        para=expand(f"{PROCESSED}/vectors/_shards/para_{{lang}}-{{{{shard}}}}.npz", lang=LANGS),
+    params:
+        languages=LANGS,
+        ngram_max=config["vectorize"]["ngram_max"],
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 80 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt * (15 + 2 * int(input.size_mb)),
+    log:
+        f"{LOGS}/count/shard-{{shard}}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/count.py"
+
+
+rule vectorize:
+    """Count matrices per year-document and per document, per language: the shards' matrices merged."""
+    input:
+        doc=expand(f"{PROCESSED}/vectors/_shards/doc_{{lang}}-{{shard}}.npz", lang=LANGS, shard=SHARDS),
     output:
         year=expand(f"{PROCESSED}/vectors/year_{{lang}}.npz", lang=LANGS),
         doc=expand(f"{PROCESSED}/vectors/doc_{{lang}}.npz", lang=LANGS),
     params:
         languages=LANGS,
-        ngram_max=config["vectorize"]["ngram_max"],
-        out_dir=lambda w, output: str(Path(output.year[0]).parent),
     threads: 1
     resources:
-        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 120 * int(input.size_mb)),
-        runtime=lambda wildcards, input, attempt: attempt * (15 + 2 * int(input.size_mb)),
+        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 60 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt * (15 + int(input.size_mb)),
     log:
         f"{LOGS}/vectorize.log",
     conda:

@@ -9,4 +9,4 @@ log_to_file(snakemake.log[0])
 i, o, p = snakemake.input, snakemake.output, snakemake.params
 run_figures(i.frequencies, i.drift, i.baseline, i.similarity, i.phrases, i.codebook, Path(o.theme_trends).parent,
             p.languages, low_data_tokens=p.low_data_tokens, phrase_k=p.phrase_k, z_threshold=p.z_threshold, dpi=p.dpi,
-            schema=i.schema)
+            schema=i.schema, phrase_steps_max=p.phrase_steps)
