@@ -3,6 +3,7 @@
 import math
 import warnings
 
+import matplotlib
 import matplotlib.image as mpimg
 import numpy as np
 import pandas as pd
@@ -280,6 +281,16 @@ def test_chart_renders_every_glyph(table, tmp_path):
     img = mpimg.imread(png)[..., :3]
     assert (img < 0.95).any(axis=-1).mean() > 0.02
     assert svg.stat().st_size > 1000
+
+
+def test_chart_keeps_the_last_max_docs_and_says_so(table):
+    t = table.reset_index()
+    three = pd.concat([t, t.assign(doc_id="d3", year=2021), t.assign(doc_id="d0", year=2015)], ignore_index=True)
+    fig = X.crosslingual_chart(three, CODEBOOK, max_docs=2)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert len(titles) == 2 and "d0" not in " ".join(titles)  # d0 (2015) is the oldest
+    assert "the last 2 of 3 bilingual documents" in fig._suptitle.get_text()
+    matplotlib.pyplot.close(fig)
 
 
 def test_chart_with_no_bilingual_document(tmp_path):

@@ -230,6 +230,23 @@ def test_heatmap_and_similarity_label_low_data_years():
     matplotlib.pyplot.close("all")
 
 
+def test_heatmap_stacks_the_languages_when_there_are_many_years():
+    first_theme = F.theme_styles(CODEBOOK)["digital_economy"].label
+    freq = make_frequencies()
+    wide = F.theme_heatmap(freq, CODEBOOK)  # 3 + 4 year columns: side by side
+    many = pd.concat([freq.assign(year=freq["year"] + 10 * k) for k in range(3)], ignore_index=True)
+    tall = F.theme_heatmap(many, CODEBOOK)  # 9 + 12 year columns: one language above the other
+    for fig, side_by_side in ((wide, True), (tall, False)):
+        fig.draw_without_rendering()
+        panels = [ax for ax in fig.axes if ax.get_title() in ("Chinese (zh)", "English (en)")]
+        (zh,), (en,) = ([ax.get_position() for ax in panels if ax.get_title().endswith(f"({x})")] for x in ("zh", "en"))
+        assert (en.x0 > zh.x1) == side_by_side and (en.y1 < zh.y0) != side_by_side
+    keys = [ax for ax in tall.axes if [t.get_text() for t in ax.get_yticklabels()][:1] == [first_theme]]
+    assert len(keys) == 2  # a theme key per row
+    assert tall.get_size_inches()[0] < wide.get_size_inches()[0] * 3
+    matplotlib.pyplot.close("all")
+
+
 def test_drift_chart_labels_steps_with_their_gap_and_low_data():
     fig = F.drift_chart(make_drift(), make_baseline())
     zh_ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]

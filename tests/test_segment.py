@@ -173,6 +173,21 @@ def test_hmm_off_is_stable_and_hmm_is_configurable(seg, cache_dir):
     assert "张小明" in list(hmm.text)
 
 
+def test_tokens_do_not_depend_on_the_hash_seed(cache_dir):
+    """The user dictionary is tuned in file order: same tokens in every process (PYTHONHASHSEED)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from textdrift.segment import Segmenter; "
+            f"s = Segmenter({{'cache_dir': {str(cache_dir)!r}}}, {str(ROOT)!r}); "
+            "print('|'.join(s.segment_document('d', 2020, 'zh', ['打击数字经济犯罪，发展数字经济'])['text']))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    cuts = {subprocess.run([sys.executable, "-c", code], env={**env, "PYTHONHASHSEED": str(seed)}, check=True,
+                           capture_output=True, text=True).stdout.strip() for seed in range(1, 7)}
+    assert len(cuts) == 1, cuts
+
+
 @pytest.mark.parametrize(
     "content, message",
     [

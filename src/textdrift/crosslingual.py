@@ -459,8 +459,11 @@ LANG_COLORS = ("#CC3311", "#0077BB")  # Paul Tol's "vibrant" red and blue: side 
 
 
 def crosslingual_chart(table: pd.DataFrame, codebook, langs=LANGS, z_threshold: float = 1.96,
-                       conf: float = 0.95, min_tokens: int = 500) -> Figure:
+                       conf: float = 0.95, min_tokens: int = 500, max_docs: int | None = None) -> Figure:
     """Dumbbell chart: per theme, the rate per 10,000 tokens in each language with its interval; one panel per document.
+
+    ``max_docs``: draw only the last (most recent, by year then doc_id) that many documents and
+    say so in the title (``None``: all); the table has every document.
 
     The two estimates of a theme are joined by a line, black and thick with its z written beside
     it when |z| >= ``z_threshold``, thin grey otherwise. Intervals of a text flagged ``low_data``
@@ -477,6 +480,9 @@ def crosslingual_chart(table: pd.DataFrame, codebook, langs=LANGS, z_threshold: 
     themes = list(styles)
     docs = table[["doc_id", "year"]].drop_duplicates().sort_values(["year", "doc_id"]).itertuples(index=False)
     docs = list(docs)
+    n_docs = len(docs)
+    if max_docs is not None and n_docs > max_docs:
+        docs = docs[-max_docs:]
     fig, axes = plt.subplots(1, max(1, len(docs)), figsize=(3.6 * max(1, len(docs)) + 3.2, 0.42 * len(themes) + 2.4),
                              sharey=True, layout="constrained", squeeze=False)
     y = np.arange(len(themes))
@@ -520,8 +526,10 @@ def crosslingual_chart(table: pd.DataFrame, codebook, langs=LANGS, z_threshold: 
     handles += [Line2D([], [], color="black", linewidth=2.4, label=f"difference beyond chance (|z| ≥ {z_threshold:g})"),
                 Line2D([], [], color="#bbbbbb", linewidth=1.0, label="difference within chance")]
     fig.legend(handles=handles, loc="outside lower center", ncols=4 if len(docs) >= 3 else 2, fontsize=8, frameon=False)
+    shown = (f"\nthe last {len(docs)} of {n_docs} bilingual documents; all in crosslingual_themes.csv"
+             if len(docs) < n_docs else "")
     fig.suptitle(f"Theme frequency in the {lang_name(a)} and {lang_name(b)} versions of each document "
-                 "(weighted log-odds z, Monroe et al. 2008)", fontsize=11)
+                 f"(weighted log-odds z, Monroe et al. 2008){shown}", fontsize=11)
     return fig
 
 
@@ -554,7 +562,7 @@ def run_crosslingual(match_paths, para_paths, index_path, frequencies_path, code
                      paragraphs: str = "all", prior: str = "pair", alpha_0: float | str = "auto",
                      z_threshold: float = 1.96, min_tokens: int = 500, min_years: int = 3, exact_max_n: int = 8,
                      alignment: dict | None = None, conf_level: float = 0.95, unspaced_languages=UNSPACED,
-                     schema_path=None, dpi: int = 200) -> None:
+                     schema_path=None, dpi: int = 200, chart_docs: int | None = None) -> None:
     """The `crosslingual` rule: the four tables and the dumbbell figure (PNG + SVG).
 
     Reads the `theme_matches` rule's per-shard outputs (:func:`textdrift.themes.match_shard`):
@@ -595,6 +603,7 @@ def run_crosslingual(match_paths, para_paths, index_path, frequencies_path, code
     write_csv(codebook_check(matches, codebook, align, langs), codebook_check_path)
     write_csv(trends, trends_path)
     setup_fonts()
-    save_figure(crosslingual_chart(table, codebook, langs, z_threshold, conf_level, min_tokens), figure_stem, dpi=dpi)
+    save_figure(crosslingual_chart(table, codebook, langs, z_threshold, conf_level, min_tokens, chart_docs), figure_stem,
+                dpi=dpi)
     log.info("%d bilingual documents, %d aligned pairs, %d significant theme differences", len(docs), len(align),
              int(table["status"].str.endswith("_stronger").sum()))

@@ -299,39 +299,59 @@ def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = Non
 # ---- theme heat map ---------------------------------------------------------------------------
 
 
+def _theme_key(ax, styles: dict[str, ThemeStyle]) -> None:
+    """A column of theme markers labelled with the theme names (the y axis of a theme x year grid)."""
+    themes = list(styles)
+    for i, theme in enumerate(themes):
+        ax.plot(0, i, marker=styles[theme].marker, color=styles[theme].color, markersize=9)
+    ax.set_ylim(len(themes) - 0.5, -0.5)
+    ax.set_xlim(-0.5, 0.5)
+    ax.set_yticks(range(len(themes)), [styles[t].label for t in themes], fontsize=9)
+    ax.set_xticks([])
+    for side in ("top", "right", "bottom", "left"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+
+
 def theme_heatmap(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = None,
-                  low_data_tokens: int = 500) -> Figure:
+                  low_data_tokens: int = 500, max_row_years: int = 16) -> Figure:
     """Year x theme rate per 10,000 tokens, one panel per language, values written in the cells.
 
     One colour scale for all panels (viridis, square-root from 0 to the largest rate, so the
     many small rates stay distinguishable; the numbers are written anyway). Column labels carry the
     year and its token count; low-data columns are hatched and labelled "low data". The theme
-    key on the left shows each theme's colour and marker as in the other charts.
+    key on the left shows each theme's colour and marker as in the other charts. The language
+    panels sit side by side, or one above the other when together they have more than
+    ``max_row_years`` year columns (so a corpus over decades does not make a metre-wide chart).
     """
     styles = theme_styles(codebook)
     themes = list(styles)
     langs = [lang for lang in _langs(freq, langs) if (freq["lang"] == lang).any()]
     tokens = _lang_tokens(freq)
     ncols = [max(1, freq.loc[freq["lang"] == lang, "year"].nunique()) for lang in langs]
-    fig = plt.figure(figsize=(4.2 + 1.0 * sum(ncols) + 1.2 * len(langs), 0.42 * len(themes) + 2.4),
-                     layout="constrained")
-    gs = fig.add_gridspec(1, len(langs) + 1, width_ratios=[0.35, *ncols])
-    key = fig.add_subplot(gs[0, 0])
-    for i, theme in enumerate(themes):
-        key.plot(0, i, marker=styles[theme].marker, color=styles[theme].color, markersize=9)
-    key.set_ylim(len(themes) - 0.5, -0.5)
-    key.set_xlim(-0.5, 0.5)
-    key.set_yticks(range(len(themes)), [styles[t].label for t in themes], fontsize=9)
-    key.set_xticks([])
-    for side in ("top", "right", "bottom", "left"):
-        key.spines[side].set_visible(False)
-    key.tick_params(axis="y", length=0)
+    stacked = sum(ncols) > max_row_years and len(langs) > 1
+    if stacked:
+        fig = plt.figure(figsize=(5.4 + 0.8 * max(ncols), (0.42 * len(themes) + 1.9) * len(langs) + 0.8),
+                         layout="constrained")
+        gs = fig.add_gridspec(len(langs), 2, width_ratios=[0.45, max(ncols)])
+        cells = [gs[j, 1] for j in range(len(langs))]
+        keys = [fig.add_subplot(gs[j, 0]) for j in range(len(langs))]
+    else:
+        fig = plt.figure(figsize=(4.2 + 1.0 * sum(ncols) + 1.2 * len(langs), 0.42 * len(themes) + 2.4),
+                         layout="constrained")
+        gs = fig.add_gridspec(1, len(langs) + 1, width_ratios=[0.35, *ncols])
+        cells = [gs[0, j + 1] for j in range(len(langs))]
+        keys = [fig.add_subplot(gs[0, 0])] * len(langs)
+    for key in dict.fromkeys(keys):
+        _theme_key(key, styles)
     vmax = float(freq["per_10k"].max()) if len(freq) else 1.0
     norm = mcolors.PowerNorm(0.5, 0, vmax if vmax > 0 else 1.0)
     cmap = plt.get_cmap(HEAT_CMAP)
     image = None
+    panels = []
     for j, lang in enumerate(langs):
-        ax = fig.add_subplot(gs[0, j + 1], sharey=key)
+        ax = fig.add_subplot(cells[j], sharey=keys[j])
+        panels.append(ax)
         d = freq[freq["lang"] == lang]
         years = sorted(d["year"].unique())
         grid = d.pivot_table(index="theme", columns="year", values="per_10k", aggfunc="first").reindex(
@@ -353,7 +373,7 @@ def theme_heatmap(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = No
         ax.tick_params(axis="y", left=False, labelleft=False)
         ax.set_title(lang_name(lang), fontsize=10)
     if image is not None:
-        fig.colorbar(image, ax=fig.axes[1:], label="per 10,000 tokens (square-root colour scale)", shrink=0.6, aspect=30)
+        fig.colorbar(image, ax=panels, label="per 10,000 tokens (square-root colour scale)", shrink=0.6, aspect=30)
     fig.suptitle("Theme frequency per 10,000 tokens: theme x year, per language (one colour scale)", fontsize=11)
     return fig
 

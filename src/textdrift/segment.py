@@ -47,7 +47,9 @@ Pitfalls handled (DESIGN.md section 7)
   never joins into a word (spaces, punctuation) is refused for the same reason.
 * Entries losing to built-in frequencies: after ``load_userdict`` every term is forced with
   ``suggest_freq(term, tune=True)``, shortest first, so that a long term (网络空间命运共同体)
-  is tuned after the shorter terms inside it (网络空间) and still wins. ``suggest_freq`` only
+  is tuned after the shorter terms inside it (网络空间) and still wins; terms of equal length are
+  tuned in dictionary-file order, never in set order (which varies with ``PYTHONHASHSEED`` and
+  made 数字经济|犯罪 come out as 数字|经济犯罪 in some processes). ``suggest_freq`` only
   gives the least frequency that beats the term's own split, so in context a term can still
   lose to another dictionary word (数据 + 流通领域); give such a term an explicit frequency in
   the dictionary ("数据流通 500"). Losing to a *longer* word (宽带接入) is intended.
@@ -63,12 +65,14 @@ Pitfalls handled (DESIGN.md section 7)
 jieba and spaCy are loaded once per :class:`Segmenter` (lazily, per language); a shard job
 builds one Segmenter and segments all its documents with it (DESIGN.md section 5).
 
-Speed (a shard has millions of tokens): the per-token work is a dict look-up of results
-computed once per distinct string (norm, lemma, flags); English token attributes are read
-with ``Doc.to_array`` rather than one ``Token`` object per token; OpenCC (a pure-Python
-implementation, slower than jieba itself) only runs on paragraphs holding a character or
-phrase that t2s would change (:func:`_t2s_changes`); and the token table is built column
-by column as Arrow arrays, converted to pandas once per shard.
+Speed (a shard has millions of tokens, tens of thousands of distinct ones): a token's
+attributes (text, norm, lemma, is_stop, is_punct, keep) are computed once per distinct string
+and stored once in the Segmenter (``_attrs``); per token, only its position and the number of
+its attributes are recorded, and the string and flag columns are made by an Arrow ``take``.
+English token attributes are read with ``Doc.to_array`` rather than one ``Token`` object per
+token; OpenCC (a pure-Python implementation, slower than jieba itself) only runs on
+paragraphs holding a character or phrase that t2s would change (:func:`_t2s_changes`); the
+token table is converted to pandas once per shard.
 
 Token table: ``TOKEN_COLUMNS`` / ``TOKEN_SCHEMA``. ``para`` is the 0-based line number in the
 clean file, ``sent`` a 0-based sentence number that runs through the whole document (so
@@ -89,6 +93,7 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -206,7 +211,7 @@ def _t2s_changes(cc):
     key whose (first) value is the key itself changes nothing; so text that contains no
     *changing* key is returned as it is. The test looks for the changing single-character
     keys (one set look-up per character, in C) and the changing phrase keys none of whose
-    characters is such a key (a few dozen substring tests). It reads the dictionaries of
+    characters is such a key (one regex search). It reads the dictionaries of
     opencc-python-reimplemented (``_dict_chain_data``: groups of ``(max_len, min_len,
     {key: value})``); for any other structure it returns None (then convert everything).
     """
@@ -219,10 +224,11 @@ def _t2s_changes(cc):
         return None
     changing = [k for m in mappings for k, v in m.items() if v.split(" ")[0] != k]
     chars = frozenset(k for k in changing if len(k) == 1)
-    phrases = tuple(sorted({k for k in changing if len(k) > 1 and chars.isdisjoint(k)}))
+    phrases = sorted({k for k in changing if len(k) > 1 and chars.isdisjoint(k)})
+    phrase = re.compile("|".join(map(re.escape, phrases))) if phrases else None
 
     def changes(text: str) -> bool:
-        return not chars.isdisjoint(text) or any(ph in text for ph in phrases)
+        return not chars.isdisjoint(text) or (phrase is not None and phrase.search(text) is not None)
 
     return changes
 
@@ -243,13 +249,25 @@ class Segmenter:
         # Per-distinct-string results, so that work per token is a dict look-up (a corpus has
         # millions of tokens but tens of thousands of distinct strings). They depend only on
         # the string and this Segmenter's configuration, which is fixed at construction.
-        self._en_memo: dict = {}  # (orth id, starts sentence, heading) -> token attributes
-        self._zh_memo: dict = {}  # jieba word -> token attributes (see _zh_word)
+        self._attrs: list[tuple] = []  # distinct (text, norm, lemma, is_stop, is_punct, keep)
+        self._attr_ids: dict[tuple, int] = {}  # their positions in _attrs
+        self._en_memo: dict = {}  # (orth id, starts sentence, heading) -> attribute number
+        self._zh_memo: dict = {}  # jieba word -> (is space, ends/stays in sentence, attribute number)
         self._punct: dict[str, bool] = {}
         self._number: dict[str, bool] = {}
 
     def _path(self, p) -> Path:
         return self.base_dir / p
+
+    def _attr_id(self, text: str, norm: str, lemma: str, is_stop: bool, keep: bool) -> int:
+        """Number of a token's attributes in ``_attrs`` (added when new); ``keep`` is the
+        language's rule, completed here by :meth:`_flags`."""
+        values = (text, norm, lemma, is_stop, *self._flags(text, norm, keep))
+        i = self._attr_ids.get(values)
+        if i is None:
+            i = self._attr_ids[values] = len(self._attrs)
+            self._attrs.append(values)
+        return i
 
     def _flags(self, text: str, norm: str, keep: bool) -> tuple[bool, bool]:
         """(is_punct, keep) of a token: ``keep`` (the language's rule) and not punctuation and,
@@ -322,8 +340,7 @@ class Segmenter:
         # Token attributes straight from the Doc's arrays (no Token object per token);
         # SENT_START is 1 at a sentence start (-1: not a start, 0: unknown), as Token.is_sent_start.
         attrs = [ORTH, IDX, IS_SPACE, SENT_START] + ([] if lookup else [LEMMA])
-        para_col, sent_col, idx_col, text_col, norm_col, lemma_col = [], [], [], [], [], []
-        stop_col, punct_col, keep_col = [], [], []
+        para_col, sent_col, idx_col, attr_col = [], [], [], []
         sent = 0
         for para, doc in enumerate(nlp.pipe(paragraphs, batch_size=self.cfg["batch_size"], disable=disable)):
             heading = doc.text.isupper()
@@ -341,26 +358,18 @@ class Segmenter:
                         a = memo.get(key)
                         if a is None:
                             text = strings[orths[i]]
-                            norm, lemma, is_stop, keep = self._en_attrs(text, starts, heading, None, table, stops,
-                                                                        overrides, min_len)
-                            a = memo[key] = (text, norm, lemma, is_stop, *self._flags(text, norm, keep))
+                            a = memo[key] = self._attr_id(text, *self._en_attrs(text, starts, heading, None, table,
+                                                                                stops, overrides, min_len))
                     else:
                         text = strings[orths[i]]
-                        norm, lemma, is_stop, keep = self._en_attrs(text, starts, heading, strings[columns[4][i]],
-                                                                    table, stops, overrides, min_len)
-                        a = (text, norm, lemma, is_stop, *self._flags(text, norm, keep))
+                        a = self._attr_id(text, *self._en_attrs(text, starts, heading, strings[columns[4][i]],
+                                                                table, stops, overrides, min_len))
                     para_col.append(para)
                     sent_col.append(sent)
                     idx_col.append(idxs[i])
-                    text_col.append(a[0])
-                    norm_col.append(a[1])
-                    lemma_col.append(a[2])
-                    stop_col.append(a[3])
-                    punct_col.append(a[4])
-                    keep_col.append(a[5])
+                    attr_col.append(a)
                 sent += in_sent
-        return {"para": para_col, "sent": sent_col, "idx": idx_col, "text": text_col, "norm": norm_col,
-                "lemma": lemma_col, "is_stop": stop_col, "is_punct": punct_col, "keep": keep_col}
+        return {"para": para_col, "sent": sent_col, "idx": idx_col, "attr": attr_col}
 
     @staticmethod
     def _en_attrs(text, starts, heading, lemma_, table, stops, overrides, min_len):
@@ -397,7 +406,9 @@ class Segmenter:
             path = self._path(self.cfg["zh_user_dict"])
             terms = _check_user_dict(path)
             tk.load_userdict(str(path))
-            for term in sorted(set(terms), key=len):
+            # shortest first; equal lengths in file order (a set's order changes with the hash seed,
+            # and the tuned frequencies depend on the order: tokens would differ between runs)
+            for term in sorted(dict.fromkeys(terms), key=len):
                 tk.suggest_freq(term, tune=True)
         else:
             tk.initialize()
@@ -417,23 +428,25 @@ class Segmenter:
             return text
         return cc.convert(text)
 
-    def _zh_word(self, word: str, simplified: str) -> tuple:
-        """(is space, ends a sentence, stays in the ending sentence, norm, is_stop, is_punct, keep)
-        of a jieba ``word`` whose t2s form is ``simplified`` and whose text is ``word``."""
-        enders = self.cfg["zh_sentence_end"]
+    def _zh_attr_id(self, text: str, simplified: str) -> int:
+        """Attribute number of a Chinese token ``text`` whose t2s form is ``simplified``."""
         norm = unicodedata.normalize("NFKC", simplified).lower()
         is_stop = norm in self._zh[2]
-        return (word.isspace(), word in enders, word in enders or word in _CLOSERS, norm, is_stop,
-                *self._flags(word, norm, not is_stop))
+        return self._attr_id(text, norm, norm, is_stop, not is_stop)
+
+    def _zh_word(self, word: str) -> tuple[bool, bool, bool, int]:
+        """(is space, ends a sentence, stays in the sentence that ends, attribute number) of a
+        jieba word that is its own text and t2s form."""
+        enders = self.cfg["zh_sentence_end"]
+        return word.isspace(), word in enders, word in enders or word in _CLOSERS, self._zh_attr_id(word, word)
 
     def _segment_zh(self, paragraphs) -> dict[str, list]:
         if self._zh is None:
             self._load_zh()
         tk, cc, _ = self._zh
         hmm = self.cfg["hmm"]
-        memo = self._zh_memo  # word -> _zh_word(word, word): text, word and t2s form all equal
-        para_col, sent_col, idx_col, text_col, norm_col = [], [], [], [], []
-        stop_col, punct_col, keep_col = [], [], []
+        memo = self._zh_memo  # word -> _zh_word(word)
+        para_col, sent_col, idx_col, attr_col = [], [], [], []
         sent = 0
         for para, original in enumerate(paragraphs):
             converted = self._to_simplified(original) if cc else original
@@ -444,35 +457,26 @@ class Segmenter:
             idx, in_sent, after_end = 0, False, False
             for word in tk.cut(source, HMM=hmm):
                 start, idx = idx, idx + len(word)
-                a = memo.get(word)
-                if a is None:
-                    a = memo[word] = self._zh_word(word, word)
-                if a[0]:  # whitespace
+                w = memo.get(word)
+                if w is None:
+                    w = memo[word] = self._zh_word(word)
+                space, ends, stays, attr = w
+                if space:
                     continue
                 if not plain:  # text from the original characters, norm from the t2s form
-                    text = original[start:idx]
                     simplified = word if same_length else self._to_simplified(word)
-                    norm = unicodedata.normalize("NFKC", simplified).lower()
-                    is_stop = norm in self._zh[2]
-                    a = (*a[:3], norm, is_stop, *self._flags(text, norm, not is_stop))
-                else:
-                    text = word
-                if after_end and not a[2]:
+                    attr = self._zh_attr_id(original[start:idx], simplified)
+                if after_end and not stays:
                     sent, after_end = sent + 1, False
                 in_sent = True
-                after_end = after_end or a[1]
+                after_end = after_end or ends
                 para_col.append(para)
                 sent_col.append(sent)
                 idx_col.append(start)
-                text_col.append(text)
-                norm_col.append(a[3])
-                stop_col.append(a[4])
-                punct_col.append(a[5])
-                keep_col.append(a[6])
+                attr_col.append(attr)
             assert idx == len(source), "jieba lost characters"
             sent += in_sent
-        return {"para": para_col, "sent": sent_col, "idx": idx_col, "text": text_col, "norm": norm_col,
-                "lemma": norm_col, "is_stop": stop_col, "is_punct": punct_col, "keep": keep_col}
+        return {"para": para_col, "sent": sent_col, "idx": idx_col, "attr": attr_col}
 
     # ---- public --------------------------------------------------------------------
     def document_table(self, doc_id: str, year: int, lang: str, paragraphs: list[str]) -> pa.Table:
@@ -483,7 +487,14 @@ class Segmenter:
             cols = self._segment_en(paragraphs)
         else:
             raise ValueError(f"{doc_id}: cannot segment language {lang!r}; supported: {LANGUAGES}")
-        n = len(cols["text"])
+        # the attribute columns: the document's distinct attributes, taken for each token
+        distinct, inverse = np.unique(np.asarray(cols.pop("attr"), dtype=np.int64), return_inverse=True)
+        rows = [self._attrs[i] for i in distinct.tolist()]
+        positions = pa.array(inverse.astype(np.int64))
+        names = ("text", "norm", "lemma", "is_stop", "is_punct", "keep")
+        for name, values in zip(names, zip(*rows) if rows else [()] * len(names)):
+            cols[name] = pa.array(values, TOKEN_SCHEMA.field(name).type).take(positions)
+        n = len(positions)
         cols["doc_id"] = pa.repeat(pa.scalar(str(doc_id), pa.string()), n)
         cols["year"] = pa.repeat(pa.scalar(int(year), pa.int32()), n)
         cols["lang"] = pa.repeat(pa.scalar(lang, pa.string()), n)

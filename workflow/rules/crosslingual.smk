@@ -29,6 +29,7 @@ rule crosslingual:
         exact_max_n=config["crosslingual"]["exact_max_n"],
         alignment=config["crosslingual"]["alignment"],
         dpi=config["crosslingual"]["dpi"],
+        chart_docs=config["crosslingual"]["chart_docs"],
         # intervals as in theme_frequencies.csv; unspaced languages are aligned by characters
         conf_level=config["themes"]["conf_level"],
         unspaced_languages=config["unspaced_languages"],
