@@ -397,3 +397,76 @@ def read_csv_of(df, path):
 
     write_csv(df, path)
     return read_csv(path)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_array_resolution_equals_the_greedy_pass(seed):
+    # random candidates of one theme (duplicates, nested and chained overlaps, plain and glob
+    # terms): the kept ones are those of _resolve, with every number of array rounds before the
+    # greedy pass takes over the rest
+    from textdrift.themes import _compile, _resolve, _resolve_arrays
+
+    rng = np.random.default_rng(seed)
+    terms = _compile(cb(("t", ["a", "b c", "d*", "e?", "f g h"], [])), "en", False)
+    n = int(rng.integers(1, 200))
+    p = rng.integers(0, 60, n).astype(np.int64)
+    q = p + rng.integers(0, 4, n)
+    ti = rng.integers(0, len(terms), n).astype(np.int64)
+    expected = [(a, b, t.text) for a, b, t in _resolve([(a, b, terms[i]) for a, b, i in zip(p.tolist(), q.tolist(), ti.tolist())])]
+    for rounds in (0, 1, 2, 32):
+        kept = _resolve_arrays(p, q, ti, terms, max_rounds=rounds)
+        assert [(int(p[k]), int(q[k]), terms[ti[k]].text) for k in kept] == expected
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_token_order_is_the_stable_sort_by_doc_para_idx(seed):
+    from textdrift.themes import _token_order
+
+    rng = np.random.default_rng(seed)
+    docs = [f"d{i}" for i in rng.permutation(5)]
+    rows = [(d, int(p), int(i)) for d in docs for p in rng.permutation(3) for i in sorted(rng.integers(0, 9, 4))]
+    for shuffle in (False, True):
+        df = pd.DataFrame(rows, columns=["doc_id", "para", "idx"])
+        if shuffle:
+            df = df.sample(frac=1, random_state=seed)
+        want = np.lexsort((df["idx"].to_numpy(), df["para"].to_numpy(), pd.factorize(df["doc_id"], sort=True)[0]))
+        order = _token_order(df)
+        np.testing.assert_array_equal(np.arange(len(df)) if order is None else order, want)
+        blocks = df.sort_values(["doc_id", "para", "idx"], kind="stable")  # sorted: no copy needed
+        assert _token_order(blocks) is None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_kwic_strings_equal_the_token_by_token_join(seed):
+    # random spacing (none, one or two characters between tokens) and shuffled rows: every match's
+    # left / match / right is the window of tokens joined as the docstring says
+    rng = np.random.default_rng(seed)
+    rows = []
+    for d in range(3):
+        for para in range(3):
+            lang = ("en", "zh")[(d + para) % 2]
+            words = ["data", "flow", "the", "green", ",", "Data"] if lang == "en" else ["数字", "经济", "绿色", "，", "的"]
+            idx = 0
+            for sent in range(int(rng.integers(1, 4))):
+                for w in rng.choice(words, int(rng.integers(1, 12))):
+                    w = str(w)
+                    rows.append(dict(doc_id=f"d{d}", year=2020, lang=lang, para=para, sent=sent, idx=idx, text=w, norm=w.lower(),
+                                     is_punct=w in {",", "，"}, keep=True))
+                    idx += len(w) + int(rng.integers(0, 3))
+    toks = pd.DataFrame(rows).sample(frac=1, random_state=seed)
+    codebook = cb(("data", ["data flow", "data", "green"], ["数字经济", "经济", "绿色"]))
+    window = int(rng.integers(0, 4))
+    matches = match_themes(toks, codebook, window)
+    assert len(matches)
+    for m in matches.itertuples():
+        para = toks[(toks["doc_id"] == m.doc_id) & (toks["para"] == m.para)].sort_values("idx")
+        text, idx = para["text"].tolist(), para["idx"].tolist()
+        r0 = idx.index(m.start_idx)
+        r1 = [i + len(t) for i, t in zip(idx, text)].index(m.end_idx)
+
+        def join(lo, hi):
+            out = ""
+            for k in range(max(lo, 0), min(hi, len(text))):
+                out += (" " if out and idx[k] > idx[k - 1] + len(text[k - 1]) else "") + text[k]
+            return out
+        assert (m.left, m.match, m.right) == (join(r0 - window, r0), join(r0, r1 + 1), join(r1 + 1, r1 + 1 + window))

@@ -277,13 +277,29 @@ def _candidates(terms: list[_Term], norms: np.ndarray, seg: np.ndarray, unspaced
     """Every match (p, q, term) of every term, by theme: the candidates of :func:`_resolve`.
 
     The same matches as :func:`_starters` + :func:`_match_end` token by token, found with array
-    operations: each word of a term is turned into the codes of the vocabulary words it matches,
-    and a term of k words matches at p when the codes at p .. p + k - 1 are in those sets and
-    p and p + k - 1 are in one segment (segment ids never decrease). An unspaced plain term is
-    tried as each way of cutting it into vocabulary words.
+    operations (:func:`_candidate_arrays`).
+    """
+    return {
+        theme: [(a, b, terms[i]) for a, b, i in zip(p.tolist(), q.tolist(), ti.tolist())]
+        for theme, (p, q, ti) in _candidate_arrays(terms, norms, seg, unspaced).items()
+    }
+
+
+def _candidate_arrays(terms: list[_Term], norms: np.ndarray, seg: np.ndarray, unspaced: bool) -> dict[str, tuple]:
+    """:func:`_candidates` as arrays: theme -> (p, q, index of the term in ``terms``), int64 each.
+
+    Each word of a term is turned into the codes of the vocabulary words it matches, and a term
+    of k words matches at p when the codes at p .. p + k - 1 are in those sets and p and
+    p + k - 1 are in one segment (segment ids never decrease). An unspaced plain term is tried
+    as each way of cutting it into vocabulary words.
     """
     if unspaced and "" in set(norms):  # an empty token could end a cut anywhere: token by token
-        return _candidates_loop(terms, norms, seg, unspaced)
+        index = {t: i for i, t in enumerate(terms)}
+        return {
+            theme: (np.array([c[0] for c in cands], dtype=np.int64), np.array([c[1] for c in cands], dtype=np.int64),
+                    np.array([index[c[2]] for c in cands], dtype=np.int64))
+            for theme, cands in _candidates_loop(terms, norms, seg, unspaced).items()
+        }
     n = len(norms)
     codes, vocab = pd.factorize(pd.Series(norms, dtype=object))
     vocab = pd.Series(np.asarray(vocab, dtype=object), dtype=object)
@@ -304,8 +320,8 @@ def _candidates(terms: list[_Term], norms: np.ndarray, seg: np.ndarray, unspaced
     def cuts(s: str) -> list[list[str]]:
         return [[s[:k], *rest] for k in range(1, len(s) + 1) if s[:k] in lookup for rest in cuts(s[k:])] if s else [[]]
 
-    by_theme: dict[str, list] = {}
-    for t in terms:
+    parts: dict[str, list] = {}
+    for ti, t in enumerate(terms):
         if unspaced and t.glob:
             ways = [[word_codes(t.parts[0])]]
         elif unspaced:
@@ -321,10 +337,62 @@ def _candidates(terms: list[_Term], norms: np.ndarray, seg: np.ndarray, unspaced
             ok = seg[p + k - 1] == seg[p]
             for i in range(1, k):
                 ok &= np.isin(codes[p + i], way[i])
-            p = np.sort(p[ok])
+            p = np.sort(p[ok]).astype(np.int64)
             if len(p):
-                by_theme.setdefault(t.theme, []).extend((a, a + k - 1, t) for a in p.tolist())
-    return by_theme
+                parts.setdefault(t.theme, []).append((p, p + (k - 1), np.full(len(p), ti, dtype=np.int64)))
+    return {theme: tuple(np.concatenate(col) for col in zip(*chunks)) for theme, chunks in parts.items()}
+
+
+def _resolve_arrays(p: np.ndarray, q: np.ndarray, ti: np.ndarray, terms: list[_Term], max_rounds: int = 32) -> np.ndarray:
+    """:func:`_resolve` on arrays (the candidates of one theme: starts, ends, indices in ``terms``):
+    the positions of the kept candidates, by start.
+
+    A candidate that overlaps no other candidate of the theme is kept whatever the greedy order.
+    The others are resolved in rounds: a candidate that comes first in the greedy order among
+    the live candidates it overlaps is kept (the greedy pass would keep it too: every candidate
+    before it that overlaps it has been dropped), and the candidates it overlaps are dropped.
+    After ``max_rounds`` (long chains of overlaps) the rest goes through :func:`_resolve`.
+    """
+    o = np.lexsort((q, p))  # by start, then end
+    ps, qs = p[o], q[o]
+    alone = np.ones(len(o), dtype=bool)  # overlaps neither the candidate before nor the one after
+    if len(o) > 1:
+        reach = np.maximum.accumulate(qs)
+        alone[1:] &= ps[1:] > reach[:-1]
+        alone[:-1] &= ps[1:] > reach[:-1]
+    if alone.all():
+        return o
+    m = o[~alone]
+    P, Q, T = ps[~alone], qs[~alone], ti[m]
+    glob = np.array([t.glob for t in terms], dtype=bool)[T]
+    rank = np.empty(len(m), dtype=np.int64)  # position in the greedy order
+    rank[np.lexsort((np.array([t.order for t in terms], dtype=np.int64)[T], glob, P, P - Q))] = np.arange(len(m))
+    # overlapping pairs i < j (by start): P[j] <= Q[i], both ways
+    stop = np.searchsorted(P, Q, side="right")
+    count = stop - np.arange(len(m)) - 1
+    first = np.repeat(np.arange(len(m)), count)
+    second = first + 1 + np.arange(len(first)) - np.repeat(np.cumsum(count) - count, count)
+    first, second = np.concatenate([first, second]), np.concatenate([second, first])
+    alive, kept = np.ones(len(m), dtype=bool), np.zeros(len(m), dtype=bool)
+    for _ in range(max_rounds):
+        live = alive[first] & alive[second]
+        first, second = first[live], second[live]
+        best = np.full(len(m), len(m), dtype=np.int64)
+        np.minimum.at(best, first, rank[second])
+        win = alive & (rank < best)
+        kept |= win
+        alive[win] = False
+        alive[second[win[first]]] = False
+        if not alive.any():
+            break
+    else:
+        rest = np.flatnonzero(alive)
+        at = {(a, b, i): r for a, b, i, r in zip(P[rest].tolist(), Q[rest].tolist(), T[rest].tolist(), rest.tolist())}
+        index = {t: i for i, t in enumerate(terms)}
+        for a, b, t in _resolve([(a, b, terms[i]) for a, b, i in at]):
+            kept[at[(a, b, index[t])]] = True
+    out = np.concatenate([o[alone], m[kept]])
+    return out[np.argsort(p[out], kind="stable")]
 
 
 def _candidates_loop(terms: list[_Term], norms: np.ndarray, seg: np.ndarray, unspaced: bool) -> dict[str, list]:
@@ -339,46 +407,91 @@ def _candidates_loop(terms: list[_Term], norms: np.ndarray, seg: np.ndarray, uns
     return by_theme
 
 
-def _match_lang(tokens: pd.DataFrame, terms: list[_Term], window: int, unspaced: bool) -> dict[str, list]:
-    # stable sort by doc_id, para, idx, without a copy of the table when it is already in that order
+def _token_order(tokens: pd.DataFrame) -> np.ndarray | None:
+    """The stable sort of the rows by (doc_id, para, idx), or None when they are in that order.
+
+    Shortcut for the usual layout (each document one block of rows, in (para, idx) order): only
+    the blocks are sorted.
+    """
     doc_codes = pd.factorize(tokens["doc_id"], sort=True)[0]
-    order = np.lexsort((tokens["idx"].to_numpy(), tokens["para"].to_numpy(), doc_codes))
-    tokens = tokens.reset_index(drop=True) if (order == np.arange(len(order))).all() else tokens.take(order).reset_index(drop=True)
+    para, idx = tokens["para"].to_numpy(), tokens["idx"].to_numpy()
+    n = len(doc_codes)
+    if n < 2:
+        return None
+    same = doc_codes[1:] == doc_codes[:-1]
+    in_order = ~same | (para[1:] > para[:-1]) | ((para[1:] == para[:-1]) & (idx[1:] >= idx[:-1]))
+    heads = np.flatnonzero(np.concatenate([[True], ~same]))
+    block_docs = doc_codes[heads]
+    if in_order.all() and len(np.unique(block_docs)) == len(block_docs):
+        if (block_docs[1:] > block_docs[:-1]).all():
+            return None
+        lengths = np.diff(np.append(heads, n))
+        blocks = np.argsort(block_docs, kind="stable")
+        lens = lengths[blocks]
+        return np.repeat(heads[blocks] - (np.cumsum(lens) - lens), lens) + np.arange(n)
+    order = np.lexsort((idx, para, doc_codes))
+    return None if (order == np.arange(n)).all() else order
+
+
+def _match_lang(tokens: pd.DataFrame, terms: list[_Term], window: int, unspaced: bool) -> dict[str, np.ndarray | list]:
+    """The counted matches of ``terms`` in the tokens of one language: column (``MATCH_COLUMNS``)
+    -> values (an array or a list), theme by theme, each theme's by start."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # stable sort by doc_id, para, idx, without a copy of the table when it is already in that order
+    order = _token_order(tokens)
+    tokens = tokens.reset_index(drop=True) if order is None else tokens.take(order).reset_index(drop=True)
     seg_all = segments(tokens).to_numpy()
     words = np.flatnonzero(~tokens["is_punct"].to_numpy())  # row of each non-punctuation token
     norms = tokens["norm"].to_numpy(dtype=object)[words]
     seg = seg_all[words]
-    by_theme = _candidates(terms, norms, seg, unspaced)
+    by_theme = _candidate_arrays(terms, norms, seg, unspaced)
     if not by_theme:
         return {}
-    text = tokens["text"].to_numpy(dtype=object)
-    idx = tokens["idx"].to_numpy()
+    n = len(tokens)
+    text = pa.array(tokens["text"], type=pa.large_string())
+    tlen = pc.utf8_length(text).to_numpy(zero_copy_only=False).astype(np.int64)  # characters, as len()
+    idx = tokens["idx"].to_numpy().astype(np.int64)
     # token i as joined after token i - 1: preceded by one space where the text had white space
-    gap = np.zeros(len(tokens), dtype=bool)
-    gap[1:] = idx[1:] > idx[:-1] + tokens["text"].str.len().to_numpy()[:-1]
-    spaced = np.where(gap, " " + tokens["text"], tokens["text"]).astype(object)
-
-    def _join(lo, hi):  # tokens lo..hi-1 as in the clean text: a space only where the text had one
-        return text[lo] + "".join(spaced[lo + 1:hi]) if hi > lo else ""
+    gap = np.zeros(n + 1, dtype=np.int64)  # (one more, 0, for "the token after the last")
+    gap[1:n] = idx[1:] > idx[:-1] + tlen[:-1]
+    space, empty = pa.scalar(" ", pa.large_string()), pa.scalar("", pa.large_string())
+    spaced = pc.if_else(pa.array(gap[:n].astype(bool)), pc.binary_join_element_wise(space, text, empty), text)
+    if isinstance(spaced, pa.ChunkedArray):
+        spaced = spaced.combine_chunks()
+    # all tokens as one string: token i at off[i]:off[i + 1] with its space, off[i] + gap[i]:off[i + 1] without
+    big = pc.binary_join(pa.LargeListArray.from_arrays(pa.array([0, n], pa.int64()), spaced), empty)[0].as_py()
+    off = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(tlen + gap[:n], out=off[1:])
     new_para = (tokens["doc_id"].ne(tokens["doc_id"].shift()) | tokens["para"].ne(tokens["para"].shift())).to_numpy()
     starts, group = np.flatnonzero(new_para), np.cumsum(new_para) - 1
-    para_start, para_end = starts[group], np.append(starts[1:], len(tokens))[group]  # end exclusive
-    # one list per column (not one dict per match: a fraction of the memory)
-    out: dict[str, list] = {c: [] for c in ["theme", "term", "r0", "end_idx", "left", "match", "right"]}
-    for theme, cands in by_theme.items():
-        for p, q, t in _resolve(cands):
-            r0, r1 = words[p], words[q]
-            lo, hi = max(para_start[r0], r0 - window), min(para_end[r0], r1 + 1 + window)
-            out["theme"].append(theme)
-            out["term"].append(t.text)
-            out["r0"].append(r0)
-            out["end_idx"].append(int(idx[r1] + len(text[r1])))
-            out["left"].append(_join(lo, r0))
-            out["match"].append(_join(r0, r1 + 1))
-            out["right"].append(_join(r1 + 1, hi))
-    r0 = np.array(out.pop("r0"), dtype=np.int64)
-    cols = {c: tokens[c].take(r0).tolist() for c in ["doc_id", "year", "lang", "para", "sent"]}
-    return {**cols, "start_idx": idx[r0].tolist(), **out}
+    para_start, para_end = starts[group], np.append(starts[1:], n)[group]  # end exclusive
+    term_text = np.array([t.text for t in terms], dtype=object)
+    themes, tis, r0s, r1s = [], [], [], []
+    for theme, (p, q, ti) in by_theme.items():
+        kept = _resolve_arrays(p, q, ti, terms)
+        themes.append(np.full(len(kept), theme, dtype=object))
+        tis.append(ti[kept])
+        r0s.append(words[p[kept]])
+        r1s.append(words[q[kept]])
+    r0, r1 = np.concatenate(r0s).astype(np.int64), np.concatenate(r1s).astype(np.int64)
+    lo, hi = np.maximum(para_start[r0], r0 - window), np.minimum(para_end[r0], r1 + 1 + window)
+
+    def join(a, b):  # tokens a..b-1 as in the clean text: a space only where the text had one
+        return [big[x:y] for x, y in zip((off[a] + gap[a]).tolist(), off[b].tolist())]
+    cols = {c: tokens[c].take(r0).to_numpy(dtype=object) for c in ["doc_id", "lang"]}
+    cols.update({c: tokens[c].to_numpy()[r0].astype(np.int64) for c in ["year", "para", "sent"]})
+    return {
+        **{c: cols[c] for c in ["doc_id", "year", "lang", "para", "sent"]},
+        "start_idx": idx[r0],
+        "theme": np.concatenate(themes),
+        "term": term_text[np.concatenate(tis)],
+        "end_idx": idx[r1] + tlen[r1],
+        "left": join(lo, r0),
+        "match": join(r0, r1 + 1),
+        "right": join(r1 + 1, hi),
+    }
 
 
 def match_themes(
@@ -390,12 +503,18 @@ def match_themes(
     ``unspaced_languages`` are matched on concatenated characters (see the module docstring).
     """
     cols: dict[str, list] = {c: [] for c in MATCH_COLUMNS}
-    for lang, part in tokens.groupby("lang", sort=True):
+    lang_codes, langs = pd.factorize(tokens["lang"], sort=True)  # the groups of groupby("lang", sort=True)
+    for code, lang in enumerate(langs):
         terms = _compile(codebook, lang, lang in unspaced_languages)
         if terms:
+            rows = np.flatnonzero(lang_codes == code)
+            order = _token_order(tokens.iloc[rows, [tokens.columns.get_loc(c) for c in ["doc_id", "para", "idx"]]])
+            part = tokens.take(rows if order is None else rows[order])  # in _match_lang's order: one copy
             for c, values in _match_lang(part, terms, window, lang in unspaced_languages).items():
-                cols[c].extend(values)
-    return _order_matches(pd.DataFrame(cols if cols["theme"] else [], columns=MATCH_COLUMNS), codebook)
+                cols[c].append(np.asarray(values, dtype=object if isinstance(values, list) else None))
+    if not any(len(v) for v in cols["theme"]):
+        return _order_matches(pd.DataFrame([], columns=MATCH_COLUMNS), codebook)
+    return _order_matches(pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()}), codebook)
 
 
 def _order_matches(matches: pd.DataFrame, codebook: list[Theme]) -> pd.DataFrame:
