@@ -618,28 +618,55 @@ def figure_stems(out_dir: str | Path, languages: Iterable[str]) -> dict[str, Pat
     return {**{name: out / name for name in FIGURES}, **{f"phrases_{lang}": out / f"phrases_{lang}" for lang in languages}}
 
 
-def run_figures(frequencies: str | Path, drift: str | Path, baseline: str | Path, similarity: str | Path,
-                phrases: str | Path, codebook: str | Path, out_dir: str | Path, languages: Sequence[str],
-                low_data_tokens: int = 500, phrase_k: int = 15, z_threshold: float = 1.96, dpi: int = 200,
-                schema: str | Path | None = None, phrase_steps_max: int | None = None) -> list[Path]:
-    """Read the tables and the codebook, draw every chart, write PNG + SVG under ``out_dir``; return the paths."""
+# chart group (one rule each, so each starts as soon as its own tables exist) -> tables it reads
+CHART_GROUPS = {
+    "themes": ("frequencies", "codebook"),  # theme_trends, theme_heatmap
+    "drift": ("drift", "baseline", "similarity"),  # drift, similarity
+    "phrases": ("phrases",),  # phrases_{lang}
+}
+
+
+def run_figures(frequencies: str | Path | None = None, drift: str | Path | None = None,
+                baseline: str | Path | None = None, similarity: str | Path | None = None,
+                phrases: str | Path | None = None, codebook: str | Path | None = None, out_dir: str | Path = ".",
+                languages: Sequence[str] = (), low_data_tokens: int = 500, phrase_k: int = 15,
+                z_threshold: float = 1.96, dpi: int = 200, schema: str | Path | None = None,
+                phrase_steps_max: int | None = None, groups: Sequence[str] | None = None) -> list[Path]:
+    """Read the tables (and the codebook), draw the charts of ``groups`` (keys of ``CHART_GROUPS``;
+    all when None), write PNG + SVG under ``out_dir``; return the paths.
+
+    Only the tables of the requested groups are needed (and read).
+    """
     from textdrift.themes import load_codebook
 
+    groups = list(CHART_GROUPS) if groups is None else list(groups)
+    unknown = set(groups) - set(CHART_GROUPS)
+    if unknown:
+        raise ValueError(f"unknown chart group(s) {sorted(unknown)}; known: {list(CHART_GROUPS)}")
+    given = {"frequencies": frequencies, "drift": drift, "baseline": baseline, "similarity": similarity,
+             "phrases": phrases, "codebook": codebook}
+    missing = sorted({t for g in groups for t in CHART_GROUPS[g] if given[t] is None})
+    if missing:
+        raise ValueError(f"run_figures: charts {groups} need {missing}")
     setup_fonts()
-    freq, drift_df, base, sim, phr = (read_csv(p) for p in (frequencies, drift, baseline, similarity, phrases))
-    cb = load_codebook(codebook, schema)
     langs = list(languages)
     stems = figure_stems(out_dir, langs)
-    charts = {
-        "theme_trends": lambda: theme_trends(freq, cb, langs=[lg for lg in langs if (freq["lang"] == lg).any()],
-                                             low_data_tokens=low_data_tokens),
-        "theme_heatmap": lambda: theme_heatmap(freq, cb, langs=langs, low_data_tokens=low_data_tokens),
-        "drift": lambda: drift_chart(drift_df, base, langs=langs),
-        "similarity": lambda: similarity_matrix(sim, base, langs=langs, low_data_tokens=low_data_tokens),
-        **{f"phrases_{lang}": (lambda lang=lang: phrase_steps(phr, lang, k=phrase_k, z_threshold=z_threshold,
-                                                              low_data_tokens=low_data_tokens,
-                                                              max_steps=phrase_steps_max)) for lang in langs},
-    }
+    charts = {}
+    if "themes" in groups:
+        freq, cb = read_csv(frequencies), load_codebook(codebook, schema)
+        charts["theme_trends"] = lambda: theme_trends(freq, cb, langs=[lg for lg in langs if (freq["lang"] == lg).any()],
+                                                      low_data_tokens=low_data_tokens)
+        charts["theme_heatmap"] = lambda: theme_heatmap(freq, cb, langs=langs, low_data_tokens=low_data_tokens)
+    if "drift" in groups:
+        drift_df, base, sim = read_csv(drift), read_csv(baseline), read_csv(similarity)
+        charts["drift"] = lambda: drift_chart(drift_df, base, langs=langs)
+        charts["similarity"] = lambda: similarity_matrix(sim, base, langs=langs, low_data_tokens=low_data_tokens)
+    if "phrases" in groups:
+        phr = read_csv(phrases)
+        for lang in langs:
+            charts[f"phrases_{lang}"] = (lambda lang=lang: phrase_steps(
+                phr, lang, k=phrase_k, z_threshold=z_threshold, low_data_tokens=low_data_tokens,
+                max_steps=phrase_steps_max))
     paths = []
     for name, draw in charts.items():
         paths += save_figure(draw(), stems[name], dpi=dpi)

@@ -4,43 +4,90 @@ FIGURE_DIR = f"{RESULTS}/figures"
 TABLE_DIR = f"{RESULTS}/tables"
 
 
-rule figures:
-    """Charts of the theme, drift and phrase tables (PNG + SVG; the PNGs go into the Snakemake report)."""
+rule theme_figures:
+    """Theme charts: trends with intervals and the year x theme heat map (PNG + SVG; the PNGs go into the report)."""
     input:
         frequencies=f"{TABLE_DIR}/theme_frequencies.csv",
-        drift=f"{TABLE_DIR}/tfidf_drift.csv",
-        baseline=f"{TABLE_DIR}/tfidf_baseline.csv",
-        similarity=f"{TABLE_DIR}/tfidf_similarity.csv",
-        phrases=f"{TABLE_DIR}/phrase_changes.csv",
         codebook=config["themes"]["codebook"],
         schema="workflow/schemas/themes.schema.yaml",
     output:
         theme_trends=report(f"{FIGURE_DIR}/theme_trends.png", caption="../report/theme_trends.rst", category="Themes"),
         theme_heatmap=report(f"{FIGURE_DIR}/theme_heatmap.png", caption="../report/theme_heatmap.rst", category="Themes"),
-        drift=report(f"{FIGURE_DIR}/drift.png", caption="../report/drift.rst", category="Drift"),
-        similarity=report(f"{FIGURE_DIR}/similarity.png", caption="../report/similarity.rst", category="Drift"),
-        phrases=report(
-            expand(f"{FIGURE_DIR}/phrases_{{lang}}.png", lang=LANGS), caption="../report/phrases.rst", category="Phrases"
-        ),
-        svg=expand(f"{FIGURE_DIR}/{{name}}.svg", name=["theme_trends", "theme_heatmap", "drift", "similarity"])
-        + expand(f"{FIGURE_DIR}/phrases_{{lang}}.svg", lang=LANGS),
+        svg=expand(f"{FIGURE_DIR}/{{name}}.svg", name=["theme_trends", "theme_heatmap"]),
     params:
+        groups=["themes"],
         languages=LANGS,
         low_data_tokens=config["low_data_tokens"],
-        phrase_k=config["figures"]["phrase_k"],
-        phrase_steps=config["figures"]["phrase_steps"],
-        z_threshold=config["phrases"]["z_threshold"],
         dpi=config["figures"]["dpi"],
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: attempt * 3000,
+        mem_mb=lambda wildcards, attempt: attempt * 2000,
         runtime=lambda wildcards, attempt: attempt * 15,
     log:
-        f"{LOGS}/figures.log",
+        f"{LOGS}/figures/themes.log",
     conda:
         ENV
     script:
         "../scripts/figures.py"
+
+
+rule drift_figures:
+    """Drift charts: consecutive-year distances with their baselines and the year x year similarity (PNG + SVG)."""
+    input:
+        drift=f"{TABLE_DIR}/tfidf_drift.csv",
+        baseline=f"{TABLE_DIR}/tfidf_baseline.csv",
+        similarity=f"{TABLE_DIR}/tfidf_similarity.csv",
+    output:
+        drift=report(f"{FIGURE_DIR}/drift.png", caption="../report/drift.rst", category="Drift"),
+        similarity=report(f"{FIGURE_DIR}/similarity.png", caption="../report/similarity.rst", category="Drift"),
+        svg=expand(f"{FIGURE_DIR}/{{name}}.svg", name=["drift", "similarity"]),
+    params:
+        groups=["drift"],
+        languages=LANGS,
+        low_data_tokens=config["low_data_tokens"],
+        dpi=config["figures"]["dpi"],
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: attempt * 2000,
+        runtime=lambda wildcards, attempt: attempt * 15,
+    log:
+        f"{LOGS}/figures/drift.log",
+    conda:
+        ENV
+    script:
+        "../scripts/figures.py"
+
+
+rule phrase_figures:
+    """Phrase charts: top rising and falling phrases per step, one chart per language (PNG + SVG)."""
+    input:
+        phrases=f"{TABLE_DIR}/phrase_changes.csv",
+    output:
+        phrases=report(
+            expand(f"{FIGURE_DIR}/phrases_{{lang}}.png", lang=LANGS), caption="../report/phrases.rst", category="Phrases"
+        ),
+        svg=expand(f"{FIGURE_DIR}/phrases_{{lang}}.svg", lang=LANGS),
+    params:
+        groups=["phrases"],
+        languages=LANGS,
+        low_data_tokens=config["low_data_tokens"],
+        phrase_k=config["figures"]["phrase_k"],
+        phrase_steps_max=config["figures"]["phrase_steps"],
+        z_threshold=config["phrases"]["z_threshold"],
+        dpi=config["figures"]["dpi"],
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt * (2000 + 20 * int(input.size_mb)),
+        runtime=lambda wildcards, attempt: attempt * 15,
+    log:
+        f"{LOGS}/figures/phrases.log",
+    conda:
+        ENV
+    script:
+        "../scripts/figures.py"
+
+
+FIGURES = [*rules.theme_figures.output, *rules.drift_figures.output, *rules.phrase_figures.output]
 
 
 rule summary:
@@ -64,7 +111,7 @@ rule summary:
                 "crosslingual_trends",
             ],
         ),
-        figures=[*rules.figures.output, rules.crosslingual.output.png],
+        figures=[*FIGURES, rules.crosslingual.output.png],
         codebook=config["themes"]["codebook"],
     output:
         f"{RESULTS}/README.md",
@@ -84,5 +131,5 @@ rule summary:
         "../scripts/summary.py"
 
 
-TARGETS += rules.figures.output
+TARGETS += FIGURES
 TARGETS += rules.summary.output
