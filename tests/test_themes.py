@@ -392,6 +392,22 @@ def test_run_themes_shard_by_shard_equals_the_whole_table(tmp_path, ci):
     pd.testing.assert_frame_equal(read_csv(out[1]), read_csv_of(kwic, tmp_path / "k.csv"))
 
 
+def test_run_themes_with_shards_without_matches(tmp_path):
+    """A shard with no match (its Parquet string columns are typed null) merges; none at all gives a header-only KWIC."""
+    toks = pd.concat([corpus(), tokens_of(("d9", 2021, "en", 0, [["nothing", "here"]]))], ignore_index=True)
+    cbk = write_codebook(tmp_path)
+    out = [tmp_path / n for n in ("freq.csv", "kwic.csv", "unmatched.csv")]
+    run_rules(write_shards(toks, tmp_path), cbk, out, ["zh", "en"])
+    freq, kwic = theme_table(toks, load_codebook(cbk, SCHEMA), ["zh", "en"])
+    pd.testing.assert_frame_equal(read_csv(out[1]), read_csv_of(kwic, tmp_path / "k.csv"))
+    assert read_csv(out[0]).query("year == 2021 and lang == 'en'")["tokens"].tolist() == [4, 4]  # d9 counts
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    run_rules(write_shards(toks[toks["doc_id"] == "d9"], empty), cbk, out, ["en"])
+    assert out[1].read_text(encoding="utf-8") == ",".join(KWIC_COLUMNS) + "\n"
+    assert read_csv(out[0])["count"].tolist() == [0, 0]
+
+
 def read_csv_of(df, path):
     from textdrift.io import write_csv
 

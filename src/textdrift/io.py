@@ -7,6 +7,7 @@ half-written file that a rerun could take for a finished one.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
@@ -27,19 +28,27 @@ def _file_mode() -> int:
     return 0o666 & ~umask
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+@contextlib.contextmanager
+def atomic_writer(path: str | Path):
+    """A binary file object whose content replaces ``path`` when the block ends without error
+    (written to a temporary file beside it, then ``os.replace``); for outputs written piece by piece."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            yield fh
             fh.flush()
             os.fchmod(fh.fileno(), _file_mode())  # mkstemp makes 0600; outputs get the umask's mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    with atomic_writer(path) as fh:
+        fh.write(data)
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
@@ -51,6 +60,15 @@ def write_csv(df: pd.DataFrame, path: str | Path, **kwargs) -> None:
     buf = io.StringIO()
     df.to_csv(buf, index=False, lineterminator="\n", **kwargs)
     atomic_write_text(path, buf.getvalue())
+
+
+def write_csv_batches(frames, path: str | Path) -> None:
+    """Write DataFrames (an iterable of at least one, e.g. batches of a large table; the first gives
+    the header) as one CSV, atomically: the bytes :func:`write_csv` writes for their
+    concatenation, without holding the whole text in memory."""
+    with atomic_writer(path) as fh:
+        for i, df in enumerate(frames):
+            fh.write(df.to_csv(index=False, header=i == 0, lineterminator="\n").encode("utf-8"))
 
 
 def write_parquet(df: pd.DataFrame, path: str | Path) -> None:

@@ -88,7 +88,7 @@ import pandas as pd
 import yaml
 
 from textdrift.config import import_jsonschema
-from textdrift.io import write_csv, write_parquet
+from textdrift.io import write_csv, write_csv_batches, write_parquet
 from textdrift.vectorize import load_tokens, segments
 
 log = logging.getLogger("textdrift.themes")
@@ -607,7 +607,8 @@ def unmatched_terms(matches: pd.DataFrame, codebook: list[Theme], languages) -> 
 
     A term found only inside longer matches of the same theme is listed too: it adds nothing.
     """
-    found = set(zip(matches["theme"], matches["lang"], matches["term"]))
+    distinct = matches[["theme", "lang", "term"]].drop_duplicates()
+    found = set(zip(distinct["theme"], distinct["lang"], distinct["term"]))
     rows = [
         (t.id, lang, term)
         for t in codebook for lang in languages for term in t.terms.get(lang, ())
@@ -699,11 +700,35 @@ def run_themes(
     """The `themes` rule: the shards' matches and paragraph counts (:func:`match_shard`) into
     theme_frequencies.csv, theme_kwic.csv and theme_unmatched_terms.csv."""
     codebook = load_codebook(codebook_path, schema_path)
-    matches = _order_matches(read_shards(match_paths, MATCH_COLUMNS), codebook)
+    table = _ordered_match_table(match_paths, codebook)
+    # the counts need only these columns (repeated strings share one Python object each)
+    matches = table.select(["year", "lang", "theme", "term", "doc_id", "para"]).to_pandas()
     freq = theme_frequencies(read_shards(para_paths, PARA_COLUMNS), matches, codebook, languages, ci, conf_level,
                              n_boot, seed)
-    kwic = matches[KWIC_COLUMNS]
-    log.info("%d themes: %d matches in %d (year, lang) units", len(codebook), len(kwic), freq[["year", "lang"]].drop_duplicates().shape[0])
+    log.info("%d themes: %d matches in %d (year, lang) units", len(codebook), len(matches), freq[["year", "lang"]].drop_duplicates().shape[0])
     write_csv(freq, freq_path)
-    write_csv(kwic, kwic_path)
-    write_csv(unmatched_terms(kwic, codebook, languages), unmatched_path)
+    kwic = table.select(KWIC_COLUMNS)
+    write_csv_batches((b.to_pandas() for b in kwic.to_batches(max_chunksize=100_000) or [kwic.slice(0, 0)]), kwic_path)
+    write_csv(unmatched_terms(matches, codebook, languages), unmatched_path)
+
+
+def _ordered_match_table(match_paths, codebook: list[Theme]):
+    """The shards' matches as one Arrow table in :func:`_order_matches`' order (year, lang, theme
+    in codebook order, doc_id, para, start_idx: a unique key, so the order is well defined).
+
+    Sorted and kept in Arrow (compact strings, no Python object per KWIC string), so the merge of
+    a large corpus holds the KWIC text once.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    columns = list(dict.fromkeys([*KWIC_COLUMNS, "para", "start_idx"]))
+    schema = pa.schema([(c, pa.int64() if c in ("year", "para", "start_idx") else pa.string()) for c in columns])
+    tables = [pq.read_table(p, columns=columns) for p in match_paths]
+    # an empty shard's string columns are typed null; cast every shard to one schema
+    table = pa.concat_tables([t.cast(schema) for t in tables]) if tables else schema.empty_table()
+    rank = pc.index_in(table["theme"], value_set=pa.array([t.id for t in codebook], type=pa.string()))
+    keys = pa.table({"year": table["year"], "lang": table["lang"], "_t": rank, "doc_id": table["doc_id"],
+                     "para": table["para"], "start_idx": table["start_idx"]})
+    return table.take(pc.sort_indices(keys, sort_keys=[(c, "ascending") for c in keys.column_names]))
