@@ -34,7 +34,7 @@ is made by the current code, whatever the state of ``data/processed``).
 
 Usage::
 
-    python benchmarks/bench.py                      # shipped, 10 MB, 50 MB (~10-15 min on 2 cores)
+    python benchmarks/bench.py                      # shipped, 10 MB, 50 MB (~5 min on 2 cores)
     python benchmarks/bench.py --sizes shipped 10   # a quicker subset
     python benchmarks/bench.py --sizes 50 --cores 2 --keep   # keep the working copies
 

@@ -443,11 +443,49 @@ def test_shared_rounds_and_rowwise_distances_match_the_plain_ones():
                                   drift.split_half_baseline(paras, years, 30, 3, 4))
     pd.testing.assert_frame_equal(drift.cross_year_halves(paras, years, 30, 3, 4, _rounds=split),
                                   drift.cross_year_halves(paras, years, 30, 3, 4))
-    m, tr, per_year = split
-    (a1, a2), (b1, _) = per_year[2020][1], per_year[2022][1]
+    m, tr, per_year, cross = split
+    para = drift.align(paras.select(1), m.vocab)
+    (_, (a1, a2)), (_, (b1, _)) = (drift._year_halves(para, y, 30, 3, 4) for y in (2020, 2022))
     cos, div = drift._half_distances(tr, a1, b1)
     wa, wb = tr.transform(a1.astype(float)), tr.transform(b1.astype(float))
     assert cos == [1.0 - drift.cosine_similarity(wa[r], wb[r]) for r in range(30)]
     assert div == [drift.jsd(a1[r], b1[r]) for r in range(30)]
     assert drift._rowwise_jsd(sp.csr_matrix([[0, 0], [1, 0]]), sp.csr_matrix([[1, 0], [0, 3]]))[1] == 1.0
     assert math.isnan(drift._rowwise_jsd(sp.csr_matrix([[0, 0]]), sp.csr_matrix([[1, 0]]))[0])
+
+
+def test_dense_rounds_equal_the_sparse_reference_bit_for_bit():
+    # _split_rounds works on dense halves restricted to each year's columns; its distances must equal those
+    # of the sparse reference (_year_halves + _half_distances) exactly, same draws, same floats
+    rng = np.random.default_rng(0)
+    vocab = [f"w{i:03d}" for i in range(60)]
+    paragraphs = []
+    for y, n_par, words in ((2018, 9, vocab[:40]), (2019, 14, vocab[10:55]), (2021, 3, vocab[:20]),
+                            (2022, 11, vocab[5:60]), (2023, 8, vocab[20:50])):
+        for p in range(n_par):
+            paragraphs.append((f"d{y}", y, "en", p, " ".join(rng.choice(words, size=rng.integers(1, 30)))))
+    tok = tokens_table(paragraphs)
+    paras, years = paragraph_matrix(tok), year_matrix(tok, "en", 1)
+    for tfidf in ({}, {"norm": "l1", "sublinear_tf": True}, {"norm": None, "use_idf": False}):
+        m, tr, per_year, cross = drift._split_rounds(paras, years, 50, 7, 4, tfidf)
+        para = drift.align(paras.select(1), m.vocab)
+        ref = {y: drift._year_halves(para, y, 50, 7, 4) for y in m.rows["year"]}
+        for y, (k, halves) in ref.items():
+            assert per_year[y][:2] == (k, halves is not None)
+            if halves is not None:
+                cos, div = drift._half_distances(tr, *halves)
+                np.testing.assert_array_equal(per_year[y][2], cos)
+                np.testing.assert_array_equal(per_year[y][3], div)
+        assert sorted(cross) == [(2018, 2019), (2022, 2023)]  # 2021 has 3 paragraphs (< 4)
+        for a, b in cross:
+            cos, div = drift._half_distances(tr, ref[a][1][0], ref[b][1][0])
+            np.testing.assert_array_equal(cross[a, b][0], cos)
+            np.testing.assert_array_equal(cross[a, b][1], div)
+    # the batched draws equal one permutation per round
+    r1, r2 = np.random.default_rng([7, 2019]), np.random.default_rng([7, 2019])
+    np.testing.assert_array_equal(drift._draw_first_halves(13, 20, r1),
+                                  np.stack([r2.permutation(13)[:6] for _ in range(20)]))
+    # JSD on dense rows with empty rows (NaN) and disjoint rows (1)
+    A, B = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 1.0]]), np.array([[1.0, 0.0], [0.0, 3.0], [1.0, 5.0]])
+    assert drift._dense_rowwise_jsd(A, B)[1:] == drift._rowwise_jsd(sp.csr_matrix(A), sp.csr_matrix(B))[1:]
+    assert math.isnan(drift._dense_rowwise_jsd(A, B)[0]) and drift._dense_rowwise_jsd(A, B)[1] == 1.0

@@ -277,9 +277,15 @@ def similarity_table(matrix: CountMatrix, **tfidf_params) -> pd.DataFrame:
         return pd.DataFrame(columns=SIMILARITY_COLUMNS)
     V, _ = tfidf_vectors(m, **tfidf_params)
     years, lang = m.rows["year"].tolist(), _lang(matrix)
+    # dense rows once (the same vectors the sparse rows give); both measures are symmetric bit for bit
+    # (a.b = b.a term by term, na*nb = nb*na, (p+q)/2 = (q+p)/2, kl_p + kl_q = kl_q + kl_p)
+    Vd, Xd = V.toarray(), m.X.toarray().astype(float)
+    pair = {}
+    for i in range(len(years)):
+        for j in range(i, len(years)):
+            pair[i, j] = pair[j, i] = (cosine_similarity(Vd[i], Vd[j]), jsd(Xd[i], Xd[j]))
     out = [
-        {"lang": lang, "year_a": a, "year_b": b,
-         "cosine_similarity": cosine_similarity(V[i], V[j]), "jsd": jsd(m.X[i], m.X[j])}
+        {"lang": lang, "year_a": a, "year_b": b, "cosine_similarity": pair[i, j][0], "jsd": pair[i, j][1]}
         for i, a in enumerate(years) for j, b in enumerate(years)
     ]
     return pd.DataFrame(out, columns=SIMILARITY_COLUMNS)
@@ -403,25 +409,131 @@ def _rowwise_jsd(A: sp.csr_matrix, B: sp.csr_matrix) -> list[float]:
     return out
 
 
+def _draw_first_halves(k: int, rounds: int, rng: np.random.Generator) -> np.ndarray:
+    """``rounds x floor(k/2)`` paragraph indices: row r is ``rng.permutation(k)[: k // 2]`` of round r.
+
+    ``Generator.permuted`` along axis 1 shuffles the rows one after the other with the same
+    Fisher-Yates draws as ``permutation`` (tested against :func:`_year_halves`).
+    """
+    return rng.permuted(np.tile(np.arange(k), (rounds, 1)), axis=1)[:, : k // 2]
+
+
+def _dense_year_halves(P: sp.csr_matrix, year, rounds: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The halves of :func:`_year_halves` as dense float count arrays on the year's columns only.
+
+    ``P``: the year's paragraph rows (float CSR). Returns ``(cols, H1, H2)``: ``cols`` the sorted
+    columns with a non-zero count in the year, ``H1, H2`` the two ``rounds x len(cols)`` halves
+    (row r of round r). Counts are integers, so the float sums are exact.
+    """
+    k = P.shape[0]
+    cols, inverse = np.unique(P.indices, return_inverse=True)
+    Pc = sp.csr_matrix((P.data, inverse.reshape(-1), P.indptr), shape=(k, len(cols)))
+    first = _draw_first_halves(k, rounds, np.random.default_rng([seed, int(year)]))
+    pick = np.zeros((rounds, k))
+    pick[np.repeat(np.arange(rounds), k // 2), first.ravel()] = 1.0
+    H1 = np.ascontiguousarray((Pc.T @ pick.T).T)
+    H2 = np.asarray(Pc.sum(axis=0)).ravel() - H1
+    return cols, H1, H2
+
+
+def _dense_tfidf(transformer: TfidfTransformer, H: np.ndarray, cols: np.ndarray, width: int):
+    """``transformer.transform`` of count rows ``H`` on columns ``cols`` (sorted) of a ``width``-column
+    matrix, as a dense full-width array, and the l2 norm of each row (``np.linalg.norm`` of the row,
+    as :func:`cosine_similarity` computes it). The CSR input holds the same entries in the same
+    column order as the sparse halves of :func:`_year_halves` (so the same row sums and norms)."""
+    mask = H != 0
+    indptr = np.concatenate([[0], np.cumsum(mask.sum(axis=1))])
+    X = sp.csr_matrix((H[mask], cols[np.nonzero(mask)[1]], indptr), shape=(H.shape[0], width))
+    W = transformer.transform(X).toarray()
+    return W, np.array([np.linalg.norm(w) for w in W], dtype=float).reshape(-1)
+
+
+def _on_columns(H: np.ndarray, cols: np.ndarray, union: np.ndarray) -> np.ndarray:
+    """``H`` (columns ``cols``) re-indexed to the sorted superset ``union`` (zeros elsewhere)."""
+    if len(cols) == len(union):
+        return H
+    out = np.zeros((H.shape[0], len(union)))
+    out[:, np.searchsorted(union, cols)] = H
+    return out
+
+
+def _dense_cosine_distances(WA, na, WB, nb) -> list[float]:
+    """``1 - cosine_similarity(WA[r], WB[r])`` per row, with the row norms given (same arithmetic)."""
+    out = []
+    for r in range(WA.shape[0]):
+        if na[r] == 0 or nb[r] == 0:
+            out.append(float("nan"))
+        else:
+            out.append(1.0 - float(np.clip(WA[r] @ WB[r] / (na[r] * nb[r]), -1.0, 1.0)))
+    return out
+
+
+def _dense_rowwise_jsd(A: np.ndarray, B: np.ndarray) -> list[float]:
+    """:func:`_rowwise_jsd` of two dense non-negative count arrays (same arithmetic as :func:`jsd`).
+
+    The element-wise terms of every row are computed at once over the non-zero entries in row-major
+    (= column) order; each KL sum is ``np.sum`` of that row's contiguous slice, as in :func:`jsd`.
+    """
+    ps, qs = A.sum(axis=1), B.sum(axis=1)  # sums of integers: exact
+    mA, mB = A > 0, B > 0
+    nA, nB = mA.sum(axis=1), mB.sum(axis=1)
+    oA, oB = np.concatenate([[0], np.cumsum(nA)]), np.concatenate([[0], np.cumsum(nB)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p, q_p = A[mA] / np.repeat(ps, nA), B[mA] / np.repeat(qs, nA)   # p and q where p > 0
+        q, p_q = B[mB] / np.repeat(qs, nB), A[mB] / np.repeat(ps, nB)   # q and p where q > 0
+        tp = p * np.log2(p / ((p + q_p) / 2))
+        tq = q * np.log2(q / ((p_q + q) / 2))
+    out = []
+    for r in range(A.shape[0]):
+        if ps[r] <= 0 or qs[r] <= 0:
+            out.append(float("nan"))
+            continue
+        kl_p = float(np.sum(tp[oA[r]:oA[r + 1]]))
+        kl_q = float(np.sum(tq[oB[r]:oB[r + 1]]))
+        out.append(float(min(1.0, max(0.0, (kl_p + kl_q) / 2))))
+    return out
+
+
 def _split_rounds(paragraphs: CountMatrix, matrix: CountMatrix, rounds: int, seed: int, min_paragraphs: int,
                   tfidf_params: dict) -> tuple:
     """The split-half rounds of every year, shared by :func:`split_half_baseline` and :func:`cross_year_halves`.
 
-    Returns ``(m, transformer, {year: (k, halves, cosine distances, jsds)})``: ``m`` the unigram year
-    matrix, ``transformer`` fitted on it; ``halves`` as in :func:`_year_halves` (None below
-    ``min_paragraphs``, and then no distances). Computed once per language by :func:`run_drift`.
+    Returns ``(m, transformer, per_year, cross)``: ``m`` the unigram year matrix, ``transformer``
+    fitted on it; ``per_year[year] = (k, has_halves, cosine distances, jsds)`` of the within-year
+    halves (``has_halves`` False below ``min_paragraphs``, and then no distances);
+    ``cross[(year_from, year_to)] = (cosine distances, jsds)`` of the first halves of consecutive
+    years (both with halves). Computed once per language by :func:`run_drift`, on dense halves
+    (:func:`_dense_year_halves`); the values equal those of :func:`_year_halves` +
+    :func:`_half_distances` bit for bit (tested). Only the previous year's halves are kept.
     """
     m = _unigrams(matrix, "year")
     if not len(m.rows):
-        return m, None, {}
+        return m, None, {}, {}
     _, transformer = tfidf_vectors(m, **tfidf_params)
     para = align(paragraphs.select(1), m.vocab)
-    per_year = {}
+    para_years = para.rows["year"].to_numpy()
+    X = para.X.astype(float).tocsr()
+    per_year, cross, prev = {}, {}, None
     for y in m.rows["year"]:
-        k, halves = _year_halves(para, y, rounds, seed, min_paragraphs)
-        cos, div = _half_distances(transformer, *halves) if halves is not None else ([], [])
-        per_year[y] = (k, halves, cos, div)
-    return m, transformer, per_year
+        rows = np.flatnonzero(para_years == y)
+        k = len(rows)
+        if k < min_paragraphs:
+            per_year[y], prev = (k, False, [], []), None
+            continue
+        if rounds <= 0:
+            per_year[y], prev = (k, True, [], []), None
+            continue
+        cols, H1, H2 = _dense_year_halves(X[rows], y, rounds, seed)
+        W, n = _dense_tfidf(transformer, np.vstack([H1, H2]), cols, X.shape[1])
+        W1, W2, n1, n2 = W[:rounds], W[rounds:], n[:rounds], n[rounds:]
+        per_year[y] = (k, True, _dense_cosine_distances(W1, n1, W2, n2), _dense_rowwise_jsd(H1, H2))
+        if prev is not None:  # JSD: only the order of the non-zero columns matters, so the union of both years'
+            a, cols_a, HA, WA, na = prev
+            union = np.union1d(cols_a, cols)
+            cross[(a, y)] = (_dense_cosine_distances(WA, na, W1, n1),
+                             _dense_rowwise_jsd(_on_columns(HA, cols_a, union), _on_columns(H1, cols, union)))
+        prev = (y, cols, H1, W1, n1)
+    return m, transformer, per_year, cross
 
 
 def split_half_baseline(
@@ -441,14 +553,14 @@ def split_half_baseline(
     TF-IDF transformer is fitted. One row per year of ``matrix``; NaN statistics and
     ``rounds = 0`` where a year has fewer than ``min_paragraphs`` paragraphs.
     """
-    m, transformer, per_year = _rounds or _split_rounds(paragraphs, matrix, rounds, seed, min_paragraphs, tfidf_params)
+    m, _, per_year, _ = _rounds or _split_rounds(paragraphs, matrix, rounds, seed, min_paragraphs, tfidf_params)
     if not len(m.rows):
         return pd.DataFrame(columns=BASELINE_COLUMNS)
     lang, out = _lang(matrix), []
     for y, year_tokens in zip(m.rows["year"], m.rows["tokens"]):
-        k, halves, cos, div = per_year[y]
+        k, has_halves, cos, div = per_year[y]
         stats = {"cosine": [], "jsd": []}
-        if halves is not None:
+        if has_halves:
             stats["cosine"], stats["jsd"] = cos, div
         else:
             log.info("%s %s: %d paragraph(s) with text (< %d): no split-half baseline", lang, y, k, min_paragraphs)
@@ -486,18 +598,17 @@ def cross_year_halves(
     """
     if _rounds is None and len(_unigrams(matrix, "year").rows) < 2:
         return pd.DataFrame(columns=HALVES_COLUMNS)
-    m, transformer, per_year = _rounds or _split_rounds(paragraphs, matrix, rounds, seed, min_paragraphs, tfidf_params)
+    m, _, per_year, cross = _rounds or _split_rounds(paragraphs, matrix, rounds, seed, min_paragraphs, tfidf_params)
     if len(m.rows) < 2:
         return pd.DataFrame(columns=HALVES_COLUMNS)
     lang, years = _lang(matrix), m.rows["year"].tolist()
-    halves = {y: per_year[y][1] for y in years}
-    within = {y: per_year[y][2] for y, h in halves.items() if h is not None}
+    within = {y: per_year[y][2] for y in years if per_year[y][1]}
     out = []
     for a, b in zip(years[:-1], years[1:]):
         row = {"lang": lang, "year_from": a, "year_to": b, "rounds": 0,
                "halves_cosine": np.nan, "halves_jsd": np.nan, "p_cosine": np.nan}
-        if halves[a] is not None and halves[b] is not None and rounds > 0:
-            cos, div = _half_distances(transformer, halves[a][0], halves[b][0])
+        if (a, b) in cross and rounds > 0:
+            cos, div = cross[(a, b)]
             c, w = np.asarray(cos), (np.asarray(within[a]) + np.asarray(within[b])) / 2
             row.update(rounds=rounds, halves_cosine=float(np.mean(c)), halves_jsd=float(np.mean(div)),
                        p_cosine=float(np.mean(c <= w + TIE_TOLERANCE)))
