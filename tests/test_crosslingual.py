@@ -307,3 +307,79 @@ def test_length_ratio_auto_is_the_median_over_documents():
     # ratios 4, 5, 200 -> median 5 (the truncated third document does not drag it)
     assert X.auto_length_ratio(texts, "zh", "en") == 5.0
     assert np.isfinite(X.length_cost(1, 5, 5.0, 8.0))
+
+
+def _align_cell_by_cell(paras_a, paras_b, lang_a="zh", lang_b="en", length_ratio=4.0, length_variance=8.0,
+                        anchor_weight=5.0, bead_priors=None):
+    """The aligner's definition, one cell and one bead at a time (the reference of the vectorised one)."""
+    priors = {**X.BEAD_PRIORS, **(bead_priors or {})}
+    lens_a, lens_b = [X.paragraph_length(p) for p in paras_a], [X.paragraph_length(p) for p in paras_b]
+    anc_a, anc_b = [X.anchors(p, lang_a) for p in paras_a], [X.anchors(p, lang_b) for p in paras_b]
+    shared = set().union(*anc_a) & set().union(*anc_b)
+    anc_a, anc_b = [s & shared for s in anc_a], [s & shared for s in anc_b]
+    n, m = len(paras_a), len(paras_b)
+    total = np.full((n + 1, m + 1), np.inf)
+    total[0, 0] = 0.0
+    back = {}
+    for i in range(n + 1):
+        for j in range(m + 1):
+            for da, db in X.BEADS:
+                if da > i or db > j or not np.isfinite(total[i - da, j - db]):
+                    continue
+                length = (X.length_cost(sum(lens_a[i - da:i]), sum(lens_b[j - db:j]), length_ratio, length_variance)
+                          if da and db else 0.0)
+                cost = (length + anchor_weight * X.dice_distance(set().union(*anc_a[i - da:i]),
+                                                                 set().union(*anc_b[j - db:j]))
+                        - np.log(priors[f"{da}-{db}"]))
+                if total[i - da, j - db] + cost < total[i, j]:
+                    total[i, j] = total[i - da, j - db] + cost
+                    back[i, j] = (da, db, cost)
+    beads, i, j = [], n, m
+    while i or j:
+        da, db, cost = back[i, j]
+        beads.append((tuple(range(i - da, i)), tuple(range(j - db, j)), cost))
+        i, j = i - da, j - db
+    return beads[::-1]
+
+
+def _anchors_word_by_word(text, lang, unspaced_languages=("zh", "ja")):
+    out = {str(int(n)) if n.isdigit() else n for n in X.NUMBER.findall(text)}
+    out |= {str(X.zh_numeral(next(g for g in m.groups() if g))) for m in X.ZH_ENUM.finditer(text)}
+    for word in X.LATIN.findall(text):
+        if word.lower() in X.MONTHS:
+            out.add(str(X.MONTHS[word.lower()]))
+        elif lang in unspaced_languages or sum(c.isupper() for c in word) >= 2 or any(c.isdigit() for c in word):
+            out.add(word.upper())
+    return out
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_vectorised_aligner_equals_the_cell_by_cell_definition(seed):
+    """Same beads and bit-identical costs on random paragraph lists (repeated paragraphs force ties,
+    empty ones zero lengths), with random length ratios, weights and priors."""
+    rng = np.random.default_rng(seed)
+    words = ["AI", "5G", "GDI", "November", "may", "forum", "2024", "3.5", "1.", "Trade", "eCommerce", "x",
+             "(一)", "二、", "第三", "合作", "经济", "11月", "RDI", "Belt"]
+
+    def paras(k):
+        pool = [" ".join(rng.choice(words, rng.integers(0, 12))) for _ in range(max(1, k // 2))]
+        return [pool[rng.integers(len(pool))] for _ in range(k)]
+
+    zh, en = paras(int(rng.integers(0, 14))), paras(int(rng.integers(0, 14)))
+    kw = {"length_ratio": float(rng.choice([1.0, 2.5, 4.0])), "length_variance": float(rng.choice([2.0, 8.0])),
+          "anchor_weight": float(rng.choice([0.0, 1.0, 5.0]))}
+    if seed % 3 == 0:
+        kw["bead_priors"] = {"1-1": 0.5, "1-0": 0.1, "0-1": 0.1, "2-1": 0.15, "1-2": 0.15}
+    got = [(b.a, b.b, b.cost) for b in X.align_paragraphs(zh, en, **kw)]
+    assert got == _align_cell_by_cell(zh, en, **kw)
+    for p in zh + en:
+        for lang in ("zh", "en"):
+            assert X.anchors(p, lang) == _anchors_word_by_word(p, lang)
+
+
+def test_vectorised_aligner_breaks_ties_in_bead_order():
+    """Empty paragraphs cost only their prior: with 2-1 and 1-2 equally likely, paths tie everywhere."""
+    priors = {"1-1": 0.01, "1-0": 0.01, "0-1": 0.01, "2-1": 0.3, "1-2": 0.3}
+    for n, m in [(3, 3), (4, 5), (6, 3), (2, 7)]:
+        got = [(b.a, b.b, b.cost) for b in X.align_paragraphs([""] * n, [""] * m, bead_priors=priors)]
+        assert got == _align_cell_by_cell([""] * n, [""] * m, bead_priors=priors)

@@ -165,10 +165,13 @@ def anchors(text: str, lang: str, unspaced_languages=UNSPACED) -> set[str]:
     """Numbers, enumeration numerals, month numbers and Latin names of a paragraph (see the docstring)."""
     out = {str(int(n)) if n.isdigit() else n for n in NUMBER.findall(text)}
     out |= {str(zh_numeral(next(g for g in m.groups() if g))) for m in ZH_ENUM.finditer(text)}
-    for word in LATIN.findall(text):
-        if word.lower() in MONTHS:
-            out.add(str(MONTHS[word.lower()]))
-        elif lang in unspaced_languages or sum(c.isupper() for c in word) >= 2 or any(c.isdigit() for c in word):
+    unspaced = lang in unspaced_languages
+    for word in set(LATIN.findall(text)):  # the result is a set: each distinct word is enough
+        low = word.lower()
+        if low in MONTHS:
+            out.add(str(MONTHS[low]))
+        # LATIN words are ASCII letters and digits with a letter: not isalpha() = has a digit
+        elif unspaced or not word.isalpha() or (word != low and sum(c.isupper() for c in word) >= 2):
             out.add(word.upper())
     return out
 
@@ -186,9 +189,27 @@ def length_cost(len_a: float, len_b: float, ratio: float, variance: float) -> fl
     return float(-np.log(2) - log_ndtr(-abs(delta)))  # log_ndtr(-x) is scipy's norm.logsf(x), minus its overhead
 
 
+def _length_costs(len_a: np.ndarray, len_b: np.ndarray, ratio: float, variance: float) -> np.ndarray:
+    """:func:`length_cost` of every pair (len_a[i], len_b[j]), elementwise with the same arithmetic."""
+    la, lb = np.asarray(len_a, float)[:, None], np.asarray(len_b, float)[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        delta = (lb - ratio * la) / np.sqrt(variance * (la + lb / ratio) / 2)
+        out = -np.log(2) - log_ndtr(-np.abs(delta))
+    return np.where((la == 0) & (lb == 0), 0.0, out)
+
+
 def dice_distance(x: set, y: set) -> float:
     """1 - 2|x & y| / (|x| + |y|); 0 when both are empty."""
     return 1 - 2 * len(x & y) / (len(x) + len(y)) if x or y else 0.0
+
+
+def _dice_distances(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """:func:`dice_distance` of every pair of rows of the 0/1 membership matrices x (n, v) and y (m, v)."""
+    inter = x @ y.T
+    size = x.sum(axis=1)[:, None] + y.sum(axis=1)[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = 1 - 2 * inter / size
+    return np.where(size > 0, out, 0.0)
 
 
 @dataclass(frozen=True)
@@ -198,6 +219,42 @@ class Bead:
     a: tuple[int, ...]
     b: tuple[int, ...]
     cost: float
+
+
+def _bead_costs(paras_a, paras_b, lang_a, lang_b, length_ratio, length_variance, anchor_weight, priors,
+                unspaced_languages) -> dict[tuple[int, int], np.ndarray]:
+    """Cost of every bead of each shape (da, db), indexed by the first paragraph of each side.
+
+    ``costs[da, db][i, j]`` is the cost of the bead of a-paragraphs i..i+da-1 and b-paragraphs
+    j..j+db-1 (1-0: ``costs[1, 0][i]``, 0-1: ``costs[0, 1][j]``), computed elementwise with the
+    arithmetic of the cell-by-cell definition (length + anchor_weight * dice - log prior).
+    """
+    lens_a = np.array([paragraph_length(p) for p in paras_a], dtype=np.int64)
+    lens_b = np.array([paragraph_length(p) for p in paras_b], dtype=np.int64)
+    anc_a = [anchors(p, lang_a, unspaced_languages) for p in paras_a]
+    anc_b = [anchors(p, lang_b, unspaced_languages) for p in paras_b]
+    shared = sorted(set().union(*anc_a) & set().union(*anc_b))
+    col = {s: k for k, s in enumerate(shared)}
+    mat_a = np.zeros((len(paras_a), len(shared)), dtype=np.int64)
+    mat_b = np.zeros((len(paras_b), len(shared)), dtype=np.int64)
+    for mat, anc in ((mat_a, anc_a), (mat_b, anc_b)):
+        for i, s in enumerate(anc):
+            mat[i, [col[x] for x in s if x in col]] = 1
+    # two consecutive paragraphs: the sum of their lengths and the union of their anchors
+    lens_a2, lens_b2 = lens_a[:-1] + lens_a[1:], lens_b[:-1] + lens_b[1:]
+    mat_a2, mat_b2 = mat_a[:-1] | mat_a[1:], mat_b[:-1] | mat_b[1:]
+    none = np.zeros((1, len(shared)), dtype=np.int64)
+    lp = {(da, db): np.log(priors[f"{da}-{db}"]) for da, db in BEADS}
+    return {
+        (1, 1): (_length_costs(lens_a, lens_b, length_ratio, length_variance)
+                 + anchor_weight * _dice_distances(mat_a, mat_b)) - lp[1, 1],
+        (2, 1): (_length_costs(lens_a2, lens_b, length_ratio, length_variance)
+                 + anchor_weight * _dice_distances(mat_a2, mat_b)) - lp[2, 1],
+        (1, 2): (_length_costs(lens_a, lens_b2, length_ratio, length_variance)
+                 + anchor_weight * _dice_distances(mat_a, mat_b2)) - lp[1, 2],
+        (1, 0): (0.0 + anchor_weight * _dice_distances(mat_a, none)[:, 0]) - lp[1, 0],
+        (0, 1): (0.0 + anchor_weight * _dice_distances(mat_b, none)[:, 0]) - lp[0, 1],
+    }
 
 
 def align_paragraphs(
@@ -211,35 +268,73 @@ def align_paragraphs(
     bead_priors: dict[str, float] | None = None,
     unspaced_languages=UNSPACED,
 ) -> list[Bead]:
-    """Least-cost alignment of two paragraph lists (Gale & Church 1993 + shared anchors), in text order."""
+    """Least-cost alignment of two paragraph lists (Gale & Church 1993 + shared anchors), in text order.
+
+    The bead costs are computed for every cell at once (:func:`_bead_costs`); the dynamic programme
+    then runs row by row: the beads from the two previous rows (1-1, 1-0, 2-1, 1-2) are vectorised
+    over the row, the 0-1 bead (from the cell to the left) is taken cell by cell. Ties go to the
+    first bead in ``BEADS`` order (1-1, 1-0, 0-1, 2-1, 1-2), as a strict ``<`` over that order.
+    """
     priors = {**BEAD_PRIORS, **(bead_priors or {})}
-    lens_a = [paragraph_length(p) for p in paras_a]
-    lens_b = [paragraph_length(p) for p in paras_b]
-    anc_a = [anchors(p, lang_a, unspaced_languages) for p in paras_a]
-    anc_b = [anchors(p, lang_b, unspaced_languages) for p in paras_b]
-    shared = set().union(*anc_a) & set().union(*anc_b)
-    anc_a, anc_b = [s & shared for s in anc_a], [s & shared for s in anc_b]
     n, m = len(paras_a), len(paras_b)
-    total = np.full((n + 1, m + 1), np.inf)
-    total[0, 0] = 0.0
-    back: dict[tuple[int, int], tuple[int, int, float]] = {}
+    costs = _bead_costs(paras_a, paras_b, lang_a, lang_b, length_ratio, length_variance, anchor_weight, priors,
+                        unspaced_languages)
+    inf = np.inf
+    total = np.full((n + 1, m + 1), inf)
+    back = np.full((n + 1, m + 1), -1, dtype=np.int64)  # index into BEADS, -1: unreachable / origin
+    cost01 = costs[0, 1].tolist()
+    k01 = BEADS.index((0, 1))
     for i in range(n + 1):
+        # candidates from earlier rows, in BEADS order: 1-1, 1-0 | (0-1 from this row) | 2-1, 1-2
+        first = np.full((2, m + 1), inf)
+        later = np.full((2, m + 1), inf)
+        if i >= 1:
+            prev = total[i - 1]
+            first[0, 1:] = prev[:-1] + costs[1, 1][i - 1]
+            first[1, :] = prev + costs[1, 0][i - 1]
+            first[0, 1:][~np.isfinite(prev[:-1])] = inf
+            first[1, :][~np.isfinite(prev)] = inf
+            if m >= 2:
+                later[1, 2:] = prev[:-2] + costs[1, 2][i - 1]
+                later[1, 2:][~np.isfinite(prev[:-2])] = inf
+        if i >= 2:
+            prev2 = total[i - 2]
+            later[0, 1:] = prev2[:-1] + costs[2, 1][i - 2]
+            later[0, 1:][~np.isfinite(prev2[:-1])] = inf
+        first[np.isnan(first)] = inf
+        later[np.isnan(later)] = inf
+        k_first = np.where(first[1] < first[0], 1, 0)  # a strict < keeps the earlier bead on ties
+        v_first = np.where(k_first == 1, first[1], first[0]).tolist()
+        k_later = np.where(later[1] < later[0], 4, 3)
+        v_later = np.where(k_later == 4, later[1], later[0]).tolist()
+        k_first, k_later = k_first.tolist(), k_later.tolist()
+        row, row_back = [inf] * (m + 1), [-1] * (m + 1)
+        if i == 0:
+            row[0] = 0.0
+        left = row[0]
         for j in range(m + 1):
-            for da, db in BEADS:
-                if da > i or db > j or not np.isfinite(total[i - da, j - db]):
-                    continue
-                length = (length_cost(sum(lens_a[i - da:i]), sum(lens_b[j - db:j]), length_ratio, length_variance)
-                          if da and db else 0.0)
-                cost = (length
-                        + anchor_weight * dice_distance(set().union(*anc_a[i - da:i]), set().union(*anc_b[j - db:j]))
-                        - np.log(priors[f"{da}-{db}"]))
-                if total[i - da, j - db] + cost < total[i, j]:
-                    total[i, j] = total[i - da, j - db] + cost
-                    back[i, j] = (da, db, cost)
+            v, k = v_first[j], k_first[j]
+            if not v < inf:
+                k = -1
+            if j and left < inf:
+                c = left + cost01[j - 1]
+                if c < v:
+                    v, k = c, k01
+            if v_later[j] < v:
+                v, k = v_later[j], k_later[j]
+            if k >= 0:
+                row[j], row_back[j] = v, k
+            left = row[j]
+        total[i] = row
+        back[i] = row_back
     beads = []
     i, j = n, m
     while i or j:
-        da, db, cost = back[i, j]
+        k = int(back[i, j])
+        if k < 0:
+            raise KeyError((i, j))
+        da, db = BEADS[k]
+        cost = costs[da, db][i - da] if db == 0 else costs[da, db][j - db] if da == 0 else costs[da, db][i - da, j - db]
         beads.append(Bead(tuple(range(i - da, i)), tuple(range(j - db, j)), cost))
         i, j = i - da, j - db
     return beads[::-1]
@@ -350,22 +445,27 @@ def codebook_check(matches: pd.DataFrame, codebook: list[Theme], alignment: pd.D
     a, b = langs
     docs = list(dict.fromkeys(alignment["doc_id"]))
     m = matches[matches["doc_id"].isin(docs) & matches["lang"].isin(langs)]
-    by_doc = m.groupby(["theme", "doc_id", "lang"]).size()
-    terms_at = m.groupby(["doc_id", "lang", "para", "theme"])["term"].agg(list)
+    by_doc = m.groupby(["theme", "doc_id", "lang"]).size().to_dict()
+    # the terms matched at (doc_id, lang, para, theme), in table order
+    terms_at: dict[tuple, list[str]] = {}
+    for key, term in zip(zip(m["doc_id"], m["lang"], m["para"], m["theme"]), m["term"]):
+        terms_at.setdefault(key, []).append(term)
+    rows_of = m.groupby(["theme", "lang"], sort=False).indices  # positions in table order
     pairs = alignment[(alignment[f"{a}_paras"] != "") & (alignment[f"{b}_paras"] != "")]
+    pair_list = {lang: list(zip(pairs["doc_id"], pairs["pair"], pairs[f"{lang}_paras"],
+                                pairs[f"only_{lang}"].fillna("").str.split(";")))
+                 for lang in langs}
     rows = []
     for t in codebook:
-        mt = m[m["theme"] == t.id]
-        terms = {lang: mt[mt["lang"] == lang]["term"].value_counts() for lang in langs}
+        terms = {lang: m["term"].iloc[rows_of.get((t.id, lang), [])].value_counts() for lang in langs}
         listed = {lang: "; ".join(f"{term} ({n})" for term, n in terms[lang].items()) for lang in langs}
         one_sided_pairs = {}
         for lang in langs:
-            hits = pairs[pairs[f"only_{lang}"].fillna("").str.split(";").map(lambda ts: t.id in ts)]
             one_sided_pairs[lang] = " | ".join(
-                f"{r['doc_id']} #{r['pair']}: " + ", ".join(dict.fromkeys(
-                    term for p in str(r[f"{lang}_paras"]).split(";")
-                    for term in terms_at.get((r["doc_id"], lang, int(p), t.id), [])))
-                for _, r in hits.iterrows())
+                f"{doc} #{pair}: " + ", ".join(dict.fromkeys(
+                    term for p in str(paras).split(";")
+                    for term in terms_at.get((doc, lang, int(p), t.id), [])))
+                for doc, pair, paras, only in pair_list[lang] if t.id in only)
         ca, cb = int(terms[a].sum()), int(terms[b].sum())
         if ca and cb:
             note = "matched in both"
