@@ -45,6 +45,90 @@ def tokens_table(paragraphs):
     return pd.DataFrame(rows)
 
 
+# --- reference implementation of the split-half rounds (sparse halves, the plain formulas row by
+# row): the dense rounds of drift._split_rounds must equal it bit for bit ----------------------------
+
+
+def _year_halves(para, year, rounds: int, seed: int, min_paragraphs: int):
+    """The random halves of one year's paragraphs, one pair per round.
+
+    Returns ``(k, halves)``: ``k`` paragraphs of ``year`` in ``para``; ``halves`` is ``(first, second)``,
+    two ``rounds x V`` count matrices (row r: the ``floor(k/2)`` paragraphs drawn in round r, and the
+    other ``ceil(k/2)``), or None when ``k < min_paragraphs``. The draws come from
+    ``numpy.random.default_rng([seed, year])``, one permutation per round, so every caller that asks
+    for the same year, seed and rounds gets the same halves.
+    """
+    rows = np.flatnonzero(para.rows["year"].to_numpy() == year)
+    k = len(rows)
+    if k < min_paragraphs:
+        return k, None
+    P = para.X[rows].tocsr()
+    rng = np.random.default_rng([seed, int(year)])
+    first = np.concatenate([rng.permutation(k)[: k // 2] for _ in range(rounds)]) if rounds else np.array([], int)
+    pick = sp.csr_matrix((np.ones(len(first), dtype=np.int64), (np.repeat(np.arange(rounds), k // 2), first)),
+                         shape=(rounds, k))
+    H1 = (pick @ P).tocsr()
+    H2 = (sp.csr_matrix(np.ones((rounds, 1), dtype=np.int64)) @ sp.csr_matrix(P.sum(axis=0)) - H1).tocsr()
+    H1.sum_duplicates()  # canonical (sorted indices) once, not in every comparison
+    H2.sum_duplicates()
+    return k, (H1, H2)
+
+
+def _half_distances(transformer, A: sp.csr_matrix, B: sp.csr_matrix):
+    """Cosine distance (TF-IDF with ``transformer``'s idf) and JSD (raw counts) of row r of A vs row r of B."""
+    WA, WB = transformer.transform(A.astype(float)).tocsr(), transformer.transform(B.astype(float)).tocsr()
+    for M in (WA, WB):
+        M.sum_duplicates()  # canonical: sorted column indices, no duplicates (as toarray() would give)
+    cos = [1.0 - drift.cosine_similarity(_row(WA, r), _row(WB, r)) for r in range(A.shape[0])]
+    return cos, _rowwise_jsd(A, B)
+
+
+def _row(M: sp.csr_matrix, r: int):
+    """Row r of a CSR matrix as a dense float vector (``M[r].toarray().ravel()`` without the slicing cost)."""
+    out = np.zeros(M.shape[1], dtype=float)
+    s, e = M.indptr[r], M.indptr[r + 1]
+    out[M.indices[s:e]] = M.data[s:e]
+    return out
+
+
+def _rowwise_jsd(A: sp.csr_matrix, B: sp.csr_matrix):
+    """``[jsd(A[r], B[r]) for r in rows]`` on the sparse rows of two count matrices, same arithmetic.
+
+    Only the non-zero entries enter each KL term, in column order, as in :func:`jsd`; the sums of
+    counts are sums of integers (exact in any order).
+    """
+    A, B = sp.csr_matrix(A, dtype=float, copy=True), sp.csr_matrix(B, dtype=float, copy=True)
+    A.sum_duplicates()
+    B.sum_duplicates()
+    A.eliminate_zeros()
+    B.eliminate_zeros()
+    V = A.shape[1]
+    key_a = np.repeat(np.arange(A.shape[0], dtype=np.int64), np.diff(A.indptr)) * V + A.indices
+    key_b = np.repeat(np.arange(B.shape[0], dtype=np.int64), np.diff(B.indptr)) * V + B.indices
+
+    def other_at(keys_x, keys_y, data_y):  # values of y at the positions of x (0 where y has none)
+        pos = np.searchsorted(keys_y, keys_x)
+        pos_c = np.minimum(pos, max(len(keys_y) - 1, 0))
+        hit = (pos < len(keys_y)) & (keys_y[pos_c] == keys_x) if len(keys_y) else np.zeros(len(keys_x), bool)
+        return np.where(hit, data_y[pos_c] if len(keys_y) else 0.0, 0.0)
+
+    q_at_a, p_at_b = other_at(key_a, key_b, B.data), other_at(key_b, key_a, A.data)
+    out = []
+    for r in range(A.shape[0]):
+        sa, ea, sb, eb = A.indptr[r], A.indptr[r + 1], B.indptr[r], B.indptr[r + 1]
+        ps, qs = A.data[sa:ea].sum(), B.data[sb:eb].sum()
+        if ps <= 0 or qs <= 0:
+            out.append(float("nan"))
+            continue
+        p, q_p = A.data[sa:ea] / ps, q_at_a[sa:ea] / qs   # p and q where p > 0
+        q, p_q = B.data[sb:eb] / qs, p_at_b[sb:eb] / ps   # q and p where q > 0
+        kl_p = float(np.sum(p * np.log2(p / ((p + q_p) / 2))))
+        kl_q = float(np.sum(q * np.log2(q / ((p_q + q) / 2))))
+        out.append(float(min(1.0, max(0.0, (kl_p + kl_q) / 2))))
+    return out
+
+
+
 # --- jsd and cosine --------------------------------------------------------------------------------
 
 
@@ -304,9 +388,9 @@ def test_excess_is_mean_round_difference():
     m = drift._unigrams(years, "year")
     _, tr = drift.tfidf_vectors(m)
     para = drift.align(paras.select(1), m.vocab)
-    (_, (a1, a2)), (_, (b1, b2)) = (drift._year_halves(para, y, 25, 9, 4) for y in (2020, 2022))
-    c = np.array(drift._half_distances(tr, a1, b1)[0])
-    w = (np.array(drift._half_distances(tr, a1, a2)[0]) + np.array(drift._half_distances(tr, b1, b2)[0])) / 2
+    (_, (a1, a2)), (_, (b1, b2)) = (_year_halves(para, y, 25, 9, 4) for y in (2020, 2022))
+    c = np.array(_half_distances(tr, a1, b1)[0])
+    w = (np.array(_half_distances(tr, a1, a2)[0]) + np.array(_half_distances(tr, b1, b2)[0])) / 2
     row = drift_with_halves(tok, rounds=25, seed=9)[0].iloc[0]
     assert row["excess_cosine"] == pytest.approx(float(np.mean(c - w)))
     assert row["p_cosine"] == pytest.approx(float(np.mean(c <= w + 1e-12)))
@@ -445,13 +529,13 @@ def test_shared_rounds_and_rowwise_distances_match_the_plain_ones():
                                   drift.cross_year_halves(paras, years, 30, 3, 4))
     m, tr, per_year, cross = split
     para = drift.align(paras.select(1), m.vocab)
-    (_, (a1, a2)), (_, (b1, _)) = (drift._year_halves(para, y, 30, 3, 4) for y in (2020, 2022))
-    cos, div = drift._half_distances(tr, a1, b1)
+    (_, (a1, a2)), (_, (b1, _)) = (_year_halves(para, y, 30, 3, 4) for y in (2020, 2022))
+    cos, div = _half_distances(tr, a1, b1)
     wa, wb = tr.transform(a1.astype(float)), tr.transform(b1.astype(float))
     assert cos == [1.0 - drift.cosine_similarity(wa[r], wb[r]) for r in range(30)]
     assert div == [drift.jsd(a1[r], b1[r]) for r in range(30)]
-    assert drift._rowwise_jsd(sp.csr_matrix([[0, 0], [1, 0]]), sp.csr_matrix([[1, 0], [0, 3]]))[1] == 1.0
-    assert math.isnan(drift._rowwise_jsd(sp.csr_matrix([[0, 0]]), sp.csr_matrix([[1, 0]]))[0])
+    assert _rowwise_jsd(sp.csr_matrix([[0, 0], [1, 0]]), sp.csr_matrix([[1, 0], [0, 3]]))[1] == 1.0
+    assert math.isnan(_rowwise_jsd(sp.csr_matrix([[0, 0]]), sp.csr_matrix([[1, 0]]))[0])
 
 
 def test_dense_rounds_equal_the_sparse_reference_bit_for_bit():
@@ -469,16 +553,16 @@ def test_dense_rounds_equal_the_sparse_reference_bit_for_bit():
     for tfidf in ({}, {"norm": "l1", "sublinear_tf": True}, {"norm": None, "use_idf": False}):
         m, tr, per_year, cross = drift._split_rounds(paras, years, 50, 7, 4, tfidf)
         para = drift.align(paras.select(1), m.vocab)
-        ref = {y: drift._year_halves(para, y, 50, 7, 4) for y in m.rows["year"]}
+        ref = {y: _year_halves(para, y, 50, 7, 4) for y in m.rows["year"]}
         for y, (k, halves) in ref.items():
             assert per_year[y][:2] == (k, halves is not None)
             if halves is not None:
-                cos, div = drift._half_distances(tr, *halves)
+                cos, div = _half_distances(tr, *halves)
                 np.testing.assert_array_equal(per_year[y][2], cos)
                 np.testing.assert_array_equal(per_year[y][3], div)
         assert sorted(cross) == [(2018, 2019), (2022, 2023)]  # 2021 has 3 paragraphs (< 4)
         for a, b in cross:
-            cos, div = drift._half_distances(tr, ref[a][1][0], ref[b][1][0])
+            cos, div = _half_distances(tr, ref[a][1][0], ref[b][1][0])
             np.testing.assert_array_equal(cross[a, b][0], cos)
             np.testing.assert_array_equal(cross[a, b][1], div)
     # the batched draws equal one permutation per round
@@ -487,5 +571,5 @@ def test_dense_rounds_equal_the_sparse_reference_bit_for_bit():
                                   np.stack([r2.permutation(13)[:6] for _ in range(20)]))
     # JSD on dense rows with empty rows (NaN) and disjoint rows (1)
     A, B = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 1.0]]), np.array([[1.0, 0.0], [0.0, 3.0], [1.0, 5.0]])
-    assert drift._dense_rowwise_jsd(A, B)[1:] == drift._rowwise_jsd(sp.csr_matrix(A), sp.csr_matrix(B))[1:]
+    assert drift._dense_rowwise_jsd(A, B)[1:] == _rowwise_jsd(sp.csr_matrix(A), sp.csr_matrix(B))[1:]
     assert math.isnan(drift._dense_rowwise_jsd(A, B)[0]) and drift._dense_rowwise_jsd(A, B)[1] == 1.0

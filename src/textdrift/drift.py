@@ -330,96 +330,19 @@ def term_shifts(matrix: CountMatrix, top_n: int = 20, unit: str = "year", **tfid
     return pd.concat(frames, ignore_index=True)[SHIFT_COLUMNS]
 
 
-def _year_halves(para: CountMatrix, year, rounds: int, seed: int, min_paragraphs: int):
-    """The random halves of one year's paragraphs, one pair per round.
-
-    Returns ``(k, halves)``: ``k`` paragraphs of ``year`` in ``para``; ``halves`` is ``(first, second)``,
-    two ``rounds x V`` count matrices (row r: the ``floor(k/2)`` paragraphs drawn in round r, and the
-    other ``ceil(k/2)``), or None when ``k < min_paragraphs``. The draws come from
-    ``numpy.random.default_rng([seed, year])``, one permutation per round, so every caller that asks
-    for the same year, seed and rounds gets the same halves.
-    """
-    rows = np.flatnonzero(para.rows["year"].to_numpy() == year)
-    k = len(rows)
-    if k < min_paragraphs:
-        return k, None
-    P = para.X[rows].tocsr()
-    rng = np.random.default_rng([seed, int(year)])
-    first = np.concatenate([rng.permutation(k)[: k // 2] for _ in range(rounds)]) if rounds else np.array([], int)
-    pick = sp.csr_matrix((np.ones(len(first), dtype=np.int64), (np.repeat(np.arange(rounds), k // 2), first)),
-                         shape=(rounds, k))
-    H1 = (pick @ P).tocsr()
-    H2 = (sp.csr_matrix(np.ones((rounds, 1), dtype=np.int64)) @ sp.csr_matrix(P.sum(axis=0)) - H1).tocsr()
-    H1.sum_duplicates()  # canonical (sorted indices) once, not in every comparison
-    H2.sum_duplicates()
-    return k, (H1, H2)
-
-
-def _half_distances(transformer: TfidfTransformer, A: sp.csr_matrix, B: sp.csr_matrix) -> tuple[list, list]:
-    """Cosine distance (TF-IDF with ``transformer``'s idf) and JSD (raw counts) of row r of A vs row r of B."""
-    WA, WB = transformer.transform(A.astype(float)).tocsr(), transformer.transform(B.astype(float)).tocsr()
-    for M in (WA, WB):
-        M.sum_duplicates()  # canonical: sorted column indices, no duplicates (as toarray() would give)
-    cos = [1.0 - cosine_similarity(_row(WA, r), _row(WB, r)) for r in range(A.shape[0])]
-    return cos, _rowwise_jsd(A, B)
-
-
-def _row(M: sp.csr_matrix, r: int) -> np.ndarray:
-    """Row r of a CSR matrix as a dense float vector (``M[r].toarray().ravel()`` without the slicing cost)."""
-    out = np.zeros(M.shape[1], dtype=float)
-    s, e = M.indptr[r], M.indptr[r + 1]
-    out[M.indices[s:e]] = M.data[s:e]
-    return out
-
-
-def _rowwise_jsd(A: sp.csr_matrix, B: sp.csr_matrix) -> list[float]:
-    """``[jsd(A[r], B[r]) for r in rows]`` on the sparse rows of two count matrices, same arithmetic.
-
-    Only the non-zero entries enter each KL term, in column order, as in :func:`jsd`; the sums of
-    counts are sums of integers (exact in any order).
-    """
-    A, B = sp.csr_matrix(A, dtype=float, copy=True), sp.csr_matrix(B, dtype=float, copy=True)
-    A.sum_duplicates()
-    B.sum_duplicates()
-    A.eliminate_zeros()
-    B.eliminate_zeros()
-    V = A.shape[1]
-    key_a = np.repeat(np.arange(A.shape[0], dtype=np.int64), np.diff(A.indptr)) * V + A.indices
-    key_b = np.repeat(np.arange(B.shape[0], dtype=np.int64), np.diff(B.indptr)) * V + B.indices
-
-    def other_at(keys_x, keys_y, data_y):  # values of y at the positions of x (0 where y has none)
-        pos = np.searchsorted(keys_y, keys_x)
-        pos_c = np.minimum(pos, max(len(keys_y) - 1, 0))
-        hit = (pos < len(keys_y)) & (keys_y[pos_c] == keys_x) if len(keys_y) else np.zeros(len(keys_x), bool)
-        return np.where(hit, data_y[pos_c] if len(keys_y) else 0.0, 0.0)
-
-    q_at_a, p_at_b = other_at(key_a, key_b, B.data), other_at(key_b, key_a, A.data)
-    out = []
-    for r in range(A.shape[0]):
-        sa, ea, sb, eb = A.indptr[r], A.indptr[r + 1], B.indptr[r], B.indptr[r + 1]
-        ps, qs = A.data[sa:ea].sum(), B.data[sb:eb].sum()
-        if ps <= 0 or qs <= 0:
-            out.append(float("nan"))
-            continue
-        p, q_p = A.data[sa:ea] / ps, q_at_a[sa:ea] / qs   # p and q where p > 0
-        q, p_q = B.data[sb:eb] / qs, p_at_b[sb:eb] / ps   # q and p where q > 0
-        kl_p = float(np.sum(p * np.log2(p / ((p + q_p) / 2))))
-        kl_q = float(np.sum(q * np.log2(q / ((p_q + q) / 2))))
-        out.append(float(min(1.0, max(0.0, (kl_p + kl_q) / 2))))
-    return out
-
-
 def _draw_first_halves(k: int, rounds: int, rng: np.random.Generator) -> np.ndarray:
     """``rounds x floor(k/2)`` paragraph indices: row r is ``rng.permutation(k)[: k // 2]`` of round r.
 
     ``Generator.permuted`` along axis 1 shuffles the rows one after the other with the same
-    Fisher-Yates draws as ``permutation`` (tested against :func:`_year_halves`).
+    Fisher-Yates draws as ``permutation`` (tested against the sparse reference implementation in ``tests/test_drift.py``).
     """
     return rng.permuted(np.tile(np.arange(k), (rounds, 1)), axis=1)[:, : k // 2]
 
 
 def _dense_year_halves(P: sp.csr_matrix, year, rounds: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The halves of :func:`_year_halves` as dense float count arrays on the year's columns only.
+    """The random halves of one year's paragraphs (round r: the ``floor(k/2)`` paragraphs drawn by
+    ``numpy.random.default_rng([seed, year])`` in round r, and the other ``ceil(k/2)``), as dense
+    float count arrays on the year's columns only.
 
     ``P``: the year's paragraph rows (float CSR). Returns ``(cols, H1, H2)``: ``cols`` the sorted
     columns with a non-zero count in the year, ``H1, H2`` the two ``rounds x len(cols)`` halves
@@ -440,7 +363,7 @@ def _dense_tfidf(transformer: TfidfTransformer, H: np.ndarray, cols: np.ndarray,
     """``transformer.transform`` of count rows ``H`` on columns ``cols`` (sorted) of a ``width``-column
     matrix, as a dense full-width array, and the l2 norm of each row (``np.linalg.norm`` of the row,
     as :func:`cosine_similarity` computes it). The CSR input holds the same entries in the same
-    column order as the sparse halves of :func:`_year_halves` (so the same row sums and norms)."""
+    column order as the sparse halves of the sparse reference implementation in ``tests/test_drift.py`` (so the same row sums and norms)."""
     mask = H != 0
     indptr = np.concatenate([[0], np.cumsum(mask.sum(axis=1))])
     X = sp.csr_matrix((H[mask], cols[np.nonzero(mask)[1]], indptr), shape=(H.shape[0], width))
@@ -469,7 +392,7 @@ def _dense_cosine_distances(WA, na, WB, nb) -> list[float]:
 
 
 def _dense_rowwise_jsd(A: np.ndarray, B: np.ndarray) -> list[float]:
-    """:func:`_rowwise_jsd` of two dense non-negative count arrays (same arithmetic as :func:`jsd`).
+    """``[jsd(A[r], B[r]) for r in rows]`` of two dense non-negative count arrays (same arithmetic as :func:`jsd`).
 
     The element-wise terms of every row are computed at once over the non-zero entries in row-major
     (= column) order; each KL sum is ``np.sum`` of that row's contiguous slice, as in :func:`jsd`.
@@ -503,8 +426,9 @@ def _split_rounds(paragraphs: CountMatrix, matrix: CountMatrix, rounds: int, see
     halves (``has_halves`` False below ``min_paragraphs``, and then no distances);
     ``cross[(year_from, year_to)] = (cosine distances, jsds)`` of the first halves of consecutive
     years (both with halves). Computed once per language by :func:`run_drift`, on dense halves
-    (:func:`_dense_year_halves`); the values equal those of :func:`_year_halves` +
-    :func:`_half_distances` bit for bit (tested). Only the previous year's halves are kept.
+    (:func:`_dense_year_halves`); the values equal bit for bit those of the sparse reference
+    implementation in ``tests/test_drift.py`` (sparse halves, ``jsd`` and ``cosine_similarity``
+    row by row). Only the previous year's halves are kept.
     """
     m = _unigrams(matrix, "year")
     if not len(m.rows):
