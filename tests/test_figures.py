@@ -298,6 +298,27 @@ def test_phrase_steps_one_panel_per_step_and_empty_language():
     matplotlib.pyplot.close(empty)
 
 
+def test_phrase_count_labels_stay_inside_the_panel():
+    """Long bars with large counts: every "before→after" label lies inside its axes, clear of the phrase labels."""
+    rows = [("proposal international cooperation", 3, 190, 324, 2.3, "rising"),
+            ("development initiative", 2, 1496, 1325, -4.2, "falling"), ("hold", 1, 1420, 1201, -3.9, "falling"),
+            ("数字 丝绸之路 合作", 3, 1291, 1087, -4.0, "falling")]
+    phr = pd.DataFrame([{"lang": "en", "year_from": 2019, "year_to": 2020, "phrase": p, "n": n, "count_from": a,
+                         "count_to": b, "total_from": 73834, "total_to": 87400, "alpha_w": 1.0, "alpha_0": 7e4,
+                         "log_odds": z / 3, "z": z, "status": st, "display": p} for p, n, a, b, z, st in rows])
+    fig = F.phrase_steps(phr, "en", k=15)
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    ax = next(a for a in fig.axes if a.get_visible() and a.texts)
+    box = ax.get_window_extent(renderer)
+    ticks = [t.get_window_extent(renderer) for t in ax.get_yticklabels()]
+    for t in ax.texts:
+        b = t.get_window_extent(renderer)
+        assert box.x0 <= b.x0 and b.x1 <= box.x1, t.get_text()
+        assert not any(b.overlaps(tb) for tb in ticks), t.get_text()
+    matplotlib.pyplot.close(fig)
+
+
 def test_phrase_steps_keeps_the_last_max_steps_and_says_so():
     fig = F.phrase_steps(make_phrases(), "en", k=3, max_steps=2)
     visible = [ax for ax in fig.axes if ax.get_visible()]

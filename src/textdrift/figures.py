@@ -42,6 +42,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import textwrap
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -538,7 +539,15 @@ def _phrase_panel(ax, step: pd.DataFrame, k: int, z_threshold: float, low_data_t
     ax.set_yticks(y, labels, fontsize=8.5)
     ax.set_ylim(len(rows) - 0.5, -0.5)
     zmax = float(rows["z"].abs().max())
-    lim = max(zmax, z_threshold) * 1.25 + 0.3
+    # room for the count labels beyond the longest bar: label width / axes width, both estimated from
+    # character counts (a 6.2-inch panel less its phrase labels; wide CJK characters count double)
+    def width(text: str, inch_per_char: float) -> float:
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text) * inch_per_char
+
+    axes_in = max(1.5, ax.figure.get_size_inches()[0] / max(1, ax.get_gridspec().ncols) - 0.5
+                  - max(width(lb, 0.066) for lb in labels))
+    count_in = max(width(f"{int(a)}→{int(b)}", 0.055) for a, b in zip(rows["count_from"], rows["count_to"])) + 0.08
+    lim = max(max(zmax, z_threshold) * 1.25 + 0.3, zmax / max(0.3, 1 - 2 * count_in / axes_in))
     ax.set_xlim(-lim, lim)
     ax.axvline(0, color="#333333", linewidth=0.8)
     for t in (-z_threshold, z_threshold):
