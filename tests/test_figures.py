@@ -298,6 +298,27 @@ def test_phrase_steps_one_panel_per_step_and_empty_language():
     matplotlib.pyplot.close(empty)
 
 
+def test_long_series_keep_a_readable_size_and_labels():
+    """25 years: the drift chart stacks its languages at a bounded width; trend panels label at most 10 years."""
+    years = list(range(2000, 2025))
+    drift = pd.DataFrame([{"lang": lang, "year_from": a, "year_to": a + 1, "gap": 1, "cosine_distance": 0.2, "jsd": 0.3,
+                           "tokens_from": 900, "tokens_to": 900, "low_data": False} for lang in ("zh", "en") for a in years[:-1]])
+    short = F.drift_chart(make_drift(), make_baseline())
+    long = F.drift_chart(drift, drift.iloc[:0].assign(year=[]))
+    assert short.get_size_inches()[0] == pytest.approx(max(7.0, 2.1 * (2 + 0.6 + 3 + 0.6) + 1.5))  # as before
+    assert long.get_size_inches()[0] < 20 and len(long.axes) == 4
+    long.draw_without_rendering()
+    renderer = long.canvas.get_renderer()
+    for ax in long.axes:
+        boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels()]
+        assert len(boxes) == 24 and not any(a.overlaps(b) for a, b in zip(boxes, boxes[1:]))
+    freq = pd.DataFrame([{"year": y, "lang": "en", "theme": "digital_economy", "count": 3, "tokens": 900,
+                          "per_10k": 33.0, "ci_low": 10.0, "ci_high": 90.0} for y in years])
+    trends = F.theme_trends(freq, CODEBOOK)
+    assert [int(t) for t in trends.axes[0].get_xticks()] == years[::3]
+    matplotlib.pyplot.close("all")
+
+
 def test_phrase_count_labels_stay_inside_the_panel():
     """Long bars with large counts: every "before→after" label lies inside its axes, clear of the phrase labels."""
     rows = [("proposal international cooperation", 3, 190, 324, 2.3, "rising"),

@@ -278,7 +278,7 @@ def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = Non
         ax.set_ylabel("per 10,000 tokens", fontsize=8)
     if years:
         axes.flat[0].set_xlim(min(years) - 0.6, max(years) + 0.6)
-        axes.flat[0].set_xticks(years)
+        axes.flat[0].set_xticks(years[:: -(-len(years) // 10)])  # at most 10 labelled years per panel
         for ax in axes.flat:
             ax.tick_params(axis="x", labelrotation=45)
     handles = [Line2D([], [], color="#333333", linestyle=LANG_LINESTYLES[i % len(LANG_LINESTYLES)], marker="o",
@@ -382,7 +382,8 @@ def theme_heatmap(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = No
 # ---- drift ------------------------------------------------------------------------------------
 
 
-def drift_chart(drift: pd.DataFrame, baseline: pd.DataFrame, langs: Sequence[str] | None = None) -> Figure:
+def drift_chart(drift: pd.DataFrame, baseline: pd.DataFrame, langs: Sequence[str] | None = None,
+                max_row_steps: int = 8) -> Figure:
     """Cosine distance (top row) and Jensen-Shannon divergence (bottom row) of consecutive years, per language.
 
     One bar per step, labelled with its gap in years; beside it the split-half baseline of the
@@ -391,23 +392,32 @@ def drift_chart(drift: pd.DataFrame, baseline: pd.DataFrame, langs: Sequence[str
     the bar marks the cross-year half distance (``halves_cosine``/``halves_jsd`` of
     ``tfidf_drift.csv``, when present): halves of the two years compared, the same length as the
     baseline halves, so it can be read directly against the diamonds. Steps flagged
-    ``low_data`` are hatched and labelled. Both measures lie in [0, 1].
+    ``low_data`` are hatched and labelled. Both measures lie in [0, 1]. With more than
+    ``max_row_steps`` steps in all, the languages are stacked (cosine and JSD rows of each
+    language one below the other) and the steps drawn narrower with upright labels, so a corpus
+    over decades keeps a readable width.
     """
     langs = _langs(pd.concat([drift[["lang"]], baseline[["lang"]]]), langs)
     metrics = [("cosine", "cosine_distance", "cosine distance\n(1 − cosine similarity, TF-IDF)"),
                ("jsd", "jsd", "Jensen–Shannon divergence\n(bits, term frequencies)")]
     ncol = max(1, len(langs))
     widths = [max(1, int((drift["lang"] == lang).sum())) + 0.6 for lang in langs] or [1]
-    fig, axes = plt.subplots(2, ncol, figsize=(max(7.0, 2.1 * sum(widths) + 1.5), 7.4), sharey=True,
-                             layout="constrained", squeeze=False, gridspec_kw={"width_ratios": widths})
+    stacked = len(langs) > 1 and sum(widths) - 0.6 * len(widths) > max_row_steps
+    if stacked:  # rows: (lang 1 cosine, lang 1 JSD, lang 2 cosine, ...), one column
+        fig, grid = plt.subplots(2 * ncol, 1, figsize=(max(7.0, 0.62 * max(widths) + 2.0), 3.3 * 2 * ncol + 1.6),
+                                 sharey=True, layout="constrained", squeeze=False)
+        axes = np.array([[grid[2 * j + r, 0] for j in range(ncol)] for r in range(2)])
+    else:
+        fig, axes = plt.subplots(2, ncol, figsize=(max(7.0, 2.1 * sum(widths) + 1.5), 7.4), sharey=True,
+                                 layout="constrained", squeeze=False, gridspec_kw={"width_ratios": widths})
     base = baseline.set_index(["lang", "year"]) if len(baseline) else None
     for j, lang in enumerate(langs):
         d = drift[drift["lang"] == lang].sort_values("year_from").reset_index(drop=True)
         for r, (key, col, ylabel) in enumerate(metrics):
             ax = axes[r, j]
-            if r == 0:
+            if r == 0 or stacked:
                 ax.set_title(lang_name(lang), fontsize=10)
-            if j == 0:
+            if j == 0 or stacked:
                 ax.set_ylabel(ylabel, fontsize=9)
             if d.empty:
                 _no_data(ax, "fewer than two years\nwith text: no step")
@@ -417,14 +427,16 @@ def drift_chart(drift: pd.DataFrame, baseline: pd.DataFrame, langs: Sequence[str
             for i in x:
                 ax.bar(i, d.loc[i, col], width=0.42, color=METRIC_COLORS[key], alpha=0.45 if low[i] else 1.0,
                        hatch="//" if low[i] else None, edgecolor=METRIC_COLORS[key])
-                ax.text(i, d.loc[i, col] + 0.02, f"{d.loc[i, col]:.2f}", ha="center", va="bottom", fontsize=8.5)
+                ax.text(i, d.loc[i, col] + 0.02, f"{d.loc[i, col]:.2f}", ha="center", va="bottom",
+                        fontsize=7 if stacked else 8.5)
                 for dx, year in ((-0.33, d.loc[i, "year_from"]), (0.33, d.loc[i, "year_to"])):
                     _draw_baseline(ax, i + dx, base, lang, year, key)
                 halves = d.loc[i, f"halves_{key}"] if f"halves_{key}" in d else np.nan
                 if np.isfinite(halves):  # same length as the baseline halves: the fair comparison
                     ax.plot(i, halves, marker="_", markersize=26, markeredgewidth=2.5, color=HALVES_COLOR)
             ax.set_xticks(x, [_step_label(a, b) + ("\nlow data" if lw else "") for a, b, lw in
-                              zip(d["year_from"], d["year_to"], low)], fontsize=8.5)
+                              zip(d["year_from"], d["year_to"], low)], fontsize=8.5,
+                          rotation=90 if stacked else 0)
             ax.set_xlim(-0.6, len(d) - 0.4)
             ax.grid(axis="y", color="#e6e6e6", linewidth=0.6)
             ax.set_axisbelow(True)
