@@ -19,7 +19,6 @@ from textdrift.vectorize import (
     merge_matrices,
     merge_shard_matrices,
     para_matrix,
-    write_matrices,
     write_shard_matrices,
     year_matrix,
 )
@@ -472,7 +471,11 @@ def test_shard_matrices_merge_to_the_whole_corpus_matrices(tmp_path):
 def test_run_drift_writes_all_tables(tmp_path, caplog):
     shard = tmp_path / "shard-0.parquet"
     tokens_table(CORPUS).to_parquet(shard)
-    write_matrices([shard], tmp_path, ["en", "zh", "fr"], ngram_max=3)
+    langs = ("en", "zh", "fr")
+    write_shard_matrices(shard, {x: tmp_path / f"doc_{x}-0.npz" for x in langs},
+                         {x: tmp_path / f"para_{x}.npz" for x in langs}, ngram_max=3)
+    merge_shard_matrices([tmp_path / f"doc_{x}-0.npz" for x in langs], {x: tmp_path / f"year_{x}.npz" for x in langs},
+                         {x: tmp_path / f"doc_{x}.npz" for x in langs})
     out = {name: tmp_path / f"{name}.csv" for name in drift.TABLE_COLUMNS}
     with caplog.at_level(logging.INFO, logger="textdrift"):
         drift.run_drift([tmp_path / f"year_{x}.npz" for x in ("en", "zh", "fr")],

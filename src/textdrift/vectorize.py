@@ -43,7 +43,7 @@ import scipy.sparse as sp
 from textdrift.io import atomic_write_bytes
 
 SEP = " "
-# Token columns that the count matrices are built from (the rest is not read by write_matrices).
+# Token columns that the count matrices are built from (the rest is not read by write_shard_matrices).
 MATRIX_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "norm", "is_punct", "keep"]
 
 
@@ -200,18 +200,21 @@ def count_matrix(tokens: pd.DataFrame, by: list[str], ngram_max: int = 3) -> Cou
     return CountMatrix(X, vocab, rows)
 
 
-def year_matrix(tokens: pd.DataFrame, lang: str, ngram_max: int = 3) -> CountMatrix:
-    """Year-document matrix of one language: rows are years (all documents of the year pooled)."""
-    m = count_matrix(tokens[tokens["lang"] == lang], ["year"], ngram_max)
+def _lang_matrix(tokens: pd.DataFrame, lang: str, by: list[str], ngram_max: int) -> CountMatrix:
+    """:func:`count_matrix` of one language's tokens, its rows labelled with ``lang`` first."""
+    m = count_matrix(tokens[tokens["lang"] == lang], by, ngram_max)
     m.rows.insert(0, "lang", lang)
     return m
+
+
+def year_matrix(tokens: pd.DataFrame, lang: str, ngram_max: int = 3) -> CountMatrix:
+    """Year-document matrix of one language: rows are years (all documents of the year pooled)."""
+    return _lang_matrix(tokens, lang, ["year"], ngram_max)
 
 
 def doc_matrix(tokens: pd.DataFrame, lang: str, ngram_max: int = 3) -> CountMatrix:
     """Per-document matrix of one language: rows are (doc_id, year)."""
-    m = count_matrix(tokens[tokens["lang"] == lang], ["doc_id", "year"], ngram_max)
-    m.rows.insert(0, "lang", lang)
-    return m
+    return _lang_matrix(tokens, lang, ["doc_id", "year"], ngram_max)
 
 
 def save_matrix(m: CountMatrix, path: str | Path) -> None:
@@ -283,9 +286,7 @@ def merge_matrices(parts: list[CountMatrix], by: list[str]) -> CountMatrix:
 
 def para_matrix(tokens: pd.DataFrame, lang: str) -> CountMatrix:
     """Per-paragraph unigram matrix of one language: rows are (year, doc_id, para); drift's baseline."""
-    m = count_matrix(tokens[tokens["lang"] == lang], ["year", "doc_id", "para"], ngram_max=1)
-    m.rows.insert(0, "lang", lang)
-    return m
+    return _lang_matrix(tokens, lang, ["year", "doc_id", "para"], 1)
 
 
 def write_shard_matrices(token_path: str | Path, doc_paths: dict[str, str | Path], para_paths: dict[str, str | Path],
@@ -318,15 +319,3 @@ def merge_shard_matrices(doc_shards: list[str | Path], year_paths: dict[str, str
         docs = merge_matrices(mats, ["doc_id", "year"])
         save_matrix(docs, doc_paths[lang])
         save_matrix(merge_matrices([docs], ["year"]), year_paths[lang])
-
-
-def write_matrices(token_paths, out_dir: str | Path, languages: list[str], ngram_max: int) -> None:
-    """``year_{lang}.npz``, ``doc_{lang}.npz`` and ``para_{lang}.npz`` for every configured language,
-    from token files in one process (what the `count` + `vectorize` rules do shard by shard)."""
-    out_dir = Path(out_dir)
-    tokens = load_tokens(list(token_paths), columns=MATRIX_COLUMNS)
-    for lang in languages:
-        one = tokens[tokens["lang"] == lang]
-        save_matrix(year_matrix(one, lang, ngram_max), out_dir / f"year_{lang}.npz")
-        save_matrix(doc_matrix(one, lang, ngram_max), out_dir / f"doc_{lang}.npz")
-        save_matrix(para_matrix(one, lang), out_dir / f"para_{lang}.npz")
