@@ -116,7 +116,7 @@ from scipy.stats import rankdata, spearmanr
 
 from textdrift.io import read_csv, read_paragraphs, write_csv
 from textdrift.phrases import log_odds_dirichlet
-from textdrift.themes import (MATCH_COLUMNS, PARA_COLUMNS, UNSPACED, Theme, _order_matches, load_codebook, poisson_ci,
+from textdrift.themes import (MATCH_COLUMNS, PARA_COLUMNS, UNSPACED, Theme, load_codebook, poisson_ci, read_matches,
                               read_shards)
 
 if TYPE_CHECKING:
@@ -684,9 +684,10 @@ def run_crosslingual(match_paths, para_paths, index_path, frequencies_path, code
     # Only the bilingual documents' matches are used, except by the "corpus" prior over whole
     # texts, which counts the matches of every document.
     every_doc = prior == "corpus" and paragraphs == "all"
-    matches = read_shards(match_paths, [c for c in MATCH_COLUMNS if c not in ("left", "match", "right")])
-    matches = _order_matches(
-        matches[matches["lang"].isin(langs) & (every_doc or matches["doc_id"].isin(docs["doc_id"]))], codebook)
+    matches = read_matches(match_paths, codebook, [c for c in MATCH_COLUMNS if c not in ("left", "match", "right")])
+    matches = matches.to_pandas()
+    matches = matches[matches["lang"].isin(langs) & (every_doc or matches["doc_id"].isin(docs["doc_id"]))]
+    matches = matches.reset_index(drop=True)
     if paragraphs == "aligned":
         tokens = tokens[tokens["doc_id"].isin(docs["doc_id"])]  # only those can be in an aligned pair
     align = alignment_table(texts, matches, codebook, langs, unspaced_languages=unspaced_languages,

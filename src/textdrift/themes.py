@@ -700,7 +700,7 @@ def run_themes(
     """The `themes` rule: the shards' matches and paragraph counts (:func:`match_shard`) into
     theme_frequencies.csv, theme_kwic.csv and theme_unmatched_terms.csv."""
     codebook = load_codebook(codebook_path, schema_path)
-    table = _ordered_match_table(match_paths, codebook)
+    table = read_matches(match_paths, codebook, KWIC_COLUMNS)
     # the counts need only these columns (repeated strings share one Python object each)
     matches = table.select(["year", "lang", "theme", "term", "doc_id", "para"]).to_pandas()
     freq = theme_frequencies(read_shards(para_paths, PARA_COLUMNS), matches, codebook, languages, ci, conf_level,
@@ -712,19 +712,21 @@ def run_themes(
     write_csv(unmatched_terms(matches, codebook, languages), unmatched_path)
 
 
-def _ordered_match_table(match_paths, codebook: list[Theme]):
-    """The shards' matches as one Arrow table in :func:`_order_matches`' order (year, lang, theme
-    in codebook order, doc_id, para, start_idx: a unique key, so the order is well defined).
+def read_matches(match_paths, codebook: list[Theme], columns: list[str] = MATCH_COLUMNS):
+    """The shards' matches (:func:`match_shard`; ``columns`` and the sort key) as one Arrow table
+    in :func:`_order_matches`' order (year, lang, theme in codebook order, doc_id, para,
+    start_idx: a unique key, so the order is well defined).
 
     Sorted and kept in Arrow (compact strings, no Python object per KWIC string), so the merge of
-    a large corpus holds the KWIC text once.
+    a large corpus holds the KWIC text once; ``.to_pandas()`` for a DataFrame.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    columns = list(dict.fromkeys([*KWIC_COLUMNS, "para", "start_idx"]))
-    schema = pa.schema([(c, pa.int64() if c in ("year", "para", "start_idx") else pa.string()) for c in columns])
+    columns = list(dict.fromkeys([*columns, "year", "lang", "theme", "doc_id", "para", "start_idx"]))
+    ints = ("year", "para", "sent", "start_idx", "end_idx")
+    schema = pa.schema([(c, pa.int64() if c in ints else pa.string()) for c in columns])
     tables = [pq.read_table(p, columns=columns) for p in match_paths]
     # an empty shard's string columns are typed null; cast every shard to one schema
     table = pa.concat_tables([t.cast(schema) for t in tables]) if tables else schema.empty_table()
