@@ -100,26 +100,29 @@ def test_missing_outputs_say_make_run(tmp_path):
 def test_kwic_of_a_codebook_term_equals_theme_kwic(project, term, lang, theme):
     kwic = project.kwic(term, lang)
     table = project.table("theme_kwic")
-    expected = table[(table["theme"] == theme) & (table["term"] == term)].reset_index(drop=True)
-    assert len(expected) > 10  # 38 English, 18 Chinese rows on the shipped corpus
+    expected = table[(table["kind"] == "theme") & (table["theme"] == theme) & (table["term"] == term)]
+    expected = expected.reset_index(drop=True)
+    assert len(expected) > 10  # 31 English, 14 Chinese rows on the shipped corpus (body paragraphs)
     pd.testing.assert_frame_equal(as_csv(kwic[KWIC]), expected[KWIC], check_dtype=False)
 
 
 def test_kwic_of_any_term_points_into_the_clean_text(project):
     # "Silk Road" is in no codebook as a term of its own. By hand: the clean English texts contain
-    # "Silk Road" 4 times (3 in the 2017 proposal, 1 in the 2022 white paper), never across punctuation.
+    # "Silk Road" 4 times (3 in the 2017 proposal, 1 in the 2022 white paper), never across punctuation,
+    # always inside a name (Digital Silk Road, Silk Road e-commerce): found only with all_text.
     clean = project.path("processed_dir") / "clean"
     by_hand = sum(len(re.findall(r"(?i)\bsilk road\b", f.read_text(encoding="utf-8"))) for f in clean.glob("*.en.txt"))
-    kwic = project.kwic("Silk  Road", "en")  # case and spacing do not matter
+    assert project.kwic("silk road", "en").empty  # inside entities: not counted, as for a codebook term
+    kwic = project.kwic("Silk  Road", "en", all_text=True)  # case and spacing do not matter
     assert by_hand == len(kwic) == 4
     assert kwic["doc_id"].value_counts().to_dict() == {"bri_digital_economy_proposal_2017": 3,
                                                       "cyberspace_whitepaper_highlights_2022": 1}
     for r in kwic.itertuples():
         line = project.clean_text(r.doc_id, r.lang)[r.para]
         assert line[r.start_idx:r.end_idx] == r.match
-    only = project.kwic("silk road", "en", window=2, doc_ids=["cyberspace_whitepaper_highlights_2022"])
+    only = project.kwic("silk road", "en", window=2, doc_ids=["cyberspace_whitepaper_highlights_2022"], all_text=True)
     assert len(only) == 1 and only["right"].iloc[0] == "e-commerce cooperation"
-    glob = project.kwic("silk *", "en")  # a glob word, as in the codebook
+    glob = project.kwic("silk *", "en", all_text=True)  # a glob word, as in the codebook
     assert set(kwic["match"]) <= set(glob["match"]) and len(glob) >= len(kwic)
 
 
@@ -129,29 +132,33 @@ def test_kwic_of_any_term_points_into_the_clean_text(project):
 def test_recomputed_theme_tables_equal_the_pipeline(project):
     freq, kwic = project.theme_frequencies()
     pd.testing.assert_frame_equal(as_csv(freq), project.table("theme_frequencies"), check_dtype=False)
-    pd.testing.assert_frame_equal(as_csv(kwic), project.table("theme_kwic"), check_dtype=False)
+    table = project.table("theme_kwic")
+    pd.testing.assert_frame_equal(as_csv(kwic), table[table["kind"] == "theme"].reset_index(drop=True),
+                                  check_dtype=False)
 
 
 def test_added_theme_counts_its_matches(project):
     cb = project.codebook()
-    edited = project.add_theme(cb, "silk_road", "Silk Road", "丝绸之路", en=["silk road"], zh=["*丝绸之路", "丝路"])
-    assert [t["id"] for t in cb["themes"]][-1] != "silk_road"  # the input is not modified
+    edited = project.add_theme(cb, "supply_chain", "Supply chains", "供应链", en=["supply chain"], zh=["*供应链"])
+    assert [t["id"] for t in cb["themes"]][-1] != "supply_chain"  # the input is not modified
     freq, kwic = project.theme_frequencies(edited)
     old = project.table("theme_frequencies")
-    new = freq[freq["theme"] == "silk_road"]
-    # The English counts are the kwic rows of "silk road" per year: 2017: 3, 2022: 1, 2023: 0, 2024: 0.
+    new = freq[freq["theme"] == "supply_chain"]
+    # By hand (grep -ci "supply chains\?" in the clean English texts, all in body paragraphs):
+    # 2017: 0, 2022: 3 (non-paper), 2023: 3, 2024: 4.
     en = new[new["lang"] == "en"].set_index("year")["count"].to_dict()
-    assert en == {2017: 3, 2022: 1, 2023: 0, 2024: 0}
-    zh_hand = project.kwic("*丝绸之路", "zh").groupby("year").size().add(
-        project.kwic("丝路", "zh").groupby("year").size(), fill_value=0)
+    assert en == {2017: 0, 2022: 3, 2023: 3, 2024: 4}
+    zh_hand = project.kwic("*供应链", "zh").groupby("year").size()
     zh = new[(new["lang"] == "zh") & (new["count"] > 0)].set_index("year")["count"]
-    assert zh.to_dict() == zh_hand.astype(int).to_dict()
-    # per_10k = count / tokens * 10000: 2017 English has 894 kept tokens -> 3 / 894 * 10000 = 33.557
-    assert new.loc[(new["lang"] == "en") & (new["year"] == 2017), "per_10k"].iloc[0] == pytest.approx(33.557, abs=1e-3)
+    assert zh.to_dict() == zh_hand.astype(int).to_dict() and zh.sum() > 0
+    # per_10k = count / tokens * 10000, tokens = the kept body tokens of 2022 English
+    tokens = old.loc[(old["lang"] == "en") & (old["year"] == 2022), "tokens"].iloc[0]
+    assert new.loc[(new["lang"] == "en") & (new["year"] == 2022), "per_10k"].iloc[0] == pytest.approx(
+        3 / tokens * 10000, abs=1e-9)
     # The other themes are unchanged.
-    rest = as_csv(freq[freq["theme"] != "silk_road"].reset_index(drop=True))
+    rest = as_csv(freq[freq["theme"] != "supply_chain"].reset_index(drop=True))
     pd.testing.assert_frame_equal(rest, old, check_dtype=False)
-    assert len(kwic[kwic["theme"] == "silk_road"]) == new["count"].sum()
+    assert len(kwic[kwic["theme"] == "supply_chain"]) == new["count"].sum()
 
 
 def test_add_theme_validates(project):
@@ -201,8 +208,8 @@ def test_compare_two_years_drift(project):
     sim = project.table("tfidf_similarity").query("lang == 'en' and year_a == 2017 and year_b == 2024").iloc[0]
     assert d["jsd"] == pytest.approx(sim["jsd"], abs=1e-12)
     base = project.table("tfidf_baseline").set_index(["lang", "year"])["tokens"]
-    assert (d["tokens_from"], d["tokens_to"]) == (base[("en", 2017)], base[("en", 2024)]) == (894, 558)
-    assert not d["low_data"]  # both >= low_data_tokens = 500
+    assert (d["tokens_from"], d["tokens_to"]) == (base[("en", 2017)], base[("en", 2024)]) == (779, 481)
+    assert d["low_data"]  # 2024 English (481 kept body tokens) is under low_data_tokens = 500
     # Cosine: TF-IDF fitted on the two groups only (n = 2, smooth idf), by hand from the year matrix:
     # idf = ln(3 / (1 + df)) + 1, i.e. 1 for a term in both years, 1 + ln(1.5) for a term in one.
     m = project.matrix("year", "en").select(1)

@@ -58,8 +58,9 @@ def test_english_lookup_pitfalls(seg):
     assert norms["AI"] == "ai" and norms["data"] == "data" and norms["better"] == "better"
     assert norms["cross-border"] == "cross-border" and norms["5G"] == "5g"
     assert norms["NETWORKS"] == "network"
+    # lemmas do not depend on case (a name is an entity of config/entities.yaml, not a lemma question)
     names = seg.segment_document("d", 2021, "en", ["Developing countries join the United Nations 2030 Agenda."])
-    assert list(names.norm) == ["developing", "country", "join", "the", "united", "nations", "2030", "agenda", "."]
+    assert list(names.norm) == ["developing", "country", "join", "the", "unite", "nation", "2030", "agenda", "."]
     first, heading = df[df.para == 0], df[df.para == 1]
     assert not first[first.text.isin(["AI", "IT", "US"])].is_stop.any()
     assert heading.set_index("text").is_stop.to_dict() == {"THE": True, "DIGITAL": False, "NETWORKS": False, "OF": True, "US": True}
@@ -135,8 +136,9 @@ def test_chinese_tokens_stop_words_and_sentences(seg):
 
 
 def test_single_characters_and_numbers(seg):
+    # a number and its unit are one token, a date, not kept; single characters with content are
     df = seg.segment_document("d", 2024, "zh", ["2024年设站"])
-    assert dict(zip(df.text, df.keep)) == {"2024": False, "年": True, "设": True, "站": True}
+    assert dict(zip(df.text, df.keep)) == {"2024年": False, "设": True, "站": True}
 
 
 def test_traditional_chinese_gets_simplified_norm(seg):

@@ -13,7 +13,7 @@ from textdrift.manifest import load_manifest, languages_of
 pytestmark = pytest.mark.e2e
 
 TOKEN_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "lemma",
-                 "is_stop", "is_punct", "keep"]
+                 "is_stop", "is_punct", "keep", "role", "entity"]
 LOG_COLUMNS = ["doc_id", "lang", "step", "action", "detail", "chars_before", "chars_after"]
 
 
@@ -118,3 +118,73 @@ def test_figures_and_report(workflow_run):
     run_snakemake(d, "--report", "results/report.html")
     html = (d / "results/report.html").read_text(encoding="utf-8", errors="replace")
     assert len(html) > 10000
+
+
+# ---- what is counted (DESIGN.md 4a): invariants that hold for any corpus ----------------------
+
+
+def test_token_roles_match_the_clean_index_and_log(out):
+    from textdrift.structure import decode_roles
+
+    t = out["tokens"]
+    assert set(t["role"]) <= {"title", "heading", "body", "paratext"}
+    for row in out["index"].itertuples():
+        roles = decode_roles(row.roles, row.paragraphs)
+        toks = t[(t["doc_id"] == row.doc_id) & (t["lang"] == row.lang)]
+        assert (toks["role"].to_numpy() == [roles[p] for p in toks["para"]]).all()
+    # every role other than body is a logged decision
+    logged = out["log"][out["log"]["step"] == "structure"]
+    n_roles = sum(sum(r != "b" for r in str(x)) for x in out["index"]["roles"])
+    assert (logged["action"] != "split_heading").sum() == n_roles
+
+
+def test_no_dates_brackets_or_list_markers_kept(out):
+    t = out["tokens"].sort_values(["doc_id", "lang", "para", "idx"]).reset_index(drop=True)
+    kept = t[t["keep"]]
+    # no 年/月/日 kept after a number; no kept token glued to a bracket; no list marker kept
+    prev_number = t["text"].shift().str.fullmatch(r"\d+|[零〇一二三四五六七八九十百千万两]+", na=False)
+    assert not (t["keep"] & prev_number & t["norm"].isin(["年", "月", "日"])).any()
+    assert not kept["text"].str.fullmatch(r".*\w[()\[\]].*|.*[()\[\]]\w.*").any()
+    assert not kept["text"].str.fullmatch(r"\(?(\d{1,2}|[a-z]|[IVX]{1,5})[.)]|\d+(st|nd|rd|th)|[IVX]{2,5}").any()
+
+
+def test_no_theme_match_inside_an_entity_or_outside_counted_paragraphs(out):
+    import yaml
+
+    d = out["dir"]
+    kwic = pd.read_csv(d / "results/tables/theme_kwic.csv", keep_default_na=False)
+    count_roles = yaml.safe_load((d / "config/config.yaml").read_text(encoding="utf-8"))["count_roles"]
+    assert set(kwic["role"]) <= set(count_roles)
+    t = out["tokens"]
+    ent = t[t["entity"].notna()]
+    assert len(ent)  # the shipped corpus names entities
+    # no entity token starts within a theme match's character span (matches start at a token)
+    frames = [pd.read_parquet(p) for p in sorted((d / "data/processed/themes").glob("matches-*.parquet"))]
+    m = pd.concat(frames, ignore_index=True)
+    m = m[~m["term"].str.startswith("@")]
+    merged = m.merge(ent[["doc_id", "lang", "para", "idx"]], on=["doc_id", "lang", "para"])
+    assert not ((merged["idx"] >= merged["start_idx"]) & (merged["idx"] < merged["end_idx"])).any()
+
+
+def test_every_tested_phrase_occurs_contiguously(out):
+    """Each phrase of phrase_changes.csv occurs as consecutive tokens of one sentence: kept tokens
+    with nothing removed between them (an entity's absorbed tokens are not in the sequence)."""
+    import yaml
+
+    d = out["dir"]
+    count_roles = yaml.safe_load((d / "config/config.yaml").read_text(encoding="utf-8"))["count_roles"]
+    t = out["tokens"].sort_values(["doc_id", "lang", "para", "idx"])
+    t = t[t["role"].isin(count_roles)]
+    t = t[~(t["entity"].notna() & ~t["norm"].str.startswith("@"))]  # absorbed tokens of a mention
+    found = {}
+    for (lang, _doc, _sent), g in t.groupby(["lang", "doc_id", "sent"], sort=False):
+        norms, keep = g["norm"].tolist(), g["keep"].tolist()
+        for n in (2, 3):
+            for i in range(len(norms) - n + 1):
+                if all(keep[i:i + n]):
+                    found.setdefault(lang, set()).add(" ".join(norms[i:i + n]))
+    phrases = pd.read_csv(d / "results/tables/phrase_changes.csv", keep_default_na=False)
+    multi = phrases[phrases["n"] >= 2]
+    assert len(multi)
+    missing = [(r.lang, r.phrase) for r in multi.itertuples() if r.phrase not in found.get(r.lang, set())]
+    assert not missing, missing[:20]

@@ -89,7 +89,12 @@ The steps of :func:`clean_text`, in order, each configured by a key of the
    them back (:mod:`textdrift.despace`). ``en_enumeration``: a run-together
    numbered list (``... cyberspace. 1. Expanding ... (1) Construction ...``, at
    least ``min_items`` markers in sequence) is split into one paragraph per item.
-8. ``flag`` (``max_removed_share``): if the clean texts keep fewer than
+8. ``structure`` (``structure``): every paragraph gets a role, ``title``, ``heading``,
+   ``body`` or ``paratext``, and a heading glued to its first sentence is split off as its
+   own paragraph (:mod:`textdrift.structure`); every decision other than ``body`` is
+   logged. No text is removed: the roles go to the index (column ``roles``, one letter per
+   line) and the token table, and the analyses count the roles in ``count_roles``.
+9. ``flag`` (``max_removed_share``): if the clean texts keep fewer than
    ``1 - max_removed_share`` of the raw non-whitespace characters, a
    ``flagged`` row is logged; the caller decides whether that is an error.
 """
@@ -112,6 +117,7 @@ from pathlib import Path
 import pandas as pd
 
 from textdrift import despace as _despace
+from textdrift import structure as _structure
 from textdrift.io import write_paragraphs
 
 logger = logging.getLogger("textdrift.clean")
@@ -181,6 +187,7 @@ DEFAULTS: dict = {
         "words_file": "config/en_despace_words.txt",
         "word_count": 1.0e8,
     },
+    "structure": copy.deepcopy(_structure.DEFAULTS),
     "max_removed_share": 0.5,
     "log_max_chars": 100000,
     "on_excess_removal": "error",
@@ -199,6 +206,8 @@ class CleanResult:
 
     texts: dict[str, list[str]] = field(default_factory=dict)
     log: list[dict] = field(default_factory=list)
+    #: the role of every paragraph of ``texts`` (title, heading, body, paratext; :mod:`textdrift.structure`)
+    roles: dict[str, list[str]] = field(default_factory=dict)
     #: (index into ``log``, text) of every span of text the cleaner removed; that log row's
     #: ``detail`` ends with the text verbatim (cut only above ``log_max_chars``)
     removed: list[tuple[int, str]] = field(default_factory=list)
@@ -835,9 +844,10 @@ def _nonspace(text: str) -> int:
     return sum(map(len, text.split()))
 
 
-def clean_text(raw: str, doc_id: str, cfg: dict) -> CleanResult:
+def clean_text(raw: str, doc_id: str, cfg: dict, titles: list[str] | None = None) -> CleanResult:
     """Clean one decoded document. ``cfg``: the ``clean:`` config block plus ``languages``;
-    missing keys take :data:`DEFAULTS`."""
+    missing keys take :data:`DEFAULTS`. ``titles``: the document's title(s) from the manifest
+    (any language), for the ``structure`` step."""
     cfg = _merge(DEFAULTS, cfg)
     languages = list(cfg.get("languages") or SCRIPT_LANGUAGES.values())
     log = _Log(doc_id, cfg)
@@ -854,18 +864,25 @@ def clean_text(raw: str, doc_id: str, cfg: dict) -> CleanResult:
         texts["en"] = split_en_enumeration(texts["en"], cfg, log)
     texts = {lang: [unicodedata.normalize("NFC", p) for p in ps if p] for lang, ps in texts.items()}
     texts = {lang: ps for lang, ps in texts.items() if ps}
+    roles = {}
+    for lang in list(texts):
+        texts[lang], roles[lang] = _structure.assign_roles(
+            texts[lang], lang, list(titles or []), cfg["structure"],
+            lambda step, action, detail, b, a, lang=lang: log.add(lang, step, action, detail, b, a),
+            unspaced=lang in cfg.get("unspaced_languages", ("zh", "ja")))
     before = _nonspace(raw)
     after = sum(_nonspace(p) for ps in texts.values() for p in ps)
     if after < (1 - cfg["max_removed_share"]) * before:
         log.add("", "flag", "flagged",
                 f"cleaning kept {after} of {before} non-space characters "
                 f"(more than max_removed_share {cfg['max_removed_share']} removed)", before, after)
-    return CleanResult(texts=texts, log=log.rows, removed=log.removed)
+    return CleanResult(texts=texts, log=log.rows, removed=log.removed, roles=roles)
 
 
 # --- shard level: files in, files out (called by the `clean` rule) -----------
 
-INDEX_COLUMNS = ["doc_id", "year", "lang", "file", "paragraphs", "chars", "sha256"]
+# roles: one letter per paragraph (t title, h heading, b body, p paratext; textdrift.structure)
+INDEX_COLUMNS = ["doc_id", "year", "lang", "file", "paragraphs", "chars", "sha256", "roles"]
 LOG_COLUMNS = ["doc_id", "lang", "step", "action", "detail", "chars_before", "chars_after"]
 
 
@@ -945,7 +962,8 @@ def clean_document_file(doc: dict, cfg: dict) -> CleanResult:
             f"{where}: the file is empty{' (no text in the web page)' if is_html else ''}. "
             "Fix the file, remove its manifest row, or set clean.on_empty: skip to skip empty documents."
         )
-    result = clean_text(raw, doc_id, cfg)
+    titles = [doc[k] for k in sorted(doc) if (k == "title" or k.startswith("title_")) and isinstance(doc[k], str)]
+    result = clean_text(raw, doc_id, cfg, titles)
     result.removed = head.removed + [(i + len(head.rows), t) for i, t in result.removed]
     result.log = head.rows + result.log
     excluded = [e for e in result.log if e["action"] == "excluded_language"]
@@ -1022,6 +1040,7 @@ def clean_shard(docs: list[dict], clean_dir: str | Path, cfg: dict) -> tuple[pd.
                 "doc_id": doc["doc_id"], "year": int(doc["year"]), "lang": lang, "file": str(path),
                 "paragraphs": len(paragraphs), "chars": sum(map(len, paragraphs)),
                 "sha256": hashlib.sha256(data).hexdigest(),
+                "roles": _structure.encode_roles(result.roles.get(lang) or ["body"] * len(paragraphs)),
             })
         log.extend(result.log)
         logger.info("%s: %s", doc["doc_id"], {k: len(v) for k, v in result.texts.items()} or "skipped")

@@ -42,7 +42,7 @@ import yaml
 from textdrift import drift, phrases, themes
 from textdrift.io import atomic_write_text, read_csv, read_paragraphs
 from textdrift.manifest import load_manifest
-from textdrift.vectorize import CountMatrix, count_matrix, load_matrix, load_tokens
+from textdrift.vectorize import CountMatrix, count_matrix, counted, load_matrix, load_tokens
 
 RUN_HINT = "run the pipeline first: `make run` (or `snakemake --cores all`) in {root}"
 
@@ -146,6 +146,11 @@ class Project:
             self._tokens = load_tokens(shards)
         return self._tokens
 
+    def counted_tokens(self) -> pd.DataFrame:
+        """The tokens the analyses count: those of the paragraphs whose role is in the config's
+        ``count_roles`` (``vectorize.counted``)."""
+        return counted(self.tokens(), self.config.get("count_roles", ["body"]))
+
     def matrix(self, unit: str, lang: str) -> CountMatrix:
         """The count matrix of the ``vectorize`` rule (``vectorize.load_matrix``): ``unit`` "year"
         (rows: years) or "doc" (rows: documents), n-grams 1..``vectorize.ngram_max``."""
@@ -181,7 +186,8 @@ class Project:
 
     # ---- analyses (the step modules' functions, with the config's parameters) ---------------
 
-    def kwic(self, term: str, lang: str, window: int | None = None, doc_ids=None) -> pd.DataFrame:
+    def kwic(self, term: str, lang: str, window: int | None = None, doc_ids=None,
+             all_text: bool = False) -> pd.DataFrame:
         """Every match of ANY term in ``lang``, in context, matched exactly as a codebook term is.
 
         ``term``: a word, a multiword phrase or a glob ("digital economy", "cyber*", "数字经济",
@@ -190,16 +196,22 @@ class Project:
         the term is a codebook term (unless a longer term of the same theme took the span).
         ``window``: tokens of context each side (default the config's ``themes.kwic_window``);
         ``doc_ids``: restrict to these documents. Columns: doc_id, year, lang, term, para (line of
-        the clean text), sent, start_idx, end_idx (character offsets in that line), left, match, right.
+        the clean text), sent, role, start_idx, end_idx (character offsets in that line), left, match,
+        right. As for the codebook, only the ``count_roles`` paragraphs are searched and words inside
+        a named entity do not match; ``all_text=True`` searches every paragraph and inside names too
+        (each mention's first word matched by its lemma again).
         """
         term = " ".join(term.lower().split())
         cfg = self.config["themes"]
         cb = themes.parse_codebook({"themes": [{"id": "kwic", "label_en": term, lang: [term]}]},
                                    self.schema_dir / "themes.schema.yaml", source=f"kwic term {term!r}")
-        tokens = self.tokens()
+        tokens = self.tokens() if all_text else self.counted_tokens()
         tokens = tokens[tokens["lang"] == lang]
         if doc_ids is not None:
             tokens = tokens[tokens["doc_id"].isin(list(doc_ids))]
+        if all_text and "entity" in tokens.columns:
+            head = tokens["norm"].str.startswith("@", na=False)
+            tokens = tokens.assign(norm=tokens["norm"].where(~head, tokens["lemma"].str.lower())).drop(columns="entity")
         window = cfg["kwic_window"] if window is None else window
         matches = themes.match_themes(tokens, cb, window, self.config["unspaced_languages"])
         return matches.drop(columns="theme")
@@ -216,7 +228,7 @@ class Project:
         cfg = self.config["themes"]
         cb = _as_themes(self.codebook() if codebook is None else codebook, self.schema_dir / "themes.schema.yaml",
                         "edited codebook")
-        return themes.theme_table(self.tokens(), cb, self.config["languages"], cfg["kwic_window"], cfg["ci"],
+        return themes.theme_table(self.counted_tokens(), cb, self.config["languages"], cfg["kwic_window"], cfg["ci"],
                                   cfg["conf_level"], cfg["n_boot"], cfg["seed"], self.config["unspaced_languages"])
 
     def _group_docs(self, group, lang: str, docs: pd.DataFrame) -> tuple[list[str], str]:
@@ -257,7 +269,7 @@ class Project:
         Returns ``{"drift", "top_terms", "term_shifts", "phrases"}`` (DataFrames; the phrase table has
         ``lang, group_from, group_to`` and the columns of ``phrase_changes.csv`` after ``year_to``).
         """
-        tokens = self.tokens()
+        tokens = self.counted_tokens()
         tokens = tokens[tokens["lang"] == lang]
         docs = tokens.loc[tokens["keep"], ["doc_id", "year"]].drop_duplicates()
         (ids_a, label_a), (ids_b, label_b) = (self._group_docs(g, lang, docs) for g in (group_a, group_b))

@@ -38,7 +38,8 @@ START, END = "<!-- findings:start -->", "<!-- findings:end -->"
 
 TABLES = {
     "theme_frequencies.csv": "theme matches per (year, language): count, kept tokens, rate per 10,000 tokens and its 95% interval",
-    "theme_kwic.csv": "every theme match in context (keyword in context): document, year, language, theme, term, left / match / right",
+    "theme_kwic.csv": "every theme match and entity mention in context (keyword in context): document, year, language, paragraph, sentence, role, kind (theme/entity), theme or entity, term, left / match / right",
+    "entity_frequencies.csv": "mentions of each named entity (config/entities.yaml, any alias) per (year, language): count, kept tokens, rate per 10,000 tokens and its 95% interval",
     "theme_unmatched_terms.csv": "codebook terms that never matched in the corpus (check the codebook or the segmentation)",
     "tfidf_drift.csv": "drift between consecutive available years per language: cosine distance of TF-IDF vectors, Jensen-Shannon divergence, gap, tokens, low-data flag, split-half baselines",
     "tfidf_similarity.csv": "cosine similarity and JSD of every pair of years per language (the full year x year matrix)",

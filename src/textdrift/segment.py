@@ -8,15 +8,16 @@ no model download). If ``segment.en_model`` names a trained pipeline (e.g.
 ``en_core_web_sm``) that is installed, it is used instead (its rule lemmatizer and parser
 sentences; NER excluded); if it is named but not installed, we stop with the install
 command rather than silently falling back. Paragraphs go through ``nlp.pipe`` in batches.
-``norm`` is the lower-cased lemma. The lookup table is case-sensitive: a capitalised token
-it does not know is looked up again lower-cased only at the start of a sentence
-("Countries" -> country) or in an all-capitals heading; elsewhere it is a name and is only
-lower-cased ("United Nations" -> united nations, not "unite nation"). All-capital tokens
-outside such headings are acronyms: never lemmatized, never stop words (the table maps
-"ai" -> "have", from "ain't"; "US" and "IT" would be the stop words "us" and "it"); they
-are only lower-cased ("AI" -> ai). ``en_lemma_overrides`` replaces lemmas the table gets
-wrong for policy text (data -> "datum", agenda -> "agendum", developing/developed ->
-"develope", better/best -> "well", goods -> "good", ...).
+``norm`` is the lower-cased lemma. Lemmas do not depend on case: the lookup table is read with
+the lower-cased token ("Countries" and "countries" -> country; a name is a named entity of
+``config/entities.yaml``, not a lemma question). All-capital tokens outside an all-capitals
+heading are acronyms: never lemmatized, never stop words (the table maps "ai" -> "have", from
+"ain't"; "US" and "IT" would be the stop words "us" and "it"); they are only lower-cased
+("AI" -> ai). ``en_lemma_overrides`` replaces lemmas the table gets wrong for policy text (data
+-> "datum", agenda -> "agendum", developing/developed -> "develope", better/best -> "well",
+goods -> "good", ...). A stop word is decided on the lemma ("used" -> use, kept as "use" is).
+Tokens matching an ``en_drop`` pattern (ordinals, Roman numerals, list markers, month names)
+are not kept. A bracket between two words splits them ("intelligence(AI" -> intelligence ( AI).
 Hyphenated words stay one token ("cross-border", "e-commerce"), as in quanteda, so that a
 phrase does not break at an intra-word hyphen (``en_split_hyphens: true`` restores spaCy's
 split); ``en_special_cases`` (5G, ...) are never split (spaCy reads the G as a unit), and a
@@ -24,7 +25,15 @@ sentence-final "5G." loses its period (spaCy keeps digit + capital + "." as one 
 Stop words: spaCy's English list (matched lower-cased, as spaCy does) plus the optional
 ``config/en_stopwords_extra.txt``.
 
-Chinese: jieba, HMM off, with the domain user dictionary and stop-word list in ``config/``.
+Chinese: jieba, HMM off, with the domain user dictionary and stop-word list in ``config/``, plus
+the Chinese aliases of the named entities (so that a name stays one word). A number followed by
+a unit of ``zh_date_units`` (2024 + 年, 11 + 月, 150 + 多) becomes one token, a date or count, not
+kept; ``zh_drop`` patterns (dates, 第四届, numerals) and ``zh_drop_chars`` are not kept.
+
+Named entities (:mod:`textdrift.entities`): after a text is tokenized, the entity aliases are
+matched (longest first); a mention's first token gets ``norm`` ``@<id>`` and stays kept, every
+token of it gets ``entity = <id>``, the others are not kept. ``role`` is the role of the token's
+paragraph (:mod:`textdrift.structure`, from the clean index).
 Sentences end after 。！？；!?; (the cleaner's NFKC turns the full-width ！？； into ASCII),
 including any closing quotes/brackets that follow the terminator. ``norm`` is the word
 after OpenCC Traditional->Simplified ("t2s") and NFKC lower-casing (so "AI" -> "ai").
@@ -118,6 +127,24 @@ DEFAULTS: dict = {
     "traditional_to_simplified": True,
     "min_len": 2,
     "keep_numbers": False,
+    # English tokens never kept (re.fullmatch on the token text): dates and list labels are not words
+    "en_drop": [
+        {"name": "ordinal", "pattern": r"(?i)\d+(st|nd|rd|th)"},
+        {"name": "roman_numeral", "pattern": r"(?=[IVX])X{0,3}(IX|IV|V?I{0,3})\.?"},
+        {"name": "list_marker", "pattern": r"\(?(\d{1,2}|[a-z])[.)]"},
+        {"name": "month", "pattern": r"(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?|January|February|March"
+                                     r"|April|June|July|August|September|October|November|December"},
+    ],
+    # Chinese tokens never kept (re.fullmatch on the norm): numbers with a unit of time or order
+    "zh_drop": [
+        {"name": "date_or_count", "pattern": r"[\d零〇一二三四五六七八九十百千万两]+(年|月|日|号|时|分|届|次|周年|年代|世纪|多)"},
+        {"name": "ordinal", "pattern": r"第[\d零〇一二三四五六七八九十百千万两]+[届次个条项批期轮部章节]?"},
+        {"name": "numeral", "pattern": r"[零〇一二三四五六七八九十百千万亿两]+"},
+    ],
+    # a token of these characters right after a number token is part of a date or count: not kept
+    "zh_date_units": ["年", "月", "日", "号", "届", "次", "周年", "多"],
+    # single characters that carry no content in this field: not kept (in addition to the stop words)
+    "zh_drop_chars": ["间", "中", "上", "下", "内", "外", "前", "后", "里", "时", "起", "处", "旁", "项", "部"],
     "batch_size": 256,
     "cache_dir": None,  # jieba cache; None = <system tmp>/textdrift-jieba-<user>
 }
@@ -136,6 +163,8 @@ TOKEN_SCHEMA = pa.schema(
         ("is_stop", pa.bool_()),
         ("is_punct", pa.bool_()),
         ("keep", pa.bool_()),
+        ("role", pa.string()),
+        ("entity", pa.string()),
     ]
 )
 TOKEN_COLUMNS = list(TOKEN_SCHEMA.names)
@@ -147,6 +176,7 @@ _NUMBER = re.compile(r"^[+\-]?\d[\d.,:/%\-]*$")
 _JIEBA_WORD = re.compile(r"^[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+$")
 # Punctuation that still belongs to the sentence it follows (closing quotes/brackets).
 _CLOSERS = set("”’」』）)]】》〉")
+_ZH_NUMERAL = re.compile(r"[零〇一二三四五六七八九十百千万亿两]+")
 
 
 def _is_punct(text: str) -> bool:
@@ -236,13 +266,19 @@ def _t2s_changes(cc):
 class Segmenter:
     """Tokenizes documents; holds jieba/spaCy so that they load once for many documents."""
 
-    def __init__(self, cfg: dict | None = None, base_dir: str | os.PathLike = "."):
+    def __init__(self, cfg: dict | None = None, base_dir: str | os.PathLike = ".", entities: list | None = None):
         cfg = dict(cfg or {})
         unknown = set(cfg) - set(DEFAULTS)
         if unknown:
             raise ValueError(f"unknown segment option(s): {sorted(unknown)}; known: {sorted(DEFAULTS)}")
         self.cfg = {**DEFAULTS, **cfg}
         self.base_dir = Path(base_dir)
+        self.entities = list(entities or [])  # textdrift.entities.Entity
+        self._alias_tables: dict[str, dict] = {}
+        self._en_drop = [re.compile(d["pattern"]) for d in self.cfg["en_drop"] or []]
+        self._zh_drop = [re.compile(d["pattern"]) for d in self.cfg["zh_drop"] or []]
+        self._zh_units = frozenset(self.cfg["zh_date_units"] or [])
+        self._zh_drop_chars = frozenset(self.cfg["zh_drop_chars"] or [])
         self._en = None  # (nlp, lookup table or None, stop words)
         self._zh = None  # (jieba.Tokenizer, OpenCC or None, stop words)
         self._t2s_changes = None  # text -> whether OpenCC could change it (None: always convert)
@@ -251,8 +287,9 @@ class Segmenter:
         # the string and this Segmenter's configuration, which is fixed at construction.
         self._attrs: list[tuple] = []  # distinct (text, norm, lemma, is_stop, is_punct, keep)
         self._attr_ids: dict[tuple, int] = {}  # their positions in _attrs
-        self._en_memo: dict = {}  # (orth id, starts sentence, heading) -> attribute number
-        self._zh_memo: dict = {}  # jieba word -> (is space, ends/stays in sentence, attribute number)
+        self._en_memo: dict = {}  # (orth id, heading) -> attribute number
+        self._zh_memo: dict = {}  # jieba word -> (is space, ends/stays in sentence, attribute number, is number)
+        self._zh_unit_memo: dict = {}  # number + unit (2024年) -> attribute number (not kept)
         self._punct: dict[str, bool] = {}
         self._number: dict[str, bool] = {}
 
@@ -305,10 +342,11 @@ class Segmenter:
             nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
             nlp.initialize()
             table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
-        if not self.cfg["en_split_hyphens"]:
-            hyphen_infix = r"(?<=[{a}0-9])(?:{h})(?=[{a}])".format(a=ALPHA, h=HYPHENS)
-            infixes = [p for p in nlp.Defaults.infixes if p != hyphen_infix]
-            nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+        hyphen_infix = r"(?<=[{a}0-9])(?:{h})(?=[{a}])".format(a=ALPHA, h=HYPHENS)
+        # a bracket glued between two words ("intelligence(AI", "(AI)and") splits them
+        infixes = list(nlp.Defaults.infixes) + [r"(?<=[\w.])[\(\)\[\]\{\}](?=\w)", r"(?<=\w)[\(\)\[\]\{\}]"]
+        nlp.tokenizer.infix_finditer = compile_infix_regex(
+            [p for p in infixes if self.cfg["en_split_hyphens"] or p != hyphen_infix]).finditer
         for case in self.cfg["en_special_cases"] or []:
             nlp.tokenizer.add_special_case(case, [{ORTH: case}])
         # spaCy leaves a final period on digit + capital ("5G." is one token); split it off.
@@ -323,46 +361,44 @@ class Segmenter:
     def _segment_en(self, paragraphs) -> dict[str, list]:
         if self._en is None:
             self._load_en()
-        from spacy.attrs import IDX, IS_SPACE, LEMMA, ORTH, SENT_START
+        from spacy.attrs import IDX, IS_SPACE, LEMMA, ORTH
 
         nlp, table, stops = self._en
         overrides = self.cfg["en_lemma_overrides"] or {}
         min_len = self.cfg["min_len"]
         strings = nlp.vocab.strings
-        # Lookup mode: a token's lemma, norm, stop and keep depend only on its text, whether it
-        # starts a sentence and whether its paragraph is a heading, so they are computed once per
-        # distinct (text, start, heading) and the lemmatizer pipe is not run (it would set
+        # Lookup mode: a token's lemma, norm, stop and keep depend only on its text and whether its
+        # paragraph is an all-capitals heading, so they are computed once per distinct (text,
+        # heading) and the lemmatizer pipe is not run (it would set
         # lemma_ = table.get(text, text), exactly what ``_en_attrs`` uses). A trained pipeline's
         # lemmas depend on context: computed per token.
         lookup = table is not None
         memo = self._en_memo
         disable = ["lemmatizer"] if lookup and "lemmatizer" in nlp.pipe_names else []
-        # Token attributes straight from the Doc's arrays (no Token object per token);
-        # SENT_START is 1 at a sentence start (-1: not a start, 0: unknown), as Token.is_sent_start.
-        attrs = [ORTH, IDX, IS_SPACE, SENT_START] + ([] if lookup else [LEMMA])
+        # Token attributes straight from the Doc's arrays (no Token object per token).
+        attrs = [ORTH, IDX, IS_SPACE] + ([] if lookup else [LEMMA])
         para_col, sent_col, idx_col, attr_col = [], [], [], []
         sent = 0
         for para, doc in enumerate(nlp.pipe(paragraphs, batch_size=self.cfg["batch_size"], disable=disable)):
             heading = doc.text.isupper()
             columns = doc.to_array(attrs).T.tolist() if len(doc) else [[]] * len(attrs)
-            orths, idxs, spaces, sent_starts = columns[:4]
+            orths, idxs, spaces = columns[:3]
             for span in doc.sents:  # spaCy's sentences (a sentence number counts only non-space tokens)
                 in_sent = False
                 for i in range(span.start, span.end):
                     if spaces[i]:
                         continue
                     in_sent = True
-                    starts = sent_starts[i] == 1 or heading
                     if lookup:
-                        key = (orths[i], starts, heading)
+                        key = (orths[i], heading)
                         a = memo.get(key)
                         if a is None:
                             text = strings[orths[i]]
-                            a = memo[key] = self._attr_id(text, *self._en_attrs(text, starts, heading, None, table,
+                            a = memo[key] = self._attr_id(text, *self._en_attrs(text, heading, None, table,
                                                                                 stops, overrides, min_len))
                     else:
                         text = strings[orths[i]]
-                        a = self._attr_id(text, *self._en_attrs(text, starts, heading, strings[columns[4][i]],
+                        a = self._attr_id(text, *self._en_attrs(text, heading, strings[columns[3][i]],
                                                                 table, stops, overrides, min_len))
                     para_col.append(para)
                     sent_col.append(sent)
@@ -371,24 +407,29 @@ class Segmenter:
                 sent += in_sent
         return {"para": para_col, "sent": sent_col, "idx": idx_col, "attr": attr_col}
 
-    @staticmethod
-    def _en_attrs(text, starts, heading, lemma_, table, stops, overrides, min_len):
-        """(norm, lemma, is_stop, keep) of an English token; ``lemma_`` is spaCy's (None: the lookup table's)."""
+    def _en_attrs(self, text, heading, lemma_, table, stops, overrides, min_len):
+        """(norm, lemma, is_stop, keep) of an English token; ``lemma_`` is spaCy's (None: the lookup table's).
+
+        The lemma does not depend on case: the lookup table is read with the lower-cased token
+        ("Countries" and "countries" -> country), except for acronyms (two or more capitals
+        outside an all-capitals heading: AI, UN, ICT), which keep their identity (lemma = the
+        token, norm lower-cased) and are never stop words. A stop word is decided on the
+        lemma ("used" -> use, kept like "use"). Tokens matching ``en_drop`` (ordinals,
+        Roman numerals, list markers, months) are not kept."""
         lower = text.lower()
         acronym = len(text) > 1 and text.isupper() and not heading
         if acronym:
             lemma = text
         elif lower in overrides:
             lemma = overrides[lower]
-        elif table is not None and text not in table and starts:
-            lemma = table.get(lower, text)
+        elif table is not None:
+            lemma = table.get(lower, lower)
         else:
-            if lemma_ is None:
-                lemma_ = table.get(text, text)
-            lemma = lemma_ or text
+            lemma = (lemma_ or text).lower() if lemma_ != "-PRON-" else lower
         norm = lemma.lower()
-        is_stop = lower in stops and not acronym
-        keep = not is_stop and len(norm) >= min_len
+        is_stop = norm in stops and not acronym
+        dropped = any(rx.fullmatch(text) for rx in self._en_drop)
+        keep = not is_stop and not dropped and len(norm) >= min_len
         return norm, lemma, is_stop, keep
 
     # ---- Chinese -----------------------------------------------------------------
@@ -402,16 +443,21 @@ class Segmenter:
         cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         tk.tmp_dir = str(cache_dir)
         tk.cache_file = f"jieba.{digest}.cache"
+        terms = []
         if self.cfg["zh_user_dict"]:
             path = self._path(self.cfg["zh_user_dict"])
             terms = _check_user_dict(path)
             tk.load_userdict(str(path))
-            # shortest first; equal lengths in file order (a set's order changes with the hash seed,
-            # and the tuned frequencies depend on the order: tokens would differ between runs)
-            for term in sorted(dict.fromkeys(terms), key=len):
-                tk.suggest_freq(term, tune=True)
         else:
             tk.initialize()
+        # the entities' Chinese aliases are words too (so that jieba keeps a name whole)
+        names = [a for e in self.entities for a in e.aliases.get("zh", ()) if _JIEBA_WORD.match(a)]
+        for name in names:
+            tk.add_word(name)
+        # shortest first; equal lengths in file order (a set's order changes with the hash seed,
+        # and the tuned frequencies depend on the order: tokens would differ between runs)
+        for term in sorted(dict.fromkeys(terms + names), key=len):
+            tk.suggest_freq(term, tune=True)
         cc = None
         if self.cfg["traditional_to_simplified"]:
             from opencc import OpenCC
@@ -428,17 +474,23 @@ class Segmenter:
             return text
         return cc.convert(text)
 
-    def _zh_attr_id(self, text: str, simplified: str) -> int:
-        """Attribute number of a Chinese token ``text`` whose t2s form is ``simplified``."""
+    def _zh_attr_id(self, text: str, simplified: str, date: bool = False) -> int:
+        """Attribute number of a Chinese token ``text`` whose t2s form is ``simplified``.
+
+        Not kept: stop words, ``zh_drop_chars``, ``zh_drop`` patterns (dates, counts,
+        ordinals, numerals) and a ``date`` (a number joined with its ``zh_date_units`` unit)."""
         norm = unicodedata.normalize("NFKC", simplified).lower()
         is_stop = norm in self._zh[2]
-        return self._attr_id(text, norm, norm, is_stop, not is_stop)
+        dropped = date or norm in self._zh_drop_chars or any(rx.fullmatch(norm) for rx in self._zh_drop)
+        return self._attr_id(text, norm, norm, is_stop, not is_stop and not dropped)
 
-    def _zh_word(self, word: str) -> tuple[bool, bool, bool, int]:
-        """(is space, ends a sentence, stays in the sentence that ends, attribute number) of a
-        jieba word that is its own text and t2s form."""
+    def _zh_word(self, word: str) -> tuple[bool, bool, bool, int, bool]:
+        """(is space, ends a sentence, stays in the sentence that ends, attribute number, is a
+        number) of a jieba word that is its own text and t2s form."""
         enders = self.cfg["zh_sentence_end"]
-        return word.isspace(), word in enders, word in enders or word in _CLOSERS, self._zh_attr_id(word, word)
+        number = bool(_NUMBER.match(word) or _ZH_NUMERAL.fullmatch(word))
+        return (word.isspace(), word in enders, word in enders or word in _CLOSERS, self._zh_attr_id(word, word),
+                number)
 
     def _segment_zh(self, paragraphs) -> dict[str, list]:
         if self._zh is None:
@@ -446,9 +498,11 @@ class Segmenter:
         tk, cc, _ = self._zh
         hmm = self.cfg["hmm"]
         memo = self._zh_memo  # word -> _zh_word(word)
+        units = self._zh_units
         para_col, sent_col, idx_col, attr_col = [], [], [], []
         sent = 0
         for para, original in enumerate(paragraphs):
+            prev_number, prev_end = False, -1
             converted = self._to_simplified(original) if cc else original
             same_length = len(converted) == len(original)
             source = converted if same_length else original
@@ -460,12 +514,26 @@ class Segmenter:
                 w = memo.get(word)
                 if w is None:
                     w = memo[word] = self._zh_word(word)
-                space, ends, stays, attr = w
+                space, ends, stays, attr, number = w
                 if space:
+                    continue
+                if prev_number and prev_end == start and word in units:
+                    # number + unit (2024 + 年, 150 + 多): one token, a date or count, not kept
+                    s0 = idx_col[-1]
+                    text = original[s0:idx]
+                    attr = self._zh_unit_memo.get(text) if plain else None
+                    if attr is None:
+                        simplified = source[s0:idx] if same_length else self._to_simplified(text)
+                        attr = self._zh_attr_id(text, simplified, True)
+                        if plain:
+                            self._zh_unit_memo[text] = attr
+                    attr_col[-1] = attr
+                    prev_number, prev_end = False, idx
                     continue
                 if not plain:  # text from the original characters, norm from the t2s form
                     simplified = word if same_length else self._to_simplified(word)
                     attr = self._zh_attr_id(original[start:idx], simplified)
+                prev_number, prev_end = number, idx
                 if after_end and not stays:
                     sent, after_end = sent + 1, False
                 in_sent = True
@@ -478,15 +546,50 @@ class Segmenter:
             sent += in_sent
         return {"para": para_col, "sent": sent_col, "idx": idx_col, "attr": attr_col}
 
+    # ---- entities ------------------------------------------------------------------
+    def _alias_table(self, lang: str) -> dict:
+        if lang not in self._alias_tables:
+            from textdrift.entities import alias_table
+
+            tokenize = None
+            if lang == "en":
+                nlp = self._en[0]
+                tokenize = lambda alias: [t.text for t in nlp.tokenizer(alias) if not t.is_space]  # noqa: E731
+            self._alias_tables[lang] = alias_table(self.entities, lang, tokenize)
+        return self._alias_tables[lang]
+
+    def _entity_spans(self, lang: str, rows: list[tuple], inverse: np.ndarray, sent: list[int]) -> list:
+        """Entity matches (first token, last token, id) of one text (:func:`textdrift.entities.find_spans`)."""
+        from textdrift.entities import en_key, find_spans, starters
+
+        table = self._alias_table(lang)
+        if not table:
+            return []
+        unspaced = lang != "en"
+        if ("starters", lang) not in self._alias_tables:
+            self._alias_tables[("starters", lang)] = starters(table, unspaced)
+        first = self._alias_tables[("starters", lang)]
+        keys_distinct = [en_key(r[0]) if lang == "en" else r[1] for r in rows]
+        can_start = np.array([k in first for k in keys_distinct], dtype=bool)
+        candidates = np.flatnonzero(can_start[inverse])
+        if not len(candidates):
+            return []
+        keys = [keys_distinct[i] for i in inverse.tolist()]
+        return find_spans(keys, np.asarray(sent), table, unspaced, candidates.tolist())
+
     # ---- public --------------------------------------------------------------------
-    def document_table(self, doc_id: str, year: int, lang: str, paragraphs: list[str]) -> pa.Table:
-        """:meth:`segment_document` as an Arrow table (``TOKEN_SCHEMA``)."""
+    def document_table(self, doc_id: str, year: int, lang: str, paragraphs: list[str],
+                       roles: list[str] | None = None) -> pa.Table:
+        """:meth:`segment_document` as an Arrow table (``TOKEN_SCHEMA``); ``roles``: the role of
+        each paragraph (default: all ``body``)."""
         if lang == "zh":
             cols = self._segment_zh(paragraphs)
         elif lang == "en":
             cols = self._segment_en(paragraphs)
         else:
             raise ValueError(f"{doc_id}: cannot segment language {lang!r}; supported: {LANGUAGES}")
+        if roles is not None and len(roles) != len(paragraphs):
+            raise ValueError(f"{doc_id} [{lang}]: {len(roles)} roles for {len(paragraphs)} paragraphs")
         # the attribute columns: the document's distinct attributes, taken for each token
         distinct, inverse = np.unique(np.asarray(cols.pop("attr"), dtype=np.int64), return_inverse=True)
         rows = [self._attrs[i] for i in distinct.tolist()]
@@ -495,14 +598,29 @@ class Segmenter:
         for name, values in zip(names, zip(*rows) if rows else [()] * len(names)):
             cols[name] = pa.array(values, TOKEN_SCHEMA.field(name).type).take(positions)
         n = len(positions)
+        para_roles = np.asarray(roles if roles is not None else ["body"] * len(paragraphs), dtype=object)
+        cols["role"] = pa.array(para_roles[np.asarray(cols["para"], dtype=np.int64)] if n else [], pa.string())
+        entity = [None] * n
+        spans = self._entity_spans(lang, rows, inverse, cols["sent"]) if self.entities and n else []
+        if spans:  # head: norm @id, kept; the rest of the span: not kept; every token: entity = id
+            norm, keep, stop = (cols[c].to_pylist() for c in ("norm", "keep", "is_stop"))
+            for first, last, eid in spans:
+                norm[first], keep[first], stop[first] = "@" + eid, True, False
+                for k in range(first, last + 1):
+                    entity[k] = eid
+                    if k > first:
+                        keep[k] = False
+            cols["norm"], cols["keep"], cols["is_stop"] = pa.array(norm, pa.string()), pa.array(keep), pa.array(stop)
+        cols["entity"] = pa.array(entity, pa.string())
         cols["doc_id"] = pa.repeat(pa.scalar(str(doc_id), pa.string()), n)
         cols["year"] = pa.repeat(pa.scalar(int(year), pa.int32()), n)
         cols["lang"] = pa.repeat(pa.scalar(lang, pa.string()), n)
         return _table(cols)
 
-    def segment_document(self, doc_id: str, year: int, lang: str, paragraphs: list[str]) -> pd.DataFrame:
+    def segment_document(self, doc_id: str, year: int, lang: str, paragraphs: list[str],
+                         roles: list[str] | None = None) -> pd.DataFrame:
         """Token table (``TOKEN_COLUMNS``) of one document-language; paragraphs = lines of its clean file."""
-        return self.document_table(doc_id, year, lang, paragraphs).to_pandas()
+        return self.document_table(doc_id, year, lang, paragraphs, roles).to_pandas()
 
 
 def read_paragraphs(path: str | os.PathLike) -> list[str]:
@@ -513,13 +631,18 @@ def read_paragraphs(path: str | os.PathLike) -> list[str]:
     return lines[:-1] if lines and lines[-1] == "" else lines
 
 
-def segment_shard(docs: list[dict], base_dir: str | os.PathLike, cfg: dict | None) -> pd.DataFrame:
-    """Segment many documents ({doc_id, year, lang, path}) with one Segmenter; one token table."""
-    seg = Segmenter(cfg, base_dir)
-    tables = [
-        seg.document_table(d["doc_id"], d["year"], d["lang"], read_paragraphs(Path(base_dir) / d["path"]))
-        for d in docs
-    ]
+def segment_shard(docs: list[dict], base_dir: str | os.PathLike, cfg: dict | None,
+                  entities: list | None = None) -> pd.DataFrame:
+    """Segment many documents ({doc_id, year, lang, path, optional roles}) with one Segmenter;
+    one token table. ``roles``: the clean index's role string (:func:`textdrift.structure.decode_roles`)."""
+    from textdrift.structure import decode_roles
+
+    seg = Segmenter(cfg, base_dir, entities)
+    tables = []
+    for d in docs:
+        paras = read_paragraphs(Path(base_dir) / d["path"])
+        roles = decode_roles(d.get("roles"), len(paras))
+        tables.append(seg.document_table(d["doc_id"], d["year"], d["lang"], paras, roles))
     # one conversion to pandas for the shard (the same frame as concatenating per-document frames)
     return pa.concat_tables(tables).to_pandas() if tables else empty_tokens()
 
@@ -530,3 +653,58 @@ def write_tokens(df: pd.DataFrame, path: str | os.PathLike) -> None:
     buf = pa.BufferOutputStream()
     pq.write_table(table, buf)
     atomic_write_bytes(path, buf.getvalue().to_pybytes())
+
+
+# ---- evaluation ------------------------------------------------------------------------
+
+
+def read_gold(path: str | os.PathLike) -> list[list[str]]:
+    """A hand-segmented test set: one sentence per line, words separated by one space; lines
+    starting with '#' and blank lines are skipped (``tests/data/zh_segmentation_gold.txt``)."""
+    with open(path, encoding="utf-8") as f:
+        return [line.rstrip("\n").split(" ") for line in f if line.strip() and not line.startswith("#")]
+
+
+def segmentation_scores(gold: list[list[str]], predicted: list[list[str]]) -> dict[str, float]:
+    """Precision, recall and F1 of a segmentation against a gold one, sentence by sentence.
+
+    * ``boundary_*``: over word boundaries inside a sentence (the character offsets where one
+      word ends and the next begins; the sentence's own ends are not counted);
+    * ``word_*``: over words as (start, end) character spans (the SIGHAN bakeoff measure,
+      Emerson 2005), stricter: one wrong cut costs two words.
+
+    Each predicted sentence must join to the same characters as its gold sentence.
+    """
+    counts = {"boundary": [0, 0, 0], "word": [0, 0, 0]}  # true positives, predicted, gold
+    for g, p in zip(gold, predicted, strict=True):
+        if "".join(g) != "".join(p):
+            raise ValueError(f"sentences differ: {''.join(g)!r} vs {''.join(p)!r}")
+        for name, (a, b) in {"boundary": (_cuts(g), _cuts(p)), "word": (_spans(g), _spans(p))}.items():
+            counts[name][0] += len(a & b)
+            counts[name][1] += len(b)
+            counts[name][2] += len(a)
+    out = {}
+    for name, (tp, npred, ngold) in counts.items():
+        prec, rec = tp / npred if npred else 1.0, tp / ngold if ngold else 1.0
+        out.update({f"{name}_precision": prec, f"{name}_recall": rec,
+                    f"{name}_f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0})
+    return out
+
+
+def _spans(words: list[str]) -> set[tuple[int, int]]:
+    ends = np.cumsum([len(w) for w in words]).tolist()
+    return set(zip([0, *ends[:-1]], ends))
+
+
+def _cuts(words: list[str]) -> set[int]:
+    return set(np.cumsum([len(w) for w in words[:-1]]).tolist())
+
+
+def evaluate_segmenter(gold_path: str | os.PathLike, segmenter: "Segmenter", lang: str = "zh") -> dict[str, float]:
+    """:func:`segmentation_scores` of ``segmenter``'s tokens (``text``) on a gold file (:func:`read_gold`)."""
+    gold = read_gold(gold_path)
+    tokens = segmenter.segment_document("gold", 2000, lang, ["".join(g) for g in gold])
+    predicted = [[] for _ in gold]
+    for para, text in zip(tokens["para"].tolist(), tokens["text"].tolist()):
+        predicted[para].append(text)
+    return segmentation_scores(gold, predicted)

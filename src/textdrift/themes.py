@@ -96,13 +96,16 @@ log = logging.getLogger("textdrift.themes")
 DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "themes.schema.yaml"
 FREQ_COLUMNS = ["year", "lang", "theme", "count", "tokens", "per_10k", "ci_low", "ci_high"]
 MATCH_COLUMNS = [
-    "doc_id", "year", "lang", "theme", "term", "para", "sent", "start_idx", "end_idx", "left", "match", "right",
+    "doc_id", "year", "lang", "theme", "term", "para", "sent", "role", "start_idx", "end_idx", "left", "match", "right",
 ]
-KWIC_COLUMNS = ["doc_id", "year", "lang", "theme", "term", "left", "match", "right"]
+# kind: "theme" (theme = a codebook theme id) or "entity" (theme = an entity id, term = its @id)
+KWIC_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "role", "kind", "theme", "term", "left", "match", "right"]
+ENTITY_FREQ_COLUMNS = ["year", "lang", "entity", "count", "tokens", "per_10k", "ci_low", "ci_high"]
 UNMATCHED_COLUMNS = ["theme", "lang", "term"]
 # token columns that matching (and the kept-token denominators) need: the rules read only these
-TOKEN_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "is_punct", "keep"]
+TOKEN_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "is_punct", "keep", "role", "entity"]
 UNSPACED = ("zh", "ja")
+ENTITY_HEAD = "@"  # textdrift.entities.HEAD
 GLOB_CHARS = "*?["
 LANG_KEY = re.compile(r"^(?!id$)[a-z]{2,3}$")
 LABEL_KEY = re.compile(r"^label_([a-z]{2,3})$")
@@ -115,6 +118,8 @@ class Theme:
     id: str
     labels: dict[str, str]
     terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: ids of named entities (config/entities.yaml) whose mentions count for this theme on purpose
+    entities: tuple[str, ...] = ()
 
     def label(self, lang: str) -> str:
         """The label in ``lang``, else the English label."""
@@ -183,14 +188,35 @@ def parse_codebook(data: dict, schema_path: str | Path | None = None, source: st
     for raw in data["themes"]:
         labels = {m.group(1): v for k, v in raw.items() if (m := LABEL_KEY.match(k))}
         terms = {k: tuple(v) for k, v in raw.items() if LANG_KEY.match(k)}
-        themes.append(Theme(raw["id"], labels, terms))
+        themes.append(Theme(raw["id"], labels, terms, tuple(raw.get("entities", ()))))
     return themes
 
 
-def load_codebook(path: str | Path, schema_path: str | Path | None = None) -> list[Theme]:
-    """Read and validate a YAML codebook (default schema: ``workflow/schemas/themes.schema.yaml``)."""
+def load_codebook(path: str | Path, schema_path: str | Path | None = None, entities=None) -> list[Theme]:
+    """Read and validate a YAML codebook (default schema: ``workflow/schemas/themes.schema.yaml``);
+    with ``entities`` (:func:`textdrift.entities.load_entities`), also that every entity a theme
+    lists exists."""
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    return parse_codebook(data, schema_path, source=str(path))
+    codebook = parse_codebook(data, schema_path, source=str(path))
+    if entities is not None:
+        check_members(codebook, entities, source=str(path))
+    return codebook
+
+
+def check_members(codebook: list[Theme], entities, source: str = "codebook") -> None:
+    """Every entity id listed under a theme's ``entities`` is in the entity list."""
+    known = {e.id for e in entities}
+    problems = [f"theme {t.id!r}, field 'entities': {e!r} is not an entity of the entity list"
+                + (f" (known: {', '.join(sorted(known))})" if len(known) <= 60 else "")
+                for t in codebook for e in t.entities if e not in known]
+    if problems:
+        raise CodebookError(f"{source}: invalid theme codebook:\n  " + "\n  ".join(problems))
+
+
+def entity_codebook(entities, languages) -> list[Theme]:
+    """The entities as a codebook: one "theme" per entity whose one term in every language is its
+    ``@id`` token, so that entity mentions are counted and put in context like theme matches."""
+    return [Theme(e.id, dict(e.labels) or {"en": e.id}, {lang: (e.norm,) for lang in languages}) for e in entities]
 
 
 # ---- matching -----------------------------------------------------------------------------
@@ -208,9 +234,12 @@ class _Term:
 def _compile(codebook: list[Theme], lang: str, unspaced: bool) -> list[_Term]:
     out = []
     for theme in codebook:
-        for order, text in enumerate(theme.terms.get(lang, ())):
+        terms = theme.terms.get(lang, ())
+        for order, text in enumerate(terms):
             parts = (text.replace(" ", ""),) if unspaced else tuple(text.split(" "))
             out.append(_Term(theme.id, text, order, parts, any(c in text for c in GLOB_CHARS)))
+        for k, eid in enumerate(theme.entities):  # an entity member matches its head token, @id
+            out.append(_Term(theme.id, ENTITY_HEAD + eid, len(terms) + k, (ENTITY_HEAD + eid,), False))
     return out
 
 
@@ -433,6 +462,33 @@ def _token_order(tokens: pd.DataFrame) -> np.ndarray | None:
     return None if (order == np.arange(n)).all() else order
 
 
+def _entity_rule(by_theme: dict, terms: list[_Term], tokens: pd.DataFrame, words: np.ndarray,
+                 norms: np.ndarray) -> dict:
+    """Candidates (p, q, term index per theme, over ``words``) under the entity rule: a match that
+    touches a token of a named-entity mention is dropped, except an entity-member term (``@id``),
+    whose match is widened to the whole mention (for its KWIC ``match``)."""
+    if "entity" not in tokens.columns:
+        return by_theme
+    in_ent = tokens["entity"].notna().to_numpy()[words]
+    if not in_ent.any():
+        return by_theme
+    head = np.fromiter((isinstance(w, str) and w.startswith(ENTITY_HEAD) for w in norms), bool, len(norms))
+    # mention end of every head: the last word of the run of entity tokens that starts at it
+    span = np.cumsum(head)
+    end = np.full(span[-1] + 1, -1, dtype=np.int64)
+    np.maximum.at(end, span[in_ent], np.flatnonzero(in_ent))
+    touched = np.concatenate([[0], np.cumsum(in_ent)])
+    member = np.array([t.parts[0].startswith(ENTITY_HEAD) for t in terms], dtype=bool)
+    out = {}
+    for theme, (p, q, ti) in by_theme.items():
+        is_member = member[ti]
+        q = np.where(is_member, end[span[p]], q)
+        ok = is_member | (touched[q + 1] - touched[p] == 0)
+        if ok.any():
+            out[theme] = (p[ok], q[ok], ti[ok])
+    return out
+
+
 def _match_lang(tokens: pd.DataFrame, terms: list[_Term], window: int, unspaced: bool) -> dict[str, np.ndarray | list]:
     """The counted matches of ``terms`` in the tokens of one language: column (``MATCH_COLUMNS``)
     -> values (an array or a list), theme by theme, each theme's by start."""
@@ -447,6 +503,9 @@ def _match_lang(tokens: pd.DataFrame, terms: list[_Term], window: int, unspaced:
     norms = tokens["norm"].to_numpy(dtype=object)[words]
     seg = seg_all[words]
     by_theme = _candidate_arrays(terms, norms, seg, unspaced)
+    if not by_theme:
+        return {}
+    by_theme = _entity_rule(by_theme, terms, tokens, words, norms)
     if not by_theme:
         return {}
     n = len(tokens)
@@ -481,9 +540,11 @@ def _match_lang(tokens: pd.DataFrame, terms: list[_Term], window: int, unspaced:
     def join(a, b):  # tokens a..b-1 as in the clean text: a space only where the text had one
         return [big[x:y] for x, y in zip((off[a] + gap[a]).tolist(), off[b].tolist())]
     cols = {c: tokens[c].take(r0).to_numpy(dtype=object) for c in ["doc_id", "lang"]}
+    cols["role"] = (tokens["role"].take(r0).to_numpy(dtype=object) if "role" in tokens.columns
+                    else np.full(len(r0), "body", dtype=object))
     cols.update({c: tokens[c].to_numpy()[r0].astype(np.int64) for c in ["year", "para", "sent"]})
     return {
-        **{c: cols[c] for c in ["doc_id", "year", "lang", "para", "sent"]},
+        **{c: cols[c] for c in ["doc_id", "year", "lang", "para", "sent", "role"]},
         "start_idx": idx[r0],
         "theme": np.concatenate(themes),
         "term": term_text[np.concatenate(tis)],
@@ -640,7 +701,7 @@ def theme_table(
     tokens = tokens[tokens["lang"].isin(languages)]
     matches = match_themes(tokens, codebook, window, unspaced_languages)
     freq = theme_frequencies(tokens, matches, codebook, languages, ci, conf, n_boot, seed)
-    return freq, matches[KWIC_COLUMNS]
+    return freq, matches.assign(kind="theme")[KWIC_COLUMNS]
 
 
 # Kept tokens per paragraph (``keep`` = their number): the denominators of the frequencies, of the
@@ -662,18 +723,31 @@ def match_shard(
     schema_path: str | Path | None = None,
     kwic_window: int = 8,
     unspaced_languages=UNSPACED,
+    entities_path: str | Path | None = None,
+    entities_schema: str | Path | None = None,
+    entity_matches_path: str | Path | None = None,
+    count_roles=("body",),
 ) -> None:
-    """The `theme_matches` rule, one token shard: its matches (``MATCH_COLUMNS``, KWIC included) and
-    its kept tokens per paragraph (``PARA_COLUMNS``), each to a Parquet file.
+    """The `theme_matches` rule, one token shard: its theme matches (``MATCH_COLUMNS``, KWIC
+    included), its entity mentions (same columns, ``theme`` = entity id) and its kept tokens per
+    paragraph (``PARA_COLUMNS``), each to a Parquet file; only paragraphs whose role is in
+    ``count_roles``.
 
     Matches never cross a paragraph and a paragraph lies in one shard, so the shards' matches
     together are those of the whole token table.
     """
-    codebook = load_codebook(codebook_path, schema_path)
-    tokens = load_tokens(token_path, columns=TOKEN_COLUMNS)
+    from textdrift.entities import load_entities
+    from textdrift.vectorize import counted
+
+    entities = load_entities(entities_path, entities_schema)
+    codebook = load_codebook(codebook_path, schema_path, entities)
+    tokens = counted(load_tokens(token_path, columns=TOKEN_COLUMNS), count_roles)
     if not tokens["lang"].isin(languages).all():
         tokens = tokens[tokens["lang"].isin(languages)]
     write_parquet(match_themes(tokens, codebook, kwic_window, unspaced_languages), matches_path)
+    if entity_matches_path is not None:
+        write_parquet(match_themes(tokens, entity_codebook(entities, languages), kwic_window, unspaced_languages),
+                      entity_matches_path)
     write_parquet(paragraph_tokens(tokens), paras_path)
 
 
@@ -696,20 +770,40 @@ def run_themes(
     conf_level: float = 0.95,
     n_boot: int = 2000,
     seed: int = 12345,
+    entity_paths=(),
+    entities_path: str | Path | None = None,
+    entities_schema: str | Path | None = None,
+    entity_freq_path: str | Path | None = None,
 ) -> None:
     """The `themes` rule: the shards' matches and paragraph counts (:func:`match_shard`) into
-    theme_frequencies.csv, theme_kwic.csv and theme_unmatched_terms.csv."""
-    codebook = load_codebook(codebook_path, schema_path)
-    table = read_matches(match_paths, codebook, KWIC_COLUMNS)
-    # the counts need only these columns (repeated strings share one Python object each)
-    matches = table.select(["year", "lang", "theme", "term", "doc_id", "para"]).to_pandas()
-    freq = theme_frequencies(read_shards(para_paths, PARA_COLUMNS), matches, codebook, languages, ci, conf_level,
-                             n_boot, seed)
-    log.info("%d themes: %d matches in %d (year, lang) units", len(codebook), len(matches), freq[["year", "lang"]].drop_duplicates().shape[0])
-    write_csv(freq, freq_path)
-    kwic = table.select(KWIC_COLUMNS)
+    theme_frequencies.csv, entity_frequencies.csv, theme_kwic.csv (theme and entity rows, column
+    ``kind``) and theme_unmatched_terms.csv."""
+    import pyarrow as pa
+
+    from textdrift.entities import load_entities
+
+    entities = load_entities(entities_path, entities_schema)
+    codebook = load_codebook(codebook_path, schema_path, entities)
+    paras = read_shards(para_paths, PARA_COLUMNS)
+    parts = []
+    for kind, book, paths, out in (("theme", codebook, match_paths, freq_path),
+                                   ("entity", entity_codebook(entities, languages), entity_paths, entity_freq_path)):
+        if out is None:
+            continue
+        table = read_matches(paths, book, [c for c in KWIC_COLUMNS if c != "kind"])
+        # the counts need only these columns (repeated strings share one Python object each)
+        matches = table.select(["year", "lang", "theme", "term", "doc_id", "para"]).to_pandas()
+        freq = theme_frequencies(paras, matches, book, languages, ci, conf_level, n_boot, seed)
+        log.info("%d %ss: %d matches in %d (year, lang) units", len(book), kind, len(matches),
+                 freq[["year", "lang"]].drop_duplicates().shape[0])
+        if kind == "theme":
+            write_csv(freq, out)
+            write_csv(unmatched_terms(matches, codebook, languages), unmatched_path)
+        else:
+            write_csv(freq.rename(columns={"theme": "entity"})[ENTITY_FREQ_COLUMNS], out)
+        parts.append(table.append_column("kind", pa.array([kind] * table.num_rows, pa.string())).select(KWIC_COLUMNS))
+    kwic = pa.concat_tables(parts)
     write_csv_batches((b.to_pandas() for b in kwic.to_batches(max_chunksize=100_000) or [kwic.slice(0, 0)]), kwic_path)
-    write_csv(unmatched_terms(matches, codebook, languages), unmatched_path)
 
 
 def read_matches(match_paths, codebook: list[Theme], columns: list[str] = MATCH_COLUMNS):
@@ -725,7 +819,7 @@ def read_matches(match_paths, codebook: list[Theme], columns: list[str] = MATCH_
     import pyarrow.parquet as pq
 
     columns = list(dict.fromkeys([*columns, "year", "lang", "theme", "doc_id", "para", "start_idx"]))
-    ints = ("year", "para", "sent", "start_idx", "end_idx")
+    ints = ("year", "para", "sent", "start_idx", "end_idx")  # (role, kind and the rest: strings)
     schema = pa.schema([(c, pa.int64() if c in ints else pa.string()) for c in columns])
     tables = [pq.read_table(p, columns=columns) for p in match_paths]
     # an empty shard's string columns are typed null; cast every shard to one schema

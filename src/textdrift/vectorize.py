@@ -4,12 +4,19 @@ Method
 ------
 * Input: the token table (``data/processed/tokens/*.parquet``), ``keep`` tokens
   only, counted by ``norm``.
-* Phrases (n-grams, n = 1..``ngram_max``) are built inside *segments*: runs of
-  tokens that lie in one sentence and are not separated by a punctuation token.
-  Stop words are dropped before n-grams are formed, so "community with a shared
-  future" yields the trigram "community shared future" (as quanteda's
-  ``tokens_remove`` + ``tokens_ngrams`` do). An n-gram never crosses a sentence
-  or punctuation boundary.
+* Only the paragraphs whose ``role`` is in ``count_roles`` (default: body) are counted
+  (:func:`counted`): titles, headings and paratext stay in the token table but not in
+  the matrices.
+* Phrases (n-grams, n = 1..``ngram_max``) are **contiguous**: an n-gram is counted only
+  where its words stand next to each other in the sentence. A removed token (stop word,
+  number, dropped date or list label) breaks a phrase as a punctuation mark or a sentence
+  end does, the way quanteda pads removed tokens (``tokens_remove(padding = TRUE)`` then
+  ``tokens_ngrams``): "community with a shared future" yields "shared future" but not
+  the skip-gram "community shared future".
+* A named entity (:mod:`textdrift.entities`) is one token, ``@<id>``: the tokens it
+  absorbed are skipped (they neither count nor break a phrase), so "the GDI Digital
+  Cooperation Forum was held" and "the forum was held" give "@gdi_forum hold"-style
+  n-grams of the same length whatever alias was used.
 * The words of an n-gram are joined with one space in both languages
   ("数字 经济" is the bigram of two tokens; "数字经济" is one token from the
   user dictionary), so the vocabulary is unambiguous.
@@ -44,7 +51,9 @@ from textdrift.io import atomic_write_bytes
 
 SEP = " "
 # Token columns that the count matrices are built from (the rest is not read by write_shard_matrices).
-MATRIX_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "norm", "is_punct", "keep"]
+MATRIX_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "norm", "is_punct", "keep", "role", "entity"]
+#: roles counted unless the config says otherwise (``count_roles``)
+COUNT_ROLES = ("body",)
 
 
 def load_tokens(paths: str | Path | list[str | Path], columns: list[str] | None = None) -> pd.DataFrame:
@@ -56,7 +65,7 @@ def load_tokens(paths: str | Path | list[str | Path], columns: list[str] | None 
         paths = sorted(Path(paths).glob("*.parquet"))
     elif isinstance(paths, (str, Path)):
         paths = [paths]
-    frames = [pd.read_parquet(p, columns=columns) for p in paths]
+    frames = [_read_token_file(p, columns) for p in paths]
     frames = [f for f in frames if len(f)]
     if not frames:
         from textdrift.segment import TOKEN_SCHEMA
@@ -66,34 +75,48 @@ def load_tokens(paths: str | Path | list[str | Path], columns: list[str] | None 
     return pd.concat(frames, ignore_index=True)
 
 
-def segments(tokens: pd.DataFrame) -> pd.Series:
-    """Segment id of every token: a new segment starts at each sentence and after each punctuation token."""
+# Columns a token table written before they existed lacks, with the value they stand for.
+OPTIONAL_COLUMNS = {"role": "body", "entity": None}
+
+
+def _read_token_file(path, columns: list[str] | None) -> pd.DataFrame:
+    """One token file; ``role`` (all ``body``) and ``entity`` (none) filled in when it lacks them."""
+    import pyarrow.parquet as pq
+
+    names = pq.read_schema(path).names
+    missing = [c for c in OPTIONAL_COLUMNS if c not in names and (columns is None or c in columns)]
+    df = pd.read_parquet(path, columns=None if columns is None else [c for c in columns if c not in missing])
+    for c in missing:
+        df[c] = pd.Series([OPTIONAL_COLUMNS[c]] * len(df), dtype=object, index=df.index)
+    return df if columns is None else df[list(columns)]
+
+
+def segments(tokens: pd.DataFrame, breaks: str = "is_punct") -> pd.Series:
+    """Segment id of every token: a new segment starts at each sentence and after each token
+    whose ``breaks`` column is true (punctuation; for n-grams every token not kept)."""
     new_sent = (
         tokens["doc_id"].ne(tokens["doc_id"].shift())
         | tokens["lang"].ne(tokens["lang"].shift())
         | tokens["sent"].ne(tokens["sent"].shift())
     )
-    return (new_sent | tokens["is_punct"].shift(fill_value=False)).cumsum()
+    gap = tokens[breaks] if breaks != "not_keep" else ~tokens["keep"]
+    return (new_sent | gap.shift(fill_value=False)).cumsum()
 
 
-def ngrams(words: list[str], n_min: int, n_max: int) -> list[str]:
-    """All n-grams of one segment, n from n_min to n_max, words joined by one space."""
-    out = []
-    for n in range(n_min, n_max + 1):
-        out.extend(SEP.join(words[i : i + n]) for i in range(len(words) - n + 1))
-    return out
+def absorbed(tokens: pd.DataFrame) -> np.ndarray:
+    """True for the tokens of an entity mention other than its head (:mod:`textdrift.entities`)."""
+    if "entity" not in tokens.columns:
+        return np.zeros(len(tokens), dtype=bool)
+    ent = tokens["entity"]
+    return (ent.notna() & ~tokens["norm"].str.startswith("@", na=False)).to_numpy(dtype=bool)
 
 
-def unit_phrases(tokens: pd.DataFrame, by: list[str], n_min: int = 1, n_max: int = 1) -> pd.Series:
-    """The n-grams of each unit (group of ``by`` columns), as a Series of lists indexed by unit."""
-    if tokens.empty:
-        return pd.Series([], dtype=object)
-    tokens = tokens.sort_values(["doc_id", "lang", "para", "idx"], kind="stable")
-    tokens = tokens.assign(_seg=segments(tokens))
-    kept = tokens[tokens["keep"]]
-    per_seg = kept.groupby([*by, "_seg"], sort=True)["norm"].agg(list)
-    grams = per_seg.map(lambda w: ngrams(w, n_min, n_max))
-    return grams.groupby(level=list(range(len(by)))).agg(lambda s: [g for lst in s for g in lst])
+def counted(tokens: pd.DataFrame, count_roles=COUNT_ROLES) -> pd.DataFrame:
+    """The tokens of the paragraphs whose role is in ``count_roles`` (all when there is no ``role``)."""
+    if "role" not in tokens.columns or count_roles is None:
+        return tokens
+    mask = tokens["role"].isin(list(count_roles)).to_numpy()
+    return tokens if mask.all() else tokens[mask]
 
 
 @dataclass
@@ -128,9 +151,9 @@ class CountMatrix:
 def count_matrix(tokens: pd.DataFrame, by: list[str], ngram_max: int = 3) -> CountMatrix:
     """Count n-grams (1..ngram_max) of ``keep`` tokens for each unit of ``by`` columns.
 
-    The counts are those of ``CountVectorizer(analyzer=identity)`` over
-    :func:`unit_phrases` (same matrix, vocabulary in the same sorted order, same
-    rows), computed without building the n-gram strings of every occurrence:
+    The counts are those of ``CountVectorizer(analyzer=identity)`` over the
+    contiguous n-grams of each unit (same matrix, vocabulary in the same sorted order),
+    computed without building the n-gram strings of every occurrence:
     the kept tokens' norms are factorised to integers, an n-gram is the integer
     code of its (n-1)-gram prefix combined with its last word, and only the
     distinct n-grams become strings (joined with ``SEP``). Memory and time grow
@@ -142,11 +165,14 @@ def count_matrix(tokens: pd.DataFrame, by: list[str], ngram_max: int = 3) -> Cou
     # Only the columns needed, in (doc_id, lang, para, idx) order: a stable sort, done on integer
     # codes (sorted factorisation keeps the string order), which is much faster than sorting strings.
     t = tokens[list(dict.fromkeys([*by, "doc_id", "lang", "para", "idx", "sent", "is_punct", "keep", "norm"]))]
+    skip = absorbed(tokens)
+    if skip.any():  # an entity is one token: the tokens it absorbed are skipped, not gaps
+        t = t[~skip]
     doc_code = pd.factorize(t["doc_id"], sort=True)[0]
     lang_code = pd.factorize(t["lang"], sort=True)[0]
     t = t.take(np.lexsort((t["idx"].to_numpy(), t["para"].to_numpy(), lang_code, doc_code)))
     keep = t["keep"].to_numpy(dtype=bool)
-    seg = segments(t).to_numpy()[keep]
+    seg = segments(t, breaks="not_keep").to_numpy()[keep]
     kept = t[keep]
     grouped = kept.groupby(by, sort=True)
     unit = grouped.ngroup().to_numpy()
@@ -290,10 +316,11 @@ def para_matrix(tokens: pd.DataFrame, lang: str) -> CountMatrix:
 
 
 def write_shard_matrices(token_path: str | Path, doc_paths: dict[str, str | Path], para_paths: dict[str, str | Path],
-                         ngram_max: int) -> None:
+                         ngram_max: int, count_roles=COUNT_ROLES) -> None:
     """The `count` rule, one token shard: ``doc_{lang}`` (n-grams 1..ngram_max per document) and
-    ``para_{lang}`` (unigrams per paragraph) for every language in ``doc_paths``."""
-    tokens = load_tokens(token_path, columns=MATRIX_COLUMNS)
+    ``para_{lang}`` (unigrams per paragraph) for every language in ``doc_paths``, of the
+    paragraphs whose role is in ``count_roles``."""
+    tokens = counted(load_tokens(token_path, columns=MATRIX_COLUMNS), count_roles)
     for lang in doc_paths:
         one = tokens[tokens["lang"] == lang]
         save_matrix(doc_matrix(one, lang, ngram_max), doc_paths[lang])

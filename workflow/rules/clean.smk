@@ -10,6 +10,7 @@ rule clean:
         docs=shard_rows,
         clean=config["clean"],
         languages=config["languages"],
+        unspaced_languages=config["unspaced_languages"],
         # the texts go beside the shard index: data/processed/clean/{doc_id}.{lang}.txt
         clean_dir=lambda w, output: str(Path(output.index).parent.parent),
     threads: 1

@@ -12,14 +12,19 @@ os.environ.update(PYTHONPATH=SRC)
 
 from textdrift.config import check_config
 from textdrift.manifest import load_manifest, shard_of
+from textdrift.entities import load_entities
 from textdrift.themes import load_codebook
 
-# Before any job runs: the configuration (every problem, each naming its field), the theme
-# codebook (naming theme and field) and, below, the manifest (naming row and field).
+# Before any job runs: the configuration (every problem, each naming its field), the entity
+# list and the theme codebook (naming entity or theme and field; every entity a theme lists
+# exists) and, below, the manifest (naming row and field).
 check_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+# the entity list and its schema, as an input of the rules that read it (none: entities: null)
+ENTITY_INPUT = [config["entities"], "workflow/schemas/entities.schema.yaml"] if config["entities"] else []
 load_codebook(
     config["themes"]["codebook"],
     Path(workflow.basedir) / "workflow" / "schemas" / "themes.schema.yaml",
+    load_entities(*ENTITY_INPUT) if ENTITY_INPUT else [],
 )
 
 PROCESSED = config["processed_dir"]

@@ -97,6 +97,7 @@ rule summary:
             f"{TABLE_DIR}/{{name}}.csv",
             name=[
                 "theme_frequencies",
+                "entity_frequencies",
                 "theme_kwic",
                 "theme_unmatched_terms",
                 "tfidf_drift",

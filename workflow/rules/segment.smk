@@ -2,8 +2,9 @@ rule segment:
     """Segment the clean texts of one shard (spaCy for English, jieba for Chinese) into the token table."""
     input:
         index=f"{PROCESSED}/clean/_shards/index-{{shard}}.csv",
-        user_dict="config/zh_user_dict.txt",
-        stopwords="config/zh_stopwords.txt",
+        user_dict=config["segment"]["zh_user_dict"],
+        stopwords=config["segment"]["zh_stopwords"],
+        entities=ENTITY_INPUT,
     output:
         f"{PROCESSED}/tokens/shard-{{shard}}.parquet",
     params:

@@ -4,11 +4,14 @@ rule theme_matches:
         tokens=f"{PROCESSED}/tokens/shard-{{shard}}.parquet",
         codebook=config["themes"]["codebook"],
         schema="workflow/schemas/themes.schema.yaml",
+        entities=ENTITY_INPUT,
     output:
         matches=f"{PROCESSED}/themes/matches-{{shard}}.parquet",
+        entities=f"{PROCESSED}/themes/entities-{{shard}}.parquet",
         paras=f"{PROCESSED}/themes/paras-{{shard}}.parquet",
     params:
         languages=LANGS,
+        count_roles=config["count_roles"],
         kwic_window=config["themes"]["kwic_window"],
         unspaced_languages=config["unspaced_languages"],
     threads: 1
@@ -27,11 +30,14 @@ rule themes:
     """Theme frequencies per (year, language) with intervals, their KWIC lines and the codebook terms that never matched."""
     input:
         matches=expand(f"{PROCESSED}/themes/matches-{{shard}}.parquet", shard=SHARDS),
+        entities=expand(f"{PROCESSED}/themes/entities-{{shard}}.parquet", shard=SHARDS),
         paras=expand(f"{PROCESSED}/themes/paras-{{shard}}.parquet", shard=SHARDS),
         codebook=config["themes"]["codebook"],
         schema="workflow/schemas/themes.schema.yaml",
+        entity_list=ENTITY_INPUT,
     output:
         frequencies=f"{RESULTS}/tables/theme_frequencies.csv",
+        entity_frequencies=f"{RESULTS}/tables/entity_frequencies.csv",
         kwic=f"{RESULTS}/tables/theme_kwic.csv",
         unmatched=f"{RESULTS}/tables/theme_unmatched_terms.csv",
     params:

@@ -8,6 +8,7 @@ rule count:
     params:
         languages=LANGS,
         ngram_max=config["vectorize"]["ngram_max"],
+        count_roles=config["count_roles"],
     threads: 1
     resources:
         mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 80 * int(input.size_mb)),

@@ -5,4 +5,5 @@ from textdrift.vectorize import write_shard_matrices
 
 log_to_file(snakemake.log[0])
 o, langs = snakemake.output, snakemake.params.languages
-write_shard_matrices(snakemake.input[0], dict(zip(langs, o.doc)), dict(zip(langs, o.para)), snakemake.params.ngram_max)
+write_shard_matrices(snakemake.input[0], dict(zip(langs, o.doc)), dict(zip(langs, o.para)), snakemake.params.ngram_max,
+                     snakemake.params.count_roles)

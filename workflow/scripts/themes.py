@@ -7,5 +7,7 @@ log_to_file(snakemake.log[0])
 i, o, p = snakemake.input, snakemake.output, snakemake.params
 run_themes(
     i.matches, i.paras, i.codebook, o.frequencies, o.kwic, o.unmatched, p.languages, schema_path=i.schema,
-    ci=p.ci, conf_level=p.conf_level, n_boot=p.n_boot, seed=p.seed,
+    ci=p.ci, conf_level=p.conf_level, n_boot=p.n_boot, seed=p.seed, entity_paths=i.entities,
+    entities_path=i.get("entity_list", [None])[0], entities_schema=i.get("entity_list", [None, None])[1],
+    entity_freq_path=o.entity_frequencies,
 )

@@ -1,0 +1,177 @@
+"""Named entities: initiatives, organisations, agencies, forums, agreements and documents, in
+every language, matched in the token table before anything is counted.
+
+A name is not a theme (DESIGN.md section 4a): "Global Development Initiative" says nothing about
+development, 国家国际发展合作署 nothing about 合作. ``config/entities.yaml`` lists each entity
+with an ``id``, a ``type``, a label per language (``label_en``, ``label_zh``) and its aliases
+per language (``en: [Global Development Initiative, GDI]``, ``zh: [全球发展倡议]``);
+:func:`load_entities` validates it against ``workflow/schemas/entities.schema.yaml``, checks
+that ids are unique and that no alias belongs to two entities.
+
+Matching (:func:`find_spans`, run by the segmenter on every text):
+
+* **Spaced languages** (English): an alias is tokenized by the same spaCy tokenizer as the
+  text and matches that sequence of tokens, compared case-insensitively, except that a token
+  of two or more capital letters (an acronym: GDI, UN, WHO) matches only the same capitals, so
+  the pronoun "who" is not the WHO. Punctuation inside an alias ("One Belt, One Road") is
+  matched as written.
+* **Unspaced languages** (Chinese): an alias matches the concatenated ``norm`` (Simplified) of
+  consecutive tokens, aligned to token boundaries; the aliases are added to jieba's dictionary
+  so that the segmenter keeps them whole.
+* A match never crosses a sentence. At each position the **longest** alias wins ("GDI Digital
+  Cooperation Forum" over "GDI"), and matches are taken left to right without overlap.
+
+What a match does to the token table: the span's first token (the *head*) gets ``norm``
+``@<id>`` (e.g. ``@gdi``) and counts as one kept token, whatever alias was used; every token
+of the span gets ``entity = <id>``; the other tokens of the span are not kept. So in drift
+and phrase changes an entity is one term ("Global Development Initiative" and "GDI" are the
+same ``@gdi``), the span's words never count toward a theme (unless the theme lists the entity
+under ``entities:``, see :mod:`textdrift.themes`), and an n-gram runs through an entity as
+through one word (the tokens it absorbed are skipped, not treated as removed words).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from textdrift.config import import_jsonschema
+from textdrift.themes import LABEL_KEY, LANG_KEY  # the codebook's language and label keys
+
+DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "entities.schema.yaml"
+#: the norm of an entity's head token is HEAD + id
+HEAD = "@"
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One named entity: ``labels`` and ``aliases`` keyed by language code."""
+
+    id: str
+    type: str
+    labels: dict[str, str]
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def norm(self) -> str:
+        """The token ``norm`` that stands for every mention of the entity (``@id``)."""
+        return HEAD + self.id
+
+    def label(self, lang: str) -> str:
+        return self.labels.get(lang, self.labels.get("en", self.id))
+
+
+class EntityError(ValueError):
+    """The entity list is invalid; the message lists every problem with its entity id and field."""
+
+
+def parse_entities(data: dict, schema_path: str | Path | None = None, source: str = "entities") -> list[Entity]:
+    """Validate an entity list already read into Python and build its entities."""
+    schema = yaml.safe_load(Path(schema_path or DEFAULT_SCHEMA).read_text(encoding="utf-8"))
+    validator = import_jsonschema().Draft202012Validator(schema)
+    problems = []
+    for e in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        path = list(e.absolute_path)
+        where = "(top level)"
+        if len(path) >= 2 and path[0] == "entities":
+            raw = data["entities"][path[1]] if isinstance(data.get("entities"), list) else {}
+            eid = raw.get("id") if isinstance(raw, dict) else None
+            where = f"entity {eid!r} (entities[{path[1]}])" if eid else f"entities[{path[1]}]"
+            if len(path) > 2:
+                where += f", field {'.'.join(map(str, path[2:]))!r}"
+        problems.append(f"{where}: {e.message}")
+    if not problems:
+        ids: dict[str, int] = {}
+        owner: dict[tuple[str, str], str] = {}
+        for i, raw in enumerate(data["entities"]):
+            if raw["id"] in ids:
+                problems.append(f"entity {raw['id']!r} (entities[{i}]): duplicate id of entities[{ids[raw['id']]}]")
+            ids.setdefault(raw["id"], i)
+            for lang, aliases in raw.items():
+                for alias in aliases if LANG_KEY.match(lang) else []:
+                    key = (lang, alias if lang == "zh" else alias.casefold())
+                    if key in owner and owner[key] != raw["id"]:
+                        problems.append(f"entity {raw['id']!r}, field {lang!r}: alias {alias!r} also belongs to "
+                                        f"entity {owner[key]!r}")
+                    owner.setdefault(key, raw["id"])
+    if problems:
+        raise EntityError(f"{source}: invalid entity list:\n  " + "\n  ".join(problems))
+    out = []
+    for raw in data["entities"]:
+        labels = {m.group(1): v for k, v in raw.items() if (m := LABEL_KEY.match(k))}
+        aliases = {k: tuple(v) for k, v in raw.items() if LANG_KEY.match(k)}
+        out.append(Entity(raw["id"], raw["type"], labels, aliases))
+    return out
+
+
+def load_entities(path: str | Path | None, schema_path: str | Path | None = None) -> list[Entity]:
+    """Read and validate ``config/entities.yaml`` (none: an empty list)."""
+    if not path:
+        return []
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return parse_entities(data, schema_path, source=str(path))
+
+
+def en_key(text: str) -> str:
+    """Comparison key of an English token: acronyms (2+ capitals) as written, else lower-cased."""
+    return text if len(text) > 1 and text.isupper() else text.lower()
+
+
+def alias_table(entities: list[Entity], lang: str, tokenize=None) -> dict:
+    """{alias key: entity id} of one language: a tuple of token keys (``tokenize(alias)`` ->
+    token strings, keyed by :func:`en_key`) for a spaced language, the alias string for an
+    unspaced one (``tokenize`` None)."""
+    table = {}
+    for e in entities:
+        for alias in e.aliases.get(lang, ()):
+            key = alias if tokenize is None else tuple(en_key(t) for t in tokenize(alias))
+            if key:
+                table[key] = e.id
+    return table
+
+
+def find_spans(keys: list[str], sentence: np.ndarray, table: dict, unspaced: bool,
+               candidates: np.ndarray | None = None) -> list[tuple[int, int, str]]:
+    """Leftmost-longest matches (first token, last token, entity id) of ``table``'s aliases in
+    the token ``keys`` (one text, in order); a match stays within one ``sentence`` id.
+
+    ``table``: :func:`alias_table` (tuple keys for a spaced language, strings for unspaced).
+    ``candidates``: the positions where a match may start (sorted; default: every token whose
+    key starts an alias), so that a long text costs one pass over its few candidates.
+    """
+    if not table or not keys:
+        return []
+    prefixes = {a[:k] for a in table for k in range(1, len(a) + 1)}
+
+    def grow(acc, key):
+        return acc + key if unspaced else acc + (key,)
+
+    empty = "" if unspaced else ()
+    if candidates is None:
+        candidates = [i for i, k in enumerate(keys) if grow(empty, k) in prefixes]
+    out, n, free = [], len(keys), 0  # free: first position not inside an accepted match
+    for i in candidates:
+        if i < free:
+            continue
+        acc, best, j = empty, None, i
+        while j < n and sentence[j] == sentence[i]:
+            acc = grow(acc, keys[j])
+            if acc not in prefixes:
+                break
+            if acc in table:
+                best = (j, table[acc])
+            j += 1
+        if best is not None:
+            out.append((i, best[0], best[1]))
+            free = best[0] + 1
+    return out
+
+
+
+def starters(table: dict, unspaced: bool) -> set:
+    """The token keys that can start a match of one of ``table``'s aliases: an alias's first
+    token (spaced) or any character prefix of an alias (unspaced)."""
+    return {a[:k] for a in table for k in range(1, len(a) + 1)} if unspaced else {a[0] for a in table}

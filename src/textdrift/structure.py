@@ -1,0 +1,228 @@
+"""Document structure: the role of every paragraph of a clean text (``title``, ``heading``,
+``body`` or ``paratext``), decided by configurable detectors.
+
+The analyses count ``body`` paragraphs by default (``count_roles`` in the config), so that a
+document's title, its section headings and the lines a republisher or editor added ("full
+text follows", "Here are the highlights ...", bylines, datelines, list labels) are kept in the
+clean text and the token table but do not count as what the author wrote. Every decision
+other than ``body`` is written to the cleaning log (step ``structure``) with the detector that
+made it and the paragraph's text, so it can be checked and overridden.
+
+Detectors, in order of precedence (the first that fires decides; ``cfg`` = the ``structure``
+block of the cleaning config, :data:`DEFAULTS`):
+
+1. ``paratext``: a named regular expression of ``paratext`` is *found* in the paragraph
+   (``re.search``), or the paragraph is a list label alone ("IV.", "(3)", "一、"), or it is one
+   parenthetical remark as a whole ("(Signed by China, Laos ...)", ``parenthetical: true``).
+2. ``title``: the paragraph is the document's title, given in the manifest (``title``, and
+   ``title_<lang>`` such as ``title_zh`` for a title in another language), compared
+   fuzzily: both lower-cased and reduced to letters, digits and Han characters, then
+   ``difflib.SequenceMatcher`` ratio >= ``title_similarity``, or the title contained in a
+   paragraph at most ``title_max_extra`` times its length. Failing that, the *first*
+   paragraph of a text is the title when it looks like a heading (below) and
+   ``first_line_title`` is true (a Chinese version's title, absent from an English manifest).
+3. ``heading``: a paragraph that does not end like a sentence (no final ``. ! ? ; : 。！？；：…``
+   before closing quotes/brackets) and is short: at most ``heading_max_words`` words
+   (spaced languages) or ``heading_max_chars`` characters (unspaced languages), whether or
+   not it starts with a list ``marker`` ("1.", "(1)", "IV.", "(一)", "一、").
+4. ``glued heading`` (split, logged as ``split_heading``): a paragraph that starts with a list
+   marker and carries its heading in front of its first sentence is split in two, the heading
+   becoming its own ``heading`` paragraph:
+
+   * ``capital_break`` (tried first; below);
+   * ``lead_sentence``: the marker's first sentence is short (at most ``lead_max_words`` words
+     or ``lead_max_chars`` characters) and holds none of ``lead_exclude_words`` (finite verbs
+     and pronouns of a statement: "is", "we", ...), and text follows: "1. Expanding
+     broadband access, raising broadband quality. Build ..." -> "1. Expanding broadband
+     access, raising broadband quality." + "Build ...";
+   * ``capital_break`` (spaced languages, headings that lost their line break): within the
+     first ``heading_max_words`` words and before any punctuation, the first word that starts
+     with a capital where the word before it is lower-case and not one of ``function_words``,
+     or where the capitalised word is a function word itself ("... digital economy China actively ...",
+     "(3) World Internet Conference Every year ..."). "the World" (a stop word before a
+     name) never breaks.
+
+A paragraph none of them claims is ``body``. Detectors see the paragraph as cleaned (after
+NFKC, so full-width brackets are ASCII). All patterns are Python regular expressions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from difflib import SequenceMatcher
+
+ROLES = ("title", "heading", "body", "paratext")
+#: one letter per role: the clean index stores a text's roles as a string of these, one per line
+ROLE_CODES = {"title": "t", "heading": "h", "body": "b", "paratext": "p"}
+CODE_ROLES = {v: k for k, v in ROLE_CODES.items()}
+
+DEFAULTS: dict = {
+    "title_similarity": 0.8,
+    "title_max_extra": 1.5,
+    "first_line_title": True,
+    "heading_max_words": 20,
+    "heading_max_chars": 40,
+    "lead_max_words": 15,
+    "lead_max_chars": 30,
+    "lead_exclude_words": ["is", "are", "was", "were", "be", "been", "has", "have", "had", "will",
+                           "would", "shall", "should", "can", "could", "may", "must", "we", "it",
+                           "this", "these", "they", "there", "our", "its"],
+    "capital_break": True,
+    # function words for capital_break (a heading does not end with one; a sentence may start with one)
+    "function_words": ["a", "an", "the", "and", "or", "but", "nor", "of", "in", "on", "at", "to", "for",
+                       "with", "by", "from", "into", "onto", "upon", "over", "under", "about", "among",
+                       "along", "across", "after", "before", "since", "during", "through", "toward",
+                       "towards", "as", "than", "that", "which", "who", "whose", "this", "these", "those",
+                       "it", "its", "we", "our", "they", "their", "he", "she", "his", "her", "all", "every",
+                       "each", "both", "more", "most", "some", "many", "such", "there", "here", "when",
+                       "while", "where", "if", "so", "not", "no", "is", "are", "was", "were", "be", "has",
+                       "have", "had", "will", "shall", "should", "can", "may", "must", "only", "also"],
+    # list markers at the start of a paragraph: 1. 1) (1) IV. (一) 一、 第一,
+    "marker": r"^(?:\(?\d{1,2}[.)、](?!\d)|\(\d{1,2}\)|[IVX]{1,5}\.|\([一二三四五六七八九十]{1,3}\)"
+              r"|[一二三四五六七八九十]{1,3}、|第[一二三四五六七八九十]{1,3}[,、])\s*",
+    "parenthetical": True,
+    "paratext": [
+        {"name": "full_text_follows_zh", "pattern": r"(全文如下|以下为全文|原文如下|摘要如下)"},
+        {"name": "full_text_follows_en", "pattern": r"(?i)\b(here (are|is) the (full text|highlights|excerpts?|"
+                                                    r"key points)|the full text (of|is as follows))"},
+        {"name": "byline_en", "pattern": r"^(?:By|Reporter|Source|Photo|Translated by)\s*:?\s+[A-Z][\w.'-]*"
+                                         r"(?:\s+[A-Z][\w.'-]*){0,4}\s*$"},
+        {"name": "byline_zh", "pattern": r"^[(（]?\s*(来源|作者|记者|编辑|责任编辑|翻译|摄影)\s*[:：]"},
+        {"name": "dateline_en", "pattern": r"^[A-Z][A-Z ]{2,}(?:, [A-Z][a-z]{2,}\.? \d{1,2})?\s*\((?:Xinhua|"
+                                           r"Reuters|AP|AFP|CGTN|China Daily|IANS)\)\s*(?:--|-|—)"},
+        {"name": "dateline_zh", "pattern": r"^(新华社|人民网|光明网|中新社|央视网|中国日报网).{0,20}?电"},
+    ],
+}
+
+_SENTENCE_END = re.compile(r"[.!?;:。！？；：…][\"'”’)\]）】》」』]*$")
+_FIRST_SENTENCE = re.compile(r"^(.+?[.!?。！？;；])(?=\s|[\u4e00-\u9fff]|$)")
+_WORD_CHARS = re.compile(r"[^\w]|_", re.UNICODE)
+_PAREN = re.compile(r"^\((?![\d一二三四五六七八九十]{1,3}\)).*\)$")
+_LEAD_WORD = re.compile(r"^[\"'“‘(]*(.*?)[\"'”’),]*$")
+
+
+def _key(text: str) -> str:
+    """Lower-cased letters, digits and Han characters only (for fuzzy title comparison)."""
+    return _WORD_CHARS.sub("", text.lower())
+
+
+def _is_title(para: str, titles: list[str], cfg: dict) -> bool:
+    p = _key(para)
+    for title in titles:
+        t = _key(title)
+        if not t or not p:
+            continue
+        if SequenceMatcher(None, p, t, autojunk=False).ratio() >= cfg["title_similarity"]:
+            return True
+        if t in p and len(p) <= cfg["title_max_extra"] * len(t):
+            return True
+    return False
+
+
+def _length(text: str, unspaced: bool) -> int:
+    return len(re.sub(r"\s", "", text)) if unspaced else len(text.split())
+
+
+def _heading_like(para: str, unspaced: bool, cfg: dict) -> bool:
+    limit = cfg["heading_max_chars"] if unspaced else cfg["heading_max_words"]
+    return not _SENTENCE_END.search(para) and 0 < _length(para, unspaced) <= limit
+
+
+def _lead_split(body: str, unspaced: bool, cfg: dict) -> int | None:
+    """End of a short heading sentence at the start of ``body`` (after the marker), or None."""
+    m = _FIRST_SENTENCE.match(body)
+    if not m or not body[m.end():].strip():
+        return None
+    lead = m.group(1)
+    limit = cfg["lead_max_chars"] if unspaced else cfg["lead_max_words"]
+    if _length(lead, unspaced) > limit:
+        return None
+    exclude = {w.lower() for w in cfg["lead_exclude_words"]}
+    if not unspaced and any(_LEAD_WORD.match(w).group(1).lower() in exclude for w in lead.split()):
+        return None
+    return m.end()
+
+
+def _capital_split(body: str, stop_words: frozenset[str], cfg: dict) -> int | None:
+    """Offset in ``body`` where a heading without punctuation runs into its first sentence."""
+    words = [(m.start(), m.group()) for m in re.finditer(r"\S+", body)]
+    for i in range(1, min(len(words), cfg["heading_max_words"] + 1)):
+        prev, word = words[i - 1][1], words[i][1]
+        if not prev[-1].isalnum():  # punctuation before: the heading would end there; give up
+            return None
+        if not word[0].isupper():
+            continue
+        if word.lower() in stop_words or (prev[0].islower() and prev.lower() not in stop_words):
+            return words[i][0] if i < len(words) - 1 else None
+    return None
+
+
+def assign_roles(paras: list[str], lang: str, titles: list[str], cfg: dict,
+                 log: Callable[[str, str, str, int, int], None], unspaced: bool = False) -> tuple[list[str], list[str]]:
+    """(paragraphs, roles) of one text: glued headings split off, every paragraph given a role.
+
+    ``log(step, action, detail, chars_before, chars_after)`` receives every decision other than
+    ``body``; ``unspaced``: the language is written without spaces (lengths in characters).
+    """
+    cfg = {**DEFAULTS, **(cfg or {})}
+    stop_words = frozenset(w.lower() for w in cfg["function_words"])
+    marker = re.compile(cfg["marker"])
+    paratext = [(p["name"], re.compile(p["pattern"])) for p in cfg["paratext"]]
+    titles = [t for t in titles if t and str(t).strip()]
+    out_paras, roles = [], []
+
+    def add(text: str, role: str, detector: str) -> None:
+        if role != "body":
+            log("structure", role, f"paragraph {len(out_paras)}: {detector}: {text}", len(text), len(text))
+        out_paras.append(text)
+        roles.append(role)
+
+    for i, para in enumerate(paras):
+        m = marker.match(para)
+        rest = para[m.end():] if m else para
+        hit = next((name for name, rx in paratext if rx.search(para)), None)
+        if hit:
+            add(para, "paratext", hit)
+        elif m and not rest.strip():
+            add(para, "paratext", "list_label")
+        elif cfg["parenthetical"] and _PAREN.match(para):
+            add(para, "paratext", "parenthetical")
+        elif _is_title(para, titles, cfg):
+            add(para, "title", "manifest_title")
+        elif i == 0 and cfg["first_line_title"] and _heading_like(para, unspaced, cfg):
+            add(para, "title", "first_line")
+        elif _heading_like(para, unspaced, cfg):
+            add(para, "heading", "numbered_heading" if m else "short_line")
+        elif m:
+            cut, detector = None, "capital_break"
+            if cfg["capital_break"] and not unspaced:
+                cut = _capital_split(rest, stop_words, cfg)
+            if cut is None:
+                cut, detector = _lead_split(rest, unspaced, cfg), "lead_sentence"
+            if cut is None:
+                add(para, "body", "")
+                continue
+            heading, body = para[: m.end() + cut].strip(), rest[cut:].strip()
+            log("structure", "split_heading", f"paragraph {len(out_paras)}: {detector}: {heading!r} | {body[:60]!r}...",
+                len(para), len(heading) + len(body))
+            add(heading, "heading", detector)
+            add(body, "body", "")
+        else:
+            add(para, "body", "")
+    return out_paras, roles
+
+
+def encode_roles(roles: list[str]) -> str:
+    """Roles as one letter per paragraph (``ROLE_CODES``), as stored in the clean index."""
+    return "".join(ROLE_CODES[r] for r in roles)
+
+
+def decode_roles(codes: str, n: int) -> list[str]:
+    """The ``n`` roles of a text from the clean index's ``roles`` string (all ``body`` when empty)."""
+    codes = "" if codes is None or codes != codes else str(codes)  # NaN from an old index
+    if not codes:
+        return ["body"] * n
+    if len(codes) != n:
+        raise ValueError(f"roles {codes!r} do not match the text's {n} paragraphs; rerun the clean rule")
+    return [CODE_ROLES[c] for c in codes]

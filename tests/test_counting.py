@@ -1,0 +1,248 @@
+"""What is counted (DESIGN.md section 4a): document structure, named entities, Chinese dates and
+words, English tokens and contiguous phrases. Small invented inputs, expected values by hand."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from textdrift.entities import Entity, EntityError, find_spans, parse_entities
+from textdrift.segment import Segmenter, evaluate_segmenter, segmentation_scores
+from textdrift.structure import DEFAULTS as STRUCTURE, assign_roles, decode_roles, encode_roles
+from textdrift.themes import Theme, entity_codebook, match_themes, theme_frequencies, paragraph_tokens
+from textdrift.vectorize import count_matrix, counted
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLD = ROOT / "tests" / "data" / "zh_segmentation_gold.txt"
+
+ENTITIES = [
+    Entity("gdi", "initiative", {"en": "Global Development Initiative", "zh": "全球发展倡议"},
+           {"en": ("Global Development Initiative", "GDI"), "zh": ("全球发展倡议",)}),
+    Entity("gdi_forum", "forum", {"en": "GDI Digital Cooperation Forum"},
+           {"en": ("GDI Digital Cooperation Forum", "Global Development Initiative Digital Cooperation Forum")}),
+    Entity("cidca", "agency", {"en": "CIDCA", "zh": "国家国际发展合作署"},
+           {"en": ("China International Development Cooperation Agency", "CIDCA"), "zh": ("国家国际发展合作署",)}),
+    Entity("who", "organisation", {"en": "World Health Organization"}, {"en": ("World Health Organization", "WHO")}),
+    Entity("bri", "initiative", {"en": "Belt and Road Initiative"}, {"en": ("One Belt, One Road", "Belt and Road")}),
+]
+
+
+@pytest.fixture(scope="module")
+def seg(tmp_path_factory):
+    return Segmenter({"cache_dir": str(tmp_path_factory.mktemp("jieba"))}, ROOT, ENTITIES)
+
+
+def roles_of(paras, lang="en", titles=(), **cfg):
+    log = []
+    out, roles = assign_roles(paras, lang, list(titles), {**STRUCTURE, **cfg},
+                              lambda *row: log.append(row), unspaced=lang == "zh")
+    return out, roles, log
+
+
+# ---- document structure ----------------------------------------------------------------------
+
+
+def test_title_recognised_in_english_and_chinese():
+    # English: the manifest title, with other quotes and a site suffix, is fuzzily the same
+    paras = ["“Report on the River Basin: Water for All”", "The river basin feeds ten cities."]
+    _, roles, log = roles_of(paras, titles=['Report on the River Basin: "Water for All"'])
+    assert roles == ["title", "body"] and "manifest_title" in log[0][2]
+    # Chinese: from title_zh, or (no Chinese title in the manifest) the heading-like first line
+    zh = ["流域水资源报告", "流域为十座城市供水。"]
+    assert roles_of(zh, "zh", titles=["流域水资源报告"])[1] == ["title", "body"]
+    assert roles_of(zh, "zh", titles=["Report on the River Basin"])[1] == ["title", "body"]
+    # a body first line that ends like a sentence is not a title
+    assert roles_of(["Rivers matter.", "Yes."], titles=["Other"])[1] == ["body", "body"]
+
+
+def test_glued_heading_split_off():
+    # capital_break: the heading lost its line break before "Farmers"
+    paras = ["2. Water for small farms Farmers in the basin have built ponds, and the ponds hold rain."]
+    out, roles, log = roles_of(paras)
+    assert out == ["2. Water for small farms", "Farmers in the basin have built ponds, and the ponds hold rain."]
+    assert roles == ["heading", "body"] and log[0][1] == "split_heading" and "capital_break" in log[0][2]
+    # lead_sentence: a short first sentence without a finite verb is the item's heading (both languages)
+    out, roles, _ = roles_of(["3. Protect wetlands. Restore the marshes along the river and fund the work."])
+    assert out == ["3. Protect wetlands.", "Restore the marshes along the river and fund the work."]
+    assert roles == ["heading", "body"]
+    out, roles, _ = roles_of(["3.保护湿地。恢复沿河沼泽并为这项工作提供资金,加强监测。"], "zh")
+    assert out == ["3.保护湿地。", "恢复沿河沼泽并为这项工作提供资金,加强监测。"] and roles == ["heading", "body"]
+    # not split: a first sentence that states something, a name after "the", a comma first
+    for p in ["II. Water is a shared good. It must be managed jointly by all riparian states.",
+              "I. As we mark the tenth year of the River Forum, the parties met again in the spring.",
+              "IV. In May, the parties met again and agreed on a plan for the next ten years."]:
+        assert roles_of([p])[1] == ["body"], p
+
+
+def test_headings_paratext_and_list_labels():
+    paras = ["Clean water for every village", "(1) Funding", "IV.", "Here are the highlights of the report.",
+             "(Signed by Laos and Thailand)", "By Jane Smith", "《流域合作倡议》全文如下:",
+             "The plan was adopted."]
+    _, roles, log = roles_of(paras, titles=["Something else entirely"])
+    assert roles == ["title", "heading", "paratext", "paratext", "paratext", "paratext", "paratext", "body"]
+    assert [row[2].split(": ")[1] for row in log] == [
+        "first_line", "numbered_heading", "list_label", "full_text_follows_en", "parenthetical", "byline_en",
+        "full_text_follows_zh"]
+    assert decode_roles(encode_roles(roles), len(roles)) == roles
+    with pytest.raises(ValueError, match="rerun the clean rule"):
+        decode_roles("tb", 3)
+
+
+def test_count_roles_filter_and_heading_not_counted(seg):
+    paras = ["Water for small farms", "Farmers built ponds."]
+    toks = seg.segment_document("d", 2020, "en", paras, roles=["heading", "body"])
+    assert set(toks.loc[toks["para"] == 0, "role"]) == {"heading"}
+    body = count_matrix(counted(toks), ["year"], 1)
+    assert "small" not in set(body.vocab) and "farmer" in set(body.vocab)
+    both = count_matrix(counted(toks, ["body", "heading"]), ["year"], 1)
+    assert "small" in set(both.vocab)
+
+
+# ---- named entities -------------------------------------------------------------------------
+
+
+def test_find_spans_longest_leftmost():
+    table = {("gdi",): "gdi", ("gdi", "digital", "cooperation", "forum"): "forum", ("un",): "un"}
+    keys = ["the", "gdi", "digital", "cooperation", "forum", "and", "gdi", "un"]
+    assert find_spans(keys, np.zeros(len(keys)), table, False) == [(1, 4, "forum"), (6, 6, "gdi"), (7, 7, "un")]
+    # never across a sentence
+    assert find_spans(["gdi", "digital"], np.array([0, 1]), {("gdi", "digital"): "x"}, False) == []
+    # unspaced: on token boundaries only
+    zh = {"全球发展倡议": "gdi"}
+    assert find_spans(["全球", "发展", "倡议", "合作"], np.zeros(4), zh, True) == [(0, 2, "gdi")]
+    assert find_spans(["全球发展", "倡议书"], np.zeros(2), zh, True) == []  # the name ends inside a token
+    assert find_spans(["新全球", "发展倡议"], np.zeros(2), zh, True) == []  # ... or starts inside one
+
+
+def test_aliases_are_one_entity_and_acronyms_keep_case(seg):
+    toks = seg.segment_document("d", 2023, "en", [
+        "The Global Development Initiative matters. The GDI grows. Who knows the WHO?"])
+    heads = toks[toks["norm"].str.startswith("@")]
+    assert heads["norm"].tolist() == ["@gdi", "@gdi", "@who"]
+    assert heads["keep"].all()
+    # the other words of a mention: marked, not kept
+    span = toks[toks["entity"].notna() & ~toks["norm"].str.startswith("@")]
+    assert span["text"].tolist() == ["Development", "Initiative"] and not span["keep"].any()
+    assert toks.loc[toks["text"] == "Who", "entity"].isna().all()  # the pronoun is not the WHO
+    # punctuation inside an alias
+    bri = seg.segment_document("d", 2017, "en", ['The "One Belt, One Road" digital economy.'])
+    assert bri.loc[bri["entity"].notna(), "text"].tolist() == ["One", "Belt", ",", "One", "Road"]
+
+
+def test_entity_span_blocks_theme_terms_unless_member(seg):
+    en = seg.segment_document("d", 2023, "en", [
+        "The Global Development Initiative supports development. "
+        "China International Development Cooperation Agency leads cooperation."])
+    zh = seg.segment_document("d", 2023, "zh", ["国家国际发展合作署推动合作与发展。"])
+    toks = pd.concat([en, zh], ignore_index=True)
+    book = [Theme("dev", {"en": "dev"}, {"en": ("development",), "zh": ("发展",)}),
+            Theme("coop", {"en": "coop"}, {"en": ("cooperation",), "zh": ("*合作*",)})]
+    m = match_themes(toks, book)
+    # only the free-standing words count: one "development", one "cooperation" per language
+    assert sorted(zip(m["lang"], m["theme"], m["match"])) == [
+        ("en", "coop", "cooperation"), ("en", "dev", "development"), ("zh", "coop", "合作"), ("zh", "dev", "发展")]
+    # a theme that lists the entity on purpose counts its mentions, the whole name in the KWIC
+    member = [Theme("dev", {"en": "dev"}, {"en": ("development",)}, entities=("gdi",))]
+    m = match_themes(en, member)
+    assert m["term"].tolist() == ["@gdi", "development"]
+    assert m["match"].tolist() == ["Global Development Initiative", "development"]
+
+
+def test_entity_frequencies_count_mentions(seg):
+    toks = seg.segment_document("d", 2023, "en", ["GDI and the Global Development Initiative work."])
+    book = entity_codebook(ENTITIES, ["en"])
+    m = match_themes(toks, book)
+    assert m.groupby("theme").size().to_dict() == {"gdi": 2}
+    freq = theme_frequencies(paragraph_tokens(toks), m, book, ["en"])
+    row = freq[freq["theme"] == "gdi"].iloc[0]
+    # kept tokens: @gdi, @gdi, "work" = 3 ("and", "the" are stop words)
+    assert (row["count"], row["tokens"]) == (2, 3)
+
+
+def test_entity_list_validation(tmp_path):
+    ok = {"entities": [{"id": "un", "type": "organisation", "label_en": "United Nations", "en": ["UN"]}]}
+    assert parse_entities(ok)[0].norm == "@un"
+    with pytest.raises(EntityError, match="also belongs to entity 'un'"):
+        parse_entities({"entities": ok["entities"] + [
+            {"id": "un2", "type": "organisation", "label_en": "x", "en": ["un"]}]})
+    with pytest.raises(EntityError, match="entities\\[0\\].*type"):
+        parse_entities({"entities": [{"id": "un", "type": "club", "label_en": "x"}]})
+
+
+# ---- Chinese ------------------------------------------------------------------------------
+
+
+def test_chinese_dates_numbers_and_empty_characters_not_kept(seg):
+    toks = seg.segment_document("d", 2024, "zh", ["2024年11月21日,第四届论坛在城市间举行,两年来成果丰硕。"])
+    kept = toks.loc[toks["keep"], "text"].tolist()
+    assert not any(t in kept for t in ["年", "月", "日", "间"]) and "第四届" not in kept
+    assert {"2024年", "11月", "21日"} <= set(toks["text"])  # a number and its unit are one token
+    assert {"论坛", "举行", "成果"} <= set(kept)
+
+
+def test_chinese_user_dictionary_compounds(seg):
+    toks = seg.segment_document("d", 2024, "zh", ["以线上线下相结合形式举办,推动普惠合作与交流互鉴。"])
+    assert {"线上线下", "普惠", "交流互鉴"} <= set(toks["text"])
+
+
+def test_segmentation_scores_by_hand():
+    # gold 数字|经济|合作  pred 数字经济|合作: boundaries gold {2, 4}, pred {4}: P = 1, R = 1/2;
+    # words gold {(0,2),(2,4),(4,6)}, pred {(0,4),(4,6)}: P = 1/2, R = 1/3
+    s = segmentation_scores([["数字", "经济", "合作"]], [["数字经济", "合作"]])
+    assert s["boundary_precision"] == 1 and s["boundary_recall"] == 0.5
+    assert s["boundary_f1"] == pytest.approx(2 / 3)
+    assert s["word_precision"] == 0.5 and s["word_recall"] == pytest.approx(1 / 3)
+    with pytest.raises(ValueError, match="sentences differ"):
+        segmentation_scores([["数字"]], [["数据"]])
+
+
+def test_segmenter_boundary_f1_on_the_hand_segmented_set(tmp_path):
+    from textdrift.entities import load_entities
+
+    lines = [x for x in GOLD.read_text(encoding="utf-8").splitlines() if x and not x.startswith("#")]
+    assert len(lines) >= 150
+    seg = Segmenter({"cache_dir": str(tmp_path)}, ROOT, load_entities(ROOT / "config" / "entities.yaml"))
+    scores = evaluate_segmenter(GOLD, seg)
+    assert scores["boundary_f1"] >= 0.95, scores
+
+
+# ---- English ------------------------------------------------------------------------------
+
+
+def test_english_brackets_case_free_lemmas_stop_on_lemma(seg):
+    toks = seg.segment_document("d", 2020, "en", [
+        "Artificial intelligence(AI) helps. Countries and countries used what others use."])
+    assert {"intelligence", "(", "AI", ")"} <= set(toks["text"])
+    norms = dict(zip(toks["text"], toks["norm"]))
+    assert norms["Countries"] == norms["countries"] == "country"
+    assert norms["AI"] == "ai" and toks.loc[toks["text"] == "AI", "keep"].all()
+    used = toks[toks["text"].isin(["used", "use"])]
+    assert set(used["norm"]) == {"use"} and used["keep"].all() and not used["is_stop"].any()
+
+
+def test_english_ordinals_roman_numerals_markers_months_not_kept(seg):
+    toks = seg.segment_document("d", 2020, "en", [
+        "IV. On Nov. 7 the 10th forum met in November; (b) UN and ICT experts joined."])
+    kept = set(toks.loc[toks["keep"], "text"])
+    assert not kept & {"IV", "IV.", "Nov.", "Nov", "10th", "November", "(b", "b)", "(b)"}
+    assert {"UN", "ICT", "forum", "experts"} <= kept
+
+
+# ---- contiguous phrases ---------------------------------------------------------------------
+
+
+def test_a_removed_word_breaks_a_phrase(seg):
+    toks = seg.segment_document("d", 2020, "en", ["A community with a shared future needs open data flows."])
+    vocab = set(count_matrix(toks, ["year"], 3).vocab)
+    assert "share future" in vocab and "open data flow" in vocab
+    assert "community share" not in vocab and "community share future" not in vocab
+
+
+def test_an_entity_does_not_break_a_phrase_and_counts_as_one_term(seg):
+    a = seg.segment_document("a", 2020, "en", ["Support GDI projects."])
+    b = seg.segment_document("b", 2021, "en", ["Support Global Development Initiative projects."])
+    m = count_matrix(pd.concat([a, b], ignore_index=True), ["year"], 3)
+    X = pd.DataFrame(m.X.toarray(), columns=m.vocab, index=m.rows["year"])
+    assert X.loc[2020, "support @gdi project"] == X.loc[2021, "support @gdi project"] == 1
+    assert "development" not in X.columns and m.rows["tokens"].tolist() == [3, 3]
