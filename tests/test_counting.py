@@ -81,6 +81,13 @@ def test_headings_paratext_and_list_labels():
              "The plan was adopted."]
     _, roles, log = roles_of(paras, titles=["Something else entirely"])
     assert roles == ["title", "heading", "paratext", "paratext", "paratext", "paratext", "paratext", "body"]
+    # a lead-in followed by the text itself: only the lead-in is paratext
+    out, lead_roles, lead_log = roles_of([
+        "The board issued a report on May 7. Here are the highlights of the report: Rivers feed ten cities "
+        "and their farms across the whole basin."])
+    assert out == ["The board issued a report on May 7. Here are the highlights of the report:",
+                   "Rivers feed ten cities and their farms across the whole basin."]
+    assert lead_roles == ["paratext", "body"] and lead_log[0][1] == "split_paratext"
     assert [row[2].split(": ")[1] for row in log] == [
         "first_line", "numbered_heading", "list_label", "full_text_follows_en", "parenthetical", "byline_en",
         "full_text_follows_zh"]
@@ -125,6 +132,11 @@ def test_aliases_are_one_entity_and_acronyms_keep_case(seg):
     span = toks[toks["entity"].notna() & ~toks["norm"].str.startswith("@")]
     assert span["text"].tolist() == ["Development", "Initiative"] and not span["keep"].any()
     assert toks.loc[toks["text"] == "Who", "entity"].isna().all()  # the pronoun is not the WHO
+    # a name with its abbreviation in brackets is one mention
+    cidca = seg.segment_document("d", 2024, "en", ["The China International Development Cooperation Agency (CIDCA) "
+                                                   "and CIDCA met."])
+    assert cidca["norm"].tolist().count("@cidca") == 2
+    assert cidca.loc[cidca["entity"].notna(), "text"].tolist()[-4:] == ["(", "CIDCA", ")", "CIDCA"]
     # punctuation inside an alias
     bri = seg.segment_document("d", 2017, "en", ['The "One Belt, One Road" digital economy.'])
     assert bri.loc[bri["entity"].notna(), "text"].tolist() == ["One", "Belt", ",", "One", "Road"]

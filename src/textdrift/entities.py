@@ -20,6 +20,8 @@ Matching (:func:`find_spans`, run by the segmenter on every text):
   so that the segmenter keeps them whole.
 * A match never crosses a sentence. At each position the **longest** alias wins ("GDI Digital
   Cooperation Forum" over "GDI"), and matches are taken left to right without overlap.
+* A name followed by its own abbreviation in brackets ("Cyberspace Administration of China
+  (CAC)") is one mention, brackets included.
 
 What a match does to the token table: the span's first token (the *head*) gets ``norm``
 ``@<id>`` (e.g. ``@gdi``) and counts as one kept token, whatever alias was used; every token
@@ -167,6 +169,22 @@ def find_spans(keys: list[str], sentence: np.ndarray, table: dict, unspaced: boo
         if best is not None:
             out.append((i, best[0], best[1]))
             free = best[0] + 1
+    return _merge_parenthetical(out, keys, sentence)
+
+
+def _merge_parenthetical(spans: list, keys: list, sentence: np.ndarray) -> list:
+    """A name followed by its own abbreviation in brackets, "Cyberspace Administration of China
+    (CAC)", is one mention (brackets included), not two."""
+    out = []
+    for span in spans:
+        if out:
+            i, j, e = out[-1]
+            i2, j2, e2 = span
+            if (e2 == e and i2 == j + 2 and keys[j + 1] == "(" and j2 + 1 < len(keys) and keys[j2 + 1] == ")"
+                    and sentence[i] == sentence[j2 + 1]):
+                out[-1] = (i, j2 + 1, e)
+                continue
+        out.append(span)
     return out
 
 

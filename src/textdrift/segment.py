@@ -117,11 +117,16 @@ DEFAULTS: dict = {
         "data": "data", "media": "media", "agenda": "agenda", "better": "better", "best": "best",
         "developing": "developing", "developed": "developed", "goods": "goods",
         "logistics": "logistics", "politics": "politics", "customs": "customs",
+        # the table maps these stop words to content words ("as well as" -> good, further -> far)
+        "well": "well", "further": "further", "means": "means",
     },  # fmt: skip
     "en_split_hyphens": False,  # False: "cross-border" stays one token (quanteda's default)
     "en_special_cases": ["3G", "4G", "5G", "6G"],  # never split (spaCy splits "5G" as 5 + unit)
     "zh_user_dict": "config/zh_user_dict.txt",
     "zh_stopwords": "config/zh_stopwords.txt",
+    # words of jieba's dictionary that it must never return whole, written with the cut as a
+    # space: 中正 in 增长中正发挥 is 中 + 正, 与其 in 应与其国际义务 is 与 + 其 (suggest_freq tuple)
+    "zh_force_split": ["中 正", "与 其"],
     "zh_sentence_end": "。！？；!?;",
     "hmm": False,
     "traditional_to_simplified": True,
@@ -458,6 +463,8 @@ class Segmenter:
         # and the tuned frequencies depend on the order: tokens would differ between runs)
         for term in sorted(dict.fromkeys(terms + names), key=len):
             tk.suggest_freq(term, tune=True)
+        for split in self.cfg["zh_force_split"] or []:
+            tk.suggest_freq(tuple(split.split()), tune=True)
         cc = None
         if self.cfg["traditional_to_simplified"]:
             from opencc import OpenCC

@@ -12,7 +12,9 @@ Detectors, in order of precedence (the first that fires decides; ``cfg`` = the `
 block of the cleaning config, :data:`DEFAULTS`):
 
 1. ``paratext``: a named regular expression of ``paratext`` is *found* in the paragraph
-   (``re.search``), or the paragraph is a list label alone ("IV.", "(3)", "一、"), or it is one
+   (``re.search``; when a colon follows the match and at least ``lead_in_min_chars`` characters
+   follow the colon, only the lead-in up to the colon is paratext and the rest is split off as
+   ``body``, logged as ``split_paratext``), or the paragraph is a list label alone ("IV.", "(3)", "一、"), or it is one
    parenthetical remark as a whole ("(Signed by China, Laos ...)", ``parenthetical: true``).
 2. ``title``: the paragraph is the document's title, given in the manifest (``title``, and
    ``title_<lang>`` such as ``title_zh`` for a title in another language), compared
@@ -82,6 +84,9 @@ DEFAULTS: dict = {
     "marker": r"^(?:\(?\d{1,2}[.)、](?!\d)|\(\d{1,2}\)|[IVX]{1,5}\.|\([一二三四五六七八九十]{1,3}\)"
               r"|[一二三四五六七八九十]{1,3}、|第[一二三四五六七八九十]{1,3}[,、])\s*",
     "parenthetical": True,
+    # a paratext line that ends in a colon followed by at least this many characters is a lead-in:
+    # split at the colon, the rest is body ("Here are the highlights ...: <the text itself>")
+    "lead_in_min_chars": 40,
     "paratext": [
         {"name": "full_text_follows_zh", "pattern": r"(全文如下|以下为全文|原文如下|摘要如下)"},
         {"name": "full_text_follows_en", "pattern": r"(?i)\b(here (are|is) the (full text|highlights|excerpts?|"
@@ -181,9 +186,17 @@ def assign_roles(paras: list[str], lang: str, titles: list[str], cfg: dict,
     for i, para in enumerate(paras):
         m = marker.match(para)
         rest = para[m.end():] if m else para
-        hit = next((name for name, rx in paratext if rx.search(para)), None)
-        if hit:
-            add(para, "paratext", hit)
+        hit = next(((name, found) for name, rx in paratext if (found := rx.search(para))), None)
+        colon = para.find(":", hit[1].end()) if hit else -1
+        if hit and colon >= 0 and len(para[colon + 1:].strip()) >= cfg["lead_in_min_chars"]:
+            # a lead-in ("Here are the highlights of ...:") followed by the document's own text
+            lead, body = para[: colon + 1].strip(), para[colon + 1:].strip()
+            log("structure", "split_paratext", f"paragraph {len(out_paras)}: {hit[0]}: {lead!r} | {body[:60]!r}...",
+                len(para), len(lead) + len(body))
+            add(lead, "paratext", hit[0])
+            add(body, "body", "")
+        elif hit:
+            add(para, "paratext", hit[0])
         elif m and not rest.strip():
             add(para, "paratext", "list_label")
         elif cfg["parenthetical"] and _PAREN.match(para):
