@@ -274,8 +274,22 @@ def test_phrase_bars_show_top_k_each_side_in_chinese_characters():
     widths = [p.get_width() for p in ax.patches]
     assert widths == [3.1, 2.5, -2.2, -2.6]
     assert [p.get_hatch() for p in ax.patches] == ["///", None, None, "///"]  # new and gone are hatched
-    assert [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() == "--"] == [-1.96, 1.96]
+    # significance is the status (Benjamini-Hochberg q), not a fixed |z|: no threshold lines
+    assert [line for line in ax.get_lines() if line.get_linestyle() == "--"] == []
     assert "low data: 2022" in ax.get_title()
+    matplotlib.pyplot.close(fig)
+
+
+def test_insufficient_step_draws_no_bars_and_says_why():
+    ph = make_phrases()
+    step = ph[(ph["lang"] == "zh") & (ph["year_from"] == 2017)].assign(status="insufficient", q=0.5)
+    fig = F.phrase_bars(step, "zh", 2017, 2022, k=2)
+    ax = fig.axes[0]
+    assert len(ax.patches) == 0 and any("insufficient data" in t.get_text() for t in ax.texts)
+    matplotlib.pyplot.close(fig)
+    # with q-values, each bar end reads counts and q
+    fig = F.phrase_bars(ph.assign(q=0.0123), "zh", 2017, 2022, k=2)
+    assert all(t.get_text().endswith(", q=0.01") for t in fig.axes[0].texts)
     matplotlib.pyplot.close(fig)
 
 
@@ -326,7 +340,8 @@ def test_phrase_count_labels_stay_inside_the_panel():
             ("数字 丝绸之路 合作", 3, 1291, 1087, -4.0, "falling")]
     phr = pd.DataFrame([{"lang": "en", "year_from": 2019, "year_to": 2020, "phrase": p, "n": n, "count_from": a,
                          "count_to": b, "total_from": 73834, "total_to": 87400, "alpha_w": 1.0, "alpha_0": 7e4,
-                         "log_odds": z / 3, "z": z, "status": st, "display": p} for p, n, a, b, z, st in rows])
+                         "log_odds": z / 3, "z": z, "q": 0.0012, "status": st, "display": p}
+                        for p, n, a, b, z, st in rows])
     fig = F.phrase_steps(phr, "en", k=15)
     fig.draw_without_rendering()
     renderer = fig.canvas.get_renderer()

@@ -79,3 +79,56 @@ def test_shard_is_stable_and_in_range():
     assert {shard_of(f"doc{i}", 3) for i in range(100)} == {0, 1, 2}
     # CRC-32 is fixed by the standard, so shard assignment is the same on every machine
     assert shard_of("a", 7) == 0xE8B7BE43 % 7
+
+
+# ---- document metadata and the documents table ---------------------------------------------------
+
+
+def _manifest_with(tmp_path, extra_header, extra_values):
+    (tmp_path / "a.txt").write_text("Digital economy.\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("数字经济。\nDigital economy.\n", encoding="utf-8")
+    path = tmp_path / "documents.csv"
+    path.write_text(
+        f"doc_id,date,title,file,languages,{extra_header}\n"
+        f"a,2020-01-01,A,a.txt,en,{extra_values[0]}\n"
+        f"b,2021-01-01,B,b.txt,zh;en,{extra_values[1]}\n", encoding="utf-8")
+    return path
+
+
+def test_metadata_columns_are_validated(tmp_path):
+    from textdrift.manifest import ManifestError, load_manifest
+
+    ok = _manifest_with(tmp_path, "genre,original_language,translation,retrieved",
+                        ["statement,en,en:none,2026-11-01", "white_paper,zh,zh:none;en:official,"])
+    m = load_manifest(ok)
+    assert list(m["genre"]) == ["statement", "white_paper"] and m.loc[1, "translation"] == "zh:none;en:official"
+    bad = _manifest_with(tmp_path, "genre,original_language,translation,retrieved",
+                         ["essay,english,en:maybe,01/11/2026", "statement,zh,fr:none,"])
+    with pytest.raises(ManifestError) as err:
+        load_manifest(bad)
+    msg = str(err.value)
+    for field in ("'genre'", "'original_language'", "'translation'", "'retrieved'"):
+        assert field in msg
+    assert "names language(s) ['fr'] that the row's languages 'zh;en' do not declare" in msg
+
+
+def test_documents_table_and_step_documents_by_hand(tmp_path):
+    import hashlib
+
+    import pandas as pd
+
+    from textdrift.manifest import documents_table, load_manifest, step_documents
+
+    m = load_manifest(_manifest_with(tmp_path, "genre", ["statement", ""]))
+    paras = pd.DataFrame({"year": [2020, 2021, 2021, 2021], "lang": ["en", "zh", "en", "en"],
+                          "doc_id": ["a", "b", "b", "b"], "para": [0, 0, 1, 2], "keep": [2, 1, 2, 3]})
+    docs = documents_table(m, paras, ["zh", "en"])
+    assert list(docs["tokens_en"]) == [2, 5] and list(docs["tokens_zh"]) == [0, 1] and list(docs["tokens"]) == [2, 6]
+    assert docs.loc[0, "sha256"] == hashlib.sha256((tmp_path / "a.txt").read_bytes()).hexdigest()
+    steps = pd.DataFrame({"lang": ["en", "en"], "year_from": [2020, 2020], "year_to": [2021, 2020]})
+    out = step_documents(steps, docs)
+    assert list(out["docs_from"]) == ["a", "a"] and out.loc[0, "docs_to"] == "b"
+    # b has no genre: unknown; a statement against itself: same
+    assert list(out["genre_match"]) == ["unknown", "same"] and out.loc[0, "genres_to"] == "unknown"
+    docs.loc[1, "genre"] = "white_paper"
+    assert step_documents(steps, docs).loc[0, "genre_match"] == "different"

@@ -15,9 +15,12 @@ from textdrift.phrases import (
     check_ngram_max,
     compare_groups,
     log_odds_dirichlet,
+    p_values,
     phrase_changes,
+    q_values,
     row_counts,
     run_phrases,
+    status,
 )
 from textdrift.vectorize import load_matrix, save_matrix, year_matrix
 
@@ -104,11 +107,43 @@ def test_absent_phrase_stays_stable_when_z_small():
     assert compare_groups(b, a, alpha_0=4).set_index("phrase").loc["x", "status"] == "stable"
 
 
-def test_threshold_is_inclusive_and_configurable():
+def test_q_threshold_is_inclusive_and_configurable():
     a, b = s(x=0, y=40), s(x=20, y=20)
-    z = compare_groups(a, b, alpha_0=4).set_index("phrase").loc["x", "z"]
-    assert compare_groups(a, b, alpha_0=4, z_threshold=z).set_index("phrase").loc["x", "status"] == "new"
-    assert compare_groups(a, b, alpha_0=4, z_threshold=z + 1e-6).set_index("phrase").loc["x", "status"] == "stable"
+    q = compare_groups(a, b, alpha_0=4).set_index("phrase").loc["x", "q"]
+    assert compare_groups(a, b, alpha_0=4, q_threshold=q).set_index("phrase").loc["x", "status"] == "new"
+    assert compare_groups(a, b, alpha_0=4, q_threshold=q * (1 - 1e-9)).set_index("phrase").loc["x", "status"] == "stable"
+
+
+def test_benjamini_hochberg_by_hand():
+    # p sorted: 0.01 (rank 1), 0.03 (2), 0.04 (3), 0.2 (4); m = 4; p * m / rank = 0.04, 0.06, 0.0533, 0.2;
+    # q = running minimum from the largest rank down: 0.04, 0.0533, 0.0533, 0.2 (in sorted order)
+    np.testing.assert_allclose(q_values([0.01, 0.04, 0.03, 0.2]), [0.04, 0.16 / 3, 0.16 / 3, 0.2], atol=1e-12)
+    # p = 2 (1 - Phi(|z|)): z = 1.959964 -> 0.05
+    assert p_values([1.959963984540054])[0] == pytest.approx(0.05, abs=1e-12)
+    # in compare_groups q is adjusted over the step's tested phrases: x and y here
+    df = compare_groups(s(x=0, y=40), s(x=20, y=20), alpha_0=4)
+    np.testing.assert_allclose(df["q"], q_values(p_values(df["z"])), atol=0)
+
+
+def test_a_rate_that_rose_is_never_called_falling():
+    # by hand: 10 of 1000 -> 3 of 200 is a rise (0.010 -> 0.015); a z < 0 (a prior pulling the small
+    # year down) with any q is not "falling", and the same counts with z > 0 are "rising"
+    assert status([10], [3], [1000], [200], z=[-3.0], q=[0.001], q_threshold=0.05)[0] == "stable"
+    assert status([10], [3], [1000], [200], z=[3.0], q=[0.001], q_threshold=0.05)[0] == "rising"
+    assert status([10], [3], [1000], [200], z=[3.0], q=[0.2], q_threshold=0.05)[0] == "stable"
+
+
+def test_prior_never_outweighs_the_smaller_year():
+    # alpha_0 = 1000 is bounded by the smaller year's unigram total: min(40, 40) = 40
+    df = compare_groups(s(x=0, y=40), s(x=20, y=20), alpha_0=1000).set_index("phrase")
+    assert (df["alpha_0"] == 40).all()
+    assert df.loc["x", "alpha_w"] == pytest.approx(40 * 20 / 80, abs=1e-12)
+
+
+def test_low_data_step_is_insufficient():
+    a, b = s(x=0, y=40), s(x=20, y=20)
+    assert set(compare_groups(a, b, alpha_0=4, min_tokens=41)["status"]) == {"insufficient"}
+    assert "insufficient" not in set(compare_groups(a, b, alpha_0=4, min_tokens=40)["status"])
 
 
 def test_min_count_filters_on_the_two_groups_together_but_totals_keep_everything():
@@ -128,8 +163,9 @@ def test_totals_and_prior_are_per_ngram_order():
     b = s(**{"data": 1, "cloud": 3, "data cloud": 1, "cloud data": 3})
     df = compare_groups(a, b, alpha_0={1: 8, 2: 4}).set_index("phrase")
     assert df.loc["data", "n"] == 1 and df.loc["data cloud", "n"] == 2
-    # unigrams: totals 4 and 4; prior data 4 of 8 -> alpha = 8 * 4/8 = 4
-    assert tuple(df.loc["data", ["total_from", "total_to", "alpha_w", "alpha_0"]]) == (4, 4, 4.0, 8.0)
+    # unigrams: totals 4 and 4, so alpha_0 = 8 is bounded to 4 (the smaller year); prior data 4 of 8
+    # -> alpha = 4 * 4/8 = 2
+    assert tuple(df.loc["data", ["total_from", "total_to", "alpha_w", "alpha_0"]]) == (4, 4, 2.0, 4.0)
     # bigrams: totals 4 and 4; prior "data cloud" 3 of 8 -> alpha = 4 * 3/8 = 1.5
     assert tuple(df.loc["data cloud", ["total_from", "total_to", "alpha_w", "alpha_0"]]) == (4, 4, 1.5, 4.0)
     # "data cloud": delta = log((1+1.5)/(4+4-1-1.5)) - log((2+1.5)/(4+4-2-1.5)) = log(2.5/5.5) - log(3.5/4.5)
@@ -150,7 +186,8 @@ def test_compare_groups_symmetry():
     np.testing.assert_allclose(ba["log_odds"], -ab["log_odds"], atol=1e-12)
     np.testing.assert_allclose(ba["z"], -ab["z"], atol=1e-12)
     assert (ba["count_from"] == ab["count_to"]).all() and (ba["alpha_w"] == ab["alpha_w"]).all()
-    flip = {"new": "gone", "gone": "new", "rising": "falling", "falling": "rising", "stable": "stable"}
+    flip = {"new": "gone", "gone": "new", "rising": "falling", "falling": "rising", "stable": "stable",
+            "insufficient": "insufficient"}
     assert list(ba["status"]) == [flip[x] for x in ab["status"]]
     assert ab.loc["trade", "log_odds"] == pytest.approx(0.0, abs=1e-12)  # same count (4), same unigram totals (14)
 
@@ -176,18 +213,20 @@ def test_phrase_changes_from_token_table_by_hand():
     m = year_matrix(toks, "en")
     # unigrams: 2020 data 2, cloud 1 (total 3); 2021 cloud 2, data 1 (total 3); corpus data 3, cloud 3.
     # Every bigram/trigram occurs once in one year only: 1 < min_count = 2, not tested.
-    # alpha_0 = 6 -> alpha_w = 6 * 3/6 = 3 for both.
-    # data: delta = log((1+3)/(3+6-1-3)) - log((2+3)/(3+6-2-3)) = log(4/5) - log(5/4) = -2 log 1.25
-    #       var = 1/4 + 1/5 = 0.45
-    df = phrase_changes(m, alpha_0=6)
+    # alpha_0 = 2 -> alpha_w = 2 * 3/6 = 1 for both.
+    # data: delta = log((1+1)/(3+2-1-1)) - log((2+1)/(3+2-2-1)) = log(2/3) - log(3/2) = -2 log 1.5
+    #       var = 1/2 + 1/3
+    df = phrase_changes(m, alpha_0=2)
     assert list(df.columns) == COLUMNS
     assert list(df["phrase"]) == ["cloud", "data"]  # descending z
     data = df.set_index("phrase").loc["data"]
     assert (data["lang"], data["year_from"], data["year_to"], data["n"]) == ("en", 2020, 2021, 1)
     assert (data["count_from"], data["count_to"], data["total_from"], data["total_to"]) == (2, 1, 3, 3)
-    assert data["log_odds"] == pytest.approx(-2 * math.log(1.25), abs=1e-9)
-    assert data["z"] == pytest.approx(-2 * math.log(1.25) / math.sqrt(0.45), abs=1e-9)
+    assert data["log_odds"] == pytest.approx(-2 * math.log(1.5), abs=1e-9)
+    assert data["z"] == pytest.approx(-2 * math.log(1.5) / math.sqrt(1 / 2 + 1 / 3), abs=1e-9)
     assert set(df["status"]) == {"stable"}
+    # alpha_0 = 6 is more than either year (3 tokens each): bounded to 3, the same as "auto" below
+    assert (phrase_changes(m, alpha_0=6)["alpha_0"] == 3).all()
     # alpha_0 = "auto": median over the years of the unigram totals = median(3, 3) = 3 -> alpha_w = 1.5
     # data: delta = log(2.5/3.5) - log(3.5/2.5) = -2 log 1.4; var = 1/2.5 + 1/3.5
     data = phrase_changes(m).set_index("phrase").loc["data"]
@@ -256,7 +295,7 @@ def test_csv_rows_recompute_from_their_own_columns(tmp_path):
     for lang in ("zh", "en"):
         paths[lang] = tmp_path / f"year_{lang}.npz"
         save_matrix(year_matrix(toks, lang), paths[lang])
-    run_phrases(paths, tmp_path / "phrase_changes.csv", z_threshold=1.96)
+    run_phrases(paths, tmp_path / "phrase_changes.csv", q_threshold=0.05)
     df = read_csv(tmp_path / "phrase_changes.csv")
     assert list(df.columns) == COLUMNS and len(df) > 100
     assert set(df["n"]) == {1, 2, 3}
@@ -268,9 +307,20 @@ def test_csv_rows_recompute_from_their_own_columns(tmp_path):
         assert r.log_odds == pytest.approx(d, rel=1e-9, abs=1e-12)
         assert r.z == pytest.approx(z, rel=1e-9, abs=1e-12)
         assert r.count_from + r.count_to >= 2
-        expected = ("new" if r.count_from == 0 and z >= 1.96 else "gone" if r.count_to == 0 and z <= -1.96
-                    else "rising" if z >= 1.96 else "falling" if z <= -1.96 else "stable")
+        assert r.p == pytest.approx(math.erfc(abs(z) / math.sqrt(2)), rel=1e-9, abs=1e-15)
+        up = r.q <= 0.05 and z > 0 and r.count_to / r.total_to > r.count_from / r.total_from
+        down = r.q <= 0.05 and z < 0 and r.count_to / r.total_to < r.count_from / r.total_from
+        expected = ("new" if r.count_from == 0 and up else "gone" if r.count_to == 0 and down
+                    else "rising" if up else "falling" if down else "stable")
         assert r.status == expected
+    # q: Benjamini-Hochberg within each step and language, recomputed by hand (running minimum of p m / rank)
+    for _, g in df.groupby(["lang", "year_from"]):
+        p = g["p"].to_numpy()
+        order = np.argsort(p)
+        ranked = p[order] * len(p) / np.arange(1, len(p) + 1)
+        q = np.empty(len(p))
+        q[order] = np.minimum(1, np.minimum.accumulate(ranked[::-1])[::-1])
+        np.testing.assert_allclose(g["q"], q, rtol=1e-9)
         assert r.display == (r.phrase.replace(" ", "") if r.lang == "zh" else r.phrase)
     # sorted by lang, year_from, descending z
     for _, g in df.groupby(["lang", "year_from"]):
@@ -312,9 +362,10 @@ def test_sparse_path_equals_compare_groups_path(kwargs):
         m = year_matrix(toks, lang)
         rows = m.rows.reset_index(drop=True)
         avail = rows[rows["tokens"] > 0].sort_values("year")
-        args = {"min_count": 2, "alpha_0": "auto", "z_threshold": 1.96, "ngram_max": 3, **kwargs}
+        args = {"min_count": 2, "alpha_0": "auto", "q_threshold": 0.05, "ngram_max": 3, "min_tokens": 0, **kwargs}
         fast = phrase_changes(m, **args, lang=lang)
         slow = phrases._phrase_changes_series(m, rows, avail, lang, args["min_count"], args["alpha_0"],
-                                              args["z_threshold"], args["ngram_max"], ("zh", "ja", "th"))
+                                              args["q_threshold"], args["ngram_max"], ("zh", "ja", "th"),
+                                              args["min_tokens"])
         assert len(fast) > 10
         pd.testing.assert_frame_equal(fast, slow)

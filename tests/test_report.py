@@ -130,10 +130,17 @@ def test_drift_lines_between_smaller_and_no_baseline():
 def test_phrase_lines_hand_checked():
     assert R.phrase_lines(make_phrases(), top=1, langs=["en", "zh"]) == [
         "- **English (en), 2019 → 2020** (4 phrases tested: 1 new, 1 rising, 0 falling, 1 gone). "
-        "New or rising most: “global south” (0 → 6, z = 3.00, new).",
+        "New or rising most (Benjamini-Hochberg q within the step): “global south” (0 → 6, z = 3.00, new).",
         "- **Chinese (zh), 2017 → 2020** (1 phrase tested: 0 new, 0 rising, 0 falling, 0 gone). "
-        "No phrase is new or rising at the z threshold.",
+        "No phrase is new or rising after false-discovery control.",
     ]
+    # with q-values; a step with a low-data year is said to be insufficient, not "no change"
+    ph = make_phrases().assign(q=0.01)
+    ph.loc[ph["lang"] == "zh", "status"] = "insufficient"
+    lines = R.phrase_lines(ph, top=1, langs=["en", "zh"])
+    assert lines[0].endswith("“global south” (0 → 6, z = 3.00, q = 0.010, new).")
+    assert lines[1] == ("- **Chinese (zh), 2017 → 2020** (1 phrase tested: insufficient data). A year of this step "
+                        "is under the low-data threshold: no phrase is called new, rising, falling or gone.")
     two = R.phrase_lines(make_phrases(), top=2, langs=["en"])[0]
     assert two.endswith("“global south” (0 → 6, z = 3.00, new); “digital” (4 → 12, z = 2.50, rising).")
 

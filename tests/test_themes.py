@@ -486,3 +486,56 @@ def test_kwic_strings_equal_the_token_by_token_join(seed):
                 out += (" " if out and idx[k] > idx[k - 1] + len(text[k - 1]) else "") + text[k]
             return out
         assert (m.left, m.match, m.right) == (join(r0 - window, r0), join(r0, r1 + 1), join(r1 + 1, r1 + 1 + window))
+
+
+# ---- clustered intervals and year-over-year rate ratios ---------------------------------------
+
+
+def _clustered(year=2020, doc="d1"):
+    # 10 paragraphs of 10 kept tokens; all 10 matches of "green" sit in ONE paragraph (a cluster)
+    paras = [(doc, year, "en", 0, [["green"] * 10])]
+    paras += [(doc, year, "en", i, [[f"w{i}{j}" for j in range(10)]]) for i in range(1, 10)]
+    return tokens_of(*paras)
+
+
+def test_clustered_mentions_get_a_wider_bootstrap_than_poisson_interval():
+    toks = _clustered()
+    poisson, _ = theme_table(toks, CODEBOOK, ["en"], ci="poisson")
+    boot, _ = theme_table(toks, CODEBOOK, ["en"], ci="bootstrap", n_boot=2000, seed=3)
+    p, b = poisson.set_index("theme").loc["green"], boot.set_index("theme").loc["green"]
+    # 10 matches in 100 tokens: 1000 per 10k; Poisson (k = 10): [479.5, 1839.0] per 10k
+    assert p["per_10k"] == b["per_10k"] == 1000
+    assert (p["ci_low"], p["ci_high"]) == pytest.approx((479.54, 1839.04), abs=0.01)
+    # resampling the 10 paragraphs: the cluster is drawn 0 times in (9/10)^10 = 35% of resamples
+    # (rate 0), so the interval starts at 0 and reaches far above the Poisson one
+    assert b["ci_low"] == 0 and b["ci_high"] > p["ci_high"]
+    assert (b["ci_method"], b["ci_units"]) == ("bootstrap:paragraph", 10)
+    assert (p["ci_method"], np.isnan(p["ci_units"])) == ("poisson", True)
+
+
+def test_bootstrap_unit_is_the_document_where_a_year_has_enough_of_them():
+    toks = pd.concat([_clustered(doc=f"d{i}") for i in range(3)], ignore_index=True)
+    auto, _ = theme_table(toks, CODEBOOK, ["en"], ci="bootstrap", n_boot=50, min_documents=3)
+    assert set(auto["ci_method"]) == {"bootstrap:document"} and set(auto["ci_units"]) == {3}
+    few, _ = theme_table(toks, CODEBOOK, ["en"], ci="bootstrap", n_boot=50, min_documents=4)
+    assert set(few["ci_method"]) == {"bootstrap:paragraph"} and set(few["ci_units"]) == {30}
+
+
+def test_theme_changes_rate_ratio_by_hand():
+    from textdrift.themes import _bootstrap_draws, theme_changes
+
+    a = tokens_of(("a", 2020, "en", 0, [["green", "x", "y", "z"]]), ("a", 2020, "en", 1, [["x", "y", "z", "w"]]))
+    b = tokens_of(("b", 2021, "en", 0, [["green", "green", "x", "y"]]), ("b", 2021, "en", 1, [["green", "x"]]))
+    toks = pd.concat([a, b], ignore_index=True)
+    m = match_themes(toks, CODEBOOK)
+    paras = toks.groupby(["year", "lang", "doc_id", "para"])["keep"].sum().reset_index()
+    draws = _bootstrap_draws(paras, m, [t.id for t in CODEBOOK], 500, 1)
+    freq = theme_frequencies(toks, m, CODEBOOK, ["en"], "bootstrap", draws=draws)
+    ch = theme_changes(freq, draws, min_tokens=7).set_index("theme")
+    # green: 1 of 8 tokens -> 3 of 6: ((3 + 0.5) / 6) / ((1 + 0.5) / 8) = 3.111...
+    g = ch.loc["green"]
+    assert (g["count_from"], g["count_to"], g["tokens_from"], g["tokens_to"]) == (1, 3, 8, 6)
+    assert g["rate_ratio"] == pytest.approx((3.5 / 6) / (1.5 / 8), abs=1e-12)
+    assert g["ci_low"] <= g["rate_ratio"] <= g["ci_high"] and g["low_data"]  # 6 tokens < 7
+    # a theme in neither year has no ratio
+    assert np.isnan(ch.loc["divide", "rate_ratio"]) and np.isnan(ch.loc["divide", "ci_low"])

@@ -114,7 +114,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer
 
-from textdrift.io import write_csv
+from textdrift.io import read_csv, write_csv
 from textdrift.vectorize import SEP, CountMatrix, by_language, count_matrix, load_matrix, merge_matrices
 
 log = logging.getLogger("textdrift.drift")
@@ -608,13 +608,16 @@ def run_drift(
     baseline_min_paragraphs: int = 4,
     seed: int = 42,
     tfidf: dict | None = None,
+    documents: str | Path | None = None,
 ) -> None:
     """Write the five drift tables for every language.
 
     ``year_paths[i]`` is ``year_{languages[i]}.npz``; ``para_paths`` are the per-paragraph unigram
     matrices (``vectorize.para_matrix``; any number of files, e.g. one per shard and language,
     merged per language by the ``lang`` of their rows) that the split-half rounds draw from; ``out`` maps ``drift``, ``similarity``,
-    ``top_terms``, ``term_shifts``, ``baseline`` to CSV paths.
+    ``top_terms``, ``term_shifts``, ``baseline`` to CSV paths. ``documents``: the documents table
+    (``results/tables/documents.csv``); when given, each drift step says which documents and
+    genres stand on each side (:func:`textdrift.manifest.step_documents`).
     """
     tfidf = {**TFIDF_DEFAULTS, **(tfidf or {})}
     tables: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLE_COLUMNS}
@@ -642,4 +645,8 @@ def run_drift(
     for name, frames in tables.items():
         frames = [f for f in frames if len(f)]
         df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TABLE_COLUMNS[name])
+        if name == "drift" and documents is not None:
+            from textdrift.manifest import step_documents
+
+            df = step_documents(df, read_csv(documents))
         write_csv(df, out[name])

@@ -26,7 +26,7 @@ Conventions shared by all charts
   themes stay distinguishable and a theme keeps its colour and marker in every chart,
   whatever themes a table happens to contain (Tol 2021, https://personal.sron.nl/~pault/).
 * **Low data.** A (language, year) with fewer than ``low_data_tokens`` kept tokens (default
-  500, the same threshold as ``drift.min_tokens``) is drawn with hollow markers / hatching and
+  500, the top-level ``low_data_tokens``) is drawn with hollow markers / hatching and
   named with its token count; in the drift chart the table's own ``low_data`` flag is used.
 * **Years** are placed on a real-year axis or labelled with the gap ("2017→2022 (5 y)"), so a
   five-year step never looks like a one-year step.
@@ -238,7 +238,9 @@ def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = Non
     Each panel has its own y scale (themes differ tenfold in frequency); x is the real year, so
     gaps between available years are visible. Points of a (language, year) with fewer than
     ``low_data_tokens`` tokens are hollow, and their intervals (very wide) are cut at the panel
-    top: the y range is set by the point estimates and the intervals of the other years.
+    top: the y range is set by the point estimates and the intervals of the other years. Lines
+    join measured years only: they break at a low-data year and at a year of the corpus that the
+    language lacks.
     """
     styles = theme_styles(codebook)
     langs = _langs(freq, langs)
@@ -259,10 +261,18 @@ def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = Non
             x = d["year"].to_numpy() + offsets[li]
             low = d["tokens"].to_numpy() < low_data_tokens
             ls = LANG_LINESTYLES[li % len(LANG_LINESTYLES)]
-            ax.plot(x, d["per_10k"], color=st.color, linestyle=ls, linewidth=1.7)
-            yerr = np.vstack([d["per_10k"] - d["ci_low"], d["ci_high"] - d["per_10k"]])
+            # a line joins two measured years only: it breaks at a low-data year and across a year
+            # that the corpus has but this language lacks (a gap is not a measurement)
+            line_years = [y for y in years if y >= d["year"].min() and y <= d["year"].max()]
+            line = d.set_index("year")["per_10k"].where(~pd.Series(low, index=d["year"])).reindex(line_years)
+            ax.plot(np.asarray(line_years) + offsets[li], line.to_numpy(), color=st.color, linestyle=ls,
+                    linewidth=1.7)
+            # the interval as it is: a bootstrap percentile interval need not be centred on (or even
+            # contain) the estimate, so it is drawn from ci_low to ci_high, not as +/- errors
+            mid = ((d["ci_low"] + d["ci_high"]) / 2).to_numpy()
+            half = ((d["ci_high"] - d["ci_low"]) / 2).to_numpy()
             for mask, face, alpha in ((~low, st.color, 1.0), (low, "white", 0.35)):
-                ax.errorbar(x[mask], d["per_10k"].to_numpy()[mask], yerr=yerr[:, mask], fmt="none", ecolor=st.color,
+                ax.errorbar(x[mask], mid[mask], yerr=half[mask], fmt="none", ecolor=st.color,
                             elinewidth=1.0, capsize=2, alpha=alpha)
                 ax.plot(x[mask], d["per_10k"].to_numpy()[mask], color=st.color, linestyle="none", marker=st.marker, markersize=5.5,
                         markerfacecolor=face, markeredgecolor=st.color, markeredgewidth=1.4)
@@ -443,7 +453,7 @@ def drift_chart(drift: pd.DataFrame, baseline: pd.DataFrame, langs: Sequence[str
     axes[0, 0].set_ylim(0, 1.08)
     handles = [Patch(color=METRIC_COLORS["cosine"], label="cosine distance between the two years"),
                Patch(color=METRIC_COLORS["jsd"], label="JSD between the two years"),
-               Patch(facecolor="white", edgecolor="#777777", hatch="//", label="low data (a year below drift.min_tokens)"),
+               Patch(facecolor="white", edgecolor="#777777", hatch="//", label="low data (a year below low_data_tokens)"),
                Line2D([], [], color=BASELINE_COLOR, marker="D", linestyle="none", markersize=5,
                       label="split-half baseline of the earlier (left) / later (right) year: mean, 5–95% range"),
                Line2D([], [], color=HALVES_COLOR, marker="_", linestyle="none", markersize=14, markeredgewidth=2.5,
@@ -521,8 +531,10 @@ def similarity_matrix(similarity: pd.DataFrame, baseline: pd.DataFrame | None = 
 # ---- phrases ----------------------------------------------------------------------------------
 
 
-def _phrase_panel(ax, step: pd.DataFrame, k: int, z_threshold: float, low_data_tokens: int) -> None:
-    """Diverging bars of z for one step: top-k positive z (top), top-k negative z (bottom)."""
+def _phrase_panel(ax, step: pd.DataFrame, k: int, q_threshold: float, low_data_tokens: int) -> None:
+    """Diverging bars of z for one step: top-k positive z (top), top-k negative z (bottom), each
+    labelled with its counts and q-value; an ``insufficient`` step (a year under the low-data
+    threshold) shows no bars, only why."""
     up = step[step["z"] > 0].nlargest(k, "z")
     down = step[step["z"] < 0].nsmallest(k, "z").iloc[::-1]
     rows = pd.concat([up, down], ignore_index=True)
@@ -539,6 +551,10 @@ def _phrase_panel(ax, step: pd.DataFrame, k: int, z_threshold: float, low_data_t
     if rows.empty:
         _no_data(ax, "no phrase tested in this step")
         return
+    if (step["status"] == "insufficient").all():
+        _no_data(ax, f"insufficient data: fewer than {low_data_tokens} tokens\nin a year of this step;"
+                     "\nno phrase is called rising or falling")
+        return
     dup = rows["display"].duplicated(keep=False)
     labels = [f"{d} ({n}-gram)" if is_dup else str(d) for d, n, is_dup in zip(rows["display"], rows["n"], dup)]
     y = np.arange(len(rows))
@@ -546,7 +562,7 @@ def _phrase_panel(ax, step: pd.DataFrame, k: int, z_threshold: float, low_data_t
         ax.barh(i, r["z"], height=0.72, color=STATUS_COLORS.get(r["status"], "#BBBBBB"),
                 hatch=STATUS_HATCH.get(r["status"]), edgecolor="white" if r["status"] in STATUS_HATCH else None,
                 linewidth=0)
-        ax.text(r["z"] + (0.08 if r["z"] > 0 else -0.08), i, f"{int(r['count_from'])}→{int(r['count_to'])}",
+        ax.text(r["z"] + (0.08 if r["z"] > 0 else -0.08), i, _count_label(r),
                 ha="left" if r["z"] > 0 else "right", va="center", fontsize=7, color="#333333")
     ax.set_yticks(y, labels, fontsize=8.5)
     ax.set_ylim(len(rows) - 0.5, -0.5)
@@ -558,30 +574,33 @@ def _phrase_panel(ax, step: pd.DataFrame, k: int, z_threshold: float, low_data_t
 
     axes_in = max(1.5, ax.figure.get_size_inches()[0] / max(1, ax.get_gridspec().ncols) - 0.5
                   - max(width(lb, 0.066) for lb in labels))
-    count_in = max(width(f"{int(a)}→{int(b)}", 0.055) for a, b in zip(rows["count_from"], rows["count_to"])) + 0.08
-    lim = max(max(zmax, z_threshold) * 1.25 + 0.3, zmax / max(0.3, 1 - 2 * count_in / axes_in))
+    count_in = max(width(_count_label(r), 0.055) for _, r in rows.iterrows()) + 0.08
+    lim = max(zmax * 1.25 + 0.3, zmax / max(0.3, 1 - 2 * count_in / axes_in))
     ax.set_xlim(-lim, lim)
     ax.axvline(0, color="#333333", linewidth=0.8)
-    for t in (-z_threshold, z_threshold):
-        ax.axvline(t, color="#777777", linestyle="--", linewidth=0.8)
     if len(up) and len(down):
         ax.axhline(len(up) - 0.5, color="#bbbbbb", linewidth=0.6)
     ax.set_xlabel(f"z of the log-odds ratio (> 0: more frequent in {year_to})", fontsize=8.5)
     ax.tick_params(axis="x", labelsize=8)
 
 
-def _phrase_legend(fig: Figure, z_threshold: float, ncols: int = 6) -> None:
-    handles = [Patch(color=STATUS_COLORS["rising"], label="rising"),
+def _count_label(r) -> str:
+    """Counts before → after and the Benjamini-Hochberg q-value of a phrase (bar-end label)."""
+    q = r.get("q", np.nan)
+    return f"{int(r['count_from'])}→{int(r['count_to'])}" + (f", q={q:.2f}" if pd.notna(q) else "")
+
+
+def _phrase_legend(fig: Figure, q_threshold: float, ncols: int = 6) -> None:
+    handles = [Patch(color=STATUS_COLORS["rising"], label=f"rising (q ≤ {q_threshold:g})"),
                Patch(facecolor=STATUS_COLORS["new"], hatch="///", edgecolor="white", label="new (absent before)"),
-               Patch(color=STATUS_COLORS["falling"], label="falling"),
+               Patch(color=STATUS_COLORS["falling"], label=f"falling (q ≤ {q_threshold:g})"),
                Patch(facecolor=STATUS_COLORS["gone"], hatch="///", edgecolor="white", label="gone (absent after)"),
-               Patch(color=STATUS_COLORS["stable"], label=f"stable (|z| < {z_threshold:g})"),
-               Line2D([], [], color="#777777", linestyle="--", label=f"|z| = {z_threshold:g}")]
+               Patch(color=STATUS_COLORS["stable"], label=f"stable (q > {q_threshold:g}, Benjamini-Hochberg)")]
     fig.legend(handles=handles, loc="outside lower center", ncols=ncols, fontsize=8.5, frameon=False)
 
 
 def phrase_bars(phrases: pd.DataFrame, lang: str, year_from: int, year_to: int, k: int = 15,
-                z_threshold: float = 1.96, low_data_tokens: int = 500) -> Figure:
+                q_threshold: float = 0.05, low_data_tokens: int = 500) -> Figure:
     """Top-k rising and top-k falling phrases of one step (by z), as diverging bars; counts at the bar ends."""
     step = phrases[(phrases["lang"] == lang) & (phrases["year_from"] == year_from) & (phrases["year_to"] == year_to)]
     fig, ax = plt.subplots(figsize=(7.5, 0.24 * 2 * k + 2.2), layout="constrained")
@@ -589,14 +608,14 @@ def phrase_bars(phrases: pd.DataFrame, lang: str, year_from: int, year_to: int, 
         ax.set_title(_step_label(year_from, year_to), fontsize=9.5)
         _no_data(ax, "no phrase tested in this step")
     else:
-        _phrase_panel(ax, step, k, z_threshold, low_data_tokens)
-    _phrase_legend(fig, z_threshold, ncols=3)
+        _phrase_panel(ax, step, k, q_threshold, low_data_tokens)
+    _phrase_legend(fig, q_threshold, ncols=3)
     fig.suptitle(f"{lang_name(lang)}: phrases that rose and fell most, {year_from}→{year_to}\n"
                  "(weighted log-odds z, Monroe et al. 2008)", fontsize=11)
     return fig
 
 
-def phrase_steps(phrases: pd.DataFrame, lang: str, k: int = 15, z_threshold: float = 1.96,
+def phrase_steps(phrases: pd.DataFrame, lang: str, k: int = 15, q_threshold: float = 0.05,
                  low_data_tokens: int = 500, max_cols: int = 3, max_steps: int | None = None) -> Figure:
     """:func:`phrase_bars` for the steps of one language, one panel per step (at most ``max_cols`` per row).
 
@@ -614,12 +633,12 @@ def phrase_steps(phrases: pd.DataFrame, lang: str, k: int = 15, z_threshold: flo
     fig, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, (0.24 * 2 * k + 1.6) * nrows + 1.0),
                              layout="constrained", squeeze=False)
     for ax, (a, b) in zip(axes.flat, steps):
-        _phrase_panel(ax, d[(d["year_from"] == a) & (d["year_to"] == b)], k, z_threshold, low_data_tokens)
+        _phrase_panel(ax, d[(d["year_from"] == a) & (d["year_to"] == b)], k, q_threshold, low_data_tokens)
     if not steps:
         _no_data(axes[0, 0], f"{lang_name(lang)}: fewer than two years with text, no step to compare")
     for ax in axes.flat[max(1, len(steps)):]:
         ax.set_visible(False)
-    _phrase_legend(fig, z_threshold)
+    _phrase_legend(fig, q_threshold)
     shown = f" (the last {len(steps)} of {n_steps} steps; all in phrase_changes.csv)" if len(steps) < n_steps else ""
     fig.suptitle(f"{lang_name(lang)}: top {k} rising and top {k} falling phrases per step{shown}\n"
                  "(weighted log-odds z, Monroe et al. 2008; counts before→after at the bar ends)"
@@ -651,7 +670,7 @@ def run_figures(frequencies: str | Path | None = None, drift: str | Path | None 
                 baseline: str | Path | None = None, similarity: str | Path | None = None,
                 phrases: str | Path | None = None, codebook: str | Path | None = None, out_dir: str | Path = ".",
                 languages: Sequence[str] = (), low_data_tokens: int = 500, phrase_k: int = 15,
-                z_threshold: float = 1.96, dpi: int = 200, schema: str | Path | None = None,
+                q_threshold: float = 0.05, dpi: int = 200, schema: str | Path | None = None,
                 phrase_steps_max: int | None = None, groups: Sequence[str] | None = None) -> list[Path]:
     """Read the tables (and the codebook), draw the charts of ``groups`` (keys of ``CHART_GROUPS``;
     all when None), write PNG + SVG under ``out_dir``; return the paths.
@@ -686,7 +705,7 @@ def run_figures(frequencies: str | Path | None = None, drift: str | Path | None 
         phr = read_csv(phrases)
         for lang in langs:
             charts[f"phrases_{lang}"] = (lambda lang=lang: phrase_steps(
-                phr, lang, k=phrase_k, z_threshold=z_threshold, low_data_tokens=low_data_tokens,
+                phr, lang, k=phrase_k, q_threshold=q_threshold, low_data_tokens=low_data_tokens,
                 max_steps=phrase_steps_max))
     paths = []
     for name, draw in charts.items():

@@ -1,7 +1,10 @@
 """The document manifest (``data/raw/documents.csv``): load, validate, shard.
 
-One row per source file: ``doc_id, date, year, title, source, file`` and the
-optional ``languages, encoding, notes``. Validation runs before any job and
+One row per source file: ``doc_id, date, year, title, source, file``, the
+optional ``languages, encoding, notes, title_<lang>`` and the optional document
+metadata ``METADATA`` (``genre`` from ``GENRES``, ``issuer``, ``original_language``,
+``translation``, ``url``, ``retrieved``), which :func:`documents_table` echoes in
+``results/tables/documents.csv``. Validation runs before any job and
 reports every problem with its row number (1 = first data row, as a
 spreadsheet shows it minus the header), its ``doc_id`` and the field, so a
 hand-typed manifest can be fixed from the message alone.
@@ -21,7 +24,14 @@ import yaml
 from textdrift.config import import_jsonschema
 
 REQUIRED = ["doc_id", "date", "title", "file"]
-OPTIONAL = ["year", "source", "languages", "encoding", "notes"]
+#: document metadata: what kind of text each is, who issued it, which version is a translation
+METADATA = ["genre", "issuer", "original_language", "translation", "url", "retrieved"]
+OPTIONAL = ["year", "source", "languages", "encoding", "notes", *METADATA]
+#: the controlled list of ``genre`` (also in workflow/schemas/manifest.schema.yaml)
+GENRES = ["proposal", "statement", "white_paper", "non_paper", "speech", "report", "declaration",
+          "communique", "plan", "law", "news", "article", "other", "unknown"]
+#: the manifest columns the cleaning step needs (a change to any other column reruns nothing)
+CLEAN_COLUMNS = ["doc_id", "year", "path", "encoding", "languages", "title"]
 
 
 class ManifestError(ValueError):
@@ -115,6 +125,13 @@ def load_manifest(
                     f"{where}, field 'encoding': {row['encoding']!r} is not an encoding Python knows "
                     "(e.g. utf-8, utf-16, gb18030, big5, cp950, cp1252); leave it empty to detect it"
                 )
+        declared = set(languages_of(row))
+        listed = [part.split(":")[0] for part in row["translation"].split(";") if ":" in part]
+        if declared and listed and not set(listed) <= declared:
+            problems.append(
+                f"{where}, field 'translation': {row['translation']!r} names language(s) "
+                f"{sorted(set(listed) - declared)} that the row's languages {row['languages']!r} do not declare"
+            )
         target = (raw_dir / row["file"]).resolve() if row["file"] else None
         if target is not None:
             link = raw_dir / row["file"]
@@ -181,6 +198,69 @@ def shard_of(doc_id: str, n_shards: int) -> int:
     changes the input of one shard only.
     """
     return zlib.crc32(doc_id.encode("utf-8")) % n_shards
+
+
+def documents_table(manifest: pd.DataFrame, paras: pd.DataFrame, languages) -> pd.DataFrame:
+    """``results/tables/documents.csv``: one row per document of the manifest: ``doc_id, year, date,
+    title``, the metadata (``METADATA``), ``source``, ``file``, ``sha256`` (of the raw file as
+    received), ``tokens_<lang>`` (kept tokens of the counted paragraphs, per configured language;
+    0 when the document has no text in it) and ``tokens`` (their sum).
+
+    ``paras``: kept tokens per paragraph (``themes.PARA_COLUMNS``, the ``theme_matches`` rule's
+    files), so the counts are the denominators every analysis uses.
+    """
+    import hashlib
+
+    df = manifest.copy()
+    df["sha256"] = [hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in df["path"]]
+    per = paras.groupby(["doc_id", "lang"])["keep"].sum() if len(paras) else pd.Series(dtype="int64")
+    for lang in languages:
+        df[f"tokens_{lang}"] = [int(per.get((d, lang), 0)) for d in df["doc_id"]]
+    df["tokens"] = df[[f"tokens_{lang}" for lang in languages]].sum(axis=1).astype("int64")
+    cols = ["doc_id", "year", "date", "title", *METADATA, "source", "file", "sha256",
+            *[f"tokens_{lang}" for lang in languages], "tokens"]
+    return df[cols].sort_values(["year", "doc_id"], kind="stable").reset_index(drop=True)
+
+
+#: columns :func:`step_documents` adds to a table of steps (lang, year_from, year_to)
+STEP_COLUMNS = ["docs_from", "docs_to", "genres_from", "genres_to", "genre_match"]
+
+
+def step_documents(table: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (rows with ``lang, year_from, year_to``) with ``STEP_COLUMNS`` appended: which
+    documents stand on each side of the step (those with kept tokens in that language and year,
+    ``;``-joined), their genres (sorted, ``;``-joined; ``unknown`` when not given) and
+    ``genre_match``: ``same`` (both sides have the same genres), ``partial`` (they share one),
+    ``different`` (none shared) or ``unknown`` (a side has a document of unknown genre).
+
+    ``documents``: :func:`documents_table` (``results/tables/documents.csv``).
+    """
+    out = table.copy()
+    if out.empty:
+        for c in STEP_COLUMNS:
+            out[c] = pd.Series(dtype=object)
+        return out
+    docs = documents.copy()
+    docs["genre"] = docs["genre"].where(docs["genre"].notna() & (docs["genre"].astype(str) != ""), "unknown")
+    sides: dict[tuple, tuple[str, str, frozenset]] = {}
+
+    def side(lang, year):
+        key = (lang, year)
+        if key not in sides:
+            col = f"tokens_{lang}"
+            d = docs[(docs["year"].astype(int) == int(year)) & (docs[col] > 0)] if col in docs else docs.iloc[:0]
+            genres = frozenset(d["genre"].astype(str))
+            sides[key] = (";".join(sorted(d["doc_id"].astype(str))), ";".join(sorted(genres)), genres)
+        return sides[key]
+
+    rows = [(side(r.lang, r.year_from), side(r.lang, r.year_to)) for r in out[["lang", "year_from", "year_to"]].itertuples()]
+    out["docs_from"] = [a[0] for a, _ in rows]
+    out["docs_to"] = [b[0] for _, b in rows]
+    out["genres_from"] = [a[1] for a, _ in rows]
+    out["genres_to"] = [b[1] for _, b in rows]
+    out["genre_match"] = ["unknown" if "unknown" in a[2] | b[2] or not a[2] or not b[2] else
+                          "same" if a[2] == b[2] else "partial" if a[2] & b[2] else "different" for a, b in rows]
+    return out
 
 
 def languages_of(row: dict) -> list[str]:

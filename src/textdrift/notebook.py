@@ -229,7 +229,8 @@ class Project:
         cb = _as_themes(self.codebook() if codebook is None else codebook, self.schema_dir / "themes.schema.yaml",
                         "edited codebook")
         return themes.theme_table(self.counted_tokens(), cb, self.config["languages"], cfg["kwic_window"], cfg["ci"],
-                                  cfg["conf_level"], cfg["n_boot"], cfg["seed"], self.config["unspaced_languages"])
+                                  cfg["conf_level"], cfg["n_boot"], cfg["seed"], self.config["unspaced_languages"],
+                                  cfg.get("bootstrap_unit", "auto"), cfg.get("min_documents", 10))
 
     def _group_docs(self, group, lang: str, docs: pd.DataFrame) -> tuple[list[str], str]:
         """doc_ids of a group (a year, a list of years or a list of doc_ids) with text in ``lang``, and its label."""
@@ -264,7 +265,8 @@ class Project:
           (``vectorize.count_matrix`` of the language's tokens per document, n = 1..
           ``phrases.ngram_max``), prior = the language's whole corpus, with the config's
           ``phrases.alpha_0`` (``"auto"``: per order, the median of the two groups' totals),
-          ``min_count`` and ``z_threshold``; ``display`` as in ``phrase_changes.csv``.
+          ``min_count`` and ``q_threshold`` and the top-level ``low_data_tokens`` (a smaller group
+          makes every status ``insufficient``); ``display`` as in ``phrase_changes.csv``.
 
         Returns ``{"drift", "top_terms", "term_shifts", "phrases"}`` (DataFrames; the phrase table has
         ``lang, group_from, group_to`` and the columns of ``phrase_changes.csv`` after ``year_to``).
@@ -282,7 +284,7 @@ class Project:
         table = phrases.compare_groups(
             phrases.row_counts(m, m.rows["doc_id"].isin(ids_a)), phrases.row_counts(m, m.rows["doc_id"].isin(ids_b)),
             prior_counts=phrases.row_counts(m), alpha_0=ph["alpha_0"], min_count=ph["min_count"],
-            z_threshold=ph["z_threshold"], ngram_max=ph["ngram_max"])
+            q_threshold=ph["q_threshold"], ngram_max=ph["ngram_max"], min_tokens=self.config["low_data_tokens"])
         table.insert(0, "lang", lang)
         table.insert(1, "group_from", [labels[0]] * len(table))
         table.insert(2, "group_to", [labels[1]] * len(table))

@@ -39,14 +39,25 @@ Evaluation for Identifying the Content of Political Conflict", *Political Analys
       z_w     = delta_w / sqrt(var_w)
 
   ``log_odds`` = delta_w; positive means relatively more frequent in ``year_to``.
-* **Status** (threshold ``z_threshold``, default 1.96): ``new`` = count_from == 0 and
-  z >= threshold; ``gone`` = count_to == 0 and z <= -threshold; otherwise ``rising`` =
-  z >= threshold, ``falling`` = z <= -threshold, ``stable``. new/gone are relative to the
-  previous available year only (a phrase of 2017 missing in 2022 is "new" again in 2023).
+* **Bounded prior**: in each step, alpha_0 of order n is at most the smaller of the two years'
+  totals of order n (at least 1), so the prior never weighs more than the smaller year; a
+  year much smaller than the corpus is no longer pulled wholesale to the corpus rate.
+* **Error control**: ``p`` = 2 (1 - Phi(|z|)) (two-sided, normal); ``q`` = Benjamini-Hochberg
+  adjusted p over all phrases tested in the step and language (``scipy.stats.
+  false_discovery_control``; Benjamini & Hochberg 1995, JRSS B 57(1), 289-300): the expected
+  share of false discoveries among the phrases called rising or falling is at most
+  ``q_threshold``.
+* **Status** (``q_threshold``, default 0.05): a change is called when q <= q_threshold and the
+  phrase's own rate (count / total of its order) moved in the direction of z (so a phrase
+  whose rate rose is never called falling, whatever the prior): ``new`` = count_from == 0 and
+  called up; ``gone`` = count_to == 0 and called down; ``rising``, ``falling``; else
+  ``stable``. A step in which either year has fewer than ``min_tokens`` (the top-level
+  ``low_data_tokens``) kept unigrams is ``insufficient`` for every phrase: too little text to
+  call any change. new/gone are relative to the previous available year only.
 
 Output (``results/tables/phrase_changes.csv``, every tested phrase, sorted by lang,
 year_from, descending z): ``lang, year_from, year_to, phrase, n, count_from, count_to,
-total_from, total_to, alpha_w, alpha_0, log_odds, z, status, display``. ``log_odds`` and
+total_from, total_to, alpha_w, alpha_0, log_odds, z, p, q, status, display``. ``log_odds`` and
 ``z`` can be recomputed from the other columns of their row with the formulas above.
 ``display`` is ``phrase`` with the spaces between words removed for languages written
 without spaces (``unspaced_languages``, e.g. "数字 经济" -> "数字经济"); note that the
@@ -76,15 +87,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
-from textdrift.io import write_csv
+from textdrift.io import read_csv, write_csv
 from textdrift.vectorize import SEP, CountMatrix, load_matrix
 
 log = logging.getLogger("textdrift.phrases")
 
 GROUP_COLUMNS = ["phrase", "n", "count_from", "count_to", "total_from", "total_to",
-                 "alpha_w", "alpha_0", "log_odds", "z", "status"]
+                 "alpha_w", "alpha_0", "log_odds", "z", "p", "q", "status"]
 COLUMNS = ["lang", "year_from", "year_to", *GROUP_COLUMNS, "display"]
-STATUSES = ("new", "gone", "rising", "falling", "stable")
+STATUSES = ("new", "gone", "rising", "falling", "stable", "insufficient")
 
 
 def log_odds_dirichlet(y_from, y_to, alpha_w, alpha_0, n_from, n_to):
@@ -100,10 +111,35 @@ def log_odds_dirichlet(y_from, y_to, alpha_w, alpha_0, n_from, n_to):
     return delta, var, delta / np.sqrt(var)
 
 
-def status(count_from, count_to, z, z_threshold: float = 1.96) -> np.ndarray:
-    """new | gone | rising | falling | stable for each phrase (first matching rule wins)."""
-    count_from, count_to, z = np.asarray(count_from), np.asarray(count_to), np.asarray(z)
-    up, down = z >= z_threshold, z <= -z_threshold
+def p_values(z) -> np.ndarray:
+    """Two-sided p-value of each z under the standard normal: 2 * (1 - Phi(|z|))."""
+    from scipy.stats import norm  # imported here: scipy.stats costs ~1 s at every Snakemake start
+
+    return 2 * norm.sf(np.abs(np.asarray(z, dtype=float)))
+
+
+def q_values(p) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q) of one family of tests
+    (``scipy.stats.false_discovery_control``, method "bh"; Benjamini & Hochberg 1995)."""
+    from scipy.stats import false_discovery_control
+
+    p = np.asarray(p, dtype=float)
+    return false_discovery_control(p, method="bh") if len(p) else p
+
+
+def status(count_from, count_to, total_from, total_to, z, q, q_threshold: float = 0.05) -> np.ndarray:
+    """new | gone | rising | falling | stable for each phrase (first matching rule wins).
+
+    A change is called only where it is significant after false-discovery control (q <=
+    ``q_threshold``) *and* the phrase's own rate moved the same way as z (count / total of
+    its n-gram order): the prior can pull a small year's estimate across the other year's,
+    and a phrase whose rate rose is then never called falling."""
+    count_from, count_to, z, q = (np.asarray(v) for v in (count_from, count_to, z, q))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate_from = count_from / np.asarray(total_from, dtype=float)
+        rate_to = count_to / np.asarray(total_to, dtype=float)
+    sig = q <= q_threshold
+    up, down = sig & (z > 0) & (rate_to > rate_from), sig & (z < 0) & (rate_to < rate_from)
     return np.select([(count_from == 0) & up, (count_to == 0) & down, up, down],
                      list(STATUSES[:4]), default="stable")
 
@@ -136,7 +172,7 @@ def check_ngram_max(ngram_max: int, vectorize_ngram_max: int) -> None:
 
 def compare_groups(counts_a: pd.Series, counts_b: pd.Series, prior_counts: pd.Series | None = None,
                    alpha_0: float | str | Mapping[int, float] = "auto", min_count: int = 2,
-                   z_threshold: float = 1.96, ngram_max: int | None = None) -> pd.DataFrame:
+                   q_threshold: float = 0.05, ngram_max: int | None = None, min_tokens: int = 0) -> pd.DataFrame:
     """Weighted log-odds of every phrase between group a (``from``) and group b (``to``).
 
     ``counts_a``/``counts_b``: phrase counts (Series indexed by phrase, words joined by one
@@ -145,6 +181,8 @@ def compare_groups(counts_a: pd.Series, counts_b: pd.Series, prior_counts: pd.Se
     tested phrase must occur in it. ``alpha_0``: a positive number, a mapping
     {order: number}, or ``"auto"`` = per order, the median of the two groups' totals.
     Tested phrases: count_a + count_b >= ``min_count`` and order <= ``ngram_max`` (None: all).
+    ``alpha_0`` is bounded by the smaller group's total of each order; a group with fewer than
+    ``min_tokens`` unigrams makes every status ``insufficient``.
     Returns the columns ``GROUP_COLUMNS``; positive ``log_odds`` = more frequent in b.
     """
     if min_count < 1:
@@ -173,16 +211,24 @@ def compare_groups(counts_a: pd.Series, counts_b: pd.Series, prior_counts: pd.Se
     c_w = prior.reindex(df["phrase"], fill_value=0).to_numpy(float)
     # A lone phrase of its order has probability 1 everywhere: its log-odds are undefined.
     single = (prior.groupby(ngram_order(prior.index)).size() < 2).reindex(n, fill_value=True).to_numpy()
-    return _score(df, c_w, a0, tot_prior.reindex(n).to_numpy(float), single, z_threshold)
+    low = min(int(tot_a.get(1, 0)), int(tot_b.get(1, 0))) < min_tokens
+    return _score(df, c_w, a0, tot_prior.reindex(n).to_numpy(float), single, q_threshold, low)
 
 
 def _score(df: pd.DataFrame, c_w: np.ndarray, a0: np.ndarray, tot_prior: np.ndarray, single: np.ndarray,
-           z_threshold: float) -> pd.DataFrame:
-    """Prior (alpha_w = a0 * c_w / tot_prior), log-odds, z and status of the tested phrases in ``df``.
+           q_threshold: float, insufficient: bool = False) -> pd.DataFrame:
+    """Prior (alpha_w = a0 * c_w / tot_prior), log-odds, z, p, q and status of the tested phrases
+    of one step in ``df``.
 
     ``df`` has phrase, n, count_from, count_to, total_from, total_to; rows flagged ``single`` (the
-    only phrase of their order) are dropped. Returns ``GROUP_COLUMNS`` sorted by descending z.
+    only phrase of their order) are dropped. ``a0`` is bounded here by the smaller of the two
+    totals of the phrase's order (at least 1): the prior never weighs more than the smaller side.
+    q: Benjamini-Hochberg over the step's tested phrases. ``insufficient``: every status is
+    ``insufficient`` (a side below the low-data threshold). Returns ``GROUP_COLUMNS`` sorted by
+    descending z.
     """
+    a0 = np.minimum(np.asarray(a0, dtype=float),
+                    np.maximum(1.0, np.minimum(df["total_from"].to_numpy(float), df["total_to"].to_numpy(float))))
     if np.any(c_w <= 0) or np.any(~(a0 > 0)):
         bad = df.loc[(c_w <= 0) | ~(a0 > 0), "phrase"].head(5).tolist()
         raise ValueError(f"every tested phrase needs a positive prior count and alpha_0; not so for {bad}")
@@ -194,7 +240,10 @@ def _score(df: pd.DataFrame, c_w: np.ndarray, a0: np.ndarray, tot_prior: np.ndar
     delta, _, z = log_odds_dirichlet(df["count_from"], df["count_to"], df["alpha_w"], df["alpha_0"],
                                      df["total_from"], df["total_to"])
     df["log_odds"], df["z"] = delta, z
-    df["status"] = status(df["count_from"], df["count_to"], z, z_threshold)
+    df["p"] = p_values(z)
+    df["q"] = q_values(df["p"].to_numpy())
+    df["status"] = ("insufficient" if insufficient else
+                    status(df["count_from"], df["count_to"], df["total_from"], df["total_to"], z, df["q"], q_threshold))
     return df.sort_values(["z", "phrase"], ascending=[False, True], ignore_index=True)[GROUP_COLUMNS]
 
 
@@ -210,9 +259,9 @@ def _sorted(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def phrase_changes(matrix: CountMatrix, min_count: int = 2, alpha_0: float | str = "auto",
-                   z_threshold: float = 1.96, ngram_max: int = 3,
+                   q_threshold: float = 0.05, ngram_max: int = 3,
                    unspaced_languages: tuple[str, ...] | list[str] = ("zh", "ja", "th"),
-                   lang: str | None = None) -> pd.DataFrame:
+                   lang: str | None = None, min_tokens: int = 0) -> pd.DataFrame:
     """Phrase changes between consecutive available years of one language's year matrix.
 
     ``matrix``: ``vectorize.year_matrix`` output (rows: lang, year, tokens). Prior: the
@@ -229,8 +278,8 @@ def phrase_changes(matrix: CountMatrix, min_count: int = 2, alpha_0: float | str
                  lang, len(avail), ", ".join(map(str, avail["year"])) or "none")
         return _empty()
     if not pd.Index(matrix.vocab).is_unique:  # not written by vectorize: merge duplicate terms the slow way
-        return _phrase_changes_series(matrix, rows, avail, lang, min_count, alpha_0, z_threshold, ngram_max,
-                                      unspaced_languages)
+        return _phrase_changes_series(matrix, rows, avail, lang, min_count, alpha_0, q_threshold, ngram_max,
+                                      unspaced_languages, min_tokens)
     per_year = {int(r.year): i for i, r in avail.iterrows()}  # year -> row of the matrix
     X = matrix.X.tocsr()
     vocab = np.asarray(matrix.vocab, dtype=object)
@@ -269,8 +318,10 @@ def phrase_changes(matrix: CountMatrix, min_count: int = 2, alpha_0: float | str
                            "total_from": row_totals[i0][k], "total_to": row_totals[i1][k]})
         a0 = (pd.Series(alpha_0).reindex(n).to_numpy(float) if isinstance(alpha_0, Mapping)
               else np.full(len(df), float(alpha_0)))
+        uni = np.flatnonzero(orders == 1)
+        low = len(uni) == 0 or min(row_totals[i0][uni[0]], row_totals[i1][uni[0]]) < min_tokens
         df = _score(df, prior[cols].astype(float), a0, tot_prior.to_numpy(float)[k],
-                    single_order.to_numpy()[k], z_threshold)
+                    single_order.to_numpy()[k], q_threshold, low)
         out.append(_label_step(df, lang, y0, y1))
     return _finish(out, lang, unspaced_languages)
 
@@ -293,8 +344,8 @@ def _finish(steps: list[pd.DataFrame], lang: str, unspaced_languages) -> pd.Data
     return _sorted(df)
 
 
-def _phrase_changes_series(matrix, rows, avail, lang, min_count, alpha_0, z_threshold, ngram_max,
-                           unspaced_languages) -> pd.DataFrame:
+def _phrase_changes_series(matrix, rows, avail, lang, min_count, alpha_0, q_threshold, ngram_max,
+                           unspaced_languages, min_tokens=0) -> pd.DataFrame:
     """phrase_changes via compare_groups on full-vocabulary Series (a vocabulary with duplicate terms)."""
     per_year = {int(r.year): row_counts(matrix, rows.index == i) for i, r in avail.iterrows()}
     if alpha_0 == "auto":
@@ -303,24 +354,31 @@ def _phrase_changes_series(matrix, rows, avail, lang, min_count, alpha_0, z_thre
     years = list(per_year)
     out = []
     for y0, y1 in zip(years, years[1:]):
-        df = compare_groups(per_year[y0], per_year[y1], prior, alpha_0, min_count, z_threshold, ngram_max)
+        df = compare_groups(per_year[y0], per_year[y1], prior, alpha_0, min_count, q_threshold, ngram_max, min_tokens)
         out.append(_label_step(df, lang, y0, y1))
     return _finish(out, lang, unspaced_languages)
 
 
 def run_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path, ngram_max: int = 3,
                 vectorize_ngram_max: int = 3, min_count: int = 2, alpha_0: float | str = "auto",
-                z_threshold: float = 1.96,
-                unspaced_languages: tuple[str, ...] | list[str] = ("zh", "ja", "th")) -> pd.DataFrame:
-    """Rule ``phrases``: phrase changes of every language ({lang: year_{lang}.npz}) into one CSV."""
+                q_threshold: float = 0.05,
+                unspaced_languages: tuple[str, ...] | list[str] = ("zh", "ja", "th"),
+                min_tokens: int = 0, documents: str | Path | None = None) -> pd.DataFrame:
+    """Rule ``phrases``: phrase changes of every language ({lang: year_{lang}.npz}) into one CSV;
+    with ``documents`` (``results/tables/documents.csv``), each row also says which documents and
+    genres stand on each side of its step (:func:`textdrift.manifest.step_documents`)."""
     check_ngram_max(ngram_max, vectorize_ngram_max)
     frames = []
     for lang, path in year_matrices.items():
         log.info("%s: reading %s", lang, path)
-        frames.append(phrase_changes(load_matrix(path), min_count, alpha_0, z_threshold, ngram_max,
-                                     unspaced_languages, lang))
+        frames.append(phrase_changes(load_matrix(path), min_count, alpha_0, q_threshold, ngram_max,
+                                     unspaced_languages, lang, min_tokens))
     frames = [f for f in frames if len(f)]
     df = _sorted(pd.concat(frames, ignore_index=True)) if frames else _empty()
+    if documents is not None:
+        from textdrift.manifest import step_documents
+
+        df = step_documents(df, read_csv(documents))
     write_csv(df, out_csv)
     log.info("wrote %d rows to %s", len(df), out_csv)
     return df

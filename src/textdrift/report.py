@@ -37,7 +37,9 @@ from textdrift.io import atomic_write_text, read_csv
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
 
 TABLES = {
-    "theme_frequencies.csv": "theme matches per (year, language): count, kept tokens, rate per 10,000 tokens and its 95% interval",
+    "documents.csv": "every document: year, date, title, genre, issuer, original language, translation status per language, source, raw file and its SHA-256, kept tokens per language",
+    "theme_frequencies.csv": "theme matches per (year, language): count, kept tokens, rate per 10,000 tokens and its 95% interval (bootstrap over paragraphs or documents, or exact Poisson: ci_method)",
+    "theme_changes.csv": "every theme between consecutive years with text: rate ratio with its 95% bootstrap interval, low-data flag, the documents and genres of each side",
     "theme_kwic.csv": "every theme match and entity mention in context (keyword in context): document, year, language, paragraph, sentence, role, kind (theme/entity), theme or entity, term, left / match / right",
     "entity_frequencies.csv": "mentions of each named entity (config/entities.yaml, any alias) per (year, language): count, kept tokens, rate per 10,000 tokens and its 95% interval",
     "theme_unmatched_terms.csv": "codebook terms that never matched in the corpus (check the codebook or the segmentation)",
@@ -46,7 +48,7 @@ TABLES = {
     "tfidf_top_terms.csv": "the highest-weighted TF-IDF terms of each year and language",
     "tfidf_term_shifts.csv": "the terms whose TF-IDF weight rose or fell most in each consecutive step",
     "tfidf_baseline.csv": "split-half baseline per year and language: distance between random halves of the same year (mean, 5th and 95th percentile)",
-    "phrase_changes.csv": "every tested phrase (1- to 3-grams) of every step: counts, weighted log-odds with informative Dirichlet prior, z, status new/gone/rising/falling/stable",
+    "phrase_changes.csv": "every tested phrase (1- to 3-grams) of every step: counts, weighted log-odds with informative Dirichlet prior, z, p, Benjamini-Hochberg q, status new/gone/rising/falling/stable/insufficient",
     "crosslingual_themes.csv": "per bilingual document and theme: rate per 10,000 kept tokens in each language with 95% intervals, difference, weighted log-odds z, status",
     "crosslingual_alignment.csv": "aligned paragraph pairs of the two versions of each bilingual document, their full texts and the themes found on one side only",
     "crosslingual_codebook_check.csv": "per theme: codebook terms matched in each language on the bilingual documents, and the aligned pairs where it is found on one side only",
@@ -110,7 +112,10 @@ def _theme_item(r, labels: dict[str, str]) -> str:
             f"({sign}{_num(abs(r['change']))}; {int(r['count_first'])} → {int(r['count_last'])} matches; {ci})")
 
 
-def theme_lines(freq: pd.DataFrame, labels: dict[str, str] | None = None, top: int = 3) -> list[str]:
+def theme_lines(freq: pd.DataFrame, labels: dict[str, str] | None = None, top: int = 3,
+                documents: pd.DataFrame | None = None) -> list[str]:
+    """One line per language: the themes that rose and fell most from its first to its last year;
+    with ``documents`` (documents.csv), which documents and genres stand on each side."""
     labels = labels or {}
     changes = theme_changes(freq)
     lines = []
@@ -126,6 +131,11 @@ def theme_lines(freq: pd.DataFrame, labels: dict[str, str] | None = None, top: i
         parts = [head]
         parts.append("Rose most: " + ("; ".join(_theme_item(r, labels) for _, r in rose.iterrows()) or "none") + ".")
         parts.append("Fell most: " + ("; ".join(_theme_item(r, labels) for _, r in fell.iterrows()) or "none") + ".")
+        if documents is not None:
+            from textdrift.manifest import step_documents
+
+            step = pd.DataFrame({"lang": [lang], "year_from": [r0["year_first"]], "year_to": [r0["year_last"]]})
+            parts.append(_genre_sentence(step_documents(step, documents).iloc[0]).strip())
         lines.append(" ".join(parts))
     return lines
 
@@ -138,6 +148,21 @@ def _by_lang(df: pd.DataFrame, langs: Sequence[str] | None):
     """(lang, rows) in the order of ``langs`` (then any other language of the table)."""
     order = list(dict.fromkeys([*(langs or []), *df["lang"]]))
     return [(lang, df[df["lang"] == lang]) for lang in order if (df["lang"] == lang).any()]
+
+
+def _genre_sentence(step) -> str:
+    """What the two sides of a step are (documents and genres), when the table says it."""
+    if "genre_match" not in step or pd.isna(step.get("genre_match")):
+        return ""
+    def side(docs, genres):
+        n = len(str(docs).split(";")) if isinstance(docs, str) and docs else 0
+        return f"{n} document{'s' if n != 1 else ''} ({str(genres).replace(';', ', ').replace('_', ' ')})"
+    verdict = {"same": "like with like (the same genres)",
+               "partial": "partly like with like (some genres on one side only)",
+               "different": "different genres: the step mixes a change over time with a change of genre",
+               "unknown": "a document of unknown genre"}[step["genre_match"]]
+    return (f" It compares {side(step['docs_from'], step['genres_from'])} with "
+            f"{side(step['docs_to'], step['genres_to'])}: {verdict}.")
 
 
 def drift_lines(drift: pd.DataFrame, langs: Sequence[str] | None = None) -> list[str]:
@@ -175,6 +200,7 @@ def drift_lines(drift: pd.DataFrame, langs: Sequence[str] | None = None) -> list
                      f"{_num(100 * (1 - best['p_cosine']), 1)}% of rounds (p_cosine = {_num(best['p_cosine'], 3)}).")
         if _truthy(best["low_data"]):
             text += f" Flagged low data; the table's note: {best['note']}."
+        text += _genre_sentence(best)
         steps = ", ".join(f"{r.year_from} → {r.year_to} {_num(r.cosine_distance, 3)}" for r in d.itertuples())
         lines.append(f"{text} All steps (cosine distance): {steps}.")
     return lines
@@ -189,10 +215,18 @@ def phrase_lines(phrases: pd.DataFrame, top: int = 5, langs: Sequence[str] | Non
         up = step[step["status"].isin(["new", "rising"])].sort_values("z", ascending=False, kind="stable").head(top)
         counts = step["status"].value_counts()
         tally = ", ".join(f"{int(counts.get(s, 0))} {s}" for s in ("new", "rising", "falling", "gone"))
-        items = "; ".join(f"“{r['display']}” ({int(r['count_from'])} → {int(r['count_to'])}, z = {_num(r['z'], 2)}, {r['status']})"
-                          for _, r in up.iterrows())
-        lines.append(f"- **{lang_name(lang)}, {last} → {year_to}** ({len(step)} phrase{'s' if len(step) != 1 else ''} tested: {tally}). "
-                     + (f"New or rising most: {items}." if items else "No phrase is new or rising at the z threshold."))
+        q = (lambda r: f", q = {_num(r['q'], 3)}") if "q" in step.columns else (lambda r: "")
+        items = "; ".join(f"“{r['display']}” ({int(r['count_from'])} → {int(r['count_to'])}, z = {_num(r['z'], 2)}{q(r)}, "
+                          f"{r['status']})" for _, r in up.iterrows())
+        head = f"- **{lang_name(lang)}, {last} → {year_to}** ({len(step)} phrase{'s' if len(step) != 1 else ''} tested: "
+        genres = _genre_sentence(step.iloc[0])
+        if (step["status"] == "insufficient").all():
+            lines.append(head + "insufficient data). A year of this step is under the low-data threshold: no phrase "
+                         "is called new, rising, falling or gone." + genres)
+            continue
+        lines.append(head + f"{tally}). " + (f"New or rising most (Benjamini-Hochberg q within the step): {items}."
+                                             if items else "No phrase is new or rising after false-discovery control.")
+                     + genres)
     return lines
 
 
@@ -222,6 +256,7 @@ def findings_markdown(tables_dir: str | Path, codebook=None, low_data_tokens: in
     freq = read_csv(t / "theme_frequencies.csv")
     drift = read_csv(t / "tfidf_drift.csv")
     phrases = read_csv(t / "phrase_changes.csv")
+    documents = read_csv(t / "documents.csv") if (t / "documents.csv").exists() else None
     labels = _labels(codebook)
     langs = list(dict.fromkeys(freq["lang"]))
     nothing = ["- No language has two years with text: nothing to compare."]
@@ -232,7 +267,8 @@ def findings_markdown(tables_dir: str | Path, codebook=None, low_data_tokens: in
             "shorter than a year, so it over-estimates the distance between two full samples of the same year: "
             "a step below it shows no change beyond the variation inside a year.")
     blocks = [
-        ("Themes: first vs last available year (per 10,000 tokens)", theme_lines(freq, labels, top_themes) or nothing),
+        ("Themes: first vs last available year (per 10,000 tokens)",
+         theme_lines(freq, labels, top_themes, documents) or nothing),
         ("Vocabulary drift between consecutive years", drift_part or nothing),
         ("Phrases of the last step", phrase_lines(phrases, top_phrases, langs) or nothing),
         ("Low data", low_data_lines(freq, low_data_tokens)),

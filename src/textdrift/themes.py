@@ -56,11 +56,18 @@ Intervals (``ci``), at confidence ``conf`` (``alpha = 1 - conf``):
 
   e.g. at 95 %: k = 0 -> [0, 3.689]; k = 1 -> [0.0253, 5.572]; k = 10 -> [4.795, 18.39].
   It treats occurrences as independent; repeated terms in one paragraph make it too narrow.
-* ``"bootstrap"``: paragraphs (doc_id, para) of the (year, language) are resampled with
-  replacement ``n_boot`` times (``numpy.random.default_rng(seed)``), the rate recomputed as
-  (sum of counts) / (sum of keep tokens) * 10000, and the ``alpha/2`` and ``1 - alpha/2``
-  percentiles taken (Efron & Tibshirani 1993, percentile interval). With one paragraph the
-  interval has zero width: it cannot show uncertainty it has no data for.
+* ``"bootstrap"`` (the config's default): the units mentions cluster in, the paragraphs
+  (doc_id, para) of the (year, language) or its documents where it has at least
+  ``min_documents`` (``unit="auto"``), are resampled with replacement ``n_boot`` times
+  (``numpy.random.default_rng([seed, year, crc32(lang)])``, :func:`_bootstrap_draws`), the rate
+  recomputed as (sum of counts) / (sum of keep tokens) * 10000, and the ``alpha/2`` and
+  ``1 - alpha/2`` percentiles taken (Efron & Tibshirani 1993, percentile interval; cluster
+  resampling: Davison & Hinkley 1997, section 3.8). With one unit the interval has zero width: it
+  cannot show uncertainty it has no data for.
+
+Year-over-year change (:func:`theme_changes`): the rate ratio of consecutive years with text,
+((count_to + 0.5) / tokens_to) / ((count_from + 0.5) / tokens_from), with the percentile interval
+of the same ratio over independent resamples of the two years.
 
 Garwood, F. (1936). Fiducial limits for the Poisson distribution. Biometrika 28(3/4), 437-442.
 Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.
@@ -88,13 +95,16 @@ import pandas as pd
 import yaml
 
 from textdrift.config import import_jsonschema
-from textdrift.io import write_csv, write_csv_batches, write_parquet
+from textdrift.io import read_csv, write_csv, write_csv_batches, write_parquet
 from textdrift.vectorize import load_tokens, segments
 
 log = logging.getLogger("textdrift.themes")
 
 DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "themes.schema.yaml"
-FREQ_COLUMNS = ["year", "lang", "theme", "count", "tokens", "per_10k", "ci_low", "ci_high"]
+FREQ_COLUMNS = ["year", "lang", "theme", "count", "tokens", "per_10k", "ci_low", "ci_high", "ci_method", "ci_units"]
+CHANGE_COLUMNS = ["lang", "theme", "year_from", "year_to", "count_from", "count_to", "tokens_from", "tokens_to",
+                  "per_10k_from", "per_10k_to", "rate_ratio", "ci_low", "ci_high", "ci_method", "low_data"]
+BOOTSTRAP_UNITS = ("auto", "paragraph", "document")
 MATCH_COLUMNS = [
     "doc_id", "year", "lang", "theme", "term", "para", "sent", "role", "start_idx", "end_idx", "left", "match", "right",
 ]
@@ -604,26 +614,42 @@ def poisson_ci(k, conf: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     return low, high
 
 
-def _bootstrap_ci(unit_tokens, unit_matches, themes, conf, n_boot, seed):
-    """Percentile interval of per_10k, resampling the paragraphs of each (year, lang)."""
-    rng = np.random.default_rng(seed)
-    alpha = 1 - conf
+def _bootstrap_draws(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[str], n_boot: int, seed: int,
+                     unit: str = "auto", min_documents: int = 10, chunk: int = 100) -> dict:
+    """Bootstrap resamples of every (year, lang): {(year, lang): (C, T, unit, n_units)} with C the
+    matches per theme (n_boot x themes) and T the kept tokens (n_boot) of each resample.
+
+    The resampling unit is the paragraph (``doc_id, para``) or the document (``doc_id``): mentions
+    cluster in paragraphs and documents, so resampling them, not tokens, keeps that dependence in
+    the interval. ``unit="auto"``: documents where the (year, lang) has at least ``min_documents``
+    of them, else paragraphs. Units are drawn with replacement, as many as there are
+    (``numpy.random.default_rng([seed, year, crc32(lang)])``: each (year, lang) has its own stream,
+    so adding a year changes no other year's interval). Done ``chunk`` resamples at a time as
+    multiplicity weights (chunk x units) times the per-unit counts.
+    """
+    import zlib
+
     out = {}
-    for (year, lang), paras in unit_tokens.groupby(["year", "lang"], sort=True):
-        key = paras.set_index(["doc_id", "para"])["keep"]
-        m = unit_matches[(unit_matches["year"] == year) & (unit_matches["lang"] == lang)]
-        P = np.zeros((len(key), len(themes)))  # matches per paragraph x theme
-        rows = key.index.get_indexer(pd.MultiIndex.from_frame(m[["doc_id", "para"]]))
-        np.add.at(P, (rows, pd.Index(themes).get_indexer(m["theme"])), 1)
-        t = key.to_numpy(dtype=float)
-        rates = np.empty((n_boot, len(themes)))
-        for b in range(n_boot):
-            pick = rng.integers(0, len(t), len(t))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                rates[b] = P[pick].sum(axis=0) / t[pick].sum() * 10000
-        low, high = np.nanquantile(rates, [alpha / 2, 1 - alpha / 2], axis=0)
-        for i, th in enumerate(themes):
-            out[(year, lang, th)] = (low[i], high[i])
+    for (year, lang), part in paras.groupby(["year", "lang"], sort=True):
+        n_docs = part["doc_id"].nunique()
+        use = unit if unit != "auto" else ("document" if n_docs >= min_documents else "paragraph")
+        keys = ["doc_id"] if use == "document" else ["doc_id", "para"]
+        tok = part.groupby(keys, sort=True)["keep"].sum()
+        m = matches[(matches["year"] == year) & (matches["lang"] == lang)]
+        P = np.zeros((len(tok), len(themes)))  # matches per unit x theme
+        if len(m):
+            rows = tok.index.get_indexer(pd.MultiIndex.from_frame(m[keys]) if len(keys) > 1 else m[keys[0]])
+            np.add.at(P, (rows, pd.Index(themes).get_indexer(m["theme"])), 1)
+        t = tok.to_numpy(dtype=float)
+        rng = np.random.default_rng([seed, int(year), zlib.crc32(str(lang).encode("utf-8"))])
+        n = len(t)
+        C, T = np.empty((n_boot, len(themes))), np.empty(n_boot)
+        for b0 in range(0, n_boot, chunk):
+            b1 = min(n_boot, b0 + chunk)
+            picks = rng.integers(0, n, (b1 - b0, n)) + n * np.arange(b1 - b0)[:, None]
+            W = np.bincount(picks.ravel(), minlength=(b1 - b0) * n).reshape(b1 - b0, n).astype(float)
+            C[b0:b1], T[b0:b1] = W @ P, W @ t
+        out[(int(year), lang)] = (C, T, use, n)
     return out
 
 
@@ -636,10 +662,18 @@ def theme_frequencies(
     conf: float = 0.95,
     n_boot: int = 2000,
     seed: int = 12345,
+    unit: str = "auto",
+    min_documents: int = 10,
+    draws: dict | None = None,
 ) -> pd.DataFrame:
-    """Counts per 10,000 kept tokens for every (year, lang with text, theme), with ``ci`` intervals."""
+    """Counts per 10,000 kept tokens for every (year, lang with text, theme), with ``ci`` intervals
+    (``ci_method``: ``poisson`` or ``bootstrap:<unit>``; ``ci_units``: the number of resampled units).
+
+    ``draws``: resamples already drawn by :func:`_bootstrap_draws` (else drawn here)."""
     if ci not in ("poisson", "bootstrap"):
         raise ValueError(f"ci must be 'poisson' or 'bootstrap', not {ci!r}")
+    if unit not in BOOTSTRAP_UNITS:
+        raise ValueError(f"bootstrap unit must be one of {BOOTSTRAP_UNITS}, not {unit!r}")
     themes = [t.id for t in codebook]
     tokens = tokens[tokens["lang"].isin(languages)]
     units = tokens.groupby(["year", "lang"], sort=True)["keep"].sum().rename("tokens").reset_index()
@@ -652,15 +686,69 @@ def theme_frequencies(
     if ci == "poisson":
         low, high = poisson_ci(df["count"], conf)
         df["ci_low"], df["ci_high"] = low * scale, high * scale
+        df["ci_method"], df["ci_units"] = "poisson", np.nan
     else:
-        paras = tokens.groupby(["year", "lang", "doc_id", "para"], sort=True)["keep"].sum().reset_index()
-        bounds = _bootstrap_ci(paras, matches, themes, conf, n_boot, seed)
-        df["ci_low"] = [bounds[k][0] for k in zip(df["year"], df["lang"], df["theme"])]
-        df["ci_high"] = [bounds[k][1] for k in zip(df["year"], df["lang"], df["theme"])]
+        if draws is None:
+            paras = tokens.groupby(["year", "lang", "doc_id", "para"], sort=True)["keep"].sum().reset_index()
+            draws = _bootstrap_draws(paras, matches, themes, n_boot, seed, unit, min_documents)
+        alpha = 1 - conf
+        bounds, method = {}, {}
+        for (year, lang), (C, T, use, n) in draws.items():
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rates = C / T[:, None] * 10000
+            low, high = np.nanquantile(rates, [alpha / 2, 1 - alpha / 2], axis=0)
+            method[(year, lang)] = (f"bootstrap:{use}", n)
+            for i, th in enumerate(themes):
+                bounds[(year, lang, th)] = (low[i], high[i])
+        keys = list(zip(df["year"], df["lang"], df["theme"]))
+        df["ci_low"] = [bounds[k][0] for k in keys]
+        df["ci_high"] = [bounds[k][1] for k in keys]
+        df["ci_method"] = [method[k[:2]][0] for k in keys]
+        df["ci_units"] = [method[k[:2]][1] for k in keys]
     lang_order = {lang: i for i, lang in enumerate(languages)}
     theme_order = {t: i for i, t in enumerate(themes)}
     df = df.assign(_l=df["lang"].map(lang_order), _t=df["theme"].map(theme_order))
     return df.sort_values(["year", "_l", "_t"], kind="stable")[FREQ_COLUMNS].reset_index(drop=True)
+
+
+def theme_changes(freq: pd.DataFrame, draws: dict, conf: float = 0.95, min_tokens: int = 0) -> pd.DataFrame:
+    """Year-over-year change of every theme: the rate ratio between consecutive years with text of
+    each language, with a bootstrap percentile interval (``CHANGE_COLUMNS``).
+
+    ``rate_ratio = ((count_to + 0.5) / tokens_to) / ((count_from + 0.5) / tokens_from)`` (the 0.5
+    of Haldane and Anscombe keeps a zero count finite); the interval: the same ratio in each pair
+    of independent resamples of the two years (:func:`_bootstrap_draws`, paragraphs or documents),
+    its ``(1 - conf) / 2`` and ``(1 + conf) / 2`` percentiles. An interval that excludes 1 is a
+    change beyond the variation of the sampled paragraphs (documents); a theme absent from both
+    years has none (empty). ``low_data``: either year has fewer than ``min_tokens`` kept tokens.
+    """
+    alpha = 1 - conf
+    rows = []
+    for lang, d in freq[freq["tokens"] > 0].groupby("lang", sort=False):
+        years = sorted(d["year"].unique())
+        themes = list(dict.fromkeys(d["theme"]))
+        for y0, y1 in zip(years, years[1:]):
+            a = d[d["year"] == y0].set_index("theme").loc[themes]
+            b = d[d["year"] == y1].set_index("theme").loc[themes]
+            C0, T0, u0, _ = draws[(int(y0), lang)]
+            C1, T1, u1, _ = draws[(int(y1), lang)]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratios = ((C1 + 0.5) / T1[:, None]) / ((C0 + 0.5) / T0[:, None])
+            low, high = np.nanquantile(ratios, [alpha / 2, 1 - alpha / 2], axis=0)
+            rr = ((b["count"] + 0.5) / b["tokens"]) / ((a["count"] + 0.5) / a["tokens"])
+            # a theme absent from both years has no ratio (the 0.5 would only compare the token counts)
+            none = ((a["count"] == 0) & (b["count"] == 0)).to_numpy()
+            rr[none] = np.nan
+            low, high = np.where(none, np.nan, low), np.where(none, np.nan, high)
+            for i, th in enumerate(themes):
+                rows.append({"lang": lang, "theme": th, "year_from": int(y0), "year_to": int(y1),
+                             "count_from": int(a.loc[th, "count"]), "count_to": int(b.loc[th, "count"]),
+                             "tokens_from": int(a.loc[th, "tokens"]), "tokens_to": int(b.loc[th, "tokens"]),
+                             "per_10k_from": a.loc[th, "per_10k"], "per_10k_to": b.loc[th, "per_10k"],
+                             "rate_ratio": rr[th], "ci_low": low[i], "ci_high": high[i],
+                             "ci_method": f"bootstrap:{u0}/{u1}",
+                             "low_data": bool(min(a.loc[th, "tokens"], b.loc[th, "tokens"]) < min_tokens)})
+    return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
 
 
 def unmatched_terms(matches: pd.DataFrame, codebook: list[Theme], languages) -> pd.DataFrame:
@@ -696,11 +784,13 @@ def theme_table(
     n_boot: int = 2000,
     seed: int = 12345,
     unspaced_languages=UNSPACED,
+    unit: str = "auto",
+    min_documents: int = 10,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(frequencies, kwic) for a codebook, e.g. one edited in a notebook (see :func:`parse_codebook`)."""
     tokens = tokens[tokens["lang"].isin(languages)]
     matches = match_themes(tokens, codebook, window, unspaced_languages)
-    freq = theme_frequencies(tokens, matches, codebook, languages, ci, conf, n_boot, seed)
+    freq = theme_frequencies(tokens, matches, codebook, languages, ci, conf, n_boot, seed, unit, min_documents)
     return freq, matches.assign(kind="theme")[KWIC_COLUMNS]
 
 
@@ -774,10 +864,16 @@ def run_themes(
     entities_path: str | Path | None = None,
     entities_schema: str | Path | None = None,
     entity_freq_path: str | Path | None = None,
+    bootstrap_unit: str = "auto",
+    min_documents: int = 10,
+    changes_path: str | Path | None = None,
+    min_tokens: int = 0,
+    documents_path: str | Path | None = None,
 ) -> None:
     """The `themes` rule: the shards' matches and paragraph counts (:func:`match_shard`) into
     theme_frequencies.csv, entity_frequencies.csv, theme_kwic.csv (theme and entity rows, column
-    ``kind``) and theme_unmatched_terms.csv."""
+    ``kind``), theme_unmatched_terms.csv and theme_changes.csv (year-over-year rate ratios with
+    bootstrap intervals; with ``documents_path``, the documents and genres of each step)."""
     import pyarrow as pa
 
     from textdrift.entities import load_entities
@@ -793,12 +889,23 @@ def run_themes(
         table = read_matches(paths, book, [c for c in KWIC_COLUMNS if c != "kind"])
         # the counts need only these columns (repeated strings share one Python object each)
         matches = table.select(["year", "lang", "theme", "term", "doc_id", "para"]).to_pandas()
-        freq = theme_frequencies(paras, matches, book, languages, ci, conf_level, n_boot, seed)
+        draws = (_bootstrap_draws(paras[paras["lang"].isin(languages)], matches, [t.id for t in book], n_boot, seed,
+                                  bootstrap_unit, min_documents)
+                 if ci == "bootstrap" or (kind == "theme" and changes_path is not None) else None)
+        freq = theme_frequencies(paras, matches, book, languages, ci, conf_level, n_boot, seed, bootstrap_unit,
+                                 min_documents, draws)
         log.info("%d %ss: %d matches in %d (year, lang) units", len(book), kind, len(matches),
                  freq[["year", "lang"]].drop_duplicates().shape[0])
         if kind == "theme":
             write_csv(freq, out)
             write_csv(unmatched_terms(matches, codebook, languages), unmatched_path)
+            if changes_path is not None:
+                changes = theme_changes(freq, draws, conf_level, min_tokens)
+                if documents_path is not None:
+                    from textdrift.manifest import step_documents
+
+                    changes = step_documents(changes, read_csv(documents_path))
+                write_csv(changes, changes_path)
         else:
             write_csv(freq.rename(columns={"theme": "entity"})[ENTITY_FREQ_COLUMNS], out)
         parts.append(table.append_column("kind", pa.array([kind] * table.num_rows, pa.string())).select(KWIC_COLUMNS))

@@ -11,7 +11,7 @@ sys.path.insert(0, SRC)
 os.environ.update(PYTHONPATH=SRC)
 
 from textdrift.config import check_config
-from textdrift.manifest import load_manifest, shard_of
+from textdrift.manifest import CLEAN_COLUMNS, load_manifest, shard_of
 from textdrift.entities import load_entities
 from textdrift.themes import load_codebook
 
@@ -50,9 +50,11 @@ MANIFEST["shard"] = [shard_of(d, config["shards"]) for d in MANIFEST["doc_id"]]
 
 
 def shard_rows(wildcards):
-    """Manifest rows of one shard, as plain records (a param: only this shard reruns when they change)."""
+    """Manifest rows of one shard, as plain records (a param: only this shard reruns when they change),
+    with only the columns the cleaner reads (editing a document's genre or notes reruns nothing)."""
     rows = MANIFEST[MANIFEST["shard"] == int(wildcards.shard)]
-    return rows.drop(columns=["shard"]).to_dict("records")
+    cols = [c for c in MANIFEST.columns if c in CLEAN_COLUMNS or c.startswith("title_")]
+    return rows[cols].to_dict("records")
 
 
 def shard_raw_files(wildcards):

@@ -4,6 +4,7 @@ rule drift:
     input:
         year=expand(f"{PROCESSED}/vectors/year_{{lang}}.npz", lang=LANGS),
         para=expand(f"{PROCESSED}/vectors/_shards/para_{{lang}}-{{shard}}.npz", lang=LANGS, shard=SHARDS),
+        documents=f"{RESULTS}/tables/documents.csv",
     output:
         drift=f"{RESULTS}/tables/tfidf_drift.csv",
         similarity=f"{RESULTS}/tables/tfidf_similarity.csv",

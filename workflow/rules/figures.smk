@@ -73,7 +73,7 @@ rule phrase_figures:
         low_data_tokens=config["low_data_tokens"],
         phrase_k=config["figures"]["phrase_k"],
         phrase_steps_max=config["figures"]["phrase_steps"],
-        z_threshold=config["phrases"]["z_threshold"],
+        q_threshold=config["phrases"]["q_threshold"],
         dpi=config["figures"]["dpi"],
     threads: 1
     resources:
@@ -96,7 +96,9 @@ rule summary:
         tables=expand(
             f"{TABLE_DIR}/{{name}}.csv",
             name=[
+                "documents",
                 "theme_frequencies",
+                "theme_changes",
                 "entity_frequencies",
                 "theme_kwic",
                 "theme_unmatched_terms",

@@ -7,7 +7,8 @@ check_ngram_max(config["phrases"]["ngram_max"], config["vectorize"]["ngram_max"]
 rule phrases:
     """Year-over-year phrase changes per language: weighted log-odds with an informative Dirichlet prior."""
     input:
-        expand(f"{PROCESSED}/vectors/year_{{lang}}.npz", lang=LANGS),
+        year=expand(f"{PROCESSED}/vectors/year_{{lang}}.npz", lang=LANGS),
+        documents=f"{RESULTS}/tables/documents.csv",
     output:
         f"{RESULTS}/tables/phrase_changes.csv",
     params:
@@ -16,7 +17,8 @@ rule phrases:
         vectorize_ngram_max=config["vectorize"]["ngram_max"],
         min_count=config["phrases"]["min_count"],
         alpha_0=config["phrases"]["alpha_0"],
-        z_threshold=config["phrases"]["z_threshold"],
+        q_threshold=config["phrases"]["q_threshold"],
+        min_tokens=config["low_data_tokens"],
         unspaced_languages=config["unspaced_languages"],
     threads: 1
     resources:

@@ -35,9 +35,11 @@ rule themes:
         codebook=config["themes"]["codebook"],
         schema="workflow/schemas/themes.schema.yaml",
         entity_list=ENTITY_INPUT,
+        documents=f"{RESULTS}/tables/documents.csv",
     output:
         frequencies=f"{RESULTS}/tables/theme_frequencies.csv",
         entity_frequencies=f"{RESULTS}/tables/entity_frequencies.csv",
+        changes=f"{RESULTS}/tables/theme_changes.csv",
         kwic=f"{RESULTS}/tables/theme_kwic.csv",
         unmatched=f"{RESULTS}/tables/theme_unmatched_terms.csv",
     params:
@@ -46,6 +48,9 @@ rule themes:
         conf_level=config["themes"]["conf_level"],
         n_boot=config["themes"]["n_boot"],
         seed=config["themes"]["seed"],
+        bootstrap_unit=config["themes"]["bootstrap_unit"],
+        min_documents=config["themes"]["min_documents"],
+        min_tokens=config["low_data_tokens"],
     threads: 1
     resources:
         mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 100 * int(input.size_mb)),

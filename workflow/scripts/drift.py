@@ -5,4 +5,5 @@ from textdrift.io import log_to_file
 
 log_to_file(snakemake.log[0])
 outputs = dict(snakemake.output.items())
-run_drift(snakemake.input.year, snakemake.input.para, outputs, **dict(snakemake.params.items()))
+run_drift(snakemake.input.year, snakemake.input.para, outputs, **dict(snakemake.params.items()),
+          documents=snakemake.input.documents)

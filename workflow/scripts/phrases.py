@@ -5,5 +5,6 @@ from textdrift.phrases import run_phrases
 
 log_to_file(snakemake.log[0])
 p = snakemake.params
-run_phrases(dict(zip(p.languages, snakemake.input)), snakemake.output[0], p.ngram_max, p.vectorize_ngram_max,
-            p.min_count, p.alpha_0, p.z_threshold, p.unspaced_languages)
+run_phrases(dict(zip(p.languages, snakemake.input.year)), snakemake.output[0], p.ngram_max, p.vectorize_ngram_max,
+            p.min_count, p.alpha_0, p.q_threshold, p.unspaced_languages, p.min_tokens,
+            documents=snakemake.input.documents)
