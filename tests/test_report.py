@@ -244,3 +244,17 @@ def test_drift_lines_length_matched_halves():
     assert ("Length-matched (random halves of each year): cross-year half distance 0.550, 0.125 above the "
             "within-year half distance; the years were farther apart than halves of one year in 98.0% of "
             "rounds (p_cosine = 0.020).") in line
+
+
+def test_headline_lines_lead_with_survivors_and_say_why_not():
+    f = pd.DataFrame([
+        {"claim": "Green rose (en, 2020 → 2021)", "value_name": "rate_ratio", "value_from": 10.0, "value_to": 30.0,
+         "value": 3.0, "ci_low": 1.5, "ci_high": 6.0, "survives": False, "reason": "leaving out a document"},
+        {"claim": "Trade fell (en, 2020 → 2021)", "value_name": "rate_ratio", "value_from": 30.0, "value_to": 10.0,
+         "value": 0.33, "ci_low": 0.1, "ci_high": 0.7, "survives": True, "reason": ""},
+    ])
+    lines = R.headline_lines(f)
+    assert lines[0].startswith("- **1 of 2 headline findings survive every check**")
+    assert lines[1] == ("- Survives: Trade fell (en, 2020 → 2021): 30.0 → 10.0 per 10,000 tokens, rate ratio 0.33 "
+                        "(95% interval 0.10–0.70).")
+    assert lines[2].startswith("- Does not survive: Green rose") and lines[2].endswith("; leaving out a document.")

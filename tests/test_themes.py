@@ -539,3 +539,13 @@ def test_theme_changes_rate_ratio_by_hand():
     assert g["ci_low"] <= g["rate_ratio"] <= g["ci_high"] and g["low_data"]  # 6 tokens < 7
     # a theme in neither year has no ratio
     assert np.isnan(ch.loc["divide", "rate_ratio"]) and np.isnan(ch.loc["divide", "ci_low"])
+
+
+def test_bootstrap_of_some_themes_ignores_the_matches_of_others():
+    from textdrift.themes import _bootstrap_draws
+
+    toks = _clustered()
+    m = match_themes(toks, CODEBOOK)  # "green" matches only
+    paras = toks.groupby(["year", "lang", "doc_id", "para"])["keep"].sum().reset_index()
+    C, T, _, _ = _bootstrap_draws(paras, m, ["divide"], 20, 1)[(2020, "en")]
+    assert (C == 0).all()  # the green matches are not counted as divide

@@ -37,6 +37,7 @@ from textdrift.io import atomic_write_text, read_csv
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
 
 TABLES = {
+    "findings.csv": "each headline finding (theme rose/fell most, largest drift step) with its value, interval, documents, genres and translation status, and whether it survives each check (roles counted, names as words, Poisson interval, leave one document out)",
     "documents.csv": "every document: year, date, title, genre, issuer, original language, translation status per language, source, raw file and its SHA-256, kept tokens per language",
     "theme_frequencies.csv": "theme matches per (year, language): count, kept tokens, rate per 10,000 tokens and its 95% interval (bootstrap over paragraphs or documents, or exact Poisson: ci_method)",
     "theme_changes.csv": "every theme between consecutive years with text: rate ratio with its 95% bootstrap interval, low-data flag, the documents and genres of each side",
@@ -249,6 +250,29 @@ def low_data_lines(freq: pd.DataFrame, low_data_tokens: int = 500) -> list[str]:
     return lines or [f"- None: every language-year has at least {low_data_tokens} tokens."]
 
 
+def headline_lines(findings: pd.DataFrame) -> list[str]:
+    """The headline findings of ``findings.csv``: those that survive every check first, then the
+    others, each with its value, interval and, for the others, why not."""
+    if findings.empty:
+        return ["- No headline finding: no language has two years with text."]
+
+    def value(r) -> str:
+        if r["value_name"] == "rate_ratio":
+            ci = (f" (95% interval {_num(r['ci_low'], 2)}–{_num(r['ci_high'], 2)})" if pd.notna(r["ci_low"]) else "")
+            return (f"{_num(r['value_from'])} → {_num(r['value_to'])} per 10,000 tokens, rate ratio "
+                    f"{_num(r['value'], 2)}{ci}")
+        return f"{r['value_name'].replace('_', ' ')} {_num(r['value'], 3)}"
+
+    ok = findings[findings["survives"].map(_truthy)]
+    lines = [f"- **{len(ok)} of {len(findings)} headline findings survive every check** (titles and paratext "
+             "counted, names counted as words, Poisson instead of bootstrap interval, each document left out; "
+             "`results/tables/findings.csv`)."]
+    lines += [f"- Survives: {r['claim']}: {value(r)}." for _, r in ok.iterrows()]
+    lines += [f"- Does not survive: {r['claim']}: {value(r)}; {r['reason']}."
+              for _, r in findings[~findings["survives"].map(_truthy)].iterrows()]
+    return lines
+
+
 def findings_markdown(tables_dir: str | Path, codebook=None, low_data_tokens: int = 500,
                       top_themes: int = 3, top_phrases: int = 5) -> str:
     """The findings block (markdown, ``###`` headings) read from the tables in ``tables_dir``."""
@@ -266,7 +290,10 @@ def findings_markdown(tables_dir: str | Path, codebook=None, low_data_tokens: in
             "- The split-half baseline is the cosine distance between random halves of one year; halves are "
             "shorter than a year, so it over-estimates the distance between two full samples of the same year: "
             "a step below it shows no change beyond the variation inside a year.")
-    blocks = [
+    blocks = []
+    if (t / "findings.csv").exists():
+        blocks.append(("Headline findings and the checks they survive", headline_lines(read_csv(t / "findings.csv"))))
+    blocks += [
         ("Themes: first vs last available year (per 10,000 tokens)",
          theme_lines(freq, labels, top_themes, documents) or nothing),
         ("Vocabulary drift between consecutive years", drift_part or nothing),

@@ -635,7 +635,7 @@ def _bootstrap_draws(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[st
         use = unit if unit != "auto" else ("document" if n_docs >= min_documents else "paragraph")
         keys = ["doc_id"] if use == "document" else ["doc_id", "para"]
         tok = part.groupby(keys, sort=True)["keep"].sum()
-        m = matches[(matches["year"] == year) & (matches["lang"] == lang)]
+        m = matches[(matches["year"] == year) & (matches["lang"] == lang) & matches["theme"].isin(themes)]
         P = np.zeros((len(tok), len(themes)))  # matches per unit x theme
         if len(m):
             rows = tok.index.get_indexer(pd.MultiIndex.from_frame(m[keys]) if len(keys) > 1 else m[keys[0]])

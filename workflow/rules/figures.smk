@@ -96,6 +96,7 @@ rule summary:
         tables=expand(
             f"{TABLE_DIR}/{{name}}.csv",
             name=[
+                "findings",
                 "documents",
                 "theme_frequencies",
                 "theme_changes",

@@ -1,0 +1,285 @@
+"""Findings as data: each headline finding with its value, interval, documents, and the checks it
+survives (``results/tables/findings.csv``).
+
+A finding is a claim the README states: a theme rose or fell most between a language's first and
+last year with text, or a step was the language's largest vocabulary drift. Each is recomputed
+from the token table under variants of what is counted, and survives only if it holds in every one:
+
+* ``holds``: the claim as computed by the pipeline. A theme change holds when the bootstrap
+  interval of its rate ratio (:mod:`textdrift.themes`: paragraphs or documents resampled) lies
+  entirely on the claimed side of 1. A drift step holds when its years are not low data and their
+  random halves were farther apart than halves of one year in at least 95% of the rounds
+  (``p_cosine <= 0.05`` in ``tfidf_drift.csv``).
+* ``check_roles``: titles, headings and paratext counted too (every role): does it still hold?
+* ``check_entities``: named entities counted as ordinary words (no ``@id`` heads, no blocking of
+  theme terms inside names): does it still hold?
+* ``check_poisson`` (themes): with the exact conditional interval of a ratio of two Poisson rates
+  (Clopper-Pearson interval of count_to / (count_from + count_to), turned into a rate ratio;
+  every mention independent) instead of the bootstrap: does it still exclude 1?
+* ``check_leave_one_out``: without each document of the two years in turn (a side with a single
+  document fails: the claim then rests on one document): does it hold every time?
+
+For drift the checks ask whether the same step is still the language's largest (cosine distance
+of TF-IDF year vectors, idf fitted on the variant's year-documents); ``check_poisson`` does not
+apply (empty).
+
+``survives`` = ``holds`` and every applicable check. ``reason`` says, in words, what fails and
+what else a reader must know: a step between different genres or translation statuses.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger("textdrift.findings")
+
+FINDING_COLUMNS = [
+    "finding", "kind", "lang", "subject", "claim", "year_from", "year_to", "value_name", "value_from",
+    "value_to", "value", "ci_low", "ci_high", "docs_from", "docs_to", "genres_from", "genres_to", "genre_match",
+    "translation_from", "translation_to", "holds", "check_roles", "check_entities", "check_poisson",
+    "check_leave_one_out", "survives", "reason",
+]
+CHECKS = ["check_roles", "check_entities", "check_poisson", "check_leave_one_out"]
+ROLES = ["title", "heading", "body", "paratext"]
+
+
+# ---- token variants ---------------------------------------------------------------------------
+
+
+def names_as_words(tokens: pd.DataFrame) -> pd.DataFrame:
+    """The token table as if there were no named entities: every mention's head gets its own
+    lower-cased lemma back and every token of it is kept as its flags say (a stop word stays
+    removed), and the ``entity`` column is gone (theme terms match inside names)."""
+    if "entity" not in tokens.columns:
+        return tokens
+    head = tokens["norm"].str.startswith("@", na=False).to_numpy()
+    inside = tokens["entity"].notna().to_numpy()
+    out = tokens.drop(columns="entity").copy()
+    out.loc[head, "norm"] = out.loc[head, "lemma"].str.lower()
+    keep = ~out["is_stop"].to_numpy() & ~out["is_punct"].to_numpy()
+    out.loc[inside, "keep"] = keep[inside]
+    return out
+
+
+# ---- theme changes ----------------------------------------------------------------------------
+
+
+def rate_ratio(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[str], lang: str, y0: int, y1: int,
+               conf: float = 0.95, n_boot: int = 2000, seed: int = 12345, unit: str = "auto",
+               min_documents: int = 10) -> pd.DataFrame:
+    """Per theme: counts, tokens, rate ratio ``((c1 + .5)/t1) / ((c0 + .5)/t0)`` from year ``y0`` to
+    ``y1`` of ``lang`` and its bootstrap percentile interval (:func:`textdrift.themes._bootstrap_draws`)."""
+    from textdrift.themes import _bootstrap_draws
+
+    p = paras[(paras["lang"] == lang) & paras["year"].isin([y0, y1])]
+    m = matches[(matches["lang"] == lang) & matches["year"].isin([y0, y1])]
+    t = p.groupby("year")["keep"].sum()
+    c = m.groupby(["year", "theme"]).size()
+    rows = pd.DataFrame({"theme": themes})
+    rows["count_from"] = [int(c.get((y0, th), 0)) for th in themes]
+    rows["count_to"] = [int(c.get((y1, th), 0)) for th in themes]
+    rows["tokens_from"], rows["tokens_to"] = int(t.get(y0, 0)), int(t.get(y1, 0))
+    if not (rows["tokens_from"].iloc[0] > 0 and rows["tokens_to"].iloc[0] > 0):
+        rows["rate_ratio"] = rows["ci_low"] = rows["ci_high"] = np.nan
+        return rows
+    draws = _bootstrap_draws(p, m, themes, n_boot, seed, unit, min_documents)
+    C0, T0 = draws[(y0, lang)][:2]
+    C1, T1 = draws[(y1, lang)][:2]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratios = ((C1 + 0.5) / T1[:, None]) / ((C0 + 0.5) / T0[:, None])
+    alpha = 1 - conf
+    low, high = np.nanquantile(ratios, [alpha / 2, 1 - alpha / 2], axis=0)
+    rows["rate_ratio"] = ((rows["count_to"] + 0.5) / rows["tokens_to"]) / ((rows["count_from"] + 0.5)
+                                                                          / rows["tokens_from"])
+    none = (rows["count_from"] == 0) & (rows["count_to"] == 0)
+    rows["ci_low"], rows["ci_high"] = np.where(none, np.nan, low), np.where(none, np.nan, high)
+    rows.loc[none, "rate_ratio"] = np.nan
+    return rows
+
+
+def poisson_ratio_ci(c0: int, c1: int, t0: float, t1: float, conf: float = 0.95) -> tuple[float, float]:
+    """Exact conditional interval of the ratio of two Poisson rates (c1/t1) / (c0/t0): given
+    n = c0 + c1, c1 ~ Binomial(n, pi) with pi = t1 R / (t0 + t1 R); the Clopper-Pearson interval
+    (pl, pu) of pi gives R in [pl/(1-pl) * t0/t1, pu/(1-pu) * t0/t1] (Ulm 1990). NaN when n = 0."""
+    from scipy.stats import beta
+
+    n = c0 + c1
+    if n == 0:
+        return np.nan, np.nan
+    alpha = 1 - conf
+    pl = beta.ppf(alpha / 2, c1, n - c1 + 1) if c1 > 0 else 0.0
+    pu = beta.ppf(1 - alpha / 2, c1 + 1, n - c1) if c1 < n else 1.0
+    scale = t0 / t1
+    return pl / (1 - pl) * scale, (pu / (1 - pu) * scale if pu < 1 else np.inf)
+
+
+def _excludes_one(low: float, high: float, rose: bool) -> bool:
+    return bool(low > 1) if rose else bool(high < 1)
+
+
+# ---- the table ---------------------------------------------------------------------------------
+
+
+def _side_translation(documents: pd.DataFrame, docs: str, lang: str) -> str:
+    out = []
+    for d in str(docs).split(";") if docs else []:
+        row = documents[documents["doc_id"] == d]
+        tr = str(row["translation"].iloc[0]) if len(row) and pd.notna(row["translation"].iloc[0]) else ""
+        status = dict(p.split(":") for p in tr.split(";") if ":" in p).get(lang, "unknown")
+        out.append(status)
+    return ";".join(sorted(set(out)))
+
+
+def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drift: pd.DataFrame,
+                   languages, count_roles=("body",), top_themes: int = 3, conf: float = 0.95,
+                   n_boot: int = 2000, seed: int = 12345, unit: str = "auto", min_documents: int = 10,
+                   low_data_tokens: int = 500, tfidf: dict | None = None) -> pd.DataFrame:
+    """``findings.csv`` (``FINDING_COLUMNS``) from the token table (every role, entities marked), the
+    codebook, ``documents.csv`` and ``tfidf_drift.csv``; see the module docstring."""
+    from textdrift.manifest import step_documents
+    from textdrift.themes import match_themes, paragraph_tokens
+    from textdrift.vectorize import counted
+
+    themes = [t.id for t in codebook]
+    labels = {t.id: t.label("en") for t in codebook}
+    tokens = tokens[tokens["lang"].isin(languages)]
+    variants = {"base": counted(tokens, count_roles), "roles": counted(tokens, ROLES)}
+    variants["entities"] = names_as_words(variants["base"])
+    cache: dict = {}
+
+    def counts(name: str, drop: str | None = None):
+        key = (name, drop)
+        if key not in cache:
+            t = variants[name] if drop is None else variants[name][variants[name]["doc_id"] != drop]
+            cache[key] = (paragraph_tokens(t), match_themes(t, codebook, 0))
+        return cache[key]
+
+    rows = []
+    base_paras, _ = counts("base")
+    boot = {"conf": conf, "n_boot": n_boot, "seed": seed, "unit": unit, "min_documents": min_documents}
+    for lang in languages:
+        years = sorted(base_paras.loc[(base_paras["lang"] == lang) & (base_paras["keep"] > 0), "year"].unique())
+        if len(years) < 2:
+            continue
+        y0, y1 = int(years[0]), int(years[-1])
+        base = rate_ratio(*counts("base"), themes, lang, y0, y1, **boot).set_index("theme")
+        base["change"] = (base["count_to"] / base["tokens_to"] - base["count_from"] / base["tokens_from"]) * 1e4
+        rose = base[base["change"] > 0].sort_values("change", ascending=False, kind="stable").head(top_themes)
+        fell = base[base["change"] < 0].sort_values("change", kind="stable").head(top_themes)
+        step = step_documents(pd.DataFrame({"lang": [lang], "year_from": [y0], "year_to": [y1]}), documents).iloc[0]
+        side_docs = [d for d in f"{step['docs_from']};{step['docs_to']}".split(";") if d]
+        for up, chosen in ((True, rose), (False, fell)):
+            for theme, r in chosen.iterrows():
+                checks = {}
+                for name in ("roles", "entities"):
+                    v = rate_ratio(*counts(name), [theme], lang, y0, y1, **boot).iloc[0]
+                    checks[f"check_{name}"] = _excludes_one(v["ci_low"], v["ci_high"], up)
+                pl, pu = poisson_ratio_ci(r["count_from"], r["count_to"], r["tokens_from"], r["tokens_to"], conf)
+                checks["check_poisson"] = _excludes_one(pl, pu, up)
+                loo = []
+                for d in side_docs:
+                    v = rate_ratio(*counts("base", d), [theme], lang, y0, y1, **boot).iloc[0]
+                    loo.append(_excludes_one(v["ci_low"], v["ci_high"], up) if pd.notna(v["ci_low"]) else False)
+                single = min(len(str(step["docs_from"]).split(";")), len(str(step["docs_to"]).split(";"))) < 2
+                checks["check_leave_one_out"] = bool(all(loo)) and not single
+                rows.append(_row(
+                    "theme_change", lang, theme, f"{labels[theme]} {'rose' if up else 'fell'} ({lang}, {y0} → {y1})",
+                    y0, y1, "rate_ratio", r["count_from"] / r["tokens_from"] * 1e4,
+                    r["count_to"] / r["tokens_to"] * 1e4, r["rate_ratio"], r["ci_low"], r["ci_high"],
+                    _excludes_one(r["ci_low"], r["ci_high"], up), checks, step, documents,
+                    single_reason="a year rests on a single document" if single else ""))
+        # the largest drift step
+        d = drift[drift["lang"] == lang]
+        if len(d):
+            best = d.loc[d["cosine_distance"].idxmax()]
+            holds = (not str(best["low_data"]).lower() in ("true", "1")) and pd.notna(best.get("p_cosine")) \
+                and float(best["p_cosine"]) <= 0.05
+            checks = {"check_poisson": None}
+            for name in ("roles", "entities"):
+                checks[f"check_{name}"] = _largest_step(variants[name], lang, tfidf) == (best["year_from"], best["year_to"])
+            bstep = step_documents(pd.DataFrame({"lang": [lang], "year_from": [best["year_from"]],
+                                                 "year_to": [best["year_to"]]}), documents).iloc[0]
+            docs = [x for x in f"{bstep['docs_from']};{bstep['docs_to']}".split(";") if x]
+            single = min(len(str(bstep["docs_from"]).split(";")), len(str(bstep["docs_to"]).split(";"))) < 2
+            loo = [_largest_step(variants["base"][variants["base"]["doc_id"] != x], lang, tfidf)
+                   == (best["year_from"], best["year_to"]) for x in docs]
+            checks["check_leave_one_out"] = bool(all(loo)) and not single
+            rows.append(_row(
+                "drift_step", lang, "vocabulary",
+                f"largest vocabulary drift ({lang}): {best['year_from']} → {best['year_to']}",
+                int(best["year_from"]), int(best["year_to"]), "cosine_distance", np.nan, np.nan,
+                float(best["cosine_distance"]), np.nan, np.nan, bool(holds), checks, bstep, documents,
+                single_reason="a year rests on a single document" if single else "",
+                holds_reason="" if holds else ("a year is low data" if str(best["low_data"]).lower() in ("true", "1")
+                                               else "halves of the two years were not farther apart than halves of "
+                                                    "one year in 95% of rounds")))
+    df = pd.DataFrame(rows, columns=FINDING_COLUMNS)
+    df["finding"] = range(1, len(df) + 1)
+    return df.sort_values(["survives", "finding"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def _largest_step(tokens: pd.DataFrame, lang: str, tfidf: dict | None) -> tuple[int, int] | None:
+    """(year_from, year_to) of the largest cosine distance between consecutive years of ``lang``."""
+    from textdrift.drift import drift_table
+    from textdrift.vectorize import year_matrix
+
+    d = drift_table(year_matrix(tokens, lang, 1), 0, **(tfidf or {}))
+    if d.empty:
+        return None
+    best = d.loc[d["cosine_distance"].astype(float).idxmax()]
+    return int(best["year_from"]), int(best["year_to"])
+
+
+def _row(kind, lang, subject, claim, y0, y1, value_name, v_from, v_to, value, low, high, holds, checks, step,
+         documents, single_reason="", holds_reason="") -> dict:
+    applicable = [v for v in checks.values() if v is not None]
+    survives = bool(holds) and all(applicable)
+    tr_from = _side_translation(documents, step["docs_from"], lang)
+    tr_to = _side_translation(documents, step["docs_to"], lang)
+    why = []
+    if not holds:
+        why.append(holds_reason or f"the {int(round(100 * 0.95))}% interval of the rate ratio includes 1")
+    names = {"check_roles": "counting titles, headings and paratext",
+             "check_entities": "counting names as words",
+             "check_poisson": "the Poisson interval (independent mentions)",
+             "check_leave_one_out": "leaving out a document"}
+    failed = [names[k] for k, v in checks.items() if v is False]
+    if failed:
+        why.append("does not hold when " + ", ".join(failed))
+    if single_reason:
+        why.append(single_reason)
+    if step["genre_match"] != "same":
+        why.append(f"genres differ ({step['genres_from'].replace(';', ', ')} vs {step['genres_to'].replace(';', ', ')})"
+                   if step["genre_match"] in ("different", "partial") else "a genre is unknown")
+    if tr_from != tr_to:
+        why.append(f"translation status differs ({tr_from or '?'} vs {tr_to or '?'})")
+    return {"finding": 0, "kind": kind, "lang": lang, "subject": subject, "claim": claim, "year_from": y0,
+            "year_to": y1, "value_name": value_name, "value_from": v_from, "value_to": v_to, "value": value,
+            "ci_low": low, "ci_high": high, "docs_from": step["docs_from"], "docs_to": step["docs_to"],
+            "genres_from": step["genres_from"], "genres_to": step["genres_to"], "genre_match": step["genre_match"],
+            "translation_from": tr_from, "translation_to": tr_to, "holds": bool(holds), **checks,
+            "survives": survives, "reason": "; ".join(why)}
+
+
+def run_findings(token_paths, codebook_path, documents_path, drift_path, out_path, languages, count_roles,
+                 schema_path=None, entities_path=None, entities_schema=None, top_themes: int = 3,
+                 conf_level: float = 0.95, n_boot: int = 2000, seed: int = 12345, bootstrap_unit: str = "auto",
+                 min_documents: int = 10, low_data_tokens: int = 500, tfidf: dict | None = None) -> pd.DataFrame:
+    """The ``findings`` rule: ``results/tables/findings.csv``."""
+    from textdrift.entities import load_entities
+    from textdrift.io import read_csv, write_csv
+    from textdrift.themes import load_codebook
+    from textdrift.vectorize import load_tokens
+
+    codebook = load_codebook(codebook_path, schema_path, load_entities(entities_path, entities_schema))
+    cols = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "lemma", "is_stop", "is_punct", "keep",
+            "role", "entity"]
+    df = build_findings(load_tokens(list(token_paths), columns=cols), codebook, read_csv(documents_path),
+                        read_csv(drift_path), languages, count_roles, top_themes, conf_level, n_boot, seed,
+                        bootstrap_unit, min_documents, low_data_tokens, tfidf)
+    write_csv(df, out_path)
+    log.info("%d findings, %d survive every check", len(df), int(df["survives"].sum()))
+    return df

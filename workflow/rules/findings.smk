@@ -1,0 +1,35 @@
+rule findings:
+    """results/tables/findings.csv: each headline finding with its value, interval, documents and the checks it survives."""
+    input:
+        tokens=expand(f"{PROCESSED}/tokens/shard-{{shard}}.parquet", shard=SHARDS),
+        codebook=config["themes"]["codebook"],
+        schema="workflow/schemas/themes.schema.yaml",
+        entities=ENTITY_INPUT,
+        documents=f"{RESULTS}/tables/documents.csv",
+        drift=f"{RESULTS}/tables/tfidf_drift.csv",
+    output:
+        f"{RESULTS}/tables/findings.csv",
+    params:
+        languages=LANGS,
+        count_roles=config["count_roles"],
+        top_themes=config["figures"]["top_themes"],
+        conf_level=config["themes"]["conf_level"],
+        n_boot=config["themes"]["n_boot"],
+        seed=config["themes"]["seed"],
+        bootstrap_unit=config["themes"]["bootstrap_unit"],
+        min_documents=config["themes"]["min_documents"],
+        low_data_tokens=config["low_data_tokens"],
+        tfidf=config["drift"]["tfidf"],
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 60 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt * (15 + 2 * int(input.size_mb)),
+    log:
+        f"{LOGS}/findings.log",
+    conda:
+        ENV
+    script:
+        "../scripts/findings.py"
+
+
+TARGETS += rules.findings.output
