@@ -17,7 +17,10 @@ from the token table under variants of what is counted, and survives only if it 
   (Clopper-Pearson interval of count_to / (count_from + count_to), turned into a rate ratio;
   every mention independent) instead of the bootstrap: does it still exclude 1?
 * ``check_leave_one_out``: without each document of the two years in turn (a side with a single
-  document fails: the claim then rests on one document): does it hold every time?
+  document fails: the claim then rests on one document): does it hold every time? On a large
+  corpus only the ``loo_max`` (10) documents that weigh most are left out: for a theme, those with
+  the most matches of it; for drift, those with the most kept tokens (if the claim survives losing
+  its most influential documents, a smaller one will not overturn it).
 
 For drift the checks ask whether the same step is still the language's largest (cosine distance
 of TF-IDF year vectors, idf fitted on the variant's year-documents); ``check_poisson`` does not
@@ -136,26 +139,52 @@ def _side_translation(documents: pd.DataFrame, docs: str, lang: str) -> str:
 def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drift: pd.DataFrame,
                    languages, count_roles=("body",), top_themes: int = 3, conf: float = 0.95,
                    n_boot: int = 2000, seed: int = 12345, unit: str = "auto", min_documents: int = 10,
-                   low_data_tokens: int = 500, tfidf: dict | None = None) -> pd.DataFrame:
+                   low_data_tokens: int = 500, tfidf: dict | None = None, loo_max: int = 10) -> pd.DataFrame:
     """``findings.csv`` (``FINDING_COLUMNS``) from the token table (every role, entities marked), the
     codebook, ``documents.csv`` and ``tfidf_drift.csv``; see the module docstring."""
     from textdrift.manifest import step_documents
     from textdrift.themes import match_themes, paragraph_tokens
-    from textdrift.vectorize import counted
+    from textdrift.vectorize import counted, doc_matrix
 
     themes = [t.id for t in codebook]
     labels = {t.id: t.label("en") for t in codebook}
     tokens = tokens[tokens["lang"].isin(languages)]
     variants = {"base": counted(tokens, count_roles), "roles": counted(tokens, ROLES)}
     variants["entities"] = names_as_words(variants["base"])
+    # the drift checks need every year, as unigram counts per document (a year = the sum of its
+    # documents, so leaving one out is a subtraction); the theme checks only the first and last year
+    doc_counts = {name: {lang: doc_matrix(v, lang, 1) for lang in languages} for name, v in variants.items()}
+    ends = []
+    for lang in languages:
+        have = variants["base"][(variants["base"]["lang"] == lang) & variants["base"]["keep"]]["year"]
+        if have.nunique() >= 2:
+            ends.append((lang, int(have.min())))
+            ends.append((lang, int(have.max())))
+    keep_rows = pd.MultiIndex.from_tuples(ends, names=["lang", "year"]) if ends else None
+    for name in list(variants):
+        v = variants[name]
+        variants[name] = v[pd.MultiIndex.from_frame(v[["lang", "year"]]).isin(keep_rows)] if ends else v.iloc[:0]
     cache: dict = {}
 
     def counts(name: str, drop: str | None = None):
-        key = (name, drop)
-        if key not in cache:
-            t = variants[name] if drop is None else variants[name][variants[name]["doc_id"] != drop]
-            cache[key] = (paragraph_tokens(t), match_themes(t, codebook, 0))
-        return cache[key]
+        """(kept tokens per paragraph, theme matches) of a variant; leaving a document out only
+        removes its rows (matching is per paragraph), nothing is matched again."""
+        if (name, None) not in cache:
+            t = variants[name]
+            cache[(name, None)] = (paragraph_tokens(t), match_themes(t, codebook, 0))
+        if drop is None:
+            return cache[(name, None)]
+        p, m = cache[(name, None)]
+        return p[p["doc_id"] != drop], m[m["doc_id"] != drop]
+
+    ratios: dict = {}
+
+    def ratio(name: str, lang: str, y0: int, y1: int, drop: str | None = None) -> pd.DataFrame:
+        """rate_ratio of every theme for a variant (cached: one bootstrap per variant, not per theme)."""
+        key = (name, lang, y0, y1, drop)
+        if key not in ratios:
+            ratios[key] = rate_ratio(*counts(name, drop), themes, lang, y0, y1, **boot).set_index("theme")
+        return ratios[key]
 
     rows = []
     base_paras, _ = counts("base")
@@ -165,23 +194,27 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
         if len(years) < 2:
             continue
         y0, y1 = int(years[0]), int(years[-1])
-        base = rate_ratio(*counts("base"), themes, lang, y0, y1, **boot).set_index("theme")
+        base = ratio("base", lang, y0, y1).copy()
         base["change"] = (base["count_to"] / base["tokens_to"] - base["count_from"] / base["tokens_from"]) * 1e4
         rose = base[base["change"] > 0].sort_values("change", ascending=False, kind="stable").head(top_themes)
         fell = base[base["change"] < 0].sort_values("change", kind="stable").head(top_themes)
         step = step_documents(pd.DataFrame({"lang": [lang], "year_from": [y0], "year_to": [y1]}), documents).iloc[0]
         side_docs = [d for d in f"{step['docs_from']};{step['docs_to']}".split(";") if d]
+        _, base_matches = counts("base")
+        in_step = base_matches[(base_matches["lang"] == lang) & base_matches["year"].isin([y0, y1])]
         for up, chosen in ((True, rose), (False, fell)):
             for theme, r in chosen.iterrows():
                 checks = {}
                 for name in ("roles", "entities"):
-                    v = rate_ratio(*counts(name), [theme], lang, y0, y1, **boot).iloc[0]
+                    v = ratio(name, lang, y0, y1).loc[theme]
                     checks[f"check_{name}"] = _excludes_one(v["ci_low"], v["ci_high"], up)
                 pl, pu = poisson_ratio_ci(r["count_from"], r["count_to"], r["tokens_from"], r["tokens_to"], conf)
                 checks["check_poisson"] = _excludes_one(pl, pu, up)
+                weight = in_step[in_step["theme"] == theme]["doc_id"].value_counts()
+                heavy = sorted(side_docs, key=lambda d: (-int(weight.get(d, 0)), d))[:loo_max]
                 loo = []
-                for d in side_docs:
-                    v = rate_ratio(*counts("base", d), [theme], lang, y0, y1, **boot).iloc[0]
+                for d in heavy:
+                    v = ratio("base", lang, y0, y1, d).loc[theme]
                     loo.append(_excludes_one(v["ci_low"], v["ci_high"], up) if pd.notna(v["ci_low"]) else False)
                 single = min(len(str(step["docs_from"]).split(";")), len(str(step["docs_to"]).split(";"))) < 2
                 checks["check_leave_one_out"] = bool(all(loo)) and not single
@@ -198,14 +231,16 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
             holds = (not str(best["low_data"]).lower() in ("true", "1")) and pd.notna(best.get("p_cosine")) \
                 and float(best["p_cosine"]) <= 0.05
             checks = {"check_poisson": None}
+            target = (int(best["year_from"]), int(best["year_to"]))
             for name in ("roles", "entities"):
-                checks[f"check_{name}"] = _largest_step(variants[name], lang, tfidf) == (best["year_from"], best["year_to"])
+                checks[f"check_{name}"] = _largest_step(doc_counts[name][lang], tfidf) == target
             bstep = step_documents(pd.DataFrame({"lang": [lang], "year_from": [best["year_from"]],
                                                  "year_to": [best["year_to"]]}), documents).iloc[0]
             docs = [x for x in f"{bstep['docs_from']};{bstep['docs_to']}".split(";") if x]
+            size = base_paras[base_paras["lang"] == lang].groupby("doc_id")["keep"].sum()
+            docs = sorted(docs, key=lambda x: (-int(size.get(x, 0)), x))[:loo_max]
             single = min(len(str(bstep["docs_from"]).split(";")), len(str(bstep["docs_to"]).split(";"))) < 2
-            loo = [_largest_step(variants["base"][variants["base"]["doc_id"] != x], lang, tfidf)
-                   == (best["year_from"], best["year_to"]) for x in docs]
+            loo = [_largest_step(doc_counts["base"][lang], tfidf, drop=x) == target for x in docs]
             checks["check_leave_one_out"] = bool(all(loo)) and not single
             rows.append(_row(
                 "drift_step", lang, "vocabulary",
@@ -221,12 +256,26 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
     return df.sort_values(["survives", "finding"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-def _largest_step(tokens: pd.DataFrame, lang: str, tfidf: dict | None) -> tuple[int, int] | None:
-    """(year_from, year_to) of the largest cosine distance between consecutive years of ``lang``."""
-    from textdrift.drift import drift_table
-    from textdrift.vectorize import year_matrix
+def _largest_step(docs, tfidf: dict | None, drop: str | None = None) -> tuple[int, int] | None:
+    """(year_from, year_to) of the largest cosine distance between consecutive years, from a
+    per-document unigram matrix (``vectorize.doc_matrix``; rows lang, doc_id, year, tokens), the
+    document ``drop`` left out (TF-IDF as in ``tfidf_drift.csv``, fitted on the year-documents)."""
+    import scipy.sparse as sp
 
-    d = drift_table(year_matrix(tokens, lang, 1), 0, **(tfidf or {}))
+    from textdrift.drift import drift_table
+    from textdrift.vectorize import CountMatrix
+
+    rows = docs.rows.reset_index(drop=True)
+    use = (rows["doc_id"] != drop).to_numpy() if drop is not None else np.ones(len(rows), dtype=bool)
+    years = sorted(rows.loc[use, "year"].unique())
+    if len(years) < 2:
+        return None
+    S = sp.csr_matrix((np.ones(int(use.sum())), (rows.loc[use, "year"].map({y: i for i, y in enumerate(years)}),
+                                                  np.flatnonzero(use))), shape=(len(years), len(rows)))
+    X = (S @ docs.X).tocsr()
+    year_rows = pd.DataFrame({"lang": rows["lang"].iloc[0], "year": years,
+                              "tokens": np.asarray(S @ rows["tokens"].to_numpy(dtype=float)).astype("int64")})
+    d = drift_table(CountMatrix(X, docs.vocab, year_rows), 0, **(tfidf or {}))
     if d.empty:
         return None
     best = d.loc[d["cosine_distance"].astype(float).idxmax()]
@@ -267,7 +316,8 @@ def _row(kind, lang, subject, claim, y0, y1, value_name, v_from, v_to, value, lo
 def run_findings(token_paths, codebook_path, documents_path, drift_path, out_path, languages, count_roles,
                  schema_path=None, entities_path=None, entities_schema=None, top_themes: int = 3,
                  conf_level: float = 0.95, n_boot: int = 2000, seed: int = 12345, bootstrap_unit: str = "auto",
-                 min_documents: int = 10, low_data_tokens: int = 500, tfidf: dict | None = None) -> pd.DataFrame:
+                 min_documents: int = 10, low_data_tokens: int = 500, tfidf: dict | None = None,
+                 loo_max: int = 10) -> pd.DataFrame:
     """The ``findings`` rule: ``results/tables/findings.csv``."""
     from textdrift.entities import load_entities
     from textdrift.io import read_csv, write_csv
@@ -279,7 +329,7 @@ def run_findings(token_paths, codebook_path, documents_path, drift_path, out_pat
             "role", "entity"]
     df = build_findings(load_tokens(list(token_paths), columns=cols), codebook, read_csv(documents_path),
                         read_csv(drift_path), languages, count_roles, top_themes, conf_level, n_boot, seed,
-                        bootstrap_unit, min_documents, low_data_tokens, tfidf)
+                        bootstrap_unit, min_documents, low_data_tokens, tfidf, loo_max)
     write_csv(df, out_path)
     log.info("%d findings, %d survive every check", len(df), int(df["survives"].sum()))
     return df
