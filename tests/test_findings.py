@@ -73,7 +73,7 @@ def test_a_finding_that_fails_leave_one_document_out():
     g = g[g["subject"] == "green"].iloc[0]
     # it holds (0 -> 10 matches, interval above 1) but without b1 there is no green in 2021
     assert g["holds"] and not g["check_leave_one_out"] and not g["survives"]
-    assert "leaving out a document" in g["reason"]
+    assert "fails the check: a document left out" in g["reason"]
 
 
 def test_a_year_of_one_document_and_different_genres_are_said():

@@ -291,13 +291,13 @@ def _row(kind, lang, subject, claim, y0, y1, value_name, v_from, v_to, value, lo
     why = []
     if not holds:
         why.append(holds_reason or f"the {int(round(100 * 0.95))}% interval of the rate ratio includes 1")
-    names = {"check_roles": "counting titles, headings and paratext",
-             "check_entities": "counting names as words",
-             "check_poisson": "the Poisson interval (independent mentions)",
-             "check_leave_one_out": "leaving out a document"}
+    names = {"check_roles": "titles, headings and paratext counted",
+             "check_entities": "names counted as words",
+             "check_poisson": "Poisson interval (independent mentions)",
+             "check_leave_one_out": "a document left out"}
     failed = [names[k] for k, v in checks.items() if v is False]
     if failed:
-        why.append("does not hold when " + ", ".join(failed))
+        why.append("fails " + ("the check" if len(failed) == 1 else "the checks") + ": " + ", ".join(failed))
     if single_reason:
         why.append(single_reason)
     if step["genre_match"] != "same":
