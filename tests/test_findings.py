@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from textdrift.findings import FINDING_COLUMNS, build_findings, names_as_words, poisson_ratio_ci
+from textdrift.entities import names_as_words
+from textdrift.findings import FINDING_COLUMNS, build_findings, poisson_ratio_ci
 from textdrift.themes import Theme
 
 CODEBOOK = [Theme("green", {"en": "Green"}, {"en": ("green",)}), Theme("trade", {"en": "Trade"}, {"en": ("trade",)})]

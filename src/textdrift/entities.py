@@ -38,14 +38,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import yaml
 
 from textdrift.config import import_jsonschema
 from textdrift.themes import LABEL_KEY, LANG_KEY  # the codebook's language and label keys
+from textdrift.vectorize import ENTITY_HEAD as HEAD  # the norm of a mention's head is HEAD + id
 
 DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "entities.schema.yaml"
-#: the norm of an entity's head token is HEAD + id
-HEAD = "@"
 
 
 @dataclass(frozen=True)
@@ -61,9 +61,6 @@ class Entity:
     def norm(self) -> str:
         """The token ``norm`` that stands for every mention of the entity (``@id``)."""
         return HEAD + self.id
-
-    def label(self, lang: str) -> str:
-        return self.labels.get(lang, self.labels.get("en", self.id))
 
 
 class EntityError(ValueError):
@@ -117,6 +114,23 @@ def load_entities(path: str | Path | None, schema_path: str | Path | None = None
     return parse_entities(data, schema_path, source=str(path))
 
 
+def names_as_words(tokens: pd.DataFrame) -> pd.DataFrame:
+    """The token table as if there were no named entities: every mention's head gets its own
+    lower-cased lemma back and every token of it is kept as its flags say (a stop word stays
+    removed), and the ``entity`` column is gone (theme terms match inside names)."""
+    from textdrift.vectorize import entity_heads
+
+    if "entity" not in tokens.columns:
+        return tokens
+    head = entity_heads(tokens)
+    inside = tokens["entity"].notna().to_numpy()
+    out = tokens.drop(columns="entity").copy()
+    out.loc[head, "norm"] = out.loc[head, "lemma"].str.lower()
+    keep = ~out["is_stop"].to_numpy() & ~out["is_punct"].to_numpy()
+    out.loc[inside, "keep"] = keep[inside]
+    return out
+
+
 def en_key(text: str) -> str:
     """Comparison key of an English token: acronyms (2+ capitals) as written, else lower-cased."""
     return text if len(text) > 1 and text.isupper() else text.lower()
@@ -135,18 +149,26 @@ def alias_table(entities: list[Entity], lang: str, tokenize=None) -> dict:
     return table
 
 
+def alias_prefixes(table: dict) -> set:
+    """Every prefix of every alias key of ``table`` (token tuples, or character strings)."""
+    return {a[:k] for a in table for k in range(1, len(a) + 1)}
+
+
 def find_spans(keys: list[str], sentence: np.ndarray, table: dict, unspaced: bool,
-               candidates: np.ndarray | None = None) -> list[tuple[int, int, str]]:
+               candidates: np.ndarray | None = None, prefixes: set | None = None) -> list[tuple[int, int, str]]:
     """Leftmost-longest matches (first token, last token, entity id) of ``table``'s aliases in
     the token ``keys`` (one text, in order); a match stays within one ``sentence`` id.
 
     ``table``: :func:`alias_table` (tuple keys for a spaced language, strings for unspaced).
     ``candidates``: the positions where a match may start (sorted; default: every token whose
     key starts an alias), so that a long text costs one pass over its few candidates.
+    ``prefixes``: :func:`alias_prefixes` of ``table`` (computed here when not given; a caller
+    matching many texts computes it once).
     """
     if not table or not keys:
         return []
-    prefixes = {a[:k] for a in table for k in range(1, len(a) + 1)}
+    if prefixes is None:
+        prefixes = alias_prefixes(table)
 
     def grow(acc, key):
         return acc + key if unspaced else acc + (key,)
@@ -188,8 +210,7 @@ def _merge_parenthetical(spans: list, keys: list, sentence: np.ndarray) -> list:
     return out
 
 
-
 def starters(table: dict, unspaced: bool) -> set:
     """The token keys that can start a match of one of ``table``'s aliases: an alias's first
     token (spaced) or any character prefix of an alias (unspaced)."""
-    return {a[:k] for a in table for k in range(1, len(a) + 1)} if unspaced else {a[0] for a in table}
+    return alias_prefixes(table) if unspaced else {a[0] for a in table}

@@ -46,25 +46,6 @@ FINDING_COLUMNS = [
     "check_leave_one_out", "survives", "reason",
 ]
 CHECKS = ["check_roles", "check_entities", "check_poisson", "check_leave_one_out"]
-ROLES = ["title", "heading", "body", "paratext"]
-
-
-# ---- token variants ---------------------------------------------------------------------------
-
-
-def names_as_words(tokens: pd.DataFrame) -> pd.DataFrame:
-    """The token table as if there were no named entities: every mention's head gets its own
-    lower-cased lemma back and every token of it is kept as its flags say (a stop word stays
-    removed), and the ``entity`` column is gone (theme terms match inside names)."""
-    if "entity" not in tokens.columns:
-        return tokens
-    head = tokens["norm"].str.startswith("@", na=False).to_numpy()
-    inside = tokens["entity"].notna().to_numpy()
-    out = tokens.drop(columns="entity").copy()
-    out.loc[head, "norm"] = out.loc[head, "lemma"].str.lower()
-    keep = ~out["is_stop"].to_numpy() & ~out["is_punct"].to_numpy()
-    out.loc[inside, "keep"] = keep[inside]
-    return out
 
 
 # ---- theme changes ----------------------------------------------------------------------------
@@ -75,7 +56,7 @@ def rate_ratio(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[str], la
                min_documents: int = 10) -> pd.DataFrame:
     """Per theme: counts, tokens, rate ratio ``((c1 + .5)/t1) / ((c0 + .5)/t0)`` from year ``y0`` to
     ``y1`` of ``lang`` and its bootstrap percentile interval (:func:`textdrift.themes._bootstrap_draws`)."""
-    from textdrift.themes import _bootstrap_draws
+    from textdrift.themes import _bootstrap_draws, rate_ratio_interval
 
     p = paras[(paras["lang"] == lang) & paras["year"].isin([y0, y1])]
     m = matches[(matches["lang"] == lang) & matches["year"].isin([y0, y1])]
@@ -89,17 +70,9 @@ def rate_ratio(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[str], la
         rows["rate_ratio"] = rows["ci_low"] = rows["ci_high"] = np.nan
         return rows
     draws = _bootstrap_draws(p, m, themes, n_boot, seed, unit, min_documents)
-    C0, T0 = draws[(y0, lang)][:2]
-    C1, T1 = draws[(y1, lang)][:2]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratios = ((C1 + 0.5) / T1[:, None]) / ((C0 + 0.5) / T0[:, None])
-    alpha = 1 - conf
-    low, high = np.nanquantile(ratios, [alpha / 2, 1 - alpha / 2], axis=0)
-    rows["rate_ratio"] = ((rows["count_to"] + 0.5) / rows["tokens_to"]) / ((rows["count_from"] + 0.5)
-                                                                          / rows["tokens_from"])
-    none = (rows["count_from"] == 0) & (rows["count_to"] == 0)
-    rows["ci_low"], rows["ci_high"] = np.where(none, np.nan, low), np.where(none, np.nan, high)
-    rows.loc[none, "rate_ratio"] = np.nan
+    rows["rate_ratio"], rows["ci_low"], rows["ci_high"] = rate_ratio_interval(
+        rows["count_from"], rows["tokens_from"].iloc[0], rows["count_to"], rows["tokens_to"].iloc[0],
+        draws[(y0, lang)], draws[(y1, lang)], conf)
     return rows
 
 
@@ -139,10 +112,12 @@ def _side_translation(documents: pd.DataFrame, docs: str, lang: str) -> str:
 def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drift: pd.DataFrame,
                    languages, count_roles=("body",), top_themes: int = 3, conf: float = 0.95,
                    n_boot: int = 2000, seed: int = 12345, unit: str = "auto", min_documents: int = 10,
-                   low_data_tokens: int = 500, tfidf: dict | None = None, loo_max: int = 10) -> pd.DataFrame:
+                   tfidf: dict | None = None, loo_max: int = 10) -> pd.DataFrame:
     """``findings.csv`` (``FINDING_COLUMNS``) from the token table (every role, entities marked), the
     codebook, ``documents.csv`` and ``tfidf_drift.csv``; see the module docstring."""
+    from textdrift.entities import names_as_words
     from textdrift.manifest import step_documents
+    from textdrift.structure import ROLES
     from textdrift.themes import match_themes, paragraph_tokens
     from textdrift.vectorize import counted, doc_matrix
 
@@ -216,14 +191,12 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
                 for d in heavy:
                     v = ratio("base", lang, y0, y1, d).loc[theme]
                     loo.append(_excludes_one(v["ci_low"], v["ci_high"], up) if pd.notna(v["ci_low"]) else False)
-                single = min(len(str(step["docs_from"]).split(";")), len(str(step["docs_to"]).split(";"))) < 2
-                checks["check_leave_one_out"] = bool(all(loo)) and not single
+                checks["check_leave_one_out"] = bool(all(loo)) and not _one_document_side(step)
                 rows.append(_row(
                     "theme_change", lang, theme, f"{labels[theme]} {'rose' if up else 'fell'} ({lang}, {y0} → {y1})",
                     y0, y1, "rate_ratio", r["count_from"] / r["tokens_from"] * 1e4,
                     r["count_to"] / r["tokens_to"] * 1e4, r["rate_ratio"], r["ci_low"], r["ci_high"],
-                    _excludes_one(r["ci_low"], r["ci_high"], up), checks, step, documents,
-                    single_reason="a year rests on a single document" if single else ""))
+                    _excludes_one(r["ci_low"], r["ci_high"], up), checks, step, documents))
         # the largest drift step
         d = drift[drift["lang"] == lang]
         if len(d):
@@ -239,15 +212,13 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
             docs = [x for x in f"{bstep['docs_from']};{bstep['docs_to']}".split(";") if x]
             size = base_paras[base_paras["lang"] == lang].groupby("doc_id")["keep"].sum()
             docs = sorted(docs, key=lambda x: (-int(size.get(x, 0)), x))[:loo_max]
-            single = min(len(str(bstep["docs_from"]).split(";")), len(str(bstep["docs_to"]).split(";"))) < 2
             loo = [_largest_step(doc_counts["base"][lang], tfidf, drop=x) == target for x in docs]
-            checks["check_leave_one_out"] = bool(all(loo)) and not single
+            checks["check_leave_one_out"] = bool(all(loo)) and not _one_document_side(bstep)
             rows.append(_row(
                 "drift_step", lang, "vocabulary",
                 f"largest vocabulary drift ({lang}): {best['year_from']} → {best['year_to']}",
                 int(best["year_from"]), int(best["year_to"]), "cosine_distance", np.nan, np.nan,
                 float(best["cosine_distance"]), np.nan, np.nan, bool(holds), checks, bstep, documents,
-                single_reason="a year rests on a single document" if single else "",
                 holds_reason="" if holds else ("a year is low data" if str(best["low_data"]).lower() in ("true", "1")
                                                else "halves of the two years were not farther apart than halves of "
                                                     "one year in 95% of rounds")))
@@ -282,8 +253,14 @@ def _largest_step(docs, tfidf: dict | None, drop: str | None = None) -> tuple[in
     return int(best["year_from"]), int(best["year_to"])
 
 
+def _one_document_side(step) -> bool:
+    """Whether a side of a step (``docs_from``/``docs_to`` of :func:`textdrift.manifest.step_documents`)
+    has a single document: a claim about that year then rests on one document."""
+    return min(len(str(step[side]).split(";")) for side in ("docs_from", "docs_to")) < 2
+
+
 def _row(kind, lang, subject, claim, y0, y1, value_name, v_from, v_to, value, low, high, holds, checks, step,
-         documents, single_reason="", holds_reason="") -> dict:
+         documents, holds_reason="") -> dict:
     applicable = [v for v in checks.values() if v is not None]
     survives = bool(holds) and all(applicable)
     tr_from = _side_translation(documents, step["docs_from"], lang)
@@ -298,8 +275,8 @@ def _row(kind, lang, subject, claim, y0, y1, value_name, v_from, v_to, value, lo
     failed = [names[k] for k, v in checks.items() if v is False]
     if failed:
         why.append("fails " + ("the check" if len(failed) == 1 else "the checks") + ": " + ", ".join(failed))
-    if single_reason:
-        why.append(single_reason)
+    if _one_document_side(step):
+        why.append("a year rests on a single document")
     if step["genre_match"] != "same":
         why.append(f"genres differ ({step['genres_from'].replace(';', ', ')} vs {step['genres_to'].replace(';', ', ')})"
                    if step["genre_match"] in ("different", "partial") else "a genre is unknown")
@@ -316,7 +293,7 @@ def _row(kind, lang, subject, claim, y0, y1, value_name, v_from, v_to, value, lo
 def run_findings(token_paths, codebook_path, documents_path, drift_path, out_path, languages, count_roles,
                  schema_path=None, entities_path=None, entities_schema=None, top_themes: int = 3,
                  conf_level: float = 0.95, n_boot: int = 2000, seed: int = 12345, bootstrap_unit: str = "auto",
-                 min_documents: int = 10, low_data_tokens: int = 500, tfidf: dict | None = None,
+                 min_documents: int = 10, tfidf: dict | None = None,
                  loo_max: int = 10) -> pd.DataFrame:
     """The ``findings`` rule: ``results/tables/findings.csv``."""
     from textdrift.entities import load_entities
@@ -329,7 +306,7 @@ def run_findings(token_paths, codebook_path, documents_path, drift_path, out_pat
             "role", "entity"]
     df = build_findings(load_tokens(list(token_paths), columns=cols), codebook, read_csv(documents_path),
                         read_csv(drift_path), languages, count_roles, top_themes, conf_level, n_boot, seed,
-                        bootstrap_unit, min_documents, low_data_tokens, tfidf, loo_max)
+                        bootstrap_unit, min_documents, tfidf, loo_max)
     write_csv(df, out_path)
     log.info("%d findings, %d survive every check", len(df), int(df["survives"].sum()))
     return df

@@ -209,9 +209,10 @@ class Project:
         tokens = tokens[tokens["lang"] == lang]
         if doc_ids is not None:
             tokens = tokens[tokens["doc_id"].isin(list(doc_ids))]
-        if all_text and "entity" in tokens.columns:
-            head = tokens["norm"].str.startswith("@", na=False)
-            tokens = tokens.assign(norm=tokens["norm"].where(~head, tokens["lemma"].str.lower())).drop(columns="entity")
+        if all_text:
+            from textdrift.entities import names_as_words
+
+            tokens = names_as_words(tokens)
         window = cfg["kwic_window"] if window is None else window
         matches = themes.match_themes(tokens, cb, window, self.config["unspaced_languages"])
         return matches.drop(columns="theme")

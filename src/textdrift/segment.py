@@ -279,7 +279,7 @@ class Segmenter:
         self.cfg = {**DEFAULTS, **cfg}
         self.base_dir = Path(base_dir)
         self.entities = list(entities or [])  # textdrift.entities.Entity
-        self._alias_tables: dict[str, dict] = {}
+        self._aliases: dict[str, tuple] = {}  # lang -> (alias table, its prefixes, its starting keys)
         self._en_drop = [re.compile(d["pattern"]) for d in self.cfg["en_drop"] or []]
         self._zh_drop = [re.compile(d["pattern"]) for d in self.cfg["zh_drop"] or []]
         self._zh_units = frozenset(self.cfg["zh_date_units"] or [])
@@ -554,35 +554,33 @@ class Segmenter:
         return {"para": para_col, "sent": sent_col, "idx": idx_col, "attr": attr_col}
 
     # ---- entities ------------------------------------------------------------------
-    def _alias_table(self, lang: str) -> dict:
-        if lang not in self._alias_tables:
-            from textdrift.entities import alias_table
+    def _alias_table(self, lang: str) -> tuple[dict, set, set]:
+        """(alias table, its prefixes, the keys a match can start with) of ``lang``, built once."""
+        if lang not in self._aliases:
+            from textdrift.entities import alias_prefixes, alias_table, starters
 
             tokenize = None
             if lang == "en":
                 nlp = self._en[0]
                 tokenize = lambda alias: [t.text for t in nlp.tokenizer(alias) if not t.is_space]  # noqa: E731
-            self._alias_tables[lang] = alias_table(self.entities, lang, tokenize)
-        return self._alias_tables[lang]
+            table = alias_table(self.entities, lang, tokenize)
+            self._aliases[lang] = (table, alias_prefixes(table), starters(table, lang != "en"))
+        return self._aliases[lang]
 
     def _entity_spans(self, lang: str, rows: list[tuple], inverse: np.ndarray, sent: list[int]) -> list:
         """Entity matches (first token, last token, id) of one text (:func:`textdrift.entities.find_spans`)."""
-        from textdrift.entities import en_key, find_spans, starters
+        from textdrift.entities import en_key, find_spans
 
-        table = self._alias_table(lang)
+        table, prefixes, first = self._alias_table(lang)
         if not table:
             return []
-        unspaced = lang != "en"
-        if ("starters", lang) not in self._alias_tables:
-            self._alias_tables[("starters", lang)] = starters(table, unspaced)
-        first = self._alias_tables[("starters", lang)]
         keys_distinct = [en_key(r[0]) if lang == "en" else r[1] for r in rows]
         can_start = np.array([k in first for k in keys_distinct], dtype=bool)
         candidates = np.flatnonzero(can_start[inverse])
         if not len(candidates):
             return []
         keys = [keys_distinct[i] for i in inverse.tolist()]
-        return find_spans(keys, np.asarray(sent), table, unspaced, candidates.tolist())
+        return find_spans(keys, np.asarray(sent), table, lang != "en", candidates.tolist(), prefixes)
 
     # ---- public --------------------------------------------------------------------
     def document_table(self, doc_id: str, year: int, lang: str, paragraphs: list[str],
@@ -610,9 +608,11 @@ class Segmenter:
         entity = [None] * n
         spans = self._entity_spans(lang, rows, inverse, cols["sent"]) if self.entities and n else []
         if spans:  # head: norm @id, kept; the rest of the span: not kept; every token: entity = id
+            from textdrift.vectorize import ENTITY_HEAD
+
             norm, keep, stop = (cols[c].to_pylist() for c in ("norm", "keep", "is_stop"))
             for first, last, eid in spans:
-                norm[first], keep[first], stop[first] = "@" + eid, True, False
+                norm[first], keep[first], stop[first] = ENTITY_HEAD + eid, True, False
                 for k in range(first, last + 1):
                     entity[k] = eid
                     if k > first:

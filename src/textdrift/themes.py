@@ -96,7 +96,7 @@ import yaml
 
 from textdrift.config import import_jsonschema
 from textdrift.io import read_csv, write_csv, write_csv_batches, write_parquet
-from textdrift.vectorize import load_tokens, segments
+from textdrift.vectorize import ENTITY_HEAD, load_tokens, segments
 
 log = logging.getLogger("textdrift.themes")
 
@@ -115,7 +115,6 @@ UNMATCHED_COLUMNS = ["theme", "lang", "term"]
 # token columns that matching (and the kept-token denominators) need: the rules read only these
 TOKEN_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "is_punct", "keep", "role", "entity"]
 UNSPACED = ("zh", "ja")
-ENTITY_HEAD = "@"  # textdrift.entities.HEAD
 GLOB_CHARS = "*?["
 LANG_KEY = re.compile(r"^(?!id$)[a-z]{2,3}$")
 LABEL_KEY = re.compile(r"^label_([a-z]{2,3})$")
@@ -711,6 +710,23 @@ def theme_frequencies(
     return df.sort_values(["year", "_l", "_t"], kind="stable")[FREQ_COLUMNS].reset_index(drop=True)
 
 
+def rate_ratio_interval(c0, t0, c1, t1, draws0: tuple, draws1: tuple, conf: float = 0.95):
+    """(rate ratio, low, high) per theme from year 0 to year 1: ``((c1 + .5)/t1) / ((c0 + .5)/t0)``
+    with ``c`` the counts per theme (arrays) and ``t`` the kept tokens, and the percentile interval
+    of the same ratio over independent resamples of the two years (``draws0``/``draws1``: the
+    (C, T) of :func:`_bootstrap_draws`). A theme absent from both years has no ratio (NaN): the
+    0.5 would only compare the token counts."""
+    (C0, T0), (C1, T1) = draws0[:2], draws1[:2]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratios = ((C1 + 0.5) / T1[:, None]) / ((C0 + 0.5) / T0[:, None])
+    alpha = 1 - conf
+    low, high = np.nanquantile(ratios, [alpha / 2, 1 - alpha / 2], axis=0)
+    c0, c1 = np.asarray(c0, dtype=float), np.asarray(c1, dtype=float)
+    rr = ((c1 + 0.5) / t1) / ((c0 + 0.5) / t0)
+    none = (c0 == 0) & (c1 == 0)
+    return np.where(none, np.nan, rr), np.where(none, np.nan, low), np.where(none, np.nan, high)
+
+
 def theme_changes(freq: pd.DataFrame, draws: dict, conf: float = 0.95, min_tokens: int = 0) -> pd.DataFrame:
     """Year-over-year change of every theme: the rate ratio between consecutive years with text of
     each language, with a bootstrap percentile interval (``CHANGE_COLUMNS``).
@@ -722,7 +738,6 @@ def theme_changes(freq: pd.DataFrame, draws: dict, conf: float = 0.95, min_token
     change beyond the variation of the sampled paragraphs (documents); a theme absent from both
     years has none (empty). ``low_data``: either year has fewer than ``min_tokens`` kept tokens.
     """
-    alpha = 1 - conf
     rows = []
     for lang, d in freq[freq["tokens"] > 0].groupby("lang", sort=False):
         years = sorted(d["year"].unique())
@@ -730,22 +745,16 @@ def theme_changes(freq: pd.DataFrame, draws: dict, conf: float = 0.95, min_token
         for y0, y1 in zip(years, years[1:]):
             a = d[d["year"] == y0].set_index("theme").loc[themes]
             b = d[d["year"] == y1].set_index("theme").loc[themes]
-            C0, T0, u0, _ = draws[(int(y0), lang)]
-            C1, T1, u1, _ = draws[(int(y1), lang)]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                ratios = ((C1 + 0.5) / T1[:, None]) / ((C0 + 0.5) / T0[:, None])
-            low, high = np.nanquantile(ratios, [alpha / 2, 1 - alpha / 2], axis=0)
-            rr = ((b["count"] + 0.5) / b["tokens"]) / ((a["count"] + 0.5) / a["tokens"])
-            # a theme absent from both years has no ratio (the 0.5 would only compare the token counts)
-            none = ((a["count"] == 0) & (b["count"] == 0)).to_numpy()
-            rr[none] = np.nan
-            low, high = np.where(none, np.nan, low), np.where(none, np.nan, high)
+            d0, d1 = draws[(int(y0), lang)], draws[(int(y1), lang)]
+            u0, u1 = d0[2], d1[2]
+            rr, low, high = rate_ratio_interval(a["count"], a["tokens"].iloc[0], b["count"], b["tokens"].iloc[0],
+                                                d0, d1, conf)
             for i, th in enumerate(themes):
                 rows.append({"lang": lang, "theme": th, "year_from": int(y0), "year_to": int(y1),
                              "count_from": int(a.loc[th, "count"]), "count_to": int(b.loc[th, "count"]),
                              "tokens_from": int(a.loc[th, "tokens"]), "tokens_to": int(b.loc[th, "tokens"]),
                              "per_10k_from": a.loc[th, "per_10k"], "per_10k_to": b.loc[th, "per_10k"],
-                             "rate_ratio": rr[th], "ci_low": low[i], "ci_high": high[i],
+                             "rate_ratio": rr[i], "ci_low": low[i], "ci_high": high[i],
                              "ci_method": f"bootstrap:{u0}/{u1}",
                              "low_data": bool(min(a.loc[th, "tokens"], b.loc[th, "tokens"]) < min_tokens)})
     return pd.DataFrame(rows, columns=CHANGE_COLUMNS)

@@ -75,6 +75,10 @@ def load_tokens(paths: str | Path | list[str | Path], columns: list[str] | None 
     return pd.concat(frames, ignore_index=True)
 
 
+#: the ``norm`` of a named-entity mention's first token is ENTITY_HEAD + the entity id
+#: (textdrift.entities; defined here, the module every other one imports)
+ENTITY_HEAD = "@"
+
 # Columns a token table written before they existed lacks, with the value they stand for.
 OPTIONAL_COLUMNS = {"role": "body", "entity": None}
 
@@ -99,16 +103,19 @@ def segments(tokens: pd.DataFrame, breaks: str = "is_punct") -> pd.Series:
         | tokens["lang"].ne(tokens["lang"].shift())
         | tokens["sent"].ne(tokens["sent"].shift())
     )
-    gap = tokens[breaks] if breaks != "not_keep" else ~tokens["keep"]
-    return (new_sent | gap.shift(fill_value=False)).cumsum()
+    return (new_sent | tokens[breaks].shift(fill_value=False)).cumsum()
+
+
+def entity_heads(tokens: pd.DataFrame) -> np.ndarray:
+    """True for the first token of each named-entity mention (its ``norm`` is ``@<id>``)."""
+    return tokens["norm"].str.startswith(ENTITY_HEAD, na=False).to_numpy(dtype=bool)
 
 
 def absorbed(tokens: pd.DataFrame) -> np.ndarray:
     """True for the tokens of an entity mention other than its head (:mod:`textdrift.entities`)."""
     if "entity" not in tokens.columns:
         return np.zeros(len(tokens), dtype=bool)
-    ent = tokens["entity"]
-    return (ent.notna() & ~tokens["norm"].str.startswith("@", na=False)).to_numpy(dtype=bool)
+    return tokens["entity"].notna().to_numpy(dtype=bool) & ~entity_heads(tokens)
 
 
 def counted(tokens: pd.DataFrame, count_roles=COUNT_ROLES) -> pd.DataFrame:
@@ -172,7 +179,7 @@ def count_matrix(tokens: pd.DataFrame, by: list[str], ngram_max: int = 3) -> Cou
     lang_code = pd.factorize(t["lang"], sort=True)[0]
     t = t.take(np.lexsort((t["idx"].to_numpy(), t["para"].to_numpy(), lang_code, doc_code)))
     keep = t["keep"].to_numpy(dtype=bool)
-    seg = segments(t, breaks="not_keep").to_numpy()[keep]
+    seg = segments(t.assign(_removed=~t["keep"]), breaks="_removed").to_numpy()[keep]
     kept = t[keep]
     grouped = kept.groupby(by, sort=True)
     unit = grouped.ngroup().to_numpy()

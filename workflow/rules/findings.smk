@@ -18,7 +18,6 @@ rule findings:
         seed=config["themes"]["seed"],
         bootstrap_unit=config["themes"]["bootstrap_unit"],
         min_documents=config["themes"]["min_documents"],
-        low_data_tokens=config["low_data_tokens"],
         tfidf=config["drift"]["tfidf"],
     threads: 1
     resources:
