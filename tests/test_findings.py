@@ -64,7 +64,7 @@ def test_a_finding_that_survives_every_check():
     g = f[f["subject"] == "green"].iloc[0]
     # 0 of 100 tokens -> 20 of 100: rate ratio (20.5 / 100) / (0.5 / 100) = 41
     assert g["value"] == pytest.approx(41.0) and g["claim"] == "Green rose (en, 2020 → 2021)"
-    assert g["holds"] and g["check_roles"] and g["check_entities"] and g["check_poisson"]
+    assert g["holds"] and g["check_roles"] and g["check_entities"] and g["check_interval"]
     assert g["check_leave_one_out"] and g["survives"] and g["reason"] == ""
 
 
@@ -85,3 +85,84 @@ def test_a_year_of_one_document_and_different_genres_are_said():
     g = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=200).iloc[0]
     assert not g["survives"] and "a year rests on a single document" in g["reason"]
     assert "genres differ (statement vs white_paper)" in g["reason"] and g["genre_match"] == "different"
+
+
+def _phrase_corpus(doubled: bool):
+    """2020: two documents of filler; 2021: "green deal" in b1 (and in b2 when ``doubled``)."""
+    filler = [FILLER[:] for _ in range(20)]
+    a = [(f"a{i}", 2020, filler * 2) for i in (1, 2)]
+    b = [("b1", 2021, [["green", "deal", *FILLER[:3]] for _ in range(10)] + filler[:10]),
+         ("b2", 2021, [["green" if doubled else "trade", "deal", *FILLER[:3]] for _ in range(10)] + filler[:10])]
+    return tokens(a + b), documents([("a1", 2020), ("a2", 2020), ("b1", 2021), ("b2", 2021)])
+
+
+PHRASE_SETTINGS = {"min_count": 2, "alpha_0": "auto", "q_threshold": 0.05, "ngram_max": 2, "min_tokens": 0}
+
+
+def _phrase_rows(toks, docs, **kwargs):
+    from textdrift.phrases import phrase_changes
+    from textdrift.vectorize import year_matrix
+
+    table = phrase_changes(year_matrix(toks, "en", 2), lang="en", **PHRASE_SETTINGS)
+    f = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=0, n_boot=300, phrases=table,
+                       phrase_settings=PHRASE_SETTINGS, top_phrases=3, **kwargs)
+    return table, f[f["kind"] == "phrase_rise"].set_index("subject")
+
+
+def test_phrase_findings_recompute_the_phrase_test():
+    toks, docs = _phrase_corpus(doubled=True)
+    table, f = _phrase_rows(toks, docs)
+    row = table.set_index("phrase").loc["green deal"]
+    g = f.loc["green deal"]
+    # the row repeats the table's test: log-odds and its interval log-odds +- 1.96 * log-odds / z
+    assert g["value"] == pytest.approx(row["log_odds"]) and row["status"] == "new" and g["holds"]
+    half = 1.959963984540054 * row["log_odds"] / row["z"]
+    assert (g["ci_low"], g["ci_high"]) == (pytest.approx(row["log_odds"] - half), pytest.approx(row["log_odds"] + half))
+    assert g["claim"] == "“green deal” new (en, 2020 → 2021)"
+    assert g["check_roles"] and g["check_entities"] and g["check_interval"] and g["check_leave_one_out"]
+    assert g["survives"]
+
+
+def test_phrase_finding_that_rests_on_one_document_fails_leave_one_out():
+    toks, docs = _phrase_corpus(doubled=False)  # "green deal" only in b1
+    table, f = _phrase_rows(toks, docs)
+    g = f.loc["green deal"]
+    assert table.set_index("phrase").loc["green deal", "status"] == "new" and g["holds"]
+    assert not g["check_leave_one_out"] and not g["survives"]
+    assert "a document left out" in g["reason"]
+
+
+def test_phrase_finding_in_an_insufficient_step_is_not_tested():
+    toks, docs = _phrase_corpus(doubled=True)
+    from textdrift.phrases import phrase_changes
+    from textdrift.vectorize import year_matrix
+
+    settings = {**PHRASE_SETTINGS, "min_tokens": 10_000}
+    table = phrase_changes(year_matrix(toks, "en", 2), lang="en", **settings)
+    f = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=0, n_boot=300, phrases=table,
+                       phrase_settings=settings, top_phrases=1)
+    g = f.iloc[0]
+    assert not g["holds"] and pd.isna(g["check_roles"]) and pd.isna(g["check_leave_one_out"])
+    assert g["reason"].startswith("a year is under low_data_tokens")
+
+
+def test_crosslingual_gap_finding():
+    from textdrift.crosslingual import compare_themes
+    from textdrift.themes import match_themes
+
+    zh_code = [Theme("green", {"en": "Green"}, {"en": ("green",), "zh": ("绿色",)})]
+    en = tokens([("d", 2020, [["green", *FILLER] for _ in range(3)] + [FILLER[:] for _ in range(27)])])
+    zh = tokens([("d", 2020, [["绿色", *FILLER] for _ in range(30)])]).assign(lang="zh")
+    both = pd.concat([zh, en], ignore_index=True)
+    docs = pd.DataFrame({"doc_id": ["d"], "year": [2020], "genre": ["statement"],
+                         "translation": ["zh:none;en:official"]})
+    table = compare_themes(both, match_themes(both, zh_code, 0), zh_code, docs[["doc_id", "year"]], ("zh", "en"),
+                           min_tokens=0)
+    f = build_findings(both, zh_code, docs, NO_DRIFT, ["zh", "en"], top_themes=1, n_boot=300,
+                       crossling=table, cross_settings={"langs": ["zh", "en"], "min_tokens": 0})
+    g = f[f["kind"] == "crosslingual_gap"].iloc[0]
+    # 30 of 180 zh tokens (30 x 6) vs 3 of 153 en tokens (3 x 6 + 27 x 5): zh stronger
+    assert table["status"].iloc[0] == "zh_stronger" and g["holds"] and g["lang"] == "zh|en"
+    assert (g["value_from"], g["value_to"]) == (pytest.approx(30 / 180 * 1e4), pytest.approx(3 / 153 * 1e4))
+    assert g["check_roles"] and g["check_entities"] and g["check_interval"] and pd.isna(g["check_leave_one_out"])
+    assert g["survives"] and "translation status differs (none vs official)" in g["reason"]

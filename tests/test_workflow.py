@@ -188,3 +188,27 @@ def test_every_tested_phrase_occurs_contiguously(out):
     assert len(multi)
     missing = [(r.lang, r.phrase) for r in multi.itertuples() if r.phrase not in found.get(r.lang, set())]
     assert not missing, missing[:20]
+
+
+def test_group_by_writes_the_grouped_tables(workflow_run, tmp_path):
+    """group_by: genre adds results/tables/by_genre/ (run on a copy: the shared run stays as it is);
+    a column that cannot group documents stops the workflow before any job, naming the choices."""
+    import shutil
+
+    work = tmp_path / "w"
+    shutil.copytree(workflow_run["dir"], work, symlinks=True)
+    (work / "group.yaml").write_text("group_by: genre\n", encoding="utf-8")
+    grouped = ["theme_frequencies", "theme_changes", "tfidf_drift", "phrase_changes"]
+    run_snakemake(work, "--configfile", "config/config.yaml", "group.yaml", "--",
+                  *[f"results/tables/by_genre/{name}.csv" for name in grouped])
+    drift = pd.read_csv(work / "results/tables/by_genre/tfidf_drift.csv")
+    whole = pd.read_csv(work / "results/tables/tfidf_drift.csv")
+    assert drift.columns.tolist() == ["group", *whole.columns]
+    assert (drift["genre_match"] == "same").all()  # within a genre, both sides always share it
+    for name in grouped:
+        table = pd.read_csv(work / f"results/tables/by_genre/{name}.csv")
+        docs = pd.read_csv(work / "results/tables/documents.csv").set_index("doc_id")["genre"]
+        assert set(table["group"]) <= set(docs), name
+    (work / "group.yaml").write_text("group_by: doc_id\n", encoding="utf-8")
+    proc = run_snakemake(work, "--configfile", "config/config.yaml", "group.yaml", "--dry-run", check=False)
+    assert proc.returncode != 0 and "group_by: 'doc_id' is not a manifest column" in proc.stdout + proc.stderr

@@ -597,6 +597,25 @@ def _unigram_columns(matrix: CountMatrix) -> CountMatrix:
     return CountMatrix(matrix.X[:, cols].tocsr(), matrix.vocab[cols], matrix.rows.copy())
 
 
+def _language_tables(matrix: CountMatrix, paras: CountMatrix, min_tokens: int, top_n: int, baseline_rounds: int,
+                     baseline_min_paragraphs: int, seed: int, tfidf: dict) -> dict[str, pd.DataFrame]:
+    """The five drift tables of one language from its year matrix (unigrams) and paragraph matrix."""
+    # the rounds (halves and their within-year distances) are drawn once for both tables
+    split = _split_rounds(paras, matrix, baseline_rounds, seed, baseline_min_paragraphs, tfidf)
+    baseline = split_half_baseline(paras, matrix, baseline_rounds, seed, baseline_min_paragraphs, _rounds=split,
+                                   **tfidf)
+    halves = cross_year_halves(paras, matrix, baseline_rounds, seed, baseline_min_paragraphs, _rounds=split, **tfidf)
+    del split
+    return {"baseline": baseline, "drift": drift_table(matrix, min_tokens, baseline, halves=halves, **tfidf),
+            "similarity": similarity_table(matrix, **tfidf), "top_terms": top_terms(matrix, top_n, **tfidf),
+            "term_shifts": term_shifts(matrix, top_n, **tfidf)}
+
+
+def _stack(frames: list[pd.DataFrame], name: str) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TABLE_COLUMNS[name])
+
+
 def run_drift(
     year_paths: list[str | Path],
     para_paths: list[str | Path],
@@ -609,6 +628,9 @@ def run_drift(
     seed: int = 42,
     tfidf: dict | None = None,
     documents: str | Path | None = None,
+    group_by: str | None = None,
+    doc_paths: list[str | Path] = (),
+    grouped: dict[str, str | Path] | None = None,
 ) -> None:
     """Write the five drift tables for every language.
 
@@ -618,10 +640,23 @@ def run_drift(
     ``top_terms``, ``term_shifts``, ``baseline`` to CSV paths. ``documents``: the documents table
     (``results/tables/documents.csv``); when given, each drift step says which documents and
     genres stand on each side (:func:`textdrift.manifest.step_documents`).
+
+    ``group_by`` (a column of ``documents``): the same five tables computed on each group's
+    documents alone (their year matrices summed from ``doc_paths``, ``doc_{lang}.npz`` in the
+    order of ``languages``), written to ``grouped`` (same keys as ``out``) with a leading
+    ``group`` column (:func:`textdrift.manifest.document_groups`).
     """
+    from textdrift.manifest import document_groups, step_documents, with_group
+
     tfidf = {**TFIDF_DEFAULTS, **(tfidf or {})}
+    params = dict(min_tokens=min_tokens, top_n=top_n, baseline_rounds=baseline_rounds,
+                  baseline_min_paragraphs=baseline_min_paragraphs, seed=seed, tfidf=tfidf)
+    docs = read_csv(documents) if documents is not None else None
+    groups = document_groups(docs, group_by) if group_by else {}
     tables: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLE_COLUMNS}
+    by_group: dict[str, dict[str, list[pd.DataFrame]]] = {g: {name: [] for name in TABLE_COLUMNS} for g in groups}
     para_parts = by_language([load_matrix(p) for p in para_paths], languages)
+    doc_files = dict(zip(languages, doc_paths))
     for lang, path in zip(languages, year_paths):
         matrix = _unigram_columns(load_matrix(path))  # every table uses the unigrams only
         years = sorted(matrix.rows["year"].tolist())
@@ -630,23 +665,32 @@ def run_drift(
             log.info("no %s text: no drift rows", lang)
             continue
         paras = merge_matrices(para_parts[lang], ["year", "doc_id", "para"])
-        # the rounds (halves and their within-year distances) are drawn once for both tables
-        split = _split_rounds(paras, matrix, baseline_rounds, seed, baseline_min_paragraphs, tfidf)
-        baseline = split_half_baseline(paras, matrix, baseline_rounds, seed, baseline_min_paragraphs, _rounds=split,
-                                       **tfidf)
-        tables["baseline"].append(baseline)
-        halves = cross_year_halves(paras, matrix, baseline_rounds, seed, baseline_min_paragraphs, _rounds=split,
-                                   **tfidf)
-        del split
-        tables["drift"].append(drift_table(matrix, min_tokens, baseline, halves=halves, **tfidf))
-        tables["similarity"].append(similarity_table(matrix, **tfidf))
-        tables["top_terms"].append(top_terms(matrix, top_n, **tfidf))
-        tables["term_shifts"].append(term_shifts(matrix, top_n, **tfidf))
+        for name, df in _language_tables(matrix, paras, **params).items():
+            tables[name].append(df)
+        if groups:
+            per_doc = _unigram_columns(load_matrix(doc_files[lang]))
+            for g, ids in groups.items():
+                keep = per_doc.rows["doc_id"].astype(str).isin(ids).to_numpy()
+                if not keep.any():
+                    continue
+                sub = CountMatrix(per_doc.X[np.flatnonzero(keep)], per_doc.vocab, per_doc.rows[keep].reset_index(drop=True))
+                year_g = merge_matrices([sub], ["year"])
+                pkeep = np.flatnonzero(paras.rows["doc_id"].astype(str).isin(ids).to_numpy())
+                paras_g = CountMatrix(paras.X[pkeep], paras.vocab, paras.rows.iloc[pkeep].reset_index(drop=True))
+                log.info("%s, %s = %s: %d document(s)", lang, group_by, g, int(keep.sum()))
+                for name, df in _language_tables(year_g, paras_g, **params).items():
+                    by_group[g][name].append(df)
     for name, frames in tables.items():
-        frames = [f for f in frames if len(f)]
-        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TABLE_COLUMNS[name])
-        if name == "drift" and documents is not None:
-            from textdrift.manifest import step_documents
-
-            df = step_documents(df, read_csv(documents))
+        df = _stack(frames, name)
+        if name == "drift" and docs is not None:
+            df = step_documents(df, docs)
         write_csv(df, out[name])
+    if groups:
+        for name in TABLE_COLUMNS:
+            frames = {}
+            for g, ids in groups.items():
+                df = _stack(by_group[g][name], name)
+                if name == "drift":
+                    df = step_documents(df, docs[docs["doc_id"].astype(str).isin(ids)])
+                frames[g] = df
+            write_csv(with_group(frames), grouped[name])

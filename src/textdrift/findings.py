@@ -2,8 +2,11 @@
 survives (``results/tables/findings.csv``).
 
 A finding is a claim the README states: a theme rose or fell most between a language's first and
-last year with text, or a step was the language's largest vocabulary drift. Each is recomputed
-from the token table under variants of what is counted, and survives only if it holds in every one:
+last year with text, a step was the language's largest vocabulary drift, a phrase rose most in a
+language's last step (:func:`_phrase_findings`), or a theme is counted more in one language
+version of a bilingual document than in the other (:func:`_crosslingual_findings`). Each is
+recomputed from the token table under variants of what is counted, and survives only if it holds
+in every one:
 
 * ``holds``: the claim as computed by the pipeline. A theme change holds when the bootstrap
   interval of its rate ratio (:mod:`textdrift.themes`: paragraphs or documents resampled) lies
@@ -13,9 +16,11 @@ from the token table under variants of what is counted, and survives only if it 
 * ``check_roles``: titles, headings and paratext counted too (every role): does it still hold?
 * ``check_entities``: named entities counted as ordinary words (no ``@id`` heads, no blocking of
   theme terms inside names): does it still hold?
-* ``check_poisson`` (themes): with the exact conditional interval of a ratio of two Poisson rates
-  (Clopper-Pearson interval of count_to / (count_from + count_to), turned into a rate ratio;
-  every mention independent) instead of the bootstrap: does it still exclude 1?
+* ``check_interval``, the other interval. Themes: the exact conditional interval of a ratio of two
+  Poisson rates (Clopper-Pearson interval of count_to / (count_from + count_to), turned into a
+  rate ratio; every mention independent) instead of the bootstrap: does it still exclude 1?
+  Phrases and cross-language gaps (whose z treats tokens as independent): the bootstrap interval
+  of the rate ratio with paragraphs resampled: does it exclude 1 on the claimed side?
 * ``check_leave_one_out``: without each document of the two years in turn (a side with a single
   document fails: the claim then rests on one document): does it hold every time? On a large
   corpus only the ``loo_max`` (10) documents that weigh most are left out: for a theme, those with
@@ -23,7 +28,7 @@ from the token table under variants of what is counted, and survives only if it 
   its most influential documents, a smaller one will not overturn it).
 
 For drift the checks ask whether the same step is still the language's largest (cosine distance
-of TF-IDF year vectors, idf fitted on the variant's year-documents); ``check_poisson`` does not
+of TF-IDF year vectors, idf fitted on the variant's year-documents); ``check_interval`` does not
 apply (empty).
 
 ``survives`` = ``holds`` and every applicable check. ``reason`` says, in words, what fails and
@@ -42,10 +47,11 @@ log = logging.getLogger("textdrift.findings")
 FINDING_COLUMNS = [
     "finding", "kind", "lang", "subject", "claim", "year_from", "year_to", "value_name", "value_from",
     "value_to", "value", "ci_low", "ci_high", "docs_from", "docs_to", "genres_from", "genres_to", "genre_match",
-    "translation_from", "translation_to", "holds", "check_roles", "check_entities", "check_poisson",
+    "translation_from", "translation_to", "holds", "check_roles", "check_entities", "check_interval",
     "check_leave_one_out", "survives", "reason",
 ]
-CHECKS = ["check_roles", "check_entities", "check_poisson", "check_leave_one_out"]
+CHECKS = ["check_roles", "check_entities", "check_interval", "check_leave_one_out"]
+BOOT_KEYS = ("conf", "n_boot", "seed", "unit", "min_documents")  # the bootstrap settings of rate_ratio
 
 
 # ---- theme changes ----------------------------------------------------------------------------
@@ -112,9 +118,14 @@ def _side_translation(documents: pd.DataFrame, docs: str, lang: str) -> str:
 def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drift: pd.DataFrame,
                    languages, count_roles=("body",), top_themes: int = 3, conf: float = 0.95,
                    n_boot: int = 2000, seed: int = 12345, unit: str = "auto", min_documents: int = 10,
-                   tfidf: dict | None = None, loo_max: int = 10) -> pd.DataFrame:
+                   tfidf: dict | None = None, loo_max: int = 10, phrases: pd.DataFrame | None = None,
+                   phrase_settings: dict | None = None, top_phrases: int = 5,
+                   crossling: pd.DataFrame | None = None, cross_settings: dict | None = None) -> pd.DataFrame:
     """``findings.csv`` (``FINDING_COLUMNS``) from the token table (every role, entities marked), the
-    codebook, ``documents.csv`` and ``tfidf_drift.csv``; see the module docstring."""
+    codebook, ``documents.csv``, ``tfidf_drift.csv``, ``phrase_changes.csv`` (``phrases``, with the
+    phrase rule's ``phrase_settings``: min_count, alpha_0, q_threshold, ngram_max,
+    unspaced_languages, min_tokens) and ``crosslingual_themes.csv`` (``crossling``, with
+    ``cross_settings``: langs, prior, alpha_0, z_threshold, min_tokens); see the module docstring."""
     from textdrift.entities import names_as_words
     from textdrift.manifest import step_documents
     from textdrift.structure import ROLES
@@ -126,6 +137,7 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
     tokens = tokens[tokens["lang"].isin(languages)]
     variants = {"base": counted(tokens, count_roles), "roles": counted(tokens, ROLES)}
     variants["entities"] = names_as_words(variants["base"])
+    full = dict(variants)  # every year: the phrase and cross-language checks
     # the drift checks need every year, as unigram counts per document (a year = the sum of its
     # documents, so leaving one out is a subtraction); the theme checks only the first and last year
     doc_counts = {name: {lang: doc_matrix(v, lang, 1) for lang in languages} for name, v in variants.items()}
@@ -184,7 +196,7 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
                     v = ratio(name, lang, y0, y1).loc[theme]
                     checks[f"check_{name}"] = _excludes_one(v["ci_low"], v["ci_high"], up)
                 pl, pu = poisson_ratio_ci(r["count_from"], r["count_to"], r["tokens_from"], r["tokens_to"], conf)
-                checks["check_poisson"] = _excludes_one(pl, pu, up)
+                checks["check_interval"] = _excludes_one(pl, pu, up)
                 weight = in_step[in_step["theme"] == theme]["doc_id"].value_counts()
                 heavy = sorted(side_docs, key=lambda d: (-int(weight.get(d, 0)), d))[:loo_max]
                 loo = []
@@ -203,7 +215,7 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
             best = d.loc[d["cosine_distance"].idxmax()]
             holds = (not str(best["low_data"]).lower() in ("true", "1")) and pd.notna(best.get("p_cosine")) \
                 and float(best["p_cosine"]) <= 0.05
-            checks = {"check_poisson": None}
+            checks = {"check_interval": None}
             target = (int(best["year_from"]), int(best["year_to"]))
             for name in ("roles", "entities"):
                 checks[f"check_{name}"] = _largest_step(doc_counts[name][lang], tfidf) == target
@@ -222,9 +234,191 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
                 holds_reason="" if holds else ("a year is low data" if str(best["low_data"]).lower() in ("true", "1")
                                                else "halves of the two years were not farther apart than halves of "
                                                     "one year in 95% of rounds")))
+    boot_settings = {**boot, "loo_max": loo_max}
+    if phrases is not None and len(phrases):
+        rows += _phrase_findings(full, phrases, documents, languages, phrase_settings or {}, top_phrases,
+                                 boot_settings)
+    if crossling is not None and len(crossling):
+        rows += _crosslingual_findings(full, crossling, codebook, documents, cross_settings or {}, top_themes,
+                                       boot_settings)
     df = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     df["finding"] = range(1, len(df) + 1)
     return df.sort_values(["survives", "finding"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+# ---- phrases ----------------------------------------------------------------------------------
+
+RISING = ("new", "rising")
+
+
+def _phrase_findings(variants: dict, phrases: pd.DataFrame, documents: pd.DataFrame, languages, settings: dict,
+                     top_phrases: int, boot: dict) -> list[dict]:
+    """Rows for the ``top_phrases`` phrases that rose most (largest z, more frequent in the later
+    year) in each language's last step of ``phrase_changes.csv``; the checks recompute
+    :func:`textdrift.phrases.phrase_changes` on the variant's year matrices (all years: the prior
+    is the language's whole corpus, as in the table) and ask whether the phrase is still new or
+    rising; ``check_interval`` resamples paragraphs (its rate ratio's bootstrap interval must exclude
+    1); ``check_leave_one_out`` removes each of the (``loo_max``) documents with the most
+    occurrences of the phrase from its year, prior included."""
+    from textdrift.manifest import step_documents
+    from textdrift.phrases import phrase_changes
+    from textdrift.themes import paragraph_tokens
+    from textdrift.vectorize import ENTITY_HEAD, SEP, CountMatrix, count_matrix, doc_matrix, merge_matrices
+
+    ps = {k: settings[k] for k in ("min_count", "alpha_0", "q_threshold", "ngram_max", "unspaced_languages",
+                                   "min_tokens") if k in settings}
+    ngram_max = int(ps.get("ngram_max", 3))
+    rows: list[dict] = []
+    doc_mats: dict = {}
+
+    def docs_of(name: str, lang: str) -> CountMatrix:
+        if (name, lang) not in doc_mats:
+            doc_mats[(name, lang)] = doc_matrix(variants[name][variants[name]["lang"] == lang], lang, ngram_max)
+        return doc_mats[(name, lang)]
+
+    results: dict = {}
+
+    def status(name: str, lang: str, phrase: str, y0: int, y1: int, drop: str | None = None) -> str | None:
+        key = (name, lang, drop)
+        if key not in results:
+            m = docs_of(name, lang)
+            if drop is not None:
+                keep = np.flatnonzero((m.rows["doc_id"] != drop).to_numpy())
+                m = CountMatrix(m.X[keep], m.vocab, m.rows.iloc[keep].reset_index(drop=True))
+            table = phrase_changes(merge_matrices([m], ["year"]), lang=lang, **ps)
+            results[key] = table.set_index(["year_from", "year_to", "phrase"])["status"]
+        return results[key].get((y0, y1, phrase))
+
+    for lang in languages:
+        p = phrases[phrases["lang"] == lang]
+        if p.empty:
+            continue
+        y1 = int(p["year_to"].max())
+        p = p[p["year_to"] == y1]
+        y0 = int(p["year_from"].iloc[0])
+        up = p[(p["count_to"] / p["total_to"]) > (p["count_from"] / p["total_from"])]
+        top = up.sort_values(["z", "phrase"], ascending=[False, True], kind="stable").head(top_phrases)
+        if top.empty:
+            continue
+        step = step_documents(pd.DataFrame({"lang": [lang], "year_from": [y0], "year_to": [y1]}), documents).iloc[0]
+        side = [d for d in f"{step['docs_from']};{step['docs_to']}".split(";") if d]
+        base = variants["base"]
+        two = base[(base["lang"] == lang) & base["year"].isin([y0, y1])]
+        per_para = count_matrix(two, ["year", "doc_id", "para"], ngram_max)
+        col = {t: i for i, t in enumerate(per_para.vocab)}
+        paras = paragraph_tokens(two)
+        for r in top.itertuples():
+            phrase = str(r.phrase)
+            insufficient = r.status == "insufficient"
+            holds = r.status in RISING
+            checks = {}
+            # an insufficient step is not tested, under any variant: the recount checks do not apply
+            checks["check_roles"] = None if insufficient else status("roles", lang, phrase, y0, y1) in RISING
+            # a phrase with a name in it does not exist when names are words: not applicable
+            checks["check_entities"] = (None if insufficient or any(w.startswith(ENTITY_HEAD) for w in phrase.split(SEP))
+                                        else status("entities", lang, phrase, y0, y1) in RISING)
+            # paragraphs resampled: the phrase's rate ratio from y0 to y1 (rate per kept token)
+            j = col.get(phrase)
+            counts = (np.asarray(per_para.X[:, j].todense()).ravel() if j is not None
+                      else np.zeros(len(per_para.rows), dtype=int))
+            occ = per_para.rows.loc[np.repeat(np.arange(len(counts)), counts), ["year", "doc_id", "para"]]
+            occ = occ.assign(lang=lang, theme=phrase).reset_index(drop=True)
+            rr = rate_ratio(paras, occ, [phrase], lang, y0, y1, **{k: boot[k] for k in BOOT_KEYS}).iloc[0]
+            checks["check_interval"] = _excludes_one(rr["ci_low"], rr["ci_high"], True)
+            by_doc = occ["doc_id"].value_counts()
+            heavy = sorted(side, key=lambda d: (-int(by_doc.get(d, 0)), d))[:boot["loo_max"]]
+            checks["check_leave_one_out"] = (None if insufficient else
+                                             all(status("base", lang, phrase, y0, y1, d) in RISING for d in heavy)
+                                             and not _one_document_side(step))
+            sd = r.log_odds / r.z if r.z else np.nan
+            zq = _normal_quantile(boot["conf"])
+            reason = ("a year is under low_data_tokens: the step is not tested" if insufficient else
+                      f"q = {r.q:.3g} is above q_threshold" if not holds else "")
+            rows.append(_row(
+                "phrase_rise", lang, phrase, f"“{r.display}” {'new' if r.count_from == 0 else 'rose'} ({lang}, "
+                f"{y0} → {y1})", y0, y1, "log_odds", r.count_from / r.total_from * 1e4, r.count_to / r.total_to * 1e4,
+                float(r.log_odds), float(r.log_odds - zq * sd), float(r.log_odds + zq * sd), holds, checks, step,
+                documents, holds_reason=reason))
+    return rows
+
+
+def _normal_quantile(conf: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(1 - (1 - conf) / 2))
+
+
+# ---- across languages ---------------------------------------------------------------------------
+
+
+def _crosslingual_findings(variants: dict, table: pd.DataFrame, codebook, documents: pd.DataFrame, settings: dict,
+                           top: int, boot: dict) -> list[dict]:
+    """Rows for the ``top`` largest cross-language gaps (``crosslingual_themes.csv`` rows, largest
+    |z| first, significant or not): a theme counted more in one language version of a document
+    than in the other; it holds when its status says so (|z| >= z_threshold) and neither version is
+    low data. The checks recount the document under the variants
+    (:func:`textdrift.crosslingual.compare_themes`: same status?); ``check_interval`` resamples each
+    version's paragraphs (the rate ratio b / a must exclude 1 on the claimed side);
+    leaving a document out does not apply (a gap is within one document)."""
+    from textdrift.crosslingual import compare_themes
+    from textdrift.themes import match_themes, paragraph_tokens
+
+    a, b = settings.get("langs", ["zh", "en"])
+    cs = {k: settings[k] for k in ("prior", "alpha_0", "z_threshold", "min_tokens") if k in settings}
+    gaps = table[table["status"] != "absent"]
+    gaps = gaps.assign(_abs=gaps["z"].abs()).sort_values(["_abs", "doc_id", "theme"], ascending=[False, True, True],
+                                                         kind="stable").head(top)
+    labels = {t.id: t.label("en") for t in codebook}
+    doc_ids = sorted(set(table["doc_id"].astype(str)))
+    recount: dict = {}
+
+    def status(name: str, doc: str, theme: str) -> str | None:
+        if name not in recount:
+            t = variants[name]
+            # (the corpus prior counts every document of the two languages, as the crosslingual rule does)
+            t = t[(t["doc_id"].isin(doc_ids) | (cs.get("prior") == "corpus")) & t["lang"].isin([a, b])]
+            docs = table[["doc_id", "year"]].drop_duplicates()
+            recount[name] = compare_themes(t, match_themes(t, codebook, 0), codebook, docs, (a, b), boot["conf"],
+                                           **cs).set_index(["doc_id", "theme"])["status"]
+        return recount[name].get((doc, theme))
+
+    rows = []
+    for r in gaps.itertuples():
+        doc, theme = str(r.doc_id), str(r.theme)
+        stronger = a if r.z > 0 else b  # z > 0: more frequent in a
+        claimed = f"{stronger}_stronger"
+        checks = {"check_roles": status("roles", doc, theme) == claimed,
+                  "check_entities": status("entities", doc, theme) == claimed}
+        t = variants["base"]
+        t = t[(t["doc_id"] == doc) & t["lang"].isin([a, b])]
+        # the two versions as two "years" (0 = a, 1 = b) of one pseudo-language: rate ratio b / a
+        paras = paragraph_tokens(t)
+        m = match_themes(t, codebook, 0)
+        m = m[m["theme"] == theme]
+        relabel = {a: 0, b: 1}
+        paras = paras.assign(year=paras["lang"].map(relabel), lang="pair")
+        m = m.assign(year=m["lang"].map(relabel), lang="pair")
+        rr = rate_ratio(paras, m, [theme], "pair", 0, 1, **{k: boot[k] for k in BOOT_KEYS}).iloc[0]
+        checks["check_interval"] = _excludes_one(rr["ci_low"], rr["ci_high"], stronger == b)
+        checks["check_leave_one_out"] = None
+        genre = documents.loc[documents["doc_id"] == doc, "genre"]
+        g = str(genre.iloc[0]) if len(genre) and pd.notna(genre.iloc[0]) and str(genre.iloc[0]) else "unknown"
+        step = {"docs_from": doc, "docs_to": doc, "genres_from": g, "genres_to": g,
+                "genre_match": "same" if g != "unknown" else "unknown"}
+        low = str(r.low_data).lower() in ("true", "1")
+        holds = r.status == claimed and not low
+        reason = ("a version is under low_data_tokens" if low else
+                  f"|z| = {abs(r.z):.2f} is below z_threshold" if r.status != claimed else "")
+        sd = r.log_odds / r.z if r.z else np.nan
+        zq = _normal_quantile(boot["conf"])
+        rows.append(_row(
+            "crosslingual_gap", f"{a}|{b}", theme,
+            f"{labels.get(theme, theme)} counted more in the {stronger} than in the {b if stronger == a else a} "
+            f"version ({doc})",
+            int(r.year), int(r.year), "log_odds", float(getattr(r, f"per_10k_{a}")), float(getattr(r, f"per_10k_{b}")),
+            float(r.log_odds), float(r.log_odds - zq * sd), float(r.log_odds + zq * sd), holds, checks, step,
+            documents, holds_reason=reason, langs=(a, b)))
+    return rows
 
 
 def _largest_step(docs, tfidf: dict | None, drop: str | None = None) -> tuple[int, int] | None:
@@ -260,22 +454,25 @@ def _one_document_side(step) -> bool:
 
 
 def _row(kind, lang, subject, claim, y0, y1, value_name, v_from, v_to, value, low, high, holds, checks, step,
-         documents, holds_reason="") -> dict:
+         documents, holds_reason="", langs: tuple[str, str] | None = None) -> dict:
+    """One findings.csv row; ``langs``: the two languages of a cross-language finding (its two
+    sides are one document's two versions)."""
     applicable = [v for v in checks.values() if v is not None]
     survives = bool(holds) and all(applicable)
-    tr_from = _side_translation(documents, step["docs_from"], lang)
-    tr_to = _side_translation(documents, step["docs_to"], lang)
+    tr_from = _side_translation(documents, step["docs_from"], langs[0] if langs else lang)
+    tr_to = _side_translation(documents, step["docs_to"], langs[1] if langs else lang)
     why = []
     if not holds:
         why.append(holds_reason or f"the {int(round(100 * 0.95))}% interval of the rate ratio includes 1")
     names = {"check_roles": "titles, headings and paratext counted",
              "check_entities": "names counted as words",
-             "check_poisson": "Poisson interval (independent mentions)",
+             "check_interval": {"theme_change": "Poisson interval (independent mentions)"}.get(
+                 kind, "paragraphs resampled (mentions cluster)"),
              "check_leave_one_out": "a document left out"}
     failed = [names[k] for k, v in checks.items() if v is False]
     if failed:
         why.append("fails " + ("the check" if len(failed) == 1 else "the checks") + ": " + ", ".join(failed))
-    if _one_document_side(step):
+    if langs is None and _one_document_side(step):
         why.append("a year rests on a single document")
     if step["genre_match"] != "same":
         why.append(f"genres differ ({step['genres_from'].replace(';', ', ')} vs {step['genres_to'].replace(';', ', ')})"
@@ -294,7 +491,8 @@ def run_findings(token_paths, codebook_path, documents_path, drift_path, out_pat
                  schema_path=None, entities_path=None, entities_schema=None, top_themes: int = 3,
                  conf_level: float = 0.95, n_boot: int = 2000, seed: int = 12345, bootstrap_unit: str = "auto",
                  min_documents: int = 10, tfidf: dict | None = None,
-                 loo_max: int = 10) -> pd.DataFrame:
+                 loo_max: int = 10, phrases_path=None, phrase_settings: dict | None = None, top_phrases: int = 5,
+                 crosslingual_path=None, cross_settings: dict | None = None) -> pd.DataFrame:
     """The ``findings`` rule: ``results/tables/findings.csv``."""
     from textdrift.entities import load_entities
     from textdrift.io import read_csv, write_csv
@@ -306,7 +504,9 @@ def run_findings(token_paths, codebook_path, documents_path, drift_path, out_pat
             "role", "entity"]
     df = build_findings(load_tokens(list(token_paths), columns=cols), codebook, read_csv(documents_path),
                         read_csv(drift_path), languages, count_roles, top_themes, conf_level, n_boot, seed,
-                        bootstrap_unit, min_documents, tfidf, loo_max)
+                        bootstrap_unit, min_documents, tfidf, loo_max,
+                        read_csv(phrases_path) if phrases_path else None, phrase_settings, top_phrases,
+                        read_csv(crosslingual_path) if crosslingual_path else None, cross_settings)
     write_csv(df, out_path)
     log.info("%d findings, %d survive every check", len(df), int(df["survives"].sum()))
     return df

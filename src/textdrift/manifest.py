@@ -217,9 +217,50 @@ def documents_table(manifest: pd.DataFrame, paras: pd.DataFrame, languages) -> p
     for lang in languages:
         df[f"tokens_{lang}"] = [int(per.get((d, lang), 0)) for d in df["doc_id"]]
     df["tokens"] = df[[f"tokens_{lang}" for lang in languages]].sum(axis=1).astype("int64")
-    cols = ["doc_id", "year", "date", "title", *METADATA, "source", "file", "sha256",
+    # a user's own manifest columns (e.g. "region") follow the metadata: any of them can be a group_by
+    own = [c for c in manifest.columns if c not in KNOWN_COLUMNS and not c.startswith("title_")]
+    cols = ["doc_id", "year", "date", "title", *METADATA, *own, "source", "file", "sha256",
             *[f"tokens_{lang}" for lang in languages], "tokens"]
     return df[cols].sort_values(["year", "doc_id"], kind="stable").reset_index(drop=True)
+
+
+#: manifest columns that describe the file, not the document (never a ``group_by``)
+NOT_GROUPS = ("doc_id", "year", "date", "title", "file", "path", "encoding", "languages", "notes", "source",
+              "url", "retrieved", "shard")
+#: the manifest's own columns and the ones :func:`load_manifest` adds (other columns are the user's)
+KNOWN_COLUMNS = (*NOT_GROUPS, *METADATA)
+#: the group of a document whose ``group_by`` column is empty
+UNKNOWN_GROUP = "unknown"
+
+
+def check_group_by(column: str | None, columns) -> None:
+    """Raise ``ValueError`` unless ``column`` (config ``group_by``) is None or a manifest column
+    that describes documents (``genre``, ``issuer``, a column of the user's own ...)."""
+    if column is None:
+        return
+    allowed = [c for c in columns if c not in NOT_GROUPS and not c.startswith("title_")]
+    if column not in allowed:
+        raise ValueError(f"config group_by: {column!r} is not a manifest column that can group documents; "
+                         f"choose one of {', '.join(allowed) or '(none: add a column such as genre)'} or null")
+
+
+def document_groups(documents: pd.DataFrame, column: str) -> dict[str, list[str]]:
+    """Config ``group_by``: the documents (``documents.csv`` rows) of each value of ``column``,
+    ``{value: [doc_id, ...]}`` in value order; an empty value is the group ``unknown``. Each
+    analysis then runs on each group's documents alone, as quanteda's ``dfm_group`` groups a
+    dfm by a document variable, and writes its table with a leading ``group`` column."""
+    if column not in documents.columns:
+        raise ValueError(f"group_by: the documents table has no column {column!r}")
+    values = documents[column].fillna("").astype(str).str.strip()
+    values = values.where(values != "", UNKNOWN_GROUP)
+    return {g: documents.loc[values == g, "doc_id"].astype(str).tolist() for g in sorted(set(values))}
+
+
+def with_group(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One table from ``{group: table}``: the tables stacked, a ``group`` column first."""
+    parts = [f.assign(group=g)[["group", *f.columns]] for g, f in frames.items()]
+    full = [p for p in parts if len(p)]  # (an empty group's table would turn integer columns into floats)
+    return pd.concat(full or parts[:1], ignore_index=True) if parts else pd.DataFrame(columns=["group"])
 
 
 #: columns :func:`step_documents` adds to a table of steps (lang, year_from, year_to)

@@ -88,7 +88,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from textdrift.io import read_csv, write_csv
-from textdrift.vectorize import SEP, CountMatrix, load_matrix
+from textdrift.vectorize import SEP, CountMatrix, load_matrix, merge_matrices
 
 log = logging.getLogger("textdrift.phrases")
 
@@ -363,22 +363,47 @@ def run_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path, ng
                 vectorize_ngram_max: int = 3, min_count: int = 2, alpha_0: float | str = "auto",
                 q_threshold: float = 0.05,
                 unspaced_languages: tuple[str, ...] | list[str] = ("zh", "ja", "th"),
-                min_tokens: int = 0, documents: str | Path | None = None) -> pd.DataFrame:
+                min_tokens: int = 0, documents: str | Path | None = None, group_by: str | None = None,
+                doc_matrices: Mapping[str, str | Path] | None = None,
+                grouped_csv: str | Path | None = None) -> pd.DataFrame:
     """Rule ``phrases``: phrase changes of every language ({lang: year_{lang}.npz}) into one CSV;
     with ``documents`` (``results/tables/documents.csv``), each row also says which documents and
-    genres stand on each side of its step (:func:`textdrift.manifest.step_documents`)."""
+    genres stand on each side of its step (:func:`textdrift.manifest.step_documents`).
+
+    ``group_by`` (a column of ``documents``): the same table computed on each group's documents
+    alone (year matrices summed from ``doc_matrices``, {lang: doc_{lang}.npz}; the prior is the
+    group's own corpus), written to ``grouped_csv`` with a leading ``group`` column."""
+    from textdrift.manifest import document_groups, step_documents, with_group
+
     check_ngram_max(ngram_max, vectorize_ngram_max)
-    frames = []
+    args = (min_count, alpha_0, q_threshold, ngram_max, unspaced_languages)
+    docs = read_csv(documents) if documents is not None else None
+
+    def table(matrices: dict, docs_of) -> pd.DataFrame:
+        frames = [phrase_changes(m, *args, lang, min_tokens) for lang, m in matrices.items()]
+        frames = [f for f in frames if len(f)]
+        df = _sorted(pd.concat(frames, ignore_index=True)) if frames else _empty()
+        return step_documents(df, docs_of) if docs_of is not None else df
+
+    matrices = {}
     for lang, path in year_matrices.items():
         log.info("%s: reading %s", lang, path)
-        frames.append(phrase_changes(load_matrix(path), min_count, alpha_0, q_threshold, ngram_max,
-                                     unspaced_languages, lang, min_tokens))
-    frames = [f for f in frames if len(f)]
-    df = _sorted(pd.concat(frames, ignore_index=True)) if frames else _empty()
-    if documents is not None:
-        from textdrift.manifest import step_documents
-
-        df = step_documents(df, read_csv(documents))
+        matrices[lang] = load_matrix(path)
+    df = table(matrices, docs)
     write_csv(df, out_csv)
     log.info("wrote %d rows to %s", len(df), out_csv)
+    if group_by:
+        per_doc = {lang: load_matrix(path) for lang, path in (doc_matrices or {}).items()}
+        frames = {}
+        for g, ids in document_groups(docs, group_by).items():
+            sub = {}
+            for lang, m in per_doc.items():
+                keep = np.flatnonzero(m.rows["doc_id"].astype(str).isin(ids).to_numpy()) if len(m.rows) else []
+                if len(keep):
+                    sub[lang] = merge_matrices([CountMatrix(m.X[keep], m.vocab, m.rows.iloc[keep].reset_index(drop=True))],
+                                               ["year"])
+            frames[g] = table(sub, docs[docs["doc_id"].astype(str).isin(ids)])
+        grouped = with_group(frames)
+        write_csv(grouped, grouped_csv)
+        log.info("wrote %d rows (%s groups) to %s", len(grouped), group_by, grouped_csv)
     return df

@@ -261,12 +261,20 @@ def headline_lines(findings: pd.DataFrame) -> list[str]:
             ci = (f" (95% interval {_num(r['ci_low'], 2)}–{_num(r['ci_high'], 2)})" if pd.notna(r["ci_low"]) else "")
             return (f"{_num(r['value_from'])} → {_num(r['value_to'])} per 10,000 tokens, rate ratio "
                     f"{_num(r['value'], 2)}{ci}")
+        if r["value_name"] == "log_odds":
+            ci = (f" (95% interval {_num(r['ci_low'], 2)} to {_num(r['ci_high'], 2)})" if pd.notna(r["ci_low"]) else "")
+            if r["kind"] == "crosslingual_gap":
+                a, b = str(r["lang"]).split("|")
+                rates = f"{a} {_num(r['value_from'])} vs {b} {_num(r['value_to'])} per 10,000 tokens"
+            else:
+                rates = f"{_num(r['value_from'])} → {_num(r['value_to'])} per 10,000 tokens"
+            return f"{rates}, log-odds {_num(r['value'], 2)}{ci}"
         return f"{r['value_name'].replace('_', ' ')} {_num(r['value'], 3)}"
 
     ok = findings[findings["survives"].map(_truthy)]
     lines = [f"- **{len(ok)} of {len(findings)} headline findings survive every check** (titles and paratext "
-             "counted, names counted as words, Poisson instead of bootstrap interval, each document left out; "
-             "`results/tables/findings.csv`)."]
+             "counted, names counted as words, the other interval: Poisson for themes, paragraphs resampled for "
+             "phrases and cross-language gaps; each document left out; `results/tables/findings.csv`)."]
     lines += [f"- Survives: {r['claim']}: {value(r)}." for _, r in ok.iterrows()]
     lines += [f"- Does not survive: {r['claim']}: {value(r)}; {r['reason']}."
               for _, r in findings[~findings["survives"].map(_truthy)].iterrows()]

@@ -878,18 +878,29 @@ def run_themes(
     changes_path: str | Path | None = None,
     min_tokens: int = 0,
     documents_path: str | Path | None = None,
+    group_by: str | None = None,
+    grouped_freq_path: str | Path | None = None,
+    grouped_changes_path: str | Path | None = None,
 ) -> None:
     """The `themes` rule: the shards' matches and paragraph counts (:func:`match_shard`) into
     theme_frequencies.csv, entity_frequencies.csv, theme_kwic.csv (theme and entity rows, column
     ``kind``), theme_unmatched_terms.csv and theme_changes.csv (year-over-year rate ratios with
-    bootstrap intervals; with ``documents_path``, the documents and genres of each step)."""
+    bootstrap intervals; with ``documents_path``, the documents and genres of each step).
+
+    ``group_by`` (a column of the documents table): theme frequencies and changes of each group's
+    documents alone, with a leading ``group`` column, to ``grouped_freq_path`` and
+    ``grouped_changes_path`` (:func:`textdrift.manifest.document_groups`)."""
     import pyarrow as pa
 
     from textdrift.entities import load_entities
+    from textdrift.manifest import document_groups, step_documents, with_group
 
     entities = load_entities(entities_path, entities_schema)
     codebook = load_codebook(codebook_path, schema_path, entities)
     paras = read_shards(para_paths, PARA_COLUMNS)
+    docs = read_csv(documents_path) if documents_path is not None else None
+    settings = dict(ci=ci, conf=conf_level, n_boot=n_boot, seed=seed, unit=bootstrap_unit, min_documents=min_documents,
+                    min_tokens=min_tokens)
     parts = []
     for kind, book, paths, out in (("theme", codebook, match_paths, freq_path),
                                    ("entity", entity_codebook(entities, languages), entity_paths, entity_freq_path)):
@@ -898,28 +909,44 @@ def run_themes(
         table = read_matches(paths, book, [c for c in KWIC_COLUMNS if c != "kind"])
         # the counts need only these columns (repeated strings share one Python object each)
         matches = table.select(["year", "lang", "theme", "term", "doc_id", "para"]).to_pandas()
-        draws = (_bootstrap_draws(paras[paras["lang"].isin(languages)], matches, [t.id for t in book], n_boot, seed,
-                                  bootstrap_unit, min_documents)
-                 if ci == "bootstrap" or (kind == "theme" and changes_path is not None) else None)
-        freq = theme_frequencies(paras, matches, book, languages, ci, conf_level, n_boot, seed, bootstrap_unit,
-                                 min_documents, draws)
+        freq, changes = _theme_tables(paras, matches, book, languages, docs,
+                                      with_changes=kind == "theme" and changes_path is not None, **settings)
         log.info("%d %ss: %d matches in %d (year, lang) units", len(book), kind, len(matches),
                  freq[["year", "lang"]].drop_duplicates().shape[0])
         if kind == "theme":
             write_csv(freq, out)
             write_csv(unmatched_terms(matches, codebook, languages), unmatched_path)
             if changes_path is not None:
-                changes = theme_changes(freq, draws, conf_level, min_tokens)
-                if documents_path is not None:
-                    from textdrift.manifest import step_documents
-
-                    changes = step_documents(changes, read_csv(documents_path))
                 write_csv(changes, changes_path)
+            if group_by:
+                tables = {}
+                for g, ids in document_groups(docs, group_by).items():
+                    tables[g] = _theme_tables(paras[paras["doc_id"].isin(ids)], matches[matches["doc_id"].isin(ids)],
+                                              book, languages, docs[docs["doc_id"].astype(str).isin(ids)],
+                                              with_changes=True, **settings)
+                write_csv(with_group({g: f for g, (f, _) in tables.items()}), grouped_freq_path)
+                write_csv(with_group({g: c for g, (_, c) in tables.items()}), grouped_changes_path)
         else:
             write_csv(freq.rename(columns={"theme": "entity"})[ENTITY_FREQ_COLUMNS], out)
         parts.append(table.append_column("kind", pa.array([kind] * table.num_rows, pa.string())).select(KWIC_COLUMNS))
     kwic = pa.concat_tables(parts)
     write_csv_batches((b.to_pandas() for b in kwic.to_batches(max_chunksize=100_000) or [kwic.slice(0, 0)]), kwic_path)
+
+
+def _theme_tables(paras: pd.DataFrame, matches: pd.DataFrame, book: list[Theme], languages, docs, with_changes: bool,
+                  ci: str, conf: float, n_boot: int, seed: int, unit: str, min_documents: int,
+                  min_tokens: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Frequencies (and, ``with_changes``, year-over-year changes naming the documents of ``docs``,
+    the documents table) of the paragraphs ``paras`` and their ``matches``."""
+    from textdrift.manifest import step_documents
+
+    draws = (_bootstrap_draws(paras[paras["lang"].isin(languages)], matches, [t.id for t in book], n_boot, seed,
+                              unit, min_documents) if ci == "bootstrap" or with_changes else None)
+    freq = theme_frequencies(paras, matches, book, languages, ci, conf, n_boot, seed, unit, min_documents, draws)
+    if not with_changes:
+        return freq, None
+    changes = theme_changes(freq, draws, conf, min_tokens)
+    return freq, step_documents(changes, docs) if docs is not None else changes
 
 
 def read_matches(match_paths, codebook: list[Theme], columns: list[str] = MATCH_COLUMNS):

@@ -11,7 +11,7 @@ sys.path.insert(0, SRC)
 os.environ.update(PYTHONPATH=SRC)
 
 from textdrift.config import check_config
-from textdrift.manifest import CLEAN_COLUMNS, load_manifest, shard_of
+from textdrift.manifest import CLEAN_COLUMNS, check_group_by, load_manifest, shard_of
 from textdrift.entities import load_entities
 from textdrift.themes import load_codebook
 
@@ -47,6 +47,10 @@ MANIFEST = load_manifest(
     warn=lambda message: print(f"Warning (manifest): {message}", file=sys.stderr),
 )
 MANIFEST["shard"] = [shard_of(d, config["shards"]) for d in MANIFEST["doc_id"]]
+check_group_by(config["group_by"], MANIFEST.columns)
+# group_by: the grouped tables of themes, drift and phrases (the same tables, a `group` column first)
+GROUP_BY = config["group_by"]
+GROUPED = f"{RESULTS}/tables/by_{GROUP_BY}"
 
 
 def shard_rows(wildcards):

@@ -5,12 +5,14 @@ rule drift:
         year=expand(f"{PROCESSED}/vectors/year_{{lang}}.npz", lang=LANGS),
         para=expand(f"{PROCESSED}/vectors/_shards/para_{{lang}}-{{shard}}.npz", lang=LANGS, shard=SHARDS),
         documents=f"{RESULTS}/tables/documents.csv",
+        # group_by: each group's year matrices are summed from the document matrices
+        doc=expand(f"{PROCESSED}/vectors/doc_{{lang}}.npz", lang=LANGS) if GROUP_BY else [],
     output:
-        drift=f"{RESULTS}/tables/tfidf_drift.csv",
-        similarity=f"{RESULTS}/tables/tfidf_similarity.csv",
-        top_terms=f"{RESULTS}/tables/tfidf_top_terms.csv",
-        term_shifts=f"{RESULTS}/tables/tfidf_term_shifts.csv",
-        baseline=f"{RESULTS}/tables/tfidf_baseline.csv",
+        **{
+            f"{prefix}{name}": f"{folder}/tfidf_{name}.csv"
+            for prefix, folder in [("", f"{RESULTS}/tables"), ("grouped_", GROUPED)][: 2 if GROUP_BY else 1]
+            for name in ["drift", "similarity", "top_terms", "term_shifts", "baseline"]
+        },
     params:
         languages=LANGS,
         tfidf=config["drift"]["tfidf"],
@@ -19,6 +21,7 @@ rule drift:
         baseline_rounds=config["drift"]["baseline_rounds"],
         baseline_min_paragraphs=config["drift"]["baseline_min_paragraphs"],
         seed=config["drift"]["seed"],
+        group_by=GROUP_BY,
     threads: 1
     resources:
         mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 100 * int(input.size_mb)),

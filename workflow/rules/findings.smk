@@ -7,6 +7,8 @@ rule findings:
         entities=ENTITY_INPUT,
         documents=f"{RESULTS}/tables/documents.csv",
         drift=f"{RESULTS}/tables/tfidf_drift.csv",
+        phrases=f"{RESULTS}/tables/phrase_changes.csv",
+        crosslingual=f"{RESULTS}/tables/crosslingual_themes.csv",
     output:
         f"{RESULTS}/tables/findings.csv",
     params:
@@ -19,6 +21,17 @@ rule findings:
         bootstrap_unit=config["themes"]["bootstrap_unit"],
         min_documents=config["themes"]["min_documents"],
         tfidf=config["drift"]["tfidf"],
+        top_phrases=config["figures"]["top_phrases"],
+        # the phrase and cross-language checks recompute those rules' tests
+        phrase_settings={
+            **{k: config["phrases"][k] for k in ["min_count", "alpha_0", "q_threshold", "ngram_max"]},
+            "unspaced_languages": config["unspaced_languages"],
+            "min_tokens": config["low_data_tokens"],
+        },
+        cross_settings={
+            **{k: config["crosslingual"][k] for k in ["langs", "prior", "alpha_0", "z_threshold"]},
+            "min_tokens": config["low_data_tokens"],
+        },
     threads: 1
     resources:
         mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 60 * int(input.size_mb)),

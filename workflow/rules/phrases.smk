@@ -9,8 +9,11 @@ rule phrases:
     input:
         year=expand(f"{PROCESSED}/vectors/year_{{lang}}.npz", lang=LANGS),
         documents=f"{RESULTS}/tables/documents.csv",
+        # group_by: each group's year matrices are summed from the document matrices
+        doc=expand(f"{PROCESSED}/vectors/doc_{{lang}}.npz", lang=LANGS) if GROUP_BY else [],
     output:
-        f"{RESULTS}/tables/phrase_changes.csv",
+        changes=f"{RESULTS}/tables/phrase_changes.csv",
+        **({"grouped": f"{GROUPED}/phrase_changes.csv"} if GROUP_BY else {}),
     params:
         languages=LANGS,
         ngram_max=config["phrases"]["ngram_max"],
@@ -20,6 +23,7 @@ rule phrases:
         q_threshold=config["phrases"]["q_threshold"],
         min_tokens=config["low_data_tokens"],
         unspaced_languages=config["unspaced_languages"],
+        group_by=GROUP_BY,
     threads: 1
     resources:
         mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 400 * int(input.size_mb)),

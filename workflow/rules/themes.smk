@@ -42,6 +42,9 @@ rule themes:
         changes=f"{RESULTS}/tables/theme_changes.csv",
         kwic=f"{RESULTS}/tables/theme_kwic.csv",
         unmatched=f"{RESULTS}/tables/theme_unmatched_terms.csv",
+        # group_by: the same frequencies and changes per group (a `group` column first)
+        **({"grouped_frequencies": f"{GROUPED}/theme_frequencies.csv",
+            "grouped_changes": f"{GROUPED}/theme_changes.csv"} if GROUP_BY else {}),
     params:
         languages=LANGS,
         ci=config["themes"]["ci"],
@@ -51,6 +54,7 @@ rule themes:
         bootstrap_unit=config["themes"]["bootstrap_unit"],
         min_documents=config["themes"]["min_documents"],
         min_tokens=config["low_data_tokens"],
+        group_by=GROUP_BY,
     threads: 1
     resources:
         mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 100 * int(input.size_mb)),

@@ -11,4 +11,5 @@ run_themes(
     entities_path=i.get("entity_list", [None])[0], entities_schema=i.get("entity_list", [None, None])[1],
     entity_freq_path=o.entity_frequencies, bootstrap_unit=p.bootstrap_unit, min_documents=p.min_documents,
     changes_path=o.changes, min_tokens=p.min_tokens, documents_path=i.documents,
+    group_by=p.group_by, grouped_freq_path=o.get("grouped_frequencies"), grouped_changes_path=o.get("grouped_changes"),
 )
