@@ -17,7 +17,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # Every Snakemake job is a new Python process: compiled bytecode saves ~3 s of imports per job.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: run test env lint report findings notebook bench unlock clean-results distclean
+.PHONY: run test env lint report findings notebook bench unlock clean-results distclean validation-sample
 
 # The whole workflow (one snakemake command), then its HTML report and the
 # "What the corpus shows" block of README.md, both generated from results/.
@@ -58,6 +58,12 @@ environment.yml: uv.lock tools/export_environment.py
 
 lint: env
 	$(SNAKEMAKE) --lint
+
+# Codebook validation: a stratified random sample of the current theme KWIC rows to code by hand,
+# validation/sample-<codebook hash>.csv (README: "Codebook validation").
+validation-sample: env
+	$(SNAKEMAKE) $$($(VENV)/bin/python -c "import yaml; print(yaml.safe_load(open('config/config.yaml'))['results_dir'])")/tables/theme_kwic.csv
+	$(VENV)/bin/python -m textdrift.validation sample --config config/config.yaml
 
 # After a run was killed (power cut, scancel, kill -9), Snakemake keeps its lock:
 # `make unlock`, then `make run` (incomplete outputs are redone). Never while a run is going.

@@ -24,6 +24,7 @@ include: "workflow/rules/documents.smk"
 include: "workflow/rules/drift.smk"
 include: "workflow/rules/phrases.smk"
 include: "workflow/rules/crosslingual.smk"
+include: "workflow/rules/validation.smk"
 include: "workflow/rules/findings.smk"
 include: "workflow/rules/figures.smk"
 

@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-COPY = ["Snakefile", "workflow", "config", "data/raw", "environment.yml"]
+COPY = ["Snakefile", "workflow", "config", "data/raw", "validation", "environment.yml"]
 
 
 def copy_project(dest: Path) -> Path:

@@ -16,6 +16,7 @@ from textdrift.themes import (
     KWIC_COLUMNS,
     CodebookError,
     Theme,
+    codebook_hash,
     load_codebook,
     match_shard,
     match_themes,
@@ -266,7 +267,9 @@ def test_kwic_rows_add_up_to_counts_and_per_10k_is_reproducible(tmp_path):
     out = [tmp_path / "tables" / n for n in ("freq.csv", "kwic.csv", "unmatched.csv")]
     run_rules(paths, cbk, out, ["zh", "en"])
     freq, kwic, unmatched = (read_csv(p) for p in out)
-    assert list(freq.columns) == FREQ_COLUMNS and list(kwic.columns) == KWIC_COLUMNS
+    # the table names the codebook that produced it (first 12 hex digits of its SHA-256)
+    assert list(freq.columns) == [*FREQ_COLUMNS, "codebook"] and list(kwic.columns) == KWIC_COLUMNS
+    assert set(freq["codebook"]) == {codebook_hash(cbk)}
     n = kwic.groupby(["year", "lang", "theme"]).size()
     for r in freq.itertuples():
         assert n.get((r.year, r.lang, r.theme), 0) == r.count
@@ -388,7 +391,7 @@ def test_run_themes_shard_by_shard_equals_the_whole_table(tmp_path, ci):
     out = [tmp_path / n for n in ("freq.csv", "kwic.csv", "unmatched.csv")]
     run_rules(paths, cbk, out, ["zh", "en"], ci=ci, n_boot=100)
     freq, kwic = theme_table(toks, load_codebook(cbk, SCHEMA), ["zh", "en"], ci=ci, n_boot=100)
-    pd.testing.assert_frame_equal(read_csv(out[0]), read_csv_of(freq, tmp_path / "f.csv"))
+    pd.testing.assert_frame_equal(read_csv(out[0]).drop(columns="codebook"), read_csv_of(freq, tmp_path / "f.csv"))
     pd.testing.assert_frame_equal(read_csv(out[1]), read_csv_of(kwic, tmp_path / "k.csv"))
 
 

@@ -212,3 +212,36 @@ def test_group_by_writes_the_grouped_tables(workflow_run, tmp_path):
     (work / "group.yaml").write_text("group_by: doc_id\n", encoding="utf-8")
     proc = run_snakemake(work, "--configfile", "config/config.yaml", "group.yaml", "--dry-run", check=False)
     assert proc.returncode != 0 and "group_by: 'doc_id' is not a manifest column" in proc.stdout + proc.stderr
+
+
+def test_validation_sample_and_precision(workflow_run, tmp_path):
+    """`python -m textdrift.validation sample` (make validation-sample) writes a sample named by the
+    codebook's hash, of theme rows nobody has coded, and never overwrites it; the workflow's
+    precision table counts the coded rows that still match."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from textdrift.themes import codebook_hash
+
+    d = workflow_run["dir"]
+    config = yaml.safe_load((d / "config/config.yaml").read_text(encoding="utf-8"))
+    config["validation"]["sample_dir"] = str(tmp_path / "samples")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    cmd = [sys.executable, "-m", "textdrift.validation", "sample", "--config", str(tmp_path / "config.yaml")]
+    out = subprocess.run(cmd, cwd=d, capture_output=True, text=True, check=True).stdout
+    path = tmp_path / "samples" / f"sample-{codebook_hash(d / 'config/themes.yaml')}.csv"
+    assert f"to {path}" in out or str(path) in out
+    sample = pd.read_csv(path, keep_default_na=False)
+    coded = pd.read_csv(d / "validation/coded.csv", keep_default_na=False)
+    key = ["doc_id", "lang", "para", "sent", "theme", "match", "occurrence"]
+    assert sample["relevant"].eq("").all() and (sample.groupby(["theme", "lang"]).size() <= 10).all()
+    assert not set(map(tuple, sample[key].astype(str).values)) & set(map(tuple, coded[key].astype(str).values))
+    before = path.read_bytes()
+    assert "exists" in subprocess.run(cmd, cwd=d, capture_output=True, text=True, check=True).stdout
+    assert path.read_bytes() == before
+    precision = pd.read_csv(d / "results/tables/codebook_precision.csv")
+    total = precision[(precision["theme"] == "all") & (precision["lang"] == "all")].iloc[0]
+    assert total["n_coded"] + total["n_no_longer_matched"] == (coded["relevant"].astype(str) != "").sum()
+    assert set(precision["codebook"]) == {codebook_hash(d / "config/themes.yaml")}

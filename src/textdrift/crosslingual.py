@@ -487,6 +487,64 @@ def codebook_check(matches: pd.DataFrame, codebook: list[Theme], alignment: pd.D
     return pd.DataFrame(rows, columns=_columns(a, b)["codebook"])
 
 
+def pair_check(matches: pd.DataFrame, tokens: pd.DataFrame, codebook: list[Theme], docs: pd.DataFrame, langs=LANGS,
+               alpha_0: float | str = "auto", z_threshold: float = 1.96, min_tokens: int = 500) -> pd.DataFrame:
+    """``codebook_pairs.csv``: each translation pair of the codebook (``pairs:``) counted on both
+    sides in the bilingual documents ``docs`` pooled (the rule passes only their aligned
+    paragraphs), with ``ratio`` = ((count_a + .5) / tokens_a) / ((count_b + .5) / tokens_b) and the log-odds test of the crosslingual
+    themes (pair prior: the two sides pooled; ``alpha_0`` auto = the median of the two token
+    counts). A pair whose sides are counted very differently measures the codebook, not the
+    texts: ``status`` ``{a}_more`` / ``{b}_more`` (|z| >= z_threshold) means one side's terms are
+    broader, or renderings are missing on the other. Unpaired terms get a row each (``status``
+    unpaired, their count, ``why``); a theme without pairs one row (``no_pairs``).
+    """
+    a, b = langs
+    ids = set(docs["doc_id"])
+    m = matches[matches["doc_id"].isin(ids) & matches["lang"].isin(langs)]
+    counts = m.groupby(["theme", "lang", "term"]).size()
+    kept = tokens[tokens["doc_id"].isin(ids) & tokens["lang"].isin(langs)]
+    n = {lang: int(kept.loc[kept["lang"] == lang, "keep"].sum()) for lang in langs}
+    rows = []
+    for t in codebook:
+        def count(lang, terms):
+            return int(sum(counts.get((t.id, lang, term), 0) for term in terms))
+        if not t.pairs:
+            rows.append({"theme": t.id, "pair": "", "status": "no_pairs",
+                         "note": "the theme declares no translation pairs"})
+        for j, (sides, note) in enumerate(t.pairs, start=1):
+            ya, yb = count(a, sides.get(a, ())), count(b, sides.get(b, ()))
+            row = {"theme": t.id, "pair": j, f"terms_{a}": "; ".join(sides.get(a, ())),
+                   f"terms_{b}": "; ".join(sides.get(b, ())), f"count_{a}": ya, f"count_{b}": yb,
+                   f"tokens_{a}": n[a], f"tokens_{b}": n[b]}
+            for lang, y in ((a, ya), (b, yb)):
+                row[f"per_10k_{lang}"] = y / n[lang] * 1e4 if n[lang] else np.nan
+            share = (ya + yb) / (n[a] + n[b]) if n[a] + n[b] else 0.0
+            a0 = float(np.median([n[a], n[b]])) if alpha_0 == "auto" else float(alpha_0)
+            if not sides.get(a) or not sides.get(b):
+                status, z, lo = "one_sided", np.nan, np.nan
+            elif ya == 0 and yb == 0:
+                status, z, lo = "absent", np.nan, np.nan
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    lo, _, z = log_odds_dirichlet(np.array([yb], float), np.array([ya], float), np.array([a0 * share]),
+                                                  np.array([a0]), n[b], n[a])
+                lo, z = float(lo[0]), float(z[0])
+                status = f"{a}_more" if z >= z_threshold else f"{b}_more" if z <= -z_threshold else "similar"
+            row["ratio"] = ((ya + .5) / n[a]) / ((yb + .5) / n[b]) if n[a] and n[b] else np.nan
+            row.update({"log_odds": lo, "z": z, "status": status,
+                        "low_data": n[a] < min_tokens or n[b] < min_tokens,
+                        "note": note if status in ("similar", "absent", "one_sided") else
+                        f"{status.split('_')[0]} counted more in the same documents: its terms may be broader, or the "
+                        f"other side lacks renderings" + (f"; {note}" if note else "")})
+            rows.append(row)
+        for lang, term, why in t.unpaired:
+            rows.append({"theme": t.id, "pair": "", f"terms_{lang}": term,
+                         f"count_{lang}": int(counts.get((t.id, lang, term), 0)), "status": "unpaired", "note": why})
+    cols = ["theme", "pair", f"terms_{a}", f"terms_{b}", f"count_{a}", f"count_{b}", f"tokens_{a}", f"tokens_{b}",
+            f"per_10k_{a}", f"per_10k_{b}", "ratio", "log_odds", "z", "status", "low_data", "note"]
+    return pd.DataFrame(rows, columns=cols)
+
+
 # ---- trends -----------------------------------------------------------------------------------
 
 
@@ -654,7 +712,7 @@ def _aligned_only(df: pd.DataFrame, alignment: pd.DataFrame, langs) -> pd.DataFr
     pairs = alignment[(alignment[f"{langs[0]}_paras"] != "") & (alignment[f"{langs[1]}_paras"] != "")]
     keep = {(doc, lang, int(p)) for lang in langs for doc, ps in zip(pairs["doc_id"], pairs[f"{lang}_paras"])
             for p in ps.split(";")}
-    return df[[k in keep for k in zip(df["doc_id"], df["lang"], df["para"])]]
+    return df[np.array([k in keep for k in zip(df["doc_id"], df["lang"], df["para"])], dtype=bool)]
 
 
 def run_crosslingual(match_paths, para_paths, index_path, frequencies_path, codebook_path, themes_path,
@@ -662,8 +720,10 @@ def run_crosslingual(match_paths, para_paths, index_path, frequencies_path, code
                      paragraphs: str = "all", prior: str = "pair", alpha_0: float | str = "auto",
                      z_threshold: float = 1.96, min_tokens: int = 500, min_years: int = 3, exact_max_n: int = 8,
                      alignment: dict | None = None, conf_level: float = 0.95, unspaced_languages=UNSPACED,
-                     schema_path=None, dpi: int = 200, chart_docs: int | None = None) -> None:
-    """The `crosslingual` rule: the four tables and the dumbbell figure (PNG + SVG).
+                     schema_path=None, dpi: int = 200, chart_docs: int | None = None,
+                     pairs_path=None) -> None:
+    """The `crosslingual` rule: the four tables, the codebook's translation pairs
+    (``pairs_path``, :func:`pair_check`) and the dumbbell figure (PNG + SVG).
 
     Reads the `theme_matches` rule's per-shard outputs (:func:`textdrift.themes.match_shard`):
     the matches (without their KWIC context) and the kept tokens per paragraph (``keep`` = how
@@ -702,6 +762,11 @@ def run_crosslingual(match_paths, para_paths, index_path, frequencies_path, code
     write_csv(table, themes_path)
     write_csv(align, alignment_path)
     write_csv(codebook_check(matches, codebook, align, langs), codebook_check_path)
+    if pairs_path is not None:
+        # only paragraphs the aligner pairs across the two versions: the pair's two sides then count
+        # the same content (a version that renders part of the text, like a news lead, adds nothing)
+        write_csv(pair_check(_aligned_only(matches, align, langs), _aligned_only(tokens, align, langs), codebook, docs,
+                             langs, alpha_0, z_threshold, min_tokens), pairs_path)
     write_csv(trends, trends_path)
     setup_fonts()
     save_figure(crosslingual_chart(table, codebook, langs, z_threshold, conf_level, min_tokens, chart_docs), figure_stem,

@@ -232,7 +232,7 @@ def _no_data(ax, text: str) -> None:
 
 
 def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = None,
-                 low_data_tokens: int = 500, ncols: int = 4) -> Figure:
+                 low_data_tokens: int = 500, ncols: int = 4, precision: pd.DataFrame | None = None) -> Figure:
     """Rate per 10,000 tokens of each theme by year, with 95% intervals: one panel per theme, one line per language.
 
     Each panel has its own y scale (themes differ tenfold in frequency); x is the real year, so
@@ -240,9 +240,12 @@ def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = Non
     ``low_data_tokens`` tokens are hollow, and their intervals (very wide) are cut at the panel
     top: the y range is set by the point estimates and the intervals of the other years. Lines
     join measured years only: they break at a low-data year and at a year of the corpus that the
-    language lacks.
+    language lacks. With ``precision`` (``codebook_precision.csv``), each panel's title ends with
+    the codebook's precision per language on the coded contexts ("precision en 1.00/10").
     """
     styles = theme_styles(codebook)
+    coded = ({(r.theme, r.lang): (r.precision, r.n_coded) for r in precision.itertuples() if r.n_coded > 0}
+             if precision is not None and len(precision) else {})
     langs = _langs(freq, langs)
     themes = list(styles)
     tokens = _lang_tokens(freq)
@@ -278,7 +281,10 @@ def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = Non
                         markerfacecolor=face, markeredgecolor=st.color, markeredgewidth=1.4)
             top = max(top, d["per_10k"].max(), d.loc[~low, "ci_high"].max() if (~low).any() else 0.0)
         ax.set_ylim(0, top * 1.12 if top > 0 else 1.0)
-        ax.set_title(f"{textwrap.fill(st.label_en, 32)}\n{st.label_other}".strip(), fontsize=9)
+        prec = " · ".join(f"{lang} {coded[(theme, lang)][0]:.2f}/{coded[(theme, lang)][1]}" for lang in langs
+                          if (theme, lang) in coded)
+        ax.set_title(f"{textwrap.fill(st.label_en, 32)}\n{st.label_other}".strip()
+                     + (f"\nprecision {prec}" if prec else ""), fontsize=9)
         ax.tick_params(labelsize=8)
         ax.grid(axis="y", color="#e6e6e6", linewidth=0.6)
         ax.set_axisbelow(True)
@@ -671,7 +677,8 @@ def run_figures(frequencies: str | Path | None = None, drift: str | Path | None 
                 phrases: str | Path | None = None, codebook: str | Path | None = None, out_dir: str | Path = ".",
                 languages: Sequence[str] = (), low_data_tokens: int = 500, phrase_k: int = 15,
                 q_threshold: float = 0.05, dpi: int = 200, schema: str | Path | None = None,
-                phrase_steps_max: int | None = None, groups: Sequence[str] | None = None) -> list[Path]:
+                phrase_steps_max: int | None = None, groups: Sequence[str] | None = None,
+                precision: str | Path | None = None) -> list[Path]:
     """Read the tables (and the codebook), draw the charts of ``groups`` (keys of ``CHART_GROUPS``;
     all when None), write PNG + SVG under ``out_dir``; return the paths.
 
@@ -694,8 +701,9 @@ def run_figures(frequencies: str | Path | None = None, drift: str | Path | None 
     charts = {}
     if "themes" in groups:
         freq, cb = read_csv(frequencies), load_codebook(codebook, schema)
+        prec = read_csv(precision) if precision is not None else None
         charts["theme_trends"] = lambda: theme_trends(freq, cb, langs=[lg for lg in langs if (freq["lang"] == lg).any()],
-                                                      low_data_tokens=low_data_tokens)
+                                                      low_data_tokens=low_data_tokens, precision=prec)
         charts["theme_heatmap"] = lambda: theme_heatmap(freq, cb, langs=langs, low_data_tokens=low_data_tokens)
     if "drift" in groups:
         drift_df, base, sim = read_csv(drift), read_csv(baseline), read_csv(similarity)

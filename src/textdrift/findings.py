@@ -48,7 +48,7 @@ FINDING_COLUMNS = [
     "finding", "kind", "lang", "subject", "claim", "year_from", "year_to", "value_name", "value_from",
     "value_to", "value", "ci_low", "ci_high", "docs_from", "docs_to", "genres_from", "genres_to", "genre_match",
     "translation_from", "translation_to", "holds", "check_roles", "check_entities", "check_interval",
-    "check_leave_one_out", "survives", "reason",
+    "check_leave_one_out", "precision", "survives", "reason",
 ]
 CHECKS = ["check_roles", "check_entities", "check_interval", "check_leave_one_out"]
 BOOT_KEYS = ("conf", "n_boot", "seed", "unit", "min_documents")  # the bootstrap settings of rate_ratio
@@ -120,7 +120,9 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
                    n_boot: int = 2000, seed: int = 12345, unit: str = "auto", min_documents: int = 10,
                    tfidf: dict | None = None, loo_max: int = 10, phrases: pd.DataFrame | None = None,
                    phrase_settings: dict | None = None, top_phrases: int = 5,
-                   crossling: pd.DataFrame | None = None, cross_settings: dict | None = None) -> pd.DataFrame:
+                   crossling: pd.DataFrame | None = None, cross_settings: dict | None = None,
+                   precision: pd.DataFrame | None = None, min_precision: float = 0.8,
+                   min_coded: int = 10) -> pd.DataFrame:
     """``findings.csv`` (``FINDING_COLUMNS``) from the token table (every role, entities marked), the
     codebook, ``documents.csv``, ``tfidf_drift.csv``, ``phrase_changes.csv`` (``phrases``, with the
     phrase rule's ``phrase_settings``: min_count, alpha_0, q_threshold, ngram_max,
@@ -242,8 +244,36 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
         rows += _crosslingual_findings(full, crossling, codebook, documents, cross_settings or {}, top_themes,
                                        boot_settings)
     df = pd.DataFrame(rows, columns=FINDING_COLUMNS)
+    df = _flag_precision(df, precision, labels, min_precision, min_coded)
     df["finding"] = range(1, len(df) + 1)
     return df.sort_values(["survives", "finding"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def _flag_precision(df: pd.DataFrame, precision: pd.DataFrame | None, labels: dict, min_precision: float,
+                    min_coded: int) -> pd.DataFrame:
+    """A theme finding (``theme_change``, ``crosslingual_gap``) gets the codebook's precision for its
+    theme and language(s) (``codebook_precision.csv``; the lower of the two for a gap); with at least
+    ``min_coded`` coded rows and a precision under ``min_precision`` it does not survive, and the
+    reason says so (the count is of a term list that is often not the theme there)."""
+    if precision is None or precision.empty or df.empty:
+        return df
+    by = {(str(r.theme), str(r.lang)): r for r in precision.itertuples()}
+    df = df.copy()
+    for i, r in df.iterrows():
+        if r["kind"] not in ("theme_change", "crosslingual_gap"):
+            continue
+        cells = [by.get((r["subject"], lang)) for lang in str(r["lang"]).split("|")]
+        cells = [c for c in cells if c is not None and c.n_coded > 0]
+        if not cells:
+            continue
+        worst = min(cells, key=lambda c: c.precision)
+        df.at[i, "precision"] = worst.precision
+        if worst.n_coded >= min_coded and worst.precision < min_precision:
+            df.at[i, "survives"] = False
+            note = (f"codebook precision of {labels.get(r['subject'], r['subject'])} ({worst.lang}) is "
+                    f"{worst.precision:.2f} < {min_precision:.2f} ({worst.relevant} of {worst.n_coded} coded matches)")
+            df.at[i, "reason"] = "; ".join(x for x in (r["reason"], note) if x)
+    return df
 
 
 # ---- phrases ----------------------------------------------------------------------------------
@@ -484,7 +514,7 @@ def _row(kind, lang, subject, claim, y0, y1, value_name, v_from, v_to, value, lo
             "ci_low": low, "ci_high": high, "docs_from": step["docs_from"], "docs_to": step["docs_to"],
             "genres_from": step["genres_from"], "genres_to": step["genres_to"], "genre_match": step["genre_match"],
             "translation_from": tr_from, "translation_to": tr_to, "holds": bool(holds), **checks,
-            "survives": survives, "reason": "; ".join(why)}
+            "precision": np.nan, "survives": survives, "reason": "; ".join(why)}
 
 
 def run_findings(token_paths, codebook_path, documents_path, drift_path, out_path, languages, count_roles,
@@ -492,7 +522,8 @@ def run_findings(token_paths, codebook_path, documents_path, drift_path, out_pat
                  conf_level: float = 0.95, n_boot: int = 2000, seed: int = 12345, bootstrap_unit: str = "auto",
                  min_documents: int = 10, tfidf: dict | None = None,
                  loo_max: int = 10, phrases_path=None, phrase_settings: dict | None = None, top_phrases: int = 5,
-                 crosslingual_path=None, cross_settings: dict | None = None) -> pd.DataFrame:
+                 crosslingual_path=None, cross_settings: dict | None = None, precision_path=None,
+                 min_precision: float = 0.8, min_coded: int = 10) -> pd.DataFrame:
     """The ``findings`` rule: ``results/tables/findings.csv``."""
     from textdrift.entities import load_entities
     from textdrift.io import read_csv, write_csv
@@ -506,7 +537,8 @@ def run_findings(token_paths, codebook_path, documents_path, drift_path, out_pat
                         read_csv(drift_path), languages, count_roles, top_themes, conf_level, n_boot, seed,
                         bootstrap_unit, min_documents, tfidf, loo_max,
                         read_csv(phrases_path) if phrases_path else None, phrase_settings, top_phrases,
-                        read_csv(crosslingual_path) if crosslingual_path else None, cross_settings)
+                        read_csv(crosslingual_path) if crosslingual_path else None, cross_settings,
+                        read_csv(precision_path) if precision_path else None, min_precision, min_coded)
     write_csv(df, out_path)
     log.info("%d findings, %d survive every check", len(df), int(df["survives"].sum()))
     return df

@@ -224,14 +224,19 @@ class Project:
         ``themes.Theme``, or None for the project's codebook. Calls ``themes.theme_table`` with the
         config's languages, ``kwic_window``, ``ci``, ``conf_level``, ``n_boot``, ``seed`` and
         ``unspaced_languages``; the tables have the columns of ``theme_frequencies.csv`` and
-        ``theme_kwic.csv``.
+        ``theme_kwic.csv``; ``codebook`` (the version column) is the codebook file's hash for the
+        project's codebook and ``edited`` for any other.
         """
         cfg = self.config["themes"]
         cb = _as_themes(self.codebook() if codebook is None else codebook, self.schema_dir / "themes.schema.yaml",
                         "edited codebook")
-        return themes.theme_table(self.counted_tokens(), cb, self.config["languages"], cfg["kwic_window"], cfg["ci"],
-                                  cfg["conf_level"], cfg["n_boot"], cfg["seed"], self.config["unspaced_languages"],
-                                  cfg.get("bootstrap_unit", "auto"), cfg.get("min_documents", 10))
+        freq, kwic = themes.theme_table(self.counted_tokens(), cb, self.config["languages"], cfg["kwic_window"],
+                                        cfg["ci"], cfg["conf_level"], cfg["n_boot"], cfg["seed"],
+                                        self.config["unspaced_languages"], cfg.get("bootstrap_unit", "auto"),
+                                        cfg.get("min_documents", 10))
+        version = (themes.codebook_hash(self.root / self.config["themes"]["codebook"]) if codebook is None
+                   else "edited")
+        return freq.assign(codebook=version), kwic
 
     def _group_docs(self, group, lang: str, docs: pd.DataFrame) -> tuple[list[str], str]:
         """doc_ids of a group (a year, a list of years or a list of doc_ids) with text in ``lang``, and its label."""

@@ -37,13 +37,15 @@ from textdrift.io import atomic_write_text, read_csv
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
 
 TABLES = {
-    "findings.csv": "each headline finding (theme rose/fell most, largest drift step) with its value, interval, documents, genres and translation status, and whether it survives each check (roles counted, names as words, Poisson interval, leave one document out)",
+    "findings.csv": "each headline finding (theme rose/fell most, largest drift step, top rising phrases, largest cross-language gaps) with its value, interval, documents, genres, translation status and codebook precision, and whether it survives each check (roles counted, names as words, the other interval, leave one document out)",
     "documents.csv": "every document: year, date, title, genre, issuer, original language, translation status per language, source, raw file and its SHA-256, kept tokens per language",
     "theme_frequencies.csv": "theme matches per (year, language): count, kept tokens, rate per 10,000 tokens and its 95% interval (bootstrap over paragraphs or documents, or exact Poisson: ci_method)",
     "theme_changes.csv": "every theme between consecutive years with text: rate ratio with its 95% bootstrap interval, low-data flag, the documents and genres of each side",
     "theme_kwic.csv": "every theme match and entity mention in context (keyword in context): document, year, language, paragraph, sentence, role, kind (theme/entity), theme or entity, term, left / match / right",
     "entity_frequencies.csv": "mentions of each named entity (config/entities.yaml, any alias) per (year, language): count, kept tokens, rate per 10,000 tokens and its 95% interval",
     "theme_unmatched_terms.csv": "codebook terms that never matched in the corpus (check the codebook or the segmentation)",
+    "codebook_precision.csv": "precision of the codebook per theme and language from hand-coded KWIC rows (validation/coded.csv) that still match: coded, relevant, precision with its Wilson 95% interval, rows no longer matched, codebook version",
+    "codebook_pairs.csv": "each translation pair of the codebook counted on both sides in the aligned paragraphs of the bilingual documents: counts, rates, ratio, log-odds z, status (zh_more / en_more = one side broader), unpaired terms with why",
     "tfidf_drift.csv": "drift between consecutive available years per language: cosine distance of TF-IDF vectors, Jensen-Shannon divergence, gap, tokens, low-data flag, split-half baselines",
     "tfidf_similarity.csv": "cosine similarity and JSD of every pair of years per language (the full year x year matrix)",
     "tfidf_top_terms.csv": "the highest-weighted TF-IDF terms of each year and language",
@@ -106,17 +108,56 @@ def theme_changes(freq: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _theme_item(r, labels: dict[str, str]) -> str:
+def _theme_item(r, labels: dict[str, str], precision: dict | None = None) -> str:
     sign = "+" if r["change"] >= 0 else "−"
     ci = "95% intervals overlap" if r["overlap"] else "95% intervals do not overlap"
+    p = (precision or {}).get((r["theme"], r["lang"]))
+    prec = f"; codebook precision {_num(p[0], 2)} on {p[1]} coded" if p else ""
     return (f"{labels.get(r['theme'], r['theme'])} {_num(r['per_10k_first'])} → {_num(r['per_10k_last'])} "
-            f"({sign}{_num(abs(r['change']))}; {int(r['count_first'])} → {int(r['count_last'])} matches; {ci})")
+            f"({sign}{_num(abs(r['change']))}; {int(r['count_first'])} → {int(r['count_last'])} matches; {ci}{prec})")
+
+
+def precision_lookup(precision: pd.DataFrame | None) -> dict:
+    """{(theme, lang): (precision, n_coded)} of ``codebook_precision.csv`` (coded cells only)."""
+    if precision is None or precision.empty:
+        return {}
+    rows = precision[precision["n_coded"] > 0]
+    return {(r.theme, r.lang): (float(r.precision), int(r.n_coded)) for r in rows.itertuples()}
+
+
+def precision_lines(precision: pd.DataFrame, labels: dict[str, str], min_precision: float = 0.8) -> list[str]:
+    """The codebook's precision per language (overall, lowest themes) from ``codebook_precision.csv``."""
+    if precision.empty:
+        return ["- No coded contexts yet: `make validation-sample`, code the sample, save it as "
+                "`validation/coded.csv` (README: \"Codebook validation\")."]
+    lines = []
+    for lang, part in precision[precision["theme"] != "all"].groupby("lang", sort=False):
+        total = precision[(precision["theme"] == "all") & (precision["lang"] == lang)].iloc[0]
+        part = part[part["n_coded"] > 0]
+        if part.empty:
+            lines.append(f"- **{lang_name(lang)}**: none of the {int(total['n_no_longer_matched'])} coded rows matches "
+                         "this corpus and codebook: code a sample of it (`make validation-sample`).")
+            continue
+        low = part.sort_values(["precision", "n_coded"], ascending=[True, False], kind="stable").head(3)
+        lows = "; ".join(f"{labels.get(r.theme, r.theme)} {_num(r.precision, 2)} ({r.relevant} of {r.n_coded})"
+                         for r in low.itertuples())
+        lines.append(f"- **{lang_name(lang)}**: precision {_num(total['precision'], 2)} ({total['relevant']} of "
+                     f"{total['n_coded']} coded matches; Wilson 95% {_num(total['ci_low'], 2)}–{_num(total['ci_high'], 2)}); "
+                     f"lowest: {lows}. {int(total['n_no_longer_matched'])} coded rows no longer match this codebook.")
+    under = precision[(precision["theme"] != "all") & (precision["n_coded"] > 0) & (precision["precision"] < min_precision)]
+    if len(under):
+        lines.append("- Under the bar of " + _num(min_precision, 2) + ": " + "; ".join(
+            f"{labels.get(r.theme, r.theme)} ({r.lang}) {_num(r.precision, 2)} on {r.n_coded}" for r in under.itertuples())
+            + ".")
+    lines.append(f"- Codebook `{precision['codebook'].iloc[0]}` (`config/CODEBOOK_CHANGELOG.md`).")
+    return lines
 
 
 def theme_lines(freq: pd.DataFrame, labels: dict[str, str] | None = None, top: int = 3,
-                documents: pd.DataFrame | None = None) -> list[str]:
+                documents: pd.DataFrame | None = None, precision: dict | None = None) -> list[str]:
     """One line per language: the themes that rose and fell most from its first to its last year;
-    with ``documents`` (documents.csv), which documents and genres stand on each side."""
+    with ``documents`` (documents.csv), which documents and genres stand on each side; with
+    ``precision`` (:func:`precision_lookup`), each theme's codebook precision in that language."""
     labels = labels or {}
     changes = theme_changes(freq)
     lines = []
@@ -130,8 +171,10 @@ def theme_lines(freq: pd.DataFrame, labels: dict[str, str] | None = None, top: i
         rose = d[d["change"] > 0].sort_values("change", ascending=False, kind="stable").head(top)
         fell = d[d["change"] < 0].sort_values("change", kind="stable").head(top)
         parts = [head]
-        parts.append("Rose most: " + ("; ".join(_theme_item(r, labels) for _, r in rose.iterrows()) or "none") + ".")
-        parts.append("Fell most: " + ("; ".join(_theme_item(r, labels) for _, r in fell.iterrows()) or "none") + ".")
+        parts.append("Rose most: " + ("; ".join(_theme_item(r, labels, precision) for _, r in rose.iterrows())
+                                      or "none") + ".")
+        parts.append("Fell most: " + ("; ".join(_theme_item(r, labels, precision) for _, r in fell.iterrows())
+                                      or "none") + ".")
         if documents is not None:
             from textdrift.manifest import step_documents
 
@@ -289,6 +332,7 @@ def findings_markdown(tables_dir: str | Path, codebook=None, low_data_tokens: in
     drift = read_csv(t / "tfidf_drift.csv")
     phrases = read_csv(t / "phrase_changes.csv")
     documents = read_csv(t / "documents.csv") if (t / "documents.csv").exists() else None
+    precision = read_csv(t / "codebook_precision.csv") if (t / "codebook_precision.csv").exists() else None
     labels = _labels(codebook)
     langs = list(dict.fromkeys(freq["lang"]))
     nothing = ["- No language has two years with text: nothing to compare."]
@@ -303,7 +347,9 @@ def findings_markdown(tables_dir: str | Path, codebook=None, low_data_tokens: in
         blocks.append(("Headline findings and the checks they survive", headline_lines(read_csv(t / "findings.csv"))))
     blocks += [
         ("Themes: first vs last available year (per 10,000 tokens)",
-         theme_lines(freq, labels, top_themes, documents) or nothing),
+         theme_lines(freq, labels, top_themes, documents, precision_lookup(precision)) or nothing),
+        *([("Codebook precision (hand-coded contexts)", precision_lines(precision, labels))]
+          if precision is not None else []),
         ("Vocabulary drift between consecutive years", drift_part or nothing),
         ("Phrases of the last step", phrase_lines(phrases, top_phrases, langs) or nothing),
         ("Low data", low_data_lines(freq, low_data_tokens)),

@@ -129,10 +129,27 @@ class Theme:
     terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: ids of named entities (config/entities.yaml) whose mentions count for this theme on purpose
     entities: tuple[str, ...] = ()
+    #: context rules, {lang: {term: Rule}} (a term absent here has none)
+    rules: dict[str, dict[str, "Rule"]] = field(default_factory=dict)
+    #: translation pairs: ({lang: (terms ...)}, note) per pair
+    pairs: tuple[tuple[dict[str, tuple[str, ...]], str], ...] = ()
+    #: terms in no pair: (lang, term, why)
+    unpaired: tuple[tuple[str, str, str], ...] = ()
 
     def label(self, lang: str) -> str:
         """The label in ``lang``, else the English label."""
         return self.labels.get(lang, self.labels["en"])
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A term's context rules (codebook ``{term, exclude, near, window}``): the match is dropped
+    when it lies inside an occurrence of an ``exclude`` phrase, or when ``near`` is given and none
+    of its words occurs within ``window`` words on either side in the same sentence."""
+
+    exclude: tuple[str, ...] = ()
+    near: tuple[str, ...] = ()
+    window: int = 0
 
 
 class CodebookError(ValueError):
@@ -149,6 +166,12 @@ def _theme_ref(data, i) -> str:
 
 
 def _error_message(error, data) -> str:
+    if error.validator == "oneOf" and error.context:
+        # a term is a string or a {term, exclude, near, window} mapping: report the branch it meant
+        branch = 0 if isinstance(error.instance, str) else 1
+        subs = [e for e in error.context if e.relative_schema_path and e.relative_schema_path[0] == branch]
+        if subs:
+            return _error_message(subs[0], data)
     path = list(error.absolute_path)
     if len(path) < 2 or path[0] != "themes":
         return f"field {'.'.join(map(str, path)) or '(top level)'}: {error.message}"
@@ -184,21 +207,69 @@ def parse_codebook(data: dict, schema_path: str | Path | None = None, source: st
             if raw["id"] in seen:
                 problems.append(f"{_theme_ref(data, i)}, field 'id': duplicate of themes[{seen[raw['id']]}]")
             seen.setdefault(raw["id"], i)
-            for lang, terms in raw.items():
-                for j, term in enumerate(terms if LANG_KEY.match(lang) else []):
-                    if term != term.lower():
-                        problems.append(
-                            f"{_theme_ref(data, i)}, field '{lang}[{j}]': {term!r} is not lower-case "
-                            f"(token norms are lower-cased: write {term.lower()!r})"
-                        )
+            problems += _term_problems(raw, _theme_ref(data, i))
     if problems:
         raise CodebookError(f"{source}: invalid theme codebook:\n  " + "\n  ".join(problems))
     themes = []
     for raw in data["themes"]:
         labels = {m.group(1): v for k, v in raw.items() if (m := LABEL_KEY.match(k))}
-        terms = {k: tuple(v) for k, v in raw.items() if LANG_KEY.match(k)}
-        themes.append(Theme(raw["id"], labels, terms, tuple(raw.get("entities", ()))))
+        terms = {k: tuple(_term_text(t) for t in v) for k, v in raw.items() if LANG_KEY.match(k)}
+        rules = {k: {t["term"]: Rule(tuple(t.get("exclude", ())), tuple(t.get("near", ())), int(t.get("window", 0)))
+                     for t in v if isinstance(t, dict) and (t.get("exclude") or t.get("near"))}
+                 for k, v in raw.items() if LANG_KEY.match(k)}
+        pairs = tuple(({k: tuple(v) for k, v in pair.items() if k != "note"}, pair.get("note", ""))
+                      for pair in raw.get("pairs", ()))
+        unpaired = tuple((u["lang"], u["term"], u["why"]) for u in raw.get("unpaired", ()))
+        themes.append(Theme(raw["id"], labels, terms, tuple(raw.get("entities", ())),
+                            {k: v for k, v in rules.items() if v}, pairs, unpaired))
     return themes
+
+
+def _term_text(item) -> str:
+    """A codebook list item's term: the string itself or the ``term`` of a rule mapping."""
+    return item["term"] if isinstance(item, dict) else item
+
+
+def _term_problems(raw: dict, where: str) -> list[str]:
+    """Checks beyond the schema on one theme: lower-case terms, duplicate terms, near without
+    window, and pairs / unpaired that name the theme's own terms (each term once, all terms placed
+    when the theme declares pairs)."""
+    problems = []
+    langs = {k: [_term_text(t) for t in v] for k, v in raw.items() if LANG_KEY.match(k)}
+    for lang, items in ((k, v) for k, v in raw.items() if LANG_KEY.match(k)):
+        for j, item in enumerate(items):
+            words = [_term_text(item), *(item.get("exclude", ()) if isinstance(item, dict) else ())]
+            for term in words:
+                if term != term.lower():
+                    problems.append(f"{where}, field '{lang}[{j}]': {term!r} is not lower-case "
+                                    f"(token norms are lower-cased: write {term.lower()!r})")
+            if isinstance(item, dict) and item.get("near") and not item.get("window"):
+                problems.append(f"{where}, field '{lang}[{j}]': near needs a window (words on each side)")
+        seen = [t for t in langs[lang]]
+        for term in sorted({t for t in seen if seen.count(t) > 1}):
+            problems.append(f"{where}, field '{lang}': {term!r} is listed twice")
+    placed: dict[tuple[str, str], str] = {}
+    for j, pair in enumerate(raw.get("pairs", ())):
+        for lang, terms in ((k, v) for k, v in pair.items() if k != "note"):
+            for term in terms:
+                if term not in langs.get(lang, ()):
+                    problems.append(f"{where}, field 'pairs[{j}].{lang}': {term!r} is not one of the theme's "
+                                    f"{lang} terms (write it exactly as in the list)")
+                elif (lang, term) in placed:
+                    problems.append(f"{where}, field 'pairs[{j}].{lang}': {term!r} is already in {placed[(lang, term)]}")
+                placed.setdefault((lang, term), f"pairs[{j}]")
+    for j, u in enumerate(raw.get("unpaired", ())):
+        if u["term"] not in langs.get(u["lang"], ()):
+            problems.append(f"{where}, field 'unpaired[{j}]': {u['term']!r} is not one of the theme's {u['lang']} terms")
+        elif (u["lang"], u["term"]) in placed:
+            problems.append(f"{where}, field 'unpaired[{j}]': {u['term']!r} is already in {placed[(u['lang'], u['term'])]}")
+        placed.setdefault((u["lang"], u["term"]), f"unpaired[{j}]")
+    if raw.get("pairs"):
+        missing = [f"{t} [{lang}]" for lang, terms in langs.items() for t in terms if (lang, t) not in placed]
+        if missing:
+            problems.append(f"{where}, field 'pairs': a theme with pairs places every term in a pair or under "
+                            f"unpaired (with why); not placed: {', '.join(missing)}")
+    return problems
 
 
 def load_codebook(path: str | Path, schema_path: str | Path | None = None, entities=None) -> list[Theme]:
@@ -210,6 +281,14 @@ def load_codebook(path: str | Path, schema_path: str | Path | None = None, entit
     if entities is not None:
         check_members(codebook, entities, source=str(path))
     return codebook
+
+
+def codebook_hash(path: str | Path) -> str:
+    """The codebook's version: the first 12 hex digits of the SHA-256 of its file (the ``codebook``
+    column of theme_frequencies.csv and theme_changes.csv; it names the validation samples)."""
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
 
 def check_members(codebook: list[Theme], entities, source: str = "codebook") -> None:
@@ -238,17 +317,74 @@ class _Term:
     order: int  # position in the theme's list (tie-break)
     parts: tuple[str, ...]  # spaced: the words; unspaced: one string (spaces removed)
     glob: bool
+    rule: Rule | None = None  # context rules (exclude, near)
 
 
 def _compile(codebook: list[Theme], lang: str, unspaced: bool) -> list[_Term]:
     out = []
     for theme in codebook:
         terms = theme.terms.get(lang, ())
+        rules = theme.rules.get(lang, {})
         for order, text in enumerate(terms):
-            parts = (text.replace(" ", ""),) if unspaced else tuple(text.split(" "))
-            out.append(_Term(theme.id, text, order, parts, any(c in text for c in GLOB_CHARS)))
+            out.append(_Term(theme.id, text, order, _parts(text, unspaced), any(c in text for c in GLOB_CHARS),
+                             rules.get(text)))
         for k, eid in enumerate(theme.entities):  # an entity member matches its head token, @id
             out.append(_Term(theme.id, ENTITY_HEAD + eid, len(terms) + k, (ENTITY_HEAD + eid,), False))
+    return out
+
+
+def _parts(text: str, unspaced: bool) -> tuple[str, ...]:
+    return (text.replace(" ", ""),) if unspaced else tuple(text.split(" "))
+
+
+def _context_rules(by_theme: dict, terms: list[_Term], norms: np.ndarray, seg: np.ndarray, sent: np.ndarray,
+                   unspaced: bool) -> dict:
+    """Candidates (p, q, term index per theme, over the words) without those a term's context
+    rule drops: a match inside an occurrence of one of its ``exclude`` phrases (found by the same
+    matcher: :func:`_candidate_arrays`), or, with ``near``, a match with none of the near words
+    within ``window`` words before or after it in the same sentence (``sent``: sentence id of
+    every word). Spaced languages: a near word is one norm (glob allowed); unspaced ones: the
+    characters of one to four consecutive tokens."""
+    ruled = [i for i, t in enumerate(terms) if t.rule is not None]
+    if not ruled:
+        return by_theme
+    ex_terms = [_Term(str(i), e, 0, _parts(e, unspaced), any(c in e for c in GLOB_CHARS))
+                for i in ruled for e in terms[i].rule.exclude]
+    spans = _candidate_arrays(ex_terms, norms, seg, unspaced) if ex_terms else {}
+    for key, (ep, eq, _) in list(spans.items()):  # per ruled term: starts sorted, the farthest end so far
+        order = np.argsort(ep, kind="stable")
+        spans[key] = (ep[order], np.maximum.accumulate(eq[order]))
+    n = len(norms)
+    out = {}
+    for theme, (p, q, ti) in by_theme.items():
+        keep = np.ones(len(p), dtype=bool)
+        for i in np.unique(ti):
+            rule = terms[i].rule
+            if rule is None:
+                continue
+            sel = np.flatnonzero(ti == i)
+            if str(i) in spans:
+                ep, far = spans[str(i)]
+                k = np.searchsorted(ep, p[sel], side="right") - 1
+                keep[sel[(k >= 0) & (far[np.maximum(k, 0)] >= q[sel])]] = False
+            if rule.near:
+                pats = [(pat, any(c in pat for c in GLOB_CHARS)) for pat in rule.near]
+
+                def hit(word: str) -> bool:
+                    return any(fnmatchcase(word, pat) if g else word == pat for pat, g in pats)
+                for j in sel[keep[sel]]:
+                    a, b = int(p[j]), int(q[j])
+                    left = [x for x in range(max(0, a - rule.window), a) if sent[x] == sent[a]]
+                    right = [x for x in range(b + 1, min(n, b + 1 + rule.window)) if sent[x] == sent[b]]
+                    if unspaced:
+                        found = any(hit("".join(norms[side[u]:side[u] + m]))
+                                    for side in (left, right) for u in range(len(side))
+                                    for m in range(1, min(4, len(side) - u) + 1))
+                    else:
+                        found = any(hit(norms[x]) for x in left + right)
+                    keep[j] = found
+        if keep.any():
+            out[theme] = (p[keep], q[keep], ti[keep])
     return out
 
 
@@ -514,6 +650,9 @@ def _match_lang(tokens: pd.DataFrame, terms: list[_Term], window: int, unspaced:
     by_theme = _candidate_arrays(terms, norms, seg, unspaced)
     if not by_theme:
         return {}
+    sentence = (tokens["doc_id"].ne(tokens["doc_id"].shift()) | tokens["para"].ne(tokens["para"].shift())
+                | tokens["sent"].ne(tokens["sent"].shift())).to_numpy().cumsum()[words]
+    by_theme = _context_rules(by_theme, terms, norms, seg, sentence, unspaced)
     by_theme = _entity_rule(by_theme, terms, tokens, words, norms)
     if not by_theme:
         return {}
@@ -899,6 +1038,7 @@ def run_themes(
     codebook = load_codebook(codebook_path, schema_path, entities)
     paras = read_shards(para_paths, PARA_COLUMNS)
     docs = read_csv(documents_path) if documents_path is not None else None
+    version = codebook_hash(codebook_path)
     settings = dict(ci=ci, conf=conf_level, n_boot=n_boot, seed=seed, unit=bootstrap_unit, min_documents=min_documents,
                     min_tokens=min_tokens)
     parts = []
@@ -914,18 +1054,19 @@ def run_themes(
         log.info("%d %ss: %d matches in %d (year, lang) units", len(book), kind, len(matches),
                  freq[["year", "lang"]].drop_duplicates().shape[0])
         if kind == "theme":
-            write_csv(freq, out)
+            write_csv(freq.assign(codebook=version), out)
             write_csv(unmatched_terms(matches, codebook, languages), unmatched_path)
             if changes_path is not None:
-                write_csv(changes, changes_path)
+                write_csv(changes.assign(codebook=version), changes_path)
             if group_by:
                 tables = {}
                 for g, ids in document_groups(docs, group_by).items():
                     tables[g] = _theme_tables(paras[paras["doc_id"].isin(ids)], matches[matches["doc_id"].isin(ids)],
                                               book, languages, docs[docs["doc_id"].astype(str).isin(ids)],
                                               with_changes=True, **settings)
-                write_csv(with_group({g: f for g, (f, _) in tables.items()}), grouped_freq_path)
-                write_csv(with_group({g: c for g, (_, c) in tables.items()}), grouped_changes_path)
+                write_csv(with_group({g: f for g, (f, _) in tables.items()}).assign(codebook=version), grouped_freq_path)
+                write_csv(with_group({g: c for g, (_, c) in tables.items()}).assign(codebook=version),
+                          grouped_changes_path)
         else:
             write_csv(freq.rename(columns={"theme": "entity"})[ENTITY_FREQ_COLUMNS], out)
         parts.append(table.append_column("kind", pa.array([kind] * table.num_rows, pa.string())).select(KWIC_COLUMNS))

@@ -12,6 +12,7 @@ rule crosslingual:
         alignment=f"{RESULTS}/tables/crosslingual_alignment.csv",
         codebook_check=f"{RESULTS}/tables/crosslingual_codebook_check.csv",
         trends=f"{RESULTS}/tables/crosslingual_trends.csv",
+        pairs=f"{RESULTS}/tables/codebook_pairs.csv",
         png=report(
             f"{RESULTS}/figures/crosslingual_themes.png",
             caption="../report/crosslingual_themes.rst",

@@ -8,6 +8,7 @@ rule theme_figures:
     """Theme charts: trends with intervals and the year x theme heat map (PNG + SVG; the PNGs go into the report)."""
     input:
         frequencies=f"{TABLE_DIR}/theme_frequencies.csv",
+        precision=f"{TABLE_DIR}/codebook_precision.csv",
         codebook=config["themes"]["codebook"],
         schema="workflow/schemas/themes.schema.yaml",
     output:
@@ -103,6 +104,8 @@ rule summary:
                 "entity_frequencies",
                 "theme_kwic",
                 "theme_unmatched_terms",
+                "codebook_precision",
+                "codebook_pairs",
                 "tfidf_drift",
                 "tfidf_similarity",
                 "tfidf_baseline",

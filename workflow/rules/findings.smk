@@ -9,6 +9,7 @@ rule findings:
         drift=f"{RESULTS}/tables/tfidf_drift.csv",
         phrases=f"{RESULTS}/tables/phrase_changes.csv",
         crosslingual=f"{RESULTS}/tables/crosslingual_themes.csv",
+        precision=f"{RESULTS}/tables/codebook_precision.csv",
     output:
         f"{RESULTS}/tables/findings.csv",
     params:
@@ -22,6 +23,8 @@ rule findings:
         min_documents=config["themes"]["min_documents"],
         tfidf=config["drift"]["tfidf"],
         top_phrases=config["figures"]["top_phrases"],
+        min_precision=config["validation"]["min_precision"],
+        min_coded=config["validation"]["min_coded"],
         # the phrase and cross-language checks recompute those rules' tests
         phrase_settings={
             **{k: config["phrases"][k] for k in ["min_count", "alpha_0", "q_threshold", "ngram_max"]},

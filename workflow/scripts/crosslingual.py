@@ -10,5 +10,5 @@ run_crosslingual(
     langs=p.langs, paragraphs=p.paragraphs, prior=p.prior, alpha_0=p.alpha_0, z_threshold=p.z_threshold,
     min_tokens=p.min_tokens, min_years=p.min_years, exact_max_n=p.exact_max_n, alignment=p.alignment,
     conf_level=p.conf_level, unspaced_languages=p.unspaced_languages, schema_path=i.schema, dpi=p.dpi,
-    chart_docs=p.chart_docs,
+    chart_docs=p.chart_docs, pairs_path=o.pairs,
 )

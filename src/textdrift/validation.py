@@ -1,0 +1,190 @@
+"""Codebook validation: how often a counted match is really the theme (precision), from KWIC rows
+a person has read and coded.
+
+Workflow
+--------
+1. ``make validation-sample`` (:func:`draw_sample`): a stratified random sample of the theme rows of
+   ``results/tables/theme_kwic.csv``: per (theme, language), ``per_cell`` rows drawn without
+   replacement (all of them when the cell has fewer), with ``numpy.random.default_rng([seed,
+   crc32(theme), crc32(lang)])`` so that a cell's draw does not depend on the other cells. Written to
+   ``validation/sample-<codebook hash>.csv`` with empty ``relevant`` and ``note`` columns; an
+   existing sample is never overwritten, and rows already coded are not drawn again.
+2. A person reads each row's ``left``/``match``/``right`` and writes ``relevant`` = 1 (the match is
+   the theme in this context) or 0, and may add a ``note`` and ``coder``; the coded rows go to
+   ``validation/coded.csv`` (rows of several samples may be stacked there).
+3. The ``precision`` rule (:func:`precision_table`) keeps the coded rows that still match under the
+   current codebook (same document, language, paragraph, sentence, theme, matched text and
+   occurrence of that text in the sentence: ``KEY``), and computes per (theme, language), per
+   language and overall: ``n_coded``, ``relevant``, ``precision`` = relevant / n_coded and its
+   Wilson score interval (Wilson 1927; ``scipy.stats.binomtest(k, n).proportion_ci(method="wilson")``).
+   ``n_no_longer_matched`` counts coded rows the current codebook no longer matches (a rule or a
+   removed term dropped them): they say what a revision removed, not what it keeps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from textdrift.io import read_csv, write_csv
+
+log = logging.getLogger("textdrift.validation")
+
+#: a KWIC row's identity across codebook versions
+KEY = ["doc_id", "lang", "para", "sent", "theme", "match", "occurrence"]
+SAMPLE_COLUMNS = ["sample_id", "codebook", "doc_id", "year", "lang", "para", "sent", "role", "theme", "term", "left",
+                  "match", "right", "occurrence", "relevant", "note", "coder"]
+PRECISION_COLUMNS = ["theme", "lang", "n_coded", "relevant", "precision", "ci_low", "ci_high", "n_no_longer_matched",
+                     "codebook"]
+TRUE = {"1", "1.0", "yes", "y", "true", "relevant"}
+FALSE = {"0", "0.0", "no", "n", "false", "not relevant"}
+
+
+def theme_rows(kwic: pd.DataFrame) -> pd.DataFrame:
+    """The theme rows of a KWIC table (``kind`` theme) with ``occurrence``: the rank (from 1) of the
+    row among the rows of its sentence with the same theme and matched text, in table order."""
+    rows = kwic[kwic["kind"] == "theme"] if "kind" in kwic else kwic
+    rows = rows.reset_index(drop=True)
+    rows["occurrence"] = rows.groupby(KEY[:-1], sort=False).cumcount() + 1
+    return rows
+
+
+def _keys(df: pd.DataFrame) -> pd.Series:
+    return pd.Series(list(zip(*(df[c].astype(str) for c in KEY))), index=df.index, dtype=object)
+
+
+def draw_sample(kwic: pd.DataFrame, codebook: str, per_cell: int = 10, seed: int = 2026,
+                coded: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A stratified random sample of the theme rows: ``per_cell`` per (theme, lang), or all of a
+    smaller cell; ``codebook``: the codebook's hash (:func:`textdrift.themes.codebook_hash`).
+    Rows already in ``coded`` (same ``KEY``) are not drawn again: after a revision of the codebook,
+    a new sample adds contexts nobody has coded yet."""
+    if per_cell < 1:
+        raise ValueError(f"per_cell must be at least 1, not {per_cell}")
+    rows = theme_rows(kwic)
+    if coded is not None and len(coded):
+        rows = rows[~_keys(rows).isin(set(_keys(coded)))]
+    picks = []
+    for (theme, lang), cell in rows.groupby(["theme", "lang"], sort=True):
+        rng = np.random.default_rng([seed, zlib.crc32(str(theme).encode()), zlib.crc32(str(lang).encode())])
+        take = np.sort(rng.choice(len(cell), size=min(per_cell, len(cell)), replace=False))
+        picks.append(cell.iloc[take])
+    out = pd.concat(picks, ignore_index=True) if picks else rows.iloc[:0]
+    out = out.assign(codebook=codebook, relevant="", note="", coder="")
+    out.insert(0, "sample_id", [f"{codebook}-{i + 1:04d}" for i in range(len(out))])
+    return out[SAMPLE_COLUMNS]
+
+
+def _relevance(coded: pd.DataFrame, source: str) -> pd.Series:
+    """``relevant`` as True / False / NaN (not coded yet); a value that is none of these is an error."""
+    raw = coded["relevant"].fillna("").astype(str).str.strip().str.lower()
+    bad = sorted(set(raw[~raw.isin(TRUE | FALSE | {""})]))
+    if bad:
+        raise ValueError(f"{source}: 'relevant' must be 1 or 0 (or yes/no); found {', '.join(map(repr, bad))}")
+    return raw.map(lambda v: True if v in TRUE else False if v in FALSE else np.nan)
+
+
+def wilson(k: int, n: int, conf: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion k / n (NaN when n = 0)."""
+    from scipy.stats import binomtest
+
+    if n == 0:
+        return np.nan, np.nan
+    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=conf, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def precision_table(coded: pd.DataFrame, kwic: pd.DataFrame, codebook: str, conf: float = 0.95,
+                    source: str = "coded rows") -> pd.DataFrame:
+    """``codebook_precision.csv`` (``PRECISION_COLUMNS``) from the coded rows and the current KWIC;
+    rows per (theme, lang), then per lang (``theme`` all) and overall (``all``, ``all``)."""
+    missing = [c for c in [*KEY, "relevant"] if c not in coded.columns]
+    if missing:
+        raise ValueError(f"{source}: missing column(s) {', '.join(missing)} (start from a validation sample)")
+    coded = coded.assign(relevant=_relevance(coded, source)).dropna(subset=["relevant"])
+    coded = coded.drop_duplicates(KEY, keep="last")
+    current = theme_rows(kwic)[KEY]
+    for df in (coded, current):
+        for c in ("para", "sent", "occurrence"):
+            df[c] = df[c].astype("int64")
+        for c in ("doc_id", "lang", "theme", "match"):
+            df[c] = df[c].astype(str)
+    merged = coded.merge(current.assign(_now=True), on=KEY, how="left")
+    merged["_now"] = merged["_now"].fillna(False).astype(bool)
+    rows = []
+
+    def add(theme, lang, part):
+        now = part[part["_now"]]
+        k, n = int(now["relevant"].sum()), len(now)
+        low, high = wilson(k, n, conf)
+        rows.append({"theme": theme, "lang": lang, "n_coded": n, "relevant": k, "precision": k / n if n else np.nan,
+                     "ci_low": low, "ci_high": high, "n_no_longer_matched": int((~part["_now"]).sum()),
+                     "codebook": codebook})
+
+    for (theme, lang), part in merged.groupby(["theme", "lang"], sort=True):
+        add(theme, lang, part)
+    for lang, part in merged.groupby("lang", sort=True):
+        add("all", lang, part)
+    if len(merged):
+        add("all", "all", merged)
+    return pd.DataFrame(rows, columns=PRECISION_COLUMNS)
+
+
+def run_precision(coded_path, kwic_path, codebook_path, out_path, conf: float = 0.95) -> pd.DataFrame:
+    """The ``precision`` rule; without a coded file (``coded_path`` None or missing) the table is
+    empty (and the log says how to make one)."""
+    from textdrift.themes import codebook_hash
+
+    version = codebook_hash(codebook_path)
+    if coded_path is None or not Path(coded_path).exists():
+        log.info("no coded rows (%s): run `make validation-sample`, code it, save it as the coded file", coded_path)
+        table = pd.DataFrame(columns=PRECISION_COLUMNS)
+    else:
+        coded = read_csv(coded_path, dtype={"relevant": str})
+        table = precision_table(coded, read_csv(kwic_path), version, conf, source=str(coded_path))
+        total = table[(table["theme"] == "all") & (table["lang"] == "all")]
+        if len(total):
+            r = total.iloc[0]
+            log.info("precision %.3f (%d of %d coded rows that still match); %d coded rows no longer match",
+                     r["precision"], r["relevant"], r["n_coded"], r["n_no_longer_matched"])
+    write_csv(table, out_path)
+    return table
+
+
+def main(argv: list[str] | None = None) -> Path:
+    """``python -m textdrift.validation sample --config config/config.yaml``: draw the sample of the
+    current theme_kwic.csv into ``validation/sample-<codebook hash>.csv`` (never overwritten)."""
+    import yaml
+
+    from textdrift.themes import codebook_hash
+
+    parser = argparse.ArgumentParser(prog="python -m textdrift.validation", description=main.__doc__)
+    parser.add_argument("command", choices=["sample"])
+    parser.add_argument("--config", default="config/config.yaml")
+    args = parser.parse_args(argv)
+    config = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
+    v = config["validation"]
+    version = codebook_hash(config["themes"]["codebook"])
+    kwic = Path(config["results_dir"]) / "tables" / "theme_kwic.csv"
+    if not kwic.exists():
+        raise SystemExit(f"{kwic} does not exist: run `make run` first")
+    out = Path(v["sample_dir"]) / f"sample-{version}.csv"
+    if out.exists():
+        print(f"{out} exists (this codebook's sample); code it and save the coded rows as {v['coded']}")
+        return out
+    coded = read_csv(v["coded"], dtype=str) if Path(v["coded"]).exists() else None
+    sample = draw_sample(read_csv(kwic), version, int(v["per_cell"]), int(v["seed"]), coded)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(sample, out)
+    print(f"wrote {len(sample)} rows to {out}: read each context, write relevant = 1 or 0 (and a note), "
+          f"then add the rows to {v['coded']}")
+    return out
+
+
+if __name__ == "__main__":
+    main()
