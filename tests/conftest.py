@@ -11,13 +11,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-COPY = ["Snakefile", "workflow", "config", "data/raw", "validation", "environment.yml"]
+# The tests' own fixed copy of the shipped corpus, configuration, codebook and coded contexts: the
+# suite passes whatever a user has put in data/raw/, config/ and validation/ (those are checked by
+# `make check`). The workflow itself (Snakefile, workflow/) is always the repository's.
+FIXTURE = ROOT / "tests" / "fixtures" / "project"
+COPY = ["Snakefile", "workflow", "environment.yml"]
+FIXTURE_COPY = ["config", "data/raw", "validation"]
 
 
 def copy_project(dest: Path) -> Path:
-    """A fresh copy of the workflow, its config and the raw data (no processed data, no results)."""
-    for item in COPY:
-        src = ROOT / item
+    """A fresh copy of the workflow with the fixture's config, raw data and coded contexts (no
+    processed data, no results)."""
+    for base, item in [(ROOT, i) for i in COPY] + [(FIXTURE, i) for i in FIXTURE_COPY]:
+        src = base / item
         if src.is_dir():
             shutil.copytree(src, dest / item, ignore=shutil.ignore_patterns("__pycache__"))
         else:

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import copy_project, run_snakemake, sha256_tree
+from conftest import FIXTURE, copy_project, run_snakemake, sha256_tree
 from test_manifest import _manifest
 from textdrift.clean import CleaningError, clean_document_file, clean_shard, clean_text, decode_bytes
 from textdrift.config import ConfigError, check_config
@@ -232,27 +232,27 @@ def test_manifest_every_problem_named_by_row_and_field(tmp_path):
     outside = tmp_path / "outside.txt"
     outside.write_text("secret\n", encoding="utf-8")
     path = _manifest(tmp_path, [
-        "a,2019-02-30,,T,s,a.txt,,,",           # 1 impossible date
-        "b,2019,,T,s,/etc/hostname,,,",        # 2 absolute path
-        "c,2019,,T,s,link.txt,,,",             # 3 symlink out of raw/
-        "a,2019,,T,s,b.txt,,,",                # 4 duplicate doc_id
-        "e,2019,,T,s,a.txt,,,",                # 5 same file as row 1
-        "f,1800,,T,s,b.txt,,nonsense-enc,",    # 6 year out of range, unknown encoding
-        "g,2019,,T,s,../../x.txt,,,",          # 7 traversal
+        "a,2019-02-30,,T,s,a.txt,,,",           # row 2 (the header is row 1): impossible date
+        "b,2019,,T,s,/etc/hostname,,,",        # row 3: absolute path
+        "c,2019,,T,s,link.txt,,,",             # row 4: symlink out of raw/
+        "a,2019,,T,s,b.txt,,,",                # row 5: duplicate doc_id
+        "e,2019,,T,s,a.txt,,,",                # row 6: same file as row 2
+        "f,1800,,T,s,b.txt,,nonsense-enc,",    # row 7: year out of range, unknown encoding
+        "g,2019,,T,s,../../x.txt,,,",          # row 8: traversal
     ])
     (path.parent / "link.txt").symlink_to(outside)
     with pytest.raises(ManifestError) as err:
         load_manifest(path, years=(1900, 2100))
     msg = str(err.value)
     for fragment in [
-        "row 1 (doc_id='a'), field 'date': '2019-02-30' is not a valid ISO date",
-        "row 2 (doc_id='b'), field 'file': '/etc/hostname' is an absolute path",
-        f"row 3 (doc_id='c'), field 'file': 'link.txt' points outside {path.parent}/ (through a symbolic link, to {outside})",
-        "rows 1, 4, field 'doc_id': duplicate doc_id 'a'",
-        "rows 1, 5, field 'file': the same file a.txt is named more than once",
-        "row 6 (doc_id='f'), field 'year': 1800 is outside the configured range 1900-2100",
-        "row 6 (doc_id='f'), field 'encoding': 'nonsense-enc' is not an encoding",
-        "row 7 (doc_id='g'), field 'file': '../../x.txt' points outside",
+        "row 2 (doc_id='a'), field 'date': '2019-02-30' is not a valid ISO date",
+        "row 3 (doc_id='b'), field 'file': '/etc/hostname' is an absolute path",
+        f"row 4 (doc_id='c'), field 'file': 'link.txt' points outside {path.parent}/ (through a symbolic link, to {outside})",
+        "rows 2, 5, field 'doc_id': duplicate doc_id 'a'",
+        "rows 2, 6, field 'file': the same file a.txt is named more than once",
+        "row 7 (doc_id='f'), field 'year': 1800 is outside the configured range 1900-2100",
+        "row 7 (doc_id='f'), field 'encoding': 'nonsense-enc' is not an encoding",
+        "row 8 (doc_id='g'), field 'file': '../../x.txt' points outside",
     ]:
         assert fragment in msg, (fragment, msg)
 
@@ -284,9 +284,9 @@ def test_workflow_stops_before_any_job_on_a_bad_manifest(tmp_path):
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert "ManifestError" in out and "invalid manifest" in out
-    for fragment in ["row 2 (doc_id='a'), field 'date': '2020-13-01'", "rows 1, 2, field 'doc_id': duplicate",
-                     "row 3 (doc_id='c'), field 'file': 'missing.txt' does not exist",
-                     "row 4 (doc_id='d'), field 'file': '../../Snakefile' points outside"]:
+    for fragment in ["row 3 (doc_id='a'), field 'date': '2020-13-01'", "rows 2, 3, field 'doc_id': duplicate",
+                     "row 4 (doc_id='c'), field 'file': 'missing.txt' does not exist",
+                     "row 5 (doc_id='d'), field 'file': '../../Snakefile' points outside"]:
         assert fragment in out, fragment
     assert _nothing_written(work) and sha256_tree(work / "data/raw") == raw_before
 
@@ -313,7 +313,7 @@ def test_workflow_stops_on_a_bad_config_or_codebook(tmp_path):
 
 
 def test_config_errors_list_every_field_with_a_suggestion():
-    cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text(encoding="utf-8"))
+    cfg = yaml.safe_load((FIXTURE / "config/config.yaml").read_text(encoding="utf-8"))
     check_config(cfg, ROOT / "workflow/schemas/config.schema.yaml")  # the shipped config is valid
     cfg["clean"]["on_excess_removl"] = "warn"
     cfg["shard"] = 2
@@ -416,3 +416,45 @@ def test_sparse_years_are_flagged_not_crashed(tiny_run):
     assert set(zip(freq["year"], freq["lang"])) == {(2020, "en"), (2021, "zh"), (2022, "zh"), (2022, "en")}
     for name, table in t.items():
         assert len(table.columns) > 1, name  # every table has its header, empty or not
+
+
+def test_missing_file_suggests_the_closest_name(tmp_path):
+    path = _manifest(tmp_path, ["a,2019,,T,s,chair_statment_2024.txt,,,"])
+    (path.parent / "chair_statement_2024.txt").write_text("text\n", encoding="utf-8")
+    with pytest.raises(ManifestError, match="row 2 .*'chair_statment_2024.txt' does not exist.*did you mean "
+                                            "'chair_statement_2024.txt'"):
+        load_manifest(path, years=(1900, 2100))
+
+
+@pytest.mark.parametrize("reader", ["config", "codebook", "entities"])
+def test_duplicate_yaml_keys_are_an_error_naming_file_line_and_key(tmp_path, reader):
+    from textdrift.config import DuplicateKeyError, load_yaml
+    from textdrift.entities import load_entities
+    from textdrift.themes import load_codebook
+
+    text = {"config": "low_data_tokens: 500\nshards: 2\nlow_data_tokens: 300\n",
+            "codebook": "themes:\n  - id: green\n    label_en: Green\n    en: [green]\n    en: [low-carbon]\n",
+            "entities": "entities:\n  - id: un\n    type: organisation\n    en: [united nations]\n    type: forum\n"}[reader]
+    path = tmp_path / f"{reader}.yaml"
+    path.write_text(text, encoding="utf-8")
+    read = {"config": load_yaml, "codebook": load_codebook, "entities": load_entities}[reader]
+    line, key = {"config": (3, "low_data_tokens"), "codebook": (5, "en"), "entities": (5, "type")}[reader]
+    with pytest.raises(DuplicateKeyError, match=rf"{reader}.yaml: line {line}: key '{key}' is given twice"):
+        read(path)
+
+
+def test_duplicate_key_in_the_config_stops_the_workflow(tmp_path):
+    work = copy_project(tmp_path / "w")
+    (work / "dup.yaml").write_text("shards: 2\nshards: 3\n", encoding="utf-8")
+    proc = run_snakemake(work, "-n", "--configfile", "config/config.yaml", "dup.yaml", check=False)
+    assert proc.returncode != 0 and "dup.yaml: line 2: key 'shards' is given twice" in proc.stdout + proc.stderr
+
+
+def test_codebook_and_entity_typos_get_did_you_mean():
+    from textdrift.entities import EntityError, parse_entities
+    from textdrift.themes import CodebookError, parse_codebook
+
+    with pytest.raises(CodebookError, match="field 'lable_zh': unknown key; did you mean 'label_zh'"):
+        parse_codebook({"themes": [{"id": "a", "label_en": "A", "lable_zh": "x", "en": ["a"]}]})
+    with pytest.raises(EntityError, match="field 'tpye': unknown key; did you mean 'type'"):
+        parse_entities({"entities": [{"id": "a", "type": "organisation", "tpye": "x", "label_en": "A", "en": ["a"]}]})

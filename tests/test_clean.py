@@ -13,6 +13,7 @@ import yaml
 from textdrift.clean import (DEFAULTS, LOG_COLUMNS, CleaningError, CleanResult, clean_shard,
                              clean_text, decode_bytes)
 from textdrift.io import read_paragraphs
+from conftest import FIXTURE
 
 ROOT = Path(__file__).resolve().parents[1]
 CFG = {"languages": ["zh", "en"]}
@@ -28,7 +29,7 @@ def rows(result, step=None):
 
 
 def test_defaults_mirror_the_config_block():
-    cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text(encoding="utf-8"))
+    cfg = yaml.safe_load((FIXTURE / "config/config.yaml").read_text(encoding="utf-8"))
     assert cfg["clean"] == DEFAULTS
 
 
@@ -363,7 +364,7 @@ def test_clean_shard_removes_stale_language_file(tmp_path):
 
 
 def _manifest():
-    with open(ROOT / "data/raw/documents.csv", encoding="utf-8", newline="") as fh:
+    with open(FIXTURE / "data/raw/documents.csv", encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
 
 
@@ -371,7 +372,7 @@ def _manifest():
 def corpus():
     out = {}
     for row in _manifest():
-        path = ROOT / "data/raw" / row["file"]
+        path = FIXTURE / "data/raw" / row["file"]
         text, _ = decode_bytes(path.read_bytes(), str(path), row.get("encoding") or None)
         out[row["file"][:3]] = (text, clean_text(text, row["doc_id"], CFG))
     return out

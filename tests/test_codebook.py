@@ -107,12 +107,16 @@ def test_pair_check_by_hand():
     assert out.iloc[1]["status"] == "similar"
 
 
-def test_codebook_hash_is_the_files_sha256_prefix(tmp_path):
+def test_codebook_hash_is_of_the_content_not_the_layout(tmp_path):
     import hashlib
 
     path = tmp_path / "themes.yaml"
     path.write_text("themes: []\n", encoding="utf-8")
-    assert codebook_hash(path) == hashlib.sha256(b"themes: []\n").hexdigest()[:12]
+    assert codebook_hash(path) == hashlib.sha256(b'{"themes":[]}').hexdigest()[:12]
+    path.write_text("# a comment\nthemes:   []  # another\n", encoding="utf-8")
+    assert codebook_hash(path) == hashlib.sha256(b'{"themes":[]}').hexdigest()[:12]
+    path.write_text("themes: [{id: a, label_en: A, en: [x]}]\n", encoding="utf-8")
+    assert codebook_hash(path) != hashlib.sha256(b'{"themes":[]}').hexdigest()[:12]
 
 
 # ---- validation -------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from textdrift.segment import Segmenter, evaluate_segmenter, segmentation_scores
 from textdrift.structure import DEFAULTS as STRUCTURE, assign_roles, decode_roles, encode_roles
 from textdrift.themes import Theme, entity_codebook, match_themes, theme_frequencies, paragraph_tokens
 from textdrift.vectorize import count_matrix, counted
+from conftest import FIXTURE
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "data" / "zh_segmentation_gold.txt"
@@ -214,7 +215,7 @@ def test_segmenter_boundary_f1_on_the_hand_segmented_set(tmp_path):
 
     lines = [x for x in GOLD.read_text(encoding="utf-8").splitlines() if x and not x.startswith("#")]
     assert len(lines) >= 150
-    seg = Segmenter({"cache_dir": str(tmp_path)}, ROOT, load_entities(ROOT / "config" / "entities.yaml"))
+    seg = Segmenter({"cache_dir": str(tmp_path)}, ROOT, load_entities(FIXTURE / "config" / "entities.yaml"))
     scores = evaluate_segmenter(GOLD, seg)
     assert scores["boundary_f1"] >= 0.95, scores
 

@@ -7,9 +7,10 @@ import pytest
 
 from textdrift.clean import clean_text, decode_bytes
 from textdrift.despace import boundary_f1, despace, is_despaced, load_segmenter, read_words
+from conftest import FIXTURE
 
 ROOT = Path(__file__).resolve().parents[1]
-WORDS = ROOT / "config/en_despace_words.txt"
+WORDS = FIXTURE / "config/en_despace_words.txt"
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +93,7 @@ def test_boundary_f1_hand_computed():
 
 
 def _raw(name):
-    path = ROOT / "data/raw" / name
+    path = FIXTURE / "data/raw" / name
     return decode_bytes(path.read_bytes(), str(path))[0]
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from textdrift.manifest import ManifestError, load_manifest, shard_of
+from conftest import FIXTURE
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = "doc_id,date,year,title,source,file,languages,encoding,notes\n"
@@ -20,7 +21,7 @@ def _manifest(tmp_path, rows, header=HEADER, files=("a.txt", "b.txt")):
 
 
 def test_shipped_manifest_is_valid():
-    df = load_manifest(ROOT / "data/raw/documents.csv", ROOT / "data/raw")
+    df = load_manifest(FIXTURE / "data/raw/documents.csv", FIXTURE / "data/raw")
     assert len(df) == 5
     assert sorted(df["year"]) == [2017, 2022, 2022, 2023, 2024]
     assert df["doc_id"].is_unique
@@ -37,8 +38,8 @@ def test_year_derived_from_date(tmp_path):
 @pytest.mark.parametrize(
     "row, message",
     [
-        ("a,2019-13-01,,T,s,a.txt,,,", "row 1 (doc_id='a'), field 'date'"),
-        ("a,May 2019,,T,s,a.txt,,,", "row 1 (doc_id='a'), field 'date'"),
+        ("a,2019-13-01,,T,s,a.txt,,,", "row 2 (doc_id='a'), field 'date'"),
+        ("a,May 2019,,T,s,a.txt,,,", "row 2 (doc_id='a'), field 'date'"),
         ("a,2019-05-01,2018,T,s,a.txt,,,", "field 'year': 2018 disagrees"),
         ("a,1850-05-01,,T,s,a.txt,,,", "field 'year': 1850 is outside"),
         ("a,2019-05-01,,T,s,missing.txt,,,", "field 'file': 'missing.txt' does not exist"),
@@ -58,7 +59,7 @@ def test_bad_rows_name_row_and_field(tmp_path, row, message):
 
 def test_duplicate_doc_id(tmp_path):
     path = _manifest(tmp_path, ["a,2019,,T,s,a.txt,,,", "a,2020,,T,s,b.txt,,,"])
-    with pytest.raises(ManifestError, match="rows 1, 2, field 'doc_id': duplicate doc_id 'a'"):
+    with pytest.raises(ManifestError, match="rows 2, 3, field 'doc_id': duplicate doc_id 'a'"):
         load_manifest(path)
 
 

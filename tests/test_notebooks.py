@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import FIXTURE
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -57,7 +58,7 @@ def test_notebook_runs(path, workflow_run, kernel_dir, monkeypatch):
     from nbclient import NotebookClient
 
     project = workflow_run["dir"]
-    codebooks = [ROOT / "config/themes.yaml", project / "config/themes.yaml"]
+    codebooks = [FIXTURE / "config/themes.yaml", project / "config/themes.yaml"]
     before = [digest(p) for p in codebooks]
     monkeypatch.setenv("JUPYTER_PATH", str(kernel_dir))
     monkeypatch.setenv("TEXTDRIFT_ROOT", str(project))

@@ -230,10 +230,21 @@ def test_write_results_readme_and_cli(tables, tmp_path):
                                    "low_data_tokens": 500, "figures": {"top_themes": 1, "top_phrases": 1}}))
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{R.START}\n{R.END}\n", encoding="utf-8")
+    R.main([str(readme), "--config", str(cfg)])  # no findings.csv yet
+    assert readme.read_text(encoding="utf-8") == (f"intro\n{R.START}\n- No findings yet: run `make run` (then "
+                                                  f"`{tmp_path}/README.md` has them all).\n{R.END}\n")
+    from textdrift.findings import FINDING_COLUMNS
+
+    row = dict.fromkeys(FINDING_COLUMNS, "")
+    row.update(claim="Beta fell (en, 2017 → 2024)", holds=True, survives=False, reason="a year rests on a single document",
+               value_name="cosine_distance", value=0.5)
+    pd.DataFrame([row, {**row, "claim": "Alpha rose", "holds": False}]).to_csv(tables / "findings.csv", index=False)
     R.main([str(readme), "--config", str(cfg)])
     text = readme.read_text(encoding="utf-8")
-    assert text.startswith(f"intro\n{R.START}\n### Themes")
-    assert "“global south” (0 → 6, z = 3.00, new)" in text and text.endswith(f"{R.END}\n")
+    assert text.startswith(f"intro\n{R.START}\n- **0 of 2 headline findings survive every check**")
+    assert ("- Holds as computed, does not survive: Beta fell (en, 2017 → 2024): a year rests on a single "
+            "document.") in text
+    assert "- The other 1 do not hold as computed" in text and text.endswith(f"{R.END}\n")
 
 
 def test_drift_lines_length_matched_halves():

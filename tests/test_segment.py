@@ -9,9 +9,10 @@ import spacy
 
 from textdrift import segment
 from textdrift.segment import TOKEN_COLUMNS, TOKEN_SCHEMA, Segmenter, empty_tokens, segment_shard, write_tokens
+from conftest import FIXTURE
 
 ROOT = Path(__file__).resolve().parents[1]
-USER_DICT = ROOT / "config" / "zh_user_dict.txt"
+USER_DICT = FIXTURE / "config" / "zh_user_dict.txt"
 
 
 @pytest.fixture(scope="session")
@@ -211,7 +212,7 @@ def test_bad_user_dict_is_refused_with_file_and_line(tmp_path, cache_dir, conten
 
 
 def test_stop_list_is_function_words_only():
-    stops = (ROOT / "config" / "zh_stopwords.txt").read_text(encoding="utf-8").split()
+    stops = (FIXTURE / "config" / "zh_stopwords.txt").read_text(encoding="utf-8").split()
     assert 300 <= len(stops) <= 800 and len(stops) == len(set(stops))
     assert not set(stops) & set(user_terms())
     assert not set(stops) & {"合作", "发展", "数字", "网络", "安全", "国际", "全球", "共同", "数据", "技术"}
@@ -293,5 +294,5 @@ def test_segment_shard_and_write_tokens(tmp_path, cache_dir):
 
 def test_defaults_mirror_config_yaml():
     yaml = pytest.importorskip("yaml")
-    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
+    cfg = yaml.safe_load((FIXTURE / "config" / "config.yaml").read_text(encoding="utf-8"))
     assert cfg["segment"] == segment.DEFAULTS

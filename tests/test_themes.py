@@ -28,6 +28,7 @@ from textdrift.themes import (
     unmatched_terms,
 )
 from textdrift.vectorize import year_matrix
+from conftest import FIXTURE
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow/schemas/themes.schema.yaml"
@@ -313,7 +314,7 @@ def test_bootstrap_interval():
 
 
 def test_shipped_codebook_is_valid_and_rich():
-    themes = load_codebook(ROOT / "config/themes.yaml", SCHEMA)
+    themes = load_codebook(FIXTURE / "config/themes.yaml", SCHEMA)
     assert len(themes) >= 14 and len({t.id for t in themes}) == len(themes)
     for t in themes:
         assert t.labels["en"] and t.labels["zh"]

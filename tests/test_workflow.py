@@ -88,7 +88,8 @@ def test_lint_is_clean(workflow_run):
 
 
 def test_readme_findings_are_generated_from_the_tables(workflow_run, tmp_path):
-    """The 'What the corpus shows' block of README.md is what `make findings` computes from the tables."""
+    """The 'What the corpus shows' snapshot of README.md is what `make readme-findings` computes from the
+    tables of a fresh run on the tests' copy of the shipped corpus."""
     from conftest import ROOT
     from textdrift import report
 
@@ -101,7 +102,7 @@ def test_readme_findings_are_generated_from_the_tables(workflow_run, tmp_path):
     finally:
         os.chdir(cwd)
     assert readme.read_text(encoding="utf-8") == (ROOT / "README.md").read_text(encoding="utf-8"), (
-        "README findings are stale: run `make findings` (or `make run`) and commit README.md"
+        "README findings are stale: run `make run`, then `make readme-findings`, and commit README.md"
     )
 
 

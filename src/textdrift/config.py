@@ -40,6 +40,61 @@ class ConfigError(ValueError):
     """The configuration is invalid; the message lists every problem with its field."""
 
 
+class DuplicateKeyError(ConfigError):
+    """A YAML file sets one key twice in the same mapping (YAML would keep the last silently)."""
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping."""
+
+
+def _mapping(loader: _StrictLoader, node, deep: bool = False):
+    seen: dict = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise DuplicateKeyError(f"{loader.source}: line {line}: key {key!r} is given twice in the same block "
+                                    f"(first on line {seen[key]}); YAML would silently keep only the last one")
+        seen[key] = line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def load_yaml(path: str | Path):
+    """Read a YAML file the pipeline reads (config, codebook, entity list, schemas) with
+    ``yaml.safe_load`` semantics, except that a key given twice in one mapping is an error
+    (:class:`DuplicateKeyError`) naming the file, the line and the key."""
+    text = Path(path).read_text(encoding="utf-8")
+    loader = _StrictLoader(text)
+    loader.source = str(path)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def unknown_keys(error, examples=("label_en", "label_zh", "en", "zh")) -> list[tuple[str, str]]:
+    """For a JSON-Schema ``additionalProperties`` error: (key, "unknown key; did you mean 'x'?") for
+    each key the schema does not allow. Candidates: the schema's properties and, where it has
+    patternProperties, the ``examples`` that match them (label_en, zh, ...)."""
+    import re
+
+    props = list(error.schema.get("properties", {}))
+    patterns = list(error.schema.get("patternProperties", {}))
+    known = props + [x for x in examples if any(re.search(pat, x) for pat in patterns)]
+    return [(k, "unknown key" + did_you_mean(k, known)) for k in error.instance
+            if k not in props and not any(re.search(pat, str(k)) for pat in patterns)]
+
+
+def did_you_mean(key: str, known) -> str:
+    """"; did you mean 'x'?" for the closest of ``known`` (or the list of known keys)."""
+    close = difflib.get_close_matches(str(key), list(known), n=1)
+    return f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
+
+
 def _short(value, limit: int = 80) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -56,7 +111,7 @@ def config_errors(config: dict, schema: dict) -> list[str]:
             known = sorted(err.schema.get("properties", {}))
             for key in (k for k in err.instance if k not in known):
                 close = difflib.get_close_matches(str(key), known, n=1)
-                hint = f"; did you mean '{prefix}{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
+                hint = f"; did you mean '{prefix}{close[0]}'?" if close else did_you_mean(key, known)
                 problems.append(f"config: field '{prefix}{key}': unknown key{hint}")
         elif err.validator == "required" and isinstance(err.instance, dict):
             for key in (k for k in err.validator_value if k not in err.instance):
@@ -74,7 +129,7 @@ def config_errors(config: dict, schema: dict) -> list[str]:
 
 def check_config(config: dict, schema_path: str | Path) -> None:
     """Raise :class:`ConfigError` listing every schema violation of ``config``."""
-    schema = yaml.safe_load(Path(schema_path).read_text(encoding="utf-8"))
+    schema = load_yaml(schema_path)
     problems = config_errors(config, schema)
     if problems:
         raise ConfigError(

@@ -39,9 +39,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
-
-from textdrift.config import import_jsonschema
+from textdrift.config import import_jsonschema, load_yaml, unknown_keys
 from textdrift.themes import LABEL_KEY, LANG_KEY  # the codebook's language and label keys
 from textdrift.vectorize import ENTITY_HEAD as HEAD  # the norm of a mention's head is HEAD + id
 
@@ -69,7 +67,7 @@ class EntityError(ValueError):
 
 def parse_entities(data: dict, schema_path: str | Path | None = None, source: str = "entities") -> list[Entity]:
     """Validate an entity list already read into Python and build its entities."""
-    schema = yaml.safe_load(Path(schema_path or DEFAULT_SCHEMA).read_text(encoding="utf-8"))
+    schema = load_yaml(schema_path or DEFAULT_SCHEMA)
     validator = import_jsonschema().Draft202012Validator(schema)
     problems = []
     for e in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
@@ -81,6 +79,9 @@ def parse_entities(data: dict, schema_path: str | Path | None = None, source: st
             where = f"entity {eid!r} (entities[{path[1]}])" if eid else f"entities[{path[1]}]"
             if len(path) > 2:
                 where += f", field {'.'.join(map(str, path[2:]))!r}"
+        if e.validator == "additionalProperties" and isinstance(e.instance, dict):
+            problems += [f"{where}, field {k!r}: {why}" for k, why in unknown_keys(e)]
+            continue
         problems.append(f"{where}: {e.message}")
     if not problems:
         ids: dict[str, int] = {}
@@ -110,7 +111,7 @@ def load_entities(path: str | Path | None, schema_path: str | Path | None = None
     """Read and validate ``config/entities.yaml`` (none: an empty list)."""
     if not path:
         return []
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    data = load_yaml(path)
     return parse_entities(data, schema_path, source=str(path))
 
 

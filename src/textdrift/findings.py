@@ -1,7 +1,7 @@
 """Findings as data: each headline finding with its value, interval, documents, and the checks it
 survives (``results/tables/findings.csv``).
 
-A finding is a claim the README states: a theme rose or fell most between a language's first and
+A finding is a claim the findings state in words: a theme rose or fell most between a language's first and
 last year with text, a step was the language's largest vocabulary drift, a phrase rose most in a
 language's last step (:func:`_phrase_findings`), or a theme is counted more in one language
 version of a bilingual document than in the other (:func:`_crosslingual_findings`). Each is

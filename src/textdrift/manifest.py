@@ -5,9 +5,10 @@ optional ``languages, encoding, notes, title_<lang>`` and the optional document
 metadata ``METADATA`` (``genre`` from ``GENRES``, ``issuer``, ``original_language``,
 ``translation``, ``url``, ``retrieved``), which :func:`documents_table` echoes in
 ``results/tables/documents.csv``. Validation runs before any job and
-reports every problem with its row number (1 = first data row, as a
-spreadsheet shows it minus the header), its ``doc_id`` and the field, so a
-hand-typed manifest can be fixed from the message alone.
+reports every problem with its row number as a spreadsheet shows it (the header
+is row 1, the first document row 2), its ``doc_id`` and the field, so a
+hand-typed manifest can be fixed from the message alone; a file that does not
+exist is reported with the closest existing file name.
 """
 
 from __future__ import annotations
@@ -19,9 +20,7 @@ import zlib
 from pathlib import Path
 
 import pandas as pd
-import yaml
-
-from textdrift.config import import_jsonschema
+from textdrift.config import import_jsonschema, load_yaml
 
 REQUIRED = ["doc_id", "date", "title", "file"]
 #: document metadata: what kind of text each is, who issued it, which version is a translation
@@ -41,7 +40,7 @@ class ManifestError(ValueError):
 def _schema(path: str | Path | None) -> dict:
     if path is None:
         path = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "manifest.schema.yaml"
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return load_yaml(path)
 
 
 def load_manifest(
@@ -86,7 +85,7 @@ def load_manifest(
     years_out: list[int | None] = []
     named_by: dict[str, list[int]] = {}
     abs_paths: list[str] = []
-    for i, row in enumerate(df.to_dict("records"), start=1):
+    for i, row in enumerate(df.to_dict("records"), start=2):  # the spreadsheet's row: the header is row 1
         where = f"{path} row {i} (doc_id={row['doc_id']!r})"
         record = {k: v for k, v in row.items() if v != ""}
         if "year" in record:
@@ -150,9 +149,14 @@ def load_manifest(
             elif target == path.resolve():
                 problems.append(f"{where}, field 'file': {row['file']!r} is the manifest itself")
             elif not target.is_file():
+                import difflib
+
+                present = sorted(str(f.relative_to(raw_root)) for f in raw_root.rglob("*") if f.is_file()
+                                 and f.resolve() != path.resolve())
+                close = difflib.get_close_matches(str(row["file"]), present, n=1, cutoff=0.6)
                 problems.append(
                     f"{where}, field 'file': {row['file']!r} does not exist in {raw_dir}/{via}"
-                    + (" (it is a folder)" if target.is_dir() else "")
+                    + (" (it is a folder)" if target.is_dir() else f"; did you mean {close[0]!r}?" if close else "")
                 )
             else:
                 named_by.setdefault(str(target), []).append(i)
@@ -166,7 +170,7 @@ def load_manifest(
             )
     dupes = df["doc_id"][df["doc_id"].duplicated(keep=False) & (df["doc_id"] != "")]
     for doc_id in sorted(set(dupes)):
-        rows = [str(i + 1) for i in df.index[df["doc_id"] == doc_id]]
+        rows = [str(i + 2) for i in df.index[df["doc_id"] == doc_id]]  # spreadsheet rows
         problems.append(f"{path} rows {', '.join(rows)}, field 'doc_id': duplicate doc_id {doc_id!r}")
     if problems:
         raise ManifestError("invalid manifest:\n  " + "\n  ".join(problems))

@@ -40,6 +40,7 @@ import pandas as pd
 import yaml
 
 from textdrift import drift, phrases, themes
+from textdrift.config import load_yaml
 from textdrift.io import atomic_write_text, read_csv, read_paragraphs
 from textdrift.manifest import load_manifest
 from textdrift.vectorize import CountMatrix, count_matrix, counted, load_matrix, load_tokens
@@ -88,7 +89,7 @@ class Project:
     def __init__(self, root: str | Path | None = None, configfile: str | Path = "config/config.yaml"):
         self.root = find_root(root)
         self.configfile = self.root / configfile
-        self.config: dict = yaml.safe_load(self.configfile.read_text(encoding="utf-8"))
+        self.config: dict = load_yaml(self.configfile)
         self._tokens: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
@@ -180,7 +181,7 @@ class Project:
     def codebook(self) -> dict:
         """The theme codebook (``themes.codebook`` in the config) as an editable dict, validated on load."""
         path = self._need(self.root / self.config["themes"]["codebook"], "theme codebook")
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path)
         themes.parse_codebook(data, self.schema_dir / "themes.schema.yaml", source=str(path))
         return data
 

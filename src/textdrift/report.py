@@ -129,7 +129,7 @@ def precision_lines(precision: pd.DataFrame, labels: dict[str, str], min_precisi
     """The codebook's precision per language (overall, lowest themes) from ``codebook_precision.csv``."""
     if precision.empty:
         return ["- No coded contexts yet: `make validation-sample`, code the sample, save it as "
-                "`validation/coded.csv` (README: \"Codebook validation\")."]
+                "`validation/coded.csv` (docs/methods.md: \"Codebook validation\")."]
     lines = []
     for lang, part in precision[precision["theme"] != "all"].groupby("lang", sort=False):
         total = precision[(precision["theme"] == "all") & (precision["lang"] == lang)].iloc[0]
@@ -393,6 +393,41 @@ def write_results_readme(out_path: str | Path, tables: Sequence[str | Path], fig
     atomic_write_text(out_path, results_readme(tables, figures, findings))
 
 
+def readme_snapshot(tables_dir: str | Path, codebook=None, results_dir: str = "results") -> str:
+    """The short findings block of the top-level README (``make readme-findings``): how many
+    headline findings survive, the ones that survive or hold as computed with what they fail, and
+    the codebook's precision; the full findings are in ``results/README.md``."""
+    t = Path(tables_dir)
+    if not (t / "findings.csv").exists():
+        return f"- No findings yet: run `make run` (then `{results_dir}/README.md` has them all).\n"
+    findings = read_csv(t / "findings.csv")
+    labels = _labels(codebook)
+    lines = [headline_lines(findings)[0].replace("; `results/tables/findings.csv`)", ")"),
+             f"- Every finding with its value, interval, documents and reasons: `{results_dir}/README.md` and "
+             f"`{results_dir}/tables/findings.csv` (after `make run`)."]
+    ok = findings["survives"].map(_truthy)
+    holds = findings["holds"].map(_truthy) & ~ok
+    lines += [f"- Survives: {r['claim']}." for _, r in findings[ok].iterrows()]
+    lines += [f"- Holds as computed, does not survive: {r['claim']}: {r['reason']}."
+              for _, r in findings[holds].iterrows()]
+    n_other = int((~ok & ~holds).sum())
+    if n_other:
+        lines.append(f"- The other {n_other} do not hold as computed (an interval includes 1, a phrase step is "
+                     "insufficient, a gap is below the threshold).")
+    if (t / "codebook_precision.csv").exists():
+        prec = read_csv(t / "codebook_precision.csv")
+        total = prec[(prec["theme"] == "all") & (prec["lang"] == "all")]
+        if len(total) and total["n_coded"].iloc[0] > 0:
+            r = total.iloc[0]
+            cells = prec[(prec["theme"] != "all") & (prec["n_coded"] >= 10)]
+            low = cells.sort_values("precision", kind="stable").head(1)
+            worst = (f"; lowest theme with 10+ coded: {labels.get(low['theme'].iloc[0], low['theme'].iloc[0])} "
+                     f"({low['lang'].iloc[0]}) {_num(low['precision'].iloc[0], 2)}" if len(low) else "")
+            lines.append(f"- Codebook `{r['codebook']}`: precision {_num(r['precision'], 3)} on {r['n_coded']} "
+                         f"hand-coded contexts (Wilson 95% {_num(r['ci_low'], 3)}–{_num(r['ci_high'], 3)}){worst}.")
+    return "\n".join(lines) + "\n"
+
+
 def update_readme_findings(readme_path: str | Path, findings: str) -> None:
     """Replace the text between ``<!-- findings:start -->`` and ``<!-- findings:end -->``, nothing else."""
     path = Path(readme_path)
@@ -405,18 +440,16 @@ def update_readme_findings(readme_path: str | Path, findings: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    import yaml
-
+    from textdrift.config import load_yaml
     from textdrift.themes import load_codebook
 
-    ap = argparse.ArgumentParser(description="Refresh the findings block of a README from the result tables.")
+    ap = argparse.ArgumentParser(description="Refresh the findings snapshot of a README from the result tables.")
     ap.add_argument("readme", nargs="?", default="README.md")
     ap.add_argument("--config", default="config/config.yaml")
     args = ap.parse_args(argv)
-    cfg = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
-    fig = cfg["figures"]
-    findings = findings_markdown(Path(cfg["results_dir"]) / "tables", load_codebook(cfg["themes"]["codebook"]),
-                                 cfg["low_data_tokens"], fig["top_themes"], fig["top_phrases"])
+    cfg = load_yaml(args.config)
+    findings = readme_snapshot(Path(cfg["results_dir"]) / "tables", load_codebook(cfg["themes"]["codebook"]),
+                               cfg["results_dir"])
     update_readme_findings(args.readme, findings)
 
 

@@ -92,9 +92,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
-
-from textdrift.config import import_jsonschema
+from textdrift.config import import_jsonschema, load_yaml, unknown_keys
 from textdrift.io import read_csv, write_csv, write_csv_batches, write_parquet
 from textdrift.vectorize import ENTITY_HEAD, load_tokens, segments
 
@@ -180,12 +178,8 @@ def _error_message(error, data) -> str:
         fld = str(path[2]) + "".join(f"[{p}]" for p in path[3:])
     elif error.validator == "required":
         fld = ", ".join(k for k in error.validator_value if k not in error.instance)
-    elif error.validator == "additionalProperties":
-        patterns = list(error.schema.get("patternProperties", {}))
-        fld = ", ".join(
-            k for k in error.instance
-            if k not in error.schema.get("properties", {}) and not any(re.search(p, k) for p in patterns)
-        )
+    elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        return "\n  ".join(f"{where}, field {k!r}: {why}" for k, why in unknown_keys(error))
     else:
         fld = "(theme)"
     hint = ""
@@ -198,7 +192,7 @@ def _error_message(error, data) -> str:
 
 def parse_codebook(data: dict, schema_path: str | Path | None = None, source: str = "codebook") -> list[Theme]:
     """Validate a codebook already read into Python (e.g. edited in a notebook) and build its themes."""
-    schema = yaml.safe_load(Path(schema_path or DEFAULT_SCHEMA).read_text(encoding="utf-8"))
+    schema = load_yaml(schema_path or DEFAULT_SCHEMA)
     validator = import_jsonschema().Draft202012Validator(schema)
     problems = [_error_message(e, data) for e in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))]
     if not problems:
@@ -276,7 +270,7 @@ def load_codebook(path: str | Path, schema_path: str | Path | None = None, entit
     """Read and validate a YAML codebook (default schema: ``workflow/schemas/themes.schema.yaml``);
     with ``entities`` (:func:`textdrift.entities.load_entities`), also that every entity a theme
     lists exists."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    data = load_yaml(path)
     codebook = parse_codebook(data, schema_path, source=str(path))
     if entities is not None:
         check_members(codebook, entities, source=str(path))
@@ -284,11 +278,21 @@ def load_codebook(path: str | Path, schema_path: str | Path | None = None, entit
 
 
 def codebook_hash(path: str | Path) -> str:
-    """The codebook's version: the first 12 hex digits of the SHA-256 of its file (the ``codebook``
-    column of theme_frequencies.csv and theme_changes.csv; it names the validation samples)."""
+    """The codebook's version (the ``codebook`` column of theme_frequencies.csv, theme_changes.csv
+    and codebook_precision.csv; it names the validation samples): the first 12 hex digits of the
+    SHA-256 of its content as canonical JSON (keys sorted, UTF-8) without the explanatory text
+    (``description``, ``why``, ``note``), so that editing a comment, an explanation or the layout
+    does not make a new version, and any change to a term, rule, pair, label or theme does."""
     import hashlib
+    import json
 
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+    def instrument(x):  # the text that explains (description, why, note) is not the instrument
+        if isinstance(x, dict):
+            return {k: instrument(v) for k, v in x.items() if k not in ("description", "why", "note")}
+        return [instrument(v) for v in x] if isinstance(x, list) else x
+
+    text = json.dumps(instrument(load_yaml(path)), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 def check_members(codebook: list[Theme], entities, source: str = "codebook") -> None:

@@ -159,15 +159,14 @@ def run_precision(coded_path, kwic_path, codebook_path, out_path, conf: float = 
 def main(argv: list[str] | None = None) -> Path:
     """``python -m textdrift.validation sample --config config/config.yaml``: draw the sample of the
     current theme_kwic.csv into ``validation/sample-<codebook hash>.csv`` (never overwritten)."""
-    import yaml
-
+    from textdrift.config import load_yaml
     from textdrift.themes import codebook_hash
 
     parser = argparse.ArgumentParser(prog="python -m textdrift.validation", description=main.__doc__)
     parser.add_argument("command", choices=["sample"])
     parser.add_argument("--config", default="config/config.yaml")
     args = parser.parse_args(argv)
-    config = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
+    config = load_yaml(args.config)
     v = config["validation"]
     version = codebook_hash(config["themes"]["codebook"])
     kwic = Path(config["results_dir"]) / "tables" / "theme_kwic.csv"

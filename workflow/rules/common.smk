@@ -10,7 +10,7 @@ SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
 os.environ.update(PYTHONPATH=SRC)
 
-from textdrift.config import check_config
+from textdrift.config import check_config, load_yaml
 from textdrift.manifest import CLEAN_COLUMNS, check_group_by, load_manifest, shard_of
 from textdrift.entities import load_entities
 from textdrift.themes import load_codebook
@@ -18,6 +18,8 @@ from textdrift.themes import load_codebook
 # Before any job runs: the configuration (every problem, each naming its field), the entity
 # list and the theme codebook (naming entity or theme and field; every entity a theme lists
 # exists) and, below, the manifest (naming row and field).
+for _configfile in workflow.configfiles:  # a key given twice: an error naming file, line, key
+    load_yaml(_configfile)
 check_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
 # the entity list and its schema, as an input of the rules that read it (none: entities: null)
 ENTITY_INPUT = [config["entities"], "workflow/schemas/entities.schema.yaml"] if config["entities"] else []

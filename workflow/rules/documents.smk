@@ -4,7 +4,7 @@ rule documents:
         raw=[r["path"] for r in MANIFEST.to_dict("records")],
         paras=expand(f"{PROCESSED}/themes/paras-{{shard}}.parquet", shard=SHARDS),
     output:
-        f"{RESULTS}/tables/documents.csv",
+        report(f"{RESULTS}/tables/documents.csv", category="Tables", labels={"table": "documents"}),
     params:
         languages=LANGS,
         # the validated manifest (common.smk), as records: a metadata edit reruns this rule only

@@ -8,10 +8,12 @@ rule drift:
         # group_by: each group's year matrices are summed from the document matrices
         doc=expand(f"{PROCESSED}/vectors/doc_{{lang}}.npz", lang=LANGS) if GROUP_BY else [],
     output:
+        drift=report(f"{RESULTS}/tables/tfidf_drift.csv", category="Tables", labels={"table": "TF-IDF drift"}),
         **{
             f"{prefix}{name}": f"{folder}/tfidf_{name}.csv"
             for prefix, folder in [("", f"{RESULTS}/tables"), ("grouped_", GROUPED)][: 2 if GROUP_BY else 1]
             for name in ["drift", "similarity", "top_terms", "term_shifts", "baseline"]
+            if (prefix, name) != ("", "drift")
         },
     params:
         languages=LANGS,

@@ -11,7 +11,7 @@ rule findings:
         crosslingual=f"{RESULTS}/tables/crosslingual_themes.csv",
         precision=f"{RESULTS}/tables/codebook_precision.csv",
     output:
-        f"{RESULTS}/tables/findings.csv",
+        report(f"{RESULTS}/tables/findings.csv", category="Tables", labels={"table": "findings"}),
     params:
         languages=LANGS,
         count_roles=config["count_roles"],

@@ -12,7 +12,7 @@ rule phrases:
         # group_by: each group's year matrices are summed from the document matrices
         doc=expand(f"{PROCESSED}/vectors/doc_{{lang}}.npz", lang=LANGS) if GROUP_BY else [],
     output:
-        changes=f"{RESULTS}/tables/phrase_changes.csv",
+        changes=report(f"{RESULTS}/tables/phrase_changes.csv", category="Tables", labels={"table": "phrase changes"}),
         **({"grouped": f"{GROUPED}/phrase_changes.csv"} if GROUP_BY else {}),
     params:
         languages=LANGS,

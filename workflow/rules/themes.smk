@@ -37,9 +37,9 @@ rule themes:
         entity_list=ENTITY_INPUT,
         documents=f"{RESULTS}/tables/documents.csv",
     output:
-        frequencies=f"{RESULTS}/tables/theme_frequencies.csv",
+        frequencies=report(f"{RESULTS}/tables/theme_frequencies.csv", category="Tables", labels={"table": "theme frequencies"}),
         entity_frequencies=f"{RESULTS}/tables/entity_frequencies.csv",
-        changes=f"{RESULTS}/tables/theme_changes.csv",
+        changes=report(f"{RESULTS}/tables/theme_changes.csv", category="Tables", labels={"table": "theme changes"}),
         kwic=f"{RESULTS}/tables/theme_kwic.csv",
         unmatched=f"{RESULTS}/tables/theme_unmatched_terms.csv",
         # group_by: the same frequencies and changes per group (a `group` column first)

@@ -11,6 +11,7 @@ rule precision:
             f"{RESULTS}/tables/codebook_precision.csv",
             caption="../report/codebook_precision.rst",
             category="Themes",
+            labels={"table": "codebook precision"},
         ),
     params:
         conf_level=config["themes"]["conf_level"],

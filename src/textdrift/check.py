@@ -1,0 +1,125 @@
+"""``make check``: the user's own inputs validated, every problem listed, nothing run.
+
+``python -m textdrift.check --config config/config.yaml`` reads the configuration (a key given
+twice is an error), validates it against ``workflow/schemas/config.schema.yaml``, then the entity
+list, the theme codebook and the manifest (with its raw files), and ``group_by``: the same checks
+the workflow runs before any job, but all of them, each problem on its own line. Exit status 1
+when anything is wrong. ``make run`` runs it first.
+
+``--unlock-stale``: after a run killed outright (``kill -9``, a lost terminal) Snakemake's lock
+stays in ``.snakemake/locks``; when no Snakemake process is running in this directory (Linux:
+``/proc``), remove it (``snakemake --unlock``) and say so; with a run still going, leave it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def check_inputs(config_path: str | Path) -> tuple[list[str], list[str]]:
+    """(problems, notes) of the configuration and the inputs it names."""
+    from textdrift.config import config_errors, load_yaml
+    from textdrift.entities import load_entities
+    from textdrift.manifest import check_group_by, load_manifest
+    from textdrift.themes import codebook_hash, load_codebook
+
+    schemas = ROOT / "workflow" / "schemas"
+    import yaml
+
+    try:
+        config = load_yaml(config_path)
+    except (OSError, ValueError) as err:  # a missing file, a key given twice
+        return [str(err)], []
+    except yaml.YAMLError as err:  # a syntax error, with its line
+        return [f"{config_path}: {err}"], []
+    problems = config_errors(config, load_yaml(schemas / "config.schema.yaml"))
+    if problems:
+        return problems, []  # the rest reads paths from a valid configuration
+    notes, entities = [], []
+    try:
+        entities = load_entities(config["entities"], schemas / "entities.schema.yaml")
+        notes.append(f"entity list {config['entities']}: {len(entities)} entities")
+    except Exception as err:
+        problems.append(str(err))
+    try:
+        codebook = load_codebook(config["themes"]["codebook"], schemas / "themes.schema.yaml", entities)
+        notes.append(f"codebook {config['themes']['codebook']}: {len(codebook)} themes "
+                     f"(version {codebook_hash(config['themes']['codebook'])})")
+    except Exception as err:
+        problems.append(str(err))
+    warnings: list[str] = []
+    try:
+        manifest = load_manifest(config["manifest"], raw_dir=config["raw_dir"],
+                                 years=(config["years"]["min"], config["years"]["max"]),
+                                 schema=schemas / "manifest.schema.yaml", warn=warnings.append)
+        notes.append(f"manifest {config['manifest']}: {len(manifest)} documents, years "
+                     f"{manifest['year'].min()}-{manifest['year'].max()}")
+        check_group_by(config["group_by"], manifest.columns)
+    except Exception as err:
+        problems.append(str(err))
+    notes += [f"warning: {w}" for w in warnings]
+    for key in ("zh_user_dict", "zh_stopwords", "en_stopwords_extra"):
+        path = config["segment"].get(key)
+        if path and not Path(path).is_file():
+            problems.append(f"config: field 'segment.{key}': {path} does not exist")
+    return problems, notes
+
+
+def snakemake_running(directory: Path) -> bool:
+    """Whether a Snakemake process runs with ``directory`` as its working directory (Linux /proc;
+    elsewhere: assume yes, so a lock is never removed under a live run)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True
+    me, target = os.getpid(), directory.resolve()
+    for p in proc.iterdir():
+        if not p.name.isdigit() or int(p.name) == me:
+            continue
+        try:
+            args = (p / "cmdline").read_bytes().split(b"\0")
+            if any(b"snakemake" in a for a in args[:2]) and Path(os.readlink(p / "cwd")).resolve() == target:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def unlock_stale(directory: Path, snakemake: list[str]) -> bool:
+    """Remove a lock left by a killed run (see the module docstring); True when it did."""
+    locks = directory / ".snakemake" / "locks"
+    if not (locks.is_dir() and any(locks.iterdir())) or snakemake_running(directory):
+        return False
+    subprocess.run([*snakemake, "--unlock"], cwd=directory, check=True, capture_output=True)
+    print("make run: a previous run was killed and left its lock; no run is active here, so the lock was "
+          "removed (snakemake --unlock) and this run redoes what was unfinished (--rerun-incomplete).")
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m textdrift.check", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", default="config/config.yaml")
+    parser.add_argument("--unlock-stale", metavar="SNAKEMAKE", help="the snakemake executable: remove a stale lock")
+    args = parser.parse_args(argv)
+    if args.unlock_stale:
+        unlock_stale(Path.cwd(), [args.unlock_stale])
+        return 0
+    problems, notes = check_inputs(args.config)
+    if problems:
+        print(f"make check: {len(problems)} problem(s) in the inputs (nothing was run):", file=sys.stderr)
+        for p in problems:
+            print("  " + str(p).replace("\n", "\n  "), file=sys.stderr)
+        return 1
+    print("make check: configuration and inputs are valid")
+    for n in notes:
+        print(f"  {n}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
