@@ -35,7 +35,7 @@ run: env
 	@echo ""
 	@echo "Results:  $(RESULTS)/README.md     (findings, and what every table and figure is)"
 	@echo "          $(RESULTS)/report.html   (figures with captions, tables)"
-	@echo "          $(RESULTS)/figures/      $(RESULTS)/tables/"
+	@echo "          $(RESULTS)/figures/      $(RESULTS)/tables/      $(RESULTS)/matrices/ (for R and Python)"
 
 # Validate config/config.yaml, the entity list, the codebook and the manifest; run nothing.
 check: env

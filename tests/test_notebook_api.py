@@ -261,3 +261,14 @@ def test_compare_groups_of_years_and_documents(project):
     zh = project.compare(2017, 2024, "zh")["phrases"]
     bigrams = zh[zh["n"] == 2]
     assert len(bigrams) and (bigrams["display"] == bigrams["phrase"].str.replace(" ", "")).all()
+
+
+def test_trend_of_any_term_in_one_call(project):
+    trend, kwic = project.trend("Supply  Chain", "en")
+    # the same counts as the added theme above (grep -ci "supply chains\?": 2017 0, 2022 3, 2023 3, 2024 4)
+    assert trend.set_index("year")["count"].to_dict() == {2017: 0, 2022: 3, 2023: 3, 2024: 4}
+    assert set(trend["term"]) == {"supply chain"} and set(trend["lang"]) == {"en"} and len(kwic) == 10
+    freq = project.table("theme_frequencies")
+    tokens = freq[freq["lang"] == "en"].groupby("year")["tokens"].first()
+    assert trend.set_index("year")["tokens"].to_dict() == tokens.to_dict()  # the pipeline's denominators
+    assert (trend["ci_low"] <= trend["per_10k"]).all() and (trend["per_10k"] <= trend["ci_high"]).all()

@@ -218,6 +218,20 @@ class Project:
         matches = themes.match_themes(tokens, cb, window, self.config["unspaced_languages"])
         return matches.drop(columns="theme")
 
+    def trend(self, term: str, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(trend, kwic) of ANY word or phrase in ``lang``, in one call: its count and rate per
+        10,000 kept tokens in every year with ``lang`` text, with the interval of theme rates
+        (``themes.ci``), and its matches in context. The term is matched as a codebook term is
+        (:meth:`kwic`: lemmas, globs, whole tokens; named entities resolved; ``count_roles`` only),
+        counted as a one-term theme by :meth:`theme_frequencies`, so the numbers are comparable with
+        ``theme_frequencies.csv``. E.g. ``p.trend("supply chain", "en")``, ``p.trend("*安全*", "zh")``."""
+        term = " ".join(term.lower().split())
+        book = themes.parse_codebook({"themes": [{"id": "term", "label_en": term, lang: [term]}]},
+                                     self.schema_dir / "themes.schema.yaml", source=f"trend term {term!r}")
+        freq, kwic = self.theme_frequencies(book)
+        freq = freq[freq["lang"] == lang].drop(columns=["theme", "codebook"]).assign(term=term)
+        return freq.reset_index(drop=True), kwic[kwic["lang"] == lang].drop(columns="theme").reset_index(drop=True)
+
     def theme_frequencies(self, codebook=None) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(frequencies, kwic) for a codebook, computed in memory as the ``themes`` rule does.
 

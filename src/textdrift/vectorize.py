@@ -353,3 +353,41 @@ def merge_shard_matrices(doc_shards: list[str | Path], year_paths: dict[str, str
         docs = merge_matrices(mats, ["doc_id", "year"])
         save_matrix(docs, doc_paths[lang])
         save_matrix(merge_matrices([docs], ["year"]), year_paths[lang])
+
+
+def export_matrices(doc_paths: dict[str, str | Path], documents: str | Path, out: dict[str, dict[str, str | Path]]) -> None:
+    """Rule ``export``: each language's document x term counts for R and Python users.
+
+    ``doc_paths``: {lang: doc_{lang}.npz}; ``documents``: ``documents.csv`` (its metadata become
+    the document variables); ``out[lang]`` maps ``mtx``, ``features``, ``docvars``, ``parquet`` to
+    paths:
+
+    * ``dfm_{lang}.mtx``: the unigram counts (documents x features, Matrix Market coordinate
+      format, integers), read by R's ``Matrix::readMM`` and Python's ``scipy.io.mmread``;
+    * ``dfm_{lang}_features.csv``: ``feature`` (column order of the matrix; ``@id`` = a named entity);
+    * ``dfm_{lang}_docvars.csv``: one row per matrix row: ``doc_id, year, tokens`` (kept unigram
+      tokens) and the document's metadata from ``documents.csv``;
+    * ``counts_{lang}.parquet``: every n-gram count, long: ``doc_id, year, feature, n, count``.
+    """
+    import scipy.io
+
+    from textdrift.io import atomic_writer, read_csv, write_csv, write_parquet
+
+    meta = read_csv(documents)
+    keep = [c for c in meta.columns if c not in ("year", "file", "sha256") and not c.startswith("tokens")]
+    for lang, path in doc_paths.items():
+        m = load_matrix(path)
+        uni = m.select(1)
+        rows = m.rows[["doc_id", "year", "tokens"]].reset_index(drop=True)
+        with atomic_writer(out[lang]["mtx"]) as fh:
+            scipy.io.mmwrite(fh, uni.X.astype(np.int64).tocoo(), field="integer",
+                             comment=f"textdrift unigram counts, {lang}: rows = dfm_{lang}_docvars.csv, "
+                                     f"columns = dfm_{lang}_features.csv")
+        write_csv(pd.DataFrame({"feature": uni.vocab}), out[lang]["features"])
+        write_csv(rows.merge(meta[keep], on="doc_id", how="left"), out[lang]["docvars"])
+        coo = m.X.tocoo()
+        n = m.ngram_order
+        write_parquet(pd.DataFrame({"doc_id": rows["doc_id"].to_numpy()[coo.row], "year": rows["year"].to_numpy()[coo.row],
+                                    "feature": m.vocab[coo.col], "n": n[coo.col].astype(np.int64),
+                                    "count": coo.data.astype(np.int64)}), out[lang]["parquet"])
+

@@ -43,3 +43,37 @@ rule vectorize:
 
 
 TARGETS += rules.vectorize.output
+
+
+rule export:
+    """Document x term counts per language for R and Python: unigram Matrix Market + features + document
+    variables (quanteda as.dfm, Matrix::readMM, scipy.io.mmread) and every n-gram as long Parquet."""
+    input:
+        doc=expand(f"{PROCESSED}/vectors/doc_{{lang}}.npz", lang=LANGS),
+        documents=f"{RESULTS}/tables/documents.csv",
+    output:
+        **{
+            f"{kind}_{lang}": f"{RESULTS}/matrices/{pattern.format(lang=lang)}"
+            for lang in LANGS
+            for kind, pattern in [
+                ("mtx", "dfm_{lang}.mtx"),
+                ("features", "dfm_{lang}_features.csv"),
+                ("docvars", "dfm_{lang}_docvars.csv"),
+                ("parquet", "counts_{lang}.parquet"),
+            ]
+        },
+    params:
+        languages=LANGS,
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 100 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt * (10 + int(input.size_mb)),
+    log:
+        f"{LOGS}/export.log",
+    conda:
+        ENV
+    script:
+        "../scripts/export.py"
+
+
+TARGETS += rules.export.output
