@@ -11,7 +11,7 @@ UV := $(UVTOOL)/bin/uv
 VENV := .venv
 CORES ?= all
 # (the Snakefile reads config/config.yaml itself; add `--configfile my.yaml` to override keys)
-SNAKEMAKE := $(VENV)/bin/snakemake --cores $(CORES) --rerun-incomplete
+SNAKEMAKE := $(VENV)/bin/snakemake --cores $(CORES) --rerun-incomplete --quiet host
 RESULTS := $(shell sed -n 's/^results_dir: *//p' config/config.yaml 2>/dev/null || echo results)
 # Snakemake 9 leaves an unawaited coroutine when the report evaluates the resource lambdas that
 # read input sizes (rules.py): a warning no user can act on, filtered by its exact text only.

@@ -409,3 +409,18 @@ def test_similarity_matrix_many_years_stays_readable():
     assert fig.get_size_inches()[0] < 16 and not fig.axes[0].texts
     assert "values in tfidf_similarity.csv" in fig._suptitle.get_text()
     matplotlib.pyplot.close(fig)
+
+
+def test_a_low_data_rate_far_above_the_measured_years_does_not_set_the_scale():
+    freq = make_frequencies()
+    spike = (freq["lang"] == "zh") & (freq["year"] == 2022) & (freq["theme"] == "digital_economy")
+    freq.loc[spike, ["count", "per_10k", "ci_low", "ci_high"]] = [7, 7 / 67 * 10_000, 400.0, 2500.0]  # 1044.8
+    fig = F.theme_trends(freq, CODEBOOK, low_data_tokens=500)
+    ax = fig.axes[0]
+    measured = freq[~spike & (freq["theme"] == "digital_economy") & (freq["tokens"] >= 500)]
+    top = max(measured["per_10k"].max(), measured["ci_high"].max()) * 1.12
+    assert ax.get_ylim()[1] == pytest.approx(top) and top < 1044
+    triangles = [line for line in ax.get_lines() if line.get_marker() == "^"]
+    assert len(triangles) == 1 and triangles[0].get_ydata()[0] == pytest.approx(top)
+    assert [t.get_text() for t in ax.texts] == ["1045"]  # its value, written under the triangle
+    matplotlib.pyplot.close(fig)

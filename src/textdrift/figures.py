@@ -238,7 +238,8 @@ def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = Non
     Each panel has its own y scale (themes differ tenfold in frequency); x is the real year, so
     gaps between available years are visible. Points of a (language, year) with fewer than
     ``low_data_tokens`` tokens are hollow, and their intervals (very wide) are cut at the panel
-    top: the y range is set by the point estimates and the intervals of the other years. Lines
+    top: the y range is set by the point estimates and the intervals of the measured years; a
+    low-data rate above it is a hollow triangle at the top with its value. Lines
     join measured years only: they break at a low-data year and at a year of the corpus that the
     language lacks. With ``precision`` (``codebook_precision.csv``), each panel's title ends with
     the codebook's precision per language on the coded contexts ("precision en 1.00/10").
@@ -256,7 +257,7 @@ def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = Non
     offsets = np.linspace(-0.12, 0.12, len(langs)) if len(langs) > 1 else [0.0]
     for ax, theme in zip(axes.flat, themes):
         st = styles[theme]
-        top = 0.0
+        top, lows = 0.0, []
         for li, lang in enumerate(langs):
             d = freq[(freq["theme"] == theme) & (freq["lang"] == lang)].sort_values("year")
             if d.empty:
@@ -279,8 +280,24 @@ def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = Non
                             elinewidth=1.0, capsize=2, alpha=alpha)
                 ax.plot(x[mask], d["per_10k"].to_numpy()[mask], color=st.color, linestyle="none", marker=st.marker, markersize=5.5,
                         markerfacecolor=face, markeredgecolor=st.color, markeredgewidth=1.4)
-            top = max(top, d["per_10k"].max(), d.loc[~low, "ci_high"].max() if (~low).any() else 0.0)
-        ax.set_ylim(0, top * 1.12 if top > 0 else 1.0)
+            if (~low).any():  # measured years set the scale; a low-data point above it is drawn at the top
+                top = max(top, d.loc[~low, "per_10k"].max(), d.loc[~low, "ci_high"].max())
+            lows.append((x[low], d["per_10k"].to_numpy()[low], st.color))
+        if top == 0:  # only low-data points: they set the scale
+            top = max([float(v.max()) for _, v, _ in lows if len(v)] + [0.0])
+        ymax = top * 1.12 if top > 0 else 1.0
+        over: dict[int, list] = {}  # low-data rates beyond the scale: a triangle at the top, the values once per year
+        for xs, vs, color in lows:
+            for xv, v in zip(xs, vs):
+                if v > ymax:
+                    ax.plot([xv], [ymax], marker="^", markersize=6, color=color, markerfacecolor="white",
+                            clip_on=False, linestyle="none")
+                    over.setdefault(int(round(xv)), []).append((xv, v))
+        for pts in over.values():
+            values = "/".join(dict.fromkeys(f"{v:.0f}" for _, v in pts))
+            ax.annotate(values, (float(np.mean([xv for xv, _ in pts])), ymax), xytext=(0, -11),
+                        textcoords="offset points", ha="center", fontsize=6.5, color="#555555")
+        ax.set_ylim(0, ymax)
         prec = " · ".join(f"{lang} {coded[(theme, lang)][0]:.2f}/{coded[(theme, lang)][1]}" for lang in langs
                           if (theme, lang) in coded)
         ax.set_title(f"{textwrap.fill(st.label_en, 32)}\n{st.label_other}".strip()
