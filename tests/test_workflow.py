@@ -246,3 +246,27 @@ def test_validation_sample_and_precision(workflow_run, tmp_path):
     total = precision[(precision["theme"] == "all") & (precision["lang"] == "all")].iloc[0]
     assert total["n_coded"] + total["n_no_longer_matched"] == (coded["relevant"].astype(str) != "").sum()
     assert set(precision["codebook"]) == {codebook_hash(d / "config/themes.yaml")}
+
+
+def test_editing_a_config_named_file_reruns_the_jobs_that_read_it(workflow_run, tmp_path):
+    """Every file the configuration names is an input of the rules that read it: an edit (a blank
+    line appended) plans exactly those jobs (then their downstream ones, for another reason)."""
+    import re
+    import shutil
+
+    work = tmp_path / "w"
+    shutil.copytree(workflow_run["dir"], work, symlinks=True)
+    expected = {"config/zh_user_dict.txt": {"segment"}, "config/zh_stopwords.txt": {"segment"},
+                "config/en_stopwords_extra.txt": {"segment"}, "config/en_despace_words.txt": {"clean"},
+                "config/entities.yaml": {"segment"}, "config/themes.yaml": {"theme_matches"},
+                "validation/coded.csv": {"precision"}}
+    for name, rules in expected.items():
+        path = work / name
+        before, stat = path.read_bytes(), path.stat()
+        path.write_bytes(before + b"\n")
+        out = run_snakemake(work, "--dry-run", "--quiet", "host").stdout
+        planned = {r for r in re.findall(r"(?m)^rule (\w+):", out)
+                   if re.search(rf"(?ms)^rule {r}:\n(?:    [^\n]*\n)*?    reason: [^\n]*{re.escape(name)}", out)}
+        assert planned == rules, (name, planned, re.findall(r"(?m)^rule \w+:|reason: [^\n]*", out)[:8])
+        path.write_bytes(before)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as it was: the next edit is the only one

@@ -2,7 +2,8 @@ rule clean:
     """Clean the raw files of one shard: one text per document and language, every change logged."""
     input:
         raw=shard_raw_files,
-        words="config/en_despace_words.txt",
+        # every file the cleaner reads is an input: editing it reruns the clean jobs
+        words=[config["clean"]["despace"]["words_file"]] if config["clean"]["despace"].get("words_file") else [],
     output:
         index=f"{PROCESSED}/clean/_shards/index-{{shard}}.csv",
         log=f"{PROCESSED}/clean/_shards/log-{{shard}}.csv",

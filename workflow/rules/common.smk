@@ -49,6 +49,9 @@ MANIFEST = load_manifest(
     warn=lambda message: print(f"Warning (manifest): {message}", file=sys.stderr),
 )
 MANIFEST["shard"] = [shard_of(d, config["shards"]) for d in MANIFEST["doc_id"]]
+# raw files relative to the working directory (where every job runs): inputs and params then do not
+# change when the project is moved or copied, so a copy reruns nothing
+MANIFEST["path"] = [os.path.relpath(p) for p in MANIFEST["path"]]
 check_group_by(config["group_by"], MANIFEST.columns)
 # group_by: the grouped tables of themes, drift and phrases (the same tables, a `group` column first)
 GROUP_BY = config["group_by"]

@@ -2,8 +2,10 @@ rule segment:
     """Segment the clean texts of one shard (spaCy for English, jieba for Chinese) into the token table."""
     input:
         index=f"{PROCESSED}/clean/_shards/index-{{shard}}.csv",
+        # every file the segmenter reads is an input: editing it reruns the segment jobs
         user_dict=config["segment"]["zh_user_dict"],
         stopwords=config["segment"]["zh_stopwords"],
+        en_stopwords=[config["segment"]["en_stopwords_extra"]] if config["segment"].get("en_stopwords_extra") else [],
         entities=ENTITY_INPUT,
     output:
         f"{PROCESSED}/tokens/shard-{{shard}}.parquet",
