@@ -32,12 +32,15 @@ def check_inputs(config_path: str | Path) -> tuple[list[str], list[str]]:
     schemas = ROOT / "workflow" / "schemas"
     import yaml
 
+    # what a bad input raises: a missing file, a key given twice or an invalid codebook, entity list or
+    # manifest (ValueError subclasses naming file and field), a YAML syntax error (with its line)
+    errors = (OSError, ValueError, yaml.YAMLError)
     try:
         config = load_yaml(config_path)
-    except (OSError, ValueError) as err:  # a missing file, a key given twice
-        return [str(err)], []
-    except yaml.YAMLError as err:  # a syntax error, with its line
+    except yaml.YAMLError as err:
         return [f"{config_path}: {err}"], []
+    except errors as err:
+        return [str(err)], []
     problems = config_errors(config, load_yaml(schemas / "config.schema.yaml"))
     if problems:
         return problems, []  # the rest reads paths from a valid configuration
@@ -45,13 +48,13 @@ def check_inputs(config_path: str | Path) -> tuple[list[str], list[str]]:
     try:
         entities = load_entities(config["entities"], schemas / "entities.schema.yaml")
         notes.append(f"entity list {config['entities']}: {len(entities)} entities")
-    except Exception as err:
+    except errors as err:
         problems.append(str(err))
     try:
         codebook = load_codebook(config["themes"]["codebook"], schemas / "themes.schema.yaml", entities)
         notes.append(f"codebook {config['themes']['codebook']}: {len(codebook)} themes "
                      f"(version {codebook_hash(config['themes']['codebook'])})")
-    except Exception as err:
+    except errors as err:
         problems.append(str(err))
     warnings: list[str] = []
     try:
@@ -61,7 +64,7 @@ def check_inputs(config_path: str | Path) -> tuple[list[str], list[str]]:
         notes.append(f"manifest {config['manifest']}: {len(manifest)} documents, years "
                      f"{manifest['year'].min()}-{manifest['year'].max()}")
         check_group_by(config["group_by"], manifest.columns)
-    except Exception as err:
+    except errors as err:
         problems.append(str(err))
     notes += [f"warning: {w}" for w in warnings]
     for key in ("zh_user_dict", "zh_stopwords", "en_stopwords_extra"):

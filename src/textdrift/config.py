@@ -89,10 +89,10 @@ def unknown_keys(error, examples=("label_en", "label_zh", "en", "zh")) -> list[t
             if k not in props and not any(re.search(pat, str(k)) for pat in patterns)]
 
 
-def did_you_mean(key: str, known) -> str:
-    """"; did you mean 'x'?" for the closest of ``known`` (or the list of known keys)."""
+def did_you_mean(key: str, known, prefix: str = "") -> str:
+    """"; did you mean '<prefix>x'?" for the closest of ``known`` (or the list of known keys)."""
     close = difflib.get_close_matches(str(key), list(known), n=1)
-    return f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
+    return f"; did you mean '{prefix}{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
 
 
 def _short(value, limit: int = 80) -> str:
@@ -110,9 +110,7 @@ def config_errors(config: dict, schema: dict) -> list[str]:
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             known = sorted(err.schema.get("properties", {}))
             for key in (k for k in err.instance if k not in known):
-                close = difflib.get_close_matches(str(key), known, n=1)
-                hint = f"; did you mean '{prefix}{close[0]}'?" if close else did_you_mean(key, known)
-                problems.append(f"config: field '{prefix}{key}': unknown key{hint}")
+                problems.append(f"config: field '{prefix}{key}': unknown key{did_you_mean(key, known, prefix)}")
         elif err.validator == "required" and isinstance(err.instance, dict):
             for key in (k for k in err.validator_value if k not in err.instance):
                 problems.append(f"config: field '{prefix}{key}': required but missing")

@@ -115,7 +115,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer
 
 from textdrift.io import read_csv, write_csv
-from textdrift.vectorize import SEP, CountMatrix, by_language, count_matrix, load_matrix, merge_matrices
+from textdrift.vectorize import SEP, CountMatrix, by_language, count_matrix, load_matrix, merge_matrices, year_matrix_of
 
 log = logging.getLogger("textdrift.drift")
 
@@ -192,7 +192,7 @@ def _unigrams(matrix: CountMatrix, unit: str) -> CountMatrix:
     m = matrix.select(1)
     order = np.argsort(m.rows[unit].to_numpy(), kind="stable")
     order = order[np.asarray(m.X[order].sum(axis=1)).ravel() > 0]
-    return CountMatrix(m.X[order].tocsr(), m.vocab, m.rows.iloc[order].reset_index(drop=True))
+    return m.take(order)
 
 
 def _lang(matrix: CountMatrix) -> str:
@@ -670,14 +670,11 @@ def run_drift(
         if groups:
             per_doc = _unigram_columns(load_matrix(doc_files[lang]))
             for g, ids in groups.items():
-                keep = per_doc.rows["doc_id"].astype(str).isin(ids).to_numpy()
-                if not keep.any():
+                year_g = year_matrix_of(per_doc, ids)
+                if not len(year_g.rows):
                     continue
-                sub = CountMatrix(per_doc.X[np.flatnonzero(keep)], per_doc.vocab, per_doc.rows[keep].reset_index(drop=True))
-                year_g = merge_matrices([sub], ["year"])
-                pkeep = np.flatnonzero(paras.rows["doc_id"].astype(str).isin(ids).to_numpy())
-                paras_g = CountMatrix(paras.X[pkeep], paras.vocab, paras.rows.iloc[pkeep].reset_index(drop=True))
-                log.info("%s, %s = %s: %d document(s)", lang, group_by, g, int(keep.sum()))
+                paras_g = paras.take(paras.rows["doc_id"].astype(str).isin(ids).to_numpy(dtype=bool))
+                log.info("%s, %s = %s: %d year(s)", lang, group_by, g, len(year_g.rows))
                 for name, df in _language_tables(year_g, paras_g, **params).items():
                     by_group[g][name].append(df)
     for name, frames in tables.items():

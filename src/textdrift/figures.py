@@ -245,8 +245,9 @@ def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = Non
     the codebook's precision per language on the coded contexts ("precision en 1.00/10").
     """
     styles = theme_styles(codebook)
-    coded = ({(r.theme, r.lang): (r.precision, r.n_coded) for r in precision.itertuples() if r.n_coded > 0}
-             if precision is not None and len(precision) else {})
+    from textdrift.validation import precision_cells
+
+    coded = precision_cells(precision)
     langs = _langs(freq, langs)
     themes = list(styles)
     tokens = _lang_tokens(freq)

@@ -313,8 +313,7 @@ def _phrase_findings(variants: dict, phrases: pd.DataFrame, documents: pd.DataFr
         if key not in results:
             m = docs_of(name, lang)
             if drop is not None:
-                keep = np.flatnonzero((m.rows["doc_id"] != drop).to_numpy())
-                m = CountMatrix(m.X[keep], m.vocab, m.rows.iloc[keep].reset_index(drop=True))
+                m = m.take((m.rows["doc_id"] != drop).to_numpy(dtype=bool))
             table = phrase_changes(merge_matrices([m], ["year"]), lang=lang, **ps)
             results[key] = table.set_index(["year_from", "year_to", "phrase"])["status"]
         return results[key].get((y0, y1, phrase))

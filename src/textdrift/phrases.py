@@ -88,7 +88,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from textdrift.io import read_csv, write_csv
-from textdrift.vectorize import SEP, CountMatrix, load_matrix, merge_matrices
+from textdrift.vectorize import SEP, CountMatrix, load_matrix, year_matrix_of
 
 log = logging.getLogger("textdrift.phrases")
 
@@ -396,13 +396,9 @@ def run_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path, ng
         per_doc = {lang: load_matrix(path) for lang, path in (doc_matrices or {}).items()}
         frames = {}
         for g, ids in document_groups(docs, group_by).items():
-            sub = {}
-            for lang, m in per_doc.items():
-                keep = np.flatnonzero(m.rows["doc_id"].astype(str).isin(ids).to_numpy()) if len(m.rows) else []
-                if len(keep):
-                    sub[lang] = merge_matrices([CountMatrix(m.X[keep], m.vocab, m.rows.iloc[keep].reset_index(drop=True))],
-                                               ["year"])
-            frames[g] = table(sub, docs[docs["doc_id"].astype(str).isin(ids)])
+            sub = {lang: year_matrix_of(m, ids) for lang, m in per_doc.items()}
+            frames[g] = table({lang: m for lang, m in sub.items() if len(m.rows)},
+                              docs[docs["doc_id"].astype(str).isin(ids)])
         grouped = with_group(frames)
         write_csv(grouped, grouped_csv)
         log.info("wrote %d rows (%s groups) to %s", len(grouped), group_by, grouped_csv)

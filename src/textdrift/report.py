@@ -33,6 +33,7 @@ import pandas as pd
 
 from textdrift.figures import lang_name
 from textdrift.io import atomic_write_text, read_csv
+from textdrift.validation import precision_cells
 
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
 
@@ -117,14 +118,6 @@ def _theme_item(r, labels: dict[str, str], precision: dict | None = None) -> str
             f"({sign}{_num(abs(r['change']))}; {int(r['count_first'])} → {int(r['count_last'])} matches; {ci}{prec})")
 
 
-def precision_lookup(precision: pd.DataFrame | None) -> dict:
-    """{(theme, lang): (precision, n_coded)} of ``codebook_precision.csv`` (coded cells only)."""
-    if precision is None or precision.empty:
-        return {}
-    rows = precision[precision["n_coded"] > 0]
-    return {(r.theme, r.lang): (float(r.precision), int(r.n_coded)) for r in rows.itertuples()}
-
-
 def precision_lines(precision: pd.DataFrame, labels: dict[str, str], min_precision: float = 0.8) -> list[str]:
     """The codebook's precision per language (overall, lowest themes) from ``codebook_precision.csv``."""
     if precision.empty:
@@ -157,7 +150,8 @@ def theme_lines(freq: pd.DataFrame, labels: dict[str, str] | None = None, top: i
                 documents: pd.DataFrame | None = None, precision: dict | None = None) -> list[str]:
     """One line per language: the themes that rose and fell most from its first to its last year;
     with ``documents`` (documents.csv), which documents and genres stand on each side; with
-    ``precision`` (:func:`precision_lookup`), each theme's codebook precision in that language."""
+    ``precision`` (:func:`textdrift.validation.precision_cells`), each theme's codebook precision
+    in that language."""
     labels = labels or {}
     changes = theme_changes(freq)
     lines = []
@@ -293,6 +287,14 @@ def low_data_lines(freq: pd.DataFrame, low_data_tokens: int = 500) -> list[str]:
     return lines or [f"- None: every language-year has at least {low_data_tokens} tokens."]
 
 
+def _survivors_line(findings: pd.DataFrame, source: str = "") -> str:
+    """"- **k of n headline findings survive every check** (the checks)", ``source`` before the ")"."""
+    k = int(findings["survives"].map(_truthy).sum())
+    return (f"- **{k} of {len(findings)} headline findings survive every check** (titles and paratext "
+            "counted, names counted as words, the other interval: Poisson for themes, paragraphs resampled for "
+            f"phrases and cross-language gaps; each document left out{source}).")
+
+
 def headline_lines(findings: pd.DataFrame) -> list[str]:
     """The headline findings of ``findings.csv``: those that survive every check first, then the
     others, each with its value, interval and, for the others, why not."""
@@ -315,9 +317,7 @@ def headline_lines(findings: pd.DataFrame) -> list[str]:
         return f"{r['value_name'].replace('_', ' ')} {_num(r['value'], 3)}"
 
     ok = findings[findings["survives"].map(_truthy)]
-    lines = [f"- **{len(ok)} of {len(findings)} headline findings survive every check** (titles and paratext "
-             "counted, names counted as words, the other interval: Poisson for themes, paragraphs resampled for "
-             "phrases and cross-language gaps; each document left out; `results/tables/findings.csv`)."]
+    lines = [_survivors_line(findings, "; `results/tables/findings.csv`")]
     lines += [f"- Survives: {r['claim']}: {value(r)}." for _, r in ok.iterrows()]
     lines += [f"- Does not survive: {r['claim']}: {value(r)}; {r['reason']}."
               for _, r in findings[~findings["survives"].map(_truthy)].iterrows()]
@@ -347,7 +347,7 @@ def findings_markdown(tables_dir: str | Path, codebook=None, low_data_tokens: in
         blocks.append(("Headline findings and the checks they survive", headline_lines(read_csv(t / "findings.csv"))))
     blocks += [
         ("Themes: first vs last available year (per 10,000 tokens)",
-         theme_lines(freq, labels, top_themes, documents, precision_lookup(precision)) or nothing),
+         theme_lines(freq, labels, top_themes, documents, precision_cells(precision)) or nothing),
         *([("Codebook precision (hand-coded contexts)", precision_lines(precision, labels))]
           if precision is not None else []),
         ("Vocabulary drift between consecutive years", drift_part or nothing),
@@ -402,7 +402,7 @@ def readme_snapshot(tables_dir: str | Path, codebook=None, results_dir: str = "r
         return f"- No findings yet: run `make run` (then `{results_dir}/README.md` has them all).\n"
     findings = read_csv(t / "findings.csv")
     labels = _labels(codebook)
-    lines = [headline_lines(findings)[0].replace("; `results/tables/findings.csv`)", ")"),
+    lines = [_survivors_line(findings),
              f"- Every finding with its value, interval, documents and reasons: `{results_dir}/README.md` and "
              f"`{results_dir}/tables/findings.csv` (after `make run`)."]
     ok = findings["survives"].map(_truthy)

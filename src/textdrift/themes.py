@@ -239,8 +239,7 @@ def _term_problems(raw: dict, where: str) -> list[str]:
                                     f"(token norms are lower-cased: write {term.lower()!r})")
             if isinstance(item, dict) and item.get("near") and not item.get("window"):
                 problems.append(f"{where}, field '{lang}[{j}]': near needs a window (words on each side)")
-        seen = [t for t in langs[lang]]
-        for term in sorted({t for t in seen if seen.count(t) > 1}):
+        for term in sorted({t for t in langs[lang] if langs[lang].count(t) > 1}):
             problems.append(f"{where}, field '{lang}': {term!r} is listed twice")
     placed: dict[tuple[str, str], str] = {}
     for j, pair in enumerate(raw.get("pairs", ())):
@@ -654,9 +653,10 @@ def _match_lang(tokens: pd.DataFrame, terms: list[_Term], window: int, unspaced:
     by_theme = _candidate_arrays(terms, norms, seg, unspaced)
     if not by_theme:
         return {}
-    sentence = (tokens["doc_id"].ne(tokens["doc_id"].shift()) | tokens["para"].ne(tokens["para"].shift())
-                | tokens["sent"].ne(tokens["sent"].shift())).to_numpy().cumsum()[words]
-    by_theme = _context_rules(by_theme, terms, norms, seg, sentence, unspaced)
+    if any(t.rule is not None for t in terms):  # sentence ids only for the context rules
+        sentence = (tokens["doc_id"].ne(tokens["doc_id"].shift()) | tokens["para"].ne(tokens["para"].shift())
+                    | tokens["sent"].ne(tokens["sent"].shift())).to_numpy().cumsum()[words]
+        by_theme = _context_rules(by_theme, terms, norms, seg, sentence, unspaced)
     by_theme = _entity_rule(by_theme, terms, tokens, words, norms)
     if not by_theme:
         return {}
@@ -1036,7 +1036,7 @@ def run_themes(
     import pyarrow as pa
 
     from textdrift.entities import load_entities
-    from textdrift.manifest import document_groups, step_documents, with_group
+    from textdrift.manifest import document_groups, with_group
 
     entities = load_entities(entities_path, entities_schema)
     codebook = load_codebook(codebook_path, schema_path, entities)

@@ -135,6 +135,15 @@ def precision_table(coded: pd.DataFrame, kwic: pd.DataFrame, codebook: str, conf
     return pd.DataFrame(rows, columns=PRECISION_COLUMNS)
 
 
+def precision_cells(precision: pd.DataFrame | None) -> dict:
+    """{(theme, lang): (precision, n_coded)} of the coded cells of ``codebook_precision.csv`` (the
+    lookup the findings text and the theme-trend titles show)."""
+    if precision is None or precision.empty:
+        return {}
+    rows = precision[precision["n_coded"] > 0]
+    return {(r.theme, r.lang): (float(r.precision), int(r.n_coded)) for r in rows.itertuples()}
+
+
 def run_precision(coded_path, kwic_path, codebook_path, out_path, conf: float = 0.95) -> pd.DataFrame:
     """The ``precision`` rule; without a coded file (``coded_path`` None or missing) the table is
     empty (and the log says how to make one)."""

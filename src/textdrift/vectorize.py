@@ -150,6 +150,12 @@ class CountMatrix:
         cols = np.flatnonzero(self.ngram_order == n)
         return CountMatrix(self.X[:, cols].tocsr(), self.vocab[cols], self.rows.copy())
 
+    def take(self, rows) -> "CountMatrix":
+        """The sub-matrix of ``rows`` (positions, or a boolean mask over the rows), rows renumbered."""
+        rows = np.asarray(rows)
+        idx = np.flatnonzero(rows) if rows.dtype == bool else rows.astype(np.int64)
+        return CountMatrix(self.X[idx].tocsr(), self.vocab, self.rows.iloc[idx].reset_index(drop=True))
+
     def to_frame(self) -> pd.DataFrame:
         """Dense DataFrame (rows x terms); for small matrices and notebooks."""
         return pd.DataFrame(self.X.toarray(), columns=self.vocab, index=pd.MultiIndex.from_frame(self.rows))
@@ -315,6 +321,13 @@ def merge_matrices(parts: list[CountMatrix], by: list[str]) -> CountMatrix:
     merged = grouped["tokens"].sum().reset_index()
     merged["tokens"] = merged["tokens"].astype("int64")
     return CountMatrix(X, np.array(union.to_pylist(), dtype=object), merged)
+
+
+def year_matrix_of(docs: CountMatrix, doc_ids) -> CountMatrix:
+    """The year matrix (rows summed by year, :func:`merge_matrices`) of the documents ``doc_ids``
+    of a per-document matrix (``doc_{lang}.npz``); no row when none of them has text."""
+    ids = {str(d) for d in doc_ids}
+    return merge_matrices([docs.take(docs.rows["doc_id"].astype(str).isin(ids).to_numpy(dtype=bool))], ["year"])
 
 
 def para_matrix(tokens: pd.DataFrame, lang: str) -> CountMatrix:
