@@ -74,8 +74,8 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 	$(UV) sync --locked --python $(PYTHON)
 	touch $@
 
-environment.yml: uv.lock tools/export_environment.py
-	$(PYTHON) tools/export_environment.py $@
+environment.yml: uv.lock tools/export_environment.py | $(VENV)/.synced
+	$(VENV)/bin/python tools/export_environment.py
 
 lint: env
 	$(SNAKEMAKE) --lint

@@ -47,3 +47,87 @@ def test_environment_python_matches_project():
     env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
     py = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python="))
     assert py == "python=3.11"
+
+
+# --- the slim per-rule environments (workflow/envs/) ---
+
+import ast
+import re
+import sys
+from importlib.metadata import packages_distributions
+
+LIBRARY = ROOT / "src" / "textdrift"
+
+
+def test_generated_environments_up_to_date():
+    for path, text in export_environment.rendered(ROOT / "uv.lock").items():
+        assert path.exists(), f"{path.relative_to(ROOT)} missing (run `make environment.yml`)"
+        assert path.read_text(encoding="utf-8") == text, f"{path.relative_to(ROOT)} is out of date: make environment.yml"
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module an import statement of the file names, function-local imports included."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+            names |= {f"{node.module}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level:  # relative: from . import x / from .x import y
+            names |= {f"textdrift.{node.module or a.name}" for a in node.names}
+    return names
+
+
+def _third_party(script: Path) -> set[str]:
+    """Distributions the script's code can import: its imports and, transitively, the library's."""
+    todo, seen, top = [script], set(), set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for name in _imports(path):
+            head = name.split(".")[0]
+            if head == "textdrift":
+                module = LIBRARY.joinpath(*name.split(".")[1:]).with_suffix(".py")
+                if module.exists():
+                    todo.append(module)
+            elif head not in sys.stdlib_module_names and head != "snakemake":
+                top.add(head)
+    dists = packages_distributions()
+    missing = sorted(t for t in top if t not in dists)
+    assert not missing, f"{script.name}: imports not installed: {missing}"
+    return {re.sub(r"[-_.]+", "-", d).lower() for t in top for d in dists[t]}
+
+
+def _rule_envs() -> list[tuple[str, str, str]]:
+    """(rule, script, env) of every rule with a script: directive."""
+    found = []
+    for smk in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
+        for block in re.split(r"^rule ", smk.read_text(encoding="utf-8"), flags=re.M)[1:]:
+            rule = block.split(":", 1)[0]
+            script = re.search(r'script:\s*"\.\./scripts/([\w.]+)"', block)
+            conda = re.search(r'conda:\s*\n?\s*(?:env\()?"?([\w./{}]+?)"?\)?\s*$', block, flags=re.M)
+            if script:
+                assert conda, f"rule {rule} ({smk.name}) declares no conda: environment"
+                found.append((rule, script.group(1), Path(conda.group(1)).stem))
+    return found
+
+
+def test_every_rule_environment_has_what_its_code_imports():
+    rules = _rule_envs()
+    assert rules
+    for rule, script, env in rules:
+        assert env in export_environment.ENVS, f"rule {rule}: unknown environment {env!r}"
+        have = set(export_environment.closure(export_environment.ENVS[env], ROOT / "uv.lock"))
+        need = _third_party(ROOT / "workflow" / "scripts" / script)
+        assert need <= have, f"rule {rule} ({script}) runs in envs/{env}.yml, which lacks {sorted(need - have)}"
+
+
+def test_slim_environments_are_slim():
+    """No slim environment carries JupyterLab, Snakemake or the test tools."""
+    for env, names in export_environment.ENVS.items():
+        pins = export_environment.closure(names, ROOT / "uv.lock")
+        for heavy in ("jupyterlab", "snakemake", "pytest", "ipykernel"):
+            assert heavy not in pins, f"envs/{env}.yml pulls in {heavy}"

@@ -21,7 +21,7 @@ rule clean:
     log:
         f"{LOGS}/clean/shard-{{shard}}.log",
     conda:
-        ENV
+        "../envs/clean.yml"
     script:
         "../scripts/clean.py"
 
@@ -41,7 +41,7 @@ rule cleaning_log:
     log:
         f"{LOGS}/cleaning_log.log",
     conda:
-        ENV
+        "../envs/clean.yml"
     script:
         "../scripts/cleaning_log.py"
 

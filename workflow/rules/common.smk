@@ -32,8 +32,6 @@ load_codebook(
 PROCESSED = config["processed_dir"]
 RESULTS = config["results_dir"]
 LOGS = "logs"
-# Software of every rule: the locked environment (conda users: `--sdm conda`).
-ENV = "../../environment.yml"
 SHARDS = list(range(config["shards"]))
 LANGS = list(config["languages"])
 

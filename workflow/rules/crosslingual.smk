@@ -42,7 +42,7 @@ rule crosslingual:
     log:
         f"{LOGS}/crosslingual.log",
     conda:
-        ENV
+        "../envs/analysis.yml"
     script:
         "../scripts/crosslingual.py"
 

@@ -16,7 +16,7 @@ rule documents:
     log:
         f"{LOGS}/documents.log",
     conda:
-        ENV
+        "../envs/analysis.yml"
     script:
         "../scripts/documents.py"
 

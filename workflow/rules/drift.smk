@@ -31,7 +31,7 @@ rule drift:
     log:
         f"{LOGS}/drift.log",
     conda:
-        ENV
+        "../envs/analysis.yml"
     script:
         "../scripts/drift.py"
 

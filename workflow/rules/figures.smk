@@ -27,7 +27,7 @@ rule theme_figures:
     log:
         f"{LOGS}/figures/themes.log",
     conda:
-        ENV
+        "../envs/figures.yml"
     script:
         "../scripts/figures.py"
 
@@ -54,7 +54,7 @@ rule drift_figures:
     log:
         f"{LOGS}/figures/drift.log",
     conda:
-        ENV
+        "../envs/figures.yml"
     script:
         "../scripts/figures.py"
 
@@ -83,7 +83,7 @@ rule phrase_figures:
     log:
         f"{LOGS}/figures/phrases.log",
     conda:
-        ENV
+        "../envs/figures.yml"
     script:
         "../scripts/figures.py"
 
@@ -133,7 +133,7 @@ rule summary:
     log:
         f"{LOGS}/summary.log",
     conda:
-        ENV
+        "../envs/figures.yml"
     script:
         "../scripts/summary.py"
 

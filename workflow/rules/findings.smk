@@ -42,7 +42,7 @@ rule findings:
     log:
         f"{LOGS}/findings.log",
     conda:
-        ENV
+        "../envs/analysis.yml"
     script:
         "../scripts/findings.py"
 

@@ -31,7 +31,7 @@ rule phrases:
     log:
         f"{LOGS}/phrases.log",
     conda:
-        ENV
+        "../envs/analysis.yml"
     script:
         "../scripts/phrases.py"
 

@@ -18,7 +18,7 @@ rule segment:
     log:
         f"{LOGS}/segment/shard-{{shard}}.log",
     conda:
-        ENV
+        "../envs/segment.yml"
     script:
         "../scripts/segment.py"
 

@@ -21,7 +21,7 @@ rule theme_matches:
     log:
         f"{LOGS}/theme_matches/shard-{{shard}}.log",
     conda:
-        ENV
+        "../envs/analysis.yml"
     script:
         "../scripts/theme_matches.py"
 
@@ -62,7 +62,7 @@ rule themes:
     log:
         f"{LOGS}/themes.log",
     conda:
-        ENV
+        "../envs/analysis.yml"
     script:
         "../scripts/themes.py"
 

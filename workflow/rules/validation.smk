@@ -22,7 +22,7 @@ rule precision:
     log:
         f"{LOGS}/precision.log",
     conda:
-        ENV
+        "../envs/analysis.yml"
     script:
         "../scripts/precision.py"
 

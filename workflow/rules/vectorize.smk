@@ -16,7 +16,7 @@ rule count:
     log:
         f"{LOGS}/count/shard-{{shard}}.log",
     conda:
-        ENV
+        "../envs/analysis.yml"
     script:
         "../scripts/count.py"
 
@@ -37,7 +37,7 @@ rule vectorize:
     log:
         f"{LOGS}/vectorize.log",
     conda:
-        ENV
+        "../envs/analysis.yml"
     script:
         "../scripts/vectorize.py"
 
@@ -71,7 +71,7 @@ rule export:
     log:
         f"{LOGS}/export.log",
     conda:
-        ENV
+        "../envs/analysis.yml"
     script:
         "../scripts/export.py"
 
