@@ -8,13 +8,15 @@ For each corpus (the shipped one and synthetic ones of the requested sizes, see
    the workflow puts the copy's ``src/`` first on the path, so the code is a
    snapshot taken when the corpus starts), so nothing in the repository is read
    or written by the run;
-2. runs the whole workflow cold (``snakemake --cores N``) and takes its wall
-   time (``wall_s``), the number of jobs (``jobs``, from Snakemake's
-   "x of N steps", the ``all`` target included), the largest resident memory of
-   any process of the run (``peak_rss_mb``: ``getrusage(RUSAGE_CHILDREN)`` of a
-   wrapper process around Snakemake, exact, Snakemake's own process included)
-   and, per rule, the job count, summed and longest job time and peak RSS
-   (sampled every 0.1 s with psutil; in the JSON file);
+2. runs what a user waits for, ``make run CORES=N`` (input checks, the whole
+   workflow, the HTML report), cold, and takes its wall time (``wall_s``), the
+   number of jobs (``jobs``, from Snakemake's "x of N steps", the ``all``
+   target included), the largest resident memory of any process of the run
+   (``peak_rss_mb``: ``getrusage(RUSAGE_CHILDREN)`` of a wrapper process around
+   make, exact, Snakemake's own process included) and, per rule, the job
+   count, summed and longest job time and peak RSS (sampled every 0.1 s with
+   psutil; in the JSON file). The copy links the repository's ``.venv`` (and
+   ``.uvtool``), so nothing is installed;
 3. times the bare segmenters on the clean text that run produced
    (``floor_s``): in one fresh process, jieba's ``Tokenizer.lcut(paragraph,
    HMM=False)`` over every Chinese paragraph and ``spacy.blank("en")`` +
@@ -22,9 +24,11 @@ For each corpus (the shipped one and synthetic ones of the requested sizes, see
    nothing else. The models are loaded and initialised *before* the clock
    starts (jieba's dictionary, spaCy's lookup tables), so the floor is pure
    segmentation work on one core; ``ratio = wall_s / floor_s``;
-4. reruns with nothing changed (``noop_s``), then, for synthetic corpora,
-   appends one ~50 KB document (file + manifest row) and reruns (``add1_s``),
-   recording which jobs ran (``add1_jobs``; ``add1_segment_jobs`` must be 1).
+4. reruns ``make run`` with nothing changed (``noop_s``; ``noop_report``:
+   whether the report was rebuilt, it must not be), then, for synthetic
+   corpora, after appending one ~50 KB document (file + manifest row;
+   ``add1_s``, ``add1_segment_jobs`` must be 1) and after adding one term to one
+   theme of the codebook (``codebook_s``); ``*_share`` = rerun / cold.
 
 Each invocation writes ``benchmarks/results/bench-<timestamp>.json`` (all of
 the above, per-rule details, machine, load average, git commit) and prints a
@@ -65,8 +69,9 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 PY = sys.executable
-SNAKEMAKE = str(Path(PY).with_name("snakemake"))
-COPY = ["Snakefile", "workflow", "config", "environment.yml", "src"]
+COPY = ["Snakefile", "workflow", "config", "validation", "environment.yml", "src", "Makefile", "pyproject.toml",
+        "uv.lock"]
+LINKS = [".venv", ".uvtool"]  # the installed environment, shared (make's env target then has nothing to do)
 RESULTS = ROOT / "benchmarks" / "results"
 
 # Runs Snakemake as its child and reports the largest RSS of any descendant (KiB on Linux).
@@ -155,12 +160,14 @@ class TreeSampler(threading.Thread):
         return dict(sorted(out.items(), key=lambda kv: -kv[1]["sum_s"]))
 
 
-def run_snakemake(work: Path, cores: int, log_name: str, *extra: str) -> dict:
-    """Run the workflow in ``work``; wall time, exit code, peak RSS, jobs run, per-rule details."""
+def run_make(work: Path, cores: int, log_name: str) -> dict:
+    """``make run`` in ``work``; wall time, exit code, peak RSS, jobs run, per-rule details."""
     log = work / "bench-logs" / f"{log_name}.log"
     log.parent.mkdir(exist_ok=True)
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    cmd = [PY, "-c", _WRAPPER, str(log), SNAKEMAKE, "--cores", str(cores), *extra]
+    report = work / "results" / "report.html"
+    report_mtime = report.stat().st_mtime_ns if report.exists() else None
+    cmd = [PY, "-c", _WRAPPER, str(log), "make", "--no-print-directory", "run", f"CORES={cores}"]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=subprocess.PIPE, text=True)
     sampler = TreeSampler(proc.pid)
@@ -181,6 +188,7 @@ def run_snakemake(work: Path, cores: int, log_name: str, *extra: str) -> dict:
         "jobs": int(steps[-1][1]) if steps else 0,
         "jobs_ran": jobs_ran,
         "nothing_to_do": "Nothing to be done" in text,
+        "report_rebuilt": report.exists() and report.stat().st_mtime_ns != report_mtime,
         "peak_rss_mb": round(res["maxrss_kb"] / 1024, 1),
         "rules": sampler.per_rule(),
         "log": str(log),
@@ -200,8 +208,25 @@ def make_work(base: Path, name: str) -> Path:
         if src.is_dir():
             shutil.copytree(src, work / item, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
         else:
-            shutil.copy2(src, work / item)
+            shutil.copy2(src, work / item)  # keeps mtimes: uv.lock stays older than .venv/.synced
+    for item in LINKS:
+        (work / item).symlink_to(ROOT / item)
+    for empty in ["data/processed", "results"]:
+        (work / empty).mkdir(parents=True, exist_ok=True)
     return work
+
+
+def edit_codebook(work: Path) -> str:
+    """Add one English term to the first theme of the copy's codebook (what a user iterating on the
+    codebook does); return the theme's id."""
+    import yaml
+
+    path = work / "config" / "themes.yaml"
+    book = yaml.safe_load(path.read_text(encoding="utf-8"))
+    theme = book["themes"][0]
+    theme["en"].append("benchmark added term")
+    path.write_text(yaml.safe_dump(book, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return theme["id"]
 
 
 def corpus_size(raw: Path) -> tuple[float, int]:
@@ -225,7 +250,7 @@ def bench_corpus(base: Path, size: str, cores: int, seed: int, pool: Path | None
     mb, docs = corpus_size(raw)
     print(f"[bench] {size}: {docs} documents, {mb:.1f} MB, cold run on {cores} cores ...", file=sys.stderr, flush=True)
     load_before = os.getloadavg()
-    cold = run_snakemake(work, cores, "cold")
+    cold = run_make(work, cores, "cold")
     fl = floor(work / "data" / "processed" / "clean")
     row = {
         "corpus": size, "corpus_mb": round(mb, 2), "docs": docs, "cores": cores, "jobs": cold["jobs"],
@@ -235,15 +260,19 @@ def bench_corpus(base: Path, size: str, cores: int, seed: int, pool: Path | None
         "work_dir": str(work),
     }
     if reruns:
-        noop = run_snakemake(work, cores, "noop")
-        row["noop_s"], row["noop"] = noop["wall_s"], noop
+        noop = run_make(work, cores, "noop")
+        row["noop_s"], row["noop_report"], row["noop"] = noop["wall_s"], noop["report_rebuilt"], noop
         if size != "shipped":
             doc_id = add_document(raw, seed=seed + 1, source_dir=pool)
-            add = run_snakemake(work, cores, "add1")
+            add = run_make(work, cores, "add1")
             row["add1_s"], row["add1"] = add["wall_s"], add
             row["add1_doc"] = doc_id
             row["add1_segment_jobs"] = sum(j.startswith("segment[") for j in add["jobs_ran"])
-            row["add1_share_of_cold"] = round(add["wall_s"] / cold["wall_s"], 3)
+            row["add1_share"] = round(add["wall_s"] / cold["wall_s"], 3)
+            row["codebook_theme"] = edit_codebook(work)
+            book = run_make(work, cores, "codebook")
+            row["codebook_s"], row["codebook"] = book["wall_s"], book
+            row["codebook_share"] = round(book["wall_s"] / cold["wall_s"], 3)
     return row
 
 
@@ -261,8 +290,8 @@ def git_state() -> dict:
     return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
 
 
-COLUMNS = ["corpus_mb", "docs", "cores", "jobs", "wall_s", "floor_s", "ratio", "peak_rss_mb", "noop_s", "add1_s",
-           "add1_segment_jobs"]
+COLUMNS = ["corpus_mb", "docs", "cores", "jobs", "wall_s", "floor_s", "ratio", "peak_rss_mb", "noop_s", "noop_report",
+           "add1_s", "add1_share", "add1_segment_jobs", "codebook_s", "codebook_share"]
 
 
 def table(rows: list[dict]) -> str:
@@ -276,11 +305,11 @@ def table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", nargs="+", default=["shipped", "10", "50"],
-                    help="corpora: 'shipped' and/or synthetic sizes in MB (default: shipped 10 50)")
+    ap.add_argument("--sizes", nargs="+", default=["shipped", "10", "50", "200"],
+                    help="corpora: 'shipped' and/or synthetic sizes in MB (default: shipped 10 50 200)")
     ap.add_argument("--cores", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--seed", type=int, default=0, help="seed of the synthetic corpora")
-    ap.add_argument("--no-reruns", action="store_true", help="skip the no-op and add-one-document reruns")
+    ap.add_argument("--no-reruns", action="store_true", help="skip the no-op, add-one-document and codebook reruns")
     ap.add_argument("--keep", action="store_true", help="keep the working copies (printed at the end)")
     ap.add_argument("--tmp", default=None, help="where the working copies go (default: the system temp dir)")
     ap.add_argument("--out", default=str(RESULTS), help="directory of the JSON results")
@@ -318,13 +347,14 @@ def main(argv: list[str] | None = None) -> int:
                     "python": platform.python_version(), "bytecode_compiled": bytecode_compiled()},
         "git": git_state(),
         "columns": {
-            "wall_s": "whole workflow, cold, fresh working copy",
+            "wall_s": "make run (checks, whole workflow, report), cold, fresh working copy",
             "floor_s": "bare jieba lcut + spaCy blank-en tokenizer/lookup lemmatizer over the same clean text, "
                        "one process, models loaded before timing",
             "ratio": "wall_s / floor_s",
             "jobs": "Snakemake jobs of the cold run (incl. the `all` target)",
             "peak_rss_mb": "largest resident memory of any process of the cold run (getrusage, incl. Snakemake)",
-            "noop_s": "rerun with nothing changed", "add1_s": "rerun after appending one document",
+            "noop_s": "make run again, nothing changed", "noop_report": "whether that rebuilt the report",
+            "add1_s": "make run after appending one document", "codebook_s": "make run after adding one term to one theme",
         },
         "rows": rows,
     }
