@@ -115,6 +115,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer
 
 from textdrift.io import read_csv, write_csv
+from textdrift.stats import cosine_similarity, dense_vector, jsd
 from textdrift.vectorize import SEP, CountMatrix, by_language, count_matrix, load_matrix, merge_matrices, year_matrix_of
 
 log = logging.getLogger("textdrift.drift")
@@ -142,38 +143,6 @@ TABLE_COLUMNS = {"drift": DRIFT_COLUMNS, "similarity": SIMILARITY_COLUMNS, "top_
 
 
 # --- building blocks ------------------------------------------------------------------------------
-
-
-def _dense(x) -> np.ndarray:
-    return np.asarray(x.toarray() if sp.issparse(x) else x, dtype=float).ravel()
-
-
-def jsd(p, q) -> float:
-    """Jensen-Shannon divergence (base 2, in [0, 1]) of two count or probability vectors.
-
-    Both are normalised to sum 1 first; NaN if either is empty (sums to 0).
-    Equals ``scipy.spatial.distance.jensenshannon(p, q, base=2) ** 2``.
-    """
-    p, q = _dense(p), _dense(q)
-    if p.sum() <= 0 or q.sum() <= 0:
-        return float("nan")
-    p, q = p / p.sum(), q / q.sum()
-    m = (p + q) / 2
-
-    def kl(a):  # KL(a || m), with 0 log 0 = 0; m > 0 wherever a > 0
-        nz = a > 0
-        return float(np.sum(a[nz] * np.log2(a[nz] / m[nz])))
-
-    return float(min(1.0, max(0.0, (kl(p) + kl(q)) / 2)))
-
-
-def cosine_similarity(a, b) -> float:
-    """Cosine of the angle between two vectors; NaN if either is all zeros."""
-    a, b = _dense(a), _dense(b)
-    na, nb = np.linalg.norm(a), np.linalg.norm(b)
-    if na == 0 or nb == 0:
-        return float("nan")
-    return float(np.clip(a @ b / (na * nb), -1.0, 1.0))
 
 
 def tfidf_vectors(matrix: CountMatrix, **tfidf_params) -> tuple[sp.csr_matrix, TfidfTransformer]:
@@ -294,7 +263,7 @@ def similarity_table(matrix: CountMatrix, **tfidf_params) -> pd.DataFrame:
 def top_terms(matrix: CountMatrix, top_n: int = 20, unit: str = "year", **tfidf_params) -> pd.DataFrame:
     """The ``top_n`` highest TF-IDF terms of each year (ties: higher count, then term), with raw counts.
 
-    ``unit`` is the row column that names a document ("year"; :func:`compare_groups` uses "group").
+    ``unit`` is the row column that names a document ("year"; :func:`group_drift` uses "group").
     """
     m = _unigrams(matrix, unit)
     if not len(m.rows):
@@ -302,7 +271,7 @@ def top_terms(matrix: CountMatrix, top_n: int = 20, unit: str = "year", **tfidf_
     V, _ = tfidf_vectors(m, **tfidf_params)
     lang, frames = _lang(matrix), []
     for i, y in enumerate(m.rows[unit]):
-        df = pd.DataFrame({"term": m.vocab, "tfidf": _dense(V[i]), "count": _dense(m.X[i]).astype("int64")})
+        df = pd.DataFrame({"term": m.vocab, "tfidf": dense_vector(V[i]), "count": dense_vector(m.X[i]).astype("int64")})
         df = df[df["count"] > 0].sort_values(["tfidf", "count", "term"], ascending=[False, False, True]).head(top_n)
         frames.append(df.assign(lang=lang, year=y, rank=np.arange(1, len(df) + 1)))
     return pd.concat(frames, ignore_index=True)[TOP_TERM_COLUMNS]
@@ -320,7 +289,7 @@ def term_shifts(matrix: CountMatrix, top_n: int = 20, unit: str = "year", **tfid
     V, _ = tfidf_vectors(m, **tfidf_params)
     units, lang, frames = m.rows[unit].tolist(), _lang(matrix), []
     for i in range(len(units) - 1):
-        df = pd.DataFrame({"term": m.vocab, "tfidf_from": _dense(V[i]), "tfidf_to": _dense(V[i + 1])})
+        df = pd.DataFrame({"term": m.vocab, "tfidf_from": dense_vector(V[i]), "tfidf_to": dense_vector(V[i + 1])})
         df["change"] = df["tfidf_to"] - df["tfidf_from"]
         rising = df[df["change"] > 0].sort_values(["change", "term"], ascending=[False, True]).head(top_n)
         falling = df[df["change"] < 0].sort_values(["change", "term"], ascending=[True, True]).head(top_n)
@@ -543,7 +512,7 @@ def cross_year_halves(
 # --- comparing any two groups (notebooks) ---------------------------------------------------------
 
 
-def compare_groups(
+def group_drift(
     tokens_a: pd.DataFrame,
     tokens_b: pd.DataFrame,
     labels: tuple[str, str] = ("a", "b"),
@@ -559,12 +528,12 @@ def compare_groups(
     """
     langs = set(tokens_a["lang"]) | set(tokens_b["lang"])
     if len(langs) != 1:
-        raise ValueError(f"compare_groups: both groups must be of one language, got {sorted(langs)}")
+        raise ValueError(f"group_drift: both groups must be of one language, got {sorted(langs)}")
     lang = langs.pop()
     both = pd.concat([tokens_a.assign(group=0), tokens_b.assign(group=1)], ignore_index=True)
     m = _unigrams(count_matrix(both, by=["group"], ngram_max=1), "group")
     if len(m.rows) != 2:
-        raise ValueError("compare_groups: a group has no kept tokens")
+        raise ValueError("group_drift: a group has no kept tokens")
     m.rows.insert(0, "lang", lang)
     V, _ = tfidf_vectors(m, **tfidf_params)
     n_a, n_b = m.rows["tokens"]

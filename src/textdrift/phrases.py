@@ -66,11 +66,11 @@ bigram "数字 经济" and the dictionary word "数字经济" then display alike
 Comparing any two groups of documents from a notebook (``a`` plays ``year_from``)::
 
     from textdrift.vectorize import load_matrix
-    from textdrift.phrases import compare_groups, row_counts
+    from textdrift.phrases import group_phrase_changes, row_counts
     m = load_matrix("data/processed/vectors/doc_en.npz")
     a = row_counts(m, m.rows["doc_id"].isin(["doc_a1", "doc_a2"]))
     b = row_counts(m, m.rows["doc_id"].isin(["doc_b"]))
-    compare_groups(a, b, prior_counts=row_counts(m))      # prior: all documents
+    group_phrase_changes(a, b, prior_counts=row_counts(m))      # prior: all documents
 
 (or build ``m`` with ``vectorize.count_matrix(tokens.assign(group=...), ["group"])``).
 """
@@ -88,6 +88,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from textdrift.io import read_csv, write_csv
+from textdrift.stats import log_odds_dirichlet, p_values, q_values
 from textdrift.vectorize import SEP, CountMatrix, load_matrix, year_matrix_of
 
 log = logging.getLogger("textdrift.phrases")
@@ -96,35 +97,6 @@ GROUP_COLUMNS = ["phrase", "n", "count_from", "count_to", "total_from", "total_t
                  "alpha_w", "alpha_0", "log_odds", "z", "p", "q", "status"]
 COLUMNS = ["lang", "year_from", "year_to", *GROUP_COLUMNS, "display"]
 STATUSES = ("new", "gone", "rising", "falling", "stable", "insufficient")
-
-
-def log_odds_dirichlet(y_from, y_to, alpha_w, alpha_0, n_from, n_to):
-    """Weighted log-odds ratio (to vs from) with a Dirichlet prior: returns (delta, var, z).
-
-    All arguments broadcast as numpy arrays; see the module docstring for the formulas.
-    """
-    y_from, y_to, a, a0, n_from, n_to = (np.asarray(v, dtype=float) for v in
-                                         (y_from, y_to, alpha_w, alpha_0, n_from, n_to))
-    delta = (np.log((y_to + a) / (n_to + a0 - y_to - a))
-             - np.log((y_from + a) / (n_from + a0 - y_from - a)))
-    var = 1.0 / (y_to + a) + 1.0 / (y_from + a)
-    return delta, var, delta / np.sqrt(var)
-
-
-def p_values(z) -> np.ndarray:
-    """Two-sided p-value of each z under the standard normal: 2 * (1 - Phi(|z|))."""
-    from scipy.stats import norm  # imported here: scipy.stats costs ~1 s at every Snakemake start
-
-    return 2 * norm.sf(np.abs(np.asarray(z, dtype=float)))
-
-
-def q_values(p) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (q) of one family of tests
-    (``scipy.stats.false_discovery_control``, method "bh"; Benjamini & Hochberg 1995)."""
-    from scipy.stats import false_discovery_control
-
-    p = np.asarray(p, dtype=float)
-    return false_discovery_control(p, method="bh") if len(p) else p
 
 
 def status(count_from, count_to, total_from, total_to, z, q, q_threshold: float = 0.05) -> np.ndarray:
@@ -170,7 +142,7 @@ def check_ngram_max(ngram_max: int, vectorize_ngram_max: int) -> None:
             "vectorize.ngram_max or lower phrases.ngram_max in config/config.yaml.")
 
 
-def compare_groups(counts_a: pd.Series, counts_b: pd.Series, prior_counts: pd.Series | None = None,
+def group_phrase_changes(counts_a: pd.Series, counts_b: pd.Series, prior_counts: pd.Series | None = None,
                    alpha_0: float | str | Mapping[int, float] = "auto", min_count: int = 2,
                    q_threshold: float = 0.05, ngram_max: int | None = None, min_tokens: int = 0) -> pd.DataFrame:
     """Weighted log-odds of every phrase between group a (``from``) and group b (``to``).
@@ -346,7 +318,7 @@ def _finish(steps: list[pd.DataFrame], lang: str, unspaced_languages) -> pd.Data
 
 def _phrase_changes_series(matrix, rows, avail, lang, min_count, alpha_0, q_threshold, ngram_max,
                            unspaced_languages, min_tokens=0) -> pd.DataFrame:
-    """phrase_changes via compare_groups on full-vocabulary Series (a vocabulary with duplicate terms)."""
+    """phrase_changes via group_phrase_changes on full-vocabulary Series (a vocabulary with duplicate terms)."""
     per_year = {int(r.year): row_counts(matrix, rows.index == i) for i, r in avail.iterrows()}
     if alpha_0 == "auto":
         alpha_0 = pd.DataFrame({y: order_totals(c) for y, c in per_year.items()}).fillna(0).median(axis=1).to_dict()
@@ -354,7 +326,7 @@ def _phrase_changes_series(matrix, rows, avail, lang, min_count, alpha_0, q_thre
     years = list(per_year)
     out = []
     for y0, y1 in zip(years, years[1:]):
-        df = compare_groups(per_year[y0], per_year[y1], prior, alpha_0, min_count, q_threshold, ngram_max, min_tokens)
+        df = group_phrase_changes(per_year[y0], per_year[y1], prior, alpha_0, min_count, q_threshold, ngram_max, min_tokens)
         out.append(_label_step(df, lang, y0, y1))
     return _finish(out, lang, unspaced_languages)
 

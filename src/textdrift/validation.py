@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from textdrift.io import read_csv, write_csv
+from textdrift.stats import wilson
 
 log = logging.getLogger("textdrift.validation")
 
@@ -61,7 +62,7 @@ def _keys(df: pd.DataFrame) -> pd.Series:
 def draw_sample(kwic: pd.DataFrame, codebook: str, per_cell: int = 10, seed: int = 2026,
                 coded: pd.DataFrame | None = None) -> pd.DataFrame:
     """A stratified random sample of the theme rows: ``per_cell`` per (theme, lang), or all of a
-    smaller cell; ``codebook``: the codebook's hash (:func:`textdrift.themes.codebook_hash`).
+    smaller cell; ``codebook``: the codebook's hash (:func:`textdrift.codebook.codebook_hash`).
     Rows already in ``coded`` (same ``KEY``) are not drawn again: after a revision of the codebook,
     a new sample adds contexts nobody has coded yet."""
     if per_cell < 1:
@@ -87,16 +88,6 @@ def _relevance(coded: pd.DataFrame, source: str) -> pd.Series:
     if bad:
         raise ValueError(f"{source}: 'relevant' must be 1 or 0 (or yes/no); found {', '.join(map(repr, bad))}")
     return raw.map(lambda v: True if v in TRUE else False if v in FALSE else np.nan)
-
-
-def wilson(k: int, n: int, conf: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a proportion k / n (NaN when n = 0)."""
-    from scipy.stats import binomtest
-
-    if n == 0:
-        return np.nan, np.nan
-    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=conf, method="wilson")
-    return float(ci.low), float(ci.high)
 
 
 def precision_table(coded: pd.DataFrame, kwic: pd.DataFrame, codebook: str, conf: float = 0.95,
@@ -147,7 +138,7 @@ def precision_cells(precision: pd.DataFrame | None) -> dict:
 def run_precision(coded_path, kwic_path, codebook_path, out_path, conf: float = 0.95) -> pd.DataFrame:
     """The ``precision`` rule; without a coded file (``coded_path`` None or missing) the table is
     empty (and the log says how to make one)."""
-    from textdrift.themes import codebook_hash
+    from textdrift.codebook import codebook_hash
 
     version = codebook_hash(codebook_path)
     if coded_path is None or not Path(coded_path).exists():
@@ -169,7 +160,7 @@ def main(argv: list[str] | None = None) -> Path:
     """``python -m textdrift.validation sample --config config/config.yaml``: draw the sample of the
     current theme_kwic.csv into ``validation/sample-<codebook hash>.csv`` (never overwritten)."""
     from textdrift.config import load_yaml
-    from textdrift.themes import codebook_hash
+    from textdrift.codebook import codebook_hash
 
     parser = argparse.ArgumentParser(prog="python -m textdrift.validation", description=main.__doc__)
     parser.add_argument("command", choices=["sample"])
