@@ -386,7 +386,7 @@ def test_excess_is_mean_round_difference():
     paras, years = paragraph_matrix(tok), year_matrix(tok, "en", 1)
     m = drift._unigrams(years, "year")
     _, tr = drift.tfidf_vectors(m)
-    para = drift.align(paras.select(1), m.vocab)
+    para = drift.on_vocabulary(paras.select(1), m.vocab)
     (_, (a1, a2)), (_, (b1, b2)) = (_year_halves(para, y, 25, 9, 4) for y in (2020, 2022))
     c = np.array(_half_distances(tr, a1, b1)[0])
     w = (np.array(_half_distances(tr, a1, a2)[0]) + np.array(_half_distances(tr, b1, b2)[0])) / 2
@@ -407,7 +407,7 @@ def test_halves_too_few_paragraphs():
 
 def test_align_reorders_columns():
     m = matrix([[1, 2]], ["b", "a"], [2020])
-    a = drift.align(m, np.array(["a", "b", "z"], dtype=object))
+    a = drift.on_vocabulary(m, np.array(["a", "b", "z"], dtype=object))
     assert a.X.toarray().tolist() == [[2, 1, 0]]
 
 
@@ -531,7 +531,7 @@ def test_shared_rounds_and_rowwise_distances_match_the_plain_ones():
     pd.testing.assert_frame_equal(drift.cross_year_halves(paras, years, 30, 3, 4, _rounds=split),
                                   drift.cross_year_halves(paras, years, 30, 3, 4))
     m, tr, per_year, cross = split
-    para = drift.align(paras.select(1), m.vocab)
+    para = drift.on_vocabulary(paras.select(1), m.vocab)
     (_, (a1, a2)), (_, (b1, _)) = (_year_halves(para, y, 30, 3, 4) for y in (2020, 2022))
     cos, div = _half_distances(tr, a1, b1)
     wa, wb = tr.transform(a1.astype(float)), tr.transform(b1.astype(float))
@@ -555,7 +555,7 @@ def test_dense_rounds_equal_the_sparse_reference_bit_for_bit():
     paras, years = paragraph_matrix(tok), year_matrix(tok, "en", 1)
     for tfidf in ({}, {"norm": "l1", "sublinear_tf": True}, {"norm": None, "use_idf": False}):
         m, tr, per_year, cross = drift._split_rounds(paras, years, 50, 7, 4, tfidf)
-        para = drift.align(paras.select(1), m.vocab)
+        para = drift.on_vocabulary(paras.select(1), m.vocab)
         ref = {y: _year_halves(para, y, 50, 7, 4) for y in m.rows["year"]}
         for y, (k, halves) in ref.items():
             assert per_year[y][:2] == (k, halves is not None)

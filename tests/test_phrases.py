@@ -349,21 +349,52 @@ def test_notebook_groups_from_doc_matrix():
     assert df.loc["cloud", "log_odds"] > 0 > df.loc["data", "log_odds"]
 
 
+# ---- reference: phrase_changes on pandas Series, one step at a time (group_phrase_changes) ---------
+
+
+def phrase_changes_series(matrix, rows, avail, lang, min_count, alpha_0, q_threshold, ngram_max,
+                          unspaced_languages, min_tokens=0) -> pd.DataFrame:
+    """Reference: phrase_changes via group_phrase_changes on full-vocabulary Series, step by step
+    (repeated terms are summed by the Series' groupby)."""
+    from textdrift.phrases import _finish, _label_step, order_totals
+
+    per_year = {int(r.year): row_counts(matrix, rows.index == i) for i, r in avail.iterrows()}
+    if alpha_0 == "auto":
+        alpha_0 = pd.DataFrame({y: order_totals(c) for y, c in per_year.items()}).fillna(0).median(axis=1).to_dict()
+    prior = row_counts(matrix)
+    years = list(per_year)
+    out = []
+    for y0, y1 in zip(years, years[1:]):
+        df = group_phrase_changes(per_year[y0], per_year[y1], prior, alpha_0, min_count, q_threshold, ngram_max, min_tokens)
+        out.append(_label_step(df, lang, y0, y1))
+    return _finish(out, lang, unspaced_languages)
+
+
 @pytest.mark.parametrize("kwargs", [{}, {"min_count": 1, "ngram_max": 2}, {"alpha_0": 50.0, "min_count": 3}])
-def test_sparse_path_equals_group_phrase_changes_path(kwargs):
+@pytest.mark.parametrize("repeat_terms", [False, True])
+def test_sparse_path_equals_group_phrase_changes_path(kwargs, repeat_terms):
     # phrase_changes restricts to tested columns before building frames; the result equals the
-    # group_phrase_changes path on full-vocabulary Series (kept for vocabularies with duplicate terms)
-    from textdrift import phrases
+    # group_phrase_changes path on full-vocabulary Series, also for a vocabulary with repeated
+    # terms (a matrix not written by vectorize: phrase_changes sums their columns)
+    import scipy.sparse as sp
+
+    from textdrift.vectorize import CountMatrix
 
     toks = _random_corpus(seed=3)
     for lang in ("zh", "en"):
         m = year_matrix(toks, lang)
+        if repeat_terms:  # every third term's counts split over two columns of the same name
+            cols = np.arange(0, len(m.vocab), 3)
+            dense = m.X.toarray()
+            half = dense[:, cols] // 2
+            dense[:, cols] -= half
+            m = CountMatrix(sp.csr_matrix(np.hstack([dense, half])), np.concatenate([m.vocab, m.vocab[cols]]), m.rows)
+            assert not pd.Index(m.vocab).is_unique
         rows = m.rows.reset_index(drop=True)
         avail = rows[rows["tokens"] > 0].sort_values("year")
         args = {"min_count": 2, "alpha_0": "auto", "q_threshold": 0.05, "ngram_max": 3, "min_tokens": 0, **kwargs}
         fast = phrase_changes(m, **args, lang=lang)
-        slow = phrases._phrase_changes_series(m, rows, avail, lang, args["min_count"], args["alpha_0"],
-                                              args["q_threshold"], args["ngram_max"], ("zh", "ja", "th"),
-                                              args["min_tokens"])
+        slow = phrase_changes_series(m, rows, avail, lang, args["min_count"], args["alpha_0"], args["q_threshold"],
+                                     args["ngram_max"], ("zh", "ja", "th"), args["min_tokens"])
         assert len(fast) > 10
         pd.testing.assert_frame_equal(fast, slow)

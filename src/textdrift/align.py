@@ -66,7 +66,17 @@ LATIN = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*")
 
 
 def zh_numeral(s: str) -> int:
-    """Value of a Chinese numeral up to 99 (一 -> 1, 十 -> 10, 十五 -> 15, 二十三 -> 23)."""
+    """Value of a Chinese numeral up to 99 (一 -> 1, 十 -> 10, 十五 -> 15, 二十三 -> 23).
+
+    Parameters
+    ----------
+    s : str
+        The numeral, characters of 零一二三四五六七八九十 only.
+
+    Returns
+    -------
+    int
+    """
     if "十" not in s:
         return int("".join(str(ZH_DIGITS[c]) for c in s))
     tens, _, units = s.partition("十")
@@ -74,7 +84,25 @@ def zh_numeral(s: str) -> int:
 
 
 def anchors(text: str, lang: str, unspaced_languages=UNSPACED) -> set[str]:
-    """Numbers, enumeration numerals, month numbers and Latin names of a paragraph (see the docstring)."""
+    """Anchors of a paragraph: numbers, enumeration numerals, month numbers and Latin names.
+
+    Digit runs and decimals as written (2030, 1, 3.5); Chinese enumeration numerals ("(一)", "一、",
+    "第三") as their value; English month names as their number; acronyms (two or more capitals, or
+    letters with digits) upper-cased, and in an unspaced language every Latin word.
+
+    Parameters
+    ----------
+    text : str
+        The paragraph.
+    lang : str
+        Its language code.
+    unspaced_languages : sequence of str
+        Languages written without spaces between words.
+
+    Returns
+    -------
+    set of str
+    """
     out = {str(int(n)) if n.isdigit() else n for n in NUMBER.findall(text)}
     out |= {str(zh_numeral(next(g for g in m.groups() if g))) for m in ZH_ENUM.finditer(text)}
     unspaced = lang in unspaced_languages
@@ -89,7 +117,16 @@ def anchors(text: str, lang: str, unspaced_languages=UNSPACED) -> set[str]:
 
 
 def paragraph_length(text: str) -> int:
-    """Characters of a paragraph, white space excluded."""
+    """Characters of a paragraph, white space excluded (the l of the length cost).
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    int
+    """
     return len(re.sub(r"\s", "", text))
 
 
@@ -176,6 +213,33 @@ def align_paragraphs(
     then runs row by row: the beads from the two previous rows (1-1, 1-0, 2-1, 1-2) are vectorised
     over the row, the 0-1 bead (from the cell to the left) is taken cell by cell. Ties go to the
     first bead in ``BEADS`` order (1-1, 1-0, 0-1, 2-1, 1-2), as a strict ``<`` over that order.
+
+    Parameters
+    ----------
+    paras_a, paras_b : list of str
+        The paragraphs of the two versions.
+    lang_a, lang_b : str
+        Their languages (for the anchors).
+    length_ratio : float
+        c, characters of b per character of a.
+    length_variance : float
+        s2, the variance of the length difference per character.
+    anchor_weight : float
+        Weight of the anchors' Dice distance in a bead's cost.
+    bead_priors : dict, optional
+        Prior probability of each bead type ("1-1", "1-0", ...); missing types from ``BEAD_PRIORS``.
+    unspaced_languages : sequence of str
+        Languages written without spaces between words.
+
+    Returns
+    -------
+    list of Bead
+        The beads in text order; every paragraph of each side is in exactly one bead.
+
+    References
+    ----------
+    Gale, W. A. & Church, K. W. (1993). A program for aligning sentences in bilingual corpora.
+    Computational Linguistics 19(1), 75-102.
     """
     priors = {**BEAD_PRIORS, **(bead_priors or {})}
     n, m = len(paras_a), len(paras_b)
@@ -243,6 +307,19 @@ def align_paragraphs(
 
 
 def auto_length_ratio(texts: dict[str, dict[str, list[str]]], a: str, b: str) -> float:
-    """Median over documents of (characters of b) / (characters of a); ``texts[doc][lang]`` = paragraphs."""
+    """The length ratio c estimated from the documents: median over documents of (characters of b) /
+    (characters of a).
+
+    Parameters
+    ----------
+    texts : dict
+        ``texts[doc][lang]`` = the document's paragraphs in that language.
+    a, b : str
+        The two languages.
+
+    Returns
+    -------
+    float
+    """
     ratios = [sum(map(paragraph_length, t[b])) / sum(map(paragraph_length, t[a])) for t in texts.values()]
     return float(np.median(ratios))

@@ -104,7 +104,27 @@ def _error_message(error, data) -> str:
 
 
 def parse_codebook(data: dict, schema_path: str | Path | None = None, source: str = "codebook") -> list[Theme]:
-    """Validate a codebook already read into Python (e.g. edited in a notebook) and build its themes."""
+    """Validate a codebook already read into Python (e.g. edited in a notebook) and build its themes.
+
+    Parameters
+    ----------
+    data : dict
+        The codebook as read from YAML (``{"themes": [...]}``).
+    schema_path : str or Path, optional
+        The JSON Schema (default ``workflow/schemas/themes.schema.yaml``).
+    source : str
+        The codebook's name in error messages.
+
+    Returns
+    -------
+    list of Theme
+        In codebook order.
+
+    Raises
+    ------
+    CodebookError
+        Listing every problem, each with its theme id and field.
+    """
     schema = load_yaml(schema_path or DEFAULT_SCHEMA)
     validator = import_jsonschema().Draft202012Validator(schema)
     problems = [_error_message(e, data) for e in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))]
@@ -179,9 +199,26 @@ def _term_problems(raw: dict, where: str) -> list[str]:
 
 
 def load_codebook(path: str | Path, schema_path: str | Path | None = None, entities=None) -> list[Theme]:
-    """Read and validate a YAML codebook (default schema: ``workflow/schemas/themes.schema.yaml``);
-    with ``entities`` (:func:`textdrift.entities.load_entities`), also that every entity a theme
-    lists exists."""
+    """Read and validate a YAML codebook.
+
+    Parameters
+    ----------
+    path : str or Path
+        The codebook (``config/themes.yaml``).
+    schema_path : str or Path, optional
+        The JSON Schema (default ``workflow/schemas/themes.schema.yaml``).
+    entities : list of Entity, optional
+        The entity list (:func:`textdrift.entities.load_entities`): when given, every entity a theme
+        lists must be in it (:func:`check_members`).
+
+    Returns
+    -------
+    list of Theme
+
+    Raises
+    ------
+    CodebookError
+    """
     data = load_yaml(path)
     codebook = parse_codebook(data, schema_path, source=str(path))
     if entities is not None:
@@ -190,11 +227,23 @@ def load_codebook(path: str | Path, schema_path: str | Path | None = None, entit
 
 
 def codebook_hash(path: str | Path) -> str:
-    """The codebook's version (the ``codebook`` column of theme_frequencies.csv, theme_changes.csv
-    and codebook_precision.csv; it names the validation samples): the first 12 hex digits of the
-    SHA-256 of its content as canonical JSON (keys sorted, UTF-8) without the explanatory text
-    (``description``, ``why``, ``note``), so that editing a comment, an explanation or the layout
-    does not make a new version, and any change to a term, rule, pair, label or theme does."""
+    """The codebook's version: the first 12 hex digits of the SHA-256 of its content as canonical JSON.
+
+    Canonical: keys sorted, UTF-8, compact separators, without the explanatory text (``description``,
+    ``why``, ``note``), so that editing a comment, an explanation or the layout does not make a new
+    version, and any change to a term, rule, pair, label or theme does. It is the ``codebook`` column
+    of theme_frequencies.csv, theme_changes.csv and codebook_precision.csv, and names the validation
+    samples.
+
+    Parameters
+    ----------
+    path : str or Path
+        The codebook.
+
+    Returns
+    -------
+    str
+    """
     import hashlib
     import json
 
@@ -208,7 +257,19 @@ def codebook_hash(path: str | Path) -> str:
 
 
 def check_members(codebook: list[Theme], entities, source: str = "codebook") -> None:
-    """Every entity id listed under a theme's ``entities`` is in the entity list."""
+    """Check that every entity id listed under a theme's ``entities`` is in the entity list.
+
+    Parameters
+    ----------
+    codebook : list of Theme
+    entities : list of Entity
+    source : str
+        The codebook's name in the error message.
+
+    Raises
+    ------
+    CodebookError
+    """
     known = {e.id for e in entities}
     problems = [f"theme {t.id!r}, field 'entities': {e!r} is not an entity of the entity list"
                 + (f" (known: {', '.join(sorted(known))})" if len(known) <= 60 else "")
@@ -218,6 +279,17 @@ def check_members(codebook: list[Theme], entities, source: str = "codebook") -> 
 
 
 def entity_codebook(entities, languages) -> list[Theme]:
-    """The entities as a codebook: one "theme" per entity whose one term in every language is its
-    ``@id`` token, so that entity mentions are counted and put in context like theme matches."""
+    """The entities as a codebook, so that their mentions are counted and put in context like theme matches.
+
+    One "theme" per entity, whose one term in every language is its ``@id`` head token.
+
+    Parameters
+    ----------
+    entities : list of Entity
+    languages : sequence of str
+
+    Returns
+    -------
+    list of Theme
+    """
     return [Theme(e.id, dict(e.labels) or {"en": e.id}, {lang: (e.norm,) for lang in languages}) for e in entities]

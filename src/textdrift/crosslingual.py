@@ -65,7 +65,7 @@ between the a and b rates (per_10k) across the themes that occur in at least one
 (themes absent from both are left out: they would agree trivially). ``scope = theme``: for each
 theme, the correlation across the years with both languages, when there are at least
 ``min_years``. p-values: exact (two-sided, all n! pairings, share with |rho| >= observed) for
-n <= ``exact_max_n``, else the t approximation of :func:`scipy.stats.spearmanr`. ``low_data``:
+n <= ``exact_max_n``, else the t approximation (:func:`textdrift.stats.spearman`). ``low_data``:
 a year with fewer than ``min_tokens`` kept tokens in either language is involved. ``note`` also
 names the documents of a year that exist in one language only (the two year-documents then do not
 hold the same texts: in 2022 the English year has a white paper the Chinese year lacks).
@@ -75,6 +75,11 @@ Limits. A translation is not word-for-word: per-token rates compare jieba words 
 lemmas (Chinese has fewer kept tokens for the same content, ~0.8 per English token here, which
 alone raises Chinese rates by ~1.2x), a theme can be rendered by words outside the codebook,
 and short texts leave wide intervals.
+
+About 530 lines, a third of them this docstring and the numpydoc sections: the four tables
+share the bilingual documents, the matches and the alignment of one rule; the aligner
+(:mod:`textdrift.align`), the statistics (:mod:`textdrift.stats`) and the chart
+(:func:`textdrift.figures.crosslingual_chart`) are elsewhere.
 
 Gale, W. A. & Church, K. W. (1993). A program for aligning sentences in bilingual corpora.
 Computational Linguistics 19(1), 75-102.
@@ -95,6 +100,9 @@ from textdrift.stats import log_odds_dirichlet, poisson_ci, spearman
 from textdrift.codebook import Theme, load_codebook
 from textdrift.matching import MATCH_COLUMNS, UNSPACED
 from textdrift.themes import PARA_COLUMNS, read_matches, read_shards
+
+__all__ = ["LANGS", "alignment_table", "bilingual_documents", "codebook_check", "compare_themes", "pair_check",
+           "run_crosslingual", "trend_agreement"]
 
 log = logging.getLogger("textdrift.crosslingual")
 
@@ -126,7 +134,33 @@ def alignment_table(texts: dict[str, dict[str, list[str]]], matches: pd.DataFram
                     langs=LANGS, length_ratio: float | str = "auto", length_variance: float = 8.0,
                     anchor_weight: float = 5.0, bead_priors: dict[str, float] | None = None,
                     unspaced_languages=UNSPACED) -> pd.DataFrame:
-    """One row per bead of every document in ``texts`` (both languages), with the themes of each side."""
+    """One row per bead of every document in ``texts`` (both languages), with the themes of each side.
+
+    Parameters
+    ----------
+    texts : dict
+        ``texts[doc][lang]`` = the paragraphs of the document's version in that language.
+    matches : DataFrame
+        Theme matches (doc_id, lang, para, theme).
+    codebook : list of Theme
+    langs : (str, str)
+        Languages a and b.
+    length_ratio : float or "auto"
+        Characters of b per character of a (:func:`textdrift.align.auto_length_ratio` for "auto").
+    length_variance, anchor_weight, bead_priors, unspaced_languages
+        As in :func:`textdrift.align.align_paragraphs`.
+
+    Returns
+    -------
+    DataFrame
+        The alignment columns (doc_id, pair, {a}_paras, {b}_paras, {a}_text, {b}_text, cost,
+        themes_{a}, themes_{b}, only_{a}, only_{b}).
+
+    References
+    ----------
+    Gale, W. A. & Church, K. W. (1993). A program for aligning sentences in bilingual corpora.
+    Computational Linguistics 19(1), 75-102.
+    """
     a, b = langs
     cols = _columns(a, b)["alignment"]
     if not texts:
@@ -162,6 +196,34 @@ def compare_themes(tokens: pd.DataFrame, matches: pd.DataFrame, codebook: list[T
     the "corpus" prior is taken from them too. ``tokens`` is a token table (``keep`` a flag) or
     its kept tokens per paragraph (``themes.paragraph_tokens``: ``keep`` a count): ``keep`` is
     summed. See the module docstring for the formulas.
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        Token table or kept tokens per paragraph.
+    matches : DataFrame
+        Theme matches (doc_id, lang, theme).
+    codebook : list of Theme
+    docs : DataFrame
+        The documents to compare (doc_id, year).
+    langs : (str, str)
+    conf : float
+        Confidence level of the Poisson intervals (:func:`textdrift.stats.poisson_ci`).
+    prior : {"pair", "corpus"}
+    alpha_0 : float or "auto"
+    z_threshold : float
+    min_tokens : int
+
+    Returns
+    -------
+    DataFrame
+        The themes columns of ``crosslingual_themes.csv``.
+
+    References
+    ----------
+    Monroe, B. L., Colaresi, M. P. & Quinn, K. M. (2008). Fightin' words. Political Analysis 16(4),
+    372-403 (:func:`textdrift.stats.log_odds_dirichlet`).
+    Garwood, F. (1936). Fiducial limits for the Poisson distribution. Biometrika 28(3/4), 437-442.
     """
     a, b = langs
     if prior not in ("pair", "corpus"):
@@ -326,6 +388,30 @@ def trend_agreement(freq: pd.DataFrame, codebook: list[Theme], langs=LANGS, min_
 
     With ``index`` (the clean-text index: doc_id, year, lang) a year's note names the documents
     that exist in one language only (the two year-documents then do not hold the same texts).
+
+    Parameters
+    ----------
+    freq : DataFrame
+        ``theme_frequencies.csv``.
+    codebook : list of Theme
+    langs : (str, str)
+    min_tokens : int
+        Low-data threshold in kept tokens.
+    min_years : int
+        Fewest years with both languages for a theme's correlation.
+    exact_max_n : int
+        Largest n for the exact p-value (:func:`textdrift.stats.spearman`).
+    index : DataFrame, optional
+
+    Returns
+    -------
+    DataFrame
+        The columns of ``crosslingual_trends.csv``.
+
+    References
+    ----------
+    Spearman, C. (1904). The proof and measurement of association between two things. American
+    Journal of Psychology 15(1), 72-101.
     """
     a, b = langs
     cols = _columns(a, b)["trends"]

@@ -43,6 +43,9 @@ from textdrift.config import import_jsonschema, load_yaml, unknown_keys
 from textdrift.codebook import LABEL_KEY, LANG_KEY  # the codebook's language and label keys
 from textdrift.vectorize import ENTITY_HEAD as HEAD  # the norm of a mention's head is HEAD + id
 
+__all__ = ["DEFAULT_SCHEMA", "alias_prefixes", "alias_table", "en_key", "Entity", "EntityError", "find_spans",
+           "load_entities", "names_as_words", "parse_entities", "starters"]
+
 DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "entities.schema.yaml"
 
 

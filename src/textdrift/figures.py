@@ -37,6 +37,10 @@ Conventions shared by all charts
 
 References: Tol, P. (2021), *Colour schemes*, SRON/EPS/TN/09-002; Monroe, Colaresi & Quinn
 (2008) for the z of the phrase chart; Kilgarriff (2001) for the split-half baseline.
+
+Why one module of about 800 lines: every chart follows the conventions above through the same
+helpers (fonts, theme styles, low-data notes, year labels, deterministic files); split by chart,
+each part would import most of the rest, and a convention would no longer be stated in one place.
 """
 
 from __future__ import annotations
@@ -63,6 +67,13 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
 from textdrift.io import atomic_write_bytes, read_csv  # noqa: E402
+
+__all__ = ["ANNOTATE_MAX_YEARS", "BASELINE_COLOR", "CHART_GROUPS", "CJK_FONT_FILE", "FIGURES", "HALVES_COLOR",
+           "HEAT_CMAP", "LANG_COLORS", "LANG_LINESTYLES", "LANG_NAMES", "LATIN_FAMILY", "MARKERS",
+           "METRIC_COLORS", "PALETTE", "STATUS_COLORS", "STATUS_HATCH", "cjk_font_path", "codebook_frame",
+           "crosslingual_chart", "drift_chart", "figure_stems", "FontNotFoundError", "lang_name", "phrase_bars",
+           "phrase_steps", "run_figures", "save_figure", "setup_fonts", "similarity_matrix", "theme_heatmap",
+           "theme_styles", "theme_trends", "ThemeStyle"]
 
 CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 LATIN_FAMILY = "DejaVu Sans"

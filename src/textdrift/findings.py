@@ -33,6 +33,11 @@ apply (empty).
 
 ``survives`` = ``holds`` and every applicable check. ``reason`` says, in words, what fails and
 what else a reader must know: a step between different genres or translation statuses.
+
+Why one module of about 530 lines: the four kinds of finding are recomputed under the same
+variants (the token table counted another way, each document left out) and written as rows of
+one table by one row builder; split by kind, each part would need the variant cache and the
+checks of the others. The intervals are :mod:`textdrift.stats`.
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ import numpy as np
 import pandas as pd
 
 from textdrift.stats import normal_quantile, poisson_ratio_ci
+
+__all__ = ["BOOT_KEYS", "CHECKS", "FINDING_COLUMNS", "RISING", "build_findings", "rate_ratio", "run_findings"]
 
 log = logging.getLogger("textdrift.findings")
 
@@ -114,11 +121,50 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
     codebook, ``documents.csv``, ``tfidf_drift.csv``, ``phrase_changes.csv`` (``phrases``, with the
     phrase rule's ``phrase_settings``: min_count, alpha_0, q_threshold, ngram_max,
     unspaced_languages, min_tokens) and ``crosslingual_themes.csv`` (``crossling``, with
-    ``cross_settings``: langs, prior, alpha_0, z_threshold, min_tokens); see the module docstring."""
+    ``cross_settings``: langs, prior, alpha_0, z_threshold, min_tokens); see the module docstring.
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        The token table, every role, entities marked.
+    codebook : list of Theme
+    documents : DataFrame
+        ``documents.csv``.
+    drift : DataFrame
+        ``tfidf_drift.csv``.
+    languages : sequence of str
+    count_roles : sequence of str
+        The roles counted by the pipeline (the ``check_roles`` variant counts every role).
+    top_themes, top_phrases : int
+        How many theme changes (each way), cross-language gaps and phrases become findings.
+    conf, n_boot, seed, unit, min_documents
+        The bootstrap's settings (:func:`textdrift.themes.bootstrap_draws`).
+    tfidf : dict, optional
+        ``TfidfTransformer`` arguments.
+    loo_max : int
+        Most documents left out, one at a time.
+    phrases, phrase_settings, crossling, cross_settings
+        See above.
+    precision : DataFrame, optional
+        ``codebook_precision.csv``.
+    min_precision : float
+    min_coded : int
+
+    Returns
+    -------
+    DataFrame
+        ``FINDING_COLUMNS``, surviving findings first.
+
+    References
+    ----------
+    Ulm, K. (1990). A simple method to calculate the confidence interval of a standardized mortality
+    ratio. American Journal of Epidemiology 131(2), 373-375 (:func:`textdrift.stats.poisson_ratio_ci`).
+    Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.
+    """
     from textdrift.entities import names_as_words
     from textdrift.manifest import step_documents
-    from textdrift.structure import ROLES
     from textdrift.matching import match_themes
+    from textdrift.structure import ROLES
     from textdrift.themes import paragraph_tokens
     from textdrift.vectorize import counted, doc_matrix
 
@@ -507,9 +553,9 @@ def run_findings(token_paths, codebook_path, documents_path, drift_path, out_pat
                  crosslingual_path=None, cross_settings: dict | None = None, precision_path=None,
                  min_precision: float = 0.8, min_coded: int = 10) -> pd.DataFrame:
     """The ``findings`` rule: ``results/tables/findings.csv``."""
+    from textdrift.codebook import load_codebook
     from textdrift.entities import load_entities
     from textdrift.io import read_csv, write_csv
-    from textdrift.codebook import load_codebook
     from textdrift.vectorize import load_tokens
 
     codebook = load_codebook(codebook_path, schema_path, load_entities(entities_path, entities_schema))

@@ -475,6 +475,22 @@ def match_themes(
 
     ``window`` is the number of tokens of KWIC context on each side; languages in
     ``unspaced_languages`` are matched on concatenated characters (see the module docstring).
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        A token table (:mod:`textdrift.segment`: doc_id, year, lang, para, sent, idx, text, norm,
+        is_punct, role, and ``entity`` when entities are marked).
+    codebook : list of Theme
+    window : int
+        Tokens of KWIC context on each side.
+    unspaced_languages : sequence of str
+        Languages matched on concatenated characters.
+
+    Returns
+    -------
+    DataFrame
+        ``MATCH_COLUMNS``, ordered by year, lang, theme (codebook order), doc_id, para, start_idx.
     """
     cols: dict[str, list] = {c: [] for c in MATCH_COLUMNS}
     lang_codes, langs = pd.factorize(tokens["lang"], sort=True)  # the groups of groupby("lang", sort=True)

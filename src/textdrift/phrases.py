@@ -91,6 +91,9 @@ from textdrift.io import read_csv, write_csv
 from textdrift.stats import log_odds_dirichlet, p_values, q_values
 from textdrift.vectorize import SEP, CountMatrix, load_matrix, year_matrix_of
 
+__all__ = ["COLUMNS", "GROUP_COLUMNS", "STATUSES", "check_ngram_max", "group_phrase_changes", "ngram_order",
+           "order_totals", "phrase_changes", "row_counts", "run_phrases", "status"]
+
 log = logging.getLogger("textdrift.phrases")
 
 GROUP_COLUMNS = ["phrase", "n", "count_from", "count_to", "total_from", "total_to",
@@ -156,6 +159,28 @@ def group_phrase_changes(counts_a: pd.Series, counts_b: pd.Series, prior_counts:
     ``alpha_0`` is bounded by the smaller group's total of each order; a group with fewer than
     ``min_tokens`` unigrams makes every status ``insufficient``.
     Returns the columns ``GROUP_COLUMNS``; positive ``log_odds`` = more frequent in b.
+
+    Parameters
+    ----------
+    counts_a, counts_b : Series
+        Phrase counts of the two groups.
+    prior_counts : Series, optional
+        Background counts of the prior.
+    alpha_0 : float, mapping or "auto"
+    min_count : int
+    q_threshold : float
+    ngram_max : int, optional
+    min_tokens : int
+
+    Returns
+    -------
+    DataFrame
+        ``GROUP_COLUMNS``, by descending z.
+
+    References
+    ----------
+    Monroe, B. L., Colaresi, M. P. & Quinn, K. M. (2008). Fightin' words. Political Analysis 16(4),
+    372-403.
     """
     if min_count < 1:
         raise ValueError(f"min_count must be >= 1, got {min_count}")
@@ -240,6 +265,35 @@ def phrase_changes(matrix: CountMatrix, min_count: int = 2, alpha_0: float | str
     matrix's column sums (the language's whole corpus); ``alpha_0="auto"``: per n-gram
     order, the median total of that order over the available years. ``lang`` defaults to
     the matrix's ``lang`` column (an empty matrix has none). Returns ``COLUMNS``.
+
+    Parameters
+    ----------
+    matrix : CountMatrix
+        One language's year matrix (a vocabulary with repeated terms has their columns summed).
+    min_count : int
+        A phrase is tested in a step when count_from + count_to >= min_count.
+    alpha_0 : float, mapping or "auto"
+        The prior's weight per n-gram order.
+    q_threshold : float
+        Benjamini-Hochberg level at which a change is called.
+    ngram_max : int
+        Longest n-gram tested.
+    unspaced_languages : sequence of str
+        Languages whose ``display`` drops the spaces between words.
+    lang : str, optional
+    min_tokens : int
+        A step with a year under this many kept unigrams is ``insufficient``.
+
+    Returns
+    -------
+    DataFrame
+        ``COLUMNS``, sorted by lang, year_from, descending z.
+
+    References
+    ----------
+    Monroe, B. L., Colaresi, M. P. & Quinn, K. M. (2008). Fightin' words. Political Analysis 16(4),
+    372-403 (:func:`textdrift.stats.log_odds_dirichlet`).
+    Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate. JRSS B 57(1), 289-300.
     """
     rows = matrix.rows.reset_index(drop=True)
     if lang is None:
@@ -249,9 +303,11 @@ def phrase_changes(matrix: CountMatrix, min_count: int = 2, alpha_0: float | str
         log.info("%s: %d year(s) with text (%s); two are needed, no phrase changes",
                  lang, len(avail), ", ".join(map(str, avail["year"])) or "none")
         return _empty()
-    if not pd.Index(matrix.vocab).is_unique:  # not written by vectorize: merge duplicate terms the slow way
-        return _phrase_changes_series(matrix, rows, avail, lang, min_count, alpha_0, q_threshold, ngram_max,
-                                      unspaced_languages, min_tokens)
+    if not pd.Index(matrix.vocab).is_unique:  # not written by vectorize: sum the columns of a repeated term
+        codes, terms = pd.factorize(pd.Index(matrix.vocab))
+        merge = sp.csr_matrix((np.ones(len(codes), dtype=matrix.X.dtype), (np.arange(len(codes)), codes)),
+                              shape=(len(codes), len(terms)))
+        matrix = CountMatrix((matrix.X @ merge).tocsr(), np.asarray(terms, dtype=object), matrix.rows)
     per_year = {int(r.year): i for i, r in avail.iterrows()}  # year -> row of the matrix
     X = matrix.X.tocsr()
     vocab = np.asarray(matrix.vocab, dtype=object)
@@ -314,21 +370,6 @@ def _finish(steps: list[pd.DataFrame], lang: str, unspaced_languages) -> pd.Data
     df = pd.concat(steps, ignore_index=True)
     df["display"] = df["phrase"].str.replace(SEP, "", regex=False) if lang in unspaced_languages else df["phrase"]
     return _sorted(df)
-
-
-def _phrase_changes_series(matrix, rows, avail, lang, min_count, alpha_0, q_threshold, ngram_max,
-                           unspaced_languages, min_tokens=0) -> pd.DataFrame:
-    """phrase_changes via group_phrase_changes on full-vocabulary Series (a vocabulary with duplicate terms)."""
-    per_year = {int(r.year): row_counts(matrix, rows.index == i) for i, r in avail.iterrows()}
-    if alpha_0 == "auto":
-        alpha_0 = pd.DataFrame({y: order_totals(c) for y, c in per_year.items()}).fillna(0).median(axis=1).to_dict()
-    prior = row_counts(matrix)
-    years = list(per_year)
-    out = []
-    for y0, y1 in zip(years, years[1:]):
-        df = group_phrase_changes(per_year[y0], per_year[y1], prior, alpha_0, min_count, q_threshold, ngram_max, min_tokens)
-        out.append(_label_step(df, lang, y0, y1))
-    return _finish(out, lang, unspaced_languages)
 
 
 def run_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path, ngram_max: int = 3,

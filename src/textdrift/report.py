@@ -35,6 +35,10 @@ from textdrift.figures import lang_name
 from textdrift.io import atomic_write_text, read_csv
 from textdrift.validation import precision_cells
 
+__all__ = ["FIGURES", "TABLES", "drift_lines", "findings_markdown", "headline_lines", "low_data_lines", "main",
+           "phrase_lines", "precision_lines", "readme_snapshot", "results_readme", "theme_changes",
+           "theme_lines", "update_readme_findings", "write_results_readme"]
+
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
 
 TABLES = {

@@ -57,6 +57,11 @@ from textdrift.matching import MATCH_COLUMNS, UNSPACED, match_themes
 from textdrift.stats import poisson_ci, rate_ratio_interval
 from textdrift.vectorize import load_tokens
 
+__all__ = ["BOOTSTRAP_UNITS", "CHANGE_COLUMNS", "ENTITY_FREQ_COLUMNS", "FREQ_COLUMNS", "KWIC_COLUMNS",
+           "PARA_COLUMNS", "TOKEN_COLUMNS", "UNMATCHED_COLUMNS", "bootstrap_draws", "match_shard",
+           "paragraph_tokens", "read_matches", "read_shards", "run_themes", "theme_changes",
+           "theme_frequencies", "theme_table", "unmatched_terms"]
+
 log = logging.getLogger("textdrift.themes")
 
 FREQ_COLUMNS = ["year", "lang", "theme", "count", "tokens", "per_10k", "ci_low", "ci_high", "ci_method", "ci_units"]
@@ -84,6 +89,33 @@ def bootstrap_draws(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[str
     (``numpy.random.default_rng([seed, year, crc32(lang)])``: each (year, lang) has its own stream,
     so adding a year changes no other year's interval). Done ``chunk`` resamples at a time as
     multiplicity weights (chunk x units) times the per-unit counts.
+
+    Parameters
+    ----------
+    paras : DataFrame
+        Kept tokens per paragraph (``PARA_COLUMNS``: year, lang, doc_id, para, keep = how many).
+    matches : DataFrame
+        The matches (year, lang, theme, doc_id, para).
+    themes : list of str
+        Theme ids, the columns of C.
+    n_boot, seed : int
+        Number of resamples; seed of the random streams.
+    unit : {"auto", "paragraph", "document"}
+    min_documents : int
+        With ``unit="auto"``, documents are resampled from this many documents of a (year, lang) on.
+    chunk : int
+        Resamples computed at once.
+
+    Returns
+    -------
+    dict
+        ``{(year, lang): (C, T, unit, n_units)}``.
+
+    References
+    ----------
+    Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.
+    Davison, A. C. & Hinkley, D. V. (1997). Bootstrap Methods and their Application, section 3.8
+    (cluster resampling). Cambridge University Press.
     """
     import zlib
 
@@ -127,7 +159,36 @@ def theme_frequencies(
     """Counts per 10,000 kept tokens for every (year, lang with text, theme), with ``ci`` intervals
     (``ci_method``: ``poisson`` or ``bootstrap:<unit>``; ``ci_units``: the number of resampled units).
 
-    ``draws``: resamples already drawn by :func:`bootstrap_draws` (else drawn here)."""
+    ``draws``: resamples already drawn by :func:`bootstrap_draws` (else drawn here).
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        A token table, or kept tokens per paragraph (``keep`` is summed).
+    matches : DataFrame
+        :func:`textdrift.matching.match_themes` output (or its year, lang, theme, doc_id, para).
+    codebook : list of Theme
+    languages : sequence of str
+        Languages to report, in output order.
+    ci : {"poisson", "bootstrap"}
+        :func:`textdrift.stats.poisson_ci` or the bootstrap percentile interval.
+    conf : float
+        Confidence level.
+    n_boot, seed, unit, min_documents
+        The bootstrap's settings (:func:`bootstrap_draws`).
+    draws : dict, optional
+        Resamples already drawn by :func:`bootstrap_draws` (else drawn here).
+
+    Returns
+    -------
+    DataFrame
+        ``FREQ_COLUMNS``, sorted by year, language (``languages`` order), theme (codebook order).
+
+    References
+    ----------
+    Garwood, F. (1936). Fiducial limits for the Poisson distribution. Biometrika 28(3/4), 437-442.
+    Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.
+    """
     if ci not in ("poisson", "bootstrap"):
         raise ValueError(f"ci must be 'poisson' or 'bootstrap', not {ci!r}")
     if unit not in BOOTSTRAP_UNITS:
@@ -179,6 +240,26 @@ def theme_changes(freq: pd.DataFrame, draws: dict, conf: float = 0.95, min_token
     its ``(1 - conf) / 2`` and ``(1 + conf) / 2`` percentiles. An interval that excludes 1 is a
     change beyond the variation of the sampled paragraphs (documents); a theme absent from both
     years has none (empty). ``low_data``: either year has fewer than ``min_tokens`` kept tokens.
+
+    Parameters
+    ----------
+    freq : DataFrame
+        :func:`theme_frequencies` output.
+    draws : dict
+        :func:`bootstrap_draws` of the same paragraphs and matches.
+    conf : float
+        Confidence level.
+    min_tokens : int
+        Low-data threshold in kept tokens.
+
+    Returns
+    -------
+    DataFrame
+        ``CHANGE_COLUMNS``; the estimator is :func:`textdrift.stats.rate_ratio_interval`.
+
+    References
+    ----------
+    Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.
     """
     rows = []
     for lang, d in freq[freq["tokens"] > 0].groupby("lang", sort=False):
@@ -238,7 +319,7 @@ def theme_table(
     unit: str = "auto",
     min_documents: int = 10,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(frequencies, kwic) for a codebook, e.g. one edited in a notebook (see :func:`parse_codebook`)."""
+    """(frequencies, kwic) for a codebook, e.g. one edited in a notebook (see :func:`textdrift.codebook.parse_codebook`)."""
     tokens = tokens[tokens["lang"].isin(languages)]
     matches = match_themes(tokens, codebook, window, unspaced_languages)
     freq = theme_frequencies(tokens, matches, codebook, languages, ci, conf, n_boot, seed, unit, min_documents)

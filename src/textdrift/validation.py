@@ -34,6 +34,9 @@ import pandas as pd
 from textdrift.io import read_csv, write_csv
 from textdrift.stats import wilson
 
+__all__ = ["KEY", "PRECISION_COLUMNS", "SAMPLE_COLUMNS", "draw_sample", "main", "precision_cells",
+           "precision_table", "run_precision", "theme_rows"]
+
 log = logging.getLogger("textdrift.validation")
 
 #: a KWIC row's identity across codebook versions
@@ -93,7 +96,30 @@ def _relevance(coded: pd.DataFrame, source: str) -> pd.Series:
 def precision_table(coded: pd.DataFrame, kwic: pd.DataFrame, codebook: str, conf: float = 0.95,
                     source: str = "coded rows") -> pd.DataFrame:
     """``codebook_precision.csv`` (``PRECISION_COLUMNS``) from the coded rows and the current KWIC;
-    rows per (theme, lang), then per lang (``theme`` all) and overall (``all``, ``all``)."""
+    rows per (theme, lang), then per lang (``theme`` all) and overall (``all``, ``all``).
+
+    Parameters
+    ----------
+    coded : DataFrame
+        Coded sample rows (``KEY`` and ``relevant``).
+    kwic : DataFrame
+        The current ``theme_kwic.csv``.
+    codebook : str
+        The codebook's hash.
+    conf : float
+        Confidence level of the Wilson interval (:func:`textdrift.stats.wilson`).
+    source : str
+        Name of the coded rows in error messages.
+
+    Returns
+    -------
+    DataFrame
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference.
+    Journal of the American Statistical Association 22(158), 209-212.
+    """
     missing = [c for c in [*KEY, "relevant"] if c not in coded.columns]
     if missing:
         raise ValueError(f"{source}: missing column(s) {', '.join(missing)} (start from a validation sample)")
@@ -159,8 +185,8 @@ def run_precision(coded_path, kwic_path, codebook_path, out_path, conf: float = 
 def main(argv: list[str] | None = None) -> Path:
     """``python -m textdrift.validation sample --config config/config.yaml``: draw the sample of the
     current theme_kwic.csv into ``validation/sample-<codebook hash>.csv`` (never overwritten)."""
-    from textdrift.config import load_yaml
     from textdrift.codebook import codebook_hash
+    from textdrift.config import load_yaml
 
     parser = argparse.ArgumentParser(prog="python -m textdrift.validation", description=main.__doc__)
     parser.add_argument("command", choices=["sample"])
