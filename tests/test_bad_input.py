@@ -430,7 +430,7 @@ def test_missing_file_suggests_the_closest_name(tmp_path):
 def test_duplicate_yaml_keys_are_an_error_naming_file_line_and_key(tmp_path, reader):
     from textdrift.config import DuplicateKeyError, load_yaml
     from textdrift.entities import load_entities
-    from textdrift.themes import load_codebook
+    from textdrift.codebook import load_codebook
 
     text = {"config": "low_data_tokens: 500\nshards: 2\nlow_data_tokens: 300\n",
             "codebook": "themes:\n  - id: green\n    label_en: Green\n    en: [green]\n    en: [low-carbon]\n",
@@ -452,7 +452,7 @@ def test_duplicate_key_in_the_config_stops_the_workflow(tmp_path):
 
 def test_codebook_and_entity_typos_get_did_you_mean():
     from textdrift.entities import EntityError, parse_entities
-    from textdrift.themes import CodebookError, parse_codebook
+    from textdrift.codebook import CodebookError, parse_codebook
 
     with pytest.raises(CodebookError, match="field 'lable_zh': unknown key; did you mean 'label_zh'"):
         parse_codebook({"themes": [{"id": "a", "label_en": "A", "lable_zh": "x", "en": ["a"]}]})

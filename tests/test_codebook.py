@@ -9,8 +9,10 @@ import pytest
 
 from test_themes import SCHEMA, tokens_of
 from textdrift.crosslingual import pair_check
-from textdrift.themes import CodebookError, Rule, Theme, codebook_hash, match_themes, parse_codebook
-from textdrift.validation import KEY, draw_sample, precision_table, theme_rows, wilson
+from textdrift.codebook import CodebookError, Rule, Theme, codebook_hash, parse_codebook
+from textdrift.matching import match_themes
+from textdrift.stats import wilson
+from textdrift.validation import KEY, draw_sample, precision_table, theme_rows
 
 
 def theme(en=(), zh=(), rules=None, pairs=(), unpaired=()):

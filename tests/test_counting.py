@@ -1,4 +1,4 @@
-"""What is counted (DESIGN.md section 4a): document structure, named entities, Chinese dates and
+"""What is counted (docs/methods.md, "What is counted"): document structure, named entities, Chinese dates and
 words, English tokens and contiguous phrases. Small invented inputs, expected values by hand."""
 
 from pathlib import Path
@@ -10,7 +10,9 @@ import pytest
 from textdrift.entities import Entity, EntityError, find_spans, parse_entities
 from textdrift.segment import Segmenter, evaluate_segmenter, segmentation_scores
 from textdrift.structure import DEFAULTS as STRUCTURE, assign_roles, decode_roles, encode_roles
-from textdrift.themes import Theme, entity_codebook, match_themes, theme_frequencies, paragraph_tokens
+from textdrift.codebook import Theme, entity_codebook
+from textdrift.matching import match_themes
+from textdrift.themes import theme_frequencies, paragraph_tokens
 from textdrift.vectorize import count_matrix, counted
 from conftest import FIXTURE
 

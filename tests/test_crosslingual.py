@@ -1,4 +1,4 @@
-"""textdrift.crosslingual on small invented parallel texts, against values computed by hand."""
+"""textdrift.crosslingual and textdrift.align on small invented parallel texts, against values computed by hand."""
 
 import math
 import warnings
@@ -9,9 +9,31 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from scipy.special import log_ndtr
+
+from textdrift import align as A
 from textdrift import crosslingual as X
-from textdrift.figures import save_figure, setup_fonts
-from textdrift.themes import Theme, match_themes
+from textdrift.codebook import Theme
+from textdrift.figures import crosslingual_chart, save_figure, setup_fonts
+from textdrift.matching import match_themes
+from textdrift.stats import spearman
+
+
+# ---- reference: the aligner's costs cell by cell (textdrift.align computes them for all cells at once)
+
+
+def length_cost(len_a: float, len_b: float, ratio: float, variance: float) -> float:
+    """Gale & Church's length cost: -log of the two-sided normal tail of delta."""
+    if len_a == 0 and len_b == 0:
+        return 0.0
+    delta = (len_b - ratio * len_a) / np.sqrt(variance * (len_a + len_b / ratio) / 2)
+    return float(-np.log(2) - log_ndtr(-abs(delta)))  # log_ndtr(-x) is scipy's norm.logsf(x), minus its overhead
+
+
+def dice_distance(x: set, y: set) -> float:
+    """1 - 2|x & y| / (|x| + |y|); 0 when both are empty."""
+    return 1 - 2 * len(x & y) / (len(x) + len(y)) if x or y else 0.0
+
 
 CODEBOOK = [
     Theme("economy", {"en": "Economy", "zh": "经济"}, {"en": ("economy",), "zh": ("经济",)}),
@@ -52,28 +74,28 @@ def table():
 
 
 def test_anchors_numbers_enumerations_months_and_names():
-    assert X.zh_numeral("一") == 1 and X.zh_numeral("十") == 10 and X.zh_numeral("十五") == 15
-    assert X.zh_numeral("二十三") == 23
+    assert A.zh_numeral("一") == 1 and A.zh_numeral("十") == 10 and A.zh_numeral("十五") == 15
+    assert A.zh_numeral("二十三") == 23
     # "(一)" -> 1, "11月21日" -> 11, 21, "2024年" -> 2024, a Latin word in Chinese (RDI) counts
-    assert X.anchors("(一)2024年11月21日,研发(RDI)", "zh") == {"1", "2024", "11", "21", "RDI"}
+    assert A.anchors("(一)2024年11月21日,研发(RDI)", "zh") == {"1", "2024", "11", "21", "RDI"}
     # English: November -> 11; acronyms (AI, 5G) count, ordinary capitalised words (The) do not
-    assert X.anchors("The forum of November 21, 2024 on AI and 5G.", "en") == {"11", "21", "2024", "AI", "5G"}
-    assert X.anchors("3. Stimulate e-commerce cooperation", "en") == {"3"}
+    assert A.anchors("The forum of November 21, 2024 on AI and 5G.", "en") == {"11", "21", "2024", "AI", "5G"}
+    assert A.anchors("3. Stimulate e-commerce cooperation", "en") == {"3"}
 
 
 def test_length_cost_by_hand():
     # l_a = 100, l_b = 400, c = 4: delta = 0 -> -log(2 * 0.5) = 0
-    assert X.length_cost(100, 400, 4.0, 8.0) == pytest.approx(0.0, abs=1e-12)
+    assert length_cost(100, 400, 4.0, 8.0) == pytest.approx(0.0, abs=1e-12)
     # l_b = 440: delta = 40 / sqrt(8 * (100 + 110) / 2) = 40 / sqrt(840) = 1.38013;
     # 2 * (1 - Phi(1.38013)) = 0.16754; -log(0.16754) = 1.7865
-    assert X.length_cost(100, 440, 4.0, 8.0) == pytest.approx(1.7865, abs=1e-4)
-    assert X.length_cost(0, 0, 4.0, 8.0) == 0.0
+    assert length_cost(100, 440, 4.0, 8.0) == pytest.approx(1.7865, abs=1e-4)
+    assert length_cost(0, 0, 4.0, 8.0) == 0.0
 
 
 def test_dice_distance():
-    assert X.dice_distance({"1", "2024"}, {"1"}) == pytest.approx(1 - 2 * 1 / 3)
-    assert X.dice_distance(set(), set()) == 0.0
-    assert X.dice_distance({"3"}, set()) == 1.0
+    assert dice_distance({"1", "2024"}, {"1"}) == pytest.approx(1 - 2 * 1 / 3)
+    assert dice_distance(set(), set()) == 0.0
+    assert dice_distance({"3"}, set()) == 1.0
 
 
 def zh_para(item, n):
@@ -100,8 +122,8 @@ def test_aligner_finds_a_split_paragraph_an_omission_and_an_addition():
     zh = [zh_para(i, n) for i, n in zip(range(1, 6), [30, 50, 40, 60, 35])]
     en = [en_para(1, 128), en_para(2, 104), en_para(None, 104), en_para(4, 248), en_para(5, 148),
           en_para(None, 80)]
-    assert [X.paragraph_length(p) for p in en] == [128, 104, 104, 248, 148, 80]
-    beads = X.align_paragraphs(zh, en, length_ratio=4.0)
+    assert [A.paragraph_length(p) for p in en] == [128, 104, 104, 248, 148, 80]
+    beads = A.align_paragraphs(zh, en, length_ratio=4.0)
     assert [(b.a, b.b) for b in beads] == [((0,), (0,)), ((1,), (1, 2)), ((2,), ()), ((3,), (3,)), ((4,), (4,)),
                                            ((), (5,))]
     # costs by hand: zh0-en0 has delta 0 and shared anchor "1": only -log(0.89) = 0.11653;
@@ -118,10 +140,10 @@ def test_aligner_one_paragraph_against_many_and_empty_sides():
     Title alone (0-1): -log(0.00495) = 5.31, + zh-en1 1-1 (delta 0, anchor 1 shared): 0.12 -> 5.43;
     title merged (1-2, 22 vs 118 characters): delta = 30 / sqrt(8 * (22 + 29.5) / 2) = 2.09, length
     cost 3.6 + -log(0.0445) = 3.11 -> 6.7. So: title alone, 1-1, paragraph 2 alone."""
-    beads = X.align_paragraphs([zh_para(1, 20)], [en_para(None, 30), en_para(1, 88), en_para(2, 200)], length_ratio=4.0)
+    beads = A.align_paragraphs([zh_para(1, 20)], [en_para(None, 30), en_para(1, 88), en_para(2, 200)], length_ratio=4.0)
     assert [(b.a, b.b) for b in beads] == [((), (0,)), ((0,), (1,)), ((), (2,))]
-    assert [(b.a, b.b) for b in X.align_paragraphs([], [en_para(1, 10)])] == [((), (0,))]
-    assert X.align_paragraphs([], []) == []
+    assert [(b.a, b.b) for b in A.align_paragraphs([], [en_para(1, 10)])] == [((), (0,))]
+    assert A.align_paragraphs([], []) == []
 
 
 def test_alignment_table_lists_one_sided_themes():
@@ -238,10 +260,10 @@ def freq_table():
 def test_spearman_exact_by_hand():
     # ranks (1, 2, 3) vs (1, 3, 2): rho = 1 - 6 * (0 + 1 + 1) / (3 * 8) = 0.5; of the 6 pairings
     # rho = 1, .5, .5, -.5, -.5, -1: all have |rho| >= 0.5 -> p = 1
-    assert X.spearman([1, 2, 3], [10, 30, 20]) == pytest.approx((0.5, 1.0))
+    assert spearman([1, 2, 3], [10, 30, 20]) == pytest.approx((0.5, 1.0))
     # perfect agreement: |rho| = 1 for 2 of 6 pairings -> p = 1/3
-    assert X.spearman([1, 2, 3], [2, 4, 9]) == pytest.approx((1.0, 1 / 3))
-    rho, p = X.spearman([1, 2, 3], [5, 5, 5])
+    assert spearman([1, 2, 3], [2, 4, 9]) == pytest.approx((1.0, 1 / 3))
+    rho, p = spearman([1, 2, 3], [5, 5, 5])
     assert math.isnan(rho) and math.isnan(p)
 
 
@@ -274,7 +296,7 @@ def test_chart_renders_every_glyph(table, tmp_path):
     setup_fonts()
     t = table.reset_index()
     two_docs = pd.concat([t, t.assign(doc_id="d3", year=2021, tokens_zh=800, tokens_en=900)], ignore_index=True)
-    fig = X.crosslingual_chart(two_docs, CODEBOOK, z_threshold=0.85, min_tokens=15)
+    fig = crosslingual_chart(two_docs, CODEBOOK, z_threshold=0.85, min_tokens=15)
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*missing from font.*")
         png, svg = save_figure(fig, tmp_path / "crosslingual_themes", dpi=60)
@@ -286,7 +308,7 @@ def test_chart_renders_every_glyph(table, tmp_path):
 def test_chart_keeps_the_last_max_docs_and_says_so(table):
     t = table.reset_index()
     three = pd.concat([t, t.assign(doc_id="d3", year=2021), t.assign(doc_id="d0", year=2015)], ignore_index=True)
-    fig = X.crosslingual_chart(three, CODEBOOK, max_docs=2)
+    fig = crosslingual_chart(three, CODEBOOK, max_docs=2)
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert len(titles) == 2 and "d0" not in " ".join(titles)  # d0 (2015) is the oldest
     assert "the last 2 of 3 bilingual documents" in fig._suptitle.get_text()
@@ -297,7 +319,7 @@ def test_chart_with_no_bilingual_document(tmp_path):
     setup_fonts()
     empty = X.compare_themes(TOKENS.iloc[:0], match_themes(TOKENS.iloc[:0], CODEBOOK, 0), CODEBOOK,
                              pd.DataFrame(columns=["doc_id", "year"]))
-    png, _ = save_figure(X.crosslingual_chart(empty, CODEBOOK), tmp_path / "empty", dpi=50)
+    png, _ = save_figure(crosslingual_chart(empty, CODEBOOK), tmp_path / "empty", dpi=50)
     assert png.exists()
 
 
@@ -305,16 +327,16 @@ def test_length_ratio_auto_is_the_median_over_documents():
     texts = {"a": {"zh": ["数" * 10], "en": ["x" * 40]}, "b": {"zh": ["数" * 10], "en": ["x" * 50]},
              "c": {"zh": ["数" * 2], "en": ["x" * 400]}}
     # ratios 4, 5, 200 -> median 5 (the truncated third document does not drag it)
-    assert X.auto_length_ratio(texts, "zh", "en") == 5.0
-    assert np.isfinite(X.length_cost(1, 5, 5.0, 8.0))
+    assert A.auto_length_ratio(texts, "zh", "en") == 5.0
+    assert np.isfinite(length_cost(1, 5, 5.0, 8.0))
 
 
 def _align_cell_by_cell(paras_a, paras_b, lang_a="zh", lang_b="en", length_ratio=4.0, length_variance=8.0,
                         anchor_weight=5.0, bead_priors=None):
     """The aligner's definition, one cell and one bead at a time (the reference of the vectorised one)."""
-    priors = {**X.BEAD_PRIORS, **(bead_priors or {})}
-    lens_a, lens_b = [X.paragraph_length(p) for p in paras_a], [X.paragraph_length(p) for p in paras_b]
-    anc_a, anc_b = [X.anchors(p, lang_a) for p in paras_a], [X.anchors(p, lang_b) for p in paras_b]
+    priors = {**A.BEAD_PRIORS, **(bead_priors or {})}
+    lens_a, lens_b = [A.paragraph_length(p) for p in paras_a], [A.paragraph_length(p) for p in paras_b]
+    anc_a, anc_b = [A.anchors(p, lang_a) for p in paras_a], [A.anchors(p, lang_b) for p in paras_b]
     shared = set().union(*anc_a) & set().union(*anc_b)
     anc_a, anc_b = [s & shared for s in anc_a], [s & shared for s in anc_b]
     n, m = len(paras_a), len(paras_b)
@@ -323,12 +345,12 @@ def _align_cell_by_cell(paras_a, paras_b, lang_a="zh", lang_b="en", length_ratio
     back = {}
     for i in range(n + 1):
         for j in range(m + 1):
-            for da, db in X.BEADS:
+            for da, db in A.BEADS:
                 if da > i or db > j or not np.isfinite(total[i - da, j - db]):
                     continue
-                length = (X.length_cost(sum(lens_a[i - da:i]), sum(lens_b[j - db:j]), length_ratio, length_variance)
+                length = (length_cost(sum(lens_a[i - da:i]), sum(lens_b[j - db:j]), length_ratio, length_variance)
                           if da and db else 0.0)
-                cost = (length + anchor_weight * X.dice_distance(set().union(*anc_a[i - da:i]),
+                cost = (length + anchor_weight * dice_distance(set().union(*anc_a[i - da:i]),
                                                                  set().union(*anc_b[j - db:j]))
                         - np.log(priors[f"{da}-{db}"]))
                 if total[i - da, j - db] + cost < total[i, j]:
@@ -343,11 +365,11 @@ def _align_cell_by_cell(paras_a, paras_b, lang_a="zh", lang_b="en", length_ratio
 
 
 def _anchors_word_by_word(text, lang, unspaced_languages=("zh", "ja")):
-    out = {str(int(n)) if n.isdigit() else n for n in X.NUMBER.findall(text)}
-    out |= {str(X.zh_numeral(next(g for g in m.groups() if g))) for m in X.ZH_ENUM.finditer(text)}
-    for word in X.LATIN.findall(text):
-        if word.lower() in X.MONTHS:
-            out.add(str(X.MONTHS[word.lower()]))
+    out = {str(int(n)) if n.isdigit() else n for n in A.NUMBER.findall(text)}
+    out |= {str(A.zh_numeral(next(g for g in m.groups() if g))) for m in A.ZH_ENUM.finditer(text)}
+    for word in A.LATIN.findall(text):
+        if word.lower() in A.MONTHS:
+            out.add(str(A.MONTHS[word.lower()]))
         elif lang in unspaced_languages or sum(c.isupper() for c in word) >= 2 or any(c.isdigit() for c in word):
             out.add(word.upper())
     return out
@@ -370,16 +392,16 @@ def test_vectorised_aligner_equals_the_cell_by_cell_definition(seed):
           "anchor_weight": float(rng.choice([0.0, 1.0, 5.0]))}
     if seed % 3 == 0:
         kw["bead_priors"] = {"1-1": 0.5, "1-0": 0.1, "0-1": 0.1, "2-1": 0.15, "1-2": 0.15}
-    got = [(b.a, b.b, b.cost) for b in X.align_paragraphs(zh, en, **kw)]
+    got = [(b.a, b.b, b.cost) for b in A.align_paragraphs(zh, en, **kw)]
     assert got == _align_cell_by_cell(zh, en, **kw)
     for p in zh + en:
         for lang in ("zh", "en"):
-            assert X.anchors(p, lang) == _anchors_word_by_word(p, lang)
+            assert A.anchors(p, lang) == _anchors_word_by_word(p, lang)
 
 
 def test_vectorised_aligner_breaks_ties_in_bead_order():
     """Empty paragraphs cost only their prior: with 2-1 and 1-2 equally likely, paths tie everywhere."""
     priors = {"1-1": 0.01, "1-0": 0.01, "0-1": 0.01, "2-1": 0.3, "1-2": 0.3}
     for n, m in [(3, 3), (4, 5), (6, 3), (2, 7)]:
-        got = [(b.a, b.b, b.cost) for b in X.align_paragraphs([""] * n, [""] * m, bead_priors=priors)]
+        got = [(b.a, b.b, b.cost) for b in A.align_paragraphs([""] * n, [""] * m, bead_priors=priors)]
         assert got == _align_cell_by_cell([""] * n, [""] * m, bead_priors=priors)

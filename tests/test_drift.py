@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.spatial.distance import jensenshannon
 
-from textdrift import drift
+from textdrift import drift, stats
 from textdrift.io import read_csv
 from textdrift.vectorize import (
     CountMatrix,
@@ -78,7 +78,7 @@ def _half_distances(transformer, A: sp.csr_matrix, B: sp.csr_matrix):
     WA, WB = transformer.transform(A.astype(float)).tocsr(), transformer.transform(B.astype(float)).tocsr()
     for M in (WA, WB):
         M.sum_duplicates()  # canonical: sorted column indices, no duplicates (as toarray() would give)
-    cos = [1.0 - drift.cosine_similarity(_row(WA, r), _row(WB, r)) for r in range(A.shape[0])]
+    cos = [1.0 - stats.cosine_similarity(_row(WA, r), _row(WB, r)) for r in range(A.shape[0])]
     return cos, _rowwise_jsd(A, B)
 
 
@@ -133,21 +133,21 @@ def _rowwise_jsd(A: sp.csr_matrix, B: sp.csr_matrix):
 
 def test_jsd_hand_values():
     # P=(1,0), Q=(0,1): M=(.5,.5), H(M)=1, H(P)=H(Q)=0 -> 1
-    assert drift.jsd([1, 0], [0, 1]) == pytest.approx(1.0)
+    assert stats.jsd([1, 0], [0, 1]) == pytest.approx(1.0)
     # P=(.5,.5), Q=(1,0): M=(.75,.25), H(M) = -(.75 log2 .75 + .25 log2 .25) = 0.8112781;
     # H(P)=1, H(Q)=0 -> 0.8112781 - 0.5 = 0.3112781
-    assert drift.jsd([0.5, 0.5], [1, 0]) == pytest.approx(0.3112781, abs=1e-7)
+    assert stats.jsd([0.5, 0.5], [1, 0]) == pytest.approx(0.3112781, abs=1e-7)
     # counts are normalised first: (2,2) vs (3,0) is the same pair of distributions
-    assert drift.jsd([2, 2], [3, 0]) == pytest.approx(0.3112781, abs=1e-7)
+    assert stats.jsd([2, 2], [3, 0]) == pytest.approx(0.3112781, abs=1e-7)
     # scipy returns the square root
-    assert drift.jsd([0.5, 0.5], [1, 0]) == pytest.approx(jensenshannon([0.5, 0.5], [1, 0], base=2) ** 2)
-    assert drift.jsd([1, 2, 3], [1, 2, 3]) == 0.0
-    assert math.isnan(drift.jsd([0, 0], [1, 0]))  # an empty distribution has no divergence
+    assert stats.jsd([0.5, 0.5], [1, 0]) == pytest.approx(jensenshannon([0.5, 0.5], [1, 0], base=2) ** 2)
+    assert stats.jsd([1, 2, 3], [1, 2, 3]) == 0.0
+    assert math.isnan(stats.jsd([0, 0], [1, 0]))  # an empty distribution has no divergence
 
 
 def test_cosine_of_empty_vector_is_nan():
-    assert math.isnan(drift.cosine_similarity([0, 0], [1, 0]))
-    assert drift.cosine_similarity([1, 1], [2, 2]) == pytest.approx(1.0)
+    assert math.isnan(stats.cosine_similarity([0, 0], [1, 0]))
+    assert stats.cosine_similarity([1, 1], [2, 2]) == pytest.approx(1.0)
 
 
 # --- TF-IDF by hand --------------------------------------------------------------------------------
@@ -386,7 +386,7 @@ def test_excess_is_mean_round_difference():
     paras, years = paragraph_matrix(tok), year_matrix(tok, "en", 1)
     m = drift._unigrams(years, "year")
     _, tr = drift.tfidf_vectors(m)
-    para = drift.align(paras.select(1), m.vocab)
+    para = drift.on_vocabulary(paras.select(1), m.vocab)
     (_, (a1, a2)), (_, (b1, b2)) = (_year_halves(para, y, 25, 9, 4) for y in (2020, 2022))
     c = np.array(_half_distances(tr, a1, b1)[0])
     w = (np.array(_half_distances(tr, a1, a2)[0]) + np.array(_half_distances(tr, b1, b2)[0])) / 2
@@ -407,7 +407,7 @@ def test_halves_too_few_paragraphs():
 
 def test_align_reorders_columns():
     m = matrix([[1, 2]], ["b", "a"], [2020])
-    a = drift.align(m, np.array(["a", "b", "z"], dtype=object))
+    a = drift.on_vocabulary(m, np.array(["a", "b", "z"], dtype=object))
     assert a.X.toarray().tolist() == [[2, 1, 0]]
 
 
@@ -500,9 +500,9 @@ def test_run_drift_writes_all_tables(tmp_path, caplog):
     assert (tables["top_terms"].groupby(["lang", "year"]).size() <= 3).all()
 
 
-def test_compare_groups():
+def test_group_drift():
     tok = tokens_table(CORPUS)
-    res = drift.compare_groups(tok[tok["doc_id"] == "en-2017"], tok[tok["doc_id"] == "en-2022"],
+    res = drift.group_drift(tok[tok["doc_id"] == "en-2017"], tok[tok["doc_id"] == "en-2022"],
                                labels=("early", "late"), min_tokens=1)
     row = res["drift"].iloc[0]
     assert (row["group_from"], row["group_to"]) == ("early", "late")
@@ -514,9 +514,9 @@ def test_compare_groups():
     assert set(res["term_shifts"]["group_from"]) == {"early"} and set(res["term_shifts"]["group_to"]) == {"late"}
     assert (row["tokens_from"], row["tokens_to"], bool(row["low_data"])) == (7, 4, False)
     with pytest.raises(ValueError, match="one language"):
-        drift.compare_groups(tok[tok["lang"] == "en"], tok[tok["lang"] == "zh"])
+        drift.group_drift(tok[tok["lang"] == "en"], tok[tok["lang"] == "zh"])
     with pytest.raises(ValueError, match="no kept tokens"):
-        drift.compare_groups(tok[tok["doc_id"] == "en-2017"], tok[tok["doc_id"] == "en-2017"].assign(keep=False))
+        drift.group_drift(tok[tok["doc_id"] == "en-2017"], tok[tok["doc_id"] == "en-2017"].assign(keep=False))
 
 
 def test_shared_rounds_and_rowwise_distances_match_the_plain_ones():
@@ -531,12 +531,12 @@ def test_shared_rounds_and_rowwise_distances_match_the_plain_ones():
     pd.testing.assert_frame_equal(drift.cross_year_halves(paras, years, 30, 3, 4, _rounds=split),
                                   drift.cross_year_halves(paras, years, 30, 3, 4))
     m, tr, per_year, cross = split
-    para = drift.align(paras.select(1), m.vocab)
+    para = drift.on_vocabulary(paras.select(1), m.vocab)
     (_, (a1, a2)), (_, (b1, _)) = (_year_halves(para, y, 30, 3, 4) for y in (2020, 2022))
     cos, div = _half_distances(tr, a1, b1)
     wa, wb = tr.transform(a1.astype(float)), tr.transform(b1.astype(float))
-    assert cos == [1.0 - drift.cosine_similarity(wa[r], wb[r]) for r in range(30)]
-    assert div == [drift.jsd(a1[r], b1[r]) for r in range(30)]
+    assert cos == [1.0 - stats.cosine_similarity(wa[r], wb[r]) for r in range(30)]
+    assert div == [stats.jsd(a1[r], b1[r]) for r in range(30)]
     assert _rowwise_jsd(sp.csr_matrix([[0, 0], [1, 0]]), sp.csr_matrix([[1, 0], [0, 3]]))[1] == 1.0
     assert math.isnan(_rowwise_jsd(sp.csr_matrix([[0, 0]]), sp.csr_matrix([[1, 0]]))[0])
 
@@ -555,7 +555,7 @@ def test_dense_rounds_equal_the_sparse_reference_bit_for_bit():
     paras, years = paragraph_matrix(tok), year_matrix(tok, "en", 1)
     for tfidf in ({}, {"norm": "l1", "sublinear_tf": True}, {"norm": None, "use_idf": False}):
         m, tr, per_year, cross = drift._split_rounds(paras, years, 50, 7, 4, tfidf)
-        para = drift.align(paras.select(1), m.vocab)
+        para = drift.on_vocabulary(paras.select(1), m.vocab)
         ref = {y: _year_halves(para, y, 50, 7, 4) for y in m.rows["year"]}
         for y, (k, halves) in ref.items():
             assert per_year[y][:2] == (k, halves is not None)

@@ -196,7 +196,7 @@ def test_theme_colour_is_the_same_in_every_chart_and_independent_of_the_data():
 
 
 def test_codebook_objects_from_load_codebook_are_accepted():
-    from textdrift.themes import Theme
+    from textdrift.codebook import Theme
 
     themes = [Theme("digital_economy", {"en": "Digital economy", "zh": "数字经济"})]
     assert F.theme_styles(themes)["digital_economy"].label == "Digital economy 数字经济"

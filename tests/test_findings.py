@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 
 from textdrift.entities import names_as_words
-from textdrift.findings import FINDING_COLUMNS, build_findings, poisson_ratio_ci
-from textdrift.themes import Theme
+from textdrift.codebook import Theme
+from textdrift.findings import FINDING_COLUMNS, build_findings
+from textdrift.stats import poisson_ratio_ci
 
 CODEBOOK = [Theme("green", {"en": "Green"}, {"en": ("green",)}), Theme("trade", {"en": "Trade"}, {"en": ("trade",)})]
 
@@ -148,7 +149,7 @@ def test_phrase_finding_in_an_insufficient_step_is_not_tested():
 
 def test_crosslingual_gap_finding():
     from textdrift.crosslingual import compare_themes
-    from textdrift.themes import match_themes
+    from textdrift.matching import match_themes
 
     zh_code = [Theme("green", {"en": "Green"}, {"en": ("green",), "zh": ("绿色",)})]
     en = tokens([("d", 2020, [["green", *FILLER] for _ in range(3)] + [FILLER[:] for _ in range(27)])])

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from textdrift.notebook import MissingOutputError, Project, find_root
-from textdrift.themes import CodebookError
+from textdrift.codebook import CodebookError
 
 pytestmark = pytest.mark.e2e
 

@@ -13,15 +13,13 @@ from textdrift.io import read_csv
 from textdrift.phrases import (
     COLUMNS,
     check_ngram_max,
-    compare_groups,
-    log_odds_dirichlet,
-    p_values,
+    group_phrase_changes,
     phrase_changes,
-    q_values,
     row_counts,
     run_phrases,
     status,
 )
+from textdrift.stats import log_odds_dirichlet, p_values, q_values
 from textdrift.vectorize import load_matrix, save_matrix, year_matrix
 
 STOP = {"the", "of", "的"}
@@ -71,7 +69,7 @@ def test_log_odds_swapping_years_negates(rows, n_from, n_to, alpha_0):
     np.testing.assert_allclose(z2, -z1, atol=1e-12)
 
 
-# --- compare_groups: zero counts, statuses, min_count, symmetry --------------------------------
+# --- group_phrase_changes: zero counts, statuses, min_count, symmetry --------------------------------
 
 def test_absent_phrase_is_new_when_z_above_threshold():
     a, b = s(x=0, y=40), s(x=20, y=20)
@@ -80,7 +78,7 @@ def test_absent_phrase_is_new_when_z_above_threshold():
     #    var = 1/21 + 1/1;  z = 3.5857... >= 1.96 and count_from == 0 -> new
     # y: delta = log((20+3)/(44-20-3)) - log((40+3)/(44-40-3)) = log(23/21) - log(43) = -3.6701...
     #    var = 1/23 + 1/43;  z = -14.21... -> falling (count_to is not 0)
-    df = compare_groups(a, b, alpha_0=4).set_index("phrase")
+    df = group_phrase_changes(a, b, alpha_0=4).set_index("phrase")
     dx = math.log(21 / 23) - math.log(1 / 43)
     assert df.loc["x", "alpha_w"] == pytest.approx(1.0, abs=1e-12)
     assert df.loc["y", "alpha_w"] == pytest.approx(3.0, abs=1e-12)
@@ -90,7 +88,7 @@ def test_absent_phrase_is_new_when_z_above_threshold():
     assert df.loc["y", "z"] == pytest.approx(-dx / math.sqrt(1 / 23 + 1 / 43), abs=1e-9)
     assert df.loc["x", "status"] == "new" and df.loc["y", "status"] == "falling"
     assert (df["total_from"] == 40).all() and (df["total_to"] == 40).all() and (df["alpha_0"] == 4).all()
-    swapped = compare_groups(b, a, alpha_0=4).set_index("phrase")
+    swapped = group_phrase_changes(b, a, alpha_0=4).set_index("phrase")
     assert swapped.loc["x", "status"] == "gone" and swapped.loc["y", "status"] == "rising"
 
 
@@ -99,19 +97,19 @@ def test_absent_phrase_stays_stable_when_z_small():
     # prior = a + b: x 2, y 78, total 80; alpha_0 = 4 -> alpha_x = 4*2/80 = 0.1
     # x: delta = log(2.1/41.9) - log(0.1/43.9) = 3.0911...; var = 1/2.1 + 1/0.1 = 10.476...
     #    z = 0.9550... < 1.96 -> stable, although the phrase is absent from `from`
-    row = compare_groups(a, b, alpha_0=4).set_index("phrase").loc["x"]
+    row = group_phrase_changes(a, b, alpha_0=4).set_index("phrase").loc["x"]
     d = math.log(2.1 / 41.9) - math.log(0.1 / 43.9)
     assert row["log_odds"] == pytest.approx(d, abs=1e-9)
     assert row["z"] == pytest.approx(d / math.sqrt(1 / 2.1 + 1 / 0.1), abs=1e-9)
     assert row["status"] == "stable"
-    assert compare_groups(b, a, alpha_0=4).set_index("phrase").loc["x", "status"] == "stable"
+    assert group_phrase_changes(b, a, alpha_0=4).set_index("phrase").loc["x", "status"] == "stable"
 
 
 def test_q_threshold_is_inclusive_and_configurable():
     a, b = s(x=0, y=40), s(x=20, y=20)
-    q = compare_groups(a, b, alpha_0=4).set_index("phrase").loc["x", "q"]
-    assert compare_groups(a, b, alpha_0=4, q_threshold=q).set_index("phrase").loc["x", "status"] == "new"
-    assert compare_groups(a, b, alpha_0=4, q_threshold=q * (1 - 1e-9)).set_index("phrase").loc["x", "status"] == "stable"
+    q = group_phrase_changes(a, b, alpha_0=4).set_index("phrase").loc["x", "q"]
+    assert group_phrase_changes(a, b, alpha_0=4, q_threshold=q).set_index("phrase").loc["x", "status"] == "new"
+    assert group_phrase_changes(a, b, alpha_0=4, q_threshold=q * (1 - 1e-9)).set_index("phrase").loc["x", "status"] == "stable"
 
 
 def test_benjamini_hochberg_by_hand():
@@ -120,8 +118,8 @@ def test_benjamini_hochberg_by_hand():
     np.testing.assert_allclose(q_values([0.01, 0.04, 0.03, 0.2]), [0.04, 0.16 / 3, 0.16 / 3, 0.2], atol=1e-12)
     # p = 2 (1 - Phi(|z|)): z = 1.959964 -> 0.05
     assert p_values([1.959963984540054])[0] == pytest.approx(0.05, abs=1e-12)
-    # in compare_groups q is adjusted over the step's tested phrases: x and y here
-    df = compare_groups(s(x=0, y=40), s(x=20, y=20), alpha_0=4)
+    # in group_phrase_changes q is adjusted over the step's tested phrases: x and y here
+    df = group_phrase_changes(s(x=0, y=40), s(x=20, y=20), alpha_0=4)
     np.testing.assert_allclose(df["q"], q_values(p_values(df["z"])), atol=0)
 
 
@@ -135,33 +133,33 @@ def test_a_rate_that_rose_is_never_called_falling():
 
 def test_prior_never_outweighs_the_smaller_year():
     # alpha_0 = 1000 is bounded by the smaller year's unigram total: min(40, 40) = 40
-    df = compare_groups(s(x=0, y=40), s(x=20, y=20), alpha_0=1000).set_index("phrase")
+    df = group_phrase_changes(s(x=0, y=40), s(x=20, y=20), alpha_0=1000).set_index("phrase")
     assert (df["alpha_0"] == 40).all()
     assert df.loc["x", "alpha_w"] == pytest.approx(40 * 20 / 80, abs=1e-12)
 
 
 def test_low_data_step_is_insufficient():
     a, b = s(x=0, y=40), s(x=20, y=20)
-    assert set(compare_groups(a, b, alpha_0=4, min_tokens=41)["status"]) == {"insufficient"}
-    assert "insufficient" not in set(compare_groups(a, b, alpha_0=4, min_tokens=40)["status"])
+    assert set(group_phrase_changes(a, b, alpha_0=4, min_tokens=41)["status"]) == {"insufficient"}
+    assert "insufficient" not in set(group_phrase_changes(a, b, alpha_0=4, min_tokens=40)["status"])
 
 
 def test_min_count_filters_on_the_two_groups_together_but_totals_keep_everything():
     a, b = s(x=0, y=40, w=1), s(x=20, y=20, w=1)
-    assert set(compare_groups(a, b, alpha_0=4)["phrase"]) == {"x", "y", "w"}  # w: 1 + 1 = 2 >= 2
-    df = compare_groups(a, b, alpha_0=4, min_count=3)
+    assert set(group_phrase_changes(a, b, alpha_0=4)["phrase"]) == {"x", "y", "w"}  # w: 1 + 1 = 2 >= 2
+    df = group_phrase_changes(a, b, alpha_0=4, min_count=3)
     assert set(df["phrase"]) == {"x", "y"}
     # totals are over all unigrams, tested or not: 0 + 40 + 1 = 41 and 20 + 20 + 1 = 41
     assert (df["total_from"] == 41).all() and (df["total_to"] == 41).all()
-    assert set(compare_groups(a, b, alpha_0=4, min_count=25)["phrase"]) == {"y"}
+    assert set(group_phrase_changes(a, b, alpha_0=4, min_count=25)["phrase"]) == {"y"}
     with pytest.raises(ValueError, match="min_count"):
-        compare_groups(a, b, min_count=0)
+        group_phrase_changes(a, b, min_count=0)
 
 
 def test_totals_and_prior_are_per_ngram_order():
     a = s(**{"data": 3, "cloud": 1, "data cloud": 2, "cloud data": 2})
     b = s(**{"data": 1, "cloud": 3, "data cloud": 1, "cloud data": 3})
-    df = compare_groups(a, b, alpha_0={1: 8, 2: 4}).set_index("phrase")
+    df = group_phrase_changes(a, b, alpha_0={1: 8, 2: 4}).set_index("phrase")
     assert df.loc["data", "n"] == 1 and df.loc["data cloud", "n"] == 2
     # unigrams: totals 4 and 4, so alpha_0 = 8 is bounded to 4 (the smaller year); prior data 4 of 8
     # -> alpha = 4 * 4/8 = 2
@@ -173,16 +171,16 @@ def test_totals_and_prior_are_per_ngram_order():
     assert df.loc["data cloud", "log_odds"] == pytest.approx(d, abs=1e-9)
     assert df.loc["data cloud", "z"] == pytest.approx(d / math.sqrt(1 / 2.5 + 1 / 3.5), abs=1e-9)
     # alpha_0 = "auto": the median of the two groups' totals of each order, here 4 for both
-    assert (compare_groups(a, b)["alpha_0"] == 4).all()
-    assert set(compare_groups(a, b, ngram_max=1)["n"]) == {1}
+    assert (group_phrase_changes(a, b)["alpha_0"] == 4).all()
+    assert set(group_phrase_changes(a, b, ngram_max=1)["n"]) == {1}
 
 
-def test_compare_groups_symmetry():
+def test_group_phrase_changes_symmetry():
     a = s(**{"data": 9, "cloud": 1, "trade": 4, "data cloud": 2, "open trade": 0})
     b = s(**{"data": 2, "cloud": 8, "trade": 4, "data cloud": 0, "open trade": 5})
     prior = s(**{"data": 30, "cloud": 20, "trade": 10, "green": 5, "data cloud": 4, "open trade": 6, "x y": 3})
-    ab = compare_groups(a, b, prior, alpha_0=50, min_count=1).set_index("phrase")
-    ba = compare_groups(b, a, prior, alpha_0=50, min_count=1).set_index("phrase").loc[ab.index]
+    ab = group_phrase_changes(a, b, prior, alpha_0=50, min_count=1).set_index("phrase")
+    ba = group_phrase_changes(b, a, prior, alpha_0=50, min_count=1).set_index("phrase").loc[ab.index]
     np.testing.assert_allclose(ba["log_odds"], -ab["log_odds"], atol=1e-12)
     np.testing.assert_allclose(ba["z"], -ab["z"], atol=1e-12)
     assert (ba["count_from"] == ab["count_to"]).all() and (ba["alpha_w"] == ab["alpha_w"]).all()
@@ -194,14 +192,14 @@ def test_compare_groups_symmetry():
 
 def test_prior_must_cover_tested_phrases():
     with pytest.raises(ValueError, match="positive prior count"):
-        compare_groups(s(x=3, y=1), s(x=1, y=3), prior_counts=s(x=5, z=5), alpha_0=10)
+        group_phrase_changes(s(x=3, y=1), s(x=1, y=3), prior_counts=s(x=5, z=5), alpha_0=10)
     with pytest.raises(ValueError, match="alpha_0"):
-        compare_groups(s(x=3, y=1), s(x=1, y=3), alpha_0="big")
+        group_phrase_changes(s(x=3, y=1), s(x=1, y=3), alpha_0="big")
 
 
 def test_lone_phrase_of_an_order_is_skipped():
     # the only bigram has probability 1 in both groups: its log-odds are undefined
-    df = compare_groups(s(**{"x": 3, "y": 1, "x y": 3}), s(**{"x": 1, "y": 3, "x y": 1}), alpha_0=2)
+    df = group_phrase_changes(s(**{"x": 3, "y": 1, "x y": 3}), s(**{"x": 1, "y": 3, "x y": 1}), alpha_0=2)
     assert set(df["phrase"]) == {"x", "y"}
 
 
@@ -346,26 +344,57 @@ def test_notebook_groups_from_doc_matrix():
     a = row_counts(m, m.rows["doc_id"].isin(["a1", "a2"]))
     b = row_counts(m, m.rows["doc_id"].isin(["b1"]))
     assert a["data"] == 2 and b["cloud"] == 2 and a["cloud"] == 1
-    df = compare_groups(a, b, prior_counts=row_counts(m), alpha_0=10).set_index("phrase")
+    df = group_phrase_changes(a, b, prior_counts=row_counts(m), alpha_0=10).set_index("phrase")
     assert set(df.index) == {"data", "cloud"}
     assert df.loc["cloud", "log_odds"] > 0 > df.loc["data", "log_odds"]
 
 
+# ---- reference: phrase_changes on pandas Series, one step at a time (group_phrase_changes) ---------
+
+
+def phrase_changes_series(matrix, rows, avail, lang, min_count, alpha_0, q_threshold, ngram_max,
+                          unspaced_languages, min_tokens=0) -> pd.DataFrame:
+    """Reference: phrase_changes via group_phrase_changes on full-vocabulary Series, step by step
+    (repeated terms are summed by the Series' groupby)."""
+    from textdrift.phrases import _finish, _label_step, order_totals
+
+    per_year = {int(r.year): row_counts(matrix, rows.index == i) for i, r in avail.iterrows()}
+    if alpha_0 == "auto":
+        alpha_0 = pd.DataFrame({y: order_totals(c) for y, c in per_year.items()}).fillna(0).median(axis=1).to_dict()
+    prior = row_counts(matrix)
+    years = list(per_year)
+    out = []
+    for y0, y1 in zip(years, years[1:]):
+        df = group_phrase_changes(per_year[y0], per_year[y1], prior, alpha_0, min_count, q_threshold, ngram_max, min_tokens)
+        out.append(_label_step(df, lang, y0, y1))
+    return _finish(out, lang, unspaced_languages)
+
+
 @pytest.mark.parametrize("kwargs", [{}, {"min_count": 1, "ngram_max": 2}, {"alpha_0": 50.0, "min_count": 3}])
-def test_sparse_path_equals_compare_groups_path(kwargs):
+@pytest.mark.parametrize("repeat_terms", [False, True])
+def test_sparse_path_equals_group_phrase_changes_path(kwargs, repeat_terms):
     # phrase_changes restricts to tested columns before building frames; the result equals the
-    # compare_groups path on full-vocabulary Series (kept for vocabularies with duplicate terms)
-    from textdrift import phrases
+    # group_phrase_changes path on full-vocabulary Series, also for a vocabulary with repeated
+    # terms (a matrix not written by vectorize: phrase_changes sums their columns)
+    import scipy.sparse as sp
+
+    from textdrift.vectorize import CountMatrix
 
     toks = _random_corpus(seed=3)
     for lang in ("zh", "en"):
         m = year_matrix(toks, lang)
+        if repeat_terms:  # every third term's counts split over two columns of the same name
+            cols = np.arange(0, len(m.vocab), 3)
+            dense = m.X.toarray()
+            half = dense[:, cols] // 2
+            dense[:, cols] -= half
+            m = CountMatrix(sp.csr_matrix(np.hstack([dense, half])), np.concatenate([m.vocab, m.vocab[cols]]), m.rows)
+            assert not pd.Index(m.vocab).is_unique
         rows = m.rows.reset_index(drop=True)
         avail = rows[rows["tokens"] > 0].sort_values("year")
         args = {"min_count": 2, "alpha_0": "auto", "q_threshold": 0.05, "ngram_max": 3, "min_tokens": 0, **kwargs}
         fast = phrase_changes(m, **args, lang=lang)
-        slow = phrases._phrase_changes_series(m, rows, avail, lang, args["min_count"], args["alpha_0"],
-                                              args["q_threshold"], args["ngram_max"], ("zh", "ja", "th"),
-                                              args["min_tokens"])
+        slow = phrase_changes_series(m, rows, avail, lang, args["min_count"], args["alpha_0"], args["q_threshold"],
+                                     args["ngram_max"], ("zh", "ja", "th"), args["min_tokens"])
         assert len(fast) > 10
         pd.testing.assert_frame_equal(fast, slow)

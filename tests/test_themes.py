@@ -11,17 +11,13 @@ import pandas as pd
 import pytest
 
 from textdrift.io import read_csv
+from textdrift.codebook import CodebookError, Theme, codebook_hash, load_codebook, parse_codebook
+from textdrift.matching import match_themes
+from textdrift.stats import poisson_ci
 from textdrift.themes import (
     FREQ_COLUMNS,
     KWIC_COLUMNS,
-    CodebookError,
-    Theme,
-    codebook_hash,
-    load_codebook,
     match_shard,
-    match_themes,
-    parse_codebook,
-    poisson_ci,
     run_themes,
     theme_frequencies,
     theme_table,
@@ -355,7 +351,7 @@ def test_uppercase_term_errors_explain_the_fix():
 
 @pytest.mark.parametrize("seed", range(6))
 def test_array_matching_equals_token_by_token_matching(seed):
-    from textdrift.themes import _candidates, _candidates_loop, _compile
+    from textdrift.matching import _candidates, _candidates_loop, _compile
 
     rng = np.random.default_rng(seed)
     en_words = ["digital", "divide", "data", "flow", "cross-border", "the", "of", "cyber", "cybercrime", "green"]
@@ -424,7 +420,7 @@ def test_array_resolution_equals_the_greedy_pass(seed):
     # random candidates of one theme (duplicates, nested and chained overlaps, plain and glob
     # terms): the kept ones are those of _resolve, with every number of array rounds before the
     # greedy pass takes over the rest
-    from textdrift.themes import _compile, _resolve, _resolve_arrays
+    from textdrift.matching import _compile, _resolve, _resolve_arrays
 
     rng = np.random.default_rng(seed)
     terms = _compile(cb(("t", ["a", "b c", "d*", "e?", "f g h"], [])), "en", False)
@@ -440,7 +436,7 @@ def test_array_resolution_equals_the_greedy_pass(seed):
 
 @pytest.mark.parametrize("seed", range(4))
 def test_token_order_is_the_stable_sort_by_doc_para_idx(seed):
-    from textdrift.themes import _token_order
+    from textdrift.matching import _token_order
 
     rng = np.random.default_rng(seed)
     docs = [f"d{i}" for i in rng.permutation(5)]
@@ -526,14 +522,14 @@ def test_bootstrap_unit_is_the_document_where_a_year_has_enough_of_them():
 
 
 def test_theme_changes_rate_ratio_by_hand():
-    from textdrift.themes import _bootstrap_draws, theme_changes
+    from textdrift.themes import bootstrap_draws, theme_changes
 
     a = tokens_of(("a", 2020, "en", 0, [["green", "x", "y", "z"]]), ("a", 2020, "en", 1, [["x", "y", "z", "w"]]))
     b = tokens_of(("b", 2021, "en", 0, [["green", "green", "x", "y"]]), ("b", 2021, "en", 1, [["green", "x"]]))
     toks = pd.concat([a, b], ignore_index=True)
     m = match_themes(toks, CODEBOOK)
     paras = toks.groupby(["year", "lang", "doc_id", "para"])["keep"].sum().reset_index()
-    draws = _bootstrap_draws(paras, m, [t.id for t in CODEBOOK], 500, 1)
+    draws = bootstrap_draws(paras, m, [t.id for t in CODEBOOK], 500, 1)
     freq = theme_frequencies(toks, m, CODEBOOK, ["en"], "bootstrap", draws=draws)
     ch = theme_changes(freq, draws, min_tokens=7).set_index("theme")
     # green: 1 of 8 tokens -> 3 of 6: ((3 + 0.5) / 6) / ((1 + 0.5) / 8) = 3.111...
@@ -546,10 +542,10 @@ def test_theme_changes_rate_ratio_by_hand():
 
 
 def test_bootstrap_of_some_themes_ignores_the_matches_of_others():
-    from textdrift.themes import _bootstrap_draws
+    from textdrift.themes import bootstrap_draws
 
     toks = _clustered()
     m = match_themes(toks, CODEBOOK)  # "green" matches only
     paras = toks.groupby(["year", "lang", "doc_id", "para"])["keep"].sum().reset_index()
-    C, T, _, _ = _bootstrap_draws(paras, m, ["divide"], 20, 1)[(2020, "en")]
+    C, T, _, _ = bootstrap_draws(paras, m, ["divide"], 20, 1)[(2020, "en")]
     assert (C == 0).all()  # the green matches are not counted as divide

@@ -121,7 +121,7 @@ def test_figures_and_report(workflow_run):
     assert len(html) > 10000
 
 
-# ---- what is counted (DESIGN.md 4a): invariants that hold for any corpus ----------------------
+# ---- what is counted (docs/methods.md, "What is counted"): invariants that hold for any corpus ----------------------
 
 
 def test_token_roles_match_the_clean_index_and_log(out):
@@ -224,7 +224,7 @@ def test_validation_sample_and_precision(workflow_run, tmp_path):
 
     import yaml
 
-    from textdrift.themes import codebook_hash
+    from textdrift.codebook import codebook_hash
 
     d = workflow_run["dir"]
     config = yaml.safe_load((d / "config/config.yaml").read_text(encoding="utf-8"))

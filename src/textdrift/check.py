@@ -27,7 +27,7 @@ def check_inputs(config_path: str | Path) -> tuple[list[str], list[str]]:
     from textdrift.config import config_errors, load_yaml
     from textdrift.entities import load_entities
     from textdrift.manifest import check_group_by, load_manifest
-    from textdrift.themes import codebook_hash, load_codebook
+    from textdrift.codebook import codebook_hash, load_codebook
 
     schemas = ROOT / "workflow" / "schemas"
     import yaml

@@ -102,6 +102,12 @@ References
   Linguistics 6(1), 97-133.
 * scikit-learn, ``TfidfTransformer`` (smooth idf):
   https://scikit-learn.org/stable/modules/feature_extraction.html#tfidf-term-weighting
+
+Why one module of about 650 lines: the distances, the split-half baseline and the cross-year
+halves are one method (the baselines are the scale against which a distance is read, and their
+fast dense path must keep the arithmetic of :func:`textdrift.stats.jsd` and
+:func:`textdrift.stats.cosine_similarity`, checked against the sparse reference in
+``tests/test_drift.py``); the estimators themselves are in :mod:`textdrift.stats`.
 """
 
 from __future__ import annotations
@@ -115,7 +121,13 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer
 
 from textdrift.io import read_csv, write_csv
+from textdrift.stats import cosine_similarity, dense_vector, jsd
 from textdrift.vectorize import SEP, CountMatrix, by_language, count_matrix, load_matrix, merge_matrices, year_matrix_of
+
+__all__ = ["BASELINE_COLUMNS", "DRIFT_COLUMNS", "HALVES_COLUMNS", "SHIFT_COLUMNS", "SIMILARITY_COLUMNS",
+           "TABLE_COLUMNS", "TFIDF_DEFAULTS", "TIE_TOLERANCE", "TOP_TERM_COLUMNS", "cross_year_halves",
+           "drift_table", "group_drift", "on_vocabulary", "run_drift", "similarity_table",
+           "split_half_baseline", "term_shifts", "tfidf_vectors", "top_terms"]
 
 log = logging.getLogger("textdrift.drift")
 
@@ -144,38 +156,6 @@ TABLE_COLUMNS = {"drift": DRIFT_COLUMNS, "similarity": SIMILARITY_COLUMNS, "top_
 # --- building blocks ------------------------------------------------------------------------------
 
 
-def _dense(x) -> np.ndarray:
-    return np.asarray(x.toarray() if sp.issparse(x) else x, dtype=float).ravel()
-
-
-def jsd(p, q) -> float:
-    """Jensen-Shannon divergence (base 2, in [0, 1]) of two count or probability vectors.
-
-    Both are normalised to sum 1 first; NaN if either is empty (sums to 0).
-    Equals ``scipy.spatial.distance.jensenshannon(p, q, base=2) ** 2``.
-    """
-    p, q = _dense(p), _dense(q)
-    if p.sum() <= 0 or q.sum() <= 0:
-        return float("nan")
-    p, q = p / p.sum(), q / q.sum()
-    m = (p + q) / 2
-
-    def kl(a):  # KL(a || m), with 0 log 0 = 0; m > 0 wherever a > 0
-        nz = a > 0
-        return float(np.sum(a[nz] * np.log2(a[nz] / m[nz])))
-
-    return float(min(1.0, max(0.0, (kl(p) + kl(q)) / 2)))
-
-
-def cosine_similarity(a, b) -> float:
-    """Cosine of the angle between two vectors; NaN if either is all zeros."""
-    a, b = _dense(a), _dense(b)
-    na, nb = np.linalg.norm(a), np.linalg.norm(b)
-    if na == 0 or nb == 0:
-        return float("nan")
-    return float(np.clip(a @ b / (na * nb), -1.0, 1.0))
-
-
 def tfidf_vectors(matrix: CountMatrix, **tfidf_params) -> tuple[sp.csr_matrix, TfidfTransformer]:
     """TF-IDF weights of every row of a count matrix, and the transformer fitted on it.
 
@@ -199,7 +179,7 @@ def _lang(matrix: CountMatrix) -> str:
     return str(matrix.rows["lang"].iloc[0]) if "lang" in matrix.rows and len(matrix.rows) else ""
 
 
-def align(matrix: CountMatrix, vocab: np.ndarray) -> CountMatrix:
+def on_vocabulary(matrix: CountMatrix, vocab: np.ndarray) -> CountMatrix:
     """Re-index the columns of ``matrix`` to ``vocab`` (missing terms count 0, terms not in vocab dropped)."""
     position = {t: j for j, t in enumerate(vocab)}
     src = [j for j, t in enumerate(matrix.vocab) if t in position]
@@ -207,7 +187,7 @@ def align(matrix: CountMatrix, vocab: np.ndarray) -> CountMatrix:
     P = sp.csr_matrix((np.ones(len(src), dtype=np.int64), (src, dst)), shape=(len(matrix.vocab), len(vocab)))
     X = (matrix.X @ P).tocsr()
     if matrix.X.sum() != X.sum():
-        log.warning("align: %d counts of terms outside the target vocabulary dropped", matrix.X.sum() - X.sum())
+        log.warning("on_vocabulary: %d counts of terms outside the target vocabulary dropped", matrix.X.sum() - X.sum())
     return CountMatrix(X, np.asarray(vocab), matrix.rows.copy())
 
 
@@ -228,6 +208,26 @@ def drift_table(
     (``halves_cosine``, ``halves_jsd``, ``p_cosine`` copied in; ``excess_* = halves_* - mean of the
     two baseline means``); without it those columns are NaN. A language with fewer than two years
     gives no rows.
+
+    Parameters
+    ----------
+    matrix : CountMatrix
+        One language's year matrix.
+    min_tokens : int
+        A year under this many kept tokens is low data.
+    baseline, halves : DataFrame, optional
+    **tfidf_params
+        ``TfidfTransformer`` arguments.
+
+    Returns
+    -------
+    DataFrame
+        ``DRIFT_COLUMNS``.
+
+    References
+    ----------
+    Lin, J. (1991). Divergence measures based on the Shannon entropy. IEEE Transactions on
+    Information Theory 37(1), 145-151 (:func:`textdrift.stats.jsd`).
     """
     m = _unigrams(matrix, "year")
     lang = _lang(matrix)
@@ -294,7 +294,7 @@ def similarity_table(matrix: CountMatrix, **tfidf_params) -> pd.DataFrame:
 def top_terms(matrix: CountMatrix, top_n: int = 20, unit: str = "year", **tfidf_params) -> pd.DataFrame:
     """The ``top_n`` highest TF-IDF terms of each year (ties: higher count, then term), with raw counts.
 
-    ``unit`` is the row column that names a document ("year"; :func:`compare_groups` uses "group").
+    ``unit`` is the row column that names a document ("year"; :func:`group_drift` uses "group").
     """
     m = _unigrams(matrix, unit)
     if not len(m.rows):
@@ -302,7 +302,7 @@ def top_terms(matrix: CountMatrix, top_n: int = 20, unit: str = "year", **tfidf_
     V, _ = tfidf_vectors(m, **tfidf_params)
     lang, frames = _lang(matrix), []
     for i, y in enumerate(m.rows[unit]):
-        df = pd.DataFrame({"term": m.vocab, "tfidf": _dense(V[i]), "count": _dense(m.X[i]).astype("int64")})
+        df = pd.DataFrame({"term": m.vocab, "tfidf": dense_vector(V[i]), "count": dense_vector(m.X[i]).astype("int64")})
         df = df[df["count"] > 0].sort_values(["tfidf", "count", "term"], ascending=[False, False, True]).head(top_n)
         frames.append(df.assign(lang=lang, year=y, rank=np.arange(1, len(df) + 1)))
     return pd.concat(frames, ignore_index=True)[TOP_TERM_COLUMNS]
@@ -320,7 +320,7 @@ def term_shifts(matrix: CountMatrix, top_n: int = 20, unit: str = "year", **tfid
     V, _ = tfidf_vectors(m, **tfidf_params)
     units, lang, frames = m.rows[unit].tolist(), _lang(matrix), []
     for i in range(len(units) - 1):
-        df = pd.DataFrame({"term": m.vocab, "tfidf_from": _dense(V[i]), "tfidf_to": _dense(V[i + 1])})
+        df = pd.DataFrame({"term": m.vocab, "tfidf_from": dense_vector(V[i]), "tfidf_to": dense_vector(V[i + 1])})
         df["change"] = df["tfidf_to"] - df["tfidf_from"]
         rising = df[df["change"] > 0].sort_values(["change", "term"], ascending=[False, True]).head(top_n)
         falling = df[df["change"] < 0].sort_values(["change", "term"], ascending=[True, True]).head(top_n)
@@ -362,7 +362,7 @@ def _dense_year_halves(P: sp.csr_matrix, year, rounds: int, seed: int) -> tuple[
 def _dense_tfidf(transformer: TfidfTransformer, H: np.ndarray, cols: np.ndarray, width: int):
     """``transformer.transform`` of count rows ``H`` on columns ``cols`` (sorted) of a ``width``-column
     matrix, as a dense full-width array, and the l2 norm of each row (``np.linalg.norm`` of the row,
-    as :func:`cosine_similarity` computes it). The CSR input holds the same entries in the same
+    as :func:`textdrift.stats.cosine_similarity` computes it). The CSR input holds the same entries in the same
     column order as the sparse halves of the sparse reference implementation in ``tests/test_drift.py`` (so the same row sums and norms)."""
     mask = H != 0
     indptr = np.concatenate([[0], np.cumsum(mask.sum(axis=1))])
@@ -392,10 +392,10 @@ def _dense_cosine_distances(WA, na, WB, nb) -> list[float]:
 
 
 def _dense_rowwise_jsd(A: np.ndarray, B: np.ndarray) -> list[float]:
-    """``[jsd(A[r], B[r]) for r in rows]`` of two dense non-negative count arrays (same arithmetic as :func:`jsd`).
+    """``[jsd(A[r], B[r]) for r in rows]`` of two dense non-negative count arrays (same arithmetic as :func:`textdrift.stats.jsd`).
 
     The element-wise terms of every row are computed at once over the non-zero entries in row-major
-    (= column) order; each KL sum is ``np.sum`` of that row's contiguous slice, as in :func:`jsd`.
+    (= column) order; each KL sum is ``np.sum`` of that row's contiguous slice, as in :func:`textdrift.stats.jsd`.
     """
     ps, qs = A.sum(axis=1), B.sum(axis=1)  # sums of integers: exact
     mA, mB = A > 0, B > 0
@@ -434,7 +434,7 @@ def _split_rounds(paragraphs: CountMatrix, matrix: CountMatrix, rounds: int, see
     if not len(m.rows):
         return m, None, {}, {}
     _, transformer = tfidf_vectors(m, **tfidf_params)
-    para = align(paragraphs.select(1), m.vocab)
+    para = on_vocabulary(paragraphs.select(1), m.vocab)
     para_years = para.rows["year"].to_numpy()
     X = para.X.astype(float).tocsr()
     per_year, cross, prev = {}, {}, None
@@ -476,6 +476,26 @@ def split_half_baseline(
     it is aligned to the vocabulary of ``matrix`` (the year matrix), on which the
     TF-IDF transformer is fitted. One row per year of ``matrix``; NaN statistics and
     ``rounds = 0`` where a year has fewer than ``min_paragraphs`` paragraphs.
+
+    Parameters
+    ----------
+    paragraphs : CountMatrix
+        Unigram counts per paragraph.
+    matrix : CountMatrix
+        The year matrix (vocabulary and idf).
+    rounds, seed : int
+        Random splits per year and their seed.
+    min_paragraphs : int
+    **tfidf_params
+
+    Returns
+    -------
+    DataFrame
+        ``BASELINE_COLUMNS``.
+
+    References
+    ----------
+    Kilgarriff, A. (2001). Comparing corpora. International Journal of Corpus Linguistics 6(1), 97-133.
     """
     m, _, per_year, _ = _rounds or _split_rounds(paragraphs, matrix, rounds, seed, min_paragraphs, tfidf_params)
     if not len(m.rows):
@@ -519,6 +539,20 @@ def cross_year_halves(
         p_cosine = #{r : c_r <= w_r} / rounds     (cosine distance; ties within 1e-12 count)
 
     NaN (and ``rounds = 0``) when either year has fewer than ``min_paragraphs`` paragraphs.
+
+    Parameters
+    ----------
+    paragraphs, matrix, rounds, seed, min_paragraphs, **tfidf_params
+        As in :func:`split_half_baseline`.
+
+    Returns
+    -------
+    DataFrame
+        ``HALVES_COLUMNS``.
+
+    References
+    ----------
+    Kilgarriff, A. (2001). Comparing corpora. International Journal of Corpus Linguistics 6(1), 97-133.
     """
     if _rounds is None and len(_unigrams(matrix, "year").rows) < 2:
         return pd.DataFrame(columns=HALVES_COLUMNS)
@@ -543,7 +577,7 @@ def cross_year_halves(
 # --- comparing any two groups (notebooks) ---------------------------------------------------------
 
 
-def compare_groups(
+def group_drift(
     tokens_a: pd.DataFrame,
     tokens_b: pd.DataFrame,
     labels: tuple[str, str] = ("a", "b"),
@@ -556,15 +590,29 @@ def compare_groups(
     Each group's kept tokens are pooled into one document and TF-IDF is fitted on the two.
     Returns ``{"drift": one row (lang, group_from, group_to, cosine_distance, jsd, tokens_from,
     tokens_to, low_data), "top_terms": per group, "term_shifts": from group a to group b}``.
+
+    Parameters
+    ----------
+    tokens_a, tokens_b : DataFrame
+        The two groups' token tables (one language).
+    labels : (str, str)
+        Names of the two groups in the output.
+    min_tokens : int
+    top_n : int
+    **tfidf_params
+
+    Returns
+    -------
+    dict of DataFrame
     """
     langs = set(tokens_a["lang"]) | set(tokens_b["lang"])
     if len(langs) != 1:
-        raise ValueError(f"compare_groups: both groups must be of one language, got {sorted(langs)}")
+        raise ValueError(f"group_drift: both groups must be of one language, got {sorted(langs)}")
     lang = langs.pop()
     both = pd.concat([tokens_a.assign(group=0), tokens_b.assign(group=1)], ignore_index=True)
     m = _unigrams(count_matrix(both, by=["group"], ngram_max=1), "group")
     if len(m.rows) != 2:
-        raise ValueError("compare_groups: a group has no kept tokens")
+        raise ValueError("group_drift: a group has no kept tokens")
     m.rows.insert(0, "lang", lang)
     V, _ = tfidf_vectors(m, **tfidf_params)
     n_a, n_b = m.rows["tokens"]

@@ -1,7 +1,7 @@
 """Named entities: initiatives, organisations, agencies, forums, agreements and documents, in
 every language, matched in the token table before anything is counted.
 
-A name is not a theme (DESIGN.md section 4a): "Global Development Initiative" says nothing about
+A name is not a theme (docs/methods.md, "What is counted"): "Global Development Initiative" says nothing about
 development, 国家国际发展合作署 nothing about 合作. ``config/entities.yaml`` lists each entity
 with an ``id``, a ``type``, a label per language (``label_en``, ``label_zh``) and its aliases
 per language (``en: [Global Development Initiative, GDI]``, ``zh: [全球发展倡议]``);
@@ -28,7 +28,7 @@ What a match does to the token table: the span's first token (the *head*) gets `
 of the span gets ``entity = <id>``; the other tokens of the span are not kept. So in drift
 and phrase changes an entity is one term ("Global Development Initiative" and "GDI" are the
 same ``@gdi``), the span's words never count toward a theme (unless the theme lists the entity
-under ``entities:``, see :mod:`textdrift.themes`), and an n-gram runs through an entity as
+under ``entities:``, see :mod:`textdrift.codebook`), and an n-gram runs through an entity as
 through one word (the tokens it absorbed are skipped, not treated as removed words).
 """
 
@@ -40,8 +40,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from textdrift.config import import_jsonschema, load_yaml, unknown_keys
-from textdrift.themes import LABEL_KEY, LANG_KEY  # the codebook's language and label keys
+from textdrift.codebook import LABEL_KEY, LANG_KEY  # the codebook's language and label keys
 from textdrift.vectorize import ENTITY_HEAD as HEAD  # the norm of a mention's head is HEAD + id
+
+__all__ = ["DEFAULT_SCHEMA", "alias_prefixes", "alias_table", "en_key", "Entity", "EntityError", "find_spans",
+           "load_entities", "names_as_words", "parse_entities", "starters"]
 
 DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "entities.schema.yaml"
 

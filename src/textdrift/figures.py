@@ -13,6 +13,8 @@ Charts (``results/figures/<name>.png`` for reading, ``.svg`` for print):
   vectors, one panel per language.
 * :func:`phrase_bars` (one step) and :func:`phrase_steps` (``phrases_{lang}``, one panel per
   step): diverging bars of the log-odds z of the top-k rising and top-k falling phrases.
+* :func:`crosslingual_chart` (``crosslingual_themes``, drawn by the `crosslingual` rule):
+  dumbbells, per theme the rate in each language version of a bilingual document with its interval.
 
 Conventions shared by all charts
 --------------------------------
@@ -35,6 +37,10 @@ Conventions shared by all charts
 
 References: Tol, P. (2021), *Colour schemes*, SRON/EPS/TN/09-002; Monroe, Colaresi & Quinn
 (2008) for the z of the phrase chart; Kilgarriff (2001) for the split-half baseline.
+
+Why one module of about 800 lines: every chart follows the conventions above through the same
+helpers (fonts, theme styles, low-data notes, year labels, deterministic files); split by chart,
+each part would import most of the rest, and a convention would no longer be stated in one place.
 """
 
 from __future__ import annotations
@@ -61,6 +67,13 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
 from textdrift.io import atomic_write_bytes, read_csv  # noqa: E402
+
+__all__ = ["ANNOTATE_MAX_YEARS", "BASELINE_COLOR", "CHART_GROUPS", "CJK_FONT_FILE", "FIGURES", "HALVES_COLOR",
+           "HEAT_CMAP", "LANG_COLORS", "LANG_LINESTYLES", "LANG_NAMES", "LATIN_FAMILY", "MARKERS",
+           "METRIC_COLORS", "PALETTE", "STATUS_COLORS", "STATUS_HATCH", "cjk_font_path", "codebook_frame",
+           "crosslingual_chart", "drift_chart", "figure_stems", "FontNotFoundError", "lang_name", "phrase_bars",
+           "phrase_steps", "run_figures", "save_figure", "setup_fonts", "similarity_matrix", "theme_heatmap",
+           "theme_styles", "theme_trends", "ThemeStyle"]
 
 CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 LATIN_FAMILY = "DejaVu Sans"
@@ -161,7 +174,7 @@ def save_figure(fig: Figure, stem: str | Path, dpi: int = 200) -> list[Path]:
 def codebook_frame(codebook) -> pd.DataFrame:
     """Codebook as a DataFrame ``id, label_en, label_zh, ...`` in codebook order.
 
-    Accepts the themes of :func:`textdrift.themes.load_codebook` (objects with ``id`` and a
+    Accepts the themes of :func:`textdrift.codebook.load_codebook` (objects with ``id`` and a
     ``labels`` dict), a list of dicts, or a DataFrame with an ``id`` column.
     """
     if isinstance(codebook, pd.DataFrame):
@@ -671,7 +684,86 @@ def phrase_steps(phrases: pd.DataFrame, lang: str, k: int = 15, q_threshold: flo
     return fig
 
 
+# ---- across languages -------------------------------------------------------------------------
+
+
+LANG_COLORS = ("#CC3311", "#0077BB")  # Paul Tol's "vibrant" red and blue: side a, side b
+
+
+def crosslingual_chart(table: pd.DataFrame, codebook, langs: Sequence[str] | None = None, z_threshold: float = 1.96,
+                       conf: float = 0.95, min_tokens: int = 500, max_docs: int | None = None) -> Figure:
+    """Dumbbell chart: per theme, the rate per 10,000 tokens in each language with its interval; one panel per document.
+
+    ``max_docs``: draw only the last (most recent, by year then doc_id) that many documents and
+    say so in the title (``None``: all); the table has every document.
+
+    The two estimates of a theme are joined by a line, black and thick with its z written beside
+    it when |z| >= ``z_threshold``, thin grey otherwise. Intervals of a text flagged ``low_data``
+    are faint and cut at the panel edge (the x range comes from the estimates and the other
+    intervals); a text is low data below ``min_tokens`` kept tokens. Each panel has its own x scale.
+    """
+    if langs is None:
+        from textdrift.crosslingual import LANGS as langs
+    a, b = langs
+    styles = theme_styles(codebook)
+    themes = list(styles)
+    docs = table[["doc_id", "year"]].drop_duplicates().sort_values(["year", "doc_id"]).itertuples(index=False)
+    docs = list(docs)
+    n_docs = len(docs)
+    if max_docs is not None and n_docs > max_docs:
+        docs = docs[-max_docs:]
+    fig, axes = plt.subplots(1, max(1, len(docs)), figsize=(3.6 * max(1, len(docs)) + 3.2, 0.42 * len(themes) + 2.4),
+                             sharey=True, layout="constrained", squeeze=False)
+    y = np.arange(len(themes))
+    for ax, (doc, year) in zip(axes[0], docs):
+        d = table[table["doc_id"] == doc].set_index("theme").reindex(themes)
+        n = {lang: int(d[f"tokens_{lang}"].iloc[0]) for lang in langs}
+        low_side = {lang: n[lang] < min_tokens for lang in langs}
+        sig = d["z"].abs().to_numpy() >= z_threshold
+        for i in range(len(themes)):
+            xa, xb = d[f"per_10k_{a}"].iloc[i], d[f"per_10k_{b}"].iloc[i]
+            ax.plot([xa, xb], [y[i], y[i]], color="black" if sig[i] else "#bbbbbb", linewidth=2.4 if sig[i] else 1.0,
+                    zorder=1)
+        right = 0.0
+        for k, (lang, color, dy) in enumerate(zip(langs, LANG_COLORS, (-0.17, 0.17))):
+            est = d[f"per_10k_{lang}"].to_numpy(float)
+            err = np.vstack([est - d[f"ci_low_{lang}"], d[f"ci_high_{lang}"] - est])
+            ax.errorbar(est, y + dy, xerr=err, fmt="none", ecolor=color, elinewidth=0.9, capsize=1.5,
+                        alpha=0.3 if low_side[lang] else 0.8, zorder=2)
+            ax.plot(est, y, linestyle="none", marker="os"[k], markersize=6, color=color,
+                    markerfacecolor=color if k == 0 else "white", markeredgewidth=1.4, zorder=3)
+            right = max(right, np.nanmax(est), 0 if low_side[lang] else np.nanmax(d[f"ci_high_{lang}"]))
+        right = right * 1.08 if right > 0 else 1.0
+        for i in np.flatnonzero(sig):
+            ax.text(max(d[f"per_10k_{a}"].iloc[i], d[f"per_10k_{b}"].iloc[i]) + right * 0.02, y[i] - 0.32,
+                    f"z={d['z'].iloc[i]:+.1f}", fontsize=7, va="center", ha="left")
+        ax.set_xlim(0, right * 1.12)
+        ax.set_ylim(len(themes) - 0.5, -0.6)
+        flag = "".join(f"\nlow data: {lang} < {min_tokens} tokens" for lang in langs if low_side[lang])
+        ax.set_title(f"{textwrap.fill(doc, 34)} ({year})\n{a} {n[a]} / {b} {n[b]} kept tokens{flag}", fontsize=9)
+        ax.set_xlabel("per 10,000 kept tokens", fontsize=8.5)
+        ax.tick_params(labelsize=8)
+        ax.grid(axis="both", color="#eeeeee", linewidth=0.6)
+        ax.set_axisbelow(True)
+    if not docs:
+        axes[0, 0].text(0.5, 0.5, "no document in both languages", ha="center", va="center",
+                        transform=axes[0, 0].transAxes)
+    axes[0, 0].set_yticks(y, [styles[t].label for t in themes], fontsize=8.5)
+    handles = [Line2D([], [], color=c, marker="os"[k], linestyle="none", markerfacecolor=c if k == 0 else "white",
+                      markeredgewidth=1.4, label=f"{lang_name(lang)}, {conf:.0%} interval (faint: low data)")
+               for k, (lang, c) in enumerate(zip(langs, LANG_COLORS))]
+    handles += [Line2D([], [], color="black", linewidth=2.4, label=f"difference beyond chance (|z| ≥ {z_threshold:g})"),
+                Line2D([], [], color="#bbbbbb", linewidth=1.0, label="difference within chance")]
+    fig.legend(handles=handles, loc="outside lower center", ncols=4 if len(docs) >= 3 else 2, fontsize=8, frameon=False)
+    shown = (f"\nthe last {len(docs)} of {n_docs} bilingual documents; all in crosslingual_themes.csv"
+             if len(docs) < n_docs else "")
+    fig.suptitle(f"Theme frequency in the {lang_name(a)} and {lang_name(b)} versions of each document "
+                 f"(weighted log-odds z, Monroe et al. 2008){shown}", fontsize=11)
+    return fig
+
+
 # ---- the rule ---------------------------------------------------------------------------------
+
 
 FIGURES = ("theme_trends", "theme_heatmap", "drift", "similarity")
 
@@ -702,7 +794,7 @@ def run_figures(frequencies: str | Path | None = None, drift: str | Path | None 
 
     Only the tables of the requested groups are needed (and read).
     """
-    from textdrift.themes import load_codebook
+    from textdrift.codebook import load_codebook
 
     groups = list(CHART_GROUPS) if groups is None else list(groups)
     unknown = set(groups) - set(CHART_GROUPS)

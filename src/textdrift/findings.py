@@ -33,6 +33,11 @@ apply (empty).
 
 ``survives`` = ``holds`` and every applicable check. ``reason`` says, in words, what fails and
 what else a reader must know: a step between different genres or translation statuses.
+
+Why one module of about 530 lines: the four kinds of finding are recomputed under the same
+variants (the token table counted another way, each document left out) and written as rows of
+one table by one row builder; split by kind, each part would need the variant cache and the
+checks of the others. The intervals are :mod:`textdrift.stats`.
 """
 
 from __future__ import annotations
@@ -41,6 +46,10 @@ import logging
 
 import numpy as np
 import pandas as pd
+
+from textdrift.stats import normal_quantile, poisson_ratio_ci
+
+__all__ = ["BOOT_KEYS", "CHECKS", "FINDING_COLUMNS", "RISING", "build_findings", "rate_ratio", "run_findings"]
 
 log = logging.getLogger("textdrift.findings")
 
@@ -61,8 +70,9 @@ def rate_ratio(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[str], la
                conf: float = 0.95, n_boot: int = 2000, seed: int = 12345, unit: str = "auto",
                min_documents: int = 10) -> pd.DataFrame:
     """Per theme: counts, tokens, rate ratio ``((c1 + .5)/t1) / ((c0 + .5)/t0)`` from year ``y0`` to
-    ``y1`` of ``lang`` and its bootstrap percentile interval (:func:`textdrift.themes._bootstrap_draws`)."""
-    from textdrift.themes import _bootstrap_draws, rate_ratio_interval
+    ``y1`` of ``lang`` and its bootstrap percentile interval (:func:`textdrift.themes.bootstrap_draws`)."""
+    from textdrift.stats import rate_ratio_interval
+    from textdrift.themes import bootstrap_draws
 
     p = paras[(paras["lang"] == lang) & paras["year"].isin([y0, y1])]
     m = matches[(matches["lang"] == lang) & matches["year"].isin([y0, y1])]
@@ -75,27 +85,11 @@ def rate_ratio(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[str], la
     if not (rows["tokens_from"].iloc[0] > 0 and rows["tokens_to"].iloc[0] > 0):
         rows["rate_ratio"] = rows["ci_low"] = rows["ci_high"] = np.nan
         return rows
-    draws = _bootstrap_draws(p, m, themes, n_boot, seed, unit, min_documents)
+    draws = bootstrap_draws(p, m, themes, n_boot, seed, unit, min_documents)
     rows["rate_ratio"], rows["ci_low"], rows["ci_high"] = rate_ratio_interval(
         rows["count_from"], rows["tokens_from"].iloc[0], rows["count_to"], rows["tokens_to"].iloc[0],
         draws[(y0, lang)], draws[(y1, lang)], conf)
     return rows
-
-
-def poisson_ratio_ci(c0: int, c1: int, t0: float, t1: float, conf: float = 0.95) -> tuple[float, float]:
-    """Exact conditional interval of the ratio of two Poisson rates (c1/t1) / (c0/t0): given
-    n = c0 + c1, c1 ~ Binomial(n, pi) with pi = t1 R / (t0 + t1 R); the Clopper-Pearson interval
-    (pl, pu) of pi gives R in [pl/(1-pl) * t0/t1, pu/(1-pu) * t0/t1] (Ulm 1990). NaN when n = 0."""
-    from scipy.stats import beta
-
-    n = c0 + c1
-    if n == 0:
-        return np.nan, np.nan
-    alpha = 1 - conf
-    pl = beta.ppf(alpha / 2, c1, n - c1 + 1) if c1 > 0 else 0.0
-    pu = beta.ppf(1 - alpha / 2, c1 + 1, n - c1) if c1 < n else 1.0
-    scale = t0 / t1
-    return pl / (1 - pl) * scale, (pu / (1 - pu) * scale if pu < 1 else np.inf)
 
 
 def _excludes_one(low: float, high: float, rose: bool) -> bool:
@@ -127,11 +121,51 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
     codebook, ``documents.csv``, ``tfidf_drift.csv``, ``phrase_changes.csv`` (``phrases``, with the
     phrase rule's ``phrase_settings``: min_count, alpha_0, q_threshold, ngram_max,
     unspaced_languages, min_tokens) and ``crosslingual_themes.csv`` (``crossling``, with
-    ``cross_settings``: langs, prior, alpha_0, z_threshold, min_tokens); see the module docstring."""
+    ``cross_settings``: langs, prior, alpha_0, z_threshold, min_tokens); see the module docstring.
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        The token table, every role, entities marked.
+    codebook : list of Theme
+    documents : DataFrame
+        ``documents.csv``.
+    drift : DataFrame
+        ``tfidf_drift.csv``.
+    languages : sequence of str
+    count_roles : sequence of str
+        The roles counted by the pipeline (the ``check_roles`` variant counts every role).
+    top_themes, top_phrases : int
+        How many theme changes (each way), cross-language gaps and phrases become findings.
+    conf, n_boot, seed, unit, min_documents
+        The bootstrap's settings (:func:`textdrift.themes.bootstrap_draws`).
+    tfidf : dict, optional
+        ``TfidfTransformer`` arguments.
+    loo_max : int
+        Most documents left out, one at a time.
+    phrases, phrase_settings, crossling, cross_settings
+        See above.
+    precision : DataFrame, optional
+        ``codebook_precision.csv``.
+    min_precision : float
+    min_coded : int
+
+    Returns
+    -------
+    DataFrame
+        ``FINDING_COLUMNS``, surviving findings first.
+
+    References
+    ----------
+    Ulm, K. (1990). A simple method to calculate the confidence interval of a standardized mortality
+    ratio. American Journal of Epidemiology 131(2), 373-375 (:func:`textdrift.stats.poisson_ratio_ci`).
+    Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.
+    """
     from textdrift.entities import names_as_words
     from textdrift.manifest import step_documents
+    from textdrift.matching import match_themes
     from textdrift.structure import ROLES
-    from textdrift.themes import match_themes, paragraph_tokens
+    from textdrift.themes import paragraph_tokens
     from textdrift.vectorize import counted, doc_matrix
 
     themes = [t.id for t in codebook]
@@ -360,7 +394,7 @@ def _phrase_findings(variants: dict, phrases: pd.DataFrame, documents: pd.DataFr
                                              all(status("base", lang, phrase, y0, y1, d) in RISING for d in heavy)
                                              and not _one_document_side(step))
             sd = r.log_odds / r.z if r.z else np.nan
-            zq = _normal_quantile(boot["conf"])
+            zq = normal_quantile(boot["conf"])
             reason = ("a year is under low_data_tokens: the step is not tested" if insufficient else
                       f"q = {r.q:.3g} is above q_threshold" if not holds else "")
             rows.append(_row(
@@ -369,12 +403,6 @@ def _phrase_findings(variants: dict, phrases: pd.DataFrame, documents: pd.DataFr
                 float(r.log_odds), float(r.log_odds - zq * sd), float(r.log_odds + zq * sd), holds, checks, step,
                 documents, holds_reason=reason))
     return rows
-
-
-def _normal_quantile(conf: float) -> float:
-    from scipy.stats import norm
-
-    return float(norm.ppf(1 - (1 - conf) / 2))
 
 
 # ---- across languages ---------------------------------------------------------------------------
@@ -390,7 +418,8 @@ def _crosslingual_findings(variants: dict, table: pd.DataFrame, codebook, docume
     version's paragraphs (the rate ratio b / a must exclude 1 on the claimed side);
     leaving a document out does not apply (a gap is within one document)."""
     from textdrift.crosslingual import compare_themes
-    from textdrift.themes import match_themes, paragraph_tokens
+    from textdrift.matching import match_themes
+    from textdrift.themes import paragraph_tokens
 
     a, b = settings.get("langs", ["zh", "en"])
     cs = {k: settings[k] for k in ("prior", "alpha_0", "z_threshold", "min_tokens") if k in settings}
@@ -439,7 +468,7 @@ def _crosslingual_findings(variants: dict, table: pd.DataFrame, codebook, docume
         reason = ("a version is under low_data_tokens" if low else
                   f"|z| = {abs(r.z):.2f} is below z_threshold" if r.status != claimed else "")
         sd = r.log_odds / r.z if r.z else np.nan
-        zq = _normal_quantile(boot["conf"])
+        zq = normal_quantile(boot["conf"])
         rows.append(_row(
             "crosslingual_gap", f"{a}|{b}", theme,
             f"{labels.get(theme, theme)} counted more in the {stronger} than in the {b if stronger == a else a} "
@@ -524,9 +553,9 @@ def run_findings(token_paths, codebook_path, documents_path, drift_path, out_pat
                  crosslingual_path=None, cross_settings: dict | None = None, precision_path=None,
                  min_precision: float = 0.8, min_coded: int = 10) -> pd.DataFrame:
     """The ``findings`` rule: ``results/tables/findings.csv``."""
+    from textdrift.codebook import load_codebook
     from textdrift.entities import load_entities
     from textdrift.io import read_csv, write_csv
-    from textdrift.themes import load_codebook
     from textdrift.vectorize import load_tokens
 
     codebook = load_codebook(codebook_path, schema_path, load_entities(entities_path, entities_schema))

@@ -40,6 +40,7 @@ import pandas as pd
 import yaml
 
 from textdrift import drift, phrases, themes
+from textdrift.codebook import Theme, codebook_hash, parse_codebook
 from textdrift.config import load_yaml
 from textdrift.io import atomic_write_text, read_csv, read_paragraphs
 from textdrift.manifest import load_manifest
@@ -72,10 +73,10 @@ class _IndentedDumper(yaml.SafeDumper):
         return super().increase_indent(flow, False)
 
 
-def _as_themes(codebook, schema: Path, source: str) -> list[themes.Theme]:
+def _as_themes(codebook, schema: Path, source: str) -> list[Theme]:
     """A list of Theme from a codebook dict (validated) or a list of Theme (as is)."""
     if isinstance(codebook, dict):
-        return themes.parse_codebook(codebook, schema, source=source)
+        return parse_codebook(codebook, schema, source=source)
     return list(codebook)
 
 
@@ -182,7 +183,7 @@ class Project:
         """The theme codebook (``themes.codebook`` in the config) as an editable dict, validated on load."""
         path = self._need(self.root / self.config["themes"]["codebook"], "theme codebook")
         data = load_yaml(path)
-        themes.parse_codebook(data, self.schema_dir / "themes.schema.yaml", source=str(path))
+        parse_codebook(data, self.schema_dir / "themes.schema.yaml", source=str(path))
         return data
 
     # ---- analyses (the step modules' functions, with the config's parameters) ---------------
@@ -193,7 +194,7 @@ class Project:
 
         ``term``: a word, a multiword phrase or a glob ("digital economy", "cyber*", "数字经济",
         "*合作"); lower-cased, spaces collapsed. It runs ``themes.match_themes`` with a one-term
-        codebook (``themes.parse_codebook``), so a row here is a row of ``theme_kwic.csv`` when
+        codebook (``codebook.parse_codebook``), so a row here is a row of ``theme_kwic.csv`` when
         the term is a codebook term (unless a longer term of the same theme took the span).
         ``window``: tokens of context each side (default the config's ``themes.kwic_window``);
         ``doc_ids``: restrict to these documents. Columns: doc_id, year, lang, term, para (line of
@@ -204,7 +205,7 @@ class Project:
         """
         term = " ".join(term.lower().split())
         cfg = self.config["themes"]
-        cb = themes.parse_codebook({"themes": [{"id": "kwic", "label_en": term, lang: [term]}]},
+        cb = parse_codebook({"themes": [{"id": "kwic", "label_en": term, lang: [term]}]},
                                    self.schema_dir / "themes.schema.yaml", source=f"kwic term {term!r}")
         tokens = self.tokens() if all_text else self.counted_tokens()
         tokens = tokens[tokens["lang"] == lang]
@@ -226,7 +227,7 @@ class Project:
         counted as a one-term theme by :meth:`theme_frequencies`, so the numbers are comparable with
         ``theme_frequencies.csv``. E.g. ``p.trend("supply chain", "en")``, ``p.trend("*安全*", "zh")``."""
         term = " ".join(term.lower().split())
-        book = themes.parse_codebook({"themes": [{"id": "term", "label_en": term, lang: [term]}]},
+        book = parse_codebook({"themes": [{"id": "term", "label_en": term, lang: [term]}]},
                                      self.schema_dir / "themes.schema.yaml", source=f"trend term {term!r}")
         freq, kwic = self.theme_frequencies(book)
         freq = freq[freq["lang"] == lang].drop(columns=["theme", "codebook"]).assign(term=term)
@@ -236,7 +237,7 @@ class Project:
         """(frequencies, kwic) for a codebook, computed in memory as the ``themes`` rule does.
 
         ``codebook``: a dict as :meth:`codebook` returns (validated here), a list of
-        ``themes.Theme``, or None for the project's codebook. Calls ``themes.theme_table`` with the
+        ``codebook.Theme``, or None for the project's codebook. Calls ``themes.theme_table`` with the
         config's languages, ``kwic_window``, ``ci``, ``conf_level``, ``n_boot``, ``seed`` and
         ``unspaced_languages``; the tables have the columns of ``theme_frequencies.csv`` and
         ``theme_kwic.csv``; ``codebook`` (the version column) is the codebook file's hash for the
@@ -249,7 +250,7 @@ class Project:
                                         cfg["ci"], cfg["conf_level"], cfg["n_boot"], cfg["seed"],
                                         self.config["unspaced_languages"], cfg.get("bootstrap_unit", "auto"),
                                         cfg.get("min_documents", 10))
-        version = (themes.codebook_hash(self.root / self.config["themes"]["codebook"]) if codebook is None
+        version = (codebook_hash(self.root / self.config["themes"]["codebook"]) if codebook is None
                    else "edited")
         return freq.assign(codebook=version), kwic
 
@@ -279,10 +280,10 @@ class Project:
         the earlier side ("from"), ``b`` the later ("to"). ``labels`` name the groups in the tables
         (default: the year, "2022+2023", or the doc_ids).
 
-        * drift: ``drift.compare_groups`` on the two groups' tokens (each group pooled into one
+        * drift: ``drift.group_drift`` on the two groups' tokens (each group pooled into one
           document, TF-IDF fitted on the two) with the config's ``low_data_tokens``,
           ``drift.top_n`` and ``drift.tfidf``.
-        * phrases: ``phrases.compare_groups`` on the groups' n-gram counts
+        * phrases: ``phrases.group_phrase_changes`` on the groups' n-gram counts
           (``vectorize.count_matrix`` of the language's tokens per document, n = 1..
           ``phrases.ngram_max``), prior = the language's whole corpus, with the config's
           ``phrases.alpha_0`` (``"auto"``: per order, the median of the two groups' totals),
@@ -298,11 +299,11 @@ class Project:
         (ids_a, label_a), (ids_b, label_b) = (self._group_docs(g, lang, docs) for g in (group_a, group_b))
         labels = tuple(labels) if labels is not None else (label_a, label_b)
         d = self.config["drift"]
-        out = drift.compare_groups(tokens[tokens["doc_id"].isin(ids_a)], tokens[tokens["doc_id"].isin(ids_b)],
+        out = drift.group_drift(tokens[tokens["doc_id"].isin(ids_a)], tokens[tokens["doc_id"].isin(ids_b)],
                                    labels, self.config["low_data_tokens"], d["top_n"], **d["tfidf"])
         ph = self.config["phrases"]
         m = count_matrix(tokens, ["doc_id"], ph["ngram_max"])
-        table = phrases.compare_groups(
+        table = phrases.group_phrase_changes(
             phrases.row_counts(m, m.rows["doc_id"].isin(ids_a)), phrases.row_counts(m, m.rows["doc_id"].isin(ids_b)),
             prior_counts=phrases.row_counts(m), alpha_0=ph["alpha_0"], min_count=ph["min_count"],
             q_threshold=ph["q_threshold"], ngram_max=ph["ngram_max"], min_tokens=self.config["low_data_tokens"])
@@ -334,7 +335,7 @@ class Project:
             data["themes"][ids.index(id)] = theme
         else:
             data["themes"].append(theme)
-        themes.parse_codebook(data, self.schema_dir / "themes.schema.yaml", source=f"codebook with theme {id!r}")
+        parse_codebook(data, self.schema_dir / "themes.schema.yaml", source=f"codebook with theme {id!r}")
         return data
 
     def save_codebook(self, codebook: dict, path: str | Path | None = None) -> Path:
@@ -346,7 +347,7 @@ class Project:
         is invalid. Run ``make run`` afterwards to recompute every table and figure.
         """
         path = self.root / (path if path is not None else self.config["themes"]["codebook"])
-        themes.parse_codebook(codebook, self.schema_dir / "themes.schema.yaml", source="codebook to save")
+        parse_codebook(codebook, self.schema_dir / "themes.schema.yaml", source="codebook to save")
         atomic_write_text(path, self._codebook_yaml(codebook, path))
         return path
 

@@ -66,11 +66,11 @@ bigram "数字 经济" and the dictionary word "数字经济" then display alike
 Comparing any two groups of documents from a notebook (``a`` plays ``year_from``)::
 
     from textdrift.vectorize import load_matrix
-    from textdrift.phrases import compare_groups, row_counts
+    from textdrift.phrases import group_phrase_changes, row_counts
     m = load_matrix("data/processed/vectors/doc_en.npz")
     a = row_counts(m, m.rows["doc_id"].isin(["doc_a1", "doc_a2"]))
     b = row_counts(m, m.rows["doc_id"].isin(["doc_b"]))
-    compare_groups(a, b, prior_counts=row_counts(m))      # prior: all documents
+    group_phrase_changes(a, b, prior_counts=row_counts(m))      # prior: all documents
 
 (or build ``m`` with ``vectorize.count_matrix(tokens.assign(group=...), ["group"])``).
 """
@@ -88,7 +88,11 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from textdrift.io import read_csv, write_csv
+from textdrift.stats import log_odds_dirichlet, p_values, q_values
 from textdrift.vectorize import SEP, CountMatrix, load_matrix, year_matrix_of
+
+__all__ = ["COLUMNS", "GROUP_COLUMNS", "STATUSES", "check_ngram_max", "group_phrase_changes", "ngram_order",
+           "order_totals", "phrase_changes", "row_counts", "run_phrases", "status"]
 
 log = logging.getLogger("textdrift.phrases")
 
@@ -96,35 +100,6 @@ GROUP_COLUMNS = ["phrase", "n", "count_from", "count_to", "total_from", "total_t
                  "alpha_w", "alpha_0", "log_odds", "z", "p", "q", "status"]
 COLUMNS = ["lang", "year_from", "year_to", *GROUP_COLUMNS, "display"]
 STATUSES = ("new", "gone", "rising", "falling", "stable", "insufficient")
-
-
-def log_odds_dirichlet(y_from, y_to, alpha_w, alpha_0, n_from, n_to):
-    """Weighted log-odds ratio (to vs from) with a Dirichlet prior: returns (delta, var, z).
-
-    All arguments broadcast as numpy arrays; see the module docstring for the formulas.
-    """
-    y_from, y_to, a, a0, n_from, n_to = (np.asarray(v, dtype=float) for v in
-                                         (y_from, y_to, alpha_w, alpha_0, n_from, n_to))
-    delta = (np.log((y_to + a) / (n_to + a0 - y_to - a))
-             - np.log((y_from + a) / (n_from + a0 - y_from - a)))
-    var = 1.0 / (y_to + a) + 1.0 / (y_from + a)
-    return delta, var, delta / np.sqrt(var)
-
-
-def p_values(z) -> np.ndarray:
-    """Two-sided p-value of each z under the standard normal: 2 * (1 - Phi(|z|))."""
-    from scipy.stats import norm  # imported here: scipy.stats costs ~1 s at every Snakemake start
-
-    return 2 * norm.sf(np.abs(np.asarray(z, dtype=float)))
-
-
-def q_values(p) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (q) of one family of tests
-    (``scipy.stats.false_discovery_control``, method "bh"; Benjamini & Hochberg 1995)."""
-    from scipy.stats import false_discovery_control
-
-    p = np.asarray(p, dtype=float)
-    return false_discovery_control(p, method="bh") if len(p) else p
 
 
 def status(count_from, count_to, total_from, total_to, z, q, q_threshold: float = 0.05) -> np.ndarray:
@@ -170,7 +145,7 @@ def check_ngram_max(ngram_max: int, vectorize_ngram_max: int) -> None:
             "vectorize.ngram_max or lower phrases.ngram_max in config/config.yaml.")
 
 
-def compare_groups(counts_a: pd.Series, counts_b: pd.Series, prior_counts: pd.Series | None = None,
+def group_phrase_changes(counts_a: pd.Series, counts_b: pd.Series, prior_counts: pd.Series | None = None,
                    alpha_0: float | str | Mapping[int, float] = "auto", min_count: int = 2,
                    q_threshold: float = 0.05, ngram_max: int | None = None, min_tokens: int = 0) -> pd.DataFrame:
     """Weighted log-odds of every phrase between group a (``from``) and group b (``to``).
@@ -184,6 +159,28 @@ def compare_groups(counts_a: pd.Series, counts_b: pd.Series, prior_counts: pd.Se
     ``alpha_0`` is bounded by the smaller group's total of each order; a group with fewer than
     ``min_tokens`` unigrams makes every status ``insufficient``.
     Returns the columns ``GROUP_COLUMNS``; positive ``log_odds`` = more frequent in b.
+
+    Parameters
+    ----------
+    counts_a, counts_b : Series
+        Phrase counts of the two groups.
+    prior_counts : Series, optional
+        Background counts of the prior.
+    alpha_0 : float, mapping or "auto"
+    min_count : int
+    q_threshold : float
+    ngram_max : int, optional
+    min_tokens : int
+
+    Returns
+    -------
+    DataFrame
+        ``GROUP_COLUMNS``, by descending z.
+
+    References
+    ----------
+    Monroe, B. L., Colaresi, M. P. & Quinn, K. M. (2008). Fightin' words. Political Analysis 16(4),
+    372-403.
     """
     if min_count < 1:
         raise ValueError(f"min_count must be >= 1, got {min_count}")
@@ -268,6 +265,35 @@ def phrase_changes(matrix: CountMatrix, min_count: int = 2, alpha_0: float | str
     matrix's column sums (the language's whole corpus); ``alpha_0="auto"``: per n-gram
     order, the median total of that order over the available years. ``lang`` defaults to
     the matrix's ``lang`` column (an empty matrix has none). Returns ``COLUMNS``.
+
+    Parameters
+    ----------
+    matrix : CountMatrix
+        One language's year matrix (a vocabulary with repeated terms has their columns summed).
+    min_count : int
+        A phrase is tested in a step when count_from + count_to >= min_count.
+    alpha_0 : float, mapping or "auto"
+        The prior's weight per n-gram order.
+    q_threshold : float
+        Benjamini-Hochberg level at which a change is called.
+    ngram_max : int
+        Longest n-gram tested.
+    unspaced_languages : sequence of str
+        Languages whose ``display`` drops the spaces between words.
+    lang : str, optional
+    min_tokens : int
+        A step with a year under this many kept unigrams is ``insufficient``.
+
+    Returns
+    -------
+    DataFrame
+        ``COLUMNS``, sorted by lang, year_from, descending z.
+
+    References
+    ----------
+    Monroe, B. L., Colaresi, M. P. & Quinn, K. M. (2008). Fightin' words. Political Analysis 16(4),
+    372-403 (:func:`textdrift.stats.log_odds_dirichlet`).
+    Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate. JRSS B 57(1), 289-300.
     """
     rows = matrix.rows.reset_index(drop=True)
     if lang is None:
@@ -277,9 +303,11 @@ def phrase_changes(matrix: CountMatrix, min_count: int = 2, alpha_0: float | str
         log.info("%s: %d year(s) with text (%s); two are needed, no phrase changes",
                  lang, len(avail), ", ".join(map(str, avail["year"])) or "none")
         return _empty()
-    if not pd.Index(matrix.vocab).is_unique:  # not written by vectorize: merge duplicate terms the slow way
-        return _phrase_changes_series(matrix, rows, avail, lang, min_count, alpha_0, q_threshold, ngram_max,
-                                      unspaced_languages, min_tokens)
+    if not pd.Index(matrix.vocab).is_unique:  # not written by vectorize: sum the columns of a repeated term
+        codes, terms = pd.factorize(pd.Index(matrix.vocab))
+        merge = sp.csr_matrix((np.ones(len(codes), dtype=matrix.X.dtype), (np.arange(len(codes)), codes)),
+                              shape=(len(codes), len(terms)))
+        matrix = CountMatrix((matrix.X @ merge).tocsr(), np.asarray(terms, dtype=object), matrix.rows)
     per_year = {int(r.year): i for i, r in avail.iterrows()}  # year -> row of the matrix
     X = matrix.X.tocsr()
     vocab = np.asarray(matrix.vocab, dtype=object)
@@ -342,21 +370,6 @@ def _finish(steps: list[pd.DataFrame], lang: str, unspaced_languages) -> pd.Data
     df = pd.concat(steps, ignore_index=True)
     df["display"] = df["phrase"].str.replace(SEP, "", regex=False) if lang in unspaced_languages else df["phrase"]
     return _sorted(df)
-
-
-def _phrase_changes_series(matrix, rows, avail, lang, min_count, alpha_0, q_threshold, ngram_max,
-                           unspaced_languages, min_tokens=0) -> pd.DataFrame:
-    """phrase_changes via compare_groups on full-vocabulary Series (a vocabulary with duplicate terms)."""
-    per_year = {int(r.year): row_counts(matrix, rows.index == i) for i, r in avail.iterrows()}
-    if alpha_0 == "auto":
-        alpha_0 = pd.DataFrame({y: order_totals(c) for y, c in per_year.items()}).fillna(0).median(axis=1).to_dict()
-    prior = row_counts(matrix)
-    years = list(per_year)
-    out = []
-    for y0, y1 in zip(years, years[1:]):
-        df = compare_groups(per_year[y0], per_year[y1], prior, alpha_0, min_count, q_threshold, ngram_max, min_tokens)
-        out.append(_label_step(df, lang, y0, y1))
-    return _finish(out, lang, unspaced_languages)
 
 
 def run_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path, ngram_max: int = 3,

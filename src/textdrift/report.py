@@ -35,6 +35,10 @@ from textdrift.figures import lang_name
 from textdrift.io import atomic_write_text, read_csv
 from textdrift.validation import precision_cells
 
+__all__ = ["FIGURES", "TABLES", "drift_lines", "findings_markdown", "headline_lines", "low_data_lines", "main",
+           "phrase_lines", "precision_lines", "readme_snapshot", "results_readme", "theme_changes",
+           "theme_lines", "update_readme_findings", "write_results_readme"]
+
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
 
 TABLES = {
@@ -386,7 +390,7 @@ def write_results_readme(out_path: str | Path, tables: Sequence[str | Path], fig
                          codebook_path: str | Path | None = None, low_data_tokens: int = 500,
                          top_themes: int = 3, top_phrases: int = 5) -> None:
     """Rule ``summary``: write ``results/README.md`` (tables are read from the directory of ``tables[0]``)."""
-    from textdrift.themes import load_codebook
+    from textdrift.codebook import load_codebook
 
     codebook = load_codebook(codebook_path) if codebook_path else None
     findings = findings_markdown(Path(tables[0]).parent, codebook, low_data_tokens, top_themes, top_phrases)
@@ -441,7 +445,7 @@ def update_readme_findings(readme_path: str | Path, findings: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     from textdrift.config import load_yaml
-    from textdrift.themes import load_codebook
+    from textdrift.codebook import load_codebook
 
     ap = argparse.ArgumentParser(description="Refresh the findings snapshot of a README from the result tables.")
     ap.add_argument("readme", nargs="?", default="README.md")

@@ -32,6 +32,10 @@ import numpy as np
 import pandas as pd
 
 from textdrift.io import read_csv, write_csv
+from textdrift.stats import wilson
+
+__all__ = ["KEY", "PRECISION_COLUMNS", "SAMPLE_COLUMNS", "draw_sample", "main", "precision_cells",
+           "precision_table", "run_precision", "theme_rows"]
 
 log = logging.getLogger("textdrift.validation")
 
@@ -61,7 +65,7 @@ def _keys(df: pd.DataFrame) -> pd.Series:
 def draw_sample(kwic: pd.DataFrame, codebook: str, per_cell: int = 10, seed: int = 2026,
                 coded: pd.DataFrame | None = None) -> pd.DataFrame:
     """A stratified random sample of the theme rows: ``per_cell`` per (theme, lang), or all of a
-    smaller cell; ``codebook``: the codebook's hash (:func:`textdrift.themes.codebook_hash`).
+    smaller cell; ``codebook``: the codebook's hash (:func:`textdrift.codebook.codebook_hash`).
     Rows already in ``coded`` (same ``KEY``) are not drawn again: after a revision of the codebook,
     a new sample adds contexts nobody has coded yet."""
     if per_cell < 1:
@@ -89,20 +93,33 @@ def _relevance(coded: pd.DataFrame, source: str) -> pd.Series:
     return raw.map(lambda v: True if v in TRUE else False if v in FALSE else np.nan)
 
 
-def wilson(k: int, n: int, conf: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a proportion k / n (NaN when n = 0)."""
-    from scipy.stats import binomtest
-
-    if n == 0:
-        return np.nan, np.nan
-    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=conf, method="wilson")
-    return float(ci.low), float(ci.high)
-
-
 def precision_table(coded: pd.DataFrame, kwic: pd.DataFrame, codebook: str, conf: float = 0.95,
                     source: str = "coded rows") -> pd.DataFrame:
     """``codebook_precision.csv`` (``PRECISION_COLUMNS``) from the coded rows and the current KWIC;
-    rows per (theme, lang), then per lang (``theme`` all) and overall (``all``, ``all``)."""
+    rows per (theme, lang), then per lang (``theme`` all) and overall (``all``, ``all``).
+
+    Parameters
+    ----------
+    coded : DataFrame
+        Coded sample rows (``KEY`` and ``relevant``).
+    kwic : DataFrame
+        The current ``theme_kwic.csv``.
+    codebook : str
+        The codebook's hash.
+    conf : float
+        Confidence level of the Wilson interval (:func:`textdrift.stats.wilson`).
+    source : str
+        Name of the coded rows in error messages.
+
+    Returns
+    -------
+    DataFrame
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference.
+    Journal of the American Statistical Association 22(158), 209-212.
+    """
     missing = [c for c in [*KEY, "relevant"] if c not in coded.columns]
     if missing:
         raise ValueError(f"{source}: missing column(s) {', '.join(missing)} (start from a validation sample)")
@@ -147,7 +164,7 @@ def precision_cells(precision: pd.DataFrame | None) -> dict:
 def run_precision(coded_path, kwic_path, codebook_path, out_path, conf: float = 0.95) -> pd.DataFrame:
     """The ``precision`` rule; without a coded file (``coded_path`` None or missing) the table is
     empty (and the log says how to make one)."""
-    from textdrift.themes import codebook_hash
+    from textdrift.codebook import codebook_hash
 
     version = codebook_hash(codebook_path)
     if coded_path is None or not Path(coded_path).exists():
@@ -168,8 +185,8 @@ def run_precision(coded_path, kwic_path, codebook_path, out_path, conf: float = 
 def main(argv: list[str] | None = None) -> Path:
     """``python -m textdrift.validation sample --config config/config.yaml``: draw the sample of the
     current theme_kwic.csv into ``validation/sample-<codebook hash>.csv`` (never overwritten)."""
+    from textdrift.codebook import codebook_hash
     from textdrift.config import load_yaml
-    from textdrift.themes import codebook_hash
 
     parser = argparse.ArgumentParser(prog="python -m textdrift.validation", description=main.__doc__)
     parser.add_argument("command", choices=["sample"])

@@ -49,6 +49,11 @@ import scipy.sparse as sp
 
 from textdrift.io import atomic_write_bytes
 
+__all__ = ["COUNT_ROLES", "ENTITY_HEAD", "MATRIX_COLUMNS", "OPTIONAL_COLUMNS", "SEP", "absorbed", "by_language",
+           "count_matrix", "counted", "CountMatrix", "doc_matrix", "entity_heads", "export_matrices",
+           "load_matrix", "load_tokens", "merge_matrices", "merge_shard_matrices", "para_matrix", "save_matrix",
+           "segments", "write_shard_matrices", "year_matrix", "year_matrix_of"]
+
 SEP = " "
 # Token columns that the count matrices are built from (the rest is not read by write_shard_matrices).
 MATRIX_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "norm", "is_punct", "keep", "role", "entity"]

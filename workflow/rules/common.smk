@@ -13,7 +13,7 @@ os.environ.update(PYTHONPATH=SRC)
 from textdrift.config import check_config, load_yaml
 from textdrift.manifest import CLEAN_COLUMNS, check_group_by, load_manifest, shard_of
 from textdrift.entities import load_entities
-from textdrift.themes import load_codebook
+from textdrift.codebook import load_codebook
 
 # Before any job runs: the configuration (every problem, each naming its field), the entity
 # list and the theme codebook (naming entity or theme and field; every entity a theme lists

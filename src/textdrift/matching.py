@@ -1,0 +1,519 @@
+"""Matching: every occurrence of a codebook's terms in a token table, with its KWIC context.
+
+:func:`match_themes` takes a token table (:mod:`textdrift.segment`) and a codebook
+(:mod:`textdrift.codebook`) and returns one row per counted match (``MATCH_COLUMNS``);
+:mod:`textdrift.themes` counts them, :mod:`textdrift.crosslingual` and :mod:`textdrift.findings`
+reuse them.
+
+Matching
+--------
+Terms are matched against the token ``norm`` (lower-cased lemma for English, the Simplified
+word for Chinese), so they are written as the segmenter normalises them ("country", not
+"countries"; the lookup lemmatizer turns "shared" into "share" and "building" into "build":
+globs such as "share*" absorb such quirks).
+
+* **Where.** A term is matched inside one *segment*: a run of consecutive non-punctuation
+  tokens of one sentence (:func:`textdrift.vectorize.segments`). Stop words stay in the run,
+  so "community with a shared future" matches; a match never crosses a sentence end or a
+  punctuation token (a comma, a quote, a Chinese enumeration comma 、), as n-grams in
+  ``vectorize`` never do.
+* **Spaced languages** (English, ...): a term is one or more words separated by one space and
+  matches that many consecutive tokens, word by word. A word may be a glob (``*``, ``?``,
+  ``[...]``, :func:`fnmatch.fnmatchcase`): "cyber*" matches "cybersecurity", "cybercrime";
+  "digiti?ation" matches "digitisation" and "digitization"; "unite* nation" matches "unite
+  nation".
+* **Unspaced languages** (``unspaced_languages``, default zh and ja): jieba may cut a term
+  differently from how it is written (数字经济 as 数字 + 经济, or as one word from the user
+  dictionary), so a term (spaces removed) matches the *concatenated characters* of one or
+  more consecutive tokens, **aligned to token boundaries**: the match starts at the start of
+  a token and ends at the end of a token. Tokens 数字 + 经济 match 数字经济, but 经济 does
+  **not** match inside the single token 数字经济 (nor 合作 inside 数字合作): a word is never
+  split. A glob term matches one token: "*合作" matches 数字合作, 南南合作 and 合作.
+* **Counting.** Every match counts once, whatever its length in tokens. Within one theme,
+  overlapping matches are resolved greedily: the longest match (in tokens) first, then the
+  leftmost, then a plain term before a glob, then the term listed first in the codebook; a
+  match overlapping an accepted one is dropped. So "cross-border data flow" counts once, not also as "data flow". Different
+  themes are resolved independently: one span can count for two themes.
+
+KWIC
+----
+Every counted match is one row of the KWIC table (so the KWIC rows of a (year, language,
+theme) add up to its ``count``): ``match`` is the text of the matched tokens, ``left`` and
+``right`` the ``window`` tokens (punctuation included) before and after it in the same
+paragraph, from the token ``text`` (the original characters). Tokens are joined as in the
+clean text, from their character offsets: one space where the text had white space between
+them, none otherwise (so Chinese has no spaces and English keeps its spaces).
+
+Implementation
+--------------
+Candidates are found with array operations over the vocabulary (:func:`_candidate_arrays`) and
+resolved in rounds (:func:`_resolve_arrays`). Two cases fall back to the token-by-token path,
+which is therefore part of the library and not only the tests' reference: an unspaced language
+with an empty token (:func:`_candidates_loop`) and overlap chains longer than ``max_rounds``
+(:func:`_resolve`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fnmatch import fnmatchcase, translate
+
+import numpy as np
+import pandas as pd
+
+from textdrift.codebook import Rule, Theme
+from textdrift.vectorize import ENTITY_HEAD, segments
+
+__all__ = ["GLOB_CHARS", "MATCH_COLUMNS", "UNSPACED", "match_themes"]
+
+MATCH_COLUMNS = [
+    "doc_id", "year", "lang", "theme", "term", "para", "sent", "role", "start_idx", "end_idx", "left", "match", "right",
+]
+UNSPACED = ("zh", "ja")
+GLOB_CHARS = "*?["
+
+
+@dataclass(frozen=True)
+class _Term:
+    theme: str
+    text: str  # as written in the codebook
+    order: int  # position in the theme's list (tie-break)
+    parts: tuple[str, ...]  # spaced: the words; unspaced: one string (spaces removed)
+    glob: bool
+    rule: Rule | None = None  # context rules (exclude, near)
+
+
+def _compile(codebook: list[Theme], lang: str, unspaced: bool) -> list[_Term]:
+    out = []
+    for theme in codebook:
+        terms = theme.terms.get(lang, ())
+        rules = theme.rules.get(lang, {})
+        for order, text in enumerate(terms):
+            out.append(_Term(theme.id, text, order, _parts(text, unspaced), any(c in text for c in GLOB_CHARS),
+                             rules.get(text)))
+        for k, eid in enumerate(theme.entities):  # an entity member matches its head token, @id
+            out.append(_Term(theme.id, ENTITY_HEAD + eid, len(terms) + k, (ENTITY_HEAD + eid,), False))
+    return out
+
+
+def _parts(text: str, unspaced: bool) -> tuple[str, ...]:
+    return (text.replace(" ", ""),) if unspaced else tuple(text.split(" "))
+
+
+def _context_rules(by_theme: dict, terms: list[_Term], norms: np.ndarray, seg: np.ndarray, sent: np.ndarray,
+                   unspaced: bool) -> dict:
+    """Candidates (p, q, term index per theme, over the words) without those a term's context
+    rule drops: a match inside an occurrence of one of its ``exclude`` phrases (found by the same
+    matcher: :func:`_candidate_arrays`), or, with ``near``, a match with none of the near words
+    within ``window`` words before or after it in the same sentence (``sent``: sentence id of
+    every word). Spaced languages: a near word is one norm (glob allowed); unspaced ones: the
+    characters of one to four consecutive tokens."""
+    ruled = [i for i, t in enumerate(terms) if t.rule is not None]
+    if not ruled:
+        return by_theme
+    ex_terms = [_Term(str(i), e, 0, _parts(e, unspaced), any(c in e for c in GLOB_CHARS))
+                for i in ruled for e in terms[i].rule.exclude]
+    spans = _candidate_arrays(ex_terms, norms, seg, unspaced) if ex_terms else {}
+    for key, (ep, eq, _) in list(spans.items()):  # per ruled term: starts sorted, the farthest end so far
+        order = np.argsort(ep, kind="stable")
+        spans[key] = (ep[order], np.maximum.accumulate(eq[order]))
+    n = len(norms)
+    out = {}
+    for theme, (p, q, ti) in by_theme.items():
+        keep = np.ones(len(p), dtype=bool)
+        for i in np.unique(ti):
+            rule = terms[i].rule
+            if rule is None:
+                continue
+            sel = np.flatnonzero(ti == i)
+            if str(i) in spans:
+                ep, far = spans[str(i)]
+                k = np.searchsorted(ep, p[sel], side="right") - 1
+                keep[sel[(k >= 0) & (far[np.maximum(k, 0)] >= q[sel])]] = False
+            if rule.near:
+                pats = [(pat, any(c in pat for c in GLOB_CHARS)) for pat in rule.near]
+
+                def hit(word: str) -> bool:
+                    return any(fnmatchcase(word, pat) if g else word == pat for pat, g in pats)
+                for j in sel[keep[sel]]:
+                    a, b = int(p[j]), int(q[j])
+                    left = [x for x in range(max(0, a - rule.window), a) if sent[x] == sent[a]]
+                    right = [x for x in range(b + 1, min(n, b + 1 + rule.window)) if sent[x] == sent[b]]
+                    if unspaced:
+                        found = any(hit("".join(norms[side[u]:side[u] + m]))
+                                    for side in (left, right) for u in range(len(side))
+                                    for m in range(1, min(4, len(side) - u) + 1))
+                    else:
+                        found = any(hit(norms[x]) for x in left + right)
+                    keep[j] = found
+        if keep.any():
+            out[theme] = (p[keep], q[keep], ti[keep])
+    return out
+
+
+def _word_match(pattern: str, word: str) -> bool:
+    return fnmatchcase(word, pattern) if any(c in pattern for c in GLOB_CHARS) else word == pattern
+
+
+def _starters(terms: list[_Term], vocab: set[str], unspaced: bool) -> dict[str, list[_Term]]:
+    """For each norm of the vocabulary, the terms whose match can start with it."""
+    exact: dict[str, list[_Term]] = {}
+    globs = []
+    for t in terms:
+        if unspaced and not t.glob:
+            s = t.parts[0]
+            for k in range(1, len(s) + 1):  # a match starts with a token that is a prefix of the term
+                exact.setdefault(s[:k], []).append(t)
+        elif not unspaced and not any(c in t.parts[0] for c in GLOB_CHARS):
+            exact.setdefault(t.parts[0], []).append(t)
+        else:
+            globs.append(t)
+    out = {}
+    for w in vocab:
+        cands = exact.get(w, []) + [t for t in globs if fnmatchcase(w, t.parts[0])]
+        if cands:
+            out[w] = cands
+    return out
+
+
+def _match_end(term: _Term, p: int, norms: np.ndarray, seg: np.ndarray, unspaced: bool) -> int | None:
+    """Index of the last token of a match of ``term`` starting at token ``p``, or None."""
+    n = len(norms)
+    if unspaced:
+        if term.glob:
+            return p  # the starter lookup already checked the one token
+        target, acc, q = term.parts[0], norms[p], p
+        while len(acc) < len(target):
+            q += 1
+            if q >= n or seg[q] != seg[p]:
+                return None
+            acc += norms[q]
+            if not target.startswith(acc):
+                return None
+        return q if acc == target else None
+    q = p + len(term.parts) - 1
+    if q >= n or seg[q] != seg[p]:
+        return None
+    ok = all(_word_match(pat, norms[p + i]) for i, pat in enumerate(term.parts[1:], 1))
+    return q if ok else None
+
+
+def _resolve(cands: list[tuple[int, int, _Term]]) -> list[tuple[int, int, _Term]]:
+    """Greedy overlap resolution within one theme: longest, leftmost, plain before glob, codebook order."""
+    taken: set[int] = set()
+    kept = []
+    for p, q, t in sorted(cands, key=lambda c: (c[0] - c[1], c[0], c[2].glob, c[2].order)):
+        span = range(p, q + 1)
+        if not taken.intersection(span):
+            taken.update(span)
+            kept.append((p, q, t))
+    return sorted(kept, key=lambda c: c[0])
+
+
+def _candidates(terms: list[_Term], norms: np.ndarray, seg: np.ndarray, unspaced: bool) -> dict[str, list]:
+    """Every match (p, q, term) of every term, by theme: the candidates of :func:`_resolve`.
+
+    The same matches as :func:`_starters` + :func:`_match_end` token by token, found with array
+    operations (:func:`_candidate_arrays`).
+    """
+    return {
+        theme: [(a, b, terms[i]) for a, b, i in zip(p.tolist(), q.tolist(), ti.tolist())]
+        for theme, (p, q, ti) in _candidate_arrays(terms, norms, seg, unspaced).items()
+    }
+
+
+def _candidate_arrays(terms: list[_Term], norms: np.ndarray, seg: np.ndarray, unspaced: bool) -> dict[str, tuple]:
+    """:func:`_candidates` as arrays: theme -> (p, q, index of the term in ``terms``), int64 each.
+
+    Each word of a term is turned into the codes of the vocabulary words it matches, and a term
+    of k words matches at p when the codes at p .. p + k - 1 are in those sets and p and
+    p + k - 1 are in one segment (segment ids never decrease). An unspaced plain term is tried
+    as each way of cutting it into vocabulary words.
+    """
+    if unspaced and "" in set(norms):  # an empty token could end a cut anywhere: token by token
+        index = {t: i for i, t in enumerate(terms)}
+        return {
+            theme: (np.array([c[0] for c in cands], dtype=np.int64), np.array([c[1] for c in cands], dtype=np.int64),
+                    np.array([index[c[2]] for c in cands], dtype=np.int64))
+            for theme, cands in _candidates_loop(terms, norms, seg, unspaced).items()
+        }
+    n = len(norms)
+    codes, vocab = pd.factorize(pd.Series(norms, dtype=object))
+    vocab = pd.Series(np.asarray(vocab, dtype=object), dtype=object)
+    lookup = {w: i for i, w in enumerate(vocab)}
+    by_code = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[by_code], np.arange(len(vocab) + 1))
+    cache: dict[str, np.ndarray] = {}
+
+    def word_codes(pattern: str) -> np.ndarray:  # codes of the vocabulary words that _word_match(pattern, .)
+        if pattern not in cache:
+            if any(c in pattern for c in GLOB_CHARS):
+                hit = vocab.map(re.compile(translate(pattern)).match).notna().to_numpy(bool) if len(vocab) else []
+                cache[pattern] = np.flatnonzero(hit)
+            else:
+                cache[pattern] = np.array([lookup[pattern]] if pattern in lookup else [], dtype=np.int64)
+        return cache[pattern]
+
+    def cuts(s: str) -> list[list[str]]:
+        return [[s[:k], *rest] for k in range(1, len(s) + 1) if s[:k] in lookup for rest in cuts(s[k:])] if s else [[]]
+
+    parts: dict[str, list] = {}
+    for ti, t in enumerate(terms):
+        if unspaced and t.glob:
+            ways = [[word_codes(t.parts[0])]]
+        elif unspaced:
+            ways = [[word_codes(w) for w in cut] for cut in cuts(t.parts[0])]
+        else:
+            ways = [[word_codes(w) for w in t.parts]]
+        for way in ways:
+            if not all(len(c) for c in way):
+                continue
+            p = np.concatenate([by_code[bounds[c]:bounds[c + 1]] for c in way[0]])
+            k = len(way)
+            p = p[p + k - 1 < n]
+            ok = seg[p + k - 1] == seg[p]
+            for i in range(1, k):
+                ok &= np.isin(codes[p + i], way[i])
+            p = np.sort(p[ok]).astype(np.int64)
+            if len(p):
+                parts.setdefault(t.theme, []).append((p, p + (k - 1), np.full(len(p), ti, dtype=np.int64)))
+    return {theme: tuple(np.concatenate(col) for col in zip(*chunks)) for theme, chunks in parts.items()}
+
+
+def _resolve_arrays(p: np.ndarray, q: np.ndarray, ti: np.ndarray, terms: list[_Term], max_rounds: int = 32) -> np.ndarray:
+    """:func:`_resolve` on arrays (the candidates of one theme: starts, ends, indices in ``terms``):
+    the positions of the kept candidates, by start.
+
+    A candidate that overlaps no other candidate of the theme is kept whatever the greedy order.
+    The others are resolved in rounds: a candidate that comes first in the greedy order among
+    the live candidates it overlaps is kept (the greedy pass would keep it too: every candidate
+    before it that overlaps it has been dropped), and the candidates it overlaps are dropped.
+    After ``max_rounds`` (long chains of overlaps) the rest goes through :func:`_resolve`.
+    """
+    o = np.lexsort((q, p))  # by start, then end
+    ps, qs = p[o], q[o]
+    alone = np.ones(len(o), dtype=bool)  # overlaps neither the candidate before nor the one after
+    if len(o) > 1:
+        reach = np.maximum.accumulate(qs)
+        alone[1:] &= ps[1:] > reach[:-1]
+        alone[:-1] &= ps[1:] > reach[:-1]
+    if alone.all():
+        return o
+    m = o[~alone]
+    P, Q, T = ps[~alone], qs[~alone], ti[m]
+    glob = np.array([t.glob for t in terms], dtype=bool)[T]
+    rank = np.empty(len(m), dtype=np.int64)  # position in the greedy order
+    rank[np.lexsort((np.array([t.order for t in terms], dtype=np.int64)[T], glob, P, P - Q))] = np.arange(len(m))
+    # overlapping pairs i < j (by start): P[j] <= Q[i], both ways
+    stop = np.searchsorted(P, Q, side="right")
+    count = stop - np.arange(len(m)) - 1
+    first = np.repeat(np.arange(len(m)), count)
+    second = first + 1 + np.arange(len(first)) - np.repeat(np.cumsum(count) - count, count)
+    first, second = np.concatenate([first, second]), np.concatenate([second, first])
+    alive, kept = np.ones(len(m), dtype=bool), np.zeros(len(m), dtype=bool)
+    for _ in range(max_rounds):
+        live = alive[first] & alive[second]
+        first, second = first[live], second[live]
+        best = np.full(len(m), len(m), dtype=np.int64)
+        np.minimum.at(best, first, rank[second])
+        win = alive & (rank < best)
+        kept |= win
+        alive[win] = False
+        alive[second[win[first]]] = False
+        if not alive.any():
+            break
+    else:
+        rest = np.flatnonzero(alive)
+        at = {(a, b, i): r for a, b, i, r in zip(P[rest].tolist(), Q[rest].tolist(), T[rest].tolist(), rest.tolist())}
+        index = {t: i for i, t in enumerate(terms)}
+        for a, b, t in _resolve([(a, b, terms[i]) for a, b, i in at]):
+            kept[at[(a, b, index[t])]] = True
+    out = np.concatenate([o[alone], m[kept]])
+    return out[np.argsort(p[out], kind="stable")]
+
+
+def _candidates_loop(terms: list[_Term], norms: np.ndarray, seg: np.ndarray, unspaced: bool) -> dict[str, list]:
+    """:func:`_candidates` token by token (the reference implementation)."""
+    starters = _starters(terms, set(norms), unspaced)
+    by_theme: dict[str, list] = {}
+    for p in np.flatnonzero([w in starters for w in norms]):
+        for t in starters[norms[p]]:
+            q = _match_end(t, p, norms, seg, unspaced)
+            if q is not None:
+                by_theme.setdefault(t.theme, []).append((int(p), q, t))
+    return by_theme
+
+
+def _token_order(tokens: pd.DataFrame) -> np.ndarray | None:
+    """The stable sort of the rows by (doc_id, para, idx), or None when they are in that order.
+
+    Shortcut for the usual layout (each document one block of rows, in (para, idx) order): only
+    the blocks are sorted.
+    """
+    doc_codes = pd.factorize(tokens["doc_id"], sort=True)[0]
+    para, idx = tokens["para"].to_numpy(), tokens["idx"].to_numpy()
+    n = len(doc_codes)
+    if n < 2:
+        return None
+    same = doc_codes[1:] == doc_codes[:-1]
+    in_order = ~same | (para[1:] > para[:-1]) | ((para[1:] == para[:-1]) & (idx[1:] >= idx[:-1]))
+    heads = np.flatnonzero(np.concatenate([[True], ~same]))
+    block_docs = doc_codes[heads]
+    if in_order.all() and len(np.unique(block_docs)) == len(block_docs):
+        if (block_docs[1:] > block_docs[:-1]).all():
+            return None
+        lengths = np.diff(np.append(heads, n))
+        blocks = np.argsort(block_docs, kind="stable")
+        lens = lengths[blocks]
+        return np.repeat(heads[blocks] - (np.cumsum(lens) - lens), lens) + np.arange(n)
+    order = np.lexsort((idx, para, doc_codes))
+    return None if (order == np.arange(n)).all() else order
+
+
+def _entity_rule(by_theme: dict, terms: list[_Term], tokens: pd.DataFrame, words: np.ndarray,
+                 norms: np.ndarray) -> dict:
+    """Candidates (p, q, term index per theme, over ``words``) under the entity rule: a match that
+    touches a token of a named-entity mention is dropped, except an entity-member term (``@id``),
+    whose match is widened to the whole mention (for its KWIC ``match``)."""
+    if "entity" not in tokens.columns:
+        return by_theme
+    in_ent = tokens["entity"].notna().to_numpy()[words]
+    if not in_ent.any():
+        return by_theme
+    head = np.fromiter((isinstance(w, str) and w.startswith(ENTITY_HEAD) for w in norms), bool, len(norms))
+    # mention end of every head: the last word of the run of entity tokens that starts at it
+    span = np.cumsum(head)
+    end = np.full(span[-1] + 1, -1, dtype=np.int64)
+    np.maximum.at(end, span[in_ent], np.flatnonzero(in_ent))
+    touched = np.concatenate([[0], np.cumsum(in_ent)])
+    member = np.array([t.parts[0].startswith(ENTITY_HEAD) for t in terms], dtype=bool)
+    out = {}
+    for theme, (p, q, ti) in by_theme.items():
+        is_member = member[ti]
+        q = np.where(is_member, end[span[p]], q)
+        ok = is_member | (touched[q + 1] - touched[p] == 0)
+        if ok.any():
+            out[theme] = (p[ok], q[ok], ti[ok])
+    return out
+
+
+def _match_lang(tokens: pd.DataFrame, terms: list[_Term], window: int, unspaced: bool) -> dict[str, np.ndarray | list]:
+    """The counted matches of ``terms`` in the tokens of one language: column (``MATCH_COLUMNS``)
+    -> values (an array or a list), theme by theme, each theme's by start."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # stable sort by doc_id, para, idx, without a copy of the table when it is already in that order
+    order = _token_order(tokens)
+    tokens = tokens.reset_index(drop=True) if order is None else tokens.take(order).reset_index(drop=True)
+    seg_all = segments(tokens).to_numpy()
+    words = np.flatnonzero(~tokens["is_punct"].to_numpy())  # row of each non-punctuation token
+    norms = tokens["norm"].to_numpy(dtype=object)[words]
+    seg = seg_all[words]
+    by_theme = _candidate_arrays(terms, norms, seg, unspaced)
+    if not by_theme:
+        return {}
+    if any(t.rule is not None for t in terms):  # sentence ids only for the context rules
+        sentence = (tokens["doc_id"].ne(tokens["doc_id"].shift()) | tokens["para"].ne(tokens["para"].shift())
+                    | tokens["sent"].ne(tokens["sent"].shift())).to_numpy().cumsum()[words]
+        by_theme = _context_rules(by_theme, terms, norms, seg, sentence, unspaced)
+    by_theme = _entity_rule(by_theme, terms, tokens, words, norms)
+    if not by_theme:
+        return {}
+    n = len(tokens)
+    text = pa.array(tokens["text"], type=pa.large_string())
+    tlen = pc.utf8_length(text).to_numpy(zero_copy_only=False).astype(np.int64)  # characters, as len()
+    idx = tokens["idx"].to_numpy().astype(np.int64)
+    # token i as joined after token i - 1: preceded by one space where the text had white space
+    gap = np.zeros(n + 1, dtype=np.int64)  # (one more, 0, for "the token after the last")
+    gap[1:n] = idx[1:] > idx[:-1] + tlen[:-1]
+    space, empty = pa.scalar(" ", pa.large_string()), pa.scalar("", pa.large_string())
+    spaced = pc.if_else(pa.array(gap[:n].astype(bool)), pc.binary_join_element_wise(space, text, empty), text)
+    if isinstance(spaced, pa.ChunkedArray):
+        spaced = spaced.combine_chunks()
+    # all tokens as one string: token i at off[i]:off[i + 1] with its space, off[i] + gap[i]:off[i + 1] without
+    big = pc.binary_join(pa.LargeListArray.from_arrays(pa.array([0, n], pa.int64()), spaced), empty)[0].as_py()
+    off = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(tlen + gap[:n], out=off[1:])
+    new_para = (tokens["doc_id"].ne(tokens["doc_id"].shift()) | tokens["para"].ne(tokens["para"].shift())).to_numpy()
+    starts, group = np.flatnonzero(new_para), np.cumsum(new_para) - 1
+    para_start, para_end = starts[group], np.append(starts[1:], n)[group]  # end exclusive
+    term_text = np.array([t.text for t in terms], dtype=object)
+    themes, tis, r0s, r1s = [], [], [], []
+    for theme, (p, q, ti) in by_theme.items():
+        kept = _resolve_arrays(p, q, ti, terms)
+        themes.append(np.full(len(kept), theme, dtype=object))
+        tis.append(ti[kept])
+        r0s.append(words[p[kept]])
+        r1s.append(words[q[kept]])
+    r0, r1 = np.concatenate(r0s).astype(np.int64), np.concatenate(r1s).astype(np.int64)
+    lo, hi = np.maximum(para_start[r0], r0 - window), np.minimum(para_end[r0], r1 + 1 + window)
+
+    def join(a, b):  # tokens a..b-1 as in the clean text: a space only where the text had one
+        return [big[x:y] for x, y in zip((off[a] + gap[a]).tolist(), off[b].tolist())]
+    cols = {c: tokens[c].take(r0).to_numpy(dtype=object) for c in ["doc_id", "lang"]}
+    cols["role"] = (tokens["role"].take(r0).to_numpy(dtype=object) if "role" in tokens.columns
+                    else np.full(len(r0), "body", dtype=object))
+    cols.update({c: tokens[c].to_numpy()[r0].astype(np.int64) for c in ["year", "para", "sent"]})
+    return {
+        **{c: cols[c] for c in ["doc_id", "year", "lang", "para", "sent", "role"]},
+        "start_idx": idx[r0],
+        "theme": np.concatenate(themes),
+        "term": term_text[np.concatenate(tis)],
+        "end_idx": idx[r1] + tlen[r1],
+        "left": join(lo, r0),
+        "match": join(r0, r1 + 1),
+        "right": join(r1 + 1, hi),
+    }
+
+
+def match_themes(
+    tokens: pd.DataFrame, codebook: list[Theme], window: int = 8, unspaced_languages=UNSPACED
+) -> pd.DataFrame:
+    """All counted matches of the codebook's terms in the token table (columns ``MATCH_COLUMNS``).
+
+    ``window`` is the number of tokens of KWIC context on each side; languages in
+    ``unspaced_languages`` are matched on concatenated characters (see the module docstring).
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        A token table (:mod:`textdrift.segment`: doc_id, year, lang, para, sent, idx, text, norm,
+        is_punct, role, and ``entity`` when entities are marked).
+    codebook : list of Theme
+    window : int
+        Tokens of KWIC context on each side.
+    unspaced_languages : sequence of str
+        Languages matched on concatenated characters.
+
+    Returns
+    -------
+    DataFrame
+        ``MATCH_COLUMNS``, ordered by year, lang, theme (codebook order), doc_id, para, start_idx.
+    """
+    cols: dict[str, list] = {c: [] for c in MATCH_COLUMNS}
+    lang_codes, langs = pd.factorize(tokens["lang"], sort=True)  # the groups of groupby("lang", sort=True)
+    for code, lang in enumerate(langs):
+        terms = _compile(codebook, lang, lang in unspaced_languages)
+        if terms:
+            rows = np.flatnonzero(lang_codes == code)
+            order = _token_order(tokens.iloc[rows, [tokens.columns.get_loc(c) for c in ["doc_id", "para", "idx"]]])
+            part = tokens.take(rows if order is None else rows[order])  # in _match_lang's order: one copy
+            for c, values in _match_lang(part, terms, window, lang in unspaced_languages).items():
+                cols[c].append(np.asarray(values, dtype=object if isinstance(values, list) else None))
+    if not any(len(v) for v in cols["theme"]):
+        return _order_matches(pd.DataFrame([], columns=MATCH_COLUMNS), codebook)
+    return _order_matches(pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()}), codebook)
+
+
+def _order_matches(matches: pd.DataFrame, codebook: list[Theme]) -> pd.DataFrame:
+    """Matches in table order: year, lang, theme (codebook order), doc_id, para, start_idx.
+
+    Within one theme matches never overlap, so the key is unique: the order does not depend on
+    the order the matches were found in (e.g. shard by shard).
+    """
+    order = {t.id: i for i, t in enumerate(codebook)}
+    matches = matches.assign(_t=matches["theme"].map(order))
+    return matches.sort_values(["year", "lang", "_t", "doc_id", "para", "start_idx"], kind="stable").drop(
+        columns="_t").reset_index(drop=True).astype({c: "int64" for c in ["year", "para", "sent", "start_idx", "end_idx"]})

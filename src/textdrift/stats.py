@@ -1,0 +1,387 @@
+"""Statistics shared by the analyses: intervals, tests, divergences.
+
+One place for the estimators and tests that more than one step uses, each with its formula and
+its source; the steps (:mod:`textdrift.themes`, :mod:`textdrift.drift`, :mod:`textdrift.phrases`,
+:mod:`textdrift.crosslingual`, :mod:`textdrift.findings`, :mod:`textdrift.validation`) call
+these and hold only what is particular to them (which units are counted, resampled or compared).
+
+* Counts and rates: :func:`poisson_ci` (exact interval of a Poisson count),
+  :func:`poisson_ratio_ci` (exact interval of a ratio of two Poisson rates),
+  :func:`rate_ratio_interval` (rate ratio with a bootstrap percentile interval),
+  :func:`wilson` (score interval of a proportion).
+* Tests: :func:`log_odds_dirichlet` (weighted log-odds with an informative Dirichlet prior),
+  :func:`p_values` (two-sided normal), :func:`q_values` (Benjamini-Hochberg),
+  :func:`spearman` (rank correlation, exact permutation p-value for small n),
+  :func:`normal_quantile`.
+* Distances: :func:`jsd` (Jensen-Shannon divergence), :func:`cosine_similarity`.
+
+``scipy.stats`` is imported inside the functions that need it: importing it costs about a second
+at every Snakemake start.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = [
+    "cosine_similarity",
+    "dense_vector",
+    "jsd",
+    "log_odds_dirichlet",
+    "normal_quantile",
+    "p_values",
+    "poisson_ci",
+    "poisson_ratio_ci",
+    "q_values",
+    "rate_ratio_interval",
+    "spearman",
+    "wilson",
+]
+
+
+# ---- intervals --------------------------------------------------------------------------------
+
+
+def poisson_ci(k, conf: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Exact (Garwood) interval for a Poisson count.
+
+    ``lower(k) = chi2.ppf(alpha / 2, 2k) / 2`` (0 when k = 0) and
+    ``upper(k) = chi2.ppf(1 - alpha / 2, 2k + 2) / 2``, with ``alpha = 1 - conf``; at 95 %:
+    k = 0 -> [0, 3.689], k = 1 -> [0.0253, 5.572], k = 10 -> [4.795, 18.39].
+
+    Parameters
+    ----------
+    k : array_like
+        Counts.
+    conf : float
+        Confidence level.
+
+    Returns
+    -------
+    low, high : ndarray
+        The interval of the expected count, elementwise.
+
+    References
+    ----------
+    Garwood, F. (1936). Fiducial limits for the Poisson distribution. Biometrika 28(3/4), 437-442.
+    """
+    from scipy.stats import chi2
+
+    k = np.asarray(k, dtype=float)
+    alpha = 1 - conf
+    low = np.where(k > 0, chi2.ppf(alpha / 2, 2 * k) / 2, 0.0)
+    high = chi2.ppf(1 - alpha / 2, 2 * k + 2) / 2
+    return low, high
+
+
+def poisson_ratio_ci(c0: int, c1: int, t0: float, t1: float, conf: float = 0.95) -> tuple[float, float]:
+    """Exact conditional interval of the ratio of two Poisson rates ``R = (c1/t1) / (c0/t0)``.
+
+    Given n = c0 + c1, c1 ~ Binomial(n, pi) with pi = t1 R / (t0 + t1 R); the Clopper-Pearson
+    interval (pl, pu) of pi gives R in [pl/(1-pl) * t0/t1, pu/(1-pu) * t0/t1].
+
+    Parameters
+    ----------
+    c0, c1 : int
+        Counts in the first and second exposure.
+    t0, t1 : float
+        Exposures (here: kept tokens).
+    conf : float
+        Confidence level.
+
+    Returns
+    -------
+    low, high : float
+        The interval of R; NaN when n = 0, ``high`` infinite when c0 = 0.
+
+    References
+    ----------
+    Ulm, K. (1990). A simple method to calculate the confidence interval of a standardized
+    mortality ratio. American Journal of Epidemiology 131(2), 373-375.
+    """
+    from scipy.stats import beta
+
+    n = c0 + c1
+    if n == 0:
+        return np.nan, np.nan
+    alpha = 1 - conf
+    pl = beta.ppf(alpha / 2, c1, n - c1 + 1) if c1 > 0 else 0.0
+    pu = beta.ppf(1 - alpha / 2, c1 + 1, n - c1) if c1 < n else 1.0
+    scale = t0 / t1
+    return pl / (1 - pl) * scale, (pu / (1 - pu) * scale if pu < 1 else np.inf)
+
+
+def rate_ratio_interval(c0, t0, c1, t1, draws0: tuple, draws1: tuple, conf: float = 0.95):
+    """Rate ratio per theme from year 0 to year 1, with its bootstrap percentile interval.
+
+    ``rate_ratio = ((c1 + 0.5) / t1) / ((c0 + 0.5) / t0)`` (the 0.5 of Haldane and Anscombe keeps a
+    zero count finite); the interval: the same ratio in each pair of independent resamples of the
+    two years, its ``(1 - conf) / 2`` and ``(1 + conf) / 2`` percentiles. A theme absent from both
+    years has no ratio (NaN): the 0.5 would only compare the token counts.
+
+    Parameters
+    ----------
+    c0, c1 : array_like
+        Counts per theme in year 0 and year 1.
+    t0, t1 : float
+        Kept tokens of year 0 and year 1.
+    draws0, draws1 : tuple
+        ``(C, T, ...)`` of the resamples of each year (:func:`textdrift.themes.bootstrap_draws`):
+        C the counts per theme (n_boot x themes), T the kept tokens (n_boot).
+    conf : float
+        Confidence level.
+
+    Returns
+    -------
+    rate_ratio, low, high : ndarray
+        Per theme.
+
+    References
+    ----------
+    Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall
+    (percentile interval).
+    """
+    (C0, T0), (C1, T1) = draws0[:2], draws1[:2]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratios = ((C1 + 0.5) / T1[:, None]) / ((C0 + 0.5) / T0[:, None])
+    alpha = 1 - conf
+    low, high = np.nanquantile(ratios, [alpha / 2, 1 - alpha / 2], axis=0)
+    c0, c1 = np.asarray(c0, dtype=float), np.asarray(c1, dtype=float)
+    rr = ((c1 + 0.5) / t1) / ((c0 + 0.5) / t0)
+    none = (c0 == 0) & (c1 == 0)
+    return np.where(none, np.nan, rr), np.where(none, np.nan, low), np.where(none, np.nan, high)
+
+
+def wilson(k: int, n: int, conf: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion k / n.
+
+    ``(p + z^2/2n -+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)`` with p = k / n and z the normal
+    quantile of ``conf``, via ``scipy.stats.binomtest(k, n).proportion_ci(method="wilson")``;
+    at k = 8, n = 10: [0.490, 0.943].
+
+    Parameters
+    ----------
+    k, n : int
+        Successes and trials.
+    conf : float
+        Confidence level.
+
+    Returns
+    -------
+    low, high : float
+        NaN when n = 0.
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference.
+    Journal of the American Statistical Association 22(158), 209-212.
+    """
+    from scipy.stats import binomtest
+
+    if n == 0:
+        return np.nan, np.nan
+    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=conf, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+# ---- tests ------------------------------------------------------------------------------------
+
+
+def log_odds_dirichlet(y_from, y_to, alpha_w, alpha_0, n_from, n_to):
+    """Weighted log-odds ratio (to vs from) with an informative Dirichlet prior.
+
+    Monroe et al. eqs. 16, 18, 19/22::
+
+        delta = log((y_to + a_w) / (n_to + a_0 - y_to - a_w))
+              - log((y_from + a_w) / (n_from + a_0 - y_from - a_w))
+        var   = 1 / (y_to + a_w) + 1 / (y_from + a_w)
+        z     = delta / sqrt(var)
+
+    Parameters
+    ----------
+    y_from, y_to : array_like
+        Counts of the word (phrase, theme) in each group.
+    alpha_w, alpha_0 : array_like
+        The word's prior pseudo-count and the prior's total weight.
+    n_from, n_to : array_like
+        Totals of each group. All arguments broadcast as numpy arrays.
+
+    Returns
+    -------
+    delta, var, z : ndarray
+        Positive ``delta`` and ``z``: relatively more frequent in the ``to`` group.
+
+    References
+    ----------
+    Monroe, B. L., Colaresi, M. P. & Quinn, K. M. (2008). Fightin' words: lexical feature selection
+    and evaluation for identifying the content of political conflict. Political Analysis 16(4),
+    372-403.
+    """
+    y_from, y_to, a, a0, n_from, n_to = (np.asarray(v, dtype=float) for v in
+                                         (y_from, y_to, alpha_w, alpha_0, n_from, n_to))
+    delta = (np.log((y_to + a) / (n_to + a0 - y_to - a))
+             - np.log((y_from + a) / (n_from + a0 - y_from - a)))
+    var = 1.0 / (y_to + a) + 1.0 / (y_from + a)
+    return delta, var, delta / np.sqrt(var)
+
+
+def p_values(z) -> np.ndarray:
+    """Two-sided p-value of each z under the standard normal: ``2 * (1 - Phi(|z|))``.
+
+    Parameters
+    ----------
+    z : array_like
+
+    Returns
+    -------
+    ndarray
+    """
+    from scipy.stats import norm
+
+    return 2 * norm.sf(np.abs(np.asarray(z, dtype=float)))
+
+
+def q_values(p) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q) of one family of tests.
+
+    ``q_(i) = min over j >= i of p_(j) * m / j`` (p sorted ascending, m tests), via
+    ``scipy.stats.false_discovery_control(p, method="bh")``.
+
+    Parameters
+    ----------
+    p : array_like
+        The family's p-values.
+
+    Returns
+    -------
+    ndarray
+        In the order of ``p``.
+
+    References
+    ----------
+    Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate. Journal of the
+    Royal Statistical Society B 57(1), 289-300.
+    """
+    from scipy.stats import false_discovery_control
+
+    p = np.asarray(p, dtype=float)
+    return false_discovery_control(p, method="bh") if len(p) else p
+
+
+def normal_quantile(conf: float) -> float:
+    """The two-sided standard normal quantile of ``conf``: ``Phi^-1(1 - (1 - conf) / 2)`` (1.96 at 0.95).
+
+    Parameters
+    ----------
+    conf : float
+
+    Returns
+    -------
+    float
+    """
+    from scipy.stats import norm
+
+    return float(norm.ppf(1 - (1 - conf) / 2))
+
+
+def spearman(x, y, exact_max_n: int = 8) -> tuple[float, float]:
+    """Spearman's rank correlation and its two-sided p-value.
+
+    rho = Pearson correlation of the ranks (ties: average ranks). p-value: exact for
+    n <= ``exact_max_n``, the share of all n! pairings of the ranks with |rho| >= the observed one;
+    else the t approximation of :func:`scipy.stats.spearmanr`.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Paired values.
+    exact_max_n : int
+        Largest n for the exact permutation p-value.
+
+    Returns
+    -------
+    rho, p : float
+        NaN when n < 2 or either variable is constant.
+
+    References
+    ----------
+    Spearman, C. (1904). The proof and measurement of association between two things. American
+    Journal of Psychology 15(1), 72-101.
+    """
+    from scipy.stats import rankdata, spearmanr
+
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return np.nan, np.nan
+    if len(x) > exact_max_n:
+        res = spearmanr(x, y)
+        return float(res.statistic), float(res.pvalue)
+    rx, ry = rankdata(x), rankdata(y)
+    rho = float(np.corrcoef(rx, ry)[0, 1])
+    perms = [np.corrcoef(rx, ry[list(p)])[0, 1] for p in itertools.permutations(range(len(y)))]
+    return rho, float(np.mean(np.abs(perms) >= abs(rho) - 1e-12))
+
+
+# ---- distances --------------------------------------------------------------------------------
+
+
+def dense_vector(x) -> np.ndarray:
+    """A sparse or dense row as a flat float array."""
+    return np.asarray(x.toarray() if sp.issparse(x) else x, dtype=float).ravel()
+
+
+def jsd(p, q) -> float:
+    """Jensen-Shannon divergence (base 2, in [0, 1]) of two count or probability vectors.
+
+    Both are normalised to sum 1 first; with m = (p + q) / 2,
+    ``JSD = (KL(p || m) + KL(q || m)) / 2``, ``KL(a || m) = sum a log2(a / m)`` (0 log 0 = 0).
+    Equals ``scipy.spatial.distance.jensenshannon(p, q, base=2) ** 2``.
+
+    Parameters
+    ----------
+    p, q : array_like or sparse row
+        Non-negative counts or probabilities.
+
+    Returns
+    -------
+    float
+        NaN if either is empty (sums to 0).
+
+    References
+    ----------
+    Lin, J. (1991). Divergence measures based on the Shannon entropy. IEEE Transactions on
+    Information Theory 37(1), 145-151.
+    """
+    p, q = dense_vector(p), dense_vector(q)
+    if p.sum() <= 0 or q.sum() <= 0:
+        return float("nan")
+    p, q = p / p.sum(), q / q.sum()
+    m = (p + q) / 2
+
+    def kl(a):  # KL(a || m), with 0 log 0 = 0; m > 0 wherever a > 0
+        nz = a > 0
+        return float(np.sum(a[nz] * np.log2(a[nz] / m[nz])))
+
+    return float(min(1.0, max(0.0, (kl(p) + kl(q)) / 2)))
+
+
+def cosine_similarity(a, b) -> float:
+    """Cosine of the angle between two vectors: ``a . b / (|a| |b|)``, clipped to [-1, 1].
+
+    Parameters
+    ----------
+    a, b : array_like or sparse row
+
+    Returns
+    -------
+    float
+        NaN if either is all zeros.
+    """
+    a, b = dense_vector(a), dense_vector(b)
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na == 0 or nb == 0:
+        return float("nan")
+    return float(np.clip(a @ b / (na * nb), -1.0, 1.0))
