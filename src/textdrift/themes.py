@@ -112,7 +112,7 @@ ENTITY_FREQ_COLUMNS = ["year", "lang", "entity", "count", "tokens", "per_10k", "
 UNMATCHED_COLUMNS = ["theme", "lang", "term"]
 # token columns that matching (and the kept-token denominators) need: the rules read only these
 TOKEN_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "is_punct", "keep", "role", "entity"]
-UNSPACED = ("zh", "ja")
+from textdrift.config import UNSPACED_LANGUAGES as UNSPACED  # noqa: E402  (one definition: the config schema)
 GLOB_CHARS = "*?["
 LANG_KEY = re.compile(r"^(?!id$)[a-z]{2,3}$")
 LABEL_KEY = re.compile(r"^label_([a-z]{2,3})$")
