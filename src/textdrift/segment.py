@@ -202,7 +202,13 @@ def _table(cols: dict[str, list]) -> pa.Table:
 
 
 def empty_tokens() -> pd.DataFrame:
-    """An empty token table with the columns and dtypes of every other one."""
+    """An empty token table with the columns and dtypes of every other one.
+
+    Returns
+    -------
+    pandas.DataFrame
+        No rows, :data:`TOKEN_COLUMNS`.
+    """
     return _table({c: [] for c in TOKEN_COLUMNS}).to_pandas()
 
 
@@ -598,7 +604,20 @@ class Segmenter:
 
 
 def read_paragraphs(path: str | os.PathLike) -> list[str]:
-    """Lines of a clean text file (UTF-8, one paragraph per line); index = ``para``."""
+    """Lines of a clean text file; index = ``para``.
+
+    Split at LF only (unlike :func:`textdrift.io.read_paragraphs`, which uses ``str.splitlines``):
+    a token's ``idx`` must count every character of its line as written.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A clean text (UTF-8, one paragraph per line).
+
+    Returns
+    -------
+    list of str
+    """
     with open(path, encoding="utf-8") as f:
         text = f.read()
     lines = text.split("\n")
@@ -607,8 +626,25 @@ def read_paragraphs(path: str | os.PathLike) -> list[str]:
 
 def segment_shard(docs: list[dict], base_dir: str | os.PathLike, cfg: dict | None,
                   entities: list | None = None) -> pd.DataFrame:
-    """Segment many documents ({doc_id, year, lang, path, optional roles}) with one Segmenter;
-    one token table. ``roles``: the clean index's role string (:func:`textdrift.structure.decode_roles`)."""
+    """Segment many documents with one :class:`Segmenter` into one token table.
+
+    Parameters
+    ----------
+    docs : list of dict
+        ``doc_id``, ``year``, ``lang``, ``path`` (of the clean text, relative to ``base_dir``) and
+        optional ``roles`` (the clean index's role string, :func:`textdrift.structure.decode_roles`).
+    base_dir : str or path-like
+        Directory the paths (and the config's file names) are relative to.
+    cfg : dict or None
+        The ``segment:`` block; missing keys take the schema's defaults.
+    entities : list of textdrift.entities.Entity, optional
+        Named entities matched in the tokens.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The token table (:data:`TOKEN_COLUMNS`).
+    """
     from textdrift.structure import decode_roles
 
     seg = Segmenter(cfg, base_dir, entities)
@@ -622,7 +658,15 @@ def segment_shard(docs: list[dict], base_dir: str | os.PathLike, cfg: dict | Non
 
 
 def write_tokens(df: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Write a token table to Parquet with ``TOKEN_SCHEMA``, atomically (temp file + rename)."""
+    """Write a token table to Parquet with :data:`TOKEN_SCHEMA`, atomically (temp file + rename).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A token table.
+    path : str or path-like
+        The Parquet file.
+    """
     table = pa.Table.from_pandas(df[TOKEN_COLUMNS], schema=TOKEN_SCHEMA, preserve_index=False)
     buf = pa.BufferOutputStream()
     pq.write_table(table, buf)

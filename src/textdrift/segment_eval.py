@@ -21,8 +21,19 @@ __all__ = ["evaluate_segmenter", "read_gold", "segmentation_scores"]
 
 
 def read_gold(path: str | os.PathLike) -> list[list[str]]:
-    """A hand-segmented test set: one sentence per line, words separated by one space; lines
-    starting with '#' and blank lines are skipped (``tests/data/zh_segmentation_gold.txt``)."""
+    """A hand-segmented test set (``tests/data/zh_segmentation_gold.txt``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        UTF-8, one sentence per line, words separated by one space; lines starting with '#' and
+        blank lines are skipped.
+
+    Returns
+    -------
+    list of list of str
+        The words of each sentence.
+    """
     with open(path, encoding="utf-8") as f:
         return [line.rstrip("\n").split(" ") for line in f if line.strip() and not line.startswith("#")]
 
@@ -35,7 +46,21 @@ def segmentation_scores(gold: list[list[str]], predicted: list[list[str]]) -> di
     * ``word_*``: over words as (start, end) character spans (the SIGHAN bakeoff measure,
       Emerson 2005), stricter: one wrong cut costs two words.
 
-    Each predicted sentence must join to the same characters as its gold sentence.
+    Parameters
+    ----------
+    gold, predicted : list of list of str
+        The words of each sentence; each predicted sentence must join to the same characters
+        as its gold sentence (else ``ValueError``).
+
+    Returns
+    -------
+    dict of str to float
+        ``boundary_precision``, ``boundary_recall``, ``boundary_f1``, ``word_precision``,
+        ``word_recall``, ``word_f1``.
+
+    References
+    ----------
+    Emerson, T. (2005). The Second International Chinese Word Segmentation Bakeoff.
     """
     counts = {"boundary": [0, 0, 0], "word": [0, 0, 0]}  # true positives, predicted, gold
     for g, p in zip(gold, predicted, strict=True):
@@ -63,7 +88,22 @@ def _cuts(words: list[str]) -> set[int]:
 
 
 def evaluate_segmenter(gold_path: str | os.PathLike, segmenter: Segmenter, lang: str = "zh") -> dict[str, float]:
-    """:func:`segmentation_scores` of ``segmenter``'s tokens (``text``) on a gold file (:func:`read_gold`)."""
+    """:func:`segmentation_scores` of a segmenter's tokens on a gold file.
+
+    Parameters
+    ----------
+    gold_path : str or path-like
+        The gold file (:func:`read_gold`).
+    segmenter : textdrift.segment.Segmenter
+        The segmenter scored (its tokens' ``text``).
+    lang : str
+        The language of the gold file.
+
+    Returns
+    -------
+    dict of str to float
+        As :func:`segmentation_scores`.
+    """
     gold = read_gold(gold_path)
     tokens = segmenter.segment_document("gold", 2000, lang, ["".join(g) for g in gold])
     predicted = [[] for _ in gold]

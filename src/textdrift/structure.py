@@ -130,8 +130,28 @@ def assign_roles(paras: list[str], lang: str, titles: list[str], cfg: dict,
                  log: Callable[[str, str, str, int, int], None], unspaced: bool = False) -> tuple[list[str], list[str]]:
     """(paragraphs, roles) of one text: glued headings split off, every paragraph given a role.
 
-    ``log(step, action, detail, chars_before, chars_after)`` receives every decision other than
-    ``body``; ``unspaced``: the language is written without spaces (lengths in characters).
+    Parameters
+    ----------
+    paras : list of str
+        The text's clean paragraphs.
+    lang : str
+        Its language.
+    titles : list of str
+        The document's titles from the manifest (any language).
+    cfg : dict
+        The ``clean.structure`` block; missing keys take the schema's defaults.
+    log : callable
+        ``log(step, action, detail, chars_before, chars_after)`` receives every decision other
+        than ``body``.
+    unspaced : bool
+        The language is written without spaces (lengths in characters, no ``capital_break``).
+
+    Returns
+    -------
+    paragraphs : list of str
+        The paragraphs, glued headings split off.
+    roles : list of str
+        The role of each (:data:`ROLES`).
     """
     cfg = {**defaults()["clean"]["structure"], **(cfg or {})}
     stop_words = frozenset(w.lower() for w in cfg["function_words"])
@@ -190,12 +210,36 @@ def assign_roles(paras: list[str], lang: str, titles: list[str], cfg: dict,
 
 
 def encode_roles(roles: list[str]) -> str:
-    """Roles as one letter per paragraph (``ROLE_CODES``), as stored in the clean index."""
+    """Roles as one letter per paragraph, as stored in the clean index.
+
+    Parameters
+    ----------
+    roles : list of str
+        One of :data:`ROLES` per paragraph.
+
+    Returns
+    -------
+    str
+        One letter of :data:`ROLE_CODES` per paragraph.
+    """
     return "".join(ROLE_CODES[r] for r in roles)
 
 
 def decode_roles(codes: str, n: int) -> list[str]:
-    """The ``n`` roles of a text from the clean index's ``roles`` string (all ``body`` when empty)."""
+    """The roles of a text from the clean index's ``roles`` string.
+
+    Parameters
+    ----------
+    codes : str or None
+        :func:`encode_roles` of the text (empty, None or NaN: every paragraph ``body``).
+    n : int
+        Number of paragraphs of the text.
+
+    Returns
+    -------
+    list of str
+        ``n`` roles.
+    """
     codes = "" if codes is None or codes != codes else str(codes)  # NaN from an old index
     if not codes:
         return ["body"] * n
