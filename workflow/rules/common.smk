@@ -10,7 +10,7 @@ SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
 # prepended, not replacing: where the workflow is a copy without src/ (the tests' project copies),
 # the jobs import the library the caller's PYTHONPATH names, as the Snakefile itself does
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
+os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p))
 
 from textdrift.config import check_config, load_yaml, with_defaults
 from textdrift.manifest import CLEAN_COLUMNS, check_group_by, load_manifest, shard_of
