@@ -17,7 +17,9 @@ import yaml
 
 from conftest import FIXTURE, copy_project, run_snakemake, sha256_tree
 from test_manifest import _manifest
-from textdrift.clean import CleaningError, clean_document_file, clean_shard, clean_text, decode_bytes
+from textdrift.clean import clean_text
+from textdrift.cleanio import clean_document_file, clean_shard
+from textdrift.decode import CleaningError, decode_bytes
 from textdrift.config import ConfigError, check_config
 from textdrift.html import extract_text, looks_like_html
 from textdrift.manifest import ManifestError, load_manifest
@@ -145,7 +147,7 @@ def test_html_meta_charset_gbk_page():
 
 
 def test_other_languages_excluded_with_a_warning_and_logged(caplog):
-    with caplog.at_level("WARNING", logger="textdrift.clean"):
+    with caplog.at_level("WARNING", logger="textdrift.cleanio"):
         result = clean_document_file(_doc(BAD / "statement_2020.utf16.txt"), CFG)
     assert list(result.texts) == ["en"] and len(result.texts["en"]) == 2
     excluded = [r for r in result.log if r["action"] == "excluded_language"]
@@ -315,9 +317,8 @@ def test_workflow_stops_on_a_bad_config_or_codebook(tmp_path):
 def test_config_errors_list_every_field_with_a_suggestion():
     cfg = yaml.safe_load((FIXTURE / "config/config.yaml").read_text(encoding="utf-8"))
     check_config(cfg, ROOT / "workflow/schemas/config.schema.yaml")  # the shipped config is valid
-    cfg["clean"]["on_excess_removl"] = "warn"
+    cfg["clean"] = {"on_excess_removl": "warn", "on_empty": "skp"}  # a block with only some keys
     cfg["shard"] = 2
-    cfg["clean"]["on_empty"] = "skp"
     cfg["drift"]["top_n"] = "many"
     cfg["languages"] = ["zh", "fr"]
     with pytest.raises(ConfigError) as err:

@@ -8,8 +8,10 @@ import pandas as pd
 import pytest
 
 from textdrift.entities import Entity, EntityError, find_spans, parse_entities
-from textdrift.segment import Segmenter, evaluate_segmenter, segmentation_scores
-from textdrift.structure import DEFAULTS as STRUCTURE, assign_roles, decode_roles, encode_roles
+from textdrift.segment import Segmenter
+from textdrift.segment_eval import evaluate_segmenter, segmentation_scores
+from textdrift.config import defaults
+from textdrift.structure import assign_roles, decode_roles, encode_roles
 from textdrift.codebook import Theme, entity_codebook
 from textdrift.matching import match_themes
 from textdrift.themes import theme_frequencies, paragraph_tokens
@@ -38,7 +40,7 @@ def seg(tmp_path_factory):
 
 def roles_of(paras, lang="en", titles=(), **cfg):
     log = []
-    out, roles = assign_roles(paras, lang, list(titles), {**STRUCTURE, **cfg},
+    out, roles = assign_roles(paras, lang, list(titles), {**defaults()["clean"]["structure"], **cfg},
                               lambda *row: log.append(row), unspaced=lang == "zh")
     return out, roles, log
 

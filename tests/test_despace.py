@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from textdrift.clean import clean_text, decode_bytes
+from textdrift.clean import clean_text
+from textdrift.decode import decode_bytes
 from textdrift.despace import boundary_f1, despace, is_despaced, load_segmenter, read_words
 from conftest import FIXTURE
 

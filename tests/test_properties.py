@@ -24,8 +24,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from textdrift.clean import DEFAULTS, _Log, clean_text, normalize
+from textdrift.clean import _Log, clean_text, normalize
+from textdrift.config import defaults
 from textdrift.segment import Segmenter
+
+CLEAN = defaults()["clean"]
 
 ROOT = Path(__file__).resolve().parents[1]
 CFG = {"languages": ["zh", "en"]}
@@ -61,10 +64,10 @@ def test_clean_text_invariants(raw):
             assert unicodedata.is_normalized("NFC", p), repr(p)
     # everything removed is in the log, verbatim
     for row, text in result.removed:
-        if len(text) <= DEFAULTS["log_max_chars"]:
+        if len(text) <= CLEAN["log_max_chars"]:
             assert text in result.log[row]["detail"], (text, result.log[row])
     # nothing lost: normalised text = clean text + removed spans (non-space characters)
-    norm = normalize(raw, DEFAULTS["normalize"], _Log("d", DEFAULTS))
+    norm = normalize(raw, CLEAN["normalize"], _Log("d", CLEAN))
     kept = sum((_nonspace(p) for ps in result.texts.values() for p in ps), Counter())
     removed = sum((_nonspace(t) for _, t in result.removed), Counter())
     assert _nonspace(norm) == kept + removed, (raw, _nonspace(norm) - (kept + removed), (kept + removed) - _nonspace(norm))

@@ -292,7 +292,10 @@ def test_segment_shard_and_write_tokens(tmp_path, cache_dir):
     assert pq.read_table(out).num_rows == 0
 
 
-def test_defaults_mirror_config_yaml():
-    yaml = pytest.importorskip("yaml")
-    cfg = yaml.safe_load((FIXTURE / "config" / "config.yaml").read_text(encoding="utf-8"))
-    assert cfg["segment"] == segment.DEFAULTS
+def test_segmenter_takes_the_schema_defaults():
+    from textdrift.config import defaults
+
+    seg = Segmenter({"min_len": 3})
+    assert seg.cfg == {**defaults()["segment"], "min_len": 3}
+    with pytest.raises(ValueError, match="unknown segment option"):
+        Segmenter({"min_length": 3})

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def check_inputs(config_path: str | Path) -> tuple[list[str], list[str]]:
     """(problems, notes) of the configuration and the inputs it names."""
-    from textdrift.config import config_errors, load_yaml
+    from textdrift.config import config_errors, load_yaml, with_defaults
     from textdrift.entities import load_entities
     from textdrift.manifest import check_group_by, load_manifest
     from textdrift.codebook import codebook_hash, load_codebook
@@ -44,6 +44,7 @@ def check_inputs(config_path: str | Path) -> tuple[list[str], list[str]]:
     problems = config_errors(config, load_yaml(schemas / "config.schema.yaml"))
     if problems:
         return problems, []  # the rest reads paths from a valid configuration
+    config = with_defaults(config, schemas / "config.schema.yaml")
     notes, entities = [], []
     try:
         entities = load_entities(config["entities"], schemas / "entities.schema.yaml")

@@ -1,4 +1,13 @@
-"""Cleaning: from a raw file as received to one clean text per language.
+"""Cleaning steps: from a document's decoded text to one clean text per language.
+
+The house of the cleaning stage: :mod:`textdrift.decode` (bytes -> text, strictly),
+:mod:`textdrift.html` (a saved web page -> its text), this module (the steps below, on one
+decoded text: :func:`clean_text`), :mod:`textdrift.despace` (step 7), :mod:`textdrift.structure`
+(step 8), and :mod:`textdrift.cleanio` (a manifest row's file in, the manifest policies, a
+shard's texts, index and log out; the functions the rules ``clean`` and ``cleaning_log`` call).
+
+This module is over 500 lines: it holds the nine steps of one concern (a text, cleaned) with
+the log every step writes; the docstring below documents each step and its keys.
 
 Output: for each language found (and listed in the config's ``languages``) a
 list of paragraphs, Unicode NFC, stripped, no internal newlines, none empty;
@@ -10,29 +19,12 @@ holds what is needed to undo the change by hand: removed text verbatim (texts
 longer than ``log_max_chars`` are cut to ``log_excerpt_chars`` characters and
 their full length noted), the pattern name, the replaced characters and counts.
 
-Decoding (:func:`decode_bytes`) is strict: PDF, Office/ZIP, image files and
-NUL bytes (outside UTF-16/32) are refused first; then a declared encoding
-(manifest column ``encoding``; for a web page also its ``<meta charset>``),
-else a BOM (UTF-8, UTF-16, UTF-32), else UTF-8, else GB18030 or Big5 (cp950),
-whichever reads as Chinese (common characters, and adjacent characters that
-form dictionary words: Big5 bytes also decode as GB18030, into unrelated
-characters); when the text is too short to tell, the encoding must be
-declared. Anything else is a :class:`CleaningError` naming the file, the byte
-offset and the line. Nothing is ever decoded with ``errors="replace"``.
-
-A saved web page (``.html``/``.htm`` or content starting like HTML) is reduced
-to its text by :mod:`textdrift.html` (BeautifulSoup, ``html.parser``) before
-step 1: page chrome (head, nav, header, footer, aside, forms, scripts, styles)
-and comments are dropped and logged (step ``html``: tag, length, text), block
-elements become paragraphs.
-
-An empty file, or one with no text left after cleaning, is an error, or with
-``on_empty: skip`` a ``skipped`` log row and no text (the document is then
-absent from the clean index). ``on_excess_removal`` (error | warn | skip)
-decides about a document flagged by step 8.
+Decoding (:func:`textdrift.decode.decode_bytes`), web pages, empty files and the
+``on_empty`` / ``on_excess_removal`` policies: :mod:`textdrift.cleanio`.
 
 The steps of :func:`clean_text`, in order, each configured by a key of the
-``clean:`` block of ``config/config.yaml`` (defaults: :data:`DEFAULTS`):
+``clean:`` block of the configuration (defaults: ``workflow/schemas/config.schema.yaml``,
+:func:`textdrift.config.defaults`):
 
 1. ``normalize`` (``normalize``): line endings to LF, as are the other line
    separators that ``str.splitlines`` honours (VT, FF, FS-RS, NEL, U+2028,
@@ -101,103 +93,24 @@ The steps of :func:`clean_text`, in order, each configured by a key of the
 
 from __future__ import annotations
 
-import codecs
-import contextlib
-import copy
 import functools
-import glob
-import hashlib
-import logging
 import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
-
-import pandas as pd
 
 from textdrift import despace as _despace
 from textdrift import structure as _structure
-from textdrift.io import write_paragraphs
+from textdrift.config import UNSPACED_LANGUAGES, defaults, merge
+from textdrift.decode import CleaningError, is_han
 
-logger = logging.getLogger("textdrift.clean")
+# The steps (normalize, split_paragraphs, remove_boilerplate, dedupe_titles, split_languages,
+# split_zh_enumeration, remove_zh_spaces, restore_spaces, split_en_enumeration) take the text or
+# paragraphs, the config block and the log, and are documented above; clean_text runs them.
+__all__ = ["LOG_COLUMNS", "SCRIPT_LANGUAGES", "CleanResult", "CleaningError", "clean_text", "log_row"]
 
+#: Columns of the cleaning log (one row per change).
 LOG_COLUMNS = ["doc_id", "lang", "step", "action", "detail", "chars_before", "chars_after"]
-
-DEFAULTS: dict = {
-    "normalize": {
-        "form": "NFKC",
-        "apostrophes": ["\u00b4", "\u2019", "`"],
-        "spaces": ["\u00a0", "\u2007", "\u202f", "\u3000", "\t"],
-        "remove": ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"],
-    },
-    "boilerplate": [
-        {"name": "posted_on", "scope": "paragraph",
-         "pattern": r"(?i)(posted|updated|published) on\b.{0,60}"},
-        {"name": "more_marker", "scope": "paragraph", "pattern": r"<!\W*more\W*>"},
-        {"name": "comment_form_prompt", "scope": "paragraph",
-         "pattern": r"(?i)fill in your details below.*"},
-        {"name": "comment_form_account", "scope": "paragraph",
-         "pattern": r"(?i).*\blog out\s*/\s*change\s*\)"},
-        {"name": "comment_form_connecting", "scope": "paragraph",
-         "pattern": r"(?i)connecting to %s"},
-        {"name": "comment_form_icons", "scope": "paragraph",
-         "pattern": r"(?i)(wordpress\.com logo|(twitter|facebook|google) (picture|photo))"},
-        {"name": "share_buttons", "scope": "paragraph",
-         "pattern": r"(?i)(share this|like this|like loading\.\.\.):?"},
-        {"name": "header_label_zh", "scope": "paragraph", "pattern": r"核心提示\s*[:：]?"},
-        {"name": "disclaimer_zh", "scope": "paragraph",
-         "pattern": r"(免责)?声明\s*[:：].*(版权|转载|侵权).*"},
-        {"name": "editor_line_zh", "scope": "paragraph",
-         "pattern": r"[(（]?\s*(责任编辑|编辑|责编)\s*[:：].{1,30}?[)）]?"},
-        {"name": "editor_line_en", "scope": "paragraph",
-         "pattern": r"(Editor|Editors|Edited by|Chief editor)\s*:\s*[A-Z][\w .'-]{0,60}"},
-        {"name": "comment_form", "scope": "tail",
-         "pattern": r"(?im)^(leave a (reply|comment)|post a comment|发表评论|发表回复)\s*$"},
-        {"name": "editor_disclaimer", "scope": "tail",
-         "pattern": r"(Editor\s*:.{0,60}?)?Disclaimer\s*:?\s*The\s*views\s*and\s*opinions\s*expressed"},
-    ],
-    "tail_max_chars": 3000,
-    "titles": {
-        "min_chars": 10,
-        "min_truncated_chars": 40,
-        "max_title_chars": 200,
-        "site_names": [
-            "Guangming Online", "GMW.cn", "Xinhua", "Xinhuanet", "China Daily",
-            "chinadaily.com.cn", "CGTN", "People's Daily Online", "China.org.cn",
-            "Global Times", "english.gov.cn", "光明网", "新华网", "人民网",
-            "中国政府网", "中国网信网",
-        ],
-    },
-    "language": {"min_han_share": 0.3, "max_other_share": 0.5, "min_kana_share": 0.1},
-    "zh_enumeration": {
-        "pattern": r"(?<=[。！？；;!?.])\s*(?=(\d{1,2})[.、．](?!\d))",
-    },
-    "zh_spaces": {
-        "pattern": r"(?<=[、。《》“”])\s+(?![A-Za-z0-9])|(?<![A-Za-z0-9])\s+(?=[、。《》“”])",
-    },
-    "en_enumeration": {
-        "pattern": r"(?<=[.;:!?])\s+(?=(\(?)(\d{1,2})[.)]\s*[A-Z])",
-        "min_items": 3,
-    },
-    "despace": {
-        "min_chars": 40,
-        "max_space_share": 0.02,
-        "min_letter_run": 25,
-        "words_file": "config/en_despace_words.txt",
-        "word_count": 1.0e8,
-    },
-    "structure": copy.deepcopy(_structure.DEFAULTS),
-    "max_removed_share": 0.5,
-    "log_max_chars": 100000,
-    "on_excess_removal": "error",
-    "on_empty": "error",
-    "log_excerpt_chars": 300,
-}
-
-
-class CleaningError(ValueError):
-    """A raw file cannot be cleaned (e.g. it cannot be decoded); the message says how to fix it."""
 
 
 @dataclass
@@ -213,215 +126,27 @@ class CleanResult:
     removed: list[tuple[int, str]] = field(default_factory=list)
 
 
-# --- decoding -------------------------------------------------------------------
-
-
-# Magic bytes of formats that are not text: converting them is the user's job (the
-# cleaner cannot know which text a PDF or a Word file holds, nor in which order).
-BINARY_SIGNATURES: list[tuple[bytes, str, str]] = [
-    (b"%PDF", "a PDF file", "extract its text first (e.g. `pdftotext -layout file.pdf file.txt`)"),
-    (b"PK\x03\x04", "a ZIP archive (.docx, .xlsx, .odt, .epub or .zip)",
-     "save it as plain text (Word: File > Save As > Plain Text, UTF-8), or unzip it"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a Microsoft Office 97-2003 file (.doc, .xls, .ppt)",
-     "save it as plain text (UTF-8)"),
-    (b"{\\rtf", "an RTF document", "save it as plain text (UTF-8)"),
-    (b"\x89PNG", "a PNG image", "transcribe or OCR it to a text file"),
-    (b"\xff\xd8\xff", "a JPEG image", "transcribe or OCR it to a text file"),
-    (b"GIF8", "a GIF image", "transcribe or OCR it to a text file"),
-    (b"\x1f\x8b", "a gzip archive", "decompress it (gunzip)"),
-]
-
-#: Candidates tried for a file that is neither UTF-8 nor has a BOM: Simplified (GB18030,
-#: a superset of GB2312/GBK) and Traditional (cp950, Microsoft's Big5) Chinese.
-CJK_CANDIDATES = ("gb18030", "cp950")
-# A candidate decoding reads as Chinese when at least _MIN_CHARS of its non-space characters
-# are common (chinese_score) and, over at least _MIN_PAIRS pairs of adjacent Han characters,
-# at least _MIN_WORDS of the pairs occur inside a word of jieba's dictionary (word_pair_score).
-# Real text: 0.5-1.0 of pairs; GB18030 bytes read as Big5 or the reverse: ~0.0.
-_MIN_CHARS = 0.85
-_MIN_PAIRS = 3
-_MIN_WORDS = 0.3
-_MARGIN = 0.25
-
-def check_not_binary(data: bytes, path: str, encoding: str | None = None) -> None:
-    """Raise :class:`CleaningError` for PDF, Office, ZIP, image files or NUL bytes in text.
-
-    NUL bytes are allowed in UTF-16/32 (BOM or declared encoding), nowhere else.
-    """
-    for magic, what, fix in BINARY_SIGNATURES:
-        if data.startswith(magic):
-            raise CleaningError(
-                f"{path}: this is {what}, not a text file (starts with bytes {magic[:8].hex(' ')}); "
-                f"{fix}, add the text file to data/raw/ and point the manifest's 'file' at it."
-            )
-    wide = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
-        encoding is not None and encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32", "utf16", "utf32")))
-    nul = data.find(b"\x00")
-    if nul >= 0 and not wide:
-        raise CleaningError(
-            f"{path}: NUL byte at byte offset {nul}: a binary file, or UTF-16/UTF-32 without a BOM. "
-            "If it is text, declare its encoding in the manifest column 'encoding' "
-            "(utf-16-le, utf-16-be, ...); otherwise convert it to a UTF-8 text file."
-        )
-
-
-@functools.lru_cache(maxsize=1)
-def _common_chars() -> frozenset[str]:
-    """The commonly used Han characters: GB2312 level 1 (3,755 Simplified characters, rows
-    16-55) and Big5 level 1 (5,401 Traditional characters, A440-C67E), built from the codecs
-    themselves (no data file). Together they cover well over 99% of running modern Chinese
-    text, while a Big5 file decoded as GB18030 (or the reverse) yields mostly characters
-    outside them, or kana, Cyrillic and private-use characters."""
-    chars = set()
-    for lead in range(0xB0, 0xD8):
-        for trail in range(0xA1, 0xFF):
-            with contextlib.suppress(UnicodeDecodeError):
-                chars.add(bytes([lead, trail]).decode("gb2312"))
-    for lead in range(0xA4, 0xC7):
-        for trail in [*range(0x40, 0x7F), *(range(0xA1, 0xFF) if lead < 0xC6 else ())]:
-            with contextlib.suppress(UnicodeDecodeError):
-                chars.add(bytes([lead, trail]).decode("big5"))
-    return frozenset(chars)
-
-
-def chinese_score(text: str) -> float:
-    """Share of the non-space characters that are ASCII, CJK punctuation/full-width forms or
-    common Han characters (:func:`_common_chars`); 0 when there is no Han character at all."""
-    chars = [ch for ch in text if not ch.isspace()]
-    if not chars or not any(_is_han(ch) for ch in chars):
-        return 0.0
-    common = _common_chars()
-    ok = sum(ord(ch) < 128 or ch in common or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"
-             or "\u2010" <= ch <= "\u2027" or ch in "·•" for ch in chars)
-    return ok / len(chars)
-
-
-@functools.lru_cache(maxsize=1)
-def _word_pairs() -> tuple[frozenset[str], object]:
-    """Every pair of adjacent characters inside a word of jieba's dictionary (frequency >= 3,
-    Simplified), and an OpenCC t2s converter (Traditional text is converted before lookup)."""
-    import jieba
-    from opencc import OpenCC
-
-    pairs = set()
-    with open(Path(jieba.__file__).with_name("dict.txt"), encoding="utf-8") as fh:
-        for line in fh:
-            word, freq = line.split(" ")[:2]
-            if int(freq) >= 3:
-                pairs.update(word[i:i + 2] for i in range(len(word) - 1))
-    return frozenset(pairs), OpenCC("t2s")
-
-
-def word_pair_score(text: str) -> tuple[float, int]:
-    """(share of pairs of adjacent Han characters that occur inside a dictionary word, number
-    of pairs). Text decoded with the wrong Chinese codec is made of real but unrelated
-    characters, so its pairs almost never form words."""
-    pairs, cc = _word_pairs()
-    simplified = cc.convert(text)
-    if len(simplified) != len(text):
-        simplified = text
-    found = [simplified[i:i + 2] for i in range(len(text) - 1) if _is_han(text[i]) and _is_han(text[i + 1])]
-    return (sum(p in pairs for p in found) / len(found) if found else 0.0), len(found)
-
-
-def _plausibly_chinese(text: str, min_share: float = _MIN_CHARS) -> bool:
-    """Mostly common Han characters, CJK punctuation and ASCII."""
-    return chinese_score(text) >= min_share
-
-
-def decode_bytes(data: bytes, path: str, encoding: str | None = None) -> tuple[str, str]:
-    """Decode a raw file strictly; returns (text, encoding used).
-
-    First, binary formats (PDF, Office, ZIP, images, NUL bytes) are refused
-    (:func:`check_not_binary`). ``encoding`` (the manifest's ``encoding`` column) wins when
-    given. Else a BOM decides (UTF-8 -> ``utf-8-sig``, UTF-32, UTF-16), else UTF-8, else
-    GB18030 (Simplified) or cp950 (Big5, Traditional): each that decodes without error reads
-    as Chinese when >= 85% of its characters are common (:func:`chinese_score`) and >= 30% of
-    at least 3 pairs of adjacent Han characters occur in dictionary words
-    (:func:`word_pair_score`); the one that reads as Chinese is taken (if both do, the one
-    with 0.25 more word pairs). Otherwise (too little Chinese to tell, both too close, or
-    neither reads as Chinese) the encoding must be declared. Raises :class:`CleaningError` naming ``path`` and the offset
-    of the first undecodable byte.
-    """
-    check_not_binary(data, path, encoding)
-
-    def fail(enc: str, err: UnicodeDecodeError, extra: str = "") -> CleaningError:
-        bad = data[err.start:err.start + 4].hex(" ")
-        line = data[:err.start].count(b"\n") + 1
-        return CleaningError(
-            f"{path}: cannot decode as {enc}: byte offset {err.start} (line {line}, bytes {bad}){extra}. "
-            "Declare the file's encoding in the manifest column 'encoding' "
-            "(e.g. gb18030, big5, utf-16, cp1252)."
-        )
-
-    if encoding:
-        try:
-            codecs.lookup(encoding)
-        except LookupError as err:
-            raise CleaningError(f"{path}: unknown encoding {encoding!r} in the manifest column 'encoding'") from err
-        if codecs.lookup(encoding).name == "utf-8" and data.startswith(codecs.BOM_UTF8):
-            encoding = "utf-8-sig"  # a declared UTF-8 file with a BOM: the BOM is not text
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError as err:
-            raise fail(encoding, err) from err
-    if data.startswith(codecs.BOM_UTF8):
-        candidates = ["utf-8-sig"]
-    elif data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        candidates = ["utf-32"]
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        candidates = ["utf-16"]
-    else:
-        candidates = []
-    for enc in candidates:
-        try:
-            return data.decode(enc), enc
-        except UnicodeDecodeError as err:
-            raise fail(enc, err) from err
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError as err:
-        utf8_err = err
-    scored = []
-    for enc in CJK_CANDIDATES:
-        with contextlib.suppress(UnicodeDecodeError):
-            text = data.decode(enc)
-            scored.append((enc, text, chinese_score(text), *word_pair_score(text)))
-    if not scored:
-        raise fail("utf-8", utf8_err, "; GB18030 and Big5 (cp950) do not fit either")
-    tried = "; ".join(f"{enc}: {chars:.0%} common characters, {words:.0%} of {pairs} character pairs "
-                      "in words" for enc, _, chars, words, pairs in scored)
-    plausible = sorted((c for c in scored if c[2] >= _MIN_CHARS and c[4] >= _MIN_PAIRS and c[3] >= _MIN_WORDS),
-                       key=lambda c: -c[3])
-    if len(plausible) == 1 or (len(plausible) > 1 and plausible[0][3] - plausible[1][3] >= _MARGIN):
-        return plausible[0][1], plausible[0][0]
-    if plausible:
-        raise fail("utf-8", utf8_err, f"; it reads as Chinese both as GB18030 and as Big5 ({tried}), "
-                                      "too close to tell")
-    if any(c[2] >= _MIN_CHARS and c[4] < _MIN_PAIRS for c in scored):
-        raise fail("utf-8", utf8_err, f"; too little Chinese text to tell GB18030 from Big5 reliably ({tried})")
-    raise fail("utf-8", utf8_err, f"; as GB18030 or Big5 it does not read as Chinese ({tried})")
-
 
 # --- helpers -------------------------------------------------------------------
 
 
-def _merge(base: dict, over: dict) -> dict:
-    """``over`` merged into a copy of ``base`` (nested dicts merged, other values replaced)."""
-    out = copy.deepcopy(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
+def log_row(doc_id: str, lang: str, step: str, action: str, detail: str, before: int, after: int) -> dict:
+    """One row of the cleaning log (:data:`LOG_COLUMNS`).
 
+    Parameters
+    ----------
+    doc_id, lang, step, action, detail : str
+        The document, the language ("" for the whole document), the step, what it did and
+        what is needed to undo it.
+    before, after : int
+        Length of the unit the change applied to, before and after it.
 
-@functools.lru_cache(maxsize=None)
-def _is_han(ch: str) -> bool:
-    """Whether ``ch`` is a CJK (compatibility) ideograph; cached per character (texts repeat
-    a few thousand distinct characters millions of times)."""
-    return unicodedata.name(ch, "").startswith(("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH"))
+    Returns
+    -------
+    dict
+    """
+    return {"doc_id": doc_id, "lang": lang, "step": step, "action": action, "detail": detail,
+            "chars_before": before, "chars_after": after}
 
 
 def _char_name(ch: str) -> str:
@@ -448,8 +173,7 @@ class _Log:
             removed: str | None = None) -> None:
         if removed is not None:
             self.removed.append((len(self.rows), removed))
-        self.rows.append({"doc_id": self.doc_id, "lang": lang, "step": step, "action": action,
-                          "detail": detail, "chars_before": before, "chars_after": after})
+        self.rows.append(log_row(self.doc_id, lang, step, action, detail, before, after))
 
 
 # --- 1. normalize ----------------------------------------------------------------
@@ -665,7 +389,7 @@ def _script(ch: str) -> str | None:
     None for a character that is not a letter. Cached per character."""
     if not ch.isalpha():
         return None
-    if _is_han(ch):
+    if is_han(ch):
         return "han"
     name = unicodedata.name(ch, "OTHER")
     return "latin" if name.startswith("LATIN") else name.split()[0].lower()
@@ -845,10 +569,26 @@ def _nonspace(text: str) -> int:
 
 
 def clean_text(raw: str, doc_id: str, cfg: dict, titles: list[str] | None = None) -> CleanResult:
-    """Clean one decoded document. ``cfg``: the ``clean:`` config block plus ``languages``;
-    missing keys take :data:`DEFAULTS`. ``titles``: the document's title(s) from the manifest
-    (any language), for the ``structure`` step."""
-    cfg = _merge(DEFAULTS, cfg)
+    """Clean one decoded document: steps 1-9 of the module docstring.
+
+    Parameters
+    ----------
+    raw : str
+        The decoded text (:func:`textdrift.decode.decode_bytes`).
+    doc_id : str
+        The document's id, for the log.
+    cfg : dict
+        The ``clean:`` config block plus ``languages`` and ``unspaced_languages``; missing keys
+        take the schema's defaults (:func:`textdrift.config.defaults`).
+    titles : list of str, optional
+        The document's title(s) from the manifest (any language), for the ``structure`` step.
+
+    Returns
+    -------
+    CleanResult
+        The clean paragraphs and their roles per language, the log, the removed spans.
+    """
+    cfg = merge(defaults()["clean"], cfg)
     languages = list(cfg.get("languages") or SCRIPT_LANGUAGES.values())
     log = _Log(doc_id, cfg)
     text = normalize(raw, cfg["normalize"], log)
@@ -869,7 +609,7 @@ def clean_text(raw: str, doc_id: str, cfg: dict, titles: list[str] | None = None
         texts[lang], roles[lang] = _structure.assign_roles(
             texts[lang], lang, list(titles or []), cfg["structure"],
             lambda step, action, detail, b, a, lang=lang: log.add(lang, step, action, detail, b, a),
-            unspaced=lang in cfg.get("unspaced_languages", ("zh", "ja")))
+            unspaced=lang in cfg.get("unspaced_languages", UNSPACED_LANGUAGES))
     before = _nonspace(raw)
     after = sum(_nonspace(p) for ps in texts.values() for p in ps)
     if after < (1 - cfg["max_removed_share"]) * before:
@@ -877,171 +617,3 @@ def clean_text(raw: str, doc_id: str, cfg: dict, titles: list[str] | None = None
                 f"cleaning kept {after} of {before} non-space characters "
                 f"(more than max_removed_share {cfg['max_removed_share']} removed)", before, after)
     return CleanResult(texts=texts, log=log.rows, removed=log.removed, roles=roles)
-
-
-# --- shard level: files in, files out (called by the `clean` rule) -----------
-
-# roles: one letter per paragraph (t title, h heading, b body, p paratext; textdrift.structure)
-INDEX_COLUMNS = ["doc_id", "year", "lang", "file", "paragraphs", "chars", "sha256", "roles"]
-LOG_COLUMNS = ["doc_id", "lang", "step", "action", "detail", "chars_before", "chars_after"]
-
-
-def _entry(doc_id: str, lang: str, step: str, action: str, detail: str, before: int, after: int) -> dict:
-    return {"doc_id": doc_id, "lang": lang, "step": step, "action": action, "detail": detail,
-            "chars_before": before, "chars_after": after}
-
-
-# <meta charset> labels that name a subset of what pages so labelled really use (as browsers
-# read them: WHATWG Encoding Standard)
-_HTML_CHARSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "big5": "cp950",
-                  "iso-8859-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252"}
-
-
-def _skip(result: CleanResult, doc_id: str, reason: str) -> CleanResult:
-    result.texts = {}
-    result.log.append(_entry(doc_id, "", "document", "skipped", reason, 0, 0))
-    return result
-
-
-def clean_document_file(doc: dict, cfg: dict) -> CleanResult:
-    """Read one manifest row's raw file strictly, clean it, and check the result.
-
-    Decoding: :func:`decode_bytes` (binary files are refused). A saved web page
-    (:func:`textdrift.html.looks_like_html`) is decoded with its ``<meta charset>`` unless
-    the manifest declares an encoding, and its text is extracted
-    (:func:`textdrift.html.extract_text`) before :func:`clean_text`; each dropped element
-    (tag, length, text) is logged under step ``html``.
-
-    Raises :class:`CleaningError` when a declared language (manifest ``languages``) that
-    the config analyses yields no text; when the file is empty or nothing is left after
-    cleaning and ``on_empty`` is ``error`` (the default; ``skip``: the document produces no
-    text and is logged as ``skipped``); or when the cleaner removed more than
-    ``max_removed_share`` and ``on_excess_removal`` is ``error`` (the default; ``warn``:
-    kept and flagged; ``skip``: no text, logged as ``skipped``).
-    """
-    from textdrift import html as _html
-
-    cfg = _merge(DEFAULTS, cfg)
-    doc_id = str(doc["doc_id"])
-    path = Path(doc["path"])
-    where = f"{path} (doc_id={doc_id!r})"
-    data = path.read_bytes()
-    encoding = doc.get("encoding") or None
-    source = "the manifest column 'encoding'" if encoding else ""
-    if not encoding and _html.looks_like_html(data, path):
-        meta = _html.declared_charset(data)
-        if meta:
-            encoding, source = _HTML_CHARSETS.get(meta, meta), f"the page's <meta charset={meta}>"
-    try:
-        raw, used = decode_bytes(data, str(path), encoding)
-    except CleaningError as err:
-        if source.startswith("the page"):
-            raise CleaningError(f"{err} (encoding taken from {source})") from err
-        raise
-    head = _Log(doc_id, cfg)
-    head.add("", "read", "decoded", f"{path.name} as {used}" + (f" (from {source})" if source else ""),
-             len(raw), len(raw))
-    is_html = _html.looks_like_html(raw, path)
-    if is_html:
-        text, dropped = _html.extract_text(raw)
-        for tag, content in dropped:
-            head.add("", "html", "removed", f"<{tag}> {len(content)} chars: {head.text(content)}",
-                     len(content), 0, removed=content)
-        head.add("", "html", "extracted",
-                 f"web page: text extracted with BeautifulSoup (html.parser), markup and "
-                 f"{len(dropped)} page element(s) dropped ({', '.join(sorted({t for t, _ in dropped})) or 'none'}), "
-                 f"{text.count(chr(10))} paragraphs", len(raw), len(text))
-        raw = text
-    on_empty = cfg.get("on_empty", "error")
-    if not raw.strip():
-        if on_empty == "skip":
-            logger.warning("%s: empty file, skipped (clean.on_empty: skip)", where)
-            return _skip(CleanResult(log=head.rows, removed=head.removed), doc_id,
-                         "empty file: no text (clean.on_empty: skip)")
-        raise CleaningError(
-            f"{where}: the file is empty{' (no text in the web page)' if is_html else ''}. "
-            "Fix the file, remove its manifest row, or set clean.on_empty: skip to skip empty documents."
-        )
-    titles = [doc[k] for k in sorted(doc) if (k == "title" or k.startswith("title_")) and isinstance(doc[k], str)]
-    result = clean_text(raw, doc_id, cfg, titles)
-    result.removed = head.removed + [(i + len(head.rows), t) for i, t in result.removed]
-    result.log = head.rows + result.log
-    excluded = [e for e in result.log if e["action"] == "excluded_language"]
-    if excluded:
-        langs = Counter(e["lang"] for e in excluded)
-        logger.warning("%s: %d paragraph(s) not in a configured language excluded (%s); see the cleaning log",
-                       where, len(excluded), ", ".join(f"{k or '?'} x{n}" for k, n in sorted(langs.items())))
-    if not result.texts:
-        removed = Counter(f"{e['step']} {e['action']}" for e in result.log
-                          if e["action"] in ("removed", "excluded_language") and e["step"] != "paragraphs")
-        why = "; ".join(f"{k} x{n}" for k, n in sorted(removed.items())) or "no paragraphs"
-        if on_empty == "skip":
-            logger.warning("%s: no text left after cleaning (%s), skipped (clean.on_empty: skip)", where, why)
-            return _skip(result, doc_id, f"no text left after cleaning ({why}) (clean.on_empty: skip)")
-        raise CleaningError(
-            f"{where}: no text left after cleaning ({why}); check the file, the boilerplate patterns and "
-            "the configured languages, or set clean.on_empty: skip to skip such documents."
-        )
-    configured = list(cfg.get("languages") or SCRIPT_LANGUAGES.values())
-    declared = [x for x in str(doc.get("languages") or "").split(";") if x]
-    flagged = [e for e in result.log if e["action"] == "flagged"]
-    if flagged:
-        policy = cfg.get("on_excess_removal", "error")
-        if policy == "error":
-            raise CleaningError(
-                f"{where}: {flagged[0]['detail']}; check the cleaning of this file (the removed text is in the "
-                "log rows above the flag), or set clean.on_excess_removal: warn to keep it or skip to skip it"
-            )
-        if policy == "skip":
-            logger.warning("%s: %s; skipped (clean.on_excess_removal: skip)", where, flagged[0]["detail"])
-            return _skip(result, doc_id, f"{flagged[0]['detail']} (clean.on_excess_removal: skip)")
-        logger.warning("%s: %s; kept (clean.on_excess_removal: warn)", where, flagged[0]["detail"])
-    missing = [lang for lang in declared if lang in configured and lang not in result.texts]
-    if missing:
-        raise CleaningError(
-            f"{where}: manifest field 'languages' declares {missing} but the cleaned text has none; "
-            f"found {sorted(result.texts)}. Fix the manifest row or the file."
-        )
-    for lang in sorted(set(declared) - set(configured)):
-        result.log.append(_entry(doc_id, lang, "languages", "not_configured",
-                                 f"declared in the manifest but not in the config's languages {configured}: "
-                                 "not analysed", 0, 0))
-    for lang in sorted(set(result.texts) - set(declared)) if declared else []:
-        logger.warning("%s: text in %r found but not declared in the manifest; it is kept", where, lang)
-        result.log.append(_entry(doc_id, lang, "languages", "undeclared_language",
-                                 "kept; add it to the manifest's languages", 0, 0))
-    return result
-
-
-def clean_shard(docs: list[dict], clean_dir: str | Path, cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Clean every document of a shard into ``clean_dir/{doc_id}.{lang}.txt``.
-
-    Returns (index, log): the index lists each text written (with its size and
-    SHA-256); the log holds every change the cleaner made. A skipped document
-    (``on_empty``/``on_excess_removal: skip``) has log rows but no text and no
-    index row. Texts of a document from an earlier run in a language no longer
-    found (or of a document now skipped) are deleted.
-    """
-    clean_dir = Path(clean_dir)
-    index, log = [], []
-    for doc in docs:
-        result = clean_document_file(doc, cfg)
-        prefix = f"{doc['doc_id']}."
-        for stale in clean_dir.glob(f"{glob.escape(prefix)}*.txt"):
-            lang = stale.name[len(prefix):-len(".txt")]
-            if "." not in lang and lang not in result.texts:  # not "a.b.zh.txt" of doc "a.b"
-                logger.info("%s: deleting %s from an earlier run (no %s text now)", doc["doc_id"], stale, lang)
-                stale.unlink()
-        for lang, paragraphs in result.texts.items():
-            path = clean_dir / f"{doc['doc_id']}.{lang}.txt"
-            write_paragraphs(path, paragraphs)
-            data = path.read_bytes()
-            index.append({
-                "doc_id": doc["doc_id"], "year": int(doc["year"]), "lang": lang, "file": str(path),
-                "paragraphs": len(paragraphs), "chars": sum(map(len, paragraphs)),
-                "sha256": hashlib.sha256(data).hexdigest(),
-                "roles": _structure.encode_roles(result.roles.get(lang) or ["body"] * len(paragraphs)),
-            })
-        log.extend(result.log)
-        logger.info("%s: %s", doc["doc_id"], {k: len(v) for k, v in result.texts.items()} or "skipped")
-    return pd.DataFrame(index, columns=INDEX_COLUMNS), pd.DataFrame(log, columns=LOG_COLUMNS)

@@ -1,4 +1,11 @@
-"""Configuration checks run before any job (``workflow/rules/common.smk``).
+"""Configuration: its defaults and the checks run before any job (``workflow/rules/common.smk``).
+
+Defaults are stated once, as ``default:`` entries of ``workflow/schemas/config.schema.yaml``
+(:data:`SCHEMA`): :func:`with_defaults` fills them into a configuration, key by key (nested
+blocks merge, a list or a value replaces the default). The rules (``common.smk``), the library
+(:mod:`textdrift.clean`, :mod:`textdrift.segment`, :mod:`textdrift.structure`, which take a
+partial block) and the notebook API (:class:`textdrift.notebook.Project`) all read them from
+there; :data:`UNSPACED_LANGUAGES` is the schema's default of ``unspaced_languages``.
 
 :func:`check_config` validates the merged configuration (``config/config.yaml`` plus any
 ``--configfile``/``--config``) against ``workflow/schemas/config.schema.yaml`` and reports
@@ -9,7 +16,9 @@ stops at the first problem and prints the whole schema and config block with it.
 
 from __future__ import annotations
 
+import copy
 import difflib
+import functools
 import sys
 from pathlib import Path
 
@@ -34,6 +43,13 @@ def import_jsonschema():
     import jsonschema
 
     return jsonschema
+
+
+__all__ = ["SCHEMA", "UNSPACED_LANGUAGES", "ConfigError", "DuplicateKeyError", "check_config", "config_errors",
+           "defaults", "did_you_mean", "import_jsonschema", "load_yaml", "merge", "unknown_keys", "with_defaults"]
+
+#: The configuration schema, with the ``default:`` of every key that has one.
+SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
 
 class ConfigError(ValueError):
@@ -134,3 +150,83 @@ def check_config(config: dict, schema_path: str | Path) -> None:
             "invalid configuration (config/config.yaml and any --configfile/--config; every key is "
             "documented in config/config.yaml):\n  " + "\n  ".join(problems)
         )
+
+
+def merge(base: dict, over: dict) -> dict:
+    """``over`` merged into a deep copy of ``base``.
+
+    Parameters
+    ----------
+    base, over : dict
+        Nested dicts are merged key by key; any other value of ``over`` (a list, a number,
+        ``None``) replaces that of ``base``.
+
+    Returns
+    -------
+    dict
+        A new dict; neither argument is changed.
+    """
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _defaults_of(schema: dict) -> dict:
+    """The ``default:`` entries of an object schema's properties, as a nested dict (a block
+    without a default of its own collects the defaults of its keys)."""
+    out = {}
+    for key, sub in schema.get("properties", {}).items():
+        inner = _defaults_of(sub)
+        if "default" in sub:
+            out[key] = merge(sub["default"], inner) if isinstance(sub["default"], dict) else sub["default"]
+        elif inner:
+            out[key] = inner
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def _schema_defaults(schema_path: str) -> dict:
+    return _defaults_of(load_yaml(schema_path))
+
+
+def defaults(schema_path: str | Path = SCHEMA) -> dict:
+    """Every default of the configuration schema.
+
+    Parameters
+    ----------
+    schema_path : str or Path
+        The configuration schema (default: :data:`SCHEMA`).
+
+    Returns
+    -------
+    dict
+        A fresh nested dict of the ``default:`` entries (``{"clean": {...}, "segment": {...},
+        "unspaced_languages": [...], ...}``); the caller may change it.
+    """
+    return copy.deepcopy(_schema_defaults(str(schema_path)))
+
+
+def with_defaults(config: dict, schema_path: str | Path = SCHEMA) -> dict:
+    """``config`` with every key it does not set taken from the schema's defaults.
+
+    Parameters
+    ----------
+    config : dict
+        A configuration (as read from ``config/config.yaml`` and any ``--configfile``).
+    schema_path : str or Path
+        The configuration schema (default: :data:`SCHEMA`).
+
+    Returns
+    -------
+    dict
+        A new dict: :func:`merge` of :func:`defaults` and ``config``.
+    """
+    return merge(defaults(schema_path), config)
+
+
+#: Languages written without spaces between words (the schema's default of ``unspaced_languages``).
+UNSPACED_LANGUAGES: tuple[str, ...] = tuple(defaults()["unspaced_languages"])

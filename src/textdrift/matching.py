@@ -63,6 +63,7 @@ import numpy as np
 import pandas as pd
 
 from textdrift.codebook import Rule, Theme
+from textdrift.config import UNSPACED_LANGUAGES as UNSPACED  # one definition: the config schema
 from textdrift.vectorize import ENTITY_HEAD, segments
 
 __all__ = ["GLOB_CHARS", "MATCH_COLUMNS", "UNSPACED", "match_themes"]
@@ -70,7 +71,6 @@ __all__ = ["GLOB_CHARS", "MATCH_COLUMNS", "UNSPACED", "match_themes"]
 MATCH_COLUMNS = [
     "doc_id", "year", "lang", "theme", "term", "para", "sent", "role", "start_idx", "end_idx", "left", "match", "right",
 ]
-UNSPACED = ("zh", "ja")
 GLOB_CHARS = "*?["
 
 

@@ -22,7 +22,8 @@ holds a ``Snakefile``; without ``root`` it starts from the environment variable
 ``TEXTDRIFT_ROOT`` if set, else from the working directory, so a notebook finds the project
 whether Jupyter was started in ``notebooks/`` or at the root, and a test can point it at a copy.
 
-``Project.config`` is the parsed ``config/config.yaml`` (paths in it are relative to the root).
+``Project.config`` is the parsed ``config/config.yaml`` with the schema's defaults filled in, as
+the rules see it (paths in it are relative to the root).
 It is a plain dict: edit it in the notebook to try other parameters (e.g.
 ``p.config["phrases"]["min_count"] = 5``); the files on disk are not touched.
 """
@@ -41,7 +42,7 @@ import yaml
 
 from textdrift import drift, phrases, themes
 from textdrift.codebook import Theme, codebook_hash, parse_codebook
-from textdrift.config import load_yaml
+from textdrift.config import load_yaml, with_defaults
 from textdrift.io import atomic_write_text, read_csv, read_paragraphs
 from textdrift.manifest import load_manifest
 from textdrift.vectorize import CountMatrix, count_matrix, counted, load_matrix, load_tokens
@@ -90,7 +91,8 @@ class Project:
     def __init__(self, root: str | Path | None = None, configfile: str | Path = "config/config.yaml"):
         self.root = find_root(root)
         self.configfile = self.root / configfile
-        self.config: dict = load_yaml(self.configfile)
+        # every key the file does not set: its default (workflow/schemas/config.schema.yaml), as in the rules
+        self.config: dict = with_defaults(load_yaml(self.configfile), self.schema_dir / "config.schema.yaml")
         self._tokens: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
@@ -125,14 +127,14 @@ class Project:
 
     def clean_text(self, doc_id: str, lang: str) -> list[str]:
         """The clean text of one document in one language: a list of paragraphs (the token table's ``para``)."""
-        path = self.path("processed_dir") / "clean" / f"{doc_id}.{lang}.txt"
-        if not path.exists():
-            index = self.path("processed_dir") / "clean" / "index.csv"
-            if index.exists():
-                have = read_csv(index)[["doc_id", "lang"]].astype(str).agg(".".join, axis=1).tolist()
-                raise MissingOutputError(f"no clean text {doc_id}.{lang}; the pipeline wrote: {', '.join(have)}")
-            self._need(path, "clean text")
-        return read_paragraphs(path)
+        index = read_csv(self._need(self.path("processed_dir") / "clean" / "index.csv", "clean-text index"),
+                         dtype=str)
+        row = index[(index["doc_id"] == doc_id) & (index["lang"] == lang)]
+        if row.empty:
+            have = index[["doc_id", "lang"]].agg(".".join, axis=1).tolist()
+            raise MissingOutputError(f"no clean text {doc_id}.{lang}; the pipeline wrote: {', '.join(have)}")
+        # the index names each text's file (data/processed/clean/shard-<n>/<doc_id>.<lang>.txt)
+        return read_paragraphs(self._need(self.root / row["file"].iloc[0], "clean text"))
 
     def cleaning_log(self, doc_id: str | None = None) -> pd.DataFrame:
         """Every change the cleaner made (``data/processed/cleaning_log.csv``), of one document or all."""

@@ -87,6 +87,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
+from textdrift.config import UNSPACED_LANGUAGES
 from textdrift.io import read_csv, write_csv
 from textdrift.stats import log_odds_dirichlet, p_values, q_values
 from textdrift.vectorize import SEP, CountMatrix, load_matrix, year_matrix_of
@@ -257,7 +258,7 @@ def _sorted(df: pd.DataFrame) -> pd.DataFrame:
 
 def phrase_changes(matrix: CountMatrix, min_count: int = 2, alpha_0: float | str = "auto",
                    q_threshold: float = 0.05, ngram_max: int = 3,
-                   unspaced_languages: tuple[str, ...] | list[str] = ("zh", "ja", "th"),
+                   unspaced_languages: tuple[str, ...] | list[str] = UNSPACED_LANGUAGES,
                    lang: str | None = None, min_tokens: int = 0) -> pd.DataFrame:
     """Phrase changes between consecutive available years of one language's year matrix.
 
@@ -375,7 +376,7 @@ def _finish(steps: list[pd.DataFrame], lang: str, unspaced_languages) -> pd.Data
 def run_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path, ngram_max: int = 3,
                 vectorize_ngram_max: int = 3, min_count: int = 2, alpha_0: float | str = "auto",
                 q_threshold: float = 0.05,
-                unspaced_languages: tuple[str, ...] | list[str] = ("zh", "ja", "th"),
+                unspaced_languages: tuple[str, ...] | list[str] = UNSPACED_LANGUAGES,
                 min_tokens: int = 0, documents: str | Path | None = None, group_by: str | None = None,
                 doc_matrices: Mapping[str, str | Path] | None = None,
                 grouped_csv: str | Path | None = None) -> pd.DataFrame:

@@ -1,5 +1,13 @@
 """Segmentation: clean text -> one row per token, with paragraph/sentence positions.
 
+The house: the cleaning stage (:mod:`textdrift.cleanio`) writes the clean texts and their index;
+this module segments them (rule ``segment`` calls :func:`run_segment`; defaults of the
+``segment:`` block in ``workflow/schemas/config.schema.yaml``) into the token table that
+:mod:`textdrift.vectorize` and :mod:`textdrift.themes` read; :mod:`textdrift.segment_eval`
+scores a segmenter against a hand-segmented test set. Over 500 lines: one concern, the
+:class:`Segmenter` (English and Chinese tokenization sharing per-string caches), and this
+docstring documents the method and the pitfalls it handles.
+
 Method
 ------
 English: ``spacy.blank("en")`` with a rule-based
@@ -38,8 +46,8 @@ Sentences end after 。！？；!?; (the cleaner's NFKC turns the full-width ！
 including any closing quotes/brackets that follow the terminator. ``norm`` is the word
 after OpenCC Traditional->Simplified ("t2s") and NFKC lower-casing (so "AI" -> "ai").
 
-Pitfalls handled (DESIGN.md section 7)
----------------------------------------
+Pitfalls handled
+----------------
 * jieba cache collisions: jieba's global tokenizer writes ``<tmp>/jieba.cache``, shared by all
   users and jobs. We use a private ``jieba.Tokenizer()`` whose cache lives in
   ``segment.cache_dir`` (default ``<tmp>/textdrift-jieba-<user>``), named after a hash of the
@@ -72,7 +80,7 @@ Pitfalls handled (DESIGN.md section 7)
   ``enable_paddle()`` is never called (it pip-installs).
 
 jieba and spaCy are loaded once per :class:`Segmenter` (lazily, per language); a shard job
-builds one Segmenter and segments all its documents with it (DESIGN.md section 5).
+builds one Segmenter and segments all its documents with it (:func:`run_segment`).
 
 Speed (a shard has millions of tokens, tens of thousands of distinct ones): a token's
 attributes (text, norm, lemma, is_stop, is_punct, keep) are computed once per distinct string
@@ -107,52 +115,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from textdrift.io import atomic_write_bytes
+from textdrift.config import defaults
+from textdrift.io import atomic_write_bytes, log_to_file, read_csv
 
-DEFAULTS: dict = {
-    "en_model": None,  # e.g. "en_core_web_sm"; None = spacy.blank("en") + lookup lemmatizer
-    "en_stopwords_extra": "config/en_stopwords_extra.txt",  # optional file
-    # Lookup-table lemmas that are wrong for policy text (keys: lower-cased tokens).
-    "en_lemma_overrides": {
-        "data": "data", "media": "media", "agenda": "agenda", "better": "better", "best": "best",
-        "developing": "developing", "developed": "developed", "goods": "goods",
-        "logistics": "logistics", "politics": "politics", "customs": "customs",
-        # the table maps these stop words to content words ("as well as" -> good, further -> far)
-        "well": "well", "further": "further", "means": "means",
-    },  # fmt: skip
-    "en_split_hyphens": False,  # False: "cross-border" stays one token (quanteda's default)
-    "en_special_cases": ["3G", "4G", "5G", "6G"],  # never split (spaCy splits "5G" as 5 + unit)
-    "zh_user_dict": "config/zh_user_dict.txt",
-    "zh_stopwords": "config/zh_stopwords.txt",
-    # words of jieba's dictionary that it must never return whole, written with the cut as a
-    # space: 中正 in 增长中正发挥 is 中 + 正, 与其 in 应与其国际义务 is 与 + 其 (suggest_freq tuple)
-    "zh_force_split": ["中 正", "与 其"],
-    "zh_sentence_end": "。！？；!?;",
-    "hmm": False,
-    "traditional_to_simplified": True,
-    "min_len": 2,
-    "keep_numbers": False,
-    # English tokens never kept (re.fullmatch on the token text): dates and list labels are not words
-    "en_drop": [
-        {"name": "ordinal", "pattern": r"(?i)\d+(st|nd|rd|th)"},
-        {"name": "roman_numeral", "pattern": r"(?=[IVX])X{0,3}(IX|IV|V?I{0,3})\.?"},
-        {"name": "list_marker", "pattern": r"\(?(\d{1,2}|[a-z])[.)]"},
-        {"name": "month", "pattern": r"(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?|January|February|March"
-                                     r"|April|June|July|August|September|October|November|December"},
-    ],
-    # Chinese tokens never kept (re.fullmatch on the norm): numbers with a unit of time or order
-    "zh_drop": [
-        {"name": "date_or_count", "pattern": r"[\d零〇一二三四五六七八九十百千万两]+(年|月|日|号|时|分|届|次|周年|年代|世纪|多)"},
-        {"name": "ordinal", "pattern": r"第[\d零〇一二三四五六七八九十百千万两]+[届次个条项批期轮部章节]?"},
-        {"name": "numeral", "pattern": r"[零〇一二三四五六七八九十百千万亿两]+"},
-    ],
-    # a token of these characters right after a number token is part of a date or count: not kept
-    "zh_date_units": ["年", "月", "日", "号", "届", "次", "周年", "多"],
-    # single characters that carry no content in this field: not kept (in addition to the stop words)
-    "zh_drop_chars": ["间", "中", "上", "下", "内", "外", "前", "后", "里", "时", "起", "处", "旁", "项", "部"],
-    "batch_size": 256,
-    "cache_dir": None,  # jieba cache; None = <system tmp>/textdrift-jieba-<user>
-}
+__all__ = ["LANGUAGES", "TOKEN_COLUMNS", "TOKEN_SCHEMA", "Segmenter", "empty_tokens", "read_paragraphs",
+           "run_segment", "segment_shard", "write_tokens"]
 
 TOKEN_SCHEMA = pa.schema(
     [
@@ -235,7 +202,13 @@ def _table(cols: dict[str, list]) -> pa.Table:
 
 
 def empty_tokens() -> pd.DataFrame:
-    """An empty token table with the columns and dtypes of every other one."""
+    """An empty token table with the columns and dtypes of every other one.
+
+    Returns
+    -------
+    pandas.DataFrame
+        No rows, :data:`TOKEN_COLUMNS`.
+    """
     return _table({c: [] for c in TOKEN_COLUMNS}).to_pandas()
 
 
@@ -272,11 +245,11 @@ class Segmenter:
     """Tokenizes documents; holds jieba/spaCy so that they load once for many documents."""
 
     def __init__(self, cfg: dict | None = None, base_dir: str | os.PathLike = ".", entities: list | None = None):
-        cfg = dict(cfg or {})
-        unknown = set(cfg) - set(DEFAULTS)
+        cfg, known = dict(cfg or {}), defaults()["segment"]
+        unknown = set(cfg) - set(known)
         if unknown:
-            raise ValueError(f"unknown segment option(s): {sorted(unknown)}; known: {sorted(DEFAULTS)}")
-        self.cfg = {**DEFAULTS, **cfg}
+            raise ValueError(f"unknown segment option(s): {sorted(unknown)}; known: {sorted(known)}")
+        self.cfg = {**known, **cfg}
         self.base_dir = Path(base_dir)
         self.entities = list(entities or [])  # textdrift.entities.Entity
         self._aliases: dict[str, tuple] = {}  # lang -> (alias table, its prefixes, its starting keys)
@@ -631,7 +604,20 @@ class Segmenter:
 
 
 def read_paragraphs(path: str | os.PathLike) -> list[str]:
-    """Lines of a clean text file (UTF-8, one paragraph per line); index = ``para``."""
+    """Lines of a clean text file; index = ``para``.
+
+    Split at LF only (unlike :func:`textdrift.io.read_paragraphs`, which uses ``str.splitlines``):
+    a token's ``idx`` must count every character of its line as written.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A clean text (UTF-8, one paragraph per line).
+
+    Returns
+    -------
+    list of str
+    """
     with open(path, encoding="utf-8") as f:
         text = f.read()
     lines = text.split("\n")
@@ -640,8 +626,25 @@ def read_paragraphs(path: str | os.PathLike) -> list[str]:
 
 def segment_shard(docs: list[dict], base_dir: str | os.PathLike, cfg: dict | None,
                   entities: list | None = None) -> pd.DataFrame:
-    """Segment many documents ({doc_id, year, lang, path, optional roles}) with one Segmenter;
-    one token table. ``roles``: the clean index's role string (:func:`textdrift.structure.decode_roles`)."""
+    """Segment many documents with one :class:`Segmenter` into one token table.
+
+    Parameters
+    ----------
+    docs : list of dict
+        ``doc_id``, ``year``, ``lang``, ``path`` (of the clean text, relative to ``base_dir``) and
+        optional ``roles`` (the clean index's role string, :func:`textdrift.structure.decode_roles`).
+    base_dir : str or path-like
+        Directory the paths (and the config's file names) are relative to.
+    cfg : dict or None
+        The ``segment:`` block; missing keys take the schema's defaults.
+    entities : list of textdrift.entities.Entity, optional
+        Named entities matched in the tokens.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The token table (:data:`TOKEN_COLUMNS`).
+    """
     from textdrift.structure import decode_roles
 
     seg = Segmenter(cfg, base_dir, entities)
@@ -655,63 +658,45 @@ def segment_shard(docs: list[dict], base_dir: str | os.PathLike, cfg: dict | Non
 
 
 def write_tokens(df: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Write a token table to Parquet with ``TOKEN_SCHEMA``, atomically (temp file + rename)."""
+    """Write a token table to Parquet with :data:`TOKEN_SCHEMA`, atomically (temp file + rename).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A token table.
+    path : str or path-like
+        The Parquet file.
+    """
     table = pa.Table.from_pandas(df[TOKEN_COLUMNS], schema=TOKEN_SCHEMA, preserve_index=False)
     buf = pa.BufferOutputStream()
     pq.write_table(table, buf)
     atomic_write_bytes(path, buf.getvalue().to_pybytes())
 
 
-# ---- evaluation ------------------------------------------------------------------------
+def run_segment(input, output, params, log) -> None:
+    """Rule ``segment``: the clean texts of one shard -> its token table.
 
-
-def read_gold(path: str | os.PathLike) -> list[list[str]]:
-    """A hand-segmented test set: one sentence per line, words separated by one space; lines
-    starting with '#' and blank lines are skipped (``tests/data/zh_segmentation_gold.txt``)."""
-    with open(path, encoding="utf-8") as f:
-        return [line.rstrip("\n").split(" ") for line in f if line.strip() and not line.startswith("#")]
-
-
-def segmentation_scores(gold: list[list[str]], predicted: list[list[str]]) -> dict[str, float]:
-    """Precision, recall and F1 of a segmentation against a gold one, sentence by sentence.
-
-    * ``boundary_*``: over word boundaries inside a sentence (the character offsets where one
-      word ends and the next begins; the sentence's own ends are not counted);
-    * ``word_*``: over words as (start, end) character spans (the SIGHAN bakeoff measure,
-      Emerson 2005), stricter: one wrong cut costs two words.
-
-    Each predicted sentence must join to the same characters as its gold sentence.
+    Parameters
+    ----------
+    input : Snakemake input
+        ``index`` (the shard's clean index; its ``file`` column names the texts, in ``texts``),
+        ``entities`` (the entity list and its schema, or empty) and the files named by
+        ``params.segment`` (user dictionary, stop words).
+    output : Snakemake output
+        The token table (Parquet, :data:`TOKEN_SCHEMA`).
+    params : Snakemake params
+        ``segment``: the config block.
+    log : Snakemake log
+        The job's log file.
     """
-    counts = {"boundary": [0, 0, 0], "word": [0, 0, 0]}  # true positives, predicted, gold
-    for g, p in zip(gold, predicted, strict=True):
-        if "".join(g) != "".join(p):
-            raise ValueError(f"sentences differ: {''.join(g)!r} vs {''.join(p)!r}")
-        for name, (a, b) in {"boundary": (_cuts(g), _cuts(p)), "word": (_spans(g), _spans(p))}.items():
-            counts[name][0] += len(a & b)
-            counts[name][1] += len(b)
-            counts[name][2] += len(a)
-    out = {}
-    for name, (tp, npred, ngold) in counts.items():
-        prec, rec = tp / npred if npred else 1.0, tp / ngold if ngold else 1.0
-        out.update({f"{name}_precision": prec, f"{name}_recall": rec,
-                    f"{name}_f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0})
-    return out
+    from textdrift.entities import load_entities
 
-
-def _spans(words: list[str]) -> set[tuple[int, int]]:
-    ends = np.cumsum([len(w) for w in words]).tolist()
-    return set(zip([0, *ends[:-1]], ends))
-
-
-def _cuts(words: list[str]) -> set[int]:
-    return set(np.cumsum([len(w) for w in words[:-1]]).tolist())
-
-
-def evaluate_segmenter(gold_path: str | os.PathLike, segmenter: "Segmenter", lang: str = "zh") -> dict[str, float]:
-    """:func:`segmentation_scores` of ``segmenter``'s tokens (``text``) on a gold file (:func:`read_gold`)."""
-    gold = read_gold(gold_path)
-    tokens = segmenter.segment_document("gold", 2000, lang, ["".join(g) for g in gold])
-    predicted = [[] for _ in gold]
-    for para, text in zip(tokens["para"].tolist(), tokens["text"].tolist()):
-        predicted[para].append(text)
-    return segmentation_scores(gold, predicted)
+    logger = log_to_file(log[0])
+    index = read_csv(input.index, dtype={"doc_id": str, "lang": str, "file": str, "roles": str})
+    docs = [{"doc_id": r.doc_id, "year": int(r.year), "lang": r.lang, "path": r.file, "roles": r.roles}
+            for r in index.itertuples()]
+    entities = load_entities(*input.entities) if input.get("entities") else []
+    tokens = segment_shard(docs, base_dir=Path.cwd(), cfg=params.segment, entities=entities)
+    logger.info("segmented %d texts into %d tokens (%d entity mentions)", len(docs), len(tokens),
+                int(tokens["norm"].str.startswith("@").sum()))
+    write_tokens(tokens, output[0])

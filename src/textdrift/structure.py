@@ -1,4 +1,4 @@
-"""Document structure: the role of every paragraph of a clean text (``title``, ``heading``,
+"""Document structure (step 8 of :mod:`textdrift.clean`): the role of every paragraph of a clean text (``title``, ``heading``,
 ``body`` or ``paratext``), decided by configurable detectors.
 
 The analyses count ``body`` paragraphs by default (``count_roles`` in the config), so that a
@@ -9,7 +9,7 @@ other than ``body`` is written to the cleaning log (step ``structure``) with the
 made it and the paragraph's text, so it can be checked and overridden.
 
 Detectors, in order of precedence (the first that fires decides; ``cfg`` = the ``structure``
-block of the cleaning config, :data:`DEFAULTS`):
+block of the cleaning config; defaults: ``clean.structure`` in ``workflow/schemas/config.schema.yaml``):
 
 1. ``paratext``: a named regular expression of ``paratext`` is *found* in the paragraph
    (``re.search``; when a colon follows the match and at least ``lead_in_min_chars`` characters
@@ -54,51 +54,14 @@ import re
 from collections.abc import Callable
 from difflib import SequenceMatcher
 
+from textdrift.config import defaults
+
+__all__ = ["CODE_ROLES", "ROLES", "ROLE_CODES", "assign_roles", "decode_roles", "encode_roles"]
+
 ROLES = ("title", "heading", "body", "paratext")
 #: one letter per role: the clean index stores a text's roles as a string of these, one per line
 ROLE_CODES = {"title": "t", "heading": "h", "body": "b", "paratext": "p"}
 CODE_ROLES = {v: k for k, v in ROLE_CODES.items()}
-
-DEFAULTS: dict = {
-    "title_similarity": 0.8,
-    "title_max_extra": 1.5,
-    "first_line_title": True,
-    "heading_max_words": 20,
-    "heading_max_chars": 40,
-    "lead_max_words": 15,
-    "lead_max_chars": 30,
-    "lead_exclude_words": ["is", "are", "was", "were", "be", "been", "has", "have", "had", "will",
-                           "would", "shall", "should", "can", "could", "may", "must", "we", "it",
-                           "this", "these", "they", "there", "our", "its"],
-    "capital_break": True,
-    # function words for capital_break (a heading does not end with one; a sentence may start with one)
-    "function_words": ["a", "an", "the", "and", "or", "but", "nor", "of", "in", "on", "at", "to", "for",
-                       "with", "by", "from", "into", "onto", "upon", "over", "under", "about", "among",
-                       "along", "across", "after", "before", "since", "during", "through", "toward",
-                       "towards", "as", "than", "that", "which", "who", "whose", "this", "these", "those",
-                       "it", "its", "we", "our", "they", "their", "he", "she", "his", "her", "all", "every",
-                       "each", "both", "more", "most", "some", "many", "such", "there", "here", "when",
-                       "while", "where", "if", "so", "not", "no", "is", "are", "was", "were", "be", "has",
-                       "have", "had", "will", "shall", "should", "can", "may", "must", "only", "also"],
-    # list markers at the start of a paragraph: 1. 1) (1) IV. (一) 一、 第一,
-    "marker": r"^(?:\(?\d{1,2}[.)、](?!\d)|\(\d{1,2}\)|[IVX]{1,5}\.|\([一二三四五六七八九十]{1,3}\)"
-              r"|[一二三四五六七八九十]{1,3}、|第[一二三四五六七八九十]{1,3}[,、])\s*",
-    "parenthetical": True,
-    # a paratext line that ends in a colon followed by at least this many characters is a lead-in:
-    # split at the colon, the rest is body ("Here are the highlights ...: <the text itself>")
-    "lead_in_min_chars": 40,
-    "paratext": [
-        {"name": "full_text_follows_zh", "pattern": r"(全文如下|以下为全文|原文如下|摘要如下)"},
-        {"name": "full_text_follows_en", "pattern": r"(?i)\b(here (are|is) the (full text|highlights|excerpts?|"
-                                                    r"key points)|the full text (of|is as follows))"},
-        {"name": "byline_en", "pattern": r"^(?:By|Reporter|Source|Photo|Translated by)\s*:?\s+[A-Z][\w.'-]*"
-                                         r"(?:\s+[A-Z][\w.'-]*){0,4}\s*$"},
-        {"name": "byline_zh", "pattern": r"^[(（]?\s*(来源|作者|记者|编辑|责任编辑|翻译|摄影)\s*[:：]"},
-        {"name": "dateline_en", "pattern": r"^[A-Z][A-Z ]{2,}(?:, [A-Z][a-z]{2,}\.? \d{1,2})?\s*\((?:Xinhua|"
-                                           r"Reuters|AP|AFP|CGTN|China Daily|IANS)\)\s*(?:--|-|—)"},
-        {"name": "dateline_zh", "pattern": r"^(新华社|人民网|光明网|中新社|央视网|中国日报网).{0,20}?电"},
-    ],
-}
 
 _SENTENCE_END = re.compile(r"[.!?;:。！？；：…][\"'”’)\]）】》」』]*$")
 _FIRST_SENTENCE = re.compile(r"^(.+?[.!?。！？;；])(?=\s|[\u4e00-\u9fff]|$)")
@@ -167,10 +130,30 @@ def assign_roles(paras: list[str], lang: str, titles: list[str], cfg: dict,
                  log: Callable[[str, str, str, int, int], None], unspaced: bool = False) -> tuple[list[str], list[str]]:
     """(paragraphs, roles) of one text: glued headings split off, every paragraph given a role.
 
-    ``log(step, action, detail, chars_before, chars_after)`` receives every decision other than
-    ``body``; ``unspaced``: the language is written without spaces (lengths in characters).
+    Parameters
+    ----------
+    paras : list of str
+        The text's clean paragraphs.
+    lang : str
+        Its language.
+    titles : list of str
+        The document's titles from the manifest (any language).
+    cfg : dict
+        The ``clean.structure`` block; missing keys take the schema's defaults.
+    log : callable
+        ``log(step, action, detail, chars_before, chars_after)`` receives every decision other
+        than ``body``.
+    unspaced : bool
+        The language is written without spaces (lengths in characters, no ``capital_break``).
+
+    Returns
+    -------
+    paragraphs : list of str
+        The paragraphs, glued headings split off.
+    roles : list of str
+        The role of each (:data:`ROLES`).
     """
-    cfg = {**DEFAULTS, **(cfg or {})}
+    cfg = {**defaults()["clean"]["structure"], **(cfg or {})}
     stop_words = frozenset(w.lower() for w in cfg["function_words"])
     marker = re.compile(cfg["marker"])
     paratext = [(p["name"], re.compile(p["pattern"])) for p in cfg["paratext"]]
@@ -227,12 +210,36 @@ def assign_roles(paras: list[str], lang: str, titles: list[str], cfg: dict,
 
 
 def encode_roles(roles: list[str]) -> str:
-    """Roles as one letter per paragraph (``ROLE_CODES``), as stored in the clean index."""
+    """Roles as one letter per paragraph, as stored in the clean index.
+
+    Parameters
+    ----------
+    roles : list of str
+        One of :data:`ROLES` per paragraph.
+
+    Returns
+    -------
+    str
+        One letter of :data:`ROLE_CODES` per paragraph.
+    """
     return "".join(ROLE_CODES[r] for r in roles)
 
 
 def decode_roles(codes: str, n: int) -> list[str]:
-    """The ``n`` roles of a text from the clean index's ``roles`` string (all ``body`` when empty)."""
+    """The roles of a text from the clean index's ``roles`` string.
+
+    Parameters
+    ----------
+    codes : str or None
+        :func:`encode_roles` of the text (empty, None or NaN: every paragraph ``body``).
+    n : int
+        Number of paragraphs of the text.
+
+    Returns
+    -------
+    list of str
+        ``n`` roles.
+    """
     codes = "" if codes is None or codes != codes else str(codes)  # NaN from an old index
     if not codes:
         return ["body"] * n

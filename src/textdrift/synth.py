@@ -7,7 +7,7 @@ all, documents of about ``doc_kb`` KB (50 MB is about 1,000 documents).
 How the text is made
 --------------------
 * The sentence pool is the *clean* texts of the shipped corpus
-  (``data/processed/clean/{doc_id}.{lang}.txt``, so run the workflow once
+  (``data/processed/clean/shard-*/{doc_id}.{lang}.txt``, so run the workflow once
   first): English split after ``.!?`` followed by a space and a capital, digit
   or opening quote/bracket; Chinese after ``。！？!?`` (the cleaner's NFKC
   already turned the full-width ``！？`` into ASCII). Fragments shorter than 4
@@ -78,7 +78,8 @@ def _is_zh(text: str) -> bool:
 def sentence_pool(source_dir: str | Path) -> dict[str, list[str]]:
     """Sentences of the clean texts in ``source_dir`` per language ({"en": [...], "zh": [...]}), in file order."""
     source_dir = Path(source_dir)
-    files = sorted(source_dir.glob("*.en.txt")) + sorted(source_dir.glob("*.zh.txt"))
+    # the texts are in one directory per shard (clean/shard-<n>/): in order of file name, as in one directory
+    files = [p for lang in ("en", "zh") for p in sorted(source_dir.rglob(f"*.{lang}.txt"), key=lambda p: p.name)]
     pool: dict[str, list[str]] = {"en": [], "zh": []}
     for path in files:
         lang = path.name.rsplit(".", 2)[1]

@@ -5,15 +5,16 @@ rule clean:
         # every file the cleaner reads is an input: editing it reruns the clean jobs
         words=[config["clean"]["despace"]["words_file"]] if config["clean"]["despace"].get("words_file") else [],
     output:
+        # every file the job writes is declared: the shard's texts {doc_id}.{lang}.txt in a
+        # directory of their own, the index of those texts and the cleaning log
+        texts=directory(f"{PROCESSED}/clean/shard-{{shard}}"),
         index=f"{PROCESSED}/clean/_shards/index-{{shard}}.csv",
-        log=f"{PROCESSED}/clean/_shards/log-{{shard}}.csv",
+        cleaning_log=f"{PROCESSED}/clean/_shards/log-{{shard}}.csv",
     params:
         docs=shard_rows,
         clean=config["clean"],
         languages=config["languages"],
         unspaced_languages=config["unspaced_languages"],
-        # the texts go beside the shard index: data/processed/clean/{doc_id}.{lang}.txt
-        clean_dir=lambda w, output: str(Path(output.index).parent.parent),
     threads: 1
     resources:
         mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 20 * int(input.size_mb)),
@@ -29,11 +30,11 @@ rule clean:
 rule cleaning_log:
     """Gather the per-shard cleaning logs and text indexes into one table each."""
     input:
-        index=expand(f"{PROCESSED}/clean/_shards/index-{{shard}}.csv", shard=SHARDS),
-        log=expand(f"{PROCESSED}/clean/_shards/log-{{shard}}.csv", shard=SHARDS),
+        index=expand(rules.clean.output.index, shard=SHARDS),
+        cleaning_log=expand(rules.clean.output.cleaning_log, shard=SHARDS),
     output:
         index=f"{PROCESSED}/clean/index.csv",
-        log=f"{PROCESSED}/cleaning_log.csv",
+        cleaning_log=f"{PROCESSED}/cleaning_log.csv",
     threads: 1
     resources:
         mem_mb=lambda wildcards, input, attempt: attempt * (500 + 10 * int(input.size_mb)),

@@ -8,9 +8,11 @@ from pathlib import Path
 # script, also where the package is not installed (conda envs, cluster nodes).
 SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
-os.environ.update(PYTHONPATH=SRC)
+# prepended, not replacing: where the workflow is a copy without src/ (the tests' project copies),
+# the jobs import the library the caller's PYTHONPATH names, as the Snakefile itself does
+os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p))
 
-from textdrift.config import check_config, load_yaml
+from textdrift.config import check_config, load_yaml, with_defaults
 from textdrift.manifest import CLEAN_COLUMNS, check_group_by, load_manifest, shard_of
 from textdrift.entities import load_entities
 from textdrift.codebook import load_codebook
@@ -20,7 +22,10 @@ from textdrift.codebook import load_codebook
 # exists) and, below, the manifest (naming row and field).
 for _configfile in workflow.configfiles:  # a key given twice: an error naming file, line, key
     load_yaml(_configfile)
-check_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+CONFIG_SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
+check_config(config, CONFIG_SCHEMA)
+# every key the configuration does not set: its default from the schema (stated there only)
+config.update(with_defaults(config, CONFIG_SCHEMA))
 # the entity list and its schema, as an input of the rules that read it (none: entities: null)
 ENTITY_INPUT = [config["entities"], "workflow/schemas/entities.schema.yaml"] if config["entities"] else []
 load_codebook(

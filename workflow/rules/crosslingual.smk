@@ -4,6 +4,7 @@ rule crosslingual:
         matches=expand(f"{PROCESSED}/themes/matches-{{shard}}.parquet", shard=SHARDS),
         paras=expand(f"{PROCESSED}/themes/paras-{{shard}}.parquet", shard=SHARDS),
         index=f"{PROCESSED}/clean/index.csv",
+        texts=expand(rules.clean.output.texts, shard=SHARDS),  # the clean texts the index names
         frequencies=f"{RESULTS}/tables/theme_frequencies.csv",
         codebook=config["themes"]["codebook"],
         schema="workflow/schemas/themes.schema.yaml",

@@ -1,7 +1,9 @@
 rule segment:
     """Segment the clean texts of one shard (spaCy for English, jieba for Chinese) into the token table."""
     input:
-        index=f"{PROCESSED}/clean/_shards/index-{{shard}}.csv",
+        # the shard's clean texts (the files the index names) and their index
+        texts=rules.clean.output.texts,
+        index=rules.clean.output.index,
         # every file the segmenter reads is an input: editing it reruns the segment jobs
         user_dict=config["segment"]["zh_user_dict"],
         stopwords=config["segment"]["zh_stopwords"],

@@ -1,7 +1,5 @@
-"""Rule `cleaning_log`: gather the shards' cleaning logs and clean-text indexes."""
+"""Rule `cleaning_log`: gather the shards' cleaning logs and clean-text indexes (textdrift.cleanio.run_cleaning_log)."""
 
-from textdrift.io import concat_csv, log_to_file, write_csv
+from textdrift.cleanio import run_cleaning_log
 
-log_to_file(snakemake.log[0])
-write_csv(concat_csv(snakemake.input.index, sort=["doc_id", "lang"]), snakemake.output.index)
-write_csv(concat_csv(snakemake.input.log), snakemake.output.log)
+run_cleaning_log(snakemake.input, snakemake.output, snakemake.params, snakemake.log)

@@ -1,0 +1,280 @@
+"""Cleaning files: a manifest row's raw file in; a shard's clean texts, index and log out.
+
+The house of the cleaning stage: :mod:`textdrift.decode` (bytes -> text), :mod:`textdrift.html`
+(a web page -> its text), :mod:`textdrift.clean` (the cleaning steps on one text), this module
+(files and policies); the rules ``clean`` and ``cleaning_log`` call :func:`run_clean` and
+:func:`run_cleaning_log`, ``segment`` reads what they write.
+
+:func:`clean_document_file` reads one file strictly (:func:`textdrift.decode.decode_bytes`). A
+saved web page (``.html``/``.htm`` or content starting like HTML) is reduced to its text by
+:mod:`textdrift.html` (BeautifulSoup, ``html.parser``) before cleaning: page chrome (head, nav,
+header, footer, aside, forms, scripts, styles) and comments are dropped and logged (step
+``html``: tag, length, text), block elements become paragraphs. An empty file, or one with no
+text left after cleaning, is an error, or with ``on_empty: skip`` a ``skipped`` log row and no
+text (the document is then absent from the clean index). ``on_excess_removal`` (error | warn |
+skip) decides about a document flagged by step 9 of :mod:`textdrift.clean`.
+
+:func:`clean_shard` writes each text as ``{doc_id}.{lang}.txt`` into one directory per shard
+(the ``clean`` rule's directory output ``data/processed/clean/shard-{shard}/``) and returns the
+shard's index (:data:`INDEX_COLUMNS`) and log (:data:`textdrift.clean.LOG_COLUMNS`); the
+``cleaning_log`` rule gathers them into ``data/processed/clean/index.csv`` and
+``data/processed/cleaning_log.csv``.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import logging
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+from textdrift import structure as _structure
+from textdrift.clean import LOG_COLUMNS, SCRIPT_LANGUAGES, CleanResult, _Log, clean_text, log_row
+from textdrift.config import defaults, merge
+from textdrift.decode import CleaningError, decode_bytes
+from textdrift.io import concat_csv, log_to_file, write_csv, write_paragraphs
+
+__all__ = ["INDEX_COLUMNS", "clean_document_file", "clean_shard", "run_clean", "run_cleaning_log"]
+
+logger = logging.getLogger("textdrift.cleanio")
+
+#: Columns of the clean index; roles: one letter per paragraph (t title, h heading, b body,
+#: p paratext; :mod:`textdrift.structure`).
+INDEX_COLUMNS = ["doc_id", "year", "lang", "file", "paragraphs", "chars", "sha256", "roles"]
+
+
+# <meta charset> labels that name a subset of what pages so labelled really use (as browsers
+# read them: WHATWG Encoding Standard)
+_HTML_CHARSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "big5": "cp950",
+                  "iso-8859-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252"}
+
+
+def _skip(result: CleanResult, doc_id: str, reason: str) -> CleanResult:
+    result.texts = {}
+    result.log.append(log_row(doc_id, "", "document", "skipped", reason, 0, 0))
+    return result
+
+
+def clean_document_file(doc: dict, cfg: dict) -> CleanResult:
+    """Read one manifest row's raw file strictly, clean it, and check the result.
+
+    Decoding: :func:`decode_bytes` (binary files are refused). A saved web page
+    (:func:`textdrift.html.looks_like_html`) is decoded with its ``<meta charset>`` unless
+    the manifest declares an encoding, and its text is extracted
+    (:func:`textdrift.html.extract_text`) before :func:`clean_text`; each dropped element
+    (tag, length, text) is logged under step ``html``.
+
+    Raises :class:`CleaningError` when a declared language (manifest ``languages``) that
+    the config analyses yields no text; when the file is empty or nothing is left after
+    cleaning and ``on_empty`` is ``error`` (the default; ``skip``: the document produces no
+    text and is logged as ``skipped``); or when the cleaner removed more than
+    ``max_removed_share`` and ``on_excess_removal`` is ``error`` (the default; ``warn``:
+    kept and flagged; ``skip``: no text, logged as ``skipped``).
+
+    Parameters
+    ----------
+    doc : dict
+        A manifest row: ``doc_id``, ``path``, optional ``encoding``, ``languages`` (``zh;en``),
+        ``title`` and ``title_<lang>``.
+    cfg : dict
+        The ``clean:`` block plus ``languages`` and ``unspaced_languages``; missing keys take
+        the schema's defaults.
+
+    Returns
+    -------
+    textdrift.clean.CleanResult
+        The texts (none when skipped) and the log, starting with the ``read`` and ``html`` rows.
+
+    Raises
+    ------
+    textdrift.decode.CleaningError
+        As above.
+    """
+    from textdrift import html as _html
+
+    cfg = merge(defaults()["clean"], cfg)
+    doc_id = str(doc["doc_id"])
+    path = Path(doc["path"])
+    where = f"{path} (doc_id={doc_id!r})"
+    data = path.read_bytes()
+    encoding = doc.get("encoding") or None
+    source = "the manifest column 'encoding'" if encoding else ""
+    if not encoding and _html.looks_like_html(data, path):
+        meta = _html.declared_charset(data)
+        if meta:
+            encoding, source = _HTML_CHARSETS.get(meta, meta), f"the page's <meta charset={meta}>"
+    try:
+        raw, used = decode_bytes(data, str(path), encoding)
+    except CleaningError as err:
+        if source.startswith("the page"):
+            raise CleaningError(f"{err} (encoding taken from {source})") from err
+        raise
+    head = _Log(doc_id, cfg)
+    head.add("", "read", "decoded", f"{path.name} as {used}" + (f" (from {source})" if source else ""),
+             len(raw), len(raw))
+    is_html = _html.looks_like_html(raw, path)
+    if is_html:
+        text, dropped = _html.extract_text(raw)
+        for tag, content in dropped:
+            head.add("", "html", "removed", f"<{tag}> {len(content)} chars: {head.text(content)}",
+                     len(content), 0, removed=content)
+        head.add("", "html", "extracted",
+                 f"web page: text extracted with BeautifulSoup (html.parser), markup and "
+                 f"{len(dropped)} page element(s) dropped ({', '.join(sorted({t for t, _ in dropped})) or 'none'}), "
+                 f"{text.count(chr(10))} paragraphs", len(raw), len(text))
+        raw = text
+    on_empty = cfg.get("on_empty", "error")
+    if not raw.strip():
+        if on_empty == "skip":
+            logger.warning("%s: empty file, skipped (clean.on_empty: skip)", where)
+            return _skip(CleanResult(log=head.rows, removed=head.removed), doc_id,
+                         "empty file: no text (clean.on_empty: skip)")
+        raise CleaningError(
+            f"{where}: the file is empty{' (no text in the web page)' if is_html else ''}. "
+            "Fix the file, remove its manifest row, or set clean.on_empty: skip to skip empty documents."
+        )
+    titles = [doc[k] for k in sorted(doc) if (k == "title" or k.startswith("title_")) and isinstance(doc[k], str)]
+    result = clean_text(raw, doc_id, cfg, titles)
+    result.removed = head.removed + [(i + len(head.rows), t) for i, t in result.removed]
+    result.log = head.rows + result.log
+    excluded = [e for e in result.log if e["action"] == "excluded_language"]
+    if excluded:
+        langs = Counter(e["lang"] for e in excluded)
+        logger.warning("%s: %d paragraph(s) not in a configured language excluded (%s); see the cleaning log",
+                       where, len(excluded), ", ".join(f"{k or '?'} x{n}" for k, n in sorted(langs.items())))
+    if not result.texts:
+        removed = Counter(f"{e['step']} {e['action']}" for e in result.log
+                          if e["action"] in ("removed", "excluded_language") and e["step"] != "paragraphs")
+        why = "; ".join(f"{k} x{n}" for k, n in sorted(removed.items())) or "no paragraphs"
+        if on_empty == "skip":
+            logger.warning("%s: no text left after cleaning (%s), skipped (clean.on_empty: skip)", where, why)
+            return _skip(result, doc_id, f"no text left after cleaning ({why}) (clean.on_empty: skip)")
+        raise CleaningError(
+            f"{where}: no text left after cleaning ({why}); check the file, the boilerplate patterns and "
+            "the configured languages, or set clean.on_empty: skip to skip such documents."
+        )
+    configured = list(cfg.get("languages") or SCRIPT_LANGUAGES.values())
+    declared = [x for x in str(doc.get("languages") or "").split(";") if x]
+    flagged = [e for e in result.log if e["action"] == "flagged"]
+    if flagged:
+        policy = cfg.get("on_excess_removal", "error")
+        if policy == "error":
+            raise CleaningError(
+                f"{where}: {flagged[0]['detail']}; check the cleaning of this file (the removed text is in the "
+                "log rows above the flag), or set clean.on_excess_removal: warn to keep it or skip to skip it"
+            )
+        if policy == "skip":
+            logger.warning("%s: %s; skipped (clean.on_excess_removal: skip)", where, flagged[0]["detail"])
+            return _skip(result, doc_id, f"{flagged[0]['detail']} (clean.on_excess_removal: skip)")
+        logger.warning("%s: %s; kept (clean.on_excess_removal: warn)", where, flagged[0]["detail"])
+    missing = [lang for lang in declared if lang in configured and lang not in result.texts]
+    if missing:
+        raise CleaningError(
+            f"{where}: manifest field 'languages' declares {missing} but the cleaned text has none; "
+            f"found {sorted(result.texts)}. Fix the manifest row or the file."
+        )
+    for lang in sorted(set(declared) - set(configured)):
+        result.log.append(log_row(doc_id, lang, "languages", "not_configured",
+                                 f"declared in the manifest but not in the config's languages {configured}: "
+                                 "not analysed", 0, 0))
+    for lang in sorted(set(result.texts) - set(declared)) if declared else []:
+        logger.warning("%s: text in %r found but not declared in the manifest; it is kept", where, lang)
+        result.log.append(log_row(doc_id, lang, "languages", "undeclared_language",
+                                 "kept; add it to the manifest's languages", 0, 0))
+    return result
+
+
+def clean_shard(docs: list[dict], clean_dir: str | Path, cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Clean every document of a shard into ``clean_dir/{doc_id}.{lang}.txt``.
+
+    Texts of a document from an earlier run in a language no longer found (or of a document
+    now skipped) are deleted (the ``clean`` rule's directory is fresh; a caller reusing one is
+    not).
+
+    Parameters
+    ----------
+    docs : list of dict
+        Manifest rows (``doc_id``, ``year``, ``path``, optional ``encoding``, ``languages``,
+        ``title``, ``title_<lang>``).
+    clean_dir : str or Path
+        Directory of the texts (created when missing).
+    cfg : dict
+        As for :func:`clean_document_file`.
+
+    Returns
+    -------
+    index : pandas.DataFrame
+        One row per text written (:data:`INDEX_COLUMNS`: its file, size, SHA-256 and roles). A
+        skipped document (``on_empty``/``on_excess_removal: skip``) has no row.
+    log : pandas.DataFrame
+        Every change the cleaner made (:data:`textdrift.clean.LOG_COLUMNS`).
+    """
+    clean_dir = Path(clean_dir)
+    clean_dir.mkdir(parents=True, exist_ok=True)  # a shard whose documents are all skipped has an empty one
+    index, log = [], []
+    for doc in docs:
+        result = clean_document_file(doc, cfg)
+        prefix = f"{doc['doc_id']}."
+        for stale in clean_dir.glob(f"{glob.escape(prefix)}*.txt"):
+            lang = stale.name[len(prefix):-len(".txt")]
+            if "." not in lang and lang not in result.texts:  # not "a.b.zh.txt" of doc "a.b"
+                logger.info("%s: deleting %s from an earlier run (no %s text now)", doc["doc_id"], stale, lang)
+                stale.unlink()
+        for lang, paragraphs in result.texts.items():
+            path = clean_dir / f"{doc['doc_id']}.{lang}.txt"
+            write_paragraphs(path, paragraphs)
+            data = path.read_bytes()
+            index.append({
+                "doc_id": doc["doc_id"], "year": int(doc["year"]), "lang": lang, "file": str(path),
+                "paragraphs": len(paragraphs), "chars": sum(map(len, paragraphs)),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "roles": _structure.encode_roles(result.roles.get(lang) or ["body"] * len(paragraphs)),
+            })
+        log.extend(result.log)
+        logger.info("%s: %s", doc["doc_id"], {k: len(v) for k, v in result.texts.items()} or "skipped")
+    return pd.DataFrame(index, columns=INDEX_COLUMNS), pd.DataFrame(log, columns=LOG_COLUMNS)
+
+
+def run_clean(input, output, params, log) -> None:
+    """Rule ``clean``: clean the raw files of one shard.
+
+    Parameters
+    ----------
+    input : Snakemake input
+        ``raw`` (the shard's raw files) and ``words`` (``clean.despace.words_file``), read
+        through ``params``.
+    output : Snakemake output
+        ``texts`` (the shard's text directory), ``index`` and ``cleaning_log`` (CSV).
+    params : Snakemake params
+        ``docs`` (the shard's manifest rows), ``clean`` (the config block), ``languages`` and
+        ``unspaced_languages``.
+    log : Snakemake log
+        The job's log file.
+    """
+    log_to_file(log[0])
+    cfg = {**params.clean, "languages": list(params.languages), "unspaced_languages": list(params.unspaced_languages)}
+    index, changes = clean_shard(params.docs, output.texts, cfg)
+    write_csv(changes, output.cleaning_log)
+    write_csv(index, output.index)
+
+
+def run_cleaning_log(input, output, params, log) -> None:
+    """Rule ``cleaning_log``: the shards' clean-text indexes and cleaning logs, one table each.
+
+    Parameters
+    ----------
+    input : Snakemake input
+        ``index`` and ``cleaning_log``: the per-shard CSV files.
+    output : Snakemake output
+        ``index`` (sorted by doc_id and language) and ``cleaning_log`` (in shard order).
+    params : Snakemake params
+        Unused (the uniform signature of the rules' ``run_*`` functions).
+    log : Snakemake log
+        The job's log file.
+    """
+    log_to_file(log[0])
+    write_csv(concat_csv(input.index, sort=["doc_id", "lang"]), output.index)
+    write_csv(concat_csv(input.cleaning_log), output.cleaning_log)
