@@ -7,7 +7,6 @@ import hashlib
 import json
 import re
 
-import numpy as np
 import pandas as pd
 
 from conftest import FIXTURE, ROOT
@@ -80,22 +79,24 @@ ROWS = [
 def test_term_index_counts_what_the_year_matrix_counts_with_its_sentences():
     tokens = _tokens(ROWS)
     m = year_matrix(tokens, "en")
-    T = term_payload(tokens, m, "en", {"d1": 0, "d2": 1}, max_terms=100, min_count=1, per_cell=5,
+    T = term_payload(tokens, m, "en", {"d1": 0, "d2": 1}, max_terms=100, min_count=1, per_cell=9,
                      seed=1)
     assert T["years"] == [2020, 2021] and T["tokens"] == m.rows["tokens"].tolist()
     X = m.X.toarray()
     for i, term in enumerate(T["terms"]):
         j = list(m.vocab).index(term)
-        assert {(s[0], s[1]) for s in T["stats"][i]} == {(y, int(X[y, j])) for y in range(2) if X[y, j]}
-        for yi, c, rate, lo, hi in T["stats"][i]:
-            assert rate == c / T["tokens"][yi] * 1e4 or abs(rate - c / T["tokens"][yi] * 1e4) < 1e-3 * rate
-            assert lo <= rate <= hi
+        pairs = list(zip(T["stats"][i][::2], T["stats"][i][1::2]))
+        assert set(pairs) == {(y, int(X[y, j])) for y in range(2) if X[y, j]}
+        for yi, c in pairs:
+            (_, rate, lo, hi), = [r for r in T["rates"][yi] if r[0] == c]
+            assert abs(rate - c / T["tokens"][yi] * 1e4) < 1e-3 * rate and lo <= rate <= hi
         for yi, sid, a, b in T["ctx"][i]:  # every sentence shown holds the term at the highlighted span
             text = T["sentences"][sid][2]
             lemma = {"economies": "economy", "grows": "grow"}
             assert " ".join(lemma.get(x, x) for x in text[a:b].lower().split()) == term
     de = T["terms"].index("digital economy")
-    assert [c[0] for c in T["ctx"][de]] == [0, 0, 1] and [s[1] for s in T["stats"][de]] == [2, 1]
+    assert sorted(c[0] for c in T["ctx"][de]) == [0, 0, 1] and T["stats"][de] == [0, 2, 1, 1]
+    assert all(r[0] == 0 and r[1] == 0 and r[3] > 0 for r in (y[0] for y in T["rates"]))  # a year without it
     # a gap (a removed word) breaks an n-gram: "trade digital" is not counted, "digital trade" is
     assert "trade digital" not in T["terms"] and "digital trade" in T["terms"]
     assert T["surface"]["economies"] == "economy" and T["surface"]["grows"] == "grow"
@@ -107,9 +108,12 @@ def test_term_index_caps_and_keeps_extra_terms():
     tokens = _tokens(ROWS)
     m = year_matrix(tokens, "en")
     T = term_payload(tokens, m, "en", {"d1": 0, "d2": 1}, max_terms=2, min_count=1, per_cell=1,
-                     extra_terms=["trade grow"], seed=3)
+                     extra_terms=["trade grow"], phrase_years=[("digital economy", 2020)], phrase_contexts=2, seed=3)
     assert len(T["terms"]) == 3 and "trade grow" in T["terms"]
-    assert all(np.bincount([c[0] for c in ctx]).max() <= 1 for ctx in T["ctx"] if ctx)
+    ctx = dict(zip(T["terms"], T["ctx"]))
+    assert len(ctx["trade grow"]) == 1 and len(ctx["digital"]) == 1
+    # a phrase of the Phrases view: its own sentences in its step's year, besides the one per term
+    assert sorted(c[0] for c in ctx["digital economy"]) in ([0, 0], [0, 0, 1])
 
 
 def test_sentence_offsets_follow_the_text():

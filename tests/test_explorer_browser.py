@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from conftest import copy_project, run_snakemake
+from textdrift.config import load_yaml
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +28,7 @@ HOW = ("needs Chromium and ChromeDriver: `apt-get install chromium chromium-driv
 HOSTILE_TITLE = 'Hostile </script><script>window.__pwned = 3</script> <!-- test page'
 HOSTILE_TEXT = """Hostile test page
 
-The digital economy needs <script>window.__pwned = 1</script> open markets and digital cooperation.
+The digital economy needs <script>window.__pwned = 1</script> open quokka markets, quokka trade and quokka cooperation.
 
 Digital trade <img src=x onerror="window.__pwned = 2"> helps the digital economy of developing countries grow.
 """
@@ -41,6 +42,9 @@ def explorer_run(tmp_path_factory):
     row = {c: "" for c in manifest.columns} | {"doc_id": "hostile_2023", "date": "2023-06-01", "year": "2023",
                                                  "title": HOSTILE_TITLE, "file": "hostile.txt", "languages": "en"}
     pd.concat([manifest, pd.DataFrame([row])]).to_csv(work / "data/raw/documents.csv", index=False)
+    config = work / "config/config.yaml"  # every theme match shown: the page can be compared with the whole table
+    config.write_text(config.read_text(encoding="utf-8").replace("contexts_per_cell: 10", "contexts_per_cell: 100"),
+                      encoding="utf-8")
     run_snakemake(work, "results/explorer.html")
     return work
 
@@ -104,13 +108,15 @@ def test_explorer_in_the_browser(explorer_run, browser):
     want = kwic[(kwic["theme"] == "digital_economy") & (kwic["lang"] == "en") & (kwic["year"] == 2023)
                 & (kwic["kind"] == "theme")]
     count = int(freq.query("theme == 'digital_economy' and lang == 'en' and year == 2023")["count"].iloc[0])
-    assert len(want) == count and 0 < len(shown) == min(count, 20)
+    cap = load_yaml(work / "config/config.yaml")["explorer"]["contexts_per_cell"]
+    assert len(want) == count and 0 < len(shown) == min(count, cap)
     cols = ["doc_id", "para", "role", "term", "left", "match", "right"]
     table_rows = {tuple(str(v) for v in r) for r in want[cols].itertuples(index=False)}
     assert {tuple(r[:7]) for r in shown} <= table_rows
-    if count <= 20:
+    if count <= cap:
         assert {tuple(r[:7]) for r in shown} == table_rows
     assert f"{count} matches" in d.find_element(By.ID, "theme-contexts").text
+    assert (f"Showing {cap} of {count}" if count > cap else f"All {count}") in d.find_element(By.ID, "theme-contexts").text
     # the hostile document's matches are shown as text: its markup is in the cells, not in the page
     assert any("<script>" in "".join(r) or "<img" in "".join(r) for r in shown)
 
@@ -127,10 +133,11 @@ def test_explorer_in_the_browser(explorer_run, browser):
     step = phrases.query("lang == 'en' and year_from == 2023 and year_to == 2024")
     assert row["z"] == step["z"].max() and first[0] == row["display"]
     assert first[2:4] == [str(row["count_from"]), str(row["count_to"])]
+    cap_phrase = load_yaml(work / "config/config.yaml")["explorer"]["phrase_contexts"]
     for year, n, docs in [(2023, row["count_from"], row["docs_from"]), (2024, row["count_to"], row["docs_to"])]:
         col = d.find_element(By.CSS_SELECTOR, f'#phrase-contexts .year-col[data-year="{year}"]')
         items = col.find_elements(By.CSS_SELECTOR, "li")
-        assert 0 < len(items) <= min(n, 3) if n else not items
+        assert 0 < len(items) <= min(n, cap_phrase) if n else not items
         for li in items:
             marked = li.find_element(By.TAG_NAME, "mark").text.lower()
             assert marked and li.find_element(By.CLASS_NAME, "src").text.split(" ¶")[0] in docs.split(";")
@@ -142,6 +149,10 @@ def test_explorer_in_the_browser(explorer_run, browser):
     d.find_element(By.ID, "term-query").send_keys("markets")
     time.sleep(0.3)
     assert d.find_element(By.ID, "term-contexts").get_attribute("data-term") == "market"
+    d.find_element(By.ID, "term-query").clear()
+    d.find_element(By.ID, "term-query").send_keys("quokka")
+    time.sleep(0.3)
+    assert d.find_element(By.ID, "term-contexts").get_attribute("data-term") == "quokka"
     assert "<script>window.__pwned = 1</script>" in d.find_element(By.ID, "term-contexts").text
 
     # Drift and documents: the hostile title is text in the documents table

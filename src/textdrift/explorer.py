@@ -46,8 +46,8 @@ __all__ = [
     "sentence_frame", "term_payload", "build_payload", "render_html", "run_explorer",
 ]
 
-DEFAULTS = {"contexts_per_cell": 20, "term_contexts": 3, "max_terms": 5000, "min_term_count": 3,
-            "phrases_per_step": 25, "aligned_documents": 20, "seed": 2024}
+DEFAULTS = {"contexts_per_cell": 10, "term_contexts": 4, "phrase_contexts": 2, "max_terms": 2000,
+            "min_term_count": 3, "phrases_per_step": 15, "aligned_documents": 5, "seed": 2024}
 ASSETS = Path(__file__).resolve().parents[2] / "workflow" / "explorer"
 VENDOR = ["vega.min.js", "vega-lite.min.js"]
 
@@ -240,13 +240,16 @@ def _sentence_texts(t: pd.DataFrame, sids: np.ndarray) -> dict[int, str]:
 
 
 def term_payload(tokens: pd.DataFrame, year: CountMatrix, lang: str, doc_index: dict[str, int], *,
-                 extra_terms=(), max_terms: int = 5000, min_count: int = 3, per_cell: int = 3,
+                 extra_terms=(), max_terms: int = 2000, min_count: int = 3, per_cell: int = 4,
+                 phrase_years=(), phrase_contexts: int = 2,
                  seed: int = 0, conf_level: float = 0.95, unspaced: bool = False, aliases: dict | None = None,
                  ) -> dict:
     """The term index of one language: the ``max_terms`` most frequent terms of the year matrix
-    with at least ``min_count`` occurrences, plus ``extra_terms``; per term and year the count, the
-    rate per 10,000 kept tokens and its exact Poisson interval (``themes.poisson_ci``), and up to
-    ``per_cell`` sentences (one random ranking of all sentences, seeded, so terms share them)."""
+    with at least ``min_count`` occurrences, plus ``extra_terms``; per term its count in each year
+    (``stats``: year index, count, ...) and, per year and count, the rate per 10,000 kept tokens and
+    its exact Poisson interval (``rates``, ``themes.poisson_ci``); per term up to ``per_cell``
+    sentences, and for each ``(term, year)`` of ``phrase_years`` up to ``phrase_contexts`` more (one
+    random ranking of all sentences, seeded, so terms share them)."""
     from textdrift.themes import poisson_ci
 
     X = year.X.tocsc()
@@ -259,14 +262,19 @@ def term_payload(tokens: pd.DataFrame, year: CountMatrix, lang: str, doc_index: 
     years = year.rows["year"].astype(int).tolist()
     ntok = year.rows["tokens"].to_numpy(dtype=float)
     sub = X[:, cols].tocsc()
-    stats = []
+    stats, seen = [], {}
     for j in range(len(cols)):
         rows, counts = sub.indices[sub.indptr[j]:sub.indptr[j + 1]], sub.data[sub.indptr[j]:sub.indptr[j + 1]]
-        lo, hi = poisson_ci(counts, conf_level)
-        scale = 1e4 / ntok[rows]
-        stats.append([[int(r), int(c), _num(c * s, 5), _num(a * s, 5), _num(b * s, 5)]
-                      for r, c, s, a, b in zip(rows, counts, scale, lo, hi)])
-    zero_hi = [_num(poisson_ci([0], conf_level)[1][0] * 1e4 / n, 5) if n else None for n in ntok]
+        stats.append([int(v) for pair in zip(rows, counts) for v in pair])  # year index, count, ...
+        for r, c in zip(rows, counts):
+            seen.setdefault(int(r), set()).add(int(c))
+    # rate and interval of every (year, count) that occurs, once: [count, per_10k, ci_low, ci_high]
+    rates = []
+    for r, n in enumerate(ntok):
+        c = np.array(sorted(seen.get(r, set()) | {0}), dtype=float)
+        lo, hi = poisson_ci(c, conf_level)
+        rates.append([[int(k), _num(k * 1e4 / n, 4), _num(a * 1e4 / n, 4), _num(b * 1e4 / n, 4)]
+                      for k, a, b in zip(c, lo, hi)] if n else [])
     t = sentence_frame(tokens)
     ngram_max = max((v.count(SEP) + 1 for v in terms), default=1)
     occ = _occurrences(t, terms, ngram_max) if len(terms) else pd.DataFrame(
@@ -274,7 +282,14 @@ def term_payload(tokens: pd.DataFrame, year: CountMatrix, lang: str, doc_index: 
     occ = occ.drop_duplicates(["term", "year", "sid"])
     occ["rank"] = np.random.default_rng(seed).permutation(int(t["sid"].max()) + 1 if len(t) else 1)[occ["sid"]]
     occ = occ.sort_values(["term", "year", "rank"], kind="stable")
-    occ = occ[occ.groupby(["term", "year"]).cumcount() < per_cell]
+    # per term, its first per_cell sentences in the ranking (any years); per phrase shown, its first
+    # phrase_contexts in each of the two years of its step
+    first = occ.groupby("term").cumcount() < per_cell
+    if phrase_years:
+        want = pd.MultiIndex.from_tuples([(k, y) for k, y in phrase_years if k in terms])
+        key = pd.MultiIndex.from_arrays([terms[occ["term"].to_numpy()], occ["year"].to_numpy()])
+        first |= key.isin(want) & (occ.groupby(["term", "year"]).cumcount() < phrase_contexts).to_numpy()
+    occ = occ[first]
     sids = np.unique(occ["sid"].to_numpy())
     texts = _sentence_texts(t, sids)
     first = t.drop_duplicates("sid").set_index("sid")
@@ -294,7 +309,7 @@ def term_payload(tokens: pd.DataFrame, year: CountMatrix, lang: str, doc_index: 
             pairs = diff.assign(form=low[low.ne(kept["norm"])]).groupby(["form", "norm"]).size()
             pairs = pairs.sort_values(ascending=False, kind="stable").reset_index().drop_duplicates("form")
             surface = {f: n for f, n in zip(pairs["form"], pairs["norm"]) if n in terms}
-    return {"lang": lang, "years": years, "tokens": [int(n) for n in ntok], "zero_hi": zero_hi,
+    return {"lang": lang, "years": years, "tokens": [int(n) for n in ntok], "rates": rates,
             "terms": terms.tolist(), "display": [v.replace(SEP, "") for v in terms] if unspaced else None,
             "stats": stats, "ctx": ctx, "sentences": sentences, "surface": surface,
             "aliases": {k: v for k, v in (aliases or {}).items() if v in terms},
@@ -342,10 +357,13 @@ def build_payload(tables: dict[str, str | Path], year_matrices: dict[str, str | 
     tokens = tokens[[c for c in cols if c in tokens.columns]]
     terms = {}
     for lang in languages:
-        extra = {r[0] for st in phrases["steps"] if st["lang"] == lang for r in st["up"] + st["down"]}
+        shown = [(r[0], st) for st in phrases["steps"] if st["lang"] == lang for r in st["up"] + st["down"]]
+        extra = {k for k, _ in shown}
+        years_of = {(k, st[y]) for k, st in shown for y in ("year_from", "year_to")}
         terms[lang] = term_payload(
             tokens[tokens["lang"] == lang], load_matrix(year_matrices[lang]), lang, doc_index, extra_terms=extra,
             max_terms=s["max_terms"], min_count=s["min_term_count"], per_cell=s["term_contexts"], seed=s["seed"],
+            phrase_years=years_of, phrase_contexts=s["phrase_contexts"],
             conf_level=conf_level, unspaced=lang in unspaced_languages, aliases=_aliases(entities, lang))
     drift, base = read["tfidf_drift"], read["tfidf_baseline"]
     return {

@@ -223,8 +223,9 @@ function sentenceList(T, i, year, count) {
   const yi = T.years.indexOf(year);
   const rows = i < 0 ? [] : T.ctx[i].filter((c) => c[0] === yi);
   const shown = rows.length;
-  frag.append(el("p", count === 0 ? "No occurrence." : (shown < count ? "Showing " + shown + " sentences of " + count +
-    " occurrences (seeded sample)." : count + " occurrence" + (count === 1 ? "" : "s") + "."), "note"));
+  frag.append(el("p", count === 0 ? "No occurrence." : (shown < count ? count + " occurrences; " + (shown ? shown +
+    " sentence" + (shown === 1 ? "" : "s") + " shown (seeded sample)." : "no sentence sampled in this year.") :
+    count + " occurrence" + (count === 1 ? "" : "s") + "."), "note"));
   const ul = el("ul", null, "sentences");
   rows.forEach((c) => {
     const s = T.sentences[c[1]];
@@ -268,20 +269,26 @@ function termSuggest() {
   if (!query.trim()) return;
   if (!hits.length) { box.append(el("span", "Not in the index (the " + T.terms.length + " most frequent terms of " + T.vocabulary + ", and every phrase of the Phrases view).", "empty")); return; }
   hits.forEach((i, k) => {
-    const b = el("button", (T.display ? T.display[i] : T.terms[i]) + " (" + T.stats[i].reduce((a, s) => a + s[1], 0) + ")");
+    const b = el("button", (T.display ? T.display[i] : T.terms[i]) + " (" + T.stats[i].filter((v, k) => k % 2).reduce((a, c) => a + c, 0) + ")");
     b.type = "button";
     b.addEventListener("click", () => { box.querySelectorAll("button").forEach((x) => x.classList.remove("active")); b.classList.add("active"); showTerm(T, i); });
     box.append(b);
     if (k === 0) { b.classList.add("active"); showTerm(T, i); }
   });
 }
+// the rate and interval of a count in a year, as computed by the workflow: [count, per_10k, ci_low, ci_high]
+const rateMaps = {};
+function rateOf(T, yi, c) {
+  if (!rateMaps[T.lang]) rateMaps[T.lang] = T.rates.map((rows) => new Map(rows.map((r) => [r[0], r])));
+  return rateMaps[T.lang][yi].get(c) || [c, null, null, null];
+}
 function showTerm(T, i) {
-  const stat = {};
-  T.stats[i].forEach((s) => { stat[s[0]] = s; });
+  const count = {};
+  for (let k = 0; k < T.stats[i].length; k += 2) count[T.stats[i][k]] = T.stats[i][k + 1];
   const rows = T.years.map((y, yi) => {
-    const s = stat[yi];
-    return { year: y, count: s ? s[1] : 0, tokens: T.tokens[yi], per_10k: s ? s[2] : 0, ci_low: s ? s[3] : 0,
-      ci_high: s ? s[4] : T.zero_hi[yi], low_data: T.tokens[yi] < D.meta.low_data_tokens };
+    const r = rateOf(T, yi, count[yi] || 0);
+    return { year: y, count: r[0], tokens: T.tokens[yi], per_10k: r[1], ci_low: r[2], ci_high: r[3],
+      low_data: T.tokens[yi] < D.meta.low_data_tokens };
   });
   const x = yearX(T.years);
   const y = { field: "per_10k", type: "quantitative", title: "per 10,000 tokens" };
@@ -380,7 +387,7 @@ function start() {
     D.meta.low_data_tokens + " kept tokens · intervals at " + D.meta.conf_level;
   $("about").textContent = "Every number comes from results/tables/ (terms: the year matrices, with an exact Poisson interval) and was computed by the workflow; this page only draws and filters. " +
     "Caps (config explorer): " + S.contexts_per_cell + " matches per theme, language and year; " + S.term_contexts +
-    " sentences per term and year; the " + S.max_terms + " most frequent terms per language with at least " + S.min_term_count +
+    " sentences per term, and " + S.phrase_contexts + " per phrase and year of its step; the " + S.max_terms + " most frequent terms per language with at least " + S.min_term_count +
     " occurrences; " + S.phrases_per_step + " phrases per side of a step; aligned paragraphs of " + S.aligned_documents + " bilingual documents.";
   drawThemes().then(() => { document.body.dataset.ready = "1"; });
   fillPhraseSteps();
