@@ -35,6 +35,7 @@ run: env
 	@echo ""
 	@echo "Results:  $(RESULTS)/README.md     (findings, and what every table and figure is)"
 	@echo "          $(RESULTS)/report.html   (figures with captions, tables)"
+	@echo "          $(RESULTS)/explorer.html (every number down to its sentences, offline)"
 	@echo "          $(RESULTS)/figures/      $(RESULTS)/tables/      $(RESULTS)/matrices/ (for R and Python)"
 
 # Validate config/config.yaml, the entity list, the codebook and the manifest; run nothing.

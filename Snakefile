@@ -27,6 +27,7 @@ include: "workflow/rules/crosslingual.smk"
 include: "workflow/rules/validation.smk"
 include: "workflow/rules/findings.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/explorer.smk"
 
 
 rule all:

@@ -1,0 +1,420 @@
+"""The offline explorer: ``results/explorer.html``, from any number to the sentences behind it.
+
+One self-contained HTML file (rule ``explorer``): the page, its script, its style, the vendored
+Vega and Vega-Lite builds (``workflow/explorer/vendor/``) and one JSON payload, all inline, so it
+opens from disk with no network access. Four views:
+
+* **Themes**: ``theme_frequencies.csv`` per theme and language with its interval; a click on a
+  year lists the ``theme_kwic.csv`` rows behind that count (sampled to ``contexts_per_cell``,
+  the total shown), each beside the aligned paragraph of the other language
+  (``crosslingual_alignment.csv``) when the document is bilingual;
+* **Phrases**: ``phrase_changes.csv``, per language and step the ``phrases_per_step`` phrases
+  with the highest and lowest z, each with its sentences in both years;
+* **Any term**: every word or n-gram the pipeline counts (the year matrices
+  ``data/processed/vectors/year_{lang}.npz``: lemmas, named entities as ``@id``), the
+  ``max_terms`` most frequent of each language with at least ``min_term_count`` occurrences:
+  count, rate per 10,000 kept tokens and an exact Poisson interval per year, computed here, and
+  up to ``term_contexts`` sentences per year; the search box also resolves English word forms to
+  their lemma and entity aliases to their ``@id``;
+* **Drift and documents**: ``tfidf_drift.csv`` with ``tfidf_baseline.csv``, ``documents.csv``
+  and the aligned paragraphs of up to ``aligned_documents`` bilingual documents.
+
+Every number the page shows is in the payload, computed in Python; the script only draws and
+filters. Corpus text is only ever inserted as text (``textContent``), and the payload is JSON in a
+``<script type="application/json">`` element in which every ``<`` is written ``\\u003c`` (so
+neither ``</script>`` nor ``<!--`` in a text can end it). Sampling is seeded; sentences are drawn
+by one random ranking of all sentences, so different terms tend to share the same sentences and
+the payload stays small.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from textdrift.io import atomic_write_text, read_csv
+from textdrift.vectorize import ENTITY_HEAD, SEP, CountMatrix, absorbed, counted, load_matrix, segments
+
+__all__ = [
+    "DEFAULTS", "ASSETS", "embed_json", "theme_payload", "phrase_payload", "alignment_payload",
+    "sentence_frame", "term_payload", "build_payload", "render_html", "run_explorer",
+]
+
+DEFAULTS = {"contexts_per_cell": 10, "term_contexts": 4, "phrase_contexts": 2, "max_terms": 2000,
+            "min_term_count": 3, "phrases_per_step": 15, "aligned_documents": 5, "seed": 2024}
+ASSETS = Path(__file__).resolve().parents[2] / "workflow" / "explorer"
+VENDOR = ["vega.min.js", "vega-lite.min.js"]
+
+
+def _num(x, digits: int = 6):
+    """A JSON-safe number: None for NaN, ints as ints, floats to ``digits`` significant digits."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return None
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return None if not math.isfinite(x) else float(f"{float(x):.{digits}g}")
+    return x
+
+
+def _rows(df: pd.DataFrame, cols: list[str]) -> list[list]:
+    """``df[cols]`` as lists of JSON-safe values (strings kept, NaN as None)."""
+    out = []
+    for rec in df[cols].itertuples(index=False, name=None):
+        out.append([v if isinstance(v, str) else _num(v) if not pd.isna(v) else None for v in rec])
+    return out
+
+
+def embed_json(obj) -> str:
+    """``obj`` as JSON that is safe inside a ``<script>`` element: every ``<`` (and ``>``, ``&``)
+    escaped as ``\\uXXXX``, so no text can close the element or open a comment; NaN is refused."""
+    text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _sample(df: pd.DataFrame, keys: list[str], k: int, seed: int) -> pd.DataFrame:
+    """At most ``k`` rows of each group of ``keys``, drawn at random (seeded), in table order."""
+    rank = np.random.default_rng(seed).permutation(len(df))
+    pos = pd.Series(rank, index=df.index).groupby([df[c] for c in keys]).rank(method="first")
+    return df[pos.to_numpy() <= k]
+
+
+# ---- tables ------------------------------------------------------------------------------------
+
+
+def _paras(value) -> str:
+    """Paragraph numbers of a bead as written in the table ("3", "16;17"; "" for none)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(int(value)) if isinstance(value, (float, int, np.number)) else str(value)
+
+
+def alignment_payload(alignment: pd.DataFrame, documents: pd.DataFrame, langs: list[str], needed: set[int],
+                      max_documents: int) -> tuple[dict, dict]:
+    """Aligned paragraphs: every bead of the first ``max_documents`` bilingual documents (in the
+    order of ``documents.csv``) plus the beads in ``needed`` (row numbers); and the lookup
+    ``(doc_id, lang, para) -> row`` of every bead."""
+    a, b = langs
+    where = {}
+    for i, rec in enumerate(alignment[["doc_id", f"{a}_paras", f"{b}_paras"]].itertuples(index=False)):
+        for lang, paras in ((a, rec[1]), (b, rec[2])):
+            for p in str(paras).split(";") if not pd.isna(paras) else []:
+                if p not in ("", "nan"):
+                    where[(rec[0], lang, int(float(p)))] = i
+    order = [d for d in documents["doc_id"] if d in set(alignment["doc_id"])]
+    full = order[:max_documents]
+    keep = sorted(set(np.flatnonzero(alignment["doc_id"].isin(full).to_numpy()).tolist()) | set(needed))
+    sub = alignment.iloc[keep]
+    cols = ["doc_id", "pair", f"{a}_paras", f"{b}_paras", f"{a}_text", f"{b}_text", "cost"]
+    sub = sub.assign(**{c: sub[c].map(_paras) for c in (f"{a}_paras", f"{b}_paras")})
+    rows = _rows(sub, cols)
+    return ({"langs": langs, "cols": cols, "rows": rows, "ids": keep, "full_docs": full,
+             "bilingual_docs": order}, where)
+
+
+def theme_payload(freq: pd.DataFrame, kwic: pd.DataFrame, labels: dict, per_cell: int, seed: int,
+                  low_data_tokens: int, where: dict) -> tuple[dict, set[int]]:
+    """The theme series (``theme_frequencies.csv``) and the ``theme_kwic.csv`` rows behind each
+    count (``kind = theme``), at most ``per_cell`` per (theme, language, year), with the row of
+    the aligned paragraph in the other language; and the alignment rows they refer to."""
+    cols = ["year", "lang", "theme", "count", "tokens", "per_10k", "ci_low", "ci_high", "ci_method"]
+    series = _rows(freq, cols)
+    for r in series:
+        r.append(bool(r[4] < low_data_tokens))
+    k = kwic[kwic["kind"] == "theme"]
+    totals = k.groupby(["theme", "lang", "year"]).size()
+    shown = _sample(k, ["theme", "lang", "year"], per_cell, seed)
+    cells, needed = {}, set()
+    kcols = ["doc_id", "para", "sent", "role", "term", "left", "match", "right"]
+    for (theme, lang, year), g in shown.groupby(["theme", "lang", "year"], sort=False):
+        rows = []
+        for r in _rows(g, kcols):
+            ref = where.get((r[0], lang, r[1]))  # its bead in crosslingual_alignment.csv
+            if ref is not None:
+                needed.add(ref)
+            rows.append(r + [ref])
+        cells[f"{theme}|{lang}|{int(year)}"] = {"total": int(totals[(theme, lang, year)]), "rows": rows}
+    return ({"cols": cols + ["low_data"], "rows": series, "labels": labels, "kwic_cols": kcols + ["align"],
+             "cells": cells}, needed)
+
+
+def phrase_payload(phrases: pd.DataFrame, per_step: int) -> dict:
+    """Per language and step of ``phrase_changes.csv``: the ``per_step`` phrases with the highest z
+    and the ``per_step`` with the lowest, with how many phrases the step tested."""
+    cols = ["phrase", "display", "status", "count_from", "count_to", "total_from", "total_to", "z", "q"]
+    steps = []
+    for (lang, y0, y1), g in phrases.groupby(["lang", "year_from", "year_to"], sort=False):
+        g = g.sort_values("z", kind="stable")
+        up = g[g["z"] > 0].iloc[::-1].head(per_step)
+        down = g[g["z"] < 0].head(per_step)
+        head = g.iloc[0]
+        steps.append({"lang": lang, "year_from": int(y0), "year_to": int(y1), "tested": int(len(g)),
+                      "docs_from": head.get("docs_from"), "docs_to": head.get("docs_to"),
+                      "genre_match": head.get("genre_match"),
+                      "up": _rows(up, cols), "down": _rows(down, cols)})
+    for s in steps:
+        s.update({k: (None if isinstance(v, float) else v) for k, v in s.items()
+                  if k in ("docs_from", "docs_to", "genre_match")})
+    return {"cols": cols, "steps": steps}
+
+
+# ---- any term: counts, intervals and sentences from the token data ---------------------------------
+
+
+def sentence_frame(tokens: pd.DataFrame) -> pd.DataFrame:
+    """One language's counted tokens in text order with the sentence of each (``sid``) and its
+    character span in the sentence as the page shows it (``off``, ``end``; tokens joined with one
+    space where the text had white space); an entity head's ``end`` covers the whole mention."""
+    doc_code = pd.factorize(tokens["doc_id"], sort=True)[0]
+    t = tokens.take(np.lexsort((tokens["idx"].to_numpy(), tokens["para"].to_numpy(), doc_code)))
+    t = t.reset_index(drop=True)
+    new = (t["doc_id"].ne(t["doc_id"].shift()) | t["para"].ne(t["para"].shift())
+           | t["sent"].ne(t["sent"].shift())).to_numpy()
+    sid = np.cumsum(new) - 1
+    idx = t["idx"].to_numpy().astype(np.int64)
+    tlen = t["text"].str.len().to_numpy().astype(np.int64)
+    gap = np.zeros(len(t), dtype=np.int64)
+    gap[1:] = idx[1:] > idx[:-1] + tlen[:-1]
+    gap[new] = 0
+    piece = gap + tlen
+    before = np.cumsum(piece) - piece  # characters before each piece, over the whole table
+    off = before + gap - before[np.flatnonzero(new)][sid]
+    end = off + tlen
+    if "entity" in t.columns and t["entity"].notna().any():
+        ent = t["entity"].fillna("").to_numpy(dtype=object)
+        run = np.cumsum(new | np.r_[True, ent[1:] != ent[:-1]] | (ent == ""))
+        end = np.where(ent != "", pd.Series(end).groupby(run).transform("max").to_numpy(), end)
+    return t.assign(sid=sid, off=off, end=end, gap=gap.astype(bool))
+
+
+def _occurrences(t: pd.DataFrame, terms: pd.Index, ngram_max: int) -> pd.DataFrame:
+    """Every occurrence of ``terms`` as counted by :func:`textdrift.vectorize.count_matrix` (kept
+    tokens, contiguous, an entity one token): term position, year, sentence, first and last token."""
+    t = t[~absorbed(t)]
+    keep = t["keep"].to_numpy(dtype=bool)
+    seg = segments(t.assign(_removed=~t["keep"]), breaks="_removed").to_numpy()[keep]
+    kept = t[keep]
+    words, uniques = pd.factorize(kept["norm"].to_numpy(dtype=object), sort=False)
+    words, uniques = words.astype(np.int64), np.asarray(uniques, dtype=object)
+    n_words = max(len(uniques), 1)
+    parts, prefix, prefix_str = [], words, uniques
+    for n in range(1, ngram_max + 1):
+        if n == 1:
+            starts, codes, strings = np.arange(len(words)), words, uniques
+        else:
+            m = len(words) - n + 1
+            if m <= 0:
+                break
+            starts = np.flatnonzero(seg[:m] == seg[n - 1:])
+            codes, distinct = pd.factorize(prefix[starts] * n_words + words[starts + n - 1], sort=False)
+            codes = codes.astype(np.int64)
+            strings = np.array([a + SEP + b for a, b in zip(prefix_str[distinct // n_words],
+                                                            uniques[distinct % n_words])], dtype=object)
+            prefix = np.full(len(words), -1, dtype=np.int64)
+            prefix[starts] = codes
+            prefix_str = strings
+        term = terms.get_indexer(strings)[codes]
+        hit = term >= 0
+        parts.append(pd.DataFrame({"term": term[hit], "first": starts[hit], "last": starts[hit] + n - 1}))
+    occ = pd.concat(parts, ignore_index=True)
+    for col, src in (("year", "year"), ("sid", "sid"), ("a", "off")):
+        occ[col] = kept[src].to_numpy()[occ["first"].to_numpy()]
+    occ["b"] = kept["end"].to_numpy()[occ["last"].to_numpy()]
+    return occ
+
+
+def _sentence_texts(t: pd.DataFrame, sids: np.ndarray) -> dict[int, str]:
+    """The text of each sentence in ``sids`` as :func:`sentence_frame` lays it out."""
+    sub = t[t["sid"].isin(sids)]
+    pieces = np.where(sub["gap"].to_numpy(), " " + sub["text"].astype(str), sub["text"].astype(str))
+    return pd.Series(pieces, index=sub["sid"].to_numpy()).groupby(level=0).agg("".join).to_dict()
+
+
+def term_payload(tokens: pd.DataFrame, year: CountMatrix, lang: str, doc_index: dict[str, int], *,
+                 extra_terms=(), max_terms: int = 2000, min_count: int = 3, per_cell: int = 4,
+                 phrase_years=(), phrase_contexts: int = 2,
+                 seed: int = 0, conf_level: float = 0.95, unspaced: bool = False, aliases: dict | None = None,
+                 ) -> dict:
+    """The term index of one language: the ``max_terms`` most frequent terms of the year matrix
+    with at least ``min_count`` occurrences, plus ``extra_terms``; per term its count in each year
+    (``stats``: year index, count, ...) and, per year and count, the rate per 10,000 kept tokens and
+    its exact Poisson interval (``rates``, ``themes.poisson_ci``); per term up to ``per_cell``
+    sentences, and for each ``(term, year)`` of ``phrase_years`` up to ``phrase_contexts`` more (one
+    random ranking of all sentences, seeded, so terms share them)."""
+    from textdrift.themes import poisson_ci
+
+    X = year.X.tocsc()
+    total = np.asarray(X.sum(axis=0)).ravel()
+    order = np.lexsort((np.arange(len(total)), -total))
+    cols = [j for j in order[:max_terms] if total[j] >= min_count]
+    pos = pd.Index(year.vocab).get_indexer(list(extra_terms))
+    cols = sorted(set(cols) | set(pos[pos >= 0].tolist()), key=lambda j: (-total[j], j))
+    terms = pd.Index(year.vocab[cols])
+    years = year.rows["year"].astype(int).tolist()
+    ntok = year.rows["tokens"].to_numpy(dtype=float)
+    sub = X[:, cols].tocsc()
+    stats, seen = [], {}
+    for j in range(len(cols)):
+        rows, counts = sub.indices[sub.indptr[j]:sub.indptr[j + 1]], sub.data[sub.indptr[j]:sub.indptr[j + 1]]
+        stats.append([int(v) for pair in zip(rows, counts) for v in pair])  # year index, count, ...
+        for r, c in zip(rows, counts):
+            seen.setdefault(int(r), set()).add(int(c))
+    # rate and interval of every (year, count) that occurs, once: [count, per_10k, ci_low, ci_high]
+    rates = []
+    for r, n in enumerate(ntok):
+        c = np.array(sorted(seen.get(r, set()) | {0}), dtype=float)
+        lo, hi = poisson_ci(c, conf_level)
+        rates.append([[int(k), _num(k * 1e4 / n, 4), _num(a * 1e4 / n, 4), _num(b * 1e4 / n, 4)]
+                      for k, a, b in zip(c, lo, hi)] if n else [])
+    t = sentence_frame(tokens)
+    ngram_max = max((v.count(SEP) + 1 for v in terms), default=1)
+    occ = _occurrences(t, terms, ngram_max) if len(terms) else pd.DataFrame(
+        columns=["term", "first", "last", "year", "sid", "a", "b"])
+    occ = occ.drop_duplicates(["term", "year", "sid"])
+    occ["rank"] = np.random.default_rng(seed).permutation(int(t["sid"].max()) + 1 if len(t) else 1)[occ["sid"]]
+    occ = occ.sort_values(["term", "year", "rank"], kind="stable")
+    # per term, its first per_cell sentences in the ranking (any years); per phrase shown, its first
+    # phrase_contexts in each of the two years of its step
+    first = occ.groupby("term").cumcount() < per_cell
+    if phrase_years:
+        want = pd.MultiIndex.from_tuples([(k, y) for k, y in phrase_years if k in terms])
+        key = pd.MultiIndex.from_arrays([terms[occ["term"].to_numpy()], occ["year"].to_numpy()])
+        first |= key.isin(want) & (occ.groupby(["term", "year"]).cumcount() < phrase_contexts).to_numpy()
+    occ = occ[first]
+    sids = np.unique(occ["sid"].to_numpy())
+    texts = _sentence_texts(t, sids)
+    first = t.drop_duplicates("sid").set_index("sid")
+    sent_no = {int(s): i for i, s in enumerate(sids)}
+    sentences = [[doc_index[first.at[s, "doc_id"]], int(first.at[s, "para"]), texts[s]] for s in sids]
+    ypos = {y: i for i, y in enumerate(years)}
+    ctx = [[] for _ in cols]
+    for r in occ[["term", "year", "sid", "a", "b"]].itertuples(index=False):
+        ctx[r[0]].append([ypos[int(r[1])], sent_no[int(r[2])], int(r[3]), int(r[4])])
+    # search aids: a word form -> the lemma counted (English), an alias -> the entity's @id
+    surface = {}
+    if not unspaced:
+        kept = t[t["keep"].to_numpy(dtype=bool) & ~t["norm"].str.startswith(ENTITY_HEAD, na=False)]
+        low = kept["text"].str.lower()
+        diff = kept[low.ne(kept["norm"]).to_numpy()]
+        if len(diff):
+            pairs = diff.assign(form=low[low.ne(kept["norm"])]).groupby(["form", "norm"]).size()
+            pairs = pairs.sort_values(ascending=False, kind="stable").reset_index().drop_duplicates("form")
+            surface = {f: n for f, n in zip(pairs["form"], pairs["norm"]) if n in terms}
+    return {"lang": lang, "years": years, "tokens": [int(n) for n in ntok], "rates": rates,
+            "terms": terms.tolist(), "display": [v.replace(SEP, "") for v in terms] if unspaced else None,
+            "stats": stats, "ctx": ctx, "sentences": sentences, "surface": surface,
+            "aliases": {k: v for k, v in (aliases or {}).items() if v in terms},
+            "vocabulary": int(len(year.vocab)), "occurrences": int(total.sum())}
+
+
+# ---- the page --------------------------------------------------------------------------------------
+
+
+def _aliases(entities: list, lang: str) -> dict[str, str]:
+    """{alias or label, lower-cased: "@id"} of one language (the search box's entity lookup)."""
+    out = {}
+    for e in entities:
+        for name in [*e.aliases.get(lang, ()), e.labels.get(lang, "")]:
+            if name:
+                out[" ".join(name.lower().split())] = ENTITY_HEAD + e.id
+    return out
+
+
+def build_payload(tables: dict[str, str | Path], year_matrices: dict[str, str | Path], token_paths,
+                  codebook: list, entities: list, languages: list[str], settings: dict, *,
+                  count_roles=("body",), unspaced_languages=(), low_data_tokens: int = 500,
+                  conf_level: float = 0.95, q_threshold: float = 0.05, crosslingual_langs=None) -> dict:
+    """Everything the page shows, from the result tables (``tables``: name -> CSV path), the year
+    matrices and the token shards; ``settings`` is the config's ``explorer`` block."""
+    from textdrift.vectorize import load_tokens
+
+    s = {**DEFAULTS, **(settings or {})}
+    read = {name: read_csv(path) for name, path in tables.items()}
+    docs = read["documents"]
+    doc_index = {d: i for i, d in enumerate(docs["doc_id"])}
+    langs2 = list(crosslingual_langs or languages[:2])
+    align, where = alignment_payload(read["crosslingual_alignment"], docs, langs2, set(), s["aligned_documents"])
+    labels = {t.id: dict(t.labels) for t in codebook}
+    themes, needed = theme_payload(read["theme_frequencies"], read["theme_kwic"], labels, s["contexts_per_cell"],
+                                   s["seed"], low_data_tokens, where)
+    align, _ = alignment_payload(read["crosslingual_alignment"], docs, langs2, needed, s["aligned_documents"])
+    renumber = {old: new for new, old in enumerate(align.pop("ids"))}
+    for cell in themes["cells"].values():
+        for r in cell["rows"]:
+            r[-1] = renumber.get(r[-1]) if r[-1] is not None else None
+    phrases = phrase_payload(read["phrase_changes"], s["phrases_per_step"])
+    cols = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "keep", "is_punct", "role", "entity"]
+    tokens = counted(load_tokens(token_paths), count_roles)
+    tokens = tokens[[c for c in cols if c in tokens.columns]]
+    terms = {}
+    for lang in languages:
+        shown = [(r[0], st) for st in phrases["steps"] if st["lang"] == lang for r in st["up"] + st["down"]]
+        extra = {k for k, _ in shown}
+        years_of = {(k, st[y]) for k, st in shown for y in ("year_from", "year_to")}
+        terms[lang] = term_payload(
+            tokens[tokens["lang"] == lang], load_matrix(year_matrices[lang]), lang, doc_index, extra_terms=extra,
+            max_terms=s["max_terms"], min_count=s["min_term_count"], per_cell=s["term_contexts"], seed=s["seed"],
+            phrase_years=years_of, phrase_contexts=s["phrase_contexts"],
+            conf_level=conf_level, unspaced=lang in unspaced_languages, aliases=_aliases(entities, lang))
+    drift, base = read["tfidf_drift"], read["tfidf_baseline"]
+    return {
+        "meta": {"languages": languages, "low_data_tokens": low_data_tokens, "conf_level": conf_level,
+                 "q_threshold": q_threshold, "settings": s,
+                 "codebook": str(read["theme_frequencies"]["codebook"].iloc[0]) if len(read["theme_frequencies"])
+                 else ""},
+        "themes": themes, "phrases": phrases, "terms": terms, "align": align,
+        "docs": {"cols": list(docs.columns), "rows": _rows(docs, list(docs.columns))},
+        "drift": {"cols": list(drift.columns), "rows": _rows(drift, list(drift.columns))},
+        "baseline": {"cols": list(base.columns), "rows": _rows(base, list(base.columns))},
+    }
+
+
+def render_html(payload: dict, assets: str | Path = ASSETS, title: str = "textdrift explorer") -> str:
+    """The page: ``assets``' ``explorer.html`` template with its style, the vendored scripts, the
+    page script and ``payload`` (:func:`embed_json`) inline."""
+    assets = Path(assets)
+    page = (assets / "explorer.html").read_text(encoding="utf-8")
+    vendor = "\n".join("<script>" + (assets / "vendor" / name).read_text(encoding="utf-8").replace(
+        "</script", "<\\/script") + "</script>" for name in VENDOR)
+    parts = {
+        "{{title}}": html.escape(title),
+        "{{style}}": (assets / "explorer.css").read_text(encoding="utf-8"),
+        "{{payload}}": embed_json(payload),
+        "{{vendor}}": vendor,
+        "{{script}}": (assets / "explorer.js").read_text(encoding="utf-8"),
+    }
+    missing = [k for k in parts if k not in page]
+    if missing:
+        raise ValueError(f"explorer template without {missing}")
+    # one pass over the template: a text inside the payload that looks like a placeholder stays text
+    page = re.sub(r"\{\{\w+\}\}", lambda m: parts.get(m.group(0), m.group(0)), page)
+    return page
+
+
+def run_explorer(out_path: str | Path, tables: dict[str, str | Path], year_matrices: dict[str, str | Path],
+                 token_paths, codebook_path: str | Path, languages: list[str], settings: dict | None = None, *,
+                 schema_path=None, entities_path=None, entities_schema=None, assets: str | Path = ASSETS,
+                 **options) -> dict:
+    """Rule ``explorer``: write ``results/explorer.html`` (:func:`build_payload`,
+    :func:`render_html`); returns the sizes of the parts, for the log."""
+    from textdrift.entities import load_entities
+    from textdrift.themes import load_codebook
+
+    entities = load_entities(entities_path, entities_schema) if entities_path else []
+    codebook = load_codebook(codebook_path, schema_path, entities)
+    payload = build_payload(tables, year_matrices, token_paths, codebook, entities, languages, settings or {},
+                            **options)
+    page = render_html(payload, assets)
+    atomic_write_text(out_path, page)
+    sizes = {k: len(embed_json(v).encode("utf-8")) for k, v in payload.items()}
+    sizes["page"] = len(page.encode("utf-8"))
+    return sizes
