@@ -478,7 +478,7 @@ def test_run_drift_writes_all_tables(tmp_path, caplog):
                          {x: tmp_path / f"doc_{x}.npz" for x in langs})
     out = {name: tmp_path / f"{name}.csv" for name in drift.TABLE_COLUMNS}
     with caplog.at_level(logging.INFO, logger="textdrift"):
-        drift.run_drift([tmp_path / f"year_{x}.npz" for x in ("en", "zh", "fr")],
+        drift.write_drift([tmp_path / f"year_{x}.npz" for x in ("en", "zh", "fr")],
                         [tmp_path / f"para_{x}.npz" for x in ("en", "zh", "fr")], out,
                         ["en", "zh", "fr"], min_tokens=5, top_n=3, baseline_rounds=20, baseline_min_paragraphs=2)
     tables = {name: read_csv(path) for name, path in out.items()}
@@ -520,7 +520,7 @@ def test_group_drift():
 
 
 def test_shared_rounds_and_rowwise_distances_match_the_plain_ones():
-    # run_drift draws the rounds once for both tables; the per-row distances equal jsd()/cosine_similarity()
+    # write_drift draws the rounds once for both tables; the per-row distances equal jsd()/cosine_similarity()
     tok = tokens_table([(f"d{y}", y, "en", p, w) for y, ws in ((2020, ["a b", "b c", "c", "a", "b b"]),
                                                                (2022, ["a c", "d", "c d", "a d", "e"]))
                         for p, w in enumerate(ws)])

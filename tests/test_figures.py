@@ -386,18 +386,18 @@ def test_run_figures_writes_every_declared_output(tmp_path):
     out = tmp_path / "figures"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        written = F.run_figures(**paths, codebook=codebook, out_dir=out, languages=["zh", "en"], dpi=60)
+        written = F.write_figures(**paths, codebook=codebook, out_dir=out, languages=["zh", "en"], dpi=60)
     expected = {f"{stem}.{ext}" for stem in F.figure_stems(out, ["zh", "en"]).values() for ext in ("png", "svg")}
     assert {str(p) for p in written} == expected
     assert sorted(p.name for p in out.iterdir()) == sorted(
         f"{n}.{e}" for n in ["theme_trends", "theme_heatmap", "drift", "similarity", "phrases_zh", "phrases_en"]
         for e in ("png", "svg"))
     # one group (one rule) needs and reads only its own tables
-    only = F.run_figures(drift=paths["drift"], baseline=paths["baseline"], similarity=paths["similarity"],
+    only = F.write_figures(drift=paths["drift"], baseline=paths["baseline"], similarity=paths["similarity"],
                          out_dir=tmp_path / "drift_only", languages=["zh", "en"], dpi=40, groups=["drift"])
     assert sorted(p.name for p in only) == ["drift.png", "drift.svg", "similarity.png", "similarity.svg"]
     with pytest.raises(ValueError, match=r"need \['codebook', 'frequencies'\]"):
-        F.run_figures(out_dir=tmp_path, languages=["en"], groups=["themes"])
+        F.write_figures(out_dir=tmp_path, languages=["en"], groups=["themes"])
 
 
 def test_similarity_matrix_many_years_stays_readable():

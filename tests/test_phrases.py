@@ -16,7 +16,7 @@ from textdrift.phrases import (
     group_phrase_changes,
     phrase_changes,
     row_counts,
-    run_phrases,
+    write_phrases,
     status,
 )
 from textdrift.stats import log_odds_dirichlet, p_values, q_values
@@ -203,7 +203,7 @@ def test_lone_phrase_of_an_order_is_skipped():
     assert set(df["phrase"]) == {"x", "y"}
 
 
-# --- phrase_changes / run_phrases on invented token tables -----------------------------------
+# --- phrase_changes / write_phrases on invented token tables -----------------------------------
 
 def test_phrase_changes_from_token_table_by_hand():
     toks = token_table([("d1", 2020, "en", [["data", "data", "cloud"]]),
@@ -257,12 +257,12 @@ def test_language_with_one_year_or_no_text_gives_no_rows(tmp_path, caplog):
         paths[lang] = tmp_path / f"year_{lang}.npz"
         save_matrix(year_matrix(toks, lang), paths[lang])
     caplog.set_level(logging.INFO, logger="textdrift")
-    df = run_phrases(paths, tmp_path / "phrase_changes.csv", min_count=1)
+    df = write_phrases(paths, tmp_path / "phrase_changes.csv", min_count=1)
     assert set(df["lang"]) == {"en"}
     assert "zh: 1 year(s) with text (2017)" in caplog.text
     assert "fr: 0 year(s) with text (none)" in caplog.text
     assert phrase_changes(load_matrix(paths["zh"])).empty
-    empty = run_phrases({"fr": paths["fr"]}, tmp_path / "empty.csv")
+    empty = write_phrases({"fr": paths["fr"]}, tmp_path / "empty.csv")
     assert empty.empty and list(read_csv(tmp_path / "empty.csv").columns) == COLUMNS
 
 
@@ -271,7 +271,7 @@ def test_ngram_max_may_not_exceed_vectorize(tmp_path):
     with pytest.raises(ValueError, match="vectorize.ngram_max = 3"):
         check_ngram_max(4, 3)
     with pytest.raises(ValueError, match="phrases.ngram_max = 4"):
-        run_phrases({}, tmp_path / "x.csv", ngram_max=4, vectorize_ngram_max=3)
+        write_phrases({}, tmp_path / "x.csv", ngram_max=4, vectorize_ngram_max=3)
 
 
 def _random_corpus(seed=7):
@@ -293,7 +293,7 @@ def test_csv_rows_recompute_from_their_own_columns(tmp_path):
     for lang in ("zh", "en"):
         paths[lang] = tmp_path / f"year_{lang}.npz"
         save_matrix(year_matrix(toks, lang), paths[lang])
-    run_phrases(paths, tmp_path / "phrase_changes.csv", q_threshold=0.05)
+    write_phrases(paths, tmp_path / "phrase_changes.csv", q_threshold=0.05)
     df = read_csv(tmp_path / "phrase_changes.csv")
     assert list(df.columns) == COLUMNS and len(df) > 100
     assert set(df["n"]) == {1, 2, 3}

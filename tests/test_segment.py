@@ -8,7 +8,8 @@ import pytest
 import spacy
 
 from textdrift import segment
-from textdrift.segment import TOKEN_COLUMNS, TOKEN_SCHEMA, Segmenter, empty_tokens, segment_shard, write_tokens
+from textdrift.segment import Segmenter, empty_tokens, segment_shard, write_tokens
+from textdrift.vectorize import TOKEN_COLUMNS, TOKEN_SCHEMA
 from conftest import FIXTURE
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,7 +18,7 @@ from textdrift.themes import (
     FREQ_COLUMNS,
     KWIC_COLUMNS,
     match_shard,
-    run_themes,
+    write_themes,
     theme_frequencies,
     theme_table,
     unmatched_terms,
@@ -243,7 +243,7 @@ def run_rules(paths, cbk, out, languages, **kwargs):
     found = [(p.with_name(p.stem + ".matches.parquet"), p.with_name(p.stem + ".paras.parquet")) for p in paths]
     for p, (m, q) in zip(paths, found):
         match_shard(p, cbk, m, q, languages, schema_path=SCHEMA)
-    run_themes([m for m, _ in found], [q for _, q in found], cbk, *out, languages, schema_path=SCHEMA, **kwargs)
+    write_themes([m for m, _ in found], [q for _, q in found], cbk, *out, languages, schema_path=SCHEMA, **kwargs)
 
 
 def write_codebook(tmp_path, extra=""):

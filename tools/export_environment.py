@@ -28,13 +28,14 @@ PYTHON = "3.11"
 # code imports is checked by the tests; what it loads without an import statement is listed here:
 # spacy-lookups-data (spaCy's lemma tables, found through an entry point).
 ENVS = {
-    "clean": ["pandas", "pyarrow", "numpy", "pyyaml", "jsonschema", "beautifulsoup4", "wordsegment"],
+    "clean": ["pandas", "pyarrow", "numpy", "pyyaml", "jsonschema", "beautifulsoup4", "wordsegment", "jieba",
+              "opencc-python-reimplemented"],
     "segment": [
         "pandas", "pyarrow", "numpy", "scipy", "pyyaml", "jsonschema",
         "spacy", "spacy-lookups-data", "jieba", "opencc-python-reimplemented",
     ],
-    "analysis": ["pandas", "pyarrow", "numpy", "scipy", "scikit-learn", "pyyaml", "jsonschema"],
-    "figures": [
+    # counting, statistics, tables, charts and the explorer
+    "analysis": [
         "pandas", "pyarrow", "numpy", "scipy", "scikit-learn", "pyyaml", "jsonschema", "matplotlib", "mplfonts",
     ],
 }

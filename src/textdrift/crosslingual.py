@@ -102,7 +102,7 @@ from textdrift.matching import MATCH_COLUMNS, UNSPACED
 from textdrift.themes import PARA_COLUMNS, read_matches, read_shards
 
 __all__ = ["LANGS", "alignment_table", "bilingual_documents", "codebook_check", "compare_themes", "pair_check",
-           "run_crosslingual", "trend_agreement"]
+           "write_crosslingual", "trend_agreement", "run_crosslingual"]
 
 log = logging.getLogger("textdrift.crosslingual")
 
@@ -478,7 +478,7 @@ def _aligned_only(df: pd.DataFrame, alignment: pd.DataFrame, langs) -> pd.DataFr
     return df[np.array([k in keep for k in zip(df["doc_id"], df["lang"], df["para"])], dtype=bool)]
 
 
-def run_crosslingual(match_paths, para_paths, index_path, frequencies_path, codebook_path, themes_path,
+def write_crosslingual(match_paths, para_paths, index_path, frequencies_path, codebook_path, themes_path,
                      alignment_path, codebook_check_path, trends_path, figure_stem, langs=LANGS,
                      paragraphs: str = "all", prior: str = "pair", alpha_0: float | str = "auto",
                      z_threshold: float = 1.96, min_tokens: int = 500, min_years: int = 3, exact_max_n: int = 8,
@@ -536,3 +536,26 @@ def run_crosslingual(match_paths, para_paths, index_path, frequencies_path, code
                 dpi=dpi)
     log.info("%d bilingual documents, %d aligned pairs, %d significant theme differences", len(docs), len(align),
              int(table["status"].str.endswith("_stronger").sum()))
+
+
+def run_crosslingual(input, output, params, log) -> None:
+    """Rule ``crosslingual``: Chinese against English in the bilingual documents (tables and chart).
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/crosslingual.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    """
+    from textdrift.io import log_to_file
+
+    log_to_file(log[0])
+    i, o, p = input, output, params
+    write_crosslingual(
+        i.matches, i.paras, i.index, i.frequencies, i.codebook, o.themes, o.alignment, o.codebook_check, o.trends,
+        p.figure_stem, langs=p.langs, paragraphs=p.paragraphs, prior=p.prior, alpha_0=p.alpha_0,
+        z_threshold=p.z_threshold, min_tokens=p.min_tokens, min_years=p.min_years, exact_max_n=p.exact_max_n,
+        alignment=p.alignment, conf_level=p.conf_level, unspaced_languages=p.unspaced_languages, schema_path=i.schema,
+        dpi=p.dpi, chart_docs=p.chart_docs, pairs_path=o.pairs,
+    )

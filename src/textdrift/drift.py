@@ -126,8 +126,8 @@ from textdrift.vectorize import SEP, CountMatrix, by_language, count_matrix, loa
 
 __all__ = ["BASELINE_COLUMNS", "DRIFT_COLUMNS", "HALVES_COLUMNS", "SHIFT_COLUMNS", "SIMILARITY_COLUMNS",
            "TABLE_COLUMNS", "TFIDF_DEFAULTS", "TIE_TOLERANCE", "TOP_TERM_COLUMNS", "cross_year_halves",
-           "drift_table", "group_drift", "on_vocabulary", "run_drift", "similarity_table",
-           "split_half_baseline", "term_shifts", "tfidf_vectors", "top_terms"]
+           "drift_table", "group_drift", "on_vocabulary", "write_drift", "similarity_table",
+           "split_half_baseline", "term_shifts", "tfidf_vectors", "top_terms", "run_drift"]
 
 log = logging.getLogger("textdrift.drift")
 
@@ -148,7 +148,7 @@ BASELINE_COLUMNS = [
     "lang", "year", "paragraphs", "tokens", "rounds",
     "cosine_mean", "cosine_p05", "cosine_p95", "jsd_mean", "jsd_p05", "jsd_p95",
 ]
-# output name (key of run_drift's ``out``) -> columns
+# output name (key of write_drift's ``out``) -> columns
 TABLE_COLUMNS = {"drift": DRIFT_COLUMNS, "similarity": SIMILARITY_COLUMNS, "top_terms": TOP_TERM_COLUMNS,
                  "term_shifts": SHIFT_COLUMNS, "baseline": BASELINE_COLUMNS}
 
@@ -425,7 +425,7 @@ def _split_rounds(paragraphs: CountMatrix, matrix: CountMatrix, rounds: int, see
     fitted on it; ``per_year[year] = (k, has_halves, cosine distances, jsds)`` of the within-year
     halves (``has_halves`` False below ``min_paragraphs``, and then no distances);
     ``cross[(year_from, year_to)] = (cosine distances, jsds)`` of the first halves of consecutive
-    years (both with halves). Computed once per language by :func:`run_drift`, on dense halves
+    years (both with halves). Computed once per language by :func:`write_drift`, on dense halves
     (:func:`_dense_year_halves`); the values equal bit for bit those of the sparse reference
     implementation in ``tests/test_drift.py`` (sparse halves, ``jsd`` and ``cosine_similarity``
     row by row). Only the previous year's halves are kept.
@@ -664,7 +664,7 @@ def _stack(frames: list[pd.DataFrame], name: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TABLE_COLUMNS[name])
 
 
-def run_drift(
+def write_drift(
     year_paths: list[str | Path],
     para_paths: list[str | Path],
     out: dict[str, str | Path],
@@ -739,3 +739,22 @@ def run_drift(
                     df = step_documents(df, docs[docs["doc_id"].astype(str).isin(ids)])
                 frames[g] = df
             write_csv(with_group(frames), grouped[name])
+
+
+def run_drift(input, output, params, log) -> None:
+    """Rule ``drift``: TF-IDF drift, similarity, top terms, shifts and baselines per language.
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/drift.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    """
+    from textdrift.io import log_to_file
+
+    log_to_file(log[0])
+    outputs = {k: v for k, v in output.items() if not k.startswith("grouped_")}
+    grouped = {k.removeprefix("grouped_"): v for k, v in output.items() if k.startswith("grouped_")}
+    write_drift(input.year, input.para, outputs, **dict(params.items()), documents=input.documents,
+                doc_paths=input.doc, grouped=grouped)

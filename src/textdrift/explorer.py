@@ -43,7 +43,7 @@ from textdrift.vectorize import ENTITY_HEAD, SEP, CountMatrix, absorbed, counted
 
 __all__ = [
     "DEFAULTS", "ASSETS", "embed_json", "theme_payload", "phrase_payload", "alignment_payload",
-    "sentence_frame", "term_payload", "build_payload", "render_html", "run_explorer",
+    "sentence_frame", "term_payload", "build_payload", "render_html", "run_explorer", "write_explorer",
 ]
 
 DEFAULTS = {"contexts_per_cell": 10, "term_contexts": 4, "phrase_contexts": 2, "max_terms": 2000,
@@ -400,7 +400,7 @@ def render_html(payload: dict, assets: str | Path = ASSETS, title: str = "textdr
     return page
 
 
-def run_explorer(out_path: str | Path, tables: dict[str, str | Path], year_matrices: dict[str, str | Path],
+def write_explorer(out_path: str | Path, tables: dict[str, str | Path], year_matrices: dict[str, str | Path],
                  token_paths, codebook_path: str | Path, languages: list[str], settings: dict | None = None, *,
                  schema_path=None, entities_path=None, entities_schema=None, assets: str | Path = ASSETS,
                  **options) -> dict:
@@ -418,3 +418,28 @@ def run_explorer(out_path: str | Path, tables: dict[str, str | Path], year_matri
     sizes = {k: len(embed_json(v).encode("utf-8")) for k, v in payload.items()}
     sizes["page"] = len(page.encode("utf-8"))
     return sizes
+
+
+def run_explorer(input, output, params, log) -> None:
+    """Rule ``explorer``: ``results/explorer.html`` (:func:`write_explorer`).
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/explorer.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    """
+    from textdrift.io import log_to_file
+
+    logger = log_to_file(log[0])
+    i, p = input, params
+    sizes = write_explorer(
+        output[0], {Path(t).stem: t for t in i.tables}, dict(zip(p.languages, i.year)), list(i.tokens),
+        i.codebook, p.languages, p.settings, schema_path=i.schema,
+        entities_path=i.entities[0] if i.entities else None, entities_schema=i.entities[1] if i.entities else None,
+        assets=Path(i.assets[0]).parent, count_roles=p.count_roles, unspaced_languages=p.unspaced_languages,
+        low_data_tokens=p.low_data_tokens, conf_level=p.conf_level, q_threshold=p.q_threshold,
+        crosslingual_langs=p.crosslingual_langs,
+    )
+    logger.info("explorer.html: %s bytes (payload parts: %s)", sizes.pop("page"), sizes)

@@ -72,8 +72,8 @@ __all__ = ["ANNOTATE_MAX_YEARS", "BASELINE_COLOR", "CHART_GROUPS", "CJK_FONT_FIL
            "HEAT_CMAP", "LANG_COLORS", "LANG_LINESTYLES", "LANG_NAMES", "LATIN_FAMILY", "MARKERS",
            "METRIC_COLORS", "PALETTE", "STATUS_COLORS", "STATUS_HATCH", "cjk_font_path", "codebook_frame",
            "crosslingual_chart", "drift_chart", "figure_stems", "FontNotFoundError", "lang_name", "phrase_bars",
-           "phrase_steps", "run_figures", "save_figure", "setup_fonts", "similarity_matrix", "theme_heatmap",
-           "theme_styles", "theme_trends", "ThemeStyle"]
+           "phrase_steps", "write_figures", "save_figure", "setup_fonts", "similarity_matrix", "theme_heatmap",
+           "theme_styles", "theme_trends", "ThemeStyle", "run_figures"]
 
 CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 LATIN_FAMILY = "DejaVu Sans"
@@ -769,7 +769,7 @@ FIGURES = ("theme_trends", "theme_heatmap", "drift", "similarity")
 
 
 def figure_stems(out_dir: str | Path, languages: Iterable[str]) -> dict[str, Path]:
-    """Output stems (no extension) of :func:`run_figures`: the four fixed charts and ``phrases_{lang}``."""
+    """Output stems (no extension) of :func:`write_figures`: the four fixed charts and ``phrases_{lang}``."""
     out = Path(out_dir)
     return {**{name: out / name for name in FIGURES}, **{f"phrases_{lang}": out / f"phrases_{lang}" for lang in languages}}
 
@@ -782,7 +782,7 @@ CHART_GROUPS = {
 }
 
 
-def run_figures(frequencies: str | Path | None = None, drift: str | Path | None = None,
+def write_figures(frequencies: str | Path | None = None, drift: str | Path | None = None,
                 baseline: str | Path | None = None, similarity: str | Path | None = None,
                 phrases: str | Path | None = None, codebook: str | Path | None = None, out_dir: str | Path = ".",
                 languages: Sequence[str] = (), low_data_tokens: int = 500, phrase_k: int = 15,
@@ -804,7 +804,7 @@ def run_figures(frequencies: str | Path | None = None, drift: str | Path | None 
              "phrases": phrases, "codebook": codebook}
     missing = sorted({t for g in groups for t in CHART_GROUPS[g] if given[t] is None})
     if missing:
-        raise ValueError(f"run_figures: charts {groups} need {missing}")
+        raise ValueError(f"write_figures: charts {groups} need {missing}")
     setup_fonts()
     langs = list(languages)
     stems = figure_stems(out_dir, langs)
@@ -829,3 +829,22 @@ def run_figures(frequencies: str | Path | None = None, drift: str | Path | None 
     for name, draw in charts.items():
         paths += save_figure(draw(), stems[name], dpi=dpi)
     return paths
+
+
+def run_figures(input, output, params, log) -> None:
+    """Rule ``theme_figures``, ``drift_figures`` and ``phrase_figures``: the charts of one group of tables.
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/figures.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    """
+    from textdrift.io import log_to_file
+
+    log_to_file(log[0])
+    from pathlib import Path
+
+    tables = {name: path for name, path in input.items() if name != "schema"}
+    write_figures(**tables, schema=input.get("schema"), out_dir=Path(output[0]).parent, **dict(params.items()))

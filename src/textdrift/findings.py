@@ -49,7 +49,7 @@ import pandas as pd
 
 from textdrift.stats import normal_quantile, poisson_ratio_ci
 
-__all__ = ["BOOT_KEYS", "CHECKS", "FINDING_COLUMNS", "RISING", "build_findings", "rate_ratio", "run_findings"]
+__all__ = ["BOOT_KEYS", "CHECKS", "FINDING_COLUMNS", "RISING", "build_findings", "rate_ratio", "write_findings", "run_findings"]
 
 log = logging.getLogger("textdrift.findings")
 
@@ -545,7 +545,7 @@ def _row(kind, lang, subject, claim, y0, y1, value_name, v_from, v_to, value, lo
             "precision": np.nan, "survives": survives, "reason": "; ".join(why)}
 
 
-def run_findings(token_paths, codebook_path, documents_path, drift_path, out_path, languages, count_roles,
+def write_findings(token_paths, codebook_path, documents_path, drift_path, out_path, languages, count_roles,
                  schema_path=None, entities_path=None, entities_schema=None, top_themes: int = 3,
                  conf_level: float = 0.95, n_boot: int = 2000, seed: int = 12345, bootstrap_unit: str = "auto",
                  min_documents: int = 10, tfidf: dict | None = None,
@@ -570,3 +570,27 @@ def run_findings(token_paths, codebook_path, documents_path, drift_path, out_pat
     write_csv(df, out_path)
     log.info("%d findings, %d survive every check", len(df), int(df["survives"].sum()))
     return df
+
+
+def run_findings(input, output, params, log) -> None:
+    """Rule ``findings``: the headline findings and their robustness checks.
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/findings.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    """
+    from textdrift.io import log_to_file
+
+    log_to_file(log[0])
+    i, p = input, params
+    entities = list(i.get("entities", []))
+    write_findings(i.tokens, i.codebook, i.documents, i.drift, output[0], p.languages, p.count_roles,
+                   schema_path=i.schema, entities_path=entities[0] if entities else None,
+                   entities_schema=entities[1] if entities else None, top_themes=p.top_themes, conf_level=p.conf_level,
+                   n_boot=p.n_boot, seed=p.seed, bootstrap_unit=p.bootstrap_unit, min_documents=p.min_documents,
+                   tfidf=p.tfidf, phrases_path=i.phrases, phrase_settings=p.phrase_settings, top_phrases=p.top_phrases,
+                   crosslingual_path=i.crosslingual, cross_settings=p.cross_settings, precision_path=i.precision,
+                   min_precision=p.min_precision, min_coded=p.min_coded)

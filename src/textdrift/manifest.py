@@ -22,6 +22,10 @@ from pathlib import Path
 import pandas as pd
 from textdrift.config import import_jsonschema, load_yaml
 
+__all__ = ["CLEAN_COLUMNS", "GENRES", "METADATA", "OPTIONAL", "REQUIRED", "STEP_COLUMNS", "ManifestError",
+           "check_group_by", "document_groups", "documents_table", "languages_of", "load_manifest", "run_documents",
+           "shard_of", "step_documents", "with_group"]
+
 REQUIRED = ["doc_id", "date", "title", "file"]
 #: document metadata: what kind of text each is, who issued it, which version is a translation
 METADATA = ["genre", "issuer", "original_language", "translation", "url", "retrieved"]
@@ -311,3 +315,23 @@ def step_documents(table: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame
 def languages_of(row: dict) -> list[str]:
     """The languages a manifest row declares (empty list when not declared)."""
     return [x for x in str(row.get("languages", "")).split(";") if x]
+
+
+def run_documents(input, output, params, log) -> None:
+    """Rule ``documents``: the documents table (manifest metadata with each text's paragraphs and tokens).
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/documents.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    """
+    from textdrift.io import log_to_file
+
+    log_to_file(log[0])
+    from textdrift.themes import PARA_COLUMNS, read_shards
+    from textdrift.io import write_csv
+
+    paras = read_shards(input.paras, PARA_COLUMNS)
+    write_csv(documents_table(pd.DataFrame(params.manifest), paras, params.languages), output[0])

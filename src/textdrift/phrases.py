@@ -93,7 +93,7 @@ from textdrift.stats import log_odds_dirichlet, p_values, q_values
 from textdrift.vectorize import SEP, CountMatrix, load_matrix, year_matrix_of
 
 __all__ = ["COLUMNS", "GROUP_COLUMNS", "STATUSES", "check_ngram_max", "group_phrase_changes", "ngram_order",
-           "order_totals", "phrase_changes", "row_counts", "run_phrases", "status"]
+           "order_totals", "phrase_changes", "row_counts", "write_phrases", "status", "run_phrases"]
 
 log = logging.getLogger("textdrift.phrases")
 
@@ -373,7 +373,7 @@ def _finish(steps: list[pd.DataFrame], lang: str, unspaced_languages) -> pd.Data
     return _sorted(df)
 
 
-def run_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path, ngram_max: int = 3,
+def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path, ngram_max: int = 3,
                 vectorize_ngram_max: int = 3, min_count: int = 2, alpha_0: float | str = "auto",
                 q_threshold: float = 0.05,
                 unspaced_languages: tuple[str, ...] | list[str] = UNSPACED_LANGUAGES,
@@ -417,3 +417,23 @@ def run_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path, ng
         write_csv(grouped, grouped_csv)
         log.info("wrote %d rows (%s groups) to %s", len(grouped), group_by, grouped_csv)
     return df
+
+
+def run_phrases(input, output, params, log) -> None:
+    """Rule ``phrases``: year-over-year phrase changes per language.
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/phrases.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    """
+    from textdrift.io import log_to_file
+
+    log_to_file(log[0])
+    i, o, p = input, output, params
+    write_phrases(dict(zip(p.languages, i.year)), o.changes, p.ngram_max, p.vectorize_ngram_max,
+                  p.min_count, p.alpha_0, p.q_threshold, p.unspaced_languages, p.min_tokens,
+                  documents=i.documents, group_by=p.group_by, doc_matrices=dict(zip(p.languages, i.doc)),
+                  grouped_csv=o.get("grouped"))

@@ -37,7 +37,7 @@ from textdrift.validation import precision_cells
 
 __all__ = ["FIGURES", "TABLES", "drift_lines", "findings_markdown", "headline_lines", "low_data_lines", "main",
            "phrase_lines", "precision_lines", "readme_snapshot", "results_readme", "theme_changes",
-           "theme_lines", "update_readme_findings", "write_results_readme"]
+           "theme_lines", "update_readme_findings", "write_results_readme", "run_results_readme"]
 
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
 
@@ -461,3 +461,20 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def run_results_readme(input, output, params, log) -> None:
+    """Rule ``results_readme``: results/README.md (the findings and what every table and figure is).
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/figures.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    """
+    from textdrift.io import log_to_file
+
+    log_to_file(log[0])
+    write_results_readme(output[0], input.tables, input.figures, input.codebook, low_data_tokens=params.low_data_tokens,
+                         top_themes=params.top_themes, top_phrases=params.top_phrases)

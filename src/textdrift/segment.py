@@ -117,29 +117,11 @@ import pyarrow.parquet as pq
 
 from textdrift.config import defaults
 from textdrift.io import atomic_write_bytes, log_to_file, read_csv
+from textdrift.vectorize import TOKEN_COLUMNS, TOKEN_SCHEMA  # the token table's contract
 
-__all__ = ["LANGUAGES", "TOKEN_COLUMNS", "TOKEN_SCHEMA", "Segmenter", "empty_tokens", "read_paragraphs",
+__all__ = ["LANGUAGES", "Segmenter", "empty_tokens", "read_paragraphs",
            "run_segment", "segment_shard", "write_tokens"]
 
-TOKEN_SCHEMA = pa.schema(
-    [
-        ("doc_id", pa.string()),
-        ("year", pa.int32()),
-        ("lang", pa.string()),
-        ("para", pa.int32()),
-        ("sent", pa.int32()),
-        ("idx", pa.int32()),
-        ("text", pa.string()),
-        ("norm", pa.string()),
-        ("lemma", pa.string()),
-        ("is_stop", pa.bool_()),
-        ("is_punct", pa.bool_()),
-        ("keep", pa.bool_()),
-        ("role", pa.string()),
-        ("entity", pa.string()),
-    ]
-)
-TOKEN_COLUMNS = list(TOKEN_SCHEMA.names)
 
 LANGUAGES = ("zh", "en")
 

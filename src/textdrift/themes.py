@@ -59,8 +59,8 @@ from textdrift.vectorize import load_tokens
 
 __all__ = ["BOOTSTRAP_UNITS", "CHANGE_COLUMNS", "ENTITY_FREQ_COLUMNS", "FREQ_COLUMNS", "KWIC_COLUMNS",
            "PARA_COLUMNS", "TOKEN_COLUMNS", "UNMATCHED_COLUMNS", "bootstrap_draws", "match_shard",
-           "paragraph_tokens", "read_matches", "read_shards", "run_themes", "theme_changes",
-           "theme_frequencies", "theme_table", "unmatched_terms"]
+           "paragraph_tokens", "read_matches", "read_shards", "write_themes", "theme_changes",
+           "theme_frequencies", "theme_table", "unmatched_terms", "run_theme_matches", "run_themes"]
 
 log = logging.getLogger("textdrift.themes")
 
@@ -379,7 +379,7 @@ def read_shards(paths, columns: list[str] | None = None) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
-def run_themes(
+def write_themes(
     match_paths,
     para_paths,
     codebook_path: str | Path,
@@ -496,3 +496,48 @@ def read_matches(match_paths, codebook: list[Theme], columns: list[str] = MATCH_
     keys = pa.table({"year": table["year"], "lang": table["lang"], "_t": rank, "doc_id": table["doc_id"],
                      "para": table["para"], "start_idx": table["start_idx"]})
     return table.take(pc.sort_indices(keys, sort_keys=[(c, "ascending") for c in keys.column_names]))
+
+
+def run_theme_matches(input, output, params, log) -> None:
+    """Rule ``theme_matches``: the codebook's and the entities' matches in one token shard.
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/themes.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    """
+    from textdrift.io import log_to_file
+
+    log_to_file(log[0])
+    i, o, p = input, output, params
+    match_shard(i.tokens, i.codebook, o.matches, o.paras, p.languages, schema_path=i.schema, kwic_window=p.kwic_window,
+                unspaced_languages=p.unspaced_languages, entities_path=i.get("entities", [None])[0],
+                entities_schema=i.get("entities", [None, None])[1], entity_matches_path=o.entities,
+                count_roles=p.count_roles)
+
+
+def run_themes(input, output, params, log) -> None:
+    """Rule ``themes``: theme frequencies, changes, KWIC and unmatched terms.
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/themes.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    """
+    from textdrift.io import log_to_file
+
+    log_to_file(log[0])
+    i, o, p = input, output, params
+    write_themes(
+        i.matches, i.paras, i.codebook, o.frequencies, o.kwic, o.unmatched, p.languages, schema_path=i.schema,
+        ci=p.ci, conf_level=p.conf_level, n_boot=p.n_boot, seed=p.seed, entity_paths=i.entities,
+        entities_path=i.get("entity_list", [None])[0], entities_schema=i.get("entity_list", [None, None])[1],
+        entity_freq_path=o.entity_frequencies, bootstrap_unit=p.bootstrap_unit, min_documents=p.min_documents,
+        changes_path=o.changes, min_tokens=p.min_tokens, documents_path=i.documents,
+        group_by=p.group_by, grouped_freq_path=o.get("grouped_frequencies"),
+        grouped_changes_path=o.get("grouped_changes"),
+    )

@@ -35,7 +35,7 @@ from textdrift.io import read_csv, write_csv
 from textdrift.stats import wilson
 
 __all__ = ["KEY", "PRECISION_COLUMNS", "SAMPLE_COLUMNS", "draw_sample", "main", "precision_cells",
-           "precision_table", "run_precision", "theme_rows"]
+           "precision_table", "write_precision", "theme_rows", "run_precision"]
 
 log = logging.getLogger("textdrift.validation")
 
@@ -161,7 +161,7 @@ def precision_cells(precision: pd.DataFrame | None) -> dict:
     return {(r.theme, r.lang): (float(r.precision), int(r.n_coded)) for r in rows.itertuples()}
 
 
-def run_precision(coded_path, kwic_path, codebook_path, out_path, conf: float = 0.95) -> pd.DataFrame:
+def write_precision(coded_path, kwic_path, codebook_path, out_path, conf: float = 0.95) -> pd.DataFrame:
     """The ``precision`` rule; without a coded file (``coded_path`` None or missing) the table is
     empty (and the log says how to make one)."""
     from textdrift.codebook import codebook_hash
@@ -213,3 +213,19 @@ def main(argv: list[str] | None = None) -> Path:
 
 if __name__ == "__main__":
     main()
+
+
+def run_precision(input, output, params, log) -> None:
+    """Rule ``precision``: the codebook's precision from the hand-coded contexts.
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/validation.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    """
+    from textdrift.io import log_to_file
+
+    log_to_file(log[0])
+    write_precision(input.coded[0] if input.coded else None, input.kwic, input.codebook, output[0], params.conf_level)

@@ -49,12 +49,33 @@ import scipy.sparse as sp
 
 from textdrift.io import atomic_write_bytes
 
-__all__ = ["COUNT_ROLES", "ENTITY_HEAD", "MATRIX_COLUMNS", "OPTIONAL_COLUMNS", "SEP", "absorbed", "by_language",
+__all__ = ["COUNT_ROLES", "ENTITY_HEAD", "MATRIX_COLUMNS", "OPTIONAL_COLUMNS", "SEP", "TOKEN_COLUMNS", "TOKEN_SCHEMA", "absorbed", "by_language",
            "count_matrix", "counted", "CountMatrix", "doc_matrix", "entity_heads", "export_matrices",
            "load_matrix", "load_tokens", "merge_matrices", "merge_shard_matrices", "para_matrix", "save_matrix",
-           "segments", "write_shard_matrices", "year_matrix", "year_matrix_of"]
+           "segments", "write_shard_matrices", "year_matrix", "year_matrix_of", "run_count", "run_merge_counts", "run_export"]
 
 SEP = " "
+#: The token table (``data/processed/tokens/shard-<n>.parquet``), written by ``segment`` and read here
+#: and by every analysis: one row per token, in text order (columns in docs/methods.md).
+TOKEN_SCHEMA = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("year", pa.int32()),
+        ("lang", pa.string()),
+        ("para", pa.int32()),
+        ("sent", pa.int32()),
+        ("idx", pa.int32()),
+        ("text", pa.string()),
+        ("norm", pa.string()),
+        ("lemma", pa.string()),
+        ("is_stop", pa.bool_()),
+        ("is_punct", pa.bool_()),
+        ("keep", pa.bool_()),
+        ("role", pa.string()),
+        ("entity", pa.string()),
+    ]
+)
+TOKEN_COLUMNS = list(TOKEN_SCHEMA.names)
 # Token columns that the count matrices are built from (the rest is not read by write_shard_matrices).
 MATRIX_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "norm", "is_punct", "keep", "role", "entity"]
 #: roles counted unless the config says otherwise (``count_roles``)
@@ -73,7 +94,6 @@ def load_tokens(paths: str | Path | list[str | Path], columns: list[str] | None 
     frames = [_read_token_file(p, columns) for p in paths]
     frames = [f for f in frames if len(f)]
     if not frames:
-        from textdrift.segment import TOKEN_SCHEMA
 
         empty = TOKEN_SCHEMA.empty_table().to_pandas()
         return empty if columns is None else empty[list(columns)]
@@ -409,3 +429,55 @@ def export_matrices(doc_paths: dict[str, str | Path], documents: str | Path, out
                                     "feature": m.vocab[coo.col], "n": n[coo.col].astype(np.int64),
                                     "count": coo.data.astype(np.int64)}), out[lang]["parquet"])
 
+
+def run_count(input, output, params, log) -> None:
+    """Rule ``count``: count the n-grams of one token shard (document and paragraph matrices per language).
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/vectorize.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    """
+    from textdrift.io import log_to_file
+
+    log_to_file(log[0])
+    langs = params.languages
+    write_shard_matrices(input[0], dict(zip(langs, output.doc)), dict(zip(langs, output.para)), params.ngram_max,
+                         params.count_roles)
+
+
+def run_merge_counts(input, output, params, log) -> None:
+    """Rule ``merge_counts``: merge the shards' document matrices into one year and one document matrix per language.
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/vectorize.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    """
+    from textdrift.io import log_to_file
+
+    log_to_file(log[0])
+    langs = params.languages
+    merge_shard_matrices(input.doc, dict(zip(langs, output.year)), dict(zip(langs, output.doc)))
+
+
+def run_export(input, output, params, log) -> None:
+    """Rule ``export``: the document matrices for R and Python (results/matrices/).
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/vectorize.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    """
+    from textdrift.io import log_to_file
+
+    log_to_file(log[0])
+    langs, kinds = params.languages, ["mtx", "features", "docvars", "parquet"]
+    export_matrices(dict(zip(langs, input.doc)), input.documents,
+                    {lang: {k: output[f"{k}_{lang}"] for k in kinds} for lang in langs})

@@ -32,7 +32,7 @@ rule explorer:
     log:
         f"{LOGS}/explorer.log",
     conda:
-        ENV
+        "../envs/analysis.yml"
     script:
         "../scripts/explorer.py"
 

@@ -27,7 +27,7 @@ rule theme_figures:
     log:
         f"{LOGS}/figures/themes.log",
     conda:
-        "../envs/figures.yml"
+        "../envs/analysis.yml"
     script:
         "../scripts/figures.py"
 
@@ -54,7 +54,7 @@ rule drift_figures:
     log:
         f"{LOGS}/figures/drift.log",
     conda:
-        "../envs/figures.yml"
+        "../envs/analysis.yml"
     script:
         "../scripts/figures.py"
 
@@ -83,7 +83,7 @@ rule phrase_figures:
     log:
         f"{LOGS}/figures/phrases.log",
     conda:
-        "../envs/figures.yml"
+        "../envs/analysis.yml"
     script:
         "../scripts/figures.py"
 
@@ -91,7 +91,7 @@ rule phrase_figures:
 FIGURES = [*rules.theme_figures.output, *rules.drift_figures.output, *rules.phrase_figures.output]
 
 
-rule summary:
+rule results_readme:
     """results/README.md: one line per table and figure, then the main findings read from the tables."""
     input:
         tables=expand(
@@ -133,10 +133,10 @@ rule summary:
     log:
         f"{LOGS}/summary.log",
     conda:
-        "../envs/figures.yml"
+        "../envs/analysis.yml"
     script:
-        "../scripts/summary.py"
+        "../scripts/results_readme.py"
 
 
 TARGETS += FIGURES
-TARGETS += rules.summary.output
+TARGETS += rules.results_readme.output

@@ -21,7 +21,7 @@ rule count:
         "../scripts/count.py"
 
 
-rule vectorize:
+rule merge_counts:
     """Count matrices per year-document and per document, per language: the shards' matrices merged."""
     input:
         doc=expand(f"{PROCESSED}/vectors/_shards/doc_{{lang}}-{{shard}}.npz", lang=LANGS, shard=SHARDS),
@@ -39,10 +39,10 @@ rule vectorize:
     conda:
         "../envs/analysis.yml"
     script:
-        "../scripts/vectorize.py"
+        "../scripts/merge_counts.py"
 
 
-TARGETS += rules.vectorize.output
+TARGETS += rules.merge_counts.output
 
 
 rule export:

@@ -1,9 +1,5 @@
-"""Rule `export`: count matrices with document variables for R and Python (textdrift.vectorize)."""
+"""Rule `export`: the document matrices for R and Python (textdrift.vectorize.run_export)."""
 
-from textdrift.io import log_to_file
-from textdrift.vectorize import export_matrices
+from textdrift.vectorize import run_export
 
-log_to_file(snakemake.log[0])
-i, o, langs = snakemake.input, snakemake.output, snakemake.params.languages
-kinds = ["mtx", "features", "docvars", "parquet"]
-export_matrices(dict(zip(langs, i.doc)), i.documents, {lang: {k: o[f"{k}_{lang}"] for k in kinds} for lang in langs})
+run_export(snakemake.input, snakemake.output, snakemake.params, snakemake.log)
