@@ -31,6 +31,6 @@ include: "workflow/rules/explorer.smk"
 
 
 rule all:
+    default_target: True
     input:
         TARGETS,
-    default_target: True

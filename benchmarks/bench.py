@@ -89,9 +89,10 @@ _FLOOR = textwrap.dedent(
     import json, sys, tempfile, time
     from pathlib import Path
     import jieba, spacy
-    clean = Path(sys.argv[1])
-    zh = [l for p in sorted(clean.glob("*.zh.txt")) for l in p.read_text(encoding="utf-8").splitlines() if l]
-    en = [l for p in sorted(clean.glob("*.en.txt")) for l in p.read_text(encoding="utf-8").splitlines() if l]
+    from textdrift.io import read_texts
+    texts = read_texts(sorted(Path(sys.argv[1]).glob("shard-*.parquet")))
+    zh = [p for (_, lang), paras in sorted(texts.items()) if lang == "zh" for p in paras if p]
+    en = [p for (_, lang), paras in sorted(texts.items()) if lang == "en" for p in paras if p]
     tk = jieba.Tokenizer()
     tk.tmp_dir = tempfile.mkdtemp(prefix="bench-jieba-")
     tk.initialize()

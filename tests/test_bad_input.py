@@ -19,6 +19,7 @@ from conftest import FIXTURE, copy_project, run_snakemake, sha256_tree
 from test_manifest import _manifest
 from textdrift.clean import clean_text
 from textdrift.cleanio import clean_document_file, clean_shard
+from textdrift.io import read_texts
 from textdrift.decode import CleaningError, decode_bytes
 from textdrift.config import ConfigError, check_config
 from textdrift.html import extract_text, looks_like_html
@@ -196,16 +197,14 @@ def test_empty_documents_skipped_when_configured(tmp_path):
     ru.write_text("Россия и Китай.\n", encoding="utf-8")
     ok = tmp_path / "ok.txt"
     ok.write_text("Rivers are clean.\n", encoding="utf-8")
-    (tmp_path / "clean").mkdir()
-    (tmp_path / "clean/ru.en.txt").write_text("from an earlier run\n", encoding="utf-8")
     docs = [{"doc_id": "empty", "year": 2020, "path": str(BAD / "empty.txt")},
             {"doc_id": "ru", "year": 2020, "path": str(ru)}, {"doc_id": "ok", "year": 2020, "path": str(ok)}]
-    index, log = clean_shard(docs, tmp_path / "clean", {**CFG, "on_empty": "skip"})
+    index, log = clean_shard(docs, tmp_path / "clean.parquet", {**CFG, "on_empty": "skip"})
     assert list(index["doc_id"]) == ["ok"]
     skipped = log[log["action"] == "skipped"]
     assert list(skipped["doc_id"]) == ["empty", "ru"] and (skipped["step"] == "document").all()
     assert "Россия" in " ".join(log.loc[log["doc_id"] == "ru", "detail"])  # the text is in the log
-    assert sorted(p.name for p in (tmp_path / "clean").iterdir()) == ["ok.en.txt"]  # stale text gone
+    assert list(read_texts(tmp_path / "clean.parquet")) == [("ok", "en")]  # only the kept text
 
 
 def test_excess_removal_error_warn_or_skip(tmp_path):
@@ -216,15 +215,6 @@ def test_excess_removal_error_warn_or_skip(tmp_path):
     assert clean_document_file(_doc(path), {**CFG, "on_excess_removal": "warn"}).texts == {"en": ["Short text."]}
     result = clean_document_file(_doc(path), {**CFG, "on_excess_removal": "skip"})
     assert result.texts == {} and result.log[-1]["action"] == "skipped"
-
-
-def test_stale_file_of_a_doc_id_with_a_dot_is_not_deleted(tmp_path):
-    (tmp_path / "clean").mkdir()
-    (tmp_path / "clean/a.b.zh.txt").write_text("另一个文件\n", encoding="utf-8")
-    raw = tmp_path / "a.txt"
-    raw.write_text("Rivers are clean.\n", encoding="utf-8")
-    clean_shard([{"doc_id": "a", "year": 2020, "path": str(raw)}], tmp_path / "clean", CFG)
-    assert (tmp_path / "clean/a.b.zh.txt").exists()
 
 
 # --- manifest -------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from textdrift.clean import LOG_COLUMNS, CleanResult, clean_text
 from textdrift.cleanio import clean_shard
 from textdrift.config import check_config, defaults, load_yaml, with_defaults
 from textdrift.decode import CleaningError, decode_bytes
-from textdrift.io import read_paragraphs
+from textdrift.io import read_texts
 from conftest import FIXTURE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -335,15 +335,17 @@ def test_clean_shard_writes_texts_index_and_log(tmp_path):
     raw = tmp_path / "a.txt"
     raw.write_bytes("河流保护。\nRivers are protected.\n".encode("gb18030"))
     docs = [{"doc_id": "a", "year": 2020, "path": str(raw), "encoding": "gb18030", "languages": "en"}]
-    index, log = clean_shard(docs, tmp_path / "clean", CFG)
+    index, log = clean_shard(docs, tmp_path / "shard-0.parquet", CFG, file_name="data/processed/clean/shard-0.parquet")
     assert list(index["lang"]) == ["zh", "en"]
-    assert read_paragraphs(tmp_path / "clean/a.en.txt") == ["Rivers are protected."]
+    texts = read_texts(tmp_path / "shard-0.parquet")
+    assert texts == {("a", "zh"): ["河流保护。"], ("a", "en"): ["Rivers are protected."]}
+    assert set(index["file"]) == {"data/processed/clean/shard-0.parquet"}  # the workflow's name of the file
     assert list(log.columns) == LOG_COLUMNS
     assert log["action"].iloc[0] == "decoded" and "gb18030" in log["detail"].iloc[0]
     # the manifest declares only en: zh is kept, and the log says so
     assert ("zh", "undeclared_language") in set(zip(log["lang"], log["action"]))
-    # index rows carry the SHA-256 of the file written
-    data = (tmp_path / "clean/a.en.txt").read_bytes()
+    # index rows carry the SHA-256 of the text as UTF-8 lines
+    data = "Rivers are protected.\n".encode("utf-8")
     assert index.set_index("lang").loc["en", "sha256"] == hashlib.sha256(data).hexdigest()
 
 
@@ -352,7 +354,7 @@ def test_clean_shard_declared_language_missing_is_an_error(tmp_path):
     raw.write_text("Rivers are protected.\n", encoding="utf-8")
     docs = [{"doc_id": "a", "year": 2020, "path": str(raw), "languages": "zh;en"}]
     with pytest.raises(CleaningError, match=r"a.txt \(doc_id='a'\): manifest field 'languages' declares \['zh'\]"):
-        clean_shard(docs, tmp_path / "clean", CFG)
+        clean_shard(docs, tmp_path / "clean.parquet", CFG)
 
 
 def test_clean_shard_excess_removal_error_or_warn(tmp_path):
@@ -360,18 +362,9 @@ def test_clean_shard_excess_removal_error_or_warn(tmp_path):
     raw.write_text("Short text.\n" + "Leave a Reply\n" + "comment " * 200, encoding="utf-8")
     docs = [{"doc_id": "a", "year": 2020, "path": str(raw), "languages": ""}]
     with pytest.raises(CleaningError, match="max_removed_share"):
-        clean_shard(docs, tmp_path / "clean", CFG)
-    index, log = clean_shard(docs, tmp_path / "clean", {**CFG, "on_excess_removal": "warn"})
+        clean_shard(docs, tmp_path / "clean.parquet", CFG)
+    index, log = clean_shard(docs, tmp_path / "clean.parquet", {**CFG, "on_excess_removal": "warn"})
     assert list(index["lang"]) == ["en"] and "flagged" in set(log["action"])
-
-
-def test_clean_shard_removes_stale_language_file(tmp_path):
-    (tmp_path / "clean").mkdir()
-    (tmp_path / "clean/a.zh.txt").write_text("旧\n", encoding="utf-8")
-    raw = tmp_path / "a.txt"
-    raw.write_text("Rivers are protected.\n", encoding="utf-8")
-    clean_shard([{"doc_id": "a", "year": 2020, "path": str(raw)}], tmp_path / "clean", CFG)
-    assert sorted(p.name for p in (tmp_path / "clean").iterdir()) == ["a.en.txt"]
 
 
 # --- the corpus ---------------------------------------------------------------------

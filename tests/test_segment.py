@@ -271,11 +271,9 @@ def test_jieba_cache_is_private(cache_dir):
 
 
 def test_segment_shard_and_write_tokens(tmp_path, cache_dir):
-    (tmp_path / "a.zh.txt").write_text("数字经济与人工智能。\n\n网络安全\n", encoding="utf-8")
-    (tmp_path / "a.en.txt").write_text("Digital economies grow.\nRules follow.", encoding="utf-8")
-    docs = [  # paths relative to base_dir (the project root) or absolute, as here
-        {"doc_id": "a", "year": 2023, "lang": "zh", "path": str(tmp_path / "a.zh.txt")},
-        {"doc_id": "a", "year": 2023, "lang": "en", "path": str(tmp_path / "a.en.txt")},
+    docs = [
+        {"doc_id": "a", "year": 2023, "lang": "zh", "paragraphs": ["数字经济与人工智能。", "", "网络安全"]},
+        {"doc_id": "a", "year": 2023, "lang": "en", "paragraphs": ["Digital economies grow.", "Rules follow."]},
     ]
     df = segment_shard(docs, ROOT, {"cache_dir": cache_dir})
     zh, en = df[df.lang == "zh"], df[df.lang == "en"]

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from textdrift.manifest import load_manifest
+from textdrift.io import write_texts
 from textdrift.synth import MANIFEST_COLUMNS, add_document, make_corpus, sentence_pool
 
 EN = [
@@ -27,8 +28,7 @@ ZH = [
 def source(tmp_path):
     d = tmp_path / "clean"
     d.mkdir()
-    (d / "a.en.txt").write_text("\n".join(EN) + "\n", encoding="utf-8")
-    (d / "a.zh.txt").write_text("\n".join(ZH) + "\n", encoding="utf-8")
+    write_texts({("a", "en"): list(EN), ("a", "zh"): list(ZH)}, d / "shard-0.parquet")  # the clean rule's layout
     return d
 
 

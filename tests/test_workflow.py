@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from conftest import run_snakemake, sha256_tree
-from textdrift.io import read_paragraphs
+from textdrift.io import read_texts
 from textdrift.manifest import languages_of, load_manifest, shard_of
 
 pytestmark = pytest.mark.e2e
@@ -40,14 +40,14 @@ def test_one_clean_text_per_declared_language(out):
     expected = {(r["doc_id"], lang) for r in out["manifest"].to_dict("records") for lang in languages_of(r)}
     found = set(zip(out["index"]["doc_id"], out["index"]["lang"]))
     assert found == expected
-    for row in out["index"].itertuples():  # each text in its shard's directory (the clean rule's output)
-        assert row.file == f"data/processed/clean/shard-{shard_of(row.doc_id, 4)}/{row.doc_id}.{row.lang}.txt"
-        assert (out["dir"] / row.file).is_file()
+    for row in out["index"].itertuples():  # each text in its shard's file (the clean rule's output)
+        assert row.file == f"data/processed/clean/shard-{shard_of(row.doc_id, 4)}.parquet"
+        assert (row.doc_id, row.lang) in read_texts(out["dir"] / row.file)
 
 
 def test_clean_texts_are_nfc_paragraph_lines(out):
     for row in out["index"].itertuples():
-        paras = read_paragraphs(out["dir"] / row.file)
+        paras = read_texts(out["dir"] / row.file)[(row.doc_id, row.lang)]
         assert len(paras) == row.paragraphs > 0
         for p in paras:
             assert p and p == p.strip() and unicodedata.is_normalized("NFC", p)
@@ -73,7 +73,7 @@ def test_token_table_contract(out):
 def test_token_offsets_point_into_clean_text(out):
     files = {(r.doc_id, r.lang): r.file for r in out["index"].itertuples()}
     for (doc_id, lang), grp in out["tokens"].groupby(["doc_id", "lang"]):
-        paras = read_paragraphs(out["dir"] / files[doc_id, lang])
+        paras = read_texts(out["dir"] / files[doc_id, lang])[(doc_id, lang)]
         for para, idx, text in zip(grp["para"], grp["idx"], grp["text"]):
             assert paras[para][idx : idx + len(text)] == text, (doc_id, lang, para, idx, text)
 

@@ -14,16 +14,16 @@ text left after cleaning, is an error, or with ``on_empty: skip`` a ``skipped`` 
 text (the document is then absent from the clean index). ``on_excess_removal`` (error | warn |
 skip) decides about a document flagged by step 9 of :mod:`textdrift.clean`.
 
-:func:`clean_shard` writes each text as ``{doc_id}.{lang}.txt`` into one directory per shard
-(the ``clean`` rule's directory output ``data/processed/clean/shard-{shard}/``) and returns the
-shard's index (:data:`INDEX_COLUMNS`) and log (:data:`textdrift.clean.LOG_COLUMNS`); the
+:func:`clean_shard` writes the shard's texts into one Parquet file, one row per paragraph
+(the ``clean`` rule's output ``data/processed/clean/shard-{shard}.parquet``,
+:func:`textdrift.io.write_texts`; one file, not a directory of texts, so that the job's outputs
+are plain objects for a storage provider) and returns the shard's index (:data:`INDEX_COLUMNS`) and log (:data:`textdrift.clean.LOG_COLUMNS`); the
 ``cleaning_log`` rule gathers them into ``data/processed/clean/index.csv`` and
 ``data/processed/cleaning_log.csv``.
 """
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import logging
 from collections import Counter
@@ -35,7 +35,7 @@ from textdrift import structure as _structure
 from textdrift.clean import LOG_COLUMNS, SCRIPT_LANGUAGES, CleanResult, _Log, clean_text, log_row
 from textdrift.config import defaults, merge
 from textdrift.decode import CleaningError, decode_bytes
-from textdrift.io import concat_csv, log_to_file, write_csv, write_paragraphs
+from textdrift.io import concat_csv, log_to_file, text_bytes, write_csv, write_texts
 
 __all__ = ["INDEX_COLUMNS", "clean_document_file", "clean_shard", "run_clean", "run_cleaning_log"]
 
@@ -187,54 +187,47 @@ def clean_document_file(doc: dict, cfg: dict) -> CleanResult:
     return result
 
 
-def clean_shard(docs: list[dict], clean_dir: str | Path, cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Clean every document of a shard into ``clean_dir/{doc_id}.{lang}.txt``.
-
-    Texts of a document from an earlier run in a language no longer found (or of a document
-    now skipped) are deleted (the ``clean`` rule's directory is fresh; a caller reusing one is
-    not).
+def clean_shard(docs: list[dict], texts_path: str | Path, cfg: dict,
+                file_name: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Clean every document of a shard into one file of texts, ``texts_path`` (:func:`textdrift.io.write_texts`).
 
     Parameters
     ----------
     docs : list of dict
         Manifest rows (``doc_id``, ``year``, ``path``, optional ``encoding``, ``languages``,
         ``title``, ``title_<lang>``).
-    clean_dir : str or Path
-        Directory of the texts (created when missing).
+    texts_path : str or Path
+        The shard's texts (Parquet; written even when every document is skipped).
     cfg : dict
         As for :func:`clean_document_file`.
+    file_name : str, optional
+        The name the index gives the file (its ``file`` column; default ``texts_path``): the
+        workflow's path of the file, also when the job writes a local copy for a storage provider.
 
     Returns
     -------
     index : pandas.DataFrame
-        One row per text written (:data:`INDEX_COLUMNS`: its file, size, SHA-256 and roles). A
-        skipped document (``on_empty``/``on_excess_removal: skip``) has no row.
+        One row per text (:data:`INDEX_COLUMNS`: its file, size, SHA-256 of the text as UTF-8 lines
+        (:func:`textdrift.io.text_bytes`) and roles). A skipped document (``on_empty`` /
+        ``on_excess_removal: skip``) has no row.
     log : pandas.DataFrame
         Every change the cleaner made (:data:`textdrift.clean.LOG_COLUMNS`).
     """
-    clean_dir = Path(clean_dir)
-    clean_dir.mkdir(parents=True, exist_ok=True)  # a shard whose documents are all skipped has an empty one
-    index, log = [], []
+    file_name = str(texts_path) if file_name is None else file_name
+    texts, index, log = {}, [], []
     for doc in docs:
         result = clean_document_file(doc, cfg)
-        prefix = f"{doc['doc_id']}."
-        for stale in clean_dir.glob(f"{glob.escape(prefix)}*.txt"):
-            lang = stale.name[len(prefix):-len(".txt")]
-            if "." not in lang and lang not in result.texts:  # not "a.b.zh.txt" of doc "a.b"
-                logger.info("%s: deleting %s from an earlier run (no %s text now)", doc["doc_id"], stale, lang)
-                stale.unlink()
         for lang, paragraphs in result.texts.items():
-            path = clean_dir / f"{doc['doc_id']}.{lang}.txt"
-            write_paragraphs(path, paragraphs)
-            data = path.read_bytes()
+            texts[(doc["doc_id"], lang)] = paragraphs
             index.append({
-                "doc_id": doc["doc_id"], "year": int(doc["year"]), "lang": lang, "file": str(path),
+                "doc_id": doc["doc_id"], "year": int(doc["year"]), "lang": lang, "file": file_name,
                 "paragraphs": len(paragraphs), "chars": sum(map(len, paragraphs)),
-                "sha256": hashlib.sha256(data).hexdigest(),
+                "sha256": hashlib.sha256(text_bytes(paragraphs)).hexdigest(),
                 "roles": _structure.encode_roles(result.roles.get(lang) or ["body"] * len(paragraphs)),
             })
         log.extend(result.log)
         logger.info("%s: %s", doc["doc_id"], {k: len(v) for k, v in result.texts.items()} or "skipped")
+    write_texts(texts, texts_path)
     return pd.DataFrame(index, columns=INDEX_COLUMNS), pd.DataFrame(log, columns=LOG_COLUMNS)
 
 
@@ -247,7 +240,7 @@ def run_clean(input, output, params, log) -> None:
         ``raw`` (the shard's raw files) and ``words`` (``clean.despace.words_file``), read
         through ``params``.
     output : Snakemake output
-        ``texts`` (the shard's text directory), ``index`` and ``cleaning_log`` (CSV).
+        ``texts`` (the shard's texts, Parquet), ``index`` and ``cleaning_log`` (CSV).
     params : Snakemake params
         ``docs`` (the shard's manifest rows), ``clean`` (the config block), ``languages`` and
         ``unspaced_languages``.
@@ -256,7 +249,7 @@ def run_clean(input, output, params, log) -> None:
     """
     log_to_file(log[0])
     cfg = {**params.clean, "languages": list(params.languages), "unspaced_languages": list(params.unspaced_languages)}
-    index, changes = clean_shard(params.docs, output.texts, cfg)
+    index, changes = clean_shard(params.docs, output.texts, cfg, file_name=params.texts_file)
     write_csv(changes, output.cleaning_log)
     write_csv(index, output.index)
 

@@ -95,7 +95,7 @@ import numpy as np
 import pandas as pd
 
 from textdrift.align import align_paragraphs, auto_length_ratio
-from textdrift.io import read_csv, read_paragraphs, write_csv
+from textdrift.io import read_csv, read_texts, write_csv
 from textdrift.stats import log_odds_dirichlet, poisson_ci, spearman
 from textdrift.codebook import Theme, load_codebook
 from textdrift.matching import MATCH_COLUMNS, UNSPACED
@@ -484,9 +484,10 @@ def write_crosslingual(match_paths, para_paths, index_path, frequencies_path, co
                      z_threshold: float = 1.96, min_tokens: int = 500, min_years: int = 3, exact_max_n: int = 8,
                      alignment: dict | None = None, conf_level: float = 0.95, unspaced_languages=UNSPACED,
                      schema_path=None, dpi: int = 200, chart_docs: int | None = None,
-                     pairs_path=None) -> None:
+                     pairs_path=None, text_paths=()) -> None:
     """The `crosslingual` rule: the four tables, the codebook's translation pairs
-    (``pairs_path``, :func:`pair_check`) and the dumbbell figure (PNG + SVG).
+    (``pairs_path``, :func:`pair_check`) and the dumbbell figure (PNG + SVG). ``text_paths``: the
+    clean texts' shard files (:func:`textdrift.io.read_texts`) holding the bilingual documents.
 
     Reads the `theme_matches` rule's per-shard outputs (:func:`textdrift.themes.match_shard`):
     the matches (without their KWIC context) and the kept tokens per paragraph (``keep`` = how
@@ -502,8 +503,8 @@ def write_crosslingual(match_paths, para_paths, index_path, frequencies_path, co
     tokens = tokens[tokens["lang"].isin(langs) & tokens["keep"].astype(bool)]
     index = read_csv(index_path)
     docs = bilingual_documents(index, tokens, langs)
-    files = index.set_index(["doc_id", "lang"])["file"]
-    texts = {d: {lang: read_paragraphs(files[(d, lang)]) for lang in langs} for d in docs["doc_id"]}
+    every_text = read_texts(text_paths)  # the shards' clean texts (the files the index names)
+    texts = {d: {lang: every_text[(d, lang)] for lang in langs} for d in docs["doc_id"]}
     # Only the bilingual documents' matches are used, except by the "corpus" prior over whole
     # texts, which counts the matches of every document.
     every_doc = prior == "corpus" and paragraphs == "all"
@@ -557,5 +558,5 @@ def run_crosslingual(input, output, params, log) -> None:
         p.figure_stem, langs=p.langs, paragraphs=p.paragraphs, prior=p.prior, alpha_0=p.alpha_0,
         z_threshold=p.z_threshold, min_tokens=p.min_tokens, min_years=p.min_years, exact_max_n=p.exact_max_n,
         alignment=p.alignment, conf_level=p.conf_level, unspaced_languages=p.unspaced_languages, schema_path=i.schema,
-        dpi=p.dpi, chart_docs=p.chart_docs, pairs_path=o.pairs,
+        dpi=p.dpi, chart_docs=p.chart_docs, pairs_path=o.pairs, text_paths=i.texts,
     )

@@ -1,4 +1,4 @@
-"""Small I/O helpers shared by every step: atomic writes and the clean-text format.
+"""Small I/O helpers shared by every step: atomic writes, CSV/Parquet, and the clean texts' file.
 
 Every output is written to a temporary file in the same directory and moved
 into place with ``os.replace``, so an interrupted job never leaves a
@@ -85,13 +85,66 @@ def read_csv(path: str | Path, **kwargs) -> pd.DataFrame:
     return pd.read_csv(path, keep_default_na=False, na_values=[""], encoding="utf-8", **kwargs)
 
 
-def write_paragraphs(path: str | Path, paragraphs: list[str]) -> None:
-    """Clean-text format: UTF-8, one paragraph per line, trailing newline."""
-    atomic_write_text(path, "".join(p + "\n" for p in paragraphs))
+TEXT_COLUMNS = ["doc_id", "lang", "para", "text"]
 
 
-def read_paragraphs(path: str | Path) -> list[str]:
-    return Path(path).read_text(encoding="utf-8").splitlines()
+def text_bytes(paragraphs: list[str]) -> bytes:
+    """A clean text as bytes: UTF-8, one paragraph per line, trailing newline (what the index's
+    ``sha256`` is computed over, and what :meth:`textdrift.notebook.Project.clean_text` returns
+    split into lines)."""
+    return "".join(p + "\n" for p in paragraphs).encode("utf-8")
+
+
+def write_texts(texts: dict[tuple[str, str], list[str]], path: str | Path) -> None:
+    """Write clean texts, ``{(doc_id, lang): paragraphs}``, as one Parquet file, atomically.
+
+    One row per paragraph (:data:`TEXT_COLUMNS`; ``para`` = the token table's ``para``), texts in the
+    order given. One file per shard rather than one per text: a declared output that object
+    storage and cluster file systems handle as one object (no directories, no thousands of small
+    files).
+
+    Parameters
+    ----------
+    texts : dict
+        ``(doc_id, lang) -> list of paragraphs``.
+    path : str or Path
+        The Parquet file (written even when ``texts`` is empty).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    cols = {"doc_id": [], "lang": [], "para": [], "text": []}
+    for (doc_id, lang), paragraphs in texts.items():
+        cols["doc_id"] += [doc_id] * len(paragraphs)
+        cols["lang"] += [lang] * len(paragraphs)
+        cols["para"] += list(range(len(paragraphs)))
+        cols["text"] += list(paragraphs)
+    schema = pa.schema([("doc_id", pa.string()), ("lang", pa.string()), ("para", pa.int32()), ("text", pa.string())])
+    buf = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pydict(cols, schema=schema), buf)
+    atomic_write_bytes(path, buf.getvalue().to_pybytes())
+
+
+def read_texts(paths) -> dict[tuple[str, str], list[str]]:
+    """The clean texts of one or more files of :func:`write_texts`: ``{(doc_id, lang): paragraphs}``.
+
+    Parameters
+    ----------
+    paths : str, Path or list of them
+
+    Returns
+    -------
+    dict
+        In file order, then text order.
+    """
+    import pyarrow.parquet as pq
+
+    texts: dict[tuple[str, str], list[str]] = {}
+    for path in [paths] if isinstance(paths, (str, Path)) else paths:
+        cols = pq.read_table(path, columns=TEXT_COLUMNS).to_pydict()
+        for doc_id, lang, text in zip(cols["doc_id"], cols["lang"], cols["text"]):
+            texts.setdefault((doc_id, lang), []).append(text)
+    return texts
 
 
 def log_to_file(path: str | Path | None) -> logging.Logger:

@@ -42,8 +42,8 @@ import yaml
 
 from textdrift import drift, phrases, themes
 from textdrift.codebook import Theme, codebook_hash, parse_codebook
-from textdrift.config import load_yaml, with_defaults
-from textdrift.io import atomic_write_text, read_csv, read_paragraphs
+from textdrift.config import SCHEMA, load_yaml, with_defaults
+from textdrift.io import atomic_write_text, read_csv, read_texts
 from textdrift.manifest import load_manifest
 from textdrift.vectorize import CountMatrix, count_matrix, counted, load_matrix, load_tokens
 
@@ -108,7 +108,9 @@ class Project:
 
     @property
     def schema_dir(self) -> Path:
-        return self.root / "workflow" / "schemas"
+        """The project's ``workflow/schemas/``, or the library's when the project has none."""
+        own = self.root / "workflow" / "schemas"
+        return own if own.is_dir() else SCHEMA.parent
 
     def _need(self, path: Path, what: str) -> Path:
         if not path.exists():
@@ -133,8 +135,8 @@ class Project:
         if row.empty:
             have = index[["doc_id", "lang"]].agg(".".join, axis=1).tolist()
             raise MissingOutputError(f"no clean text {doc_id}.{lang}; the pipeline wrote: {', '.join(have)}")
-        # the index names each text's file (data/processed/clean/shard-<n>/<doc_id>.<lang>.txt)
-        return read_paragraphs(self._need(self.root / row["file"].iloc[0], "clean text"))
+        # the index names each text's file: its shard's texts (data/processed/clean/shard-<n>.parquet)
+        return read_texts(self._need(self.root / row["file"].iloc[0], "clean text"))[(doc_id, lang)]
 
     def cleaning_log(self, doc_id: str | None = None) -> pd.DataFrame:
         """Every change the cleaner made (``data/processed/cleaning_log.csv``), of one document or all."""

@@ -91,8 +91,8 @@ token; OpenCC (a pure-Python implementation, slower than jieba itself) only runs
 paragraphs holding a character or phrase that t2s would change (:func:`_t2s_changes`); the
 token table is converted to pandas once per shard.
 
-Token table: ``TOKEN_COLUMNS`` / ``TOKEN_SCHEMA``. ``para`` is the 0-based line number in the
-clean file, ``sent`` a 0-based sentence number that runs through the whole document (so
+Token table: ``TOKEN_COLUMNS`` / ``TOKEN_SCHEMA`` (in :mod:`textdrift.vectorize`). ``para`` is the 0-based paragraph number in the
+clean text, ``sent`` a 0-based sentence number that runs through the whole document (so
 ``(doc_id, lang, sent)`` names a sentence), ``idx`` the character offset of the token in its
 line (``line[idx:idx + len(text)] == text``). Whitespace tokens are dropped. ``is_punct``
 means the token has no letter or digit (punctuation and symbols). ``keep`` = not stop, not
@@ -116,10 +116,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from textdrift.config import defaults
-from textdrift.io import atomic_write_bytes, log_to_file, read_csv
+from textdrift.io import atomic_write_bytes, log_to_file, read_csv, read_texts
 from textdrift.vectorize import TOKEN_COLUMNS, TOKEN_SCHEMA  # the token table's contract
 
-__all__ = ["LANGUAGES", "Segmenter", "empty_tokens", "read_paragraphs",
+__all__ = ["LANGUAGES", "Segmenter", "empty_tokens",
            "run_segment", "segment_shard", "write_tokens"]
 
 
@@ -581,29 +581,8 @@ class Segmenter:
 
     def segment_document(self, doc_id: str, year: int, lang: str, paragraphs: list[str],
                          roles: list[str] | None = None) -> pd.DataFrame:
-        """Token table (``TOKEN_COLUMNS``) of one document-language; paragraphs = lines of its clean file."""
+        """Token table (``TOKEN_COLUMNS``) of one document-language; paragraphs = those of its clean text."""
         return self.document_table(doc_id, year, lang, paragraphs, roles).to_pandas()
-
-
-def read_paragraphs(path: str | os.PathLike) -> list[str]:
-    """Lines of a clean text file; index = ``para``.
-
-    Split at LF only (unlike :func:`textdrift.io.read_paragraphs`, which uses ``str.splitlines``):
-    a token's ``idx`` must count every character of its line as written.
-
-    Parameters
-    ----------
-    path : str or path-like
-        A clean text (UTF-8, one paragraph per line).
-
-    Returns
-    -------
-    list of str
-    """
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    lines = text.split("\n")
-    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def segment_shard(docs: list[dict], base_dir: str | os.PathLike, cfg: dict | None,
@@ -613,10 +592,10 @@ def segment_shard(docs: list[dict], base_dir: str | os.PathLike, cfg: dict | Non
     Parameters
     ----------
     docs : list of dict
-        ``doc_id``, ``year``, ``lang``, ``path`` (of the clean text, relative to ``base_dir``) and
-        optional ``roles`` (the clean index's role string, :func:`textdrift.structure.decode_roles`).
+        ``doc_id``, ``year``, ``lang``, ``paragraphs`` (the clean text, :func:`textdrift.io.read_texts`)
+        and optional ``roles`` (the clean index's role string, :func:`textdrift.structure.decode_roles`).
     base_dir : str or path-like
-        Directory the paths (and the config's file names) are relative to.
+        Directory the config's file names (dictionary, stop words) are relative to.
     cfg : dict or None
         The ``segment:`` block; missing keys take the schema's defaults.
     entities : list of textdrift.entities.Entity, optional
@@ -632,7 +611,7 @@ def segment_shard(docs: list[dict], base_dir: str | os.PathLike, cfg: dict | Non
     seg = Segmenter(cfg, base_dir, entities)
     tables = []
     for d in docs:
-        paras = read_paragraphs(Path(base_dir) / d["path"])
+        paras = d["paragraphs"]
         roles = decode_roles(d.get("roles"), len(paras))
         tables.append(seg.document_table(d["doc_id"], d["year"], d["lang"], paras, roles))
     # one conversion to pandas for the shard (the same frame as concatenating per-document frames)
@@ -661,7 +640,7 @@ def run_segment(input, output, params, log) -> None:
     Parameters
     ----------
     input : Snakemake input
-        ``index`` (the shard's clean index; its ``file`` column names the texts, in ``texts``),
+        ``texts`` (the shard's clean texts, :func:`textdrift.io.read_texts`), ``index`` (their index),
         ``entities`` (the entity list and its schema, or empty) and the files named by
         ``params.segment`` (user dictionary, stop words).
     output : Snakemake output
@@ -675,8 +654,9 @@ def run_segment(input, output, params, log) -> None:
 
     logger = log_to_file(log[0])
     index = read_csv(input.index, dtype={"doc_id": str, "lang": str, "file": str, "roles": str})
-    docs = [{"doc_id": r.doc_id, "year": int(r.year), "lang": r.lang, "path": r.file, "roles": r.roles}
-            for r in index.itertuples()]
+    texts = read_texts(input.texts)
+    docs = [{"doc_id": r.doc_id, "year": int(r.year), "lang": r.lang, "paragraphs": texts[(r.doc_id, r.lang)],
+             "roles": r.roles} for r in index.itertuples()]
     entities = load_entities(*input.entities) if input.get("entities") else []
     tokens = segment_shard(docs, base_dir=Path.cwd(), cfg=params.segment, entities=entities)
     logger.info("segmented %d texts into %d tokens (%d entity mentions)", len(docs), len(tokens),

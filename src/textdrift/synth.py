@@ -77,13 +77,15 @@ def _is_zh(text: str) -> bool:
 
 def sentence_pool(source_dir: str | Path) -> dict[str, list[str]]:
     """Sentences of the clean texts in ``source_dir`` per language ({"en": [...], "zh": [...]}), in file order."""
-    source_dir = Path(source_dir)
-    # the texts are in one directory per shard (clean/shard-<n>/): in order of file name, as in one directory
-    files = [p for lang in ("en", "zh") for p in sorted(source_dir.rglob(f"*.{lang}.txt"), key=lambda p: p.name)]
+    from textdrift.io import read_texts
+
+    # the clean texts of every shard (clean/shard-<n>.parquet), English then Chinese, each in order of
+    # "<doc_id>.<lang>" (the order of the earlier one-file-per-text layout: the same pool, the same corpora)
+    texts = read_texts(sorted(Path(source_dir).glob("shard-*.parquet")))
+    keys = [k for lang in ("en", "zh") for k in sorted((k for k in texts if k[1] == lang), key=lambda k: f"{k[0]}.{k[1]}.txt")]
     pool: dict[str, list[str]] = {"en": [], "zh": []}
-    for path in files:
-        lang = path.name.rsplit(".", 2)[1]
-        for para in path.read_text(encoding="utf-8").splitlines():
+    for doc_id, lang in keys:
+        for para in texts[(doc_id, lang)]:
             para = para.strip()
             if lang == "en":
                 for s in _EN_SPLIT.split(para):

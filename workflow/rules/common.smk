@@ -10,7 +10,9 @@ SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
 # prepended, not replacing: where the workflow is a copy without src/ (the tests' project copies),
 # the jobs import the library the caller's PYTHONPATH names, as the Snakefile itself does
-os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p))
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
+)
 
 from textdrift.config import check_config, load_yaml, with_defaults
 from textdrift.manifest import CLEAN_COLUMNS, check_group_by, load_manifest, shard_of
@@ -20,14 +22,22 @@ from textdrift.codebook import load_codebook
 # Before any job runs: the configuration (every problem, each naming its field), the entity
 # list and the theme codebook (naming entity or theme and field; every entity a theme lists
 # exists) and, below, the manifest (naming row and field).
-for _configfile in workflow.configfiles:  # a key given twice: an error naming file, line, key
+for (
+    _configfile
+) in workflow.configfiles:  # a key given twice: an error naming file, line, key
     load_yaml(_configfile)
 CONFIG_SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
 check_config(config, CONFIG_SCHEMA)
 # every key the configuration does not set: its default from the schema (stated there only)
 config.update(with_defaults(config, CONFIG_SCHEMA))
 # the entity list and its schema, as an input of the rules that read it (none: entities: null)
-ENTITY_INPUT = [config["entities"], "workflow/schemas/entities.schema.yaml"] if config["entities"] else []
+# The schemas are part of the workflow's sources, not data: local() keeps them out of a storage
+# provider (--default-storage-provider), where the inputs and outputs go.
+SCHEMA = {
+    name: local(f"workflow/schemas/{name}.schema.yaml")
+    for name in ("themes", "entities")
+}
+ENTITY_INPUT = [config["entities"], SCHEMA["entities"]] if config["entities"] else []
 load_codebook(
     config["themes"]["codebook"],
     Path(workflow.basedir) / "workflow" / "schemas" / "themes.schema.yaml",
@@ -63,7 +73,8 @@ GROUPED = f"{RESULTS}/tables/by_{GROUP_BY}"
 
 def shard_rows(wildcards):
     """Manifest rows of one shard, as plain records (a param: only this shard reruns when they change),
-    with only the columns the cleaner reads (editing a document's genre or notes reruns nothing)."""
+    with only the columns the cleaner reads (editing a document's genre or notes reruns nothing).
+    """
     rows = MANIFEST[MANIFEST["shard"] == int(wildcards.shard)]
     cols = [c for c in MANIFEST.columns if c in CLEAN_COLUMNS or c.startswith("title_")]
     return rows[cols].to_dict("records")

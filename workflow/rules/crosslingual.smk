@@ -4,10 +4,10 @@ rule crosslingual:
         matches=expand(f"{PROCESSED}/themes/matches-{{shard}}.parquet", shard=SHARDS),
         paras=expand(f"{PROCESSED}/themes/paras-{{shard}}.parquet", shard=SHARDS),
         index=f"{PROCESSED}/clean/index.csv",
-        texts=expand(rules.clean.output.texts, shard=SHARDS),  # the clean texts the index names
+        texts=expand(CLEAN_TEXTS, shard=SHARDS),  # the clean texts the index names
         frequencies=f"{RESULTS}/tables/theme_frequencies.csv",
         codebook=config["themes"]["codebook"],
-        schema="workflow/schemas/themes.schema.yaml",
+        schema=SCHEMA["themes"],
     output:
         themes=f"{RESULTS}/tables/crosslingual_themes.csv",
         alignment=f"{RESULTS}/tables/crosslingual_alignment.csv",
@@ -20,6 +20,18 @@ rule crosslingual:
             category="Across languages",
         ),
         svg=f"{RESULTS}/figures/crosslingual_themes.svg",
+    log:
+        f"{LOGS}/crosslingual.log",
+    benchmark:
+        f"{LOGS}/benchmarks/crosslingual.tsv"
+    conda:
+        "../envs/analysis.yml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt
+        * (1000 + 50 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt
+        * (15 + 2 * int(input.size_mb)),
     params:
         langs=config["crosslingual"]["langs"],
         paragraphs=config["crosslingual"]["paragraphs"],
@@ -36,14 +48,6 @@ rule crosslingual:
         conf_level=config["themes"]["conf_level"],
         unspaced_languages=config["unspaced_languages"],
         figure_stem=lambda w, output: str(Path(output.png).with_suffix("")),
-    threads: 1
-    resources:
-        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 50 * int(input.size_mb)),
-        runtime=lambda wildcards, input, attempt: attempt * (15 + 2 * int(input.size_mb)),
-    log:
-        f"{LOGS}/crosslingual.log",
-    conda:
-        "../envs/analysis.yml"
     script:
         "../scripts/crosslingual.py"
 

@@ -3,19 +3,45 @@ rule explorer:
     input:
         tables=expand(
             f"{RESULTS}/tables/{{name}}.csv",
-            name=["theme_frequencies", "theme_kwic", "phrase_changes", "tfidf_drift", "tfidf_baseline", "documents",
-                  "crosslingual_alignment"],
+            name=[
+                "theme_frequencies",
+                "theme_kwic",
+                "phrase_changes",
+                "tfidf_drift",
+                "tfidf_baseline",
+                "documents",
+                "crosslingual_alignment",
+            ],
         ),
         year=expand(f"{PROCESSED}/vectors/year_{{lang}}.npz", lang=LANGS),
-        tokens=expand(f"{PROCESSED}/tokens/shard-{{shard}}.parquet", shard=SHARDS),
+        tokens=expand(TOKENS, shard=SHARDS),
         codebook=config["themes"]["codebook"],
-        schema="workflow/schemas/themes.schema.yaml",
+        schema=SCHEMA["themes"],
         entities=ENTITY_INPUT,
         # the page, its script and style, and the vendored Vega builds: an edit rebuilds the page
-        assets=["workflow/explorer/explorer.html", "workflow/explorer/explorer.js", "workflow/explorer/explorer.css",
-                "workflow/explorer/vendor/vega.min.js", "workflow/explorer/vendor/vega-lite.min.js"],
+        assets=[
+            local(f"workflow/explorer/{name}")
+            for name in [
+                "explorer.html",
+                "explorer.js",
+                "explorer.css",
+                "vendor/vega.min.js",
+                "vendor/vega-lite.min.js",
+            ]
+        ],
     output:
         f"{RESULTS}/explorer.html",
+    log:
+        f"{LOGS}/explorer.log",
+    benchmark:
+        f"{LOGS}/benchmarks/explorer.tsv"
+    conda:
+        "../envs/analysis.yml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt
+        * (1500 + 30 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt * (10 + int(input.size_mb)),
     params:
         languages=LANGS,
         settings=config["explorer"],
@@ -25,14 +51,6 @@ rule explorer:
         conf_level=config["themes"]["conf_level"],
         q_threshold=config["phrases"]["q_threshold"],
         crosslingual_langs=config["crosslingual"]["langs"],
-    threads: 1
-    resources:
-        mem_mb=lambda wildcards, input, attempt: attempt * (1500 + 30 * int(input.size_mb)),
-        runtime=lambda wildcards, input, attempt: attempt * (10 + int(input.size_mb)),
-    log:
-        f"{LOGS}/explorer.log",
-    conda:
-        "../envs/analysis.yml"
     script:
         "../scripts/explorer.py"
 

@@ -10,24 +10,34 @@ rule theme_figures:
         frequencies=f"{TABLE_DIR}/theme_frequencies.csv",
         precision=f"{TABLE_DIR}/codebook_precision.csv",
         codebook=config["themes"]["codebook"],
-        schema="workflow/schemas/themes.schema.yaml",
+        schema=SCHEMA["themes"],
     output:
-        theme_trends=report(f"{FIGURE_DIR}/theme_trends.png", caption="../report/theme_trends.rst", category="Themes"),
-        theme_heatmap=report(f"{FIGURE_DIR}/theme_heatmap.png", caption="../report/theme_heatmap.rst", category="Themes"),
+        theme_trends=report(
+            f"{FIGURE_DIR}/theme_trends.png",
+            caption="../report/theme_trends.rst",
+            category="Themes",
+        ),
+        theme_heatmap=report(
+            f"{FIGURE_DIR}/theme_heatmap.png",
+            caption="../report/theme_heatmap.rst",
+            category="Themes",
+        ),
         svg=expand(f"{FIGURE_DIR}/{{name}}.svg", name=["theme_trends", "theme_heatmap"]),
+    log:
+        f"{LOGS}/figures/themes.log",
+    benchmark:
+        f"{LOGS}/benchmarks/theme_figures.tsv"
+    conda:
+        "../envs/analysis.yml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: attempt * 2000,
+        runtime=lambda wildcards, attempt: attempt * 15,
     params:
         groups=["themes"],
         languages=LANGS,
         low_data_tokens=config["low_data_tokens"],
         dpi=config["figures"]["dpi"],
-    threads: 1
-    resources:
-        mem_mb=lambda wildcards, attempt: attempt * 2000,
-        runtime=lambda wildcards, attempt: attempt * 15,
-    log:
-        f"{LOGS}/figures/themes.log",
-    conda:
-        "../envs/analysis.yml"
     script:
         "../scripts/figures.py"
 
@@ -39,22 +49,30 @@ rule drift_figures:
         baseline=f"{TABLE_DIR}/tfidf_baseline.csv",
         similarity=f"{TABLE_DIR}/tfidf_similarity.csv",
     output:
-        drift=report(f"{FIGURE_DIR}/drift.png", caption="../report/drift.rst", category="Drift"),
-        similarity=report(f"{FIGURE_DIR}/similarity.png", caption="../report/similarity.rst", category="Drift"),
+        drift=report(
+            f"{FIGURE_DIR}/drift.png", caption="../report/drift.rst", category="Drift"
+        ),
+        similarity=report(
+            f"{FIGURE_DIR}/similarity.png",
+            caption="../report/similarity.rst",
+            category="Drift",
+        ),
         svg=expand(f"{FIGURE_DIR}/{{name}}.svg", name=["drift", "similarity"]),
+    log:
+        f"{LOGS}/figures/drift.log",
+    benchmark:
+        f"{LOGS}/benchmarks/drift_figures.tsv"
+    conda:
+        "../envs/analysis.yml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: attempt * 2000,
+        runtime=lambda wildcards, attempt: attempt * 15,
     params:
         groups=["drift"],
         languages=LANGS,
         low_data_tokens=config["low_data_tokens"],
         dpi=config["figures"]["dpi"],
-    threads: 1
-    resources:
-        mem_mb=lambda wildcards, attempt: attempt * 2000,
-        runtime=lambda wildcards, attempt: attempt * 15,
-    log:
-        f"{LOGS}/figures/drift.log",
-    conda:
-        "../envs/analysis.yml"
     script:
         "../scripts/figures.py"
 
@@ -65,9 +83,22 @@ rule phrase_figures:
         phrases=f"{TABLE_DIR}/phrase_changes.csv",
     output:
         phrases=report(
-            expand(f"{FIGURE_DIR}/phrases_{{lang}}.png", lang=LANGS), caption="../report/phrases.rst", category="Phrases"
+            expand(f"{FIGURE_DIR}/phrases_{{lang}}.png", lang=LANGS),
+            caption="../report/phrases.rst",
+            category="Phrases",
         ),
         svg=expand(f"{FIGURE_DIR}/phrases_{{lang}}.svg", lang=LANGS),
+    log:
+        f"{LOGS}/figures/phrases.log",
+    benchmark:
+        f"{LOGS}/benchmarks/phrase_figures.tsv"
+    conda:
+        "../envs/analysis.yml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt
+        * (2000 + 20 * int(input.size_mb)),
+        runtime=lambda wildcards, attempt: attempt * 15,
     params:
         groups=["phrases"],
         languages=LANGS,
@@ -76,19 +107,15 @@ rule phrase_figures:
         phrase_steps_max=config["figures"]["phrase_steps"],
         q_threshold=config["phrases"]["q_threshold"],
         dpi=config["figures"]["dpi"],
-    threads: 1
-    resources:
-        mem_mb=lambda wildcards, input, attempt: attempt * (2000 + 20 * int(input.size_mb)),
-        runtime=lambda wildcards, attempt: attempt * 15,
-    log:
-        f"{LOGS}/figures/phrases.log",
-    conda:
-        "../envs/analysis.yml"
     script:
         "../scripts/figures.py"
 
 
-FIGURES = [*rules.theme_figures.output, *rules.drift_figures.output, *rules.phrase_figures.output]
+FIGURES = [
+    *rules.theme_figures.output,
+    *rules.drift_figures.output,
+    *rules.phrase_figures.output,
+]
 
 
 rule results_readme:
@@ -122,18 +149,18 @@ rule results_readme:
         codebook=config["themes"]["codebook"],
     output:
         f"{RESULTS}/README.md",
-    params:
-        low_data_tokens=config["low_data_tokens"],
-        top_themes=config["figures"]["top_themes"],
-        top_phrases=config["figures"]["top_phrases"],
-    threads: 1
-    resources:
-        mem_mb=lambda wildcards, attempt: attempt * 2000,
-        runtime=lambda wildcards, attempt: attempt * 15,
     log:
         f"{LOGS}/summary.log",
     conda:
         "../envs/analysis.yml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: attempt * 2000,
+        runtime=lambda wildcards, attempt: attempt * 15,
+    params:
+        low_data_tokens=config["low_data_tokens"],
+        top_themes=config["figures"]["top_themes"],
+        top_phrases=config["figures"]["top_phrases"],
     script:
         "../scripts/results_readme.py"
 

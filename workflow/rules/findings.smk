@@ -1,9 +1,9 @@
 rule findings:
     """results/tables/findings.csv: each headline finding with its value, interval, documents and the checks it survives."""
     input:
-        tokens=expand(f"{PROCESSED}/tokens/shard-{{shard}}.parquet", shard=SHARDS),
+        tokens=expand(TOKENS, shard=SHARDS),
         codebook=config["themes"]["codebook"],
-        schema="workflow/schemas/themes.schema.yaml",
+        schema=SCHEMA["themes"],
         entities=ENTITY_INPUT,
         documents=f"{RESULTS}/tables/documents.csv",
         drift=f"{RESULTS}/tables/tfidf_drift.csv",
@@ -11,7 +11,23 @@ rule findings:
         crosslingual=f"{RESULTS}/tables/crosslingual_themes.csv",
         precision=f"{RESULTS}/tables/codebook_precision.csv",
     output:
-        report(f"{RESULTS}/tables/findings.csv", category="Tables", labels={"table": "findings"}),
+        report(
+            f"{RESULTS}/tables/findings.csv",
+            category="Tables",
+            labels={"table": "findings"},
+        ),
+    log:
+        f"{LOGS}/findings.log",
+    benchmark:
+        f"{LOGS}/benchmarks/findings.tsv"
+    conda:
+        "../envs/analysis.yml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt
+        * (1000 + 60 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt
+        * (15 + 2 * int(input.size_mb)),
     params:
         languages=LANGS,
         count_roles=config["count_roles"],
@@ -27,22 +43,20 @@ rule findings:
         min_coded=config["validation"]["min_coded"],
         # the phrase and cross-language checks recompute those rules' tests
         phrase_settings={
-            **{k: config["phrases"][k] for k in ["min_count", "alpha_0", "q_threshold", "ngram_max"]},
+            **{
+                k: config["phrases"][k]
+                for k in ["min_count", "alpha_0", "q_threshold", "ngram_max"]
+            },
             "unspaced_languages": config["unspaced_languages"],
             "min_tokens": config["low_data_tokens"],
         },
         cross_settings={
-            **{k: config["crosslingual"][k] for k in ["langs", "prior", "alpha_0", "z_threshold"]},
+            **{
+                k: config["crosslingual"][k]
+                for k in ["langs", "prior", "alpha_0", "z_threshold"]
+            },
             "min_tokens": config["low_data_tokens"],
         },
-    threads: 1
-    resources:
-        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 60 * int(input.size_mb)),
-        runtime=lambda wildcards, input, attempt: attempt * (15 + 2 * int(input.size_mb)),
-    log:
-        f"{LOGS}/findings.log",
-    conda:
-        "../envs/analysis.yml"
     script:
         "../scripts/findings.py"
 

@@ -10,10 +10,30 @@ rule phrases:
         year=expand(f"{PROCESSED}/vectors/year_{{lang}}.npz", lang=LANGS),
         documents=f"{RESULTS}/tables/documents.csv",
         # group_by: each group's year matrices are summed from the document matrices
-        doc=expand(f"{PROCESSED}/vectors/doc_{{lang}}.npz", lang=LANGS) if GROUP_BY else [],
+        doc=(
+            expand(f"{PROCESSED}/vectors/doc_{{lang}}.npz", lang=LANGS)
+            if GROUP_BY
+            else []
+        ),
     output:
-        changes=report(f"{RESULTS}/tables/phrase_changes.csv", category="Tables", labels={"table": "phrase changes"}),
         **({"grouped": f"{GROUPED}/phrase_changes.csv"} if GROUP_BY else {}),
+        changes=report(
+            f"{RESULTS}/tables/phrase_changes.csv",
+            category="Tables",
+            labels={"table": "phrase changes"},
+        ),
+    log:
+        f"{LOGS}/phrases.log",
+    benchmark:
+        f"{LOGS}/benchmarks/phrases.tsv"
+    conda:
+        "../envs/analysis.yml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt
+        * (1000 + 400 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt
+        * (15 + 4 * int(input.size_mb)),
     params:
         languages=LANGS,
         ngram_max=config["phrases"]["ngram_max"],
@@ -24,14 +44,6 @@ rule phrases:
         min_tokens=config["low_data_tokens"],
         unspaced_languages=config["unspaced_languages"],
         group_by=GROUP_BY,
-    threads: 1
-    resources:
-        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 400 * int(input.size_mb)),
-        runtime=lambda wildcards, input, attempt: attempt * (15 + 4 * int(input.size_mb)),
-    log:
-        f"{LOGS}/phrases.log",
-    conda:
-        "../envs/analysis.yml"
     script:
         "../scripts/phrases.py"
 

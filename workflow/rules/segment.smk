@@ -1,3 +1,6 @@
+TOKENS = f"{PROCESSED}/tokens/shard-{{shard}}.parquet"  # one token shard (pattern, for expand)
+
+
 rule segment:
     """Segment the clean texts of one shard (spaCy for English, jieba for Chinese) into the token table."""
     input:
@@ -7,22 +10,28 @@ rule segment:
         # every file the segmenter reads is an input: editing it reruns the segment jobs
         user_dict=config["segment"]["zh_user_dict"],
         stopwords=config["segment"]["zh_stopwords"],
-        en_stopwords=[config["segment"]["en_stopwords_extra"]] if config["segment"].get("en_stopwords_extra") else [],
+        en_stopwords=(
+            [config["segment"]["en_stopwords_extra"]]
+            if config["segment"].get("en_stopwords_extra")
+            else []
+        ),
         entities=ENTITY_INPUT,
     output:
-        f"{PROCESSED}/tokens/shard-{{shard}}.parquet",
-    params:
-        segment=config["segment"],
+        TOKENS,
+    log:
+        f"{LOGS}/segment/shard-{{shard}}.log",
+    benchmark:
+        f"{LOGS}/benchmarks/segment-{{shard}}.tsv"
+    conda:
+        "../envs/segment.yml"
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: attempt * 3000,
         runtime=lambda wildcards, attempt: attempt * 60,
-    log:
-        f"{LOGS}/segment/shard-{{shard}}.log",
-    conda:
-        "../envs/segment.yml"
+    params:
+        segment=config["segment"],
     script:
         "../scripts/segment.py"
 
 
-TARGETS += expand(rules.segment.output[0], shard=SHARDS)
+TARGETS += expand(TOKENS, shard=SHARDS)

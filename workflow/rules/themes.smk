@@ -1,27 +1,31 @@
 rule theme_matches:
     """Codebook matches (with their KWIC context) and kept tokens per paragraph of one token shard."""
     input:
-        tokens=f"{PROCESSED}/tokens/shard-{{shard}}.parquet",
+        tokens=TOKENS,
         codebook=config["themes"]["codebook"],
-        schema="workflow/schemas/themes.schema.yaml",
+        schema=SCHEMA["themes"],
         entities=ENTITY_INPUT,
     output:
         matches=f"{PROCESSED}/themes/matches-{{shard}}.parquet",
         entities=f"{PROCESSED}/themes/entities-{{shard}}.parquet",
         paras=f"{PROCESSED}/themes/paras-{{shard}}.parquet",
+    log:
+        f"{LOGS}/theme_matches/shard-{{shard}}.log",
+    benchmark:
+        f"{LOGS}/benchmarks/theme_matches-{{shard}}.tsv"
+    conda:
+        "../envs/analysis.yml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt
+        * (1000 + 100 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt
+        * (15 + 2 * int(input.size_mb)),
     params:
         languages=LANGS,
         count_roles=config["count_roles"],
         kwic_window=config["themes"]["kwic_window"],
         unspaced_languages=config["unspaced_languages"],
-    threads: 1
-    resources:
-        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 100 * int(input.size_mb)),
-        runtime=lambda wildcards, input, attempt: attempt * (15 + 2 * int(input.size_mb)),
-    log:
-        f"{LOGS}/theme_matches/shard-{{shard}}.log",
-    conda:
-        "../envs/analysis.yml"
     script:
         "../scripts/theme_matches.py"
 
@@ -33,18 +37,43 @@ rule themes:
         entities=expand(f"{PROCESSED}/themes/entities-{{shard}}.parquet", shard=SHARDS),
         paras=expand(f"{PROCESSED}/themes/paras-{{shard}}.parquet", shard=SHARDS),
         codebook=config["themes"]["codebook"],
-        schema="workflow/schemas/themes.schema.yaml",
+        schema=SCHEMA["themes"],
         entity_list=ENTITY_INPUT,
         documents=f"{RESULTS}/tables/documents.csv",
     output:
-        frequencies=report(f"{RESULTS}/tables/theme_frequencies.csv", category="Tables", labels={"table": "theme frequencies"}),
+        **(
+            {
+                "grouped_frequencies": f"{GROUPED}/theme_frequencies.csv",
+                "grouped_changes": f"{GROUPED}/theme_changes.csv",
+            }
+            if GROUP_BY
+            else {}
+        ),
+        frequencies=report(
+            f"{RESULTS}/tables/theme_frequencies.csv",
+            category="Tables",
+            labels={"table": "theme frequencies"},
+        ),
         entity_frequencies=f"{RESULTS}/tables/entity_frequencies.csv",
-        changes=report(f"{RESULTS}/tables/theme_changes.csv", category="Tables", labels={"table": "theme changes"}),
+        changes=report(
+            f"{RESULTS}/tables/theme_changes.csv",
+            category="Tables",
+            labels={"table": "theme changes"},
+        ),
         kwic=f"{RESULTS}/tables/theme_kwic.csv",
         unmatched=f"{RESULTS}/tables/theme_unmatched_terms.csv",
         # group_by: the same frequencies and changes per group (a `group` column first)
-        **({"grouped_frequencies": f"{GROUPED}/theme_frequencies.csv",
-            "grouped_changes": f"{GROUPED}/theme_changes.csv"} if GROUP_BY else {}),
+    log:
+        f"{LOGS}/themes.log",
+    benchmark:
+        f"{LOGS}/benchmarks/themes.tsv"
+    conda:
+        "../envs/analysis.yml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt
+        * (1000 + 100 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt * (15 + int(input.size_mb)),
     params:
         languages=LANGS,
         ci=config["themes"]["ci"],
@@ -55,14 +84,6 @@ rule themes:
         min_documents=config["themes"]["min_documents"],
         min_tokens=config["low_data_tokens"],
         group_by=GROUP_BY,
-    threads: 1
-    resources:
-        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 100 * int(input.size_mb)),
-        runtime=lambda wildcards, input, attempt: attempt * (15 + int(input.size_mb)),
-    log:
-        f"{LOGS}/themes.log",
-    conda:
-        "../envs/analysis.yml"
     script:
         "../scripts/themes.py"
 

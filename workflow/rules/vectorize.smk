@@ -1,22 +1,30 @@
 rule count:
     """Count matrices of one token shard, per language: n-grams per document and unigrams per paragraph."""
     input:
-        f"{PROCESSED}/tokens/shard-{{shard}}.parquet",
+        TOKENS,
     output:
-        doc=expand(f"{PROCESSED}/vectors/_shards/doc_{{lang}}-{{{{shard}}}}.npz", lang=LANGS),
-        para=expand(f"{PROCESSED}/vectors/_shards/para_{{lang}}-{{{{shard}}}}.npz", lang=LANGS),
+        doc=expand(
+            f"{PROCESSED}/vectors/_shards/doc_{{lang}}-{{{{shard}}}}.npz", lang=LANGS
+        ),
+        para=expand(
+            f"{PROCESSED}/vectors/_shards/para_{{lang}}-{{{{shard}}}}.npz", lang=LANGS
+        ),
+    log:
+        f"{LOGS}/count/shard-{{shard}}.log",
+    benchmark:
+        f"{LOGS}/benchmarks/count-{{shard}}.tsv"
+    conda:
+        "../envs/analysis.yml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt
+        * (1000 + 80 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt
+        * (15 + 2 * int(input.size_mb)),
     params:
         languages=LANGS,
         ngram_max=config["vectorize"]["ngram_max"],
         count_roles=config["count_roles"],
-    threads: 1
-    resources:
-        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 80 * int(input.size_mb)),
-        runtime=lambda wildcards, input, attempt: attempt * (15 + 2 * int(input.size_mb)),
-    log:
-        f"{LOGS}/count/shard-{{shard}}.log",
-    conda:
-        "../envs/analysis.yml"
     script:
         "../scripts/count.py"
 
@@ -24,20 +32,27 @@ rule count:
 rule merge_counts:
     """Count matrices per year-document and per document, per language: the shards' matrices merged."""
     input:
-        doc=expand(f"{PROCESSED}/vectors/_shards/doc_{{lang}}-{{shard}}.npz", lang=LANGS, shard=SHARDS),
+        doc=expand(
+            f"{PROCESSED}/vectors/_shards/doc_{{lang}}-{{shard}}.npz",
+            lang=LANGS,
+            shard=SHARDS,
+        ),
     output:
         year=expand(f"{PROCESSED}/vectors/year_{{lang}}.npz", lang=LANGS),
         doc=expand(f"{PROCESSED}/vectors/doc_{{lang}}.npz", lang=LANGS),
-    params:
-        languages=LANGS,
-    threads: 1
-    resources:
-        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 60 * int(input.size_mb)),
-        runtime=lambda wildcards, input, attempt: attempt * (15 + int(input.size_mb)),
     log:
-        f"{LOGS}/vectorize.log",
+        f"{LOGS}/merge_counts.log",
+    benchmark:
+        f"{LOGS}/benchmarks/merge_counts.tsv"
     conda:
         "../envs/analysis.yml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt
+        * (1000 + 60 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt * (15 + int(input.size_mb)),
+    params:
+        languages=LANGS,
     script:
         "../scripts/merge_counts.py"
 
@@ -47,7 +62,8 @@ TARGETS += rules.merge_counts.output
 
 rule export:
     """Document x term counts per language for R and Python: unigram Matrix Market + features + document
-    variables (quanteda as.dfm, Matrix::readMM, scipy.io.mmread) and every n-gram as long Parquet."""
+    variables (quanteda as.dfm, Matrix::readMM, scipy.io.mmread) and every n-gram as long Parquet.
+    """
     input:
         doc=expand(f"{PROCESSED}/vectors/doc_{{lang}}.npz", lang=LANGS),
         documents=f"{RESULTS}/tables/documents.csv",
@@ -62,16 +78,19 @@ rule export:
                 ("parquet", "counts_{lang}.parquet"),
             ]
         },
-    params:
-        languages=LANGS,
-    threads: 1
-    resources:
-        mem_mb=lambda wildcards, input, attempt: attempt * (1000 + 100 * int(input.size_mb)),
-        runtime=lambda wildcards, input, attempt: attempt * (10 + int(input.size_mb)),
     log:
         f"{LOGS}/export.log",
+    benchmark:
+        f"{LOGS}/benchmarks/export.tsv"
     conda:
         "../envs/analysis.yml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt
+        * (1000 + 100 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt * (10 + int(input.size_mb)),
+    params:
+        languages=LANGS,
     script:
         "../scripts/export.py"
 
