@@ -1,4 +1,5 @@
-"""Configuration: its defaults and the checks run before any job (``workflow/rules/common.smk``).
+"""Configuration: its defaults and the checks run before any job (``workflow/rules/common.smk``);
+shared by every step; :mod:`textdrift.check` runs the same checks for ``make check``.
 
 Defaults are stated once, as ``default:`` entries of ``workflow/schemas/config.schema.yaml``
 (:data:`SCHEMA`): :func:`with_defaults` fills them into a configuration, key by key (nested

@@ -1,5 +1,6 @@
 """Named entities: initiatives, organisations, agencies, forums, agreements and documents, in
-every language, matched in the token table before anything is counted.
+every language, matched in the token table before anything is counted (:mod:`textdrift.segment`
+marks each mention; :mod:`textdrift.matching` counts it as the one term ``@<id>``).
 
 A name is not a theme (docs/methods.md, "What is counted"): "Global Development Initiative" says nothing about
 development, 国家国际发展合作署 nothing about 合作. ``config/entities.yaml`` lists each entity

@@ -1,4 +1,5 @@
-"""The document manifest (``data/raw/documents.csv``): load, validate, shard.
+"""The document manifest (``data/raw/documents.csv``): load, validate, shard, group; the first
+step, before the cleaning stage (:mod:`textdrift.cleanio` reads each row's file).
 
 One row per source file: ``doc_id, date, year, title, source, file``, the
 optional ``languages, encoding, notes, title_<lang>`` and the optional document

@@ -1,5 +1,6 @@
 """Codebook validation: how often a counted match is really the theme (precision), from KWIC rows
-a person has read and coded.
+a person has read and coded; the KWIC comes from :mod:`textdrift.themes`, the interval from
+:mod:`textdrift.stats`.
 
 Workflow
 --------
