@@ -1,11 +1,18 @@
 """textdrift: how a body of bilingual policy texts changes its language from year to year.
 
-One module per pipeline step (manifest, clean, segment, vectorize, themes, drift, phrases,
-crosslingual, findings, validation, figures, report); the Snakemake rules and the notebooks call
-the same functions. Shared by the steps: ``codebook`` (the theme codebook: themes, checks, hash),
-``matching`` (codebook terms in a token table, with KWIC context), ``align`` (paragraph alignment
-of two versions of a text), ``stats`` (intervals, tests and divergences), ``entities``, ``io``,
-``config``; ``notebook`` is the notebooks' API over them.
+The house, in pipeline order (the Snakemake rules and the notebooks call the same functions):
+``manifest`` (the documents); the cleaning stage ``decode`` (bytes -> text) -> ``html`` (a web
+page's text) -> ``clean`` (the steps, two of them in ``despace`` and ``structure``) -> ``cleanio``
+(files, the clean index and log); ``segment`` (the token table; ``segment_eval`` scores it,
+``entities`` marks the names) -> ``vectorize`` (count matrices) -> ``drift`` and ``phrases``;
+``codebook`` -> ``matching`` -> ``themes`` -> ``validation`` (precision of the codebook);
+``crosslingual`` (zh against en, paragraphs paired by ``align``); ``findings`` (the headline
+numbers); ``figures`` (every chart), ``report`` (``results/README.md``), ``explorer``
+(``results/explorer.html``). Shared: ``stats`` (intervals, tests and divergences), ``io``,
+``config``. Around the pipeline: ``check`` (``make check``), ``notebook`` (the notebooks' API),
+``synth`` (synthetic corpora for benchmarks).
 """
+
+__all__ = ["__version__"]
 
 __version__ = "0.1.0"

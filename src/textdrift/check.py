@@ -1,4 +1,5 @@
-"""``make check``: the user's own inputs validated, every problem listed, nothing run.
+"""``make check``: the user's own inputs validated, every problem listed, nothing run; the checks
+are those of the config, entities, codebook and manifest modules, all run here before any job.
 
 ``python -m textdrift.check --config config/config.yaml`` reads the configuration (a key given
 twice is an error), validates it against ``workflow/schemas/config.schema.yaml``, then the entity
@@ -19,11 +20,27 @@ import subprocess
 import sys
 from pathlib import Path
 
+__all__ = ["check_inputs", "main", "snakemake_running", "unlock_stale"]
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def check_inputs(config_path: str | Path) -> tuple[list[str], list[str]]:
-    """(problems, notes) of the configuration and the inputs it names."""
+    """Check the configuration and the inputs it names, collecting every problem.
+
+    Parameters
+    ----------
+    config_path : str or Path
+        The configuration file (``config/config.yaml``).
+
+    Returns
+    -------
+    problems : list of str
+        One message per problem (empty when all is valid); a configuration that fails its schema
+        stops the checks there.
+    notes : list of str
+        What was read (counts, years, the codebook's version) and the manifest's warnings.
+    """
     from textdrift.config import config_errors, load_yaml, with_defaults
     from textdrift.entities import load_entities
     from textdrift.manifest import check_group_by, load_manifest
@@ -76,8 +93,19 @@ def check_inputs(config_path: str | Path) -> tuple[list[str], list[str]]:
 
 
 def snakemake_running(directory: Path) -> bool:
-    """Whether a Snakemake process runs with ``directory`` as its working directory (Linux /proc;
-    elsewhere: assume yes, so a lock is never removed under a live run)."""
+    """Whether a Snakemake process runs with ``directory`` as its working directory.
+
+    Read from Linux's ``/proc``; elsewhere assume yes, so a lock is never removed under a live run.
+
+    Parameters
+    ----------
+    directory : Path
+        The workflow's directory.
+
+    Returns
+    -------
+    bool
+    """
     proc = Path("/proc")
     if not proc.is_dir():
         return True
@@ -95,7 +123,20 @@ def snakemake_running(directory: Path) -> bool:
 
 
 def unlock_stale(directory: Path, snakemake: list[str]) -> bool:
-    """Remove a lock left by a killed run (see the module docstring); True when it did."""
+    """Remove a lock left by a killed run (see the module docstring).
+
+    Parameters
+    ----------
+    directory : Path
+        The workflow's directory.
+    snakemake : list of str
+        The command that runs Snakemake (``--unlock`` is appended).
+
+    Returns
+    -------
+    bool
+        True when a lock was removed.
+    """
     locks = directory / ".snakemake" / "locks"
     if not (locks.is_dir() and any(locks.iterdir())) or snakemake_running(directory):
         return False
@@ -106,6 +147,18 @@ def unlock_stale(directory: Path, snakemake: list[str]) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line: ``python -m textdrift.check [--config PATH] [--unlock-stale SNAKEMAKE]``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0 when the inputs are valid, 1 otherwise.
+    """
     parser = argparse.ArgumentParser(prog="python -m textdrift.check", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default="config/config.yaml")
     parser.add_argument("--unlock-stale", metavar="SNAKEMAKE", help="the snakemake executable: remove a stale lock")

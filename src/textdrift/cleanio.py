@@ -1,4 +1,5 @@
-"""Cleaning files: a manifest row's raw file in; a shard's clean texts, index and log out.
+"""Cleaning files: a manifest row's raw file in; a shard's clean texts, index and log out; the
+cleaning stage's I/O (:mod:`textdrift.decode` -> :mod:`textdrift.clean` -> this module).
 
 The house of the cleaning stage: :mod:`textdrift.decode` (bytes -> text), :mod:`textdrift.html`
 (a web page -> its text), :mod:`textdrift.clean` (the cleaning steps on one text), this module

@@ -1,4 +1,5 @@
-"""Configuration: its defaults and the checks run before any job (``workflow/rules/common.smk``).
+"""Configuration: its defaults and the checks run before any job (``workflow/rules/common.smk``);
+shared by every step; :mod:`textdrift.check` runs the same checks for ``make check``.
 
 Defaults are stated once, as ``default:`` entries of ``workflow/schemas/config.schema.yaml``
 (:data:`SCHEMA`): :func:`with_defaults` fills them into a configuration, key by key (nested
@@ -80,9 +81,25 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _m
 
 
 def load_yaml(path: str | Path):
-    """Read a YAML file the pipeline reads (config, codebook, entity list, schemas) with
-    ``yaml.safe_load`` semantics, except that a key given twice in one mapping is an error
-    (:class:`DuplicateKeyError`) naming the file, the line and the key."""
+    """Read a YAML file the pipeline reads (config, codebook, entity list, schemas), strictly.
+
+    ``yaml.safe_load`` semantics, except that a key given twice in one mapping is an error.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file (UTF-8).
+
+    Returns
+    -------
+    object
+        The parsed document (a dict for every file the pipeline reads).
+
+    Raises
+    ------
+    DuplicateKeyError
+        Naming the file, the line and the key.
+    """
     text = Path(path).read_text(encoding="utf-8")
     loader = _StrictLoader(text)
     loader.source = str(path)
@@ -93,9 +110,23 @@ def load_yaml(path: str | Path):
 
 
 def unknown_keys(error, examples=("label_en", "label_zh", "en", "zh")) -> list[tuple[str, str]]:
-    """For a JSON-Schema ``additionalProperties`` error: (key, "unknown key; did you mean 'x'?") for
-    each key the schema does not allow. Candidates: the schema's properties and, where it has
-    patternProperties, the ``examples`` that match them (label_en, zh, ...)."""
+    """The keys a JSON-Schema ``additionalProperties`` error is about, each with a suggestion.
+
+    Candidates: the schema's properties and, where it has patternProperties, the ``examples``
+    that match them (label_en, zh, ...).
+
+    Parameters
+    ----------
+    error : jsonschema.ValidationError
+        An ``additionalProperties`` error.
+    examples : tuple of str
+        Keys offered where the schema allows keys by pattern.
+
+    Returns
+    -------
+    list of (str, str)
+        ``(key, "unknown key; did you mean 'x'?")`` for each key the schema does not allow.
+    """
     import re
 
     props = list(error.schema.get("properties", {}))
@@ -106,7 +137,22 @@ def unknown_keys(error, examples=("label_en", "label_zh", "en", "zh")) -> list[t
 
 
 def did_you_mean(key: str, known, prefix: str = "") -> str:
-    """"; did you mean '<prefix>x'?" for the closest of ``known`` (or the list of known keys)."""
+    """A suggestion for a mistyped key: the closest of ``known``, or the list of known keys.
+
+    Parameters
+    ----------
+    key : str
+        The unknown key.
+    known : iterable of str
+        The keys allowed there.
+    prefix : str
+        Put before the suggested key (a dotted path).
+
+    Returns
+    -------
+    str
+        ``"; did you mean '<prefix>x'?"``, or the known keys when none is close.
+    """
     close = difflib.get_close_matches(str(key), list(known), n=1)
     return f"; did you mean '{prefix}{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
 
@@ -117,7 +163,20 @@ def _short(value, limit: int = 80) -> str:
 
 
 def config_errors(config: dict, schema: dict) -> list[str]:
-    """One message per problem, each naming the field as a dotted path."""
+    """Every schema violation of a configuration, each naming the field as a dotted path.
+
+    Parameters
+    ----------
+    config : dict
+        The configuration as read.
+    schema : dict
+        The configuration schema.
+
+    Returns
+    -------
+    list of str
+        One message per problem; empty when the configuration is valid.
+    """
     validator = import_jsonschema().Draft202012Validator(schema)
     problems = []
     for err in sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):
@@ -142,7 +201,20 @@ def config_errors(config: dict, schema: dict) -> list[str]:
 
 
 def check_config(config: dict, schema_path: str | Path) -> None:
-    """Raise :class:`ConfigError` listing every schema violation of ``config``."""
+    """Raise :class:`ConfigError` listing every schema violation of ``config``.
+
+    Parameters
+    ----------
+    config : dict
+        The configuration as read.
+    schema_path : str or Path
+        The configuration schema.
+
+    Raises
+    ------
+    ConfigError
+        When :func:`config_errors` finds any problem.
+    """
     schema = load_yaml(schema_path)
     problems = config_errors(config, schema)
     if problems:

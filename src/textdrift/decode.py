@@ -1,4 +1,5 @@
-"""Decoding: the bytes of a raw file as received -> its text, strictly.
+"""Decoding: the bytes of a raw file as received -> its text, strictly; the first part of the
+cleaning stage (decode -> :mod:`textdrift.clean` -> :mod:`textdrift.cleanio`).
 
 Part of the cleaning stage (the house: :mod:`textdrift.cleanio` reads each manifest row's file,
 decodes it here, extracts a web page's text with :mod:`textdrift.html`, and cleans it with

@@ -1,10 +1,9 @@
-"""Restore the spaces lost between English words ("de-spaced" text).
+"""Restore the spaces lost between English words ("de-spaced" text): the ``despace`` step of
+:mod:`textdrift.clean`, configured by the ``clean.despace`` block of ``config/config.yaml``.
 
 Some republished pages lose every space of the English text
 ("JointlyBuildaCommunitywithaSharedFuture..."). This module finds such
-paragraphs and puts the spaces back; it is called by :mod:`textdrift.clean`
-(step ``despace``) and configured by the ``clean.despace`` block of
-``config/config.yaml``.
+paragraphs and puts the spaces back.
 
 Detection (:func:`is_despaced`): a paragraph of at least ``min_chars``
 characters whose share of spaces is below ``max_space_share`` and whose
@@ -59,6 +58,8 @@ from pathlib import Path
 
 import wordsegment
 
+__all__ = ["boundary_f1", "despace", "is_despaced", "load_segmenter", "read_words"]
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # A compound: letters/digits, possibly joined by internal hyphens or apostrophes.
@@ -76,7 +77,23 @@ _DASHES = set("–—")
 
 def is_despaced(text: str, min_chars: int = 40, max_space_share: float = 0.02,
                 min_letter_run: int = 25) -> bool:
-    """True if ``text`` looks like English whose spaces were lost (see module doc)."""
+    """Whether ``text`` looks like English whose spaces were lost (see the module docstring).
+
+    Parameters
+    ----------
+    text : str
+        A paragraph.
+    min_chars : int
+        Shorter paragraphs are never de-spaced.
+    max_space_share : float
+        The share of whitespace characters must be below this.
+    min_letter_run : int
+        The longest run of Latin letters must be at least this long.
+
+    Returns
+    -------
+    bool
+    """
     if len(text) < min_chars:
         return False
     # characters for which str.isspace() is true: str.split() splits at runs of exactly those
@@ -89,8 +106,15 @@ def is_despaced(text: str, min_chars: int = 40, max_space_share: float = 0.02,
 def read_words(path: str | Path) -> tuple[str, ...]:
     """Words of a vocabulary file: one per line, ``#`` starts a comment, blanks ignored.
 
-    A relative path is looked up in the working directory first, then in the
-    project root (so tests and notebooks find ``config/...`` from anywhere).
+    Parameters
+    ----------
+    path : str or Path
+        A relative path is looked up in the working directory first, then in the project root (so
+        tests and notebooks find ``config/...`` from anywhere).
+
+    Returns
+    -------
+    tuple of str
     """
     path = Path(path)
     if not path.is_absolute() and not path.exists():
@@ -105,9 +129,27 @@ def read_words(path: str | Path) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=4)
 def load_segmenter(words: tuple[str, ...] = (), word_count: float = 1e8) -> wordsegment.Segmenter:
-    """A loaded wordsegment model with ``words`` added (key: lower case, letters
-    and digits only, as wordsegment sees them) at ``word_count`` occurrences.
-    Cached: the ~1 s load happens once per process and vocabulary."""
+    """A loaded wordsegment model with ``words`` added; cached per process and vocabulary (~1 s load).
+
+    Single letters other than "a" and "i" get the lowest unigram count and lose their bigrams, so
+    that rare words are not cut into letters.
+
+    Parameters
+    ----------
+    words : tuple of str
+        Words to add (key: lower case, letters and digits only, as wordsegment sees them).
+    word_count : float
+        Their unigram count (an existing larger count is kept).
+
+    Returns
+    -------
+    wordsegment.Segmenter
+
+    References
+    ----------
+    Norvig, P. (2009). Natural language corpus data. In T. Segaran & J. Hammerbacher (eds.),
+    Beautiful Data, 219-242. O'Reilly. (wordsegment: https://grantjenks.com/docs/wordsegment/)
+    """
     seg = wordsegment.Segmenter()
     seg.load()
     # Single letters other than "a" and "i" are rare words in running prose;
@@ -275,7 +317,22 @@ def _space_between(prev: str, prev2: str, cur: str, quote_open: bool) -> bool:
 
 
 def despace(text: str, segmenter: wordsegment.Segmenter) -> tuple[str, int]:
-    """Restore spaces in ``text``; returns (new text, number of spaces inserted)."""
+    """Restore the spaces in ``text``, keeping every original character and its case.
+
+    Parameters
+    ----------
+    text : str
+        A de-spaced paragraph (:func:`is_despaced`).
+    segmenter : wordsegment.Segmenter
+        From :func:`load_segmenter`.
+
+    Returns
+    -------
+    text : str
+        The text with spaces inserted.
+    inserted : int
+        The number of spaces inserted.
+    """
     score = _Scorer(segmenter)
     tokens = [m.group() for m in _TOKEN.finditer(text)]
     # Straight double quotes alternate: opening, closing, opening, ...
@@ -302,12 +359,25 @@ def despace(text: str, segmenter: wordsegment.Segmenter) -> tuple[str, int]:
 
 
 def boundary_f1(predicted: str, reference: str) -> float:
-    """F1 of word boundaries of ``predicted`` against ``reference``.
+    """F1 of the word boundaries of ``predicted`` against ``reference``.
 
-    A boundary is the offset, in the text with all whitespace removed, of a
-    character preceded by whitespace. Both texts must be equal once whitespace
-    is removed (they differ only in spacing), else ``ValueError``. Returns 1.0
-    when neither text has a boundary.
+    A boundary is the offset, in the text with all whitespace removed, of a character preceded by
+    whitespace.
+
+    Parameters
+    ----------
+    predicted, reference : str
+        Two texts equal once whitespace is removed (they differ only in spacing).
+
+    Returns
+    -------
+    float
+        1.0 when neither text has a boundary.
+
+    Raises
+    ------
+    ValueError
+        When the texts differ beyond spacing (the message shows where).
     """
     def boundaries(text: str) -> tuple[str, set[int]]:
         chars, bounds, gap = [], set(), False

@@ -1,5 +1,6 @@
 """Named entities: initiatives, organisations, agencies, forums, agreements and documents, in
-every language, matched in the token table before anything is counted.
+every language, matched in the token table before anything is counted (:mod:`textdrift.segment`
+marks each mention; :mod:`textdrift.matching` counts it as the one term ``@<id>``).
 
 A name is not a theme (docs/methods.md, "What is counted"): "Global Development Initiative" says nothing about
 development, 国家国际发展合作署 nothing about 合作. ``config/entities.yaml`` lists each entity
@@ -69,7 +70,26 @@ class EntityError(ValueError):
 
 
 def parse_entities(data: dict, schema_path: str | Path | None = None, source: str = "entities") -> list[Entity]:
-    """Validate an entity list already read into Python and build its entities."""
+    """Validate an entity list already read into Python and build its entities.
+
+    Parameters
+    ----------
+    data : dict
+        The parsed ``entities.yaml``.
+    schema_path : str or Path, optional
+        The entity-list schema (default: ``workflow/schemas/entities.schema.yaml``).
+    source : str
+        Name of the list in error messages.
+
+    Returns
+    -------
+    list of Entity
+
+    Raises
+    ------
+    EntityError
+        Listing every problem with its entity id and field.
+    """
     schema = load_yaml(schema_path or DEFAULT_SCHEMA)
     validator = import_jsonschema().Draft202012Validator(schema)
     problems = []
@@ -111,7 +131,19 @@ def parse_entities(data: dict, schema_path: str | Path | None = None, source: st
 
 
 def load_entities(path: str | Path | None, schema_path: str | Path | None = None) -> list[Entity]:
-    """Read and validate ``config/entities.yaml`` (none: an empty list)."""
+    """Read and validate ``config/entities.yaml``.
+
+    Parameters
+    ----------
+    path : str, Path or None
+        The entity list; None gives an empty list.
+    schema_path : str or Path, optional
+        The entity-list schema.
+
+    Returns
+    -------
+    list of Entity
+    """
     if not path:
         return []
     data = load_yaml(path)
@@ -119,9 +151,20 @@ def load_entities(path: str | Path | None, schema_path: str | Path | None = None
 
 
 def names_as_words(tokens: pd.DataFrame) -> pd.DataFrame:
-    """The token table as if there were no named entities: every mention's head gets its own
-    lower-cased lemma back and every token of it is kept as its flags say (a stop word stays
-    removed), and the ``entity`` column is gone (theme terms match inside names)."""
+    """The token table as if there were no named entities (theme terms then match inside names).
+
+    Every mention's head gets its own lower-cased lemma back, every token of it is kept as its
+    flags say (a stop word stays removed), and the ``entity`` column is gone.
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        A token table (:mod:`textdrift.segment`).
+
+    Returns
+    -------
+    DataFrame
+    """
     from textdrift.vectorize import entity_heads
 
     if "entity" not in tokens.columns:
@@ -136,14 +179,38 @@ def names_as_words(tokens: pd.DataFrame) -> pd.DataFrame:
 
 
 def en_key(text: str) -> str:
-    """Comparison key of an English token: acronyms (2+ capitals) as written, else lower-cased."""
+    """Comparison key of an English token: acronyms (2+ capitals) as written, else lower-cased.
+
+    Parameters
+    ----------
+    text : str
+        A token.
+
+    Returns
+    -------
+    str
+    """
     return text if len(text) > 1 and text.isupper() else text.lower()
 
 
 def alias_table(entities: list[Entity], lang: str, tokenize=None) -> dict:
-    """{alias key: entity id} of one language: a tuple of token keys (``tokenize(alias)`` ->
-    token strings, keyed by :func:`en_key`) for a spaced language, the alias string for an
-    unspaced one (``tokenize`` None)."""
+    """The aliases of one language, each mapped to its entity.
+
+    Parameters
+    ----------
+    entities : list of Entity
+        From :func:`load_entities`.
+    lang : str
+        A language code.
+    tokenize : callable, optional
+        ``tokenize(alias)`` -> token strings, for a spaced language; None for an unspaced one.
+
+    Returns
+    -------
+    dict
+        ``{alias key: entity id}``: a tuple of token keys (:func:`en_key`) for a spaced language,
+        the alias string for an unspaced one.
+    """
     table = {}
     for e in entities:
         for alias in e.aliases.get(lang, ()):
@@ -154,20 +221,45 @@ def alias_table(entities: list[Entity], lang: str, tokenize=None) -> dict:
 
 
 def alias_prefixes(table: dict) -> set:
-    """Every prefix of every alias key of ``table`` (token tuples, or character strings)."""
+    """Every prefix of every alias key of ``table`` (token tuples, or character strings).
+
+    Parameters
+    ----------
+    table : dict
+        From :func:`alias_table`.
+
+    Returns
+    -------
+    set
+    """
     return {a[:k] for a in table for k in range(1, len(a) + 1)}
 
 
 def find_spans(keys: list[str], sentence: np.ndarray, table: dict, unspaced: bool,
                candidates: np.ndarray | None = None, prefixes: set | None = None) -> list[tuple[int, int, str]]:
-    """Leftmost-longest matches (first token, last token, entity id) of ``table``'s aliases in
-    the token ``keys`` (one text, in order); a match stays within one ``sentence`` id.
+    """Leftmost-longest matches of ``table``'s aliases in the tokens of one text.
 
-    ``table``: :func:`alias_table` (tuple keys for a spaced language, strings for unspaced).
-    ``candidates``: the positions where a match may start (sorted; default: every token whose
-    key starts an alias), so that a long text costs one pass over its few candidates.
-    ``prefixes``: :func:`alias_prefixes` of ``table`` (computed here when not given; a caller
-    matching many texts computes it once).
+    Parameters
+    ----------
+    keys : list of str
+        The text's token keys, in order.
+    sentence : ndarray
+        The sentence id of each token; a match stays within one sentence.
+    table : dict
+        From :func:`alias_table` (tuple keys for a spaced language, strings for unspaced).
+    unspaced : bool
+        Whether the language is written without spaces.
+    candidates : ndarray, optional
+        The positions where a match may start (sorted; default: every token whose key starts an
+        alias), so that a long text costs one pass over its few candidates.
+    prefixes : set, optional
+        :func:`alias_prefixes` of ``table`` (computed here when not given; a caller matching many
+        texts computes it once).
+
+    Returns
+    -------
+    list of (int, int, str)
+        ``(first token, last token, entity id)`` per match, in text order.
     """
     if not table or not keys:
         return []
@@ -215,6 +307,18 @@ def _merge_parenthetical(spans: list, keys: list, sentence: np.ndarray) -> list:
 
 
 def starters(table: dict, unspaced: bool) -> set:
-    """The token keys that can start a match of one of ``table``'s aliases: an alias's first
-    token (spaced) or any character prefix of an alias (unspaced)."""
+    """The token keys that can start a match of one of ``table``'s aliases.
+
+    Parameters
+    ----------
+    table : dict
+        From :func:`alias_table`.
+    unspaced : bool
+        Whether the language is written without spaces.
+
+    Returns
+    -------
+    set
+        An alias's first token (spaced) or any character prefix of an alias (unspaced).
+    """
     return alias_prefixes(table) if unspaced else {a[0] for a in table}

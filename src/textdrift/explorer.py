@@ -1,4 +1,5 @@
-"""The offline explorer: ``results/explorer.html``, from any number to the sentences behind it.
+"""The offline explorer: ``results/explorer.html``, from any number to the sentences behind it;
+the browser's view of the result tables, as :mod:`textdrift.notebook` is the notebooks'.
 
 One self-contained HTML file (rule ``explorer``): the page, its script, its style, the vendored
 Vega and Vega-Lite builds (``workflow/explorer/vendor/``) and one JSON payload, all inline, so it

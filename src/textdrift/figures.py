@@ -1,4 +1,5 @@
-"""Charts of the result tables: one function per chart, each taking DataFrames and returning a Figure.
+"""Charts of the result tables: one function per chart, each taking DataFrames and returning a Figure;
+every step's chart lives here (rule ``figures``), :mod:`textdrift.report` links them.
 
 Charts (``results/figures/<name>.png`` for reading, ``.svg`` for print):
 

@@ -1,4 +1,5 @@
-"""Text of a saved web page (HTML), for the cleaner (:func:`textdrift.clean.clean_document_file`).
+"""Text of a saved web page (HTML), for the cleaning stage: :mod:`textdrift.cleanio` reads the file,
+:mod:`textdrift.decode` decodes it, this module extracts its text, :mod:`textdrift.clean` cleans it.
 
 A raw file is treated as HTML when its name ends in ``.html``/``.htm`` or its decoded text
 starts (after an optional XML declaration, comments and whitespace) with ``<!DOCTYPE html``,
@@ -27,6 +28,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+__all__ = ["BLOCK_TAGS", "DROP_TAGS", "HTML_SUFFIXES", "declared_charset", "extract_text", "looks_like_html"]
+
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 
 # Dropped with their content (page chrome, code, forms, embedded objects).
@@ -47,7 +50,19 @@ _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+
 
 
 def looks_like_html(text_or_bytes: str | bytes, path: str | Path = "") -> bool:
-    """True for a ``.html``/``.htm`` file or text that starts like an HTML document."""
+    """Whether a raw file is a web page: a ``.html``/``.htm``/``.xhtml`` name or text that starts like one.
+
+    Parameters
+    ----------
+    text_or_bytes : str or bytes
+        The file's content (its first 4,096 characters or bytes are read; bytes as Latin-1).
+    path : str or Path, optional
+        The file's name.
+
+    Returns
+    -------
+    bool
+    """
     if str(path).lower().endswith(HTML_SUFFIXES):
         return True
     head = text_or_bytes[:4096]
@@ -57,17 +72,38 @@ def looks_like_html(text_or_bytes: str | bytes, path: str | Path = "") -> bool:
 
 
 def declared_charset(data: bytes) -> str | None:
-    """The ``<meta charset=...>`` (or http-equiv content type) of an HTML file, if any."""
+    """The ``<meta charset=...>`` (or http-equiv content type) of an HTML file, if any.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's bytes (the first 8,192 are searched).
+
+    Returns
+    -------
+    str or None
+        The charset's name, lower case.
+    """
     m = _META_CHARSET.search(data[:8192])
     return m.group(1).decode("ascii").lower() if m else None
 
 
 def extract_text(markup: str) -> tuple[str, list[tuple[str, str]]]:
-    """(plain text with one paragraph per line, dropped elements as ``(tag, text)``).
+    """The text of a web page, one paragraph per line, and what was dropped.
 
-    ``tag`` is the element name, ``"comment"`` for an HTML comment. The text of a dropped
-    element is its ``get_text()`` with whitespace runs collapsed (a script's code, a menu's
-    labels), so the log shows what was lost.
+    Parameters
+    ----------
+    markup : str
+        The decoded HTML.
+
+    Returns
+    -------
+    text : str
+        Plain text, one paragraph per line, each line ending in a newline.
+    dropped : list of (str, str)
+        ``(tag, text)`` per dropped element: ``tag`` is the element name, ``"comment"`` for an
+        HTML comment; ``text`` is its ``get_text()`` with whitespace runs collapsed (a script's
+        code, a menu's labels), so the log shows what was lost.
     """
     from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction
 

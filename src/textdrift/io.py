@@ -1,4 +1,6 @@
-"""Small I/O helpers shared by every step: atomic writes, CSV/Parquet, and the clean texts' file.
+"""Small I/O helpers shared by every step: atomic writes, CSV/Parquet tables, the clean texts' file
+and a rule's log file (the steps: :mod:`textdrift.cleanio` writes the clean texts,
+:mod:`textdrift.manifest` ``documents.csv``).
 
 Every output is written to a temporary file in the same directory and moved
 into place with ``os.replace``, so an interrupted job never leaves a
@@ -16,6 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
+__all__ = ["TEXT_COLUMNS", "atomic_write_bytes", "atomic_write_text", "atomic_writer", "concat_csv", "log_to_file",
+           "read_csv", "read_texts", "text_bytes", "write_csv", "write_csv_batches", "write_parquet", "write_texts"]
+
 
 def _file_mode() -> int:
     """The mode ``open()`` gives a new file: 0o666 minus the process's umask."""
@@ -30,8 +35,21 @@ def _file_mode() -> int:
 
 @contextlib.contextmanager
 def atomic_writer(path: str | Path):
-    """A binary file object whose content replaces ``path`` when the block ends without error
-    (written to a temporary file beside it, then ``os.replace``); for outputs written piece by piece."""
+    """A binary file object whose content replaces ``path`` when the block ends without error.
+
+    Written to a temporary file beside ``path``, then ``os.replace``; for outputs written piece by
+    piece. On an error the temporary file is removed and ``path`` left as it was.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write; its directory is created.
+
+    Yields
+    ------
+    file object
+        Open for binary writing.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -47,32 +65,76 @@ def atomic_writer(path: str | Path):
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (:func:`atomic_writer`).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+    data : bytes
+        Its whole content.
+    """
     with atomic_writer(path) as fh:
         fh.write(data)
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` as UTF-8, atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+    text : str
+        Its whole content.
+    """
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def write_csv(df: pd.DataFrame, path: str | Path, **kwargs) -> None:
-    """Write a CSV (UTF-8, one header row, no index) atomically."""
+    """Write a CSV (UTF-8, one header row, no index, LF line ends) atomically.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The table.
+    path : str or Path
+        The file to write.
+    **kwargs
+        Passed to :meth:`pandas.DataFrame.to_csv`.
+    """
     buf = io.StringIO()
     df.to_csv(buf, index=False, lineterminator="\n", **kwargs)
     atomic_write_text(path, buf.getvalue())
 
 
 def write_csv_batches(frames, path: str | Path) -> None:
-    """Write DataFrames (an iterable of at least one, e.g. batches of a large table; the first gives
-    the header) as one CSV, atomically: the bytes :func:`write_csv` writes for their
-    concatenation, without holding the whole text in memory."""
+    """Write DataFrames as one CSV, atomically, without holding the whole text in memory.
+
+    The bytes are those :func:`write_csv` writes for their concatenation.
+
+    Parameters
+    ----------
+    frames : iterable of DataFrame
+        At least one (e.g. batches of a large table); the first gives the header.
+    path : str or Path
+        The file to write.
+    """
     with atomic_writer(path) as fh:
         for i, df in enumerate(frames):
             fh.write(df.to_csv(index=False, header=i == 0, lineterminator="\n").encode("utf-8"))
 
 
 def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
-    """Write a DataFrame to Parquet (no index), atomically (temp file + rename)."""
+    """Write a DataFrame to Parquet (no index), atomically (temp file + rename).
+
+    Parameters
+    ----------
+    df : DataFrame
+        The table.
+    path : str or Path
+        The file to write.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -82,6 +144,19 @@ def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
 
 
 def read_csv(path: str | Path, **kwargs) -> pd.DataFrame:
+    """Read a CSV written by :func:`write_csv`: UTF-8, only an empty field is missing (not "NA").
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to read.
+    **kwargs
+        Passed to :func:`pandas.read_csv`.
+
+    Returns
+    -------
+    DataFrame
+    """
     return pd.read_csv(path, keep_default_na=False, na_values=[""], encoding="utf-8", **kwargs)
 
 
@@ -148,7 +223,18 @@ def read_texts(paths) -> dict[tuple[str, str], list[str]]:
 
 
 def log_to_file(path: str | Path | None) -> logging.Logger:
-    """Route the ``textdrift`` logger (and warnings) to a rule's log file."""
+    """Route the ``textdrift`` logger (and warnings) to a rule's log file.
+
+    Parameters
+    ----------
+    path : str, Path or None
+        The log file (overwritten); None logs nowhere new.
+
+    Returns
+    -------
+    logging.Logger
+        The ``textdrift`` logger, at level INFO.
+    """
     logger = logging.getLogger("textdrift")
     logger.setLevel(logging.INFO)
     if path:
@@ -162,7 +248,20 @@ def log_to_file(path: str | Path | None) -> logging.Logger:
 
 
 def concat_csv(paths: list[str | Path], sort: list[str] | None = None) -> pd.DataFrame:
-    """Concatenate per-shard CSV tables (all columns as text, order kept)."""
+    """Concatenate per-shard CSV tables (all columns as text, order kept).
+
+    Parameters
+    ----------
+    paths : list of str or Path
+        The tables, in order.
+    sort : list of str, optional
+        Columns to sort the result by (stable sort).
+
+    Returns
+    -------
+    DataFrame
+        Empty (no columns) when ``paths`` is empty.
+    """
     frames = [pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8") for p in paths]
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if sort and len(df):

@@ -1,4 +1,5 @@
-"""The document manifest (``data/raw/documents.csv``): load, validate, shard.
+"""The document manifest (``data/raw/documents.csv``): load, validate, shard, group; the first
+step, before the cleaning stage (:mod:`textdrift.cleanio` reads each row's file).
 
 One row per source file: ``doc_id, date, year, title, source, file``, the
 optional ``languages, encoding, notes, title_<lang>`` and the optional document
@@ -56,15 +57,33 @@ def load_manifest(
 ) -> pd.DataFrame:
     """Read, validate and normalise the manifest.
 
-    Returns a DataFrame with every column of the data contract (optional ones
-    filled with ""), ``year`` as int (derived from ``date`` when empty) and
-    ``path``: the absolute path of the raw file. Raises :class:`ManifestError`
-    naming row, doc_id and field for each problem: missing columns, schema
-    violations, duplicate ``doc_id``, impossible dates, a year outside
-    ``years``, a ``file`` outside ``raw_dir`` (``..``, an absolute path, a
-    symbolic link that leads out) or missing, a file named by two rows, an
-    unknown ``encoding``. Files in ``raw_dir`` that no row names are reported
-    with a warning (``warnings.warn``, or ``warn(message)`` when given).
+    Parameters
+    ----------
+    path : str or Path
+        ``documents.csv``.
+    raw_dir : str or Path, optional
+        The directory of the raw files (default: the manifest's directory).
+    years : (int, int)
+        The years allowed, inclusive.
+    schema : str or Path, optional
+        The manifest schema (default: ``workflow/schemas/manifest.schema.yaml``).
+    warn : callable, optional
+        Called with each warning's message (default: ``warnings.warn``).
+
+    Returns
+    -------
+    DataFrame
+        Every column of the data contract (optional ones filled with ""), ``year`` as int (derived
+        from ``date`` when empty) and ``path``: the absolute path of the raw file.
+
+    Raises
+    ------
+    ManifestError
+        Naming row, doc_id and field for each problem: missing columns, schema violations,
+        duplicate ``doc_id``, impossible dates, a year outside ``years``, a ``file`` outside
+        ``raw_dir`` (``..``, an absolute path, a symbolic link that leads out) or missing, a file
+        named by two rows, an unknown ``encoding``. Files in ``raw_dir`` that no row names are
+        only warned about.
     """
     path = Path(path)
     raw_dir = Path(raw_dir) if raw_dir is not None else path.parent
@@ -202,20 +221,43 @@ def load_manifest(
 def shard_of(doc_id: str, n_shards: int) -> int:
     """Stable shard of a document: CRC-32 of its doc_id modulo ``n_shards``.
 
-    Stable across runs and machines (unlike ``hash()``), so adding a document
-    changes the input of one shard only.
+    Stable across runs and machines (unlike ``hash()``), so adding a document changes the input of
+    one shard only.
+
+    Parameters
+    ----------
+    doc_id : str
+        The document's id.
+    n_shards : int
+        The number of shards.
+
+    Returns
+    -------
+    int
+        In ``range(n_shards)``.
     """
     return zlib.crc32(doc_id.encode("utf-8")) % n_shards
 
 
 def documents_table(manifest: pd.DataFrame, paras: pd.DataFrame, languages) -> pd.DataFrame:
-    """``results/tables/documents.csv``: one row per document of the manifest: ``doc_id, year, date,
-    title``, the metadata (``METADATA``), ``source``, ``file``, ``sha256`` (of the raw file as
-    received), ``tokens_<lang>`` (kept tokens of the counted paragraphs, per configured language;
-    0 when the document has no text in it) and ``tokens`` (their sum).
+    """``results/tables/documents.csv``: one row per document of the manifest.
 
-    ``paras``: kept tokens per paragraph (``themes.PARA_COLUMNS``, the ``theme_matches`` rule's
-    files), so the counts are the denominators every analysis uses.
+    Parameters
+    ----------
+    manifest : DataFrame
+        From :func:`load_manifest`.
+    paras : DataFrame
+        Kept tokens per paragraph (``themes.PARA_COLUMNS``, the ``theme_matches`` rule's files), so
+        the counts are the denominators every analysis uses.
+    languages : list of str
+        The configured languages.
+
+    Returns
+    -------
+    DataFrame
+        ``doc_id, year, date, title``, the metadata (``METADATA``), ``source``, ``file``,
+        ``sha256`` (of the raw file as received), ``tokens_<lang>`` (kept tokens of the counted
+        paragraphs; 0 when the document has no text in it) and ``tokens`` (their sum).
     """
     import hashlib
 
@@ -242,8 +284,20 @@ UNKNOWN_GROUP = "unknown"
 
 
 def check_group_by(column: str | None, columns) -> None:
-    """Raise ``ValueError`` unless ``column`` (config ``group_by``) is None or a manifest column
-    that describes documents (``genre``, ``issuer``, a column of the user's own ...)."""
+    """Check the config's ``group_by``: None or a manifest column that describes documents.
+
+    Parameters
+    ----------
+    column : str or None
+        ``group_by`` (``genre``, ``issuer``, a column of the user's own ...).
+    columns : iterable of str
+        The manifest's columns.
+
+    Raises
+    ------
+    ValueError
+        Naming the columns that can group documents.
+    """
     if column is None:
         return
     allowed = [c for c in columns if c not in NOT_GROUPS and not c.startswith("title_")]
@@ -253,10 +307,27 @@ def check_group_by(column: str | None, columns) -> None:
 
 
 def document_groups(documents: pd.DataFrame, column: str) -> dict[str, list[str]]:
-    """Config ``group_by``: the documents (``documents.csv`` rows) of each value of ``column``,
-    ``{value: [doc_id, ...]}`` in value order; an empty value is the group ``unknown``. Each
-    analysis then runs on each group's documents alone, as quanteda's ``dfm_group`` groups a
-    dfm by a document variable, and writes its table with a leading ``group`` column."""
+    """Config ``group_by``: the documents of each value of ``column``.
+
+    Each analysis then runs on each group's documents alone, as quanteda's ``dfm_group`` groups a
+    dfm by a document variable, and writes its table with a leading ``group`` column.
+
+    Parameters
+    ----------
+    documents : DataFrame
+        ``documents.csv`` rows (:func:`documents_table`).
+    column : str
+        The grouping column.
+
+    Returns
+    -------
+    dict of str to list of str
+        ``{value: [doc_id, ...]}`` in value order; an empty value is the group ``unknown``.
+
+    References
+    ----------
+    quanteda's ``dfm_group``: https://quanteda.io/reference/dfm_group.html
+    """
     if column not in documents.columns:
         raise ValueError(f"group_by: the documents table has no column {column!r}")
     values = documents[column].fillna("").astype(str).str.strip()
@@ -265,7 +336,17 @@ def document_groups(documents: pd.DataFrame, column: str) -> dict[str, list[str]
 
 
 def with_group(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One table from ``{group: table}``: the tables stacked, a ``group`` column first."""
+    """One table from ``{group: table}``: the tables stacked, a ``group`` column first.
+
+    Parameters
+    ----------
+    frames : dict of str to DataFrame
+        One table per group.
+
+    Returns
+    -------
+    DataFrame
+    """
     parts = [f.assign(group=g)[["group", *f.columns]] for g, f in frames.items()]
     full = [p for p in parts if len(p)]  # (an empty group's table would turn integer columns into floats)
     return pd.concat(full or parts[:1], ignore_index=True) if parts else pd.DataFrame(columns=["group"])
@@ -276,13 +357,22 @@ STEP_COLUMNS = ["docs_from", "docs_to", "genres_from", "genres_to", "genre_match
 
 
 def step_documents(table: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
-    """``table`` (rows with ``lang, year_from, year_to``) with ``STEP_COLUMNS`` appended: which
-    documents stand on each side of the step (those with kept tokens in that language and year,
-    ``;``-joined), their genres (sorted, ``;``-joined; ``unknown`` when not given) and
-    ``genre_match``: ``same`` (both sides have the same genres), ``partial`` (they share one),
-    ``different`` (none shared) or ``unknown`` (a side has a document of unknown genre).
+    """``table`` with ``STEP_COLUMNS`` appended: which documents stand on each side of each step.
 
-    ``documents``: :func:`documents_table` (``results/tables/documents.csv``).
+    Parameters
+    ----------
+    table : DataFrame
+        Rows with ``lang, year_from, year_to``.
+    documents : DataFrame
+        :func:`documents_table` (``results/tables/documents.csv``).
+
+    Returns
+    -------
+    DataFrame
+        With the documents of each side (those with kept tokens in that language and year,
+        ``;``-joined), their genres (sorted, ``;``-joined; ``unknown`` when not given) and
+        ``genre_match``: ``same`` (both sides have the same genres), ``partial`` (they share one),
+        ``different`` (none shared) or ``unknown`` (a side has a document of unknown genre).
     """
     out = table.copy()
     if out.empty:
@@ -313,7 +403,18 @@ def step_documents(table: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame
 
 
 def languages_of(row: dict) -> list[str]:
-    """The languages a manifest row declares (empty list when not declared)."""
+    """The languages a manifest row declares.
+
+    Parameters
+    ----------
+    row : dict
+        A manifest row (``languages``: ``;``-separated codes).
+
+    Returns
+    -------
+    list of str
+        Empty when not declared.
+    """
     return [x for x in str(row.get("languages", "")).split(";") if x]
 
 

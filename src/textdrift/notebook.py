@@ -1,4 +1,5 @@
-"""The project from a notebook: load what the pipeline wrote, and extend it with the pipeline's own functions.
+"""The project from a notebook: load what the pipeline wrote, and extend it with the pipeline's own
+functions (the notebooks' API over the step modules; :mod:`textdrift.explorer` is the browser's view).
 
 A thin layer: every analysis is a call into the step modules (:mod:`~textdrift.vectorize`,
 :mod:`~textdrift.themes`, :mod:`~textdrift.drift`, :mod:`~textdrift.phrases`) with the
@@ -47,6 +48,8 @@ from textdrift.io import atomic_write_text, read_csv, read_texts
 from textdrift.manifest import load_manifest
 from textdrift.vectorize import CountMatrix, count_matrix, counted, load_matrix, load_tokens
 
+__all__ = ["MissingOutputError", "Project", "RUN_HINT", "find_root"]
+
 RUN_HINT = "run the pipeline first: `make run` (or `snakemake --cores all`) in {root}"
 
 
@@ -55,8 +58,22 @@ class MissingOutputError(FileNotFoundError):
 
 
 def find_root(start: str | Path | None = None) -> Path:
-    """The project root: ``start`` (default ``$TEXTDRIFT_ROOT``, else the working directory) or the
-    nearest parent directory containing a ``Snakefile``."""
+    """The project root: ``start`` or the nearest parent directory containing a ``Snakefile``.
+
+    Parameters
+    ----------
+    start : str or Path, optional
+        Where to start (default ``$TEXTDRIFT_ROOT``, else the working directory).
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    FileNotFoundError
+        When no directory up from ``start`` holds a ``Snakefile``.
+    """
     start = Path(start if start is not None else os.environ.get("TEXTDRIFT_ROOT") or ".").resolve()
     for d in (start, *start.parents):
         if (d / "Snakefile").is_file():
@@ -84,8 +101,22 @@ def _as_themes(codebook, schema: Path, source: str) -> list[Theme]:
 class Project:
     """One textdrift project: its config, its processed data and its results.
 
-    ``root``: any directory inside the project (see :func:`find_root`); ``configfile``: relative
-    to the root. Outputs are read when asked for; the token table is read once and kept.
+    Outputs are read when asked for; the token table is read once and kept.
+
+    Parameters
+    ----------
+    root : str or Path, optional
+        Any directory inside the project (see :func:`find_root`).
+    configfile : str or Path
+        The configuration, relative to the root.
+
+    Attributes
+    ----------
+    root : Path
+        The project root.
+    config : dict
+        The parsed configuration with the schema's defaults filled in; edit it to try other
+        parameters (the files on disk are not touched).
     """
 
     def __init__(self, root: str | Path | None = None, configfile: str | Path = "config/config.yaml"):

@@ -1,4 +1,6 @@
-"""The generated summary: ``results/README.md`` and the findings block of the top-level README.
+"""The generated summary: ``results/README.md`` and the findings block of the top-level README,
+in words, from the tables of the analysis modules (:mod:`textdrift.findings` gives the headline
+numbers, :mod:`textdrift.figures` the charts it links).
 
 Every number in the findings is read from the result tables (nothing is recomputed from the
 text; rounding only):

@@ -1,4 +1,5 @@
-"""Scoring a segmenter against a hand-segmented test set (``tests/data/zh_segmentation_gold.txt``).
+"""Scoring a segmenter against a hand-segmented test set (``tests/data/zh_segmentation_gold.txt``):
+the measure of :mod:`textdrift.segment`'s Chinese segmentation.
 
 Beside the house: :mod:`textdrift.segment` segments; this module measures how well, for the
 tests and for a user checking a changed dictionary (docs/methods.md, "Segmentation").

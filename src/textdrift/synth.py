@@ -1,4 +1,5 @@
-"""Synthetic corpora for benchmarks and scale tests, resampled from the shipped corpus.
+"""Synthetic corpora for benchmarks and scale tests (benchmarks/bench.py), resampled from the clean
+texts that the cleaning stage (cleanio) wrote for the shipped corpus.
 
 :func:`make_corpus` writes ``documents.csv`` (a valid manifest) and one raw text
 file per document into ``out_dir``, about ``size_mb`` MB (10^6 bytes of UTF-8) in
@@ -59,6 +60,8 @@ import re
 import sys
 from pathlib import Path
 
+__all__ = ["MANIFEST_COLUMNS", "add_document", "main", "make_corpus", "sentence_pool"]
+
 MANIFEST_COLUMNS = ["doc_id", "date", "year", "title", "source", "file", "languages", "encoding", "notes"]
 
 _EN_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(\[])")
@@ -76,7 +79,18 @@ def _is_zh(text: str) -> bool:
 
 
 def sentence_pool(source_dir: str | Path) -> dict[str, list[str]]:
-    """Sentences of the clean texts in ``source_dir`` per language ({"en": [...], "zh": [...]}), in file order."""
+    """Sentences of the clean texts in ``source_dir``, per language, in file order.
+
+    Parameters
+    ----------
+    source_dir : str or Path
+        The clean texts' directory (``clean/shard-*.parquet``, :func:`textdrift.io.read_texts`).
+
+    Returns
+    -------
+    dict of str to list of str
+        ``{"en": [...], "zh": [...]}``; fragments too short to be sentences left out.
+    """
     from textdrift.io import read_texts
 
     # the clean texts of every shard (clean/shard-<n>.parquet), English then Chinese, each in order of
@@ -171,10 +185,44 @@ def make_corpus(
 ) -> Path:
     """Write a synthetic raw corpus of about ``size_mb`` MB into ``out_dir``; return its manifest path.
 
-    ``out_dir`` receives ``documents.csv`` (columns ``MANIFEST_COLUMNS``) and
-    ``{doc_id}.txt`` per document (UTF-8, LF). Existing files of the same names
-    are overwritten; nothing else in ``out_dir`` is touched. See the module
-    docstring for how the text is built.
+    ``out_dir`` receives ``documents.csv`` (columns ``MANIFEST_COLUMNS``) and ``{doc_id}.txt`` per
+    document (UTF-8, LF). Existing files of the same names are overwritten; nothing else in
+    ``out_dir`` is touched. See the module docstring for how the text is built.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        The corpus directory (created).
+    size_mb : float
+        Total size in MB (10^6 bytes of UTF-8).
+    years : (int, int)
+        First and last year, inclusive; assigned round-robin.
+    seed : int
+        Random seed; the same arguments and pool give byte-identical files.
+    zh_share : float
+        Share of Chinese documents.
+    traditional_share : float
+        Share of the Chinese-bearing documents converted to Traditional characters (OpenCC ``s2t``).
+    source_dir : str or Path
+        The clean texts to resample (:func:`sentence_pool`).
+    doc_kb : float
+        Size of one document in KB.
+    bilingual_share : float
+        Share of documents with a Chinese and an English part.
+    mutate : float
+        Share of words replaced by another word of the pool (vocabulary growth).
+    year_drift : float
+        Step of the random walk of the sentences' log-weights from year to year.
+
+    Returns
+    -------
+    Path
+        ``out_dir / "documents.csv"``.
+
+    Raises
+    ------
+    ValueError
+        For a non-positive size, a share outside [0, 1] or years not in order.
     """
     if size_mb <= 0 or doc_kb <= 0:
         raise ValueError("size_mb and doc_kb must be positive")
@@ -240,6 +288,26 @@ def add_document(out_dir: str | Path, seed: int = 1, source_dir: str | Path = "d
     """Append one new synthetic document (file + manifest row) to a corpus; return its doc_id.
 
     For the incremental-rerun benchmark: adding a document = adding a file and a row.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        A corpus written by :func:`make_corpus`.
+    seed : int
+        Random seed.
+    source_dir : str or Path
+        The clean texts to resample.
+    year : int
+        The document's year.
+    doc_kb : float
+        Its size in KB.
+    lang : {"en", "zh"}
+        Its language.
+
+    Returns
+    -------
+    str
+        The new ``doc_id`` (``synth_added_{year}_{n:05d}``, the first ``n`` not taken).
     """
     out_dir = Path(out_dir)
     manifest = out_dir / "documents.csv"
@@ -263,6 +331,18 @@ def add_document(out_dir: str | Path, seed: int = 1, source_dir: str | Path = "d
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line: ``python -m textdrift.synth OUT [--size-mb ...] [--seed ...] ...``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status (0).
+    """
     ap = argparse.ArgumentParser(prog="python -m textdrift.synth", description=__doc__.split("\n\n")[0])
     ap.add_argument("out", help="output directory (documents.csv + one .txt per document)")
     ap.add_argument("--size-mb", type=float, default=10.0, help="total size in MB (10^6 bytes); default 10")

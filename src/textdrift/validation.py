@@ -1,5 +1,6 @@
 """Codebook validation: how often a counted match is really the theme (precision), from KWIC rows
-a person has read and coded.
+a person has read and coded; the KWIC comes from :mod:`textdrift.themes`, the interval from
+:mod:`textdrift.stats`.
 
 Workflow
 --------
@@ -50,8 +51,19 @@ FALSE = {"0", "0.0", "no", "n", "false", "not relevant"}
 
 
 def theme_rows(kwic: pd.DataFrame) -> pd.DataFrame:
-    """The theme rows of a KWIC table (``kind`` theme) with ``occurrence``: the rank (from 1) of the
-    row among the rows of its sentence with the same theme and matched text, in table order."""
+    """The theme rows of a KWIC table (``kind`` theme), each with its ``occurrence``.
+
+    Parameters
+    ----------
+    kwic : DataFrame
+        A ``theme_kwic.csv`` table.
+
+    Returns
+    -------
+    DataFrame
+        With ``occurrence``: the rank (from 1) of the row among the rows of its sentence with the
+        same theme and matched text, in table order.
+    """
     rows = kwic[kwic["kind"] == "theme"] if "kind" in kwic else kwic
     rows = rows.reset_index(drop=True)
     rows["occurrence"] = rows.groupby(KEY[:-1], sort=False).cumcount() + 1
@@ -64,10 +76,29 @@ def _keys(df: pd.DataFrame) -> pd.Series:
 
 def draw_sample(kwic: pd.DataFrame, codebook: str, per_cell: int = 10, seed: int = 2026,
                 coded: pd.DataFrame | None = None) -> pd.DataFrame:
-    """A stratified random sample of the theme rows: ``per_cell`` per (theme, lang), or all of a
-    smaller cell; ``codebook``: the codebook's hash (:func:`textdrift.codebook.codebook_hash`).
+    """A stratified random sample of the theme rows: ``per_cell`` per (theme, lang), or all of a smaller cell.
+
     Rows already in ``coded`` (same ``KEY``) are not drawn again: after a revision of the codebook,
-    a new sample adds contexts nobody has coded yet."""
+    a new sample adds contexts nobody has coded yet.
+
+    Parameters
+    ----------
+    kwic : DataFrame
+        The current ``theme_kwic.csv``.
+    codebook : str
+        The codebook's hash (:func:`textdrift.codebook.codebook_hash`).
+    per_cell : int
+        Rows per (theme, lang).
+    seed : int
+        Random seed.
+    coded : DataFrame, optional
+        Rows coded before.
+
+    Returns
+    -------
+    DataFrame
+        The sample, with empty ``relevant`` and ``note`` columns to fill in.
+    """
     if per_cell < 1:
         raise ValueError(f"per_cell must be at least 1, not {per_cell}")
     rows = theme_rows(kwic)
@@ -153,8 +184,18 @@ def precision_table(coded: pd.DataFrame, kwic: pd.DataFrame, codebook: str, conf
 
 
 def precision_cells(precision: pd.DataFrame | None) -> dict:
-    """{(theme, lang): (precision, n_coded)} of the coded cells of ``codebook_precision.csv`` (the
-    lookup the findings text and the theme-trend titles show)."""
+    """The lookup the findings text and the theme-trend titles show: precision per coded cell.
+
+    Parameters
+    ----------
+    precision : DataFrame or None
+        ``codebook_precision.csv``.
+
+    Returns
+    -------
+    dict
+        ``{(theme, lang): (precision, n_coded)}`` of the coded cells; empty for None.
+    """
     if precision is None or precision.empty:
         return {}
     rows = precision[precision["n_coded"] > 0]
@@ -162,8 +203,26 @@ def precision_cells(precision: pd.DataFrame | None) -> dict:
 
 
 def write_precision(coded_path, kwic_path, codebook_path, out_path, conf: float = 0.95) -> pd.DataFrame:
-    """The ``precision`` rule; without a coded file (``coded_path`` None or missing) the table is
-    empty (and the log says how to make one)."""
+    """The ``precision`` rule: ``codebook_precision.csv`` from the coded file and the current KWIC.
+
+    Parameters
+    ----------
+    coded_path : str, Path or None
+        The coded rows; None or a missing file gives an empty table (and the log says how to make one).
+    kwic_path : str or Path
+        ``theme_kwic.csv``.
+    codebook_path : str or Path
+        The codebook (its hash is the table's version).
+    out_path : str or Path
+        The table to write.
+    conf : float
+        Confidence level of the Wilson interval.
+
+    Returns
+    -------
+    DataFrame
+        The table written (:func:`precision_table`).
+    """
     from textdrift.codebook import codebook_hash
 
     version = codebook_hash(codebook_path)

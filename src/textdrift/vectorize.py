@@ -1,4 +1,6 @@
-"""Count matrices over our own tokens: per year-document and per document, per language.
+"""Count matrices over our own tokens: per year-document and per document, per language; the
+token table comes from :mod:`textdrift.segment`, the matrices go to :mod:`textdrift.drift` and
+:mod:`textdrift.phrases`.
 
 Method
 ------
