@@ -164,9 +164,19 @@ TEXT_COLUMNS = ["doc_id", "lang", "para", "text"]
 
 
 def text_bytes(paragraphs: list[str]) -> bytes:
-    """A clean text as bytes: UTF-8, one paragraph per line, trailing newline (what the index's
-    ``sha256`` is computed over, and what :meth:`textdrift.notebook.Project.clean_text` returns
-    split into lines)."""
+    """A clean text as bytes: UTF-8, one paragraph per line, trailing newline.
+
+    The index's ``sha256`` is computed over these bytes.
+
+    Parameters
+    ----------
+    paragraphs : list of str
+        Paragraphs without line breaks.
+
+    Returns
+    -------
+    bytes
+    """
     return "".join(p + "\n" for p in paragraphs).encode("utf-8")
 
 
@@ -206,6 +216,7 @@ def read_texts(paths) -> dict[tuple[str, str], list[str]]:
     Parameters
     ----------
     paths : str, Path or list of them
+        Files written by :func:`write_texts`.
 
     Returns
     -------
