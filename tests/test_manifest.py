@@ -76,7 +76,8 @@ def test_unnamed_file_warns(tmp_path):
 
 
 def test_shard_is_stable_and_in_range():
-    assert shard_of("gdi_chair_statement_2024", 4) == shard_of("gdi_chair_statement_2024", 4)
+    # the same shard in every process (CRC-32, not Python's salted hash()): fixed values, by hand
+    assert shard_of("gdi_chair_statement_2024", 4) == 0 and shard_of("gdi_chair_statement_2023", 4) == 3
     assert {shard_of(f"doc{i}", 3) for i in range(100)} == {0, 1, 2}
     # CRC-32 is fixed by the standard, so shard assignment is the same on every machine
     assert shard_of("a", 7) == 0xE8B7BE43 % 7
@@ -133,3 +134,15 @@ def test_documents_table_and_step_documents_by_hand(tmp_path):
     assert list(out["genre_match"]) == ["unknown", "same"] and out.loc[0, "genres_to"] == "unknown"
     docs.loc[1, "genre"] = "white_paper"
     assert step_documents(steps, docs).loc[0, "genre_match"] == "different"
+
+
+def test_auto_shards_by_size_at_least_one_per_core():
+    from textdrift.manifest import auto_shards
+
+    assert auto_shards(50_000, cores=2) == 2  # a small corpus: one shard per core
+    assert auto_shards(50_000, cores=0) == 1
+    assert auto_shards(12_000_000, cores=1) == 1  # exactly one shard's worth
+    assert auto_shards(12_000_001, cores=1) == 2
+    assert auto_shards(200_000_000, cores=2) == 17  # ceil(200 / 12)
+    assert auto_shards(500_000_000, cores=8) == 42
+    assert auto_shards(100_000_000, cores=2, shard_mb=25) == 4

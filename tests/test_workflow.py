@@ -6,7 +6,7 @@ import unicodedata
 import pandas as pd
 import pytest
 
-from conftest import run_snakemake, sha256_tree
+from conftest import copy_project, run_snakemake, sha256_tree
 from textdrift.io import read_texts
 from textdrift.manifest import languages_of, load_manifest, shard_of
 
@@ -272,3 +272,15 @@ def test_editing_a_config_named_file_reruns_the_jobs_that_read_it(workflow_run, 
         assert planned == rules, (name, planned, re.findall(r"(?m)^rule \w+:|reason: [^\n]*", out)[:8])
         path.write_bytes(before)
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as it was: the next edit is the only one
+
+
+def test_shards_auto_plans_one_clean_job_per_core_on_a_small_corpus(tmp_path):
+    """`shards: auto` on the fixture's 50 KB: max(cores, ceil(size / 12 MB)) = one shard per core."""
+    import os
+
+    work = copy_project(tmp_path)
+    (work / "auto.yaml").write_text("shards: auto\n", encoding="utf-8")
+    out = run_snakemake(work, "--configfile", "config/config.yaml", "auto.yaml", "--dry-run", "--quiet", "rules").stdout
+    counts = {line.split()[0]: int(line.split()[1]) for line in out.splitlines()
+              if len(line.split()) == 2 and line.split()[1].isdigit()}
+    assert counts["clean"] == counts["segment"] == (os.cpu_count() or 1)

@@ -15,6 +15,7 @@ exist is reported with the closest existing file name.
 from __future__ import annotations
 
 import codecs
+import math
 import datetime as _dt
 import warnings
 import zlib
@@ -23,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 from textdrift.config import import_jsonschema, load_yaml
 
-__all__ = ["CLEAN_COLUMNS", "GENRES", "METADATA", "OPTIONAL", "REQUIRED", "STEP_COLUMNS", "ManifestError",
+__all__ = ["CLEAN_COLUMNS", "GENRES", "METADATA", "OPTIONAL", "REQUIRED", "SHARD_MB", "STEP_COLUMNS", "ManifestError", "auto_shards",
            "check_group_by", "document_groups", "documents_table", "languages_of", "load_manifest", "run_documents",
            "shard_of", "step_documents", "with_group"]
 
@@ -216,6 +217,36 @@ def load_manifest(
         else:
             warn(message)
     return df
+
+
+#: ``shards: auto`` aims at about this much raw text per shard (MB, 10^6 bytes)
+SHARD_MB = 12
+
+
+def auto_shards(raw_bytes: int, cores: int, shard_mb: float = SHARD_MB) -> int:
+    """The number of shards for ``shards: auto``: about ``shard_mb`` of raw text each, at least one
+    per core.
+
+    Enough shards to keep every core busy on a small corpus; on a large one, shards of about
+    ``shard_mb`` MB, the size at which a per-shard job's memory stays well under 1.5 GB (docs/cluster.md)
+    and the slowest shard does not hold up the run. The results do not depend on the number of
+    shards (only ``data/processed/``'s layout does); a change of it reruns every per-shard job.
+
+    Parameters
+    ----------
+    raw_bytes : int
+        Total size of the raw files of the manifest.
+    cores : int
+        CPU cores of the machine running the workflow.
+    shard_mb : float
+        Target raw megabytes per shard.
+
+    Returns
+    -------
+    int
+        ``max(cores, ceil(raw_bytes / (shard_mb * 10**6)))``, at least 1.
+    """
+    return max(1, int(cores), math.ceil(raw_bytes / (shard_mb * 1e6)))
 
 
 def shard_of(doc_id: str, n_shards: int) -> int:

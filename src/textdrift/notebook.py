@@ -175,11 +175,21 @@ class Project:
         return log if doc_id is None else log[log["doc_id"] == doc_id].reset_index(drop=True)
 
     def tokens(self) -> pd.DataFrame:
-        """The token table (all Parquet shards; ``vectorize.load_tokens``), read once per Project."""
+        """The token table (the Parquet shards of the last run; ``vectorize.load_tokens``), read once per Project.
+
+        The shards are those the clean index names (``shard-<n>``), so the files of an earlier run
+        with another number of shards are not read twice.
+        """
         if self._tokens is None:
-            shards = sorted(self._need(self.path("processed_dir") / "tokens", "token table").glob("*.parquet"))
+            tokens = self._need(self.path("processed_dir") / "tokens", "token table")
+            index = self.path("processed_dir") / "clean" / "index.csv"
+            if index.exists():
+                names = sorted({Path(f).stem for f in read_csv(index, dtype=str)["file"]})
+                shards = [self._need(tokens / f"{n}.parquet", "token table") for n in names]
+            else:
+                shards = sorted(tokens.glob("*.parquet"))
             if not shards:
-                self._need(self.path("processed_dir") / "tokens" / "shard-0.parquet", "token table")
+                self._need(tokens / "shard-0.parquet", "token table")
             self._tokens = load_tokens(shards)
         return self._tokens
 

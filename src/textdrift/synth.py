@@ -91,11 +91,15 @@ def sentence_pool(source_dir: str | Path) -> dict[str, list[str]]:
     dict of str to list of str
         ``{"en": [...], "zh": [...]}``; fragments too short to be sentences left out.
     """
-    from textdrift.io import read_texts
+    from textdrift.io import read_csv, read_texts
 
     # the clean texts of every shard (clean/shard-<n>.parquet), English then Chinese, each in order of
     # "<doc_id>.<lang>" (the order of the earlier one-file-per-text layout: the same pool, the same corpora)
-    texts = read_texts(sorted(Path(source_dir).glob("shard-*.parquet")))
+    source_dir = Path(source_dir)
+    index = source_dir / "index.csv"  # the shards of the last run (not those of an earlier shard count)
+    files = (sorted({source_dir / Path(f).name for f in read_csv(index, dtype=str)["file"]}) if index.exists()
+             else sorted(source_dir.glob("shard-*.parquet")))
+    texts = read_texts(files)
     keys = [k for lang in ("en", "zh") for k in sorted((k for k in texts if k[1] == lang), key=lambda k: f"{k[0]}.{k[1]}.txt")]
     pool: dict[str, list[str]] = {"en": [], "zh": []}
     for doc_id, lang in keys:

@@ -15,7 +15,7 @@ os.environ.update(
 )
 
 from textdrift.config import check_config, load_yaml, with_defaults
-from textdrift.manifest import CLEAN_COLUMNS, check_group_by, load_manifest, shard_of
+from textdrift.manifest import CLEAN_COLUMNS, auto_shards, check_group_by, load_manifest, shard_of
 from textdrift.entities import load_entities
 from textdrift.codebook import load_codebook
 
@@ -47,7 +47,6 @@ load_codebook(
 PROCESSED = config["processed_dir"]
 RESULTS = config["results_dir"]
 LOGS = "logs"
-SHARDS = list(range(config["shards"]))
 LANGS = list(config["languages"])
 
 # Final outputs; each rule file adds its own, `rule all` asks for them all.
@@ -61,7 +60,14 @@ MANIFEST = load_manifest(
     # e.g. files in raw_dir that no row names: shown at every start (Python warnings are not)
     warn=lambda message: print(f"Warning (manifest): {message}", file=sys.stderr),
 )
-MANIFEST["shard"] = [shard_of(d, config["shards"]) for d in MANIFEST["doc_id"]]
+# shards: a number, or auto (about 12 MB of raw text per shard, at least one per core)
+N_SHARDS = (
+    auto_shards(sum(os.path.getsize(p) for p in MANIFEST["path"]), os.cpu_count() or 1)
+    if config["shards"] == "auto"
+    else config["shards"]
+)
+SHARDS = list(range(N_SHARDS))
+MANIFEST["shard"] = [shard_of(d, N_SHARDS) for d in MANIFEST["doc_id"]]
 # raw files relative to the working directory (where every job runs): inputs and params then do not
 # change when the project is moved or copied, so a copy reruns nothing
 MANIFEST["path"] = [os.path.relpath(p) for p in MANIFEST["path"]]
