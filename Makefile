@@ -12,7 +12,16 @@ VENV := .venv
 CORES ?= all
 # (the Snakefile reads config/config.yaml itself; add `--configfile my.yaml` to override keys)
 SNAKEMAKE := $(VENV)/bin/snakemake --cores $(CORES) --rerun-incomplete --quiet host
-RESULTS := $(shell sed -n 's/^results_dir: *//p' config/config.yaml 2>/dev/null || echo results)
+cfg = $(or $(shell sed -n 's/^$(1): *//p' config/config.yaml 2>/dev/null),$(2))
+RESULTS := $(call cfg,results_dir,results)
+# What a run reads or writes: when nothing here is newer than the stamp of the last complete run,
+# `make run` has nothing to do and says so without starting Snakemake (a no-op in well under 2 s).
+# A deleted or edited output changes its directory's or its own time, so it is a change too.
+STAMP := .snakemake/textdrift-complete
+WATCHED := Snakefile Makefile uv.lock pyproject.toml workflow src config validation \
+	$(call cfg,raw_dir,data/raw) $(call cfg,processed_dir,data/processed) $(RESULTS) \
+	$(dir $(call cfg,manifest,data/raw/documents.csv))
+CHANGED = $(shell find $(WATCHED) -newer $(STAMP) ! -path '*/__pycache__*' ! -name '*.pyc' -print -quit 2>/dev/null)
 # Snakemake 9 leaves an unawaited coroutine when the report evaluates the resource lambdas that
 # read input sizes (rules.py): a warning no user can act on, filtered by its exact text only.
 REPORT_ENV := PYTHONWARNINGS="ignore:coroutine 'InputFiles._predicated_size_files:RuntimeWarning"
@@ -26,12 +35,18 @@ export UV_COMPILE_BYTECODE := 1
 
 # The inputs checked (every problem listed), a lock left by a killed run removed when no run is
 # active here, the whole workflow (one snakemake command), then its HTML report. Writes only to
-# data/processed/, results/ and logs/: never a tracked file.
+# data/processed/, results/, logs/ and .snakemake/: never a tracked file. Nothing changed since the
+# last complete run (see STAMP): nothing is run.
 run: env
-	@$(VENV)/bin/python -m textdrift.check --config config/config.yaml
-	@$(VENV)/bin/python -m textdrift.check --unlock-stale $(VENV)/bin/snakemake
-	$(SNAKEMAKE)
-	@$(MAKE) --no-print-directory report
+	@if [ -f $(STAMP) ] && [ -z "$(CHANGED)" ]; then \
+		echo "Nothing changed since the last complete run: $(RESULTS)/ is up to date (to run Snakemake anyway: rm $(STAMP))"; \
+	else \
+		$(VENV)/bin/python -m textdrift.check --config config/config.yaml && \
+		$(VENV)/bin/python -m textdrift.check --unlock-stale $(VENV)/bin/snakemake && \
+		echo "$(SNAKEMAKE)" && $(SNAKEMAKE) && \
+		$(MAKE) --no-print-directory report && \
+		mkdir -p $(dir $(STAMP)) && touch $(STAMP); \
+	fi
 	@echo ""
 	@echo "Results:  $(RESULTS)/README.md     (findings, and what every table and figure is)"
 	@echo "          $(RESULTS)/report.html   (figures with captions, tables)"
