@@ -378,12 +378,8 @@ def term_shifts(matrix: CountMatrix, top_n: int = 20, unit: str = "year", **tfid
 
     Parameters
     ----------
-    matrix : CountMatrix
-        One language's year (or group) matrix (its unigrams are used).
-    top_n : int
-    unit : str
-    **tfidf_params
-        ``TfidfTransformer`` arguments.
+    matrix, top_n, unit, **tfidf_params
+        As in :func:`top_terms`.
 
     Returns
     -------

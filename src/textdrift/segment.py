@@ -609,12 +609,8 @@ class Segmenter:
 
         Parameters
         ----------
-        doc_id : str
-        year : int
-        lang : {"zh", "en"}
-        paragraphs : list of str
-        roles : list of str, optional
-            The role of each paragraph (default: all ``body``).
+        doc_id, year, lang, paragraphs, roles
+            As in :meth:`document_table`.
 
         Returns
         -------
