@@ -17,11 +17,9 @@ from conftest import ROOT
 MODULES = sorted(m.name for m in pkgutil.iter_modules(textdrift.__path__))
 #: Modules whose numpydoc conversion is done on another branch (issue 17, item 4); remove a module
 #: once its docstrings pass (strict: the test fails while a listed module passes).
-PENDING_DOCS = {"crosslingual", "drift", "findings", "phrases", "segment", "stats", "themes",
-                # not converted yet on this branch either: their functions have prose docstrings
-                "explorer", "figures", "report", "vectorize"}
+PENDING_DOCS: set[str] = set()
 #: Over 500 lines without the reason in their docstring yet (same branch).
-PENDING_LENGTH = {"matching", "themes"}
+PENDING_LENGTH: set[str] = set()
 #: A module over this many lines says why in its docstring: "about/over <n> lines".
 LONG = 500
 _WHY_LONG = re.compile(r"\b(about|over) [\d,]+ lines\b", re.IGNORECASE)

@@ -76,7 +76,7 @@ lemmas (Chinese has fewer kept tokens for the same content, ~0.8 per English tok
 alone raises Chinese rates by ~1.2x), a theme can be rendered by words outside the codebook,
 and short texts leave wide intervals.
 
-About 530 lines, a third of them this docstring and the numpydoc sections: the four tables
+About 650 lines, nearly half of them docstrings: the four tables
 share the bilingual documents, the matches and the alignment of one rule; the aligner
 (:mod:`textdrift.align`), the statistics (:mod:`textdrift.stats`) and the chart
 (:func:`textdrift.figures.crosslingual_chart`) are elsewhere.
@@ -275,6 +275,20 @@ def codebook_check(matches: pd.DataFrame, codebook: list[Theme], alignment: pd.D
     ``alignment`` is :func:`alignment_table`'s output: its documents are the bilingual ones, and
     its pairs with paragraphs on both sides are checked for themes matched on one side only
     (``pairs_only_{lang}``: "doc #pair: the terms that matched").
+
+    Parameters
+    ----------
+    matches : DataFrame
+        Theme matches (doc_id, lang, para, theme, term).
+    codebook : list of Theme
+    alignment : DataFrame
+        :func:`alignment_table`'s output.
+    langs : (str, str)
+
+    Returns
+    -------
+    DataFrame
+        The columns of ``crosslingual_codebook_check.csv``: one row per theme, with a ``note``.
     """
     a, b = langs
     docs = list(dict.fromkeys(alignment["doc_id"]))
@@ -331,6 +345,33 @@ def pair_check(matches: pd.DataFrame, tokens: pd.DataFrame, codebook: list[Theme
     texts: ``status`` ``{a}_more`` / ``{b}_more`` (|z| >= z_threshold) means one side's terms are
     broader, or renderings are missing on the other. Unpaired terms get a row each (``status``
     unpaired, their count, ``why``); a theme without pairs one row (``no_pairs``).
+
+    Parameters
+    ----------
+    matches : DataFrame
+        Theme matches (doc_id, lang, theme, term).
+    tokens : DataFrame
+        Token table or kept tokens per paragraph (doc_id, lang, keep).
+    codebook : list of Theme
+    docs : DataFrame
+        The bilingual documents (doc_id).
+    langs : (str, str)
+    alpha_0 : float or "auto"
+        Prior weight of the log-odds test.
+    z_threshold : float
+        |z| from which a pair is ``{a}_more`` / ``{b}_more``.
+    min_tokens : int
+        Low-data threshold in kept tokens of either side.
+
+    Returns
+    -------
+    DataFrame
+        The columns of ``codebook_pairs.csv``: one row per pair, unpaired term, or theme without pairs.
+
+    References
+    ----------
+    Monroe, B. L., Colaresi, M. P. & Quinn, K. M. (2008). Fightin' words. Political Analysis 16(4),
+    372-403 (:func:`textdrift.stats.log_odds_dirichlet`).
     """
     a, b = langs
     ids = set(docs["doc_id"])
@@ -461,6 +502,19 @@ def bilingual_documents(index: pd.DataFrame, tokens: pd.DataFrame, langs=LANGS) 
     """Documents (doc_id, year) with kept tokens in both languages; the others are logged as skipped.
 
     ``tokens``: a token table or its kept tokens per paragraph (``keep`` a flag or a count).
+
+    Parameters
+    ----------
+    index : DataFrame
+        The clean-text index (doc_id, year, ...).
+    tokens : DataFrame
+        Token table or kept tokens per paragraph (doc_id, lang, keep).
+    langs : (str, str)
+
+    Returns
+    -------
+    DataFrame
+        ``doc_id, year`` of the documents with text in both languages, sorted by doc_id.
     """
     has = tokens[tokens["keep"].astype(bool)].groupby("doc_id")["lang"].agg(set)
     docs = index.groupby("doc_id", sort=True)["year"].first().reset_index()
@@ -492,6 +546,36 @@ def write_crosslingual(match_paths, para_paths, index_path, frequencies_path, co
     Reads the `theme_matches` rule's per-shard outputs (:func:`textdrift.themes.match_shard`):
     the matches (without their KWIC context) and the kept tokens per paragraph (``keep`` = how
     many), so no token is matched twice; the texts for the alignment come from the clean files.
+
+    Parameters
+    ----------
+    match_paths, para_paths : list of str or Path
+        The `theme_matches` rule's matches and kept-tokens-per-paragraph shard files.
+    index_path, frequencies_path, codebook_path : str or Path
+        The clean-text index, ``theme_frequencies.csv`` and the codebook.
+    themes_path, alignment_path, codebook_check_path, trends_path : str or Path
+        Output CSVs: :func:`compare_themes`, :func:`alignment_table`, :func:`codebook_check`,
+        :func:`trend_agreement`.
+    figure_stem : str or Path
+        The chart's path without extension (:func:`textdrift.figures.crosslingual_chart`).
+    langs : (str, str)
+    paragraphs : {"all", "aligned"}
+        Compare whole texts, or only the paragraphs the aligner pairs.
+    prior, alpha_0, z_threshold, min_tokens, conf_level
+        As in :func:`compare_themes`.
+    min_years, exact_max_n
+        As in :func:`trend_agreement`.
+    alignment : dict, optional
+        Keyword arguments of :func:`alignment_table`.
+    unspaced_languages : sequence of str
+    schema_path : str or Path, optional
+        The codebook schema.
+    dpi : int
+    chart_docs : int, optional
+        Documents drawn in the chart (the last ones; None: all).
+    pairs_path : str or Path, optional
+        Output of :func:`pair_check` (``codebook_pairs.csv``); not written when None.
+    text_paths : list of str or Path
     """
     from textdrift.figures import crosslingual_chart, save_figure, setup_fonts
 

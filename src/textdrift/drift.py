@@ -103,7 +103,7 @@ References
 * scikit-learn, ``TfidfTransformer`` (smooth idf):
   https://scikit-learn.org/stable/modules/feature_extraction.html#tfidf-term-weighting
 
-Why one module of about 650 lines: the distances, the split-half baseline and the cross-year
+Why one module of over 850 lines, nearly half of them docstrings: the distances, the split-half baseline and the cross-year
 halves are one method (the baselines are the scale against which a distance is read, and their
 fast dense path must keep the arithmetic of :func:`textdrift.stats.jsd` and
 :func:`textdrift.stats.cosine_similarity`, checked against the sparse reference in
@@ -162,6 +162,24 @@ def tfidf_vectors(matrix: CountMatrix, **tfidf_params) -> tuple[sp.csr_matrix, T
     ``tfidf_params`` are ``TfidfTransformer`` arguments (default :data:`TFIDF_DEFAULTS`);
     transform other count vectors (e.g. split halves) with the returned transformer to
     weight them with the same idf.
+
+    Parameters
+    ----------
+    matrix : CountMatrix
+    **tfidf_params
+        ``TfidfTransformer`` arguments.
+
+    Returns
+    -------
+    V : scipy.sparse.csr_matrix
+        One l2-normalised (by default) row per row of ``matrix``.
+    transformer : sklearn.feature_extraction.text.TfidfTransformer
+        Fitted on ``matrix``.
+
+    References
+    ----------
+    Salton, G. & Buckley, C. (1988). Term-weighting approaches in automatic text retrieval.
+    Information Processing & Management 24(5), 513-523.
     """
     transformer = TfidfTransformer(**{**TFIDF_DEFAULTS, **tfidf_params})
     return transformer.fit_transform(matrix.X.astype(float)).tocsr(), transformer
@@ -180,7 +198,19 @@ def _lang(matrix: CountMatrix) -> str:
 
 
 def on_vocabulary(matrix: CountMatrix, vocab: np.ndarray) -> CountMatrix:
-    """Re-index the columns of ``matrix`` to ``vocab`` (missing terms count 0, terms not in vocab dropped)."""
+    """Re-index the columns of ``matrix`` to ``vocab`` (missing terms count 0, terms not in vocab dropped).
+
+    Parameters
+    ----------
+    matrix : CountMatrix
+    vocab : ndarray of str
+        The target vocabulary, in its column order.
+
+    Returns
+    -------
+    CountMatrix
+        Same rows, columns ``vocab`` (dropped counts are logged).
+    """
     position = {t: j for j, t in enumerate(vocab)}
     src = [j for j, t in enumerate(matrix.vocab) if t in position]
     dst = [position[matrix.vocab[j]] for j in src]
@@ -271,7 +301,25 @@ def drift_table(
 
 
 def similarity_table(matrix: CountMatrix, **tfidf_params) -> pd.DataFrame:
-    """Cosine similarity of TF-IDF vectors and JSD for every ordered pair of years (diagonal included)."""
+    """Cosine similarity of TF-IDF vectors and JSD for every ordered pair of years (diagonal included).
+
+    Parameters
+    ----------
+    matrix : CountMatrix
+        One language's year matrix (its unigrams are used).
+    **tfidf_params
+        ``TfidfTransformer`` arguments.
+
+    Returns
+    -------
+    DataFrame
+        ``SIMILARITY_COLUMNS``, one row per ordered pair of years (n x n rows).
+
+    References
+    ----------
+    Lin, J. (1991). Divergence measures based on the Shannon entropy. IEEE Transactions on
+    Information Theory 37(1), 145-151 (:func:`textdrift.stats.jsd`).
+    """
     m = _unigrams(matrix, "year")
     if not len(m.rows):
         return pd.DataFrame(columns=SIMILARITY_COLUMNS)
@@ -295,6 +343,20 @@ def top_terms(matrix: CountMatrix, top_n: int = 20, unit: str = "year", **tfidf_
     """The ``top_n`` highest TF-IDF terms of each year (ties: higher count, then term), with raw counts.
 
     ``unit`` is the row column that names a document ("year"; :func:`group_drift` uses "group").
+
+    Parameters
+    ----------
+    matrix : CountMatrix
+        One language's year (or group) matrix (its unigrams are used).
+    top_n : int
+    unit : str
+    **tfidf_params
+        ``TfidfTransformer`` arguments.
+
+    Returns
+    -------
+    DataFrame
+        ``TOP_TERM_COLUMNS``; terms with a zero count are not listed.
     """
     m = _unigrams(matrix, unit)
     if not len(m.rows):
@@ -313,6 +375,16 @@ def term_shifts(matrix: CountMatrix, top_n: int = 20, unit: str = "year", **tfid
 
     Ties are broken by term; terms whose weight does not change are never listed. ``unit`` as in
     :func:`top_terms`.
+
+    Parameters
+    ----------
+    matrix, top_n, unit, **tfidf_params
+        As in :func:`top_terms`.
+
+    Returns
+    -------
+    DataFrame
+        ``SHIFT_COLUMNS``; empty with fewer than two units.
     """
     m = _unigrams(matrix, unit)
     if len(m.rows) < 2:
@@ -693,6 +765,33 @@ def write_drift(
     documents alone (their year matrices summed from ``doc_paths``, ``doc_{lang}.npz`` in the
     order of ``languages``), written to ``grouped`` (same keys as ``out``) with a leading
     ``group`` column (:func:`textdrift.manifest.document_groups`).
+
+    Parameters
+    ----------
+    year_paths : list of str or Path
+    para_paths : list of str or Path
+    out : dict of str to str or Path
+    languages : list of str
+    min_tokens : int
+        A year under this many kept tokens is low data.
+    top_n : int
+        Terms per year in ``top_terms`` and per direction in ``term_shifts``.
+    baseline_rounds, baseline_min_paragraphs, seed : int
+        As in :func:`split_half_baseline`.
+    tfidf : dict, optional
+        ``TfidfTransformer`` arguments over :data:`TFIDF_DEFAULTS`.
+    documents : str or Path, optional
+    group_by : str, optional
+    doc_paths : list of str or Path
+    grouped : dict of str to str or Path, optional
+
+    References
+    ----------
+    Salton, G. & Buckley, C. (1988). Term-weighting approaches in automatic text retrieval.
+    Information Processing & Management 24(5), 513-523.
+    Lin, J. (1991). Divergence measures based on the Shannon entropy. IEEE Transactions on
+    Information Theory 37(1), 145-151.
+    Kilgarriff, A. (2001). Comparing corpora. International Journal of Corpus Linguistics 6(1), 97-133.
     """
     from textdrift.manifest import document_groups, step_documents, with_group
 

@@ -26,6 +26,10 @@ filters. Corpus text is only ever inserted as text (``textContent``), and the pa
 neither ``</script>`` nor ``<!--`` in a text can end it). Sampling is seeded; sentences are drawn
 by one random ranking of all sentences, so different terms tend to share the same sentences and
 the payload stays small.
+
+Why one module of over 600 lines, over a third of them docstrings: each view's payload is built
+here from the tables it shows, beside the page's assembly, so the fields the page script reads
+are defined in one place.
 """
 
 from __future__ import annotations
@@ -76,7 +80,16 @@ def _rows(df: pd.DataFrame, cols: list[str]) -> list[list]:
 
 def embed_json(obj) -> str:
     """``obj`` as JSON that is safe inside a ``<script>`` element: every ``<`` (and ``>``, ``&``)
-    escaped as ``\\uXXXX``, so no text can close the element or open a comment; NaN is refused."""
+    escaped as ``\\uXXXX``, so no text can close the element or open a comment; NaN is refused.
+
+    Parameters
+    ----------
+    obj : JSON-serialisable object
+
+    Returns
+    -------
+    str
+    """
     text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
@@ -103,7 +116,24 @@ def alignment_payload(alignment: pd.DataFrame, documents: pd.DataFrame, langs: l
                       max_documents: int) -> tuple[dict, dict]:
     """Aligned paragraphs: every bead of the first ``max_documents`` bilingual documents (in the
     order of ``documents.csv``) plus the beads in ``needed`` (row numbers); and the lookup
-    ``(doc_id, lang, para) -> row`` of every bead."""
+    ``(doc_id, lang, para) -> row`` of every bead.
+
+    Parameters
+    ----------
+    alignment : DataFrame
+        ``crosslingual_alignment.csv``.
+    documents : DataFrame
+        ``documents.csv``.
+    langs : list of str
+    needed : set of int
+    max_documents : int
+
+    Returns
+    -------
+    payload : dict
+    where : dict
+        ``(doc_id, lang, para) -> row``.
+    """
     a, b = langs
     where = {}
     for i, rec in enumerate(alignment[["doc_id", f"{a}_paras", f"{b}_paras"]].itertuples(index=False)):
@@ -126,7 +156,29 @@ def theme_payload(freq: pd.DataFrame, kwic: pd.DataFrame, labels: dict, per_cell
                   low_data_tokens: int, where: dict) -> tuple[dict, set[int]]:
     """The theme series (``theme_frequencies.csv``) and the ``theme_kwic.csv`` rows behind each
     count (``kind = theme``), at most ``per_cell`` per (theme, language, year), with the row of
-    the aligned paragraph in the other language; and the alignment rows they refer to."""
+    the aligned paragraph in the other language; and the alignment rows they refer to.
+
+    Parameters
+    ----------
+    freq : DataFrame
+        ``theme_frequencies.csv``.
+    kwic : DataFrame
+        ``theme_kwic.csv``.
+    labels : dict
+        The theme labels, passed to the page.
+    per_cell : int
+    seed : int
+        Seed of the choice of rows.
+    low_data_tokens : int
+    where : dict
+        ``(doc_id, lang, para) -> row`` of the aligned paragraphs (:func:`alignment_payload`).
+
+    Returns
+    -------
+    payload : dict
+    needed : set of int
+        The alignment rows the KWIC rows refer to.
+    """
     cols = ["year", "lang", "theme", "count", "tokens", "per_10k", "ci_low", "ci_high", "ci_method"]
     series = _rows(freq, cols)
     for r in series:
@@ -150,7 +202,19 @@ def theme_payload(freq: pd.DataFrame, kwic: pd.DataFrame, labels: dict, per_cell
 
 def phrase_payload(phrases: pd.DataFrame, per_step: int) -> dict:
     """Per language and step of ``phrase_changes.csv``: the ``per_step`` phrases with the highest z
-    and the ``per_step`` with the lowest, with how many phrases the step tested."""
+    and the ``per_step`` with the lowest, with how many phrases the step tested.
+
+    Parameters
+    ----------
+    phrases : DataFrame
+        ``phrase_changes.csv``.
+    per_step : int
+
+    Returns
+    -------
+    dict
+        ``cols`` and ``steps``.
+    """
     cols = ["phrase", "display", "status", "count_from", "count_to", "total_from", "total_to", "z", "q"]
     steps = []
     for (lang, y0, y1), g in phrases.groupby(["lang", "year_from", "year_to"], sort=False):
@@ -174,7 +238,18 @@ def phrase_payload(phrases: pd.DataFrame, per_step: int) -> dict:
 def sentence_frame(tokens: pd.DataFrame) -> pd.DataFrame:
     """One language's counted tokens in text order with the sentence of each (``sid``) and its
     character span in the sentence as the page shows it (``off``, ``end``; tokens joined with one
-    space where the text had white space); an entity head's ``end`` covers the whole mention."""
+    space where the text had white space); an entity head's ``end`` covers the whole mention.
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        One language's token table.
+
+    Returns
+    -------
+    DataFrame
+        The counted tokens with ``sid, off, end, gap``.
+    """
     doc_code = pd.factorize(tokens["doc_id"], sort=True)[0]
     t = tokens.take(np.lexsort((tokens["idx"].to_numpy(), tokens["para"].to_numpy(), doc_code)))
     t = t.reset_index(drop=True)
@@ -250,7 +325,36 @@ def term_payload(tokens: pd.DataFrame, year: CountMatrix, lang: str, doc_index: 
     (``stats``: year index, count, ...) and, per year and count, the rate per 10,000 kept tokens and
     its exact Poisson interval (``rates``, ``themes.poisson_ci``); per term up to ``per_cell``
     sentences, and for each ``(term, year)`` of ``phrase_years`` up to ``phrase_contexts`` more (one
-    random ranking of all sentences, seeded, so terms share them)."""
+    random ranking of all sentences, seeded, so terms share them).
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        One language's token table.
+    year : CountMatrix
+        The language's year matrix.
+    lang : str
+    doc_index : dict of str to int
+        doc_id -> its number on the page.
+    extra_terms : sequence of str
+    max_terms, min_count, per_cell : int
+    phrase_years : sequence of (term, year)
+    phrase_contexts : int
+    seed : int
+    conf_level : float
+    unspaced : bool
+        Whether ``lang`` is written without spaces.
+    aliases : dict, optional
+        Name (lower-cased) -> ``@id``, the search box's entity lookup.
+
+    Returns
+    -------
+    dict
+
+    References
+    ----------
+    Garwood, F. (1936). Fiducial limits for the Poisson distribution. Biometrika 28(3/4), 437-442.
+    """
     from textdrift.themes import poisson_ci
 
     X = year.X.tocsc()
@@ -335,7 +439,31 @@ def build_payload(tables: dict[str, str | Path], year_matrices: dict[str, str | 
                   count_roles=("body",), unspaced_languages=(), low_data_tokens: int = 500,
                   conf_level: float = 0.95, q_threshold: float = 0.05, crosslingual_langs=None) -> dict:
     """Everything the page shows, from the result tables (``tables``: name -> CSV path), the year
-    matrices and the token shards; ``settings`` is the config's ``explorer`` block."""
+    matrices and the token shards; ``settings`` is the config's ``explorer`` block.
+
+    Parameters
+    ----------
+    tables : dict of str to str or Path
+    year_matrices : dict of str to str or Path
+        Language -> ``year_{lang}.npz``.
+    token_paths : list of str or Path
+    codebook : list of Theme
+    entities : list of Entity
+    languages : list of str
+    settings : dict
+    count_roles : sequence of str
+    unspaced_languages : sequence of str
+    low_data_tokens : int
+    conf_level : float
+    q_threshold : float
+        Benjamini-Hochberg level of the phrase changes.
+    crosslingual_langs : (str, str), optional
+
+    Returns
+    -------
+    dict
+        The page's data, JSON-serialisable.
+    """
     from textdrift.vectorize import load_tokens
 
     s = {**DEFAULTS, **(settings or {})}
@@ -381,7 +509,21 @@ def build_payload(tables: dict[str, str | Path], year_matrices: dict[str, str | 
 
 def render_html(payload: dict, assets: str | Path = ASSETS, title: str = "textdrift explorer") -> str:
     """The page: ``assets``' ``explorer.html`` template with its style, the vendored scripts, the
-    page script and ``payload`` (:func:`embed_json`) inline."""
+    page script and ``payload`` (:func:`embed_json`) inline.
+
+    Parameters
+    ----------
+    payload : dict
+        :func:`build_payload`'s output.
+    assets : str or Path
+        Directory of the template and scripts.
+    title : str
+
+    Returns
+    -------
+    str
+        The HTML page.
+    """
     assets = Path(assets)
     page = (assets / "explorer.html").read_text(encoding="utf-8")
     vendor = "\n".join("<script>" + (assets / "vendor" / name).read_text(encoding="utf-8").replace(
@@ -406,7 +548,25 @@ def write_explorer(out_path: str | Path, tables: dict[str, str | Path], year_mat
                  schema_path=None, entities_path=None, entities_schema=None, assets: str | Path = ASSETS,
                  **options) -> dict:
     """Rule ``explorer``: write ``results/explorer.html`` (:func:`build_payload`,
-    :func:`render_html`); returns the sizes of the parts, for the log."""
+    :func:`render_html`); returns the sizes of the parts, for the log.
+
+    Parameters
+    ----------
+    out_path : str or Path
+    tables, year_matrices, token_paths, languages, settings
+        As in :func:`build_payload`.
+    codebook_path : str or Path
+    schema_path, entities_path, entities_schema : str or Path, optional
+        The codebook schema, the entities file and its schema.
+    assets : str or Path
+    **options
+        Other keyword arguments of :func:`build_payload`.
+
+    Returns
+    -------
+    dict
+        Part -> size in bytes.
+    """
     from textdrift.entities import load_entities
     from textdrift.themes import load_codebook
 

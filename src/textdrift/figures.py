@@ -39,7 +39,7 @@ Conventions shared by all charts
 References: Tol, P. (2021), *Colour schemes*, SRON/EPS/TN/09-002; Monroe, Colaresi & Quinn
 (2008) for the z of the phrase chart; Kilgarriff (2001) for the split-half baseline.
 
-Why one module of about 800 lines: every chart follows the conventions above through the same
+Why one module of over 1,000 lines (a third of them docstrings): every chart follows the conventions above through the same
 helpers (fonts, theme styles, low-data notes, year labels, deterministic files); split by chart,
 each part would import most of the rest, and a convention would no longer be stated in one place.
 """
@@ -132,7 +132,22 @@ def cjk_font_path() -> Path:
 
 
 def setup_fonts(font_path: str | Path | None = None) -> str:
-    """Register the CJK font and make it the per-glyph fallback of DejaVu Sans; return its family name."""
+    """Register the CJK font and make it the per-glyph fallback of DejaVu Sans; return its family name.
+
+    Parameters
+    ----------
+    font_path : str or Path, optional
+        Default: :func:`cjk_font_path`.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    FontNotFoundError
+        When the font file does not exist.
+    """
     path = Path(font_path) if font_path else cjk_font_path()
     if not path.is_file():
         raise FontNotFoundError(f"CJK font file not found: {path}")
@@ -144,7 +159,19 @@ def setup_fonts(font_path: str | Path | None = None) -> str:
 
 
 def save_figure(fig: Figure, stem: str | Path, dpi: int = 200) -> list[Path]:
-    """Write ``{stem}.png`` (``dpi``) and ``{stem}.svg`` atomically, without timestamps; close the figure."""
+    """Write ``{stem}.png`` (``dpi``) and ``{stem}.svg`` atomically, without timestamps; close the figure.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    stem : str or Path
+    dpi : int
+
+    Returns
+    -------
+    list of Path
+        The PNG and the SVG.
+    """
     stem = Path(stem)
     paths = []
     if fig.get_layout_engine() is not None:
@@ -177,6 +204,14 @@ def codebook_frame(codebook) -> pd.DataFrame:
 
     Accepts the themes of :func:`textdrift.codebook.load_codebook` (objects with ``id`` and a
     ``labels`` dict), a list of dicts, or a DataFrame with an ``id`` column.
+
+    Parameters
+    ----------
+    codebook : list of Theme, list of dict or DataFrame
+
+    Returns
+    -------
+    DataFrame
     """
     if isinstance(codebook, pd.DataFrame):
         return codebook.reset_index(drop=True)
@@ -190,7 +225,16 @@ def codebook_frame(codebook) -> pd.DataFrame:
 
 
 def theme_styles(codebook) -> dict[str, ThemeStyle]:
-    """Theme id -> colour, marker and label, fixed by codebook order (see the module docstring)."""
+    """Theme id -> colour, marker and label, fixed by codebook order (see the module docstring).
+
+    Parameters
+    ----------
+    codebook : list of Theme, list of dict or DataFrame
+
+    Returns
+    -------
+    dict of str to ThemeStyle
+    """
     cb = codebook_frame(codebook)
     styles = {}
     for i, row in enumerate(cb.to_dict("records")):
@@ -201,6 +245,16 @@ def theme_styles(codebook) -> dict[str, ThemeStyle]:
 
 
 def lang_name(lang: str) -> str:
+    """Display name of a language code, e.g. "English (en)"; an unknown code as it is.
+
+    Parameters
+    ----------
+    lang : str
+
+    Returns
+    -------
+    str
+    """
     return f"{LANG_NAMES[lang]} ({lang})" if lang in LANG_NAMES else lang
 
 
@@ -257,6 +311,21 @@ def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = Non
     join measured years only: they break at a low-data year and at a year of the corpus that the
     language lacks. With ``precision`` (``codebook_precision.csv``), each panel's title ends with
     the codebook's precision per language on the coded contexts ("precision en 1.00/10").
+
+    Parameters
+    ----------
+    freq : DataFrame
+        ``theme_frequencies.csv``.
+    codebook : list of Theme, list of dict or DataFrame
+    langs : sequence of str, optional
+    low_data_tokens : int
+    ncols : int
+        Panels per row.
+    precision : DataFrame, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     styles = theme_styles(codebook)
     from textdrift.validation import precision_cells
@@ -372,6 +441,19 @@ def theme_heatmap(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = No
     key on the left shows each theme's colour and marker as in the other charts. The language
     panels sit side by side, or one above the other when together they have more than
     ``max_row_years`` year columns (so a corpus over decades does not make a metre-wide chart).
+
+    Parameters
+    ----------
+    freq : DataFrame
+        ``theme_frequencies.csv``.
+    codebook : list of Theme, list of dict or DataFrame
+    langs : sequence of str, optional
+    low_data_tokens : int
+    max_row_years : int
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     styles = theme_styles(codebook)
     themes = list(styles)
@@ -444,6 +526,20 @@ def drift_chart(drift: pd.DataFrame, baseline: pd.DataFrame, langs: Sequence[str
     ``max_row_steps`` steps in all, the languages are stacked (cosine and JSD rows of each
     language one below the other) and the steps drawn narrower with upright labels, so a corpus
     over decades keeps a readable width.
+
+    Parameters
+    ----------
+    drift : DataFrame
+        ``tfidf_drift.csv``.
+    baseline : DataFrame
+        ``tfidf_baseline.csv``.
+    langs : sequence of str, optional
+        Default: those of ``drift``.
+    max_row_steps : int
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     langs = _langs(pd.concat([drift[["lang"]], baseline[["lang"]]]), langs)
     metrics = [("cosine", "cosine_distance", "cosine distance\n(1 − cosine similarity, TF-IDF)"),
@@ -521,6 +617,18 @@ def similarity_matrix(similarity: pd.DataFrame, baseline: pd.DataFrame | None = 
 
     With ``baseline`` (``tfidf_baseline.csv``: lang, year, tokens) the year labels carry the
     token count and years below ``low_data_tokens`` are marked "low data".
+
+    Parameters
+    ----------
+    similarity : DataFrame
+        ``tfidf_similarity.csv``.
+    baseline : DataFrame, optional
+    langs : sequence of str, optional
+    low_data_tokens : int
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     langs = _langs(similarity, langs)
     tokens = baseline.set_index(["lang", "year"])["tokens"] if baseline is not None and len(baseline) else None
@@ -639,7 +747,23 @@ def _phrase_legend(fig: Figure, q_threshold: float, ncols: int = 6) -> None:
 
 def phrase_bars(phrases: pd.DataFrame, lang: str, year_from: int, year_to: int, k: int = 15,
                 q_threshold: float = 0.05, low_data_tokens: int = 500) -> Figure:
-    """Top-k rising and top-k falling phrases of one step (by z), as diverging bars; counts at the bar ends."""
+    """Top-k rising and top-k falling phrases of one step (by z), as diverging bars; counts at the bar ends.
+
+    Parameters
+    ----------
+    phrases : DataFrame
+        ``phrase_changes.csv``.
+    lang : str
+    year_from, year_to : int
+        The step.
+    k : int
+    q_threshold : float
+    low_data_tokens : int
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     step = phrases[(phrases["lang"] == lang) & (phrases["year_from"] == year_from) & (phrases["year_to"] == year_to)]
     fig, ax = plt.subplots(figsize=(7.5, 0.24 * 2 * k + 2.2), layout="constrained")
     if step.empty:
@@ -659,6 +783,20 @@ def phrase_steps(phrases: pd.DataFrame, lang: str, k: int = 15, q_threshold: flo
 
     ``max_steps``: draw only the last (most recent) that many steps, and say so in the title
     (``None``: every step). A corpus over decades has dozens of steps; the table has them all.
+
+    Parameters
+    ----------
+    phrases : DataFrame
+        ``phrase_changes.csv``.
+    lang : str
+    k, q_threshold, low_data_tokens
+        As in :func:`phrase_bars`.
+    max_cols : int
+    max_steps : int, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     d = phrases[phrases["lang"] == lang]
     steps = d[["year_from", "year_to"]].drop_duplicates().sort_values("year_from").itertuples(index=False)
@@ -702,6 +840,23 @@ def crosslingual_chart(table: pd.DataFrame, codebook, langs: Sequence[str] | Non
     it when |z| >= ``z_threshold``, thin grey otherwise. Intervals of a text flagged ``low_data``
     are faint and cut at the panel edge (the x range comes from the estimates and the other
     intervals); a text is low data below ``min_tokens`` kept tokens. Each panel has its own x scale.
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``crosslingual_themes.csv``.
+    codebook : list of Theme, list of dict or DataFrame
+    langs : (str, str), optional
+        Default: ``textdrift.crosslingual.LANGS``.
+    z_threshold : float
+    conf : float
+        Confidence level of the intervals (for the legend).
+    min_tokens : int
+    max_docs : int, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     if langs is None:
         from textdrift.crosslingual import LANGS as langs
@@ -770,7 +925,17 @@ FIGURES = ("theme_trends", "theme_heatmap", "drift", "similarity")
 
 
 def figure_stems(out_dir: str | Path, languages: Iterable[str]) -> dict[str, Path]:
-    """Output stems (no extension) of :func:`write_figures`: the four fixed charts and ``phrases_{lang}``."""
+    """Output stems (no extension) of :func:`write_figures`: the four fixed charts and ``phrases_{lang}``.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+    languages : iterable of str
+
+    Returns
+    -------
+    dict of str to Path
+    """
     out = Path(out_dir)
     return {**{name: out / name for name in FIGURES}, **{f"phrases_{lang}": out / f"phrases_{lang}" for lang in languages}}
 
@@ -794,6 +959,30 @@ def write_figures(frequencies: str | Path | None = None, drift: str | Path | Non
     all when None), write PNG + SVG under ``out_dir``; return the paths.
 
     Only the tables of the requested groups are needed (and read).
+
+    Parameters
+    ----------
+    frequencies, drift, baseline, similarity, phrases, precision : str or Path, optional
+        ``theme_frequencies.csv``, ``tfidf_drift.csv``, ``tfidf_baseline.csv``,
+        ``tfidf_similarity.csv``, ``phrase_changes.csv``, ``codebook_precision.csv``.
+    codebook : str or Path, optional
+    out_dir : str or Path
+    languages : sequence of str
+    low_data_tokens : int
+    phrase_k : int
+        ``k`` of :func:`phrase_bars`.
+    q_threshold : float
+    dpi : int
+    schema : str or Path, optional
+        The codebook schema.
+    phrase_steps_max : int, optional
+        ``max_steps`` of :func:`phrase_steps`.
+    groups : sequence of str, optional
+
+    Returns
+    -------
+    list of Path
+        The files written.
     """
     from textdrift.codebook import load_codebook
 

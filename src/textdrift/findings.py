@@ -34,7 +34,7 @@ apply (empty).
 ``survives`` = ``holds`` and every applicable check. ``reason`` says, in words, what fails and
 what else a reader must know: a step between different genres or translation statuses.
 
-Why one module of about 530 lines: the four kinds of finding are recomputed under the same
+Why one module of about 650 lines: the four kinds of finding are recomputed under the same
 variants (the token table counted another way, each document left out) and written as rows of
 one table by one row builder; split by kind, each part would need the variant cache and the
 checks of the others. The intervals are :mod:`textdrift.stats`.
@@ -70,7 +70,33 @@ def rate_ratio(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[str], la
                conf: float = 0.95, n_boot: int = 2000, seed: int = 12345, unit: str = "auto",
                min_documents: int = 10) -> pd.DataFrame:
     """Per theme: counts, tokens, rate ratio ``((c1 + .5)/t1) / ((c0 + .5)/t0)`` from year ``y0`` to
-    ``y1`` of ``lang`` and its bootstrap percentile interval (:func:`textdrift.themes.bootstrap_draws`)."""
+    ``y1`` of ``lang`` and its bootstrap percentile interval (:func:`textdrift.themes.bootstrap_draws`).
+
+    Parameters
+    ----------
+    paras : DataFrame
+        Kept tokens per paragraph (year, lang, doc_id, para, keep: a count).
+    matches : DataFrame
+        Theme matches (year, lang, doc_id, para, theme).
+    themes : list of str
+        Theme ids, in row order.
+    lang : str
+    y0, y1 : int
+        The years compared, from and to.
+    conf, n_boot, seed, unit, min_documents
+        The bootstrap's settings (:func:`textdrift.themes.bootstrap_draws`).
+
+    Returns
+    -------
+    DataFrame
+        ``theme, count_from, count_to, tokens_from, tokens_to, rate_ratio, ci_low, ci_high`` (NaN
+        ratio and interval when a year has no kept token).
+
+    References
+    ----------
+    Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall
+    (percentile interval).
+    """
     from textdrift.stats import rate_ratio_interval
     from textdrift.themes import bootstrap_draws
 
@@ -552,7 +578,32 @@ def write_findings(token_paths, codebook_path, documents_path, drift_path, out_p
                  loo_max: int = 10, phrases_path=None, phrase_settings: dict | None = None, top_phrases: int = 5,
                  crosslingual_path=None, cross_settings: dict | None = None, precision_path=None,
                  min_precision: float = 0.8, min_coded: int = 10) -> pd.DataFrame:
-    """The ``findings`` rule: ``results/tables/findings.csv``."""
+    """The ``findings`` rule: ``results/tables/findings.csv``.
+
+    Parameters
+    ----------
+    token_paths : list of str or Path
+        The token shards.
+    codebook_path, documents_path, drift_path : str or Path
+        The codebook, ``documents.csv`` and ``tfidf_drift.csv``.
+    out_path : str or Path
+        ``findings.csv``.
+    languages, count_roles : sequence of str
+    schema_path, entities_path, entities_schema : str or Path, optional
+        The codebook schema, the entities file and its schema.
+    phrases_path, crosslingual_path, precision_path : str or Path, optional
+        ``phrase_changes.csv``, ``crosslingual_themes.csv``, ``codebook_precision.csv``; their checks
+        are skipped when None.
+    top_themes, conf_level, n_boot, seed, bootstrap_unit, min_documents, tfidf, loo_max
+        As in :func:`build_findings` (``conf_level`` is its ``conf``, ``bootstrap_unit`` its ``unit``).
+    phrase_settings, top_phrases, cross_settings, min_precision, min_coded
+        As in :func:`build_findings`.
+
+    Returns
+    -------
+    DataFrame
+        The table written (:func:`build_findings`).
+    """
     from textdrift.codebook import load_codebook
     from textdrift.entities import load_entities
     from textdrift.io import read_csv, write_csv

@@ -27,6 +27,10 @@ whether Jupyter was started in ``notebooks/`` or at the root, and a test can poi
 the rules see it (paths in it are relative to the root).
 It is a plain dict: edit it in the notebook to try other parameters (e.g.
 ``p.config["phrases"]["min_count"] = 5``); the files on disk are not touched.
+
+Over 550 lines, half of them docstrings: one class, :class:`Project`, whose methods are the
+notebooks' entry points to every step; each reads a file or calls the step's library function
+with the config's parameters.
 """
 
 from __future__ import annotations
@@ -133,7 +137,16 @@ class Project:
 
     def path(self, key_or_path: str) -> Path:
         """An absolute path: a config key holding a path (``"processed_dir"``, ``"results_dir"``,
-        ``"manifest"``, ``"raw_dir"``) or a path relative to the root."""
+        ``"manifest"``, ``"raw_dir"``) or a path relative to the root.
+
+        Parameters
+        ----------
+        key_or_path : str
+
+        Returns
+        -------
+        Path
+        """
         value = self.config.get(key_or_path, key_or_path)
         return self.root / value
 
@@ -151,7 +164,12 @@ class Project:
     # ---- loading ---------------------------------------------------------------------------
 
     def manifest(self) -> pd.DataFrame:
-        """The validated manifest (``manifest.load_manifest``): one row per document, ``path`` = raw file."""
+        """The validated manifest (``manifest.load_manifest``): one row per document, ``path`` = raw file.
+
+        Returns
+        -------
+        DataFrame
+        """
         return load_manifest(
             self.path("manifest"), raw_dir=self.path("raw_dir"),
             years=(self.config["years"]["min"], self.config["years"]["max"]),
@@ -159,7 +177,22 @@ class Project:
         )
 
     def clean_text(self, doc_id: str, lang: str) -> list[str]:
-        """The clean text of one document in one language: a list of paragraphs (the token table's ``para``)."""
+        """The clean text of one document in one language: a list of paragraphs (the token table's ``para``).
+
+        Parameters
+        ----------
+        doc_id : str
+        lang : str
+
+        Returns
+        -------
+        list of str
+
+        Raises
+        ------
+        MissingOutputError
+            When the pipeline wrote no such text (or has not run).
+        """
         index = read_csv(self._need(self.path("processed_dir") / "clean" / "index.csv", "clean-text index"),
                          dtype=str)
         row = index[(index["doc_id"] == doc_id) & (index["lang"] == lang)]
@@ -170,7 +203,17 @@ class Project:
         return read_texts(self._need(self.root / row["file"].iloc[0], "clean text"))[(doc_id, lang)]
 
     def cleaning_log(self, doc_id: str | None = None) -> pd.DataFrame:
-        """Every change the cleaner made (``data/processed/cleaning_log.csv``), of one document or all."""
+        """Every change the cleaner made (``data/processed/cleaning_log.csv``), of one document or all.
+
+        Parameters
+        ----------
+        doc_id : str, optional
+            One document's rows; all when None.
+
+        Returns
+        -------
+        DataFrame
+        """
         log = read_csv(self._need(self.path("processed_dir") / "cleaning_log.csv", "cleaning log"))
         return log if doc_id is None else log[log["doc_id"] == doc_id].reset_index(drop=True)
 
@@ -195,12 +238,27 @@ class Project:
 
     def counted_tokens(self) -> pd.DataFrame:
         """The tokens the analyses count: those of the paragraphs whose role is in the config's
-        ``count_roles`` (``vectorize.counted``)."""
+        ``count_roles`` (``vectorize.counted``).
+
+        Returns
+        -------
+        DataFrame
+        """
         return counted(self.tokens(), self.config.get("count_roles", ["body"]))
 
     def matrix(self, unit: str, lang: str) -> CountMatrix:
         """The count matrix of the ``vectorize`` rule (``vectorize.load_matrix``): ``unit`` "year"
-        (rows: years) or "doc" (rows: documents), n-grams 1..``vectorize.ngram_max``."""
+        (rows: years) or "doc" (rows: documents), n-grams 1..``vectorize.ngram_max``.
+
+        Parameters
+        ----------
+        unit : {"year", "doc"}
+        lang : str
+
+        Returns
+        -------
+        CountMatrix
+        """
         if unit not in ("year", "doc"):
             raise ValueError(f"unit must be 'year' or 'doc', not {unit!r}")
         path = self.path("processed_dir") / "vectors" / f"{unit}_{lang}.npz"
@@ -209,11 +267,31 @@ class Project:
         return load_matrix(self._need(path, f"{unit} matrix of {lang!r}"))
 
     def tables(self) -> list[str]:
-        """Names of the result tables present in ``results/tables/`` (without ``.csv``)."""
+        """Names of the result tables present in ``results/tables/`` (without ``.csv``).
+
+        Returns
+        -------
+        list of str
+        """
         return sorted(p.stem for p in (self.path("results_dir") / "tables").glob("*.csv"))
 
     def table(self, name: str) -> pd.DataFrame:
-        """A result table by name, e.g. ``"theme_frequencies"`` for ``results/tables/theme_frequencies.csv``."""
+        """A result table by name, e.g. ``"theme_frequencies"`` for ``results/tables/theme_frequencies.csv``.
+
+        Parameters
+        ----------
+        name : str
+            The table's name (a path's stem is taken).
+
+        Returns
+        -------
+        DataFrame
+
+        Raises
+        ------
+        MissingOutputError
+            When the table does not exist (the message lists those that do).
+        """
         path = self.path("results_dir") / "tables" / f"{Path(name).stem}.csv"
         if not path.exists():
             have = self.tables()
@@ -225,7 +303,12 @@ class Project:
         return read_csv(path)
 
     def codebook(self) -> dict:
-        """The theme codebook (``themes.codebook`` in the config) as an editable dict, validated on load."""
+        """The theme codebook (``themes.codebook`` in the config) as an editable dict, validated on load.
+
+        Returns
+        -------
+        dict
+        """
         path = self._need(self.root / self.config["themes"]["codebook"], "theme codebook")
         data = load_yaml(path)
         parse_codebook(data, self.schema_dir / "themes.schema.yaml", source=str(path))
@@ -247,6 +330,18 @@ class Project:
         right. As for the codebook, only the ``count_roles`` paragraphs are searched and words inside
         a named entity do not match; ``all_text=True`` searches every paragraph and inside names too
         (each mention's first word matched by its lemma again).
+
+        Parameters
+        ----------
+        term : str
+        lang : str
+        window : int, optional
+        doc_ids : iterable of str, optional
+        all_text : bool
+
+        Returns
+        -------
+        DataFrame
         """
         term = " ".join(term.lower().split())
         cfg = self.config["themes"]
@@ -270,7 +365,20 @@ class Project:
         (``themes.ci``), and its matches in context. The term is matched as a codebook term is
         (:meth:`kwic`: lemmas, globs, whole tokens; named entities resolved; ``count_roles`` only),
         counted as a one-term theme by :meth:`theme_frequencies`, so the numbers are comparable with
-        ``theme_frequencies.csv``. E.g. ``p.trend("supply chain", "en")``, ``p.trend("*安全*", "zh")``."""
+        ``theme_frequencies.csv``. E.g. ``p.trend("supply chain", "en")``, ``p.trend("*安全*", "zh")``.
+
+        Parameters
+        ----------
+        term : str
+        lang : str
+
+        Returns
+        -------
+        trend : DataFrame
+            The columns of ``theme_frequencies.csv`` with ``term`` for ``theme`` and no ``codebook``.
+        kwic : DataFrame
+            As :meth:`kwic`.
+        """
         term = " ".join(term.lower().split())
         book = parse_codebook({"themes": [{"id": "term", "label_en": term, lang: [term]}]},
                                      self.schema_dir / "themes.schema.yaml", source=f"trend term {term!r}")
@@ -287,6 +395,15 @@ class Project:
         ``unspaced_languages``; the tables have the columns of ``theme_frequencies.csv`` and
         ``theme_kwic.csv``; ``codebook`` (the version column) is the codebook file's hash for the
         project's codebook and ``edited`` for any other.
+
+        Parameters
+        ----------
+        codebook : dict or list of Theme, optional
+
+        Returns
+        -------
+        freq : DataFrame
+        kwic : DataFrame
         """
         cfg = self.config["themes"]
         cb = _as_themes(self.codebook() if codebook is None else codebook, self.schema_dir / "themes.schema.yaml",
@@ -337,6 +454,17 @@ class Project:
 
         Returns ``{"drift", "top_terms", "term_shifts", "phrases"}`` (DataFrames; the phrase table has
         ``lang, group_from, group_to`` and the columns of ``phrase_changes.csv`` after ``year_to``).
+
+        Parameters
+        ----------
+        group_a, group_b : int, list of int or list of str
+            A year, years or doc_ids.
+        lang : str
+        labels : (str, str), optional
+
+        Returns
+        -------
+        dict of str to DataFrame
         """
         tokens = self.counted_tokens()
         tokens = tokens[tokens["lang"] == lang]
@@ -368,6 +496,19 @@ class Project:
 
         ``terms``: one list per language code, e.g. ``en=["open source"], zh=["开源"]``; other labels
         as ``label_<lang>="..."``. The input dict is not modified.
+
+        Parameters
+        ----------
+        codebook : dict
+        id : str
+        label_en : str
+        label_zh : str, optional
+        replace : bool
+        **terms : list of str
+
+        Returns
+        -------
+        dict
         """
         theme = {"id": id, "label_en": label_en, **({"label_zh": label_zh} if label_zh else {}),
                  **{k: v for k, v in terms.items() if k.startswith("label_")},
@@ -390,6 +531,16 @@ class Project:
         are relative to the root. Themes keep their order; the comment block at the top of the
         existing file is kept (YAML comments elsewhere are not). Nothing is written if the codebook
         is invalid. Run ``make run`` afterwards to recompute every table and figure.
+
+        Parameters
+        ----------
+        codebook : dict
+        path : str or Path, optional
+
+        Returns
+        -------
+        Path
+            The file written.
         """
         path = self.root / (path if path is not None else self.config["themes"]["codebook"])
         parse_codebook(codebook, self.schema_dir / "themes.schema.yaml", source="codebook to save")

@@ -73,6 +73,9 @@ Comparing any two groups of documents from a notebook (``a`` plays ``year_from``
     group_phrase_changes(a, b, prior_counts=row_counts(m))      # prior: all documents
 
 (or build ``m`` with ``vectorize.count_matrix(tokens.assign(group=...), ["group"])``).
+
+Over 500 lines, half of them docstrings (the method and its formulas, above): one method, the
+phrase changes between consecutive years and between any two groups of documents.
 """
 
 from __future__ import annotations
@@ -109,7 +112,27 @@ def status(count_from, count_to, total_from, total_to, z, q, q_threshold: float 
     A change is called only where it is significant after false-discovery control (q <=
     ``q_threshold``) *and* the phrase's own rate moved the same way as z (count / total of
     its n-gram order): the prior can pull a small year's estimate across the other year's,
-    and a phrase whose rate rose is then never called falling."""
+    and a phrase whose rate rose is then never called falling.
+
+    Parameters
+    ----------
+    count_from, count_to : array_like
+        The phrase's counts in the two years.
+    total_from, total_to : array_like
+        The totals of its n-gram order in the two years.
+    z, q : array_like
+        Log-odds z and Benjamini-Hochberg q.
+    q_threshold : float
+
+    Returns
+    -------
+    ndarray of str
+        One of ``new, gone, rising, falling, stable`` per phrase.
+
+    References
+    ----------
+    Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate. JRSS B 57(1), 289-300.
+    """
     count_from, count_to, z, q = (np.asarray(v) for v in (count_from, count_to, z, q))
     with np.errstate(invalid="ignore", divide="ignore"):
         rate_from = count_from / np.asarray(total_from, dtype=float)
@@ -121,24 +144,68 @@ def status(count_from, count_to, total_from, total_to, z, q, q_threshold: float 
 
 
 def ngram_order(phrases) -> np.ndarray:
-    """n of each phrase (words are joined by one space)."""
+    """n of each phrase (words are joined by one space).
+
+    Parameters
+    ----------
+    phrases : sequence of str
+
+    Returns
+    -------
+    ndarray of int
+    """
     arr = pa.array(np.asarray(phrases, dtype=object), type=pa.string())
     return np.asarray(pc.count_substring(arr, SEP).to_numpy(zero_copy_only=False), dtype=int) + 1
 
 
 def order_totals(counts: pd.Series) -> pd.Series:
-    """Total count of each n-gram order in a Series of phrase counts (index: n)."""
+    """Total count of each n-gram order in a Series of phrase counts (index: n).
+
+    Parameters
+    ----------
+    counts : Series
+        Phrase counts indexed by phrase.
+
+    Returns
+    -------
+    Series
+        Total count per order n.
+    """
     return counts.groupby(ngram_order(counts.index)).sum()
 
 
 def row_counts(m: CountMatrix, rows=None) -> pd.Series:
-    """Phrase counts of a CountMatrix summed over the selected rows (boolean mask; all when None)."""
+    """Phrase counts of a CountMatrix summed over the selected rows (boolean mask; all when None).
+
+    Parameters
+    ----------
+    m : CountMatrix
+    rows : array_like of bool, optional
+
+    Returns
+    -------
+    Series of int64
+        Indexed by phrase (``m.vocab``, index name ``phrase``).
+    """
     X = m.X if rows is None else m.X[np.asarray(rows, dtype=bool)]
     return pd.Series(np.asarray(X.sum(axis=0)).ravel().astype(np.int64), index=pd.Index(m.vocab, name="phrase"))
 
 
 def check_ngram_max(ngram_max: int, vectorize_ngram_max: int) -> None:
-    """Phrases are read from vectorize's matrices, which hold no n-gram longer than its ngram_max."""
+    """Phrases are read from vectorize's matrices, which hold no n-gram longer than its ngram_max.
+
+    Parameters
+    ----------
+    ngram_max : int
+        ``phrases.ngram_max``.
+    vectorize_ngram_max : int
+        ``vectorize.ngram_max``.
+
+    Raises
+    ------
+    ValueError
+        When ``ngram_max`` is not an integer from 1 to ``vectorize_ngram_max``.
+    """
     if not isinstance(ngram_max, int) or not 1 <= ngram_max <= vectorize_ngram_max:
         raise ValueError(
             f"phrases.ngram_max = {ngram_max!r} must be an integer from 1 to vectorize.ngram_max = "
@@ -386,7 +453,34 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path, 
 
     ``group_by`` (a column of ``documents``): the same table computed on each group's documents
     alone (year matrices summed from ``doc_matrices``, {lang: doc_{lang}.npz}; the prior is the
-    group's own corpus), written to ``grouped_csv`` with a leading ``group`` column."""
+    group's own corpus), written to ``grouped_csv`` with a leading ``group`` column.
+
+    Parameters
+    ----------
+    year_matrices : mapping of str to str or Path
+    out_csv : str or Path
+        ``phrase_changes.csv``.
+    ngram_max : int
+    vectorize_ngram_max : int
+        Checked by :func:`check_ngram_max`.
+    min_count, alpha_0, q_threshold, unspaced_languages, min_tokens
+        As in :func:`phrase_changes`.
+    documents : str or Path, optional
+    group_by : str, optional
+    doc_matrices : mapping of str to str or Path, optional
+    grouped_csv : str or Path, optional
+
+    Returns
+    -------
+    DataFrame
+        The table written to ``out_csv``.
+
+    References
+    ----------
+    Monroe, B. L., Colaresi, M. P. & Quinn, K. M. (2008). Fightin' words. Political Analysis 16(4),
+    372-403 (:func:`textdrift.stats.log_odds_dirichlet`).
+    Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate. JRSS B 57(1), 289-300.
+    """
     from textdrift.manifest import document_groups, step_documents, with_group
 
     check_ngram_max(ngram_max, vectorize_ngram_max)

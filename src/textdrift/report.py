@@ -23,6 +23,10 @@ Command line (refreshes the "What the corpus shows" block of the top-level READM
 ``<!-- findings:start -->`` and ``<!-- findings:end -->`` from the current tables)::
 
     python -m textdrift.report README.md --config config/config.yaml
+
+Why one module of over 600 lines, a third of them docstrings: every block of
+``results/README.md`` and of the README's snapshot is written here from the tables, so their
+wording and rounding are stated once.
 """
 
 from __future__ import annotations
@@ -95,7 +99,19 @@ def _num(x: float, digits: int = 1) -> str:
 
 
 def theme_changes(freq: pd.DataFrame) -> pd.DataFrame:
-    """Per language and theme: first and last available year, both rates, counts, change, interval overlap."""
+    """Per language and theme: first and last available year, both rates, counts, change, interval overlap.
+
+    Parameters
+    ----------
+    freq : DataFrame
+        ``theme_frequencies.csv``.
+
+    Returns
+    -------
+    DataFrame
+        ``lang, theme, year_first, year_last, tokens_*, count_*, per_10k_*, change, overlap``
+        (``overlap``: the two intervals overlap).
+    """
     freq = freq[freq["tokens"] > 0]
     rows = []
     for lang, d in freq.groupby("lang", sort=False):
@@ -125,7 +141,21 @@ def _theme_item(r, labels: dict[str, str], precision: dict | None = None) -> str
 
 
 def precision_lines(precision: pd.DataFrame, labels: dict[str, str], min_precision: float = 0.8) -> list[str]:
-    """The codebook's precision per language (overall, lowest themes) from ``codebook_precision.csv``."""
+    """The codebook's precision per language (overall, lowest themes) from ``codebook_precision.csv``.
+
+    Parameters
+    ----------
+    precision : DataFrame
+        ``codebook_precision.csv``.
+    labels : dict of str to str
+        Theme id -> label.
+    min_precision : float
+
+    Returns
+    -------
+    list of str
+        Markdown list items.
+    """
     if precision.empty:
         return ["- No coded contexts yet: `make validation-sample`, code the sample, save it as "
                 "`validation/coded.csv` (docs/methods.md: \"Codebook validation\")."]
@@ -157,7 +187,23 @@ def theme_lines(freq: pd.DataFrame, labels: dict[str, str] | None = None, top: i
     """One line per language: the themes that rose and fell most from its first to its last year;
     with ``documents`` (documents.csv), which documents and genres stand on each side; with
     ``precision`` (:func:`textdrift.validation.precision_cells`), each theme's codebook precision
-    in that language."""
+    in that language.
+
+    Parameters
+    ----------
+    freq : DataFrame
+        ``theme_frequencies.csv``.
+    labels : dict of str to str, optional
+        Theme id -> label (default: the id).
+    top : int
+    documents : DataFrame, optional
+    precision : dict, optional
+
+    Returns
+    -------
+    list of str
+        Markdown list items.
+    """
     labels = labels or {}
     changes = theme_changes(freq)
     lines = []
@@ -210,6 +256,20 @@ def _genre_sentence(step) -> str:
 
 
 def drift_lines(drift: pd.DataFrame, langs: Sequence[str] | None = None) -> list[str]:
+    """One line per language: its biggest drift step, read against the split-half baselines, then all its steps.
+
+    Parameters
+    ----------
+    drift : DataFrame
+        ``tfidf_drift.csv``.
+    langs : sequence of str, optional
+        Order of the languages (then any other of the table).
+
+    Returns
+    -------
+    list of str
+        Markdown list items.
+    """
     lines = []
     for lang, d in _by_lang(drift, langs):
         d = d.sort_values("year_from")
@@ -251,6 +311,21 @@ def drift_lines(drift: pd.DataFrame, langs: Sequence[str] | None = None) -> list
 
 
 def phrase_lines(phrases: pd.DataFrame, top: int = 5, langs: Sequence[str] | None = None) -> list[str]:
+    """One line per language: the phrases new or rising most (by z) in its last step, with the step's tally.
+
+    Parameters
+    ----------
+    phrases : DataFrame
+        ``phrase_changes.csv``.
+    top : int
+    langs : sequence of str, optional
+        Order of the languages (then any other of the table).
+
+    Returns
+    -------
+    list of str
+        Markdown list items.
+    """
     lines = []
     for lang, d in _by_lang(phrases, langs):
         last = d["year_from"].max()
@@ -275,6 +350,19 @@ def phrase_lines(phrases: pd.DataFrame, top: int = 5, langs: Sequence[str] | Non
 
 
 def low_data_lines(freq: pd.DataFrame, low_data_tokens: int = 500) -> list[str]:
+    """The language-years under ``low_data_tokens`` kept tokens, and the years a language has no text.
+
+    Parameters
+    ----------
+    freq : DataFrame
+        ``theme_frequencies.csv``.
+    low_data_tokens : int
+
+    Returns
+    -------
+    list of str
+        Markdown list items ("None: ..." when there is nothing to say).
+    """
     tokens = freq.groupby(["lang", "year"], sort=False)["tokens"].max()
     tokens = tokens[tokens > 0]
     all_years = sorted({y for _, y in tokens.index})
@@ -303,7 +391,18 @@ def _survivors_line(findings: pd.DataFrame, source: str = "") -> str:
 
 def headline_lines(findings: pd.DataFrame) -> list[str]:
     """The headline findings of ``findings.csv``: those that survive every check first, then the
-    others, each with its value, interval and, for the others, why not."""
+    others, each with its value, interval and, for the others, why not.
+
+    Parameters
+    ----------
+    findings : DataFrame
+        ``findings.csv``.
+
+    Returns
+    -------
+    list of str
+        Markdown list items.
+    """
     if findings.empty:
         return ["- No headline finding: no language has two years with text."]
 
@@ -332,7 +431,19 @@ def headline_lines(findings: pd.DataFrame) -> list[str]:
 
 def findings_markdown(tables_dir: str | Path, codebook=None, low_data_tokens: int = 500,
                       top_themes: int = 3, top_phrases: int = 5) -> str:
-    """The findings block (markdown, ``###`` headings) read from the tables in ``tables_dir``."""
+    """The findings block (markdown, ``###`` headings) read from the tables in ``tables_dir``.
+
+    Parameters
+    ----------
+    tables_dir : str or Path
+    codebook : list of Theme or of dict, optional
+        For the theme labels (ids without it).
+    low_data_tokens, top_themes, top_phrases : int
+
+    Returns
+    -------
+    str
+    """
     t = Path(tables_dir)
     freq = read_csv(t / "theme_frequencies.csv")
     drift = read_csv(t / "tfidf_drift.csv")
@@ -374,7 +485,18 @@ def _figure_description(stem: str) -> str:
 
 
 def results_readme(tables: Iterable[str | Path], figures: Iterable[str | Path], findings: str) -> str:
-    """``results/README.md``: one line per table and figure, then the findings."""
+    """``results/README.md``: one line per table and figure, then the findings.
+
+    Parameters
+    ----------
+    tables, figures : iterable of str or Path
+    findings : str
+        :func:`findings_markdown`'s output.
+
+    Returns
+    -------
+    str
+    """
     lines = ["# Results", "",
              "Generated by the `summary` rule of the workflow from the tables below; do not edit by hand "
              "(rerun `snakemake`). Every number in the findings is read from these tables. The figures with "
@@ -393,7 +515,15 @@ def results_readme(tables: Iterable[str | Path], figures: Iterable[str | Path], 
 def write_results_readme(out_path: str | Path, tables: Sequence[str | Path], figures: Sequence[str | Path],
                          codebook_path: str | Path | None = None, low_data_tokens: int = 500,
                          top_themes: int = 3, top_phrases: int = 5) -> None:
-    """Rule ``summary``: write ``results/README.md`` (tables are read from the directory of ``tables[0]``)."""
+    """Rule ``summary``: write ``results/README.md`` (tables are read from the directory of ``tables[0]``).
+
+    Parameters
+    ----------
+    out_path : str or Path
+    tables, figures : sequence of str or Path
+    codebook_path : str or Path, optional
+    low_data_tokens, top_themes, top_phrases : int
+    """
     from textdrift.codebook import load_codebook
 
     codebook = load_codebook(codebook_path) if codebook_path else None
@@ -404,7 +534,20 @@ def write_results_readme(out_path: str | Path, tables: Sequence[str | Path], fig
 def readme_snapshot(tables_dir: str | Path, codebook=None, results_dir: str = "results") -> str:
     """The short findings block of the top-level README (``make readme-findings``): how many
     headline findings survive, the ones that survive or hold as computed with what they fail, and
-    the codebook's precision; the full findings are in ``results/README.md``."""
+    the codebook's precision; the full findings are in ``results/README.md``.
+
+    Parameters
+    ----------
+    tables_dir : str or Path
+    codebook : list of Theme or of dict, optional
+        For the theme labels (ids without it).
+    results_dir : str
+        How the block names the results directory.
+
+    Returns
+    -------
+    str
+    """
     t = Path(tables_dir)
     if not (t / "findings.csv").exists():
         return f"- No findings yet: run `make run` (then `{results_dir}/README.md` has them all).\n"
@@ -437,7 +580,18 @@ def readme_snapshot(tables_dir: str | Path, codebook=None, results_dir: str = "r
 
 
 def update_readme_findings(readme_path: str | Path, findings: str) -> None:
-    """Replace the text between ``<!-- findings:start -->`` and ``<!-- findings:end -->``, nothing else."""
+    """Replace the text between ``<!-- findings:start -->`` and ``<!-- findings:end -->``, nothing else.
+
+    Parameters
+    ----------
+    readme_path : str or Path
+    findings : str
+
+    Raises
+    ------
+    ValueError
+        Unless the file has exactly one start marker followed by one end marker.
+    """
     path = Path(readme_path)
     text = path.read_text(encoding="utf-8")
     if text.count(START) != 1 or text.count(END) != 1 or text.index(START) > text.index(END):
@@ -448,6 +602,7 @@ def update_readme_findings(readme_path: str | Path, findings: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    """Command line: refresh the findings snapshot of a README from the result tables (``make readme-findings``)."""
     from textdrift.config import load_yaml
     from textdrift.codebook import load_codebook
 

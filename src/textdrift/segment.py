@@ -224,7 +224,17 @@ def _t2s_changes(cc):
 
 
 class Segmenter:
-    """Tokenizes documents; holds jieba/spaCy so that they load once for many documents."""
+    """Tokenizes documents; holds jieba/spaCy so that they load once for many documents.
+
+    Parameters
+    ----------
+    cfg : dict, optional
+        The ``segment:`` block; missing keys take the schema's defaults, unknown keys are an error.
+    base_dir : str or path-like
+        Directory the config's file names (dictionary, stop words) are relative to.
+    entities : list of textdrift.entities.Entity, optional
+        Named entities to mark in the token table.
+    """
 
     def __init__(self, cfg: dict | None = None, base_dir: str | os.PathLike = ".", entities: list | None = None):
         cfg, known = dict(cfg or {}), defaults()["segment"]
@@ -541,7 +551,21 @@ class Segmenter:
     def document_table(self, doc_id: str, year: int, lang: str, paragraphs: list[str],
                        roles: list[str] | None = None) -> pa.Table:
         """:meth:`segment_document` as an Arrow table (``TOKEN_SCHEMA``); ``roles``: the role of
-        each paragraph (default: all ``body``)."""
+        each paragraph (default: all ``body``).
+
+        Parameters
+        ----------
+        doc_id : str
+        year : int
+        lang : {"zh", "en"}
+        paragraphs : list of str
+        roles : list of str, optional
+
+        Returns
+        -------
+        pyarrow.Table
+            One row per token.
+        """
         if lang == "zh":
             cols = self._segment_zh(paragraphs)
         elif lang == "en":
@@ -581,7 +605,18 @@ class Segmenter:
 
     def segment_document(self, doc_id: str, year: int, lang: str, paragraphs: list[str],
                          roles: list[str] | None = None) -> pd.DataFrame:
-        """Token table (``TOKEN_COLUMNS``) of one document-language; paragraphs = those of its clean text."""
+        """Token table (``TOKEN_COLUMNS``) of one document-language; paragraphs = those of its clean text.
+
+        Parameters
+        ----------
+        doc_id, year, lang, paragraphs, roles
+            As in :meth:`document_table`.
+
+        Returns
+        -------
+        DataFrame
+            One row per token.
+        """
         return self.document_table(doc_id, year, lang, paragraphs, roles).to_pandas()
 
 

@@ -329,7 +329,18 @@ def spearman(x, y, exact_max_n: int = 8) -> tuple[float, float]:
 
 
 def dense_vector(x) -> np.ndarray:
-    """A sparse or dense row as a flat float array."""
+    """A sparse or dense row as a flat float array.
+
+    Parameters
+    ----------
+    x : array_like or scipy.sparse matrix
+        One row.
+
+    Returns
+    -------
+    ndarray of float
+        1-D.
+    """
     return np.asarray(x.toarray() if sp.issparse(x) else x, dtype=float).ravel()
 
 

@@ -41,6 +41,11 @@ Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman 
 
 Matching (which tokens a term matches, how overlaps are resolved, the KWIC context of each
 match) is :mod:`textdrift.matching`.
+
+Why one module of over 600 lines, about half of them docstrings: counting, intervals and
+year-over-year changes share one set of bootstrap draws (:func:`bootstrap_draws`), and the
+`theme_matches` and `themes` rules' shard files are read and written here beside them; the
+estimators are in :mod:`textdrift.stats`, the matching and the codebook in their own modules.
 """
 
 from __future__ import annotations
@@ -287,6 +292,18 @@ def unmatched_terms(matches: pd.DataFrame, codebook: list[Theme], languages) -> 
     """Terms never counted in the corpus (no KWIC row), with a logged warning listing them.
 
     A term found only inside longer matches of the same theme is listed too: it adds nothing.
+
+    Parameters
+    ----------
+    matches : DataFrame
+        Theme matches (theme, lang, term).
+    codebook : list of Theme
+    languages : sequence of str
+
+    Returns
+    -------
+    DataFrame
+        ``theme, lang, term`` (``theme_unmatched_terms.csv``).
     """
     distinct = matches[["theme", "lang", "term"]].drop_duplicates()
     found = set(zip(distinct["theme"], distinct["lang"], distinct["term"]))
@@ -319,7 +336,33 @@ def theme_table(
     unit: str = "auto",
     min_documents: int = 10,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(frequencies, kwic) for a codebook, e.g. one edited in a notebook (see :func:`textdrift.codebook.parse_codebook`)."""
+    """(frequencies, kwic) for a codebook, e.g. one edited in a notebook (see :func:`textdrift.codebook.parse_codebook`).
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        The counted tokens (a token table).
+    codebook : list of Theme
+    languages : sequence of str
+    window : int
+        Tokens of KWIC context each side of a match.
+    ci, conf, n_boot, seed, unit, min_documents
+        As in :func:`theme_frequencies`.
+    unspaced_languages : sequence of str
+
+    Returns
+    -------
+    freq : DataFrame
+        ``FREQ_COLUMNS`` (:func:`theme_frequencies`; no ``codebook`` version column).
+    kwic : DataFrame
+        ``KWIC_COLUMNS`` (``kind`` = theme).
+
+    References
+    ----------
+    Garwood, F. (1936). Fiducial limits for the Poisson distribution. Biometrika 28(3/4), 437-442.
+    Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall
+    (percentile interval).
+    """
     tokens = tokens[tokens["lang"].isin(languages)]
     matches = match_themes(tokens, codebook, window, unspaced_languages)
     freq = theme_frequencies(tokens, matches, codebook, languages, ci, conf, n_boot, seed, unit, min_documents)
@@ -332,7 +375,18 @@ PARA_COLUMNS = ["year", "lang", "doc_id", "para", "keep"]
 
 
 def paragraph_tokens(tokens: pd.DataFrame) -> pd.DataFrame:
-    """Kept tokens per (year, lang, doc_id, para) of a token table (``keep`` = how many)."""
+    """Kept tokens per (year, lang, doc_id, para) of a token table (``keep`` = how many).
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        A token table.
+
+    Returns
+    -------
+    DataFrame
+        ``PARA_COLUMNS``, sorted.
+    """
     return tokens.groupby(PARA_COLUMNS[:-1], sort=True)["keep"].sum().astype("int64").reset_index()
 
 
@@ -357,6 +411,25 @@ def match_shard(
 
     Matches never cross a paragraph and a paragraph lies in one shard, so the shards' matches
     together are those of the whole token table.
+
+    Parameters
+    ----------
+    token_path : str or Path
+        The token shard.
+    codebook_path : str or Path
+    matches_path, paras_path : str or Path
+        Output Parquet files: theme matches, kept tokens per paragraph.
+    languages : sequence of str
+    schema_path : str or Path, optional
+        The codebook schema.
+    kwic_window : int
+        Tokens of context each side of a match.
+    unspaced_languages : sequence of str
+    entities_path, entities_schema : str or Path, optional
+        The entities file and its schema.
+    entity_matches_path : str or Path, optional
+        Output of the entity mentions; not written when None.
+    count_roles : sequence of str
     """
     from textdrift.entities import load_entities
     from textdrift.vectorize import counted
@@ -374,7 +447,18 @@ def match_shard(
 
 
 def read_shards(paths, columns: list[str] | None = None) -> pd.DataFrame:
-    """Concatenate Parquet files written by :func:`match_shard` (only ``columns``, when given)."""
+    """Concatenate Parquet files written by :func:`match_shard` (only ``columns``, when given).
+
+    Parameters
+    ----------
+    paths : list of str or Path
+    columns : list of str, optional
+
+    Returns
+    -------
+    DataFrame
+        The files' rows in file order (empty with ``columns`` when there is no file).
+    """
     frames = [pd.read_parquet(p, columns=columns) for p in paths]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
@@ -412,7 +496,39 @@ def write_themes(
 
     ``group_by`` (a column of the documents table): theme frequencies and changes of each group's
     documents alone, with a leading ``group`` column, to ``grouped_freq_path`` and
-    ``grouped_changes_path`` (:func:`textdrift.manifest.document_groups`)."""
+    ``grouped_changes_path`` (:func:`textdrift.manifest.document_groups`).
+
+    Parameters
+    ----------
+    match_paths, para_paths : list of str or Path
+        :func:`match_shard`'s matches and kept tokens per paragraph, one file per shard.
+    codebook_path : str or Path
+    freq_path, kwic_path, unmatched_path : str or Path
+        ``theme_frequencies.csv``, ``theme_kwic.csv``, ``theme_unmatched_terms.csv``.
+    languages : sequence of str
+    schema_path : str or Path, optional
+        The codebook schema.
+    ci, conf_level, n_boot, seed, bootstrap_unit, min_documents
+        As in :func:`theme_frequencies` (``conf_level`` is its ``conf``, ``bootstrap_unit`` its ``unit``).
+    entity_paths : list of str or Path
+        :func:`match_shard`'s entity mentions.
+    entities_path, entities_schema : str or Path, optional
+    entity_freq_path : str or Path, optional
+        ``entity_frequencies.csv``; not written when None.
+    changes_path : str or Path, optional
+        ``theme_changes.csv``; not written when None.
+    min_tokens : int
+        Low-data threshold of :func:`theme_changes`.
+    documents_path : str or Path, optional
+    group_by : str, optional
+    grouped_freq_path, grouped_changes_path : str or Path, optional
+
+    References
+    ----------
+    Garwood, F. (1936). Fiducial limits for the Poisson distribution. Biometrika 28(3/4), 437-442.
+    Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall
+    (percentile interval).
+    """
     import pyarrow as pa
 
     from textdrift.entities import load_entities
@@ -481,6 +597,18 @@ def read_matches(match_paths, codebook: list[Theme], columns: list[str] = MATCH_
 
     Sorted and kept in Arrow (compact strings, no Python object per KWIC string), so the merge of
     a large corpus holds the KWIC text once; ``.to_pandas()`` for a DataFrame.
+
+    Parameters
+    ----------
+    match_paths : list of str or Path
+    codebook : list of Theme
+        Gives the theme order.
+    columns : list of str
+        Columns to read; must include the sort key (year, lang, theme, doc_id, para, start_idx).
+
+    Returns
+    -------
+    pyarrow.Table
     """
     import pyarrow as pa
     import pyarrow.compute as pc

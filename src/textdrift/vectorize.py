@@ -33,6 +33,10 @@ Method
 
 Each matrix is saved as one ``.npz`` file holding the CSR arrays, the
 vocabulary and the row labels; :func:`load_matrix` reads it back in one call.
+
+Over 650 lines, nearly half of them docstrings: counting, merging the shards' matrices, their
+file format and the export for R share :class:`CountMatrix` and its sorted vocabulary (a merge
+must reproduce a count exactly, tested).
 """
 
 from __future__ import annotations
@@ -88,6 +92,15 @@ def load_tokens(paths: str | Path | list[str | Path], columns: list[str] | None 
     """Read the token table from a Parquet file, a directory of shards or a list of files.
 
     ``columns``: read only these columns (all when None).
+
+    Parameters
+    ----------
+    paths : str, Path or list of them
+    columns : list of str, optional
+
+    Returns
+    -------
+    DataFrame
     """
     if isinstance(paths, (str, Path)) and Path(paths).is_dir():
         paths = sorted(Path(paths).glob("*.parquet"))
@@ -124,7 +137,19 @@ def _read_token_file(path, columns: list[str] | None) -> pd.DataFrame:
 
 def segments(tokens: pd.DataFrame, breaks: str = "is_punct") -> pd.Series:
     """Segment id of every token: a new segment starts at each sentence and after each token
-    whose ``breaks`` column is true (punctuation; for n-grams every token not kept)."""
+    whose ``breaks`` column is true (punctuation; for n-grams every token not kept).
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        A token table in text order (``doc_id``, ``lang``, ``para``, ``sent`` and ``breaks``).
+    breaks : str
+        A boolean column.
+
+    Returns
+    -------
+    Series of int
+    """
     new_sent = (
         tokens["doc_id"].ne(tokens["doc_id"].shift())
         | tokens["lang"].ne(tokens["lang"].shift())
@@ -134,19 +159,48 @@ def segments(tokens: pd.DataFrame, breaks: str = "is_punct") -> pd.Series:
 
 
 def entity_heads(tokens: pd.DataFrame) -> np.ndarray:
-    """True for the first token of each named-entity mention (its ``norm`` is ``@<id>``)."""
+    """True for the first token of each named-entity mention (its ``norm`` is ``@<id>``).
+
+    Parameters
+    ----------
+    tokens : DataFrame
+
+    Returns
+    -------
+    ndarray of bool
+    """
     return tokens["norm"].str.startswith(ENTITY_HEAD, na=False).to_numpy(dtype=bool)
 
 
 def absorbed(tokens: pd.DataFrame) -> np.ndarray:
-    """True for the tokens of an entity mention other than its head (:mod:`textdrift.entities`)."""
+    """True for the tokens of an entity mention other than its head (:mod:`textdrift.entities`).
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        A token table (``norm``; ``entity`` when entities were marked).
+
+    Returns
+    -------
+    ndarray of bool
+    """
     if "entity" not in tokens.columns:
         return np.zeros(len(tokens), dtype=bool)
     return tokens["entity"].notna().to_numpy(dtype=bool) & ~entity_heads(tokens)
 
 
 def counted(tokens: pd.DataFrame, count_roles=COUNT_ROLES) -> pd.DataFrame:
-    """The tokens of the paragraphs whose role is in ``count_roles`` (all when there is no ``role``)."""
+    """The tokens of the paragraphs whose role is in ``count_roles`` (all when there is no ``role``).
+
+    Parameters
+    ----------
+    tokens : DataFrame
+    count_roles : sequence of str
+
+    Returns
+    -------
+    DataFrame
+    """
     if "role" not in tokens.columns or count_roles is None:
         return tokens
     mask = tokens["role"].isin(list(count_roles)).to_numpy()
@@ -198,6 +252,24 @@ def count_matrix(tokens: pd.DataFrame, by: list[str], ngram_max: int = 3) -> Cou
     code of its (n-1)-gram prefix combined with its last word, and only the
     distinct n-grams become strings (joined with ``SEP``). Memory and time grow
     with the number of tokens, not with the number of n-gram strings.
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        A token table (``doc_id, lang, para, idx, sent, is_punct, keep, norm`` and the ``by`` columns).
+    by : list of str
+        The unit columns (the ``rows`` of the result).
+    ngram_max : int
+
+    Returns
+    -------
+    CountMatrix
+        Rows sorted by ``by``, with ``tokens`` (kept unigrams of the unit).
+
+    References
+    ----------
+    scikit-learn, ``CountVectorizer``: https://scikit-learn.org/stable/modules/feature_extraction.html#text-feature-extraction
+    quanteda, ``tokens_remove(padding = TRUE)`` + ``tokens_ngrams``: https://quanteda.io/reference/tokens_ngrams.html
     """
     if tokens.empty or not tokens["keep"].any():
         keys = pd.DataFrame(columns=by)
@@ -274,12 +346,34 @@ def _lang_matrix(tokens: pd.DataFrame, lang: str, by: list[str], ngram_max: int)
 
 
 def year_matrix(tokens: pd.DataFrame, lang: str, ngram_max: int = 3) -> CountMatrix:
-    """Year-document matrix of one language: rows are years (all documents of the year pooled)."""
+    """Year-document matrix of one language: rows are years (all documents of the year pooled).
+
+    Parameters
+    ----------
+    tokens : DataFrame
+    lang : str
+    ngram_max : int
+
+    Returns
+    -------
+    CountMatrix
+    """
     return _lang_matrix(tokens, lang, ["year"], ngram_max)
 
 
 def doc_matrix(tokens: pd.DataFrame, lang: str, ngram_max: int = 3) -> CountMatrix:
-    """Per-document matrix of one language: rows are (doc_id, year)."""
+    """Per-document matrix of one language: rows are (doc_id, year).
+
+    Parameters
+    ----------
+    tokens : DataFrame
+    lang : str
+    ngram_max : int
+
+    Returns
+    -------
+    CountMatrix
+    """
     return _lang_matrix(tokens, lang, ["doc_id", "year"], ngram_max)
 
 
@@ -288,6 +382,11 @@ def save_matrix(m: CountMatrix, path: str | Path) -> None:
 
     The archive is what ``numpy.savez_compressed`` writes, but deflated at level 1 (numpy uses
     zlib's default, 6): about 3x faster to write for files ~15% larger; ``numpy.load`` reads both.
+
+    Parameters
+    ----------
+    m : CountMatrix
+    path : str or Path
     """
     X = m.X.tocsr()
     arrays = {
@@ -304,7 +403,16 @@ def save_matrix(m: CountMatrix, path: str | Path) -> None:
 
 
 def load_matrix(path: str | Path) -> CountMatrix:
-    """Read a CountMatrix written by :func:`save_matrix` (e.g. ``data/processed/vectors/year_en.npz``)."""
+    """Read a CountMatrix written by :func:`save_matrix` (e.g. ``data/processed/vectors/year_en.npz``).
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    CountMatrix
+    """
     with np.load(path, allow_pickle=False) as z:
         X = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
         vocab = np.array(json.loads(str(z["vocab"])), dtype=object)
@@ -322,6 +430,16 @@ def merge_matrices(parts: list[CountMatrix], by: list[str]) -> CountMatrix:
     :func:`doc_matrix` of the whole token table, and merged with ``by=["year"]`` they equal
     :func:`year_matrix` (counts are additive: a segment, hence an n-gram, never spans two
     documents). Only the parts' distinct terms become Arrow strings; no token is re-read.
+
+    Parameters
+    ----------
+    parts : list of CountMatrix
+    by : list of str
+        Row columns of the merged rows.
+
+    Returns
+    -------
+    CountMatrix
     """
     parts = [p for p in parts if p.X.shape[0]]
     if not parts:
@@ -352,13 +470,34 @@ def merge_matrices(parts: list[CountMatrix], by: list[str]) -> CountMatrix:
 
 def year_matrix_of(docs: CountMatrix, doc_ids) -> CountMatrix:
     """The year matrix (rows summed by year, :func:`merge_matrices`) of the documents ``doc_ids``
-    of a per-document matrix (``doc_{lang}.npz``); no row when none of them has text."""
+    of a per-document matrix (``doc_{lang}.npz``); no row when none of them has text.
+
+    Parameters
+    ----------
+    docs : CountMatrix
+        A per-document matrix (rows doc_id, year).
+    doc_ids : iterable of str
+
+    Returns
+    -------
+    CountMatrix
+    """
     ids = {str(d) for d in doc_ids}
     return merge_matrices([docs.take(docs.rows["doc_id"].astype(str).isin(ids).to_numpy(dtype=bool))], ["year"])
 
 
 def para_matrix(tokens: pd.DataFrame, lang: str) -> CountMatrix:
-    """Per-paragraph unigram matrix of one language: rows are (year, doc_id, para); drift's baseline."""
+    """Per-paragraph unigram matrix of one language: rows are (year, doc_id, para); drift's baseline.
+
+    Parameters
+    ----------
+    tokens : DataFrame
+    lang : str
+
+    Returns
+    -------
+    CountMatrix
+    """
     return _lang_matrix(tokens, lang, ["year", "doc_id", "para"], 1)
 
 
@@ -366,7 +505,17 @@ def write_shard_matrices(token_path: str | Path, doc_paths: dict[str, str | Path
                          ngram_max: int, count_roles=COUNT_ROLES) -> None:
     """The `count` rule, one token shard: ``doc_{lang}`` (n-grams 1..ngram_max per document) and
     ``para_{lang}`` (unigrams per paragraph) for every language in ``doc_paths``, of the
-    paragraphs whose role is in ``count_roles``."""
+    paragraphs whose role is in ``count_roles``.
+
+    Parameters
+    ----------
+    token_path : str or Path
+        The token shard.
+    doc_paths, para_paths : dict of str to str or Path
+        Language -> output ``.npz`` file.
+    ngram_max : int
+    count_roles : sequence of str
+    """
     tokens = counted(load_tokens(token_path, columns=MATRIX_COLUMNS), count_roles)
     for lang in doc_paths:
         one = tokens[tokens["lang"] == lang]
@@ -375,7 +524,18 @@ def write_shard_matrices(token_path: str | Path, doc_paths: dict[str, str | Path
 
 
 def by_language(matrices: list[CountMatrix], languages) -> dict[str, list[CountMatrix]]:
-    """The non-empty matrices of each language (by the ``lang`` of their rows), e.g. shard files in any order."""
+    """The non-empty matrices of each language (by the ``lang`` of their rows), e.g. shard files in any order.
+
+    Parameters
+    ----------
+    matrices : list of CountMatrix
+    languages : sequence of str
+
+    Returns
+    -------
+    dict of str to list of CountMatrix
+        One entry per language of ``languages``.
+    """
     out: dict[str, list[CountMatrix]] = {lang: [] for lang in languages}
     for m in matrices:
         if len(m.rows) and m.rows["lang"].iat[0] in out:
@@ -387,7 +547,15 @@ def merge_shard_matrices(doc_shards: list[str | Path], year_paths: dict[str, str
                          doc_paths: dict[str, str | Path]) -> None:
     """The `vectorize` rule: per language (the keys of the path dicts), the shards' document
     matrices merged into ``doc_{lang}.npz`` and summed by year into ``year_{lang}.npz``
-    (:func:`merge_matrices`)."""
+    (:func:`merge_matrices`).
+
+    Parameters
+    ----------
+    doc_shards : list of str or Path
+        The `count` rule's ``doc_{lang}-{shard}.npz`` files, in any order.
+    year_paths, doc_paths : dict of str to str or Path
+        Language -> ``year_{lang}.npz``, ``doc_{lang}.npz``.
+    """
     parts = by_language([load_matrix(p) for p in doc_shards], year_paths)
     for lang, mats in parts.items():
         docs = merge_matrices(mats, ["doc_id", "year"])
@@ -408,6 +576,12 @@ def export_matrices(doc_paths: dict[str, str | Path], documents: str | Path, out
     * ``dfm_{lang}_docvars.csv``: one row per matrix row: ``doc_id, year, tokens`` (kept unigram
       tokens) and the document's metadata from ``documents.csv``;
     * ``counts_{lang}.parquet``: every n-gram count, long: ``doc_id, year, feature, n, count``.
+
+    Parameters
+    ----------
+    doc_paths : dict of str to str or Path
+    documents : str or Path
+    out : dict of str to dict of str to str or Path
     """
     import scipy.io
 
