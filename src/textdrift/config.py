@@ -60,8 +60,9 @@ class DuplicateKeyError(ConfigError):
     """A YAML file sets one key twice in the same mapping (YAML would keep the last silently)."""
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses a key given twice in one mapping."""
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """``yaml.SafeLoader`` (its libyaml version where PyYAML has it: ~8x faster, which every job
+    that imports the library gains) that refuses a key given twice in one mapping."""
 
 
 def _mapping(loader: _StrictLoader, node, deep: bool = False):
@@ -148,7 +149,7 @@ def check_config(config: dict, schema_path: str | Path) -> None:
     if problems:
         raise ConfigError(
             "invalid configuration (config/config.yaml and any --configfile/--config; every key is "
-            "documented in config/config.yaml):\n  " + "\n  ".join(problems)
+            "documented in docs/configuration.md):\n  " + "\n  ".join(problems)
         )
 
 

@@ -59,6 +59,10 @@ from pathlib import Path
 
 import wordsegment
 
+from textdrift.config import defaults
+
+_DS = defaults()["clean"]["despace"]  # the schema's defaults of clean.despace: the keyword defaults below
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # A compound: letters/digits, possibly joined by internal hyphens or apostrophes.
@@ -74,8 +78,9 @@ _CLOSERS = set(")]}”")
 _DASHES = set("–—")
 
 
-def is_despaced(text: str, min_chars: int = 40, max_space_share: float = 0.02,
-                min_letter_run: int = 25) -> bool:
+def is_despaced(text: str, min_chars: int = _DS["min_chars"],
+                max_space_share: float = _DS["max_space_share"],
+                min_letter_run: int = _DS["min_letter_run"]) -> bool:
     """True if ``text`` looks like English whose spaces were lost (see module doc)."""
     if len(text) < min_chars:
         return False
@@ -104,7 +109,7 @@ def read_words(path: str | Path) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=4)
-def load_segmenter(words: tuple[str, ...] = (), word_count: float = 1e8) -> wordsegment.Segmenter:
+def load_segmenter(words: tuple[str, ...] = (), word_count: float = _DS["word_count"]) -> wordsegment.Segmenter:
     """A loaded wordsegment model with ``words`` added (key: lower case, letters
     and digits only, as wordsegment sees them) at ``word_count`` occurrences.
     Cached: the ~1 s load happens once per process and vocabulary."""

@@ -153,7 +153,7 @@ class Project:
     def counted_tokens(self) -> pd.DataFrame:
         """The tokens the analyses count: those of the paragraphs whose role is in the config's
         ``count_roles`` (``vectorize.counted``)."""
-        return counted(self.tokens(), self.config.get("count_roles", ["body"]))
+        return counted(self.tokens(), self.config["count_roles"])
 
     def matrix(self, unit: str, lang: str) -> CountMatrix:
         """The count matrix of the ``vectorize`` rule (``vectorize.load_matrix``): ``unit`` "year"
@@ -250,8 +250,8 @@ class Project:
                         "edited codebook")
         freq, kwic = themes.theme_table(self.counted_tokens(), cb, self.config["languages"], cfg["kwic_window"],
                                         cfg["ci"], cfg["conf_level"], cfg["n_boot"], cfg["seed"],
-                                        self.config["unspaced_languages"], cfg.get("bootstrap_unit", "auto"),
-                                        cfg.get("min_documents", 10))
+                                        self.config["unspaced_languages"], cfg["bootstrap_unit"],
+                                        cfg["min_documents"])
         version = (codebook_hash(self.root / self.config["themes"]["codebook"]) if codebook is None
                    else "edited")
         return freq.assign(codebook=version), kwic
