@@ -111,7 +111,7 @@ def test_kwic_of_any_term_points_into_the_clean_text(project):
     # "Silk Road" 4 times (3 in the 2017 proposal, 1 in the 2022 white paper), never across punctuation,
     # always inside a name (Digital Silk Road, Silk Road e-commerce): found only with all_text.
     clean = project.path("processed_dir") / "clean"
-    by_hand = sum(len(re.findall(r"(?i)\bsilk road\b", f.read_text(encoding="utf-8"))) for f in clean.glob("*.en.txt"))
+    by_hand = sum(len(re.findall(r"(?i)\bsilk road\b", f.read_text(encoding="utf-8"))) for f in clean.rglob("*.en.txt"))
     assert project.kwic("silk road", "en").empty  # inside entities: not counted, as for a codebook term
     kwic = project.kwic("Silk  Road", "en", all_text=True)  # case and spacing do not matter
     assert by_hand == len(kwic) == 4

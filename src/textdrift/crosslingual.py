@@ -138,7 +138,8 @@ def _names(themes: set[str], order: dict[str, int]) -> str:
 def alignment_table(texts: dict[str, dict[str, list[str]]], matches: pd.DataFrame, codebook: list[Theme],
                     langs=LANGS, length_ratio: float | str = _X["alignment"]["length_ratio"],
                     length_variance: float = _X["alignment"]["length_variance"],
-                    anchor_weight: float = _X["alignment"]["anchor_weight"], bead_priors: dict[str, float] | None = None,
+                    anchor_weight: float = _X["alignment"]["anchor_weight"],
+                    bead_priors: dict[str, float] | None = None,
                     unspaced_languages=UNSPACED) -> pd.DataFrame:
     """One row per bead of every document in ``texts`` (both languages), with the themes of each side.
 
@@ -391,7 +392,8 @@ def pair_check(matches: pd.DataFrame, tokens: pd.DataFrame, codebook: list[Theme
 
 
 def trend_agreement(freq: pd.DataFrame, codebook: list[Theme], langs=LANGS, min_tokens: int = _D["low_data_tokens"],
-                    min_years: int = _X["min_years"], exact_max_n: int = _X["exact_max_n"], index: pd.DataFrame | None = None) -> pd.DataFrame:
+                    min_years: int = _X["min_years"], exact_max_n: int = _X["exact_max_n"],
+                    index: pd.DataFrame | None = None) -> pd.DataFrame:
     """Rank correlation of the two languages' theme rates: per year across themes, per theme across years.
 
     With ``index`` (the clean-text index: doc_id, year, lang) a year's note names the documents

@@ -292,7 +292,8 @@ def similarity_table(matrix: CountMatrix, **tfidf_params) -> pd.DataFrame:
     return pd.DataFrame(out, columns=SIMILARITY_COLUMNS)
 
 
-def top_terms(matrix: CountMatrix, top_n: int = _D["drift"]["top_n"], unit: str = "year", **tfidf_params) -> pd.DataFrame:
+def top_terms(matrix: CountMatrix, top_n: int = _D["drift"]["top_n"], unit: str = "year",
+              **tfidf_params) -> pd.DataFrame:
     """The ``top_n`` highest TF-IDF terms of each year (ties: higher count, then term), with raw counts.
 
     ``unit`` is the row column that names a document ("year"; :func:`group_drift` uses "group").
@@ -309,7 +310,8 @@ def top_terms(matrix: CountMatrix, top_n: int = _D["drift"]["top_n"], unit: str 
     return pd.concat(frames, ignore_index=True)[TOP_TERM_COLUMNS]
 
 
-def term_shifts(matrix: CountMatrix, top_n: int = _D["drift"]["top_n"], unit: str = "year", **tfidf_params) -> pd.DataFrame:
+def term_shifts(matrix: CountMatrix, top_n: int = _D["drift"]["top_n"], unit: str = "year",
+                **tfidf_params) -> pd.DataFrame:
     """For each consecutive pair, the ``top_n`` rising and ``top_n`` falling terms by change in TF-IDF weight.
 
     Ties are broken by term; terms whose weight does not change are never listed. ``unit`` as in

@@ -244,7 +244,8 @@ def _sentence_texts(t: pd.DataFrame, sids: np.ndarray) -> dict[int, str]:
 def term_payload(tokens: pd.DataFrame, year: CountMatrix, lang: str, doc_index: dict[str, int], *,
                  extra_terms=(), max_terms: int = _E["max_terms"], min_count: int = _E["min_term_count"],
                  per_cell: int = _E["term_contexts"], phrase_years=(), phrase_contexts: int = _E["phrase_contexts"],
-                 seed: int = _E["seed"], conf_level: float = _D["themes"]["conf_level"], unspaced: bool = False, aliases: dict | None = None,
+                 seed: int = _E["seed"], conf_level: float = _D["themes"]["conf_level"], unspaced: bool = False,
+                 aliases: dict | None = None,
                  ) -> dict:
     """The term index of one language: the ``max_terms`` most frequent terms of the year matrix
     with at least ``min_count`` occurrences, plus ``extra_terms``; per term its count in each year

@@ -248,7 +248,8 @@ def _no_data(ax, text: str) -> None:
 
 
 def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = None,
-                 low_data_tokens: int = _D["low_data_tokens"], ncols: int = 4, precision: pd.DataFrame | None = None) -> Figure:
+                 low_data_tokens: int = _D["low_data_tokens"], ncols: int = 4,
+                 precision: pd.DataFrame | None = None) -> Figure:
     """Rate per 10,000 tokens of each theme by year, with 95% intervals: one panel per theme, one line per language.
 
     Each panel has its own y scale (themes differ tenfold in frequency); x is the real year, so
@@ -640,7 +641,8 @@ def _phrase_legend(fig: Figure, q_threshold: float, ncols: int = 6) -> None:
 
 
 def phrase_bars(phrases: pd.DataFrame, lang: str, year_from: int, year_to: int, k: int = _D["figures"]["phrase_k"],
-                q_threshold: float = _D["phrases"]["q_threshold"], low_data_tokens: int = _D["low_data_tokens"]) -> Figure:
+                q_threshold: float = _D["phrases"]["q_threshold"],
+                low_data_tokens: int = _D["low_data_tokens"]) -> Figure:
     """Top-k rising and top-k falling phrases of one step (by z), as diverging bars; counts at the bar ends."""
     step = phrases[(phrases["lang"] == lang) & (phrases["year_from"] == year_from) & (phrases["year_to"] == year_to)]
     fig, ax = plt.subplots(figsize=(7.5, 0.24 * 2 * k + 2.2), layout="constrained")
@@ -655,8 +657,10 @@ def phrase_bars(phrases: pd.DataFrame, lang: str, year_from: int, year_to: int, 
     return fig
 
 
-def phrase_steps(phrases: pd.DataFrame, lang: str, k: int = _D["figures"]["phrase_k"], q_threshold: float = _D["phrases"]["q_threshold"],
-                 low_data_tokens: int = _D["low_data_tokens"], max_cols: int = 3, max_steps: int | None = None) -> Figure:
+def phrase_steps(phrases: pd.DataFrame, lang: str, k: int = _D["figures"]["phrase_k"],
+                 q_threshold: float = _D["phrases"]["q_threshold"],
+                 low_data_tokens: int = _D["low_data_tokens"], max_cols: int = 3,
+                 max_steps: int | None = None) -> Figure:
     """:func:`phrase_bars` for the steps of one language, one panel per step (at most ``max_cols`` per row).
 
     ``max_steps``: draw only the last (most recent) that many steps, and say so in the title
@@ -693,8 +697,10 @@ def phrase_steps(phrases: pd.DataFrame, lang: str, k: int = _D["figures"]["phras
 LANG_COLORS = ("#CC3311", "#0077BB")  # Paul Tol's "vibrant" red and blue: side a, side b
 
 
-def crosslingual_chart(table: pd.DataFrame, codebook, langs: Sequence[str] | None = None, z_threshold: float = _D["crosslingual"]["z_threshold"],
-                       conf: float = _D["themes"]["conf_level"], min_tokens: int = _D["low_data_tokens"], max_docs: int | None = None) -> Figure:
+def crosslingual_chart(table: pd.DataFrame, codebook, langs: Sequence[str] | None = None,
+                       z_threshold: float = _D["crosslingual"]["z_threshold"],
+                       conf: float = _D["themes"]["conf_level"], min_tokens: int = _D["low_data_tokens"],
+                       max_docs: int | None = None) -> Figure:
     """Dumbbell chart: per theme, the rate per 10,000 tokens in each language with its interval; one panel per document.
 
     ``max_docs``: draw only the last (most recent, by year then doc_id) that many documents and
@@ -788,8 +794,10 @@ CHART_GROUPS = {
 def write_figures(frequencies: str | Path | None = None, drift: str | Path | None = None,
                 baseline: str | Path | None = None, similarity: str | Path | None = None,
                 phrases: str | Path | None = None, codebook: str | Path | None = None, out_dir: str | Path = ".",
-                languages: Sequence[str] = (), low_data_tokens: int = _D["low_data_tokens"], phrase_k: int = _D["figures"]["phrase_k"],
-                q_threshold: float = _D["phrases"]["q_threshold"], dpi: int = _D["figures"]["dpi"], schema: str | Path | None = None,
+                languages: Sequence[str] = (), low_data_tokens: int = _D["low_data_tokens"],
+                phrase_k: int = _D["figures"]["phrase_k"],
+                q_threshold: float = _D["phrases"]["q_threshold"], dpi: int = _D["figures"]["dpi"],
+                schema: str | Path | None = None,
                 phrase_steps_max: int | None = None, groups: Sequence[str] | None = None,
                 precision: str | Path | None = None) -> list[Path]:
     """Read the tables (and the codebook), draw the charts of ``groups`` (keys of ``CHART_GROUPS``;

@@ -551,10 +551,13 @@ def _row(kind, lang, subject, claim, y0, y1, value_name, v_from, v_to, value, lo
 
 
 def write_findings(token_paths, codebook_path, documents_path, drift_path, out_path, languages, count_roles,
-                 schema_path=None, entities_path=None, entities_schema=None, top_themes: int = _D["figures"]["top_themes"],
+                 schema_path=None, entities_path=None, entities_schema=None,
+                 top_themes: int = _D["figures"]["top_themes"],
                  conf_level: float = _T["conf_level"], n_boot: int = _T["n_boot"], seed: int = _T["seed"],
-                 bootstrap_unit: str = _T["bootstrap_unit"], min_documents: int = _T["min_documents"], tfidf: dict | None = None,
-                 loo_max: int = 10, phrases_path=None, phrase_settings: dict | None = None, top_phrases: int = _D["figures"]["top_phrases"],
+                 bootstrap_unit: str = _T["bootstrap_unit"], min_documents: int = _T["min_documents"],
+                 tfidf: dict | None = None,
+                 loo_max: int = 10, phrases_path=None, phrase_settings: dict | None = None,
+                 top_phrases: int = _D["figures"]["top_phrases"],
                  crosslingual_path=None, cross_settings: dict | None = None, precision_path=None,
                  min_precision: float = _D["validation"]["min_precision"],
                  min_coded: int = _D["validation"]["min_coded"]) -> pd.DataFrame:

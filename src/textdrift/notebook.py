@@ -42,7 +42,7 @@ import yaml
 
 from textdrift import drift, phrases, themes
 from textdrift.codebook import Theme, codebook_hash, parse_codebook
-from textdrift.config import load_yaml, with_defaults
+from textdrift.config import SCHEMA, load_yaml, with_defaults
 from textdrift.io import atomic_write_text, read_csv, read_paragraphs
 from textdrift.manifest import load_manifest
 from textdrift.vectorize import CountMatrix, count_matrix, counted, load_matrix, load_tokens
@@ -91,8 +91,10 @@ class Project:
     def __init__(self, root: str | Path | None = None, configfile: str | Path = "config/config.yaml"):
         self.root = find_root(root)
         self.configfile = self.root / configfile
-        # every key the file does not set: its default (workflow/schemas/config.schema.yaml), as in the rules
-        self.config: dict = with_defaults(load_yaml(self.configfile), self.schema_dir / "config.schema.yaml")
+        # every key the file does not set: its default (workflow/schemas/config.schema.yaml), as in the rules;
+        # a project without its own copy of the schema takes the library's
+        schema = self.schema_dir / "config.schema.yaml"
+        self.config: dict = with_defaults(load_yaml(self.configfile), schema if schema.exists() else SCHEMA)
         self._tokens: pd.DataFrame | None = None
 
     def __repr__(self) -> str:

@@ -47,7 +47,7 @@ Evaluation for Identifying the Content of Political Conflict", *Political Analys
   false_discovery_control``; Benjamini & Hochberg 1995, JRSS B 57(1), 289-300): the expected
   share of false discoveries among the phrases called rising or falling is at most
   ``q_threshold``.
-* **Status** (``q_threshold``, default 0.05): a change is called when q <= q_threshold and the
+* **Status** (``q_threshold``, config ``phrases.q_threshold``): a change is called when q <= q_threshold and the
   phrase's own rate (count / total of its order) moved in the direction of z (so a phrase
   whose rate rose is never called falling, whatever the prior): ``new`` = count_from == 0 and
   called up; ``gone`` = count_to == 0 and called down; ``rising``, ``falling``; else
@@ -151,7 +151,8 @@ def check_ngram_max(ngram_max: int, vectorize_ngram_max: int) -> None:
 
 def group_phrase_changes(counts_a: pd.Series, counts_b: pd.Series, prior_counts: pd.Series | None = None,
                    alpha_0: float | str | Mapping[int, float] = _P["alpha_0"], min_count: int = _P["min_count"],
-                   q_threshold: float = _P["q_threshold"], ngram_max: int | None = None, min_tokens: int = 0) -> pd.DataFrame:
+                   q_threshold: float = _P["q_threshold"], ngram_max: int | None = None,
+                   min_tokens: int = 0) -> pd.DataFrame:
     """Weighted log-odds of every phrase between group a (``from``) and group b (``to``).
 
     ``counts_a``/``counts_b``: phrase counts (Series indexed by phrase, words joined by one

@@ -125,7 +125,8 @@ def _theme_item(r, labels: dict[str, str], precision: dict | None = None) -> str
             f"({sign}{_num(abs(r['change']))}; {int(r['count_first'])} → {int(r['count_last'])} matches; {ci}{prec})")
 
 
-def precision_lines(precision: pd.DataFrame, labels: dict[str, str], min_precision: float = _D["validation"]["min_precision"]) -> list[str]:
+def precision_lines(precision: pd.DataFrame, labels: dict[str, str],
+                    min_precision: float = _D["validation"]["min_precision"]) -> list[str]:
     """The codebook's precision per language (overall, lowest themes) from ``codebook_precision.csv``."""
     if precision.empty:
         return ["- No coded contexts yet: `make validation-sample`, code the sample, save it as "
@@ -251,7 +252,8 @@ def drift_lines(drift: pd.DataFrame, langs: Sequence[str] | None = None) -> list
     return lines
 
 
-def phrase_lines(phrases: pd.DataFrame, top: int = _D["figures"]["top_phrases"], langs: Sequence[str] | None = None) -> list[str]:
+def phrase_lines(phrases: pd.DataFrame, top: int = _D["figures"]["top_phrases"],
+                 langs: Sequence[str] | None = None) -> list[str]:
     lines = []
     for lang, d in _by_lang(phrases, langs):
         last = d["year_from"].max()
@@ -332,7 +334,8 @@ def headline_lines(findings: pd.DataFrame) -> list[str]:
 
 
 def findings_markdown(tables_dir: str | Path, codebook=None, low_data_tokens: int = _D["low_data_tokens"],
-                      top_themes: int = _D["figures"]["top_themes"], top_phrases: int = _D["figures"]["top_phrases"]) -> str:
+                      top_themes: int = _D["figures"]["top_themes"],
+                      top_phrases: int = _D["figures"]["top_phrases"]) -> str:
     """The findings block (markdown, ``###`` headings) read from the tables in ``tables_dir``."""
     t = Path(tables_dir)
     freq = read_csv(t / "theme_frequencies.csv")
@@ -393,7 +396,8 @@ def results_readme(tables: Iterable[str | Path], figures: Iterable[str | Path], 
 
 def write_results_readme(out_path: str | Path, tables: Sequence[str | Path], figures: Sequence[str | Path],
                          codebook_path: str | Path | None = None, low_data_tokens: int = _D["low_data_tokens"],
-                         top_themes: int = _D["figures"]["top_themes"], top_phrases: int = _D["figures"]["top_phrases"]) -> None:
+                         top_themes: int = _D["figures"]["top_themes"],
+                         top_phrases: int = _D["figures"]["top_phrases"]) -> None:
     """Rule ``summary``: write ``results/README.md`` (tables are read from the directory of ``tables[0]``)."""
     from textdrift.codebook import load_codebook
 

@@ -81,7 +81,8 @@ def poisson_ci(k, conf: float = _D["themes"]["conf_level"]) -> tuple[np.ndarray,
     return low, high
 
 
-def poisson_ratio_ci(c0: int, c1: int, t0: float, t1: float, conf: float = _D["themes"]["conf_level"]) -> tuple[float, float]:
+def poisson_ratio_ci(c0: int, c1: int, t0: float, t1: float,
+                     conf: float = _D["themes"]["conf_level"]) -> tuple[float, float]:
     """Exact conditional interval of the ratio of two Poisson rates ``R = (c1/t1) / (c0/t0)``.
 
     Given n = c0 + c1, c1 ~ Binomial(n, pi) with pi = t1 R / (t0 + t1 R); the Clopper-Pearson

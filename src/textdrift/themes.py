@@ -82,7 +82,8 @@ TOKEN_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm"
 
 
 def bootstrap_draws(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[str], n_boot: int, seed: int,
-                     unit: str = _T["bootstrap_unit"], min_documents: int = _T["min_documents"], chunk: int = 100) -> dict:
+                     unit: str = _T["bootstrap_unit"], min_documents: int = _T["min_documents"],
+                     chunk: int = 100) -> dict:
     """Bootstrap resamples of every (year, lang): {(year, lang): (C, T, unit, n_units)} with C the
     matches per theme (n_boot x themes) and T the kept tokens (n_boot) of each resample.
 

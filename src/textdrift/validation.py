@@ -65,7 +65,8 @@ def _keys(df: pd.DataFrame) -> pd.Series:
     return pd.Series(list(zip(*(df[c].astype(str) for c in KEY))), index=df.index, dtype=object)
 
 
-def draw_sample(kwic: pd.DataFrame, codebook: str, per_cell: int = _D["validation"]["per_cell"], seed: int = _D["validation"]["seed"],
+def draw_sample(kwic: pd.DataFrame, codebook: str, per_cell: int = _D["validation"]["per_cell"],
+                seed: int = _D["validation"]["seed"],
                 coded: pd.DataFrame | None = None) -> pd.DataFrame:
     """A stratified random sample of the theme rows: ``per_cell`` per (theme, lang), or all of a
     smaller cell; ``codebook``: the codebook's hash (:func:`textdrift.codebook.codebook_hash`).
@@ -164,7 +165,8 @@ def precision_cells(precision: pd.DataFrame | None) -> dict:
     return {(r.theme, r.lang): (float(r.precision), int(r.n_coded)) for r in rows.itertuples()}
 
 
-def write_precision(coded_path, kwic_path, codebook_path, out_path, conf: float = _D["themes"]["conf_level"]) -> pd.DataFrame:
+def write_precision(coded_path, kwic_path, codebook_path, out_path,
+                    conf: float = _D["themes"]["conf_level"]) -> pd.DataFrame:
     """The ``precision`` rule; without a coded file (``coded_path`` None or missing) the table is
     empty (and the log says how to make one)."""
     from textdrift.codebook import codebook_hash
