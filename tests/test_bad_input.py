@@ -309,7 +309,7 @@ def test_config_errors_list_every_field_with_a_suggestion():
     check_config(cfg, ROOT / "workflow/schemas/config.schema.yaml")  # the shipped config is valid
     cfg["clean"] = {"on_excess_removl": "warn", "on_empty": "skp"}  # a block with only some keys
     cfg["shard"] = 2
-    cfg["drift"]["top_n"] = "many"
+    cfg["drift"] = {"top_n": "many"}
     cfg["languages"] = ["zh", "fr"]
     with pytest.raises(ConfigError) as err:
         check_config(cfg, ROOT / "workflow/schemas/config.schema.yaml")

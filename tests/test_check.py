@@ -47,9 +47,9 @@ def test_a_config_key_given_twice_stops_the_check(tmp_path, monkeypatch):
     work = _project(tmp_path)
     monkeypatch.chdir(work)
     config = work / "config/config.yaml"
-    config.write_text(config.read_text(encoding="utf-8") + "\nlow_data_tokens: 300\n", encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8") + "\nresults_dir: out\n", encoding="utf-8")
     problems, _ = check_inputs("config/config.yaml")
-    assert len(problems) == 1 and "key 'low_data_tokens' is given twice" in problems[0]
+    assert len(problems) == 1 and "key 'results_dir' is given twice" in problems[0]
 
 
 def test_stale_lock_is_removed_only_without_a_live_run(tmp_path, capsys):

@@ -8,11 +8,9 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-import yaml
 
 from textdrift.clean import LOG_COLUMNS, CleanResult, clean_text
 from textdrift.cleanio import clean_shard
-from textdrift.config import check_config, defaults, load_yaml, with_defaults
 from textdrift.decode import CleaningError, decode_bytes
 from textdrift.io import read_texts
 from conftest import FIXTURE
@@ -28,23 +26,6 @@ def rows(result, step=None):
 
 
 # --- configuration and API ------------------------------------------------------
-
-
-def test_a_minimal_config_gets_every_default():
-    """Defaults are stated once, in the schema: a config setting only the required keys is valid
-    and gets every default; a key it sets wins, and a block merges key by key."""
-    schema = ROOT / "workflow/schemas/config.schema.yaml"
-    minimal = {k: v for k, v in load_yaml(FIXTURE / "config/config.yaml").items()
-               if k in load_yaml(schema)["required"]}
-    check_config(minimal, schema)
-    full = with_defaults(minimal, schema)
-    assert {"clean", "segment", "unspaced_languages"} <= set(full) - set(minimal)
-    assert full["clean"] == defaults()["clean"] and full["segment"] == defaults()["segment"]
-    assert full["unspaced_languages"] == ["zh", "ja", "th"]
-    over = with_defaults({**minimal, "clean": {"language": {"min_han_share": 0.1}}}, schema)
-    assert over["clean"]["language"] == {**defaults()["clean"]["language"], "min_han_share": 0.1}
-    assert over["clean"]["boilerplate"] == defaults()["clean"]["boilerplate"]
-    check_config(full, schema)  # every default is valid
 
 
 def test_result_shape_and_log_columns():

@@ -9,9 +9,7 @@ import re
 
 import pandas as pd
 
-from conftest import FIXTURE, ROOT
-from textdrift.config import load_yaml
-from textdrift.explorer import ASSETS, DEFAULTS, embed_json, render_html, sentence_frame, term_payload
+from textdrift.explorer import ASSETS, embed_json, render_html, sentence_frame, term_payload
 from textdrift.vectorize import year_matrix
 
 HOSTILE = 'a </script><script>alert(1)</script> <!-- b --> <img src=x onerror="alert(2)"> & \u2028'
@@ -41,11 +39,6 @@ def test_vendored_scripts_are_the_pinned_ones():
         digest = hashlib.sha256((ASSETS / "vendor" / name).read_bytes()).hexdigest()
         assert f"`{name}`" in table and digest in table, name
     assert (ASSETS / "vendor" / "LICENSE-vega").exists() and (ASSETS / "vendor" / "LICENSE-vega-lite").exists()
-
-
-def test_config_defaults_match_the_module():
-    for path in (ROOT / "config/config.yaml", FIXTURE / "config/config.yaml"):
-        assert load_yaml(path)["explorer"] == DEFAULTS
 
 
 def _tokens(rows):

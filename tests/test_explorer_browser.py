@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from conftest import copy_project, run_snakemake
-from textdrift.config import load_yaml
+from textdrift.config import load_yaml, with_defaults
 
 pytestmark = pytest.mark.e2e
 
@@ -43,8 +43,7 @@ def explorer_run(tmp_path_factory):
                                                  "title": HOSTILE_TITLE, "file": "hostile.txt", "languages": "en"}
     pd.concat([manifest, pd.DataFrame([row])]).to_csv(work / "data/raw/documents.csv", index=False)
     config = work / "config/config.yaml"  # every theme match shown: the page can be compared with the whole table
-    config.write_text(config.read_text(encoding="utf-8").replace("contexts_per_cell: 10", "contexts_per_cell: 100"),
-                      encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8") + "explorer: {contexts_per_cell: 100}\n", encoding="utf-8")
     run_snakemake(work, "results/explorer.html")
     return work
 
@@ -108,7 +107,7 @@ def test_explorer_in_the_browser(explorer_run, browser):
     want = kwic[(kwic["theme"] == "digital_economy") & (kwic["lang"] == "en") & (kwic["year"] == 2023)
                 & (kwic["kind"] == "theme")]
     count = int(freq.query("theme == 'digital_economy' and lang == 'en' and year == 2023")["count"].iloc[0])
-    cap = load_yaml(work / "config/config.yaml")["explorer"]["contexts_per_cell"]
+    cap = with_defaults(load_yaml(work / "config/config.yaml"))["explorer"]["contexts_per_cell"]
     assert len(want) == count and 0 < len(shown) == min(count, cap)
     cols = ["doc_id", "para", "role", "term", "left", "match", "right"]
     table_rows = {tuple(str(v) for v in r) for r in want[cols].itertuples(index=False)}
@@ -133,7 +132,7 @@ def test_explorer_in_the_browser(explorer_run, browser):
     step = phrases.query("lang == 'en' and year_from == 2023 and year_to == 2024")
     assert row["z"] == step["z"].max() and first[0] == row["display"]
     assert first[2:4] == [str(row["count_from"]), str(row["count_to"])]
-    cap_phrase = load_yaml(work / "config/config.yaml")["explorer"]["phrase_contexts"]
+    cap_phrase = with_defaults(load_yaml(work / "config/config.yaml"))["explorer"]["phrase_contexts"]
     for year, n, docs in [(2023, row["count_from"], row["docs_from"]), (2024, row["count_to"], row["docs_to"])]:
         col = d.find_element(By.CSS_SELECTOR, f'#phrase-contexts .year-col[data-year="{year}"]')
         items = col.find_elements(By.CSS_SELECTOR, "li")

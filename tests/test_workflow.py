@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from conftest import copy_project, run_snakemake, sha256_tree
+from textdrift.config import with_defaults
 from textdrift.io import read_texts
 from textdrift.manifest import languages_of, load_manifest, shard_of
 
@@ -156,7 +157,7 @@ def test_no_theme_match_inside_an_entity_or_outside_counted_paragraphs(out):
 
     d = out["dir"]
     kwic = pd.read_csv(d / "results/tables/theme_kwic.csv", keep_default_na=False)
-    count_roles = yaml.safe_load((d / "config/config.yaml").read_text(encoding="utf-8"))["count_roles"]
+    count_roles = with_defaults(yaml.safe_load((d / "config/config.yaml").read_text(encoding="utf-8")))["count_roles"]
     assert set(kwic["role"]) <= set(count_roles)
     t = out["tokens"]
     ent = t[t["entity"].notna()]
@@ -175,7 +176,7 @@ def test_every_tested_phrase_occurs_contiguously(out):
     import yaml
 
     d = out["dir"]
-    count_roles = yaml.safe_load((d / "config/config.yaml").read_text(encoding="utf-8"))["count_roles"]
+    count_roles = with_defaults(yaml.safe_load((d / "config/config.yaml").read_text(encoding="utf-8")))["count_roles"]
     t = out["tokens"].sort_values(["doc_id", "lang", "para", "idx"])
     t = t[t["role"].isin(count_roles)]
     t = t[~(t["entity"].notna() & ~t["norm"].str.startswith("@"))]  # absorbed tokens of a mention
@@ -230,7 +231,7 @@ def test_validation_sample_and_precision(workflow_run, tmp_path):
 
     d = workflow_run["dir"]
     config = yaml.safe_load((d / "config/config.yaml").read_text(encoding="utf-8"))
-    config["validation"]["sample_dir"] = str(tmp_path / "samples")
+    config["validation"] = {**config.get("validation", {}), "sample_dir": str(tmp_path / "samples")}
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     cmd = [sys.executable, "-m", "textdrift.validation", "sample", "--config", str(tmp_path / "config.yaml")]
     out = subprocess.run(cmd, cwd=d, capture_output=True, text=True, check=True).stdout

@@ -50,13 +50,17 @@ import numpy as np
 from scipy.special import log_ndtr
 
 from textdrift.matching import UNSPACED
+from textdrift.config import defaults
+
+_D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
 __all__ = ["BEADS", "BEAD_PRIORS", "Bead", "align_paragraphs", "anchors", "auto_length_ratio", "paragraph_length",
            "zh_numeral"]
 
 BEADS = ((1, 1), (1, 0), (0, 1), (2, 1), (1, 2))
 # Gale & Church (1993), table 5: 1-1 .89, 1-0 or 0-1 .0099, 2-1 or 1-2 .089 (split evenly here).
-BEAD_PRIORS = {"1-1": 0.89, "1-0": 0.00495, "0-1": 0.00495, "2-1": 0.0445, "1-2": 0.0445}
+#: prior probability of each bead type: the schema's default of ``crosslingual.alignment.bead_priors``
+BEAD_PRIORS: dict[str, float] = _D["crosslingual"]["alignment"]["bead_priors"]
 ZH_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")}
 MONTHS = {m: i for i, m in enumerate(["january", "february", "march", "april", "may", "june", "july", "august",
                                       "september", "october", "november", "december"], 1)}
@@ -199,11 +203,11 @@ def _bead_costs(paras_a, paras_b, lang_a, lang_b, length_ratio, length_variance,
 def align_paragraphs(
     paras_a: list[str],
     paras_b: list[str],
-    lang_a: str = "zh",
-    lang_b: str = "en",
+    lang_a: str = _D["crosslingual"]["langs"][0],
+    lang_b: str = _D["crosslingual"]["langs"][1],
     length_ratio: float = 4.0,
-    length_variance: float = 8.0,
-    anchor_weight: float = 5.0,
+    length_variance: float = _D["crosslingual"]["alignment"]["length_variance"],
+    anchor_weight: float = _D["crosslingual"]["alignment"]["anchor_weight"],
     bead_priors: dict[str, float] | None = None,
     unspaced_languages=UNSPACED,
 ) -> list[Bead]:

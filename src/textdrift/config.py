@@ -6,7 +6,12 @@ Defaults are stated once, as ``default:`` entries of ``workflow/schemas/config.s
 blocks merge, a list or a value replaces the default). The rules (``common.smk``), the library
 (:mod:`textdrift.clean`, :mod:`textdrift.segment`, :mod:`textdrift.structure`, which take a
 partial block) and the notebook API (:class:`textdrift.notebook.Project`) all read them from
-there; :data:`UNSPACED_LANGUAGES` is the schema's default of ``unspaced_languages``.
+there; :data:`UNSPACED_LANGUAGES` is the schema's default of ``unspaced_languages``. A library
+keyword argument that is a setting takes its default from there too: each module reads
+``_D = defaults()`` once at import (the schema is parsed once per process, ~5 ms with libyaml,
+then cached) and writes e.g. ``min_tokens: int = _D["low_data_tokens"]``, so a default changed in
+the schema changes in the rules and the notebook API alike (``tests/test_config.py``). Only
+``manifest``, ``raw_dir``, ``processed_dir``, ``results_dir`` and ``themes.codebook`` are required.
 
 :func:`check_config` validates the merged configuration (``config/config.yaml`` plus any
 ``--configfile``/``--config``) against ``workflow/schemas/config.schema.yaml`` and reports
@@ -222,7 +227,7 @@ def check_config(config: dict, schema_path: str | Path) -> None:
     if problems:
         raise ConfigError(
             "invalid configuration (config/config.yaml and any --configfile/--config; every key is "
-            "documented in config/config.yaml):\n  " + "\n  ".join(problems)
+            "documented in docs/configuration.md):\n  " + "\n  ".join(problems)
         )
 
 

@@ -98,15 +98,20 @@ from textdrift.align import align_paragraphs, auto_length_ratio
 from textdrift.io import read_csv, read_texts, write_csv
 from textdrift.stats import log_odds_dirichlet, poisson_ci, spearman
 from textdrift.codebook import Theme, load_codebook
+from textdrift.config import defaults
 from textdrift.matching import MATCH_COLUMNS, UNSPACED
 from textdrift.themes import PARA_COLUMNS, read_matches, read_shards
+
+_D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
+_X = _D["crosslingual"]
 
 __all__ = ["LANGS", "alignment_table", "bilingual_documents", "codebook_check", "compare_themes", "pair_check",
            "write_crosslingual", "trend_agreement", "run_crosslingual"]
 
 log = logging.getLogger("textdrift.crosslingual")
 
-LANGS = ("zh", "en")
+#: the two languages compared (side a, side b): the schema's default of ``crosslingual.langs``
+LANGS = tuple(_X["langs"])
 
 
 def _columns(a: str, b: str) -> dict[str, list[str]]:
@@ -131,8 +136,10 @@ def _names(themes: set[str], order: dict[str, int]) -> str:
 
 
 def alignment_table(texts: dict[str, dict[str, list[str]]], matches: pd.DataFrame, codebook: list[Theme],
-                    langs=LANGS, length_ratio: float | str = "auto", length_variance: float = 8.0,
-                    anchor_weight: float = 5.0, bead_priors: dict[str, float] | None = None,
+                    langs=LANGS, length_ratio: float | str = _X["alignment"]["length_ratio"],
+                    length_variance: float = _X["alignment"]["length_variance"],
+                    anchor_weight: float = _X["alignment"]["anchor_weight"],
+                    bead_priors: dict[str, float] | None = None,
                     unspaced_languages=UNSPACED) -> pd.DataFrame:
     """One row per bead of every document in ``texts`` (both languages), with the themes of each side.
 
@@ -187,8 +194,9 @@ def alignment_table(texts: dict[str, dict[str, list[str]]], matches: pd.DataFram
 
 
 def compare_themes(tokens: pd.DataFrame, matches: pd.DataFrame, codebook: list[Theme], docs: pd.DataFrame,
-                   langs=LANGS, conf: float = 0.95, prior: str = "pair", alpha_0: float | str = "auto",
-                   z_threshold: float = 1.96, min_tokens: int = 500) -> pd.DataFrame:
+                   langs=LANGS, conf: float = _D["themes"]["conf_level"], prior: str = _X["prior"],
+                   alpha_0: float | str = _X["alpha_0"], z_threshold: float = _X["z_threshold"],
+                   min_tokens: int = _D["low_data_tokens"]) -> pd.DataFrame:
     """Per (bilingual document, theme): rates in both languages with intervals, diff, log-odds z, status.
 
     ``docs``: one row per document to compare (``doc_id``, ``year``). ``tokens``/``matches`` hold
@@ -336,7 +344,8 @@ def codebook_check(matches: pd.DataFrame, codebook: list[Theme], alignment: pd.D
 
 
 def pair_check(matches: pd.DataFrame, tokens: pd.DataFrame, codebook: list[Theme], docs: pd.DataFrame, langs=LANGS,
-               alpha_0: float | str = "auto", z_threshold: float = 1.96, min_tokens: int = 500) -> pd.DataFrame:
+               alpha_0: float | str = _X["alpha_0"], z_threshold: float = _X["z_threshold"],
+               min_tokens: int = _D["low_data_tokens"]) -> pd.DataFrame:
     """``codebook_pairs.csv``: each translation pair of the codebook (``pairs:``) counted on both
     sides in the bilingual documents ``docs`` pooled (the rule passes only their aligned
     paragraphs), with ``ratio`` = ((count_a + .5) / tokens_a) / ((count_b + .5) / tokens_b) and the log-odds test of the crosslingual
@@ -423,8 +432,9 @@ def pair_check(matches: pd.DataFrame, tokens: pd.DataFrame, codebook: list[Theme
 # ---- trends -----------------------------------------------------------------------------------
 
 
-def trend_agreement(freq: pd.DataFrame, codebook: list[Theme], langs=LANGS, min_tokens: int = 500,
-                    min_years: int = 3, exact_max_n: int = 8, index: pd.DataFrame | None = None) -> pd.DataFrame:
+def trend_agreement(freq: pd.DataFrame, codebook: list[Theme], langs=LANGS, min_tokens: int = _D["low_data_tokens"],
+                    min_years: int = _X["min_years"], exact_max_n: int = _X["exact_max_n"],
+                    index: pd.DataFrame | None = None) -> pd.DataFrame:
     """Rank correlation of the two languages' theme rates: per year across themes, per theme across years.
 
     With ``index`` (the clean-text index: doc_id, year, lang) a year's note names the documents
@@ -534,10 +544,12 @@ def _aligned_only(df: pd.DataFrame, alignment: pd.DataFrame, langs) -> pd.DataFr
 
 def write_crosslingual(match_paths, para_paths, index_path, frequencies_path, codebook_path, themes_path,
                      alignment_path, codebook_check_path, trends_path, figure_stem, langs=LANGS,
-                     paragraphs: str = "all", prior: str = "pair", alpha_0: float | str = "auto",
-                     z_threshold: float = 1.96, min_tokens: int = 500, min_years: int = 3, exact_max_n: int = 8,
-                     alignment: dict | None = None, conf_level: float = 0.95, unspaced_languages=UNSPACED,
-                     schema_path=None, dpi: int = 200, chart_docs: int | None = None,
+                     paragraphs: str = _X["paragraphs"], prior: str = _X["prior"],
+                     alpha_0: float | str = _X["alpha_0"], z_threshold: float = _X["z_threshold"],
+                     min_tokens: int = _D["low_data_tokens"], min_years: int = _X["min_years"],
+                     exact_max_n: int = _X["exact_max_n"], alignment: dict | None = None,
+                     conf_level: float = _D["themes"]["conf_level"], unspaced_languages=UNSPACED,
+                     schema_path=None, dpi: int = _X["dpi"], chart_docs: int | None = None,
                      pairs_path=None, text_paths=()) -> None:
     """The `crosslingual` rule: the four tables, the codebook's translation pairs
     (``pairs_path``, :func:`pair_check`) and the dumbbell figure (PNG + SVG). ``text_paths``: the

@@ -60,6 +60,10 @@ import wordsegment
 
 __all__ = ["boundary_f1", "despace", "is_despaced", "load_segmenter", "read_words"]
 
+from textdrift.config import defaults
+
+_DS = defaults()["clean"]["despace"]  # the schema's defaults of clean.despace: the keyword defaults below
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # A compound: letters/digits, possibly joined by internal hyphens or apostrophes.
@@ -75,8 +79,9 @@ _CLOSERS = set(")]}”")
 _DASHES = set("–—")
 
 
-def is_despaced(text: str, min_chars: int = 40, max_space_share: float = 0.02,
-                min_letter_run: int = 25) -> bool:
+def is_despaced(text: str, min_chars: int = _DS["min_chars"],
+                max_space_share: float = _DS["max_space_share"],
+                min_letter_run: int = _DS["min_letter_run"]) -> bool:
     """Whether ``text`` looks like English whose spaces were lost (see the module docstring).
 
     Parameters
@@ -128,7 +133,7 @@ def read_words(path: str | Path) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=4)
-def load_segmenter(words: tuple[str, ...] = (), word_count: float = 1e8) -> wordsegment.Segmenter:
+def load_segmenter(words: tuple[str, ...] = (), word_count: float = _DS["word_count"]) -> wordsegment.Segmenter:
     """A loaded wordsegment model with ``words`` added; cached per process and vocabulary (~1 s load).
 
     Single letters other than "a" and "i" get the lowest unigram count and lose their bigrams, so

@@ -121,17 +121,18 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer
 
 from textdrift.io import read_csv, write_csv
+from textdrift.config import defaults
 from textdrift.stats import cosine_similarity, dense_vector, jsd
 from textdrift.vectorize import SEP, CountMatrix, by_language, count_matrix, load_matrix, merge_matrices, year_matrix_of
 
+_D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
+
 __all__ = ["BASELINE_COLUMNS", "DRIFT_COLUMNS", "HALVES_COLUMNS", "SHIFT_COLUMNS", "SIMILARITY_COLUMNS",
-           "TABLE_COLUMNS", "TFIDF_DEFAULTS", "TIE_TOLERANCE", "TOP_TERM_COLUMNS", "cross_year_halves",
+           "TABLE_COLUMNS", "TIE_TOLERANCE", "TOP_TERM_COLUMNS", "cross_year_halves",
            "drift_table", "group_drift", "on_vocabulary", "write_drift", "similarity_table",
            "split_half_baseline", "term_shifts", "tfidf_vectors", "top_terms", "run_drift"]
 
 log = logging.getLogger("textdrift.drift")
-
-TFIDF_DEFAULTS = {"norm": "l2", "use_idf": True, "smooth_idf": True, "sublinear_tf": False}
 
 DRIFT_COLUMNS = [
     "lang", "year_from", "year_to", "gap", "cosine_distance", "jsd", "tokens_from", "tokens_to", "low_data",
@@ -159,7 +160,7 @@ TABLE_COLUMNS = {"drift": DRIFT_COLUMNS, "similarity": SIMILARITY_COLUMNS, "top_
 def tfidf_vectors(matrix: CountMatrix, **tfidf_params) -> tuple[sp.csr_matrix, TfidfTransformer]:
     """TF-IDF weights of every row of a count matrix, and the transformer fitted on it.
 
-    ``tfidf_params`` are ``TfidfTransformer`` arguments (default :data:`TFIDF_DEFAULTS`);
+    ``tfidf_params`` are ``TfidfTransformer`` arguments (default: the schema's ``drift.tfidf``);
     transform other count vectors (e.g. split halves) with the returned transformer to
     weight them with the same idf.
 
@@ -181,7 +182,7 @@ def tfidf_vectors(matrix: CountMatrix, **tfidf_params) -> tuple[sp.csr_matrix, T
     Salton, G. & Buckley, C. (1988). Term-weighting approaches in automatic text retrieval.
     Information Processing & Management 24(5), 513-523.
     """
-    transformer = TfidfTransformer(**{**TFIDF_DEFAULTS, **tfidf_params})
+    transformer = TfidfTransformer(**{**_D["drift"]["tfidf"], **tfidf_params})
     return transformer.fit_transform(matrix.X.astype(float)).tocsr(), transformer
 
 
@@ -226,7 +227,7 @@ def on_vocabulary(matrix: CountMatrix, vocab: np.ndarray) -> CountMatrix:
 
 def drift_table(
     matrix: CountMatrix,
-    min_tokens: int = 500,
+    min_tokens: int = _D["low_data_tokens"],
     baseline: pd.DataFrame | None = None,
     halves: pd.DataFrame | None = None,
     **tfidf_params,
@@ -339,7 +340,8 @@ def similarity_table(matrix: CountMatrix, **tfidf_params) -> pd.DataFrame:
     return pd.DataFrame(out, columns=SIMILARITY_COLUMNS)
 
 
-def top_terms(matrix: CountMatrix, top_n: int = 20, unit: str = "year", **tfidf_params) -> pd.DataFrame:
+def top_terms(matrix: CountMatrix, top_n: int = _D["drift"]["top_n"], unit: str = "year",
+              **tfidf_params) -> pd.DataFrame:
     """The ``top_n`` highest TF-IDF terms of each year (ties: higher count, then term), with raw counts.
 
     ``unit`` is the row column that names a document ("year"; :func:`group_drift` uses "group").
@@ -370,7 +372,8 @@ def top_terms(matrix: CountMatrix, top_n: int = 20, unit: str = "year", **tfidf_
     return pd.concat(frames, ignore_index=True)[TOP_TERM_COLUMNS]
 
 
-def term_shifts(matrix: CountMatrix, top_n: int = 20, unit: str = "year", **tfidf_params) -> pd.DataFrame:
+def term_shifts(matrix: CountMatrix, top_n: int = _D["drift"]["top_n"], unit: str = "year",
+                **tfidf_params) -> pd.DataFrame:
     """For each consecutive pair, the ``top_n`` rising and ``top_n`` falling terms by change in TF-IDF weight.
 
     Ties are broken by term; terms whose weight does not change are never listed. ``unit`` as in
@@ -535,9 +538,9 @@ def _split_rounds(paragraphs: CountMatrix, matrix: CountMatrix, rounds: int, see
 def split_half_baseline(
     paragraphs: CountMatrix,
     matrix: CountMatrix,
-    rounds: int = 200,
-    seed: int = 42,
-    min_paragraphs: int = 4,
+    rounds: int = _D["drift"]["baseline_rounds"],
+    seed: int = _D["drift"]["seed"],
+    min_paragraphs: int = _D["drift"]["baseline_min_paragraphs"],
     _rounds: tuple | None = None,
     **tfidf_params,
 ) -> pd.DataFrame:
@@ -593,9 +596,9 @@ def split_half_baseline(
 def cross_year_halves(
     paragraphs: CountMatrix,
     matrix: CountMatrix,
-    rounds: int = 200,
-    seed: int = 42,
-    min_paragraphs: int = 4,
+    rounds: int = _D["drift"]["baseline_rounds"],
+    seed: int = _D["drift"]["seed"],
+    min_paragraphs: int = _D["drift"]["baseline_min_paragraphs"],
     _rounds: tuple | None = None,
     **tfidf_params,
 ) -> pd.DataFrame:
@@ -653,8 +656,8 @@ def group_drift(
     tokens_a: pd.DataFrame,
     tokens_b: pd.DataFrame,
     labels: tuple[str, str] = ("a", "b"),
-    min_tokens: int = 500,
-    top_n: int = 20,
+    min_tokens: int = _D["low_data_tokens"],
+    top_n: int = _D["drift"]["top_n"],
     **tfidf_params,
 ) -> dict[str, pd.DataFrame]:
     """Compare two groups of documents of ONE language (e.g. two sets of doc_ids) with the drift methods.
@@ -741,11 +744,11 @@ def write_drift(
     para_paths: list[str | Path],
     out: dict[str, str | Path],
     languages: list[str],
-    min_tokens: int = 500,
-    top_n: int = 20,
-    baseline_rounds: int = 200,
-    baseline_min_paragraphs: int = 4,
-    seed: int = 42,
+    min_tokens: int = _D["low_data_tokens"],
+    top_n: int = _D["drift"]["top_n"],
+    baseline_rounds: int = _D["drift"]["baseline_rounds"],
+    baseline_min_paragraphs: int = _D["drift"]["baseline_min_paragraphs"],
+    seed: int = _D["drift"]["seed"],
     tfidf: dict | None = None,
     documents: str | Path | None = None,
     group_by: str | None = None,
@@ -795,7 +798,7 @@ def write_drift(
     """
     from textdrift.manifest import document_groups, step_documents, with_group
 
-    tfidf = {**TFIDF_DEFAULTS, **(tfidf or {})}
+    tfidf = {**_D["drift"]["tfidf"], **(tfidf or {})}
     params = dict(min_tokens=min_tokens, top_n=top_n, baseline_rounds=baseline_rounds,
                   baseline_min_paragraphs=baseline_min_paragraphs, seed=seed, tfidf=tfidf)
     docs = read_csv(documents) if documents is not None else None

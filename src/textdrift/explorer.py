@@ -44,15 +44,17 @@ import numpy as np
 import pandas as pd
 
 from textdrift.io import atomic_write_text, read_csv
+from textdrift.config import UNSPACED_LANGUAGES, defaults
 from textdrift.vectorize import ENTITY_HEAD, SEP, CountMatrix, absorbed, counted, load_matrix, segments
 
+_D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
+_E = _D["explorer"]
+
 __all__ = [
-    "DEFAULTS", "ASSETS", "embed_json", "theme_payload", "phrase_payload", "alignment_payload",
+    "ASSETS", "embed_json", "theme_payload", "phrase_payload", "alignment_payload",
     "sentence_frame", "term_payload", "build_payload", "render_html", "run_explorer", "write_explorer",
 ]
 
-DEFAULTS = {"contexts_per_cell": 10, "term_contexts": 4, "phrase_contexts": 2, "max_terms": 2000,
-            "min_term_count": 3, "phrases_per_step": 15, "aligned_documents": 5, "seed": 2024}
 ASSETS = Path(__file__).resolve().parents[2] / "workflow" / "explorer"
 VENDOR = ["vega.min.js", "vega-lite.min.js"]
 
@@ -316,9 +318,10 @@ def _sentence_texts(t: pd.DataFrame, sids: np.ndarray) -> dict[int, str]:
 
 
 def term_payload(tokens: pd.DataFrame, year: CountMatrix, lang: str, doc_index: dict[str, int], *,
-                 extra_terms=(), max_terms: int = 2000, min_count: int = 3, per_cell: int = 4,
-                 phrase_years=(), phrase_contexts: int = 2,
-                 seed: int = 0, conf_level: float = 0.95, unspaced: bool = False, aliases: dict | None = None,
+                 extra_terms=(), max_terms: int = _E["max_terms"], min_count: int = _E["min_term_count"],
+                 per_cell: int = _E["term_contexts"], phrase_years=(), phrase_contexts: int = _E["phrase_contexts"],
+                 seed: int = _E["seed"], conf_level: float = _D["themes"]["conf_level"], unspaced: bool = False,
+                 aliases: dict | None = None,
                  ) -> dict:
     """The term index of one language: the ``max_terms`` most frequent terms of the year matrix
     with at least ``min_count`` occurrences, plus ``extra_terms``; per term its count in each year
@@ -436,8 +439,9 @@ def _aliases(entities: list, lang: str) -> dict[str, str]:
 
 def build_payload(tables: dict[str, str | Path], year_matrices: dict[str, str | Path], token_paths,
                   codebook: list, entities: list, languages: list[str], settings: dict, *,
-                  count_roles=("body",), unspaced_languages=(), low_data_tokens: int = 500,
-                  conf_level: float = 0.95, q_threshold: float = 0.05, crosslingual_langs=None) -> dict:
+                  count_roles=tuple(_D["count_roles"]), unspaced_languages=UNSPACED_LANGUAGES,
+                  low_data_tokens: int = _D["low_data_tokens"], conf_level: float = _D["themes"]["conf_level"],
+                  q_threshold: float = _D["phrases"]["q_threshold"], crosslingual_langs=None) -> dict:
     """Everything the page shows, from the result tables (``tables``: name -> CSV path), the year
     matrices and the token shards; ``settings`` is the config's ``explorer`` block.
 
@@ -466,7 +470,7 @@ def build_payload(tables: dict[str, str | Path], year_matrices: dict[str, str | 
     """
     from textdrift.vectorize import load_tokens
 
-    s = {**DEFAULTS, **(settings or {})}
+    s = {**_E, **(settings or {})}
     read = {name: read_csv(path) for name, path in tables.items()}
     docs = read["documents"]
     doc_index = {d: i for i, d in enumerate(docs["doc_id"])}

@@ -68,6 +68,9 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
 from textdrift.io import atomic_write_bytes, read_csv  # noqa: E402
+from textdrift.config import defaults  # noqa: E402
+
+_D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
 __all__ = ["ANNOTATE_MAX_YEARS", "BASELINE_COLOR", "CHART_GROUPS", "CJK_FONT_FILE", "FIGURES", "HALVES_COLOR",
            "HEAT_CMAP", "LANG_COLORS", "LANG_LINESTYLES", "LANG_NAMES", "LATIN_FAMILY", "MARKERS",
@@ -158,7 +161,7 @@ def setup_fonts(font_path: str | Path | None = None) -> str:
     return family
 
 
-def save_figure(fig: Figure, stem: str | Path, dpi: int = 200) -> list[Path]:
+def save_figure(fig: Figure, stem: str | Path, dpi: int = _D["figures"]["dpi"]) -> list[Path]:
     """Write ``{stem}.png`` (``dpi``) and ``{stem}.svg`` atomically, without timestamps; close the figure.
 
     Parameters
@@ -300,7 +303,8 @@ def _no_data(ax, text: str) -> None:
 
 
 def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = None,
-                 low_data_tokens: int = 500, ncols: int = 4, precision: pd.DataFrame | None = None) -> Figure:
+                 low_data_tokens: int = _D["low_data_tokens"], ncols: int = 4,
+                 precision: pd.DataFrame | None = None) -> Figure:
     """Rate per 10,000 tokens of each theme by year, with 95% intervals: one panel per theme, one line per language.
 
     Each panel has its own y scale (themes differ tenfold in frequency); x is the real year, so
@@ -432,7 +436,7 @@ def _theme_key(ax, styles: dict[str, ThemeStyle]) -> None:
 
 
 def theme_heatmap(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = None,
-                  low_data_tokens: int = 500, max_row_years: int = 16) -> Figure:
+                  low_data_tokens: int = _D["low_data_tokens"], max_row_years: int = 16) -> Figure:
     """Year x theme rate per 10,000 tokens, one panel per language, values written in the cells.
 
     One colour scale for all panels (viridis, square-root from 0 to the largest rate, so the
@@ -612,7 +616,7 @@ def _draw_baseline(ax, x: float, base: pd.DataFrame | None, lang: str, year: int
 
 
 def similarity_matrix(similarity: pd.DataFrame, baseline: pd.DataFrame | None = None,
-                      langs: Sequence[str] | None = None, low_data_tokens: int = 500) -> Figure:
+                      langs: Sequence[str] | None = None, low_data_tokens: int = _D["low_data_tokens"]) -> Figure:
     """Year x year cosine similarity of the TF-IDF year vectors, one panel per language, annotated.
 
     With ``baseline`` (``tfidf_baseline.csv``: lang, year, tokens) the year labels carry the
@@ -745,8 +749,9 @@ def _phrase_legend(fig: Figure, q_threshold: float, ncols: int = 6) -> None:
     fig.legend(handles=handles, loc="outside lower center", ncols=ncols, fontsize=8.5, frameon=False)
 
 
-def phrase_bars(phrases: pd.DataFrame, lang: str, year_from: int, year_to: int, k: int = 15,
-                q_threshold: float = 0.05, low_data_tokens: int = 500) -> Figure:
+def phrase_bars(phrases: pd.DataFrame, lang: str, year_from: int, year_to: int, k: int = _D["figures"]["phrase_k"],
+                q_threshold: float = _D["phrases"]["q_threshold"],
+                low_data_tokens: int = _D["low_data_tokens"]) -> Figure:
     """Top-k rising and top-k falling phrases of one step (by z), as diverging bars; counts at the bar ends.
 
     Parameters
@@ -777,8 +782,10 @@ def phrase_bars(phrases: pd.DataFrame, lang: str, year_from: int, year_to: int, 
     return fig
 
 
-def phrase_steps(phrases: pd.DataFrame, lang: str, k: int = 15, q_threshold: float = 0.05,
-                 low_data_tokens: int = 500, max_cols: int = 3, max_steps: int | None = None) -> Figure:
+def phrase_steps(phrases: pd.DataFrame, lang: str, k: int = _D["figures"]["phrase_k"],
+                 q_threshold: float = _D["phrases"]["q_threshold"],
+                 low_data_tokens: int = _D["low_data_tokens"], max_cols: int = 3,
+                 max_steps: int | None = None) -> Figure:
     """:func:`phrase_bars` for the steps of one language, one panel per step (at most ``max_cols`` per row).
 
     ``max_steps``: draw only the last (most recent) that many steps, and say so in the title
@@ -829,8 +836,10 @@ def phrase_steps(phrases: pd.DataFrame, lang: str, k: int = 15, q_threshold: flo
 LANG_COLORS = ("#CC3311", "#0077BB")  # Paul Tol's "vibrant" red and blue: side a, side b
 
 
-def crosslingual_chart(table: pd.DataFrame, codebook, langs: Sequence[str] | None = None, z_threshold: float = 1.96,
-                       conf: float = 0.95, min_tokens: int = 500, max_docs: int | None = None) -> Figure:
+def crosslingual_chart(table: pd.DataFrame, codebook, langs: Sequence[str] | None = None,
+                       z_threshold: float = _D["crosslingual"]["z_threshold"],
+                       conf: float = _D["themes"]["conf_level"], min_tokens: int = _D["low_data_tokens"],
+                       max_docs: int | None = None) -> Figure:
     """Dumbbell chart: per theme, the rate per 10,000 tokens in each language with its interval; one panel per document.
 
     ``max_docs``: draw only the last (most recent, by year then doc_id) that many documents and
@@ -951,8 +960,10 @@ CHART_GROUPS = {
 def write_figures(frequencies: str | Path | None = None, drift: str | Path | None = None,
                 baseline: str | Path | None = None, similarity: str | Path | None = None,
                 phrases: str | Path | None = None, codebook: str | Path | None = None, out_dir: str | Path = ".",
-                languages: Sequence[str] = (), low_data_tokens: int = 500, phrase_k: int = 15,
-                q_threshold: float = 0.05, dpi: int = 200, schema: str | Path | None = None,
+                languages: Sequence[str] = (), low_data_tokens: int = _D["low_data_tokens"],
+                phrase_k: int = _D["figures"]["phrase_k"],
+                q_threshold: float = _D["phrases"]["q_threshold"], dpi: int = _D["figures"]["dpi"],
+                schema: str | Path | None = None,
                 phrase_steps_max: int | None = None, groups: Sequence[str] | None = None,
                 precision: str | Path | None = None) -> list[Path]:
     """Read the tables (and the codebook), draw the charts of ``groups`` (keys of ``CHART_GROUPS``;

@@ -48,6 +48,10 @@ import numpy as np
 import pandas as pd
 
 from textdrift.stats import normal_quantile, poisson_ratio_ci
+from textdrift.config import defaults
+
+_D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
+_T = _D["themes"]
 
 __all__ = ["BOOT_KEYS", "CHECKS", "FINDING_COLUMNS", "RISING", "build_findings", "rate_ratio", "write_findings", "run_findings"]
 
@@ -67,8 +71,8 @@ BOOT_KEYS = ("conf", "n_boot", "seed", "unit", "min_documents")  # the bootstrap
 
 
 def rate_ratio(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[str], lang: str, y0: int, y1: int,
-               conf: float = 0.95, n_boot: int = 2000, seed: int = 12345, unit: str = "auto",
-               min_documents: int = 10) -> pd.DataFrame:
+               conf: float = _T["conf_level"], n_boot: int = _T["n_boot"], seed: int = _T["seed"],
+               unit: str = _T["bootstrap_unit"], min_documents: int = _T["min_documents"]) -> pd.DataFrame:
     """Per theme: counts, tokens, rate ratio ``((c1 + .5)/t1) / ((c0 + .5)/t0)`` from year ``y0`` to
     ``y1`` of ``lang`` and its bootstrap percentile interval (:func:`textdrift.themes.bootstrap_draws`).
 
@@ -136,13 +140,14 @@ def _side_translation(documents: pd.DataFrame, docs: str, lang: str) -> str:
 
 
 def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drift: pd.DataFrame,
-                   languages, count_roles=("body",), top_themes: int = 3, conf: float = 0.95,
-                   n_boot: int = 2000, seed: int = 12345, unit: str = "auto", min_documents: int = 10,
+                   languages, count_roles=tuple(_D["count_roles"]), top_themes: int = _D["figures"]["top_themes"],
+                   conf: float = _T["conf_level"], n_boot: int = _T["n_boot"], seed: int = _T["seed"],
+                   unit: str = _T["bootstrap_unit"], min_documents: int = _T["min_documents"],
                    tfidf: dict | None = None, loo_max: int = 10, phrases: pd.DataFrame | None = None,
-                   phrase_settings: dict | None = None, top_phrases: int = 5,
+                   phrase_settings: dict | None = None, top_phrases: int = _D["figures"]["top_phrases"],
                    crossling: pd.DataFrame | None = None, cross_settings: dict | None = None,
-                   precision: pd.DataFrame | None = None, min_precision: float = 0.8,
-                   min_coded: int = 10) -> pd.DataFrame:
+                   precision: pd.DataFrame | None = None, min_precision: float = _D["validation"]["min_precision"],
+                   min_coded: int = _D["validation"]["min_coded"]) -> pd.DataFrame:
     """``findings.csv`` (``FINDING_COLUMNS``) from the token table (every role, entities marked), the
     codebook, ``documents.csv``, ``tfidf_drift.csv``, ``phrase_changes.csv`` (``phrases``, with the
     phrase rule's ``phrase_settings``: min_count, alpha_0, q_threshold, ngram_max,
@@ -357,7 +362,7 @@ def _phrase_findings(variants: dict, phrases: pd.DataFrame, documents: pd.DataFr
 
     ps = {k: settings[k] for k in ("min_count", "alpha_0", "q_threshold", "ngram_max", "unspaced_languages",
                                    "min_tokens") if k in settings}
-    ngram_max = int(ps.get("ngram_max", 3))
+    ngram_max = int(ps.get("ngram_max", _D["phrases"]["ngram_max"]))
     rows: list[dict] = []
     doc_mats: dict = {}
 
@@ -447,7 +452,7 @@ def _crosslingual_findings(variants: dict, table: pd.DataFrame, codebook, docume
     from textdrift.matching import match_themes
     from textdrift.themes import paragraph_tokens
 
-    a, b = settings.get("langs", ["zh", "en"])
+    a, b = settings.get("langs", _D["crosslingual"]["langs"])
     cs = {k: settings[k] for k in ("prior", "alpha_0", "z_threshold", "min_tokens") if k in settings}
     gaps = table[table["status"] != "absent"]
     gaps = gaps.assign(_abs=gaps["z"].abs()).sort_values(["_abs", "doc_id", "theme"], ascending=[False, True, True],
@@ -572,12 +577,16 @@ def _row(kind, lang, subject, claim, y0, y1, value_name, v_from, v_to, value, lo
 
 
 def write_findings(token_paths, codebook_path, documents_path, drift_path, out_path, languages, count_roles,
-                 schema_path=None, entities_path=None, entities_schema=None, top_themes: int = 3,
-                 conf_level: float = 0.95, n_boot: int = 2000, seed: int = 12345, bootstrap_unit: str = "auto",
-                 min_documents: int = 10, tfidf: dict | None = None,
-                 loo_max: int = 10, phrases_path=None, phrase_settings: dict | None = None, top_phrases: int = 5,
+                 schema_path=None, entities_path=None, entities_schema=None,
+                 top_themes: int = _D["figures"]["top_themes"],
+                 conf_level: float = _T["conf_level"], n_boot: int = _T["n_boot"], seed: int = _T["seed"],
+                 bootstrap_unit: str = _T["bootstrap_unit"], min_documents: int = _T["min_documents"],
+                 tfidf: dict | None = None,
+                 loo_max: int = 10, phrases_path=None, phrase_settings: dict | None = None,
+                 top_phrases: int = _D["figures"]["top_phrases"],
                  crosslingual_path=None, cross_settings: dict | None = None, precision_path=None,
-                 min_precision: float = 0.8, min_coded: int = 10) -> pd.DataFrame:
+                 min_precision: float = _D["validation"]["min_precision"],
+                 min_coded: int = _D["validation"]["min_coded"]) -> pd.DataFrame:
     """The ``findings`` rule: ``results/tables/findings.csv``.
 
     Parameters

@@ -22,7 +22,9 @@ import zlib
 from pathlib import Path
 
 import pandas as pd
-from textdrift.config import import_jsonschema, load_yaml
+from textdrift.config import defaults, import_jsonschema, load_yaml
+
+_D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
 __all__ = ["CLEAN_COLUMNS", "GENRES", "METADATA", "OPTIONAL", "REQUIRED", "SHARD_MB", "STEP_COLUMNS", "ManifestError", "auto_shards",
            "check_group_by", "document_groups", "documents_table", "languages_of", "load_manifest", "run_documents",
@@ -52,7 +54,7 @@ def _schema(path: str | Path | None) -> dict:
 def load_manifest(
     path: str | Path,
     raw_dir: str | Path | None = None,
-    years: tuple[int, int] = (1900, 2100),
+    years: tuple[int, int] = (_D["years"]["min"], _D["years"]["max"]),
     schema: str | Path | None = None,
     warn=None,
 ) -> pd.DataFrame:

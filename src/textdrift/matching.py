@@ -68,7 +68,10 @@ import pandas as pd
 
 from textdrift.codebook import Rule, Theme
 from textdrift.config import UNSPACED_LANGUAGES as UNSPACED  # one definition: the config schema
+from textdrift.config import defaults
 from textdrift.vectorize import ENTITY_HEAD, segments
+
+_D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
 __all__ = ["GLOB_CHARS", "MATCH_COLUMNS", "UNSPACED", "match_themes"]
 
@@ -473,7 +476,7 @@ def _match_lang(tokens: pd.DataFrame, terms: list[_Term], window: int, unspaced:
 
 
 def match_themes(
-    tokens: pd.DataFrame, codebook: list[Theme], window: int = 8, unspaced_languages=UNSPACED
+    tokens: pd.DataFrame, codebook: list[Theme], window: int = _D["themes"]["kwic_window"], unspaced_languages=UNSPACED
 ) -> pd.DataFrame:
     """All counted matches of the codebook's terms in the token table (columns ``MATCH_COLUMNS``).
 

@@ -126,8 +126,10 @@ class Project:
     def __init__(self, root: str | Path | None = None, configfile: str | Path = "config/config.yaml"):
         self.root = find_root(root)
         self.configfile = self.root / configfile
-        # every key the file does not set: its default (workflow/schemas/config.schema.yaml), as in the rules
-        self.config: dict = with_defaults(load_yaml(self.configfile), self.schema_dir / "config.schema.yaml")
+        # every key the file does not set: its default (workflow/schemas/config.schema.yaml), as in the rules;
+        # a project without its own copy of the schema takes the library's
+        schema = self.schema_dir / "config.schema.yaml"
+        self.config: dict = with_defaults(load_yaml(self.configfile), schema if schema.exists() else SCHEMA)
         self._tokens: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
@@ -244,7 +246,7 @@ class Project:
         -------
         DataFrame
         """
-        return counted(self.tokens(), self.config.get("count_roles", ["body"]))
+        return counted(self.tokens(), self.config["count_roles"])
 
     def matrix(self, unit: str, lang: str) -> CountMatrix:
         """The count matrix of the ``vectorize`` rule (``vectorize.load_matrix``): ``unit`` "year"
@@ -410,8 +412,8 @@ class Project:
                         "edited codebook")
         freq, kwic = themes.theme_table(self.counted_tokens(), cb, self.config["languages"], cfg["kwic_window"],
                                         cfg["ci"], cfg["conf_level"], cfg["n_boot"], cfg["seed"],
-                                        self.config["unspaced_languages"], cfg.get("bootstrap_unit", "auto"),
-                                        cfg.get("min_documents", 10))
+                                        self.config["unspaced_languages"], cfg["bootstrap_unit"],
+                                        cfg["min_documents"])
         version = (codebook_hash(self.root / self.config["themes"]["codebook"]) if codebook is None
                    else "edited")
         return freq.assign(codebook=version), kwic

@@ -47,7 +47,7 @@ Evaluation for Identifying the Content of Political Conflict", *Political Analys
   false_discovery_control``; Benjamini & Hochberg 1995, JRSS B 57(1), 289-300): the expected
   share of false discoveries among the phrases called rising or falling is at most
   ``q_threshold``.
-* **Status** (``q_threshold``, default 0.05): a change is called when q <= q_threshold and the
+* **Status** (``q_threshold``, config ``phrases.q_threshold``): a change is called when q <= q_threshold and the
   phrase's own rate (count / total of its order) moved in the direction of z (so a phrase
   whose rate rose is never called falling, whatever the prior): ``new`` = count_from == 0 and
   called up; ``gone`` = count_to == 0 and called down; ``rising``, ``falling``; else
@@ -90,10 +90,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
-from textdrift.config import UNSPACED_LANGUAGES
+from textdrift.config import UNSPACED_LANGUAGES, defaults
 from textdrift.io import read_csv, write_csv
 from textdrift.stats import log_odds_dirichlet, p_values, q_values
 from textdrift.vectorize import SEP, CountMatrix, load_matrix, year_matrix_of
+
+_D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
+_P = _D["phrases"]
 
 __all__ = ["COLUMNS", "GROUP_COLUMNS", "STATUSES", "check_ngram_max", "group_phrase_changes", "ngram_order",
            "order_totals", "phrase_changes", "row_counts", "write_phrases", "status", "run_phrases"]
@@ -106,7 +109,7 @@ COLUMNS = ["lang", "year_from", "year_to", *GROUP_COLUMNS, "display"]
 STATUSES = ("new", "gone", "rising", "falling", "stable", "insufficient")
 
 
-def status(count_from, count_to, total_from, total_to, z, q, q_threshold: float = 0.05) -> np.ndarray:
+def status(count_from, count_to, total_from, total_to, z, q, q_threshold: float = _P["q_threshold"]) -> np.ndarray:
     """new | gone | rising | falling | stable for each phrase (first matching rule wins).
 
     A change is called only where it is significant after false-discovery control (q <=
@@ -214,8 +217,9 @@ def check_ngram_max(ngram_max: int, vectorize_ngram_max: int) -> None:
 
 
 def group_phrase_changes(counts_a: pd.Series, counts_b: pd.Series, prior_counts: pd.Series | None = None,
-                   alpha_0: float | str | Mapping[int, float] = "auto", min_count: int = 2,
-                   q_threshold: float = 0.05, ngram_max: int | None = None, min_tokens: int = 0) -> pd.DataFrame:
+                   alpha_0: float | str | Mapping[int, float] = _P["alpha_0"], min_count: int = _P["min_count"],
+                   q_threshold: float = _P["q_threshold"], ngram_max: int | None = None,
+                   min_tokens: int = 0) -> pd.DataFrame:
     """Weighted log-odds of every phrase between group a (``from``) and group b (``to``).
 
     ``counts_a``/``counts_b``: phrase counts (Series indexed by phrase, words joined by one
@@ -323,8 +327,8 @@ def _sorted(df: pd.DataFrame) -> pd.DataFrame:
                           kind="stable", ignore_index=True)[COLUMNS]
 
 
-def phrase_changes(matrix: CountMatrix, min_count: int = 2, alpha_0: float | str = "auto",
-                   q_threshold: float = 0.05, ngram_max: int = 3,
+def phrase_changes(matrix: CountMatrix, min_count: int = _P["min_count"], alpha_0: float | str = _P["alpha_0"],
+                   q_threshold: float = _P["q_threshold"], ngram_max: int = _P["ngram_max"],
                    unspaced_languages: tuple[str, ...] | list[str] = UNSPACED_LANGUAGES,
                    lang: str | None = None, min_tokens: int = 0) -> pd.DataFrame:
     """Phrase changes between consecutive available years of one language's year matrix.
@@ -440,9 +444,10 @@ def _finish(steps: list[pd.DataFrame], lang: str, unspaced_languages) -> pd.Data
     return _sorted(df)
 
 
-def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path, ngram_max: int = 3,
-                vectorize_ngram_max: int = 3, min_count: int = 2, alpha_0: float | str = "auto",
-                q_threshold: float = 0.05,
+def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
+                ngram_max: int = _P["ngram_max"], vectorize_ngram_max: int = _D["vectorize"]["ngram_max"],
+                min_count: int = _P["min_count"], alpha_0: float | str = _P["alpha_0"],
+                q_threshold: float = _P["q_threshold"],
                 unspaced_languages: tuple[str, ...] | list[str] = UNSPACED_LANGUAGES,
                 min_tokens: int = 0, documents: str | Path | None = None, group_by: str | None = None,
                 doc_matrices: Mapping[str, str | Path] | None = None,

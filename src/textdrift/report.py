@@ -39,7 +39,10 @@ import pandas as pd
 
 from textdrift.figures import lang_name
 from textdrift.io import atomic_write_text, read_csv
+from textdrift.config import defaults
 from textdrift.validation import precision_cells
+
+_D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
 __all__ = ["FIGURES", "TABLES", "drift_lines", "findings_markdown", "headline_lines", "low_data_lines", "main",
            "phrase_lines", "precision_lines", "readme_snapshot", "results_readme", "theme_changes",
@@ -140,7 +143,8 @@ def _theme_item(r, labels: dict[str, str], precision: dict | None = None) -> str
             f"({sign}{_num(abs(r['change']))}; {int(r['count_first'])} → {int(r['count_last'])} matches; {ci}{prec})")
 
 
-def precision_lines(precision: pd.DataFrame, labels: dict[str, str], min_precision: float = 0.8) -> list[str]:
+def precision_lines(precision: pd.DataFrame, labels: dict[str, str],
+                    min_precision: float = _D["validation"]["min_precision"]) -> list[str]:
     """The codebook's precision per language (overall, lowest themes) from ``codebook_precision.csv``.
 
     Parameters
@@ -182,7 +186,7 @@ def precision_lines(precision: pd.DataFrame, labels: dict[str, str], min_precisi
     return lines
 
 
-def theme_lines(freq: pd.DataFrame, labels: dict[str, str] | None = None, top: int = 3,
+def theme_lines(freq: pd.DataFrame, labels: dict[str, str] | None = None, top: int = _D["figures"]["top_themes"],
                 documents: pd.DataFrame | None = None, precision: dict | None = None) -> list[str]:
     """One line per language: the themes that rose and fell most from its first to its last year;
     with ``documents`` (documents.csv), which documents and genres stand on each side; with
@@ -310,7 +314,8 @@ def drift_lines(drift: pd.DataFrame, langs: Sequence[str] | None = None) -> list
     return lines
 
 
-def phrase_lines(phrases: pd.DataFrame, top: int = 5, langs: Sequence[str] | None = None) -> list[str]:
+def phrase_lines(phrases: pd.DataFrame, top: int = _D["figures"]["top_phrases"],
+                 langs: Sequence[str] | None = None) -> list[str]:
     """One line per language: the phrases new or rising most (by z) in its last step, with the step's tally.
 
     Parameters
@@ -349,7 +354,7 @@ def phrase_lines(phrases: pd.DataFrame, top: int = 5, langs: Sequence[str] | Non
     return lines
 
 
-def low_data_lines(freq: pd.DataFrame, low_data_tokens: int = 500) -> list[str]:
+def low_data_lines(freq: pd.DataFrame, low_data_tokens: int = _D["low_data_tokens"]) -> list[str]:
     """The language-years under ``low_data_tokens`` kept tokens, and the years a language has no text.
 
     Parameters
@@ -429,8 +434,9 @@ def headline_lines(findings: pd.DataFrame) -> list[str]:
     return lines
 
 
-def findings_markdown(tables_dir: str | Path, codebook=None, low_data_tokens: int = 500,
-                      top_themes: int = 3, top_phrases: int = 5) -> str:
+def findings_markdown(tables_dir: str | Path, codebook=None, low_data_tokens: int = _D["low_data_tokens"],
+                      top_themes: int = _D["figures"]["top_themes"],
+                      top_phrases: int = _D["figures"]["top_phrases"]) -> str:
     """The findings block (markdown, ``###`` headings) read from the tables in ``tables_dir``.
 
     Parameters
@@ -513,8 +519,9 @@ def results_readme(tables: Iterable[str | Path], figures: Iterable[str | Path], 
 
 
 def write_results_readme(out_path: str | Path, tables: Sequence[str | Path], figures: Sequence[str | Path],
-                         codebook_path: str | Path | None = None, low_data_tokens: int = 500,
-                         top_themes: int = 3, top_phrases: int = 5) -> None:
+                         codebook_path: str | Path | None = None, low_data_tokens: int = _D["low_data_tokens"],
+                         top_themes: int = _D["figures"]["top_themes"],
+                         top_phrases: int = _D["figures"]["top_phrases"]) -> None:
     """Rule ``summary``: write ``results/README.md`` (tables are read from the directory of ``tables[0]``).
 
     Parameters
@@ -603,14 +610,14 @@ def update_readme_findings(readme_path: str | Path, findings: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Command line: refresh the findings snapshot of a README from the result tables (``make readme-findings``)."""
-    from textdrift.config import load_yaml
+    from textdrift.config import load_yaml, with_defaults
     from textdrift.codebook import load_codebook
 
     ap = argparse.ArgumentParser(description="Refresh the findings snapshot of a README from the result tables.")
     ap.add_argument("readme", nargs="?", default="README.md")
     ap.add_argument("--config", default="config/config.yaml")
     args = ap.parse_args(argv)
-    cfg = load_yaml(args.config)
+    cfg = with_defaults(load_yaml(args.config))
     findings = readme_snapshot(Path(cfg["results_dir"]) / "tables", load_codebook(cfg["themes"]["codebook"]),
                                cfg["results_dir"])
     update_readme_findings(args.readme, findings)

@@ -26,6 +26,10 @@ import itertools
 import numpy as np
 import scipy.sparse as sp
 
+from textdrift.config import defaults
+
+_D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
+
 __all__ = [
     "cosine_similarity",
     "dense_vector",
@@ -45,7 +49,7 @@ __all__ = [
 # ---- intervals --------------------------------------------------------------------------------
 
 
-def poisson_ci(k, conf: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def poisson_ci(k, conf: float = _D["themes"]["conf_level"]) -> tuple[np.ndarray, np.ndarray]:
     """Exact (Garwood) interval for a Poisson count.
 
     ``lower(k) = chi2.ppf(alpha / 2, 2k) / 2`` (0 when k = 0) and
@@ -77,7 +81,8 @@ def poisson_ci(k, conf: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     return low, high
 
 
-def poisson_ratio_ci(c0: int, c1: int, t0: float, t1: float, conf: float = 0.95) -> tuple[float, float]:
+def poisson_ratio_ci(c0: int, c1: int, t0: float, t1: float,
+                     conf: float = _D["themes"]["conf_level"]) -> tuple[float, float]:
     """Exact conditional interval of the ratio of two Poisson rates ``R = (c1/t1) / (c0/t0)``.
 
     Given n = c0 + c1, c1 ~ Binomial(n, pi) with pi = t1 R / (t0 + t1 R); the Clopper-Pearson
@@ -114,7 +119,7 @@ def poisson_ratio_ci(c0: int, c1: int, t0: float, t1: float, conf: float = 0.95)
     return pl / (1 - pl) * scale, (pu / (1 - pu) * scale if pu < 1 else np.inf)
 
 
-def rate_ratio_interval(c0, t0, c1, t1, draws0: tuple, draws1: tuple, conf: float = 0.95):
+def rate_ratio_interval(c0, t0, c1, t1, draws0: tuple, draws1: tuple, conf: float = _D["themes"]["conf_level"]):
     """Rate ratio per theme from year 0 to year 1, with its bootstrap percentile interval.
 
     ``rate_ratio = ((c1 + 0.5) / t1) / ((c0 + 0.5) / t0)`` (the 0.5 of Haldane and Anscombe keeps a
@@ -155,7 +160,7 @@ def rate_ratio_interval(c0, t0, c1, t1, draws0: tuple, draws1: tuple, conf: floa
     return np.where(none, np.nan, rr), np.where(none, np.nan, low), np.where(none, np.nan, high)
 
 
-def wilson(k: int, n: int, conf: float = 0.95) -> tuple[float, float]:
+def wilson(k: int, n: int, conf: float = _D["themes"]["conf_level"]) -> tuple[float, float]:
     """Wilson score interval of a proportion k / n.
 
     ``(p + z^2/2n -+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)`` with p = k / n and z the normal
@@ -287,7 +292,7 @@ def normal_quantile(conf: float) -> float:
     return float(norm.ppf(1 - (1 - conf) / 2))
 
 
-def spearman(x, y, exact_max_n: int = 8) -> tuple[float, float]:
+def spearman(x, y, exact_max_n: int = _D["crosslingual"]["exact_max_n"]) -> tuple[float, float]:
     """Spearman's rank correlation and its two-sided p-value.
 
     rho = Pearson correlation of the ranks (ties: average ranks). p-value: exact for

@@ -57,10 +57,14 @@ import numpy as np
 import pandas as pd
 
 from textdrift.codebook import Theme, codebook_hash, entity_codebook, load_codebook
+from textdrift.config import defaults
 from textdrift.io import read_csv, write_csv, write_csv_batches, write_parquet
 from textdrift.matching import MATCH_COLUMNS, UNSPACED, match_themes
 from textdrift.stats import poisson_ci, rate_ratio_interval
 from textdrift.vectorize import load_tokens
+
+_D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
+_T = _D["themes"]
 
 __all__ = ["BOOTSTRAP_UNITS", "CHANGE_COLUMNS", "ENTITY_FREQ_COLUMNS", "FREQ_COLUMNS", "KWIC_COLUMNS",
            "PARA_COLUMNS", "TOKEN_COLUMNS", "UNMATCHED_COLUMNS", "bootstrap_draws", "match_shard",
@@ -83,7 +87,8 @@ TOKEN_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm"
 
 
 def bootstrap_draws(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[str], n_boot: int, seed: int,
-                     unit: str = "auto", min_documents: int = 10, chunk: int = 100) -> dict:
+                     unit: str = _T["bootstrap_unit"], min_documents: int = _T["min_documents"],
+                     chunk: int = 100) -> dict:
     """Bootstrap resamples of every (year, lang): {(year, lang): (C, T, unit, n_units)} with C the
     matches per theme (n_boot x themes) and T the kept tokens (n_boot) of each resample.
 
@@ -154,11 +159,11 @@ def theme_frequencies(
     codebook: list[Theme],
     languages,
     ci: str = "poisson",
-    conf: float = 0.95,
-    n_boot: int = 2000,
-    seed: int = 12345,
-    unit: str = "auto",
-    min_documents: int = 10,
+    conf: float = _T["conf_level"],
+    n_boot: int = _T["n_boot"],
+    seed: int = _T["seed"],
+    unit: str = _T["bootstrap_unit"],
+    min_documents: int = _T["min_documents"],
     draws: dict | None = None,
 ) -> pd.DataFrame:
     """Counts per 10,000 kept tokens for every (year, lang with text, theme), with ``ci`` intervals
@@ -235,7 +240,7 @@ def theme_frequencies(
     return df.sort_values(["year", "_l", "_t"], kind="stable")[FREQ_COLUMNS].reset_index(drop=True)
 
 
-def theme_changes(freq: pd.DataFrame, draws: dict, conf: float = 0.95, min_tokens: int = 0) -> pd.DataFrame:
+def theme_changes(freq: pd.DataFrame, draws: dict, conf: float = _T["conf_level"], min_tokens: int = 0) -> pd.DataFrame:
     """Year-over-year change of every theme: the rate ratio between consecutive years with text of
     each language, with a bootstrap percentile interval (``CHANGE_COLUMNS``).
 
@@ -327,14 +332,14 @@ def theme_table(
     tokens: pd.DataFrame,
     codebook: list[Theme],
     languages,
-    window: int = 8,
+    window: int = _T["kwic_window"],
     ci: str = "poisson",
-    conf: float = 0.95,
-    n_boot: int = 2000,
-    seed: int = 12345,
+    conf: float = _T["conf_level"],
+    n_boot: int = _T["n_boot"],
+    seed: int = _T["seed"],
     unspaced_languages=UNSPACED,
-    unit: str = "auto",
-    min_documents: int = 10,
+    unit: str = _T["bootstrap_unit"],
+    min_documents: int = _T["min_documents"],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(frequencies, kwic) for a codebook, e.g. one edited in a notebook (see :func:`textdrift.codebook.parse_codebook`).
 
@@ -397,12 +402,12 @@ def match_shard(
     paras_path: str | Path,
     languages,
     schema_path: str | Path | None = None,
-    kwic_window: int = 8,
+    kwic_window: int = _T["kwic_window"],
     unspaced_languages=UNSPACED,
     entities_path: str | Path | None = None,
     entities_schema: str | Path | None = None,
     entity_matches_path: str | Path | None = None,
-    count_roles=("body",),
+    count_roles=tuple(_D["count_roles"]),
 ) -> None:
     """The `theme_matches` rule, one token shard: its theme matches (``MATCH_COLUMNS``, KWIC
     included), its entity mentions (same columns, ``theme`` = entity id) and its kept tokens per
@@ -473,15 +478,15 @@ def write_themes(
     languages,
     schema_path: str | Path | None = None,
     ci: str = "poisson",
-    conf_level: float = 0.95,
-    n_boot: int = 2000,
-    seed: int = 12345,
+    conf_level: float = _T["conf_level"],
+    n_boot: int = _T["n_boot"],
+    seed: int = _T["seed"],
     entity_paths=(),
     entities_path: str | Path | None = None,
     entities_schema: str | Path | None = None,
     entity_freq_path: str | Path | None = None,
-    bootstrap_unit: str = "auto",
-    min_documents: int = 10,
+    bootstrap_unit: str = _T["bootstrap_unit"],
+    min_documents: int = _T["min_documents"],
     changes_path: str | Path | None = None,
     min_tokens: int = 0,
     documents_path: str | Path | None = None,

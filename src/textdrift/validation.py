@@ -33,7 +33,10 @@ import numpy as np
 import pandas as pd
 
 from textdrift.io import read_csv, write_csv
+from textdrift.config import defaults
 from textdrift.stats import wilson
+
+_D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
 __all__ = ["KEY", "PRECISION_COLUMNS", "SAMPLE_COLUMNS", "draw_sample", "main", "precision_cells",
            "precision_table", "write_precision", "theme_rows", "run_precision"]
@@ -74,7 +77,8 @@ def _keys(df: pd.DataFrame) -> pd.Series:
     return pd.Series(list(zip(*(df[c].astype(str) for c in KEY))), index=df.index, dtype=object)
 
 
-def draw_sample(kwic: pd.DataFrame, codebook: str, per_cell: int = 10, seed: int = 2026,
+def draw_sample(kwic: pd.DataFrame, codebook: str, per_cell: int = _D["validation"]["per_cell"],
+                seed: int = _D["validation"]["seed"],
                 coded: pd.DataFrame | None = None) -> pd.DataFrame:
     """A stratified random sample of the theme rows: ``per_cell`` per (theme, lang), or all of a smaller cell.
 
@@ -124,7 +128,7 @@ def _relevance(coded: pd.DataFrame, source: str) -> pd.Series:
     return raw.map(lambda v: True if v in TRUE else False if v in FALSE else np.nan)
 
 
-def precision_table(coded: pd.DataFrame, kwic: pd.DataFrame, codebook: str, conf: float = 0.95,
+def precision_table(coded: pd.DataFrame, kwic: pd.DataFrame, codebook: str, conf: float = _D["themes"]["conf_level"],
                     source: str = "coded rows") -> pd.DataFrame:
     """``codebook_precision.csv`` (``PRECISION_COLUMNS``) from the coded rows and the current KWIC;
     rows per (theme, lang), then per lang (``theme`` all) and overall (``all``, ``all``).
@@ -202,7 +206,8 @@ def precision_cells(precision: pd.DataFrame | None) -> dict:
     return {(r.theme, r.lang): (float(r.precision), int(r.n_coded)) for r in rows.itertuples()}
 
 
-def write_precision(coded_path, kwic_path, codebook_path, out_path, conf: float = 0.95) -> pd.DataFrame:
+def write_precision(coded_path, kwic_path, codebook_path, out_path,
+                    conf: float = _D["themes"]["conf_level"]) -> pd.DataFrame:
     """The ``precision`` rule: ``codebook_precision.csv`` from the coded file and the current KWIC.
 
     Parameters
@@ -245,13 +250,13 @@ def main(argv: list[str] | None = None) -> Path:
     """``python -m textdrift.validation sample --config config/config.yaml``: draw the sample of the
     current theme_kwic.csv into ``validation/sample-<codebook hash>.csv`` (never overwritten)."""
     from textdrift.codebook import codebook_hash
-    from textdrift.config import load_yaml
+    from textdrift.config import load_yaml, with_defaults
 
     parser = argparse.ArgumentParser(prog="python -m textdrift.validation", description=main.__doc__)
     parser.add_argument("command", choices=["sample"])
     parser.add_argument("--config", default="config/config.yaml")
     args = parser.parse_args(argv)
-    config = load_yaml(args.config)
+    config = with_defaults(load_yaml(args.config))  # validation: the schema's defaults where not set
     v = config["validation"]
     version = codebook_hash(config["themes"]["codebook"])
     kwic = Path(config["results_dir"]) / "tables" / "theme_kwic.csv"

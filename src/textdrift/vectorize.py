@@ -54,6 +54,9 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from textdrift.io import atomic_write_bytes
+from textdrift.config import defaults
+
+_D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
 __all__ = ["COUNT_ROLES", "ENTITY_HEAD", "MATRIX_COLUMNS", "OPTIONAL_COLUMNS", "SEP", "TOKEN_COLUMNS", "TOKEN_SCHEMA", "absorbed", "by_language",
            "count_matrix", "counted", "CountMatrix", "doc_matrix", "entity_heads", "export_matrices",
@@ -85,7 +88,8 @@ TOKEN_COLUMNS = list(TOKEN_SCHEMA.names)
 # Token columns that the count matrices are built from (the rest is not read by write_shard_matrices).
 MATRIX_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "norm", "is_punct", "keep", "role", "entity"]
 #: roles counted unless the config says otherwise (``count_roles``)
-COUNT_ROLES = ("body",)
+#: paragraph roles counted: the schema's default of ``count_roles``
+COUNT_ROLES: tuple[str, ...] = tuple(_D["count_roles"])
 
 
 def load_tokens(paths: str | Path | list[str | Path], columns: list[str] | None = None) -> pd.DataFrame:
@@ -242,7 +246,7 @@ class CountMatrix:
         return pd.DataFrame(self.X.toarray(), columns=self.vocab, index=pd.MultiIndex.from_frame(self.rows))
 
 
-def count_matrix(tokens: pd.DataFrame, by: list[str], ngram_max: int = 3) -> CountMatrix:
+def count_matrix(tokens: pd.DataFrame, by: list[str], ngram_max: int = _D["vectorize"]["ngram_max"]) -> CountMatrix:
     """Count n-grams (1..ngram_max) of ``keep`` tokens for each unit of ``by`` columns.
 
     The counts are those of ``CountVectorizer(analyzer=identity)`` over the
@@ -345,7 +349,7 @@ def _lang_matrix(tokens: pd.DataFrame, lang: str, by: list[str], ngram_max: int)
     return m
 
 
-def year_matrix(tokens: pd.DataFrame, lang: str, ngram_max: int = 3) -> CountMatrix:
+def year_matrix(tokens: pd.DataFrame, lang: str, ngram_max: int = _D["vectorize"]["ngram_max"]) -> CountMatrix:
     """Year-document matrix of one language: rows are years (all documents of the year pooled).
 
     Parameters
@@ -361,7 +365,7 @@ def year_matrix(tokens: pd.DataFrame, lang: str, ngram_max: int = 3) -> CountMat
     return _lang_matrix(tokens, lang, ["year"], ngram_max)
 
 
-def doc_matrix(tokens: pd.DataFrame, lang: str, ngram_max: int = 3) -> CountMatrix:
+def doc_matrix(tokens: pd.DataFrame, lang: str, ngram_max: int = _D["vectorize"]["ngram_max"]) -> CountMatrix:
     """Per-document matrix of one language: rows are (doc_id, year).
 
     Parameters

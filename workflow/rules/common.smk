@@ -15,7 +15,13 @@ os.environ.update(
 )
 
 from textdrift.config import check_config, load_yaml, with_defaults
-from textdrift.manifest import CLEAN_COLUMNS, auto_shards, check_group_by, load_manifest, shard_of
+from textdrift.manifest import (
+    CLEAN_COLUMNS,
+    auto_shards,
+    check_group_by,
+    load_manifest,
+    shard_of,
+)
 from textdrift.entities import load_entities
 from textdrift.codebook import load_codebook
 
