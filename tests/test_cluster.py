@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, SNAKEMAKE, copy_project
+from textdrift.io import read_texts
 
 pytestmark = pytest.mark.e2e
 
@@ -60,10 +61,10 @@ def test_tables_equal_local_run(cluster_run, workflow_run):
 
 def test_processed_data_equal_local_run(cluster_run, workflow_run):
     local, cluster = workflow_run["dir"], cluster_run["dir"]
-    clean = sorted(p.relative_to(local) for p in (local / "data/processed/clean").glob("*.txt"))
+    clean = sorted(p.relative_to(local) for p in (local / "data/processed/clean").glob("shard-*.parquet"))
     assert clean
-    for rel in clean:
-        assert (cluster / rel).read_bytes() == (local / rel).read_bytes(), rel
+    for rel in clean:  # the clean texts, one file per shard
+        assert read_texts(cluster / rel) == read_texts(local / rel), rel
     for name in ["data/processed/cleaning_log.csv", "data/processed/clean/index.csv"]:
         assert (cluster / name).read_bytes() == (local / name).read_bytes(), name
     shards = sorted(p.relative_to(local) for p in (local / "data/processed/tokens").glob("*.parquet"))
