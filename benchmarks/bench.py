@@ -226,6 +226,9 @@ def edit_codebook(work: Path) -> str:
     book = yaml.safe_load(path.read_text(encoding="utf-8"))
     theme = book["themes"][0]
     theme["en"].append("benchmark added term")
+    if theme.get("pairs"):  # a theme with pairs places every term (the codebook's check)
+        theme.setdefault("unpaired", []).append(
+            {"term": "benchmark added term", "lang": "en", "why": "added by the benchmark"})
     path.write_text(yaml.safe_dump(book, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return theme["id"]
 
