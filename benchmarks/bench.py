@@ -307,41 +307,8 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", nargs="+", default=["shipped", "10", "50", "200"],
-                    help="corpora: 'shipped' and/or synthetic sizes in MB (default: shipped 10 50 200)")
-    ap.add_argument("--cores", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--seed", type=int, default=0, help="seed of the synthetic corpora")
-    ap.add_argument("--no-reruns", action="store_true", help="skip the no-op, add-one-document and codebook reruns")
-    ap.add_argument("--keep", action="store_true", help="keep the working copies (printed at the end)")
-    ap.add_argument("--tmp", default=None, help="where the working copies go (default: the system temp dir)")
-    ap.add_argument("--out", default=str(RESULTS), help="directory of the JSON results")
-    a = ap.parse_args(argv)
-    for s in a.sizes:
-        if s != "shipped":
-            float(s)
-    if not bytecode_compiled():
-        print("[bench] warning: the environment has no compiled bytecode (.pyc); every job then compiles its imports "
-              "(~2-3 s per process). Install with `uv sync --compile-bytecode` (UV_COMPILE_BYTECODE=1).",
-              file=sys.stderr)
-    started = dt.datetime.now().astimezone()
-    base = Path(tempfile.mkdtemp(prefix="textdrift-bench-", dir=a.tmp))
-    rows: list[dict] = []
-    try:
-        synthetic = [s for s in a.sizes if s != "shipped"]
-        order = ["shipped"] + synthetic if synthetic or "shipped" in a.sizes else []
-        pool = None
-        for size in order:
-            row = bench_corpus(base, size, a.cores, a.seed, pool, reruns=not a.no_reruns)
-            if size == "shipped":
-                pool = Path(row["work_dir"]) / "data" / "processed" / "clean"
-            if size in a.sizes:
-                rows.append(row)
-            print(table([row]).splitlines()[-1], file=sys.stderr, flush=True)
-    finally:
-        if not a.keep:
-            shutil.rmtree(base, ignore_errors=True)
+def write_result(path: Path, started, argv, rows: list[dict]) -> dict:
+    """Write the JSON of the run so far (after every corpus: an interrupted run keeps what it measured)."""
     vm = psutil.virtual_memory()
     result = {
         "started": started.isoformat(timespec="seconds"),
@@ -362,10 +329,50 @@ def main(argv: list[str] | None = None) -> int:
         },
         "rows": rows,
     }
+    path.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", nargs="+", default=["shipped", "10", "50", "200"],
+                    help="corpora: 'shipped' and/or synthetic sizes in MB (default: shipped 10 50 200)")
+    ap.add_argument("--cores", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--seed", type=int, default=0, help="seed of the synthetic corpora")
+    ap.add_argument("--no-reruns", action="store_true", help="skip the no-op, add-one-document and codebook reruns")
+    ap.add_argument("--keep", action="store_true", help="keep the working copies (printed at the end)")
+    ap.add_argument("--tmp", default=None, help="where the working copies go (default: the system temp dir)")
+    ap.add_argument("--out", default=str(RESULTS), help="directory of the JSON results")
+    a = ap.parse_args(argv)
+    for s in a.sizes:
+        if s != "shipped":
+            float(s)
+    if not bytecode_compiled():
+        print("[bench] warning: the environment has no compiled bytecode (.pyc); every job then compiles its imports "
+              "(~2-3 s per process). Install with `uv sync --compile-bytecode` (UV_COMPILE_BYTECODE=1).",
+              file=sys.stderr)
+    started = dt.datetime.now().astimezone()
+    base = Path(tempfile.mkdtemp(prefix="textdrift-bench-", dir=a.tmp))
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"bench-{started.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    rows: list[dict] = []
+    try:
+        synthetic = [s for s in a.sizes if s != "shipped"]
+        order = ["shipped"] + synthetic if synthetic or "shipped" in a.sizes else []
+        pool = None
+        for size in order:
+            row = bench_corpus(base, size, a.cores, a.seed, pool, reruns=not a.no_reruns)
+            if size == "shipped":
+                pool = Path(row["work_dir"]) / "data" / "processed" / "clean"
+            if size in a.sizes:
+                rows.append(row)
+                write_result(path, started, argv, rows)
+            print(table([row]).splitlines()[-1], file=sys.stderr, flush=True)
+    finally:
+        if not a.keep:
+            shutil.rmtree(base, ignore_errors=True)
+    result = write_result(path, started, argv, rows)
     print(table(rows))
     print(f"\n{result['started']}  {result['command']}  ({os.cpu_count()} CPUs, {result['machine']['mem_gb']} GiB)")
     print(f"results: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
