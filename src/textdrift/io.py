@@ -19,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 __all__ = ["TEXT_COLUMNS", "atomic_write_bytes", "atomic_write_text", "atomic_writer", "concat_csv", "log_to_file",
-           "read_csv", "read_texts", "text_bytes", "write_csv", "write_csv_batches", "write_parquet", "write_texts"]
+           "read_csv", "read_texts", "text_bytes", "write_arrow", "write_csv", "write_csv_batches", "write_parquet",
+           "write_texts"]
 
 
 def _file_mode() -> int:
@@ -136,10 +137,25 @@ def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
         The file to write.
     """
     import pyarrow as pa
+
+    write_arrow(pa.Table.from_pandas(df, preserve_index=False), path)
+
+
+def write_arrow(table, path: str | Path) -> None:
+    """Write an Arrow table to Parquet, atomically (temp file + rename).
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        The table, with its schema.
+    path : str or Path
+        The file to write.
+    """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     buf = pa.BufferOutputStream()
-    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), buf)
+    pq.write_table(table, buf)
     atomic_write_bytes(path, buf.getvalue().to_pybytes())
 
 
@@ -196,7 +212,6 @@ def write_texts(texts: dict[tuple[str, str], list[str]], path: str | Path) -> No
         The Parquet file (written even when ``texts`` is empty).
     """
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     cols = {"doc_id": [], "lang": [], "para": [], "text": []}
     for (doc_id, lang), paragraphs in texts.items():
@@ -205,9 +220,7 @@ def write_texts(texts: dict[tuple[str, str], list[str]], path: str | Path) -> No
         cols["para"] += list(range(len(paragraphs)))
         cols["text"] += list(paragraphs)
     schema = pa.schema([("doc_id", pa.string()), ("lang", pa.string()), ("para", pa.int32()), ("text", pa.string())])
-    buf = pa.BufferOutputStream()
-    pq.write_table(pa.Table.from_pydict(cols, schema=schema), buf)
-    atomic_write_bytes(path, buf.getvalue().to_pybytes())
+    write_arrow(pa.Table.from_pydict(cols, schema=schema), path)
 
 
 def read_texts(paths) -> dict[tuple[str, str], list[str]]:

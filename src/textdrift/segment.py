@@ -113,10 +113,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from textdrift.config import defaults
-from textdrift.io import atomic_write_bytes, log_to_file, read_csv, read_texts
+from textdrift.io import log_to_file, read_csv, read_texts, write_arrow
 from textdrift.vectorize import TOKEN_COLUMNS, TOKEN_SCHEMA  # the token table's contract
 
 __all__ = ["LANGUAGES", "Segmenter", "empty_tokens",
@@ -664,9 +663,7 @@ def write_tokens(df: pd.DataFrame, path: str | os.PathLike) -> None:
         The Parquet file.
     """
     table = pa.Table.from_pandas(df[TOKEN_COLUMNS], schema=TOKEN_SCHEMA, preserve_index=False)
-    buf = pa.BufferOutputStream()
-    pq.write_table(table, buf)
-    atomic_write_bytes(path, buf.getvalue().to_pybytes())
+    write_arrow(table, path)
 
 
 def run_segment(input, output, params, log) -> None:
