@@ -81,7 +81,11 @@ def _is_title(para: str, titles: list[str], cfg: dict) -> bool:
         t = _key(title)
         if not t or not p:
             continue
-        if SequenceMatcher(None, p, t, autojunk=False).ratio() >= cfg["title_similarity"]:
+        # ratio() <= quick_ratio() <= real_quick_ratio() (difflib): the cheap upper bounds decide
+        # first, so a long paragraph is not aligned character by character against a short title
+        sm = SequenceMatcher(None, p, t, autojunk=False)
+        threshold = cfg["title_similarity"]
+        if sm.real_quick_ratio() >= threshold and sm.quick_ratio() >= threshold and sm.ratio() >= threshold:
             return True
         if t in p and len(p) <= cfg["title_max_extra"] * len(t):
             return True
