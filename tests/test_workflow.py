@@ -194,6 +194,25 @@ def test_every_tested_phrase_occurs_contiguously(out):
     assert not missing, missing[:20]
 
 
+def test_phrase_steps_name_their_documents_once(out):
+    """phrase_changes.csv carries its step's genre_match on every phrase, and every one of its steps
+    has a tfidf_drift.csv row with the same genre_match (where the document and genre lists are):
+    the lists repeated on each phrase grew with documents x phrases (152 MB at 50 MB of text)."""
+    from textdrift.manifest import STEP_COLUMNS
+
+    d = out["dir"]
+    phrases = pd.read_csv(d / "results/tables/phrase_changes.csv", keep_default_na=False)
+    drift = pd.read_csv(d / "results/tables/tfidf_drift.csv", keep_default_na=False)
+    assert "genre_match" in phrases.columns
+    assert not set(STEP_COLUMNS) - {"genre_match"} & set(phrases.columns)
+    key = ["lang", "year_from", "year_to"]
+    steps = phrases[key + ["genre_match"]].drop_duplicates()
+    assert (steps.groupby(key).size() == 1).all()
+    joined = steps.merge(drift[key + list(STEP_COLUMNS)], on=key, how="left", suffixes=("", "_drift"))
+    assert len(joined) and joined["docs_from"].ne("").all()
+    assert (joined["genre_match"] == joined["genre_match_drift"]).all()
+
+
 def test_group_by_writes_the_grouped_tables(workflow_run, tmp_path):
     """group_by: genre adds results/tables/by_genre/ (run on a copy: the shared run stays as it is);
     a column that cannot group documents stops the workflow before any job, naming the choices."""

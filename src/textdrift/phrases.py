@@ -98,7 +98,7 @@ from textdrift.vectorize import SEP, CountMatrix, load_matrix, year_matrix_of
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 _P = _D["phrases"]
 
-__all__ = ["COLUMNS", "GROUP_COLUMNS", "STATUSES", "check_ngram_max", "group_phrase_changes", "ngram_order",
+__all__ = ["COLUMNS", "GROUP_COLUMNS", "PHRASE_STEP_COLUMNS", "STATUSES", "check_ngram_max", "group_phrase_changes", "ngram_order",
            "order_totals", "phrase_changes", "row_counts", "write_phrases", "status", "run_phrases"]
 
 log = logging.getLogger("textdrift.phrases")
@@ -107,6 +107,9 @@ GROUP_COLUMNS = ["phrase", "n", "count_from", "count_to", "total_from", "total_t
                  "alpha_w", "alpha_0", "log_odds", "z", "p", "q", "status"]
 COLUMNS = ["lang", "year_from", "year_to", *GROUP_COLUMNS, "display"]
 STATUSES = ("new", "gone", "rising", "falling", "stable", "insufficient")
+#: the columns of :data:`textdrift.manifest.STEP_COLUMNS` that ``phrase_changes.csv`` repeats on each
+#: phrase (the step's ``docs_from, docs_to, genres_from, genres_to`` are in ``tfidf_drift.csv``)
+PHRASE_STEP_COLUMNS = ["genre_match"]
 
 
 def status(count_from, count_to, total_from, total_to, z, q, q_threshold: float = _P["q_threshold"]) -> np.ndarray:
@@ -453,8 +456,9 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
                 doc_matrices: Mapping[str, str | Path] | None = None,
                 grouped_csv: str | Path | None = None) -> pd.DataFrame:
     """Rule ``phrases``: phrase changes of every language ({lang: year_{lang}.npz}) into one CSV;
-    with ``documents`` (``results/tables/documents.csv``), each row also says which documents and
-    genres stand on each side of its step (:func:`textdrift.manifest.step_documents`).
+    with ``documents`` (``results/tables/documents.csv``), each row also says whether its step compares
+    like with like (``genre_match`` of :func:`textdrift.manifest.step_documents`; the step's document
+    and genre lists are in ``tfidf_drift.csv``, one row per step).
 
     ``group_by`` (a column of ``documents``): the same table computed on each group's documents
     alone (year matrices summed from ``doc_matrices``, {lang: doc_{lang}.npz}; the prior is the
@@ -486,7 +490,7 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
     372-403 (:func:`textdrift.stats.log_odds_dirichlet`).
     Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate. JRSS B 57(1), 289-300.
     """
-    from textdrift.manifest import document_groups, step_documents, with_group
+    from textdrift.manifest import STEP_COLUMNS, document_groups, step_documents, with_group
 
     check_ngram_max(ngram_max, vectorize_ngram_max)
     args = (min_count, alpha_0, q_threshold, ngram_max, unspaced_languages)
@@ -496,7 +500,11 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
         frames = [phrase_changes(m, *args, lang, min_tokens) for lang, m in matrices.items()]
         frames = [f for f in frames if len(f)]
         df = _sorted(pd.concat(frames, ignore_index=True)) if frames else _empty()
-        return step_documents(df, docs_of) if docs_of is not None else df
+        if docs_of is None:
+            return df
+        # genre_match only: the step's document and genre lists are tfidf_drift.csv's (one row per
+        # step); repeated on every phrase they made the table grow with documents x phrases
+        return step_documents(df, docs_of).drop(columns=[c for c in STEP_COLUMNS if c not in PHRASE_STEP_COLUMNS])
 
     matrices = {}
     for lang, path in year_matrices.items():

@@ -315,7 +315,7 @@ def drift_lines(drift: pd.DataFrame, langs: Sequence[str] | None = None) -> list
 
 
 def phrase_lines(phrases: pd.DataFrame, top: int = _D["figures"]["top_phrases"],
-                 langs: Sequence[str] | None = None) -> list[str]:
+                 langs: Sequence[str] | None = None, documents: pd.DataFrame | None = None) -> list[str]:
     """One line per language: the phrases new or rising most (by z) in its last step, with the step's tally.
 
     Parameters
@@ -325,12 +325,17 @@ def phrase_lines(phrases: pd.DataFrame, top: int = _D["figures"]["top_phrases"],
     top : int
     langs : sequence of str, optional
         Order of the languages (then any other of the table).
+    documents : DataFrame, optional
+        ``documents.csv``: the documents and genres of the step's sides
+        (:func:`textdrift.manifest.step_documents`; the phrase table has only ``genre_match``).
 
     Returns
     -------
     list of str
         Markdown list items.
     """
+    from textdrift.manifest import step_documents
+
     lines = []
     for lang, d in _by_lang(phrases, langs):
         last = d["year_from"].max()
@@ -343,7 +348,10 @@ def phrase_lines(phrases: pd.DataFrame, top: int = _D["figures"]["top_phrases"],
         items = "; ".join(f"“{r['display']}” ({int(r['count_from'])} → {int(r['count_to'])}, z = {_num(r['z'], 2)}{q(r)}, "
                           f"{r['status']})" for _, r in up.iterrows())
         head = f"- **{lang_name(lang)}, {last} → {year_to}** ({len(step)} phrase{'s' if len(step) != 1 else ''} tested: "
-        genres = _genre_sentence(step.iloc[0])
+        first = step.iloc[[0]]
+        if documents is not None and "genre_match" in step.columns:
+            first = step_documents(first[["lang", "year_from", "year_to"]], documents)
+        genres = _genre_sentence(first.iloc[0])
         if (step["status"] == "insufficient").all():
             lines.append(head + "insufficient data). A year of this step is under the low-data threshold: no phrase "
                          "is called new, rising, falling or gone." + genres)
@@ -474,7 +482,7 @@ def findings_markdown(tables_dir: str | Path, codebook=None, low_data_tokens: in
         *([("Codebook precision (hand-coded contexts)", precision_lines(precision, labels))]
           if precision is not None else []),
         ("Vocabulary drift between consecutive years", drift_part or nothing),
-        ("Phrases of the last step", phrase_lines(phrases, top_phrases, langs) or nothing),
+        ("Phrases of the last step", phrase_lines(phrases, top_phrases, langs, documents) or nothing),
         ("Low data", low_data_lines(freq, low_data_tokens)),
     ]
     return "\n\n".join(f"### {title}\n\n" + "\n".join(lines) for title, lines in blocks) + "\n"
