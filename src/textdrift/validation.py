@@ -236,7 +236,10 @@ def write_precision(coded_path, kwic_path, codebook_path, out_path,
         table = pd.DataFrame(columns=PRECISION_COLUMNS)
     else:
         coded = read_csv(coded_path, dtype={"relevant": str})
-        table = precision_table(coded, read_csv(kwic_path), version, conf, source=str(coded_path))
+        # only the columns that identify a row: theme_kwic.csv grows with the corpus (156 MB at 50 MB)
+        wanted = {*KEY, "kind"}
+        kwic = read_csv(kwic_path, usecols=lambda c: c in wanted)
+        table = precision_table(coded, kwic, version, conf, source=str(coded_path))
         total = table[(table["theme"] == "all") & (table["lang"] == "all")]
         if len(total):
             r = total.iloc[0]
