@@ -408,6 +408,7 @@ def match_shard(
     entities_schema: str | Path | None = None,
     entity_matches_path: str | Path | None = None,
     count_roles=tuple(_D["count_roles"]),
+    tokens: pd.DataFrame | None = None,
 ) -> None:
     """The `theme_matches` rule, one token shard: its theme matches (``MATCH_COLUMNS``, KWIC
     included), its entity mentions (same columns, ``theme`` = entity id) and its kept tokens per
@@ -435,13 +436,15 @@ def match_shard(
     entity_matches_path : str or Path, optional
         Output of the entity mentions; not written when None.
     count_roles : sequence of str
+    tokens : DataFrame, optional
+        The shard's tokens, already read (``token_path`` is then not read).
     """
     from textdrift.entities import load_entities
     from textdrift.vectorize import counted
 
     entities = load_entities(entities_path, entities_schema)
     codebook = load_codebook(codebook_path, schema_path, entities)
-    tokens = counted(load_tokens(token_path, columns=TOKEN_COLUMNS), count_roles)
+    tokens = counted(load_tokens(token_path, columns=TOKEN_COLUMNS) if tokens is None else tokens, count_roles)
     if not tokens["lang"].isin(languages).all():
         tokens = tokens[tokens["lang"].isin(languages)]
     write_parquet(match_themes(tokens, codebook, kwic_window, unspaced_languages), matches_path)
@@ -632,7 +635,8 @@ def read_matches(match_paths, codebook: list[Theme], columns: list[str] = MATCH_
 
 
 def run_theme_matches(input, output, params, log) -> None:
-    """Rule ``theme_matches``: the codebook's and the entities' matches in one token shard.
+    """Rule ``theme_matches``: the codebook's and the entities' matches in one token shard (and the
+    findings checks' variants, :func:`textdrift.findings.write_partial_matches`).
 
     Parameters
     ----------
@@ -644,11 +648,21 @@ def run_theme_matches(input, output, params, log) -> None:
     from textdrift.io import log_to_file
 
     log_to_file(log[0])
+    from textdrift.entities import load_entities
+    from textdrift.findings import CHECK_VARIANTS, write_partial_matches
+    from textdrift.vectorize import TOKEN_COLUMNS as ALL_COLUMNS
+
     i, o, p = input, output, params
+    entities = [*i.get("entities", [])] or [None, None]
+    # read once: the pipeline's matches, then the findings checks' variants (names as words need lemma, is_stop)
+    tokens = load_tokens(i.tokens, columns=ALL_COLUMNS)
     match_shard(i.tokens, i.codebook, o.matches, o.paras, p.languages, schema_path=i.schema, kwic_window=p.kwic_window,
-                unspaced_languages=p.unspaced_languages, entities_path=i.get("entities", [None])[0],
-                entities_schema=i.get("entities", [None, None])[1], entity_matches_path=o.entities,
-                count_roles=p.count_roles)
+                unspaced_languages=p.unspaced_languages, entities_path=entities[0], entities_schema=entities[1],
+                entity_matches_path=o.entities, count_roles=p.count_roles, tokens=tokens)
+    codebook = load_codebook(i.codebook, i.schema, load_entities(entities[0], entities[1]))
+    write_partial_matches(i.tokens, codebook, dict(zip(CHECK_VARIANTS, o.check_paras)),
+                          dict(zip(CHECK_VARIANTS, o.check_matches)), p.languages, p.count_roles, p.unspaced_languages,
+                          tokens=tokens)
 
 
 def run_themes(input, output, params, log) -> None:

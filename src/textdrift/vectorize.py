@@ -506,7 +506,7 @@ def para_matrix(tokens: pd.DataFrame, lang: str) -> CountMatrix:
 
 
 def write_shard_matrices(token_path: str | Path, doc_paths: dict[str, str | Path], para_paths: dict[str, str | Path],
-                         ngram_max: int, count_roles=COUNT_ROLES) -> None:
+                         ngram_max: int, count_roles=COUNT_ROLES, tokens: pd.DataFrame | None = None) -> None:
     """The `count` rule, one token shard: ``doc_{lang}`` (n-grams 1..ngram_max per document) and
     ``para_{lang}`` (unigrams per paragraph) for every language in ``doc_paths``, of the
     paragraphs whose role is in ``count_roles``.
@@ -519,8 +519,10 @@ def write_shard_matrices(token_path: str | Path, doc_paths: dict[str, str | Path
         Language -> output ``.npz`` file.
     ngram_max : int
     count_roles : sequence of str
+    tokens : DataFrame, optional
+        The shard's tokens, already read (``token_path`` is then not read).
     """
-    tokens = counted(load_tokens(token_path, columns=MATRIX_COLUMNS), count_roles)
+    tokens = counted(load_tokens(token_path, columns=MATRIX_COLUMNS) if tokens is None else tokens, count_roles)
     for lang in doc_paths:
         one = tokens[tokens["lang"] == lang]
         save_matrix(doc_matrix(one, lang, ngram_max), doc_paths[lang])
@@ -611,7 +613,8 @@ def export_matrices(doc_paths: dict[str, str | Path], documents: str | Path, out
 
 
 def run_count(input, output, params, log) -> None:
-    """Rule ``count``: count the n-grams of one token shard (document and paragraph matrices per language).
+    """Rule ``count``: count the n-grams of one token shard (document and paragraph matrices per language,
+    and the findings checks' counts, :func:`textdrift.findings.write_partial_counts`).
 
     Parameters
     ----------
@@ -623,9 +626,18 @@ def run_count(input, output, params, log) -> None:
     from textdrift.io import log_to_file
 
     log_to_file(log[0])
+    from itertools import product
+
+    from textdrift.findings import CHECK_VARIANTS, write_partial_counts
+
     langs = params.languages
+    # read once: the base counts, then the findings checks' variants (names as words need lemma, is_stop)
+    tokens = load_tokens(input[0], columns=[*MATRIX_COLUMNS, "lemma", "is_stop"])
     write_shard_matrices(input[0], dict(zip(langs, output.doc)), dict(zip(langs, output.para)), params.ngram_max,
-                         params.count_roles)
+                         params.count_roles, tokens=tokens)
+    write_partial_counts(input[0], dict(zip(product(CHECK_VARIANTS, langs), output.check_doc)),
+                         dict(zip(langs, output.para_ngrams)), langs, params.ngram_max, params.count_roles,
+                         tokens=tokens)
 
 
 def run_merge_counts(input, output, params, log) -> None:
