@@ -284,9 +284,14 @@ class Partials:
         df = _concat([_load_frame(p, PARA_COLUMNS) for p in self.paras[name]])
         return df.sort_values(PARA_COLUMNS[:-1], kind="stable", ignore_index=True)
 
-    def theme_matches(self, name: str, themes: list[str]) -> pd.DataFrame:
-        """Theme matches of variant ``name``, in :func:`textdrift.matching.match_themes`' order."""
-        df = _concat([_load_frame(p, MATCH_KEY) for p in self.matches[name]])
+    def theme_matches(self, name: str, themes: list[str], keep=None) -> pd.DataFrame:
+        """Theme matches of variant ``name``, in :func:`textdrift.matching.match_themes`' order; only
+        the rows where ``keep`` (a function of a shard's matches: a boolean mask) is true."""
+        parts = []
+        for p in self.matches[name]:
+            m = _load_frame(p, MATCH_KEY)
+            parts.append(m if keep is None else m[keep(m)])
+        df = _concat(parts)
         df = df.assign(_t=df["theme"].map({t: i for i, t in enumerate(themes)}))
         keys = ["year", "lang", "_t", "doc_id", "para", "start_idx"]
         return df.sort_values(keys, kind="stable", ignore_index=True).drop(columns="_t")
@@ -503,7 +508,6 @@ def findings_table(partials: Partials, codebook, documents: pd.DataFrame, drift:
     # every year: the phrase and cross-language checks; the theme checks only the first and last
     # year of each language (with text)
     full_paras = {name: partials.paragraphs(name) for name in VARIANTS}
-    full_matches = {name: partials.theme_matches(name, themes) for name in VARIANTS}
     ends = []
     bp = full_paras["base"]
     for lang in languages:
@@ -512,6 +516,18 @@ def findings_table(partials: Partials, codebook, documents: pd.DataFrame, drift:
             ends.append((lang, int(have.min())))
             ends.append((lang, int(have.max())))
     keep_rows = pd.MultiIndex.from_tuples(ends, names=["lang", "year"]) if ends else None
+    # of the matches only those the checks count: the first and last years, and the documents of the
+    # cross-language gaps (every document of the two languages under the "corpus" prior)
+    cross = cross_settings or {}
+    pair = list(cross.get("langs", _D["crosslingual"]["langs"]))
+    gap_docs = set(crossling["doc_id"].astype(str)) if crossling is not None and len(crossling) else set()
+    every = bool(gap_docs) and cross.get("prior") == "corpus"
+
+    def needed(m: pd.DataFrame) -> np.ndarray:
+        at = (pd.MultiIndex.from_frame(m[["lang", "year"]]).isin(keep_rows) if ends else np.zeros(len(m), bool))
+        return np.asarray(at) | (m["lang"].isin(pair) & (every | m["doc_id"].isin(gap_docs))).to_numpy(dtype=bool)
+
+    full_matches = {name: partials.theme_matches(name, themes, needed) for name in VARIANTS}
 
     def at_ends(v: pd.DataFrame) -> pd.DataFrame:
         return (v[pd.MultiIndex.from_frame(v[["lang", "year"]]).isin(keep_rows)] if ends else v.iloc[:0]).reset_index(
@@ -686,8 +702,7 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
             m = docs_of(name, lang)
             if drop is not None:
                 m = m.take((m.rows["doc_id"] != drop).to_numpy(dtype=bool))
-            table = phrase_changes(merge_matrices([m], ["year"]), lang=lang, **ps)
-            table = table[(table["year_from"] == y0) & (table["year_to"] == y1)]  # only this step is asked
+            table = phrase_changes(merge_matrices([m], ["year"]), lang=lang, steps={(y0, y1)}, **ps)
             results[key] = table.set_index(["year_from", "year_to", "phrase"])["status"]
         return results[key].get((y0, y1, phrase))
 
