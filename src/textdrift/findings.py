@@ -5,8 +5,12 @@ A finding is a claim the findings state in words: a theme rose or fell most betw
 last year with text, a step was the language's largest vocabulary drift, a phrase rose most in a
 language's last step (:func:`_phrase_findings`), or a theme is counted more in one language
 version of a bilingual document than in the other (:func:`_crosslingual_findings`). Each is
-recomputed from the token table under variants of what is counted, and survives only if it holds
-in every one:
+recomputed from the token table under variants of what is counted (:data:`VARIANTS`), and
+survives only if it holds in every one. The token table is never read whole: the per-shard rules
+count each shard under each variant (:func:`count_partials` in `count`, :func:`match_partials` in
+`theme_matches`) and :func:`findings_table` merges these partial results (:class:`Partials`; a
+document and its paragraphs lie in one shard, so the merge equals the whole table's count, rows
+in the same order):
 
 * ``holds``: the claim as computed by the pipeline. A theme change holds when the bootstrap
   interval of its rate ratio (:mod:`textdrift.themes`: paragraphs or documents resampled) lies
@@ -34,10 +38,10 @@ apply (empty).
 ``survives`` = ``holds`` and every applicable check. ``reason`` says, in words, what fails and
 what else a reader must know: a step between different genres or translation statuses.
 
-Why one module of about 650 lines: the four kinds of finding are recomputed under the same
+Why one module of about 950 lines: the four kinds of finding are recomputed under the same
 variants (the token table counted another way, each document left out) and written as rows of
 one table by one row builder; split by kind, each part would need the variant cache and the
-checks of the others. The intervals are :mod:`textdrift.stats`.
+checks of the others; the per-shard partial results are those variants. The intervals are :mod:`textdrift.stats`.
 """
 
 from __future__ import annotations

@@ -57,10 +57,10 @@ rule findings:
         "../envs/analysis.yml"
     threads: 1
     resources:
+        # the inputs are the shards' partial results (about 2 MB per MB of text), not the token table
         mem_mb=lambda wildcards, input, attempt: attempt
-        * (1000 + 60 * int(input.size_mb)),
-        runtime=lambda wildcards, input, attempt: attempt
-        * (15 + 2 * int(input.size_mb)),
+        * (1000 + 10 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt * (15 + int(input.size_mb)),
     params:
         languages=LANGS,
         top_themes=config["figures"]["top_themes"],
