@@ -38,7 +38,7 @@ apply (empty).
 ``survives`` = ``holds`` and every applicable check. ``reason`` says, in words, what fails and
 what else a reader must know: a step between different genres or translation statuses.
 
-Why one module of about 950 lines: the four kinds of finding are recomputed under the same
+Why one module of about 1,050 lines: the four kinds of finding are recomputed under the same
 variants (the token table counted another way, each document left out) and written as rows of
 one table by one row builder; split by kind, each part would need the variant cache and the
 checks of the others; the per-shard partial results are those variants. The intervals are :mod:`textdrift.stats`.
@@ -55,6 +55,8 @@ import pandas as pd
 
 from textdrift.stats import normal_quantile, poisson_ratio_ci
 from textdrift.config import defaults
+from textdrift.themes import MATCH_KEY, match_partials, write_partial_matches
+from textdrift.vectorize import CHECK_VARIANTS, VARIANTS, count_partials, variant_tokens, write_partial_counts
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 _T = _D["themes"]
@@ -136,119 +138,6 @@ def _excludes_one(low: float, high: float, rose: bool) -> bool:
 
 
 # ---- the per-shard partial results ---------------------------------------------------------------
-
-#: What the checks count besides the pipeline's own counts (``base``: the roles in ``count_roles``,
-#: entities marked): ``roles``, every role; ``entities``, names counted as words (``base`` with
-#: :func:`textdrift.entities.names_as_words`).
-CHECK_VARIANTS = ("roles", "entities")
-VARIANTS = ("base", *CHECK_VARIANTS)
-#: The columns of a variant's theme matches that the checks read (with the sort key of
-#: :func:`textdrift.matching.match_themes`).
-MATCH_KEY = ["year", "lang", "theme", "doc_id", "para", "start_idx"]
-
-
-def variant_tokens(tokens: pd.DataFrame, name: str, count_roles=tuple(_D["count_roles"])) -> pd.DataFrame:
-    """The tokens a variant counts: ``base`` (the paragraphs whose role is in ``count_roles``),
-    ``roles`` (every role) or ``entities`` (``base`` with names as words).
-
-    Parameters
-    ----------
-    tokens : DataFrame
-        A token table (every role, entities marked; ``lemma`` and ``is_stop`` for ``entities``).
-    name : {"base", "roles", "entities"}
-    count_roles : sequence of str
-
-    Returns
-    -------
-    DataFrame
-    """
-    from textdrift.entities import names_as_words
-    from textdrift.structure import ROLES
-    from textdrift.vectorize import counted
-
-    if name not in VARIANTS:
-        raise ValueError(f"variant must be one of {VARIANTS}, not {name!r}")
-    if name == "roles":
-        return counted(tokens, ROLES)
-    base = counted(tokens, count_roles)
-    return names_as_words(base) if name == "entities" else base
-
-
-def count_partials(tokens: pd.DataFrame, languages, ngram_max: int = _D["vectorize"]["ngram_max"],
-                   count_roles=tuple(_D["count_roles"]), variants=VARIANTS) -> tuple[dict, dict]:
-    """The codebook-independent partial results of the checks for one token shard (or a whole
-    token table): per variant and language, the n-gram counts per document
-    (:func:`textdrift.vectorize.doc_matrix`: the phrase checks' counts, and by their unigram
-    columns the drift checks'); per language, the ``base`` n-gram counts per paragraph (rows year,
-    doc_id, para: the phrase interval resamples them).
-
-    Documents and paragraphs lie in one shard, so the shards' matrices merged
-    (:func:`textdrift.vectorize.merge_matrices`) are those of the whole token table.
-
-    Parameters
-    ----------
-    tokens : DataFrame
-        A token table (every role, entities marked; ``lemma`` and ``is_stop`` for ``entities``).
-    languages : sequence of str
-    ngram_max : int
-    count_roles : sequence of str
-    variants : sequence of str
-        The variants whose document matrices are counted.
-
-    Returns
-    -------
-    (dict, dict)
-        ``{(variant, lang): CountMatrix}`` and ``{lang: CountMatrix}``.
-    """
-    from textdrift.vectorize import count_matrix, doc_matrix
-
-    tokens = tokens[tokens["lang"].isin(languages)]
-    docs = {}
-    for name in variants:
-        t = variant_tokens(tokens, name, count_roles)
-        for lang in languages:
-            docs[(name, lang)] = doc_matrix(t[t["lang"] == lang], lang, ngram_max)
-        del t
-    base = variant_tokens(tokens, "base", count_roles)
-    paras = {lang: count_matrix(base[base["lang"] == lang], ["year", "doc_id", "para"], ngram_max)
-             for lang in languages}
-    return docs, paras
-
-
-def match_partials(tokens: pd.DataFrame, codebook, languages, count_roles=tuple(_D["count_roles"]),
-                   unspaced_languages=tuple(_D["unspaced_languages"]), variants=VARIANTS) -> tuple[dict, dict]:
-    """The codebook-dependent partial results of the checks for one token shard (or a whole token
-    table): per variant, the kept tokens per paragraph (:func:`textdrift.themes.paragraph_tokens`)
-    and the theme matches (:func:`textdrift.matching.match_themes`, ``MATCH_KEY`` columns). Both
-    are per paragraph, so the shards' rows together are those of the whole token table.
-
-    Parameters
-    ----------
-    tokens : DataFrame
-        A token table (every role, entities marked; ``lemma`` and ``is_stop`` for ``entities``).
-    codebook : list of Theme
-    languages : sequence of str
-    count_roles : sequence of str
-    unspaced_languages : sequence of str
-    variants : sequence of str
-
-    Returns
-    -------
-    (dict, dict)
-        ``{variant: DataFrame}`` of kept tokens per paragraph and of matches.
-    """
-    from textdrift.matching import match_themes
-    from textdrift.themes import paragraph_tokens
-
-    tokens = tokens[tokens["lang"].isin(languages)]
-    paras, matches = {}, {}
-    for name in variants:
-        t = variant_tokens(tokens, name, count_roles)
-        paras[name] = paragraph_tokens(t)
-        matches[name] = match_themes(t, codebook, 0, unspaced_languages)[MATCH_KEY]
-        del t
-    return paras, matches
-
 
 def _load_frame(part, columns: list[str]) -> pd.DataFrame:
     return part[columns] if isinstance(part, pd.DataFrame) else pd.read_parquet(part, columns=columns)
@@ -950,66 +839,6 @@ def write_findings(partials: Partials, codebook_path, documents_path, drift_path
     write_csv(df, out_path)
     log.info("%d findings, %d survive every check", len(df), int(df["survives"].sum()))
     return df
-
-
-def write_partial_matches(token_path, codebook, paras_paths: dict, matches_paths: dict, languages,
-                          count_roles=tuple(_D["count_roles"]), unspaced_languages=tuple(_D["unspaced_languages"]),
-                          tokens: pd.DataFrame | None = None) -> None:
-    """Part of the `theme_matches` rule: the check variants' kept tokens per paragraph and theme
-    matches of one token shard (:func:`match_partials`), each variant to its Parquet files.
-
-    Parameters
-    ----------
-    token_path : str or Path
-        The token shard (not read when ``tokens`` is given).
-    codebook : list of Theme
-    paras_paths, matches_paths : dict of str to str or Path
-        Variant -> output file.
-    languages, count_roles, unspaced_languages : sequence of str
-    tokens : DataFrame, optional
-        The shard's tokens, already read (every role; ``lemma`` and ``is_stop`` included).
-    """
-    from textdrift.io import write_parquet
-    from textdrift.vectorize import TOKEN_COLUMNS, load_tokens
-
-    if tokens is None:
-        tokens = load_tokens(token_path, columns=TOKEN_COLUMNS)
-    for name in paras_paths:
-        paras, matches = match_partials(tokens, codebook, languages, count_roles, unspaced_languages, [name])
-        write_parquet(paras[name], paras_paths[name])
-        write_parquet(matches[name], matches_paths[name])
-
-
-def write_partial_counts(token_path, doc_paths: dict, para_paths: dict, languages,
-                         ngram_max: int = _D["vectorize"]["ngram_max"], count_roles=tuple(_D["count_roles"]),
-                         tokens: pd.DataFrame | None = None) -> None:
-    """Part of the `count` rule: the check variants' n-gram counts per document and the ``base``
-    n-gram counts per paragraph of one token shard (:func:`count_partials`).
-
-    Parameters
-    ----------
-    token_path : str or Path
-        The token shard (not read when ``tokens`` is given).
-    doc_paths : dict of (str, str) to str or Path
-        (variant, language) -> output ``.npz``.
-    para_paths : dict of str to str or Path
-        Language -> output ``.npz``.
-    languages : sequence of str
-    ngram_max : int
-    count_roles : sequence of str
-    tokens : DataFrame, optional
-        The shard's tokens, already read (every role; ``lemma`` and ``is_stop`` included).
-    """
-    from textdrift.vectorize import MATRIX_COLUMNS, load_tokens, save_matrix
-
-    if tokens is None:
-        tokens = load_tokens(token_path, columns=[*MATRIX_COLUMNS, "lemma", "is_stop"])
-    variants = list(dict.fromkeys(name for name, _ in doc_paths))
-    docs, paras = count_partials(tokens, languages, ngram_max, count_roles, variants)
-    for key, path in doc_paths.items():
-        save_matrix(docs[key], path)
-    for lang, path in para_paths.items():
-        save_matrix(paras[lang], path)
 
 
 def run_findings(input, output, params, log) -> None:

@@ -61,13 +61,13 @@ from textdrift.config import defaults
 from textdrift.io import read_csv, write_csv, write_csv_batches, write_parquet
 from textdrift.matching import MATCH_COLUMNS, UNSPACED, match_themes
 from textdrift.stats import poisson_ci, rate_ratio_interval
-from textdrift.vectorize import load_tokens
+from textdrift.vectorize import VARIANTS as _VARIANTS, load_tokens, variant_tokens
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 _T = _D["themes"]
 
 __all__ = ["BOOTSTRAP_UNITS", "CHANGE_COLUMNS", "ENTITY_FREQ_COLUMNS", "FREQ_COLUMNS", "KWIC_COLUMNS",
-           "PARA_COLUMNS", "TOKEN_COLUMNS", "UNMATCHED_COLUMNS", "bootstrap_draws", "match_shard",
+           "PARA_COLUMNS", "TOKEN_COLUMNS", "UNMATCHED_COLUMNS", "bootstrap_draws", "MATCH_KEY", "match_partials", "write_partial_matches", "match_shard",
            "paragraph_tokens", "read_matches", "read_shards", "write_themes", "theme_changes",
            "theme_frequencies", "theme_table", "unmatched_terms", "run_theme_matches", "run_themes"]
 
@@ -454,6 +454,70 @@ def match_shard(
     write_parquet(paragraph_tokens(tokens), paras_path)
 
 
+#: The columns of a variant's theme matches that the checks read (with the sort key of
+#: :func:`textdrift.matching.match_themes`).
+MATCH_KEY = ["year", "lang", "theme", "doc_id", "para", "start_idx"]
+
+
+def match_partials(tokens: pd.DataFrame, codebook, languages, count_roles=tuple(_D["count_roles"]),
+                   unspaced_languages=tuple(_D["unspaced_languages"]), variants=_VARIANTS) -> tuple[dict, dict]:
+    """The codebook-dependent partial results of the checks for one token shard (or a whole token
+    table): per variant, the kept tokens per paragraph (:func:`textdrift.themes.paragraph_tokens`)
+    and the theme matches (:func:`textdrift.matching.match_themes`, ``MATCH_KEY`` columns). Both
+    are per paragraph, so the shards' rows together are those of the whole token table.
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        A token table (every role, entities marked; ``lemma`` and ``is_stop`` for ``entities``).
+    codebook : list of Theme
+    languages : sequence of str
+    count_roles : sequence of str
+    unspaced_languages : sequence of str
+    variants : sequence of str
+
+    Returns
+    -------
+    (dict, dict)
+        ``{variant: DataFrame}`` of kept tokens per paragraph and of matches.
+    """
+    tokens = tokens[tokens["lang"].isin(languages)]
+    paras, matches = {}, {}
+    for name in variants:
+        t = variant_tokens(tokens, name, count_roles)
+        paras[name] = paragraph_tokens(t)
+        matches[name] = match_themes(t, codebook, 0, unspaced_languages)[MATCH_KEY]
+        del t
+    return paras, matches
+
+
+def write_partial_matches(token_path, codebook, paras_paths: dict, matches_paths: dict, languages,
+                          count_roles=tuple(_D["count_roles"]), unspaced_languages=tuple(_D["unspaced_languages"]),
+                          tokens: pd.DataFrame | None = None) -> None:
+    """Part of the `theme_matches` rule: the check variants' kept tokens per paragraph and theme
+    matches of one token shard (:func:`match_partials`), each variant to its Parquet files.
+
+    Parameters
+    ----------
+    token_path : str or Path
+        The token shard (not read when ``tokens`` is given).
+    codebook : list of Theme
+    paras_paths, matches_paths : dict of str to str or Path
+        Variant -> output file.
+    languages, count_roles, unspaced_languages : sequence of str
+    tokens : DataFrame, optional
+        The shard's tokens, already read (every role; ``lemma`` and ``is_stop`` included).
+    """
+    from textdrift.vectorize import TOKEN_COLUMNS as ALL_COLUMNS
+
+    if tokens is None:
+        tokens = load_tokens(token_path, columns=ALL_COLUMNS)
+    for name in paras_paths:
+        paras, matches = match_partials(tokens, codebook, languages, count_roles, unspaced_languages, [name])
+        write_parquet(paras[name], paras_paths[name])
+        write_parquet(matches[name], matches_paths[name])
+
+
 def read_shards(paths, columns: list[str] | None = None) -> pd.DataFrame:
     """Concatenate Parquet files written by :func:`match_shard` (only ``columns``, when given).
 
@@ -649,7 +713,7 @@ def run_theme_matches(input, output, params, log) -> None:
 
     log_to_file(log[0])
     from textdrift.entities import load_entities
-    from textdrift.findings import CHECK_VARIANTS, write_partial_matches
+    from textdrift.vectorize import CHECK_VARIANTS
     from textdrift.vectorize import TOKEN_COLUMNS as ALL_COLUMNS
 
     i, o, p = input, output, params
