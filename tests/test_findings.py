@@ -167,3 +167,29 @@ def test_crosslingual_gap_finding():
     assert (g["value_from"], g["value_to"]) == (pytest.approx(30 / 180 * 1e4), pytest.approx(3 / 153 * 1e4))
     assert g["check_roles"] and g["check_entities"] and g["check_interval"] and pd.isna(g["check_leave_one_out"])
     assert g["survives"] and "translation status differs (none vs official)" in g["reason"]
+
+
+def test_findings_from_shard_partials_equal_findings_from_the_whole_token_table():
+    """The workflow's path: each token shard's partial results (count_partials, match_partials),
+    merged by findings_table, give the table build_findings computes from the whole token table,
+    row for row (bootstraps included: the merged rows are put back in the whole table's order)."""
+    from textdrift.findings import findings_table, merge_partials, table_partials
+    from textdrift.phrases import phrase_changes
+    from textdrift.vectorize import year_matrix
+
+    toks, docs = _phrase_corpus(doubled=True)
+    toks.loc[toks.index % 7 == 0, "role"] = "heading"  # the roles check counts other tokens
+    toks.loc[toks["norm"] == "green", "role"] = "body"
+    settings = {**PHRASE_SETTINGS, "ngram_max": 2}
+    table = phrase_changes(year_matrix(toks[toks["role"] == "body"], "en", 2), lang="en", **settings)
+    args = dict(top_themes=2, n_boot=200, phrases=table, phrase_settings=settings, top_phrases=3)
+    whole = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], **args)
+    # shards that split each year, in an order that is not the table's
+    shards = [toks[toks["doc_id"].isin(ids)] for ids in (["b2", "a1"], ["a2", "b1"])]
+    parts = merge_partials([table_partials(t, CODEBOOK, ["en"], ngram_max=2) for t in shards])
+    merged = findings_table(parts, CODEBOOK, docs, NO_DRIFT, ["en"], **args)
+    assert len(whole) and set(whole["kind"]) == {"theme_change", "phrase_rise"}
+    pd.testing.assert_frame_equal(merged, whole)
+    # the merged rows are in the whole table's order (the bootstraps resample rows)
+    pd.testing.assert_frame_equal(parts.paragraphs("base"),
+                                  table_partials(toks, CODEBOOK, ["en"], ngram_max=2).paragraphs("base"))

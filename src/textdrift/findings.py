@@ -5,8 +5,12 @@ A finding is a claim the findings state in words: a theme rose or fell most betw
 last year with text, a step was the language's largest vocabulary drift, a phrase rose most in a
 language's last step (:func:`_phrase_findings`), or a theme is counted more in one language
 version of a bilingual document than in the other (:func:`_crosslingual_findings`). Each is
-recomputed from the token table under variants of what is counted, and survives only if it holds
-in every one:
+recomputed from the token table under variants of what is counted (:data:`VARIANTS`), and
+survives only if it holds in every one. The token table is never read whole: the per-shard rules
+count each shard under each variant (:func:`count_partials` in `count`, :func:`match_partials` in
+`theme_matches`) and :func:`findings_table` merges these partial results (:class:`Partials`; a
+document and its paragraphs lie in one shard, so the merge equals the whole table's count, rows
+in the same order):
 
 * ``holds``: the claim as computed by the pipeline. A theme change holds when the bootstrap
   interval of its rate ratio (:mod:`textdrift.themes`: paragraphs or documents resampled) lies
@@ -34,26 +38,33 @@ apply (empty).
 ``survives`` = ``holds`` and every applicable check. ``reason`` says, in words, what fails and
 what else a reader must know: a step between different genres or translation statuses.
 
-Why one module of about 650 lines: the four kinds of finding are recomputed under the same
+Why one module of about 1,050 lines: the four kinds of finding are recomputed under the same
 variants (the token table counted another way, each document left out) and written as rows of
 one table by one row builder; split by kind, each part would need the variant cache and the
-checks of the others. The intervals are :mod:`textdrift.stats`.
+checks of the others; the per-shard partial results are those variants. The intervals are :mod:`textdrift.stats`.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from textdrift.stats import normal_quantile, poisson_ratio_ci
 from textdrift.config import defaults
+from textdrift.themes import MATCH_KEY, match_partials, write_partial_matches
+from textdrift.vectorize import CHECK_VARIANTS, VARIANTS, count_partials, variant_tokens, write_partial_counts
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 _T = _D["themes"]
 
-__all__ = ["BOOT_KEYS", "CHECKS", "FINDING_COLUMNS", "RISING", "build_findings", "rate_ratio", "write_findings", "run_findings"]
+__all__ = ["BOOT_KEYS", "CHECKS", "CHECK_VARIANTS", "FINDING_COLUMNS", "MATCH_KEY", "RISING", "VARIANTS", "Partials",
+           "build_findings", "count_partials", "findings_table", "match_partials", "merge_partials", "rate_ratio",
+           "table_partials", "variant_tokens", "write_findings", "write_partial_counts", "write_partial_matches",
+           "run_findings"]
 
 log = logging.getLogger("textdrift.findings")
 
@@ -126,6 +137,151 @@ def _excludes_one(low: float, high: float, rose: bool) -> bool:
     return bool(low > 1) if rose else bool(high < 1)
 
 
+# ---- the per-shard partial results ---------------------------------------------------------------
+
+def _load_frame(part, columns: list[str]) -> pd.DataFrame:
+    return part[columns] if isinstance(part, pd.DataFrame) else pd.read_parquet(part, columns=columns)
+
+
+def _load_matrix(part):
+    from textdrift.vectorize import load_matrix
+
+    return load_matrix(part) if isinstance(part, (str, Path)) else part
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    full = [f for f in frames if len(f)]
+    return pd.concat(full, ignore_index=True) if full else frames[0].iloc[:0].reset_index(drop=True)
+
+
+@dataclass
+class Partials:
+    """The per-shard partial results the findings are merged from, each a list with one item per
+    shard (a DataFrame or CountMatrix, or the path of the file holding it, read when needed).
+
+    ``paras``: {variant: kept tokens per paragraph}; ``matches``: {variant: theme matches
+    (``MATCH_KEY``)} (:func:`match_partials`); ``docs``: {(variant, lang): n-gram counts per
+    document}; ``para_ngrams``: {lang: the ``base`` n-gram counts per paragraph}
+    (:func:`count_partials`).
+    """
+
+    paras: dict
+    matches: dict
+    docs: dict
+    para_ngrams: dict
+
+    def paragraphs(self, name: str) -> pd.DataFrame:
+        """Kept tokens per paragraph of variant ``name``, in :func:`textdrift.themes.paragraph_tokens`' order."""
+        from textdrift.themes import PARA_COLUMNS
+
+        df = _concat([_load_frame(p, PARA_COLUMNS) for p in self.paras[name]])
+        return df.sort_values(PARA_COLUMNS[:-1], kind="stable", ignore_index=True)
+
+    def theme_matches(self, name: str, themes: list[str], keep=None) -> pd.DataFrame:
+        """Theme matches of variant ``name``, in :func:`textdrift.matching.match_themes`' order; only
+        the rows where ``keep`` (a function of a shard's matches: a boolean mask) is true."""
+        parts = []
+        for p in self.matches[name]:
+            m = _load_frame(p, MATCH_KEY)
+            parts.append(m if keep is None else m[keep(m)])
+        df = _concat(parts)
+        df = df.assign(_t=df["theme"].map({t: i for i, t in enumerate(themes)}))
+        keys = ["year", "lang", "_t", "doc_id", "para", "start_idx"]
+        return df.sort_values(keys, kind="stable", ignore_index=True).drop(columns="_t")
+
+    def doc_counts(self, name: str, lang: str, unigrams: bool = False):
+        """N-gram (``unigrams``: unigram) counts per document of variant ``name`` in ``lang``, the shards merged."""
+        from textdrift.vectorize import merge_matrices
+
+        parts = []
+        for p in self.docs[(name, lang)]:
+            m = _load_matrix(p)
+            parts.append(_unigram_columns(m) if unigrams else m)
+        return parts[0] if len(parts) == 1 else merge_matrices(parts, ["doc_id", "year"])
+
+    def occurrences(self, lang: str, years, phrases: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+        """The ``base`` paragraphs (year, doc_id, para; sorted) of ``years`` in ``lang`` and how often
+        each of ``phrases`` occurs in them (paragraphs x phrases)."""
+        rows, counts = [], []
+        for p in self.para_ngrams.get(lang, []):
+            m = _load_matrix(p)
+            if not len(m.rows):
+                continue
+            use = np.flatnonzero(m.rows["year"].isin(list(years)).to_numpy(dtype=bool))
+            vocab = np.asarray(m.vocab, dtype=object)
+            at = np.searchsorted(vocab, np.array(phrases, dtype=object)) if len(vocab) else np.zeros(len(phrases), int)
+            X = np.zeros((len(use), len(phrases)), dtype=np.int64)
+            sub = m.X[use]
+            for k, (j, phrase) in enumerate(zip(at, phrases)):
+                if j < len(vocab) and vocab[j] == phrase:
+                    X[:, k] = sub[:, int(j)].toarray().ravel()
+            rows.append(m.rows.iloc[use][["year", "doc_id", "para"]].reset_index(drop=True))
+            counts.append(X)
+        if not rows:
+            return pd.DataFrame(columns=["year", "doc_id", "para"]), np.zeros((0, len(phrases)), dtype=np.int64)
+        df = pd.concat(rows, ignore_index=True)
+        order = np.lexsort((df["para"].to_numpy(), pd.factorize(df["doc_id"], sort=True)[0], df["year"].to_numpy()))
+        return df.take(order).reset_index(drop=True), np.vstack(counts)[order]
+
+
+def table_partials(tokens: pd.DataFrame, codebook, languages, count_roles=tuple(_D["count_roles"]),
+                   ngram_max: int = _D["vectorize"]["ngram_max"],
+                   unspaced_languages=tuple(_D["unspaced_languages"])) -> Partials:
+    """The partial results of one token table (a shard, or a whole corpus as one shard).
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        A token table (every role, entities marked).
+    codebook : list of Theme
+    languages, count_roles, unspaced_languages : sequence of str
+    ngram_max : int
+
+    Returns
+    -------
+    Partials
+    """
+    docs, para_ngrams = count_partials(tokens, languages, ngram_max, count_roles)
+    paras, matches = match_partials(tokens, codebook, languages, count_roles, unspaced_languages)
+    return Partials({k: [v] for k, v in paras.items()}, {k: [v] for k, v in matches.items()},
+                    {k: [v] for k, v in docs.items()}, {k: [v] for k, v in para_ngrams.items()})
+
+
+def merge_partials(parts: list[Partials]) -> Partials:
+    """The partial results of several shards as one (their lists concatenated).
+
+    Parameters
+    ----------
+    parts : list of Partials
+
+    Returns
+    -------
+    Partials
+    """
+    def joined(field: str) -> dict:
+        out: dict = {}
+        for p in parts:
+            for k, v in getattr(p, field).items():
+                out.setdefault(k, []).extend(v)
+        return out
+
+    return Partials(joined("paras"), joined("matches"), joined("docs"), joined("para_ngrams"))
+
+
+def _unigram_columns(m):
+    """The unigram columns of a count matrix (as the drift rule takes them, :mod:`textdrift.drift`)."""
+    from textdrift.vectorize import SEP, CountMatrix
+
+    if not len(m.vocab):
+        return m
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    spaces = pc.count_substring(pa.array(np.asarray(m.vocab, dtype=object), type=pa.string()), SEP)
+    cols = np.flatnonzero(spaces.to_numpy(zero_copy_only=False) == 0)
+    return CountMatrix(m.X[:, cols].tocsr(), m.vocab[cols], m.rows.copy())
+
+
 # ---- the table ---------------------------------------------------------------------------------
 
 
@@ -147,12 +303,17 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
                    phrase_settings: dict | None = None, top_phrases: int = _D["figures"]["top_phrases"],
                    crossling: pd.DataFrame | None = None, cross_settings: dict | None = None,
                    precision: pd.DataFrame | None = None, min_precision: float = _D["validation"]["min_precision"],
-                   min_coded: int = _D["validation"]["min_coded"]) -> pd.DataFrame:
+                   min_coded: int = _D["validation"]["min_coded"],
+                   unspaced_languages=tuple(_D["unspaced_languages"])) -> pd.DataFrame:
     """``findings.csv`` (``FINDING_COLUMNS``) from the token table (every role, entities marked), the
     codebook, ``documents.csv``, ``tfidf_drift.csv``, ``phrase_changes.csv`` (``phrases``, with the
     phrase rule's ``phrase_settings``: min_count, alpha_0, q_threshold, ngram_max,
     unspaced_languages, min_tokens) and ``crosslingual_themes.csv`` (``crossling``, with
     ``cross_settings``: langs, prior, alpha_0, z_threshold, min_tokens); see the module docstring.
+
+    The token table is counted as one shard (:func:`table_partials`), then
+    :func:`findings_table`; the workflow merges the shards' partial results instead, with the same
+    result.
 
     Parameters
     ----------
@@ -180,6 +341,8 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
         ``codebook_precision.csv``.
     min_precision : float
     min_coded : int
+    unspaced_languages : sequence of str
+        Languages the codebook matches on joined characters.
 
     Returns
     -------
@@ -192,40 +355,93 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
     ratio. American Journal of Epidemiology 131(2), 373-375 (:func:`textdrift.stats.poisson_ratio_ci`).
     Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.
     """
-    from textdrift.entities import names_as_words
+    ngram_max = int((phrase_settings or {}).get("ngram_max", _D["phrases"]["ngram_max"]))
+    partials = table_partials(tokens, codebook, languages, count_roles, ngram_max, unspaced_languages)
+    return findings_table(partials, codebook, documents, drift, languages, top_themes, conf, n_boot, seed, unit,
+                          min_documents, tfidf, loo_max, phrases, phrase_settings, top_phrases, crossling,
+                          cross_settings, precision, min_precision, min_coded)
+
+
+def findings_table(partials: Partials, codebook, documents: pd.DataFrame, drift: pd.DataFrame, languages,
+                   top_themes: int = _D["figures"]["top_themes"],
+                   conf: float = _T["conf_level"], n_boot: int = _T["n_boot"], seed: int = _T["seed"],
+                   unit: str = _T["bootstrap_unit"], min_documents: int = _T["min_documents"],
+                   tfidf: dict | None = None, loo_max: int = 10, phrases: pd.DataFrame | None = None,
+                   phrase_settings: dict | None = None, top_phrases: int = _D["figures"]["top_phrases"],
+                   crossling: pd.DataFrame | None = None, cross_settings: dict | None = None,
+                   precision: pd.DataFrame | None = None, min_precision: float = _D["validation"]["min_precision"],
+                   min_coded: int = _D["validation"]["min_coded"]) -> pd.DataFrame:
+    """``findings.csv`` (``FINDING_COLUMNS``) from the shards' partial results of the checks
+    (:class:`Partials`: :func:`count_partials` and :func:`match_partials` of each token shard) and
+    the tables of :func:`build_findings`, which it equals.
+
+    Parameters
+    ----------
+    partials : Partials
+    codebook : list of Theme
+    documents, drift : DataFrame
+        ``documents.csv``, ``tfidf_drift.csv``.
+    languages : sequence of str
+    top_themes, conf, n_boot, seed, unit, min_documents, tfidf, loo_max
+        As in :func:`build_findings`.
+    phrases, phrase_settings, top_phrases, crossling, cross_settings
+        As in :func:`build_findings`.
+    precision, min_precision, min_coded
+        As in :func:`build_findings`.
+
+    Returns
+    -------
+    DataFrame
+        ``FINDING_COLUMNS``, surviving findings first.
+    """
     from textdrift.manifest import step_documents
-    from textdrift.matching import match_themes
-    from textdrift.structure import ROLES
-    from textdrift.themes import paragraph_tokens
-    from textdrift.vectorize import counted, doc_matrix
 
     themes = [t.id for t in codebook]
     labels = {t.id: t.label("en") for t in codebook}
-    tokens = tokens[tokens["lang"].isin(languages)]
-    variants = {"base": counted(tokens, count_roles), "roles": counted(tokens, ROLES)}
-    variants["entities"] = names_as_words(variants["base"])
-    full = dict(variants)  # every year: the phrase and cross-language checks
-    # the drift checks need every year, as unigram counts per document (a year = the sum of its
-    # documents, so leaving one out is a subtraction); the theme checks only the first and last year
-    doc_counts = {name: {lang: doc_matrix(v, lang, 1) for lang in languages} for name, v in variants.items()}
+    # every year: the phrase and cross-language checks; the theme checks only the first and last
+    # year of each language (with text)
+    full_paras = {name: partials.paragraphs(name) for name in VARIANTS}
     ends = []
+    bp = full_paras["base"]
     for lang in languages:
-        have = variants["base"][(variants["base"]["lang"] == lang) & variants["base"]["keep"]]["year"]
+        have = bp.loc[(bp["lang"] == lang) & (bp["keep"] > 0), "year"]
         if have.nunique() >= 2:
             ends.append((lang, int(have.min())))
             ends.append((lang, int(have.max())))
     keep_rows = pd.MultiIndex.from_tuples(ends, names=["lang", "year"]) if ends else None
-    for name in list(variants):
-        v = variants[name]
-        variants[name] = v[pd.MultiIndex.from_frame(v[["lang", "year"]]).isin(keep_rows)] if ends else v.iloc[:0]
+    # of the matches only those the checks count: the first and last years, and the documents of the
+    # cross-language gaps (every document of the two languages under the "corpus" prior)
+    cross = cross_settings or {}
+    pair = list(cross.get("langs", _D["crosslingual"]["langs"]))
+    gap_docs = set(crossling["doc_id"].astype(str)) if crossling is not None and len(crossling) else set()
+    every = bool(gap_docs) and cross.get("prior") == "corpus"
+
+    def needed(m: pd.DataFrame) -> np.ndarray:
+        at = (pd.MultiIndex.from_frame(m[["lang", "year"]]).isin(keep_rows) if ends else np.zeros(len(m), bool))
+        return np.asarray(at) | (m["lang"].isin(pair) & (every | m["doc_id"].isin(gap_docs))).to_numpy(dtype=bool)
+
+    full_matches = {name: partials.theme_matches(name, themes, needed) for name in VARIANTS}
+
+    def at_ends(v: pd.DataFrame) -> pd.DataFrame:
+        return (v[pd.MultiIndex.from_frame(v[["lang", "year"]]).isin(keep_rows)] if ends else v.iloc[:0]).reset_index(
+            drop=True)
+
+    # the drift checks need every year, as unigram counts per document (a year = the sum of its
+    # documents, so leaving one out is a subtraction)
+    doc_counts: dict = {}
+
+    def unigram_docs(name: str, lang: str):
+        if (name, lang) not in doc_counts:
+            doc_counts[(name, lang)] = partials.doc_counts(name, lang, unigrams=True)
+        return doc_counts[(name, lang)]
+
     cache: dict = {}
 
     def counts(name: str, drop: str | None = None):
         """(kept tokens per paragraph, theme matches) of a variant; leaving a document out only
         removes its rows (matching is per paragraph), nothing is matched again."""
         if (name, None) not in cache:
-            t = variants[name]
-            cache[(name, None)] = (paragraph_tokens(t), match_themes(t, codebook, 0))
+            cache[(name, None)] = (at_ends(full_paras[name]), at_ends(full_matches[name]))
         if drop is None:
             return cache[(name, None)]
         p, m = cache[(name, None)]
@@ -285,13 +501,13 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
             checks = {"check_interval": None}
             target = (int(best["year_from"]), int(best["year_to"]))
             for name in ("roles", "entities"):
-                checks[f"check_{name}"] = _largest_step(doc_counts[name][lang], tfidf) == target
+                checks[f"check_{name}"] = _largest_step(unigram_docs(name, lang), tfidf) == target
             bstep = step_documents(pd.DataFrame({"lang": [lang], "year_from": [best["year_from"]],
                                                  "year_to": [best["year_to"]]}), documents).iloc[0]
             docs = [x for x in f"{bstep['docs_from']};{bstep['docs_to']}".split(";") if x]
             size = base_paras[base_paras["lang"] == lang].groupby("doc_id")["keep"].sum()
             docs = sorted(docs, key=lambda x: (-int(size.get(x, 0)), x))[:loo_max]
-            loo = [_largest_step(doc_counts["base"][lang], tfidf, drop=x) == target for x in docs]
+            loo = [_largest_step(unigram_docs("base", lang), tfidf, drop=x) == target for x in docs]
             checks["check_leave_one_out"] = bool(all(loo)) and not _one_document_side(bstep)
             rows.append(_row(
                 "drift_step", lang, "vocabulary",
@@ -303,10 +519,10 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
                                                     "one year in 95% of rounds")))
     boot_settings = {**boot, "loo_max": loo_max}
     if phrases is not None and len(phrases):
-        rows += _phrase_findings(full, phrases, documents, languages, phrase_settings or {}, top_phrases,
+        rows += _phrase_findings(partials, full_paras["base"], phrases, documents, languages, phrase_settings or {}, top_phrases,
                                  boot_settings)
     if crossling is not None and len(crossling):
-        rows += _crosslingual_findings(full, crossling, codebook, documents, cross_settings or {}, top_themes,
+        rows += _crosslingual_findings(full_paras, full_matches, crossling, codebook, documents, cross_settings or {}, top_themes,
                                        boot_settings)
     df = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     df = _flag_precision(df, precision, labels, min_precision, min_coded)
@@ -346,29 +562,29 @@ def _flag_precision(df: pd.DataFrame, precision: pd.DataFrame | None, labels: di
 RISING = ("new", "rising")
 
 
-def _phrase_findings(variants: dict, phrases: pd.DataFrame, documents: pd.DataFrame, languages, settings: dict,
-                     top_phrases: int, boot: dict) -> list[dict]:
+def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.DataFrame, documents: pd.DataFrame,
+                     languages, settings: dict, top_phrases: int, boot: dict) -> list[dict]:
     """Rows for the ``top_phrases`` phrases that rose most (largest z, more frequent in the later
     year) in each language's last step of ``phrase_changes.csv``; the checks recompute
     :func:`textdrift.phrases.phrase_changes` on the variant's year matrices (all years: the prior
     is the language's whole corpus, as in the table) and ask whether the phrase is still new or
     rising; ``check_interval`` resamples paragraphs (its rate ratio's bootstrap interval must exclude
     1); ``check_leave_one_out`` removes each of the (``loo_max``) documents with the most
-    occurrences of the phrase from its year, prior included."""
+    occurrences of the phrase from its year, prior included. ``base_paras``: the kept tokens per
+    paragraph of every year."""
     from textdrift.manifest import step_documents
     from textdrift.phrases import phrase_changes
-    from textdrift.themes import paragraph_tokens
-    from textdrift.vectorize import ENTITY_HEAD, SEP, CountMatrix, count_matrix, doc_matrix, merge_matrices
+    from textdrift.vectorize import ENTITY_HEAD, SEP, merge_matrices
 
     ps = {k: settings[k] for k in ("min_count", "alpha_0", "q_threshold", "ngram_max", "unspaced_languages",
                                    "min_tokens") if k in settings}
-    ngram_max = int(ps.get("ngram_max", _D["phrases"]["ngram_max"]))
     rows: list[dict] = []
     doc_mats: dict = {}
 
-    def docs_of(name: str, lang: str) -> CountMatrix:
+    def docs_of(name: str, lang: str):
         if (name, lang) not in doc_mats:
-            doc_mats[(name, lang)] = doc_matrix(variants[name][variants[name]["lang"] == lang], lang, ngram_max)
+            doc_mats.clear()  # one (variant, language) at a time: the languages are done one after the other
+            doc_mats[(name, lang)] = partials.doc_counts(name, lang)
         return doc_mats[(name, lang)]
 
     results: dict = {}
@@ -379,7 +595,7 @@ def _phrase_findings(variants: dict, phrases: pd.DataFrame, documents: pd.DataFr
             m = docs_of(name, lang)
             if drop is not None:
                 m = m.take((m.rows["doc_id"] != drop).to_numpy(dtype=bool))
-            table = phrase_changes(merge_matrices([m], ["year"]), lang=lang, **ps)
+            table = phrase_changes(merge_matrices([m], ["year"]), lang=lang, steps={(y0, y1)}, **ps)
             results[key] = table.set_index(["year_from", "year_to", "phrase"])["status"]
         return results[key].get((y0, y1, phrase))
 
@@ -396,11 +612,9 @@ def _phrase_findings(variants: dict, phrases: pd.DataFrame, documents: pd.DataFr
             continue
         step = step_documents(pd.DataFrame({"lang": [lang], "year_from": [y0], "year_to": [y1]}), documents).iloc[0]
         side = [d for d in f"{step['docs_from']};{step['docs_to']}".split(";") if d]
-        base = variants["base"]
-        two = base[(base["lang"] == lang) & base["year"].isin([y0, y1])]
-        per_para = count_matrix(two, ["year", "doc_id", "para"], ngram_max)
-        col = {t: i for i, t in enumerate(per_para.vocab)}
-        paras = paragraph_tokens(two)
+        para_rows, para_counts = partials.occurrences(lang, [y0, y1], [str(x) for x in top["phrase"]])
+        col = {str(t): i for i, t in enumerate(top["phrase"])}
+        paras = base_paras[(base_paras["lang"] == lang) & base_paras["year"].isin([y0, y1])].reset_index(drop=True)
         for r in top.itertuples():
             phrase = str(r.phrase)
             insufficient = r.status == "insufficient"
@@ -412,10 +626,8 @@ def _phrase_findings(variants: dict, phrases: pd.DataFrame, documents: pd.DataFr
             checks["check_entities"] = (None if insufficient or any(w.startswith(ENTITY_HEAD) for w in phrase.split(SEP))
                                         else status("entities", lang, phrase, y0, y1) in RISING)
             # paragraphs resampled: the phrase's rate ratio from y0 to y1 (rate per kept token)
-            j = col.get(phrase)
-            counts = (np.asarray(per_para.X[:, j].todense()).ravel() if j is not None
-                      else np.zeros(len(per_para.rows), dtype=int))
-            occ = per_para.rows.loc[np.repeat(np.arange(len(counts)), counts), ["year", "doc_id", "para"]]
+            counts = para_counts[:, col[phrase]]
+            occ = para_rows.loc[np.repeat(np.arange(len(counts)), counts), ["year", "doc_id", "para"]]
             occ = occ.assign(lang=lang, theme=phrase).reset_index(drop=True)
             rr = rate_ratio(paras, occ, [phrase], lang, y0, y1, **{k: boot[k] for k in BOOT_KEYS}).iloc[0]
             checks["check_interval"] = _excludes_one(rr["ci_low"], rr["ci_high"], True)
@@ -439,18 +651,17 @@ def _phrase_findings(variants: dict, phrases: pd.DataFrame, documents: pd.DataFr
 # ---- across languages ---------------------------------------------------------------------------
 
 
-def _crosslingual_findings(variants: dict, table: pd.DataFrame, codebook, documents: pd.DataFrame, settings: dict,
-                           top: int, boot: dict) -> list[dict]:
+def _crosslingual_findings(paras: dict, matches: dict, table: pd.DataFrame, codebook, documents: pd.DataFrame,
+                           settings: dict, top: int, boot: dict) -> list[dict]:
     """Rows for the ``top`` largest cross-language gaps (``crosslingual_themes.csv`` rows, largest
     |z| first, significant or not): a theme counted more in one language version of a document
     than in the other; it holds when its status says so (|z| >= z_threshold) and neither version is
     low data. The checks recount the document under the variants
     (:func:`textdrift.crosslingual.compare_themes`: same status?); ``check_interval`` resamples each
     version's paragraphs (the rate ratio b / a must exclude 1 on the claimed side);
-    leaving a document out does not apply (a gap is within one document)."""
+    leaving a document out does not apply (a gap is within one document). ``paras``, ``matches``:
+    each variant's kept tokens per paragraph and theme matches, every year."""
     from textdrift.crosslingual import compare_themes
-    from textdrift.matching import match_themes
-    from textdrift.themes import paragraph_tokens
 
     a, b = settings.get("langs", _D["crosslingual"]["langs"])
     cs = {k: settings[k] for k in ("prior", "alpha_0", "z_threshold", "min_tokens") if k in settings}
@@ -463,12 +674,13 @@ def _crosslingual_findings(variants: dict, table: pd.DataFrame, codebook, docume
 
     def status(name: str, doc: str, theme: str) -> str | None:
         if name not in recount:
-            t = variants[name]
             # (the corpus prior counts every document of the two languages, as the crosslingual rule does)
-            t = t[(t["doc_id"].isin(doc_ids) | (cs.get("prior") == "corpus")) & t["lang"].isin([a, b])]
+            def mine(v: pd.DataFrame) -> pd.DataFrame:
+                return v[(v["doc_id"].isin(doc_ids) | (cs.get("prior") == "corpus")) & v["lang"].isin([a, b])]
+
             docs = table[["doc_id", "year"]].drop_duplicates()
-            recount[name] = compare_themes(t, match_themes(t, codebook, 0), codebook, docs, (a, b), boot["conf"],
-                                           **cs).set_index(["doc_id", "theme"])["status"]
+            recount[name] = compare_themes(mine(paras[name]), mine(matches[name]), codebook, docs, (a, b),
+                                           boot["conf"], **cs).set_index(["doc_id", "theme"])["status"]
         return recount[name].get((doc, theme))
 
     rows = []
@@ -478,16 +690,14 @@ def _crosslingual_findings(variants: dict, table: pd.DataFrame, codebook, docume
         claimed = f"{stronger}_stronger"
         checks = {"check_roles": status("roles", doc, theme) == claimed,
                   "check_entities": status("entities", doc, theme) == claimed}
-        t = variants["base"]
-        t = t[(t["doc_id"] == doc) & t["lang"].isin([a, b])]
         # the two versions as two "years" (0 = a, 1 = b) of one pseudo-language: rate ratio b / a
-        paras = paragraph_tokens(t)
-        m = match_themes(t, codebook, 0)
-        m = m[m["theme"] == theme]
+        bp, bm = paras["base"], matches["base"]
+        p = bp[(bp["doc_id"] == doc) & bp["lang"].isin([a, b])].reset_index(drop=True)
+        m = bm[(bm["doc_id"] == doc) & bm["lang"].isin([a, b]) & (bm["theme"] == theme)].reset_index(drop=True)
         relabel = {a: 0, b: 1}
-        paras = paras.assign(year=paras["lang"].map(relabel), lang="pair")
+        p = p.assign(year=p["lang"].map(relabel), lang="pair")
         m = m.assign(year=m["lang"].map(relabel), lang="pair")
-        rr = rate_ratio(paras, m, [theme], "pair", 0, 1, **{k: boot[k] for k in BOOT_KEYS}).iloc[0]
+        rr = rate_ratio(p, m, [theme], "pair", 0, 1, **{k: boot[k] for k in BOOT_KEYS}).iloc[0]
         checks["check_interval"] = _excludes_one(rr["ci_low"], rr["ci_high"], stronger == b)
         checks["check_leave_one_out"] = None
         genre = documents.loc[documents["doc_id"] == doc, "genre"]
@@ -576,28 +786,31 @@ def _row(kind, lang, subject, claim, y0, y1, value_name, v_from, v_to, value, lo
             "precision": np.nan, "survives": survives, "reason": "; ".join(why)}
 
 
-def write_findings(token_paths, codebook_path, documents_path, drift_path, out_path, languages, count_roles,
-                 schema_path=None, entities_path=None, entities_schema=None,
-                 top_themes: int = _D["figures"]["top_themes"],
-                 conf_level: float = _T["conf_level"], n_boot: int = _T["n_boot"], seed: int = _T["seed"],
-                 bootstrap_unit: str = _T["bootstrap_unit"], min_documents: int = _T["min_documents"],
-                 tfidf: dict | None = None,
-                 loo_max: int = 10, phrases_path=None, phrase_settings: dict | None = None,
-                 top_phrases: int = _D["figures"]["top_phrases"],
-                 crosslingual_path=None, cross_settings: dict | None = None, precision_path=None,
-                 min_precision: float = _D["validation"]["min_precision"],
-                 min_coded: int = _D["validation"]["min_coded"]) -> pd.DataFrame:
-    """The ``findings`` rule: ``results/tables/findings.csv``.
+def write_findings(partials: Partials, codebook_path, documents_path, drift_path, out_path, languages,
+                   schema_path=None, entities_path=None, entities_schema=None,
+                   top_themes: int = _D["figures"]["top_themes"],
+                   conf_level: float = _T["conf_level"], n_boot: int = _T["n_boot"], seed: int = _T["seed"],
+                   bootstrap_unit: str = _T["bootstrap_unit"], min_documents: int = _T["min_documents"],
+                   tfidf: dict | None = None,
+                   loo_max: int = 10, phrases_path=None, phrase_settings: dict | None = None,
+                   top_phrases: int = _D["figures"]["top_phrases"],
+                   crosslingual_path=None, cross_settings: dict | None = None, precision_path=None,
+                   min_precision: float = _D["validation"]["min_precision"],
+                   min_coded: int = _D["validation"]["min_coded"]) -> pd.DataFrame:
+    """The ``findings`` rule: ``results/tables/findings.csv`` from the token shards' partial results.
 
     Parameters
     ----------
-    token_paths : list of str or Path
-        The token shards.
+    partials : Partials
+        The paths of the shards' partial results: ``paras`` and ``matches`` of each variant (the
+        `theme_matches` rule's ``paras-{shard}`` and ``matches-{shard}`` for ``base``), ``docs`` of
+        each (variant, language) (``base``: the merged ``doc_{lang}.npz``) and ``para_ngrams`` of
+        each language (the `count` rule).
     codebook_path, documents_path, drift_path : str or Path
         The codebook, ``documents.csv`` and ``tfidf_drift.csv``.
     out_path : str or Path
         ``findings.csv``.
-    languages, count_roles : sequence of str
+    languages : sequence of str
     schema_path, entities_path, entities_schema : str or Path, optional
         The codebook schema, the entities file and its schema.
     phrases_path, crosslingual_path, precision_path : str or Path, optional
@@ -611,19 +824,15 @@ def write_findings(token_paths, codebook_path, documents_path, drift_path, out_p
     Returns
     -------
     DataFrame
-        The table written (:func:`build_findings`).
+        The table written (:func:`findings_table`).
     """
     from textdrift.codebook import load_codebook
     from textdrift.entities import load_entities
     from textdrift.io import read_csv, write_csv
-    from textdrift.vectorize import load_tokens
 
     codebook = load_codebook(codebook_path, schema_path, load_entities(entities_path, entities_schema))
-    cols = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "lemma", "is_stop", "is_punct", "keep",
-            "role", "entity"]
-    df = build_findings(load_tokens(list(token_paths), columns=cols), codebook, read_csv(documents_path),
-                        read_csv(drift_path), languages, count_roles, top_themes, conf_level, n_boot, seed,
-                        bootstrap_unit, min_documents, tfidf, loo_max,
+    df = findings_table(partials, codebook, read_csv(documents_path), read_csv(drift_path), languages, top_themes,
+                        conf_level, n_boot, seed, bootstrap_unit, min_documents, tfidf, loo_max,
                         read_csv(phrases_path) if phrases_path else None, phrase_settings, top_phrases,
                         read_csv(crosslingual_path) if crosslingual_path else None, cross_settings,
                         read_csv(precision_path) if precision_path else None, min_precision, min_coded)
@@ -647,7 +856,10 @@ def run_findings(input, output, params, log) -> None:
     log_to_file(log[0])
     i, p = input, params
     entities = list(i.get("entities", []))
-    write_findings(i.tokens, i.codebook, i.documents, i.drift, output[0], p.languages, p.count_roles,
+    partials = Partials({v: list(i[f"paras_{v}"]) for v in VARIANTS}, {v: list(i[f"matches_{v}"]) for v in VARIANTS},
+                        {(v, lang): list(i[f"doc_{v}_{lang}"]) for v in VARIANTS for lang in p.languages},
+                        {lang: list(i[f"para_ngrams_{lang}"]) for lang in p.languages})
+    write_findings(partials, i.codebook, i.documents, i.drift, output[0], p.languages,
                    schema_path=i.schema, entities_path=entities[0] if entities else None,
                    entities_schema=entities[1] if entities else None, top_themes=p.top_themes, conf_level=p.conf_level,
                    n_boot=p.n_boot, seed=p.seed, bootstrap_unit=p.bootstrap_unit, min_documents=p.min_documents,

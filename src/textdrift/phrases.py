@@ -333,7 +333,7 @@ def _sorted(df: pd.DataFrame) -> pd.DataFrame:
 def phrase_changes(matrix: CountMatrix, min_count: int = _P["min_count"], alpha_0: float | str = _P["alpha_0"],
                    q_threshold: float = _P["q_threshold"], ngram_max: int = _P["ngram_max"],
                    unspaced_languages: tuple[str, ...] | list[str] = UNSPACED_LANGUAGES,
-                   lang: str | None = None, min_tokens: int = 0) -> pd.DataFrame:
+                   lang: str | None = None, min_tokens: int = 0, steps=None) -> pd.DataFrame:
     """Phrase changes between consecutive available years of one language's year matrix.
 
     ``matrix``: ``vectorize.year_matrix`` output (rows: lang, year, tokens). Prior: the
@@ -358,6 +358,9 @@ def phrase_changes(matrix: CountMatrix, min_count: int = _P["min_count"], alpha_
     lang : str, optional
     min_tokens : int
         A step with a year under this many kept unigrams is ``insufficient``.
+    steps : collection of (int, int), optional
+        Only these steps (year_from, year_to) of consecutive available years (None: every step);
+        each step's rows are those of the whole table (the prior is still every year's).
 
     Returns
     -------
@@ -408,6 +411,8 @@ def phrase_changes(matrix: CountMatrix, min_count: int = _P["min_count"], alpha_
     years = list(per_year)
     out = []
     for y0, y1 in zip(years, years[1:]):
+        if steps is not None and (y0, y1) not in steps:
+            continue
         i0, i1 = per_year[y0], per_year[y1]
         pair = X[[i0, i1]]
         both = np.asarray(pair.sum(axis=0)).ravel()
@@ -426,7 +431,7 @@ def phrase_changes(matrix: CountMatrix, min_count: int = _P["min_count"], alpha_
         df = _score(df, prior[cols].astype(float), a0, tot_prior.to_numpy(float)[k],
                     single_order.to_numpy()[k], q_threshold, low)
         out.append(_label_step(df, lang, y0, y1))
-    return _finish(out, lang, unspaced_languages)
+    return _finish(out, lang, unspaced_languages) if out else _empty()
 
 
 def _label_step(df: pd.DataFrame, lang: str, y0: int, y1: int) -> pd.DataFrame:

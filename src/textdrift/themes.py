@@ -61,13 +61,13 @@ from textdrift.config import defaults
 from textdrift.io import read_csv, write_csv, write_csv_batches, write_parquet
 from textdrift.matching import MATCH_COLUMNS, UNSPACED, match_themes
 from textdrift.stats import poisson_ci, rate_ratio_interval
-from textdrift.vectorize import load_tokens
+from textdrift.vectorize import VARIANTS as _VARIANTS, load_tokens, variant_tokens
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 _T = _D["themes"]
 
 __all__ = ["BOOTSTRAP_UNITS", "CHANGE_COLUMNS", "ENTITY_FREQ_COLUMNS", "FREQ_COLUMNS", "KWIC_COLUMNS",
-           "PARA_COLUMNS", "TOKEN_COLUMNS", "UNMATCHED_COLUMNS", "bootstrap_draws", "match_shard",
+           "PARA_COLUMNS", "TOKEN_COLUMNS", "UNMATCHED_COLUMNS", "bootstrap_draws", "MATCH_KEY", "match_partials", "write_partial_matches", "match_shard",
            "paragraph_tokens", "read_matches", "read_shards", "write_themes", "theme_changes",
            "theme_frequencies", "theme_table", "unmatched_terms", "run_theme_matches", "run_themes"]
 
@@ -408,6 +408,7 @@ def match_shard(
     entities_schema: str | Path | None = None,
     entity_matches_path: str | Path | None = None,
     count_roles=tuple(_D["count_roles"]),
+    tokens: pd.DataFrame | None = None,
 ) -> None:
     """The `theme_matches` rule, one token shard: its theme matches (``MATCH_COLUMNS``, KWIC
     included), its entity mentions (same columns, ``theme`` = entity id) and its kept tokens per
@@ -435,13 +436,15 @@ def match_shard(
     entity_matches_path : str or Path, optional
         Output of the entity mentions; not written when None.
     count_roles : sequence of str
+    tokens : DataFrame, optional
+        The shard's tokens, already read (``token_path`` is then not read).
     """
     from textdrift.entities import load_entities
     from textdrift.vectorize import counted
 
     entities = load_entities(entities_path, entities_schema)
     codebook = load_codebook(codebook_path, schema_path, entities)
-    tokens = counted(load_tokens(token_path, columns=TOKEN_COLUMNS), count_roles)
+    tokens = counted(load_tokens(token_path, columns=TOKEN_COLUMNS) if tokens is None else tokens, count_roles)
     if not tokens["lang"].isin(languages).all():
         tokens = tokens[tokens["lang"].isin(languages)]
     write_parquet(match_themes(tokens, codebook, kwic_window, unspaced_languages), matches_path)
@@ -449,6 +452,70 @@ def match_shard(
         write_parquet(match_themes(tokens, entity_codebook(entities, languages), kwic_window, unspaced_languages),
                       entity_matches_path)
     write_parquet(paragraph_tokens(tokens), paras_path)
+
+
+#: The columns of a variant's theme matches that the checks read (with the sort key of
+#: :func:`textdrift.matching.match_themes`).
+MATCH_KEY = ["year", "lang", "theme", "doc_id", "para", "start_idx"]
+
+
+def match_partials(tokens: pd.DataFrame, codebook, languages, count_roles=tuple(_D["count_roles"]),
+                   unspaced_languages=tuple(_D["unspaced_languages"]), variants=_VARIANTS) -> tuple[dict, dict]:
+    """The codebook-dependent partial results of the checks for one token shard (or a whole token
+    table): per variant, the kept tokens per paragraph (:func:`textdrift.themes.paragraph_tokens`)
+    and the theme matches (:func:`textdrift.matching.match_themes`, ``MATCH_KEY`` columns). Both
+    are per paragraph, so the shards' rows together are those of the whole token table.
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        A token table (every role, entities marked; ``lemma`` and ``is_stop`` for ``entities``).
+    codebook : list of Theme
+    languages : sequence of str
+    count_roles : sequence of str
+    unspaced_languages : sequence of str
+    variants : sequence of str
+
+    Returns
+    -------
+    (dict, dict)
+        ``{variant: DataFrame}`` of kept tokens per paragraph and of matches.
+    """
+    tokens = tokens[tokens["lang"].isin(languages)]
+    paras, matches = {}, {}
+    for name in variants:
+        t = variant_tokens(tokens, name, count_roles)
+        paras[name] = paragraph_tokens(t)
+        matches[name] = match_themes(t, codebook, 0, unspaced_languages)[MATCH_KEY]
+        del t
+    return paras, matches
+
+
+def write_partial_matches(token_path, codebook, paras_paths: dict, matches_paths: dict, languages,
+                          count_roles=tuple(_D["count_roles"]), unspaced_languages=tuple(_D["unspaced_languages"]),
+                          tokens: pd.DataFrame | None = None) -> None:
+    """Part of the `theme_matches` rule: the check variants' kept tokens per paragraph and theme
+    matches of one token shard (:func:`match_partials`), each variant to its Parquet files.
+
+    Parameters
+    ----------
+    token_path : str or Path
+        The token shard (not read when ``tokens`` is given).
+    codebook : list of Theme
+    paras_paths, matches_paths : dict of str to str or Path
+        Variant -> output file.
+    languages, count_roles, unspaced_languages : sequence of str
+    tokens : DataFrame, optional
+        The shard's tokens, already read (every role; ``lemma`` and ``is_stop`` included).
+    """
+    from textdrift.vectorize import TOKEN_COLUMNS as ALL_COLUMNS
+
+    if tokens is None:
+        tokens = load_tokens(token_path, columns=ALL_COLUMNS)
+    for name in paras_paths:
+        paras, matches = match_partials(tokens, codebook, languages, count_roles, unspaced_languages, [name])
+        write_parquet(paras[name], paras_paths[name])
+        write_parquet(matches[name], matches_paths[name])
 
 
 def read_shards(paths, columns: list[str] | None = None) -> pd.DataFrame:
@@ -632,7 +699,8 @@ def read_matches(match_paths, codebook: list[Theme], columns: list[str] = MATCH_
 
 
 def run_theme_matches(input, output, params, log) -> None:
-    """Rule ``theme_matches``: the codebook's and the entities' matches in one token shard.
+    """Rule ``theme_matches``: the codebook's and the entities' matches in one token shard (and the
+    findings checks' variants, :func:`textdrift.findings.write_partial_matches`).
 
     Parameters
     ----------
@@ -644,11 +712,21 @@ def run_theme_matches(input, output, params, log) -> None:
     from textdrift.io import log_to_file
 
     log_to_file(log[0])
+    from textdrift.entities import load_entities
+    from textdrift.vectorize import CHECK_VARIANTS
+    from textdrift.vectorize import TOKEN_COLUMNS as ALL_COLUMNS
+
     i, o, p = input, output, params
+    entities = [*i.get("entities", [])] or [None, None]
+    # read once: the pipeline's matches, then the findings checks' variants (names as words need lemma, is_stop)
+    tokens = load_tokens(i.tokens, columns=ALL_COLUMNS)
     match_shard(i.tokens, i.codebook, o.matches, o.paras, p.languages, schema_path=i.schema, kwic_window=p.kwic_window,
-                unspaced_languages=p.unspaced_languages, entities_path=i.get("entities", [None])[0],
-                entities_schema=i.get("entities", [None, None])[1], entity_matches_path=o.entities,
-                count_roles=p.count_roles)
+                unspaced_languages=p.unspaced_languages, entities_path=entities[0], entities_schema=entities[1],
+                entity_matches_path=o.entities, count_roles=p.count_roles, tokens=tokens)
+    codebook = load_codebook(i.codebook, i.schema, load_entities(entities[0], entities[1]))
+    write_partial_matches(i.tokens, codebook, dict(zip(CHECK_VARIANTS, o.check_paras)),
+                          dict(zip(CHECK_VARIANTS, o.check_matches)), p.languages, p.count_roles, p.unspaced_languages,
+                          tokens=tokens)
 
 
 def run_themes(input, output, params, log) -> None:

@@ -61,7 +61,7 @@ _D = defaults()  # the configuration schema's defaults: every keyword default be
 __all__ = ["COUNT_ROLES", "ENTITY_HEAD", "MATRIX_COLUMNS", "OPTIONAL_COLUMNS", "SEP", "TOKEN_COLUMNS", "TOKEN_SCHEMA", "absorbed", "by_language",
            "count_matrix", "counted", "CountMatrix", "doc_matrix", "entity_heads", "export_matrices",
            "load_matrix", "load_tokens", "merge_matrices", "merge_shard_matrices", "para_matrix", "save_matrix",
-           "segments", "write_shard_matrices", "year_matrix", "year_matrix_of", "run_count", "run_merge_counts", "run_export"]
+           "segments", "write_shard_matrices", "CHECK_VARIANTS", "VARIANTS", "count_partials", "variant_tokens", "write_partial_counts", "year_matrix", "year_matrix_of", "run_count", "run_merge_counts", "run_export"]
 
 SEP = " "
 #: The token table (``data/processed/tokens/shard-<n>.parquet``), written by ``segment`` and read here
@@ -506,7 +506,7 @@ def para_matrix(tokens: pd.DataFrame, lang: str) -> CountMatrix:
 
 
 def write_shard_matrices(token_path: str | Path, doc_paths: dict[str, str | Path], para_paths: dict[str, str | Path],
-                         ngram_max: int, count_roles=COUNT_ROLES) -> None:
+                         ngram_max: int, count_roles=COUNT_ROLES, tokens: pd.DataFrame | None = None) -> None:
     """The `count` rule, one token shard: ``doc_{lang}`` (n-grams 1..ngram_max per document) and
     ``para_{lang}`` (unigrams per paragraph) for every language in ``doc_paths``, of the
     paragraphs whose role is in ``count_roles``.
@@ -519,12 +519,113 @@ def write_shard_matrices(token_path: str | Path, doc_paths: dict[str, str | Path
         Language -> output ``.npz`` file.
     ngram_max : int
     count_roles : sequence of str
+    tokens : DataFrame, optional
+        The shard's tokens, already read (``token_path`` is then not read).
     """
-    tokens = counted(load_tokens(token_path, columns=MATRIX_COLUMNS), count_roles)
+    tokens = counted(load_tokens(token_path, columns=MATRIX_COLUMNS) if tokens is None else tokens, count_roles)
     for lang in doc_paths:
         one = tokens[tokens["lang"] == lang]
         save_matrix(doc_matrix(one, lang, ngram_max), doc_paths[lang])
         save_matrix(para_matrix(one, lang), para_paths[lang])
+
+
+#: What the checks count besides the pipeline's own counts (``base``: the roles in ``count_roles``,
+#: entities marked): ``roles``, every role; ``entities``, names counted as words (``base`` with
+#: :func:`textdrift.entities.names_as_words`).
+CHECK_VARIANTS = ("roles", "entities")
+VARIANTS = ("base", *CHECK_VARIANTS)
+def variant_tokens(tokens: pd.DataFrame, name: str, count_roles=COUNT_ROLES) -> pd.DataFrame:
+    """The tokens a variant counts: ``base`` (the paragraphs whose role is in ``count_roles``),
+    ``roles`` (every role) or ``entities`` (``base`` with names as words).
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        A token table (every role, entities marked; ``lemma`` and ``is_stop`` for ``entities``).
+    name : {"base", "roles", "entities"}
+    count_roles : sequence of str
+
+    Returns
+    -------
+    DataFrame
+    """
+    from textdrift.entities import names_as_words
+    from textdrift.structure import ROLES
+    if name not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, not {name!r}")
+    if name == "roles":
+        return counted(tokens, ROLES)
+    base = counted(tokens, count_roles)
+    return names_as_words(base) if name == "entities" else base
+
+
+def count_partials(tokens: pd.DataFrame, languages, ngram_max: int = _D["vectorize"]["ngram_max"],
+                   count_roles=COUNT_ROLES, variants=VARIANTS) -> tuple[dict, dict]:
+    """The codebook-independent partial results of the checks for one token shard (or a whole
+    token table): per variant and language, the n-gram counts per document
+    (:func:`textdrift.vectorize.doc_matrix`: the phrase checks' counts, and by their unigram
+    columns the drift checks'); per language, the ``base`` n-gram counts per paragraph (rows year,
+    doc_id, para: the phrase interval resamples them).
+
+    Documents and paragraphs lie in one shard, so the shards' matrices merged
+    (:func:`textdrift.vectorize.merge_matrices`) are those of the whole token table.
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        A token table (every role, entities marked; ``lemma`` and ``is_stop`` for ``entities``).
+    languages : sequence of str
+    ngram_max : int
+    count_roles : sequence of str
+    variants : sequence of str
+        The variants whose document matrices are counted.
+
+    Returns
+    -------
+    (dict, dict)
+        ``{(variant, lang): CountMatrix}`` and ``{lang: CountMatrix}``.
+    """
+    tokens = tokens[tokens["lang"].isin(languages)]
+    docs = {}
+    for name in variants:
+        t = variant_tokens(tokens, name, count_roles)
+        for lang in languages:
+            docs[(name, lang)] = doc_matrix(t[t["lang"] == lang], lang, ngram_max)
+        del t
+    base = variant_tokens(tokens, "base", count_roles)
+    paras = {lang: count_matrix(base[base["lang"] == lang], ["year", "doc_id", "para"], ngram_max)
+             for lang in languages}
+    return docs, paras
+
+
+def write_partial_counts(token_path, doc_paths: dict, para_paths: dict, languages,
+                         ngram_max: int = _D["vectorize"]["ngram_max"], count_roles=COUNT_ROLES,
+                         tokens: pd.DataFrame | None = None) -> None:
+    """Part of the `count` rule: the check variants' n-gram counts per document and the ``base``
+    n-gram counts per paragraph of one token shard (:func:`count_partials`).
+
+    Parameters
+    ----------
+    token_path : str or Path
+        The token shard (not read when ``tokens`` is given).
+    doc_paths : dict of (str, str) to str or Path
+        (variant, language) -> output ``.npz``.
+    para_paths : dict of str to str or Path
+        Language -> output ``.npz``.
+    languages : sequence of str
+    ngram_max : int
+    count_roles : sequence of str
+    tokens : DataFrame, optional
+        The shard's tokens, already read (every role; ``lemma`` and ``is_stop`` included).
+    """
+    if tokens is None:
+        tokens = load_tokens(token_path, columns=[*MATRIX_COLUMNS, "lemma", "is_stop"])
+    variants = list(dict.fromkeys(name for name, _ in doc_paths))
+    docs, paras = count_partials(tokens, languages, ngram_max, count_roles, variants)
+    for key, path in doc_paths.items():
+        save_matrix(docs[key], path)
+    for lang, path in para_paths.items():
+        save_matrix(paras[lang], path)
 
 
 def by_language(matrices: list[CountMatrix], languages) -> dict[str, list[CountMatrix]]:
@@ -611,7 +712,8 @@ def export_matrices(doc_paths: dict[str, str | Path], documents: str | Path, out
 
 
 def run_count(input, output, params, log) -> None:
-    """Rule ``count``: count the n-grams of one token shard (document and paragraph matrices per language).
+    """Rule ``count``: count the n-grams of one token shard (document and paragraph matrices per language,
+    and the findings checks' counts, :func:`textdrift.findings.write_partial_counts`).
 
     Parameters
     ----------
@@ -623,9 +725,16 @@ def run_count(input, output, params, log) -> None:
     from textdrift.io import log_to_file
 
     log_to_file(log[0])
+    from itertools import product
+
     langs = params.languages
+    # read once: the base counts, then the findings checks' variants (names as words need lemma, is_stop)
+    tokens = load_tokens(input[0], columns=[*MATRIX_COLUMNS, "lemma", "is_stop"])
     write_shard_matrices(input[0], dict(zip(langs, output.doc)), dict(zip(langs, output.para)), params.ngram_max,
-                         params.count_roles)
+                         params.count_roles, tokens=tokens)
+    write_partial_counts(input[0], dict(zip(product(CHECK_VARIANTS, langs), output.check_doc)),
+                         dict(zip(langs, output.para_ngrams)), langs, params.ngram_max, params.count_roles,
+                         tokens=tokens)
 
 
 def run_merge_counts(input, output, params, log) -> None:

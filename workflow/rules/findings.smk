@@ -1,7 +1,40 @@
 rule findings:
     """results/tables/findings.csv: each headline finding with its value, interval, documents and the checks it survives."""
     input:
-        tokens=expand(TOKENS, shard=SHARDS),
+        # the token shards' partial results (rules count and theme_matches), never the token table:
+        # per variant (base: the pipeline's own counts), kept tokens per paragraph and theme matches ...
+        **{
+            f"{kind}_{variant}": expand(
+                (
+                    f"{PROCESSED}/themes/{kind}-{{shard}}.parquet"
+                    if variant == "base"
+                    else f"{PROCESSED}/themes/_findings/{kind}_{variant}-{{shard}}.parquet"
+                ),
+                shard=SHARDS,
+            )
+            for kind in ("paras", "matches")
+            for variant in ["base", *CHECK_VARIANTS]
+        },
+        # ... n-grams per document, per language; the base n-grams per paragraph
+        **{
+            f"doc_{variant}_{lang}": expand(
+                (
+                    f"{PROCESSED}/vectors/_shards/doc_{lang}-{{shard}}.npz"
+                    if variant == "base"
+                    else f"{PROCESSED}/vectors/_findings/doc_{variant}_{lang}-{{shard}}.npz"
+                ),
+                shard=SHARDS,
+            )
+            for variant in ["base", *CHECK_VARIANTS]
+            for lang in LANGS
+        },
+        **{
+            f"para_ngrams_{lang}": expand(
+                f"{PROCESSED}/vectors/_findings/para_{lang}-{{shard}}.npz",
+                shard=SHARDS,
+            )
+            for lang in LANGS
+        },
         codebook=config["themes"]["codebook"],
         schema=SCHEMA["themes"],
         entities=ENTITY_INPUT,
@@ -24,13 +57,12 @@ rule findings:
         "../envs/analysis.yml"
     threads: 1
     resources:
+        # the inputs are the shards' partial results (about 2 MB per MB of text), not the token table
         mem_mb=lambda wildcards, input, attempt: attempt
-        * (1000 + 60 * int(input.size_mb)),
-        runtime=lambda wildcards, input, attempt: attempt
-        * (15 + 2 * int(input.size_mb)),
+        * (1000 + 10 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt * (15 + int(input.size_mb)),
     params:
         languages=LANGS,
-        count_roles=config["count_roles"],
         top_themes=config["figures"]["top_themes"],
         conf_level=config["themes"]["conf_level"],
         n_boot=config["themes"]["n_boot"],

@@ -1,5 +1,7 @@
 rule theme_matches:
-    """Codebook matches (with their KWIC context) and kept tokens per paragraph of one token shard."""
+    """Codebook matches (with their KWIC context) and kept tokens per paragraph of one token shard; the same
+    (matches without context) for each variant the findings' checks count.
+    """
     input:
         tokens=TOKENS,
         codebook=config["themes"]["codebook"],
@@ -9,6 +11,14 @@ rule theme_matches:
         matches=f"{PROCESSED}/themes/matches-{{shard}}.parquet",
         entities=f"{PROCESSED}/themes/entities-{{shard}}.parquet",
         paras=f"{PROCESSED}/themes/paras-{{shard}}.parquet",
+        check_paras=expand(
+            f"{PROCESSED}/themes/_findings/paras_{{variant}}-{{{{shard}}}}.parquet",
+            variant=CHECK_VARIANTS,
+        ),
+        check_matches=expand(
+            f"{PROCESSED}/themes/_findings/matches_{{variant}}-{{{{shard}}}}.parquet",
+            variant=CHECK_VARIANTS,
+        ),
     log:
         f"{LOGS}/theme_matches/shard-{{shard}}.log",
     benchmark:

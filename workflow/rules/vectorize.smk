@@ -1,5 +1,10 @@
+from textdrift.findings import CHECK_VARIANTS
+
+
 rule count:
-    """Count matrices of one token shard, per language: n-grams per document and unigrams per paragraph."""
+    """Count matrices of one token shard, per language: n-grams per document and unigrams per paragraph;
+    for the findings' checks, n-grams per document of each check variant and n-grams per paragraph.
+    """
     input:
         TOKENS,
     output:
@@ -8,6 +13,15 @@ rule count:
         ),
         para=expand(
             f"{PROCESSED}/vectors/_shards/para_{{lang}}-{{{{shard}}}}.npz", lang=LANGS
+        ),
+        check_doc=expand(
+            f"{PROCESSED}/vectors/_findings/doc_{{variant}}_{{lang}}-{{{{shard}}}}.npz",
+            variant=CHECK_VARIANTS,
+            lang=LANGS,
+        ),
+        para_ngrams=expand(
+            f"{PROCESSED}/vectors/_findings/para_{{lang}}-{{{{shard}}}}.npz",
+            lang=LANGS,
         ),
     log:
         f"{LOGS}/count/shard-{{shard}}.log",
