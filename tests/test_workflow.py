@@ -294,6 +294,23 @@ def test_editing_a_config_named_file_reruns_the_jobs_that_read_it(workflow_run, 
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as it was: the next edit is the only one
 
 
+def test_a_codebook_edit_leaves_the_codebook_free_tables(workflow_run, tmp_path):
+    """Editing the codebook reruns the matching and what reads matches, never the counts, the
+    documents table, drift or phrases: kept tokens per paragraph are the count rule's output."""
+    import re
+    import shutil
+
+    work = tmp_path / "w"
+    shutil.copytree(workflow_run["dir"], work, symlinks=True)
+    path = work / "config/themes.yaml"
+    path.write_bytes(path.read_bytes() + b"\n")
+    out = run_snakemake(work, "--dry-run", "--quiet", "host").stdout
+    planned = set(re.findall(r"(?m)^rule (\w+):", out))
+    assert "theme_matches" in planned and "themes" in planned
+    assert not planned & {"clean", "segment", "count", "merge_counts", "documents", "drift", "phrases", "export",
+                          "drift_figures", "phrase_figures"}, sorted(planned)
+
+
 def test_shards_auto_plans_one_clean_job_per_core_on_a_small_corpus(tmp_path):
     """`shards: auto` on the fixture's 50 KB: max(cores, ceil(size / 12 MB)) = one shard per core."""
     import os

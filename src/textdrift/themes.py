@@ -67,7 +67,7 @@ _D = defaults()  # the configuration schema's defaults: every keyword default be
 _T = _D["themes"]
 
 __all__ = ["BOOTSTRAP_UNITS", "CHANGE_COLUMNS", "ENTITY_FREQ_COLUMNS", "FREQ_COLUMNS", "KWIC_COLUMNS",
-           "PARA_COLUMNS", "TOKEN_COLUMNS", "UNMATCHED_COLUMNS", "bootstrap_draws", "MATCH_KEY", "match_partials", "write_partial_matches", "match_shard",
+           "PARA_COLUMNS", "TOKEN_COLUMNS", "UNMATCHED_COLUMNS", "bootstrap_draws", "MATCH_KEY", "match_partials", "write_partial_matches", "write_paragraph_tokens", "match_shard",
            "paragraph_tokens", "read_matches", "read_shards", "write_themes", "theme_changes",
            "theme_frequencies", "theme_table", "unmatched_terms", "run_theme_matches", "run_themes"]
 
@@ -451,7 +451,31 @@ def match_shard(
     if entity_matches_path is not None:
         write_parquet(match_themes(tokens, entity_codebook(entities, languages), kwic_window, unspaced_languages),
                       entity_matches_path)
-    write_parquet(paragraph_tokens(tokens), paras_path)
+    if paras_path is not None:
+        write_parquet(paragraph_tokens(tokens), paras_path)
+
+
+def write_paragraph_tokens(tokens: pd.DataFrame, paths: dict, languages,
+                           count_roles=tuple(_D["count_roles"])) -> None:
+    """Part of the ``count`` rule: kept tokens per paragraph (:func:`paragraph_tokens`) of one token
+    shard, for each variant (``base``: what the pipeline counts; the findings checks' variants) to its
+    Parquet file. They do not depend on the codebook, so a codebook edit leaves them, and the
+    tables built on them (``documents.csv``, drift, phrases), as they are.
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        The shard's tokens (every role; ``lemma`` and ``is_stop`` for ``entities``).
+    paths : dict of str to str or Path
+        Variant (:data:`textdrift.vectorize.VARIANTS`) -> output file.
+    languages, count_roles : sequence of str
+    """
+    from textdrift.vectorize import variant_tokens
+
+    if not tokens["lang"].isin(languages).all():
+        tokens = tokens[tokens["lang"].isin(languages)]
+    for name, path in paths.items():
+        write_parquet(paragraph_tokens(variant_tokens(tokens, name, count_roles)), path)
 
 
 #: The columns of a variant's theme matches that the checks read (with the sort key of
@@ -512,9 +536,10 @@ def write_partial_matches(token_path, codebook, paras_paths: dict, matches_paths
 
     if tokens is None:
         tokens = load_tokens(token_path, columns=ALL_COLUMNS)
-    for name in paras_paths:
+    for name in matches_paths:
         paras, matches = match_partials(tokens, codebook, languages, count_roles, unspaced_languages, [name])
-        write_parquet(paras[name], paras_paths[name])
+        if paras_paths:
+            write_parquet(paras[name], paras_paths[name])
         write_parquet(matches[name], matches_paths[name])
 
 
@@ -720,12 +745,12 @@ def run_theme_matches(input, output, params, log) -> None:
     entities = [*i.get("entities", [])] or [None, None]
     # read once: the pipeline's matches, then the findings checks' variants (names as words need lemma, is_stop)
     tokens = load_tokens(i.tokens, columns=ALL_COLUMNS)
-    match_shard(i.tokens, i.codebook, o.matches, o.paras, p.languages, schema_path=i.schema, kwic_window=p.kwic_window,
+    # (the kept tokens per paragraph are the count rule's: they do not depend on the codebook)
+    match_shard(i.tokens, i.codebook, o.matches, None, p.languages, schema_path=i.schema, kwic_window=p.kwic_window,
                 unspaced_languages=p.unspaced_languages, entities_path=entities[0], entities_schema=entities[1],
                 entity_matches_path=o.entities, count_roles=p.count_roles, tokens=tokens)
     codebook = load_codebook(i.codebook, i.schema, load_entities(entities[0], entities[1]))
-    write_partial_matches(i.tokens, codebook, dict(zip(CHECK_VARIANTS, o.check_paras)),
-                          dict(zip(CHECK_VARIANTS, o.check_matches)), p.languages, p.count_roles, p.unspaced_languages,
+    write_partial_matches(i.tokens, codebook, None, dict(zip(CHECK_VARIANTS, o.check_matches)), p.languages, p.count_roles, p.unspaced_languages,
                           tokens=tokens)
 
 

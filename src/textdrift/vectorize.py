@@ -727,6 +727,8 @@ def run_count(input, output, params, log) -> None:
     log_to_file(log[0])
     from itertools import product
 
+    from textdrift.themes import write_paragraph_tokens
+
     langs = params.languages
     # read once: the base counts, then the findings checks' variants (names as words need lemma, is_stop)
     tokens = load_tokens(input[0], columns=[*MATRIX_COLUMNS, "lemma", "is_stop"])
@@ -735,6 +737,8 @@ def run_count(input, output, params, log) -> None:
     write_partial_counts(input[0], dict(zip(product(CHECK_VARIANTS, langs), output.check_doc)),
                          dict(zip(langs, output.para_ngrams)), langs, params.ngram_max, params.count_roles,
                          tokens=tokens)
+    write_paragraph_tokens(tokens, {"base": output.paras, **dict(zip(CHECK_VARIANTS, output.check_paras))}, langs,
+                           params.count_roles)
 
 
 def run_merge_counts(input, output, params, log) -> None:

@@ -1,6 +1,6 @@
 rule theme_matches:
-    """Codebook matches (with their KWIC context) and kept tokens per paragraph of one token shard; the same
-    (matches without context) for each variant the findings' checks count.
+    """Codebook and entity matches (with their KWIC context) of one token shard; the same (matches without
+    context) for each variant the findings' checks count. (Kept tokens per paragraph: rule count.)
     """
     input:
         tokens=TOKENS,
@@ -10,11 +10,6 @@ rule theme_matches:
     output:
         matches=f"{PROCESSED}/themes/matches-{{shard}}.parquet",
         entities=f"{PROCESSED}/themes/entities-{{shard}}.parquet",
-        paras=f"{PROCESSED}/themes/paras-{{shard}}.parquet",
-        check_paras=expand(
-            f"{PROCESSED}/themes/_findings/paras_{{variant}}-{{{{shard}}}}.parquet",
-            variant=CHECK_VARIANTS,
-        ),
         check_matches=expand(
             f"{PROCESSED}/themes/_findings/matches_{{variant}}-{{{{shard}}}}.parquet",
             variant=CHECK_VARIANTS,

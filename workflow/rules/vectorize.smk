@@ -3,7 +3,8 @@ from textdrift.findings import CHECK_VARIANTS
 
 rule count:
     """Count matrices of one token shard, per language: n-grams per document and unigrams per paragraph;
-    for the findings' checks, n-grams per document of each check variant and n-grams per paragraph.
+    kept tokens per paragraph; for the findings' checks, n-grams per document and kept tokens per paragraph
+    of each check variant and n-grams per paragraph.
     """
     input:
         TOKENS,
@@ -22,6 +23,13 @@ rule count:
         para_ngrams=expand(
             f"{PROCESSED}/vectors/_findings/para_{{lang}}-{{{{shard}}}}.npz",
             lang=LANGS,
+        ),
+        # kept tokens per paragraph (codebook-independent: a codebook edit leaves documents, drift
+        # and phrases as they are), for the pipeline and for each variant of the findings' checks
+        paras=f"{PROCESSED}/themes/paras-{{shard}}.parquet",
+        check_paras=expand(
+            f"{PROCESSED}/themes/_findings/paras_{{variant}}-{{{{shard}}}}.parquet",
+            variant=CHECK_VARIANTS,
         ),
     log:
         f"{LOGS}/count/shard-{{shard}}.log",
