@@ -143,7 +143,8 @@ def alignment_payload(alignment: pd.DataFrame, documents: pd.DataFrame, langs: l
             for p in str(paras).split(";") if not pd.isna(paras) else []:
                 if p not in ("", "nan"):
                     where[(rec[0], lang, int(float(p)))] = i
-    order = [d for d in documents["doc_id"] if d in set(alignment["doc_id"])]
+    aligned = set(alignment["doc_id"])
+    order = [d for d in documents["doc_id"] if d in aligned]
     full = order[:max_documents]
     keep = sorted(set(np.flatnonzero(alignment["doc_id"].isin(full).to_numpy()).tolist()) | set(needed))
     sub = alignment.iloc[keep]
@@ -181,13 +182,18 @@ def theme_payload(freq: pd.DataFrame, kwic: pd.DataFrame, labels: dict, per_cell
     needed : set of int
         The alignment rows the KWIC rows refer to.
     """
+    k = kwic[kwic["kind"] == "theme"]
+    return _theme_cells(freq, _sample(k, _CELL, per_cell, seed), k.groupby(_CELL).size(), labels, low_data_tokens,
+                        where)
+
+
+def _theme_cells(freq: pd.DataFrame, shown: pd.DataFrame, totals: pd.Series, labels: dict, low_data_tokens: int,
+                 where: dict) -> tuple[dict, set[int]]:
+    """:func:`theme_payload` from the KWIC rows shown and the number of rows of each cell."""
     cols = ["year", "lang", "theme", "count", "tokens", "per_10k", "ci_low", "ci_high", "ci_method"]
     series = _rows(freq, cols)
     for r in series:
         r.append(bool(r[4] < low_data_tokens))
-    k = kwic[kwic["kind"] == "theme"]
-    totals = k.groupby(["theme", "lang", "year"]).size()
-    shown = _sample(k, ["theme", "lang", "year"], per_cell, seed)
     cells, needed = {}, set()
     kcols = ["doc_id", "para", "sent", "role", "term", "left", "match", "right"]
     for (theme, lang, year), g in shown.groupby(["theme", "lang", "year"], sort=False):
@@ -217,14 +223,21 @@ def phrase_payload(phrases: pd.DataFrame, per_step: int) -> dict:
     dict
         ``cols`` and ``steps``.
     """
+    return _phrase_steps(phrases, None, per_step)
+
+
+def _phrase_steps(phrases: pd.DataFrame, tested: dict | None, per_step: int) -> dict:
+    """:func:`phrase_payload`; ``tested``: (lang, year_from, year_to) -> the number of phrases of the
+    step when ``phrases`` holds only some of its rows (:func:`_read_phrases`)."""
     cols = ["phrase", "display", "status", "count_from", "count_to", "total_from", "total_to", "z", "q"]
     steps = []
-    for (lang, y0, y1), g in phrases.groupby(["lang", "year_from", "year_to"], sort=False):
+    for (lang, y0, y1), g in phrases.groupby(_STEP, sort=False):
+        n = len(g) if tested is None else tested[(lang, y0, y1)]
         g = g.sort_values("z", kind="stable")
         up = g[g["z"] > 0].iloc[::-1].head(per_step)
         down = g[g["z"] < 0].head(per_step)
         head = g.iloc[0]
-        steps.append({"lang": lang, "year_from": int(y0), "year_to": int(y1), "tested": int(len(g)),
+        steps.append({"lang": lang, "year_from": int(y0), "year_to": int(y1), "tested": int(n),
                       "docs_from": head.get("docs_from"), "docs_to": head.get("docs_to"),
                       "genre_match": head.get("genre_match"),
                       "up": _rows(up, cols), "down": _rows(down, cols)})
@@ -232,6 +245,60 @@ def phrase_payload(phrases: pd.DataFrame, per_step: int) -> dict:
         s.update({k: (None if isinstance(v, float) else v) for k, v in s.items()
                   if k in ("docs_from", "docs_to", "genre_match")})
     return {"cols": cols, "steps": steps}
+
+
+# ---- the two large tables, read in chunks ------------------------------------------------------------
+
+_CELL = ["theme", "lang", "year"]  # a cell of the theme view
+_STEP = ["lang", "year_from", "year_to"]  # a step of the phrase view
+# rows of theme_kwic.csv and phrase_changes.csv read at a time
+_CHUNK_ROWS = 20_000
+
+
+def _chunks(path, kinds: dict, **kwargs):
+    """``read_csv(path)`` in chunks of :data:`_CHUNK_ROWS` rows (the index numbers the rows of the
+    file), noting in ``kinds`` the dtypes each column was read as."""
+    for chunk in read_csv(path, chunksize=_CHUNK_ROWS, **kwargs):
+        for c, dt in chunk.dtypes.items():
+            kinds.setdefault(c, set()).add(dt)
+        yield chunk
+
+
+def _joined(pieces: list[pd.DataFrame], kinds: dict) -> pd.DataFrame:
+    """The rows kept from the chunks, with the dtypes the whole file read at once would have given
+    (a number column with a missing value in any chunk is float)."""
+    df = pd.concat(pieces)
+    for c, dts in kinds.items():
+        if len(dts) > 1 and all(pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_bool_dtype(d) for d in dts):
+            df[c] = df[c].astype(np.result_type(*dts))
+    return df
+
+
+def _read_kwic(path, per_cell: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    """The ``theme_kwic.csv`` rows :func:`theme_payload` shows and the number of rows of each
+    cell, reading the file in chunks: first the cells of all rows, then the rows shown."""
+    kinds = {}
+    keys = pd.concat([c[c["kind"] == "theme"] for c in _chunks(path, kinds, usecols=["kind", *_CELL])])
+    totals = keys.groupby(_CELL).size()
+    chosen = _sample(keys, _CELL, per_cell, seed).index
+    kinds = {}
+    pieces = [c[c.index.isin(chosen)] for c in _chunks(path, kinds)]
+    return _joined(pieces, kinds), totals
+
+
+def _read_phrases(path, per_step: int) -> tuple[pd.DataFrame, dict]:
+    """The ``phrase_changes.csv`` rows :func:`phrase_payload` can show, reading the file in chunks
+    (per chunk and step: its first row, the row of lowest z and the ``per_step`` highest and
+    lowest), and the number of phrases of each step."""
+    kinds, pieces, tested = {}, [], {}
+    for chunk in _chunks(path, kinds):
+        take = []
+        for key, g in chunk.groupby(_STEP, sort=False):
+            tested[key] = tested.get(key, 0) + len(g)
+            z = g.sort_values("z", kind="stable")["z"]
+            take += [g.index[:1], z.index[:1], z[z > 0].index[-per_step:], z[z < 0].index[:per_step]]
+        pieces.append(chunk.loc[np.unique(np.concatenate([i.to_numpy() for i in take]))] if take else chunk[:0])
+    return _joined(pieces, kinds), tested
 
 
 # ---- any term: counts, intervals and sentences from the token data ---------------------------------
@@ -599,20 +666,22 @@ def build_payload(tables: dict[str, str | Path], year_matrices: dict[str, str | 
         The page's data, JSON-serialisable.
     """
     s = {**_E, **(settings or {})}
-    read = {name: read_csv(path) for name, path in tables.items()}
+    large = ("theme_kwic", "phrase_changes")  # read in chunks
+    read = {name: read_csv(path) for name, path in tables.items() if name not in large}
     docs = read["documents"]
     doc_index = {d: i for i, d in enumerate(docs["doc_id"])}
     langs2 = list(crosslingual_langs or languages[:2])
     align, where = alignment_payload(read["crosslingual_alignment"], docs, langs2, set(), s["aligned_documents"])
     labels = {t.id: dict(t.labels) for t in codebook}
-    themes, needed = theme_payload(read["theme_frequencies"], read["theme_kwic"], labels, s["contexts_per_cell"],
-                                   s["seed"], low_data_tokens, where)
+    shown, totals = _read_kwic(tables["theme_kwic"], s["contexts_per_cell"], s["seed"])
+    themes, needed = _theme_cells(read["theme_frequencies"], shown, totals, labels, low_data_tokens, where)
+    del shown
     align, _ = alignment_payload(read["crosslingual_alignment"], docs, langs2, needed, s["aligned_documents"])
     renumber = {old: new for new, old in enumerate(align.pop("ids"))}
     for cell in themes["cells"].values():
         for r in cell["rows"]:
             r[-1] = renumber.get(r[-1]) if r[-1] is not None else None
-    phrases = phrase_payload(read["phrase_changes"], s["phrases_per_step"])
+    phrases = _phrase_steps(*_read_phrases(tables["phrase_changes"], s["phrases_per_step"]), s["phrases_per_step"])
     index, years_of = {}, {}
     for lang in languages:
         shown = [(r[0], st) for st in phrases["steps"] if st["lang"] == lang for r in st["up"] + st["down"]]
