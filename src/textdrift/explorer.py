@@ -187,7 +187,7 @@ def theme_payload(freq: pd.DataFrame, kwic: pd.DataFrame, labels: dict, per_cell
                         where)
 
 
-def _theme_cells(freq: pd.DataFrame, shown: pd.DataFrame, totals: pd.Series, labels: dict, low_data_tokens: int,
+def _theme_cells(freq: pd.DataFrame, shown: pd.DataFrame, totals, labels: dict, low_data_tokens: int,
                  where: dict) -> tuple[dict, set[int]]:
     """:func:`theme_payload` from the KWIC rows shown and the number of rows of each cell."""
     cols = ["year", "lang", "theme", "count", "tokens", "per_10k", "ci_low", "ci_high", "ci_method"]
@@ -274,13 +274,20 @@ def _joined(pieces: list[pd.DataFrame], kinds: dict) -> pd.DataFrame:
     return df
 
 
-def _read_kwic(path, per_cell: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+def _read_kwic(path, per_cell: int, seed: int) -> tuple[pd.DataFrame, dict]:
     """The ``theme_kwic.csv`` rows :func:`theme_payload` shows and the number of rows of each
-    cell, reading the file in chunks: first the cells of all rows, then the rows shown."""
-    kinds = {}
-    keys = pd.concat([c[c["kind"] == "theme"] for c in _chunks(path, kinds, usecols=["kind", *_CELL])])
-    totals = keys.groupby(_CELL).size()
-    chosen = _sample(keys, _CELL, per_cell, seed).index
+    cell, reading the file in chunks: first the cell of every row (as a number), then the rows shown."""
+    kinds, code, cells, rows = {}, {}, [], []
+    for c in _chunks(path, kinds, usecols=["kind", *_CELL]):
+        c = c[c["kind"] == "theme"]
+        missing = c[_CELL].isna().any(axis=1).to_numpy()  # in no cell, as in a groupby
+        cells.append(np.array([np.nan if m else code.setdefault(key, len(code))
+                               for key, m in zip(zip(*(c[k] for k in _CELL)), missing)], dtype=float))
+        rows.append(c.index.to_numpy())
+    cell = np.concatenate(cells)
+    chosen = _sample(pd.DataFrame({"cell": cell}, index=np.concatenate(rows)), ["cell"], per_cell, seed).index
+    n = np.bincount(cell[~np.isnan(cell)].astype(np.int64), minlength=len(code))
+    totals = {key: int(n[i]) for key, i in code.items()}
     kinds = {}
     pieces = [c[c.index.isin(chosen)] for c in _chunks(path, kinds)]
     return _joined(pieces, kinds), totals
