@@ -280,13 +280,23 @@ def _read_kwic(path, per_cell: int, seed: int) -> tuple[pd.DataFrame, dict]:
     kinds, code, cells, rows = {}, {}, [], []
     for c in _chunks(path, kinds, usecols=["kind", *_CELL]):
         c = c[c["kind"] == "theme"]
-        missing = c[_CELL].isna().any(axis=1).to_numpy()  # in no cell, as in a groupby
-        cells.append(np.array([np.nan if m else code.setdefault(key, len(code))
-                               for key, m in zip(zip(*(c[k] for k in _CELL)), missing)], dtype=float))
+        # a row with a cell missing is in no cell (-1), as in a groupby
+        key = c["theme"].str.cat([c["lang"], c["year"].astype(str)], sep="\x00")
+        inv, uniq = pd.factorize(key)
+        firsts = c[_CELL].iloc[np.unique(inv[inv >= 0], return_index=True)[1]]
+        known = np.array([code.setdefault(k, len(code)) for k in zip(*(firsts[k] for k in _CELL))] + [-1],
+                         dtype=np.int64)
+        cells.append(known[inv])  # inv -1: the last, -1
         rows.append(c.index.to_numpy())
-    cell = np.concatenate(cells)
-    chosen = _sample(pd.DataFrame({"cell": cell}, index=np.concatenate(rows)), ["cell"], per_cell, seed).index
-    n = np.bincount(cell[~np.isnan(cell)].astype(np.int64), minlength=len(code))
+    cell, row = np.concatenate(cells), np.concatenate(rows)
+    # :func:`_sample`: a random ranking of the rows, the first per_cell of each cell
+    rank = np.random.default_rng(seed).permutation(len(cell))
+    order = np.lexsort((rank, cell))
+    first = np.r_[True, cell[order][1:] != cell[order][:-1]] if len(cell) else np.zeros(0, dtype=bool)
+    at = np.arange(len(cell))
+    pos = at - np.maximum.accumulate(np.where(first, at, 0))
+    chosen = row[order[(pos < per_cell) & (cell[order] >= 0)]]
+    n = np.bincount(cell[cell >= 0], minlength=len(code))
     totals = {key: int(n[i]) for key, i in code.items()}
     kinds = {}
     pieces = [c[c.index.isin(chosen)] for c in _chunks(path, kinds)]
