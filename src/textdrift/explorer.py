@@ -27,9 +27,16 @@ neither ``</script>`` nor ``<!--`` in a text can end it). Sampling is seeded; se
 by one random ranking of all sentences, so different terms tend to share the same sentences and
 the payload stays small.
 
-Why one module of over 600 lines, over a third of them docstrings: each view's payload is built
+Memory does not grow with the corpus: the token shards are read one at a time (a first pass
+numbers the sentences of each document as in the whole table, the second keeps per shard only
+the sentences that can still be shown), and ``theme_kwic.csv`` and ``phrase_changes.csv`` are
+read in chunks, keeping only the rows the page can show; the page is the one the whole tables
+would give.
+
+Why one module of over 800 lines, about a third of them docstrings: each view's payload is built
 here from the tables it shows, beside the page's assembly, so the fields the page script reads
-are defined in one place.
+are defined in one place; and the reading in pieces sits beside the whole-table function whose
+result it must reproduce.
 """
 
 from __future__ import annotations
