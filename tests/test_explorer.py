@@ -159,6 +159,7 @@ def test_large_tables_read_in_chunks_give_what_the_whole_tables_give(tmp_path, m
         "para": rng.integers(0, 5, n), "sent": rng.integers(0, 3, n), "role": "body",
         "kind": rng.choice(["theme", "entity"], n, p=[0.8, 0.2]), "theme": rng.choice(["a", "b", "c"], n),
         "term": "t", "left": "l", "match": "m", "right": rng.choice(["r", ""], n)})
+    kwic.loc[[5, 70], ["kind", "theme"]] = ["theme", None]  # in no cell
     kwic["para"] = kwic["para"].astype(object)
     kwic.loc[n - 1, ["kind", "para"]] = ["entity", None]  # never shown, yet its column is float
     steps = rng.integers(0, 4, n)

@@ -290,7 +290,8 @@ def _read_kwic(path, per_cell: int, seed: int) -> tuple[pd.DataFrame, dict]:
         # a row with a cell missing is in no cell (-1), as in a groupby
         key = c["theme"].str.cat([c["lang"], c["year"].astype(str)], sep="\x00")
         inv, uniq = pd.factorize(key)
-        firsts = c[_CELL].iloc[np.unique(inv[inv >= 0], return_index=True)[1]]
+        u, at = np.unique(inv, return_index=True)
+        firsts = c[_CELL].iloc[at[u >= 0]]  # the first row of each cell of the chunk
         known = np.array([code.setdefault(k, len(code)) for k in zip(*(firsts[k] for k in _CELL))] + [-1],
                          dtype=np.int64)
         cells.append(known[inv])  # inv -1: the last, -1
@@ -356,9 +357,8 @@ def _sentence_counts(tokens: pd.DataFrame) -> pd.Series:
 def _first_sids(counts: list[pd.Series]) -> tuple[pd.Series, int]:
     """doc_id -> the number of its first sentence when the sentences of all documents (the
     :func:`_sentence_counts` of each shard) are numbered in ``doc_id`` order; and how many there are."""
-    n = pd.concat([c for c in counts if len(c)]).sort_index() if any(len(c) for c in counts) else pd.Series(
-        [], dtype=np.int64)
-    n = n.astype(np.int64)
+    counts = [c for c in counts if len(c)]
+    n = pd.concat(counts).sort_index().astype(np.int64) if counts else pd.Series([], dtype=np.int64)
     return n.cumsum() - n, int(n.sum())
 
 
@@ -553,7 +553,7 @@ class _Contexts:
         return ctx, sentences, surface
 
 
-def _shards(tokens) -> list[pd.DataFrame]:
+def _parts(tokens) -> list[pd.DataFrame]:
     """``tokens`` (one table or a list of parts each holding whole documents) as a list."""
     return [tokens] if isinstance(tokens, pd.DataFrame) else list(tokens)
 
@@ -615,7 +615,7 @@ def term_payload(tokens, year: CountMatrix, lang: str, doc_index: dict[str, int]
     ----------
     Garwood, F. (1936). Fiducial limits for the Poisson distribution. Biometrika 28(3/4), 437-442.
     """
-    parts = _shards(tokens)
+    parts = _parts(tokens)
     index = _term_index(year, extra_terms, max_terms, min_count, conf_level)
     first_sid, n = _first_sids([_sentence_counts(p) for p in parts])
     contexts = _Contexts(index["terms"], n, per_cell, phrase_years, phrase_contexts, seed, unspaced)
