@@ -155,7 +155,8 @@ def test_large_tables_read_in_chunks_give_what_the_whole_tables_give(tmp_path, m
     rng = np.random.default_rng(0)
     n = 500
     kwic = pd.DataFrame({
-        "doc_id": [f"d{i % 37}" for i in range(n)], "year": rng.integers(2000, 2004, n), "lang": rng.choice(["en", "zh"], n),
+        "doc_id": [f"d{i % 37}" for i in range(n)], "year": rng.integers(2000, 2004, n),
+        "lang": rng.choice(["en", "zh"], n),
         "para": rng.integers(0, 5, n), "sent": rng.integers(0, 3, n), "role": "body",
         "kind": rng.choice(["theme", "entity"], n, p=[0.8, 0.2]), "theme": rng.choice(["a", "b", "c"], n),
         "term": "t", "left": "l", "match": "m", "right": rng.choice(["r", ""], n)})
