@@ -115,3 +115,74 @@ def test_sentence_offsets_follow_the_text():
     text = "".join((" " if g else "") + x for g, x in zip(s["gap"], s["text"]))
     assert text == "The digital economy grows."
     assert [text[a:b] for a, b in zip(s["off"], s["end"])] == s["text"].tolist()
+
+
+MORE = [  # documents whose ids sort between and after the first ones, in a second year
+    ("d0", 2021, 0, 0, [w("Digital"), w("economy"), w("and", keep=False), w("trade"), P]),
+    ("d15", 2020, 0, 0, [w("The", keep=False), w("economy"), w("grows", "grow"), w("digital"), P]),
+    ("d15", 2020, 2, 0, [w("Digital"), w("economies", "economy"), P]),
+    ("d3", 2021, 0, 0, [w("Trade"), w("grows", "grow"), w("digital"), w("economy"), P]),
+    ("d3", 2021, 0, 1, [w("Economies", "economy"), w("grow"), P]),
+]
+
+
+def test_term_index_from_shards_is_the_term_index_from_the_whole_table():
+    """The rule reads the token shards one at a time (documents interleave across shards in doc_id
+    order): sentence numbers, the sentences chosen, their texts and the word forms must be those of
+    the whole table."""
+    tokens = _tokens(ROWS + MORE)
+    m = year_matrix(tokens, "en")
+    docs = {d: i for i, d in enumerate(sorted(tokens["doc_id"].unique()))}
+    shards = [tokens[tokens["doc_id"].isin(ids)] for ids in (["d1", "d3"], ["d15"], ["d0", "d2"])]
+    for per_cell, seed in ((1, 0), (2, 5), (9, 1)):
+        kw = dict(max_terms=100, min_count=1, per_cell=per_cell, seed=seed, phrase_contexts=1,
+                  phrase_years=[("digital economy", 2021), ("grow", 2020)], extra_terms=["trade grow"])
+        whole = term_payload(tokens, m, "en", docs, **kw)
+        assert term_payload(shards, m, "en", docs, **kw) == whole
+        assert term_payload(shards[::-1], m, "en", docs, **kw) == whole
+    first = pd.Series({"d1": 7, "d3": 0})  # a shard's documents numbered as in another table
+    t = sentence_frame(shards[0], first)
+    assert t.groupby("doc_id")["sid"].min().to_dict() == {"d1": 7, "d3": 0}
+    assert t.drop(columns="sid").equals(sentence_frame(shards[0]).drop(columns="sid"))
+
+
+def test_large_tables_read_in_chunks_give_what_the_whole_tables_give(tmp_path, monkeypatch):
+    import numpy as np
+
+    from textdrift import explorer
+    from textdrift.io import read_csv, write_csv
+
+    rng = np.random.default_rng(0)
+    n = 500
+    kwic = pd.DataFrame({
+        "doc_id": [f"d{i % 37}" for i in range(n)], "year": rng.integers(2000, 2004, n),
+        "lang": rng.choice(["en", "zh"], n),
+        "para": rng.integers(0, 5, n), "sent": rng.integers(0, 3, n), "role": "body",
+        "kind": rng.choice(["theme", "entity"], n, p=[0.8, 0.2]), "theme": rng.choice(["a", "b", "c"], n),
+        "term": "t", "left": "l", "match": "m", "right": rng.choice(["r", ""], n)})
+    kwic.loc[[5, 70], ["kind", "theme"]] = ["theme", None]  # in no cell
+    kwic["para"] = kwic["para"].astype(object)
+    kwic.loc[n - 1, ["kind", "para"]] = ["entity", None]  # never shown, yet its column is float
+    steps = rng.integers(0, 4, n)
+    phrases = pd.DataFrame({
+        "lang": np.where(steps % 2, "en", "zh"), "year_from": 2000 + steps, "year_to": 2001 + steps,
+        "phrase": [f"p{i}" for i in range(n)], "display": [f"p{i}" for i in range(n)], "status": "tested",
+        "count_from": rng.integers(0, 9, n).astype(float), "count_to": rng.integers(0, 9, n),
+        "total_from": 100, "total_to": 120, "z": np.round(rng.normal(size=n), 1), "q": rng.random(n),
+        "docs_from": "d1;d2", "docs_to": "d3", "genre_match": ""})
+    phrases.loc[450, "count_from"] = np.nan  # a number column missing in one chunk only: float everywhere
+    phrases.loc[[3, 9], "z"] = np.nan
+    write_csv(kwic, tmp_path / "kwic.csv")
+    write_csv(phrases, tmp_path / "phrases.csv")
+    monkeypatch.setattr(explorer, "_CHUNK_ROWS", 60)
+    kwic, phrases = read_csv(tmp_path / "kwic.csv"), read_csv(tmp_path / "phrases.csv")
+    for per_cell, seed in ((1, 0), (3, 4)):
+        shown, totals = explorer._read_kwic(tmp_path / "kwic.csv", per_cell, seed)
+        k = kwic[kwic["kind"] == "theme"]
+        assert shown.equals(explorer._sample(k, ["theme", "lang", "year"], per_cell, seed))
+        assert totals == k.groupby(["theme", "lang", "year"]).size().to_dict()
+    for per_step in (1, 2, 40):
+        kept, tested = explorer._read_phrases(tmp_path / "phrases.csv", per_step)
+        assert per_step > 2 or len(kept) < len(phrases) / 2
+        assert embed_json(explorer._phrase_steps(kept, tested, per_step)) == embed_json(
+            explorer.phrase_payload(phrases, per_step))

@@ -27,9 +27,16 @@ neither ``</script>`` nor ``<!--`` in a text can end it). Sampling is seeded; se
 by one random ranking of all sentences, so different terms tend to share the same sentences and
 the payload stays small.
 
-Why one module of over 600 lines, over a third of them docstrings: each view's payload is built
+Memory does not grow with the corpus: the token shards are read one at a time (a first pass
+numbers the sentences of each document as in the whole table, the second keeps per shard only
+the sentences that can still be shown), and ``theme_kwic.csv`` and ``phrase_changes.csv`` are
+read in chunks, keeping only the rows the page can show; the page is the one the whole tables
+would give.
+
+Why one module of over 800 lines, about a third of them docstrings: each view's payload is built
 here from the tables it shows, beside the page's assembly, so the fields the page script reads
-are defined in one place.
+are defined in one place; and the reading in pieces sits beside the whole-table function whose
+result it must reproduce.
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ import pandas as pd
 
 from textdrift.io import atomic_write_text, read_csv
 from textdrift.config import UNSPACED_LANGUAGES, defaults
-from textdrift.vectorize import ENTITY_HEAD, SEP, CountMatrix, absorbed, counted, load_matrix, segments
+from textdrift.vectorize import ENTITY_HEAD, SEP, CountMatrix, absorbed, counted, load_matrix, load_tokens, segments
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 _E = _D["explorer"]
@@ -143,7 +150,8 @@ def alignment_payload(alignment: pd.DataFrame, documents: pd.DataFrame, langs: l
             for p in str(paras).split(";") if not pd.isna(paras) else []:
                 if p not in ("", "nan"):
                     where[(rec[0], lang, int(float(p)))] = i
-    order = [d for d in documents["doc_id"] if d in set(alignment["doc_id"])]
+    aligned = set(alignment["doc_id"])
+    order = [d for d in documents["doc_id"] if d in aligned]
     full = order[:max_documents]
     keep = sorted(set(np.flatnonzero(alignment["doc_id"].isin(full).to_numpy()).tolist()) | set(needed))
     sub = alignment.iloc[keep]
@@ -181,13 +189,18 @@ def theme_payload(freq: pd.DataFrame, kwic: pd.DataFrame, labels: dict, per_cell
     needed : set of int
         The alignment rows the KWIC rows refer to.
     """
+    k = kwic[kwic["kind"] == "theme"]
+    return _theme_cells(freq, _sample(k, _CELL, per_cell, seed), k.groupby(_CELL).size(), labels, low_data_tokens,
+                        where)
+
+
+def _theme_cells(freq: pd.DataFrame, shown: pd.DataFrame, totals, labels: dict, low_data_tokens: int,
+                 where: dict) -> tuple[dict, set[int]]:
+    """:func:`theme_payload` from the KWIC rows shown and the number of rows of each cell."""
     cols = ["year", "lang", "theme", "count", "tokens", "per_10k", "ci_low", "ci_high", "ci_method"]
     series = _rows(freq, cols)
     for r in series:
         r.append(bool(r[4] < low_data_tokens))
-    k = kwic[kwic["kind"] == "theme"]
-    totals = k.groupby(["theme", "lang", "year"]).size()
-    shown = _sample(k, ["theme", "lang", "year"], per_cell, seed)
     cells, needed = {}, set()
     kcols = ["doc_id", "para", "sent", "role", "term", "left", "match", "right"]
     for (theme, lang, year), g in shown.groupby(["theme", "lang", "year"], sort=False):
@@ -217,14 +230,21 @@ def phrase_payload(phrases: pd.DataFrame, per_step: int) -> dict:
     dict
         ``cols`` and ``steps``.
     """
+    return _phrase_steps(phrases, None, per_step)
+
+
+def _phrase_steps(phrases: pd.DataFrame, tested: dict | None, per_step: int) -> dict:
+    """:func:`phrase_payload`; ``tested``: (lang, year_from, year_to) -> the number of phrases of the
+    step when ``phrases`` holds only some of its rows (:func:`_read_phrases`)."""
     cols = ["phrase", "display", "status", "count_from", "count_to", "total_from", "total_to", "z", "q"]
     steps = []
-    for (lang, y0, y1), g in phrases.groupby(["lang", "year_from", "year_to"], sort=False):
+    for (lang, y0, y1), g in phrases.groupby(_STEP, sort=False):
+        n = len(g) if tested is None else tested[(lang, y0, y1)]
         g = g.sort_values("z", kind="stable")
         up = g[g["z"] > 0].iloc[::-1].head(per_step)
         down = g[g["z"] < 0].head(per_step)
         head = g.iloc[0]
-        steps.append({"lang": lang, "year_from": int(y0), "year_to": int(y1), "tested": int(len(g)),
+        steps.append({"lang": lang, "year_from": int(y0), "year_to": int(y1), "tested": int(n),
                       "docs_from": head.get("docs_from"), "docs_to": head.get("docs_to"),
                       "genre_match": head.get("genre_match"),
                       "up": _rows(up, cols), "down": _rows(down, cols)})
@@ -234,30 +254,142 @@ def phrase_payload(phrases: pd.DataFrame, per_step: int) -> dict:
     return {"cols": cols, "steps": steps}
 
 
+# ---- the two large tables, read in chunks ------------------------------------------------------------
+
+_CELL = ["theme", "lang", "year"]  # a cell of the theme view
+_STEP = ["lang", "year_from", "year_to"]  # a step of the phrase view
+# rows of theme_kwic.csv and phrase_changes.csv read at a time
+_CHUNK_ROWS = 20_000
+
+
+def _chunks(path, kinds: dict, **kwargs):
+    """``read_csv(path)`` in chunks of :data:`_CHUNK_ROWS` rows (the index numbers the rows of the
+    file), noting in ``kinds`` the dtypes each column was read as."""
+    for chunk in read_csv(path, chunksize=_CHUNK_ROWS, **kwargs):
+        for c, dt in chunk.dtypes.items():
+            kinds.setdefault(c, set()).add(dt)
+        yield chunk
+
+
+def _joined(pieces: list[pd.DataFrame], kinds: dict) -> pd.DataFrame:
+    """The rows kept from the chunks, with the dtypes the whole file read at once would have given
+    (a number column with a missing value in any chunk is float)."""
+    df = pd.concat(pieces)
+    for c, dts in kinds.items():
+        if len(dts) > 1 and all(pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_bool_dtype(d) for d in dts):
+            df[c] = df[c].astype(np.result_type(*dts))
+    return df
+
+
+def _read_kwic(path, per_cell: int, seed: int) -> tuple[pd.DataFrame, dict]:
+    """The ``theme_kwic.csv`` rows :func:`theme_payload` shows and the number of rows of each
+    cell, reading the file in chunks: first the cell of every row (as a number), then the rows shown."""
+    kinds, code, cells, rows = {}, {}, [], []
+    for c in _chunks(path, kinds, usecols=["kind", *_CELL]):
+        c = c[c["kind"] == "theme"]
+        # a row with a cell missing is in no cell (-1), as in a groupby
+        key = c["theme"].str.cat([c["lang"], c["year"].astype(str)], sep="\x00")
+        inv, uniq = pd.factorize(key)
+        u, at = np.unique(inv, return_index=True)
+        firsts = c[_CELL].iloc[at[u >= 0]]  # the first row of each cell of the chunk
+        known = np.array([code.setdefault(k, len(code)) for k in zip(*(firsts[k] for k in _CELL))] + [-1],
+                         dtype=np.int64)
+        cells.append(known[inv])  # inv -1: the last, -1
+        rows.append(c.index.to_numpy())
+    cell, row = np.concatenate(cells), np.concatenate(rows)
+    # :func:`_sample`: a random ranking of the rows, the first per_cell of each cell
+    rank = np.random.default_rng(seed).permutation(len(cell))
+    order = np.lexsort((rank, cell))
+    first = np.r_[True, cell[order][1:] != cell[order][:-1]] if len(cell) else np.zeros(0, dtype=bool)
+    at = np.arange(len(cell))
+    pos = at - np.maximum.accumulate(np.where(first, at, 0))
+    chosen = row[order[(pos < per_cell) & (cell[order] >= 0)]]
+    n = np.bincount(cell[cell >= 0], minlength=len(code))
+    totals = {key: int(n[i]) for key, i in code.items()}
+    kinds = {}
+    pieces = [c[c.index.isin(chosen)] for c in _chunks(path, kinds)]
+    return _joined(pieces, kinds), totals
+
+
+def _read_phrases(path, per_step: int) -> tuple[pd.DataFrame, dict]:
+    """The ``phrase_changes.csv`` rows :func:`phrase_payload` can show, reading the file in chunks
+    (per chunk and step: its first row, the row of lowest z and the ``per_step`` highest and
+    lowest), and the number of phrases of each step."""
+    kinds, pieces, tested = {}, [], {}
+    for chunk in _chunks(path, kinds):
+        take = []
+        for key, g in chunk.groupby(_STEP, sort=False):
+            tested[key] = tested.get(key, 0) + len(g)
+            z = g.sort_values("z", kind="stable")["z"]
+            take += [g.index[:1], z.index[:1], z[z > 0].index[-per_step:], z[z < 0].index[:per_step]]
+        pieces.append(chunk.loc[np.unique(np.concatenate([i.to_numpy() for i in take]))] if take else chunk[:0])
+    return _joined(pieces, kinds), tested
+
+
 # ---- any term: counts, intervals and sentences from the token data ---------------------------------
 
+# The token columns the term index reads (``role`` only to select the counted paragraphs), and the
+# fewer the first pass over the shards reads to number the sentences.
+_TERM_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "keep", "role", "entity"]
+_SENTENCE_COLUMNS = ["doc_id", "lang", "para", "sent", "idx", "role"]
+# Documents are handed to the term index in batches of about this many tokens (a batch holds whole
+# documents), so its memory does not grow with the size of a shard.
+_BATCH_TOKENS = 400_000
 
-def sentence_frame(tokens: pd.DataFrame) -> pd.DataFrame:
+
+def _text_order(tokens: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """``tokens`` in text order (documents by ``doc_id``, then ``para``, ``idx``) and, per token,
+    whether it starts a sentence."""
+    doc_code = pd.factorize(tokens["doc_id"], sort=True)[0]
+    t = tokens.take(np.lexsort((tokens["idx"].to_numpy(), tokens["para"].to_numpy(), doc_code)))
+    t = t.reset_index(drop=True)
+    new = (t["doc_id"].ne(t["doc_id"].shift()) | t["para"].ne(t["para"].shift())
+           | t["sent"].ne(t["sent"].shift())).to_numpy()
+    return t, new
+
+
+def _sentence_counts(tokens: pd.DataFrame) -> pd.Series:
+    """doc_id -> how many sentences :func:`sentence_frame` numbers in it (one language's tokens)."""
+    t, new = _text_order(tokens[["doc_id", "para", "sent", "idx"]])
+    return t["doc_id"][new].value_counts(sort=False)
+
+
+def _first_sids(counts: list[pd.Series]) -> tuple[pd.Series, int]:
+    """doc_id -> the number of its first sentence when the sentences of all documents (the
+    :func:`_sentence_counts` of each shard) are numbered in ``doc_id`` order; and how many there are."""
+    counts = [c for c in counts if len(c)]
+    n = pd.concat(counts).sort_index().astype(np.int64) if counts else pd.Series([], dtype=np.int64)
+    return n.cumsum() - n, int(n.sum())
+
+
+def sentence_frame(tokens: pd.DataFrame, first_sid: pd.Series | None = None) -> pd.DataFrame:
     """One language's counted tokens in text order with the sentence of each (``sid``) and its
     character span in the sentence as the page shows it (``off``, ``end``; tokens joined with one
     space where the text had white space); an entity head's ``end`` covers the whole mention.
 
+    Sentences are numbered in text order (documents by ``doc_id``); ``first_sid`` (doc_id -> number
+    of its first sentence) numbers them as in the whole table when ``tokens`` is a part of it that
+    holds whole documents (one token shard).
+
     Parameters
     ----------
     tokens : DataFrame
-        One language's token table.
+        One language's token table, or whole documents of it.
+    first_sid : Series, optional
+        doc_id -> the number of the document's first sentence (from 0 when None).
 
     Returns
     -------
     DataFrame
         The counted tokens with ``sid, off, end, gap``.
     """
-    doc_code = pd.factorize(tokens["doc_id"], sort=True)[0]
-    t = tokens.take(np.lexsort((tokens["idx"].to_numpy(), tokens["para"].to_numpy(), doc_code)))
-    t = t.reset_index(drop=True)
-    new = (t["doc_id"].ne(t["doc_id"].shift()) | t["para"].ne(t["para"].shift())
-           | t["sent"].ne(t["sent"].shift())).to_numpy()
+    t, new = _text_order(tokens)
     sid = np.cumsum(new) - 1
+    if first_sid is not None and len(t):
+        start = t["doc_id"].ne(t["doc_id"].shift()).to_numpy()
+        doc = np.cumsum(start) - 1
+        shift = first_sid.reindex(t["doc_id"][start]).to_numpy(dtype=np.int64) - sid[start]
+        sid = sid + shift[doc]
     idx = t["idx"].to_numpy().astype(np.int64)
     tlen = t["text"].str.len().to_numpy().astype(np.int64)
     gap = np.zeros(len(t), dtype=np.int64)
@@ -265,7 +397,7 @@ def sentence_frame(tokens: pd.DataFrame) -> pd.DataFrame:
     gap[new] = 0
     piece = gap + tlen
     before = np.cumsum(piece) - piece  # characters before each piece, over the whole table
-    off = before + gap - before[np.flatnonzero(new)][sid]
+    off = before + gap - before[np.flatnonzero(new)][np.cumsum(new) - 1]
     end = off + tlen
     if "entity" in t.columns and t["entity"].notna().any():
         ent = t["entity"].fillna("").to_numpy(dtype=object)
@@ -317,47 +449,9 @@ def _sentence_texts(t: pd.DataFrame, sids: np.ndarray) -> dict[int, str]:
     return pd.Series(pieces, index=sub["sid"].to_numpy()).groupby(level=0).agg("".join).to_dict()
 
 
-def term_payload(tokens: pd.DataFrame, year: CountMatrix, lang: str, doc_index: dict[str, int], *,
-                 extra_terms=(), max_terms: int = _E["max_terms"], min_count: int = _E["min_term_count"],
-                 per_cell: int = _E["term_contexts"], phrase_years=(), phrase_contexts: int = _E["phrase_contexts"],
-                 seed: int = _E["seed"], conf_level: float = _D["themes"]["conf_level"], unspaced: bool = False,
-                 aliases: dict | None = None,
-                 ) -> dict:
-    """The term index of one language: the ``max_terms`` most frequent terms of the year matrix
-    with at least ``min_count`` occurrences, plus ``extra_terms``; per term its count in each year
-    (``stats``: year index, count, ...) and, per year and count, the rate per 10,000 kept tokens and
-    its exact Poisson interval (``rates``, ``themes.poisson_ci``); per term up to ``per_cell``
-    sentences, and for each ``(term, year)`` of ``phrase_years`` up to ``phrase_contexts`` more (one
-    random ranking of all sentences, seeded, so terms share them).
-
-    Parameters
-    ----------
-    tokens : DataFrame
-        One language's token table.
-    year : CountMatrix
-        The language's year matrix.
-    lang : str
-    doc_index : dict of str to int
-        doc_id -> its number on the page.
-    extra_terms : sequence of str
-    max_terms, min_count, per_cell : int
-    phrase_years : sequence of (term, year)
-    phrase_contexts : int
-    seed : int
-    conf_level : float
-    unspaced : bool
-        Whether ``lang`` is written without spaces.
-    aliases : dict, optional
-        Name (lower-cased) -> ``@id``, the search box's entity lookup.
-
-    Returns
-    -------
-    dict
-
-    References
-    ----------
-    Garwood, F. (1936). Fiducial limits for the Poisson distribution. Biometrika 28(3/4), 437-442.
-    """
+def _term_index(year: CountMatrix, extra_terms, max_terms: int, min_count: int, conf_level: float) -> dict:
+    """The terms of :func:`term_payload` (column numbers in the year matrix and their strings), per
+    term its counts per year and the rate and interval of every (year, count)."""
     from textdrift.themes import poisson_ci
 
     X = year.X.tocsc()
@@ -383,45 +477,151 @@ def term_payload(tokens: pd.DataFrame, year: CountMatrix, lang: str, doc_index: 
         lo, hi = poisson_ci(c, conf_level)
         rates.append([[int(k), _num(k * 1e4 / n, 4), _num(a * 1e4 / n, 4), _num(b * 1e4 / n, 4)]
                       for k, a, b in zip(c, lo, hi)] if n else [])
-    t = sentence_frame(tokens)
-    ngram_max = max((v.count(SEP) + 1 for v in terms), default=1)
-    occ = _occurrences(t, terms, ngram_max) if len(terms) else pd.DataFrame(
-        columns=["term", "first", "last", "year", "sid", "a", "b"])
-    occ = occ.drop_duplicates(["term", "year", "sid"])
-    occ["rank"] = np.random.default_rng(seed).permutation(int(t["sid"].max()) + 1 if len(t) else 1)[occ["sid"]]
-    occ = occ.sort_values(["term", "year", "rank"], kind="stable")
-    # per term, its first per_cell sentences in the ranking (any years); per phrase shown, its first
-    # phrase_contexts in each of the two years of its step
-    first = occ.groupby("term").cumcount() < per_cell
-    if phrase_years:
-        want = pd.MultiIndex.from_tuples([(k, y) for k, y in phrase_years if k in terms])
-        key = pd.MultiIndex.from_arrays([terms[occ["term"].to_numpy()], occ["year"].to_numpy()])
-        first |= key.isin(want) & (occ.groupby(["term", "year"]).cumcount() < phrase_contexts).to_numpy()
-    occ = occ[first]
-    sids = np.unique(occ["sid"].to_numpy())
-    texts = _sentence_texts(t, sids)
-    first = t.drop_duplicates("sid").set_index("sid")
-    sent_no = {int(s): i for i, s in enumerate(sids)}
-    sentences = [[doc_index[first.at[s, "doc_id"]], int(first.at[s, "para"]), texts[s]] for s in sids]
-    ypos = {y: i for i, y in enumerate(years)}
-    ctx = [[] for _ in cols]
-    for r in occ[["term", "year", "sid", "a", "b"]].itertuples(index=False):
-        ctx[r[0]].append([ypos[int(r[1])], sent_no[int(r[2])], int(r[3]), int(r[4])])
-    # search aids: a word form -> the lemma counted (English), an alias -> the entity's @id
-    surface = {}
-    if not unspaced:
-        kept = t[t["keep"].to_numpy(dtype=bool) & ~t["norm"].str.startswith(ENTITY_HEAD, na=False)]
-        low = kept["text"].str.lower()
-        diff = kept[low.ne(kept["norm"]).to_numpy()]
-        if len(diff):
-            pairs = diff.assign(form=low[low.ne(kept["norm"])]).groupby(["form", "norm"]).size()
-            pairs = pairs.sort_values(ascending=False, kind="stable").reset_index().drop_duplicates("form")
-            surface = {f: n for f, n in zip(pairs["form"], pairs["norm"]) if n in terms}
-    return {"lang": lang, "years": years, "tokens": [int(n) for n in ntok], "rates": rates,
-            "terms": terms.tolist(), "display": [v.replace(SEP, "") for v in terms] if unspaced else None,
-            "stats": stats, "ctx": ctx, "sentences": sentences, "surface": surface,
-            "aliases": {k: v for k, v in (aliases or {}).items() if v in terms},
+    return {"terms": terms, "years": years, "ntok": ntok, "stats": stats, "rates": rates,
             "vocabulary": int(len(year.vocab)), "occurrences": int(total.sum())}
+
+
+class _Contexts:
+    """The sentences of one language's terms, gathered from whole documents at a time (the
+    sentence frames of the shards, numbered as in the whole table): per shard only the occurrences
+    that can still be among the ones shown, the texts of their sentences and the counts of word
+    forms are kept; :meth:`result` is what :func:`term_payload` computes from the whole table."""
+
+    def __init__(self, terms: pd.Index, n_sentences: int, per_cell: int, phrase_years, phrase_contexts: int,
+                 seed: int, unspaced: bool):
+        self.terms, self.per_cell, self.phrase_contexts, self.unspaced = terms, per_cell, phrase_contexts, unspaced
+        self.ngram_max = max((v.count(SEP) + 1 for v in terms), default=1)
+        self.want = pd.MultiIndex.from_tuples([(k, y) for k, y in phrase_years if k in terms]) if phrase_years \
+            else None
+        self.rank = np.random.default_rng(seed).permutation(max(n_sentences, 1))
+        self.occ = pd.DataFrame(columns=["term", "year", "sid", "a", "b", "rank"])
+        self.texts, self.heads, self.pairs = {}, {}, None
+
+    def _shown(self, occ: pd.DataFrame) -> pd.DataFrame:
+        """Per term its first ``per_cell`` sentences in the ranking (any years); per phrase shown,
+        its first ``phrase_contexts`` in each of the two years of its step."""
+        occ = occ.sort_values(["term", "year", "rank"], kind="stable")
+        first = occ.groupby("term").cumcount() < self.per_cell
+        if self.want is not None:
+            key = pd.MultiIndex.from_arrays([self.terms[occ["term"].to_numpy()], occ["year"].to_numpy()])
+            first |= key.isin(self.want) & (occ.groupby(["term", "year"]).cumcount() < self.phrase_contexts).to_numpy()
+        return occ[first]
+
+    def add(self, t: pd.DataFrame) -> None:
+        """Gather from ``t``, the :func:`sentence_frame` of whole documents."""
+        if not len(t):
+            return
+        if len(self.terms):
+            occ = _occurrences(t, self.terms, self.ngram_max).drop_duplicates(["term", "year", "sid"])
+            occ = occ[["term", "year", "sid", "a", "b"]].assign(rank=self.rank[occ["sid"].to_numpy()])
+            occ = self._shown(occ)  # a sentence shown is among the first of its shard
+            fresh = np.unique(occ["sid"].to_numpy())
+            self.occ = self._shown(pd.concat([self.occ, occ], ignore_index=True)) if len(self.occ) else occ
+            keep = set(self.occ["sid"].tolist())
+            fresh = fresh[np.isin(fresh, self.occ["sid"].to_numpy())]
+            self.texts = {s: v for s, v in self.texts.items() if s in keep}
+            self.heads = {s: v for s, v in self.heads.items() if s in keep}
+            self.texts.update(_sentence_texts(t, fresh))
+            head = t.drop_duplicates("sid")
+            head = head[head["sid"].isin(fresh)]
+            self.heads.update(zip(head["sid"].tolist(), zip(head["doc_id"].tolist(), head["para"].tolist())))
+        # search aids: a word form -> the lemma counted (English); the counts of (form, lemma) add up
+        if not self.unspaced:
+            kept = t[t["keep"].to_numpy(dtype=bool) & ~t["norm"].str.startswith(ENTITY_HEAD, na=False)]
+            low = kept["text"].str.lower()
+            diff = kept[low.ne(kept["norm"]).to_numpy()]
+            if len(diff):
+                pairs = diff.assign(form=low[low.ne(kept["norm"])]).groupby(["form", "norm"]).size()
+                self.pairs = pairs if self.pairs is None else pd.concat([self.pairs, pairs]).groupby(
+                    level=[0, 1]).sum()
+
+    def result(self, doc_index: dict[str, int], years: list[int]) -> tuple[list, list, dict]:
+        """Per term its sentences ``[year index, sentence, start, end]``, the sentences
+        ``[document, paragraph, text]`` and the search's word forms."""
+        occ = self.occ
+        sids = np.unique(occ["sid"].to_numpy()).astype(np.int64)
+        sent_no = {int(s): i for i, s in enumerate(sids)}
+        sentences = [[doc_index[self.heads[s][0]], int(self.heads[s][1]), self.texts[s]] for s in sids.tolist()]
+        ypos = {y: i for i, y in enumerate(years)}
+        ctx = [[] for _ in self.terms]
+        for r in occ[["term", "year", "sid", "a", "b"]].itertuples(index=False):
+            ctx[r[0]].append([ypos[int(r[1])], sent_no[int(r[2])], int(r[3]), int(r[4])])
+        surface = {}
+        if self.pairs is not None:
+            pairs = self.pairs.sort_values(ascending=False, kind="stable").reset_index().drop_duplicates("form")
+            surface = {f: n for f, n in zip(pairs["form"], pairs["norm"]) if n in self.terms}
+        return ctx, sentences, surface
+
+
+def _parts(tokens) -> list[pd.DataFrame]:
+    """``tokens`` (one table or a list of parts each holding whole documents) as a list."""
+    return [tokens] if isinstance(tokens, pd.DataFrame) else list(tokens)
+
+
+def _payload(index: dict, contexts: _Contexts, lang: str, doc_index: dict[str, int], unspaced: bool,
+             aliases: dict | None) -> dict:
+    """The term index of one language from its :func:`_term_index` and its gathered sentences."""
+    terms = index["terms"]
+    ctx, sentences, surface = contexts.result(doc_index, index["years"])
+    return {"lang": lang, "years": index["years"], "tokens": [int(n) for n in index["ntok"]], "rates": index["rates"],
+            "terms": terms.tolist(), "display": [v.replace(SEP, "") for v in terms] if unspaced else None,
+            "stats": index["stats"], "ctx": ctx, "sentences": sentences, "surface": surface,
+            "aliases": {k: v for k, v in (aliases or {}).items() if v in terms},
+            "vocabulary": index["vocabulary"], "occurrences": index["occurrences"]}
+
+
+def term_payload(tokens, year: CountMatrix, lang: str, doc_index: dict[str, int], *,
+                 extra_terms=(), max_terms: int = _E["max_terms"], min_count: int = _E["min_term_count"],
+                 per_cell: int = _E["term_contexts"], phrase_years=(), phrase_contexts: int = _E["phrase_contexts"],
+                 seed: int = _E["seed"], conf_level: float = _D["themes"]["conf_level"], unspaced: bool = False,
+                 aliases: dict | None = None,
+                 ) -> dict:
+    """The term index of one language: the ``max_terms`` most frequent terms of the year matrix
+    with at least ``min_count`` occurrences, plus ``extra_terms``; per term its count in each year
+    (``stats``: year index, count, ...) and, per year and count, the rate per 10,000 kept tokens and
+    its exact Poisson interval (``rates``, ``themes.poisson_ci``); per term up to ``per_cell``
+    sentences, and for each ``(term, year)`` of ``phrase_years`` up to ``phrase_contexts`` more (one
+    random ranking of all sentences, seeded, so terms share them).
+
+    ``tokens`` may be split into parts that each hold whole documents (the token shards): the
+    sentences are numbered as in the whole table and each part is read on its own, so the result is
+    the same as from the whole table.
+
+    Parameters
+    ----------
+    tokens : DataFrame or list of DataFrame
+        One language's token table, or its parts.
+    year : CountMatrix
+        The language's year matrix.
+    lang : str
+    doc_index : dict of str to int
+        doc_id -> its number on the page.
+    extra_terms : sequence of str
+    max_terms, min_count, per_cell : int
+    phrase_years : sequence of (term, year)
+    phrase_contexts : int
+    seed : int
+    conf_level : float
+    unspaced : bool
+        Whether ``lang`` is written without spaces.
+    aliases : dict, optional
+        Name (lower-cased) -> ``@id``, the search box's entity lookup.
+
+    Returns
+    -------
+    dict
+
+    References
+    ----------
+    Garwood, F. (1936). Fiducial limits for the Poisson distribution. Biometrika 28(3/4), 437-442.
+    """
+    parts = _parts(tokens)
+    index = _term_index(year, extra_terms, max_terms, min_count, conf_level)
+    first_sid, n = _first_sids([_sentence_counts(p) for p in parts])
+    contexts = _Contexts(index["terms"], n, per_cell, phrase_years, phrase_contexts, seed, unspaced)
+    for p in parts:
+        contexts.add(sentence_frame(p, first_sid))
+    return _payload(index, contexts, lang, doc_index, unspaced, aliases)
 
 
 # ---- the page --------------------------------------------------------------------------------------
@@ -435,6 +635,27 @@ def _aliases(entities: list, lang: str) -> dict[str, str]:
             if name:
                 out[" ".join(name.lower().split())] = ENTITY_HEAD + e.id
     return out
+
+
+def _token_files(paths) -> list:
+    """The token files of ``paths`` (a file, a directory of shards or a list of files)."""
+    if isinstance(paths, (str, Path)):
+        return sorted(Path(paths).glob("*.parquet")) if Path(paths).is_dir() else [paths]
+    return list(paths)
+
+
+def _batches(path, count_roles, size: int = _BATCH_TOKENS):
+    """The counted tokens of one shard (``_TERM_COLUMNS``), whole documents at a time, in batches
+    of about ``size`` tokens."""
+    tokens = counted(load_tokens(path, columns=_TERM_COLUMNS), count_roles)
+    if len(tokens) <= size:
+        yield tokens
+        return
+    codes = pd.factorize(tokens["doc_id"])[0]
+    n = np.bincount(codes)
+    batch = ((np.cumsum(n) - n) // size)[codes]
+    for k in np.unique(batch):
+        yield tokens[batch == k]
 
 
 def build_payload(tables: dict[str, str | Path], year_matrices: dict[str, str | Path], token_paths,
@@ -468,36 +689,51 @@ def build_payload(tables: dict[str, str | Path], year_matrices: dict[str, str | 
     dict
         The page's data, JSON-serialisable.
     """
-    from textdrift.vectorize import load_tokens
-
     s = {**_E, **(settings or {})}
-    read = {name: read_csv(path) for name, path in tables.items()}
+    large = ("theme_kwic", "phrase_changes")  # read in chunks
+    read = {name: read_csv(path) for name, path in tables.items() if name not in large}
     docs = read["documents"]
     doc_index = {d: i for i, d in enumerate(docs["doc_id"])}
     langs2 = list(crosslingual_langs or languages[:2])
     align, where = alignment_payload(read["crosslingual_alignment"], docs, langs2, set(), s["aligned_documents"])
     labels = {t.id: dict(t.labels) for t in codebook}
-    themes, needed = theme_payload(read["theme_frequencies"], read["theme_kwic"], labels, s["contexts_per_cell"],
-                                   s["seed"], low_data_tokens, where)
+    shown, totals = _read_kwic(tables["theme_kwic"], s["contexts_per_cell"], s["seed"])
+    themes, needed = _theme_cells(read["theme_frequencies"], shown, totals, labels, low_data_tokens, where)
+    del shown
     align, _ = alignment_payload(read["crosslingual_alignment"], docs, langs2, needed, s["aligned_documents"])
     renumber = {old: new for new, old in enumerate(align.pop("ids"))}
     for cell in themes["cells"].values():
         for r in cell["rows"]:
             r[-1] = renumber.get(r[-1]) if r[-1] is not None else None
-    phrases = phrase_payload(read["phrase_changes"], s["phrases_per_step"])
-    cols = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "keep", "is_punct", "role", "entity"]
-    tokens = counted(load_tokens(token_paths), count_roles)
-    tokens = tokens[[c for c in cols if c in tokens.columns]]
-    terms = {}
+    phrases = _phrase_steps(*_read_phrases(tables["phrase_changes"], s["phrases_per_step"]), s["phrases_per_step"])
+    index, years_of = {}, {}
     for lang in languages:
         shown = [(r[0], st) for st in phrases["steps"] if st["lang"] == lang for r in st["up"] + st["down"]]
-        extra = {k for k, _ in shown}
-        years_of = {(k, st[y]) for k, st in shown for y in ("year_from", "year_to")}
-        terms[lang] = term_payload(
-            tokens[tokens["lang"] == lang], load_matrix(year_matrices[lang]), lang, doc_index, extra_terms=extra,
-            max_terms=s["max_terms"], min_count=s["min_term_count"], per_cell=s["term_contexts"], seed=s["seed"],
-            phrase_years=years_of, phrase_contexts=s["phrase_contexts"],
-            conf_level=conf_level, unspaced=lang in unspaced_languages, aliases=_aliases(entities, lang))
+        years_of[lang] = {(k, st[y]) for k, st in shown for y in ("year_from", "year_to")}
+        index[lang] = _term_index(load_matrix(year_matrices[lang]), {k for k, _ in shown}, s["max_terms"],
+                                  s["min_term_count"], conf_level)
+    # the sentences, one shard at a time: first their number in each document, then the sentences
+    # numbered as in the whole table
+    paths = _token_files(token_paths)
+    counts = {lang: [] for lang in languages}
+    for path in paths:
+        tokens = counted(load_tokens(path, columns=_SENTENCE_COLUMNS), count_roles)
+        for lang in languages:
+            counts[lang].append(_sentence_counts(tokens[tokens["lang"] == lang]))
+        del tokens
+    contexts, first = {}, {}
+    for lang in languages:
+        first[lang], n = _first_sids(counts[lang])
+        contexts[lang] = _Contexts(index[lang]["terms"], n, s["term_contexts"], years_of[lang], s["phrase_contexts"],
+                                   s["seed"], lang in unspaced_languages)
+    for path in paths:
+        for batch in _batches(path, count_roles):
+            for lang in languages:
+                one = batch[batch["lang"] == lang]
+                if len(one):
+                    contexts[lang].add(sentence_frame(one, first[lang]))
+    terms = {lang: _payload(index[lang], contexts[lang], lang, doc_index, lang in unspaced_languages,
+                            _aliases(entities, lang)) for lang in languages}
     drift, base = read["tfidf_drift"], read["tfidf_baseline"]
     return {
         "meta": {"languages": languages, "low_data_tokens": low_data_tokens, "conf_level": conf_level,
