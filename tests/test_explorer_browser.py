@@ -133,7 +133,10 @@ def test_explorer_in_the_browser(explorer_run, browser):
     assert row["z"] == step["z"].max() and first[0] == row["display"]
     assert first[2:4] == [str(row["count_from"]), str(row["count_to"])]
     cap_phrase = with_defaults(load_yaml(work / "config/config.yaml"))["explorer"]["phrase_contexts"]
-    for year, n, docs in [(2023, row["count_from"], row["docs_from"]), (2024, row["count_to"], row["docs_to"])]:
+    # the step's documents: its tfidf_drift.csv row (the phrase table names only its genre_match)
+    drift = pd.read_csv(tables / "tfidf_drift.csv", keep_default_na=False)
+    sides = drift.query("lang == 'en' and year_from == 2023 and year_to == 2024").iloc[0]
+    for year, n, docs in [(2023, row["count_from"], sides["docs_from"]), (2024, row["count_to"], sides["docs_to"])]:
         col = d.find_element(By.CSS_SELECTOR, f'#phrase-contexts .year-col[data-year="{year}"]')
         items = col.find_elements(By.CSS_SELECTOR, "li")
         assert 0 < len(items) <= min(n, cap_phrase) if n else not items

@@ -254,6 +254,21 @@ def _phrase_steps(phrases: pd.DataFrame, tested: dict | None, per_step: int) -> 
     return {"cols": cols, "steps": steps}
 
 
+def _step_documents(steps: list[dict], drift: pd.DataFrame) -> None:
+    """Fill in each phrase step's ``docs_from, docs_to`` from its row of ``tfidf_drift.csv`` (the
+    phrase table carries only ``genre_match``; the lists are the same for every phrase of a step)."""
+    if not {"docs_from", "docs_to"} <= set(drift.columns):
+        return
+    rows = drift.set_index(_STEP)[["docs_from", "docs_to"]]
+    for st in steps:
+        key = (st["lang"], st["year_from"], st["year_to"])
+        if key in rows.index:
+            for k in ("docs_from", "docs_to"):
+                if st.get(k) is None:
+                    v = rows.at[key, k]
+                    st[k] = None if isinstance(v, float) else v
+
+
 # ---- the two large tables, read in chunks ------------------------------------------------------------
 
 _CELL = ["theme", "lang", "year"]  # a cell of the theme view
@@ -706,6 +721,7 @@ def build_payload(tables: dict[str, str | Path], year_matrices: dict[str, str | 
         for r in cell["rows"]:
             r[-1] = renumber.get(r[-1]) if r[-1] is not None else None
     phrases = _phrase_steps(*_read_phrases(tables["phrase_changes"], s["phrases_per_step"]), s["phrases_per_step"])
+    _step_documents(phrases["steps"], read["tfidf_drift"])
     index, years_of = {}, {}
     for lang in languages:
         shown = [(r[0], st) for st in phrases["steps"] if st["lang"] == lang for r in st["up"] + st["down"]]
