@@ -194,6 +194,29 @@ def test_every_tested_phrase_occurs_contiguously(out):
     assert not missing, missing[:20]
 
 
+def test_check_variant_matches_from_the_base_matches_equal_matching_each_variant(out):
+    """theme_matches derives the findings checks' variants from the base matches, rematching only
+    the paragraphs a variant changes (other roles; paragraphs with a name): the same rows, in the
+    same order, as matching each variant's whole token table (the fixture has names and headings)."""
+    from textdrift.codebook import load_codebook
+    from textdrift.entities import load_entities
+    from textdrift.matching import match_themes
+    from textdrift.themes import MATCH_KEY, match_partials
+    from textdrift.vectorize import counted
+
+    d = out["dir"]
+    ents = load_entities(d / "config/entities.yaml", d / "workflow/schemas/entities.schema.yaml")
+    book = load_codebook(d / "config/themes.yaml", d / "workflow/schemas/themes.schema.yaml", ents)
+    tokens, langs = out["tokens"], ["zh", "en"]
+    assert tokens["entity"].notna().any() and (tokens["role"] != "body").any()
+    base = match_themes(counted(tokens[tokens["lang"].isin(langs)]), book, 3)[MATCH_KEY]
+    _, direct = match_partials(tokens, book, langs, variants=["roles", "entities"])
+    _, derived = match_partials(tokens, book, langs, variants=["roles", "entities"], base=base, with_paras=False)
+    for name in ("roles", "entities"):
+        assert len(direct[name])
+        pd.testing.assert_frame_equal(derived[name], direct[name], obj=name)
+
+
 def test_phrase_steps_name_their_documents_once(out):
     """phrase_changes.csv carries its step's genre_match on every phrase, and every one of its steps
     has a tfidf_drift.csv row with the same genre_match (where the document and genre lists are):

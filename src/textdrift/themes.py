@@ -61,7 +61,7 @@ from textdrift.config import defaults
 from textdrift.io import read_csv, write_csv, write_csv_batches, write_parquet
 from textdrift.matching import MATCH_COLUMNS, UNSPACED, match_themes
 from textdrift.stats import poisson_ci, rate_ratio_interval
-from textdrift.vectorize import VARIANTS as _VARIANTS, load_tokens, variant_tokens
+from textdrift.vectorize import VARIANTS as _VARIANTS, counted, load_tokens, variant_tokens
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 _T = _D["themes"]
@@ -409,7 +409,7 @@ def match_shard(
     entity_matches_path: str | Path | None = None,
     count_roles=tuple(_D["count_roles"]),
     tokens: pd.DataFrame | None = None,
-) -> None:
+) -> pd.DataFrame:
     """The `theme_matches` rule, one token shard: its theme matches (``MATCH_COLUMNS``, KWIC
     included), its entity mentions (same columns, ``theme`` = entity id) and its kept tokens per
     paragraph (``PARA_COLUMNS``), each to a Parquet file; only paragraphs whose role is in
@@ -438,6 +438,11 @@ def match_shard(
     count_roles : sequence of str
     tokens : DataFrame, optional
         The shard's tokens, already read (``token_path`` is then not read).
+
+    Returns
+    -------
+    DataFrame
+        The theme matches written to ``matches_path``.
     """
     from textdrift.entities import load_entities
     from textdrift.vectorize import counted
@@ -447,12 +452,14 @@ def match_shard(
     tokens = counted(load_tokens(token_path, columns=TOKEN_COLUMNS) if tokens is None else tokens, count_roles)
     if not tokens["lang"].isin(languages).all():
         tokens = tokens[tokens["lang"].isin(languages)]
-    write_parquet(match_themes(tokens, codebook, kwic_window, unspaced_languages), matches_path)
+    matches = match_themes(tokens, codebook, kwic_window, unspaced_languages)
+    write_parquet(matches, matches_path)
     if entity_matches_path is not None:
         write_parquet(match_themes(tokens, entity_codebook(entities, languages), kwic_window, unspaced_languages),
                       entity_matches_path)
     if paras_path is not None:
         write_parquet(paragraph_tokens(tokens), paras_path)
+    return matches
 
 
 def write_paragraph_tokens(tokens: pd.DataFrame, paths: dict, languages,
@@ -484,7 +491,8 @@ MATCH_KEY = ["year", "lang", "theme", "doc_id", "para", "start_idx"]
 
 
 def match_partials(tokens: pd.DataFrame, codebook, languages, count_roles=tuple(_D["count_roles"]),
-                   unspaced_languages=tuple(_D["unspaced_languages"]), variants=_VARIANTS) -> tuple[dict, dict]:
+                   unspaced_languages=tuple(_D["unspaced_languages"]), variants=_VARIANTS,
+                   base: pd.DataFrame | None = None, with_paras: bool = True) -> tuple[dict, dict]:
     """The codebook-dependent partial results of the checks for one token shard (or a whole token
     table): per variant, the kept tokens per paragraph (:func:`textdrift.themes.paragraph_tokens`)
     and the theme matches (:func:`textdrift.matching.match_themes`, ``MATCH_KEY`` columns). Both
@@ -499,6 +507,11 @@ def match_partials(tokens: pd.DataFrame, codebook, languages, count_roles=tuple(
     count_roles : sequence of str
     unspaced_languages : sequence of str
     variants : sequence of str
+    base : DataFrame, optional
+        The ``base`` variant's matches of these tokens (``MATCH_KEY`` columns at least): the other
+        variants then match only the paragraphs where they differ from it (:func:`_from_base`).
+    with_paras : bool
+        Whether to compute the kept tokens per paragraph (the first dict is empty otherwise).
 
     Returns
     -------
@@ -508,16 +521,53 @@ def match_partials(tokens: pd.DataFrame, codebook, languages, count_roles=tuple(
     tokens = tokens[tokens["lang"].isin(languages)]
     paras, matches = {}, {}
     for name in variants:
+        if base is not None and name != "base":
+            matches[name] = _from_base(tokens, name, codebook, count_roles, unspaced_languages, base[MATCH_KEY])
+            if with_paras:
+                paras[name] = paragraph_tokens(variant_tokens(tokens, name, count_roles))
+            continue
         t = variant_tokens(tokens, name, count_roles)
-        paras[name] = paragraph_tokens(t)
+        if with_paras:
+            paras[name] = paragraph_tokens(t)
         matches[name] = match_themes(t, codebook, 0, unspaced_languages)[MATCH_KEY]
         del t
     return paras, matches
 
 
-def write_partial_matches(token_path, codebook, paras_paths: dict, matches_paths: dict, languages,
+def _from_base(tokens: pd.DataFrame, name: str, codebook, count_roles, unspaced_languages,
+               base: pd.DataFrame) -> pd.DataFrame:
+    """A check variant's matches from the ``base`` variant's: a match lies within one sentence
+    (:mod:`textdrift.matching`), so only the paragraphs the variant changes are matched again:
+    ``roles`` adds the paragraphs of the other roles; ``entities`` rematches the paragraphs with a
+    name (names as words) and keeps the base matches of the others. Rows in ``match_themes``
+    order (the key is unique, so the same rows as matching the variant's whole table; tested)."""
+    from textdrift.entities import names_as_words
+
+    para = ["doc_id", "lang", "para"]
+    if name == "roles":
+        other = (~tokens["role"].isin(list(count_roles))).to_numpy() if "role" in tokens.columns else None
+        extra = tokens[other] if other is not None and other.any() else tokens.iloc[:0]
+        kept = base
+    elif name == "entities":
+        b = counted(tokens, count_roles)
+        if "entity" not in b.columns:
+            return base.reset_index(drop=True)
+        named = pd.MultiIndex.from_frame(b.loc[b["entity"].notna().to_numpy(), para]).unique()
+        extra = names_as_words(b[pd.MultiIndex.from_frame(b[para]).isin(named)])
+        kept = base[~pd.MultiIndex.from_frame(base[para]).isin(named)]
+    else:
+        raise ValueError(f"no base rule for variant {name!r}")
+    new = match_themes(extra, codebook, 0, unspaced_languages)[MATCH_KEY] if len(extra) else None
+    out = pd.concat([kept, new], ignore_index=True) if new is not None and len(new) else kept
+    order = {t.id: i for i, t in enumerate(codebook)}
+    out = out.assign(_t=out["theme"].map(order))
+    return out.sort_values(["year", "lang", "_t", "doc_id", "para", "start_idx"], kind="stable").drop(
+        columns="_t").reset_index(drop=True)
+
+
+def write_partial_matches(token_path, codebook, paras_paths: dict | None, matches_paths: dict, languages,
                           count_roles=tuple(_D["count_roles"]), unspaced_languages=tuple(_D["unspaced_languages"]),
-                          tokens: pd.DataFrame | None = None) -> None:
+                          tokens: pd.DataFrame | None = None, base: pd.DataFrame | None = None) -> None:
     """Part of the `theme_matches` rule: the check variants' kept tokens per paragraph and theme
     matches of one token shard (:func:`match_partials`), each variant to its Parquet files.
 
@@ -531,13 +581,16 @@ def write_partial_matches(token_path, codebook, paras_paths: dict, matches_paths
     languages, count_roles, unspaced_languages : sequence of str
     tokens : DataFrame, optional
         The shard's tokens, already read (every role; ``lemma`` and ``is_stop`` included).
+    base : DataFrame, optional
+        The shard's ``base`` matches (:func:`match_shard`'s), see :func:`match_partials`.
     """
     from textdrift.vectorize import TOKEN_COLUMNS as ALL_COLUMNS
 
     if tokens is None:
         tokens = load_tokens(token_path, columns=ALL_COLUMNS)
     for name in matches_paths:
-        paras, matches = match_partials(tokens, codebook, languages, count_roles, unspaced_languages, [name])
+        paras, matches = match_partials(tokens, codebook, languages, count_roles, unspaced_languages, [name],
+                                        base=base, with_paras=bool(paras_paths))
         if paras_paths:
             write_parquet(paras[name], paras_paths[name])
         write_parquet(matches[name], matches_paths[name])
@@ -746,12 +799,12 @@ def run_theme_matches(input, output, params, log) -> None:
     # read once: the pipeline's matches, then the findings checks' variants (names as words need lemma, is_stop)
     tokens = load_tokens(i.tokens, columns=ALL_COLUMNS)
     # (the kept tokens per paragraph are the count rule's: they do not depend on the codebook)
-    match_shard(i.tokens, i.codebook, o.matches, None, p.languages, schema_path=i.schema, kwic_window=p.kwic_window,
+    base = match_shard(i.tokens, i.codebook, o.matches, None, p.languages, schema_path=i.schema, kwic_window=p.kwic_window,
                 unspaced_languages=p.unspaced_languages, entities_path=entities[0], entities_schema=entities[1],
                 entity_matches_path=o.entities, count_roles=p.count_roles, tokens=tokens)
     codebook = load_codebook(i.codebook, i.schema, load_entities(entities[0], entities[1]))
-    write_partial_matches(i.tokens, codebook, None, dict(zip(CHECK_VARIANTS, o.check_matches)), p.languages, p.count_roles, p.unspaced_languages,
-                          tokens=tokens)
+    write_partial_matches(i.tokens, codebook, None, dict(zip(CHECK_VARIANTS, o.check_matches)), p.languages,
+                          p.count_roles, p.unspaced_languages, tokens=tokens, base=base)
 
 
 def run_themes(input, output, params, log) -> None:
