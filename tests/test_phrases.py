@@ -257,13 +257,36 @@ def test_language_with_one_year_or_no_text_gives_no_rows(tmp_path, caplog):
         paths[lang] = tmp_path / f"year_{lang}.npz"
         save_matrix(year_matrix(toks, lang), paths[lang])
     caplog.set_level(logging.INFO, logger="textdrift")
-    df = write_phrases(paths, tmp_path / "phrase_changes.csv", min_count=1)
-    assert set(df["lang"]) == {"en"}
+    n = write_phrases(paths, tmp_path / "phrase_changes.csv", min_count=1)
+    df = read_csv(tmp_path / "phrase_changes.csv")
+    assert set(df["lang"]) == {"en"} and n == len(df) > 0
     assert "zh: 1 year(s) with text (2017)" in caplog.text
     assert "fr: 0 year(s) with text (none)" in caplog.text
     assert phrase_changes(load_matrix(paths["zh"])).empty
-    empty = write_phrases({"fr": paths["fr"]}, tmp_path / "empty.csv")
-    assert empty.empty and list(read_csv(tmp_path / "empty.csv").columns) == COLUMNS
+    assert write_phrases({"fr": paths["fr"]}, tmp_path / "empty.csv") == 0
+    assert read_csv(tmp_path / "empty.csv").empty and list(read_csv(tmp_path / "empty.csv").columns) == COLUMNS
+
+
+def test_write_phrases_one_language_at_a_time_writes_the_whole_sorted_table(tmp_path):
+    """write_phrases writes language by language (one year matrix in memory at a time): the bytes
+    are those of the whole table, every language's steps concatenated and sorted."""
+    from textdrift.io import write_csv
+    from textdrift.phrases import _sorted
+
+    toks = token_table([("a", 2017, "zh", [["数字", "经济", "合作", "数字", "经济"]]),
+                        ("b", 2020, "zh", [["数字", "丝绸", "之路", "合作", "经济"]]),
+                        ("c", 2017, "en", [["digital", "economy", "cooperation", "digital"]]),
+                        ("d", 2020, "en", [["digital", "silk", "road", "economy", "digital"]])])
+    paths = {}
+    for lang in ("zh", "en"):
+        paths[lang] = tmp_path / f"year_{lang}.npz"
+        save_matrix(year_matrix(toks, lang), paths[lang])
+    n = write_phrases(paths, tmp_path / "phrase_changes.csv", min_count=1)
+    whole = _sorted(pd.concat([phrase_changes(load_matrix(paths[lang]), min_count=1, lang=lang) for lang in paths],
+                              ignore_index=True))
+    assert set(whole["lang"]) == {"zh", "en"} and n == len(whole)
+    write_csv(whole, tmp_path / "whole.csv")
+    assert (tmp_path / "phrase_changes.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
 
 
 def test_ngram_max_may_not_exceed_vectorize(tmp_path):

@@ -91,7 +91,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from textdrift.config import UNSPACED_LANGUAGES, defaults
-from textdrift.io import read_csv, write_csv
+from textdrift.io import read_csv, write_csv, write_csv_batches
 from textdrift.stats import log_odds_dirichlet, p_values, q_values
 from textdrift.vectorize import SEP, CountMatrix, load_matrix, year_matrix_of
 
@@ -486,8 +486,8 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
 
     Returns
     -------
-    DataFrame
-        The table written to ``out_csv``.
+    int
+        The number of rows written to ``out_csv`` (one language in memory at a time).
 
     References
     ----------
@@ -501,23 +501,34 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
     args = (min_count, alpha_0, q_threshold, ngram_max, unspaced_languages)
     docs = read_csv(documents) if documents is not None else None
 
-    def table(matrices: dict, docs_of) -> pd.DataFrame:
-        frames = [phrase_changes(m, *args, lang, min_tokens) for lang, m in matrices.items()]
-        frames = [f for f in frames if len(f)]
-        df = _sorted(pd.concat(frames, ignore_index=True)) if frames else _empty()
+    def with_steps(df: pd.DataFrame, docs_of) -> pd.DataFrame:
         if docs_of is None:
             return df
         # genre_match only: the step's document and genre lists are tfidf_drift.csv's (one row per
         # step); repeated on every phrase they made the table grow with documents x phrases
         return step_documents(df, docs_of).drop(columns=[c for c in STEP_COLUMNS if c not in PHRASE_STEP_COLUMNS])
 
-    matrices = {}
-    for lang, path in year_matrices.items():
-        log.info("%s: reading %s", lang, path)
-        matrices[lang] = load_matrix(path)
-    df = table(matrices, docs)
-    write_csv(df, out_csv)
-    log.info("wrote %d rows to %s", len(df), out_csv)
+    def table(matrices: dict, docs_of) -> pd.DataFrame:
+        frames = [phrase_changes(m, *args, lang, min_tokens) for lang, m in matrices.items()]
+        frames = [f for f in frames if len(f)]
+        return with_steps(_sorted(pd.concat(frames, ignore_index=True)) if frames else _empty(), docs_of)
+
+    # The table is sorted by language first: one language's year matrix and rows in memory at a time.
+    written = 0
+
+    def by_language():
+        nonlocal written
+        for lang in sorted(year_matrices):
+            log.info("%s: reading %s", lang, year_matrices[lang])
+            df = phrase_changes(load_matrix(year_matrices[lang]), *args, lang, min_tokens)
+            if len(df):
+                written += len(df)
+                yield with_steps(_sorted(df), docs)
+        if not written:
+            yield with_steps(_empty(), docs)
+
+    write_csv_batches(by_language(), out_csv)
+    log.info("wrote %d rows to %s", written, out_csv)
     if group_by:
         per_doc = {lang: load_matrix(path) for lang, path in (doc_matrices or {}).items()}
         frames = {}
@@ -528,7 +539,7 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
         grouped = with_group(frames)
         write_csv(grouped, grouped_csv)
         log.info("wrote %d rows (%s groups) to %s", len(grouped), group_by, grouped_csv)
-    return df
+    return written
 
 
 def run_phrases(input, output, params, log) -> None:
