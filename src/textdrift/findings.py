@@ -56,6 +56,7 @@ import pandas as pd
 from textdrift.stats import normal_quantile, poisson_ratio_ci
 from textdrift.config import defaults
 from textdrift.themes import MATCH_KEY, match_partials, write_partial_matches
+from textdrift.matching import order_matches
 from textdrift.vectorize import CHECK_VARIANTS, VARIANTS, count_partials, variant_tokens, write_partial_counts
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
@@ -184,10 +185,7 @@ class Partials:
         for p in self.matches[name]:
             m = _load_frame(p, MATCH_KEY)
             parts.append(m if keep is None else m[keep(m)])
-        df = _concat(parts)
-        df = df.assign(_t=df["theme"].map({t: i for i, t in enumerate(themes)}))
-        keys = ["year", "lang", "_t", "doc_id", "para", "start_idx"]
-        return df.sort_values(keys, kind="stable", ignore_index=True).drop(columns="_t")
+        return order_matches(_concat(parts), themes)
 
     def doc_counts(self, name: str, lang: str, unigrams: bool = False):
         """N-gram (``unigrams``: unigram) counts per document of variant ``name`` in ``lang``, the shards merged."""

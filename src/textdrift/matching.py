@@ -73,7 +73,10 @@ from textdrift.vectorize import ENTITY_HEAD, segments
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
-__all__ = ["GLOB_CHARS", "MATCH_COLUMNS", "UNSPACED", "match_themes"]
+__all__ = ["GLOB_CHARS", "MATCH_COLUMNS", "MATCH_ORDER", "UNSPACED", "match_themes", "order_matches"]
+
+#: the key of :func:`match_themes`' row order (:func:`order_matches`; the theme in codebook order)
+MATCH_ORDER = ["year", "lang", "theme", "doc_id", "para", "start_idx"]
 
 MATCH_COLUMNS = [
     "doc_id", "year", "lang", "theme", "term", "para", "sent", "role", "start_idx", "end_idx", "left", "match", "right",
@@ -515,12 +518,29 @@ def match_themes(
 
 
 def _order_matches(matches: pd.DataFrame, codebook: list[Theme]) -> pd.DataFrame:
-    """Matches in table order: year, lang, theme (codebook order), doc_id, para, start_idx.
+    """:func:`order_matches` in the codebook's theme order."""
+    return order_matches(matches, [t.id for t in codebook])
+
+
+def order_matches(matches: pd.DataFrame, theme_ids) -> pd.DataFrame:
+    """Matches in table order (:data:`MATCH_ORDER`): year, lang, theme (in the order of
+    ``theme_ids``, the codebook's), doc_id, para, start_idx; its integer columns as int64.
 
     Within one theme matches never overlap, so the key is unique: the order does not depend on
-    the order the matches were found in (e.g. shard by shard).
+    the order the matches were found in (e.g. shard by shard, or some paragraphs matched again).
+
+    Parameters
+    ----------
+    matches : DataFrame
+        :data:`MATCH_COLUMNS`, or at least :data:`MATCH_ORDER`.
+    theme_ids : sequence of str
+
+    Returns
+    -------
+    DataFrame
     """
-    order = {t.id: i for i, t in enumerate(codebook)}
-    matches = matches.assign(_t=matches["theme"].map(order))
-    return matches.sort_values(["year", "lang", "_t", "doc_id", "para", "start_idx"], kind="stable").drop(
-        columns="_t").reset_index(drop=True).astype({c: "int64" for c in ["year", "para", "sent", "start_idx", "end_idx"]})
+    rank = {t: i for i, t in enumerate(theme_ids)}
+    keys = ["_t" if c == "theme" else c for c in MATCH_ORDER]
+    out = matches.assign(_t=matches["theme"].map(rank)).sort_values(keys, kind="stable").drop(columns="_t")
+    ints = ["year", "para", "sent", "start_idx", "end_idx"]
+    return out.reset_index(drop=True).astype({c: "int64" for c in ints if c in out.columns})

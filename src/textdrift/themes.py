@@ -59,7 +59,7 @@ import pandas as pd
 from textdrift.codebook import Theme, codebook_hash, entity_codebook, load_codebook
 from textdrift.config import defaults
 from textdrift.io import read_csv, write_csv, write_csv_batches, write_parquet
-from textdrift.matching import MATCH_COLUMNS, UNSPACED, match_themes
+from textdrift.matching import MATCH_COLUMNS, MATCH_ORDER, UNSPACED, match_themes, order_matches
 from textdrift.stats import poisson_ci, rate_ratio_interval
 from textdrift.vectorize import VARIANTS as _VARIANTS, counted, load_tokens, variant_tokens
 
@@ -445,7 +445,6 @@ def match_shard(
         The theme matches written to ``matches_path``.
     """
     from textdrift.entities import load_entities
-    from textdrift.vectorize import counted
 
     entities = load_entities(entities_path, entities_schema)
     codebook = load_codebook(codebook_path, schema_path, entities)
@@ -477,17 +476,15 @@ def write_paragraph_tokens(tokens: pd.DataFrame, paths: dict, languages,
         Variant (:data:`textdrift.vectorize.VARIANTS`) -> output file.
     languages, count_roles : sequence of str
     """
-    from textdrift.vectorize import variant_tokens
-
     if not tokens["lang"].isin(languages).all():
         tokens = tokens[tokens["lang"].isin(languages)]
     for name, path in paths.items():
         write_parquet(paragraph_tokens(variant_tokens(tokens, name, count_roles)), path)
 
 
-#: The columns of a variant's theme matches that the checks read (with the sort key of
-#: :func:`textdrift.matching.match_themes`).
-MATCH_KEY = ["year", "lang", "theme", "doc_id", "para", "start_idx"]
+#: The columns of a variant's theme matches that the checks read: the sort key of
+#: :func:`textdrift.matching.match_themes` (:data:`textdrift.matching.MATCH_ORDER`).
+MATCH_KEY = list(MATCH_ORDER)
 
 
 def match_partials(tokens: pd.DataFrame, codebook, languages, count_roles=tuple(_D["count_roles"]),
@@ -559,24 +556,22 @@ def _from_base(tokens: pd.DataFrame, name: str, codebook, count_roles, unspaced_
         raise ValueError(f"no base rule for variant {name!r}")
     new = match_themes(extra, codebook, 0, unspaced_languages)[MATCH_KEY] if len(extra) else None
     out = pd.concat([kept, new], ignore_index=True) if new is not None and len(new) else kept
-    order = {t.id: i for i, t in enumerate(codebook)}
-    out = out.assign(_t=out["theme"].map(order))
-    return out.sort_values(["year", "lang", "_t", "doc_id", "para", "start_idx"], kind="stable").drop(
-        columns="_t").reset_index(drop=True)
+    return order_matches(out, [t.id for t in codebook])
 
 
-def write_partial_matches(token_path, codebook, paras_paths: dict | None, matches_paths: dict, languages,
+def write_partial_matches(token_path, codebook, matches_paths: dict, languages,
                           count_roles=tuple(_D["count_roles"]), unspaced_languages=tuple(_D["unspaced_languages"]),
                           tokens: pd.DataFrame | None = None, base: pd.DataFrame | None = None) -> None:
-    """Part of the `theme_matches` rule: the check variants' kept tokens per paragraph and theme
-    matches of one token shard (:func:`match_partials`), each variant to its Parquet files.
+    """Part of the `theme_matches` rule: the check variants' theme matches of one token shard
+    (:func:`match_partials`), each variant to its Parquet file (their kept tokens per paragraph are
+    the ``count`` rule's, :func:`write_paragraph_tokens`).
 
     Parameters
     ----------
     token_path : str or Path
         The token shard (not read when ``tokens`` is given).
     codebook : list of Theme
-    paras_paths, matches_paths : dict of str to str or Path
+    matches_paths : dict of str to str or Path
         Variant -> output file.
     languages, count_roles, unspaced_languages : sequence of str
     tokens : DataFrame, optional
@@ -589,10 +584,8 @@ def write_partial_matches(token_path, codebook, paras_paths: dict | None, matche
     if tokens is None:
         tokens = load_tokens(token_path, columns=ALL_COLUMNS)
     for name in matches_paths:
-        paras, matches = match_partials(tokens, codebook, languages, count_roles, unspaced_languages, [name],
-                                        base=base, with_paras=bool(paras_paths))
-        if paras_paths:
-            write_parquet(paras[name], paras_paths[name])
+        _, matches = match_partials(tokens, codebook, languages, count_roles, unspaced_languages, [name], base=base,
+                                    with_paras=False)
         write_parquet(matches[name], matches_paths[name])
 
 
@@ -778,7 +771,7 @@ def read_matches(match_paths, codebook: list[Theme], columns: list[str] = MATCH_
 
 def run_theme_matches(input, output, params, log) -> None:
     """Rule ``theme_matches``: the codebook's and the entities' matches in one token shard (and the
-    findings checks' variants, :func:`textdrift.findings.write_partial_matches`).
+    findings checks' variants, :func:`write_partial_matches`).
 
     Parameters
     ----------
@@ -799,11 +792,12 @@ def run_theme_matches(input, output, params, log) -> None:
     # read once: the pipeline's matches, then the findings checks' variants (names as words need lemma, is_stop)
     tokens = load_tokens(i.tokens, columns=ALL_COLUMNS)
     # (the kept tokens per paragraph are the count rule's: they do not depend on the codebook)
-    base = match_shard(i.tokens, i.codebook, o.matches, None, p.languages, schema_path=i.schema, kwic_window=p.kwic_window,
-                unspaced_languages=p.unspaced_languages, entities_path=entities[0], entities_schema=entities[1],
-                entity_matches_path=o.entities, count_roles=p.count_roles, tokens=tokens)
+    base = match_shard(i.tokens, i.codebook, o.matches, None, p.languages, schema_path=i.schema,
+                       kwic_window=p.kwic_window, unspaced_languages=p.unspaced_languages, entities_path=entities[0],
+                       entities_schema=entities[1], entity_matches_path=o.entities, count_roles=p.count_roles,
+                       tokens=tokens)
     codebook = load_codebook(i.codebook, i.schema, load_entities(entities[0], entities[1]))
-    write_partial_matches(i.tokens, codebook, None, dict(zip(CHECK_VARIANTS, o.check_matches)), p.languages,
+    write_partial_matches(i.tokens, codebook, dict(zip(CHECK_VARIANTS, o.check_matches)), p.languages,
                           p.count_roles, p.unspaced_languages, tokens=tokens, base=base)
 
 

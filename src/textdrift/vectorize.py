@@ -713,7 +713,7 @@ def export_matrices(doc_paths: dict[str, str | Path], documents: str | Path, out
 
 def run_count(input, output, params, log) -> None:
     """Rule ``count``: count the n-grams of one token shard (document and paragraph matrices per language,
-    and the findings checks' counts, :func:`textdrift.findings.write_partial_counts`).
+    and the findings checks' counts, :func:`write_partial_counts`).
 
     Parameters
     ----------
