@@ -99,3 +99,25 @@ def test_command_line(tmp_path, source):
     assert proc.returncode == 0, proc.stderr
     assert "5 documents" in proc.stderr
     assert digest(out) == digest(make_corpus(tmp_path / "lib", 0.05, seed=1, source_dir=source, doc_kb=10).parent)
+
+
+def test_calibration_corpus_is_deterministic_and_plants_what_it_says(tmp_path):
+    from textdrift.synth import calibration_corpus
+
+    kw = dict(years=(2001, 2002, 2003), docs_per_year=3, paras_per_doc=5, vocab=300, n_themes=3,
+              theme_words=4, theme_effects={"t01": (2003, 3.0)}, new_phrases={"p": 2002}, seed=7)
+    a, b = calibration_corpus(**kw), calibration_corpus(**kw)
+    assert a.tokens.equals(b.tokens)
+    assert set(a.tokens["doc_id"]) == {f"y{y}d0{d}" for y in (2001, 2002, 2003) for d in (1, 2, 3)}
+    truth = a.theme_rates().set_index(["year", "theme"])["rate"]
+    # the planted factor, in the true rates (the other words' share shrinks a little)
+    assert truth[(2003, "t01")] / truth[(2002, "t01")] > 2.5
+    assert truth[(2002, "t02")] == truth[(2001, "t02")]
+    # the new phrase: absent before its year, present after (as a contiguous pair in one sentence)
+    (phrase, y0), = a.planted["phrases"].items()
+    first, second = phrase.split()
+    t = a.tokens
+    pairs = t["norm"].eq(first) & t["norm"].shift(-1).eq(second) & t["sent"].eq(t["sent"].shift(-1))
+    assert not pairs[t["year"] < y0].any() and pairs[t["year"] >= y0].sum() > 5
+    manifest = a.write_raw(tmp_path)
+    assert len(manifest.read_text(encoding="utf-8").splitlines()) == 10

@@ -60,7 +60,8 @@ import re
 import sys
 from pathlib import Path
 
-__all__ = ["MANIFEST_COLUMNS", "add_document", "main", "make_corpus", "sentence_pool"]
+__all__ = ["MANIFEST_COLUMNS", "CalibrationCorpus", "add_document", "calibration_corpus", "main", "make_corpus",
+           "sentence_pool"]
 
 MANIFEST_COLUMNS = ["doc_id", "date", "year", "title", "source", "file", "languages", "encoding", "notes"]
 
@@ -332,6 +333,214 @@ def add_document(out_dir: str | Path, seed: int = 1, source_dir: str | Path = "d
     text = manifest.read_text(encoding="utf-8")
     manifest.write_bytes((text if text.endswith("\n") else text + "\n").encode("utf-8") + buf.getvalue().encode("utf-8"))
     return doc_id
+
+
+# ---- calibration corpora: known truth, document-level overdispersion ----------------------------
+
+_CONSONANTS = "bdfgklmnprstvz"
+_VOWELS = "aeiou"
+
+
+def _pseudo_words(n: int, rng) -> list[str]:
+    """``n`` distinct lower-case pseudo-words (three consonant-vowel syllables and a final ``x``:
+    ``badikox``), none an English word, stop word or lemma that a lemmatizer would change."""
+    words: list[str] = []
+    seen: set[str] = set()
+    while len(words) < n:
+        w = "".join(rng.choice(list(_CONSONANTS)) + rng.choice(list(_VOWELS)) for _ in range(3)) + "x"
+        if w not in seen:
+            seen.add(w)
+            words.append(w)
+    return words
+
+
+class CalibrationCorpus:
+    """A synthetic corpus with known truth (:func:`calibration_corpus`).
+
+    Attributes
+    ----------
+    tokens : DataFrame
+        A token table (the columns of ``textdrift.vectorize.TOKEN_SCHEMA``; every token kept,
+        role ``body``, one language), in text order.
+    words : list of str
+        The vocabulary, most frequent first.
+    themes : dict
+        ``{theme id: [words]}``: disjoint word sets, the codebook of the corpus.
+    rates : DataFrame
+        The true rate per token of every word in every year (``year, word, rate``): the expected
+        count of the word over the expected number of tokens, over documents and paragraphs.
+    doc_rates : DataFrame
+        The same for every document (``doc_id, year, word, rate``), given its own draw: the truth
+        of a contrast between two named documents.
+    planted : dict
+        The planted effects: ``{"themes": {theme: (year, factor)}, "phrases": {phrase: year}}``.
+    """
+
+    def __init__(self, tokens, words, themes, rates, doc_rates, planted):
+        self.tokens, self.words, self.themes = tokens, words, themes
+        self.rates, self.doc_rates, self.planted = rates, doc_rates, planted
+
+    def theme_rates(self, by_doc: bool = False):
+        """True rate per token of each theme (the sum of its words' rates): ``year, theme, rate``
+        (``doc_id, year, theme, rate`` with ``by_doc``)."""
+        import pandas as pd
+
+        word_theme = {w: t for t, ws in self.themes.items() for w in ws}
+        r = self.doc_rates if by_doc else self.rates
+        r = r[r["word"].isin(word_theme)].assign(theme=lambda d: d["word"].map(word_theme))
+        keys = (["doc_id", "year"] if by_doc else ["year"]) + ["theme"]
+        return r.groupby(keys, sort=True)["rate"].sum().reset_index()
+
+    def write_raw(self, out_dir: str | Path) -> Path:
+        """Write the corpus as raw text files and a manifest (``documents.csv``) into ``out_dir``,
+        for a run of the whole workflow; return the manifest path. One file per document: a title
+        line, then one paragraph per blank-line-separated block, sentences ending with ``.``."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(MANIFEST_COLUMNS)
+        t = self.tokens
+        for doc_id, d in t.groupby("doc_id", sort=True):
+            year = int(d["year"].iloc[0])
+            paras = []
+            for _, p in d.groupby("para", sort=True):
+                sents = [" ".join(s["text"]) + "." for _, s in p.groupby("sent", sort=True)]
+                paras.append(" ".join(x[:1].upper() + x[1:] for x in sents))
+            (out / f"{doc_id}.txt").write_text(f"Calibration document {doc_id}\n\n" + "\n\n".join(paras) + "\n",
+                                               encoding="utf-8")
+            w.writerow([doc_id, f"{year:04d}-06-30", str(year), f"Calibration document {doc_id}",
+                        "textdrift.synth calibration_corpus", f"{doc_id}.txt", "en", "utf-8", "synthetic"])
+        manifest = out / "documents.csv"
+        manifest.write_text(buf.getvalue(), encoding="utf-8")
+        return manifest
+
+
+def calibration_corpus(
+    years=(2001, 2002, 2003, 2004, 2005, 2006),
+    docs_per_year: int = 6,
+    paras_per_doc: int = 20,
+    para_tokens: int = 60,
+    vocab: int = 1500,
+    zipf: float = 1.0,
+    doc_shape: float = 2.0,
+    para_shape: float | None = 1.0,
+    n_themes: int = 12,
+    theme_words: int = 8,
+    theme_effects: dict | None = None,
+    new_phrases: dict | None = None,
+    phrase_per_para: float = 0.3,
+    seed: int = 0,
+    lang: str = "en",
+) -> CalibrationCorpus:
+    """A corpus with document-level overdispersion and planted effects, for calibrating the tests.
+
+    How the counts are drawn: word ``w`` has a base probability ``p_w`` proportional to
+    ``rank^-zipf``; each document ``d`` draws a multiplier ``g_dw ~ Gamma(doc_shape, 1/doc_shape)``
+    (mean 1, variance ``1/doc_shape``) for every word, each paragraph ``j`` another
+    ``h_jw ~ Gamma(para_shape, 1/para_shape)`` (``None``: 1), and the count of ``w`` in the
+    paragraph is ``Poisson(para_tokens * p_w * e_yw * g_dw * h_jw)``, where ``e_yw`` is the planted
+    factor (1 unless ``theme_effects`` says otherwise). Words therefore cluster by document and by
+    paragraph, as they do in real texts (Lijffijt et al. 2016), and with no planted effect nothing
+    changes between years: every year's documents come from the same distribution.
+
+    The tokens of a paragraph are shuffled and cut into sentences of 12; a planted phrase (a
+    two-word sequence of two reserved words) is inserted ``Poisson(phrase_per_para)`` times into
+    each paragraph from its year on.
+
+    Parameters
+    ----------
+    years : sequence of int
+    docs_per_year, paras_per_doc, para_tokens : int
+        The design: documents per year, paragraphs per document, expected tokens per paragraph.
+    vocab : int
+        Vocabulary size (pseudo-words, :func:`_pseudo_words`).
+    zipf : float
+        Exponent of the rank-frequency law of the base probabilities.
+    doc_shape, para_shape : float
+        Gamma shapes of the document and paragraph multipliers (smaller: more overdispersion).
+    n_themes, theme_words : int
+        Themes ``t01``..: disjoint sets of ``theme_words`` words spread over the frequency ranks.
+    theme_effects : dict, optional
+        ``{theme id: (year, factor)}``: the theme's words are ``factor`` times as frequent from
+        ``year`` on.
+    new_phrases : dict, optional
+        ``{phrase id: year}``: a new two-word phrase from that year on.
+    phrase_per_para : float
+        Expected insertions of a new phrase per paragraph.
+    seed : int
+    lang : str
+        The ``lang`` of the token table.
+
+    Returns
+    -------
+    CalibrationCorpus
+        Deterministic for the same arguments.
+
+    References
+    ----------
+    Lijffijt, J., Nevalainen, T., Säily, T., Papapetrou, P., Puolamäki, K. & Mannila, H. (2016).
+    Significance testing of word frequencies in corpora. Digital Scholarship in the Humanities 31(2).
+    """
+    import numpy as np
+    import pandas as pd
+
+    theme_effects = dict(theme_effects or {})
+    new_phrases = dict(new_phrases or {})
+    rng = np.random.default_rng(seed)
+    words = _pseudo_words(vocab + 2 * len(new_phrases), random.Random(seed))
+    reserved, words = words[vocab:], words[:vocab]
+    p = np.arange(1, vocab + 1, dtype=float) ** -zipf
+    p /= p.sum()
+    # themes: words at spread ranks (from rank 20 on: not the very top, not the tail)
+    ranks = np.linspace(20, min(vocab - 1, 20 + 40 * n_themes * theme_words // 8), n_themes * theme_words).astype(int)
+    ranks = list(dict.fromkeys(ranks))
+    themes = {f"t{i + 1:02d}": [words[r] for r in ranks[i::n_themes]] for i in range(n_themes)}
+    unknown = set(theme_effects) - set(themes)
+    if unknown:
+        raise ValueError(f"theme_effects names themes that do not exist: {sorted(unknown)}")
+    theme_idx = {t: [words.index(w) for w in ws] for t, ws in themes.items()}
+    phrases = {k: (reserved[2 * i], reserved[2 * i + 1]) for i, k in enumerate(new_phrases)}
+    rows, rate_rows, doc_rate_rows = [], [], []
+    for year in years:
+        e = np.ones(vocab)
+        for t, (y0, factor) in theme_effects.items():
+            if year >= y0:
+                e[theme_idx[t]] *= factor
+        lam_year = p * e
+        rate_rows.append(pd.DataFrame({"year": year, "word": words, "rate": lam_year / lam_year.sum()}))
+        for d in range(docs_per_year):
+            doc_id = f"y{year}d{d + 1:02d}"
+            g = rng.gamma(doc_shape, 1 / doc_shape, vocab)
+            lam_doc = lam_year * g
+            doc_rate_rows.append(pd.DataFrame({"doc_id": doc_id, "year": year, "word": words,
+                                               "rate": lam_doc / lam_doc.sum()}))
+            for j in range(paras_per_doc):
+                h = rng.gamma(para_shape, 1 / para_shape, vocab) if para_shape else 1.0
+                counts = rng.poisson(para_tokens * lam_doc * h)
+                toks = np.repeat(np.array(words, dtype=object), counts)
+                rng.shuffle(toks)
+                toks = list(toks)
+                for k, (y0) in new_phrases.items():
+                    if year >= y0:
+                        for _ in range(rng.poisson(phrase_per_para)):
+                            at = int(rng.integers(0, len(toks) + 1))
+                            toks[at:at] = list(phrases[k])
+                for i, w in enumerate(toks):
+                    rows.append((doc_id, year, j + 1, i // 12 + 1, i, w))
+    tokens = pd.DataFrame(rows, columns=["doc_id", "year", "para", "sent", "idx", "text"])
+    tokens = tokens.astype({"year": "int32", "para": "int32", "sent": "int32", "idx": "int32"})
+    tokens.insert(2, "lang", lang)
+    tokens["norm"] = tokens["text"]
+    tokens["lemma"] = tokens["text"]
+    tokens["is_stop"] = False
+    tokens["is_punct"] = False
+    tokens["keep"] = True
+    tokens["role"] = "body"
+    tokens["entity"] = None
+    planted = {"themes": theme_effects, "phrases": {" ".join(phrases[k]): y for k, y in new_phrases.items()}}
+    return CalibrationCorpus(tokens, words, themes, pd.concat(rate_rows, ignore_index=True),
+                             pd.concat(doc_rate_rows, ignore_index=True), planted)
 
 
 def main(argv: list[str] | None = None) -> int:
