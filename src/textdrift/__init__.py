@@ -10,7 +10,8 @@ page's text) -> ``clean`` (the steps, two of them in ``despace`` and ``structure
 numbers); ``figures`` (every chart), ``report`` (``results/README.md``), ``explorer``
 (``results/explorer.html``). Shared: ``stats`` (intervals, tests and divergences), ``io``,
 ``config``. Around the pipeline: ``check`` (``make check``), ``notebook`` (the notebooks' API),
-``synth`` (synthetic corpora for benchmarks).
+``synth`` (synthetic corpora for benchmarks and calibration), ``provenance`` (the library code each
+rule runs, as its rerun trigger; ``results/provenance.json``).
 """
 
 __all__ = ["__version__"]

@@ -854,9 +854,10 @@ def run_drift(input, output, params, log) -> None:
         The job's log file (first item).
     """
     from textdrift.io import log_to_file
+    from textdrift.provenance import settings
 
     log_to_file(log[0])
     outputs = {k: v for k, v in output.items() if not k.startswith("grouped_")}
     grouped = {k.removeprefix("grouped_"): v for k, v in output.items() if k.startswith("grouped_")}
-    write_drift(input.year, input.para, outputs, **dict(params.items()), documents=input.documents,
+    write_drift(input.year, input.para, outputs, **settings(params), documents=input.documents,
                 doc_paths=input.doc, grouped=grouped)

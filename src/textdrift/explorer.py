@@ -677,7 +677,8 @@ def build_payload(tables: dict[str, str | Path], year_matrices: dict[str, str | 
                   codebook: list, entities: list, languages: list[str], settings: dict, *,
                   count_roles=tuple(_D["count_roles"]), unspaced_languages=UNSPACED_LANGUAGES,
                   low_data_tokens: int = _D["low_data_tokens"], conf_level: float = _D["themes"]["conf_level"],
-                  q_threshold: float = _D["phrases"]["q_threshold"], crosslingual_langs=None) -> dict:
+                  q_threshold: float = _D["phrases"]["q_threshold"], crosslingual_langs=None,
+                  made_by: str = "") -> dict:
     """Everything the page shows, from the result tables (``tables``: name -> CSV path), the year
     matrices and the token shards; ``settings`` is the config's ``explorer`` block.
 
@@ -698,6 +699,8 @@ def build_payload(tables: dict[str, str | Path], year_matrices: dict[str, str | 
     q_threshold : float
         Benjamini-Hochberg level of the phrase changes.
     crosslingual_langs : (str, str), optional
+    made_by : str
+        What made the results (:func:`textdrift.provenance.describe`), shown in the page's header.
 
     Returns
     -------
@@ -753,7 +756,7 @@ def build_payload(tables: dict[str, str | Path], year_matrices: dict[str, str | 
     drift, base = read["tfidf_drift"], read["tfidf_baseline"]
     return {
         "meta": {"languages": languages, "low_data_tokens": low_data_tokens, "conf_level": conf_level,
-                 "q_threshold": q_threshold, "settings": s,
+                 "q_threshold": q_threshold, "settings": s, "made_by": made_by,
                  "codebook": str(read["theme_frequencies"]["codebook"].iloc[0]) if len(read["theme_frequencies"])
                  else ""},
         "themes": themes, "phrases": phrases, "terms": terms, "align": align,
@@ -847,7 +850,10 @@ def run_explorer(input, output, params, log) -> None:
     log : list of str
         The job's log file (first item).
     """
+    import json
+
     from textdrift.io import log_to_file
+    from textdrift.provenance import describe
 
     logger = log_to_file(log[0])
     i, p = input, params
@@ -857,6 +863,6 @@ def run_explorer(input, output, params, log) -> None:
         entities_path=i.entities[0] if i.entities else None, entities_schema=i.entities[1] if i.entities else None,
         assets=Path(i.assets[0]).parent, count_roles=p.count_roles, unspaced_languages=p.unspaced_languages,
         low_data_tokens=p.low_data_tokens, conf_level=p.conf_level, q_threshold=p.q_threshold,
-        crosslingual_langs=p.crosslingual_langs,
+        crosslingual_langs=p.crosslingual_langs, made_by=describe(json.loads(Path(i.provenance).read_text(encoding="utf-8"))),
     )
     logger.info("explorer.html: %s bytes (payload parts: %s)", sizes.pop("page"), sizes)

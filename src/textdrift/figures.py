@@ -1043,9 +1043,10 @@ def run_figures(input, output, params, log) -> None:
         The job's log file (first item).
     """
     from textdrift.io import log_to_file
+    from textdrift.provenance import settings
 
     log_to_file(log[0])
     from pathlib import Path
 
     tables = {name: path for name, path in input.items() if name != "schema"}
-    write_figures(**tables, schema=input.get("schema"), out_dir=Path(output[0]).parent, **dict(params.items()))
+    write_figures(**tables, schema=input.get("schema"), out_dir=Path(output[0]).parent, **settings(params))

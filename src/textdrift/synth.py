@@ -39,6 +39,14 @@ How the text is made
 Deterministic: the same arguments (and the same pool) give byte-identical
 files; nothing depends on hash order, time or the machine.
 
+Calibration corpora
+-------------------
+:func:`calibration_corpus` makes a different kind of corpus, for the calibration tests of the
+inference (docs/methods.md): pseudo-words drawn with document- and paragraph-level
+overdispersion, planted theme factors and new phrases, and the true rates that a test or an
+interval should recover. The module is about 580 lines because it holds both generators, which
+share the manifest format and the command line.
+
 Command line::
 
     python -m textdrift.synth OUT --size-mb 10 --seed 0 [--years 2000 2024]
@@ -355,7 +363,12 @@ def _pseudo_words(n: int, rng) -> list[str]:
 
 
 class CalibrationCorpus:
-    """A synthetic corpus with known truth (:func:`calibration_corpus`).
+    """A synthetic corpus with known truth (:func:`calibration_corpus`, which makes it).
+
+    Parameters
+    ----------
+    tokens, words, themes, rates, doc_rates, planted
+        The attributes below.
 
     Attributes
     ----------

@@ -384,7 +384,8 @@ function start() {
   document.querySelectorAll("#tabs button").forEach((b) => b.addEventListener("click", () => show(b.dataset.view)));
   const S = D.meta.settings;
   $("meta").textContent = D.docs.rows.length + " documents · codebook " + D.meta.codebook + " · low data: fewer than " +
-    D.meta.low_data_tokens + " kept tokens · intervals at " + D.meta.conf_level;
+    D.meta.low_data_tokens + " kept tokens · intervals at " + D.meta.conf_level +
+    (D.meta.made_by ? " · made by " + D.meta.made_by : "");
   $("about").textContent = "Every number comes from results/tables/ (terms: the year matrices, with an exact Poisson interval) and was computed by the workflow; this page only draws and filters. " +
     "Caps (config explorer): " + S.contexts_per_cell + " matches per theme, language and year; " + S.term_contexts +
     " sentences per term, and " + S.phrase_contexts + " per phrase and year of its step; the " + S.max_terms + " most frequent terms per language with at least " + S.min_term_count +

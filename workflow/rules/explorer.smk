@@ -18,6 +18,7 @@ rule explorer:
         codebook=config["themes"]["codebook"],
         schema=SCHEMA["themes"],
         entities=ENTITY_INPUT,
+        provenance=f"{RESULTS}/provenance.json",
         # the page, its script and style, and the vendored Vega builds: an edit rebuilds the page
         assets=[
             local(f"workflow/explorer/{name}")

@@ -147,6 +147,7 @@ rule results_readme:
         ),
         figures=[*FIGURES, rules.crosslingual.output.png],
         codebook=config["themes"]["codebook"],
+        provenance=f"{RESULTS}/provenance.json",
     output:
         f"{RESULTS}/README.md",
     log:

@@ -1,0 +1,328 @@
+"""Provenance: which code made a result, and rules that rerun when their code changes.
+
+Two jobs, both small and standard-library only (the workflow imports this module when it starts):
+
+* **Library code as a declared input of each rule.** Snakemake tracks a rule's script, not the
+  library modules the script calls, so after an update of ``src/textdrift`` a plain ``make run``
+  would keep every table the old code made. :func:`code_hash` follows the imports of a rule's
+  script through the library (every ``import textdrift.x`` / ``from textdrift.x import ...`` /
+  ``from textdrift import x`` / relative import, function-local ones included, transitively) and
+  hashes the source of every module it reaches; the workflow gives that hash to each rule as the
+  param ``code`` (``workflow/rules/provenance.smk``), so Snakemake's own ``params`` rerun trigger
+  reruns exactly the rules whose code changed, and the ``mtime`` trigger their downstream rules.
+  A module no rule reaches (the notebooks' API, say) reruns nothing.
+* **Provenance of the results.** :func:`write_provenance` writes ``results/provenance.json``:
+  the package version, the git commit and whether the working tree had uncommitted changes (read
+  when the file is written; outside git: ``null``, the code hashes still identify the code), the
+  codebook version, a hash of the configuration, and for every table its SHA-256, the rule that
+  made it and that rule's code hash. ``results/README.md`` and the explorer state the same.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+__all__ = ["code_hash", "code_hash_all", "config_hash", "describe", "git_state", "library_modules", "module_closure", "run_provenance", "settings",
+           "write_provenance"]
+
+PACKAGE = "textdrift"
+
+
+def _package_dir() -> Path:
+    """The directory of the ``textdrift`` package that is imported (``src/textdrift`` of the
+    checkout, or wherever the caller's ``PYTHONPATH`` finds it)."""
+    return Path(__file__).resolve().parent
+
+
+def library_modules(package_dir: str | Path | None = None) -> dict[str, Path]:
+    """Every module of the package: ``{"textdrift.themes": path, ...}`` (``textdrift`` for
+    ``__init__.py``).
+
+    Parameters
+    ----------
+    package_dir : str or Path, optional
+        The package's directory (default: the imported package's).
+
+    Returns
+    -------
+    dict of str to Path
+    """
+    root = Path(package_dir) if package_dir else _package_dir()
+    out = {}
+    for path in sorted(root.glob("*.py")):
+        out[PACKAGE if path.stem == "__init__" else f"{PACKAGE}.{path.stem}"] = path
+    return out
+
+
+def _imported(tree: ast.AST, this: str, modules: dict[str, Path]) -> set[str]:
+    """The package's modules that one parsed file imports anywhere in it (function-local too).
+
+    ``this``: the importing module's name (for relative imports; ``""`` for a script outside the
+    package)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from . import x, from .x import y
+                parent = this.rsplit(".", node.level)[0] if this else PACKAGE
+                base = f"{parent}.{base}" if base else parent
+            # `from textdrift import stats` imports the module textdrift.stats
+            names = [base] + [f"{base}.{a.name}" for a in node.names]
+        else:
+            continue
+        for name in names:
+            while name:
+                if name in modules:
+                    found.add(name)
+                    break
+                name = name.rpartition(".")[0]
+    return found
+
+
+@functools.lru_cache(maxsize=8)
+def _graph(package_dir: Path, stamp: tuple) -> tuple[dict[str, frozenset], dict[str, bytes]]:
+    """The package's import graph and its modules' sources, read and parsed once per start
+    (``stamp``: the files' sizes and times, so an edited file is read again)."""
+    modules = library_modules(package_dir)
+    sources = {name: path.read_bytes() for name, path in modules.items()}
+    edges = {name: frozenset(_imported(ast.parse(src), name, modules)) for name, src in sources.items()}
+    return edges, sources
+
+
+def _package(package_dir: str | Path | None) -> tuple[dict[str, frozenset], dict[str, bytes], dict[str, Path]]:
+    root = (Path(package_dir) if package_dir else _package_dir()).resolve()
+    modules = library_modules(root)
+    stamp = tuple((name, p.stat().st_mtime_ns, p.stat().st_size) for name, p in modules.items())
+    edges, sources = _graph(root, stamp)
+    return edges, sources, modules
+
+
+def module_closure(script: str | Path, package_dir: str | Path | None = None) -> list[str]:
+    """The package's modules a script runs: those it imports, and those they import, transitively.
+
+    Importing ``textdrift.x`` also runs ``textdrift/__init__.py``, which is included.
+
+    Parameters
+    ----------
+    script : str or Path
+        A Python file (a rule's script, or a module of the package).
+    package_dir : str or Path, optional
+        The package's directory (default: the imported package's).
+
+    Returns
+    -------
+    list of str
+        Module names, sorted.
+    """
+    edges, _, modules = _package(package_dir)
+    todo = list(_imported(ast.parse(Path(script).read_bytes()), "", modules))
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(edges[name] - seen)
+    if seen:
+        seen.add(PACKAGE)
+    return sorted(seen)
+
+
+def code_hash(script: str | Path, package_dir: str | Path | None = None) -> str:
+    """The SHA-256 (first 16 hex digits) of the source of every library module a script runs.
+
+    Any change to one of those files (a comment too: the hash is of the bytes, so that what is
+    reported is exactly what ran) changes the hash; a change to any other file does not. The
+    script itself is not included: Snakemake tracks it already (its ``code`` rerun trigger).
+
+    Parameters
+    ----------
+    script : str or Path
+    package_dir : str or Path, optional
+
+    Returns
+    -------
+    str
+    """
+    _, sources, _ = _package(package_dir)
+    h = hashlib.sha256()
+    for name in module_closure(script, package_dir):
+        h.update(name.encode("utf-8") + b"\0" + sources[name] + b"\0")
+    return h.hexdigest()[:16]
+
+
+def settings(params) -> dict:
+    """A rule's params as keyword arguments of the library function it calls: every named param
+    but ``code`` (the rule's code hash, which the workflow adds to every rule).
+
+    Parameters
+    ----------
+    params : Snakemake's named list of params (anything with ``items()``)
+
+    Returns
+    -------
+    dict
+    """
+    return {k: v for k, v in params.items() if k != "code"}
+
+
+def config_hash(config: dict) -> str:
+    """The SHA-256 (first 12 hex digits) of the configuration as canonical JSON (keys sorted):
+    two runs with the same settings, defaults included, have the same hash.
+
+    Parameters
+    ----------
+    config : dict
+
+    Returns
+    -------
+    str
+    """
+    text = json.dumps(config, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def git_state(where: str | Path = ".") -> dict:
+    """The git commit of ``where`` and the files with uncommitted changes (untracked files that
+    git does not ignore included).
+
+    Parameters
+    ----------
+    where : str or Path
+        A directory in the working tree.
+
+    Returns
+    -------
+    dict
+        ``{"commit": str or None, "dirty": bool or None, "changed_files": [...]}``; ``None`` when
+        ``where`` is not in a git working tree or git is not installed.
+    """
+    def git(*args):
+        return subprocess.run(["git", "-C", str(where), *args], capture_output=True, text=True, check=True,
+                              timeout=30).stdout
+
+    try:
+        commit = git("rev-parse", "HEAD").strip()
+        changed = [line[3:] for line in git("status", "--porcelain", "--untracked-files=normal").splitlines() if line]
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None, "changed_files": []}
+    return {"commit": commit, "dirty": bool(changed), "changed_files": changed}
+
+
+def _table_key(path: str | Path) -> str:
+    """A table's name in provenance.json: its path under ``tables/`` (``by_genre/theme_changes.csv``)."""
+    parts = Path(path).parts
+    return "/".join(parts[len(parts) - 1 - parts[::-1].index("tables") + 1:]) if "tables" in parts else Path(path).name
+
+
+def _sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def write_provenance(out_path: str | Path, tables: dict[str, dict], config: dict, codebook_path: str | Path | None,
+                     where: str | Path = ".") -> dict:
+    """Write ``provenance.json``: what made the results (see the module docstring).
+
+    Parameters
+    ----------
+    out_path : str or Path
+    tables : dict
+        ``{path: {"rule": name, "code": code hash}}`` of every table.
+    config : dict
+        The configuration (its hash is recorded).
+    codebook_path : str or Path, optional
+        The codebook (its version, :func:`textdrift.codebook.codebook_hash`).
+    where : str or Path
+        The project directory (for :func:`git_state`).
+
+    Returns
+    -------
+    dict
+        What was written.
+    """
+    from textdrift import __version__
+    from textdrift.codebook import codebook_hash
+
+    state = git_state(where)
+    record = {
+        "textdrift_version": __version__,
+        "commit": state["commit"],
+        "dirty": state["dirty"],
+        "changed_files": state["changed_files"],
+        "library_code": code_hash_all(),
+        "codebook_version": codebook_hash(codebook_path) if codebook_path else None,
+        "config_hash": config_hash(config),
+        "tables": {
+            _table_key(path): {"path": str(path), "sha256": _sha256(path), "rule": info["rule"], "code": info["code"]}
+            for path, info in sorted(tables.items())
+        },
+    }
+    Path(out_path).write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return record
+
+
+def code_hash_all(package_dir: str | Path | None = None) -> str:
+    """The SHA-256 (first 16 hex digits) of every module of the package: the code as a whole,
+    where git cannot name it.
+
+    Parameters
+    ----------
+    package_dir : str or Path, optional
+
+    Returns
+    -------
+    str
+    """
+    h = hashlib.sha256()
+    for name, path in library_modules(package_dir).items():
+        h.update(name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def describe(record: dict) -> str:
+    """One line for a reader: version, commit (or the code hash), a dirty tree, codebook, config.
+
+    Parameters
+    ----------
+    record : dict
+        :func:`write_provenance`'s record (``results/provenance.json``).
+
+    Returns
+    -------
+    str
+    """
+    if record.get("commit"):
+        code = f"commit {record['commit'][:12]}"
+        if record.get("dirty"):
+            n = len(record.get("changed_files") or [])
+            code += f" with uncommitted changes ({n} file{'s' if n != 1 else ''})"
+    else:
+        code = f"library code {record['library_code']} (not a git checkout)"
+    return (f"textdrift {record['textdrift_version']}, {code}; codebook {record.get('codebook_version')}, "
+            f"configuration {record['config_hash']}")
+
+
+def run_provenance(input, output, params, log) -> None:
+    """Rule ``provenance``: ``results/provenance.json``.
+
+    Parameters
+    ----------
+    input, output, params, log
+        Snakemake's: ``input.tables``, ``input.codebook``; ``params.tables`` (``{path: {"rule",
+        "code"}}``) and ``params.config``; ``output[0]``.
+    """
+    from textdrift.io import log_to_file
+
+    logger = log_to_file(log[0] if log else None)
+    record = write_provenance(output[0], dict(params.tables), dict(params.config), input.codebook)
+    logger.info("%s", describe(record))

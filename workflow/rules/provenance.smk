@@ -1,0 +1,55 @@
+# Results follow the code: every rule's library code is a declared input, and provenance.json
+# says what made the results (textdrift.provenance; docs/methods.md, "Reruns and provenance").
+# Included last: it visits every rule the other files defined.
+
+from textdrift.provenance import code_hash
+
+# The param `code` of each rule with a script: the hash of every library module the script
+# imports, directly or through other modules (derived from the imports, never listed by hand).
+# A change to one of them changes the param, and Snakemake's `params` rerun trigger reruns the
+# rule (and, through its newer outputs, everything downstream); other rules keep their outputs.
+CODE = {}
+for _rule in workflow.rules:
+    if _rule.script:
+        CODE[_rule.name] = code_hash(Path(_rule.snakefile).parent / _rule.script)
+        _rule.set_params(code=CODE[_rule.name])
+
+# every table in results/tables/ and the rule that writes it
+TABLE_RULES = {
+    str(path): name
+    for name, outputs in ((r.name, r.output) for r in workflow.rules)
+    for path in outputs
+    if str(path).startswith(f"{RESULTS}/tables/") and str(path).endswith(".csv")
+}
+
+
+rule provenance:
+    """results/provenance.json: the version, commit, codebook and configuration that made the results, and each table's rule, code hash and SHA-256."""
+    input:
+        tables=sorted(TABLE_RULES),
+        codebook=config["themes"]["codebook"],
+    output:
+        report(
+            f"{RESULTS}/provenance.json",
+            category="Provenance",
+            labels={"file": "provenance.json"},
+        ),
+    log:
+        f"{LOGS}/provenance.log",
+    conda:
+        "../envs/analysis.yml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: attempt * 500,
+        runtime=lambda wildcards, attempt: attempt * 10,
+    params:
+        tables={
+            path: {"rule": rule_name, "code": CODE.get(rule_name)}
+            for path, rule_name in sorted(TABLE_RULES.items())
+        },
+        config=config,
+    script:
+        "../scripts/provenance.py"
+
+
+TARGETS += rules.provenance.output

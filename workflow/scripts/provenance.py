@@ -1,0 +1,5 @@
+"""Rule `provenance`: results/provenance.json, what made the results (textdrift.provenance.run_provenance)."""
+
+from textdrift.provenance import run_provenance
+
+run_provenance(snakemake.input, snakemake.output, snakemake.params, snakemake.log)
