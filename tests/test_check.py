@@ -43,6 +43,25 @@ def test_check_passes_on_the_fixture_and_lists_every_problem(tmp_path, monkeypat
     assert out.returncode == 1 and "3 problem(s) in the inputs (nothing was run)" in out.stderr
 
 
+def test_the_count_is_the_number_of_problems_and_suggestions_are_close(tmp_path, monkeypatch):
+    """Two manifest problems are two; a genre typo gets a did-you-mean from the fixed list; a file
+    of another year is never suggested for a missing one (its numbers differ)."""
+    work = _project(tmp_path)
+    monkeypatch.chdir(work)
+    (work / "data/raw/gwr_2025.txt").write_text("A report.\n", encoding="utf-8")
+    manifest = work / "data/raw/documents.csv"
+    text = manifest.read_text(encoding="utf-8")
+    text = text.replace(",non_paper,", ",reprot,", 1).replace("000_ff5f590d30825363.txt", "gwr_2026.txt", 1)
+    manifest.write_text(text, encoding="utf-8")
+    problems, _ = check_inputs("config/config.yaml")
+    assert len(problems) == 2, problems
+    assert "field 'genre': 'reprot' is not one of" in problems[0] and problems[0].endswith("did you mean 'report'?")
+    assert "'gwr_2026.txt' does not exist" in problems[1] and "did you mean" not in problems[1]
+    out = subprocess.run([sys.executable, "-m", "textdrift.check", "--config", "config/config.yaml"], cwd=work,
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert "2 problem(s) in the inputs" in out.stderr
+
+
 def test_a_config_key_given_twice_stops_the_check(tmp_path, monkeypatch):
     work = _project(tmp_path)
     monkeypatch.chdir(work)

@@ -192,7 +192,8 @@ NOT_RESTATED = {("drift", "top_terms", "unit"), ("drift", "term_shifts", "unit")
              ("themes", "theme_changes", "min_tokens"), ("themes", "write_themes", "min_tokens"),
              ("phrases", "group_phrase_changes", "min_tokens"), ("phrases", "phrase_changes", "min_tokens"),
              ("phrases", "write_phrases", "min_tokens"), ("align", "align_paragraphs", "length_ratio"),
-             ("synth", "make_corpus", "seed"), ("synth", "add_document", "seed"), ("synth", "make_corpus", "years")}
+             ("synth", "make_corpus", "seed"), ("synth", "add_document", "seed"), ("synth", "make_corpus", "years"),
+             ("synth", "calibration_corpus", "seed"), ("synth", "calibration_corpus", "years")}
 
 
 @pytest.mark.parametrize("module", sorted(p.stem for p in (ROOT / "src/textdrift").glob("*.py")))

@@ -43,7 +43,7 @@ def check_inputs(config_path: str | Path) -> tuple[list[str], list[str]]:
     """
     from textdrift.config import config_errors, load_yaml, with_defaults
     from textdrift.entities import load_entities
-    from textdrift.manifest import check_group_by, load_manifest
+    from textdrift.manifest import ManifestError, check_group_by, load_manifest
     from textdrift.codebook import codebook_hash, load_codebook
 
     schemas = ROOT / "workflow" / "schemas"
@@ -82,6 +82,8 @@ def check_inputs(config_path: str | Path) -> tuple[list[str], list[str]]:
         notes.append(f"manifest {config['manifest']}: {len(manifest)} documents, years "
                      f"{manifest['year'].min()}-{manifest['year'].max()}")
         check_group_by(config["group_by"], manifest.columns)
+    except ManifestError as err:
+        problems += err.problems  # one per row and field: the count says how many there are
     except errors as err:
         problems.append(str(err))
     notes += [f"warning: {w}" for w in warnings]

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from textdrift.config import import_jsonschema, load_yaml, unknown_keys
+from textdrift.config import enum_hint, import_jsonschema, load_yaml, unknown_keys
 
 __all__ = ["CodebookError", "DEFAULT_SCHEMA", "LABEL_KEY", "LANG_KEY", "Rule", "Theme", "check_members",
            "codebook_hash", "entity_codebook", "load_codebook", "parse_codebook"]
@@ -100,7 +100,7 @@ def _error_message(error, data) -> str:
         hint = " (a term is lower-case words separated by single spaces)"
     elif error.validator == "pattern":
         hint = " (an id is snake_case: a-z, 0-9, single underscores)"
-    return f"{where}, field {fld!r}: {error.message}{hint}"
+    return f"{where}, field {fld!r}: {error.message}{hint}{enum_hint(error)}"
 
 
 def parse_codebook(data: dict, schema_path: str | Path | None = None, source: str = "codebook") -> list[Theme]:

@@ -52,7 +52,7 @@ def import_jsonschema():
 
 
 __all__ = ["SCHEMA", "UNSPACED_LANGUAGES", "ConfigError", "DuplicateKeyError", "check_config", "config_errors",
-           "defaults", "did_you_mean", "import_jsonschema", "load_yaml", "merge", "unknown_keys", "with_defaults"]
+           "defaults", "did_you_mean", "enum_hint", "import_jsonschema", "load_yaml", "merge", "unknown_keys", "with_defaults"]
 
 #: The configuration schema, with the ``default:`` of every key that has one.
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
@@ -164,6 +164,26 @@ def did_you_mean(key: str, known, prefix: str = "") -> str:
     return f"; did you mean '{prefix}{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
 
 
+def enum_hint(error) -> str:
+    """For a JSON-Schema ``enum`` error (a value outside a fixed list): ``"; did you mean 'x'?"``
+    when one allowed value is close (``reprot`` -> ``report``), else ``""`` (the message already
+    lists the allowed values).
+
+    Parameters
+    ----------
+    error : jsonschema.ValidationError
+
+    Returns
+    -------
+    str
+    """
+    if error.validator != "enum" or not isinstance(error.instance, str):
+        return ""
+    allowed = [str(v) for v in error.validator_value if isinstance(v, str)]
+    close = difflib.get_close_matches(error.instance, allowed, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def _short(value, limit: int = 80) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -203,7 +223,7 @@ def config_errors(config: dict, schema: dict) -> list[str]:
                 message = message.replace(repr(err.instance), _short(err.instance), 1)
             elif err.validator in ("oneOf", "anyOf"):
                 message = f"{_short(err.instance)} is not valid here"
-            problems.append(f"config: field '{path or '(top level)'}': {message}")
+            problems.append(f"config: field '{path or '(top level)'}': {message}{enum_hint(err)}")
     return problems
 
 

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from textdrift.config import import_jsonschema, load_yaml, unknown_keys
+from textdrift.config import enum_hint, import_jsonschema, load_yaml, unknown_keys
 from textdrift.codebook import LABEL_KEY, LANG_KEY  # the codebook's language and label keys
 from textdrift.vectorize import ENTITY_HEAD as HEAD  # the norm of a mention's head is HEAD + id
 
@@ -105,7 +105,7 @@ def parse_entities(data: dict, schema_path: str | Path | None = None, source: st
         if e.validator == "additionalProperties" and isinstance(e.instance, dict):
             problems += [f"{where}, field {k!r}: {why}" for k, why in unknown_keys(e)]
             continue
-        problems.append(f"{where}: {e.message}")
+        problems.append(f"{where}: {e.message}{enum_hint(e)}")
     if not problems:
         ids: dict[str, int] = {}
         owner: dict[tuple[str, str], str] = {}

@@ -22,7 +22,7 @@ import zlib
 from pathlib import Path
 
 import pandas as pd
-from textdrift.config import defaults, import_jsonschema, load_yaml
+from textdrift.config import defaults, enum_hint, import_jsonschema, load_yaml
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
@@ -42,7 +42,20 @@ CLEAN_COLUMNS = ["doc_id", "year", "path", "encoding", "languages", "title"]
 
 
 class ManifestError(ValueError):
-    """The manifest cannot be used; the message lists every problem found."""
+    """The manifest cannot be used; the message lists every problem found (``problems``: one per item)."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = list(problems) if problems else [message]
+
+
+def _digits(name: str) -> list[str]:
+    """The short numbers (up to 4 digits: years, issue and part numbers) in a file name: a
+    suggestion for a missing file must have the same ones (``gwr_2026.txt`` is another document
+    than ``gwr_2025.txt``, not a typo of it); longer digit runs are identifiers, where typos are."""
+    import re
+
+    return [n for n in re.findall(r"\d+", name) if len(n) <= 4]
 
 
 def _schema(path: str | Path | None) -> dict:
@@ -122,7 +135,7 @@ def load_manifest(
                 record.pop("year")
         for err in validator.iter_errors(record):
             field = err.path[0] if err.path else (err.message.split("'")[1] if "'" in err.message else "?")
-            problems.append(f"{where}, field '{field}': {err.message}")
+            problems.append(f"{where}, field '{field}': {err.message}{enum_hint(err)}")
         year = None
         date = row["date"]
         if date:
@@ -179,7 +192,8 @@ def load_manifest(
 
                 present = sorted(str(f.relative_to(raw_root)) for f in raw_root.rglob("*") if f.is_file()
                                  and f.resolve() != path.resolve())
-                close = difflib.get_close_matches(str(row["file"]), present, n=1, cutoff=0.6)
+                close = [c for c in difflib.get_close_matches(str(row["file"]), present, n=3, cutoff=0.6)
+                         if _digits(c) == _digits(str(row["file"]))]  # never another year's or number's file
                 problems.append(
                     f"{where}, field 'file': {row['file']!r} does not exist in {raw_dir}/{via}"
                     + (" (it is a folder)" if target.is_dir() else f"; did you mean {close[0]!r}?" if close else "")
@@ -199,7 +213,7 @@ def load_manifest(
         rows = [str(i + 2) for i in df.index[df["doc_id"] == doc_id]]  # spreadsheet rows
         problems.append(f"{path} rows {', '.join(rows)}, field 'doc_id': duplicate doc_id {doc_id!r}")
     if problems:
-        raise ManifestError("invalid manifest:\n  " + "\n  ".join(problems))
+        raise ManifestError("invalid manifest:\n  " + "\n  ".join(problems), problems)
 
     df["year"] = pd.array(years_out, dtype="int64")
     df["path"] = abs_paths

@@ -151,7 +151,7 @@ rule results_readme:
     output:
         f"{RESULTS}/README.md",
     log:
-        f"{LOGS}/summary.log",
+        f"{LOGS}/results_readme.log",
     conda:
         "../envs/analysis.yml"
     threads: 1
