@@ -34,7 +34,8 @@ export UV_COMPILE_BYTECODE := 1
 .PHONY: run check test env lint report readme-findings notebook bench unlock clean-results distclean validation-sample
 
 # The inputs checked (every problem listed), a lock left by a killed run removed when no run is
-# active here, the whole workflow (one snakemake command), then its HTML report. Writes only to
+# active here, the whole workflow (one snakemake command; textdrift.console shows its progress in a
+# few lines and ends with the jobs' warnings; the full output is in .snakemake/log/), then its HTML report. Writes only to
 # data/processed/, results/, logs/ and .snakemake/: never a tracked file. Nothing changed since the
 # last complete run (see STAMP): nothing is run.
 run: env
@@ -43,7 +44,7 @@ run: env
 	else \
 		$(VENV)/bin/python -m textdrift.check --config config/config.yaml && \
 		$(VENV)/bin/python -m textdrift.check --unlock-stale $(VENV)/bin/snakemake && \
-		echo "$(SNAKEMAKE)" && $(SNAKEMAKE) && \
+		$(VENV)/bin/python -m textdrift.console run -- $(SNAKEMAKE) rules && \
 		$(MAKE) --no-print-directory report && \
 		mkdir -p $(dir $(STAMP)) && touch $(STAMP); \
 	fi
