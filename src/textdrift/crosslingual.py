@@ -40,46 +40,55 @@ document gets ``status = not_comparable`` and no test in every table, and no fin
 -----------------------------------------------------------------------
 For theme t and aligned pair i of a document: x_i = matches of t in the a-paragraphs of the
 pair, y_i = in its b-paragraphs (:func:`pair_counts`; matching as in ``theme_frequencies.csv``,
-every match counts once). Over the document's aligned pairs, X = sum x_i and Y = sum y_i::
+every match counts once), d_i = x_i - y_i. Over the document's aligned pairs, X = sum x_i and
+Y = sum y_i::
 
     count_ratio = X / Y                     (inf when Y = 0 < X; undefined (empty) when X = Y = 0)
-    p_value     = P of the exact conditional binomial test of X out of N = X + Y against the null
-                  share pi_0 = 1/2 (two-sided, minimum likelihood: statsmodels
-                  ``test_poisson_2indep(X, 1, Y, 1, value=1, method="exact-cond")``)
+    p_value     = exact paired randomization (sign-flip) test over the pairs (:func:`paired_p`):
+                  under the null the two versions of a pair are exchangeable, so each d_i is as
+                  likely as -d_i; p = P(|sum e_i |d_i|| >= |sum d_i|) over the 2^k sign patterns
+                  e of the k pairs with d_i != 0, computed exactly by convolution (Fisher 1935,
+                  Pitman 1937); 1 when every d_i = 0
+    binom_p     = the exact conditional binomial test of X out of N = X + Y at 1/2 (two-sided,
+                  minimum likelihood: statsmodels ``test_poisson_2indep(X, 1, Y, 1, value=1,
+                  method="exact-cond")``; Przyborowski & Wilenski 1940), for reference
     ci_low, ci_high = the Clopper-Pearson interval [s_lo, s_hi] of the share X / N
                   (statsmodels ``proportion_confint(method="beta")``), turned into a ratio:
                   s / (1 - s) (s_hi = 1 gives inf)
-    q_value     = Benjamini-Hochberg q over the family: every row of a comparable document with N > 0
+    q_value     = Benjamini-Hochberg q of p_value over the family: every row of a comparable
+                  document with N > 0
     status      = {a}_more / {b}_more if q <= q_threshold (by the side with more matches),
                   similar, absent (X = Y = 0), not_comparable
 
-Why this test and this null. If in pair i the two counts are independent Poisson with means
-mu_i and r * mu_i, then given x_i + y_i the count x_i is binomial(x_i + y_i, 1 / (1 + r)), and
-given every pair's total, X is binomial(N, 1 / (1 + r)) *whatever the mu_i* (a stratified
-conditional test: the nuisance means of the pairs drop out). Words cluster by document and
-paragraph; this clustering is the variation of the mu_i between pairs and cannot inflate the
-test. The null r = 1 (pi_0 = 1/2) is the hypothesis of a translation: the two versions of a
-pair say the same thing, so the expected number of mentions is the same. A null share estimated
-from all themes (the "usual" zh share of matches) was considered and not used: it is estimated
-from the same counts (the test is then no longer exact), it makes the themes compete (one theme
-counted more in English makes the others look Chinese-heavy) and it hides a systematic
-asymmetry of the codebook, which the total row (``crosslingual_trends.csv``, theme empty: all
-themes together, 137 vs 137 matches in the 2017 document) and ``codebook_pairs.csv`` show
-instead. A gap therefore says: in the same aligned passages, one version's terms are matched
-more often; the cause is the text (a free or partial translation) or the codebook (one side's
-terms broader), which ``crosslingual_codebook_check.csv`` and ``codebook_pairs.csv`` separate.
+Why this test and this null. The unit is the aligned pair: words cluster by document and
+paragraph, and the paired test uses only the pairs, each pair's content being its own control,
+so neither the variation between pairs nor any variation within a pair that is the same for
+both versions can make it too liberal; it needs no Poisson assumption. The null (the two
+versions of a pair exchangeable: E[x_i] = E[y_i]) is the hypothesis of a translation: both
+versions say the same thing, so the expected number of mentions is the same. A null share
+estimated from all themes (the "usual" zh share of matches) was considered and not used: it is
+estimated from the same counts (the test is then no longer exact), it makes the themes compete
+(one theme counted more in English makes the others look Chinese-heavy) and it hides a
+systematic asymmetry of the codebook, which the total row (``crosslingual_trends.csv``, theme
+empty: all themes together, 137 vs 137 matches in the 2017 document) and ``codebook_pairs.csv``
+show instead. A gap therefore says: in the same aligned passages, one version's terms are matched
+more often, spread over enough pairs to exclude chance; the cause is the text (a free or partial
+translation) or the codebook (one side's terms broader), which
+``crosslingual_codebook_check.csv`` and ``codebook_pairs.csv`` separate.
 
-Assumption: within a pair the two counts are Poisson given the pair's content. Counts that vary
-more than that within a pair (a term repeated in one version for style) would make the test too
-liberal; the paired sign test does not need it: ``pairs_{a}_more``, ``pairs_{b}_more`` = the
-aligned pairs with x_i > y_i, x_i < y_i, and ``sign_p`` = the exact two-sided binomial test of
-pairs_{a}_more out of pairs_{a}_more + pairs_{b}_more at 1/2 (ties left out; Dixon & Mood 1946),
-valid whenever the two counts of a pair are exchangeable. ``agreement`` (descriptive, no test) =
-sum_i min(x_i, y_i) / sum_i max(x_i, y_i) (the Ruzicka similarity of the two count vectors over
-the pairs): 1 when every pair has the same count in both versions, lower when equal totals hide
-pair-by-pair differences. ``tokens_{lang}`` = kept tokens in the aligned pairs (context only,
-never a denominator); ``low_data``: either side under ``min_tokens``. Calibration:
-``benchmarks/crosslingual_calibration.py`` (docs/methods.md, "Across languages").
+The conditional binomial test (``binom_p``) conditions on each pair's total and is exact when the
+two counts of a pair are independent Poisson with equal means (then the nuisance means of the
+pairs drop out); it is too liberal when a version varies more than Poisson within a pair (a term
+repeated for style) and very conservative for a close translation (the two counts move
+together); the calibration shows both, so it is not the test that decides. The interval of the
+ratio is the interval of that binomial model (its coverage is in the calibration table).
+``pairs_{a}_more``, ``pairs_{b}_more`` = the aligned pairs with x_i > y_i, x_i < y_i;
+``agreement`` (descriptive, no test) = sum_i min(x_i, y_i) / sum_i max(x_i, y_i) (the Ruzicka
+similarity of the two count vectors over the pairs): 1 when every pair has the same count in
+both versions, lower when equal totals hide pair-by-pair differences. ``tokens_{lang}`` = kept
+tokens in the aligned pairs (context only, never a denominator); ``low_data``: either side under
+``min_tokens``. Calibration: ``benchmarks/crosslingual_calibration.py`` (docs/methods.md,
+"Across languages").
 
 4. Years and the whole corpus (``crosslingual_trends.csv``)
 -------------------------------------------------------------
@@ -100,8 +109,9 @@ comparable document. The q-values are BH within each scope.
 Both on the aligned pairs of the comparable documents. Per theme: the terms that matched in each
 language with their counts (``matched_{lang}``), the aligned pairs where the theme matched on
 one side only, with the terms that matched there (``pairs_only_{lang}``), and a note. Per
-translation pair of the codebook (:func:`pair_check`): the counts of its two sides and the test
-of section 3. A theme or a pair matched on one side only points at a missing or ill-fitting
+translation pair of the codebook (:func:`pair_check`): the counts of its two sides, pooled over
+the documents, with the ratio interval and the conditional binomial test of section 3 (a check
+of the instrument, one test per pair; BH q over the pairs). A theme or a pair matched on one side only points at a missing or ill-fitting
 translation in the codebook (or a free translation) before it points at a difference of content.
 
 The aligner (:mod:`textdrift.align`) and the chart (:func:`textdrift.figures.crosslingual_chart`)
@@ -115,8 +125,9 @@ Clopper, C. J. & Pearson, E. S. (1934). The use of confidence or fiducial limits
 the case of the binomial. Biometrika 26(4), 404-413.
 Przyborowski, J. & Wilenski, H. (1940). Homogeneity of results in testing samples from Poisson
 series. Biometrika 31(3/4), 313-323 (the conditional test of two Poisson counts).
-Dixon, W. J. & Mood, A. M. (1946). The statistical sign test. Journal of the American Statistical
-Association 41(236), 557-566.
+Fisher, R. A. (1935). The Design of Experiments. Oliver & Boyd (the paired randomization test).
+Pitman, E. J. G. (1937). Significance tests which may be applied to samples from any populations.
+Journal of the Royal Statistical Society Supplement 4(1), 119-130.
 Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate. Journal of the Royal
 Statistical Society B 57(1), 289-300.
 """
@@ -492,8 +503,9 @@ def pair_bootstrap(x, y, n_boot: int = _D["themes"]["n_boot"], seed: int = _D["t
 
 
 def _tested(df: pd.DataFrame, keys: list[str], langs, conf: float) -> pd.DataFrame:
-    """Aggregate per-pair counts (``count_a``, ``count_b``, ``mn``, ``mx`` per row) over ``keys``
-    and add the test columns (module docstring, section 3) except q, status, pairs and tokens."""
+    """Aggregate per-pair counts (``count_a``, ``count_b``, ``mn``, ``mx`` per row: one row per pair
+    of the unit) over ``keys`` and add the test columns (module docstring, section 3) except q,
+    status, pairs and tokens. Pairs without a row are pairs with d = 0: they change nothing."""
     a, b = langs
     ca, cb = df[f"count_{a}"], df[f"count_{b}"]
     g = df.assign(_ma=(ca > cb).astype(int), _mb=(ca < cb).astype(int), _d=ca - cb).groupby(keys, sort=False)
@@ -561,7 +573,8 @@ def compare_themes(pairs: pd.DataFrame, docs: pd.DataFrame, codebook: list[Theme
                    conf: float = _D["themes"]["conf_level"], q_threshold: float = _X["q_threshold"],
                    tokens: pd.DataFrame | None = None, min_tokens: int = _D["low_data_tokens"]) -> pd.DataFrame:
     """Per (bilingual document, theme): the counts on the aligned pairs in both languages, their
-    ratio with its exact interval, the conditional test, BH q, the sign test over pairs, status.
+    ratio with its exact interval, the paired randomization test over pairs with its BH q, the
+    conditional binomial test, agreement, status (module docstring, section 3).
 
     Parameters
     ----------
