@@ -7,13 +7,15 @@ translated by :func:`textdrift.synth.translated_pairs` (each paragraph an aligne
 :func:`textdrift.crosslingual.trend_table` (per year and theme, the documents pooled). Printed:
 
 * under four nulls (the two versions say the same thing): the share of document x theme and of
-  year x theme comparisons with p <= 0.05 (conditional test and sign test), the share called at
-  BH q <= 0.05, and how often the 95% interval of the count ratio covers the true ratio 1;
+  year x theme comparisons with p <= 0.05 (the paired randomization test that decides, and the
+  conditional binomial test), the share called at BH q <= 0.05, and how often the 95% interval of
+  the count ratio covers the true ratio 1;
 * with a planted gap (the Chinese version loses theme t01 in a share of the pairs where the
   source has it): how often it is found (q <= 0.05, the right side) and how often the interval
   covers the true ratio (1 - share).
 
-Usage: ``python benchmarks/crosslingual_calibration.py [--reps 40]`` (about 1 s per replicate).
+Usage: ``python benchmarks/crosslingual_calibration.py [--reps 40]`` (about 4 s per replicate and setting; the
+table in docs/methods.md is ``--reps 20``).
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ def summary(frames: list[pd.DataFrame], true_ratio: float, theme: str | None = N
     return {"n": len(df), "p<=.05": float((df["p_value"] <= 0.05).mean()),
             "binom p<=.05": float((df["binom_p"] <= 0.05).mean()),
             "q<=.05": float(df["status"].str.endswith("_more").mean()), "covers": float(cover.mean()),
-            "found (zh_more/en_more)": float((df["status"] == "en_more").mean())}
+            "called en_more": float((df["status"] == "en_more").mean())}
 
 
 def run(reps: int, share: float = 0.5) -> pd.DataFrame:

@@ -99,7 +99,8 @@ either version; no p-value: a translation is not a sample of its original) and t
 section 3 on the totals. ``scope = year``: per year and theme (and theme empty: all), the
 aligned pairs of every comparable document of the year pooled (the conditional test stays
 exact: it conditions on each pair's total); ``doc_id`` lists those documents and ``note`` the
-bilingual documents left out and the documents of the year in one language only.
+bilingual documents left out and the documents of the year in one language only; a year whose
+bilingual documents are all not comparable has one row (theme empty, ``not_comparable``) saying so.
 ``scope = all``: the same pooled over every comparable document, with ``rank_rho`` across the
 years (X_t per year against Y_t per year; descriptive) when at least ``min_years`` years have a
 comparable document. The q-values are BH within each scope.
@@ -727,7 +728,10 @@ def trend_table(pairs: pd.DataFrame, docs: pd.DataFrame, codebook: list[Theme], 
                 only = held[y][lang] - held[y][other]
                 if only:
                     notes.append(f"{lang} only: " + ", ".join(sorted(only)))
-        if not ok:
+        if not ok:  # every bilingual document of the year is not comparable: one row that says so
+            year_rows.append(pd.DataFrame({"scope": ["year"], "year": [y], "doc_id": [";".join(in_year["doc_id"])],
+                                           "theme": [""], "pairs": [0], "comparable": [False],
+                                           "note": ["; ".join(notes)]}))
             continue
         c = cmp[cmp["year"] == y]
         st = _tested(c, ["theme"], langs, conf) if len(c) else pd.DataFrame({"theme": []})
@@ -765,7 +769,9 @@ def trend_table(pairs: pd.DataFrame, docs: pd.DataFrame, codebook: list[Theme], 
         frames.append(g)
     out = pd.concat(frames, ignore_index=True)
     out = _low_data(out, langs, min_tokens)
-    out["comparable"] = out["comparable"].where(out["scope"] == "document", True).astype(bool)
+    out["comparable"] = out["comparable"].where(out["scope"] == "document", out["comparable"].fillna(True))
+    out["comparable"] = out["comparable"].astype(bool)
+    out = _fill_zero(out, langs, conf)
     tested = out["comparable"].to_numpy(dtype=bool)
     out = _finish(out, langs, q_threshold, tested, out["scope"].to_numpy())
     out["year"] = out["year"].astype("Int64")

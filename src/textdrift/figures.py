@@ -847,8 +847,9 @@ def crosslingual_chart(table: pd.DataFrame, codebook, langs: Sequence[str] | Non
     ``max_docs``: draw only the last (most recent, by year then doc_id) that many documents and
     say so in the title (``None``: all); the table has every document.
 
-    The two counts of a theme are joined by a line, black and thick when the theme is counted
-    more in one version (``status`` ``{a}_more`` / ``{b}_more``: BH q <= ``q_threshold``), thin
+    The two counts of a theme (drawn a little apart vertically, so equal counts show both) are
+    joined by a line, black and thick when the theme is counted more in one version (``status``
+    ``{a}_more`` / ``{b}_more``: the paired test's BH q <= ``q_threshold``), thin
     grey otherwise; at the right of each row the count ratio a / b with its exact interval
     (``crosslingual_themes.csv``). A document whose versions are not comparable (a lead against
     a full text) gets a panel that says so and why, with no counts. Counts, not rates: Chinese and
@@ -908,11 +909,12 @@ def crosslingual_chart(table: pd.DataFrame, codebook, langs: Sequence[str] | Non
             continue
         ca, cb = d[f"count_{a}"].fillna(0).to_numpy(float), d[f"count_{b}"].fillna(0).to_numpy(float)
         sig = d["status"].isin([f"{a}_more", f"{b}_more"]).to_numpy()
+        dy = (-0.15, 0.15)  # a little apart, so equal counts show both markers
         for i in range(len(themes)):
-            ax.plot([ca[i], cb[i]], [y[i], y[i]], color="black" if sig[i] else "#bbbbbb",
+            ax.plot([ca[i], cb[i]], [y[i] + dy[0], y[i] + dy[1]], color="black" if sig[i] else "#bbbbbb",
                     linewidth=2.4 if sig[i] else 1.0, zorder=1)
         for k, (lang, color, cnt) in enumerate(zip(langs, LANG_COLORS, (ca, cb))):
-            ax.plot(cnt, y, linestyle="none", marker="os"[k], markersize=6, color=color,
+            ax.plot(cnt, y + dy[k], linestyle="none", marker="os"[k], markersize=6, color=color,
                     markerfacecolor=color if k == 0 else "white", markeredgewidth=1.4, zorder=3)
         right = max(1.0, float(np.nanmax(np.r_[ca, cb])))
         ax.set_xlim(-0.04 * right, right * 1.55)
@@ -923,7 +925,8 @@ def crosslingual_chart(table: pd.DataFrame, codebook, langs: Sequence[str] | Non
                         fontweight="bold" if sig[i] else "normal", color="black" if sig[i] else "#555555")
         tok = {lang: int(d[f"tokens_{lang}"].dropna().iloc[0]) if d[f"tokens_{lang}"].notna().any() else 0
                for lang in langs}
-        flag = "".join(f"; low data: {lang} {tok[lang]} < {min_tokens} tokens" for lang in langs if tok[lang] < min_tokens)
+        low = [f"{lang} {tok[lang]}" for lang in langs if tok[lang] < min_tokens]
+        flag = f"\nlow data (< {min_tokens} kept tokens): {', '.join(low)}" if low else ""
         ax.set_title(f"{textwrap.fill(doc, 34)} ({year})\n{n_pairs} aligned pairs: {a} {int(ca.sum())} / {b} "
                      f"{int(cb.sum())} matches{flag}", fontsize=9)
         ax.set_xlabel(f"theme matches in the aligned paragraph pairs (count)\nright: ratio {a}/{b} [{conf:.0%} exact interval]",
@@ -936,7 +939,7 @@ def crosslingual_chart(table: pd.DataFrame, codebook, langs: Sequence[str] | Non
                       markeredgewidth=1.4, label=f"{lang_name(lang)} version: matches")
                for k, (lang, c) in enumerate(zip(langs, LANG_COLORS))]
     handles += [Line2D([], [], color="black", linewidth=2.4,
-                       label=f"counted more in one version (exact conditional test, BH q ≤ {q_threshold:g})"),
+                       label=f"counted more in one version (paired test over the aligned pairs, BH q ≤ {q_threshold:g})"),
                 Line2D([], [], color="#bbbbbb", linewidth=1.0, label="difference within chance")]
     fig.legend(handles=handles, loc="outside lower center", ncols=4 if len(docs) >= 3 else 2, fontsize=8, frameon=False)
     shown = (f"\nthe last {len(docs)} of {n_docs} bilingual documents; all in crosslingual_themes.csv"
