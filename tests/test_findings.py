@@ -172,7 +172,7 @@ def test_crosslingual_gap_finding():
     assert table["status"].iloc[0] == "zh_more" and g["holds"] and g["lang"] == "zh|en"
     assert table["p_value"].iloc[0] == pytest.approx(2 / 2 ** 27)
     assert (g["value_name"], g["value_from"], g["value_to"], g["value"]) == ("count_ratio", 30, 3, 10)
-    assert g["ci_low"] > 1 and "30 vs en 3 matches in 30 aligned paragraph pairs" in g["claim"]
+    assert g["ci_low"] > 1 and g["claim"] == "Green counted more in the zh than in the en version (d, 30 aligned paragraph pairs)"
     assert g["check_roles"] and g["check_entities"] and g["check_interval"] and pd.isna(g["check_leave_one_out"])
     assert g["survives"] and "translation status differs (none vs official)" in g["reason"]
     # a not comparable document gives no finding

@@ -556,8 +556,8 @@ def _finish(df: pd.DataFrame, langs, q_threshold: float, tested: np.ndarray, fam
         at = has & (families == fam)
         df.loc[at, "q_value"] = q_values(df.loc[at, "p_value"].to_numpy(float))
     df["status"] = _status(df, langs, q_threshold, tested)
-    blank = ["count_ratio", "ci_low", "ci_high", "p_value", "q_value", "binom_p"]
-    df.loc[~tested, blank] = np.nan
+    blank = ["count_ratio", "ci_low", "ci_high", "p_value", "q_value", "binom_p", "agreement", "rank_rho"]
+    df.loc[~tested, [c for c in blank if c in df]] = np.nan  # nothing compared, not even descriptively
     return df
 
 

@@ -734,8 +734,8 @@ def _crosslingual_findings(paras: dict, matches: dict, table: pd.DataFrame, code
                   f"q = {r.q_value:.3g} is above q_threshold {q_threshold:g}" if r.status != claimed else "")
         rows.append(_row(
             "crosslingual_gap", f"{a}|{b}", theme,
-            f"{labels.get(theme, theme)} counted more in the {stronger} than in the {weaker} version ({doc}: "
-            f"{a} {ya} vs {b} {yb} matches in {int(r.pairs)} aligned paragraph pairs)",
+            f"{labels.get(theme, theme)} counted more in the {stronger} than in the {weaker} version ({doc}, "
+            f"{int(r.pairs)} aligned paragraph pairs)",
             int(r.year), int(r.year), "count_ratio", float(ya), float(yb), float(r.count_ratio), float(r.ci_low),
             float(r.ci_high), holds, checks, step, documents, holds_reason=reason, langs=(a, b)))
     return rows
