@@ -307,7 +307,7 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
     codebook, ``documents.csv``, ``tfidf_drift.csv``, ``phrase_changes.csv`` (``phrases``, with the
     phrase rule's ``phrase_settings``: min_count, alpha_0, q_threshold, ngram_max,
     unspaced_languages, min_tokens) and ``crosslingual_themes.csv`` (``crossling``, with
-    ``cross_settings``: langs, prior, alpha_0, z_threshold, min_tokens); see the module docstring.
+    ``cross_settings``: langs, q_threshold, min_tokens, alignment); see the module docstring.
 
     The token table is counted as one shard (:func:`table_partials`), then
     :func:`findings_table`; the workflow merges the shards' partial results instead, with the same
