@@ -652,8 +652,8 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
 def _crosslingual_findings(paras: dict, matches: dict, table: pd.DataFrame, codebook, documents: pd.DataFrame,
                            settings: dict, top: int, boot: dict) -> list[dict]:
     """Rows for the ``top`` strongest cross-language gaps (``crosslingual_themes.csv`` rows of the
-    comparable documents with a match, smallest p first, then the largest |log count ratio|,
-    significant or not): a theme counted more in the aligned paragraph pairs of one language
+    comparable documents with unequal counts, smallest p first, then the largest |log count
+    ratio|, significant or not): a theme counted more in the aligned paragraph pairs of one language
     version of a document than in the other's. The value is the count ratio a / b with its exact
     interval (:func:`textdrift.crosslingual.count_tests`); it holds when its status says so (BH
     q <= ``q_threshold``) and neither version's aligned text is low data. A document whose two
@@ -676,7 +676,8 @@ def _crosslingual_findings(paras: dict, matches: dict, table: pd.DataFrame, code
         log.warning("crosslingual_themes.csv has no comparable column: no cross-language finding")
         return []
     comparable = table["comparable"].astype(str).str.lower().isin(["true", "1"])
-    gaps = table[comparable & table["p_value"].notna()]
+    # a gap has a direction: equal counts are no gap, whatever their p
+    gaps = table[comparable & table["p_value"].notna() & (table[f"count_{a}"] != table[f"count_{b}"])]
     with np.errstate(divide="ignore", invalid="ignore"):
         size = np.abs(np.log(gaps["count_ratio"].astype(float).to_numpy()))
     gaps = gaps.assign(_size=size).sort_values(["p_value", "_size", "doc_id", "theme"],
