@@ -97,16 +97,14 @@ def test_pair_check_by_hand():
     matches = pd.DataFrame({"doc_id": "d", "para": 0, "theme": "t",
                             "lang": ["zh"] * 20 + ["en"] * 2 + ["zh"] * 3 + ["en"] * 3,
                             "term": ["甲"] * 20 + ["x"] * 2 + ["乙"] * 3 + ["y"] * 3})
-    tokens = pd.DataFrame({"doc_id": "d", "lang": ["zh", "en"], "para": 0, "keep": [100, 100]})
-    out = pair_check(matches, tokens, [t], pd.DataFrame({"doc_id": ["d"], "year": [2020]}), ("zh", "en"))
+    out = pair_check(matches, [t], ("zh", "en"))
     first = out.iloc[0]
-    # alpha_0 = median(100, 100) = 100, share = 22 / 200 -> alpha_w = 11
-    # delta = ln(31 / 169) - ln(13 / 187) = 0.970248; var = 1/31 + 1/13 -> z = 2.93636: zh counts more
-    assert first["log_odds"] == pytest.approx(math.log(31 / 169) - math.log(13 / 187), abs=1e-9)
-    assert first["z"] == pytest.approx(2.936357, abs=1e-5)
-    assert first["status"] == "zh_more" and first["ratio"] == pytest.approx((20.5 / 100) / (2.5 / 100))
-    assert "zh counted more" in first["note"]
-    assert out.iloc[1]["status"] == "similar"
+    # counts, not rates: 20 vs 2; conditional binomial P(|X - 11| >= 9 | 22, 1/2) = 2 * (1 + 22 + 231) / 2^22
+    assert (first["count_zh"], first["count_en"], first["count_ratio"]) == (20, 2, 10.0)
+    assert first["p_value"] == pytest.approx(2 * (1 + 22 + 231) / 2 ** 22)
+    assert first["status"] == "zh_more" and first["ci_low"] > 1 and "zh counted more" in first["note"]
+    assert out.iloc[1]["status"] == "similar" and out.iloc[1]["count_ratio"] == 1.0
+    assert "per_10k_zh" not in out.columns and "z" not in out.columns
 
 
 def test_codebook_hash_is_of_the_content_not_the_layout(tmp_path):

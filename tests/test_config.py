@@ -181,7 +181,7 @@ def test_a_wrong_default_in_the_docs_is_caught():
 SETTINGS = {"min_tokens", "low_data_tokens", "z_threshold", "conf", "conf_level", "n_boot", "seed", "unit",
             "bootstrap_unit", "min_documents", "kwic_window", "window", "ngram_max", "vectorize_ngram_max",
             "min_count", "alpha_0", "q_threshold", "top_n", "rounds", "baseline_rounds", "min_paragraphs",
-            "baseline_min_paragraphs", "min_years", "exact_max_n", "dpi", "phrase_k", "k", "top_themes",
+            "baseline_min_paragraphs", "min_years", "min_coverage", "max_length_factor", "dpi", "phrase_k", "k", "top_themes",
             "top_phrases", "top", "per_cell", "min_precision", "min_coded", "length_variance", "anchor_weight",
             "prior", "paragraphs", "max_terms", "phrase_contexts", "count_roles", "years", "min_chars",
             "max_space_share", "min_letter_run", "word_count", "lang_a", "lang_b"}
@@ -193,7 +193,8 @@ NOT_RESTATED = {("drift", "top_terms", "unit"), ("drift", "term_shifts", "unit")
              ("phrases", "group_phrase_changes", "min_tokens"), ("phrases", "phrase_changes", "min_tokens"),
              ("phrases", "write_phrases", "min_tokens"), ("align", "align_paragraphs", "length_ratio"),
              ("synth", "make_corpus", "seed"), ("synth", "add_document", "seed"), ("synth", "make_corpus", "years"),
-             ("synth", "calibration_corpus", "seed"), ("synth", "calibration_corpus", "years")}
+             ("synth", "calibration_corpus", "seed"), ("synth", "calibration_corpus", "years"),
+             ("synth", "translated_pairs", "seed")}
 
 
 @pytest.mark.parametrize("module", sorted(p.stem for p in (ROOT / "src/textdrift").glob("*.py")))
@@ -224,16 +225,16 @@ def test_changing_a_schema_default_changes_the_library(tmp_path):
     import sys
 
     schema = SCHEMA.read_text(encoding="utf-8")
-    old = "z_threshold: {type: number, exclusiveMinimum: 0, default: 1.96}"
+    old = "q_threshold: {type: number, exclusiveMinimum: 0, maximum: 1, default: 0.05}"  # crosslingual's
     assert schema.count(old) == 1
     shutil.copytree(ROOT / "src/textdrift", tmp_path / "src/textdrift", ignore=shutil.ignore_patterns("__pycache__"))
     (tmp_path / "workflow/schemas").mkdir(parents=True)
-    (tmp_path / "workflow/schemas/config.schema.yaml").write_text(schema.replace(old, old.replace("1.96", "2.5")),
+    (tmp_path / "workflow/schemas/config.schema.yaml").write_text(schema.replace(old, old.replace("0.05", "0.25")),
                                                                  encoding="utf-8")
     code = ("import inspect, textdrift.crosslingual as x, textdrift.figures as f, textdrift.config as c;"
-            "print(inspect.signature(x.compare_themes).parameters['z_threshold'].default,"
-            " inspect.signature(f.crosslingual_chart).parameters['z_threshold'].default,"
-            " c.with_defaults({})['crosslingual']['z_threshold'])")
+            "print(inspect.signature(x.compare_themes).parameters['q_threshold'].default,"
+            " inspect.signature(f.crosslingual_chart).parameters['q_threshold'].default,"
+            " c.with_defaults({})['crosslingual']['q_threshold'])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(tmp_path / "src")}).stdout
-    assert out.split() == ["2.5", "2.5", "2.5"]
+    assert out.split() == ["0.25", "0.25", "0.25"]

@@ -16,7 +16,7 @@ from textdrift import crosslingual as X
 from textdrift.codebook import Theme
 from textdrift.figures import crosslingual_chart, save_figure, setup_fonts
 from textdrift.matching import match_themes
-from textdrift.stats import spearman
+from textdrift.synth import calibration_corpus, translated_pairs
 
 
 # ---- reference: the aligner's costs cell by cell (textdrift.align computes them for all cells at once)
@@ -55,19 +55,27 @@ def token_table(doc_id, year, lang, paragraphs):
     return pd.DataFrame(rows)
 
 
-# d1: zh 10 kept tokens (经济 x4, 绿色 x0); en 20 kept tokens (economy x2, green x3). d2: English only.
-ZH = [["经济", "发展", "经济", "合作", "经济", "创新", "经济", "开放", "共享", "包容"]]
-EN = [["economy", "green", "economy", "green", "green"] + [f"word{i}" for i in range(15)]]
+# d1: three paragraphs in each language, aligned 1-1. Pair 0: 经济 x2 / economy x1; pair 1: 经济 x2 /
+# economy x1, green x3; pair 2: nothing. d2: English only.
+ZH = [["经济", "发展", "经济", "合作"], ["经济", "创新", "经济", "开放", "共享", "包容"], ["和平", "发展"]]
+EN = [["economy", "and", "growth", "word"], ["economy", "green", "green", "green", "open"], ["peace", "now"]]
 TOKENS = pd.concat([token_table("d1", 2020, "zh", ZH), token_table("d1", 2020, "en", EN),
                     token_table("d2", 2021, "en", [["economy", "policy"]])], ignore_index=True)
 INDEX = pd.DataFrame({"doc_id": ["d1", "d1", "d2"], "year": [2020, 2020, 2021], "lang": ["zh", "en", "en"]})
+TEXTS = {"d1": {"zh": ["".join(p) for p in ZH], "en": [" ".join(p) for p in EN]}}
 
 
 @pytest.fixture(scope="module")
-def table():
+def out():
     matches = match_themes(TOKENS, CODEBOOK, 0)
     docs = X.bilingual_documents(INDEX, TOKENS)
-    return X.compare_themes(TOKENS, matches, CODEBOOK, docs, z_threshold=0.85, min_tokens=15).set_index("theme")
+    return X.compare_documents(TEXTS, matches, TOKENS, docs, CODEBOOK, alignment={"length_ratio": 4.0},
+                               q_threshold=0.5, min_tokens=15)
+
+
+@pytest.fixture(scope="module")
+def table(out):
+    return out["themes"].set_index("theme")
 
 
 # ---- alignment ---------------------------------------------------------------------------------
@@ -147,18 +155,53 @@ def test_aligner_one_paragraph_against_many_and_empty_sides():
 
 
 def test_alignment_table_lists_one_sided_themes():
-    texts = {"d1": {"zh": ["".join(ZH[0])], "en": [" ".join(EN[0])]}}
+    texts = {"d1": {"zh": ["".join(ZH[1])], "en": [" ".join(EN[1])]}}
     matches = match_themes(TOKENS, CODEBOOK, 0)
+    matches = matches[matches["para"] == 1].assign(para=0)
     t = X.alignment_table(texts, matches, CODEBOOK, length_ratio=4.0)
-    assert t.columns.tolist() == ["doc_id", "pair", "zh_paras", "en_paras", "zh_text", "en_text", "cost",
-                                  "themes_zh", "themes_en", "only_zh", "only_en"]
+    assert t.columns.tolist() == ["doc_id", "pair", "zh_paras", "en_paras", "zh_text", "en_text", "chars_zh", "chars_en",
+                                  "paired", "cost", "themes_zh", "themes_en", "only_zh", "only_en"]
     row = t.iloc[0]
     assert (row["zh_paras"], row["en_paras"], row["themes_zh"], row["themes_en"]) == ("0", "0", "economy", "economy;green")
     assert (row["only_zh"], row["only_en"]) == ("", "green")
-    assert row["zh_text"] == "经济发展经济合作经济创新经济开放共享包容"
+    assert row["zh_text"] == "经济创新经济开放共享包容"
+    assert (row["chars_zh"], row["chars_en"], row["paired"]) == (12, 26, True)
 
 
-# ---- theme comparison --------------------------------------------------------------------------
+# ---- comparability -------------------------------------------------------------------------------
+
+
+def test_a_lead_against_a_full_text_is_not_comparable():
+    """Alignment rows by hand: doc "full" pairs every paragraph (one 0-1 bead of 10 characters);
+    doc "lead": one Chinese paragraph of 50 characters paired with 200 English characters, then
+    four English paragraphs of 400 characters without counterpart."""
+    rows = [["full", 0, "0", "0", 100, 400, True], ["full", 1, "1", "1", 50, 190, True], ["full", 2, "", "2", 0, 10, False],
+            ["lead", 0, "0", "0", 50, 200, True]] + [["lead", k, "", str(k), 0, 400, False] for k in range(1, 5)]
+    al = pd.DataFrame(rows, columns=["doc_id", "pair", "zh_paras", "en_paras", "chars_zh", "chars_en", "paired"])
+    d = X.document_alignment(al, length_ratio="auto").set_index("doc_id")
+    # full: en 600 chars, 590 in pairs -> coverage 0.9833; ratio 600 / 150 = 4; lead: 200 of 1800 en chars
+    # in pairs -> 0.111; ratio 1800 / 50 = 36; c = median(4, 36) = 20 -> factors 0.2 and 1.8
+    assert d.loc["full", "coverage_en"] == pytest.approx(590 / 600) and d.loc["full", "coverage_zh"] == 1.0
+    assert d.loc["lead", "coverage_en"] == pytest.approx(200 / 1800)
+    assert (d.loc["full", "length_ratio"], d.loc["lead", "length_ratio"]) == (4.0, 36.0)
+    assert d.loc["full", "length_factor"] == pytest.approx(0.2)
+    assert d.loc["full", "pairs"] == 2 and d.loc["lead", "pairs"] == 1
+    # with c = 20 the full text is 5x off the corpus ratio: a fixed c = 4 is the right one here
+    d = X.document_alignment(al, length_ratio=4.0).set_index("doc_id")
+    assert bool(d.loc["full", "comparable"]) and d.loc["full", "note"] == ""
+    assert not bool(d.loc["lead", "comparable"])
+    assert "en 11%" in d.loc["lead", "note"] and "9.00 x the corpus ratio 4.00" in d.loc["lead", "note"]
+    loose = X.document_alignment(al, length_ratio=4.0, min_coverage=0.1, max_length_factor=10).set_index("doc_id")
+    assert bool(loose.loc["lead", "comparable"])
+
+
+# ---- counts on aligned pairs -------------------------------------------------------------------
+
+
+def test_pair_counts_by_hand(out):
+    p = out["pairs"]
+    assert p.columns.tolist() == ["doc_id", "pair", "theme", "count_zh", "count_en"]
+    assert p.values.tolist() == [["d1", 0, "economy", 2, 1], ["d1", 1, "economy", 2, 1], ["d1", 1, "green", 0, 3]]
 
 
 def test_document_with_one_language_is_skipped(table):
@@ -166,76 +209,88 @@ def test_document_with_one_language_is_skipped(table):
     assert X.bilingual_documents(INDEX, TOKENS)["doc_id"].tolist() == ["d1"]
 
 
-def test_theme_comparison_by_hand(table):
+def test_theme_comparison_by_hand(out, table):
     eco, green, sov = table.loc["economy"], table.loc["green"], table.loc["sovereignty"]
-    # economy: zh 4 / 10 tokens = 4000 per 10k, en 2 / 20 = 1000; diff 3000
-    assert (eco["count_zh"], eco["tokens_zh"], eco["count_en"], eco["tokens_en"]) == (4, 10, 2, 20)
-    assert (eco["per_10k_zh"], eco["per_10k_en"], eco["diff"]) == pytest.approx((4000, 1000, 3000))
-    # exact Poisson interval of 4: chi2(.025, 8)/2 = 1.08987, chi2(.975, 10)/2 = 10.24159; x 10000 / 10
-    assert (eco["ci_low_zh"], eco["ci_high_zh"]) == pytest.approx((1089.87, 10241.59), abs=0.01)
-    # prior: pair pooled share (4 + 2) / (10 + 20) = 0.2; alpha_0 = median(10, 20) = 15; alpha_w = 3
-    assert (eco["alpha_0"], eco["alpha_w"]) == pytest.approx((15, 3))
-    # log_odds = log(7 / (10 + 15 - 4 - 3)) - log(5 / (20 + 15 - 2 - 3)) = log(7/18) - log(5/30) = 0.84730
-    # var = 1/7 + 1/5 = 0.342857 -> z = 0.84730 / 0.58554 = 1.44704
-    assert eco["log_odds"] == pytest.approx(0.847298, abs=1e-6)
-    assert eco["z"] == pytest.approx(1.447037, abs=1e-6)
-    assert eco["status"] == "zh_stronger"  # z >= 0.85 (the threshold of this test)
-    # green, English only: share 3/30 = 0.1, alpha_w = 1.5
-    # log_odds = log(1.5 / 23.5) - log(4.5 / 30.5) = -0.83789; var = 1/1.5 + 1/4.5 = 0.88889; z = -0.88871
-    assert (green["count_zh"], green["count_en"], green["per_10k_zh"]) == (0, 3, 0.0)
-    assert green["ci_low_zh"] == 0.0 and green["ci_high_zh"] == pytest.approx(3.68888 * 1000, abs=0.01)
-    assert green["z"] == pytest.approx(-0.888712, abs=1e-6)
-    assert green["status"] == "en_stronger"
-    # sovereignty: absent from both -> log_odds = z = 0
-    assert (sov["z"], sov["log_odds"], sov["status"]) == (0.0, 0.0, "absent")
-    # zh has 10 tokens < min_tokens 15
-    assert table["low_data"].all()
+    assert list(out["themes"].columns) == ["doc_id", "year", "theme", "comparable", "pairs", "count_zh",
+                                                 "count_en", "count_ratio", "ci_low", "ci_high", "p_value", "q_value",
+                                                 "status", "pairs_zh_more", "pairs_en_more", "binom_p", "agreement",
+                                                 "tokens_zh", "tokens_en", "low_data", "note"]
+    assert (eco["count_zh"], eco["count_en"], eco["pairs"]) == (4, 2, 3)
+    assert eco["count_ratio"] == 2.0
+    # Clopper-Pearson interval of 4 / 6: beta quantiles Beta(.025; 4, 3) = 0.22278, Beta(.975; 5, 2) = 0.95673
+    assert (eco["ci_low"], eco["ci_high"]) == pytest.approx((0.22278 / 0.77722, 0.95673 / 0.04327), rel=1e-3)
+    # conditional binomial: P(X=k | 6, .5) = (1, 6, 15, 20, 15, 6, 1) / 64; |k - 3| >= 1 -> 44 / 64
+    assert eco["binom_p"] == pytest.approx(44 / 64)
+    # paired randomization: d = (1, 1, 0): signs (+,+) (+,-) (-,+) (-,-) -> |S| >= 2 for 2 of 4
+    assert eco["p_value"] == pytest.approx(0.5)
+    assert (eco["pairs_zh_more"], eco["pairs_en_more"]) == (2, 0)
+    assert eco["agreement"] == pytest.approx(2 / 4)  # sum min (1 + 1) / sum max (2 + 2)
+    # green: 0 vs 3 in one pair: ratio 0, interval [0, (1 - .025^(1/3)) / .025^(1/3)], p (one pair) = 1
+    assert (green["count_zh"], green["count_en"], green["count_ratio"], green["ci_low"]) == (0, 3, 0.0, 0.0)
+    s_hi = 1 - 0.025 ** (1 / 3)
+    assert green["ci_high"] == pytest.approx(s_hi / (1 - s_hi))
+    assert green["p_value"] == 1.0 and green["binom_p"] == pytest.approx(0.25)
+    # BH over the two tested rows: p = (0.5, 1) -> q = (1, 1); threshold 0.5 -> similar
+    assert (eco["q_value"], green["q_value"]) == (1.0, 1.0) and set(table["status"]) == {"similar", "absent"}
+    assert sov["status"] == "absent" and np.isnan(sov["count_ratio"]) and np.isnan(sov["p_value"])
+    # kept tokens of the aligned paragraphs: zh 12, en 11 < 15
+    assert (eco["tokens_zh"], eco["tokens_en"]) == (12, 11) and table["low_data"].all()
 
 
-def test_z_recomputable_from_each_row(table):
-    for _, r in table[table["status"] != "absent"].iterrows():
-        a, a0 = r["alpha_w"], r["alpha_0"]
-        delta = (math.log((r["count_zh"] + a) / (r["tokens_zh"] + a0 - r["count_zh"] - a))
-                 - math.log((r["count_en"] + a) / (r["tokens_en"] + a0 - r["count_en"] - a)))
-        z = delta / math.sqrt(1 / (r["count_zh"] + a) + 1 / (r["count_en"] + a))
-        assert r["z"] == pytest.approx(z, rel=1e-12)
-        assert r["diff"] == pytest.approx(r["per_10k_zh"] - r["per_10k_en"])
+def test_paired_randomization_test_by_hand():
+    assert X.paired_p([1, 1, 1]) == pytest.approx(2 / 8)
+    assert X.paired_p([2, -1]) == 1.0 and X.paired_p([0, 0]) == 1.0
+    # six pairs all one way: 2 / 64; with a tie added nothing changes
+    assert X.paired_p([1] * 6) == pytest.approx(2 / 64) == X.paired_p([1] * 6 + [0])
+    # (3, 1, -1): S = 3 of A = 5; sign patterns give S in {5, 3, 1, -1, 3, 1, -1, -3, ...}: 8 patterns,
+    # |S| >= 3 for (+3+1+1)=5, (+3+1-1)=3, (+3-1+1)=3, and their mirrors: 6 of 8
+    assert X.paired_p([3, 1, -1]) == pytest.approx(6 / 8)
 
 
-def test_corpus_prior_and_fixed_alpha_0():
-    matches = match_themes(TOKENS, CODEBOOK, 0)
-    docs = X.bilingual_documents(INDEX, TOKENS)
-    t = X.compare_themes(TOKENS, matches, CODEBOOK, docs, prior="corpus", alpha_0=100).set_index("theme")
-    # corpus: economy matched 4 + 2 + 1 (d2) = 7 times in 10 + 20 + 2 = 32 kept tokens -> alpha_w = 100 * 7/32
-    assert t.loc["economy", "alpha_w"] == pytest.approx(100 * 7 / 32)
-    # sovereignty: corpus share 0 -> alpha_w 0 -> absent, z = 0
-    assert t.loc["sovereignty", "z"] == 0.0
-    with pytest.raises(ValueError, match="prior"):
-        X.compare_themes(TOKENS, matches, CODEBOOK, docs, prior="uniform")
+def test_count_tests_zero_sides():
+    r, lo, hi, p = X.count_tests([5, 0, 0], [0, 4, 0])
+    assert r[0] == np.inf and np.isinf(hi[0]) and lo[0] == pytest.approx(0.025 ** (1 / 5) / (1 - 0.025 ** (1 / 5)))
+    assert r[1] == 0.0 and lo[1] == 0.0 and p[0] == pytest.approx(2 / 32) and p[1] == pytest.approx(2 / 16)
+    assert np.isnan(r[2]) and np.isnan(p[2]) and np.isnan(lo[2])
+
+
+def test_a_planted_gap_is_called_and_its_direction_kept():
+    """Ten aligned pairs: economy 2 vs 2 in five, 3 vs 0 in five (zh more): paired p = 2 / 2^5."""
+    pairs = pd.DataFrame({"doc_id": "d", "pair": list(range(10)), "theme": "economy",
+                          "count_zh": [2] * 5 + [3] * 5, "count_en": [2] * 5 + [0] * 5})
+    docs = pd.DataFrame({"doc_id": ["d"], "year": [2020], "pairs": [10], "comparable": [True], "note": [""]})
+    t = X.compare_themes(pairs, docs, CODEBOOK, min_tokens=0).set_index("theme")
+    assert t.loc["economy", "p_value"] == pytest.approx(2 / 32) and t.loc["economy", "count_ratio"] == 2.5
+    t = X.compare_themes(pairs, docs, CODEBOOK, q_threshold=0.1, min_tokens=0).set_index("theme")
+    assert t.loc["economy", "status"] == "zh_more" and t.loc["economy", "ci_low"] > 1
+    flipped = pairs.rename(columns={"count_zh": "count_en", "count_en": "count_zh"})
+    t = X.compare_themes(flipped, docs, CODEBOOK, q_threshold=0.1, min_tokens=0).set_index("theme")
+    assert t.loc["economy", "status"] == "en_more" and t.loc["economy", "ci_high"] < 1
+    # the same counts in a not comparable document: no test, status not_comparable
+    t = X.compare_themes(pairs, docs.assign(comparable=False, note="a lead"), CODEBOOK).set_index("theme")
+    assert t.loc["economy", "status"] == "not_comparable" and np.isnan(t.loc["economy", "p_value"])
+    assert t.loc["economy", "count_zh"] == 25 and t.loc["economy", "note"] == "a lead"
 
 
 def test_no_bilingual_document_gives_empty_tables():
     en_only = TOKENS[TOKENS["doc_id"] == "d2"]
     docs = X.bilingual_documents(INDEX[INDEX["doc_id"] == "d2"], en_only)
     assert docs.empty
-    out = X.compare_themes(en_only, match_themes(en_only, CODEBOOK, 0), CODEBOOK, docs)
-    assert out.empty and "z" in out.columns
-    assert X.alignment_table({}, match_themes(en_only, CODEBOOK, 0), CODEBOOK).empty
+    o = X.compare_documents({}, match_themes(en_only, CODEBOOK, 0), en_only, docs, CODEBOOK)
+    assert o["themes"].empty and "p_value" in o["themes"].columns
+    assert o["alignment"].empty and o["trends"].empty
 
 
 # ---- codebook check ----------------------------------------------------------------------------
 
 
-def test_codebook_check_lists_one_sided_themes_and_pairs():
-    texts = {"d1": {"zh": ["".join(ZH[0])], "en": [" ".join(EN[0])]}}
-    matches = match_themes(TOKENS, CODEBOOK, 0)
-    align = X.alignment_table(texts, matches, CODEBOOK, length_ratio=4.0)
-    c = X.codebook_check(matches, CODEBOOK, align).set_index("theme")
+def test_codebook_check_lists_one_sided_themes_and_pairs(out):
+    c = out["codebook_check"].set_index("theme")
     assert c.loc["economy", "matched_zh"] == "经济 (4)" and c.loc["economy", "matched_en"] == "economy (2)"
     assert c.loc["economy", "note"] == "matched in both"
     # d2 (English only) is not a bilingual document: its "economy" does not count
     assert c.loc["economy", "count_en"] == 2
-    assert c.loc["green", "matched_zh"] == "" and c.loc["green", "pairs_only_en"] == "d1 #0: green"
+    assert c.loc["green", "matched_zh"] == "" and c.loc["green", "pairs_only_en"] == "d1 #1: green"
     assert c.loc["green", "note"] == "matched in en only: check the zh terms; one-sided in 1 aligned pair(s)"
     assert c.loc["sovereignty", "note"] == "matched in neither"
 
@@ -243,50 +298,68 @@ def test_codebook_check_lists_one_sided_themes_and_pairs():
 # ---- trends ------------------------------------------------------------------------------------
 
 
-def freq_table():
-    """Invented theme_frequencies.csv: themes A, B, C; zh and en in 2017 and 2019, en only in 2018, both in 2020."""
-    rows = []
-    rates = {(2017, "zh"): [1, 2, 3], (2017, "en"): [10, 30, 20], (2018, "en"): [5, 5, 5],
-             (2019, "zh"): [0, 4, 8], (2019, "en"): [0, 2, 9], (2020, "zh"): [3, 1, 2], (2020, "en"): [3, 1, 2]}
-    tokens = {"zh": 1000, "en": 2000}
-    for (year, lang), values in rates.items():
-        n = 300 if (year, lang) == (2020, "zh") else tokens[lang]
-        for theme, v in zip("ABC", values):
-            rows.append({"year": year, "lang": lang, "theme": theme, "count": v, "tokens": n, "per_10k": v * 10000 / n,
-                         "ci_low": 0.0, "ci_high": 1.0})
-    return pd.DataFrame(rows)
+def test_trend_table_by_hand(out):
+    t = out["trends"]
+    doc = t[t["scope"] == "document"].iloc[0]
+    # all themes together: pair 0: 2 vs 1, pair 1: 2 vs 4 -> 4 vs 5; d = (1, -2): p = 1 (all 4 patterns |S| >= 1)
+    assert (doc["count_zh"], doc["count_en"], doc["p_value"]) == (4, 5, 1.0)
+    # agreement over pairs x themes: min (1 + 1 + 0) / max (2 + 2 + 3)
+    assert doc["agreement"] == pytest.approx(2 / 7)
+    assert doc["comparable"] and doc["rank_rho"] == pytest.approx(-1.0)  # economy (4, 2), green (0, 3)
+    year = t[(t["scope"] == "year") & (t["theme"] == "economy")].iloc[0]
+    assert (year["year"], year["doc_id"], year["count_zh"], year["count_en"]) == (2020, "d1", 4, 2)
+    assert "spearman_rho" not in t.columns and "per_10k_zh" not in t.columns
+    every = t[(t["scope"] == "all") & (t["theme"] == "")].iloc[0]
+    assert every["note"].startswith("too few years with a comparable document for rank_rho (1 < 3)")
 
 
-def test_spearman_exact_by_hand():
-    # ranks (1, 2, 3) vs (1, 3, 2): rho = 1 - 6 * (0 + 1 + 1) / (3 * 8) = 0.5; of the 6 pairings
-    # rho = 1, .5, .5, -.5, -.5, -1: all have |rho| >= 0.5 -> p = 1
-    assert spearman([1, 2, 3], [10, 30, 20]) == pytest.approx((0.5, 1.0))
-    # perfect agreement: |rho| = 1 for 2 of 6 pairings -> p = 1/3
-    assert spearman([1, 2, 3], [2, 4, 9]) == pytest.approx((1.0, 1 / 3))
-    rho, p = spearman([1, 2, 3], [5, 5, 5])
-    assert math.isnan(rho) and math.isnan(p)
+def test_a_not_comparable_document_is_left_out_of_the_year(out):
+    pairs = pd.concat([out["pairs"], out["pairs"].assign(doc_id="lead")], ignore_index=True)
+    docs = pd.DataFrame({"doc_id": ["d1", "lead"], "year": [2020, 2020], "pairs": [3, 3], "comparable": [True, False],
+                         "note": ["", "share of characters in aligned pairs under 80%"]})
+    t = X.trend_table(pairs, docs, CODEBOOK, min_tokens=0)
+    year = t[(t["scope"] == "year") & (t["theme"] == "economy")].iloc[0]
+    assert year["doc_id"] == "d1" and year["count_zh"] == 4  # the lead's counts are not pooled
+    assert "not comparable, left out: lead" in year["note"]
+    lead = t[(t["scope"] == "document") & (t["doc_id"] == "lead")].iloc[0]
+    assert lead["status"] == "not_comparable" and np.isnan(lead["p_value"])
 
 
-def test_trend_agreement_by_hand():
-    codebook = [Theme(t, {"en": t}) for t in "ABC"]
-    index = pd.DataFrame({"doc_id": ["a", "a", "b"], "year": [2017, 2017, 2017], "lang": ["zh", "en", "en"]})
-    t = X.trend_agreement(freq_table(), codebook, min_tokens=500, index=index)
-    years = t[t["scope"] == "year"].set_index("year")
-    assert years.index.tolist() == [2017, 2019, 2020]  # 2018 has no Chinese text
-    assert (years.loc[2017, "spearman_rho"], years.loc[2017, "p_value"]) == pytest.approx((0.5, 1.0))
-    assert years.loc[2017, "note"] == "en only: b"
-    # 2019: theme A is 0 in both languages and left out: n_themes = 2, (4, 8) vs (2, 9) -> rho = 1
-    assert years.loc[2019, "n_themes"] == 2 and years.loc[2019, "spearman_rho"] == pytest.approx(1.0)
-    # 2020: zh has 300 tokens < 500
-    assert bool(years.loc[2020, "low_data"]) and years.loc[2020, "note"].startswith("low data: zh 300")
-    assert not years.loc[2017, "low_data"]
-    themes = t[t["scope"] == "theme"].set_index("theme")
-    # theme C across 2017, 2019, 2020: zh per_10k 30, 80, 66.7 vs en 100, 45, 10 -> ranks (1,3,2) vs (3,2,1): rho = -0.5
-    assert themes.loc["C", "spearman_rho"] == pytest.approx(-0.5)
-    assert themes.loc["C", "n_years"] == 3 and themes.loc["C", "note"] == "low-data years included: 2020"
-    few = X.trend_agreement(freq_table(), codebook, min_years=4).set_index("theme")
-    assert few.loc["A", "note"].startswith("too few years with both languages (3 < 4)")
-    assert math.isnan(few.loc["A", "spearman_rho"])
+# ---- calibration -------------------------------------------------------------------------------
+
+
+def _calibrate(reps, drop=None, **gen):
+    frames = []
+    for r in range(reps):
+        corpus = calibration_corpus(years=(2001, 2002), docs_per_year=6, paras_per_doc=15, seed=r)
+        pairs, docs = translated_pairs(corpus, drop=drop, seed=100 + r, **gen)
+        codebook = [Theme(t, {"en": t}) for t in corpus.themes]
+        frames.append((X.compare_themes(pairs, docs, codebook, min_tokens=0),
+                       X.trend_table(pairs, docs, codebook, min_tokens=0)))
+    return frames
+
+
+@pytest.mark.parametrize("gen", [{"render": 0.0}, {"render": 0.85}, {"within_shape": 1.0}])
+def test_calibration_no_gap_false_positives_near_nominal(gen):
+    """Two versions that say the same thing (benchmarks/crosslingual_calibration.py has the full table)."""
+    docs = pd.concat([d for d, _ in _calibrate(4, **gen)], ignore_index=True)
+    tested = docs[docs["p_value"].notna()]
+    assert len(tested) > 300
+    rate = (tested["p_value"] <= 0.05).mean()
+    assert rate <= 0.07, rate  # exact test: at most 5% up to Monte Carlo noise
+    assert (tested["status"].str.endswith("_more")).mean() <= 0.02
+
+
+def test_calibration_a_planted_gap_is_found():
+    """The Chinese version loses theme t01 in half the pairs where the source has it: found when
+    a year's six documents are pooled, and no other theme is called."""
+    frames = _calibrate(6, drop={"t01": ("zh", 0.5)}, render=0.85)
+    years = pd.concat([t[(t["scope"] == "year") & (t["theme"] != "")] for _, t in frames], ignore_index=True)
+    planted = years[years["theme"] == "t01"]
+    assert (planted["status"] == "en_more").mean() >= 0.5  # about 0.7 (power with 6 x 15 pairs)
+    assert (planted["p_value"] <= 0.05).mean() >= 0.75
+    assert ((planted["ci_low"] <= 0.5) & (0.5 <= planted["ci_high"])).mean() >= 0.75  # covers the true ratio  # the true ratio 0.5 is inside the interval
+    assert (years.loc[years["theme"] != "t01", "status"].str.endswith("_more")).mean() <= 0.02
 
 
 # ---- figure ------------------------------------------------------------------------------------
@@ -295,8 +368,12 @@ def test_trend_agreement_by_hand():
 def test_chart_renders_every_glyph(table, tmp_path):
     setup_fonts()
     t = table.reset_index()
-    two_docs = pd.concat([t, t.assign(doc_id="d3", year=2021, tokens_zh=800, tokens_en=900)], ignore_index=True)
-    fig = crosslingual_chart(two_docs, CODEBOOK, z_threshold=0.85, min_tokens=15)
+    lead = t.assign(doc_id="d3", year=2021, comparable=False, status="not_comparable",
+                    note="share of characters in aligned pairs under 80%: en 17%")
+    fig = crosslingual_chart(pd.concat([t, lead], ignore_index=True), CODEBOOK, min_tokens=15)
+    texts = [x.get_text() for ax in fig.axes for x in ax.texts]
+    assert any(x.startswith("not comparable:") for x in texts) and any(x.startswith("2 [") for x in texts)
+    assert "count" in fig.axes[0].get_xlabel()
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*missing from font.*")
         png, svg = save_figure(fig, tmp_path / "crosslingual_themes", dpi=60)
@@ -317,8 +394,8 @@ def test_chart_keeps_the_last_max_docs_and_says_so(table):
 
 def test_chart_with_no_bilingual_document(tmp_path):
     setup_fonts()
-    empty = X.compare_themes(TOKENS.iloc[:0], match_themes(TOKENS.iloc[:0], CODEBOOK, 0), CODEBOOK,
-                             pd.DataFrame(columns=["doc_id", "year"]))
+    empty = X.compare_themes(pd.DataFrame(columns=["doc_id", "pair", "theme", "count_zh", "count_en"]),
+                             pd.DataFrame(columns=["doc_id", "year", "pairs", "comparable", "note"]), CODEBOOK)
     png, _ = save_figure(crosslingual_chart(empty, CODEBOOK), tmp_path / "empty", dpi=50)
     assert png.exists()
 

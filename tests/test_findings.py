@@ -148,7 +148,9 @@ def test_phrase_finding_in_an_insufficient_step_is_not_tested():
 
 
 def test_crosslingual_gap_finding():
-    from textdrift.crosslingual import compare_themes
+    """Thirty aligned one-paragraph pairs: 绿色 in every Chinese paragraph, "green" in three English
+    ones: 30 vs 3 matches; the paired test: 27 pairs with zh more -> p = 2 / 2^27."""
+    from textdrift.crosslingual import compare_documents
     from textdrift.matching import match_themes
 
     zh_code = [Theme("green", {"en": "Green"}, {"en": ("green",), "zh": ("绿色",)})]
@@ -157,16 +159,27 @@ def test_crosslingual_gap_finding():
     both = pd.concat([zh, en], ignore_index=True)
     docs = pd.DataFrame({"doc_id": ["d"], "year": [2020], "genre": ["statement"],
                          "translation": ["zh:none;en:official"]})
-    table = compare_themes(both, match_themes(both, zh_code, 0), zh_code, docs[["doc_id", "year"]], ("zh", "en"),
-                           min_tokens=0)
-    f = build_findings(both, zh_code, docs, NO_DRIFT, ["zh", "en"], top_themes=1, n_boot=300,
-                       crossling=table, cross_settings={"langs": ["zh", "en"], "min_tokens": 0})
+    texts = {"d": {lang: [" ".join(w) for _, w in both[both["lang"] == lang].groupby("para")["text"]]
+                   for lang in ("zh", "en")}}
+    matches = match_themes(both, zh_code, 0)
+    out = compare_documents(texts, matches, both, docs[["doc_id", "year"]], zh_code, ("zh", "en"), min_tokens=0,
+                            alignment={"length_ratio": 1.0})
+    table = out["themes"]
+    assert out["documents"]["comparable"].all() and table["pairs"].iloc[0] == 30
+    f = build_findings(both, zh_code, docs, NO_DRIFT, ["zh", "en"], top_themes=1, n_boot=300, crossling=table,
+                       cross_settings={"langs": ["zh", "en"], "min_tokens": 0, "alignment": out["alignment"]})
     g = f[f["kind"] == "crosslingual_gap"].iloc[0]
-    # 30 of 180 zh tokens (30 x 6) vs 3 of 153 en tokens (3 x 6 + 27 x 5): zh stronger
-    assert table["status"].iloc[0] == "zh_stronger" and g["holds"] and g["lang"] == "zh|en"
-    assert (g["value_from"], g["value_to"]) == (pytest.approx(30 / 180 * 1e4), pytest.approx(3 / 153 * 1e4))
+    assert table["status"].iloc[0] == "zh_more" and g["holds"] and g["lang"] == "zh|en"
+    assert table["p_value"].iloc[0] == pytest.approx(2 / 2 ** 27)
+    assert (g["value_name"], g["value_from"], g["value_to"], g["value"]) == ("count_ratio", 30, 3, 10)
+    assert g["ci_low"] > 1 and g["claim"] == "Green counted more in the zh than in the en version (d, 30 aligned paragraph pairs)"
     assert g["check_roles"] and g["check_entities"] and g["check_interval"] and pd.isna(g["check_leave_one_out"])
     assert g["survives"] and "translation status differs (none vs official)" in g["reason"]
+    # a not comparable document gives no finding
+    lead = table.assign(comparable=False, status="not_comparable", p_value=np.nan)
+    f = build_findings(both, zh_code, docs, NO_DRIFT, ["zh", "en"], top_themes=1, n_boot=300, crossling=lead,
+                       cross_settings={"langs": ["zh", "en"], "min_tokens": 0, "alignment": out["alignment"]})
+    assert not (f["kind"] == "crosslingual_gap").any()
 
 
 def test_findings_from_shard_partials_equal_findings_from_the_whole_token_table():

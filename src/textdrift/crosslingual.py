@@ -1,102 +1,151 @@
-"""Across languages: does the Chinese text say what the English one says?
+"""Across languages: does the Chinese text say what the English one says? Counted on aligned text only.
 
 For every document that exists in both languages of a pair (default ``langs = (zh, en)``; the
-first language is side *a*, the second side *b*; column suffixes are the language codes) this
-module compares the two versions theme by theme, aligns their paragraphs, checks the bilingual
-codebook for one-sided themes, and compares the theme profiles of the two languages year by year.
+first language is side *a*, the second side *b*; column suffixes are the language codes) the two
+versions are aligned paragraph by paragraph, and each theme's codebook matches are **counted** in
+the aligned paragraph pairs of both versions. Chinese and English tokens are not the same unit
+(jieba words against English lemmas: ~0.85 Chinese kept tokens per English token here), so no
+per-token rate is compared across languages: a rate per token would report the denominator as a
+gap. A version that renders only part of the other (a news lead against a full text) is **not
+comparable** and is left out of every comparison.
 
-1. Theme shares per document (``crosslingual_themes.csv``)
-------------------------------------------------------------
-For document d, language l and theme t: ``count`` = codebook matches of t in the text
-(:func:`textdrift.themes.match_themes`, every match counts once), ``tokens`` = kept tokens
-(``keep``: not stop word, punctuation or number), ``per_10k = count / tokens * 10000``, and the
-exact Poisson interval of :func:`textdrift.stats.poisson_ci` (Garwood 1936) scaled the same way.
-``diff = per_10k_a - per_10k_b``.
-
-Test (weighted log-odds ratio with an informative Dirichlet prior, Monroe, Colaresi & Quinn 2008,
-eqs. 16, 18-22, via :func:`textdrift.stats.log_odds_dirichlet`): within each language a token
-is either a theme match or "the rest", y_l = count_l, n_l = tokens_l::
-
-    p_t      = prior share of theme t:  "pair":   (y_a + y_b) / (n_a + n_b)    (the document pair pooled)
-                                        "corpus": theme t's matches / kept tokens over every
-                                                  document of the two languages
-    alpha_0  = prior weight in pseudo-tokens; "auto" = median(n_a, n_b) (the prior weighs one
-               typical text of the pair, as "auto" in phrases.group_phrase_changes)
-    alpha_w  = alpha_0 * p_t
-    log_odds = log((y_a + alpha_w) / (n_a + alpha_0 - y_a - alpha_w))
-             - log((y_b + alpha_w) / (n_b + alpha_0 - y_b - alpha_w))
-    var      = 1 / (y_a + alpha_w) + 1 / (y_b + alpha_w)
-    z        = log_odds / sqrt(var)
-
-so z > 0 means theme t is relatively more frequent in language a (Chinese). ``status``:
-``{a}_stronger`` if z >= ``z_threshold``, ``{b}_stronger`` if z <= -``z_threshold``, ``absent`` if
-both counts are 0 (then alpha_w = 0 under the pair prior and the formula is 0/0: log_odds and z are
-set to 0), else ``similar``. z is recomputed from count_a, tokens_a, count_b, tokens_b, alpha_w
-and alpha_0 of its row. ``low_data``: either text has fewer than ``min_tokens`` kept tokens.
-``paragraphs``: ``"all"`` (default) compares the whole texts; ``"aligned"`` only the paragraphs that
-the aligner (section 2) pairs with a paragraph of the other language (1-1, 2-1, 1-2 beads), so
-a Chinese version that renders only part of the English text is compared with that part.
-
-2. Paragraph alignment (``crosslingual_alignment.csv``)
+1. Paragraph alignment (``crosslingual_alignment.csv``)
 ---------------------------------------------------------
 The paragraphs (lines of the clean texts) of the two versions are aligned by
 :func:`textdrift.align.align_paragraphs` (Gale & Church 1993 length costs plus shared anchors:
 numbers, enumeration numerals, months, Latin names; beads 1-1, 1-0, 0-1, 2-1, 1-2; the formulas
-are in :mod:`textdrift.align`), with ``length_ratio`` "auto" = the median over the bilingual
+are in :mod:`textdrift.align`), with ``length_ratio`` "auto" = c = the median over the bilingual
 documents of (characters of b) / (characters of a). One row per bead; ``cost`` of a pair is its
-bead's cost. For each aligned pair, ``themes_a``/``themes_b`` are the themes matched in its
-paragraphs and ``only_a``/``only_b`` those matched on one side only.
+bead's cost; ``chars_{lang}`` its non-space characters on each side; ``paired``: the bead has
+paragraphs on both sides (an *aligned pair*, the unit of every comparison below). For each bead,
+``themes_a``/``themes_b`` are the themes matched in its paragraphs and ``only_a``/``only_b`` those
+matched on one side only.
 
-3. Codebook check (``crosslingual_codebook_check.csv``)
----------------------------------------------------------
-Pooled over the bilingual documents (whole texts, whatever ``paragraphs``), per theme: the terms that
-matched in each language with their counts (``matched_{lang}``), the aligned pairs (paragraphs on
-both sides) where the theme matched on one side only, with the terms that matched there
-(``pairs_only_{lang}``), and a note: matched in both / in one language only / in neither, how
-many pairs are one-sided, and (for a theme matched in both overall) the documents where it matched
-in one language only. A theme or a pair that matches on one side only points at a missing or
-ill-fitting translation in the codebook (or a free translation) before it points at a difference
-of content.
+2. Which documents are comparable (``crosslingual_trends.csv``, ``scope = document``)
+---------------------------------------------------------------------------------------
+For document d (:func:`document_alignment`)::
 
-4. Trends side by side (``crosslingual_trends.csv``, from ``theme_frequencies.csv``)
--------------------------------------------------------------------------------------
-``scope = year``: for each year where both languages have text, Spearman's rank correlation
-between the a and b rates (per_10k) across the themes that occur in at least one of the two
-(themes absent from both are left out: they would agree trivially). ``scope = theme``: for each
-theme, the correlation across the years with both languages, when there are at least
-``min_years``. p-values: exact (two-sided, all n! pairings, share with |rho| >= observed) for
-n <= ``exact_max_n``, else the t approximation (:func:`textdrift.stats.spearman`). ``low_data``:
-a year with fewer than ``min_tokens`` kept tokens in either language is involved. ``note`` also
-names the documents of a year that exist in one language only (the two year-documents then do not
-hold the same texts: in 2022 the English year has a white paper the Chinese year lacks).
-The drift of each language (``tfidf_drift.csv``) already lists both languages side by side.
+    coverage_l    = characters of version l in aligned pairs / all characters of version l
+    length_ratio  = characters of b / characters of a      (the whole versions)
+    length_factor = length_ratio / c                       (c: the corpus ratio above)
 
-Limits. A translation is not word-for-word: per-token rates compare jieba words with English
-lemmas (Chinese has fewer kept tokens for the same content, ~0.8 per English token here, which
-alone raises Chinese rates by ~1.2x), a theme can be rendered by words outside the codebook,
-and short texts leave wide intervals.
+d is ``comparable`` when ``min(coverage_a, coverage_b) >= min_coverage`` (default 0.8) and
+``1 / max_length_factor <= length_factor <= max_length_factor`` (default 2): the two versions
+then render the same text, up to a few paragraphs without counterpart. Otherwise the ``note``
+says which condition fails, with the numbers; a lead paragraph aligned with the first two
+paragraphs of a full text covers all of itself and a few percent of the other. A not comparable
+document gets ``status = not_comparable`` and no test in every table, and no finding.
 
-About 650 lines, nearly half of them docstrings: the four tables
-share the bilingual documents, the matches and the alignment of one rule; the aligner
-(:mod:`textdrift.align`), the statistics (:mod:`textdrift.stats`) and the chart
-(:func:`textdrift.figures.crosslingual_chart`) are elsewhere.
+3. Counts on aligned pairs and the test (``crosslingual_themes.csv``)
+-----------------------------------------------------------------------
+For theme t and aligned pair i of a document: x_i = matches of t in the a-paragraphs of the
+pair, y_i = in its b-paragraphs (:func:`pair_counts`; matching as in ``theme_frequencies.csv``,
+every match counts once), d_i = x_i - y_i. Over the document's aligned pairs, X = sum x_i and
+Y = sum y_i::
 
+    count_ratio = X / Y                     (inf when Y = 0 < X; undefined (empty) when X = Y = 0)
+    p_value     = exact paired randomization (sign-flip) test over the pairs (:func:`paired_p`):
+                  under the null the two versions of a pair are exchangeable, so each d_i is as
+                  likely as -d_i; p = P(|sum e_i |d_i|| >= |sum d_i|) over the 2^k sign patterns
+                  e of the k pairs with d_i != 0, computed exactly by convolution (Fisher 1935,
+                  Pitman 1937); 1 when every d_i = 0
+    binom_p     = the exact conditional binomial test of X out of N = X + Y at 1/2 (two-sided,
+                  minimum likelihood: statsmodels ``test_poisson_2indep(X, 1, Y, 1, value=1,
+                  method="exact-cond")``; Przyborowski & Wilenski 1940), for reference
+    ci_low, ci_high = the Clopper-Pearson interval [s_lo, s_hi] of the share X / N
+                  (statsmodels ``proportion_confint(method="beta")``), turned into a ratio:
+                  s / (1 - s) (s_hi = 1 gives inf)
+    q_value     = Benjamini-Hochberg q of p_value over the family: every row of a comparable
+                  document with N > 0
+    status      = {a}_more / {b}_more if q <= q_threshold (by the side with more matches),
+                  similar, absent (X = Y = 0), not_comparable
+
+Why this test and this null. The unit is the aligned pair: words cluster by document and
+paragraph, and the paired test uses only the pairs, each pair's content being its own control,
+so neither the variation between pairs nor any variation within a pair that is the same for
+both versions can make it too liberal; it needs no Poisson assumption. The null (the two
+versions of a pair exchangeable: E[x_i] = E[y_i]) is the hypothesis of a translation: both
+versions say the same thing, so the expected number of mentions is the same. A null share
+estimated from all themes (the "usual" zh share of matches) was considered and not used: it is
+estimated from the same counts (the test is then no longer exact), it makes the themes compete
+(one theme counted more in English makes the others look Chinese-heavy) and it hides a
+systematic asymmetry of the codebook, which the total row (``crosslingual_trends.csv``, theme
+empty: all themes together, 137 vs 137 matches in the 2017 document) and ``codebook_pairs.csv``
+show instead. A gap therefore says: in the same aligned passages, one version's terms are matched
+more often, spread over enough pairs to exclude chance; the cause is the text (a free or partial
+translation) or the codebook (one side's terms broader), which
+``crosslingual_codebook_check.csv`` and ``codebook_pairs.csv`` separate.
+
+The conditional binomial test (``binom_p``) conditions on each pair's total and is exact when the
+two counts of a pair are independent Poisson with equal means (then the nuisance means of the
+pairs drop out); it is too liberal when a version varies more than Poisson within a pair (a term
+repeated for style) and very conservative for a close translation (the two counts move
+together); the calibration shows both, so it is not the test that decides. The interval of the
+ratio is the interval of that binomial model (its coverage is in the calibration table).
+``pairs_{a}_more``, ``pairs_{b}_more`` = the aligned pairs with x_i > y_i, x_i < y_i;
+``agreement`` (descriptive, no test) = sum_i min(x_i, y_i) / sum_i max(x_i, y_i) (the Ruzicka
+similarity of the two count vectors over the pairs): 1 when every pair has the same count in
+both versions, lower when equal totals hide pair-by-pair differences. ``tokens_{lang}`` = kept
+tokens in the aligned pairs (context only, never a denominator); ``low_data``: either side under
+``min_tokens``. Calibration: ``benchmarks/crosslingual_calibration.py`` (docs/methods.md,
+"Across languages").
+
+4. Years and the whole corpus (``crosslingual_trends.csv``)
+-------------------------------------------------------------
+``scope = document``: one row per bilingual document, all themes together (theme empty: every
+match counts, a match of two themes twice), with the comparability measures of section 2,
+``rank_rho`` (descriptive: Spearman's rho between X_t and Y_t across the themes matched in
+either version; no p-value: a translation is not a sample of its original) and the test of
+section 3 on the totals. ``scope = year``: per year and theme (and theme empty: all), the
+aligned pairs of every comparable document of the year pooled (the conditional test stays
+exact: it conditions on each pair's total); ``doc_id`` lists those documents and ``note`` the
+bilingual documents left out and the documents of the year in one language only; a year whose
+bilingual documents are all not comparable has one row (theme empty, ``not_comparable``) saying so.
+``scope = all``: the same pooled over every comparable document, with ``rank_rho`` across the
+years (X_t per year against Y_t per year; descriptive) when at least ``min_years`` years have a
+comparable document. The q-values are BH within each scope.
+
+5. Codebook check (``crosslingual_codebook_check.csv``) and pairs (``codebook_pairs.csv``)
+--------------------------------------------------------------------------------------------
+Both on the aligned pairs of the comparable documents. Per theme: the terms that matched in each
+language with their counts (``matched_{lang}``), the aligned pairs where the theme matched on
+one side only, with the terms that matched there (``pairs_only_{lang}``), and a note. Per
+translation pair of the codebook (:func:`pair_check`): the counts of its two sides, pooled over
+the documents, with the ratio interval and the conditional binomial test of section 3 (a check
+of the instrument, one test per pair; BH q over the pairs). A theme or a pair matched on one side only points at a missing or ill-fitting
+translation in the codebook (or a free translation) before it points at a difference of content.
+
+About 1,100 lines, nearly half of them docstrings: the four tables and ``codebook_pairs.csv``
+share the bilingual documents, the alignment, the comparability rule and the pair counts of one
+rule, and the tests (paired, conditional, interval, bootstrap) that the findings reuse; the aligner
+(:mod:`textdrift.align`) and the chart (:func:`textdrift.figures.crosslingual_chart`) are elsewhere.
+
+References
+----------
 Gale, W. A. & Church, K. W. (1993). A program for aligning sentences in bilingual corpora.
 Computational Linguistics 19(1), 75-102.
-Monroe, B. L., Colaresi, M. P. & Quinn, K. M. (2008). Fightin' words. Political Analysis 16(4), 372-403.
-Garwood, F. (1936). Fiducial limits for the Poisson distribution. Biometrika 28(3/4), 437-442.
+Clopper, C. J. & Pearson, E. S. (1934). The use of confidence or fiducial limits illustrated in
+the case of the binomial. Biometrika 26(4), 404-413.
+Przyborowski, J. & Wilenski, H. (1940). Homogeneity of results in testing samples from Poisson
+series. Biometrika 31(3/4), 313-323 (the conditional test of two Poisson counts).
+Fisher, R. A. (1935). The Design of Experiments. Oliver & Boyd (the paired randomization test).
+Pitman, E. J. G. (1937). Significance tests which may be applied to samples from any populations.
+Journal of the Royal Statistical Society Supplement 4(1), 119-130.
+Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate. Journal of the Royal
+Statistical Society B 57(1), 289-300.
 """
 
 from __future__ import annotations
 
 import logging
+import warnings
 
 import numpy as np
 import pandas as pd
 
-from textdrift.align import align_paragraphs, auto_length_ratio
+from textdrift.align import align_paragraphs, auto_length_ratio, paragraph_length
 from textdrift.io import read_csv, read_texts, write_csv
-from textdrift.stats import log_odds_dirichlet, poisson_ci, spearman
+from textdrift.stats import q_values
 from textdrift.codebook import Theme, load_codebook
 from textdrift.config import defaults
 from textdrift.matching import MATCH_COLUMNS, UNSPACED
@@ -105,8 +154,9 @@ from textdrift.themes import PARA_COLUMNS, read_matches, read_shards
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 _X = _D["crosslingual"]
 
-__all__ = ["LANGS", "alignment_table", "bilingual_documents", "codebook_check", "compare_themes", "pair_check",
-           "write_crosslingual", "trend_agreement", "run_crosslingual"]
+__all__ = ["LANGS", "alignment_table", "bilingual_documents", "codebook_check", "compare_documents", "compare_themes", "count_tests",
+           "document_alignment", "pair_bootstrap", "paired_p", "pair_check", "pair_counts", "trend_table", "write_crosslingual",
+           "run_crosslingual"]
 
 log = logging.getLogger("textdrift.crosslingual")
 
@@ -114,17 +164,24 @@ log = logging.getLogger("textdrift.crosslingual")
 LANGS = tuple(_X["langs"])
 
 
+def _test_columns(a: str, b: str) -> list[str]:
+    return ["pairs", f"count_{a}", f"count_{b}", "count_ratio", "ci_low", "ci_high", "p_value", "q_value", "status",
+            f"pairs_{a}_more", f"pairs_{b}_more", "binom_p", "agreement", f"tokens_{a}", f"tokens_{b}", "low_data"]
+
+
 def _columns(a: str, b: str) -> dict[str, list[str]]:
-    side = ["count", "tokens", "per_10k", "ci_low", "ci_high"]
     return {
-        "themes": ["doc_id", "year", "theme", *(f"{c}_{a}" for c in side), *(f"{c}_{b}" for c in side),
-                   "diff", "alpha_w", "alpha_0", "log_odds", "z", "status", "low_data"],
-        "alignment": ["doc_id", "pair", f"{a}_paras", f"{b}_paras", f"{a}_text", f"{b}_text", "cost",
-                      f"themes_{a}", f"themes_{b}", f"only_{a}", f"only_{b}"],
+        "themes": ["doc_id", "year", "theme", "comparable", *_test_columns(a, b), "note"],
+        "alignment": ["doc_id", "pair", f"{a}_paras", f"{b}_paras", f"{a}_text", f"{b}_text", f"chars_{a}",
+                      f"chars_{b}", "paired", "cost", f"themes_{a}", f"themes_{b}", f"only_{a}", f"only_{b}"],
+        "documents": ["doc_id", "pairs", f"chars_{a}", f"chars_{b}", f"coverage_{a}", f"coverage_{b}", "length_ratio",
+                      "length_factor", "comparable", "note"],
         "codebook": ["theme", f"count_{a}", f"count_{b}", f"matched_{a}", f"matched_{b}", f"pairs_only_{a}",
                      f"pairs_only_{b}", "note"],
-        "trends": ["scope", "year", "theme", f"tokens_{a}", f"tokens_{b}", "n_themes", "n_years", "spearman_rho",
-                   "p_value", "low_data", "note"],
+        "trends": ["scope", "year", "doc_id", "theme", *_test_columns(a, b), "rank_rho", f"chars_{a}", f"chars_{b}",
+                   f"coverage_{a}", f"coverage_{b}", "length_ratio", "length_factor", "comparable", "note"],
+        "pairs": ["theme", "pair", f"terms_{a}", f"terms_{b}", f"count_{a}", f"count_{b}", "count_ratio", "ci_low",
+                  "ci_high", "p_value", "q_value", "status", "note"],
     }
 
 
@@ -160,8 +217,9 @@ def alignment_table(texts: dict[str, dict[str, list[str]]], matches: pd.DataFram
     Returns
     -------
     DataFrame
-        The alignment columns (doc_id, pair, {a}_paras, {b}_paras, {a}_text, {b}_text, cost,
-        themes_{a}, themes_{b}, only_{a}, only_{b}).
+        The alignment columns (doc_id, pair, {a}_paras, {b}_paras, {a}_text, {b}_text, chars_{a},
+        chars_{b}, paired, cost, themes_{a}, themes_{b}, only_{a}, only_{b}); ``chars``: non-space
+        characters (:func:`textdrift.align.paragraph_length`); ``paired``: both sides non-empty.
 
     References
     ----------
@@ -184,105 +242,554 @@ def alignment_table(texts: dict[str, dict[str, list[str]]], matches: pd.DataFram
             th_a = set().union(*(found.get((doc, a, p), set()) for p in bead.a))
             th_b = set().union(*(found.get((doc, b, p), set()) for p in bead.b))
             rows.append([doc, k, ";".join(map(str, bead.a)), ";".join(map(str, bead.b)),
-                         "\n".join(t[a][p] for p in bead.a), "\n".join(t[b][p] for p in bead.b), bead.cost,
+                         "\n".join(t[a][p] for p in bead.a), "\n".join(t[b][p] for p in bead.b),
+                         sum(paragraph_length(t[a][p]) for p in bead.a), sum(paragraph_length(t[b][p]) for p in bead.b),
+                         bool(bead.a) and bool(bead.b), bead.cost,
                          _names(th_a, order), _names(th_b, order), _names(th_a - th_b, order),
                          _names(th_b - th_a, order)])
     return pd.DataFrame(rows, columns=cols)
 
 
-# ---- theme comparison -------------------------------------------------------------------------
+def _paired(alignment: pd.DataFrame, langs) -> pd.DataFrame:
+    """The beads with paragraphs on both sides (``paired``; from the paragraph lists when absent)."""
+    a, b = langs
+    if "paired" in alignment:
+        keep = alignment["paired"].astype(str).str.lower().isin(["true", "1"])
+    else:
+        keep = (alignment[f"{a}_paras"].fillna("").astype(str) != "") & (alignment[f"{b}_paras"].fillna("").astype(str) != "")
+    return alignment[keep.to_numpy(dtype=bool)]
 
 
-def compare_themes(tokens: pd.DataFrame, matches: pd.DataFrame, codebook: list[Theme], docs: pd.DataFrame,
-                   langs=LANGS, conf: float = _D["themes"]["conf_level"], prior: str = _X["prior"],
-                   alpha_0: float | str = _X["alpha_0"], z_threshold: float = _X["z_threshold"],
-                   min_tokens: int = _D["low_data_tokens"]) -> pd.DataFrame:
-    """Per (bilingual document, theme): rates in both languages with intervals, diff, log-odds z, status.
-
-    ``docs``: one row per document to compare (``doc_id``, ``year``). ``tokens``/``matches`` hold
-    the tokens and matches to count (already restricted to aligned paragraphs for paragraphs="aligned");
-    the "corpus" prior is taken from them too. ``tokens`` is a token table (``keep`` a flag) or
-    its kept tokens per paragraph (``themes.paragraph_tokens``: ``keep`` a count): ``keep`` is
-    summed. See the module docstring for the formulas.
+def document_alignment(alignment: pd.DataFrame, langs=LANGS, length_ratio: float | str = _X["alignment"]["length_ratio"],
+                       min_coverage: float = _X["comparable"]["min_coverage"],
+                       max_length_factor: float = _X["comparable"]["max_length_factor"]) -> pd.DataFrame:
+    """Per document of ``alignment``: how much of each version lies in aligned pairs, and whether
+    the two versions are comparable (module docstring, section 2).
 
     Parameters
     ----------
-    tokens : DataFrame
-        Token table or kept tokens per paragraph.
+    alignment : DataFrame
+        :func:`alignment_table`'s output (``chars_{lang}`` per bead).
+    langs : (str, str)
+    length_ratio : float or "auto"
+        c, characters of b per character of a over the corpus; "auto": the median over the
+        documents of their ratio (as :func:`textdrift.align.auto_length_ratio`).
+    min_coverage : float
+        Least share of each version's characters in aligned pairs.
+    max_length_factor : float
+        Largest factor (either way) between a document's length ratio and c.
+
+    Returns
+    -------
+    DataFrame
+        ``doc_id, pairs, chars_{a}, chars_{b}, coverage_{a}, coverage_{b}, length_ratio,
+        length_factor, comparable, note`` (note: why not comparable).
+    """
+    a, b = langs
+    cols = _columns(a, b)["documents"]
+    if alignment.empty:
+        return pd.DataFrame(columns=cols)
+    al = alignment.assign(_paired=alignment.index.isin(_paired(alignment, langs).index))
+    rows = []
+    for doc, d in al.groupby("doc_id", sort=False):
+        chars = {lang: int(d[f"chars_{lang}"].sum()) for lang in langs}
+        inpair = {lang: int(d.loc[d["_paired"], f"chars_{lang}"].sum()) for lang in langs}
+        cov = {lang: inpair[lang] / chars[lang] if chars[lang] else np.nan for lang in langs}
+        rows.append([doc, int(d["_paired"].sum()), chars[a], chars[b], cov[a], cov[b],
+                     chars[b] / chars[a] if chars[a] else np.nan])
+    out = pd.DataFrame(rows, columns=cols[:7])
+    c = float(out["length_ratio"].median()) if length_ratio == "auto" else float(length_ratio)
+    out["length_factor"] = out["length_ratio"] / c
+    notes, ok = [], []
+    for r in out.itertuples(index=False):
+        why = []
+        low = [f"{lang} {getattr(r, f'coverage_{lang}'):.0%}" for lang in langs
+               if not getattr(r, f"coverage_{lang}") >= min_coverage]
+        if low:
+            why.append(f"share of characters in aligned pairs under {min_coverage:.0%}: {', '.join(low)} "
+                       f"({a} {getattr(r, f'coverage_{a}'):.0%}, {b} {getattr(r, f'coverage_{b}'):.0%})")
+        f = r.length_factor
+        if not (1 / max_length_factor <= f <= max_length_factor):
+            why.append(f"{b}/{a} length ratio {r.length_ratio:.2f} is {f:.2f} x the corpus ratio {c:.2f} "
+                       f"(outside 1/{max_length_factor:g} to {max_length_factor:g})")
+        if why:
+            why.append("one version renders only part of the other (a lead, a summary)")
+        ok.append(not why)
+        notes.append("; ".join(why))
+    out["comparable"], out["note"] = ok, notes
+    return out[cols]
+
+
+def pair_counts(alignment: pd.DataFrame, matches: pd.DataFrame, langs=LANGS) -> pd.DataFrame:
+    """Theme matches per aligned pair and language: x_i and y_i of the module docstring.
+
+    Parameters
+    ----------
+    alignment : DataFrame
+        :func:`alignment_table`'s output (only its beads with both sides are used).
     matches : DataFrame
-        Theme matches (doc_id, lang, theme).
-    codebook : list of Theme
+        Theme matches (doc_id, lang, para, theme).
+    langs : (str, str)
+
+    Returns
+    -------
+    DataFrame
+        ``doc_id, pair, theme, count_{a}, count_{b}``: one row per aligned pair and theme matched
+        in it on either side (pairs and themes without a match have no row: both counts 0).
+    """
+    a, b = langs
+    where = _pair_of(alignment, langs)
+    m = matches[matches["lang"].isin(langs)]
+    key = list(zip(m["doc_id"], m["lang"], m["para"].astype(int)))
+    pair = np.array([where.get(k, -1) for k in key], dtype=np.int64)
+    m = m.assign(pair=pair)[pair >= 0]
+    cols = ["doc_id", "pair", "theme", f"count_{a}", f"count_{b}"]
+    if m.empty:
+        return pd.DataFrame(columns=cols).astype({f"count_{a}": "int64", f"count_{b}": "int64", "pair": "int64"})
+    c = m.groupby(["doc_id", "pair", "theme", "lang"], sort=True).size().unstack("lang", fill_value=0)
+    c = c.reindex(columns=list(langs), fill_value=0).reset_index()
+    return c.rename(columns={a: f"count_{a}", b: f"count_{b}"})[cols].astype({f"count_{a}": "int64",
+                                                                                f"count_{b}": "int64"})
+
+
+def _pair_of(alignment: pd.DataFrame, langs) -> dict[tuple, int]:
+    """(doc_id, lang, para) -> the aligned pair (bead number) holding that paragraph."""
+    out = {}
+    for r in _paired(alignment, langs).itertuples(index=False):
+        for lang in langs:
+            for p in str(getattr(r, f"{lang}_paras")).split(";"):
+                out[(r.doc_id, lang, int(float(p)))] = int(r.pair)
+    return out
+
+
+def _aligned_only(df: pd.DataFrame, alignment: pd.DataFrame, langs) -> pd.DataFrame:
+    """Rows of a token or match table whose (doc_id, lang, para) is in an aligned pair."""
+    keep = _pair_of(alignment, langs)
+    return df[np.array([k in keep for k in zip(df["doc_id"], df["lang"], df["para"].astype(int))], dtype=bool)]
+
+
+# ---- the test ---------------------------------------------------------------------------------
+
+
+def count_tests(x, y, conf: float = _D["themes"]["conf_level"]):
+    """The exact conditional test of two counts on the same aligned text (null: equal expected
+    counts) and the count ratio with its exact interval (module docstring, section 3).
+
+    Parameters
+    ----------
+    x, y : array_like of int
+        The counts of side a and side b.
+    conf : float
+        Confidence level of the interval.
+
+    Returns
+    -------
+    ratio, ci_low, ci_high, p : ndarray
+        ``x / y`` (inf when y = 0 < x, NaN when both are 0), the Clopper-Pearson interval of
+        x / (x + y) turned into a ratio, and the two-sided p-value (NaN when both are 0).
+
+    References
+    ----------
+    Przyborowski, J. & Wilenski, H. (1940). Homogeneity of results in testing samples from Poisson
+    series. Biometrika 31(3/4), 313-323.
+    Clopper, C. J. & Pearson, E. S. (1934). Biometrika 26(4), 404-413.
+    """
+    from statsmodels.stats.proportion import proportion_confint
+    from statsmodels.stats.rates import test_poisson_2indep
+
+    x, y = np.asarray(x, dtype=np.int64), np.asarray(y, dtype=np.int64)
+    n = x + y
+    ok = n > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(y > 0, x / np.maximum(y, 1), np.where(x > 0, np.inf, np.nan))
+    p, lo, hi = (np.full(len(x), np.nan) for _ in range(3))
+    cache: dict = {}
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for i in np.flatnonzero(ok):
+            k = (int(x[i]), int(y[i]))
+            if k not in cache:
+                cache[k] = float(test_poisson_2indep(k[0], 1, k[1], 1, value=1, method="exact-cond").pvalue)
+            p[i] = cache[k]
+        if ok.any():
+            s_lo, s_hi = proportion_confint(x[ok], n[ok], alpha=1 - conf, method="beta")
+            s_lo, s_hi = np.asarray(s_lo, float), np.asarray(s_hi, float)
+            lo[ok] = s_lo / (1 - s_lo)
+            hi[ok] = np.where(s_hi < 1, s_hi / (1 - np.minimum(s_hi, 1 - 1e-300)), np.inf)
+    return ratio, lo, hi, np.minimum(p, 1.0)
+
+
+def paired_p(d) -> float:
+    """Exact two-sided paired randomization (sign-flip) test of sum(d) = 0 over the pairs.
+
+    Under the null the two versions of each pair are exchangeable, so each difference
+    d_i = x_i - y_i is as likely as -d_i. With A = sum |d_i| and T = the sum of |d_i| over the
+    pairs given a + sign, S = 2T - A; the distribution of T over the 2^k sign patterns is
+    computed exactly by convolution (integer d). ``p = P(|S| >= |sum d_i|)``; 1 when every d_i is 0.
+
+    Parameters
+    ----------
+    d : array_like of int
+        The differences of the pairs.
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Fisher, R. A. (1935). The Design of Experiments, section 21. Oliver & Boyd.
+    Pitman, E. J. G. (1937). Significance tests which may be applied to samples from any
+    populations. Journal of the Royal Statistical Society Supplement 4(1), 119-130.
+    """
+    d = np.asarray(d, dtype=np.int64)
+    absd = np.abs(d[d != 0])
+    if not len(absd):
+        return 1.0
+    total = int(absd.sum())
+    dist = np.zeros(total + 1)
+    dist[0] = 1.0
+    top = 0
+    for v in absd.tolist():
+        new = dist.copy()
+        new[v:top + v + 1] += dist[:top + 1]
+        dist = new / 2
+        top += v
+    s = 2 * np.arange(total + 1) - total
+    return float(min(1.0, dist[np.abs(s) >= abs(int(d.sum())) - 1e-9].sum()))
+
+
+def _paired_ps(groups) -> np.ndarray:
+    """:func:`paired_p` of each array of differences (cached by the sorted absolute values and the sum)."""
+    cache: dict = {}
+    out = []
+    for d in groups:
+        d = np.asarray(d, dtype=np.int64)
+        key = (tuple(sorted(np.abs(d[d != 0]).tolist())), abs(int(d.sum())))
+        if key not in cache:
+            cache[key] = paired_p(d)
+        out.append(cache[key])
+    return np.array(out, dtype=float)
+
+
+def pair_bootstrap(x, y, n_boot: int = _D["themes"]["n_boot"], seed: int = _D["themes"]["seed"],
+                   conf: float = _D["themes"]["conf_level"]) -> tuple[float, float]:
+    """Percentile interval of the count ratio sum(x) / sum(y) with the aligned pairs resampled
+    (with replacement; a draw with no match on either side is left out).
+
+    Parameters
+    ----------
+    x, y : array_like of int
+        The counts of sides a and b in each aligned pair of the text (zeros included).
+    n_boot, seed, conf
+        Draws, seed and confidence level.
+
+    Returns
+    -------
+    (float, float)
+        The interval (NaN, NaN without a match); an end is inf when the share of a reaches 1.
+
+    References
+    ----------
+    Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if not len(x) or not (x.sum() + y.sum()):
+        return np.nan, np.nan
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(x), size=(n_boot, len(x)))
+    sx, sy = x[idx].sum(axis=1), y[idx].sum(axis=1)
+    share = sx[sx + sy > 0] / (sx + sy)[sx + sy > 0]
+    lo, hi = np.quantile(share, [(1 - conf) / 2, 1 - (1 - conf) / 2])
+    with np.errstate(divide="ignore"):
+        return float(lo / (1 - lo)) if lo < 1 else np.inf, float(hi / (1 - hi)) if hi < 1 else np.inf
+
+
+def _tested(df: pd.DataFrame, keys: list[str], langs, conf: float) -> pd.DataFrame:
+    """Aggregate per-pair counts (``count_a``, ``count_b``, ``mn``, ``mx`` per row: one row per pair
+    of the unit) over ``keys`` and add the test columns (module docstring, section 3) except q,
+    status, pairs and tokens. Pairs without a row are pairs with d = 0: they change nothing."""
+    a, b = langs
+    ca, cb = df[f"count_{a}"], df[f"count_{b}"]
+    g = df.assign(_ma=(ca > cb).astype(int), _mb=(ca < cb).astype(int), _d=ca - cb).groupby(keys, sort=False)
+    out = g.agg(**{f"count_{a}": (f"count_{a}", "sum"), f"count_{b}": (f"count_{b}", "sum"), "mn": ("mn", "sum"),
+                   "mx": ("mx", "sum"), f"pairs_{a}_more": ("_ma", "sum"), f"pairs_{b}_more": ("_mb", "sum"),
+                   "_d": ("_d", list)})
+    out = out.reset_index()
+    out["count_ratio"], out["ci_low"], out["ci_high"], out["binom_p"] = count_tests(out[f"count_{a}"],
+                                                                                    out[f"count_{b}"], conf)
+    n = (out[f"count_{a}"] + out[f"count_{b}"]).to_numpy()
+    out["p_value"] = np.where(n > 0, _paired_ps(out["_d"]), np.nan)
+    out = out.drop(columns=["_d"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["agreement"] = np.where(out["mx"] > 0, out["mn"] / out["mx"].where(out["mx"] > 0, 1), np.nan)
+    return out.drop(columns=["mn", "mx"])
+
+
+def _with_minmax(pairs: pd.DataFrame, langs) -> pd.DataFrame:
+    a, b = langs
+    return pairs.assign(mn=np.minimum(pairs[f"count_{a}"], pairs[f"count_{b}"]),
+                        mx=np.maximum(pairs[f"count_{a}"], pairs[f"count_{b}"]))
+
+
+def _totals(pairs: pd.DataFrame, langs) -> pd.DataFrame:
+    """Per aligned pair, all themes together (theme ""); mn/mx summed over the themes."""
+    a, b = langs
+    p = _with_minmax(pairs, langs)
+    t = p.groupby(["doc_id", "pair"], sort=False)[[f"count_{a}", f"count_{b}", "mn", "mx"]].sum().reset_index()
+    return t.assign(theme="")
+
+
+def _status(df: pd.DataFrame, langs, q_threshold: float, tested) -> pd.Series:
+    a, b = langs
+    ca, cb = df[f"count_{a}"].to_numpy(), df[f"count_{b}"].to_numpy()
+    q = df["q_value"].to_numpy(float)
+    status = np.where((ca == 0) & (cb == 0), "absent",
+                      np.where(q <= q_threshold, np.where(ca > cb, f"{a}_more", f"{b}_more"), "similar"))
+    return pd.Series(np.where(tested, status, "not_comparable"), index=df.index)
+
+
+def _finish(df: pd.DataFrame, langs, q_threshold: float, tested: np.ndarray, families) -> pd.DataFrame:
+    """q-values (BH within each family of tested rows with a match), status; untested rows blanked."""
+    df = df.copy()
+    df["q_value"] = np.nan
+    has = tested & df["p_value"].notna().to_numpy()
+    for fam in pd.unique(families[has]) if has.any() else []:
+        at = has & (families == fam)
+        df.loc[at, "q_value"] = q_values(df.loc[at, "p_value"].to_numpy(float))
+    df["status"] = _status(df, langs, q_threshold, tested)
+    blank = ["count_ratio", "ci_low", "ci_high", "p_value", "q_value", "binom_p", "agreement", "rank_rho"]
+    df.loc[~tested, [c for c in blank if c in df]] = np.nan  # nothing compared, not even descriptively
+    return df
+
+
+def _tokens_of(tokens: pd.DataFrame | None, langs) -> pd.DataFrame:
+    """Kept tokens per (doc_id, lang) of a token table or kept-tokens-per-paragraph table."""
+    if tokens is None or tokens.empty:
+        return pd.DataFrame(columns=["doc_id", *[f"tokens_{lang}" for lang in langs]])
+    t = tokens[tokens["lang"].isin(langs)].groupby(["doc_id", "lang"])["keep"].sum().unstack("lang", fill_value=0)
+    t = t.reindex(columns=list(langs), fill_value=0)
+    return t.rename(columns={lang: f"tokens_{lang}" for lang in langs}).reset_index()
+
+
+def compare_themes(pairs: pd.DataFrame, docs: pd.DataFrame, codebook: list[Theme], langs=LANGS,
+                   conf: float = _D["themes"]["conf_level"], q_threshold: float = _X["q_threshold"],
+                   tokens: pd.DataFrame | None = None, min_tokens: int = _D["low_data_tokens"]) -> pd.DataFrame:
+    """Per (bilingual document, theme): the counts on the aligned pairs in both languages, their
+    ratio with its exact interval, the paired randomization test over pairs with its BH q, the
+    conditional binomial test, agreement, status (module docstring, section 3).
+
+    Parameters
+    ----------
+    pairs : DataFrame
+        :func:`pair_counts` (doc_id, pair, theme, count_{a}, count_{b}).
     docs : DataFrame
-        The documents to compare (doc_id, year).
+        One row per document: doc_id, year, pairs (the number of aligned pairs), comparable, note
+        (:func:`document_alignment` joined with the years).
+    codebook : list of Theme
     langs : (str, str)
     conf : float
-        Confidence level of the Poisson intervals (:func:`textdrift.stats.poisson_ci`).
-    prior : {"pair", "corpus"}
-    alpha_0 : float or "auto"
-    z_threshold : float
+        Confidence level of the intervals.
+    q_threshold : float
+        BH q at or below which a theme is counted more in one version.
+    tokens : DataFrame, optional
+        Kept tokens of the aligned paragraphs (doc_id, lang, keep: a flag or a count), for ``tokens_{lang}``
+        and ``low_data``.
     min_tokens : int
 
     Returns
     -------
     DataFrame
-        The themes columns of ``crosslingual_themes.csv``.
-
-    References
-    ----------
-    Monroe, B. L., Colaresi, M. P. & Quinn, K. M. (2008). Fightin' words. Political Analysis 16(4),
-    372-403 (:func:`textdrift.stats.log_odds_dirichlet`).
-    Garwood, F. (1936). Fiducial limits for the Poisson distribution. Biometrika 28(3/4), 437-442.
+        The columns of ``crosslingual_themes.csv``.
     """
     a, b = langs
-    if prior not in ("pair", "corpus"):
-        raise ValueError(f"prior must be 'pair' or 'corpus', not {prior!r}")
-    themes = [t.id for t in codebook]
-    kept = tokens[tokens["keep"].astype(bool) & tokens["lang"].isin(langs)]
-    n_tok = kept.groupby(["doc_id", "lang"])["keep"].sum()
-    counts = matches.groupby(["doc_id", "lang", "theme"]).size()
-    corpus_share = (matches[matches["lang"].isin(langs)].groupby("theme").size().reindex(themes, fill_value=0)
-                    / max(int(kept["keep"].sum()), 1))
-    frames = []
-    for doc, year in zip(docs["doc_id"], docs["year"]):
-        df = pd.DataFrame({"doc_id": doc, "year": int(year), "theme": themes})
-        for lang in langs:
-            y = counts.reindex(pd.MultiIndex.from_product([[doc], [lang], themes]), fill_value=0).to_numpy()
-            n = int(n_tok.get((doc, lang), 0))
-            low, high = poisson_ci(y, conf)
-            scale = 10000 / n if n else np.nan
-            df[f"count_{lang}"], df[f"tokens_{lang}"] = y.astype(np.int64), n
-            df[f"per_10k_{lang}"], df[f"ci_low_{lang}"], df[f"ci_high_{lang}"] = y * scale, low * scale, high * scale
-        frames.append(df)
     cols = _columns(a, b)["themes"]
-    if not frames:
+    if docs.empty:
         return pd.DataFrame(columns=cols)
-    df = pd.concat(frames, ignore_index=True)
-    ya, yb = df[f"count_{a}"].to_numpy(float), df[f"count_{b}"].to_numpy(float)
-    na, nb = df[f"tokens_{a}"].to_numpy(float), df[f"tokens_{b}"].to_numpy(float)
-    df["diff"] = df[f"per_10k_{a}"] - df[f"per_10k_{b}"]
-    share = (ya + yb) / (na + nb) if prior == "pair" else corpus_share.reindex(df["theme"]).to_numpy(float)
-    df["alpha_0"] = np.median([na, nb], axis=0) if alpha_0 == "auto" else float(alpha_0)
-    df["alpha_w"] = df["alpha_0"] * share
-    with np.errstate(divide="ignore", invalid="ignore"):
-        delta, _, z = log_odds_dirichlet(yb, ya, df["alpha_w"], df["alpha_0"], nb, na)
-    absent = (ya == 0) & (yb == 0)
-    df["log_odds"], df["z"] = np.where(absent & (df["alpha_w"] == 0), 0.0, delta), np.where(
-        absent & (df["alpha_w"] == 0), 0.0, z)
-    df["status"] = np.select([absent, df["z"] >= z_threshold, df["z"] <= -z_threshold],
-                             ["absent", f"{a}_stronger", f"{b}_stronger"], default="similar")
-    df["low_data"] = (na < min_tokens) | (nb < min_tokens)
+    themes = [t.id for t in codebook]
+    grid = pd.MultiIndex.from_product([docs["doc_id"].tolist(), themes], names=["doc_id", "theme"]).to_frame(index=False)
+    p = _with_minmax(pairs[pairs["doc_id"].isin(docs["doc_id"]) & pairs["theme"].isin(themes)], langs)
+    stats = _tested(p, ["doc_id", "theme"], langs, conf) if len(p) else None
+    df = grid.merge(stats, on=["doc_id", "theme"], how="left") if stats is not None else grid
+    df = _fill_zero(df, langs, conf)
+    info = docs.set_index("doc_id")
+    df["year"] = df["doc_id"].map(info["year"]).astype(int)
+    df["comparable"] = df["doc_id"].map(info["comparable"]).astype(bool)
+    df["pairs"] = df["doc_id"].map(info["pairs"]).astype(int)
+    df["note"] = df["doc_id"].map(info["note"]).fillna("")
+    df = df.merge(_tokens_of(tokens, langs), on="doc_id", how="left")
+    df = _low_data(df, langs, min_tokens)
+    tested = df["comparable"].to_numpy(dtype=bool)
+    df = _finish(df, langs, q_threshold, tested, np.zeros(len(df), dtype=int))
     return df[cols]
+
+
+def _fill_zero(df: pd.DataFrame, langs, conf: float) -> pd.DataFrame:
+    """Rows without a match (absent from the pair counts): counts 0, no ratio, no test, agreement NaN."""
+    a, b = langs
+    for c in (f"count_{a}", f"count_{b}", f"pairs_{a}_more", f"pairs_{b}_more"):
+        df[c] = (df[c] if c in df else pd.Series(0, index=df.index)).fillna(0).astype("int64")
+    for c in ("count_ratio", "ci_low", "ci_high", "p_value", "binom_p", "agreement"):
+        if c not in df:
+            df[c] = np.nan
+    return df
+
+
+def _low_data(df: pd.DataFrame, langs, min_tokens: int) -> pd.DataFrame:
+    for lang in langs:
+        c = f"tokens_{lang}"
+        df[c] = (df[c] if c in df else pd.Series(0, index=df.index)).fillna(0).astype("int64")
+    df["low_data"] = (df[f"tokens_{langs[0]}"] < min_tokens) | (df[f"tokens_{langs[1]}"] < min_tokens)
+    return df
+
+
+# ---- years, documents and the whole corpus ------------------------------------------------------
+
+
+def trend_table(pairs: pd.DataFrame, docs: pd.DataFrame, codebook: list[Theme], langs=LANGS,
+                conf: float = _D["themes"]["conf_level"], q_threshold: float = _X["q_threshold"],
+                min_years: int = _X["min_years"], tokens: pd.DataFrame | None = None,
+                min_tokens: int = _D["low_data_tokens"], index: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``crosslingual_trends.csv``: per document (all themes), per year and theme, and per theme
+    over every comparable document (module docstring, section 4).
+
+    Parameters
+    ----------
+    pairs : DataFrame
+        :func:`pair_counts`.
+    docs : DataFrame
+        :func:`document_alignment` with ``year``: every bilingual document.
+    codebook : list of Theme
+    langs : (str, str)
+    conf, q_threshold, tokens, min_tokens
+        As in :func:`compare_themes`.
+    min_years : int
+        Fewest years with a comparable document for ``rank_rho`` across years.
+    index : DataFrame, optional
+        The clean-text index (doc_id, year, lang): a year's note names its documents in one
+        language only.
+
+    Returns
+    -------
+    DataFrame
+        The columns of ``crosslingual_trends.csv``.
+    """
+    from scipy.stats import spearmanr
+
+    a, b = langs
+    cols = _columns(a, b)["trends"]
+    if docs.empty:
+        return pd.DataFrame(columns=cols)
+    themes = [t.id for t in codebook]
+    info = docs.set_index("doc_id")
+    p = pairs[pairs["doc_id"].isin(docs["doc_id"]) & pairs["theme"].isin(themes)]
+    per_theme = _with_minmax(p, langs)
+    both = pd.concat([per_theme, _totals(p, langs)], ignore_index=True)
+    both["year"] = both["doc_id"].map(info["year"]).astype(int)
+    tok = _tokens_of(tokens, langs).set_index("doc_id") if tokens is not None else None
+    comparable = set(docs.loc[docs["comparable"].astype(bool), "doc_id"])
+
+    def rho(x, y) -> float:
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        use = (x > 0) | (y > 0)
+        if use.sum() < 2 or np.ptp(x[use]) == 0 or np.ptp(y[use]) == 0:
+            return np.nan
+        return float(spearmanr(x[use], y[use]).statistic)
+
+    frames = []
+    # documents: all themes together, with the comparability measures
+    d = both[both["theme"] == ""]
+    st = _tested(d, ["doc_id"], langs, conf) if len(d) else pd.DataFrame({"doc_id": []})
+    doc = docs.reindex(columns=["doc_id", "year", "pairs", f"chars_{a}", f"chars_{b}", f"coverage_{a}",
+                                f"coverage_{b}", "length_ratio", "length_factor", "comparable", "note"])
+    doc = doc.merge(st, on="doc_id", how="left")
+    doc = _fill_zero(doc, langs, conf)
+    per_doc_theme = per_theme.groupby(["doc_id", "theme"])[[f"count_{a}", f"count_{b}"]].sum()
+    doc["rank_rho"] = [rho(*(per_doc_theme.loc[x].reindex(themes, fill_value=0)[[f"count_{a}", f"count_{b}"]]
+                             .to_numpy().T)) if x in per_doc_theme.index.get_level_values(0) else np.nan
+                       for x in doc["doc_id"]]
+    doc["scope"], doc["theme"] = "document", ""
+    for lang in langs:
+        doc[f"tokens_{lang}"] = doc["doc_id"].map(tok[f"tokens_{lang}"]) if tok is not None else 0
+    frames.append(doc)
+    # years and the whole corpus: the comparable documents pooled
+    cmp = both[both["doc_id"].isin(comparable)]
+    years = sorted({int(info.loc[x, "year"]) for x in comparable})
+    held = {}
+    if index is not None:
+        for y in sorted(set(index["year"].astype(int))):
+            held[y] = {lang: set(index.loc[(index["year"].astype(int) == y) & (index["lang"] == lang), "doc_id"])
+                       for lang in langs}
+    year_rows = []
+    for y in sorted(set(docs["year"].astype(int))):
+        in_year = docs[docs["year"].astype(int) == y]
+        ok = sorted(set(in_year["doc_id"]) & comparable)
+        notes = [f"not comparable, left out: {r.doc_id} ({r.note})" for r in in_year.itertuples() if not r.comparable]
+        if y in held:
+            for lang, other in ((a, b), (b, a)):
+                only = held[y][lang] - held[y][other]
+                if only:
+                    notes.append(f"{lang} only: " + ", ".join(sorted(only)))
+        if not ok:  # every bilingual document of the year is not comparable: one row that says so
+            year_rows.append(pd.DataFrame({"scope": ["year"], "year": [y], "doc_id": [";".join(in_year["doc_id"])],
+                                           "theme": [""], "pairs": [0], "comparable": [False],
+                                           "note": ["; ".join(notes)]}))
+            continue
+        c = cmp[cmp["year"] == y]
+        st = _tested(c, ["theme"], langs, conf) if len(c) else pd.DataFrame({"theme": []})
+        g = pd.DataFrame({"theme": ["", *themes]}).merge(st, on="theme", how="left")
+        g = _fill_zero(g, langs, conf)
+        g["scope"], g["year"], g["doc_id"] = "year", y, ";".join(ok)
+        g["pairs"] = int(info.loc[ok, "pairs"].sum())
+        g["note"] = "; ".join(notes)
+        g["rank_rho"] = np.nan
+        g.loc[g["theme"] == "", "rank_rho"] = rho(g.loc[g["theme"] != "", f"count_{a}"],
+                                                   g.loc[g["theme"] != "", f"count_{b}"])
+        for lang in langs:
+            g[f"tokens_{lang}"] = int(tok.reindex(ok)[f"tokens_{lang}"].fillna(0).sum()) if tok is not None else 0
+        year_rows.append(g)
+    frames += year_rows
+    if comparable:
+        ok = sorted(comparable)
+        st = _tested(cmp, ["theme"], langs, conf) if len(cmp) else pd.DataFrame({"theme": []})
+        g = pd.DataFrame({"theme": ["", *themes]}).merge(st, on="theme", how="left")
+        g = _fill_zero(g, langs, conf)
+        g["scope"], g["year"], g["doc_id"] = "all", pd.NA, ";".join(ok)
+        g["pairs"] = int(info.loc[ok, "pairs"].sum())
+        g["rank_rho"] = np.nan
+        note = f"rank_rho across {len(years)} years" if len(years) >= min_years else (
+            f"too few years with a comparable document for rank_rho ({len(years)} < {min_years})")
+        g["note"] = note
+        if len(years) >= min_years:
+            by_year = cmp.groupby(["theme", "year"])[[f"count_{a}", f"count_{b}"]].sum()
+            for i, t in g["theme"].items():
+                if t:
+                    v = by_year.loc[t].reindex(years, fill_value=0) if t in by_year.index.get_level_values(0) else None
+                    g.loc[i, "rank_rho"] = rho(v[f"count_{a}"], v[f"count_{b}"]) if v is not None else np.nan
+        for lang in langs:
+            g[f"tokens_{lang}"] = int(tok.reindex(ok)[f"tokens_{lang}"].fillna(0).sum()) if tok is not None else 0
+        frames.append(g)
+    out = pd.concat(frames, ignore_index=True)
+    out = _low_data(out, langs, min_tokens)
+    out["comparable"] = out["comparable"].where(out["scope"] == "document", out["comparable"].fillna(True))
+    out["comparable"] = out["comparable"].astype(bool)
+    out = _fill_zero(out, langs, conf)
+    tested = out["comparable"].to_numpy(dtype=bool)
+    out = _finish(out, langs, q_threshold, tested, out["scope"].to_numpy())
+    out["year"] = out["year"].astype("Int64")
+    return out[cols]
 
 
 # ---- codebook check ---------------------------------------------------------------------------
 
 
 def codebook_check(matches: pd.DataFrame, codebook: list[Theme], alignment: pd.DataFrame, langs=LANGS) -> pd.DataFrame:
-    """Per theme: terms matched in each language on the bilingual documents, and where it is one-sided.
+    """Per theme: terms matched in each language in the aligned pairs, and where it is one-sided.
 
-    ``alignment`` is :func:`alignment_table`'s output: its documents are the bilingual ones, and
-    its pairs with paragraphs on both sides are checked for themes matched on one side only
-    (``pairs_only_{lang}``: "doc #pair: the terms that matched").
+    ``matches`` should hold only the matches in aligned pairs of the documents compared (the rule
+    passes those of the comparable documents); ``alignment`` is :func:`alignment_table`'s output for
+    those documents: its pairs with paragraphs on both sides are checked for themes matched on one
+    side only (``pairs_only_{lang}``: "doc #pair: the terms that matched").
 
     Parameters
     ----------
@@ -307,9 +814,9 @@ def codebook_check(matches: pd.DataFrame, codebook: list[Theme], alignment: pd.D
     for key, term in zip(zip(m["doc_id"], m["lang"], m["para"], m["theme"]), m["term"]):
         terms_at.setdefault(key, []).append(term)
     rows_of = m.groupby(["theme", "lang"], sort=False).indices  # positions in table order
-    pairs = alignment[(alignment[f"{a}_paras"] != "") & (alignment[f"{b}_paras"] != "")]
+    pairs = _paired(alignment, langs)
     pair_list = {lang: list(zip(pairs["doc_id"], pairs["pair"], pairs[f"{lang}_paras"],
-                                pairs[f"only_{lang}"].fillna("").str.split(";")))
+                                pairs[f"only_{lang}"].fillna("").astype(str).str.split(";")))
                  for lang in langs}
     rows = []
     for t in codebook:
@@ -320,7 +827,7 @@ def codebook_check(matches: pd.DataFrame, codebook: list[Theme], alignment: pd.D
             one_sided_pairs[lang] = " | ".join(
                 f"{doc} #{pair}: " + ", ".join(dict.fromkeys(
                     term for p in str(paras).split(";")
-                    for term in terms_at.get((doc, lang, int(p), t.id), [])))
+                    for term in terms_at.get((doc, lang, int(float(p)), t.id), [])))
                 for doc, pair, paras, only in pair_list[lang] if t.id in only)
         ca, cb = int(terms[a].sum()), int(terms[b].sum())
         if ca and cb:
@@ -338,56 +845,41 @@ def codebook_check(matches: pd.DataFrame, codebook: list[Theme], alignment: pd.D
                     for na, nb in [tuple(int(by_doc.get((t.id, doc, lang), 0)) for lang in langs)]
                     if (na == 0) != (nb == 0)]
         if docs_one and ca and cb:
-            note += "; one language only in the whole document " + ", ".join(docs_one)
+            note += "; one language only in the aligned pairs of " + ", ".join(docs_one)
         rows.append([t.id, ca, cb, listed[a], listed[b], one_sided_pairs[a], one_sided_pairs[b], note])
     return pd.DataFrame(rows, columns=_columns(a, b)["codebook"])
 
 
-def pair_check(matches: pd.DataFrame, tokens: pd.DataFrame, codebook: list[Theme], docs: pd.DataFrame, langs=LANGS,
-               alpha_0: float | str = _X["alpha_0"], z_threshold: float = _X["z_threshold"],
-               min_tokens: int = _D["low_data_tokens"]) -> pd.DataFrame:
+def pair_check(matches: pd.DataFrame, codebook: list[Theme], langs=LANGS, conf: float = _D["themes"]["conf_level"],
+               q_threshold: float = _X["q_threshold"]) -> pd.DataFrame:
     """``codebook_pairs.csv``: each translation pair of the codebook (``pairs:``) counted on both
-    sides in the bilingual documents ``docs`` pooled (the rule passes only their aligned
-    paragraphs), with ``ratio`` = ((count_a + .5) / tokens_a) / ((count_b + .5) / tokens_b) and the log-odds test of the crosslingual
-    themes (pair prior: the two sides pooled; ``alpha_0`` auto = the median of the two token
-    counts). A pair whose sides are counted very differently measures the codebook, not the
-    texts: ``status`` ``{a}_more`` / ``{b}_more`` (|z| >= z_threshold) means one side's terms are
-    broader, or renderings are missing on the other. Unpaired terms get a row each (``status``
-    unpaired, their count, ``why``); a theme without pairs one row (``no_pairs``).
+    sides in ``matches`` (the rule passes the matches in the aligned pairs of the comparable
+    documents), with the count ratio, its exact interval and the conditional test of
+    :func:`count_tests` (null: equal counts), BH q over the pairs with both sides and a match.
+    A pair whose sides are counted very differently measures the codebook, not the texts:
+    ``status`` ``{a}_more`` / ``{b}_more`` (q <= q_threshold) means one side's terms are broader,
+    or renderings are missing on the other. Unpaired terms get a row each (``status`` unpaired,
+    their count, ``why``); a theme without pairs one row (``no_pairs``); a pair with terms on one
+    side only is ``one_sided``; both counts 0: ``absent``.
 
     Parameters
     ----------
     matches : DataFrame
-        Theme matches (doc_id, lang, theme, term).
-    tokens : DataFrame
-        Token table or kept tokens per paragraph (doc_id, lang, keep).
+        Theme matches (lang, theme, term).
     codebook : list of Theme
-    docs : DataFrame
-        The bilingual documents (doc_id).
     langs : (str, str)
-    alpha_0 : float or "auto"
-        Prior weight of the log-odds test.
-    z_threshold : float
-        |z| from which a pair is ``{a}_more`` / ``{b}_more``.
-    min_tokens : int
-        Low-data threshold in kept tokens of either side.
+    conf : float
+        Confidence level of the intervals.
+    q_threshold : float
 
     Returns
     -------
     DataFrame
         The columns of ``codebook_pairs.csv``: one row per pair, unpaired term, or theme without pairs.
-
-    References
-    ----------
-    Monroe, B. L., Colaresi, M. P. & Quinn, K. M. (2008). Fightin' words. Political Analysis 16(4),
-    372-403 (:func:`textdrift.stats.log_odds_dirichlet`).
     """
     a, b = langs
-    ids = set(docs["doc_id"])
-    m = matches[matches["doc_id"].isin(ids) & matches["lang"].isin(langs)]
+    m = matches[matches["lang"].isin(langs)]
     counts = m.groupby(["theme", "lang", "term"]).size()
-    kept = tokens[tokens["doc_id"].isin(ids) & tokens["lang"].isin(langs)]
-    n = {lang: int(kept.loc[kept["lang"] == lang, "keep"].sum()) for lang in langs}
     rows = []
     for t in codebook:
         def count(lang, terms):
@@ -396,113 +888,34 @@ def pair_check(matches: pd.DataFrame, tokens: pd.DataFrame, codebook: list[Theme
             rows.append({"theme": t.id, "pair": "", "status": "no_pairs",
                          "note": "the theme declares no translation pairs"})
         for j, (sides, note) in enumerate(t.pairs, start=1):
-            ya, yb = count(a, sides.get(a, ())), count(b, sides.get(b, ()))
-            row = {"theme": t.id, "pair": j, f"terms_{a}": "; ".join(sides.get(a, ())),
-                   f"terms_{b}": "; ".join(sides.get(b, ())), f"count_{a}": ya, f"count_{b}": yb,
-                   f"tokens_{a}": n[a], f"tokens_{b}": n[b]}
-            for lang, y in ((a, ya), (b, yb)):
-                row[f"per_10k_{lang}"] = y / n[lang] * 1e4 if n[lang] else np.nan
-            share = (ya + yb) / (n[a] + n[b]) if n[a] + n[b] else 0.0
-            a0 = float(np.median([n[a], n[b]])) if alpha_0 == "auto" else float(alpha_0)
-            if not sides.get(a) or not sides.get(b):
-                status, z, lo = "one_sided", np.nan, np.nan
-            elif ya == 0 and yb == 0:
-                status, z, lo = "absent", np.nan, np.nan
-            else:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    lo, _, z = log_odds_dirichlet(np.array([yb], float), np.array([ya], float), np.array([a0 * share]),
-                                                  np.array([a0]), n[b], n[a])
-                lo, z = float(lo[0]), float(z[0])
-                status = f"{a}_more" if z >= z_threshold else f"{b}_more" if z <= -z_threshold else "similar"
-            row["ratio"] = ((ya + .5) / n[a]) / ((yb + .5) / n[b]) if n[a] and n[b] else np.nan
-            row.update({"log_odds": lo, "z": z, "status": status,
-                        "low_data": n[a] < min_tokens or n[b] < min_tokens,
-                        "note": note if status in ("similar", "absent", "one_sided") else
-                        f"{status.split('_')[0]} counted more in the same documents: its terms may be broader, or the "
-                        f"other side lacks renderings" + (f"; {note}" if note else "")})
-            rows.append(row)
+            rows.append({"theme": t.id, "pair": j, f"terms_{a}": "; ".join(sides.get(a, ())),
+                         f"terms_{b}": "; ".join(sides.get(b, ())), f"count_{a}": count(a, sides.get(a, ())),
+                         f"count_{b}": count(b, sides.get(b, ())), "status": "" if sides.get(a) and sides.get(b)
+                         else "one_sided", "note": note})
         for lang, term, why in t.unpaired:
             rows.append({"theme": t.id, "pair": "", f"terms_{lang}": term,
                          f"count_{lang}": int(counts.get((t.id, lang, term), 0)), "status": "unpaired", "note": why})
-    cols = ["theme", "pair", f"terms_{a}", f"terms_{b}", f"count_{a}", f"count_{b}", f"tokens_{a}", f"tokens_{b}",
-            f"per_10k_{a}", f"per_10k_{b}", "ratio", "log_odds", "z", "status", "low_data", "note"]
-    return pd.DataFrame(rows, columns=cols)
-
-
-# ---- trends -----------------------------------------------------------------------------------
-
-
-def trend_agreement(freq: pd.DataFrame, codebook: list[Theme], langs=LANGS, min_tokens: int = _D["low_data_tokens"],
-                    min_years: int = _X["min_years"], exact_max_n: int = _X["exact_max_n"],
-                    index: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Rank correlation of the two languages' theme rates: per year across themes, per theme across years.
-
-    With ``index`` (the clean-text index: doc_id, year, lang) a year's note names the documents
-    that exist in one language only (the two year-documents then do not hold the same texts).
-
-    Parameters
-    ----------
-    freq : DataFrame
-        ``theme_frequencies.csv``.
-    codebook : list of Theme
-    langs : (str, str)
-    min_tokens : int
-        Low-data threshold in kept tokens.
-    min_years : int
-        Fewest years with both languages for a theme's correlation.
-    exact_max_n : int
-        Largest n for the exact p-value (:func:`textdrift.stats.spearman`).
-    index : DataFrame, optional
-
-    Returns
-    -------
-    DataFrame
-        The columns of ``crosslingual_trends.csv``.
-
-    References
-    ----------
-    Spearman, C. (1904). The proof and measurement of association between two things. American
-    Journal of Psychology 15(1), 72-101.
-    """
-    a, b = langs
-    cols = _columns(a, b)["trends"]
-    wide = freq[freq["lang"].isin(langs)].pivot_table(index=["year", "theme"], columns="lang",
-                                                      values=["per_10k", "count", "tokens"], aggfunc="first")
-    years = sorted(y for y in freq["year"].unique()
-                   if {a, b} <= set(freq.loc[freq["year"] == y, "lang"]))
-    tokens = freq.groupby(["year", "lang"])["tokens"].max()
-    low = {y: tokens[(y, a)] < min_tokens or tokens[(y, b)] < min_tokens for y in years}
-    rows = []
-    for y in years:
-        d = wide.loc[y]
-        d = d[(d[("count", a)] > 0) | (d[("count", b)] > 0)]
-        rho, p = spearman(d[("per_10k", a)], d[("per_10k", b)], exact_max_n)
-        notes = []
-        if low[y]:
-            notes.append(f"low data: {a} {tokens[(y, a)]}, {b} {tokens[(y, b)]} kept tokens (< {min_tokens})")
-        if np.isnan(rho):
-            notes.append("no correlation: fewer than 2 themes or one language's rates all equal")
-        if index is not None:
-            held = {lang: set(index.loc[(index["year"] == y) & (index["lang"] == lang), "doc_id"]) for lang in langs}
-            for lang, other in ((a, b), (b, a)):
-                if held[lang] - held[other]:
-                    notes.append(f"{lang} only: " + ", ".join(sorted(held[lang] - held[other])))
-        rows.append(["year", y, "", tokens[(y, a)], tokens[(y, b)], len(d), pd.NA, rho, p, low[y], "; ".join(notes)])
-    for t in codebook:
-        rho, p, notes = np.nan, np.nan, []
-        if len(years) >= min_years:
-            d = wide.xs(t.id, level="theme").loc[years]
-            rho, p = spearman(d[("per_10k", a)], d[("per_10k", b)], exact_max_n)
-            if np.isnan(rho):
-                notes.append("no correlation: one language's rates are equal in every year")
-        else:
-            notes.append(f"too few years with both languages ({len(years)} < {min_years})")
-        low_years = [str(y) for y in years if low[y]]
-        if low_years:
-            notes.append("low-data years included: " + ", ".join(low_years))
-        rows.append(["theme", pd.NA, t.id, pd.NA, pd.NA, pd.NA, len(years), rho, p, bool(low_years), "; ".join(notes)])
-    out = pd.DataFrame(rows, columns=cols)
-    return out.astype({c: "Int64" for c in ["year", f"tokens_{a}", f"tokens_{b}", "n_themes", "n_years"]})
+    df = pd.DataFrame(rows, columns=_columns(a, b)["pairs"])
+    test = (df["status"] == "").to_numpy()
+    ya = df[f"count_{a}"].fillna(0).astype(int).to_numpy()
+    yb = df[f"count_{b}"].fillna(0).astype(int).to_numpy()
+    if test.any():
+        r, lo, hi, p = count_tests(ya[test], yb[test], conf)
+        df.loc[test, "count_ratio"], df.loc[test, "ci_low"], df.loc[test, "ci_high"], df.loc[test, "p_value"] = r, lo, hi, p
+        has = test & df["p_value"].notna().to_numpy()
+        df.loc[has, "q_value"] = q_values(df.loc[has, "p_value"].to_numpy(float))
+        more = df["q_value"].to_numpy(float) <= q_threshold
+        status = np.where((ya == 0) & (yb == 0), "absent", np.where(more, np.where(ya > yb, f"{a}_more", f"{b}_more"),
+                                                                    "similar"))
+        df.loc[test, "status"] = status[test]
+        for i in np.flatnonzero(test & more):
+            side = df.at[i, "status"].split("_")[0]
+            extra = "counted more in the same passages: its terms may be broader, or the other side lacks renderings"
+            df.at[i, "note"] = f"{side} {extra}" + (f"; {df.at[i, 'note']}" if df.at[i, "note"] else "")
+    for c in (f"count_{a}", f"count_{b}"):
+        df[c] = df[c].astype("Int64")
+    df["pair"] = df["pair"].astype(object)
+    return df
 
 
 # ---- the rule ---------------------------------------------------------------------------------
@@ -534,25 +947,72 @@ def bilingual_documents(index: pd.DataFrame, tokens: pd.DataFrame, langs=LANGS) 
     return docs[both].reset_index(drop=True)
 
 
-def _aligned_only(df: pd.DataFrame, alignment: pd.DataFrame, langs) -> pd.DataFrame:
-    """Rows of a token or match table whose (doc_id, lang, para) is in a bead with both sides."""
-    pairs = alignment[(alignment[f"{langs[0]}_paras"] != "") & (alignment[f"{langs[1]}_paras"] != "")]
-    keep = {(doc, lang, int(p)) for lang in langs for doc, ps in zip(pairs["doc_id"], pairs[f"{lang}_paras"])
-            for p in ps.split(";")}
-    return df[np.array([k in keep for k in zip(df["doc_id"], df["lang"], df["para"])], dtype=bool)]
+def compare_documents(texts: dict, matches: pd.DataFrame, tokens: pd.DataFrame, docs: pd.DataFrame,
+                      codebook: list[Theme], langs=LANGS, alignment: dict | None = None,
+                      comparable: dict | None = None, conf: float = _D["themes"]["conf_level"],
+                      q_threshold: float = _X["q_threshold"], min_tokens: int = _D["low_data_tokens"],
+                      min_years: int = _X["min_years"], unspaced_languages=UNSPACED,
+                      index: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """Every table of the rule from the texts, matches and kept tokens of the bilingual documents.
+
+    Parameters
+    ----------
+    texts : dict
+        ``texts[doc][lang]`` = paragraphs.
+    matches : DataFrame
+        Theme matches (doc_id, lang, para, theme, term).
+    tokens : DataFrame
+        Kept tokens per paragraph (doc_id, lang, para, keep).
+    docs : DataFrame
+        :func:`bilingual_documents`.
+    codebook : list of Theme
+    langs : (str, str)
+    alignment : dict, optional
+        Keyword arguments of :func:`alignment_table` (``length_ratio`` also sets c of
+        :func:`document_alignment`).
+    comparable : dict, optional
+        ``min_coverage``, ``max_length_factor`` of :func:`document_alignment`.
+    conf, q_threshold, min_tokens, min_years, unspaced_languages, index
+        As in :func:`compare_themes` and :func:`trend_table`.
+
+    Returns
+    -------
+    dict
+        ``alignment``, ``documents``, ``pairs``, ``themes``, ``trends``, ``codebook_check``, ``codebook_pairs``.
+    """
+    alignment = dict(alignment or {})
+    align = alignment_table(texts, matches, codebook, langs, unspaced_languages=unspaced_languages, **alignment)
+    info = document_alignment(align, langs, alignment.get("length_ratio", _X["alignment"]["length_ratio"]),
+                              **(comparable or {}))
+    info = docs[["doc_id", "year"]].merge(info, on="doc_id", how="inner") if len(info) else info.assign(year=[])
+    pairs = pair_counts(align, matches, langs)
+    kept = _aligned_only(tokens, align, langs) if len(align) else tokens.iloc[:0]
+    ok = set(info.loc[info["comparable"].astype(bool), "doc_id"]) if len(info) else set()
+    if len(info):
+        for r in info[~info["comparable"].astype(bool)].itertuples():
+            log.info("not comparable: %s (%s)", r.doc_id, r.note)
+    ok_align = align[align["doc_id"].isin(ok)]
+    ok_matches = _aligned_only(matches[matches["doc_id"].isin(ok)], ok_align, langs) if len(ok_align) else matches.iloc[:0]
+    return {
+        "alignment": align,
+        "documents": info,
+        "pairs": pairs,
+        "themes": compare_themes(pairs, info, codebook, langs, conf, q_threshold, kept, min_tokens),
+        "trends": trend_table(pairs, info, codebook, langs, conf, q_threshold, min_years, kept, min_tokens, index),
+        "codebook_check": codebook_check(ok_matches, codebook, ok_align, langs),
+        "codebook_pairs": pair_check(ok_matches, codebook, langs, conf, q_threshold),
+    }
 
 
-def write_crosslingual(match_paths, para_paths, index_path, frequencies_path, codebook_path, themes_path,
-                     alignment_path, codebook_check_path, trends_path, figure_stem, langs=LANGS,
-                     paragraphs: str = _X["paragraphs"], prior: str = _X["prior"],
-                     alpha_0: float | str = _X["alpha_0"], z_threshold: float = _X["z_threshold"],
-                     min_tokens: int = _D["low_data_tokens"], min_years: int = _X["min_years"],
-                     exact_max_n: int = _X["exact_max_n"], alignment: dict | None = None,
-                     conf_level: float = _D["themes"]["conf_level"], unspaced_languages=UNSPACED,
-                     schema_path=None, dpi: int = _X["dpi"], chart_docs: int | None = None,
-                     pairs_path=None, text_paths=()) -> None:
+def write_crosslingual(match_paths, para_paths, index_path, codebook_path, themes_path, alignment_path,
+                       codebook_check_path, trends_path, figure_stem, langs=LANGS,
+                       q_threshold: float = _X["q_threshold"], min_tokens: int = _D["low_data_tokens"],
+                       min_years: int = _X["min_years"], alignment: dict | None = None,
+                       comparable: dict | None = None, conf_level: float = _D["themes"]["conf_level"],
+                       unspaced_languages=UNSPACED, schema_path=None, dpi: int = _X["dpi"],
+                       chart_docs: int | None = None, pairs_path=None, text_paths=()) -> None:
     """The `crosslingual` rule: the four tables, the codebook's translation pairs
-    (``pairs_path``, :func:`pair_check`) and the dumbbell figure (PNG + SVG). ``text_paths``: the
+    (``pairs_path``, :func:`pair_check`) and the chart (PNG + SVG). ``text_paths``: the
     clean texts' shard files (:func:`textdrift.io.read_texts`) holding the bilingual documents.
 
     Reads the `theme_matches` rule's per-shard outputs (:func:`textdrift.themes.match_shard`):
@@ -563,22 +1023,20 @@ def write_crosslingual(match_paths, para_paths, index_path, frequencies_path, co
     ----------
     match_paths, para_paths : list of str or Path
         The `theme_matches` rule's matches and kept-tokens-per-paragraph shard files.
-    index_path, frequencies_path, codebook_path : str or Path
-        The clean-text index, ``theme_frequencies.csv`` and the codebook.
+    index_path, codebook_path : str or Path
+        The clean-text index and the codebook.
     themes_path, alignment_path, codebook_check_path, trends_path : str or Path
         Output CSVs: :func:`compare_themes`, :func:`alignment_table`, :func:`codebook_check`,
-        :func:`trend_agreement`.
+        :func:`trend_table`.
     figure_stem : str or Path
         The chart's path without extension (:func:`textdrift.figures.crosslingual_chart`).
     langs : (str, str)
-    paragraphs : {"all", "aligned"}
-        Compare whole texts, or only the paragraphs the aligner pairs.
-    prior, alpha_0, z_threshold, min_tokens, conf_level
-        As in :func:`compare_themes`.
-    min_years, exact_max_n
-        As in :func:`trend_agreement`.
+    q_threshold, min_tokens, conf_level, min_years
+        As in :func:`compare_themes` and :func:`trend_table`.
     alignment : dict, optional
         Keyword arguments of :func:`alignment_table`.
+    comparable : dict, optional
+        Keyword arguments of :func:`document_alignment` (min_coverage, max_length_factor).
     unspaced_languages : sequence of str
     schema_path : str or Path, optional
         The codebook schema.
@@ -591,48 +1049,34 @@ def write_crosslingual(match_paths, para_paths, index_path, frequencies_path, co
     """
     from textdrift.figures import crosslingual_chart, save_figure, setup_fonts
 
-    if paragraphs not in ("all", "aligned"):
-        raise ValueError(f"paragraphs must be 'all' or 'aligned', not {paragraphs!r}")
     langs = tuple(langs)
     codebook = load_codebook(codebook_path, schema_path)
     tokens = read_shards(para_paths, PARA_COLUMNS)
     tokens = tokens[tokens["lang"].isin(langs) & tokens["keep"].astype(bool)]
     index = read_csv(index_path)
     docs = bilingual_documents(index, tokens, langs)
+    tokens = tokens[tokens["doc_id"].isin(docs["doc_id"])]
     every_text = read_texts(text_paths)  # the shards' clean texts (the files the index names)
     texts = {d: {lang: every_text[(d, lang)] for lang in langs} for d in docs["doc_id"]}
-    # Only the bilingual documents' matches are used, except by the "corpus" prior over whole
-    # texts, which counts the matches of every document.
-    every_doc = prior == "corpus" and paragraphs == "all"
     matches = read_matches(match_paths, codebook, [c for c in MATCH_COLUMNS if c not in ("left", "match", "right")])
     matches = matches.to_pandas()
-    matches = matches[matches["lang"].isin(langs) & (every_doc or matches["doc_id"].isin(docs["doc_id"]))]
-    matches = matches.reset_index(drop=True)
-    if paragraphs == "aligned":
-        tokens = tokens[tokens["doc_id"].isin(docs["doc_id"])]  # only those can be in an aligned pair
-    align = alignment_table(texts, matches, codebook, langs, unspaced_languages=unspaced_languages,
-                            **(alignment or {}))
-    if paragraphs == "aligned":
-        table = compare_themes(_aligned_only(tokens, align, langs), _aligned_only(matches, align, langs), codebook,
-                               docs, langs, conf_level, prior, alpha_0, z_threshold, min_tokens)
-    else:
-        table = compare_themes(tokens, matches, codebook, docs, langs, conf_level, prior, alpha_0, z_threshold,
-                               min_tokens)
-    trends = trend_agreement(read_csv(frequencies_path), codebook, langs, min_tokens, min_years, exact_max_n, index)
-    write_csv(table, themes_path)
-    write_csv(align, alignment_path)
-    write_csv(codebook_check(matches, codebook, align, langs), codebook_check_path)
+    matches = matches[matches["lang"].isin(langs) & matches["doc_id"].isin(docs["doc_id"])].reset_index(drop=True)
+    out = compare_documents(texts, matches, tokens, docs, codebook, langs, alignment, comparable, conf_level,
+                            q_threshold, min_tokens, min_years, unspaced_languages, index)
+    write_csv(out["themes"], themes_path)
+    write_csv(out["alignment"], alignment_path)
+    write_csv(out["codebook_check"], codebook_check_path)
     if pairs_path is not None:
-        # only paragraphs the aligner pairs across the two versions: the pair's two sides then count
-        # the same content (a version that renders part of the text, like a news lead, adds nothing)
-        write_csv(pair_check(_aligned_only(matches, align, langs), _aligned_only(tokens, align, langs), codebook, docs,
-                             langs, alpha_0, z_threshold, min_tokens), pairs_path)
-    write_csv(trends, trends_path)
+        write_csv(out["codebook_pairs"], pairs_path)
+    write_csv(out["trends"], trends_path)
     setup_fonts()
-    save_figure(crosslingual_chart(table, codebook, langs, z_threshold, conf_level, min_tokens, chart_docs), figure_stem,
-                dpi=dpi)
-    log.info("%d bilingual documents, %d aligned pairs, %d significant theme differences", len(docs), len(align),
-             int(table["status"].str.endswith("_stronger").sum()))
+    save_figure(crosslingual_chart(out["themes"], codebook, langs, q_threshold, conf_level, min_tokens, chart_docs),
+                figure_stem, dpi=dpi)
+    t = out["themes"]
+    log.info("%d bilingual documents (%d comparable), %d aligned pairs, %d themes counted more in one version",
+             len(docs), int(out["documents"]["comparable"].astype(bool).sum()) if len(out["documents"]) else 0,
+             int(out["alignment"]["paired"].sum()) if len(out["alignment"]) else 0,
+             int(t["status"].str.endswith("_more").sum()))
 
 
 def run_crosslingual(input, output, params, log) -> None:
@@ -650,9 +1094,9 @@ def run_crosslingual(input, output, params, log) -> None:
     log_to_file(log[0])
     i, o, p = input, output, params
     write_crosslingual(
-        i.matches, i.paras, i.index, i.frequencies, i.codebook, o.themes, o.alignment, o.codebook_check, o.trends,
-        p.figure_stem, langs=p.langs, paragraphs=p.paragraphs, prior=p.prior, alpha_0=p.alpha_0,
-        z_threshold=p.z_threshold, min_tokens=p.min_tokens, min_years=p.min_years, exact_max_n=p.exact_max_n,
-        alignment=p.alignment, conf_level=p.conf_level, unspaced_languages=p.unspaced_languages, schema_path=i.schema,
-        dpi=p.dpi, chart_docs=p.chart_docs, pairs_path=o.pairs, text_paths=i.texts,
+        i.matches, i.paras, i.index, i.codebook, o.themes, o.alignment, o.codebook_check, o.trends,
+        p.figure_stem, langs=p.langs, q_threshold=p.q_threshold, min_tokens=p.min_tokens, min_years=p.min_years,
+        alignment=p.alignment, comparable=p.comparable, conf_level=p.conf_level,
+        unspaced_languages=p.unspaced_languages, schema_path=i.schema, dpi=p.dpi, chart_docs=p.chart_docs,
+        pairs_path=o.pairs, text_paths=i.texts,
     )

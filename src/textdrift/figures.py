@@ -15,7 +15,8 @@ Charts (``results/figures/<name>.png`` for reading, ``.svg`` for print):
 * :func:`phrase_bars` (one step) and :func:`phrase_steps` (``phrases_{lang}``, one panel per
   step): diverging bars of the log-odds z of the top-k rising and top-k falling phrases.
 * :func:`crosslingual_chart` (``crosslingual_themes``, drawn by the `crosslingual` rule):
-  dumbbells, per theme the rate in each language version of a bilingual document with its interval.
+  dumbbells, per theme its matches in the aligned paragraph pairs of each language version of a
+  bilingual document, with the count ratio and its exact interval; not comparable documents say so.
 
 Conventions shared by all charts
 --------------------------------
@@ -837,18 +838,22 @@ LANG_COLORS = ("#CC3311", "#0077BB")  # Paul Tol's "vibrant" red and blue: side 
 
 
 def crosslingual_chart(table: pd.DataFrame, codebook, langs: Sequence[str] | None = None,
-                       z_threshold: float = _D["crosslingual"]["z_threshold"],
+                       q_threshold: float = _D["crosslingual"]["q_threshold"],
                        conf: float = _D["themes"]["conf_level"], min_tokens: int = _D["low_data_tokens"],
                        max_docs: int | None = None) -> Figure:
-    """Dumbbell chart: per theme, the rate per 10,000 tokens in each language with its interval; one panel per document.
+    """Dumbbell chart of counts: per theme, its matches in the aligned paragraph pairs of each
+    language version; one panel per bilingual document.
 
     ``max_docs``: draw only the last (most recent, by year then doc_id) that many documents and
     say so in the title (``None``: all); the table has every document.
 
-    The two estimates of a theme are joined by a line, black and thick with its z written beside
-    it when |z| >= ``z_threshold``, thin grey otherwise. Intervals of a text flagged ``low_data``
-    are faint and cut at the panel edge (the x range comes from the estimates and the other
-    intervals); a text is low data below ``min_tokens`` kept tokens. Each panel has its own x scale.
+    The two counts of a theme (drawn a little apart vertically, so equal counts show both) are
+    joined by a line, black and thick when the theme is counted more in one version (``status``
+    ``{a}_more`` / ``{b}_more``: the paired test's BH q <= ``q_threshold``), thin
+    grey otherwise; at the right of each row the count ratio a / b with its exact interval
+    (``crosslingual_themes.csv``). A document whose versions are not comparable (a lead against
+    a full text) gets a panel that says so and why, with no counts. Counts, not rates: Chinese and
+    English tokens are not the same unit. Each panel has its own x scale.
 
     Parameters
     ----------
@@ -857,10 +862,12 @@ def crosslingual_chart(table: pd.DataFrame, codebook, langs: Sequence[str] | Non
     codebook : list of Theme, list of dict or DataFrame
     langs : (str, str), optional
         Default: ``textdrift.crosslingual.LANGS``.
-    z_threshold : float
+    q_threshold : float
+        For the legend (the status column decides).
     conf : float
-        Confidence level of the intervals (for the legend).
+        Confidence level of the intervals (for the title).
     min_tokens : int
+        Kept tokens of the aligned pairs under which a version is flagged low data in the title.
     max_docs : int, optional
 
     Returns
@@ -877,53 +884,68 @@ def crosslingual_chart(table: pd.DataFrame, codebook, langs: Sequence[str] | Non
     n_docs = len(docs)
     if max_docs is not None and n_docs > max_docs:
         docs = docs[-max_docs:]
-    fig, axes = plt.subplots(1, max(1, len(docs)), figsize=(3.6 * max(1, len(docs)) + 3.2, 0.42 * len(themes) + 2.4),
+    fig, axes = plt.subplots(1, max(1, len(docs)), figsize=(4.4 * max(1, len(docs)) + 3.2, 0.42 * len(themes) + 2.6),
                              sharey=True, layout="constrained", squeeze=False)
     y = np.arange(len(themes))
+
+    def fmt(v: float) -> str:
+        return "∞" if np.isinf(v) else f"{v:.2g}" if v < 10 else f"{v:.0f}"
+
     for ax, (doc, year) in zip(axes[0], docs):
         d = table[table["doc_id"] == doc].set_index("theme").reindex(themes)
-        n = {lang: int(d[f"tokens_{lang}"].iloc[0]) for lang in langs}
-        low_side = {lang: n[lang] < min_tokens for lang in langs}
-        sig = d["z"].abs().to_numpy() >= z_threshold
-        for i in range(len(themes)):
-            xa, xb = d[f"per_10k_{a}"].iloc[i], d[f"per_10k_{b}"].iloc[i]
-            ax.plot([xa, xb], [y[i], y[i]], color="black" if sig[i] else "#bbbbbb", linewidth=2.4 if sig[i] else 1.0,
-                    zorder=1)
-        right = 0.0
-        for k, (lang, color, dy) in enumerate(zip(langs, LANG_COLORS, (-0.17, 0.17))):
-            est = d[f"per_10k_{lang}"].to_numpy(float)
-            err = np.vstack([est - d[f"ci_low_{lang}"], d[f"ci_high_{lang}"] - est])
-            ax.errorbar(est, y + dy, xerr=err, fmt="none", ecolor=color, elinewidth=0.9, capsize=1.5,
-                        alpha=0.3 if low_side[lang] else 0.8, zorder=2)
-            ax.plot(est, y, linestyle="none", marker="os"[k], markersize=6, color=color,
-                    markerfacecolor=color if k == 0 else "white", markeredgewidth=1.4, zorder=3)
-            right = max(right, np.nanmax(est), 0 if low_side[lang] else np.nanmax(d[f"ci_high_{lang}"]))
-        right = right * 1.08 if right > 0 else 1.0
-        for i in np.flatnonzero(sig):
-            ax.text(max(d[f"per_10k_{a}"].iloc[i], d[f"per_10k_{b}"].iloc[i]) + right * 0.02, y[i] - 0.32,
-                    f"z={d['z'].iloc[i]:+.1f}", fontsize=7, va="center", ha="left")
-        ax.set_xlim(0, right * 1.12)
+        ok = str(d["comparable"].dropna().iloc[0]).lower() in ("true", "1") if d["comparable"].notna().any() else False
+        n_pairs = int(d["pairs"].dropna().iloc[0]) if d["pairs"].notna().any() else 0
         ax.set_ylim(len(themes) - 0.5, -0.6)
-        flag = "".join(f"\nlow data: {lang} < {min_tokens} tokens" for lang in langs if low_side[lang])
-        ax.set_title(f"{textwrap.fill(doc, 34)} ({year})\n{a} {n[a]} / {b} {n[b]} kept tokens{flag}", fontsize=9)
-        ax.set_xlabel("per 10,000 kept tokens", fontsize=8.5)
         ax.tick_params(labelsize=8)
-        ax.grid(axis="both", color="#eeeeee", linewidth=0.6)
+        ax.grid(axis="x", color="#eeeeee", linewidth=0.6)
         ax.set_axisbelow(True)
+        if not ok:
+            note = str(d["note"].dropna().iloc[0]) if d["note"].notna().any() else ""
+            ax.text(0.5, 0.5, "not comparable:\n" + textwrap.fill(note, 42), ha="center", va="center", fontsize=8,
+                    color="#555555", transform=ax.transAxes)
+            ax.set_xticks([])
+            ax.set_title(f"{textwrap.fill(doc, 34)} ({year})\nnot comparable: left out", fontsize=9)
+            ax.set_xlabel("(no counts compared)", fontsize=8.5)
+            continue
+        ca, cb = d[f"count_{a}"].fillna(0).to_numpy(float), d[f"count_{b}"].fillna(0).to_numpy(float)
+        sig = d["status"].isin([f"{a}_more", f"{b}_more"]).to_numpy()
+        dy = (-0.15, 0.15)  # a little apart, so equal counts show both markers
+        for i in range(len(themes)):
+            ax.plot([ca[i], cb[i]], [y[i] + dy[0], y[i] + dy[1]], color="black" if sig[i] else "#bbbbbb",
+                    linewidth=2.4 if sig[i] else 1.0, zorder=1)
+        for k, (lang, color, cnt) in enumerate(zip(langs, LANG_COLORS, (ca, cb))):
+            ax.plot(cnt, y + dy[k], linestyle="none", marker="os"[k], markersize=6, color=color,
+                    markerfacecolor=color if k == 0 else "white", markeredgewidth=1.4, zorder=3)
+        right = max(1.0, float(np.nanmax(np.r_[ca, cb])))
+        ax.set_xlim(-0.04 * right, right * 1.55)
+        for i in range(len(themes)):
+            r, lo, hi = d["count_ratio"].iloc[i], d["ci_low"].iloc[i], d["ci_high"].iloc[i]
+            if pd.notna(r):
+                ax.text(right * 1.08, y[i], f"{fmt(r)} [{fmt(lo)}, {fmt(hi)}]", fontsize=6.8, va="center", ha="left",
+                        fontweight="bold" if sig[i] else "normal", color="black" if sig[i] else "#555555")
+        tok = {lang: int(d[f"tokens_{lang}"].dropna().iloc[0]) if d[f"tokens_{lang}"].notna().any() else 0
+               for lang in langs}
+        low = [f"{lang} {tok[lang]}" for lang in langs if tok[lang] < min_tokens]
+        flag = f"\nlow data (< {min_tokens} kept tokens): {', '.join(low)}" if low else ""
+        ax.set_title(f"{textwrap.fill(doc, 34)} ({year})\n{n_pairs} aligned pairs: {a} {int(ca.sum())} / {b} "
+                     f"{int(cb.sum())} matches{flag}", fontsize=9)
+        ax.set_xlabel(f"theme matches in the aligned paragraph pairs (count)\nright: ratio {a}/{b} [{conf:.0%} exact interval]",
+                      fontsize=8.5)
     if not docs:
         axes[0, 0].text(0.5, 0.5, "no document in both languages", ha="center", va="center",
                         transform=axes[0, 0].transAxes)
     axes[0, 0].set_yticks(y, [styles[t].label for t in themes], fontsize=8.5)
     handles = [Line2D([], [], color=c, marker="os"[k], linestyle="none", markerfacecolor=c if k == 0 else "white",
-                      markeredgewidth=1.4, label=f"{lang_name(lang)}, {conf:.0%} interval (faint: low data)")
+                      markeredgewidth=1.4, label=f"{lang_name(lang)} version: matches")
                for k, (lang, c) in enumerate(zip(langs, LANG_COLORS))]
-    handles += [Line2D([], [], color="black", linewidth=2.4, label=f"difference beyond chance (|z| ≥ {z_threshold:g})"),
+    handles += [Line2D([], [], color="black", linewidth=2.4,
+                       label=f"counted more in one version (paired test over the aligned pairs, BH q ≤ {q_threshold:g})"),
                 Line2D([], [], color="#bbbbbb", linewidth=1.0, label="difference within chance")]
     fig.legend(handles=handles, loc="outside lower center", ncols=4 if len(docs) >= 3 else 2, fontsize=8, frameon=False)
     shown = (f"\nthe last {len(docs)} of {n_docs} bilingual documents; all in crosslingual_themes.csv"
              if len(docs) < n_docs else "")
-    fig.suptitle(f"Theme frequency in the {lang_name(a)} and {lang_name(b)} versions of each document "
-                 f"(weighted log-odds z, Monroe et al. 2008){shown}", fontsize=11)
+    fig.suptitle(f"Theme matches in the aligned paragraph pairs of the {lang_name(a)} and {lang_name(b)} versions "
+                 f"of each document (counts, not rates){shown}", fontsize=11)
     return fig
 
 

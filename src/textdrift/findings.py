@@ -307,7 +307,7 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
     codebook, ``documents.csv``, ``tfidf_drift.csv``, ``phrase_changes.csv`` (``phrases``, with the
     phrase rule's ``phrase_settings``: min_count, alpha_0, q_threshold, ngram_max,
     unspaced_languages, min_tokens) and ``crosslingual_themes.csv`` (``crossling``, with
-    ``cross_settings``: langs, prior, alpha_0, z_threshold, min_tokens); see the module docstring.
+    ``cross_settings``: langs, q_threshold, min_tokens, alignment); see the module docstring.
 
     The token table is counted as one shard (:func:`table_partials`), then
     :func:`findings_table`; the workflow merges the shards' partial results instead, with the same
@@ -651,70 +651,94 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
 
 def _crosslingual_findings(paras: dict, matches: dict, table: pd.DataFrame, codebook, documents: pd.DataFrame,
                            settings: dict, top: int, boot: dict) -> list[dict]:
-    """Rows for the ``top`` largest cross-language gaps (``crosslingual_themes.csv`` rows, largest
-    |z| first, significant or not): a theme counted more in one language version of a document
-    than in the other; it holds when its status says so (|z| >= z_threshold) and neither version is
-    low data. The checks recount the document under the variants
-    (:func:`textdrift.crosslingual.compare_themes`: same status?); ``check_interval`` resamples each
-    version's paragraphs (the rate ratio b / a must exclude 1 on the claimed side);
-    leaving a document out does not apply (a gap is within one document). ``paras``, ``matches``:
-    each variant's kept tokens per paragraph and theme matches, every year."""
-    from textdrift.crosslingual import compare_themes
+    """Rows for the ``top`` strongest cross-language gaps (``crosslingual_themes.csv`` rows of the
+    comparable documents with unequal counts, smallest p first, then the largest |log count
+    ratio|, significant or not): a theme counted more in the aligned paragraph pairs of one language
+    version of a document than in the other's. The value is the count ratio a / b with its exact
+    interval (:func:`textdrift.crosslingual.count_tests`); it holds when its status says so (BH
+    q <= ``q_threshold``) and neither version's aligned text is low data. A document whose two
+    versions are not comparable (a lead against a full text) yields no row.
+
+    The checks recount the aligned pairs (``settings["alignment"]``: ``crosslingual_alignment.csv``,
+    a path or a DataFrame) under the variants (:func:`textdrift.crosslingual.compare_themes` over
+    every comparable document: same status?); ``check_interval`` resamples the document's aligned
+    pairs (:func:`textdrift.crosslingual.pair_bootstrap`: the percentile interval of the count
+    ratio must exclude 1 on the claimed side: mentions cluster in pairs); leaving a document out
+    does not apply (a gap is within one document). Without an alignment the three checks are not
+    run (None). ``paras`` is unused (the counts are not divided by tokens); ``matches``: each
+    variant's theme matches, every year."""
+    from textdrift.crosslingual import compare_themes, pair_bootstrap, pair_counts
+    from textdrift.io import read_csv
 
     a, b = settings.get("langs", _D["crosslingual"]["langs"])
-    cs = {k: settings[k] for k in ("prior", "alpha_0", "z_threshold", "min_tokens") if k in settings}
-    gaps = table[table["status"] != "absent"]
-    gaps = gaps.assign(_abs=gaps["z"].abs()).sort_values(["_abs", "doc_id", "theme"], ascending=[False, True, True],
-                                                         kind="stable").head(top)
+    q_threshold = float(settings.get("q_threshold", _D["crosslingual"]["q_threshold"]))
+    if "comparable" not in table:  # not a table of the aligned-pair comparison
+        log.warning("crosslingual_themes.csv has no comparable column: no cross-language finding")
+        return []
+    comparable = table["comparable"].astype(str).str.lower().isin(["true", "1"])
+    # a gap has a direction: equal counts are no gap, whatever their p
+    gaps = table[comparable & table["p_value"].notna() & (table[f"count_{a}"] != table[f"count_{b}"])]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        size = np.abs(np.log(gaps["count_ratio"].astype(float).to_numpy()))
+    gaps = gaps.assign(_size=size).sort_values(["p_value", "_size", "doc_id", "theme"],
+                                               ascending=[True, False, True, True], kind="stable").head(top)
     labels = {t.id: t.label("en") for t in codebook}
-    doc_ids = sorted(set(table["doc_id"].astype(str)))
+    align = settings.get("alignment")
+    if isinstance(align, (str, Path)):
+        align = read_csv(align, usecols=["doc_id", "pair", f"{a}_paras", f"{b}_paras", "paired"],
+                         dtype={f"{a}_paras": str, f"{b}_paras": str})
+    docs = table[["doc_id", "year", "pairs", "comparable", "note"]].drop_duplicates("doc_id")
+    docs = docs.assign(comparable=comparable.loc[docs.index].to_numpy(), note=docs["note"].fillna(""))
+    if align is not None:
+        align = align[align["doc_id"].isin(docs.loc[docs["comparable"], "doc_id"])]
     recount: dict = {}
 
-    def status(name: str, doc: str, theme: str) -> str | None:
+    def counts(name: str) -> pd.DataFrame:
         if name not in recount:
-            # (the corpus prior counts every document of the two languages, as the crosslingual rule does)
-            def mine(v: pd.DataFrame) -> pd.DataFrame:
-                return v[(v["doc_id"].isin(doc_ids) | (cs.get("prior") == "corpus")) & v["lang"].isin([a, b])]
+            m = matches[name]
+            recount[name] = pair_counts(align, m[m["doc_id"].isin(align["doc_id"]) & m["lang"].isin([a, b])], (a, b))
+        return recount[name]
 
-            docs = table[["doc_id", "year"]].drop_duplicates()
-            recount[name] = compare_themes(mine(paras[name]), mine(matches[name]), codebook, docs, (a, b),
-                                           boot["conf"], **cs).set_index(["doc_id", "theme"])["status"]
-        return recount[name].get((doc, theme))
+    statuses: dict = {}
+
+    def status(name: str, doc: str, theme: str) -> str | None:
+        if name not in statuses:
+            statuses[name] = compare_themes(counts(name), docs, codebook, (a, b), boot["conf"],
+                                            q_threshold).set_index(["doc_id", "theme"])["status"]
+        return statuses[name].get((doc, theme))
 
     rows = []
     for r in gaps.itertuples():
         doc, theme = str(r.doc_id), str(r.theme)
-        stronger = a if r.z > 0 else b  # z > 0: more frequent in a
-        claimed = f"{stronger}_stronger"
-        checks = {"check_roles": status("roles", doc, theme) == claimed,
-                  "check_entities": status("entities", doc, theme) == claimed}
-        # the two versions as two "years" (0 = a, 1 = b) of one pseudo-language: rate ratio b / a
-        bp, bm = paras["base"], matches["base"]
-        p = bp[(bp["doc_id"] == doc) & bp["lang"].isin([a, b])].reset_index(drop=True)
-        m = bm[(bm["doc_id"] == doc) & bm["lang"].isin([a, b]) & (bm["theme"] == theme)].reset_index(drop=True)
-        relabel = {a: 0, b: 1}
-        p = p.assign(year=p["lang"].map(relabel), lang="pair")
-        m = m.assign(year=m["lang"].map(relabel), lang="pair")
-        rr = rate_ratio(p, m, [theme], "pair", 0, 1, **{k: boot[k] for k in BOOT_KEYS}).iloc[0]
-        checks["check_interval"] = _excludes_one(rr["ci_low"], rr["ci_high"], stronger == b)
-        checks["check_leave_one_out"] = None
+        ya, yb = int(getattr(r, f"count_{a}")), int(getattr(r, f"count_{b}"))
+        stronger, weaker = (a, b) if ya > yb else (b, a)
+        claimed = f"{stronger}_more"
+        checks = {"check_roles": None, "check_entities": None, "check_interval": None, "check_leave_one_out": None}
+        if align is not None:
+            checks["check_roles"] = status("roles", doc, theme) == claimed
+            checks["check_entities"] = status("entities", doc, theme) == claimed
+            # every aligned pair of the document, zeros included (a pair without the theme is drawn too)
+            every = align.loc[align["doc_id"] == doc, "pair"].where(
+                align.loc[align["doc_id"] == doc, "paired"].astype(str).str.lower().isin(["true", "1"])).dropna()
+            c = counts("base")
+            c = c[(c["doc_id"] == doc) & (c["theme"] == theme)].set_index("pair")[[f"count_{a}", f"count_{b}"]]
+            c = c.reindex(every.astype(int).to_numpy(), fill_value=0)
+            lo, hi = pair_bootstrap(c[f"count_{a}"], c[f"count_{b}"], boot["n_boot"], boot["seed"], boot["conf"])
+            checks["check_interval"] = _excludes_one(lo, hi, stronger == a)
         genre = documents.loc[documents["doc_id"] == doc, "genre"]
         g = str(genre.iloc[0]) if len(genre) and pd.notna(genre.iloc[0]) and str(genre.iloc[0]) else "unknown"
         step = {"docs_from": doc, "docs_to": doc, "genres_from": g, "genres_to": g,
                 "genre_match": "same" if g != "unknown" else "unknown"}
         low = str(r.low_data).lower() in ("true", "1")
         holds = r.status == claimed and not low
-        reason = ("a version is under low_data_tokens" if low else
-                  f"|z| = {abs(r.z):.2f} is below z_threshold" if r.status != claimed else "")
-        sd = r.log_odds / r.z if r.z else np.nan
-        zq = normal_quantile(boot["conf"])
+        reason = ("a version's aligned text is under low_data_tokens" if low else
+                  f"q = {r.q_value:.3g} is above q_threshold {q_threshold:g}" if r.status != claimed else "")
         rows.append(_row(
             "crosslingual_gap", f"{a}|{b}", theme,
-            f"{labels.get(theme, theme)} counted more in the {stronger} than in the {b if stronger == a else a} "
-            f"version ({doc})",
-            int(r.year), int(r.year), "log_odds", float(getattr(r, f"per_10k_{a}")), float(getattr(r, f"per_10k_{b}")),
-            float(r.log_odds), float(r.log_odds - zq * sd), float(r.log_odds + zq * sd), holds, checks, step,
-            documents, holds_reason=reason, langs=(a, b)))
+            f"{labels.get(theme, theme)} counted more in the {stronger} than in the {weaker} version ({doc}, "
+            f"{int(r.pairs)} aligned paragraph pairs)",
+            int(r.year), int(r.year), "count_ratio", float(ya), float(yb), float(r.count_ratio), float(r.ci_low),
+            float(r.ci_high), holds, checks, step, documents, holds_reason=reason, langs=(a, b)))
     return rows
 
 

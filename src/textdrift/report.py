@@ -59,17 +59,17 @@ TABLES = {
     "entity_frequencies.csv": "mentions of each named entity (config/entities.yaml, any alias) per (year, language): count, kept tokens, rate per 10,000 tokens and its 95% interval",
     "theme_unmatched_terms.csv": "codebook terms that never matched in the corpus (check the codebook or the segmentation)",
     "codebook_precision.csv": "precision of the codebook per theme and language from hand-coded KWIC rows (validation/coded.csv) that still match: coded, relevant, precision with its Wilson 95% interval, rows no longer matched, codebook version",
-    "codebook_pairs.csv": "each translation pair of the codebook counted on both sides in the aligned paragraphs of the bilingual documents: counts, rates, ratio, log-odds z, status (zh_more / en_more = one side broader), unpaired terms with why",
+    "codebook_pairs.csv": "each translation pair of the codebook counted on both sides in the aligned paragraph pairs of the comparable bilingual documents: counts, count ratio with its exact 95% interval, exact conditional test p and BH q, status (zh_more / en_more = one side broader), unpaired terms with why",
     "tfidf_drift.csv": "drift between consecutive available years per language: cosine distance of TF-IDF vectors, Jensen-Shannon divergence, gap, tokens, low-data flag, split-half baselines",
     "tfidf_similarity.csv": "cosine similarity and JSD of every pair of years per language (the full year x year matrix)",
     "tfidf_top_terms.csv": "the highest-weighted TF-IDF terms of each year and language",
     "tfidf_term_shifts.csv": "the terms whose TF-IDF weight rose or fell most in each consecutive step",
     "tfidf_baseline.csv": "split-half baseline per year and language: distance between random halves of the same year (mean, 5th and 95th percentile)",
     "phrase_changes.csv": "every tested phrase (1- to 3-grams) of every step: counts, weighted log-odds with informative Dirichlet prior, z, p, Benjamini-Hochberg q, status new/gone/rising/falling/stable/insufficient",
-    "crosslingual_themes.csv": "per bilingual document and theme: rate per 10,000 kept tokens in each language with 95% intervals, difference, weighted log-odds z, status",
-    "crosslingual_alignment.csv": "aligned paragraph pairs of the two versions of each bilingual document, their full texts and the themes found on one side only",
-    "crosslingual_codebook_check.csv": "per theme: codebook terms matched in each language on the bilingual documents, and the aligned pairs where it is found on one side only",
-    "crosslingual_trends.csv": "rank agreement of the two languages' theme rates per year (across themes) and per theme (across years), low-data flags",
+    "crosslingual_themes.csv": "per bilingual document and theme: matches in the aligned paragraph pairs of each language version (counts, not rates), count ratio with its exact 95% interval, paired randomization test over the aligned pairs (p, BH q), conditional binomial p, agreement, status; not comparable documents (a lead against a full text) marked with the reason",
+    "crosslingual_alignment.csv": "aligned paragraph pairs of the two versions of each bilingual document, their full texts and characters, and the themes found on one side only",
+    "crosslingual_codebook_check.csv": "per theme: codebook terms matched in each language in the aligned pairs of the comparable bilingual documents, and the pairs where it is found on one side only",
+    "crosslingual_trends.csv": "per bilingual document: share of each version in aligned pairs, length ratio, comparable or not and why, all themes' matches; per year and theme and over all comparable documents: matches on aligned pairs in each language with the count ratio, test and q; descriptive agreement and rank correlation (no p-values)",
 }
 FIGURES = {
     "theme_trends": "theme rate per 10,000 tokens by year with 95% intervals, one panel per theme, both languages in each panel",
@@ -77,7 +77,7 @@ FIGURES = {
     "drift": "cosine distance and JSD between consecutive years per language, with each year's split-half baseline",
     "similarity": "year x year cosine similarity of the TF-IDF year vectors, one panel per language",
     "phrases": "top rising and falling phrases (log-odds z) of every step, one panel per step",
-    "crosslingual_themes": "per bilingual document, each theme's rate in Chinese and English with intervals (dumbbells); differences beyond chance highlighted",
+    "crosslingual_themes": "per bilingual document, each theme's matches in the aligned paragraph pairs of the Chinese and English versions (dumbbells of counts) with the count ratio and its exact interval; differences beyond chance highlighted; not comparable documents say why",
 }
 
 
@@ -424,6 +424,11 @@ def headline_lines(findings: pd.DataFrame) -> list[str]:
             ci = (f" (95% interval {_num(r['ci_low'], 2)}–{_num(r['ci_high'], 2)})" if pd.notna(r["ci_low"]) else "")
             return (f"{_num(r['value_from'])} → {_num(r['value_to'])} per 10,000 tokens, rate ratio "
                     f"{_num(r['value'], 2)}{ci}")
+        if r["value_name"] == "count_ratio":  # a cross-language gap: counts on aligned paragraph pairs
+            a, b = str(r["lang"]).split("|")
+            ci = (f" (95% interval {_num(r['ci_low'], 2)}–{_num(r['ci_high'], 2)})" if pd.notna(r["ci_low"]) else "")
+            return (f"{a} {_num(r['value_from'], 0)} vs {b} {_num(r['value_to'], 0)} matches in the aligned paragraph pairs, "
+                    f"count ratio {_num(r['value'], 2)}{ci}")
         if r["value_name"] == "log_odds":
             ci = (f" (95% interval {_num(r['ci_low'], 2)} to {_num(r['ci_high'], 2)})" if pd.notna(r["ci_low"]) else "")
             if r["kind"] == "crosslingual_gap":

@@ -11,7 +11,6 @@ these and hold only what is particular to them (which units are counted, resampl
   :func:`wilson` (score interval of a proportion).
 * Tests: :func:`log_odds_dirichlet` (weighted log-odds with an informative Dirichlet prior),
   :func:`p_values` (two-sided normal), :func:`q_values` (Benjamini-Hochberg),
-  :func:`spearman` (rank correlation, exact permutation p-value for small n),
   :func:`normal_quantile`.
 * Distances: :func:`jsd` (Jensen-Shannon divergence), :func:`cosine_similarity`.
 
@@ -21,7 +20,6 @@ at every Snakemake start.
 
 from __future__ import annotations
 
-import itertools
 
 import numpy as np
 import scipy.sparse as sp
@@ -41,7 +39,6 @@ __all__ = [
     "poisson_ratio_ci",
     "q_values",
     "rate_ratio_interval",
-    "spearman",
     "wilson",
 ]
 
@@ -290,47 +287,6 @@ def normal_quantile(conf: float) -> float:
     from scipy.stats import norm
 
     return float(norm.ppf(1 - (1 - conf) / 2))
-
-
-def spearman(x, y, exact_max_n: int = _D["crosslingual"]["exact_max_n"]) -> tuple[float, float]:
-    """Spearman's rank correlation and its two-sided p-value.
-
-    rho = Pearson correlation of the ranks (ties: average ranks). p-value: exact for
-    n <= ``exact_max_n``, the share of all n! pairings of the ranks with |rho| >= the observed one;
-    else the t approximation of :func:`scipy.stats.spearmanr`.
-
-    Parameters
-    ----------
-    x, y : array_like
-        Paired values.
-    exact_max_n : int
-        Largest n for the exact permutation p-value.
-
-    Returns
-    -------
-    rho, p : float
-        NaN when n < 2 or either variable is constant.
-
-    References
-    ----------
-    Spearman, C. (1904). The proof and measurement of association between two things. American
-    Journal of Psychology 15(1), 72-101.
-    """
-    from scipy.stats import rankdata, spearmanr
-
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    if len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return np.nan, np.nan
-    if len(x) > exact_max_n:
-        res = spearmanr(x, y)
-        return float(res.statistic), float(res.pvalue)
-    rx, ry = rankdata(x), rankdata(y)
-    rho = float(np.corrcoef(rx, ry)[0, 1])
-    perms = [np.corrcoef(rx, ry[list(p)])[0, 1] for p in itertools.permutations(range(len(y)))]
-    return rho, float(np.mean(np.abs(perms) >= abs(rho) - 1e-12))
-
-
-# ---- distances --------------------------------------------------------------------------------
 
 
 def dense_vector(x) -> np.ndarray:

@@ -44,8 +44,9 @@ Calibration corpora
 :func:`calibration_corpus` makes a different kind of corpus, for the calibration tests of the
 inference (docs/methods.md): pseudo-words drawn with document- and paragraph-level
 overdispersion, planted theme factors and new phrases, and the true rates that a test or an
-interval should recover. The module is about 580 lines because it holds both generators, which
-share the manifest format and the command line.
+interval should recover; :func:`translated_pairs` makes two language versions of one. The
+module is about 660 lines because it holds these generators, which share the manifest format
+and the command line.
 
 Command line::
 
@@ -69,7 +70,7 @@ import sys
 from pathlib import Path
 
 __all__ = ["MANIFEST_COLUMNS", "CalibrationCorpus", "add_document", "calibration_corpus", "main", "make_corpus",
-           "sentence_pool"]
+           "sentence_pool", "translated_pairs"]
 
 MANIFEST_COLUMNS = ["doc_id", "date", "year", "title", "source", "file", "languages", "encoding", "notes"]
 
@@ -554,6 +555,78 @@ def calibration_corpus(
     planted = {"themes": theme_effects, "phrases": {" ".join(phrases[k]): y for k, y in new_phrases.items()}}
     return CalibrationCorpus(tokens, words, themes, pd.concat(rate_rows, ignore_index=True),
                              pd.concat(doc_rate_rows, ignore_index=True), planted)
+
+
+def translated_pairs(corpus: CalibrationCorpus, render: float = 0.85, within_shape: float | None = None,
+                     drop: dict | None = None, langs=("zh", "en"), seed: int = 0):
+    """Two language versions of a :func:`calibration_corpus`, as theme counts per aligned
+    paragraph pair with a known truth: for calibrating the cross-language comparison
+    (:mod:`textdrift.crosslingual`, ``benchmarks/crosslingual_calibration.py``).
+
+    Each paragraph of the corpus is one aligned pair. Its source count s of theme t (the matches
+    of the theme's words in the paragraph) carries the corpus's clustering by document and
+    paragraph. Each version l renders the source independently of the other::
+
+        x_l = Binomial(s, render) + Poisson((1 - render) * s)     (within_shape None)
+        x_l = Poisson(s * G_l),  G_l ~ Gamma(within_shape, 1 / within_shape)   (within_shape given)
+
+    so E[x_l | s] = s in both versions: the two versions of every pair say the same thing (the
+    null of a translation). ``render = 0`` gives independent Poisson counts with the pair's mean
+    (the exact null of the conditional test); ``render`` near 1 a close translation (the two
+    counts move together); ``within_shape`` extra variation of each version within the pair
+    (a term repeated for style), which the conditional test does not allow for. ``drop``
+    plants a gap: ``{theme: (lang, share)}``: in each pair whose source has the theme, with
+    probability ``share``, version ``lang`` loses every match of it (true count ratio of that
+    language to the other: 1 - share).
+
+    Parameters
+    ----------
+    corpus : CalibrationCorpus
+    render : float
+        Probability that a version renders a source mention with a codebook term.
+    within_shape : float, optional
+        Gamma shape of each version's multiplier within a pair.
+    drop : dict, optional
+        The planted gaps.
+    langs : (str, str)
+        The two languages (column suffixes).
+    seed : int
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        The pair counts (``doc_id, year, pair, theme, count_{a}, count_{b}``: every pair and theme,
+        zeros included) and the documents (``doc_id, year, pairs, comparable, note``).
+    """
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    a, b = langs
+    t = corpus.tokens
+    word_theme = {w: th for th, ws in corpus.themes.items() for w in ws}
+    paras = t[["doc_id", "year", "para"]].drop_duplicates().sort_values(["doc_id", "para"], ignore_index=True)
+    themes = list(corpus.themes)
+    hit = t[t["text"].isin(word_theme)].assign(theme=lambda d: d["text"].map(word_theme))
+    src = hit.groupby(["doc_id", "para", "theme"]).size()
+    grid = paras.merge(pd.DataFrame({"theme": themes}), how="cross")
+    s = src.reindex(pd.MultiIndex.from_frame(grid[["doc_id", "para", "theme"]]), fill_value=0).to_numpy()
+    out = {}
+    for lang in langs:
+        if within_shape:
+            x = rng.poisson(s * rng.gamma(within_shape, 1 / within_shape, len(s)))
+        else:
+            x = rng.binomial(s, render) + rng.poisson((1 - render) * s)
+        for th, (dlang, share) in (drop or {}).items():
+            if dlang == lang:
+                lose = (grid["theme"].to_numpy() == th) & (s > 0) & (rng.random(len(s)) < share)
+                x = np.where(lose, 0, x)
+        out[lang] = x
+    pairs = grid.rename(columns={"para": "pair"}).assign(**{f"count_{a}": out[a], f"count_{b}": out[b]})
+    pairs = pairs[["doc_id", "year", "pair", "theme", f"count_{a}", f"count_{b}"]]
+    docs = paras.groupby(["doc_id", "year"], sort=True).size().rename("pairs").reset_index()
+    docs["comparable"], docs["note"] = True, ""
+    return pairs, docs
 
 
 def main(argv: list[str] | None = None) -> int:

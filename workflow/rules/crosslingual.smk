@@ -1,11 +1,10 @@
 rule crosslingual:
-    """Across languages: per bilingual document, theme rates in both versions with a log-odds test, paragraph alignment, codebook check, trend agreement and a dumbbell chart."""
+    """Across languages: per bilingual document, paragraph alignment, comparability, theme counts in both versions on aligned pairs with an exact conditional test, years pooled, codebook check and a chart."""
     input:
         matches=expand(f"{PROCESSED}/themes/matches-{{shard}}.parquet", shard=SHARDS),
         paras=expand(f"{PROCESSED}/themes/paras-{{shard}}.parquet", shard=SHARDS),
         index=f"{PROCESSED}/clean/index.csv",
         texts=expand(CLEAN_TEXTS, shard=SHARDS),  # the clean texts the index names
-        frequencies=f"{RESULTS}/tables/theme_frequencies.csv",
         codebook=config["themes"]["codebook"],
         schema=SCHEMA["themes"],
     output:
@@ -34,14 +33,11 @@ rule crosslingual:
         * (15 + 2 * int(input.size_mb)),
     params:
         langs=config["crosslingual"]["langs"],
-        paragraphs=config["crosslingual"]["paragraphs"],
-        prior=config["crosslingual"]["prior"],
-        alpha_0=config["crosslingual"]["alpha_0"],
-        z_threshold=config["crosslingual"]["z_threshold"],
+        q_threshold=config["crosslingual"]["q_threshold"],
         min_tokens=config["low_data_tokens"],
         min_years=config["crosslingual"]["min_years"],
-        exact_max_n=config["crosslingual"]["exact_max_n"],
         alignment=config["crosslingual"]["alignment"],
+        comparable=config["crosslingual"]["comparable"],
         dpi=config["crosslingual"]["dpi"],
         chart_docs=config["crosslingual"]["chart_docs"],
         # intervals as in theme_frequencies.csv; unspaced languages are aligned by characters

@@ -42,6 +42,7 @@ rule findings:
         drift=f"{RESULTS}/tables/tfidf_drift.csv",
         phrases=f"{RESULTS}/tables/phrase_changes.csv",
         crosslingual=f"{RESULTS}/tables/crosslingual_themes.csv",
+        crosslingual_alignment=f"{RESULTS}/tables/crosslingual_alignment.csv",
         precision=f"{RESULTS}/tables/codebook_precision.csv",
     output:
         report(
@@ -82,12 +83,11 @@ rule findings:
             "unspaced_languages": config["unspaced_languages"],
             "min_tokens": config["low_data_tokens"],
         },
-        cross_settings={
-            **{
-                k: config["crosslingual"][k]
-                for k in ["langs", "prior", "alpha_0", "z_threshold"]
-            },
+        # (the gaps are recounted on the aligned pairs of crosslingual_alignment.csv)
+        cross_settings=lambda wildcards, input: {
+            **{k: config["crosslingual"][k] for k in ["langs", "q_threshold"]},
             "min_tokens": config["low_data_tokens"],
+            "alignment": input.crosslingual_alignment,
         },
     script:
         "../scripts/findings.py"
