@@ -10,15 +10,18 @@ UVTOOL := .uvtool
 UV := $(UVTOOL)/bin/uv
 VENV := .venv
 CORES ?= all
-# (the Snakefile reads config/config.yaml itself; add `--configfile my.yaml` to override keys)
-SNAKEMAKE := $(VENV)/bin/snakemake --cores $(CORES) --rerun-incomplete --quiet host
-cfg = $(or $(shell sed -n 's/^$(1): *//p' config/config.yaml 2>/dev/null),$(2))
+# Another corpus (`make new-corpus DIR=...`): CONFIG=DIR/config.yaml, read after config/config.yaml
+# (the Snakefile reads config/config.yaml itself; CONFIG is Snakemake's --configfile).
+CONFIG ?=
+SNAKEMAKE := $(VENV)/bin/snakemake --cores $(CORES) --rerun-incomplete $(if $(CONFIG),--configfile $(CONFIG)) --quiet host
+CHECK_CONFIG := --config config/config.yaml $(if $(CONFIG),--config $(CONFIG))
+cfg = $(or $(if $(CONFIG),$(shell sed -n 's/^$(1): *//p' $(CONFIG) 2>/dev/null)),$(shell sed -n 's/^$(1): *//p' config/config.yaml 2>/dev/null),$(2))
 RESULTS := $(call cfg,results_dir,results)
 # What a run reads or writes: when nothing here is newer than the stamp of the last complete run,
 # `make run` has nothing to do and says so without starting Snakemake (a no-op in well under 2 s).
 # A deleted or edited output changes its directory's or its own time, so it is a change too.
-STAMP := .snakemake/textdrift-complete
-WATCHED := Snakefile Makefile uv.lock pyproject.toml workflow src config validation \
+STAMP := .snakemake/textdrift-complete$(if $(CONFIG),-$(subst /,_,$(CONFIG)))
+WATCHED := Snakefile Makefile uv.lock pyproject.toml workflow src config validation $(CONFIG) \
 	$(call cfg,raw_dir,data/raw) $(call cfg,processed_dir,data/processed) $(RESULTS) \
 	$(dir $(call cfg,manifest,data/raw/documents.csv))
 CHANGED = $(shell find $(WATCHED) -newer $(STAMP) ! -path '*/__pycache__*' ! -name '*.pyc' -print -quit 2>/dev/null)
@@ -31,7 +34,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # Every Snakemake job is a new Python process: compiled bytecode saves ~3 s of imports per job.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: run check test env lint report readme-findings notebook bench unlock clean-results distclean validation-sample
+.PHONY: run check new-corpus test env lint report readme-findings notebook bench unlock clean-results distclean validation-sample
 
 # The inputs checked (every problem listed), a lock left by a killed run removed when no run is
 # active here, the whole workflow (one snakemake command; textdrift.console shows its progress in a
@@ -42,7 +45,7 @@ run: env
 	@if [ -f $(STAMP) ] && [ -z "$(CHANGED)" ]; then \
 		echo "Nothing changed since the last complete run: $(RESULTS)/ is up to date (to run Snakemake anyway: rm $(STAMP))"; \
 	else \
-		$(VENV)/bin/python -m textdrift.check --config config/config.yaml && \
+		$(VENV)/bin/python -m textdrift.check $(CHECK_CONFIG) && \
 		$(VENV)/bin/python -m textdrift.check --unlock-stale $(VENV)/bin/snakemake && \
 		$(VENV)/bin/python -m textdrift.console run -- $(SNAKEMAKE) rules && \
 		$(MAKE) --no-print-directory report && \
@@ -56,7 +59,13 @@ run: env
 
 # Validate config/config.yaml, the entity list, the codebook and the manifest; run nothing.
 check: env
-	@$(VENV)/bin/python -m textdrift.check --config config/config.yaml
+	@$(VENV)/bin/python -m textdrift.check $(CHECK_CONFIG)
+
+# A new, empty corpus of your own in DIR (docs/corpus.md, "Start a corpus"); then
+# make check CONFIG=DIR/config.yaml and make run CONFIG=DIR/config.yaml.
+new-corpus: env
+	@test -n "$(DIR)" || { echo "usage: make new-corpus DIR=path/to/corpus [LANGUAGES='zh en']"; exit 2; }
+	@$(VENV)/bin/python -m textdrift.newcorpus $(DIR) $(if $(LANGUAGES),--languages $(LANGUAGES))
 
 # The report, rebuilt only when a result is newer than it.
 report: env

@@ -25,13 +25,15 @@ __all__ = ["check_inputs", "main", "snakemake_running", "unlock_stale"]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def check_inputs(config_path: str | Path) -> tuple[list[str], list[str]]:
+def check_inputs(config_path: str | Path | list) -> tuple[list[str], list[str]]:
     """Check the configuration and the inputs it names, collecting every problem.
 
     Parameters
     ----------
-    config_path : str or Path
-        The configuration file (``config/config.yaml``).
+    config_path : str or Path, or a list of them
+        The configuration file (``config/config.yaml``), or several, merged in order as Snakemake
+        merges ``configfile:`` and ``--configfile`` (a later file's keys replace an earlier one's,
+        block by block).
 
     Returns
     -------
@@ -52,12 +54,16 @@ def check_inputs(config_path: str | Path) -> tuple[list[str], list[str]]:
     # what a bad input raises: a missing file, a key given twice or an invalid codebook, entity list or
     # manifest (ValueError subclasses naming file and field), a YAML syntax error (with its line)
     errors = (OSError, ValueError, yaml.YAMLError)
-    try:
-        config = load_yaml(config_path)
-    except yaml.YAMLError as err:
-        return [f"{config_path}: {err}"], []
-    except errors as err:
-        return [str(err)], []
+    from textdrift.config import merge
+
+    config = {}
+    for path in config_path if isinstance(config_path, (list, tuple)) else [config_path]:
+        try:
+            config = merge(config, load_yaml(path) or {})
+        except yaml.YAMLError as err:
+            return [f"{path}: {err}"], []
+        except errors as err:
+            return [str(err)], []
     problems = config_errors(config, load_yaml(schemas / "config.schema.yaml"))
     if problems:
         return problems, []  # the rest reads paths from a valid configuration
@@ -79,8 +85,12 @@ def check_inputs(config_path: str | Path) -> tuple[list[str], list[str]]:
         manifest = load_manifest(config["manifest"], raw_dir=config["raw_dir"],
                                  years=(config["years"]["min"], config["years"]["max"]),
                                  schema=schemas / "manifest.schema.yaml", warn=warnings.append)
-        notes.append(f"manifest {config['manifest']}: {len(manifest)} documents, years "
-                     f"{manifest['year'].min()}-{manifest['year'].max()}")
+        if len(manifest):
+            notes.append(f"manifest {config['manifest']}: {len(manifest)} documents, years "
+                         f"{manifest['year'].min()}-{manifest['year'].max()}")
+        else:
+            problems.append(f"{config['manifest']}: no documents yet: put the files in {config['raw_dir']}/ and "
+                            "give each a row (doc_id, date, title, file; docs/corpus.md)")
         check_group_by(config["group_by"], manifest.columns)
     except ManifestError as err:
         problems += err.problems  # one per row and field: the count says how many there are
@@ -162,13 +172,15 @@ def main(argv: list[str] | None = None) -> int:
         The exit status: 0 when the inputs are valid, 1 otherwise.
     """
     parser = argparse.ArgumentParser(prog="python -m textdrift.check", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", default="config/config.yaml")
+    parser.add_argument("--config", action="append",
+                        help="a configuration file; given twice, the second is read after the first, as Snakemake's "
+                             "--configfile (default: config/config.yaml)")
     parser.add_argument("--unlock-stale", metavar="SNAKEMAKE", help="the snakemake executable: remove a stale lock")
     args = parser.parse_args(argv)
     if args.unlock_stale:
         unlock_stale(Path.cwd(), [args.unlock_stale])
         return 0
-    problems, notes = check_inputs(args.config)
+    problems, notes = check_inputs(args.config or ["config/config.yaml"])
     if problems:
         print(f"make check: {len(problems)} problem(s) in the inputs (nothing was run):", file=sys.stderr)
         for p in problems:

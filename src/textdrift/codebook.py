@@ -84,6 +84,8 @@ def _error_message(error, data) -> str:
         if subs:
             return _error_message(subs[0], data)
     path = list(error.absolute_path)
+    if path == ["themes"] and error.validator == "minItems":
+        return "field themes: no theme yet: write at least one (the commented example at the top shows how)"
     if len(path) < 2 or path[0] != "themes":
         return f"field {'.'.join(map(str, path)) or '(top level)'}: {error.message}"
     where = _theme_ref(data, path[1])
