@@ -60,21 +60,26 @@ def _rose(b2_has_green: bool):
 
 def test_a_finding_that_survives_every_check():
     toks, docs = _rose(True)
-    f = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=300)
+    f = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=300, low_data_tokens=0)
     assert list(f.columns) == FINDING_COLUMNS
     g = f[f["subject"] == "green"].iloc[0]
     # 0 of 100 tokens -> 20 of 100: rate ratio (20.5 / 100) / (0.5 / 100) = 41
     assert g["value"] == pytest.approx(41.0) and g["claim"] == "Green rose (en, 2020 → 2021)"
-    assert g["holds"] and g["check_roles"] and g["check_entities"] and g["check_interval"]
-    assert g["check_leave_one_out"] and g["survives"] and g["reason"] == ""
+    assert g["holds"] and g["design"] == "years"
+    assert (g["check_roles"], g["check_entities"], g["check_interval"], g["check_leave_one_out"]) == ("holds",) * 4
+    # two documents a side: leave-one-document-out is the check, a paragraph left out is n/a
+    assert g["check_leave_one_paragraph_out"] == "n/a"
+    assert "check_leave_one_paragraph_out: both sides have several documents" in g["na_reason"]
+    assert g["check_leave_one_term_out"] == "n/a" and "the theme has one codebook term in en" in g["na_reason"]
+    assert g["survives"] and g["reason"] == ""
 
 
 def test_a_finding_that_fails_leave_one_document_out():
     toks, docs = _rose(False)  # all green of 2021 is in b1
-    g = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=300)
+    g = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=300, low_data_tokens=0)
     g = g[g["subject"] == "green"].iloc[0]
     # it holds (0 -> 10 matches, interval above 1) but without b1 there is no green in 2021
-    assert g["holds"] and not g["check_leave_one_out"] and not g["survives"]
+    assert g["holds"] and g["check_leave_one_out"] == "fails" and not g["survives"]
     assert "fails the check: a document left out" in g["reason"]
 
 
@@ -83,8 +88,14 @@ def test_a_year_of_one_document_and_different_genres_are_said():
     toks = toks[toks["doc_id"].isin(["a1", "b1"])]
     docs = docs[docs["doc_id"].isin(["a1", "b1"])].copy()
     docs.loc[docs["doc_id"] == "b1", "genre"] = "white_paper"
-    g = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=200).iloc[0]
-    assert not g["survives"] and "a year rests on a single document" in g["reason"]
+    g = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=200, low_data_tokens=0).iloc[0]
+    # leave-one-document-out is not defined (n/a, never "fails"); the claim names the two documents
+    assert g["check_leave_one_out"] == "n/a" and g["design"] == "documents"
+    assert "check_leave_one_out: the year is one document: 2020 is one document (a1); 2021 is one document (b1)" \
+        in g["na_reason"]
+    assert g["claim"] == ("Green rose from a1 (statement, 2020) to b1 (white paper, 2021) "
+                          "(en; a contrast of documents, not a year trend)")
+    assert "a side is a single document: the claim is about these documents, not about the years" in g["reason"]
     assert "genres differ (statement vs white_paper)" in g["reason"] and g["genre_match"] == "different"
 
 
@@ -120,7 +131,8 @@ def test_phrase_findings_recompute_the_phrase_test():
     half = 1.959963984540054 * row["log_odds"] / row["z"]
     assert (g["ci_low"], g["ci_high"]) == (pytest.approx(row["log_odds"] - half), pytest.approx(row["log_odds"] + half))
     assert g["claim"] == "“green deal” new (en, 2020 → 2021)"
-    assert g["check_roles"] and g["check_entities"] and g["check_interval"] and g["check_leave_one_out"]
+    assert (g["check_roles"], g["check_entities"], g["check_interval"], g["check_leave_one_out"]) == ("holds",) * 4
+    assert g["check_leave_one_term_out"] == "n/a" and "a phrase is a single term" in g["na_reason"]
     assert g["survives"]
 
 
@@ -129,7 +141,7 @@ def test_phrase_finding_that_rests_on_one_document_fails_leave_one_out():
     table, f = _phrase_rows(toks, docs)
     g = f.loc["green deal"]
     assert table.set_index("phrase").loc["green deal", "status"] == "new" and g["holds"]
-    assert not g["check_leave_one_out"] and not g["survives"]
+    assert g["check_leave_one_out"] == "fails" and not g["survives"]
     assert "a document left out" in g["reason"]
 
 
@@ -143,7 +155,8 @@ def test_phrase_finding_in_an_insufficient_step_is_not_tested():
     f = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=0, n_boot=300, phrases=table,
                        phrase_settings=settings, top_phrases=1)
     g = f.iloc[0]
-    assert not g["holds"] and pd.isna(g["check_roles"]) and pd.isna(g["check_leave_one_out"])
+    assert not g["holds"] and g["check_roles"] == "n/a" and g["check_leave_one_out"] == "n/a"
+    assert "check_roles: not tested: a year is under low_data_tokens" in g["na_reason"]
     assert g["reason"].startswith("a year is under low_data_tokens")
 
 
@@ -165,7 +178,8 @@ def test_crosslingual_gap_finding():
     # 30 of 180 zh tokens (30 x 6) vs 3 of 153 en tokens (3 x 6 + 27 x 5): zh stronger
     assert table["status"].iloc[0] == "zh_stronger" and g["holds"] and g["lang"] == "zh|en"
     assert (g["value_from"], g["value_to"]) == (pytest.approx(30 / 180 * 1e4), pytest.approx(3 / 153 * 1e4))
-    assert g["check_roles"] and g["check_entities"] and g["check_interval"] and pd.isna(g["check_leave_one_out"])
+    assert (g["check_roles"], g["check_entities"], g["check_interval"]) == ("holds",) * 3
+    assert g["check_leave_one_out"] == "n/a" and "check_leave_one_out: a gap is within one document" in g["na_reason"]
     assert g["survives"] and "translation status differs (none vs official)" in g["reason"]
 
 
