@@ -29,7 +29,7 @@ def step_p_values(seed: int, planted: tuple[int, float] | None, docs_per_year: i
     return table["p_permutation"].to_numpy(), str(table["permutation_unit"].iloc[0])
 
 
-PLANTED = ((4, 3.0), (12, 3.0))  # 4 of the 12 themes x3; every theme x3 (96 of the 1,500 words)
+PLANTED = ((12, 3.0), (12, 10.0))  # every theme (96 of the 1,500 words, most of them rare) x3, x10
 
 
 def calibration(replicates: int, alpha: float = 0.05) -> list[dict]:
@@ -57,8 +57,8 @@ def main() -> None:
     args = ap.parse_args()
     t = time.time()
     rows = calibration(args.replicates)
-    print("| design | units permuted | null steps | share p <= 0.05 | planted steps | p <= 0.05: 4 themes x3 | "
-          "p <= 0.05: 12 themes x3 |")
+    print("| design | units permuted | null steps | share p <= 0.05 | planted steps | p <= 0.05: 12 themes x3 | "
+          "p <= 0.05: 12 themes x10 |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['design']} | {r['unit']} | {r['null_steps']} | {r['false_positive_rate']:.3f} | "

@@ -140,7 +140,7 @@ DRIFT_COLUMNS = [
     # cross-year halves (appended after ``note`` so the earlier columns keep their positions)
     "halves_cosine", "halves_jsd", "excess_cosine", "excess_jsd", "p_cosine",
     # the permutation test of the step (appended after the halves)
-    "permutation_unit", "permutations", "p_permutation",
+    "permutation_unit", "permutations", "p_permutation", "p_min",
 ]
 HALVES_COLUMNS = ["lang", "year_from", "year_to", "rounds", "halves_cosine", "halves_jsd", "p_cosine"]
 TIE_TOLERANCE = 1e-12  # p_cosine counts a round when cross <= within + this (rounding of 1 - cos)
@@ -241,7 +241,7 @@ def drift_table(
     without it the baseline columns are NaN. ``halves`` is the output of :func:`cross_year_halves`
     (``halves_cosine``, ``halves_jsd``, ``p_cosine`` copied in; ``excess_* = halves_* - mean of the
     two baseline means``); without it those columns are NaN. ``permutation`` is the output of
-    :func:`permutation_test` (``permutation_unit``, ``permutations``, ``p_permutation`` copied in;
+    :func:`permutation_test` (``permutation_unit``, ``permutations``, ``p_permutation``, ``p_min`` copied in;
     empty/NaN without it). A language with fewer than two years gives no rows.
 
     Parameters
@@ -295,14 +295,11 @@ def drift_table(
                 notes.append("no cross-year halves (too few paragraphs)")
         for name in ("cosine", "jsd"):  # NaN if either baseline or the halves are missing
             hv[f"excess_{name}"] = hv[f"halves_{name}"] - (bl[f"baseline_{name}_from"] + bl[f"baseline_{name}_to"]) / 2
-        pt = {"permutation_unit": "", "permutations": 0, "p_permutation": np.nan}
+        pt = {"permutation_unit": "", "permutations": 0, "p_permutation": np.nan, "p_min": np.nan}
         if perm is not None and (a, b) in perm.index:
             pr = perm.loc[(a, b)]
             pt = {"permutation_unit": str(pr["permutation_unit"]), "permutations": int(pr["permutations"]),
-                  "p_permutation": float(pr["p_permutation"])}
-            if pt["permutation_unit"] == "paragraph":
-                notes.append("permutation test over paragraphs (a year has fewer documents than "
-                             "permutation_min_documents): it contrasts the documents, not the years")
+                  "p_permutation": float(pr["p_permutation"]), "p_min": float(pr["p_min"])}
         out.append({
             "lang": lang, "year_from": a, "year_to": b, "gap": b - a,
             "cosine_distance": 1.0 - cosine_similarity(V[i], V[i + 1]),
@@ -665,7 +662,7 @@ def cross_year_halves(
 # --- permutation test of a step -------------------------------------------------------------------
 
 PERMUTATION_COLUMNS = ["lang", "year_from", "year_to", "permutation_unit", "units_from", "units_to", "permutations",
-                       "p_permutation"]
+                       "p_permutation", "p_min"]
 
 
 def _dense_distances(A: np.ndarray, B: np.ndarray, idf: np.ndarray, sublinear: bool) -> np.ndarray:
@@ -752,7 +749,10 @@ def permutation_test(paragraphs: CountMatrix, matrix: CountMatrix,
     -------
     DataFrame
         ``PERMUTATION_COLUMNS``: one row per consecutive pair of available years; ``permutations``
-        the number of splits compared (``C(k, n_a)`` when exact); NaN p when a side has no unit.
+        the number of splits compared (``C(k, n_a)`` when exact); ``p_min`` the smallest p the design
+        allows (``1 / C(k, n_a)``, twice that when ``n_a = k - n_a``: a split and its mirror image give
+        the same distance; ``1 / (1 + permutations)`` when drawn): 3 + 3 documents give 0.1, so such
+        a step can never reach 0.05; NaN p when a side has no unit.
 
     References
     ----------
@@ -775,7 +775,7 @@ def permutation_test(paragraphs: CountMatrix, matrix: CountMatrix,
     lang, years, out = _lang(matrix), m.rows["year"].tolist(), []
     for a, b in zip(years[:-1], years[1:]):
         row = {"lang": lang, "year_from": a, "year_to": b, "permutation_unit": "", "units_from": 0, "units_to": 0,
-               "permutations": 0, "p_permutation": np.nan}
+               "permutations": 0, "p_permutation": np.nan, "p_min": np.nan}
         ra, rb = np.flatnonzero(years_of == a), np.flatnonzero(years_of == b)
         docs_a, docs_b = np.unique(docs_of[ra]), np.unique(docs_of[rb])
         rows = np.concatenate([ra, rb])
@@ -811,7 +811,9 @@ def permutation_test(paragraphs: CountMatrix, matrix: CountMatrix,
             count += int(np.sum(distances(splits[start:start + per]) >= t_obs - TIE_TOLERANCE))
         n = len(splits)
         p = count / n if exact else (1 + count) / (1 + n)
-        row.update(permutations=n, p_permutation=float(p) if np.isfinite(t_obs) else np.nan)
+        # the smallest p the design allows: with n_a = k - n_a a split and its mirror image give the same T
+        p_min = (2 if 2 * n_a == k else 1) / n if exact else 1 / (1 + n)
+        row.update(permutations=n, p_permutation=float(p) if np.isfinite(t_obs) else np.nan, p_min=float(p_min))
         out.append(row)
     return pd.DataFrame(out, columns=PERMUTATION_COLUMNS)
 

@@ -686,6 +686,9 @@ def _drift_row(d: pd.DataFrame, lang: str, partials: Partials, unigram_docs, bas
         reason = "no permutation test of the step (a side has no paragraph with text)"
     else:
         reason = f"permutation p = {p:.3g} > {alpha:g} ({unit}s permuted)"
+        p_min = float(best["p_min"]) if "p_min" in best and pd.notna(best["p_min"]) else 0.0
+        if p_min > alpha:
+            reason += f"; the design cannot reach {alpha:g} (smallest possible p = {p_min:.3g})"
     notes = []
     if not np.isnan(p) and (holds or low):
         n_perm = best.get("permutations", 0)
