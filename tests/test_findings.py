@@ -207,3 +207,93 @@ def test_findings_from_shard_partials_equal_findings_from_the_whole_token_table(
     # the merged rows are in the whole table's order (the bootstraps resample rows)
     pd.testing.assert_frame_equal(parts.paragraphs("base"),
                                   table_partials(toks, CODEBOOK, ["en"], ngram_max=2).paragraphs("base"))
+
+
+# ---- design-aware checks: n/a, one document a side, paragraphs and terms left out --------------
+
+TWO_TERMS = [Theme("green", {"en": "Green"}, {"en": ("green", "clean")}), Theme("trade", {"en": "Trade"}, {"en": ("trade",)})]
+
+
+def _one_document_a_year(later: list[list[str]]):
+    """a1 (2020): 20 paragraphs of filler; b1 (2021): the paragraphs ``later``."""
+    toks = tokens([("a1", 2020, [FILLER[:] for _ in range(20)]), ("b1", 2021, later)])
+    return toks, documents([("a1", 2020), ("b1", 2021)])
+
+
+def test_one_document_a_side_runs_paragraph_and_term_checks_instead():
+    # "green" and "clean" spread over 12 of the 20 paragraphs of b1: no paragraph, no term carries the rise
+    later = [[w, *FILLER[:4]] for w in ["green", "clean"] * 6] + [FILLER[:] for _ in range(8)]
+    toks, docs = _one_document_a_year(later)
+    g = build_findings(toks, TWO_TERMS, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=300, low_data_tokens=0)
+    g = g[g["subject"] == "green"].iloc[0]
+    assert g["design"] == "documents" and g["holds"]
+    assert g["check_leave_one_out"] == "n/a" and "the year is one document" in g["na_reason"]
+    assert g["check_leave_one_paragraph_out"] == "holds" and g["check_leave_one_term_out"] == "holds"
+    assert g["survives"]  # n/a is not a failure
+    assert g["claim"] == ("Green rose from a1 (statement, 2020) to b1 (statement, 2021) "
+                          "(en; a contrast of documents, not a year trend)")
+
+
+def test_a_change_carried_by_one_term_fails_leave_one_term_out():
+    # 12 paragraphs of b1 with "green", none with "clean" (the theme's other term): the rise is one term's
+    later = [["green", *FILLER[:4]] for _ in range(12)] + [FILLER[:] for _ in range(8)]
+    toks, docs = _one_document_a_year(later)
+    g = build_findings(toks, TWO_TERMS, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=300, low_data_tokens=0)
+    g = g[g["subject"] == "green"].iloc[0]
+    assert g["holds"] and g["check_leave_one_paragraph_out"] == "holds" and not g["survives"]
+    assert g["check_leave_one_term_out"] == "fails"
+    assert ("fails the check: a codebook term left out (without “green” the interval includes 1; every match of "
+            "the theme is of that term)") in g["reason"]
+
+
+def test_a_change_carried_by_one_paragraph_fails_leave_one_paragraph_out():
+    # all 12 matches of b1 in its first paragraph: without it nothing is left
+    later = [["green", "clean"] * 6 + FILLER[:2]] + [FILLER[:] for _ in range(19)]
+    toks, docs = _one_document_a_year(later)
+    g = build_findings(toks, TWO_TERMS, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=300, low_data_tokens=0)
+    g = g[g["subject"] == "green"].iloc[0]
+    assert g["check_leave_one_paragraph_out"] == "fails" and not g["survives"]
+    assert "a paragraph left out (without paragraph 0 of b1: no match of the theme left)" in g["reason"]
+
+
+def test_low_data_gates_theme_findings_as_phrase_findings():
+    toks, docs = _rose(True)  # 100 and 100 kept tokens a year, under the default low_data_tokens (500)
+    g = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=300)
+    g = g[g["subject"] == "green"].iloc[0]
+    assert not g["holds"] and not g["survives"]
+    assert g["reason"].startswith("a year is under low_data_tokens (2020: 100 kept tokens; 2021: 100 kept tokens "
+                                  "< 500): the step is not tested")
+    assert g["check_roles"] == "holds"  # the checks are still computed, for the reader
+
+
+def test_genre_matched_step_is_a_theme_step_and_comes_first():
+    # 2020 statement, 2021 white paper, 2022 statement x2 ... the last step of one genre (2022 -> 2023) first
+    years = [("a1", 2020), ("a2", 2020), ("b1", 2021), ("b2", 2021), ("c1", 2022), ("c2", 2022),
+             ("d1", 2023), ("d2", 2023)]
+    paras = {2020: [FILLER[:]], 2021: [["green", *FILLER[:4]]], 2022: [["trade", *FILLER[:4]]],
+             2023: [["green", *FILLER[:4]]]}
+    toks = tokens([(d, y, paras[y] * 10) for d, y in years])
+    docs = documents(years)
+    docs.loc[docs["year"] == 2021, "genre"] = "white_paper"
+    f = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=200, low_data_tokens=0)
+    steps = list(dict.fromkeys(zip(f["year_from"], f["year_to"])))
+    assert steps == [(2022, 2023), (2020, 2023)]  # 2020 -> 2023 is "same" too, but the last like-with-like first
+    assert (f.loc[f["year_from"] == 2022, "genre_match"] == "same").all()
+
+
+def test_drift_finding_holds_by_the_permutation_test_and_says_when_it_cannot():
+    toks, docs = _rose(True)
+    drift = pd.DataFrame({"lang": ["en"], "year_from": [2020], "year_to": [2021], "cosine_distance": [0.4],
+                          "low_data": [False], "p_cosine": [0.0], "permutation_unit": ["paragraph"],
+                          "permutations": [999], "p_permutation": [0.001], "p_min": [0.001]})
+    g = build_findings(toks, CODEBOOK, docs, drift, ["en"], top_themes=0, low_data_tokens=0).iloc[0]
+    assert g["kind"] == "drift_step" and g["holds"] and g["claim"] == "largest vocabulary drift (en, 2020 → 2021)"
+    assert g["check_interval"] == "n/a" and g["check_leave_one_term_out"] == "n/a"
+    assert g["check_leave_one_out"] == "holds" and g["check_leave_one_paragraph_out"] == "n/a"
+    assert "permutation p = 0.001 (paragraphs permuted, 999 splits)" in g["reason"]
+    # p_cosine no longer decides: a p_permutation above alpha does not hold, and a design that cannot
+    # reach alpha (3 + 3 documents: p_min 0.1) says so
+    drift = drift.assign(permutation_unit="document", permutations=20, p_permutation=0.1, p_min=0.1)
+    g = build_findings(toks, CODEBOOK, docs, drift, ["en"], top_themes=0, low_data_tokens=0).iloc[0]
+    assert not g["holds"] and g["reason"].startswith(
+        "permutation p = 0.1 > 0.05 (documents permuted); the design cannot reach 0.05 (smallest possible p = 0.1)")

@@ -92,6 +92,15 @@ of one finite pool, so for two years with near-identical paragraphs excess is *b
 reference ``w_r`` averages a short and a long year; paragraphs of one document stay
 exchangeable with those of other documents (the split ignores documents and genres).
 
+Permutation test
+----------------
+``p_permutation`` (:func:`permutation_test`): the units of the two years (documents when both
+have at least ``permutation_min_documents``, else paragraphs) reassigned at random between them
+(all splits when there are at most ``permutations``), the cosine distance recomputed with the
+fixed idf; ``p = #{T >= T_obs} / C(k, n_a)`` (exact) or ``(1 + #{T_r >= T_obs}) / (1 + R)``. This
+is the test behind the drift finding; ``p_cosine`` above is descriptive. With paragraphs as units
+(one document a year) it contrasts two documents, not two years.
+
 References
 ----------
 * Salton, G. & Buckley, C. (1988). Term-weighting approaches in automatic text
@@ -100,6 +109,8 @@ References
   Transactions on Information Theory 37(1), 145-151.
 * Kilgarriff, A. (2001). Comparing corpora. International Journal of Corpus
   Linguistics 6(1), 97-133.
+* Phipson, B. & Smyth, G. K. (2010). Permutation p-values should never be zero.
+  Statistical Applications in Genetics and Molecular Biology 9(1), 39.
 * scikit-learn, ``TfidfTransformer`` (smooth idf):
   https://scikit-learn.org/stable/modules/feature_extraction.html#tfidf-term-weighting
 

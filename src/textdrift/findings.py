@@ -12,31 +12,52 @@ count each shard under each variant (:func:`count_partials` in `count`, :func:`m
 document and its paragraphs lie in one shard, so the merge equals the whole table's count, rows
 in the same order):
 
-* ``holds``: the claim as computed by the pipeline. A theme change holds when the bootstrap
-  interval of its rate ratio (:mod:`textdrift.themes`: paragraphs or documents resampled) lies
-  entirely on the claimed side of 1. A drift step holds when its years are not low data and their
-  random halves were farther apart than halves of one year in at least 95% of the rounds
-  (``p_cosine <= 0.05`` in ``tfidf_drift.csv``).
+The theme findings of a language compare its first and last year with text and, listed first,
+its last step between consecutive years of the same genres (like with like), when there is one;
+rows of genre-matched steps come first in the table. One low-data rule (``low_data_tokens``): a
+step with a year under it is not tested, for themes as for phrases (``insufficient``) and drift
+(``low_data``).
+
+``design`` says the unit of the claim: ``years`` when both sides have several documents,
+``documents`` when a side is a single document; then the claim is worded as a contrast of the
+named documents ("rose from a1 (statement, 2020) to b1 (white paper, 2021) (en; a contrast of
+documents, not a year trend)"), leaving one document out is ``n/a`` and the checks defined there
+are run instead. Each check column is ``holds``, ``fails`` or ``n/a``; ``na_reason`` says why
+each ``n/a`` is not defined (``check_name: reason; ...``):
+
+* ``holds`` (True/False): the claim as computed by the pipeline. A theme change holds when the
+  interval of its rate ratio (:func:`rate_ratio`) lies entirely on the claimed side of 1 and no
+  year of the step is low data. A drift step holds when its years are not low data and its
+  permutation test rejects (``p_permutation <= drift.alpha`` in ``tfidf_drift.csv``,
+  :func:`textdrift.drift.permutation_test`).
 * ``check_roles``: titles, headings and paratext counted too (every role): does it still hold?
 * ``check_entities``: named entities counted as ordinary words (no ``@id`` heads, no blocking of
   theme terms inside names): does it still hold?
 * ``check_interval``, the other interval. Themes: the exact conditional interval of a ratio of two
   Poisson rates (Clopper-Pearson interval of count_to / (count_from + count_to), turned into a
-  rate ratio; every mention independent) instead of the bootstrap: does it still exclude 1?
+  rate ratio; every mention independent): does it still exclude 1?
   Phrases and cross-language gaps (whose z treats tokens as independent): the bootstrap interval
-  of the rate ratio with paragraphs resampled: does it exclude 1 on the claimed side?
-* ``check_leave_one_out``: without each document of the two years in turn (a side with a single
-  document fails: the claim then rests on one document): does it hold every time? On a large
+  of the rate ratio with paragraphs resampled: does it exclude 1 on the claimed side? ``n/a`` for drift.
+* ``check_leave_one_out``: without each document of the two years in turn: does it hold every
+  time? ``n/a`` when a side has a single document ("the year is one document"). On a large
   corpus only the ``loo_max`` (10) documents that weigh most are left out: for a theme, those with
-  the most matches of it; for drift, those with the most kept tokens (if the claim survives losing
-  its most influential documents, a smaller one will not overturn it).
+  the most matches of it; for drift, those with the most kept tokens.
+* ``check_leave_one_paragraph_out`` (where a side is one document; else ``n/a``): themes, the
+  paragraph of the two years whose removal moves the rate difference most against the claim is
+  left out (:func:`_worst_paragraph`): does the interval still exclude 1 on the claimed side?
+  Drift, each of the ``loo_max`` longest paragraphs subtracted from its document in turn: is the
+  step still the largest?
+* ``check_leave_one_term_out`` (themes): each codebook term that matched the theme in the two
+  years dropped in turn (its matches removed; the ``loo_max`` most adverse first,
+  :func:`_adverse_terms`): does the interval still exclude 1? A change carried by one term fails;
+  ``n/a`` for a theme of a single term in that language.
 
-For drift the checks ask whether the same step is still the language's largest (cosine distance
-of TF-IDF year vectors, idf fitted on the variant's year-documents); ``check_interval`` does not
-apply (empty).
+For drift the recount checks ask whether the same step is still the language's largest (cosine
+distance of TF-IDF year vectors, idf fitted on the variant's year-documents).
 
-``survives`` = ``holds`` and every applicable check. ``reason`` says, in words, what fails and
-what else a reader must know: a step between different genres or translation statuses.
+``survives`` = ``holds`` and no check ``fails`` (``n/a`` is not a failure). ``reason`` says, in
+words, what does not hold or fails and what else a reader must know: a single document on a side,
+a step between different genres or translation statuses.
 
 Why one module of about 1,050 lines: the four kinds of finding are recomputed under the same
 variants (the token table counted another way, each document left out) and written as rows of
@@ -527,7 +548,7 @@ def findings_table(partials: Partials, codebook, documents: pd.DataFrame, drift:
     df = _flag_precision(df, precision, labels, min_precision, min_coded)
     df["finding"] = range(1, len(df) + 1)
     # like with like first (a step between documents of the same genres), then the survivors
-    df["_same"] = df["genre_match"] == "same"
+    df["_same"] = (df["genre_match"] == "same") & (df["kind"] != "crosslingual_gap")  # a gap is not a step
     df = df.sort_values(["_same", "survives", "finding"], ascending=[False, False, True], kind="stable")
     return df.drop(columns="_same").reset_index(drop=True)
 
@@ -570,9 +591,10 @@ def _theme_rows(lang, y0, y1, ratio, counts, excludes, n_terms, labels, document
                 else:
                     v = ratio("base", lang, y0, y1, ("para", *worst), only=theme).loc[theme]
                     checks["check_leave_one_paragraph_out"] = excludes(v, up)
-                    details["check_leave_one_paragraph_out"] = (f"without paragraph {worst[1]} of {worst[0]}: rate "
-                                                                f"ratio {_fmt(v['rate_ratio'])} [{_fmt(v['ci_low'])}, "
-                                                                f"{_fmt(v['ci_high'])}]")
+                    details["check_leave_one_paragraph_out"] = (
+                        f"without paragraph {worst[1]} of {worst[0]}: " +
+                        (f"rate ratio {_fmt(v['rate_ratio'])} [{_fmt(v['ci_low'])}, {_fmt(v['ci_high'])}]"
+                         if pd.notna(v["rate_ratio"]) else "no match of the theme left"))
             else:
                 weight = mine["doc_id"].value_counts()
                 heavy = sorted(side_docs, key=lambda d: (-int(weight.get(d, 0)), d))[:loo_max]
@@ -589,10 +611,9 @@ def _theme_rows(lang, y0, y1, ratio, counts, excludes, n_terms, labels, document
                                                         up)]
                 checks["check_leave_one_term_out"] = not bad
                 if bad:
-                    n_terms = mine["term"].nunique()
                     details["check_leave_one_term_out"] = (
                         f"without “{bad[0]}” the interval includes 1" +
-                        (f"; the theme's {n_terms} matches are all of that term" if n_terms == 1 else ""))
+                        ("; every match of the theme is of that term" if mine["term"].nunique() == 1 else ""))
             holds = excludes(r, up) and not untested
             out.append(_row(
                 "theme_change", lang, theme, f"{labels[theme]} {'rose' if up else 'fell'} ({lang}, {y0} → {y1})",
@@ -695,7 +716,7 @@ def _drift_row(d: pd.DataFrame, lang: str, partials: Partials, unigram_docs, bas
         notes.append(f"permutation p = {p:.3g} ({unit}s permuted, {int(n_perm) if pd.notna(n_perm) else 0} splits)")
     if unit == "paragraph" and not np.isnan(p):
         notes.append("paragraphs permuted (a year has fewer than permutation_min_documents documents): the test "
-                     "contrasts the documents, not the years")
+                     "contrasts documents")
     return _row("drift_step", lang, "vocabulary", f"largest vocabulary drift ({lang}, {y0} → {y1})", y0, y1,
                 "cosine_distance", np.nan, np.nan, float(best["cosine_distance"]), np.nan, np.nan, bool(holds), checks,
                 bstep, documents, holds_reason="" if holds else reason, details=details, notes=tuple(notes))
@@ -1023,8 +1044,9 @@ def _row(kind, lang, subject, claim, y0, y1, value_name, v_from, v_to, value, lo
             why_na.append(f"{check}: {v[1]}")
         elif v is None or (isinstance(v, float) and np.isnan(v)):
             status[check] = NA
-            reason = ("not tested: a year is under low_data_tokens" if untested and check in checks else
-                      _NA_DEFAULT.get(kind, {}).get(check) or _NA_DEFAULT["*"].get(check, "not applicable"))
+            reason = (_NA_DEFAULT.get(kind, {}).get(check)
+                      or ("not tested: a year is under low_data_tokens" if untested and check in checks else None)
+                      or _NA_DEFAULT["*"].get(check, "not applicable"))
             if kind == "phrase_rise" and check == "check_entities" and not untested:
                 reason = "the phrase contains a name (it does not exist when names are words)"
             why_na.append(f"{check}: {reason}")
