@@ -456,8 +456,8 @@ def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = Non
         handles.append(Line2D([], [], linestyle="none", marker="o", markerfacecolor="white", markeredgecolor="#333333",
                               label=textwrap.fill(f"hollow = low data (< {low_data_tokens} tokens; faint interval, "
                                                   f"cut at the panel top): {note}", 80)))
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 3), fontsize=8, frameon=False)
-    if any(genres.values()):
+    title = None
+    if any(genres.values()):  # the genres of each year, as the legend's title (the layout makes room for it)
         by_year = []
         for y in years:
             parts = {lang: genres[lang].get(int(y)) for lang in langs if genres[lang].get(int(y))}
@@ -465,8 +465,9 @@ def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = Non
                 by_year.append(f"{y} {next(iter(parts.values()))}")
             elif parts:
                 by_year.append(f"{y} " + ", ".join(f"{g} ({lang})" for lang, g in parts.items()))
-        fig.text(0.5, 0.0, textwrap.fill("Genres: " + " · ".join(by_year), 160), ha="center", va="bottom",
-                 fontsize=7.5, color="#444444")
+        title = textwrap.fill("Genres: " + " · ".join(by_year), 160)
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 3), fontsize=8, frameon=False,
+               title=title, title_fontsize=8)
     fig.suptitle("Theme frequency per 10,000 tokens by year and language, with 95% intervals "
                  "(one panel per theme, own y scale)", fontsize=11)
     return fig

@@ -691,6 +691,8 @@ def _drift_row(d: pd.DataFrame, lang: str, partials: Partials, unigram_docs, bas
         moved = _drift_paragraph_check(partials, unigram_docs("base", lang), lang, y0, y1, tfidf, loo_max)
         if moved is None:
             checks["check_leave_one_paragraph_out"] = na("no paragraph counts for the two years")
+        elif moved == "single":
+            checks["check_leave_one_paragraph_out"] = na("a year is a single paragraph")
         else:
             checks["check_leave_one_paragraph_out"] = not moved
             if moved:
@@ -723,11 +725,12 @@ def _drift_row(d: pd.DataFrame, lang: str, partials: Partials, unigram_docs, bas
 
 
 def _drift_paragraph_check(partials: Partials, docs, lang: str, y0: int, y1: int, tfidf: dict | None,
-                           loo_max: int) -> tuple | None | bool:
+                           loo_max: int) -> tuple | str | None | bool:
     """Leave-one-paragraph-out for a drift step: each of the ``loo_max`` longest paragraphs of the two
     years (kept unigrams of the ``base`` paragraph counts) is subtracted from its document in turn;
     returns False when the step stays the largest every time, the first (doc_id, para) after which
-    it does not, or None without paragraph counts."""
+    it does not, "single" when a year is a single paragraph (not defined), or None without
+    paragraph counts."""
     from textdrift.drift import on_vocabulary
     from textdrift.vectorize import merge_matrices
 
@@ -742,6 +745,9 @@ def _drift_paragraph_check(partials: Partials, docs, lang: str, y0: int, y1: int
     para = merge_matrices(parts, ["year", "doc_id", "para"]) if len(parts) > 1 else parts[0]
     para = on_vocabulary(para, docs.vocab)
     size = np.asarray(para.X.sum(axis=1)).ravel()
+    per_year = pd.Series(size > 0).groupby(para.rows["year"].to_numpy()).sum()
+    if per_year.reindex([y0, y1]).fillna(0).min() < 2:
+        return "single"
     order = sorted(range(len(size)), key=lambda i: (-size[i], str(para.rows["doc_id"].iloc[i]),
                                                      int(para.rows["para"].iloc[i])))[:loo_max]
     for i in order:

@@ -453,11 +453,17 @@ def headline_lines(findings: pd.DataFrame) -> list[str]:
         text = str(r.get("na_reason", "") or "")
         if not text or text == "nan":
             return ""
-        return " (n/a here: " + text.replace("check_", "").replace("_", " ") + ")"
+        import re
+
+        return " (n/a here: " + re.sub(r"check_(\w+):", lambda m: m.group(1).replace("_", " ") + ":", text) + ")"
 
     ok = findings[findings["survives"].map(_truthy)]
     lines = [_survivors_line(findings, "; `results/tables/findings.csv`")]
-    lines += [f"- Survives: {r['claim']}: {value(r)}{undefined(r)}." for _, r in ok.iterrows()]
+    def caveats(r) -> str:
+        text = str(r.get("reason", "") or "")
+        return f"; {text}" if text and text != "nan" else ""
+
+    lines += [f"- Survives: {r['claim']}: {value(r)}{undefined(r)}{caveats(r)}." for _, r in ok.iterrows()]
     lines += [f"- Does not survive: {r['claim']}: {value(r)}; {r['reason']}."
               for _, r in findings[~findings["survives"].map(_truthy)].iterrows()]
     return lines
