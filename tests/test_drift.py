@@ -649,3 +649,21 @@ def test_dense_rounds_equal_the_sparse_reference_bit_for_bit():
     A, B = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 1.0]]), np.array([[1.0, 0.0], [0.0, 3.0], [1.0, 5.0]])
     assert drift._dense_rowwise_jsd(A, B)[1:] == _rowwise_jsd(sp.csr_matrix(A), sp.csr_matrix(B))[1:]
     assert math.isnan(drift._dense_rowwise_jsd(A, B)[0]) and drift._dense_rowwise_jsd(A, B)[1] == 1.0
+
+
+def test_permutation_gram_path_equals_the_summed_counts():
+    # linear tf: the Gram-matrix distances equal those of the summed counts, split by split
+    rng = np.random.default_rng(0)
+    U = sp.csr_matrix(rng.poisson(0.7, size=(9, 30)).astype(float))
+    idf = rng.uniform(1, 3, 30)
+    total = np.asarray(U.sum(axis=0)).ravel()
+    splits, _ = drift._splits(9, 4, 999, rng)
+    gram, _ = drift._gram_distances(U, idf, total, 1000)
+    A = splits.astype(float) @ U.toarray()
+    np.testing.assert_allclose(gram(splits), drift._dense_distances(A, total - A, idf, False), atol=1e-12)
+    # sublinear tf takes the other path and still gives a p-value
+    tok = tokens_table([(f"d{y}", y, "en", p, w) for y, ws in ((2020, ["a b b", "b c", "c", "a"]),
+                                                               (2021, ["a c", "d d", "c d", "b d"]))
+                        for p, w in enumerate(ws)])
+    r = drift.permutation_test(paragraph_matrix(tok), year_matrix(tok, "en", 1), sublinear_tf=True).iloc[0]
+    assert r["permutations"] == 70 and 0 < r["p_permutation"] <= 1

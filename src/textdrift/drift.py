@@ -694,6 +694,36 @@ def _dense_distances(A: np.ndarray, B: np.ndarray, idf: np.ndarray, sublinear: b
     return 1.0 - np.clip(cos, -1.0, 1.0)
 
 
+def _gram_distances(U: sp.csr_matrix, idf: np.ndarray, total: np.ndarray, batch_cells: int):
+    """The cosine distance of the two sides of splits, from the units' Gram matrix (linear tf).
+
+    With ``w = idf**2``, a split ``s`` (0/1 over the k units), side A = ``s U`` and side B = ``t - A``
+    (``t`` the two years' total counts)::
+
+        A.B_w   = s v - s G s'        v = U (w * t),   G = U diag(w) U'   (k x k)
+        |A|_w^2 = s G s',   |B|_w^2 = t.t_w - 2 s v + s G s'
+        d(s)    = 1 - A.B_w / (|A|_w |B|_w)
+
+    so a batch of splits costs ``splits x k^2``, not ``splits x columns``. Returns the function
+    of a boolean split array and the batch size (``batch_cells / k`` splits).
+    """
+    w = idf * idf
+    G = np.asarray((U.multiply(w[None, :]) @ U.T).todense(), dtype=float)
+    v = np.asarray(U @ (w * total)).ravel()
+    tt = float(np.sum(w * total * total))
+
+    def distances(split: np.ndarray) -> np.ndarray:
+        S = split.astype(float)
+        lin = S @ v
+        quad = np.einsum("ij,ij->i", S @ G, S)
+        nb2 = np.maximum(tt - 2.0 * lin + quad, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cos = (lin - quad) / np.sqrt(quad * nb2)
+        return 1.0 - np.clip(cos, -1.0, 1.0)
+
+    return distances, max(1, batch_cells // max(1, U.shape[0]))
+
+
 def _splits(k: int, n_from: int, permutations: int, rng: np.random.Generator) -> tuple[np.ndarray, bool]:
     """The splits of ``k`` units into ``n_from`` (year_from) and ``k - n_from``: a boolean array
     (splits x k, True = year_from), and whether it is every split (exact) rather than a random draw
@@ -738,8 +768,10 @@ def permutation_test(paragraphs: CountMatrix, matrix: CountMatrix,
     which two different documents of one year also violate (documents differ in topic): the test
     then contrasts the documents, not the years. Its smallest p is ``1 / C(k, n_a)`` (exact) or
     ``1 / (1 + permutations)``. Random splits draw from ``numpy.random.default_rng([seed, a,
-    b])``; counts are summed batch by batch (``batch_cells`` dense cells, over the columns the two
-    years use), so the cost is ``permutations x nnz`` of the units' matrix.
+    b])``. With linear tf (the default) the distances of a batch of splits come from the units' Gram
+    matrix (:func:`_gram_distances`: cost ``nnz x k`` once, then ``permutations x k^2``); with
+    ``sublinear_tf`` each split's counts are summed (``permutations x nnz``), in batches of
+    ``batch_cells`` dense cells.
 
     Parameters
     ----------
@@ -805,19 +837,23 @@ def permutation_test(paragraphs: CountMatrix, matrix: CountMatrix,
             out.append(row)
             continue
         cols = np.unique(U.indices)
-        Uc = U[:, cols].tocsc().T.tocsr()  # columns x units
-        idf, total = idf_all[cols], np.asarray(U[:, cols].sum(axis=0)).ravel()
+        Uk = U[:, cols].tocsr()  # units x columns
+        idf, total = idf_all[cols], np.asarray(Uk.sum(axis=0)).ravel()
         observed = np.zeros((1, k), dtype=bool)
         observed[0, :n_a] = True
         splits, exact = _splits(k, n_a, permutations, np.random.default_rng([seed, int(a), int(b)]))
-        sublinear = bool(params.get("sublinear_tf", False))
+        if params.get("sublinear_tf", False):  # tf = 1 + ln c is not linear in the units: sum each split's counts
+            Uc = Uk.T.tocsr()
 
-        def distances(split: np.ndarray) -> np.ndarray:
-            A = np.asarray((Uc @ split.T.astype(float)).T)
-            return _dense_distances(A, total - A, idf, sublinear)
+            def distances(split: np.ndarray) -> np.ndarray:
+                A = np.asarray((Uc @ split.T.astype(float)).T)
+                return _dense_distances(A, total - A, idf, True)
 
+            per = max(1, batch_cells // max(1, len(cols)))
+        else:  # linear tf: every term of the cosine is a linear or quadratic form of the split (k x k Gram matrix)
+            distances, per = _gram_distances(Uk, idf, total, batch_cells)
         t_obs = float(distances(observed)[0])
-        per, count = max(1, batch_cells // max(1, len(cols))), 0
+        count = 0
         for start in range(0, len(splits), per):
             count += int(np.sum(distances(splits[start:start + per]) >= t_obs - TIE_TOLERANCE))
         n = len(splits)
