@@ -297,3 +297,26 @@ def test_drift_finding_holds_by_the_permutation_test_and_says_when_it_cannot():
     g = build_findings(toks, CODEBOOK, docs, drift, ["en"], top_themes=0, low_data_tokens=0).iloc[0]
     assert not g["holds"] and g["reason"].startswith(
         "permutation p = 0.1 > 0.05 (documents permuted); the design cannot reach 0.05 (smallest possible p = 0.1)")
+
+
+def _one_document_phrases(spread: bool):
+    """a1 (2020): filler; b1 (2021): "green deal" 10 times, in 10 paragraphs or in one."""
+    filler = [FILLER[:] for _ in range(20)]
+    if spread:
+        later = [["green", "deal", *FILLER[:3]] for _ in range(10)] + filler[:10]
+    else:
+        later = [["green", "deal"] * 10 + FILLER[:3]] + filler[:19]
+    return tokens([("a1", 2020, filler * 2), ("b1", 2021, later)]), documents([("a1", 2020), ("b1", 2021)])
+
+
+def test_phrase_with_one_document_a_side_runs_leave_one_paragraph_out():
+    toks, docs = _one_document_phrases(spread=True)
+    _, f = _phrase_rows(toks, docs)
+    g = f.loc["green deal"]
+    assert g["holds"] and g["design"] == "documents" and g["check_leave_one_out"] == "n/a"
+    assert g["check_leave_one_paragraph_out"] == "holds" and "check_leave_one_paragraph_out" not in g["na_reason"]
+    toks, docs = _one_document_phrases(spread=False)
+    _, f = _phrase_rows(toks, docs)
+    g = f.loc["green deal"]
+    assert g["holds"] and g["check_leave_one_paragraph_out"] == "fails" and not g["survives"]
+    assert "fails the check: a paragraph left out (without paragraph 0 of b1: " in g["reason"]

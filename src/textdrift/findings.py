@@ -538,8 +538,9 @@ def findings_table(partials: Partials, codebook, documents: pd.DataFrame, drift:
                                    drift_alpha))
     boot_settings = {**boot, "loo_max": loo_max}
     if phrases is not None and len(phrases):
-        rows += _phrase_findings(partials, full_paras["base"], phrases, documents, languages, phrase_settings or {},
-                                 top_phrases, boot_settings)
+        rows += _phrase_paragraph_checks(
+            _phrase_findings(partials, full_paras["base"], phrases, documents, languages, phrase_settings or {},
+                             top_phrases, boot_settings), partials, phrase_settings or {})
     if crossling is not None and len(crossling):
         cross_matches = {**full_matches, "base": full_matches["base"][MATCH_KEY]}
         rows += _crosslingual_findings(full_paras, cross_matches, crossling, codebook, documents, cross_settings or {},
@@ -878,6 +879,82 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
 # ---- across languages ---------------------------------------------------------------------------
 
 
+def _phrase_paragraph_checks(rows: list[dict], partials: Partials, settings: dict) -> list[dict]:
+    """Leave-one-paragraph-out for the phrase rows whose step has a single document on a side
+    (``design`` = ``documents``): the paragraph of the later year with the most occurrences of the
+    phrase is subtracted from its document and the phrase test recomputed
+    (:func:`textdrift.phrases.phrase_changes` on the ``base`` document counts, all years, the
+    prior included, as :func:`_phrase_findings` does): is the phrase still new or rising? ``n/a``
+    in an untested (low-data) step and when the later year is one paragraph. The rows of
+    :func:`_phrase_findings` are patched (check, ``na_reason``, ``survives``, ``reason``)."""
+    import scipy.sparse as sp
+
+    from textdrift.drift import on_vocabulary
+    from textdrift.phrases import phrase_changes
+    from textdrift.vectorize import CountMatrix, merge_matrices
+
+    ps = {k: settings[k] for k in ("min_count", "alpha_0", "q_threshold", "ngram_max", "unspaced_languages",
+                                   "min_tokens") if k in settings}
+    docs_of: dict = {}
+    paras_of: dict = {}
+    out = []
+    for row in rows:
+        row = dict(row)
+        out.append(row)
+        if row["kind"] != "phrase_rise" or row["design"] != "documents":
+            continue
+        col = "check_leave_one_paragraph_out"
+        untested = "low_data_tokens" in str(row["reason"])
+        lang, y0, y1, phrase = row["lang"], int(row["year_from"]), int(row["year_to"]), str(row["subject"])
+
+        def set_na(why: str | None) -> None:
+            """The check's entry of ``na_reason`` replaced by ``why`` (None: removed)."""
+            parts = [p for p in str(row["na_reason"]).split("; ") if p and not p.startswith(col + ":")]
+            row["na_reason"] = "; ".join([*parts, *([f"{col}: {why}"] if why else [])])
+
+        if untested:
+            set_na("not tested: a year is under low_data_tokens")
+            continue
+        para_rows, counts = partials.occurrences(lang, [y0, y1], [phrase])
+        later = np.flatnonzero(para_rows["year"].to_numpy() == y1)
+        if len(later) < 2:
+            set_na("the later year is a single paragraph")
+            continue
+        j = int(later[np.argmax(counts[later, 0])])
+        doc, para = str(para_rows["doc_id"].iloc[j]), int(para_rows["para"].iloc[j])
+        if lang not in docs_of:
+            docs_of.clear()
+            paras_of.clear()
+            docs_of[lang] = partials.doc_counts("base", lang)
+            parts = [_load_matrix(p) for p in partials.para_ngrams.get(lang, [])]
+            parts = [m for m in parts if len(m.rows)]
+            merged = merge_matrices(parts, ["year", "doc_id", "para"]) if len(parts) > 1 else parts[0]
+            paras_of[lang] = on_vocabulary(merged, docs_of[lang].vocab)
+        m, pm = docs_of[lang], paras_of[lang]
+        at = np.flatnonzero(((pm.rows["year"] == y1) & (pm.rows["doc_id"].astype(str) == doc)
+                             & (pm.rows["para"] == para)).to_numpy())
+        d_at = np.flatnonzero((m.rows["doc_id"].astype(str) == doc).to_numpy())
+        if not len(at) or not len(d_at):
+            set_na("the paragraph's counts are missing")
+            continue
+        minus = sp.csr_matrix((pm.X[at[0]].toarray().ravel()[None, :] * (np.arange(m.X.shape[0]) == d_at[0])[:, None]))
+        rows_ = m.rows.copy()
+        if "tokens" in rows_ and "tokens" in pm.rows:
+            rows_.loc[rows_.index[d_at[0]], "tokens"] -= int(pm.rows["tokens"].iloc[at[0]])
+        sub = CountMatrix((m.X - minus).tocsr(), m.vocab, rows_)
+        table = phrase_changes(merge_matrices([sub], ["year"]), lang=lang, steps={(y0, y1)}, **ps)
+        st = table.set_index(["year_from", "year_to", "phrase"])["status"].get((y0, y1, phrase))
+        set_na(None)
+        if st in RISING:
+            row[col] = HOLDS
+        else:
+            row[col] = FAILS
+            row["survives"] = False
+            row["reason"] = "; ".join(x for x in (row["reason"], f"fails the check: a paragraph left out (without "
+                                                  f"paragraph {para} of {doc}: {st or 'not tested'})") if x)
+    return out
+
+
 def _crosslingual_findings(paras: dict, matches: dict, table: pd.DataFrame, codebook, documents: pd.DataFrame,
                            settings: dict, top: int, boot: dict) -> list[dict]:
     """Rows for the ``top`` largest cross-language gaps (``crosslingual_themes.csv`` rows, largest
@@ -1009,8 +1086,7 @@ def _side_words(documents: pd.DataFrame, docs: str, year) -> str:
 _NA_DEFAULT = {
     "drift_step": {"check_interval": "a drift step has no interval (the permutation test decides holds)",
                    "check_leave_one_term_out": "drift has no codebook terms"},
-    "phrase_rise": {"check_leave_one_term_out": "a phrase is a single term",
-                    "check_leave_one_paragraph_out": "not run for phrases"},
+    "phrase_rise": {"check_leave_one_term_out": "a phrase is a single term"},
     "crosslingual_gap": {"check_leave_one_out": "a gap is within one document",
                          "check_leave_one_paragraph_out": "not run for cross-language gaps",
                          "check_leave_one_term_out": "not run for cross-language gaps"},
