@@ -603,6 +603,13 @@ def readme_snapshot(tables_dir: str | Path, codebook=None, results_dir: str = "r
     lines += [f"- Survives: {r['claim']}." for _, r in findings[ok].iterrows()]
     lines += [f"- Holds as computed, does not survive: {r['claim']}: {r['reason']}."
               for _, r in findings[holds].iterrows()]
+    # not tested (a year under the low-data threshold), though the interval lies on the claimed side of 1
+    untested = findings["reason"].astype(str).str.startswith("a year is under low_data_tokens") & ~holds & ~ok
+    clear = untested & (findings["value_name"] == "rate_ratio") & (
+        ((findings["value"] > 1) & (findings["ci_low"] > 1)) | ((findings["value"] < 1) & (findings["ci_high"] < 1)))
+    lines += [f"- Not tested (a year under the low-data threshold), interval clear of 1: {r['claim']}."
+              for _, r in findings[clear].iterrows()]
+    holds = holds | clear
     n_other = int((~ok & ~holds).sum())
     if n_other:
         lines.append(f"- The other {n_other} do not hold as computed (a year under the low-data threshold, an "
