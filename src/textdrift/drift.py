@@ -114,8 +114,9 @@ References
 * scikit-learn, ``TfidfTransformer`` (smooth idf):
   https://scikit-learn.org/stable/modules/feature_extraction.html#tfidf-term-weighting
 
-Why one module of over 850 lines, nearly half of them docstrings: the distances, the split-half baseline and the cross-year
-halves are one method (the baselines are the scale against which a distance is read, and their
+Why one module of over 1,050 lines, nearly half of them docstrings: the distances, the split-half baseline, the cross-year
+halves and the permutation test are one method (the baselines and the permutation distribution
+are the scale against which a distance is read, and the baselines
 fast dense path must keep the arithmetic of :func:`textdrift.stats.jsd` and
 :func:`textdrift.stats.cosine_similarity`, checked against the sparse reference in
 ``tests/test_drift.py``); the estimators themselves are in :mod:`textdrift.stats`.

@@ -46,7 +46,8 @@ each ``n/a`` is not defined (``check_name: reason; ...``):
   paragraph of the two years whose removal moves the rate difference most against the claim is
   left out (:func:`_worst_paragraph`): does the interval still exclude 1 on the claimed side?
   Drift, each of the ``loo_max`` longest paragraphs subtracted from its document in turn: is the
-  step still the largest?
+  step still the largest? Phrases, the later year's paragraph with the most occurrences subtracted
+  (:func:`_phrase_paragraph_checks`): is the phrase still new or rising?
 * ``check_leave_one_term_out`` (themes): each codebook term that matched the theme in the two
   years dropped in turn (its matches removed; the ``loo_max`` most adverse first,
   :func:`_adverse_terms`): does the interval still exclude 1? A change carried by one term fails;
@@ -59,7 +60,7 @@ distance of TF-IDF year vectors, idf fitted on the variant's year-documents).
 words, what does not hold or fails and what else a reader must know: a single document on a side,
 a step between different genres or translation statuses.
 
-Why one module of about 1,050 lines: the four kinds of finding are recomputed under the same
+Why one module of about 1,250 lines: the four kinds of finding are recomputed under the same
 variants (the token table counted another way, each document left out) and written as rows of
 one table by one row builder; split by kind, each part would need the variant cache and the
 checks of the others; the per-shard partial results are those variants. The intervals are :mod:`textdrift.stats`.
