@@ -1251,5 +1251,5 @@ def run_findings(input, output, params, log) -> None:
                    tfidf=p.tfidf, phrases_path=i.phrases, phrase_settings=p.phrase_settings, top_phrases=p.top_phrases,
                    crosslingual_path=i.crosslingual, cross_settings=p.cross_settings, precision_path=i.precision,
                    min_precision=p.min_precision, min_coded=p.min_coded,
-                   low_data_tokens=p.get("low_data_tokens", _D["low_data_tokens"]),
-                   drift_alpha=p.get("drift_alpha", _D["drift"]["alpha"]))
+                   low_data_tokens=getattr(p, "low_data_tokens", _D["low_data_tokens"]),
+                   drift_alpha=getattr(p, "drift_alpha", _D["drift"]["alpha"]))
