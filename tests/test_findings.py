@@ -180,6 +180,7 @@ def test_crosslingual_gap_finding():
     assert (g["value_from"], g["value_to"]) == (pytest.approx(30 / 180 * 1e4), pytest.approx(3 / 153 * 1e4))
     assert (g["check_roles"], g["check_entities"], g["check_interval"]) == ("holds",) * 3
     assert g["check_leave_one_out"] == "n/a" and "check_leave_one_out: a gap is within one document" in g["na_reason"]
+    assert g["design"] == "versions"
     assert g["survives"] and "translation status differs (none vs official)" in g["reason"]
 
 

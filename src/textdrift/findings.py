@@ -1112,7 +1112,8 @@ def _row(kind, lang, subject, claim, y0, y1, value_name, v_from, v_to, value, lo
     the two languages of a cross-language finding (its two sides are one document's two versions).
     ``details``: {check column: words} added to the reason when that check fails; ``notes``: more
     caveats for the reason. A claim ending in ``(lang, y0 → y1)`` is reworded as a contrast of the
-    named documents when a side is one document (``design`` = ``documents``; else ``years``).
+    named documents when a side is one document (``design`` = ``documents``; else ``years``;
+    ``versions`` for a cross-language gap, two language versions of one document).
     """
     untested = "low_data_tokens" in str(holds_reason)
     one_doc = langs is None and _one_document_side(step)
@@ -1164,7 +1165,7 @@ def _row(kind, lang, subject, claim, y0, y1, value_name, v_from, v_to, value, lo
             "year_to": y1, "value_name": value_name, "value_from": v_from, "value_to": v_to, "value": value,
             "ci_low": low, "ci_high": high, "docs_from": step["docs_from"], "docs_to": step["docs_to"],
             "genres_from": step["genres_from"], "genres_to": step["genres_to"], "genre_match": step["genre_match"],
-            "translation_from": tr_from, "translation_to": tr_to, "design": "documents" if one_doc else "years",
+            "translation_from": tr_from, "translation_to": tr_to, "design": "versions" if langs else "documents" if one_doc else "years",
             "holds": bool(holds), **status, "na_reason": "; ".join(why_na), "precision": np.nan,
             "survives": survives, "reason": "; ".join(why)}
 
