@@ -80,7 +80,8 @@ __all__ = ["ANNOTATE_MAX_YEARS", "BASELINE_COLOR", "CHART_GROUPS", "CJK_FONT_FIL
            "METRIC_COLORS", "PALETTE", "STATUS_COLORS", "STATUS_HATCH", "cjk_font_path", "codebook_frame",
            "crosslingual_chart", "drift_chart", "figure_stems", "FontNotFoundError", "lang_name", "phrase_bars",
            "phrase_steps", "write_figures", "save_figure", "setup_fonts", "similarity_matrix", "theme_heatmap",
-           "theme_styles", "theme_trends", "ThemeStyle", "run_figures"]
+           "theme_styles", "theme_trends", "ThemeStyle", "run_figures", "GENRE_BREAK_COLOR", "TREND_LANG_COLORS",
+           "TREND_LANG_MARKERS", "year_genres"]
 
 CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 LATIN_FAMILY = "DejaVu Sans"
@@ -311,9 +312,21 @@ GENRE_BREAK_COLOR = "#888888"
 
 
 def year_genres(documents: pd.DataFrame | None, lang: str) -> dict[int, str]:
-    """{year: the genres of the documents with ``lang`` text that year, sorted, " + "-joined}
-    (``documents.csv``: ``genre``, ``tokens_{lang}``; every document of the year when that column
-    is missing; "unknown" for a missing genre)."""
+    """The genres of each year's documents in one language.
+
+    Parameters
+    ----------
+    documents : DataFrame or None
+        ``documents.csv`` (``year``, ``genre`` and ``tokens_{lang}``; every document of the year
+        when that column is missing; "unknown" for a missing genre).
+    lang : str
+
+    Returns
+    -------
+    dict of int to str
+        {year: the genres of the documents with ``lang`` text that year, sorted, " + "-joined,
+        underscores as spaces}; empty without documents.
+    """
     if documents is None or documents.empty or "genre" not in documents:
         return {}
     d = documents
