@@ -314,10 +314,83 @@ def drift_with_halves(tok, rounds=200, seed=3, min_paragraphs=4):
     return drift.drift_table(years, min_tokens=1, baseline=base, halves=halves), halves
 
 
+PERMUTATION_COLUMNS = ["permutation_unit", "permutations", "p_permutation", "p_min"]
+
+
 def test_new_columns_are_appended_after_the_old_ones():
-    assert drift.DRIFT_COLUMNS == OLD_DRIFT_COLUMNS + NEW_COLUMNS
+    assert drift.DRIFT_COLUMNS == OLD_DRIFT_COLUMNS + NEW_COLUMNS + PERMUTATION_COLUMNS
     t = drift.drift_table(HAND, min_tokens=1)  # no halves given: new columns NaN, no note
     assert list(t.columns) == drift.DRIFT_COLUMNS and t[NEW_COLUMNS].isna().all().all() and t["note"].iloc[0] == ""
+    assert t["p_permutation"].isna().all() and (t["permutations"] == 0).all()
+
+
+# --- the permutation test ---------------------------------------------------------------------------
+
+
+def test_permutation_exact_by_hand():
+    # 2020: paragraphs "a", "a"; 2021: "b", "b". Units: 4 paragraphs (one document a year), 2 + 2:
+    # C(4, 2) = 6 splits; the observed split and its mirror give disjoint sides (distance 1), the other
+    # 4 splits give {a, b} vs {a, b} (distance 0) -> p = 2/6 exactly, and 2/6 is also the smallest p.
+    tok = tokens_table([(f"d{y}", y, "en", p, w) for y, w in ((2020, "a"), (2021, "b")) for p in range(2)])
+    t = drift.permutation_test(paragraph_matrix(tok), year_matrix(tok, "en", 1), permutations=999)
+    r = t.iloc[0]
+    assert (r["permutation_unit"], r["units_from"], r["units_to"], r["permutations"]) == ("paragraph", 2, 2, 6)
+    assert r["p_permutation"] == pytest.approx(2 / 6) and r["p_min"] == pytest.approx(2 / 6)
+
+
+def test_permutation_documents_as_units_and_random_splits():
+    # three documents a year: documents are permuted; 5 + 5 paragraphs of different words per year
+    rows = [(f"d{y}{k}", y, "en", p, w) for y, w in ((2020, "a b"), (2021, "c d")) for k in range(3) for p in range(2)]
+    tok = tokens_table(rows)
+    paras, years = paragraph_matrix(tok), year_matrix(tok, "en", 1)
+    r = drift.permutation_test(paras, years, permutations=999, min_documents=3).iloc[0]
+    # C(6, 3) = 20 splits, two of them (observed and mirror) at distance 1: p = 0.1 = p_min
+    assert (r["permutation_unit"], r["units_from"], r["permutations"]) == ("document", 3, 20)
+    assert r["p_permutation"] == pytest.approx(0.1) and r["p_min"] == pytest.approx(0.1)
+    # fewer permutations than splits: drawn at random, p = (1 + #{T >= T_obs}) / (1 + R), deterministic
+    r2 = drift.permutation_test(paras, years, permutations=19, min_documents=4)  # paragraphs: C(12, 6) = 924
+    assert r2["permutation_unit"].iloc[0] == "paragraph" and r2["permutations"].iloc[0] == 19
+    assert r2["p_permutation"].iloc[0] == pytest.approx(1 / 20) and r2["p_min"].iloc[0] == pytest.approx(1 / 20)
+    pd.testing.assert_frame_equal(r2, drift.permutation_test(paras, years, permutations=19, min_documents=4))
+
+
+def test_permutation_observed_distance_is_the_tables():
+    # T of the observed split (fixed idf) is the step's cosine_distance: a split at least as far apart counts
+    tok = tokens_table([(f"d{y}", y, "en", p, w) for y, ws in ((2020, ["a b", "b c", "c", "a"]),
+                                                               (2021, ["a c", "d", "c d", "b d"]))
+                        for p, w in enumerate(ws)])
+    paras, years = paragraph_matrix(tok), year_matrix(tok, "en", 1)
+    m = drift._unigrams(years, "year")
+    _, tr = drift.tfidf_vectors(m)
+    X = m.X.toarray().astype(float)
+    d = drift._dense_distances(X[:1], X[1:], tr.idf_, False)
+    assert d[0] == pytest.approx(drift.drift_table(years, 0)["cosine_distance"].iloc[0], abs=1e-12)
+    r = drift.permutation_test(paras, years).iloc[0]
+    assert r["permutations"] == 70 and 0 < r["p_permutation"] <= 1
+
+
+def test_permutation_calibrated_on_the_calibration_corpus():
+    """Null (nothing changes between years, words cluster by document): documents permuted, about 5%
+    of steps at p <= 0.05; a planted drift (every theme x10 from 2003) is found. Paragraphs permuted
+    with one document a year reject almost always: that test contrasts two documents, not years."""
+    from textdrift.synth import calibration_corpus
+    from textdrift.vectorize import count_matrix
+
+    def p_values(seed, docs, effects=None):
+        c = calibration_corpus(years=(2001, 2002, 2003, 2004), docs_per_year=docs, theme_effects=effects, seed=seed)
+        kept = c.tokens[c.tokens["keep"]]
+        t = drift.permutation_test(count_matrix(kept, by=["year", "doc_id", "para"], ngram_max=1),
+                                   year_matrix(c.tokens, "en", 1), permutations=199)
+        return t["p_permutation"].to_numpy(), t["permutation_unit"].iloc[0]
+
+    null = np.concatenate([p_values(s, 6)[0] for s in range(12)])  # 36 null steps
+    assert p_values(0, 6)[1] == "document"
+    assert np.mean(null <= 0.05) <= 0.15 and 0.2 < np.median(null) < 0.8
+    planted = {f"t{i:02d}": (2003, 10.0) for i in range(1, 13)}
+    found = [p_values(100 + s, 6, planted)[0][1] for s in range(6)]  # the step 2002 -> 2003
+    assert np.mean(np.asarray(found) <= 0.05) >= 0.8
+    one, unit = p_values(0, 1)
+    assert unit == "paragraph" and np.mean(one <= 0.05) >= 0.5
 
 
 def test_halves_identical_paragraphs_give_zero_excess_and_p_one():
@@ -576,3 +649,21 @@ def test_dense_rounds_equal_the_sparse_reference_bit_for_bit():
     A, B = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 1.0]]), np.array([[1.0, 0.0], [0.0, 3.0], [1.0, 5.0]])
     assert drift._dense_rowwise_jsd(A, B)[1:] == _rowwise_jsd(sp.csr_matrix(A), sp.csr_matrix(B))[1:]
     assert math.isnan(drift._dense_rowwise_jsd(A, B)[0]) and drift._dense_rowwise_jsd(A, B)[1] == 1.0
+
+
+def test_permutation_gram_path_equals_the_summed_counts():
+    # linear tf: the Gram-matrix distances equal those of the summed counts, split by split
+    rng = np.random.default_rng(0)
+    U = sp.csr_matrix(rng.poisson(0.7, size=(9, 30)).astype(float))
+    idf = rng.uniform(1, 3, 30)
+    total = np.asarray(U.sum(axis=0)).ravel()
+    splits, _ = drift._splits(9, 4, 999, rng)
+    gram, _ = drift._gram_distances(U, idf, total, 1000)
+    A = splits.astype(float) @ U.toarray()
+    np.testing.assert_allclose(gram(splits), drift._dense_distances(A, total - A, idf, False), atol=1e-12)
+    # sublinear tf takes the other path and still gives a p-value
+    tok = tokens_table([(f"d{y}", y, "en", p, w) for y, ws in ((2020, ["a b b", "b c", "c", "a"]),
+                                                               (2021, ["a c", "d d", "c d", "b d"]))
+                        for p, w in enumerate(ws)])
+    r = drift.permutation_test(paragraph_matrix(tok), year_matrix(tok, "en", 1), sublinear_tf=True).iloc[0]
+    assert r["permutations"] == 70 and 0 < r["p_permutation"] <= 1

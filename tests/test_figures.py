@@ -181,12 +181,13 @@ def test_theme_colour_is_the_same_in_every_chart_and_independent_of_the_data():
     # the data lack the first theme and come in another order: colours still follow the codebook
     freq = make_frequencies(themes=("shared_future", "data_security")).iloc[::-1]
     trends = F.theme_trends(freq, CODEBOOK)
+    lang_colors = {c.lower() for c in F.TREND_LANG_COLORS[:2]}
     for ax, theme in zip(trends.axes, styles):
         colors = _panel_colors(ax)
         if theme == "digital_economy":
-            assert colors == set()  # no data: empty panel, nothing drawn in another theme's colour
+            assert colors == set()  # no data: empty panel
         else:
-            assert colors == {styles[theme].color.lower()}
+            assert colors == lang_colors  # one theme a panel: the colours tell the languages apart
     heat = F.theme_heatmap(freq, CODEBOOK)
     key = heat.axes[0]
     key_colors = [matplotlib.colors.to_hex(line.get_color()) for line in key.get_lines()]
@@ -423,4 +424,44 @@ def test_a_low_data_rate_far_above_the_measured_years_does_not_set_the_scale():
     triangles = [line for line in ax.get_lines() if line.get_marker() == "^"]
     assert len(triangles) == 1 and triangles[0].get_ydata()[0] == pytest.approx(top)
     assert [t.get_text() for t in ax.texts] == ["1045"]  # its value, written under the triangle
+    matplotlib.pyplot.close(fig)
+
+
+def test_theme_trends_languages_differ_by_colour_and_marker_and_the_legend_names_them():
+    fig = F.theme_trends(make_frequencies(), CODEBOOK, langs=["zh", "en"])
+    ax = fig.axes[0]
+    points = [ln for ln in ax.get_lines() if ln.get_linestyle() == "None" and len(ln.get_xdata())
+              and ln.get_marker() not in ("_", "|")]  # the points, not the interval caps
+    by_lang = {}
+    for ln in points:
+        x = float(ln.get_xdata()[0])
+        by_lang.setdefault("zh" if x % 1 > 0.5 else "en", set()).add(
+            (matplotlib.colors.to_hex(ln.get_color()), ln.get_marker()))
+    (zh,), (en,) = by_lang["zh"], by_lang["en"]
+    assert zh[0] != en[0] and zh[1] != en[1]  # colour AND marker differ
+    handles = {h.get_label(): (matplotlib.colors.to_hex(h.get_color()), h.get_marker())
+               for h in fig.legends[0].legend_handles}
+    assert handles["Chinese (zh)"] == zh and handles["English (en)"] == en
+    matplotlib.pyplot.close(fig)
+
+
+def test_theme_trends_does_not_draw_a_trend_line_across_a_change_of_genre():
+    freq = make_frequencies()
+    # English: 2017 proposal, 2022 a non-paper, 2023 and 2024 statements; Chinese has no tokens column: every year
+    docs = pd.DataFrame({"doc_id": ["a", "b", "c", "d"], "year": [2017, 2022, 2023, 2024],
+                         "genre": ["proposal", "non_paper", "statement", "statement"],
+                         "tokens_en": [800, 700, 600, 600], "tokens_zh": [600, 67, 0, 600]})
+    assert F.year_genres(docs, "en") == {2017: "proposal", 2022: "non paper", 2023: "statement", 2024: "statement"}
+    fig = F.theme_trends(freq, CODEBOOK, langs=["zh", "en"], documents=docs)
+    ax = fig.axes[0]
+    segments = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 2 and ln.get_linestyle() != "None"]
+    dotted = [tuple(np.round(ln.get_xdata()).astype(int)) for ln in segments
+              if matplotlib.colors.to_hex(ln.get_color()) == F.GENRE_BREAK_COLOR]
+    solid = [tuple(np.round(ln.get_xdata()).astype(int)) for ln in segments
+             if matplotlib.colors.to_hex(ln.get_color()) != F.GENRE_BREAK_COLOR]
+    # English: 2017 -> 2022 and 2022 -> 2023 change genre (dotted), 2023 -> 2024 is one genre (the trend line)
+    assert (2017, 2022) in dotted and (2022, 2023) in dotted and solid == [(2023, 2024)]
+    labels = [" ".join(t.get_text().split()) for t in fig.legends[0].get_texts()]
+    assert "genre changes between the two years: not a trend line" in labels
+    assert fig.legends[0].get_title().get_text().startswith("Genres: 2017 proposal")
     matplotlib.pyplot.close(fig)

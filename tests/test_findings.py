@@ -60,21 +60,26 @@ def _rose(b2_has_green: bool):
 
 def test_a_finding_that_survives_every_check():
     toks, docs = _rose(True)
-    f = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=300)
+    f = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=300, low_data_tokens=0)
     assert list(f.columns) == FINDING_COLUMNS
     g = f[f["subject"] == "green"].iloc[0]
     # 0 of 100 tokens -> 20 of 100: rate ratio (20.5 / 100) / (0.5 / 100) = 41
     assert g["value"] == pytest.approx(41.0) and g["claim"] == "Green rose (en, 2020 → 2021)"
-    assert g["holds"] and g["check_roles"] and g["check_entities"] and g["check_interval"]
-    assert g["check_leave_one_out"] and g["survives"] and g["reason"] == ""
+    assert g["holds"] and g["design"] == "years"
+    assert (g["check_roles"], g["check_entities"], g["check_interval"], g["check_leave_one_out"]) == ("holds",) * 4
+    # two documents a side: leave-one-document-out is the check, a paragraph left out is n/a
+    assert g["check_leave_one_paragraph_out"] == "n/a"
+    assert "check_leave_one_paragraph_out: both sides have several documents" in g["na_reason"]
+    assert g["check_leave_one_term_out"] == "n/a" and "the theme has one codebook term in en" in g["na_reason"]
+    assert g["survives"] and g["reason"] == ""
 
 
 def test_a_finding_that_fails_leave_one_document_out():
     toks, docs = _rose(False)  # all green of 2021 is in b1
-    g = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=300)
+    g = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=300, low_data_tokens=0)
     g = g[g["subject"] == "green"].iloc[0]
     # it holds (0 -> 10 matches, interval above 1) but without b1 there is no green in 2021
-    assert g["holds"] and not g["check_leave_one_out"] and not g["survives"]
+    assert g["holds"] and g["check_leave_one_out"] == "fails" and not g["survives"]
     assert "fails the check: a document left out" in g["reason"]
 
 
@@ -83,8 +88,14 @@ def test_a_year_of_one_document_and_different_genres_are_said():
     toks = toks[toks["doc_id"].isin(["a1", "b1"])]
     docs = docs[docs["doc_id"].isin(["a1", "b1"])].copy()
     docs.loc[docs["doc_id"] == "b1", "genre"] = "white_paper"
-    g = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=200).iloc[0]
-    assert not g["survives"] and "a year rests on a single document" in g["reason"]
+    g = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=200, low_data_tokens=0).iloc[0]
+    # leave-one-document-out is not defined (n/a, never "fails"); the claim names the two documents
+    assert g["check_leave_one_out"] == "n/a" and g["design"] == "documents"
+    assert "check_leave_one_out: the year is one document: 2020 is one document (a1); 2021 is one document (b1)" \
+        in g["na_reason"]
+    assert g["claim"] == ("Green rose from a1 (statement, 2020) to b1 (white paper, 2021) "
+                          "(en; a contrast of documents, not a year trend)")
+    assert "a side is a single document: the claim is about these documents, not about the years" in g["reason"]
     assert "genres differ (statement vs white_paper)" in g["reason"] and g["genre_match"] == "different"
 
 
@@ -120,7 +131,8 @@ def test_phrase_findings_recompute_the_phrase_test():
     half = 1.959963984540054 * row["log_odds"] / row["z"]
     assert (g["ci_low"], g["ci_high"]) == (pytest.approx(row["log_odds"] - half), pytest.approx(row["log_odds"] + half))
     assert g["claim"] == "“green deal” new (en, 2020 → 2021)"
-    assert g["check_roles"] and g["check_entities"] and g["check_interval"] and g["check_leave_one_out"]
+    assert (g["check_roles"], g["check_entities"], g["check_interval"], g["check_leave_one_out"]) == ("holds",) * 4
+    assert g["check_leave_one_term_out"] == "n/a" and "a phrase is a single term" in g["na_reason"]
     assert g["survives"]
 
 
@@ -129,7 +141,7 @@ def test_phrase_finding_that_rests_on_one_document_fails_leave_one_out():
     table, f = _phrase_rows(toks, docs)
     g = f.loc["green deal"]
     assert table.set_index("phrase").loc["green deal", "status"] == "new" and g["holds"]
-    assert not g["check_leave_one_out"] and not g["survives"]
+    assert g["check_leave_one_out"] == "fails" and not g["survives"]
     assert "a document left out" in g["reason"]
 
 
@@ -143,7 +155,8 @@ def test_phrase_finding_in_an_insufficient_step_is_not_tested():
     f = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=0, n_boot=300, phrases=table,
                        phrase_settings=settings, top_phrases=1)
     g = f.iloc[0]
-    assert not g["holds"] and pd.isna(g["check_roles"]) and pd.isna(g["check_leave_one_out"])
+    assert not g["holds"] and g["check_roles"] == "n/a" and g["check_leave_one_out"] == "n/a"
+    assert "check_roles: not tested: a year is under low_data_tokens" in g["na_reason"]
     assert g["reason"].startswith("a year is under low_data_tokens")
 
 
@@ -173,7 +186,9 @@ def test_crosslingual_gap_finding():
     assert table["p_value"].iloc[0] == pytest.approx(2 / 2 ** 27)
     assert (g["value_name"], g["value_from"], g["value_to"], g["value"]) == ("count_ratio", 30, 3, 10)
     assert g["ci_low"] > 1 and g["claim"] == "Green counted more in the zh than in the en version (d, 30 aligned paragraph pairs)"
-    assert g["check_roles"] and g["check_entities"] and g["check_interval"] and pd.isna(g["check_leave_one_out"])
+    assert (g["check_roles"], g["check_entities"], g["check_interval"]) == ("holds",) * 3
+    assert g["check_leave_one_out"] == "n/a" and "check_leave_one_out: a gap is within one document" in g["na_reason"]
+    assert g["design"] == "versions"
     assert g["survives"] and "translation status differs (none vs official)" in g["reason"]
     # a not comparable document gives no finding
     lead = table.assign(comparable=False, status="not_comparable", p_value=np.nan)
@@ -206,3 +221,116 @@ def test_findings_from_shard_partials_equal_findings_from_the_whole_token_table(
     # the merged rows are in the whole table's order (the bootstraps resample rows)
     pd.testing.assert_frame_equal(parts.paragraphs("base"),
                                   table_partials(toks, CODEBOOK, ["en"], ngram_max=2).paragraphs("base"))
+
+
+# ---- design-aware checks: n/a, one document a side, paragraphs and terms left out --------------
+
+TWO_TERMS = [Theme("green", {"en": "Green"}, {"en": ("green", "clean")}), Theme("trade", {"en": "Trade"}, {"en": ("trade",)})]
+
+
+def _one_document_a_year(later: list[list[str]]):
+    """a1 (2020): 20 paragraphs of filler; b1 (2021): the paragraphs ``later``."""
+    toks = tokens([("a1", 2020, [FILLER[:] for _ in range(20)]), ("b1", 2021, later)])
+    return toks, documents([("a1", 2020), ("b1", 2021)])
+
+
+def test_one_document_a_side_runs_paragraph_and_term_checks_instead():
+    # "green" and "clean" spread over 12 of the 20 paragraphs of b1: no paragraph, no term carries the rise
+    later = [[w, *FILLER[:4]] for w in ["green", "clean"] * 6] + [FILLER[:] for _ in range(8)]
+    toks, docs = _one_document_a_year(later)
+    g = build_findings(toks, TWO_TERMS, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=300, low_data_tokens=0)
+    g = g[g["subject"] == "green"].iloc[0]
+    assert g["design"] == "documents" and g["holds"]
+    assert g["check_leave_one_out"] == "n/a" and "the year is one document" in g["na_reason"]
+    assert g["check_leave_one_paragraph_out"] == "holds" and g["check_leave_one_term_out"] == "holds"
+    assert g["survives"]  # n/a is not a failure
+    assert g["claim"] == ("Green rose from a1 (statement, 2020) to b1 (statement, 2021) "
+                          "(en; a contrast of documents, not a year trend)")
+
+
+def test_a_change_carried_by_one_term_fails_leave_one_term_out():
+    # 12 paragraphs of b1 with "green", none with "clean" (the theme's other term): the rise is one term's
+    later = [["green", *FILLER[:4]] for _ in range(12)] + [FILLER[:] for _ in range(8)]
+    toks, docs = _one_document_a_year(later)
+    g = build_findings(toks, TWO_TERMS, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=300, low_data_tokens=0)
+    g = g[g["subject"] == "green"].iloc[0]
+    assert g["holds"] and g["check_leave_one_paragraph_out"] == "holds" and not g["survives"]
+    assert g["check_leave_one_term_out"] == "fails"
+    assert ("fails the check: a codebook term left out (without “green” the interval includes 1; every match of "
+            "the theme is of that term)") in g["reason"]
+
+
+def test_a_change_carried_by_one_paragraph_fails_leave_one_paragraph_out():
+    # all 12 matches of b1 in its first paragraph: without it nothing is left
+    later = [["green", "clean"] * 6 + FILLER[:2]] + [FILLER[:] for _ in range(19)]
+    toks, docs = _one_document_a_year(later)
+    g = build_findings(toks, TWO_TERMS, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=300, low_data_tokens=0)
+    g = g[g["subject"] == "green"].iloc[0]
+    assert g["check_leave_one_paragraph_out"] == "fails" and not g["survives"]
+    assert "a paragraph left out (without paragraph 0 of b1: no match of the theme left)" in g["reason"]
+
+
+def test_low_data_gates_theme_findings_as_phrase_findings():
+    toks, docs = _rose(True)  # 100 and 100 kept tokens a year, under the default low_data_tokens (500)
+    g = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=300)
+    g = g[g["subject"] == "green"].iloc[0]
+    assert not g["holds"] and not g["survives"]
+    assert g["reason"].startswith("a year is under low_data_tokens (2020: 100 kept tokens; 2021: 100 kept tokens "
+                                  "< 500): the step is not tested")
+    assert g["check_roles"] == "holds"  # the checks are still computed, for the reader
+
+
+def test_genre_matched_step_is_a_theme_step_and_comes_first():
+    # 2020 statement, 2021 white paper, 2022 statement x2 ... the last step of one genre (2022 -> 2023) first
+    years = [("a1", 2020), ("a2", 2020), ("b1", 2021), ("b2", 2021), ("c1", 2022), ("c2", 2022),
+             ("d1", 2023), ("d2", 2023)]
+    paras = {2020: [FILLER[:]], 2021: [["green", *FILLER[:4]]], 2022: [["trade", *FILLER[:4]]],
+             2023: [["green", *FILLER[:4]]]}
+    toks = tokens([(d, y, paras[y] * 10) for d, y in years])
+    docs = documents(years)
+    docs.loc[docs["year"] == 2021, "genre"] = "white_paper"
+    f = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=200, low_data_tokens=0)
+    steps = list(dict.fromkeys(zip(f["year_from"], f["year_to"])))
+    assert steps == [(2022, 2023), (2020, 2023)]  # 2020 -> 2023 is "same" too, but the last like-with-like first
+    assert (f.loc[f["year_from"] == 2022, "genre_match"] == "same").all()
+
+
+def test_drift_finding_holds_by_the_permutation_test_and_says_when_it_cannot():
+    toks, docs = _rose(True)
+    drift = pd.DataFrame({"lang": ["en"], "year_from": [2020], "year_to": [2021], "cosine_distance": [0.4],
+                          "low_data": [False], "p_cosine": [0.0], "permutation_unit": ["paragraph"],
+                          "permutations": [999], "p_permutation": [0.001], "p_min": [0.001]})
+    g = build_findings(toks, CODEBOOK, docs, drift, ["en"], top_themes=0, low_data_tokens=0).iloc[0]
+    assert g["kind"] == "drift_step" and g["holds"] and g["claim"] == "largest vocabulary drift (en, 2020 → 2021)"
+    assert g["check_interval"] == "n/a" and g["check_leave_one_term_out"] == "n/a"
+    assert g["check_leave_one_out"] == "holds" and g["check_leave_one_paragraph_out"] == "n/a"
+    assert "permutation p = 0.001 (paragraphs permuted, 999 splits)" in g["reason"]
+    # p_cosine no longer decides: a p_permutation above alpha does not hold, and a design that cannot
+    # reach alpha (3 + 3 documents: p_min 0.1) says so
+    drift = drift.assign(permutation_unit="document", permutations=20, p_permutation=0.1, p_min=0.1)
+    g = build_findings(toks, CODEBOOK, docs, drift, ["en"], top_themes=0, low_data_tokens=0).iloc[0]
+    assert not g["holds"] and g["reason"].startswith(
+        "permutation p = 0.1 > 0.05 (documents permuted); the design cannot reach 0.05 (smallest possible p = 0.1)")
+
+
+def _one_document_phrases(spread: bool):
+    """a1 (2020): filler; b1 (2021): "green deal" 10 times, in 10 paragraphs or in one."""
+    filler = [FILLER[:] for _ in range(20)]
+    if spread:
+        later = [["green", "deal", *FILLER[:3]] for _ in range(10)] + filler[:10]
+    else:
+        later = [["green", "deal"] * 10 + FILLER[:3]] + filler[:19]
+    return tokens([("a1", 2020, filler * 2), ("b1", 2021, later)]), documents([("a1", 2020), ("b1", 2021)])
+
+
+def test_phrase_with_one_document_a_side_runs_leave_one_paragraph_out():
+    toks, docs = _one_document_phrases(spread=True)
+    _, f = _phrase_rows(toks, docs)
+    g = f.loc["green deal"]
+    assert g["holds"] and g["design"] == "documents" and g["check_leave_one_out"] == "n/a"
+    assert g["check_leave_one_paragraph_out"] == "holds" and "check_leave_one_paragraph_out" not in g["na_reason"]
+    toks, docs = _one_document_phrases(spread=False)
+    _, f = _phrase_rows(toks, docs)
+    g = f.loc["green deal"]
+    assert g["holds"] and g["check_leave_one_paragraph_out"] == "fails" and not g["survives"]
+    assert "fails the check: a paragraph left out (without paragraph 0 of b1: " in g["reason"]

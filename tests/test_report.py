@@ -241,7 +241,8 @@ def test_write_results_readme_and_cli(tables, tmp_path):
     pd.DataFrame([row, {**row, "claim": "Alpha rose", "holds": False}]).to_csv(tables / "findings.csv", index=False)
     R.main([str(readme), "--config", str(cfg)])
     text = readme.read_text(encoding="utf-8")
-    assert text.startswith(f"intro\n{R.START}\n- **0 of 2 headline findings survive every check**")
+    assert text.startswith(f"intro\n{R.START}\n- **0 of 2 headline findings hold and survive every check that is "
+                           "defined** (n/a is not a failure;")
     assert ("- Holds as computed, does not survive: Beta fell (en, 2017 → 2024): a year rests on a single "
             "document.") in text
     assert "- The other 1 do not hold as computed" in text and text.endswith(f"{R.END}\n")
@@ -254,7 +255,11 @@ def test_drift_lines_length_matched_halves():
     # 1 - 0.02 = 98% of rounds with the cross-year halves farther apart than within-year halves
     assert ("Length-matched (random halves of each year): cross-year half distance 0.550, 0.125 above the "
             "within-year half distance; the years were farther apart than halves of one year in 98.0% of "
-            "rounds (p_cosine = 0.020).") in line
+            "rounds (p_cosine = 0.020, a descriptive share, not a test).") in line
+    row.update(permutation_unit="paragraph", permutations=999, p_permutation=0.004)
+    (line,) = R.drift_lines(pd.DataFrame([row]), ["en"])
+    assert ("Permutation test (paragraphs of the two years reassigned at random, 999 splits): p = 0.004 (paragraphs, "
+            "because a year has too few documents: it contrasts the documents, not the years).") in line
 
 
 def test_headline_lines_lead_with_survivors_and_say_why_not():
@@ -265,7 +270,15 @@ def test_headline_lines_lead_with_survivors_and_say_why_not():
          "value": 0.33, "ci_low": 0.1, "ci_high": 0.7, "survives": True, "reason": ""},
     ])
     lines = R.headline_lines(f)
-    assert lines[0].startswith("- **1 of 2 headline findings survive every check**")
+    assert lines[0].startswith("- **1 of 2 headline findings hold and survive every check that is defined** (n/a is")
     assert lines[1] == ("- Survives: Trade fell (en, 2020 → 2021): 30.0 → 10.0 per 10,000 tokens, rate ratio 0.33 "
                         "(95% interval 0.10–0.70).")
+    # n/a is not a failure; the findings of a single document a side are counted and their n/a said
+    f = f.assign(design=["years", "documents"],
+                 na_reason=["", "check_leave_one_out: the year is one document: 2020 is one document (a)"])
+    lines = R.headline_lines(f)
+    assert lines[0].startswith("- **1 of 2 headline findings hold and survive every check that is defined**; 1 of "
+                               "the 2 rest on a single document on a side (a contrast of named documents, not of years")
+    assert lines[1].endswith("(95% interval 0.10–0.70) (n/a here: leave one out: the year is one document: 2020 is "
+                             "one document (a)).")
     assert lines[2].startswith("- Does not survive: Green rose") and lines[2].endswith("; leaving out a document.")

@@ -11,7 +11,8 @@ numbers); ``figures`` (every chart), ``report`` (``results/README.md``), ``explo
 (``results/explorer.html``). Shared: ``stats`` (intervals, tests and divergences), ``io``,
 ``config``. Around the pipeline: ``check`` (``make check``), ``notebook`` (the notebooks' API),
 ``synth`` (synthetic corpora for benchmarks and calibration), ``provenance`` (the library code each
-rule runs, as its rerun trigger; ``results/provenance.json``), ``console`` (what ``make run`` prints).
+rule runs, as its rerun trigger; ``results/provenance.json``), ``console`` (what ``make run`` prints),
+``newcorpus`` (``make new-corpus``: a corpus of your own).
 """
 
 __all__ = ["__version__"]

@@ -92,6 +92,15 @@ of one finite pool, so for two years with near-identical paragraphs excess is *b
 reference ``w_r`` averages a short and a long year; paragraphs of one document stay
 exchangeable with those of other documents (the split ignores documents and genres).
 
+Permutation test
+----------------
+``p_permutation`` (:func:`permutation_test`): the units of the two years (documents when both
+have at least ``permutation_min_documents``, else paragraphs) reassigned at random between them
+(all splits when there are at most ``permutations``), the cosine distance recomputed with the
+fixed idf; ``p = #{T >= T_obs} / C(k, n_a)`` (exact) or ``(1 + #{T_r >= T_obs}) / (1 + R)``. This
+is the test behind the drift finding; ``p_cosine`` above is descriptive. With paragraphs as units
+(one document a year) it contrasts two documents, not two years.
+
 References
 ----------
 * Salton, G. & Buckley, C. (1988). Term-weighting approaches in automatic text
@@ -100,11 +109,14 @@ References
   Transactions on Information Theory 37(1), 145-151.
 * Kilgarriff, A. (2001). Comparing corpora. International Journal of Corpus
   Linguistics 6(1), 97-133.
+* Phipson, B. & Smyth, G. K. (2010). Permutation p-values should never be zero.
+  Statistical Applications in Genetics and Molecular Biology 9(1), 39.
 * scikit-learn, ``TfidfTransformer`` (smooth idf):
   https://scikit-learn.org/stable/modules/feature_extraction.html#tfidf-term-weighting
 
-Why one module of over 850 lines, nearly half of them docstrings: the distances, the split-half baseline and the cross-year
-halves are one method (the baselines are the scale against which a distance is read, and their
+Why one module of over 1,050 lines, nearly half of them docstrings: the distances, the split-half baseline, the cross-year
+halves and the permutation test are one method (the baselines and the permutation distribution
+are the scale against which a distance is read, and the baselines
 fast dense path must keep the arithmetic of :func:`textdrift.stats.jsd` and
 :func:`textdrift.stats.cosine_similarity`, checked against the sparse reference in
 ``tests/test_drift.py``); the estimators themselves are in :mod:`textdrift.stats`.
@@ -127,9 +139,9 @@ from textdrift.vectorize import SEP, CountMatrix, by_language, count_matrix, loa
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
-__all__ = ["BASELINE_COLUMNS", "DRIFT_COLUMNS", "HALVES_COLUMNS", "SHIFT_COLUMNS", "SIMILARITY_COLUMNS",
+__all__ = ["BASELINE_COLUMNS", "DRIFT_COLUMNS", "HALVES_COLUMNS", "PERMUTATION_COLUMNS", "SHIFT_COLUMNS", "SIMILARITY_COLUMNS",
            "TABLE_COLUMNS", "TIE_TOLERANCE", "TOP_TERM_COLUMNS", "cross_year_halves",
-           "drift_table", "group_drift", "on_vocabulary", "write_drift", "similarity_table",
+           "drift_table", "group_drift", "on_vocabulary", "permutation_test", "write_drift", "similarity_table",
            "split_half_baseline", "term_shifts", "tfidf_vectors", "top_terms", "run_drift"]
 
 log = logging.getLogger("textdrift.drift")
@@ -139,6 +151,8 @@ DRIFT_COLUMNS = [
     "baseline_cosine_from", "baseline_cosine_to", "baseline_jsd_from", "baseline_jsd_to", "note",
     # cross-year halves (appended after ``note`` so the earlier columns keep their positions)
     "halves_cosine", "halves_jsd", "excess_cosine", "excess_jsd", "p_cosine",
+    # the permutation test of the step (appended after the halves)
+    "permutation_unit", "permutations", "p_permutation", "p_min",
 ]
 HALVES_COLUMNS = ["lang", "year_from", "year_to", "rounds", "halves_cosine", "halves_jsd", "p_cosine"]
 TIE_TOLERANCE = 1e-12  # p_cosine counts a round when cross <= within + this (rounding of 1 - cos)
@@ -230,6 +244,7 @@ def drift_table(
     min_tokens: int = _D["low_data_tokens"],
     baseline: pd.DataFrame | None = None,
     halves: pd.DataFrame | None = None,
+    permutation: pd.DataFrame | None = None,
     **tfidf_params,
 ) -> pd.DataFrame:
     """Cosine distance and JSD between consecutive available years of one language's year matrix.
@@ -237,8 +252,9 @@ def drift_table(
     ``baseline`` is the output of :func:`split_half_baseline` (per-year means are copied in);
     without it the baseline columns are NaN. ``halves`` is the output of :func:`cross_year_halves`
     (``halves_cosine``, ``halves_jsd``, ``p_cosine`` copied in; ``excess_* = halves_* - mean of the
-    two baseline means``); without it those columns are NaN. A language with fewer than two years
-    gives no rows.
+    two baseline means``); without it those columns are NaN. ``permutation`` is the output of
+    :func:`permutation_test` (``permutation_unit``, ``permutations``, ``p_permutation``, ``p_min`` copied in;
+    empty/NaN without it). A language with fewer than two years gives no rows.
 
     Parameters
     ----------
@@ -246,7 +262,7 @@ def drift_table(
         One language's year matrix.
     min_tokens : int
         A year under this many kept tokens is low data.
-    baseline, halves : DataFrame, optional
+    baseline, halves, permutation : DataFrame, optional
     **tfidf_params
         ``TfidfTransformer`` arguments.
 
@@ -270,6 +286,7 @@ def drift_table(
     tokens = dict(zip(years, m.rows["tokens"]))
     base = baseline.set_index("year") if baseline is not None else None
     cross = halves.set_index(["year_from", "year_to"]) if halves is not None else None
+    perm = permutation.set_index(["year_from", "year_to"]) if permutation is not None and len(permutation) else None
     out = []
     for i in range(len(years) - 1):
         a, b = years[i], years[i + 1]
@@ -290,13 +307,18 @@ def drift_table(
                 notes.append("no cross-year halves (too few paragraphs)")
         for name in ("cosine", "jsd"):  # NaN if either baseline or the halves are missing
             hv[f"excess_{name}"] = hv[f"halves_{name}"] - (bl[f"baseline_{name}_from"] + bl[f"baseline_{name}_to"]) / 2
+        pt = {"permutation_unit": "", "permutations": 0, "p_permutation": np.nan, "p_min": np.nan}
+        if perm is not None and (a, b) in perm.index:
+            pr = perm.loc[(a, b)]
+            pt = {"permutation_unit": str(pr["permutation_unit"]), "permutations": int(pr["permutations"]),
+                  "p_permutation": float(pr["p_permutation"]), "p_min": float(pr["p_min"])}
         out.append({
             "lang": lang, "year_from": a, "year_to": b, "gap": b - a,
             "cosine_distance": 1.0 - cosine_similarity(V[i], V[i + 1]),
             "jsd": jsd(m.X[i], m.X[i + 1]),
             "tokens_from": tokens[a], "tokens_to": tokens[b],
             "low_data": tokens[a] < min_tokens or tokens[b] < min_tokens,
-            **bl, "note": "; ".join(notes), **hv,
+            **bl, "note": "; ".join(notes), **hv, **pt,
         })
     return pd.DataFrame(out, columns=DRIFT_COLUMNS)
 
@@ -649,6 +671,201 @@ def cross_year_halves(
     return pd.DataFrame(out, columns=HALVES_COLUMNS)
 
 
+# --- permutation test of a step -------------------------------------------------------------------
+
+PERMUTATION_COLUMNS = ["lang", "year_from", "year_to", "permutation_unit", "units_from", "units_to", "permutations",
+                       "p_permutation", "p_min"]
+
+
+def _dense_distances(A: np.ndarray, B: np.ndarray, idf: np.ndarray, sublinear: bool) -> np.ndarray:
+    """Cosine distance between the TF-IDF weights of the rows of two dense count arrays (fixed idf).
+
+    ``w = tf(c) * idf`` with ``tf(c) = c`` (``1 + ln c`` for c > 0 when ``sublinear``); the norm
+    of :class:`~sklearn.feature_extraction.text.TfidfTransformer` only rescales a row, so it does
+    not change the cosine. NaN where a row is empty.
+    """
+    if sublinear:
+        with np.errstate(divide="ignore"):
+            A = np.where(A > 0, 1.0 + np.log(np.where(A > 0, A, 1.0)), 0.0)
+            B = np.where(B > 0, 1.0 + np.log(np.where(B > 0, B, 1.0)), 0.0)
+    WA, WB = A * idf, B * idf
+    na, nb = np.sqrt((WA * WA).sum(axis=1)), np.sqrt((WB * WB).sum(axis=1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cos = (WA * WB).sum(axis=1) / (na * nb)
+    return 1.0 - np.clip(cos, -1.0, 1.0)
+
+
+def _gram_distances(U: sp.csr_matrix, idf: np.ndarray, total: np.ndarray, batch_cells: int):
+    """The cosine distance of the two sides of splits, from the units' Gram matrix (linear tf).
+
+    With ``w = idf**2``, a split ``s`` (0/1 over the k units), side A = ``s U`` and side B = ``t - A``
+    (``t`` the two years' total counts)::
+
+        A.B_w   = s v - s G s'        v = U (w * t),   G = U diag(w) U'   (k x k)
+        |A|_w^2 = s G s',   |B|_w^2 = t.t_w - 2 s v + s G s'
+        d(s)    = 1 - A.B_w / (|A|_w |B|_w)
+
+    so a batch of splits costs ``splits x k^2``, not ``splits x columns``. Returns the function
+    of a boolean split array and the batch size (``batch_cells / k`` splits).
+    """
+    w = idf * idf
+    G = np.asarray((U.multiply(w[None, :]) @ U.T).todense(), dtype=float)
+    v = np.asarray(U @ (w * total)).ravel()
+    tt = float(np.sum(w * total * total))
+
+    def distances(split: np.ndarray) -> np.ndarray:
+        S = split.astype(float)
+        lin = S @ v
+        quad = np.einsum("ij,ij->i", S @ G, S)
+        nb2 = np.maximum(tt - 2.0 * lin + quad, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cos = (lin - quad) / np.sqrt(quad * nb2)
+        return 1.0 - np.clip(cos, -1.0, 1.0)
+
+    return distances, max(1, batch_cells // max(1, U.shape[0]))
+
+
+def _splits(k: int, n_from: int, permutations: int, rng: np.random.Generator) -> tuple[np.ndarray, bool]:
+    """The splits of ``k`` units into ``n_from`` (year_from) and ``k - n_from``: a boolean array
+    (splits x k, True = year_from), and whether it is every split (exact) rather than a random draw
+    of ``permutations`` of them (with replacement; the observed split is not among them)."""
+    from itertools import combinations
+    from math import comb
+
+    if comb(k, n_from) <= permutations:
+        out = np.zeros((comb(k, n_from), k), dtype=bool)
+        for i, c in enumerate(combinations(range(k), n_from)):
+            out[i, list(c)] = True
+        return out, True
+    order = rng.permuted(np.tile(np.arange(k), (permutations, 1)), axis=1)
+    out = np.zeros((permutations, k), dtype=bool)
+    out[np.repeat(np.arange(permutations), n_from), order[:, :n_from].ravel()] = True
+    return out, False
+
+
+def permutation_test(paragraphs: CountMatrix, matrix: CountMatrix,
+                     permutations: int = _D["drift"]["permutations"], seed: int = _D["drift"]["seed"],
+                     min_documents: int = _D["drift"]["permutation_min_documents"],
+                     batch_cells: int = 4_000_000, **tfidf_params) -> pd.DataFrame:
+    """Permutation test of each step: is the cosine distance of two years larger than when their
+    units are reassigned at random between them?
+
+    For consecutive available years a and b of one language, the units are the documents of the
+    two years when both have at least ``min_documents`` of them, else their paragraphs (rows of
+    ``paragraphs`` with a kept token). With ``n_a`` units in a and ``k`` in all, a split assigns
+    ``n_a`` of the ``k`` units to a and the rest to b; each side's unigram counts are summed and
+    weighted with the idf fitted on the real year-documents (the transformer of
+    :func:`tfidf_vectors`, fixed), and ``T`` is the cosine distance of the two sides::
+
+        T_obs = T(observed split)                                   (= cosine_distance of the step)
+        exact  (C(k, n_a) <= permutations): p = #{splits s: T_s >= T_obs} / C(k, n_a)
+        random (otherwise): p = (1 + #{r: T_r >= T_obs}) / (1 + permutations)
+
+    (``>=`` with a tolerance of 1e-12 for rounding). Under the null hypothesis that the units of
+    the two years are exchangeable (each year's units drawn from one source), p is a valid
+    p-value: P(p <= alpha) <= alpha (Phipson & Smyth 2010 for the ``+1``). With documents as units
+    the null is "the two years' documents come from one population", the claim a reader makes
+    about years; with paragraphs it is "the two sides' paragraphs come from one population",
+    which two different documents of one year also violate (documents differ in topic): the test
+    then contrasts the documents, not the years. Its smallest p is ``1 / C(k, n_a)`` (exact) or
+    ``1 / (1 + permutations)``. Random splits draw from ``numpy.random.default_rng([seed, a,
+    b])``. With linear tf (the default) the distances of a batch of splits come from the units' Gram
+    matrix (:func:`_gram_distances`: cost ``nnz x k`` once, then ``permutations x k^2``); with
+    ``sublinear_tf`` each split's counts are summed (``permutations x nnz``), in batches of
+    ``batch_cells`` dense cells.
+
+    Parameters
+    ----------
+    paragraphs : CountMatrix
+        Unigram counts per paragraph (rows ``year``, ``doc_id``, ``para``), any vocabulary.
+    matrix : CountMatrix
+        The language's year matrix (its unigram vocabulary and idf).
+    permutations : int
+        Most splits drawn (all splits, exactly, when there are fewer).
+    seed : int
+    min_documents : int
+    batch_cells : int
+        Dense cells per batch of splits (memory bound).
+    **tfidf_params
+        ``TfidfTransformer`` arguments.
+
+    Returns
+    -------
+    DataFrame
+        ``PERMUTATION_COLUMNS``: one row per consecutive pair of available years; ``permutations``
+        the number of splits compared (``C(k, n_a)`` when exact); ``p_min`` the smallest p the design
+        allows (``1 / C(k, n_a)``, twice that when ``n_a = k - n_a``: a split and its mirror image give
+        the same distance; ``1 / (1 + permutations)`` when drawn): 3 + 3 documents give 0.1, so such
+        a step can never reach 0.05; NaN p when a side has no unit.
+
+    References
+    ----------
+    Good, P. (2005). Permutation, Parametric and Bootstrap Tests of Hypotheses, 3rd ed. Springer.
+    Phipson, B. & Smyth, G. K. (2010). Permutation p-values should never be zero. Statistical
+    Applications in Genetics and Molecular Biology 9(1), 39.
+    """
+    m = _unigrams(matrix, "year")
+    if len(m.rows) < 2:
+        return pd.DataFrame(columns=PERMUTATION_COLUMNS)
+    _, transformer = tfidf_vectors(m, **tfidf_params)
+    params = {**_D["drift"]["tfidf"], **tfidf_params}
+    idf_all = transformer.idf_ if params.get("use_idf", True) else np.ones(len(m.vocab))
+    para = on_vocabulary(paragraphs.select(1), m.vocab)
+    keep = np.asarray(para.X.sum(axis=1)).ravel() > 0
+    para = para.take(np.flatnonzero(keep))
+    X = para.X.astype(float).tocsr()
+    years_of = para.rows["year"].to_numpy()
+    docs_of = para.rows["doc_id"].astype(str).to_numpy()
+    lang, years, out = _lang(matrix), m.rows["year"].tolist(), []
+    for a, b in zip(years[:-1], years[1:]):
+        row = {"lang": lang, "year_from": a, "year_to": b, "permutation_unit": "", "units_from": 0, "units_to": 0,
+               "permutations": 0, "p_permutation": np.nan, "p_min": np.nan}
+        ra, rb = np.flatnonzero(years_of == a), np.flatnonzero(years_of == b)
+        docs_a, docs_b = np.unique(docs_of[ra]), np.unique(docs_of[rb])
+        rows = np.concatenate([ra, rb])
+        if min(len(docs_a), len(docs_b)) >= min_documents:
+            unit = "document"
+            ids = np.concatenate([docs_a, docs_b])
+            code = {d: i for i, d in enumerate(ids)}
+            S = sp.csr_matrix((np.ones(len(rows)), ([code[d] for d in docs_of[rows]], np.arange(len(rows)))),
+                              shape=(len(ids), len(rows)))
+            U, n_a = (S @ X[rows]).tocsr(), len(docs_a)
+        else:
+            unit, U, n_a = "paragraph", X[rows], len(ra)
+        k = U.shape[0]
+        row.update(permutation_unit=unit, units_from=n_a, units_to=k - n_a)
+        if n_a == 0 or n_a == k:
+            out.append(row)
+            continue
+        cols = np.unique(U.indices)
+        Uk = U[:, cols].tocsr()  # units x columns
+        idf, total = idf_all[cols], np.asarray(Uk.sum(axis=0)).ravel()
+        observed = np.zeros((1, k), dtype=bool)
+        observed[0, :n_a] = True
+        splits, exact = _splits(k, n_a, permutations, np.random.default_rng([seed, int(a), int(b)]))
+        if params.get("sublinear_tf", False):  # tf = 1 + ln c is not linear in the units: sum each split's counts
+            Uc = Uk.T.tocsr()
+
+            def distances(split: np.ndarray) -> np.ndarray:
+                A = np.asarray((Uc @ split.T.astype(float)).T)
+                return _dense_distances(A, total - A, idf, True)
+
+            per = max(1, batch_cells // max(1, len(cols)))
+        else:  # linear tf: every term of the cosine is a linear or quadratic form of the split (k x k Gram matrix)
+            distances, per = _gram_distances(Uk, idf, total, batch_cells)
+        t_obs = float(distances(observed)[0])
+        count = 0
+        for start in range(0, len(splits), per):
+            count += int(np.sum(distances(splits[start:start + per]) >= t_obs - TIE_TOLERANCE))
+        n = len(splits)
+        p = count / n if exact else (1 + count) / (1 + n)
+        # the smallest p the design allows: with n_a = k - n_a a split and its mirror image give the same T
+        p_min = (2 if 2 * n_a == k else 1) / n if exact else 1 / (1 + n)
+        row.update(permutations=n, p_permutation=float(p) if np.isfinite(t_obs) else np.nan, p_min=float(p_min))
+        out.append(row)
+    return pd.DataFrame(out, columns=PERMUTATION_COLUMNS)
+
+
 # --- comparing any two groups (notebooks) ---------------------------------------------------------
 
 
@@ -721,7 +938,10 @@ def _unigram_columns(matrix: CountMatrix) -> CountMatrix:
 
 
 def _language_tables(matrix: CountMatrix, paras: CountMatrix, min_tokens: int, top_n: int, baseline_rounds: int,
-                     baseline_min_paragraphs: int, seed: int, tfidf: dict) -> dict[str, pd.DataFrame]:
+                     baseline_min_paragraphs: int, seed: int, tfidf: dict,
+                     permutations: int = _D["drift"]["permutations"],
+                     permutation_min_documents: int = _D["drift"]["permutation_min_documents"]
+                     ) -> dict[str, pd.DataFrame]:
     """The five drift tables of one language from its year matrix (unigrams) and paragraph matrix."""
     # the rounds (halves and their within-year distances) are drawn once for both tables
     split = _split_rounds(paras, matrix, baseline_rounds, seed, baseline_min_paragraphs, tfidf)
@@ -729,7 +949,9 @@ def _language_tables(matrix: CountMatrix, paras: CountMatrix, min_tokens: int, t
                                    **tfidf)
     halves = cross_year_halves(paras, matrix, baseline_rounds, seed, baseline_min_paragraphs, _rounds=split, **tfidf)
     del split
-    return {"baseline": baseline, "drift": drift_table(matrix, min_tokens, baseline, halves=halves, **tfidf),
+    perm = permutation_test(paras, matrix, permutations, seed, permutation_min_documents, **tfidf)
+    return {"baseline": baseline,
+            "drift": drift_table(matrix, min_tokens, baseline, halves=halves, permutation=perm, **tfidf),
             "similarity": similarity_table(matrix, **tfidf), "top_terms": top_terms(matrix, top_n, **tfidf),
             "term_shifts": term_shifts(matrix, top_n, **tfidf)}
 
@@ -750,6 +972,8 @@ def write_drift(
     baseline_min_paragraphs: int = _D["drift"]["baseline_min_paragraphs"],
     seed: int = _D["drift"]["seed"],
     tfidf: dict | None = None,
+    permutations: int = _D["drift"]["permutations"],
+    permutation_min_documents: int = _D["drift"]["permutation_min_documents"],
     documents: str | Path | None = None,
     group_by: str | None = None,
     doc_paths: list[str | Path] = (),
@@ -783,6 +1007,8 @@ def write_drift(
         As in :func:`split_half_baseline`.
     tfidf : dict, optional
         ``TfidfTransformer`` arguments over :data:`TFIDF_DEFAULTS`.
+    permutations, permutation_min_documents : int
+        As in :func:`permutation_test` (its seed is ``seed``).
     documents : str or Path, optional
     group_by : str, optional
     doc_paths : list of str or Path
@@ -800,7 +1026,8 @@ def write_drift(
 
     tfidf = {**_D["drift"]["tfidf"], **(tfidf or {})}
     params = dict(min_tokens=min_tokens, top_n=top_n, baseline_rounds=baseline_rounds,
-                  baseline_min_paragraphs=baseline_min_paragraphs, seed=seed, tfidf=tfidf)
+                  baseline_min_paragraphs=baseline_min_paragraphs, seed=seed, tfidf=tfidf, permutations=permutations,
+                  permutation_min_documents=permutation_min_documents)
     docs = read_csv(documents) if documents is not None else None
     groups = document_groups(docs, group_by) if group_by else {}
     tables: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLE_COLUMNS}

@@ -5,7 +5,8 @@ Charts (``results/figures/<name>.png`` for reading, ``.svg`` for print):
 
 * :func:`theme_trends` (``theme_trends``): small multiples, one panel per codebook theme, the
   theme's rate per 10,000 tokens by year with its 95% interval, one line per language (the
-  cross-language view: both languages in the same panel, same theme colour).
+  languages differ by colour, marker and line style; a change of genre between two years is a
+  grey dotted line, not the trend line).
 * :func:`theme_heatmap` (``theme_heatmap``): year x theme rate per 10,000 tokens, one panel per
   language, the value written in each cell, one colour scale for all panels.
 * :func:`drift_chart` (``drift``): cosine distance and Jensen-Shannon divergence between
@@ -28,7 +29,9 @@ Conventions shared by all charts
   colour-blind-safe "muted" scheme (9 colours) and a marker, by **codebook order**: theme i gets
   colour ``i mod 9`` and marker ``i div 9`` (circle, square, diamond, triangle), so up to 36
   themes stay distinguishable and a theme keeps its colour and marker in every chart,
-  whatever themes a table happens to contain (Tol 2021, https://personal.sron.nl/~pault/).
+  whatever themes a table happens to contain (Tol 2021, https://personal.sron.nl/~pault/). The
+  exception is :func:`theme_trends`, one theme per panel, where colour and marker tell the
+  languages apart.
 * **Low data.** A (language, year) with fewer than ``low_data_tokens`` kept tokens (default
   500, the top-level ``low_data_tokens``) is drawn with hollow markers / hatching and
   named with its token count; in the drift chart the table's own ``low_data`` flag is used.
@@ -78,7 +81,8 @@ __all__ = ["ANNOTATE_MAX_YEARS", "BASELINE_COLOR", "CHART_GROUPS", "CJK_FONT_FIL
            "METRIC_COLORS", "PALETTE", "STATUS_COLORS", "STATUS_HATCH", "cjk_font_path", "codebook_frame",
            "crosslingual_chart", "drift_chart", "figure_stems", "FontNotFoundError", "lang_name", "phrase_bars",
            "phrase_steps", "write_figures", "save_figure", "setup_fonts", "similarity_matrix", "theme_heatmap",
-           "theme_styles", "theme_trends", "ThemeStyle", "run_figures"]
+           "theme_styles", "theme_trends", "ThemeStyle", "run_figures", "GENRE_BREAK_COLOR", "TREND_LANG_COLORS",
+           "TREND_LANG_MARKERS", "year_genres"]
 
 CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 LATIN_FAMILY = "DejaVu Sans"
@@ -303,19 +307,55 @@ def _no_data(ax, text: str) -> None:
 # ---- theme trends -----------------------------------------------------------------------------
 
 
+TREND_LANG_COLORS = ("#CC3311", "#0077BB", "#009988", "#EE7733")  # Paul Tol's "vibrant": one per language
+TREND_LANG_MARKERS = ("o", "s", "D", "^")
+GENRE_BREAK_COLOR = "#888888"
+
+
+def year_genres(documents: pd.DataFrame | None, lang: str) -> dict[int, str]:
+    """The genres of each year's documents in one language.
+
+    Parameters
+    ----------
+    documents : DataFrame or None
+        ``documents.csv`` (``year``, ``genre`` and ``tokens_{lang}``; every document of the year
+        when that column is missing; "unknown" for a missing genre).
+    lang : str
+
+    Returns
+    -------
+    dict of int to str
+        {year: the genres of the documents with ``lang`` text that year, sorted, " + "-joined,
+        underscores as spaces}; empty without documents.
+    """
+    if documents is None or documents.empty or "genre" not in documents:
+        return {}
+    d = documents
+    col = f"tokens_{lang}"
+    if col in d:
+        d = d[pd.to_numeric(d[col], errors="coerce").fillna(0) > 0]
+    g = d["genre"].where(d["genre"].notna() & (d["genre"].astype(str) != ""), "unknown").astype(str)
+    return {int(y): " + ".join(sorted(set(v.str.replace("_", " ")))) for y, v in g.groupby(d["year"])}
+
+
 def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = None,
                  low_data_tokens: int = _D["low_data_tokens"], ncols: int = 4,
-                 precision: pd.DataFrame | None = None) -> Figure:
+                 precision: pd.DataFrame | None = None, documents: pd.DataFrame | None = None) -> Figure:
     """Rate per 10,000 tokens of each theme by year, with 95% intervals: one panel per theme, one line per language.
 
     Each panel has its own y scale (themes differ tenfold in frequency); x is the real year, so
-    gaps between available years are visible. Points of a (language, year) with fewer than
-    ``low_data_tokens`` tokens are hollow, and their intervals (very wide) are cut at the panel
-    top: the y range is set by the point estimates and the intervals of the measured years; a
-    low-data rate above it is a hollow triangle at the top with its value. Lines
-    join measured years only: they break at a low-data year and at a year of the corpus that the
-    language lacks. With ``precision`` (``codebook_precision.csv``), each panel's title ends with
-    the codebook's precision per language on the coded contexts ("precision en 1.00/10").
+    gaps between available years are visible. The languages differ by colour, marker and line
+    style (:data:`TREND_LANG_COLORS`, :data:`TREND_LANG_MARKERS`), named in the legend; the panel
+    title names the theme. Points of a (language, year) with fewer than ``low_data_tokens`` tokens
+    are hollow, and their intervals (very wide) are cut at the panel top: the y range is set by the
+    point estimates and the intervals of the measured years; a low-data rate above it is a hollow
+    triangle at the top with its value. Lines join measured years only: they break at a low-data
+    year and at a year of the corpus that the language lacks. With ``documents``
+    (``documents.csv``), a line is not drawn across a change of genre: two measured years whose
+    documents (in that language) are of different genres (:func:`year_genres`) are joined by a
+    thin grey dotted line instead, said in the legend, and the genres of each year are listed under
+    the chart. With ``precision`` (``codebook_precision.csv``), each panel's title ends with the
+    codebook's precision per language on the coded contexts ("precision en 1.00/10").
 
     Parameters
     ----------
@@ -327,6 +367,7 @@ def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = Non
     ncols : int
         Panels per row.
     precision : DataFrame, optional
+    documents : DataFrame, optional
 
     Returns
     -------
@@ -340,10 +381,14 @@ def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = Non
     themes = list(styles)
     tokens = _lang_tokens(freq)
     years = sorted(freq["year"].unique())
+    genres = {lang: year_genres(documents, lang) for lang in langs}
+    colors = {lang: TREND_LANG_COLORS[i % len(TREND_LANG_COLORS)] for i, lang in enumerate(langs)}
+    markers = {lang: TREND_LANG_MARKERS[i % len(TREND_LANG_MARKERS)] for i, lang in enumerate(langs)}
     nrows = -(-len(themes) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.55 * nrows + 1.2), sharex=True,
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.55 * nrows + 1.6), sharex=True,
                              layout="constrained", squeeze=False)
     offsets = np.linspace(-0.12, 0.12, len(langs)) if len(langs) > 1 else [0.0]
+    any_break = False
     for ax, theme in zip(axes.flat, themes):
         st = styles[theme]
         top, lows = 0.0, []
@@ -351,27 +396,37 @@ def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = Non
             d = freq[(freq["theme"] == theme) & (freq["lang"] == lang)].sort_values("year")
             if d.empty:
                 continue
+            color, marker = colors[lang], markers[lang]
             x = d["year"].to_numpy() + offsets[li]
             low = d["tokens"].to_numpy() < low_data_tokens
             ls = LANG_LINESTYLES[li % len(LANG_LINESTYLES)]
             # a line joins two measured years only: it breaks at a low-data year and across a year
-            # that the corpus has but this language lacks (a gap is not a measurement)
+            # that the corpus has but this language lacks (a gap is not a measurement); across a
+            # change of genre the two years are joined by a grey dotted line, not the trend line
             line_years = [y for y in years if y >= d["year"].min() and y <= d["year"].max()]
             line = d.set_index("year")["per_10k"].where(~pd.Series(low, index=d["year"])).reindex(line_years)
-            ax.plot(np.asarray(line_years) + offsets[li], line.to_numpy(), color=st.color, linestyle=ls,
-                    linewidth=1.7)
+            for y_a, y_b in zip(line_years[:-1], line_years[1:]):
+                v_a, v_b = line.get(y_a), line.get(y_b)
+                if pd.isna(v_a) or pd.isna(v_b):
+                    continue
+                xs = [y_a + offsets[li], y_b + offsets[li]]
+                if genres[lang] and genres[lang].get(int(y_a)) != genres[lang].get(int(y_b)):
+                    any_break = True
+                    ax.plot(xs, [v_a, v_b], color=GENRE_BREAK_COLOR, linestyle=(0, (1, 2)), linewidth=1.0)
+                else:
+                    ax.plot(xs, [v_a, v_b], color=color, linestyle=ls, linewidth=1.7)
             # the interval as it is: a bootstrap percentile interval need not be centred on (or even
             # contain) the estimate, so it is drawn from ci_low to ci_high, not as +/- errors
             mid = ((d["ci_low"] + d["ci_high"]) / 2).to_numpy()
             half = ((d["ci_high"] - d["ci_low"]) / 2).to_numpy()
-            for mask, face, alpha in ((~low, st.color, 1.0), (low, "white", 0.35)):
-                ax.errorbar(x[mask], mid[mask], yerr=half[mask], fmt="none", ecolor=st.color,
+            for mask, face, alpha in ((~low, color, 1.0), (low, "white", 0.35)):
+                ax.errorbar(x[mask], mid[mask], yerr=half[mask], fmt="none", ecolor=color,
                             elinewidth=1.0, capsize=2, alpha=alpha)
-                ax.plot(x[mask], d["per_10k"].to_numpy()[mask], color=st.color, linestyle="none", marker=st.marker, markersize=5.5,
-                        markerfacecolor=face, markeredgecolor=st.color, markeredgewidth=1.4)
+                ax.plot(x[mask], d["per_10k"].to_numpy()[mask], color=color, linestyle="none", marker=marker,
+                        markersize=5.5, markerfacecolor=face, markeredgecolor=color, markeredgewidth=1.4)
             if (~low).any():  # measured years set the scale; a low-data point above it is drawn at the top
                 top = max(top, d.loc[~low, "per_10k"].max(), d.loc[~low, "ci_high"].max())
-            lows.append((x[low], d["per_10k"].to_numpy()[low], st.color))
+            lows.append((x[low], d["per_10k"].to_numpy()[low], color))
         if top == 0:  # only low-data points: they set the scale
             top = max([float(v.max()) for _, v, _ in lows if len(v)] + [0.0])
         ymax = top * 1.12 if top > 0 else 1.0
@@ -403,16 +458,30 @@ def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = Non
         axes.flat[0].set_xticks(years[:: -(-len(years) // 10)])  # at most 10 labelled years per panel
         for ax in axes.flat:
             ax.tick_params(axis="x", labelrotation=45)
-    handles = [Line2D([], [], color="#333333", linestyle=LANG_LINESTYLES[i % len(LANG_LINESTYLES)], marker="o",
-                      markersize=5, label=lang_name(lang)) for i, lang in enumerate(langs)]
+    handles = [Line2D([], [], color=colors[lang], linestyle=LANG_LINESTYLES[i % len(LANG_LINESTYLES)],
+                      marker=markers[lang], markersize=6, label=lang_name(lang)) for i, lang in enumerate(langs)]
     handles.append(Line2D([], [], color="#333333", linewidth=1.0, marker="|", markersize=8,
                           label="95% interval"))
+    if any_break:
+        handles.append(Line2D([], [], color=GENRE_BREAK_COLOR, linestyle=(0, (1, 2)), linewidth=1.0,
+                              label="genre changes between the two years: not a trend line"))
     note = _low_data_note(tokens, low_data_tokens)
     if note:
         handles.append(Line2D([], [], linestyle="none", marker="o", markerfacecolor="white", markeredgecolor="#333333",
                               label=textwrap.fill(f"hollow = low data (< {low_data_tokens} tokens; faint interval, "
                                                   f"cut at the panel top): {note}", 80)))
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8, frameon=False)
+    title = None
+    if any(genres.values()):  # the genres of each year, as the legend's title (the layout makes room for it)
+        by_year = []
+        for y in years:
+            parts = {lang: genres[lang].get(int(y)) for lang in langs if genres[lang].get(int(y))}
+            if len(set(parts.values())) == 1:
+                by_year.append(f"{y} {next(iter(parts.values()))}")
+            elif parts:
+                by_year.append(f"{y} " + ", ".join(f"{g} ({lang})" for lang, g in parts.items()))
+        title = textwrap.fill("Genres: " + " · ".join(by_year), 160)
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 3), fontsize=8, frameon=False,
+               title=title, title_fontsize=8)
     fig.suptitle("Theme frequency per 10,000 tokens by year and language, with 95% intervals "
                  "(one panel per theme, own y scale)", fontsize=11)
     return fig
@@ -987,7 +1056,7 @@ def write_figures(frequencies: str | Path | None = None, drift: str | Path | Non
                 q_threshold: float = _D["phrases"]["q_threshold"], dpi: int = _D["figures"]["dpi"],
                 schema: str | Path | None = None,
                 phrase_steps_max: int | None = None, groups: Sequence[str] | None = None,
-                precision: str | Path | None = None) -> list[Path]:
+                precision: str | Path | None = None, documents: str | Path | None = None) -> list[Path]:
     """Read the tables (and the codebook), draw the charts of ``groups`` (keys of ``CHART_GROUPS``;
     all when None), write PNG + SVG under ``out_dir``; return the paths.
 
@@ -995,9 +1064,10 @@ def write_figures(frequencies: str | Path | None = None, drift: str | Path | Non
 
     Parameters
     ----------
-    frequencies, drift, baseline, similarity, phrases, precision : str or Path, optional
+    frequencies, drift, baseline, similarity, phrases, precision, documents : str or Path, optional
         ``theme_frequencies.csv``, ``tfidf_drift.csv``, ``tfidf_baseline.csv``,
-        ``tfidf_similarity.csv``, ``phrase_changes.csv``, ``codebook_precision.csv``.
+        ``tfidf_similarity.csv``, ``phrase_changes.csv``, ``codebook_precision.csv``,
+        ``documents.csv`` (the genres of :func:`theme_trends`).
     codebook : str or Path, optional
     out_dir : str or Path
     languages : sequence of str
@@ -1035,8 +1105,9 @@ def write_figures(frequencies: str | Path | None = None, drift: str | Path | Non
     if "themes" in groups:
         freq, cb = read_csv(frequencies), load_codebook(codebook, schema)
         prec = read_csv(precision) if precision is not None else None
+        docs = read_csv(documents) if documents is not None else None
         charts["theme_trends"] = lambda: theme_trends(freq, cb, langs=[lg for lg in langs if (freq["lang"] == lg).any()],
-                                                      low_data_tokens=low_data_tokens, precision=prec)
+                                                      low_data_tokens=low_data_tokens, precision=prec, documents=docs)
         charts["theme_heatmap"] = lambda: theme_heatmap(freq, cb, langs=langs, low_data_tokens=low_data_tokens)
     if "drift" in groups:
         drift_df, base, sim = read_csv(drift), read_csv(baseline), read_csv(similarity)

@@ -12,33 +12,55 @@ count each shard under each variant (:func:`count_partials` in `count`, :func:`m
 document and its paragraphs lie in one shard, so the merge equals the whole table's count, rows
 in the same order):
 
-* ``holds``: the claim as computed by the pipeline. A theme change holds when the bootstrap
-  interval of its rate ratio (:mod:`textdrift.themes`: paragraphs or documents resampled) lies
-  entirely on the claimed side of 1. A drift step holds when its years are not low data and their
-  random halves were farther apart than halves of one year in at least 95% of the rounds
-  (``p_cosine <= 0.05`` in ``tfidf_drift.csv``).
+The theme findings of a language compare its first and last year with text and, listed first,
+its last step between consecutive years of the same genres (like with like), when there is one;
+rows of genre-matched steps come first in the table. One low-data rule (``low_data_tokens``): a
+step with a year under it is not tested, for themes as for phrases (``insufficient``) and drift
+(``low_data``).
+
+``design`` says the unit of the claim: ``years`` when both sides have several documents,
+``documents`` when a side is a single document; then the claim is worded as a contrast of the
+named documents ("rose from a1 (statement, 2020) to b1 (white paper, 2021) (en; a contrast of
+documents, not a year trend)"), leaving one document out is ``n/a`` and the checks defined there
+are run instead. Each check column is ``holds``, ``fails`` or ``n/a``; ``na_reason`` says why
+each ``n/a`` is not defined (``check_name: reason; ...``):
+
+* ``holds`` (True/False): the claim as computed by the pipeline. A theme change holds when the
+  interval of its rate ratio (:func:`rate_ratio`) lies entirely on the claimed side of 1 and no
+  year of the step is low data. A drift step holds when its years are not low data and its
+  permutation test rejects (``p_permutation <= drift.alpha`` in ``tfidf_drift.csv``,
+  :func:`textdrift.drift.permutation_test`).
 * ``check_roles``: titles, headings and paratext counted too (every role): does it still hold?
 * ``check_entities``: named entities counted as ordinary words (no ``@id`` heads, no blocking of
   theme terms inside names): does it still hold?
 * ``check_interval``, the other interval. Themes: the exact conditional interval of a ratio of two
   Poisson rates (Clopper-Pearson interval of count_to / (count_from + count_to), turned into a
-  rate ratio; every mention independent) instead of the bootstrap: does it still exclude 1?
+  rate ratio; every mention independent): does it still exclude 1?
   Phrases and cross-language gaps (whose z treats tokens as independent): the bootstrap interval
-  of the rate ratio with paragraphs resampled: does it exclude 1 on the claimed side?
-* ``check_leave_one_out``: without each document of the two years in turn (a side with a single
-  document fails: the claim then rests on one document): does it hold every time? On a large
+  of the rate ratio with paragraphs resampled: does it exclude 1 on the claimed side? ``n/a`` for drift.
+* ``check_leave_one_out``: without each document of the two years in turn: does it hold every
+  time? ``n/a`` when a side has a single document ("the year is one document"). On a large
   corpus only the ``loo_max`` (10) documents that weigh most are left out: for a theme, those with
-  the most matches of it; for drift, those with the most kept tokens (if the claim survives losing
-  its most influential documents, a smaller one will not overturn it).
+  the most matches of it; for drift, those with the most kept tokens.
+* ``check_leave_one_paragraph_out`` (where a side is one document; else ``n/a``): themes, the
+  paragraph of the two years whose removal moves the rate difference most against the claim is
+  left out (:func:`_worst_paragraph`): does the interval still exclude 1 on the claimed side?
+  Drift, each of the ``loo_max`` longest paragraphs subtracted from its document in turn: is the
+  step still the largest? Phrases, the later year's paragraph with the most occurrences subtracted
+  (:func:`_phrase_paragraph_checks`): is the phrase still new or rising?
+* ``check_leave_one_term_out`` (themes): each codebook term that matched the theme in the two
+  years dropped in turn (its matches removed; the ``loo_max`` most adverse first,
+  :func:`_adverse_terms`): does the interval still exclude 1? A change carried by one term fails;
+  ``n/a`` for a theme of a single term in that language.
 
-For drift the checks ask whether the same step is still the language's largest (cosine distance
-of TF-IDF year vectors, idf fitted on the variant's year-documents); ``check_interval`` does not
-apply (empty).
+For drift the recount checks ask whether the same step is still the language's largest (cosine
+distance of TF-IDF year vectors, idf fitted on the variant's year-documents).
 
-``survives`` = ``holds`` and every applicable check. ``reason`` says, in words, what fails and
-what else a reader must know: a step between different genres or translation statuses.
+``survives`` = ``holds`` and no check ``fails`` (``n/a`` is not a failure). ``reason`` says, in
+words, what does not hold or fails and what else a reader must know: a single document on a side,
+a step between different genres or translation statuses.
 
-Why one module of about 1,050 lines: the four kinds of finding are recomputed under the same
+Why one module of about 1,250 lines: the four kinds of finding are recomputed under the same
 variants (the token table counted another way, each document left out) and written as rows of
 one table by one row builder; split by kind, each part would need the variant cache and the
 checks of the others; the per-shard partial results are those variants. The intervals are :mod:`textdrift.stats`.
@@ -72,10 +94,13 @@ log = logging.getLogger("textdrift.findings")
 FINDING_COLUMNS = [
     "finding", "kind", "lang", "subject", "claim", "year_from", "year_to", "value_name", "value_from",
     "value_to", "value", "ci_low", "ci_high", "docs_from", "docs_to", "genres_from", "genres_to", "genre_match",
-    "translation_from", "translation_to", "holds", "check_roles", "check_entities", "check_interval",
-    "check_leave_one_out", "precision", "survives", "reason",
+    "translation_from", "translation_to", "design", "holds", "check_roles", "check_entities", "check_interval",
+    "check_leave_one_out", "check_leave_one_paragraph_out", "check_leave_one_term_out", "na_reason", "precision",
+    "survives", "reason",
 ]
-CHECKS = ["check_roles", "check_entities", "check_interval", "check_leave_one_out"]
+CHECKS = ["check_roles", "check_entities", "check_interval", "check_leave_one_out", "check_leave_one_paragraph_out",
+          "check_leave_one_term_out"]
+HOLDS, FAILS, NA = "holds", "fails", "n/a"  # the values of a check column
 BOOT_KEYS = ("conf", "n_boot", "seed", "unit", "min_documents")  # the bootstrap settings of rate_ratio
 
 
@@ -178,12 +203,15 @@ class Partials:
         df = _concat([_load_frame(p, PARA_COLUMNS) for p in self.paras[name]])
         return df.sort_values(PARA_COLUMNS[:-1], kind="stable", ignore_index=True)
 
-    def theme_matches(self, name: str, themes: list[str], keep=None) -> pd.DataFrame:
+    def theme_matches(self, name: str, themes: list[str], keep=None, columns: list[str] = MATCH_KEY) -> pd.DataFrame:
         """Theme matches of variant ``name``, in :func:`textdrift.matching.match_themes`' order; only
-        the rows where ``keep`` (a function of a shard's matches: a boolean mask) is true."""
+        the rows where ``keep`` (a function of a shard's matches: a boolean mask) is true.
+        ``columns``: ``MATCH_KEY`` and, for ``base`` only, ``term`` (the codebook term matched;
+        the `theme_matches` rule's base files carry every match column, the check variants' only
+        ``MATCH_KEY``)."""
         parts = []
         for p in self.matches[name]:
-            m = _load_frame(p, MATCH_KEY)
+            m = _load_frame(p, list(columns))
             parts.append(m if keep is None else m[keep(m)])
         return order_matches(_concat(parts), themes)
 
@@ -239,8 +267,13 @@ def table_partials(tokens: pd.DataFrame, codebook, languages, count_roles=tuple(
     -------
     Partials
     """
+    from textdrift.matching import match_themes
+
     docs, para_ngrams = count_partials(tokens, languages, ngram_max, count_roles)
     paras, matches = match_partials(tokens, codebook, languages, count_roles, unspaced_languages)
+    # the base matches with their codebook term (leave-one-term-out), as the rule's base files have them
+    base = variant_tokens(tokens[tokens["lang"].isin(languages)], "base", count_roles)
+    matches["base"] = match_themes(base, codebook, 0, unspaced_languages)[[*MATCH_KEY, "term"]]
     return Partials({k: [v] for k, v in paras.items()}, {k: [v] for k, v in matches.items()},
                     {k: [v] for k, v in docs.items()}, {k: [v] for k, v in para_ngrams.items()})
 
@@ -302,7 +335,9 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
                    crossling: pd.DataFrame | None = None, cross_settings: dict | None = None,
                    precision: pd.DataFrame | None = None, min_precision: float = _D["validation"]["min_precision"],
                    min_coded: int = _D["validation"]["min_coded"],
-                   unspaced_languages=tuple(_D["unspaced_languages"])) -> pd.DataFrame:
+                   unspaced_languages=tuple(_D["unspaced_languages"]),
+                   low_data_tokens: int = _D["low_data_tokens"], drift_alpha: float = _D["drift"]["alpha"]
+                   ) -> pd.DataFrame:
     """``findings.csv`` (``FINDING_COLUMNS``) from the token table (every role, entities marked), the
     codebook, ``documents.csv``, ``tfidf_drift.csv``, ``phrase_changes.csv`` (``phrases``, with the
     phrase rule's ``phrase_settings``: min_count, alpha_0, q_threshold, ngram_max,
@@ -341,6 +376,11 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
     min_coded : int
     unspaced_languages : sequence of str
         Languages the codebook matches on joined characters.
+    low_data_tokens : int
+        A theme step with a year under this many kept tokens is not tested (``holds`` False, as a
+        phrase step is ``insufficient`` and a drift step ``low_data``).
+    drift_alpha : float
+        The drift finding holds when the step's ``p_permutation`` is at most this.
 
     Returns
     -------
@@ -357,7 +397,7 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
     partials = table_partials(tokens, codebook, languages, count_roles, ngram_max, unspaced_languages)
     return findings_table(partials, codebook, documents, drift, languages, top_themes, conf, n_boot, seed, unit,
                           min_documents, tfidf, loo_max, phrases, phrase_settings, top_phrases, crossling,
-                          cross_settings, precision, min_precision, min_coded)
+                          cross_settings, precision, min_precision, min_coded, low_data_tokens, drift_alpha)
 
 
 def findings_table(partials: Partials, codebook, documents: pd.DataFrame, drift: pd.DataFrame, languages,
@@ -368,7 +408,9 @@ def findings_table(partials: Partials, codebook, documents: pd.DataFrame, drift:
                    phrase_settings: dict | None = None, top_phrases: int = _D["figures"]["top_phrases"],
                    crossling: pd.DataFrame | None = None, cross_settings: dict | None = None,
                    precision: pd.DataFrame | None = None, min_precision: float = _D["validation"]["min_precision"],
-                   min_coded: int = _D["validation"]["min_coded"]) -> pd.DataFrame:
+                   min_coded: int = _D["validation"]["min_coded"],
+                   low_data_tokens: int = _D["low_data_tokens"], drift_alpha: float = _D["drift"]["alpha"]
+                   ) -> pd.DataFrame:
     """``findings.csv`` (``FINDING_COLUMNS``) from the shards' partial results of the checks
     (:class:`Partials`: :func:`count_partials` and :func:`match_partials` of each token shard) and
     the tables of :func:`build_findings`, which it equals.
@@ -386,43 +428,57 @@ def findings_table(partials: Partials, codebook, documents: pd.DataFrame, drift:
         As in :func:`build_findings`.
     precision, min_precision, min_coded
         As in :func:`build_findings`.
+    low_data_tokens : int
+        A theme step with a year under this many kept tokens is not tested (as phrase and drift steps).
+    drift_alpha : float
+        A drift step holds when its ``p_permutation`` is at most this.
 
     Returns
     -------
     DataFrame
-        ``FINDING_COLUMNS``, surviving findings first.
+        ``FINDING_COLUMNS``: genre-matched steps first, then surviving findings first.
     """
     from textdrift.manifest import step_documents
 
     themes = [t.id for t in codebook]
     labels = {t.id: t.label("en") for t in codebook}
-    # every year: the phrase and cross-language checks; the theme checks only the first and last
-    # year of each language (with text)
     full_paras = {name: partials.paragraphs(name) for name in VARIANTS}
-    ends = []
     bp = full_paras["base"]
+    # the theme steps of each language: the last consecutive step between documents of the same genres
+    # (when there is one and it is not the whole span), then the first and last year with text
+    theme_steps: dict = {}
     for lang in languages:
-        have = bp.loc[(bp["lang"] == lang) & (bp["keep"] > 0), "year"]
-        if have.nunique() >= 2:
-            ends.append((lang, int(have.min())))
-            ends.append((lang, int(have.max())))
-    keep_rows = pd.MultiIndex.from_tuples(ends, names=["lang", "year"]) if ends else None
-    # of the matches only those the checks count: the first and last years, and the documents of the
-    # cross-language gaps (every document of the two languages under the "corpus" prior)
+        have = sorted(bp.loc[(bp["lang"] == lang) & (bp["keep"] > 0), "year"].unique())
+        if len(have) < 2:
+            continue
+        pairs = pd.DataFrame({"lang": lang, "year_from": have[:-1], "year_to": have[1:]})
+        same = step_documents(pairs, documents)
+        same = same[same["genre_match"] == "same"]
+        ends = (int(have[0]), int(have[-1]))
+        matched = [(int(r.year_from), int(r.year_to)) for r in same.itertuples()][-1:]
+        theme_steps[lang] = [s for s in matched if s != ends] + [ends]
+    needed_years = sorted({(lang, y) for lang, st in theme_steps.items() for s in st for y in s})
+    keep_rows = pd.MultiIndex.from_tuples(needed_years, names=["lang", "year"]) if needed_years else None
+    # of the matches only those the checks count: the years of the theme steps, and the documents of
+    # the cross-language gaps (every document of the two languages under the "corpus" prior)
     cross = cross_settings or {}
     pair = list(cross.get("langs", _D["crosslingual"]["langs"]))
     gap_docs = set(crossling["doc_id"].astype(str)) if crossling is not None and len(crossling) else set()
     every = bool(gap_docs) and cross.get("prior") == "corpus"
 
     def needed(m: pd.DataFrame) -> np.ndarray:
-        at = (pd.MultiIndex.from_frame(m[["lang", "year"]]).isin(keep_rows) if ends else np.zeros(len(m), bool))
+        at = (pd.MultiIndex.from_frame(m[["lang", "year"]]).isin(keep_rows) if needed_years
+              else np.zeros(len(m), bool))
         return np.asarray(at) | (m["lang"].isin(pair) & (every | m["doc_id"].isin(gap_docs))).to_numpy(dtype=bool)
 
-    full_matches = {name: partials.theme_matches(name, themes, needed) for name in VARIANTS}
+    # base: with the codebook term of each match (leave-one-term-out)
+    full_matches = {name: partials.theme_matches(name, themes, needed,
+                                                 [*MATCH_KEY, "term"] if name == "base" else MATCH_KEY)
+                    for name in VARIANTS}
 
-    def at_ends(v: pd.DataFrame) -> pd.DataFrame:
-        return (v[pd.MultiIndex.from_frame(v[["lang", "year"]]).isin(keep_rows)] if ends else v.iloc[:0]).reset_index(
-            drop=True)
+    def at_years(v: pd.DataFrame) -> pd.DataFrame:
+        return (v[pd.MultiIndex.from_frame(v[["lang", "year"]]).isin(keep_rows)] if needed_years
+                else v.iloc[:0]).reset_index(drop=True)
 
     # the drift checks need every year, as unigram counts per document (a year = the sum of its
     # documents, so leaving one out is a subtraction)
@@ -435,97 +491,273 @@ def findings_table(partials: Partials, codebook, documents: pd.DataFrame, drift:
 
     cache: dict = {}
 
-    def counts(name: str, drop: str | None = None):
-        """(kept tokens per paragraph, theme matches) of a variant; leaving a document out only
-        removes its rows (matching is per paragraph), nothing is matched again."""
+    def counts(name: str, drop=None):
+        """(kept tokens per paragraph, theme matches) of a variant; ``drop``: None, a doc_id, a
+        ("para", doc_id, para) or a ("term", term): leaving a document, a paragraph or a term out only
+        removes rows (matching is per paragraph), nothing is matched again."""
         if (name, None) not in cache:
-            cache[(name, None)] = (at_ends(full_paras[name]), at_ends(full_matches[name]))
-        if drop is None:
-            return cache[(name, None)]
+            cache[(name, None)] = (at_years(full_paras[name]), at_years(full_matches[name]))
         p, m = cache[(name, None)]
+        if drop is None:
+            return p, m
+        if isinstance(drop, tuple) and drop[0] == "para":
+            keep_p = ~((p["doc_id"] == drop[1]) & (p["para"] == drop[2]))
+            keep_m = ~((m["doc_id"] == drop[1]) & (m["para"] == drop[2]))
+            return p[keep_p], m[keep_m]
+        if isinstance(drop, tuple) and drop[0] == "term":
+            return p, m[m["term"] != drop[1]]
         return p[p["doc_id"] != drop], m[m["doc_id"] != drop]
 
     ratios: dict = {}
 
-    def ratio(name: str, lang: str, y0: int, y1: int, drop: str | None = None) -> pd.DataFrame:
-        """rate_ratio of every theme for a variant (cached: one bootstrap per variant, not per theme)."""
-        key = (name, lang, y0, y1, drop)
+    def ratio(name: str, lang: str, y0: int, y1: int, drop=None, only: str | None = None) -> pd.DataFrame:
+        """rate_ratio of every theme (``only``: of that theme) for a variant (cached: one bootstrap per
+        variant, not per theme)."""
+        key = (name, lang, y0, y1, drop, only)
         if key not in ratios:
-            ratios[key] = rate_ratio(*counts(name, drop), themes, lang, y0, y1, **boot).set_index("theme")
+            p, m = counts(name, drop)
+            if only is not None:
+                m = m[m["theme"] == only]
+            ratios[key] = rate_ratio(p, m[MATCH_KEY], [only] if only else themes, lang, y0, y1,
+                                     **boot).set_index("theme")
         return ratios[key]
 
+    def excludes(v, up: bool) -> bool:
+        return _excludes_one(v["ci_low"], v["ci_high"], up) if pd.notna(v["ci_low"]) else False
+
     rows = []
-    base_paras, _ = counts("base")
     boot = {"conf": conf, "n_boot": n_boot, "seed": seed, "unit": unit, "min_documents": min_documents}
     for lang in languages:
-        years = sorted(base_paras.loc[(base_paras["lang"] == lang) & (base_paras["keep"] > 0), "year"].unique())
-        if len(years) < 2:
-            continue
-        y0, y1 = int(years[0]), int(years[-1])
-        base = ratio("base", lang, y0, y1).copy()
-        base["change"] = (base["count_to"] / base["tokens_to"] - base["count_from"] / base["tokens_from"]) * 1e4
-        rose = base[base["change"] > 0].sort_values("change", ascending=False, kind="stable").head(top_themes)
-        fell = base[base["change"] < 0].sort_values("change", kind="stable").head(top_themes)
-        step = step_documents(pd.DataFrame({"lang": [lang], "year_from": [y0], "year_to": [y1]}), documents).iloc[0]
-        side_docs = [d for d in f"{step['docs_from']};{step['docs_to']}".split(";") if d]
-        _, base_matches = counts("base")
-        in_step = base_matches[(base_matches["lang"] == lang) & base_matches["year"].isin([y0, y1])]
-        for up, chosen in ((True, rose), (False, fell)):
-            for theme, r in chosen.iterrows():
-                checks = {}
-                for name in ("roles", "entities"):
-                    v = ratio(name, lang, y0, y1).loc[theme]
-                    checks[f"check_{name}"] = _excludes_one(v["ci_low"], v["ci_high"], up)
-                pl, pu = poisson_ratio_ci(r["count_from"], r["count_to"], r["tokens_from"], r["tokens_to"], conf)
-                checks["check_interval"] = _excludes_one(pl, pu, up)
-                weight = in_step[in_step["theme"] == theme]["doc_id"].value_counts()
-                heavy = sorted(side_docs, key=lambda d: (-int(weight.get(d, 0)), d))[:loo_max]
-                loo = []
-                for d in heavy:
-                    v = ratio("base", lang, y0, y1, d).loc[theme]
-                    loo.append(_excludes_one(v["ci_low"], v["ci_high"], up) if pd.notna(v["ci_low"]) else False)
-                checks["check_leave_one_out"] = bool(all(loo)) and not _one_document_side(step)
-                rows.append(_row(
-                    "theme_change", lang, theme, f"{labels[theme]} {'rose' if up else 'fell'} ({lang}, {y0} → {y1})",
-                    y0, y1, "rate_ratio", r["count_from"] / r["tokens_from"] * 1e4,
-                    r["count_to"] / r["tokens_to"] * 1e4, r["rate_ratio"], r["ci_low"], r["ci_high"],
-                    _excludes_one(r["ci_low"], r["ci_high"], up), checks, step, documents))
+        for y0, y1 in theme_steps.get(lang, []):
+            n_terms = {t.id: len(t.terms.get(lang, ())) + len(getattr(t, "entities", ())) for t in codebook}
+            rows += _theme_rows(lang, y0, y1, ratio, counts, excludes, n_terms, labels, documents, top_themes, conf,
+                                loo_max, low_data_tokens)
         # the largest drift step
         d = drift[drift["lang"] == lang]
         if len(d):
-            best = d.loc[d["cosine_distance"].idxmax()]
-            holds = (not str(best["low_data"]).lower() in ("true", "1")) and pd.notna(best.get("p_cosine")) \
-                and float(best["p_cosine"]) <= 0.05
-            checks = {"check_interval": None}
-            target = (int(best["year_from"]), int(best["year_to"]))
-            for name in ("roles", "entities"):
-                checks[f"check_{name}"] = _largest_step(unigram_docs(name, lang), tfidf) == target
-            bstep = step_documents(pd.DataFrame({"lang": [lang], "year_from": [best["year_from"]],
-                                                 "year_to": [best["year_to"]]}), documents).iloc[0]
-            docs = [x for x in f"{bstep['docs_from']};{bstep['docs_to']}".split(";") if x]
-            size = base_paras[base_paras["lang"] == lang].groupby("doc_id")["keep"].sum()
-            docs = sorted(docs, key=lambda x: (-int(size.get(x, 0)), x))[:loo_max]
-            loo = [_largest_step(unigram_docs("base", lang), tfidf, drop=x) == target for x in docs]
-            checks["check_leave_one_out"] = bool(all(loo)) and not _one_document_side(bstep)
-            rows.append(_row(
-                "drift_step", lang, "vocabulary",
-                f"largest vocabulary drift ({lang}): {best['year_from']} → {best['year_to']}",
-                int(best["year_from"]), int(best["year_to"]), "cosine_distance", np.nan, np.nan,
-                float(best["cosine_distance"]), np.nan, np.nan, bool(holds), checks, bstep, documents,
-                holds_reason="" if holds else ("a year is low data" if str(best["low_data"]).lower() in ("true", "1")
-                                               else "halves of the two years were not farther apart than halves of "
-                                                    "one year in 95% of rounds")))
+            rows.append(_drift_row(d, lang, partials, unigram_docs, full_paras["base"], documents, tfidf, loo_max,
+                                   drift_alpha))
     boot_settings = {**boot, "loo_max": loo_max}
     if phrases is not None and len(phrases):
-        rows += _phrase_findings(partials, full_paras["base"], phrases, documents, languages, phrase_settings or {}, top_phrases,
-                                 boot_settings)
+        rows += _phrase_paragraph_checks(
+            _phrase_findings(partials, full_paras["base"], phrases, documents, languages, phrase_settings or {},
+                             top_phrases, boot_settings), partials, phrase_settings or {})
     if crossling is not None and len(crossling):
-        rows += _crosslingual_findings(full_paras, full_matches, crossling, codebook, documents, cross_settings or {}, top_themes,
-                                       boot_settings)
+        cross_matches = {**full_matches, "base": full_matches["base"][MATCH_KEY]}
+        rows += _crosslingual_findings(full_paras, cross_matches, crossling, codebook, documents, cross_settings or {},
+                                       top_themes, boot_settings)
     df = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     df = _flag_precision(df, precision, labels, min_precision, min_coded)
     df["finding"] = range(1, len(df) + 1)
-    return df.sort_values(["survives", "finding"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    # like with like first (a step between documents of the same genres), then the survivors
+    df["_same"] = (df["genre_match"] == "same") & (df["kind"] != "crosslingual_gap")  # a gap is not a step
+    df = df.sort_values(["_same", "survives", "finding"], ascending=[False, False, True], kind="stable")
+    return df.drop(columns="_same").reset_index(drop=True)
+
+
+def _theme_rows(lang, y0, y1, ratio, counts, excludes, n_terms, labels, documents, top_themes, conf, loo_max,
+                low_data_tokens) -> list[dict]:
+    """The ``top_themes`` themes that rose and fell most from ``y0`` to ``y1`` in ``lang``, with
+    their checks (see the module docstring); ``n_terms``: {theme: codebook terms (and entities) in
+    ``lang``}."""
+    from textdrift.manifest import step_documents
+
+    base = ratio("base", lang, y0, y1).copy()
+    base["change"] = (base["count_to"] / base["tokens_to"] - base["count_from"] / base["tokens_from"]) * 1e4
+    rose = base[base["change"] > 0].sort_values("change", ascending=False, kind="stable").head(top_themes)
+    fell = base[base["change"] < 0].sort_values("change", kind="stable").head(top_themes)
+    step = step_documents(pd.DataFrame({"lang": [lang], "year_from": [y0], "year_to": [y1]}), documents).iloc[0]
+    side_docs = [d for d in f"{step['docs_from']};{step['docs_to']}".split(";") if d]
+    one_doc = _one_document_side(step)
+    paras, matches = counts("base")
+    paras = paras[(paras["lang"] == lang) & paras["year"].isin([y0, y1])]
+    in_step = matches[(matches["lang"] == lang) & matches["year"].isin([y0, y1])]
+    tokens = {y0: int(base["tokens_from"].iloc[0]), y1: int(base["tokens_to"].iloc[0])}
+    low = [f"{y}: {n} kept tokens" for y, n in tokens.items() if n < low_data_tokens]
+    untested = (f"a year is under low_data_tokens ({'; '.join(low)} < {low_data_tokens}): the step is not tested"
+                if low else "")
+    out = []
+    for up, chosen in ((True, rose), (False, fell)):
+        for theme, r in chosen.iterrows():
+            checks, details = {}, {}
+            for name in ("roles", "entities"):
+                checks[f"check_{name}"] = excludes(ratio(name, lang, y0, y1).loc[theme], up)
+            pl, pu = poisson_ratio_ci(r["count_from"], r["count_to"], r["tokens_from"], r["tokens_to"], conf)
+            checks["check_interval"] = _excludes_one(pl, pu, up)
+            mine = in_step[in_step["theme"] == theme]
+            if one_doc:
+                checks["check_leave_one_out"] = None  # n/a (_row says why)
+                worst = _worst_paragraph(paras, mine, y0, y1, up)
+                if worst is None:
+                    checks["check_leave_one_paragraph_out"] = na("a year is a single paragraph")
+                else:
+                    v = ratio("base", lang, y0, y1, ("para", *worst), only=theme).loc[theme]
+                    checks["check_leave_one_paragraph_out"] = excludes(v, up)
+                    details["check_leave_one_paragraph_out"] = (
+                        f"without paragraph {worst[1]} of {worst[0]}: " +
+                        (f"rate ratio {_fmt(v['rate_ratio'])} [{_fmt(v['ci_low'])}, {_fmt(v['ci_high'])}]"
+                         if pd.notna(v["rate_ratio"]) else "no match of the theme left"))
+            else:
+                weight = mine["doc_id"].value_counts()
+                heavy = sorted(side_docs, key=lambda d: (-int(weight.get(d, 0)), d))[:loo_max]
+                checks["check_leave_one_out"] = all(excludes(ratio("base", lang, y0, y1, d).loc[theme], up)
+                                                    for d in heavy)
+                checks["check_leave_one_paragraph_out"] = None
+            terms = _adverse_terms(paras, mine, y0, y1, up)[:loo_max]
+            if n_terms.get(theme, 0) < 2:
+                checks["check_leave_one_term_out"] = na(f"the theme has one codebook term in {lang}")
+            elif not terms:
+                checks["check_leave_one_term_out"] = na("no match of the theme in either year")
+            else:
+                # the most adverse term first; stop at the first that overturns the claim
+                bad = next(([t] for t in terms
+                            if not excludes(ratio("base", lang, y0, y1, ("term", t), only=theme).loc[theme], up)), [])
+                checks["check_leave_one_term_out"] = not bad
+                if bad:
+                    details["check_leave_one_term_out"] = (
+                        f"without “{bad[0]}” the interval includes 1" +
+                        ("; every match of the theme is of that term" if mine["term"].nunique() == 1 else ""))
+            holds = excludes(r, up) and not untested
+            out.append(_row(
+                "theme_change", lang, theme, f"{labels[theme]} {'rose' if up else 'fell'} ({lang}, {y0} → {y1})",
+                y0, y1, "rate_ratio", r["count_from"] / r["tokens_from"] * 1e4,
+                r["count_to"] / r["tokens_to"] * 1e4, r["rate_ratio"], r["ci_low"], r["ci_high"], holds, checks, step,
+                documents, holds_reason=untested, details=details))
+    return out
+
+
+def _fmt(x) -> str:
+    return "inf" if np.isinf(x) else "nan" if pd.isna(x) else f"{x:.2f}"
+
+
+def _rate_after(paras: pd.DataFrame, mine: pd.DataFrame, y0: int, y1: int, by: list[str]) -> pd.DataFrame:
+    """Per group ``by`` of the matches and paragraphs: the rate difference (per kept token) from
+    ``y0`` to ``y1`` after leaving the group out."""
+    c = mine.groupby("year").size()
+    t = paras.groupby("year")["keep"].sum()
+    c0, c1, t0, t1 = int(c.get(y0, 0)), int(c.get(y1, 0)), int(t.get(y0, 0)), int(t.get(y1, 0))
+    mg = mine.groupby(["year", *by]).size().rename("m")
+    tg = paras.groupby(["year", *by])["keep"].sum().rename("t") if set(by) <= set(paras.columns) else None
+    g = pd.concat([mg, tg], axis=1).fillna(0) if tg is not None else mg.to_frame().assign(t=0)
+    g = g.reset_index()
+    in1 = (g["year"] == y1).to_numpy()
+    m_, t_ = g["m"].to_numpy(float), g["t"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r0 = np.where(in1, c0 / t0 if t0 else np.nan, (c0 - m_) / (t0 - t_))
+        r1 = np.where(in1, (c1 - m_) / (t1 - t_), c1 / t1 if t1 else np.nan)
+    return g.assign(diff=r1 - r0)
+
+
+def _worst_paragraph(paras, mine, y0, y1, up) -> tuple | None:
+    """(doc_id, para) of the paragraph of the two years whose removal moves the rate difference most
+    against the claim (down for a rise, up for a fall); None when a year is one paragraph."""
+    if (paras.groupby("year").size() < 2).any():
+        return None
+    g = _rate_after(paras, mine, y0, y1, ["doc_id", "para"]).dropna(subset=["diff"])
+    if g.empty:
+        return None
+    g = g.sort_values(["diff", "doc_id", "para"], ascending=[up, True, True], kind="stable")
+    return str(g["doc_id"].iloc[0]), int(g["para"].iloc[0])
+
+
+def _adverse_terms(paras, mine, y0, y1, up) -> list[str]:
+    """The codebook terms that matched the theme in the two years, the one whose removal moves the
+    rate difference most against the claim first."""
+    if mine.empty:
+        return []
+    g = _rate_after(paras, mine, y0, y1, ["term"])
+    g = g.groupby("term")["diff"].min() if up else g.groupby("term")["diff"].max()
+    return [str(t) for t in g.sort_values(ascending=up, kind="stable").index]
+
+
+def _drift_row(d: pd.DataFrame, lang: str, partials: Partials, unigram_docs, base_paras: pd.DataFrame,
+               documents: pd.DataFrame, tfidf: dict | None, loo_max: int, alpha: float) -> dict:
+    """The row of a language's largest drift step (``tfidf_drift.csv`` rows ``d``): it holds when no
+    year is low data and the permutation test rejects (``p_permutation <= alpha``)."""
+    from textdrift.manifest import step_documents
+
+    best = d.loc[d["cosine_distance"].astype(float).idxmax()]
+    y0, y1 = int(best["year_from"]), int(best["year_to"])
+    low = str(best["low_data"]).lower() in ("true", "1")
+    p = float(best["p_permutation"]) if "p_permutation" in best and pd.notna(best["p_permutation"]) else np.nan
+    unit = str(best.get("permutation_unit", "") or "")
+    holds = (not low) and not np.isnan(p) and p <= alpha
+    checks: dict = {"check_interval": None, "check_leave_one_term_out": None}
+    target = (y0, y1)
+    for name in ("roles", "entities"):
+        checks[f"check_{name}"] = _largest_step(unigram_docs(name, lang), tfidf) == target
+    bstep = step_documents(pd.DataFrame({"lang": [lang], "year_from": [y0], "year_to": [y1]}), documents).iloc[0]
+    docs = [x for x in f"{bstep['docs_from']};{bstep['docs_to']}".split(";") if x]
+    details = {}
+    if _one_document_side(bstep):
+        checks["check_leave_one_out"] = None
+        moved = _drift_paragraph_check(partials, unigram_docs("base", lang), lang, y0, y1, tfidf, loo_max)
+        if moved is None:
+            checks["check_leave_one_paragraph_out"] = na("no paragraph counts for the two years")
+        elif moved == "single":
+            checks["check_leave_one_paragraph_out"] = na("a year is a single paragraph")
+        else:
+            checks["check_leave_one_paragraph_out"] = not moved
+            if moved:
+                details["check_leave_one_paragraph_out"] = f"without paragraph {moved[1]} of {moved[0]}"
+    else:
+        size = base_paras[base_paras["lang"] == lang].groupby("doc_id")["keep"].sum()
+        docs = sorted(docs, key=lambda x: (-int(size.get(x, 0)), x))[:loo_max]
+        checks["check_leave_one_out"] = all(_largest_step(unigram_docs("base", lang), tfidf, drop=x) == target
+                                            for x in docs)
+        checks["check_leave_one_paragraph_out"] = None
+    if low:
+        reason = "a year is under low_data_tokens: the step is not tested"
+    elif np.isnan(p):
+        reason = "no permutation test of the step (a side has no paragraph with text)"
+    else:
+        reason = f"permutation p = {p:.3g} > {alpha:g} ({unit}s permuted)"
+        p_min = float(best["p_min"]) if "p_min" in best and pd.notna(best["p_min"]) else 0.0
+        if p_min > alpha:
+            reason += f"; the design cannot reach {alpha:g} (smallest possible p = {p_min:.3g})"
+    notes = []
+    if not np.isnan(p) and (holds or low):
+        n_perm = best.get("permutations", 0)
+        notes.append(f"permutation p = {p:.3g} ({unit}s permuted, {int(n_perm) if pd.notna(n_perm) else 0} splits)")
+    if unit == "paragraph" and not np.isnan(p):
+        notes.append("paragraphs permuted (a year has fewer than permutation_min_documents documents): the test "
+                     "contrasts documents")
+    return _row("drift_step", lang, "vocabulary", f"largest vocabulary drift ({lang}, {y0} → {y1})", y0, y1,
+                "cosine_distance", np.nan, np.nan, float(best["cosine_distance"]), np.nan, np.nan, bool(holds), checks,
+                bstep, documents, holds_reason="" if holds else reason, details=details, notes=tuple(notes))
+
+
+def _drift_paragraph_check(partials: Partials, docs, lang: str, y0: int, y1: int, tfidf: dict | None,
+                           loo_max: int) -> tuple | str | None | bool:
+    """Leave-one-paragraph-out for a drift step: each of the ``loo_max`` longest paragraphs of the two
+    years (kept unigrams of the ``base`` paragraph counts) is subtracted from its document in turn;
+    returns False when the step stays the largest every time, the first (doc_id, para) after which
+    it does not, "single" when a year is a single paragraph (not defined), or None without
+    paragraph counts."""
+    from textdrift.drift import on_vocabulary
+    from textdrift.vectorize import merge_matrices
+
+    parts = []
+    for p in partials.para_ngrams.get(lang, []):
+        m = _unigram_columns(_load_matrix(p))
+        use = np.flatnonzero(m.rows["year"].isin([y0, y1]).to_numpy(dtype=bool))
+        if len(use):
+            parts.append(m.take(use))
+    if not parts:
+        return None
+    para = merge_matrices(parts, ["year", "doc_id", "para"]) if len(parts) > 1 else parts[0]
+    para = on_vocabulary(para, docs.vocab)
+    size = np.asarray(para.X.sum(axis=1)).ravel()
+    per_year = pd.Series(size > 0).groupby(para.rows["year"].to_numpy()).sum()
+    if per_year.reindex([y0, y1]).fillna(0).min() < 2:
+        return "single"
+    order = sorted(range(len(size)), key=lambda i: (-size[i], str(para.rows["doc_id"].iloc[i]),
+                                                     int(para.rows["para"].iloc[i])))[:loo_max]
+    for i in order:
+        key = (str(para.rows["doc_id"].iloc[i]), int(para.rows["para"].iloc[i]))
+        if _largest_step(docs, tfidf, minus=(key[0], para.X[i])) != (y0, y1):
+            return key
+    return False
 
 
 def _flag_precision(df: pd.DataFrame, precision: pd.DataFrame | None, labels: dict, min_precision: float,
@@ -649,6 +881,82 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
 # ---- across languages ---------------------------------------------------------------------------
 
 
+def _phrase_paragraph_checks(rows: list[dict], partials: Partials, settings: dict) -> list[dict]:
+    """Leave-one-paragraph-out for the phrase rows whose step has a single document on a side
+    (``design`` = ``documents``): the paragraph of the later year with the most occurrences of the
+    phrase is subtracted from its document and the phrase test recomputed
+    (:func:`textdrift.phrases.phrase_changes` on the ``base`` document counts, all years, the
+    prior included, as :func:`_phrase_findings` does): is the phrase still new or rising? ``n/a``
+    in an untested (low-data) step and when the later year is one paragraph. The rows of
+    :func:`_phrase_findings` are patched (check, ``na_reason``, ``survives``, ``reason``)."""
+    import scipy.sparse as sp
+
+    from textdrift.drift import on_vocabulary
+    from textdrift.phrases import phrase_changes
+    from textdrift.vectorize import CountMatrix, merge_matrices
+
+    ps = {k: settings[k] for k in ("min_count", "alpha_0", "q_threshold", "ngram_max", "unspaced_languages",
+                                   "min_tokens") if k in settings}
+    docs_of: dict = {}
+    paras_of: dict = {}
+    out = []
+    for row in rows:
+        row = dict(row)
+        out.append(row)
+        if row["kind"] != "phrase_rise" or row["design"] != "documents":
+            continue
+        col = "check_leave_one_paragraph_out"
+        untested = "low_data_tokens" in str(row["reason"])
+        lang, y0, y1, phrase = row["lang"], int(row["year_from"]), int(row["year_to"]), str(row["subject"])
+
+        def set_na(why: str | None) -> None:
+            """The check's entry of ``na_reason`` replaced by ``why`` (None: removed)."""
+            parts = [p for p in str(row["na_reason"]).split("; ") if p and not p.startswith(col + ":")]
+            row["na_reason"] = "; ".join([*parts, *([f"{col}: {why}"] if why else [])])
+
+        if untested:
+            set_na("not tested: a year is under low_data_tokens")
+            continue
+        para_rows, counts = partials.occurrences(lang, [y0, y1], [phrase])
+        later = np.flatnonzero(para_rows["year"].to_numpy() == y1)
+        if len(later) < 2:
+            set_na("the later year is a single paragraph")
+            continue
+        j = int(later[np.argmax(counts[later, 0])])
+        doc, para = str(para_rows["doc_id"].iloc[j]), int(para_rows["para"].iloc[j])
+        if lang not in docs_of:
+            docs_of.clear()
+            paras_of.clear()
+            docs_of[lang] = partials.doc_counts("base", lang)
+            parts = [_load_matrix(p) for p in partials.para_ngrams.get(lang, [])]
+            parts = [m for m in parts if len(m.rows)]
+            merged = merge_matrices(parts, ["year", "doc_id", "para"]) if len(parts) > 1 else parts[0]
+            paras_of[lang] = on_vocabulary(merged, docs_of[lang].vocab)
+        m, pm = docs_of[lang], paras_of[lang]
+        at = np.flatnonzero(((pm.rows["year"] == y1) & (pm.rows["doc_id"].astype(str) == doc)
+                             & (pm.rows["para"] == para)).to_numpy())
+        d_at = np.flatnonzero((m.rows["doc_id"].astype(str) == doc).to_numpy())
+        if not len(at) or not len(d_at):
+            set_na("the paragraph's counts are missing")
+            continue
+        minus = sp.csr_matrix((pm.X[at[0]].toarray().ravel()[None, :] * (np.arange(m.X.shape[0]) == d_at[0])[:, None]))
+        rows_ = m.rows.copy()
+        if "tokens" in rows_ and "tokens" in pm.rows:
+            rows_.loc[rows_.index[d_at[0]], "tokens"] -= int(pm.rows["tokens"].iloc[at[0]])
+        sub = CountMatrix((m.X - minus).tocsr(), m.vocab, rows_)
+        table = phrase_changes(merge_matrices([sub], ["year"]), lang=lang, steps={(y0, y1)}, **ps)
+        st = table.set_index(["year_from", "year_to", "phrase"])["status"].get((y0, y1, phrase))
+        set_na(None)
+        if st in RISING:
+            row[col] = HOLDS
+        else:
+            row[col] = FAILS
+            row["survives"] = False
+            row["reason"] = "; ".join(x for x in (row["reason"], f"fails the check: a paragraph left out (without "
+                                                  f"paragraph {para} of {doc}: {st or 'not tested'})") if x)
+    return out
+
+
 def _crosslingual_findings(paras: dict, matches: dict, table: pd.DataFrame, codebook, documents: pd.DataFrame,
                            settings: dict, top: int, boot: dict) -> list[dict]:
     """Rows for the ``top`` strongest cross-language gaps (``crosslingual_themes.csv`` rows of the
@@ -742,10 +1050,12 @@ def _crosslingual_findings(paras: dict, matches: dict, table: pd.DataFrame, code
     return rows
 
 
-def _largest_step(docs, tfidf: dict | None, drop: str | None = None) -> tuple[int, int] | None:
+def _largest_step(docs, tfidf: dict | None, drop: str | None = None, minus: tuple | None = None
+                  ) -> tuple[int, int] | None:
     """(year_from, year_to) of the largest cosine distance between consecutive years, from a
     per-document unigram matrix (``vectorize.doc_matrix``; rows lang, doc_id, year, tokens), the
-    document ``drop`` left out (TF-IDF as in ``tfidf_drift.csv``, fitted on the year-documents)."""
+    document ``drop`` left out, or ``minus`` = (doc_id, 1 x vocabulary counts) subtracted from that
+    document (a paragraph left out) (TF-IDF as in ``tfidf_drift.csv``, fitted on the year-documents)."""
     import scipy.sparse as sp
 
     from textdrift.drift import drift_table
@@ -759,8 +1069,16 @@ def _largest_step(docs, tfidf: dict | None, drop: str | None = None) -> tuple[in
     S = sp.csr_matrix((np.ones(int(use.sum())), (rows.loc[use, "year"].map({y: i for i, y in enumerate(years)}),
                                                   np.flatnonzero(use))), shape=(len(years), len(rows)))
     X = (S @ docs.X).tocsr()
-    year_rows = pd.DataFrame({"lang": rows["lang"].iloc[0], "year": years,
-                              "tokens": np.asarray(S @ rows["tokens"].to_numpy(dtype=float)).astype("int64")})
+    tokens = np.asarray(S @ rows["tokens"].to_numpy(dtype=float)).astype("int64")
+    if minus is not None:
+        at = rows.index[(rows["doc_id"] == minus[0]).to_numpy()]
+        if len(at):
+            i = years.index(rows.loc[at[0], "year"])
+            sub = sp.csr_matrix(minus[1])
+            X = (X - sp.csr_matrix((sub.data, (np.full(sub.nnz, i), sub.indices)), shape=X.shape)).tocsr()
+            X.eliminate_zeros()
+            tokens[i] -= int(sub.sum())
+    year_rows = pd.DataFrame({"lang": rows["lang"].iloc[0], "year": years, "tokens": tokens})
     d = drift_table(CountMatrix(X, docs.vocab, year_rows), 0, **(tfidf or {}))
     if d.empty:
         return None
@@ -771,30 +1089,97 @@ def _largest_step(docs, tfidf: dict | None, drop: str | None = None) -> tuple[in
 def _one_document_side(step) -> bool:
     """Whether a side of a step (``docs_from``/``docs_to`` of :func:`textdrift.manifest.step_documents`)
     has a single document: a claim about that year then rests on one document."""
-    return min(len(str(step[side]).split(";")) for side in ("docs_from", "docs_to")) < 2
+    return min(len([d for d in str(step[side]).split(";") if d]) for side in ("docs_from", "docs_to")) < 2
+
+
+def na(reason: str) -> tuple[str, str]:
+    """A check that is not defined for a finding, and why (a value of :func:`_row`'s ``checks``)."""
+    return (NA, reason)
+
+
+def _side_words(documents: pd.DataFrame, docs: str, year) -> str:
+    """A side of a document contrast in words: ``doc_id (genre, year)``, or ``the n documents of
+    year (id, id)``."""
+    ids = [d for d in str(docs).split(";") if d]
+    if len(ids) != 1:
+        return f"the {len(ids)} documents of {year} ({', '.join(ids)})"
+    g = documents.loc[documents["doc_id"].astype(str) == ids[0], "genre"] if "genre" in documents else pd.Series()
+    genre = str(g.iloc[0]).replace("_", " ") if len(g) and pd.notna(g.iloc[0]) and str(g.iloc[0]) else "unknown genre"
+    return f"{ids[0]} ({genre}, {year})"
+
+
+# why a check is n/a, when the caller says only None (kind -> check -> reason; "*": any kind)
+_NA_DEFAULT = {
+    "drift_step": {"check_interval": "a drift step has no interval (the permutation test decides holds)",
+                   "check_leave_one_term_out": "drift has no codebook terms"},
+    "phrase_rise": {"check_leave_one_term_out": "a phrase is a single term"},
+    "crosslingual_gap": {"check_leave_one_out": "a gap is within one document",
+                         "check_leave_one_paragraph_out": "not run for cross-language gaps",
+                         "check_leave_one_term_out": "not run for cross-language gaps"},
+    "*": {"check_leave_one_paragraph_out": "both sides have several documents: leave-one-document-out is the check"},
+}
+_CHECK_NAMES = {"check_roles": "titles, headings and paratext counted", "check_entities": "names counted as words",
+                "check_leave_one_out": "a document left out", "check_leave_one_paragraph_out": "a paragraph left out",
+                "check_leave_one_term_out": "a codebook term left out"}
 
 
 def _row(kind, lang, subject, claim, y0, y1, value_name, v_from, v_to, value, low, high, holds, checks, step,
-         documents, holds_reason="", langs: tuple[str, str] | None = None) -> dict:
-    """One findings.csv row; ``langs``: the two languages of a cross-language finding (its two
-    sides are one document's two versions)."""
-    applicable = [v for v in checks.values() if v is not None]
-    survives = bool(holds) and all(applicable)
+         documents, holds_reason="", langs: tuple[str, str] | None = None, details: dict | None = None,
+         notes: tuple[str, ...] = ()) -> dict:
+    """One findings.csv row.
+
+    ``checks``: {check column: value}, a value being True (``holds``), False (``fails``), None
+    (``n/a``, the reason from :data:`_NA_DEFAULT`) or :func:`na` (``n/a`` with its reason); a check
+    left out of the dict is ``n/a`` too. Whatever the caller says, leave-one-document-out is
+    ``n/a`` ("the year is one document") when a side of a step has a single document; and in an
+    untested (low-data) step every check the caller left None is ``n/a`` "not tested". ``langs``:
+    the two languages of a cross-language finding (its two sides are one document's two versions).
+    ``details``: {check column: words} added to the reason when that check fails; ``notes``: more
+    caveats for the reason. A claim ending in ``(lang, y0 → y1)`` is reworded as a contrast of the
+    named documents when a side is one document (``design`` = ``documents``; else ``years``;
+    ``versions`` for a cross-language gap, two language versions of one document).
+    """
+    untested = "low_data_tokens" in str(holds_reason)
+    one_doc = langs is None and _one_document_side(step)
+    status, why_na = {}, []
+    for check in CHECKS:
+        v = checks.get(check)
+        if check == "check_leave_one_out" and one_doc:
+            sides = [f"{y} is one document ({step[s]})" for s, y in (("docs_from", y0), ("docs_to", y1))
+                     if len([d for d in str(step[s]).split(";") if d]) == 1]
+            v = na("the year is one document: " + "; ".join(sides))
+        if isinstance(v, tuple):
+            status[check] = NA
+            why_na.append(f"{check}: {v[1]}")
+        elif v is None or (isinstance(v, float) and np.isnan(v)):
+            status[check] = NA
+            reason = (_NA_DEFAULT.get(kind, {}).get(check)
+                      or ("not tested: a year is under low_data_tokens" if untested and check in checks else None)
+                      or _NA_DEFAULT["*"].get(check, "not applicable"))
+            if kind == "phrase_rise" and check == "check_entities" and not untested:
+                reason = "the phrase contains a name (it does not exist when names are words)"
+            why_na.append(f"{check}: {reason}")
+        else:
+            status[check] = HOLDS if bool(v) else FAILS
+    survives = bool(holds) and FAILS not in status.values()
     tr_from = _side_translation(documents, step["docs_from"], langs[0] if langs else lang)
     tr_to = _side_translation(documents, step["docs_to"], langs[1] if langs else lang)
     why = []
     if not holds:
         why.append(holds_reason or f"the {int(round(100 * 0.95))}% interval of the rate ratio includes 1")
-    names = {"check_roles": "titles, headings and paratext counted",
-             "check_entities": "names counted as words",
-             "check_interval": {"theme_change": "Poisson interval (independent mentions)"}.get(
-                 kind, "paragraphs resampled (mentions cluster)"),
-             "check_leave_one_out": "a document left out"}
-    failed = [names[k] for k, v in checks.items() if v is False]
+    names = {**_CHECK_NAMES, "check_interval": {"theme_change": "Poisson interval (independent mentions)"}.get(
+        kind, "paragraphs resampled (mentions cluster)")}
+    failed = [names[k] + (f" ({details[k]})" if details and details.get(k) else "")
+              for k, v in status.items() if v == FAILS]
     if failed:
         why.append("fails " + ("the check" if len(failed) == 1 else "the checks") + ": " + ", ".join(failed))
-    if langs is None and _one_document_side(step):
-        why.append("a year rests on a single document")
+    why += list(notes)
+    suffix = f"({lang}, {y0} → {y1})"
+    if one_doc:
+        why.append("a side is a single document: the claim is about these documents, not about the years")
+        if str(claim).endswith(suffix):
+            claim = (str(claim)[:-len(suffix)] + f"from {_side_words(documents, step['docs_from'], y0)} to "
+                     f"{_side_words(documents, step['docs_to'], y1)} ({lang}; a contrast of documents, not a year trend)")
     if step["genre_match"] != "same":
         why.append(f"genres differ ({step['genres_from'].replace(';', ', ')} vs {step['genres_to'].replace(';', ', ')})"
                    if step["genre_match"] in ("different", "partial") else "a genre is unknown")
@@ -804,8 +1189,9 @@ def _row(kind, lang, subject, claim, y0, y1, value_name, v_from, v_to, value, lo
             "year_to": y1, "value_name": value_name, "value_from": v_from, "value_to": v_to, "value": value,
             "ci_low": low, "ci_high": high, "docs_from": step["docs_from"], "docs_to": step["docs_to"],
             "genres_from": step["genres_from"], "genres_to": step["genres_to"], "genre_match": step["genre_match"],
-            "translation_from": tr_from, "translation_to": tr_to, "holds": bool(holds), **checks,
-            "precision": np.nan, "survives": survives, "reason": "; ".join(why)}
+            "translation_from": tr_from, "translation_to": tr_to, "design": "versions" if langs else "documents" if one_doc else "years",
+            "holds": bool(holds), **status, "na_reason": "; ".join(why_na), "precision": np.nan,
+            "survives": survives, "reason": "; ".join(why)}
 
 
 def write_findings(partials: Partials, codebook_path, documents_path, drift_path, out_path, languages,
@@ -818,7 +1204,8 @@ def write_findings(partials: Partials, codebook_path, documents_path, drift_path
                    top_phrases: int = _D["figures"]["top_phrases"],
                    crosslingual_path=None, cross_settings: dict | None = None, precision_path=None,
                    min_precision: float = _D["validation"]["min_precision"],
-                   min_coded: int = _D["validation"]["min_coded"]) -> pd.DataFrame:
+                   min_coded: int = _D["validation"]["min_coded"], low_data_tokens: int = _D["low_data_tokens"],
+                   drift_alpha: float = _D["drift"]["alpha"]) -> pd.DataFrame:
     """The ``findings`` rule: ``results/tables/findings.csv`` from the token shards' partial results.
 
     Parameters
@@ -840,7 +1227,7 @@ def write_findings(partials: Partials, codebook_path, documents_path, drift_path
         are skipped when None.
     top_themes, conf_level, n_boot, seed, bootstrap_unit, min_documents, tfidf, loo_max
         As in :func:`build_findings` (``conf_level`` is its ``conf``, ``bootstrap_unit`` its ``unit``).
-    phrase_settings, top_phrases, cross_settings, min_precision, min_coded
+    phrase_settings, top_phrases, cross_settings, min_precision, min_coded, low_data_tokens, drift_alpha
         As in :func:`build_findings`.
 
     Returns
@@ -857,9 +1244,10 @@ def write_findings(partials: Partials, codebook_path, documents_path, drift_path
                         conf_level, n_boot, seed, bootstrap_unit, min_documents, tfidf, loo_max,
                         read_csv(phrases_path) if phrases_path else None, phrase_settings, top_phrases,
                         read_csv(crosslingual_path) if crosslingual_path else None, cross_settings,
-                        read_csv(precision_path) if precision_path else None, min_precision, min_coded)
+                        read_csv(precision_path) if precision_path else None, min_precision, min_coded,
+                        low_data_tokens, drift_alpha)
     write_csv(df, out_path)
-    log.info("%d findings, %d survive every check", len(df), int(df["survives"].sum()))
+    log.info("%d findings, %d survive every check that is defined", len(df), int(df["survives"].sum()))
     return df
 
 
@@ -887,4 +1275,6 @@ def run_findings(input, output, params, log) -> None:
                    n_boot=p.n_boot, seed=p.seed, bootstrap_unit=p.bootstrap_unit, min_documents=p.min_documents,
                    tfidf=p.tfidf, phrases_path=i.phrases, phrase_settings=p.phrase_settings, top_phrases=p.top_phrases,
                    crosslingual_path=i.crosslingual, cross_settings=p.cross_settings, precision_path=i.precision,
-                   min_precision=p.min_precision, min_coded=p.min_coded)
+                   min_precision=p.min_precision, min_coded=p.min_coded,
+                   low_data_tokens=getattr(p, "low_data_tokens", _D["low_data_tokens"]),
+                   drift_alpha=getattr(p, "drift_alpha", _D["drift"]["alpha"]))

@@ -51,7 +51,7 @@ __all__ = ["FIGURES", "TABLES", "drift_lines", "findings_markdown", "headline_li
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
 
 TABLES = {
-    "findings.csv": "each headline finding (theme rose/fell most, largest drift step, top rising phrases, largest cross-language gaps) with its value, interval, documents, genres, translation status and codebook precision, and whether it survives each check (roles counted, names as words, the other interval, leave one document out)",
+    "findings.csv": "each headline finding (theme rose/fell most, largest drift step, top rising phrases, largest cross-language gaps) with its value, interval, documents, genres, translation status, design (years, or a contrast of named documents) and codebook precision; each check (roles counted, names as words, the other interval, leave one document, paragraph or codebook term out) is holds, fails or n/a, with why in na_reason",
     "documents.csv": "every document: year, date, title, genre, issuer, original language, translation status per language, source, raw file and its SHA-256, kept tokens per language",
     "theme_frequencies.csv": "theme matches per (year, language): count, kept tokens, rate per 10,000 tokens and its 95% interval (bootstrap over paragraphs or documents, or exact Poisson: ci_method)",
     "theme_changes.csv": "every theme between consecutive years with text: rate ratio with its 95% bootstrap interval, low-data flag, the documents and genres of each side",
@@ -60,7 +60,7 @@ TABLES = {
     "theme_unmatched_terms.csv": "codebook terms that never matched in the corpus (check the codebook or the segmentation)",
     "codebook_precision.csv": "precision of the codebook per theme and language from hand-coded KWIC rows (validation/coded.csv) that still match: coded, relevant, precision with its Wilson 95% interval, rows no longer matched, codebook version",
     "codebook_pairs.csv": "each translation pair of the codebook counted on both sides in the aligned paragraph pairs of the comparable bilingual documents: counts, count ratio with its exact 95% interval, exact conditional test p and BH q, status (zh_more / en_more = one side broader), unpaired terms with why",
-    "tfidf_drift.csv": "drift between consecutive available years per language: cosine distance of TF-IDF vectors, Jensen-Shannon divergence, gap, tokens, low-data flag, split-half baselines",
+    "tfidf_drift.csv": "drift between consecutive available years per language: cosine distance of TF-IDF vectors, Jensen-Shannon divergence, gap, tokens, low-data flag, split-half baselines, permutation test of the step (documents or paragraphs permuted, p_permutation)",
     "tfidf_similarity.csv": "cosine similarity and JSD of every pair of years per language (the full year x year matrix)",
     "tfidf_top_terms.csv": "the highest-weighted TF-IDF terms of each year and language",
     "tfidf_term_shifts.csv": "the terms whose TF-IDF weight rose or fell most in each consecutive step",
@@ -305,7 +305,14 @@ def drift_lines(drift: pd.DataFrame, langs: Sequence[str] | None = None) -> list
             text += (f" Length-matched (random halves of each year): cross-year half distance "
                      f"{_num(best['halves_cosine'], 3)}, {_num(best['excess_cosine'], 3)} above the within-year "
                      f"half distance; the years were farther apart than halves of one year in "
-                     f"{_num(100 * (1 - best['p_cosine']), 1)}% of rounds (p_cosine = {_num(best['p_cosine'], 3)}).")
+                     f"{_num(100 * (1 - best['p_cosine']), 1)}% of rounds (p_cosine = {_num(best['p_cosine'], 3)}, "
+                     "a descriptive share, not a test).")
+        if pd.notna(best.get("p_permutation", float("nan"))):
+            unit = str(best["permutation_unit"])
+            text += (f" Permutation test ({unit}s of the two years reassigned at random, "
+                     f"{int(best['permutations'])} splits): p = {_num(best['p_permutation'], 3)}"
+                     + (" (paragraphs, because a year has too few documents: it contrasts the documents, not the "
+                        "years)" if unit == "paragraph" else "") + ".")
         if _truthy(best["low_data"]):
             text += f" Flagged low data; the table's note: {best['note']}."
         text += _genre_sentence(best)
@@ -395,11 +402,18 @@ def low_data_lines(freq: pd.DataFrame, low_data_tokens: int = _D["low_data_token
 
 
 def _survivors_line(findings: pd.DataFrame, source: str = "") -> str:
-    """"- **k of n headline findings survive every check** (the checks)", ``source`` before the ")"."""
+    """"- **k of n headline findings hold and survive every check that is defined**; how many rest
+    on a single document per side; (the checks), ``source`` before the ")". A check that is ``n/a``
+    (not defined for the finding, ``na_reason`` says why) is not a failure."""
     k = int(findings["survives"].map(_truthy).sum())
-    return (f"- **{k} of {len(findings)} headline findings survive every check** (titles and paratext "
-            "counted, names counted as words, the other interval: Poisson for themes, paragraphs resampled for "
-            f"phrases and cross-language gaps; each document left out{source}).")
+    single = (int((findings["design"] == "documents").sum()) if "design" in findings else 0)
+    one = (f"; {single} of the {len(findings)} rest on a single document on a side (a contrast of named "
+           "documents, not of years: leaving out a document is n/a there)" if single else "")
+    return (f"- **{k} of {len(findings)} headline findings hold and survive every check that is defined**{one} "
+            "(n/a is not a failure; the checks: titles and paratext counted, names counted as words, the other "
+            "interval: Poisson for themes, paragraphs resampled for phrases and cross-language gaps; each document "
+            f"left out, or where a side is one document, the paragraph that weighs most; each codebook term left "
+            f"out{source}).")
 
 
 def headline_lines(findings: pd.DataFrame) -> list[str]:
@@ -439,9 +453,22 @@ def headline_lines(findings: pd.DataFrame) -> list[str]:
             return f"{rates}, log-odds {_num(r['value'], 2)}{ci}"
         return f"{r['value_name'].replace('_', ' ')} {_num(r['value'], 3)}"
 
+    def undefined(r) -> str:
+        """" (n/a here: ...)": the checks not defined for a finding, and why (``na_reason``)."""
+        text = str(r.get("na_reason", "") or "")
+        if not text or text == "nan":
+            return ""
+        import re
+
+        return " (n/a here: " + re.sub(r"check_(\w+):", lambda m: m.group(1).replace("_", " ") + ":", text) + ")"
+
     ok = findings[findings["survives"].map(_truthy)]
     lines = [_survivors_line(findings, "; `results/tables/findings.csv`")]
-    lines += [f"- Survives: {r['claim']}: {value(r)}." for _, r in ok.iterrows()]
+    def caveats(r) -> str:
+        text = str(r.get("reason", "") or "")
+        return f"; {text}" if text and text != "nan" else ""
+
+    lines += [f"- Survives: {r['claim']}: {value(r)}{undefined(r)}{caveats(r)}." for _, r in ok.iterrows()]
     lines += [f"- Does not survive: {r['claim']}: {value(r)}; {r['reason']}."
               for _, r in findings[~findings["survives"].map(_truthy)].iterrows()]
     return lines
@@ -596,10 +623,17 @@ def readme_snapshot(tables_dir: str | Path, codebook=None, results_dir: str = "r
     lines += [f"- Survives: {r['claim']}." for _, r in findings[ok].iterrows()]
     lines += [f"- Holds as computed, does not survive: {r['claim']}: {r['reason']}."
               for _, r in findings[holds].iterrows()]
+    # not tested (a year under the low-data threshold), though the interval lies on the claimed side of 1
+    untested = findings["reason"].astype(str).str.startswith("a year is under low_data_tokens") & ~holds & ~ok
+    clear = untested & (findings["value_name"] == "rate_ratio") & (
+        ((findings["value"] > 1) & (findings["ci_low"] > 1)) | ((findings["value"] < 1) & (findings["ci_high"] < 1)))
+    lines += [f"- Not tested (a year under the low-data threshold), interval clear of 1: {r['claim']}."
+              for _, r in findings[clear].iterrows()]
+    holds = holds | clear
     n_other = int((~ok & ~holds).sum())
     if n_other:
-        lines.append(f"- The other {n_other} do not hold as computed (an interval includes 1, a phrase step is "
-                     "insufficient, a gap is below the threshold).")
+        lines.append(f"- The other {n_other} do not hold as computed (a year under the low-data threshold, an "
+                     "interval includes 1, a gap is below the threshold, a drift step's permutation p above alpha).")
     if (t / "codebook_precision.csv").exists():
         prec = read_csv(t / "codebook_precision.csv")
         total = prec[(prec["theme"] == "all") & (prec["lang"] == "all")]

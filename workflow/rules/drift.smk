@@ -49,6 +49,8 @@ rule drift:
         baseline_rounds=config["drift"]["baseline_rounds"],
         baseline_min_paragraphs=config["drift"]["baseline_min_paragraphs"],
         seed=config["drift"]["seed"],
+        permutations=config["drift"]["permutations"],
+        permutation_min_documents=config["drift"]["permutation_min_documents"],
         group_by=GROUP_BY,
     script:
         "../scripts/drift.py"

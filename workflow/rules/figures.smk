@@ -9,6 +9,8 @@ rule theme_figures:
     input:
         frequencies=f"{TABLE_DIR}/theme_frequencies.csv",
         precision=f"{TABLE_DIR}/codebook_precision.csv",
+        # the genre of each year's documents: a trend line is not drawn across a change of genre
+        documents=f"{TABLE_DIR}/documents.csv",
         codebook=config["themes"]["codebook"],
         schema=SCHEMA["themes"],
     output:

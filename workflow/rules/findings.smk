@@ -74,6 +74,9 @@ rule findings:
         top_phrases=config["figures"]["top_phrases"],
         min_precision=config["validation"]["min_precision"],
         min_coded=config["validation"]["min_coded"],
+        # one low-data rule for themes, phrases and drift; the drift finding's permutation level
+        low_data_tokens=config["low_data_tokens"],
+        drift_alpha=config["drift"]["alpha"],
         # the phrase and cross-language checks recompute those rules' tests
         phrase_settings={
             **{
