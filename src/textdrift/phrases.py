@@ -98,7 +98,8 @@ from textdrift.vectorize import SEP, CountMatrix, load_matrix, year_matrix_of
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 _P = _D["phrases"]
 
-__all__ = ["COLUMNS", "GROUP_COLUMNS", "PHRASE_STEP_COLUMNS", "STATUSES", "check_ngram_max", "group_phrase_changes", "ngram_order",
+__all__ = ["COLUMNS", "GROUP_COLUMNS", "PHRASE_STEP_COLUMNS", "STATUSES", "STEP_COLUMNS", "UNITS", "dispersion",
+           "min_detectable_ratio", "score_z", "t_p_values", "unit_stats", "check_ngram_max", "group_phrase_changes", "ngram_order",
            "order_totals", "phrase_changes", "row_counts", "write_phrases", "status", "run_phrases"]
 
 log = logging.getLogger("textdrift.phrases")
@@ -602,7 +603,7 @@ def phrase_changes(matrix: CountMatrix, min_count: int = _P["min_count"], alpha_
     if len(avail) < 2:
         log.info("%s: %d year(s) with text (%s); two are needed, no phrase changes",
                  lang, len(avail), ", ".join(map(str, avail["year"])) or "none")
-        return _empty()
+        return (_empty(), pd.DataFrame(columns=STEP_COLUMNS)) if with_steps else _empty()
     if not pd.Index(matrix.vocab).is_unique:  # not written by vectorize: sum the columns of a repeated term
         codes, terms = pd.factorize(pd.Index(matrix.vocab))
         merge = sp.csr_matrix((np.ones(len(codes), dtype=matrix.X.dtype), (np.arange(len(codes)), codes)),
@@ -697,7 +698,7 @@ def _year_unit_stats(sources, years, vocab: np.ndarray, orders: np.ndarray) -> d
     target = pa.array(np.asarray(vocab, dtype=object), type=pa.string())
     out = {y: (np.zeros(len(vocab)), np.zeros(len(orders), dtype=np.int64)) for y in years}
     for src in sources:
-        m = src if isinstance(src, CountMatrix) else load_matrix(src)
+        m = src if isinstance(src, CountMatrix) else src.load() if isinstance(src, _only_documents) else load_matrix(src)
         if not len(m.rows):
             continue
         sel = m.rows["year"].astype(int).isin(years).to_numpy(dtype=bool)
@@ -772,7 +773,9 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
                 unspaced_languages: tuple[str, ...] | list[str] = UNSPACED_LANGUAGES,
                 min_tokens: int = 0, documents: str | Path | None = None, group_by: str | None = None,
                 doc_matrices: Mapping[str, str | Path] | None = None,
-                grouped_csv: str | Path | None = None) -> pd.DataFrame:
+                grouped_csv: str | Path | None = None, para_matrices: Mapping[str, list] | None = None,
+                steps_csv: str | Path | None = None, min_documents: int = _P["min_documents"],
+                power: float = _P["power"]) -> int:
     """Rule ``phrases``: phrase changes of every language ({lang: year_{lang}.npz}) into one CSV;
     with ``documents`` (``results/tables/documents.csv``), each row also says whether its step compares
     like with like (``genre_match`` of :func:`textdrift.manifest.step_documents`; the step's document
@@ -781,6 +784,11 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
     ``group_by`` (a column of ``documents``): the same table computed on each group's documents
     alone (year matrices summed from ``doc_matrices``, {lang: doc_{lang}.npz}; the prior is the
     group's own corpus), written to ``grouped_csv`` with a leading ``group`` column.
+
+    The test's units (:func:`phrase_changes`): the documents of ``doc_matrices`` and the paragraphs
+    of ``para_matrices`` ({lang: [the count rule's ``_findings/para_{lang}-{shard}.npz``]}, read one
+    shard at a time, only for the years tested at the paragraph level); the step table
+    (``STEP_COLUMNS`` + ``genre_match``) goes to ``steps_csv`` (``phrase_steps.csv``).
 
     Parameters
     ----------
@@ -813,6 +821,9 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
     check_ngram_max(ngram_max, vectorize_ngram_max)
     args = (min_count, alpha_0, q_threshold, ngram_max, unspaced_languages)
     docs = read_csv(documents) if documents is not None else None
+    unit_kw = {"min_documents": min_documents, "power": power, "with_steps": True}
+    doc_paths, para_paths = dict(doc_matrices or {}), dict(para_matrices or {})
+    step_tables: list[pd.DataFrame] = []
 
     def with_steps(df: pd.DataFrame, docs_of) -> pd.DataFrame:
         if docs_of is None:
@@ -821,8 +832,12 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
         # step); repeated on every phrase they made the table grow with documents x phrases
         return step_documents(df, docs_of).drop(columns=[c for c in STEP_COLUMNS if c not in PHRASE_STEP_COLUMNS])
 
-    def table(matrices: dict, docs_of) -> pd.DataFrame:
-        frames = [phrase_changes(m, *args, lang, min_tokens) for lang, m in matrices.items()]
+    def table(matrices: dict, docs_of, doc_mats: dict, ids) -> pd.DataFrame:
+        frames = []
+        for lang, m in matrices.items():
+            paras = [_only_documents(p, ids) for p in para_paths.get(lang, [])] or None
+            frames.append(phrase_changes(m, *args, lang, min_tokens, docs=doc_mats.get(lang), paras=paras,
+                                         **unit_kw)[0])
         frames = [f for f in frames if len(f)]
         return with_steps(_sorted(pd.concat(frames, ignore_index=True)) if frames else _empty(), docs_of)
 
@@ -833,7 +848,11 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
         nonlocal written
         for lang in sorted(year_matrices):
             log.info("%s: reading %s", lang, year_matrices[lang])
-            df = phrase_changes(load_matrix(year_matrices[lang]), *args, lang, min_tokens)
+            dm = load_matrix(doc_paths[lang]) if lang in doc_paths else None
+            df, st = phrase_changes(load_matrix(year_matrices[lang]), *args, lang, min_tokens, docs=dm,
+                                    paras=para_paths.get(lang), **unit_kw)
+            del dm
+            step_tables.append(st)
             if len(df):
                 written += len(df)
                 yield with_steps(_sorted(df), docs)
@@ -842,17 +861,38 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
 
     write_csv_batches(by_language(), out_csv)
     log.info("wrote %d rows to %s", written, out_csv)
+    if steps_csv is not None:
+        st = pd.concat([t for t in step_tables if len(t)], ignore_index=True) if any(map(len, step_tables)) \
+            else pd.DataFrame(columns=STEP_COLUMNS)
+        st = with_steps(st.sort_values(["lang", "year_from"], ignore_index=True), docs)
+        write_csv(st, steps_csv)
+        log.info("wrote %d steps to %s", len(st), steps_csv)
     if group_by:
-        per_doc = {lang: load_matrix(path) for lang, path in (doc_matrices or {}).items()}
+        per_doc = {lang: load_matrix(path) for lang, path in doc_paths.items()}
         frames = {}
         for g, ids in document_groups(docs, group_by).items():
             sub = {lang: year_matrix_of(m, ids) for lang, m in per_doc.items()}
+            own = {lang: m.take(m.rows["doc_id"].astype(str).isin({str(i) for i in ids}).to_numpy(dtype=bool))
+                   for lang, m in per_doc.items()}
             frames[g] = table({lang: m for lang, m in sub.items() if len(m.rows)},
-                              docs[docs["doc_id"].astype(str).isin(ids)])
+                              docs[docs["doc_id"].astype(str).isin(ids)], own, {str(i) for i in ids})
         grouped = with_group(frames)
         write_csv(grouped, grouped_csv)
         log.info("wrote %d rows (%s groups) to %s", len(grouped), group_by, grouped_csv)
     return written
+
+
+class _only_documents:
+    """A paragraph matrix file read lazily and restricted to the documents ``ids`` (all when None)."""
+
+    def __init__(self, path, ids):
+        self.path, self.ids = path, ids
+
+    def load(self) -> CountMatrix:
+        m = load_matrix(self.path)
+        if self.ids is None or not len(m.rows):
+            return m
+        return m.take(m.rows["doc_id"].astype(str).isin(self.ids).to_numpy(dtype=bool))
 
 
 def run_phrases(input, output, params, log) -> None:
@@ -869,7 +909,9 @@ def run_phrases(input, output, params, log) -> None:
 
     log_to_file(log[0])
     i, o, p = input, output, params
+    shards = {lang: [f for f in i.para if Path(f).name.startswith(f"para_{lang}-")] for lang in p.languages}
     write_phrases(dict(zip(p.languages, i.year)), o.changes, p.ngram_max, p.vectorize_ngram_max,
                   p.min_count, p.alpha_0, p.q_threshold, p.unspaced_languages, p.min_tokens,
                   documents=i.documents, group_by=p.group_by, doc_matrices=dict(zip(p.languages, i.doc)),
-                  grouped_csv=o.get("grouped"))
+                  grouped_csv=o.get("grouped"), para_matrices=shards, steps_csv=o.steps,
+                  min_documents=p.min_documents, power=p.power)

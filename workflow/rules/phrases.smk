@@ -9,11 +9,14 @@ rule phrases:
     input:
         year=expand(f"{PROCESSED}/vectors/year_{{lang}}.npz", lang=LANGS),
         documents=f"{RESULTS}/tables/documents.csv",
+        # the test's units: documents, and paragraphs (n-grams per paragraph, per shard, read only
+        # for the years of steps with fewer than phrases.min_documents documents on a side);
         # group_by: each group's year matrices are summed from the document matrices
-        doc=(
-            expand(f"{PROCESSED}/vectors/doc_{{lang}}.npz", lang=LANGS)
-            if GROUP_BY
-            else []
+        doc=expand(f"{PROCESSED}/vectors/doc_{{lang}}.npz", lang=LANGS),
+        para=expand(
+            f"{PROCESSED}/vectors/_findings/para_{{lang}}-{{shard}}.npz",
+            lang=LANGS,
+            shard=SHARDS,
         ),
     output:
         **({"grouped": f"{GROUPED}/phrase_changes.csv"} if GROUP_BY else {}),
@@ -21,6 +24,11 @@ rule phrases:
             f"{RESULTS}/tables/phrase_changes.csv",
             category="Tables",
             labels={"table": "phrase changes"},
+        ),
+        steps=report(
+            f"{RESULTS}/tables/phrase_steps.csv",
+            category="Tables",
+            labels={"table": "phrase steps"},
         ),
     log:
         f"{LOGS}/phrases.log",
@@ -41,6 +49,8 @@ rule phrases:
         min_count=config["phrases"]["min_count"],
         alpha_0=config["phrases"]["alpha_0"],
         q_threshold=config["phrases"]["q_threshold"],
+        min_documents=config["phrases"]["min_documents"],
+        power=config["phrases"]["power"],
         min_tokens=config["low_data_tokens"],
         unspaced_languages=config["unspaced_languages"],
         group_by=GROUP_BY,
