@@ -42,26 +42,40 @@ Evaluation for Identifying the Content of Political Conflict", *Political Analys
 * **Bounded prior**: in each step, alpha_0 of order n is at most the smaller of the two years'
   totals of order n (at least 1), so the prior never weighs more than the smaller year; a
   year much smaller than the corpus is no longer pulled wholesale to the corpus rate.
-* **Error control**: ``p`` = 2 (1 - Phi(|z|)) (two-sided, normal); ``q`` = Benjamini-Hochberg
-  adjusted p over all phrases tested in the step and language (``scipy.stats.
-  false_discovery_control``; Benjamini & Hochberg 1995, JRSS B 57(1), 289-300): the expected
-  share of false discoveries among the phrases called rising or falling is at most
-  ``q_threshold``.
+* **Test at the sampling unit** (Lijffijt et al. 2016, "Significance testing of word frequencies
+  in corpora", *Digital Scholarship in the Humanities* 31(2)): z above treats tokens as independent;
+  the p-value does not. Per step the unit is the **documents** of the two years when both have at
+  least ``min_documents`` (``doc_{lang}.npz``), else their **paragraphs** (the `count` rule's
+  paragraph n-gram shards), else none (``tokens``). The score statistic of the two rates
+  (:func:`score_z`, no prior) is divided by the square root of the phrase's quasi-Poisson
+  dispersion between the units (:func:`dispersion`: Pearson X2 around each year's own rate over
+  U_from + U_to - 2 df, floored at 1; McCullagh & Nelder 1989)::
+
+      t_w = s_w / sqrt(phi_w),   p = 2 P(T_df > |t_w|)     (the normal when df is undefined)
+
+* **Error control**: ``q`` = Benjamini-Hochberg adjusted p over all phrases tested in the step and
+  language (``scipy.stats.false_discovery_control``; Benjamini & Hochberg 1995, JRSS B 57(1),
+  289-300): the expected share of false discoveries among the phrases called rising or falling is
+  at most ``q_threshold``.
 * **Status** (``q_threshold``, config ``phrases.q_threshold``): a change is called when q <= q_threshold and the
-  phrase's own rate (count / total of its order) moved in the direction of z (so a phrase
-  whose rate rose is never called falling, whatever the prior): ``new`` = count_from == 0 and
-  called up; ``gone`` = count_to == 0 and called down; ``rising``, ``falling``; else
-  ``stable``. A step in which either year has fewer than ``min_tokens`` (the top-level
-  ``low_data_tokens``) kept unigrams is ``insufficient`` for every phrase: too little text to
-  call any change. new/gone are relative to the previous available year only.
+  phrase's own rate (count / total of its order) moved in the direction of t: ``new`` =
+  count_from == 0 and called up; ``gone`` = count_to == 0 and called down; ``rising``,
+  ``falling``; else ``stable``. A step in which either year has fewer than ``min_tokens`` (the
+  top-level ``low_data_tokens``) kept unigrams is ``insufficient`` for every phrase: too little text
+  to call any change. new/gone are relative to the previous available year only.
+* **Minimum detectable rate ratio** per step (:func:`min_detectable_ratio`): the smallest ratio a
+  phrase of the step's median count and dispersion would be detected at with ``power``.
 
 Output (``results/tables/phrase_changes.csv``, every tested phrase, sorted by lang,
 year_from, descending z): ``lang, year_from, year_to, phrase, n, count_from, count_to,
-total_from, total_to, alpha_w, alpha_0, log_odds, z, p, q, status, display``. ``log_odds`` and
-``z`` can be recomputed from the other columns of their row with the formulas above.
-``display`` is ``phrase`` with the spaces between words removed for languages written
+total_from, total_to, alpha_w, alpha_0, log_odds, z, dispersion, df, t, p, q, status, display``
+(``total_*``: n-grams of order ``n``, so rates are per n-gram of the same order, not per token).
+``log_odds``, ``z``, ``t`` and ``p`` can be recomputed from the other columns of their row with the
+formulas above. ``display`` is ``phrase`` with the spaces between words removed for languages written
 without spaces (``unspaced_languages``, e.g. "数字 经济" -> "数字经济"); note that the
 bigram "数字 经济" and the dictionary word "数字经济" then display alike (``n`` tells them apart).
+``results/tables/phrase_steps.csv``: one row per step (``STEP_COLUMNS``: its unit, units, tested
+phrases, median count and dispersion, minimum detectable ratio, status counts) and ``genre_match``.
 
 Comparing any two groups of documents from a notebook (``a`` plays ``year_from``)::
 
