@@ -64,7 +64,10 @@ def one(docs: int, doc_shape, seed: int, planted_year: int = 2004) -> list[dict]
 
     shape = 1e9 if doc_shape is None else doc_shape
     out = []
-    null = tables(calibration_corpus(docs_per_year=docs, doc_shape=shape, seed=seed).tokens)
+    c0 = calibration_corpus(docs_per_year=docs, doc_shape=shape, seed=seed)
+    null = tables(c0.tokens)
+    # the truth behind the calls: each year's documents' own rates (the mean of its documents' rates)
+    truth = c0.doc_rates.groupby(["year", "word"])["rate"].mean()
     alts = {}
     for rate in (0.3, 1.0):  # insertions of the planted phrase per paragraph
         c = calibration_corpus(docs_per_year=docs, doc_shape=shape, seed=seed, new_phrases={"p1": planted_year},
@@ -74,7 +77,14 @@ def one(docs: int, doc_shape, seed: int, planted_year: int = 2004) -> list[dict]
         t = null[method]
         called = t["status"].isin(["new", "gone", "rising", "falling"])
         big = (t["count_from"] + t["count_to"]) >= 20
+        uni = t[called & (t["n"] == 1)]
+        true_ratio = (truth.reindex(list(zip(uni["year_to"], uni["phrase"]))).to_numpy()
+                      / truth.reindex(list(zip(uni["year_from"], uni["phrase"]))).to_numpy())
+        up = uni["status"].isin(["new", "rising"]).to_numpy()
+        right = np.where(up, true_ratio > 1, true_ratio < 1)
         row = {"method": method, "called": int(called.sum()), "p05": float((t["p"] < 0.05).mean()),
+               "called_uni": len(uni), "right_way": int(right.sum()),
+               "true_ratio_far": int((np.abs(np.log(true_ratio)) > np.log(1.5)).sum()),
                "p05_20": float((t.loc[big, "p"] < 0.05).mean()) if big.any() else np.nan}
         for rate, (planted, alt) in alts.items():
             s = alt[method]
@@ -101,6 +111,8 @@ def main(argv=None) -> int:
     table = pd.DataFrame({
         "called at q<=0.05 (mean per corpus)": g["called"].mean().round(2),
         "corpora with any call": g["called"].apply(lambda s: f"{(s > 0).sum()}/{len(s)}"),
+        "called unigrams: true document rates differ in the called direction (by more than x1.5)":
+            g.apply(lambda d: f"{d['right_way'].sum()} ({d['true_ratio_far'].sum()}) of {d['called_uni'].sum()}"),
         "p<0.05 (all tested)": g["p05"].mean().round(3),
         "p<0.05 (count>=20)": g["p05_20"].mean().round(3),
         **{f"planted ({r}/para) called new": g[f"new_{r}"].apply(lambda s: f"{s.sum()}/{len(s)}") for r in (0.3, 1.0)},
