@@ -430,8 +430,9 @@ def headline_lines(findings: pd.DataFrame) -> list[str]:
             if r["kind"] == "crosslingual_gap":
                 a, b = str(r["lang"]).split("|")
                 rates = f"{a} {_num(r['value_from'])} vs {b} {_num(r['value_to'])} per 10,000 tokens"
-            else:
-                rates = f"{_num(r['value_from'])} → {_num(r['value_to'])} per 10,000 tokens"
+            else:  # a phrase's rate is per n-gram of its order (phrase_changes.csv's total_from, total_to)
+                unit = "n-grams of the same order" if r["kind"] == "phrase_rise" else "tokens"
+                rates = f"{_num(r['value_from'])} → {_num(r['value_to'])} per 10,000 {unit}"
             return f"{rates}, log-odds {_num(r['value'], 2)}{ci}"
         return f"{r['value_name'].replace('_', ' ')} {_num(r['value'], 3)}"
 
