@@ -486,7 +486,7 @@ def t_p_values(t, df) -> np.ndarray:
 
 
 def min_detectable_ratio(rate: float, total_from: float, total_to: float, dispersion: float = 1.0,
-                         df: float = np.nan, alpha: float = _P["q_threshold"], power: float = 0.8) -> float:
+                         df: float = np.nan, alpha: float = _P["q_threshold"], power: float = _P["power"]) -> float:
     """The smallest rate ratio (to / from, > 1) that a two-sided test at ``alpha`` detects with ``power``.
 
     A phrase whose rate is ``rate`` in ``year_from`` (per n-gram of its order) and ``ratio * rate``
