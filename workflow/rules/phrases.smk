@@ -4,6 +4,14 @@ from textdrift.phrases import check_ngram_max
 check_ngram_max(config["phrases"]["ngram_max"], config["vectorize"]["ngram_max"])
 
 
+def _matrices_mb(input):
+    """MB of the phrases rule's year and document matrices."""
+    return (
+        sum(os.path.getsize(f) for f in [*input.year, *input.doc] if os.path.exists(f))
+        / 1e6
+    )
+
+
 rule phrases:
     """Year-over-year phrase changes per language: weighted log-odds with an informative Dirichlet prior."""
     input:
@@ -38,10 +46,11 @@ rule phrases:
         "../envs/analysis.yml"
     threads: 1
     resources:
+        # grows with the year and document matrices (the paragraph shards are read one at a time)
         mem_mb=lambda wildcards, input, attempt: attempt
-        * (1000 + 400 * int(input.size_mb)),
+        * (1000 + 400 * int(_matrices_mb(input))),
         runtime=lambda wildcards, input, attempt: attempt
-        * (15 + 4 * int(input.size_mb)),
+        * (15 + 4 * int(_matrices_mb(input))),
     params:
         languages=LANGS,
         ngram_max=config["phrases"]["ngram_max"],
