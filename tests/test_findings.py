@@ -108,7 +108,10 @@ def _phrase_corpus(doubled: bool):
     return tokens(a + b), documents([("a1", 2020), ("a2", 2020), ("b1", 2021), ("b2", 2021)])
 
 
-PHRASE_SETTINGS = {"min_count": 2, "alpha_0": "auto", "q_threshold": 0.05, "ngram_max": 2, "min_tokens": 0}
+# min_documents 3: these two-document years are tested at the token level, as the table below (no
+# document or paragraph matrices given); at the default 2 the checks would test between documents (df 2)
+PHRASE_SETTINGS = {"min_count": 2, "alpha_0": "auto", "q_threshold": 0.05, "ngram_max": 2, "min_tokens": 0,
+                   "min_documents": 3}
 
 
 def _phrase_rows(toks, docs, **kwargs):

@@ -120,7 +120,8 @@ def test_benjamini_hochberg_by_hand():
     assert p_values([1.959963984540054])[0] == pytest.approx(0.05, abs=1e-12)
     # in group_phrase_changes q is adjusted over the step's tested phrases: x and y here
     df = group_phrase_changes(s(x=0, y=40), s(x=20, y=20), alpha_0=4)
-    np.testing.assert_allclose(df["q"], q_values(p_values(df["z"])), atol=0)
+    # (no units given: dispersion 1, df NaN, p from the score statistic t and the normal)
+    np.testing.assert_allclose(df["q"], q_values(p_values(df["t"])), atol=0)
 
 
 def test_a_rate_that_rose_is_never_called_falling():
@@ -328,9 +329,15 @@ def test_csv_rows_recompute_from_their_own_columns(tmp_path):
         assert r.log_odds == pytest.approx(d, rel=1e-9, abs=1e-12)
         assert r.z == pytest.approx(z, rel=1e-9, abs=1e-12)
         assert r.count_from + r.count_to >= 2
-        assert r.p == pytest.approx(math.erfc(abs(z) / math.sqrt(2)), rel=1e-9, abs=1e-15)
-        up = r.q <= 0.05 and z > 0 and r.count_to / r.total_to > r.count_from / r.total_from
-        down = r.q <= 0.05 and z < 0 and r.count_to / r.total_to < r.count_from / r.total_from
+        # the test: the score statistic of the two rates (no units given: dispersion 1, the normal)
+        pooled = (r.count_from + r.count_to) / (r.total_from + r.total_to)
+        t = (r.count_to / r.total_to - r.count_from / r.total_from) / math.sqrt(
+            pooled * (1 / r.total_from + 1 / r.total_to))
+        assert r.dispersion == 1 and math.isnan(r.df)
+        assert r.t == pytest.approx(t, rel=1e-9, abs=1e-12)
+        assert r.p == pytest.approx(math.erfc(abs(t) / math.sqrt(2)), rel=1e-9, abs=1e-15)
+        up = r.q <= 0.05 and t > 0 and r.count_to / r.total_to > r.count_from / r.total_from
+        down = r.q <= 0.05 and t < 0 and r.count_to / r.total_to < r.count_from / r.total_from
         expected = ("new" if r.count_from == 0 and up else "gone" if r.count_to == 0 and down
                     else "rising" if up else "falling" if down else "stable")
         assert r.status == expected
@@ -421,3 +428,131 @@ def test_sparse_path_equals_group_phrase_changes_path(kwargs, repeat_terms):
                                      args["ngram_max"], ("zh", "ja", "th"), args["min_tokens"])
         assert len(fast) > 10
         pd.testing.assert_frame_equal(fast, slow)
+
+
+# ---- the test at the sampling unit: dispersion between documents or paragraphs ---------------------
+
+
+def test_unit_stats_by_hand():
+    from textdrift.phrases import unit_stats
+
+    # two units, columns: a, b (order 1), "a b" (order 2); unit totals: order 1 = 3 and 2, order 2 = 1 and 0
+    X = np.array([[2, 1, 1], [1, 1, 0]])
+    s2, u = unit_stats(X, np.array([0, 0, 1]), 2)
+    # S2 = sum_u y^2 / T_u: a = 4/3 + 1/2, b = 1/3 + 1/2, "a b" = 1/1 (unit 2 has no bigram)
+    np.testing.assert_allclose(s2, [4 / 3 + 1 / 2, 1 / 3 + 1 / 2, 1.0])
+    assert list(u) == [2, 1]
+
+
+def test_dispersion_is_pearson_over_units_by_hand():
+    from textdrift.phrases import dispersion, unit_stats
+
+    rng = np.random.default_rng(3)
+    y0, y1 = rng.poisson(2.0, 7), rng.poisson(5.0, 5)  # one phrase in 7 and 5 units
+    t0, t1 = rng.integers(20, 60, 7), rng.integers(20, 60, 5)  # the units' totals of its order
+    # the other words of the units make up the totals: column 2 = T_u - y_u
+    s0, u0 = unit_stats(np.c_[y0, t0 - y0], np.array([0, 0]), 1)
+    s1, u1 = unit_stats(np.c_[y1, t1 - y1], np.array([0, 0]), 1)
+    phi, df = dispersion(y0.sum(), y1.sum(), t0.sum(), t1.sum(), s0[0], s1[0], u0[0], u1[0])
+    x2 = 0.0
+    for y, t in ((y0, t0), (y1, t1)):  # Pearson X2 around each side's own rate
+        mu = y.sum() / t.sum()
+        x2 += (((y - t * mu) ** 2) / (t * mu)).sum()
+    assert df == 7 + 5 - 2
+    assert phi == pytest.approx(max(1.0, x2 / df), rel=1e-12)
+    # one unit per side: nothing to estimate (phi 1, df NaN); a side without the phrase adds 0
+    phi, df = dispersion(3, 4, 100, 100, 0.09, 0.16, 1, 1)
+    assert phi == 1 and math.isnan(df)
+    # by hand: 15 occurrences in one of 10 paragraphs of 100 tokens, none in the other year's 10:
+    # expected 1.5 per paragraph, X2 = (15 - 1.5)^2 / 1.5 + 9 * 1.5 = 135, df = 18, phi = 7.5
+    phi, df = dispersion(0, 15, 1000, 1000, 0.0, 15 ** 2 / 100, 10, 10)
+    assert (phi, df) == (pytest.approx(7.5), 18)
+
+
+def test_score_statistic_and_t_p_by_hand():
+    from scipy.stats import t as student
+
+    from textdrift.phrases import score_z, t_p_values
+
+    # 0 of 1000 -> 15 of 1015: pooled rate 15 / 2015; z = (15/1015) / sqrt(r (1/1000 + 1/1015))
+    r = 15 / 2015
+    z = (15 / 1015) / math.sqrt(r * (1 / 1000 + 1 / 1015))
+    assert score_z([0], [15], [1000], [1015])[0] == pytest.approx(z, rel=1e-12)
+    assert score_z([15], [0], [1015], [1000])[0] == pytest.approx(-z, rel=1e-12)
+    assert t_p_values([z], [18])[0] == pytest.approx(2 * student.sf(z, 18), rel=1e-12)
+    assert t_p_values([1.959963984540054], [np.nan])[0] == pytest.approx(0.05, abs=1e-12)
+
+
+def _paragraph_tokens(doc_id, year, paragraphs):
+    """One sentence per paragraph, every token kept."""
+    rows = []
+    for para, words in enumerate(paragraphs):
+        for i, w in enumerate(words):
+            rows.append(dict(doc_id=doc_id, year=year, lang="en", para=para, sent=para, idx=i, text=w, norm=w,
+                             lemma=w, is_stop=False, is_punct=False, keep=True))
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("spread", [True, False])
+def test_one_document_per_year_a_new_phrase_must_be_spread_over_paragraphs(spread):
+    """With one document a year the test is between paragraphs: 0 -> 15 occurrences over many
+    paragraphs is new; the same 15 in a single paragraph is not (dispersion ~ 7)."""
+    from textdrift.vectorize import count_matrix, doc_matrix
+
+    rng = np.random.default_rng(0)
+    filler = [f"w{i:02d}" for i in range(10)] * 10  # 10 words: a family of 11 tests (BH)
+
+    def paras():
+        return [list(rng.permutation(filler)) for _ in range(10)]
+
+    before, after = paras(), paras()
+    where = [2, 2, 2, 2, 2, 1, 1, 1, 1, 1] if spread else [15] + [0] * 9
+    after = [p + ["alpha"] * k for p, k in zip(after, where)]
+    toks = pd.concat([_paragraph_tokens("a", 2020, before), _paragraph_tokens("b", 2021, after)], ignore_index=True)
+    pm = count_matrix(toks, ["year", "doc_id", "para"], 1)
+    df, steps = phrase_changes(year_matrix(toks, "en", 1), ngram_max=1, docs=doc_matrix(toks, "en", 1), paras=pm,
+                               with_steps=True)
+    row = df.set_index("phrase").loc["alpha"]
+    assert steps["unit"].tolist() == ["paragraphs"] and steps["units_from"].tolist() == [10]
+    assert row["df"] == 18
+    # Pearson X2 of alpha in 2021 around its rate, by hand (2020: none)
+    t = np.array([len(p) for p in after], dtype=float)
+    mu = 15 / t.sum()
+    x2 = (((np.array(where) - t * mu) ** 2) / (t * mu)).sum()
+    assert row["dispersion"] == pytest.approx(max(1.0, x2 / 18), rel=1e-9)
+    if spread:
+        # z = 3.84 (by hand in test_score_statistic_and_t_p_by_hand), p = 0.0012 on t(18), q = 11 p / 1
+        assert row["dispersion"] == 1 and row["p"] < 0.002 and row["q"] < 0.05 and row["status"] == "new"
+    else:
+        assert row["dispersion"] > 6 and row["p"] > 0.1 and row["status"] == "stable"
+
+
+def test_documents_are_the_unit_when_both_years_have_enough_of_them():
+    from textdrift.vectorize import doc_matrix
+
+    rng = np.random.default_rng(1)
+    words = [f"w{i}" for i in range(20)]
+    docs = [_paragraph_tokens(f"d{y}{k}", y, [list(rng.choice(words, 60))]) for y in (2020, 2021) for k in range(3)]
+    toks = pd.concat(docs, ignore_index=True)
+    ym, dm = year_matrix(toks, "en", 1), doc_matrix(toks, "en", 1)
+    _, steps = phrase_changes(ym, ngram_max=1, docs=dm, min_documents=3, with_steps=True)
+    assert steps["unit"].tolist() == ["documents"] and steps[["units_from", "units_to"]].values.tolist() == [[3, 3]]
+    df, steps = phrase_changes(ym, ngram_max=1, docs=dm, min_documents=4, with_steps=True)
+    assert steps["unit"].tolist() == ["tokens"] and (df["dispersion"] == 1).all() and df["df"].isna().all()
+    assert (steps["tested"] == len(df)).all() and steps["min_detectable_ratio"].iloc[0] > 1
+
+
+def test_min_detectable_ratio_has_the_power_it_says():
+    from scipy.stats import norm
+
+    from textdrift.phrases import min_detectable_ratio
+
+    # Wald test of log(ratio), variance under the alternative 1/m_from + 1/m_to (statsmodels, Zhu 2017):
+    # power = Phi(|log RR| / se - z_{1 - alpha/2}) (+ the negligible other tail)
+    rate, n = 0.001, 50_000
+    rr = min_detectable_ratio(rate, n, n, 1.0, np.nan, 0.05, 0.8)
+    se = math.sqrt(1 / (rate * n) + 1 / (rate * rr * n))
+    assert norm.cdf(math.log(rr) / se - norm.isf(0.025)) == pytest.approx(0.8, abs=1e-3)
+    # dispersion 4 doubles the standard error: a larger ratio is needed
+    assert min_detectable_ratio(rate, n, n, 4.0, np.nan, 0.05, 0.8) > rr
+    assert math.isnan(min_detectable_ratio(0.0, n, n))

@@ -800,7 +800,7 @@ def _phrase_panel(ax, step: pd.DataFrame, k: int, q_threshold: float, low_data_t
     ax.axvline(0, color="#333333", linewidth=0.8)
     if len(up) and len(down):
         ax.axhline(len(up) - 0.5, color="#bbbbbb", linewidth=0.6)
-    ax.set_xlabel(f"z of the log-odds ratio (> 0: more frequent in {year_to})", fontsize=8.5)
+    ax.set_xlabel(f"log-odds z (> 0: more frequent in {year_to}, per n-gram of the same order)", fontsize=8.5)
     ax.tick_params(axis="x", labelsize=8)
 
 
@@ -848,7 +848,8 @@ def phrase_bars(phrases: pd.DataFrame, lang: str, year_from: int, year_to: int, 
         _phrase_panel(ax, step, k, q_threshold, low_data_tokens)
     _phrase_legend(fig, q_threshold, ncols=3)
     fig.suptitle(f"{lang_name(lang)}: phrases that rose and fell most, {year_from}→{year_to}\n"
-                 "(weighted log-odds z, Monroe et al. 2008)", fontsize=11)
+                 "(bars: weighted log-odds z, Monroe et al. 2008; colour: q of the test between documents "
+                 "or paragraphs, phrase_steps.csv)", fontsize=11)
     return fig
 
 
@@ -893,10 +894,10 @@ def phrase_steps(phrases: pd.DataFrame, lang: str, k: int = _D["figures"]["phras
         ax.set_visible(False)
     _phrase_legend(fig, q_threshold)
     shown = f" (the last {len(steps)} of {n_steps} steps; all in phrase_changes.csv)" if len(steps) < n_steps else ""
-    fig.suptitle(f"{lang_name(lang)}: top {k} rising and top {k} falling phrases per step{shown}\n"
-                 "(weighted log-odds z, Monroe et al. 2008; counts before→after at the bar ends)"
-                 if shown else f"{lang_name(lang)}: top {k} rising and top {k} falling phrases per step "
-                 "(weighted log-odds z, Monroe et al. 2008; counts before→after at the bar ends)", fontsize=11)
+    what = ("bars: weighted log-odds z, Monroe et al. 2008; colour: q of the test between documents or "
+            "paragraphs (phrase_steps.csv); counts before→after at the bar ends")
+    fig.suptitle(f"{lang_name(lang)}: top {k} rising and top {k} falling phrases per step{shown}\n({what})",
+                 fontsize=11)
     return fig
 
 

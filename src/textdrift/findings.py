@@ -807,7 +807,7 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
     from textdrift.vectorize import ENTITY_HEAD, SEP, merge_matrices
 
     ps = {k: settings[k] for k in ("min_count", "alpha_0", "q_threshold", "ngram_max", "unspaced_languages",
-                                   "min_tokens") if k in settings}
+                                   "min_tokens", "min_documents") if k in settings}
     rows: list[dict] = []
     doc_mats: dict = {}
 
@@ -825,7 +825,9 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
             m = docs_of(name, lang)
             if drop is not None:
                 m = m.take((m.rows["doc_id"] != drop).to_numpy(dtype=bool))
-            table = phrase_changes(merge_matrices([m], ["year"]), lang=lang, steps={(y0, y1)}, **ps)
+            # the variant's documents are the test's units when both years have min_documents of them;
+            # else the tokens (the variants have no paragraph n-gram counts)
+            table = phrase_changes(merge_matrices([m], ["year"]), lang=lang, steps={(y0, y1)}, docs=m, **ps)
             results[key] = table.set_index(["year_from", "year_to", "phrase"])["status"]
         return results[key].get((y0, y1, phrase))
 
@@ -866,13 +868,16 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
             checks["check_leave_one_out"] = (None if insufficient else
                                              all(status("base", lang, phrase, y0, y1, d) in RISING for d in heavy)
                                              and not _one_document_side(step))
-            sd = r.log_odds / r.z if r.z else np.nan
+            # the log-odds' standard error (Monroe et al.), inflated by the phrase's dispersion between units
+            sd = r.log_odds / r.z * np.sqrt(r.dispersion) if r.z else np.nan
             zq = normal_quantile(boot["conf"])
             reason = ("a year is under low_data_tokens: the step is not tested" if insufficient else
                       f"q = {r.q:.3g} is above q_threshold" if not holds else "")
             rows.append(_row(
                 "phrase_rise", lang, phrase, f"“{r.display}” {'new' if r.count_from == 0 else 'rose'} ({lang}, "
-                f"{y0} → {y1})", y0, y1, "log_odds", r.count_from / r.total_from * 1e4, r.count_to / r.total_to * 1e4,
+                f"{y0} → {y1})", y0, y1, "log_odds",
+                # per 10,000 n-grams of the phrase's order (total_from, total_to), not per 10,000 tokens
+                r.count_from / r.total_from * 1e4, r.count_to / r.total_to * 1e4,
                 float(r.log_odds), float(r.log_odds - zq * sd), float(r.log_odds + zq * sd), holds, checks, step,
                 documents, holds_reason=reason))
     return rows

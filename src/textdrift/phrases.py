@@ -42,26 +42,40 @@ Evaluation for Identifying the Content of Political Conflict", *Political Analys
 * **Bounded prior**: in each step, alpha_0 of order n is at most the smaller of the two years'
   totals of order n (at least 1), so the prior never weighs more than the smaller year; a
   year much smaller than the corpus is no longer pulled wholesale to the corpus rate.
-* **Error control**: ``p`` = 2 (1 - Phi(|z|)) (two-sided, normal); ``q`` = Benjamini-Hochberg
-  adjusted p over all phrases tested in the step and language (``scipy.stats.
-  false_discovery_control``; Benjamini & Hochberg 1995, JRSS B 57(1), 289-300): the expected
-  share of false discoveries among the phrases called rising or falling is at most
-  ``q_threshold``.
+* **Test at the sampling unit** (Lijffijt et al. 2016, "Significance testing of word frequencies
+  in corpora", *Digital Scholarship in the Humanities* 31(2)): z above treats tokens as independent;
+  the p-value does not. Per step the unit is the **documents** of the two years when both have at
+  least ``min_documents`` (``doc_{lang}.npz``), else their **paragraphs** (the `count` rule's
+  paragraph n-gram shards), else none (``tokens``). The score statistic of the two rates
+  (:func:`score_z`, no prior) is divided by the square root of the phrase's quasi-Poisson
+  dispersion between the units (:func:`dispersion`: Pearson X2 around each year's own rate over
+  U_from + U_to - 2 df, floored at 1; McCullagh & Nelder 1989)::
+
+      t_w = s_w / sqrt(phi_w),   p = 2 P(T_df > |t_w|)     (the normal when df is undefined)
+
+* **Error control**: ``q`` = Benjamini-Hochberg adjusted p over all phrases tested in the step and
+  language (``scipy.stats.false_discovery_control``; Benjamini & Hochberg 1995, JRSS B 57(1),
+  289-300): the expected share of false discoveries among the phrases called rising or falling is
+  at most ``q_threshold``.
 * **Status** (``q_threshold``, config ``phrases.q_threshold``): a change is called when q <= q_threshold and the
-  phrase's own rate (count / total of its order) moved in the direction of z (so a phrase
-  whose rate rose is never called falling, whatever the prior): ``new`` = count_from == 0 and
-  called up; ``gone`` = count_to == 0 and called down; ``rising``, ``falling``; else
-  ``stable``. A step in which either year has fewer than ``min_tokens`` (the top-level
-  ``low_data_tokens``) kept unigrams is ``insufficient`` for every phrase: too little text to
-  call any change. new/gone are relative to the previous available year only.
+  phrase's own rate (count / total of its order) moved in the direction of t: ``new`` =
+  count_from == 0 and called up; ``gone`` = count_to == 0 and called down; ``rising``,
+  ``falling``; else ``stable``. A step in which either year has fewer than ``min_tokens`` (the
+  top-level ``low_data_tokens``) kept unigrams is ``insufficient`` for every phrase: too little text
+  to call any change. new/gone are relative to the previous available year only.
+* **Minimum detectable rate ratio** per step (:func:`min_detectable_ratio`): the smallest ratio a
+  phrase of the step's median count and dispersion would be detected at with ``power``.
 
 Output (``results/tables/phrase_changes.csv``, every tested phrase, sorted by lang,
 year_from, descending z): ``lang, year_from, year_to, phrase, n, count_from, count_to,
-total_from, total_to, alpha_w, alpha_0, log_odds, z, p, q, status, display``. ``log_odds`` and
-``z`` can be recomputed from the other columns of their row with the formulas above.
-``display`` is ``phrase`` with the spaces between words removed for languages written
+total_from, total_to, alpha_w, alpha_0, log_odds, z, dispersion, df, t, p, q, status, display``
+(``total_*``: n-grams of order ``n``, so rates are per n-gram of the same order, not per token).
+``log_odds``, ``z``, ``t`` and ``p`` can be recomputed from the other columns of their row with the
+formulas above. ``display`` is ``phrase`` with the spaces between words removed for languages written
 without spaces (``unspaced_languages``, e.g. "数字 经济" -> "数字经济"); note that the
 bigram "数字 经济" and the dictionary word "数字经济" then display alike (``n`` tells them apart).
+``results/tables/phrase_steps.csv``: one row per step (``STEP_COLUMNS``: its unit, units, tested
+phrases, median count and dispersion, minimum detectable ratio, status counts) and ``genre_match``.
 
 Comparing any two groups of documents from a notebook (``a`` plays ``year_from``)::
 
@@ -92,19 +106,20 @@ import scipy.sparse as sp
 
 from textdrift.config import UNSPACED_LANGUAGES, defaults
 from textdrift.io import read_csv, write_csv, write_csv_batches
-from textdrift.stats import log_odds_dirichlet, p_values, q_values
+from textdrift.stats import log_odds_dirichlet, q_values
 from textdrift.vectorize import SEP, CountMatrix, load_matrix, year_matrix_of
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 _P = _D["phrases"]
 
-__all__ = ["COLUMNS", "GROUP_COLUMNS", "PHRASE_STEP_COLUMNS", "STATUSES", "check_ngram_max", "group_phrase_changes", "ngram_order",
+__all__ = ["COLUMNS", "GROUP_COLUMNS", "PHRASE_STEP_COLUMNS", "STATUSES", "STEP_COLUMNS", "UNITS", "dispersion",
+           "min_detectable_ratio", "score_z", "t_p_values", "unit_stats", "check_ngram_max", "group_phrase_changes", "ngram_order",
            "order_totals", "phrase_changes", "row_counts", "write_phrases", "status", "run_phrases"]
 
 log = logging.getLogger("textdrift.phrases")
 
 GROUP_COLUMNS = ["phrase", "n", "count_from", "count_to", "total_from", "total_to",
-                 "alpha_w", "alpha_0", "log_odds", "z", "p", "q", "status"]
+                 "alpha_w", "alpha_0", "log_odds", "z", "dispersion", "df", "t", "p", "q", "status"]
 COLUMNS = ["lang", "year_from", "year_to", *GROUP_COLUMNS, "display"]
 STATUSES = ("new", "gone", "rising", "falling", "stable", "insufficient")
 #: the columns of :data:`textdrift.manifest.STEP_COLUMNS` that ``phrase_changes.csv`` repeats on each
@@ -288,16 +303,19 @@ def group_phrase_changes(counts_a: pd.Series, counts_b: pd.Series, prior_counts:
 
 
 def _score(df: pd.DataFrame, c_w: np.ndarray, a0: np.ndarray, tot_prior: np.ndarray, single: np.ndarray,
-           q_threshold: float, insufficient: bool = False) -> pd.DataFrame:
+           q_threshold: float, insufficient: bool = False, phi: np.ndarray | None = None,
+           dof: np.ndarray | None = None) -> pd.DataFrame:
     """Prior (alpha_w = a0 * c_w / tot_prior), log-odds, z, p, q and status of the tested phrases
     of one step in ``df``.
 
     ``df`` has phrase, n, count_from, count_to, total_from, total_to; rows flagged ``single`` (the
     only phrase of their order) are dropped. ``a0`` is bounded here by the smaller of the two
     totals of the phrase's order (at least 1): the prior never weighs more than the smaller side.
-    q: Benjamini-Hochberg over the step's tested phrases. ``insufficient``: every status is
-    ``insufficient`` (a side below the low-data threshold). Returns ``GROUP_COLUMNS`` sorted by
-    descending z.
+    ``phi``, ``dof``: each row's dispersion and its degrees of freedom (:func:`dispersion`; None:
+    1 and NaN, tokens independent); t = the score statistic of the two rates (:func:`score_z`) /
+    sqrt(phi), p from Student's t(df) (the normal where df is NaN, :func:`t_p_values`). q: Benjamini-Hochberg over the step's tested phrases. ``insufficient``:
+    every status is ``insufficient`` (a side below the low-data threshold). Returns
+    ``GROUP_COLUMNS`` sorted by descending z.
     """
     a0 = np.minimum(np.asarray(a0, dtype=float),
                     np.maximum(1.0, np.minimum(df["total_from"].to_numpy(float), df["total_to"].to_numpy(float))))
@@ -308,15 +326,211 @@ def _score(df: pd.DataFrame, c_w: np.ndarray, a0: np.ndarray, tot_prior: np.ndar
         log.info("skipping %d phrase(s) that are the only phrase of their n-gram order", single.sum())
     df["alpha_w"] = a0 * c_w / tot_prior
     df["alpha_0"] = a0
+    df["dispersion"] = 1.0 if phi is None else np.asarray(phi, dtype=float)
+    df["df"] = np.nan if dof is None else np.asarray(dof, dtype=float)
     df = df[~single].reset_index(drop=True)
     delta, _, z = log_odds_dirichlet(df["count_from"], df["count_to"], df["alpha_w"], df["alpha_0"],
                                      df["total_from"], df["total_to"])
     df["log_odds"], df["z"] = delta, z
-    df["p"] = p_values(z)
+    df["t"] = score_z(df["count_from"], df["count_to"], df["total_from"], df["total_to"]) / np.sqrt(
+        df["dispersion"].to_numpy())
+    df["p"] = t_p_values(df["t"], df["df"])
     df["q"] = q_values(df["p"].to_numpy())
     df["status"] = ("insufficient" if insufficient else
-                    status(df["count_from"], df["count_to"], df["total_from"], df["total_to"], z, df["q"], q_threshold))
+                    status(df["count_from"], df["count_to"], df["total_from"], df["total_to"], df["t"], df["q"],
+                           q_threshold))
     return df.sort_values(["z", "phrase"], ascending=[False, True], ignore_index=True)[GROUP_COLUMNS]
+
+
+# ---- the test at the sampling unit (Lijffijt et al. 2016) ------------------------------------------
+
+#: How a step's p-values were computed (``unit`` of ``phrase_steps.csv``): between-document
+#: dispersion, between-paragraph dispersion, or none (tokens independent: Monroe et al.'s z alone).
+UNITS = ("documents", "paragraphs", "tokens")
+STEP_COLUMNS = ["lang", "year_from", "year_to", "unit", "units_from", "units_to", "tested", "median_count",
+                "median_dispersion", "alpha", "power", "min_detectable_ratio", *STATUSES]
+
+
+def unit_stats(X, order_idx: np.ndarray, n_orders: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sufficient statistics of one year's units (documents or paragraphs) for the dispersion.
+
+    For every column (phrase) w of order k, with y_uw its count in unit u and T_uk the unit's
+    total of order k::
+
+        S2_w = sum_u y_uw^2 / T_uk          (units with T_uk > 0)
+
+    and, per order, U_k = the number of units with T_uk > 0. Both are sums over units, so the
+    statistics of disjoint sets of units (shards) add up.
+
+    Parameters
+    ----------
+    X : sparse matrix
+        Units x phrases counts (every phrase of the units, so that the totals per order are right).
+    order_idx : ndarray of int
+        The order index (0 .. n_orders - 1) of each column.
+    n_orders : int
+
+    Returns
+    -------
+    S2 : ndarray of float
+        One value per column.
+    U : ndarray of int
+        One value per order.
+    """
+    X = sp.csr_matrix(X)
+    if X.shape[0] == 0:
+        return np.zeros(X.shape[1]), np.zeros(n_orders, dtype=np.int64)
+    onehot = sp.csr_matrix((np.ones(len(order_idx)), (np.arange(len(order_idx)), order_idx)),
+                           shape=(len(order_idx), n_orders))
+    T = np.asarray((X @ onehot).toarray(), dtype=float)
+    coo = X.tocoo()
+    w = coo.data.astype(float) ** 2 / T[coo.row, order_idx[coo.col]]
+    return np.bincount(coo.col, weights=w, minlength=X.shape[1]), (T > 0).sum(axis=0).astype(np.int64)
+
+
+def dispersion(y_from, y_to, total_from, total_to, s2_from, s2_to, units_from, units_to):
+    """Quasi-Poisson dispersion of each phrase between the units of the two years, and its df.
+
+    Each year keeps its own rate mu_s = y_s / N_s (N_s: the year's total of the phrase's order), so
+    a real change between the years does not inflate the dispersion; Pearson's statistic over the
+    units u of year s (McCullagh & Nelder 1989, sec. 4.5.2) reduces to the sums of
+    :func:`unit_stats`::
+
+        X2_s  = sum_u (y_u - T_u mu_s)^2 / (T_u mu_s) = S2_s * N_s / y_s - y_s     (0 when y_s = 0)
+        df    = U_from + U_to - 2
+        phi   = max(1, (X2_from + X2_to) / df)
+
+    phi is floored at 1: a phrase never gets a smaller variance than the multinomial (token) model
+    gives it. Where df < 1 (one unit on each side) phi is 1 and df is NaN (no dispersion can be
+    estimated).
+
+    Parameters
+    ----------
+    y_from, y_to, total_from, total_to : array_like
+        The phrase's counts and the totals of its order in the two years.
+    s2_from, s2_to : array_like
+        S2 of :func:`unit_stats` for the phrase in each year.
+    units_from, units_to : array_like
+        The number of units with text of the phrase's order in each year.
+
+    Returns
+    -------
+    phi, df : ndarray
+
+    References
+    ----------
+    McCullagh, P. & Nelder, J. A. (1989). Generalized Linear Models, 2nd ed. Chapman & Hall (quasi-likelihood,
+    the Pearson estimate of the dispersion).
+    """
+    y0, y1, n0, n1, s0, s1, u0, u1 = (np.asarray(v, dtype=float) for v in
+                                      (y_from, y_to, total_from, total_to, s2_from, s2_to, units_from, units_to))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x0 = np.where(y0 > 0, s0 * n0 / np.where(y0 > 0, y0, 1) - y0, 0.0)
+        x1 = np.where(y1 > 0, s1 * n1 / np.where(y1 > 0, y1, 1) - y1, 0.0)
+        df = u0 + u1 - 2
+        phi = np.where(df >= 1, np.maximum(1.0, (np.maximum(x0, 0) + np.maximum(x1, 0)) / np.where(df >= 1, df, 1)), 1.0)
+    return phi, np.where(df >= 1, df, np.nan)
+
+
+def score_z(y_from, y_to, total_from, total_to) -> np.ndarray:
+    """Score statistic of the ratio of two Poisson rates (to / from), tokens independent.
+
+    With r = (y_from + y_to) / (N_from + N_to), the pooled rate under the null of equal rates::
+
+        z = (y_to / N_to - y_from / N_from) / sqrt(r * (1 / N_from + 1 / N_to))
+
+    (statsmodels ``test_poisson_2indep(..., method="score")``; Gu, Ng, Tang & Schucany 2008). It is
+    defined when one count is 0 (a new or gone phrase), has the sign of the raw rates' change, and
+    uses no prior: the log-odds with the informative prior is the effect size, this is the test.
+
+    Parameters
+    ----------
+    y_from, y_to, total_from, total_to : array_like
+
+    Returns
+    -------
+    ndarray
+
+    References
+    ----------
+    Gu, K., Ng, H. K. T., Tang, M. L. & Schucany, W. R. (2008). Testing the ratio of two Poisson rates.
+    Biometrical Journal 50(2), 283-298.
+    """
+    from statsmodels.stats.rates import test_poisson_2indep
+
+    y0, y1, n0, n1 = (np.asarray(v, dtype=float) for v in (y_from, y_to, total_from, total_to))
+    if not len(y0):
+        return np.zeros(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        res = test_poisson_2indep(y1, n1, y0, n0, method="score", compare="ratio", alternative="two-sided")
+    return np.nan_to_num(np.asarray(res.statistic, dtype=float), nan=0.0)
+
+
+def t_p_values(t, df) -> np.ndarray:
+    """Two-sided p of each t: Student's t with ``df`` degrees of freedom, the standard normal where
+    df is NaN (no dispersion estimated).
+
+    Parameters
+    ----------
+    t, df : array_like
+
+    Returns
+    -------
+    ndarray
+    """
+    from scipy.stats import norm
+    from scipy.stats import t as student
+
+    t, df = np.broadcast_arrays(np.abs(np.asarray(t, dtype=float)), np.asarray(df, dtype=float))
+    return np.where(np.isnan(df), 2 * norm.sf(t), 2 * student.sf(t, np.where(np.isnan(df), 1.0, df)))
+
+
+def min_detectable_ratio(rate: float, total_from: float, total_to: float, dispersion: float = 1.0,
+                         df: float = np.nan, alpha: float = _P["q_threshold"], power: float = _P["power"]) -> float:
+    """The smallest rate ratio (to / from, > 1) that a two-sided test at ``alpha`` detects with ``power``.
+
+    A phrase whose rate is ``rate`` in ``year_from`` (per n-gram of its order) and ``ratio * rate``
+    in ``year_to``, with the step's totals and a quasi-Poisson ``dispersion``: the power of the
+    Wald test of log(ratio) (statsmodels ``power_poisson_ratio_2indep``, two-sided, the variance
+    under the alternative, times the dispersion; Zhu 2017) is solved for the ratio (Brent's method).
+    With ``df`` (the dispersion's degrees of freedom), alpha is first converted to the normal
+    quantile of Student's t quantile, so the figure matches the t test of the table. The prior of
+    the log-odds and the false-discovery control are left out: the figure is a lower bound of what
+    the step can call (at q, the threshold of the top-ranked phrase is alpha / m).
+
+    Parameters
+    ----------
+    rate : float
+    total_from, total_to : float
+    dispersion : float
+    df : float
+    alpha, power : float
+
+    Returns
+    -------
+    float
+        NaN when the rate or a total is 0; inf when even a ratio of 10^6 is not detected.
+    """
+    from scipy.optimize import brentq
+    from scipy.stats import norm
+    from scipy.stats import t as student
+    from statsmodels.stats.rates import power_poisson_ratio_2indep
+
+    if not (rate > 0 and total_from > 0 and total_to > 0):
+        return float("nan")
+    if np.isfinite(df) and df >= 1:  # the normal alpha with the same critical value as t(df)
+        alpha = float(2 * norm.sf(student.isf(alpha / 2, df)))
+
+    def gap(log_ratio: float) -> float:
+        return float(power_poisson_ratio_2indep(rate * np.exp(log_ratio), rate, total_to,
+                                                nobs_ratio=total_from / total_to, value=1, alpha=alpha,
+                                                dispersion=dispersion, alternative="two-sided",
+                                                return_results=False)) - power
+
+    hi = np.log(1e6)
+    if gap(hi) < 0:
+        return float("inf")
+    return float(np.exp(brentq(gap, 1e-9, hi, xtol=1e-6)))
 
 
 def _empty() -> pd.DataFrame:
@@ -333,8 +547,18 @@ def _sorted(df: pd.DataFrame) -> pd.DataFrame:
 def phrase_changes(matrix: CountMatrix, min_count: int = _P["min_count"], alpha_0: float | str = _P["alpha_0"],
                    q_threshold: float = _P["q_threshold"], ngram_max: int = _P["ngram_max"],
                    unspaced_languages: tuple[str, ...] | list[str] = UNSPACED_LANGUAGES,
-                   lang: str | None = None, min_tokens: int = 0, steps=None) -> pd.DataFrame:
+                   lang: str | None = None, min_tokens: int = 0, steps=None, docs: CountMatrix | None = None,
+                   paras=None, min_documents: int = _P["min_documents"], power: float = _P["power"],
+                   with_steps: bool = False):
     """Phrase changes between consecutive available years of one language's year matrix.
+
+    The p-value of each phrase comes from its Monroe z divided by the square root of its
+    dispersion between the step's sampling units (:func:`dispersion`): **documents** when both
+    years have at least ``min_documents`` documents with text in ``docs``; else **paragraphs**
+    (``paras``) when given; else **tokens** (dispersion 1: Monroe et al.'s z and the normal, which
+    treat tokens as independent). Each step's unit, its units, the median count and dispersion
+    of its tested phrases and the minimum detectable rate ratio (:func:`min_detectable_ratio`) are
+    the step table (``with_steps``; ``STEP_COLUMNS``).
 
     ``matrix``: ``vectorize.year_matrix`` output (rows: lang, year, tokens). Prior: the
     matrix's column sums (the language's whole corpus); ``alpha_0="auto"``: per n-gram
@@ -361,11 +585,24 @@ def phrase_changes(matrix: CountMatrix, min_count: int = _P["min_count"], alpha_
     steps : collection of (int, int), optional
         Only these steps (year_from, year_to) of consecutive available years (None: every step);
         each step's rows are those of the whole table (the prior is still every year's).
+    docs : CountMatrix, optional
+        The language's document matrix (rows doc_id, year; ``doc_{lang}.npz``), the same n-grams.
+    paras : CountMatrix or sequence of paths, optional
+        Paragraph n-gram counts (rows year, doc_id, para): a matrix, or the `count` rule's
+        ``_findings/para_{lang}-{shard}.npz`` files, read one at a time and only for the years of
+        steps tested at the paragraph level.
+    min_documents : int
+        Both years need this many documents for the document-level test.
+    power : float
+        Of the minimum detectable rate ratio (at alpha = ``q_threshold``).
+    with_steps : bool
+        Return the step table too.
 
     Returns
     -------
-    DataFrame
-        ``COLUMNS``, sorted by lang, year_from, descending z.
+    DataFrame or (DataFrame, DataFrame)
+        ``COLUMNS``, sorted by lang, year_from, descending z; with ``with_steps``, also the
+        step table (``STEP_COLUMNS``, one row per step).
 
     References
     ----------
@@ -380,7 +617,7 @@ def phrase_changes(matrix: CountMatrix, min_count: int = _P["min_count"], alpha_
     if len(avail) < 2:
         log.info("%s: %d year(s) with text (%s); two are needed, no phrase changes",
                  lang, len(avail), ", ".join(map(str, avail["year"])) or "none")
-        return _empty()
+        return (_empty(), pd.DataFrame(columns=STEP_COLUMNS)) if with_steps else _empty()
     if not pd.Index(matrix.vocab).is_unique:  # not written by vectorize: sum the columns of a repeated term
         codes, terms = pd.factorize(pd.Index(matrix.vocab))
         merge = sp.csr_matrix((np.ones(len(codes), dtype=matrix.X.dtype), (np.arange(len(codes)), codes)),
@@ -409,10 +646,28 @@ def phrase_changes(matrix: CountMatrix, min_count: int = _P["min_count"], alpha_
     if min_count < 1:
         raise ValueError(f"min_count must be >= 1, got {min_count}")
     years = list(per_year)
-    out = []
-    for y0, y1 in zip(years, years[1:]):
-        if steps is not None and (y0, y1) not in steps:
-            continue
+    todo = [(y0, y1) for y0, y1 in zip(years, years[1:]) if steps is None or (y0, y1) in steps]
+    n_docs = ({} if docs is None else
+              docs.rows[docs.rows["tokens"] > 0].groupby("year").size().rename(int).to_dict())
+    unit_of = {}
+    for y0, y1 in todo:
+        if docs is not None and min(n_docs.get(y0, 0), n_docs.get(y1, 0)) >= min_documents:
+            unit_of[(y0, y1)] = "documents"
+        elif paras is not None:
+            unit_of[(y0, y1)] = "paragraphs"
+        else:
+            unit_of[(y0, y1)] = "tokens"
+    stats = {}  # (unit, year) -> (S2 per column, units per order)
+    need = {u: sorted({y for st, un in unit_of.items() if un == u for y in st}) for u in UNITS[:2]}
+    if need["documents"]:
+        stats.update({("documents", y): v for y, v in
+                      _year_unit_stats([docs], need["documents"], vocab, orders).items()})
+    if need["paragraphs"]:
+        stats.update({("paragraphs", y): v for y, v in
+                      _year_unit_stats(paras, need["paragraphs"], vocab, orders).items()})
+    out, step_rows = [], []
+    for y0, y1 in todo:
+        unit = unit_of[(y0, y1)]
         i0, i1 = per_year[y0], per_year[y1]
         pair = X[[i0, i1]]
         both = np.asarray(pair.sum(axis=0)).ravel()
@@ -428,10 +683,83 @@ def phrase_changes(matrix: CountMatrix, min_count: int = _P["min_count"], alpha_
               else np.full(len(df), float(alpha_0)))
         uni = np.flatnonzero(orders == 1)
         low = len(uni) == 0 or min(row_totals[i0][uni[0]], row_totals[i1][uni[0]]) < min_tokens
+        phi = dof = None
+        u0 = u1 = np.zeros(len(orders), dtype=np.int64)
+        if unit != "tokens":
+            (s0, u0), (s1, u1) = stats[(unit, y0)], stats[(unit, y1)]
+            phi, dof = dispersion(y[0], y[1], df["total_from"], df["total_to"], s0[cols], s1[cols], u0[k], u1[k])
         df = _score(df, prior[cols].astype(float), a0, tot_prior.to_numpy(float)[k],
-                    single_order.to_numpy()[k], q_threshold, low)
+                    single_order.to_numpy()[k], q_threshold, low, phi, dof)
         out.append(_label_step(df, lang, y0, y1))
-    return _finish(out, lang, unspaced_languages) if out else _empty()
+        uni1 = uni[0] if len(uni) else 0
+        step_rows.append(_step_row(df, lang, y0, y1, unit, int(u0[uni1]), int(u1[uni1]), q_threshold, power))
+    table = _finish(out, lang, unspaced_languages) if out else _empty()
+    if with_steps:
+        return table, pd.DataFrame(step_rows, columns=STEP_COLUMNS)
+    return table
+
+
+def _year_unit_stats(sources, years, vocab: np.ndarray, orders: np.ndarray) -> dict:
+    """:func:`unit_stats` of each year of ``years``, over the units (rows) of ``sources``.
+
+    ``sources``: a CountMatrix, or a sequence of CountMatrix or ``.npz`` paths (read one at a
+    time: the per-shard paragraph matrices); their rows have ``year``. Their vocabularies are
+    mapped onto ``vocab`` (a source term absent from ``vocab`` counts towards its unit's totals
+    only). Returns {year: (S2 over ``vocab``, units per order of ``orders``)}.
+    """
+    if isinstance(sources, CountMatrix):
+        sources = [sources]
+    target = pa.array(np.asarray(vocab, dtype=object), type=pa.string())
+    out = {y: (np.zeros(len(vocab)), np.zeros(len(orders), dtype=np.int64)) for y in years}
+    for src in sources:
+        m = src if isinstance(src, CountMatrix) else src.load() if isinstance(src, _only_documents) else load_matrix(src)
+        if not len(m.rows):
+            continue
+        sel = m.rows["year"].astype(int).isin(years).to_numpy(dtype=bool)
+        if not sel.any():
+            continue
+        X = m.X.tocsr()[sel]
+        row_years = m.rows["year"].astype(int).to_numpy()[sel]
+        own = ngram_order(m.vocab)
+        k = np.searchsorted(orders, own)
+        keep = (k < len(orders)) & (orders[np.minimum(k, len(orders) - 1)] == own)
+        if not keep.all():  # orders the year matrix does not have (longer n-grams): not tested
+            X, k = X[:, np.flatnonzero(keep)], k[keep]
+            src_vocab = np.asarray(m.vocab, dtype=object)[keep]
+        else:
+            src_vocab = np.asarray(m.vocab, dtype=object)
+        pos = pc.index_in(pa.array(src_vocab, type=pa.string()), value_set=target).to_numpy(zero_copy_only=False)
+        pos = np.where(pd.isna(pos), -1, pos).astype(np.int64)
+        for y in np.unique(row_years):
+            s2, u = unit_stats(X[row_years == y], k, len(orders))
+            hit = pos >= 0
+            acc_s2, acc_u = out[int(y)]
+            acc_s2 += np.bincount(pos[hit], weights=s2[hit], minlength=len(vocab))
+            acc_u += u
+    return out
+
+
+def _step_row(df: pd.DataFrame, lang: str, y0: int, y1: int, unit: str, units_from: int, units_to: int,
+              q_threshold: float, power: float) -> dict:
+    """One row of the step table: the unit of the test, the tested phrases' median count (both
+    years) and dispersion, the minimum detectable rate ratio of a phrase of that count (its rate
+    in ``y0`` = median count / (total_from + total_to) of its order, the unigram totals when the step
+    has unigrams) and the tally of statuses."""
+    counts = df["status"].value_counts()
+    row = {"lang": lang, "year_from": y0, "year_to": y1, "unit": unit,
+           "units_from": units_from if unit != "tokens" else np.nan,
+           "units_to": units_to if unit != "tokens" else np.nan, "tested": len(df),
+           "median_count": np.nan, "median_dispersion": np.nan, "alpha": q_threshold, "power": power,
+           "min_detectable_ratio": np.nan, **{s: int(counts.get(s, 0)) for s in STATUSES}}
+    if len(df):
+        c = (df["count_from"] + df["count_to"]).to_numpy(float)
+        med, phi = float(np.median(c)), float(np.median(df["dispersion"]))
+        ref = df[df["n"] == df["n"].min()]
+        n0, n1 = float(ref["total_from"].iloc[0]), float(ref["total_to"].iloc[0])
+        dof = float(np.median(ref["df"])) if ref["df"].notna().any() else np.nan
+        row.update(median_count=med, median_dispersion=phi,
+                   min_detectable_ratio=min_detectable_ratio(med / (n0 + n1), n0, n1, phi, dof, q_threshold, power))
+    return row
 
 
 def _label_step(df: pd.DataFrame, lang: str, y0: int, y1: int) -> pd.DataFrame:
@@ -459,7 +787,9 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
                 unspaced_languages: tuple[str, ...] | list[str] = UNSPACED_LANGUAGES,
                 min_tokens: int = 0, documents: str | Path | None = None, group_by: str | None = None,
                 doc_matrices: Mapping[str, str | Path] | None = None,
-                grouped_csv: str | Path | None = None) -> pd.DataFrame:
+                grouped_csv: str | Path | None = None, para_matrices: Mapping[str, list] | None = None,
+                steps_csv: str | Path | None = None, min_documents: int = _P["min_documents"],
+                power: float = _P["power"]) -> int:
     """Rule ``phrases``: phrase changes of every language ({lang: year_{lang}.npz}) into one CSV;
     with ``documents`` (``results/tables/documents.csv``), each row also says whether its step compares
     like with like (``genre_match`` of :func:`textdrift.manifest.step_documents`; the step's document
@@ -468,6 +798,11 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
     ``group_by`` (a column of ``documents``): the same table computed on each group's documents
     alone (year matrices summed from ``doc_matrices``, {lang: doc_{lang}.npz}; the prior is the
     group's own corpus), written to ``grouped_csv`` with a leading ``group`` column.
+
+    The test's units (:func:`phrase_changes`): the documents of ``doc_matrices`` and the paragraphs
+    of ``para_matrices`` ({lang: [the count rule's ``_findings/para_{lang}-{shard}.npz``]}, read one
+    shard at a time, only for the years tested at the paragraph level); the step table
+    (``STEP_COLUMNS`` + ``genre_match``) goes to ``steps_csv`` (``phrase_steps.csv``).
 
     Parameters
     ----------
@@ -500,6 +835,9 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
     check_ngram_max(ngram_max, vectorize_ngram_max)
     args = (min_count, alpha_0, q_threshold, ngram_max, unspaced_languages)
     docs = read_csv(documents) if documents is not None else None
+    unit_kw = {"min_documents": min_documents, "power": power, "with_steps": True}
+    doc_paths, para_paths = dict(doc_matrices or {}), dict(para_matrices or {})
+    step_tables: list[pd.DataFrame] = []
 
     def with_steps(df: pd.DataFrame, docs_of) -> pd.DataFrame:
         if docs_of is None:
@@ -508,8 +846,12 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
         # step); repeated on every phrase they made the table grow with documents x phrases
         return step_documents(df, docs_of).drop(columns=[c for c in STEP_COLUMNS if c not in PHRASE_STEP_COLUMNS])
 
-    def table(matrices: dict, docs_of) -> pd.DataFrame:
-        frames = [phrase_changes(m, *args, lang, min_tokens) for lang, m in matrices.items()]
+    def table(matrices: dict, docs_of, doc_mats: dict, ids) -> pd.DataFrame:
+        frames = []
+        for lang, m in matrices.items():
+            paras = [_only_documents(p, ids) for p in para_paths.get(lang, [])] or None
+            frames.append(phrase_changes(m, *args, lang, min_tokens, docs=doc_mats.get(lang), paras=paras,
+                                         **unit_kw)[0])
         frames = [f for f in frames if len(f)]
         return with_steps(_sorted(pd.concat(frames, ignore_index=True)) if frames else _empty(), docs_of)
 
@@ -520,7 +862,11 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
         nonlocal written
         for lang in sorted(year_matrices):
             log.info("%s: reading %s", lang, year_matrices[lang])
-            df = phrase_changes(load_matrix(year_matrices[lang]), *args, lang, min_tokens)
+            dm = load_matrix(doc_paths[lang]) if lang in doc_paths else None
+            df, st = phrase_changes(load_matrix(year_matrices[lang]), *args, lang, min_tokens, docs=dm,
+                                    paras=para_paths.get(lang), **unit_kw)
+            del dm
+            step_tables.append(st)
             if len(df):
                 written += len(df)
                 yield with_steps(_sorted(df), docs)
@@ -529,17 +875,38 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
 
     write_csv_batches(by_language(), out_csv)
     log.info("wrote %d rows to %s", written, out_csv)
+    if steps_csv is not None:
+        st = pd.concat([t for t in step_tables if len(t)], ignore_index=True) if any(map(len, step_tables)) \
+            else pd.DataFrame(columns=STEP_COLUMNS)
+        st = with_steps(st.sort_values(["lang", "year_from"], ignore_index=True), docs)
+        write_csv(st, steps_csv)
+        log.info("wrote %d steps to %s", len(st), steps_csv)
     if group_by:
-        per_doc = {lang: load_matrix(path) for lang, path in (doc_matrices or {}).items()}
+        per_doc = {lang: load_matrix(path) for lang, path in doc_paths.items()}
         frames = {}
         for g, ids in document_groups(docs, group_by).items():
             sub = {lang: year_matrix_of(m, ids) for lang, m in per_doc.items()}
+            own = {lang: m.take(m.rows["doc_id"].astype(str).isin({str(i) for i in ids}).to_numpy(dtype=bool))
+                   for lang, m in per_doc.items()}
             frames[g] = table({lang: m for lang, m in sub.items() if len(m.rows)},
-                              docs[docs["doc_id"].astype(str).isin(ids)])
+                              docs[docs["doc_id"].astype(str).isin(ids)], own, {str(i) for i in ids})
         grouped = with_group(frames)
         write_csv(grouped, grouped_csv)
         log.info("wrote %d rows (%s groups) to %s", len(grouped), group_by, grouped_csv)
     return written
+
+
+class _only_documents:
+    """A paragraph matrix file read lazily and restricted to the documents ``ids`` (all when None)."""
+
+    def __init__(self, path, ids):
+        self.path, self.ids = path, ids
+
+    def load(self) -> CountMatrix:
+        m = load_matrix(self.path)
+        if self.ids is None or not len(m.rows):
+            return m
+        return m.take(m.rows["doc_id"].astype(str).isin(self.ids).to_numpy(dtype=bool))
 
 
 def run_phrases(input, output, params, log) -> None:
@@ -556,7 +923,9 @@ def run_phrases(input, output, params, log) -> None:
 
     log_to_file(log[0])
     i, o, p = input, output, params
+    shards = {lang: [f for f in i.para if Path(f).name.startswith(f"para_{lang}-")] for lang in p.languages}
     write_phrases(dict(zip(p.languages, i.year)), o.changes, p.ngram_max, p.vectorize_ngram_max,
                   p.min_count, p.alpha_0, p.q_threshold, p.unspaced_languages, p.min_tokens,
                   documents=i.documents, group_by=p.group_by, doc_matrices=dict(zip(p.languages, i.doc)),
-                  grouped_csv=o.get("grouped"))
+                  grouped_csv=o.get("grouped"), para_matrices=shards, steps_csv=o.steps,
+                  min_documents=p.min_documents, power=p.power)

@@ -65,7 +65,8 @@ TABLES = {
     "tfidf_top_terms.csv": "the highest-weighted TF-IDF terms of each year and language",
     "tfidf_term_shifts.csv": "the terms whose TF-IDF weight rose or fell most in each consecutive step",
     "tfidf_baseline.csv": "split-half baseline per year and language: distance between random halves of the same year (mean, 5th and 95th percentile)",
-    "phrase_changes.csv": "every tested phrase (1- to 3-grams) of every step: counts, weighted log-odds with informative Dirichlet prior, z, p, Benjamini-Hochberg q, status new/gone/rising/falling/stable/insufficient",
+    "phrase_changes.csv": "every tested phrase (1- to 3-grams) of every step: counts and totals of n-grams of the same order, weighted log-odds with informative Dirichlet prior and its z (effect size), dispersion between documents or paragraphs, t, p, Benjamini-Hochberg q, status new/gone/rising/falling/stable/insufficient",
+    "phrase_steps.csv": "one row per phrase step and language: the unit of the test (documents, paragraphs or tokens) and how many, phrases tested, their median count and dispersion, the minimum detectable rate ratio at the configured alpha and power, and the count of each status",
     "crosslingual_themes.csv": "per bilingual document and theme: matches in the aligned paragraph pairs of each language version (counts, not rates), count ratio with its exact 95% interval, paired randomization test over the aligned pairs (p, BH q), conditional binomial p, agreement, status; not comparable documents (a lead against a full text) marked with the reason",
     "crosslingual_alignment.csv": "aligned paragraph pairs of the two versions of each bilingual document, their full texts and characters, and the themes found on one side only",
     "crosslingual_codebook_check.csv": "per theme: codebook terms matched in each language in the aligned pairs of the comparable bilingual documents, and the pairs where it is found on one side only",
@@ -448,8 +449,9 @@ def headline_lines(findings: pd.DataFrame) -> list[str]:
             if r["kind"] == "crosslingual_gap":
                 a, b = str(r["lang"]).split("|")
                 rates = f"{a} {_num(r['value_from'])} vs {b} {_num(r['value_to'])} per 10,000 tokens"
-            else:
-                rates = f"{_num(r['value_from'])} → {_num(r['value_to'])} per 10,000 tokens"
+            else:  # a phrase's rate is per n-gram of its order (phrase_changes.csv's total_from, total_to)
+                unit = "n-grams of the same order" if r["kind"] == "phrase_rise" else "tokens"
+                rates = f"{_num(r['value_from'])} → {_num(r['value_to'])} per 10,000 {unit}"
             return f"{rates}, log-odds {_num(r['value'], 2)}{ci}"
         return f"{r['value_name'].replace('_', ' ')} {_num(r['value'], 3)}"
 

@@ -141,6 +141,7 @@ rule results_readme:
                 "tfidf_top_terms",
                 "tfidf_term_shifts",
                 "phrase_changes",
+                "phrase_steps",
                 "crosslingual_themes",
                 "crosslingual_alignment",
                 "crosslingual_codebook_check",

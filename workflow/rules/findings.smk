@@ -81,7 +81,13 @@ rule findings:
         phrase_settings={
             **{
                 k: config["phrases"][k]
-                for k in ["min_count", "alpha_0", "q_threshold", "ngram_max"]
+                for k in [
+                    "min_count",
+                    "alpha_0",
+                    "q_threshold",
+                    "ngram_max",
+                    "min_documents",
+                ]
             },
             "unspaced_languages": config["unspaced_languages"],
             "min_tokens": config["low_data_tokens"],

@@ -4,16 +4,27 @@ from textdrift.phrases import check_ngram_max
 check_ngram_max(config["phrases"]["ngram_max"], config["vectorize"]["ngram_max"])
 
 
+def _matrices_mb(input):
+    """MB of the phrases rule's year and document matrices."""
+    return (
+        sum(os.path.getsize(f) for f in [*input.year, *input.doc] if os.path.exists(f))
+        / 1e6
+    )
+
+
 rule phrases:
     """Year-over-year phrase changes per language: weighted log-odds with an informative Dirichlet prior."""
     input:
         year=expand(f"{PROCESSED}/vectors/year_{{lang}}.npz", lang=LANGS),
         documents=f"{RESULTS}/tables/documents.csv",
+        # the test's units: documents, and paragraphs (n-grams per paragraph, per shard, read only
+        # for the years of steps with fewer than phrases.min_documents documents on a side);
         # group_by: each group's year matrices are summed from the document matrices
-        doc=(
-            expand(f"{PROCESSED}/vectors/doc_{{lang}}.npz", lang=LANGS)
-            if GROUP_BY
-            else []
+        doc=expand(f"{PROCESSED}/vectors/doc_{{lang}}.npz", lang=LANGS),
+        para=expand(
+            f"{PROCESSED}/vectors/_findings/para_{{lang}}-{{shard}}.npz",
+            lang=LANGS,
+            shard=SHARDS,
         ),
     output:
         **({"grouped": f"{GROUPED}/phrase_changes.csv"} if GROUP_BY else {}),
@@ -21,6 +32,11 @@ rule phrases:
             f"{RESULTS}/tables/phrase_changes.csv",
             category="Tables",
             labels={"table": "phrase changes"},
+        ),
+        steps=report(
+            f"{RESULTS}/tables/phrase_steps.csv",
+            category="Tables",
+            labels={"table": "phrase steps"},
         ),
     log:
         f"{LOGS}/phrases.log",
@@ -30,10 +46,11 @@ rule phrases:
         "../envs/analysis.yml"
     threads: 1
     resources:
+        # grows with the year and document matrices (the paragraph shards are read one at a time)
         mem_mb=lambda wildcards, input, attempt: attempt
-        * (1000 + 400 * int(input.size_mb)),
+        * (1000 + 400 * int(_matrices_mb(input))),
         runtime=lambda wildcards, input, attempt: attempt
-        * (15 + 4 * int(input.size_mb)),
+        * (15 + 4 * int(_matrices_mb(input))),
     params:
         languages=LANGS,
         ngram_max=config["phrases"]["ngram_max"],
@@ -41,6 +58,8 @@ rule phrases:
         min_count=config["phrases"]["min_count"],
         alpha_0=config["phrases"]["alpha_0"],
         q_threshold=config["phrases"]["q_threshold"],
+        min_documents=config["phrases"]["min_documents"],
+        power=config["phrases"]["power"],
         min_tokens=config["low_data_tokens"],
         unspaced_languages=config["unspaced_languages"],
         group_by=GROUP_BY,
