@@ -181,7 +181,7 @@ CODEBOOK = cb(("divide", ["digital divide", "divide"], ["数字鸿沟"]), ("gree
 
 
 def test_frequency_table_counts_zeros_and_missing_language_years():
-    freq, kwic = theme_table(corpus(), CODEBOOK, ["zh", "en"])
+    freq, kwic = theme_table(corpus(), CODEBOOK, ["zh", "en"], ci="poisson")
     assert list(freq.columns) == FREQ_COLUMNS and list(kwic.columns) == KWIC_COLUMNS
     # (2020, zh), (2020, en), (2021, en) x 3 themes = 9 rows; no (2021, zh) row: no Chinese text
     assert len(freq) == 9
@@ -289,12 +289,13 @@ def test_unmatched_terms_are_listed_and_logged(caplog):
 
 def test_bootstrap_interval():
     # Two paragraphs, each 1 match in 2 kept tokens: every resample has rate 1/2*10000 = 5000,
-    # so the interval collapses to [5000, 5000]; 0 matches -> [0, 0].
+    # so the percentile interval collapses to [5000, 5000]; it is widened to the exact Poisson
+    # interval of k = 2 in 4 tokens: [0.242209, 7.224693] / 4 * 10000; 0 matches -> [0, 3.688879 / 4 * 10000]
     toks = tokens_of(("d1", 2020, "en", 0, [["green", "growth"]]), ("d1", 2020, "en", 1, [["green", "jobs"]]))
     freq, _ = theme_table(toks, CODEBOOK, ["en"], ci="bootstrap", n_boot=50, seed=1)
     g = freq.set_index("theme")
-    assert (g.loc["green", "ci_low"], g.loc["green", "ci_high"]) == (5000.0, 5000.0)
-    assert (g.loc["divide", "ci_low"], g.loc["divide", "ci_high"]) == (0.0, 0.0)
+    assert (g.loc["green", "ci_low"], g.loc["green", "ci_high"]) == pytest.approx((605.5225, 18061.73), rel=1e-5)
+    assert (g.loc["divide", "ci_low"], g.loc["divide", "ci_high"]) == pytest.approx((0.0, 9222.197), rel=1e-6)
     # Unequal paragraphs: same seed -> same interval, and it contains per_10k
     toks = tokens_of(("d1", 2020, "en", 0, [["green", "green", "x"]]), ("d1", 2020, "en", 1, [["y", "z"]]))
     a, _ = theme_table(toks, CODEBOOK, ["en"], ci="bootstrap", n_boot=200, seed=7)
@@ -522,23 +523,28 @@ def test_bootstrap_unit_is_the_document_where_a_year_has_enough_of_them():
 
 
 def test_theme_changes_rate_ratio_by_hand():
-    from textdrift.themes import bootstrap_draws, theme_changes
+    from textdrift.themes import theme_changes
 
     a = tokens_of(("a", 2020, "en", 0, [["green", "x", "y", "z"]]), ("a", 2020, "en", 1, [["x", "y", "z", "w"]]))
     b = tokens_of(("b", 2021, "en", 0, [["green", "green", "x", "y"]]), ("b", 2021, "en", 1, [["green", "x"]]))
     toks = pd.concat([a, b], ignore_index=True)
     m = match_themes(toks, CODEBOOK)
-    paras = toks.groupby(["year", "lang", "doc_id", "para"])["keep"].sum().reset_index()
-    draws = bootstrap_draws(paras, m, [t.id for t in CODEBOOK], 500, 1)
-    freq = theme_frequencies(toks, m, CODEBOOK, ["en"], "bootstrap", draws=draws)
-    ch = theme_changes(freq, draws, min_tokens=7).set_index("theme")
-    # green: 1 of 8 tokens -> 3 of 6: ((3 + 0.5) / 6) / ((1 + 0.5) / 8) = 3.111...
+    freq = theme_frequencies(toks, m, CODEBOOK, ["en"], "quasi-poisson")
+    ch = theme_changes(freq, min_tokens=7).set_index("theme")
+    # green: 1 of 8 tokens -> 3 of 6: (3 / 6) / (1 / 8) = 4 (no 0.5 added)
     g = ch.loc["green"]
     assert (g["count_from"], g["count_to"], g["tokens_from"], g["tokens_to"]) == (1, 3, 8, 6)
-    assert g["rate_ratio"] == pytest.approx((3.5 / 6) / (1.5 / 8), abs=1e-12)
-    assert g["ci_low"] <= g["rate_ratio"] <= g["ci_high"] and g["low_data"]  # 6 tokens < 7
-    # a theme in neither year has no ratio
-    assert np.isnan(ch.loc["divide", "rate_ratio"]) and np.isnan(ch.loc["divide", "ci_low"])
+    assert g["rate_ratio"] == pytest.approx(4.0, abs=1e-12) and g["change"] == "rise"
+    # 2020: paragraphs 1/4 and 0/4, r = 1/8, mu = 0.5 each: X2 = 0.5 + 0.5 = 1 on 1 df -> phi = 1;
+    # 2021: 2/4 and 1/2, r = 1/2, mu = 2 and 1: X2 = 0 -> phi = 0
+    assert (g["dispersion_from"], g["dispersion_to"]) == pytest.approx((1.0, 0.0), abs=1e-9)
+    assert (g["units_from"], g["units_to"], g["ci_method"]) == (2, 2, "quasi-poisson:paragraph")
+    # v0 = 1/1, v1 = 0/3: nu = 1 / (1 / 1) = 1, t(.975; 1) = 12.7062: 4 exp(-+12.7062)
+    assert (g["ci_low"], g["ci_high"]) == pytest.approx((4 * np.exp(-12.706205), 4 * np.exp(12.706205)), rel=1e-5)
+    assert g["low_data"]  # 6 tokens < 7
+    # a theme in neither year has no ratio and no interval
+    d = ch.loc["divide"]
+    assert np.isnan(d["rate_ratio"]) and np.isnan(d["ci_low"]) and d["change"] == "undefined"
 
 
 def test_bootstrap_of_some_themes_ignores_the_matches_of_others():
