@@ -555,3 +555,128 @@ def test_bootstrap_of_some_themes_ignores_the_matches_of_others():
     paras = toks.groupby(["year", "lang", "doc_id", "para"])["keep"].sum().reset_index()
     C, T, _, _ = bootstrap_draws(paras, m, ["divide"], 20, 1)[(2020, "en")]
     assert (C == 0).all()  # the green matches are not counted as divide
+
+
+# ---- quasi-Poisson rates and ratios (issue 25), by hand -------------------------------------
+
+
+def test_quasi_poisson_rate_by_hand_and_equal_to_statsmodels():
+    from textdrift.stats import quasi_poisson_rate
+
+    # counts 1, 0, 3 in 10, 20, 30 tokens: r = 4/60; mu = 2/3, 4/3, 2;
+    # X2 = (1/3)^2/(2/3) + (4/3)^2/(4/3) + 1^2/2 = 1/6 + 4/3 + 1/2 = 2 on 2 df: phi = 1; se(log r) = sqrt(1/4)
+    assert quasi_poisson_rate([1, 0, 3], [10, 20, 30]) == pytest.approx((4 / 60, 0.5, 1.0, 2))
+    # 0 and 4 in 10 and 10: r = 0.2, mu = 2, 2: X2 = 2 + 2 = 4 on 1 df: phi = 4, se = sqrt(4/4) = 1
+    assert quasi_poisson_rate([0, 4], [10, 10]) == pytest.approx((0.2, 1.0, 4.0, 1))
+    # a unit without tokens is dropped; a zero count or a single unit: no dispersion
+    assert quasi_poisson_rate([0, 4, 0], [10, 10, 0]) == pytest.approx((0.2, 1.0, 4.0, 1))
+    r, se, phi, df = quasi_poisson_rate([0, 0], [10, 10])
+    assert (r, df) == (0, 1) and np.isnan(se) and np.isnan(phi)
+    r, se, phi, df = quasi_poisson_rate([3], [10])
+    assert (r, df) == (0.3, 0) and np.isnan(phi)
+
+
+def test_rate_ci_is_the_wider_of_the_model_and_the_exact_interval():
+    from scipy.stats import t
+
+    from textdrift.stats import rate_ci
+
+    q = t.ppf(0.975, 10)  # 2.228139
+    # 20 in 1000, phi = 2 on 10 df: 0.02 exp(-+ 2.228139 sqrt(2/20)) = [0.009887, 0.040458],
+    # wider than Garwood k = 20: [12.2165, 30.8884] / 1000
+    low, high = rate_ci(20, 1000, 2.0, 10)
+    assert (low, high) == pytest.approx((0.02 * np.exp(-q * np.sqrt(0.1)), 0.02 * np.exp(q * np.sqrt(0.1))))
+    assert low == pytest.approx(0.009887, abs=1e-6)
+    # phi = 0.5 (under-dispersed): the model is narrower than the exact interval, which is kept
+    low, high = rate_ci(20, 1000, 0.5, 10)
+    el, eh = poisson_ci(20)
+    assert (low, high) == pytest.approx((el / 1000, eh / 1000))
+    # no dispersion (one unit): exact; zero count: [0, 3.688879 / T]; 5 and 8: a positive lower bound
+    low, high = rate_ci([0, 5, 8], 100, np.nan, 0)
+    assert low[0] == 0 and high[0] == pytest.approx(0.03688879, rel=1e-6)
+    assert low[1] == pytest.approx(1.623486 / 100, rel=1e-5) and low[2] == pytest.approx(3.453832 / 100, rel=1e-5)
+    assert (high > low).all()
+
+
+def test_rate_ratio_ci_by_hand():
+    from scipy.stats import beta, t
+
+    from textdrift.stats import rate_ratio_ci
+
+    # 10 in 1000 (phi 2, 9 df) -> 20 in 1000 (phi 3, 9 df): R = 2;
+    # v0 = 2/10 = .2, v1 = 3/20 = .15; nu = .35^2 / (.2^2/9 + .15^2/9) = 17.64
+    rr, low, high, change = rate_ratio_ci(10, 1000, 2.0, 9, 20, 1000, 3.0, 9)
+    nu = 0.35 ** 2 / (0.04 / 9 + 0.0225 / 9)
+    half = t.ppf(0.975, nu) * np.sqrt(0.35)
+    assert nu == pytest.approx(17.64)
+    assert (rr, low, high, change) == (pytest.approx(2.0), pytest.approx(2 * np.exp(-half)),
+                                       pytest.approx(2 * np.exp(half)), "rise")
+    # Poisson sides (phi NaN: one unit): the exact conditional interval, Clopper-Pearson of 8 of 13
+    # turned into a ratio: p / (1 - p) * t0 / t1
+    rr, low, high, change = rate_ratio_ci(5, 100, np.nan, 0, 8, 120, np.nan, 0)
+    pl, pu = beta.ppf(0.025, 8, 6), beta.ppf(0.975, 9, 5)
+    assert rr == pytest.approx((8 / 120) / (5 / 100)) and change == "rise"
+    assert (low, high) == pytest.approx((pl / (1 - pl) * 100 / 120, pu / (1 - pu) * 100 / 120))
+    # gone (2 -> 0, phi 1.5 on the from side): no ratio, [0, high] from 2/1.5 vs 0: Clopper-Pearson
+    # upper of 0 in 4/3 is 1 - .025^(3/4); new: [low, inf]; both zero: undefined, no interval
+    rr, low, high, change = rate_ratio_ci([2, 0, 0], 100, [1.5, np.nan, np.nan], [3, 0, 0], [0, 2, 0], 120,
+                                          [np.nan, 2.0, np.nan], [0, 3, 0])
+    assert np.isnan(rr).all() and list(change) == ["gone", "new", "undefined"]
+    pu = 1 - 0.025 ** (1 / (4 / 3))
+    assert low[0] == 0 and high[0] == pytest.approx(pu / (1 - pu) * 100 / 120)
+    assert low[1] > 0 and high[1] == np.inf and np.isnan(low[2]) and np.isnan(high[2])
+
+
+def test_rate_ratio_floor_contains_the_statsmodels_score_interval():
+    from statsmodels.stats.rates import confint_poisson_2indep
+
+    from textdrift.stats import rate_ratio_ci
+
+    for c0 in (1, 2, 5, 8, 30):
+        for c1 in (1, 3, 8, 40):
+            _, low, high, _ = rate_ratio_ci(c0, 500, 0.5, 20, c1, 700, 0.5, 20)
+            sl, sh = confint_poisson_2indep(c1, 700, c0, 500, method="score", compare="ratio")
+            assert low <= sl + 1e-9 and high >= sh - 1e-9, (c0, c1)
+
+
+def test_theme_changes_direction_agrees_with_the_rates_on_every_row():
+    from textdrift.themes import theme_changes
+
+    rng = np.random.default_rng(5)
+    paras = []
+    for year in (2019, 2020, 2021, 2022):
+        for p in range(int(rng.integers(1, 5))):
+            paras.append((f"d{year}", year, "en", p, [[str(rng.choice(["green", "divide", "x", "y", "z"]))
+                                                      for _ in range(int(rng.integers(2, 9)))]]))
+    toks = tokens_of(*paras)
+    m = match_themes(toks, CODEBOOK)
+    ch = theme_changes(theme_frequencies(toks, m, CODEBOOK, ["en"]))
+    assert len(ch) == 9
+    for r in ch.itertuples():
+        a, b = r.per_10k_from, r.per_10k_to
+        expect = ("undefined" if a == b == 0 else "new" if a == 0 else "gone" if b == 0 else
+                  "rise" if b > a else "fall" if b < a else "same")
+        assert r.change == expect
+        if expect in ("rise", "fall", "same"):
+            assert r.rate_ratio == pytest.approx(b / a) and r.ci_low <= r.rate_ratio <= r.ci_high
+        else:
+            assert np.isnan(r.rate_ratio)
+
+
+def test_quasi_poisson_frequencies_use_documents_where_a_year_has_enough():
+    toks = pd.concat([_clustered(doc=f"d{i}") for i in range(3)], ignore_index=True)
+    auto, _ = theme_table(toks, CODEBOOK, ["en"], min_documents=3)
+    assert set(auto["ci_method"]) == {"quasi-poisson:document"} and set(auto["ci_units"]) == {3}
+    assert set(auto["ci_about"]) == {"year"}
+    few, _ = theme_table(toks, CODEBOOK, ["en"], min_documents=4)
+    assert set(few["ci_method"]) == {"quasi-poisson:paragraph"} and set(few["ci_units"]) == {30}
+    assert set(few["ci_about"]) == {"its documents"}
+    # the 30 paragraphs: 10 matches in 3 of them (10 tokens each), 300 tokens: r = 1/10;
+    # X2 = 3 (10 - 1)^2 / 1 + 27 (0 - 1)^2 / 1 = 270 on 29 df
+    g = few.set_index("theme").loc["green"]
+    assert g["dispersion"] == pytest.approx(270 / 29)
+    # three identical documents: no variation between them, phi = 0, so the exact interval of 30
+    d = auto.set_index("theme").loc["green"]
+    el, eh = poisson_ci(30)
+    assert d["dispersion"] == pytest.approx(0, abs=1e-12)
+    assert (d["ci_low"], d["ci_high"]) == pytest.approx((el / 300 * 1e4, eh / 300 * 1e4))

@@ -131,7 +131,8 @@ def quasi_poisson_rate(counts, exposure) -> tuple[float, float, float, int]:
 
     The model: ``E[c_u] = mu_u = r t_u`` and ``Var[c_u] = phi mu_u`` for each unit u with count
     ``c_u`` and exposure ``t_u`` (here: kept tokens). Fitted with
-    ``statsmodels.api.GLM(c, 1, family=Poisson(), offset=log(t)).fit(scale="X2")``: the estimate
+    ``statsmodels.api.GLM(c, 1, family=Poisson(), offset=log(t))`` and the Pearson scale
+    (``fit.pearson_chi2 / fit.df_resid``, what ``fit(scale="X2")`` does): the estimate
     is ``r = sum c / sum t`` (the pooled rate), the dispersion the Pearson statistic over its
     degrees of freedom, ``phi = sum (c_u - r t_u)^2 / (r t_u) / (n - 1)``, and the standard error
     of ``log r`` is ``sqrt(phi / sum c)``. ``phi`` = 1 is Poisson (independent mentions); mentions
@@ -163,10 +164,17 @@ def quasi_poisson_rate(counts, exposure) -> tuple[float, float, float, int]:
     rate = total / tokens
     if total == 0 or n < 2:
         return rate, np.nan, np.nan, n - 1
+    import warnings
+
     import statsmodels.api as sm
 
-    fit = sm.GLM(c, np.ones((n, 1)), family=sm.families.Poisson(), offset=np.log(t)).fit(scale="X2")
-    return float(np.exp(fit.params[0])), float(fit.bse[0]), float(fit.scale), int(round(fit.df_resid))
+    with warnings.catch_warnings():  # a perfect fit (every unit at the pooled rate) is phi = 0, not an error
+        warnings.simplefilter("ignore")
+        fit = sm.GLM(c, np.ones((n, 1)), family=sm.families.Poisson(), offset=np.log(t)).fit(
+            start_params=[np.log(rate)], tol=1e-12)
+    # scale="X2" of statsmodels, done after the fit so that phi = 0 is allowed
+    phi = float(fit.pearson_chi2 / fit.df_resid)
+    return float(np.exp(fit.params[0])), float(fit.bse[0] * np.sqrt(phi)), phi, int(round(fit.df_resid))
 
 
 def _t_quantile(conf: float, df) -> np.ndarray:

@@ -13,37 +13,44 @@ punctuation or number: the denominator of ``vectorize``'s ``rows.tokens``);
 ``per_10k = count / tokens * 10000``. Every (year, language, theme) gets a row, zeros included;
 a (year, language) without text gets none.
 
-Intervals (``ci``), at confidence ``conf`` (``alpha = 1 - conf``):
+Intervals (``ci``), at confidence ``conf`` (``alpha = 1 - conf``), never narrower than the exact
+Poisson interval of the same count:
 
-* ``"poisson"`` (default): the exact Poisson interval for the count (Garwood 1936), divided by
-  ``tokens`` and multiplied by 10,000::
+* ``"quasi-poisson"`` (the config's default): the units the mentions cluster in are the documents
+  of the (year, language) where it has at least ``min_documents`` of them, else its paragraphs
+  (:func:`unit_counts`); one intercept-only Poisson GLM per theme, year and language on the
+  units' counts with log(kept tokens) as offset, and the dispersion ``phi`` from the Pearson
+  statistic (quasi-Poisson, McCullagh & Nelder 1989; :func:`textdrift.stats.quasi_poisson_rate`);
+  the interval ``r exp(-+ t(1 - alpha/2; n - 1) sqrt(phi / count))``, widened where narrower to the
+  exact one (:func:`textdrift.stats.rate_ci`). With documents as units the interval is about the
+  year (``ci_about`` = ``year``); with paragraphs, about the year's own documents (``its
+  documents``): the variation between documents is then not in it.
+* ``"poisson"``: the exact Poisson interval for the count (Garwood 1936), divided by ``tokens``::
 
       lower(k) = chi2.ppf(alpha / 2, 2k) / 2          (0 when k = 0)
       upper(k) = chi2.ppf(1 - alpha / 2, 2k + 2) / 2
 
   e.g. at 95 %: k = 0 -> [0, 3.689]; k = 1 -> [0.0253, 5.572]; k = 10 -> [4.795, 18.39].
   It treats occurrences as independent; repeated terms in one paragraph make it too narrow.
-* ``"bootstrap"`` (the config's default): the units mentions cluster in, the paragraphs
-  (doc_id, para) of the (year, language) or its documents where it has at least
-  ``min_documents`` (``unit="auto"``), are resampled with replacement ``n_boot`` times
-  (``numpy.random.default_rng([seed, year, crc32(lang)])``, :func:`bootstrap_draws`), the rate
-  recomputed as (sum of counts) / (sum of keep tokens) * 10000, and the ``alpha/2`` and
-  ``1 - alpha/2`` percentiles taken (Efron & Tibshirani 1993, percentile interval; cluster
-  resampling: Davison & Hinkley 1997, section 3.8). With one unit the interval has zero width: it
-  cannot show uncertainty it has no data for.
+* ``"bootstrap"``: the same units resampled with replacement ``n_boot`` times
+  (:func:`bootstrap_draws`), the percentile interval of the rate (Efron & Tibshirani 1993;
+  cluster resampling: Davison & Hinkley 1997, section 3.8), widened to the exact one.
 
-Year-over-year change (:func:`theme_changes`): the rate ratio of consecutive years with text,
-((count_to + 0.5) / tokens_to) / ((count_from + 0.5) / tokens_from), with the percentile interval
-of the same ratio over independent resamples of the two years.
+Year-over-year change (:func:`theme_changes`, :func:`step_ratios`): the rate ratio of
+consecutive years with text, ``(count_to / tokens_to) / (count_from / tokens_from)`` (no 0.5
+added), its interval from the difference of the two log rates with both dispersions
+(:func:`textdrift.stats.rate_ratio_ci`), never narrower than the exact conditional interval; a
+zero count on one side is ``new`` or ``gone`` (no ratio), on both ``undefined``.
 
 Garwood, F. (1936). Fiducial limits for the Poisson distribution. Biometrika 28(3/4), 437-442.
+McCullagh, P. & Nelder, J. A. (1989). Generalized Linear Models, 2nd ed. Chapman & Hall.
 Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.
 
 Matching (which tokens a term matches, how overlaps are resolved, the KWIC context of each
 match) is :mod:`textdrift.matching`.
 
 Why one module of over 600 lines, about half of them docstrings: counting, intervals and
-year-over-year changes share one set of bootstrap draws (:func:`bootstrap_draws`), and the
+year-over-year changes share one table of units (:func:`unit_counts`), and the
 `theme_matches` and `themes` rules' shard files are read and written here beside them; the
 estimators are in :mod:`textdrift.stats`, the matching and the codebook in their own modules.
 """
@@ -60,6 +67,7 @@ from textdrift.codebook import Theme, codebook_hash, entity_codebook, load_codeb
 from textdrift.config import defaults
 from textdrift.io import read_csv, write_csv, write_csv_batches, write_parquet
 from textdrift.matching import MATCH_COLUMNS, MATCH_ORDER, UNSPACED, match_themes, order_matches
+from textdrift.stats import poisson_ci  # noqa: F401  (textdrift.themes.poisson_ci: the explorer imports it from here)
 from textdrift.vectorize import VARIANTS as _VARIANTS, counted, load_tokens, variant_tokens
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
