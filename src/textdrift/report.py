@@ -53,8 +53,8 @@ START, END = "<!-- findings:start -->", "<!-- findings:end -->"
 TABLES = {
     "findings.csv": "each headline finding (theme rose/fell most, largest drift step, top rising phrases, largest cross-language gaps) with its value, interval, documents, genres, translation status and codebook precision, and whether it survives each check (roles counted, names as words, the other interval, leave one document out)",
     "documents.csv": "every document: year, date, title, genre, issuer, original language, translation status per language, source, raw file and its SHA-256, kept tokens per language",
-    "theme_frequencies.csv": "theme matches per (year, language): count, kept tokens, rate per 10,000 tokens and its 95% interval (bootstrap over paragraphs or documents, or exact Poisson: ci_method)",
-    "theme_changes.csv": "every theme between consecutive years with text: rate ratio with its 95% bootstrap interval, low-data flag, the documents and genres of each side",
+    "theme_frequencies.csv": "theme matches per (year, language): count, kept tokens, rate per 10,000 kept tokens and its 95% interval (quasi-Poisson over documents or paragraphs, never narrower than exact Poisson: ci_method, ci_units, dispersion; ci_about = year or its documents)",
+    "theme_changes.csv": "every theme between consecutive years with text: rates per 10,000 kept tokens, rate ratio (no correction; change = rise/fall/same, or new/gone/undefined when a count is zero) with its 95% quasi-Poisson interval (never narrower than the exact conditional one), units and dispersion of each side, low-data flag, the documents and genres of each side",
     "theme_kwic.csv": "every theme match and entity mention in context (keyword in context): document, year, language, paragraph, sentence, role, kind (theme/entity), theme or entity, term, left / match / right",
     "entity_frequencies.csv": "mentions of each named entity (config/entities.yaml, any alias) per (year, language): count, kept tokens, rate per 10,000 tokens and its 95% interval",
     "theme_unmatched_terms.csv": "codebook terms that never matched in the corpus (check the codebook or the segmentation)",

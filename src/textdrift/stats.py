@@ -10,7 +10,8 @@ these and hold only what is particular to them (which units are counted, resampl
   :func:`quasi_poisson_rate` (a rate from counts in units, with its overdispersion),
   :func:`rate_ci` (its interval, never narrower than the exact Poisson one),
   :func:`rate_ratio_ci` (ratio of two such rates, never narrower than the exact conditional one),
-  :func:`rate_ratio_interval` (rate ratio with a bootstrap percentile interval),
+  :func:`rate_ratio_interval` (rate ratio +0.5 with a bootstrap percentile interval: the
+  estimator before issue 25, kept for benchmarks/calibrate_themes.py's comparison),
   :func:`wilson` (score interval of a proportion).
 * Tests: :func:`log_odds_dirichlet` (weighted log-odds with an informative Dirichlet prior),
   :func:`p_values` (two-sided normal), :func:`q_values` (Benjamini-Hochberg),
@@ -319,7 +320,9 @@ def _exact_ratio_ci(c0, t0, c1, t1, alpha: float) -> tuple[np.ndarray, np.ndarra
 
 
 def rate_ratio_interval(c0, t0, c1, t1, draws0: tuple, draws1: tuple, conf: float = _D["themes"]["conf_level"]):
-    """Rate ratio per theme from year 0 to year 1, with its bootstrap percentile interval.
+    """Rate ratio per theme from year 0 to year 1, with its bootstrap percentile interval (the
+    estimator of ``theme_changes.csv`` before issue 25, kept for the comparison of
+    ``benchmarks/calibrate_themes.py``; the pipeline uses :func:`rate_ratio_ci`).
 
     ``rate_ratio = ((c1 + 0.5) / t1) / ((c0 + 0.5) / t0)`` (the 0.5 of Haldane and Anscombe keeps a
     zero count finite); the interval: the same ratio in each pair of independent resamples of the

@@ -798,7 +798,7 @@ def write_themes(
     """The `themes` rule: the shards' matches and paragraph counts (:func:`match_shard`) into
     theme_frequencies.csv, entity_frequencies.csv, theme_kwic.csv (theme and entity rows, column
     ``kind``), theme_unmatched_terms.csv and theme_changes.csv (year-over-year rate ratios with
-    bootstrap intervals; with ``documents_path``, the documents and genres of each step).
+    their intervals, :func:`theme_changes`; with ``documents_path``, the documents and genres of each step).
 
     ``group_by`` (a column of the documents table): theme frequencies and changes of each group's
     documents alone, with a leading ``group`` column, to ``grouped_freq_path`` and
