@@ -680,3 +680,19 @@ def test_quasi_poisson_frequencies_use_documents_where_a_year_has_enough():
     el, eh = poisson_ci(30)
     assert d["dispersion"] == pytest.approx(0, abs=1e-12)
     assert (d["ci_low"], d["ci_high"]) == pytest.approx((el / 300 * 1e4, eh / 300 * 1e4))
+
+
+def test_findings_rate_ratio_is_the_estimator_of_theme_changes():
+    from textdrift.findings import rate_ratio
+    from textdrift.themes import paragraph_tokens, theme_changes
+
+    rng = np.random.default_rng(11)
+    paras = [(f"d{year}{k}", year, "en", p, [[str(rng.choice(["green", "divide", "x", "y"])) for _ in range(6)]])
+             for year in (2020, 2021) for k in range(2) for p in range(4)]
+    toks = tokens_of(*paras)
+    m = match_themes(toks, CODEBOOK)
+    ch = theme_changes(theme_frequencies(toks, m, CODEBOOK, ["en"])).set_index("theme")
+    rr = rate_ratio(paragraph_tokens(toks), m, [t.id for t in CODEBOOK], "en", 2020, 2021).set_index("theme")
+    for col in ("rate_ratio", "ci_low", "ci_high"):
+        np.testing.assert_allclose(rr[col].to_numpy(float), ch.loc[rr.index, col].to_numpy(float), rtol=1e-12)
+    assert (rr["change"] == ch.loc[rr.index, "change"]).all()
