@@ -29,8 +29,8 @@ def _null(design, n, seed0):
 
 
 def test_null_changes_and_year_coverage_with_six_documents_a_year():
-    # 15 corpora x (6 years x 12 themes) year rates, x (5 steps x 12 themes) ratios
-    cover, excl1, _ = _null(SIX, 15, 1000)
+    # 12 corpora x (6 years x 12 themes) year rates, x (5 steps x 12 themes) ratios
+    cover, excl1, _ = _null(SIX, 12, 1000)
     assert excl1 <= 0.15, f"{excl1:.1%} of null year-over-year changes exclude 1"
     assert cover >= 0.90, f"year rate intervals cover the true rate in {cover:.1%}"
 
@@ -38,7 +38,7 @@ def test_null_changes_and_year_coverage_with_six_documents_a_year():
 def test_one_document_a_year_covers_the_documents_own_rates():
     # the truth of a contrast between two named documents is their own rates (by_doc=True):
     # paragraphs are the units, the interval is about the document
-    cover, _, excl_truth = _null(ONE, 15, 2000)
+    cover, _, excl_truth = _null(ONE, 12, 2000)
     assert excl_truth <= 0.15, f"{excl_truth:.1%} of the contrasts exclude the documents' true ratio"
     assert cover >= 0.90, f"document rate intervals cover the document's rate in {cover:.1%}"
 
@@ -47,5 +47,5 @@ def test_one_document_a_year_covers_the_documents_own_rates():
 def test_a_planted_change_is_found(design):
     # x3: found nearly always; x2 with 6 documents a year is found in about half the corpora (the
     # documents' own variation of this theme is as large as the change: see docs/methods.md)
-    found = [replicate(design, 3000 + r, ["quasi-poisson"], planted=3.0)["quasi-poisson"][3] for r in range(10)]
+    found = [replicate(design, 3000 + r, ["quasi-poisson"], planted=3.0)["quasi-poisson"][3] for r in range(8)]
     assert np.mean(found) >= 0.8, f"the planted x3 step excludes 1 in {np.mean(found):.0%} of replicates"
