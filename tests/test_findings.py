@@ -63,8 +63,11 @@ def test_a_finding_that_survives_every_check():
     f = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=300, low_data_tokens=0)
     assert list(f.columns) == FINDING_COLUMNS
     g = f[f["subject"] == "green"].iloc[0]
-    # 0 of 100 tokens -> 20 of 100: rate ratio (20.5 / 100) / (0.5 / 100) = 41
-    assert g["value"] == pytest.approx(41.0) and g["claim"] == "Green rose (en, 2020 → 2021)"
+    # 0 of 100 tokens -> 20 of 100: a new theme, no ratio (no 0.5 added); its interval is the exact
+    # conditional one, [0.025^(1/20) / (1 - 0.025^(1/20)), inf) = [4.94, inf): above 1
+    assert np.isnan(g["value"]) and g["claim"] == "Green rose (en, 2020 → 2021)"
+    low = 0.025 ** (1 / 20)
+    assert g["ci_low"] == pytest.approx(low / (1 - low)) and np.isinf(g["ci_high"])
     assert g["holds"] and g["design"] == "years"
     assert (g["check_roles"], g["check_entities"], g["check_interval"], g["check_leave_one_out"]) == ("holds",) * 4
     # two documents a side: leave-one-document-out is the check, a paragraph left out is n/a

@@ -181,7 +181,7 @@ CODEBOOK = cb(("divide", ["digital divide", "divide"], ["数字鸿沟"]), ("gree
 
 
 def test_frequency_table_counts_zeros_and_missing_language_years():
-    freq, kwic = theme_table(corpus(), CODEBOOK, ["zh", "en"])
+    freq, kwic = theme_table(corpus(), CODEBOOK, ["zh", "en"], ci="poisson")
     assert list(freq.columns) == FREQ_COLUMNS and list(kwic.columns) == KWIC_COLUMNS
     # (2020, zh), (2020, en), (2021, en) x 3 themes = 9 rows; no (2021, zh) row: no Chinese text
     assert len(freq) == 9
@@ -289,12 +289,13 @@ def test_unmatched_terms_are_listed_and_logged(caplog):
 
 def test_bootstrap_interval():
     # Two paragraphs, each 1 match in 2 kept tokens: every resample has rate 1/2*10000 = 5000,
-    # so the interval collapses to [5000, 5000]; 0 matches -> [0, 0].
+    # so the percentile interval collapses to [5000, 5000]; it is widened to the exact Poisson
+    # interval of k = 2 in 4 tokens: [0.242209, 7.224693] / 4 * 10000; 0 matches -> [0, 3.688879 / 4 * 10000]
     toks = tokens_of(("d1", 2020, "en", 0, [["green", "growth"]]), ("d1", 2020, "en", 1, [["green", "jobs"]]))
     freq, _ = theme_table(toks, CODEBOOK, ["en"], ci="bootstrap", n_boot=50, seed=1)
     g = freq.set_index("theme")
-    assert (g.loc["green", "ci_low"], g.loc["green", "ci_high"]) == (5000.0, 5000.0)
-    assert (g.loc["divide", "ci_low"], g.loc["divide", "ci_high"]) == (0.0, 0.0)
+    assert (g.loc["green", "ci_low"], g.loc["green", "ci_high"]) == pytest.approx((605.5225, 18061.73), rel=1e-5)
+    assert (g.loc["divide", "ci_low"], g.loc["divide", "ci_high"]) == pytest.approx((0.0, 9222.197), rel=1e-6)
     # Unequal paragraphs: same seed -> same interval, and it contains per_10k
     toks = tokens_of(("d1", 2020, "en", 0, [["green", "green", "x"]]), ("d1", 2020, "en", 1, [["y", "z"]]))
     a, _ = theme_table(toks, CODEBOOK, ["en"], ci="bootstrap", n_boot=200, seed=7)
@@ -522,23 +523,28 @@ def test_bootstrap_unit_is_the_document_where_a_year_has_enough_of_them():
 
 
 def test_theme_changes_rate_ratio_by_hand():
-    from textdrift.themes import bootstrap_draws, theme_changes
+    from textdrift.themes import theme_changes
 
     a = tokens_of(("a", 2020, "en", 0, [["green", "x", "y", "z"]]), ("a", 2020, "en", 1, [["x", "y", "z", "w"]]))
     b = tokens_of(("b", 2021, "en", 0, [["green", "green", "x", "y"]]), ("b", 2021, "en", 1, [["green", "x"]]))
     toks = pd.concat([a, b], ignore_index=True)
     m = match_themes(toks, CODEBOOK)
-    paras = toks.groupby(["year", "lang", "doc_id", "para"])["keep"].sum().reset_index()
-    draws = bootstrap_draws(paras, m, [t.id for t in CODEBOOK], 500, 1)
-    freq = theme_frequencies(toks, m, CODEBOOK, ["en"], "bootstrap", draws=draws)
-    ch = theme_changes(freq, draws, min_tokens=7).set_index("theme")
-    # green: 1 of 8 tokens -> 3 of 6: ((3 + 0.5) / 6) / ((1 + 0.5) / 8) = 3.111...
+    freq = theme_frequencies(toks, m, CODEBOOK, ["en"], "quasi-poisson")
+    ch = theme_changes(freq, min_tokens=7).set_index("theme")
+    # green: 1 of 8 tokens -> 3 of 6: (3 / 6) / (1 / 8) = 4 (no 0.5 added)
     g = ch.loc["green"]
     assert (g["count_from"], g["count_to"], g["tokens_from"], g["tokens_to"]) == (1, 3, 8, 6)
-    assert g["rate_ratio"] == pytest.approx((3.5 / 6) / (1.5 / 8), abs=1e-12)
-    assert g["ci_low"] <= g["rate_ratio"] <= g["ci_high"] and g["low_data"]  # 6 tokens < 7
-    # a theme in neither year has no ratio
-    assert np.isnan(ch.loc["divide", "rate_ratio"]) and np.isnan(ch.loc["divide", "ci_low"])
+    assert g["rate_ratio"] == pytest.approx(4.0, abs=1e-12) and g["change"] == "rise"
+    # 2020: paragraphs 1/4 and 0/4, r = 1/8, mu = 0.5 each: X2 = 0.5 + 0.5 = 1 on 1 df -> phi = 1;
+    # 2021: 2/4 and 1/2, r = 1/2, mu = 2 and 1: X2 = 0 -> phi = 0
+    assert (g["dispersion_from"], g["dispersion_to"]) == pytest.approx((1.0, 0.0), abs=1e-9)
+    assert (g["units_from"], g["units_to"], g["ci_method"]) == (2, 2, "quasi-poisson:paragraph")
+    # v0 = 1/1, v1 = 0/3: nu = 1 / (1 / 1) = 1, t(.975; 1) = 12.7062: 4 exp(-+12.7062)
+    assert (g["ci_low"], g["ci_high"]) == pytest.approx((4 * np.exp(-12.706205), 4 * np.exp(12.706205)), rel=1e-5)
+    assert g["low_data"]  # 6 tokens < 7
+    # a theme in neither year has no ratio and no interval
+    d = ch.loc["divide"]
+    assert np.isnan(d["rate_ratio"]) and np.isnan(d["ci_low"]) and d["change"] == "undefined"
 
 
 def test_bootstrap_of_some_themes_ignores_the_matches_of_others():
@@ -549,3 +555,144 @@ def test_bootstrap_of_some_themes_ignores_the_matches_of_others():
     paras = toks.groupby(["year", "lang", "doc_id", "para"])["keep"].sum().reset_index()
     C, T, _, _ = bootstrap_draws(paras, m, ["divide"], 20, 1)[(2020, "en")]
     assert (C == 0).all()  # the green matches are not counted as divide
+
+
+# ---- quasi-Poisson rates and ratios (issue 25), by hand -------------------------------------
+
+
+def test_quasi_poisson_rate_by_hand_and_equal_to_statsmodels():
+    from textdrift.stats import quasi_poisson_rate
+
+    # counts 1, 0, 3 in 10, 20, 30 tokens: r = 4/60; mu = 2/3, 4/3, 2;
+    # X2 = (1/3)^2/(2/3) + (4/3)^2/(4/3) + 1^2/2 = 1/6 + 4/3 + 1/2 = 2 on 2 df: phi = 1; se(log r) = sqrt(1/4)
+    assert quasi_poisson_rate([1, 0, 3], [10, 20, 30]) == pytest.approx((4 / 60, 0.5, 1.0, 2))
+    # 0 and 4 in 10 and 10: r = 0.2, mu = 2, 2: X2 = 2 + 2 = 4 on 1 df: phi = 4, se = sqrt(4/4) = 1
+    assert quasi_poisson_rate([0, 4], [10, 10]) == pytest.approx((0.2, 1.0, 4.0, 1))
+    # a unit without tokens is dropped; a zero count or a single unit: no dispersion
+    assert quasi_poisson_rate([0, 4, 0], [10, 10, 0]) == pytest.approx((0.2, 1.0, 4.0, 1))
+    r, se, phi, df = quasi_poisson_rate([0, 0], [10, 10])
+    assert (r, df) == (0, 1) and np.isnan(se) and np.isnan(phi)
+    r, se, phi, df = quasi_poisson_rate([3], [10])
+    assert (r, df) == (0.3, 0) and np.isnan(phi)
+
+
+def test_rate_ci_is_the_wider_of_the_model_and_the_exact_interval():
+    from scipy.stats import t
+
+    from textdrift.stats import rate_ci
+
+    q = t.ppf(0.975, 10)  # 2.228139
+    # 20 in 1000, phi = 2 on 10 df: 0.02 exp(-+ 2.228139 sqrt(2/20)) = [0.009887, 0.040458],
+    # wider than Garwood k = 20: [12.2165, 30.8884] / 1000
+    low, high = rate_ci(20, 1000, 2.0, 10)
+    assert (low, high) == pytest.approx((0.02 * np.exp(-q * np.sqrt(0.1)), 0.02 * np.exp(q * np.sqrt(0.1))))
+    assert low == pytest.approx(0.009887, abs=1e-6)
+    # phi = 0.5 (under-dispersed): the model is narrower than the exact interval, which is kept
+    low, high = rate_ci(20, 1000, 0.5, 10)
+    el, eh = poisson_ci(20)
+    assert (low, high) == pytest.approx((el / 1000, eh / 1000))
+    # no dispersion (one unit): exact; zero count: [0, 3.688879 / T]; 5 and 8: a positive lower bound
+    low, high = rate_ci([0, 5, 8], 100, np.nan, 0)
+    assert low[0] == 0 and high[0] == pytest.approx(0.03688879, rel=1e-6)
+    assert low[1] == pytest.approx(1.623486 / 100, rel=1e-5) and low[2] == pytest.approx(3.453832 / 100, rel=1e-5)
+    assert (high > low).all()
+
+
+def test_rate_ratio_ci_by_hand():
+    from scipy.stats import beta, t
+
+    from textdrift.stats import rate_ratio_ci
+
+    # 10 in 1000 (phi 2, 9 df) -> 20 in 1000 (phi 3, 9 df): R = 2;
+    # v0 = 2/10 = .2, v1 = 3/20 = .15; nu = .35^2 / (.2^2/9 + .15^2/9) = 17.64
+    rr, low, high, change = rate_ratio_ci(10, 1000, 2.0, 9, 20, 1000, 3.0, 9)
+    nu = 0.35 ** 2 / (0.04 / 9 + 0.0225 / 9)
+    half = t.ppf(0.975, nu) * np.sqrt(0.35)
+    assert nu == pytest.approx(17.64)
+    assert (rr, low, high, change) == (pytest.approx(2.0), pytest.approx(2 * np.exp(-half)),
+                                       pytest.approx(2 * np.exp(half)), "rise")
+    # Poisson sides (phi NaN: one unit): the exact conditional interval, Clopper-Pearson of 8 of 13
+    # turned into a ratio: p / (1 - p) * t0 / t1
+    rr, low, high, change = rate_ratio_ci(5, 100, np.nan, 0, 8, 120, np.nan, 0)
+    pl, pu = beta.ppf(0.025, 8, 6), beta.ppf(0.975, 9, 5)
+    assert rr == pytest.approx((8 / 120) / (5 / 100)) and change == "rise"
+    assert (low, high) == pytest.approx((pl / (1 - pl) * 100 / 120, pu / (1 - pu) * 100 / 120))
+    # gone (2 -> 0, phi 1.5 on the from side): no ratio, [0, high] from 2/1.5 vs 0: Clopper-Pearson
+    # upper of 0 in 4/3 is 1 - .025^(3/4); new: [low, inf]; both zero: undefined, no interval
+    rr, low, high, change = rate_ratio_ci([2, 0, 0], 100, [1.5, np.nan, np.nan], [3, 0, 0], [0, 2, 0], 120,
+                                          [np.nan, 2.0, np.nan], [0, 3, 0])
+    assert np.isnan(rr).all() and list(change) == ["gone", "new", "undefined"]
+    pu = 1 - 0.025 ** (1 / (4 / 3))
+    assert low[0] == 0 and high[0] == pytest.approx(pu / (1 - pu) * 100 / 120)
+    assert low[1] > 0 and high[1] == np.inf and np.isnan(low[2]) and np.isnan(high[2])
+
+
+def test_rate_ratio_floor_contains_the_statsmodels_score_interval():
+    from statsmodels.stats.rates import confint_poisson_2indep
+
+    from textdrift.stats import rate_ratio_ci
+
+    for c0 in (1, 2, 5, 8, 30):
+        for c1 in (1, 3, 8, 40):
+            _, low, high, _ = rate_ratio_ci(c0, 500, 0.5, 20, c1, 700, 0.5, 20)
+            sl, sh = confint_poisson_2indep(c1, 700, c0, 500, method="score", compare="ratio")
+            assert low <= sl + 1e-9 and high >= sh - 1e-9, (c0, c1)
+
+
+def test_theme_changes_direction_agrees_with_the_rates_on_every_row():
+    from textdrift.themes import theme_changes
+
+    rng = np.random.default_rng(5)
+    paras = []
+    for year in (2019, 2020, 2021, 2022):
+        for p in range(int(rng.integers(1, 5))):
+            paras.append((f"d{year}", year, "en", p, [[str(rng.choice(["green", "divide", "x", "y", "z"]))
+                                                      for _ in range(int(rng.integers(2, 9)))]]))
+    toks = tokens_of(*paras)
+    m = match_themes(toks, CODEBOOK)
+    ch = theme_changes(theme_frequencies(toks, m, CODEBOOK, ["en"]))
+    assert len(ch) == 9
+    for r in ch.itertuples():
+        a, b = r.per_10k_from, r.per_10k_to
+        expect = ("undefined" if a == b == 0 else "new" if a == 0 else "gone" if b == 0 else
+                  "rise" if b > a else "fall" if b < a else "same")
+        assert r.change == expect
+        if expect in ("rise", "fall", "same"):
+            assert r.rate_ratio == pytest.approx(b / a) and r.ci_low <= r.rate_ratio <= r.ci_high
+        else:
+            assert np.isnan(r.rate_ratio)
+
+
+def test_quasi_poisson_frequencies_use_documents_where_a_year_has_enough():
+    toks = pd.concat([_clustered(doc=f"d{i}") for i in range(3)], ignore_index=True)
+    auto, _ = theme_table(toks, CODEBOOK, ["en"], min_documents=3)
+    assert set(auto["ci_method"]) == {"quasi-poisson:document"} and set(auto["ci_units"]) == {3}
+    assert set(auto["ci_about"]) == {"year"}
+    few, _ = theme_table(toks, CODEBOOK, ["en"], min_documents=4)
+    assert set(few["ci_method"]) == {"quasi-poisson:paragraph"} and set(few["ci_units"]) == {30}
+    assert set(few["ci_about"]) == {"its documents"}
+    # the 30 paragraphs: 10 matches in 3 of them (10 tokens each), 300 tokens: r = 1/10;
+    # X2 = 3 (10 - 1)^2 / 1 + 27 (0 - 1)^2 / 1 = 270 on 29 df
+    g = few.set_index("theme").loc["green"]
+    assert g["dispersion"] == pytest.approx(270 / 29)
+    # three identical documents: no variation between them, phi = 0, so the exact interval of 30
+    d = auto.set_index("theme").loc["green"]
+    el, eh = poisson_ci(30)
+    assert d["dispersion"] == pytest.approx(0, abs=1e-12)
+    assert (d["ci_low"], d["ci_high"]) == pytest.approx((el / 300 * 1e4, eh / 300 * 1e4))
+
+
+def test_findings_rate_ratio_is_the_estimator_of_theme_changes():
+    from textdrift.findings import rate_ratio
+    from textdrift.themes import paragraph_tokens, theme_changes
+
+    rng = np.random.default_rng(11)
+    paras = [(f"d{year}{k}", year, "en", p, [[str(rng.choice(["green", "divide", "x", "y"])) for _ in range(6)]])
+             for year in (2020, 2021) for k in range(2) for p in range(4)]
+    toks = tokens_of(*paras)
+    m = match_themes(toks, CODEBOOK)
+    ch = theme_changes(theme_frequencies(toks, m, CODEBOOK, ["en"])).set_index("theme")
+    rr = rate_ratio(paragraph_tokens(toks), m, [t.id for t in CODEBOOK], "en", 2020, 2021).set_index("theme")
+    for col in ("rate_ratio", "ci_low", "ci_high"):
+        np.testing.assert_allclose(rr[col].to_numpy(float), ch.loc[rr.index, col].to_numpy(float), rtol=1e-12)
+    assert (rr["change"] == ch.loc[rr.index, "change"]).all()

@@ -109,9 +109,14 @@ BOOT_KEYS = ("conf", "n_boot", "seed", "unit", "min_documents")  # the bootstrap
 
 def rate_ratio(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[str], lang: str, y0: int, y1: int,
                conf: float = _T["conf_level"], n_boot: int = _T["n_boot"], seed: int = _T["seed"],
-               unit: str = _T["bootstrap_unit"], min_documents: int = _T["min_documents"]) -> pd.DataFrame:
-    """Per theme: counts, tokens, rate ratio ``((c1 + .5)/t1) / ((c0 + .5)/t0)`` from year ``y0`` to
-    ``y1`` of ``lang`` and its bootstrap percentile interval (:func:`textdrift.themes.bootstrap_draws`).
+               unit: str = _T["bootstrap_unit"], min_documents: int = _T["min_documents"],
+               ci: str = _T["ci"]) -> pd.DataFrame:
+    """Per theme: counts, tokens, rate ratio ``(c1/t1) / (c0/t0)`` from year ``y0`` to ``y1`` of
+    ``lang`` and its interval, by the estimator of ``theme_changes.csv``
+    (:func:`textdrift.themes.theme_frequencies` of the two years, then
+    :func:`textdrift.themes.step_ratios`: quasi-Poisson over documents or paragraphs, never
+    narrower than the exact conditional interval; no 0.5 added; ``change`` says ``new``, ``gone``
+    or ``undefined`` where a count is zero, and the ratio is then NaN).
 
     Parameters
     ----------
@@ -124,25 +129,26 @@ def rate_ratio(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[str], la
     lang : str
     y0, y1 : int
         The years compared, from and to.
-    conf, n_boot, seed, unit, min_documents
-        The bootstrap's settings (:func:`textdrift.themes.bootstrap_draws`).
+    conf, unit, min_documents, ci
+        As in :func:`textdrift.themes.theme_frequencies`.
+    n_boot, seed
+        The bootstrap's settings (``ci="bootstrap"`` only).
 
     Returns
     -------
     DataFrame
-        ``theme, count_from, count_to, tokens_from, tokens_to, rate_ratio, ci_low, ci_high`` (NaN
-        ratio and interval when a year has no kept token).
+        ``theme, count_from, count_to, tokens_from, tokens_to, rate_ratio, change, ci_low, ci_high``
+        (NaN ratio and interval when a year has no kept token).
 
     References
     ----------
-    Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall
-    (percentile interval).
+    McCullagh, P. & Nelder, J. A. (1989). Generalized Linear Models, 2nd ed. Chapman & Hall.
     """
-    from textdrift.stats import rate_ratio_interval
-    from textdrift.themes import bootstrap_draws
+    from textdrift.codebook import Theme
+    from textdrift.themes import bootstrap_draws, step_ratios, theme_frequencies
 
     p = paras[(paras["lang"] == lang) & paras["year"].isin([y0, y1])]
-    m = matches[(matches["lang"] == lang) & matches["year"].isin([y0, y1])]
+    m = matches[(matches["lang"] == lang) & matches["year"].isin([y0, y1]) & matches["theme"].isin(themes)]
     t = p.groupby("year")["keep"].sum()
     c = m.groupby(["year", "theme"]).size()
     rows = pd.DataFrame({"theme": themes})
@@ -151,11 +157,17 @@ def rate_ratio(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[str], la
     rows["tokens_from"], rows["tokens_to"] = int(t.get(y0, 0)), int(t.get(y1, 0))
     if not (rows["tokens_from"].iloc[0] > 0 and rows["tokens_to"].iloc[0] > 0):
         rows["rate_ratio"] = rows["ci_low"] = rows["ci_high"] = np.nan
-        return rows
-    draws = bootstrap_draws(p, m, themes, n_boot, seed, unit, min_documents)
-    rows["rate_ratio"], rows["ci_low"], rows["ci_high"] = rate_ratio_interval(
-        rows["count_from"], rows["tokens_from"].iloc[0], rows["count_to"], rows["tokens_to"].iloc[0],
-        draws[(y0, lang)], draws[(y1, lang)], conf)
+        rows["change"] = "undefined"
+        return rows[["theme", "count_from", "count_to", "tokens_from", "tokens_to", "rate_ratio", "change", "ci_low",
+                     "ci_high"]]
+    book = [Theme(id=th, labels={}, terms={}) for th in themes] if themes else []
+    draws = bootstrap_draws(p, m, themes, n_boot, seed, unit, min_documents) if ci == "bootstrap" else None
+    freq = theme_frequencies(p, m, book, [lang], ci, conf, n_boot, seed, unit, min_documents, draws)
+    a = freq[freq["year"] == y0].set_index("theme").loc[themes]
+    b = freq[freq["year"] == y1].set_index("theme").loc[themes]
+    r = step_ratios(a, b, conf, (draws[(y0, lang)], draws[(y1, lang)]) if draws is not None else None)
+    for col in ("rate_ratio", "change", "ci_low", "ci_high"):
+        rows[col] = r[col].to_numpy()
     return rows
 
 

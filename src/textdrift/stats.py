@@ -1,13 +1,18 @@
 """Statistics shared by the analyses: intervals, tests, divergences.
 
 One place for the estimators and tests that more than one step uses, each with its formula and
-its source; the steps (:mod:`textdrift.themes`, :mod:`textdrift.drift`, :mod:`textdrift.phrases`,
+its source (about 560 lines: the count models of the rates and ratios, with their floors at the
+exact intervals, sit beside the older intervals and tests); the steps (:mod:`textdrift.themes`, :mod:`textdrift.drift`, :mod:`textdrift.phrases`,
 :mod:`textdrift.crosslingual`, :mod:`textdrift.findings`, :mod:`textdrift.validation`) call
 these and hold only what is particular to them (which units are counted, resampled or compared).
 
 * Counts and rates: :func:`poisson_ci` (exact interval of a Poisson count),
   :func:`poisson_ratio_ci` (exact interval of a ratio of two Poisson rates),
-  :func:`rate_ratio_interval` (rate ratio with a bootstrap percentile interval),
+  :func:`quasi_poisson_rate` (a rate from counts in units, with its overdispersion),
+  :func:`rate_ci` (its interval, never narrower than the exact Poisson one),
+  :func:`rate_ratio_ci` (ratio of two such rates, never narrower than the exact conditional one),
+  :func:`rate_ratio_interval` (rate ratio +0.5 with a bootstrap percentile interval: the
+  estimator before issue 25, kept for benchmarks/calibrate_themes.py's comparison),
   :func:`wilson` (score interval of a proportion).
 * Tests: :func:`log_odds_dirichlet` (weighted log-odds with an informative Dirichlet prior),
   :func:`p_values` (two-sided normal), :func:`q_values` (Benjamini-Hochberg),
@@ -38,6 +43,9 @@ __all__ = [
     "poisson_ci",
     "poisson_ratio_ci",
     "q_values",
+    "quasi_poisson_rate",
+    "rate_ci",
+    "rate_ratio_ci",
     "rate_ratio_interval",
     "wilson",
 ]
@@ -116,8 +124,203 @@ def poisson_ratio_ci(c0: int, c1: int, t0: float, t1: float,
     return pl / (1 - pl) * scale, (pu / (1 - pu) * scale if pu < 1 else np.inf)
 
 
+def quasi_poisson_rate(counts, exposure) -> tuple[float, float, float, int]:
+    """Rate of a count over an exposure summed over units (documents or paragraphs), with the
+    extra-Poisson variation between the units (quasi-Poisson GLM, McCullagh & Nelder 1989, ch. 9).
+
+    The model: ``E[c_u] = mu_u = r t_u`` and ``Var[c_u] = phi mu_u`` for each unit u with count
+    ``c_u`` and exposure ``t_u`` (here: kept tokens). Fitted with
+    ``statsmodels.api.GLM(c, 1, family=Poisson(), offset=log(t))`` and the Pearson scale
+    (``fit.pearson_chi2 / fit.df_resid``, what ``fit(scale="X2")`` does): the estimate
+    is ``r = sum c / sum t`` (the pooled rate), the dispersion the Pearson statistic over its
+    degrees of freedom, ``phi = sum (c_u - r t_u)^2 / (r t_u) / (n - 1)``, and the standard error
+    of ``log r`` is ``sqrt(phi / sum c)``. ``phi`` = 1 is Poisson (independent mentions); mentions
+    that cluster in some units give ``phi`` > 1.
+
+    Parameters
+    ----------
+    counts, exposure : array_like
+        Per unit (units with exposure 0 are dropped).
+
+    Returns
+    -------
+    rate, se_log, dispersion, df : float, float, float, int
+        ``df = n - 1`` (units with exposure, less one). ``dispersion`` and ``se_log`` are NaN
+        when they cannot be estimated: a zero total count (the rate is 0, its log undefined;
+        nothing is known of the dispersion) or a single unit (``df`` = 0).
+
+    References
+    ----------
+    McCullagh, P. & Nelder, J. A. (1989). Generalized Linear Models, 2nd ed., sections 4.5 and 9.2
+    (quasi-likelihood; dispersion from the Pearson statistic). Chapman & Hall.
+    """
+    c = np.asarray(counts, dtype=float)
+    t = np.asarray(exposure, dtype=float)
+    c, t = c[t > 0], t[t > 0]
+    n, total, tokens = len(c), float(c.sum()), float(t.sum())
+    if n == 0:
+        return np.nan, np.nan, np.nan, 0
+    rate = total / tokens
+    if total == 0 or n < 2:
+        return rate, np.nan, np.nan, n - 1
+    import warnings
+
+    from statsmodels.genmod.families import Poisson  # (not statsmodels.api: a third of its import time)
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    with warnings.catch_warnings():  # a perfect fit (every unit at the pooled rate) is phi = 0, not an error
+        warnings.simplefilter("ignore")
+        fit = GLM(c, np.ones((n, 1)), family=Poisson(), offset=np.log(t)).fit(
+            start_params=[np.log(rate)], tol=1e-12)
+    # scale="X2" of statsmodels, done after the fit so that phi = 0 is allowed
+    phi = float(fit.pearson_chi2 / fit.df_resid)
+    return float(np.exp(fit.params[0])), float(fit.bse[0] * np.sqrt(phi)), phi, int(round(fit.df_resid))
+
+
+def _t_quantile(conf: float, df) -> np.ndarray:
+    """Two-sided Student t quantile at ``conf`` (normal where ``df`` is infinite)."""
+    from scipy.stats import t
+
+    return t.ppf(1 - (1 - conf) / 2, np.asarray(df, dtype=float))
+
+
+def rate_ci(count, exposure, dispersion, df, conf: float = _D["themes"]["conf_level"]) -> tuple[np.ndarray, np.ndarray]:
+    """Interval of a rate ``count / exposure``: the wider of the quasi-Poisson interval and the
+    exact Poisson (Garwood) interval of the same count.
+
+    Quasi-Poisson (McCullagh & Nelder 1989, section 9.2; the t quantile because ``phi`` is
+    estimated on ``df`` degrees of freedom)::
+
+        r exp(-+ t(1 - alpha/2; df) sqrt(phi / count))
+
+    and the exact interval ``poisson_ci(count) / exposure`` (:func:`poisson_ci`); the result is
+    ``[min(low_model, low_exact), max(high_model, high_exact)]``: never narrower than the exact
+    Poisson interval, whatever the estimated dispersion (a ``phi`` under 1, or a lucky estimate from
+    few units, cannot claim more certainty than independent mentions). Where ``phi`` is NaN (a
+    zero count, a single unit), the exact interval alone: a zero count gets ``[0, 3.689 / exposure]``
+    at 95%.
+
+    Parameters
+    ----------
+    count, exposure, dispersion, df : array_like
+        Broadcast together.
+    conf : float
+
+    Returns
+    -------
+    low, high : ndarray
+        Intervals of the rate (per unit of exposure); NaN where the exposure is 0.
+
+    References
+    ----------
+    Garwood, F. (1936). Fiducial limits for the Poisson distribution. Biometrika 28(3/4), 437-442.
+    McCullagh, P. & Nelder, J. A. (1989). Generalized Linear Models, 2nd ed. Chapman & Hall.
+    """
+    k, e, phi, df = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (count, exposure, dispersion, df)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(e > 0, 1 / e, np.nan)
+        el, eh = poisson_ci(k, conf)
+        el, eh = el * scale, eh * scale
+        ok = (k > 0) & np.isfinite(phi) & (df > 0)
+        half = np.where(ok, _t_quantile(conf, np.where(df > 0, df, 1)) * np.sqrt(np.where(ok, phi, 1) / np.where(k > 0, k, 1)), 0)
+        rate = k * scale
+        ml, mh = rate * np.exp(-half), rate * np.exp(half)
+    return np.where(ok, np.minimum(ml, el), el), np.where(ok, np.maximum(mh, eh), eh)
+
+
+def rate_ratio_ci(c0, t0, phi0, df0, c1, t1, phi1, df1,
+                  conf: float = _D["themes"]["conf_level"]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Ratio of two rates ``R = (c1 / t1) / (c0 / t0)`` (from 0 to 1), with an interval that keeps
+    the overdispersion of each side and is never narrower than the exact conditional interval.
+
+    * Both counts positive: ``R`` as observed; the quasi-Poisson interval of the difference of
+      the log-rates (independent samples; McCullagh & Nelder 1989)::
+
+          log R -+ t(1 - alpha/2; nu) sqrt(phi0 / c0 + phi1 / c1)
+
+      with Welch-Satterthwaite degrees of freedom
+      ``nu = (v0 + v1)^2 / (v0^2 / df0 + v1^2 / df1)``, ``v = phi / c``; a side whose ``phi`` is
+      NaN (one unit) counts as Poisson (``phi`` = 1, ``df`` infinite). Widened, where narrower, to
+      the exact conditional interval: given ``n = c0 + c1``, ``c1 ~ Binomial(n, pi)`` with
+      ``pi = t1 R / (t0 + t1 R)``; the Clopper-Pearson interval of ``pi``
+      (``statsmodels.stats.proportion.proportion_confint(method="beta")``) turned into ``R``
+      (:func:`poisson_ratio_ci`); it contains the score interval of
+      ``statsmodels.stats.rates.confint_poisson_2indep`` (tested on a grid of counts).
+    * One count zero: no ratio (NaN), ``change`` = ``new`` (``c0`` = 0) or ``gone`` (``c1`` = 0);
+      the interval is the exact conditional one on the counts divided by the dispersion of the
+      side that has one (``max(phi, 1)``: ``c / phi`` is the Poisson count of the same
+      information), so ``gone`` gets ``[0, high]`` and ``new`` ``[low, inf]``.
+    * Both zero: ``undefined``, no ratio, no interval.
+
+    ``change`` is otherwise ``rise`` (R > 1), ``fall`` (R < 1) or ``same``: it always agrees with
+    the two raw rates; no 0.5 is added to any count.
+
+    Parameters
+    ----------
+    c0, t0, phi0, df0 : array_like
+        Count, exposure, dispersion (NaN: none) and its degrees of freedom of side 0 (from).
+    c1, t1, phi1, df1 : array_like
+        The same of side 1 (to).
+    conf : float
+
+    Returns
+    -------
+    rate_ratio, low, high : ndarray of float
+    change : ndarray of str
+
+    References
+    ----------
+    McCullagh, P. & Nelder, J. A. (1989). Generalized Linear Models, 2nd ed. Chapman & Hall.
+    Ulm, K. (1990). A simple method to calculate the confidence interval of a standardized
+    mortality ratio. American Journal of Epidemiology 131(2), 373-375.
+    Satterthwaite, F. E. (1946). An approximate distribution of estimates of variance components.
+    Biometrics Bulletin 2(6), 110-114.
+    """
+    c0, t0, phi0, df0, c1, t1, phi1, df1 = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (c0, t0, phi0, df0, c1, t1, phi1, df1)))
+    alpha = 1 - conf
+    none0, none1 = ~np.isfinite(phi0) | (df0 <= 0), ~np.isfinite(phi1) | (df1 <= 0)
+    p0, p1 = np.where(none0, 1.0, phi0), np.where(none1, 1.0, phi1)
+    d0, d1 = np.where(none0, np.inf, df0), np.where(none1, np.inf, df1)
+    both = (c0 > 0) & (c1 > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rr = np.where(both, (c1 / t1) / (c0 / t0), np.nan)
+        v0, v1 = p0 / np.where(c0 > 0, c0, 1), p1 / np.where(c1 > 0, c1, 1)
+        nu = (v0 + v1) ** 2 / (v0 ** 2 / d0 + v1 ** 2 / d1)
+        half = _t_quantile(conf, nu) * np.sqrt(v0 + v1)
+        ml, mh = rr * np.exp(-half), rr * np.exp(half)
+        # one side zero: the counts divided by the dispersion of the side that has one
+        scale = np.where(both, 1.0, np.maximum(np.where(c0 > 0, p0, p1), 1.0))
+        el, eh = _exact_ratio_ci(c0 / scale, t0, c1 / scale, t1, alpha)
+    low = np.where(both, np.fmin(ml, el), el)
+    high = np.where(both, np.fmax(mh, eh), eh)
+    change = np.select([both & (rr > 1), both & (rr < 1), both, (c0 == 0) & (c1 > 0), (c0 > 0) & (c1 == 0)],
+                       ["rise", "fall", "same", "new", "gone"], "undefined")
+    undefined = change == "undefined"
+    return rr, np.where(undefined, np.nan, low), np.where(undefined, np.nan, high), change
+
+
+def _exact_ratio_ci(c0, t0, c1, t1, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Exact conditional interval of ``(c1/t1) / (c0/t0)``, vectorized (:func:`poisson_ratio_ci`):
+    the Clopper-Pearson interval of ``c1 / (c0 + c1)`` by ``statsmodels``, turned into a rate
+    ratio; counts may be fractional (counts divided by a dispersion). NaN where both are 0."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    n = c0 + c1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pl, pu = proportion_confint(c1, np.where(n > 0, n, 1), alpha=alpha, method="beta")
+        pl, pu = np.asarray(pl, dtype=float), np.asarray(pu, dtype=float)
+        pl, pu = np.where(c1 > 0, pl, 0.0), np.where(c0 > 0, pu, 1.0)
+        s = t0 / t1
+        low = pl / (1 - pl) * s
+        high = np.where(pu < 1, pu / (1 - pu) * s, np.inf)
+    return np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
+
+
 def rate_ratio_interval(c0, t0, c1, t1, draws0: tuple, draws1: tuple, conf: float = _D["themes"]["conf_level"]):
-    """Rate ratio per theme from year 0 to year 1, with its bootstrap percentile interval.
+    """Rate ratio per theme from year 0 to year 1, with its bootstrap percentile interval (the
+    estimator of ``theme_changes.csv`` before issue 25, kept for the comparison of
+    ``benchmarks/calibrate_themes.py``; the pipeline uses :func:`rate_ratio_ci`).
 
     ``rate_ratio = ((c1 + 0.5) / t1) / ((c0 + 0.5) / t0)`` (the 0.5 of Haldane and Anscombe keeps a
     zero count finite); the interval: the same ratio in each pair of independent resamples of the

@@ -13,37 +13,44 @@ punctuation or number: the denominator of ``vectorize``'s ``rows.tokens``);
 ``per_10k = count / tokens * 10000``. Every (year, language, theme) gets a row, zeros included;
 a (year, language) without text gets none.
 
-Intervals (``ci``), at confidence ``conf`` (``alpha = 1 - conf``):
+Intervals (``ci``), at confidence ``conf`` (``alpha = 1 - conf``), never narrower than the exact
+Poisson interval of the same count:
 
-* ``"poisson"`` (default): the exact Poisson interval for the count (Garwood 1936), divided by
-  ``tokens`` and multiplied by 10,000::
+* ``"quasi-poisson"`` (the config's default): the units the mentions cluster in are the documents
+  of the (year, language) where it has at least ``min_documents`` of them, else its paragraphs
+  (:func:`unit_counts`); one intercept-only Poisson GLM per theme, year and language on the
+  units' counts with log(kept tokens) as offset, and the dispersion ``phi`` from the Pearson
+  statistic (quasi-Poisson, McCullagh & Nelder 1989; :func:`textdrift.stats.quasi_poisson_rate`);
+  the interval ``r exp(-+ t(1 - alpha/2; n - 1) sqrt(phi / count))``, widened where narrower to the
+  exact one (:func:`textdrift.stats.rate_ci`). With documents as units the interval is about the
+  year (``ci_about`` = ``year``); with paragraphs, about the year's own documents (``its
+  documents``): the variation between documents is then not in it.
+* ``"poisson"``: the exact Poisson interval for the count (Garwood 1936), divided by ``tokens``::
 
       lower(k) = chi2.ppf(alpha / 2, 2k) / 2          (0 when k = 0)
       upper(k) = chi2.ppf(1 - alpha / 2, 2k + 2) / 2
 
   e.g. at 95 %: k = 0 -> [0, 3.689]; k = 1 -> [0.0253, 5.572]; k = 10 -> [4.795, 18.39].
   It treats occurrences as independent; repeated terms in one paragraph make it too narrow.
-* ``"bootstrap"`` (the config's default): the units mentions cluster in, the paragraphs
-  (doc_id, para) of the (year, language) or its documents where it has at least
-  ``min_documents`` (``unit="auto"``), are resampled with replacement ``n_boot`` times
-  (``numpy.random.default_rng([seed, year, crc32(lang)])``, :func:`bootstrap_draws`), the rate
-  recomputed as (sum of counts) / (sum of keep tokens) * 10000, and the ``alpha/2`` and
-  ``1 - alpha/2`` percentiles taken (Efron & Tibshirani 1993, percentile interval; cluster
-  resampling: Davison & Hinkley 1997, section 3.8). With one unit the interval has zero width: it
-  cannot show uncertainty it has no data for.
+* ``"bootstrap"``: the same units resampled with replacement ``n_boot`` times
+  (:func:`bootstrap_draws`), the percentile interval of the rate (Efron & Tibshirani 1993;
+  cluster resampling: Davison & Hinkley 1997, section 3.8), widened to the exact one.
 
-Year-over-year change (:func:`theme_changes`): the rate ratio of consecutive years with text,
-((count_to + 0.5) / tokens_to) / ((count_from + 0.5) / tokens_from), with the percentile interval
-of the same ratio over independent resamples of the two years.
+Year-over-year change (:func:`theme_changes`, :func:`step_ratios`): the rate ratio of
+consecutive years with text, ``(count_to / tokens_to) / (count_from / tokens_from)`` (no 0.5
+added), its interval from the difference of the two log rates with both dispersions
+(:func:`textdrift.stats.rate_ratio_ci`), never narrower than the exact conditional interval; a
+zero count on one side is ``new`` or ``gone`` (no ratio), on both ``undefined``.
 
 Garwood, F. (1936). Fiducial limits for the Poisson distribution. Biometrika 28(3/4), 437-442.
+McCullagh, P. & Nelder, J. A. (1989). Generalized Linear Models, 2nd ed. Chapman & Hall.
 Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.
 
 Matching (which tokens a term matches, how overlaps are resolved, the KWIC context of each
 match) is :mod:`textdrift.matching`.
 
 Why one module of over 600 lines, about half of them docstrings: counting, intervals and
-year-over-year changes share one set of bootstrap draws (:func:`bootstrap_draws`), and the
+year-over-year changes share one table of units (:func:`unit_counts`), and the
 `theme_matches` and `themes` rules' shard files are read and written here beside them; the
 estimators are in :mod:`textdrift.stats`, the matching and the codebook in their own modules.
 """
@@ -60,23 +67,26 @@ from textdrift.codebook import Theme, codebook_hash, entity_codebook, load_codeb
 from textdrift.config import defaults
 from textdrift.io import read_csv, write_csv, write_csv_batches, write_parquet
 from textdrift.matching import MATCH_COLUMNS, MATCH_ORDER, UNSPACED, match_themes, order_matches
-from textdrift.stats import poisson_ci, rate_ratio_interval
+from textdrift.stats import poisson_ci  # noqa: F401  (textdrift.themes.poisson_ci: the explorer imports it from here)
 from textdrift.vectorize import VARIANTS as _VARIANTS, counted, load_tokens, variant_tokens
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 _T = _D["themes"]
 
-__all__ = ["BOOTSTRAP_UNITS", "CHANGE_COLUMNS", "ENTITY_FREQ_COLUMNS", "FREQ_COLUMNS", "KWIC_COLUMNS",
+__all__ = ["ABOUT", "BOOTSTRAP_UNITS", "CHANGE_COLUMNS", "CI_METHODS", "rate_model", "step_ratios", "unit_counts", "ENTITY_FREQ_COLUMNS", "FREQ_COLUMNS", "KWIC_COLUMNS",
            "PARA_COLUMNS", "TOKEN_COLUMNS", "UNMATCHED_COLUMNS", "bootstrap_draws", "MATCH_KEY", "match_partials", "write_partial_matches", "write_paragraph_tokens", "match_shard",
            "paragraph_tokens", "read_matches", "read_shards", "write_themes", "theme_changes",
            "theme_frequencies", "theme_table", "unmatched_terms", "run_theme_matches", "run_themes"]
 
 log = logging.getLogger("textdrift.themes")
 
-FREQ_COLUMNS = ["year", "lang", "theme", "count", "tokens", "per_10k", "ci_low", "ci_high", "ci_method", "ci_units"]
+FREQ_COLUMNS = ["year", "lang", "theme", "count", "tokens", "per_10k", "ci_low", "ci_high", "ci_method", "ci_units",
+                "dispersion", "ci_about"]
 CHANGE_COLUMNS = ["lang", "theme", "year_from", "year_to", "count_from", "count_to", "tokens_from", "tokens_to",
-                  "per_10k_from", "per_10k_to", "rate_ratio", "ci_low", "ci_high", "ci_method", "low_data"]
+                  "per_10k_from", "per_10k_to", "rate_ratio", "change", "ci_low", "ci_high", "ci_method",
+                  "units_from", "units_to", "dispersion_from", "dispersion_to", "low_data"]
 BOOTSTRAP_UNITS = ("auto", "paragraph", "document")
+CI_METHODS = ("quasi-poisson", "poisson", "bootstrap")
 # kind: "theme" (theme = a codebook theme id) or "entity" (theme = an entity id, term = its @id)
 KWIC_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "role", "kind", "theme", "term", "left", "match", "right"]
 ENTITY_FREQ_COLUMNS = ["year", "lang", "entity", "count", "tokens", "per_10k", "ci_low", "ci_high"]
@@ -86,16 +96,93 @@ TOKEN_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm"
 # ---- frequencies ----------------------------------------------------------------------------
 
 
+def unit_counts(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[str], unit: str = _T["bootstrap_unit"],
+                min_documents: int = _T["min_documents"]) -> dict:
+    """The units of every (year, lang) with their kept tokens and matches per theme:
+    ``{(year, lang): (unit, t, P)}`` with ``t`` the kept tokens of each unit (n) and ``P`` its
+    matches per theme (n x themes), units in (doc_id[, para]) order.
+
+    The unit is the document (``doc_id``) or the paragraph (``doc_id, para``): ``unit="auto"``
+    takes documents where the (year, lang) has at least ``min_documents`` of them, else paragraphs.
+    Units without kept tokens are left out (they carry no exposure).
+
+    Parameters
+    ----------
+    paras : DataFrame
+        Kept tokens per paragraph (``PARA_COLUMNS``: year, lang, doc_id, para, keep = how many).
+    matches : DataFrame
+        The matches (year, lang, theme, doc_id, para).
+    themes : list of str
+        Theme ids, the columns of P.
+    unit : {"auto", "paragraph", "document"}
+    min_documents : int
+
+    Returns
+    -------
+    dict
+    """
+    if unit not in BOOTSTRAP_UNITS:
+        raise ValueError(f"unit must be one of {BOOTSTRAP_UNITS}, not {unit!r}")
+    out = {}
+    m_all = matches[matches["theme"].isin(themes)]
+    groups = dict(tuple(m_all.groupby(["year", "lang"], sort=False))) if len(m_all) else {}
+    for (year, lang), part in paras.groupby(["year", "lang"], sort=True):
+        n_docs = part.loc[part["keep"] > 0, "doc_id"].nunique()
+        use = unit if unit != "auto" else ("document" if n_docs >= min_documents else "paragraph")
+        keys = ["doc_id"] if use == "document" else ["doc_id", "para"]
+        tok = part.groupby(keys, sort=True)["keep"].sum()
+        tok = tok[tok > 0]
+        m = groups.get((year, lang), m_all.iloc[:0])
+        P = np.zeros((len(tok), len(themes)))  # matches per unit x theme
+        if len(m):
+            rows = tok.index.get_indexer(pd.MultiIndex.from_frame(m[keys]) if len(keys) > 1 else m[keys[0]])
+            ok = rows >= 0
+            np.add.at(P, (rows[ok], pd.Index(themes).get_indexer(m["theme"])[ok]), 1)
+        out[(int(year), lang)] = (use, tok.to_numpy(dtype=float), P)
+    return out
+
+
+def rate_model(units: dict, themes: list[str]) -> pd.DataFrame:
+    """The quasi-Poisson fit (:func:`textdrift.stats.quasi_poisson_rate`) of every (year, lang,
+    theme) on its units' counts (:func:`unit_counts`): one intercept-only GLM per theme, year and
+    language, with log(kept tokens of the unit) as offset and the Pearson dispersion.
+
+    Parameters
+    ----------
+    units : dict
+        :func:`unit_counts` output.
+    themes : list of str
+
+    Returns
+    -------
+    DataFrame
+        ``year, lang, theme, unit, n_units, dispersion, df`` (``dispersion`` NaN where it cannot be
+        estimated: a zero count, a single unit).
+
+    References
+    ----------
+    McCullagh, P. & Nelder, J. A. (1989). Generalized Linear Models, 2nd ed., section 9.2.
+    Chapman & Hall.
+    """
+    from textdrift.stats import quasi_poisson_rate
+
+    rows = []
+    for (year, lang), (use, t, P) in units.items():
+        for i, th in enumerate(themes):
+            _, _, phi, df = quasi_poisson_rate(P[:, i], t)
+            rows.append((year, lang, th, use, len(t), phi, df))
+    return pd.DataFrame(rows, columns=["year", "lang", "theme", "unit", "n_units", "dispersion", "df"])
+
+
 def bootstrap_draws(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[str], n_boot: int, seed: int,
                      unit: str = _T["bootstrap_unit"], min_documents: int = _T["min_documents"],
                      chunk: int = 100) -> dict:
-    """Bootstrap resamples of every (year, lang): {(year, lang): (C, T, unit, n_units)} with C the
-    matches per theme (n_boot x themes) and T the kept tokens (n_boot) of each resample.
+    """Bootstrap resamples of every (year, lang) (``ci: bootstrap``): {(year, lang): (C, T, unit,
+    n_units)} with C the matches per theme (n_boot x themes) and T the kept tokens (n_boot) of
+    each resample.
 
-    The resampling unit is the paragraph (``doc_id, para``) or the document (``doc_id``): mentions
-    cluster in paragraphs and documents, so resampling them, not tokens, keeps that dependence in
-    the interval. ``unit="auto"``: documents where the (year, lang) has at least ``min_documents``
-    of them, else paragraphs. Units are drawn with replacement, as many as there are
+    The resampling unit is the paragraph (``doc_id, para``) or the document (``doc_id``), as in
+    :func:`unit_counts`. Units are drawn with replacement, as many as there are
     (``numpy.random.default_rng([seed, year, crc32(lang)])``: each (year, lang) has its own stream,
     so adding a year changes no other year's interval). Done ``chunk`` resamples at a time as
     multiplicity weights (chunk x units) times the per-unit counts.
@@ -130,17 +217,7 @@ def bootstrap_draws(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[str
     import zlib
 
     out = {}
-    for (year, lang), part in paras.groupby(["year", "lang"], sort=True):
-        n_docs = part["doc_id"].nunique()
-        use = unit if unit != "auto" else ("document" if n_docs >= min_documents else "paragraph")
-        keys = ["doc_id"] if use == "document" else ["doc_id", "para"]
-        tok = part.groupby(keys, sort=True)["keep"].sum()
-        m = matches[(matches["year"] == year) & (matches["lang"] == lang) & matches["theme"].isin(themes)]
-        P = np.zeros((len(tok), len(themes)))  # matches per unit x theme
-        if len(m):
-            rows = tok.index.get_indexer(pd.MultiIndex.from_frame(m[keys]) if len(keys) > 1 else m[keys[0]])
-            np.add.at(P, (rows, pd.Index(themes).get_indexer(m["theme"])), 1)
-        t = tok.to_numpy(dtype=float)
+    for (year, lang), (use, t, P) in unit_counts(paras, matches, themes, unit, min_documents).items():
         rng = np.random.default_rng([seed, int(year), zlib.crc32(str(lang).encode("utf-8"))])
         n = len(t)
         C, T = np.empty((n_boot, len(themes))), np.empty(n_boot)
@@ -153,12 +230,17 @@ def bootstrap_draws(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[str
     return out
 
 
+#: what an interval is about, by unit: documents resampled or modelled are a sample of what the
+#: year could have produced; paragraphs are a sample of the year's own documents
+ABOUT = {"document": "year", "paragraph": "its documents"}
+
+
 def theme_frequencies(
     tokens: pd.DataFrame,
     matches: pd.DataFrame,
     codebook: list[Theme],
     languages,
-    ci: str = "poisson",
+    ci: str = _T["ci"],
     conf: float = _T["conf_level"],
     n_boot: int = _T["n_boot"],
     seed: int = _T["seed"],
@@ -166,10 +248,25 @@ def theme_frequencies(
     min_documents: int = _T["min_documents"],
     draws: dict | None = None,
 ) -> pd.DataFrame:
-    """Counts per 10,000 kept tokens for every (year, lang with text, theme), with ``ci`` intervals
-    (``ci_method``: ``poisson`` or ``bootstrap:<unit>``; ``ci_units``: the number of resampled units).
+    """Counts per 10,000 kept tokens for every (year, lang with text, theme), with ``ci`` intervals.
 
-    ``draws``: resamples already drawn by :func:`bootstrap_draws` (else drawn here).
+    ``per_10k = count / tokens * 10000`` (``tokens``: the kept tokens of the year and language).
+    Intervals (:mod:`textdrift.stats`), at ``conf``:
+
+    * ``"quasi-poisson"``: the rate's quasi-Poisson interval over the units of the (year, lang)
+      (:func:`unit_counts`: documents where it has at least ``min_documents``, else paragraphs;
+      :func:`rate_model`), widened where narrower to the exact Poisson interval of the count
+      (:func:`textdrift.stats.rate_ci`).
+    * ``"poisson"``: the exact Poisson (Garwood) interval alone (mentions independent).
+    * ``"bootstrap"``: the percentile interval of the units resampled (:func:`bootstrap_draws`),
+      widened where narrower to the exact Poisson interval.
+
+    ``ci_method`` (``quasi-poisson:<unit>``, ``bootstrap:<unit>``, ``poisson``), ``ci_units`` (the
+    number of units), ``dispersion`` (the quasi-Poisson ``phi``: NaN where it cannot be estimated,
+    then the interval is the exact Poisson one), ``ci_about`` (``year``: documents are the units,
+    the interval is about the rate the year's kind of document has; ``its documents``: paragraphs
+    are the units, the interval is about the rate of these documents only, not of other documents
+    the year could have had).
 
     Parameters
     ----------
@@ -180,14 +277,15 @@ def theme_frequencies(
     codebook : list of Theme
     languages : sequence of str
         Languages to report, in output order.
-    ci : {"poisson", "bootstrap"}
-        :func:`textdrift.stats.poisson_ci` or the bootstrap percentile interval.
+    ci : {"quasi-poisson", "poisson", "bootstrap"}
     conf : float
         Confidence level.
-    n_boot, seed, unit, min_documents
+    n_boot, seed
         The bootstrap's settings (:func:`bootstrap_draws`).
+    unit, min_documents
+        The unit of the model or the bootstrap (:func:`unit_counts`).
     draws : dict, optional
-        Resamples already drawn by :func:`bootstrap_draws` (else drawn here).
+        Resamples already drawn by :func:`bootstrap_draws` (``ci="bootstrap"``; else drawn here).
 
     Returns
     -------
@@ -197,10 +295,13 @@ def theme_frequencies(
     References
     ----------
     Garwood, F. (1936). Fiducial limits for the Poisson distribution. Biometrika 28(3/4), 437-442.
+    McCullagh, P. & Nelder, J. A. (1989). Generalized Linear Models, 2nd ed. Chapman & Hall.
     Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.
     """
-    if ci not in ("poisson", "bootstrap"):
-        raise ValueError(f"ci must be 'poisson' or 'bootstrap', not {ci!r}")
+    from textdrift.stats import rate_ci
+
+    if ci not in CI_METHODS:
+        raise ValueError(f"ci must be one of {CI_METHODS}, not {ci!r}")
     if unit not in BOOTSTRAP_UNITS:
         raise ValueError(f"bootstrap unit must be one of {BOOTSTRAP_UNITS}, not {unit!r}")
     themes = [t.id for t in codebook]
@@ -212,13 +313,22 @@ def theme_frequencies(
     df = df.astype({"year": "int64", "count": "int64", "tokens": "int64"})
     scale = 10000 / df["tokens"].where(df["tokens"] > 0)  # NaN for a (year, lang) without kept tokens
     df["per_10k"] = df["count"] * scale
+    paras = None
+    if ci != "poisson" and not (ci == "bootstrap" and draws is not None):
+        paras = tokens.groupby(["year", "lang", "doc_id", "para"], sort=True)["keep"].sum().reset_index()
     if ci == "poisson":
-        low, high = poisson_ci(df["count"], conf)
-        df["ci_low"], df["ci_high"] = low * scale, high * scale
-        df["ci_method"], df["ci_units"] = "poisson", np.nan
+        low, high = rate_ci(df["count"], df["tokens"], np.nan, 0, conf)
+        df["ci_low"], df["ci_high"] = low * 10000, high * 10000
+        df["ci_method"], df["ci_units"], df["dispersion"], df["ci_about"] = "poisson", np.nan, np.nan, "its documents"
+    elif ci == "quasi-poisson":
+        model = rate_model(unit_counts(paras, matches, themes, unit, min_documents), themes)
+        df = df.merge(model, on=["year", "lang", "theme"], how="left")
+        low, high = rate_ci(df["count"], df["tokens"], df["dispersion"], df["df"], conf)
+        df["ci_low"], df["ci_high"] = low * 10000, high * 10000
+        df["ci_method"] = "quasi-poisson:" + df["unit"].astype(str)
+        df["ci_units"], df["ci_about"] = df["n_units"], df["unit"].map(ABOUT)
     else:
         if draws is None:
-            paras = tokens.groupby(["year", "lang", "doc_id", "para"], sort=True)["keep"].sum().reset_index()
             draws = bootstrap_draws(paras, matches, themes, n_boot, seed, unit, min_documents)
         alpha = 1 - conf
         bounds, method = {}, {}
@@ -226,37 +336,88 @@ def theme_frequencies(
             with np.errstate(invalid="ignore", divide="ignore"):
                 rates = C / T[:, None] * 10000
             low, high = np.nanquantile(rates, [alpha / 2, 1 - alpha / 2], axis=0)
-            method[(year, lang)] = (f"bootstrap:{use}", n)
+            method[(year, lang)] = (use, n)
             for i, th in enumerate(themes):
                 bounds[(year, lang, th)] = (low[i], high[i])
         keys = list(zip(df["year"], df["lang"], df["theme"]))
-        df["ci_low"] = [bounds[k][0] for k in keys]
-        df["ci_high"] = [bounds[k][1] for k in keys]
-        df["ci_method"] = [method[k[:2]][0] for k in keys]
+        el, eh = rate_ci(df["count"], df["tokens"], np.nan, 0, conf)
+        df["ci_low"] = np.fmin([bounds[k][0] for k in keys], el * 10000)
+        df["ci_high"] = np.fmax([bounds[k][1] for k in keys], eh * 10000)
+        df["ci_method"] = [f"bootstrap:{method[k[:2]][0]}" for k in keys]
         df["ci_units"] = [method[k[:2]][1] for k in keys]
+        df["dispersion"] = np.nan
+        df["ci_about"] = [ABOUT[method[k[:2]][0]] for k in keys]
     lang_order = {lang: i for i, lang in enumerate(languages)}
     theme_order = {t: i for i, t in enumerate(themes)}
     df = df.assign(_l=df["lang"].map(lang_order), _t=df["theme"].map(theme_order))
     return df.sort_values(["year", "_l", "_t"], kind="stable")[FREQ_COLUMNS].reset_index(drop=True)
 
 
-def theme_changes(freq: pd.DataFrame, draws: dict, conf: float = _T["conf_level"], min_tokens: int = 0) -> pd.DataFrame:
-    """Year-over-year change of every theme: the rate ratio between consecutive years with text of
-    each language, with a bootstrap percentile interval (``CHANGE_COLUMNS``).
+def step_ratios(a: pd.DataFrame, b: pd.DataFrame, conf: float = _T["conf_level"],
+                draws: tuple | None = None) -> pd.DataFrame:
+    """Rate ratio of every theme from one (year, lang) to another, with its interval: the one
+    estimator of ``theme_changes.csv`` and of the theme findings
+    (:func:`textdrift.findings.rate_ratio`).
 
-    ``rate_ratio = ((count_to + 0.5) / tokens_to) / ((count_from + 0.5) / tokens_from)`` (the 0.5
-    of Haldane and Anscombe keeps a zero count finite); the interval: the same ratio in each pair
-    of independent resamples of the two years (:func:`bootstrap_draws`, paragraphs or documents),
-    its ``(1 - conf) / 2`` and ``(1 + conf) / 2`` percentiles. An interval that excludes 1 is a
-    change beyond the variation of the sampled paragraphs (documents); a theme absent from both
-    years has none (empty). ``low_data``: either year has fewer than ``min_tokens`` kept tokens.
+    ``rate_ratio = (count_to / tokens_to) / (count_from / tokens_from)`` with the interval of
+    :func:`textdrift.stats.rate_ratio_ci` from each side's count, tokens and dispersion (the
+    quasi-Poisson fits of :func:`theme_frequencies`; ``ci: poisson`` rows have none, so the exact
+    conditional interval); no 0.5 is added; ``change`` = ``rise``/``fall``/``same``, or
+    ``new``/``gone`` (one count zero: no ratio, a one-sided interval), ``undefined`` (both zero).
+    With ``draws`` (``ci: bootstrap``: the two sides' resamples, :func:`bootstrap_draws`), the
+    interval of a ratio with both counts positive is the percentile interval of the resampled
+    ratios, widened where narrower to the exact conditional one.
+
+    Parameters
+    ----------
+    a, b : DataFrame
+        Rows of :func:`theme_frequencies` of the two sides, one per theme, in the same order.
+    conf : float
+    draws : tuple, optional
+        ``(draws_a, draws_b)`` of :func:`bootstrap_draws`, their theme columns in the rows' order.
+
+    Returns
+    -------
+    DataFrame
+        ``rate_ratio, change, ci_low, ci_high`` (index of ``a``).
+    """
+    from textdrift.stats import rate_ratio_ci
+
+    def side(d):
+        phi = d["dispersion"].to_numpy(dtype=float)
+        dfree = d["ci_units"].to_numpy(dtype=float) - 1
+        return d["count"].to_numpy(dtype=float), d["tokens"].to_numpy(dtype=float), phi, np.where(np.isnan(dfree), 0, dfree)
+
+    c0, t0, p0, f0 = side(a)
+    c1, t1, p1, f1 = side(b)
+    rr, low, high, change = rate_ratio_ci(c0, t0, p0, f0, c1, t1, p1, f1, conf)
+    if draws is not None:
+        (C0, T0), (C1, T1) = draws[0][:2], draws[1][:2]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratios = (C1 / T1[:, None]) / (C0 / T0[:, None])
+        alpha = 1 - conf
+        bl, bh = np.nanquantile(ratios, [alpha / 2, 1 - alpha / 2], axis=0)
+        both = (c0 > 0) & (c1 > 0)
+        low, high = np.where(both, np.fmin(low, bl), low), np.where(both, np.fmax(high, bh), high)
+    return pd.DataFrame({"rate_ratio": rr, "change": change, "ci_low": low, "ci_high": high}, index=a.index)
+
+
+def theme_changes(freq: pd.DataFrame, draws: dict | None = None, conf: float = _T["conf_level"],
+                  min_tokens: int = 0) -> pd.DataFrame:
+    """Year-over-year change of every theme: the rate ratio between consecutive years with text of
+    each language, with its interval (``CHANGE_COLUMNS``; :func:`step_ratios`).
+
+    An interval that excludes 1 is a change beyond the variation between the units of the two
+    years (documents: a change of the year; paragraphs: a contrast of the two years' documents).
+    ``low_data``: either year has fewer than ``min_tokens`` kept tokens. ``units_*`` and
+    ``dispersion_*``: each side's ``ci_units`` and ``dispersion`` of ``freq``.
 
     Parameters
     ----------
     freq : DataFrame
         :func:`theme_frequencies` output.
-    draws : dict
-        :func:`bootstrap_draws` of the same paragraphs and matches.
+    draws : dict, optional
+        :func:`bootstrap_draws` of the same paragraphs and matches (``ci: bootstrap`` only).
     conf : float
         Confidence level.
     min_tokens : int
@@ -265,32 +426,34 @@ def theme_changes(freq: pd.DataFrame, draws: dict, conf: float = _T["conf_level"
     Returns
     -------
     DataFrame
-        ``CHANGE_COLUMNS``; the estimator is :func:`textdrift.stats.rate_ratio_interval`.
+        ``CHANGE_COLUMNS``.
 
     References
     ----------
-    Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.
+    McCullagh, P. & Nelder, J. A. (1989). Generalized Linear Models, 2nd ed. Chapman & Hall.
     """
-    rows = []
+    parts = []
     for lang, d in freq[freq["tokens"] > 0].groupby("lang", sort=False):
         years = sorted(d["year"].unique())
         themes = list(dict.fromkeys(d["theme"]))
         for y0, y1 in zip(years, years[1:]):
             a = d[d["year"] == y0].set_index("theme").loc[themes]
             b = d[d["year"] == y1].set_index("theme").loc[themes]
-            d0, d1 = draws[(int(y0), lang)], draws[(int(y1), lang)]
-            u0, u1 = d0[2], d1[2]
-            rr, low, high = rate_ratio_interval(a["count"], a["tokens"].iloc[0], b["count"], b["tokens"].iloc[0],
-                                                d0, d1, conf)
-            for i, th in enumerate(themes):
-                rows.append({"lang": lang, "theme": th, "year_from": int(y0), "year_to": int(y1),
-                             "count_from": int(a.loc[th, "count"]), "count_to": int(b.loc[th, "count"]),
-                             "tokens_from": int(a.loc[th, "tokens"]), "tokens_to": int(b.loc[th, "tokens"]),
-                             "per_10k_from": a.loc[th, "per_10k"], "per_10k_to": b.loc[th, "per_10k"],
-                             "rate_ratio": rr[i], "ci_low": low[i], "ci_high": high[i],
-                             "ci_method": f"bootstrap:{u0}/{u1}",
-                             "low_data": bool(min(a.loc[th, "tokens"], b.loc[th, "tokens"]) < min_tokens)})
-    return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
+            boot = (draws[(int(y0), lang)], draws[(int(y1), lang)]) if draws is not None else None
+            r = step_ratios(a, b, conf, boot)
+            m0, m1 = a["ci_method"].iloc[0], b["ci_method"].iloc[0]
+            parts.append(pd.DataFrame({
+                "lang": lang, "theme": themes, "year_from": int(y0), "year_to": int(y1),
+                "count_from": a["count"].astype(int).to_numpy(), "count_to": b["count"].astype(int).to_numpy(),
+                "tokens_from": a["tokens"].astype(int).to_numpy(), "tokens_to": b["tokens"].astype(int).to_numpy(),
+                "per_10k_from": a["per_10k"].to_numpy(), "per_10k_to": b["per_10k"].to_numpy(),
+                "rate_ratio": r["rate_ratio"].to_numpy(), "change": r["change"].to_numpy(),
+                "ci_low": r["ci_low"].to_numpy(), "ci_high": r["ci_high"].to_numpy(),
+                "ci_method": m0 if m0 == m1 else f"{m0}/{m1}",
+                "units_from": a["ci_units"].to_numpy(), "units_to": b["ci_units"].to_numpy(),
+                "dispersion_from": a["dispersion"].to_numpy(), "dispersion_to": b["dispersion"].to_numpy(),
+                "low_data": bool(min(a["tokens"].iloc[0], b["tokens"].iloc[0]) < min_tokens)}))
+    return pd.concat(parts, ignore_index=True)[CHANGE_COLUMNS] if parts else pd.DataFrame(columns=CHANGE_COLUMNS)
 
 
 def unmatched_terms(matches: pd.DataFrame, codebook: list[Theme], languages) -> pd.DataFrame:
@@ -333,7 +496,7 @@ def theme_table(
     codebook: list[Theme],
     languages,
     window: int = _T["kwic_window"],
-    ci: str = "poisson",
+    ci: str = _T["ci"],
     conf: float = _T["conf_level"],
     n_boot: int = _T["n_boot"],
     seed: int = _T["seed"],
@@ -615,7 +778,7 @@ def write_themes(
     unmatched_path: str | Path,
     languages,
     schema_path: str | Path | None = None,
-    ci: str = "poisson",
+    ci: str = _T["ci"],
     conf_level: float = _T["conf_level"],
     n_boot: int = _T["n_boot"],
     seed: int = _T["seed"],
@@ -635,7 +798,7 @@ def write_themes(
     """The `themes` rule: the shards' matches and paragraph counts (:func:`match_shard`) into
     theme_frequencies.csv, entity_frequencies.csv, theme_kwic.csv (theme and entity rows, column
     ``kind``), theme_unmatched_terms.csv and theme_changes.csv (year-over-year rate ratios with
-    bootstrap intervals; with ``documents_path``, the documents and genres of each step).
+    their intervals, :func:`theme_changes`; with ``documents_path``, the documents and genres of each step).
 
     ``group_by`` (a column of the documents table): theme frequencies and changes of each group's
     documents alone, with a leading ``group`` column, to ``grouped_freq_path`` and
@@ -725,7 +888,7 @@ def _theme_tables(paras: pd.DataFrame, matches: pd.DataFrame, book: list[Theme],
     from textdrift.manifest import step_documents
 
     draws = (bootstrap_draws(paras[paras["lang"].isin(languages)], matches, [t.id for t in book], n_boot, seed,
-                              unit, min_documents) if ci == "bootstrap" or with_changes else None)
+                              unit, min_documents) if ci == "bootstrap" else None)
     freq = theme_frequencies(paras, matches, book, languages, ci, conf, n_boot, seed, unit, min_documents, draws)
     if not with_changes:
         return freq, None
