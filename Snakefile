@@ -28,6 +28,7 @@ include: "workflow/rules/validation.smk"
 include: "workflow/rules/findings.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/explorer.smk"
+include: "workflow/rules/formulations.smk"
 include: "workflow/rules/provenance.smk"
 
 

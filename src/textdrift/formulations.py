@@ -57,11 +57,18 @@ Method
   A formulation spread over several documents and paragraphs thus comes before a string repeated
   within one paragraph. At most ``top_n`` rows per (language, year, status) are written.
 
+* **Nested pieces in displays.** A piece that also occurs on its own is kept in the table (it has a
+  larger count than the longer string), but when the longer string of the same year and status
+  (among the rows written) covers at least ``fold_share`` of its occurrences (改革开放和现代化, 22,
+  inside 改革开放和现代化建设, 21), ``nested_in`` names that string and the chart leaves the piece
+  out: one formulation, one bar.
+
 Output (``results/tables/new_formulations.csv``): ``lang, year, status, rank, formulation, length,
 count, paragraphs, documents, years, first_year, last_year, total, example_doc, example``:
 ``length`` in characters (unspaced) or words, ``count``/``paragraphs``/``documents`` in ``year``,
 ``years`` every year it occurs in (``;``-separated, with the count: ``2017:5;2018:2``), ``total``
-its count in the whole corpus of the language, ``example`` the first sentence of ``year`` it occurs
+its count in the whole corpus of the language, ``nested_in`` the longer formulation it is folded
+into in displays (empty if none), ``example`` the first sentence of ``year`` it occurs
 in (document ``example_doc``).
 """
 
@@ -83,11 +90,11 @@ log = logging.getLogger("textdrift.formulations")
 _D = defaults()
 _F = _D["formulations"]
 
-__all__ = ["COLUMNS", "STATUSES", "Units", "formulations", "new_formulations", "read_units", "run_formulations",
+__all__ = ["COLUMNS", "STATUSES", "Units", "formulations", "new_formulations", "nested_in", "read_units", "run_formulations",
            "write_formulations"]
 
 COLUMNS = ["lang", "year", "status", "rank", "formulation", "length", "count", "paragraphs", "documents", "years",
-           "first_year", "last_year", "total", "example_doc", "example"]
+           "first_year", "last_year", "total", "nested_in", "example_doc", "example"]
 STATUSES = ("new", "vanished")
 TOKEN_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "is_stop", "role"]
 _SENT_COLUMNS = ["doc_id", "lang", "para", "sent", "idx", "text", "role"]
@@ -289,14 +296,14 @@ def formulations(units: Units, min_count: int = _F["min_count"], min_length: int
     Returns
     -------
     DataFrame
-        :data:`COLUMNS` but ``rank``, ``example_doc`` and ``example`` (added by
+        :data:`COLUMNS` but ``rank``, ``nested_in``, ``example_doc`` and ``example`` (added by
         :func:`new_formulations`), plus ``pos`` (the first occurrence in the year) and ``sent``.
     """
     if min_length is None:
         min_length = _F["min_chars"] if units.unspaced else _F["min_words"]
     if max_length is None:
         max_length = _F["max_chars"] if units.unspaced else _F["max_words"]
-    out_cols = [c for c in COLUMNS if c not in ("rank", "example_doc", "example")] + ["pos", "sent"]
+    out_cols = [c for c in COLUMNS if c not in ("rank", "nested_in", "example_doc", "example")] + ["pos", "sent"]
     n = len(units.codes)
     if n == 0:
         return pd.DataFrame(columns=out_cols)
@@ -445,6 +452,42 @@ def _rank(df: pd.DataFrame, top_n: int | None) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+def nested_in(df: pd.DataFrame, unspaced_languages=_D["unspaced_languages"],
+              fold_share: float = _F["fold_share"]) -> pd.Series:
+    """For each row, the longest formulation of the same language, year and status (among the rows of
+    ``df``) that contains it and whose count in the year is at least ``fold_share`` times its own:
+    the piece is then, in the year, mostly used inside that formulation (a display folds it there);
+    empty when there is none. Words are matched whole in spaced languages.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows of :data:`COLUMNS` (``nested_in`` not needed).
+    unspaced_languages : sequence of str
+    fold_share : float
+        Config ``formulations.fold_share``.
+
+    Returns
+    -------
+    Series of str, aligned with ``df``.
+    """
+    out = pd.Series("", index=df.index, dtype=object)
+    unspaced = set(unspaced_languages)
+    for (lang, _, _), g in df.groupby(["lang", "year", "status"], sort=False):
+        pad = "" if lang in unspaced else " "
+        forms = [pad + str(f) + pad for f in g["formulation"]]
+        counts = g["count"].to_numpy()
+        order = np.argsort([-len(f) for f in forms], kind="stable")
+        for i, idx in enumerate(g.index):
+            for j in order:
+                if len(forms[j]) <= len(forms[i]):
+                    break
+                if forms[i] in forms[j] and counts[j] >= fold_share * counts[i]:
+                    out[idx] = forms[j].strip() if pad else forms[j]
+                    break
+    return out
+
+
 def _examples(df: pd.DataFrame, units: Units, token_paths) -> pd.DataFrame:
     """The example sentence (text as the token table has it) of each row, read back from its shard."""
     import pyarrow.parquet as pq
@@ -481,7 +524,8 @@ def new_formulations(token_paths, languages, unspaced_languages=_D["unspaced_lan
                      min_paragraphs: int = _F["min_paragraphs"], window: int | None = _F["window"],
                      min_chars: int = _F["min_chars"], max_chars: int = _F["max_chars"],
                      min_words: int = _F["min_words"], max_words: int = _F["max_words"],
-                     boundary_share: float = _F["boundary_share"], top_n: int | None = _F["top_n"]) -> pd.DataFrame:
+                     boundary_share: float = _F["boundary_share"], top_n: int | None = _F["top_n"],
+                     fold_share: float = _F["fold_share"]) -> pd.DataFrame:
     """The table ``new_formulations.csv`` for every language (module docstring: method and columns).
 
     Parameters
@@ -492,7 +536,7 @@ def new_formulations(token_paths, languages, unspaced_languages=_D["unspaced_lan
     unspaced_languages : sequence of str
         Languages read as characters.
     count_roles : sequence of str
-    min_count, min_paragraphs, window, min_chars, max_chars, min_words, max_words, boundary_share, top_n
+    min_count, min_paragraphs, window, min_chars, max_chars, min_words, max_words, boundary_share, top_n, fold_share
         Config ``formulations.*`` (docs/configuration.md).
 
     Returns
@@ -509,6 +553,7 @@ def new_formulations(token_paths, languages, unspaced_languages=_D["unspaced_lan
         df = _rank(df, top_n)
         if len(df):
             df = _examples(df, units, token_paths)
+            df["nested_in"] = nested_in(df, unspaced_languages, fold_share)
         log.info("%s: %d new, %d vanished formulations written", lang, int((df["status"] == "new").sum()),
                  int((df["status"] == "vanished").sum()))
         frames.append(df)

@@ -66,6 +66,7 @@ TABLES = {
     "tfidf_term_shifts.csv": "the terms whose TF-IDF weight rose or fell most in each consecutive step",
     "tfidf_baseline.csv": "split-half baseline per year and language: distance between random halves of the same year (mean, 5th and 95th percentile)",
     "phrase_changes.csv": "every tested phrase (1- to 3-grams) of every step: counts, weighted log-odds with informative Dirichlet prior, z, p, Benjamini-Hochberg q, status new/gone/rising/falling/stable/insufficient",
+    "new_formulations.csv": "per language and year, the formulations first seen (new) and last seen (vanished) in it: maximal recurring strings (characters in Chinese, words in English) with their count, paragraphs and documents in the year, every year they occur in and an example sentence, ranked by documents, paragraphs, count",
     "crosslingual_themes.csv": "per bilingual document and theme: rate per 10,000 kept tokens in each language with 95% intervals, difference, weighted log-odds z, status",
     "crosslingual_alignment.csv": "aligned paragraph pairs of the two versions of each bilingual document, their full texts and the themes found on one side only",
     "crosslingual_codebook_check.csv": "per theme: codebook terms matched in each language on the bilingual documents, and the aligned pairs where it is found on one side only",
@@ -77,6 +78,7 @@ FIGURES = {
     "drift": "cosine distance and JSD between consecutive years per language, with each year's split-half baseline",
     "similarity": "year x year cosine similarity of the TF-IDF year vectors, one panel per language",
     "phrases": "top rising and falling phrases (log-odds z) of every step, one panel per step",
+    "new_formulations": "the top new formulations of every year (absent from the earlier years), one panel per year, bar = paragraphs it occurs in",
     "crosslingual_themes": "per bilingual document, each theme's rate in Chinese and English with intervals (dumbbells); differences beyond chance highlighted",
 }
 
