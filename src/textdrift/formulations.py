@@ -39,10 +39,12 @@ Method
   when every occurrence in the year is inside the same longer string. A closed string of length
   ``max_length`` that extends with the same count is part of a longer repeated passage (a repeated
   sentence, a boilerplate line), not a formulation: it is not reported.
-* **Boundaries.** A formulation begins where a token of the segmenter begins and ends where one
-  ends, and its first and last tokens are not stop words (``is_stop``), in at least half of its
-  occurrences in the year: "的数字丝绸之路" or "丝绸之路建设的" are not formulations, 数字丝绸之路
-  is even when the dictionary cuts it inside. The segmenter is used only for the two ends.
+* **Boundaries.** At least ``min_count`` of its occurrences in the year begin where a token of the
+  segmenter begins and end where one ends, and neither their first nor their last token is a stop
+  word (``is_stop``): the string recurs as a unit of its own. "的数字丝绸之路", "丝绸之路建设的" or
+  "绸之路" are not formulations; 数字丝绸之路 is even when the dictionary cuts it inside, and
+  丝绸之路 is when it occurs on its own at least ``min_count`` times, although the dictionary makes
+  数字丝绸之路 one token. The segmenter is used only for the two ends.
 * **New and vanished.** With the language's years that have counted text sorted, a closed string
   of year y is ``new`` in y when it occurs in no earlier year (``window`` None, the default), or in
   none of the ``window`` preceding years with text; it is ``vanished`` in y when it occurs in no
@@ -272,9 +274,70 @@ def _neighbour_years(years_idx: np.ndarray, gram: np.ndarray, n_years: int, wind
     return same_prev & (gap_prev <= w), same_next & (gap_next <= w)
 
 
+def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: int):
+    """The strings of each length L = 1..``max_length``, counted per year, level by level (module
+    docstring: "Frequent strings, level by level").
+
+    Yields
+    ------
+    L : int
+    pos : ndarray
+        Start positions of the counted strings of length L (those whose two length-(L-1) pieces are
+        frequent in some year).
+    pair_id : ndarray
+        (string, year) of each position, numbering ``pairs``.
+    pairs : ndarray
+        string code * Y + year index.
+    cnt : ndarray
+        Count of each pair.
+    closed : ndarray of bool
+        Per pair: no one-unit extension (left or right) has the same count in the year.
+    """
+    n, run = len(units.codes), units.run
+
+    def level_counts(pos, code):
+        pair_id, pairs = pd.factorize(code * Y + yidx[pos], sort=False)
+        return pair_id, np.asarray(pairs, dtype=np.int64), np.bincount(pair_id)
+
+    code1, uniq1 = pd.factorize(units.codes, sort=False)
+    code1 = code1.astype(np.int64)
+    V = max(len(uniq1), 1)
+    pos, code = np.arange(n, dtype=np.int64), code1
+    pair_id, pairs, cnt = level_counts(pos, code)
+    L = 1
+    while len(pos):
+        # frequent in some year: the string's largest count over the years
+        gmax = pd.Series(cnt).groupby(pairs // Y).max()
+        freq = gmax.reindex(code).to_numpy() >= min_count
+        # the next level: positions whose length-L prefix and suffix are both frequent, in one run
+        F = np.zeros(n + 1, dtype=bool)
+        F[pos[freq]] = True
+        D = np.full(n, -1, dtype=np.int64)
+        D[pos] = code
+        cand = pos[freq]
+        cand = cand[cand + L < n]
+        cand = cand[F[cand + 1] & (run[cand] == run[cand + L])]
+        ncode = pd.factorize(D[cand] * V + code1[cand + L], sort=False)[0].astype(np.int64)
+        npair_id, npairs, ncnt = level_counts(cand, ncode) if len(cand) else (np.zeros(0, np.int64),) * 3
+        # closed: no position's right or left extension (same run, so same year) has the same count
+        cnt_pos = cnt[pair_id]
+        E = np.zeros(n + 1, dtype=np.int64)
+        if len(cand):
+            E[cand] = ncnt[npair_id]
+        right = E[pos]
+        left = np.where(pos > 0, E[np.maximum(pos - 1, 0)], 0)
+        violate = (right == cnt_pos) | (left == cnt_pos)
+        closed = np.bincount(pair_id, weights=violate, minlength=len(pairs)) == 0
+        yield L, pos, pair_id, pairs, cnt, closed
+        if L >= max_length:
+            return
+        pos, code, pair_id, pairs, cnt = cand, ncode, npair_id, npairs, ncnt
+        L += 1
+
+
 def formulations(units: Units, min_count: int = _F["min_count"], min_length: int | None = None,
                  max_length: int | None = None, min_paragraphs: int = _F["min_paragraphs"],
-                 window: int | None = _F["window"], boundary_share: float = _F["boundary_share"]) -> pd.DataFrame:
+                 window: int | None = _F["window"]) -> pd.DataFrame:
     """The new and vanished formulations of one language (module docstring: the method).
 
     Parameters
@@ -290,8 +353,6 @@ def formulations(units: Units, min_count: int = _F["min_count"], min_length: int
         Paragraphs of the year it occurs in (config ``formulations.min_paragraphs``).
     window : int or None
         Years with text compared before (new) or after (vanished); None = all.
-    boundary_share : float
-        Share of the year's occurrences that must begin and end on a non-stop-word token boundary.
 
     Returns
     -------
@@ -316,54 +377,55 @@ def formulations(units: Units, min_count: int = _F["min_count"], min_length: int
     doc = units.run_doc[run]
     Y = n_years
 
-    def level_counts(pos, code):
-        pair_id, pairs = pd.factorize(code * Y + yidx[pos], sort=False)
-        cnt = np.bincount(pair_id)
-        return pair_id, np.asarray(pairs, dtype=np.int64), cnt
-
-    code1, uniq1 = pd.factorize(units.codes, sort=False)
-    V = max(len(uniq1), 1)
-    pos = np.arange(n, dtype=np.int64)
-    code = code1.astype(np.int64)
-    pair_id, pairs, cnt = level_counts(pos, code)
-    rows = []
-    L = 1
-    while len(pos):
-        # frequent in some year: the gram's largest count over years
-        gram_of_pair = pairs // Y
-        gmax = pd.Series(cnt).groupby(gram_of_pair).max()
-        freq = gmax.reindex(code).to_numpy() >= min_count
-        # the next level: positions whose length-L prefix and suffix are both frequent, in one run
-        F = np.zeros(n + 1, dtype=bool)
-        F[pos[freq]] = True
-        D = np.full(n, -1, dtype=np.int64)
-        D[pos] = code
-        cand = pos[freq]
-        cand = cand[cand + L < n]
-        cand = cand[F[cand + 1] & (run[cand] == run[cand + L])]
-        ncode, _ = pd.factorize(D[cand] * V + code1[cand + L], sort=False)
-        ncode = ncode.astype(np.int64)
-        npair_id, npairs, ncnt = level_counts(cand, ncode) if len(cand) else (np.zeros(0, np.int64),) * 3
-        if L >= min_length:
-            cnt_pos = cnt[pair_id]
-            E = np.zeros(n + 1, dtype=np.int64)
-            E[cand] = ncnt[npair_id] if len(cand) else 0
-            right = E[pos]
-            left = np.where(pos > 0, E[np.maximum(pos - 1, 0)], 0)
-            violate = (right == cnt_pos) | (left == cnt_pos)
-            closed = np.bincount(pair_id, weights=violate, minlength=len(pairs)) == 0
+    rows, cores = [], []
+    for L, pos, pair_id, pairs, cnt, closed in _levels(units, yidx, Y, min_count, max_length):
+        if L < min_length:
+            continue
+        good = units.clean_start[pos] & units.clean_end[pos + L - 1]
+        n_good = np.bincount(pair_id, weights=good, minlength=len(pairs))
+        frequent = cnt >= min_count
+        keep_pair = closed & frequent & (n_good >= min_count)
+        if keep_pair.any():
+            rows.append(_select(pairs, cnt, keep_pair, pair_id, pos, L, Y, window, para, doc, run, units,
+                                year_values, min_paragraphs))
+        # a closed string whose ends are not clean ("a community with ... cyberspace", "的数字丝绸之路"):
+        # its core (trimmed to the first clean start and the last clean end of its first occurrence)
+        # is looked up in the second pass
+        unclean = np.flatnonzero(closed & frequent & (n_good < min_count))
+        if len(unclean):
+            first = pd.Series(pos).groupby(pair_id).min().reindex(unclean).to_numpy()
+            span = first[:, None] + np.arange(L)[None, :]
+            starts, ends = units.clean_start[span], units.clean_end[span]
+            a = np.where(starts.any(axis=1), starts.argmax(axis=1), L)
+            b = L - 1 - ends[:, ::-1].argmax(axis=1)
+            ok = ends.any(axis=1) & (b - a + 1 >= min_length) & (b - a + 1 < L)
+            cores.append(pd.DataFrame({"pos": first[ok] + a[ok], "length": (b - a + 1)[ok], "count": cnt[unclean][ok]}))
+    n_cores = 0
+    cores = [c for c in cores if len(c)]
+    if cores:
+        # second pass: each core that has the count of its closed string (so every occurrence of it
+        # is inside that string) and recurs as a clean unit is the formulation of that string
+        cores = pd.concat(cores, ignore_index=True)
+        need = {L: g for L, g in cores.groupby("length")}
+        for L, pos, pair_id, pairs, cnt, closed in _levels(units, yidx, Y, min_count, int(cores["length"].max())):
+            if L not in need:
+                continue
+            at = np.full(n, -1, dtype=np.int64)
+            at[pos] = pair_id
+            req = at[need[L]["pos"].to_numpy()]
+            hit = req >= 0
+            req, k = req[hit], need[L]["count"].to_numpy()[hit]
             good = units.clean_start[pos] & units.clean_end[pos + L - 1]
-            good_share = np.bincount(pair_id, weights=good, minlength=len(pairs)) / cnt
-            keep_pair = closed & (cnt >= min_count) & (good_share >= boundary_share)
+            n_good = np.bincount(pair_id, weights=good, minlength=len(pairs))
+            keep_pair = np.zeros(len(pairs), dtype=bool)
+            keep_pair[req[(cnt[req] == k) & (n_good[req] >= min_count)]] = True
+            keep_pair &= ~closed  # (a closed core is already a row of the first pass)
+            n_cores += int(keep_pair.sum())
             if keep_pair.any():
                 rows.append(_select(pairs, cnt, keep_pair, pair_id, pos, L, Y, window, para, doc, run, units,
                                     year_values, min_paragraphs))
-        if L >= max_length:
-            break
-        pos, code, pair_id, pairs, cnt = cand, ncode, npair_id, npairs, ncnt
-        L += 1
-    log.info("%s: %d units, %d years, levels up to %d, %.1f s", units.lang, n, n_years, L,
-             time.perf_counter() - t0)
+    log.info("%s: %d units, %d years, %d (string, year) cores of unclean strings, %.1f s", units.lang, n, n_years,
+             n_cores, time.perf_counter() - t0)
     rows = [r for r in rows if len(r)]
     if not rows:
         return pd.DataFrame(columns=out_cols)
@@ -524,7 +586,7 @@ def new_formulations(token_paths, languages, unspaced_languages=_D["unspaced_lan
                      min_paragraphs: int = _F["min_paragraphs"], window: int | None = _F["window"],
                      min_chars: int = _F["min_chars"], max_chars: int = _F["max_chars"],
                      min_words: int = _F["min_words"], max_words: int = _F["max_words"],
-                     boundary_share: float = _F["boundary_share"], top_n: int | None = _F["top_n"],
+                     top_n: int | None = _F["top_n"],
                      fold_share: float = _F["fold_share"]) -> pd.DataFrame:
     """The table ``new_formulations.csv`` for every language (module docstring: method and columns).
 
@@ -536,7 +598,7 @@ def new_formulations(token_paths, languages, unspaced_languages=_D["unspaced_lan
     unspaced_languages : sequence of str
         Languages read as characters.
     count_roles : sequence of str
-    min_count, min_paragraphs, window, min_chars, max_chars, min_words, max_words, boundary_share, top_n, fold_share
+    min_count, min_paragraphs, window, min_chars, max_chars, min_words, max_words, top_n, fold_share
         Config ``formulations.*`` (docs/configuration.md).
 
     Returns
@@ -549,7 +611,7 @@ def new_formulations(token_paths, languages, unspaced_languages=_D["unspaced_lan
         unspaced = lang in set(unspaced_languages)
         units = read_units(token_paths, lang, unspaced, count_roles)
         lo, hi = (min_chars, max_chars) if unspaced else (min_words, max_words)
-        df = formulations(units, min_count, lo, hi, min_paragraphs, window, boundary_share)
+        df = formulations(units, min_count, lo, hi, min_paragraphs, window)
         df = _rank(df, top_n)
         if len(df):
             df = _examples(df, units, token_paths)

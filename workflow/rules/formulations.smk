@@ -37,7 +37,6 @@ rule formulations:
         max_chars=config["formulations"]["max_chars"],
         min_words=config["formulations"]["min_words"],
         max_words=config["formulations"]["max_words"],
-        boundary_share=config["formulations"]["boundary_share"],
         top_n=config["formulations"]["top_n"],
         fold_share=config["formulations"]["fold_share"],
     script:
