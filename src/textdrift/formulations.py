@@ -52,7 +52,7 @@ Method
   the last no vanished formulations (nothing to compare with). It must also occur in at least
   ``min_paragraphs`` paragraphs of y.
 * **Length** is at least ``min_chars`` characters (unspaced) or ``min_words`` words, numbers not
-  counted (a year, "2024年", is not a formulation; "2030年可持续发展议程" is), and at most
+  counted (a year, "2024年" or "二〇二〇年", is not a formulation; "2030年可持续发展议程" is), and at most
   ``max_chars`` / ``max_words``.
 * **Ranking** (within language, year and status): more documents first, then more paragraphs, then
   a higher count in the year, then the longer string, then the string; ``rank`` 1 is the first.
@@ -430,19 +430,22 @@ def formulations(units: Units, min_count: int = _F["min_count"], min_length: int
     if not rows:
         return pd.DataFrame(columns=out_cols)
     df = pd.concat(rows, ignore_index=True)[out_cols]
-    # digits do not count toward the minimum length (a year, "2024年", is not a formulation)
-    digit = _digits(units)
-    before = np.concatenate([[0], np.cumsum(digit)])
-    p, ln = df["pos"].to_numpy(dtype=np.int64), df["length"].to_numpy(dtype=np.int64)
-    return df[(ln - (before[p + ln] - before[p])) >= min_length].reset_index(drop=True)
+    # numbers do not count toward the minimum length (a year, "2024年" or "二〇二〇年", is not a formulation)
+    return df[[_length_without_numbers(f, units.unspaced) >= min_length for f in df["formulation"]]].reset_index(drop=True)
 
 
-def _digits(units: Units) -> np.ndarray:
-    """True for each position whose unit is a number (every character a decimal digit, Unicode Nd)."""
-    uniq, inv = np.unique(units.codes, return_inverse=True)
-    strings = [chr(u) for u in uniq] if units.unspaced else [units.words[u] for u in uniq]
-    return np.array([bool(s) and all(unicodedata.category(ch) == "Nd" for ch in s) for s in strings],
-                    dtype=bool)[inv] if len(uniq) else np.zeros(0, dtype=bool)
+_ZERO = "〇○零"
+_CJK_DIGITS = "一二三四五六七八九"
+
+
+def _length_without_numbers(text: str, unspaced: bool) -> int:
+    """Units of ``text`` that are not digits: Unicode decimal digits (Nd); in unspaced text also 〇/○/零
+    and, when the text writes a zero so (a number written digit by digit, 二〇二〇), 一 to 九. Words
+    made only of digits in spaced text."""
+    if not unspaced:
+        return sum(not all(unicodedata.category(ch) == "Nd" for ch in w) for w in text.split())
+    digits = _ZERO + (_CJK_DIGITS if any(z in text for z in _ZERO) else "")
+    return sum(not (unicodedata.category(ch) == "Nd" or ch in digits) for ch in text)
 
 
 def _select(pairs, cnt, keep_pair, pair_id, pos, L, Y, window, para, doc, run, units, year_values,
