@@ -1056,7 +1056,7 @@ def run_figures(input, output, params, log) -> None:
 
 
 def new_formulations_chart(formulations: pd.DataFrame, lang: str, k: int = _D["formulations"]["chart_k"],
-                           max_cols: int = 5) -> Figure:
+                           top_n: int | None = _D["formulations"]["top_n"], max_cols: int = 5) -> Figure:
     """The top-``k`` new formulations of every year of one language (``new_formulations.csv``, by
     ``rank``, leaving out the pieces folded into a longer formulation: ``nested_in``), one small panel per year in reading order (up to ``max_cols`` per row, so 15 years fit
     on three rows); bar length = paragraphs of the year it occurs in, label = count, paragraphs and
@@ -1069,6 +1069,9 @@ def new_formulations_chart(formulations: pd.DataFrame, lang: str, k: int = _D["f
     lang : str
     k : int
         Formulations per year (config ``formulations.chart_k``).
+    top_n : int, optional
+        Rows per year the table keeps (config ``formulations.top_n``): a year with that many says
+        "N+ new".
     max_cols : int
 
     Returns
@@ -1088,7 +1091,7 @@ def new_formulations_chart(formulations: pd.DataFrame, lang: str, k: int = _D["f
         return fig
     ncols = min(max_cols, len(years))
     nrows = -(-len(years) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 0.32 * k * nrows + 1.1 * nrows + 0.8),
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 0.38 * k * nrows + 1.1 * nrows + 0.8),
                              layout="constrained", squeeze=False)
     for ax in axes.ravel()[len(years):]:
         ax.set_axis_off()
@@ -1097,16 +1100,17 @@ def new_formulations_chart(formulations: pd.DataFrame, lang: str, k: int = _D["f
         top = df[(df["year"] == year) & (df["rank"] <= k)].sort_values("rank")
         n_new = int((formulations["lang"].eq(lang) & formulations["status"].eq("new")
                      & formulations["year"].eq(year)).sum())
-        labels = [textwrap.shorten(str(f), 34, placeholder="…") for f in top["formulation"]]
+        labels = [textwrap.fill(textwrap.shorten(str(f), 56, placeholder="…"), 28) for f in top["formulation"]]
         y = np.arange(len(top))
         ax.barh(y, top["paragraphs"], height=0.7, color=STATUS_COLORS["new"])
         for i, (c, p, d) in enumerate(zip(top["count"], top["paragraphs"], top["documents"])):
             ax.text(p + xmax * 0.02, i, f"{c}× {p}¶ {d}d", va="center", ha="left", fontsize=7, color="#333333")
-        ax.set_yticks(y, labels, fontsize=9)
+        ax.set_yticks(y, labels, fontsize=9 if all("\n" not in lb for lb in labels) else 8)
         ax.set_ylim(k - 0.5, -0.5)
         ax.set_xlim(0, xmax * 1.45)
         ax.tick_params(axis="x", labelsize=7.5)
-        ax.set_title(f"{year}  ({n_new}{'+' if n_new >= k else ''} new)" if len(top) else str(year), fontsize=10)
+        capped = top_n is not None and n_new >= top_n
+        ax.set_title(f"{year}  ({n_new}{'+' if capped else ''} new)" if len(top) else str(year), fontsize=10)
         if not len(top):
             _no_data(ax, "none")
     fig.supxlabel("paragraphs of the year it occurs in (label: count × , paragraphs ¶, documents d)", fontsize=9)
@@ -1130,7 +1134,7 @@ def run_formulation_figures(input, output, params, log) -> None:
     log_to_file(log[0])
     df = read_csv(input.formulations)
     for lang, png in zip(params.languages, output.png):
-        save_figure(new_formulations_chart(df, lang, params.k), Path(png).with_suffix(""), params.dpi)
+        save_figure(new_formulations_chart(df, lang, params.k, params.top_n), Path(png).with_suffix(""), params.dpi)
 
 
 __all__ += ["new_formulations_chart", "run_formulation_figures"]

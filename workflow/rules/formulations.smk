@@ -67,6 +67,7 @@ rule formulation_figures:
     params:
         languages=LANGS,
         k=config["formulations"]["chart_k"],
+        top_n=config["formulations"]["top_n"],
         dpi=config["figures"]["dpi"],
     script:
         "../scripts/formulation_figures.py"
