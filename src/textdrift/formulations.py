@@ -117,9 +117,9 @@ class Units:
     lang : str
     unspaced : bool
         Characters (True) or words (False).
-    codes : ndarray of int64
+    codes : ndarray of int32
         Unit per position (a code point, or a word's number in ``words``).
-    run : ndarray of int64
+    run : ndarray of int32
         Run per position (runs are numbered in text order; a run lies in one sentence).
     clean_start, clean_end : ndarray of bool
         The position begins (ends) a segmenter token that is not a stop word.
@@ -160,11 +160,14 @@ def _shard_units(t: pd.DataFrame, unspaced: bool, vocab: dict, shard: int):
     plus per-run and per-sentence metadata with shard-local numbers (renumbered by the caller)."""
     t = t.sort_values(["doc_id", "para", "sent", "idx"], kind="stable")
     text = t["text"].astype(str).to_numpy(dtype=object)
-    key = t[["doc_id", "para", "sent"]]
+    docs_codes, docs = pd.factorize(t["doc_id"].to_numpy(dtype=object), sort=False)
+    para_no, sent_col = t["para"].to_numpy(dtype=np.int64), t["sent"].to_numpy(dtype=np.int64)
+    para_start = np.ones(len(t), dtype=bool)
     sent_start = np.ones(len(t), dtype=bool)
-    if len(t):
-        sent_start[1:] = (key.iloc[1:].to_numpy() != key.iloc[:-1].to_numpy()).any(axis=1)
+    para_start[1:] = (docs_codes[1:] != docs_codes[:-1]) | (para_no[1:] != para_no[:-1])
+    sent_start[1:] = para_start[1:] | (sent_col[1:] != sent_col[:-1])
     sent_no = np.cumsum(sent_start) - 1
+    para_key = np.cumsum(para_start) - 1
     stop = t["is_stop"].to_numpy(dtype=bool)
     if unspaced:
         joined = "".join(text)
@@ -196,10 +199,7 @@ def _shard_units(t: pd.DataFrame, unspaced: bool, vocab: dict, shard: int):
     run = (np.cumsum(run_start) - 1)[keep]
     rs = np.flatnonzero(run_start)
     tok_of_run = tok[rs]
-    docs_codes, docs = pd.factorize(t["doc_id"].to_numpy(dtype=object), sort=False)
-    para_key = pd.factorize(pd.MultiIndex.from_arrays([t["doc_id"].to_numpy(dtype=object),
-                                                       t["para"].to_numpy()]), sort=False)[0]
-    sentences = key.to_numpy()[sent_start]
+    sentences = zip(np.asarray(docs, dtype=object)[docs_codes[sent_start]], para_no[sent_start], sent_col[sent_start])
     runs = {"year": t["year"].to_numpy(dtype=np.int64)[tok_of_run], "para": para_key[tok_of_run].astype(np.int64),
             "doc": docs_codes[tok_of_run].astype(np.int64), "sent": sent_no[tok_of_run].astype(np.int64)}
     arrays = {"codes": codes[keep], "run": run.astype(np.int64), "clean_start": (first & ~stop[tok])[keep],
@@ -247,8 +247,9 @@ def read_units(token_paths, lang: str, unspaced: bool, count_roles=_D["count_rol
         docs += shard_docs
         sentences += shard_sents
         parts.append((arrays, runs))
-    cat = {k: np.concatenate([a[k] for a, _ in parts]) if parts else np.zeros(0, dtype=np.int64)
+    cat = {k: np.concatenate([a[k] for a, _ in parts]) if parts else np.zeros(0, dtype=np.int32)
            for k in ("codes", "run", "clean_start", "clean_end")}
+    cat["codes"], cat["run"] = cat["codes"].astype(np.int32), cat["run"].astype(np.int32)
     rcat = {k: np.concatenate([r[k] for _, r in parts]) if parts else np.zeros(0, dtype=np.int64)
             for k in ("year", "para", "doc", "sent")}
     words = [None] * len(vocab)
@@ -295,14 +296,16 @@ def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: 
     """
     n, run = len(units.codes), units.run
 
+    # positions, codes and pair numbers are int32 (a language of up to 2**31 units): the arrays of
+    # one level and the dense look-ups are the memory of the method
     def level_counts(pos, code):
-        pair_id, pairs = pd.factorize(code * Y + yidx[pos], sort=False)
-        return pair_id, np.asarray(pairs, dtype=np.int64), np.bincount(pair_id)
+        pair_id, pairs = pd.factorize(code.astype(np.int64) * Y + yidx[pos], sort=False)
+        return pair_id.astype(np.int32), np.asarray(pairs, dtype=np.int64), np.bincount(pair_id).astype(np.int32)
 
     code1, uniq1 = pd.factorize(units.codes, sort=False)
-    code1 = code1.astype(np.int64)
+    code1 = code1.astype(np.int32)
     V = max(len(uniq1), 1)
-    pos, code = np.arange(n, dtype=np.int64), code1
+    pos, code = np.arange(n, dtype=np.int32), code1
     pair_id, pairs, cnt = level_counts(pos, code)
     L = 1
     while len(pos):
@@ -312,22 +315,25 @@ def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: 
         # the next level: positions whose length-L prefix and suffix are both frequent, in one run
         F = np.zeros(n + 1, dtype=bool)
         F[pos[freq]] = True
-        D = np.full(n, -1, dtype=np.int64)
+        D = np.full(n, -1, dtype=np.int32)
         D[pos] = code
         cand = pos[freq]
         cand = cand[cand + L < n]
         cand = cand[F[cand + 1] & (run[cand] == run[cand + L])]
-        ncode = pd.factorize(D[cand] * V + code1[cand + L], sort=False)[0].astype(np.int64)
-        npair_id, npairs, ncnt = level_counts(cand, ncode) if len(cand) else (np.zeros(0, np.int64),) * 3
+        ncode = pd.factorize(D[cand].astype(np.int64) * V + code1[cand + L], sort=False)[0].astype(np.int32)
+        del D, F
+        npair_id, npairs, ncnt = (level_counts(cand, ncode) if len(cand)
+                                  else (np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int32)))
         # closed: no position's right or left extension (same run, so same year) has the same count
         cnt_pos = cnt[pair_id]
-        E = np.zeros(n + 1, dtype=np.int64)
+        E = np.zeros(n + 1, dtype=np.int32)
         if len(cand):
             E[cand] = ncnt[npair_id]
         right = E[pos]
         left = np.where(pos > 0, E[np.maximum(pos - 1, 0)], 0)
         violate = (right == cnt_pos) | (left == cnt_pos)
         closed = np.bincount(pair_id, weights=violate, minlength=len(pairs)) == 0
+        del E, right, left, violate, cnt_pos
         yield L, pos, pair_id, pairs, cnt, closed
         if L >= max_length:
             return
@@ -372,9 +378,7 @@ def formulations(units: Units, min_count: int = _F["min_count"], min_length: int
     year_values, yidx_run = np.unique(units.run_year, return_inverse=True)
     n_years = len(year_values)
     run = units.run
-    yidx = yidx_run[run].astype(np.int64)
-    para = units.run_para[run]
-    doc = units.run_doc[run]
+    yidx = yidx_run[run].astype(np.int16 if n_years < 2 ** 15 else np.int64)
     Y = n_years
 
     rows, cores = [], []
@@ -386,7 +390,7 @@ def formulations(units: Units, min_count: int = _F["min_count"], min_length: int
         frequent = cnt >= min_count
         keep_pair = closed & frequent & (n_good >= min_count)
         if keep_pair.any():
-            rows.append(_select(pairs, cnt, keep_pair, pair_id, pos, L, Y, window, para, doc, run, units,
+            rows.append(_select(pairs, cnt, keep_pair, pair_id, pos, L, Y, window, run, units,
                                 year_values, min_paragraphs))
         # a closed string whose ends are not clean ("a community with ... cyberspace", "的数字丝绸之路"):
         # its core (trimmed to the first clean start and the last clean end of its first occurrence)
@@ -422,7 +426,7 @@ def formulations(units: Units, min_count: int = _F["min_count"], min_length: int
             keep_pair &= ~closed  # (a closed core is already a row of the first pass)
             n_cores += int(keep_pair.sum())
             if keep_pair.any():
-                rows.append(_select(pairs, cnt, keep_pair, pair_id, pos, L, Y, window, para, doc, run, units,
+                rows.append(_select(pairs, cnt, keep_pair, pair_id, pos, L, Y, window, run, units,
                                     year_values, min_paragraphs))
     log.info("%s: %d units, %d years, %d (string, year) cores of unclean strings, %.1f s", units.lang, n, n_years,
              n_cores, time.perf_counter() - t0)
@@ -448,7 +452,7 @@ def _length_without_numbers(text: str, unspaced: bool) -> int:
     return sum(not (unicodedata.category(ch) == "Nd" or ch in digits) for ch in text)
 
 
-def _select(pairs, cnt, keep_pair, pair_id, pos, L, Y, window, para, doc, run, units, year_values,
+def _select(pairs, cnt, keep_pair, pair_id, pos, L, Y, window, run, units, year_values,
             min_paragraphs) -> pd.DataFrame:
     """The kept (string, year) pairs of one level that are new or vanished, with their spread."""
     gram = pairs // Y
@@ -472,7 +476,8 @@ def _select(pairs, cnt, keep_pair, pair_id, pos, L, Y, window, para, doc, run, u
     # spread in the year: paragraphs, documents, first occurrence
     on = sel[pair_id]
     p_id, p_pos = pair_id[on], pos[on]
-    spread = pd.DataFrame({"pair": p_id, "para": para[p_pos], "doc": doc[p_pos], "pos": p_pos})
+    p_run = run[p_pos]
+    spread = pd.DataFrame({"pair": p_id, "para": units.run_para[p_run], "doc": units.run_doc[p_run], "pos": p_pos})
     agg = spread.groupby("pair").agg(paragraphs=("para", "nunique"), documents=("doc", "nunique"),
                                      pos=("pos", "min"))
     agg = agg[agg["paragraphs"] >= min_paragraphs]
@@ -481,8 +486,7 @@ def _select(pairs, cnt, keep_pair, pair_id, pos, L, Y, window, para, doc, run, u
     # the year profile of each gram: "2017:5;2018:2", first and last year, total
     prof = pd.DataFrame({"gram": g, "year": year_values[y], "count": cnt[order]})
     prof = prof[prof["gram"].isin(gram[agg.index.to_numpy()])]
-    years = prof.groupby("gram").apply(
-        lambda d: ";".join(f"{a}:{b}" for a, b in zip(d["year"], d["count"])), include_groups=False)
+    years = (prof["year"].astype(str) + ":" + prof["count"].astype(str)).groupby(prof["gram"]).agg(";".join)
     summary = prof.groupby("gram").agg(first_year=("year", "min"), last_year=("year", "max"), total=("count", "sum"))
     summary["years"] = years
     idx = agg.index.to_numpy()
@@ -571,10 +575,10 @@ def _examples(df: pd.DataFrame, units: Units, token_paths) -> pd.DataFrame:
             t = t[t["doc_id"].isin(docs)]
         else:
             t = pq.read_table(path, columns=_SENT_COLUMNS, filters=[("doc_id", "in", docs)]).to_pandas()
-        t = t[t["lang"] == units.lang].sort_values(["doc_id", "para", "sent", "idx"], kind="stable")
+        t = t[t["lang"] == units.lang]
+        key = pd.MultiIndex.from_arrays([t["doc_id"].astype(str), t["para"].astype(np.int64), t["sent"].astype(np.int64)])
+        t = t[key.isin(list(sents))].sort_values(["doc_id", "para", "sent", "idx"], kind="stable")
         for (d, p, s), g in t.groupby(["doc_id", "para", "sent"], sort=False):
-            if (d, int(p), int(s)) not in sents:
-                continue
             text, idx = g["text"].astype(str).tolist(), g["idx"].to_numpy()
             pieces = [text[0]] if text else []
             for j in range(1, len(text)):
