@@ -37,6 +37,14 @@ block of the cleaning config; defaults: ``clean.structure`` in ``workflow/schema
      and pronouns of a statement: "is", "we", ...), and text follows: "1. Expanding
      broadband access, raising broadband quality. Build ..." -> "1. Expanding broadband
      access, raising broadband quality." + "Build ...";
+   * a lead sentence that is a *statement* (``statement_leads: body``, the default) is not split
+     off: it ends with a full stop (``. ! ? 。！？``, not ``;`` or ``:``) and has at least
+     ``statement_min_words`` words or ``statement_min_chars`` characters, so it states a
+     priority of the text ("1.扩大宽带接入,提高宽带质量。", "3. Stimulate e-commerce
+     cooperation.") rather than labelling a section: the paragraph stays whole and is ``body``,
+     logged as ``statement_lead`` with the lead and its length. Short label headings ("II.
+     Digital economy", "一、总体要求") have no full stop or are shorter, and stay headings;
+     ``statement_leads: heading`` splits every lead sentence off as a heading (the earlier rule);
    * ``capital_break`` (spaced languages, headings that lost their line break): within the
      first ``heading_max_words`` words and before any punctuation, the first word that starts
      with a capital where the word before it is lower-case and not one of ``function_words``,
@@ -64,6 +72,7 @@ ROLE_CODES = {"title": "t", "heading": "h", "body": "b", "paratext": "p"}
 CODE_ROLES = {v: k for k, v in ROLE_CODES.items()}
 
 _SENTENCE_END = re.compile(r"[.!?;:。！？；：…][\"'”’)\]）】》」』]*$")
+_FULL_STOP = re.compile(r"[.!?。！？][\"'”’)\]）】》」』]*$")
 _FIRST_SENTENCE = re.compile(r"^(.+?[.!?。！？;；])(?=\s|[\u4e00-\u9fff]|$)")
 _WORD_CHARS = re.compile(r"[^\w]|_", re.UNICODE)
 _PAREN = re.compile(r"^\((?![\d一二三四五六七八九十]{1,3}\)).*\)$")
@@ -114,6 +123,14 @@ def _lead_split(body: str, unspaced: bool, cfg: dict) -> int | None:
     if not unspaced and any(_LEAD_WORD.match(w).group(1).lower() in exclude for w in lead.split()):
         return None
     return m.end()
+
+
+def _statement(lead: str, unspaced: bool, cfg: dict) -> bool:
+    """Whether a list item's lead sentence (after its marker) is a statement: it ends with a full
+    stop (. ! ? 。！？, not ; or :) and has at least ``statement_min_words`` words or
+    ``statement_min_chars`` characters."""
+    limit = cfg["statement_min_chars"] if unspaced else cfg["statement_min_words"]
+    return bool(_FULL_STOP.search(lead.strip())) and _length(lead, unspaced) >= limit
 
 
 def _capital_split(body: str, stop_words: frozenset[str], cfg: dict) -> int | None:
@@ -201,6 +218,14 @@ def assign_roles(paras: list[str], lang: str, titles: list[str], cfg: dict,
             if cut is None:
                 cut, detector = _lead_split(rest, unspaced, cfg), "lead_sentence"
             if cut is None:
+                add(para, "body", "")
+                continue
+            if detector == "lead_sentence" and cfg["statement_leads"] == "body" and _statement(rest[:cut], unspaced, cfg):
+                # a numbered lead sentence that states something ("1.扩大宽带接入,提高宽带质量。") is the
+                # text's own content: the paragraph stays whole, counted as body
+                log("structure", "statement_lead", f"paragraph {len(out_paras)}: lead_sentence kept in its paragraph "
+                    f"as body (a full sentence, {_length(rest[:cut], unspaced)} {'characters' if unspaced else 'words'}): "
+                    f"{para[: m.end() + cut].strip()!r}", len(para), len(para))
                 add(para, "body", "")
                 continue
             heading, body = para[: m.end() + cut].strip(), rest[cut:].strip()
