@@ -5,7 +5,8 @@ The analyses count ``body`` paragraphs by default (``count_roles`` in the config
 document's title, its section headings and the lines a republisher or editor added ("full
 text follows", "Here are the highlights ...", bylines, datelines, list labels) are kept in the
 clean text and the token table but do not count as what the author wrote. Every decision
-other than ``body`` is written to the cleaning log (step ``structure``) with the detector that
+other than ``body``, and every lead sentence kept as ``body`` because it is a statement
+(``statement_lead``), is written to the cleaning log (step ``structure``) with the detector that
 made it and the paragraph's text, so it can be checked and overridden.
 
 Detectors, in order of precedence (the first that fires decides; ``cfg`` = the ``structure``
