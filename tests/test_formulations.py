@@ -234,3 +234,24 @@ def test_one_report_per_year_end_to_end(segment):
         top = df[(df["year"] == year) & (df["status"] == "new") & (df["rank"] <= 5)]["formulation"].tolist()
         for f in forms:
             assert f in top, (year, f, top)
+
+
+def test_chart_fifteen_years_and_nested_pieces(tmp_path):
+    """One panel per year (15 years on three rows of five), Chinese labels in the CJK font, a piece
+    nested in a longer formulation left out."""
+    from textdrift.figures import new_formulations_chart, save_figure
+
+    rows = []
+    for year in range(2010, 2025):
+        for r, (f, c) in enumerate([(f"数字丝绸之路{year}", 5), ("数字丝绸", 4), (f"云网融合{year % 7}", 3)], start=1):
+            rows.append({"lang": "zh", "year": year, "status": "new", "rank": r, "formulation": f, "count": c,
+                         "paragraphs": c, "documents": 1, "nested_in": f"数字丝绸之路{year}" if r == 2 else ""})
+    df = pd.DataFrame(rows)
+    fig = new_formulations_chart(df, "zh", k=8)
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.axison]
+    assert len(panels) == 15 and fig.axes[0].get_gridspec().ncols == 5
+    labels = [t.get_text() for ax in panels for t in ax.get_yticklabels()]
+    assert "数字丝绸之路2010" in labels and "数字丝绸" not in labels
+    assert "Noto Sans CJK SC" in fig.axes[0].get_yticklabels()[0].get_fontfamily()
+    paths = save_figure(fig, tmp_path / "new_formulations_zh", dpi=60)
+    assert all(p.stat().st_size > 0 for p in paths)
