@@ -212,7 +212,7 @@ def test_one_report_per_year_end_to_end(segment):
     planted = {2021: ["云网融合智算强国"], 2022: ["区块链+", "新基建"], 2023: ["数据要素市场化"], 2024: ["东数西算"]}
     contexts = ["加快推进{}。", "{}取得积极进展，各方面共同努力。", "围绕{}，完善政策体系。", "坚持以{}为抓手。"]
     # 东数西算 only in numbered lead sentences ("(一)全面推进东数西算工程。..."): counted since they are
-    # statements, not label headings (clean.structure.statement_leads)
+    # statements, not label headings (clean.structure.statement_headings)
     leads = ["(一)全面推进{}工程。各地要完善配套政策，加强统筹协调。", "(二)加快实施{}战略。有关部门要抓好落实，形成工作合力。",
              "(三)统筹推进{}布局。建立健全协调机制，做好监测评估。"]
     rng = random.Random(7)

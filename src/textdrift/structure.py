@@ -5,8 +5,8 @@ The analyses count ``body`` paragraphs by default (``count_roles`` in the config
 document's title, its section headings and the lines a republisher or editor added ("full
 text follows", "Here are the highlights ...", bylines, datelines, list labels) are kept in the
 clean text and the token table but do not count as what the author wrote. Every decision
-other than ``body``, and every lead sentence kept as ``body`` because it is a statement
-(``statement_lead``), is written to the cleaning log (step ``structure``) with the detector that
+other than ``body``, and every heading or lead sentence kept as ``body`` because it is a
+statement (``statement_heading``, ``statement_lead``), is written to the cleaning log (step ``structure``) with the detector that
 made it and the paragraph's text, so it can be checked and overridden.
 
 Detectors, in order of precedence (the first that fires decides; ``cfg`` = the ``structure``
@@ -28,6 +28,10 @@ block of the cleaning config; defaults: ``clean.structure`` in ``workflow/schema
    before closing quotes/brackets) and is short: at most ``heading_max_words`` words
    (spaced languages) or ``heading_max_chars`` characters (unspaced languages), whether or
    not it starts with a list ``marker`` ("1.", "(1)", "IV.", "(一)", "一、").
+   A heading of two or more clauses (split at ``, ; ，；``, each of at least
+   ``statement_min_words`` words or ``statement_min_chars`` characters) states priorities
+   ("四、加快构建新发展格局,着力推动高质量发展") and is ``body`` (``statement_headings: body``,
+   the default; logged as ``statement_heading``).
 4. ``glued heading`` (split, logged as ``split_heading``): a paragraph that starts with a list
    marker and carries its heading in front of its first sentence is split in two, the heading
    becoming its own ``heading`` paragraph:
@@ -38,14 +42,14 @@ block of the cleaning config; defaults: ``clean.structure`` in ``workflow/schema
      and pronouns of a statement: "is", "we", ...), and text follows: "1. Expanding
      broadband access, raising broadband quality. Build ..." -> "1. Expanding broadband
      access, raising broadband quality." + "Build ...";
-   * a lead sentence that is a *statement* (``statement_leads: body``, the default) is not split
+   * a lead sentence that is a *statement* (``statement_headings: body``, the default) is not split
      off: it ends with a full stop (``. ! ? 。！？``, not ``;`` or ``:``) and has at least
      ``statement_min_words`` words or ``statement_min_chars`` characters, so it states a
      priority of the text ("1.扩大宽带接入,提高宽带质量。", "3. Stimulate e-commerce
      cooperation.") rather than labelling a section: the paragraph stays whole and is ``body``,
      logged as ``statement_lead`` with the lead and its length. Short label headings ("II.
      Digital economy", "一、总体要求") have no full stop or are shorter, and stay headings;
-     ``statement_leads: heading`` splits every lead sentence off as a heading (the earlier rule);
+     ``statement_headings: heading`` splits every lead sentence off as a heading (the earlier rule);
    * ``capital_break`` (spaced languages, headings that lost their line break): within the
      first ``heading_max_words`` words and before any punctuation, the first word that starts
      with a capital where the word before it is lower-case and not one of ``function_words``,
@@ -134,6 +138,17 @@ def _statement(lead: str, unspaced: bool, cfg: dict) -> bool:
     return bool(_FULL_STOP.search(lead.strip())) and _length(lead, unspaced) >= limit
 
 
+def _clauses_statement(para: str, marker: re.Pattern, unspaced: bool, cfg: dict) -> bool:
+    """Whether a heading-like line (no final punctuation) is a statement of two or more clauses:
+    after its list marker, split at ``, ; ，；`` (not the enumeration comma 、), at least two parts,
+    each of at least ``statement_min_words`` words or ``statement_min_chars`` characters
+    ("四、加快构建新发展格局,着力推动高质量发展"; not "Science, Technology and Innovation")."""
+    m = marker.match(para)
+    parts = [p for p in re.split(r"[,;，；]", para[m.end():] if m else para)]
+    limit = cfg["statement_min_chars"] if unspaced else cfg["statement_min_words"]
+    return len(parts) >= 2 and all(_length(p, unspaced) >= limit for p in parts)
+
+
 def _capital_split(body: str, stop_words: frozenset[str], cfg: dict) -> int | None:
     """Offset in ``body`` where a heading without punctuation runs into its first sentence."""
     words = [(m.start(), m.group()) for m in re.finditer(r"\S+", body)]
@@ -211,6 +226,15 @@ def assign_roles(paras: list[str], lang: str, titles: list[str], cfg: dict,
         elif i == 0 and cfg["first_line_title"] and _heading_like(para, unspaced, cfg):
             add(para, "title", "first_line")
         elif _heading_like(para, unspaced, cfg):
+            if cfg["statement_headings"] == "body" and _clauses_statement(para, marker, unspaced, cfg):
+                # a heading of two or more clauses states priorities ("四、加快构建新发展格局,着力推动高质量
+                # 发展"): the text's own content, counted as body
+                log("structure", "statement_heading", f"paragraph {len(out_paras)}: "
+                    f"{'numbered_heading' if m else 'short_line'} kept as body (clauses of at least "
+                    f"{cfg['statement_min_chars'] if unspaced else cfg['statement_min_words']} "
+                    f"{'characters' if unspaced else 'words'}): {para}", len(para), len(para))
+                add(para, "body", "")
+                continue
             add(para, "heading", "numbered_heading" if m else "short_line")
         elif m:
             cut, detector = None, "capital_break"
@@ -221,7 +245,7 @@ def assign_roles(paras: list[str], lang: str, titles: list[str], cfg: dict,
             if cut is None:
                 add(para, "body", "")
                 continue
-            if detector == "lead_sentence" and cfg["statement_leads"] == "body" and _statement(rest[:cut], unspaced, cfg):
+            if detector == "lead_sentence" and cfg["statement_headings"] == "body" and _statement(rest[:cut], unspaced, cfg):
                 # a numbered lead sentence that states something ("1.扩大宽带接入,提高宽带质量。") is the
                 # text's own content: the paragraph stays whole, counted as body
                 log("structure", "statement_lead", f"paragraph {len(out_paras)}: lead_sentence kept in its paragraph "
