@@ -94,16 +94,16 @@ def test_statement_lead_counts_as_body():
     # short labels: below the length, or without a full stop (";"), stay headings
     assert roles_of(["3.保护湿地。恢复沿河沼泽并为这项工作提供资金,加强监测。"], "zh")[1] == ["heading", "body"]
     assert roles_of(["(二)总体要求;坚持问题导向,加强统筹协调。"], "zh")[1] == ["heading", "body"]
-    # a heading of two clauses states priorities: body (logged); a one-clause label or a noun list stays a heading
-    out, roles, log = roles_of(["同志们。", "四、加快构建新发展格局,着力推动高质量发展", "一、过去五年的工作和新时代十年的伟大变革",
-                                "(三)经济、政治、文化建设"], "zh")
+    # clause_headings: a heading of two clauses states priorities: body (logged); a one-clause label or a
+    # noun list stays a heading
+    paras = ["同志们。", "四、加快构建新发展格局,着力推动高质量发展", "一、过去五年的工作和新时代十年的伟大变革", "(三)经济、政治、文化建设"]
+    assert roles_of(paras, "zh")[1] == ["body", "heading", "heading", "heading"]  # clause_headings: false (default)
+    out, roles, log = roles_of(paras, "zh", clause_headings=True)
     assert roles == ["body", "body", "heading", "heading"] and log[0][1] == "statement_heading"
     assert "四、加快构建新发展格局,着力推动高质量发展" in log[0][2]
     _, roles, _ = roles_of(["Intro text here.", "1. Expanding broadband access, raising broadband quality",
-                            "III. Science, Technology and Innovation", "II. Digital economy"])
+                            "III. Science, Technology and Innovation", "II. Digital economy"], clause_headings=True)
     assert roles == ["body", "body", "heading", "heading"]
-    assert roles_of(["Intro text here.", "四、加快构建新发展格局,着力推动高质量发展"], "zh",
-                    statement_headings="heading")[1] == ["body", "heading"]
     # statement_headings: heading splits every lead sentence off, as before
     out, roles, log = roles_of([zh], "zh", statement_headings="heading")
     assert out == ["(一)扩大宽带接入,提高宽带质量。", "建设完善区域通信、互联网等重要信息基础设施。"]

@@ -28,10 +28,13 @@ block of the cleaning config; defaults: ``clean.structure`` in ``workflow/schema
    before closing quotes/brackets) and is short: at most ``heading_max_words`` words
    (spaced languages) or ``heading_max_chars`` characters (unspaced languages), whether or
    not it starts with a list ``marker`` ("1.", "(1)", "IV.", "(一)", "一、").
-   A heading of two or more clauses (split at ``, ; ，；``, each of at least
-   ``statement_min_words`` words or ``statement_min_chars`` characters) states priorities
-   ("四、加快构建新发展格局,着力推动高质量发展") and is ``body`` (``statement_headings: body``,
-   the default; logged as ``statement_heading``).
+   With ``clause_headings: true`` (default false), a heading of two or more clauses (split at
+   ``, ; ，；``, each of at least ``statement_min_words`` words or ``statement_min_chars``
+   characters) states priorities ("四、加快构建新发展格局,着力推动高质量发展") and is ``body``,
+   logged as ``statement_heading``. It is off by default because translations do not keep the
+   clauses: "(一)加强普惠合作,助力数字经济可持续发展" is "1. Strengthening Inclusive Cooperation for
+   Sustainable Development of Digital Economy", one clause, so the two versions of a bilingual
+   document would count differently.
 4. ``glued heading`` (split, logged as ``split_heading``): a paragraph that starts with a list
    marker and carries its heading in front of its first sentence is split in two, the heading
    becoming its own ``heading`` paragraph:
@@ -226,7 +229,7 @@ def assign_roles(paras: list[str], lang: str, titles: list[str], cfg: dict,
         elif i == 0 and cfg["first_line_title"] and _heading_like(para, unspaced, cfg):
             add(para, "title", "first_line")
         elif _heading_like(para, unspaced, cfg):
-            if cfg["statement_headings"] == "body" and _clauses_statement(para, marker, unspaced, cfg):
+            if cfg["clause_headings"] and _clauses_statement(para, marker, unspaced, cfg):
                 # a heading of two or more clauses states priorities ("四、加快构建新发展格局,着力推动高质量
                 # 发展"): the text's own content, counted as body
                 log("structure", "statement_heading", f"paragraph {len(out_paras)}: "
