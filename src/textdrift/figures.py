@@ -1056,7 +1056,8 @@ def run_figures(input, output, params, log) -> None:
 
 
 def new_formulations_chart(formulations: pd.DataFrame, lang: str, k: int = _D["formulations"]["chart_k"],
-                           top_n: int | None = _D["formulations"]["top_n"], max_cols: int = 5) -> Figure:
+                           top_n: int | None = _D["formulations"]["top_n"],
+                           window: int | None = _D["formulations"]["window"], max_cols: int = 5) -> Figure:
     """The top-``k`` new formulations of every year of one language (``new_formulations.csv``, by
     ``rank``, leaving out the pieces folded into a longer formulation: ``nested_in``), one small panel per year in reading order (up to ``max_cols`` per row, so 15 years fit
     on three rows); bar length = paragraphs of the year it occurs in, label = count, paragraphs and
@@ -1072,6 +1073,9 @@ def new_formulations_chart(formulations: pd.DataFrame, lang: str, k: int = _D["f
     top_n : int, optional
         Rows per year the table keeps (config ``formulations.top_n``): a year with that many says
         "N+ new".
+    window : int, optional
+        Config ``formulations.window`` (for the title: absent from every earlier year, or from the
+        previous ``window`` years with text).
     max_cols : int
 
     Returns
@@ -1091,7 +1095,7 @@ def new_formulations_chart(formulations: pd.DataFrame, lang: str, k: int = _D["f
         return fig
     ncols = min(max_cols, len(years))
     nrows = -(-len(years) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 0.38 * k * nrows + 1.1 * nrows + 0.8),
+    fig, axes = plt.subplots(nrows, ncols, figsize=(max(8.0, 4.2 * ncols), 0.38 * k * nrows + 1.1 * nrows + 1.0),
                              layout="constrained", squeeze=False)
     for ax in axes.ravel()[len(years):]:
         ax.set_axis_off()
@@ -1114,7 +1118,8 @@ def new_formulations_chart(formulations: pd.DataFrame, lang: str, k: int = _D["f
         if not len(top):
             _no_data(ax, "none")
     fig.supxlabel("paragraphs of the year it occurs in (label: count × , paragraphs ¶, documents d)", fontsize=9)
-    fig.suptitle(f"{lang_name(lang)}: new formulations of each year (absent from the earlier years; "
+    absent = "every earlier year" if window is None else f"the previous {window} year{'s' if window > 1 else ''} with text"
+    fig.suptitle(f"{lang_name(lang)}: new formulations of each year\n(absent from {absent}; "
                  f"top {k} by documents, paragraphs, count)", fontsize=11)
     return fig
 
@@ -1134,7 +1139,8 @@ def run_formulation_figures(input, output, params, log) -> None:
     log_to_file(log[0])
     df = read_csv(input.formulations)
     for lang, png in zip(params.languages, output.png):
-        save_figure(new_formulations_chart(df, lang, params.k, params.top_n), Path(png).with_suffix(""), params.dpi)
+        save_figure(new_formulations_chart(df, lang, params.k, params.top_n, params.window), Path(png).with_suffix(""),
+                    params.dpi)
 
 
 __all__ += ["new_formulations_chart", "run_formulation_figures"]

@@ -68,6 +68,7 @@ rule formulation_figures:
         languages=LANGS,
         k=config["formulations"]["chart_k"],
         top_n=config["formulations"]["top_n"],
+        window=config["formulations"]["window"],
         dpi=config["figures"]["dpi"],
     script:
         "../scripts/formulation_figures.py"
