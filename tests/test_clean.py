@@ -405,9 +405,11 @@ def test_002_blog_proposal(corpus):
     zh = result.texts["zh"]
     three = [p for p in zh if p.startswith("3.")]
     assert len(three) == 1 and "4." not in three[0]
-    # item 3's heading (split off its first sentence), item 3's body, then item 4's heading
-    assert three[0] == "3.促进电子商务合作。"
-    assert zh[zh.index(three[0]) + 2] == "4.支持互联网创业创新。"
+    # item 3 (its lead sentence, a statement, stays in the paragraph: body), then item 4
+    assert three[0].startswith("3.促进电子商务合作。探索") and three[0].endswith("加强消费者权益保护合作。")
+    assert zh[zh.index(three[0]) + 1].startswith("4.支持互联网创业创新。")
+    assert result.roles["zh"][zh.index(three[0])] == "body"
+    assert any(r["action"] == "statement_lead" and "'3.促进电子商务合作。'" in r["detail"] for r in result.log)
     details = " ".join(r["detail"] for r in result.log)
     for removed in ["Posted on Updated on", "<!–more–>", "Leave a Reply", "Connecting to %s"]:
         assert removed in details

@@ -80,6 +80,36 @@ def test_glued_heading_split_off():
         assert roles_of([p])[1] == ["body"], p
 
 
+def test_statement_lead_counts_as_body():
+    """A numbered lead sentence that states a priority (full stop, long enough) stays in its
+    paragraph as body, logged once (issue 28); a short label heading is still split off."""
+    zh = "(一)扩大宽带接入,提高宽带质量。建设完善区域通信、互联网等重要信息基础设施。"
+    out, roles, log = roles_of([zh], "zh")
+    assert out == [zh] and roles == ["body"]
+    assert [row[1] for row in log] == ["statement_lead"]
+    assert "(一)扩大宽带接入,提高宽带质量。" in log[0][2] and "14 characters" in log[0][2]
+    en = "3. Stimulate e-commerce cooperation. Explore information sharing on cross-border e-commerce."
+    out, roles, log = roles_of([en])
+    assert out == [en] and roles == ["body"] and log[0][1] == "statement_lead" and "3 words" in log[0][2]
+    # short labels: below the length, or without a full stop (";"), stay headings
+    assert roles_of(["3.保护湿地。恢复沿河沼泽并为这项工作提供资金,加强监测。"], "zh")[1] == ["heading", "body"]
+    assert roles_of(["(二)总体要求;坚持问题导向,加强统筹协调。"], "zh")[1] == ["heading", "body"]
+    # clause_headings: a heading of two clauses states priorities: body (logged); a one-clause label or a
+    # noun list stays a heading
+    paras = ["同志们。", "四、加快构建新发展格局,着力推动高质量发展", "一、过去五年的工作和新时代十年的伟大变革", "(三)经济、政治、文化建设"]
+    assert roles_of(paras, "zh")[1] == ["body", "heading", "heading", "heading"]  # clause_headings: false (default)
+    out, roles, log = roles_of(paras, "zh", clause_headings=True)
+    assert roles == ["body", "body", "heading", "heading"] and log[0][1] == "statement_heading"
+    assert "四、加快构建新发展格局,着力推动高质量发展" in log[0][2]
+    _, roles, _ = roles_of(["Intro text here.", "1. Expanding broadband access, raising broadband quality",
+                            "III. Science, Technology and Innovation", "II. Digital economy"], clause_headings=True)
+    assert roles == ["body", "body", "heading", "heading"]
+    # statement_headings: heading splits every lead sentence off, as before
+    out, roles, log = roles_of([zh], "zh", statement_headings="heading")
+    assert out == ["(一)扩大宽带接入,提高宽带质量。", "建设完善区域通信、互联网等重要信息基础设施。"]
+    assert roles == ["heading", "body"] and log[0][1] == "split_heading"
+
+
 def test_headings_paratext_and_list_labels():
     paras = ["Clean water for every village", "(1) Funding", "IV.", "Here are the highlights of the report.",
              "(Signed by Laos and Thailand)", "By Jane Smith", "《流域合作倡议》全文如下:",

@@ -33,10 +33,13 @@ ENVS = {
     "segment": [
         "pandas", "pyarrow", "numpy", "scipy", "pyyaml", "jsonschema",
         "spacy", "spacy-lookups-data", "jieba", "opencc-python-reimplemented",
+        # reached through vectorize -> themes -> stats (the import cycle issue 26 removes)
+        "statsmodels",
     ],
     # counting, statistics, tables, charts and the explorer
     "analysis": [
-        "pandas", "pyarrow", "numpy", "scipy", "scikit-learn", "pyyaml", "jsonschema", "matplotlib", "mplfonts",
+        "pandas", "pyarrow", "numpy", "scipy", "scikit-learn", "statsmodels", "pyyaml", "jsonschema", "matplotlib",
+        "mplfonts",
     ],
 }
 HEADER = "# Generated from uv.lock by tools/export_environment.py; do not edit by hand."

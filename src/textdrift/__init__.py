@@ -4,7 +4,8 @@ The house, in pipeline order (the Snakemake rules and the notebooks call the sam
 ``manifest`` (the documents); the cleaning stage ``decode`` (bytes -> text) -> ``html`` (a web
 page's text) -> ``clean`` (the steps, two of them in ``despace`` and ``structure``) -> ``cleanio``
 (files, the clean index and log); ``segment`` (the token table; ``segment_eval`` scores it,
-``entities`` marks the names) -> ``vectorize`` (count matrices) -> ``drift`` and ``phrases``;
+``entities`` marks the names) -> ``vectorize`` (count matrices) -> ``drift`` and ``phrases``; ``formulations`` (new and vanished
+formulations);
 ``codebook`` -> ``matching`` -> ``themes`` -> ``validation`` (precision of the codebook);
 ``crosslingual`` (zh against en, paragraphs paired by ``align``); ``findings`` (the headline
 numbers); ``figures`` (every chart), ``report`` (``results/README.md``), ``explorer``

@@ -1144,3 +1144,97 @@ def run_figures(input, output, params, log) -> None:
 
     tables = {name: path for name, path in input.items() if name != "schema"}
     write_figures(**tables, schema=input.get("schema"), out_dir=Path(output[0]).parent, **settings(params))
+
+
+# ---- new formulations (textdrift.formulations) --------------------------------------------------
+
+
+def new_formulations_chart(formulations: pd.DataFrame, lang: str, k: int = _D["formulations"]["chart_k"],
+                           top_n: int | None = _D["formulations"]["top_n"],
+                           window: int | None = _D["formulations"]["window"], max_cols: int = 5) -> Figure:
+    """The top-``k`` new formulations of every year of one language (``new_formulations.csv``, by
+    ``rank``, leaving out the pieces folded into a longer formulation: ``nested_in``), one small panel per year in reading order (up to ``max_cols`` per row, so 15 years fit
+    on three rows); bar length = paragraphs of the year it occurs in, label = count, paragraphs and
+    documents.
+
+    Parameters
+    ----------
+    formulations : DataFrame
+        ``new_formulations.csv``.
+    lang : str
+    k : int
+        Formulations per year (config ``formulations.chart_k``).
+    top_n : int, optional
+        Rows per year the table keeps (config ``formulations.top_n``): a year with that many says
+        "N+ new".
+    window : int, optional
+        Config ``formulations.window`` (for the title: absent from every earlier year, or from the
+        previous ``window`` years with text).
+    max_cols : int
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    setup_fonts()
+    df = formulations[(formulations["lang"] == lang) & (formulations["status"] == "new")]
+    if "nested_in" in df.columns:  # a piece mostly used inside a longer formulation of the year: one bar
+        df = df[df["nested_in"].fillna("").astype(str) == ""].sort_values(["year", "rank"])
+        df = df.assign(rank=df.groupby("year").cumcount() + 1)
+    years = sorted(df["year"].unique().tolist())
+    if not years:
+        fig, ax = plt.subplots(figsize=(7, 2.5), layout="constrained")
+        ax.set_axis_off()
+        _no_data(ax, f"{lang_name(lang)}: no new formulation (fewer than two years with text, or none recurs)")
+        return fig
+    ncols = min(max_cols, len(years))
+    nrows = -(-len(years) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(max(8.0, 4.2 * ncols), 0.38 * k * nrows + 1.1 * nrows + 1.0),
+                             layout="constrained", squeeze=False)
+    for ax in axes.ravel()[len(years):]:
+        ax.set_axis_off()
+    xmax = max(1, int(df[df["rank"] <= k]["paragraphs"].max()))
+    for ax, year in zip(axes.ravel(), years):
+        top = df[(df["year"] == year) & (df["rank"] <= k)].sort_values("rank")
+        n_new = int((formulations["lang"].eq(lang) & formulations["status"].eq("new")
+                     & formulations["year"].eq(year)).sum())
+        labels = [textwrap.fill(textwrap.shorten(str(f), 56, placeholder="…"), 28) for f in top["formulation"]]
+        y = np.arange(len(top))
+        ax.barh(y, top["paragraphs"], height=0.7, color=STATUS_COLORS["new"])
+        for i, (c, p, d) in enumerate(zip(top["count"], top["paragraphs"], top["documents"])):
+            ax.text(p + xmax * 0.02, i, f"{c}× {p}¶ {d}d", va="center", ha="left", fontsize=7, color="#333333")
+        ax.set_yticks(y, labels, fontsize=9 if all("\n" not in lb for lb in labels) else 8)
+        ax.set_ylim(k - 0.5, -0.5)
+        ax.set_xlim(0, xmax * 1.45)
+        ax.tick_params(axis="x", labelsize=7.5)
+        capped = top_n is not None and n_new >= top_n
+        ax.set_title(f"{year}  ({n_new}{'+' if capped else ''} new)" if len(top) else str(year), fontsize=10)
+        if not len(top):
+            _no_data(ax, "none")
+    fig.supxlabel("paragraphs of the year it occurs in (label: count × , paragraphs ¶, documents d)", fontsize=9)
+    absent = "every earlier year" if window is None else f"the previous {window} year{'s' if window > 1 else ''} with text"
+    fig.suptitle(f"{lang_name(lang)}: new formulations of each year\n(absent from {absent}; "
+                 f"top {k} by documents, paragraphs, count)", fontsize=11)
+    return fig
+
+
+def run_formulation_figures(input, output, params, log) -> None:
+    """Rule ``formulation_figures``: ``new_formulations_{lang}.png`` and ``.svg`` for every language.
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/formulations.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    """
+    from textdrift.io import log_to_file
+
+    log_to_file(log[0])
+    df = read_csv(input.formulations)
+    for lang, png in zip(params.languages, output.png):
+        save_figure(new_formulations_chart(df, lang, params.k, params.top_n, params.window), Path(png).with_suffix(""),
+                    params.dpi)
+
+
+__all__ += ["new_formulations_chart", "run_formulation_figures"]

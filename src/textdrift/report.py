@@ -67,6 +67,7 @@ TABLES = {
     "tfidf_baseline.csv": "split-half baseline per year and language: distance between random halves of the same year (mean, 5th and 95th percentile)",
     "phrase_changes.csv": "every tested phrase (1- to 3-grams) of every step: counts and totals of n-grams of the same order, weighted log-odds with informative Dirichlet prior and its z (effect size), dispersion between documents or paragraphs, t, p, Benjamini-Hochberg q, status new/gone/rising/falling/stable/insufficient",
     "phrase_steps.csv": "one row per phrase step and language: the unit of the test (documents, paragraphs or tokens) and how many, phrases tested, their median count and dispersion, the minimum detectable rate ratio at the configured alpha and power, and the count of each status",
+    "new_formulations.csv": "per language and year, the formulations first seen (new) and last seen (vanished) in it: maximal recurring strings (characters in Chinese, words in English) with their count, paragraphs and documents in the year, every year they occur in and an example sentence, ranked by documents, paragraphs, count",
     "crosslingual_themes.csv": "per bilingual document and theme: matches in the aligned paragraph pairs of each language version (counts, not rates), count ratio with its exact 95% interval, paired randomization test over the aligned pairs (p, BH q), conditional binomial p, agreement, status; not comparable documents (a lead against a full text) marked with the reason",
     "crosslingual_alignment.csv": "aligned paragraph pairs of the two versions of each bilingual document, their full texts and characters, and the themes found on one side only",
     "crosslingual_codebook_check.csv": "per theme: codebook terms matched in each language in the aligned pairs of the comparable bilingual documents, and the pairs where it is found on one side only",
@@ -78,6 +79,7 @@ FIGURES = {
     "drift": "cosine distance and JSD between consecutive years per language, with each year's split-half baseline",
     "similarity": "year x year cosine similarity of the TF-IDF year vectors, one panel per language",
     "phrases": "top rising and falling phrases (log-odds z) of every step, one panel per step",
+    "new_formulations": "the top new formulations of every year (absent from the earlier years), one panel per year, bar = paragraphs it occurs in",
     "crosslingual_themes": "per bilingual document, each theme's matches in the aligned paragraph pairs of the Chinese and English versions (dumbbells of counts) with the count ratio and its exact interval; differences beyond chance highlighted; not comparable documents say why",
 }
 
@@ -526,9 +528,9 @@ def findings_markdown(tables_dir: str | Path, codebook=None, low_data_tokens: in
 
 
 def _figure_description(stem: str) -> str:
-    if stem.startswith("phrases_"):
-        lang = stem[len("phrases_"):]
-        return f"{lang_name(lang)}: {FIGURES['phrases']}"
+    for chart in ("phrases", "new_formulations"):  # one chart per language
+        if stem.startswith(f"{chart}_"):
+            return f"{lang_name(stem[len(chart) + 1:])}: {FIGURES[chart]}"
     return FIGURES.get(stem, "")
 
 

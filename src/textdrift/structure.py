@@ -5,7 +5,8 @@ The analyses count ``body`` paragraphs by default (``count_roles`` in the config
 document's title, its section headings and the lines a republisher or editor added ("full
 text follows", "Here are the highlights ...", bylines, datelines, list labels) are kept in the
 clean text and the token table but do not count as what the author wrote. Every decision
-other than ``body`` is written to the cleaning log (step ``structure``) with the detector that
+other than ``body``, and every heading or lead sentence kept as ``body`` because it is a
+statement (``statement_heading``, ``statement_lead``), is written to the cleaning log (step ``structure``) with the detector that
 made it and the paragraph's text, so it can be checked and overridden.
 
 Detectors, in order of precedence (the first that fires decides; ``cfg`` = the ``structure``
@@ -27,6 +28,13 @@ block of the cleaning config; defaults: ``clean.structure`` in ``workflow/schema
    before closing quotes/brackets) and is short: at most ``heading_max_words`` words
    (spaced languages) or ``heading_max_chars`` characters (unspaced languages), whether or
    not it starts with a list ``marker`` ("1.", "(1)", "IV.", "(一)", "一、").
+   With ``clause_headings: true`` (default false), a heading of two or more clauses (split at
+   ``, ; ，；``, each of at least ``statement_min_words`` words or ``statement_min_chars``
+   characters) states priorities ("四、加快构建新发展格局,着力推动高质量发展") and is ``body``,
+   logged as ``statement_heading``. It is off by default because translations do not keep the
+   clauses: "(一)加强普惠合作,助力数字经济可持续发展" is "1. Strengthening Inclusive Cooperation for
+   Sustainable Development of Digital Economy", one clause, so the two versions of a bilingual
+   document would count differently.
 4. ``glued heading`` (split, logged as ``split_heading``): a paragraph that starts with a list
    marker and carries its heading in front of its first sentence is split in two, the heading
    becoming its own ``heading`` paragraph:
@@ -37,6 +45,14 @@ block of the cleaning config; defaults: ``clean.structure`` in ``workflow/schema
      and pronouns of a statement: "is", "we", ...), and text follows: "1. Expanding
      broadband access, raising broadband quality. Build ..." -> "1. Expanding broadband
      access, raising broadband quality." + "Build ...";
+   * a lead sentence that is a *statement* (``statement_headings: body``, the default) is not split
+     off: it ends with a full stop (``. ! ? 。！？``, not ``;`` or ``:``) and has at least
+     ``statement_min_words`` words or ``statement_min_chars`` characters, so it states a
+     priority of the text ("1.扩大宽带接入,提高宽带质量。", "3. Stimulate e-commerce
+     cooperation.") rather than labelling a section: the paragraph stays whole and is ``body``,
+     logged as ``statement_lead`` with the lead and its length. Short label headings ("II.
+     Digital economy", "一、总体要求") have no full stop or are shorter, and stay headings;
+     ``statement_headings: heading`` splits every lead sentence off as a heading (the earlier rule);
    * ``capital_break`` (spaced languages, headings that lost their line break): within the
      first ``heading_max_words`` words and before any punctuation, the first word that starts
      with a capital where the word before it is lower-case and not one of ``function_words``,
@@ -64,6 +80,7 @@ ROLE_CODES = {"title": "t", "heading": "h", "body": "b", "paratext": "p"}
 CODE_ROLES = {v: k for k, v in ROLE_CODES.items()}
 
 _SENTENCE_END = re.compile(r"[.!?;:。！？；：…][\"'”’)\]）】》」』]*$")
+_FULL_STOP = re.compile(r"[.!?。！？][\"'”’)\]）】》」』]*$")
 _FIRST_SENTENCE = re.compile(r"^(.+?[.!?。！？;；])(?=\s|[\u4e00-\u9fff]|$)")
 _WORD_CHARS = re.compile(r"[^\w]|_", re.UNICODE)
 _PAREN = re.compile(r"^\((?![\d一二三四五六七八九十]{1,3}\)).*\)$")
@@ -114,6 +131,25 @@ def _lead_split(body: str, unspaced: bool, cfg: dict) -> int | None:
     if not unspaced and any(_LEAD_WORD.match(w).group(1).lower() in exclude for w in lead.split()):
         return None
     return m.end()
+
+
+def _statement(lead: str, unspaced: bool, cfg: dict) -> bool:
+    """Whether a list item's lead sentence (after its marker) is a statement: it ends with a full
+    stop (. ! ? 。！？, not ; or :) and has at least ``statement_min_words`` words or
+    ``statement_min_chars`` characters."""
+    limit = cfg["statement_min_chars"] if unspaced else cfg["statement_min_words"]
+    return bool(_FULL_STOP.search(lead.strip())) and _length(lead, unspaced) >= limit
+
+
+def _clauses_statement(para: str, marker: re.Pattern, unspaced: bool, cfg: dict) -> bool:
+    """Whether a heading-like line (no final punctuation) is a statement of two or more clauses:
+    after its list marker, split at ``, ; ，；`` (not the enumeration comma 、), at least two parts,
+    each of at least ``statement_min_words`` words or ``statement_min_chars`` characters
+    ("四、加快构建新发展格局,着力推动高质量发展"; not "Science, Technology and Innovation")."""
+    m = marker.match(para)
+    parts = [p for p in re.split(r"[,;，；]", para[m.end():] if m else para)]
+    limit = cfg["statement_min_chars"] if unspaced else cfg["statement_min_words"]
+    return len(parts) >= 2 and all(_length(p, unspaced) >= limit for p in parts)
 
 
 def _capital_split(body: str, stop_words: frozenset[str], cfg: dict) -> int | None:
@@ -193,6 +229,15 @@ def assign_roles(paras: list[str], lang: str, titles: list[str], cfg: dict,
         elif i == 0 and cfg["first_line_title"] and _heading_like(para, unspaced, cfg):
             add(para, "title", "first_line")
         elif _heading_like(para, unspaced, cfg):
+            if cfg["clause_headings"] and _clauses_statement(para, marker, unspaced, cfg):
+                # a heading of two or more clauses states priorities ("四、加快构建新发展格局,着力推动高质量
+                # 发展"): the text's own content, counted as body
+                log("structure", "statement_heading", f"paragraph {len(out_paras)}: "
+                    f"{'numbered_heading' if m else 'short_line'} kept as body (clauses of at least "
+                    f"{cfg['statement_min_chars'] if unspaced else cfg['statement_min_words']} "
+                    f"{'characters' if unspaced else 'words'}): {para}", len(para), len(para))
+                add(para, "body", "")
+                continue
             add(para, "heading", "numbered_heading" if m else "short_line")
         elif m:
             cut, detector = None, "capital_break"
@@ -201,6 +246,14 @@ def assign_roles(paras: list[str], lang: str, titles: list[str], cfg: dict,
             if cut is None:
                 cut, detector = _lead_split(rest, unspaced, cfg), "lead_sentence"
             if cut is None:
+                add(para, "body", "")
+                continue
+            if detector == "lead_sentence" and cfg["statement_headings"] == "body" and _statement(rest[:cut], unspaced, cfg):
+                # a numbered lead sentence that states something ("1.扩大宽带接入,提高宽带质量。") is the
+                # text's own content: the paragraph stays whole, counted as body
+                log("structure", "statement_lead", f"paragraph {len(out_paras)}: lead_sentence kept in its paragraph "
+                    f"as body (a full sentence, {_length(rest[:cut], unspaced)} {'characters' if unspaced else 'words'}): "
+                    f"{para[: m.end() + cut].strip()!r}", len(para), len(para))
                 add(para, "body", "")
                 continue
             heading, body = para[: m.end() + cut].strip(), rest[cut:].strip()

@@ -94,3 +94,11 @@ def shard_rows(wildcards):
 
 def shard_raw_files(wildcards):
     return [r["path"] for r in shard_rows(wildcards)]
+
+
+def _matrices_mb(input):
+    """MB of the phrases rule's year and document matrices."""
+    return (
+        sum(os.path.getsize(f) for f in [*input.year, *input.doc] if os.path.exists(f))
+        / 1e6
+    )

@@ -4,14 +4,6 @@ from textdrift.phrases import check_ngram_max
 check_ngram_max(config["phrases"]["ngram_max"], config["vectorize"]["ngram_max"])
 
 
-def _matrices_mb(input):
-    """MB of the phrases rule's year and document matrices."""
-    return (
-        sum(os.path.getsize(f) for f in [*input.year, *input.doc] if os.path.exists(f))
-        / 1e6
-    )
-
-
 rule phrases:
     """Year-over-year phrase changes per language: weighted log-odds with an informative Dirichlet prior."""
     input:

@@ -1,0 +1,671 @@
+"""New and vanished formulations: the maximal recurring strings that enter or leave a corpus in a year.
+
+A reader of annual reports looks first for the *new formulations* (新提法) of each year: the terms
+that enter the official vocabulary, and those that leave it. This module finds them without a
+dictionary and without a fixed n-gram length (about 670 lines: the level-wise counting of
+strings in bounded memory, the maximal-unit and boundary rules, the table and the rule).
+
+Method
+------
+* **Units and runs.** For each language, the tokens of the counted paragraphs (config
+  ``count_roles``) are read from the token shards, one shard at a time, in text order. An
+  *unspaced* language (config ``unspaced_languages``, e.g. Chinese) is read as **characters**: the
+  tokens' ``text`` joined within each sentence, so a compound the segmenter's dictionary splits
+  (数字丝绸之路 -> 数字 / 丝绸之路, or into single characters) is recovered whole; jieba's tokens
+  serve only as boundary evidence (below). A spaced language (English) is read as **words**: the
+  lower-cased ``text`` of every token, function words included, so "community with a shared future
+  in cyberspace" is one formulation. A *run* is a stretch of units inside one sentence between two
+  breaks: a break is a character (unspaced) or a token (spaced) made only of Unicode punctuation
+  (category P*), separators (Z*) or control characters (C*). Symbols (S*: ``+``, ``%``) are not
+  breaks, so "互联网+" stays one string. A formulation never crosses a run boundary.
+* **Frequent strings, level by level.** A string of L units is *frequent* when it occurs at least
+  ``min_count`` times in one year (of the language). Every substring of a frequent string is
+  frequent in the same year (the Apriori property: Agrawal & Srikant 1994, "Fast algorithms for
+  mining association rules", VLDB, applied to contiguous sequences), so the strings of length
+  L + 1 are counted only at positions where both their length-L prefix and suffix are frequent in
+  some year. Strings are exact integer codes (each level's code pairs a length-L code with the next
+  unit, renumbered by ``pandas.factorize``; no hashing), counted per (string, year). Because a
+  string frequent in any year has every occurrence of every year counted, its counts in all years
+  (0 included) are exact. Memory is a few integer arrays of the language's length in units; no
+  suffix tree is built, and no string longer than ``max_length + 1`` is ever counted.
+* **Maximal units.** A frequent string of year y is *closed* (a maximal repeat of that year) when
+  no one-unit extension to the left or right has the same count in y: a piece that occurs in y only
+  inside one longer string (数字丝绸 inside 数字丝绸之路) is folded into it, while a piece that also
+  occurs on its own (丝绸之路 alone or in other strings) has a larger count than any extension and is
+  kept. This is the maximal (left- and right-) repeat of suffix-tree string mining (Gusfield 1997,
+  *Algorithms on Strings, Trees and Sequences*, section 7.12), restricted to the repeats of one
+  year; it differs from the C-value of nested terms (Frantzi, Ananiadou & Mima 2000, "Automatic
+  recognition of multi-word terms: the C-value/NC-value method", *Int. J. Digital Libraries* 3(2),
+  115-130), which discounts rather than folds nested strings: here a nested piece is dropped only
+  when every occurrence in the year is inside the same longer string. A closed string of length
+  ``max_length`` that extends with the same count is part of a longer repeated passage (a repeated
+  sentence, a boilerplate line), not a formulation: it is not reported.
+* **Boundaries.** At least ``min_count`` of its occurrences in the year begin where a token of the
+  segmenter begins and end where one ends, and neither their first nor their last token is a stop
+  word (``is_stop``): the string recurs as a unit of its own. "的数字丝绸之路", "丝绸之路建设的" or
+  "绸之路" are not formulations; 数字丝绸之路 is even when the dictionary cuts it inside, and
+  丝绸之路 is when it occurs on its own at least ``min_count`` times, although the dictionary makes
+  数字丝绸之路 one token. The segmenter is used only for the two ends.
+* **New and vanished.** With the language's years that have counted text sorted, a closed string
+  of year y is ``new`` in y when it occurs in no earlier year (``window`` None, the default), or in
+  none of the ``window`` preceding years with text; it is ``vanished`` in y when it occurs in no
+  later year (or none of the ``window`` following years with text). The first year has no new and
+  the last no vanished formulations (nothing to compare with). It must also occur in at least
+  ``min_paragraphs`` paragraphs of y.
+* **Length** is at least ``min_chars`` characters (unspaced) or ``min_words`` words, numbers not
+  counted (a year, "2024年" or "二〇二〇年", is not a formulation; "2030年可持续发展议程" is), and at most
+  ``max_chars`` / ``max_words``.
+* **Ranking** (within language, year and status): more documents first, then more paragraphs, then
+  a higher count in the year, then the longer string, then the string; ``rank`` 1 is the first.
+  A formulation spread over several documents and paragraphs thus comes before a string repeated
+  within one paragraph. At most ``top_n`` rows per (language, year, status) are written.
+
+* **Nested pieces in displays.** A piece that also occurs on its own is kept in the table (it has a
+  larger count than the longer string), but when the longer string of the same year and status
+  (among the rows written) covers at least ``fold_share`` of its occurrences (改革开放和现代化, 22,
+  inside 改革开放和现代化建设, 21), ``nested_in`` names that string and the chart leaves the piece
+  out: one formulation, one bar.
+
+Output (``results/tables/new_formulations.csv``): ``lang, year, status, rank, formulation, length,
+count, paragraphs, documents, years, first_year, last_year, total, example_doc, example``:
+``length`` in characters (unspaced) or words, ``count``/``paragraphs``/``documents`` in ``year``,
+``years`` every year it occurs in (``;``-separated, with the count: ``2017:5;2018:2``), ``total``
+its count in the whole corpus of the language, ``nested_in`` the longer formulation it is folded
+into in displays (empty if none), ``example`` the first sentence of ``year`` it occurs
+in (document ``example_doc``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from textdrift.config import defaults
+
+log = logging.getLogger("textdrift.formulations")
+
+_D = defaults()
+_F = _D["formulations"]
+
+__all__ = ["COLUMNS", "STATUSES", "Units", "formulations", "new_formulations", "nested_in", "read_units", "run_formulations",
+           "write_formulations"]
+
+COLUMNS = ["lang", "year", "status", "rank", "formulation", "length", "count", "paragraphs", "documents", "years",
+           "first_year", "last_year", "total", "nested_in", "example_doc", "example"]
+STATUSES = ("new", "vanished")
+TOKEN_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "is_stop", "role"]
+_SENT_COLUMNS = ["doc_id", "lang", "para", "sent", "idx", "text", "role"]
+
+
+def _is_break(strings) -> np.ndarray:
+    """True for each string made only of punctuation (P*), separators (Z*) or control (C*) characters."""
+    return np.array([bool(s) and all(unicodedata.category(ch)[0] in "PZC" for ch in s) or not s for s in strings],
+                    dtype=bool)
+
+
+@dataclass
+class Units:
+    """One language's counted text as units (characters or words) in runs, with what the method needs.
+
+    Attributes
+    ----------
+    lang : str
+    unspaced : bool
+        Characters (True) or words (False).
+    codes : ndarray of int32
+        Unit per position (a code point, or a word's number in ``words``).
+    run : ndarray of int32
+        Run per position (runs are numbered in text order; a run lies in one sentence).
+    clean_start, clean_end : ndarray of bool
+        The position begins (ends) a segmenter token that is not a stop word.
+    run_year, run_para, run_doc, run_sent : ndarray of int64
+        Per run: its year, paragraph (numbered over the language), document (index in ``docs``) and
+        sentence (index in ``sentences``).
+    docs : list of str
+    sentences : list of tuple
+        (shard index, doc_id, para, sent) of each sentence.
+    words : list of str
+        Spaced languages: the word of each code.
+    """
+
+    lang: str
+    unspaced: bool
+    codes: np.ndarray
+    run: np.ndarray
+    clean_start: np.ndarray
+    clean_end: np.ndarray
+    run_year: np.ndarray
+    run_para: np.ndarray
+    run_doc: np.ndarray
+    run_sent: np.ndarray
+    docs: list = field(default_factory=list)
+    sentences: list = field(default_factory=list)
+    words: list = field(default_factory=list)
+
+    def text(self, start: int, length: int) -> str:
+        """The string of ``length`` units from position ``start`` (words joined by one space)."""
+        units = self.codes[start:start + length]
+        if self.unspaced:
+            return "".join(map(chr, units))
+        return " ".join(self.words[u] for u in units)
+
+
+def _shard_units(t: pd.DataFrame, unspaced: bool, vocab: dict, shard: int):
+    """Units of one shard's tokens of one language (already filtered to counted roles), as arrays
+    plus per-run and per-sentence metadata with shard-local numbers (renumbered by the caller)."""
+    t = t.sort_values(["doc_id", "para", "sent", "idx"], kind="stable")
+    text = t["text"].astype(str).to_numpy(dtype=object)
+    docs_codes, docs = pd.factorize(t["doc_id"].to_numpy(dtype=object), sort=False)
+    para_no, sent_col = t["para"].to_numpy(dtype=np.int64), t["sent"].to_numpy(dtype=np.int64)
+    para_start = np.ones(len(t), dtype=bool)
+    sent_start = np.ones(len(t), dtype=bool)
+    para_start[1:] = (docs_codes[1:] != docs_codes[:-1]) | (para_no[1:] != para_no[:-1])
+    sent_start[1:] = para_start[1:] | (sent_col[1:] != sent_col[:-1])
+    sent_no = np.cumsum(sent_start) - 1
+    para_key = np.cumsum(para_start) - 1
+    stop = t["is_stop"].to_numpy(dtype=bool)
+    if unspaced:
+        joined = "".join(text)
+        codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        lens = np.fromiter((len(s) for s in text), dtype=np.int64, count=len(text))
+        tok = np.repeat(np.arange(len(text)), lens)
+        first = np.zeros(len(codes), dtype=bool)
+        ends = np.cumsum(lens)
+        first[(ends - lens)[lens > 0]] = True
+        last = np.zeros(len(codes), dtype=bool)
+        last[ends[lens > 0] - 1] = True
+        uniq, inv = np.unique(codes, return_inverse=True)
+        brk = _is_break([chr(u) for u in uniq])[inv]
+        starts_sentence = first & sent_start[tok]
+    else:
+        lower = np.array([s.lower() for s in text], dtype=object)
+        local, uniques = pd.factorize(lower, sort=False)
+        mapping = np.array([vocab.setdefault(w, len(vocab)) for w in uniques], dtype=np.int64)
+        codes = mapping[local] if len(local) else np.zeros(0, dtype=np.int64)
+        tok = np.arange(len(text))
+        first = last = np.ones(len(codes), dtype=bool)
+        brk = _is_break(uniques)[local] if len(local) else np.zeros(0, dtype=bool)
+        starts_sentence = sent_start
+    keep = ~brk
+    # a run starts at a kept unit after a break or at the start of a sentence
+    prev_break = np.ones(len(codes), dtype=bool)
+    prev_break[1:] = brk[:-1]
+    run_start = keep & (prev_break | starts_sentence)
+    run = (np.cumsum(run_start) - 1)[keep]
+    rs = np.flatnonzero(run_start)
+    tok_of_run = tok[rs]
+    sentences = zip(np.asarray(docs, dtype=object)[docs_codes[sent_start]], para_no[sent_start], sent_col[sent_start])
+    runs = {"year": t["year"].to_numpy(dtype=np.int64)[tok_of_run], "para": para_key[tok_of_run].astype(np.int64),
+            "doc": docs_codes[tok_of_run].astype(np.int64), "sent": sent_no[tok_of_run].astype(np.int64)}
+    arrays = {"codes": codes[keep], "run": run.astype(np.int64), "clean_start": (first & ~stop[tok])[keep],
+              "clean_end": (last & ~stop[tok])[keep]}
+    return arrays, runs, list(docs), [(shard, d, int(p), int(s)) for d, p, s in sentences]
+
+
+def read_units(token_paths, lang: str, unspaced: bool, count_roles=_D["count_roles"]) -> Units:
+    """Read one language's counted tokens from the token shards, one shard at a time, as :class:`Units`.
+
+    Parameters
+    ----------
+    token_paths : list of str or Path
+        The token shards (``data/processed/tokens/shard-*.parquet``), or DataFrames (tests).
+    lang : str
+    unspaced : bool
+        Characters (True) or words (False).
+    count_roles : sequence of str
+        Paragraph roles read (config ``count_roles``).
+
+    Returns
+    -------
+    Units
+    """
+    import pyarrow.parquet as pq
+
+    parts, vocab, docs, sentences = [], {}, [], []
+    n_runs = n_paras = n_sents = 0
+    for shard, path in enumerate(token_paths):
+        if isinstance(path, pd.DataFrame):
+            t = path[TOKEN_COLUMNS]
+        else:
+            t = pq.read_table(path, columns=TOKEN_COLUMNS, filters=[("lang", "=", lang)]).to_pandas()
+        t = t[(t["lang"] == lang) & t["role"].isin(list(count_roles))]
+        if t.empty:
+            continue
+        arrays, runs, shard_docs, shard_sents = _shard_units(t, unspaced, vocab, shard)
+        arrays["run"] = arrays["run"] + n_runs
+        runs["para"] = runs["para"] + n_paras
+        runs["doc"] = runs["doc"] + len(docs)
+        runs["sent"] = runs["sent"] + n_sents
+        n_runs += len(runs["year"])
+        n_paras = int(runs["para"].max()) + 1 if len(runs["para"]) else n_paras
+        n_sents += len(shard_sents)
+        docs += shard_docs
+        sentences += shard_sents
+        parts.append((arrays, runs))
+    cat = {k: np.concatenate([a[k] for a, _ in parts]) if parts else np.zeros(0, dtype=np.int32)
+           for k in ("codes", "run", "clean_start", "clean_end")}
+    cat["codes"], cat["run"] = cat["codes"].astype(np.int32), cat["run"].astype(np.int32)
+    rcat = {k: np.concatenate([r[k] for _, r in parts]) if parts else np.zeros(0, dtype=np.int64)
+            for k in ("year", "para", "doc", "sent")}
+    words = [None] * len(vocab)
+    for w, i in vocab.items():
+        words[i] = w
+    return Units(lang, unspaced, cat["codes"], cat["run"], cat["clean_start"].astype(bool),
+                 cat["clean_end"].astype(bool), rcat["year"], rcat["para"], rcat["doc"], rcat["sent"], docs,
+                 sentences, words)
+
+
+def _neighbour_years(years_idx: np.ndarray, gram: np.ndarray, n_years: int, window: int | None):
+    """For each (gram, year index) pair sorted by gram then year: whether the gram occurs in an
+    earlier (later) year within ``window`` years (all when None)."""
+    same_prev = np.zeros(len(gram), dtype=bool)
+    same_prev[1:] = gram[1:] == gram[:-1]
+    same_next = np.zeros(len(gram), dtype=bool)
+    same_next[:-1] = gram[:-1] == gram[1:]
+    w = n_years if window is None else window
+    gap_prev = np.full(len(gram), n_years + 1)
+    gap_prev[1:] = years_idx[1:] - years_idx[:-1]
+    gap_next = np.full(len(gram), n_years + 1)
+    gap_next[:-1] = years_idx[1:] - years_idx[:-1]
+    return same_prev & (gap_prev <= w), same_next & (gap_next <= w)
+
+
+def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: int):
+    """The strings of each length L = 1..``max_length``, counted per year, level by level (module
+    docstring: "Frequent strings, level by level").
+
+    Yields
+    ------
+    L : int
+    pos : ndarray
+        Start positions of the counted strings of length L (those whose two length-(L-1) pieces are
+        frequent in some year).
+    pair_id : ndarray
+        (string, year) of each position, numbering ``pairs``.
+    pairs : ndarray
+        string code * Y + year index.
+    cnt : ndarray
+        Count of each pair.
+    closed : ndarray of bool
+        Per pair: no one-unit extension (left or right) has the same count in the year.
+    """
+    n, run = len(units.codes), units.run
+
+    # positions, codes and pair numbers are int32 (a language of up to 2**31 units): the arrays of
+    # one level and the dense look-ups are the memory of the method
+    def level_counts(pos, code):
+        pair_id, pairs = pd.factorize(code.astype(np.int64) * Y + yidx[pos], sort=False)
+        return pair_id.astype(np.int32), np.asarray(pairs, dtype=np.int64), np.bincount(pair_id).astype(np.int32)
+
+    code1, uniq1 = pd.factorize(units.codes, sort=False)
+    code1 = code1.astype(np.int32)
+    V = max(len(uniq1), 1)
+    pos, code = np.arange(n, dtype=np.int32), code1
+    pair_id, pairs, cnt = level_counts(pos, code)
+    L = 1
+    while len(pos):
+        # frequent in some year: the string's largest count over the years
+        gmax = pd.Series(cnt).groupby(pairs // Y).max()
+        freq = gmax.reindex(code).to_numpy() >= min_count
+        # the next level: positions whose length-L prefix and suffix are both frequent, in one run
+        F = np.zeros(n + 1, dtype=bool)
+        F[pos[freq]] = True
+        D = np.full(n, -1, dtype=np.int32)
+        D[pos] = code
+        cand = pos[freq]
+        cand = cand[cand + L < n]
+        cand = cand[F[cand + 1] & (run[cand] == run[cand + L])]
+        ncode = pd.factorize(D[cand].astype(np.int64) * V + code1[cand + L], sort=False)[0].astype(np.int32)
+        del D, F
+        npair_id, npairs, ncnt = (level_counts(cand, ncode) if len(cand)
+                                  else (np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int32)))
+        # closed: no position's right or left extension (same run, so same year) has the same count
+        cnt_pos = cnt[pair_id]
+        E = np.zeros(n + 1, dtype=np.int32)
+        if len(cand):
+            E[cand] = ncnt[npair_id]
+        right = E[pos]
+        left = np.where(pos > 0, E[np.maximum(pos - 1, 0)], 0)
+        violate = (right == cnt_pos) | (left == cnt_pos)
+        closed = np.bincount(pair_id, weights=violate, minlength=len(pairs)) == 0
+        del E, right, left, violate, cnt_pos
+        yield L, pos, pair_id, pairs, cnt, closed
+        if L >= max_length:
+            return
+        pos, code, pair_id, pairs, cnt = cand, ncode, npair_id, npairs, ncnt
+        L += 1
+
+
+def formulations(units: Units, min_count: int = _F["min_count"], min_length: int | None = None,
+                 max_length: int | None = None, min_paragraphs: int = _F["min_paragraphs"],
+                 window: int | None = _F["window"]) -> pd.DataFrame:
+    """The new and vanished formulations of one language (module docstring: the method).
+
+    Parameters
+    ----------
+    units : Units
+        From :func:`read_units`.
+    min_count : int
+        Occurrences in the year (config ``formulations.min_count``).
+    min_length, max_length : int, optional
+        In units (characters or words). Default: config ``formulations.min_chars``/``max_chars``
+        (unspaced) or ``min_words``/``max_words`` (spaced).
+    min_paragraphs : int
+        Paragraphs of the year it occurs in (config ``formulations.min_paragraphs``).
+    window : int or None
+        Years with text compared before (new) or after (vanished); None = all.
+
+    Returns
+    -------
+    DataFrame
+        :data:`COLUMNS` but ``rank``, ``nested_in``, ``example_doc`` and ``example`` (added by
+        :func:`new_formulations`), plus ``pos`` (the first occurrence in the year) and ``sent``.
+    """
+    if min_length is None:
+        min_length = _F["min_chars"] if units.unspaced else _F["min_words"]
+    if max_length is None:
+        max_length = _F["max_chars"] if units.unspaced else _F["max_words"]
+    out_cols = [c for c in COLUMNS if c not in ("rank", "nested_in", "example_doc", "example")] + ["pos", "sent"]
+    n = len(units.codes)
+    if n == 0:
+        return pd.DataFrame(columns=out_cols)
+    t0 = time.perf_counter()
+    year_values, yidx_run = np.unique(units.run_year, return_inverse=True)
+    n_years = len(year_values)
+    run = units.run
+    yidx = yidx_run[run].astype(np.int16 if n_years < 2 ** 15 else np.int64)
+    Y = n_years
+
+    rows, cores = [], []
+    for L, pos, pair_id, pairs, cnt, closed in _levels(units, yidx, Y, min_count, max_length):
+        if L < min_length:
+            continue
+        good = units.clean_start[pos] & units.clean_end[pos + L - 1]
+        n_good = np.bincount(pair_id, weights=good, minlength=len(pairs))
+        frequent = cnt >= min_count
+        keep_pair = closed & frequent & (n_good >= min_count)
+        if keep_pair.any():
+            rows.append(_select(pairs, cnt, keep_pair, pair_id, pos, L, Y, window, run, units,
+                                year_values, min_paragraphs))
+        # a closed string whose ends are not clean ("a community with ... cyberspace", "的数字丝绸之路"):
+        # its core (trimmed to the first clean start and the last clean end of its first occurrence)
+        # is looked up in the second pass
+        unclean = np.flatnonzero(closed & frequent & (n_good < min_count))
+        if len(unclean):
+            first = pd.Series(pos).groupby(pair_id).min().reindex(unclean).to_numpy()
+            span = first[:, None] + np.arange(L)[None, :]
+            starts, ends = units.clean_start[span], units.clean_end[span]
+            a = np.where(starts.any(axis=1), starts.argmax(axis=1), L)
+            b = L - 1 - ends[:, ::-1].argmax(axis=1)
+            ok = ends.any(axis=1) & (b - a + 1 >= min_length) & (b - a + 1 < L)
+            cores.append(pd.DataFrame({"pos": first[ok] + a[ok], "length": (b - a + 1)[ok], "count": cnt[unclean][ok]}))
+    n_cores = 0
+    cores = [c for c in cores if len(c)]
+    if cores:
+        # second pass: each core that has the count of its closed string (so every occurrence of it
+        # is inside that string) and recurs as a clean unit is the formulation of that string
+        cores = pd.concat(cores, ignore_index=True)
+        need = {L: g for L, g in cores.groupby("length")}
+        for L, pos, pair_id, pairs, cnt, closed in _levels(units, yidx, Y, min_count, int(cores["length"].max())):
+            if L not in need:
+                continue
+            at = np.full(n, -1, dtype=np.int64)
+            at[pos] = pair_id
+            req = at[need[L]["pos"].to_numpy()]
+            hit = req >= 0
+            req, k = req[hit], need[L]["count"].to_numpy()[hit]
+            good = units.clean_start[pos] & units.clean_end[pos + L - 1]
+            n_good = np.bincount(pair_id, weights=good, minlength=len(pairs))
+            keep_pair = np.zeros(len(pairs), dtype=bool)
+            keep_pair[req[(cnt[req] == k) & (n_good[req] >= min_count)]] = True
+            keep_pair &= ~closed  # (a closed core is already a row of the first pass)
+            n_cores += int(keep_pair.sum())
+            if keep_pair.any():
+                rows.append(_select(pairs, cnt, keep_pair, pair_id, pos, L, Y, window, run, units,
+                                    year_values, min_paragraphs))
+    log.info("%s: %d units, %d years, %d (string, year) cores of unclean strings, %.1f s", units.lang, n, n_years,
+             n_cores, time.perf_counter() - t0)
+    rows = [r for r in rows if len(r)]
+    if not rows:
+        return pd.DataFrame(columns=out_cols)
+    df = pd.concat(rows, ignore_index=True)[out_cols]
+    # numbers do not count toward the minimum length (a year, "2024年" or "二〇二〇年", is not a formulation)
+    return df[[_length_without_numbers(f, units.unspaced) >= min_length for f in df["formulation"]]].reset_index(drop=True)
+
+
+_ZERO = "〇○零"
+_CJK_DIGITS = "一二三四五六七八九"
+
+
+def _length_without_numbers(text: str, unspaced: bool) -> int:
+    """Units of ``text`` that are not digits: Unicode decimal digits (Nd); in unspaced text also 〇/○/零
+    and, when the text writes a zero so (a number written digit by digit, 二〇二〇), 一 to 九. Words
+    made only of digits in spaced text."""
+    if not unspaced:
+        return sum(not all(unicodedata.category(ch) == "Nd" for ch in w) for w in text.split())
+    digits = _ZERO + (_CJK_DIGITS if any(z in text for z in _ZERO) else "")
+    return sum(not (unicodedata.category(ch) == "Nd" or ch in digits) for ch in text)
+
+
+def _select(pairs, cnt, keep_pair, pair_id, pos, L, Y, window, run, units, year_values,
+            min_paragraphs) -> pd.DataFrame:
+    """The kept (string, year) pairs of one level that are new or vanished, with their spread."""
+    gram = pairs // Y
+    yr = pairs % Y
+    # every year profile of the grams with a kept pair, sorted by gram then year
+    has = np.zeros(gram.max() + 1, dtype=bool)
+    has[gram[keep_pair]] = True
+    sub = np.flatnonzero(has[gram])
+    order = sub[np.lexsort((yr[sub], gram[sub]))]
+    g, y = gram[order], yr[order]
+    before, after = _neighbour_years(y, g, Y, window)
+    status = np.full(len(pairs), "", dtype=object)
+    is_new = ~before & (y > 0)
+    is_gone = ~after & (y < Y - 1)
+    status[order[is_new]] = "new"
+    status_v = np.zeros(len(pairs), dtype=bool)
+    status_v[order[is_gone]] = True
+    sel = keep_pair & ((status == "new") | status_v)
+    if not sel.any():
+        return pd.DataFrame()
+    # spread in the year: paragraphs, documents, first occurrence
+    on = sel[pair_id]
+    p_id, p_pos = pair_id[on], pos[on]
+    p_run = run[p_pos]
+    spread = pd.DataFrame({"pair": p_id, "para": units.run_para[p_run], "doc": units.run_doc[p_run], "pos": p_pos})
+    agg = spread.groupby("pair").agg(paragraphs=("para", "nunique"), documents=("doc", "nunique"),
+                                     pos=("pos", "min"))
+    agg = agg[agg["paragraphs"] >= min_paragraphs]
+    if agg.empty:
+        return pd.DataFrame()
+    # the year profile of each gram: "2017:5;2018:2", first and last year, total
+    prof = pd.DataFrame({"gram": g, "year": year_values[y], "count": cnt[order]})
+    prof = prof[prof["gram"].isin(gram[agg.index.to_numpy()])]
+    years = (prof["year"].astype(str) + ":" + prof["count"].astype(str)).groupby(prof["gram"]).agg(";".join)
+    summary = prof.groupby("gram").agg(first_year=("year", "min"), last_year=("year", "max"), total=("count", "sum"))
+    summary["years"] = years
+    idx = agg.index.to_numpy()
+    out = []
+    for st, mask in (("new", status[idx] == "new"), ("vanished", status_v[idx])):
+        if not mask.any():
+            continue
+        i = idx[mask]
+        a = agg.loc[i]
+        s = summary.loc[gram[i]]
+        first = a["pos"].to_numpy()
+        out.append(pd.DataFrame({
+            "lang": units.lang, "year": year_values[yr[i]], "status": st,
+            "formulation": [units.text(p, L) for p in first], "length": L, "count": cnt[i],
+            "paragraphs": a["paragraphs"].to_numpy(), "documents": a["documents"].to_numpy(),
+            "years": s["years"].to_numpy(), "first_year": s["first_year"].to_numpy(),
+            "last_year": s["last_year"].to_numpy(), "total": s["total"].to_numpy(), "pos": first,
+            "sent": units.run_sent[run[first]]}))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+
+
+def _rank(df: pd.DataFrame, top_n: int | None) -> pd.DataFrame:
+    """Sort within (lang, year, status) by documents, paragraphs, count, length (all descending) and
+    the string; number the rows (``rank``) and keep the first ``top_n``."""
+    if df.empty:
+        return df.assign(rank=pd.Series(dtype=np.int64))
+    df = df.sort_values(["lang", "year", "status", "documents", "paragraphs", "count", "length", "formulation"],
+                        ascending=[True, True, True, False, False, False, False, True], kind="stable")
+    df["rank"] = df.groupby(["lang", "year", "status"]).cumcount() + 1
+    if top_n is not None:
+        df = df[df["rank"] <= top_n]
+    return df.reset_index(drop=True)
+
+
+def nested_in(df: pd.DataFrame, unspaced_languages=_D["unspaced_languages"],
+              fold_share: float = _F["fold_share"]) -> pd.Series:
+    """For each row, the longest formulation of the same language, year and status (among the rows of
+    ``df``) that contains it and whose count in the year is at least ``fold_share`` times its own:
+    the piece is then, in the year, mostly used inside that formulation (a display folds it there);
+    empty when there is none. Words are matched whole in spaced languages.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows of :data:`COLUMNS` (``nested_in`` not needed).
+    unspaced_languages : sequence of str
+    fold_share : float
+        Config ``formulations.fold_share``.
+
+    Returns
+    -------
+    Series of str, aligned with ``df``.
+    """
+    out = pd.Series("", index=df.index, dtype=object)
+    unspaced = set(unspaced_languages)
+    for (lang, _, _), g in df.groupby(["lang", "year", "status"], sort=False):
+        pad = "" if lang in unspaced else " "
+        forms = [pad + str(f) + pad for f in g["formulation"]]
+        counts = g["count"].to_numpy()
+        order = np.argsort([-len(f) for f in forms], kind="stable")
+        for i, idx in enumerate(g.index):
+            for j in order:
+                if len(forms[j]) <= len(forms[i]):
+                    break
+                if forms[i] in forms[j] and counts[j] >= fold_share * counts[i]:
+                    out[idx] = forms[j].strip() if pad else forms[j]
+                    break
+    return out
+
+
+def _examples(df: pd.DataFrame, units: Units, token_paths) -> pd.DataFrame:
+    """The example sentence (text as the token table has it) of each row, read back from its shard."""
+    import pyarrow.parquet as pq
+
+    keys = [units.sentences[s] for s in df["sent"]]
+    df = df.assign(example_doc=[k[1] for k in keys], example="")
+    need = {}
+    for k in set(keys):
+        need.setdefault(k[0], set()).add(k[1:])
+    texts = {}
+    for shard, sents in need.items():
+        path = token_paths[shard]
+        docs = sorted({d for d, _, _ in sents})
+        if isinstance(path, pd.DataFrame):
+            t = path[_SENT_COLUMNS]
+            t = t[t["doc_id"].isin(docs)]
+        else:
+            t = pq.read_table(path, columns=_SENT_COLUMNS, filters=[("doc_id", "in", docs)]).to_pandas()
+        t = t[t["lang"] == units.lang]
+        key = pd.MultiIndex.from_arrays([t["doc_id"].astype(str), t["para"].astype(np.int64), t["sent"].astype(np.int64)])
+        t = t[key.isin(list(sents))].sort_values(["doc_id", "para", "sent", "idx"], kind="stable")
+        for (d, p, s), g in t.groupby(["doc_id", "para", "sent"], sort=False):
+            text, idx = g["text"].astype(str).tolist(), g["idx"].to_numpy()
+            pieces = [text[0]] if text else []
+            for j in range(1, len(text)):
+                pieces.append((" " if idx[j] > idx[j - 1] + len(text[j - 1]) else "") + text[j])
+            texts[(shard, d, int(p), int(s))] = "".join(pieces)
+    df["example"] = [texts.get(k, "") for k in keys]
+    return df
+
+
+def new_formulations(token_paths, languages, unspaced_languages=_D["unspaced_languages"],
+                     count_roles=_D["count_roles"], min_count: int = _F["min_count"],
+                     min_paragraphs: int = _F["min_paragraphs"], window: int | None = _F["window"],
+                     min_chars: int = _F["min_chars"], max_chars: int = _F["max_chars"],
+                     min_words: int = _F["min_words"], max_words: int = _F["max_words"],
+                     top_n: int | None = _F["top_n"],
+                     fold_share: float = _F["fold_share"]) -> pd.DataFrame:
+    """The table ``new_formulations.csv`` for every language (module docstring: method and columns).
+
+    Parameters
+    ----------
+    token_paths : list of str, Path or DataFrame
+        Token shards (one DataFrame per shard in tests).
+    languages : sequence of str
+    unspaced_languages : sequence of str
+        Languages read as characters.
+    count_roles : sequence of str
+    min_count, min_paragraphs, window, min_chars, max_chars, min_words, max_words, top_n, fold_share
+        Config ``formulations.*`` (docs/configuration.md).
+
+    Returns
+    -------
+    DataFrame
+        :data:`COLUMNS`.
+    """
+    frames = []
+    for lang in languages:
+        unspaced = lang in set(unspaced_languages)
+        units = read_units(token_paths, lang, unspaced, count_roles)
+        lo, hi = (min_chars, max_chars) if unspaced else (min_words, max_words)
+        df = formulations(units, min_count, lo, hi, min_paragraphs, window)
+        df = _rank(df, top_n)
+        if len(df):
+            df = _examples(df, units, token_paths)
+            df["nested_in"] = nested_in(df, unspaced_languages, fold_share)
+        log.info("%s: %d new, %d vanished formulations written", lang, int((df["status"] == "new").sum()),
+                 int((df["status"] == "vanished").sum()))
+        frames.append(df)
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=COLUMNS)
+    return pd.concat(frames, ignore_index=True)[COLUMNS]
+
+
+def write_formulations(token_paths, out_csv: str | Path, **kwargs) -> pd.DataFrame:
+    """Write :func:`new_formulations` to ``out_csv`` and return it.
+
+    Parameters
+    ----------
+    token_paths : list of str or Path
+    out_csv : str or Path
+    **kwargs
+        Keyword arguments of :func:`new_formulations`.
+
+    Returns
+    -------
+    DataFrame
+    """
+    from textdrift.io import write_csv
+
+    df = new_formulations(token_paths, **kwargs)
+    write_csv(df, out_csv)
+    return df
+
+
+def run_formulations(input, output, params, log) -> None:
+    """Rule ``formulations``: ``results/tables/new_formulations.csv``.
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/formulations.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    """
+    from textdrift.io import log_to_file
+    from textdrift.provenance import settings
+
+    log_to_file(log[0])
+    write_formulations(list(input.tokens), output.table, **settings(params))

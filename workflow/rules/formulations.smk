@@ -1,0 +1,78 @@
+# New and vanished formulations (textdrift.formulations): maximal recurring strings first or last
+# seen in a year, read from the token shards; and their chart (textdrift.figures).
+
+
+rule formulations:
+    """New and vanished formulations per language and year: maximal recurring strings (characters or words), ranked by spread."""
+    input:
+        tokens=expand(TOKENS, shard=SHARDS),
+    output:
+        table=report(
+            f"{RESULTS}/tables/new_formulations.csv",
+            category="Tables",
+            labels={"table": "new formulations"},
+        ),
+    log:
+        f"{LOGS}/formulations.log",
+    benchmark:
+        f"{LOGS}/benchmarks/formulations.tsv"
+    conda:
+        "../envs/analysis.yml"
+    threads: 1
+    # one language's units at a time as a few integer arrays, shards read one at a time: measured
+    # 0.55 GB peak at 10 MB of raw text (7.5 MB of token shards), 1.16 GB at 50 MB (38 MB)
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt
+        * (500 + 25 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt
+        * (10 + int(input.size_mb) // 4),
+    params:
+        languages=LANGS,
+        unspaced_languages=config["unspaced_languages"],
+        count_roles=config["count_roles"],
+        min_count=config["formulations"]["min_count"],
+        min_paragraphs=config["formulations"]["min_paragraphs"],
+        window=config["formulations"]["window"],
+        min_chars=config["formulations"]["min_chars"],
+        max_chars=config["formulations"]["max_chars"],
+        min_words=config["formulations"]["min_words"],
+        max_words=config["formulations"]["max_words"],
+        top_n=config["formulations"]["top_n"],
+        fold_share=config["formulations"]["fold_share"],
+    script:
+        "../scripts/formulations.py"
+
+
+rule formulation_figures:
+    """Chart of the top new formulations of every year, one per language (PNG + SVG)."""
+    input:
+        formulations=rules.formulations.output.table,
+    output:
+        png=report(
+            expand(f"{RESULTS}/figures/new_formulations_{{lang}}.png", lang=LANGS),
+            caption="../report/new_formulations.rst",
+            category="Formulations",
+        ),
+        svg=expand(f"{RESULTS}/figures/new_formulations_{{lang}}.svg", lang=LANGS),
+    log:
+        f"{LOGS}/figures/formulations.log",
+    benchmark:
+        f"{LOGS}/benchmarks/formulation_figures.tsv"
+    conda:
+        "../envs/analysis.yml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: attempt * 2000,
+        runtime=lambda wildcards, attempt: attempt * 15,
+    params:
+        languages=LANGS,
+        k=config["formulations"]["chart_k"],
+        top_n=config["formulations"]["top_n"],
+        window=config["formulations"]["window"],
+        dpi=config["figures"]["dpi"],
+    script:
+        "../scripts/formulation_figures.py"
+
+
+TARGETS += rules.formulations.output
+TARGETS += rules.formulation_figures.output
