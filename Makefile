@@ -31,7 +31,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # Every Snakemake job is a new Python process: compiled bytecode saves ~3 s of imports per job.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: run check test env lint report readme-findings notebook bench unlock clean-results distclean validation-sample
+.PHONY: run check manifest test env lint report readme-findings notebook bench unlock clean-results distclean validation-sample
 
 # The inputs checked (every problem listed), a lock left by a killed run removed when no run is
 # active here, the whole workflow (one snakemake command), then its HTML report. Writes only to
@@ -56,6 +56,12 @@ run: env
 # Validate config/config.yaml, the entity list, the codebook and the manifest; run nothing.
 check: env
 	@$(VENV)/bin/python -m textdrift.check --config config/config.yaml
+
+# Manifest rows proposed for the files in data/raw/ that no row names (PDF, Word, text, web pages):
+# doc_id, date, title, languages guessed, each guess's source in notes. Printed only; WRITE=1 appends
+# them to the manifest (existing rows never change). Then `make check`.
+manifest: env
+	@$(VENV)/bin/python -m textdrift.propose --config config/config.yaml $(if $(WRITE),--write)
 
 # The report, rebuilt only when a result is newer than it.
 report: env

@@ -30,8 +30,9 @@ position and the size of its characters, page by page):
   end a sentence, and the next page's first line is not indented and is in the same script.
 * **Lines joined.** English lines are joined with a space; a word hyphenated at a line end
   (``inter-`` + ``national``) is joined without the hyphen only when the joined word is a word
-  (in wordsegment's vocabulary of 333,000 words), else the hyphen stays (``well-`` + ``known``
-  -> ``well-known``); each decision is logged. Chinese (a Han character or CJK punctuation on
+  (in wordsegment's vocabulary of 333,000 words, from web counts) at least as common as the
+  two parts written as a pair; else the hyphen stays (``well-`` + ``known`` -> ``well-known``:
+  "wellknown" 50,312 against "well known" 4,988,788); each decision is logged. Chinese (a Han character or CJK punctuation on
   either side) is joined without a space.
 * **Roles.** A paragraph set in a font at least ``HEADING_SIZE`` times the body size (the
   median size of the document's characters) is a heading, and the largest such on the first
@@ -40,8 +41,8 @@ position and the size of its characters, page by page):
 
 Word (:func:`extract_docx`, with python-docx): the body's paragraphs and tables in document
 order; a paragraph's style gives its role (``Title`` -> title; ``Heading N``, ``Subtitle``, a
-style or paragraph with an outline level -> heading); each table row is one paragraph, its
-cells separated by a space (a merged cell once); footnotes and endnotes (read from the
+style or paragraph with an outline level -> heading); each table row is one paragraph (role
+``body``, never taken for a short heading), its cells separated by a space (a merged cell once); footnotes and endnotes (read from the
 package's ``footnotes.xml``/``endnotes.xml``) are appended after the body as ``paratext``, kept
 apart from the text the analyses count. The section headers and footers of a Word file are
 not read (they are not body text).
@@ -122,12 +123,21 @@ def page_number(line: str) -> bool:
 
 
 @functools.lru_cache(maxsize=1)
-def _vocabulary() -> frozenset[str]:
+def _counts() -> tuple[dict, dict]:
     import wordsegment
 
     seg = wordsegment.Segmenter()
     seg.load()
-    return frozenset(seg.unigrams)
+    return seg.unigrams, seg.bigrams
+
+
+def _is_solid_word(head: str, tail: str) -> bool:
+    """Whether ``head``-``tail`` broken at a line end is one word written solid: the joined word is
+    in wordsegment's vocabulary and at least as common as the two parts as a pair (web counts:
+    "international" yes; "wellknown" 50,312 < "well known" 4,988,788: keep the hyphen)."""
+    unigrams, bigrams = _counts()
+    joined = unigrams.get((head + tail).lower(), 0.0)
+    return joined > 0 and joined >= bigrams.get(f"{head.lower()} {tail.lower()}", 0.0)
 
 
 def _unspaced(ch: str) -> bool:
@@ -165,14 +175,14 @@ def join_lines(lines: list[str], log=None) -> str:
             tail = re.match(r"[A-Za-z]+", line)
             if head and tail:
                 joined = head.group() + tail.group()
-                if joined.lower() in _vocabulary():
+                if _is_solid_word(head.group(), tail.group()):
                     if log:
                         log("dehyphenated", f"{head.group()}{out[-1]}|{tail.group()} -> {joined} (a word)")
                     out = out[:-1] + line
                     continue
                 if log:
                     log("kept_hyphen", f"{head.group()}-|{tail.group()} -> {head.group()}-{tail.group()} "
-                                       f"({joined.lower()!r} is not a word)")
+                                       f"({joined.lower()!r} is not a word, or rarer than the pair)")
             out = (out[:-1] + "-" if out[-1] == "\u00ad" else out) + line
         elif _unspaced(out[-1]) or _unspaced(line[0]):
             out += line
@@ -187,7 +197,7 @@ class Extracted:
 
     #: the text, one paragraph per line
     text: str
-    #: role hints: paragraph text -> ``title``, ``heading`` or ``paratext``
+    #: role hints: paragraph text -> ``title``, ``heading``, ``paratext`` or ``body`` (a table row)
     roles: dict[str, str] = field(default_factory=dict)
     #: log rows ``(action, detail, chars_before, chars_after, removed text or None)``, step ``extract``
     log: list[tuple] = field(default_factory=list)
@@ -685,6 +695,7 @@ def extract_docx(path: str | Path) -> Extracted:
                 if cells:
                     n_rows += 1
                     texts.append(" ".join(cells))
+                    out.roles.setdefault(texts[-1], "body")  # a table row, not a short heading
             continue
         text = para_text(item.text)
         if not text.strip():
