@@ -139,7 +139,7 @@ def clean_document_file(doc: dict, cfg: dict) -> CleanResult:
                      detail[: len(detail) - len(removed)] + head.text(removed), before, after, removed=removed)
         removed = Counter(d.split(": ")[1].split(" (")[0] for a, d, *_ in extracted.log if a == "removed")
         head.add("", "extract", "summary",
-                 f"{extracted.pages} page(s), {len(raw)} characters extracted; removed: "
+                 (f"{extracted.pages} page(s), " if extracted.pages else "") + f"{len(raw)} characters extracted; removed: "
                  + (", ".join(f"{k} x{n}" for k, n in sorted(removed.items())) or "nothing"), len(data), len(raw))
     else:
         raw, head = _read_text(data, path, doc, head)
