@@ -47,7 +47,7 @@ def test_page_numbers_in_common_forms(line):
 
 
 @pytest.mark.parametrize("line", ["3. Expanding access", "Article 3", "第三章", "2024年3月5日", "Digital Report 2024",
-                                  "100,000", "I. Introduction"])
+                                  "100,000", "I. Introduction", "2024", "Civil", "mix", "did"])
 def test_not_page_numbers(line):
     assert not page_number(line)
 
@@ -157,6 +157,17 @@ def test_extract_metadata_for_manifest(tmp_path):
                     metadata={"title": "White Paper on Data", "creation_date": __import__("datetime").datetime(2023, 4, 5)})
     meta = extract_file(path).meta
     assert meta["title"] == "White Paper on Data" and meta["created"] == "2023-04-05" and meta["first_heading"] == "Big Heading"
+
+
+def test_proposed_row_ignores_placeholder_metadata_titles(tmp_path):
+    from textdrift.config import with_defaults
+    from textdrift.propose import propose_row
+
+    path = make_pdf(tmp_path / "wp_2023.pdf", [paragraphs("en", 2)], title="White Paper on Data",
+                    metadata={"title": "Microsoft Word - draft3.docx"})
+    row = propose_row(path, tmp_path, set(), with_defaults({}))
+    assert row["title"] == "White Paper on Data" and row["doc_id"] == "wp_2023" and row["date"] == "2023"
+    assert "metadata title 'Microsoft Word - draft3.docx' ignored" in row["notes"] and row["languages"] == "en"
 
 
 def test_dates_in_text_and_doc_ids():

@@ -1,7 +1,8 @@
 """Cleaning steps: from a document's decoded text to one clean text per language.
 
 The house of the cleaning stage: :mod:`textdrift.decode` (bytes -> text, strictly),
-:mod:`textdrift.html` (a saved web page -> its text), this module (the steps below, on one
+:mod:`textdrift.html` (a saved web page -> its text), :mod:`textdrift.extract` (a PDF or Word
+file -> its text, headers and page numbers removed, with role hints), this module (the steps below, on one
 decoded text: :func:`clean_text`), :mod:`textdrift.despace` (step 7), :mod:`textdrift.structure`
 (step 8), and :mod:`textdrift.cleanio` (a manifest row's file in, the manifest policies, a
 shard's texts, index and log out; the functions the rules ``clean`` and ``cleaning_log`` call).

@@ -93,7 +93,7 @@ _OCR = ("run OCR on it first (e.g. `ocrmypdf --skip-text {name} {stem}.ocr.pdf`,
         "put the OCR'd file in data/raw/ and point the manifest's 'file' at it")
 
 _PAGE_NUMBER = re.compile(
-    r"(?:[-–—~·•]?\s*(?:\d{1,4}|[ivxlcdm]{1,7})\s*[-–—~·•]?"
+    r"(?:[-–—~·•]?\s*(?:\d{1,3}|(?=[ivx])x{0,3}(?:ix|iv|v?i{0,3}))\s*[-–—~·•]?"
     r"|第\s*[0-9一二三四五六七八九十百零〇]+\s*页(?:\s*[,，/、]?\s*共\s*[0-9一二三四五六七八九十百零〇]+\s*页)?"
     r"|共\s*\d+\s*页\s*第\s*\d+\s*页"
     r"|(?:page|p\.|pp\.|seite|página)\s*\d{1,4}(?:\s*(?:of|/|von|de)\s*\d{1,4})?"
@@ -108,7 +108,9 @@ def page_number(line: str) -> bool:
     """Whether a line is a page number in a common form.
 
     ``3``, ``- 3 -``, ``— 3 —``, ``·3·``, ``iii``, ``第3页``, ``第 3 页 共 10 页``, ``共10页 第3页``,
-    ``Page 3``, ``Page 3 of 10``, ``p. 3``, ``3 / 10``, ``3 of 10``.
+    ``Page 3``, ``Page 3 of 10``, ``p. 3``, ``3 / 10``, ``3 of 10``. A bare number has at most three
+    digits (``2024`` alone is a year) and a bare Roman numeral is at most ``xxxix`` (so that words
+    such as "mix" or "civil" are not page numbers).
 
     Parameters
     ----------

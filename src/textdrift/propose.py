@@ -13,7 +13,8 @@ page, PDF, Word: :func:`textdrift.cleanio` reading and :mod:`textdrift.extract`)
   file's creation date: the date the file was made, which may not be the date of the text);
   only dates within the configured ``years``; empty when nothing is found (``make check`` then
   names the row);
-* ``title``: the document's metadata title, else its first heading (a Word ``Title`` or heading
+* ``title``: the document's metadata title (unless a placeholder such as "Untitled" or the name of
+  a converted file, "Microsoft Word - draft.docx"), else its first heading (a Word ``Title`` or heading
   style, a PDF line in a large font), else its first short line, else the file name;
 * ``languages``: what the cleaner finds in the text (:func:`textdrift.clean.clean_text`, the
   configured languages), largest first;
@@ -63,6 +64,9 @@ _DATE_PATTERNS = [
     ("iso", re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")),
 ]
 _NAME_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)")
+# metadata titles that are a program's placeholder or the name of the file converted, not a title
+_JUNK_TITLE = re.compile(r"^(untitled|title|document\d*|microsoft (word|powerpoint) - .*|.*\.(docx?|pdf|rtf|odt|txt|indd)"
+                         r"|文档\d*|新建.*文档.*)$", re.IGNORECASE)
 _NAME_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 
 
@@ -215,6 +219,8 @@ def propose_row(path: Path, raw_dir: Path, taken: set[str], cfg: dict) -> dict:
     if meta.get("created") and meta["created"] != date:
         notes.append(f"file created {meta['created']}")
     title = ""
+    if meta.get("title") and _JUNK_TITLE.search(meta["title"]):
+        notes.append(f"metadata title {meta.pop('title')!r} ignored (a file name or a placeholder)")
     for key, what in [("title", "the document's metadata"), ("first_heading", "its first heading"),
                       ("heading", "its first heading"), ("first_line", "its first short line")]:
         if meta.get(key):
