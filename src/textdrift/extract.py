@@ -13,21 +13,25 @@ position and the size of its characters, page by page):
 * **Running headers and footers.** Candidates are the lines of a page's top and bottom margin
   (within ``MARGIN`` of the page height, and always the page's first and last line). A
   candidate is a *page number* when it is one in a common form (``3``, ``- 3 -``, ``— 3 —``,
-  ``第3页``, ``第 3 页 共 10 页``, ``Page 3``, ``Page 3 of 10``, ``3 / 10``, ``iii``); it is a
-  *running header* (top) or *running footer* (bottom) when the same line (digits ignored, so
-  "Report 2024 | 5" and "Report 2024 | 6" are one line) is a candidate on at least two pages
-  and at least half of the document's pages with text. A line elsewhere on the page that stands
+  ``第3页``, ``第 3 页 共 10 页``, ``Page 3``, ``Page 3 of 10``, ``3 / 10``, ``iii``) and the same
+  margin (top or bottom) holds one on at least half of the pages (so a lone "4" of a table at
+  the top of one page stays); it is a *running header* (top) or *running footer* (bottom) when
+  the same line (digits ignored, so "Report 2024 | 5" and "Report 2024 | 6" are one line;
+  it must hold a letter) is a candidate in the same margin on at least two pages and at least
+  half of the document's pages with text. A line elsewhere on the page that stands
   alone in its block and repeats on at least three pages and half of them (a footer placed in
   the middle of the page, a watermark line) is removed as *repeated line*. Each removal is one
   log row: page, reason, text.
 * **Paragraphs.** pdfminer groups lines into blocks (a vertical gap ends a block; columns are
-  separate blocks, read in pdfminer's order: a column after the other). Inside a block a new
-  paragraph starts where a line is indented (its left edge more than ``INDENT`` of the font
-  size right of the block's), where the font size changes by more than ``SIZE_CHANGE``, or
+  separate blocks, read column by column: :func:`_blocks`; a list marker set apart from its
+  text is joined to it). Inside a block a new paragraph starts where a line is indented (its
+  left edge more than ``INDENT`` of the font size right of the line before; the block's first
+  line: of the block's), where the gap between two lines exceeds ``PARA_GAP`` times the block's
+  usual line pitch, where the font size changes by more than ``SIZE_CHANGE``, or
   where the previous line ended early: the first word of the next line would have fitted into
   the previous line's free space (a line wrapped by the typesetter is full up to one word). A
-  paragraph that runs over a page break is joined when the page's last line was full, does not
-  end a sentence, and the next page's first line is not indented and is in the same script.
+  paragraph that runs over a page break is joined when the page's last line was full (the next
+  page's first word would not have fitted), does not end a sentence, and the next page's first line is not indented and is in the same script.
 * **Lines joined.** English lines are joined with a space; a word hyphenated at a line end
   (``inter-`` + ``national``) is joined without the hyphen only when the joined word is a word
   (in wordsegment's vocabulary of 333,000 words, from web counts) at least as common as the
@@ -102,6 +106,7 @@ _SENTENCE_END = re.compile(r"[.!?;:。！？；：…][\"'”’)\]）】》」�
 _CJK_PUNCT = re.compile(r"[\u3000-\u303f\uff00-\uffef\u2018-\u201f\u2026\u2014]")
 _HYPHENS = "-\u00ad\u2010"
 _CID = re.compile(r"\(cid:\d+\)")
+_LETTER = re.compile(r"[^\W\d_]")  # a letter or a Han character
 
 
 def page_number(line: str) -> bool:
@@ -276,6 +281,16 @@ class _Line:
     size: float
     block: int
     alone: bool = False  # the only line of its block
+    text_x0: float | None = None  # where the text starts after a list marker joined to it (else x0)
+
+    def start(self) -> float:
+        return self.x0 if self.text_x0 is None else self.text_x0
+
+    def first_word(self) -> float:
+        """Width of the line's first word and a space (a Chinese line: its first character)."""
+        width = (self.x1 - self.x0) / max(len(self.text), 1)
+        word = re.match(r"\S+", self.text).group()
+        return width if _unspaced(word[0]) else (len(word) + 1) * width
 
 
 def _pdf_date(value: str) -> str:
@@ -347,12 +362,34 @@ def _page_lines(layout, page_no: int, path: Path) -> tuple[list[_Line], bool]:
         n_cid += sum(len(m) for m in _CID.findall(text))
         lines.append(_Line(page_no, element.x0, element.y0, element.x1, element.y1, re.sub(r"\s+", " ", text),
                            statistics.median(sizes) if sizes else element.height, -1))
+    lines = _attach_markers(lines)
     if n_chars and n_cid > MAX_CID_SHARE * n_chars:
         raise CleaningError(
             f"{path}: page {page_no}: {n_cid} of {n_chars} characters of the text layer have no Unicode mapping "
             "(pdfminer shows them as (cid:N): the font does not say which characters its glyphs are), "
             "so the text cannot be read; " + _OCR.format(name=path.name, stem=path.stem))
     return lines, image
+
+
+_MARKER = re.compile(r"[•·▪●○■◆◇►▶‣*\-–]|\(?\d{1,2}[.)]|\(?[a-zA-Z][.)]|[一二三四五六七八九十]{1,3}、|[(（][一二三四五六七八九十]{1,3}[)）]")
+
+
+def _attach_markers(lines: list[_Line]) -> list[_Line]:
+    """A list marker set apart from its text (pdfminer makes a line of a bullet far from its text)
+    joined to the line it starts: the nearest line to its right on the same baseline, within four
+    font sizes."""
+    markers = [ln for ln in lines if _MARKER.fullmatch(ln.text)]
+    if not markers:
+        return lines
+    gone = set()
+    for mk in markers:
+        right = [ln for ln in lines if ln is not mk and id(ln) not in gone and abs(ln.y0 - mk.y0) <= 0.3 * mk.size
+                 and 0 <= ln.x0 - mk.x1 <= 4 * mk.size]
+        if right:
+            target = min(right, key=lambda ln: ln.x0)
+            target.text, target.text_x0, target.x0 = f"{mk.text} {target.text}", target.x0, mk.x0
+            gone.add(id(mk))
+    return [ln for ln in lines if id(ln) not in gone]
 
 
 def _blocks(lines: list[_Line], width: float, first_block: int) -> tuple[list[_Line], int]:
@@ -496,23 +533,27 @@ def _remove_margins(pages: list[tuple[list[_Line], float]], out: Extracted) -> N
     with_text = sum(1 for lines, _ in pages if lines)
     need = max(2, -(-with_text // 2))
     cands = [_margin_candidates(lines, h) for lines, h in pages]
-    seen_margin: dict[str, set[int]] = {}
+    seen_margin: dict[tuple[str, str], set[int]] = {}  # (zone, key) -> pages
+    numbered: dict[str, set[int]] = {"top": set(), "bottom": set()}  # zone -> pages with a page number there
     seen_alone: dict[str, set[int]] = {}
     for (lines, _), (top, bottom) in zip(pages, cands):
         for i, ln in enumerate(lines):
-            if i in top or i in bottom:
-                seen_margin.setdefault(_key(ln.text), set()).add(ln.page)
-            if ln.alone and len(ln.text) <= 120:
+            zone = "top" if i in top else "bottom" if i in bottom else ""
+            if zone and page_number(ln.text):
+                numbered[zone].add(ln.page)
+            elif zone and _LETTER.search(ln.text):
+                seen_margin.setdefault((zone, _key(ln.text)), set()).add(ln.page)
+            if ln.alone and len(ln.text) <= 120 and _LETTER.search(ln.text):
                 seen_alone.setdefault(_key(ln.text), set()).add(ln.page)
     for p, ((lines, _), (top, bottom)) in enumerate(zip(pages, cands)):
         keep = []
         for i, ln in enumerate(lines):
             where = "top" if i in top else "bottom" if i in bottom else ""
             reason = ""
-            if where and page_number(ln.text):
+            if where and page_number(ln.text) and len(numbered[where]) >= -(-with_text // 2):
                 reason = f"page number ({where} of the page)"
-            elif where and len(seen_margin.get(_key(ln.text), ())) >= need:
-                n = len(seen_margin[_key(ln.text)])
+            elif where and len(seen_margin.get((where, _key(ln.text)), ())) >= need:
+                n = len(seen_margin[(where, _key(ln.text))])
                 reason = f"running {'header' if where == 'top' else 'footer'} (on {n} of {with_text} pages)"
             elif ln.alone and with_text >= 3 and len(seen_alone.get(_key(ln.text), ())) >= max(3, need):
                 reason = f"repeated line (alone in its block on {len(seen_alone[_key(ln.text)])} of {with_text} pages)"
@@ -527,7 +568,7 @@ def _paragraphs(pages: list[tuple[list[_Line], float]], out: Extracted) -> None:
     """Lines -> paragraphs -> ``out.text`` and heading hints."""
     sizes = [ln.size for lines, _ in pages for ln in lines for _ in range(len(ln.text))]
     body = statistics.median(sizes) if sizes else 10.0
-    paras: list[dict] = []  # {"lines": [...], "size": float, "full": bool, "open": bool}
+    paras: list[dict] = []  # {"lines": [...], "size": float, "x0"/"x1": its block, "free": space after its last line}
     waiting: list[dict] = []  # paragraphs that ended a block of the previous page unfinished
     for lines, _ in pages:
         blocks: dict[int, list[_Line]] = {}
@@ -545,20 +586,20 @@ def _paragraphs(pages: list[tuple[list[_Line], float]], out: Extracted) -> None:
             current = None
             for j, ln in enumerate(block):
                 width = (ln.x1 - ln.x0) / max(len(ln.text), 1)
-                indent = ln.x0 - left > INDENT * ln.size and len(block) > 1
+                # indented against the line before (a hanging indent's lines line up with each
+                # other), the block's first line against the block
+                indent = (ln.x0 - (block[j - 1].start() if j else left) > INDENT * ln.size) and len(block) > 1
                 gap = j > 0 and usual is not None and pitches[j - 1] > PARA_GAP * usual
                 start = (current is None or indent or gap
                          or abs(ln.size - current["size"]) > SIZE_CHANGE * current["size"])
-                if not start:
-                    prev = current["lines"][-1]
-                    nxt = re.match(r"\S+", ln.text).group()
-                    first_word = (len(nxt) if not _unspaced(nxt[0]) else 1) * width + (0 if _unspaced(nxt[0]) else width)
-                    start = right - prev.x1 > first_word + 0.5 * width
+                if not start:  # the line before ended early: this line's first word would have fitted
+                    start = right - current["lines"][-1].x1 > ln.first_word() + 0.5 * width
                 if start:
                     cont = None
                     if current is None and top_of_column and not indent:
                         cont = next((p for p in waiting
                                      if min(p["x1"], right) - max(p["x0"], left) > 0
+                                     and p["free"] <= ln.first_word() + 0.5 * width
                                      and abs(ln.size - p["size"]) <= SIZE_CHANGE * p["size"]
                                      and _unspaced(p["lines"][-1].text[-1]) == _unspaced(ln.text[0])), None)
                     if cont is not None:
@@ -571,8 +612,8 @@ def _paragraphs(pages: list[tuple[list[_Line], float]], out: Extracted) -> None:
                         paras.append(current)
                 current["lines"].append(ln)
                 current["x0"], current["x1"] = left, right
-                current["full"] = right - ln.x1 <= 3 * width
-            if current is not None and current["full"] and not _SENTENCE_END.search(current["lines"][-1].text):
+                current["free"] = right - ln.x1
+            if current is not None and not _SENTENCE_END.search(current["lines"][-1].text):
                 ended.append(current)
         waiting = ended
     texts, n_lines = [], 0
