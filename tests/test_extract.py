@@ -230,3 +230,12 @@ def test_folder_of_pdf_and_word_files_manifest_then_run(tmp_path):
     assert len(summary) == 4
     pdfs = summary[summary["doc_id"] != rows["statement.docx"]["doc_id"]]
     assert pdfs["detail"].str.contains(r"\d page\(s\), \d+ characters extracted; removed: .*page number x").all()
+
+
+def test_only_real_pdf_and_docx_files_are_extracted(tmp_path):
+    text = tmp_path / "about.txt"
+    text.write_bytes(b"About %PDF-1.7 files and PK\x03\x04 archives.")
+    assert extract_file(text) is None
+    result = _clean(text)
+    assert result.texts == {"en": ["About %PDF-1.7 files and PK archives."]}
+    assert result.log[0]["step"] == "read" and result.log[0]["action"] == "decoded"

@@ -220,8 +220,9 @@ class Extracted:
 
 
 def is_pdf(data: bytes, path: str | Path = "") -> bool:
-    """Whether a raw file is a PDF (``%PDF`` in its first 1,024 bytes, or a ``.pdf`` name)."""
-    return b"%PDF-" in data[:1024] or str(path).lower().endswith(".pdf")
+    """Whether a raw file is a PDF: it starts with ``%PDF-``, or has a ``.pdf`` name (a PDF may
+    carry up to 1,024 bytes before its header; a text that merely mentions "%PDF-" is not one)."""
+    return data.startswith(b"%PDF-") or str(path).lower().endswith(".pdf")
 
 
 def is_docx(data: bytes, path: str | Path = "") -> bool:
