@@ -361,7 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         files = unnamed_files(raw_dir, manifest)
     if not files:
-        print(f"make manifest: every file in {raw_dir}/ has a row in {manifest}; nothing to propose")
+        print(f"make manifest: {'the file(s) given have' if args.files else f'every file in {raw_dir}/ has'} "
+              f"a row in {manifest}; nothing to propose")
         return 0
     print(f"make manifest: {len(files)} file(s) in {raw_dir}/ without a row in {manifest}", file=sys.stderr)
     rows, failed = propose_rows(files, raw_dir, manifest, cfg, progress=lambda s: print("  " + s, file=sys.stderr))
