@@ -54,6 +54,9 @@ not read (they are not body text).
 Both return an :class:`Extracted`: the text, role hints, log rows (step ``extract``) and the
 document's metadata (title, dates), which :mod:`textdrift.propose` uses for manifest rows.
 
+This module is about 800 lines: two formats' readers and the PDF layout analysis (blocks,
+margins, paragraphs) they share one concern, a file's text as its author wrote it.
+
 Limits: no OCR; no reading-order repair beyond pdfminer's blocks (a complex layout with
 sidebars, captions or text in figures may come out in an odd order); tables in a PDF come out
 as lines of text; vertical writing is not supported; a heading is recognised in a PDF only by
@@ -221,12 +224,36 @@ class Extracted:
 
 def is_pdf(data: bytes, path: str | Path = "") -> bool:
     """Whether a raw file is a PDF: it starts with ``%PDF-``, or has a ``.pdf`` name (a PDF may
-    carry up to 1,024 bytes before its header; a text that merely mentions "%PDF-" is not one)."""
+    carry up to 1,024 bytes before its header; a text that merely mentions "%PDF-" is not one).
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content (its start suffices).
+    path : str or Path, optional
+        The file's name.
+
+    Returns
+    -------
+    bool
+    """
     return data.startswith(b"%PDF-") or str(path).lower().endswith(".pdf")
 
 
 def is_docx(data: bytes, path: str | Path = "") -> bool:
-    """Whether a raw file is a Word document (.docx: a ZIP archive holding ``word/document.xml``)."""
+    """Whether a raw file is a Word document (.docx: a ZIP archive holding ``word/document.xml``).
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content (its start suffices).
+    path : str or Path, optional
+        The file's name.
+
+    Returns
+    -------
+    bool
+    """
     if str(path).lower().endswith(".docx"):
         return True
     if not data.startswith(b"PK\x03\x04"):

@@ -246,7 +246,20 @@ def propose_row(path: Path, raw_dir: Path, taken: set[str], cfg: dict) -> dict:
 
 
 def unnamed_files(raw_dir: Path, manifest: Path) -> list[Path]:
-    """The files in ``raw_dir`` (recursively; not hidden, not the manifest) that no manifest row names."""
+    """The files in ``raw_dir`` (recursively; not hidden, not the manifest) that no manifest row names.
+
+    Parameters
+    ----------
+    raw_dir : Path
+        The raw folder.
+    manifest : Path
+        The manifest (may not exist yet).
+
+    Returns
+    -------
+    list of Path
+        Sorted.
+    """
     named = set()
     if manifest.is_file():
         with open(manifest, encoding="utf-8-sig", newline="") as fh:
