@@ -34,7 +34,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # Every Snakemake job is a new Python process: compiled bytecode saves ~3 s of imports per job.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: run check new-corpus test env lint report readme-findings notebook bench unlock clean-results distclean validation-sample
+.PHONY: run check new-corpus manifest test env lint report readme-findings notebook bench unlock clean-results distclean validation-sample
 
 # The inputs checked (every problem listed), a lock left by a killed run removed when no run is
 # active here, the whole workflow (one snakemake command; textdrift.console shows its progress in a
@@ -66,6 +66,12 @@ check: env
 new-corpus: env
 	@test -n "$(DIR)" || { echo "usage: make new-corpus DIR=path/to/corpus [LANGUAGES='zh en']"; exit 2; }
 	@$(VENV)/bin/python -m textdrift.newcorpus $(DIR) $(if $(LANGUAGES),--languages $(LANGUAGES))
+
+# Manifest rows proposed for the files in data/raw/ that no row names (PDF, Word, text, web pages):
+# doc_id, date, title, languages guessed, each guess's source in notes. Printed only; WRITE=1 appends
+# them to the manifest (existing rows never change). Then `make check`.
+manifest: env
+	@$(VENV)/bin/python -m textdrift.propose --config $(or $(CONFIG),config/config.yaml) $(if $(WRITE),--write)
 
 # The report, rebuilt only when a result is newer than it.
 report: env

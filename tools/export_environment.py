@@ -28,8 +28,8 @@ PYTHON = "3.11"
 # code imports is checked by the tests; what it loads without an import statement is listed here:
 # spacy-lookups-data (spaCy's lemma tables, found through an entry point).
 ENVS = {
-    "clean": ["pandas", "pyarrow", "numpy", "pyyaml", "jsonschema", "beautifulsoup4", "wordsegment", "jieba",
-              "opencc-python-reimplemented"],
+    "clean": ["pandas", "pyarrow", "numpy", "pyyaml", "jsonschema", "beautifulsoup4", "pdfminer-six", "python-docx",
+              "wordsegment", "jieba", "opencc-python-reimplemented"],
     "segment": [
         "pandas", "pyarrow", "numpy", "scipy", "pyyaml", "jsonschema",
         "spacy", "spacy-lookups-data", "jieba", "opencc-python-reimplemented",

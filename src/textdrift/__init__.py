@@ -1,8 +1,9 @@
 """textdrift: how a body of bilingual policy texts changes its language from year to year.
 
 The house, in pipeline order (the Snakemake rules and the notebooks call the same functions):
-``manifest`` (the documents); the cleaning stage ``decode`` (bytes -> text) -> ``html`` (a web
-page's text) -> ``clean`` (the steps, two of them in ``despace`` and ``structure``) -> ``cleanio``
+``manifest`` (the documents; ``propose`` suggests rows, ``make manifest``); the cleaning stage
+``decode`` (bytes -> text) -> ``html`` (a web page's text), ``extract`` (a PDF's or Word file's
+text) -> ``clean`` (the steps, two of them in ``despace`` and ``structure``) -> ``cleanio``
 (files, the clean index and log); ``segment`` (the token table; ``segment_eval`` scores it,
 ``entities`` marks the names) -> ``vectorize`` (count matrices) -> ``drift`` and ``phrases``; ``formulations`` (new and vanished
 formulations);

@@ -1,7 +1,8 @@
 """Cleaning steps: from a document's decoded text to one clean text per language.
 
 The house of the cleaning stage: :mod:`textdrift.decode` (bytes -> text, strictly),
-:mod:`textdrift.html` (a saved web page -> its text), this module (the steps below, on one
+:mod:`textdrift.html` (a saved web page -> its text), :mod:`textdrift.extract` (a PDF or Word
+file -> its text, headers and page numbers removed, with role hints), this module (the steps below, on one
 decoded text: :func:`clean_text`), :mod:`textdrift.despace` (step 7), :mod:`textdrift.structure`
 (step 8), and :mod:`textdrift.cleanio` (a manifest row's file in, the manifest policies, a
 shard's texts, index and log out; the functions the rules ``clean`` and ``cleaning_log`` call).
@@ -84,7 +85,9 @@ The steps of :func:`clean_text`, in order, each configured by a key of the
 8. ``structure`` (``structure``): every paragraph gets a role, ``title``, ``heading``,
    ``body`` or ``paratext``, and a heading glued to its first sentence is split off as its
    own paragraph (:mod:`textdrift.structure`); every decision other than ``body`` is
-   logged. No text is removed: the roles go to the index (column ``roles``, one letter per
+   logged; roles the file's format states (:mod:`textdrift.extract`: a Word heading style,
+   a footnote, a PDF heading's font size) then replace the guesses (``role_hints``). No text
+   is removed: the roles go to the index (column ``roles``, one letter per
    line) and the token table, and the analyses count the roles in ``count_roles``.
 9. ``flag`` (``max_removed_share``): if the clean texts keep fewer than
    ``1 - max_removed_share`` of the raw non-whitespace characters, a
@@ -568,7 +571,28 @@ def _nonspace(text: str) -> int:
     return sum(map(len, text.split()))
 
 
-def clean_text(raw: str, doc_id: str, cfg: dict, titles: list[str] | None = None) -> CleanResult:
+def _hint_key(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def apply_role_hints(texts: dict[str, list[str]], roles: dict[str, list[str]], hints: dict[str, str],
+                     log: _Log) -> None:
+    """Roles the file's format states (a Word heading style, a PDF heading's font size, a
+    footnote) replace the ``structure`` step's guesses, in place; each change is logged
+    (step ``structure``, detector ``format``). A paragraph matches a hint when both are equal
+    after NFKC with whitespace removed (a hint whose paragraph a cleaning step changed is lost)."""
+    keys = {_hint_key(k): v for k, v in hints.items()}
+    for lang, paras in texts.items():
+        for i, para in enumerate(paras):
+            role = keys.get(_hint_key(para))
+            if role and roles[lang][i] != role:
+                log.add(lang, "structure", role, f"paragraph {i}: format ({roles[lang][i]} -> {role}): {para}",
+                        len(para), len(para))
+                roles[lang][i] = role
+
+
+def clean_text(raw: str, doc_id: str, cfg: dict, titles: list[str] | None = None,
+               role_hints: dict[str, str] | None = None) -> CleanResult:
     """Clean one decoded document: steps 1-9 of the module docstring.
 
     Parameters
@@ -582,6 +606,10 @@ def clean_text(raw: str, doc_id: str, cfg: dict, titles: list[str] | None = None
         take the schema's defaults (:func:`textdrift.config.defaults`).
     titles : list of str, optional
         The document's title(s) from the manifest (any language), for the ``structure`` step.
+    role_hints : dict, optional
+        Paragraph text -> role stated by the file's format (:mod:`textdrift.extract`: Word
+        styles, PDF font sizes, footnotes); applied after the ``structure`` step
+        (:func:`apply_role_hints`).
 
     Returns
     -------
@@ -610,6 +638,8 @@ def clean_text(raw: str, doc_id: str, cfg: dict, titles: list[str] | None = None
             texts[lang], lang, list(titles or []), cfg["structure"],
             lambda step, action, detail, b, a, lang=lang: log.add(lang, step, action, detail, b, a),
             unspaced=lang in cfg.get("unspaced_languages", UNSPACED_LANGUAGES))
+    if role_hints:
+        apply_role_hints(texts, roles, role_hints, log)
     before = _nonspace(raw)
     after = sum(_nonspace(p) for ps in texts.values() for p in ps)
     if after < (1 - cfg["max_removed_share"]) * before:

@@ -6,7 +6,10 @@ The house of the cleaning stage: :mod:`textdrift.decode` (bytes -> text), :mod:`
 (files and policies); the rules ``clean`` and ``cleaning_log`` call :func:`run_clean` and
 :func:`run_cleaning_log`, ``segment`` reads what they write.
 
-:func:`clean_document_file` reads one file strictly (:func:`textdrift.decode.decode_bytes`). A
+:func:`clean_document_file` reads one file strictly: a PDF or Word .docx file through
+:mod:`textdrift.extract` (text layer, headers/footers/page numbers removed and logged under step
+``extract``, lines joined into paragraphs, role hints from the format, a summary row: pages,
+characters, what was removed and why), any other through :func:`textdrift.decode.decode_bytes`. A
 saved web page (``.html``/``.htm`` or content starting like HTML) is reduced to its text by
 :mod:`textdrift.html` (BeautifulSoup, ``html.parser``) before cleaning: page chrome (head, nav,
 header, footer, aside, forms, scripts, styles) and comments are dropped and logged (step
@@ -59,6 +62,27 @@ def _skip(result: CleanResult, doc_id: str, reason: str) -> CleanResult:
     return result
 
 
+def _read_text(data: bytes, path: Path, doc: dict, head: _Log) -> tuple[str, _Log]:
+    """Decode a text file or web page strictly (its ``read`` log row in ``head``)."""
+    from textdrift import html as _html
+
+    encoding = doc.get("encoding") or None
+    source = "the manifest column 'encoding'" if encoding else ""
+    if not encoding and _html.looks_like_html(data, path):
+        meta = _html.declared_charset(data)
+        if meta:
+            encoding, source = _HTML_CHARSETS.get(meta, meta), f"the page's <meta charset={meta}>"
+    try:
+        raw, used = decode_bytes(data, str(path), encoding)
+    except CleaningError as err:
+        if source.startswith("the page"):
+            raise CleaningError(f"{err} (encoding taken from {source})") from err
+        raise
+    head.add("", "read", "decoded", f"{path.name} as {used}" + (f" (from {source})" if source else ""),
+             len(raw), len(raw))
+    return raw, head
+
+
 def clean_document_file(doc: dict, cfg: dict) -> CleanResult:
     """Read one manifest row's raw file strictly, clean it, and check the result.
 
@@ -101,22 +125,29 @@ def clean_document_file(doc: dict, cfg: dict) -> CleanResult:
     path = Path(doc["path"])
     where = f"{path} (doc_id={doc_id!r})"
     data = path.read_bytes()
-    encoding = doc.get("encoding") or None
-    source = "the manifest column 'encoding'" if encoding else ""
-    if not encoding and _html.looks_like_html(data, path):
+    head = _Log(doc_id, cfg)
+    from textdrift import extract as _extract
+
+    extracted = _extract.extract_file(path, data) if data else None
+    if extracted is not None:
+        raw, is_html = extracted.text, False
+        head.add("", "read", "extracted", f"{path.name}: {extracted.kind}"
+                 + (f", {extracted.pages} page(s)" if extracted.pages else "") + f", {len(raw)} characters",
+                 len(data), len(raw))
+        for action, detail, before, after, removed in extracted.log:
+            head.add("", "extract", action, head.text(detail) if removed is None else
+                     detail[: len(detail) - len(removed)] + head.text(removed), before, after, removed=removed)
+        removed = Counter(d.split(": ")[1].split(" (")[0] for a, d, *_ in extracted.log if a == "removed")
+        head.add("", "extract", "summary",
+                 (f"{extracted.pages} page(s), " if extracted.pages else "") + f"{len(raw)} characters extracted; removed: "
+                 + (", ".join(f"{k} x{n}" for k, n in sorted(removed.items())) or "nothing"), len(data), len(raw))
+    else:
+        raw, head = _read_text(data, path, doc, head)
+        is_html = _html.looks_like_html(raw, path)
+    if is_html:
         meta = _html.declared_charset(data)
         if meta:
             encoding, source = _HTML_CHARSETS.get(meta, meta), f"the page's <meta charset={meta}>"
-    try:
-        raw, used = decode_bytes(data, str(path), encoding)
-    except CleaningError as err:
-        if source.startswith("the page"):
-            raise CleaningError(f"{err} (encoding taken from {source})") from err
-        raise
-    head = _Log(doc_id, cfg)
-    head.add("", "read", "decoded", f"{path.name} as {used}" + (f" (from {source})" if source else ""),
-             len(raw), len(raw))
-    is_html = _html.looks_like_html(raw, path)
     if is_html:
         text, dropped = _html.extract_text(raw)
         for tag, content in dropped:
@@ -138,7 +169,7 @@ def clean_document_file(doc: dict, cfg: dict) -> CleanResult:
             "Fix the file, remove its manifest row, or set clean.on_empty: skip to skip empty documents."
         )
     titles = [doc[k] for k in sorted(doc) if (k == "title" or k.startswith("title_")) and isinstance(doc[k], str)]
-    result = clean_text(raw, doc_id, cfg, titles)
+    result = clean_text(raw, doc_id, cfg, titles, role_hints=extracted.roles if extracted else None)
     result.removed = head.removed + [(i + len(head.rows), t) for i, t in result.removed]
     result.log = head.rows + result.log
     excluded = [e for e in result.log if e["action"] == "excluded_language"]

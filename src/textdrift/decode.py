@@ -6,7 +6,8 @@ decodes it here, extracts a web page's text with :mod:`textdrift.html`, and clea
 :func:`textdrift.clean.clean_text`).
 
 :func:`decode_bytes` refuses PDF, Office/ZIP, image files and NUL bytes (outside UTF-16/32)
-first (:func:`check_not_binary`); then takes a declared encoding (manifest column ``encoding``;
+first (:func:`check_not_binary`; PDF and Word .docx files never get here: :mod:`textdrift.cleanio`
+sends them to :mod:`textdrift.extract`); then takes a declared encoding (manifest column ``encoding``;
 for a web page also its ``<meta charset>``), else a BOM (UTF-8, UTF-16, UTF-32), else UTF-8,
 else GB18030 or Big5 (cp950), whichever reads as Chinese (:func:`chinese_score`: common
 characters; :func:`word_pair_score`: adjacent characters that form dictionary words, since Big5
@@ -48,12 +49,13 @@ def is_han(ch: str) -> bool:
     return unicodedata.name(ch, "").startswith(("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH"))
 
 
-# Magic bytes of formats that are not text: converting them is the user's job (the
-# cleaner cannot know which text a PDF or a Word file holds, nor in which order).
+# Magic bytes of formats that are not text: PDF and Word .docx files are extracted by
+# textdrift.extract before decoding; converting the others is the user's job.
 BINARY_SIGNATURES: list[tuple[bytes, str, str]] = [
-    (b"%PDF", "a PDF file", "extract its text first (e.g. `pdftotext -layout file.pdf file.txt`)"),
-    (b"PK\x03\x04", "a ZIP archive (.docx, .xlsx, .odt, .epub or .zip)",
-     "save it as plain text (Word: File > Save As > Plain Text, UTF-8), or unzip it"),
+    (b"%PDF", "a PDF file", "PDF files are read by textdrift.extract (the cleaning stage does so for a raw "
+     "file): decode_bytes reads only text"),
+    (b"PK\x03\x04", "a ZIP archive (.xlsx, .odt, .epub or .zip; a Word .docx is read, this is not one)",
+     "save it as .docx or as plain text (UTF-8), or unzip it"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a Microsoft Office 97-2003 file (.doc, .xls, .ppt)",
      "save it as plain text (UTF-8)"),
     (b"{\\rtf", "an RTF document", "save it as plain text (UTF-8)"),

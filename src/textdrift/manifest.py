@@ -226,7 +226,8 @@ def load_manifest(
         message = (
             f"{len(unnamed)} file(s) in {raw_dir}/ are not named in {path.name} and are ignored: "
             + ", ".join(unnamed[:10]) + (", ..." if len(unnamed) > 10 else "")
-            + f"; add a row for each document to analyse (or move the file out of {raw_dir}/)"
+            + f"; add a row for each document to analyse (`make manifest` proposes them) or move the file out "
+            f"of {raw_dir}/"
         )
         if warn is None:
             warnings.warn(message, stacklevel=2)
