@@ -263,7 +263,8 @@ def write_provenance(out_path: str | Path, tables: dict[str, dict], config: dict
         "codebook_version": codebook_hash(codebook_path) if codebook_path else None,
         "config_hash": config_hash(config),
         "tables": {
-            _table_key(path): {"path": str(path), "sha256": _sha256(path), "rule": info["rule"], "code": info["code"]}
+            # keyed by the path under tables/ only: with a storage provider the local path is a cache's
+            _table_key(path): {"sha256": _sha256(path), "rule": info["rule"], "code": info["code"]}
             for path, info in sorted(tables.items())
         },
     }
