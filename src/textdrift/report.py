@@ -439,6 +439,10 @@ def headline_lines(findings: pd.DataFrame) -> list[str]:
     def value(r) -> str:
         if r["value_name"] == "rate_ratio":
             ci = (f" (95% interval {_num(r['ci_low'], 2)}–{_num(r['ci_high'], 2)})" if pd.notna(r["ci_low"]) else "")
+            if pd.isna(r["value"]):  # a zero side: no ratio (new, gone), only the interval's bound
+                change = "new" if r["value_from"] == 0 else "gone" if r["value_to"] == 0 else "undefined"
+                return (f"{_num(r['value_from'])} → {_num(r['value_to'])} per 10,000 tokens, no rate ratio "
+                        f"({change}){ci}")
             return (f"{_num(r['value_from'])} → {_num(r['value_to'])} per 10,000 tokens, rate ratio "
                     f"{_num(r['value'], 2)}{ci}")
         if r["value_name"] == "count_ratio":  # a cross-language gap: counts on aligned paragraph pairs
