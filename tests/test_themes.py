@@ -696,3 +696,12 @@ def test_findings_rate_ratio_is_the_estimator_of_theme_changes():
     for col in ("rate_ratio", "ci_low", "ci_high"):
         np.testing.assert_allclose(rr[col].to_numpy(float), ch.loc[rr.index, col].to_numpy(float), rtol=1e-12)
     assert (rr["change"] == ch.loc[rr.index, "change"]).all()
+
+
+def test_no_theme_at_all_gives_an_empty_table():
+    """An empty entity list (a new corpus's `entities: []`) has no theme: an empty frequency
+    table, not an error (the `theme` column of the grid would otherwise be float)."""
+    toks = tokens_of(("d", 2020, "en", 1, [["green", "growth"]]))
+    matches = match_themes(toks, cb(("green", ["green"], [])), 0).iloc[0:0]
+    freq = theme_frequencies(toks, matches, [], ["en"])
+    assert list(freq.columns) == FREQ_COLUMNS and freq.empty

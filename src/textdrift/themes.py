@@ -307,7 +307,8 @@ def theme_frequencies(
     themes = [t.id for t in codebook]
     tokens = tokens[tokens["lang"].isin(languages)]
     units = tokens.groupby(["year", "lang"], sort=True)["keep"].sum().rename("tokens").reset_index()
-    grid = units.merge(pd.DataFrame({"theme": themes}), how="cross")
+    # the matches' dtype: with no theme (an empty entity list) the column would be float and the merge fail
+    grid = units.merge(pd.DataFrame({"theme": pd.Series(themes, dtype=matches["theme"].dtype)}), how="cross")
     counts = matches.groupby(["year", "lang", "theme"]).size().rename("count").reset_index()
     df = grid.merge(counts, on=["year", "lang", "theme"], how="left").fillna({"count": 0})
     df = df.astype({"year": "int64", "count": "int64", "tokens": "int64"})
