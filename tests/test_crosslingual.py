@@ -341,7 +341,7 @@ def _calibrate(reps, drop=None, **gen):
 
 @pytest.mark.parametrize("gen", [{"render": 0.0}, {"render": 0.85}, {"within_shape": 1.0}])
 def test_calibration_no_gap_false_positives_near_nominal(gen):
-    """Two versions that say the same thing (benchmarks/crosslingual_calibration.py has the full table)."""
+    """Two versions that say the same thing (benchmarks/calibrate_crosslingual.py has the full table)."""
     docs = pd.concat([d for d, _ in _calibrate(4, **gen)], ignore_index=True)
     tested = docs[docs["p_value"].notna()]
     assert len(tested) > 300

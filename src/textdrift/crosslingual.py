@@ -87,7 +87,7 @@ ratio is the interval of that binomial model (its coverage is in the calibration
 similarity of the two count vectors over the pairs): 1 when every pair has the same count in
 both versions, lower when equal totals hide pair-by-pair differences. ``tokens_{lang}`` = kept
 tokens in the aligned pairs (context only, never a denominator); ``low_data``: either side under
-``min_tokens``. Calibration: ``benchmarks/crosslingual_calibration.py`` (docs/methods.md,
+``min_tokens``. Calibration: ``benchmarks/calibrate_crosslingual.py`` (docs/methods.md,
 "Across languages").
 
 4. Years and the whole corpus (``crosslingual_trends.csv``)

@@ -561,7 +561,7 @@ def translated_pairs(corpus: CalibrationCorpus, render: float = 0.85, within_sha
                      drop: dict | None = None, langs=("zh", "en"), seed: int = 0):
     """Two language versions of a :func:`calibration_corpus`, as theme counts per aligned
     paragraph pair with a known truth: for calibrating the cross-language comparison
-    (:mod:`textdrift.crosslingual`, ``benchmarks/crosslingual_calibration.py``).
+    (:mod:`textdrift.crosslingual`, ``benchmarks/calibrate_crosslingual.py``).
 
     Each paragraph of the corpus is one aligned pair. Its source count s of theme t (the matches
     of the theme's words in the paragraph) carries the corpus's clustering by document and

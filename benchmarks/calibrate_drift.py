@@ -2,7 +2,7 @@
 textdrift.synth.calibration_corpus: false-positive rate under a null with document-level variation,
 and power on planted drift. Prints the table of docs/methods.md ("TF-IDF drift", "Calibration").
 
-    .venv/bin/python benchmarks/drift_calibration.py [--replicates 40]
+    .venv/bin/python benchmarks/calibrate_drift.py [--replicates 40]
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ translated by :func:`textdrift.synth.translated_pairs` (each paragraph an aligne
   source has it): how often it is found (q <= 0.05, the right side) and how often the interval
   covers the true ratio (1 - share).
 
-Usage: ``python benchmarks/crosslingual_calibration.py [--reps 40]`` (about 4 s per replicate and setting; the
+Usage: ``python benchmarks/calibrate_crosslingual.py [--reps 40]`` (about 4 s per replicate and setting; the
 table in docs/methods.md is ``--reps 20``).
 """
 
