@@ -830,7 +830,7 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
     372-403 (:func:`textdrift.stats.log_odds_dirichlet`).
     Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate. JRSS B 57(1), 289-300.
     """
-    from textdrift.manifest import STEP_COLUMNS, document_groups, step_documents, with_group
+    from textdrift.manifest import STEP_COLUMNS as DOCUMENT_STEP_COLUMNS, document_groups, step_documents, with_group
 
     check_ngram_max(ngram_max, vectorize_ngram_max)
     args = (min_count, alpha_0, q_threshold, ngram_max, unspaced_languages)
@@ -844,7 +844,7 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
             return df
         # genre_match only: the step's document and genre lists are tfidf_drift.csv's (one row per
         # step); repeated on every phrase they made the table grow with documents x phrases
-        return step_documents(df, docs_of).drop(columns=[c for c in STEP_COLUMNS if c not in PHRASE_STEP_COLUMNS])
+        return step_documents(df, docs_of).drop(columns=[c for c in DOCUMENT_STEP_COLUMNS if c not in PHRASE_STEP_COLUMNS])
 
     def table(matrices: dict, docs_of, doc_mats: dict, ids) -> pd.DataFrame:
         frames = []
