@@ -111,4 +111,13 @@ def test_results_equal_local_run(storage_run, workflow_run):
         got[rel] = _digest(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
     assert sorted(got) == sorted(want)
     differ = sorted(k for k in want if got[k] != want[k])
-    assert not differ, f"differ from the local run: {differ}"
+    detail = ""
+    if "provenance.json" in differ:  # say which fields
+        import json
+
+        a = json.loads((local / "provenance.json").read_text(encoding="utf-8"))
+        b = json.loads(s3.get_object(Bucket=BUCKET, Key=f"{PREFIX}/results/provenance.json")["Body"].read())
+        detail = str({k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k) and k != "tables"})
+        ta, tb = a.get("tables", {}), b.get("tables", {})
+        detail += str({k: (ta.get(k), tb.get(k)) for k in sorted(set(ta) | set(tb)) if ta.get(k) != tb.get(k)})[:3000]
+    assert not differ, f"differ from the local run: {differ} {detail}"

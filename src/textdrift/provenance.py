@@ -27,7 +27,7 @@ import json
 import subprocess
 from pathlib import Path
 
-__all__ = ["code_hash", "code_hash_all", "config_hash", "describe", "git_state", "library_modules", "module_closure", "run_provenance", "settings",
+__all__ = ["code_hash", "code_hash_all", "config_hash", "describe", "git_state", "library_modules", "module_closure", "run_provenance", "settings", "table_key",
            "write_provenance"]
 
 PACKAGE = "textdrift"
@@ -215,9 +215,20 @@ def git_state(where: str | Path = ".") -> dict:
     return {"commit": commit, "dirty": bool(changed), "changed_files": changed}
 
 
-def _table_key(path: str | Path) -> str:
-    """A table's name in provenance.json: its path under ``tables/`` (``by_genre/theme_changes.csv``)."""
-    parts = Path(path).parts
+def table_key(path: str | Path) -> str:
+    """A table's name in provenance.json: its path under ``tables/`` (``by_genre/theme_changes.csv``),
+    the same for a local path, a storage provider's query (``s3://bucket/prefix/results/tables/...``)
+    and its local cache.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    str
+    """
+    parts = Path(str(path)).parts
     return "/".join(parts[len(parts) - 1 - parts[::-1].index("tables") + 1:]) if "tables" in parts else Path(path).name
 
 
@@ -230,20 +241,24 @@ def _sha256(path: str | Path) -> str:
 
 
 def write_provenance(out_path: str | Path, tables: dict[str, dict], config: dict, codebook_path: str | Path | None,
-                     where: str | Path = ".") -> dict:
+                     where: str | Path = ".", files=None) -> dict:
     """Write ``provenance.json``: what made the results (see the module docstring).
 
     Parameters
     ----------
     out_path : str or Path
     tables : dict
-        ``{path: {"rule": name, "code": code hash}}`` of every table.
+        ``{table: {"rule": name, "code": code hash}}`` of every table, by its path (or its path
+        under ``tables/``, :func:`table_key`).
     config : dict
         The configuration (its hash is recorded).
     codebook_path : str or Path, optional
         The codebook (its version, :func:`textdrift.codebook.codebook_hash`).
     where : str or Path
         The project directory (for :func:`git_state`).
+    files : list, optional
+        The tables as this job reads them (with a storage provider, the local copies), matched to
+        ``tables`` by :func:`table_key`; default: the paths of ``tables``.
 
     Returns
     -------
@@ -253,6 +268,7 @@ def write_provenance(out_path: str | Path, tables: dict[str, dict], config: dict
     from textdrift import __version__
     from textdrift.codebook import codebook_hash
 
+    local = {table_key(f): f for f in files or []}  # the files as this job sees them
     state = git_state(where)
     record = {
         "textdrift_version": __version__,
@@ -264,8 +280,9 @@ def write_provenance(out_path: str | Path, tables: dict[str, dict], config: dict
         "config_hash": config_hash(config),
         "tables": {
             # keyed by the path under tables/ only: with a storage provider the local path is a cache's
-            _table_key(path): {"sha256": _sha256(path), "rule": info["rule"], "code": info["code"]}
-            for path, info in sorted(tables.items())
+            table_key(name): {"sha256": _sha256(local.get(table_key(name), name)), "rule": info["rule"],
+                              "code": info["code"]}
+            for name, info in sorted(tables.items(), key=lambda kv: table_key(kv[0]))
         },
     }
     Path(out_path).write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -325,5 +342,6 @@ def run_provenance(input, output, params, log) -> None:
     from textdrift.io import log_to_file
 
     logger = log_to_file(log[0] if log else None)
-    record = write_provenance(output[0], dict(params.tables), dict(params.config), input.codebook)
+    record = write_provenance(output[0], dict(params.tables), dict(params.config), input.codebook,
+                              files=list(input.tables))
     logger.info("%s", describe(record))

@@ -2,7 +2,9 @@
 # says what made the results (textdrift.provenance; docs/methods.md, "Reruns and provenance").
 # Included last: it visits every rule the other files defined.
 
-from textdrift.provenance import code_hash
+import re
+
+from textdrift.provenance import code_hash, table_key
 
 # The param `code` of each rule with a script: the hash of every library module the script
 # imports, directly or through other modules (derived from the imports, never listed by hand).
@@ -14,19 +16,20 @@ for _rule in workflow.rules:
         CODE[_rule.name] = code_hash(Path(_rule.snakefile).parent / _rule.script)
         _rule.set_params(code=CODE[_rule.name])
 
-# every table in results/tables/ and the rule that writes it
+# every table in results/tables/ (by its path under tables/) and the rule that writes it; a path
+# may be a storage provider's local cache (.../results/tables/x.csv): matched at its end
 TABLE_RULES = {
-    str(path): name
+    table_key(path): name
     for name, outputs in ((r.name, r.output) for r in workflow.rules)
     for path in outputs
-    if str(path).startswith(f"{RESULTS}/tables/") and str(path).endswith(".csv")
+    if re.search(rf"(^|/){re.escape(RESULTS)}/tables/.+\.csv$", str(path))
 }
 
 
 rule provenance:
     """results/provenance.json: the version, commit, codebook and configuration that made the results, and each table's rule, code hash and SHA-256."""
     input:
-        tables=sorted(TABLE_RULES),
+        tables=[f"{RESULTS}/tables/{key}" for key in sorted(TABLE_RULES)],
         codebook=config["themes"]["codebook"],
     output:
         report(
@@ -44,8 +47,8 @@ rule provenance:
         runtime=lambda wildcards, attempt: attempt * 10,
     params:
         tables={
-            path: {"rule": rule_name, "code": CODE.get(rule_name)}
-            for path, rule_name in sorted(TABLE_RULES.items())
+            key: {"rule": rule_name, "code": CODE.get(rule_name)}
+            for key, rule_name in sorted(TABLE_RULES.items())
         },
         config=config,
     script:
