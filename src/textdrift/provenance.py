@@ -150,9 +150,13 @@ def code_hash(script: str | Path, package_dir: str | Path | None = None) -> str:
     -------
     str
     """
-    _, sources, _ = _package(package_dir)
+    return _digest(module_closure(script, package_dir), _package(package_dir)[1])
+
+
+def _digest(names, sources: dict[str, bytes]) -> str:
+    """SHA-256 (first 16 hex digits) of the named modules' sources, in the order given."""
     h = hashlib.sha256()
-    for name in module_closure(script, package_dir):
+    for name in names:
         h.update(name.encode("utf-8") + b"\0" + sources[name] + b"\0")
     return h.hexdigest()[:16]
 
@@ -301,10 +305,8 @@ def code_hash_all(package_dir: str | Path | None = None) -> str:
     -------
     str
     """
-    h = hashlib.sha256()
-    for name, path in library_modules(package_dir).items():
-        h.update(name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
+    sources = _package(package_dir)[1]
+    return _digest(sources, sources)  # every module, in library_modules' order
 
 
 def describe(record: dict) -> str:
