@@ -527,7 +527,8 @@ def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = Non
         ax.set_ylabel("per 10,000 tokens", fontsize=8)
     if years:
         axes.flat[0].set_xlim(min(years) - 0.6, max(years) + 0.6)
-        axes.flat[0].set_xticks(years[:: -(-len(years) // 10)])  # at most 10 labelled years per panel
+        span = list(range(int(min(years)), int(max(years)) + 1))  # calendar years: evenly spaced labels
+        axes.flat[0].set_xticks(span[:: -(-len(span) // 10)])  # at most 10 labelled years per panel
         for ax in axes.flat:
             ax.tick_params(axis="x", labelrotation=45)
     handles = [Line2D([], [], color=colors[lang], linestyle=LANG_LINESTYLES[i % len(LANG_LINESTYLES)],
@@ -548,13 +549,15 @@ def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = Non
     title = None
     if any(genres.values()):  # the genres of each year, as the legend's title (the layout makes room for it)
         by_year = []
-        for y in years:
+        one = {g for lang in langs for g in genres[lang].values()}
+        for y in years if len(one) > 1 else []:
             parts = {lang: genres[lang].get(int(y)) for lang in langs if genres[lang].get(int(y))}
             if len(set(parts.values())) == 1:
                 by_year.append(f"{y} {next(iter(parts.values()))}")
             elif parts:
                 by_year.append(f"{y} " + ", ".join(f"{g} ({lang})" for lang, g in parts.items()))
-        title = textwrap.fill("Genres: " + " · ".join(by_year), 160)
+        title = textwrap.fill("Genres: " + (" · ".join(by_year) if by_year else f"{next(iter(one))} (every year)"),
+                              160)
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 3), fontsize=8, frameon=False,
                title=title, title_fontsize=8)
     fig.suptitle("Theme frequency per 10,000 tokens by year and language, with 95% intervals "
@@ -584,7 +587,8 @@ def theme_heatmap(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = No
                   low_data_tokens: int = _D["low_data_tokens"], max_row_years: int = 16) -> Figure:
     """Year x theme rate per 10,000 tokens, one panel per language, values written in the cells.
 
-    One colour scale for all panels (viridis, square-root from 0 to the largest rate, so the
+    One colour scale for all panels (viridis, square-root from 0 (or from the smallest rate when
+    every rate exceeds a quarter of the largest) to the largest rate, so the
     many small rates stay distinguishable; the numbers are written anyway). Column labels carry the
     year and its token count; low-data columns are hatched and labelled "low data"; between two
     columns whose years are not consecutive a dashed rule, with the missing years under it. The theme
@@ -626,7 +630,9 @@ def theme_heatmap(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = No
     for key in dict.fromkeys(keys):
         _theme_key(key, styles)
     vmax = float(freq["per_10k"].max()) if len(freq) else 1.0
-    norm = mcolors.PowerNorm(0.5, 0, vmax if vmax > 0 else 1.0)
+    vmin = float(freq["per_10k"].min()) if len(freq) else 0.0
+    # from 0, unless every rate is above a quarter of the largest: then from the smallest (the data's range)
+    norm = mcolors.PowerNorm(0.5, vmin if vmin > 0.25 * vmax else 0, vmax if vmax > 0 else 1.0)
     cmap = plt.get_cmap(HEAT_CMAP)
     image = None
     panels = []
@@ -768,8 +774,8 @@ def similarity_matrix(similarity: pd.DataFrame, baseline: pd.DataFrame | None = 
 
     With ``baseline`` (``tfidf_baseline.csv``: lang, year, tokens) the year labels carry the
     token count and years below ``low_data_tokens`` are marked "low data". The colour scale runs
-    from the lowest similarity between two different years (rounded down to 0.05) to 1, one scale
-    for all panels; the values are written in the cells up to :data:`ANNOTATE_MAX_YEARS` years (the
+    over the similarities between two different years (rounded out to 0.05), one scale for all
+    panels; the diagonal (1 by definition) is grey; the values are written in the cells up to :data:`ANNOTATE_MAX_YEARS` years (the
     font shrinks with the cells). Two adjacent years that are not consecutive are parted by a
     dashed rule, and the title names the missing years.
 
@@ -793,13 +799,15 @@ def similarity_matrix(similarity: pd.DataFrame, baseline: pd.DataFrame | None = 
     cell = 1.1 if max(sizes) <= 8 else max(0.3, 9.0 / max(sizes))
     fig, axes = plt.subplots(1, max(1, len(langs)), figsize=(cell * sum(sizes) + 2.6 * len(sizes), cell * max(sizes) + 2.4),
                              layout="constrained", squeeze=False, gridspec_kw={"width_ratios": sizes})
-    # the colour scale follows the data: from the lowest similarity between two different years
-    # (rounded down to 0.05) to 1, so the differences between years are not all one colour
+    # the colour scale follows the data: the similarities between two different years, rounded out
+    # to 0.05 (the diagonal, 1 by definition, is grey), so the differences between years are not
+    # all one colour
     off = similarity.loc[similarity["year_a"] != similarity["year_b"], "cosine_similarity"].astype(float)
     off = off[np.isfinite(off)]
     vmin = min(0.95, np.floor(float(off.min()) * 20) / 20) if len(off) else 0.0
-    norm = mcolors.Normalize(vmin, 1)
-    cmap = plt.get_cmap(HEAT_CMAP)
+    vmax = max(vmin + 0.05, min(1.0, np.ceil(float(off.max()) * 20) / 20)) if len(off) else 1.0
+    norm = mcolors.Normalize(vmin, vmax)
+    cmap = plt.get_cmap(HEAT_CMAP).with_extremes(over="#d9d9d9")
     image = None
     gaps = []
     for ax, lang in zip(axes[0], langs):
@@ -811,13 +819,15 @@ def similarity_matrix(similarity: pd.DataFrame, baseline: pd.DataFrame | None = 
         years = sorted(set(d["year_a"]) | set(d["year_b"]))
         grid = d.pivot_table(index="year_a", columns="year_b", values="cosine_similarity", aggfunc="first").reindex(
             index=years, columns=years).to_numpy(dtype=float)
-        image = ax.imshow(grid, cmap=cmap, norm=norm)
+        diagonal = np.eye(len(years), dtype=bool)
+        image = ax.imshow(np.where(diagonal, np.inf, grid), cmap=cmap, norm=norm)
         many = len(years) > 12  # year labels without token counts (those are in the theme heat map)
         if len(years) <= ANNOTATE_MAX_YEARS:
             size = min(9.0, 13.0 * cell)
             for (r, c), v in np.ndenumerate(grid):
                 if np.isfinite(v):
-                    ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=size, color=_text_color(cmap(norm(v))))
+                    ax.text(c, r, "1" if r == c else f"{v:.2f}", ha="center", va="center", fontsize=size,
+                            color="black" if r == c else _text_color(cmap(norm(v))))
         labels = []
         for y in years:
             n = tokens.get((lang, y)) if tokens is not None else None
@@ -832,12 +842,14 @@ def similarity_matrix(similarity: pd.DataFrame, baseline: pd.DataFrame | None = 
         gaps += [y for y in missing_years(years) if y not in gaps]
     if image is not None:
         fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8,
-                     label=f"cosine similarity of TF-IDF vectors (1 = same; scale {vmin:.2f}–1, the data's range)")
+                     label=f"cosine similarity of TF-IDF vectors between two years\n(scale {vmin:.2f}–{vmax:.2f}, "
+                           "the data's range; the diagonal, 1, in grey)")
     title = "Year x year similarity of vocabulary (cosine of TF-IDF year vectors)"
     notes = []
     if any(similarity.loc[similarity["lang"] == lang, "year_a"].nunique() > ANNOTATE_MAX_YEARS for lang in langs):
         notes.append("values in tfidf_similarity.csv")
-    if any(similarity.loc[similarity["lang"] == lang, "year_a"].nunique() > 12 for lang in langs):
+    if any(similarity.loc[similarity["lang"] == lang, "year_a"].nunique() > 12 for lang in langs) and (
+            tokens is not None and (tokens < low_data_tokens).any()):
         notes.append(f"* = low data, under {low_data_tokens} tokens")
     if gaps:
         notes.append(f"dashed rule: no text in {', '.join(map(str, sorted(gaps)))}")

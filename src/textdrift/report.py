@@ -74,7 +74,7 @@ TABLES = {
     "crosslingual_trends.csv": "per bilingual document: share of each version in aligned pairs, length ratio, comparable or not and why, all themes' matches; per year and theme and over all comparable documents: matches on aligned pairs in each language with the count ratio, test and q; descriptive agreement and rank correlation (no p-values)",
 }
 FIGURES = {
-    "theme_trends": "theme rate per 10,000 tokens by year with 95% intervals, one panel per theme, both languages in each panel",
+    "theme_trends": "theme rate per 10,000 tokens by year with 95% intervals, one panel per theme, one line per language",
     "theme_heatmap": "theme x year rate per 10,000 tokens, one panel per language, values in the cells",
     "drift": "cosine distance and JSD between consecutive years per language, with each year's split-half baseline",
     "similarity": "year x year cosine similarity of the TF-IDF year vectors, one panel per language",

@@ -14,7 +14,7 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
 )
 
-from textdrift.config import check_config, load_yaml, with_defaults
+from textdrift.config import check_config, defaults, load_yaml, with_defaults
 from textdrift.manifest import (
     CLEAN_COLUMNS,
     auto_shards,
@@ -87,24 +87,27 @@ check_group_by(config["group_by"], MANIFEST.columns)
 # the declarations say nothing and the configured (or default) languages are kept.
 # ABSENT: output -> why it is not made, one line each in results/README.md.
 DECLARED = [set(languages_of(row)) for row in MANIFEST.to_dict("records")]
-ABSENT = {}
+CONFIGURED = list(config["languages"])
 if DECLARED and all(DECLARED):
     _declared = set().union(*DECLARED)
-    _analysed = [lang for lang in config["languages"] if lang in _declared]
-    for _lang in config["languages"]:
-        if _lang not in _declared:
-            ABSENT[f"{_lang} outputs (phrases_{_lang}, new_formulations_{_lang}, {_lang} rows)"] = (
-                f"no document of the manifest declares {_lang} (its `languages` column)"
-                + ("" if LANGUAGES_SET else "; the languages analysed are the declared ones")
-            )
-    if _analysed and _analysed != list(config["languages"]):
+    _analysed = [lang for lang in CONFIGURED if lang in _declared]
+    if _analysed and _analysed != CONFIGURED:
         print(
             f"Languages analysed: {', '.join(_analysed)} (declared in the manifest; "
-            f"no document declares {', '.join(sorted(set(config['languages']) - _declared))})",
+            f"no document declares {', '.join(sorted(set(CONFIGURED) - _declared))})",
             file=sys.stderr,
         )
         config["languages"] = _analysed
 LANGS = list(config["languages"])
+ABSENT = {}
+for _lang in defaults(CONFIG_SCHEMA)["languages"]:  # every supported language
+    if _lang not in LANGS:
+        ABSENT[f"{_lang} outputs (phrases_{_lang}, new_formulations_{_lang}, {_lang} rows)"] = (
+            f"{_lang} is not among the configured languages ({', '.join(CONFIGURED)})"
+            if _lang not in CONFIGURED
+            else f"no document of the manifest declares {_lang} (its `languages` column)"
+            + ("" if LANGUAGES_SET else "; the languages analysed are the declared ones")
+        )
 # Across languages (rule crosslingual): only when some document is declared in both languages of
 # crosslingual.langs (or when the declarations are incomplete) and both are analysed.
 _PAIR = set(config["crosslingual"]["langs"])
@@ -118,7 +121,8 @@ if not CROSSLINGUAL:
     ] = (
         f"no document of the manifest is declared in both {' and '.join(config['crosslingual']['langs'])}"
         if _PAIR <= set(LANGS)
-        else f"the languages analysed ({', '.join(LANGS)}) do not include both of crosslingual.langs"
+        else f"no document is in both {' and '.join(config['crosslingual']['langs'])} "
+        f"(crosslingual.langs); the languages analysed are {', '.join(LANGS)}"
     )
 # group_by: the grouped tables of themes, drift and phrases (the same tables, a `group` column first)
 GROUP_BY = config["group_by"]
