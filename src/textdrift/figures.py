@@ -317,6 +317,17 @@ def _gap_label(gap: Sequence[int]) -> str:
     return str(gap[0]) if len(gap) == 1 else f"{gap[0]}–{gap[-1]}"
 
 
+def _runs(years: Sequence[int]) -> list[list[int]]:
+    """Runs of consecutive years: [2018, 2019, 2021] -> [[2018, 2019], [2021]]."""
+    runs: list[list[int]] = []
+    for y in years:
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return runs
+
+
 def _mark_gaps(ax, years: Sequence, axis: str = "x", label: bool = True) -> None:
     """A dashed grey rule between two adjacent cells of a year grid (cells at 0, 1, ...) whose years
     are not consecutive, labelled with the missing years under the grid (``axis`` "x": columns,
@@ -536,8 +547,8 @@ def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = Non
     handles.append(Line2D([], [], color="#333333", linewidth=1.0, marker="|", markersize=8,
                           label="95% interval"))
     if gaps:
-        handles.append(Line2D([], [], color="#e4e4e4", linewidth=8,
-                              label=f"no text: {', '.join(map(str, gaps))} (no line across)"))
+        handles.append(Line2D([], [], color="#eeeeee", linewidth=8,
+                              label=f"no text: {', '.join(_gap_label(r) for r in _runs(gaps))} (no line across)"))
     if any_break:
         handles.append(Line2D([], [], color=GENRE_BREAK_COLOR, linestyle=(0, (1, 2)), linewidth=1.0,
                               label="genre changes between the two years: not a trend line"))
@@ -720,6 +731,7 @@ def drift_chart(drift: pd.DataFrame, baseline: pd.DataFrame, langs: Sequence[str
                 ax.set_title(lang_name(lang), fontsize=10)
             if j == 0 or stacked:
                 ax.set_ylabel(ylabel, fontsize=9)
+            ax.tick_params(axis="y", labelleft=True)  # every panel its own y labels (shared scale)
             if d.empty:
                 _no_data(ax, "fewer than two years\nwith text: no step")
                 continue
@@ -809,7 +821,7 @@ def similarity_matrix(similarity: pd.DataFrame, baseline: pd.DataFrame | None = 
     norm = mcolors.Normalize(vmin, vmax)
     cmap = plt.get_cmap(HEAT_CMAP).with_extremes(over="#d9d9d9")
     image = None
-    gaps = []
+    gaps = {}
     for ax, lang in zip(axes[0], langs):
         ax.set_title(lang_name(lang), fontsize=10)
         d = similarity[similarity["lang"] == lang]
@@ -820,7 +832,7 @@ def similarity_matrix(similarity: pd.DataFrame, baseline: pd.DataFrame | None = 
         grid = d.pivot_table(index="year_a", columns="year_b", values="cosine_similarity", aggfunc="first").reindex(
             index=years, columns=years).to_numpy(dtype=float)
         diagonal = np.eye(len(years), dtype=bool)
-        image = ax.imshow(np.where(diagonal, np.inf, grid), cmap=cmap, norm=norm)
+        image = ax.imshow(np.where(diagonal, vmax + 1.0, grid), cmap=cmap, norm=norm)
         many = len(years) > 12  # year labels without token counts (those are in the theme heat map)
         if len(years) <= ANNOTATE_MAX_YEARS:
             size = min(9.0, 13.0 * cell)
@@ -839,7 +851,7 @@ def similarity_matrix(similarity: pd.DataFrame, baseline: pd.DataFrame | None = 
         ax.set_yticks(range(len(years)), [lb.replace("\n", " ") for lb in labels], fontsize=8.5)
         for axis in ("x", "y"):  # a missing year: dashed rules between its neighbours
             _mark_gaps(ax, years, axis, label=False)
-        gaps += [y for y in missing_years(years) if y not in gaps]
+        gaps[lang] = missing_years(years)
     if image is not None:
         fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8,
                      label=f"cosine similarity of TF-IDF vectors between two years\n(scale {vmin:.2f}–{vmax:.2f}, "
@@ -851,8 +863,12 @@ def similarity_matrix(similarity: pd.DataFrame, baseline: pd.DataFrame | None = 
     if any(similarity.loc[similarity["lang"] == lang, "year_a"].nunique() > 12 for lang in langs) and (
             tokens is not None and (tokens < low_data_tokens).any()):
         notes.append(f"* = low data, under {low_data_tokens} tokens")
-    if gaps:
-        notes.append(f"dashed rule: no text in {', '.join(map(str, sorted(gaps)))}")
+    if any(gaps.values()):
+        same = len({tuple(g) for g in gaps.values()}) == 1
+        notes.append("dashed rule: " + "; ".join(
+            f"no {'' if same else LANG_NAMES.get(lang, lang) + ' '}text in "
+            f"{', '.join(_gap_label(r) for r in _runs(g))}" for lang, g in gaps.items() if g and (
+                not same or lang == next(iter(gaps)))))
     if notes:
         title += f"\n({'; '.join(notes)})"
     fig.suptitle(title, fontsize=11)
@@ -988,7 +1004,9 @@ def phrase_steps(phrases: pd.DataFrame, lang: str, k: int = _D["figures"]["phras
     steps = list(d[["year_from", "year_to"]].drop_duplicates().sort_values("year_from").itertuples(index=False))
     ncols = max(1, min(len(steps), max_cols))
     nrows = max(1, -(-len(steps) // ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, (0.24 * 2 * k + 1.6) * nrows + 1.0),
+    # rows of bars; only notes (every step has too little data, or none): short rows
+    bars = len(d) and not (d["status"] == "insufficient").all()
+    fig, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, ((0.24 * 2 * k + 1.6) if bars else 2.4) * nrows + 1.0),
                              layout="constrained", squeeze=False)
     for ax, (a, b) in zip(axes.flat, steps):
         _phrase_panel(ax, d[(d["year_from"] == a) & (d["year_to"] == b)], k, q_threshold, low_data_tokens)
