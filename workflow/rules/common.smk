@@ -102,13 +102,19 @@ LANGS = list(config["languages"])
 ABSENT = {}
 for _lang in defaults(CONFIG_SCHEMA)["languages"]:  # every supported language
     if _lang not in LANGS:
-        ABSENT[f"{_lang} outputs (phrases_{_lang}, new_formulations_{_lang}, {_lang} rows)"] = (
+        ABSENT[
+            f"{_lang} outputs (phrases_{_lang}, new_formulations_{_lang}, {_lang} rows)"
+        ] = (
             f"{_lang} is not among the configured languages ({', '.join(CONFIGURED)})"
             if _lang not in CONFIGURED
             else f"no document of the manifest declares {_lang} (its `languages` column)"
-            + ("" if LANGUAGES_SET else "; the languages analysed are the declared ones")
+            + (
+                ""
+                if LANGUAGES_SET
+                else "; the languages analysed are the declared ones"
+            )
         )
-# Across languages (rule crosslingual): only when some document is declared in both languages of
+# Across languages (the crosslingual outputs) only when some document is declared in both languages of
 # crosslingual.langs (or when the declarations are incomplete) and both are analysed.
 _PAIR = set(config["crosslingual"]["langs"])
 CROSSLINGUAL = _PAIR <= set(LANGS) and (
