@@ -155,11 +155,12 @@ def test_theme_styles_follow_codebook_order_and_stay_distinct_for_many_themes():
     styles = F.theme_styles(CODEBOOK)
     assert [s.color for s in styles.values()] == F.PALETTE[:3]
     assert styles["digital_economy"].label == "Digital economy 数字经济"
-    many = F.theme_styles([{"id": f"t{i}", "label_en": f"T{i}"} for i in range(16)])
+    many = F.theme_styles([{"id": f"t{i}", "label_en": f"T{i}"} for i in range(20)])
     pairs = {(s.color, s.marker) for s in many.values()}
-    assert len(pairs) == 16
-    # theme 9 (the 10th) reuses colour 0 with the second marker
-    assert (many["t9"].color, many["t9"].marker) == (F.PALETTE[0], F.MARKERS[1])
+    assert len(pairs) == 20
+    # the first 15 themes have 15 colours (past 16 themes too); the 16th reuses colour 0 with the second marker
+    assert len({many[f"t{i}"].color for i in range(15)}) == 15 == len(F.THEME_PALETTE)
+    assert (many["t15"].color, many["t15"].marker) == (F.THEME_PALETTE[0], F.MARKERS[1])
 
 
 def _panel_colors(ax):
@@ -223,8 +224,11 @@ def test_heatmap_and_similarity_label_low_data_years():
     heat = F.theme_heatmap(make_frequencies(), CODEBOOK)
     zh_labels = [t.get_text() for t in heat.axes[1].get_xticklabels()]
     assert zh_labels == ["2017\n733 tok.", "2022\n67 tok.\nlow data", "2024\n600 tok."]
-    cells = [t.get_text() for t in heat.axes[1].texts]
+    cells = [t.get_text() for t in heat.axes[1].texts if not t.get_text().startswith("no text")]
     assert len(cells) == 3 * 3
+    # the missing years are marked between their neighbours
+    assert [t.get_text() for t in heat.axes[1].texts if t.get_text().startswith("no text")] == [
+        "no text\n2018–2021", "no text\n2023"]
     sim = F.similarity_matrix(make_similarity(), make_baseline())
     assert [t.get_text() for t in sim.axes[0].get_xticklabels()][1] == "2022\n(67 tok.)\nlow data"
     assert "0.65" in [t.get_text() for t in sim.axes[0].texts]  # 0.9 - 0.05 * |2017 - 2022|
@@ -356,15 +360,13 @@ def test_phrase_count_labels_stay_inside_the_panel():
     matplotlib.pyplot.close(fig)
 
 
-def test_phrase_steps_keeps_the_last_max_steps_and_says_so():
-    fig = F.phrase_steps(make_phrases(), "en", k=3, max_steps=2)
+def test_phrase_steps_draws_every_step_wrapped_into_rows():
+    fig = F.phrase_steps(make_phrases(), "en", k=3, max_cols=2)
     visible = [ax for ax in fig.axes if ax.get_visible()]
-    assert [ax.get_title().split("\n")[0] for ax in visible] == ["2022→2023 (1 y)", "2023→2024 (1 y)"]
-    assert "the last 2 of 3 steps; all in phrase_changes.csv" in fig._suptitle.get_text()
+    assert [ax.get_title().split("\n")[0] for ax in visible] == ["2017→2022 (5 y)", "2022→2023 (1 y)",
+                                                                 "2023→2024 (1 y)"]
+    assert fig.axes[0].get_gridspec().nrows == 2 and "each of the 3 steps" in fig._suptitle.get_text()
     matplotlib.pyplot.close(fig)
-    every = F.phrase_steps(make_phrases(), "en", k=3, max_steps=3)
-    assert "the last" not in every._suptitle.get_text() and sum(ax.get_visible() for ax in every.axes) == 3
-    matplotlib.pyplot.close(every)
 
 
 def test_save_figure_is_reproducible(tmp_path):
@@ -387,28 +389,36 @@ def test_run_figures_writes_every_declared_output(tmp_path):
     out = tmp_path / "figures"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        written = F.write_figures(**paths, codebook=codebook, out_dir=out, languages=["zh", "en"], dpi=60)
+        written = F.write_figures({**paths, "codebook": codebook}, out, {"languages": ["zh", "en"], "dpi": 60})
     expected = {f"{stem}.{ext}" for stem in F.figure_stems(out, ["zh", "en"]).values() for ext in ("png", "svg")}
     assert {str(p) for p in written} == expected
     assert sorted(p.name for p in out.iterdir()) == sorted(
         f"{n}.{e}" for n in ["theme_trends", "theme_heatmap", "drift", "similarity", "phrases_zh", "phrases_en"]
         for e in ("png", "svg"))
     # one group (one rule) needs and reads only its own tables
-    only = F.write_figures(drift=paths["drift"], baseline=paths["baseline"], similarity=paths["similarity"],
-                         out_dir=tmp_path / "drift_only", languages=["zh", "en"], dpi=40, groups=["drift"])
+    only = F.write_figures({k: paths[k] for k in ("drift", "baseline", "similarity")}, tmp_path / "drift_only",
+                           F.FigureSettings(languages=("zh", "en"), dpi=40), groups=["drift"])
     assert sorted(p.name for p in only) == ["drift.png", "drift.svg", "similarity.png", "similarity.svg"]
     with pytest.raises(ValueError, match=r"need \['codebook', 'frequencies'\]"):
-        F.write_figures(out_dir=tmp_path, languages=["en"], groups=["themes"])
+        F.write_figures({}, tmp_path, {"languages": ["en"]}, groups=["themes"])
 
 
 def test_similarity_matrix_many_years_stays_readable():
-    """20 years: the panel keeps a bounded size and drops the cell numbers (they are in the CSV)."""
-    years = range(2000, 2020)
+    """30 years: the panel keeps a bounded size and drops the cell numbers (they are in the CSV);
+    20 years with one missing: numbers in the cells, the colour scale follows the data, the gap is marked."""
+    years = range(2000, 2030)
     sim = pd.DataFrame([{"lang": "en", "year_a": a, "year_b": b, "cosine_similarity": 1.0 if a == b else 0.5,
                          "jsd": 0.0 if a == b else 0.3} for a in years for b in years])
     fig = F.similarity_matrix(sim)
     assert fig.get_size_inches()[0] < 16 and not fig.axes[0].texts
-    assert "values in tfidf_similarity.csv" in fig._suptitle.get_text()
+    matplotlib.pyplot.close(fig)
+    years = [y for y in range(2000, 2021) if y != 2007]
+    sim = pd.DataFrame([{"lang": "en", "year_a": a, "year_b": b, "cosine_similarity": 1.0 if a == b else 0.8,
+                         "jsd": 0.0 if a == b else 0.1} for a in years for b in years])
+    fig = F.similarity_matrix(sim)
+    ax = fig.axes[0]
+    assert len(ax.texts) == 20 * 20 and ax.images[0].norm.vmin == pytest.approx(0.8)
+    assert "no text in 2007" in fig._suptitle.get_text() and len(ax.lines) == 4  # two rules per axis
     matplotlib.pyplot.close(fig)
 
 
@@ -459,8 +469,9 @@ def test_theme_trends_does_not_draw_a_trend_line_across_a_change_of_genre():
               if matplotlib.colors.to_hex(ln.get_color()) == F.GENRE_BREAK_COLOR]
     solid = [tuple(np.round(ln.get_xdata()).astype(int)) for ln in segments
              if matplotlib.colors.to_hex(ln.get_color()) != F.GENRE_BREAK_COLOR]
-    # English: 2017 -> 2022 and 2022 -> 2023 change genre (dotted), 2023 -> 2024 is one genre (the trend line)
-    assert (2017, 2022) in dotted and (2022, 2023) in dotted and solid == [(2023, 2024)]
+    # English: 2017 -> 2022 spans missing years (no line at all), 2022 -> 2023 changes genre (dotted),
+    # 2023 -> 2024 is one genre (the trend line)
+    assert (2017, 2022) not in dotted + solid and (2022, 2023) in dotted and solid == [(2023, 2024)]
     labels = [" ".join(t.get_text().split()) for t in fig.legends[0].get_texts()]
     assert "genre changes between the two years: not a trend line" in labels
     assert fig.legends[0].get_title().get_text().startswith("Genres: 2017 proposal")

@@ -211,6 +211,12 @@ def test_results_readme_lists_every_table_and_figure():
     assert "- `figures/phrases_zh.png`: Chinese (zh): " + R.FIGURES["phrases"] in lines
     assert not any("drift.svg" in line for line in lines)
     assert text.endswith("## Findings\n\n### F\n\n- x\n")
+    assert "## Not made for this corpus" not in text  # everything made: no such section
+
+
+def test_results_readme_says_why_an_output_is_not_made():
+    text = R.results_readme([], [], "### F\n", absent={"en outputs (phrases_en)": "no document declares en"})
+    assert "## Not made for this corpus\n\n- en outputs (phrases_en): not made: no document declares en.\n" in text
 
 
 def write_codebook(path):

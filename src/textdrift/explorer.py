@@ -713,6 +713,9 @@ def build_payload(tables: dict[str, str | Path], year_matrices: dict[str, str | 
     docs = read["documents"]
     doc_index = {d: i for i, d in enumerate(docs["doc_id"])}
     langs2 = list(crosslingual_langs or languages[:2])
+    if "crosslingual_alignment" not in read:  # no bilingual document: the workflow makes no alignment table
+        read["crosslingual_alignment"] = pd.DataFrame(columns=["doc_id", "pair", *(f"{lg}_{c}" for c in ("paras", "text")
+                                                                                   for lg in langs2), "cost"])
     align, where = alignment_payload(read["crosslingual_alignment"], docs, langs2, set(), s["aligned_documents"])
     labels = {t.id: dict(t.labels) for t in codebook}
     shown, totals = _read_kwic(tables["theme_kwic"], s["contexts_per_cell"], s["seed"])

@@ -25,18 +25,26 @@ Conventions shared by all charts
   (Noto Sans CJK SC) and sets ``font.family`` to ``["DejaVu Sans", "Noto Sans CJK SC"]``;
   matplotlib (>= 3.6) falls back glyph by glyph, so Latin text keeps DejaVu Sans and Chinese
   labels render in Noto. ``axes.unicode_minus`` is off (some CJK fonts lack U+2212).
-* **Theme colours.** :func:`theme_styles` maps each theme to a colour of Paul Tol's
-  colour-blind-safe "muted" scheme (9 colours) and a marker, by **codebook order**: theme i gets
-  colour ``i mod 9`` and marker ``i div 9`` (circle, square, diamond, triangle), so up to 36
-  themes stay distinguishable and a theme keeps its colour and marker in every chart,
-  whatever themes a table happens to contain (Tol 2021, https://personal.sron.nl/~pault/). The
+* **Theme colours.** :func:`theme_styles` maps each theme to a colour of :data:`THEME_PALETTE`
+  (Paul Tol's colour-blind-safe "muted" scheme, 9 colours, then 6 of his "vibrant" and "light"
+  colours that differ from those: 15) and a marker, by **codebook order**: theme i gets colour
+  ``i mod 15`` and marker ``i div 15`` (circle, square, diamond, triangle), so the first 15 themes
+  have 15 colours, and up to 60 themes have distinct (colour, marker) pairs; a theme keeps its
+  colour and marker in every chart, whatever themes a table happens to contain (Tol 2021,
+  https://personal.sron.nl/~pault/). The
   exception is :func:`theme_trends`, one theme per panel, where colour and marker tell the
   languages apart.
 * **Low data.** A (language, year) with fewer than ``low_data_tokens`` kept tokens (default
   500, the top-level ``low_data_tokens``) is drawn with hollow markers / hatching and
   named with its token count; in the drift chart the table's own ``low_data`` flag is used.
 * **Years** are placed on a real-year axis or labelled with the gap ("2017→2022 (5 y)"), so a
-  five-year step never looks like a one-year step.
+  five-year step never looks like a one-year step. A **missing year** (a calendar year between
+  the first and the last with no text, :func:`missing_years`) breaks every line (no line is
+  drawn across it) and is marked: a grey band in the trend panels, a dashed rule labelled with
+  the missing years in the heat maps.
+* **Any number of years and themes.** Every step and every theme is drawn (wrapped into more
+  rows, never dropped); every panel keeps its y-axis labels, and the bottom panel of every column
+  its year labels.
 * :func:`save_figure` writes PNG (``dpi``, default 200) and SVG atomically; the SVG carries no
   date and fixed element ids (``svg.hashsalt``), so reruns give identical files.
 
@@ -77,7 +85,7 @@ from textdrift.config import defaults  # noqa: E402
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
 __all__ = ["ANNOTATE_MAX_YEARS", "BASELINE_COLOR", "CHART_GROUPS", "CJK_FONT_FILE", "FIGURES", "HALVES_COLOR",
-           "HEAT_CMAP", "LANG_COLORS", "LANG_LINESTYLES", "LANG_NAMES", "LATIN_FAMILY", "MARKERS",
+           "HEAT_CMAP", "LANG_COLORS", "THEME_PALETTE", "missing_years", "draw_figures", "FigureSettings", "LANG_LINESTYLES", "LANG_NAMES", "LATIN_FAMILY", "MARKERS",
            "METRIC_COLORS", "PALETTE", "STATUS_COLORS", "STATUS_HATCH", "cjk_font_path", "codebook_frame",
            "crosslingual_chart", "drift_chart", "figure_stems", "FontNotFoundError", "lang_name", "phrase_bars",
            "phrase_steps", "write_figures", "save_figure", "setup_fonts", "similarity_matrix", "theme_heatmap",
@@ -88,6 +96,9 @@ CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 LATIN_FAMILY = "DejaVu Sans"
 # Paul Tol's "muted" qualitative scheme (colour-blind safe), in his order.
 PALETTE = ["#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99", "#999933", "#AA4499"]
+# then Tol's "vibrant" orange, blue, magenta, his "light" pear and pink, and a dark grey: colours
+# that none of the muted ones resembles (his similar pairs, e.g. light mint / muted teal, left out)
+THEME_PALETTE = [*PALETTE, "#EE7733", "#0077BB", "#EE3377", "#BBCC33", "#FFAABB", "#555555"]
 MARKERS = ["o", "s", "D", "^"]
 LANG_LINESTYLES = ["-", "--", ":", "-."]
 LANG_NAMES = {"zh": "Chinese", "en": "English", "ja": "Japanese", "ko": "Korean", "fr": "French",
@@ -99,7 +110,7 @@ STATUS_HATCH = {"new": "///", "gone": "///"}
 METRIC_COLORS = {"cosine": "#4477AA", "jsd": "#228833"}
 BASELINE_COLOR = "#555555"
 HALVES_COLOR = "#111111"
-ANNOTATE_MAX_YEARS = 12  # similarity matrix: numbers in the cells up to this many years
+ANNOTATE_MAX_YEARS = 24  # similarity matrix: numbers in the cells up to this many years (cells >= 0.37 in)
 HEAT_CMAP = "viridis"
 
 
@@ -247,7 +258,8 @@ def theme_styles(codebook) -> dict[str, ThemeStyle]:
     styles = {}
     for i, row in enumerate(cb.to_dict("records")):
         other = [v for k, v in row.items() if k.startswith("label_") and k != "label_en" and isinstance(v, str) and v]
-        styles[row["id"]] = ThemeStyle(PALETTE[i % len(PALETTE)], MARKERS[(i // len(PALETTE)) % len(MARKERS)],
+        styles[row["id"]] = ThemeStyle(THEME_PALETTE[i % len(THEME_PALETTE)],
+                                       MARKERS[(i // len(THEME_PALETTE)) % len(MARKERS)],
                                        row.get("label_en") or row["id"], " ".join(other))
     return styles
 
@@ -279,6 +291,71 @@ def _step_label(year_from, year_to) -> str:
     except (TypeError, ValueError):
         return f"{year_from}→{year_to}"
     return f"{a}→{b} ({b - a} y)"
+
+
+def missing_years(years: Iterable) -> list[int]:
+    """The calendar years between the first and the last of ``years`` that are not among them.
+
+    Parameters
+    ----------
+    years : iterable of int
+
+    Returns
+    -------
+    list of int
+        Sorted; empty for fewer than two years or named groups (non-integer labels).
+    """
+    try:
+        have = sorted({int(y) for y in years})
+    except (TypeError, ValueError):
+        return []
+    return [y for y in range(have[0], have[-1] + 1) if y not in set(have)] if len(have) > 1 else []
+
+
+def _gap_label(gap: Sequence[int]) -> str:
+    """"2017" or "2018–2021": a run of missing years."""
+    return str(gap[0]) if len(gap) == 1 else f"{gap[0]}–{gap[-1]}"
+
+
+def _runs(years: Sequence[int]) -> list[list[int]]:
+    """Runs of consecutive years: [2018, 2019, 2021] -> [[2018, 2019], [2021]]."""
+    runs: list[list[int]] = []
+    for y in years:
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return runs
+
+
+def _mark_gaps(ax, years: Sequence, axis: str = "x", label: bool = True) -> None:
+    """A dashed grey rule between two adjacent cells of a year grid (cells at 0, 1, ...) whose years
+    are not consecutive, labelled with the missing years under the grid (``axis`` "x": columns,
+    "y": rows)."""
+    for c in range(1, len(years)):
+        try:
+            a, b = int(years[c - 1]), int(years[c])
+        except (TypeError, ValueError):
+            return
+        if b - a <= 1:
+            continue
+        line = ax.axvline if axis == "x" else ax.axhline
+        line(c - 0.5, color="#d0d0d0", linewidth=3.2)
+        line(c - 0.5, color="#444444", linewidth=1.0, linestyle=(0, (3, 2)))
+        if label and axis == "x":
+            ax.annotate(f"no text\n{_gap_label(list(range(a + 1, b)))}", (c - 0.5, 0.0),
+                        xycoords=("data", "axes fraction"), xytext=(0, -3), textcoords="offset points", ha="center",
+                        va="top", fontsize=7.5, color="#333333", annotation_clip=False)
+
+
+def _label_bottom_panels(axes) -> None:
+    """Year labels on the lowest visible panel of every column of a shared-x grid (a hidden panel
+    below would otherwise leave the one above it without labels)."""
+    grid = np.asarray(axes)
+    for col in range(grid.shape[1]):
+        shown = [ax for ax in grid[:, col] if ax.get_visible()]
+        if shown:
+            shown[-1].tick_params(axis="x", labelbottom=True)
 
 
 def _text_color(rgba) -> str:
@@ -403,7 +480,8 @@ def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = Non
             # a line joins two measured years only: it breaks at a low-data year and across a year
             # that the corpus has but this language lacks (a gap is not a measurement); across a
             # change of genre the two years are joined by a grey dotted line, not the trend line
-            line_years = [y for y in years if y >= d["year"].min() and y <= d["year"].max()]
+            # (every calendar year of the span: a missing year of the corpus breaks the line too)
+            line_years = list(range(int(d["year"].min()), int(d["year"].max()) + 1))
             line = d.set_index("year")["per_10k"].where(~pd.Series(low, index=d["year"])).reindex(line_years)
             for y_a, y_b in zip(line_years[:-1], line_years[1:]):
                 v_a, v_b = line.get(y_a), line.get(y_b)
@@ -451,17 +529,26 @@ def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = Non
         ax.set_axisbelow(True)
     for ax in axes.flat[len(themes):]:
         ax.set_visible(False)
+    gaps = missing_years(years)
+    for ax in axes.flat[:len(themes)]:  # a year with no text: a grey band, no line across it
+        for y in gaps:
+            ax.axvspan(y - 0.5, y + 0.5, color="#eeeeee", linewidth=0, zorder=0)
+    _label_bottom_panels(axes)
     for ax in axes[:, 0]:
         ax.set_ylabel("per 10,000 tokens", fontsize=8)
     if years:
         axes.flat[0].set_xlim(min(years) - 0.6, max(years) + 0.6)
-        axes.flat[0].set_xticks(years[:: -(-len(years) // 10)])  # at most 10 labelled years per panel
+        span = list(range(int(min(years)), int(max(years)) + 1))  # calendar years: evenly spaced labels
+        axes.flat[0].set_xticks(span[:: -(-len(span) // 10)])  # at most 10 labelled years per panel
         for ax in axes.flat:
             ax.tick_params(axis="x", labelrotation=45)
     handles = [Line2D([], [], color=colors[lang], linestyle=LANG_LINESTYLES[i % len(LANG_LINESTYLES)],
                       marker=markers[lang], markersize=6, label=lang_name(lang)) for i, lang in enumerate(langs)]
     handles.append(Line2D([], [], color="#333333", linewidth=1.0, marker="|", markersize=8,
                           label="95% interval"))
+    if gaps:
+        handles.append(Line2D([], [], color="#eeeeee", linewidth=8,
+                              label=f"no text: {', '.join(_gap_label(r) for r in _runs(gaps))} (no line across)"))
     if any_break:
         handles.append(Line2D([], [], color=GENRE_BREAK_COLOR, linestyle=(0, (1, 2)), linewidth=1.0,
                               label="genre changes between the two years: not a trend line"))
@@ -473,13 +560,15 @@ def theme_trends(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = Non
     title = None
     if any(genres.values()):  # the genres of each year, as the legend's title (the layout makes room for it)
         by_year = []
-        for y in years:
+        one = {g for lang in langs for g in genres[lang].values()}
+        for y in years if len(one) > 1 else []:
             parts = {lang: genres[lang].get(int(y)) for lang in langs if genres[lang].get(int(y))}
             if len(set(parts.values())) == 1:
                 by_year.append(f"{y} {next(iter(parts.values()))}")
             elif parts:
                 by_year.append(f"{y} " + ", ".join(f"{g} ({lang})" for lang, g in parts.items()))
-        title = textwrap.fill("Genres: " + " · ".join(by_year), 160)
+        title = textwrap.fill("Genres: " + (" · ".join(by_year) if by_year else f"{next(iter(one))} (every year)"),
+                              160)
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 3), fontsize=8, frameon=False,
                title=title, title_fontsize=8)
     fig.suptitle("Theme frequency per 10,000 tokens by year and language, with 95% intervals "
@@ -509,9 +598,11 @@ def theme_heatmap(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = No
                   low_data_tokens: int = _D["low_data_tokens"], max_row_years: int = 16) -> Figure:
     """Year x theme rate per 10,000 tokens, one panel per language, values written in the cells.
 
-    One colour scale for all panels (viridis, square-root from 0 to the largest rate, so the
+    One colour scale for all panels (viridis, square-root from 0 (or from the smallest rate when
+    every rate exceeds a quarter of the largest) to the largest rate, so the
     many small rates stay distinguishable; the numbers are written anyway). Column labels carry the
-    year and its token count; low-data columns are hatched and labelled "low data". The theme
+    year and its token count; low-data columns are hatched and labelled "low data"; between two
+    columns whose years are not consecutive a dashed rule, with the missing years under it. The theme
     key on the left shows each theme's colour and marker as in the other charts. The language
     panels sit side by side, or one above the other when together they have more than
     ``max_row_years`` year columns (so a corpus over decades does not make a metre-wide chart).
@@ -550,7 +641,9 @@ def theme_heatmap(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = No
     for key in dict.fromkeys(keys):
         _theme_key(key, styles)
     vmax = float(freq["per_10k"].max()) if len(freq) else 1.0
-    norm = mcolors.PowerNorm(0.5, 0, vmax if vmax > 0 else 1.0)
+    vmin = float(freq["per_10k"].min()) if len(freq) else 0.0
+    # from 0, unless every rate is above a quarter of the largest: then from the smallest (the data's range)
+    norm = mcolors.PowerNorm(0.5, vmin if vmin > 0.25 * vmax else 0, vmax if vmax > 0 else 1.0)
     cmap = plt.get_cmap(HEAT_CMAP)
     image = None
     panels = []
@@ -577,6 +670,7 @@ def theme_heatmap(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = No
         ax.xaxis.tick_top()
         ax.tick_params(axis="y", left=False, labelleft=False)
         ax.set_title(lang_name(lang), fontsize=10)
+        _mark_gaps(ax, years)  # a missing year: a dashed rule between its neighbours, named below
     if image is not None:
         fig.colorbar(image, ax=panels, label="per 10,000 tokens (square-root colour scale)", shrink=0.6, aspect=30)
     fig.suptitle("Theme frequency per 10,000 tokens: theme x year, per language (one colour scale)", fontsize=11)
@@ -597,9 +691,9 @@ def drift_chart(drift: pd.DataFrame, baseline: pd.DataFrame, langs: Sequence[str
     ``tfidf_drift.csv``, when present): halves of the two years compared, the same length as the
     baseline halves, so it can be read directly against the diamonds. Steps flagged
     ``low_data`` are hatched and labelled. Both measures lie in [0, 1]. With more than
-    ``max_row_steps`` steps in all, the languages are stacked (cosine and JSD rows of each
-    language one below the other) and the steps drawn narrower with upright labels, so a corpus
-    over decades keeps a readable width.
+    ``max_row_steps`` steps in all (one language or several), the panels are stacked (cosine and
+    JSD rows of each language one below the other, each with its y-axis label) and the steps drawn
+    narrower with upright labels, so a corpus over decades keeps a readable width.
 
     Parameters
     ----------
@@ -620,7 +714,7 @@ def drift_chart(drift: pd.DataFrame, baseline: pd.DataFrame, langs: Sequence[str
                ("jsd", "jsd", "Jensen–Shannon divergence\n(bits, term frequencies)")]
     ncol = max(1, len(langs))
     widths = [max(1, int((drift["lang"] == lang).sum())) + 0.6 for lang in langs] or [1]
-    stacked = len(langs) > 1 and sum(widths) - 0.6 * len(widths) > max_row_steps
+    stacked = sum(widths) - 0.6 * len(widths) > max_row_steps
     if stacked:  # rows: (lang 1 cosine, lang 1 JSD, lang 2 cosine, ...), one column
         fig, grid = plt.subplots(2 * ncol, 1, figsize=(max(7.0, 0.62 * max(widths) + 2.0), 3.3 * 2 * ncol + 1.6),
                                  sharey=True, layout="constrained", squeeze=False)
@@ -637,6 +731,7 @@ def drift_chart(drift: pd.DataFrame, baseline: pd.DataFrame, langs: Sequence[str
                 ax.set_title(lang_name(lang), fontsize=10)
             if j == 0 or stacked:
                 ax.set_ylabel(ylabel, fontsize=9)
+            ax.tick_params(axis="y", labelleft=True)  # every panel its own y labels (shared scale)
             if d.empty:
                 _no_data(ax, "fewer than two years\nwith text: no step")
                 continue
@@ -690,7 +785,11 @@ def similarity_matrix(similarity: pd.DataFrame, baseline: pd.DataFrame | None = 
     """Year x year cosine similarity of the TF-IDF year vectors, one panel per language, annotated.
 
     With ``baseline`` (``tfidf_baseline.csv``: lang, year, tokens) the year labels carry the
-    token count and years below ``low_data_tokens`` are marked "low data".
+    token count and years below ``low_data_tokens`` are marked "low data". The colour scale runs
+    over the similarities between two different years (rounded out to 0.05), one scale for all
+    panels; the diagonal (1 by definition) is grey; the values are written in the cells up to :data:`ANNOTATE_MAX_YEARS` years (the
+    font shrinks with the cells). Two adjacent years that are not consecutive are parted by a
+    dashed rule, and the title names the missing years.
 
     Parameters
     ----------
@@ -710,11 +809,19 @@ def similarity_matrix(similarity: pd.DataFrame, baseline: pd.DataFrame | None = 
     # about 1.1 in per year up to 8 years; beyond that the panel stays about 9 in tall, and cells
     # get no numbers above ANNOTATE_MAX_YEARS (unreadable; the values are in tfidf_similarity.csv)
     cell = 1.1 if max(sizes) <= 8 else max(0.3, 9.0 / max(sizes))
-    fig, axes = plt.subplots(1, max(1, len(langs)), figsize=(cell * sum(sizes) + 2.6 * len(sizes), cell * max(sizes) + 2.2),
+    fig, axes = plt.subplots(1, max(1, len(langs)), figsize=(cell * sum(sizes) + 2.6 * len(sizes), cell * max(sizes) + 2.4),
                              layout="constrained", squeeze=False, gridspec_kw={"width_ratios": sizes})
-    norm = mcolors.Normalize(0, 1)
-    cmap = plt.get_cmap(HEAT_CMAP)
+    # the colour scale follows the data: the similarities between two different years, rounded out
+    # to 0.05 (the diagonal, 1 by definition, is grey), so the differences between years are not
+    # all one colour
+    off = similarity.loc[similarity["year_a"] != similarity["year_b"], "cosine_similarity"].astype(float)
+    off = off[np.isfinite(off)]
+    vmin = min(0.95, np.floor(float(off.min()) * 20) / 20) if len(off) else 0.0
+    vmax = max(vmin + 0.05, min(1.0, np.ceil(float(off.max()) * 20) / 20)) if len(off) else 1.0
+    norm = mcolors.Normalize(vmin, vmax)
+    cmap = plt.get_cmap(HEAT_CMAP).with_extremes(over="#d9d9d9")
     image = None
+    gaps = {}
     for ax, lang in zip(axes[0], langs):
         ax.set_title(lang_name(lang), fontsize=10)
         d = similarity[similarity["lang"] == lang]
@@ -724,11 +831,15 @@ def similarity_matrix(similarity: pd.DataFrame, baseline: pd.DataFrame | None = 
         years = sorted(set(d["year_a"]) | set(d["year_b"]))
         grid = d.pivot_table(index="year_a", columns="year_b", values="cosine_similarity", aggfunc="first").reindex(
             index=years, columns=years).to_numpy(dtype=float)
-        image = ax.imshow(grid, cmap=cmap, norm=norm)
-        many = len(years) > ANNOTATE_MAX_YEARS
-        for (r, c), v in np.ndenumerate(grid):
-            if np.isfinite(v) and not many:
-                ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=9, color=_text_color(cmap(norm(v))))
+        diagonal = np.eye(len(years), dtype=bool)
+        image = ax.imshow(np.where(diagonal, vmax + 1.0, grid), cmap=cmap, norm=norm)
+        many = len(years) > 12  # year labels without token counts (those are in the theme heat map)
+        if len(years) <= ANNOTATE_MAX_YEARS:
+            size = min(9.0, 13.0 * cell)
+            for (r, c), v in np.ndenumerate(grid):
+                if np.isfinite(v):
+                    ax.text(c, r, "1" if r == c else f"{v:.2f}", ha="center", va="center", fontsize=size,
+                            color="black" if r == c else _text_color(cmap(norm(v))))
         labels = []
         for y in years:
             n = tokens.get((lang, y)) if tokens is not None else None
@@ -738,12 +849,28 @@ def similarity_matrix(similarity: pd.DataFrame, baseline: pd.DataFrame | None = 
                 labels.append(f"{y}\n({int(n)} tok.)" + ("\nlow data" if n < low_data_tokens else ""))
         ax.set_xticks(range(len(years)), labels, fontsize=8.5, rotation=90 if many else 0)
         ax.set_yticks(range(len(years)), [lb.replace("\n", " ") for lb in labels], fontsize=8.5)
+        for axis in ("x", "y"):  # a missing year: dashed rules between its neighbours
+            _mark_gaps(ax, years, axis, label=False)
+        gaps[lang] = missing_years(years)
     if image is not None:
-        fig.colorbar(image, ax=axes[0].tolist(), label="cosine similarity of TF-IDF vectors (1 = same)",
-                     shrink=0.8)
+        fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8,
+                     label=f"cosine similarity of TF-IDF vectors between two years\n(scale {vmin:.2f}–{vmax:.2f}, "
+                           "the data's range; the diagonal, 1, in grey)")
     title = "Year x year similarity of vocabulary (cosine of TF-IDF year vectors)"
+    notes = []
     if any(similarity.loc[similarity["lang"] == lang, "year_a"].nunique() > ANNOTATE_MAX_YEARS for lang in langs):
-        title += f"\n(values in tfidf_similarity.csv; * = low data, under {low_data_tokens} tokens)"
+        notes.append("values in tfidf_similarity.csv")
+    if any(similarity.loc[similarity["lang"] == lang, "year_a"].nunique() > 12 for lang in langs) and (
+            tokens is not None and (tokens < low_data_tokens).any()):
+        notes.append(f"* = low data, under {low_data_tokens} tokens")
+    if any(gaps.values()):
+        same = len({tuple(g) for g in gaps.values()}) == 1
+        notes.append("dashed rule: " + "; ".join(
+            f"no {'' if same else LANG_NAMES.get(lang, lang) + ' '}text in "
+            f"{', '.join(_gap_label(r) for r in _runs(g))}" for lang, g in gaps.items() if g and (
+                not same or lang == next(iter(gaps)))))
+    if notes:
+        title += f"\n({'; '.join(notes)})"
     fig.suptitle(title, fontsize=11)
     return fig
 
@@ -855,12 +982,9 @@ def phrase_bars(phrases: pd.DataFrame, lang: str, year_from: int, year_to: int, 
 
 def phrase_steps(phrases: pd.DataFrame, lang: str, k: int = _D["figures"]["phrase_k"],
                  q_threshold: float = _D["phrases"]["q_threshold"],
-                 low_data_tokens: int = _D["low_data_tokens"], max_cols: int = 3,
-                 max_steps: int | None = None) -> Figure:
-    """:func:`phrase_bars` for the steps of one language, one panel per step (at most ``max_cols`` per row).
-
-    ``max_steps``: draw only the last (most recent) that many steps, and say so in the title
-    (``None``: every step). A corpus over decades has dozens of steps; the table has them all.
+                 low_data_tokens: int = _D["low_data_tokens"], max_cols: int = _D["figures"]["phrase_cols"]) -> Figure:
+    """:func:`phrase_bars` for every step of one language, one panel per step, at most ``max_cols``
+    per row: a corpus of many years gets more rows, never fewer steps.
 
     Parameters
     ----------
@@ -870,21 +994,19 @@ def phrase_steps(phrases: pd.DataFrame, lang: str, k: int = _D["figures"]["phras
     k, q_threshold, low_data_tokens
         As in :func:`phrase_bars`.
     max_cols : int
-    max_steps : int, optional
+        Panels per row (config ``figures.phrase_cols``).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     d = phrases[phrases["lang"] == lang]
-    steps = d[["year_from", "year_to"]].drop_duplicates().sort_values("year_from").itertuples(index=False)
-    steps = list(steps)
-    n_steps = len(steps)
-    if max_steps is not None and n_steps > max_steps:
-        steps = steps[-max_steps:]
+    steps = list(d[["year_from", "year_to"]].drop_duplicates().sort_values("year_from").itertuples(index=False))
     ncols = max(1, min(len(steps), max_cols))
     nrows = max(1, -(-len(steps) // ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, (0.24 * 2 * k + 1.6) * nrows + 1.0),
+    # rows of bars; only notes (every step has too little data, or none): short rows
+    bars = len(d) and not (d["status"] == "insufficient").all()
+    fig, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, ((0.24 * 2 * k + 1.6) if bars else 2.4) * nrows + 1.0),
                              layout="constrained", squeeze=False)
     for ax, (a, b) in zip(axes.flat, steps):
         _phrase_panel(ax, d[(d["year_from"] == a) & (d["year_to"] == b)], k, q_threshold, low_data_tokens)
@@ -893,11 +1015,10 @@ def phrase_steps(phrases: pd.DataFrame, lang: str, k: int = _D["figures"]["phras
     for ax in axes.flat[max(1, len(steps)):]:
         ax.set_visible(False)
     _phrase_legend(fig, q_threshold)
-    shown = f" (the last {len(steps)} of {n_steps} steps; all in phrase_changes.csv)" if len(steps) < n_steps else ""
     what = ("bars: weighted log-odds z, Monroe et al. 2008; colour: q of the test between documents or "
             "paragraphs (phrase_steps.csv); counts before→after at the bar ends")
-    fig.suptitle(f"{lang_name(lang)}: top {k} rising and top {k} falling phrases per step{shown}\n({what})",
-                 fontsize=11)
+    fig.suptitle(f"{lang_name(lang)}: top {k} rising and top {k} falling phrases in each of the {len(steps)} "
+                 f"step{'s' if len(steps) != 1 else ''}\n({what})", fontsize=11)
     return fig
 
 
@@ -1049,38 +1170,126 @@ CHART_GROUPS = {
 }
 
 
-def write_figures(frequencies: str | Path | None = None, drift: str | Path | None = None,
-                baseline: str | Path | None = None, similarity: str | Path | None = None,
-                phrases: str | Path | None = None, codebook: str | Path | None = None, out_dir: str | Path = ".",
-                languages: Sequence[str] = (), low_data_tokens: int = _D["low_data_tokens"],
-                phrase_k: int = _D["figures"]["phrase_k"],
-                q_threshold: float = _D["phrases"]["q_threshold"], dpi: int = _D["figures"]["dpi"],
-                schema: str | Path | None = None,
-                phrase_steps_max: int | None = None, groups: Sequence[str] | None = None,
-                precision: str | Path | None = None, documents: str | Path | None = None) -> list[Path]:
-    """Read the tables (and the codebook), draw the charts of ``groups`` (keys of ``CHART_GROUPS``;
-    all when None), write PNG + SVG under ``out_dir``; return the paths.
+@dataclass(frozen=True)
+class FigureSettings:
+    """The settings of :func:`draw_figures` / :func:`write_figures` (defaults: the configuration
+    schema's).
+
+    Parameters
+    ----------
+    languages : tuple of str
+        The languages drawn (one ``phrases_{lang}`` each).
+    low_data_tokens : int
+    phrase_k : int
+        ``k`` of :func:`phrase_bars` (config ``figures.phrase_k``).
+    phrase_cols : int
+        Step panels per row of :func:`phrase_steps` (config ``figures.phrase_cols``).
+    q_threshold : float
+        Of the phrase tests (config ``phrases.q_threshold``).
+    dpi : int
+    """
+
+    languages: tuple[str, ...] = ()
+    low_data_tokens: int = _D["low_data_tokens"]
+    phrase_k: int = _D["figures"]["phrase_k"]
+    phrase_cols: int = _D["figures"]["phrase_cols"]
+    q_threshold: float = _D["phrases"]["q_threshold"]
+    dpi: int = _D["figures"]["dpi"]
+
+    @classmethod
+    def of(cls, settings: Mapping | FigureSettings | None) -> FigureSettings:
+        """From a mapping (a rule's params: unknown keys such as ``groups`` are ignored).
+
+        Parameters
+        ----------
+        settings : mapping, FigureSettings or None
+
+        Returns
+        -------
+        FigureSettings
+        """
+        if isinstance(settings, cls):
+            return settings
+        known = {k: v for k, v in dict(settings or {}).items() if k in cls.__dataclass_fields__}
+        if "languages" in known:
+            known["languages"] = tuple(known["languages"])
+        return cls(**known)
+
+
+def draw_figures(tables: Mapping[str, str | Path | None], settings: Mapping | FigureSettings | None = None,
+                 groups: Sequence[str] | None = None) -> dict[str, object]:
+    """The charts of ``groups`` (keys of ``CHART_GROUPS``; all when None), not yet drawn: chart
+    name (the stem of :func:`figure_stems`) -> a function returning its Figure.
 
     Only the tables of the requested groups are needed (and read).
 
     Parameters
     ----------
-    frequencies, drift, baseline, similarity, phrases, precision, documents : str or Path, optional
-        ``theme_frequencies.csv``, ``tfidf_drift.csv``, ``tfidf_baseline.csv``,
+    tables : mapping of str to str or Path
+        ``frequencies``, ``drift``, ``baseline``, ``similarity``, ``phrases``, ``precision``,
+        ``documents``: ``theme_frequencies.csv``, ``tfidf_drift.csv``, ``tfidf_baseline.csv``,
         ``tfidf_similarity.csv``, ``phrase_changes.csv``, ``codebook_precision.csv``,
-        ``documents.csv`` (the genres of :func:`theme_trends`).
-    codebook : str or Path, optional
+        ``documents.csv`` (the genres of :func:`theme_trends`); ``codebook`` and its ``schema``.
+    settings : mapping or FigureSettings, optional
+    groups : sequence of str, optional
+
+    Returns
+    -------
+    dict of str to callable
+
+    Raises
+    ------
+    ValueError
+        For an unknown group, or a table a group needs that is not given.
+    """
+    from textdrift.codebook import load_codebook
+
+    s = FigureSettings.of(settings)
+    groups = list(CHART_GROUPS) if groups is None else list(groups)
+    unknown = set(groups) - set(CHART_GROUPS)
+    if unknown:
+        raise ValueError(f"unknown chart group(s) {sorted(unknown)}; known: {list(CHART_GROUPS)}")
+    given = {name: tables.get(name) for name in ("frequencies", "drift", "baseline", "similarity", "phrases",
+                                                 "codebook", "precision", "documents", "schema")}
+    missing = sorted({t for g in groups for t in CHART_GROUPS[g] if given[t] is None})
+    if missing:
+        raise ValueError(f"write_figures: charts {groups} need {missing}")
+    setup_fonts()
+    langs = list(s.languages)
+    charts = {}
+    if "themes" in groups:
+        freq, cb = read_csv(given["frequencies"]), load_codebook(given["codebook"], given["schema"])
+        prec = read_csv(given["precision"]) if given["precision"] is not None else None
+        docs = read_csv(given["documents"]) if given["documents"] is not None else None
+        charts["theme_trends"] = lambda: theme_trends(freq, cb, langs=[lg for lg in langs if (freq["lang"] == lg).any()],
+                                                      low_data_tokens=s.low_data_tokens, precision=prec, documents=docs)
+        charts["theme_heatmap"] = lambda: theme_heatmap(freq, cb, langs=langs, low_data_tokens=s.low_data_tokens)
+    if "drift" in groups:
+        drift_df, base, sim = read_csv(given["drift"]), read_csv(given["baseline"]), read_csv(given["similarity"])
+        charts["drift"] = lambda: drift_chart(drift_df, base, langs=langs)
+        charts["similarity"] = lambda: similarity_matrix(sim, base, langs=langs, low_data_tokens=s.low_data_tokens)
+    if "phrases" in groups:
+        phr = read_csv(given["phrases"])
+        for lang in langs:
+            charts[f"phrases_{lang}"] = (lambda lang=lang: phrase_steps(
+                phr, lang, k=s.phrase_k, q_threshold=s.q_threshold, low_data_tokens=s.low_data_tokens,
+                max_cols=s.phrase_cols))
+    return charts
+
+
+def write_figures(tables: Mapping[str, str | Path | None], out_dir: str | Path = ".",
+                  settings: Mapping | FigureSettings | None = None, groups: Sequence[str] | None = None) -> list[Path]:
+    """Read the tables (and the codebook), draw the charts of ``groups`` (:func:`draw_figures`),
+    write PNG + SVG under ``out_dir``; return the paths.
+
+    Parameters
+    ----------
+    tables : mapping of str to str or Path
+        As in :func:`draw_figures`.
     out_dir : str or Path
-    languages : sequence of str
-    low_data_tokens : int
-    phrase_k : int
-        ``k`` of :func:`phrase_bars`.
-    q_threshold : float
-    dpi : int
-    schema : str or Path, optional
-        The codebook schema.
-    phrase_steps_max : int, optional
-        ``max_steps`` of :func:`phrase_steps`.
+    settings : mapping or FigureSettings, optional
+        :class:`FigureSettings` (``languages``, ``low_data_tokens``, ``phrase_k``, ``phrase_cols``,
+        ``q_threshold``, ``dpi``).
     groups : sequence of str, optional
 
     Returns
@@ -1088,41 +1297,11 @@ def write_figures(frequencies: str | Path | None = None, drift: str | Path | Non
     list of Path
         The files written.
     """
-    from textdrift.codebook import load_codebook
-
-    groups = list(CHART_GROUPS) if groups is None else list(groups)
-    unknown = set(groups) - set(CHART_GROUPS)
-    if unknown:
-        raise ValueError(f"unknown chart group(s) {sorted(unknown)}; known: {list(CHART_GROUPS)}")
-    given = {"frequencies": frequencies, "drift": drift, "baseline": baseline, "similarity": similarity,
-             "phrases": phrases, "codebook": codebook}
-    missing = sorted({t for g in groups for t in CHART_GROUPS[g] if given[t] is None})
-    if missing:
-        raise ValueError(f"write_figures: charts {groups} need {missing}")
-    setup_fonts()
-    langs = list(languages)
-    stems = figure_stems(out_dir, langs)
-    charts = {}
-    if "themes" in groups:
-        freq, cb = read_csv(frequencies), load_codebook(codebook, schema)
-        prec = read_csv(precision) if precision is not None else None
-        docs = read_csv(documents) if documents is not None else None
-        charts["theme_trends"] = lambda: theme_trends(freq, cb, langs=[lg for lg in langs if (freq["lang"] == lg).any()],
-                                                      low_data_tokens=low_data_tokens, precision=prec, documents=docs)
-        charts["theme_heatmap"] = lambda: theme_heatmap(freq, cb, langs=langs, low_data_tokens=low_data_tokens)
-    if "drift" in groups:
-        drift_df, base, sim = read_csv(drift), read_csv(baseline), read_csv(similarity)
-        charts["drift"] = lambda: drift_chart(drift_df, base, langs=langs)
-        charts["similarity"] = lambda: similarity_matrix(sim, base, langs=langs, low_data_tokens=low_data_tokens)
-    if "phrases" in groups:
-        phr = read_csv(phrases)
-        for lang in langs:
-            charts[f"phrases_{lang}"] = (lambda lang=lang: phrase_steps(
-                phr, lang, k=phrase_k, q_threshold=q_threshold, low_data_tokens=low_data_tokens,
-                max_steps=phrase_steps_max))
+    s = FigureSettings.of(settings)
+    stems = figure_stems(out_dir, s.languages)
     paths = []
-    for name, draw in charts.items():
-        paths += save_figure(draw(), stems[name], dpi=dpi)
+    for name, draw in draw_figures(tables, s, groups).items():
+        paths += save_figure(draw(), stems[name], dpi=s.dpi)
     return paths
 
 
@@ -1140,10 +1319,8 @@ def run_figures(input, output, params, log) -> None:
     from textdrift.provenance import settings
 
     log_to_file(log[0])
-    from pathlib import Path
-
-    tables = {name: path for name, path in input.items() if name != "schema"}
-    write_figures(**tables, schema=input.get("schema"), out_dir=Path(output[0]).parent, **settings(params))
+    p = settings(params)
+    write_figures(dict(input.items()), Path(output[0]).parent, p, p.get("groups"))
 
 
 # ---- new formulations (textdrift.formulations) --------------------------------------------------

@@ -3,7 +3,9 @@
 ``python -m textdrift.newcorpus DIR [--languages zh en]`` creates ``DIR`` with everything that
 belongs to a corpus rather than to the tool, empty or as a skeleton to fill in:
 
-* ``config.yaml``: the paths of everything below (the only keys it sets besides ``languages``);
+* ``config.yaml``: the paths of everything below (the only keys it sets besides ``languages``,
+  which it sets only when given: otherwise the languages analysed are those the manifest's
+  ``languages`` column declares, ``docs/configuration.md``);
   run it with ``make check CONFIG=DIR/config.yaml`` and ``make run CONFIG=DIR/config.yaml``
   (Snakemake reads it after ``config/config.yaml``, so it sets every key that file sets);
 * ``raw/documents.csv``: the manifest's header (the files go in ``raw/``);
@@ -68,8 +70,9 @@ entities: []
 """
 
 
-def _config(d: str, languages: list[str]) -> str:
-    langs = ", ".join(languages)
+def _config(d: str, languages: list[str] | None) -> str:
+    langs = (f"languages: [{', '.join(languages)}]" if languages else
+             "# languages: those the manifest's `languages` column declares (set e.g. [zh] to choose)")
     return f"""\
 # The configuration of this corpus, read after config/config.yaml (make run CONFIG={d}/config.yaml):
 # every key here replaces the shipped corpus's; every other key keeps its default
@@ -78,7 +81,7 @@ manifest: {d}/raw/documents.csv
 raw_dir: {d}/raw
 processed_dir: {d}/processed
 results_dir: {d}/results
-languages: [{langs}]
+{langs}
 themes:
   codebook: {d}/themes.yaml
 entities: {d}/entities.yaml
@@ -93,7 +96,7 @@ validation:
 """
 
 
-def create(directory: str | Path, languages=("zh", "en")) -> list[Path]:
+def create(directory: str | Path, languages=None) -> list[Path]:
     """Create the skeleton of a new corpus in ``directory`` (see the module docstring).
 
     Parameters
@@ -101,8 +104,9 @@ def create(directory: str | Path, languages=("zh", "en")) -> list[Path]:
     directory : str or Path
         The corpus directory (created; best given relative to the project, as the configuration
         stores the paths as given).
-    languages : sequence of str
-        The languages of the corpus (``languages`` of the configuration).
+    languages : sequence of str, optional
+        The languages of the corpus (``languages`` of the configuration); default: not set, the
+        languages the manifest declares.
 
     Returns
     -------
@@ -116,7 +120,7 @@ def create(directory: str | Path, languages=("zh", "en")) -> list[Path]:
     """
     d = Path(directory)
     files = {
-        d / "config.yaml": _config(d.as_posix(), list(languages)),
+        d / "config.yaml": _config(d.as_posix(), list(languages) if languages else None),
         d / "raw" / "documents.csv": MANIFEST_HEADER + "\n",
         d / "themes.yaml": _CODEBOOK,
         d / "entities.yaml": _ENTITIES,
@@ -147,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     """
     parser = argparse.ArgumentParser(prog="python -m textdrift.newcorpus", description=__doc__.split("\n\n")[0])
     parser.add_argument("directory")
-    parser.add_argument("--languages", nargs="+", default=["zh", "en"])
+    parser.add_argument("--languages", nargs="+", default=None,
+                        help="zh and/or en (default: the languages the manifest declares)")
     args = parser.parse_args(argv)
     try:
         written = create(args.directory, args.languages)

@@ -32,7 +32,7 @@ wording and rounding are stated once.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -74,7 +74,7 @@ TABLES = {
     "crosslingual_trends.csv": "per bilingual document: share of each version in aligned pairs, length ratio, comparable or not and why, all themes' matches; per year and theme and over all comparable documents: matches on aligned pairs in each language with the count ratio, test and q; descriptive agreement and rank correlation (no p-values)",
 }
 FIGURES = {
-    "theme_trends": "theme rate per 10,000 tokens by year with 95% intervals, one panel per theme, both languages in each panel",
+    "theme_trends": "theme rate per 10,000 tokens by year with 95% intervals, one panel per theme, one line per language",
     "theme_heatmap": "theme x year rate per 10,000 tokens, one panel per language, values in the cells",
     "drift": "cosine distance and JSD between consecutive years per language, with each year's split-half baseline",
     "similarity": "year x year cosine similarity of the TF-IDF year vectors, one panel per language",
@@ -539,8 +539,9 @@ def _figure_description(stem: str) -> str:
 
 
 def results_readme(tables: Iterable[str | Path], figures: Iterable[str | Path], findings: str,
-                   provenance: dict | None = None) -> str:
-    """``results/README.md``: what made the results, one line per table and figure, then the findings.
+                   provenance: dict | None = None, absent: Mapping[str, str] | None = None) -> str:
+    """``results/README.md``: what made the results, one line per table and figure (and per output
+    not made, with why), then the findings.
 
     Parameters
     ----------
@@ -549,6 +550,10 @@ def results_readme(tables: Iterable[str | Path], figures: Iterable[str | Path], 
         :func:`findings_markdown`'s output.
     provenance : dict, optional
         ``results/provenance.json`` (:func:`textdrift.provenance.write_provenance`).
+    absent : mapping of str to str, optional
+        Outputs the workflow does not make for this corpus -> why (``ABSENT`` of
+        ``workflow/rules/common.smk``: a language no document declares, no bilingual document);
+        listed under "Not made".
 
     Returns
     -------
@@ -571,14 +576,15 @@ def results_readme(tables: Iterable[str | Path], figures: Iterable[str | Path], 
     lines += ["", "## Figures (`figures/`, PNG for reading, SVG for print)", ""]
     lines += [f"- `figures/{Path(p).name}`: {_figure_description(Path(p).stem)}".rstrip(": ")
               for p in figures if Path(p).suffix == ".png"]
+    if absent:
+        lines += ["", "## Not made for this corpus", ""]
+        lines += [f"- {what}: not made: {why}." for what, why in absent.items()]
     lines += ["", "## Findings", "", findings.rstrip(), ""]
     return "\n".join(lines)
 
 
 def write_results_readme(out_path: str | Path, tables: Sequence[str | Path], figures: Sequence[str | Path],
-                         codebook_path: str | Path | None = None, low_data_tokens: int = _D["low_data_tokens"],
-                         top_themes: int = _D["figures"]["top_themes"],
-                         top_phrases: int = _D["figures"]["top_phrases"],
+                         codebook_path: str | Path | None = None, settings: Mapping | None = None,
                          provenance_path: str | Path | None = None) -> None:
     """Rule ``results_readme``: write ``results/README.md`` (tables are read from the directory of ``tables[0]``).
 
@@ -587,7 +593,9 @@ def write_results_readme(out_path: str | Path, tables: Sequence[str | Path], fig
     out_path : str or Path
     tables, figures : sequence of str or Path
     codebook_path : str or Path, optional
-    low_data_tokens, top_themes, top_phrases : int
+    settings : mapping, optional
+        ``low_data_tokens``, ``top_themes``, ``top_phrases`` (default: the configuration schema's)
+        and ``absent`` (outputs not made -> why, :func:`results_readme`).
     provenance_path : str or Path, optional
         ``results/provenance.json``, stated at the top.
     """
@@ -595,10 +603,13 @@ def write_results_readme(out_path: str | Path, tables: Sequence[str | Path], fig
 
     from textdrift.codebook import load_codebook
 
+    s = {"low_data_tokens": _D["low_data_tokens"], "top_themes": _D["figures"]["top_themes"],
+         "top_phrases": _D["figures"]["top_phrases"], "absent": {}, **(settings or {})}
     codebook = load_codebook(codebook_path) if codebook_path else None
-    findings = findings_markdown(Path(tables[0]).parent, codebook, low_data_tokens, top_themes, top_phrases)
+    findings = findings_markdown(Path(tables[0]).parent, codebook, s["low_data_tokens"], s["top_themes"],
+                                 s["top_phrases"])
     provenance = json.loads(Path(provenance_path).read_text(encoding="utf-8")) if provenance_path else None
-    atomic_write_text(out_path, results_readme(tables, figures, findings, provenance))
+    atomic_write_text(out_path, results_readme(tables, figures, findings, provenance, dict(s["absent"])))
 
 
 def readme_snapshot(tables_dir: str | Path, codebook=None, results_dir: str = "results") -> str:
@@ -710,6 +721,6 @@ def run_results_readme(input, output, params, log) -> None:
     from textdrift.io import log_to_file
 
     log_to_file(log[0])
-    write_results_readme(output[0], input.tables, input.figures, input.codebook, low_data_tokens=params.low_data_tokens,
-                         top_themes=params.top_themes, top_phrases=params.top_phrases,
-                         provenance_path=input.provenance)
+    settings = {k: getattr(params, k) for k in ("low_data_tokens", "top_themes", "top_phrases")}
+    write_results_readme(output[0], input.tables, input.figures, input.codebook,
+                         {**settings, "absent": dict(getattr(params, "absent", None) or {})}, input.provenance)

@@ -14,11 +14,12 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
 )
 
-from textdrift.config import check_config, load_yaml, with_defaults
+from textdrift.config import check_config, defaults, load_yaml, with_defaults
 from textdrift.manifest import (
     CLEAN_COLUMNS,
     auto_shards,
     check_group_by,
+    languages_of,
     load_manifest,
     shard_of,
 )
@@ -34,6 +35,8 @@ for (
     load_yaml(_configfile)
 CONFIG_SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
 check_config(config, CONFIG_SCHEMA)
+# `languages` set by the configuration, or to be read from the manifest (below)
+LANGUAGES_SET = "languages" in config
 # every key the configuration does not set: its default from the schema (stated there only)
 config.update(with_defaults(config, CONFIG_SCHEMA))
 # the entity list and its schema, as an input of the rules that read it (none: entities: null)
@@ -53,8 +56,6 @@ load_codebook(
 PROCESSED = config["processed_dir"]
 RESULTS = config["results_dir"]
 LOGS = "logs"
-LANGS = list(config["languages"])
-
 # Final outputs; each rule file adds its own, `rule all` asks for them all.
 TARGETS = []
 
@@ -78,6 +79,57 @@ MANIFEST["shard"] = [shard_of(d, N_SHARDS) for d in MANIFEST["doc_id"]]
 # change when the project is moved or copied, so a copy reruns nothing
 MANIFEST["path"] = [os.path.relpath(p) for p in MANIFEST["path"]]
 check_group_by(config["group_by"], MANIFEST.columns)
+
+# The languages analysed: those the manifest declares (its `languages` column), in the order of
+# the configuration (default: every supported language); when the configuration does not set
+# `languages`, only the declared ones are analysed; when it does, a configured language that no
+# document declares has no text to analyse and gets no output. When a row declares no language,
+# the declarations say nothing and the configured (or default) languages are kept.
+# ABSENT: output -> why it is not made, one line each in results/README.md.
+DECLARED = [set(languages_of(row)) for row in MANIFEST.to_dict("records")]
+CONFIGURED = list(config["languages"])
+if DECLARED and all(DECLARED):
+    _declared = set().union(*DECLARED)
+    _analysed = [lang for lang in CONFIGURED if lang in _declared]
+    if _analysed and _analysed != CONFIGURED:
+        print(
+            f"Languages analysed: {', '.join(_analysed)} (declared in the manifest; "
+            f"no document declares {', '.join(sorted(set(CONFIGURED) - _declared))})",
+            file=sys.stderr,
+        )
+        config["languages"] = _analysed
+LANGS = list(config["languages"])
+ABSENT = {}
+for _lang in defaults(CONFIG_SCHEMA)["languages"]:  # every supported language
+    if _lang not in LANGS:
+        ABSENT[
+            f"{_lang} outputs (phrases_{_lang}, new_formulations_{_lang}, {_lang} rows)"
+        ] = (
+            f"{_lang} is not among the configured languages ({', '.join(CONFIGURED)})"
+            if _lang not in CONFIGURED
+            else f"no document of the manifest declares {_lang} (its `languages` column)"
+            + (
+                ""
+                if LANGUAGES_SET
+                else "; the languages analysed are the declared ones"
+            )
+        )
+# Across languages (the crosslingual outputs) only when some document is declared in both languages of
+# crosslingual.langs (or when the declarations are incomplete) and both are analysed.
+_PAIR = set(config["crosslingual"]["langs"])
+CROSSLINGUAL = _PAIR <= set(LANGS) and (
+    not DECLARED or not all(DECLARED) or any(_PAIR <= d for d in DECLARED)
+)
+if not CROSSLINGUAL:
+    ABSENT[
+        "crosslingual_themes, crosslingual_alignment, crosslingual_codebook_check, crosslingual_trends, "
+        "codebook_pairs (tables) and crosslingual_themes (figure)"
+    ] = (
+        f"no document of the manifest is declared in both {' and '.join(config['crosslingual']['langs'])}"
+        if _PAIR <= set(LANGS)
+        else f"no document is in both {' and '.join(config['crosslingual']['langs'])} "
+        f"(crosslingual.langs); the languages analysed are {', '.join(LANGS)}"
+    )
 # group_by: the grouped tables of themes, drift and phrases (the same tables, a `group` column first)
 GROUP_BY = config["group_by"]
 GROUPED = f"{RESULTS}/tables/by_{GROUP_BY}"

@@ -48,4 +48,7 @@ rule crosslingual:
         "../scripts/crosslingual.py"
 
 
-TARGETS += rules.crosslingual.output
+# only with a document in both languages (common.smk: CROSSLINGUAL; else results/README.md says why)
+if CROSSLINGUAL:
+
+    TARGETS += rules.crosslingual.output

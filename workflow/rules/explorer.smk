@@ -10,7 +10,8 @@ rule explorer:
                 "tfidf_drift",
                 "tfidf_baseline",
                 "documents",
-                "crosslingual_alignment",
+                # none without a bilingual document (common.smk: CROSSLINGUAL)
+                *(["crosslingual_alignment"] if CROSSLINGUAL else []),
             ],
         ),
         year=expand(f"{PROCESSED}/vectors/year_{{lang}}.npz", lang=LANGS),

@@ -106,7 +106,7 @@ rule phrase_figures:
         languages=LANGS,
         low_data_tokens=config["low_data_tokens"],
         phrase_k=config["figures"]["phrase_k"],
-        phrase_steps_max=config["figures"]["phrase_steps"],
+        phrase_cols=config["figures"]["phrase_cols"],
         q_threshold=config["phrases"]["q_threshold"],
         dpi=config["figures"]["dpi"],
     script:
@@ -134,7 +134,7 @@ rule results_readme:
                 "theme_kwic",
                 "theme_unmatched_terms",
                 "codebook_precision",
-                "codebook_pairs",
+                *(["codebook_pairs"] if CROSSLINGUAL else []),
                 "tfidf_drift",
                 "tfidf_similarity",
                 "tfidf_baseline",
@@ -143,15 +143,22 @@ rule results_readme:
                 "phrase_changes",
                 "phrase_steps",
                 "new_formulations",
-                "crosslingual_themes",
-                "crosslingual_alignment",
-                "crosslingual_codebook_check",
-                "crosslingual_trends",
+                # only with a bilingual document (common.smk: CROSSLINGUAL)
+                *(
+                    [
+                        "crosslingual_themes",
+                        "crosslingual_alignment",
+                        "crosslingual_codebook_check",
+                        "crosslingual_trends",
+                    ]
+                    if CROSSLINGUAL
+                    else []
+                ),
             ],
         ),
         figures=[
             *FIGURES,
-            rules.crosslingual.output.png,
+            *([rules.crosslingual.output.png] if CROSSLINGUAL else []),
             *rules.formulation_figures.output.png,
         ],
         codebook=config["themes"]["codebook"],
@@ -170,6 +177,8 @@ rule results_readme:
         low_data_tokens=config["low_data_tokens"],
         top_themes=config["figures"]["top_themes"],
         top_phrases=config["figures"]["top_phrases"],
+        # outputs not made, and why (common.smk: a language no document declares, no bilingual document)
+        absent=ABSENT,
     script:
         "../scripts/results_readme.py"
 

@@ -41,8 +41,13 @@ rule findings:
         documents=f"{RESULTS}/tables/documents.csv",
         drift=f"{RESULTS}/tables/tfidf_drift.csv",
         phrases=f"{RESULTS}/tables/phrase_changes.csv",
-        crosslingual=f"{RESULTS}/tables/crosslingual_themes.csv",
-        crosslingual_alignment=f"{RESULTS}/tables/crosslingual_alignment.csv",
+        # none without a bilingual document (common.smk: CROSSLINGUAL): no cross-language finding
+        crosslingual=(
+            f"{RESULTS}/tables/crosslingual_themes.csv" if CROSSLINGUAL else []
+        ),
+        crosslingual_alignment=(
+            f"{RESULTS}/tables/crosslingual_alignment.csv" if CROSSLINGUAL else []
+        ),
         precision=f"{RESULTS}/tables/codebook_precision.csv",
     output:
         report(

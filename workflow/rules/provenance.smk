@@ -21,6 +21,8 @@ for _rule in workflow.rules:
 TABLE_RULES = {
     table_key(path): name
     for name, outputs in ((r.name, r.output) for r in workflow.rules)
+    # the cross-language tables only when they are made (common.smk: CROSSLINGUAL)
+    if name != "crosslingual" or CROSSLINGUAL
     for path in outputs
     if re.search(rf"(^|/){re.escape(RESULTS)}/tables/.+\.csv$", str(path))
 }
