@@ -11,6 +11,7 @@ rule explorer:
                 "tfidf_baseline",
                 "documents",
                 "crosslingual_alignment",
+                "new_formulations",
             ],
         ),
         year=expand(f"{PROCESSED}/vectors/year_{{lang}}.npz", lang=LANGS),
