@@ -46,10 +46,15 @@ def _settings(**explorer):
     return ExplorerSettings(explorer=explorer)
 
 
-def _ctx(T, i):
-    """The sentences of term i as [year index, sentence, start, end] rows (the payload's flat list)."""
-    flat = T["ctx"][i]
-    return [flat[k:k + 4] for k in range(0, len(flat), 4)]
+YEARS = {"d0": 2021, "d1": 2020, "d15": 2020, "d2": 2021, "d3": 2021}  # of the documents below
+
+
+def _ctx(T, i, docs=None):
+    """The sentences of term i as [year index, sentence, start, end] rows (the payload's flat list of
+    sentence, start, length; the year is that of the sentence's document)."""
+    flat, names = T["ctx"][i], {v: k for k, v in (docs or {"d1": 0, "d2": 1}).items()}
+    return [[T["years"].index(YEARS[names[T["sentences"][flat[k]][0]]]), flat[k], flat[k + 1], flat[k + 1] + flat[k + 2]]
+            for k in range(0, len(flat), 3)]
 
 
 def _tokens(rows):

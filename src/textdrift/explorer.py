@@ -630,16 +630,16 @@ class _Contexts:
                     level=[0, 1]).sum()
 
     def result(self, doc_index: dict[str, int], years: list[int]) -> tuple[list, list, dict]:
-        """Per term its sentences, flat: ``year index, sentence, start, end`` four numbers each;
-        the sentences ``[document, paragraph, text]`` and the search's word forms."""
+        """Per term its sentences, flat: ``sentence, start, length`` three numbers each (the year is
+        the sentence's document's), in year order; the sentences ``[document, paragraph, text]``
+        and the search's word forms."""
         occ = self.occ
         sids = np.unique(occ["sid"].to_numpy()).astype(np.int64)
         sent_no = {int(s): i for i, s in enumerate(sids)}
         sentences = [[doc_index[self.heads[s][0]], int(self.heads[s][1]), self.texts[s]] for s in sids.tolist()]
-        ypos = {y: i for i, y in enumerate(years)}
         ctx = [[] for _ in self.terms]
         for r in occ[["term", "year", "sid", "a", "b"]].itertuples(index=False):
-            ctx[r[0]].extend((ypos[int(r[1])], sent_no[int(r[2])], int(r[3]), int(r[4])))
+            ctx[r[0]].extend((sent_no[int(r[2])], int(r[3]), int(r[4]) - int(r[3])))
         surface = {}
         if self.pairs is not None:
             pairs = self.pairs.sort_values(ascending=False, kind="stable").reset_index().drop_duplicates("form")
@@ -700,8 +700,8 @@ def term_payload(tokens, year: CountMatrix, lang: str, doc_index: dict[str, int]
     Returns
     -------
     dict
-        ``terms``, ``stats``, ``rates``, ``ctx`` (per term a flat list of ``year index, sentence,
-        start, end``), ``sentences`` (``[document, paragraph, text]``), ``surface``, ``aliases``,
+        ``terms``, ``stats``, ``rates``, ``ctx`` (per term a flat list of ``sentence, start,
+        length``, three numbers a sentence, in year order), ``sentences`` (``[document, paragraph, text]``), ``surface``, ``aliases``,
         ``unspaced``, ``vocabulary``, ``occurrences``, ``min_count``.
 
     References

@@ -224,8 +224,11 @@ function sentenceList(T, i, year, count) {
   const frag = document.createDocumentFragment();
   const yi = T.years.indexOf(year);
   const rows = [];
-  const flat = i < 0 ? [] : T.ctx[i];  // year index, sentence, start, end; four numbers a sentence
-  for (let k = 0; k < flat.length; k += 4) if (flat[k] === yi) rows.push(flat.slice(k, k + 4));
+  const flat = i < 0 ? [] : T.ctx[i];  // sentence, start, length: three numbers a sentence (its year: its document's)
+  const yc = D.docs.cols.indexOf("year");
+  for (let k = 0; k < flat.length; k += 3) {
+    if (D.docs.rows[T.sentences[flat[k]][0]][yc] === year) rows.push([yi, flat[k], flat[k + 1], flat[k + 1] + flat[k + 2]]);
+  }
   const shown = rows.length;
   frag.append(el("p", count === 0 ? "No occurrence." : (shown < count ? count + " occurrences; " + (shown ? shown +
     " sentence" + (shown === 1 ? "" : "s") + " shown (seeded sample, at most " + D.meta.settings.term_contexts + " a year)." : "no sentence in this year.") :
