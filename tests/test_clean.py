@@ -564,8 +564,11 @@ def test_repeated_roles_mark_the_index_and_keep_short_formulas():
     assert sorted(rep["key"]) == ["g", "y", "z"]  # "x..." differs in every document
     marks = repeated_roles(keys, rep, settings)
     a = marks[marks["doc_id"] == "a"].set_index("para")["action"].to_dict()
-    # the greeting alone is short: kept; the footer run y, (no letters), z is paratext; the
-    # letterless line after the run's end is not part of it
-    assert a == {0: "kept", 2: "paratext", 3: "paratext", 4: "paratext"}
+    # the greeting alone is short: kept; the footer run y, (no letters), z is paratext, with the
+    # letterless line that closes the document
+    assert a == {0: "kept", 2: "paratext", 3: "paratext", 4: "paratext", 5: "paratext"}
     index = pd.DataFrame({"doc_id": ["a", "b"], "lang": ["zh", "zh"], "paragraphs": [6, 6], "roles": ["bbbhhb", ""]})
-    assert with_repeated_roles(index, marks)["roles"].tolist() == ["bbpppb", "bbpppb"]
+    assert with_repeated_roles(index, marks)["roles"].tolist() == ["bbpppp", "bbpppp"]
+    # a letterless line inside the text, after a run, stays as it is
+    inner = pd.concat([keys, keys.assign(para=keys["para"] + 6, key="w")])  # a text paragraph after it
+    assert 4 == repeated_roles(inner, rep, settings).query("doc_id == 'a'")["para"].max()

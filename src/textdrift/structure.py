@@ -428,7 +428,8 @@ def find_repeated(keys, settings: dict):
 def repeated_roles(keys, repeated, settings: dict):
     """Document by document, which paragraphs become paratext: the paragraphs whose key is
     repeated (:func:`find_repeated`) form runs of consecutive paragraphs (a paragraph without
-    letters between two of them joins the run; titles break it); a run with at least one
+    letters between two of them, or after the last one at the end of the document, joins the run;
+    titles break it); a run with at least one
     paragraph of ``min_chars`` letters or more is paratext as a whole (a footer cut into short
     lines); a run of short paragraphs only (a formula of address, "同志们!") keeps its roles,
     logged as ``kept``.
@@ -462,8 +463,9 @@ def repeated_roles(keys, repeated, settings: dict):
         d = d.sort_values("para", kind="stable")
         run: list = []
 
-        def close(run=run):
-            while run and not run[-1].member_:  # letterless lines at the end do not belong to it
+        def close(run=run, end=False):
+            # letterless lines after the run belong to it only when they close the document
+            while run and not end and not run[-1].member_:
                 run.pop()
             if run:
                 long = any(r.member_ and r.letters >= settings["min_chars"] for r in run)
@@ -480,7 +482,7 @@ def repeated_roles(keys, repeated, settings: dict):
                 run.append(r)
             else:
                 close()
-        close()
+        close(end=True)
     return pd.DataFrame(rows, columns=MARK_COLUMNS)
 
 
