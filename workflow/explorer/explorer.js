@@ -201,7 +201,7 @@ function showPhrase(step, r) {
     const col = el("div", null, "year-col");
     col.dataset.year = String(year);
     col.append(el("h3", String(year)));
-    col.append(sentenceList(T, ti, year, count));
+    col.append(sentenceList(T, ti, year, count, D.meta.settings.phrase_contexts));
     two.append(col);
   });
   box.append(two);
@@ -220,18 +220,19 @@ function termPos(T, term) {
   return i === undefined ? -1 : i;
 }
 // Sentences of term i in a year: [year index, sentence, start, end] rows of the payload.
-function sentenceList(T, i, year, count) {
+function sentenceList(T, i, year, count, cap) {
+  cap = cap || D.meta.settings.term_contexts;
   const frag = document.createDocumentFragment();
   const yi = T.years.indexOf(year);
   const rows = [];
   const flat = i < 0 ? [] : T.ctx[i];  // sentence, start, length: three numbers a sentence (its year: its document's)
   const yc = D.docs.cols.indexOf("year");
   for (let k = 0; k < flat.length; k += 3) {
-    if (D.docs.rows[T.sentences[flat[k]][0]][yc] === year) rows.push([yi, flat[k], flat[k + 1], flat[k + 1] + flat[k + 2]]);
+    if (rows.length < cap && D.docs.rows[T.sentences[flat[k]][0]][yc] === year) rows.push([yi, flat[k], flat[k + 1], flat[k + 1] + flat[k + 2]]);
   }
   const shown = rows.length;
   frag.append(el("p", count === 0 ? "No occurrence." : (shown < count ? count + " occurrences; " + (shown ? shown +
-    " sentence" + (shown === 1 ? "" : "s") + " shown (seeded sample, at most " + D.meta.settings.term_contexts + " a year)." : "no sentence in this year.") :
+    " sentence" + (shown === 1 ? "" : "s") + " shown (seeded sample, at most " + cap + " a year)." : "no sentence in this year.") :
     count + " occurrence" + (count === 1 ? "" : "s") + "."), "note"));
   const ul = el("ul", null, "sentences");
   rows.forEach((c) => {
