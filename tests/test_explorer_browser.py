@@ -161,10 +161,12 @@ def test_explorer_in_the_browser(explorer_run, browser):
     # order; a click shows its example sentence and opens the formulation in Any term
     d.find_element(By.CSS_SELECTOR, "button[data-view=formulations]").click()
     time.sleep(0.3)
-    lang, year = d.execute_script("return [document.getElementById('form-lang').value, "
-                                  "document.getElementById('form-year').value]")
     F = pd.read_csv(work / "results/tables/new_formulations.csv")
-    want = F[(F["lang"] == lang) & (F["year"] == int(year)) & (F["status"] == "new")].sort_values("rank")
+    lang, year = F.loc[F["status"] == "new", ["lang", "year"]].iloc[0]  # a language and year with new ones
+    Select(d.find_element(By.ID, "form-lang")).select_by_value(lang)
+    Select(d.find_element(By.ID, "form-year")).select_by_value(str(year))
+    want = F[(F["lang"] == lang) & (F["year"] == year) & (F["status"] == "new")].sort_values("rank")
+    assert len(want)
     shown = _rows(d, "#form-new tbody tr")
     assert [r[1] for r in shown] == want["formulation"].tolist()
     d.find_element(By.CSS_SELECTOR, "#form-new tbody tr").click()
