@@ -218,8 +218,6 @@ def test_a_new_chinese_corpus_of_15_years_and_20_themes(new_corpus_run):
 
 
 @pytest.mark.e2e
-@pytest.mark.xfail("repeated_paragraphs" not in defaults()["clean"], strict=False,
-                   reason="needs the repeated-paragraph rule (clean.repeated_paragraphs, issue 29 item 4)")
 def test_the_footer_repeated_in_every_file_is_not_counted(new_corpus_run):
     """The licence footer closing all 30 files is paratext: logged in the cleaning log, and its
     theme term (FOOTER_TERM, in no other paragraph) is never counted."""

@@ -490,3 +490,85 @@ def test_en_enumeration_leaves_prose_and_out_of_sequence_numbers_alone():
     # 1. then 5. then 9.: not a sequence, so only "1." counts
     jumbled = "Totals were high. 1. North grew. Then 5. East fell. And 9. West held."
     assert clean_text(jumbled, "d", CFG).texts["en"] == [jumbled]
+
+
+# --- boilerplate across documents (clean.repeated_paragraphs) -----------------------------------
+
+FOOTER = "This text is in the public domain; reuse it freely (Wikisource licence 2024)."
+WORDS = ["Asia", "Africa", "Europe", "Oceania", "America"]
+BODY = ["The digital economy grows in {w}.", "Cooperation on data with {w} continues.",
+        "Infrastructure links {w} and its regions."]
+
+
+def _repeated_corpus(tmp_path, with_footer, settings=None):
+    """Five one-language documents, the footer closing those in ``with_footer`` (a copy with other
+    digits, spacing and punctuation in one of them), cleaned in two shards as the rules do."""
+    from textdrift.cleanio import repeated_log, repeated_paragraphs, shard_keys
+    from textdrift.io import read_texts, write_csv
+
+    docs = []
+    for i in range(5):
+        lines = [b.format(w=WORDS[i]) for b in BODY]  # no two documents share a body paragraph
+        if i in with_footer:
+            lines.append(FOOTER if i != 3 else FOOTER.replace("2024", "2025").replace("; ", " ;  ").rstrip("."))
+        p = tmp_path / f"d{i}.txt"
+        p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        docs.append({"doc_id": f"d{i}", "year": 2020 + i, "path": str(p), "languages": "en"})
+    keys, texts = [], []
+    for k in range(2):
+        index, _ = clean_shard(docs[k::2], tmp_path / f"s{k}.parquet", {**CFG, "languages": ["en"]})
+        write_csv(shard_keys(index, read_texts(tmp_path / f"s{k}.parquet")), tmp_path / f"k{k}.csv")
+        keys.append(tmp_path / f"k{k}.csv")
+        texts.append(tmp_path / f"s{k}.parquet")
+    repeated, marks = repeated_paragraphs(keys, texts, settings or {})
+    return repeated, marks, repeated_log(marks, repeated)
+
+
+def test_footer_in_four_of_five_documents_is_paratext_and_logged(tmp_path):
+    repeated, marks, log = _repeated_corpus(tmp_path, {0, 1, 3, 4})
+    assert len(repeated) == 1
+    r = repeated.iloc[0]
+    assert (r["documents"], r["of_documents"], r["share"], bool(r["paratext"])) == (4, 5, 0.8, True)
+    assert r["doc_ids"] == "d0;d1;d3;d4" and r["text"] == FOOTER
+    # the footer (the last paragraph, 3) of each of the four documents, and nothing else
+    assert sorted(zip(marks["doc_id"], marks["para"], marks["action"])) == [
+        (d, 3, "paratext") for d in ("d0", "d1", "d3", "d4")]
+    assert set(log["step"]) == {"repeated_paragraphs"} and set(log["doc_id"]) == {"d0", "d1", "d3", "d4"}
+    assert all("found in 4 of 5 en documents" in d and d.endswith(FOOTER) for d in log["detail"])
+
+
+def test_footer_in_two_of_five_documents_stays_body(tmp_path):
+    repeated, marks, log = _repeated_corpus(tmp_path, {0, 1})
+    assert len(repeated) == 0 and len(marks) == 0 and len(log) == 0
+
+
+def test_repeated_paragraphs_off_keeps_the_footer(tmp_path):
+    repeated, marks, log = _repeated_corpus(tmp_path, {0, 1, 2, 3, 4}, {"enabled": False})
+    assert len(repeated) == 0 and len(marks) == 0
+
+
+def test_repeated_roles_mark_the_index_and_keep_short_formulas():
+    import pandas as pd
+
+    from textdrift.structure import find_repeated, repeated_roles, with_repeated_roles
+
+    # three documents: a short greeting and a footer cut into lines (one without letters) in each
+    rows = []
+    for d in ("a", "b", "c"):
+        for i, (key, letters, role) in enumerate([("g", 3, "body"), ("x", 40, "body"), ("y", 40, "body"),
+                                                  ("", 0, "heading"), ("z", 4, "heading"), ("", 0, "body")]):
+            rows.append((d, "zh", i, role, letters + 1, letters, key if key != "x" else f"x{d}"))
+    keys = pd.DataFrame(rows, columns=["doc_id", "lang", "para", "role", "chars", "letters", "key"])
+    settings = {"enabled": True, "min_documents": 3, "min_share": 0.5, "min_chars": 10}
+    rep = find_repeated(keys, settings)
+    assert sorted(rep["key"]) == ["g", "y", "z"]  # "x..." differs in every document
+    marks = repeated_roles(keys, rep, settings)
+    a = marks[marks["doc_id"] == "a"].set_index("para")["action"].to_dict()
+    # the greeting alone is short: kept; the footer run y, (no letters), z is paratext, with the
+    # letterless line that closes the document
+    assert a == {0: "kept", 2: "paratext", 3: "paratext", 4: "paratext", 5: "paratext"}
+    index = pd.DataFrame({"doc_id": ["a", "b"], "lang": ["zh", "zh"], "paragraphs": [6, 6], "roles": ["bbbhhb", ""]})
+    assert with_repeated_roles(index, marks)["roles"].tolist() == ["bbpppp", "bbpppp"]
+    # a letterless line inside the text, after a run, stays as it is
+    inner = pd.concat([keys, keys.assign(para=keys["para"] + 6, key="w")])  # a text paragraph after it
+    assert 4 == repeated_roles(inner, rep, settings).query("doc_id == 'a'")["para"].max()

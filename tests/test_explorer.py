@@ -9,7 +9,7 @@ import re
 
 import pandas as pd
 
-from textdrift.explorer import ASSETS, embed_json, render_html, sentence_frame, term_payload
+from textdrift.explorer import ASSETS, ExplorerSettings, embed_json, render_html, sentence_frame, term_payload
 from textdrift.vectorize import year_matrix
 
 HOSTILE = 'a </script><script>alert(1)</script> <!-- b --> <img src=x onerror="alert(2)"> & \u2028'
@@ -39,6 +39,22 @@ def test_vendored_scripts_are_the_pinned_ones():
         digest = hashlib.sha256((ASSETS / "vendor" / name).read_bytes()).hexdigest()
         assert f"`{name}`" in table and digest in table, name
     assert (ASSETS / "vendor" / "LICENSE-vega").exists() and (ASSETS / "vendor" / "LICENSE-vega-lite").exists()
+
+
+def _settings(**explorer):
+    """Explorer settings with these keys of the ``explorer`` block."""
+    return ExplorerSettings(explorer=explorer)
+
+
+YEARS = {"d0": 2021, "d1": 2020, "d15": 2020, "d2": 2021, "d3": 2021}  # of the documents below
+
+
+def _ctx(T, i, docs=None):
+    """The sentences of term i as [year index, sentence, start, end] rows (the payload's flat list of
+    sentence, start, length; the year is that of the sentence's document)."""
+    flat, names = T["ctx"][i], {v: k for k, v in (docs or {"d1": 0, "d2": 1}).items()}
+    return [[T["years"].index(YEARS[names[T["sentences"][flat[k]][0]]]), flat[k], flat[k + 1], flat[k + 1] + flat[k + 2]]
+            for k in range(0, len(flat), 3)]
 
 
 def _tokens(rows):
@@ -72,8 +88,8 @@ ROWS = [
 def test_term_index_counts_what_the_year_matrix_counts_with_its_sentences():
     tokens = _tokens(ROWS)
     m = year_matrix(tokens, "en")
-    T = term_payload(tokens, m, "en", {"d1": 0, "d2": 1}, max_terms=100, min_count=1, per_cell=9,
-                     seed=1)
+    T = term_payload(tokens, m, "en", {"d1": 0, "d2": 1},
+                     _settings(max_terms=100, min_term_count=1, term_contexts=9, seed=1))
     assert T["years"] == [2020, 2021] and T["tokens"] == m.rows["tokens"].tolist()
     X = m.X.toarray()
     for i, term in enumerate(T["terms"]):
@@ -83,30 +99,32 @@ def test_term_index_counts_what_the_year_matrix_counts_with_its_sentences():
         for yi, c in pairs:
             (_, rate, lo, hi), = [r for r in T["rates"][yi] if r[0] == c]
             assert abs(rate - c / T["tokens"][yi] * 1e4) < 1e-3 * rate and lo <= rate <= hi
-        for yi, sid, a, b in T["ctx"][i]:  # every sentence shown holds the term at the highlighted span
+        for yi, sid, a, b in _ctx(T, i):  # every sentence shown holds the term at the highlighted span
             text = T["sentences"][sid][2]
             lemma = {"economies": "economy", "grows": "grow"}
             assert " ".join(lemma.get(x, x) for x in text[a:b].lower().split()) == term
     de = T["terms"].index("digital economy")
-    assert sorted(c[0] for c in T["ctx"][de]) == [0, 0, 1] and T["stats"][de] == [0, 2, 1, 1]
+    assert sorted(c[0] for c in _ctx(T, de)) == [0, 0, 1] and T["stats"][de] == [0, 2, 1, 1]
     assert all(r[0] == 0 and r[1] == 0 and r[3] > 0 for r in (y[0] for y in T["rates"]))  # a year without it
     # a gap (a removed word) breaks an n-gram: "trade digital" is not counted, "digital trade" is
     assert "trade digital" not in T["terms"] and "digital trade" in T["terms"]
     assert T["surface"]["economies"] == "economy" and T["surface"]["grows"] == "grow"
-    assert {T["sentences"][c[1]][2] for c in T["ctx"][de]} == {
+    assert {T["sentences"][c[1]][2] for c in _ctx(T, de)} == {
         "Digital economies grow.", "The digital economy grows.", "Digital trade and digital economy."}
 
 
 def test_term_index_caps_and_keeps_extra_terms():
     tokens = _tokens(ROWS)
     m = year_matrix(tokens, "en")
-    T = term_payload(tokens, m, "en", {"d1": 0, "d2": 1}, max_terms=2, min_count=1, per_cell=1,
-                     extra_terms=["trade grow"], phrase_years=[("digital economy", 2020)], phrase_contexts=2, seed=3)
+    T = term_payload(tokens, m, "en", {"d1": 0, "d2": 1},
+                     _settings(max_terms=2, min_term_count=1, term_contexts=1, phrase_contexts=2, seed=3),
+                     extra_terms=["trade grow"], phrase_years=[("digital economy", 2020)])
     assert len(T["terms"]) == 3 and "trade grow" in T["terms"]
-    ctx = dict(zip(T["terms"], T["ctx"]))
-    assert len(ctx["trade grow"]) == 1 and len(ctx["digital"]) == 1
-    # a phrase of the Phrases view: its own sentences in its step's year, besides the one per term
-    assert sorted(c[0] for c in ctx["digital economy"]) in ([0, 0], [0, 0, 1])
+    ctx = {t: _ctx(T, i) for i, t in enumerate(T["terms"])}
+    # at most term_contexts (1) sentences per term and year: "digital" occurs in both years
+    assert len(ctx["trade grow"]) == 1 and sorted(c[0] for c in ctx["digital"]) == [0, 1]
+    # a phrase of the Phrases view: phrase_contexts sentences in its step's year
+    assert sorted(c[0] for c in ctx["digital economy"]) == [0, 0, 1]
 
 
 def test_sentence_offsets_follow_the_text():
@@ -135,7 +153,8 @@ def test_term_index_from_shards_is_the_term_index_from_the_whole_table():
     docs = {d: i for i, d in enumerate(sorted(tokens["doc_id"].unique()))}
     shards = [tokens[tokens["doc_id"].isin(ids)] for ids in (["d1", "d3"], ["d15"], ["d0", "d2"])]
     for per_cell, seed in ((1, 0), (2, 5), (9, 1)):
-        kw = dict(max_terms=100, min_count=1, per_cell=per_cell, seed=seed, phrase_contexts=1,
+        kw = dict(settings=_settings(max_terms=100, min_term_count=1, term_contexts=per_cell, seed=seed,
+                                     phrase_contexts=1),
                   phrase_years=[("digital economy", 2021), ("grow", 2020)], extra_terms=["trade grow"])
         whole = term_payload(tokens, m, "en", docs, **kw)
         assert term_payload(shards, m, "en", docs, **kw) == whole
@@ -186,3 +205,46 @@ def test_large_tables_read_in_chunks_give_what_the_whole_tables_give(tmp_path, m
         assert per_step > 2 or len(kept) < len(phrases) / 2
         assert embed_json(explorer._phrase_steps(kept, tested, per_step)) == embed_json(
             explorer.phrase_payload(phrases, per_step))
+
+
+RARE = [  # a rare term, twice, in two years; frequent words around it
+    ("d1", 2020, 0, 0, [w("Digital"), w("economy"), w("grows"), P]),
+    ("d1", 2020, 1, 1, [w("The", keep=False), w("zyxwing"), w("plan"), w("starts"), P]),
+    ("d2", 2021, 0, 0, [w("Digital"), w("economy"), w("grows"), P]),
+    ("d2", 2021, 0, 1, [w("Digital"), w("economy"), w("shrinks"), P]),
+    ("d2", 2021, 1, 2, [w("A", keep=False), w("zyxwing"), w("report"), P]),
+]
+
+
+def test_every_term_with_two_occurrences_is_in_the_index_with_its_sentences_per_year():
+    """The default index has no cap: a term with 2 occurrences, among many more frequent ones, is
+    searchable, with its sentence in each of its years (a cap per year, not per term)."""
+    tokens = _tokens(RARE)
+    m = year_matrix(tokens, "en")
+    T = term_payload(tokens, m, "en", {"d1": 0, "d2": 1}, ExplorerSettings())
+    assert "zyxwing" in T["terms"] and T["min_count"] == 2
+    i = T["terms"].index("zyxwing")
+    assert T["stats"][i] == [0, 1, 1, 1]
+    assert [T["sentences"][c[1]][2] for c in _ctx(T, i)] == ["The zyxwing plan starts.", "A zyxwing report."]
+    assert "grows" in T["terms"] and "zyxwing plan" not in T["terms"]  # once only: not in the index
+    # every term of the matrix with two occurrences or more, and no other
+    total = m.X.toarray().sum(axis=0)
+    assert sorted(T["terms"]) == sorted(v for v, n in zip(m.vocab, total) if n >= 2)
+    de = T["terms"].index("digital economy")  # 3 occurrences, each year shown: 1 + 2 sentences
+    assert sorted(c[0] for c in _ctx(T, de)) == [0, 1, 1]
+    # unspaced languages: the page joins the tokens (no second copy of every term in the payload)
+    assert T["unspaced"] is False and "display" not in T
+
+
+def test_formulation_payload_keeps_every_row_in_rank_order():
+    from textdrift.explorer import formulation_payload
+
+    t = pd.DataFrame({"lang": ["zh", "zh", "zh"], "year": [2021, 2021, 2020], "status": ["new", "new", "vanished"],
+                      "rank": [2, 1, 1], "formulation": ["数字丝路", "全球发展倡议", "互联网+"], "count": [3, 5, 2],
+                      "paragraphs": [2, 4, 2], "documents": [1, 1, 1], "years": ["2021:3", "2021:5", "2020:2"],
+                      "example_doc": ["a", "a", "b"], "example": ["建设数字丝路。", "全球发展倡议提出。", "互联网+行动。"]})
+    F = formulation_payload(t)
+    rows = [dict(zip(F["cols"], r)) for r in F["rows"]]
+    assert [r["formulation"] for r in rows] == ["互联网+", "全球发展倡议", "数字丝路"]
+    assert rows[1]["count"] == 5 and rows[1]["example"] == "全球发展倡议提出。"
+    assert formulation_payload(None)["rows"] == []

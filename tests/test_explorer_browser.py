@@ -157,6 +157,27 @@ def test_explorer_in_the_browser(explorer_run, browser):
     assert d.find_element(By.ID, "term-contexts").get_attribute("data-term") == "quokka"
     assert "<script>window.__pwned = 1</script>" in d.find_element(By.ID, "term-contexts").text
 
+    # New formulations: the rows of new_formulations.csv for the language and year chosen, in rank
+    # order; a click shows its example sentence and opens the formulation in Any term
+    d.find_element(By.CSS_SELECTOR, "button[data-view=formulations]").click()
+    time.sleep(0.3)
+    F = pd.read_csv(work / "results/tables/new_formulations.csv")
+    lang, year = F.loc[F["status"] == "new", ["lang", "year"]].iloc[0]  # a language and year with new ones
+    Select(d.find_element(By.ID, "form-lang")).select_by_value(lang)
+    Select(d.find_element(By.ID, "form-year")).select_by_value(str(year))
+    want = F[(F["lang"] == lang) & (F["year"] == year) & (F["status"] == "new")].sort_values("rank")
+    assert len(want)
+    shown = _rows(d, "#form-new tbody tr")
+    assert [r[1] for r in shown] == want["formulation"].tolist()
+    d.find_element(By.CSS_SELECTOR, "#form-new tbody tr").click()
+    box = d.find_element(By.ID, "form-contexts")
+    assert box.get_attribute("data-formulation") == want["formulation"].iloc[0]
+    assert want["example"].iloc[0] in box.text
+    box.find_element(By.TAG_NAME, "button").click()
+    time.sleep(0.3)
+    assert d.find_element(By.ID, "term-query").get_attribute("value") == want["formulation"].iloc[0]
+    assert d.find_element(By.ID, "view-terms").is_displayed()
+
     # Drift and documents: the hostile title is text in the documents table
     d.find_element(By.CSS_SELECTOR, "button[data-view=drift]").click()
     time.sleep(0.3)

@@ -276,3 +276,14 @@ def test_trend_of_any_term_in_one_call(project):
     tokens = freq[freq["lang"] == "en"].groupby("year")["tokens"].first()
     assert trend.set_index("year")["tokens"].to_dict() == tokens.to_dict()  # the pipeline's denominators
     assert (trend["ci_low"] <= trend["per_10k"]).all() and (trend["per_10k"] <= trend["ci_high"]).all()
+
+
+def test_trend_warns_with_a_did_you_mean_when_the_term_is_not_in_the_vocabulary(project):
+    with pytest.warns(UserWarning, match=r"'supply chian' does not occur.*did you mean 'supply chain'"):
+        trend, kwic = project.trend("supply chian", "en")
+    assert trend["count"].sum() == 0 and len(kwic) == 0
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        project.trend("supply chain", "en")  # a known term: no warning

@@ -39,9 +39,10 @@ from textdrift import structure as _structure
 from textdrift.clean import LOG_COLUMNS, SCRIPT_LANGUAGES, CleanResult, _Log, clean_text, log_row
 from textdrift.config import defaults, merge
 from textdrift.decode import CleaningError, decode_bytes
-from textdrift.io import concat_csv, log_to_file, text_bytes, write_csv, write_texts
+from textdrift.io import concat_csv, log_to_file, read_texts, text_bytes, write_csv, write_texts
 
-__all__ = ["INDEX_COLUMNS", "clean_document_file", "clean_shard", "run_clean", "run_cleaning_log"]
+__all__ = ["INDEX_COLUMNS", "apply_repeated_roles", "clean_document_file", "clean_shard", "repeated_log",
+           "repeated_paragraphs", "run_clean", "run_cleaning_log", "run_repeated_paragraphs", "shard_keys"]
 
 logger = logging.getLogger("textdrift.cleanio")
 
@@ -284,6 +285,132 @@ def run_clean(input, output, params, log) -> None:
     index, changes = clean_shard(params.docs, output.texts, cfg, file_name=params.texts_file)
     write_csv(changes, output.cleaning_log)
     write_csv(index, output.index)
+    if output.get("paragraphs"):
+        write_csv(shard_keys(index, read_texts(output.texts)), output.paragraphs)
+
+
+def shard_keys(index: pd.DataFrame, texts: dict) -> pd.DataFrame:
+    """The key of every paragraph of a shard (:func:`textdrift.structure.paragraph_keys`), for the
+    corpus-wide step ``repeated_paragraphs``.
+
+    Parameters
+    ----------
+    index : DataFrame
+        The shard's clean index (its ``roles``).
+    texts : dict
+        The shard's texts, ``(doc_id, lang) -> paragraphs``.
+
+    Returns
+    -------
+    DataFrame
+        :data:`textdrift.structure.KEY_COLUMNS`.
+    """
+    roles = {(str(r.doc_id), str(r.lang)): _structure.decode_roles(r.roles, int(r.paragraphs))
+             for r in index.itertuples(index=False)}
+    return _structure.paragraph_keys(texts, roles)
+
+
+def repeated_paragraphs(key_paths: list, text_paths: list, settings: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Boilerplate across documents: the repeated paragraphs of the corpus and, per document,
+    which of its paragraphs become paratext (:func:`textdrift.structure.find_repeated`,
+    :func:`textdrift.structure.repeated_roles`), with the text of each repeated paragraph (as
+    in the first document, by ``doc_id``, that has it).
+
+    Parameters
+    ----------
+    key_paths : list of str or Path
+        Every shard's paragraph keys (:func:`shard_keys`).
+    text_paths : list of str or Path
+        Every shard's clean texts (read only for the texts of repeated paragraphs).
+    settings : dict
+        ``clean.repeated_paragraphs``.
+
+    Returns
+    -------
+    repeated : DataFrame
+        :data:`textdrift.structure.REPEATED_COLUMNS`.
+    marks : DataFrame
+        :data:`textdrift.structure.MARK_COLUMNS`.
+    """
+    settings = merge(defaults()["clean"]["repeated_paragraphs"], settings or {})
+    keys = concat_csv(key_paths)
+    keys = (keys.astype({c: int for c in ("para", "chars", "letters")}) if len(keys)
+            else pd.DataFrame(columns=_structure.KEY_COLUMNS))
+    repeated = _structure.find_repeated(keys, settings)
+    marks = _structure.repeated_roles(keys, repeated, settings)
+    para_of = {}
+    if len(repeated):
+        first = keys[keys.set_index(["lang", "key"]).index.isin(list(zip(repeated["lang"], repeated["key"])))]
+        first = first.sort_values(["doc_id", "para"], kind="stable").drop_duplicates(["lang", "key"])
+        para_of = {(r.lang, r.key): (r.doc_id, r.lang, int(r.para)) for r in first.itertuples(index=False)}
+        wanted = {v[:2] for v in para_of.values()}
+        texts = {}
+        for path in text_paths:
+            texts.update({k: v for k, v in read_texts(path).items() if k in wanted})
+        paratext = set(zip(marks.loc[marks["action"] == "paratext", "lang"], marks.loc[marks["action"] == "paratext", "key"]))
+        repeated = repeated.assign(
+            paratext=[(lang, k) in paratext for lang, k in zip(repeated["lang"], repeated["key"])],
+            text=[texts[para_of[(lang, k)][:2]][para_of[(lang, k)][2]] for lang, k in zip(repeated["lang"], repeated["key"])],
+            _at=[para_of[(lang, k)] for lang, k in zip(repeated["lang"], repeated["key"])])
+        # in the order of the text where it is first found
+        repeated = repeated.sort_values(["lang", "documents", "_at"], ascending=[True, False, True], kind="stable")
+        repeated = repeated.reset_index(drop=True)
+    return repeated.reindex(columns=_structure.REPEATED_COLUMNS), marks
+
+
+def repeated_log(marks: pd.DataFrame, repeated: pd.DataFrame) -> pd.DataFrame:
+    """The cleaning-log rows of the repeated paragraphs (step ``repeated_paragraphs``): one per
+    paragraph of each document that :func:`repeated_paragraphs` marked, action ``paratext`` (its
+    role changed) or ``kept``; the detail names the role before, how many documents of the
+    language have the paragraph (their list: ``repeated_paragraphs.csv``) and its text.
+
+    Parameters
+    ----------
+    marks, repeated : DataFrame
+        :func:`repeated_paragraphs`.
+
+    Returns
+    -------
+    DataFrame
+        :data:`textdrift.clean.LOG_COLUMNS`.
+    """
+    info = {(r.lang, r.key): r for r in repeated.itertuples(index=False)}
+    rows = []
+    for m in marks.itertuples(index=False):
+        r = info.get((m.lang, m.key))
+        where = (f"found in {r.documents} of {r.of_documents} {m.lang} documents (repeated_paragraphs.csv)"
+                 if r is not None else "")
+        text = r.text if r is not None else ""
+        role = f"{m.role} -> paratext" if m.action == "paratext" else f"{m.role} kept"
+        rows.append(log_row(m.doc_id, m.lang, "repeated_paragraphs", m.action,
+                            f"paragraph {m.para} ({role}; {m.reason}){'; ' + where if where else ''}"
+                            f"{': ' + text if text else ''}", int(m.chars), int(m.chars)))
+    return pd.DataFrame(rows, columns=LOG_COLUMNS)
+
+
+def run_repeated_paragraphs(input, output, params, log) -> None:
+    """Rule ``repeated_paragraphs``: the paragraphs repeated across the corpus
+    (``data/processed/clean/repeated_paragraphs.csv``) and the paragraphs they make paratext
+    (``data/processed/clean/repeated_roles.csv``), from every shard's paragraph keys.
+
+    Parameters
+    ----------
+    input : Snakemake input
+        ``paragraphs`` (the shards' keys) and ``texts`` (the shards' clean texts).
+    output : Snakemake output
+        ``repeated`` and ``roles``.
+    params : Snakemake params
+        ``settings``: ``clean.repeated_paragraphs``.
+    log : Snakemake log
+        The job's log file.
+    """
+    logger = log_to_file(log[0])
+    repeated, marks = repeated_paragraphs(list(input.paragraphs), list(input.texts), params.settings)
+    for r in repeated.itertuples(index=False):
+        logger.info("%s: repeated in %d of %d documents (%s): %s", r.lang, r.documents, r.of_documents,
+                    "paratext" if r.paratext else "kept, short", r.text[:80])
+    write_csv(repeated, output.repeated)
+    write_csv(marks, output.roles)
 
 
 def run_cleaning_log(input, output, params, log) -> None:
@@ -301,5 +428,37 @@ def run_cleaning_log(input, output, params, log) -> None:
         The job's log file.
     """
     log_to_file(log[0])
-    write_csv(concat_csv(input.index, sort=["doc_id", "lang"]), output.index)
-    write_csv(concat_csv(input.cleaning_log), output.cleaning_log)
+    index = concat_csv(input.index, sort=["doc_id", "lang"])
+    changes = concat_csv(input.cleaning_log)
+    if input.get("repeated"):
+        marks = _read_marks(input.roles)
+        repeated = concat_csv([input.repeated]).astype({"documents": int, "of_documents": int})
+        if len(marks):
+            index = _structure.with_repeated_roles(index.astype({"paragraphs": int}), marks).astype(str)
+            changes = pd.concat([changes, repeated_log(marks, repeated).astype(str)], ignore_index=True)
+    write_csv(index, output.index)
+    write_csv(changes, output.cleaning_log)
+
+
+def _read_marks(path) -> pd.DataFrame:
+    """``repeated_roles.csv`` as written by :func:`run_repeated_paragraphs`."""
+    marks = concat_csv([path])
+    return marks.astype({"para": int, "chars": int}) if len(marks) else pd.DataFrame(columns=_structure.MARK_COLUMNS)
+
+
+def apply_repeated_roles(index: pd.DataFrame, roles_path) -> pd.DataFrame:
+    """A shard's clean index with the paragraphs the corpus-wide step made paratext
+    (:func:`run_repeated_paragraphs`) marked so (rule ``segment``).
+
+    Parameters
+    ----------
+    index : DataFrame
+        The shard's clean index.
+    roles_path : str or Path
+        ``data/processed/clean/repeated_roles.csv``.
+
+    Returns
+    -------
+    DataFrame
+    """
+    return _structure.with_repeated_roles(index, _read_marks(roles_path))

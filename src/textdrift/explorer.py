@@ -45,6 +45,7 @@ import html
 import json
 import math
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -58,12 +59,87 @@ _D = defaults()  # the configuration schema's defaults: every keyword default be
 _E = _D["explorer"]
 
 __all__ = [
-    "ASSETS", "embed_json", "theme_payload", "phrase_payload", "alignment_payload",
-    "sentence_frame", "term_payload", "build_payload", "render_html", "run_explorer", "write_explorer",
+    "ASSETS", "ExplorerSettings", "embed_json", "theme_payload", "phrase_payload", "alignment_payload",
+    "sentence_frame", "term_payload", "formulation_payload", "build_payload", "render_html", "run_explorer", "write_explorer",
 ]
 
 ASSETS = Path(__file__).resolve().parents[2] / "workflow" / "explorer"
 VENDOR = ["vega.min.js", "vega-lite.min.js"]
+
+
+@dataclass(frozen=True)
+class ExplorerSettings:
+    """Everything the explorer is configured by, as one object (defaults: the configuration
+    schema's, :func:`textdrift.config.defaults`).
+
+    Attributes
+    ----------
+    explorer : dict
+        The config's ``explorer`` block; missing keys take the schema's defaults (:meth:`get`).
+    count_roles, unspaced_languages : tuple of str
+    low_data_tokens : int
+    conf_level : float
+    q_threshold : float
+        Benjamini-Hochberg level of the phrase changes.
+    crosslingual_langs : tuple of str, optional
+        The two languages of the aligned paragraphs (default: the first two analysed).
+    made_by : str
+        What made the results (:func:`textdrift.provenance.describe`), shown in the page's header.
+    """
+
+    explorer: dict = field(default_factory=dict)
+    count_roles: tuple = tuple(_D["count_roles"])
+    unspaced_languages: tuple = tuple(UNSPACED_LANGUAGES)
+    low_data_tokens: int = _D["low_data_tokens"]
+    conf_level: float = _D["themes"]["conf_level"]
+    q_threshold: float = _D["phrases"]["q_threshold"]
+    crosslingual_langs: tuple | None = None
+    made_by: str = ""
+
+    @classmethod
+    def from_config(cls, config: dict, made_by: str = "") -> "ExplorerSettings":
+        """The settings from a configuration (any key missing takes its default).
+
+        Parameters
+        ----------
+        config : dict
+            The workflow's configuration, or part of it.
+        made_by : str
+
+        Returns
+        -------
+        ExplorerSettings
+        """
+        langs = (config.get("crosslingual") or {}).get("langs")
+        return cls(explorer=dict(config.get("explorer") or {}),
+                   count_roles=tuple(config.get("count_roles", _D["count_roles"])),
+                   unspaced_languages=tuple(config.get("unspaced_languages", UNSPACED_LANGUAGES)),
+                   low_data_tokens=int(config.get("low_data_tokens", _D["low_data_tokens"])),
+                   conf_level=float((config.get("themes") or {}).get("conf_level", _D["themes"]["conf_level"])),
+                   q_threshold=float((config.get("phrases") or {}).get("q_threshold", _D["phrases"]["q_threshold"])),
+                   crosslingual_langs=tuple(langs) if langs else None, made_by=made_by)
+
+    def get(self, key: str):
+        """One setting of the ``explorer`` block (its default when not set).
+
+        Parameters
+        ----------
+        key : str
+
+        Returns
+        -------
+        object
+        """
+        return self.explorer[key] if key in self.explorer else _E[key]
+
+    def block(self) -> dict:
+        """The ``explorer`` block with every default filled in (shown on the page).
+
+        Returns
+        -------
+        dict
+        """
+        return {**_E, **self.explorer}
 
 
 def _num(x, digits: int = 6):
@@ -464,15 +540,17 @@ def _sentence_texts(t: pd.DataFrame, sids: np.ndarray) -> dict[int, str]:
     return pd.Series(pieces, index=sub["sid"].to_numpy()).groupby(level=0).agg("".join).to_dict()
 
 
-def _term_index(year: CountMatrix, extra_terms, max_terms: int, min_count: int, conf_level: float) -> dict:
+def _term_index(year: CountMatrix, extra_terms, max_terms: int | None, min_count: int, conf_level: float) -> dict:
     """The terms of :func:`term_payload` (column numbers in the year matrix and their strings), per
-    term its counts per year and the rate and interval of every (year, count)."""
+    term its counts per year and the rate and interval of every (year, count); ``max_terms`` None:
+    every term with ``min_count`` occurrences or more."""
     from textdrift.themes import poisson_ci
 
     X = year.X.tocsc()
     total = np.asarray(X.sum(axis=0)).ravel()
     order = np.lexsort((np.arange(len(total)), -total))
-    cols = [j for j in order[:max_terms] if total[j] >= min_count]
+    order = order[total[order] >= min_count]
+    cols = (order if max_terms is None else order[:max_terms]).tolist()
     pos = pd.Index(year.vocab).get_indexer(list(extra_terms))
     cols = sorted(set(cols) | set(pos[pos >= 0].tolist()), key=lambda j: (-total[j], j))
     terms = pd.Index(year.vocab[cols])
@@ -493,7 +571,7 @@ def _term_index(year: CountMatrix, extra_terms, max_terms: int, min_count: int, 
         rates.append([[int(k), _num(k * 1e4 / n, 4), _num(a * 1e4 / n, 4), _num(b * 1e4 / n, 4)]
                       for k, a, b in zip(c, lo, hi)] if n else [])
     return {"terms": terms, "years": years, "ntok": ntok, "stats": stats, "rates": rates,
-            "vocabulary": int(len(year.vocab)), "occurrences": int(total.sum())}
+            "vocabulary": int(len(year.vocab)), "occurrences": int(total.sum()), "min_count": int(min_count)}
 
 
 class _Contexts:
@@ -513,13 +591,14 @@ class _Contexts:
         self.texts, self.heads, self.pairs = {}, {}, None
 
     def _shown(self, occ: pd.DataFrame) -> pd.DataFrame:
-        """Per term its first ``per_cell`` sentences in the ranking (any years); per phrase shown,
-        its first ``phrase_contexts`` in each of the two years of its step."""
+        """Per term and year its first ``per_cell`` sentences in the ranking; per phrase shown,
+        its first ``phrase_contexts`` in each of the two years of its step when that is more."""
         occ = occ.sort_values(["term", "year", "rank"], kind="stable")
-        first = occ.groupby("term").cumcount() < self.per_cell
-        if self.want is not None:
+        n = occ.groupby(["term", "year"]).cumcount().to_numpy()
+        first = n < self.per_cell
+        if self.want is not None and self.phrase_contexts > self.per_cell:
             key = pd.MultiIndex.from_arrays([self.terms[occ["term"].to_numpy()], occ["year"].to_numpy()])
-            first |= key.isin(self.want) & (occ.groupby(["term", "year"]).cumcount() < self.phrase_contexts).to_numpy()
+            first |= key.isin(self.want) & (n < self.phrase_contexts)
         return occ[first]
 
     def add(self, t: pd.DataFrame) -> None:
@@ -551,16 +630,16 @@ class _Contexts:
                     level=[0, 1]).sum()
 
     def result(self, doc_index: dict[str, int], years: list[int]) -> tuple[list, list, dict]:
-        """Per term its sentences ``[year index, sentence, start, end]``, the sentences
-        ``[document, paragraph, text]`` and the search's word forms."""
+        """Per term its sentences, flat: ``sentence, start, length`` three numbers each (the year is
+        the sentence's document's), in year order; the sentences ``[document, paragraph, text]``
+        and the search's word forms."""
         occ = self.occ
         sids = np.unique(occ["sid"].to_numpy()).astype(np.int64)
         sent_no = {int(s): i for i, s in enumerate(sids)}
         sentences = [[doc_index[self.heads[s][0]], int(self.heads[s][1]), self.texts[s]] for s in sids.tolist()]
-        ypos = {y: i for i, y in enumerate(years)}
         ctx = [[] for _ in self.terms]
         for r in occ[["term", "year", "sid", "a", "b"]].itertuples(index=False):
-            ctx[r[0]].append([ypos[int(r[1])], sent_no[int(r[2])], int(r[3]), int(r[4])])
+            ctx[r[0]].extend((sent_no[int(r[2])], int(r[3]), int(r[4]) - int(r[3])))
         surface = {}
         if self.pairs is not None:
             pairs = self.pairs.sort_values(ascending=False, kind="stable").reset_index().drop_duplicates("form")
@@ -575,28 +654,27 @@ def _parts(tokens) -> list[pd.DataFrame]:
 
 def _payload(index: dict, contexts: _Contexts, lang: str, doc_index: dict[str, int], unspaced: bool,
              aliases: dict | None) -> dict:
-    """The term index of one language from its :func:`_term_index` and its gathered sentences."""
+    """The term index of one language from its :func:`_term_index` and its gathered sentences
+    (``unspaced``: the page shows a term without the spaces between its tokens)."""
     terms = index["terms"]
     ctx, sentences, surface = contexts.result(doc_index, index["years"])
     return {"lang": lang, "years": index["years"], "tokens": [int(n) for n in index["ntok"]], "rates": index["rates"],
-            "terms": terms.tolist(), "display": [v.replace(SEP, "") for v in terms] if unspaced else None,
+            "terms": terms.tolist(), "unspaced": bool(unspaced),
             "stats": index["stats"], "ctx": ctx, "sentences": sentences, "surface": surface,
             "aliases": {k: v for k, v in (aliases or {}).items() if v in terms},
-            "vocabulary": index["vocabulary"], "occurrences": index["occurrences"]}
+            "vocabulary": index["vocabulary"], "occurrences": index["occurrences"], "min_count": index["min_count"]}
 
 
-def term_payload(tokens, year: CountMatrix, lang: str, doc_index: dict[str, int], *,
-                 extra_terms=(), max_terms: int = _E["max_terms"], min_count: int = _E["min_term_count"],
-                 per_cell: int = _E["term_contexts"], phrase_years=(), phrase_contexts: int = _E["phrase_contexts"],
-                 seed: int = _E["seed"], conf_level: float = _D["themes"]["conf_level"], unspaced: bool = False,
-                 aliases: dict | None = None,
-                 ) -> dict:
-    """The term index of one language: the ``max_terms`` most frequent terms of the year matrix
-    with at least ``min_count`` occurrences, plus ``extra_terms``; per term its count in each year
-    (``stats``: year index, count, ...) and, per year and count, the rate per 10,000 kept tokens and
-    its exact Poisson interval (``rates``, ``themes.poisson_ci``); per term up to ``per_cell``
-    sentences, and for each ``(term, year)`` of ``phrase_years`` up to ``phrase_contexts`` more (one
-    random ranking of all sentences, seeded, so terms share them).
+def term_payload(tokens, year: CountMatrix, lang: str, doc_index: dict[str, int],
+                 settings: ExplorerSettings | None = None, extra_terms=(), phrase_years=(),
+                 aliases: dict | None = None) -> dict:
+    """The term index of one language: every term of the year matrix with at least
+    ``min_term_count`` occurrences (the ``max_terms`` most frequent of them when that is set),
+    plus ``extra_terms``; per term its count in each year (``stats``: year index, count, ...) and,
+    per year and count, the rate per 10,000 kept tokens and its exact Poisson interval (``rates``,
+    ``themes.poisson_ci``); per term and year up to ``term_contexts`` sentences, and for each
+    ``(term, year)`` of ``phrase_years`` up to ``phrase_contexts`` (one random ranking of all
+    sentences, seeded, so terms share them and the page stays small).
 
     ``tokens`` may be split into parts that each hold whole documents (the token shards): the
     sentences are numbered as in the whole table and each part is read on its own, so the result is
@@ -611,29 +689,32 @@ def term_payload(tokens, year: CountMatrix, lang: str, doc_index: dict[str, int]
     lang : str
     doc_index : dict of str to int
         doc_id -> its number on the page.
+    settings : ExplorerSettings, optional
+        ``explorer`` block (``max_terms``, ``min_term_count``, ``term_contexts``,
+        ``phrase_contexts``, ``seed``), ``conf_level`` and ``unspaced_languages``.
     extra_terms : sequence of str
-    max_terms, min_count, per_cell : int
     phrase_years : sequence of (term, year)
-    phrase_contexts : int
-    seed : int
-    conf_level : float
-    unspaced : bool
-        Whether ``lang`` is written without spaces.
     aliases : dict, optional
         Name (lower-cased) -> ``@id``, the search box's entity lookup.
 
     Returns
     -------
     dict
+        ``terms``, ``stats``, ``rates``, ``ctx`` (per term a flat list of ``sentence, start,
+        length``, three numbers a sentence, in year order), ``sentences`` (``[document, paragraph, text]``), ``surface``, ``aliases``,
+        ``unspaced``, ``vocabulary``, ``occurrences``, ``min_count``.
 
     References
     ----------
     Garwood, F. (1936). Fiducial limits for the Poisson distribution. Biometrika 28(3/4), 437-442.
     """
+    s = settings or ExplorerSettings()
     parts = _parts(tokens)
-    index = _term_index(year, extra_terms, max_terms, min_count, conf_level)
+    index = _term_index(year, extra_terms, s.get("max_terms"), s.get("min_term_count"), s.conf_level)
     first_sid, n = _first_sids([_sentence_counts(p) for p in parts])
-    contexts = _Contexts(index["terms"], n, per_cell, phrase_years, phrase_contexts, seed, unspaced)
+    unspaced = lang in s.unspaced_languages
+    contexts = _Contexts(index["terms"], n, s.get("term_contexts"), phrase_years, s.get("phrase_contexts"),
+                         s.get("seed"), unspaced)
     for p in parts:
         contexts.add(sentence_frame(p, first_sid))
     return _payload(index, contexts, lang, doc_index, unspaced, aliases)
@@ -673,53 +754,69 @@ def _batches(path, count_roles, size: int = _BATCH_TOKENS):
         yield tokens[batch == k]
 
 
+def formulation_payload(table: pd.DataFrame) -> dict:
+    """The new and vanished formulations (``new_formulations.csv``, rule ``formulations``) as the
+    page shows them: per language, year and status (``new``, ``vanished``) the rows in rank order
+    with their counts, paragraphs, documents, years and example sentence.
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``new_formulations.csv`` (empty or None: nothing to show).
+
+    Returns
+    -------
+    dict
+        ``cols`` and ``rows`` (in the table's order: language, year, status, rank).
+    """
+    cols = ["lang", "year", "status", "rank", "formulation", "length", "count", "paragraphs", "documents", "years",
+            "first_year", "last_year", "total", "nested_in", "example_doc", "example"]
+    if table is None or not len(table):
+        return {"cols": cols, "rows": []}
+    cols = [c for c in cols if c in table.columns]
+    t = table.sort_values(["lang", "year", "status", "rank"], kind="stable")
+    return {"cols": cols, "rows": _rows(t, cols)}
+
+
 def build_payload(tables: dict[str, str | Path], year_matrices: dict[str, str | Path], token_paths,
-                  codebook: list, entities: list, languages: list[str], settings: dict, *,
-                  count_roles=tuple(_D["count_roles"]), unspaced_languages=UNSPACED_LANGUAGES,
-                  low_data_tokens: int = _D["low_data_tokens"], conf_level: float = _D["themes"]["conf_level"],
-                  q_threshold: float = _D["phrases"]["q_threshold"], crosslingual_langs=None,
-                  made_by: str = "") -> dict:
+                  codebook: list, entities: list, languages: list[str],
+                  settings: ExplorerSettings | None = None) -> dict:
     """Everything the page shows, from the result tables (``tables``: name -> CSV path), the year
-    matrices and the token shards; ``settings`` is the config's ``explorer`` block.
+    matrices and the token shards.
 
     Parameters
     ----------
     tables : dict of str to str or Path
+        ``theme_frequencies, theme_kwic, phrase_changes, tfidf_drift, tfidf_baseline, documents,
+        crosslingual_alignment`` and, when the workflow made it, ``new_formulations``.
     year_matrices : dict of str to str or Path
         Language -> ``year_{lang}.npz``.
     token_paths : list of str or Path
     codebook : list of Theme
     entities : list of Entity
     languages : list of str
-    settings : dict
-    count_roles : sequence of str
-    unspaced_languages : sequence of str
-    low_data_tokens : int
-    conf_level : float
-    q_threshold : float
-        Benjamini-Hochberg level of the phrase changes.
-    crosslingual_langs : (str, str), optional
-    made_by : str
-        What made the results (:func:`textdrift.provenance.describe`), shown in the page's header.
+    settings : ExplorerSettings, optional
 
     Returns
     -------
     dict
         The page's data, JSON-serialisable.
     """
-    s = {**_E, **(settings or {})}
+    st = settings or ExplorerSettings()
+    s = st.block()
+    count_roles, unspaced_languages = st.count_roles, st.unspaced_languages
     large = ("theme_kwic", "phrase_changes")  # read in chunks
     read = {name: read_csv(path) for name, path in tables.items() if name not in large}
     docs = read["documents"]
     doc_index = {d: i for i, d in enumerate(docs["doc_id"])}
-    langs2 = list(crosslingual_langs or languages[:2])
+    langs2 = list(st.crosslingual_langs or languages[:2])
     if "crosslingual_alignment" not in read:  # no bilingual document: the workflow makes no alignment table
         read["crosslingual_alignment"] = pd.DataFrame(columns=["doc_id", "pair", *(f"{lg}_{c}" for c in ("paras", "text")
                                                                                    for lg in langs2), "cost"])
     align, where = alignment_payload(read["crosslingual_alignment"], docs, langs2, set(), s["aligned_documents"])
     labels = {t.id: dict(t.labels) for t in codebook}
     shown, totals = _read_kwic(tables["theme_kwic"], s["contexts_per_cell"], s["seed"])
-    themes, needed = _theme_cells(read["theme_frequencies"], shown, totals, labels, low_data_tokens, where)
+    themes, needed = _theme_cells(read["theme_frequencies"], shown, totals, labels, st.low_data_tokens, where)
     del shown
     align, _ = alignment_payload(read["crosslingual_alignment"], docs, langs2, needed, s["aligned_documents"])
     renumber = {old: new for new, old in enumerate(align.pop("ids"))}
@@ -730,10 +827,10 @@ def build_payload(tables: dict[str, str | Path], year_matrices: dict[str, str | 
     _step_documents(phrases["steps"], read["tfidf_drift"])
     index, years_of = {}, {}
     for lang in languages:
-        shown = [(r[0], st) for st in phrases["steps"] if st["lang"] == lang for r in st["up"] + st["down"]]
-        years_of[lang] = {(k, st[y]) for k, st in shown for y in ("year_from", "year_to")}
+        shown = [(r[0], st_) for st_ in phrases["steps"] if st_["lang"] == lang for r in st_["up"] + st_["down"]]
+        years_of[lang] = {(k, st_[y]) for k, st_ in shown for y in ("year_from", "year_to")}
         index[lang] = _term_index(load_matrix(year_matrices[lang]), {k for k, _ in shown}, s["max_terms"],
-                                  s["min_term_count"], conf_level)
+                                  s["min_term_count"], st.conf_level)
     # the sentences, one shard at a time: first their number in each document, then the sentences
     # numbered as in the whole table
     paths = _token_files(token_paths)
@@ -758,11 +855,12 @@ def build_payload(tables: dict[str, str | Path], year_matrices: dict[str, str | 
                             _aliases(entities, lang)) for lang in languages}
     drift, base = read["tfidf_drift"], read["tfidf_baseline"]
     return {
-        "meta": {"languages": languages, "low_data_tokens": low_data_tokens, "conf_level": conf_level,
-                 "q_threshold": q_threshold, "settings": s, "made_by": made_by,
+        "meta": {"languages": languages, "low_data_tokens": st.low_data_tokens, "conf_level": st.conf_level,
+                 "q_threshold": st.q_threshold, "settings": s, "made_by": st.made_by,
                  "codebook": str(read["theme_frequencies"]["codebook"].iloc[0]) if len(read["theme_frequencies"])
                  else ""},
         "themes": themes, "phrases": phrases, "terms": terms, "align": align,
+        "formulations": formulation_payload(read.get("new_formulations")),
         "docs": {"cols": list(docs.columns), "rows": _rows(docs, list(docs.columns))},
         "drift": {"cols": list(drift.columns), "rows": _rows(drift, list(drift.columns))},
         "baseline": {"cols": list(base.columns), "rows": _rows(base, list(base.columns))},
@@ -806,9 +904,7 @@ def render_html(payload: dict, assets: str | Path = ASSETS, title: str = "textdr
 
 
 def write_explorer(out_path: str | Path, tables: dict[str, str | Path], year_matrices: dict[str, str | Path],
-                 token_paths, codebook_path: str | Path, languages: list[str], settings: dict | None = None, *,
-                 schema_path=None, entities_path=None, entities_schema=None, assets: str | Path = ASSETS,
-                 **options) -> dict:
+                   token_paths, languages: list[str], files: dict, settings: ExplorerSettings | None = None) -> dict:
     """Rule ``explorer``: write ``results/explorer.html`` (:func:`build_payload`,
     :func:`render_html`); returns the sizes of the parts, for the log.
 
@@ -817,26 +913,22 @@ def write_explorer(out_path: str | Path, tables: dict[str, str | Path], year_mat
     out_path : str or Path
     tables, year_matrices, token_paths, languages, settings
         As in :func:`build_payload`.
-    codebook_path : str or Path
-    schema_path, entities_path, entities_schema : str or Path, optional
-        The codebook schema, the entities file and its schema.
-    assets : str or Path
-    **options
-        Other keyword arguments of :func:`build_payload`.
+    files : dict
+        ``codebook`` (required), ``schema`` (the codebook schema), ``entities`` and
+        ``entities_schema`` (optional), ``assets`` (the page's directory; default :data:`ASSETS`).
 
     Returns
     -------
     dict
-        Part -> size in bytes.
+        Part -> size in bytes (``page``: the whole file).
     """
     from textdrift.entities import load_entities
     from textdrift.themes import load_codebook
 
-    entities = load_entities(entities_path, entities_schema) if entities_path else []
-    codebook = load_codebook(codebook_path, schema_path, entities)
-    payload = build_payload(tables, year_matrices, token_paths, codebook, entities, languages, settings or {},
-                            **options)
-    page = render_html(payload, assets)
+    entities = load_entities(files["entities"], files.get("entities_schema")) if files.get("entities") else []
+    codebook = load_codebook(files["codebook"], files.get("schema"), entities)
+    payload = build_payload(tables, year_matrices, token_paths, codebook, entities, languages, settings)
+    page = render_html(payload, files.get("assets") or ASSETS)
     atomic_write_text(out_path, page)
     sizes = {k: len(embed_json(v).encode("utf-8")) for k, v in payload.items()}
     sizes["page"] = len(page.encode("utf-8"))
@@ -860,12 +952,13 @@ def run_explorer(input, output, params, log) -> None:
 
     logger = log_to_file(log[0])
     i, p = input, params
-    sizes = write_explorer(
-        output[0], {Path(t).stem: t for t in i.tables}, dict(zip(p.languages, i.year)), list(i.tokens),
-        i.codebook, p.languages, p.settings, schema_path=i.schema,
-        entities_path=i.entities[0] if i.entities else None, entities_schema=i.entities[1] if i.entities else None,
-        assets=Path(i.assets[0]).parent, count_roles=p.count_roles, unspaced_languages=p.unspaced_languages,
-        low_data_tokens=p.low_data_tokens, conf_level=p.conf_level, q_threshold=p.q_threshold,
-        crosslingual_langs=p.crosslingual_langs, made_by=describe(json.loads(Path(i.provenance).read_text(encoding="utf-8"))),
-    )
+    settings = ExplorerSettings.from_config(
+        {"explorer": p.settings, "count_roles": p.count_roles, "unspaced_languages": p.unspaced_languages,
+         "low_data_tokens": p.low_data_tokens, "themes": {"conf_level": p.conf_level},
+         "phrases": {"q_threshold": p.q_threshold}, "crosslingual": {"langs": p.crosslingual_langs}},
+        made_by=describe(json.loads(Path(i.provenance).read_text(encoding="utf-8"))))
+    files = {"codebook": i.codebook, "schema": i.schema, "entities": i.entities[0] if i.entities else None,
+             "entities_schema": i.entities[1] if i.entities else None, "assets": Path(i.assets[0]).parent}
+    sizes = write_explorer(output[0], {Path(t).stem: t for t in i.tables}, dict(zip(p.languages, i.year)),
+                           list(i.tokens), p.languages, files, settings)
     logger.info("explorer.html: %s bytes (payload parts: %s)", sizes.pop("page"), sizes)

@@ -386,7 +386,53 @@ class Project:
                                      self.schema_dir / "themes.schema.yaml", source=f"trend term {term!r}")
         freq, kwic = self.theme_frequencies(book)
         freq = freq[freq["lang"] == lang].drop(columns=["theme", "codebook"]).assign(term=term)
+        if not freq["count"].sum():
+            self._warn_unknown(term, lang)
         return freq.reset_index(drop=True), kwic[kwic["lang"] == lang].drop(columns="theme").reset_index(drop=True)
+
+    def vocabulary(self, lang: str) -> list[str]:
+        """Every word and n-gram counted in ``lang`` (the year matrix's vocabulary; without it, the
+        counted tokens' ``norm``), as :meth:`trend` and the explorer's search know them.
+
+        Parameters
+        ----------
+        lang : str
+
+        Returns
+        -------
+        list of str
+        """
+        try:
+            return [str(v) for v in self.matrix("year", lang).vocab]
+        except (MissingOutputError, OSError):
+            t = self.counted_tokens()
+            t = t[(t["lang"] == lang) & t["keep"].astype(bool)]
+            return sorted(set(t["norm"].astype(str)))
+
+    def _warn_unknown(self, term: str, lang: str) -> None:
+        """Warn that ``term`` never occurs in ``lang``, with the closest terms of the vocabulary
+        (:func:`difflib.get_close_matches`, ratio >= 0.6, spaces ignored for unspaced languages)."""
+        import difflib
+        import warnings
+
+        vocab = self.vocabulary(lang)
+        unspaced = lang in self.config["unspaced_languages"]
+        key = term.replace(" ", "") if unspaced else term
+        if any(ch in term for ch in "*?["):
+            close = []
+        elif unspaced:
+            by_flat = {}
+            for v in vocab:
+                by_flat.setdefault(v.replace(" ", ""), v)
+            close = [by_flat[c] for c in difflib.get_close_matches(key, list(by_flat), n=5, cutoff=0.6)]
+        else:
+            close = difflib.get_close_matches(key, vocab, n=5, cutoff=0.6)
+        if unspaced and len(key) > 1 and not close:  # a formulation the segmenter cut: terms inside it
+            close = [v for v in vocab if v.replace(" ", "") in key and len(v.replace(" ", "")) > 1][:5]
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        warnings.warn(f"trend: {term!r} does not occur in the counted {lang} text (not in the vocabulary of "
+                      f"{len(vocab)} terms, or only in paragraphs that are not counted); its counts are all "
+                      f"zero{hint}", UserWarning, stacklevel=3)
 
     def theme_frequencies(self, codebook=None) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(frequencies, kwic) for a codebook, computed in memory as the ``themes`` rule does.

@@ -62,6 +62,20 @@ block of the cleaning config; defaults: ``clean.structure`` in ``workflow/schema
 
 A paragraph none of them claims is ``body``. Detectors see the paragraph as cleaned (after
 NFKC, so full-width brackets are ASCII). All patterns are Python regular expressions.
+
+Across documents (the last section; ``clean.repeated_paragraphs``): a paragraph repeated
+verbatim or nearly so (same letters once white space, punctuation, symbols, digits and case are
+set aside: :func:`paragraph_letters`) in at least ``min_documents`` documents of its language and
+in more than ``min_share`` of them is boilerplate (a licence footer, a publisher's notice) and
+becomes ``paratext``, logged per document (step ``repeated_paragraphs``). Runs of such paragraphs
+are judged together (a footer cut into short lines is paratext as a whole), and a run of short
+paragraphs only (``min_chars`` letters; "同志们!") keeps its roles, logged as ``kept``. Titles
+never change. The detectors above see one document; this step needs the corpus, so the rule
+``repeated_paragraphs`` runs it on the keys the ``clean`` jobs write (:func:`paragraph_keys`), and
+``segment`` and ``cleaning_log`` apply the result (:func:`with_repeated_roles`).
+
+Why one module of about 520 lines: both parts decide the same thing, a paragraph's role, and
+share the role codes of the clean index; a third of it is docstrings.
 """
 
 from __future__ import annotations
@@ -72,7 +86,9 @@ from difflib import SequenceMatcher
 
 from textdrift.config import defaults
 
-__all__ = ["CODE_ROLES", "ROLES", "ROLE_CODES", "assign_roles", "decode_roles", "encode_roles"]
+__all__ = ["CODE_ROLES", "KEY_COLUMNS", "MARK_COLUMNS", "REPEATED_COLUMNS", "ROLES", "ROLE_CODES", "assign_roles",
+           "decode_roles", "encode_roles", "find_repeated", "paragraph_keys", "paragraph_letters", "repeated_roles",
+           "with_repeated_roles"]
 
 ROLES = ("title", "heading", "body", "paratext")
 #: one letter per role: the clean index stores a text's roles as a string of these, one per line
@@ -303,3 +319,203 @@ def decode_roles(codes: str, n: int) -> list[str]:
     if len(codes) != n:
         raise ValueError(f"roles {codes!r} do not match the text's {n} paragraphs; rerun the clean rule")
     return [CODE_ROLES[c] for c in codes]
+
+
+# --- boilerplate across documents: repeated paragraphs ------------------------------------------
+#
+# The cleaner sees one document at a time; a paragraph repeated in most documents of a corpus (a
+# licence footer, a publisher's notice) only shows across documents. The rule ``clean`` writes
+# the key of every paragraph of its shard (:func:`paragraph_keys`), the corpus-wide rule
+# ``repeated_paragraphs`` finds the repeated ones (:func:`find_repeated`) and decides, document by
+# document, which become paratext (:func:`repeated_roles`); ``segment`` and ``cleaning_log``
+# apply those roles (:func:`with_repeated_roles`). Settings: ``clean.repeated_paragraphs``.
+
+#: Columns of the paragraph keys the rule ``clean`` writes per shard (:func:`paragraph_keys`).
+KEY_COLUMNS = ["doc_id", "lang", "para", "role", "chars", "letters", "key"]
+#: Columns of ``data/processed/clean/repeated_paragraphs.csv`` (:func:`find_repeated`).
+REPEATED_COLUMNS = ["lang", "key", "documents", "of_documents", "share", "letters", "paratext", "text", "doc_ids"]
+#: Columns of the per-paragraph decisions (:func:`repeated_roles`).
+MARK_COLUMNS = ["doc_id", "lang", "para", "role", "action", "chars", "key", "reason"]
+
+
+def paragraph_letters(text: str) -> str:
+    """The letters of a paragraph, as repeated paragraphs are compared: Unicode NFKC, case folded,
+    every character that is not a letter (Unicode category L*: Latin, Han, ...) dropped, so white
+    space, punctuation, symbols and digits (``2023``, ``①``) do not tell two copies apart;
+    Chinese numerals (一, 二) are letters and stay.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+    """
+    import unicodedata
+
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold()
+                   if unicodedata.category(ch).startswith("L"))
+
+
+def paragraph_keys(texts: dict, roles: dict):
+    """The key of every paragraph of some clean texts: its :func:`paragraph_letters` hashed
+    (SHA-1, first 16 hex digits; ``""`` for a paragraph without letters), with its role, length
+    and number of letters.
+
+    Parameters
+    ----------
+    texts : dict
+        ``(doc_id, lang) -> paragraphs`` (:func:`textdrift.io.read_texts`).
+    roles : dict
+        ``(doc_id, lang) -> roles`` of the same paragraphs (missing: every paragraph ``body``).
+
+    Returns
+    -------
+    DataFrame
+        :data:`KEY_COLUMNS`, in text order.
+    """
+    import hashlib
+
+    import pandas as pd
+
+    rows = []
+    for (doc_id, lang), paras in texts.items():
+        rs = roles.get((doc_id, lang)) or ["body"] * len(paras)
+        for i, (p, r) in enumerate(zip(paras, rs)):
+            letters = paragraph_letters(p)
+            key = hashlib.sha1(letters.encode("utf-8")).hexdigest()[:16] if letters else ""
+            rows.append((doc_id, lang, i, r, len(p), len(letters), key))
+    return pd.DataFrame(rows, columns=KEY_COLUMNS)
+
+
+def find_repeated(keys, settings: dict):
+    """The paragraphs repeated across documents: a key found in at least ``min_documents``
+    documents of its language and in more than ``min_share`` of the documents with text in that
+    language (a document counts once however often it repeats the paragraph; titles are left
+    out). Nothing when ``enabled`` is false.
+
+    Parameters
+    ----------
+    keys : DataFrame
+        :func:`paragraph_keys` of the whole corpus.
+    settings : dict
+        ``clean.repeated_paragraphs`` (``enabled``, ``min_documents``, ``min_share``).
+
+    Returns
+    -------
+    DataFrame
+        :data:`REPEATED_COLUMNS` without ``paratext`` and ``text`` (:func:`repeated_roles`
+        and the caller fill them in), by language and then by number of documents (most first).
+    """
+    import pandas as pd
+
+    cols = [c for c in REPEATED_COLUMNS if c not in ("paratext", "text")]
+    if not settings.get("enabled", True) or not len(keys):
+        return pd.DataFrame(columns=cols)
+    of = keys.groupby("lang")["doc_id"].nunique()
+    k = keys[(keys["key"] != "") & (keys["role"] != "title")].drop_duplicates(["lang", "key", "doc_id"])
+    g = k.groupby(["lang", "key"], sort=True)
+    out = g.agg(documents=("doc_id", "size"), letters=("letters", "max"),
+                doc_ids=("doc_id", lambda s: ";".join(sorted(s)))).reset_index()
+    out["of_documents"] = out["lang"].map(of).astype(int)
+    out["share"] = (out["documents"] / out["of_documents"]).round(4)
+    hit = (out["documents"] >= settings["min_documents"]) & (out["documents"] > settings["min_share"] * out["of_documents"])
+    out = out[hit].sort_values(["lang", "documents", "key"], ascending=[True, False, True], kind="stable")
+    return out[cols].reset_index(drop=True)
+
+
+def repeated_roles(keys, repeated, settings: dict):
+    """Document by document, which paragraphs become paratext: the paragraphs whose key is
+    repeated (:func:`find_repeated`) form runs of consecutive paragraphs (a paragraph without
+    letters between two of them, or after the last one at the end of the document, joins the run;
+    titles break it); a run with at least one
+    paragraph of ``min_chars`` letters or more is paratext as a whole (a footer cut into short
+    lines); a run of short paragraphs only (a formula of address, "同志们!") keeps its roles,
+    logged as ``kept``.
+
+    Parameters
+    ----------
+    keys : DataFrame
+        :func:`paragraph_keys` (of the corpus or of some of its documents).
+    repeated : DataFrame
+        :func:`find_repeated`.
+    settings : dict
+        ``clean.repeated_paragraphs`` (``min_chars``).
+
+    Returns
+    -------
+    DataFrame
+        :data:`MARK_COLUMNS`: one row per repeated paragraph of each document and per letterless
+        line inside a paratext run; ``action`` ``paratext`` or ``kept``, ``role`` the role before.
+    """
+    import pandas as pd
+
+    rows = []
+    if not len(repeated) or not len(keys):
+        return pd.DataFrame(rows, columns=MARK_COLUMNS)
+    wanted = set(zip(repeated["lang"], repeated["key"]))
+    member = [(lang, k) in wanted for lang, k in zip(keys["lang"], keys["key"])]
+    keys = keys.assign(member_=member)
+    for (doc_id, lang), d in keys.groupby(["doc_id", "lang"], sort=False):
+        if not d["member_"].any():
+            continue
+        d = d.sort_values("para", kind="stable")
+        run: list = []
+
+        def close(run=run, end=False):
+            # letterless lines after the run belong to it only when they close the document
+            while run and not end and not run[-1].member_:
+                run.pop()
+            if run:
+                long = any(r.member_ and r.letters >= settings["min_chars"] for r in run)
+                for r in run:
+                    if r.member_ or long:
+                        why = ("repeated" if r.member_ else "no letters, inside a repeated run") + (
+                            "" if long else f"; its run has no paragraph of {settings['min_chars']} letters")
+                        rows.append((doc_id, lang, int(r.para), r.role, "paratext" if long else "kept",
+                                     int(r.chars), r.key, why))
+            run.clear()
+
+        for r in d.itertuples(index=False):
+            if r.role != "title" and (r.member_ or (r.key == "" and run)):
+                run.append(r)
+            else:
+                close()
+        close(end=True)
+    return pd.DataFrame(rows, columns=MARK_COLUMNS)
+
+
+def with_repeated_roles(index, marks):
+    """The clean index (``roles``: one letter per paragraph, :func:`encode_roles`) with the
+    paragraphs :func:`repeated_roles` makes paratext marked ``p``.
+
+    Parameters
+    ----------
+    index : DataFrame
+        Rows of the clean index (``doc_id, lang, paragraphs, roles``).
+    marks : DataFrame
+        :func:`repeated_roles` (rows of other documents are ignored).
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``index``; unchanged when no paragraph of its texts is marked.
+    """
+    index = index.copy()
+    if not len(marks) or not len(index):
+        return index
+    marks = marks[marks["action"] == "paratext"]
+    paras = {}
+    for doc_id, lang, para in zip(marks["doc_id"], marks["lang"], marks["para"]):
+        paras.setdefault((str(doc_id), str(lang)), []).append(int(para))
+    roles = index["roles"].astype(object).tolist()
+    for i, (doc_id, lang, n) in enumerate(zip(index["doc_id"], index["lang"], index["paragraphs"])):
+        hit = paras.get((str(doc_id), str(lang)))
+        if hit:
+            rs = decode_roles(roles[i], int(n))
+            for p in hit:
+                rs[p] = "paratext"
+            roles[i] = encode_roles(rs)
+    index["roles"] = roles
+    return index

@@ -2,6 +2,8 @@
 // statistic. Every piece of corpus text goes into the page through textContent, never as markup.
 "use strict";
 const D = JSON.parse(document.getElementById("payload").textContent);
+// a language written without spaces shows its terms without the spaces between their tokens
+Object.values(D.terms).forEach((T) => { T.display = T.unspaced ? T.terms.map((t) => t.split(" ").join("")) : null; });
 const $ = (id) => document.getElementById(id);
 const LANG_NAMES = { zh: "Chinese", en: "English" };
 const langName = (l) => LANG_NAMES[l] || l;
@@ -199,7 +201,7 @@ function showPhrase(step, r) {
     const col = el("div", null, "year-col");
     col.dataset.year = String(year);
     col.append(el("h3", String(year)));
-    col.append(sentenceList(T, ti, year, count));
+    col.append(sentenceList(T, ti, year, count, D.meta.settings.phrase_contexts));
     two.append(col);
   });
   box.append(two);
@@ -218,13 +220,19 @@ function termPos(T, term) {
   return i === undefined ? -1 : i;
 }
 // Sentences of term i in a year: [year index, sentence, start, end] rows of the payload.
-function sentenceList(T, i, year, count) {
+function sentenceList(T, i, year, count, cap) {
+  cap = cap || D.meta.settings.term_contexts;
   const frag = document.createDocumentFragment();
   const yi = T.years.indexOf(year);
-  const rows = i < 0 ? [] : T.ctx[i].filter((c) => c[0] === yi);
+  const rows = [];
+  const flat = i < 0 ? [] : T.ctx[i];  // sentence, start, length: three numbers a sentence (its year: its document's)
+  const yc = D.docs.cols.indexOf("year");
+  for (let k = 0; k < flat.length; k += 3) {
+    if (rows.length < cap && D.docs.rows[T.sentences[flat[k]][0]][yc] === year) rows.push([yi, flat[k], flat[k + 1], flat[k + 1] + flat[k + 2]]);
+  }
   const shown = rows.length;
   frag.append(el("p", count === 0 ? "No occurrence." : (shown < count ? count + " occurrences; " + (shown ? shown +
-    " sentence" + (shown === 1 ? "" : "s") + " shown (seeded sample)." : "no sentence sampled in this year.") :
+    " sentence" + (shown === 1 ? "" : "s") + " shown (seeded sample, at most " + cap + " a year)." : "no sentence in this year.") :
     count + " occurrence" + (count === 1 ? "" : "s") + "."), "note"));
   const ul = el("ul", null, "sentences");
   rows.forEach((c) => {
@@ -267,7 +275,13 @@ function termSuggest() {
   const hits = resolve(T, query);
   if (!hits.length) { clear($("term-chart")); clear($("term-table")); clear($("term-contexts")); }
   if (!query.trim()) return;
-  if (!hits.length) { box.append(el("span", "Not in the index (the " + T.terms.length + " most frequent terms of " + T.vocabulary + ", and every phrase of the Phrases view).", "empty")); return; }
+  if (!hits.length) {
+    const cap = D.meta.settings.max_terms;
+    box.append(el("span", "Not in the index: " + (cap ? "the " + T.terms.length + " most frequent of the " : "every one of the ") +
+      T.vocabulary + " counted words and n-grams with at least " + T.min_count + " occurrences (" + T.terms.length +
+      "), and every phrase of the Phrases view. A term counted once, split differently by the segmenter, or made of dropped words is not there.", "empty"));
+    return;
+  }
   hits.forEach((i, k) => {
     const b = el("button", (T.display ? T.display[i] : T.terms[i]) + " (" + T.stats[i].filter((v, k) => k % 2).reduce((a, c) => a + c, 0) + ")");
     b.type = "button";
@@ -312,6 +326,55 @@ function showTerm(T, i) {
     h.dataset.year = String(r.year);
     box.append(h, sentenceList(T, i, r.year, r.count));
   });
+}
+
+// ---- New formulations (new_formulations.csv) ----------------------------------------------
+const F = D.formulations || { cols: [], rows: [] };
+const FC = (c) => F.cols.indexOf(c);
+function fillFormulationYears() {
+  const lang = $("form-lang").value;
+  const years = [...new Set(F.rows.filter((r) => r[FC("lang")] === lang).map((r) => r[FC("year")]))].sort((a, b) => a - b);
+  options($("form-year"), years);
+  drawFormulations();
+}
+function drawFormulations() {
+  const lang = $("form-lang").value, year = Number($("form-year").value);
+  const cols = ["rank", "formulation", "count", "paragraphs", "documents", "years", "example"].filter((c) => FC(c) >= 0);
+  clear($("form-contexts"));
+  [["new", "form-new"], ["vanished", "form-vanished"]].forEach(([status, id]) => {
+    const rows = F.rows.filter((r) => r[FC("lang")] === lang && r[FC("year")] === year && r[FC("status")] === status);
+    const box = clear($(id));
+    box.append(rows.length ? table(cols, rows.map((r) => cols.map((c) => r[FC(c)])), {
+      cls: (c) => (c === "example" ? "text" : numCls(c)), onClick: (r, k) => showFormulation(rows[k]) }) : el("p", "none", "empty"));
+  });
+}
+function showFormulation(r) {
+  const lang = r[FC("lang")], text = r[FC("formulation")];
+  const box = clear($("form-contexts"));
+  box.dataset.formulation = text;
+  box.append(el("h3", text + " · " + r[FC("status")] + " in " + r[FC("year")]));
+  box.append(el("p", "count " + r[FC("count")] + " in " + r[FC("paragraphs")] + " paragraph(s) of " + r[FC("documents")] +
+    " document(s); counts by year " + r[FC("years")] + (FC("nested_in") >= 0 && r[FC("nested_in")] ? "; part of " + r[FC("nested_in")] : ""), "note"));
+  const ex = r[FC("example")] || "", a = ex.indexOf(text);
+  const li = el("li");
+  li.append(a >= 0 ? highlighted(ex, a, a + text.length) : el("span", ex), el("span", (r[FC("example_doc")] || ""), "src"));
+  const ul = el("ul", null, "sentences");
+  ul.append(li);
+  box.append(ul);
+  const T = D.terms[lang];
+  const hits = T ? resolve(T, text) : [];
+  const exact = hits.filter((i) => (T.display ? T.display[i] : T.terms[i]) === (T.display ? text.replace(/ /g, "") : text.toLowerCase()));
+  const go = el("button", exact.length ? "Its counts and sentences in every year (Any term)" : "Search it in Any term");
+  go.type = "button";
+  go.addEventListener("click", () => searchTerm(lang, text));
+  box.append(go);
+  if (!exact.length) box.append(el("span", " Not a counted term as a whole (longer than the counted n-grams, or cut differently by the segmenter): the search lists the terms that contain it.", "note"));
+}
+function searchTerm(lang, text) {
+  $("term-lang").value = lang;
+  $("term-query").value = text;
+  show("terms");
+  termSuggest();
 }
 
 // ---- Drift and documents ------------------------------------------------------------------
@@ -381,6 +444,11 @@ function start() {
   $("term-lang").addEventListener("change", termSuggest);
   $("term-query").addEventListener("input", termSuggest);
   $("align-doc").addEventListener("change", drawAligned);
+  const FL = L.filter((l) => F.rows.some((r) => r[FC("lang")] === l));
+  options($("form-lang"), FL, FL.map(langName));
+  $("form-lang").addEventListener("change", fillFormulationYears);
+  $("form-year").addEventListener("change", drawFormulations);
+  if (FL.length) fillFormulationYears(); else $("form-new").append(el("p", "No new formulations (new_formulations.csv is empty).", "empty"));
   document.querySelectorAll("#tabs button").forEach((b) => b.addEventListener("click", () => show(b.dataset.view)));
   const S = D.meta.settings;
   $("meta").textContent = D.docs.rows.length + " documents · codebook " + D.meta.codebook + " · low data: fewer than " +
@@ -388,7 +456,7 @@ function start() {
     (D.meta.made_by ? " · made by " + D.meta.made_by : "");
   $("about").textContent = "Every number comes from results/tables/ (terms: the year matrices, with an exact Poisson interval) and was computed by the workflow; this page only draws and filters. " +
     "Caps (config explorer): " + S.contexts_per_cell + " matches per theme, language and year; " + S.term_contexts +
-    " sentences per term, and " + S.phrase_contexts + " per phrase and year of its step; the " + S.max_terms + " most frequent terms per language with at least " + S.min_term_count +
+    " sentences per term and year, and " + S.phrase_contexts + " per phrase and year of its step; " + (S.max_terms ? "the " + S.max_terms + " most frequent terms" : "every term") + " per language with at least " + S.min_term_count +
     " occurrences; " + S.phrases_per_step + " phrases per side of a step; aligned paragraphs of " + S.aligned_documents + " bilingual documents.";
   drawThemes().then(() => { document.body.dataset.ready = "1"; });
   fillPhraseSteps();

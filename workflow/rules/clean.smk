@@ -3,6 +3,9 @@
 CLEAN_TEXTS = f"{PROCESSED}/clean/shard-{{shard}}.parquet"
 CLEAN_INDEX = f"{PROCESSED}/clean/_shards/index-{{shard}}.csv"
 CLEAN_LOG = f"{PROCESSED}/clean/_shards/log-{{shard}}.csv"
+CLEAN_KEYS = f"{PROCESSED}/clean/_shards/paragraphs-{{shard}}.csv"
+# the paragraphs repeated across the corpus that become paratext (rule repeated_paragraphs)
+REPEATED_ROLES = f"{PROCESSED}/clean/repeated_roles.csv"
 
 
 rule clean:
@@ -21,6 +24,8 @@ rule clean:
         texts=CLEAN_TEXTS,
         index=CLEAN_INDEX,
         cleaning_log=CLEAN_LOG,
+        # the key of every paragraph, for the corpus-wide rule repeated_paragraphs
+        paragraphs=CLEAN_KEYS,
     log:
         f"{LOGS}/clean/shard-{{shard}}.log",
     benchmark:
@@ -35,7 +40,8 @@ rule clean:
         * (10 + 2 * int(input.size_mb)),
     params:
         docs=shard_rows,
-        clean=config["clean"],
+        # the corpus-wide step's settings are not the shard's: changing them reruns no clean job
+        clean={k: v for k, v in config["clean"].items() if k != "repeated_paragraphs"},
         languages=config["languages"],
         unspaced_languages=config["unspaced_languages"],
         # the texts' name in the index: the workflow's path, not a storage provider's local copy
@@ -44,11 +50,36 @@ rule clean:
         "../scripts/clean.py"
 
 
+rule repeated_paragraphs:
+    """Boilerplate across documents: the paragraphs repeated in most documents, and which become paratext."""
+    input:
+        paragraphs=expand(CLEAN_KEYS, shard=SHARDS),
+        texts=expand(CLEAN_TEXTS, shard=SHARDS),
+    output:
+        repeated=f"{PROCESSED}/clean/repeated_paragraphs.csv",
+        roles=REPEATED_ROLES,
+    log:
+        f"{LOGS}/repeated_paragraphs.log",
+    conda:
+        "../envs/clean.yml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt
+        * (500 + 10 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt * 10,
+    params:
+        settings=config["clean"]["repeated_paragraphs"],
+    script:
+        "../scripts/repeated_paragraphs.py"
+
+
 rule cleaning_log:
-    """Gather the per-shard cleaning logs and text indexes into one table each."""
+    """Gather the per-shard cleaning logs and text indexes into one table each, with the repeated paragraphs' roles."""
     input:
         index=expand(CLEAN_INDEX, shard=SHARDS),
         cleaning_log=expand(CLEAN_LOG, shard=SHARDS),
+        repeated=rules.repeated_paragraphs.output.repeated,
+        roles=rules.repeated_paragraphs.output.roles,
     output:
         index=f"{PROCESSED}/clean/index.csv",
         cleaning_log=f"{PROCESSED}/cleaning_log.csv",

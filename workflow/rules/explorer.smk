@@ -12,6 +12,7 @@ rule explorer:
                 "documents",
                 # none without a bilingual document (common.smk: CROSSLINGUAL)
                 *(["crosslingual_alignment"] if CROSSLINGUAL else []),
+                "new_formulations",
             ],
         ),
         year=expand(f"{PROCESSED}/vectors/year_{{lang}}.npz", lang=LANGS),

@@ -1,0 +1,5 @@
+"""Rule `repeated_paragraphs`: boilerplate across documents (textdrift.cleanio.run_repeated_paragraphs)."""
+
+from textdrift.cleanio import run_repeated_paragraphs
+
+run_repeated_paragraphs(snakemake.input, snakemake.output, snakemake.params, snakemake.log)
