@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from textdrift.entities import names_as_words
+from textdrift.counting import names_as_words
 from textdrift.codebook import Theme
 from textdrift.findings import FINDING_COLUMNS, build_findings
 from textdrift.stats import poisson_ratio_ci
@@ -169,7 +169,7 @@ def test_phrase_finding_in_an_insufficient_step_is_not_tested():
 def test_crosslingual_gap_finding():
     """Thirty aligned one-paragraph pairs: 绿色 in every Chinese paragraph, "green" in three English
     ones: 30 vs 3 matches; the paired test: 27 pairs with zh more -> p = 2 / 2^27."""
-    from textdrift.crosslingual import compare_documents
+    from textdrift.crosslingual import CrosslingualSettings, compare_documents
     from textdrift.matching import match_themes
 
     zh_code = [Theme("green", {"en": "Green"}, {"en": ("green",), "zh": ("绿色",)})]
@@ -181,8 +181,8 @@ def test_crosslingual_gap_finding():
     texts = {"d": {lang: [" ".join(w) for _, w in both[both["lang"] == lang].groupby("para")["text"]]
                    for lang in ("zh", "en")}}
     matches = match_themes(both, zh_code, 0)
-    out = compare_documents(texts, matches, both, docs[["doc_id", "year"]], zh_code, ("zh", "en"), min_tokens=0,
-                            alignment={"length_ratio": 1.0})
+    out = compare_documents(texts, matches, both, docs[["doc_id", "year"]], zh_code,
+                            CrosslingualSettings(langs=("zh", "en"), min_tokens=0, alignment={"length_ratio": 1.0}))
     table = out["themes"]
     assert out["documents"]["comparable"].all() and table["pairs"].iloc[0] == 30
     f = build_findings(both, zh_code, docs, NO_DRIFT, ["zh", "en"], top_themes=1, n_boot=300, crossling=table,

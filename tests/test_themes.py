@@ -370,7 +370,7 @@ def test_array_matching_equals_token_by_token_matching(seed):
     )
     for lang in ("en", "zh"):
         part = toks[toks["lang"] == lang].sort_values(["doc_id", "para", "idx"], kind="stable").reset_index(drop=True)
-        from textdrift.vectorize import segments
+        from textdrift.counting import segments
 
         words = np.flatnonzero(~part["is_punct"].to_numpy())
         norms = part["norm"].to_numpy(dtype=object)[words]
@@ -684,7 +684,8 @@ def test_quasi_poisson_frequencies_use_documents_where_a_year_has_enough():
 
 def test_findings_rate_ratio_is_the_estimator_of_theme_changes():
     from textdrift.findings import rate_ratio
-    from textdrift.themes import paragraph_tokens, theme_changes
+    from textdrift.counting import paragraph_tokens
+    from textdrift.themes import theme_changes
 
     rng = np.random.default_rng(11)
     paras = [(f"d{year}{k}", year, "en", p, [[str(rng.choice(["green", "divide", "x", "y"])) for _ in range(6)]])

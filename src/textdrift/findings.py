@@ -79,7 +79,8 @@ from textdrift.stats import normal_quantile, poisson_ratio_ci
 from textdrift.config import defaults
 from textdrift.themes import MATCH_KEY, match_partials, write_partial_matches
 from textdrift.matching import order_matches
-from textdrift.vectorize import CHECK_VARIANTS, VARIANTS, count_partials, variant_tokens, write_partial_counts
+from textdrift.counting import CHECK_VARIANTS, VARIANTS, variant_tokens
+from textdrift.vectorize import count_partials, write_partial_counts
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 _T = _D["themes"]
@@ -209,8 +210,8 @@ class Partials:
     para_ngrams: dict
 
     def paragraphs(self, name: str) -> pd.DataFrame:
-        """Kept tokens per paragraph of variant ``name``, in :func:`textdrift.themes.paragraph_tokens`' order."""
-        from textdrift.themes import PARA_COLUMNS
+        """Kept tokens per paragraph of variant ``name``, in :func:`textdrift.counting.paragraph_tokens`' order."""
+        from textdrift.counting import PARA_COLUMNS
 
         df = _concat([_load_frame(p, PARA_COLUMNS) for p in self.paras[name]])
         return df.sort_values(PARA_COLUMNS[:-1], kind="stable", ignore_index=True)
@@ -816,7 +817,8 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
     paragraph of every year."""
     from textdrift.manifest import step_documents
     from textdrift.phrases import phrase_changes
-    from textdrift.vectorize import ENTITY_HEAD, SEP, merge_matrices
+    from textdrift.counting import ENTITY_HEAD
+    from textdrift.vectorize import SEP, merge_matrices
 
     ps = {k: settings[k] for k in ("min_count", "alpha_0", "q_threshold", "ngram_max", "unspaced_languages",
                                    "min_tokens", "min_documents") if k in settings}

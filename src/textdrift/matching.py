@@ -13,7 +13,7 @@ word for Chinese), so they are written as the segmenter normalises them ("countr
 globs such as "share*" absorb such quirks).
 
 * **Where.** A term is matched inside one *segment*: a run of consecutive non-punctuation
-  tokens of one sentence (:func:`textdrift.vectorize.segments`). Stop words stay in the run,
+  tokens of one sentence (:func:`textdrift.counting.segments`). Stop words stay in the run,
   so "community with a shared future" matches; a match never crosses a sentence end or a
   punctuation token (a comma, a quote, a Chinese enumeration comma 、), as n-grams in
   ``vectorize`` never do.
@@ -69,7 +69,7 @@ import pandas as pd
 from textdrift.codebook import Rule, Theme
 from textdrift.config import UNSPACED_LANGUAGES as UNSPACED  # one definition: the config schema
 from textdrift.config import defaults
-from textdrift.vectorize import ENTITY_HEAD, segments
+from textdrift.counting import ENTITY_HEAD, segments
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 

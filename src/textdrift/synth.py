@@ -374,7 +374,7 @@ class CalibrationCorpus:
     Attributes
     ----------
     tokens : DataFrame
-        A token table (the columns of ``textdrift.vectorize.TOKEN_SCHEMA``; every token kept,
+        A token table (the columns of ``textdrift.counting.TOKEN_SCHEMA``; every token kept,
         role ``body``, one language), in text order.
     words : list of str
         The vocabulary, most frequent first.

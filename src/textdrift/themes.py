@@ -68,14 +68,14 @@ from textdrift.config import defaults
 from textdrift.io import read_csv, write_csv, write_csv_batches, write_parquet
 from textdrift.matching import MATCH_COLUMNS, MATCH_ORDER, UNSPACED, match_themes, order_matches
 from textdrift.stats import poisson_ci  # noqa: F401  (textdrift.themes.poisson_ci: the explorer imports it from here)
-from textdrift.vectorize import VARIANTS as _VARIANTS, counted, load_tokens, variant_tokens
+from textdrift.counting import PARA_COLUMNS, VARIANTS as _VARIANTS, counted, load_tokens, names_as_words, paragraph_tokens, read_shards, variant_tokens
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 _T = _D["themes"]
 
 __all__ = ["ABOUT", "BOOTSTRAP_UNITS", "CHANGE_COLUMNS", "CI_METHODS", "rate_model", "step_ratios", "unit_counts", "ENTITY_FREQ_COLUMNS", "FREQ_COLUMNS", "KWIC_COLUMNS",
-           "PARA_COLUMNS", "TOKEN_COLUMNS", "UNMATCHED_COLUMNS", "bootstrap_draws", "MATCH_KEY", "match_partials", "write_partial_matches", "write_paragraph_tokens", "match_shard",
-           "paragraph_tokens", "read_matches", "read_shards", "write_themes", "theme_changes",
+           "TOKEN_COLUMNS", "UNMATCHED_COLUMNS", "bootstrap_draws", "MATCH_KEY", "match_partials", "write_partial_matches", "match_shard",
+           "read_matches", "write_themes", "theme_changes",
            "theme_frequencies", "theme_table", "unmatched_terms", "run_theme_matches", "run_themes"]
 
 log = logging.getLogger("textdrift.themes")
@@ -538,27 +538,6 @@ def theme_table(
     return freq, matches.assign(kind="theme")[KWIC_COLUMNS]
 
 
-# Kept tokens per paragraph (``keep`` = their number): the denominators of the frequencies, of the
-# bootstrap and of the cross-language comparison, written per shard next to the matches.
-PARA_COLUMNS = ["year", "lang", "doc_id", "para", "keep"]
-
-
-def paragraph_tokens(tokens: pd.DataFrame) -> pd.DataFrame:
-    """Kept tokens per (year, lang, doc_id, para) of a token table (``keep`` = how many).
-
-    Parameters
-    ----------
-    tokens : DataFrame
-        A token table.
-
-    Returns
-    -------
-    DataFrame
-        ``PARA_COLUMNS``, sorted.
-    """
-    return tokens.groupby(PARA_COLUMNS[:-1], sort=True)["keep"].sum().astype("int64").reset_index()
-
-
 def match_shard(
     token_path: str | Path,
     codebook_path: str | Path,
@@ -625,27 +604,6 @@ def match_shard(
     return matches
 
 
-def write_paragraph_tokens(tokens: pd.DataFrame, paths: dict, languages,
-                           count_roles=tuple(_D["count_roles"])) -> None:
-    """Part of the ``count`` rule: kept tokens per paragraph (:func:`paragraph_tokens`) of one token
-    shard, for each variant (``base``: what the pipeline counts; the findings checks' variants) to its
-    Parquet file. They do not depend on the codebook, so a codebook edit leaves them, and the
-    tables built on them (``documents.csv``, drift, phrases), as they are.
-
-    Parameters
-    ----------
-    tokens : DataFrame
-        The shard's tokens (every role; ``lemma`` and ``is_stop`` for ``entities``).
-    paths : dict of str to str or Path
-        Variant (:data:`textdrift.vectorize.VARIANTS`) -> output file.
-    languages, count_roles : sequence of str
-    """
-    if not tokens["lang"].isin(languages).all():
-        tokens = tokens[tokens["lang"].isin(languages)]
-    for name, path in paths.items():
-        write_parquet(paragraph_tokens(variant_tokens(tokens, name, count_roles)), path)
-
-
 #: The columns of a variant's theme matches that the checks read: the sort key of
 #: :func:`textdrift.matching.match_themes` (:data:`textdrift.matching.MATCH_ORDER`).
 MATCH_KEY = list(MATCH_ORDER)
@@ -655,7 +613,7 @@ def match_partials(tokens: pd.DataFrame, codebook, languages, count_roles=tuple(
                    unspaced_languages=tuple(_D["unspaced_languages"]), variants=_VARIANTS,
                    base: pd.DataFrame | None = None, with_paras: bool = True) -> tuple[dict, dict]:
     """The codebook-dependent partial results of the checks for one token shard (or a whole token
-    table): per variant, the kept tokens per paragraph (:func:`textdrift.themes.paragraph_tokens`)
+    table): per variant, the kept tokens per paragraph (:func:`textdrift.counting.paragraph_tokens`)
     and the theme matches (:func:`textdrift.matching.match_themes`, ``MATCH_KEY`` columns). Both
     are per paragraph, so the shards' rows together are those of the whole token table.
 
@@ -702,8 +660,6 @@ def _from_base(tokens: pd.DataFrame, name: str, codebook, count_roles, unspaced_
     ``roles`` adds the paragraphs of the other roles; ``entities`` rematches the paragraphs with a
     name (names as words) and keeps the base matches of the others. Rows in ``match_themes``
     order (the key is unique, so the same rows as matching the variant's whole table; tested)."""
-    from textdrift.entities import names_as_words
-
     para = ["doc_id", "lang", "para"]
     if name == "roles":
         other = (~tokens["role"].isin(list(count_roles))).to_numpy() if "role" in tokens.columns else None
@@ -743,7 +699,7 @@ def write_partial_matches(token_path, codebook, matches_paths: dict, languages,
     base : DataFrame, optional
         The shard's ``base`` matches (:func:`match_shard`'s), see :func:`match_partials`.
     """
-    from textdrift.vectorize import TOKEN_COLUMNS as ALL_COLUMNS
+    from textdrift.counting import TOKEN_COLUMNS as ALL_COLUMNS
 
     if tokens is None:
         tokens = load_tokens(token_path, columns=ALL_COLUMNS)
@@ -751,23 +707,6 @@ def write_partial_matches(token_path, codebook, matches_paths: dict, languages,
         _, matches = match_partials(tokens, codebook, languages, count_roles, unspaced_languages, [name], base=base,
                                     with_paras=False)
         write_parquet(matches[name], matches_paths[name])
-
-
-def read_shards(paths, columns: list[str] | None = None) -> pd.DataFrame:
-    """Concatenate Parquet files written by :func:`match_shard` (only ``columns``, when given).
-
-    Parameters
-    ----------
-    paths : list of str or Path
-    columns : list of str, optional
-
-    Returns
-    -------
-    DataFrame
-        The files' rows in file order (empty with ``columns`` when there is no file).
-    """
-    frames = [pd.read_parquet(p, columns=columns) for p in paths]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def write_themes(
@@ -948,8 +887,8 @@ def run_theme_matches(input, output, params, log) -> None:
 
     log_to_file(log[0])
     from textdrift.entities import load_entities
-    from textdrift.vectorize import CHECK_VARIANTS
-    from textdrift.vectorize import TOKEN_COLUMNS as ALL_COLUMNS
+    from textdrift.counting import CHECK_VARIANTS
+    from textdrift.counting import TOKEN_COLUMNS as ALL_COLUMNS
 
     i, o, p = input, output, params
     entities = [*i.get("entities", [])] or [None, None]
