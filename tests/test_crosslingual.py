@@ -16,7 +16,7 @@ from textdrift import crosslingual as X
 from textdrift.codebook import Theme
 from textdrift.figures import crosslingual_chart, save_figure, setup_fonts
 from textdrift.matching import match_themes
-from textdrift.synth import calibration_corpus, translated_pairs
+from textdrift.synth import CalibrationDesign, calibration_corpus, translated_pairs
 
 
 # ---- reference: the aligner's costs cell by cell (textdrift.align computes them for all cells at once)
@@ -332,7 +332,7 @@ def test_a_not_comparable_document_is_left_out_of_the_year(out):
 def _calibrate(reps, drop=None, **gen):
     frames = []
     for r in range(reps):
-        corpus = calibration_corpus(years=(2001, 2002), docs_per_year=6, paras_per_doc=15, seed=r)
+        corpus = calibration_corpus(CalibrationDesign(years=(2001, 2002), docs_per_year=6, paras_per_doc=15), seed=r)
         pairs, docs = translated_pairs(corpus, drop=drop, seed=100 + r, **gen)
         codebook = [Theme(t, {"en": t}) for t in corpus.themes]
         frames.append((X.compare_themes(pairs, docs, codebook, min_tokens=0),

@@ -408,13 +408,10 @@ class Project:
         freq : DataFrame
         kwic : DataFrame
         """
-        cfg = self.config["themes"]
         cb = _as_themes(self.codebook() if codebook is None else codebook, self.schema_dir / "themes.schema.yaml",
                         "edited codebook")
-        freq, kwic = themes.theme_table(self.counted_tokens(), cb, self.config["languages"], cfg["kwic_window"],
-                                        cfg["ci"], cfg["conf_level"], cfg["n_boot"], cfg["seed"],
-                                        self.config["unspaced_languages"], cfg["bootstrap_unit"],
-                                        cfg["min_documents"])
+        freq, kwic = themes.theme_table(self.counted_tokens(), cb, self.config["languages"],
+                                        themes.ThemesSettings.from_config(self.config))
         version = (codebook_hash(self.root / self.config["themes"]["codebook"]) if codebook is None
                    else "edited")
         return freq.assign(codebook=version), kwic
