@@ -618,7 +618,7 @@ def theme_table(
 
 def match_shard(
     token_path: str | Path,
-    book: CodebookFiles,
+    book: CodebookFiles | tuple,
     matches_path: str | Path,
     paras_path: str | Path | None,
     languages,
@@ -638,8 +638,9 @@ def match_shard(
     ----------
     token_path : str or Path
         The token shard.
-    book : CodebookFiles
-        The codebook, its schema, the entities file and its schema.
+    book : CodebookFiles or (list of Theme, list of Entity)
+        The codebook, its schema, the entities file and its schema; or the codebook and the entities
+        already loaded (:meth:`CodebookFiles.load`).
     matches_path, paras_path : str or Path
         Output Parquet files: theme matches, kept tokens per paragraph (not written when None).
     languages : sequence of str
@@ -658,7 +659,7 @@ def match_shard(
     """
     s = settings or ThemesSettings()
     kwic_window, unspaced_languages = s.kwic_window, s.unspaced_languages
-    codebook, entities = book.load()
+    codebook, entities = book.load() if isinstance(book, CodebookFiles) else book
     tokens = counted(load_tokens(token_path, columns=TOKEN_COLUMNS) if tokens is None else tokens, s.count_roles)
     if not tokens["lang"].isin(languages).all():
         tokens = tokens[tokens["lang"].isin(languages)]
@@ -924,8 +925,9 @@ def run_theme_matches(input, output, params, log) -> None:
     # read once: the pipeline's matches, then the findings checks' variants (names as words need lemma, is_stop)
     tokens = load_tokens(i.tokens, columns=ALL_COLUMNS)
     # (the kept tokens per paragraph are the count rule's: they do not depend on the codebook)
-    base = match_shard(i.tokens, book, o.matches, None, p.languages, ThemesSettings.from_params(p), o.entities, tokens)
-    codebook, _ = book.load()
+    codebook, entities = book.load()  # once: validating the codebook is a good part of the job
+    base = match_shard(i.tokens, (codebook, entities), o.matches, None, p.languages, ThemesSettings.from_params(p),
+                       o.entities, tokens)
     write_partial_matches(i.tokens, codebook, dict(zip(CHECK_VARIANTS, o.check_matches)), p.languages,
                           p.count_roles, p.unspaced_languages, tokens=tokens, base=base)
 
