@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from textdrift.codebook import Theme
-from textdrift.crosslingual import compare_themes, trend_table
+from textdrift.crosslingual import CrosslingualSettings, compare_themes, trend_table
 from textdrift.synth import calibration_corpus, translated_pairs
 
 NULLS = {
@@ -42,7 +42,7 @@ def one(rep: int, gen: dict, drop: dict | None = None) -> tuple[pd.DataFrame, pd
     pairs, docs = translated_pairs(corpus, drop=drop, seed=10_000 + rep, **gen)
     codebook = [Theme(t, {"en": t}) for t in corpus.themes]
     themes = compare_themes(pairs, docs, codebook, min_tokens=0)
-    trends = trend_table(pairs, docs, codebook, min_tokens=0)
+    trends = trend_table(pairs, docs, codebook, CrosslingualSettings(min_tokens=0))
     return themes, trends[(trends["scope"] == "year") & (trends["theme"] != "")]
 
 

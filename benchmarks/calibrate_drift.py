@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from textdrift.drift import permutation_test
-from textdrift.synth import calibration_corpus
+from textdrift.synth import CalibrationDesign, calibration_corpus
 from textdrift.vectorize import count_matrix, year_matrix
 
 
@@ -22,7 +22,8 @@ def step_p_values(seed: int, planted: tuple[int, float] | None, docs_per_year: i
     """p_permutation of every step of one corpus; ``planted`` (n, factor): themes t01..tn are
     ``factor`` times as frequent from the third year on (the step into it is the planted one)."""
     effects = {f"t{i:02d}": (years[2], planted[1]) for i in range(1, planted[0] + 1)} if planted else None
-    c = calibration_corpus(years=years, docs_per_year=docs_per_year, theme_effects=effects, seed=seed)
+    c = calibration_corpus(CalibrationDesign(years=years, docs_per_year=docs_per_year), theme_effects=effects,
+                           seed=seed)
     kept = c.tokens[c.tokens["keep"]]
     paras = count_matrix(kept, by=["year", "doc_id", "para"], ngram_max=1)
     table = permutation_test(paras, year_matrix(c.tokens, "en", 1), permutations, seed, min_documents)

@@ -60,18 +60,18 @@ def tables(tokens: pd.DataFrame, q_threshold: float = 0.05) -> dict[str, pd.Data
 
 
 def one(docs: int, doc_shape, seed: int, planted_year: int = 2004) -> list[dict]:
-    from textdrift.synth import calibration_corpus
+    from textdrift.synth import CalibrationDesign, calibration_corpus
 
     shape = 1e9 if doc_shape is None else doc_shape
     out = []
-    c0 = calibration_corpus(docs_per_year=docs, doc_shape=shape, seed=seed)
+    c0 = calibration_corpus(CalibrationDesign(docs_per_year=docs, doc_shape=shape), seed=seed)
     null = tables(c0.tokens)
     # the truth behind the calls: each year's documents' own rates (the mean of its documents' rates)
     truth = c0.doc_rates.groupby(["year", "word"])["rate"].mean()
     alts = {}
     for rate in (0.3, 1.0):  # insertions of the planted phrase per paragraph
-        c = calibration_corpus(docs_per_year=docs, doc_shape=shape, seed=seed, new_phrases={"p1": planted_year},
-                               phrase_per_para=rate)
+        c = calibration_corpus(CalibrationDesign(docs_per_year=docs, doc_shape=shape, phrase_per_para=rate),
+                               seed=seed, new_phrases={"p1": planted_year})
         alts[rate] = (next(iter(c.planted["phrases"])), tables(c.tokens))
     for method in ("old", "new"):
         t = null[method]

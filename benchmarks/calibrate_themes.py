@@ -43,8 +43,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from textdrift.codebook import Theme  # noqa: E402
-from textdrift.synth import calibration_corpus  # noqa: E402
-from textdrift.themes import bootstrap_draws, theme_changes, theme_frequencies  # noqa: E402
+from textdrift.synth import CalibrationDesign, calibration_corpus  # noqa: E402
+from textdrift.themes import ThemesSettings, bootstrap_draws, theme_changes, theme_frequencies  # noqa: E402
 
 DESIGNS = {"6 years x 6 documents": dict(docs_per_year=6, paras_per_doc=20),
            "6 years x 1 document": dict(docs_per_year=1, paras_per_doc=120)}
@@ -70,7 +70,7 @@ def _old(paras, m, book, n_boot=400, seed=1):
 
     themes = [t.id for t in book]
     draws = bootstrap_draws(paras, m, themes, n_boot, seed, "auto", 10)
-    freq = theme_frequencies(paras, m, book, ["en"], "poisson")
+    freq = theme_frequencies(paras, m, book, ["en"], ThemesSettings(ci="poisson"))
     alpha = 0.05
     for (year, lang), (C, T, _, _) in draws.items():
         low, high = np.nanquantile(C / T[:, None] * 1e4, [alpha / 2, 1 - alpha / 2], axis=0)
@@ -134,8 +134,8 @@ def _glm_alt(paras, m, book, kind):
     for y0, y1 in zip(years, years[1:]):
         a = freq[freq["year"] == y0].set_index("theme").loc[themes]
         b = freq[freq["year"] == y1].set_index("theme").loc[themes]
-        _, l, h, _ = rate_ratio_ci(a["count"], a["tokens"], a["dispersion"], np.inf, b["count"], b["tokens"],
-                                   b["dispersion"], np.inf)
+        _, l, h, _ = rate_ratio_ci((a["count"], a["tokens"], a["dispersion"], np.inf),
+                                   (b["count"], b["tokens"], b["dispersion"], np.inf))
         out.append(pd.DataFrame({"theme": themes, "year_from": y0, "year_to": y1, "ci_low": l, "ci_high": h}))
     return freq, pd.concat(out, ignore_index=True)
 
@@ -146,7 +146,7 @@ def _pooled(paras, m, book):
     from textdrift.stats import rate_ci, rate_ratio_ci
 
     themes = [t.id for t in book]
-    freq = theme_frequencies(paras, m, book, ["en"], "quasi-poisson", min_documents=5)
+    freq = theme_frequencies(paras, m, book, ["en"], ThemesSettings(ci="quasi-poisson", min_documents=5))
     df = (freq["ci_units"] - 1).where(freq["dispersion"].notna(), 0)
     x2 = (freq["dispersion"] * df).fillna(0)
     pooled = x2.groupby(freq["theme"]).transform("sum") / df.groupby(freq["theme"]).transform("sum")
@@ -160,8 +160,8 @@ def _pooled(paras, m, book):
         a = freq[freq["year"] == y0].set_index("theme").loc[themes]
         b = freq[freq["year"] == y1].set_index("theme").loc[themes]
         # one phi for both sides: the log-rate difference has the pooled df
-        _, l, h, _ = rate_ratio_ci(a["count"], a["tokens"], a["dispersion"], a["df"], b["count"], b["tokens"],
-                                   b["dispersion"], b["df"])
+        _, l, h, _ = rate_ratio_ci((a["count"], a["tokens"], a["dispersion"], a["df"]),
+                                   (b["count"], b["tokens"], b["dispersion"], b["df"]))
         out.append(pd.DataFrame({"theme": themes, "year_from": y0, "year_to": y1, "ci_low": l, "ci_high": h}))
     return freq, pd.concat(out, ignore_index=True)
 
@@ -177,7 +177,7 @@ def tables(paras, m, book, method):
         return _glm_alt(paras, m, book, method)
     ci = method
     draws = bootstrap_draws(paras, m, [t.id for t in book], 400, 1, "auto", 5) if ci == "bootstrap" else None
-    freq = theme_frequencies(paras, m, book, ["en"], ci, min_documents=5, draws=draws)
+    freq = theme_frequencies(paras, m, book, ["en"], ThemesSettings(ci=ci, min_documents=5), draws=draws)
     return freq, theme_changes(freq, draws)
 
 
@@ -186,7 +186,7 @@ def replicate(design: dict, seed: int, methods, planted: float | None = None) ->
     per method, (year intervals covering the truth, changes excluding 1, changes excluding the
     true ratio, the planted step excluding 1 above, the planted step's rows, log half-widths)."""
     effects = {PLANTED[0]: (PLANTED[1], planted)} if planted else None
-    corpus = calibration_corpus(seed=seed, theme_effects=effects, **design)
+    corpus = calibration_corpus(CalibrationDesign(**design), seed=seed, theme_effects=effects)
     paras, m = corpus_units(corpus)
     book = [Theme(th, {"en": th}, {"en": tuple(ws)}) for th, ws in corpus.themes.items()]
     one_doc = design["docs_per_year"] == 1

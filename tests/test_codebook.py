@@ -176,7 +176,7 @@ def test_precision_from_coded_rows_that_still_match():
 def test_a_theme_under_the_precision_bar_is_flagged_in_the_findings():
     from test_findings import _rose
 
-    from textdrift.findings import build_findings
+    from textdrift.findings import FindingsSettings, FindingsTables, build_findings
 
     toks, docs = _rose(True)
     cb = [Theme("green", {"en": "Green"}, {"en": ("green",)}), Theme("trade", {"en": "Trade"}, {"en": ("trade",)})]
@@ -184,12 +184,14 @@ def test_a_theme_under_the_precision_bar_is_flagged_in_the_findings():
     precision = pd.DataFrame({"theme": ["green"], "lang": ["en"], "n_coded": [12], "relevant": [6],
                               "precision": [0.5], "ci_low": [0.25], "ci_high": [0.75], "n_no_longer_matched": [0],
                               "codebook": ["v1"]})
-    f = build_findings(toks, cb, docs, empty, ["en"], top_themes=1, n_boot=300, precision=precision, low_data_tokens=0)
+    f = build_findings(toks, cb, FindingsTables(docs, empty, precision=precision), ["en"],
+                       FindingsSettings(top_themes=1, n_boot=300, low_data_tokens=0))
     g = f[f["subject"] == "green"].iloc[0]
     assert g["holds"] and g["precision"] == 0.5 and not g["survives"]
     assert "codebook precision of Green (en) is 0.50 < 0.80 (6 of 12 coded matches)" in g["reason"]
-    few = build_findings(toks, cb, docs, empty, ["en"], top_themes=1, n_boot=300, low_data_tokens=0,
-                         precision=precision.assign(n_coded=5, relevant=2, precision=0.4))
+    few = build_findings(toks, cb,
+                         FindingsTables(docs, empty, precision=precision.assign(n_coded=5, relevant=2, precision=0.4)),
+                         ["en"], FindingsSettings(top_themes=1, n_boot=300, low_data_tokens=0))
     assert few[few["subject"] == "green"].iloc[0]["survives"]  # under min_coded (10): shown, not flagged
 
 

@@ -238,3 +238,26 @@ def test_changing_a_schema_default_changes_the_library(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(tmp_path / "src")}).stdout
     assert out.split() == ["0.25", "0.25", "0.25"]
+
+
+def test_settings_objects_hold_the_schema_defaults_a_config_or_a_rule_params():
+    """The analyses' settings objects (textdrift.config.Settings): the schema's defaults, a
+    configuration's values (a key it lacks from the schema) or a rule's params."""
+    from types import SimpleNamespace
+
+    from textdrift.findings import FindingsSettings
+    from textdrift.themes import ThemesSettings
+
+    d = defaults()
+    s = ThemesSettings()
+    assert s.conf_level == d["themes"]["conf_level"] and s.unspaced_languages == tuple(d["unspaced_languages"])
+    c = ThemesSettings.from_config({"themes": {"n_boot": 7}})
+    assert c.n_boot == 7 and c.seed == d["themes"]["seed"]
+    p = ThemesSettings.from_params(SimpleNamespace(n_boot=9, languages=["en"], count_roles=["body", "title"]))
+    assert p.n_boot == 9 and p.ci == d["themes"]["ci"] and p.count_roles == ("body", "title")
+    assert p.replace(seed=1).seed == 1 and p.seed == d["themes"]["seed"]
+    f = FindingsSettings.from_config({"phrases": {"min_count": 4}, "low_data_tokens": 10})
+    assert f.phrase_settings["min_count"] == 4 and f.phrase_settings["min_tokens"] == 10 == f.low_data_tokens
+    assert f.tfidf == d["drift"]["tfidf"] and f.themes().conf_level == f.conf_level
+    with pytest.raises(Exception):  # frozen: settings travel unchanged
+        s.n_boot = 1

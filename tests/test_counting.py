@@ -14,8 +14,9 @@ from textdrift.config import defaults
 from textdrift.structure import assign_roles, decode_roles, encode_roles
 from textdrift.codebook import Theme, entity_codebook
 from textdrift.matching import match_themes
-from textdrift.themes import theme_frequencies, paragraph_tokens
-from textdrift.vectorize import count_matrix, counted
+from textdrift.counting import counted, paragraph_tokens
+from textdrift.themes import theme_frequencies
+from textdrift.vectorize import count_matrix
 from conftest import FIXTURE
 
 ROOT = Path(__file__).resolve().parents[1]

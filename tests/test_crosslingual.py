@@ -16,7 +16,7 @@ from textdrift import crosslingual as X
 from textdrift.codebook import Theme
 from textdrift.figures import crosslingual_chart, save_figure, setup_fonts
 from textdrift.matching import match_themes
-from textdrift.synth import calibration_corpus, translated_pairs
+from textdrift.synth import CalibrationDesign, calibration_corpus, translated_pairs
 
 
 # ---- reference: the aligner's costs cell by cell (textdrift.align computes them for all cells at once)
@@ -69,8 +69,8 @@ TEXTS = {"d1": {"zh": ["".join(p) for p in ZH], "en": [" ".join(p) for p in EN]}
 def out():
     matches = match_themes(TOKENS, CODEBOOK, 0)
     docs = X.bilingual_documents(INDEX, TOKENS)
-    return X.compare_documents(TEXTS, matches, TOKENS, docs, CODEBOOK, alignment={"length_ratio": 4.0},
-                               q_threshold=0.5, min_tokens=15)
+    return X.compare_documents(TEXTS, matches, TOKENS, docs, CODEBOOK,
+                               X.CrosslingualSettings(alignment={"length_ratio": 4.0}, q_threshold=0.5, min_tokens=15))
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +131,7 @@ def test_aligner_finds_a_split_paragraph_an_omission_and_an_addition():
     en = [en_para(1, 128), en_para(2, 104), en_para(None, 104), en_para(4, 248), en_para(5, 148),
           en_para(None, 80)]
     assert [A.paragraph_length(p) for p in en] == [128, 104, 104, 248, 148, 80]
-    beads = A.align_paragraphs(zh, en, length_ratio=4.0)
+    beads = A.align_paragraphs(zh, en, settings=A.AlignSettings(length_ratio=4.0))
     assert [(b.a, b.b) for b in beads] == [((0,), (0,)), ((1,), (1, 2)), ((2,), ()), ((3,), (3,)), ((4,), (4,)),
                                            ((), (5,))]
     # costs by hand: zh0-en0 has delta 0 and shared anchor "1": only -log(0.89) = 0.11653;
@@ -148,7 +148,8 @@ def test_aligner_one_paragraph_against_many_and_empty_sides():
     Title alone (0-1): -log(0.00495) = 5.31, + zh-en1 1-1 (delta 0, anchor 1 shared): 0.12 -> 5.43;
     title merged (1-2, 22 vs 118 characters): delta = 30 / sqrt(8 * (22 + 29.5) / 2) = 2.09, length
     cost 3.6 + -log(0.0445) = 3.11 -> 6.7. So: title alone, 1-1, paragraph 2 alone."""
-    beads = A.align_paragraphs([zh_para(1, 20)], [en_para(None, 30), en_para(1, 88), en_para(2, 200)], length_ratio=4.0)
+    beads = A.align_paragraphs([zh_para(1, 20)], [en_para(None, 30), en_para(1, 88), en_para(2, 200)],
+                               settings=A.AlignSettings(length_ratio=4.0))
     assert [(b.a, b.b) for b in beads] == [((), (0,)), ((0,), (1,)), ((), (2,))]
     assert [(b.a, b.b) for b in A.align_paragraphs([], [en_para(1, 10)])] == [((), (0,))]
     assert A.align_paragraphs([], []) == []
@@ -158,7 +159,7 @@ def test_alignment_table_lists_one_sided_themes():
     texts = {"d1": {"zh": ["".join(ZH[1])], "en": [" ".join(EN[1])]}}
     matches = match_themes(TOKENS, CODEBOOK, 0)
     matches = matches[matches["para"] == 1].assign(para=0)
-    t = X.alignment_table(texts, matches, CODEBOOK, length_ratio=4.0)
+    t = X.alignment_table(texts, matches, CODEBOOK, X.CrosslingualSettings(alignment={"length_ratio": 4.0}))
     assert t.columns.tolist() == ["doc_id", "pair", "zh_paras", "en_paras", "zh_text", "en_text", "chars_zh", "chars_en",
                                   "paired", "cost", "themes_zh", "themes_en", "only_zh", "only_en"]
     row = t.iloc[0]
@@ -317,7 +318,7 @@ def test_a_not_comparable_document_is_left_out_of_the_year(out):
     pairs = pd.concat([out["pairs"], out["pairs"].assign(doc_id="lead")], ignore_index=True)
     docs = pd.DataFrame({"doc_id": ["d1", "lead"], "year": [2020, 2020], "pairs": [3, 3], "comparable": [True, False],
                          "note": ["", "share of characters in aligned pairs under 80%"]})
-    t = X.trend_table(pairs, docs, CODEBOOK, min_tokens=0)
+    t = X.trend_table(pairs, docs, CODEBOOK, X.CrosslingualSettings(min_tokens=0))
     year = t[(t["scope"] == "year") & (t["theme"] == "economy")].iloc[0]
     assert year["doc_id"] == "d1" and year["count_zh"] == 4  # the lead's counts are not pooled
     assert "not comparable, left out: lead" in year["note"]
@@ -331,11 +332,11 @@ def test_a_not_comparable_document_is_left_out_of_the_year(out):
 def _calibrate(reps, drop=None, **gen):
     frames = []
     for r in range(reps):
-        corpus = calibration_corpus(years=(2001, 2002), docs_per_year=6, paras_per_doc=15, seed=r)
+        corpus = calibration_corpus(CalibrationDesign(years=(2001, 2002), docs_per_year=6, paras_per_doc=15), seed=r)
         pairs, docs = translated_pairs(corpus, drop=drop, seed=100 + r, **gen)
         codebook = [Theme(t, {"en": t}) for t in corpus.themes]
         frames.append((X.compare_themes(pairs, docs, codebook, min_tokens=0),
-                       X.trend_table(pairs, docs, codebook, min_tokens=0)))
+                       X.trend_table(pairs, docs, codebook, X.CrosslingualSettings(min_tokens=0))))
     return frames
 
 
@@ -469,7 +470,7 @@ def test_vectorised_aligner_equals_the_cell_by_cell_definition(seed):
           "anchor_weight": float(rng.choice([0.0, 1.0, 5.0]))}
     if seed % 3 == 0:
         kw["bead_priors"] = {"1-1": 0.5, "1-0": 0.1, "0-1": 0.1, "2-1": 0.15, "1-2": 0.15}
-    got = [(b.a, b.b, b.cost) for b in A.align_paragraphs(zh, en, **kw)]
+    got = [(b.a, b.b, b.cost) for b in A.align_paragraphs(zh, en, settings=A.AlignSettings(**kw))]
     assert got == _align_cell_by_cell(zh, en, **kw)
     for p in zh + en:
         for lang in ("zh", "en"):
@@ -480,5 +481,5 @@ def test_vectorised_aligner_breaks_ties_in_bead_order():
     """Empty paragraphs cost only their prior: with 2-1 and 1-2 equally likely, paths tie everywhere."""
     priors = {"1-1": 0.01, "1-0": 0.01, "0-1": 0.01, "2-1": 0.3, "1-2": 0.3}
     for n, m in [(3, 3), (4, 5), (6, 3), (2, 7)]:
-        got = [(b.a, b.b, b.cost) for b in A.align_paragraphs([""] * n, [""] * m, bead_priors=priors)]
+        got = [(b.a, b.b, b.cost) for b in A.align_paragraphs([""] * n, [""] * m, settings=A.AlignSettings(bead_priors=priors))]
         assert got == _align_cell_by_cell([""] * n, [""] * m, bead_priors=priors)

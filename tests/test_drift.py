@@ -373,11 +373,12 @@ def test_permutation_calibrated_on_the_calibration_corpus():
     """Null (nothing changes between years, words cluster by document): documents permuted, about 5%
     of steps at p <= 0.05; a planted drift (every theme x10 from 2003) is found. Paragraphs permuted
     with one document a year reject almost always: that test contrasts two documents, not years."""
-    from textdrift.synth import calibration_corpus
+    from textdrift.synth import CalibrationDesign, calibration_corpus
     from textdrift.vectorize import count_matrix
 
     def p_values(seed, docs, effects=None):
-        c = calibration_corpus(years=(2001, 2002, 2003, 2004), docs_per_year=docs, theme_effects=effects, seed=seed)
+        c = calibration_corpus(CalibrationDesign(years=(2001, 2002, 2003, 2004), docs_per_year=docs),
+                               theme_effects=effects, seed=seed)
         kept = c.tokens[c.tokens["keep"]]
         t = drift.permutation_test(count_matrix(kept, by=["year", "doc_id", "para"], ngram_max=1),
                                    year_matrix(c.tokens, "en", 1), permutations=199)
@@ -551,9 +552,10 @@ def test_run_drift_writes_all_tables(tmp_path, caplog):
                          {x: tmp_path / f"doc_{x}.npz" for x in langs})
     out = {name: tmp_path / f"{name}.csv" for name in drift.TABLE_COLUMNS}
     with caplog.at_level(logging.INFO, logger="textdrift"):
-        drift.write_drift([tmp_path / f"year_{x}.npz" for x in ("en", "zh", "fr")],
-                        [tmp_path / f"para_{x}.npz" for x in ("en", "zh", "fr")], out,
-                        ["en", "zh", "fr"], min_tokens=5, top_n=3, baseline_rounds=20, baseline_min_paragraphs=2)
+        drift.write_drift(drift.DriftFiles([tmp_path / f"year_{x}.npz" for x in ("en", "zh", "fr")],
+                                           [tmp_path / f"para_{x}.npz" for x in ("en", "zh", "fr")], out),
+                          ["en", "zh", "fr"],
+                          drift.DriftSettings(min_tokens=5, top_n=3, baseline_rounds=20, baseline_min_paragraphs=2))
     tables = {name: read_csv(path) for name, path in out.items()}
     for name, df in tables.items():
         assert list(df.columns) == drift.TABLE_COLUMNS[name]

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from textdrift.entities import names_as_words
+from textdrift.counting import names_as_words
 from textdrift.codebook import Theme
-from textdrift.findings import FINDING_COLUMNS, build_findings
+from textdrift.findings import FINDING_COLUMNS, FindingsSettings, FindingsTables, build_findings
 from textdrift.stats import poisson_ratio_ci
 
 CODEBOOK = [Theme("green", {"en": "Green"}, {"en": ("green",)}), Theme("trade", {"en": "Trade"}, {"en": ("trade",)})]
@@ -60,7 +60,8 @@ def _rose(b2_has_green: bool):
 
 def test_a_finding_that_survives_every_check():
     toks, docs = _rose(True)
-    f = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=300, low_data_tokens=0)
+    f = build_findings(toks, CODEBOOK, FindingsTables(docs, NO_DRIFT), ["en"],
+                       FindingsSettings(top_themes=1, n_boot=300, low_data_tokens=0))
     assert list(f.columns) == FINDING_COLUMNS
     g = f[f["subject"] == "green"].iloc[0]
     # 0 of 100 tokens -> 20 of 100: a new theme, no ratio (no 0.5 added); its interval is the exact
@@ -79,7 +80,8 @@ def test_a_finding_that_survives_every_check():
 
 def test_a_finding_that_fails_leave_one_document_out():
     toks, docs = _rose(False)  # all green of 2021 is in b1
-    g = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=300, low_data_tokens=0)
+    g = build_findings(toks, CODEBOOK, FindingsTables(docs, NO_DRIFT), ["en"],
+                       FindingsSettings(top_themes=1, n_boot=300, low_data_tokens=0))
     g = g[g["subject"] == "green"].iloc[0]
     # it holds (0 -> 10 matches, interval above 1) but without b1 there is no green in 2021
     assert g["holds"] and g["check_leave_one_out"] == "fails" and not g["survives"]
@@ -91,7 +93,8 @@ def test_a_year_of_one_document_and_different_genres_are_said():
     toks = toks[toks["doc_id"].isin(["a1", "b1"])]
     docs = docs[docs["doc_id"].isin(["a1", "b1"])].copy()
     docs.loc[docs["doc_id"] == "b1", "genre"] = "white_paper"
-    g = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=200, low_data_tokens=0).iloc[0]
+    g = build_findings(toks, CODEBOOK, FindingsTables(docs, NO_DRIFT), ["en"],
+                       FindingsSettings(top_themes=1, n_boot=200, low_data_tokens=0)).iloc[0]
     # leave-one-document-out is not defined (n/a, never "fails"); the claim names the two documents
     assert g["check_leave_one_out"] == "n/a" and g["design"] == "documents"
     assert "check_leave_one_out: the year is one document: 2020 is one document (a1); 2021 is one document (b1)" \
@@ -122,8 +125,9 @@ def _phrase_rows(toks, docs, **kwargs):
     from textdrift.vectorize import year_matrix
 
     table = phrase_changes(year_matrix(toks, "en", 2), lang="en", **PHRASE_SETTINGS)
-    f = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=0, n_boot=300, phrases=table,
-                       phrase_settings=PHRASE_SETTINGS, top_phrases=3, **kwargs)
+    f = build_findings(toks, CODEBOOK, FindingsTables(docs, NO_DRIFT, phrases=table), ["en"],
+                       FindingsSettings(top_themes=0, n_boot=300, phrase_settings=PHRASE_SETTINGS, top_phrases=3,
+                                        **kwargs))
     return table, f[f["kind"] == "phrase_rise"].set_index("subject")
 
 
@@ -158,8 +162,8 @@ def test_phrase_finding_in_an_insufficient_step_is_not_tested():
 
     settings = {**PHRASE_SETTINGS, "min_tokens": 10_000}
     table = phrase_changes(year_matrix(toks, "en", 2), lang="en", **settings)
-    f = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=0, n_boot=300, phrases=table,
-                       phrase_settings=settings, top_phrases=1)
+    f = build_findings(toks, CODEBOOK, FindingsTables(docs, NO_DRIFT, phrases=table), ["en"],
+                       FindingsSettings(top_themes=0, n_boot=300, phrase_settings=settings, top_phrases=1))
     g = f.iloc[0]
     assert not g["holds"] and g["check_roles"] == "n/a" and g["check_leave_one_out"] == "n/a"
     assert "check_roles: not tested: a year is under low_data_tokens" in g["na_reason"]
@@ -169,7 +173,7 @@ def test_phrase_finding_in_an_insufficient_step_is_not_tested():
 def test_crosslingual_gap_finding():
     """Thirty aligned one-paragraph pairs: 绿色 in every Chinese paragraph, "green" in three English
     ones: 30 vs 3 matches; the paired test: 27 pairs with zh more -> p = 2 / 2^27."""
-    from textdrift.crosslingual import compare_documents
+    from textdrift.crosslingual import CrosslingualSettings, compare_documents
     from textdrift.matching import match_themes
 
     zh_code = [Theme("green", {"en": "Green"}, {"en": ("green",), "zh": ("绿色",)})]
@@ -181,12 +185,13 @@ def test_crosslingual_gap_finding():
     texts = {"d": {lang: [" ".join(w) for _, w in both[both["lang"] == lang].groupby("para")["text"]]
                    for lang in ("zh", "en")}}
     matches = match_themes(both, zh_code, 0)
-    out = compare_documents(texts, matches, both, docs[["doc_id", "year"]], zh_code, ("zh", "en"), min_tokens=0,
-                            alignment={"length_ratio": 1.0})
+    out = compare_documents(texts, matches, both, docs[["doc_id", "year"]], zh_code,
+                            CrosslingualSettings(langs=("zh", "en"), min_tokens=0, alignment={"length_ratio": 1.0}))
     table = out["themes"]
     assert out["documents"]["comparable"].all() and table["pairs"].iloc[0] == 30
-    f = build_findings(both, zh_code, docs, NO_DRIFT, ["zh", "en"], top_themes=1, n_boot=300, crossling=table,
-                       cross_settings={"langs": ["zh", "en"], "min_tokens": 0, "alignment": out["alignment"]})
+    f = build_findings(both, zh_code, FindingsTables(docs, NO_DRIFT, crossling=table), ["zh", "en"],
+                       FindingsSettings(top_themes=1, n_boot=300, cross_settings={"langs": ["zh", "en"], "min_tokens": 0,
+                                                                                  "alignment": out["alignment"]}))
     g = f[f["kind"] == "crosslingual_gap"].iloc[0]
     assert table["status"].iloc[0] == "zh_more" and g["holds"] and g["lang"] == "zh|en"
     assert table["p_value"].iloc[0] == pytest.approx(2 / 2 ** 27)
@@ -198,8 +203,9 @@ def test_crosslingual_gap_finding():
     assert g["survives"] and "translation status differs (none vs official)" in g["reason"]
     # a not comparable document gives no finding
     lead = table.assign(comparable=False, status="not_comparable", p_value=np.nan)
-    f = build_findings(both, zh_code, docs, NO_DRIFT, ["zh", "en"], top_themes=1, n_boot=300, crossling=lead,
-                       cross_settings={"langs": ["zh", "en"], "min_tokens": 0, "alignment": out["alignment"]})
+    f = build_findings(both, zh_code, FindingsTables(docs, NO_DRIFT, crossling=lead), ["zh", "en"],
+                       FindingsSettings(top_themes=1, n_boot=300, cross_settings={"langs": ["zh", "en"], "min_tokens": 0,
+                                                                                  "alignment": out["alignment"]}))
     assert not (f["kind"] == "crosslingual_gap").any()
 
 
@@ -216,12 +222,13 @@ def test_findings_from_shard_partials_equal_findings_from_the_whole_token_table(
     toks.loc[toks["norm"] == "green", "role"] = "body"
     settings = {**PHRASE_SETTINGS, "ngram_max": 2}
     table = phrase_changes(year_matrix(toks[toks["role"] == "body"], "en", 2), lang="en", **settings)
-    args = dict(top_themes=2, n_boot=200, phrases=table, phrase_settings=settings, top_phrases=3)
-    whole = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], **args)
+    tables = FindingsTables(docs, NO_DRIFT, phrases=table)
+    args = FindingsSettings(top_themes=2, n_boot=200, phrase_settings=settings, top_phrases=3)
+    whole = build_findings(toks, CODEBOOK, tables, ["en"], args)
     # shards that split each year, in an order that is not the table's
     shards = [toks[toks["doc_id"].isin(ids)] for ids in (["b2", "a1"], ["a2", "b1"])]
     parts = merge_partials([table_partials(t, CODEBOOK, ["en"], ngram_max=2) for t in shards])
-    merged = findings_table(parts, CODEBOOK, docs, NO_DRIFT, ["en"], **args)
+    merged = findings_table(parts, CODEBOOK, tables, ["en"], args)
     assert len(whole) and set(whole["kind"]) == {"theme_change", "phrase_rise"}
     pd.testing.assert_frame_equal(merged, whole)
     # the merged rows are in the whole table's order (the bootstraps resample rows)
@@ -244,7 +251,8 @@ def test_one_document_a_side_runs_paragraph_and_term_checks_instead():
     # "green" and "clean" spread over 12 of the 20 paragraphs of b1: no paragraph, no term carries the rise
     later = [[w, *FILLER[:4]] for w in ["green", "clean"] * 6] + [FILLER[:] for _ in range(8)]
     toks, docs = _one_document_a_year(later)
-    g = build_findings(toks, TWO_TERMS, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=300, low_data_tokens=0)
+    g = build_findings(toks, TWO_TERMS, FindingsTables(docs, NO_DRIFT), ["en"],
+                       FindingsSettings(top_themes=1, n_boot=300, low_data_tokens=0))
     g = g[g["subject"] == "green"].iloc[0]
     assert g["design"] == "documents" and g["holds"]
     assert g["check_leave_one_out"] == "n/a" and "the year is one document" in g["na_reason"]
@@ -258,7 +266,8 @@ def test_a_change_carried_by_one_term_fails_leave_one_term_out():
     # 12 paragraphs of b1 with "green", none with "clean" (the theme's other term): the rise is one term's
     later = [["green", *FILLER[:4]] for _ in range(12)] + [FILLER[:] for _ in range(8)]
     toks, docs = _one_document_a_year(later)
-    g = build_findings(toks, TWO_TERMS, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=300, low_data_tokens=0)
+    g = build_findings(toks, TWO_TERMS, FindingsTables(docs, NO_DRIFT), ["en"],
+                       FindingsSettings(top_themes=1, n_boot=300, low_data_tokens=0))
     g = g[g["subject"] == "green"].iloc[0]
     assert g["holds"] and g["check_leave_one_paragraph_out"] == "holds" and not g["survives"]
     assert g["check_leave_one_term_out"] == "fails"
@@ -270,7 +279,8 @@ def test_a_change_carried_by_one_paragraph_fails_leave_one_paragraph_out():
     # all 12 matches of b1 in its first paragraph: without it nothing is left
     later = [["green", "clean"] * 6 + FILLER[:2]] + [FILLER[:] for _ in range(19)]
     toks, docs = _one_document_a_year(later)
-    g = build_findings(toks, TWO_TERMS, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=300, low_data_tokens=0)
+    g = build_findings(toks, TWO_TERMS, FindingsTables(docs, NO_DRIFT), ["en"],
+                       FindingsSettings(top_themes=1, n_boot=300, low_data_tokens=0))
     g = g[g["subject"] == "green"].iloc[0]
     assert g["check_leave_one_paragraph_out"] == "fails" and not g["survives"]
     assert "a paragraph left out (without paragraph 0 of b1: no match of the theme left)" in g["reason"]
@@ -278,7 +288,8 @@ def test_a_change_carried_by_one_paragraph_fails_leave_one_paragraph_out():
 
 def test_low_data_gates_theme_findings_as_phrase_findings():
     toks, docs = _rose(True)  # 100 and 100 kept tokens a year, under the default low_data_tokens (500)
-    g = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=300)
+    g = build_findings(toks, CODEBOOK, FindingsTables(docs, NO_DRIFT), ["en"],
+                       FindingsSettings(top_themes=1, n_boot=300))
     g = g[g["subject"] == "green"].iloc[0]
     assert not g["holds"] and not g["survives"]
     assert g["reason"].startswith("a year is under low_data_tokens (2020: 100 kept tokens; 2021: 100 kept tokens "
@@ -295,7 +306,8 @@ def test_genre_matched_step_is_a_theme_step_and_comes_first():
     toks = tokens([(d, y, paras[y] * 10) for d, y in years])
     docs = documents(years)
     docs.loc[docs["year"] == 2021, "genre"] = "white_paper"
-    f = build_findings(toks, CODEBOOK, docs, NO_DRIFT, ["en"], top_themes=1, n_boot=200, low_data_tokens=0)
+    f = build_findings(toks, CODEBOOK, FindingsTables(docs, NO_DRIFT), ["en"],
+                       FindingsSettings(top_themes=1, n_boot=200, low_data_tokens=0))
     steps = list(dict.fromkeys(zip(f["year_from"], f["year_to"])))
     assert steps == [(2022, 2023), (2020, 2023)]  # 2020 -> 2023 is "same" too, but the last like-with-like first
     assert (f.loc[f["year_from"] == 2022, "genre_match"] == "same").all()
@@ -306,7 +318,8 @@ def test_drift_finding_holds_by_the_permutation_test_and_says_when_it_cannot():
     drift = pd.DataFrame({"lang": ["en"], "year_from": [2020], "year_to": [2021], "cosine_distance": [0.4],
                           "low_data": [False], "p_cosine": [0.0], "permutation_unit": ["paragraph"],
                           "permutations": [999], "p_permutation": [0.001], "p_min": [0.001]})
-    g = build_findings(toks, CODEBOOK, docs, drift, ["en"], top_themes=0, low_data_tokens=0).iloc[0]
+    g = build_findings(toks, CODEBOOK, FindingsTables(docs, drift), ["en"],
+                       FindingsSettings(top_themes=0, low_data_tokens=0)).iloc[0]
     assert g["kind"] == "drift_step" and g["holds"] and g["claim"] == "largest vocabulary drift (en, 2020 → 2021)"
     assert g["check_interval"] == "n/a" and g["check_leave_one_term_out"] == "n/a"
     assert g["check_leave_one_out"] == "holds" and g["check_leave_one_paragraph_out"] == "n/a"
@@ -314,7 +327,8 @@ def test_drift_finding_holds_by_the_permutation_test_and_says_when_it_cannot():
     # p_cosine no longer decides: a p_permutation above alpha does not hold, and a design that cannot
     # reach alpha (3 + 3 documents: p_min 0.1) says so
     drift = drift.assign(permutation_unit="document", permutations=20, p_permutation=0.1, p_min=0.1)
-    g = build_findings(toks, CODEBOOK, docs, drift, ["en"], top_themes=0, low_data_tokens=0).iloc[0]
+    g = build_findings(toks, CODEBOOK, FindingsTables(docs, drift), ["en"],
+                       FindingsSettings(top_themes=0, low_data_tokens=0)).iloc[0]
     assert not g["holds"] and g["reason"].startswith(
         "permutation p = 0.1 > 0.05 (documents permuted); the design cannot reach 0.05 (smallest possible p = 0.1)")
 

@@ -10,7 +10,7 @@ from textdrift import drift
 from textdrift.io import read_csv
 from textdrift.manifest import check_group_by, document_groups, with_group
 from textdrift.phrases import write_phrases
-from textdrift.themes import match_shard, write_themes
+from textdrift.themes import CodebookFiles, ThemesFiles, ThemesSettings, match_shard, write_themes
 from textdrift.vectorize import merge_shard_matrices, write_shard_matrices
 
 # two genres over three years; the statements stand in 2022 and 2024, the proposal in 2017 and 2022
@@ -69,8 +69,8 @@ def test_grouped_drift_and_phrases_equal_each_group_run_alone(tmp_path):
     out = {n: full / f"{n}.csv" for n in drift.TABLE_COLUMNS}
     grouped = {n: full / f"by_genre_{n}.csv" for n in drift.TABLE_COLUMNS}
     settings = dict(min_tokens=1, top_n=3, baseline_rounds=10, baseline_min_paragraphs=2)
-    drift.write_drift([full / "year_en.npz"], [full / "para_en.npz"], out, ["en"], **settings, documents=docs,
-                    group_by="genre", doc_paths=[full / "doc_en.npz"], grouped=grouped)
+    drift.write_drift(drift.DriftFiles([full / "year_en.npz"], [full / "para_en.npz"], out, docs, [full / "doc_en.npz"],
+                                       grouped), ["en"], drift.DriftSettings(**settings, group_by="genre"))
     write_phrases({"en": full / "year_en.npz"}, full / "phrases.csv", min_count=1, documents=docs, group_by="genre",
                 doc_matrices={"en": full / "doc_en.npz"}, grouped_csv=full / "by_genre_phrases.csv")
     g_drift = read_csv(grouped["drift"])
@@ -81,8 +81,9 @@ def test_grouped_drift_and_phrases_equal_each_group_run_alone(tmp_path):
     assert read_csv(out["drift"])["genre_match"].tolist() == ["partial", "partial"]  # the whole corpus mixes them
     for group, ids in GROUPS.items():
         alone = _matrices(tmp_path, [p for p in PARAS if p[0] in ids], group)
-        drift.write_drift([alone / "year_en.npz"], [alone / "para_en.npz"],
-                        {n: alone / f"{n}.csv" for n in drift.TABLE_COLUMNS}, ["en"], **settings)
+        drift.write_drift(drift.DriftFiles([alone / "year_en.npz"], [alone / "para_en.npz"],
+                                           {n: alone / f"{n}.csv" for n in drift.TABLE_COLUMNS}),
+                          ["en"], drift.DriftSettings(**settings))
         for name in drift.TABLE_COLUMNS:
             want = read_csv(alone / f"{name}.csv")
             got = _alone(read_csv(grouped[name]), group)[want.columns.tolist()]
@@ -105,10 +106,12 @@ def test_grouped_themes_equal_each_group_run_alone(tmp_path):
         shards = write_shards(tokens_of(*paras), d)
         found = [(p.with_name(p.stem + ".m.parquet"), p.with_name(p.stem + ".p.parquet")) for p in shards]
         for p, (m, q) in zip(shards, found):
-            match_shard(p, cbk, m, q, ["en"], schema_path=THEME_SCHEMA)
-        write_themes([m for m, _ in found], [q for _, q in found], cbk, d / "freq.csv", d / "kwic.csv",
-                   d / "unmatched.csv", ["en"], schema_path=THEME_SCHEMA, ci="bootstrap", n_boot=200,
-                   changes_path=d / "changes.csv", documents_path=d / "documents.csv", **kwargs)
+            match_shard(p, CodebookFiles(cbk, THEME_SCHEMA), m, q, ["en"])
+        files = ThemesFiles([m for m, _ in found], [q for _, q in found], CodebookFiles(cbk, THEME_SCHEMA),
+                            d / "freq.csv", d / "kwic.csv", d / "unmatched.csv", changes=d / "changes.csv",
+                            documents=d / "documents.csv", grouped_freq=kwargs.pop("grouped_freq_path", None),
+                            grouped_changes=kwargs.pop("grouped_changes_path", None))
+        write_themes(files, ["en"], ThemesSettings(ci="bootstrap", n_boot=200, **kwargs))
         return d
 
     full = run(PARAS, tmp_path / "all", group_by="genre", grouped_freq_path=tmp_path / "all_g_freq.csv",

@@ -9,7 +9,7 @@ import spacy
 
 from textdrift import segment
 from textdrift.segment import Segmenter, empty_tokens, segment_shard, write_tokens
-from textdrift.vectorize import TOKEN_COLUMNS, TOKEN_SCHEMA
+from textdrift.counting import TOKEN_COLUMNS, TOKEN_SCHEMA
 from conftest import FIXTURE
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ import pytest
 
 from textdrift.manifest import load_manifest
 from textdrift.io import write_texts
-from textdrift.synth import MANIFEST_COLUMNS, add_document, make_corpus, sentence_pool
+from textdrift.synth import MANIFEST_COLUMNS, CorpusDesign, add_document, make_corpus, sentence_pool
 
 EN = [
     "Digital cooperation is a shared responsibility of all countries. We support open and inclusive "
@@ -48,7 +48,7 @@ def test_sentence_pool_splits_and_filters(source):
 
 def test_valid_manifest_and_size(tmp_path, source):
     out = tmp_path / "raw"
-    manifest = make_corpus(out, 0.2, years=(2010, 2013), seed=0, source_dir=source, doc_kb=20)
+    manifest = make_corpus(out, 0.2, CorpusDesign(years=(2010, 2013), doc_kb=20), seed=0, source_dir=source)
     assert manifest == out / "documents.csv"
     assert manifest.read_text(encoding="utf-8").splitlines()[0] == ",".join(MANIFEST_COLUMNS)
     df = load_manifest(manifest, raw_dir=out)  # validates every row and that every file exists
@@ -60,17 +60,18 @@ def test_valid_manifest_and_size(tmp_path, source):
 
 
 def test_same_seed_same_bytes_other_seed_differs(tmp_path, source):
-    a = digest(make_corpus(tmp_path / "a", 0.1, seed=3, source_dir=source, doc_kb=10).parent)
-    b = digest(make_corpus(tmp_path / "b", 0.1, seed=3, source_dir=source, doc_kb=10).parent)
-    c = digest(make_corpus(tmp_path / "c", 0.1, seed=4, source_dir=source, doc_kb=10).parent)
+    a = digest(make_corpus(tmp_path / "a", 0.1, CorpusDesign(doc_kb=10), seed=3, source_dir=source).parent)
+    b = digest(make_corpus(tmp_path / "b", 0.1, CorpusDesign(doc_kb=10), seed=3, source_dir=source).parent)
+    c = digest(make_corpus(tmp_path / "c", 0.1, CorpusDesign(doc_kb=10), seed=4, source_dir=source).parent)
     assert a == b
     assert a != c
 
 
 def test_traditional_and_languages(tmp_path, source):
     out = tmp_path / "raw"
-    make_corpus(out, 0.05, seed=0, zh_share=1.0, traditional_share=1.0, source_dir=source, doc_kb=10,
-                bilingual_share=0.0, mutate=0.0)
+    make_corpus(out, 0.05,
+                CorpusDesign(zh_share=1.0, traditional_share=1.0, doc_kb=10, bilingual_share=0.0, mutate=0.0),
+                seed=0, source_dir=source)
     df = load_manifest(out / "documents.csv", raw_dir=out)
     assert set(df["languages"]) == {"zh"}
     text = "".join(p.read_text(encoding="utf-8") for p in out.glob("*.txt"))
@@ -79,7 +80,7 @@ def test_traditional_and_languages(tmp_path, source):
 
 def test_add_document_appends_one_row(tmp_path, source):
     out = tmp_path / "raw"
-    make_corpus(out, 0.05, seed=0, source_dir=source, doc_kb=10)
+    make_corpus(out, 0.05, CorpusDesign(doc_kb=10), seed=0, source_dir=source)
     before = load_manifest(out / "documents.csv", raw_dir=out)
     doc_id = add_document(out, source_dir=source, doc_kb=5)
     after = load_manifest(out / "documents.csv", raw_dir=out)
@@ -98,15 +99,16 @@ def test_command_line(tmp_path, source):
                            "--source-dir", str(source), "--doc-kb", "10"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "5 documents" in proc.stderr
-    assert digest(out) == digest(make_corpus(tmp_path / "lib", 0.05, seed=1, source_dir=source, doc_kb=10).parent)
+    assert digest(out) == digest(make_corpus(tmp_path / "lib", 0.05, CorpusDesign(doc_kb=10), seed=1, source_dir=source).parent)
 
 
 def test_calibration_corpus_is_deterministic_and_plants_what_it_says(tmp_path):
-    from textdrift.synth import calibration_corpus
+    from textdrift.synth import CalibrationDesign, calibration_corpus
 
-    kw = dict(years=(2001, 2002, 2003), docs_per_year=3, paras_per_doc=5, vocab=300, n_themes=3,
-              theme_words=4, theme_effects={"t01": (2003, 3.0)}, new_phrases={"p": 2002}, seed=7)
-    a, b = calibration_corpus(**kw), calibration_corpus(**kw)
+    design = CalibrationDesign(years=(2001, 2002, 2003), docs_per_year=3, paras_per_doc=5, vocab=300, n_themes=3,
+                               theme_words=4)
+    kw = dict(theme_effects={"t01": (2003, 3.0)}, new_phrases={"p": 2002}, seed=7)
+    a, b = calibration_corpus(design, **kw), calibration_corpus(design, **kw)
     assert a.tokens.equals(b.tokens)
     assert set(a.tokens["doc_id"]) == {f"y{y}d0{d}" for y in (2001, 2002, 2003) for d in (1, 2, 3)}
     truth = a.theme_rates().set_index(["year", "theme"])["rate"]

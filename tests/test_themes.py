@@ -17,6 +17,9 @@ from textdrift.stats import poisson_ci
 from textdrift.themes import (
     FREQ_COLUMNS,
     KWIC_COLUMNS,
+    CodebookFiles,
+    ThemesFiles,
+    ThemesSettings,
     match_shard,
     write_themes,
     theme_frequencies,
@@ -181,7 +184,7 @@ CODEBOOK = cb(("divide", ["digital divide", "divide"], ["数字鸿沟"]), ("gree
 
 
 def test_frequency_table_counts_zeros_and_missing_language_years():
-    freq, kwic = theme_table(corpus(), CODEBOOK, ["zh", "en"], ci="poisson")
+    freq, kwic = theme_table(corpus(), CODEBOOK, ["zh", "en"], ThemesSettings(ci="poisson"))
     assert list(freq.columns) == FREQ_COLUMNS and list(kwic.columns) == KWIC_COLUMNS
     # (2020, zh), (2020, en), (2021, en) x 3 themes = 9 rows; no (2021, zh) row: no Chinese text
     assert len(freq) == 9
@@ -242,8 +245,9 @@ def run_rules(paths, cbk, out, languages, **kwargs):
     """The `theme_matches` rule on every shard, then the `themes` rule, as the workflow runs them."""
     found = [(p.with_name(p.stem + ".matches.parquet"), p.with_name(p.stem + ".paras.parquet")) for p in paths]
     for p, (m, q) in zip(paths, found):
-        match_shard(p, cbk, m, q, languages, schema_path=SCHEMA)
-    write_themes([m for m, _ in found], [q for _, q in found], cbk, *out, languages, schema_path=SCHEMA, **kwargs)
+        match_shard(p, CodebookFiles(cbk, SCHEMA), m, q, languages)
+    files = ThemesFiles([m for m, _ in found], [q for _, q in found], CodebookFiles(cbk, SCHEMA), *out)
+    write_themes(files, languages, ThemesSettings(**kwargs))
 
 
 def write_codebook(tmp_path, extra=""):
@@ -292,19 +296,19 @@ def test_bootstrap_interval():
     # so the percentile interval collapses to [5000, 5000]; it is widened to the exact Poisson
     # interval of k = 2 in 4 tokens: [0.242209, 7.224693] / 4 * 10000; 0 matches -> [0, 3.688879 / 4 * 10000]
     toks = tokens_of(("d1", 2020, "en", 0, [["green", "growth"]]), ("d1", 2020, "en", 1, [["green", "jobs"]]))
-    freq, _ = theme_table(toks, CODEBOOK, ["en"], ci="bootstrap", n_boot=50, seed=1)
+    freq, _ = theme_table(toks, CODEBOOK, ["en"], ThemesSettings(ci="bootstrap", n_boot=50, seed=1))
     g = freq.set_index("theme")
     assert (g.loc["green", "ci_low"], g.loc["green", "ci_high"]) == pytest.approx((605.5225, 18061.73), rel=1e-5)
     assert (g.loc["divide", "ci_low"], g.loc["divide", "ci_high"]) == pytest.approx((0.0, 9222.197), rel=1e-6)
     # Unequal paragraphs: same seed -> same interval, and it contains per_10k
     toks = tokens_of(("d1", 2020, "en", 0, [["green", "green", "x"]]), ("d1", 2020, "en", 1, [["y", "z"]]))
-    a, _ = theme_table(toks, CODEBOOK, ["en"], ci="bootstrap", n_boot=200, seed=7)
-    b, _ = theme_table(toks, CODEBOOK, ["en"], ci="bootstrap", n_boot=200, seed=7)
+    a, _ = theme_table(toks, CODEBOOK, ["en"], ThemesSettings(ci="bootstrap", n_boot=200, seed=7))
+    b, _ = theme_table(toks, CODEBOOK, ["en"], ThemesSettings(ci="bootstrap", n_boot=200, seed=7))
     pd.testing.assert_frame_equal(a, b)
     r = a.set_index("theme").loc["green"]
     assert r["ci_low"] <= r["per_10k"] <= r["ci_high"] and r["ci_low"] < r["ci_high"]
     with pytest.raises(ValueError, match="ci must be"):
-        theme_frequencies(toks, match_themes(toks, CODEBOOK), CODEBOOK, ["en"], ci="normal")
+        theme_frequencies(toks, match_themes(toks, CODEBOOK), CODEBOOK, ["en"], ThemesSettings(ci="normal"))
 
 
 # ---- codebook --------------------------------------------------------------------------------
@@ -370,7 +374,7 @@ def test_array_matching_equals_token_by_token_matching(seed):
     )
     for lang in ("en", "zh"):
         part = toks[toks["lang"] == lang].sort_values(["doc_id", "para", "idx"], kind="stable").reset_index(drop=True)
-        from textdrift.vectorize import segments
+        from textdrift.counting import segments
 
         words = np.flatnonzero(~part["is_punct"].to_numpy())
         norms = part["norm"].to_numpy(dtype=object)[words]
@@ -388,7 +392,7 @@ def test_run_themes_shard_by_shard_equals_the_whole_table(tmp_path, ci):
     cbk = write_codebook(tmp_path)
     out = [tmp_path / n for n in ("freq.csv", "kwic.csv", "unmatched.csv")]
     run_rules(paths, cbk, out, ["zh", "en"], ci=ci, n_boot=100)
-    freq, kwic = theme_table(toks, load_codebook(cbk, SCHEMA), ["zh", "en"], ci=ci, n_boot=100)
+    freq, kwic = theme_table(toks, load_codebook(cbk, SCHEMA), ["zh", "en"], ThemesSettings(ci=ci, n_boot=100))
     pd.testing.assert_frame_equal(read_csv(out[0]).drop(columns="codebook"), read_csv_of(freq, tmp_path / "f.csv"))
     pd.testing.assert_frame_equal(read_csv(out[1]), read_csv_of(kwic, tmp_path / "k.csv"))
 
@@ -501,8 +505,8 @@ def _clustered(year=2020, doc="d1"):
 
 def test_clustered_mentions_get_a_wider_bootstrap_than_poisson_interval():
     toks = _clustered()
-    poisson, _ = theme_table(toks, CODEBOOK, ["en"], ci="poisson")
-    boot, _ = theme_table(toks, CODEBOOK, ["en"], ci="bootstrap", n_boot=2000, seed=3)
+    poisson, _ = theme_table(toks, CODEBOOK, ["en"], ThemesSettings(ci="poisson"))
+    boot, _ = theme_table(toks, CODEBOOK, ["en"], ThemesSettings(ci="bootstrap", n_boot=2000, seed=3))
     p, b = poisson.set_index("theme").loc["green"], boot.set_index("theme").loc["green"]
     # 10 matches in 100 tokens: 1000 per 10k; Poisson (k = 10): [479.5, 1839.0] per 10k
     assert p["per_10k"] == b["per_10k"] == 1000
@@ -516,9 +520,9 @@ def test_clustered_mentions_get_a_wider_bootstrap_than_poisson_interval():
 
 def test_bootstrap_unit_is_the_document_where_a_year_has_enough_of_them():
     toks = pd.concat([_clustered(doc=f"d{i}") for i in range(3)], ignore_index=True)
-    auto, _ = theme_table(toks, CODEBOOK, ["en"], ci="bootstrap", n_boot=50, min_documents=3)
+    auto, _ = theme_table(toks, CODEBOOK, ["en"], ThemesSettings(ci="bootstrap", n_boot=50, min_documents=3))
     assert set(auto["ci_method"]) == {"bootstrap:document"} and set(auto["ci_units"]) == {3}
-    few, _ = theme_table(toks, CODEBOOK, ["en"], ci="bootstrap", n_boot=50, min_documents=4)
+    few, _ = theme_table(toks, CODEBOOK, ["en"], ThemesSettings(ci="bootstrap", n_boot=50, min_documents=4))
     assert set(few["ci_method"]) == {"bootstrap:paragraph"} and set(few["ci_units"]) == {30}
 
 
@@ -529,7 +533,7 @@ def test_theme_changes_rate_ratio_by_hand():
     b = tokens_of(("b", 2021, "en", 0, [["green", "green", "x", "y"]]), ("b", 2021, "en", 1, [["green", "x"]]))
     toks = pd.concat([a, b], ignore_index=True)
     m = match_themes(toks, CODEBOOK)
-    freq = theme_frequencies(toks, m, CODEBOOK, ["en"], "quasi-poisson")
+    freq = theme_frequencies(toks, m, CODEBOOK, ["en"], ThemesSettings(ci="quasi-poisson"))
     ch = theme_changes(freq, min_tokens=7).set_index("theme")
     # green: 1 of 8 tokens -> 3 of 6: (3 / 6) / (1 / 8) = 4 (no 0.5 added)
     g = ch.loc["green"]
@@ -605,7 +609,7 @@ def test_rate_ratio_ci_by_hand():
 
     # 10 in 1000 (phi 2, 9 df) -> 20 in 1000 (phi 3, 9 df): R = 2;
     # v0 = 2/10 = .2, v1 = 3/20 = .15; nu = .35^2 / (.2^2/9 + .15^2/9) = 17.64
-    rr, low, high, change = rate_ratio_ci(10, 1000, 2.0, 9, 20, 1000, 3.0, 9)
+    rr, low, high, change = rate_ratio_ci((10, 1000, 2.0, 9), (20, 1000, 3.0, 9))
     nu = 0.35 ** 2 / (0.04 / 9 + 0.0225 / 9)
     half = t.ppf(0.975, nu) * np.sqrt(0.35)
     assert nu == pytest.approx(17.64)
@@ -613,14 +617,14 @@ def test_rate_ratio_ci_by_hand():
                                        pytest.approx(2 * np.exp(half)), "rise")
     # Poisson sides (phi NaN: one unit): the exact conditional interval, Clopper-Pearson of 8 of 13
     # turned into a ratio: p / (1 - p) * t0 / t1
-    rr, low, high, change = rate_ratio_ci(5, 100, np.nan, 0, 8, 120, np.nan, 0)
+    rr, low, high, change = rate_ratio_ci((5, 100, np.nan, 0), (8, 120, np.nan, 0))
     pl, pu = beta.ppf(0.025, 8, 6), beta.ppf(0.975, 9, 5)
     assert rr == pytest.approx((8 / 120) / (5 / 100)) and change == "rise"
     assert (low, high) == pytest.approx((pl / (1 - pl) * 100 / 120, pu / (1 - pu) * 100 / 120))
     # gone (2 -> 0, phi 1.5 on the from side): no ratio, [0, high] from 2/1.5 vs 0: Clopper-Pearson
     # upper of 0 in 4/3 is 1 - .025^(3/4); new: [low, inf]; both zero: undefined, no interval
-    rr, low, high, change = rate_ratio_ci([2, 0, 0], 100, [1.5, np.nan, np.nan], [3, 0, 0], [0, 2, 0], 120,
-                                          [np.nan, 2.0, np.nan], [0, 3, 0])
+    rr, low, high, change = rate_ratio_ci(([2, 0, 0], 100, [1.5, np.nan, np.nan], [3, 0, 0]),
+                                          ([0, 2, 0], 120, [np.nan, 2.0, np.nan], [0, 3, 0]))
     assert np.isnan(rr).all() and list(change) == ["gone", "new", "undefined"]
     pu = 1 - 0.025 ** (1 / (4 / 3))
     assert low[0] == 0 and high[0] == pytest.approx(pu / (1 - pu) * 100 / 120)
@@ -634,7 +638,7 @@ def test_rate_ratio_floor_contains_the_statsmodels_score_interval():
 
     for c0 in (1, 2, 5, 8, 30):
         for c1 in (1, 3, 8, 40):
-            _, low, high, _ = rate_ratio_ci(c0, 500, 0.5, 20, c1, 700, 0.5, 20)
+            _, low, high, _ = rate_ratio_ci((c0, 500, 0.5, 20), (c1, 700, 0.5, 20))
             sl, sh = confint_poisson_2indep(c1, 700, c0, 500, method="score", compare="ratio")
             assert low <= sl + 1e-9 and high >= sh - 1e-9, (c0, c1)
 
@@ -665,10 +669,10 @@ def test_theme_changes_direction_agrees_with_the_rates_on_every_row():
 
 def test_quasi_poisson_frequencies_use_documents_where_a_year_has_enough():
     toks = pd.concat([_clustered(doc=f"d{i}") for i in range(3)], ignore_index=True)
-    auto, _ = theme_table(toks, CODEBOOK, ["en"], min_documents=3)
+    auto, _ = theme_table(toks, CODEBOOK, ["en"], ThemesSettings(min_documents=3))
     assert set(auto["ci_method"]) == {"quasi-poisson:document"} and set(auto["ci_units"]) == {3}
     assert set(auto["ci_about"]) == {"year"}
-    few, _ = theme_table(toks, CODEBOOK, ["en"], min_documents=4)
+    few, _ = theme_table(toks, CODEBOOK, ["en"], ThemesSettings(min_documents=4))
     assert set(few["ci_method"]) == {"quasi-poisson:paragraph"} and set(few["ci_units"]) == {30}
     assert set(few["ci_about"]) == {"its documents"}
     # the 30 paragraphs: 10 matches in 3 of them (10 tokens each), 300 tokens: r = 1/10;
@@ -684,7 +688,8 @@ def test_quasi_poisson_frequencies_use_documents_where_a_year_has_enough():
 
 def test_findings_rate_ratio_is_the_estimator_of_theme_changes():
     from textdrift.findings import rate_ratio
-    from textdrift.themes import paragraph_tokens, theme_changes
+    from textdrift.counting import paragraph_tokens
+    from textdrift.themes import theme_changes
 
     rng = np.random.default_rng(11)
     paras = [(f"d{year}{k}", year, "en", p, [[str(rng.choice(["green", "divide", "x", "y"])) for _ in range(6)]])

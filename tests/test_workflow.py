@@ -204,7 +204,7 @@ def test_check_variant_matches_from_the_base_matches_equal_matching_each_variant
     from textdrift.entities import load_entities
     from textdrift.matching import match_themes
     from textdrift.themes import MATCH_KEY, match_partials
-    from textdrift.vectorize import counted
+    from textdrift.counting import counted
 
     d = out["dir"]
     ents = load_entities(d / "config/entities.yaml", d / "workflow/schemas/entities.schema.yaml")

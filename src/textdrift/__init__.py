@@ -5,13 +5,14 @@ The house, in pipeline order (the Snakemake rules and the notebooks call the sam
 ``decode`` (bytes -> text) -> ``html`` (a web page's text), ``extract`` (a PDF's or Word file's
 text) -> ``clean`` (the steps, two of them in ``despace`` and ``structure``) -> ``cleanio``
 (files, the clean index and log); ``segment`` (the token table; ``segment_eval`` scores it,
-``entities`` marks the names) -> ``vectorize`` (count matrices) -> ``drift`` and ``phrases``; ``formulations`` (new and vanished
+``entities`` marks the names) -> ``counting`` (what is counted: the token table, roles, names as
+words, the findings' variants, kept tokens per paragraph) -> ``vectorize`` (count matrices) -> ``drift`` and ``phrases``; ``formulations`` (new and vanished
 formulations);
 ``codebook`` -> ``matching`` -> ``themes`` -> ``validation`` (precision of the codebook);
 ``crosslingual`` (zh against en, paragraphs paired by ``align``); ``findings`` (the headline
 numbers); ``figures`` (every chart), ``report`` (``results/README.md``), ``explorer``
 (``results/explorer.html``). Shared: ``stats`` (intervals, tests and divergences), ``io``,
-``config``. Around the pipeline: ``check`` (``make check``), ``notebook`` (the notebooks' API),
+``config`` (with the settings objects' base). The layers and the module map: docs/development.md. Around the pipeline: ``check`` (``make check``), ``notebook`` (the notebooks' API),
 ``synth`` (synthetic corpora for benchmarks and calibration), ``provenance`` (the library code each
 rule runs, as its rerun trigger; ``results/provenance.json``), ``console`` (what ``make run`` prints),
 ``newcorpus`` (``make new-corpus``: a corpus of your own).

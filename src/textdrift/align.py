@@ -49,12 +49,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import log_ndtr
 
-from textdrift.matching import UNSPACED
-from textdrift.config import defaults
+from textdrift.config import UNSPACED_LANGUAGES as UNSPACED  # one definition: the config schema
+from textdrift.config import Settings, defaults, setting
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
-__all__ = ["BEADS", "BEAD_PRIORS", "Bead", "align_paragraphs", "anchors", "auto_length_ratio", "paragraph_length",
+__all__ = ["AlignSettings", "BEADS", "BEAD_PRIORS", "Bead", "align_paragraphs", "anchors", "auto_length_ratio", "paragraph_length",
            "zh_numeral"]
 
 BEADS = ((1, 1), (1, 0), (0, 1), (2, 1), (1, 2))
@@ -156,6 +156,33 @@ def _dice_distances(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class AlignSettings(Settings):
+    """The aligner's cost model (module docstring); defaults from the schema's
+    ``crosslingual.alignment`` block, except ``length_ratio``, whose default there is "auto" (a
+    corpus statistic, :func:`auto_length_ratio`, resolved by the caller) and here 4.0.
+
+    Attributes
+    ----------
+    length_ratio : float
+        c, characters of b per character of a.
+    length_variance : float
+        s2, the variance of the length difference per character.
+    anchor_weight : float
+        Weight of the anchors' Dice distance in a bead's cost.
+    bead_priors : dict or None
+        Prior probability of each bead type ("1-1", "1-0", ...); missing types from ``BEAD_PRIORS``.
+    unspaced_languages : tuple of str
+        Languages written without spaces between words.
+    """
+
+    length_ratio: float = 4.0
+    length_variance: float = setting("crosslingual", "alignment", "length_variance")
+    anchor_weight: float = setting("crosslingual", "alignment", "anchor_weight")
+    bead_priors: dict | None = None
+    unspaced_languages: tuple = setting("unspaced_languages", convert=tuple)
+
+
+@dataclass(frozen=True)
 class Bead:
     """One aligned unit: paragraph indices on each side (either may be empty) and its cost."""
 
@@ -164,14 +191,16 @@ class Bead:
     cost: float
 
 
-def _bead_costs(paras_a, paras_b, lang_a, lang_b, length_ratio, length_variance, anchor_weight, priors,
-                unspaced_languages) -> dict[tuple[int, int], np.ndarray]:
+def _bead_costs(paras_a, paras_b, lang_a, lang_b, settings: AlignSettings) -> dict[tuple[int, int], np.ndarray]:
     """Cost of every bead of each shape (da, db), indexed by the first paragraph of each side.
 
     ``costs[da, db][i, j]`` is the cost of the bead of a-paragraphs i..i+da-1 and b-paragraphs
     j..j+db-1 (1-0: ``costs[1, 0][i]``, 0-1: ``costs[0, 1][j]``), computed elementwise with the
     arithmetic of the cell-by-cell definition (length + anchor_weight * dice - log prior).
     """
+    length_ratio, length_variance, anchor_weight = settings.length_ratio, settings.length_variance, settings.anchor_weight
+    unspaced_languages = settings.unspaced_languages
+    priors = {**BEAD_PRIORS, **(settings.bead_priors or {})}
     lens_a = np.array([paragraph_length(p) for p in paras_a], dtype=np.int64)
     lens_b = np.array([paragraph_length(p) for p in paras_b], dtype=np.int64)
     anc_a = [anchors(p, lang_a, unspaced_languages) for p in paras_a]
@@ -205,11 +234,7 @@ def align_paragraphs(
     paras_b: list[str],
     lang_a: str = _D["crosslingual"]["langs"][0],
     lang_b: str = _D["crosslingual"]["langs"][1],
-    length_ratio: float = 4.0,
-    length_variance: float = _D["crosslingual"]["alignment"]["length_variance"],
-    anchor_weight: float = _D["crosslingual"]["alignment"]["anchor_weight"],
-    bead_priors: dict[str, float] | None = None,
-    unspaced_languages=UNSPACED,
+    settings: AlignSettings | None = None,
 ) -> list[Bead]:
     """Least-cost alignment of two paragraph lists (Gale & Church 1993 + shared anchors), in text order.
 
@@ -224,16 +249,9 @@ def align_paragraphs(
         The paragraphs of the two versions.
     lang_a, lang_b : str
         Their languages (for the anchors).
-    length_ratio : float
-        c, characters of b per character of a.
-    length_variance : float
-        s2, the variance of the length difference per character.
-    anchor_weight : float
-        Weight of the anchors' Dice distance in a bead's cost.
-    bead_priors : dict, optional
-        Prior probability of each bead type ("1-1", "1-0", ...); missing types from ``BEAD_PRIORS``.
-    unspaced_languages : sequence of str
-        Languages written without spaces between words.
+    settings : AlignSettings, optional
+        The cost model: length ratio c, variance s2, anchor weight, bead priors, unspaced languages
+        (:class:`AlignSettings`; its defaults when None).
 
     Returns
     -------
@@ -245,10 +263,8 @@ def align_paragraphs(
     Gale, W. A. & Church, K. W. (1993). A program for aligning sentences in bilingual corpora.
     Computational Linguistics 19(1), 75-102.
     """
-    priors = {**BEAD_PRIORS, **(bead_priors or {})}
     n, m = len(paras_a), len(paras_b)
-    costs = _bead_costs(paras_a, paras_b, lang_a, lang_b, length_ratio, length_variance, anchor_weight, priors,
-                        unspaced_languages)
+    costs = _bead_costs(paras_a, paras_b, lang_a, lang_b, settings or AlignSettings())
     inf = np.inf
     total = np.full((n + 1, m + 1), inf)
     back = np.full((n + 1, m + 1), -1, dtype=np.int64)  # index into BEADS, -1: unreachable / origin

@@ -23,9 +23,11 @@ stops at the first problem and prints the whole schema and config block with it.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import functools
 import sys
+from dataclasses import field, fields
 from pathlib import Path
 
 import yaml
@@ -51,7 +53,7 @@ def import_jsonschema():
     return jsonschema
 
 
-__all__ = ["SCHEMA", "UNSPACED_LANGUAGES", "ConfigError", "DuplicateKeyError", "check_config", "config_errors",
+__all__ = ["SCHEMA", "UNSPACED_LANGUAGES", "Settings", "setting", "ConfigError", "DuplicateKeyError", "check_config", "config_errors",
            "defaults", "did_you_mean", "enum_hint", "import_jsonschema", "load_yaml", "merge", "unknown_keys", "with_defaults"]
 
 #: The configuration schema, with the ``default:`` of every key that has one.
@@ -329,3 +331,106 @@ def with_defaults(config: dict, schema_path: str | Path = SCHEMA) -> dict:
 
 #: Languages written without spaces between words (the schema's default of ``unspaced_languages``).
 UNSPACED_LANGUAGES: tuple[str, ...] = tuple(defaults()["unspaced_languages"])
+
+
+def setting(*path: str, convert=None):
+    """A field of a settings dataclass (:class:`Settings`) whose value is the configuration key
+    ``path`` (e.g. ``setting("crosslingual", "q_threshold")``), its default the schema's.
+
+    Parameters
+    ----------
+    *path : str
+        The key's path in the configuration.
+    convert : callable, optional
+        Applied to the value (e.g. ``tuple`` for a list of languages).
+
+    Returns
+    -------
+    dataclasses.Field
+    """
+    def default():
+        value = copy.deepcopy(_at(_schema_defaults(str(SCHEMA)), path))
+        return convert(value) if convert is not None and value is not None else value
+
+    return field(default_factory=default, metadata={"config": path, "convert": convert})
+
+
+def _at(config: dict, path: tuple[str, ...]):
+    for key in path:
+        config = config[key]
+    return config
+
+
+class Settings:
+    """What an analysis's settings dataclass inherits: a frozen dataclass whose fields are
+    :func:`setting` s (configuration keys, defaults from the schema) or plain fields with a default.
+
+    ``Cls()`` holds the schema's defaults; ``Cls.from_config(config)`` the values of a (validated)
+    configuration, a key it lacks taken from the schema; ``Cls.from_params(params)`` the values
+    of a rule's ``params`` (attributes named as the fields; a field the rule does not pass keeps its
+    default); ``s.replace(name=value)`` a copy with some values changed.
+    """
+
+    @classmethod
+    def from_config(cls, config: dict, **overrides):
+        """The settings of ``config`` (with the schema's defaults where it lacks a key).
+
+        Parameters
+        ----------
+        config : dict
+        **overrides
+            Values that replace the configuration's.
+
+        Returns
+        -------
+        Settings
+        """
+        merged = with_defaults(config)
+        values = {}
+        for f in fields(cls):
+            path = f.metadata.get("config")
+            if path is not None and f.name not in overrides:
+                value = copy.deepcopy(_at(merged, path))
+                convert = f.metadata.get("convert")
+                values[f.name] = convert(value) if convert is not None and value is not None else value
+        return cls(**values, **overrides)
+
+    @classmethod
+    def from_params(cls, params, **overrides):
+        """The settings a rule passes as ``params`` (Snakemake's named list, or any object with
+        attributes named as the fields).
+
+        Parameters
+        ----------
+        params : object
+        **overrides
+            Values that replace the params'.
+
+        Returns
+        -------
+        Settings
+        """
+        values = {}
+        for f in fields(cls):
+            if f.name in overrides:
+                continue
+            try:
+                value = getattr(params, f.name)
+            except (AttributeError, KeyError):
+                continue
+            convert = f.metadata.get("convert")
+            values[f.name] = convert(value) if convert is not None and value is not None else value
+        return cls(**values, **overrides)
+
+    def replace(self, **changes):
+        """A copy with ``changes``.
+
+        Parameters
+        ----------
+        **changes
+
+        Returns
+        -------
+        Settings
+        """
+        return dataclasses.replace(self, **changes)

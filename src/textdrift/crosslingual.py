@@ -115,10 +115,10 @@ the documents, with the ratio interval and the conditional binomial test of sect
 of the instrument, one test per pair; BH q over the pairs). A theme or a pair matched on one side only points at a missing or ill-fitting
 translation in the codebook (or a free translation) before it points at a difference of content.
 
-About 1,100 lines, nearly half of them docstrings: the four tables and ``codebook_pairs.csv``
+About 1,150 lines, nearly half of them docstrings: the four tables and ``codebook_pairs.csv``
 share the bilingual documents, the alignment, the comparability rule and the pair counts of one
 rule, and the tests (paired, conditional, interval, bootstrap) that the findings reuse; the aligner
-(:mod:`textdrift.align`) and the chart (:func:`textdrift.figures.crosslingual_chart`) are elsewhere.
+(:mod:`textdrift.align`) and the chart (:func:`textdrift.figures.crosslingual_chart`, drawn by the rule script) are elsewhere.
 
 References
 ----------
@@ -139,29 +139,114 @@ from __future__ import annotations
 
 import logging
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from textdrift.align import align_paragraphs, auto_length_ratio, paragraph_length
+from dataclasses import dataclass
+
+from textdrift.align import AlignSettings, align_paragraphs, auto_length_ratio, paragraph_length
 from textdrift.io import read_csv, read_texts, write_csv
 from textdrift.stats import q_values
 from textdrift.codebook import Theme, load_codebook
-from textdrift.config import defaults
-from textdrift.matching import MATCH_COLUMNS, UNSPACED
-from textdrift.themes import PARA_COLUMNS, read_matches, read_shards
+from textdrift.config import Settings, defaults, setting
+from textdrift.config import UNSPACED_LANGUAGES as UNSPACED  # one definition: the config schema
+from textdrift.counting import PARA_COLUMNS, read_shards
+from textdrift.matching import MATCH_COLUMNS
+from textdrift.themes import read_matches
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 _X = _D["crosslingual"]
 
 __all__ = ["LANGS", "alignment_table", "bilingual_documents", "codebook_check", "compare_documents", "compare_themes", "count_tests",
            "document_alignment", "pair_bootstrap", "paired_p", "pair_check", "pair_counts", "trend_table", "write_crosslingual",
-           "run_crosslingual"]
+           "run_crosslingual", "CrosslingualFiles", "CrosslingualSettings"]
 
 log = logging.getLogger("textdrift.crosslingual")
 
 #: the two languages compared (side a, side b): the schema's default of ``crosslingual.langs``
 LANGS = tuple(_X["langs"])
+
+
+@dataclass(frozen=True)
+class CrosslingualSettings(Settings):
+    """The settings of the cross-language comparison (the ``crosslingual`` block of the
+    configuration, with ``low_data_tokens``, ``themes.conf_level`` and ``unspaced_languages``);
+    defaults from the schema. Build with ``CrosslingualSettings.from_config(config)`` or, in a rule,
+    ``CrosslingualSettings.from_params(params)`` (:class:`textdrift.config.Settings`).
+
+    Attributes
+    ----------
+    langs : (str, str)
+        Languages a and b.
+    q_threshold : float
+        Benjamini-Hochberg q under which a gap counts (:func:`compare_themes`).
+    min_tokens : int
+        Kept tokens on aligned pairs under which a version is low data.
+    min_years : int
+        Fewest years with a comparable document for ``rank_rho`` across years.
+    alignment : dict
+        ``length_ratio`` ("auto" or c), ``length_variance``, ``anchor_weight``, ``bead_priors``.
+    comparable : dict
+        ``min_coverage``, ``max_length_factor`` of :func:`document_alignment`.
+    conf_level : float
+        Confidence level of the intervals.
+    unspaced_languages : tuple of str
+    dpi : int
+        Resolution of the chart's PNG.
+    chart_docs : int or None
+        Documents drawn in the chart (the last ones; None: all).
+    """
+
+    langs: tuple = setting("crosslingual", "langs", convert=tuple)
+    q_threshold: float = setting("crosslingual", "q_threshold")
+    min_tokens: int = setting("low_data_tokens")
+    min_years: int = setting("crosslingual", "min_years")
+    alignment: dict = setting("crosslingual", "alignment")
+    comparable: dict = setting("crosslingual", "comparable")
+    conf_level: float = setting("themes", "conf_level")
+    unspaced_languages: tuple = setting("unspaced_languages", convert=tuple)
+    dpi: int = setting("crosslingual", "dpi")
+    chart_docs: int | None = setting("crosslingual", "chart_docs")
+
+
+@dataclass(frozen=True)
+class CrosslingualFiles:
+    """The files of the ``crosslingual`` rule: its inputs (the `theme_matches` rule's ``matches``,
+    the ``count`` rule's kept tokens per paragraph ``paras``, the clean-text ``index`` and ``texts``,
+    the ``codebook`` and its ``schema``) and its outputs (``themes``, ``alignment``,
+    ``codebook_check``, ``trends`` and, unless None, ``pairs``: :func:`compare_themes`,
+    :func:`alignment_table`, :func:`codebook_check`, :func:`trend_table`, :func:`pair_check`).
+    """
+
+    matches: list
+    paras: list
+    index: str | Path
+    codebook: str | Path
+    texts: list
+    themes: str | Path
+    alignment: str | Path
+    codebook_check: str | Path
+    trends: str | Path
+    pairs: str | Path | None = None
+    schema: str | Path | None = None
+
+    @classmethod
+    def of_rule(cls, input, output) -> "CrosslingualFiles":
+        """The files a Snakemake rule names (``input`` and ``output`` with the names above).
+
+        Parameters
+        ----------
+        input, output : Snakemake's named lists
+
+        Returns
+        -------
+        CrosslingualFiles
+        """
+        return cls(list(input.matches), list(input.paras), input.index, input.codebook, list(input.texts),
+                   output.themes, output.alignment, output.codebook_check, output.trends,
+                   getattr(output, "pairs", None), getattr(input, "schema", None))
 
 
 def _test_columns(a: str, b: str) -> list[str]:
@@ -193,11 +278,7 @@ def _names(themes: set[str], order: dict[str, int]) -> str:
 
 
 def alignment_table(texts: dict[str, dict[str, list[str]]], matches: pd.DataFrame, codebook: list[Theme],
-                    langs=LANGS, length_ratio: float | str = _X["alignment"]["length_ratio"],
-                    length_variance: float = _X["alignment"]["length_variance"],
-                    anchor_weight: float = _X["alignment"]["anchor_weight"],
-                    bead_priors: dict[str, float] | None = None,
-                    unspaced_languages=UNSPACED) -> pd.DataFrame:
+                    settings: CrosslingualSettings | None = None) -> pd.DataFrame:
     """One row per bead of every document in ``texts`` (both languages), with the themes of each side.
 
     Parameters
@@ -207,12 +288,11 @@ def alignment_table(texts: dict[str, dict[str, list[str]]], matches: pd.DataFram
     matches : DataFrame
         Theme matches (doc_id, lang, para, theme).
     codebook : list of Theme
-    langs : (str, str)
-        Languages a and b.
-    length_ratio : float or "auto"
-        Characters of b per character of a (:func:`textdrift.align.auto_length_ratio` for "auto").
-    length_variance, anchor_weight, bead_priors, unspaced_languages
-        As in :func:`textdrift.align.align_paragraphs`.
+    settings : CrosslingualSettings, optional
+        ``langs`` (languages a and b), ``unspaced_languages`` and ``alignment``: ``length_ratio``
+        (characters of b per character of a; :func:`textdrift.align.auto_length_ratio` for
+        "auto"), ``length_variance``, ``anchor_weight``, ``bead_priors`` (as in
+        :class:`textdrift.align.AlignSettings`); a key ``alignment`` lacks has the schema's default.
 
     Returns
     -------
@@ -226,18 +306,22 @@ def alignment_table(texts: dict[str, dict[str, list[str]]], matches: pd.DataFram
     Gale, W. A. & Church, K. W. (1993). A program for aligning sentences in bilingual corpora.
     Computational Linguistics 19(1), 75-102.
     """
-    a, b = langs
+    settings = settings or CrosslingualSettings()
+    a, b = settings.langs
+    opts = {**_X["alignment"], **(settings.alignment or {})}
     cols = _columns(a, b)["alignment"]
     if not texts:
         return pd.DataFrame(columns=cols)
+    length_ratio = opts["length_ratio"]
     ratio = auto_length_ratio(texts, a, b) if length_ratio == "auto" else float(length_ratio)
+    costs = AlignSettings(length_ratio=ratio, length_variance=opts["length_variance"], anchor_weight=opts["anchor_weight"],
+                          bead_priors=opts["bead_priors"], unspaced_languages=tuple(settings.unspaced_languages))
     log.info("alignment length ratio (%s chars per %s char): %.3f", b, a, ratio)
     order = {t.id: i for i, t in enumerate(codebook)}
     found = matches.groupby(["doc_id", "lang", "para"])["theme"].agg(set).to_dict()
     rows = []
     for doc, t in texts.items():
-        beads = align_paragraphs(t[a], t[b], a, b, ratio, length_variance, anchor_weight, bead_priors,
-                                 unspaced_languages)
+        beads = align_paragraphs(t[a], t[b], a, b, costs)
         for k, bead in enumerate(beads):
             th_a = set().union(*(found.get((doc, a, p), set()) for p in bead.a))
             th_b = set().union(*(found.get((doc, b, p), set()) for p in bead.b))
@@ -646,10 +730,9 @@ def _low_data(df: pd.DataFrame, langs, min_tokens: int) -> pd.DataFrame:
 # ---- years, documents and the whole corpus ------------------------------------------------------
 
 
-def trend_table(pairs: pd.DataFrame, docs: pd.DataFrame, codebook: list[Theme], langs=LANGS,
-                conf: float = _D["themes"]["conf_level"], q_threshold: float = _X["q_threshold"],
-                min_years: int = _X["min_years"], tokens: pd.DataFrame | None = None,
-                min_tokens: int = _D["low_data_tokens"], index: pd.DataFrame | None = None) -> pd.DataFrame:
+def trend_table(pairs: pd.DataFrame, docs: pd.DataFrame, codebook: list[Theme],
+                settings: CrosslingualSettings | None = None, tokens: pd.DataFrame | None = None,
+                index: pd.DataFrame | None = None) -> pd.DataFrame:
     """``crosslingual_trends.csv``: per document (all themes), per year and theme, and per theme
     over every comparable document (module docstring, section 4).
 
@@ -660,11 +743,11 @@ def trend_table(pairs: pd.DataFrame, docs: pd.DataFrame, codebook: list[Theme], 
     docs : DataFrame
         :func:`document_alignment` with ``year``: every bilingual document.
     codebook : list of Theme
-    langs : (str, str)
-    conf, q_threshold, tokens, min_tokens
+    settings : CrosslingualSettings, optional
+        ``langs``; ``conf_level``, ``q_threshold``, ``min_tokens`` as in :func:`compare_themes`;
+        ``min_years``, the fewest years with a comparable document for ``rank_rho`` across years.
+    tokens : DataFrame, optional
         As in :func:`compare_themes`.
-    min_years : int
-        Fewest years with a comparable document for ``rank_rho`` across years.
     index : DataFrame, optional
         The clean-text index (doc_id, year, lang): a year's note names its documents in one
         language only.
@@ -676,6 +759,8 @@ def trend_table(pairs: pd.DataFrame, docs: pd.DataFrame, codebook: list[Theme], 
     """
     from scipy.stats import spearmanr
 
+    s = settings or CrosslingualSettings()
+    langs, conf, q_threshold, min_years, min_tokens = tuple(s.langs), s.conf_level, s.q_threshold, s.min_years, s.min_tokens
     a, b = langs
     cols = _columns(a, b)["trends"]
     if docs.empty:
@@ -948,10 +1033,7 @@ def bilingual_documents(index: pd.DataFrame, tokens: pd.DataFrame, langs=LANGS) 
 
 
 def compare_documents(texts: dict, matches: pd.DataFrame, tokens: pd.DataFrame, docs: pd.DataFrame,
-                      codebook: list[Theme], langs=LANGS, alignment: dict | None = None,
-                      comparable: dict | None = None, conf: float = _D["themes"]["conf_level"],
-                      q_threshold: float = _X["q_threshold"], min_tokens: int = _D["low_data_tokens"],
-                      min_years: int = _X["min_years"], unspaced_languages=UNSPACED,
+                      codebook: list[Theme], settings: CrosslingualSettings | None = None,
                       index: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Every table of the rule from the texts, matches and kept tokens of the bilingual documents.
 
@@ -966,24 +1048,25 @@ def compare_documents(texts: dict, matches: pd.DataFrame, tokens: pd.DataFrame, 
     docs : DataFrame
         :func:`bilingual_documents`.
     codebook : list of Theme
-    langs : (str, str)
-    alignment : dict, optional
-        Keyword arguments of :func:`alignment_table` (``length_ratio`` also sets c of
-        :func:`document_alignment`).
-    comparable : dict, optional
-        ``min_coverage``, ``max_length_factor`` of :func:`document_alignment`.
-    conf, q_threshold, min_tokens, min_years, unspaced_languages, index
-        As in :func:`compare_themes` and :func:`trend_table`.
+    settings : CrosslingualSettings, optional
+        ``langs``; ``alignment`` (:func:`alignment_table`; ``length_ratio`` also sets c of
+        :func:`document_alignment`); ``comparable`` (``min_coverage``, ``max_length_factor`` of
+        :func:`document_alignment`); ``conf_level``, ``q_threshold``, ``min_tokens``,
+        ``min_years``, ``unspaced_languages`` as in :func:`compare_themes` and :func:`trend_table`.
+    index : DataFrame, optional
+        As in :func:`trend_table`.
 
     Returns
     -------
     dict
         ``alignment``, ``documents``, ``pairs``, ``themes``, ``trends``, ``codebook_check``, ``codebook_pairs``.
     """
-    alignment = dict(alignment or {})
-    align = alignment_table(texts, matches, codebook, langs, unspaced_languages=unspaced_languages, **alignment)
+    s = settings or CrosslingualSettings()
+    langs, conf, q_threshold, min_tokens = tuple(s.langs), s.conf_level, s.q_threshold, s.min_tokens
+    alignment = dict(s.alignment or {})
+    align = alignment_table(texts, matches, codebook, s)
     info = document_alignment(align, langs, alignment.get("length_ratio", _X["alignment"]["length_ratio"]),
-                              **(comparable or {}))
+                              **(s.comparable or {}))
     info = docs[["doc_id", "year"]].merge(info, on="doc_id", how="inner") if len(info) else info.assign(year=[])
     pairs = pair_counts(align, matches, langs)
     kept = _aligned_only(tokens, align, langs) if len(align) else tokens.iloc[:0]
@@ -998,89 +1081,67 @@ def compare_documents(texts: dict, matches: pd.DataFrame, tokens: pd.DataFrame, 
         "documents": info,
         "pairs": pairs,
         "themes": compare_themes(pairs, info, codebook, langs, conf, q_threshold, kept, min_tokens),
-        "trends": trend_table(pairs, info, codebook, langs, conf, q_threshold, min_years, kept, min_tokens, index),
+        "trends": trend_table(pairs, info, codebook, s, kept, index),
         "codebook_check": codebook_check(ok_matches, codebook, ok_align, langs),
         "codebook_pairs": pair_check(ok_matches, codebook, langs, conf, q_threshold),
     }
 
 
-def write_crosslingual(match_paths, para_paths, index_path, codebook_path, themes_path, alignment_path,
-                       codebook_check_path, trends_path, figure_stem, langs=LANGS,
-                       q_threshold: float = _X["q_threshold"], min_tokens: int = _D["low_data_tokens"],
-                       min_years: int = _X["min_years"], alignment: dict | None = None,
-                       comparable: dict | None = None, conf_level: float = _D["themes"]["conf_level"],
-                       unspaced_languages=UNSPACED, schema_path=None, dpi: int = _X["dpi"],
-                       chart_docs: int | None = None, pairs_path=None, text_paths=()) -> None:
-    """The `crosslingual` rule: the four tables, the codebook's translation pairs
-    (``pairs_path``, :func:`pair_check`) and the chart (PNG + SVG). ``text_paths``: the
-    clean texts' shard files (:func:`textdrift.io.read_texts`) holding the bilingual documents.
+def write_crosslingual(files: CrosslingualFiles, settings: CrosslingualSettings | None = None):
+    """The `crosslingual` rule's tables: the four tables and the codebook's translation pairs
+    (``files.pairs``, :func:`pair_check`). ``files.texts``: the clean texts' shard files
+    (:func:`textdrift.io.read_texts`) holding the bilingual documents. The chart is drawn from the
+    returned table by :func:`textdrift.figures.crosslingual_chart` (the rule script): no analysis
+    module imports :mod:`textdrift.figures`.
 
-    Reads the `theme_matches` rule's per-shard outputs (:func:`textdrift.themes.match_shard`):
-    the matches (without their KWIC context) and the kept tokens per paragraph (``keep`` = how
-    many), so no token is matched twice; the texts for the alignment come from the clean files.
+    Reads the `theme_matches` rule's matches (without their KWIC context) and the ``count`` rule's
+    kept tokens per paragraph (``keep`` = how many), so no token is matched twice; the texts for
+    the alignment come from the clean files.
 
     Parameters
     ----------
-    match_paths, para_paths : list of str or Path
-        The `theme_matches` rule's matches and kept-tokens-per-paragraph shard files.
-    index_path, codebook_path : str or Path
-        The clean-text index and the codebook.
-    themes_path, alignment_path, codebook_check_path, trends_path : str or Path
-        Output CSVs: :func:`compare_themes`, :func:`alignment_table`, :func:`codebook_check`,
-        :func:`trend_table`.
-    figure_stem : str or Path
-        The chart's path without extension (:func:`textdrift.figures.crosslingual_chart`).
-    langs : (str, str)
-    q_threshold, min_tokens, conf_level, min_years
-        As in :func:`compare_themes` and :func:`trend_table`.
-    alignment : dict, optional
-        Keyword arguments of :func:`alignment_table`.
-    comparable : dict, optional
-        Keyword arguments of :func:`document_alignment` (min_coverage, max_length_factor).
-    unspaced_languages : sequence of str
-    schema_path : str or Path, optional
-        The codebook schema.
-    dpi : int
-    chart_docs : int, optional
-        Documents drawn in the chart (the last ones; None: all).
-    pairs_path : str or Path, optional
-        Output of :func:`pair_check` (``codebook_pairs.csv``); not written when None.
-    text_paths : list of str or Path
-    """
-    from textdrift.figures import crosslingual_chart, save_figure, setup_fonts
+    files : CrosslingualFiles
+        The rule's input and output files.
+    settings : CrosslingualSettings, optional
+        The schema's defaults when None.
 
-    langs = tuple(langs)
-    codebook = load_codebook(codebook_path, schema_path)
-    tokens = read_shards(para_paths, PARA_COLUMNS)
+    Returns
+    -------
+    (DataFrame, list of Theme)
+        ``crosslingual_themes.csv`` as written (:func:`compare_themes`) and the codebook: what the
+        chart draws.
+    """
+    s = settings or CrosslingualSettings()
+    langs = tuple(s.langs)
+    codebook = load_codebook(files.codebook, files.schema)
+    tokens = read_shards(files.paras, PARA_COLUMNS)
     tokens = tokens[tokens["lang"].isin(langs) & tokens["keep"].astype(bool)]
-    index = read_csv(index_path)
+    index = read_csv(files.index)
     docs = bilingual_documents(index, tokens, langs)
     tokens = tokens[tokens["doc_id"].isin(docs["doc_id"])]
-    every_text = read_texts(text_paths)  # the shards' clean texts (the files the index names)
+    every_text = read_texts(files.texts)  # the shards' clean texts (the files the index names)
     texts = {d: {lang: every_text[(d, lang)] for lang in langs} for d in docs["doc_id"]}
-    matches = read_matches(match_paths, codebook, [c for c in MATCH_COLUMNS if c not in ("left", "match", "right")])
+    matches = read_matches(files.matches, codebook, [c for c in MATCH_COLUMNS if c not in ("left", "match", "right")])
     matches = matches.to_pandas()
     matches = matches[matches["lang"].isin(langs) & matches["doc_id"].isin(docs["doc_id"])].reset_index(drop=True)
-    out = compare_documents(texts, matches, tokens, docs, codebook, langs, alignment, comparable, conf_level,
-                            q_threshold, min_tokens, min_years, unspaced_languages, index)
-    write_csv(out["themes"], themes_path)
-    write_csv(out["alignment"], alignment_path)
-    write_csv(out["codebook_check"], codebook_check_path)
-    if pairs_path is not None:
-        write_csv(out["codebook_pairs"], pairs_path)
-    write_csv(out["trends"], trends_path)
-    setup_fonts()
-    save_figure(crosslingual_chart(out["themes"], codebook, langs, q_threshold, conf_level, min_tokens, chart_docs),
-                figure_stem, dpi=dpi)
+    out = compare_documents(texts, matches, tokens, docs, codebook, s, index)
+    write_csv(out["themes"], files.themes)
+    write_csv(out["alignment"], files.alignment)
+    write_csv(out["codebook_check"], files.codebook_check)
+    if files.pairs is not None:
+        write_csv(out["codebook_pairs"], files.pairs)
+    write_csv(out["trends"], files.trends)
     t = out["themes"]
     log.info("%d bilingual documents (%d comparable), %d aligned pairs, %d themes counted more in one version",
              len(docs), int(out["documents"]["comparable"].astype(bool).sum()) if len(out["documents"]) else 0,
              int(out["alignment"]["paired"].sum()) if len(out["alignment"]) else 0,
              int(t["status"].str.endswith("_more").sum()))
+    return t, codebook
 
 
-def run_crosslingual(input, output, params, log) -> None:
-    """Rule ``crosslingual``: Chinese against English in the bilingual documents (tables and chart).
+def run_crosslingual(input, output, params, log):
+    """Rule ``crosslingual``: Chinese against English in the bilingual documents (the tables; the
+    rule script then draws the chart from what this returns).
 
     Parameters
     ----------
@@ -1088,15 +1149,15 @@ def run_crosslingual(input, output, params, log) -> None:
         Attribute access by the names the rule gives; any object with those attributes works.
     log : list of str
         The job's log file (first item).
+
+    Returns
+    -------
+    (DataFrame, list of Theme, CrosslingualSettings)
+        :func:`write_crosslingual`'s table and codebook, and the settings the rule passed.
     """
     from textdrift.io import log_to_file
 
     log_to_file(log[0])
-    i, o, p = input, output, params
-    write_crosslingual(
-        i.matches, i.paras, i.index, i.codebook, o.themes, o.alignment, o.codebook_check, o.trends,
-        p.figure_stem, langs=p.langs, q_threshold=p.q_threshold, min_tokens=p.min_tokens, min_years=p.min_years,
-        alignment=p.alignment, comparable=p.comparable, conf_level=p.conf_level,
-        unspaced_languages=p.unspaced_languages, schema_path=i.schema, dpi=p.dpi, chart_docs=p.chart_docs,
-        pairs_path=o.pairs, text_paths=i.texts,
-    )
+    settings = CrosslingualSettings.from_params(params)
+    themes, codebook = write_crosslingual(CrosslingualFiles.of_rule(input, output), settings)
+    return themes, codebook, settings

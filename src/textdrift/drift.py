@@ -125,6 +125,7 @@ fast dense path must keep the arithmetic of :func:`textdrift.stats.jsd` and
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -133,13 +134,13 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer
 
 from textdrift.io import read_csv, write_csv
-from textdrift.config import defaults
+from textdrift.config import Settings, defaults, setting
 from textdrift.stats import cosine_similarity, dense_vector, jsd
 from textdrift.vectorize import SEP, CountMatrix, by_language, count_matrix, load_matrix, merge_matrices, year_matrix_of
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
-__all__ = ["BASELINE_COLUMNS", "DRIFT_COLUMNS", "HALVES_COLUMNS", "PERMUTATION_COLUMNS", "SHIFT_COLUMNS", "SIMILARITY_COLUMNS",
+__all__ = ["BASELINE_COLUMNS", "DRIFT_COLUMNS", "DriftFiles", "DriftSettings", "HALVES_COLUMNS", "PERMUTATION_COLUMNS", "SHIFT_COLUMNS", "SIMILARITY_COLUMNS",
            "TABLE_COLUMNS", "TIE_TOLERANCE", "TOP_TERM_COLUMNS", "cross_year_halves",
            "drift_table", "group_drift", "on_vocabulary", "permutation_test", "write_drift", "similarity_table",
            "split_half_baseline", "term_shifts", "tfidf_vectors", "top_terms", "run_drift"]
@@ -937,12 +938,13 @@ def _unigram_columns(matrix: CountMatrix) -> CountMatrix:
     return CountMatrix(matrix.X[:, cols].tocsr(), matrix.vocab[cols], matrix.rows.copy())
 
 
-def _language_tables(matrix: CountMatrix, paras: CountMatrix, min_tokens: int, top_n: int, baseline_rounds: int,
-                     baseline_min_paragraphs: int, seed: int, tfidf: dict,
-                     permutations: int = _D["drift"]["permutations"],
-                     permutation_min_documents: int = _D["drift"]["permutation_min_documents"]
-                     ) -> dict[str, pd.DataFrame]:
+def _language_tables(matrix: CountMatrix, paras: CountMatrix, settings: DriftSettings) -> dict[str, pd.DataFrame]:
     """The five drift tables of one language from its year matrix (unigrams) and paragraph matrix."""
+    s = settings
+    min_tokens, top_n, baseline_rounds, baseline_min_paragraphs, seed = (s.min_tokens, s.top_n, s.baseline_rounds,
+                                                                         s.baseline_min_paragraphs, s.seed)
+    permutations, permutation_min_documents = s.permutations, s.permutation_min_documents
+    tfidf = {**_D["drift"]["tfidf"], **(s.tfidf or {})}
     # the rounds (halves and their within-year distances) are drawn once for both tables
     split = _split_rounds(paras, matrix, baseline_rounds, seed, baseline_min_paragraphs, tfidf)
     baseline = split_half_baseline(paras, matrix, baseline_rounds, seed, baseline_min_paragraphs, _rounds=split,
@@ -961,58 +963,75 @@ def _stack(frames: list[pd.DataFrame], name: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TABLE_COLUMNS[name])
 
 
-def write_drift(
-    year_paths: list[str | Path],
-    para_paths: list[str | Path],
-    out: dict[str, str | Path],
-    languages: list[str],
-    min_tokens: int = _D["low_data_tokens"],
-    top_n: int = _D["drift"]["top_n"],
-    baseline_rounds: int = _D["drift"]["baseline_rounds"],
-    baseline_min_paragraphs: int = _D["drift"]["baseline_min_paragraphs"],
-    seed: int = _D["drift"]["seed"],
-    tfidf: dict | None = None,
-    permutations: int = _D["drift"]["permutations"],
-    permutation_min_documents: int = _D["drift"]["permutation_min_documents"],
-    documents: str | Path | None = None,
-    group_by: str | None = None,
-    doc_paths: list[str | Path] = (),
-    grouped: dict[str, str | Path] | None = None,
-) -> None:
-    """Write the five drift tables for every language.
+@dataclass(frozen=True)
+class DriftSettings(Settings):
+    """The settings of the drift tables (the ``drift`` block of the configuration, with
+    ``low_data_tokens``); defaults from the schema (:class:`textdrift.config.Settings`).
 
-    ``year_paths[i]`` is ``year_{languages[i]}.npz``; ``para_paths`` are the per-paragraph unigram
-    matrices (``vectorize.para_matrix``; any number of files, e.g. one per shard and language,
-    merged per language by the ``lang`` of their rows) that the split-half rounds draw from; ``out`` maps ``drift``, ``similarity``,
-    ``top_terms``, ``term_shifts``, ``baseline`` to CSV paths. ``documents``: the documents table
-    (``results/tables/documents.csv``); when given, each drift step says which documents and
-    genres stand on each side (:func:`textdrift.manifest.step_documents`).
-
-    ``group_by`` (a column of ``documents``): the same five tables computed on each group's
-    documents alone (their year matrices summed from ``doc_paths``, ``doc_{lang}.npz`` in the
-    order of ``languages``), written to ``grouped`` (same keys as ``out``) with a leading
-    ``group`` column (:func:`textdrift.manifest.document_groups`).
-
-    Parameters
+    Attributes
     ----------
-    year_paths : list of str or Path
-    para_paths : list of str or Path
-    out : dict of str to str or Path
-    languages : list of str
     min_tokens : int
         A year under this many kept tokens is low data.
     top_n : int
         Terms per year in ``top_terms`` and per direction in ``term_shifts``.
     baseline_rounds, baseline_min_paragraphs, seed : int
         As in :func:`split_half_baseline`.
-    tfidf : dict, optional
+    tfidf : dict
         ``TfidfTransformer`` arguments over :data:`TFIDF_DEFAULTS`.
     permutations, permutation_min_documents : int
         As in :func:`permutation_test` (its seed is ``seed``).
-    documents : str or Path, optional
-    group_by : str, optional
-    doc_paths : list of str or Path
-    grouped : dict of str to str or Path, optional
+    group_by : str or None
+        A column of the documents table: the tables of each group's documents too.
+    """
+
+    min_tokens: int = setting("low_data_tokens")
+    top_n: int = setting("drift", "top_n")
+    baseline_rounds: int = setting("drift", "baseline_rounds")
+    baseline_min_paragraphs: int = setting("drift", "baseline_min_paragraphs")
+    seed: int = setting("drift", "seed")
+    tfidf: dict = setting("drift", "tfidf")
+    permutations: int = setting("drift", "permutations")
+    permutation_min_documents: int = setting("drift", "permutation_min_documents")
+    group_by: str | None = None
+
+
+@dataclass(frozen=True)
+class DriftFiles:
+    """The files of the ``drift`` rule: ``year`` (``year_{lang}.npz``, in the order of the
+    languages), ``para`` (the per-paragraph unigram matrices, any number of files), ``out`` (table
+    name -> CSV), and optional ``documents`` (``documents.csv``), ``doc`` (``doc_{lang}.npz``, in
+    the order of the languages) and ``grouped`` (table name -> the grouped CSV)."""
+
+    year: list
+    para: list
+    out: dict
+    documents: str | Path | None = None
+    doc: list = ()
+    grouped: dict | None = None
+
+
+def write_drift(files: DriftFiles, languages: list[str], settings: DriftSettings | None = None) -> None:
+    """Write the five drift tables for every language.
+
+    ``files.year[i]`` is ``year_{languages[i]}.npz``; ``files.para`` are the per-paragraph unigram
+    matrices (``vectorize.para_matrix``; any number of files, e.g. one per shard and language,
+    merged per language by the ``lang`` of their rows) that the split-half rounds draw from;
+    ``files.out`` maps ``drift``, ``similarity``, ``top_terms``, ``term_shifts``, ``baseline`` to CSV
+    paths. ``files.documents``: the documents table (``results/tables/documents.csv``); when given,
+    each drift step says which documents and genres stand on each side
+    (:func:`textdrift.manifest.step_documents`).
+
+    ``settings.group_by`` (a column of the documents table): the same five tables computed on each
+    group's documents alone (their year matrices summed from ``files.doc``, ``doc_{lang}.npz`` in
+    the order of ``languages``), written to ``files.grouped`` (same keys as ``out``) with a leading
+    ``group`` column (:func:`textdrift.manifest.document_groups`).
+
+    Parameters
+    ----------
+    files : DriftFiles
+    languages : list of str
+    settings : DriftSettings, optional
+        The schema's defaults when None.
 
     References
     ----------
@@ -1024,11 +1043,10 @@ def write_drift(
     """
     from textdrift.manifest import document_groups, step_documents, with_group
 
-    tfidf = {**_D["drift"]["tfidf"], **(tfidf or {})}
-    params = dict(min_tokens=min_tokens, top_n=top_n, baseline_rounds=baseline_rounds,
-                  baseline_min_paragraphs=baseline_min_paragraphs, seed=seed, tfidf=tfidf, permutations=permutations,
-                  permutation_min_documents=permutation_min_documents)
-    docs = read_csv(documents) if documents is not None else None
+    params = settings or DriftSettings()
+    group_by, out, grouped = params.group_by, files.out, files.grouped
+    year_paths, para_paths, doc_paths = files.year, files.para, files.doc
+    docs = read_csv(files.documents) if files.documents is not None else None
     groups = document_groups(docs, group_by) if group_by else {}
     tables: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLE_COLUMNS}
     by_group: dict[str, dict[str, list[pd.DataFrame]]] = {g: {name: [] for name in TABLE_COLUMNS} for g in groups}
@@ -1042,7 +1060,7 @@ def write_drift(
             log.info("no %s text: no drift rows", lang)
             continue
         paras = merge_matrices(para_parts[lang], ["year", "doc_id", "para"])
-        for name, df in _language_tables(matrix, paras, **params).items():
+        for name, df in _language_tables(matrix, paras, params).items():
             tables[name].append(df)
         if groups:
             per_doc = _unigram_columns(load_matrix(doc_files[lang]))
@@ -1052,7 +1070,7 @@ def write_drift(
                     continue
                 paras_g = paras.take(paras.rows["doc_id"].astype(str).isin(ids).to_numpy(dtype=bool))
                 log.info("%s, %s = %s: %d year(s)", lang, group_by, g, len(year_g.rows))
-                for name, df in _language_tables(year_g, paras_g, **params).items():
+                for name, df in _language_tables(year_g, paras_g, params).items():
                     by_group[g][name].append(df)
     for name, frames in tables.items():
         df = _stack(frames, name)
@@ -1081,10 +1099,9 @@ def run_drift(input, output, params, log) -> None:
         The job's log file (first item).
     """
     from textdrift.io import log_to_file
-    from textdrift.provenance import settings
 
     log_to_file(log[0])
     outputs = {k: v for k, v in output.items() if not k.startswith("grouped_")}
     grouped = {k.removeprefix("grouped_"): v for k, v in output.items() if k.startswith("grouped_")}
-    write_drift(input.year, input.para, outputs, **settings(params), documents=input.documents,
-                doc_paths=input.doc, grouped=grouped)
+    files = DriftFiles(list(input.year), list(input.para), outputs, input.documents, list(input.doc), grouped)
+    write_drift(files, params.languages, DriftSettings.from_params(params))

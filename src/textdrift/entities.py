@@ -42,10 +42,10 @@ import numpy as np
 import pandas as pd
 from textdrift.config import enum_hint, import_jsonschema, load_yaml, unknown_keys
 from textdrift.codebook import LABEL_KEY, LANG_KEY  # the codebook's language and label keys
-from textdrift.vectorize import ENTITY_HEAD as HEAD  # the norm of a mention's head is HEAD + id
+from textdrift.counting import ENTITY_HEAD as HEAD  # the norm of a mention's head is HEAD + id
 
 __all__ = ["DEFAULT_SCHEMA", "alias_prefixes", "alias_table", "en_key", "Entity", "EntityError", "find_spans",
-           "load_entities", "names_as_words", "parse_entities", "starters"]
+           "load_entities", "parse_entities", "starters"]
 
 DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "entities.schema.yaml"
 
@@ -148,34 +148,6 @@ def load_entities(path: str | Path | None, schema_path: str | Path | None = None
         return []
     data = load_yaml(path)
     return parse_entities(data, schema_path, source=str(path))
-
-
-def names_as_words(tokens: pd.DataFrame) -> pd.DataFrame:
-    """The token table as if there were no named entities (theme terms then match inside names).
-
-    Every mention's head gets its own lower-cased lemma back, every token of it is kept as its
-    flags say (a stop word stays removed), and the ``entity`` column is gone.
-
-    Parameters
-    ----------
-    tokens : DataFrame
-        A token table (:mod:`textdrift.segment`).
-
-    Returns
-    -------
-    DataFrame
-    """
-    from textdrift.vectorize import entity_heads
-
-    if "entity" not in tokens.columns:
-        return tokens
-    head = entity_heads(tokens)
-    inside = tokens["entity"].notna().to_numpy()
-    out = tokens.drop(columns="entity").copy()
-    out.loc[head, "norm"] = out.loc[head, "lemma"].str.lower()
-    keep = ~out["is_stop"].to_numpy() & ~out["is_punct"].to_numpy()
-    out.loc[inside, "keep"] = keep[inside]
-    return out
 
 
 def en_key(text: str) -> str:

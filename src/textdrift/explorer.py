@@ -53,7 +53,8 @@ import pandas as pd
 
 from textdrift.io import atomic_write_text, read_csv
 from textdrift.config import UNSPACED_LANGUAGES, defaults
-from textdrift.vectorize import ENTITY_HEAD, SEP, CountMatrix, absorbed, counted, load_matrix, load_tokens, segments
+from textdrift.counting import ENTITY_HEAD, absorbed, counted, load_tokens, segments
+from textdrift.vectorize import SEP, CountMatrix, load_matrix
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 _E = _D["explorer"]

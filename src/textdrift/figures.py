@@ -1066,7 +1066,7 @@ def crosslingual_chart(table: pd.DataFrame, codebook, langs: Sequence[str] | Non
     matplotlib.figure.Figure
     """
     if langs is None:
-        from textdrift.crosslingual import LANGS as langs
+        langs = tuple(defaults()["crosslingual"]["langs"])  # crosslingual.LANGS; figures imports no analysis module
     a, b = langs
     styles = theme_styles(codebook)
     themes = list(styles)

@@ -60,7 +60,7 @@ distance of TF-IDF year vectors, idf fitted on the variant's year-documents).
 words, what does not hold or fails and what else a reader must know: a single document on a side,
 a step between different genres or translation statuses.
 
-Why one module of about 1,250 lines: the four kinds of finding are recomputed under the same
+Why one module of about 1,380 lines: the four kinds of finding are recomputed under the same
 variants (the token table counted another way, each document left out) and written as rows of
 one table by one row builder; split by kind, each part would need the variant cache and the
 checks of the others; the per-shard partial results are those variants. The intervals are :mod:`textdrift.stats`.
@@ -76,15 +76,17 @@ import numpy as np
 import pandas as pd
 
 from textdrift.stats import normal_quantile, poisson_ratio_ci
-from textdrift.config import defaults
-from textdrift.themes import MATCH_KEY, match_partials, write_partial_matches
+from textdrift.config import Settings, defaults, setting, with_defaults
+from textdrift.themes import MATCH_KEY, ThemesSettings, match_partials, write_partial_matches
 from textdrift.matching import order_matches
-from textdrift.vectorize import CHECK_VARIANTS, VARIANTS, count_partials, variant_tokens, write_partial_counts
+from textdrift.counting import CHECK_VARIANTS, VARIANTS, variant_tokens
+from textdrift.vectorize import count_partials, write_partial_counts
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 _T = _D["themes"]
 
-__all__ = ["BOOT_KEYS", "CHECKS", "CHECK_VARIANTS", "FINDING_COLUMNS", "MATCH_KEY", "RISING", "VARIANTS", "Partials",
+__all__ = ["CHECKS", "FindingsFiles", "FindingsSettings", "FindingsTables",
+           "CHECK_VARIANTS", "FINDING_COLUMNS", "MATCH_KEY", "RISING", "VARIANTS", "Partials",
            "build_findings", "count_partials", "findings_table", "match_partials", "merge_partials", "rate_ratio",
            "table_partials", "variant_tokens", "write_findings", "write_partial_counts", "write_partial_matches",
            "run_findings"]
@@ -101,16 +103,137 @@ FINDING_COLUMNS = [
 CHECKS = ["check_roles", "check_entities", "check_interval", "check_leave_one_out", "check_leave_one_paragraph_out",
           "check_leave_one_term_out"]
 HOLDS, FAILS, NA = "holds", "fails", "n/a"  # the values of a check column
-BOOT_KEYS = ("conf", "n_boot", "seed", "unit", "min_documents")  # the bootstrap settings of rate_ratio
+
+
+@dataclass(frozen=True)
+class FindingsSettings(Settings):
+    """The settings of the findings and their checks; defaults from the schema
+    (:class:`textdrift.config.Settings`: ``FindingsSettings.from_config(config)``, or in the rule
+    ``FindingsSettings.from_params(params)``, the fields named as the rule's params).
+
+    Attributes
+    ----------
+    count_roles : tuple of str
+        The roles counted by the pipeline (the ``check_roles`` variant counts every role).
+    top_themes, top_phrases : int
+        How many theme changes (each way), cross-language gaps and phrases become findings.
+    conf_level, n_boot, seed, bootstrap_unit, min_documents
+        The intervals' and the bootstrap's settings (:func:`textdrift.themes.bootstrap_draws`;
+        ``themes.*`` of the configuration).
+    tfidf : dict or None
+        ``TfidfTransformer`` arguments (``drift.tfidf``; None: scikit-learn's defaults).
+    loo_max : int
+        Most documents (or terms) left out, one at a time.
+    phrase_settings : dict or None
+        The phrase rule's settings the phrase checks recompute with: min_count, alpha_0,
+        q_threshold, ngram_max, min_documents, unspaced_languages, min_tokens.
+    cross_settings : dict or None
+        The cross-language rule's: langs, q_threshold, min_tokens, and ``alignment``
+        (``crosslingual_alignment.csv``, a path or a DataFrame; not a configuration key).
+    min_precision : float
+    min_coded : int
+        A theme whose coded precision is under ``min_precision`` on at least ``min_coded`` coded
+        contexts is flagged.
+    unspaced_languages : tuple of str
+        Languages the codebook matches on joined characters.
+    low_data_tokens : int
+        A theme step with a year under this many kept tokens is not tested (``holds`` False, as a
+        phrase step is ``insufficient`` and a drift step ``low_data``).
+    drift_alpha : float
+        The drift finding holds when the step's ``p_permutation`` is at most this.
+    """
+
+    count_roles: tuple = setting("count_roles", convert=tuple)
+    top_themes: int = setting("figures", "top_themes")
+    conf_level: float = setting("themes", "conf_level")
+    n_boot: int = setting("themes", "n_boot")
+    seed: int = setting("themes", "seed")
+    bootstrap_unit: str = setting("themes", "bootstrap_unit")
+    min_documents: int = setting("themes", "min_documents")
+    tfidf: dict | None = None
+    loo_max: int = 10
+    phrase_settings: dict | None = None
+    top_phrases: int = setting("figures", "top_phrases")
+    cross_settings: dict | None = None
+    min_precision: float = setting("validation", "min_precision")
+    min_coded: int = setting("validation", "min_coded")
+    unspaced_languages: tuple = setting("unspaced_languages", convert=tuple)
+    low_data_tokens: int = setting("low_data_tokens")
+    drift_alpha: float = setting("drift", "alpha")
+
+    @classmethod
+    def from_config(cls, config: dict, **overrides) -> "FindingsSettings":
+        """The settings of ``config``, with ``tfidf``, ``phrase_settings`` and ``cross_settings``
+        (but its ``alignment``, a file) as the ``findings`` rule passes them.
+
+        Parameters
+        ----------
+        config : dict
+        **overrides
+            Values that replace the configuration's.
+
+        Returns
+        -------
+        FindingsSettings
+        """
+        c = with_defaults(config)
+        derived = {
+            "tfidf": c["drift"]["tfidf"],
+            "phrase_settings": {**{k: c["phrases"][k] for k in ("min_count", "alpha_0", "q_threshold", "ngram_max",
+                                                                 "min_documents")},
+                                "unspaced_languages": c["unspaced_languages"], "min_tokens": c["low_data_tokens"]},
+            "cross_settings": {**{k: c["crosslingual"][k] for k in ("langs", "q_threshold")},
+                               "min_tokens": c["low_data_tokens"]},
+        }
+        return super().from_config(config, **{**derived, **overrides})
+
+    def themes(self) -> ThemesSettings:
+        """The theme rate ratios' settings (:func:`rate_ratio`): the intervals' and the bootstrap's.
+
+        Returns
+        -------
+        ThemesSettings
+        """
+        return ThemesSettings(conf_level=self.conf_level, n_boot=self.n_boot, seed=self.seed,
+                              bootstrap_unit=self.bootstrap_unit, min_documents=self.min_documents)
+
+
+@dataclass(frozen=True)
+class FindingsTables:
+    """The result tables the findings read besides the token counts: ``documents.csv``,
+    ``tfidf_drift.csv`` and, each optional (its findings skipped when None),
+    ``phrase_changes.csv``, ``crosslingual_themes.csv`` and ``codebook_precision.csv``."""
+
+    documents: pd.DataFrame
+    drift: pd.DataFrame
+    phrases: pd.DataFrame | None = None
+    crossling: pd.DataFrame | None = None
+    precision: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class FindingsFiles:
+    """The files of the ``findings`` rule: the codebook (its ``schema``, the ``entities`` file and
+    its schema), the tables (:class:`FindingsTables`: ``documents``, ``drift``, ``phrases``,
+    ``crosslingual``, ``precision``; the last three optional) and the output ``out``."""
+
+    codebook: str | Path
+    documents: str | Path
+    drift: str | Path
+    out: str | Path
+    schema: str | Path | None = None
+    entities: str | Path | None = None
+    entities_schema: str | Path | None = None
+    phrases: str | Path | None = None
+    crosslingual: str | Path | None = None
+    precision: str | Path | None = None
 
 
 # ---- theme changes ----------------------------------------------------------------------------
 
 
 def rate_ratio(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[str], lang: str, y0: int, y1: int,
-               conf: float = _T["conf_level"], n_boot: int = _T["n_boot"], seed: int = _T["seed"],
-               unit: str = _T["bootstrap_unit"], min_documents: int = _T["min_documents"],
-               ci: str = _T["ci"]) -> pd.DataFrame:
+               settings: ThemesSettings | None = None) -> pd.DataFrame:
     """Per theme: counts, tokens, rate ratio ``(c1/t1) / (c0/t0)`` from year ``y0`` to ``y1`` of
     ``lang`` and its interval, by the estimator of ``theme_changes.csv``
     (:func:`textdrift.themes.theme_frequencies` of the two years, then
@@ -129,10 +252,9 @@ def rate_ratio(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[str], la
     lang : str
     y0, y1 : int
         The years compared, from and to.
-    conf, unit, min_documents, ci
-        As in :func:`textdrift.themes.theme_frequencies`.
-    n_boot, seed
-        The bootstrap's settings (``ci="bootstrap"`` only).
+    settings : ThemesSettings, optional
+        As in :func:`textdrift.themes.theme_frequencies` (``n_boot`` and ``seed`` for
+        ``ci="bootstrap"`` only); :meth:`FindingsSettings.themes` gives the findings'.
 
     Returns
     -------
@@ -160,9 +282,12 @@ def rate_ratio(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[str], la
         rows["change"] = "undefined"
         return rows[["theme", "count_from", "count_to", "tokens_from", "tokens_to", "rate_ratio", "change", "ci_low",
                      "ci_high"]]
+    s = settings or ThemesSettings()
+    conf = s.conf_level
     book = [Theme(id=th, labels={}, terms={}) for th in themes] if themes else []
-    draws = bootstrap_draws(p, m, themes, n_boot, seed, unit, min_documents) if ci == "bootstrap" else None
-    freq = theme_frequencies(p, m, book, [lang], ci, conf, n_boot, seed, unit, min_documents, draws)
+    draws = (bootstrap_draws(p, m, themes, s.n_boot, s.seed, s.bootstrap_unit, s.min_documents)
+             if s.ci == "bootstrap" else None)
+    freq = theme_frequencies(p, m, book, [lang], s, draws)
     a = freq[freq["year"] == y0].set_index("theme").loc[themes]
     b = freq[freq["year"] == y1].set_index("theme").loc[themes]
     r = step_ratios(a, b, conf, (draws[(y0, lang)], draws[(y1, lang)]) if draws is not None else None)
@@ -209,8 +334,8 @@ class Partials:
     para_ngrams: dict
 
     def paragraphs(self, name: str) -> pd.DataFrame:
-        """Kept tokens per paragraph of variant ``name``, in :func:`textdrift.themes.paragraph_tokens`' order."""
-        from textdrift.themes import PARA_COLUMNS
+        """Kept tokens per paragraph of variant ``name``, in :func:`textdrift.counting.paragraph_tokens`' order."""
+        from textdrift.counting import PARA_COLUMNS
 
         df = _concat([_load_frame(p, PARA_COLUMNS) for p in self.paras[name]])
         return df.sort_values(PARA_COLUMNS[:-1], kind="stable", ignore_index=True)
@@ -338,23 +463,12 @@ def _side_translation(documents: pd.DataFrame, docs: str, lang: str) -> str:
     return ";".join(sorted(set(out)))
 
 
-def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drift: pd.DataFrame,
-                   languages, count_roles=tuple(_D["count_roles"]), top_themes: int = _D["figures"]["top_themes"],
-                   conf: float = _T["conf_level"], n_boot: int = _T["n_boot"], seed: int = _T["seed"],
-                   unit: str = _T["bootstrap_unit"], min_documents: int = _T["min_documents"],
-                   tfidf: dict | None = None, loo_max: int = 10, phrases: pd.DataFrame | None = None,
-                   phrase_settings: dict | None = None, top_phrases: int = _D["figures"]["top_phrases"],
-                   crossling: pd.DataFrame | None = None, cross_settings: dict | None = None,
-                   precision: pd.DataFrame | None = None, min_precision: float = _D["validation"]["min_precision"],
-                   min_coded: int = _D["validation"]["min_coded"],
-                   unspaced_languages=tuple(_D["unspaced_languages"]),
-                   low_data_tokens: int = _D["low_data_tokens"], drift_alpha: float = _D["drift"]["alpha"]
-                   ) -> pd.DataFrame:
+def build_findings(tokens: pd.DataFrame, codebook, tables: FindingsTables, languages,
+                   settings: FindingsSettings | None = None) -> pd.DataFrame:
     """``findings.csv`` (``FINDING_COLUMNS``) from the token table (every role, entities marked), the
-    codebook, ``documents.csv``, ``tfidf_drift.csv``, ``phrase_changes.csv`` (``phrases``, with the
-    phrase rule's ``phrase_settings``: min_count, alpha_0, q_threshold, ngram_max,
-    unspaced_languages, min_tokens) and ``crosslingual_themes.csv`` (``crossling``, with
-    ``cross_settings``: langs, q_threshold, min_tokens, alignment); see the module docstring.
+    codebook and the tables (``documents.csv``, ``tfidf_drift.csv``, ``phrase_changes.csv`` with the
+    phrase rule's ``settings.phrase_settings``, ``crosslingual_themes.csv`` with
+    ``settings.cross_settings``, ``codebook_precision.csv``); see the module docstring.
 
     The token table is counted as one shard (:func:`table_partials`), then
     :func:`findings_table`; the workflow merges the shards' partial results instead, with the same
@@ -365,34 +479,12 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
     tokens : DataFrame
         The token table, every role, entities marked.
     codebook : list of Theme
-    documents : DataFrame
-        ``documents.csv``.
-    drift : DataFrame
-        ``tfidf_drift.csv``.
+    tables : FindingsTables
+        ``documents.csv``, ``tfidf_drift.csv`` and (optional) ``phrase_changes.csv``,
+        ``crosslingual_themes.csv``, ``codebook_precision.csv``.
     languages : sequence of str
-    count_roles : sequence of str
-        The roles counted by the pipeline (the ``check_roles`` variant counts every role).
-    top_themes, top_phrases : int
-        How many theme changes (each way), cross-language gaps and phrases become findings.
-    conf, n_boot, seed, unit, min_documents
-        The bootstrap's settings (:func:`textdrift.themes.bootstrap_draws`).
-    tfidf : dict, optional
-        ``TfidfTransformer`` arguments.
-    loo_max : int
-        Most documents left out, one at a time.
-    phrases, phrase_settings, crossling, cross_settings
-        See above.
-    precision : DataFrame, optional
-        ``codebook_precision.csv``.
-    min_precision : float
-    min_coded : int
-    unspaced_languages : sequence of str
-        Languages the codebook matches on joined characters.
-    low_data_tokens : int
-        A theme step with a year under this many kept tokens is not tested (``holds`` False, as a
-        phrase step is ``insufficient`` and a drift step ``low_data``).
-    drift_alpha : float
-        The drift finding holds when the step's ``p_permutation`` is at most this.
+    settings : FindingsSettings, optional
+        The schema's defaults when None.
 
     Returns
     -------
@@ -405,24 +497,14 @@ def build_findings(tokens: pd.DataFrame, codebook, documents: pd.DataFrame, drif
     ratio. American Journal of Epidemiology 131(2), 373-375 (:func:`textdrift.stats.poisson_ratio_ci`).
     Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.
     """
-    ngram_max = int((phrase_settings or {}).get("ngram_max", _D["phrases"]["ngram_max"]))
-    partials = table_partials(tokens, codebook, languages, count_roles, ngram_max, unspaced_languages)
-    return findings_table(partials, codebook, documents, drift, languages, top_themes, conf, n_boot, seed, unit,
-                          min_documents, tfidf, loo_max, phrases, phrase_settings, top_phrases, crossling,
-                          cross_settings, precision, min_precision, min_coded, low_data_tokens, drift_alpha)
+    s = settings or FindingsSettings()
+    ngram_max = int((s.phrase_settings or {}).get("ngram_max", _D["phrases"]["ngram_max"]))
+    partials = table_partials(tokens, codebook, languages, s.count_roles, ngram_max, s.unspaced_languages)
+    return findings_table(partials, codebook, tables, languages, s)
 
 
-def findings_table(partials: Partials, codebook, documents: pd.DataFrame, drift: pd.DataFrame, languages,
-                   top_themes: int = _D["figures"]["top_themes"],
-                   conf: float = _T["conf_level"], n_boot: int = _T["n_boot"], seed: int = _T["seed"],
-                   unit: str = _T["bootstrap_unit"], min_documents: int = _T["min_documents"],
-                   tfidf: dict | None = None, loo_max: int = 10, phrases: pd.DataFrame | None = None,
-                   phrase_settings: dict | None = None, top_phrases: int = _D["figures"]["top_phrases"],
-                   crossling: pd.DataFrame | None = None, cross_settings: dict | None = None,
-                   precision: pd.DataFrame | None = None, min_precision: float = _D["validation"]["min_precision"],
-                   min_coded: int = _D["validation"]["min_coded"],
-                   low_data_tokens: int = _D["low_data_tokens"], drift_alpha: float = _D["drift"]["alpha"]
-                   ) -> pd.DataFrame:
+def findings_table(partials: Partials, codebook, tables: FindingsTables, languages,
+                   settings: FindingsSettings | None = None) -> pd.DataFrame:
     """``findings.csv`` (``FINDING_COLUMNS``) from the shards' partial results of the checks
     (:class:`Partials`: :func:`count_partials` and :func:`match_partials` of each token shard) and
     the tables of :func:`build_findings`, which it equals.
@@ -431,19 +513,11 @@ def findings_table(partials: Partials, codebook, documents: pd.DataFrame, drift:
     ----------
     partials : Partials
     codebook : list of Theme
-    documents, drift : DataFrame
-        ``documents.csv``, ``tfidf_drift.csv``.
+    tables : FindingsTables
+        As in :func:`build_findings`.
     languages : sequence of str
-    top_themes, conf, n_boot, seed, unit, min_documents, tfidf, loo_max
+    settings : FindingsSettings, optional
         As in :func:`build_findings`.
-    phrases, phrase_settings, top_phrases, crossling, cross_settings
-        As in :func:`build_findings`.
-    precision, min_precision, min_coded
-        As in :func:`build_findings`.
-    low_data_tokens : int
-        A theme step with a year under this many kept tokens is not tested (as phrase and drift steps).
-    drift_alpha : float
-        A drift step holds when its ``p_permutation`` is at most this.
 
     Returns
     -------
@@ -452,6 +526,10 @@ def findings_table(partials: Partials, codebook, documents: pd.DataFrame, drift:
     """
     from textdrift.manifest import step_documents
 
+    s = settings or FindingsSettings()
+    documents, drift, phrases, crossling, precision = (tables.documents, tables.drift, tables.phrases,
+                                                       tables.crossling, tables.precision)
+    cross_settings, phrase_settings = s.cross_settings, s.phrase_settings
     themes = [t.id for t in codebook]
     labels = {t.id: t.label("en") for t in codebook}
     full_paras = {name: partials.paragraphs(name) for name in VARIANTS}
@@ -531,35 +609,31 @@ def findings_table(partials: Partials, codebook, documents: pd.DataFrame, drift:
             if only is not None:
                 m = m[m["theme"] == only]
             ratios[key] = rate_ratio(p, m[MATCH_KEY], [only] if only else themes, lang, y0, y1,
-                                     **boot).set_index("theme")
+                                     boot).set_index("theme")
         return ratios[key]
 
     def excludes(v, up: bool) -> bool:
         return _excludes_one(v["ci_low"], v["ci_high"], up) if pd.notna(v["ci_low"]) else False
 
     rows = []
-    boot = {"conf": conf, "n_boot": n_boot, "seed": seed, "unit": unit, "min_documents": min_documents}
+    boot = s.themes()
     for lang in languages:
         for y0, y1 in theme_steps.get(lang, []):
             n_terms = {t.id: len(t.terms.get(lang, ())) + len(getattr(t, "entities", ())) for t in codebook}
-            rows += _theme_rows(lang, y0, y1, ratio, counts, excludes, n_terms, labels, documents, top_themes, conf,
-                                loo_max, low_data_tokens)
+            rows += _theme_rows((lang, y0, y1), (ratio, counts, excludes), n_terms, labels, documents, s)
         # the largest drift step
         d = drift[drift["lang"] == lang]
         if len(d):
-            rows.append(_drift_row(d, lang, partials, unigram_docs, full_paras["base"], documents, tfidf, loo_max,
-                                   drift_alpha))
-    boot_settings = {**boot, "loo_max": loo_max}
+            rows.append(_drift_row(d, lang, partials, unigram_docs, full_paras["base"], documents, s))
     if phrases is not None and len(phrases):
         rows += _phrase_paragraph_checks(
-            _phrase_findings(partials, full_paras["base"], phrases, documents, languages, phrase_settings or {},
-                             top_phrases, boot_settings), partials, phrase_settings or {})
+            _phrase_findings(partials, full_paras["base"], phrases, documents, languages, s), partials,
+            phrase_settings or {})
     if crossling is not None and len(crossling):
         cross_matches = {**full_matches, "base": full_matches["base"][MATCH_KEY]}
-        rows += _crosslingual_findings(full_paras, cross_matches, crossling, codebook, documents, cross_settings or {},
-                                       top_themes, boot_settings)
+        rows += _crosslingual_findings(full_paras, cross_matches, crossling, codebook, documents, s)
     df = pd.DataFrame(rows, columns=FINDING_COLUMNS)
-    df = _flag_precision(df, precision, labels, min_precision, min_coded)
+    df = _flag_precision(df, precision, labels, s.min_precision, s.min_coded)
     df["finding"] = range(1, len(df) + 1)
     # like with like first (a step between documents of the same genres), then the survivors
     df["_same"] = (df["genre_match"] == "same") & (df["kind"] != "crosslingual_gap")  # a gap is not a step
@@ -567,12 +641,17 @@ def findings_table(partials: Partials, codebook, documents: pd.DataFrame, drift:
     return df.drop(columns="_same").reset_index(drop=True)
 
 
-def _theme_rows(lang, y0, y1, ratio, counts, excludes, n_terms, labels, documents, top_themes, conf, loo_max,
-                low_data_tokens) -> list[dict]:
-    """The ``top_themes`` themes that rose and fell most from ``y0`` to ``y1`` in ``lang``, with
-    their checks (see the module docstring); ``n_terms``: {theme: codebook terms (and entities) in
-    ``lang``}."""
+def _theme_rows(where, fns, n_terms, labels, documents, settings: FindingsSettings) -> list[dict]:
+    """The ``top_themes`` themes that rose and fell most from ``y0`` to ``y1`` in ``lang``
+    (``where`` = (lang, y0, y1)), with their checks (see the module docstring); ``fns``: the
+    (ratio, counts, excludes) functions of :func:`findings_table`; ``n_terms``: {theme: codebook
+    terms (and entities) in ``lang``}."""
     from textdrift.manifest import step_documents
+
+    lang, y0, y1 = where
+    ratio, counts, excludes = fns
+    s = settings
+    top_themes, conf, loo_max, low_data_tokens = s.top_themes, s.conf_level, s.loo_max, s.low_data_tokens
 
     base = ratio("base", lang, y0, y1).copy()
     base["change"] = (base["count_to"] / base["tokens_to"] - base["count_from"] / base["tokens_from"]) * 1e4
@@ -630,11 +709,11 @@ def _theme_rows(lang, y0, y1, ratio, counts, excludes, n_terms, labels, document
                         f"without “{bad[0]}” the interval includes 1" +
                         ("; every match of the theme is of that term" if mine["term"].nunique() == 1 else ""))
             holds = excludes(r, up) and not untested
-            out.append(_row(
+            out.append(_row(_Claim(
                 "theme_change", lang, theme, f"{labels[theme]} {'rose' if up else 'fell'} ({lang}, {y0} → {y1})",
                 y0, y1, "rate_ratio", r["count_from"] / r["tokens_from"] * 1e4,
-                r["count_to"] / r["tokens_to"] * 1e4, r["rate_ratio"], r["ci_low"], r["ci_high"], holds, checks, step,
-                documents, holds_reason=untested, details=details))
+                r["count_to"] / r["tokens_to"] * 1e4, r["rate_ratio"], r["ci_low"], r["ci_high"], holds,
+                holds_reason=untested, details=details), checks, step, documents))
     return out
 
 
@@ -683,10 +762,12 @@ def _adverse_terms(paras, mine, y0, y1, up) -> list[str]:
 
 
 def _drift_row(d: pd.DataFrame, lang: str, partials: Partials, unigram_docs, base_paras: pd.DataFrame,
-               documents: pd.DataFrame, tfidf: dict | None, loo_max: int, alpha: float) -> dict:
+               documents: pd.DataFrame, settings: FindingsSettings) -> dict:
     """The row of a language's largest drift step (``tfidf_drift.csv`` rows ``d``): it holds when no
-    year is low data and the permutation test rejects (``p_permutation <= alpha``)."""
+    year is low data and the permutation test rejects (``p_permutation <= settings.drift_alpha``)."""
     from textdrift.manifest import step_documents
+
+    tfidf, loo_max, alpha = settings.tfidf, settings.loo_max, settings.drift_alpha
 
     best = d.loc[d["cosine_distance"].astype(float).idxmax()]
     y0, y1 = int(best["year_from"]), int(best["year_to"])
@@ -734,9 +815,10 @@ def _drift_row(d: pd.DataFrame, lang: str, partials: Partials, unigram_docs, bas
     if unit == "paragraph" and not np.isnan(p):
         notes.append("paragraphs permuted (a year has fewer than permutation_min_documents documents): the test "
                      "contrasts documents")
-    return _row("drift_step", lang, "vocabulary", f"largest vocabulary drift ({lang}, {y0} → {y1})", y0, y1,
-                "cosine_distance", np.nan, np.nan, float(best["cosine_distance"]), np.nan, np.nan, bool(holds), checks,
-                bstep, documents, holds_reason="" if holds else reason, details=details, notes=tuple(notes))
+    return _row(_Claim("drift_step", lang, "vocabulary", f"largest vocabulary drift ({lang}, {y0} → {y1})", y0, y1,
+                       "cosine_distance", np.nan, np.nan, float(best["cosine_distance"]), np.nan, np.nan, bool(holds),
+                       holds_reason="" if holds else reason, details=details, notes=tuple(notes)),
+                checks, bstep, documents)
 
 
 def _drift_paragraph_check(partials: Partials, docs, lang: str, y0: int, y1: int, tfidf: dict | None,
@@ -805,7 +887,7 @@ RISING = ("new", "rising")
 
 
 def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.DataFrame, documents: pd.DataFrame,
-                     languages, settings: dict, top_phrases: int, boot: dict) -> list[dict]:
+                     languages, findings_settings: FindingsSettings) -> list[dict]:
     """Rows for the ``top_phrases`` phrases that rose most (largest z, more frequent in the later
     year) in each language's last step of ``phrase_changes.csv``; the checks recompute
     :func:`textdrift.phrases.phrase_changes` on the variant's year matrices (all years: the prior
@@ -816,8 +898,11 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
     paragraph of every year."""
     from textdrift.manifest import step_documents
     from textdrift.phrases import phrase_changes
-    from textdrift.vectorize import ENTITY_HEAD, SEP, merge_matrices
+    from textdrift.counting import ENTITY_HEAD
+    from textdrift.vectorize import SEP, merge_matrices
 
+    boot, top_phrases = findings_settings, findings_settings.top_phrases
+    settings = findings_settings.phrase_settings or {}
     ps = {k: settings[k] for k in ("min_count", "alpha_0", "q_threshold", "ngram_max", "unspaced_languages",
                                    "min_tokens", "min_documents") if k in settings}
     rows: list[dict] = []
@@ -873,25 +958,25 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
             counts = para_counts[:, col[phrase]]
             occ = para_rows.loc[np.repeat(np.arange(len(counts)), counts), ["year", "doc_id", "para"]]
             occ = occ.assign(lang=lang, theme=phrase).reset_index(drop=True)
-            rr = rate_ratio(paras, occ, [phrase], lang, y0, y1, **{k: boot[k] for k in BOOT_KEYS}).iloc[0]
+            rr = rate_ratio(paras, occ, [phrase], lang, y0, y1, boot.themes()).iloc[0]
             checks["check_interval"] = _excludes_one(rr["ci_low"], rr["ci_high"], True)
             by_doc = occ["doc_id"].value_counts()
-            heavy = sorted(side, key=lambda d: (-int(by_doc.get(d, 0)), d))[:boot["loo_max"]]
+            heavy = sorted(side, key=lambda d: (-int(by_doc.get(d, 0)), d))[:boot.loo_max]
             checks["check_leave_one_out"] = (None if insufficient else
                                              all(status("base", lang, phrase, y0, y1, d) in RISING for d in heavy)
                                              and not _one_document_side(step))
             # the log-odds' standard error (Monroe et al.), inflated by the phrase's dispersion between units
             sd = r.log_odds / r.z * np.sqrt(r.dispersion) if r.z else np.nan
-            zq = normal_quantile(boot["conf"])
+            zq = normal_quantile(boot.conf_level)
             reason = ("a year is under low_data_tokens: the step is not tested" if insufficient else
                       f"q = {r.q:.3g} is above q_threshold" if not holds else "")
-            rows.append(_row(
+            rows.append(_row(_Claim(
                 "phrase_rise", lang, phrase, f"“{r.display}” {'new' if r.count_from == 0 else 'rose'} ({lang}, "
                 f"{y0} → {y1})", y0, y1, "log_odds",
                 # per 10,000 n-grams of the phrase's order (total_from, total_to), not per 10,000 tokens
                 r.count_from / r.total_from * 1e4, r.count_to / r.total_to * 1e4,
-                float(r.log_odds), float(r.log_odds - zq * sd), float(r.log_odds + zq * sd), holds, checks, step,
-                documents, holds_reason=reason))
+                float(r.log_odds), float(r.log_odds - zq * sd), float(r.log_odds + zq * sd), holds,
+                holds_reason=reason), checks, step, documents))
     return rows
 
 
@@ -975,7 +1060,7 @@ def _phrase_paragraph_checks(rows: list[dict], partials: Partials, settings: dic
 
 
 def _crosslingual_findings(paras: dict, matches: dict, table: pd.DataFrame, codebook, documents: pd.DataFrame,
-                           settings: dict, top: int, boot: dict) -> list[dict]:
+                           findings_settings: FindingsSettings) -> list[dict]:
     """Rows for the ``top`` strongest cross-language gaps (``crosslingual_themes.csv`` rows of the
     comparable documents with unequal counts, smallest p first, then the largest |log count
     ratio|, significant or not): a theme counted more in the aligned paragraph pairs of one language
@@ -995,6 +1080,7 @@ def _crosslingual_findings(paras: dict, matches: dict, table: pd.DataFrame, code
     from textdrift.crosslingual import compare_themes, pair_bootstrap, pair_counts
     from textdrift.io import read_csv
 
+    boot, settings, top = findings_settings, findings_settings.cross_settings or {}, findings_settings.top_themes
     a, b = settings.get("langs", _D["crosslingual"]["langs"])
     q_threshold = float(settings.get("q_threshold", _D["crosslingual"]["q_threshold"]))
     if "comparable" not in table:  # not a table of the aligned-pair comparison
@@ -1028,7 +1114,7 @@ def _crosslingual_findings(paras: dict, matches: dict, table: pd.DataFrame, code
 
     def status(name: str, doc: str, theme: str) -> str | None:
         if name not in statuses:
-            statuses[name] = compare_themes(counts(name), docs, codebook, (a, b), boot["conf"],
+            statuses[name] = compare_themes(counts(name), docs, codebook, (a, b), boot.conf_level,
                                             q_threshold).set_index(["doc_id", "theme"])["status"]
         return statuses[name].get((doc, theme))
 
@@ -1048,7 +1134,7 @@ def _crosslingual_findings(paras: dict, matches: dict, table: pd.DataFrame, code
             c = counts("base")
             c = c[(c["doc_id"] == doc) & (c["theme"] == theme)].set_index("pair")[[f"count_{a}", f"count_{b}"]]
             c = c.reindex(every.astype(int).to_numpy(), fill_value=0)
-            lo, hi = pair_bootstrap(c[f"count_{a}"], c[f"count_{b}"], boot["n_boot"], boot["seed"], boot["conf"])
+            lo, hi = pair_bootstrap(c[f"count_{a}"], c[f"count_{b}"], boot.n_boot, boot.seed, boot.conf_level)
             checks["check_interval"] = _excludes_one(lo, hi, stronger == a)
         genre = documents.loc[documents["doc_id"] == doc, "genre"]
         g = str(genre.iloc[0]) if len(genre) and pd.notna(genre.iloc[0]) and str(genre.iloc[0]) else "unknown"
@@ -1058,12 +1144,12 @@ def _crosslingual_findings(paras: dict, matches: dict, table: pd.DataFrame, code
         holds = r.status == claimed and not low
         reason = ("a version's aligned text is under low_data_tokens" if low else
                   f"q = {r.q_value:.3g} is above q_threshold {q_threshold:g}" if r.status != claimed else "")
-        rows.append(_row(
+        rows.append(_row(_Claim(
             "crosslingual_gap", f"{a}|{b}", theme,
             f"{labels.get(theme, theme)} counted more in the {stronger} than in the {weaker} version ({doc}, "
             f"{int(r.pairs)} aligned paragraph pairs)",
             int(r.year), int(r.year), "count_ratio", float(ya), float(yb), float(r.count_ratio), float(r.ci_low),
-            float(r.ci_high), holds, checks, step, documents, holds_reason=reason, langs=(a, b)))
+            float(r.ci_high), holds, holds_reason=reason, langs=(a, b)), checks, step, documents))
     return rows
 
 
@@ -1140,10 +1226,33 @@ _CHECK_NAMES = {"check_roles": "titles, headings and paratext counted", "check_e
                 "check_leave_one_term_out": "a codebook term left out"}
 
 
-def _row(kind, lang, subject, claim, y0, y1, value_name, v_from, v_to, value, low, high, holds, checks, step,
-         documents, holds_reason="", langs: tuple[str, str] | None = None, details: dict | None = None,
-         notes: tuple[str, ...] = ()) -> dict:
-    """One findings.csv row.
+@dataclass(frozen=True)
+class _Claim:
+    """What a findings.csv row claims (:func:`_row`): its kind, language, subject and words, the years,
+    the value with its interval, whether it holds (and why not, ``holds_reason``), and ``langs``,
+    ``details``, ``notes`` as :func:`_row` describes."""
+
+    kind: str
+    lang: str
+    subject: str
+    claim: str
+    y0: int
+    y1: int
+    value_name: str
+    v_from: float
+    v_to: float
+    value: float
+    low: float
+    high: float
+    holds: bool
+    holds_reason: str = ""
+    langs: tuple[str, str] | None = None
+    details: dict | None = None
+    notes: tuple[str, ...] = ()
+
+
+def _row(c: _Claim, checks, step, documents) -> dict:
+    """One findings.csv row, of the claim ``c``.
 
     ``checks``: {check column: value}, a value being True (``holds``), False (``fails``), None
     (``n/a``, the reason from :data:`_NA_DEFAULT`) or :func:`na` (``n/a`` with its reason); a check
@@ -1156,6 +1265,9 @@ def _row(kind, lang, subject, claim, y0, y1, value_name, v_from, v_to, value, lo
     named documents when a side is one document (``design`` = ``documents``; else ``years``;
     ``versions`` for a cross-language gap, two language versions of one document).
     """
+    kind, lang, subject, claim, y0, y1 = c.kind, c.lang, c.subject, c.claim, c.y0, c.y1
+    value_name, v_from, v_to, value, low, high, holds = c.value_name, c.v_from, c.v_to, c.value, c.low, c.high, c.holds
+    holds_reason, langs, details, notes = c.holds_reason, c.langs, c.details, c.notes
     untested = "low_data_tokens" in str(holds_reason)
     one_doc = langs is None and _one_document_side(step)
     status, why_na = {}, []
@@ -1211,40 +1323,23 @@ def _row(kind, lang, subject, claim, y0, y1, value_name, v_from, v_to, value, lo
             "survives": survives, "reason": "; ".join(why)}
 
 
-def write_findings(partials: Partials, codebook_path, documents_path, drift_path, out_path, languages,
-                   schema_path=None, entities_path=None, entities_schema=None,
-                   top_themes: int = _D["figures"]["top_themes"],
-                   conf_level: float = _T["conf_level"], n_boot: int = _T["n_boot"], seed: int = _T["seed"],
-                   bootstrap_unit: str = _T["bootstrap_unit"], min_documents: int = _T["min_documents"],
-                   tfidf: dict | None = None,
-                   loo_max: int = 10, phrases_path=None, phrase_settings: dict | None = None,
-                   top_phrases: int = _D["figures"]["top_phrases"],
-                   crosslingual_path=None, cross_settings: dict | None = None, precision_path=None,
-                   min_precision: float = _D["validation"]["min_precision"],
-                   min_coded: int = _D["validation"]["min_coded"], low_data_tokens: int = _D["low_data_tokens"],
-                   drift_alpha: float = _D["drift"]["alpha"]) -> pd.DataFrame:
+def write_findings(partials: Partials, files: FindingsFiles, languages,
+                   settings: FindingsSettings | None = None) -> pd.DataFrame:
     """The ``findings`` rule: ``results/tables/findings.csv`` from the token shards' partial results.
 
     Parameters
     ----------
     partials : Partials
         The paths of the shards' partial results: ``paras`` and ``matches`` of each variant (the
-        `theme_matches` rule's ``paras-{shard}`` and ``matches-{shard}`` for ``base``), ``docs`` of
-        each (variant, language) (``base``: the merged ``doc_{lang}.npz``) and ``para_ngrams`` of
-        each language (the `count` rule).
-    codebook_path, documents_path, drift_path : str or Path
-        The codebook, ``documents.csv`` and ``tfidf_drift.csv``.
-    out_path : str or Path
-        ``findings.csv``.
+        `theme_matches` rule's ``matches-{shard}`` for ``base``, the `count` rule's ``paras-{shard}``),
+        ``docs`` of each (variant, language) (``base``: the merged ``doc_{lang}.npz``) and
+        ``para_ngrams`` of each language (the `count` rule).
+    files : FindingsFiles
+        The codebook (with its schema and the entities), ``documents.csv``, ``tfidf_drift.csv``, and
+        ``phrase_changes.csv``, ``crosslingual_themes.csv``, ``codebook_precision.csv`` (their
+        checks are skipped when None); ``out``, ``findings.csv``.
     languages : sequence of str
-    schema_path, entities_path, entities_schema : str or Path, optional
-        The codebook schema, the entities file and its schema.
-    phrases_path, crosslingual_path, precision_path : str or Path, optional
-        ``phrase_changes.csv``, ``crosslingual_themes.csv``, ``codebook_precision.csv``; their checks
-        are skipped when None.
-    top_themes, conf_level, n_boot, seed, bootstrap_unit, min_documents, tfidf, loo_max
-        As in :func:`build_findings` (``conf_level`` is its ``conf``, ``bootstrap_unit`` its ``unit``).
-    phrase_settings, top_phrases, cross_settings, min_precision, min_coded, low_data_tokens, drift_alpha
+    settings : FindingsSettings, optional
         As in :func:`build_findings`.
 
     Returns
@@ -1256,14 +1351,13 @@ def write_findings(partials: Partials, codebook_path, documents_path, drift_path
     from textdrift.entities import load_entities
     from textdrift.io import read_csv, write_csv
 
-    codebook = load_codebook(codebook_path, schema_path, load_entities(entities_path, entities_schema))
-    df = findings_table(partials, codebook, read_csv(documents_path), read_csv(drift_path), languages, top_themes,
-                        conf_level, n_boot, seed, bootstrap_unit, min_documents, tfidf, loo_max,
-                        read_csv(phrases_path) if phrases_path else None, phrase_settings, top_phrases,
-                        read_csv(crosslingual_path) if crosslingual_path else None, cross_settings,
-                        read_csv(precision_path) if precision_path else None, min_precision, min_coded,
-                        low_data_tokens, drift_alpha)
-    write_csv(df, out_path)
+    f = files
+    codebook = load_codebook(f.codebook, f.schema, load_entities(f.entities, f.entities_schema))
+    tables = FindingsTables(read_csv(f.documents), read_csv(f.drift), read_csv(f.phrases) if f.phrases else None,
+                            read_csv(f.crosslingual) if f.crosslingual else None,
+                            read_csv(f.precision) if f.precision else None)
+    df = findings_table(partials, codebook, tables, languages, settings)
+    write_csv(df, f.out)
     log.info("%d findings, %d survive every check that is defined", len(df), int(df["survives"].sum()))
     return df
 
@@ -1286,12 +1380,6 @@ def run_findings(input, output, params, log) -> None:
     partials = Partials({v: list(i[f"paras_{v}"]) for v in VARIANTS}, {v: list(i[f"matches_{v}"]) for v in VARIANTS},
                         {(v, lang): list(i[f"doc_{v}_{lang}"]) for v in VARIANTS for lang in p.languages},
                         {lang: list(i[f"para_ngrams_{lang}"]) for lang in p.languages})
-    write_findings(partials, i.codebook, i.documents, i.drift, output[0], p.languages,
-                   schema_path=i.schema, entities_path=entities[0] if entities else None,
-                   entities_schema=entities[1] if entities else None, top_themes=p.top_themes, conf_level=p.conf_level,
-                   n_boot=p.n_boot, seed=p.seed, bootstrap_unit=p.bootstrap_unit, min_documents=p.min_documents,
-                   tfidf=p.tfidf, phrases_path=i.phrases, phrase_settings=p.phrase_settings, top_phrases=p.top_phrases,
-                   crosslingual_path=i.crosslingual, cross_settings=p.cross_settings, precision_path=i.precision,
-                   min_precision=p.min_precision, min_coded=p.min_coded,
-                   low_data_tokens=getattr(p, "low_data_tokens", _D["low_data_tokens"]),
-                   drift_alpha=getattr(p, "drift_alpha", _D["drift"]["alpha"]))
+    files = FindingsFiles(i.codebook, i.documents, i.drift, output[0], i.schema, entities[0] if entities else None,
+                          entities[1] if entities else None, i.phrases, i.crosslingual, i.precision)
+    write_findings(partials, files, p.languages, FindingsSettings.from_params(p))

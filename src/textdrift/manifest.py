@@ -295,7 +295,7 @@ def documents_table(manifest: pd.DataFrame, paras: pd.DataFrame, languages) -> p
     manifest : DataFrame
         From :func:`load_manifest`.
     paras : DataFrame
-        Kept tokens per paragraph (``themes.PARA_COLUMNS``, the ``theme_matches`` rule's files), so
+        Kept tokens per paragraph (``counting.PARA_COLUMNS``, the ``count`` rule's files), so
         the counts are the denominators every analysis uses.
     languages : list of str
         The configured languages.
@@ -479,7 +479,7 @@ def run_documents(input, output, params, log) -> None:
     from textdrift.io import log_to_file
 
     log_to_file(log[0])
-    from textdrift.themes import PARA_COLUMNS, read_shards
+    from textdrift.counting import PARA_COLUMNS, read_shards
     from textdrift.io import write_csv
 
     paras = read_shards(input.paras, PARA_COLUMNS)

@@ -13,7 +13,7 @@ word for Chinese), so they are written as the segmenter normalises them ("countr
 globs such as "share*" absorb such quirks).
 
 * **Where.** A term is matched inside one *segment*: a run of consecutive non-punctuation
-  tokens of one sentence (:func:`textdrift.vectorize.segments`). Stop words stay in the run,
+  tokens of one sentence (:func:`textdrift.counting.segments`). Stop words stay in the run,
   so "community with a shared future" matches; a match never crosses a sentence end or a
   punctuation token (a comma, a quote, a Chinese enumeration comma 、), as n-grams in
   ``vectorize`` never do.
@@ -69,7 +69,7 @@ import pandas as pd
 from textdrift.codebook import Rule, Theme
 from textdrift.config import UNSPACED_LANGUAGES as UNSPACED  # one definition: the config schema
 from textdrift.config import defaults
-from textdrift.vectorize import ENTITY_HEAD, segments
+from textdrift.counting import ENTITY_HEAD, entity_heads, segments
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
@@ -381,8 +381,7 @@ def _token_order(tokens: pd.DataFrame) -> np.ndarray | None:
     return None if (order == np.arange(n)).all() else order
 
 
-def _entity_rule(by_theme: dict, terms: list[_Term], tokens: pd.DataFrame, words: np.ndarray,
-                 norms: np.ndarray) -> dict:
+def _entity_rule(by_theme: dict, terms: list[_Term], tokens: pd.DataFrame, words: np.ndarray) -> dict:
     """Candidates (p, q, term index per theme, over ``words``) under the entity rule: a match that
     touches a token of a named-entity mention is dropped, except an entity-member term (``@id``),
     whose match is widened to the whole mention (for its KWIC ``match``)."""
@@ -391,7 +390,7 @@ def _entity_rule(by_theme: dict, terms: list[_Term], tokens: pd.DataFrame, words
     in_ent = tokens["entity"].notna().to_numpy()[words]
     if not in_ent.any():
         return by_theme
-    head = np.fromiter((isinstance(w, str) and w.startswith(ENTITY_HEAD) for w in norms), bool, len(norms))
+    head = entity_heads(tokens)[words]  # the words that start a mention (counting.entity_heads)
     # mention end of every head: the last word of the run of entity tokens that starts at it
     span = np.cumsum(head)
     end = np.full(span[-1] + 1, -1, dtype=np.int64)
@@ -428,7 +427,7 @@ def _match_lang(tokens: pd.DataFrame, terms: list[_Term], window: int, unspaced:
         sentence = (tokens["doc_id"].ne(tokens["doc_id"].shift()) | tokens["para"].ne(tokens["para"].shift())
                     | tokens["sent"].ne(tokens["sent"].shift())).to_numpy().cumsum()[words]
         by_theme = _context_rules(by_theme, terms, norms, seg, sentence, unspaced)
-    by_theme = _entity_rule(by_theme, terms, tokens, words, norms)
+    by_theme = _entity_rule(by_theme, terms, tokens, words)
     if not by_theme:
         return {}
     n = len(tokens)

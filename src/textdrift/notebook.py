@@ -50,7 +50,8 @@ from textdrift.codebook import Theme, codebook_hash, parse_codebook
 from textdrift.config import SCHEMA, load_yaml, with_defaults
 from textdrift.io import atomic_write_text, read_csv, read_texts
 from textdrift.manifest import load_manifest
-from textdrift.vectorize import CountMatrix, count_matrix, counted, load_matrix, load_tokens
+from textdrift.counting import counted, load_tokens
+from textdrift.vectorize import CountMatrix, count_matrix, load_matrix
 
 __all__ = ["MissingOutputError", "Project", "RUN_HINT", "find_root"]
 
@@ -220,7 +221,7 @@ class Project:
         return log if doc_id is None else log[log["doc_id"] == doc_id].reset_index(drop=True)
 
     def tokens(self) -> pd.DataFrame:
-        """The token table (the Parquet shards of the last run; ``vectorize.load_tokens``), read once per Project.
+        """The token table (the Parquet shards of the last run; ``counting.load_tokens``), read once per Project.
 
         The shards are those the clean index names (``shard-<n>``), so the files of an earlier run
         with another number of shards are not read twice.
@@ -240,7 +241,7 @@ class Project:
 
     def counted_tokens(self) -> pd.DataFrame:
         """The tokens the analyses count: those of the paragraphs whose role is in the config's
-        ``count_roles`` (``vectorize.counted``).
+        ``count_roles`` (``counting.counted``).
 
         Returns
         -------
@@ -354,7 +355,7 @@ class Project:
         if doc_ids is not None:
             tokens = tokens[tokens["doc_id"].isin(list(doc_ids))]
         if all_text:
-            from textdrift.entities import names_as_words
+            from textdrift.counting import names_as_words
 
             tokens = names_as_words(tokens)
         window = cfg["kwic_window"] if window is None else window
@@ -453,13 +454,10 @@ class Project:
         freq : DataFrame
         kwic : DataFrame
         """
-        cfg = self.config["themes"]
         cb = _as_themes(self.codebook() if codebook is None else codebook, self.schema_dir / "themes.schema.yaml",
                         "edited codebook")
-        freq, kwic = themes.theme_table(self.counted_tokens(), cb, self.config["languages"], cfg["kwic_window"],
-                                        cfg["ci"], cfg["conf_level"], cfg["n_boot"], cfg["seed"],
-                                        self.config["unspaced_languages"], cfg["bootstrap_unit"],
-                                        cfg["min_documents"])
+        freq, kwic = themes.theme_table(self.counted_tokens(), cb, self.config["languages"],
+                                        themes.ThemesSettings.from_config(self.config))
         version = (codebook_hash(self.root / self.config["themes"]["codebook"]) if codebook is None
                    else "edited")
         return freq.assign(codebook=version), kwic

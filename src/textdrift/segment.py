@@ -116,7 +116,7 @@ import pyarrow as pa
 
 from textdrift.config import defaults
 from textdrift.io import log_to_file, read_csv, read_texts, write_arrow
-from textdrift.vectorize import TOKEN_COLUMNS, TOKEN_SCHEMA  # the token table's contract
+from textdrift.counting import TOKEN_COLUMNS, TOKEN_SCHEMA  # the token table's contract
 
 __all__ = ["LANGUAGES", "Segmenter", "empty_tokens",
            "run_segment", "segment_shard", "write_tokens"]
@@ -586,7 +586,7 @@ class Segmenter:
         entity = [None] * n
         spans = self._entity_spans(lang, rows, inverse, cols["sent"]) if self.entities and n else []
         if spans:  # head: norm @id, kept; the rest of the span: not kept; every token: entity = id
-            from textdrift.vectorize import ENTITY_HEAD
+            from textdrift.counting import ENTITY_HEAD
 
             norm, keep, stop = (cols[c].to_pylist() for c in ("norm", "keep", "is_stop"))
             for first, last, eid in spans:

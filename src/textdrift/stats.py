@@ -228,8 +228,8 @@ def rate_ci(count, exposure, dispersion, df, conf: float = _D["themes"]["conf_le
     return np.where(ok, np.minimum(ml, el), el), np.where(ok, np.maximum(mh, eh), eh)
 
 
-def rate_ratio_ci(c0, t0, phi0, df0, c1, t1, phi1, df1,
-                  conf: float = _D["themes"]["conf_level"]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def rate_ratio_ci(side0, side1, conf: float = _D["themes"]["conf_level"]
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Ratio of two rates ``R = (c1 / t1) / (c0 / t0)`` (from 0 to 1), with an interval that keeps
     the overdispersion of each side and is never narrower than the exact conditional interval.
 
@@ -257,10 +257,11 @@ def rate_ratio_ci(c0, t0, phi0, df0, c1, t1, phi1, df1,
 
     Parameters
     ----------
-    c0, t0, phi0, df0 : array_like
-        Count, exposure, dispersion (NaN: none) and its degrees of freedom of side 0 (from).
-    c1, t1, phi1, df1 : array_like
-        The same of side 1 (to).
+    side0 : tuple of array_like
+        ``(c0, t0, phi0, df0)``: count, exposure, dispersion (NaN: none) and its degrees of freedom
+        of side 0 (from).
+    side1 : tuple of array_like
+        ``(c1, t1, phi1, df1)``: the same of side 1 (to).
     conf : float
 
     Returns
@@ -277,7 +278,7 @@ def rate_ratio_ci(c0, t0, phi0, df0, c1, t1, phi1, df1,
     Biometrics Bulletin 2(6), 110-114.
     """
     c0, t0, phi0, df0, c1, t1, phi1, df1 = np.broadcast_arrays(
-        *(np.asarray(v, dtype=float) for v in (c0, t0, phi0, df0, c1, t1, phi1, df1)))
+        *(np.asarray(v, dtype=float) for v in (*side0, *side1)))
     alpha = 1 - conf
     none0, none1 = ~np.isfinite(phi0) | (df0 <= 0), ~np.isfinite(phi1) | (df1 <= 0)
     p0, p1 = np.where(none0, 1.0, phi0), np.where(none1, 1.0, phi1)

@@ -45,7 +45,7 @@ Calibration corpora
 inference (docs/methods.md): pseudo-words drawn with document- and paragraph-level
 overdispersion, planted theme factors and new phrases, and the true rates that a test or an
 interval should recover; :func:`translated_pairs` makes two language versions of one. The
-module is about 660 lines because it holds these generators, which share the manifest format
+module is about 700 lines because it holds these generators, which share the manifest format
 and the command line.
 
 Command line::
@@ -67,9 +67,10 @@ import math
 import random
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["MANIFEST_COLUMNS", "CalibrationCorpus", "add_document", "calibration_corpus", "main", "make_corpus",
+__all__ = ["MANIFEST_COLUMNS", "CalibrationCorpus", "CalibrationDesign", "CorpusDesign", "add_document", "calibration_corpus", "main", "make_corpus",
            "sentence_pool", "translated_pairs"]
 
 MANIFEST_COLUMNS = ["doc_id", "date", "year", "title", "source", "file", "languages", "encoding", "notes"]
@@ -183,19 +184,43 @@ class _Language:
         return out
 
 
+@dataclass(frozen=True)
+class CorpusDesign:
+    """The design of a synthetic raw corpus (:func:`make_corpus`).
+
+    Attributes
+    ----------
+    years : (int, int)
+        First and last year, inclusive; assigned round-robin.
+    zh_share : float
+        Share of Chinese documents.
+    traditional_share : float
+        Share of the Chinese-bearing documents converted to Traditional characters (OpenCC ``s2t``).
+    doc_kb : float
+        Size of one document in KB.
+    bilingual_share : float
+        Share of documents with a Chinese and an English part.
+    mutate : float
+        Share of words replaced by another word of the pool (vocabulary growth).
+    year_drift : float
+        Step of the random walk of the sentences' log-weights from year to year.
+    """
+
+    years: tuple[int, int] = (2000, 2024)
+    zh_share: float = 0.5
+    traditional_share: float = 0.1
+    doc_kb: float = 50.0
+    bilingual_share: float = 0.1
+    mutate: float = 0.05
+    year_drift: float = 0.3
+
+
 def make_corpus(
     out_dir: str | Path,
     size_mb: float,
-    years: tuple[int, int] = (2000, 2024),
+    design: CorpusDesign | None = None,
     seed: int = 0,
-    zh_share: float = 0.5,
-    traditional_share: float = 0.1,
     source_dir: str | Path = "data/processed/clean",
-    *,
-    doc_kb: float = 50.0,
-    bilingual_share: float = 0.1,
-    mutate: float = 0.05,
-    year_drift: float = 0.3,
 ) -> Path:
     """Write a synthetic raw corpus of about ``size_mb`` MB into ``out_dir``; return its manifest path.
 
@@ -209,24 +234,12 @@ def make_corpus(
         The corpus directory (created).
     size_mb : float
         Total size in MB (10^6 bytes of UTF-8).
-    years : (int, int)
-        First and last year, inclusive; assigned round-robin.
+    design : CorpusDesign, optional
+        Years, language shares, document size, vocabulary growth and drift (its defaults when None).
     seed : int
         Random seed; the same arguments and pool give byte-identical files.
-    zh_share : float
-        Share of Chinese documents.
-    traditional_share : float
-        Share of the Chinese-bearing documents converted to Traditional characters (OpenCC ``s2t``).
     source_dir : str or Path
         The clean texts to resample (:func:`sentence_pool`).
-    doc_kb : float
-        Size of one document in KB.
-    bilingual_share : float
-        Share of documents with a Chinese and an English part.
-    mutate : float
-        Share of words replaced by another word of the pool (vocabulary growth).
-    year_drift : float
-        Step of the random walk of the sentences' log-weights from year to year.
 
     Returns
     -------
@@ -238,6 +251,9 @@ def make_corpus(
     ValueError
         For a non-positive size, a share outside [0, 1] or years not in order.
     """
+    d = design or CorpusDesign()
+    years, zh_share, traditional_share, doc_kb = d.years, d.zh_share, d.traditional_share, d.doc_kb
+    bilingual_share, mutate, year_drift = d.bilingual_share, d.mutate, d.year_drift
     if size_mb <= 0 or doc_kb <= 0:
         raise ValueError("size_mb and doc_kb must be positive")
     for name, share in [("zh_share", zh_share), ("traditional_share", traditional_share),
@@ -374,7 +390,7 @@ class CalibrationCorpus:
     Attributes
     ----------
     tokens : DataFrame
-        A token table (the columns of ``textdrift.vectorize.TOKEN_SCHEMA``; every token kept,
+        A token table (the columns of ``textdrift.counting.TOKEN_SCHEMA``; every token kept,
         role ``body``, one language), in text order.
     words : list of str
         The vocabulary, most frequent first.
@@ -430,22 +446,50 @@ class CalibrationCorpus:
         return manifest
 
 
+@dataclass(frozen=True)
+class CalibrationDesign:
+    """The design of a calibration corpus (:func:`calibration_corpus`): its size, vocabulary,
+    overdispersion and themes, without the planted effects.
+
+    Attributes
+    ----------
+    years : sequence of int
+    docs_per_year, paras_per_doc, para_tokens : int
+        Documents per year, paragraphs per document, expected tokens per paragraph.
+    vocab : int
+        Vocabulary size (pseudo-words, :func:`_pseudo_words`).
+    zipf : float
+        Exponent of the rank-frequency law of the base probabilities.
+    doc_shape, para_shape : float
+        Gamma shapes of the document and paragraph multipliers (smaller: more overdispersion;
+        ``para_shape`` None: no paragraph multiplier).
+    n_themes, theme_words : int
+        Themes ``t01``..: disjoint sets of ``theme_words`` words spread over the frequency ranks.
+    phrase_per_para : float
+        Expected insertions of a new phrase per paragraph.
+    lang : str
+        The ``lang`` of the token table.
+    """
+
+    years: tuple = (2001, 2002, 2003, 2004, 2005, 2006)
+    docs_per_year: int = 6
+    paras_per_doc: int = 20
+    para_tokens: int = 60
+    vocab: int = 1500
+    zipf: float = 1.0
+    doc_shape: float = 2.0
+    para_shape: float | None = 1.0
+    n_themes: int = 12
+    theme_words: int = 8
+    phrase_per_para: float = 0.3
+    lang: str = "en"
+
+
 def calibration_corpus(
-    years=(2001, 2002, 2003, 2004, 2005, 2006),
-    docs_per_year: int = 6,
-    paras_per_doc: int = 20,
-    para_tokens: int = 60,
-    vocab: int = 1500,
-    zipf: float = 1.0,
-    doc_shape: float = 2.0,
-    para_shape: float | None = 1.0,
-    n_themes: int = 12,
-    theme_words: int = 8,
+    design: CalibrationDesign | None = None,
     theme_effects: dict | None = None,
     new_phrases: dict | None = None,
-    phrase_per_para: float = 0.3,
     seed: int = 0,
-    lang: str = "en",
 ) -> CalibrationCorpus:
     """A corpus with document-level overdispersion and planted effects, for calibrating the tests.
 
@@ -464,27 +508,15 @@ def calibration_corpus(
 
     Parameters
     ----------
-    years : sequence of int
-    docs_per_year, paras_per_doc, para_tokens : int
-        The design: documents per year, paragraphs per document, expected tokens per paragraph.
-    vocab : int
-        Vocabulary size (pseudo-words, :func:`_pseudo_words`).
-    zipf : float
-        Exponent of the rank-frequency law of the base probabilities.
-    doc_shape, para_shape : float
-        Gamma shapes of the document and paragraph multipliers (smaller: more overdispersion).
-    n_themes, theme_words : int
-        Themes ``t01``..: disjoint sets of ``theme_words`` words spread over the frequency ranks.
+    design : CalibrationDesign, optional
+        Years, documents per year, paragraphs per document, tokens per paragraph, vocabulary,
+        overdispersion, themes (its defaults when None).
     theme_effects : dict, optional
         ``{theme id: (year, factor)}``: the theme's words are ``factor`` times as frequent from
         ``year`` on.
     new_phrases : dict, optional
         ``{phrase id: year}``: a new two-word phrase from that year on.
-    phrase_per_para : float
-        Expected insertions of a new phrase per paragraph.
     seed : int
-    lang : str
-        The ``lang`` of the token table.
 
     Returns
     -------
@@ -499,6 +531,11 @@ def calibration_corpus(
     import numpy as np
     import pandas as pd
 
+    d = design or CalibrationDesign()
+    years, docs_per_year, paras_per_doc, para_tokens, vocab, zipf = (d.years, d.docs_per_year, d.paras_per_doc,
+                                                                     d.para_tokens, d.vocab, d.zipf)
+    doc_shape, para_shape, n_themes, theme_words, phrase_per_para, lang = (d.doc_shape, d.para_shape, d.n_themes,
+                                                                           d.theme_words, d.phrase_per_para, d.lang)
     theme_effects = dict(theme_effects or {})
     new_phrases = dict(new_phrases or {})
     rng = np.random.default_rng(seed)
@@ -654,8 +691,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mutate", type=float, default=0.05, help="share of words replaced (vocabulary growth)")
     ap.add_argument("--source-dir", default="data/processed/clean", help="clean texts to resample")
     a = ap.parse_args(argv)
-    manifest = make_corpus(a.out, a.size_mb, tuple(a.years), a.seed, a.zh_share, a.traditional_share,
-                           a.source_dir, doc_kb=a.doc_kb, bilingual_share=a.bilingual_share, mutate=a.mutate)
+    design = CorpusDesign(tuple(a.years), a.zh_share, a.traditional_share, a.doc_kb, a.bilingual_share, a.mutate)
+    manifest = make_corpus(a.out, a.size_mb, design, a.seed, a.source_dir)
     n = sum(1 for _ in manifest.open(encoding="utf-8")) - 1
     print(f"{manifest}: {n} documents", file=sys.stderr)
     return 0

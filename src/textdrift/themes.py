@@ -58,24 +58,25 @@ estimators are in :mod:`textdrift.stats`, the matching and the codebook in their
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from textdrift.codebook import Theme, codebook_hash, entity_codebook, load_codebook
-from textdrift.config import defaults
+from textdrift.config import Settings, defaults, setting
 from textdrift.io import read_csv, write_csv, write_csv_batches, write_parquet
 from textdrift.matching import MATCH_COLUMNS, MATCH_ORDER, UNSPACED, match_themes, order_matches
 from textdrift.stats import poisson_ci  # noqa: F401  (textdrift.themes.poisson_ci: the explorer imports it from here)
-from textdrift.vectorize import VARIANTS as _VARIANTS, counted, load_tokens, variant_tokens
+from textdrift.counting import PARA_COLUMNS, VARIANTS as _VARIANTS, counted, load_tokens, names_as_words, paragraph_tokens, read_shards, variant_tokens
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 _T = _D["themes"]
 
-__all__ = ["ABOUT", "BOOTSTRAP_UNITS", "CHANGE_COLUMNS", "CI_METHODS", "rate_model", "step_ratios", "unit_counts", "ENTITY_FREQ_COLUMNS", "FREQ_COLUMNS", "KWIC_COLUMNS",
-           "PARA_COLUMNS", "TOKEN_COLUMNS", "UNMATCHED_COLUMNS", "bootstrap_draws", "MATCH_KEY", "match_partials", "write_partial_matches", "write_paragraph_tokens", "match_shard",
-           "paragraph_tokens", "read_matches", "read_shards", "write_themes", "theme_changes",
+__all__ = ["CodebookFiles", "ThemesFiles", "ThemesSettings", "ABOUT", "BOOTSTRAP_UNITS", "CHANGE_COLUMNS", "CI_METHODS", "rate_model", "step_ratios", "unit_counts", "ENTITY_FREQ_COLUMNS", "FREQ_COLUMNS", "KWIC_COLUMNS",
+           "TOKEN_COLUMNS", "UNMATCHED_COLUMNS", "bootstrap_draws", "MATCH_KEY", "match_partials", "write_partial_matches", "match_shard",
+           "read_matches", "write_themes", "theme_changes",
            "theme_frequencies", "theme_table", "unmatched_terms", "run_theme_matches", "run_themes"]
 
 log = logging.getLogger("textdrift.themes")
@@ -93,6 +94,97 @@ ENTITY_FREQ_COLUMNS = ["year", "lang", "entity", "count", "tokens", "per_10k", "
 UNMATCHED_COLUMNS = ["theme", "lang", "term"]
 # token columns that matching (and the kept-token denominators) need: the rules read only these
 TOKEN_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "is_punct", "keep", "role", "entity"]
+
+
+@dataclass(frozen=True)
+class ThemesSettings(Settings):
+    """The settings of the theme counts and their intervals (the ``themes`` block of the
+    configuration, with ``unspaced_languages`` and ``count_roles``); defaults from the schema
+    (:class:`textdrift.config.Settings`: ``ThemesSettings.from_config(config)``, or in a rule
+    ``ThemesSettings.from_params(params)``).
+
+    Attributes
+    ----------
+    ci : {"quasi-poisson", "poisson", "bootstrap"}
+        The interval (:func:`theme_frequencies`).
+    conf_level : float
+        Confidence level.
+    n_boot, seed : int
+        The bootstrap's settings (:func:`bootstrap_draws`).
+    bootstrap_unit : {"auto", "paragraph", "document"}
+    min_documents : int
+        The unit of the model or the bootstrap (:func:`unit_counts`).
+    kwic_window : int
+        Tokens of KWIC context each side of a match.
+    unspaced_languages : tuple of str
+    count_roles : tuple of str
+        The paragraph roles counted.
+    min_tokens : int
+        Low-data threshold of :func:`theme_changes` (0 here; the rule passes ``low_data_tokens``).
+    group_by : str or None
+        A column of the documents table: the frequencies and changes of each group too.
+    """
+
+    ci: str = setting("themes", "ci")
+    conf_level: float = setting("themes", "conf_level")
+    n_boot: int = setting("themes", "n_boot")
+    seed: int = setting("themes", "seed")
+    bootstrap_unit: str = setting("themes", "bootstrap_unit")
+    min_documents: int = setting("themes", "min_documents")
+    kwic_window: int = setting("themes", "kwic_window")
+    unspaced_languages: tuple = setting("unspaced_languages", convert=tuple)
+    count_roles: tuple = setting("count_roles", convert=tuple)
+    min_tokens: int = 0
+    group_by: str | None = None
+
+
+@dataclass(frozen=True)
+class CodebookFiles:
+    """The codebook file, its ``schema`` and the named ``entities`` file with its schema
+    (``entities_schema``); :meth:`load` reads them."""
+
+    codebook: str | Path
+    schema: str | Path | None = None
+    entities: str | Path | None = None
+    entities_schema: str | Path | None = None
+
+    def load(self) -> tuple[list[Theme], list]:
+        """(the codebook, the entities) (:func:`textdrift.codebook.load_codebook`,
+        :func:`textdrift.entities.load_entities`).
+
+        Returns
+        -------
+        (list of Theme, list of Entity)
+        """
+        from textdrift.entities import load_entities
+
+        entities = load_entities(self.entities, self.entities_schema)
+        return load_codebook(self.codebook, self.schema, entities), entities
+
+
+@dataclass(frozen=True)
+class ThemesFiles:
+    """The files of the ``themes`` rule: the shards' theme ``matches``, kept tokens per paragraph
+    (``paras``) and entity mentions (``entities``), the ``book`` (:class:`CodebookFiles`), the
+    documents table (``documents``, optional); the outputs ``theme_frequencies.csv`` (``freq``),
+    ``theme_kwic.csv`` (``kwic``), ``theme_unmatched_terms.csv`` (``unmatched``), and, each written
+    unless None, ``entity_frequencies.csv`` (``entity_freq``), ``theme_changes.csv`` (``changes``)
+    and the grouped frequencies and changes (``grouped_freq``, ``grouped_changes``)."""
+
+    matches: list
+    paras: list
+    book: CodebookFiles
+    freq: str | Path
+    kwic: str | Path
+    unmatched: str | Path
+    entities: list = ()
+    documents: str | Path | None = None
+    entity_freq: str | Path | None = None
+    changes: str | Path | None = None
+    grouped_freq: str | Path | None = None
+    grouped_changes: str | Path | None = None
+
+
 # ---- frequencies ----------------------------------------------------------------------------
 
 
@@ -240,12 +332,7 @@ def theme_frequencies(
     matches: pd.DataFrame,
     codebook: list[Theme],
     languages,
-    ci: str = _T["ci"],
-    conf: float = _T["conf_level"],
-    n_boot: int = _T["n_boot"],
-    seed: int = _T["seed"],
-    unit: str = _T["bootstrap_unit"],
-    min_documents: int = _T["min_documents"],
+    settings: ThemesSettings | None = None,
     draws: dict | None = None,
 ) -> pd.DataFrame:
     """Counts per 10,000 kept tokens for every (year, lang with text, theme), with ``ci`` intervals.
@@ -277,13 +364,10 @@ def theme_frequencies(
     codebook : list of Theme
     languages : sequence of str
         Languages to report, in output order.
-    ci : {"quasi-poisson", "poisson", "bootstrap"}
-    conf : float
-        Confidence level.
-    n_boot, seed
-        The bootstrap's settings (:func:`bootstrap_draws`).
-    unit, min_documents
-        The unit of the model or the bootstrap (:func:`unit_counts`).
+    settings : ThemesSettings, optional
+        ``ci`` (the interval), ``conf_level``, ``n_boot`` and ``seed`` (:func:`bootstrap_draws`),
+        ``bootstrap_unit`` and ``min_documents`` (the unit of the model or the bootstrap,
+        :func:`unit_counts`); the schema's defaults when None.
     draws : dict, optional
         Resamples already drawn by :func:`bootstrap_draws` (``ci="bootstrap"``; else drawn here).
 
@@ -300,6 +384,8 @@ def theme_frequencies(
     """
     from textdrift.stats import rate_ci
 
+    s = settings or ThemesSettings()
+    ci, conf, n_boot, seed, unit, min_documents = s.ci, s.conf_level, s.n_boot, s.seed, s.bootstrap_unit, s.min_documents
     if ci not in CI_METHODS:
         raise ValueError(f"ci must be one of {CI_METHODS}, not {ci!r}")
     if unit not in BOOTSTRAP_UNITS:
@@ -391,7 +477,7 @@ def step_ratios(a: pd.DataFrame, b: pd.DataFrame, conf: float = _T["conf_level"]
 
     c0, t0, p0, f0 = side(a)
     c1, t1, p1, f1 = side(b)
-    rr, low, high, change = rate_ratio_ci(c0, t0, p0, f0, c1, t1, p1, f1, conf)
+    rr, low, high, change = rate_ratio_ci((c0, t0, p0, f0), (c1, t1, p1, f1), conf)
     if draws is not None:
         (C0, T0), (C1, T1) = draws[0][:2], draws[1][:2]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -496,14 +582,7 @@ def theme_table(
     tokens: pd.DataFrame,
     codebook: list[Theme],
     languages,
-    window: int = _T["kwic_window"],
-    ci: str = _T["ci"],
-    conf: float = _T["conf_level"],
-    n_boot: int = _T["n_boot"],
-    seed: int = _T["seed"],
-    unspaced_languages=UNSPACED,
-    unit: str = _T["bootstrap_unit"],
-    min_documents: int = _T["min_documents"],
+    settings: ThemesSettings | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(frequencies, kwic) for a codebook, e.g. one edited in a notebook (see :func:`textdrift.codebook.parse_codebook`).
 
@@ -513,11 +592,9 @@ def theme_table(
         The counted tokens (a token table).
     codebook : list of Theme
     languages : sequence of str
-    window : int
-        Tokens of KWIC context each side of a match.
-    ci, conf, n_boot, seed, unit, min_documents
-        As in :func:`theme_frequencies`.
-    unspaced_languages : sequence of str
+    settings : ThemesSettings, optional
+        ``kwic_window`` (tokens of KWIC context each side of a match), ``unspaced_languages``, and
+        the intervals' settings of :func:`theme_frequencies`.
 
     Returns
     -------
@@ -532,46 +609,21 @@ def theme_table(
     Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall
     (percentile interval).
     """
+    s = settings or ThemesSettings()
     tokens = tokens[tokens["lang"].isin(languages)]
-    matches = match_themes(tokens, codebook, window, unspaced_languages)
-    freq = theme_frequencies(tokens, matches, codebook, languages, ci, conf, n_boot, seed, unit, min_documents)
+    matches = match_themes(tokens, codebook, s.kwic_window, s.unspaced_languages)
+    freq = theme_frequencies(tokens, matches, codebook, languages, s)
     return freq, matches.assign(kind="theme")[KWIC_COLUMNS]
-
-
-# Kept tokens per paragraph (``keep`` = their number): the denominators of the frequencies, of the
-# bootstrap and of the cross-language comparison, written per shard next to the matches.
-PARA_COLUMNS = ["year", "lang", "doc_id", "para", "keep"]
-
-
-def paragraph_tokens(tokens: pd.DataFrame) -> pd.DataFrame:
-    """Kept tokens per (year, lang, doc_id, para) of a token table (``keep`` = how many).
-
-    Parameters
-    ----------
-    tokens : DataFrame
-        A token table.
-
-    Returns
-    -------
-    DataFrame
-        ``PARA_COLUMNS``, sorted.
-    """
-    return tokens.groupby(PARA_COLUMNS[:-1], sort=True)["keep"].sum().astype("int64").reset_index()
 
 
 def match_shard(
     token_path: str | Path,
-    codebook_path: str | Path,
+    book: CodebookFiles | tuple,
     matches_path: str | Path,
-    paras_path: str | Path,
+    paras_path: str | Path | None,
     languages,
-    schema_path: str | Path | None = None,
-    kwic_window: int = _T["kwic_window"],
-    unspaced_languages=UNSPACED,
-    entities_path: str | Path | None = None,
-    entities_schema: str | Path | None = None,
+    settings: ThemesSettings | None = None,
     entity_matches_path: str | Path | None = None,
-    count_roles=tuple(_D["count_roles"]),
     tokens: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The `theme_matches` rule, one token shard: its theme matches (``MATCH_COLUMNS``, KWIC
@@ -586,20 +638,17 @@ def match_shard(
     ----------
     token_path : str or Path
         The token shard.
-    codebook_path : str or Path
+    book : CodebookFiles or (list of Theme, list of Entity)
+        The codebook, its schema, the entities file and its schema; or the codebook and the entities
+        already loaded (:meth:`CodebookFiles.load`).
     matches_path, paras_path : str or Path
-        Output Parquet files: theme matches, kept tokens per paragraph.
+        Output Parquet files: theme matches, kept tokens per paragraph (not written when None).
     languages : sequence of str
-    schema_path : str or Path, optional
-        The codebook schema.
-    kwic_window : int
-        Tokens of context each side of a match.
-    unspaced_languages : sequence of str
-    entities_path, entities_schema : str or Path, optional
-        The entities file and its schema.
+    settings : ThemesSettings, optional
+        ``kwic_window`` (tokens of context each side of a match), ``unspaced_languages``,
+        ``count_roles``.
     entity_matches_path : str or Path, optional
         Output of the entity mentions; not written when None.
-    count_roles : sequence of str
     tokens : DataFrame, optional
         The shard's tokens, already read (``token_path`` is then not read).
 
@@ -608,11 +657,10 @@ def match_shard(
     DataFrame
         The theme matches written to ``matches_path``.
     """
-    from textdrift.entities import load_entities
-
-    entities = load_entities(entities_path, entities_schema)
-    codebook = load_codebook(codebook_path, schema_path, entities)
-    tokens = counted(load_tokens(token_path, columns=TOKEN_COLUMNS) if tokens is None else tokens, count_roles)
+    s = settings or ThemesSettings()
+    kwic_window, unspaced_languages = s.kwic_window, s.unspaced_languages
+    codebook, entities = book.load() if isinstance(book, CodebookFiles) else book
+    tokens = counted(load_tokens(token_path, columns=TOKEN_COLUMNS) if tokens is None else tokens, s.count_roles)
     if not tokens["lang"].isin(languages).all():
         tokens = tokens[tokens["lang"].isin(languages)]
     matches = match_themes(tokens, codebook, kwic_window, unspaced_languages)
@@ -625,27 +673,6 @@ def match_shard(
     return matches
 
 
-def write_paragraph_tokens(tokens: pd.DataFrame, paths: dict, languages,
-                           count_roles=tuple(_D["count_roles"])) -> None:
-    """Part of the ``count`` rule: kept tokens per paragraph (:func:`paragraph_tokens`) of one token
-    shard, for each variant (``base``: what the pipeline counts; the findings checks' variants) to its
-    Parquet file. They do not depend on the codebook, so a codebook edit leaves them, and the
-    tables built on them (``documents.csv``, drift, phrases), as they are.
-
-    Parameters
-    ----------
-    tokens : DataFrame
-        The shard's tokens (every role; ``lemma`` and ``is_stop`` for ``entities``).
-    paths : dict of str to str or Path
-        Variant (:data:`textdrift.vectorize.VARIANTS`) -> output file.
-    languages, count_roles : sequence of str
-    """
-    if not tokens["lang"].isin(languages).all():
-        tokens = tokens[tokens["lang"].isin(languages)]
-    for name, path in paths.items():
-        write_parquet(paragraph_tokens(variant_tokens(tokens, name, count_roles)), path)
-
-
 #: The columns of a variant's theme matches that the checks read: the sort key of
 #: :func:`textdrift.matching.match_themes` (:data:`textdrift.matching.MATCH_ORDER`).
 MATCH_KEY = list(MATCH_ORDER)
@@ -655,7 +682,7 @@ def match_partials(tokens: pd.DataFrame, codebook, languages, count_roles=tuple(
                    unspaced_languages=tuple(_D["unspaced_languages"]), variants=_VARIANTS,
                    base: pd.DataFrame | None = None, with_paras: bool = True) -> tuple[dict, dict]:
     """The codebook-dependent partial results of the checks for one token shard (or a whole token
-    table): per variant, the kept tokens per paragraph (:func:`textdrift.themes.paragraph_tokens`)
+    table): per variant, the kept tokens per paragraph (:func:`textdrift.counting.paragraph_tokens`)
     and the theme matches (:func:`textdrift.matching.match_themes`, ``MATCH_KEY`` columns). Both
     are per paragraph, so the shards' rows together are those of the whole token table.
 
@@ -702,8 +729,6 @@ def _from_base(tokens: pd.DataFrame, name: str, codebook, count_roles, unspaced_
     ``roles`` adds the paragraphs of the other roles; ``entities`` rematches the paragraphs with a
     name (names as words) and keeps the base matches of the others. Rows in ``match_themes``
     order (the key is unique, so the same rows as matching the variant's whole table; tested)."""
-    from textdrift.entities import names_as_words
-
     para = ["doc_id", "lang", "para"]
     if name == "roles":
         other = (~tokens["role"].isin(list(count_roles))).to_numpy() if "role" in tokens.columns else None
@@ -743,7 +768,7 @@ def write_partial_matches(token_path, codebook, matches_paths: dict, languages,
     base : DataFrame, optional
         The shard's ``base`` matches (:func:`match_shard`'s), see :func:`match_partials`.
     """
-    from textdrift.vectorize import TOKEN_COLUMNS as ALL_COLUMNS
+    from textdrift.counting import TOKEN_COLUMNS as ALL_COLUMNS
 
     if tokens is None:
         tokens = load_tokens(token_path, columns=ALL_COLUMNS)
@@ -753,49 +778,7 @@ def write_partial_matches(token_path, codebook, matches_paths: dict, languages,
         write_parquet(matches[name], matches_paths[name])
 
 
-def read_shards(paths, columns: list[str] | None = None) -> pd.DataFrame:
-    """Concatenate Parquet files written by :func:`match_shard` (only ``columns``, when given).
-
-    Parameters
-    ----------
-    paths : list of str or Path
-    columns : list of str, optional
-
-    Returns
-    -------
-    DataFrame
-        The files' rows in file order (empty with ``columns`` when there is no file).
-    """
-    frames = [pd.read_parquet(p, columns=columns) for p in paths]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
-
-
-def write_themes(
-    match_paths,
-    para_paths,
-    codebook_path: str | Path,
-    freq_path: str | Path,
-    kwic_path: str | Path,
-    unmatched_path: str | Path,
-    languages,
-    schema_path: str | Path | None = None,
-    ci: str = _T["ci"],
-    conf_level: float = _T["conf_level"],
-    n_boot: int = _T["n_boot"],
-    seed: int = _T["seed"],
-    entity_paths=(),
-    entities_path: str | Path | None = None,
-    entities_schema: str | Path | None = None,
-    entity_freq_path: str | Path | None = None,
-    bootstrap_unit: str = _T["bootstrap_unit"],
-    min_documents: int = _T["min_documents"],
-    changes_path: str | Path | None = None,
-    min_tokens: int = 0,
-    documents_path: str | Path | None = None,
-    group_by: str | None = None,
-    grouped_freq_path: str | Path | None = None,
-    grouped_changes_path: str | Path | None = None,
-) -> None:
+def write_themes(files: ThemesFiles, languages, settings: ThemesSettings | None = None) -> None:
     """The `themes` rule: the shards' matches and paragraph counts (:func:`match_shard`) into
     theme_frequencies.csv, entity_frequencies.csv, theme_kwic.csv (theme and entity rows, column
     ``kind``), theme_unmatched_terms.csv and theme_changes.csv (year-over-year rate ratios with
@@ -807,28 +790,13 @@ def write_themes(
 
     Parameters
     ----------
-    match_paths, para_paths : list of str or Path
-        :func:`match_shard`'s matches and kept tokens per paragraph, one file per shard.
-    codebook_path : str or Path
-    freq_path, kwic_path, unmatched_path : str or Path
-        ``theme_frequencies.csv``, ``theme_kwic.csv``, ``theme_unmatched_terms.csv``.
+    files : ThemesFiles
+        The inputs (:func:`match_shard`'s matches and entity mentions, the ``count`` rule's kept
+        tokens per paragraph, one file per shard; the codebook; the documents table) and the outputs.
     languages : sequence of str
-    schema_path : str or Path, optional
-        The codebook schema.
-    ci, conf_level, n_boot, seed, bootstrap_unit, min_documents
-        As in :func:`theme_frequencies` (``conf_level`` is its ``conf``, ``bootstrap_unit`` its ``unit``).
-    entity_paths : list of str or Path
-        :func:`match_shard`'s entity mentions.
-    entities_path, entities_schema : str or Path, optional
-    entity_freq_path : str or Path, optional
-        ``entity_frequencies.csv``; not written when None.
-    changes_path : str or Path, optional
-        ``theme_changes.csv``; not written when None.
-    min_tokens : int
-        Low-data threshold of :func:`theme_changes`.
-    documents_path : str or Path, optional
-    group_by : str, optional
-    grouped_freq_path, grouped_changes_path : str or Path, optional
+    settings : ThemesSettings, optional
+        The intervals' settings (:func:`theme_frequencies`), ``min_tokens`` (the low-data threshold
+        of :func:`theme_changes`) and ``group_by``.
 
     References
     ----------
@@ -838,26 +806,26 @@ def write_themes(
     """
     import pyarrow as pa
 
-    from textdrift.entities import load_entities
     from textdrift.manifest import document_groups, with_group
 
-    entities = load_entities(entities_path, entities_schema)
-    codebook = load_codebook(codebook_path, schema_path, entities)
-    paras = read_shards(para_paths, PARA_COLUMNS)
-    docs = read_csv(documents_path) if documents_path is not None else None
-    version = codebook_hash(codebook_path)
-    settings = dict(ci=ci, conf=conf_level, n_boot=n_boot, seed=seed, unit=bootstrap_unit, min_documents=min_documents,
-                    min_tokens=min_tokens)
+    settings = settings or ThemesSettings()
+    group_by = settings.group_by
+    codebook, entities = files.book.load()
+    paras = read_shards(files.paras, PARA_COLUMNS)
+    docs = read_csv(files.documents) if files.documents is not None else None
+    version = codebook_hash(files.book.codebook)
+    changes_path, unmatched_path = files.changes, files.unmatched
+    grouped_freq_path, grouped_changes_path = files.grouped_freq, files.grouped_changes
     parts = []
-    for kind, book, paths, out in (("theme", codebook, match_paths, freq_path),
-                                   ("entity", entity_codebook(entities, languages), entity_paths, entity_freq_path)):
+    for kind, book, paths, out in (("theme", codebook, files.matches, files.freq),
+                                   ("entity", entity_codebook(entities, languages), files.entities, files.entity_freq)):
         if out is None:
             continue
         table = read_matches(paths, book, [c for c in KWIC_COLUMNS if c != "kind"])
         # the counts need only these columns (repeated strings share one Python object each)
         matches = table.select(["year", "lang", "theme", "term", "doc_id", "para"]).to_pandas()
         freq, changes = _theme_tables(paras, matches, book, languages, docs,
-                                      with_changes=kind == "theme" and changes_path is not None, **settings)
+                                      kind == "theme" and changes_path is not None, settings)
         log.info("%d %ss: %d matches in %d (year, lang) units", len(book), kind, len(matches),
                  freq[["year", "lang"]].drop_duplicates().shape[0])
         if kind == "theme":
@@ -870,7 +838,7 @@ def write_themes(
                 for g, ids in document_groups(docs, group_by).items():
                     tables[g] = _theme_tables(paras[paras["doc_id"].isin(ids)], matches[matches["doc_id"].isin(ids)],
                                               book, languages, docs[docs["doc_id"].astype(str).isin(ids)],
-                                              with_changes=True, **settings)
+                                              True, settings)
                 write_csv(with_group({g: f for g, (f, _) in tables.items()}).assign(codebook=version), grouped_freq_path)
                 write_csv(with_group({g: c for g, (_, c) in tables.items()}).assign(codebook=version),
                           grouped_changes_path)
@@ -878,19 +846,20 @@ def write_themes(
             write_csv(freq.rename(columns={"theme": "entity"})[ENTITY_FREQ_COLUMNS], out)
         parts.append(table.append_column("kind", pa.array([kind] * table.num_rows, pa.string())).select(KWIC_COLUMNS))
     kwic = pa.concat_tables(parts)
-    write_csv_batches((b.to_pandas() for b in kwic.to_batches(max_chunksize=100_000) or [kwic.slice(0, 0)]), kwic_path)
+    write_csv_batches((b.to_pandas() for b in kwic.to_batches(max_chunksize=100_000) or [kwic.slice(0, 0)]), files.kwic)
 
 
 def _theme_tables(paras: pd.DataFrame, matches: pd.DataFrame, book: list[Theme], languages, docs, with_changes: bool,
-                  ci: str, conf: float, n_boot: int, seed: int, unit: str, min_documents: int,
-                  min_tokens: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+                  settings: ThemesSettings) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Frequencies (and, ``with_changes``, year-over-year changes naming the documents of ``docs``,
     the documents table) of the paragraphs ``paras`` and their ``matches``."""
     from textdrift.manifest import step_documents
 
-    draws = (bootstrap_draws(paras[paras["lang"].isin(languages)], matches, [t.id for t in book], n_boot, seed,
-                              unit, min_documents) if ci == "bootstrap" else None)
-    freq = theme_frequencies(paras, matches, book, languages, ci, conf, n_boot, seed, unit, min_documents, draws)
+    s = settings
+    draws = (bootstrap_draws(paras[paras["lang"].isin(languages)], matches, [t.id for t in book], s.n_boot, s.seed,
+                              s.bootstrap_unit, s.min_documents) if s.ci == "bootstrap" else None)
+    conf, min_tokens = s.conf_level, s.min_tokens
+    freq = theme_frequencies(paras, matches, book, languages, s, draws)
     if not with_changes:
         return freq, None
     changes = theme_changes(freq, draws, conf, min_tokens)
@@ -947,20 +916,18 @@ def run_theme_matches(input, output, params, log) -> None:
     from textdrift.io import log_to_file
 
     log_to_file(log[0])
-    from textdrift.entities import load_entities
-    from textdrift.vectorize import CHECK_VARIANTS
-    from textdrift.vectorize import TOKEN_COLUMNS as ALL_COLUMNS
+    from textdrift.counting import CHECK_VARIANTS
+    from textdrift.counting import TOKEN_COLUMNS as ALL_COLUMNS
 
     i, o, p = input, output, params
     entities = [*i.get("entities", [])] or [None, None]
+    book = CodebookFiles(i.codebook, i.schema, entities[0], entities[1])
     # read once: the pipeline's matches, then the findings checks' variants (names as words need lemma, is_stop)
     tokens = load_tokens(i.tokens, columns=ALL_COLUMNS)
     # (the kept tokens per paragraph are the count rule's: they do not depend on the codebook)
-    base = match_shard(i.tokens, i.codebook, o.matches, None, p.languages, schema_path=i.schema,
-                       kwic_window=p.kwic_window, unspaced_languages=p.unspaced_languages, entities_path=entities[0],
-                       entities_schema=entities[1], entity_matches_path=o.entities, count_roles=p.count_roles,
-                       tokens=tokens)
-    codebook = load_codebook(i.codebook, i.schema, load_entities(entities[0], entities[1]))
+    codebook, entities = book.load()  # once: validating the codebook is a good part of the job
+    base = match_shard(i.tokens, (codebook, entities), o.matches, None, p.languages, ThemesSettings.from_params(p),
+                       o.entities, tokens)
     write_partial_matches(i.tokens, codebook, dict(zip(CHECK_VARIANTS, o.check_matches)), p.languages,
                           p.count_roles, p.unspaced_languages, tokens=tokens, base=base)
 
@@ -979,12 +946,8 @@ def run_themes(input, output, params, log) -> None:
 
     log_to_file(log[0])
     i, o, p = input, output, params
-    write_themes(
-        i.matches, i.paras, i.codebook, o.frequencies, o.kwic, o.unmatched, p.languages, schema_path=i.schema,
-        ci=p.ci, conf_level=p.conf_level, n_boot=p.n_boot, seed=p.seed, entity_paths=i.entities,
-        entities_path=i.get("entity_list", [None])[0], entities_schema=i.get("entity_list", [None, None])[1],
-        entity_freq_path=o.entity_frequencies, bootstrap_unit=p.bootstrap_unit, min_documents=p.min_documents,
-        changes_path=o.changes, min_tokens=p.min_tokens, documents_path=i.documents,
-        group_by=p.group_by, grouped_freq_path=o.get("grouped_frequencies"),
-        grouped_changes_path=o.get("grouped_changes"),
-    )
+    book = CodebookFiles(i.codebook, i.schema, i.get("entity_list", [None])[0], i.get("entity_list", [None, None])[1])
+    files = ThemesFiles(list(i.matches), list(i.paras), book, o.frequencies, o.kwic, o.unmatched, list(i.entities),
+                        i.documents, o.entity_frequencies, o.changes, o.get("grouped_frequencies"),
+                        o.get("grouped_changes"))
+    write_themes(files, p.languages, ThemesSettings.from_params(p))

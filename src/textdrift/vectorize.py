@@ -34,7 +34,7 @@ Method
 Each matrix is saved as one ``.npz`` file holding the CSR arrays, the
 vocabulary and the row labels; :func:`load_matrix` reads it back in one call.
 
-Over 650 lines, nearly half of them docstrings: counting, merging the shards' matrices, their
+About 600 lines, nearly half of them docstrings: counting, merging the shards' matrices, their
 file format and the export for R share :class:`CountMatrix` and its sorted vocabulary (a merge
 must reproduce a count exactly, tested).
 """
@@ -55,160 +55,18 @@ import scipy.sparse as sp
 
 from textdrift.io import atomic_write_bytes
 from textdrift.config import defaults
+from textdrift.counting import COUNT_ROLES, VARIANTS, absorbed, counted, load_tokens, segments, variant_tokens
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
-__all__ = ["COUNT_ROLES", "ENTITY_HEAD", "MATRIX_COLUMNS", "OPTIONAL_COLUMNS", "SEP", "TOKEN_COLUMNS", "TOKEN_SCHEMA", "absorbed", "by_language",
-           "count_matrix", "counted", "CountMatrix", "doc_matrix", "entity_heads", "export_matrices",
-           "load_matrix", "load_tokens", "merge_matrices", "merge_shard_matrices", "para_matrix", "save_matrix",
-           "segments", "write_shard_matrices", "CHECK_VARIANTS", "VARIANTS", "count_partials", "variant_tokens", "write_partial_counts", "year_matrix", "year_matrix_of", "run_count", "run_merge_counts", "run_export"]
+__all__ = ["MATRIX_COLUMNS", "SEP", "by_language", "count_matrix", "CountMatrix", "doc_matrix", "export_matrices",
+           "load_matrix", "merge_matrices", "merge_shard_matrices", "para_matrix", "save_matrix",
+           "write_shard_matrices", "count_partials", "write_partial_counts", "year_matrix", "year_matrix_of", "run_count",
+           "run_merge_counts", "run_export"]
 
 SEP = " "
-#: The token table (``data/processed/tokens/shard-<n>.parquet``), written by ``segment`` and read here
-#: and by every analysis: one row per token, in text order (columns in docs/methods.md).
-TOKEN_SCHEMA = pa.schema(
-    [
-        ("doc_id", pa.string()),
-        ("year", pa.int32()),
-        ("lang", pa.string()),
-        ("para", pa.int32()),
-        ("sent", pa.int32()),
-        ("idx", pa.int32()),
-        ("text", pa.string()),
-        ("norm", pa.string()),
-        ("lemma", pa.string()),
-        ("is_stop", pa.bool_()),
-        ("is_punct", pa.bool_()),
-        ("keep", pa.bool_()),
-        ("role", pa.string()),
-        ("entity", pa.string()),
-    ]
-)
-TOKEN_COLUMNS = list(TOKEN_SCHEMA.names)
 # Token columns that the count matrices are built from (the rest is not read by write_shard_matrices).
 MATRIX_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "norm", "is_punct", "keep", "role", "entity"]
-#: roles counted unless the config says otherwise (``count_roles``)
-#: paragraph roles counted: the schema's default of ``count_roles``
-COUNT_ROLES: tuple[str, ...] = tuple(_D["count_roles"])
-
-
-def load_tokens(paths: str | Path | list[str | Path], columns: list[str] | None = None) -> pd.DataFrame:
-    """Read the token table from a Parquet file, a directory of shards or a list of files.
-
-    ``columns``: read only these columns (all when None).
-
-    Parameters
-    ----------
-    paths : str, Path or list of them
-    columns : list of str, optional
-
-    Returns
-    -------
-    DataFrame
-    """
-    if isinstance(paths, (str, Path)) and Path(paths).is_dir():
-        paths = sorted(Path(paths).glob("*.parquet"))
-    elif isinstance(paths, (str, Path)):
-        paths = [paths]
-    frames = [_read_token_file(p, columns) for p in paths]
-    frames = [f for f in frames if len(f)]
-    if not frames:
-
-        empty = TOKEN_SCHEMA.empty_table().to_pandas()
-        return empty if columns is None else empty[list(columns)]
-    return pd.concat(frames, ignore_index=True)
-
-
-#: the ``norm`` of a named-entity mention's first token is ENTITY_HEAD + the entity id
-#: (textdrift.entities; defined here, the module every other one imports)
-ENTITY_HEAD = "@"
-
-# Columns a token table written before they existed lacks, with the value they stand for.
-OPTIONAL_COLUMNS = {"role": "body", "entity": None}
-
-
-def _read_token_file(path, columns: list[str] | None) -> pd.DataFrame:
-    """One token file; ``role`` (all ``body``) and ``entity`` (none) filled in when it lacks them."""
-    import pyarrow.parquet as pq
-
-    names = pq.read_schema(path).names
-    missing = [c for c in OPTIONAL_COLUMNS if c not in names and (columns is None or c in columns)]
-    df = pd.read_parquet(path, columns=None if columns is None else [c for c in columns if c not in missing])
-    for c in missing:
-        df[c] = pd.Series([OPTIONAL_COLUMNS[c]] * len(df), dtype=object, index=df.index)
-    return df if columns is None else df[list(columns)]
-
-
-def segments(tokens: pd.DataFrame, breaks: str = "is_punct") -> pd.Series:
-    """Segment id of every token: a new segment starts at each sentence and after each token
-    whose ``breaks`` column is true (punctuation; for n-grams every token not kept).
-
-    Parameters
-    ----------
-    tokens : DataFrame
-        A token table in text order (``doc_id``, ``lang``, ``para``, ``sent`` and ``breaks``).
-    breaks : str
-        A boolean column.
-
-    Returns
-    -------
-    Series of int
-    """
-    new_sent = (
-        tokens["doc_id"].ne(tokens["doc_id"].shift())
-        | tokens["lang"].ne(tokens["lang"].shift())
-        | tokens["sent"].ne(tokens["sent"].shift())
-    )
-    return (new_sent | tokens[breaks].shift(fill_value=False)).cumsum()
-
-
-def entity_heads(tokens: pd.DataFrame) -> np.ndarray:
-    """True for the first token of each named-entity mention (its ``norm`` is ``@<id>``).
-
-    Parameters
-    ----------
-    tokens : DataFrame
-
-    Returns
-    -------
-    ndarray of bool
-    """
-    return tokens["norm"].str.startswith(ENTITY_HEAD, na=False).to_numpy(dtype=bool)
-
-
-def absorbed(tokens: pd.DataFrame) -> np.ndarray:
-    """True for the tokens of an entity mention other than its head (:mod:`textdrift.entities`).
-
-    Parameters
-    ----------
-    tokens : DataFrame
-        A token table (``norm``; ``entity`` when entities were marked).
-
-    Returns
-    -------
-    ndarray of bool
-    """
-    if "entity" not in tokens.columns:
-        return np.zeros(len(tokens), dtype=bool)
-    return tokens["entity"].notna().to_numpy(dtype=bool) & ~entity_heads(tokens)
-
-
-def counted(tokens: pd.DataFrame, count_roles=COUNT_ROLES) -> pd.DataFrame:
-    """The tokens of the paragraphs whose role is in ``count_roles`` (all when there is no ``role``).
-
-    Parameters
-    ----------
-    tokens : DataFrame
-    count_roles : sequence of str
-
-    Returns
-    -------
-    DataFrame
-    """
-    if "role" not in tokens.columns or count_roles is None:
-        return tokens
-    mask = tokens["role"].isin(list(count_roles)).to_numpy()
-    return tokens if mask.all() else tokens[mask]
 
 
 @dataclass
@@ -529,36 +387,6 @@ def write_shard_matrices(token_path: str | Path, doc_paths: dict[str, str | Path
         save_matrix(para_matrix(one, lang), para_paths[lang])
 
 
-#: What the checks count besides the pipeline's own counts (``base``: the roles in ``count_roles``,
-#: entities marked): ``roles``, every role; ``entities``, names counted as words (``base`` with
-#: :func:`textdrift.entities.names_as_words`).
-CHECK_VARIANTS = ("roles", "entities")
-VARIANTS = ("base", *CHECK_VARIANTS)
-def variant_tokens(tokens: pd.DataFrame, name: str, count_roles=COUNT_ROLES) -> pd.DataFrame:
-    """The tokens a variant counts: ``base`` (the paragraphs whose role is in ``count_roles``),
-    ``roles`` (every role) or ``entities`` (``base`` with names as words).
-
-    Parameters
-    ----------
-    tokens : DataFrame
-        A token table (every role, entities marked; ``lemma`` and ``is_stop`` for ``entities``).
-    name : {"base", "roles", "entities"}
-    count_roles : sequence of str
-
-    Returns
-    -------
-    DataFrame
-    """
-    from textdrift.entities import names_as_words
-    from textdrift.structure import ROLES
-    if name not in VARIANTS:
-        raise ValueError(f"variant must be one of {VARIANTS}, not {name!r}")
-    if name == "roles":
-        return counted(tokens, ROLES)
-    base = counted(tokens, count_roles)
-    return names_as_words(base) if name == "entities" else base
-
-
 def count_partials(tokens: pd.DataFrame, languages, ngram_max: int = _D["vectorize"]["ngram_max"],
                    count_roles=COUNT_ROLES, variants=VARIANTS) -> tuple[dict, dict]:
     """The codebook-independent partial results of the checks for one token shard (or a whole
@@ -727,7 +555,7 @@ def run_count(input, output, params, log) -> None:
     log_to_file(log[0])
     from itertools import product
 
-    from textdrift.themes import write_paragraph_tokens
+    from textdrift.counting import CHECK_VARIANTS, write_paragraph_tokens
 
     langs = params.languages
     # read once: the base counts, then the findings checks' variants (names as words need lemma, is_stop)

@@ -1,4 +1,4 @@
-from textdrift.findings import CHECK_VARIANTS
+from textdrift.counting import CHECK_VARIANTS
 
 
 rule count:
