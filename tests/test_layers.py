@@ -28,10 +28,6 @@ MAX_PARAMETERS = 8
 EXEMPT = {
     # phrases (H4)
     "phrases._score", "phrases._step_row", "phrases.phrase_changes", "phrases.write_phrases",
-    # figures (H3)
-    "figures.write_figures",
-    # explorer (H5)
-    "explorer.build_payload", "explorer.term_payload", "explorer.write_explorer",
     # formulations (H2)
     "formulations._select", "formulations.new_formulations",
 }
