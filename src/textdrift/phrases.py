@@ -116,7 +116,7 @@ _P = _D["phrases"]
 
 __all__ = ["COLUMNS", "GROUP_COLUMNS", "LongCounts", "PHRASE_STEP_COLUMNS", "PhraseSettings", "REST", "RANKINGS",
            "STATUSES", "STEP_COLUMNS", "UNITS", "dispersion", "effect_rank", "effect_size", "fold_pieces", "is_rest",
-           "long_counts", "with_long",
+           "long_counts", "protected_formulations", "with_long",
            "min_detectable_ratio", "score_z", "t_p_values", "unit_stats", "check_ngram_max", "group_phrase_changes", "ngram_order",
            "order_totals", "phrase_changes", "row_counts", "write_phrases", "status", "run_phrases"]
 
@@ -247,16 +247,94 @@ class LongCounts:
     para: CountMatrix
 
 
-def _token_stream(token_paths, lang: str, count_roles):
-    """The kept tokens of one language in text order, as integer arrays (the stream of
+def protected_formulations(lang: str, codebook=None, user_dict=None, formulations=None) -> list[str]:
+    """The formulations of ``lang`` that the stop-word and dropped-token rules may not split.
+
+    The codebook's terms of ``lang`` (globs left out), the lines of the user dictionary (first field;
+    unspaced languages only) and the ``formulation`` column of ``new_formulations.csv`` for ``lang``.
+
+    Parameters
+    ----------
+    lang : str
+    codebook : str or Path, optional
+        The theme codebook (config ``themes.codebook``).
+    user_dict : str or Path, optional
+        The segmenter's user dictionary (config ``segment.zh_user_dict``).
+    formulations : str, Path or DataFrame, optional
+        ``results/tables/new_formulations.csv``.
+
+    Returns
+    -------
+    list of str
+        Distinct strings (lower-cased), longest first.
+    """
+    out: list[str] = []
+    if codebook is not None:
+        from textdrift.codebook import load_codebook
+
+        for theme in load_codebook(codebook):
+            out += [t for t in theme.terms.get(lang, ()) if not any(ch in t for ch in "*?[")]
+    if user_dict is not None and lang in UNSPACED_LANGUAGES:
+        for line in Path(user_dict).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                out.append(line.split()[0])
+    if formulations is not None:
+        f = formulations if isinstance(formulations, pd.DataFrame) else read_csv(formulations)
+        if len(f) and "formulation" in f:
+            out += f.loc[f["lang"] == lang, "formulation"].astype(str).tolist()
+    out = [t.lower().strip() for t in out if str(t).strip()]
+    return sorted(set(out), key=lambda t: (-len(t), t))
+
+
+def _protected_tokens(text: np.ndarray, unspaced: bool, protected: list[str], removed: np.ndarray) -> np.ndarray:
+    """True for each token of ``text`` (one shard's tokens in text order) that lies inside an occurrence
+    of a string of ``protected`` (characters joined, unspaced; lower-cased words joined by one space,
+    spaced). Only the strings that contain a ``removed`` token's text (a stop word, a dropped
+    character or date) can be split, so only they are looked for."""
+    import re
+
+    if not len(text) or not protected or not removed.any():
+        return np.zeros(len(text), dtype=bool)
+    low = np.array([str(t).lower() for t in text], dtype=object)
+    inner = set(low[removed].tolist())
+    if unspaced:
+        def splittable(f):
+            return any(f[i:j] in inner for i in range(len(f)) for j in range(i + 1, len(f) + 1))
+    else:
+        def splittable(f):
+            return any(w in inner for w in f.split())
+    pats = [f for f in protected if splittable(f)]
+    if not pats:
+        return np.zeros(len(text), dtype=bool)
+    sep = "" if unspaced else " "
+    lens = np.fromiter((len(t) for t in low), dtype=np.int64, count=len(low)) + len(sep)
+    starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
+    ends = starts + lens - len(sep)
+    joined = sep.join(low.tolist())
+    body = "|".join(re.escape(f) for f in pats)
+    rx = re.compile(f"(?:{body})" if unspaced else f"(?<![^ ])(?:{body})(?![^ ])")
+    mark = np.zeros(len(text) + 1, dtype=np.int64)
+    for m in rx.finditer(joined):
+        a = int(np.searchsorted(starts, m.start(), side="left"))
+        b = int(np.searchsorted(ends, m.end(), side="right"))
+        if a < b:
+            mark[a] += 1
+            mark[b] -= 1
+    return np.cumsum(mark[:-1]) > 0
+
+
+def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: bool = True):
+    """The counted tokens of one language in text order, as integer arrays (the stream of
     :func:`textdrift.vectorize.count_matrix`: counted roles, entity mentions one token, a segment
-    broken at every sentence end and every token not kept). Returns (word codes, words, segment,
-    year, doc number, paragraph number, doc ids, paragraph keys (doc number, para))."""
+    broken at every sentence end and every token not kept), except that a token not kept (stop
+    word, dropped character or date, not punctuation) inside an occurrence of a ``protected``
+    formulation stays in the stream, marked ``bridged``. Returns (word codes, words, segment, year,
+    doc number, paragraph number, bridged, doc ids)."""
     import pyarrow.parquet as pq
 
     from textdrift.vectorize import absorbed, counted
 
-    cols = ["doc_id", "year", "lang", "para", "sent", "idx", "norm", "keep", "role", "entity"]
+    cols = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "keep", "is_punct", "role", "entity"]
     vocab: dict = {}
     parts, docs, seg_off = [], {}, 0
     for path in token_paths:
@@ -273,6 +351,10 @@ def _token_stream(token_paths, lang: str, count_roles):
             continue
         t = t.sort_values(["doc_id", "para", "idx"], kind="stable")
         keep = t["keep"].to_numpy(dtype=bool)
+        removed = ~keep & ~t["is_punct"].to_numpy(dtype=bool)
+        text = t["text" if "text" in t.columns else "norm"].astype(str).to_numpy(dtype=object)
+        bridged = removed & _protected_tokens(text, unspaced, list(protected), removed)
+        keep = keep | bridged
         d = t["doc_id"].astype(str).to_numpy(dtype=object)
         s = t["sent"].to_numpy(dtype=np.int64)
         new = np.ones(len(t), dtype=bool)
@@ -284,19 +366,21 @@ def _token_stream(token_paths, lang: str, count_roles):
         words = np.array([vocab.setdefault(w, len(vocab)) for w in uniq], dtype=np.int64)[local] \
             if len(local) else np.zeros(0, dtype=np.int64)
         doc = np.array([docs.setdefault(x, len(docs)) for x in k["doc_id"].astype(str)], dtype=np.int64)
-        parts.append((words, seg, k["year"].to_numpy(dtype=np.int64), doc, k["para"].to_numpy(dtype=np.int64)))
-    cat = [np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dtype=np.int64) for i in range(5)]
+        parts.append((words, seg, k["year"].to_numpy(dtype=np.int64), doc, k["para"].to_numpy(dtype=np.int64),
+                      bridged[keep].astype(np.int64)))
+    cat = [np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dtype=np.int64) for i in range(6)]
     words = np.empty(len(vocab), dtype=object)
     for w, i in vocab.items():
         words[i] = w
     doc_ids = np.empty(len(docs), dtype=object)
     for x, i in docs.items():
         doc_ids[i] = x
-    return cat[0], words, cat[1], cat[2], cat[3], cat[4], doc_ids
+    return cat[0], words, cat[1], cat[2], cat[3], cat[4], cat[5].astype(bool), doc_ids
 
 
-def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None) -> LongCounts:
-    """Count the recurring n-grams of orders ``ngram_max + 1`` .. ``max_length`` of one language.
+def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None, protected=()) -> LongCounts:
+    """Count the recurring phrases of orders ``ngram_max + 1`` .. ``max_length`` of one language, and
+    those of any order that hold a token only a ``protected`` formulation keeps.
 
     Level by level on integer codes: an n-gram of order L + 1 is counted only at the positions
     where its two pieces of order L (prefix and suffix) each occur at least ``min_count`` times in
@@ -306,18 +390,25 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
     remainder column (:data:`REST`) of their unit, from the number of positions at which an
     n-gram of that order fits in a segment.
 
+    *Bridged* tokens (:func:`protected_formulations`): a stop word, dropped character or date inside
+    an occurrence of a protected formulation (改革开放**和**现代化建设) stays in the stream; a
+    phrase may hold one inside, never at either end. The orders up to ``ngram_max`` come from
+    vectorize's matrices, which hold no bridged token: for them only the phrases with a bridged
+    token inside are counted here (and their remainder), for the longer orders all.
+
     Parameters
     ----------
     token_paths : list of str, Path or DataFrame
         The token shards (one DataFrame per shard in tests).
     lang : str
     settings : PhraseSettings, optional
-        ``ngram_max``, ``max_length``, ``min_count``, ``count_roles``.
+        ``ngram_max``, ``max_length``, ``min_count``, ``count_roles``, ``unspaced_languages``.
+    protected : sequence of str
+        Formulations (:func:`protected_formulations`).
 
     Returns
     -------
     LongCounts
-        Empty matrices (no columns) when ``max_length <= ngram_max``.
 
     References
     ----------
@@ -325,8 +416,11 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
     """
     s = PhraseSettings.of(settings)
     lo, hi = int(s.ngram_max or 0) + 1, int(s.max_length)
-    words, strings, seg, year, doc, para, doc_ids = _token_stream(token_paths, lang, s.count_roles)
+    words, strings, seg, year, doc, para, bridged, doc_ids = _token_stream(
+        token_paths, lang, s.count_roles, protected, lang in set(s.unspaced_languages))
     n = len(words)
+    any_bridged = bool(bridged.any())
+    csum = np.concatenate([[0], np.cumsum(bridged)])
     para_key, para_idx = np.unique(np.stack([doc, para], axis=1), axis=0, return_inverse=True) if n \
         else (np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64))
     para_idx = np.asarray(para_idx).ravel()
@@ -340,35 +434,50 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
     entries = {u: ([], [], []) for u in units}  # rows, cols, data
     vocab: list[str] = []
     t0 = time.perf_counter()
-    if hi >= lo and n:
+    n_bridged = 0
+
+    def counted_at(p: np.ndarray, L: int) -> np.ndarray:
+        """Positions p (an L-gram fits there) whose L-gram this function counts: no bridged token at
+        either end; for orders of the matrices, a bridged token inside."""
+        ok = ~bridged[p] & ~bridged[p + L - 1]
+        if L < lo:
+            ok &= (csum[p + L] - csum[p]) > 0
+        return ok
+
+    if n and (hi >= lo or any_bridged):
         V = max(len(strings), 1)
         code = pd.factorize(words, sort=False)[0].astype(np.int64)
         pos = np.arange(n, dtype=np.int64)
         cnt = np.bincount(code)
-        for L in range(1, hi + 1):
-            if L >= lo:
-                freq_gram = np.flatnonzero(cnt >= s.min_count)
+        top = max(hi, lo - 1 if any_bridged else 0)
+        for L in range(1, top + 1):
+            if L >= lo or (any_bridged and L >= 3):
+                on = counted_at(pos, L)
+                ccnt = np.bincount(code[on], minlength=len(cnt))
+                freq_gram = np.flatnonzero(ccnt >= s.min_count)
                 col = np.full(len(cnt), -1, dtype=np.int64)
                 col[freq_gram] = len(vocab) + np.arange(len(freq_gram))
                 first = np.full(len(cnt), n, dtype=np.int64)
-                np.minimum.at(first, code, pos)
+                np.minimum.at(first, code[on], pos[on])
                 vocab += [SEP.join(strings[words[p:p + L]]) for p in first[freq_gram]]
+                n_bridged += int(((csum[first[freq_gram] + L] - csum[first[freq_gram]]) > 0).sum())
                 rest_col = len(vocab)
                 vocab.append(_rest_name(L))
-                c = col[code]
-                on = c >= 0
+                c = np.where(on, col[code], -1)
+                hit = c >= 0
                 fits = np.flatnonzero(seg[:n - L + 1] == seg[L - 1:]) if n >= L else np.zeros(0, dtype=np.int64)
+                fits = fits[counted_at(fits, L)]
                 for u, (idx, size) in units.items():
                     r, cc, dd = entries[u]
-                    r.append(idx[pos[on]])
-                    cc.append(c[on])
-                    dd.append(np.ones(int(on.sum()), dtype=np.int64))
-                    rest = np.bincount(idx[fits], minlength=size) - np.bincount(idx[pos[on]], minlength=size)
+                    r.append(idx[pos[hit]])
+                    cc.append(c[hit])
+                    dd.append(np.ones(int(hit.sum()), dtype=np.int64))
+                    rest = np.bincount(idx[fits], minlength=size) - np.bincount(idx[pos[hit]], minlength=size)
                     nz = np.flatnonzero(rest)
                     r.append(nz)
                     cc.append(np.full(len(nz), rest_col, dtype=np.int64))
                     dd.append(rest[nz].astype(np.int64))
-            if L == hi:
+            if L == top:
                 break
             freq = cnt[code] >= s.min_count
             F = np.zeros(n + 1, dtype=bool)
@@ -378,13 +487,10 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
             cand = pos[freq]
             cand = cand[cand + L < n]
             cand = cand[F[cand + 1] & (seg[cand] == seg[cand + L])]
-            if not len(cand):
-                if L + 1 >= lo:  # no longer n-gram recurs: the remainders of the orders left
-                    code, pos, cnt = np.zeros(0, dtype=np.int64), cand, np.zeros(0, dtype=np.int64)
-                    continue
-                break
-            code = pd.factorize(D[cand] * V + words[cand + L], sort=False)[0].astype(np.int64)
-            pos, cnt = cand, np.bincount(code)
+            code = pd.factorize(D[cand] * V + words[cand + L], sort=False)[0].astype(np.int64) if len(cand) \
+                else np.zeros(0, dtype=np.int64)
+            pos, cnt = cand, np.bincount(code) if len(cand) else np.zeros(0, dtype=np.int64)
+            del D, F
     vocab_arr = np.asarray(vocab, dtype=object)
 
     def matrix(u: str, rows: pd.DataFrame) -> CountMatrix:
@@ -401,8 +507,10 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
                      matrix("doc", pd.DataFrame({"doc_id": doc_ids, "year": doc_year})),
                      matrix("para", pd.DataFrame({"year": para_year, "doc_id": doc_ids[para_key[:, 0]] if len(para_key)
                                                   else np.zeros(0, dtype=object), "para": para_key[:, 1]})))
-    log.info("%s: %d recurring phrases of %d to %d tokens counted from the tokens (%d tokens, %.1f s)", lang,
-             int((~is_rest(vocab_arr)).sum()), lo, hi, n, time.perf_counter() - t0)
+    log.info("%s: %d recurring phrases counted from the tokens (orders %d to %d; %d with a bridged token of a "
+             "protected formulation inside) over %d tokens, %.1f s", lang, int((~is_rest(vocab_arr)).sum()), lo, hi,
+             n_bridged, n,
+             time.perf_counter() - t0)
     return out
 
 
@@ -447,8 +555,10 @@ def with_long(m: CountMatrix, extra: CountMatrix, keys: list[str], ngram_max: in
 def fold_pieces(phrases, counts, fold_share: float | None = _P["fold_share"]) -> tuple[np.ndarray, np.ndarray]:
     """Which phrases are units, and how many pieces each unit absorbs.
 
-    A phrase a of n words whose most frequent one-word extension e (a phrase of n + 1 words of
-    ``phrases`` that begins or ends with a) has ``count(e) >= fold_share * count(a)`` is a *piece*
+    A phrase a of n words whose most frequent extension e (the phrase of ``phrases`` that begins
+    or ends with a and has the largest count; of two with the same count the shorter, usually the
+    one-word extension; a longer one when the word next to a may stand only inside a phrase, a
+    bridged stop word of :func:`long_counts`) has ``count(e) >= fold_share * count(a)`` is a *piece*
     of e: at most ``1 - fold_share`` of its occurrences stand outside e. This is the nested-term
     frequency of the C-value (Frantzi, Ananiadou & Mima 2000, section 2.2: the frequency of a
     candidate nested in a longer candidate, f(a) - f(e), is what a counts on its own), used as a
@@ -482,22 +592,26 @@ def fold_pieces(phrases, counts, fold_share: float | None = _P["fold_share"]) ->
     m = len(ph)
     if fold_share is None or m == 0:
         return np.ones(m, dtype=bool), np.zeros(m, dtype=np.int64)
-    multi = np.flatnonzero(ngram_order(ph.to_numpy()) >= 2)
-    ext = pd.DataFrame({"pre": ph.iloc[multi].str.rsplit(SEP, n=1).str[0].to_numpy(),
-                        "suf": ph.iloc[multi].str.split(SEP, n=1).str[1].to_numpy(),
-                        "c": c[multi], "i": multi}).sort_values(["c", "i"], ascending=[False, True], kind="stable")
+    order = ngram_order(ph.to_numpy())
+    # every (shorter phrase it begins or ends with, phrase): its k-word prefixes and suffixes
+    keys, owner = [], []
+    for i in np.flatnonzero(order >= 2):
+        w = ph.iat[i].split(SEP)
+        for k in range(1, len(w)):
+            keys += [SEP.join(w[:k]), SEP.join(w[-k:])]
+            owner += [i, i]
+    rows = [pd.DataFrame({"key": keys, "i": np.asarray(owner, dtype=np.int64)})] if keys else []
+    if rows:
+        rows[0]["c"], rows[0]["n"] = c[rows[0]["i"]], order[rows[0]["i"]]
     best_c = np.zeros(m)
     best_i = np.full(m, -1, dtype=np.int64)
-    for side in ("pre", "suf"):
-        top = ext.drop_duplicates(side).set_index(side)
-        if top.empty:
-            continue
-        at = top.index.get_indexer(ph)
+    if rows:
+        ext = pd.concat(rows, ignore_index=True).sort_values(["c", "n", "i"], ascending=[False, True, True],
+                                                             kind="stable").drop_duplicates("key").set_index("key")
+        at = ext.index.get_indexer(ph)
         hit = at >= 0
-        cc = np.where(hit, top["c"].to_numpy()[np.maximum(at, 0)], 0.0)
-        ii = np.where(hit, top["i"].to_numpy()[np.maximum(at, 0)], -1)
-        better = cc > best_c
-        best_c, best_i = np.where(better, cc, best_c), np.where(better, ii, best_i)
+        best_c = np.where(hit, ext["c"].to_numpy()[np.maximum(at, 0)], 0.0)
+        best_i = np.where(hit, ext["i"].to_numpy()[np.maximum(at, 0)], -1)
     target = np.where((best_i >= 0) & (best_c >= fold_share * c), best_i, -1)
     final = target.copy()
     while True:  # follow each piece to its unit (an extension is one word longer: at most max order steps)
@@ -1275,7 +1389,8 @@ def _finish(steps: list[pd.DataFrame], lang: str, unspaced_languages) -> pd.Data
 
 
 #: the keyword arguments of :func:`write_phrases` that name files (the others are settings)
-FILE_ARGUMENTS = ("documents", "doc_matrices", "para_matrices", "tokens", "steps_csv", "grouped_csv")
+FILE_ARGUMENTS = ("documents", "doc_matrices", "para_matrices", "tokens", "codebook", "user_dict", "formulations",
+                  "steps_csv", "grouped_csv")
 
 
 def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
@@ -1295,7 +1410,9 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
     (``STEP_COLUMNS`` + ``genre_match``) goes to ``steps_csv`` (``phrase_steps.csv``). With ``tokens``
     (the token shards) and ``max_length > ngram_max``, the phrases of ``ngram_max + 1`` to
     ``max_length`` words are counted from the tokens (:func:`long_counts`) and appended to the year,
-    document and paragraph counts (:func:`with_long`).
+    document and paragraph counts (:func:`with_long`); so are the phrases that hold a stop word or
+    dropped token inside a formulation of ``codebook``, ``user_dict`` or ``formulations``
+    (:func:`protected_formulations`).
 
     Parameters
     ----------
@@ -1306,8 +1423,8 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
         :class:`PhraseSettings` (``vectorize_ngram_max`` checked by :func:`check_ngram_max`).
     **kwargs
         Files (:data:`FILE_ARGUMENTS`): ``documents``, ``doc_matrices`` ({lang: path}),
-        ``para_matrices`` ({lang: [paths]}), ``tokens`` (list of token shards), ``steps_csv``,
-        ``grouped_csv``; any other name is a field of :class:`PhraseSettings` (``min_count=1``).
+        ``para_matrices`` ({lang: [paths]}), ``tokens`` (list of token shards), ``codebook``,
+        ``user_dict``, ``formulations`` (``new_formulations.csv``), ``steps_csv``, ``grouped_csv``; any other name is a field of :class:`PhraseSettings` (``min_count=1``).
 
     Returns
     -------
@@ -1329,7 +1446,7 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
     docs = read_csv(documents) if documents is not None else None
     doc_paths, para_paths = dict(files.get("doc_matrices") or {}), dict(files.get("para_matrices") or {})
     tokens = list(files.get("tokens") or [])
-    long_of = st.max_length > st.ngram_max and bool(tokens)
+    named = {k: files.get(k) for k in ("codebook", "user_dict", "formulations")}
     step_tables: list[pd.DataFrame] = []
 
     def with_steps(df: pd.DataFrame, docs_of) -> pd.DataFrame:
@@ -1343,13 +1460,15 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
         """The year matrix, document matrix and paragraph sources of ``lang``, long phrases appended."""
         ym = load_matrix(year_matrices[lang])
         dm = load_matrix(doc_paths[lang]) if lang in doc_paths else None
-        paras = [_only_documents(p, None, st.ngram_max) for p in para_paths.get(lang, [])]
-        if long_of:
-            lc = long_counts(tokens, lang, st)
+        paras = para_paths.get(lang, [])
+        extra = None
+        protected = protected_formulations(lang, **named)
+        if tokens and (st.max_length > st.ngram_max or protected):
+            lc = long_counts(tokens, lang, st, protected)
             ym = with_long(ym, lc.year, ["year"], st.ngram_max)
             dm = with_long(dm, lc.doc, ["doc_id"], st.ngram_max) if dm is not None else None
-            paras = paras + [_only_documents(lc.para, None)] if paras else None
-        return ym, dm, paras or None
+            extra = lc.para
+        return ym, dm, [_only_documents(p, None, st.ngram_max, extra) for p in paras] or None
 
     # The table is sorted by language first: one language's year matrix and rows in memory at a time.
     written = 0
@@ -1389,7 +1508,7 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
                 sub = year_matrix_of(m, ids)
                 if not len(sub.rows):
                     continue
-                group_paras = [_only_documents(p.path, ids, p.max_order) for p in paras] if paras else None
+                group_paras = [_only_documents(p.path, ids, p.max_order, p.extra) for p in paras] if paras else None
                 parts.append(phrase_changes(sub, st, lang, docs=own, paras=group_paras, with_steps=True)[0])
             parts = [f for f in parts if len(f)]
             frames[g] = with_steps(_sorted(pd.concat(parts, ignore_index=True)) if parts else _empty(),
@@ -1402,14 +1521,18 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
 
 class _only_documents:
     """A paragraph matrix (a file, read lazily, or a CountMatrix) restricted to the documents ``ids``
-    (all when None) and to the n-grams of at most ``max_order`` words (all when None)."""
+    (all when None) and to the n-grams of at most ``max_order`` words (all when None), with the
+    columns of ``extra`` (the same paragraphs' :func:`long_counts`) appended: one matrix per
+    paragraph, so that its totals of every order are whole."""
 
-    def __init__(self, path, ids, max_order: int | None = None):
-        self.path, self.ids, self.max_order = path, ids, max_order
+    def __init__(self, path, ids, max_order: int | None = None, extra: CountMatrix | None = None):
+        self.path, self.ids, self.max_order, self.extra = path, ids, max_order, extra
 
     def load(self) -> CountMatrix:
         m = self.path if isinstance(self.path, CountMatrix) else load_matrix(self.path)
-        if self.max_order is not None and len(m.vocab) and ngram_order(m.vocab).max() > self.max_order:
+        if self.extra is not None and len(m.rows):
+            m = with_long(m, self.extra, ["year", "doc_id", "para"], self.max_order)
+        elif self.max_order is not None and len(m.vocab) and ngram_order(m.vocab).max() > self.max_order:
             keep = np.flatnonzero(ngram_order(m.vocab) <= self.max_order)
             m = CountMatrix(m.X.tocsr()[:, keep], np.asarray(m.vocab, dtype=object)[keep], m.rows)
         if self.ids is None or not len(m.rows):
@@ -1438,4 +1561,5 @@ def run_phrases(input, output, params, log) -> None:
     shards = {lang: [f for f in i.para if Path(f).name.startswith(f"para_{lang}-")] for lang in languages}
     write_phrases(dict(zip(languages, i.year)), o.changes, PhraseSettings.of(kw), documents=i.documents,
                   doc_matrices=dict(zip(languages, i.doc)), para_matrices=shards, tokens=list(i.tokens),
+                  codebook=i.codebook, user_dict=i.get("user_dict"), formulations=i.formulations,
                   steps_csv=o.steps, grouped_csv=o.get("grouped"))

@@ -20,6 +20,10 @@ rule phrases:
         ),
         # phrases of ngram_max + 1 .. max_length tokens are counted from the tokens (recurring ones)
         tokens=expand(TOKENS, shard=SHARDS),
+        # formulations no stop-word or dropped-token rule may split (phrases.py: protected_formulations)
+        codebook=config["themes"]["codebook"],
+        formulations=f"{RESULTS}/tables/new_formulations.csv",
+        user_dict=config["segment"]["zh_user_dict"],
     output:
         **({"grouped": f"{GROUPED}/phrase_changes.csv"} if GROUP_BY else {}),
         changes=report(
