@@ -4,10 +4,20 @@ Method (Monroe, Colaresi & Quinn 2008, "Fightin' Words: Lexical Feature Selectio
 Evaluation for Identifying the Content of Political Conflict", *Political Analysis* 16(4),
 372-403, section 3.5)
 ---------------------------------------------------------------------------------------
-* **Phrases** are the n-grams (n = 1..``ngram_max``) of the year matrices written by
-  :mod:`textdrift.vectorize` (``data/processed/vectors/year_{lang}.npz``): runs of kept
-  tokens (``norm``) inside one sentence, never across a punctuation token, words joined by
-  one space. Nothing is re-counted here; ``ngram_max`` may not exceed ``vectorize.ngram_max``.
+* **Phrases** are runs of kept tokens (``norm``) inside one sentence, never across a punctuation
+  token, words joined by one space: the n-grams (n = 1..``ngram_max``) of the year matrices
+  written by :mod:`textdrift.vectorize` (``data/processed/vectors/year_{lang}.npz``;
+  ``ngram_max`` may not exceed ``vectorize.ngram_max``), and the *recurring* ones of
+  ``ngram_max + 1``..``max_length`` tokens, counted here from the token shards level by level
+  (:func:`long_counts`, Apriori: Agrawal & Srikant 1994), with a remainder column per order
+  (:data:`REST`) that keeps each order's totals exact (:func:`with_long`).
+* **Formulations stay whole**: inside an occurrence of a formulation of the codebook, the user
+  dictionary or ``new_formulations.csv`` (:func:`protected_formulations`), a stop word or dropped
+  token is *bridged*: a phrase may hold it inside, never at an end (改革开放 和 现代化).
+* **Units** (:func:`fold_pieces`): in each step a tested phrase whose most frequent extension
+  (a tested phrase beginning or ending with it) holds at least ``fold_share`` of its occurrences
+  is a piece of it, folded into it (the nested-term frequency of the C-value: Frantzi, Ananiadou
+  & Mima 2000): not tested, not listed; ``pieces`` counts them on their unit.
 * **Steps**: for each language, the *available* years (year-documents with at least one
   kept token, sorted) are compared pairwise in order: 2017 -> 2022 -> 2023 -> 2024. A
   language with fewer than two available years yields no rows (logged).
@@ -65,17 +75,24 @@ Evaluation for Identifying the Content of Political Conflict", *Political Analys
   to call any change. new/gone are relative to the previous available year only.
 * **Minimum detectable rate ratio** per step (:func:`min_detectable_ratio`): the smallest ratio a
   phrase of the step's median count and dispersion would be detected at with ``power``.
+* **Exploratory ranking** (:func:`effect_size`, :func:`effect_rank`): ``effect`` = the posterior
+  mean of the log rate ratio under independent Gamma(``effect_prior``, 0) priors (Jeffreys), with
+  its interval at ``conf_level``; ``effect_rank`` ranks a step's phrases on their side by it. The
+  step's ``ranking`` (``phrase_steps.csv``) is ``exploratory`` when no phrase reaches q <=
+  ``q_threshold``: the statuses decide nothing there, the effect orders the phrases.
 
 Output (``results/tables/phrase_changes.csv``, every tested phrase, sorted by lang,
 year_from, descending z): ``lang, year_from, year_to, phrase, n, count_from, count_to,
-total_from, total_to, alpha_w, alpha_0, log_odds, z, dispersion, df, t, p, q, status, display``
+total_from, total_to, alpha_w, alpha_0, log_odds, z, dispersion, df, t, p, q, status, pieces, effect,
+effect_low, effect_high, effect_rank, display``
 (``total_*``: n-grams of order ``n``, so rates are per n-gram of the same order, not per token).
 ``log_odds``, ``z``, ``t`` and ``p`` can be recomputed from the other columns of their row with the
 formulas above. ``display`` is ``phrase`` with the spaces between words removed for languages written
 without spaces (``unspaced_languages``, e.g. "数字 经济" -> "数字经济"); note that the
 bigram "数字 经济" and the dictionary word "数字经济" then display alike (``n`` tells them apart).
 ``results/tables/phrase_steps.csv``: one row per step (``STEP_COLUMNS``: its unit, units, tested
-phrases, median count and dispersion, minimum detectable ratio, status counts) and ``genre_match``.
+phrases, median count and dispersion, minimum detectable ratio, status counts, pieces folded, the
+lowest q and the ``ranking``) and ``genre_match``. Settings travel as one :class:`PhraseSettings`.
 
 Comparing any two groups of documents from a notebook (``a`` plays ``year_from``)::
 
@@ -88,8 +105,9 @@ Comparing any two groups of documents from a notebook (``a`` plays ``year_from``
 
 (or build ``m`` with ``vectorize.count_matrix(tokens.assign(group=...), ["group"])``).
 
-Over 500 lines, half of them docstrings (the method and its formulas, above): one method, the
-phrase changes between consecutive years and between any two groups of documents.
+About 1,600 lines, half of them docstrings (the method and its formulas, above): one method, the
+phrase changes between consecutive years and between any two groups of documents, with the
+counting of its long units and their folding.
 """
 
 from __future__ import annotations
@@ -414,6 +432,7 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
     ----------
     Agrawal, R. & Srikant, R. (1994). Fast algorithms for mining association rules. VLDB, 487-499.
     """
+    t0 = time.perf_counter()
     s = PhraseSettings.of(settings)
     lo, hi = int(s.ngram_max or 0) + 1, int(s.max_length)
     words, strings, seg, year, doc, para, bridged, doc_ids = _token_stream(
@@ -433,7 +452,6 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
     units = {"year": (year_idx, len(years)), "doc": (doc, len(doc_ids)), "para": (para_idx, len(para_key))}
     entries = {u: ([], [], []) for u in units}  # rows, cols, data
     vocab: list[str] = []
-    t0 = time.perf_counter()
     n_bridged = 0
 
     def counted_at(p: np.ndarray, L: int) -> np.ndarray:
@@ -508,7 +526,7 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
                      matrix("para", pd.DataFrame({"year": para_year, "doc_id": doc_ids[para_key[:, 0]] if len(para_key)
                                                   else np.zeros(0, dtype=object), "para": para_key[:, 1]})))
     log.info("%s: %d recurring phrases counted from the tokens (orders %d to %d; %d with a bridged token of a "
-             "protected formulation inside) over %d tokens, %.1f s", lang, int((~is_rest(vocab_arr)).sum()), lo, hi,
+             "protected formulation inside) over %d tokens, %.1f s with the reading", lang, int((~is_rest(vocab_arr)).sum()), lo, hi,
              n_bridged, n,
              time.perf_counter() - t0)
     return out
