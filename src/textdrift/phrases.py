@@ -475,8 +475,9 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
                 freq_gram = np.flatnonzero(ccnt >= s.min_count)
                 col = np.full(len(cnt), -1, dtype=np.int64)
                 col[freq_gram] = len(vocab) + np.arange(len(freq_gram))
-                first = np.full(len(cnt), n, dtype=np.int64)
-                np.minimum.at(first, code[on], pos[on])
+                first = np.full(len(cnt), n, dtype=np.int64)  # positions ascend: the first of each code
+                present, at = np.unique(code[on], return_index=True)
+                first[present] = pos[on][at]
                 vocab += [SEP.join(strings[words[p:p + L]]) for p in first[freq_gram]]
                 n_bridged += int(((csum[first[freq_gram] + L] - csum[first[freq_gram]]) > 0).sum())
                 rest_col = len(vocab)
