@@ -184,15 +184,20 @@ def test_effect_size_by_hand_and_it_does_not_bury_a_new_term():
     from scipy.special import digamma, polygamma
 
     eff, lo, hi = effect_size([0, 100], [5, 200], [1000, 1000], [1000, 1000], prior=0.5, conf_level=0.95)
+    # equal totals: the prior's a / r cancels
     assert eff[0] == pytest.approx(digamma(5.5) - digamma(0.5))
     sd = math.sqrt(polygamma(1, 5.5) + polygamma(1, 0.5))
     assert hi[0] - eff[0] == pytest.approx(1.959963984540054 * sd)
     assert eff[1] == pytest.approx(digamma(200.5) - digamma(100.5))
     assert eff[0] > eff[1] > 0  # 0 -> 5 before 100 -> 200
     assert effect_rank([eff[0], eff[1], -0.3, -1.0], [5, 300, 9, 9]).tolist() == [1, 2, 2, 1]
-    # the totals enter as the log ratio of the exposures
+    # unequal totals: r = 6 / 300, a / r = 25 -> effect = -log((200 + 25) / (100 + 25))
     e2, _, _ = effect_size([3], [3], [100], [200])
-    assert e2[0] == pytest.approx(-math.log(2))
+    assert e2[0] == pytest.approx(-math.log(225 / 125))
+    # a phrase absent from a tiny year is pulled to its pooled rate, not ranked as rising:
+    # 2 -> 0 with 1000 and 10 n-grams: r = 2/1010, a/r = 252.5
+    e3, _, _ = effect_size([2], [0], [1000], [10])
+    assert e3[0] == pytest.approx(digamma(0.5) - math.log(262.5) - digamma(2.5) + math.log(1252.5)) and e3[0] < 0
 
 
 def test_phrase_changes_takes_a_settings_object(reports):

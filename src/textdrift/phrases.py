@@ -76,8 +76,8 @@ Evaluation for Identifying the Content of Political Conflict", *Political Analys
 * **Minimum detectable rate ratio** per step (:func:`min_detectable_ratio`): the smallest ratio a
   phrase of the step's median count and dispersion would be detected at with ``power``.
 * **Exploratory ranking** (:func:`effect_size`, :func:`effect_rank`): ``effect`` = the posterior
-  mean of the log rate ratio under independent Gamma(``effect_prior``, 0) priors (Jeffreys), with
-  its interval at ``conf_level``; ``effect_rank`` ranks a step's phrases on their side by it. The
+  mean of the log rate ratio under a weak Gamma prior of each year's rate (mean: the phrase's pooled
+  rate in the step; shape ``effect_prior``), with its interval at ``conf_level``; ``effect_rank`` ranks a step's phrases on their side by it. The
   step's ``ranking`` (``phrase_steps.csv``) is ``exploratory`` when no phrase reaches q <=
   ``q_threshold``: the statuses decide nothing there, the effect orders the phrases.
 
@@ -648,25 +648,29 @@ def fold_pieces(phrases, counts, fold_share: float | None = _P["fold_share"]) ->
 
 def effect_size(y_from, y_to, total_from, total_to, prior: float = _P["effect_prior"],
                 conf_level: float = _P["conf_level"]):
-    """Log rate ratio (to / from) of each phrase under independent Gamma priors, with its interval.
+    """Log rate ratio (to / from) of each phrase under a weak Gamma prior, with its interval.
 
-    With a Gamma(``prior``, 0) prior on each year's rate (0.5: Jeffreys' prior of a Poisson rate),
-    the rate of year s given its count y_s of N_s n-grams is Gamma(y_s + prior, N_s), and the
+    Each year's rate of the phrase gets the same Gamma prior with mean r = (y_from + y_to) /
+    (N_from + N_to), the phrase's pooled rate in the two years, and shape a = ``prior`` (the prior
+    weighs a occurrences; 0.5 by default, the shape of Jeffreys' prior of a Poisson rate), so the
+    rate of year s given its count y_s of N_s n-grams is Gamma(y_s + a, N_s + a / r) and the
     posterior mean and variance of the log ratio are (digamma psi, trigamma psi')::
 
-        effect = psi(y_to + prior) - psi(y_from + prior) - log(N_to / N_from)
-        var    = psi'(y_to + prior) + psi'(y_from + prior)
+        effect = psi(y_to + a) - log(N_to + a/r) - psi(y_from + a) + log(N_from + a/r)
+        var    = psi'(y_to + a) + psi'(y_from + a)
 
-    The interval is effect -/+ z_{(1+conf)/2} sqrt(var) (normal approximation). Unlike z, the
-    effect does not grow with the counts: a phrase going from 0 to 5 has a larger effect than one
-    going from 100 to 200 (its wider interval says how uncertain it is). The effect ignores the
-    clustering of occurrences in paragraphs: it ranks, the test (t, q) decides.
+    The interval is effect -/+ z_{(1+conf)/2} sqrt(var) (normal approximation). Unlike z, the effect
+    does not grow with the counts: at equal totals a phrase going from 0 to 5 has a larger effect
+    (3.6) than one going from 100 to 200 (0.69), and its wider interval says how uncertain it is. A
+    year with few n-grams of the phrase's order is pulled to the pooled rate (its a / r term
+    dominates N_s), so a phrase absent from a tiny year is not ranked as a change. The effect
+    ignores the clustering of occurrences in paragraphs: it ranks, the test (t, q) decides.
 
     Parameters
     ----------
     y_from, y_to, total_from, total_to : array_like
     prior : float
-        Config ``phrases.effect_prior``.
+        Config ``phrases.effect_prior`` (a).
     conf_level : float
         Config ``phrases.conf_level``.
 
@@ -676,16 +680,17 @@ def effect_size(y_from, y_to, total_from, total_to, prior: float = _P["effect_pr
 
     References
     ----------
-    Jeffreys, H. (1946). An invariant form for the prior probability in estimation problems. Proc. R.
-    Soc. A 186, 453-461. Gelman, A. et al. (2013). Bayesian Data Analysis, 3rd ed., section 2.6
-    (the Poisson model with a gamma prior).
+    Gelman, A. et al. (2013). Bayesian Data Analysis, 3rd ed., section 2.6 (the Poisson model with a
+    conjugate gamma prior). Jeffreys, H. (1946). An invariant form for the prior probability in
+    estimation problems. Proc. R. Soc. A 186, 453-461.
     """
     from scipy.special import digamma, polygamma
     from scipy.stats import norm
 
     y0, y1, n0, n1 = (np.asarray(v, dtype=float) for v in (y_from, y_to, total_from, total_to))
     with np.errstate(divide="ignore", invalid="ignore"):
-        eff = digamma(y1 + prior) - digamma(y0 + prior) - np.log(n1 / n0)
+        b = prior * (n0 + n1) / (y0 + y1)  # a / r
+        eff = digamma(y1 + prior) - np.log(n1 + b) - digamma(y0 + prior) + np.log(n0 + b)
     sd = np.sqrt(polygamma(1, y1 + prior) + polygamma(1, y0 + prior))
     zq = float(norm.ppf((1 + conf_level) / 2))
     return eff, eff - zq * sd, eff + zq * sd
