@@ -83,8 +83,8 @@ def test_plus_stays_on_its_term(reports):
 
 @pytest.mark.parametrize("formulation", list(PLANTED))
 def test_planted_formulation_is_counted_whole_in_its_first_year(tables, formulation):
-    """In the step into its first year the formulation is one row, 0 -> 4, first of the rising side
-    by the exploratory effect, and none of its pieces is listed on its own."""
+    """In the step into its first year the formulation is one row, 0 -> 4, at the top of the rising
+    side by the exploratory effect, and none of its pieces is listed on its own."""
     pc, _, _ = tables
     y = PLANTED[formulation]
     step = pc[pc["year_to"] == y]
@@ -92,8 +92,9 @@ def test_planted_formulation_is_counted_whole_in_its_first_year(tables, formulat
     assert len(row) == 1, step["display"].tolist()
     row = row.iloc[0]
     assert (row["count_from"], row["count_to"]) == (0, PER_YEAR)
-    # two formulations are new in 2011: ranks 1 and 2
-    assert 1 <= row["effect_rank"] <= sum(v == y for v in PLANTED.values())
+    # among the first three of the step's 30-odd rising phrases (random filler words that went, say,
+    # from 1 to 8 compete with 0 -> 4)
+    assert (step["effect"] > 0).sum() > 30 and 1 <= row["effect_rank"] <= 3
     assert row["effect"] > 0 and row["effect_low"] < row["effect"] < row["effect_high"]
     pieces = step[[d != formulation and d in formulation for d in step["display"]]]
     assert pieces.empty, pieces["display"].tolist()
@@ -192,11 +193,15 @@ def test_effect_size_by_hand_and_it_does_not_bury_a_new_term():
     assert eff[0] > eff[1] > 0  # 0 -> 5 before 100 -> 200
     assert effect_rank([eff[0], eff[1], -0.3, -1.0], [5, 300, 9, 9]).tolist() == [1, 2, 2, 1]
     # unequal totals: r = 6 / 300, a / r = 25 -> effect = -log((200 + 25) / (100 + 25))
-    e2, _, _ = effect_size([3], [3], [100], [200])
+    e2, _, _ = effect_size([3], [3], [100], [200], prior=0.5)
     assert e2[0] == pytest.approx(-math.log(225 / 125))
+    # the default prior (2 occurrences): a phrase going 1 -> 12 before one going 0 -> 4, and 0 -> 5
+    # still before 100 -> 200
+    e4, _, _ = effect_size([1, 0, 0, 100], [12, 4, 5, 200], [1000] * 4, [1000] * 4)
+    assert e4[0] > e4[1] and e4[2] > e4[3]
     # a phrase absent from a tiny year is pulled to its pooled rate, not ranked as rising:
     # 2 -> 0 with 1000 and 10 n-grams: r = 2/1010, a/r = 252.5
-    e3, _, _ = effect_size([2], [0], [1000], [10])
+    e3, _, _ = effect_size([2], [0], [1000], [10], prior=0.5)
     assert e3[0] == pytest.approx(digamma(0.5) - math.log(262.5) - digamma(2.5) + math.log(1252.5)) and e3[0] < 0
 
 

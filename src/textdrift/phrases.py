@@ -652,7 +652,7 @@ def effect_size(y_from, y_to, total_from, total_to, prior: float = _P["effect_pr
 
     Each year's rate of the phrase gets the same Gamma prior with mean r = (y_from + y_to) /
     (N_from + N_to), the phrase's pooled rate in the two years, and shape a = ``prior`` (the prior
-    weighs a occurrences; 0.5 by default, the shape of Jeffreys' prior of a Poisson rate), so the
+    weighs a occurrences; 2 by default), so the
     rate of year s given its count y_s of N_s n-grams is Gamma(y_s + a, N_s + a / r) and the
     posterior mean and variance of the log ratio are (digamma psi, trigamma psi')::
 
@@ -660,8 +660,9 @@ def effect_size(y_from, y_to, total_from, total_to, prior: float = _P["effect_pr
         var    = psi'(y_to + a) + psi'(y_from + a)
 
     The interval is effect -/+ z_{(1+conf)/2} sqrt(var) (normal approximation). Unlike z, the effect
-    does not grow with the counts: at equal totals a phrase going from 0 to 5 has a larger effect
-    (3.6) than one going from 100 to 200 (0.69), and its wider interval says how uncertain it is. A
+    does not grow with the counts: at equal totals and a = 2 a phrase going from 0 to 5 has a larger
+    effect (1.45) than one going from 100 to 200 (0.69), and its wider interval says how uncertain it
+    is; one going from 1 to 12 (1.68) comes before one going from 0 to 4 (1.28). A
     year with few n-grams of the phrase's order is pulled to the pooled rate (its a / r term
     dominates N_s), so a phrase absent from a tiny year is not ranked as a change. The effect
     ignores the clustering of occurrences in paragraphs: it ranks, the test (t, q) decides.
@@ -681,8 +682,7 @@ def effect_size(y_from, y_to, total_from, total_to, prior: float = _P["effect_pr
     References
     ----------
     Gelman, A. et al. (2013). Bayesian Data Analysis, 3rd ed., section 2.6 (the Poisson model with a
-    conjugate gamma prior). Jeffreys, H. (1946). An invariant form for the prior probability in
-    estimation problems. Proc. R. Soc. A 186, 453-461.
+    conjugate gamma prior).
     """
     from scipy.special import digamma, polygamma
     from scipy.stats import norm
