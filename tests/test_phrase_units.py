@@ -108,9 +108,10 @@ def test_stop_word_inside_a_named_formulation_is_bridged(tables):
     assert "改革开放和现代化" in set(form["formulation"])  # named by the new-formulation table
     row = pc[pc["display"] == "改革开放和现代化"].iloc[0]
     assert row["phrase"] == SEP.join(["改革开放", "和", "现代化"]) and row["pieces"] >= 2
-    # the stop word never stands at either end of a phrase
-    ends = pc["phrase"].str.split(SEP)
-    assert not any(w[0] == "和" or w[-1] == "和" for w in ends)
+    # the stop word never stands at either end of a phrase, and only with its whole formulation
+    words = pc["phrase"].str.split(SEP)
+    assert not any(w[0] == "和" or w[-1] == "和" for w in words)
+    assert all("改革开放 和 现代化" in p for p, w in zip(pc["phrase"], words) if "和" in w)
 
 
 def test_no_table_lists_two_pieces_of_one_formulation(tables):

@@ -304,15 +304,18 @@ def protected_formulations(lang: str, codebook=None, user_dict=None, formulation
     return sorted(set(out), key=lambda t: (-len(t), t))
 
 
-def _protected_tokens(text: np.ndarray, unspaced: bool, protected: list[str], removed: np.ndarray) -> np.ndarray:
-    """True for each token of ``text`` (one shard's tokens in text order) that lies inside an occurrence
-    of a string of ``protected`` (characters joined, unspaced; lower-cased words joined by one space,
-    spaced). Only the strings that contain a ``removed`` token's text (a stop word, a dropped
-    character or date) can be split, so only they are looked for."""
+def _protected_tokens(text: np.ndarray, unspaced: bool, protected: list[str], removed: np.ndarray):
+    """The occurrence of a string of ``protected`` that each token of ``text`` (one shard's tokens in
+    text order) lies inside (characters joined, unspaced; lower-cased words joined by one space,
+    spaced; of several, the shortest): its first and last token, -1 for a token in none. Only the
+    strings that contain a
+    ``removed`` token's text (a stop word, a dropped character or date) can be split, so only they
+    are looked for."""
     import re
 
+    none = (np.full(len(text), -1, dtype=np.int64), np.full(len(text), -1, dtype=np.int64))
     if not len(text) or not protected or not removed.any():
-        return np.zeros(len(text), dtype=bool)
+        return none
     low = np.array([str(t).lower() for t in text], dtype=object)
     inner = set(low[removed].tolist())
     if unspaced:
@@ -323,22 +326,24 @@ def _protected_tokens(text: np.ndarray, unspaced: bool, protected: list[str], re
             return any(w in inner for w in f.split())
     pats = [f for f in protected if splittable(f)]
     if not pats:
-        return np.zeros(len(text), dtype=bool)
+        return none
     sep = "" if unspaced else " "
     lens = np.fromiter((len(t) for t in low), dtype=np.int64, count=len(low)) + len(sep)
     starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
     ends = starts + lens - len(sep)
     joined = sep.join(low.tolist())
-    body = "|".join(re.escape(f) for f in pats)
-    rx = re.compile(f"(?:{body})" if unspaced else f"(?<![^ ])(?:{body})(?![^ ])")
-    mark = np.zeros(len(text) + 1, dtype=np.int64)
+    # every occurrence, overlapping ones too (a lookahead at each start; the shortest string first)
+    body = "|".join(re.escape(f) for f in sorted(pats, key=len))
+    rx = re.compile(f"(?=({body}))" if unspaced else f"(?<![^ ])(?=({body})(?![^ ]))")
+    first, last = none
     for m in rx.finditer(joined):
-        a = int(np.searchsorted(starts, m.start(), side="left"))
-        b = int(np.searchsorted(ends, m.end(), side="right"))
-        if a < b:
-            mark[a] += 1
-            mark[b] -= 1
-    return np.cumsum(mark[:-1]) > 0
+        a = int(np.searchsorted(starts, m.start(1), side="left"))
+        b = int(np.searchsorted(ends, m.end(1), side="right"))
+        if a < b:  # each token keeps the shortest occurrence it lies in
+            better = (first[a:b] < 0) | (last[a:b] - first[a:b] > b - 1 - a)
+            first[a:b] = np.where(better, a, first[a:b])
+            last[a:b] = np.where(better, b - 1, last[a:b])
+    return first, last
 
 
 def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: bool = True):
@@ -346,15 +351,17 @@ def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: b
     :func:`textdrift.vectorize.count_matrix`: counted roles, entity mentions one token, a segment
     broken at every sentence end and every token not kept), except that a token not kept (stop
     word, dropped character or date, not punctuation) inside an occurrence of a ``protected``
-    formulation stays in the stream, marked ``bridged``. Returns (word codes, words, segment, year,
-    doc number, paragraph number, bridged, doc ids)."""
+    formulation stays in the stream, marked ``bridged``, with the stream positions of the first and
+    last token of that occurrence (``span_lo``, ``span_hi``; a token's own position when it is not
+    bridged). Returns (word codes, words, segment, year, doc number, paragraph number, bridged,
+    span_lo, span_hi, doc ids)."""
     import pyarrow.parquet as pq
 
     from textdrift.vectorize import absorbed, counted
 
     cols = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "keep", "is_punct", "role", "entity"]
     vocab: dict = {}
-    parts, docs, seg_off = [], {}, 0
+    parts, docs, seg_off, pos_off = [], {}, 0, 0
     for path in token_paths:
         if isinstance(path, pd.DataFrame):
             t = path[[c for c in cols if c in path.columns]]
@@ -371,8 +378,14 @@ def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: b
         keep = t["keep"].to_numpy(dtype=bool)
         removed = ~keep & ~t["is_punct"].to_numpy(dtype=bool)
         text = t["text" if "text" in t.columns else "norm"].astype(str).to_numpy(dtype=object)
-        bridged = removed & _protected_tokens(text, unspaced, list(protected), removed)
+        first, last = _protected_tokens(text, unspaced, list(protected), removed)
+        bridged = removed & (first >= 0)
         keep = keep | bridged
+        at = np.cumsum(keep) - 1 + pos_off  # stream position of each token (of the kept ones)
+        own = at[keep]
+        span_lo = np.where(bridged[keep], at[np.maximum(first, 0)][keep], own)
+        span_hi = np.where(bridged[keep], at[np.maximum(last, 0)][keep], own)
+        pos_off += int(keep.sum())
         d = t["doc_id"].astype(str).to_numpy(dtype=object)
         s = t["sent"].to_numpy(dtype=np.int64)
         new = np.ones(len(t), dtype=bool)
@@ -385,15 +398,15 @@ def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: b
             if len(local) else np.zeros(0, dtype=np.int64)
         doc = np.array([docs.setdefault(x, len(docs)) for x in k["doc_id"].astype(str)], dtype=np.int64)
         parts.append((words, seg, k["year"].to_numpy(dtype=np.int64), doc, k["para"].to_numpy(dtype=np.int64),
-                      bridged[keep].astype(np.int64)))
-    cat = [np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dtype=np.int64) for i in range(6)]
+                      bridged[keep].astype(np.int64), span_lo, span_hi))
+    cat = [np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dtype=np.int64) for i in range(8)]
     words = np.empty(len(vocab), dtype=object)
     for w, i in vocab.items():
         words[i] = w
     doc_ids = np.empty(len(docs), dtype=object)
     for x, i in docs.items():
         doc_ids[i] = x
-    return cat[0], words, cat[1], cat[2], cat[3], cat[4], cat[5].astype(bool), doc_ids
+    return cat[0], words, cat[1], cat[2], cat[3], cat[4], cat[5].astype(bool), cat[6], cat[7], doc_ids
 
 
 def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None, protected=()) -> LongCounts:
@@ -410,7 +423,8 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
 
     *Bridged* tokens (:func:`protected_formulations`): a stop word, dropped character or date inside
     an occurrence of a protected formulation (改革开放**和**现代化建设) stays in the stream; a
-    phrase may hold one inside, never at either end. The orders up to ``ngram_max`` come from
+    phrase may hold one inside, never at either end, and only together with the whole occurrence
+    (改革开放 和 现代化 建设 or a phrase around it, not 和 现代化 建设 nor 开放 和 现代化). The orders up to ``ngram_max`` come from
     vectorize's matrices, which hold no bridged token: for them only the phrases with a bridged
     token inside are counted here (and their remainder), for the longer orders all.
 
@@ -435,7 +449,7 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
     t0 = time.perf_counter()
     s = PhraseSettings.of(settings)
     lo, hi = int(s.ngram_max or 0) + 1, int(s.max_length)
-    words, strings, seg, year, doc, para, bridged, doc_ids = _token_stream(
+    words, strings, seg, year, doc, para, bridged, span_lo, span_hi, doc_ids = _token_stream(
         token_paths, lang, s.count_roles, protected, lang in set(s.unspaced_languages))
     n = len(words)
     any_bridged = bool(bridged.any())
@@ -456,10 +470,14 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
 
     def counted_at(p: np.ndarray, L: int) -> np.ndarray:
         """Positions p (an L-gram fits there) whose L-gram this function counts: no bridged token at
-        either end; for orders of the matrices, a bridged token inside."""
+        either end, and every bridged token inside with the whole protected occurrence it belongs
+        to; for orders of the matrices, a bridged token inside."""
         ok = ~bridged[p] & ~bridged[p + L - 1]
         if L < lo:
             ok &= (csum[p + L] - csum[p]) > 0
+        if any_bridged:
+            for k in range(1, L - 1):
+                ok &= (span_lo[p + k] >= p) & (span_hi[p + k] <= p + L - 1)
         return ok
 
     if n and (hi >= lo or any_bridged):
