@@ -316,7 +316,8 @@ def _protected_tokens(text: np.ndarray, unspaced: bool, protected: list[str], re
     none = (np.full(len(text), -1, dtype=np.int64), np.full(len(text), -1, dtype=np.int64))
     if not len(text) or not protected or not removed.any():
         return none
-    low = np.array([str(t).lower() for t in text], dtype=object)
+    low_s = pd.Series(text, dtype=object).astype(str).str.lower()
+    low = low_s.to_numpy(dtype=object)
     inner = set(low[removed].tolist())
     if unspaced:
         def splittable(f):
@@ -328,15 +329,26 @@ def _protected_tokens(text: np.ndarray, unspaced: bool, protected: list[str], re
     if not pats:
         return none
     sep = "" if unspaced else " "
-    lens = np.fromiter((len(t) for t in low), dtype=np.int64, count=len(low)) + len(sep)
+    lens = low_s.str.len().to_numpy(dtype=np.int64) + len(sep)
     starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
     ends = starts + lens - len(sep)
     joined = sep.join(low.tolist())
-    # every occurrence, overlapping ones too (a lookahead at each start; the shortest string first)
+    # every occurrence, overlapping ones too: a fast scan finds non-overlapping ones (every other
+    # occurrence overlaps one of them), then a lookahead at each start of the windows around them
+    # (the shortest string first)
     body = "|".join(re.escape(f) for f in sorted(pats, key=len))
+    fast = re.compile(f"(?:{body})" if unspaced else f"(?<![^ ])(?:{body})(?![^ ])")
     rx = re.compile(f"(?=({body}))" if unspaced else f"(?<![^ ])(?=({body})(?![^ ]))")
+    width = max(map(len, pats))
+    windows = []
+    for m in fast.finditer(joined):
+        lo_, hi_ = max(0, m.start() - width), m.end() + width
+        if windows and lo_ <= windows[-1][1]:
+            windows[-1][1] = hi_
+        else:
+            windows.append([lo_, hi_])
     first, last = none
-    for m in rx.finditer(joined):
+    for m in (m for lo_, hi_ in windows for m in rx.finditer(joined, lo_, hi_)):
         a = int(np.searchsorted(starts, m.start(1), side="left"))
         b = int(np.searchsorted(ends, m.end(1), side="right"))
         if a < b:  # each token keeps the shortest occurrence it lies in
@@ -374,7 +386,8 @@ def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: b
             t = t[~absorbed(t)]
         if t.empty:
             continue
-        t = t.sort_values(["doc_id", "para", "idx"], kind="stable")
+        doc_code = pd.factorize(t["doc_id"].to_numpy(dtype=object), sort=True)[0]  # sorted: doc_id order
+        t = t.take(np.lexsort((t["idx"].to_numpy(), t["para"].to_numpy(), doc_code)))
         keep = t["keep"].to_numpy(dtype=bool)
         removed = ~keep & ~t["is_punct"].to_numpy(dtype=bool)
         text = t["text" if "text" in t.columns else "norm"].astype(str).to_numpy(dtype=object)
@@ -396,7 +409,9 @@ def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: b
         local, uniq = pd.factorize(k["norm"].astype(str).to_numpy(dtype=object), sort=False)
         words = np.array([vocab.setdefault(w, len(vocab)) for w in uniq], dtype=np.int64)[local] \
             if len(local) else np.zeros(0, dtype=np.int64)
-        doc = np.array([docs.setdefault(x, len(docs)) for x in k["doc_id"].astype(str)], dtype=np.int64)
+        dl, du = pd.factorize(k["doc_id"].astype(str).to_numpy(dtype=object), sort=False)
+        doc = np.array([docs.setdefault(x, len(docs)) for x in du], dtype=np.int64)[dl] if len(dl) \
+            else np.zeros(0, dtype=np.int64)
         parts.append((words, seg, k["year"].to_numpy(dtype=np.int64), doc, k["para"].to_numpy(dtype=np.int64),
                       bridged[keep].astype(np.int64), span_lo, span_hi))
     cat = [np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dtype=np.int64) for i in range(8)]
@@ -454,8 +469,9 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
     n = len(words)
     any_bridged = bool(bridged.any())
     csum = np.concatenate([[0], np.cumsum(bridged)])
-    para_key, para_idx = np.unique(np.stack([doc, para], axis=1), axis=0, return_inverse=True) if n \
-        else (np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64))
+    span = int(para.max()) + 1 if n else 1
+    keys, para_idx = np.unique(doc * span + para, return_inverse=True)
+    para_key = np.stack([keys // span, keys % span], axis=1)
     para_idx = np.asarray(para_idx).ravel()
     years = np.unique(year)
     year_idx = np.searchsorted(years, year)
