@@ -160,7 +160,8 @@ def test_min_count_filters_on_the_two_groups_together_but_totals_keep_everything
 def test_totals_and_prior_are_per_ngram_order():
     a = s(**{"data": 3, "cloud": 1, "data cloud": 2, "cloud data": 2})
     b = s(**{"data": 1, "cloud": 3, "data cloud": 1, "cloud data": 3})
-    df = group_phrase_changes(a, b, alpha_0={1: 8, 2: 4}).set_index("phrase")
+    # (no folding: "data" is mostly inside "data cloud" and "cloud data")
+    df = group_phrase_changes(a, b, alpha_0={1: 8, 2: 4}, fold_share=None).set_index("phrase")
     assert df.loc["data", "n"] == 1 and df.loc["data cloud", "n"] == 2
     # unigrams: totals 4 and 4, so alpha_0 = 8 is bounded to 4 (the smaller year); prior data 4 of 8
     # -> alpha = 4 * 4/8 = 2
@@ -201,6 +202,7 @@ def test_prior_must_cover_tested_phrases():
 def test_lone_phrase_of_an_order_is_skipped():
     # the only bigram has probability 1 in both groups: its log-odds are undefined
     df = group_phrase_changes(s(**{"x": 3, "y": 1, "x y": 3}), s(**{"x": 1, "y": 3, "x y": 1}), alpha_0=2)
+    # x (4) lies only inside "x y" (4), but "x y" cannot be tested: x is not folded into it
     assert set(df["phrase"]) == {"x", "y"}
 
 
@@ -232,8 +234,11 @@ def test_phrase_changes_from_token_table_by_hand():
     assert (data["alpha_0"], data["alpha_w"]) == (3.0, 1.5)
     assert data["z"] == pytest.approx(-2 * math.log(1.4) / math.sqrt(1 / 2.5 + 1 / 3.5), abs=1e-9)
     # min_count = 1 tests the bigrams and trigrams too
-    assert set(phrase_changes(m, min_count=1)["n"]) == {1, 2, 3}
-    assert set(phrase_changes(m, min_count=1, ngram_max=2)["n"]) == {1, 2}
+    assert set(phrase_changes(m, min_count=1, fold_share=None)["n"]) == {1, 2, 3}
+    assert set(phrase_changes(m, min_count=1, ngram_max=2, fold_share=None)["n"]) == {1, 2}
+    # folded (fold_pieces): each bigram occurs once, inside the trigram that occurs once
+    folded = phrase_changes(m, min_count=1).set_index("phrase")
+    assert set(folded["n"]) == {1, 3} and folded.loc["data data cloud", "pieces"] == 2
 
 
 def test_consecutive_available_years_and_boundaries():
@@ -241,7 +246,7 @@ def test_consecutive_available_years_and_boundaries():
                         ("b", 2022, "en", [["the", "of"]]),  # stop words only: no text, year skipped
                         ("c", 2023, "en", [["data", "economy", "cloud"]]),
                         ("d", 2024, "en", [["cloud", "data", "economy"]])])
-    df = phrase_changes(year_matrix(toks, "en"), min_count=1)
+    df = phrase_changes(year_matrix(toks, "en"), min_count=1, fold_share=None)  # every n-gram listed
     assert sorted(set(zip(df["year_from"], df["year_to"]))) == [(2017, 2023), (2023, 2024)]
     step = df[df["year_from"] == 2017]
     # "economy cloud" crosses the comma in 2017 and so is not counted there
@@ -395,7 +400,8 @@ def phrase_changes_series(matrix, rows, avail, lang, min_count, alpha_0, q_thres
     years = list(per_year)
     out = []
     for y0, y1 in zip(years, years[1:]):
-        df = group_phrase_changes(per_year[y0], per_year[y1], prior, alpha_0, min_count, q_threshold, ngram_max, min_tokens)
+        df = group_phrase_changes(per_year[y0], per_year[y1], prior, alpha_0=alpha_0, min_count=min_count,
+                                  q_threshold=q_threshold, ngram_max=ngram_max, min_tokens=min_tokens)
         out.append(_label_step(df, lang, y0, y1))
     return _finish(out, lang, unspaced_languages)
 

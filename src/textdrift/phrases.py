@@ -4,10 +4,20 @@ Method (Monroe, Colaresi & Quinn 2008, "Fightin' Words: Lexical Feature Selectio
 Evaluation for Identifying the Content of Political Conflict", *Political Analysis* 16(4),
 372-403, section 3.5)
 ---------------------------------------------------------------------------------------
-* **Phrases** are the n-grams (n = 1..``ngram_max``) of the year matrices written by
-  :mod:`textdrift.vectorize` (``data/processed/vectors/year_{lang}.npz``): runs of kept
-  tokens (``norm``) inside one sentence, never across a punctuation token, words joined by
-  one space. Nothing is re-counted here; ``ngram_max`` may not exceed ``vectorize.ngram_max``.
+* **Phrases** are runs of kept tokens (``norm``) inside one sentence, never across a punctuation
+  token, words joined by one space: the n-grams (n = 1..``ngram_max``) of the year matrices
+  written by :mod:`textdrift.vectorize` (``data/processed/vectors/year_{lang}.npz``;
+  ``ngram_max`` may not exceed ``vectorize.ngram_max``), and the *recurring* ones of
+  ``ngram_max + 1``..``max_length`` tokens, counted here from the token shards level by level
+  (:func:`long_counts`, Apriori: Agrawal & Srikant 1994), with a remainder column per order
+  (:data:`REST`) that keeps each order's totals exact (:func:`with_long`).
+* **Formulations stay whole**: inside an occurrence of a formulation of the codebook, the user
+  dictionary or ``new_formulations.csv`` (:func:`protected_formulations`), a stop word or dropped
+  token is *bridged*: a phrase may hold it inside, never at an end (改革开放 和 现代化).
+* **Units** (:func:`fold_pieces`): in each step a tested phrase whose most frequent extension
+  (a tested phrase beginning or ending with it) holds at least ``fold_share`` of its occurrences
+  is a piece of it, folded into it (the nested-term frequency of the C-value: Frantzi, Ananiadou
+  & Mima 2000): not tested, not listed; ``pieces`` counts them on their unit.
 * **Steps**: for each language, the *available* years (year-documents with at least one
   kept token, sorted) are compared pairwise in order: 2017 -> 2022 -> 2023 -> 2024. A
   language with fewer than two available years yields no rows (logged).
@@ -65,17 +75,24 @@ Evaluation for Identifying the Content of Political Conflict", *Political Analys
   to call any change. new/gone are relative to the previous available year only.
 * **Minimum detectable rate ratio** per step (:func:`min_detectable_ratio`): the smallest ratio a
   phrase of the step's median count and dispersion would be detected at with ``power``.
+* **Exploratory ranking** (:func:`effect_size`, :func:`effect_rank`): ``effect`` = the posterior
+  mean of the log rate ratio under a weak Gamma prior of each year's rate (mean: the phrase's pooled
+  rate in the step; shape ``effect_prior``), with its interval at ``conf_level``; ``effect_rank`` ranks a step's phrases on their side by it. The
+  step's ``ranking`` (``phrase_steps.csv``) is ``exploratory`` when no phrase reaches q <=
+  ``q_threshold``: the statuses decide nothing there, the effect orders the phrases.
 
 Output (``results/tables/phrase_changes.csv``, every tested phrase, sorted by lang,
 year_from, descending z): ``lang, year_from, year_to, phrase, n, count_from, count_to,
-total_from, total_to, alpha_w, alpha_0, log_odds, z, dispersion, df, t, p, q, status, display``
+total_from, total_to, alpha_w, alpha_0, log_odds, z, dispersion, df, t, p, q, status, pieces, effect,
+effect_low, effect_high, effect_rank, display``
 (``total_*``: n-grams of order ``n``, so rates are per n-gram of the same order, not per token).
 ``log_odds``, ``z``, ``t`` and ``p`` can be recomputed from the other columns of their row with the
 formulas above. ``display`` is ``phrase`` with the spaces between words removed for languages written
 without spaces (``unspaced_languages``, e.g. "数字 经济" -> "数字经济"); note that the
 bigram "数字 经济" and the dictionary word "数字经济" then display alike (``n`` tells them apart).
 ``results/tables/phrase_steps.csv``: one row per step (``STEP_COLUMNS``: its unit, units, tested
-phrases, median count and dispersion, minimum detectable ratio, status counts) and ``genre_match``.
+phrases, median count and dispersion, minimum detectable ratio, status counts, pieces folded, the
+lowest q and the ``ranking``) and ``genre_match``. Settings travel as one :class:`PhraseSettings`.
 
 Comparing any two groups of documents from a notebook (``a`` plays ``year_from``)::
 
@@ -88,14 +105,17 @@ Comparing any two groups of documents from a notebook (``a`` plays ``year_from``
 
 (or build ``m`` with ``vectorize.count_matrix(tokens.assign(group=...), ["group"])``).
 
-Over 500 lines, half of them docstrings (the method and its formulas, above): one method, the
-phrase changes between consecutive years and between any two groups of documents.
+About 1,600 lines, half of them docstrings (the method and its formulas, above): one method, the
+phrase changes between consecutive years and between any two groups of documents, with the
+counting of its long units and their folding.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -112,19 +132,624 @@ from textdrift.vectorize import SEP, CountMatrix, load_matrix, year_matrix_of
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 _P = _D["phrases"]
 
-__all__ = ["COLUMNS", "GROUP_COLUMNS", "PHRASE_STEP_COLUMNS", "STATUSES", "STEP_COLUMNS", "UNITS", "dispersion",
+__all__ = ["COLUMNS", "GROUP_COLUMNS", "LongCounts", "PHRASE_STEP_COLUMNS", "PhraseSettings", "REST", "RANKINGS",
+           "STATUSES", "STEP_COLUMNS", "UNITS", "dispersion", "effect_rank", "effect_size", "fold_pieces", "is_rest",
+           "long_counts", "protected_formulations", "with_long",
            "min_detectable_ratio", "score_z", "t_p_values", "unit_stats", "check_ngram_max", "group_phrase_changes", "ngram_order",
            "order_totals", "phrase_changes", "row_counts", "write_phrases", "status", "run_phrases"]
 
 log = logging.getLogger("textdrift.phrases")
 
 GROUP_COLUMNS = ["phrase", "n", "count_from", "count_to", "total_from", "total_to",
-                 "alpha_w", "alpha_0", "log_odds", "z", "dispersion", "df", "t", "p", "q", "status"]
+                 "alpha_w", "alpha_0", "log_odds", "z", "dispersion", "df", "t", "p", "q", "status",
+                 "pieces", "effect", "effect_low", "effect_high", "effect_rank"]
 COLUMNS = ["lang", "year_from", "year_to", *GROUP_COLUMNS, "display"]
 STATUSES = ("new", "gone", "rising", "falling", "stable", "insufficient")
 #: the columns of :data:`textdrift.manifest.STEP_COLUMNS` that ``phrase_changes.csv`` repeats on each
 #: phrase (the step's ``docs_from, docs_to, genres_from, genres_to`` are in ``tfidf_drift.csv``)
 PHRASE_STEP_COLUMNS = ["genre_match"]
+
+
+# ---- settings ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PhraseSettings:
+    """The settings of the phrase changes, one object (defaults: the configuration schema's).
+
+    Attributes
+    ----------
+    min_count, alpha_0, q_threshold, min_documents, power, ngram_max, max_length, fold_share,
+    effect_prior, conf_level
+        Config ``phrases.*`` (docs/configuration.md).
+    min_tokens : int
+        A step with a year under this many kept unigrams is ``insufficient`` (config ``low_data_tokens``;
+        0 here, so that a notebook's call tests every step).
+    unspaced_languages : tuple of str
+        Languages whose ``display`` drops the spaces between words.
+    vectorize_ngram_max : int
+        ``vectorize.ngram_max``: the longest n-gram of the matrices (:func:`check_ngram_max`).
+    count_roles : tuple of str
+        Paragraph roles counted (config ``count_roles``), for the units counted from the tokens.
+    group_by : str or None
+        A manifest column: the table again for each group of documents (``grouped_csv``).
+    """
+
+    min_count: int = _P["min_count"]
+    alpha_0: float | str | Mapping = _P["alpha_0"]
+    q_threshold: float = _P["q_threshold"]
+    min_documents: int = _P["min_documents"]
+    power: float = _P["power"]
+    ngram_max: int | None = _P["ngram_max"]
+    max_length: int = _P["max_length"]
+    fold_share: float | None = _P["fold_share"]
+    effect_prior: float = _P["effect_prior"]
+    conf_level: float = _P["conf_level"]
+    min_tokens: int = 0
+    unspaced_languages: tuple = tuple(UNSPACED_LANGUAGES)
+    vectorize_ngram_max: int = _D["vectorize"]["ngram_max"]
+    count_roles: tuple = tuple(_D["count_roles"])
+    group_by: str | None = None
+
+    @classmethod
+    def of(cls, settings=None, **overrides) -> "PhraseSettings":
+        """Settings from a PhraseSettings or a mapping of its fields (a rule's params), then ``overrides``.
+
+        Parameters
+        ----------
+        settings : PhraseSettings or mapping, optional
+        **overrides
+            Fields to replace.
+
+        Returns
+        -------
+        PhraseSettings
+
+        Raises
+        ------
+        ValueError
+            On a name that is not a field.
+        """
+        base = {f.name: getattr(settings, f.name) for f in fields(cls)} if isinstance(settings, cls) \
+            else dict(settings or {})
+        base.update(overrides)
+        names = {f.name for f in fields(cls)}
+        if set(base) - names:
+            raise ValueError(f"unknown phrase setting(s) {sorted(set(base) - names)}; known: {sorted(names)}")
+        for k in ("unspaced_languages", "count_roles"):
+            if k in base and base[k] is not None and not isinstance(base[k], tuple):
+                base[k] = tuple(base[k])
+        return cls(**base)
+
+
+# ---- phrase units longer than the matrices' n-grams (counted from the tokens) ---------------------
+
+#: the name of the column that holds, per order n, the n-grams of a unit not listed as columns
+#: (those that do not recur): REST repeated n times, joined by SEP. Never tested, never written; it
+#: keeps each order's totals exact.
+REST = "\x00"
+
+
+def _rest_name(n: int) -> str:
+    return SEP.join([REST] * n)
+
+
+def is_rest(vocab) -> np.ndarray:
+    """True for the remainder columns (:data:`REST`) of a vocabulary.
+
+    Parameters
+    ----------
+    vocab : sequence of str
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    return np.array([str(v).startswith(REST) for v in vocab], dtype=bool)
+
+
+@dataclass
+class LongCounts:
+    """The recurring n-grams of orders ``lo``..``hi`` of one language, per year, document and paragraph.
+
+    Each matrix has one column per recurring n-gram (corpus count >= ``min_count``) plus one
+    remainder column per order (:data:`REST`), so that the row totals of every order are exact.
+
+    Attributes
+    ----------
+    year, doc, para : CountMatrix
+        Rows ``year``; ``doc_id, year``; ``year, doc_id, para``.
+    """
+
+    year: CountMatrix
+    doc: CountMatrix
+    para: CountMatrix
+
+
+def protected_formulations(lang: str, codebook=None, user_dict=None, formulations=None) -> list[str]:
+    """The formulations of ``lang`` that the stop-word and dropped-token rules may not split.
+
+    The codebook's terms of ``lang`` (globs left out), the lines of the user dictionary (first field;
+    unspaced languages only) and the ``formulation`` column of ``new_formulations.csv`` for ``lang``.
+
+    Parameters
+    ----------
+    lang : str
+    codebook : str or Path, optional
+        The theme codebook (config ``themes.codebook``).
+    user_dict : str or Path, optional
+        The segmenter's user dictionary (config ``segment.zh_user_dict``).
+    formulations : str, Path or DataFrame, optional
+        ``results/tables/new_formulations.csv``.
+
+    Returns
+    -------
+    list of str
+        Distinct strings (lower-cased), longest first.
+    """
+    out: list[str] = []
+    if codebook is not None:
+        from textdrift.codebook import load_codebook
+
+        for theme in load_codebook(codebook):
+            out += [t for t in theme.terms.get(lang, ()) if not any(ch in t for ch in "*?[")]
+    if user_dict is not None and lang in UNSPACED_LANGUAGES:
+        for line in Path(user_dict).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                out.append(line.split()[0])
+    if formulations is not None:
+        f = formulations if isinstance(formulations, pd.DataFrame) else read_csv(formulations)
+        if len(f) and "formulation" in f:
+            out += f.loc[f["lang"] == lang, "formulation"].astype(str).tolist()
+    out = [t.lower().strip() for t in out if str(t).strip()]
+    return sorted(set(out), key=lambda t: (-len(t), t))
+
+
+def _protected_tokens(text: np.ndarray, unspaced: bool, protected: list[str], removed: np.ndarray):
+    """The occurrence of a string of ``protected`` that each token of ``text`` (one shard's tokens in
+    text order) lies inside (characters joined, unspaced; lower-cased words joined by one space,
+    spaced; of several, the shortest): its first and last token, -1 for a token in none. Only the
+    strings that contain a
+    ``removed`` token's text (a stop word, a dropped character or date) can be split, so only they
+    are looked for."""
+    import re
+
+    none = (np.full(len(text), -1, dtype=np.int64), np.full(len(text), -1, dtype=np.int64))
+    if not len(text) or not protected or not removed.any():
+        return none
+    low_s = pd.Series(text, dtype=object).astype(str).str.lower()
+    low = low_s.to_numpy(dtype=object)
+    inner = set(low[removed].tolist())
+    if unspaced:
+        def splittable(f):
+            return any(f[i:j] in inner for i in range(len(f)) for j in range(i + 1, len(f) + 1))
+    else:
+        def splittable(f):
+            return any(w in inner for w in f.split())
+    pats = [f for f in protected if splittable(f)]
+    if not pats:
+        return none
+    sep = "" if unspaced else " "
+    lens = low_s.str.len().to_numpy(dtype=np.int64) + len(sep)
+    starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
+    ends = starts + lens - len(sep)
+    joined = sep.join(low.tolist())
+    # every occurrence, overlapping ones too: a fast scan finds non-overlapping ones (every other
+    # occurrence overlaps one of them), then a lookahead at each start of the windows around them
+    # (the shortest string first)
+    body = "|".join(re.escape(f) for f in sorted(pats, key=len))
+    fast = re.compile(f"(?:{body})" if unspaced else f"(?<![^ ])(?:{body})(?![^ ])")
+    rx = re.compile(f"(?=({body}))" if unspaced else f"(?<![^ ])(?=({body})(?![^ ]))")
+    width = max(map(len, pats))
+    windows = []
+    for m in fast.finditer(joined):
+        lo_, hi_ = max(0, m.start() - width), m.end() + width
+        if windows and lo_ <= windows[-1][1]:
+            windows[-1][1] = hi_
+        else:
+            windows.append([lo_, hi_])
+    first, last = none
+    for m in (m for lo_, hi_ in windows for m in rx.finditer(joined, lo_, hi_)):
+        a = int(np.searchsorted(starts, m.start(1), side="left"))
+        b = int(np.searchsorted(ends, m.end(1), side="right"))
+        if a < b:  # each token keeps the shortest occurrence it lies in
+            better = (first[a:b] < 0) | (last[a:b] - first[a:b] > b - 1 - a)
+            first[a:b] = np.where(better, a, first[a:b])
+            last[a:b] = np.where(better, b - 1, last[a:b])
+    return first, last
+
+
+def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: bool = True):
+    """The counted tokens of one language in text order, as integer arrays (the stream of
+    :func:`textdrift.vectorize.count_matrix`: counted roles, entity mentions one token, a segment
+    broken at every sentence end and every token not kept), except that a token not kept (stop
+    word, dropped character or date, not punctuation) inside an occurrence of a ``protected``
+    formulation stays in the stream, marked ``bridged``, with the stream positions of the first and
+    last token of that occurrence (``span_lo``, ``span_hi``; a token's own position when it is not
+    bridged). Returns (word codes, words, segment, year, doc number, paragraph number, bridged,
+    span_lo, span_hi, doc ids)."""
+    import pyarrow.parquet as pq
+
+    from textdrift.vectorize import absorbed, counted
+
+    cols = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "keep", "is_punct", "role", "entity"]
+    vocab: dict = {}
+    parts, docs, seg_off, pos_off = [], {}, 0, 0
+    for path in token_paths:
+        if isinstance(path, pd.DataFrame):
+            t = path[[c for c in cols if c in path.columns]]
+            t = t[t["lang"] == lang]
+        else:
+            names = pq.read_schema(path).names
+            t = pq.read_table(path, columns=[c for c in cols if c in names], filters=[("lang", "=", lang)]).to_pandas()
+        t = counted(t, count_roles)
+        if "entity" in t.columns:
+            t = t[~absorbed(t)]
+        if t.empty:
+            continue
+        doc_code = pd.factorize(t["doc_id"].to_numpy(dtype=object), sort=True)[0]  # sorted: doc_id order
+        t = t.take(np.lexsort((t["idx"].to_numpy(), t["para"].to_numpy(), doc_code)))
+        keep = t["keep"].to_numpy(dtype=bool)
+        removed = ~keep & ~t["is_punct"].to_numpy(dtype=bool)
+        text = t["text" if "text" in t.columns else "norm"].astype(str).to_numpy(dtype=object)
+        first, last = _protected_tokens(text, unspaced, list(protected), removed)
+        bridged = removed & (first >= 0)
+        keep = keep | bridged
+        at = np.cumsum(keep) - 1 + pos_off  # stream position of each token (of the kept ones)
+        own = at[keep]
+        span_lo = np.where(bridged[keep], at[np.maximum(first, 0)][keep], own)
+        span_hi = np.where(bridged[keep], at[np.maximum(last, 0)][keep], own)
+        pos_off += int(keep.sum())
+        d = t["doc_id"].astype(str).to_numpy(dtype=object)
+        s = t["sent"].to_numpy(dtype=np.int64)
+        new = np.ones(len(t), dtype=bool)
+        new[1:] = (d[1:] != d[:-1]) | (s[1:] != s[:-1]) | ~keep[:-1]
+        seg = (np.cumsum(new) + seg_off)[keep]
+        seg_off += int(new.sum()) + 1
+        k = t[keep]
+        local, uniq = pd.factorize(k["norm"].astype(str).to_numpy(dtype=object), sort=False)
+        words = np.array([vocab.setdefault(w, len(vocab)) for w in uniq], dtype=np.int64)[local] \
+            if len(local) else np.zeros(0, dtype=np.int64)
+        dl, du = pd.factorize(k["doc_id"].astype(str).to_numpy(dtype=object), sort=False)
+        doc = np.array([docs.setdefault(x, len(docs)) for x in du], dtype=np.int64)[dl] if len(dl) \
+            else np.zeros(0, dtype=np.int64)
+        parts.append((words, seg, k["year"].to_numpy(dtype=np.int64), doc, k["para"].to_numpy(dtype=np.int64),
+                      bridged[keep].astype(np.int64), span_lo, span_hi))
+    cat = [np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dtype=np.int64) for i in range(8)]
+    words = np.empty(len(vocab), dtype=object)
+    for w, i in vocab.items():
+        words[i] = w
+    doc_ids = np.empty(len(docs), dtype=object)
+    for x, i in docs.items():
+        doc_ids[i] = x
+    return cat[0], words, cat[1], cat[2], cat[3], cat[4], cat[5].astype(bool), cat[6], cat[7], doc_ids
+
+
+def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None, protected=()) -> LongCounts:
+    """Count the recurring phrases of orders ``ngram_max + 1`` .. ``max_length`` of one language, and
+    those of any order that hold a token only a ``protected`` formulation keeps.
+
+    Level by level on integer codes: an n-gram of order L + 1 is counted only at the positions
+    where its two pieces of order L (prefix and suffix) each occur at least ``min_count`` times in
+    the language's corpus; every n-gram that occurs ``min_count`` times has such pieces (the Apriori
+    property: Agrawal & Srikant 1994), so every phrase the step test can select (count_from +
+    count_to >= min_count) is counted exactly. The others of each order are summed into the
+    remainder column (:data:`REST`) of their unit, from the number of positions at which an
+    n-gram of that order fits in a segment.
+
+    *Bridged* tokens (:func:`protected_formulations`): a stop word, dropped character or date inside
+    an occurrence of a protected formulation (改革开放**和**现代化建设) stays in the stream; a
+    phrase may hold one inside, never at either end, and only together with the whole occurrence
+    (改革开放 和 现代化 建设 or a phrase around it, not 和 现代化 建设 nor 开放 和 现代化). The orders up to ``ngram_max`` come from
+    vectorize's matrices, which hold no bridged token: for them only the phrases with a bridged
+    token inside are counted here (and their remainder), for the longer orders all.
+
+    Parameters
+    ----------
+    token_paths : list of str, Path or DataFrame
+        The token shards (one DataFrame per shard in tests).
+    lang : str
+    settings : PhraseSettings, optional
+        ``ngram_max``, ``max_length``, ``min_count``, ``count_roles``, ``unspaced_languages``.
+    protected : sequence of str
+        Formulations (:func:`protected_formulations`).
+
+    Returns
+    -------
+    LongCounts
+
+    References
+    ----------
+    Agrawal, R. & Srikant, R. (1994). Fast algorithms for mining association rules. VLDB, 487-499.
+    """
+    t0 = time.perf_counter()
+    s = PhraseSettings.of(settings)
+    lo, hi = int(s.ngram_max or 0) + 1, int(s.max_length)
+    words, strings, seg, year, doc, para, bridged, span_lo, span_hi, doc_ids = _token_stream(
+        token_paths, lang, s.count_roles, protected, lang in set(s.unspaced_languages))
+    n = len(words)
+    any_bridged = bool(bridged.any())
+    csum = np.concatenate([[0], np.cumsum(bridged)])
+    span = int(para.max()) + 1 if n else 1
+    keys, para_idx = np.unique(doc * span + para, return_inverse=True)
+    para_key = np.stack([keys // span, keys % span], axis=1)
+    para_idx = np.asarray(para_idx).ravel()
+    years = np.unique(year)
+    year_idx = np.searchsorted(years, year)
+    para_year = np.zeros(len(para_key), dtype=np.int64)
+    para_year[para_idx] = year
+    doc_year = np.zeros(len(doc_ids), dtype=np.int64)
+    doc_year[doc] = year
+    units = {"year": (year_idx, len(years)), "doc": (doc, len(doc_ids)), "para": (para_idx, len(para_key))}
+    entries = {u: ([], [], []) for u in units}  # rows, cols, data
+    vocab: list[str] = []
+    n_bridged = 0
+
+    def counted_at(p: np.ndarray, L: int) -> np.ndarray:
+        """Positions p (an L-gram fits there) whose L-gram this function counts: no bridged token at
+        either end, and every bridged token inside with the whole protected occurrence it belongs
+        to; for orders of the matrices, a bridged token inside."""
+        ok = ~bridged[p] & ~bridged[p + L - 1]
+        if L < lo:
+            ok &= (csum[p + L] - csum[p]) > 0
+        if any_bridged:
+            for k in range(1, L - 1):
+                ok &= (span_lo[p + k] >= p) & (span_hi[p + k] <= p + L - 1)
+        return ok
+
+    if n and (hi >= lo or any_bridged):
+        V = max(len(strings), 1)
+        code = pd.factorize(words, sort=False)[0].astype(np.int64)
+        pos = np.arange(n, dtype=np.int64)
+        cnt = np.bincount(code)
+        top = max(hi, lo - 1 if any_bridged else 0)
+        for L in range(1, top + 1):
+            if L >= lo or (any_bridged and L >= 3):
+                on = counted_at(pos, L)
+                ccnt = np.bincount(code[on], minlength=len(cnt))
+                freq_gram = np.flatnonzero(ccnt >= s.min_count)
+                col = np.full(len(cnt), -1, dtype=np.int64)
+                col[freq_gram] = len(vocab) + np.arange(len(freq_gram))
+                first = np.full(len(cnt), n, dtype=np.int64)  # positions ascend: the first of each code
+                present, at = np.unique(code[on], return_index=True)
+                first[present] = pos[on][at]
+                vocab += [SEP.join(strings[words[p:p + L]]) for p in first[freq_gram]]
+                n_bridged += int(((csum[first[freq_gram] + L] - csum[first[freq_gram]]) > 0).sum())
+                rest_col = len(vocab)
+                vocab.append(_rest_name(L))
+                c = np.where(on, col[code], -1)
+                hit = c >= 0
+                fits = np.flatnonzero(seg[:n - L + 1] == seg[L - 1:]) if n >= L else np.zeros(0, dtype=np.int64)
+                fits = fits[counted_at(fits, L)]
+                for u, (idx, size) in units.items():
+                    r, cc, dd = entries[u]
+                    r.append(idx[pos[hit]])
+                    cc.append(c[hit])
+                    dd.append(np.ones(int(hit.sum()), dtype=np.int64))
+                    rest = np.bincount(idx[fits], minlength=size) - np.bincount(idx[pos[hit]], minlength=size)
+                    nz = np.flatnonzero(rest)
+                    r.append(nz)
+                    cc.append(np.full(len(nz), rest_col, dtype=np.int64))
+                    dd.append(rest[nz].astype(np.int64))
+            if L == top:
+                break
+            freq = cnt[code] >= s.min_count
+            F = np.zeros(n + 1, dtype=bool)
+            F[pos[freq]] = True
+            D = np.full(n, -1, dtype=np.int64)
+            D[pos] = code
+            cand = pos[freq]
+            cand = cand[cand + L < n]
+            cand = cand[F[cand + 1] & (seg[cand] == seg[cand + L])]
+            code = pd.factorize(D[cand] * V + words[cand + L], sort=False)[0].astype(np.int64) if len(cand) \
+                else np.zeros(0, dtype=np.int64)
+            pos, cnt = cand, np.bincount(code) if len(cand) else np.zeros(0, dtype=np.int64)
+            del D, F
+    vocab_arr = np.asarray(vocab, dtype=object)
+
+    def matrix(u: str, rows: pd.DataFrame) -> CountMatrix:
+        r, c, d = entries[u]
+        size = units[u][1]
+        X = sp.csr_matrix((np.concatenate(d) if d else np.zeros(0, dtype=np.int64),
+                           (np.concatenate(r) if r else np.zeros(0, dtype=np.int64),
+                            np.concatenate(c) if c else np.zeros(0, dtype=np.int64))),
+                          shape=(size, len(vocab_arr)), dtype=np.int64)
+        X.sum_duplicates()
+        return CountMatrix(X, vocab_arr, rows.reset_index(drop=True))
+
+    out = LongCounts(matrix("year", pd.DataFrame({"year": years})),
+                     matrix("doc", pd.DataFrame({"doc_id": doc_ids, "year": doc_year})),
+                     matrix("para", pd.DataFrame({"year": para_year, "doc_id": doc_ids[para_key[:, 0]] if len(para_key)
+                                                  else np.zeros(0, dtype=object), "para": para_key[:, 1]})))
+    log.info("%s: %d recurring phrases counted from the tokens (orders %d to %d; %d with a bridged token of a "
+             "protected formulation inside) over %d tokens, %.1f s with the reading", lang, int((~is_rest(vocab_arr)).sum()), lo, hi,
+             n_bridged, n,
+             time.perf_counter() - t0)
+    return out
+
+
+def with_long(m: CountMatrix, extra: CountMatrix, keys: list[str], ngram_max: int | None) -> CountMatrix:
+    """``m`` (orders up to ``ngram_max`` kept) with the columns of ``extra`` appended, rows matched on ``keys``.
+
+    Parameters
+    ----------
+    m : CountMatrix
+        A matrix of vectorize (year or document rows).
+    extra : CountMatrix
+        The same units' long n-grams (:func:`long_counts`).
+    keys : list of str
+        Row columns matching the two (``["year"]``, ``["doc_id"]``).
+    ngram_max : int or None
+        Orders of ``m`` above it are dropped (None: none).
+
+    Returns
+    -------
+    CountMatrix
+    """
+    X = m.X.tocsr()
+    vocab = np.asarray(m.vocab, dtype=object)
+    if ngram_max is not None and len(vocab):
+        keep = np.flatnonzero(ngram_order(vocab) <= ngram_max)
+        X, vocab = X[:, keep], vocab[keep]
+    if not len(extra.vocab):
+        return CountMatrix(X.tocsr(), vocab, m.rows)
+    at = pd.MultiIndex.from_frame(extra.rows[keys].astype(str)).get_indexer(
+        pd.MultiIndex.from_frame(m.rows[keys].astype(str)))
+    E = sp.csr_matrix((len(m.rows), len(extra.vocab)), dtype=np.int64)
+    if (at >= 0).any():
+        pick = sp.csr_matrix((np.ones(int((at >= 0).sum()), dtype=np.int64),
+                              (np.flatnonzero(at >= 0), at[at >= 0])), shape=(len(m.rows), len(extra.rows)))
+        E = (pick @ extra.X).tocsr()
+    return CountMatrix(sp.hstack([X, E], format="csr"), np.concatenate([vocab, np.asarray(extra.vocab, dtype=object)]),
+                       m.rows)
+
+
+# ---- maximal units: pieces folded into the phrase they belong to -----------------------------------
+
+def fold_pieces(phrases, counts, fold_share: float | None = _P["fold_share"]) -> tuple[np.ndarray, np.ndarray]:
+    """Which phrases are units, and how many pieces each unit absorbs.
+
+    A phrase a of n words whose most frequent extension e (the phrase of ``phrases`` that begins
+    or ends with a and has the largest count; of two with the same count the shorter, usually the
+    one-word extension; a longer one when the word next to a may stand only inside a phrase, a
+    bridged stop word of :func:`long_counts`) has ``count(e) >= fold_share * count(a)`` is a *piece*
+    of e: at most ``1 - fold_share`` of its occurrences stand outside e. This is the nested-term
+    frequency of the C-value (Frantzi, Ananiadou & Mima 2000, section 2.2: the frequency of a
+    candidate nested in a longer candidate, f(a) - f(e), is what a counts on its own), used as a
+    threshold: a is folded into e, and e into its own extension if it is a piece, and so on, to
+    the *unit* (a phrase that is no piece). With ``fold_share = 1`` the units are the closed
+    (maximal) repeats of the counts given: a piece then never occurs outside its extension.
+
+    Parameters
+    ----------
+    phrases : sequence of str
+        Words joined by one space.
+    counts : array_like
+        The count of each phrase (in one comparison: both years together).
+    fold_share : float or None
+        None: every phrase is a unit.
+
+    Returns
+    -------
+    unit : ndarray of bool
+        True for the units.
+    pieces : ndarray of int
+        Per phrase, the number of pieces folded into it (0 for a piece).
+
+    References
+    ----------
+    Frantzi, K., Ananiadou, S. & Mima, H. (2000). Automatic recognition of multi-word terms: the
+    C-value/NC-value method. International Journal on Digital Libraries 3(2), 115-130.
+    """
+    ph = pd.Series(np.asarray(phrases, dtype=object), dtype=object)
+    c = np.asarray(counts, dtype=float)
+    m = len(ph)
+    if fold_share is None or m == 0:
+        return np.ones(m, dtype=bool), np.zeros(m, dtype=np.int64)
+    order = ngram_order(ph.to_numpy())
+    # every (shorter phrase it begins or ends with, phrase): its k-word prefixes and suffixes
+    keys, owner = [], []
+    for i in np.flatnonzero(order >= 2):
+        w = ph.iat[i].split(SEP)
+        for k in range(1, len(w)):
+            keys += [SEP.join(w[:k]), SEP.join(w[-k:])]
+            owner += [i, i]
+    rows = [pd.DataFrame({"key": keys, "i": np.asarray(owner, dtype=np.int64)})] if keys else []
+    if rows:
+        rows[0]["c"], rows[0]["n"] = c[rows[0]["i"]], order[rows[0]["i"]]
+    best_c = np.zeros(m)
+    best_i = np.full(m, -1, dtype=np.int64)
+    if rows:
+        ext = pd.concat(rows, ignore_index=True).sort_values(["c", "n", "i"], ascending=[False, True, True],
+                                                             kind="stable").drop_duplicates("key").set_index("key")
+        at = ext.index.get_indexer(ph)
+        hit = at >= 0
+        best_c = np.where(hit, ext["c"].to_numpy()[np.maximum(at, 0)], 0.0)
+        best_i = np.where(hit, ext["i"].to_numpy()[np.maximum(at, 0)], -1)
+    target = np.where((best_i >= 0) & (best_c >= fold_share * c), best_i, -1)
+    final = target.copy()
+    while True:  # follow each piece to its unit (an extension is one word longer: at most max order steps)
+        nxt = np.where(final >= 0, target[np.maximum(final, 0)], -1)
+        move = (final >= 0) & (nxt >= 0)
+        if not move.any():
+            break
+        final = np.where(move, nxt, final)
+    unit = target < 0
+    pieces = np.bincount(final[final >= 0], minlength=m).astype(np.int64)
+    return unit, np.where(unit, pieces, 0)
+
+
+# ---- the exploratory effect --------------------------------------------------------------------
+
+def effect_size(y_from, y_to, total_from, total_to, prior: float = _P["effect_prior"],
+                conf_level: float = _P["conf_level"]):
+    """Log rate ratio (to / from) of each phrase under a weak Gamma prior, with its interval.
+
+    Each year's rate of the phrase gets the same Gamma prior with mean r = (y_from + y_to) /
+    (N_from + N_to), the phrase's pooled rate in the two years, and shape a = ``prior`` (the prior
+    weighs a occurrences; 2 by default), so the
+    rate of year s given its count y_s of N_s n-grams is Gamma(y_s + a, N_s + a / r) and the
+    posterior mean and variance of the log ratio are (digamma psi, trigamma psi')::
+
+        effect = psi(y_to + a) - log(N_to + a/r) - psi(y_from + a) + log(N_from + a/r)
+        var    = psi'(y_to + a) + psi'(y_from + a)
+
+    The interval is effect -/+ z_{(1+conf)/2} sqrt(var) (normal approximation). Unlike z, the effect
+    does not grow with the counts: at equal totals and a = 2 a phrase going from 0 to 5 has a larger
+    effect (1.45) than one going from 100 to 200 (0.69), and its wider interval says how uncertain it
+    is; one going from 1 to 12 (1.68) comes before one going from 0 to 4 (1.28). A
+    year with few n-grams of the phrase's order is pulled to the pooled rate (its a / r term
+    dominates N_s), so a phrase absent from a tiny year is not ranked as a change. The effect
+    ignores the clustering of occurrences in paragraphs: it ranks, the test (t, q) decides.
+
+    Parameters
+    ----------
+    y_from, y_to, total_from, total_to : array_like
+    prior : float
+        Config ``phrases.effect_prior`` (a).
+    conf_level : float
+        Config ``phrases.conf_level``.
+
+    Returns
+    -------
+    effect, low, high : ndarray
+
+    References
+    ----------
+    Gelman, A. et al. (2013). Bayesian Data Analysis, 3rd ed., section 2.6 (the Poisson model with a
+    conjugate gamma prior).
+    """
+    from scipy.special import digamma, polygamma
+    from scipy.stats import norm
+
+    y0, y1, n0, n1 = (np.asarray(v, dtype=float) for v in (y_from, y_to, total_from, total_to))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b = prior * (n0 + n1) / (y0 + y1)  # a / r
+        eff = digamma(y1 + prior) - np.log(n1 + b) - digamma(y0 + prior) + np.log(n0 + b)
+    sd = np.sqrt(polygamma(1, y1 + prior) + polygamma(1, y0 + prior))
+    zq = float(norm.ppf((1 + conf_level) / 2))
+    return eff, eff - zq * sd, eff + zq * sd
+
+
+def effect_rank(effect, count) -> np.ndarray:
+    """Rank (1 = first) of each phrase of one step on its side: effect > 0 by descending effect,
+    effect < 0 by ascending effect (the strongest fall first), ties by the larger count; 0 for
+    effect 0.
+
+    Parameters
+    ----------
+    effect, count : array_like
+
+    Returns
+    -------
+    ndarray of int
+    """
+    e, c = np.asarray(effect, dtype=float), np.asarray(count, dtype=float)
+    out = np.zeros(len(e), dtype=np.int64)
+    for side in (e > 0, e < 0):
+        idx = np.flatnonzero(side)
+        order = idx[np.lexsort((-c[idx], -np.abs(e[idx])))]
+        out[order] = np.arange(1, len(order) + 1)
+    return out
 
 
 def status(count_from, count_to, total_from, total_to, z, q, q_threshold: float = _P["q_threshold"]) -> np.ndarray:
@@ -235,9 +860,7 @@ def check_ngram_max(ngram_max: int, vectorize_ngram_max: int) -> None:
 
 
 def group_phrase_changes(counts_a: pd.Series, counts_b: pd.Series, prior_counts: pd.Series | None = None,
-                   alpha_0: float | str | Mapping[int, float] = _P["alpha_0"], min_count: int = _P["min_count"],
-                   q_threshold: float = _P["q_threshold"], ngram_max: int | None = None,
-                   min_tokens: int = 0) -> pd.DataFrame:
+                         settings: PhraseSettings | Mapping | None = None, **overrides) -> pd.DataFrame:
     """Weighted log-odds of every phrase between group a (``from``) and group b (``to``).
 
     ``counts_a``/``counts_b``: phrase counts (Series indexed by phrase, words joined by one
@@ -245,7 +868,9 @@ def group_phrase_changes(counts_a: pd.Series, counts_b: pd.Series, prior_counts:
     ``prior_counts``: background counts the prior is proportional to (default a + b); every
     tested phrase must occur in it. ``alpha_0``: a positive number, a mapping
     {order: number}, or ``"auto"`` = per order, the median of the two groups' totals.
-    Tested phrases: count_a + count_b >= ``min_count`` and order <= ``ngram_max`` (None: all).
+    Tested phrases: count_a + count_b >= ``min_count``, order <= ``ngram_max`` (None: all) or an
+    order of :func:`long_counts` (it has a :data:`REST` entry) up to ``max_length``, and units only
+    (:func:`fold_pieces` with ``fold_share``, on count_a + count_b).
     ``alpha_0`` is bounded by the smaller group's total of each order; a group with fewer than
     ``min_tokens`` unigrams makes every status ``insufficient``.
     Returns the columns ``GROUP_COLUMNS``; positive ``log_odds`` = more frequent in b.
@@ -256,11 +881,11 @@ def group_phrase_changes(counts_a: pd.Series, counts_b: pd.Series, prior_counts:
         Phrase counts of the two groups.
     prior_counts : Series, optional
         Background counts of the prior.
-    alpha_0 : float, mapping or "auto"
-    min_count : int
-    q_threshold : float
-    ngram_max : int, optional
-    min_tokens : int
+    settings : PhraseSettings or mapping, optional
+        ``alpha_0``, ``min_count``, ``q_threshold``, ``ngram_max``, ``max_length``, ``fold_share``,
+        ``min_tokens``, ``effect_prior``, ``conf_level``.
+    **overrides
+        Fields of :class:`PhraseSettings` replacing those of ``settings``.
 
     Returns
     -------
@@ -272,6 +897,8 @@ def group_phrase_changes(counts_a: pd.Series, counts_b: pd.Series, prior_counts:
     Monroe, B. L., Colaresi, M. P. & Quinn, K. M. (2008). Fightin' words. Political Analysis 16(4),
     372-403.
     """
+    st = PhraseSettings.of(settings, **overrides)
+    alpha_0, min_count, ngram_max, min_tokens = st.alpha_0, st.min_count, st.ngram_max, st.min_tokens
     if min_count < 1:
         raise ValueError(f"min_count must be >= 1, got {min_count}")
     a = counts_a.groupby(level=0).sum()
@@ -285,38 +912,55 @@ def group_phrase_changes(counts_a: pd.Series, counts_b: pd.Series, prior_counts:
         alpha_0 = pd.concat([tot_a, tot_b], axis=1).fillna(0).median(axis=1).to_dict()
 
     y = pd.concat({"count_from": a, "count_to": b}, axis=1).fillna(0).astype(np.int64)
-    y = y[y.sum(axis=1) >= min_count]
+    rest = is_rest(y.index)
+    long_orders = np.unique(ngram_order(y.index[rest]))
+    y = y[(y.sum(axis=1) >= min_count).to_numpy() & ~rest]
     n = ngram_order(y.index)
     if ngram_max is not None:
-        y, n = y[n <= ngram_max], n[n <= ngram_max]
+        tested = (n <= ngram_max) | (np.isin(n, long_orders) & (n <= st.max_length))
+        y, n = y[tested], n[tested]
+    # A lone phrase of its order has probability 1 everywhere: its log-odds are undefined (and no
+    # piece is folded into it)
+    lone = (prior[~is_rest(prior.index)].groupby(ngram_order(prior.index[~is_rest(prior.index)])).size() < 2
+            ).reindex(n, fill_value=True).to_numpy()
+    unit, pieces = fold_pieces(y.index, np.where(lone, 0, y.sum(axis=1).to_numpy()), st.fold_share)
+    unit |= lone
+    y, n = y[unit], n[unit]
     df = y.rename_axis("phrase").reset_index()
     df.insert(1, "n", n)
+    df["pieces"] = pieces[unit]
     df["total_from"] = tot_a.reindex(n, fill_value=0).to_numpy()
     df["total_to"] = tot_b.reindex(n, fill_value=0).to_numpy()
     a0 = (pd.Series(alpha_0).reindex(n).to_numpy(float) if isinstance(alpha_0, Mapping)
           else np.full(len(df), float(alpha_0)))
     c_w = prior.reindex(df["phrase"], fill_value=0).to_numpy(float)
-    # A lone phrase of its order has probability 1 everywhere: its log-odds are undefined.
-    single = (prior.groupby(ngram_order(prior.index)).size() < 2).reindex(n, fill_value=True).to_numpy()
+    single = (prior[~is_rest(prior.index)].groupby(ngram_order(prior.index[~is_rest(prior.index)])).size() < 2
+              ).reindex(n, fill_value=True).to_numpy()
     low = min(int(tot_a.get(1, 0)), int(tot_b.get(1, 0))) < min_tokens
-    return _score(df, c_w, a0, tot_prior.reindex(n).to_numpy(float), single, q_threshold, low)
+    return _score(df, (c_w, a0, tot_prior.reindex(n).to_numpy(float), single), st, low)
 
 
-def _score(df: pd.DataFrame, c_w: np.ndarray, a0: np.ndarray, tot_prior: np.ndarray, single: np.ndarray,
-           q_threshold: float, insufficient: bool = False, phi: np.ndarray | None = None,
-           dof: np.ndarray | None = None) -> pd.DataFrame:
-    """Prior (alpha_w = a0 * c_w / tot_prior), log-odds, z, p, q and status of the tested phrases
-    of one step in ``df``.
+def _score(df: pd.DataFrame, prior: tuple, settings: PhraseSettings, insufficient: bool = False,
+           unit: tuple | None = None) -> pd.DataFrame:
+    """Prior (alpha_w = a0 * c_w / tot_prior), log-odds, z, p, q, status and the exploratory effect of
+    the tested phrases of one step in ``df``.
 
-    ``df`` has phrase, n, count_from, count_to, total_from, total_to; rows flagged ``single`` (the
-    only phrase of their order) are dropped. ``a0`` is bounded here by the smaller of the two
-    totals of the phrase's order (at least 1): the prior never weighs more than the smaller side.
-    ``phi``, ``dof``: each row's dispersion and its degrees of freedom (:func:`dispersion`; None:
-    1 and NaN, tokens independent); t = the score statistic of the two rates (:func:`score_z`) /
-    sqrt(phi), p from Student's t(df) (the normal where df is NaN, :func:`t_p_values`). q: Benjamini-Hochberg over the step's tested phrases. ``insufficient``:
-    every status is ``insufficient`` (a side below the low-data threshold). Returns
-    ``GROUP_COLUMNS`` sorted by descending z.
+    ``df`` has phrase, n, count_from, count_to, total_from, total_to (and ``pieces``; 0 when absent);
+    ``prior`` = (c_w, a0, tot_prior, single): each row's prior count, alpha_0 and total of its order
+    in the prior, and whether it is the only phrase of its order (such rows are dropped). ``a0`` is
+    bounded here by the smaller of the two totals of the phrase's order (at least 1): the prior
+    never weighs more than the smaller side. ``unit`` = (phi, dof): each row's dispersion and its
+    degrees of freedom (:func:`dispersion`; None: 1 and NaN, tokens independent); t = the score
+    statistic of the two rates (:func:`score_z`) / sqrt(phi), p from Student's t(df) (the normal
+    where df is NaN, :func:`t_p_values`). q: Benjamini-Hochberg over the step's tested phrases.
+    ``insufficient``: every status is ``insufficient`` (a side below the low-data threshold).
+    ``effect``, its interval and ``effect_rank``: :func:`effect_size`, :func:`effect_rank`
+    (``settings.effect_prior``, ``settings.conf_level``). Returns ``GROUP_COLUMNS`` sorted by
+    descending z.
     """
+    c_w, a0, tot_prior, single = prior
+    phi, dof = unit if unit is not None else (None, None)
+    q_threshold = settings.q_threshold
     a0 = np.minimum(np.asarray(a0, dtype=float),
                     np.maximum(1.0, np.minimum(df["total_from"].to_numpy(float), df["total_to"].to_numpy(float))))
     if np.any(c_w <= 0) or np.any(~(a0 > 0)):
@@ -339,6 +983,11 @@ def _score(df: pd.DataFrame, c_w: np.ndarray, a0: np.ndarray, tot_prior: np.ndar
     df["status"] = ("insufficient" if insufficient else
                     status(df["count_from"], df["count_to"], df["total_from"], df["total_to"], df["t"], df["q"],
                            q_threshold))
+    if "pieces" not in df:
+        df["pieces"] = 0
+    df["effect"], df["effect_low"], df["effect_high"] = effect_size(
+        df["count_from"], df["count_to"], df["total_from"], df["total_to"], settings.effect_prior, settings.conf_level)
+    df["effect_rank"] = effect_rank(df["effect"], df["count_from"] + df["count_to"])
     return df.sort_values(["z", "phrase"], ascending=[False, True], ignore_index=True)[GROUP_COLUMNS]
 
 
@@ -348,7 +997,13 @@ def _score(df: pd.DataFrame, c_w: np.ndarray, a0: np.ndarray, tot_prior: np.ndar
 #: dispersion, between-paragraph dispersion, or none (tokens independent: Monroe et al.'s z alone).
 UNITS = ("documents", "paragraphs", "tokens")
 STEP_COLUMNS = ["lang", "year_from", "year_to", "unit", "units_from", "units_to", "tested", "median_count",
-                "median_dispersion", "alpha", "power", "min_detectable_ratio", *STATUSES]
+                "median_dispersion", "alpha", "power", "min_detectable_ratio", *STATUSES, "folded", "min_q",
+                "ranking"]
+#: ``ranking`` of a step (``phrase_steps.csv``): ``test`` when at least one phrase of the step has
+#: q <= q_threshold (the statuses rank it); ``exploratory`` when none has (nothing can be called at
+#: this step's counts and dispersion: rank by ``effect_rank``, an ordering, not a finding);
+#: ``insufficient`` when a year is under the low-data threshold.
+RANKINGS = ("test", "exploratory", "insufficient")
 
 
 def unit_stats(X, order_idx: np.ndarray, n_orders: int) -> tuple[np.ndarray, np.ndarray]:
@@ -544,12 +1199,8 @@ def _sorted(df: pd.DataFrame) -> pd.DataFrame:
                           kind="stable", ignore_index=True)[COLUMNS]
 
 
-def phrase_changes(matrix: CountMatrix, min_count: int = _P["min_count"], alpha_0: float | str = _P["alpha_0"],
-                   q_threshold: float = _P["q_threshold"], ngram_max: int = _P["ngram_max"],
-                   unspaced_languages: tuple[str, ...] | list[str] = UNSPACED_LANGUAGES,
-                   lang: str | None = None, min_tokens: int = 0, steps=None, docs: CountMatrix | None = None,
-                   paras=None, min_documents: int = _P["min_documents"], power: float = _P["power"],
-                   with_steps: bool = False):
+def phrase_changes(matrix: CountMatrix, settings: PhraseSettings | Mapping | None = None, lang: str | None = None,
+                   steps=None, docs: CountMatrix | None = None, paras=None, with_steps: bool = False, **overrides):
     """Phrase changes between consecutive available years of one language's year matrix.
 
     The p-value of each phrase comes from its Monroe z divided by the square root of its
@@ -568,20 +1219,18 @@ def phrase_changes(matrix: CountMatrix, min_count: int = _P["min_count"], alpha_
     Parameters
     ----------
     matrix : CountMatrix
-        One language's year matrix (a vocabulary with repeated terms has their columns summed).
-    min_count : int
-        A phrase is tested in a step when count_from + count_to >= min_count.
-    alpha_0 : float, mapping or "auto"
-        The prior's weight per n-gram order.
-    q_threshold : float
-        Benjamini-Hochberg level at which a change is called.
-    ngram_max : int
-        Longest n-gram tested.
-    unspaced_languages : sequence of str
-        Languages whose ``display`` drops the spaces between words.
+        One language's year matrix (a vocabulary with repeated terms has their columns summed); the
+        orders above ``ngram_max`` are those :func:`with_long` appended (columns :data:`REST` are
+        never tested).
+    settings : PhraseSettings or mapping, optional
+        ``min_count`` (a phrase is tested in a step when count_from + count_to >= min_count),
+        ``alpha_0`` (the prior's weight per n-gram order), ``q_threshold`` (Benjamini-Hochberg level
+        at which a change is called), ``ngram_max`` (the longest n-gram of the matrix tested) and
+        ``max_length`` (the longest of the orders :func:`with_long` appended), ``fold_share`` (:func:`fold_pieces`, on the
+        step's counts), ``unspaced_languages``, ``min_tokens`` (a step with a year under this many
+        kept unigrams is ``insufficient``), ``min_documents``, ``power``, ``effect_prior``,
+        ``conf_level``.
     lang : str, optional
-    min_tokens : int
-        A step with a year under this many kept unigrams is ``insufficient``.
     steps : collection of (int, int), optional
         Only these steps (year_from, year_to) of consecutive available years (None: every step);
         each step's rows are those of the whole table (the prior is still every year's).
@@ -591,12 +1240,10 @@ def phrase_changes(matrix: CountMatrix, min_count: int = _P["min_count"], alpha_
         Paragraph n-gram counts (rows year, doc_id, para): a matrix, or the `count` rule's
         ``_findings/para_{lang}-{shard}.npz`` files, read one at a time and only for the years of
         steps tested at the paragraph level.
-    min_documents : int
-        Both years need this many documents for the document-level test.
-    power : float
-        Of the minimum detectable rate ratio (at alpha = ``q_threshold``).
     with_steps : bool
         Return the step table too.
+    **overrides
+        Fields of :class:`PhraseSettings` replacing those of ``settings`` (``min_count=1``).
 
     Returns
     -------
@@ -610,6 +1257,9 @@ def phrase_changes(matrix: CountMatrix, min_count: int = _P["min_count"], alpha_
     372-403 (:func:`textdrift.stats.log_odds_dirichlet`).
     Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate. JRSS B 57(1), 289-300.
     """
+    st = PhraseSettings.of(settings, **overrides)
+    min_count, alpha_0, q_threshold, min_tokens = st.min_count, st.alpha_0, st.q_threshold, st.min_tokens
+    min_documents, ngram_max = st.min_documents, st.ngram_max
     rows = matrix.rows.reset_index(drop=True)
     if lang is None:
         lang = str(rows["lang"].iloc[0]) if len(rows) else "?"
@@ -626,6 +1276,7 @@ def phrase_changes(matrix: CountMatrix, min_count: int = _P["min_count"], alpha_
     per_year = {int(r.year): i for i, r in avail.iterrows()}  # year -> row of the matrix
     X = matrix.X.tocsr()
     vocab = np.asarray(matrix.vocab, dtype=object)
+    rest = is_rest(vocab)
     order = ngram_order(vocab)
     orders, order_idx = np.unique(order, return_inverse=True)
     # totals of each n-gram order: per row (one sparse product) and in the prior (all rows)
@@ -637,7 +1288,12 @@ def phrase_changes(matrix: CountMatrix, min_count: int = _P["min_count"], alpha_
     tot_prior = pd.Series(np.where(np.bincount(order_idx, weights=prior > 0, minlength=len(orders)) > 0,
                                    tot_prior, np.nan), index=orders)
     # A lone phrase of its order has probability 1 everywhere: its log-odds are undefined.
-    single_order = pd.Series(np.bincount(order_idx, weights=prior > 0, minlength=len(orders)) < 2, index=orders)
+    single_order = pd.Series(np.bincount(order_idx, weights=(prior > 0) & ~rest, minlength=len(orders)) < 2,
+                             index=orders)
+    # orders tested: up to ngram_max, and the orders counted from the tokens (they have a REST
+    # column, :func:`with_long`) up to max_length
+    long_orders = np.unique(order[rest])
+    tested_order = (orders <= (ngram_max or 0)) | (np.isin(orders, long_orders) & (orders <= st.max_length))
     if alpha_0 == "auto":
         alpha_0 = pd.DataFrame({y: pd.Series(row_totals[i], index=orders) for y, i in per_year.items()}
                                ).fillna(0).median(axis=1).to_dict()
@@ -671,14 +1327,19 @@ def phrase_changes(matrix: CountMatrix, min_count: int = _P["min_count"], alpha_
         i0, i1 = per_year[y0], per_year[y1]
         pair = X[[i0, i1]]
         both = np.asarray(pair.sum(axis=0)).ravel()
-        cols = np.flatnonzero(both >= min_count)
+        cols = np.flatnonzero((both >= min_count) & ~rest)
         if ngram_max is not None:
-            cols = cols[order[cols] <= ngram_max]
+            cols = cols[tested_order[order_idx[cols]]]
+        lone = single_order.to_numpy()[order_idx[cols]]  # no piece is folded into an untestable phrase
+        unit_mask, pieces = fold_pieces(vocab[cols], np.where(lone, 0, both[cols]), st.fold_share)
+        unit_mask |= lone
+        folded = int((~unit_mask).sum())
+        cols, pieces = cols[unit_mask], pieces[unit_mask]
         y = pair[:, cols].toarray().astype(np.int64)
         n = order[cols]
         k = order_idx[cols]
         df = pd.DataFrame({"phrase": vocab[cols], "n": n, "count_from": y[0], "count_to": y[1],
-                           "total_from": row_totals[i0][k], "total_to": row_totals[i1][k]})
+                           "total_from": row_totals[i0][k], "total_to": row_totals[i1][k], "pieces": pieces})
         a0 = (pd.Series(alpha_0).reindex(n).to_numpy(float) if isinstance(alpha_0, Mapping)
               else np.full(len(df), float(alpha_0)))
         uni = np.flatnonzero(orders == 1)
@@ -688,12 +1349,13 @@ def phrase_changes(matrix: CountMatrix, min_count: int = _P["min_count"], alpha_
         if unit != "tokens":
             (s0, u0), (s1, u1) = stats[(unit, y0)], stats[(unit, y1)]
             phi, dof = dispersion(y[0], y[1], df["total_from"], df["total_to"], s0[cols], s1[cols], u0[k], u1[k])
-        df = _score(df, prior[cols].astype(float), a0, tot_prior.to_numpy(float)[k],
-                    single_order.to_numpy()[k], q_threshold, low, phi, dof)
+        df = _score(df, (prior[cols].astype(float), a0, tot_prior.to_numpy(float)[k], single_order.to_numpy()[k]),
+                    st, low, None if phi is None else (phi, dof))
         out.append(_label_step(df, lang, y0, y1))
         uni1 = uni[0] if len(uni) else 0
-        step_rows.append(_step_row(df, lang, y0, y1, unit, int(u0[uni1]), int(u1[uni1]), q_threshold, power))
-    table = _finish(out, lang, unspaced_languages) if out else _empty()
+        step_rows.append(_step_row(df, {"lang": lang, "year_from": y0, "year_to": y1, "unit": unit,
+                                        "units_from": int(u0[uni1]), "units_to": int(u1[uni1])}, st, folded))
+    table = _finish(out, lang, st.unspaced_languages) if out else _empty()
     if with_steps:
         return table, pd.DataFrame(step_rows, columns=STEP_COLUMNS)
     return table
@@ -739,18 +1401,22 @@ def _year_unit_stats(sources, years, vocab: np.ndarray, orders: np.ndarray) -> d
     return out
 
 
-def _step_row(df: pd.DataFrame, lang: str, y0: int, y1: int, unit: str, units_from: int, units_to: int,
-              q_threshold: float, power: float) -> dict:
-    """One row of the step table: the unit of the test, the tested phrases' median count (both
-    years) and dispersion, the minimum detectable rate ratio of a phrase of that count (its rate
-    in ``y0`` = median count / (total_from + total_to) of its order, the unigram totals when the step
-    has unigrams) and the tally of statuses."""
+def _step_row(df: pd.DataFrame, step: dict, settings: PhraseSettings, folded: int = 0) -> dict:
+    """One row of the step table: ``step`` (lang, year_from, year_to, unit, units_from, units_to), the
+    tested phrases' median count (both years) and dispersion, the minimum detectable rate ratio of
+    a phrase of that count (its rate in ``year_from`` = median count / (total_from + total_to) of its
+    order, the unigram totals when the step has unigrams), the tally of statuses, the pieces folded
+    into longer units (``folded``), the lowest q and the ``ranking`` (:data:`RANKINGS`)."""
+    q_threshold, power = settings.q_threshold, settings.power
+    unit = step["unit"]
     counts = df["status"].value_counts()
-    row = {"lang": lang, "year_from": y0, "year_to": y1, "unit": unit,
-           "units_from": units_from if unit != "tokens" else np.nan,
-           "units_to": units_to if unit != "tokens" else np.nan, "tested": len(df),
+    row = {**step, "units_from": step["units_from"] if unit != "tokens" else np.nan,
+           "units_to": step["units_to"] if unit != "tokens" else np.nan, "tested": len(df),
            "median_count": np.nan, "median_dispersion": np.nan, "alpha": q_threshold, "power": power,
-           "min_detectable_ratio": np.nan, **{s: int(counts.get(s, 0)) for s in STATUSES}}
+           "min_detectable_ratio": np.nan, **{s: int(counts.get(s, 0)) for s in STATUSES}, "folded": folded,
+           "min_q": float(df["q"].min()) if len(df) else np.nan}
+    row["ranking"] = ("insufficient" if counts.get("insufficient", 0) else
+                      "test" if len(df) and row["min_q"] <= q_threshold else "exploratory")
     if len(df):
         c = (df["count_from"] + df["count_to"]).to_numpy(float)
         med, phi = float(np.median(c)), float(np.median(df["dispersion"]))
@@ -780,44 +1446,43 @@ def _finish(steps: list[pd.DataFrame], lang: str, unspaced_languages) -> pd.Data
     return _sorted(df)
 
 
+#: the keyword arguments of :func:`write_phrases` that name files (the others are settings)
+FILE_ARGUMENTS = ("documents", "doc_matrices", "para_matrices", "tokens", "codebook", "user_dict", "formulations",
+                  "steps_csv", "grouped_csv")
+
+
 def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
-                ngram_max: int = _P["ngram_max"], vectorize_ngram_max: int = _D["vectorize"]["ngram_max"],
-                min_count: int = _P["min_count"], alpha_0: float | str = _P["alpha_0"],
-                q_threshold: float = _P["q_threshold"],
-                unspaced_languages: tuple[str, ...] | list[str] = UNSPACED_LANGUAGES,
-                min_tokens: int = 0, documents: str | Path | None = None, group_by: str | None = None,
-                doc_matrices: Mapping[str, str | Path] | None = None,
-                grouped_csv: str | Path | None = None, para_matrices: Mapping[str, list] | None = None,
-                steps_csv: str | Path | None = None, min_documents: int = _P["min_documents"],
-                power: float = _P["power"]) -> int:
+                  settings: PhraseSettings | Mapping | None = None, **kwargs) -> int:
     """Rule ``phrases``: phrase changes of every language ({lang: year_{lang}.npz}) into one CSV;
     with ``documents`` (``results/tables/documents.csv``), each row also says whether its step compares
     like with like (``genre_match`` of :func:`textdrift.manifest.step_documents`; the step's document
     and genre lists are in ``tfidf_drift.csv``, one row per step).
 
-    ``group_by`` (a column of ``documents``): the same table computed on each group's documents
-    alone (year matrices summed from ``doc_matrices``, {lang: doc_{lang}.npz}; the prior is the
-    group's own corpus), written to ``grouped_csv`` with a leading ``group`` column.
+    ``settings.group_by`` (a column of ``documents``): the same table computed on each group's
+    documents alone (year matrices summed from ``doc_matrices``, {lang: doc_{lang}.npz}; the prior is
+    the group's own corpus), written to ``grouped_csv`` with a leading ``group`` column.
 
     The test's units (:func:`phrase_changes`): the documents of ``doc_matrices`` and the paragraphs
     of ``para_matrices`` ({lang: [the count rule's ``_findings/para_{lang}-{shard}.npz``]}, read one
     shard at a time, only for the years tested at the paragraph level); the step table
-    (``STEP_COLUMNS`` + ``genre_match``) goes to ``steps_csv`` (``phrase_steps.csv``).
+    (``STEP_COLUMNS`` + ``genre_match``) goes to ``steps_csv`` (``phrase_steps.csv``). With ``tokens``
+    (the token shards) and ``max_length > ngram_max``, the phrases of ``ngram_max + 1`` to
+    ``max_length`` words are counted from the tokens (:func:`long_counts`) and appended to the year,
+    document and paragraph counts (:func:`with_long`); so are the phrases that hold a stop word or
+    dropped token inside a formulation of ``codebook``, ``user_dict`` or ``formulations``
+    (:func:`protected_formulations`).
 
     Parameters
     ----------
     year_matrices : mapping of str to str or Path
     out_csv : str or Path
         ``phrase_changes.csv``.
-    ngram_max : int
-    vectorize_ngram_max : int
-        Checked by :func:`check_ngram_max`.
-    min_count, alpha_0, q_threshold, unspaced_languages, min_tokens
-        As in :func:`phrase_changes`.
-    documents : str or Path, optional
-    group_by : str, optional
-    doc_matrices : mapping of str to str or Path, optional
-    grouped_csv : str or Path, optional
+    settings : PhraseSettings or mapping, optional
+        :class:`PhraseSettings` (``vectorize_ngram_max`` checked by :func:`check_ngram_max`).
+    **kwargs
+        Files (:data:`FILE_ARGUMENTS`): ``documents``, ``doc_matrices`` ({lang: path}),
+        ``para_matrices`` ({lang: [paths]}), ``tokens`` (list of token shards), ``codebook``,
+        ``user_dict``, ``formulations`` (``new_formulations.csv``), ``steps_csv``, ``grouped_csv``; any other name is a field of :class:`PhraseSettings` (``min_count=1``).
 
     Returns
     -------
@@ -832,11 +1497,14 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
     """
     from textdrift.manifest import STEP_COLUMNS as DOCUMENT_STEP_COLUMNS, document_groups, step_documents, with_group
 
-    check_ngram_max(ngram_max, vectorize_ngram_max)
-    args = (min_count, alpha_0, q_threshold, ngram_max, unspaced_languages)
+    files = {k: kwargs.pop(k) for k in FILE_ARGUMENTS if k in kwargs}
+    st = PhraseSettings.of(settings, **kwargs)
+    check_ngram_max(st.ngram_max, st.vectorize_ngram_max)
+    documents, steps_csv, grouped_csv = files.get("documents"), files.get("steps_csv"), files.get("grouped_csv")
     docs = read_csv(documents) if documents is not None else None
-    unit_kw = {"min_documents": min_documents, "power": power, "with_steps": True}
-    doc_paths, para_paths = dict(doc_matrices or {}), dict(para_matrices or {})
+    doc_paths, para_paths = dict(files.get("doc_matrices") or {}), dict(files.get("para_matrices") or {})
+    tokens = list(files.get("tokens") or [])
+    named = {k: files.get(k) for k in ("codebook", "user_dict", "formulations")}
     step_tables: list[pd.DataFrame] = []
 
     def with_steps(df: pd.DataFrame, docs_of) -> pd.DataFrame:
@@ -846,27 +1514,34 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
         # step); repeated on every phrase they made the table grow with documents x phrases
         return step_documents(df, docs_of).drop(columns=[c for c in DOCUMENT_STEP_COLUMNS if c not in PHRASE_STEP_COLUMNS])
 
-    def table(matrices: dict, docs_of, doc_mats: dict, ids) -> pd.DataFrame:
-        frames = []
-        for lang, m in matrices.items():
-            paras = [_only_documents(p, ids) for p in para_paths.get(lang, [])] or None
-            frames.append(phrase_changes(m, *args, lang, min_tokens, docs=doc_mats.get(lang), paras=paras,
-                                         **unit_kw)[0])
-        frames = [f for f in frames if len(f)]
-        return with_steps(_sorted(pd.concat(frames, ignore_index=True)) if frames else _empty(), docs_of)
+    def inputs(lang: str):
+        """The year matrix, document matrix and paragraph sources of ``lang``, long phrases appended."""
+        ym = load_matrix(year_matrices[lang])
+        dm = load_matrix(doc_paths[lang]) if lang in doc_paths else None
+        paras = para_paths.get(lang, [])
+        extra = None
+        protected = protected_formulations(lang, **named)
+        if tokens and (st.max_length > st.ngram_max or protected):
+            lc = long_counts(tokens, lang, st, protected)
+            ym = with_long(ym, lc.year, ["year"], st.ngram_max)
+            dm = with_long(dm, lc.doc, ["doc_id"], st.ngram_max) if dm is not None else None
+            extra = lc.para
+        return ym, dm, [_only_documents(p, None, st.ngram_max, extra) for p in paras] or None
 
     # The table is sorted by language first: one language's year matrix and rows in memory at a time.
     written = 0
+    per_doc = {}
 
     def by_language():
         nonlocal written
         for lang in sorted(year_matrices):
             log.info("%s: reading %s", lang, year_matrices[lang])
-            dm = load_matrix(doc_paths[lang]) if lang in doc_paths else None
-            df, st = phrase_changes(load_matrix(year_matrices[lang]), *args, lang, min_tokens, docs=dm,
-                                    paras=para_paths.get(lang), **unit_kw)
+            ym, dm, paras = inputs(lang)
+            df, steps = phrase_changes(ym, st, lang, docs=dm, paras=paras, with_steps=True)
+            if st.group_by and dm is not None:
+                per_doc[lang] = (dm, paras)
             del dm
-            step_tables.append(st)
+            step_tables.append(steps)
             if len(df):
                 written += len(df)
                 yield with_steps(_sorted(df), docs)
@@ -876,34 +1551,48 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
     write_csv_batches(by_language(), out_csv)
     log.info("wrote %d rows to %s", written, out_csv)
     if steps_csv is not None:
-        st = pd.concat([t for t in step_tables if len(t)], ignore_index=True) if any(map(len, step_tables)) \
+        table = pd.concat([t for t in step_tables if len(t)], ignore_index=True) if any(map(len, step_tables)) \
             else pd.DataFrame(columns=STEP_COLUMNS)
-        st = with_steps(st.sort_values(["lang", "year_from"], ignore_index=True), docs)
-        write_csv(st, steps_csv)
-        log.info("wrote %d steps to %s", len(st), steps_csv)
-    if group_by:
-        per_doc = {lang: load_matrix(path) for lang, path in doc_paths.items()}
+        table = with_steps(table.sort_values(["lang", "year_from"], ignore_index=True), docs)
+        write_csv(table, steps_csv)
+        log.info("wrote %d steps to %s", len(table), steps_csv)
+    if st.group_by:
         frames = {}
-        for g, ids in document_groups(docs, group_by).items():
-            sub = {lang: year_matrix_of(m, ids) for lang, m in per_doc.items()}
-            own = {lang: m.take(m.rows["doc_id"].astype(str).isin({str(i) for i in ids}).to_numpy(dtype=bool))
-                   for lang, m in per_doc.items()}
-            frames[g] = table({lang: m for lang, m in sub.items() if len(m.rows)},
-                              docs[docs["doc_id"].astype(str).isin(ids)], own, {str(i) for i in ids})
+        for g, ids in document_groups(docs, st.group_by).items():
+            ids = {str(i) for i in ids}
+            parts = []
+            for lang, (m, paras) in per_doc.items():
+                own = m.take(m.rows["doc_id"].astype(str).isin(ids).to_numpy(dtype=bool))
+                sub = year_matrix_of(m, ids)
+                if not len(sub.rows):
+                    continue
+                group_paras = [_only_documents(p.path, ids, p.max_order, p.extra) for p in paras] if paras else None
+                parts.append(phrase_changes(sub, st, lang, docs=own, paras=group_paras, with_steps=True)[0])
+            parts = [f for f in parts if len(f)]
+            frames[g] = with_steps(_sorted(pd.concat(parts, ignore_index=True)) if parts else _empty(),
+                                   docs[docs["doc_id"].astype(str).isin(ids)])
         grouped = with_group(frames)
         write_csv(grouped, grouped_csv)
-        log.info("wrote %d rows (%s groups) to %s", len(grouped), group_by, grouped_csv)
+        log.info("wrote %d rows (%s groups) to %s", len(grouped), st.group_by, grouped_csv)
     return written
 
 
 class _only_documents:
-    """A paragraph matrix file read lazily and restricted to the documents ``ids`` (all when None)."""
+    """A paragraph matrix (a file, read lazily, or a CountMatrix) restricted to the documents ``ids``
+    (all when None) and to the n-grams of at most ``max_order`` words (all when None), with the
+    columns of ``extra`` (the same paragraphs' :func:`long_counts`) appended: one matrix per
+    paragraph, so that its totals of every order are whole."""
 
-    def __init__(self, path, ids):
-        self.path, self.ids = path, ids
+    def __init__(self, path, ids, max_order: int | None = None, extra: CountMatrix | None = None):
+        self.path, self.ids, self.max_order, self.extra = path, ids, max_order, extra
 
     def load(self) -> CountMatrix:
-        m = load_matrix(self.path)
+        m = self.path if isinstance(self.path, CountMatrix) else load_matrix(self.path)
+        if self.extra is not None and len(m.rows):
+            m = with_long(m, self.extra, ["year", "doc_id", "para"], self.max_order)
+        elif self.max_order is not None and len(m.vocab) and ngram_order(m.vocab).max() > self.max_order:
+            keep = np.flatnonzero(ngram_order(m.vocab) <= self.max_order)
+            m = CountMatrix(m.X.tocsr()[:, keep], np.asarray(m.vocab, dtype=object)[keep], m.rows)
         if self.ids is None or not len(m.rows):
             return m
         return m.take(m.rows["doc_id"].astype(str).isin(self.ids).to_numpy(dtype=bool))
@@ -922,10 +1611,13 @@ def run_phrases(input, output, params, log) -> None:
     from textdrift.io import log_to_file
 
     log_to_file(log[0])
+    from textdrift.provenance import settings
+
     i, o, p = input, output, params
-    shards = {lang: [f for f in i.para if Path(f).name.startswith(f"para_{lang}-")] for lang in p.languages}
-    write_phrases(dict(zip(p.languages, i.year)), o.changes, p.ngram_max, p.vectorize_ngram_max,
-                  p.min_count, p.alpha_0, p.q_threshold, p.unspaced_languages, p.min_tokens,
-                  documents=i.documents, group_by=p.group_by, doc_matrices=dict(zip(p.languages, i.doc)),
-                  grouped_csv=o.get("grouped"), para_matrices=shards, steps_csv=o.steps,
-                  min_documents=p.min_documents, power=p.power)
+    kw = settings(p)
+    languages = kw.pop("languages")
+    shards = {lang: [f for f in i.para if Path(f).name.startswith(f"para_{lang}-")] for lang in languages}
+    write_phrases(dict(zip(languages, i.year)), o.changes, PhraseSettings.of(kw), documents=i.documents,
+                  doc_matrices=dict(zip(languages, i.doc)), para_matrices=shards, tokens=list(i.tokens),
+                  codebook=i.codebook, user_dict=i.get("user_dict"), formulations=i.formulations,
+                  steps_csv=o.steps, grouped_csv=o.get("grouped"))

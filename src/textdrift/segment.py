@@ -36,7 +36,10 @@ Stop words: spaCy's English list (matched lower-cased, as spaCy does) plus the o
 Chinese: jieba, HMM off, with the domain user dictionary and stop-word list in ``config/``, plus
 the Chinese aliases of the named entities (so that a name stays one word). A number followed by
 a unit of ``zh_date_units`` (2024 + 年, 11 + 月, 150 + 多) becomes one token, a date or count, not
-kept; ``zh_drop`` patterns (dates, 第四届, numerals) and ``zh_drop_chars`` are not kept.
+kept; ``zh_drop`` patterns (dates, 第四届, numerals) and ``zh_drop_chars`` are not kept. A plus sign
+glued to the word before it (互联网+, the "X+" action plans; NFKC has made ＋ a +) is part of that word:
+one token ``互联网+``, kept, so that the term is counted and found whole (jieba cuts the + off, and a
+token without letters is punctuation).
 
 Named entities (:mod:`textdrift.entities`): after a text is tokenized, the entity aliases are
 matched (longest first); a mention's first token gets ``norm`` ``@<id>`` and stays kept, every
@@ -125,6 +128,8 @@ __all__ = ["LANGUAGES", "Segmenter", "empty_tokens",
 LANGUAGES = ("zh", "en")
 
 _NUMBER = re.compile(r"^[+\-]?\d[\d.,:/%\-]*$")
+#: a Chinese token made only of plus signs: joined to the word it is glued to ("互联网+")
+_PLUS = re.compile(r"[+\uff0b]+")
 # Characters jieba can join into one word (its re_han_default); anything else splits.
 _JIEBA_WORD = re.compile(r"^[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+$")
 # Punctuation that still belongs to the sentence it follows (closing quotes/brackets).
@@ -499,6 +504,17 @@ class Segmenter:
                         if plain:
                             self._zh_unit_memo[text] = attr
                     attr_col[-1] = attr
+                    prev_number, prev_end = False, idx
+                    continue
+                if para_col and para_col[-1] == para and prev_end == start and _PLUS.fullmatch(word) \
+                        and not source[idx:idx + 1].isdigit():
+                    # a plus glued to the word before ("互联网+", the "X+" action plans) is part of that
+                    # term: one token, kept as the word is (jieba and the punctuation rule would cut it off);
+                    # not a sign before a number (增长+5%)
+                    s0 = idx_col[-1]
+                    text = original[s0:idx]
+                    simplified = source[s0:idx] if same_length else self._to_simplified(text)
+                    attr_col[-1] = self._zh_attr_id(text, simplified)
                     prev_number, prev_end = False, idx
                     continue
                 if not plain:  # text from the original characters, norm from the t2s form

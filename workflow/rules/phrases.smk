@@ -18,6 +18,12 @@ rule phrases:
             lang=LANGS,
             shard=SHARDS,
         ),
+        # phrases of ngram_max + 1 .. max_length tokens are counted from the tokens (recurring ones)
+        tokens=expand(TOKENS, shard=SHARDS),
+        # formulations no stop-word or dropped-token rule may split (phrases.py: protected_formulations)
+        codebook=config["themes"]["codebook"],
+        formulations=f"{RESULTS}/tables/new_formulations.csv",
+        user_dict=config["segment"]["zh_user_dict"],
     output:
         **({"grouped": f"{GROUPED}/phrase_changes.csv"} if GROUP_BY else {}),
         changes=report(
@@ -52,6 +58,11 @@ rule phrases:
         q_threshold=config["phrases"]["q_threshold"],
         min_documents=config["phrases"]["min_documents"],
         power=config["phrases"]["power"],
+        max_length=config["phrases"]["max_length"],
+        fold_share=config["phrases"]["fold_share"],
+        effect_prior=config["phrases"]["effect_prior"],
+        conf_level=config["phrases"]["conf_level"],
+        count_roles=config["count_roles"],
         min_tokens=config["low_data_tokens"],
         unspaced_languages=config["unspaced_languages"],
         group_by=GROUP_BY,
