@@ -409,20 +409,18 @@ def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: 
 
     # positions, codes and pair numbers are int32 (a language of up to 2**31 units): the arrays of
     # one level and the dense look-ups are the memory of the method
-    def level_counts(pos, code):
-        pair_id, pairs = pd.factorize(code.astype(np.int64) * Y + yidx[pos], sort=False)
-        return pair_id.astype(np.int32), np.asarray(pairs, dtype=np.int64), np.bincount(pair_id).astype(np.int32)
-
     code1, uniq1 = pd.factorize(units.codes, sort=False)
     code1 = code1.astype(np.int32)
     V = max(len(uniq1), 1)
     pos, code = np.arange(n, dtype=np.int32), code1
-    pair_id, pairs, cnt = level_counts(pos, code)
+    pair_id, pairs = pd.factorize(code.astype(np.int64) * Y + yidx[pos], sort=False)
+    pair_id, pairs, cnt = pair_id.astype(np.int32), np.asarray(pairs, dtype=np.int64), np.bincount(pair_id).astype(np.int32)
     L = 1
     while len(pos):
-        # frequent in some year: the string's largest count over the years
-        gmax = pd.Series(cnt).groupby(pairs // Y).max()
-        freq = gmax.reindex(code).to_numpy() >= min_count
+        # frequent in some year: the string's largest count over the years (codes are dense)
+        gmax = np.zeros(int(code.max()) + 1, dtype=np.int32)
+        np.maximum.at(gmax, pairs // Y, cnt)
+        freq = gmax[code] >= min_count
         # the next level: positions whose length-L prefix and suffix are both frequent, in one run
         F = np.zeros(n + 1, dtype=bool)
         F[pos[freq]] = True
@@ -431,10 +429,20 @@ def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: 
         cand = pos[freq]
         cand = cand[cand + L < n]
         cand = cand[F[cand + 1] & (run[cand] == run[cand + L])]
-        ncode = pd.factorize(D[cand].astype(np.int64) * V + code1[cand + L], sort=False)[0].astype(np.int32)
+        if len(cand):
+            # one factorization of (string, year) in text order; the strings numbered in the order of
+            # their first (string, year), which is their own first occurrence: the same numbers as
+            # factorizing the strings first
+            key = (D[cand].astype(np.int64) * V + code1[cand + L]) * Y + yidx[cand]
+            npair_id, nkeys = pd.factorize(key, sort=False)
+            code_of_pair = pd.factorize(nkeys // Y, sort=False)[0]
+            ncode = code_of_pair[npair_id].astype(np.int32)
+            npairs = code_of_pair.astype(np.int64) * Y + nkeys % Y
+            npair_id, ncnt = npair_id.astype(np.int32), np.bincount(npair_id).astype(np.int32)
+        else:
+            ncode, npair_id, npairs, ncnt = (np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int64),
+                                             np.zeros(0, np.int32))
         del D, F
-        npair_id, npairs, ncnt = (level_counts(cand, ncode) if len(cand)
-                                  else (np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int32)))
         # closed: no position's right or left extension (same run, so same year) has the same count
         cnt_pos = cnt[pair_id]
         E = np.zeros(n + 1, dtype=np.int32)
@@ -450,6 +458,73 @@ def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: 
             return
         pos, code, pair_id, pairs, cnt = cand, ncode, npair_id, npairs, ncnt
         L += 1
+
+
+def _same_count_extension(pair_id: np.ndarray, unit: np.ndarray, cnt_pos: np.ndarray, V: int) -> np.ndarray:
+    """Per occurrence: the (string, year) ``pair_id`` extended by its neighbouring ``unit`` has as many
+    occurrences as the pair itself (``cnt_pos``)."""
+    key_id = pd.factorize(pair_id.astype(np.int64) * V + unit, sort=False)[0]
+    return np.bincount(key_id)[key_id] == cnt_pos
+
+
+def _core_levels(units: Units, yidx: np.ndarray, Y: int, core_pos: np.ndarray, core_len: np.ndarray):
+    """Every occurrence, in every year, of the strings at ``core_pos`` of length ``core_len``, counted
+    per year, one length at a time: what :func:`_levels` yields at those lengths restricted to these
+    strings (the second pass of :func:`formulations`).
+
+    The occurrences are found by extending, one unit at a time, only the positions whose string so far
+    is the beginning of one of the wanted strings (exact integer codes, as in :func:`_levels`).
+    ``closed`` compares a pair's count with those of its one-unit extensions, counted among the
+    pair's own occurrences (an extension's occurrences all contain the string). For a pair with at
+    least ``min_count`` occurrences in the year it is the same as :func:`_levels`' (an extension
+    with the same count is itself frequent, so it is counted there too); the caller uses no other.
+
+    Yields
+    ------
+    L, pos, pair_id, pairs, cnt, closed
+        As :func:`_levels`, for each length of ``core_len``.
+    """
+    n, run = len(units.codes), units.run
+    code1, uniq1 = pd.factorize(units.codes, sort=False)
+    V = max(len(uniq1), 1)
+    lengths = set(core_len.tolist())
+    first = np.zeros(V, dtype=bool)
+    first[code1[core_pos]] = True
+    active = np.flatnonzero(first[code1])
+    code = code1[active].astype(np.int64)
+    for L in range(1, int(core_len.max()) + 1):
+        if L > 1:
+            ok = active + L - 1 < n
+            active, code = active[ok], code[ok]
+            ok = run[active] == run[active + L - 1]
+            active, code = active[ok], code[ok]
+            code = pd.factorize(code * V + code1[active + L - 1], sort=False)[0].astype(np.int64)
+            # keep the positions whose string is the beginning of a wanted string of length L or more
+            wanted = np.zeros(int(code.max()) + 1, dtype=bool)
+            wanted[code[np.searchsorted(active, core_pos[core_len >= L])]] = True
+            ok = wanted[code]
+            active, code = active[ok], code[ok]
+        if L not in lengths:
+            continue
+        wanted = np.zeros(int(code.max()) + 1, dtype=bool)
+        wanted[code[np.searchsorted(active, core_pos[core_len == L])]] = True
+        ok = wanted[code]
+        pos, c = active[ok], code[ok]
+        pair_id, pairs = pd.factorize(c * Y + yidx[pos], sort=False)
+        pairs = np.asarray(pairs, dtype=np.int64)
+        cnt = np.bincount(pair_id)
+        cnt_pos = cnt[pair_id]
+        violate = np.zeros(len(pos), dtype=bool)
+        right = pos + L
+        ok = right < n
+        ok[ok] = run[right[ok]] == run[pos[ok]]
+        violate[ok] |= _same_count_extension(pair_id[ok], code1[right[ok]], cnt_pos[ok], V)
+        left = pos - 1
+        ok = left >= 0
+        ok[ok] = run[left[ok]] == run[pos[ok]]
+        violate[ok] |= _same_count_extension(pair_id[ok], code1[left[ok]], cnt_pos[ok], V)
+        closed = np.bincount(pair_id, weights=violate, minlength=len(pairs)) == 0
+        yield L, pos, pair_id, pairs, cnt, closed
 
 
 def formulations(units: Units, min_count: int = _F["min_count"], min_length: int | None = None,
@@ -508,7 +583,11 @@ def formulations(units: Units, min_count: int = _F["min_count"], min_length: int
         # is looked up in the second pass
         unclean = np.flatnonzero(closed & frequent & (n_good < min_count))
         if len(unclean):
-            first = pd.Series(pos).groupby(pair_id).min().reindex(unclean).to_numpy()
+            # pairs are numbered in text order and positions ascend: a pair's first position is where
+            # its number first appears
+            is_first = np.ones(len(pair_id), dtype=bool)
+            is_first[1:] = pair_id[1:] > np.maximum.accumulate(pair_id)[:-1]
+            first = pos[is_first][unclean]
             span = first[:, None] + np.arange(L)[None, :]
             starts, ends = units.clean_start[span], units.clean_end[span]
             a = np.where(starts.any(axis=1), starts.argmax(axis=1), L)
@@ -522,14 +601,10 @@ def formulations(units: Units, min_count: int = _F["min_count"], min_length: int
         # is inside that string) and recurs as a clean unit is the formulation of that string
         cores = pd.concat(cores, ignore_index=True)
         need = {L: g for L, g in cores.groupby("length")}
-        for L, pos, pair_id, pairs, cnt, closed in _levels(units, yidx, Y, min_count, int(cores["length"].max())):
-            if L not in need:
-                continue
-            at = np.full(n, -1, dtype=np.int64)
-            at[pos] = pair_id
-            req = at[need[L]["pos"].to_numpy()]
-            hit = req >= 0
-            req, k = req[hit], need[L]["count"].to_numpy()[hit]
+        for L, pos, pair_id, pairs, cnt, closed in _core_levels(units, yidx, Y, cores["pos"].to_numpy(),
+                                                                cores["length"].to_numpy()):
+            at = np.searchsorted(pos, need[L]["pos"].to_numpy())
+            req, k = pair_id[at], need[L]["count"].to_numpy()
             good = units.clean_start[pos] & units.clean_end[pos + L - 1]
             n_good = np.bincount(pair_id, weights=good, minlength=len(pairs))
             keep_pair = np.zeros(len(pairs), dtype=bool)
