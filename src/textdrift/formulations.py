@@ -2,8 +2,9 @@
 
 A reader of annual reports looks first for the *new formulations* (新提法) of each year: the terms
 that enter the official vocabulary, and those that leave it. This module finds them without a
-dictionary and without a fixed n-gram length (about 670 lines: the level-wise counting of
-strings in bounded memory, the maximal-unit and boundary rules, the table and the rule).
+dictionary and without a fixed n-gram length (about 870 lines: the level-wise counting of
+strings in bounded memory, the targeted count of trimmed cores, the maximal-unit and boundary
+rules, the table and the rule).
 
 Method
 ------
