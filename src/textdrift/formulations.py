@@ -94,7 +94,7 @@ log = logging.getLogger("textdrift.formulations")
 _D = defaults()
 _F = _D["formulations"]
 
-__all__ = ["COLUMNS", "STATUSES", "Units", "formulations", "new_formulations", "nested_in", "read_units", "run_formulations",
+__all__ = ["COLUMNS", "STATUSES", "Units", "formulations", "new_formulations", "nested_in", "read_all_units", "read_units", "run_formulations",
            "write_formulations"]
 
 COLUMNS = ["lang", "year", "status", "rank", "formulation", "length", "count", "paragraphs", "documents", "years",
