@@ -1370,6 +1370,11 @@ def new_formulations_chart(formulations: pd.DataFrame, lang: str, k: int = _D["f
                              layout="constrained", squeeze=False)
     for ax in axes.ravel()[len(years):]:
         ax.set_axis_off()
+    for ax in axes.ravel():
+        # the panels have no axis labels: fixed label positions spare matplotlib the measuring of
+        # every sibling panel's tick labels to place them (a third of the drawing time, same pixels)
+        ax.xaxis.set_label_coords(0.5, 0.0)
+        ax.yaxis.set_label_coords(0.0, 0.5)
     xmax = max(1, int(df[df["rank"] <= k]["paragraphs"].max()))
     for ax, year in zip(axes.ravel(), years):
         top = df[(df["year"] == year) & (df["rank"] <= k)].sort_values("rank")

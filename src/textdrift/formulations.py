@@ -2,8 +2,9 @@
 
 A reader of annual reports looks first for the *new formulations* (新提法) of each year: the terms
 that enter the official vocabulary, and those that leave it. This module finds them without a
-dictionary and without a fixed n-gram length (about 670 lines: the level-wise counting of
-strings in bounded memory, the maximal-unit and boundary rules, the table and the rule).
+dictionary and without a fixed n-gram length (about 870 lines: the level-wise counting of
+strings in bounded memory, the targeted count of trimmed cores, the maximal-unit and boundary
+rules, the table and the rule).
 
 Method
 ------
@@ -93,7 +94,7 @@ log = logging.getLogger("textdrift.formulations")
 _D = defaults()
 _F = _D["formulations"]
 
-__all__ = ["COLUMNS", "STATUSES", "Units", "formulations", "new_formulations", "nested_in", "read_units", "run_formulations",
+__all__ = ["COLUMNS", "STATUSES", "Units", "formulations", "new_formulations", "nested_in", "read_all_units", "read_units", "run_formulations",
            "write_formulations"]
 
 COLUMNS = ["lang", "year", "status", "rank", "formulation", "length", "count", "paragraphs", "documents", "years",
@@ -156,41 +157,111 @@ class Units:
         return " ".join(self.words[u] for u in units)
 
 
-def _shard_units(t: pd.DataFrame, unspaced: bool, vocab: dict, shard: int):
-    """Units of one shard's tokens of one language (already filtered to counted roles), as arrays
-    plus per-run and per-sentence metadata with shard-local numbers (renumbered by the caller)."""
-    t = t.sort_values(["doc_id", "para", "sent", "idx"], kind="stable")
-    text = t["text"].astype(str).to_numpy(dtype=object)
-    docs_codes, docs = pd.factorize(t["doc_id"].to_numpy(dtype=object), sort=False)
-    para_no, sent_col = t["para"].to_numpy(dtype=np.int64), t["sent"].to_numpy(dtype=np.int64)
-    para_start = np.ones(len(t), dtype=bool)
-    sent_start = np.ones(len(t), dtype=bool)
+def _in(column, values) -> np.ndarray:
+    """Per row of an Arrow string column (dictionary-encoded or not): its value is one of ``values``."""
+    codes, distinct = _dictionary(column)
+    wanted = set(values)
+    return np.array([v in wanted for v in distinct], dtype=bool)[codes] if len(codes) else np.zeros(0, dtype=bool)
+
+
+def _token_table(path, languages, count_roles):
+    """The counted tokens (``lang`` in ``languages``, ``role`` in ``count_roles``) of one shard, as an
+    Arrow table of :data:`TOKEN_COLUMNS` with dictionary-encoded strings (read once for every language)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if isinstance(path, pd.DataFrame):
+        t = pa.Table.from_pandas(path[TOKEN_COLUMNS].reset_index(drop=True), preserve_index=False)
+        t = t.filter(pa.array(_in(t["lang"], languages)))
+    else:
+        t = pq.read_table(path, columns=TOKEN_COLUMNS, filters=[("lang", "in", list(languages))],
+                          read_dictionary=["doc_id", "lang", "text", "role"])
+    return t.filter(pa.array(_in(t["role"], [str(r) for r in count_roles])))
+
+
+def _dictionary(column):
+    """(codes, values) of an Arrow string column: a number per row (int64) and the list of its
+    distinct strings."""
+    import pyarrow as pa
+
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if not pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_encode()
+    if arr.null_count:
+        raise ValueError(f"{arr.null_count} missing values in a token column: the token shards are damaged")
+    codes, values = arr.indices.to_numpy(zero_copy_only=False).astype(np.int64), arr.dictionary.to_pylist()
+    if len(set(values)) < len(values):  # chunks whose dictionaries were concatenated, not unified
+        renumber, values = pd.factorize(np.array(values, dtype=object), sort=False)
+        codes, values = renumber[codes], list(values)
+    return codes, values
+
+
+def _shard_units(t, unspaced: bool, vocab: dict, shard: int):
+    """Units of one shard's tokens of one language (an Arrow table already filtered to the language and
+    the counted roles), as arrays plus per-run and per-sentence metadata with shard-local numbers
+    (renumbered by the caller). Every string operation is done once per distinct token text."""
+    doc_idx, doc_values = _dictionary(t["doc_id"])
+    text_idx, text_values = _dictionary(t["text"])
+    para_no = t["para"].to_numpy().astype(np.int64)
+    sent_col = t["sent"].to_numpy().astype(np.int64)
+    tok_idx = t["idx"].to_numpy().astype(np.int64)
+    # text order: doc_id (as strings), para, sent, idx; a stable sort, skipped when already in order
+    doc_order = np.argsort(np.array(doc_values, dtype=object), kind="stable")
+    doc_rank = np.empty(len(doc_values), dtype=np.int64)
+    doc_rank[doc_order] = np.arange(len(doc_values))
+    rank = doc_rank[doc_idx]
+    keys = (tok_idx, sent_col, para_no, rank)
+    if len(rank) > 1:
+        later = np.zeros(len(rank) - 1, dtype=bool)
+        same = np.ones(len(rank) - 1, dtype=bool)
+        for k in reversed(keys):  # lexicographic: rank first
+            later |= same & (k[1:] > k[:-1])
+            same &= k[1:] == k[:-1]
+        if not (later | same).all():
+            perm = np.lexsort(keys)
+            rank, para_no, sent_col, text_idx = rank[perm], para_no[perm], sent_col[perm], text_idx[perm]
+            stop = t["is_stop"].to_numpy(zero_copy_only=False).astype(bool)[perm]
+            years = t["year"].to_numpy().astype(np.int64)[perm]
+        else:
+            stop = t["is_stop"].to_numpy(zero_copy_only=False).astype(bool)
+            years = t["year"].to_numpy().astype(np.int64)
+    else:
+        stop = t["is_stop"].to_numpy(zero_copy_only=False).astype(bool)
+        years = t["year"].to_numpy().astype(np.int64)
+    present = np.unique(rank)  # documents in sorted order, numbered 0, 1, ...
+    docs_codes = np.searchsorted(present, rank)
+    docs = [doc_values[i] for i in doc_order[present]]
+    n_tok = len(text_idx)
+    para_start = np.ones(n_tok, dtype=bool)
+    sent_start = np.ones(n_tok, dtype=bool)
     para_start[1:] = (docs_codes[1:] != docs_codes[:-1]) | (para_no[1:] != para_no[:-1])
     sent_start[1:] = para_start[1:] | (sent_col[1:] != sent_col[:-1])
     sent_no = np.cumsum(sent_start) - 1
     para_key = np.cumsum(para_start) - 1
-    stop = t["is_stop"].to_numpy(dtype=bool)
     if unspaced:
-        joined = "".join(text)
-        codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-        lens = np.fromiter((len(s) for s in text), dtype=np.int64, count=len(text))
-        tok = np.repeat(np.arange(len(text)), lens)
-        first = np.zeros(len(codes), dtype=bool)
+        ulens = np.fromiter((len(s) for s in text_values), dtype=np.int64, count=len(text_values))
+        ucodes = np.frombuffer("".join(text_values).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        uoff = np.cumsum(ulens) - ulens
+        lens = ulens[text_idx]
         ends = np.cumsum(lens)
+        tok = np.repeat(np.arange(n_tok), lens)
+        codes = ucodes[np.repeat(uoff[text_idx] - (ends - lens), lens) + np.arange(len(tok))]
+        first = np.zeros(len(codes), dtype=bool)
         first[(ends - lens)[lens > 0]] = True
         last = np.zeros(len(codes), dtype=bool)
         last[ends[lens > 0] - 1] = True
-        uniq, inv = np.unique(codes, return_inverse=True)
-        brk = _is_break([chr(u) for u in uniq])[inv]
+        uniq = np.unique(ucodes)
+        brk = _is_break([chr(u) for u in uniq])[np.searchsorted(uniq, codes)] if len(codes) else first
         starts_sentence = first & sent_start[tok]
     else:
-        lower = np.array([s.lower() for s in text], dtype=object)
-        local, uniques = pd.factorize(lower, sort=False)
-        mapping = np.array([vocab.setdefault(w, len(vocab)) for w in uniques], dtype=np.int64)
+        lower_of, lowered = pd.factorize(np.array([s.lower() for s in text_values], dtype=object), sort=False)
+        local, uniques = pd.factorize(lower_of[text_idx], sort=False)
+        words = [lowered[u] for u in uniques]
+        mapping = np.array([vocab.setdefault(w, len(vocab)) for w in words], dtype=np.int64)
         codes = mapping[local] if len(local) else np.zeros(0, dtype=np.int64)
-        tok = np.arange(len(text))
+        tok = np.arange(n_tok)
         first = last = np.ones(len(codes), dtype=bool)
-        brk = _is_break(uniques)[local] if len(local) else np.zeros(0, dtype=bool)
+        brk = _is_break(words)[local] if len(local) else np.zeros(0, dtype=bool)
         starts_sentence = sent_start
     keep = ~brk
     # a run starts at a kept unit after a break or at the start of a sentence
@@ -200,12 +271,85 @@ def _shard_units(t: pd.DataFrame, unspaced: bool, vocab: dict, shard: int):
     run = (np.cumsum(run_start) - 1)[keep]
     rs = np.flatnonzero(run_start)
     tok_of_run = tok[rs]
-    sentences = zip(np.asarray(docs, dtype=object)[docs_codes[sent_start]], para_no[sent_start], sent_col[sent_start])
-    runs = {"year": t["year"].to_numpy(dtype=np.int64)[tok_of_run], "para": para_key[tok_of_run].astype(np.int64),
+    runs = {"year": years[tok_of_run], "para": para_key[tok_of_run].astype(np.int64),
             "doc": docs_codes[tok_of_run].astype(np.int64), "sent": sent_no[tok_of_run].astype(np.int64)}
     arrays = {"codes": codes[keep], "run": run.astype(np.int64), "clean_start": (first & ~stop[tok])[keep],
               "clean_end": (last & ~stop[tok])[keep]}
-    return arrays, runs, list(docs), [(shard, d, int(p), int(s)) for d, p, s in sentences]
+    docs_arr = np.array(docs, dtype=object)
+    sentences = list(zip([shard] * int(sent_start.sum()), docs_arr[docs_codes[sent_start]].tolist(),
+                         para_no[sent_start].tolist(), sent_col[sent_start].tolist()))
+    return arrays, runs, docs, sentences
+
+
+class _UnitsBuilder:
+    """Collects one language's shard units and renumbers runs, paragraphs, documents and sentences."""
+
+    def __init__(self, lang: str, unspaced: bool):
+        self.lang, self.unspaced = lang, unspaced
+        self.parts, self.vocab, self.docs, self.sentences = [], {}, [], []
+        self.n_runs = self.n_paras = 0
+
+    def add(self, t, shard: int) -> None:
+        """Add the tokens ``t`` (one shard, this language, counted roles) of shard number ``shard``."""
+        if t.num_rows == 0:
+            return
+        arrays, runs, shard_docs, shard_sents = _shard_units(t, self.unspaced, self.vocab, shard)
+        arrays["run"] = arrays["run"] + self.n_runs
+        runs["para"] = runs["para"] + self.n_paras
+        runs["doc"] = runs["doc"] + len(self.docs)
+        runs["sent"] = runs["sent"] + len(self.sentences)
+        self.n_runs += len(runs["year"])
+        self.n_paras = int(runs["para"].max()) + 1 if len(runs["para"]) else self.n_paras
+        self.docs += shard_docs
+        self.sentences += shard_sents
+        self.parts.append((arrays, runs))
+
+    def units(self) -> Units:
+        """The :class:`Units` of every shard added."""
+        parts = self.parts
+        cat = {k: np.concatenate([a[k] for a, _ in parts]) if parts else np.zeros(0, dtype=np.int32)
+               for k in ("codes", "run", "clean_start", "clean_end")}
+        cat["codes"], cat["run"] = cat["codes"].astype(np.int32), cat["run"].astype(np.int32)
+        rcat = {k: np.concatenate([r[k] for _, r in parts]) if parts else np.zeros(0, dtype=np.int64)
+                for k in ("year", "para", "doc", "sent")}
+        words = [None] * len(self.vocab)
+        for w, i in self.vocab.items():
+            words[i] = w
+        return Units(self.lang, self.unspaced, cat["codes"], cat["run"], cat["clean_start"].astype(bool),
+                     cat["clean_end"].astype(bool), rcat["year"], rcat["para"], rcat["doc"], rcat["sent"], self.docs,
+                     self.sentences, words)
+
+
+def read_all_units(token_paths, languages, unspaced_languages=_D["unspaced_languages"],
+                   count_roles=_D["count_roles"]) -> dict:
+    """:class:`Units` of every language, each token shard read once (one shard at a time).
+
+    Parameters
+    ----------
+    token_paths : list of str or Path
+        The token shards (``data/processed/tokens/shard-*.parquet``), or DataFrames (tests).
+    languages : sequence of str
+    unspaced_languages : sequence of str
+        Languages read as characters.
+    count_roles : sequence of str
+        Paragraph roles read (config ``count_roles``).
+
+    Returns
+    -------
+    dict
+        Language -> :class:`Units`.
+    """
+    import pyarrow as pa
+
+    unspaced = set(unspaced_languages)
+    builders = {lang: _UnitsBuilder(lang, lang in unspaced) for lang in languages}
+    for shard, path in enumerate(token_paths):
+        t = _token_table(path, languages, count_roles)
+        lang_codes, lang_values = _dictionary(t["lang"])
+        for lang, b in builders.items():
+            b.add(t.filter(pa.array(np.isin(lang_codes, [i for i, v in enumerate(lang_values) if v == lang]))), shard)
+        del t
+    return {lang: b.units() for lang, b in builders.items()}
 
 
 def read_units(token_paths, lang: str, unspaced: bool, count_roles=_D["count_roles"]) -> Units:
@@ -225,40 +369,7 @@ def read_units(token_paths, lang: str, unspaced: bool, count_roles=_D["count_rol
     -------
     Units
     """
-    import pyarrow.parquet as pq
-
-    parts, vocab, docs, sentences = [], {}, [], []
-    n_runs = n_paras = n_sents = 0
-    for shard, path in enumerate(token_paths):
-        if isinstance(path, pd.DataFrame):
-            t = path[TOKEN_COLUMNS]
-        else:
-            t = pq.read_table(path, columns=TOKEN_COLUMNS, filters=[("lang", "=", lang)]).to_pandas()
-        t = t[(t["lang"] == lang) & t["role"].isin(list(count_roles))]
-        if t.empty:
-            continue
-        arrays, runs, shard_docs, shard_sents = _shard_units(t, unspaced, vocab, shard)
-        arrays["run"] = arrays["run"] + n_runs
-        runs["para"] = runs["para"] + n_paras
-        runs["doc"] = runs["doc"] + len(docs)
-        runs["sent"] = runs["sent"] + n_sents
-        n_runs += len(runs["year"])
-        n_paras = int(runs["para"].max()) + 1 if len(runs["para"]) else n_paras
-        n_sents += len(shard_sents)
-        docs += shard_docs
-        sentences += shard_sents
-        parts.append((arrays, runs))
-    cat = {k: np.concatenate([a[k] for a, _ in parts]) if parts else np.zeros(0, dtype=np.int32)
-           for k in ("codes", "run", "clean_start", "clean_end")}
-    cat["codes"], cat["run"] = cat["codes"].astype(np.int32), cat["run"].astype(np.int32)
-    rcat = {k: np.concatenate([r[k] for _, r in parts]) if parts else np.zeros(0, dtype=np.int64)
-            for k in ("year", "para", "doc", "sent")}
-    words = [None] * len(vocab)
-    for w, i in vocab.items():
-        words[i] = w
-    return Units(lang, unspaced, cat["codes"], cat["run"], cat["clean_start"].astype(bool),
-                 cat["clean_end"].astype(bool), rcat["year"], rcat["para"], rcat["doc"], rcat["sent"], docs,
-                 sentences, words)
+    return read_all_units(token_paths, [lang], [lang] if unspaced else [], count_roles)[lang]
 
 
 def _neighbour_years(years_idx: np.ndarray, gram: np.ndarray, n_years: int, window: int | None):
@@ -299,20 +410,18 @@ def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: 
 
     # positions, codes and pair numbers are int32 (a language of up to 2**31 units): the arrays of
     # one level and the dense look-ups are the memory of the method
-    def level_counts(pos, code):
-        pair_id, pairs = pd.factorize(code.astype(np.int64) * Y + yidx[pos], sort=False)
-        return pair_id.astype(np.int32), np.asarray(pairs, dtype=np.int64), np.bincount(pair_id).astype(np.int32)
-
     code1, uniq1 = pd.factorize(units.codes, sort=False)
     code1 = code1.astype(np.int32)
     V = max(len(uniq1), 1)
     pos, code = np.arange(n, dtype=np.int32), code1
-    pair_id, pairs, cnt = level_counts(pos, code)
+    pair_id, pairs = pd.factorize(code.astype(np.int64) * Y + yidx[pos], sort=False)
+    pair_id, pairs, cnt = pair_id.astype(np.int32), np.asarray(pairs, dtype=np.int64), np.bincount(pair_id).astype(np.int32)
     L = 1
     while len(pos):
-        # frequent in some year: the string's largest count over the years
-        gmax = pd.Series(cnt).groupby(pairs // Y).max()
-        freq = gmax.reindex(code).to_numpy() >= min_count
+        # frequent in some year: the string's largest count over the years (codes are dense)
+        gmax = np.zeros(int(code.max()) + 1, dtype=np.int32)
+        np.maximum.at(gmax, pairs // Y, cnt)
+        freq = gmax[code] >= min_count
         # the next level: positions whose length-L prefix and suffix are both frequent, in one run
         F = np.zeros(n + 1, dtype=bool)
         F[pos[freq]] = True
@@ -321,10 +430,20 @@ def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: 
         cand = pos[freq]
         cand = cand[cand + L < n]
         cand = cand[F[cand + 1] & (run[cand] == run[cand + L])]
-        ncode = pd.factorize(D[cand].astype(np.int64) * V + code1[cand + L], sort=False)[0].astype(np.int32)
+        if len(cand):
+            # one factorization of (string, year) in text order; the strings numbered in the order of
+            # their first (string, year), which is their own first occurrence: the same numbers as
+            # factorizing the strings first
+            key = (D[cand].astype(np.int64) * V + code1[cand + L]) * Y + yidx[cand]
+            npair_id, nkeys = pd.factorize(key, sort=False)
+            code_of_pair = pd.factorize(nkeys // Y, sort=False)[0]
+            ncode = code_of_pair[npair_id].astype(np.int32)
+            npairs = code_of_pair.astype(np.int64) * Y + nkeys % Y
+            npair_id, ncnt = npair_id.astype(np.int32), np.bincount(npair_id).astype(np.int32)
+        else:
+            ncode, npair_id, npairs, ncnt = (np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int64),
+                                             np.zeros(0, np.int32))
         del D, F
-        npair_id, npairs, ncnt = (level_counts(cand, ncode) if len(cand)
-                                  else (np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int32)))
         # closed: no position's right or left extension (same run, so same year) has the same count
         cnt_pos = cnt[pair_id]
         E = np.zeros(n + 1, dtype=np.int32)
@@ -340,6 +459,73 @@ def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: 
             return
         pos, code, pair_id, pairs, cnt = cand, ncode, npair_id, npairs, ncnt
         L += 1
+
+
+def _same_count_extension(pair_id: np.ndarray, unit: np.ndarray, cnt_pos: np.ndarray, V: int) -> np.ndarray:
+    """Per occurrence: the (string, year) ``pair_id`` extended by its neighbouring ``unit`` has as many
+    occurrences as the pair itself (``cnt_pos``)."""
+    key_id = pd.factorize(pair_id.astype(np.int64) * V + unit, sort=False)[0]
+    return np.bincount(key_id)[key_id] == cnt_pos
+
+
+def _core_levels(units: Units, yidx: np.ndarray, Y: int, core_pos: np.ndarray, core_len: np.ndarray):
+    """Every occurrence, in every year, of the strings at ``core_pos`` of length ``core_len``, counted
+    per year, one length at a time: what :func:`_levels` yields at those lengths restricted to these
+    strings (the second pass of :func:`formulations`).
+
+    The occurrences are found by extending, one unit at a time, only the positions whose string so far
+    is the beginning of one of the wanted strings (exact integer codes, as in :func:`_levels`).
+    ``closed`` compares a pair's count with those of its one-unit extensions, counted among the
+    pair's own occurrences (an extension's occurrences all contain the string). For a pair with at
+    least ``min_count`` occurrences in the year it is the same as :func:`_levels`' (an extension
+    with the same count is itself frequent, so it is counted there too); the caller uses no other.
+
+    Yields
+    ------
+    L, pos, pair_id, pairs, cnt, closed
+        As :func:`_levels`, for each length of ``core_len``.
+    """
+    n, run = len(units.codes), units.run
+    code1, uniq1 = pd.factorize(units.codes, sort=False)
+    V = max(len(uniq1), 1)
+    lengths = set(core_len.tolist())
+    first = np.zeros(V, dtype=bool)
+    first[code1[core_pos]] = True
+    active = np.flatnonzero(first[code1])
+    code = code1[active].astype(np.int64)
+    for L in range(1, int(core_len.max()) + 1):
+        if L > 1:
+            ok = active + L - 1 < n
+            active, code = active[ok], code[ok]
+            ok = run[active] == run[active + L - 1]
+            active, code = active[ok], code[ok]
+            code = pd.factorize(code * V + code1[active + L - 1], sort=False)[0].astype(np.int64)
+            # keep the positions whose string is the beginning of a wanted string of length L or more
+            wanted = np.zeros(int(code.max()) + 1, dtype=bool)
+            wanted[code[np.searchsorted(active, core_pos[core_len >= L])]] = True
+            ok = wanted[code]
+            active, code = active[ok], code[ok]
+        if L not in lengths:
+            continue
+        wanted = np.zeros(int(code.max()) + 1, dtype=bool)
+        wanted[code[np.searchsorted(active, core_pos[core_len == L])]] = True
+        ok = wanted[code]
+        pos, c = active[ok], code[ok]
+        pair_id, pairs = pd.factorize(c * Y + yidx[pos], sort=False)
+        pairs = np.asarray(pairs, dtype=np.int64)
+        cnt = np.bincount(pair_id)
+        cnt_pos = cnt[pair_id]
+        violate = np.zeros(len(pos), dtype=bool)
+        right = pos + L
+        ok = right < n
+        ok[ok] = run[right[ok]] == run[pos[ok]]
+        violate[ok] |= _same_count_extension(pair_id[ok], code1[right[ok]], cnt_pos[ok], V)
+        left = pos - 1
+        ok = left >= 0
+        ok[ok] = run[left[ok]] == run[pos[ok]]
+        violate[ok] |= _same_count_extension(pair_id[ok], code1[left[ok]], cnt_pos[ok], V)
+        closed = np.bincount(pair_id, weights=violate, minlength=len(pairs)) == 0
+        yield L, pos, pair_id, pairs, cnt, closed
 
 
 def formulations(units: Units, min_count: int = _F["min_count"], min_length: int | None = None,
@@ -398,7 +584,11 @@ def formulations(units: Units, min_count: int = _F["min_count"], min_length: int
         # is looked up in the second pass
         unclean = np.flatnonzero(closed & frequent & (n_good < min_count))
         if len(unclean):
-            first = pd.Series(pos).groupby(pair_id).min().reindex(unclean).to_numpy()
+            # pairs are numbered in text order and positions ascend: a pair's first position is where
+            # its number first appears
+            is_first = np.ones(len(pair_id), dtype=bool)
+            is_first[1:] = pair_id[1:] > np.maximum.accumulate(pair_id)[:-1]
+            first = pos[is_first][unclean]
             span = first[:, None] + np.arange(L)[None, :]
             starts, ends = units.clean_start[span], units.clean_end[span]
             a = np.where(starts.any(axis=1), starts.argmax(axis=1), L)
@@ -412,14 +602,10 @@ def formulations(units: Units, min_count: int = _F["min_count"], min_length: int
         # is inside that string) and recurs as a clean unit is the formulation of that string
         cores = pd.concat(cores, ignore_index=True)
         need = {L: g for L, g in cores.groupby("length")}
-        for L, pos, pair_id, pairs, cnt, closed in _levels(units, yidx, Y, min_count, int(cores["length"].max())):
-            if L not in need:
-                continue
-            at = np.full(n, -1, dtype=np.int64)
-            at[pos] = pair_id
-            req = at[need[L]["pos"].to_numpy()]
-            hit = req >= 0
-            req, k = req[hit], need[L]["count"].to_numpy()[hit]
+        for L, pos, pair_id, pairs, cnt, closed in _core_levels(units, yidx, Y, cores["pos"].to_numpy(),
+                                                                cores["length"].to_numpy()):
+            at = np.searchsorted(pos, need[L]["pos"].to_numpy())
+            req, k = pair_id[at], need[L]["count"].to_numpy()
             good = units.clean_start[pos] & units.clean_end[pos + L - 1]
             n_good = np.bincount(pair_id, weights=good, minlength=len(pairs))
             keep_pair = np.zeros(len(pairs), dtype=bool)
@@ -558,35 +744,55 @@ def nested_in(df: pd.DataFrame, unspaced_languages=_D["unspaced_languages"],
     return out
 
 
-def _examples(df: pd.DataFrame, units: Units, token_paths) -> pd.DataFrame:
-    """The example sentence (text as the token table has it) of each row, read back from its shard."""
+def _examples(frames: dict, units: dict, token_paths) -> dict:
+    """The example sentence (text as the token table has it) of each row of each language's table
+    (``frames``: language -> table with ``sent``), read back from the shards, each shard once."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    keys = [units.sentences[s] for s in df["sent"]]
-    df = df.assign(example_doc=[k[1] for k in keys], example="")
+    keys = {lang: [units[lang].sentences[s] for s in df["sent"]] for lang, df in frames.items()}
     need = {}
-    for k in set(keys):
-        need.setdefault(k[0], set()).add(k[1:])
+    for lang, ks in keys.items():
+        for shard, d, p, s in ks:
+            need.setdefault(shard, set()).add((lang, d, p, s))
     texts = {}
-    for shard, sents in need.items():
+    for shard, sents in sorted(need.items()):
         path = token_paths[shard]
-        docs = sorted({d for d, _, _ in sents})
+        docs = sorted({d for _, d, _, _ in sents})
         if isinstance(path, pd.DataFrame):
             t = path[_SENT_COLUMNS]
-            t = t[t["doc_id"].isin(docs)]
+            t = pa.Table.from_pandas(t[t["doc_id"].isin(docs)].reset_index(drop=True), preserve_index=False)
         else:
-            t = pq.read_table(path, columns=_SENT_COLUMNS, filters=[("doc_id", "in", docs)]).to_pandas()
-        t = t[t["lang"] == units.lang]
-        key = pd.MultiIndex.from_arrays([t["doc_id"].astype(str), t["para"].astype(np.int64), t["sent"].astype(np.int64)])
-        t = t[key.isin(list(sents))].sort_values(["doc_id", "para", "sent", "idx"], kind="stable")
-        for (d, p, s), g in t.groupby(["doc_id", "para", "sent"], sort=False):
-            text, idx = g["text"].astype(str).tolist(), g["idx"].to_numpy()
-            pieces = [text[0]] if text else []
-            for j in range(1, len(text)):
-                pieces.append((" " if idx[j] > idx[j - 1] + len(text[j - 1]) else "") + text[j])
-            texts[(shard, d, int(p), int(s))] = "".join(pieces)
-    df["example"] = [texts.get(k, "") for k in keys]
-    return df
+            t = pq.read_table(path, columns=_SENT_COLUMNS, filters=[("doc_id", "in", docs)],
+                              read_dictionary=["doc_id", "lang", "text"])
+        lang_codes, lang_values = _dictionary(t["lang"])
+        doc_codes, doc_values = _dictionary(t["doc_id"])
+        para, sent = t["para"].to_numpy().astype(np.int64), t["sent"].to_numpy().astype(np.int64)
+        idx = t["idx"].to_numpy().astype(np.int64)
+        # one integer per (language, document, paragraph, sentence): rows of the wanted sentences
+        n_p, n_s = int(para.max(initial=0)) + 2, int(sent.max(initial=0)) + 2
+        lang_no = {v: i for i, v in enumerate(lang_values)}
+        doc_no = {v: i for i, v in enumerate(doc_values)}
+        row_key = ((lang_codes * len(doc_values) + doc_codes) * n_p + para) * n_s + sent
+        wanted = {((lang_no[lg] * len(doc_values) + doc_no[d]) * n_p + p) * n_s + s: (shard, d, p, s, lg)
+                  for lg, d, p, s in sents if lg in lang_no and d in doc_no and p < n_p and s < n_s}
+        rows = np.flatnonzero(np.isin(row_key, np.fromiter(wanted, dtype=np.int64, count=len(wanted))))
+        rows = rows[np.lexsort((idx[rows], row_key[rows]))]
+        text_codes, text_values = _dictionary(t["text"])
+        lens = np.fromiter((len(v) for v in text_values), dtype=np.int64, count=len(text_values))
+        k, i, tc = row_key[rows], idx[rows], text_codes[rows]
+        new = np.ones(len(rows), dtype=bool)
+        new[1:] = k[1:] != k[:-1]
+        gap = np.zeros(len(rows), dtype=bool)
+        gap[1:] = i[1:] > i[:-1] + lens[tc[:-1]]
+        pieces = [(" " + text_values[c]) if g and not f else text_values[c] for c, g, f in zip(tc, gap, new)]
+        starts = np.flatnonzero(new).tolist() + [len(rows)]
+        for a, b in zip(starts[:-1], starts[1:]):
+            shard_, d, p, s, lg = wanted[int(k[a])]
+            texts[(lg, shard_, d, p, s)] = "".join(pieces[a:b])
+    return {lang: df.assign(example_doc=[k[1] for k in keys[lang]],
+                            example=[texts.get((lang, *k), "") for k in keys[lang]])
+            for lang, df in frames.items()}
 
 
 def new_formulations(token_paths, languages, unspaced_languages=_D["unspaced_languages"],
@@ -614,23 +820,22 @@ def new_formulations(token_paths, languages, unspaced_languages=_D["unspaced_lan
     DataFrame
         :data:`COLUMNS`.
     """
-    frames = []
+    unspaced = set(unspaced_languages)
+    units = read_all_units(token_paths, languages, unspaced_languages, count_roles)
+    frames = {}
     for lang in languages:
-        unspaced = lang in set(unspaced_languages)
-        units = read_units(token_paths, lang, unspaced, count_roles)
-        lo, hi = (min_chars, max_chars) if unspaced else (min_words, max_words)
-        df = formulations(units, min_count, lo, hi, min_paragraphs, window)
-        df = _rank(df, top_n)
+        lo, hi = (min_chars, max_chars) if lang in unspaced else (min_words, max_words)
+        df = _rank(formulations(units[lang], min_count, lo, hi, min_paragraphs, window), top_n)
         if len(df):
-            df = _examples(df, units, token_paths)
-            df["nested_in"] = nested_in(df, unspaced_languages, fold_share)
+            frames[lang] = df
         log.info("%s: %d new, %d vanished formulations written", lang, int((df["status"] == "new").sum()),
                  int((df["status"] == "vanished").sum()))
-        frames.append(df)
-    frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame(columns=COLUMNS)
-    return pd.concat(frames, ignore_index=True)[COLUMNS]
+    frames = _examples(frames, units, token_paths)
+    for df in frames.values():
+        df["nested_in"] = nested_in(df, unspaced_languages, fold_share)
+    return pd.concat(list(frames.values()), ignore_index=True)[COLUMNS]
 
 
 def write_formulations(token_paths, out_csv: str | Path, **kwargs) -> pd.DataFrame:
