@@ -82,20 +82,59 @@ import logging
 import time
 import unicodedata
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from textdrift.config import defaults
+from textdrift.config import Settings, defaults, setting
 
 log = logging.getLogger("textdrift.formulations")
 
 _D = defaults()
 _F = _D["formulations"]
 
-__all__ = ["COLUMNS", "STATUSES", "Units", "formulations", "new_formulations", "nested_in", "read_all_units", "read_units", "run_formulations",
+__all__ = ["COLUMNS", "STATUSES", "FormulationSettings", "Units", "formulations", "new_formulations", "nested_in", "read_all_units", "read_units", "run_formulations",
            "write_formulations"]
+
+@dataclass(frozen=True)
+class FormulationSettings(Settings):
+    """The settings of the new-formulation table (the ``formulations`` block of the configuration,
+    with ``unspaced_languages`` and ``count_roles``); defaults from the schema
+    (:class:`textdrift.config.Settings`: ``FormulationSettings.from_config(config)``, or in a rule
+    ``FormulationSettings.from_params(params)``).
+
+    Attributes
+    ----------
+    unspaced_languages : tuple of str
+        Languages read as characters.
+    count_roles : tuple of str
+        The paragraph roles counted.
+    min_count, min_paragraphs : int
+        Occurrences and paragraphs in the year.
+    window : int or None
+        Years with text compared before (new) or after (vanished); None = all.
+    min_chars, max_chars, min_words, max_words : int
+        Lengths in characters (unspaced languages) or words.
+    top_n : int or None
+        Rows kept per (language, year, status).
+    fold_share : float
+        As in :func:`nested_in`.
+    """
+
+    unspaced_languages: tuple = setting("unspaced_languages", convert=tuple)
+    count_roles: tuple = setting("count_roles", convert=tuple)
+    min_count: int = setting("formulations", "min_count")
+    min_paragraphs: int = setting("formulations", "min_paragraphs")
+    window: int | None = setting("formulations", "window")
+    min_chars: int = setting("formulations", "min_chars")
+    max_chars: int = setting("formulations", "max_chars")
+    min_words: int = setting("formulations", "min_words")
+    max_words: int = setting("formulations", "max_words")
+    top_n: int | None = setting("formulations", "top_n")
+    fold_share: float = setting("formulations", "fold_share")
+
 
 COLUMNS = ["lang", "year", "status", "rank", "formulation", "length", "count", "paragraphs", "documents", "years",
            "first_year", "last_year", "total", "nested_in", "example_doc", "example"]
@@ -577,8 +616,8 @@ def formulations(units: Units, min_count: int = _F["min_count"], min_length: int
         frequent = cnt >= min_count
         keep_pair = closed & frequent & (n_good >= min_count)
         if keep_pair.any():
-            rows.append(_select(pairs, cnt, keep_pair, pair_id, pos, L, Y, window, run, units,
-                                year_values, min_paragraphs))
+            rows.append(_select(_Level(L, pos, pair_id, pairs, cnt), keep_pair, units, year_values, window,
+                                min_paragraphs))
         # a closed string whose ends are not clean ("a community with ... cyberspace", "的数字丝绸之路"):
         # its core (trimmed to the first clean start and the last clean end of its first occurrence)
         # is looked up in the second pass
@@ -613,8 +652,8 @@ def formulations(units: Units, min_count: int = _F["min_count"], min_length: int
             keep_pair &= ~closed  # (a closed core is already a row of the first pass)
             n_cores += int(keep_pair.sum())
             if keep_pair.any():
-                rows.append(_select(pairs, cnt, keep_pair, pair_id, pos, L, Y, window, run, units,
-                                    year_values, min_paragraphs))
+                rows.append(_select(_Level(L, pos, pair_id, pairs, cnt), keep_pair, units, year_values, window,
+                                    min_paragraphs))
     log.info("%s: %d units, %d years, %d (string, year) cores of unclean strings, %.1f s", units.lang, n, n_years,
              n_cores, time.perf_counter() - t0)
     rows = [r for r in rows if len(r)]
@@ -639,9 +678,21 @@ def _length_without_numbers(text: str, unspaced: bool) -> int:
     return sum(not (unicodedata.category(ch) == "Nd" or ch in digits) for ch in text)
 
 
-def _select(pairs, cnt, keep_pair, pair_id, pos, L, Y, window, run, units, year_values,
-            min_paragraphs) -> pd.DataFrame:
+class _Level(NamedTuple):
+    """One level of :func:`_levels`: the strings of ``L`` units, their positions ``pos`` and
+    (string, year) pair numbers ``pair_id``, the pairs (``string * Y + year``) and their counts."""
+
+    L: int
+    pos: np.ndarray
+    pair_id: np.ndarray
+    pairs: np.ndarray
+    cnt: np.ndarray
+
+
+def _select(level: _Level, keep_pair, units, year_values, window, min_paragraphs) -> pd.DataFrame:
     """The kept (string, year) pairs of one level that are new or vanished, with their spread."""
+    L, pos, pair_id, pairs, cnt = level
+    Y, run = len(year_values), units.run
     gram = pairs // Y
     yr = pairs % Y
     # every year profile of the grams with a kept pair, sorted by gram then year
@@ -795,13 +846,8 @@ def _examples(frames: dict, units: dict, token_paths) -> dict:
             for lang, df in frames.items()}
 
 
-def new_formulations(token_paths, languages, unspaced_languages=_D["unspaced_languages"],
-                     count_roles=_D["count_roles"], min_count: int = _F["min_count"],
-                     min_paragraphs: int = _F["min_paragraphs"], window: int | None = _F["window"],
-                     min_chars: int = _F["min_chars"], max_chars: int = _F["max_chars"],
-                     min_words: int = _F["min_words"], max_words: int = _F["max_words"],
-                     top_n: int | None = _F["top_n"],
-                     fold_share: float = _F["fold_share"]) -> pd.DataFrame:
+def new_formulations(token_paths, languages, settings: "FormulationSettings | None" = None,
+                     **overrides) -> pd.DataFrame:
     """The table ``new_formulations.csv`` for every language (module docstring: method and columns).
 
     Parameters
@@ -809,23 +855,25 @@ def new_formulations(token_paths, languages, unspaced_languages=_D["unspaced_lan
     token_paths : list of str, Path or DataFrame
         Token shards (one DataFrame per shard in tests).
     languages : sequence of str
-    unspaced_languages : sequence of str
-        Languages read as characters.
-    count_roles : sequence of str
-    min_count, min_paragraphs, window, min_chars, max_chars, min_words, max_words, top_n, fold_share
-        Config ``formulations.*`` (docs/configuration.md).
+    settings : FormulationSettings, optional
+        Default: the schema's (``formulations.*``, ``unspaced_languages``, ``count_roles``).
+    **overrides
+        Fields of :class:`FormulationSettings` that replace the settings' (e.g. ``window=2``).
 
     Returns
     -------
     DataFrame
         :data:`COLUMNS`.
     """
-    unspaced = set(unspaced_languages)
-    units = read_all_units(token_paths, languages, unspaced_languages, count_roles)
+    st = settings if settings is not None else FormulationSettings()
+    if overrides:
+        st = st.replace(**overrides)
+    unspaced = set(st.unspaced_languages)
+    units = read_all_units(token_paths, languages, st.unspaced_languages, st.count_roles)
     frames = {}
     for lang in languages:
-        lo, hi = (min_chars, max_chars) if lang in unspaced else (min_words, max_words)
-        df = _rank(formulations(units[lang], min_count, lo, hi, min_paragraphs, window), top_n)
+        lo, hi = (st.min_chars, st.max_chars) if lang in unspaced else (st.min_words, st.max_words)
+        df = _rank(formulations(units[lang], st.min_count, lo, hi, st.min_paragraphs, st.window), st.top_n)
         if len(df):
             frames[lang] = df
         log.info("%s: %d new, %d vanished formulations written", lang, int((df["status"] == "new").sum()),
@@ -834,19 +882,20 @@ def new_formulations(token_paths, languages, unspaced_languages=_D["unspaced_lan
         return pd.DataFrame(columns=COLUMNS)
     frames = _examples(frames, units, token_paths)
     for df in frames.values():
-        df["nested_in"] = nested_in(df, unspaced_languages, fold_share)
+        df["nested_in"] = nested_in(df, st.unspaced_languages, st.fold_share)
     return pd.concat(list(frames.values()), ignore_index=True)[COLUMNS]
 
 
-def write_formulations(token_paths, out_csv: str | Path, **kwargs) -> pd.DataFrame:
+def write_formulations(token_paths, out_csv: str | Path, languages, settings: "FormulationSettings | None" = None
+                       ) -> pd.DataFrame:
     """Write :func:`new_formulations` to ``out_csv`` and return it.
 
     Parameters
     ----------
     token_paths : list of str or Path
     out_csv : str or Path
-    **kwargs
-        Keyword arguments of :func:`new_formulations`.
+    languages : sequence of str
+    settings : FormulationSettings, optional
 
     Returns
     -------
@@ -854,7 +903,7 @@ def write_formulations(token_paths, out_csv: str | Path, **kwargs) -> pd.DataFra
     """
     from textdrift.io import write_csv
 
-    df = new_formulations(token_paths, **kwargs)
+    df = new_formulations(token_paths, languages, settings)
     write_csv(df, out_csv)
     return df
 
@@ -870,7 +919,6 @@ def run_formulations(input, output, params, log) -> None:
         The job's log file (first item).
     """
     from textdrift.io import log_to_file
-    from textdrift.provenance import settings
 
     log_to_file(log[0])
-    write_formulations(list(input.tokens), output.table, **settings(params))
+    write_formulations(list(input.tokens), output.table, params.languages, FormulationSettings.from_params(params))
