@@ -459,6 +459,10 @@ def headline_lines(findings: pd.DataFrame) -> list[str]:
                 unit = "n-grams of the same order" if r["kind"] == "phrase_rise" else "tokens"
                 rates = f"{_num(r['value_from'])} → {_num(r['value_to'])} per 10,000 {unit}"
             return f"{rates}, log-odds {_num(r['value'], 2)}{ci}"
+        if r["value_name"] == "effect":  # a phrase's exploratory rank (findings.py): a log rate ratio, not a test
+            ci = (f" (95% interval {_num(r['ci_low'], 2)} to {_num(r['ci_high'], 2)})" if pd.notna(r["ci_low"]) else "")
+            return (f"{_num(r['value_from'])} → {_num(r['value_to'])} per 10,000 n-grams of the same order, "
+                    f"effect (log rate ratio) {_num(r['value'], 2)}{ci}")
         return f"{r['value_name'].replace('_', ' ')} {_num(r['value'], 3)}"
 
     def undefined(r) -> str:
