@@ -1002,8 +1002,8 @@ def _phrase_panel(ax, step: pd.DataFrame, k: int, q_threshold: float, low_data_t
     if len(up) and len(down):
         ax.axhline(len(up) - 0.5, color="#bbbbbb", linewidth=0.6)
     if explore:
-        ax.set_xlabel(f"effect: log rate ratio {year_to}/{year_from} (> 0: more frequent in {year_to}), "
-                      "with its interval", fontsize=8.5)
+        ax.set_xlabel(f"effect: log rate ratio {year_to}/{year_from} with interval (> 0: more in {year_to})",
+                      fontsize=8.5)
     else:
         ax.set_xlabel(f"log-odds z (> 0: more frequent in {year_to}, per n-gram of the same order)", fontsize=8.5)
     ax.tick_params(axis="x", labelsize=8)
