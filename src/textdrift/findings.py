@@ -1011,7 +1011,7 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
                 checks["check_interval"] = _excludes_one(rr["ci_low"], rr["ci_high"], True)
                 rows.append(_row(_Claim(
                     "phrase_rise", lang, phrase, f"“{r.display}” ranked {int(r.effect_rank)} of the rising phrases "
-                    f"by effect, exploratory, not a called change ({lang}, {y0} → {y1})", y0, y1, "effect",
+                    f"by effect (exploratory, not a called change) ({lang}, {y0} → {y1})", y0, y1, "effect",
                     r.count_from / r.total_from * 1e4, r.count_to / r.total_to * 1e4,
                     float(r.effect), float(r.effect_low), float(r.effect_high), False,
                     holds_reason=f"exploratory: no phrase of the step reaches q <= {q_threshold:g} "
