@@ -78,7 +78,7 @@ FIGURES = {
     "theme_heatmap": "theme x year rate per 10,000 tokens, one panel per language, values in the cells",
     "drift": "cosine distance and JSD between consecutive years per language, with each year's split-half baseline",
     "similarity": "year x year cosine similarity of the TF-IDF year vectors, one panel per language",
-    "phrases": "top rising and falling phrases of every step, one panel per step (log-odds z; where no phrase reaches q <= 0.05, the exploratory effect with its interval)",
+    "phrases": "top rising and falling phrases of every step, one panel per step (log-odds z; in a step where no phrase reaches q <= phrases.q_threshold, the exploratory effect with its interval)",
     "new_formulations": "the top new formulations of every year (absent from the earlier years), one panel per year, bar = paragraphs it occurs in",
     "crosslingual_themes": "per bilingual document, each theme's matches in the aligned paragraph pairs of the Chinese and English versions (dumbbells of counts) with the count ratio and its exact interval; differences beyond chance highlighted; not comparable documents say why",
 }
