@@ -298,6 +298,58 @@ def test_insufficient_step_draws_no_bars_and_says_why():
     matplotlib.pyplot.close(fig)
 
 
+def _exploratory_step():
+    """One zh step in which no phrase reaches q <= 0.05: effect columns as phrase_changes.csv has them."""
+    from textdrift.phrases import effect_rank, effect_size
+
+    step = make_phrases()
+    step = step[(step["lang"] == "zh") & (step["year_from"] == 2017)].assign(q=0.9, status="stable")
+    eff, low, high = effect_size(step["count_from"], step["count_to"], step["total_from"], step["total_to"])
+    step = step.assign(effect=eff, effect_low=low, effect_high=high)
+    return step.assign(effect_rank=effect_rank(step["effect"], step["count_from"] + step["count_to"]))
+
+
+def test_exploratory_step_ranks_by_effect_with_its_interval():
+    step = _exploratory_step()
+    fig = F.phrase_bars(step, "zh", 2017, 2022, k=2)
+    ax = fig.axes[0]
+    assert "exploratory: no phrase reaches q ≤ 0.05; ranked by effect" in ax.get_title()
+    assert ax.get_title().count("exploratory") == 1 and "log rate ratio" in ax.get_xlabel()
+    # the top 2 on each side by effect_rank, bars = effect, the strongest fall at the bottom
+    up = step[step["effect"] > 0].nsmallest(2, "effect_rank")
+    down = step[step["effect"] < 0].nsmallest(2, "effect_rank").iloc[::-1]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == [*up["display"], *down["display"]]
+    assert [p.get_width() for p in ax.patches] == pytest.approx([*up["effect"], *down["effect"]])
+    assert len(ax.collections) == 4  # one interval (error bar) per phrase
+    assert not any("q=" in t.get_text() for t in ax.texts)  # counts only: q decides nothing here
+    matplotlib.pyplot.close(fig)
+    # the step table's ranking wins over the phrases' q: a "test" step is drawn by z
+    steps = pd.DataFrame({"lang": ["zh"], "year_from": [2017], "year_to": [2022], "ranking": ["test"]})
+    fig = F.phrase_bars(step, "zh", 2017, 2022, k=2, steps=steps)
+    assert "exploratory" not in fig.axes[0].get_title()
+    assert [p.get_width() for p in fig.axes[0].patches] == [3.1, 2.5, -2.2, -2.6]
+    matplotlib.pyplot.close(fig)
+
+
+def test_exploratory_labels_stay_inside_the_panel(tmp_path):
+    step = _exploratory_step()
+    other = make_phrases()
+    fig = F.phrase_steps(pd.concat([step, other[(other["lang"] == "zh") & (other["year_from"] != 2017)]
+                                    .assign(q=0.01)], ignore_index=True), "zh", k=3)
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    box = ax.get_window_extent(renderer)
+    ticks = [t.get_window_extent(renderer) for t in ax.get_yticklabels()]
+    for t in ax.texts:
+        b = t.get_window_extent(renderer)
+        assert box.x0 <= b.x0 and b.x1 <= box.x1, t.get_text()
+        assert not any(b.overlaps(tb) for tb in ticks), t.get_text()
+    assert sum("exploratory:" in a.get_title() for a in fig.axes) == 1
+    assert_not_blank(render(fig, tmp_path, "explore"))  # and no missing glyph
+
+
 def test_phrase_bars_accept_named_groups():
     """Notebook comparisons of document sets label the step with group names, not years."""
     ph = make_phrases()

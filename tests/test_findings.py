@@ -155,6 +155,38 @@ def test_phrase_finding_that_rests_on_one_document_fails_leave_one_out():
     assert "a document left out" in g["reason"]
 
 
+def test_phrase_findings_of_an_exploratory_step_are_ranked_by_effect_and_not_called():
+    """No phrase reaches q <= q_threshold: the step is exploratory (phrase_steps.csv's ranking); its
+    findings are the first phrases by effect_rank, worded as such, not a called change, and the
+    checks that ask "still rising?" are n/a, not fails."""
+    from textdrift.phrases import phrase_changes
+    from textdrift.vectorize import year_matrix
+
+    toks, docs = _phrase_corpus(doubled=True)
+    settings = {**PHRASE_SETTINGS, "q_threshold": 1e-12}
+    table = phrase_changes(year_matrix(toks, "en", 2), lang="en", **settings)
+    assert table["q"].min() > 1e-12
+    # a unit longer than ngram_max at the top of the table: the recount checks cannot count it
+    long = table.iloc[[0]].assign(phrase="green deal a b c", display="green deal a b c", n=5, z=99.0,
+                                  effect=9.0, effect_rank=0)
+    table = pd.concat([long, table.assign(effect_rank=table["effect_rank"] + (table["effect"] > 0))],
+                      ignore_index=True)
+    f = build_findings(toks, CODEBOOK, FindingsTables(docs, NO_DRIFT, phrases=table), ["en"],
+                       FindingsSettings(top_themes=0, n_boot=300, phrase_settings=settings, top_phrases=2))
+    f = f[f["kind"] == "phrase_rise"]
+    want = table[(table["effect"] > 0) & (table["n"] <= 2)].sort_values("effect_rank").head(2)
+    assert f["subject"].tolist() == want["phrase"].tolist() and "green deal a b c" not in set(f["subject"])
+    g = f.iloc[0]
+    assert g["value_name"] == "effect" and g["value"] == pytest.approx(want["effect"].iloc[0])
+    assert (g["ci_low"], g["ci_high"]) == (pytest.approx(want["effect_low"].iloc[0]),
+                                          pytest.approx(want["effect_high"].iloc[0]))
+    assert "exploratory, not a called change" in g["claim"] and not g["holds"] and not g["survives"]
+    assert g["reason"].startswith("exploratory: no phrase of the step reaches q <= 1e-12")
+    for check in ("check_roles", "check_entities", "check_leave_one_out"):
+        assert g[check] == "n/a" and f"{check}: exploratory ranking" in g["na_reason"]
+    assert g["check_interval"] in ("holds", "fails")
+
+
 def test_phrase_finding_in_an_insufficient_step_is_not_tested():
     toks, docs = _phrase_corpus(doubled=True)
     from textdrift.phrases import phrase_changes

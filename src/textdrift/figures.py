@@ -14,7 +14,10 @@ Charts (``results/figures/<name>.png`` for reading, ``.svg`` for print):
 * :func:`similarity_matrix` (``similarity``): year x year cosine similarity of the TF-IDF
   vectors, one panel per language.
 * :func:`phrase_bars` (one step) and :func:`phrase_steps` (``phrases_{lang}``, one panel per
-  step): diverging bars of the log-odds z of the top-k rising and top-k falling phrases.
+  step): diverging bars of the log-odds z of the top-k rising and top-k falling phrases; in a step
+  whose ``ranking`` is ``exploratory`` (no phrase reaches q <= ``phrases.q_threshold``:
+  :func:`step_ranking`) the top-k on each side by ``effect_rank``, bars = ``effect`` (a log rate
+  ratio) with its interval (``effect_low``, ``effect_high``), the panel labelled exploratory.
 * :func:`crosslingual_chart` (``crosslingual_themes``, drawn by the `crosslingual` rule):
   dumbbells, per theme its matches in the aligned paragraph pairs of each language version of a
   bilingual document, with the count ratio and its exact interval; not comparable documents say so.
@@ -88,6 +91,7 @@ __all__ = ["ANNOTATE_MAX_YEARS", "BASELINE_COLOR", "CHART_GROUPS", "CJK_FONT_FIL
            "HEAT_CMAP", "LANG_COLORS", "THEME_PALETTE", "missing_years", "draw_figures", "FigureSettings", "LANG_LINESTYLES", "LANG_NAMES", "LATIN_FAMILY", "MARKERS",
            "METRIC_COLORS", "PALETTE", "STATUS_COLORS", "STATUS_HATCH", "cjk_font_path", "codebook_frame",
            "crosslingual_chart", "drift_chart", "figure_stems", "FontNotFoundError", "lang_name", "phrase_bars",
+           "step_ranking",
            "phrase_steps", "write_figures", "save_figure", "setup_fonts", "similarity_matrix", "theme_heatmap",
            "theme_styles", "theme_trends", "ThemeStyle", "run_figures", "GENRE_BREAK_COLOR", "TREND_LANG_COLORS",
            "TREND_LANG_MARKERS", "year_genres"]
@@ -878,12 +882,62 @@ def similarity_matrix(similarity: pd.DataFrame, baseline: pd.DataFrame | None = 
 # ---- phrases ----------------------------------------------------------------------------------
 
 
-def _phrase_panel(ax, step: pd.DataFrame, k: int, q_threshold: float, low_data_tokens: int) -> None:
-    """Diverging bars of z for one step: top-k positive z (top), top-k negative z (bottom), each
-    labelled with its counts and q-value; an ``insufficient`` step (a year under the low-data
-    threshold) shows no bars, only why."""
-    up = step[step["z"] > 0].nlargest(k, "z")
-    down = step[step["z"] < 0].nsmallest(k, "z").iloc[::-1]
+def step_ranking(step: pd.DataFrame, q_threshold: float = _D["phrases"]["q_threshold"],
+                 steps: pd.DataFrame | None = None) -> str:
+    """How a step of ``phrase_changes.csv`` is ranked (``ranking`` of ``phrase_steps.csv``).
+
+    The step's row of ``steps`` (``phrase_steps.csv``) when given and found; else the same rule
+    applied to the step's phrases: ``insufficient`` when their status is ``insufficient`` (a year
+    under the low-data threshold), ``test`` when a phrase has q <= ``q_threshold`` (or the table has
+    no q), else ``exploratory`` (nothing can be called: the phrases are ordered by ``effect_rank``).
+
+    Parameters
+    ----------
+    step : DataFrame
+        The rows of one step (lang, year_from, year_to) of ``phrase_changes.csv``.
+    q_threshold : float
+        Config ``phrases.q_threshold``.
+    steps : DataFrame, optional
+        ``phrase_steps.csv``.
+
+    Returns
+    -------
+    str
+        ``test``, ``exploratory`` or ``insufficient``.
+    """
+    if steps is not None and len(step) and "ranking" in steps:
+        r = steps[(steps["lang"] == step["lang"].iloc[0]) & (steps["year_from"] == step["year_from"].iloc[0])
+                  & (steps["year_to"] == step["year_to"].iloc[0])]
+        if len(r) and pd.notna(r["ranking"].iloc[0]):
+            return str(r["ranking"].iloc[0])
+    if len(step) and (step["status"] == "insufficient").all():
+        return "insufficient"
+    if "q" not in step or not step["q"].notna().any():  # no q to decide on: by z, as the table is sorted
+        return "test"
+    return "test" if float(step["q"].min()) <= q_threshold else "exploratory"
+
+
+def _exploratory(step: pd.DataFrame, ranking: str) -> bool:
+    """Whether a step is drawn by its exploratory effect (the table has the effect columns)."""
+    return ranking == "exploratory" and {"effect", "effect_low", "effect_high", "effect_rank"} <= set(step.columns)
+
+
+def _phrase_panel(ax, step: pd.DataFrame, k: int, q_threshold: float, low_data_tokens: int,
+                  ranking: str = "test") -> None:
+    """Diverging bars for one step, each labelled with its counts. A ``test`` step: z, top-k positive
+    z (top), top-k negative z (bottom), q at the bar ends. An ``exploratory`` step (no phrase reaches
+    q <= ``q_threshold``): the effect (log rate ratio) of the top-k on each side by ``effect_rank``
+    with its interval (whiskers), the panel labelled exploratory. An ``insufficient`` step (a year
+    under the low-data threshold) shows no bars, only why."""
+    explore = _exploratory(step, ranking)
+    if explore:
+        up = step[step["effect"] > 0].nsmallest(k, "effect_rank")
+        down = step[step["effect"] < 0].nsmallest(k, "effect_rank").iloc[::-1]
+        value = "effect"
+    else:
+        up = step[step["z"] > 0].nlargest(k, "z")
+        down = step[step["z"] < 0].nsmallest(k, "z").iloc[::-1]
+        value = "z"
     rows = pd.concat([up, down], ignore_index=True)
     year_from, year_to = step["year_from"].iloc[0], step["year_to"].iloc[0]
     uni = step[step["n"] == 1]
@@ -894,26 +948,45 @@ def _phrase_panel(ax, step: pd.DataFrame, k: int, q_threshold: float, low_data_t
         low = [str(y) for y, n in zip((year_from, year_to), totals) if n < low_data_tokens]
         if low:
             title += f"  (low data: {', '.join(low)})"
+    if explore and not rows.empty:
+        title += f"\nexploratory: no phrase reaches q ≤ {q_threshold:g}; ranked by effect"
     ax.set_title(title, fontsize=9.5)
     if rows.empty:
         _no_data(ax, "no phrase tested in this step")
         return
-    if (step["status"] == "insufficient").all():
+    if ranking == "insufficient" or (step["status"] == "insufficient").all():
         _no_data(ax, f"insufficient data: fewer than {low_data_tokens} tokens\nin a year of this step;"
                      "\nno phrase is called rising or falling")
         return
     dup = rows["display"].duplicated(keep=False)
     labels = [f"{d} ({n}-gram)" if is_dup else str(d) for d, n, is_dup in zip(rows["display"], rows["n"], dup)]
     y = np.arange(len(rows))
+    # where each bar's label starts: the bar's end, or the end of its interval (exploratory)
+    if explore:
+        ends = np.where(rows["effect"] > 0, rows["effect_high"], rows["effect_low"]).astype(float)
+        ends = np.where(rows["effect"] > 0, np.maximum(ends, rows["effect"]), np.minimum(ends, rows["effect"]))
+    else:
+        ends = rows["z"].to_numpy(float)
     for i, r in rows.iterrows():
-        ax.barh(i, r["z"], height=0.72, color=STATUS_COLORS.get(r["status"], "#BBBBBB"),
+        v = float(r[value])
+        ax.barh(i, v, height=0.72, color=STATUS_COLORS.get(r["status"], "#BBBBBB"),
                 hatch=STATUS_HATCH.get(r["status"]), edgecolor="white" if r["status"] in STATUS_HATCH else None,
                 linewidth=0)
-        ax.text(r["z"] + (0.08 if r["z"] > 0 else -0.08), i, _count_label(r),
-                ha="left" if r["z"] > 0 else "right", va="center", fontsize=7, color="#333333")
+        if explore:
+            ax.errorbar(v, i, xerr=[[v - float(r["effect_low"])], [float(r["effect_high"]) - v]], fmt="none",
+                        ecolor="#333333", elinewidth=0.8, capsize=2)
+        if explore:  # clear of the whisker's cap, whatever the scale
+            ax.annotate(_count_label(r, with_q=False), (ends[i], i), xytext=(4 if v > 0 else -4, 0),
+                        textcoords="offset points", ha="left" if v > 0 else "right", va="center", fontsize=7,
+                        color="#333333")
+        else:
+            ax.text(ends[i] + (0.08 if v > 0 else -0.08), i, _count_label(r),
+                    ha="left" if v > 0 else "right", va="center", fontsize=7, color="#333333")
     ax.set_yticks(y, labels, fontsize=8.5)
     ax.set_ylim(len(rows) - 0.5, -0.5)
-    zmax = float(rows["z"].abs().max())
+    vmax = float(np.abs(ends).max())
+    if explore:  # an interval may cross zero to the other side
+        vmax = max(vmax, float(rows[["effect_low", "effect_high"]].abs().max().max()))
     # room for the count labels beyond the longest bar: label width / axes width, both estimated from
     # character counts (a 6.2-inch panel less its phrase labels; wide CJK characters count double)
     def width(text: str, inch_per_char: float) -> float:
@@ -921,35 +994,48 @@ def _phrase_panel(ax, step: pd.DataFrame, k: int, q_threshold: float, low_data_t
 
     axes_in = max(1.5, ax.figure.get_size_inches()[0] / max(1, ax.get_gridspec().ncols) - 0.5
                   - max(width(lb, 0.066) for lb in labels))
-    count_in = max(width(_count_label(r), 0.055) for _, r in rows.iterrows()) + 0.08
-    lim = max(zmax * 1.25 + 0.3, zmax / max(0.3, 1 - 2 * count_in / axes_in))
+    count_in = max(width(_count_label(r, with_q=not explore), 0.055) for _, r in rows.iterrows()) + 0.08
+    pad = 0.1 if explore else 0.3
+    lim = max(vmax * 1.25 + pad, vmax / max(0.3, 1 - 2 * count_in / axes_in))
     ax.set_xlim(-lim, lim)
     ax.axvline(0, color="#333333", linewidth=0.8)
     if len(up) and len(down):
         ax.axhline(len(up) - 0.5, color="#bbbbbb", linewidth=0.6)
-    ax.set_xlabel(f"log-odds z (> 0: more frequent in {year_to}, per n-gram of the same order)", fontsize=8.5)
+    if explore:
+        ax.set_xlabel(f"effect: log rate ratio {year_to}/{year_from} with interval (> 0: more in {year_to})",
+                      fontsize=8.5)
+    else:
+        ax.set_xlabel(f"log-odds z (> 0: more frequent in {year_to}, per n-gram of the same order)", fontsize=8.5)
     ax.tick_params(axis="x", labelsize=8)
 
 
-def _count_label(r) -> str:
-    """Counts before → after and the Benjamini-Hochberg q-value of a phrase (bar-end label)."""
+def _count_label(r, with_q: bool = True) -> str:
+    """Counts before → after and (``with_q``) the Benjamini-Hochberg q-value of a phrase (bar-end label)."""
     q = r.get("q", np.nan)
-    return f"{int(r['count_from'])}→{int(r['count_to'])}" + (f", q={q:.2f}" if pd.notna(q) else "")
+    return f"{int(r['count_from'])}→{int(r['count_to'])}" + (f", q={q:.2f}" if with_q and pd.notna(q) else "")
 
 
-def _phrase_legend(fig: Figure, q_threshold: float, ncols: int = 6) -> None:
+def _phrase_legend(fig: Figure, q_threshold: float, ncols: int = 6, exploratory: bool = False) -> None:
+    """The status colours; with ``exploratory``, the interval whiskers of the exploratory panels too."""
     handles = [Patch(color=STATUS_COLORS["rising"], label=f"rising (q ≤ {q_threshold:g})"),
                Patch(facecolor=STATUS_COLORS["new"], hatch="///", edgecolor="white", label="new (absent before)"),
                Patch(color=STATUS_COLORS["falling"], label=f"falling (q ≤ {q_threshold:g})"),
                Patch(facecolor=STATUS_COLORS["gone"], hatch="///", edgecolor="white", label="gone (absent after)"),
                Patch(color=STATUS_COLORS["stable"], label=f"stable (q > {q_threshold:g}, Benjamini-Hochberg)")]
+    if exploratory:
+        handles.append(Line2D([], [], color="#333333", linewidth=0.8, marker="|", markersize=6,
+                              label="interval of the effect (exploratory panels)"))
     fig.legend(handles=handles, loc="outside lower center", ncols=ncols, fontsize=8.5, frameon=False)
 
 
 def phrase_bars(phrases: pd.DataFrame, lang: str, year_from: int, year_to: int, k: int = _D["figures"]["phrase_k"],
                 q_threshold: float = _D["phrases"]["q_threshold"],
-                low_data_tokens: int = _D["low_data_tokens"]) -> Figure:
-    """Top-k rising and top-k falling phrases of one step (by z), as diverging bars; counts at the bar ends.
+                low_data_tokens: int = _D["low_data_tokens"], steps: pd.DataFrame | None = None) -> Figure:
+    """Top-k rising and top-k falling phrases of one step, as diverging bars; counts at the bar ends.
+
+    By z when the step's ranking (:func:`step_ranking`) is ``test``; by ``effect_rank`` when it is
+    ``exploratory`` (no phrase reaches q <= ``q_threshold``): bars = the effect (log rate ratio)
+    with its interval, and the panel says so.
 
     Parameters
     ----------
@@ -961,6 +1047,8 @@ def phrase_bars(phrases: pd.DataFrame, lang: str, year_from: int, year_to: int, 
     k : int
     q_threshold : float
     low_data_tokens : int
+    steps : DataFrame, optional
+        ``phrase_steps.csv`` (its ``ranking``; without it the ranking is derived from the phrases).
 
     Returns
     -------
@@ -968,23 +1056,29 @@ def phrase_bars(phrases: pd.DataFrame, lang: str, year_from: int, year_to: int, 
     """
     step = phrases[(phrases["lang"] == lang) & (phrases["year_from"] == year_from) & (phrases["year_to"] == year_to)]
     fig, ax = plt.subplots(figsize=(7.5, 0.24 * 2 * k + 2.2), layout="constrained")
+    explore = False
     if step.empty:
         ax.set_title(_step_label(year_from, year_to), fontsize=9.5)
         _no_data(ax, "no phrase tested in this step")
     else:
-        _phrase_panel(ax, step, k, q_threshold, low_data_tokens)
-    _phrase_legend(fig, q_threshold, ncols=3)
-    fig.suptitle(f"{lang_name(lang)}: phrases that rose and fell most, {year_from}→{year_to}\n"
-                 "(bars: weighted log-odds z, Monroe et al. 2008; colour: q of the test between documents "
-                 "or paragraphs, phrase_steps.csv)", fontsize=11)
+        ranking = step_ranking(step, q_threshold, steps)
+        explore = _exploratory(step, ranking)
+        _phrase_panel(ax, step, k, q_threshold, low_data_tokens, ranking)
+    _phrase_legend(fig, q_threshold, ncols=3, exploratory=explore)
+    what = ("bars: effect, the log rate ratio under a weak prior, with its interval; exploratory, not a test"
+            if explore else "bars: weighted log-odds z, Monroe et al. 2008; colour: q of the test between "
+            "documents or paragraphs, phrase_steps.csv")
+    fig.suptitle(f"{lang_name(lang)}: phrases that rose and fell most, {year_from}→{year_to}\n({what})", fontsize=11)
     return fig
 
 
 def phrase_steps(phrases: pd.DataFrame, lang: str, k: int = _D["figures"]["phrase_k"],
                  q_threshold: float = _D["phrases"]["q_threshold"],
-                 low_data_tokens: int = _D["low_data_tokens"], max_cols: int = _D["figures"]["phrase_cols"]) -> Figure:
+                 low_data_tokens: int = _D["low_data_tokens"], max_cols: int = _D["figures"]["phrase_cols"],
+                 steps: pd.DataFrame | None = None) -> Figure:
     """:func:`phrase_bars` for every step of one language, one panel per step, at most ``max_cols``
-    per row: a corpus of many years gets more rows, never fewer steps.
+    per row: a corpus of many years gets more rows, never fewer steps. Each panel is ranked as its
+    step is (:func:`step_ranking`): by z, or by the exploratory effect with its interval.
 
     Parameters
     ----------
@@ -995,30 +1089,40 @@ def phrase_steps(phrases: pd.DataFrame, lang: str, k: int = _D["figures"]["phras
         As in :func:`phrase_bars`.
     max_cols : int
         Panels per row (config ``figures.phrase_cols``).
+    steps : DataFrame, optional
+        As in :func:`phrase_bars`.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     d = phrases[phrases["lang"] == lang]
-    steps = list(d[["year_from", "year_to"]].drop_duplicates().sort_values("year_from").itertuples(index=False))
-    ncols = max(1, min(len(steps), max_cols))
-    nrows = max(1, -(-len(steps) // ncols))
+    pairs = list(d[["year_from", "year_to"]].drop_duplicates().sort_values("year_from").itertuples(index=False))
+    ncols = max(1, min(len(pairs), max_cols))
+    nrows = max(1, -(-len(pairs) // ncols))
     # rows of bars; only notes (every step has too little data, or none): short rows
     bars = len(d) and not (d["status"] == "insufficient").all()
     fig, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, ((0.24 * 2 * k + 1.6) if bars else 2.4) * nrows + 1.0),
                              layout="constrained", squeeze=False)
-    for ax, (a, b) in zip(axes.flat, steps):
-        _phrase_panel(ax, d[(d["year_from"] == a) & (d["year_to"] == b)], k, q_threshold, low_data_tokens)
-    if not steps:
+    rankings = []
+    for ax, (a, b) in zip(axes.flat, pairs):
+        step = d[(d["year_from"] == a) & (d["year_to"] == b)]
+        ranking = step_ranking(step, q_threshold, steps) if len(step) else "test"
+        rankings.append(_exploratory(step, ranking))
+        _phrase_panel(ax, step, k, q_threshold, low_data_tokens, ranking)
+    if not pairs:
         _no_data(axes[0, 0], f"{lang_name(lang)}: fewer than two years with text, no step to compare")
-    for ax in axes.flat[max(1, len(steps)):]:
+    for ax in axes.flat[max(1, len(pairs)):]:
         ax.set_visible(False)
-    _phrase_legend(fig, q_threshold)
-    what = ("bars: weighted log-odds z, Monroe et al. 2008; colour: q of the test between documents or "
-            "paragraphs (phrase_steps.csv); counts before→after at the bar ends")
-    fig.suptitle(f"{lang_name(lang)}: top {k} rising and top {k} falling phrases in each of the {len(steps)} "
-                 f"step{'s' if len(steps) != 1 else ''}\n({what})", fontsize=11)
+    _phrase_legend(fig, q_threshold, exploratory=any(rankings))
+    what = ("bars: weighted log-odds z, Monroe et al. 2008" if not any(rankings) else
+            "bars: weighted log-odds z, Monroe et al. 2008, or in an exploratory panel the effect, a log rate "
+            "ratio, with its interval" if not all(rankings) else
+            "bars: effect, a log rate ratio under a weak prior, with its interval; no step can call a change")
+    what += ("; colour: q of the test between documents or paragraphs (phrase_steps.csv); "
+             "counts before→after at the bar ends")
+    fig.suptitle(f"{lang_name(lang)}: top {k} rising and top {k} falling phrases in each of the {len(pairs)} "
+                 f"step{'s' if len(pairs) != 1 else ''}\n({textwrap.fill(what, max(90, 60 * ncols))})", fontsize=11)
     return fig
 
 
@@ -1226,10 +1330,12 @@ def draw_figures(tables: Mapping[str, str | Path | None], settings: Mapping | Fi
     Parameters
     ----------
     tables : mapping of str to str or Path
-        ``frequencies``, ``drift``, ``baseline``, ``similarity``, ``phrases``, ``precision``,
-        ``documents``: ``theme_frequencies.csv``, ``tfidf_drift.csv``, ``tfidf_baseline.csv``,
-        ``tfidf_similarity.csv``, ``phrase_changes.csv``, ``codebook_precision.csv``,
-        ``documents.csv`` (the genres of :func:`theme_trends`); ``codebook`` and its ``schema``.
+        ``frequencies``, ``drift``, ``baseline``, ``similarity``, ``phrases``, ``phrase_steps``,
+        ``precision``, ``documents``: ``theme_frequencies.csv``, ``tfidf_drift.csv``,
+        ``tfidf_baseline.csv``, ``tfidf_similarity.csv``, ``phrase_changes.csv``, ``phrase_steps.csv``
+        (optional: each step's ``ranking``; derived from the phrases without it),
+        ``codebook_precision.csv``, ``documents.csv`` (the genres of :func:`theme_trends`);
+        ``codebook`` and its ``schema``.
     settings : mapping or FigureSettings, optional
     groups : sequence of str, optional
 
@@ -1250,7 +1356,7 @@ def draw_figures(tables: Mapping[str, str | Path | None], settings: Mapping | Fi
     if unknown:
         raise ValueError(f"unknown chart group(s) {sorted(unknown)}; known: {list(CHART_GROUPS)}")
     given = {name: tables.get(name) for name in ("frequencies", "drift", "baseline", "similarity", "phrases",
-                                                 "codebook", "precision", "documents", "schema")}
+                                                 "phrase_steps", "codebook", "precision", "documents", "schema")}
     missing = sorted({t for g in groups for t in CHART_GROUPS[g] if given[t] is None})
     if missing:
         raise ValueError(f"write_figures: charts {groups} need {missing}")
@@ -1270,10 +1376,11 @@ def draw_figures(tables: Mapping[str, str | Path | None], settings: Mapping | Fi
         charts["similarity"] = lambda: similarity_matrix(sim, base, langs=langs, low_data_tokens=s.low_data_tokens)
     if "phrases" in groups:
         phr = read_csv(given["phrases"])
+        phr_steps = read_csv(given["phrase_steps"]) if given["phrase_steps"] is not None else None
         for lang in langs:
             charts[f"phrases_{lang}"] = (lambda lang=lang: phrase_steps(
                 phr, lang, k=s.phrase_k, q_threshold=s.q_threshold, low_data_tokens=s.low_data_tokens,
-                max_cols=s.phrase_cols))
+                max_cols=s.phrase_cols, steps=phr_steps))
     return charts
 
 

@@ -56,6 +56,14 @@ each ``n/a`` is not defined (``check_name: reason; ...``):
 For drift the recount checks ask whether the same step is still the language's largest (cosine
 distance of TF-IDF year vectors, idf fitted on the variant's year-documents).
 
+Phrase findings are phrases of at most ``phrases.ngram_max`` words: the variants' counts
+(:func:`count_partials`) hold no longer n-gram, so a longer unit of ``phrase_changes.csv`` (up to
+``phrases.max_length`` words) could not be recounted and is not a candidate (logged). In a step
+whose ranking is ``exploratory`` (``phrase_steps.csv``; :func:`phrase_ranking`: no phrase reaches q
+<= ``phrases.q_threshold``) the phrases are picked by ``effect_rank``, ``value_name`` is ``effect``
+(the log rate ratio, with ``effect_low``/``effect_high``), the claim says "exploratory, not a called
+change", ``holds`` is False and the checks of a called change are ``n/a``.
+
 ``survives`` = ``holds`` and no check ``fails`` (``n/a`` is not a failure). ``reason`` says, in
 words, what does not hold or fails and what else a reader must know: a single document on a side,
 a step between different genres or translation statuses.
@@ -87,7 +95,8 @@ _T = _D["themes"]
 
 __all__ = ["CHECKS", "FindingsFiles", "FindingsSettings", "FindingsTables",
            "CHECK_VARIANTS", "FINDING_COLUMNS", "MATCH_KEY", "RISING", "VARIANTS", "Partials",
-           "build_findings", "count_partials", "findings_table", "match_partials", "merge_partials", "rate_ratio",
+           "build_findings", "count_partials", "findings_table", "match_partials", "merge_partials", "phrase_ranking",
+           "rate_ratio",
            "table_partials", "variant_tokens", "write_findings", "write_partial_counts", "write_partial_matches",
            "run_findings"]
 
@@ -886,10 +895,36 @@ def _flag_precision(df: pd.DataFrame, precision: pd.DataFrame | None, labels: di
 RISING = ("new", "rising")
 
 
+def phrase_ranking(step: pd.DataFrame, q_threshold: float = _D["phrases"]["q_threshold"]) -> str:
+    """The ``ranking`` of one step of ``phrase_changes.csv``, as ``phrase_steps.csv`` states it
+    (:data:`textdrift.phrases.RANKINGS`): ``insufficient`` when its phrases are ``insufficient``,
+    ``test`` when one has q <= ``q_threshold``, else ``exploratory``.
+
+    Parameters
+    ----------
+    step : DataFrame
+        The rows of one step (language, year_from, year_to).
+    q_threshold : float
+        Config ``phrases.q_threshold``.
+
+    Returns
+    -------
+    str
+    """
+    if len(step) and (step["status"] == "insufficient").all():
+        return "insufficient"
+    return "test" if len(step) and float(step["q"].min()) <= q_threshold else "exploratory"
+
+
 def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.DataFrame, documents: pd.DataFrame,
                      languages, findings_settings: FindingsSettings) -> list[dict]:
     """Rows for the ``top_phrases`` phrases that rose most (largest z, more frequent in the later
-    year) in each language's last step of ``phrase_changes.csv``; the checks recompute
+    year; of at most ``ngram_max`` words, the longest n-grams the recount checks count) in each
+    language's last step of ``phrase_changes.csv``. In an ``exploratory`` step (:func:`phrase_ranking`:
+    no phrase reaches q <= ``q_threshold``) they are the first by ``effect_rank`` with a positive
+    effect, the row's value is the ``effect`` (a log rate ratio) and its interval, the claim says
+    "exploratory, not a called change", ``holds`` is False and the checks that ask whether the
+    phrase is still new or rising are ``n/a`` (``check_interval`` is run). The checks recompute
     :func:`textdrift.phrases.phrase_changes` on the variant's year matrices (all years: the prior
     is the language's whole corpus, as in the table) and ask whether the phrase is still new or
     rising; ``check_interval`` resamples paragraphs (its rate ratio's bootstrap interval must exclude
@@ -928,6 +963,8 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
             results[key] = table.set_index(["year_from", "year_to", "phrase"])["status"]
         return results[key].get((y0, y1, phrase))
 
+    q_threshold = float(settings.get("q_threshold", _D["phrases"]["q_threshold"]))
+    ngram_max = int(settings.get("ngram_max", _D["phrases"]["ngram_max"]))
     for lang in languages:
         p = phrases[phrases["lang"] == lang]
         if p.empty:
@@ -935,10 +972,24 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
         y1 = int(p["year_to"].max())
         p = p[p["year_to"] == y1]
         y0 = int(p["year_from"].iloc[0])
-        up = p[(p["count_to"] / p["total_to"]) > (p["count_from"] / p["total_from"])]
-        top = up.sort_values(["z", "phrase"], ascending=[False, True], kind="stable").head(top_phrases)
+        ranking = phrase_ranking(p, q_threshold)
+        # the recount checks hold n-grams of at most ngram_max words (count_partials): a longer unit
+        # would have no recount, so it is not a candidate
+        up = p[((p["count_to"] / p["total_to"]) > (p["count_from"] / p["total_from"])).to_numpy()
+               & (p["n"] <= ngram_max).to_numpy()]
+        explore = ranking == "exploratory" and "effect_rank" in up
+        if explore:  # nothing is called: the phrases ordered by their effect, the strongest rise first
+            up = up[up["effect"] > 0]
+            top = up.sort_values(["effect_rank", "phrase"], kind="stable").head(top_phrases)
+        else:
+            top = up.sort_values(["z", "phrase"], ascending=[False, True], kind="stable").head(top_phrases)
         if top.empty:
             continue
+        longer = int(((p["n"] > ngram_max) & (p["z"] > 0)).sum())
+        if longer:
+            log.info("%s %d -> %d: %d rising phrase(s) of more than ngram_max = %d words are not candidate "
+                     "findings (the recount checks count n-grams of at most ngram_max words)",
+                     lang, y0, y1, longer, ngram_max)
         step = step_documents(pd.DataFrame({"lang": [lang], "year_from": [y0], "year_to": [y1]}), documents).iloc[0]
         side = [d for d in f"{step['docs_from']};{step['docs_to']}".split(";") if d]
         para_rows, para_counts = partials.occurrences(lang, [y0, y1], [str(x) for x in top["phrase"]])
@@ -949,6 +1000,24 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
             insufficient = r.status == "insufficient"
             holds = r.status in RISING
             checks = {}
+            if explore:  # a rank, not a called change: the checks that ask "still new or rising?" do not apply
+                why = (f"exploratory ranking: no phrase of the step reaches q <= {q_threshold:g}, no change is "
+                       "called to recheck")
+                checks = {c: na(why) for c in ("check_roles", "check_entities", "check_leave_one_out")}
+                counts = para_counts[:, col[phrase]]
+                occ = para_rows.loc[np.repeat(np.arange(len(counts)), counts), ["year", "doc_id", "para"]]
+                occ = occ.assign(lang=lang, theme=phrase).reset_index(drop=True)
+                rr = rate_ratio(paras, occ, [phrase], lang, y0, y1, boot.themes()).iloc[0]
+                checks["check_interval"] = _excludes_one(rr["ci_low"], rr["ci_high"], True)
+                rows.append(_row(_Claim(
+                    "phrase_rise", lang, phrase, f"“{r.display}” ranked {int(r.effect_rank)} of the rising phrases "
+                    f"by effect (exploratory, not a called change) ({lang}, {y0} → {y1})", y0, y1, "effect",
+                    r.count_from / r.total_from * 1e4, r.count_to / r.total_to * 1e4,
+                    float(r.effect), float(r.effect_low), float(r.effect_high), False,
+                    holds_reason=f"exploratory: no phrase of the step reaches q <= {q_threshold:g} "
+                                 f"(this one q = {r.q:.3g}); ranked by its effect (log rate ratio), not tested"),
+                    checks, step, documents))
+                continue
             # an insufficient step is not tested, under any variant: the recount checks do not apply
             checks["check_roles"] = None if insufficient else status("roles", lang, phrase, y0, y1) in RISING
             # a phrase with a name in it does not exist when names are words: not applicable
@@ -1018,6 +1087,9 @@ def _phrase_paragraph_checks(rows: list[dict], partials: Partials, settings: dic
 
         if untested:
             set_na("not tested: a year is under low_data_tokens")
+            continue
+        if row["value_name"] == "effect":  # an exploratory rank: no change called to recheck
+            set_na("exploratory ranking: no change is called to recheck")
             continue
         para_rows, counts = partials.occurrences(lang, [y0, y1], [phrase])
         later = np.flatnonzero(para_rows["year"].to_numpy() == y1)

@@ -36,6 +36,7 @@ with the config's parameters.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 import numbers
 import os
@@ -491,12 +492,18 @@ class Project:
         * drift: ``drift.group_drift`` on the two groups' tokens (each group pooled into one
           document, TF-IDF fitted on the two) with the config's ``low_data_tokens``,
           ``drift.top_n`` and ``drift.tfidf``.
-        * phrases: ``phrases.group_phrase_changes`` on the groups' n-gram counts
-          (``vectorize.count_matrix`` of the language's tokens per document, n = 1..
-          ``phrases.ngram_max``), prior = the language's whole corpus, with the config's
-          ``phrases.alpha_0`` (``"auto"``: per order, the median of the two groups' totals),
-          ``min_count`` and ``q_threshold`` and the top-level ``low_data_tokens`` (a smaller group
-          makes every status ``insufficient``); ``display`` as in ``phrase_changes.csv``.
+        * phrases: ``phrases.group_phrase_changes`` on the groups' phrase counts, counted as the
+          ``phrases`` rule counts them (:meth:`phrase_counts`: n-grams 1..``phrases.ngram_max`` per
+          document, with the recurring units of up to ``phrases.max_length`` words and the bridged
+          protected formulations appended, ``phrases.long_counts`` and ``phrases.with_long``),
+          prior = the language's whole corpus, pieces folded (``phrases.fold_pieces``), with
+          :class:`textdrift.phrases.PhraseSettings` built from the config's ``phrases`` section, its
+          ``count_roles``, ``unspaced_languages`` and ``low_data_tokens`` (a smaller group makes every
+          status ``insufficient``); ``alpha_0`` ``"auto"`` is, per order, the median of the two
+          groups' totals. The test treats tokens as independent (no dispersion between documents or
+          paragraphs: ``dispersion`` 1, ``df`` empty), so ``t``, ``p``, ``q`` and ``status`` can
+          differ from ``phrase_changes.csv``'s; counts, totals, prior, ``log_odds``, ``z`` and the
+          exploratory ``effect`` do not. ``display`` as in ``phrase_changes.csv``.
 
         Returns ``{"drift", "top_terms", "term_shifts", "phrases"}`` (DataFrames; the phrase table has
         ``lang, group_from, group_to`` and the columns of ``phrase_changes.csv`` after ``year_to``).
@@ -520,18 +527,66 @@ class Project:
         d = self.config["drift"]
         out = drift.group_drift(tokens[tokens["doc_id"].isin(ids_a)], tokens[tokens["doc_id"].isin(ids_b)],
                                    labels, self.config["low_data_tokens"], d["top_n"], **d["tfidf"])
-        ph = self.config["phrases"]
-        m = count_matrix(tokens, ["doc_id"], ph["ngram_max"])
+        st = self.phrase_settings()
+        m = self.phrase_counts(lang, st)
         table = phrases.group_phrase_changes(
             phrases.row_counts(m, m.rows["doc_id"].isin(ids_a)), phrases.row_counts(m, m.rows["doc_id"].isin(ids_b)),
-            prior_counts=phrases.row_counts(m), alpha_0=ph["alpha_0"], min_count=ph["min_count"],
-            q_threshold=ph["q_threshold"], ngram_max=ph["ngram_max"], min_tokens=self.config["low_data_tokens"])
+            prior_counts=phrases.row_counts(m), settings=st)
         table.insert(0, "lang", lang)
         table.insert(1, "group_from", [labels[0]] * len(table))
         table.insert(2, "group_to", [labels[1]] * len(table))
-        unspaced = lang in self.config["unspaced_languages"]
+        unspaced = lang in st.unspaced_languages
         table["display"] = table["phrase"].str.replace(" ", "", regex=False) if unspaced else table["phrase"]
         return {**out, "phrases": table}
+
+    def phrase_settings(self) -> "phrases.PhraseSettings":
+        """The phrase rule's settings (:class:`textdrift.phrases.PhraseSettings`) from :attr:`config`:
+        its ``phrases`` section, ``count_roles``, ``unspaced_languages``, ``vectorize.ngram_max``, and
+        ``low_data_tokens`` as ``min_tokens``, as ``workflow/rules/phrases.smk`` passes them.
+
+        Returns
+        -------
+        textdrift.phrases.PhraseSettings
+        """
+        c = self.config
+        known = {f.name for f in dataclasses.fields(phrases.PhraseSettings)}
+        return phrases.PhraseSettings.of({k: v for k, v in c["phrases"].items() if k in known},
+                                         min_tokens=c["low_data_tokens"], count_roles=c["count_roles"],
+                                         unspaced_languages=c["unspaced_languages"],
+                                         vectorize_ngram_max=c["vectorize"]["ngram_max"])
+
+    def phrase_counts(self, lang: str, settings: "phrases.PhraseSettings | None" = None) -> CountMatrix:
+        """Phrase counts per document of ``lang`` as the ``phrases`` rule counts them: the n-grams of
+        1..``ngram_max`` words of the counted tokens (``vectorize.count_matrix``), with the recurring
+        phrases of ``ngram_max + 1``..``max_length`` words and those holding a bridged token of a
+        protected formulation (the codebook's, the user dictionary's and ``new_formulations.csv``'s
+        when it exists: ``phrases.protected_formulations``) counted from the tokens
+        (``phrases.long_counts``) and appended (``phrases.with_long``), remainder columns included.
+
+        Parameters
+        ----------
+        lang : str
+        settings : textdrift.phrases.PhraseSettings, optional
+            Default :meth:`phrase_settings`.
+
+        Returns
+        -------
+        CountMatrix
+            Rows ``doc_id`` (and ``year``), one column per phrase.
+        """
+        st = settings or self.phrase_settings()
+        tokens = self.tokens()
+        tokens = tokens[tokens["lang"] == lang]
+        m = count_matrix(counted(tokens, list(st.count_roles)), ["doc_id"], st.ngram_max)
+        user_dict = self.config["segment"].get("zh_user_dict")
+        formulations = self.path("results_dir") / "tables" / "new_formulations.csv"
+        protected = phrases.protected_formulations(
+            lang, codebook=self.root / self.config["themes"]["codebook"],
+            user_dict=self.root / user_dict if user_dict and (self.root / user_dict).exists() else None,
+            formulations=formulations if formulations.exists() else None)
+        if st.max_length > st.ngram_max or protected:
+            m = phrases.with_long(m, phrases.long_counts([tokens], lang, st, protected).doc, ["doc_id"], st.ngram_max)
+        return m
 
     # ---- editing the codebook --------------------------------------------------------------
 

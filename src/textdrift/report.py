@@ -78,7 +78,7 @@ FIGURES = {
     "theme_heatmap": "theme x year rate per 10,000 tokens, one panel per language, values in the cells",
     "drift": "cosine distance and JSD between consecutive years per language, with each year's split-half baseline",
     "similarity": "year x year cosine similarity of the TF-IDF year vectors, one panel per language",
-    "phrases": "top rising and falling phrases (log-odds z) of every step, one panel per step",
+    "phrases": "top rising and falling phrases of every step, one panel per step (log-odds z; in a step where no phrase reaches q <= phrases.q_threshold, the exploratory effect with its interval)",
     "new_formulations": "the top new formulations of every year (absent from the earlier years), one panel per year, bar = paragraphs it occurs in",
     "crosslingual_themes": "per bilingual document, each theme's matches in the aligned paragraph pairs of the Chinese and English versions (dumbbells of counts) with the count ratio and its exact interval; differences beyond chance highlighted; not comparable documents say why",
 }
@@ -459,6 +459,10 @@ def headline_lines(findings: pd.DataFrame) -> list[str]:
                 unit = "n-grams of the same order" if r["kind"] == "phrase_rise" else "tokens"
                 rates = f"{_num(r['value_from'])} → {_num(r['value_to'])} per 10,000 {unit}"
             return f"{rates}, log-odds {_num(r['value'], 2)}{ci}"
+        if r["value_name"] == "effect":  # a phrase's exploratory rank (findings.py): a log rate ratio, not a test
+            ci = (f" (95% interval {_num(r['ci_low'], 2)} to {_num(r['ci_high'], 2)})" if pd.notna(r["ci_low"]) else "")
+            return (f"{_num(r['value_from'])} → {_num(r['value_to'])} per 10,000 n-grams of the same order, "
+                    f"effect (log rate ratio) {_num(r['value'], 2)}{ci}")
         return f"{r['value_name'].replace('_', ' ')} {_num(r['value'], 3)}"
 
     def undefined(r) -> str:

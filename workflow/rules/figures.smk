@@ -83,6 +83,8 @@ rule phrase_figures:
     """Phrase charts: top rising and falling phrases per step, one chart per language (PNG + SVG)."""
     input:
         phrases=f"{TABLE_DIR}/phrase_changes.csv",
+        # each step's ranking: by z (test) or by the exploratory effect
+        phrase_steps=f"{TABLE_DIR}/phrase_steps.csv",
     output:
         phrases=report(
             expand(f"{FIGURE_DIR}/phrases_{{lang}}.png", lang=LANGS),
