@@ -352,50 +352,67 @@ def _protected_tokens(text: np.ndarray, unspaced: bool, protected: list[str], re
     return first, last
 
 
-def _occurrences(joined: str, pats: list[str], unspaced: bool, width: int = 3) -> tuple[np.ndarray, np.ndarray]:
+def _occurrences(joined: str, pats: list[str], unspaced: bool, width: int = 6) -> tuple[np.ndarray, np.ndarray]:
     """Every position of ``joined`` at which a string of ``pats`` begins, with the end of the shortest
     one there (spaced: only whole words, a string beginning and ending at a space or an end of
-    ``joined``), as two arrays of character offsets in ascending order. The positions whose first
-    ``width`` characters (code points packed into one integer) begin some string are found with numpy;
-    only at those are the strings compared."""
-    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64) + 1
+    ``joined``), as two arrays of character offsets in ascending order.
+
+    With numpy on the code points: the positions whose character begins some string (spaced: that
+    begin a word), then those whose first k characters (k < ``width``: a string of k characters;
+    else the first ``width``) hash (polynomial, modulo 2**64) like a string's; only at those are the
+    strings compared, shortest first, so a hash collision costs a comparison, never a wrong match."""
+    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
     n = len(codes)
-    padded = np.concatenate([codes, np.zeros(width, dtype=np.uint64)])
+    base = np.uint64(0x100000001B3)
 
-    def packed(chars) -> int:
-        v = 0
+    def hashed(chars: str) -> np.uint64:
+        h = np.uint64(0)
         for ch in chars:
-            v = (v << 21) | (ord(ch) + 1)
-        return v
+            h = h * base + np.uint64(ord(ch) + 1)
+        return h
 
-    by_len = sorted(pats, key=len)
-    short: dict = {}  # strings shorter than width, by themselves
+    short: dict = {}  # strings shorter than width, by length
     bucket: dict = {}  # the others, by their first width characters, shortest first
-    for f in by_len:
+    for f in sorted(pats, key=len):
         if len(f) < width:
-            short.setdefault(f, f)
+            short.setdefault(len(f), set()).add(f)
         else:
             bucket.setdefault(f[:width], []).append(f)
-    cand = np.zeros(n, dtype=bool)
-    key = np.zeros(n, dtype=np.uint64)
-    for k in range(1, width + 1):
-        key = (key << np.uint64(21)) | padded[k - 1:k - 1 + n]
-        want = [f for f in short if len(f) == k] if k < width else list(bucket)
-        if want:
-            ref = np.unique(np.array([packed(f) for f in want], dtype=np.uint64))
-            i = np.minimum(np.searchsorted(ref, key), len(ref) - 1)
-            cand |= ref[i] == key
-    if not unspaced:  # whole words: a string begins after a space
-        cand[1:] &= codes[:-1] == ord(" ") + 1
-    out_s, out_e = [], []
-    for s in np.flatnonzero(cand).tolist():
-        options = [joined[s:s + k] for k in range(1, width) if joined[s:s + k] in short]
-        options += bucket.get(joined[s:s + width], [])
+    firsts = np.zeros(max(int(codes.max(initial=0)), max(ord(f[0]) for f in pats)) + 1, dtype=bool)
+    firsts[[ord(f[0]) for f in pats]] = True
+    pos = np.arange(n, dtype=np.int64) if unspaced else \
+        np.concatenate([[0], np.flatnonzero(codes == ord(" ")) + 1])[:None if n else 0]
+    pos = pos[pos < n]
+    pos = pos[firsts[codes[pos]]]
+    padded = np.concatenate([codes.astype(np.uint64) + np.uint64(1), np.zeros(width, dtype=np.uint64)])
+    key = np.zeros(len(pos), dtype=np.uint64)
+    hit_s, hit_k = [], []
+    with np.errstate(over="ignore"):
+        for k in range(1, width + 1):
+            key = key * base + padded[pos + k - 1]
+            want = short.get(k, ()) if k < width else bucket
+            if want:
+                ref = np.unique(np.array([hashed(f[:width]) for f in want], dtype=np.uint64))
+                i = np.minimum(np.searchsorted(ref, key), len(ref) - 1)
+                at = pos[ref[i] == key]
+                hit_s.append(at)
+                hit_k.append(np.full(len(at), k, dtype=np.int64))
+    if not hit_s:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    hs, hk = np.concatenate(hit_s), np.concatenate(hit_k)
+    order = np.lexsort((hk, hs))
+    out_s, out_e, done = [], [], -1
+    for s, k in zip(hs[order].tolist(), hk[order].tolist()):
+        if s == done:
+            continue
+        options = ([joined[s:s + k]] if joined[s:s + k] in short[k] else []) if k < width \
+            else bucket.get(joined[s:s + width], [])
         for f in options:
             e = s + len(f)
             if joined.startswith(f, s) and (unspaced or e == n or joined[e] == " "):
                 out_s.append(s)
                 out_e.append(e)
+                done = s
                 break
     return np.asarray(out_s, dtype=np.int64), np.asarray(out_e, dtype=np.int64)
 
