@@ -244,7 +244,13 @@ def is_rest(vocab) -> np.ndarray:
     -------
     ndarray of bool
     """
-    return np.array([str(v).startswith(REST) for v in vocab], dtype=bool)
+    v = np.asarray(vocab, dtype=object)
+    if not len(v):
+        return np.zeros(0, dtype=bool)
+    try:
+        return pc.starts_with(pa.array(v, type=pa.string()), REST).to_numpy(zero_copy_only=False).astype(bool)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all strings
+        return np.array([str(x).startswith(REST) for x in v], dtype=bool)
 
 
 @dataclass
@@ -386,35 +392,45 @@ def _occurrences(joined: str, pats: list[str], unspaced: bool, width: int = 6) -
     pos = pos[firsts[codes[pos]]]
     padded = np.concatenate([codes.astype(np.uint64) + np.uint64(1), np.zeros(width, dtype=np.uint64)])
     key = np.zeros(len(pos), dtype=np.uint64)
-    hit_s, hit_k = [], []
+    best = np.full(len(pos), width, dtype=np.int64)  # the shortest string of fewer than width characters there
+    hit_long = np.zeros(len(pos), dtype=bool)
+    space = np.uint64(ord(" ") + 1)
     with np.errstate(over="ignore"):
         for k in range(1, width + 1):
             key = key * base + padded[pos + k - 1]
-            want = short.get(k, ()) if k < width else bucket
-            if want:
-                ref = np.unique(np.array([hashed(f[:width]) for f in want], dtype=np.uint64))
-                i = np.minimum(np.searchsorted(ref, key), len(ref) - 1)
-                at = pos[ref[i] == key]
-                hit_s.append(at)
-                hit_k.append(np.full(len(at), k, dtype=np.int64))
-    if not hit_s:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    hs, hk = np.concatenate(hit_s), np.concatenate(hit_k)
-    order = np.lexsort((hk, hs))
-    out_s, out_e, done = [], [], -1
-    for s, k in zip(hs[order].tolist(), hk[order].tolist()):
-        if s == done:
-            continue
-        options = ([joined[s:s + k]] if joined[s:s + k] in short[k] else []) if k < width \
-            else bucket.get(joined[s:s + width], [])
-        for f in options:
+            want = sorted(short.get(k, ())) if k < width else list(bucket)
+            if not want:
+                continue
+            hashes = np.array([hashed(f[:width]) for f in want], dtype=np.uint64)
+            ref, first = np.unique(hashes, return_index=True)
+            i = np.minimum(np.searchsorted(ref, key), len(ref) - 1)
+            hit = ref[i] == key
+            if k == width:
+                hit_long = hit
+                continue
+            if len(ref) == len(want):  # compare the characters: exact, whatever the hash
+                pat = np.array([[ord(ch) + 1 for ch in f] for f in want], dtype=np.uint64)[first[i[hit]]]
+                at = pos[hit]
+                same = np.all(padded[at[:, None] + np.arange(k)] == pat, axis=1)
+                if not unspaced:  # a whole word: a space or the end after it
+                    same &= (at + k == n) | (padded[at + k] == space)
+                hit[np.flatnonzero(hit)[~same]] = False
+            else:  # two strings of k characters hash alike: compare them one by one
+                for j in np.flatnonzero(hit):
+                    s_, e_ = int(pos[j]), int(pos[j]) + k
+                    hit[j] = joined[s_:e_] in short[k] and (unspaced or e_ == n or joined[e_] == " ")
+            best = np.where(hit & (best == width), k, best)
+    found = best < width
+    out_s, out_e = pos[found].tolist(), (pos[found] + best[found]).tolist()
+    for s in pos[hit_long & ~found].tolist():  # the strings of width characters or more, shortest first
+        for f in bucket.get(joined[s:s + width], []):
             e = s + len(f)
             if joined.startswith(f, s) and (unspaced or e == n or joined[e] == " "):
                 out_s.append(s)
                 out_e.append(e)
-                done = s
                 break
-    return np.asarray(out_s, dtype=np.int64), np.asarray(out_e, dtype=np.int64)
+    order = np.argsort(np.asarray(out_s, dtype=np.int64), kind="stable")
+    return np.asarray(out_s, dtype=np.int64)[order], np.asarray(out_e, dtype=np.int64)[order]
 
 
 def _codes(col) -> tuple[np.ndarray, np.ndarray]:
