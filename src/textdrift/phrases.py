@@ -409,9 +409,11 @@ def _occurrences(joined: str, pats: list[str], unspaced: bool, width: int = 6) -
                 hit_long = hit
                 continue
             if len(ref) == len(want):  # compare the characters: exact, whatever the hash
-                pat = np.array([[ord(ch) + 1 for ch in f] for f in want], dtype=np.uint64)[first[i[hit]]]
-                at = pos[hit]
-                same = np.all(padded[at[:, None] + np.arange(k)] == pat, axis=1)
+                chars = np.array([[ord(ch) + 1 for ch in f] for f in want], dtype=np.uint64)
+                which, at = first[i[hit]], pos[hit]
+                same = np.ones(len(at), dtype=bool)
+                for j in range(k):
+                    same &= padded[at + j] == chars[which, j]
                 if not unspaced:  # a whole word: a space or the end after it
                     same &= (at + k == n) | (padded[at + k] == space)
                 hit[np.flatnonzero(hit)[~same]] = False
@@ -762,14 +764,21 @@ def fold_pieces(phrases, counts, fold_share: float | None = _P["fold_share"]) ->
     if fold_share is None or m == 0:
         return np.ones(m, dtype=bool), np.zeros(m, dtype=np.int64)
     order = ngram_order(ph.to_numpy())
-    # every (shorter phrase it begins or ends with, phrase): its k-word prefixes and suffixes
+    # every (shorter phrase it begins or ends with, phrase): its k-word prefixes and suffixes (Arrow
+    # string kernels; a suffix is the reversed prefix of the reversed phrase)
     keys, owner = [], []
-    for i in np.flatnonzero(order >= 2):
-        w = ph.iat[i].split(SEP)
-        for k in range(1, len(w)):
-            keys += [SEP.join(w[:k]), SEP.join(w[-k:])]
-            owner += [i, i]
-    rows = [pd.DataFrame({"key": keys, "i": np.asarray(owner, dtype=np.int64)})] if keys else []
+    multi = np.flatnonzero(order >= 2)
+    if len(multi):
+        arr = pa.array(ph.to_numpy()[multi].astype(str).astype(object), type=pa.string())
+        words, backwards = pc.split_pattern(arr, SEP), pc.split_pattern(pc.utf8_reverse(arr), SEP)
+        for k in range(1, int(order[multi].max())):
+            sel = pa.array(order[multi] > k)
+            keys += [pc.binary_join(pc.list_slice(words.filter(sel), 0, k), SEP).to_numpy(zero_copy_only=False),
+                     pc.utf8_reverse(pc.binary_join(pc.list_slice(backwards.filter(sel), 0, k), SEP))
+                     .to_numpy(zero_copy_only=False)]
+            owner += [multi[order[multi] > k]] * 2
+    rows = [pd.DataFrame({"key": np.concatenate(keys).astype(object),
+                          "i": np.concatenate(owner).astype(np.int64)})] if keys else []
     if rows:
         rows[0]["c"], rows[0]["n"] = c[rows[0]["i"]], order[rows[0]["i"]]
     best_c = np.zeros(m)
