@@ -367,7 +367,7 @@ def _occurrences(joined: str, pats: list[str], unspaced: bool, width: int = 6) -
     begin a word), then those whose first k characters (k < ``width``: a string of k characters;
     else the first ``width``) hash (polynomial, modulo 2**64) like a string's; only at those are the
     strings compared, shortest first, so a hash collision costs a comparison, never a wrong match."""
-    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)  # code points (a view: 4 bytes each)
     n = len(codes)
     base = np.uint64(0x100000001B3)
 
@@ -386,18 +386,24 @@ def _occurrences(joined: str, pats: list[str], unspaced: bool, width: int = 6) -
             bucket.setdefault(f[:width], []).append(f)
     firsts = np.zeros(max(int(codes.max(initial=0)), max(ord(f[0]) for f in pats)) + 1, dtype=bool)
     firsts[[ord(f[0]) for f in pats]] = True
-    pos = np.arange(n, dtype=np.int64) if unspaced else \
-        np.concatenate([[0], np.flatnonzero(codes == ord(" ")) + 1])[:None if n else 0]
-    pos = pos[pos < n]
-    pos = pos[firsts[codes[pos]]]
-    padded = np.concatenate([codes.astype(np.uint64) + np.uint64(1), np.zeros(width, dtype=np.uint64)])
+    if unspaced:  # the positions whose character begins a string
+        pos = np.flatnonzero(firsts[codes])
+    else:  # ... and begins a word
+        pos = np.concatenate([[0], np.flatnonzero(codes == ord(" ")) + 1]) if n else np.zeros(0, dtype=np.int64)
+        pos = pos[pos < n]
+        pos = pos[firsts[codes[pos]]]
+    padded = np.concatenate([codes, np.zeros(width, dtype=np.uint32)])  # 0 past the end; a character is code + 1
+
+    def at_(i: np.ndarray) -> np.ndarray:
+        c = padded[i].astype(np.uint64)
+        return np.where(i < n, c + np.uint64(1), np.uint64(0))
     key = np.zeros(len(pos), dtype=np.uint64)
     best = np.full(len(pos), width, dtype=np.int64)  # the shortest string of fewer than width characters there
     hit_long = np.zeros(len(pos), dtype=bool)
     space = np.uint64(ord(" ") + 1)
     with np.errstate(over="ignore"):
         for k in range(1, width + 1):
-            key = key * base + padded[pos + k - 1]
+            key = key * base + at_(pos + k - 1)
             want = sorted(short.get(k, ())) if k < width else list(bucket)
             if not want:
                 continue
@@ -413,9 +419,9 @@ def _occurrences(joined: str, pats: list[str], unspaced: bool, width: int = 6) -
                 which, at = first[i[hit]], pos[hit]
                 same = np.ones(len(at), dtype=bool)
                 for j in range(k):
-                    same &= padded[at + j] == chars[which, j]
+                    same &= at_(at + j) == chars[which, j]
                 if not unspaced:  # a whole word: a space or the end after it
-                    same &= (at + k == n) | (padded[at + k] == space)
+                    same &= (at + k == n) | (at_(at + k) == space)
                 hit[np.flatnonzero(hit)[~same]] = False
             else:  # two strings of k characters hash alike: compare them one by one
                 for j in np.flatnonzero(hit):
