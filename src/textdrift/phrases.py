@@ -371,10 +371,10 @@ def _occurrences(joined: str, pats: list[str], unspaced: bool, width: int = 6) -
     n = len(codes)
     base = np.uint64(0x100000001B3)
 
-    def hashed(chars: str) -> np.uint64:
-        h = np.uint64(0)
+    def hashed(chars: str) -> int:  # the same polynomial as the arrays' (which wrap modulo 2**64)
+        h = 0
         for ch in chars:
-            h = h * base + np.uint64(ord(ch) + 1)
+            h = (h * 0x100000001B3 + ord(ch) + 1) & 0xFFFFFFFFFFFFFFFF
         return h
 
     short: dict = {}  # strings shorter than width, by length
@@ -397,6 +397,7 @@ def _occurrences(joined: str, pats: list[str], unspaced: bool, width: int = 6) -
     def at_(i: np.ndarray) -> np.ndarray:
         c = padded[i].astype(np.uint64)
         return np.where(i < n, c + np.uint64(1), np.uint64(0))
+
     key = np.zeros(len(pos), dtype=np.uint64)
     best = np.full(len(pos), width, dtype=np.int64)  # the shortest string of fewer than width characters there
     hit_long = np.zeros(len(pos), dtype=bool)
