@@ -105,7 +105,7 @@ Comparing any two groups of documents from a notebook (``a`` plays ``year_from``
 
 (or build ``m`` with ``vectorize.count_matrix(tokens.assign(group=...), ["group"])``).
 
-About 1,600 lines, half of them docstrings (the method and its formulas, above): one method, the
+About 1,800 lines, half of them docstrings (the method and its formulas, above): one method, the
 phrase changes between consecutive years and between any two groups of documents, with the
 counting of its long units and their folding.
 """
@@ -244,7 +244,13 @@ def is_rest(vocab) -> np.ndarray:
     -------
     ndarray of bool
     """
-    return np.array([str(v).startswith(REST) for v in vocab], dtype=bool)
+    v = np.asarray(vocab, dtype=object)
+    if not len(v):
+        return np.zeros(0, dtype=bool)
+    try:
+        return pc.starts_with(pa.array(v, type=pa.string()), REST).to_numpy(zero_copy_only=False).astype(bool)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all strings
+        return np.array([str(x).startswith(REST) for x in v], dtype=bool)
 
 
 @dataclass
@@ -304,21 +310,22 @@ def protected_formulations(lang: str, codebook=None, user_dict=None, formulation
     return sorted(set(out), key=lambda t: (-len(t), t))
 
 
-def _protected_tokens(text: np.ndarray, unspaced: bool, protected: list[str], removed: np.ndarray):
+def _protected_tokens(text: np.ndarray, unspaced: bool, protected: list[str], removed: np.ndarray,
+                      strings: np.ndarray | None = None):
     """The occurrence of a string of ``protected`` that each token of ``text`` (one shard's tokens in
     text order) lies inside (characters joined, unspaced; lower-cased words joined by one space,
     spaced; of several, the shortest): its first and last token, -1 for a token in none. Only the
     strings that contain a
     ``removed`` token's text (a stop word, a dropped character or date) can be split, so only they
-    are looked for."""
-    import re
-
+    are looked for. With ``strings``, ``text`` holds codes into it (each distinct string lower-cased once)."""
     none = (np.full(len(text), -1, dtype=np.int64), np.full(len(text), -1, dtype=np.int64))
     if not len(text) or not protected or not removed.any():
         return none
-    low_s = pd.Series(text, dtype=object).astype(str).str.lower()
-    low = low_s.to_numpy(dtype=object)
-    inner = set(low[removed].tolist())
+    if strings is None:
+        text, strings = pd.factorize(pd.Series(text, dtype=object).astype(str).to_numpy(dtype=object), sort=False)
+    low_v = pd.Series(strings, dtype=object).astype(str).str.lower().to_numpy(dtype=object)
+    low = low_v[text]
+    inner = set(low_v[np.unique(text[removed])].tolist())
     if unspaced:
         def splittable(f):
             return any(f[i:j] in inner for i in range(len(f)) for j in range(i + 1, len(f) + 1))
@@ -329,33 +336,136 @@ def _protected_tokens(text: np.ndarray, unspaced: bool, protected: list[str], re
     if not pats:
         return none
     sep = "" if unspaced else " "
-    lens = low_s.str.len().to_numpy(dtype=np.int64) + len(sep)
+    lens = np.fromiter(map(len, low_v), dtype=np.int64, count=len(low_v))[text] + len(sep)
     starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
     ends = starts + lens - len(sep)
-    joined = sep.join(low.tolist())
-    # every occurrence, overlapping ones too: a fast scan finds non-overlapping ones (every other
-    # occurrence overlaps one of them), then a lookahead at each start of the windows around them
-    # (the shortest string first)
-    body = "|".join(re.escape(f) for f in sorted(pats, key=len))
-    fast = re.compile(f"(?:{body})" if unspaced else f"(?<![^ ])(?:{body})(?![^ ])")
-    rx = re.compile(f"(?=({body}))" if unspaced else f"(?<![^ ])(?=({body})(?![^ ]))")
-    width = max(map(len, pats))
-    windows = []
-    for m in fast.finditer(joined):
-        lo_, hi_ = max(0, m.start() - width), m.end() + width
-        if windows and lo_ <= windows[-1][1]:
-            windows[-1][1] = hi_
-        else:
-            windows.append([lo_, hi_])
+    occ_start, occ_end = _occurrences(sep.join(low.tolist()), pats, unspaced)
+    a = np.searchsorted(starts, occ_start, side="left")  # the tokens wholly inside each occurrence
+    b = np.searchsorted(ends, occ_end, side="right")
+    ok = a < b
+    a, size, at = a[ok], (b - a)[ok], occ_start[ok]
+    if not len(a):
+        return none
+    # each token keeps the shortest occurrence (in tokens) it lies in; of several, the first
+    tok = np.repeat(a - np.cumsum(size) + size, size) + np.arange(int(size.sum()))
+    order = np.lexsort((np.repeat(at, size), np.repeat(size, size), tok))
+    tok, own = tok[order], np.repeat(np.arange(len(a)), size)[order]
+    head = np.ones(len(tok), dtype=bool)
+    head[1:] = tok[1:] != tok[:-1]
     first, last = none
-    for m in (m for lo_, hi_ in windows for m in rx.finditer(joined, lo_, hi_)):
-        a = int(np.searchsorted(starts, m.start(1), side="left"))
-        b = int(np.searchsorted(ends, m.end(1), side="right"))
-        if a < b:  # each token keeps the shortest occurrence it lies in
-            better = (first[a:b] < 0) | (last[a:b] - first[a:b] > b - 1 - a)
-            first[a:b] = np.where(better, a, first[a:b])
-            last[a:b] = np.where(better, b - 1, last[a:b])
+    first[tok[head]] = a[own[head]]
+    last[tok[head]] = (a + size - 1)[own[head]]
     return first, last
+
+
+def _occurrences(joined: str, pats: list[str], unspaced: bool, width: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """Every position of ``joined`` at which a string of ``pats`` begins, with the end of the shortest
+    one there (spaced: only whole words, a string beginning and ending at a space or an end of
+    ``joined``), as two arrays of character offsets in ascending order.
+
+    With numpy on the code points: the positions whose character begins some string (spaced: that
+    begin a word), then those whose first k characters (k < ``width``: a string of k characters;
+    else the first ``width``) hash (polynomial, modulo 2**64) like a string's; only at those are the
+    strings compared, shortest first, so a hash collision costs a comparison, never a wrong match."""
+    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)  # code points (a view: 4 bytes each)
+    n = len(codes)
+    base = np.uint64(0x100000001B3)
+
+    def hashed(chars: str) -> int:  # the same polynomial as the arrays' (which wrap modulo 2**64)
+        h = 0
+        for ch in chars:
+            h = (h * 0x100000001B3 + ord(ch) + 1) & 0xFFFFFFFFFFFFFFFF
+        return h
+
+    short: dict = {}  # strings shorter than width, by length
+    bucket: dict = {}  # the others, by their first width characters, shortest first
+    for f in sorted(pats, key=len):
+        if len(f) < width:
+            short.setdefault(len(f), set()).add(f)
+        else:
+            bucket.setdefault(f[:width], []).append(f)
+    firsts = np.zeros(max(int(codes.max(initial=0)), max(ord(f[0]) for f in pats)) + 1, dtype=bool)
+    firsts[[ord(f[0]) for f in pats]] = True
+    if unspaced:  # the positions whose character begins a string
+        pos = np.flatnonzero(firsts[codes])
+    else:  # ... and begins a word
+        pos = np.concatenate([[0], np.flatnonzero(codes == ord(" ")) + 1]) if n else np.zeros(0, dtype=np.int64)
+        pos = pos[pos < n]
+        pos = pos[firsts[codes[pos]]]
+    padded = np.concatenate([codes, np.zeros(width, dtype=np.uint32)])  # 0 past the end; a character is code + 1
+
+    def at_(i: np.ndarray) -> np.ndarray:
+        c = padded[i].astype(np.uint64)
+        return np.where(i < n, c + np.uint64(1), np.uint64(0))
+
+    key = np.zeros(len(pos), dtype=np.uint64)
+    best = np.full(len(pos), width, dtype=np.int64)  # the shortest string of fewer than width characters there
+    hit_long = np.zeros(len(pos), dtype=bool)
+    space = np.uint64(ord(" ") + 1)
+    with np.errstate(over="ignore"):
+        for k in range(1, width + 1):
+            key = key * base + at_(pos + k - 1)
+            want = sorted(short.get(k, ())) if k < width else list(bucket)
+            if not want:
+                continue
+            hashes = np.array([hashed(f[:width]) for f in want], dtype=np.uint64)
+            ref, first = np.unique(hashes, return_index=True)
+            i = np.minimum(np.searchsorted(ref, key), len(ref) - 1)
+            hit = ref[i] == key
+            if k == width:
+                hit_long = hit
+                continue
+            if len(ref) == len(want):  # compare the characters: exact, whatever the hash
+                chars = np.array([[ord(ch) + 1 for ch in f] for f in want], dtype=np.uint64)
+                which, at = first[i[hit]], pos[hit]
+                same = np.ones(len(at), dtype=bool)
+                for j in range(k):
+                    same &= at_(at + j) == chars[which, j]
+                if not unspaced:  # a whole word: a space or the end after it
+                    same &= (at + k == n) | (at_(at + k) == space)
+                hit[np.flatnonzero(hit)[~same]] = False
+            else:  # two strings of k characters hash alike: compare them one by one
+                for j in np.flatnonzero(hit):
+                    s_, e_ = int(pos[j]), int(pos[j]) + k
+                    hit[j] = joined[s_:e_] in short[k] and (unspaced or e_ == n or joined[e_] == " ")
+            best = np.where(hit & (best == width), k, best)
+    found = best < width
+    out_s, out_e = pos[found].tolist(), (pos[found] + best[found]).tolist()
+    for s in pos[hit_long & ~found].tolist():  # the strings of width characters or more, shortest first
+        for f in bucket.get(joined[s:s + width], []):
+            e = s + len(f)
+            if joined.startswith(f, s) and (unspaced or e == n or joined[e] == " "):
+                out_s.append(s)
+                out_e.append(e)
+                break
+    order = np.argsort(np.asarray(out_s, dtype=np.int64), kind="stable")
+    return np.asarray(out_s, dtype=np.int64)[order], np.asarray(out_e, dtype=np.int64)[order]
+
+
+def _codes(col) -> tuple[np.ndarray, np.ndarray]:
+    """A string column (Arrow, plain or dictionary-encoded) as integer codes and their distinct values
+    (object array); a null's code is -1."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    if not pa.types.is_dictionary(col.type):
+        col = pc.dictionary_encode(col)
+    idx = col.indices
+    codes = (pc.fill_null(idx, -1) if idx.null_count else idx).to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, np.asarray(col.dictionary.to_pylist(), dtype=object)
+
+
+def _shard_columns(path, lang: str, cols: list[str]) -> pa.Table:
+    """The columns ``cols`` (those present) of one token shard's tokens of ``lang``, strings dictionary-encoded."""
+    import pyarrow.parquet as pq
+
+    if isinstance(path, pd.DataFrame):
+        t = path[[c for c in cols if c in path.columns]]
+        return pa.Table.from_pandas(t[t["lang"] == lang].reset_index(drop=True), preserve_index=False)
+    names = pq.read_schema(path).names
+    have = [c for c in cols if c in names]
+    strings = [c for c in ("doc_id", "text", "norm", "role") if c in have]
+    t = pq.read_table(path, columns=have, filters=[("lang", "=", lang)], read_dictionary=strings)
+    return t.unify_dictionaries().combine_chunks()
 
 
 def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: bool = True):
@@ -366,32 +476,48 @@ def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: b
     formulation stays in the stream, marked ``bridged``, with the stream positions of the first and
     last token of that occurrence (``span_lo``, ``span_hi``; a token's own position when it is not
     bridged). Returns (word codes, words, segment, year, doc number, paragraph number, bridged,
-    span_lo, span_hi, doc ids)."""
-    import pyarrow.parquet as pq
+    span_lo, span_hi, doc ids).
 
-    from textdrift.vectorize import absorbed, counted
+    One shard at a time, its strings as Arrow dictionary codes: the counted roles and the absorbed
+    tokens of entity mentions (:func:`textdrift.counting.counted`, :func:`textdrift.counting.absorbed`:
+    ``entity`` set, ``norm`` not the mention's head ``@<id>``) are selected on the codes' distinct
+    values, and only the integer arrays are kept between shards."""
+    from textdrift.counting import ENTITY_HEAD
 
     cols = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "keep", "is_punct", "role", "entity"]
     vocab: dict = {}
     parts, docs, seg_off, pos_off = [], {}, 0, 0
     for path in token_paths:
-        if isinstance(path, pd.DataFrame):
-            t = path[[c for c in cols if c in path.columns]]
-            t = t[t["lang"] == lang]
-        else:
-            names = pq.read_schema(path).names
-            t = pq.read_table(path, columns=[c for c in cols if c in names], filters=[("lang", "=", lang)]).to_pandas()
-        t = counted(t, count_roles)
-        if "entity" in t.columns:
-            t = t[~absorbed(t)]
-        if t.empty:
+        t = _shard_columns(path, lang, cols)
+        if not t.num_rows:
             continue
-        doc_code = pd.factorize(t["doc_id"].to_numpy(dtype=object), sort=True)[0]  # sorted: doc_id order
-        t = t.take(np.lexsort((t["idx"].to_numpy(), t["para"].to_numpy(), doc_code)))
-        keep = t["keep"].to_numpy(dtype=bool)
-        removed = ~keep & ~t["is_punct"].to_numpy(dtype=bool)
-        text = t["text" if "text" in t.columns else "norm"].astype(str).to_numpy(dtype=object)
-        first, last = _protected_tokens(text, unspaced, list(protected), removed)
+        names = t.column_names
+        sel = np.ones(t.num_rows, dtype=bool)
+        if "role" in names and count_roles is not None:
+            rc, rv = _codes(t["role"])
+            sel &= np.append(np.isin(rv, list(count_roles)), False)[rc]
+        norm_c, norm_v = _codes(t["norm"])
+        if "entity" in names:
+            head = np.append(np.array([str(v).startswith(ENTITY_HEAD) for v in norm_v], dtype=bool), False)[norm_c]
+            sel &= ~(pc.is_valid(t["entity"]).to_numpy(zero_copy_only=False) & ~head)
+        if not sel.any():
+            continue
+        doc_c, doc_v = _codes(t["doc_id"])
+        doc_v = doc_v.astype(str).astype(object)
+        rank = np.empty(len(doc_v), dtype=np.int64)
+        rank[np.argsort(doc_v, kind="stable")] = np.arange(len(doc_v))  # doc_id order
+
+        def col(name, dtype=np.int64):
+            return t[name].to_numpy(zero_copy_only=False).astype(dtype)
+
+        where = np.flatnonzero(sel)
+        para_all, idx_all = col("para"), col("idx")
+        where = where[np.lexsort((idx_all[where], para_all[where], rank[doc_c[where]]))]
+        keep = col("keep", bool)[where]
+        removed = ~keep & ~col("is_punct", bool)[where]
+        text_c, text_v = _codes(t["text"]) if "text" in names else (norm_c, norm_v)
+        text_v = text_v.astype(str).astype(object)
+        first, last = _protected_tokens(text_c[where], unspaced, list(protected), removed, strings=text_v)
         bridged = removed & (first >= 0)
         keep = keep | bridged
         at = np.cumsum(keep) - 1 + pos_off  # stream position of each token (of the kept ones)
@@ -399,21 +525,23 @@ def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: b
         span_lo = np.where(bridged[keep], at[np.maximum(first, 0)][keep], own)
         span_hi = np.where(bridged[keep], at[np.maximum(last, 0)][keep], own)
         pos_off += int(keep.sum())
-        d = t["doc_id"].astype(str).to_numpy(dtype=object)
-        s = t["sent"].to_numpy(dtype=np.int64)
-        new = np.ones(len(t), dtype=bool)
-        new[1:] = (d[1:] != d[:-1]) | (s[1:] != s[:-1]) | ~keep[:-1]
+        d = doc_c[where]
+        sent = col("sent")[where]
+        new = np.ones(len(where), dtype=bool)
+        new[1:] = (d[1:] != d[:-1]) | (sent[1:] != sent[:-1]) | ~keep[:-1]
         seg = (np.cumsum(new) + seg_off)[keep]
         seg_off += int(new.sum()) + 1
-        k = t[keep]
-        local, uniq = pd.factorize(k["norm"].astype(str).to_numpy(dtype=object), sort=False)
-        words = np.array([vocab.setdefault(w, len(vocab)) for w in uniq], dtype=np.int64)[local] \
+        kept = where[keep]
+        local, uniq = pd.factorize(norm_c[kept], sort=False)
+        norm_s = norm_v[uniq].astype(str)
+        words = np.array([vocab.setdefault(w, len(vocab)) for w in norm_s], dtype=np.int64)[local] \
             if len(local) else np.zeros(0, dtype=np.int64)
-        dl, du = pd.factorize(k["doc_id"].astype(str).to_numpy(dtype=object), sort=False)
-        doc = np.array([docs.setdefault(x, len(docs)) for x in du], dtype=np.int64)[dl] if len(dl) \
+        dl, du = pd.factorize(doc_c[kept], sort=False)
+        doc = np.array([docs.setdefault(x, len(docs)) for x in doc_v[du]], dtype=np.int64)[dl] if len(dl) \
             else np.zeros(0, dtype=np.int64)
-        parts.append((words, seg, k["year"].to_numpy(dtype=np.int64), doc, k["para"].to_numpy(dtype=np.int64),
-                      bridged[keep].astype(np.int64), span_lo, span_hi))
+        parts.append((words, seg, col("year")[kept], doc, para_all[kept], bridged[keep].astype(np.int64), span_lo,
+                      span_hi))
+        del t
     cat = [np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dtype=np.int64) for i in range(8)]
     words = np.empty(len(vocab), dtype=object)
     for w, i in vocab.items():
@@ -480,7 +608,7 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
     doc_year = np.zeros(len(doc_ids), dtype=np.int64)
     doc_year[doc] = year
     units = {"year": (year_idx, len(years)), "doc": (doc, len(doc_ids)), "para": (para_idx, len(para_key))}
-    entries = {u: ([], [], []) for u in units}  # rows, cols, data
+    entries: dict = {u: [] for u in units}  # per unit, one CSR block per order counted
     vocab: list[str] = []
     n_bridged = 0
 
@@ -514,22 +642,21 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
                 first[present] = pos[on][at]
                 vocab += [SEP.join(strings[words[p:p + L]]) for p in first[freq_gram]]
                 n_bridged += int(((csum[first[freq_gram] + L] - csum[first[freq_gram]]) > 0).sum())
-                rest_col = len(vocab)
                 vocab.append(_rest_name(L))
                 c = np.where(on, col[code], -1)
                 hit = c >= 0
+                at_hit, c_hit = pos[hit], c[hit] - int(col[freq_gram[0]] if len(freq_gram) else 0)
+                del c, hit
                 fits = np.flatnonzero(seg[:n - L + 1] == seg[L - 1:]) if n >= L else np.zeros(0, dtype=np.int64)
                 fits = fits[counted_at(fits, L)]
-                for u, (idx, size) in units.items():
-                    r, cc, dd = entries[u]
-                    r.append(idx[pos[hit]])
-                    cc.append(c[hit])
-                    dd.append(np.ones(int(hit.sum()), dtype=np.int64))
-                    rest = np.bincount(idx[fits], minlength=size) - np.bincount(idx[pos[hit]], minlength=size)
-                    nz = np.flatnonzero(rest)
-                    r.append(nz)
-                    cc.append(np.full(len(nz), rest_col, dtype=np.int64))
-                    dd.append(rest[nz].astype(np.int64))
+                for u, (idx, size) in units.items():  # this order's block: its frequent n-grams, then REST
+                    r = idx[at_hit]
+                    rest = np.bincount(idx[fits], minlength=size) - np.bincount(r, minlength=size)
+                    block = sp.csr_matrix((np.ones(len(r), dtype=np.int64), (r, c_hit)),
+                                          shape=(size, len(freq_gram)), dtype=np.int64)
+                    entries[u].append(sp.hstack([block, sp.csr_matrix(rest.astype(np.int64).reshape(-1, 1))],
+                                                format="csr"))
+                del at_hit, c_hit, fits
             if L == top:
                 break
             freq = cnt[code] >= s.min_count
@@ -547,12 +674,10 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
     vocab_arr = np.asarray(vocab, dtype=object)
 
     def matrix(u: str, rows: pd.DataFrame) -> CountMatrix:
-        r, c, d = entries[u]
-        size = units[u][1]
-        X = sp.csr_matrix((np.concatenate(d) if d else np.zeros(0, dtype=np.int64),
-                           (np.concatenate(r) if r else np.zeros(0, dtype=np.int64),
-                            np.concatenate(c) if c else np.zeros(0, dtype=np.int64))),
-                          shape=(size, len(vocab_arr)), dtype=np.int64)
+        blocks = entries[u]
+        X = sp.hstack(blocks, format="csr", dtype=np.int64) if blocks else \
+            sp.csr_matrix((units[u][1], len(vocab_arr)), dtype=np.int64)
+        X.eliminate_zeros()
         X.sum_duplicates()
         return CountMatrix(X, vocab_arr, rows.reset_index(drop=True))
 
@@ -646,14 +771,21 @@ def fold_pieces(phrases, counts, fold_share: float | None = _P["fold_share"]) ->
     if fold_share is None or m == 0:
         return np.ones(m, dtype=bool), np.zeros(m, dtype=np.int64)
     order = ngram_order(ph.to_numpy())
-    # every (shorter phrase it begins or ends with, phrase): its k-word prefixes and suffixes
+    # every (shorter phrase it begins or ends with, phrase): its k-word prefixes and suffixes (Arrow
+    # string kernels; a suffix is the reversed prefix of the reversed phrase)
     keys, owner = [], []
-    for i in np.flatnonzero(order >= 2):
-        w = ph.iat[i].split(SEP)
-        for k in range(1, len(w)):
-            keys += [SEP.join(w[:k]), SEP.join(w[-k:])]
-            owner += [i, i]
-    rows = [pd.DataFrame({"key": keys, "i": np.asarray(owner, dtype=np.int64)})] if keys else []
+    multi = np.flatnonzero(order >= 2)
+    if len(multi):
+        arr = pa.array(ph.to_numpy()[multi].astype(str).astype(object), type=pa.string())
+        words, backwards = pc.split_pattern(arr, SEP), pc.split_pattern(pc.utf8_reverse(arr), SEP)
+        for k in range(1, int(order[multi].max())):
+            sel = pa.array(order[multi] > k)
+            keys += [pc.binary_join(pc.list_slice(words.filter(sel), 0, k), SEP).to_numpy(zero_copy_only=False),
+                     pc.utf8_reverse(pc.binary_join(pc.list_slice(backwards.filter(sel), 0, k), SEP))
+                     .to_numpy(zero_copy_only=False)]
+            owner += [multi[order[multi] > k]] * 2
+    rows = [pd.DataFrame({"key": np.concatenate(keys).astype(object),
+                          "i": np.concatenate(owner).astype(np.int64)})] if keys else []
     if rows:
         rows[0]["c"], rows[0]["n"] = c[rows[0]["i"]], order[rows[0]["i"]]
     best_c = np.zeros(m)
