@@ -862,24 +862,27 @@ def effect_size(y_from, y_to, total_from, total_to, prior: float = _P["effect_pr
     return eff, eff - zq * sd, eff + zq * sd
 
 
-def effect_rank(effect, count) -> np.ndarray:
+def effect_rank(effect, count, phrase=None) -> np.ndarray:
     """Rank (1 = first) of each phrase of one step on its side: effect > 0 by descending effect,
-    effect < 0 by ascending effect (the strongest fall first), ties by the larger count; 0 for
-    effect 0.
+    effect < 0 by ascending effect (the strongest fall first), ties by the larger count, then by
+    the phrase (so the order does not depend on the vocabulary's order); 0 for effect 0.
 
     Parameters
     ----------
     effect, count : array_like
+    phrase : array_like of str, optional
+        The last tie-break (default: the input order).
 
     Returns
     -------
     ndarray of int
     """
     e, c = np.asarray(effect, dtype=float), np.asarray(count, dtype=float)
+    p = np.arange(len(e)) if phrase is None else np.asarray(phrase, dtype=object).astype(str)
     out = np.zeros(len(e), dtype=np.int64)
     for side in (e > 0, e < 0):
         idx = np.flatnonzero(side)
-        order = idx[np.lexsort((-c[idx], -np.abs(e[idx])))]
+        order = idx[np.lexsort((p[idx], -c[idx], -np.abs(e[idx])))]
         out[order] = np.arange(1, len(order) + 1)
     return out
 
@@ -1119,7 +1122,7 @@ def _score(df: pd.DataFrame, prior: tuple, settings: PhraseSettings, insufficien
         df["pieces"] = 0
     df["effect"], df["effect_low"], df["effect_high"] = effect_size(
         df["count_from"], df["count_to"], df["total_from"], df["total_to"], settings.effect_prior, settings.conf_level)
-    df["effect_rank"] = effect_rank(df["effect"], df["count_from"] + df["count_to"])
+    df["effect_rank"] = effect_rank(df["effect"], df["count_from"] + df["count_to"], df["phrase"])
     return df.sort_values(["z", "phrase"], ascending=[False, True], ignore_index=True)[GROUP_COLUMNS]
 
 
