@@ -41,7 +41,7 @@ from textdrift.config import defaults, merge
 from textdrift.decode import CleaningError, decode_bytes
 from textdrift.io import concat_csv, log_to_file, read_texts, text_bytes, write_csv, write_texts
 
-__all__ = ["INDEX_COLUMNS", "apply_repeated_roles", "clean_document_file", "clean_shard", "repeated_log",
+__all__ = ["INDEX_COLUMNS", "clean_document_file", "clean_shard", "repeated_log",
            "repeated_paragraphs", "run_clean", "run_cleaning_log", "run_repeated_paragraphs", "shard_keys"]
 
 logger = logging.getLogger("textdrift.cleanio")
@@ -431,34 +431,10 @@ def run_cleaning_log(input, output, params, log) -> None:
     index = concat_csv(input.index, sort=["doc_id", "lang"])
     changes = concat_csv(input.cleaning_log)
     if input.get("repeated"):
-        marks = _read_marks(input.roles)
+        marks = _structure.read_marks(input.roles)
         repeated = concat_csv([input.repeated]).astype({"documents": int, "of_documents": int})
         if len(marks):
             index = _structure.with_repeated_roles(index.astype({"paragraphs": int}), marks).astype(str)
             changes = pd.concat([changes, repeated_log(marks, repeated).astype(str)], ignore_index=True)
     write_csv(index, output.index)
     write_csv(changes, output.cleaning_log)
-
-
-def _read_marks(path) -> pd.DataFrame:
-    """``repeated_roles.csv`` as written by :func:`run_repeated_paragraphs`."""
-    marks = concat_csv([path])
-    return marks.astype({"para": int, "chars": int}) if len(marks) else pd.DataFrame(columns=_structure.MARK_COLUMNS)
-
-
-def apply_repeated_roles(index: pd.DataFrame, roles_path) -> pd.DataFrame:
-    """A shard's clean index with the paragraphs the corpus-wide step made paratext
-    (:func:`run_repeated_paragraphs`) marked so (rule ``segment``).
-
-    Parameters
-    ----------
-    index : DataFrame
-        The shard's clean index.
-    roles_path : str or Path
-        ``data/processed/clean/repeated_roles.csv``.
-
-    Returns
-    -------
-    DataFrame
-    """
-    return _structure.with_repeated_roles(index, _read_marks(roles_path))

@@ -703,7 +703,7 @@ def run_segment(input, output, params, log) -> None:
     logger = log_to_file(log[0])
     index = read_csv(input.index, dtype={"doc_id": str, "lang": str, "file": str, "roles": str})
     if input.get("repeated_roles"):  # boilerplate across documents (textdrift.cleanio.run_repeated_paragraphs)
-        from textdrift.cleanio import apply_repeated_roles
+        from textdrift.structure import apply_repeated_roles
 
         index = apply_repeated_roles(index, input.repeated_roles)
     texts = read_texts(input.texts)

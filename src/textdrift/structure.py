@@ -74,7 +74,7 @@ never change. The detectors above see one document; this step needs the corpus, 
 ``repeated_paragraphs`` runs it on the keys the ``clean`` jobs write (:func:`paragraph_keys`), and
 ``segment`` and ``cleaning_log`` apply the result (:func:`with_repeated_roles`).
 
-Why one module of about 520 lines: both parts decide the same thing, a paragraph's role, and
+Why one module of about 560 lines: both parts decide the same thing, a paragraph's role, and
 share the role codes of the clean index; a third of it is docstrings.
 """
 
@@ -86,9 +86,9 @@ from difflib import SequenceMatcher
 
 from textdrift.config import defaults
 
-__all__ = ["CODE_ROLES", "KEY_COLUMNS", "MARK_COLUMNS", "REPEATED_COLUMNS", "ROLES", "ROLE_CODES", "assign_roles",
-           "decode_roles", "encode_roles", "find_repeated", "paragraph_keys", "paragraph_letters", "repeated_roles",
-           "with_repeated_roles"]
+__all__ = ["CODE_ROLES", "KEY_COLUMNS", "MARK_COLUMNS", "REPEATED_COLUMNS", "ROLES", "ROLE_CODES",
+           "apply_repeated_roles", "assign_roles", "decode_roles", "encode_roles", "find_repeated",
+           "paragraph_keys", "paragraph_letters", "read_marks", "repeated_roles", "with_repeated_roles"]
 
 ROLES = ("title", "heading", "body", "paratext")
 #: one letter per role: the clean index stores a text's roles as a string of these, one per line
@@ -484,6 +484,44 @@ def repeated_roles(keys, repeated, settings: dict):
                 close()
         close(end=True)
     return pd.DataFrame(rows, columns=MARK_COLUMNS)
+
+
+def read_marks(path):
+    """``repeated_roles.csv`` as written by :func:`textdrift.cleanio.run_repeated_paragraphs`
+    (:data:`MARK_COLUMNS`).
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    DataFrame
+    """
+    import pandas as pd
+
+    from textdrift.io import concat_csv
+
+    marks = concat_csv([path])
+    return marks.astype({"para": int, "chars": int}) if len(marks) else pd.DataFrame(columns=MARK_COLUMNS)
+
+
+def apply_repeated_roles(index, roles_path):
+    """A shard's clean index with the paragraphs the corpus-wide step made paratext
+    (:func:`textdrift.cleanio.run_repeated_paragraphs`) marked so (rule ``segment``).
+
+    Parameters
+    ----------
+    index : DataFrame
+        The shard's clean index.
+    roles_path : str or Path
+        ``data/processed/clean/repeated_roles.csv``.
+
+    Returns
+    -------
+    DataFrame
+    """
+    return with_repeated_roles(index, read_marks(roles_path))
 
 
 def with_repeated_roles(index, marks):
