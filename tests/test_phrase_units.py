@@ -215,3 +215,14 @@ def test_phrase_changes_takes_a_settings_object(reports):
     pd.testing.assert_frame_equal(a, c)
     with pytest.raises(ValueError, match="unknown phrase setting"):
         phrase_changes(m, min_cont=3)
+
+
+@pytest.mark.parametrize("formulation", sorted(PLANTED))
+def test_planted_formulation_is_new_in_its_first_year_in_the_formulation_table(tables, formulation):
+    """Issue 28's Done-when for the new-formulation table: each planted formulation (whatever jieba
+    makes of it) is a row `new` in its first year, whole, among the top entries of that year."""
+    _, _, form = tables
+    new = form[(form["status"] == "new") & (form["year"] == PLANTED[formulation])]
+    row = new[new["formulation"] == formulation]
+    assert len(row) == 1, new["formulation"].tolist()[:10]
+    assert row["rank"].iloc[0] <= 5 and row["count"].iloc[0] == PER_YEAR
