@@ -38,7 +38,7 @@ from textdrift.structure import ROLES
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
 __all__ = ["CHECK_VARIANTS", "COUNT_ROLES", "ENTITY_HEAD", "OPTIONAL_COLUMNS", "PARA_COLUMNS", "TOKEN_COLUMNS",
-           "TOKEN_SCHEMA", "VARIANTS", "absorbed", "counted", "entity_heads", "load_tokens", "names_as_words",
+           "TOKEN_SCHEMA", "VARIANTS", "absorbed", "counted", "entity_heads", "frequent_extensions", "load_tokens", "names_as_words",
            "paragraph_tokens", "read_shards", "segments", "variant_mask", "variant_tokens", "write_paragraph_tokens"]
 
 #: The token table (``data/processed/tokens/shard-<n>.parquet``), written by ``segment`` and read here
@@ -323,3 +323,41 @@ def read_shards(paths, columns: list[str] | None = None) -> pd.DataFrame:
     """
     frames = [pd.read_parquet(p, columns=columns) for p in paths]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def frequent_extensions(pos, code, freq, run, L: int):
+    """One step of level-wise (Apriori) n-gram counting: the positions whose string of ``L`` units
+    is frequent *and* whose string of ``L`` units starting one unit later is frequent too, inside one
+    run (no n-gram crosses a segment), i.e. the starts of the candidate strings of ``L + 1`` units,
+    with the code of their first ``L`` units (Agrawal & Srikant 1994: a string is frequent only if
+    both its ``L``-unit prefix and suffix are). Used by :mod:`textdrift.phrases` (long phrase units)
+    and :mod:`textdrift.formulations` (maximal strings).
+
+    Parameters
+    ----------
+    pos : ndarray of int
+        Ascending start positions of the strings of ``L`` units.
+    code : ndarray of int
+        The string's code at each of ``pos`` (its dtype is kept).
+    freq : ndarray of bool
+        Whether the string at each of ``pos`` is frequent.
+    run : ndarray of int
+        The run (segment) of every unit of the stream.
+    L : int
+
+    Returns
+    -------
+    cand : ndarray of int
+        The candidates' start positions (ascending).
+    prefix : ndarray of int
+        The code of each candidate's first ``L`` units.
+    """
+    n = len(run)
+    F = np.zeros(n + 1, dtype=bool)
+    F[pos[freq]] = True
+    D = np.full(n, -1, dtype=code.dtype)
+    D[pos] = code
+    cand = pos[freq]
+    cand = cand[cand + L < n]
+    cand = cand[F[cand + 1] & (run[cand] == run[cand + L])]
+    return cand, D[cand]

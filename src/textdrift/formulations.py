@@ -89,6 +89,7 @@ import numpy as np
 import pandas as pd
 
 from textdrift.config import Settings, defaults, setting
+from textdrift.counting import frequent_extensions
 
 log = logging.getLogger("textdrift.formulations")
 
@@ -462,18 +463,12 @@ def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: 
         np.maximum.at(gmax, pairs // Y, cnt)
         freq = gmax[code] >= min_count
         # the next level: positions whose length-L prefix and suffix are both frequent, in one run
-        F = np.zeros(n + 1, dtype=bool)
-        F[pos[freq]] = True
-        D = np.full(n, -1, dtype=np.int32)
-        D[pos] = code
-        cand = pos[freq]
-        cand = cand[cand + L < n]
-        cand = cand[F[cand + 1] & (run[cand] == run[cand + L])]
+        cand, prefix = frequent_extensions(pos, code, freq, run, L)  # int32 codes
         if len(cand):
             # one factorization of (string, year) in text order; the strings numbered in the order of
             # their first (string, year), which is their own first occurrence: the same numbers as
             # factorizing the strings first
-            key = (D[cand].astype(np.int64) * V + code1[cand + L]) * Y + yidx[cand]
+            key = (prefix.astype(np.int64) * V + code1[cand + L]) * Y + yidx[cand]
             npair_id, nkeys = pd.factorize(key, sort=False)
             code_of_pair = pd.factorize(nkeys // Y, sort=False)[0]
             ncode = code_of_pair[npair_id].astype(np.int32)
@@ -482,7 +477,7 @@ def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: 
         else:
             ncode, npair_id, npairs, ncnt = (np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int64),
                                              np.zeros(0, np.int32))
-        del D, F
+        del prefix
         # closed: no position's right or left extension (same run, so same year) has the same count
         cnt_pos = cnt[pair_id]
         E = np.zeros(n + 1, dtype=np.int32)

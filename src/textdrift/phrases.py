@@ -125,6 +125,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from textdrift.config import UNSPACED_LANGUAGES, defaults
+from textdrift.counting import frequent_extensions
 from textdrift.io import read_csv, write_csv, write_csv_batches
 from textdrift.stats import log_odds_dirichlet, q_values
 from textdrift.vectorize import SEP, CountMatrix, load_matrix, year_matrix_of
@@ -659,18 +660,11 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
                 del at_hit, c_hit, fits
             if L == top:
                 break
-            freq = cnt[code] >= s.min_count
-            F = np.zeros(n + 1, dtype=bool)
-            F[pos[freq]] = True
-            D = np.full(n, -1, dtype=np.int64)
-            D[pos] = code
-            cand = pos[freq]
-            cand = cand[cand + L < n]
-            cand = cand[F[cand + 1] & (seg[cand] == seg[cand + L])]
-            code = pd.factorize(D[cand] * V + words[cand + L], sort=False)[0].astype(np.int64) if len(cand) \
+            cand, prefix = frequent_extensions(pos, code, cnt[code] >= s.min_count, seg, L)
+            code = pd.factorize(prefix * V + words[cand + L], sort=False)[0].astype(np.int64) if len(cand) \
                 else np.zeros(0, dtype=np.int64)
             pos, cnt = cand, np.bincount(code) if len(cand) else np.zeros(0, dtype=np.int64)
-            del D, F
+            del prefix
     vocab_arr = np.asarray(vocab, dtype=object)
 
     def matrix(u: str, rows: pd.DataFrame) -> CountMatrix:
