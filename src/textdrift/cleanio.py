@@ -4,7 +4,8 @@ cleaning stage's I/O (:mod:`textdrift.decode` -> :mod:`textdrift.clean` -> this 
 The house of the cleaning stage: :mod:`textdrift.decode` (bytes -> text), :mod:`textdrift.html`
 (a web page -> its text), :mod:`textdrift.clean` (the cleaning steps on one text), this module
 (files and policies); the rules ``clean`` and ``cleaning_log`` call :func:`run_clean` and
-:func:`run_cleaning_log`, ``segment`` reads what they write.
+:func:`run_cleaning_log`, the checkpoint ``repeated_paragraphs`` :func:`run_repeated_paragraphs`;
+``segment`` reads what they write.
 
 :func:`clean_document_file` reads one file strictly: a PDF or Word .docx file through
 :mod:`textdrift.extract` (text layer, headers/footers/page numbers removed and logged under step
@@ -42,7 +43,8 @@ from textdrift.decode import CleaningError, decode_bytes
 from textdrift.io import concat_csv, log_to_file, read_texts, text_bytes, write_csv, write_texts
 
 __all__ = ["INDEX_COLUMNS", "clean_document_file", "clean_shard", "repeated_log",
-           "repeated_paragraphs", "run_clean", "run_cleaning_log", "run_repeated_paragraphs", "shard_keys"]
+           "repeated_paragraphs", "run_clean", "run_cleaning_log", "run_repeated_paragraphs", "shard_keys",
+           "shard_roles"]
 
 logger = logging.getLogger("textdrift.cleanio")
 
@@ -358,6 +360,35 @@ def repeated_paragraphs(key_paths: list, text_paths: list, settings: dict) -> tu
     return repeated.reindex(columns=_structure.REPEATED_COLUMNS), marks
 
 
+def shard_roles(marks: pd.DataFrame, key_paths: list) -> list[pd.DataFrame]:
+    """The paragraphs :func:`repeated_paragraphs` makes paratext, split by shard: for each shard
+    (its paragraph keys, :func:`shard_keys`), the rows of ``marks`` with action ``paratext`` of its
+    documents, in the order of ``marks``. What the shard's ``segment`` job reads: the file of a
+    shard changes only when the roles of its own paragraphs change (rows with action ``kept``
+    change no role and are left out), so a document added to another shard does not rerun its
+    segmentation (docs/reruns.md).
+
+    Parameters
+    ----------
+    marks : DataFrame
+        :func:`repeated_paragraphs` (:data:`textdrift.structure.MARK_COLUMNS`).
+    key_paths : list of str or Path
+        Every shard's paragraph keys, in the shards' order (only ``doc_id`` is read).
+
+    Returns
+    -------
+    list of DataFrame
+        One per key file: :data:`textdrift.structure.MARK_COLUMNS`.
+    """
+    paratext = marks[marks["action"] == "paratext"]
+    doc_ids = paratext["doc_id"].astype(str)
+    out = []
+    for path in key_paths:
+        docs = set(pd.read_csv(path, usecols=["doc_id"], dtype=str, keep_default_na=False, encoding="utf-8")["doc_id"])
+        out.append(paratext[doc_ids.isin(docs)].reset_index(drop=True))
+    return out
+
+
 def repeated_log(marks: pd.DataFrame, repeated: pd.DataFrame) -> pd.DataFrame:
     """The cleaning-log rows of the repeated paragraphs (step ``repeated_paragraphs``): one per
     paragraph of each document that :func:`repeated_paragraphs` marked, action ``paratext`` (its
@@ -389,16 +420,19 @@ def repeated_log(marks: pd.DataFrame, repeated: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_repeated_paragraphs(input, output, params, log) -> None:
-    """Rule ``repeated_paragraphs``: the paragraphs repeated across the corpus
+    """Checkpoint ``repeated_paragraphs``: the paragraphs repeated across the corpus
     (``data/processed/clean/repeated_paragraphs.csv``) and the paragraphs they make paratext
-    (``data/processed/clean/repeated_roles.csv``), from every shard's paragraph keys.
+    (``data/processed/clean/repeated_roles.csv``, and the rows of each shard that become paratext:
+    ``data/processed/clean/_shards/repeated-{shard}.csv``, :func:`shard_roles`), from every
+    shard's paragraph keys.
 
     Parameters
     ----------
     input : Snakemake input
         ``paragraphs`` (the shards' keys) and ``texts`` (the shards' clean texts).
     output : Snakemake output
-        ``repeated`` and ``roles``.
+        ``repeated``, ``roles`` and optionally ``shard_roles`` (one file per shard, in the order
+        of ``paragraphs``).
     params : Snakemake params
         ``settings``: ``clean.repeated_paragraphs``.
     log : Snakemake log
@@ -411,6 +445,9 @@ def run_repeated_paragraphs(input, output, params, log) -> None:
                     "paratext" if r.paratext else "kept, short", r.text[:80])
     write_csv(repeated, output.repeated)
     write_csv(marks, output.roles)
+    if output.get("shard_roles"):
+        for part, path in zip(shard_roles(marks, list(input.paragraphs)), output.shard_roles, strict=True):
+            write_csv(part, path)
 
 
 def run_cleaning_log(input, output, params, log) -> None:

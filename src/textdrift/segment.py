@@ -689,8 +689,9 @@ def run_segment(input, output, params, log) -> None:
     ----------
     input : Snakemake input
         ``texts`` (the shard's clean texts, :func:`textdrift.io.read_texts`), ``index`` (their index),
-        ``entities`` (the entity list and its schema, or empty) and the files named by
-        ``params.segment`` (user dictionary, stop words).
+        optionally ``repeated_roles`` (the shard's paragraphs that the corpus-wide repeated-paragraph
+        rule makes paratext, :func:`textdrift.cleanio.shard_roles`), ``entities`` (the entity list
+        and its schema, or empty) and the files named by ``params.segment`` (user dictionary, stop words).
     output : Snakemake output
         The token table (Parquet, :data:`TOKEN_SCHEMA`).
     params : Snakemake params
@@ -702,7 +703,7 @@ def run_segment(input, output, params, log) -> None:
 
     logger = log_to_file(log[0])
     index = read_csv(input.index, dtype={"doc_id": str, "lang": str, "file": str, "roles": str})
-    if input.get("repeated_roles"):  # boilerplate across documents (textdrift.cleanio.run_repeated_paragraphs)
+    if input.get("repeated_roles"):  # boilerplate across documents (textdrift.cleanio.shard_roles)
         from textdrift.structure import apply_repeated_roles
 
         index = apply_repeated_roles(index, input.repeated_roles)

@@ -71,8 +71,10 @@ becomes ``paratext``, logged per document (step ``repeated_paragraphs``). Runs o
 are judged together (a footer cut into short lines is paratext as a whole), and a run of short
 paragraphs only (``min_chars`` letters; "同志们!") keeps its roles, logged as ``kept``. Titles
 never change. The detectors above see one document; this step needs the corpus, so the rule
-``repeated_paragraphs`` runs it on the keys the ``clean`` jobs write (:func:`paragraph_keys`), and
-``segment`` and ``cleaning_log`` apply the result (:func:`with_repeated_roles`).
+``repeated_paragraphs`` (a checkpoint) runs it on the keys the ``clean`` jobs write
+(:func:`paragraph_keys`), and ``segment`` (each job the rows of its shard, so that a document
+added to one shard reruns no other shard's segmentation unless their roles change) and
+``cleaning_log`` apply the result (:func:`with_repeated_roles`).
 
 Why one module of about 560 lines: both parts decide the same thing, a paragraph's role, and
 share the role codes of the clean index; a third of it is docstrings.
@@ -327,8 +329,9 @@ def decode_roles(codes: str, n: int) -> list[str]:
 # licence footer, a publisher's notice) only shows across documents. The rule ``clean`` writes
 # the key of every paragraph of its shard (:func:`paragraph_keys`), the corpus-wide rule
 # ``repeated_paragraphs`` finds the repeated ones (:func:`find_repeated`) and decides, document by
-# document, which become paratext (:func:`repeated_roles`); ``segment`` and ``cleaning_log``
-# apply those roles (:func:`with_repeated_roles`). Settings: ``clean.repeated_paragraphs``.
+# document, which become paratext (:func:`repeated_roles`); ``segment`` (the rows of its shard,
+# :func:`textdrift.cleanio.shard_roles`) and ``cleaning_log`` apply those roles
+# (:func:`with_repeated_roles`). Settings: ``clean.repeated_paragraphs``.
 
 #: Columns of the paragraph keys the rule ``clean`` writes per shard (:func:`paragraph_keys`).
 KEY_COLUMNS = ["doc_id", "lang", "para", "role", "chars", "letters", "key"]
@@ -487,8 +490,8 @@ def repeated_roles(keys, repeated, settings: dict):
 
 
 def read_marks(path):
-    """``repeated_roles.csv`` as written by :func:`textdrift.cleanio.run_repeated_paragraphs`
-    (:data:`MARK_COLUMNS`).
+    """``repeated_roles.csv`` or a shard's part of it, as written by
+    :func:`textdrift.cleanio.run_repeated_paragraphs` (:data:`MARK_COLUMNS`).
 
     Parameters
     ----------
@@ -515,7 +518,8 @@ def apply_repeated_roles(index, roles_path):
     index : DataFrame
         The shard's clean index.
     roles_path : str or Path
-        ``data/processed/clean/repeated_roles.csv``.
+        ``data/processed/clean/repeated_roles.csv``, or the rows of the shard
+        (``data/processed/clean/_shards/repeated-{shard}.csv``, :func:`textdrift.cleanio.shard_roles`).
 
     Returns
     -------

@@ -4,8 +4,10 @@ CLEAN_TEXTS = f"{PROCESSED}/clean/shard-{{shard}}.parquet"
 CLEAN_INDEX = f"{PROCESSED}/clean/_shards/index-{{shard}}.csv"
 CLEAN_LOG = f"{PROCESSED}/clean/_shards/log-{{shard}}.csv"
 CLEAN_KEYS = f"{PROCESSED}/clean/_shards/paragraphs-{{shard}}.csv"
-# the paragraphs repeated across the corpus that become paratext (rule repeated_paragraphs)
+# the paragraphs repeated across the corpus that become paratext (checkpoint repeated_paragraphs),
+# and the rows of one shard's documents (its segment job's input, common.smk: shard_repeated_roles)
 REPEATED_ROLES = f"{PROCESSED}/clean/repeated_roles.csv"
+SHARD_ROLES = f"{PROCESSED}/clean/_shards/repeated-{{shard}}.csv"
 
 
 rule clean:
@@ -50,7 +52,10 @@ rule clean:
         "../scripts/clean.py"
 
 
-rule repeated_paragraphs:
+# A checkpoint, so that adding a document reruns only its shard: every shard's roles file is
+# rewritten, and once the checkpoint has run Snakemake re-evaluates the segment jobs, which rerun
+# only where their shard's file changed in content (docs/reruns.md, common.smk: shard_repeated_roles).
+checkpoint repeated_paragraphs:
     """Boilerplate across documents: the paragraphs repeated in most documents, and which become paratext."""
     input:
         paragraphs=expand(CLEAN_KEYS, shard=SHARDS),
@@ -58,6 +63,8 @@ rule repeated_paragraphs:
     output:
         repeated=f"{PROCESSED}/clean/repeated_paragraphs.csv",
         roles=REPEATED_ROLES,
+        # the paragraphs made paratext, one file per shard (the shards' order of `paragraphs`)
+        shard_roles=expand(SHARD_ROLES, shard=SHARDS),
     log:
         f"{LOGS}/repeated_paragraphs.log",
     conda:

@@ -14,6 +14,8 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
 )
 
+from snakemake.exceptions import IncompleteCheckpointException
+
 from textdrift.config import check_config, defaults, load_yaml, with_defaults
 from textdrift.manifest import (
     CLEAN_COLUMNS,
@@ -154,3 +156,22 @@ def _matrices_mb(input):
         sum(os.path.getsize(f) for f in [*input.year, *input.doc] if os.path.exists(f))
         / 1e6
     )
+
+
+def shard_repeated_roles(wildcards):
+    """The input of a shard's segment job from the checkpoint repeated_paragraphs: the paragraphs of
+    the shard that the corpus-wide repeated-paragraph rule makes paratext (docs/reruns.md).
+
+    Until the checkpoint has run (or, when it need not run, been found up to date) in this
+    invocation, the file is ancient(): a checkpoint job that reruns because another shard changed
+    does not, by itself, rerun this segment job. Once it has run, Snakemake re-evaluates the job
+    with the plain file: rewritten with the same content, its checksum equals the one recorded at
+    the job's last run (files up to --max-checksum-file-size, 1 MB by default) and nothing reruns;
+    changed, too large to checksum, or in a storage provider without a local copy, the job reruns.
+    """
+    path = SHARD_ROLES.format(shard=wildcards.shard)
+    try:
+        checkpoints.repeated_paragraphs.get()
+    except IncompleteCheckpointException:
+        return ancient(path)
+    return path

@@ -7,8 +7,9 @@ rule segment:
         # the shard's clean texts (the files the index names) and their index
         texts=rules.clean.output.texts,
         index=rules.clean.output.index,
-        # the paragraphs repeated across the corpus that become paratext
-        repeated_roles=REPEATED_ROLES,
+        # the shard's paragraphs that the corpus-wide repeated-paragraph rule makes paratext
+        # (checked by content once the checkpoint has run: common.smk, shard_repeated_roles)
+        repeated_roles=shard_repeated_roles,
         # every file the segmenter reads is an input: editing it reruns the segment jobs
         user_dict=config["segment"]["zh_user_dict"],
         stopwords=config["segment"]["zh_stopwords"],
