@@ -27,7 +27,8 @@ For each corpus (the shipped one and synthetic ones of the requested sizes, see
 4. reruns ``make run`` with nothing changed (``noop_s``; ``noop_report``:
    whether the report was rebuilt, it must not be), then, for synthetic
    corpora, after appending one ~50 KB document (file + manifest row;
-   ``add1_s``, ``add1_segment_jobs`` must be 1) and after adding one term to one
+   ``add1_s``, ``add1_segment_jobs`` must be 1 unless the document changes which paragraphs
+   are repeated in another shard, ``add1_rules``: the jobs run per rule) and after adding one term to one
    theme of the codebook (``codebook_s``); ``*_share`` = rerun / cold.
 
 Each invocation writes ``benchmarks/results/bench-<timestamp>.json`` (all of
@@ -62,6 +63,7 @@ import tempfile
 import textwrap
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import psutil
@@ -169,6 +171,7 @@ def run_make(work: Path, cores: int, log_name: str) -> dict:
     report = work / "results" / "report.html"
     report_mtime = report.stat().st_mtime_ns if report.exists() else None
     cmd = [PY, "-c", _WRAPPER, str(log), "make", "--no-print-directory", "run", f"CORES={cores}"]
+    started_ns = time.time_ns()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=subprocess.PIPE, text=True)
     sampler = TreeSampler(proc.pid)
@@ -182,8 +185,12 @@ def run_make(work: Path, cores: int, log_name: str) -> dict:
     if res["rc"] != 0:
         raise RuntimeError(f"snakemake failed in {work} (rc={res['rc']}); log {log}:\n{text[-4000:]}")
     steps = re.findall(r"(\d+) of (\d+) steps", text)
-    ran = re.findall(r"^(?:local)?rule (\w+):\n(?:    .*\n)*?    wildcards: (.*)$|^(?:local)?rule (\w+):$", text, re.M)
-    jobs_ran = [f"{a}[{w}]" if a else c for a, w, c in ran]
+    # the jobs that ran, from Snakemake's own log of this run (`make run` passes --quiet host, so
+    # the jobs are only named there, without their wildcards: "Finished jobid: 12 (Rule: segment)")
+    logs = sorted((work / ".snakemake" / "log").glob("*.snakemake.log"), key=lambda p: p.stat().st_mtime_ns)
+    fresh = [p for p in logs if p.stat().st_mtime_ns >= started_ns]
+    jobs_ran = re.findall(r"Finished jobid: \d+ \(Rule: (\w+)\)", fresh[-1].read_text(encoding="utf-8",
+                                                                                   errors="replace")) if fresh else []
     return {
         "wall_s": round(wall, 2),
         "jobs": int(steps[-1][1]) if steps else 0,
@@ -268,10 +275,16 @@ def bench_corpus(base: Path, size: str, cores: int, seed: int, pool: Path | None
         row["noop_s"], row["noop_report"], row["noop"] = noop["wall_s"], noop["report_rebuilt"], noop
         if size != "shipped":
             doc_id = add_document(raw, seed=seed + 1, source_dir=pool)
+            tokens = sorted((work / "data" / "processed" / "tokens").glob("shard-*.parquet"))
+            before = {p.name: p.stat().st_mtime_ns for p in tokens}
             add = run_make(work, cores, "add1")
             row["add1_s"], row["add1"] = add["wall_s"], add
             row["add1_doc"] = doc_id
-            row["add1_segment_jobs"] = sum(j.startswith("segment[") for j in add["jobs_ran"])
+            row["add1_segment_jobs"] = add["jobs_ran"].count("segment")
+            # which token shards were rewritten (the added document's, and those whose roles changed)
+            row["add1_segment_shards"] = [p.name for p in tokens if p.stat().st_mtime_ns != before[p.name]]
+            # which jobs the added document reran, per rule
+            row["add1_rules"] = dict(sorted(Counter(add["jobs_ran"]).items()))
             row["add1_share"] = round(add["wall_s"] / cold["wall_s"], 3)
             row["codebook_theme"] = edit_codebook(work)
             book = run_make(work, cores, "codebook")
@@ -325,7 +338,10 @@ def write_result(path: Path, started, argv, rows: list[dict]) -> dict:
             "jobs": "Snakemake jobs of the cold run (incl. the `all` target)",
             "peak_rss_mb": "largest resident memory of any process of the cold run (getrusage, incl. Snakemake)",
             "noop_s": "make run again, nothing changed", "noop_report": "whether that rebuilt the report",
-            "add1_s": "make run after appending one document", "codebook_s": "make run after adding one term to one theme",
+            "add1_s": "make run after appending one document",
+            "add1_rules": "the jobs that run ran, per rule (from Snakemake's log)",
+            "add1_segment_shards": "the token shards that run rewrote",
+            "codebook_s": "make run after adding one term to one theme",
         },
         "rows": rows,
     }
