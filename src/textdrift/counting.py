@@ -50,7 +50,7 @@ _D = defaults()  # the configuration schema's defaults: every keyword default be
 __all__ = ["CHECK_VARIANTS", "COUNT_ROLES", "ENTITY_HEAD", "OPTIONAL_COLUMNS", "PARA_COLUMNS", "TOKEN_COLUMNS",
            "TOKEN_SCHEMA", "VARIANTS", "absorbed", "counted", "entity_heads", "frequent_extensions", "load_tokens", "names_as_words",
            "paragraph_tokens", "read_shards", "segments", "variant_mask", "variant_tokens", "write_paragraph_tokens",
-           "STRING_COLUMNS", "TokenCodes", "paragraph_counts", "read_tokens", "unit_codes"]
+           "STRING_COLUMNS", "TokenCodes", "key_order", "paragraph_counts", "read_tokens", "unit_codes"]
 
 #: The token table (``data/processed/tokens/shard-<n>.parquet``), written by ``segment`` and read here
 #: and by every analysis: one row per token, in text order (columns in docs/methods.md).
@@ -459,18 +459,19 @@ class TokenCodes:
                 data[c], dicts[c] = pd.factorize(s, sort=True)
         return cls(data, dicts)
 
-    def take(self, rows) -> "TokenCodes":
-        """The rows ``rows`` (positions, or a boolean mask), same dictionaries.
+    def take(self, rows, columns: list[str] | None = None) -> "TokenCodes":
+        """The rows ``rows`` (positions, or a boolean mask), same dictionaries; only ``columns`` when given.
 
         Parameters
         ----------
         rows : ndarray of int or bool
+        columns : list of str, optional
 
         Returns
         -------
         TokenCodes
         """
-        return TokenCodes({c: v[rows] for c, v in self.data.items()}, self.dicts)
+        return TokenCodes({c: self.data[c][rows] for c in (self.data if columns is None else columns)}, self.dicts)
 
     def codes_of(self, column: str, values) -> np.ndarray:
         """The codes of those of ``values`` that occur in ``column``.
@@ -718,7 +719,7 @@ def unit_codes(tokens: TokenCodes, columns: list[str]) -> tuple[np.ndarray, np.n
             valid &= k >= 0
         ranks.append(k)
     rows = np.flatnonzero(valid)
-    order = rows[np.lexsort([r[rows] for r in reversed(ranks)])] if ranks else rows
+    order = rows if not ranks else rows[key_order([r[rows] for r in ranks])]
     change = np.zeros(len(order), dtype=bool)
     if len(order):
         change[0] = True
@@ -728,3 +729,25 @@ def unit_codes(tokens: TokenCodes, columns: list[str]) -> tuple[np.ndarray, np.n
     unit = np.full(len(tokens), -1, dtype=np.int64)
     unit[order] = np.cumsum(change) - 1
     return unit, order[change]
+
+
+def key_order(keys: list[np.ndarray]) -> np.ndarray:
+    """The stable sort of the rows by ``keys`` (the first the most significant), as ``np.lexsort``
+    gives it; rows already in that order (the token table's text order) are not sorted again.
+
+    Parameters
+    ----------
+    keys : list of ndarray
+        One array per key, all the same length.
+
+    Returns
+    -------
+    ndarray of int
+    """
+    n = len(keys[0])
+    before = np.zeros(max(n - 1, 0), dtype=bool)  # row i - 1 sorts before row i
+    tied = np.ones(len(before), dtype=bool)
+    for k in keys:
+        before |= tied & (k[:-1] < k[1:])
+        tied &= k[:-1] == k[1:]
+    return np.arange(n) if (before | tied).all() else np.lexsort(keys[::-1])

@@ -55,7 +55,7 @@ import scipy.sparse as sp
 
 from textdrift.io import atomic_write_bytes
 from textdrift.config import defaults
-from textdrift.counting import (COUNT_ROLES, VARIANTS, TokenCodes, counted, load_tokens, read_tokens, unit_codes,
+from textdrift.counting import (COUNT_ROLES, VARIANTS, TokenCodes, counted, key_order, load_tokens, read_tokens, unit_codes,
                                  variant_tokens)
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
@@ -169,14 +169,13 @@ def count_codes(tokens: TokenCodes, matrices: dict) -> dict:
     if skip.any():  # an entity is one token: the tokens it absorbed are skipped, not gaps
         tokens = tokens.take(~skip)
     # (doc_id, lang, para, idx) order, stable; codes sort as their strings
-    order = np.lexsort((tokens["idx"], tokens["para"], tokens["lang"], tokens["doc_id"]))
+    order = key_order([tokens["doc_id"], tokens["lang"], tokens["para"], tokens["idx"]])
     keep = tokens["keep"][order].astype(bool)
     doc, lang, sent = tokens["doc_id"][order], tokens["lang"][order], tokens["sent"][order]
     new = np.ones(len(order), dtype=bool)  # counting.segments: a new segment at each sentence, after a removed token
     new[1:] = (doc[1:] != doc[:-1]) | (lang[1:] != lang[:-1]) | (sent[1:] != sent[:-1]) | ~keep[:-1]
     seg_all = np.cumsum(new)
-    kept_rows = order[keep]
-    kept = tokens.take(kept_rows)
+    kept = tokens.take(order[keep], list(dict.fromkeys([c for by, _ in matrices.values() for c in by] + ["norm"])))
     out, grams = {}, {}
     for name, (by, ngram_max) in matrices.items():
         unit, first = unit_codes(kept, list(by))
