@@ -294,3 +294,87 @@ def test_an_entity_does_not_break_a_phrase_and_counts_as_one_term(seg):
     X = pd.DataFrame(m.X.toarray(), columns=m.vocab, index=m.rows["year"])
     assert X.loc[2020, "support @gdi project"] == X.loc[2021, "support @gdi project"] == 1
     assert "development" not in X.columns and m.rows["tokens"].tolist() == [3, 3]
+
+
+# ---- counting on integer codes (the per-shard jobs) -------------------------------------------
+
+def _reference_ngrams(toks: pd.DataFrame, by: list[str], n_max: int) -> dict:
+    """Brute force: the contiguous n-grams of the kept tokens per unit (the tokens an entity absorbed
+    skipped, a removed token, punctuation or a sentence end breaking a phrase), as {(unit, term): count}."""
+    from textdrift.counting import absorbed
+
+    t = toks[~absorbed(toks)].sort_values(["doc_id", "lang", "para", "idx"], kind="stable")
+    out: dict = {}
+    run: list = []
+
+    def flush():
+        for n in range(1, n_max + 1):
+            for i in range(len(run) - n + 1):
+                key = (run[i][0], " ".join(w for _, w in run[i:i + n]))
+                out[key] = out.get(key, 0) + 1
+        run.clear()
+    last = None
+    for row in t.itertuples(index=False):
+        if (row.doc_id, row.lang, row.sent) != last:
+            flush()
+        last = (row.doc_id, row.lang, row.sent)
+        if row.keep:
+            run.append((tuple(getattr(row, c) for c in by), row.norm))
+        else:
+            flush()
+    flush()
+    return out
+
+
+def _shard(seg, tmp_path, with_optional=True):
+    from textdrift.io import write_parquet
+
+    docs = [seg.segment_document("a", 2020, "en", ["Digital Cooperation", "Support GDI projects and open data flows.",
+                                                   "The Global Development Initiative helps; the WHO helps too."]),
+            seg.segment_document("b", 2021, "zh", ["数字经济", "全球发展倡议支持数字经济和数据流动。"]),
+            seg.segment_document("c", 2021, "en", ["Open data flows, open data.", "Belt and Road projects."])]
+    toks = pd.concat(docs, ignore_index=True)
+    toks["role"] = np.where(toks["para"] == 0, "title", "body")
+    if not with_optional:
+        toks = toks.drop(columns=["role", "entity"])
+    path = tmp_path / "shard-0.parquet"
+    write_parquet(toks.sample(frac=1, random_state=0), path)  # any row order
+    return path
+
+
+@pytest.mark.parametrize("with_optional", [True, False])
+def test_counts_on_codes_equal_the_token_table_counts(seg, tmp_path, with_optional):
+    from textdrift.counting import (VARIANTS, load_tokens, paragraph_counts, read_tokens, variant_tokens)
+    from textdrift.vectorize import count_shard
+
+    path = _shard(seg, tmp_path, with_optional)
+    frame, codes = load_tokens(path), read_tokens(path)
+    assert sorted(codes.columns) == sorted(frame.columns)
+    wanted = {v: ["doc", "para", "para_ngrams"] for v in VARIANTS}
+    mats = count_shard(codes, ["en", "zh"], 3, ["body"], wanted)
+    for v in VARIANTS:
+        toks = variant_tokens(frame, v, ["body"])
+        pd.testing.assert_frame_equal(paragraph_counts(read_tokens(path).variant(v, ["body"])), paragraph_tokens(toks))
+        for lang in ["en", "zh"]:
+            one = toks[toks["lang"] == lang]
+            for kind, by, n in [("doc", ["doc_id", "year"], 3), ("para", ["year", "doc_id", "para"], 1),
+                                ("para_ngrams", ["year", "doc_id", "para"], 3)]:
+                m = mats[(kind, v, lang)]
+                coo = m.X.tocoo()
+                got = {(tuple(m.rows.iloc[i][c] for c in by), m.vocab[j]): x
+                       for i, j, x in zip(coo.row, coo.col, coo.data)}
+                assert got == _reference_ngrams(one, by, n), (kind, v, lang)
+                assert list(m.vocab) == sorted(m.vocab) and list(m.rows.columns) == ["lang", *by, "tokens"]
+    # names as words: the entity's words are counted as words, not as @id
+    assert "@gdi" in mats[("doc", "base", "en")].vocab and "@gdi" not in mats[("doc", "entities", "en")].vocab
+    assert with_optional == ("global development initiative" in mats[("doc", "entities", "en")].vocab)
+
+
+def test_matches_on_codes_equal_the_token_tables(seg, tmp_path):
+    from textdrift.counting import load_tokens, read_tokens
+
+    path = _shard(seg, tmp_path)
+    book = [Theme("data", {"en": "Data"}, {"en": ("open data", "data flow*"), "zh": ("数据流动", "*经济")}),
+            Theme("gdi", {"en": "GDI"}, {"en": ("development",), "zh": ()}, entities=("gdi",))]
+    pd.testing.assert_frame_equal(match_themes(read_tokens(path), book, 2), match_themes(load_tokens(path), book, 2))
+    assert len(match_themes(read_tokens(path), book, 2)) > 3

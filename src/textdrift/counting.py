@@ -21,6 +21,16 @@ and :mod:`textdrift.structure`; docs/methods.md ("What is counted") states the r
   denominators of the theme frequencies, the bootstrap and the cross-language comparison, and the
   documents table's token counts; written per shard and variant by the ``count`` rule
   (:func:`write_paragraph_tokens`) and read back by :func:`read_shards`.
+* **Integer codes** (:class:`TokenCodes`, :func:`read_tokens`): what the per-shard jobs read. The
+  string columns come from the Parquet file as dictionary indices, recoded into sorted
+  dictionaries, so that selecting a variant (:meth:`TokenCodes.variant`, a mask over the same
+  arrays), sorting, grouping (:func:`unit_codes`) and counting (:func:`paragraph_counts`,
+  :func:`textdrift.vectorize.count_codes`) run on integers and only distinct values are strings.
+  Each function on codes gives exactly what its DataFrame counterpart gives (tested byte for byte).
+
+About 720 lines, a third of them docstrings: the token table's rules on DataFrames (read by the
+notebooks and the whole-corpus functions) and the same rules on integer codes (the per-shard jobs)
+are kept side by side so that they stay one definition.
 """
 
 from __future__ import annotations
@@ -39,7 +49,8 @@ _D = defaults()  # the configuration schema's defaults: every keyword default be
 
 __all__ = ["CHECK_VARIANTS", "COUNT_ROLES", "ENTITY_HEAD", "OPTIONAL_COLUMNS", "PARA_COLUMNS", "TOKEN_COLUMNS",
            "TOKEN_SCHEMA", "VARIANTS", "absorbed", "counted", "entity_heads", "frequent_extensions", "load_tokens", "names_as_words",
-           "paragraph_tokens", "read_shards", "segments", "variant_mask", "variant_tokens", "write_paragraph_tokens"]
+           "paragraph_tokens", "read_shards", "segments", "variant_mask", "variant_tokens", "write_paragraph_tokens",
+           "STRING_COLUMNS", "TokenCodes", "key_order", "paragraph_counts", "read_tokens", "unit_codes"]
 
 #: The token table (``data/processed/tokens/shard-<n>.parquet``), written by ``segment`` and read here
 #: and by every analysis: one row per token, in text order (columns in docs/methods.md).
@@ -296,12 +307,19 @@ def write_paragraph_tokens(tokens: pd.DataFrame, paths: dict, languages,
 
     Parameters
     ----------
-    tokens : DataFrame
-        The shard's tokens (every role; ``lemma`` and ``is_stop`` for ``entities``).
+    tokens : DataFrame or TokenCodes
+        The shard's tokens (every role; ``lemma`` and ``is_stop`` for ``entities``); as codes
+        (:func:`read_tokens`), counted on the codes (:func:`paragraph_counts`).
     paths : dict of str to str or Path
         Variant (:data:`VARIANTS`) -> output file.
     languages, count_roles : sequence of str
     """
+    if isinstance(tokens, TokenCodes):
+        inside = tokens.isin("lang", languages)
+        tokens = tokens if inside.all() else tokens.take(inside)
+        for name, path in paths.items():
+            write_parquet(paragraph_counts(tokens.variant(name, count_roles)), path)
+        return
     if not tokens["lang"].isin(languages).all():
         tokens = tokens[tokens["lang"].isin(languages)]
     for name, path in paths.items():
@@ -361,3 +379,375 @@ def frequent_extensions(pos, code, freq, run, L: int):
     cand = cand[cand + L < n]
     cand = cand[F[cand + 1] & (run[cand] == run[cand + L])]
     return cand, D[cand]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The token table as integer codes: what the per-shard jobs (count, theme_matches) read.
+
+#: string columns of the token table, held as codes into a sorted dictionary by :class:`TokenCodes`
+STRING_COLUMNS = ("doc_id", "lang", "text", "norm", "lemma", "role", "entity")
+
+
+def _sorted_codes(codes: np.ndarray, values) -> tuple[np.ndarray, pa.Array]:
+    """Codes into ``values`` (distinct strings; -1 = missing) recoded into ``values`` sorted in code
+    point order (UTF-8 byte order), so that comparing codes compares the strings."""
+    import pyarrow.compute as pc
+
+    values = values if isinstance(values, pa.Array) else pa.array(values, type=pa.string())
+    order = pc.sort_indices(values).to_numpy()
+    rank = np.empty(len(order) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    rank[-1] = -1  # code -1 (missing) stays -1
+    return rank[codes], values.take(pa.array(order, type=pa.int64()))
+
+
+class TokenCodes:
+    """A token table as arrays: the numeric and boolean columns as they are, each string column
+    (:data:`STRING_COLUMNS`, and any other column that is not numeric) as integer codes into a
+    sorted dictionary of its distinct values (-1 where missing). Codes compare as their strings
+    do (code point order), so sorting, grouping and selecting rows happen on integers; only the
+    distinct values are ever strings.
+
+    Built by :func:`read_tokens` (a token file, read as Parquet dictionary indices) or
+    :meth:`from_frame` (a token table already in memory).
+
+    Parameters
+    ----------
+    data : dict of str to ndarray
+        Column -> values, or codes for the columns of ``dicts``.
+    dicts : dict of str to pyarrow.Array or pandas.Index
+        Column -> its sorted distinct values.
+    """
+
+    def __init__(self, data: dict, dicts: dict):
+        self.data, self.dicts = data, dicts
+        self.n = len(next(iter(data.values()))) if data else 0
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __contains__(self, column: str) -> bool:
+        return column in self.data
+
+    def __getitem__(self, column: str) -> np.ndarray:
+        return self.data[column]
+
+    @property
+    def columns(self) -> list[str]:
+        """The column names."""
+        return list(self.data)
+
+    @classmethod
+    def from_frame(cls, tokens: pd.DataFrame) -> "TokenCodes":
+        """The arrays of a token table in memory: boolean and integer columns as they are, any other
+        column factorised in sorted order (``pandas.factorize(sort=True)``; -1 where missing).
+
+        Parameters
+        ----------
+        tokens : DataFrame
+
+        Returns
+        -------
+        TokenCodes
+        """
+        data, dicts = {}, {}
+        for c in tokens.columns:
+            s = tokens[c]
+            if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_integer_dtype(s.dtype):
+                data[c] = s.to_numpy()
+            else:
+                data[c], dicts[c] = pd.factorize(s, sort=True)
+        return cls(data, dicts)
+
+    def take(self, rows, columns: list[str] | None = None) -> "TokenCodes":
+        """The rows ``rows`` (positions, or a boolean mask), same dictionaries; only ``columns`` when given.
+
+        Parameters
+        ----------
+        rows : ndarray of int or bool
+        columns : list of str, optional
+
+        Returns
+        -------
+        TokenCodes
+        """
+        return TokenCodes({c: self.data[c][rows] for c in (self.data if columns is None else columns)}, self.dicts)
+
+    def codes_of(self, column: str, values) -> np.ndarray:
+        """The codes of those of ``values`` that occur in ``column``.
+
+        Parameters
+        ----------
+        column : str
+        values : iterable of str
+
+        Returns
+        -------
+        ndarray of int
+        """
+        index = {v: i for i, v in enumerate(self.values(column).tolist())}
+        return np.array(sorted(index[v] for v in set(values) if v in index), dtype=np.int64)
+
+    def isin(self, column: str, values) -> np.ndarray:
+        """True where ``column`` is one of ``values``.
+
+        Parameters
+        ----------
+        column : str
+        values : iterable of str
+
+        Returns
+        -------
+        ndarray of bool
+        """
+        hit = np.zeros(len(self.dicts[column]) + 1, dtype=bool)  # (the last: code -1, missing)
+        hit[self.codes_of(column, values)] = True
+        return hit[self.data[column]]
+
+    def values(self, column: str) -> pd.Index:
+        """The sorted distinct values of a coded column (the code of each is its position).
+
+        Parameters
+        ----------
+        column : str
+
+        Returns
+        -------
+        pandas.Index
+        """
+        d = self.dicts[column]
+        return pd.Index(d.to_pylist(), dtype=object) if isinstance(d, pa.Array) else d
+
+    def strings(self, column: str) -> pa.Array:
+        """The sorted distinct values of a string column as an Arrow string array.
+
+        Parameters
+        ----------
+        column : str
+
+        Returns
+        -------
+        pyarrow.Array
+        """
+        d = self.dicts[column]
+        return d if isinstance(d, pa.Array) else pa.array(np.asarray(d, dtype=object), type=pa.string())
+
+    def labels(self, column: str, rows: np.ndarray):
+        """The values of ``column`` at ``rows`` (strings for a coded column, missing as NaN).
+
+        Parameters
+        ----------
+        column : str
+        rows : ndarray of int
+
+        Returns
+        -------
+        ndarray or pandas.Index
+        """
+        if column not in self.dicts:
+            return self.data[column][rows]
+        codes = self.data[column][rows]
+        d = self.dicts[column]
+        if isinstance(d, pa.Array):
+            return pd.array(d.take(pa.array(codes, mask=codes < 0)).to_pandas(), dtype="str")
+        return d.take(codes, allow_fill=True)
+
+    def entity_heads(self) -> np.ndarray:
+        """:func:`entity_heads` on the codes (the ``norm`` starts with :data:`ENTITY_HEAD`).
+
+        Returns
+        -------
+        ndarray of bool
+        """
+        import pyarrow.compute as pc
+
+        head = pc.starts_with(self.strings("norm"), ENTITY_HEAD).fill_null(False).to_numpy(zero_copy_only=False)
+        return np.append(head, False)[self.data["norm"]]
+
+    def absorbed(self) -> np.ndarray:
+        """:func:`absorbed` on the codes: the tokens of a mention other than its head.
+
+        Returns
+        -------
+        ndarray of bool
+        """
+        if "entity" not in self.data:
+            return np.zeros(self.n, dtype=bool)
+        return (self.data["entity"] >= 0) & ~self.entity_heads()
+
+    def names_as_words(self) -> "TokenCodes":
+        """:func:`names_as_words` on the codes: every head's ``norm`` becomes its lower-cased lemma
+        (``pyarrow.compute.utf8_lower``, what pandas' ``str.lower`` runs), every mention token is
+        kept as its flags say, and there is no ``entity`` column.
+
+        Returns
+        -------
+        TokenCodes
+        """
+        import pyarrow.compute as pc
+
+        if "entity" not in self.data:
+            return self
+        head = self.entity_heads()
+        inside = self.data["entity"] >= 0
+        norms, lower = self.strings("norm"), pc.utf8_lower(self.strings("lemma"))
+        both = pa.concat_arrays([norms.cast(pa.string()), lower.cast(pa.string())])
+        distinct = pc.unique(both)
+        codes = pc.index_in(both, value_set=distinct).to_numpy(zero_copy_only=False)
+        recode, values = _sorted_codes(np.append(codes, -1), distinct)  # (the last: a missing code)
+        norm = recode[self.data["norm"]]  # (code -1 indexes the last: missing)
+        lemma_codes = self.data["lemma"][head]
+        norm[head] = recode[np.where(lemma_codes >= 0, len(norms) + lemma_codes, -1)]
+        keep = self.data["keep"].copy()
+        keep[inside] = ~self.data["is_stop"][inside] & ~self.data["is_punct"][inside]
+        data = {c: v for c, v in self.data.items() if c != "entity"}
+        data.update(norm=norm, keep=keep)
+        dicts = {c: d for c, d in self.dicts.items() if c != "entity"}
+        dicts["norm"] = values
+        return TokenCodes(data, dicts)
+
+    def variant(self, name: str, count_roles=COUNT_ROLES) -> "TokenCodes":
+        """:func:`variant_tokens` on the codes: the rows of the variant's mask, names as words for
+        ``entities``.
+
+        Parameters
+        ----------
+        name : {"base", "roles", "entities"}
+        count_roles : sequence of str
+
+        Returns
+        -------
+        TokenCodes
+        """
+        if name not in VARIANTS:
+            raise ValueError(f"variant must be one of {VARIANTS}, not {name!r}")
+        roles = ROLES if name == "roles" else count_roles
+        chosen = self
+        if "role" in self.data and roles is not None:
+            mask = self.isin("role", roles)
+            chosen = self if mask.all() else self.take(mask)
+        return chosen.names_as_words() if name == "entities" else chosen
+
+
+def read_tokens(path: str | Path, columns: list[str] | None = None) -> TokenCodes:
+    """Read one token file as integer codes (:class:`TokenCodes`): the string columns as Parquet
+    dictionary indices (``pyarrow.parquet.read_table(read_dictionary=...)``), never as strings;
+    ``role`` (all ``body``) and ``entity`` (none) filled in when the file lacks them, as
+    :func:`load_tokens` does. The one place the per-shard jobs read the token table.
+
+    Parameters
+    ----------
+    path : str or Path
+        A token shard (``data/processed/tokens/shard-<n>.parquet``).
+    columns : list of str, optional
+        Read only these columns (all when None).
+
+    Returns
+    -------
+    TokenCodes
+    """
+    import pyarrow.parquet as pq
+
+    names = pq.read_schema(path).names
+    wanted = list(TOKEN_COLUMNS if columns is None else columns)
+    present = [c for c in wanted if c in names]
+    missing = [c for c in wanted if c not in names]
+    bad = [c for c in missing if c not in OPTIONAL_COLUMNS]
+    if bad:
+        raise ValueError(f"{path}: the token table has no column {', '.join(bad)}")
+    table = pq.read_table(path, columns=present, read_dictionary=[c for c in present if c in STRING_COLUMNS])
+    table = table.unify_dictionaries()
+    data, dicts = {}, {}
+    for c in present:
+        col = table[c]
+        arr = col.combine_chunks() if col.num_chunks else pa.array([], type=col.type)
+        if pa.types.is_dictionary(arr.type):
+            codes = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            data[c], dicts[c] = _sorted_codes(codes, arr.dictionary)
+        else:
+            data[c] = arr.to_numpy(zero_copy_only=False)
+    n = table.num_rows
+    for c in missing:  # role: every token body; entity: none
+        value = OPTIONAL_COLUMNS[c]
+        data[c] = np.full(n, -1 if value is None else 0, dtype=np.int64)
+        dicts[c] = pa.array([] if value is None else [value], type=pa.string())
+    return TokenCodes({c: data[c] for c in wanted}, dicts)
+
+
+def paragraph_counts(tokens: TokenCodes) -> pd.DataFrame:
+    """:func:`paragraph_tokens` on the codes: kept tokens per (year, lang, doc_id, para), sorted.
+
+    Parameters
+    ----------
+    tokens : TokenCodes
+
+    Returns
+    -------
+    DataFrame
+        ``PARA_COLUMNS`` (the same table as :func:`paragraph_tokens` of the decoded tokens).
+    """
+    keys = PARA_COLUMNS[:-1]
+    unit, first = unit_codes(tokens, keys)
+    kept = unit[(unit >= 0) & tokens["keep"].astype(bool)]
+    out = pd.DataFrame({c: tokens.labels(c, first) for c in keys})
+    out["keep"] = np.bincount(kept, minlength=len(first)).astype("int64")
+    return out
+
+
+def unit_codes(tokens: TokenCodes, columns: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The unit of every row under the key ``columns``, units numbered in sorted key order (the
+    groups of ``groupby(columns, sort=True)``; a row with a missing key has unit -1), and the first
+    row of each unit.
+
+    Parameters
+    ----------
+    tokens : TokenCodes
+    columns : list of str
+
+    Returns
+    -------
+    unit : ndarray of int
+    first : ndarray of int
+        Row of each unit's first occurrence, in unit order.
+    """
+    ranks, valid = [], np.ones(len(tokens), dtype=bool)
+    for c in columns:
+        k = tokens[c]
+        if c not in tokens.dicts and k.dtype.kind not in "iub":  # e.g. floats: NaN is missing
+            k = pd.factorize(k, sort=True)[0]
+        if c in tokens.dicts or k is not tokens[c]:
+            valid &= k >= 0
+        ranks.append(k)
+    rows = np.flatnonzero(valid)
+    order = rows if not ranks else rows[key_order([r[rows] for r in ranks])]
+    change = np.zeros(len(order), dtype=bool)
+    if len(order):
+        change[0] = True
+        for r in ranks:
+            s = r[order]
+            change[1:] |= s[1:] != s[:-1]
+    unit = np.full(len(tokens), -1, dtype=np.int64)
+    unit[order] = np.cumsum(change) - 1
+    return unit, order[change]
+
+
+def key_order(keys: list[np.ndarray]) -> np.ndarray:
+    """The stable sort of the rows by ``keys`` (the first the most significant), as ``np.lexsort``
+    gives it; rows already in that order (the token table's text order) are not sorted again.
+
+    Parameters
+    ----------
+    keys : list of ndarray
+        One array per key, all the same length.
+
+    Returns
+    -------
+    ndarray of int
+    """
+    n = len(keys[0])
+    before = np.zeros(max(n - 1, 0), dtype=bool)  # row i - 1 sorts before row i
+    tied = np.ones(len(before), dtype=bool)
+    for k in keys:
+        before |= tied & (k[:-1] < k[1:])
+        tied &= k[:-1] == k[1:]
+    return np.arange(n) if (before | tied).all() else np.lexsort(keys[::-1])

@@ -69,7 +69,7 @@ import pandas as pd
 from textdrift.codebook import Rule, Theme
 from textdrift.config import UNSPACED_LANGUAGES as UNSPACED  # one definition: the config schema
 from textdrift.config import defaults
-from textdrift.counting import ENTITY_HEAD, entity_heads, segments
+from textdrift.counting import ENTITY_HEAD, TOKEN_COLUMNS, TokenCodes
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
@@ -233,24 +233,40 @@ def _candidates(terms: list[_Term], norms: np.ndarray, seg: np.ndarray, unspaced
     }
 
 
-def _candidate_arrays(terms: list[_Term], norms: np.ndarray, seg: np.ndarray, unspaced: bool) -> dict[str, tuple]:
+def _candidate_arrays(terms: list[_Term], norms: np.ndarray, seg: np.ndarray, unspaced: bool,
+                      vocab: np.ndarray | None = None) -> dict[str, tuple]:
     """:func:`_candidates` as arrays: theme -> (p, q, index of the term in ``terms``), int64 each.
 
     Each word of a term is turned into the codes of the vocabulary words it matches, and a term
     of k words matches at p when the codes at p .. p + k - 1 are in those sets and p and
     p + k - 1 are in one segment (segment ids never decrease). An unspaced plain term is tried
-    as each way of cutting it into vocabulary words.
+    as each way of cutting it into vocabulary words. With ``vocab`` (distinct strings), ``norms``
+    are integer codes into it (:class:`textdrift.counting.TokenCodes`; words of ``vocab`` that do
+    not occur find no match), otherwise strings.
     """
-    if unspaced and "" in set(norms):  # an empty token could end a cut anywhere: token by token
+    if vocab is not None:
+        codes, vocab = np.asarray(norms, dtype=np.int64), np.asarray(vocab, dtype=object)
+        used = np.zeros(len(vocab) + 1, dtype=bool)
+        used[codes] = True
+        present = np.flatnonzero(used[:-1])  # only the words that occur: the vocabulary globs are tried on
+        dense = np.full(len(vocab) + 1, -1, dtype=np.int64)
+        dense[present] = np.arange(len(present))
+        codes, vocab = dense[codes], vocab[present]
+        empty = unspaced and bool((vocab == "").any())
+    else:
+        codes, empty = None, unspaced and "" in set(norms)
+    if empty:  # an empty token could end a cut anywhere: token by token
+        strings = norms if codes is None else np.append(vocab, None)[codes]
         index = {t: i for i, t in enumerate(terms)}
         return {
             theme: (np.array([c[0] for c in cands], dtype=np.int64), np.array([c[1] for c in cands], dtype=np.int64),
                     np.array([index[c[2]] for c in cands], dtype=np.int64))
-            for theme, cands in _candidates_loop(terms, norms, seg, unspaced).items()
+            for theme, cands in _candidates_loop(terms, strings, seg, unspaced).items()
         }
     n = len(norms)
-    codes, vocab = pd.factorize(pd.Series(norms, dtype=object))
-    vocab = pd.Series(np.asarray(vocab, dtype=object), dtype=object)
+    if codes is None:
+        codes, vocab = pd.factorize(pd.Series(norms, dtype=object))
+    vocab = np.asarray(vocab, dtype=object).tolist()
     lookup = {w: i for i, w in enumerate(vocab)}
     by_code = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[by_code], np.arange(len(vocab) + 1))
@@ -259,8 +275,8 @@ def _candidate_arrays(terms: list[_Term], norms: np.ndarray, seg: np.ndarray, un
     def word_codes(pattern: str) -> np.ndarray:  # codes of the vocabulary words that _word_match(pattern, .)
         if pattern not in cache:
             if any(c in pattern for c in GLOB_CHARS):
-                hit = vocab.map(re.compile(translate(pattern)).match).notna().to_numpy(bool) if len(vocab) else []
-                cache[pattern] = np.flatnonzero(hit)
+                match = re.compile(translate(pattern)).match
+                cache[pattern] = np.flatnonzero(np.array([match(w) is not None for w in vocab], dtype=bool))
             else:
                 cache[pattern] = np.array([lookup[pattern]] if pattern in lookup else [], dtype=np.int64)
         return cache[pattern]
@@ -284,7 +300,9 @@ def _candidate_arrays(terms: list[_Term], norms: np.ndarray, seg: np.ndarray, un
             p = p[p + k - 1 < n]
             ok = seg[p + k - 1] == seg[p]
             for i in range(1, k):
-                ok &= np.isin(codes[p + i], way[i])
+                hit = np.zeros(len(vocab) + 1, dtype=bool)  # (the last: code -1, a missing norm)
+                hit[way[i]] = True
+                ok &= hit[codes[p + i]]
             p = np.sort(p[ok]).astype(np.int64)
             if len(p):
                 parts.setdefault(t.theme, []).append((p, p + (k - 1), np.full(len(p), ti, dtype=np.int64)))
@@ -355,14 +373,15 @@ def _candidates_loop(terms: list[_Term], norms: np.ndarray, seg: np.ndarray, uns
     return by_theme
 
 
-def _token_order(tokens: pd.DataFrame) -> np.ndarray | None:
+def _token_order(tokens: "pd.DataFrame | TokenCodes") -> np.ndarray | None:
     """The stable sort of the rows by (doc_id, para, idx), or None when they are in that order.
 
     Shortcut for the usual layout (each document one block of rows, in (para, idx) order): only
     the blocks are sorted.
     """
-    doc_codes = pd.factorize(tokens["doc_id"], sort=True)[0]
-    para, idx = tokens["para"].to_numpy(), tokens["idx"].to_numpy()
+    coded = isinstance(tokens, TokenCodes)  # (codes sort as their strings)
+    doc_codes = tokens["doc_id"] if coded else pd.factorize(tokens["doc_id"], sort=True)[0]
+    para, idx = np.asarray(tokens["para"]), np.asarray(tokens["idx"])
     n = len(doc_codes)
     if n < 2:
         return None
@@ -381,16 +400,16 @@ def _token_order(tokens: pd.DataFrame) -> np.ndarray | None:
     return None if (order == np.arange(n)).all() else order
 
 
-def _entity_rule(by_theme: dict, terms: list[_Term], tokens: pd.DataFrame, words: np.ndarray) -> dict:
+def _entity_rule(by_theme: dict, terms: list[_Term], tokens: TokenCodes, words: np.ndarray) -> dict:
     """Candidates (p, q, term index per theme, over ``words``) under the entity rule: a match that
     touches a token of a named-entity mention is dropped, except an entity-member term (``@id``),
     whose match is widened to the whole mention (for its KWIC ``match``)."""
-    if "entity" not in tokens.columns:
+    if "entity" not in tokens:
         return by_theme
-    in_ent = tokens["entity"].notna().to_numpy()[words]
+    in_ent = (tokens["entity"] >= 0)[words]
     if not in_ent.any():
         return by_theme
-    head = entity_heads(tokens)[words]  # the words that start a mention (counting.entity_heads)
+    head = tokens.entity_heads()[words]  # the words that start a mention (counting.entity_heads)
     # mention end of every head: the last word of the run of entity tokens that starts at it
     span = np.cumsum(head)
     end = np.full(span[-1] + 1, -1, dtype=np.int64)
@@ -407,33 +426,41 @@ def _entity_rule(by_theme: dict, terms: list[_Term], tokens: pd.DataFrame, words
     return out
 
 
-def _match_lang(tokens: pd.DataFrame, terms: list[_Term], window: int, unspaced: bool) -> dict[str, np.ndarray | list]:
-    """The counted matches of ``terms`` in the tokens of one language: column (``MATCH_COLUMNS``)
-    -> values (an array or a list), theme by theme, each theme's by start."""
+def _match_lang(tokens: TokenCodes, terms: list[_Term], window: int, unspaced: bool) -> dict[str, np.ndarray | list]:
+    """The counted matches of ``terms`` in the tokens of one language (integer codes,
+    :class:`textdrift.counting.TokenCodes`): column (``MATCH_COLUMNS``) -> values (an array or a
+    list), theme by theme, each theme's by start."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     # stable sort by doc_id, para, idx, without a copy of the table when it is already in that order
     order = _token_order(tokens)
-    tokens = tokens.reset_index(drop=True) if order is None else tokens.take(order).reset_index(drop=True)
-    seg_all = segments(tokens).to_numpy()
-    words = np.flatnonzero(~tokens["is_punct"].to_numpy())  # row of each non-punctuation token
-    norms = tokens["norm"].to_numpy(dtype=object)[words]
+    tokens = tokens if order is None else tokens.take(order)
+    n = len(tokens)
+    doc, para, sent, punct = tokens["doc_id"], tokens["para"], tokens["sent"], tokens["is_punct"].astype(bool)
+    lang = tokens["lang"]
+    new_sent = np.ones(n, dtype=bool)  # counting.segments: a new segment at each sentence and after punctuation
+    new_sent[1:] = (doc[1:] != doc[:-1]) | (lang[1:] != lang[:-1]) | (sent[1:] != sent[:-1]) | punct[:-1]
+    seg_all = np.cumsum(new_sent)
+    words = np.flatnonzero(~punct)  # row of each non-punctuation token
+    vocab = np.asarray(tokens.values("norm"), dtype=object)
+    codes = tokens["norm"][words]
     seg = seg_all[words]
-    by_theme = _candidate_arrays(terms, norms, seg, unspaced)
+    by_theme = _candidate_arrays(terms, codes, seg, unspaced, vocab)
     if not by_theme:
         return {}
     if any(t.rule is not None for t in terms):  # sentence ids only for the context rules
-        sentence = (tokens["doc_id"].ne(tokens["doc_id"].shift()) | tokens["para"].ne(tokens["para"].shift())
-                    | tokens["sent"].ne(tokens["sent"].shift())).to_numpy().cumsum()[words]
-        by_theme = _context_rules(by_theme, terms, norms, seg, sentence, unspaced)
+        new_s = np.ones(n, dtype=bool)
+        new_s[1:] = (doc[1:] != doc[:-1]) | (para[1:] != para[:-1]) | (sent[1:] != sent[:-1])
+        norms = np.append(vocab, None)[codes]
+        by_theme = _context_rules(by_theme, terms, norms, seg, np.cumsum(new_s)[words], unspaced)
     by_theme = _entity_rule(by_theme, terms, tokens, words)
     if not by_theme:
         return {}
-    n = len(tokens)
-    text = pa.array(tokens["text"], type=pa.large_string())
-    tlen = pc.utf8_length(text).to_numpy(zero_copy_only=False).astype(np.int64)  # characters, as len()
-    idx = tokens["idx"].to_numpy().astype(np.int64)
+    texts = tokens.strings("text").cast(pa.large_string())
+    text = texts.take(pa.array(tokens["text"], mask=tokens["text"] < 0))
+    tlen = np.append(pc.utf8_length(texts).to_numpy(zero_copy_only=False).astype(np.int64), 0)[tokens["text"]]
+    idx = tokens["idx"].astype(np.int64)
     # token i as joined after token i - 1: preceded by one space where the text had white space
     gap = np.zeros(n + 1, dtype=np.int64)  # (one more, 0, for "the token after the last")
     gap[1:n] = idx[1:] > idx[:-1] + tlen[:-1]
@@ -445,7 +472,8 @@ def _match_lang(tokens: pd.DataFrame, terms: list[_Term], window: int, unspaced:
     big = pc.binary_join(pa.LargeListArray.from_arrays(pa.array([0, n], pa.int64()), spaced), empty)[0].as_py()
     off = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(tlen + gap[:n], out=off[1:])
-    new_para = (tokens["doc_id"].ne(tokens["doc_id"].shift()) | tokens["para"].ne(tokens["para"].shift())).to_numpy()
+    new_para = np.ones(n, dtype=bool)
+    new_para[1:] = (doc[1:] != doc[:-1]) | (para[1:] != para[:-1])
     starts, group = np.flatnonzero(new_para), np.cumsum(new_para) - 1
     para_start, para_end = starts[group], np.append(starts[1:], n)[group]  # end exclusive
     term_text = np.array([t.text for t in terms], dtype=object)
@@ -461,10 +489,12 @@ def _match_lang(tokens: pd.DataFrame, terms: list[_Term], window: int, unspaced:
 
     def join(a, b):  # tokens a..b-1 as in the clean text: a space only where the text had one
         return [big[x:y] for x, y in zip((off[a] + gap[a]).tolist(), off[b].tolist())]
-    cols = {c: tokens[c].take(r0).to_numpy(dtype=object) for c in ["doc_id", "lang"]}
-    cols["role"] = (tokens["role"].take(r0).to_numpy(dtype=object) if "role" in tokens.columns
-                    else np.full(len(r0), "body", dtype=object))
-    cols.update({c: tokens[c].to_numpy()[r0].astype(np.int64) for c in ["year", "para", "sent"]})
+
+    def decode(c):
+        return np.append(np.asarray(tokens.values(c), dtype=object), np.nan)[tokens[c][r0]]
+    cols = {c: decode(c) for c in ["doc_id", "lang"]}
+    cols["role"] = decode("role") if "role" in tokens else np.full(len(r0), "body", dtype=object)
+    cols.update({c: tokens[c][r0].astype(np.int64) for c in ["year", "para", "sent"]})
     return {
         **{c: cols[c] for c in ["doc_id", "year", "lang", "para", "sent", "role"]},
         "start_idx": idx[r0],
@@ -487,9 +517,10 @@ def match_themes(
 
     Parameters
     ----------
-    tokens : DataFrame
+    tokens : DataFrame or TokenCodes
         A token table (:mod:`textdrift.segment`: doc_id, year, lang, para, sent, idx, text, norm,
-        is_punct, role, and ``entity`` when entities are marked).
+        is_punct, role, and ``entity`` when entities are marked), or the same as integer codes
+        (:func:`textdrift.counting.read_tokens`; a DataFrame is coded first).
     codebook : list of Theme
     window : int
         Tokens of KWIC context on each side.
@@ -502,12 +533,15 @@ def match_themes(
         ``MATCH_COLUMNS``, ordered by year, lang, theme (codebook order), doc_id, para, start_idx.
     """
     cols: dict[str, list] = {c: [] for c in MATCH_COLUMNS}
-    lang_codes, langs = pd.factorize(tokens["lang"], sort=True)  # the groups of groupby("lang", sort=True)
-    for code, lang in enumerate(langs):
+    if not isinstance(tokens, TokenCodes):
+        tokens = TokenCodes.from_frame(tokens[[c for c in TOKEN_COLUMNS if c in tokens.columns]])
+    lang_codes = tokens["lang"]
+    for code in np.unique(lang_codes[lang_codes >= 0]):  # the groups of groupby("lang", sort=True)
+        lang = tokens.values("lang")[code]
         terms = _compile(codebook, lang, lang in unspaced_languages)
         if terms:
             rows = np.flatnonzero(lang_codes == code)
-            order = _token_order(tokens.iloc[rows, [tokens.columns.get_loc(c) for c in ["doc_id", "para", "idx"]]])
+            order = _token_order(TokenCodes({c: tokens[c][rows] for c in ["doc_id", "para", "idx"]}, {}))
             part = tokens.take(rows if order is None else rows[order])  # in _match_lang's order: one copy
             for c, values in _match_lang(part, terms, window, lang in unspaced_languages).items():
                 cols[c].append(np.asarray(values, dtype=object if isinstance(values, list) else None))
@@ -539,7 +573,10 @@ def order_matches(matches: pd.DataFrame, theme_ids) -> pd.DataFrame:
     DataFrame
     """
     rank = {t: i for i, t in enumerate(theme_ids)}
-    keys = ["_t" if c == "theme" else c for c in MATCH_ORDER]
-    out = matches.assign(_t=matches["theme"].map(rank)).sort_values(keys, kind="stable").drop(columns="_t")
+    keys = []  # each key column as sorted integer codes (missing last, as sort_values puts NaN)
+    for c in MATCH_ORDER:
+        codes, uniques = pd.factorize(matches["theme"].map(rank) if c == "theme" else matches[c], sort=True)
+        keys.append(np.where(codes < 0, len(uniques), codes))
+    out = matches.take(np.lexsort(keys[::-1])) if len(matches) else matches  # stable, as sort_values(kind="stable")
     ints = ["year", "para", "sent", "start_idx", "end_idx"]
     return out.reset_index(drop=True).astype({c: "int64" for c in ints if c in out.columns})

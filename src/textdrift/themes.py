@@ -69,7 +69,7 @@ from textdrift.config import Settings, defaults, setting
 from textdrift.io import read_csv, write_csv, write_csv_batches, write_parquet
 from textdrift.matching import MATCH_COLUMNS, MATCH_ORDER, UNSPACED, match_themes, order_matches
 from textdrift.stats import poisson_ci  # noqa: F401  (textdrift.themes.poisson_ci: the explorer imports it from here)
-from textdrift.counting import PARA_COLUMNS, VARIANTS as _VARIANTS, counted, load_tokens, names_as_words, paragraph_tokens, read_shards, variant_tokens
+from textdrift.counting import PARA_COLUMNS, VARIANTS as _VARIANTS, TokenCodes, counted, paragraph_counts, read_shards, read_tokens, unit_codes
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 _T = _D["themes"]
@@ -649,8 +649,9 @@ def match_shard(
         ``count_roles``.
     entity_matches_path : str or Path, optional
         Output of the entity mentions; not written when None.
-    tokens : DataFrame, optional
-        The shard's tokens, already read (``token_path`` is then not read).
+    tokens : DataFrame or TokenCodes, optional
+        The shard's tokens, already read (``token_path`` is then not read); read as integer codes
+        (:func:`textdrift.counting.read_tokens`) otherwise.
 
     Returns
     -------
@@ -660,17 +661,23 @@ def match_shard(
     s = settings or ThemesSettings()
     kwic_window, unspaced_languages = s.kwic_window, s.unspaced_languages
     codebook, entities = book.load() if isinstance(book, CodebookFiles) else book
-    tokens = counted(load_tokens(token_path, columns=TOKEN_COLUMNS) if tokens is None else tokens, s.count_roles)
-    if not tokens["lang"].isin(languages).all():
-        tokens = tokens[tokens["lang"].isin(languages)]
+    tokens = _coded(read_tokens(token_path, TOKEN_COLUMNS) if tokens is None else tokens, languages)
+    tokens = tokens.variant("base", s.count_roles)
     matches = match_themes(tokens, codebook, kwic_window, unspaced_languages)
     write_parquet(matches, matches_path)
     if entity_matches_path is not None:
         write_parquet(match_themes(tokens, entity_codebook(entities, languages), kwic_window, unspaced_languages),
                       entity_matches_path)
     if paras_path is not None:
-        write_parquet(paragraph_tokens(tokens), paras_path)
+        write_parquet(paragraph_counts(tokens), paras_path)
     return matches
+
+
+def _coded(tokens, languages) -> TokenCodes:
+    """A token table as integer codes (:class:`textdrift.counting.TokenCodes`), only ``languages``."""
+    tokens = tokens if isinstance(tokens, TokenCodes) else TokenCodes.from_frame(tokens)
+    inside = tokens.isin("lang", languages)
+    return tokens if inside.all() else tokens.take(inside)
 
 
 #: The columns of a variant's theme matches that the checks read: the sort key of
@@ -688,7 +695,7 @@ def match_partials(tokens: pd.DataFrame, codebook, languages, count_roles=tuple(
 
     Parameters
     ----------
-    tokens : DataFrame
+    tokens : DataFrame or TokenCodes
         A token table (every role, entities marked; ``lemma`` and ``is_stop`` for ``entities``).
     codebook : list of Theme
     languages : sequence of str
@@ -706,17 +713,17 @@ def match_partials(tokens: pd.DataFrame, codebook, languages, count_roles=tuple(
     (dict, dict)
         ``{variant: DataFrame}`` of kept tokens per paragraph and of matches.
     """
-    tokens = tokens[tokens["lang"].isin(languages)]
+    tokens = _coded(tokens, languages)
     paras, matches = {}, {}
     for name in variants:
         if base is not None and name != "base":
             matches[name] = _from_base(tokens, name, codebook, count_roles, unspaced_languages, base[MATCH_KEY])
             if with_paras:
-                paras[name] = paragraph_tokens(variant_tokens(tokens, name, count_roles))
+                paras[name] = paragraph_counts(tokens.variant(name, count_roles))
             continue
-        t = variant_tokens(tokens, name, count_roles)
+        t = tokens.variant(name, count_roles)
         if with_paras:
-            paras[name] = paragraph_tokens(t)
+            paras[name] = paragraph_counts(t)
         matches[name] = match_themes(t, codebook, 0, unspaced_languages)[MATCH_KEY]
         del t
     return paras, matches
@@ -731,15 +738,19 @@ def _from_base(tokens: pd.DataFrame, name: str, codebook, count_roles, unspaced_
     order (the key is unique, so the same rows as matching the variant's whole table; tested)."""
     para = ["doc_id", "lang", "para"]
     if name == "roles":
-        other = (~tokens["role"].isin(list(count_roles))).to_numpy() if "role" in tokens.columns else None
-        extra = tokens[other] if other is not None and other.any() else tokens.iloc[:0]
+        other = ~tokens.isin("role", count_roles) if "role" in tokens and count_roles is not None else None
+        extra = tokens.take(other if other is not None and other.any() else np.zeros(len(tokens), dtype=bool))
         kept = base
     elif name == "entities":
-        b = counted(tokens, count_roles)
-        if "entity" not in b.columns:
+        b = tokens.variant("base", count_roles)
+        if "entity" not in b:
             return base.reset_index(drop=True)
-        named = pd.MultiIndex.from_frame(b.loc[b["entity"].notna().to_numpy(), para]).unique()
-        extra = names_as_words(b[pd.MultiIndex.from_frame(b[para]).isin(named)])
+        unit, first = unit_codes(b, para)
+        hit = np.zeros(len(first) + 1, dtype=bool)  # (the last: a missing key)
+        hit[unit[b["entity"] >= 0]] = True
+        extra = b.take(hit[unit]).names_as_words()
+        named_rows = first[hit[:-1]]
+        named = pd.MultiIndex.from_arrays([np.asarray(b.labels(c, named_rows), dtype=object) for c in para])
         kept = base[~pd.MultiIndex.from_frame(base[para]).isin(named)]
     else:
         raise ValueError(f"no base rule for variant {name!r}")
@@ -771,7 +782,7 @@ def write_partial_matches(token_path, codebook, matches_paths: dict, languages,
     from textdrift.counting import TOKEN_COLUMNS as ALL_COLUMNS
 
     if tokens is None:
-        tokens = load_tokens(token_path, columns=ALL_COLUMNS)
+        tokens = read_tokens(token_path, ALL_COLUMNS)
     for name in matches_paths:
         _, matches = match_partials(tokens, codebook, languages, count_roles, unspaced_languages, [name], base=base,
                                     with_paras=False)
@@ -922,8 +933,9 @@ def run_theme_matches(input, output, params, log) -> None:
     i, o, p = input, output, params
     entities = [*i.get("entities", [])] or [None, None]
     book = CodebookFiles(i.codebook, i.schema, entities[0], entities[1])
-    # read once: the pipeline's matches, then the findings checks' variants (names as words need lemma, is_stop)
-    tokens = load_tokens(i.tokens, columns=ALL_COLUMNS)
+    # read once, as integer codes: the pipeline's matches, then the findings checks' variants (names as
+    # words need lemma, is_stop)
+    tokens = read_tokens(i.tokens, ALL_COLUMNS)
     # (the kept tokens per paragraph are the count rule's: they do not depend on the codebook)
     codebook, entities = book.load()  # once: validating the codebook is a good part of the job
     base = match_shard(i.tokens, (codebook, entities), o.matches, None, p.languages, ThemesSettings.from_params(p),

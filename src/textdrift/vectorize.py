@@ -55,13 +55,14 @@ import scipy.sparse as sp
 
 from textdrift.io import atomic_write_bytes
 from textdrift.config import defaults
-from textdrift.counting import COUNT_ROLES, VARIANTS, absorbed, counted, load_tokens, segments, variant_tokens
+from textdrift.counting import (COUNT_ROLES, VARIANTS, TokenCodes, counted, key_order, load_tokens, read_tokens, unit_codes,
+                                 variant_tokens)
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
 __all__ = ["MATRIX_COLUMNS", "SEP", "by_language", "count_matrix", "CountMatrix", "doc_matrix", "export_matrices",
            "load_matrix", "merge_matrices", "merge_shard_matrices", "para_matrix", "save_matrix",
-           "write_shard_matrices", "count_partials", "write_partial_counts", "year_matrix", "year_matrix_of", "run_count",
+           "write_shard_matrices", "count_partials", "count_codes", "count_shard", "SHARD_MATRICES", "write_partial_counts", "year_matrix", "year_matrix_of", "run_count",
            "run_merge_counts", "run_export"]
 
 SEP = " "
@@ -133,36 +134,91 @@ def count_matrix(tokens: pd.DataFrame, by: list[str], ngram_max: int = _D["vecto
     scikit-learn, ``CountVectorizer``: https://scikit-learn.org/stable/modules/feature_extraction.html#text-feature-extraction
     quanteda, ``tokens_remove(padding = TRUE)`` + ``tokens_ngrams``: https://quanteda.io/reference/tokens_ngrams.html
     """
-    if tokens.empty or not tokens["keep"].any():
-        keys = pd.DataFrame(columns=by)
-        return CountMatrix(sp.csr_matrix((0, 0), dtype=np.int64), np.array([], dtype=object), keys.assign(tokens=0))
-    # Only the columns needed, in (doc_id, lang, para, idx) order: a stable sort, done on integer
-    # codes (sorted factorisation keeps the string order), which is much faster than sorting strings.
-    t = tokens[list(dict.fromkeys([*by, "doc_id", "lang", "para", "idx", "sent", "is_punct", "keep", "norm"]))]
-    skip = absorbed(tokens)
+    cols = list(dict.fromkeys([*by, "doc_id", "lang", "para", "idx", "sent", "is_punct", "keep", "norm",
+                               *(["entity"] if "entity" in tokens.columns else [])]))
+    return count_codes(TokenCodes.from_frame(tokens[cols]), {"m": (list(by), ngram_max)})["m"]
+
+
+def _empty(by: list[str]) -> CountMatrix:
+    keys = pd.DataFrame(columns=by)
+    return CountMatrix(sp.csr_matrix((0, 0), dtype=np.int64), np.array([], dtype=object), keys.assign(tokens=0))
+
+
+def count_codes(tokens: TokenCodes, matrices: dict) -> dict:
+    """:func:`count_matrix` on a token table as integer codes (:class:`textdrift.counting.TokenCodes`),
+    for several unit columns at once: the n-grams of the kept tokens are found once and counted
+    into each matrix; no string is built but the distinct terms.
+
+    Parameters
+    ----------
+    tokens : TokenCodes
+        ``doc_id, lang, para, idx, sent, keep, norm`` (``entity`` when names are marked) and the unit
+        columns.
+    matrices : dict of str to (list of str, int)
+        Name -> (unit columns, ngram_max).
+
+    Returns
+    -------
+    dict of str to CountMatrix
+        Name -> the matrix (rows sorted by its unit columns, with ``tokens``).
+    """
+    keep_all = tokens["keep"].astype(bool) if len(tokens) else np.zeros(0, dtype=bool)
+    if not keep_all.any():
+        return {name: _empty(by) for name, (by, _) in matrices.items()}
+    skip = tokens.absorbed()
     if skip.any():  # an entity is one token: the tokens it absorbed are skipped, not gaps
-        t = t[~skip]
-    doc_code = pd.factorize(t["doc_id"], sort=True)[0]
-    lang_code = pd.factorize(t["lang"], sort=True)[0]
-    t = t.take(np.lexsort((t["idx"].to_numpy(), t["para"].to_numpy(), lang_code, doc_code)))
-    keep = t["keep"].to_numpy(dtype=bool)
-    seg = segments(t.assign(_removed=~t["keep"]), breaks="_removed").to_numpy()[keep]
-    kept = t[keep]
-    grouped = kept.groupby(by, sort=True)
-    unit = grouped.ngroup().to_numpy()
-    sizes = grouped.size()
-    if (unit < 0).any():  # a unit key is missing (NaN): groupby leaves such tokens out
-        seg, unit, kept = seg[unit >= 0], unit[unit >= 0], kept[unit >= 0]
-    words, uniques = pd.factorize(kept["norm"].to_numpy(dtype=object), sort=False)
-    words = words.astype(np.int64)
-    n_words = max(len(uniques), 1)
-    word_strings = pa.array(uniques, type=pa.string())
-    unit_parts, code_parts, strings, offset = [], [], [], 0
+        tokens = tokens.take(~skip)
+    # (doc_id, lang, para, idx) order, stable; codes sort as their strings
+    order = key_order([tokens["doc_id"], tokens["lang"], tokens["para"], tokens["idx"]])
+    keep = tokens["keep"][order].astype(bool)
+    doc, lang, sent = tokens["doc_id"][order], tokens["lang"][order], tokens["sent"][order]
+    new = np.ones(len(order), dtype=bool)  # counting.segments: a new segment at each sentence, after a removed token
+    new[1:] = (doc[1:] != doc[:-1]) | (lang[1:] != lang[:-1]) | (sent[1:] != sent[:-1]) | ~keep[:-1]
+    seg_all = np.cumsum(new)
+    kept = tokens.take(order[keep], list(dict.fromkeys([c for by, _ in matrices.values() for c in by] + ["norm"])))
+    out, grams = {}, {}
+    for name, (by, ngram_max) in matrices.items():
+        unit, first = unit_codes(kept, list(by))
+        ok = unit >= 0
+        seg, words = seg_all[keep], kept["norm"]
+        if not ok.all():  # a unit key is missing (NaN): groupby leaves such tokens out
+            seg, words, unit = seg[ok], words[ok], unit[ok]
+        key = (ngram_max, bool(ok.all()))
+        if key not in grams or not key[1]:
+            grams[key] = _ngram_columns(words, kept.strings("norm"), seg, ngram_max)
+        starts, cols_j, vocab = grams[key]
+        rows_i = np.concatenate([unit[s] for s in starts])
+        X = sp.csr_matrix((np.ones(len(rows_i), dtype=np.int64), (rows_i, cols_j)), shape=(len(first), len(vocab)),
+                          dtype=np.int64)
+        X.sum_duplicates()
+        rows = pd.DataFrame({c: kept.labels(c, first) for c in by})
+        rows["tokens"] = np.bincount(unit, minlength=len(first)).astype("int64")
+        out[name] = CountMatrix(X, vocab, rows)
+    return out
+
+
+def _ngram_columns(codes: np.ndarray, strings: pa.Array, seg: np.ndarray, ngram_max: int):
+    """The n-grams (n = 1..``ngram_max``) of a stream of kept tokens (``codes`` into ``strings``;
+    ``seg``: segment of each, contiguous runs): for each n the start of every occurrence, the column
+    of every occurrence (all n together) in the sorted vocabulary, and that vocabulary.
+
+    An n-gram is the integer code of its (n-1)-gram prefix combined with its last word; only the
+    distinct n-grams become strings (joined with ``SEP``), sorted in code point order (UTF-8 byte
+    order = Python's ``sorted()``); a norm containing ``SEP`` that equals an n-gram is one term.
+    """
+    used = np.zeros(len(strings) + 1, dtype=bool)
+    used[codes] = True
+    used = used[:-1]
+    dense = np.cumsum(used) - 1
+    words = dense[codes].astype(np.int64)
+    word_strings = strings.take(pa.array(np.flatnonzero(used)))
+    n_words = max(len(word_strings), 1)
+    start_parts, code_parts, strings_parts, offset = [], [], [], 0
     # prefix[i]: code of the (n-1)-gram starting at kept token i (valid where an n-gram starts)
     prefix, prefix_strings = words, word_strings
     for n in range(1, ngram_max + 1):
         if n == 1:
-            occ_units, occ_codes, gram_strings = unit, words, word_strings
+            starts, occ_codes, gram_strings = np.arange(len(words)), words, word_strings
         else:
             m = len(words) - n + 1
             if m <= 0:
@@ -176,12 +232,11 @@ def count_matrix(tokens: pd.DataFrame, by: list[str], ngram_max: int = _D["vecto
             prefix = np.full(len(words), -1, dtype=np.int64)
             prefix[starts] = occ_codes
             prefix_strings = gram_strings
-            occ_units = unit[starts]
-        unit_parts.append(occ_units)
+        start_parts.append(starts)
         code_parts.append(occ_codes + offset)
-        strings.append(gram_strings)
+        strings_parts.append(gram_strings)
         offset += len(gram_strings)
-    vocab_arrow = pa.chunked_array(strings, type=pa.string()).combine_chunks()
+    vocab_arrow = pa.chunked_array(strings_parts, type=pa.string()).combine_chunks()
     order = pc.sort_indices(vocab_arrow).to_numpy()  # UTF-8 byte order = code point order = Python's sorted()
     vocab = np.array(vocab_arrow.take(pa.array(order)).to_pylist(), dtype=object)
     rank = np.empty(len(order), dtype=np.int64)
@@ -190,14 +245,7 @@ def count_matrix(tokens: pd.DataFrame, by: list[str], ngram_max: int = _D["vecto
     if len(vocab) > 1 and (vocab[1:] == vocab[:-1]).any():  # a norm containing SEP equals an n-gram: one term
         merged, vocab = pd.factorize(vocab, sort=False)  # vocab is sorted, so the codes keep its order
         cols_j = merged[cols_j]
-    rows_i = np.concatenate(unit_parts)
-    X = sp.csr_matrix(
-        (np.ones(len(rows_i), dtype=np.int64), (rows_i, cols_j)), shape=(len(sizes), len(vocab)), dtype=np.int64
-    )
-    X.sum_duplicates()
-    rows = sizes.rename("tokens").reset_index()
-    rows["tokens"] = rows["tokens"].astype("int64")
-    return CountMatrix(X, vocab, rows)
+    return start_parts, cols_j, vocab
 
 
 def _lang_matrix(tokens: pd.DataFrame, lang: str, by: list[str], ngram_max: int) -> CountMatrix:
@@ -380,11 +428,56 @@ def write_shard_matrices(token_path: str | Path, doc_paths: dict[str, str | Path
     tokens : DataFrame, optional
         The shard's tokens, already read (``token_path`` is then not read).
     """
-    tokens = counted(load_tokens(token_path, columns=MATRIX_COLUMNS) if tokens is None else tokens, count_roles)
+    tokens = read_tokens(token_path, MATRIX_COLUMNS) if tokens is None else tokens
+    mats = count_shard(tokens, list(doc_paths), ngram_max, count_roles, {"base": ["doc", "para"]})
     for lang in doc_paths:
-        one = tokens[tokens["lang"] == lang]
-        save_matrix(doc_matrix(one, lang, ngram_max), doc_paths[lang])
-        save_matrix(para_matrix(one, lang), para_paths[lang])
+        save_matrix(mats[("doc", "base", lang)], doc_paths[lang])
+        save_matrix(mats[("para", "base", lang)], para_paths[lang])
+
+
+#: the matrices :func:`count_shard` counts: kind -> (unit columns, whether n-grams or unigrams only)
+SHARD_MATRICES = {"doc": (["doc_id", "year"], True), "para": (["year", "doc_id", "para"], False),
+                  "para_ngrams": (["year", "doc_id", "para"], True)}
+
+
+def count_shard(tokens, languages, ngram_max: int = _D["vectorize"]["ngram_max"], count_roles=COUNT_ROLES,
+                wanted: dict | None = None) -> dict:
+    """Every count matrix of one token shard in one pass over its codes: for each variant
+    (:data:`textdrift.counting.VARIANTS`, a mask over the same arrays) and language, the matrices
+    of ``wanted`` (:data:`SHARD_MATRICES`: ``doc``, n-grams per document, :func:`doc_matrix`;
+    ``para``, unigrams per paragraph, :func:`para_matrix`; ``para_ngrams``, n-grams per paragraph),
+    each the same as :func:`count_matrix` of the variant's tokens (:func:`textdrift.counting.variant_tokens`)
+    of that language, its rows labelled with ``lang`` first. The n-grams of one variant and language
+    are found once for all its matrices (:func:`count_codes`).
+
+    Parameters
+    ----------
+    tokens : TokenCodes or DataFrame
+        The shard's tokens (every role; ``lemma`` and ``is_stop`` for ``entities``).
+    languages : sequence of str
+    ngram_max : int
+    count_roles : sequence of str
+    wanted : dict of str to list of str, optional
+        Variant -> matrix kinds (default: every kind of ``base``).
+
+    Returns
+    -------
+    dict of (str, str, str) to CountMatrix
+        (kind, variant, lang) -> the matrix.
+    """
+    tokens = tokens if isinstance(tokens, TokenCodes) else TokenCodes.from_frame(tokens)
+    wanted = wanted or {"base": list(SHARD_MATRICES)}
+    out = {}
+    for name, kinds in wanted.items():
+        t = tokens.variant(name, count_roles)
+        for lang in languages:
+            one = t.take(t.isin("lang", [lang]))
+            mats = count_codes(one, {k: (SHARD_MATRICES[k][0], ngram_max if SHARD_MATRICES[k][1] else 1)
+                                     for k in kinds})
+            for kind, m in mats.items():
+                m.rows.insert(0, "lang", lang)
+                out[(kind, name, lang)] = m
+    return out
 
 
 def count_partials(tokens: pd.DataFrame, languages, ngram_max: int = _D["vectorize"]["ngram_max"],
@@ -400,7 +493,7 @@ def count_partials(tokens: pd.DataFrame, languages, ngram_max: int = _D["vectori
 
     Parameters
     ----------
-    tokens : DataFrame
+    tokens : DataFrame or TokenCodes
         A token table (every role, entities marked; ``lemma`` and ``is_stop`` for ``entities``).
     languages : sequence of str
     ngram_max : int
@@ -413,16 +506,14 @@ def count_partials(tokens: pd.DataFrame, languages, ngram_max: int = _D["vectori
     (dict, dict)
         ``{(variant, lang): CountMatrix}`` and ``{lang: CountMatrix}``.
     """
-    tokens = tokens[tokens["lang"].isin(languages)]
-    docs = {}
-    for name in variants:
-        t = variant_tokens(tokens, name, count_roles)
-        for lang in languages:
-            docs[(name, lang)] = doc_matrix(t[t["lang"] == lang], lang, ngram_max)
-        del t
-    base = variant_tokens(tokens, "base", count_roles)
-    paras = {lang: count_matrix(base[base["lang"] == lang], ["year", "doc_id", "para"], ngram_max)
-             for lang in languages}
+    wanted = {name: ["doc"] for name in variants}
+    wanted.setdefault("base", []).append("para_ngrams")
+    mats = count_shard(tokens, languages, ngram_max, count_roles, wanted)
+    docs = {(name, lang): mats[("doc", name, lang)] for name in variants for lang in languages}
+    paras = {}
+    for lang in languages:
+        paras[lang] = mats[("para_ngrams", "base", lang)]
+        paras[lang].rows.pop("lang")  # (count_matrix's rows: no lang)
     return docs, paras
 
 
@@ -447,7 +538,7 @@ def write_partial_counts(token_path, doc_paths: dict, para_paths: dict, language
         The shard's tokens, already read (every role; ``lemma`` and ``is_stop`` included).
     """
     if tokens is None:
-        tokens = load_tokens(token_path, columns=[*MATRIX_COLUMNS, "lemma", "is_stop"])
+        tokens = read_tokens(token_path, [*MATRIX_COLUMNS, "lemma", "is_stop"])
     variants = list(dict.fromkeys(name for name, _ in doc_paths))
     docs, paras = count_partials(tokens, languages, ngram_max, count_roles, variants)
     for key, path in doc_paths.items():
@@ -558,13 +649,17 @@ def run_count(input, output, params, log) -> None:
     from textdrift.counting import CHECK_VARIANTS, write_paragraph_tokens
 
     langs = params.languages
-    # read once: the base counts, then the findings checks' variants (names as words need lemma, is_stop)
-    tokens = load_tokens(input[0], columns=[*MATRIX_COLUMNS, "lemma", "is_stop"])
-    write_shard_matrices(input[0], dict(zip(langs, output.doc)), dict(zip(langs, output.para)), params.ngram_max,
-                         params.count_roles, tokens=tokens)
-    write_partial_counts(input[0], dict(zip(product(CHECK_VARIANTS, langs), output.check_doc)),
-                         dict(zip(langs, output.para_ngrams)), langs, params.ngram_max, params.count_roles,
-                         tokens=tokens)
+    # read once, as integer codes (names as words need lemma, is_stop); every matrix in one pass
+    tokens = read_tokens(input[0], [*MATRIX_COLUMNS, "lemma", "is_stop"])
+    mats = count_shard(tokens, langs, params.ngram_max, params.count_roles,
+                       {"base": ["doc", "para", "para_ngrams"], **{name: ["doc"] for name in CHECK_VARIANTS}})
+    for lang, doc, para, para_ngrams in zip(langs, output.doc, output.para, output.para_ngrams):
+        save_matrix(mats[("doc", "base", lang)], doc)
+        save_matrix(mats[("para", "base", lang)], para)
+        m = mats[("para_ngrams", "base", lang)]
+        save_matrix(CountMatrix(m.X, m.vocab, m.rows.drop(columns="lang")), para_ngrams)
+    for (name, lang), path in zip(product(CHECK_VARIANTS, langs), output.check_doc):
+        save_matrix(mats[("doc", name, lang)], path)
     write_paragraph_tokens(tokens, {"base": output.paras, **dict(zip(CHECK_VARIANTS, output.check_paras))}, langs,
                            params.count_roles)
 
