@@ -25,3 +25,15 @@ def test_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
             raise RuntimeError("killed")
     assert path.read_text(encoding="utf-8") == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["table.csv"]
+
+
+def test_read_texts_of_some_documents(tmp_path):
+    """read_texts(paths, doc_ids): the texts of those documents only, as the whole read has them."""
+    from textdrift.io import read_texts, write_texts
+
+    a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    write_texts({("d1", "zh"): ["一", "二"], ("d1", "en"): ["one"], ("d2", "en"): ["two"]}, a)
+    write_texts({("d3", "zh"): ["三"]}, b)
+    every = read_texts([a, b])
+    assert read_texts([a, b], {"d1", "d3"}) == {k: v for k, v in every.items() if k[0] in ("d1", "d3")}
+    assert read_texts([a, b], []) == {}

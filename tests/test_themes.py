@@ -710,3 +710,41 @@ def test_no_theme_at_all_gives_an_empty_table():
     matches = match_themes(toks, cb(("green", ["green"], [])), 0).iloc[0:0]
     freq = theme_frequencies(toks, matches, [], ["en"])
     assert list(freq.columns) == FREQ_COLUMNS and freq.empty
+
+
+def test_write_kwic_merges_shards_as_the_whole_table_sorted(tmp_path):
+    """theme_kwic.csv merged shard by shard (write_kwic: each shard split by (year, lang), then each
+    (year, lang) merged) is byte for byte the whole table sorted at once (read_matches), theme rows
+    first, then entity rows; an empty shard and a theme missing from the codebook are kept."""
+    import pyarrow as pa
+
+    from textdrift.io import write_csv
+    from textdrift.matching import MATCH_COLUMNS
+    from textdrift.themes import read_matches, write_kwic
+
+    rng = np.random.default_rng(3)
+    book = [Theme(id=t, labels={"en": t}) for t in ("b", "a", "c")]  # codebook order: b, a, c
+    paths = []
+    for shard in range(4):
+        n = 0 if shard == 2 else 60
+        df = pd.DataFrame({
+            "doc_id": [f"d{shard}-{i % 5}" for i in range(n)], "year": rng.integers(2000, 2004, n),
+            "lang": rng.choice(["zh", "en"], n), "theme": rng.choice(["a", "b", "c", "zz"], n),
+            "term": rng.choice(["x", "绿色"], n), "para": rng.integers(0, 3, n), "sent": rng.integers(0, 2, n),
+            "role": "body", "start_idx": np.arange(n)[::-1] + 1000 * shard, "end_idx": np.arange(n) + 1,  # a unique key
+            "left": [f"l{i}, \"q\"" for i in range(n)], "match": "m", "right": [f"r\n{i}" for i in range(n)],
+        })[MATCH_COLUMNS]
+        paths.append(tmp_path / f"m-{shard}.parquet")
+        df.to_parquet(paths[-1])
+    parts = [("theme", book, paths), ("entity", book[:2], paths[::-1])]
+    write_kwic(parts, tmp_path / "kwic.csv", batch=7)
+    whole = pa.concat_tables([
+        read_matches(p, b, [c for c in KWIC_COLUMNS if c != "kind"]).select([c for c in KWIC_COLUMNS if c != "kind"])
+        .to_pandas().assign(kind=kind)[KWIC_COLUMNS].pipe(pa.Table.from_pandas, preserve_index=False)
+        for kind, b, p in parts])
+    write_csv(whole.to_pandas(), tmp_path / "expected.csv")
+    assert (tmp_path / "kwic.csv").read_bytes() == (tmp_path / "expected.csv").read_bytes()
+    assert len(read_csv(tmp_path / "kwic.csv")) == 2 * 180
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".kwic-")]  # the temporary files are gone
+    write_kwic([("theme", book, [paths[2]])], tmp_path / "empty.csv")
+    assert (tmp_path / "empty.csv").read_text(encoding="utf-8") == ",".join(KWIC_COLUMNS) + "\n"

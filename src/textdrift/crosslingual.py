@@ -1087,6 +1087,19 @@ def compare_documents(texts: dict, matches: pd.DataFrame, tokens: pd.DataFrame, 
     }
 
 
+def _kept_paragraphs(paths, langs) -> pd.DataFrame:
+    """The paragraphs with kept tokens in ``langs`` of the shards' kept tokens per paragraph
+    (:data:`textdrift.counting.PARA_COLUMNS`), filtered shard by shard: the rows (and index labels)
+    of ``read_shards(paths)`` filtered as a whole, without holding every paragraph of the corpus."""
+    frames, offset = [], 0
+    for p in paths:
+        t = read_shards([p], PARA_COLUMNS)
+        t.index = pd.RangeIndex(offset, offset + len(t))
+        offset += len(t)
+        frames.append(t[t["lang"].isin(langs) & t["keep"].astype(bool)])
+    return pd.concat(frames) if frames else pd.DataFrame(columns=PARA_COLUMNS)
+
+
 def write_crosslingual(files: CrosslingualFiles, settings: CrosslingualSettings | None = None):
     """The `crosslingual` rule's tables: the four tables and the codebook's translation pairs
     (``files.pairs``, :func:`pair_check`). ``files.texts``: the clean texts' shard files
@@ -1114,14 +1127,22 @@ def write_crosslingual(files: CrosslingualFiles, settings: CrosslingualSettings 
     s = settings or CrosslingualSettings()
     langs = tuple(s.langs)
     codebook = load_codebook(files.codebook, files.schema)
-    tokens = read_shards(files.paras, PARA_COLUMNS)
-    tokens = tokens[tokens["lang"].isin(langs) & tokens["keep"].astype(bool)]
+    # shard by shard, only what the bilingual documents need: the paragraphs with kept tokens of the
+    # two languages, then of those documents only their texts and their matches (never the corpus)
+    tokens = _kept_paragraphs(files.paras, langs)
     index = read_csv(files.index)
     docs = bilingual_documents(index, tokens, langs)
     tokens = tokens[tokens["doc_id"].isin(docs["doc_id"])]
-    every_text = read_texts(files.texts)  # the shards' clean texts (the files the index names)
+    every_text = read_texts(files.texts, set(docs["doc_id"]))  # the shards' clean texts (the files the index names)
     texts = {d: {lang: every_text[(d, lang)] for lang in langs} for d in docs["doc_id"]}
-    matches = read_matches(files.matches, codebook, [c for c in MATCH_COLUMNS if c not in ("left", "match", "right")])
+    del every_text
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids, pair = pa.array(docs["doc_id"].astype(str).tolist(), pa.string()), pa.array(list(langs), pa.string())
+    matches = read_matches(files.matches, codebook, [c for c in MATCH_COLUMNS if c not in ("left", "match", "right")],
+                           keep=lambda t: pc.and_(pc.is_in(t["lang"], value_set=pair),
+                                                  pc.is_in(t["doc_id"], value_set=ids)))
     matches = matches.to_pandas()
     matches = matches[matches["lang"].isin(langs) & matches["doc_id"].isin(docs["doc_id"])].reset_index(drop=True)
     out = compare_documents(texts, matches, tokens, docs, codebook, s, index)

@@ -223,24 +223,32 @@ def write_texts(texts: dict[tuple[str, str], list[str]], path: str | Path) -> No
     write_arrow(pa.Table.from_pydict(cols, schema=schema), path)
 
 
-def read_texts(paths) -> dict[tuple[str, str], list[str]]:
+def read_texts(paths, doc_ids=None) -> dict[tuple[str, str], list[str]]:
     """The clean texts of one or more files of :func:`write_texts`: ``{(doc_id, lang): paragraphs}``.
 
     Parameters
     ----------
     paths : str, Path or list of them
         Files written by :func:`write_texts`.
+    doc_ids : collection of str, optional
+        Only these documents (filtered file by file, before any becomes a Python string).
 
     Returns
     -------
     dict
         In file order, then text order.
     """
+    import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    wanted = None if doc_ids is None else pa.array(sorted({str(d) for d in doc_ids}), type=pa.string())
     texts: dict[tuple[str, str], list[str]] = {}
     for path in [paths] if isinstance(paths, (str, Path)) else paths:
-        cols = pq.read_table(path, columns=TEXT_COLUMNS).to_pydict()
+        table = pq.read_table(path, columns=TEXT_COLUMNS)
+        if wanted is not None:
+            table = table.filter(pc.is_in(table["doc_id"].cast(pa.string()), value_set=wanted))
+        cols = table.to_pydict()
         for doc_id, lang, text in zip(cols["doc_id"], cols["lang"], cols["text"]):
             texts.setdefault((doc_id, lang), []).append(text)
     return texts

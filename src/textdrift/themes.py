@@ -76,7 +76,7 @@ _T = _D["themes"]
 
 __all__ = ["CodebookFiles", "ThemesFiles", "ThemesSettings", "ABOUT", "BOOTSTRAP_UNITS", "CHANGE_COLUMNS", "CI_METHODS", "rate_model", "step_ratios", "unit_counts", "ENTITY_FREQ_COLUMNS", "FREQ_COLUMNS", "KWIC_COLUMNS",
            "TOKEN_COLUMNS", "UNMATCHED_COLUMNS", "bootstrap_draws", "MATCH_KEY", "match_partials", "write_partial_matches", "match_shard",
-           "read_matches", "write_themes", "theme_changes",
+           "read_matches", "write_kwic", "write_themes", "theme_changes",
            "theme_frequencies", "theme_table", "unmatched_terms", "run_theme_matches", "run_themes"]
 
 log = logging.getLogger("textdrift.themes")
@@ -815,8 +815,6 @@ def write_themes(files: ThemesFiles, languages, settings: ThemesSettings | None 
     Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall
     (percentile interval).
     """
-    import pyarrow as pa
-
     from textdrift.manifest import document_groups, with_group
 
     settings = settings or ThemesSettings()
@@ -832,9 +830,9 @@ def write_themes(files: ThemesFiles, languages, settings: ThemesSettings | None 
                                    ("entity", entity_codebook(entities, languages), files.entities, files.entity_freq)):
         if out is None:
             continue
-        table = read_matches(paths, book, [c for c in KWIC_COLUMNS if c != "kind"])
-        # the counts need only these columns (repeated strings share one Python object each)
-        matches = table.select(["year", "lang", "theme", "term", "doc_id", "para"]).to_pandas()
+        # the counts read only these columns (repeated strings share one Python object each); the KWIC
+        # text is merged shard by shard afterwards (write_kwic), never held whole
+        matches = read_matches(paths, book, _COUNT_COLUMNS).select(_COUNT_COLUMNS).to_pandas()
         freq, changes = _theme_tables(paras, matches, book, languages, docs,
                                       kind == "theme" and changes_path is not None, settings)
         log.info("%d %ss: %d matches in %d (year, lang) units", len(book), kind, len(matches),
@@ -855,9 +853,9 @@ def write_themes(files: ThemesFiles, languages, settings: ThemesSettings | None 
                           grouped_changes_path)
         else:
             write_csv(freq.rename(columns={"theme": "entity"})[ENTITY_FREQ_COLUMNS], out)
-        parts.append(table.append_column("kind", pa.array([kind] * table.num_rows, pa.string())).select(KWIC_COLUMNS))
-    kwic = pa.concat_tables(parts)
-    write_csv_batches((b.to_pandas() for b in kwic.to_batches(max_chunksize=100_000) or [kwic.slice(0, 0)]), files.kwic)
+        del matches
+        parts.append((kind, book, paths))
+    write_kwic(parts, files.kwic)
 
 
 def _theme_tables(paras: pd.DataFrame, matches: pd.DataFrame, book: list[Theme], languages, docs, with_changes: bool,
@@ -877,7 +875,106 @@ def _theme_tables(paras: pd.DataFrame, matches: pd.DataFrame, book: list[Theme],
     return freq, step_documents(changes, docs) if docs is not None else changes
 
 
-def read_matches(match_paths, codebook: list[Theme], columns: list[str] = MATCH_COLUMNS):
+#: the match columns the theme counts read (:func:`write_themes`)
+_COUNT_COLUMNS = ["year", "lang", "theme", "term", "doc_id", "para"]
+
+
+def _sort_key(table, codebook: list[Theme]):
+    """Indices that sort a table of matches in :data:`textdrift.matching.MATCH_ORDER` (the theme in
+    codebook order; a theme not in ``codebook`` last)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rank = pc.index_in(table["theme"], value_set=pa.array([t.id for t in codebook], type=pa.string()))
+    keys = pa.table({"year": table["year"], "lang": table["lang"], "_t": rank, "doc_id": table["doc_id"],
+                     "para": table["para"], "start_idx": table["start_idx"]})
+    return pc.sort_indices(keys, sort_keys=[(c, "ascending") for c in keys.column_names])
+
+
+def _match_schema(columns: list[str]):
+    import pyarrow as pa
+
+    ints = ("year", "para", "sent", "start_idx", "end_idx")  # (role, kind and the rest: strings)
+    return pa.schema([(c, pa.int64() if c in ints else pa.string()) for c in columns])
+
+
+def _read_ipc(path: Path):
+    import pyarrow as pa
+
+    with pa.OSFile(str(path), "rb") as f:
+        return pa.ipc.open_file(f).read_all()
+
+
+def write_kwic(parts: list[tuple], path: str | Path, batch: int = 100_000) -> None:
+    """``theme_kwic.csv``: the matches with their context of every part, one after the other, each
+    in :data:`textdrift.matching.MATCH_ORDER` (the rows :func:`read_matches` gives, a ``kind``
+    column added), merged shard by shard in bounded memory.
+
+    A k-way merge by the sort key, whose first columns are (year, lang): each shard's file is read
+    once, sorted, and its rows of each (year, lang) written to a temporary Arrow file (beside
+    ``path``); then each (year, lang) in order is read back from the shards' files, sorted and
+    appended to the CSV. Memory holds one shard's matches or one (year, lang)'s, never the whole
+    KWIC (at 200 MB of text, about 0.9 M rows with their context).
+
+    Parameters
+    ----------
+    parts : list of (str, list of Theme, list of path)
+        ``(kind, codebook, match files)`` in output order (``theme`` with the codebook, ``entity``
+        with :func:`textdrift.codebook.entity_codebook`); the codebook gives the theme order.
+    path : str or Path
+        The CSV (written atomically, :func:`textdrift.io.write_csv_batches`).
+    batch : int
+        Rows converted to a DataFrame at a time.
+    """
+    import shutil
+    import tempfile
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = [c for c in KWIC_COLUMNS if c != "kind"]
+    read = list(dict.fromkeys([*columns, *MATCH_ORDER]))
+    schema = _match_schema(read)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".kwic-", dir=Path(path).parent))
+
+    def frames():
+        yielded = False
+        for k, (kind, book, paths) in enumerate(parts):
+            groups: dict[tuple, list[Path]] = {}
+            for i, p in enumerate(paths):
+                t = pq.read_table(p, columns=read).cast(schema)  # an empty shard's strings are typed null
+                t = t.take(_sort_key(t, book))
+                if not t.num_rows:
+                    continue
+                # the (year, lang) runs of the sorted shard
+                year, lang = t["year"].to_numpy(), t["lang"].to_numpy(zero_copy_only=False)
+                cut = np.flatnonzero((year[1:] != year[:-1]) | (lang[1:] != lang[:-1])) + 1
+                for a, b in zip([0, *cut], [*cut, t.num_rows]):
+                    f = tmp / f"{k}-{i}-{a}.arrow"
+                    with pa.OSFile(str(f), "wb") as sink, pa.ipc.new_file(sink, schema) as w:
+                        w.write_table(t.slice(a, b - a))
+                    groups.setdefault((int(year[a]), str(lang[a])), []).append(f)
+                del t, year, lang
+            for key in sorted(groups):
+                t = pa.concat_tables([_read_ipc(f) for f in groups[key]])
+                t = t.take(_sort_key(t, book)).select(columns)
+                t = t.append_column("kind", pa.array([kind] * t.num_rows, pa.string())).select(KWIC_COLUMNS)
+                for b in t.to_batches(max_chunksize=batch):
+                    yielded = True
+                    yield b.to_pandas()
+                for f in groups[key]:
+                    f.unlink()
+        if not yielded:  # the header alone
+            yield schema.empty_table().append_column("kind", pa.array([], pa.string())).select(KWIC_COLUMNS).to_pandas()
+
+    try:
+        write_csv_batches(frames(), path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_matches(match_paths, codebook: list[Theme], columns: list[str] = MATCH_COLUMNS, keep=None):
     """The shards' matches (:func:`match_shard`; ``columns`` and the sort key) as one Arrow table
     in :func:`textdrift.matching.match_themes`' order (year, lang, theme in codebook order, doc_id, para,
     start_idx: a unique key, so the order is well defined).
@@ -891,26 +988,26 @@ def read_matches(match_paths, codebook: list[Theme], columns: list[str] = MATCH_
     codebook : list of Theme
         Gives the theme order.
     columns : list of str
-        Columns to read; must include the sort key (year, lang, theme, doc_id, para, start_idx).
+        Columns to read; the sort key (year, lang, theme, doc_id, para, start_idx) is added.
+    keep : callable, optional
+        Of one shard's table (pyarrow.Table of ``columns``): a boolean mask of the rows to keep,
+        applied shard by shard before the merge (so the rows left out are never held together).
 
     Returns
     -------
     pyarrow.Table
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    columns = list(dict.fromkeys([*columns, "year", "lang", "theme", "doc_id", "para", "start_idx"]))
-    ints = ("year", "para", "sent", "start_idx", "end_idx")  # (role, kind and the rest: strings)
-    schema = pa.schema([(c, pa.int64() if c in ints else pa.string()) for c in columns])
-    tables = [pq.read_table(p, columns=columns) for p in match_paths]
-    # an empty shard's string columns are typed null; cast every shard to one schema
-    table = pa.concat_tables([t.cast(schema) for t in tables]) if tables else schema.empty_table()
-    rank = pc.index_in(table["theme"], value_set=pa.array([t.id for t in codebook], type=pa.string()))
-    keys = pa.table({"year": table["year"], "lang": table["lang"], "_t": rank, "doc_id": table["doc_id"],
-                     "para": table["para"], "start_idx": table["start_idx"]})
-    return table.take(pc.sort_indices(keys, sort_keys=[(c, "ascending") for c in keys.column_names]))
+    columns = list(dict.fromkeys([*columns, *MATCH_ORDER]))
+    schema = _match_schema(columns)
+    tables = []
+    for p in match_paths:
+        t = pq.read_table(p, columns=columns).cast(schema)  # an empty shard's strings are typed null
+        tables.append(t if keep is None else t.filter(keep(t)))
+    table = pa.concat_tables(tables) if tables else schema.empty_table()
+    return table.take(_sort_key(table, codebook))
 
 
 def run_theme_matches(input, output, params, log) -> None:
