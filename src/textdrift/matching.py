@@ -52,7 +52,7 @@ which is therefore part of the library and not only the tests' reference: an uns
 with an empty token (:func:`_candidates_loop`) and overlap chains longer than ``max_rounds``
 (:func:`_resolve`).
 
-Why one module of about 520 lines, a tenth of them this docstring: one concern (which tokens a
+Why one module of about 580 lines, a tenth of them this docstring: one concern (which tokens a
 term matches), whose array path and the token-by-token fallback it relies on must agree and are
 tested against each other.
 """

@@ -1,0 +1,77 @@
+"""Time the per-shard rules ``count`` and ``theme_matches`` on one token shard, as their jobs run them.
+
+    python benchmarks/time_shard_jobs.py SRC JOB SHARD OUT [--profile]
+
+Run from a working copy after ``make run`` (its ``config/`` and ``workflow/schemas/`` give the
+codebook, the entities and their schemas; the settings are the schema's defaults, what a project
+that sets none of them uses). SRC: the ``src`` directory of the code to time (this tree's, or an
+older commit's extracted with ``git archive <commit> | tar -x -C DIR``); JOB: ``count`` or
+``theme_matches``; SHARD: a token shard (``data/processed/tokens/shard-<n>.parquet``); OUT: a
+directory for the job's outputs, to ``cmp`` against another SRC's. Calls the rule's function
+(``textdrift.vectorize.run_count``, ``textdrift.themes.run_theme_matches``) with the rule's inputs,
+outputs and params; prints CPU seconds of the process (imports included, the interpreter's start
+not), wall seconds and peak resident memory; ``--profile`` prints a cProfile of the call instead of
+timing it alone.
+"""
+
+import os
+import resource
+import sys
+import time
+
+args = [a for a in sys.argv[1:] if a != "--profile"]
+src, job, shard, out = args[:4]
+sys.path.insert(0, os.path.abspath(src))
+t0, w0 = time.process_time(), time.time()
+from textdrift.config import defaults  # noqa: E402
+
+
+class Named(list):
+    """What a rule script gets as ``snakemake.input`` / ``output`` / ``params``: a list with names."""
+
+    def __init__(self, items=(), **named):
+        super().__init__(items)
+        self.__dict__.update(named)
+
+    def get(self, key, default=None):
+        return self.__dict__.get(key, default)
+
+    def __getitem__(self, key):
+        return self.__dict__[key] if isinstance(key, str) else list.__getitem__(self, key)
+
+
+D = defaults()
+langs, variants = list(D["languages"]), ("roles", "entities")
+os.makedirs(out, exist_ok=True)
+if job == "count":
+    from textdrift.vectorize import run_count as run
+
+    i = Named([shard])
+    o = Named(doc=[f"{out}/doc_{x}.npz" for x in langs], para=[f"{out}/para_{x}.npz" for x in langs],
+              check_doc=[f"{out}/doc_{v}_{x}.npz" for v in variants for x in langs],
+              para_ngrams=[f"{out}/para_ngrams_{x}.npz" for x in langs], paras=f"{out}/paras.parquet",
+              check_paras=[f"{out}/paras_{v}.parquet" for v in variants])
+    p = Named(languages=langs, ngram_max=D["vectorize"]["ngram_max"], count_roles=D["count_roles"])
+elif job == "theme_matches":
+    from textdrift.themes import run_theme_matches as run
+
+    entities = ["config/entities.yaml", "workflow/schemas/entities.schema.yaml"]
+    i = Named([shard], tokens=shard, codebook="config/themes.yaml", schema="workflow/schemas/themes.schema.yaml",
+              entities=entities)
+    o = Named(matches=f"{out}/matches.parquet", entities=f"{out}/entities.parquet",
+              check_matches=[f"{out}/matches_{v}.parquet" for v in variants])
+    p = Named(languages=langs, count_roles=D["count_roles"], kwic_window=D["themes"]["kwic_window"],
+              unspaced_languages=D["unspaced_languages"])
+else:
+    sys.exit(f"JOB must be count or theme_matches, not {job!r}")
+if "--profile" in sys.argv:
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.runcall(run, i, o, p, [f"{out}/log.txt"])
+    pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+else:
+    run(i, o, p, [f"{out}/log.txt"])
+print(f"{job}: {time.process_time() - t0:.2f} s CPU, {time.time() - w0:.2f} s wall, peak "
+      f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
