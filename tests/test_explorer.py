@@ -248,3 +248,15 @@ def test_formulation_payload_keeps_every_row_in_rank_order():
     assert [r["formulation"] for r in rows] == ["互联网+", "全球发展倡议", "数字丝路"]
     assert rows[1]["count"] == 5 and rows[1]["example"] == "全球发展倡议提出。"
     assert formulation_payload(None)["rows"] == []
+
+
+def test_term_index_is_packed_the_same_every_time_and_inflates_to_its_json():
+    """The page carries the term index gzip-compressed (no timestamp: the same index, the same bytes);
+    the browser inflates it with DecompressionStream (tests/test_explorer_browser.py)."""
+    import gzip
+
+    from textdrift.explorer import pack_terms
+
+    text = embed_json({"zh": {"terms": ["数字 经济", "</script>"]}}).encode("utf-8")
+    assert pack_terms(text) == pack_terms(text)
+    assert gzip.decompress(pack_terms(text)) == text

@@ -276,9 +276,10 @@ def test_phrase_bars_show_top_k_each_side_in_chinese_characters():
     labels = [t.get_text() for t in ax.get_yticklabels()]
     # top 2 positive z (3.1, 2.5), then the 2 negative z with the most negative at the bottom
     assert labels == ["数字经济", "全球发展倡议", "一带一路", "电子商务"]
-    widths = [p.get_width() for p in ax.patches]
+    bars = sorted(ax.patches, key=lambda p: p.get_y())  # top to bottom (drawn one call per hatch)
+    widths = [p.get_width() for p in bars]
     assert widths == [3.1, 2.5, -2.2, -2.6]
-    assert [p.get_hatch() for p in ax.patches] == ["///", None, None, "///"]  # new and gone are hatched
+    assert [p.get_hatch() for p in bars] == ["///", None, None, "///"]  # new and gone are hatched
     # significance is the status (Benjamini-Hochberg q), not a fixed |z|: no threshold lines
     assert [line for line in ax.get_lines() if line.get_linestyle() == "--"] == []
     assert "low data: 2022" in ax.get_title()
@@ -320,8 +321,10 @@ def test_exploratory_step_ranks_by_effect_with_its_interval():
     down = step[step["effect"] < 0].nsmallest(2, "effect_rank").iloc[::-1]
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels == [*up["display"], *down["display"]]
-    assert [p.get_width() for p in ax.patches] == pytest.approx([*up["effect"], *down["effect"]])
-    assert len(ax.collections) == 4  # one interval (error bar) per phrase
+    bars = sorted(ax.patches, key=lambda p: p.get_y())  # top to bottom (drawn one call per hatch)
+    assert [p.get_width() for p in bars] == pytest.approx([*up["effect"], *down["effect"]])
+    # one interval (error bar) per phrase, drawn in one call
+    assert len(ax.collections) == 1 and len(ax.collections[0].get_segments()) == 4
     assert not any("q=" in t.get_text() for t in ax.texts)  # counts only: q decides nothing here
     matplotlib.pyplot.close(fig)
     # the step table's ranking wins over the phrases' q: a "test" step is drawn by z

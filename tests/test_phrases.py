@@ -562,3 +562,25 @@ def test_min_detectable_ratio_has_the_power_it_says():
     # dispersion 4 doubles the standard error: a larger ratio is needed
     assert min_detectable_ratio(rate, n, n, 4.0, np.nan, 0.05, 0.8) > rr
     assert math.isnan(min_detectable_ratio(0.0, n, n))
+
+
+def test_only_the_formulations_a_removed_token_lies_in_are_protected(tmp_path):
+    """codebook_protected: the codebook's terms a removed token can split (a word of a spaced term,
+    any substring of an unspaced one); None until the removed tokens' vocabulary exists."""
+    import json
+
+    import yaml
+
+    from textdrift.phrases import codebook_protected, splittable
+
+    assert splittable(["rule of law", "digital economy", "of"], {"of", "the"}, unspaced=False) == ["rule of law", "of"]
+    assert splittable(["改革开放和现代化建设", "数字经济"], {"和"}, unspaced=True) == ["改革开放和现代化建设"]
+    assert splittable(["rule of law"], set(), unspaced=False) == []
+    book = tmp_path / "themes.yaml"
+    book.write_text(yaml.safe_dump({"themes": [
+        {"id": "t", "label_en": "T", "label_zh": "T", "en": ["rule of law", "digital econom*", "benchmark added term"],
+         "zh": ["改革开放和现代化建设", "数字经济"]}]}, allow_unicode=True), encoding="utf-8")
+    removed = tmp_path / "removed.json"
+    assert codebook_protected(book, removed, ["en", "zh"]) is None
+    removed.write_text(json.dumps({"en": ["of", "the"], "zh": ["和"]}), encoding="utf-8")
+    assert codebook_protected(book, removed, ["en", "zh"]) == {"en": ["rule of law"], "zh": ["改革开放和现代化建设"]}

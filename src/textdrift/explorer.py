@@ -3,7 +3,11 @@ the browser's view of the result tables, as :mod:`textdrift.notebook` is the not
 
 One self-contained HTML file (rule ``explorer``): the page, its script, its style, the vendored
 Vega and Vega-Lite builds (``workflow/explorer/vendor/``) and one JSON payload, all inline, so it
-opens from disk with no network access. Four views:
+opens from disk with no network access. The term index and the phrase view, which need a pass over
+every token but nothing of the codebook, are made by their own rule (``explorer_terms``,
+:func:`term_index`), so a codebook edit only reassembles the page (:func:`page_payload`); the term
+index travels gzip-compressed (:func:`pack_terms`, base64 in the payload) and the browser inflates
+it (``DecompressionStream``). Four views:
 
 * **Themes**: ``theme_frequencies.csv`` per theme and language with its interval; a click on a
   year lists the ``theme_kwic.csv`` rows behind that count (sampled to ``contexts_per_cell``,
@@ -33,7 +37,7 @@ the sentences that can still be shown), and ``theme_kwic.csv`` and ``phrase_chan
 read in chunks, keeping only the rows the page can show; the page is the one the whole tables
 would give.
 
-Why one module of over 800 lines, about a third of them docstrings: each view's payload is built
+Why one module of about 1100 lines, about a third of them docstrings: each view's payload is built
 here from the tables it shows, beside the page's assembly, so the fields the page script reads
 are defined in one place; and the reading in pieces sits beside the whole-table function whose
 result it must reproduce.
@@ -61,7 +65,8 @@ _E = _D["explorer"]
 
 __all__ = [
     "ASSETS", "ExplorerSettings", "embed_json", "theme_payload", "phrase_payload", "alignment_payload",
-    "sentence_frame", "term_payload", "formulation_payload", "build_payload", "render_html", "run_explorer", "write_explorer",
+    "sentence_frame", "term_payload", "formulation_payload", "term_index", "write_term_index", "pack_terms",
+    "page_payload", "build_payload", "render_html", "run_term_index", "run_explorer", "write_explorer",
 ]
 
 ASSETS = Path(__file__).resolve().parents[2] / "workflow" / "explorer"
@@ -779,53 +784,44 @@ def formulation_payload(table: pd.DataFrame) -> dict:
     return {"cols": cols, "rows": _rows(t, cols)}
 
 
-def build_payload(tables: dict[str, str | Path], year_matrices: dict[str, str | Path], token_paths,
-                  codebook: list, entities: list, languages: list[str],
-                  settings: ExplorerSettings | None = None) -> dict:
-    """Everything the page shows, from the result tables (``tables``: name -> CSV path), the year
-    matrices and the token shards.
+def term_index(year_matrices: dict[str, str | Path], token_paths, phrase_changes: str | Path,
+               documents: pd.DataFrame, entities: list, languages: list[str],
+               settings: ExplorerSettings | None = None) -> dict:
+    """The part of the page that does not depend on the codebook (rule ``explorer_terms``): the
+    phrase view (``phrase_changes.csv``, :func:`phrase_payload`, read in chunks) and the term index
+    of every language (:func:`term_payload`, the token shards read one at a time), with the
+    sentences of the phrases the phrase view shows.
+
+    A codebook edit changes the theme tables but none of these inputs, so the index (the page's
+    largest part and its slowest, a pass over every token) is not recomputed: the rule ``explorer``
+    only assembles the page (:func:`page_payload`).
 
     Parameters
     ----------
-    tables : dict of str to str or Path
-        ``theme_frequencies, theme_kwic, phrase_changes, tfidf_drift, tfidf_baseline, documents,
-        crosslingual_alignment`` and, when the workflow made it, ``new_formulations``.
     year_matrices : dict of str to str or Path
         Language -> ``year_{lang}.npz``.
     token_paths : list of str or Path
-    codebook : list of Theme
+    phrase_changes : str or Path
+        ``phrase_changes.csv``.
+    documents : DataFrame
+        ``documents.csv`` (a document's number on the page is its row).
     entities : list of Entity
+        The search box's entity aliases.
     languages : list of str
     settings : ExplorerSettings, optional
 
     Returns
     -------
     dict
-        The page's data, JSON-serialisable.
+        ``phrases`` (:func:`phrase_payload`, without the steps' document lists, which
+        :func:`page_payload` takes from ``tfidf_drift.csv``) and ``terms`` (language ->
+        :func:`term_payload`).
     """
     st = settings or ExplorerSettings()
     s = st.block()
     count_roles, unspaced_languages = st.count_roles, st.unspaced_languages
-    large = ("theme_kwic", "phrase_changes")  # read in chunks
-    read = {name: read_csv(path) for name, path in tables.items() if name not in large}
-    docs = read["documents"]
-    doc_index = {d: i for i, d in enumerate(docs["doc_id"])}
-    langs2 = list(st.crosslingual_langs or languages[:2])
-    if "crosslingual_alignment" not in read:  # no bilingual document: the workflow makes no alignment table
-        read["crosslingual_alignment"] = pd.DataFrame(columns=["doc_id", "pair", *(f"{lg}_{c}" for c in ("paras", "text")
-                                                                                   for lg in langs2), "cost"])
-    align, where = alignment_payload(read["crosslingual_alignment"], docs, langs2, set(), s["aligned_documents"])
-    labels = {t.id: dict(t.labels) for t in codebook}
-    shown, totals = _read_kwic(tables["theme_kwic"], s["contexts_per_cell"], s["seed"])
-    themes, needed = _theme_cells(read["theme_frequencies"], shown, totals, labels, st.low_data_tokens, where)
-    del shown
-    align, _ = alignment_payload(read["crosslingual_alignment"], docs, langs2, needed, s["aligned_documents"])
-    renumber = {old: new for new, old in enumerate(align.pop("ids"))}
-    for cell in themes["cells"].values():
-        for r in cell["rows"]:
-            r[-1] = renumber.get(r[-1]) if r[-1] is not None else None
-    phrases = _phrase_steps(*_read_phrases(tables["phrase_changes"], s["phrases_per_step"]), s["phrases_per_step"])
-    _step_documents(phrases["steps"], read["tfidf_drift"])
+    doc_index = {d: i for i, d in enumerate(documents["doc_id"])}
+    phrases = _phrase_steps(*_read_phrases(phrase_changes, s["phrases_per_step"]), s["phrases_per_step"])
     index, years_of = {}, {}
     for lang in languages:
         shown = [(r[0], st_) for st_ in phrases["steps"] if st_["lang"] == lang for r in st_["up"] + st_["down"]]
@@ -854,18 +850,145 @@ def build_payload(tables: dict[str, str | Path], year_matrices: dict[str, str | 
                     contexts[lang].add(sentence_frame(one, first[lang]))
     terms = {lang: _payload(index[lang], contexts[lang], lang, doc_index, lang in unspaced_languages,
                             _aliases(entities, lang)) for lang in languages}
+    return {"phrases": phrases, "terms": terms}
+
+
+def write_term_index(paths: dict, year_matrices: dict[str, str | Path], token_paths, languages: list[str],
+                     entities: list, settings: ExplorerSettings | None = None) -> dict:
+    """Rule ``explorer_terms``: :func:`term_index` written as two files, the phrase view as JSON
+    (``paths["phrases"]``) and the term index as the gzip of its page text
+    (``paths["terms"]``, :func:`pack_terms`), so that the page job neither parses nor compresses it.
+
+    Parameters
+    ----------
+    paths : dict
+        ``phrase_changes`` and ``documents`` (the tables read), ``phrases`` and ``terms`` (the
+        files written).
+    year_matrices, token_paths, languages, entities, settings
+        As in :func:`term_index`.
+
+    Returns
+    -------
+    dict
+        Part -> size in bytes (``terms``: compressed; ``terms_json``: its text).
+    """
+    index = term_index(year_matrices, token_paths, paths["phrase_changes"], read_csv(paths["documents"]), entities,
+                       languages, settings)
+    text = embed_json(index["terms"]).encode("utf-8")
+    packed = pack_terms(text)
+    atomic_write_text(paths["phrases"], embed_json(index["phrases"]))
+    tmp = Path(str(paths["terms"]) + ".tmp")
+    tmp.write_bytes(packed)
+    tmp.replace(paths["terms"])
+    return {"phrases": len(embed_json(index["phrases"]).encode("utf-8")), "terms_json": len(text),
+            "terms": len(packed)}
+
+
+def pack_terms(text: bytes) -> bytes:
+    """The term index as the page carries it: ``text`` (its JSON) compressed with gzip (level 9,
+    no timestamp or name in the header, so the same index gives the same bytes), which the page
+    inflates with the browser's own ``DecompressionStream("gzip")`` (no network, works from
+    ``file://``; Chromium 80, Firefox 113, Safari 16.4 and later).
+
+    Parameters
+    ----------
+    text : bytes
+        The UTF-8 JSON text of the term index.
+
+    Returns
+    -------
+    bytes
+    """
+    import gzip
+
+    return gzip.compress(text, compresslevel=9, mtime=0)
+
+
+def page_payload(tables: dict[str, str | Path], index: dict, codebook: list, languages: list[str],
+                 settings: ExplorerSettings | None = None) -> dict:
+    """Everything the page shows, from the result tables (``tables``: name -> CSV path) and the
+    codebook-free part (:func:`term_index`; ``index["terms"]`` may be missing when the page carries
+    it compressed, ``terms_gz``).
+
+    Parameters
+    ----------
+    tables : dict of str to str or Path
+        ``theme_frequencies, theme_kwic, tfidf_drift, tfidf_baseline, documents,
+        crosslingual_alignment`` and, when the workflow made it, ``new_formulations``.
+    index : dict
+        ``phrases`` and, optionally, ``terms`` (:func:`term_index`).
+    codebook : list of Theme
+    languages : list of str
+    settings : ExplorerSettings, optional
+
+    Returns
+    -------
+    dict
+        The page's data, JSON-serialisable.
+    """
+    st = settings or ExplorerSettings()
+    s = st.block()
+    large = ("theme_kwic", "phrase_changes")  # read in chunks (the phrases by term_index)
+    read = {name: read_csv(path) for name, path in tables.items() if name not in large}
+    docs = read["documents"]
+    langs2 = list(st.crosslingual_langs or languages[:2])
+    if "crosslingual_alignment" not in read:  # no bilingual document: the workflow makes no alignment table
+        read["crosslingual_alignment"] = pd.DataFrame(columns=["doc_id", "pair", *(f"{lg}_{c}" for c in ("paras", "text")
+                                                                                   for lg in langs2), "cost"])
+    align, where = alignment_payload(read["crosslingual_alignment"], docs, langs2, set(), s["aligned_documents"])
+    labels = {t.id: dict(t.labels) for t in codebook}
+    shown, totals = _read_kwic(tables["theme_kwic"], s["contexts_per_cell"], s["seed"])
+    themes, needed = _theme_cells(read["theme_frequencies"], shown, totals, labels, st.low_data_tokens, where)
+    del shown
+    align, _ = alignment_payload(read["crosslingual_alignment"], docs, langs2, needed, s["aligned_documents"])
+    renumber = {old: new for new, old in enumerate(align.pop("ids"))}
+    for cell in themes["cells"].values():
+        for r in cell["rows"]:
+            r[-1] = renumber.get(r[-1]) if r[-1] is not None else None
+    phrases = index["phrases"]
+    _step_documents(phrases["steps"], read["tfidf_drift"])
     drift, base = read["tfidf_drift"], read["tfidf_baseline"]
     return {
         "meta": {"languages": languages, "low_data_tokens": st.low_data_tokens, "conf_level": st.conf_level,
                  "q_threshold": st.q_threshold, "settings": s, "made_by": st.made_by,
                  "codebook": str(read["theme_frequencies"]["codebook"].iloc[0]) if len(read["theme_frequencies"])
                  else ""},
-        "themes": themes, "phrases": phrases, "terms": terms, "align": align,
+        "themes": themes, "phrases": phrases, **({"terms": index["terms"]} if "terms" in index else {}),
+        "align": align,
         "formulations": formulation_payload(read.get("new_formulations")),
         "docs": {"cols": list(docs.columns), "rows": _rows(docs, list(docs.columns))},
         "drift": {"cols": list(drift.columns), "rows": _rows(drift, list(drift.columns))},
         "baseline": {"cols": list(base.columns), "rows": _rows(base, list(base.columns))},
     }
+
+
+def build_payload(tables: dict[str, str | Path], year_matrices: dict[str, str | Path], token_paths,
+                  codebook: list, entities: list, languages: list[str],
+                  settings: ExplorerSettings | None = None) -> dict:
+    """Everything the page shows, in one call: :func:`term_index` then :func:`page_payload` (what
+    the rules ``explorer_terms`` and ``explorer`` compute in two jobs), the term index uncompressed.
+
+    Parameters
+    ----------
+    tables : dict of str to str or Path
+        ``theme_frequencies, theme_kwic, phrase_changes, tfidf_drift, tfidf_baseline, documents,
+        crosslingual_alignment`` and, when the workflow made it, ``new_formulations``.
+    year_matrices : dict of str to str or Path
+        Language -> ``year_{lang}.npz``.
+    token_paths : list of str or Path
+    codebook : list of Theme
+    entities : list of Entity
+    languages : list of str
+    settings : ExplorerSettings, optional
+
+    Returns
+    -------
+    dict
+        The page's data, JSON-serialisable.
+    """
+    index = term_index(year_matrices, token_paths, tables["phrase_changes"], read_csv(tables["documents"]), entities,
+                       languages, settings)
+    return page_payload(tables, index, codebook, languages, settings)
 
 
 def render_html(payload: dict, assets: str | Path = ASSETS, title: str = "textdrift explorer") -> str:
@@ -904,16 +1027,19 @@ def render_html(payload: dict, assets: str | Path = ASSETS, title: str = "textdr
     return page
 
 
-def write_explorer(out_path: str | Path, tables: dict[str, str | Path], year_matrices: dict[str, str | Path],
-                   token_paths, languages: list[str], files: dict, settings: ExplorerSettings | None = None) -> dict:
-    """Rule ``explorer``: write ``results/explorer.html`` (:func:`build_payload`,
-    :func:`render_html`); returns the sizes of the parts, for the log.
+def write_explorer(out_path: str | Path, tables: dict[str, str | Path], index: dict, languages: list[str],
+                   files: dict, settings: ExplorerSettings | None = None) -> dict:
+    """Rule ``explorer``: write ``results/explorer.html`` from the tables and the term index
+    (:func:`page_payload`, :func:`render_html`); returns the sizes of the parts, for the log.
 
     Parameters
     ----------
     out_path : str or Path
-    tables, year_matrices, token_paths, languages, settings
-        As in :func:`build_payload`.
+    tables, languages, settings
+        As in :func:`page_payload`.
+    index : dict
+        ``phrases`` and ``terms``, the files of :func:`write_term_index`: the term index goes into
+        the page as it is, compressed (``terms_gz``, base64).
     files : dict
         ``codebook`` (required), ``schema`` (the codebook schema), ``entities`` and
         ``entities_schema`` (optional), ``assets`` (the page's directory; default :data:`ASSETS`).
@@ -923,17 +1049,55 @@ def write_explorer(out_path: str | Path, tables: dict[str, str | Path], year_mat
     dict
         Part -> size in bytes (``page``: the whole file).
     """
+    import base64
+
     from textdrift.entities import load_entities
     from textdrift.themes import load_codebook
 
     entities = load_entities(files["entities"], files.get("entities_schema")) if files.get("entities") else []
     codebook = load_codebook(files["codebook"], files.get("schema"), entities)
-    payload = build_payload(tables, year_matrices, token_paths, codebook, entities, languages, settings)
+    phrases = json.loads(Path(index["phrases"]).read_text(encoding="utf-8"))
+    payload = page_payload(tables, {"phrases": phrases}, codebook, languages, settings)
+    payload["terms_gz"] = base64.b64encode(Path(index["terms"]).read_bytes()).decode("ascii")
     page = render_html(payload, files.get("assets") or ASSETS)
     atomic_write_text(out_path, page)
     sizes = {k: len(embed_json(v).encode("utf-8")) for k, v in payload.items()}
     sizes["page"] = len(page.encode("utf-8"))
     return sizes
+
+
+def _settings(params, made_by: str = "") -> ExplorerSettings:
+    """The :class:`ExplorerSettings` of a rule's params (the keys a rule does not pass: defaults)."""
+    get = params.get if hasattr(params, "get") else lambda k, d=None: getattr(params, k, d)
+    return ExplorerSettings.from_config(
+        {"explorer": get("settings") or {}, "count_roles": get("count_roles", _D["count_roles"]),
+         "unspaced_languages": get("unspaced_languages", UNSPACED_LANGUAGES),
+         "low_data_tokens": get("low_data_tokens", _D["low_data_tokens"]),
+         "themes": {"conf_level": get("conf_level", _D["themes"]["conf_level"])},
+         "phrases": {"q_threshold": get("q_threshold", _D["phrases"]["q_threshold"])},
+         "crosslingual": {"langs": get("crosslingual_langs")}}, made_by=made_by)
+
+
+def run_term_index(input, output, params, log) -> None:
+    """Rule ``explorer_terms``: the explorer's phrase view and term index (:func:`write_term_index`).
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/explorer.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    """
+    from textdrift.entities import load_entities
+    from textdrift.io import log_to_file
+
+    logger = log_to_file(log[0])
+    i, o, p = input, output, params
+    entities = load_entities(*i.entities) if i.entities else []
+    paths = {"phrase_changes": i.phrases, "documents": i.documents, "phrases": o.phrases, "terms": o.terms}
+    sizes = write_term_index(paths, dict(zip(p.languages, i.year)), list(i.tokens), p.languages, entities,
+                             _settings(p))
+    logger.info("term index: %s bytes", sizes)
 
 
 def run_explorer(input, output, params, log) -> None:
@@ -946,20 +1110,14 @@ def run_explorer(input, output, params, log) -> None:
     log : list of str
         The job's log file (first item).
     """
-    import json
-
     from textdrift.io import log_to_file
     from textdrift.provenance import describe
 
     logger = log_to_file(log[0])
     i, p = input, params
-    settings = ExplorerSettings.from_config(
-        {"explorer": p.settings, "count_roles": p.count_roles, "unspaced_languages": p.unspaced_languages,
-         "low_data_tokens": p.low_data_tokens, "themes": {"conf_level": p.conf_level},
-         "phrases": {"q_threshold": p.q_threshold}, "crosslingual": {"langs": p.crosslingual_langs}},
-        made_by=describe(json.loads(Path(i.provenance).read_text(encoding="utf-8"))))
+    settings = _settings(p, made_by=describe(json.loads(Path(i.provenance).read_text(encoding="utf-8"))))
     files = {"codebook": i.codebook, "schema": i.schema, "entities": i.entities[0] if i.entities else None,
              "entities_schema": i.entities[1] if i.entities else None, "assets": Path(i.assets[0]).parent}
-    sizes = write_explorer(output[0], {Path(t).stem: t for t in i.tables}, dict(zip(p.languages, i.year)),
-                           list(i.tokens), p.languages, files, settings)
+    sizes = write_explorer(output[0], {Path(t).stem: t for t in i.tables}, {"phrases": i.phrases, "terms": i.terms},
+                           p.languages, files, settings)
     logger.info("explorer.html: %s bytes (payload parts: %s)", sizes.pop("page"), sizes)

@@ -209,9 +209,12 @@ def save_figure(fig: Figure, stem: str | Path, dpi: int = _D["figures"]["dpi"]) 
             fig.dpi = screen_dpi
         fig.set_layout_engine(None)
     with matplotlib.rc_context({"svg.hashsalt": "textdrift"}):
-        for fmt, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
+        # PNG at zlib level 3 (Pillow's default is 6): the same pixels, about 2% larger, encoded in
+        # two thirds of the time (a phrase chart of 25 years is some 50 million pixels)
+        for fmt, extra in (("png", {"metadata": {"Software": None}, "pil_kwargs": {"compress_level": 3}}),
+                           ("svg", {"metadata": {"Date": None, "Creator": None}})):
             buf = io.BytesIO()
-            fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
+            fig.savefig(buf, format=fmt, dpi=dpi, **extra)
             path = stem.with_name(f"{stem.name}.{fmt}")
             atomic_write_bytes(path, buf.getvalue())
             paths.append(path)
@@ -967,20 +970,26 @@ def _phrase_panel(ax, step: pd.DataFrame, k: int, q_threshold: float, low_data_t
         ends = np.where(rows["effect"] > 0, np.maximum(ends, rows["effect"]), np.minimum(ends, rows["effect"]))
     else:
         ends = rows["z"].to_numpy(float)
-    for i, r in rows.iterrows():
-        v = float(r[value])
-        ax.barh(i, v, height=0.72, color=STATUS_COLORS.get(r["status"], "#BBBBBB"),
-                hatch=STATUS_HATCH.get(r["status"]), edgecolor="white" if r["status"] in STATUS_HATCH else None,
-                linewidth=0)
-        if explore:
-            ax.errorbar(v, i, xerr=[[v - float(r["effect_low"])], [float(r["effect_high"]) - v]], fmt="none",
-                        ecolor="#333333", elinewidth=0.8, capsize=2)
+    # the bars in one call per hatch (bars never overlap: the same picture as one call per bar, a
+    # fraction of the artists' bookkeeping), the whiskers in one call
+    vals = rows[value].to_numpy(float)
+    status = rows["status"].astype(str).to_numpy()
+    hatches = np.array([STATUS_HATCH.get(st, "") for st in status], dtype=object)
+    for hatch in dict.fromkeys(hatches.tolist()):
+        on = hatches == hatch
+        ax.barh(y[on], vals[on], height=0.72, color=[STATUS_COLORS.get(st, "#BBBBBB") for st in status[on]],
+                hatch=hatch or None, edgecolor="white" if hatch else None, linewidth=0)
+    if explore:
+        ax.errorbar(vals, y, xerr=[vals - rows["effect_low"].to_numpy(float), rows["effect_high"].to_numpy(float) - vals],
+                    fmt="none", ecolor="#333333", elinewidth=0.8, capsize=2)
+    labels_at = [_count_label(r, with_q=not explore) for r in rows.to_dict("records")]
+    for i, (v, text) in enumerate(zip(vals, labels_at)):
         if explore:  # clear of the whisker's cap, whatever the scale
-            ax.annotate(_count_label(r, with_q=False), (ends[i], i), xytext=(4 if v > 0 else -4, 0),
+            ax.annotate(text, (ends[i], i), xytext=(4 if v > 0 else -4, 0),
                         textcoords="offset points", ha="left" if v > 0 else "right", va="center", fontsize=7,
                         color="#333333")
         else:
-            ax.text(ends[i] + (0.08 if v > 0 else -0.08), i, _count_label(r),
+            ax.text(ends[i] + (0.08 if v > 0 else -0.08), i, text,
                     ha="left" if v > 0 else "right", va="center", fontsize=7, color="#333333")
     ax.set_yticks(y, labels, fontsize=8.5)
     ax.set_ylim(len(rows) - 0.5, -0.5)
@@ -994,7 +1003,7 @@ def _phrase_panel(ax, step: pd.DataFrame, k: int, q_threshold: float, low_data_t
 
     axes_in = max(1.5, ax.figure.get_size_inches()[0] / max(1, ax.get_gridspec().ncols) - 0.5
                   - max(width(lb, 0.066) for lb in labels))
-    count_in = max(width(_count_label(r, with_q=not explore), 0.055) for _, r in rows.iterrows()) + 0.08
+    count_in = max(width(text, 0.055) for text in labels_at) + 0.08
     pad = 0.1 if explore else 0.3
     lim = max(vmax * 1.25 + pad, vmax / max(0.3, 1 - 2 * count_in / axes_in))
     ax.set_xlim(-lim, lim)
@@ -1105,8 +1114,9 @@ def phrase_steps(phrases: pd.DataFrame, lang: str, k: int = _D["figures"]["phras
     fig, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, ((0.24 * 2 * k + 1.6) if bars else 2.4) * nrows + 1.0),
                              layout="constrained", squeeze=False)
     rankings = []
+    by_step = {key: g for key, g in d.groupby(["year_from", "year_to"], sort=False)} if len(d) else {}
     for ax, (a, b) in zip(axes.flat, pairs):
-        step = d[(d["year_from"] == a) & (d["year_to"] == b)]
+        step = by_step.get((a, b), d.iloc[:0])
         ranking = step_ranking(step, q_threshold, steps) if len(step) else "test"
         rankings.append(_exploratory(step, ranking))
         _phrase_panel(ax, step, k, q_threshold, low_data_tokens, ranking)

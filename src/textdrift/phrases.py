@@ -135,7 +135,8 @@ _P = _D["phrases"]
 
 __all__ = ["COLUMNS", "GROUP_COLUMNS", "LongCounts", "PHRASE_STEP_COLUMNS", "PhraseSettings", "REST", "RANKINGS",
            "STATUSES", "STEP_COLUMNS", "UNITS", "dispersion", "effect_rank", "effect_size", "fold_pieces", "is_rest",
-           "long_counts", "protected_formulations", "with_long",
+           "long_counts", "codebook_formulations", "codebook_protected", "protected_formulations", "removed_vocabulary",
+           "run_removed_vocabulary", "splittable", "with_long",
            "min_detectable_ratio", "score_z", "t_p_values", "unit_stats", "check_ngram_max", "group_phrase_changes", "ngram_order",
            "order_totals", "phrase_changes", "row_counts", "write_phrases", "status", "run_phrases"]
 
@@ -272,11 +273,39 @@ class LongCounts:
     para: CountMatrix
 
 
-def protected_formulations(lang: str, codebook=None, user_dict=None, formulations=None) -> list[str]:
+def codebook_formulations(codebook, languages) -> dict[str, list[str]]:
+    """The codebook's part of :func:`protected_formulations`, per language: its terms of each
+    language (globs left out), lower-cased, distinct, sorted. The rule ``phrases`` takes this as a
+    param rather than the codebook file as an input, so that a codebook edit reruns the phrase
+    changes only when these strings change (a new label, glob, pair or theme does not).
+
+    Parameters
+    ----------
+    codebook : str or Path
+        The theme codebook (config ``themes.codebook``).
+    languages : sequence of str
+
+    Returns
+    -------
+    dict of str to list of str
+    """
+    from textdrift.codebook import load_codebook
+
+    themes = load_codebook(codebook)
+    out = {}
+    for lang in languages:
+        terms = {t.lower().strip() for theme in themes for t in theme.terms.get(lang, ())
+                 if not any(ch in t for ch in "*?[") and t.strip()}
+        out[lang] = sorted(terms)
+    return out
+
+
+def protected_formulations(lang: str, codebook=None, user_dict=None, formulations=None, terms=None) -> list[str]:
     """The formulations of ``lang`` that the stop-word and dropped-token rules may not split.
 
-    The codebook's terms of ``lang`` (globs left out), the lines of the user dictionary (first field;
-    unspaced languages only) and the ``formulation`` column of ``new_formulations.csv`` for ``lang``.
+    The codebook's terms of ``lang`` (globs left out; read from ``codebook``, or given as ``terms``,
+    :func:`codebook_formulations`), the lines of the user dictionary (first field; unspaced
+    languages only) and the ``formulation`` column of ``new_formulations.csv`` for ``lang``.
 
     Parameters
     ----------
@@ -287,18 +316,17 @@ def protected_formulations(lang: str, codebook=None, user_dict=None, formulation
         The segmenter's user dictionary (config ``segment.zh_user_dict``).
     formulations : str, Path or DataFrame, optional
         ``results/tables/new_formulations.csv``.
+    terms : sequence of str, optional
+        More strings to protect (the rule passes the codebook's as a param, :func:`codebook_formulations`).
 
     Returns
     -------
     list of str
         Distinct strings (lower-cased), longest first.
     """
-    out: list[str] = []
+    out: list[str] = list(terms or ())
     if codebook is not None:
-        from textdrift.codebook import load_codebook
-
-        for theme in load_codebook(codebook):
-            out += [t for t in theme.terms.get(lang, ()) if not any(ch in t for ch in "*?[")]
+        out += codebook_formulations(codebook, [lang])[lang]
     if user_dict is not None and lang in UNSPACED_LANGUAGES:
         for line in Path(user_dict).read_text(encoding="utf-8").splitlines():
             if line.strip():
@@ -309,6 +337,123 @@ def protected_formulations(lang: str, codebook=None, user_dict=None, formulation
             out += f.loc[f["lang"] == lang, "formulation"].astype(str).tolist()
     out = [t.lower().strip() for t in out if str(t).strip()]
     return sorted(set(out), key=lambda t: (-len(t), t))
+
+
+def splittable(formulations, removed, unspaced: bool) -> list[str]:
+    """The strings of ``formulations`` that a token of ``removed`` (the lower-cased texts of tokens not
+    kept and not punctuation) can split: unspaced, one that holds such a text anywhere; spaced, one
+    with such a text as a word. Only these change the token stream (:func:`long_counts`): a
+    formulation no removed token lies in bridges nothing.
+
+    Parameters
+    ----------
+    formulations : sequence of str
+        Lower-cased (:func:`protected_formulations`).
+    removed : set of str
+    unspaced : bool
+
+    Returns
+    -------
+    list of str
+        In the order of ``formulations``.
+    """
+    removed = set(removed)
+    if not removed:
+        return []
+    if unspaced:
+        longest = max(map(len, removed))
+
+        def can(f):
+            return any(f[i:j] in removed for i in range(len(f)) for j in range(i + 1, min(len(f), i + longest) + 1))
+    else:
+        def can(f):
+            return any(w in removed for w in f.split())
+    return [f for f in formulations if can(f)]
+
+
+def removed_vocabulary(token_paths, languages) -> dict[str, list[str]]:
+    """Per language, the distinct lower-cased texts of the tokens not kept and not punctuation (stop
+    words, dropped characters, dates and numbers) in any role: what :func:`splittable` tests a
+    formulation against. A superset of any shard's and role's, so the formulations it finds
+    splittable include every one :func:`long_counts` bridges.
+
+    Parameters
+    ----------
+    token_paths : list of str or Path
+        The token shards.
+    languages : sequence of str
+
+    Returns
+    -------
+    dict of str to list of str
+        Sorted.
+    """
+    out = {lang: set() for lang in languages}
+    for path in token_paths:
+        for lang in languages:
+            t = _shard_columns(path, lang, ["lang", "text", "norm", "keep", "is_punct"])
+            if not t.num_rows:
+                continue
+            names = t.column_names
+            c, v = _codes(t["text"] if "text" in names else t["norm"])
+            removed = ~t["keep"].to_numpy(zero_copy_only=False).astype(bool)
+            if "is_punct" in names:
+                removed &= ~t["is_punct"].to_numpy(zero_copy_only=False).astype(bool)
+            out[lang].update(str(x).lower() for x in v[np.unique(c[removed])].tolist())
+    return {lang: sorted(words) for lang, words in out.items()}
+
+
+def codebook_protected(codebook, removed_json, languages, unspaced_languages=UNSPACED_LANGUAGES) -> dict | None:
+    """The codebook's formulations (:func:`codebook_formulations`) that a removed token of the corpus
+    can split (:func:`splittable`, against ``removed_json``, rule ``removed_vocabulary``); None
+    while that file does not exist yet.
+
+    The rule ``phrases`` takes this as a param: Snakemake evaluates it when it plans the run (a
+    codebook edit reruns the phrase changes only when this changes: a new term no stop word or
+    dropped token lies in, a label, a glob, a pair change nothing) and again just before the job
+    runs, when the file is up to date; the job protects exactly these, which gives the tables that
+    protecting every codebook term gives.
+
+    Parameters
+    ----------
+    codebook : str or Path
+    removed_json : str or Path
+        {lang: [texts]} (:func:`removed_vocabulary`).
+    languages : sequence of str
+    unspaced_languages : sequence of str
+
+    Returns
+    -------
+    dict of str to list of str, or None
+    """
+    import json
+
+    path = Path(removed_json)
+    if not path.exists():
+        return None
+    removed = json.loads(path.read_text(encoding="utf-8"))
+    terms = codebook_formulations(codebook, languages)
+    return {lang: splittable(terms[lang], removed.get(lang, ()), lang in set(unspaced_languages)) for lang in languages}
+
+
+def run_removed_vocabulary(input, output, params, log) -> None:
+    """Rule ``removed_vocabulary``: :func:`removed_vocabulary` of the token shards, as JSON.
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/phrases.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    """
+    import json
+
+    from textdrift.io import atomic_write_text, log_to_file
+
+    logger = log_to_file(log[0])
+    vocab = removed_vocabulary(list(input.tokens), list(params.languages))
+    atomic_write_text(output[0], json.dumps(vocab, ensure_ascii=False, indent=0, sort_keys=True) + "\n")
+    logger.info("removed token texts: %s", {k: len(v) for k, v in vocab.items()})
 
 
 def _protected_tokens(text: np.ndarray, unspaced: bool, protected: list[str], removed: np.ndarray,
@@ -327,13 +472,7 @@ def _protected_tokens(text: np.ndarray, unspaced: bool, protected: list[str], re
     low_v = pd.Series(strings, dtype=object).astype(str).str.lower().to_numpy(dtype=object)
     low = low_v[text]
     inner = set(low_v[np.unique(text[removed])].tolist())
-    if unspaced:
-        def splittable(f):
-            return any(f[i:j] in inner for i in range(len(f)) for j in range(i + 1, len(f) + 1))
-    else:
-        def splittable(f):
-            return any(w in inner for w in f.split())
-    pats = [f for f in protected if splittable(f)]
+    pats = splittable(protected, inner, unspaced)
     if not pats:
         return none
     sep = "" if unspaced else " "
@@ -1576,8 +1715,8 @@ def _finish(steps: list[pd.DataFrame], lang: str, unspaced_languages) -> pd.Data
 
 
 #: the keyword arguments of :func:`write_phrases` that name files (the others are settings)
-FILE_ARGUMENTS = ("documents", "doc_matrices", "para_matrices", "tokens", "codebook", "user_dict", "formulations",
-                  "steps_csv", "grouped_csv")
+FILE_ARGUMENTS = ("documents", "doc_matrices", "para_matrices", "tokens", "codebook", "codebook_terms", "user_dict",
+                  "formulations", "steps_csv", "grouped_csv")
 
 
 def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
@@ -1610,8 +1749,8 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
         :class:`PhraseSettings` (``vectorize_ngram_max`` checked by :func:`check_ngram_max`).
     **kwargs
         Files (:data:`FILE_ARGUMENTS`): ``documents``, ``doc_matrices`` ({lang: path}),
-        ``para_matrices`` ({lang: [paths]}), ``tokens`` (list of token shards), ``codebook``,
-        ``user_dict``, ``formulations`` (``new_formulations.csv``), ``steps_csv``, ``grouped_csv``; any other name is a field of :class:`PhraseSettings` (``min_count=1``).
+        ``para_matrices`` ({lang: [paths]}), ``tokens`` (list of token shards), ``codebook`` (or
+        ``codebook_terms``, {lang: strings}, :func:`codebook_formulations`), ``user_dict``, ``formulations`` (``new_formulations.csv``), ``steps_csv``, ``grouped_csv``; any other name is a field of :class:`PhraseSettings` (``min_count=1``).
 
     Returns
     -------
@@ -1634,6 +1773,7 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
     doc_paths, para_paths = dict(files.get("doc_matrices") or {}), dict(files.get("para_matrices") or {})
     tokens = list(files.get("tokens") or [])
     named = {k: files.get(k) for k in ("codebook", "user_dict", "formulations")}
+    codebook_terms = dict(files.get("codebook_terms") or {})
     step_tables: list[pd.DataFrame] = []
 
     def with_steps(df: pd.DataFrame, docs_of) -> pd.DataFrame:
@@ -1649,7 +1789,7 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
         dm = load_matrix(doc_paths[lang]) if lang in doc_paths else None
         paras = para_paths.get(lang, [])
         extra = None
-        protected = protected_formulations(lang, **named)
+        protected = protected_formulations(lang, **named, terms=codebook_terms.get(lang))
         if tokens and (st.max_length > st.ngram_max or protected):
             lc = long_counts(tokens, lang, st, protected)
             ym = with_long(ym, lc.year, ["year"], st.ngram_max)
@@ -1745,8 +1885,12 @@ def run_phrases(input, output, params, log) -> None:
     i, o, p = input, output, params
     kw = settings(p)
     languages = kw.pop("languages")
+    protected = kw.pop("protected", None)  # the codebook's splittable formulations (codebook_protected)
+    if protected is None:
+        raise ValueError("rule phrases: its param `protected` was planned before the removed tokens' vocabulary "
+                         f"existed and not recomputed ({i.removed}); rerun the workflow")
     shards = {lang: [f for f in i.para if Path(f).name.startswith(f"para_{lang}-")] for lang in languages}
     write_phrases(dict(zip(languages, i.year)), o.changes, PhraseSettings.of(kw), documents=i.documents,
                   doc_matrices=dict(zip(languages, i.doc)), para_matrices=shards, tokens=list(i.tokens),
-                  codebook=i.codebook, user_dict=i.get("user_dict"), formulations=i.formulations,
+                  codebook_terms=dict(protected), user_dict=i.get("user_dict"), formulations=i.formulations,
                   steps_csv=o.steps, grouped_csv=o.get("grouped"))

@@ -2,8 +2,18 @@
 // statistic. Every piece of corpus text goes into the page through textContent, never as markup.
 "use strict";
 const D = JSON.parse(document.getElementById("payload").textContent);
-// a language written without spaces shows its terms without the spaces between their tokens
-Object.values(D.terms).forEach((T) => { T.display = T.unspaced ? T.terms.map((t) => t.split(" ").join("")) : null; });
+// The term index comes gzip-compressed (base64, `terms_gz`; textdrift.explorer.pack_terms) and is
+// inflated by the browser itself (DecompressionStream: no network, works from file://).
+async function inflateTerms() {
+  if (D.terms_gz !== undefined) {
+    const bytes = Uint8Array.from(atob(D.terms_gz), (c) => c.charCodeAt(0));
+    delete D.terms_gz;
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    D.terms = JSON.parse(await new Response(stream).text());
+  }
+  // a language written without spaces shows its terms without the spaces between their tokens
+  Object.values(D.terms).forEach((T) => { T.display = T.unspaced ? T.terms.map((t) => t.split(" ").join("")) : null; });
+}
 const $ = (id) => document.getElementById(id);
 const LANG_NAMES = { zh: "Chinese", en: "English" };
 const langName = (l) => LANG_NAMES[l] || l;
@@ -461,4 +471,6 @@ function start() {
   drawThemes().then(() => { document.body.dataset.ready = "1"; });
   fillPhraseSteps();
 }
-start();
+inflateTerms().then(start, (err) => {
+  $("meta").textContent = "This browser could not read the page's term index (" + err + "); a browser from 2023 or later can.";
+});

@@ -1,3 +1,56 @@
+# The offline explorer (textdrift.explorer) in two jobs: the term index, which no codebook edit
+# changes (the year matrices, the token shards, the phrase changes), and the page, which only
+# assembles it with the theme and drift tables.
+
+
+rule explorer_terms:
+    """The explorer's term index (every term with enough occurrences, its counts per year and its sentences) and its phrase view; no codebook input."""
+    input:
+        year=expand(f"{PROCESSED}/vectors/year_{{lang}}.npz", lang=LANGS),
+        tokens=expand(TOKENS, shard=SHARDS),
+        # the phrases shown (each step's highest and lowest z) get their sentences in both years
+        phrases=f"{RESULTS}/tables/phrase_changes.csv",
+        # a document's number on the page is its row
+        documents=f"{RESULTS}/tables/documents.csv",
+        # the search box's entity aliases
+        entities=ENTITY_INPUT,
+    output:
+        phrases=f"{PROCESSED}/explorer/phrases.json",
+        terms=f"{PROCESSED}/explorer/terms.json.gz",
+    log:
+        f"{LOGS}/explorer_terms.log",
+    benchmark:
+        f"{LOGS}/benchmarks/explorer_terms.tsv"
+    conda:
+        "../envs/analysis.yml"
+    threads: 1
+    # one token shard at a time (its documents in batches) and phrase_changes.csv in chunks:
+    # measured 0.9 GB at 50 MB (380 MB of input) and 1.0 GB with four times the data
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt
+        * (1200 + int(input.size_mb) // 4),
+        runtime=lambda wildcards, input, attempt: attempt * (10 + int(input.size_mb)),
+    params:
+        languages=LANGS,
+        # only the keys the index reads: a change of another explorer key rebuilds only the page
+        settings={
+            key: config["explorer"][key]
+            for key in [
+                "max_terms",
+                "min_term_count",
+                "term_contexts",
+                "phrase_contexts",
+                "phrases_per_step",
+                "seed",
+            ]
+        },
+        count_roles=config["count_roles"],
+        unspaced_languages=config["unspaced_languages"],
+        conf_level=config["themes"]["conf_level"],
+    script:
+        "../scripts/explorer_terms.py"
+
+
 rule explorer:
     """results/explorer.html: the offline explorer, from any number to the sentences behind it (one self-contained file)."""
     input:
@@ -6,7 +59,6 @@ rule explorer:
             name=[
                 "theme_frequencies",
                 "theme_kwic",
-                "phrase_changes",
                 "tfidf_drift",
                 "tfidf_baseline",
                 "documents",
@@ -15,8 +67,9 @@ rule explorer:
                 "new_formulations",
             ],
         ),
-        year=expand(f"{PROCESSED}/vectors/year_{{lang}}.npz", lang=LANGS),
-        tokens=expand(TOKENS, shard=SHARDS),
+        # the term index and the phrase view (rule explorer_terms), put in the page as they are
+        phrases=rules.explorer_terms.output.phrases,
+        terms=rules.explorer_terms.output.terms,
         codebook=config["themes"]["codebook"],
         schema=SCHEMA["themes"],
         entities=ENTITY_INPUT,
@@ -41,17 +94,15 @@ rule explorer:
     conda:
         "../envs/analysis.yml"
     threads: 1
-    # one token shard at a time (its documents in batches) and the two large tables in chunks:
-    # measured 0.9 GB at 50 MB (380 MB of input) and 1.0 GB with four times the data
+    # theme_kwic.csv in chunks; the term index is copied, never parsed
     resources:
         mem_mb=lambda wildcards, input, attempt: attempt
-        * (1200 + int(input.size_mb) // 4),
-        runtime=lambda wildcards, input, attempt: attempt * (10 + int(input.size_mb)),
+        * (1000 + int(input.size_mb) // 4),
+        runtime=lambda wildcards, input, attempt: attempt
+        * (10 + int(input.size_mb) // 4),
     params:
         languages=LANGS,
         settings=config["explorer"],
-        count_roles=config["count_roles"],
-        unspaced_languages=config["unspaced_languages"],
         low_data_tokens=config["low_data_tokens"],
         conf_level=config["themes"]["conf_level"],
         q_threshold=config["phrases"]["q_threshold"],

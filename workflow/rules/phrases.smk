@@ -1,7 +1,32 @@
-from textdrift.phrases import check_ngram_max
+from textdrift.phrases import check_ngram_max, codebook_protected
 
 # Fail before any job runs: phrases are read from vectorize's matrices.
 check_ngram_max(config["phrases"]["ngram_max"], config["vectorize"]["ngram_max"])
+
+REMOVED = f"{PROCESSED}/phrases/removed_tokens.json"
+
+
+rule removed_vocabulary:
+    """The texts of the tokens not kept (stop words, dropped characters, dates), per language: which codebook formulations a stop-word rule can split."""
+    input:
+        tokens=expand(TOKENS, shard=SHARDS),
+    output:
+        REMOVED,
+    log:
+        f"{LOGS}/removed_vocabulary.log",
+    benchmark:
+        f"{LOGS}/benchmarks/removed_vocabulary.tsv"
+    conda:
+        "../envs/analysis.yml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: attempt * 1000,
+        runtime=lambda wildcards, input, attempt: attempt
+        * (5 + int(input.size_mb) // 20),
+    params:
+        languages=LANGS,
+    script:
+        "../scripts/removed_vocabulary.py"
 
 
 rule phrases:
@@ -20,8 +45,9 @@ rule phrases:
         ),
         # phrases of ngram_max + 1 .. max_length tokens are counted from the tokens (recurring ones)
         tokens=expand(TOKENS, shard=SHARDS),
-        # formulations no stop-word or dropped-token rule may split (phrases.py: protected_formulations)
-        codebook=config["themes"]["codebook"],
+        # formulations no stop-word or dropped-token rule may split (phrases.py: protected_formulations);
+        # the codebook's are a param (below), not the file: an edit reruns this rule only when they change
+        removed=REMOVED,
         formulations=f"{RESULTS}/tables/new_formulations.csv",
         user_dict=config["segment"]["zh_user_dict"],
     output:
@@ -66,6 +92,14 @@ rule phrases:
         min_tokens=config["low_data_tokens"],
         unspaced_languages=config["unspaced_languages"],
         group_by=GROUP_BY,
+        # the codebook's terms of each language that a removed token can split (phrases.py:
+        # codebook_protected; evaluated when the run is planned and again when the job starts)
+        protected=lambda wildcards: codebook_protected(
+            config["themes"]["codebook"],
+            REMOVED,
+            LANGS,
+            config["unspaced_languages"],
+        ),
     script:
         "../scripts/phrases.py"
 

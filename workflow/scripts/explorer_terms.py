@@ -1,0 +1,5 @@
+"""Rule `explorer_terms`: the explorer's term index and phrase view (textdrift.explorer.run_term_index)."""
+
+from textdrift.explorer import run_term_index
+
+run_term_index(snakemake.input, snakemake.output, snakemake.params, snakemake.log)
