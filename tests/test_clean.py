@@ -537,6 +537,23 @@ def test_footer_in_four_of_five_documents_is_paratext_and_logged(tmp_path):
     assert all("found in 4 of 5 en documents" in d and d.endswith(FOOTER) for d in log["detail"])
 
 
+def test_shard_roles_split_the_paratext_rows_by_shard(tmp_path):
+    """The file each segment job reads: its shard's documents' paratext rows only (shards of
+    d0, d2, d4 and of d1, d3), unchanged by a role change in the other shard."""
+    from textdrift.cleanio import shard_roles
+
+    keys = [tmp_path / "k0.csv", tmp_path / "k1.csv"]
+    _, marks, _ = _repeated_corpus(tmp_path, {0, 1, 3, 4})
+    parts = shard_roles(marks, keys)
+    assert [sorted(p["doc_id"]) for p in parts] == [["d0", "d4"], ["d1", "d3"]]
+    assert all(set(p["action"]) == {"paratext"} and list(p.columns) == list(marks.columns) for p in parts)
+    # the footer also in d2 (shard 0): shard 1's rows are the same bytes
+    _, more, _ = _repeated_corpus(tmp_path, {0, 1, 2, 3, 4})
+    again = shard_roles(more, keys)
+    assert sorted(again[0]["doc_id"]) == ["d0", "d2", "d4"]
+    assert again[1].to_csv(index=False) == parts[1].to_csv(index=False)
+
+
 def test_footer_in_two_of_five_documents_stays_body(tmp_path):
     repeated, marks, log = _repeated_corpus(tmp_path, {0, 1})
     assert len(repeated) == 0 and len(marks) == 0 and len(log) == 0
