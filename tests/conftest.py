@@ -7,14 +7,16 @@ and ``grown_run``, the same corpus with two documents added (the notebooks' new 
 explorer's hostile page). A test that changes anything works on its own copy
 (:func:`copy_run`); the shared directories are only read.
 
-``make test`` runs the suite on two worker processes (pytest-xdist, ``-n auto --dist loadgroup``).
-Each shared run is built once per session whichever worker asks first: a file lock (``fcntl``) in
-the session's base temporary directory, which every worker shares, serialises the build and the
-others read its record. The build starts in a background thread as soon as the tests are collected
-(when a collected test needs it), so the workers run other tests meanwhile. The tests of a module
-that has its own module-scoped fixture (its own workflow run) are kept on one worker (an
-``xdist_group`` per module), so no module's run is made twice; the modules whose tests run a
-workflow go first, the unit tests last (they fill the end of the run).
+``make test`` runs the suite on two worker processes (pytest-xdist, ``-n auto --dist loadfile
+--no-loadscope-reorder``). Each shared run is built once per session whichever worker asks first: a
+file lock (``fcntl``) in the session's base temporary directory, which every worker shares,
+serialises the build and the others read its record. The build starts in a background thread as
+soon as the tests are collected (when a collected test needs it), so the workers run other tests
+meanwhile. All tests of a file go to one worker (``loadfile``), so a module's own module-scoped
+fixture (its own workflow run) is made once; the files whose tests run a workflow of their own go
+first, then those reading a shared run, the unit tests last (they fill the end of the run).
+(``--dist loadgroup`` with ``xdist_group`` marks would be finer, but pytest-xdist 3.8 names a
+group by rewriting ``item._nodeid``, which pytest 9 no longer reads: the groups are ignored.)
 """
 
 import contextlib
@@ -208,17 +210,6 @@ def _build_in_background(names: list[str], shared: Path) -> None:
             shared_run(name, shared, wait=False)
 
 
-def _module_group(item: pytest.Item) -> str | None:
-    """The module's name when the item uses a module-scoped fixture of its own module."""
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return None
-    for defs in info.name2fixturedefs.values():
-        if defs and defs[-1].scope == "module" and defs[-1].baseid.endswith(".py"):
-            return item.module.__name__
-    return None
-
-
 # the slowest modules first within each class of _order (their durations: docs/performance.md)
 SLOWEST = ["test_storage", "test_cluster", "test_faults", "test_any_corpus", "test_bad_input", "test_extract",
            "test_make", "test_notebooks", "test_workflow", "test_explorer_browser", "test_provenance"]
@@ -235,15 +226,9 @@ def _order(item: pytest.Item) -> tuple[int, int]:
     return (1 if set(SHARED_RUNS) & set(getattr(item, "fixturenames", ())) else 0), rank
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session, config, items):
-    # before xdist's own hook (which names each test's group in its node id) and before -k and -m
-    # deselect (each worker collects the same list; the background build is started in
-    # pytest_collection_finish, on what is left)
-    for item in items:
-        group = _module_group(item)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
+    # every worker sorts the same collection the same way; with --dist loadfile and
+    # --no-loadscope-reorder a file's place is that of its first test
     items.sort(key=_order)
 
 
