@@ -1,10 +1,33 @@
-"""Shared fixtures: one real run of the whole workflow on the shipped corpus, in a temporary copy."""
+"""Shared fixtures: real runs of the whole workflow on the shipped corpus, in temporary copies, each
+made once per test session and shared by the tests that only read its outputs.
 
+Two runs are shared (``SHARED_RUNS``): ``workflow_run``, the tests' copy of the shipped corpus run
+with ``make run`` as a user runs it (checks, the workflow through textdrift.console, the report),
+and ``grown_run``, the same corpus with two documents added (the notebooks' new year and the
+explorer's hostile page). A test that changes anything works on its own copy
+(:func:`copy_run`); the shared directories are only read.
+
+``make test`` runs the suite on two worker processes (pytest-xdist, ``-n auto --dist loadfile
+--no-loadscope-reorder``). Each shared run is built once per session whichever worker asks first: a
+file lock (``fcntl``) in the session's base temporary directory, which every worker shares,
+serialises the build and the others read its record. The build starts in a background thread as
+soon as the tests are collected (when a collected test needs it), so the workers run other tests
+meanwhile. All tests of a file go to one worker (``loadfile``), so a module's own module-scoped
+fixture (its own workflow run) is made once; the files whose tests run a workflow of their own go
+first, then those reading a shared run, the unit tests last (they fill the end of the run).
+(``--dist loadgroup`` with ``xdist_group`` marks would be finer, but pytest-xdist 3.8 names a
+group by rewriting ``item._nodeid``, which pytest 9 no longer reads: the groups are ignored.)
+"""
+
+import contextlib
+import fcntl
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -17,6 +40,12 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 FIXTURE = ROOT / "tests" / "fixtures" / "project"
 COPY = ["Snakefile", "workflow", "environment.yml"]
 FIXTURE_COPY = ["config", "data/raw", "validation"]
+# what `make run` needs beside the workflow: copied with their times (the linked environment stays
+# up to date), and linked
+MAKE_COPY = ["Makefile", "uv.lock", "pyproject.toml"]
+MAKE_LINK = [".venv", ".uvtool", "src"]
+# the environment before any test changed it (monkeypatch): the shared runs are built with it
+ENV = dict(os.environ)
 
 
 def copy_project(dest: Path) -> Path:
@@ -32,8 +61,34 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
-def run_snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MPLBACKEND": "Agg"}
+def make_project(dest: Path) -> Path:
+    """:func:`copy_project` plus what `make run` needs: the Makefile, the lock file and pyproject.toml
+    (their times kept) and links to the environment, uv and the library sources."""
+    copy_project(dest)
+    for name in MAKE_COPY:
+        shutil.copy2(ROOT / name, dest / name)
+    for name in MAKE_LINK:
+        (dest / name).symlink_to(ROOT / name)
+    return dest
+
+
+def copy_run(run: Path, dest: Path) -> Path:
+    """A copy of a finished run (outputs, Snakemake's metadata, every file's time, links kept as
+    links) for a test that changes something: the shared run stays as it was."""
+    shutil.copytree(run, dest, symlinks=True)
+    return dest
+
+
+def run_make(work: Path, *args: str, env: dict | None = None) -> str:
+    """``make ARGS CORES=2`` in ``work``; fails the test with the output's end unless it succeeds."""
+    proc = subprocess.run(["make", "--no-print-directory", *args, "CORES=2"], cwd=work, capture_output=True,
+                          text=True, env={**(os.environ if env is None else env), "MPLBACKEND": "Agg"})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout + proc.stderr
+
+
+def run_snakemake(workdir: Path, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**(os.environ if env is None else env), "MPLBACKEND": "Agg"}
     proc = subprocess.run(
         [SNAKEMAKE, "--cores", "2", *args], cwd=workdir, env=env, capture_output=True, text=True
     )
@@ -49,10 +104,158 @@ def sha256_tree(path: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="session")
-def workflow_run(tmp_path_factory):
-    """Run the real workflow once on the shipped corpus; tests read its outputs."""
-    work = copy_project(tmp_path_factory.mktemp("project"))
+# ---- the shared runs ------------------------------------------------------------------------------------------------
+
+# the notebooks' added document: an English statement of a new year (2025)
+ADDED_TEXT = ("Countries agreed to deepen digital cooperation and to close the digital divide.\n\n"
+              "They will build digital infrastructure, protect data security and train digital skills together.\n")
+ADDED_ROW = "added_2025,2025-05-01,,An added statement,a user,added_2025.txt,en,,,statement,,en,en:none,,\n"
+# the explorer's hostile page: markup in its title and paragraphs (tests/test_explorer_browser.py)
+HOSTILE_TITLE = 'Hostile </script><script>window.__pwned = 3</script> <!-- test page'
+HOSTILE_TEXT = """Hostile test page
+
+The digital economy needs <script>window.__pwned = 1</script> open quokka markets, quokka trade and quokka cooperation.
+
+Digital trade <img src=x onerror="window.__pwned = 2"> helps the digital economy of developing countries grow.
+"""
+
+
+def _build_workflow_run(dest: Path, env: dict) -> dict:
+    """The fixture corpus run by `make run` (checks, workflow, report) in a project made as a user
+    has it; then a copy of the finished project for tests/test_make.py, which goes on from it."""
+    work = make_project(dest / "project")
     raw_before = sha256_tree(work / "data/raw")
-    proc = run_snakemake(work)
-    return {"dir": work, "proc": proc, "raw_before": raw_before}
+    output = run_make(work, "run", env=env)
+    snapshot = copy_run(work, dest / "make")
+    return {"dir": str(work), "raw_before": raw_before, "make_output": output, "make_copy": str(snapshot)}
+
+
+def _build_grown_run(dest: Path, env: dict) -> dict:
+    """The fixture corpus plus two documents, run through the whole workflow: an English statement of
+    a new year, 2025 (tests/test_notebooks.py), and a page of 2023 whose title and paragraphs carry
+    markup (tests/test_explorer_browser.py); the explorer shows up to 100 contexts per cell (every
+    theme match of the fixture: the page can be compared with the whole table)."""
+    import pandas as pd
+
+    work = copy_project(dest / "project")
+    raw = work / "data/raw"
+    (raw / "added_2025.txt").write_text(ADDED_TEXT, encoding="utf-8")
+    with open(raw / "documents.csv", "a", encoding="utf-8") as fh:
+        fh.write(ADDED_ROW)
+    (raw / "hostile.txt").write_text(HOSTILE_TEXT, encoding="utf-8")
+    manifest = pd.read_csv(raw / "documents.csv", dtype=str, keep_default_na=False)
+    row = {c: "" for c in manifest.columns} | {"doc_id": "hostile_2023", "date": "2023-06-01", "year": "2023",
+                                                 "title": HOSTILE_TITLE, "file": "hostile.txt", "languages": "en"}
+    pd.concat([manifest, pd.DataFrame([row])]).to_csv(raw / "documents.csv", index=False)
+    config = work / "config/config.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "explorer: {contexts_per_cell: 100}\n", encoding="utf-8")
+    run_snakemake(work, env=env)
+    return {"dir": str(work)}
+
+
+SHARED_RUNS = {"workflow_run": _build_workflow_run, "grown_run": _build_grown_run}
+
+
+def _shared_dir(config: pytest.Config) -> Path:
+    """The session's base temporary directory, the same for every xdist worker (a worker's own is
+    a directory inside it)."""
+    base = config._tmp_path_factory.getbasetemp()
+    return base.parent if hasattr(config, "workerinput") else base
+
+
+@contextlib.contextmanager
+def _lock(path: Path, wait: bool = True):
+    """An exclusive ``flock`` on ``path`` (between processes and between threads: each call opens
+    the file anew); yields whether it is held (False only when ``wait`` is False and it is taken)."""
+    with open(path, "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def shared_run(name: str, shared: Path, wait: bool = True) -> dict | None:
+    """The record of shared run ``name``, built first if no process of this session has built it.
+
+    A failed build is recorded too: every test that needs it fails with the build's error instead
+    of building it again. Returns None when ``wait`` is False and another process holds the lock
+    (it is building the run)."""
+    record, failed = shared / f"{name}.json", shared / f"{name}.failed"
+    with _lock(shared / f"{name}.lock", wait) as held:
+        if not held:
+            return None
+        if not record.exists() and not failed.exists():
+            dest = shared / name
+            shutil.rmtree(dest, ignore_errors=True)
+            dest.mkdir()
+            try:
+                info = SHARED_RUNS[name](dest, ENV)
+            except BaseException as exc:
+                failed.write_text(f"{type(exc).__name__}: {exc}", encoding="utf-8")
+                raise
+            record.write_text(json.dumps(info), encoding="utf-8")
+    if failed.exists():
+        raise AssertionError(f"the shared run {name} failed:\n{failed.read_text(encoding='utf-8')}")
+    return json.loads(record.read_text(encoding="utf-8"))
+
+
+def _build_in_background(names: list[str], shared: Path) -> None:
+    for name in names:
+        with contextlib.suppress(BaseException):  # the fixture that needs it reports a failure
+            shared_run(name, shared, wait=False)
+
+
+# the slowest modules first within each class of _order (their durations: docs/performance.md)
+SLOWEST = ["test_storage", "test_cluster", "test_faults", "test_any_corpus", "test_bad_input", "test_extract",
+           "test_make", "test_notebooks", "test_workflow", "test_explorer_browser", "test_provenance"]
+
+
+def _order(item: pytest.Item) -> tuple[int, int]:
+    """Workflow runs of a module's own first, then the tests reading a shared run, then the rest
+    (unit tests: many short ones, which fill the end of the run on both workers); the slowest
+    modules first within each."""
+    name = item.module.__name__ if getattr(item, "module", None) else ""
+    rank = SLOWEST.index(name) if name in SLOWEST else len(SLOWEST)
+    if item.get_closest_marker("e2e") is None:
+        return 2, rank
+    return (1 if set(SHARED_RUNS) & set(getattr(item, "fixturenames", ())) else 0), rank
+
+
+def pytest_collection_modifyitems(session, config, items):
+    # every worker sorts the same collection the same way; with --dist loadfile and
+    # --no-loadscope-reorder a file's place is that of its first test
+    items.sort(key=_order)
+
+
+def pytest_collection_finish(session):
+    config = session.config
+    if config.option.collectonly or not session.items:
+        return
+    needed = [n for n in SHARED_RUNS if any(n in getattr(i, "fixturenames", ()) for i in session.items)]
+    if needed:
+        threading.Thread(target=_build_in_background, args=(needed, _shared_dir(config)),
+                         name="shared-runs").start()
+
+
+def _record(request, name: str) -> dict:
+    return shared_run(name, _shared_dir(request.config))
+
+
+@pytest.fixture(scope="session")
+def workflow_run(request):
+    """The real workflow run once on the shipped corpus by `make run`; tests read its outputs
+    (``dir``), the raw files' digests before the run (``raw_before``), what `make run` printed
+    (``make_output``) and a copy of the finished project for tests/test_make.py (``make_copy``)."""
+    rec = _record(request, "workflow_run")
+    return {**rec, "dir": Path(rec["dir"]), "make_copy": Path(rec["make_copy"])}
+
+
+@pytest.fixture(scope="session")
+def grown_run(request):
+    """The directory of the run of the fixture corpus with the two added documents."""
+    return Path(_record(request, "grown_run")["dir"])

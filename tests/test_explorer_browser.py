@@ -2,9 +2,10 @@
 point and a phrase shows the rows of theme_kwic.csv and phrase_changes.csv behind them, hostile
 text in a document is shown as text and runs nothing, and the page makes no network request.
 
-Runs the workflow on the tests' copy of the shipped corpus plus one document whose title and
-paragraphs carry markup (`</script>`, `<script>`, `<img onerror>`). Needs Chromium and its driver
-(Debian/Ubuntu, as root: `apt-get install chromium chromium-driver`; `.ci/run` installs them);
+Reads the session's run of the tests' copy of the shipped corpus plus a document whose title and
+paragraphs carry markup (`</script>`, `<script>`, `<img onerror>`) and one of 2025 (conftest's
+``grown_run``, shared with tests/test_notebooks.py; the explorer there shows up to 100 contexts per
+cell). Needs Chromium and its driver (Debian/Ubuntu, as root: `apt-get install chromium chromium-driver`; `.ci/run` installs them);
 without them the test is skipped, saying so."""
 
 import json
@@ -15,7 +16,7 @@ import time
 import pandas as pd
 import pytest
 
-from conftest import copy_project, run_snakemake
+from conftest import HOSTILE_TITLE
 from textdrift.config import load_yaml, with_defaults
 
 pytestmark = pytest.mark.e2e
@@ -25,27 +26,10 @@ DRIVER = shutil.which("chromedriver")
 HOW = ("needs Chromium and ChromeDriver: `apt-get install chromium chromium-driver` (Debian/Ubuntu, as root; "
        "`.ci/run` does it), then rerun")
 
-HOSTILE_TITLE = 'Hostile </script><script>window.__pwned = 3</script> <!-- test page'
-HOSTILE_TEXT = """Hostile test page
-
-The digital economy needs <script>window.__pwned = 1</script> open quokka markets, quokka trade and quokka cooperation.
-
-Digital trade <img src=x onerror="window.__pwned = 2"> helps the digital economy of developing countries grow.
-"""
-
 
 @pytest.fixture(scope="module")
-def explorer_run(tmp_path_factory):
-    work = copy_project(tmp_path_factory.mktemp("explorer"))
-    (work / "data/raw/hostile.txt").write_text(HOSTILE_TEXT, encoding="utf-8")
-    manifest = pd.read_csv(work / "data/raw/documents.csv", dtype=str, keep_default_na=False)
-    row = {c: "" for c in manifest.columns} | {"doc_id": "hostile_2023", "date": "2023-06-01", "year": "2023",
-                                                 "title": HOSTILE_TITLE, "file": "hostile.txt", "languages": "en"}
-    pd.concat([manifest, pd.DataFrame([row])]).to_csv(work / "data/raw/documents.csv", index=False)
-    config = work / "config/config.yaml"  # every theme match shown: the page can be compared with the whole table
-    config.write_text(config.read_text(encoding="utf-8") + "explorer: {contexts_per_cell: 100}\n", encoding="utf-8")
-    run_snakemake(work, "results/explorer.html")
-    return work
+def explorer_run(grown_run):
+    return grown_run
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +65,7 @@ def _rows(driver, selector):
         selector)
 
 
-def test_explorer_in_the_browser(explorer_run, browser):
+def test_explorer_in_the_browser(browser, explorer_run):  # no browser: skipped before any run
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select

@@ -1,37 +1,26 @@
 """`make run` as a user runs it: the whole workflow, then nothing when nothing changed, and again
-what a change needs (an edited input, a deleted output)."""
+what a change needs (an edited input, a deleted output).
+
+The cold `make run` is the session's shared run (conftest's ``workflow_run``: the fixture corpus in
+a project made as a user has it, conftest.make_project, and `make run CORES=2` there); this test
+reads what it printed and goes on in the copy of the finished project made right after it."""
 
 import os
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, copy_project
+from conftest import run_make as _make
 
 pytestmark = pytest.mark.e2e
 
 
-def _make(work: Path, *args: str) -> str:
-    proc = subprocess.run(["make", "--no-print-directory", *args, "CORES=2"], cwd=work, capture_output=True, text=True,
-                          env={**os.environ, "MPLBACKEND": "Agg"})
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc.stdout + proc.stderr
-
-
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    work = copy_project(tmp_path_factory.mktemp("make"))
-    for name in ["Makefile", "uv.lock", "pyproject.toml"]:
-        shutil.copy2(ROOT / name, work / name)  # mtimes kept: the linked environment stays up to date
-    for name in [".venv", ".uvtool", "src"]:
-        (work / name).symlink_to(ROOT / name)
-    return work
+def project(workflow_run):
+    return workflow_run["make_copy"]
 
 
-def test_run_then_noop_then_what_changed(project):
-    first = _make(project, "run")
+def test_run_then_noop_then_what_changed(project, workflow_run):
+    first = workflow_run["make_output"]
     assert "Results:" in first and (project / "results" / "report.html").exists()
     # a few lines of progress, not every job's block, and the warnings a user must see at the end
     assert "localrule" not in first and "Finished jobid" not in first and len(first.splitlines()) < 90, first
@@ -45,8 +34,19 @@ def test_run_then_noop_then_what_changed(project):
     target.unlink()
     again = _make(project, "run")
     assert "steps (100%) done" in again and target.read_bytes() == before
-    # an edited input is a change
+    # an edited input is a change: make finds an edited file of config/ (`make -n` shows the file it
+    # found newer than the last complete run; run, it reruns segment and nearly every job after it,
+    # which test_workflow.py's test_editing_a_config_named_file_reruns_the_jobs_that_read_it plans)
     assert "Nothing changed" in _make(project, "run")
     stopwords = project / "config" / "zh_stopwords.txt"
-    stopwords.write_text(stopwords.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-    assert "segment" in _make(project, "run")
+    text, stat = stopwords.read_bytes(), stopwords.stat()
+    stopwords.write_bytes(text + b"\n")
+    assert '[ -z "config/zh_stopwords.txt" ]' in _make(project, "-n", "run")
+    stopwords.write_bytes(text)
+    os.utime(stopwords, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert "Nothing changed" in _make(project, "run")
+    # ... and an edited file of validation/ is run: Snakemake reruns the job that reads it
+    coded = project / "validation" / "coded.csv"
+    coded.write_text(coded.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    again = _make(project, "run")
+    assert "precision" in again and "steps (100%) done" in again

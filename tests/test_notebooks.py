@@ -73,26 +73,9 @@ def test_notebook_runs(path, workflow_run, kernel_dir, monkeypatch):
     assert [digest(p) for p in codebooks] == before  # SAVE = False: no codebook written
 
 
-@pytest.fixture(scope="module")
-def grown_run(tmp_path_factory):
-    """The fixture corpus plus one document of a new year (2025, English), run through the workflow."""
-    from conftest import copy_project, run_snakemake
-
-    work = copy_project(tmp_path_factory.mktemp("grown"))
-    raw = work / "data/raw"
-    (raw / "added_2025.txt").write_text(
-        "Countries agreed to deepen digital cooperation and to close the digital divide.\n\n"
-        "They will build digital infrastructure, protect data security and train digital skills together.\n",
-        encoding="utf-8")
-    with open(raw / "documents.csv", "a", encoding="utf-8") as fh:
-        fh.write("added_2025,2025-05-01,,An added statement,a user,added_2025.txt,en,,,statement,,en,en:none,,\n")
-    run_snakemake(work)
-    return work
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_on_a_corpus_with_an_added_document(path, grown_run, monkeypatch, tmp_path):
-    """A user's corpus (a document added, a new year): each notebook runs with `jupyter nbconvert
+    """A user's corpus (documents added, a new year: conftest's ``grown_run``): each notebook runs with `jupyter nbconvert
     --execute` from the project environment, with its own default kernel (no kernel registered)."""
     import subprocess
 

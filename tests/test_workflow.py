@@ -6,7 +6,7 @@ import unicodedata
 import pandas as pd
 import pytest
 
-from conftest import copy_project, run_snakemake, sha256_tree
+from conftest import copy_project, copy_run, run_snakemake, sha256_tree
 from textdrift.config import with_defaults
 from textdrift.io import read_texts
 from textdrift.manifest import languages_of, load_manifest, shard_of
@@ -79,13 +79,13 @@ def test_token_offsets_point_into_clean_text(out):
             assert paras[para][idx : idx + len(text)] == text, (doc_id, lang, para, idx, text)
 
 
-def test_noop_rerun_has_nothing_to_do(workflow_run):
-    proc = run_snakemake(workflow_run["dir"], "--dry-run")
+def test_noop_rerun_has_nothing_to_do(workflow_run, tmp_path):
+    proc = run_snakemake(copy_run(workflow_run["dir"], tmp_path / "w"), "--dry-run")
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
-def test_lint_is_clean(workflow_run):
-    proc = run_snakemake(workflow_run["dir"], "--lint", check=False)
+def test_lint_is_clean(workflow_run, tmp_path):
+    proc = run_snakemake(copy_run(workflow_run["dir"], tmp_path / "w"), "--lint", check=False)
     text = proc.stdout + proc.stderr
     assert proc.returncode == 0 and "Lints for" not in text, text[-4000:]
 
@@ -109,7 +109,7 @@ def test_readme_findings_are_generated_from_the_tables(workflow_run, tmp_path):
     )
 
 
-def test_figures_and_report(workflow_run):
+def test_figures_and_report(workflow_run, tmp_path):
     d = workflow_run["dir"]
     for stem in ["theme_trends", "theme_heatmap", "drift", "similarity", "phrases_zh", "phrases_en",
                  "crosslingual_themes"]:
@@ -119,8 +119,10 @@ def test_figures_and_report(workflow_run):
     assert "## Findings" in summary
     for path in sorted((d / "results/tables").glob("*.csv")) + sorted((d / "results/figures").glob("*.png")):
         assert f"`{path.parent.name}/{path.name}`" in summary, f"results/README.md does not list {path.name}"
-    run_snakemake(d, "--report", "results/report.html")
-    html = (d / "results/report.html").read_text(encoding="utf-8", errors="replace")
+    work = copy_run(d, tmp_path / "w")  # the report written into a copy: the shared run is only read
+    (work / "results/report.html").unlink()  # the one `make run` wrote
+    run_snakemake(work, "--report", "results/report.html")
+    html = (work / "results/report.html").read_text(encoding="utf-8", errors="replace")
     assert len(html) > 10000
 
 
