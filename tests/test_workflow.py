@@ -307,12 +307,12 @@ def test_editing_a_config_named_file_reruns_the_jobs_that_read_it(workflow_run, 
 
     work = tmp_path / "w"
     shutil.copytree(workflow_run["dir"], work, symlinks=True)
-    # phrases reads the codebook and the user dictionary: their formulations are never split by the
-    # stop-word rules (textdrift.phrases.protected_formulations); after a dictionary edit Snakemake
-    # gives phrases the reason of segment's new outputs, not the file's
+    # phrases protects the codebook's formulations from the stop-word rules through a param (the
+    # terms a removed token could split, textdrift.phrases.codebook_protected), not the file: a
+    # blank line changes no term, so only theme_matches reads the edited file
     expected = {"config/zh_user_dict.txt": {"segment"}, "config/zh_stopwords.txt": {"segment"},
                 "config/en_stopwords_extra.txt": {"segment"}, "config/en_despace_words.txt": {"clean"},
-                "config/entities.yaml": {"segment"}, "config/themes.yaml": {"theme_matches", "phrases"},
+                "config/entities.yaml": {"segment"}, "config/themes.yaml": {"theme_matches"},
                 "validation/coded.csv": {"precision"}}
     for name, rules in expected.items():
         path = work / name
@@ -327,9 +327,9 @@ def test_editing_a_config_named_file_reruns_the_jobs_that_read_it(workflow_run, 
 
 
 def test_a_codebook_edit_leaves_the_codebook_free_tables(workflow_run, tmp_path):
-    """Editing the codebook reruns the matching and what reads matches, and the phrase changes (the
-    codebook's formulations are protected from the stop-word rules), never the counts, the
-    documents table or drift: kept tokens per paragraph are the count rule's output."""
+    """Editing the codebook reruns the matching and what reads matches, never the counts, the
+    documents table, drift, the phrase changes (unless the edit changes the protected formulations)
+    or the explorer's term index: kept tokens per paragraph are the count rule's output."""
     import re
     import shutil
 
@@ -341,7 +341,7 @@ def test_a_codebook_edit_leaves_the_codebook_free_tables(workflow_run, tmp_path)
     planned = set(re.findall(r"(?m)^rule (\w+):", out))
     assert "theme_matches" in planned and "themes" in planned
     assert not planned & {"clean", "segment", "count", "merge_counts", "documents", "drift", "export",
-                          "drift_figures"}, sorted(planned)
+                          "drift_figures", "phrases", "phrase_figures", "explorer_terms"}, sorted(planned)
 
 
 def test_shards_auto_plans_one_clean_job_per_core_on_a_small_corpus(tmp_path):
