@@ -387,38 +387,3 @@ def test_phrase_with_one_document_a_side_runs_leave_one_paragraph_out():
     assert g["holds"] and g["check_leave_one_paragraph_out"] == "fails" and not g["survives"]
     assert "fails the check: a paragraph left out (without paragraph 0 of b1: " in g["reason"]
 
-
-def test_step_parts_merge_as_the_whole_document_matrix():
-    """Partials.step_parts(...).merged(drop): the year counts and the step's documents, shard by
-    shard, equal the merged document matrix's year counts and its rows of the two years (same
-    vocabulary, same numbers), a document left out too, also the only document of its shard."""
-    import scipy.sparse as sp
-
-    from textdrift.findings import Partials
-    from textdrift.vectorize import CountMatrix, merge_matrices
-
-    rng = np.random.default_rng(5)
-    words = np.array(sorted(["a", "b", "c", "d", "e", "f g", "g", "h i j", "中", "国"]), dtype=object)
-
-    def shard(docs):
-        X = sp.csr_matrix(rng.integers(0, 3, (len(docs), len(words))) * (rng.random((len(docs), len(words))) < 0.5))
-        keep = np.flatnonzero(np.asarray(X.sum(axis=0)).ravel() > 0)  # a shard's vocabulary: its own terms
-        rows = pd.DataFrame({"lang": "en", "doc_id": [d for d, _ in docs], "year": [y for _, y in docs]})
-        rows["tokens"] = np.asarray(X.sum(axis=1)).ravel().astype("int64") + 2
-        return CountMatrix(X[:, keep].tocsr().astype(np.int64), words[keep], rows)
-
-    parts = [shard([("d1", 2001), ("d2", 2002), ("d3", 2003)]), shard([("d4", 2002)]),
-             shard([("d5", 2001), ("d6", 2004)]), shard([("d7", 2004)])]
-    for shards in (parts, parts[:1]):
-        partials = Partials({}, {}, {("base", "en"): shards}, {})
-        whole = shards[0] if len(shards) == 1 else merge_matrices(shards, ["doc_id", "year"])
-        step = partials.step_parts("base", "en", (2001, 2002))
-        for drop in (None, "d2", "d4", "d9"):
-            m = whole if drop is None else whole.take((whole.rows["doc_id"] != drop).to_numpy())
-            want_years = merge_matrices([m], ["year"])
-            want_docs = m.take(m.rows["year"].isin([2001, 2002]).to_numpy())
-            got_years, got_docs = step.merged(drop)
-            for got, want in ((got_years, want_years), (got_docs, want_docs)):
-                assert list(got.vocab) == list(want.vocab)
-                assert (got.X != want.X).nnz == 0 and got.X.dtype == want.X.dtype
-                pd.testing.assert_frame_equal(got.rows.reset_index(drop=True), want.rows.reset_index(drop=True))

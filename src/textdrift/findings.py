@@ -68,7 +68,7 @@ change", ``holds`` is False and the checks of a called change are ``n/a``.
 words, what does not hold or fails and what else a reader must know: a single document on a side,
 a step between different genres or translation statuses.
 
-Why one module of about 1,550 lines: the four kinds of finding are recomputed under the same
+Why one module of about 1,380 lines: the four kinds of finding are recomputed under the same
 variants (the token table counted another way, each document left out) and written as rows of
 one table by one row builder; split by kind, each part would need the variant cache and the
 checks of the others; the per-shard partial results are those variants. The intervals are :mod:`textdrift.stats`.
@@ -371,26 +371,6 @@ class Partials:
             parts.append(_unigram_columns(m) if unigrams else m)
         return parts[0] if len(parts) == 1 else merge_matrices(parts, ["doc_id", "year"])
 
-    def step_parts(self, name: str, lang: str, years: tuple[int, int]) -> "StepParts":
-        """What the phrase test of one step needs of variant ``name`` in ``lang``, shard by shard
-        (:class:`StepParts`): each shard's n-gram counts per year and its documents of ``years``."""
-        from textdrift.vectorize import merge_matrices
-
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        year_parts, doc_parts, ids, vocabs = [], [], [], []
-        for p in self.docs[(name, lang)]:
-            m = _load_matrix(p)
-            year_parts.append(m if len(self.docs[(name, lang)]) == 1 else merge_matrices([m], ["year"]))
-            doc_parts.append(m.take(m.rows["year"].isin(list(years)).to_numpy(dtype=bool)))
-            ids.append(set(m.rows["doc_id"].astype(str)))
-            if m.X.shape[0]:  # the merged vocabulary: of the shards with a document (merge_matrices)
-                vocabs.append(pa.array(np.asarray(m.vocab, dtype=object), type=pa.string()))
-        union = pc.unique(pa.chunked_array(vocabs, type=pa.string()))
-        return StepParts(list(self.docs[(name, lang)]), year_parts, doc_parts, ids,
-                         union.take(pc.sort_indices(union)))
-
     def occurrences(self, lang: str, years, phrases: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
         """The ``base`` paragraphs (year, doc_id, para; sorted) of ``years`` in ``lang`` and how often
         each of ``phrases`` occurs in them (paragraphs x phrases)."""
@@ -414,75 +394,6 @@ class Partials:
         df = pd.concat(rows, ignore_index=True)
         order = np.lexsort((df["para"].to_numpy(), pd.factorize(df["doc_id"], sort=True)[0], df["year"].to_numpy()))
         return df.take(order).reset_index(drop=True), np.vstack(counts)[order]
-
-
-@dataclass
-class StepParts:
-    """One variant's n-gram counts per document (one language), shard by shard, as the phrase test
-    of one step (y0, y1) reads them (:meth:`Partials.step_parts`): ``year_parts``, each shard's
-    counts per year (the shard's own document matrix when it is the only one); ``doc_parts``, each
-    shard's documents of the two years; ``ids``, each shard's documents; ``sources``, the shards'
-    matrices (paths or CountMatrix), re-read for a document left out; ``vocab``, the merged
-    vocabulary (pyarrow string array, sorted).
-
-    :meth:`merged` gives what :func:`textdrift.phrases.phrase_changes` got from the merged
-    document matrix ``docs`` (:func:`textdrift.vectorize.merge_matrices` of the shards), with the
-    same numbers: the year counts ``merge_matrices([docs], ["year"])`` (integer sums, the same
-    vocabulary, the union of the shards') and, as ``docs``, its rows of the two years (the test
-    reads ``docs`` only at the step's years). Memory holds the year counts, not every document.
-    """
-
-    sources: list
-    year_parts: list
-    doc_parts: list
-    ids: list
-    vocab: object
-
-    def merged(self, drop: str | None = None):
-        """(year counts, documents of the two years) of the variant, the document ``drop`` left out.
-
-        Parameters
-        ----------
-        drop : str, optional
-            A doc_id.
-
-        Returns
-        -------
-        (CountMatrix, CountMatrix)
-        """
-        from textdrift.vectorize import merge_matrices
-
-        years, docs = list(self.year_parts), list(self.doc_parts)
-        for i, ids in enumerate(self.ids):
-            if drop is not None and str(drop) in ids:  # the shard recounted without it
-                m = _load_matrix(self.sources[i])
-                m = m.take((m.rows["doc_id"] != drop).to_numpy(dtype=bool))
-                years[i] = m if len(years) == 1 else merge_matrices([m], ["year"])
-                docs[i] = docs[i].take((docs[i].rows["doc_id"] != drop).to_numpy(dtype=bool))
-        if len(years) == 1:
-            return merge_matrices(years, ["year"]), docs[0]
-        # on the merged vocabulary (a shard without a document of the years adds its terms as zeros)
-        year_m = _on_union(merge_matrices(years, ["year"]), self.vocab)
-        return year_m, _on_union(merge_matrices(docs, ["doc_id", "year"]), self.vocab, year_m.vocab)
-
-
-def _on_union(m, vocab, names=None):
-    """A count matrix whose vocabulary is a subset of ``vocab`` (sorted, a pyarrow string array) with
-    the columns of ``vocab``: zero where it lacks a term (the order of its columns is kept);
-    ``names``: ``vocab`` as an object array, when there is one already."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import scipy.sparse as sp
-
-    from textdrift.vectorize import CountMatrix
-
-    if len(m.vocab) == len(vocab):
-        return m
-    cols = pc.index_in(pa.array(np.asarray(m.vocab, dtype=object), type=pa.string()), value_set=vocab)
-    cols = cols.to_numpy(zero_copy_only=False).astype(np.int64)
-    X = m.X.tocsr()
-    X = sp.csr_matrix((X.data, cols[X.indices], X.indptr), shape=(X.shape[0], len(vocab)))
-    return CountMatrix(X, names if names is not None else np.array(vocab.to_pylist(), dtype=object), m.rows)
 
 
 def table_partials(tokens: pd.DataFrame, codebook, languages, count_roles=tuple(_D["count_roles"]),
@@ -1024,32 +935,32 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
     from textdrift.manifest import step_documents
     from textdrift.phrases import phrase_changes
     from textdrift.counting import ENTITY_HEAD
-    from textdrift.vectorize import SEP
+    from textdrift.vectorize import SEP, merge_matrices
 
     boot, top_phrases = findings_settings, findings_settings.top_phrases
     settings = findings_settings.phrase_settings or {}
     ps = {k: settings[k] for k in ("min_count", "alpha_0", "q_threshold", "ngram_max", "unspaced_languages",
                                    "min_tokens", "min_documents") if k in settings}
     rows: list[dict] = []
-    step_parts: dict = {}
+    doc_mats: dict = {}
 
-    def parts_of(name: str, lang: str, years: tuple[int, int]) -> StepParts:
-        if (name, lang, years) not in step_parts:
-            step_parts.clear()  # one (variant, language) at a time: the languages are done one after the other
-            step_parts[(name, lang, years)] = partials.step_parts(name, lang, years)
-        return step_parts[(name, lang, years)]
+    def docs_of(name: str, lang: str):
+        if (name, lang) not in doc_mats:
+            doc_mats.clear()  # one (variant, language) at a time: the languages are done one after the other
+            doc_mats[(name, lang)] = partials.doc_counts(name, lang)
+        return doc_mats[(name, lang)]
 
     results: dict = {}
 
     def status(name: str, lang: str, phrase: str, y0: int, y1: int, drop: str | None = None) -> str | None:
         key = (name, lang, drop)
         if key not in results:
-            # the variant's year counts (every year: the prior) and its documents of the two years, the
-            # document ``drop`` left out; merged from the shards, never the whole document matrix
-            year_m, docs_m = parts_of(name, lang, (y0, y1)).merged(drop)
+            m = docs_of(name, lang)
+            if drop is not None:
+                m = m.take((m.rows["doc_id"] != drop).to_numpy(dtype=bool))
             # the variant's documents are the test's units when both years have min_documents of them;
             # else the tokens (the variants have no paragraph n-gram counts)
-            table = phrase_changes(year_m, lang=lang, steps={(y0, y1)}, docs=docs_m, **ps)
+            table = phrase_changes(merge_matrices([m], ["year"]), lang=lang, steps={(y0, y1)}, docs=m, **ps)
             results[key] = table.set_index(["year_from", "year_to", "phrase"])["status"]
         return results[key].get((y0, y1, phrase))
 
