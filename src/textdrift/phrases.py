@@ -412,7 +412,9 @@ def codebook_protected(codebook, removed_json, languages, unspaced_languages=UNS
     codebook edit reruns the phrase changes only when this changes: a new term no stop word or
     dropped token lies in, a label, a glob, a pair change nothing) and again just before the job
     runs, when the file is up to date; the job protects exactly these, which gives the tables that
-    protecting every codebook term gives.
+    protecting every codebook term gives. Under a storage provider the file is not local when the
+    run is planned: the rule passes None and the codebook as an input, and the job calls this on its
+    local copies (:func:`run_phrases`).
 
     Parameters
     ----------
@@ -1886,6 +1888,9 @@ def run_phrases(input, output, params, log) -> None:
     kw = settings(p)
     languages = kw.pop("languages")
     protected = kw.pop("protected", None)  # the codebook's splittable formulations (codebook_protected)
+    if protected is None and i.get("codebook"):  # a storage provider's run: the codebook is an input
+        protected = codebook_protected(i.codebook[0], i.removed, languages,
+                                       kw.get("unspaced_languages", UNSPACED_LANGUAGES))
     if protected is None:
         raise ValueError("rule phrases: its param `protected` was planned before the removed tokens' vocabulary "
                          f"existed and not recomputed ({i.removed}); rerun the workflow")

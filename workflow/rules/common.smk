@@ -42,6 +42,9 @@ LANGUAGES_SET = "languages" in config
 # every key the configuration does not set: its default from the schema (stated there only)
 config.update(with_defaults(config, CONFIG_SCHEMA))
 # the entity list and its schema, as an input of the rules that read it (none: entities: null)
+# the inputs and outputs in a storage provider (--default-storage-provider): Snakemake itself then
+# has no local copy of an output to read when it plans the run (phrases.smk)
+STORAGE = workflow.storage_settings.default_storage_provider is not None
 # The schemas are part of the workflow's sources, not data: local() keeps them out of a storage
 # provider (--default-storage-provider), where the inputs and outputs go.
 SCHEMA = {

@@ -48,6 +48,9 @@ rule phrases:
         # formulations no stop-word or dropped-token rule may split (phrases.py: protected_formulations);
         # the codebook's are a param (below), not the file: an edit reruns this rule only when they change
         removed=REMOVED,
+        # under a storage provider the removed tokens cannot be read when the run is planned: the
+        # codebook is an input there (every edit of it reruns this rule) and the job reads both
+        codebook=[config["themes"]["codebook"]] if STORAGE else [],
         formulations=f"{RESULTS}/tables/new_formulations.csv",
         user_dict=config["segment"]["zh_user_dict"],
     output:
@@ -94,11 +97,15 @@ rule phrases:
         group_by=GROUP_BY,
         # the codebook's terms of each language that a removed token can split (phrases.py:
         # codebook_protected; evaluated when the run is planned and again when the job starts)
-        protected=lambda wildcards: codebook_protected(
-            config["themes"]["codebook"],
-            REMOVED,
-            LANGS,
-            config["unspaced_languages"],
+        protected=lambda wildcards: (
+            None
+            if STORAGE
+            else codebook_protected(
+                config["themes"]["codebook"],
+                REMOVED,
+                LANGS,
+                config["unspaced_languages"],
+            )
         ),
     script:
         "../scripts/phrases.py"
