@@ -187,10 +187,13 @@ def run_make(work: Path, cores: int, log_name: str) -> dict:
     steps = re.findall(r"(\d+) of (\d+) steps", text)
     # the jobs that ran, from Snakemake's own log of this run (`make run` passes --quiet host, so
     # the jobs are only named there, without their wildcards: "Finished jobid: 12 (Rule: segment)")
+    # `make run` starts Snakemake more than once (the workflow, then the report, whose log is
+    # empty), so every log written during this run is read
     logs = sorted((work / ".snakemake" / "log").glob("*.snakemake.log"), key=lambda p: p.stat().st_mtime_ns)
     fresh = [p for p in logs if p.stat().st_mtime_ns >= started_ns]
-    jobs_ran = re.findall(r"Finished jobid: \d+ \(Rule: (\w+)\)", fresh[-1].read_text(encoding="utf-8",
-                                                                                   errors="replace")) if fresh else []
+    jobs_ran = [rule for p in fresh
+                for rule in re.findall(r"Finished jobid: \d+ \(Rule: (\w+)\)",
+                                       p.read_text(encoding="utf-8", errors="replace"))]
     return {
         "wall_s": round(wall, 2),
         "jobs": int(steps[-1][1]) if steps else 0,

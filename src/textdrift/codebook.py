@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from textdrift.config import enum_hint, import_jsonschema, load_yaml, unknown_keys
+from textdrift.config import enum_hint, load_yaml, schema_errors, unknown_keys
 
 __all__ = ["CodebookError", "DEFAULT_SCHEMA", "LABEL_KEY", "LANG_KEY", "Rule", "Theme", "check_members",
            "codebook_hash", "entity_codebook", "load_codebook", "parse_codebook"]
@@ -127,9 +127,7 @@ def parse_codebook(data: dict, schema_path: str | Path | None = None, source: st
     CodebookError
         Listing every problem, each with its theme id and field.
     """
-    schema = load_yaml(schema_path or DEFAULT_SCHEMA)
-    validator = import_jsonschema().Draft202012Validator(schema)
-    problems = [_error_message(e, data) for e in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))]
+    problems = [_error_message(e, data) for e in schema_errors(data, schema_path or DEFAULT_SCHEMA)]
     if not problems:
         seen: dict[str, int] = {}
         for i, raw in enumerate(data["themes"]):

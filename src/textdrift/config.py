@@ -18,6 +18,10 @@ the schema changes in the rules and the notebook API alike (``tests/test_config.
 *every* problem on one line each, as ``config: field 'clean.on_empty': 'skp' is not one of
 ['error', 'skip']``, with a suggestion for a misspelt key. (``snakemake.utils.validate``
 stops at the first problem and prints the whole schema and config block with it.)
+:func:`schema_errors` is the schema validation the codebook and the entity list share.
+
+This module is about 500 lines: the checks with their messages, the defaults, the settings
+objects of the analyses and the language names are what every other module needs.
 """
 
 from __future__ import annotations
@@ -53,8 +57,75 @@ def import_jsonschema():
     return jsonschema
 
 
+#: Display names of language codes (charts, the results README); an unknown code is shown as it is.
+LANG_NAMES = {"zh": "Chinese", "en": "English", "ja": "Japanese", "ko": "Korean", "fr": "French",
+              "de": "German", "es": "Spanish", "ru": "Russian", "ar": "Arabic", "pt": "Portuguese"}
+
+
+def lang_name(lang: str) -> str:
+    """Display name of a language code, e.g. "English (en)"; an unknown code as it is.
+
+    Parameters
+    ----------
+    lang : str
+
+    Returns
+    -------
+    str
+    """
+    return f"{LANG_NAMES[lang]} ({lang})" if lang in LANG_NAMES else lang
+
+
+#: The environment variable that carries, to the jobs a workflow starts, the digests of the files it
+#: has validated (:func:`schema_errors`).
+VALIDATED_ENV = "TEXTDRIFT_VALIDATED"
+
+
+def schema_errors(data, schema_path: str | Path) -> list:
+    """The JSON Schema (draft 2020-12) errors of ``data``, sorted by their path in it.
+
+    A file the workflow has validated is not validated again in each of its jobs: validating the
+    codebook and the entity list with ``jsonschema`` costs about half a second of every job that
+    reads them. Data found valid is remembered by a digest (SHA-256 of the schema file's bytes and
+    of the data as canonical JSON) in the environment variable :data:`VALIDATED_ENV`, which the
+    jobs Snakemake starts inherit (locally, and on a cluster, where each job's Snakemake validates
+    again before it runs the job's script). A job that reads exactly the data validated, against
+    exactly the same schema, skips validating; any other data (an edited file, a notebook's own
+    codebook) is validated.
+
+    Parameters
+    ----------
+    data : object
+        The parsed file.
+    schema_path : str or Path
+        The schema.
+
+    Returns
+    -------
+    list of jsonschema.ValidationError
+        Empty when ``data`` is valid.
+    """
+    import hashlib
+    import json
+    import os
+
+    try:
+        canon = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    except TypeError:  # keys of mixed types (not valid anyway): no digest, validated below
+        canon = None
+    digest = canon and hashlib.sha256(Path(schema_path).read_bytes() + b"\0" + canon.encode("utf-8")).hexdigest()[:32]
+    done = os.environ.get(VALIDATED_ENV, "").split()
+    if digest and digest in done:
+        return []
+    validator = import_jsonschema().Draft202012Validator(load_yaml(schema_path))
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if digest and not errors:
+        os.environ[VALIDATED_ENV] = " ".join([*done, digest])
+    return errors
+
+
 __all__ = ["SCHEMA", "UNSPACED_LANGUAGES", "Settings", "setting", "ConfigError", "DuplicateKeyError", "check_config", "config_errors",
-           "defaults", "did_you_mean", "enum_hint", "import_jsonschema", "load_yaml", "merge", "unknown_keys", "with_defaults"]
+           "defaults", "did_you_mean", "enum_hint", "import_jsonschema", "load_yaml", "schema_errors", "VALIDATED_ENV", "LANG_NAMES", "lang_name", "merge", "unknown_keys", "with_defaults"]
 
 #: The configuration schema, with the ``default:`` of every key that has one.
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"

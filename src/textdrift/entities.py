@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from textdrift.config import enum_hint, import_jsonschema, load_yaml, unknown_keys
+from textdrift.config import enum_hint, load_yaml, schema_errors, unknown_keys
 from textdrift.codebook import LABEL_KEY, LANG_KEY  # the codebook's language and label keys
 from textdrift.counting import ENTITY_HEAD as HEAD  # the norm of a mention's head is HEAD + id
 
@@ -90,10 +90,8 @@ def parse_entities(data: dict, schema_path: str | Path | None = None, source: st
     EntityError
         Listing every problem with its entity id and field.
     """
-    schema = load_yaml(schema_path or DEFAULT_SCHEMA)
-    validator = import_jsonschema().Draft202012Validator(schema)
     problems = []
-    for e in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+    for e in schema_errors(data, schema_path or DEFAULT_SCHEMA):
         path = list(e.absolute_path)
         where = "(top level)"
         if len(path) >= 2 and path[0] == "entities":

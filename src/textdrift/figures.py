@@ -83,7 +83,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
 from textdrift.io import atomic_write_bytes, read_csv  # noqa: E402
-from textdrift.config import defaults  # noqa: E402
+from textdrift.config import LANG_NAMES, defaults, lang_name  # noqa: E402
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
@@ -105,8 +105,6 @@ PALETTE = ["#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#4
 THEME_PALETTE = [*PALETTE, "#EE7733", "#0077BB", "#EE3377", "#BBCC33", "#FFAABB", "#555555"]
 MARKERS = ["o", "s", "D", "^"]
 LANG_LINESTYLES = ["-", "--", ":", "-."]
-LANG_NAMES = {"zh": "Chinese", "en": "English", "ja": "Japanese", "ko": "Korean", "fr": "French",
-              "de": "German", "es": "Spanish", "ru": "Russian", "ar": "Arabic", "pt": "Portuguese"}
 # Paul Tol's "bright" blue and red for rising/falling, his pale grey for not significant.
 STATUS_COLORS = {"rising": "#4477AA", "new": "#4477AA", "falling": "#EE6677", "gone": "#EE6677",
                  "stable": "#BBBBBB"}
@@ -269,20 +267,6 @@ def theme_styles(codebook) -> dict[str, ThemeStyle]:
                                        MARKERS[(i // len(THEME_PALETTE)) % len(MARKERS)],
                                        row.get("label_en") or row["id"], " ".join(other))
     return styles
-
-
-def lang_name(lang: str) -> str:
-    """Display name of a language code, e.g. "English (en)"; an unknown code as it is.
-
-    Parameters
-    ----------
-    lang : str
-
-    Returns
-    -------
-    str
-    """
-    return f"{LANG_NAMES[lang]} ({lang})" if lang in LANG_NAMES else lang
 
 
 def _langs(df: pd.DataFrame, langs: Sequence[str] | None) -> list[str]:

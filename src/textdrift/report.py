@@ -37,9 +37,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from textdrift.figures import lang_name
 from textdrift.io import atomic_write_text, read_csv
-from textdrift.config import defaults
+from textdrift.config import defaults, lang_name
 from textdrift.validation import precision_cells
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
