@@ -61,3 +61,34 @@ def test_run_returns_the_commands_status(tmp_path, capsys):
     status = main(["run", "--logs", str(tmp_path), "--", sys.executable, "-c",
                    "print('1 of 1 steps (100%) done'); raise SystemExit(3)"])
     assert status == 3 and "1 of 1 steps (100%) done" in capsys.readouterr().out
+
+
+def test_the_warnings_of_jobs_whose_outputs_are_gone_are_not_shown(tmp_path, monkeypatch):
+    import base64
+    import json
+    import os
+    import time
+
+    monkeypatch.chdir(tmp_path)
+    logs, md = tmp_path / "logs", tmp_path / ".snakemake" / "metadata"
+    logs.mkdir()
+    md.mkdir(parents=True)
+    line = "2026-12-07 02:00:00,000 WARNING {}\n"
+    for shard in (0, 1):  # shard-1's output is gone (the corpus shrank): its log is stale
+        (logs / f"shard-{shard}.log").write_text(line.format(f"warning of shard {shard}"), encoding="utf-8")
+        out = f"out/shard-{shard}.txt"
+        name = base64.urlsafe_b64encode(out.encode()).decode()
+        (md / name).write_text(json.dumps({"rule": "x", "log": [f"logs/shard-{shard}.log"]}), encoding="utf-8")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "shard-0.txt").write_text("x")
+    old = logs / "old_rule.log"  # a rule that no longer exists: no record at all
+    old.write_text(line.format("warning of an old rule"), encoding="utf-8")
+    later = time.time_ns() + 10**12  # written "during the run" below, after the other two
+    os.utime(old, ns=(later, later))
+    found = warnings_summary("logs", metadata_dir=".snakemake/metadata")
+    assert found == ["warning of shard 0 (logs/shard-0.log)"]
+    # a log written during the run counts whatever the records say (a failed job has no output)
+    found = warnings_summary("logs", metadata_dir=".snakemake/metadata", since_ns=later - 1)
+    assert found == ["warning of an old rule (logs/old_rule.log)", "warning of shard 0 (logs/shard-0.log)"]
+    # no records: every log
+    assert len(warnings_summary("logs", metadata_dir="nowhere")) == 3
