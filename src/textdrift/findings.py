@@ -608,17 +608,14 @@ def findings_table(partials: Partials, codebook, tables: FindingsTables, languag
         return p[p["doc_id"] != drop], m[m["doc_id"] != drop]
 
     ratios: dict = {}
+    steps = _StepRatios(counts, themes, s.themes())
 
     def ratio(name: str, lang: str, y0: int, y1: int, drop=None, only: str | None = None) -> pd.DataFrame:
-        """rate_ratio of every theme (``only``: of that theme) for a variant (cached: one bootstrap per
-        variant, not per theme)."""
+        """:func:`rate_ratio` of every theme (``only``: of that theme) for a variant, ``drop`` left out
+        (cached; the units of each step built once, :class:`_StepRatios`)."""
         key = (name, lang, y0, y1, drop, only)
         if key not in ratios:
-            p, m = counts(name, drop)
-            if only is not None:
-                m = m[m["theme"] == only]
-            ratios[key] = rate_ratio(p, m[MATCH_KEY], [only] if only else themes, lang, y0, y1,
-                                     boot).set_index("theme")
+            ratios[key] = steps.ratio((name, lang, y0, y1), drop, only).set_index("theme")
         return ratios[key]
 
     def excludes(v, up: bool) -> bool:
@@ -649,6 +646,118 @@ def findings_table(partials: Partials, codebook, tables: FindingsTables, languag
     df["_same"] = (df["genre_match"] == "same") & (df["kind"] != "crosslingual_gap")  # a gap is not a step
     df = df.sort_values(["_same", "survives", "finding"], ascending=[False, False, True], kind="stable")
     return df.drop(columns="_same").reset_index(drop=True)
+
+
+def _step_units(p: pd.DataFrame, unit: str, min_documents: int) -> dict:
+    """The units of each year of a step as :func:`textdrift.themes.unit_counts` makes them, with
+    their keys: ``{year: (keys, kept tokens per unit: a Series indexed by the unit's key, in
+    (doc_id[, para]) order, units without kept tokens left out)}``; ``p``: kept tokens per
+    paragraph of one language (tested equal to ``unit_counts``' ``t``)."""
+    paras = p.groupby(["year", "lang", "doc_id", "para"], sort=True)["keep"].sum().reset_index()
+    out = {}
+    for (year, _), part in paras.groupby(["year", "lang"], sort=True):
+        n_docs = part.loc[part["keep"] > 0, "doc_id"].nunique()
+        use = unit if unit != "auto" else ("document" if n_docs >= min_documents else "paragraph")
+        keys = ["doc_id"] if use == "document" else ["doc_id", "para"]
+        tok = part.groupby(keys, sort=True)["keep"].sum()
+        out[int(year)] = (keys, tok[tok > 0])
+    return out
+
+
+class _StepRatios:
+    """:func:`rate_ratio` for the many variants of one step that the theme checks ask for (every
+    theme; one theme; one theme with a codebook term left out), equal to it number for number
+    (same units, same counts per unit, same quasi-Poisson fits, :func:`textdrift.themes.step_ratios`),
+    without regrouping the step's paragraphs for each: the units of a (variant, language, years,
+    document or paragraph left out) are built once (:func:`_step_units`) with the unit of each
+    match; a theme's counts per unit are then a ``bincount`` of its matches, and a fit is done
+    once per distinct (year, counts per unit) (:func:`textdrift.stats.quasi_poisson_rate`).
+
+    ``counts``: the ``counts(name, drop)`` function of :func:`findings_table` (kept tokens per
+    paragraph and theme matches of a variant, with a document or paragraph left out); ``themes``:
+    the codebook's theme ids, in row order; ``settings``: :meth:`FindingsSettings.themes`.
+    """
+
+    def __init__(self, counts, themes: list[str], settings: ThemesSettings):
+        if settings.ci != "quasi-poisson":  # the findings' checks use the schema's default interval
+            raise ValueError(f"_StepRatios computes quasi-Poisson intervals, not {settings.ci!r}")
+        self.counts, self.themes, self.s = counts, list(themes), settings
+        self.steps: dict = {}
+        self.fits: dict = {}
+
+    def _step(self, name: str, lang: str, y0: int, y1: int, drop) -> dict:
+        key = (name, lang, y0, y1, drop)
+        if key not in self.steps:
+            p, m = self.counts(name, drop)
+            p = p[(p["lang"] == lang) & p["year"].isin([y0, y1])]
+            m = m[(m["lang"] == lang) & m["year"].isin([y0, y1]) & m["theme"].isin(self.themes)]
+            t = p.groupby("year")["keep"].sum()
+            tokens = (int(t.get(y0, 0)), int(t.get(y1, 0)))
+            years = np.asarray(m["year"].to_numpy(), dtype=np.int64)
+            unit_of = np.full(len(m), -1, dtype=np.int64)  # a match's unit in its year (-1: none)
+            units: dict = {}
+            if tokens[0] > 0 and tokens[1] > 0:
+                for year, (keys, tok) in _step_units(p, self.s.bootstrap_unit, self.s.min_documents).items():
+                    at = np.flatnonzero(years == year)
+                    mine = m.iloc[at]
+                    if len(mine):
+                        unit_of[at] = tok.index.get_indexer(
+                            pd.MultiIndex.from_frame(mine[keys]) if len(keys) > 1 else mine[keys[0]])
+                    units[year] = tok.to_numpy(dtype=float)
+            theme_of = pd.Index(self.themes).get_indexer(m["theme"])
+            term = m["term"].astype(str).to_numpy(dtype=object) if "term" in m else None
+            self.steps[key] = {"tokens": tokens, "units": units, "year": years, "unit": unit_of, "theme": theme_of,
+                               "term": term}
+        return self.steps[key]
+
+    def _fit(self, P: np.ndarray, t: np.ndarray) -> tuple:
+        import hashlib
+
+        from textdrift.stats import quasi_poisson_rate
+
+        key = (hashlib.sha1(t.tobytes()).digest(), hashlib.sha1(P.tobytes()).digest())  # the fit's inputs
+        if key not in self.fits:
+            self.fits[key] = quasi_poisson_rate(P, t)
+        return self.fits[key]
+
+    def ratio(self, where: tuple, drop=None, only: str | None = None) -> pd.DataFrame:
+        """:func:`rate_ratio` of every theme (``only``: of that theme) of variant ``where[0]`` from
+        year ``where[2]`` to ``where[3]`` of language ``where[1]``; ``drop``: None, a doc_id, a
+        ("para", doc_id, para) or a ("term", term) left out."""
+        from textdrift.themes import step_ratios
+
+        name, lang, y0, y1 = where
+        term = drop[1] if isinstance(drop, tuple) and drop[0] == "term" else None
+        st = self._step(name, lang, y0, y1, None if term is not None else drop)
+        themes = [only] if only is not None else self.themes
+        sel = np.ones(len(st["year"]), dtype=bool)
+        if term is not None:
+            sel &= st["term"] != term
+        rows = pd.DataFrame({"theme": themes})
+        idx = [self.themes.index(th) for th in themes]
+        count = {y: [int(((st["year"] == y) & sel & (st["theme"] == i)).sum()) for i in idx] for y in (y0, y1)}
+        rows["count_from"], rows["count_to"] = count[y0], count[y1]
+        rows["tokens_from"], rows["tokens_to"] = st["tokens"]
+        if not (st["tokens"][0] > 0 and st["tokens"][1] > 0):
+            rows["rate_ratio"] = rows["ci_low"] = rows["ci_high"] = np.nan
+            rows["change"] = "undefined"
+            return rows[["theme", "count_from", "count_to", "tokens_from", "tokens_to", "rate_ratio", "change",
+                         "ci_low", "ci_high"]]
+        sides = []
+        for y, tokens in ((y0, st["tokens"][0]), (y1, st["tokens"][1])):
+            t = st["units"][y]
+            here = sel & (st["year"] == y) & (st["unit"] >= 0)
+            disp = []
+            for i in idx:
+                P = np.bincount(st["unit"][here & (st["theme"] == i)], minlength=len(t)).astype(float)
+                disp.append(self._fit(P, t)[2])
+            sides.append(pd.DataFrame({"count": np.array(count[y], dtype=np.int64), "tokens": np.int64(tokens),
+                                       "dispersion": np.array(disp, dtype=float), "ci_units": len(t)},
+                                      index=pd.Index(themes, name="theme")))
+        r = step_ratios(sides[0], sides[1], self.s.conf_level)
+        for col in ("rate_ratio", "change", "ci_low", "ci_high"):
+            rows[col] = r[col].to_numpy()
+        return rows
 
 
 def _theme_rows(where, fns, n_terms, labels, documents, settings: FindingsSettings) -> list[dict]:
@@ -682,7 +791,7 @@ def _theme_rows(where, fns, n_terms, labels, documents, settings: FindingsSettin
         for theme, r in chosen.iterrows():
             checks, details = {}, {}
             for name in ("roles", "entities"):
-                checks[f"check_{name}"] = excludes(ratio(name, lang, y0, y1).loc[theme], up)
+                checks[f"check_{name}"] = excludes(ratio(name, lang, y0, y1, only=theme).loc[theme], up)
             pl, pu = poisson_ratio_ci(r["count_from"], r["count_to"], r["tokens_from"], r["tokens_to"], conf)
             checks["check_interval"] = _excludes_one(pl, pu, up)
             mine = in_step[in_step["theme"] == theme]
@@ -701,7 +810,7 @@ def _theme_rows(where, fns, n_terms, labels, documents, settings: FindingsSettin
             else:
                 weight = mine["doc_id"].value_counts()
                 heavy = sorted(side_docs, key=lambda d: (-int(weight.get(d, 0)), d))[:loo_max]
-                checks["check_leave_one_out"] = all(excludes(ratio("base", lang, y0, y1, d).loc[theme], up)
+                checks["check_leave_one_out"] = all(excludes(ratio("base", lang, y0, y1, d, only=theme).loc[theme], up)
                                                     for d in heavy)
                 checks["check_leave_one_paragraph_out"] = None
             terms = _adverse_terms(paras, mine, y0, y1, up)[:loo_max]
