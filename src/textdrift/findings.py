@@ -96,9 +96,9 @@ _T = _D["themes"]
 __all__ = ["CHECKS", "FindingsFiles", "FindingsSettings", "FindingsTables",
            "CHECK_VARIANTS", "FINDING_COLUMNS", "MATCH_KEY", "RISING", "VARIANTS", "Partials",
            "build_findings", "count_partials", "findings_table", "match_partials", "merge_partials", "phrase_ranking",
-           "rate_ratio",
+           "rate_ratio", "theme_part", "vocabulary_part", "assemble_findings", "read_part", "write_part",
            "table_partials", "variant_tokens", "write_findings", "write_partial_counts", "write_partial_matches",
-           "run_findings"]
+           "run_findings", "run_findings_themes", "run_findings_vocabulary"]
 
 log = logging.getLogger("textdrift.findings")
 
@@ -516,7 +516,9 @@ def findings_table(partials: Partials, codebook, tables: FindingsTables, languag
                    settings: FindingsSettings | None = None) -> pd.DataFrame:
     """``findings.csv`` (``FINDING_COLUMNS``) from the shards' partial results of the checks
     (:class:`Partials`: :func:`count_partials` and :func:`match_partials` of each token shard) and
-    the tables of :func:`build_findings`, which it equals.
+    the tables of :func:`build_findings`, which it equals: :func:`theme_part` (what reads the
+    codebook) and :func:`vocabulary_part` (what does not) assembled by :func:`assemble_findings`,
+    as the workflow's jobs ``findings_themes``, ``findings_vocabulary`` and ``findings`` do.
 
     Parameters
     ----------
@@ -533,12 +535,40 @@ def findings_table(partials: Partials, codebook, tables: FindingsTables, languag
     DataFrame
         ``FINDING_COLUMNS``: genre-matched steps first, then surviving findings first.
     """
+    s = settings or FindingsSettings()
+    return assemble_findings(theme_part(partials, codebook, tables, languages, s),
+                             vocabulary_part(partials, tables, languages, s), tables.precision, languages, s)
+
+
+def theme_part(partials: Partials, codebook, tables: FindingsTables, languages,
+               settings: FindingsSettings | None = None) -> dict:
+    """The rows of the findings that read the codebook: each language's theme changes
+    (:func:`_theme_rows`) and the cross-language gaps (:func:`_crosslingual_findings`), with the
+    themes' labels (the rule ``findings_themes``; a codebook edit reruns only this part and
+    :func:`assemble_findings`).
+
+    Parameters
+    ----------
+    partials : Partials
+        Every variant's ``paras`` and ``matches`` (``docs`` and ``para_ngrams`` are not read).
+    codebook : list of Theme
+    tables : FindingsTables
+        ``documents``, ``crossling`` (its ``drift``, ``phrases`` and ``precision`` are not read).
+    languages : sequence of str
+    settings : FindingsSettings, optional
+        As in :func:`build_findings`.
+
+    Returns
+    -------
+    dict
+        ``{"labels": {theme: English label}, "themes": {lang: [row, ...]}, "crosslingual": [row, ...]}``
+        (rows as :func:`_row` makes them).
+    """
     from textdrift.manifest import step_documents
 
     s = settings or FindingsSettings()
-    documents, drift, phrases, crossling, precision = (tables.documents, tables.drift, tables.phrases,
-                                                       tables.crossling, tables.precision)
-    cross_settings, phrase_settings = s.cross_settings, s.phrase_settings
+    documents, crossling = tables.documents, tables.crossling
+    cross_settings = s.cross_settings
     themes = [t.id for t in codebook]
     labels = {t.id: t.label("en") for t in codebook}
     full_paras = {name: partials.paragraphs(name) for name in VARIANTS}
@@ -579,15 +609,6 @@ def findings_table(partials: Partials, codebook, tables: FindingsTables, languag
         return (v[pd.MultiIndex.from_frame(v[["lang", "year"]]).isin(keep_rows)] if needed_years
                 else v.iloc[:0]).reset_index(drop=True)
 
-    # the drift checks need every year, as unigram counts per document (a year = the sum of its
-    # documents, so leaving one out is a subtraction)
-    doc_counts: dict = {}
-
-    def unigram_docs(name: str, lang: str):
-        if (name, lang) not in doc_counts:
-            doc_counts[(name, lang)] = partials.doc_counts(name, lang, unigrams=True)
-        return doc_counts[(name, lang)]
-
     cache: dict = {}
 
     def counts(name: str, drop=None):
@@ -621,26 +642,99 @@ def findings_table(partials: Partials, codebook, tables: FindingsTables, languag
     def excludes(v, up: bool) -> bool:
         return _excludes_one(v["ci_low"], v["ci_high"], up) if pd.notna(v["ci_low"]) else False
 
-    rows = []
-    boot = s.themes()
+    out: dict = {"labels": labels, "themes": {}, "crosslingual": []}
     for lang in languages:
+        rows = []
         for y0, y1 in theme_steps.get(lang, []):
             n_terms = {t.id: len(t.terms.get(lang, ())) + len(getattr(t, "entities", ())) for t in codebook}
             rows += _theme_rows((lang, y0, y1), (ratio, counts, excludes), n_terms, labels, documents, s)
-        # the largest drift step
-        d = drift[drift["lang"] == lang]
-        if len(d):
-            rows.append(_drift_row(d, lang, partials, unigram_docs, full_paras["base"], documents, s))
-        doc_counts.clear()  # one language's document matrices at a time
-    if phrases is not None and len(phrases):
-        rows += _phrase_paragraph_checks(
-            _phrase_findings(partials, full_paras["base"], phrases, documents, languages, s), partials,
-            phrase_settings or {})
+        out["themes"][lang] = rows
     if crossling is not None and len(crossling):
         cross_matches = {**full_matches, "base": full_matches["base"][MATCH_KEY]}
-        rows += _crosslingual_findings(full_paras, cross_matches, crossling, codebook, documents, s)
+        out["crosslingual"] = _crosslingual_findings(full_paras, cross_matches, crossling, codebook, documents, s)
+    return out
+
+
+def vocabulary_part(partials: Partials, tables: FindingsTables, languages,
+                    settings: FindingsSettings | None = None) -> dict:
+    """The rows of the findings that do not read the codebook: each language's largest drift step
+    (:func:`_drift_row`) and the phrases that rose most (:func:`_phrase_findings`,
+    :func:`_phrase_paragraph_checks`) (the rule ``findings_vocabulary``; a codebook edit does not
+    rerun it).
+
+    Parameters
+    ----------
+    partials : Partials
+        The ``base`` ``paras``, every variant's ``docs`` and the ``para_ngrams`` (``matches`` are
+        not read).
+    tables : FindingsTables
+        ``documents``, ``drift`` and ``phrases`` (``crossling`` and ``precision`` are not read).
+    languages : sequence of str
+    settings : FindingsSettings, optional
+        As in :func:`build_findings`.
+
+    Returns
+    -------
+    dict
+        ``{"drift": {lang: row}, "phrases": [row, ...]}`` (rows as :func:`_row` makes them).
+    """
+    s = settings or FindingsSettings()
+    documents, drift, phrases = tables.documents, tables.drift, tables.phrases
+    base_paras = partials.paragraphs("base")
+    # the drift checks need every year, as unigram counts per document (a year = the sum of its
+    # documents, so leaving one out is a subtraction)
+    doc_counts: dict = {}
+
+    def unigram_docs(name: str, lang: str):
+        if (name, lang) not in doc_counts:
+            doc_counts[(name, lang)] = partials.doc_counts(name, lang, unigrams=True)
+        return doc_counts[(name, lang)]
+
+    out: dict = {"drift": {}, "phrases": []}
+    for lang in languages:
+        d = drift[drift["lang"] == lang]
+        if len(d):
+            out["drift"][lang] = _drift_row(d, lang, partials, unigram_docs, base_paras, documents, s)
+        doc_counts.clear()  # one language's document matrices at a time
+    if phrases is not None and len(phrases):
+        out["phrases"] = _phrase_paragraph_checks(
+            _phrase_findings(partials, base_paras, phrases, documents, languages, s), partials,
+            s.phrase_settings or {})
+    return out
+
+
+def assemble_findings(themes: dict, vocabulary: dict, precision: pd.DataFrame | None, languages,
+                      settings: FindingsSettings | None = None) -> pd.DataFrame:
+    """``findings.csv`` from the two parts (the rule ``findings``): per language its theme rows, then
+    its drift row; then the phrase rows and the cross-language rows; the codebook's precision
+    flagged (:func:`_flag_precision`), numbered, genre-matched steps first, then the survivors.
+
+    Parameters
+    ----------
+    themes : dict
+        :func:`theme_part`'s result.
+    vocabulary : dict
+        :func:`vocabulary_part`'s result.
+    precision : DataFrame or None
+        ``codebook_precision.csv``.
+    languages : sequence of str
+    settings : FindingsSettings, optional
+        ``min_precision`` and ``min_coded``.
+
+    Returns
+    -------
+    DataFrame
+        ``FINDING_COLUMNS``.
+    """
+    s = settings or FindingsSettings()
+    rows: list = []
+    for lang in languages:
+        rows += themes["themes"].get(lang, [])
+        if lang in vocabulary["drift"]:
+            rows.append(vocabulary["drift"][lang])
+    rows += vocabulary["phrases"] + themes["crosslingual"]
     df = pd.DataFrame(rows, columns=FINDING_COLUMNS)
-    df = _flag_precision(df, precision, labels, s.min_precision, s.min_coded)
+    df = _flag_precision(df, precision, themes["labels"], s.min_precision, s.min_coded)
     df["finding"] = range(1, len(df) + 1)
     # like with like first (a step between documents of the same genres), then the survivors
     df["_same"] = (df["genre_match"] == "same") & (df["kind"] != "crosslingual_gap")  # a gap is not a step
@@ -1544,8 +1638,45 @@ def write_findings(partials: Partials, files: FindingsFiles, languages,
     return df
 
 
-def run_findings(input, output, params, log) -> None:
-    """Rule ``findings``: the headline findings and their robustness checks.
+def write_part(part: dict, path: str | Path) -> None:
+    """Write a part of the findings (:func:`theme_part`, :func:`vocabulary_part`) as JSON: its rows
+    as :func:`_row` made them, numpy scalars as Python numbers (NaN and infinities as JSON's
+    ``NaN``/``Infinity``), so that :func:`read_part` gives rows that build the same table.
+
+    Parameters
+    ----------
+    part : dict
+    path : str or Path
+    """
+    import json
+
+    def plain(x):
+        if isinstance(x, np.generic):
+            return x.item()
+        raise TypeError(f"a findings row holds a {type(x).__name__}, not a number or a string")
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(part, default=plain, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def read_part(path: str | Path) -> dict:
+    """A part of the findings written by :func:`write_part`.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    dict
+    """
+    import json
+
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def run_findings_themes(input, output, params, log) -> None:
+    """Rule ``findings_themes``: the findings that read the codebook (:func:`theme_part`), as JSON.
 
     Parameters
     ----------
@@ -1554,14 +1685,66 @@ def run_findings(input, output, params, log) -> None:
     log : list of str
         The job's log file (first item).
     """
-    from textdrift.io import log_to_file
+    from textdrift.codebook import load_codebook
+    from textdrift.entities import load_entities
+    from textdrift.io import log_to_file, read_csv
 
     log_to_file(log[0])
     i, p = input, params
     entities = list(i.get("entities", []))
     partials = Partials({v: list(i[f"paras_{v}"]) for v in VARIANTS}, {v: list(i[f"matches_{v}"]) for v in VARIANTS},
+                        {}, {})
+    codebook = load_codebook(i.codebook, i.schema, load_entities(*entities) if entities else [])
+    tables = FindingsTables(read_csv(i.documents), pd.DataFrame(),
+                            crossling=read_csv(i.crosslingual) if i.crosslingual else None)
+    part = theme_part(partials, codebook, tables, p.languages, FindingsSettings.from_params(p))
+    write_part(part, output[0])
+    logging.getLogger("textdrift.findings").info("%d theme rows, %d cross-language rows",
+                                                 sum(len(r) for r in part["themes"].values()),
+                                                 len(part["crosslingual"]))
+
+
+def run_findings_vocabulary(input, output, params, log) -> None:
+    """Rule ``findings_vocabulary``: the findings that do not read the codebook (drift and phrases,
+    :func:`vocabulary_part`), as JSON.
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/findings.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    """
+    from textdrift.io import log_to_file, read_csv
+
+    log_to_file(log[0])
+    i, p = input, params
+    partials = Partials({"base": list(i.paras_base)}, {},
                         {(v, lang): list(i[f"doc_{v}_{lang}"]) for v in VARIANTS for lang in p.languages},
                         {lang: list(i[f"para_ngrams_{lang}"]) for lang in p.languages})
-    files = FindingsFiles(i.codebook, i.documents, i.drift, output[0], i.schema, entities[0] if entities else None,
-                          entities[1] if entities else None, i.phrases, i.crosslingual, i.precision)
-    write_findings(partials, files, p.languages, FindingsSettings.from_params(p))
+    tables = FindingsTables(read_csv(i.documents), read_csv(i.drift), read_csv(i.phrases) if i.phrases else None)
+    part = vocabulary_part(partials, tables, p.languages, FindingsSettings.from_params(p))
+    write_part(part, output[0])
+    logging.getLogger("textdrift.findings").info("%d drift rows, %d phrase rows", len(part["drift"]),
+                                                 len(part["phrases"]))
+
+
+def run_findings(input, output, params, log) -> None:
+    """Rule ``findings``: ``findings.csv`` assembled from the two parts (:func:`assemble_findings`).
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/findings.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    """
+    from textdrift.io import log_to_file, read_csv, write_csv
+
+    log_to_file(log[0])
+    i, p = input, params
+    df = assemble_findings(read_part(i.themes), read_part(i.vocabulary), read_csv(i.precision) if i.precision else None,
+                           p.languages, FindingsSettings.from_params(p))
+    write_csv(df, output[0])
+    logging.getLogger("textdrift.findings").info("%d findings, %d survive every check that is defined", len(df),
+                                                 int(df["survives"].sum()))
