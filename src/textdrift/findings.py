@@ -68,7 +68,16 @@ change", ``holds`` is False and the checks of a called change are ``n/a``.
 words, what does not hold or fails and what else a reader must know: a single document on a side,
 a step between different genres or translation statuses.
 
-Why one module of about 1,380 lines: the four kinds of finding are recomputed under the same
+The workflow computes the table in three jobs (:func:`findings_table` does the same in one call):
+``findings_themes`` (:func:`theme_part`: the theme changes and cross-language gaps, which read the
+codebook), ``findings_vocabulary`` (:func:`vocabulary_part`: the drift and phrase findings, which do
+not; a codebook edit does not rerun it) and ``findings`` (:func:`assemble_findings`: the two parts'
+rows, written as JSON by :func:`write_part`, in the order above, with the codebook's precision).
+The theme checks' many rate ratios (every variant, document, paragraph and term left out) are
+computed on units built once per step (:class:`_StepRatios`), equal to :func:`rate_ratio` number for
+number.
+
+Why one module of about 1,750 lines: the four kinds of finding are recomputed under the same
 variants (the token table counted another way, each document left out) and written as rows of
 one table by one row builder; split by kind, each part would need the variant cache and the
 checks of the others; the per-shard partial results are those variants. The intervals are :mod:`textdrift.stats`.
