@@ -454,6 +454,34 @@ def merge_partials(parts: list[Partials]) -> Partials:
     return Partials(joined("paras"), joined("matches"), joined("docs"), joined("para_ngrams"))
 
 
+def _by_year(m):
+    """``merge_matrices([m], ["year"])`` (:func:`textdrift.vectorize.merge_matrices`) of one
+    per-document matrix whose vocabulary is already sorted and distinct (the merged shards'): the
+    same rows, counts and vocabulary, without turning the vocabulary into Arrow strings again to
+    sort and look it up (the union of one sorted vocabulary is itself); any other matrix goes
+    through ``merge_matrices``."""
+    import scipy.sparse as sp
+
+    from textdrift.vectorize import CountMatrix, merge_matrices
+
+    vocab = np.asarray(m.vocab, dtype=object)
+    if not m.X.shape[0] or not len(vocab) or not bool((vocab[:-1] < vocab[1:]).all()):
+        return merge_matrices([m], ["year"])
+    coo = m.X.tocoo()
+    stacked = sp.csr_matrix((coo.data.astype(np.int64), (coo.row, coo.col)), shape=m.X.shape)
+    rows = m.rows.reset_index(drop=True)
+    keys = [c for c in ("lang",) if c in rows.columns] + ["year"]
+    grouped = rows.groupby(keys, sort=True)
+    group = grouped.ngroup().to_numpy()
+    S = sp.csr_matrix((np.ones(len(rows), dtype=np.int64), (group, np.arange(len(rows)))),
+                      shape=(grouped.ngroups, len(rows)))
+    X = (S @ stacked).tocsr()
+    X.sort_indices()
+    merged = grouped["tokens"].sum().reset_index()
+    merged["tokens"] = merged["tokens"].astype("int64")
+    return CountMatrix(X, vocab.copy(), merged)
+
+
 def _unigram_columns(m):
     """The unigram columns of a count matrix (as the drift rule takes them, :mod:`textdrift.drift`)."""
     from textdrift.vectorize import SEP, CountMatrix
@@ -1172,7 +1200,7 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
                 m = m.take((m.rows["doc_id"] != drop).to_numpy(dtype=bool))
             # the variant's documents are the test's units when both years have min_documents of them;
             # else the tokens (the variants have no paragraph n-gram counts)
-            table = phrase_changes(merge_matrices([m], ["year"]), lang=lang, steps={(y0, y1)}, docs=m, **ps)
+            table = phrase_changes(_by_year(m), lang=lang, steps={(y0, y1)}, docs=m, **ps)
             results[key] = table.set_index(["year_from", "year_to", "phrase"])["status"]
         return results[key].get((y0, y1, phrase))
 
@@ -1208,6 +1236,20 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
         para_rows, para_counts = partials.occurrences(lang, [y0, y1], [str(x) for x in top["phrase"]])
         col = {str(t): i for i, t in enumerate(top["phrase"])}
         paras = base_paras[(base_paras["lang"] == lang) & base_paras["year"].isin([y0, y1])].reset_index(drop=True)
+        # the interval check's rate ratios: every top phrase's occurrences as matches (theme = the
+        # phrase) on units built once for the step (_StepRatios, equal to rate_ratio of each)
+        names = [str(x) for x in top["phrase"]]
+        occ_all = pd.concat([para_rows.loc[np.repeat(np.arange(len(para_counts)), para_counts[:, k]),
+                                           ["year", "doc_id", "para"]].assign(lang=lang, theme=name)
+                             for k, name in enumerate(names)], ignore_index=True)
+        step_ratios = (_StepRatios(lambda name, drop=None: (paras, occ_all), names, boot.themes())
+                       if len(set(names)) == len(names) else None)
+
+        def phrase_ratio(phrase: str, occ: pd.DataFrame) -> pd.Series:
+            if step_ratios is None:
+                return rate_ratio(paras, occ, [phrase], lang, y0, y1, boot.themes()).iloc[0]
+            return step_ratios.ratio(("base", lang, y0, y1), None, phrase).iloc[0]
+
         for r in top.itertuples():
             phrase = str(r.phrase)
             insufficient = r.status == "insufficient"
@@ -1220,7 +1262,7 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
                 counts = para_counts[:, col[phrase]]
                 occ = para_rows.loc[np.repeat(np.arange(len(counts)), counts), ["year", "doc_id", "para"]]
                 occ = occ.assign(lang=lang, theme=phrase).reset_index(drop=True)
-                rr = rate_ratio(paras, occ, [phrase], lang, y0, y1, boot.themes()).iloc[0]
+                rr = phrase_ratio(phrase, occ)
                 checks["check_interval"] = _excludes_one(rr["ci_low"], rr["ci_high"], True)
                 rows.append(_row(_Claim(
                     "phrase_rise", lang, phrase, f"“{r.display}” ranked {int(r.effect_rank)} of the rising phrases "
@@ -1240,7 +1282,7 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
             counts = para_counts[:, col[phrase]]
             occ = para_rows.loc[np.repeat(np.arange(len(counts)), counts), ["year", "doc_id", "para"]]
             occ = occ.assign(lang=lang, theme=phrase).reset_index(drop=True)
-            rr = rate_ratio(paras, occ, [phrase], lang, y0, y1, boot.themes()).iloc[0]
+            rr = phrase_ratio(phrase, occ)
             checks["check_interval"] = _excludes_one(rr["ci_low"], rr["ci_high"], True)
             by_doc = occ["doc_id"].value_counts()
             heavy = sorted(side, key=lambda d: (-int(by_doc.get(d, 0)), d))[:boot.loo_max]
@@ -1331,7 +1373,7 @@ def _phrase_paragraph_checks(rows: list[dict], partials: Partials, settings: dic
         if "tokens" in rows_ and "tokens" in pm.rows:
             rows_.loc[rows_.index[d_at[0]], "tokens"] -= int(pm.rows["tokens"].iloc[at[0]])
         sub = CountMatrix((m.X - minus).tocsr(), m.vocab, rows_)
-        table = phrase_changes(merge_matrices([sub], ["year"]), lang=lang, steps={(y0, y1)}, **ps)
+        table = phrase_changes(_by_year(sub), lang=lang, steps={(y0, y1)}, **ps)
         st = table.set_index(["year_from", "year_to", "phrase"])["status"].get((y0, y1, phrase))
         set_na(None)
         if st in RISING:
