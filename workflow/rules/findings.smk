@@ -157,6 +157,10 @@ rule findings:
     conda:
         "../envs/analysis.yml"
     threads: 1
+    resources:
+        # two JSON files of a few dozen rows and the precision table
+        mem_mb=lambda wildcards, attempt: attempt * 1000,
+        runtime=lambda wildcards, attempt: attempt * 5,
     params:
         languages=LANGS,
         min_precision=config["validation"]["min_precision"],
