@@ -666,14 +666,23 @@ def theme_part(partials: Partials, codebook, tables: FindingsTables, languages,
         return p[p["doc_id"] != drop], m[m["doc_id"] != drop]
 
     ratios: dict = {}
-    steps = _StepRatios(counts, themes, s.themes())
+    boot = s.themes()
+    steps = _StepRatios(counts, themes, boot) if boot.ci == "quasi-poisson" else None
 
     def ratio(name: str, lang: str, y0: int, y1: int, drop=None, only: str | None = None) -> pd.DataFrame:
         """:func:`rate_ratio` of every theme (``only``: of that theme) for a variant, ``drop`` left out
-        (cached; the units of each step built once, :class:`_StepRatios`)."""
+        (cached; the units of each step built once, :class:`_StepRatios`, for the quasi-Poisson
+        interval; another interval through :func:`rate_ratio` itself)."""
         key = (name, lang, y0, y1, drop, only)
         if key not in ratios:
-            ratios[key] = steps.ratio((name, lang, y0, y1), drop, only).set_index("theme")
+            if steps is not None:
+                ratios[key] = steps.ratio((name, lang, y0, y1), drop, only).set_index("theme")
+            else:
+                p, m = counts(name, drop)
+                if only is not None:
+                    m = m[m["theme"] == only]
+                ratios[key] = rate_ratio(p, m[MATCH_KEY], [only] if only else themes, lang, y0, y1,
+                                         boot).set_index("theme")
         return ratios[key]
 
     def excludes(v, up: bool) -> bool:
@@ -1243,7 +1252,7 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
                                            ["year", "doc_id", "para"]].assign(lang=lang, theme=name)
                              for k, name in enumerate(names)], ignore_index=True)
         step_ratios = (_StepRatios(lambda name, drop=None: (paras, occ_all), names, boot.themes())
-                       if len(set(names)) == len(names) else None)
+                       if len(set(names)) == len(names) and boot.themes().ci == "quasi-poisson" else None)
 
         def phrase_ratio(phrase: str, occ: pd.DataFrame) -> pd.Series:
             if step_ratios is None:
