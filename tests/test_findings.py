@@ -387,3 +387,75 @@ def test_phrase_with_one_document_a_side_runs_leave_one_paragraph_out():
     assert g["holds"] and g["check_leave_one_paragraph_out"] == "fails" and not g["survives"]
     assert "fails the check: a paragraph left out (without paragraph 0 of b1: " in g["reason"]
 
+
+
+# ---- the workflow's three jobs and the step ratios -------------------------------------------------
+
+def test_step_ratios_equal_rate_ratio_for_every_check():
+    """_StepRatios (units built once per step) gives rate_ratio's numbers exactly: every theme, one
+    theme, a document, a paragraph and a term left out, in a step with paragraphs and one with
+    documents as units; and its units are unit_counts' (same kept tokens, same order)."""
+    from textdrift.findings import MATCH_KEY, _step_units, _StepRatios, rate_ratio
+    from textdrift.matching import match_themes
+    from textdrift.themes import ThemesSettings, unit_counts
+    from textdrift.counting import paragraph_tokens
+
+    toks, docs = _phrase_corpus(doubled=True)
+    paras = paragraph_tokens(toks)
+    matches = match_themes(toks, TWO_TERMS)[[*MATCH_KEY, "term"]]
+    themes = [t.id for t in TWO_TERMS]
+    for min_documents in (1, 5):  # documents, then paragraphs as the units
+        s = ThemesSettings(min_documents=min_documents)
+        mine = {y: tok.to_numpy(dtype=float) for y, (_, tok) in _step_units(paras, s.bootstrap_unit, min_documents).items()}
+        theirs = {y: t for (y, _), (_, t, _) in unit_counts(paras, matches, themes, s.bootstrap_unit, min_documents).items()}
+        assert mine.keys() == theirs.keys() and all(np.array_equal(mine[y], theirs[y]) for y in mine)
+
+        def counts(name, drop=None):
+            if isinstance(drop, tuple):
+                keep_p = ~((paras["doc_id"] == drop[1]) & (paras["para"] == drop[2]))
+                keep_m = ~((matches["doc_id"] == drop[1]) & (matches["para"] == drop[2]))
+                return paras[keep_p], matches[keep_m]
+            if drop is None:
+                return paras, matches
+            return paras[paras["doc_id"] != drop], matches[matches["doc_id"] != drop]
+
+        steps = _StepRatios(counts, themes, s)
+        y0, y1 = int(paras["year"].min()), int(paras["year"].max())
+        first = paras[paras["year"] == y1].iloc[0]
+        cases = [(None, None), (None, "green"), ("a1", None), ("b1", "trade"),
+                 (("para", first["doc_id"], int(first["para"])), "green"), (("term", "clean"), "green")]
+        for drop, only in cases:
+            p, m = counts("base", drop if not (isinstance(drop, tuple) and drop[0] == "term") else None)
+            if isinstance(drop, tuple) and drop[0] == "term":
+                m = m[m["term"] != drop[1]]
+            if only is not None:
+                m = m[m["theme"] == only]
+            want = rate_ratio(p, m[MATCH_KEY], [only] if only else themes, "en", y0, y1, s)
+            pd.testing.assert_frame_equal(steps.ratio(("base", "en", y0, y1), drop, only), want)
+
+
+def test_the_three_jobs_give_the_table_of_one_call(tmp_path):
+    """theme_part and vocabulary_part, written as JSON and read back, assembled by assemble_findings:
+    the table of findings_table, byte for byte once written."""
+    from textdrift.findings import (assemble_findings, findings_table, read_part, table_partials, theme_part,
+                                    vocabulary_part, write_part)
+    from textdrift.io import write_csv
+    from textdrift.phrases import phrase_changes
+    from textdrift.vectorize import year_matrix
+
+    toks, docs = _phrase_corpus(doubled=True)
+    settings = {**PHRASE_SETTINGS, "ngram_max": 2}
+    table = phrase_changes(year_matrix(toks[toks["role"] == "body"], "en", 2), lang="en", **settings)
+    tables = FindingsTables(docs, NO_DRIFT, phrases=table)
+    args = FindingsSettings(top_themes=2, n_boot=200, phrase_settings=settings, top_phrases=3)
+    parts = table_partials(toks, CODEBOOK, ["en"], ngram_max=2)
+    write_part(theme_part(parts, CODEBOOK, tables, ["en"], args), tmp_path / "themes.json")
+    write_part(vocabulary_part(parts, tables, ["en"], args), tmp_path / "vocabulary.json")
+    assembled = assemble_findings(read_part(tmp_path / "themes.json"), read_part(tmp_path / "vocabulary.json"),
+                                  None, ["en"], args)
+    whole = findings_table(parts, CODEBOOK, tables, ["en"], args)
+    assert set(whole["kind"]) == {"theme_change", "phrase_rise"}
+    write_csv(assembled, tmp_path / "a.csv")
+    write_csv(whole, tmp_path / "b.csv")
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    pd.testing.assert_frame_equal(assembled, whole)

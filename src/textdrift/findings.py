@@ -68,7 +68,16 @@ change", ``holds`` is False and the checks of a called change are ``n/a``.
 words, what does not hold or fails and what else a reader must know: a single document on a side,
 a step between different genres or translation statuses.
 
-Why one module of about 1,380 lines: the four kinds of finding are recomputed under the same
+The workflow computes the table in three jobs (:func:`findings_table` does the same in one call):
+``findings_themes`` (:func:`theme_part`: the theme changes and cross-language gaps, which read the
+codebook), ``findings_vocabulary`` (:func:`vocabulary_part`: the drift and phrase findings, which do
+not; a codebook edit does not rerun it) and ``findings`` (:func:`assemble_findings`: the two parts'
+rows, written as JSON by :func:`write_part`, in the order above, with the codebook's precision).
+The theme checks' many rate ratios (every variant, document, paragraph and term left out) are
+computed on units built once per step (:class:`_StepRatios`), equal to :func:`rate_ratio` number for
+number.
+
+Why one module of about 1,810 lines: the four kinds of finding are recomputed under the same
 variants (the token table counted another way, each document left out) and written as rows of
 one table by one row builder; split by kind, each part would need the variant cache and the
 checks of the others; the per-shard partial results are those variants. The intervals are :mod:`textdrift.stats`.
@@ -96,9 +105,9 @@ _T = _D["themes"]
 __all__ = ["CHECKS", "FindingsFiles", "FindingsSettings", "FindingsTables",
            "CHECK_VARIANTS", "FINDING_COLUMNS", "MATCH_KEY", "RISING", "VARIANTS", "Partials",
            "build_findings", "count_partials", "findings_table", "match_partials", "merge_partials", "phrase_ranking",
-           "rate_ratio",
+           "rate_ratio", "theme_part", "vocabulary_part", "assemble_findings", "read_part", "write_part",
            "table_partials", "variant_tokens", "write_findings", "write_partial_counts", "write_partial_matches",
-           "run_findings"]
+           "run_findings", "run_findings_themes", "run_findings_vocabulary"]
 
 log = logging.getLogger("textdrift.findings")
 
@@ -445,6 +454,34 @@ def merge_partials(parts: list[Partials]) -> Partials:
     return Partials(joined("paras"), joined("matches"), joined("docs"), joined("para_ngrams"))
 
 
+def _by_year(m):
+    """``merge_matrices([m], ["year"])`` (:func:`textdrift.vectorize.merge_matrices`) of one
+    per-document matrix whose vocabulary is already sorted and distinct (the merged shards'): the
+    same rows, counts and vocabulary, without turning the vocabulary into Arrow strings again to
+    sort and look it up (the union of one sorted vocabulary is itself); any other matrix goes
+    through ``merge_matrices``."""
+    import scipy.sparse as sp
+
+    from textdrift.vectorize import CountMatrix, merge_matrices
+
+    vocab = np.asarray(m.vocab, dtype=object)
+    if not m.X.shape[0] or not len(vocab) or not bool((vocab[:-1] < vocab[1:]).all()):
+        return merge_matrices([m], ["year"])
+    coo = m.X.tocoo()
+    stacked = sp.csr_matrix((coo.data.astype(np.int64), (coo.row, coo.col)), shape=m.X.shape)
+    rows = m.rows.reset_index(drop=True)
+    keys = [c for c in ("lang",) if c in rows.columns] + ["year"]
+    grouped = rows.groupby(keys, sort=True)
+    group = grouped.ngroup().to_numpy()
+    S = sp.csr_matrix((np.ones(len(rows), dtype=np.int64), (group, np.arange(len(rows)))),
+                      shape=(grouped.ngroups, len(rows)))
+    X = (S @ stacked).tocsr()
+    X.sort_indices()
+    merged = grouped["tokens"].sum().reset_index()
+    merged["tokens"] = merged["tokens"].astype("int64")
+    return CountMatrix(X, vocab.copy(), merged)
+
+
 def _unigram_columns(m):
     """The unigram columns of a count matrix (as the drift rule takes them, :mod:`textdrift.drift`)."""
     from textdrift.vectorize import SEP, CountMatrix
@@ -516,7 +553,9 @@ def findings_table(partials: Partials, codebook, tables: FindingsTables, languag
                    settings: FindingsSettings | None = None) -> pd.DataFrame:
     """``findings.csv`` (``FINDING_COLUMNS``) from the shards' partial results of the checks
     (:class:`Partials`: :func:`count_partials` and :func:`match_partials` of each token shard) and
-    the tables of :func:`build_findings`, which it equals.
+    the tables of :func:`build_findings`, which it equals: :func:`theme_part` (what reads the
+    codebook) and :func:`vocabulary_part` (what does not) assembled by :func:`assemble_findings`,
+    as the workflow's jobs ``findings_themes``, ``findings_vocabulary`` and ``findings`` do.
 
     Parameters
     ----------
@@ -533,12 +572,40 @@ def findings_table(partials: Partials, codebook, tables: FindingsTables, languag
     DataFrame
         ``FINDING_COLUMNS``: genre-matched steps first, then surviving findings first.
     """
+    s = settings or FindingsSettings()
+    return assemble_findings(theme_part(partials, codebook, tables, languages, s),
+                             vocabulary_part(partials, tables, languages, s), tables.precision, languages, s)
+
+
+def theme_part(partials: Partials, codebook, tables: FindingsTables, languages,
+               settings: FindingsSettings | None = None) -> dict:
+    """The rows of the findings that read the codebook: each language's theme changes
+    (:func:`_theme_rows`) and the cross-language gaps (:func:`_crosslingual_findings`), with the
+    themes' labels (the rule ``findings_themes``; a codebook edit reruns only this part and
+    :func:`assemble_findings`).
+
+    Parameters
+    ----------
+    partials : Partials
+        Every variant's ``paras`` and ``matches`` (``docs`` and ``para_ngrams`` are not read).
+    codebook : list of Theme
+    tables : FindingsTables
+        ``documents``, ``crossling`` (its ``drift``, ``phrases`` and ``precision`` are not read).
+    languages : sequence of str
+    settings : FindingsSettings, optional
+        As in :func:`build_findings`.
+
+    Returns
+    -------
+    dict
+        ``{"labels": {theme: English label}, "themes": {lang: [row, ...]}, "crosslingual": [row, ...]}``
+        (rows as :func:`_row` makes them).
+    """
     from textdrift.manifest import step_documents
 
     s = settings or FindingsSettings()
-    documents, drift, phrases, crossling, precision = (tables.documents, tables.drift, tables.phrases,
-                                                       tables.crossling, tables.precision)
-    cross_settings, phrase_settings = s.cross_settings, s.phrase_settings
+    documents, crossling = tables.documents, tables.crossling
+    cross_settings = s.cross_settings
     themes = [t.id for t in codebook]
     labels = {t.id: t.label("en") for t in codebook}
     full_paras = {name: partials.paragraphs(name) for name in VARIANTS}
@@ -579,15 +646,6 @@ def findings_table(partials: Partials, codebook, tables: FindingsTables, languag
         return (v[pd.MultiIndex.from_frame(v[["lang", "year"]]).isin(keep_rows)] if needed_years
                 else v.iloc[:0]).reset_index(drop=True)
 
-    # the drift checks need every year, as unigram counts per document (a year = the sum of its
-    # documents, so leaving one out is a subtraction)
-    doc_counts: dict = {}
-
-    def unigram_docs(name: str, lang: str):
-        if (name, lang) not in doc_counts:
-            doc_counts[(name, lang)] = partials.doc_counts(name, lang, unigrams=True)
-        return doc_counts[(name, lang)]
-
     cache: dict = {}
 
     def counts(name: str, drop=None):
@@ -608,47 +666,238 @@ def findings_table(partials: Partials, codebook, tables: FindingsTables, languag
         return p[p["doc_id"] != drop], m[m["doc_id"] != drop]
 
     ratios: dict = {}
+    boot = s.themes()
+    steps = _StepRatios(counts, themes, boot) if boot.ci == "quasi-poisson" else None
 
     def ratio(name: str, lang: str, y0: int, y1: int, drop=None, only: str | None = None) -> pd.DataFrame:
-        """rate_ratio of every theme (``only``: of that theme) for a variant (cached: one bootstrap per
-        variant, not per theme)."""
+        """:func:`rate_ratio` of every theme (``only``: of that theme) for a variant, ``drop`` left out
+        (cached; the units of each step built once, :class:`_StepRatios`, for the quasi-Poisson
+        interval; another interval through :func:`rate_ratio` itself)."""
         key = (name, lang, y0, y1, drop, only)
         if key not in ratios:
-            p, m = counts(name, drop)
-            if only is not None:
-                m = m[m["theme"] == only]
-            ratios[key] = rate_ratio(p, m[MATCH_KEY], [only] if only else themes, lang, y0, y1,
-                                     boot).set_index("theme")
+            if steps is not None:
+                ratios[key] = steps.ratio((name, lang, y0, y1), drop, only).set_index("theme")
+            else:
+                p, m = counts(name, drop)
+                if only is not None:
+                    m = m[m["theme"] == only]
+                ratios[key] = rate_ratio(p, m[MATCH_KEY], [only] if only else themes, lang, y0, y1,
+                                         boot).set_index("theme")
         return ratios[key]
 
     def excludes(v, up: bool) -> bool:
         return _excludes_one(v["ci_low"], v["ci_high"], up) if pd.notna(v["ci_low"]) else False
 
-    rows = []
-    boot = s.themes()
+    out: dict = {"labels": labels, "themes": {}, "crosslingual": []}
     for lang in languages:
+        rows = []
         for y0, y1 in theme_steps.get(lang, []):
             n_terms = {t.id: len(t.terms.get(lang, ())) + len(getattr(t, "entities", ())) for t in codebook}
             rows += _theme_rows((lang, y0, y1), (ratio, counts, excludes), n_terms, labels, documents, s)
-        # the largest drift step
-        d = drift[drift["lang"] == lang]
-        if len(d):
-            rows.append(_drift_row(d, lang, partials, unigram_docs, full_paras["base"], documents, s))
-        doc_counts.clear()  # one language's document matrices at a time
-    if phrases is not None and len(phrases):
-        rows += _phrase_paragraph_checks(
-            _phrase_findings(partials, full_paras["base"], phrases, documents, languages, s), partials,
-            phrase_settings or {})
+        out["themes"][lang] = rows
     if crossling is not None and len(crossling):
         cross_matches = {**full_matches, "base": full_matches["base"][MATCH_KEY]}
-        rows += _crosslingual_findings(full_paras, cross_matches, crossling, codebook, documents, s)
+        out["crosslingual"] = _crosslingual_findings(full_paras, cross_matches, crossling, codebook, documents, s)
+    return out
+
+
+def vocabulary_part(partials: Partials, tables: FindingsTables, languages,
+                    settings: FindingsSettings | None = None) -> dict:
+    """The rows of the findings that do not read the codebook: each language's largest drift step
+    (:func:`_drift_row`) and the phrases that rose most (:func:`_phrase_findings`,
+    :func:`_phrase_paragraph_checks`) (the rule ``findings_vocabulary``; a codebook edit does not
+    rerun it).
+
+    Parameters
+    ----------
+    partials : Partials
+        The ``base`` ``paras``, every variant's ``docs`` and the ``para_ngrams`` (``matches`` are
+        not read).
+    tables : FindingsTables
+        ``documents``, ``drift`` and ``phrases`` (``crossling`` and ``precision`` are not read).
+    languages : sequence of str
+    settings : FindingsSettings, optional
+        As in :func:`build_findings`.
+
+    Returns
+    -------
+    dict
+        ``{"drift": {lang: row}, "phrases": [row, ...]}`` (rows as :func:`_row` makes them).
+    """
+    s = settings or FindingsSettings()
+    documents, drift, phrases = tables.documents, tables.drift, tables.phrases
+    base_paras = partials.paragraphs("base")
+    # the drift checks need every year, as unigram counts per document (a year = the sum of its
+    # documents, so leaving one out is a subtraction)
+    doc_counts: dict = {}
+
+    def unigram_docs(name: str, lang: str):
+        if (name, lang) not in doc_counts:
+            doc_counts[(name, lang)] = partials.doc_counts(name, lang, unigrams=True)
+        return doc_counts[(name, lang)]
+
+    out: dict = {"drift": {}, "phrases": []}
+    for lang in languages:
+        d = drift[drift["lang"] == lang]
+        if len(d):
+            out["drift"][lang] = _drift_row(d, lang, partials, unigram_docs, base_paras, documents, s)
+        doc_counts.clear()  # one language's document matrices at a time
+    if phrases is not None and len(phrases):
+        out["phrases"] = _phrase_paragraph_checks(
+            _phrase_findings(partials, base_paras, phrases, documents, languages, s), partials,
+            s.phrase_settings or {})
+    return out
+
+
+def assemble_findings(themes: dict, vocabulary: dict, precision: pd.DataFrame | None, languages,
+                      settings: FindingsSettings | None = None) -> pd.DataFrame:
+    """``findings.csv`` from the two parts (the rule ``findings``): per language its theme rows, then
+    its drift row; then the phrase rows and the cross-language rows; the codebook's precision
+    flagged (:func:`_flag_precision`), numbered, genre-matched steps first, then the survivors.
+
+    Parameters
+    ----------
+    themes : dict
+        :func:`theme_part`'s result.
+    vocabulary : dict
+        :func:`vocabulary_part`'s result.
+    precision : DataFrame or None
+        ``codebook_precision.csv``.
+    languages : sequence of str
+    settings : FindingsSettings, optional
+        ``min_precision`` and ``min_coded``.
+
+    Returns
+    -------
+    DataFrame
+        ``FINDING_COLUMNS``.
+    """
+    s = settings or FindingsSettings()
+    rows: list = []
+    for lang in languages:
+        rows += themes["themes"].get(lang, [])
+        if lang in vocabulary["drift"]:
+            rows.append(vocabulary["drift"][lang])
+    rows += vocabulary["phrases"] + themes["crosslingual"]
     df = pd.DataFrame(rows, columns=FINDING_COLUMNS)
-    df = _flag_precision(df, precision, labels, s.min_precision, s.min_coded)
+    df = _flag_precision(df, precision, themes["labels"], s.min_precision, s.min_coded)
     df["finding"] = range(1, len(df) + 1)
     # like with like first (a step between documents of the same genres), then the survivors
     df["_same"] = (df["genre_match"] == "same") & (df["kind"] != "crosslingual_gap")  # a gap is not a step
     df = df.sort_values(["_same", "survives", "finding"], ascending=[False, False, True], kind="stable")
     return df.drop(columns="_same").reset_index(drop=True)
+
+
+def _step_units(p: pd.DataFrame, unit: str, min_documents: int) -> dict:
+    """The units of each year of a step as :func:`textdrift.themes.unit_counts` makes them, with
+    their keys: ``{year: (keys, kept tokens per unit: a Series indexed by the unit's key, in
+    (doc_id[, para]) order, units without kept tokens left out)}``; ``p``: kept tokens per
+    paragraph of one language (tested equal to ``unit_counts``' ``t``)."""
+    paras = p.groupby(["year", "lang", "doc_id", "para"], sort=True)["keep"].sum().reset_index()
+    out = {}
+    for (year, _), part in paras.groupby(["year", "lang"], sort=True):
+        n_docs = part.loc[part["keep"] > 0, "doc_id"].nunique()
+        use = unit if unit != "auto" else ("document" if n_docs >= min_documents else "paragraph")
+        keys = ["doc_id"] if use == "document" else ["doc_id", "para"]
+        tok = part.groupby(keys, sort=True)["keep"].sum()
+        out[int(year)] = (keys, tok[tok > 0])
+    return out
+
+
+class _StepRatios:
+    """:func:`rate_ratio` for the many variants of one step that the theme checks ask for (every
+    theme; one theme; one theme with a codebook term left out), equal to it number for number
+    (same units, same counts per unit, same quasi-Poisson fits, :func:`textdrift.themes.step_ratios`),
+    without regrouping the step's paragraphs for each: the units of a (variant, language, years,
+    document or paragraph left out) are built once (:func:`_step_units`) with the unit of each
+    match; a theme's counts per unit are then a ``bincount`` of its matches, and a fit is done
+    once per distinct (year, counts per unit) (:func:`textdrift.stats.quasi_poisson_rate`).
+
+    ``counts``: the ``counts(name, drop)`` function of :func:`findings_table` (kept tokens per
+    paragraph and theme matches of a variant, with a document or paragraph left out); ``themes``:
+    the codebook's theme ids, in row order; ``settings``: :meth:`FindingsSettings.themes`.
+    """
+
+    def __init__(self, counts, themes: list[str], settings: ThemesSettings):
+        if settings.ci != "quasi-poisson":  # the findings' checks use the schema's default interval
+            raise ValueError(f"_StepRatios computes quasi-Poisson intervals, not {settings.ci!r}")
+        self.counts, self.themes, self.s = counts, list(themes), settings
+        self.steps: dict = {}
+        self.fits: dict = {}
+
+    def _step(self, name: str, lang: str, y0: int, y1: int, drop) -> dict:
+        key = (name, lang, y0, y1, drop)
+        if key not in self.steps:
+            p, m = self.counts(name, drop)
+            p = p[(p["lang"] == lang) & p["year"].isin([y0, y1])]
+            m = m[(m["lang"] == lang) & m["year"].isin([y0, y1]) & m["theme"].isin(self.themes)]
+            t = p.groupby("year")["keep"].sum()
+            tokens = (int(t.get(y0, 0)), int(t.get(y1, 0)))
+            years = np.asarray(m["year"].to_numpy(), dtype=np.int64)
+            unit_of = np.full(len(m), -1, dtype=np.int64)  # a match's unit in its year (-1: none)
+            units: dict = {}
+            if tokens[0] > 0 and tokens[1] > 0:
+                for year, (keys, tok) in _step_units(p, self.s.bootstrap_unit, self.s.min_documents).items():
+                    at = np.flatnonzero(years == year)
+                    mine = m.iloc[at]
+                    if len(mine):
+                        unit_of[at] = tok.index.get_indexer(
+                            pd.MultiIndex.from_frame(mine[keys]) if len(keys) > 1 else mine[keys[0]])
+                    units[year] = tok.to_numpy(dtype=float)
+            theme_of = pd.Index(self.themes).get_indexer(m["theme"])
+            term = m["term"].astype(str).to_numpy(dtype=object) if "term" in m else None
+            self.steps[key] = {"tokens": tokens, "units": units, "year": years, "unit": unit_of, "theme": theme_of,
+                               "term": term}
+        return self.steps[key]
+
+    def _fit(self, P: np.ndarray, t: np.ndarray) -> tuple:
+        import hashlib
+
+        from textdrift.stats import quasi_poisson_rate
+
+        key = (hashlib.sha1(t.tobytes()).digest(), hashlib.sha1(P.tobytes()).digest())  # the fit's inputs
+        if key not in self.fits:
+            self.fits[key] = quasi_poisson_rate(P, t)
+        return self.fits[key]
+
+    def ratio(self, where: tuple, drop=None, only: str | None = None) -> pd.DataFrame:
+        """:func:`rate_ratio` of every theme (``only``: of that theme) of variant ``where[0]`` from
+        year ``where[2]`` to ``where[3]`` of language ``where[1]``; ``drop``: None, a doc_id, a
+        ("para", doc_id, para) or a ("term", term) left out."""
+        from textdrift.themes import step_ratios
+
+        name, lang, y0, y1 = where
+        term = drop[1] if isinstance(drop, tuple) and drop[0] == "term" else None
+        st = self._step(name, lang, y0, y1, None if term is not None else drop)
+        themes = [only] if only is not None else self.themes
+        sel = np.ones(len(st["year"]), dtype=bool)
+        if term is not None:
+            sel &= st["term"] != term
+        rows = pd.DataFrame({"theme": themes})
+        idx = [self.themes.index(th) for th in themes]
+        count = {y: [int(((st["year"] == y) & sel & (st["theme"] == i)).sum()) for i in idx] for y in (y0, y1)}
+        rows["count_from"], rows["count_to"] = count[y0], count[y1]
+        rows["tokens_from"], rows["tokens_to"] = st["tokens"]
+        if not (st["tokens"][0] > 0 and st["tokens"][1] > 0):
+            rows["rate_ratio"] = rows["ci_low"] = rows["ci_high"] = np.nan
+            rows["change"] = "undefined"
+            return rows[["theme", "count_from", "count_to", "tokens_from", "tokens_to", "rate_ratio", "change",
+                         "ci_low", "ci_high"]]
+        sides = []
+        for y, tokens in ((y0, st["tokens"][0]), (y1, st["tokens"][1])):
+            t = st["units"][y]
+            here = sel & (st["year"] == y) & (st["unit"] >= 0)
+            disp = []
+            for i in idx:
+                P = np.bincount(st["unit"][here & (st["theme"] == i)], minlength=len(t)).astype(float)
+                disp.append(self._fit(P, t)[2])
+            sides.append(pd.DataFrame({"count": np.array(count[y], dtype=np.int64), "tokens": np.int64(tokens),
+                                       "dispersion": np.array(disp, dtype=float), "ci_units": len(t)},
+                                      index=pd.Index(themes, name="theme")))
+        r = step_ratios(sides[0], sides[1], self.s.conf_level)
+        for col in ("rate_ratio", "change", "ci_low", "ci_high"):
+            rows[col] = r[col].to_numpy()
+        return rows
 
 
 def _theme_rows(where, fns, n_terms, labels, documents, settings: FindingsSettings) -> list[dict]:
@@ -682,7 +931,7 @@ def _theme_rows(where, fns, n_terms, labels, documents, settings: FindingsSettin
         for theme, r in chosen.iterrows():
             checks, details = {}, {}
             for name in ("roles", "entities"):
-                checks[f"check_{name}"] = excludes(ratio(name, lang, y0, y1).loc[theme], up)
+                checks[f"check_{name}"] = excludes(ratio(name, lang, y0, y1, only=theme).loc[theme], up)
             pl, pu = poisson_ratio_ci(r["count_from"], r["count_to"], r["tokens_from"], r["tokens_to"], conf)
             checks["check_interval"] = _excludes_one(pl, pu, up)
             mine = in_step[in_step["theme"] == theme]
@@ -701,7 +950,7 @@ def _theme_rows(where, fns, n_terms, labels, documents, settings: FindingsSettin
             else:
                 weight = mine["doc_id"].value_counts()
                 heavy = sorted(side_docs, key=lambda d: (-int(weight.get(d, 0)), d))[:loo_max]
-                checks["check_leave_one_out"] = all(excludes(ratio("base", lang, y0, y1, d).loc[theme], up)
+                checks["check_leave_one_out"] = all(excludes(ratio("base", lang, y0, y1, d, only=theme).loc[theme], up)
                                                     for d in heavy)
                 checks["check_leave_one_paragraph_out"] = None
             terms = _adverse_terms(paras, mine, y0, y1, up)[:loo_max]
@@ -960,7 +1209,7 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
                 m = m.take((m.rows["doc_id"] != drop).to_numpy(dtype=bool))
             # the variant's documents are the test's units when both years have min_documents of them;
             # else the tokens (the variants have no paragraph n-gram counts)
-            table = phrase_changes(merge_matrices([m], ["year"]), lang=lang, steps={(y0, y1)}, docs=m, **ps)
+            table = phrase_changes(_by_year(m), lang=lang, steps={(y0, y1)}, docs=m, **ps)
             results[key] = table.set_index(["year_from", "year_to", "phrase"])["status"]
         return results[key].get((y0, y1, phrase))
 
@@ -996,6 +1245,20 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
         para_rows, para_counts = partials.occurrences(lang, [y0, y1], [str(x) for x in top["phrase"]])
         col = {str(t): i for i, t in enumerate(top["phrase"])}
         paras = base_paras[(base_paras["lang"] == lang) & base_paras["year"].isin([y0, y1])].reset_index(drop=True)
+        # the interval check's rate ratios: every top phrase's occurrences as matches (theme = the
+        # phrase) on units built once for the step (_StepRatios, equal to rate_ratio of each)
+        names = [str(x) for x in top["phrase"]]
+        occ_all = pd.concat([para_rows.loc[np.repeat(np.arange(len(para_counts)), para_counts[:, k]),
+                                           ["year", "doc_id", "para"]].assign(lang=lang, theme=name)
+                             for k, name in enumerate(names)], ignore_index=True)
+        step_ratios = (_StepRatios(lambda name, drop=None: (paras, occ_all), names, boot.themes())
+                       if len(set(names)) == len(names) and boot.themes().ci == "quasi-poisson" else None)
+
+        def phrase_ratio(phrase: str, occ: pd.DataFrame) -> pd.Series:
+            if step_ratios is None:
+                return rate_ratio(paras, occ, [phrase], lang, y0, y1, boot.themes()).iloc[0]
+            return step_ratios.ratio(("base", lang, y0, y1), None, phrase).iloc[0]
+
         for r in top.itertuples():
             phrase = str(r.phrase)
             insufficient = r.status == "insufficient"
@@ -1008,7 +1271,7 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
                 counts = para_counts[:, col[phrase]]
                 occ = para_rows.loc[np.repeat(np.arange(len(counts)), counts), ["year", "doc_id", "para"]]
                 occ = occ.assign(lang=lang, theme=phrase).reset_index(drop=True)
-                rr = rate_ratio(paras, occ, [phrase], lang, y0, y1, boot.themes()).iloc[0]
+                rr = phrase_ratio(phrase, occ)
                 checks["check_interval"] = _excludes_one(rr["ci_low"], rr["ci_high"], True)
                 rows.append(_row(_Claim(
                     "phrase_rise", lang, phrase, f"“{r.display}” ranked {int(r.effect_rank)} of the rising phrases "
@@ -1028,7 +1291,7 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
             counts = para_counts[:, col[phrase]]
             occ = para_rows.loc[np.repeat(np.arange(len(counts)), counts), ["year", "doc_id", "para"]]
             occ = occ.assign(lang=lang, theme=phrase).reset_index(drop=True)
-            rr = rate_ratio(paras, occ, [phrase], lang, y0, y1, boot.themes()).iloc[0]
+            rr = phrase_ratio(phrase, occ)
             checks["check_interval"] = _excludes_one(rr["ci_low"], rr["ci_high"], True)
             by_doc = occ["doc_id"].value_counts()
             heavy = sorted(side, key=lambda d: (-int(by_doc.get(d, 0)), d))[:boot.loo_max]
@@ -1119,7 +1382,7 @@ def _phrase_paragraph_checks(rows: list[dict], partials: Partials, settings: dic
         if "tokens" in rows_ and "tokens" in pm.rows:
             rows_.loc[rows_.index[d_at[0]], "tokens"] -= int(pm.rows["tokens"].iloc[at[0]])
         sub = CountMatrix((m.X - minus).tocsr(), m.vocab, rows_)
-        table = phrase_changes(merge_matrices([sub], ["year"]), lang=lang, steps={(y0, y1)}, **ps)
+        table = phrase_changes(_by_year(sub), lang=lang, steps={(y0, y1)}, **ps)
         st = table.set_index(["year_from", "year_to", "phrase"])["status"].get((y0, y1, phrase))
         set_na(None)
         if st in RISING:
@@ -1435,8 +1698,45 @@ def write_findings(partials: Partials, files: FindingsFiles, languages,
     return df
 
 
-def run_findings(input, output, params, log) -> None:
-    """Rule ``findings``: the headline findings and their robustness checks.
+def write_part(part: dict, path: str | Path) -> None:
+    """Write a part of the findings (:func:`theme_part`, :func:`vocabulary_part`) as JSON: its rows
+    as :func:`_row` made them, numpy scalars as Python numbers (NaN and infinities as JSON's
+    ``NaN``/``Infinity``), so that :func:`read_part` gives rows that build the same table.
+
+    Parameters
+    ----------
+    part : dict
+    path : str or Path
+    """
+    import json
+
+    def plain(x):
+        if isinstance(x, np.generic):
+            return x.item()
+        raise TypeError(f"a findings row holds a {type(x).__name__}, not a number or a string")
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(part, default=plain, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def read_part(path: str | Path) -> dict:
+    """A part of the findings written by :func:`write_part`.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    dict
+    """
+    import json
+
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def run_findings_themes(input, output, params, log) -> None:
+    """Rule ``findings_themes``: the findings that read the codebook (:func:`theme_part`), as JSON.
 
     Parameters
     ----------
@@ -1445,14 +1745,66 @@ def run_findings(input, output, params, log) -> None:
     log : list of str
         The job's log file (first item).
     """
-    from textdrift.io import log_to_file
+    from textdrift.codebook import load_codebook
+    from textdrift.entities import load_entities
+    from textdrift.io import log_to_file, read_csv
 
     log_to_file(log[0])
     i, p = input, params
     entities = list(i.get("entities", []))
     partials = Partials({v: list(i[f"paras_{v}"]) for v in VARIANTS}, {v: list(i[f"matches_{v}"]) for v in VARIANTS},
+                        {}, {})
+    codebook = load_codebook(i.codebook, i.schema, load_entities(*entities) if entities else [])
+    tables = FindingsTables(read_csv(i.documents), pd.DataFrame(),
+                            crossling=read_csv(i.crosslingual) if i.crosslingual else None)
+    part = theme_part(partials, codebook, tables, p.languages, FindingsSettings.from_params(p))
+    write_part(part, output[0])
+    logging.getLogger("textdrift.findings").info("%d theme rows, %d cross-language rows",
+                                                 sum(len(r) for r in part["themes"].values()),
+                                                 len(part["crosslingual"]))
+
+
+def run_findings_vocabulary(input, output, params, log) -> None:
+    """Rule ``findings_vocabulary``: the findings that do not read the codebook (drift and phrases,
+    :func:`vocabulary_part`), as JSON.
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/findings.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    """
+    from textdrift.io import log_to_file, read_csv
+
+    log_to_file(log[0])
+    i, p = input, params
+    partials = Partials({"base": list(i.paras_base)}, {},
                         {(v, lang): list(i[f"doc_{v}_{lang}"]) for v in VARIANTS for lang in p.languages},
                         {lang: list(i[f"para_ngrams_{lang}"]) for lang in p.languages})
-    files = FindingsFiles(i.codebook, i.documents, i.drift, output[0], i.schema, entities[0] if entities else None,
-                          entities[1] if entities else None, i.phrases, i.crosslingual, i.precision)
-    write_findings(partials, files, p.languages, FindingsSettings.from_params(p))
+    tables = FindingsTables(read_csv(i.documents), read_csv(i.drift), read_csv(i.phrases) if i.phrases else None)
+    part = vocabulary_part(partials, tables, p.languages, FindingsSettings.from_params(p))
+    write_part(part, output[0])
+    logging.getLogger("textdrift.findings").info("%d drift rows, %d phrase rows", len(part["drift"]),
+                                                 len(part["phrases"]))
+
+
+def run_findings(input, output, params, log) -> None:
+    """Rule ``findings``: ``findings.csv`` assembled from the two parts (:func:`assemble_findings`).
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/findings.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    """
+    from textdrift.io import log_to_file, read_csv, write_csv
+
+    log_to_file(log[0])
+    i, p = input, params
+    df = assemble_findings(read_part(i.themes), read_part(i.vocabulary), read_csv(i.precision) if i.precision else None,
+                           p.languages, FindingsSettings.from_params(p))
+    write_csv(df, output[0])
+    logging.getLogger("textdrift.findings").info("%d findings, %d survive every check that is defined", len(df),
+                                                 int(df["survives"].sum()))

@@ -1,4 +1,4 @@
-"""Rule `findings`: the headline findings and their checks (textdrift.findings.run_findings)."""
+"""Rule `findings`: findings.csv assembled from its two parts (textdrift.findings.run_findings)."""
 
 from textdrift.findings import run_findings
 
