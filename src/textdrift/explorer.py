@@ -31,13 +31,17 @@ neither ``</script>`` nor ``<!--`` in a text can end it). Sampling is seeded; se
 by one random ranking of all sentences, so different terms tend to share the same sentences and
 the payload stays small.
 
-Memory does not grow with the corpus: the token shards are read one at a time (a first pass
-numbers the sentences of each document as in the whole table, the second keeps per shard only
-the sentences that can still be shown), and ``theme_kwic.csv`` and ``phrase_changes.csv`` are
-read in chunks, keeping only the rows the page can show; the page is the one the whole tables
-would give.
+The term index is built in two steps so that adding a document does not redo it all: per token
+shard its partial index (:func:`term_partial`, rule ``explorer_shard``: every word and n-gram of
+the shard with every sentence it occurs in, whatever its count, the sentences' texts and the word
+forms), then the merge (:func:`term_index`, rule ``explorer_terms``), which decides on the whole
+corpus which terms are listed (the year matrices) and numbers and ranks the sentences as in the
+whole table, so the page is the one the whole token table would give. Memory does not grow with
+the corpus: the merge reads one shard's partial at a time and keeps only the sentences that can
+still be shown, a shard's partial is made from its documents in batches, and ``theme_kwic.csv``
+and ``phrase_changes.csv`` are read in chunks, keeping only the rows the page can show.
 
-Why one module of about 1100 lines, about a third of them docstrings: each view's payload is built
+Why one module of about 1350 lines, about a third of them docstrings: each view's payload is built
 here from the tables it shows, beside the page's assembly, so the fields the page script reads
 are defined in one place; and the reading in pieces sits beside the whole-table function whose
 result it must reproduce.
