@@ -586,16 +586,18 @@ def _term_index(year: CountMatrix, extra_terms, max_terms: int | None, min_count
     years = year.rows["year"].astype(int).tolist()
     ntok = year.rows["tokens"].to_numpy(dtype=float)
     sub = X[:, cols].tocsc()
-    stats, seen = [], {}
-    for j in range(len(cols)):
-        rows, counts = sub.indices[sub.indptr[j]:sub.indptr[j + 1]], sub.data[sub.indptr[j]:sub.indptr[j + 1]]
-        stats.append([int(v) for pair in zip(rows, counts) for v in pair])  # year index, count, ...
-        for r, c in zip(rows, counts):
-            seen.setdefault(int(r), set()).add(int(c))
+    # per term its (year index, count) pairs, flat: year index, count, ...
+    rows, counts = sub.indices.astype(np.int64), sub.data.astype(np.int64)
+    flat = np.empty(2 * len(rows), dtype=np.int64)
+    flat[0::2], flat[1::2] = rows, counts
+    flat, ptr = flat.tolist(), (2 * sub.indptr).tolist()
+    stats = [flat[ptr[j]:ptr[j + 1]] for j in range(len(cols))]
+    seen = pd.DataFrame({"r": rows, "c": counts}).drop_duplicates().groupby("r")["c"]
+    seen = {int(r): c.to_numpy() for r, c in seen}
     # rate and interval of every (year, count) that occurs, once: [count, per_10k, ci_low, ci_high]
     rates = []
     for r, n in enumerate(ntok):
-        c = np.array(sorted(seen.get(r, set()) | {0}), dtype=float)
+        c = np.unique(np.r_[seen.get(r, np.zeros(0, dtype=np.int64)), 0]).astype(float)
         lo, hi = poisson_ci(c, conf_level)
         rates.append([[int(k), _num(k * 1e4 / n, 4), _num(a * 1e4 / n, 4), _num(b * 1e4 / n, 4)]
                       for k, a, b in zip(c, lo, hi)] if n else [])
@@ -748,11 +750,18 @@ class _Contexts:
         and the search's word forms."""
         occ = self.occ
         sids = np.unique(occ["sid"].to_numpy()).astype(np.int64)
-        sent_no = {int(s): i for i, s in enumerate(sids)}
         sentences = [[doc_index[self.heads[s][0]], int(self.heads[s][1]), self.texts[s]] for s in sids.tolist()]
         ctx = [[] for _ in self.terms]
-        for r in occ[["term", "year", "sid", "a", "b"]].itertuples(index=False):
-            ctx[r[0]].extend((sent_no[int(r[2])], int(r[3]), int(r[4]) - int(r[3])))
+        if len(occ):  # each term's rows in their order (term, year, rank): sentence, start, length
+            term = occ["term"].to_numpy(dtype=np.int64)
+            order = np.argsort(term, kind="stable")
+            a = occ["a"].to_numpy(dtype=np.int64)[order]
+            flat = np.column_stack([np.searchsorted(sids, occ["sid"].to_numpy(dtype=np.int64)[order]), a,
+                                    occ["b"].to_numpy(dtype=np.int64)[order] - a]).ravel().tolist()
+            term = term[order]
+            starts = np.flatnonzero(np.r_[True, term[1:] != term[:-1]])
+            for k, lo, hi in zip(term[starts].tolist(), starts.tolist(), [*starts[1:].tolist(), len(term)]):
+                ctx[k] = flat[3 * lo:3 * hi]
         surface = {}
         if self.pairs is not None:
             pairs = self.pairs.sort_values(ascending=False, kind="stable").reset_index().drop_duplicates("form")
