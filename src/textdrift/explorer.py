@@ -565,8 +565,18 @@ def _ngram_occurrences(t: pd.DataFrame, ngram_max: int) -> tuple[np.ndarray, pd.
 def _sentence_texts(t: pd.DataFrame, sids: np.ndarray) -> dict[int, str]:
     """The text of each sentence in ``sids`` as :func:`sentence_frame` lays it out."""
     sub = t[t["sid"].isin(sids)]
-    pieces = np.where(sub["gap"].to_numpy(), " " + sub["text"].astype(str), sub["text"].astype(str))
-    return pd.Series(pieces, index=sub["sid"].to_numpy()).groupby(level=0).agg("".join).to_dict()
+    sid = sub["sid"].to_numpy(dtype=np.int64)
+    order = np.argsort(sid, kind="stable")  # a sentence's tokens in text order
+    text = sub["text"].astype(str).to_numpy(dtype=object)[order]
+    pieces = np.where(sub["gap"].to_numpy(dtype=bool)[order], " " + text, text).tolist()
+    sid = sid[order]
+    # one string of every piece, cut at the sentences' ends (Python code points, as the pieces count)
+    whole = "".join(pieces)
+    ends = np.cumsum(np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces)))
+    last = np.flatnonzero(np.r_[sid[1:] != sid[:-1], True]) if len(sid) else np.zeros(0, dtype=np.int64)
+    stop = ends[last].tolist()
+    start = [0, *stop[:-1]]
+    return {k: whole[a:b] for k, a, b in zip(sid[last].tolist(), start, stop)}
 
 
 def _term_index(year: CountMatrix, extra_terms, max_terms: int | None, min_count: int, conf_level: float) -> dict:
