@@ -165,6 +165,42 @@ def test_term_index_from_shards_is_the_term_index_from_the_whole_table():
     assert t.drop(columns="sid").equals(sentence_frame(shards[0]).drop(columns="sid"))
 
 
+def test_term_index_from_partial_files_is_the_term_index_from_the_token_shards(tmp_path):
+    """The rules: each token shard's partial index written to files (rule explorer_shard), merged by
+    explorer_terms; the same page data as the term index read from the token shards themselves, and
+    the same as from the whole table."""
+    from textdrift import explorer
+    from textdrift.io import write_csv, write_parquet
+    from textdrift.vectorize import save_matrix
+
+    tokens = _tokens(ROWS + MORE + RARE)
+    docs = pd.DataFrame({"doc_id": sorted(tokens["doc_id"].unique())})
+    save_matrix(year_matrix(tokens, "en"), tmp_path / "year_en.npz")
+    write_csv(pd.DataFrame(columns=["lang", "year_from", "year_to", "phrase", "display", "status", "z", "q"]),
+              tmp_path / "phrases.csv")
+    files, partials = [], []
+    for k, ids in enumerate((["d1", "d3"], ["d15"], ["d0", "d2"], ["d9"])):  # the last shard: no English text
+        path = tmp_path / f"shard-{k}.parquet"
+        write_parquet(tokens[tokens["doc_id"].isin(ids)].reset_index(drop=True), path)
+        files.append(path)
+        parts = {part: tmp_path / f"shard-{k}.{part}.parquet" for part in explorer.PARTIAL_PARTS}
+        explorer.write_shard_partials(parts, path, ["en", "zh"])
+        partials.append(parts)
+        read = explorer.read_partials(parts, ["en"])["en"]
+        direct = explorer.shard_partials(path, ["en"])["en"]
+        assert read["vocab"].tolist() == direct["vocab"].tolist()
+        for part in ("occ", "sentences", "forms"):
+            pd.testing.assert_frame_equal(read[part], direct[part], check_dtype=False)
+    settings = _settings(min_term_count=1, term_contexts=1, seed=3)
+    index = [explorer.term_index({"en": tmp_path / "year_en.npz"}, shards, tmp_path / "phrases.csv", docs, [], ["en"],
+                                 settings) for shards in (files, partials, partials[::-1])]
+    assert embed_json(index[0]) == embed_json(index[1]) == embed_json(index[2])
+    doc_index = {d: i for i, d in enumerate(docs["doc_id"])}
+    whole = term_payload(tokens, year_matrix(tokens, "en"), "en", doc_index, settings, aliases={})
+    assert embed_json(index[1]["terms"]["en"]) == embed_json(whole)
+    assert len(whole["sentences"]) and whole["surface"]
+
+
 def test_large_tables_read_in_chunks_give_what_the_whole_tables_give(tmp_path, monkeypatch):
     import numpy as np
 

@@ -31,13 +31,17 @@ neither ``</script>`` nor ``<!--`` in a text can end it). Sampling is seeded; se
 by one random ranking of all sentences, so different terms tend to share the same sentences and
 the payload stays small.
 
-Memory does not grow with the corpus: the token shards are read one at a time (a first pass
-numbers the sentences of each document as in the whole table, the second keeps per shard only
-the sentences that can still be shown), and ``theme_kwic.csv`` and ``phrase_changes.csv`` are
-read in chunks, keeping only the rows the page can show; the page is the one the whole tables
-would give.
+The term index is built in two steps so that adding a document does not redo it all: per token
+shard its partial index (:func:`term_partial`, rule ``explorer_shard``: every word and n-gram of
+the shard with every sentence it occurs in, whatever its count, the sentences' texts and the word
+forms), then the merge (:func:`term_index`, rule ``explorer_terms``), which decides on the whole
+corpus which terms are listed (the year matrices) and numbers and ranks the sentences as in the
+whole table, so the page is the one the whole token table would give. Memory does not grow with
+the corpus: the merge reads one shard's partial at a time and keeps only the sentences that can
+still be shown, a shard's partial is made from its documents in batches, and ``theme_kwic.csv``
+and ``phrase_changes.csv`` are read in chunks, keeping only the rows the page can show.
 
-Why one module of about 1100 lines, about a third of them docstrings: each view's payload is built
+Why one module of about 1350 lines, about a third of them docstrings: each view's payload is built
 here from the tables it shows, beside the page's assembly, so the fields the page script reads
 are defined in one place; and the reading in pieces sits beside the whole-table function whose
 result it must reproduce.
@@ -49,6 +53,7 @@ import html
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +72,7 @@ __all__ = [
     "ASSETS", "ExplorerSettings", "embed_json", "theme_payload", "phrase_payload", "alignment_payload",
     "sentence_frame", "term_payload", "formulation_payload", "term_index", "write_term_index", "pack_terms",
     "page_payload", "build_payload", "render_html", "run_term_index", "run_explorer", "write_explorer",
+    "PARTIAL_PARTS", "term_partial", "shard_partials", "write_shard_partials", "read_partials", "run_shard_partials",
 ]
 
 ASSETS = Path(__file__).resolve().parents[2] / "workflow" / "explorer"
@@ -91,6 +97,8 @@ class ExplorerSettings:
         The two languages of the aligned paragraphs (default: the first two analysed).
     made_by : str
         What made the results (:func:`textdrift.provenance.describe`), shown in the page's header.
+    ngram_max : int
+        Longest n-gram of the partial term indexes (config ``vectorize.ngram_max``).
     """
 
     explorer: dict = field(default_factory=dict)
@@ -101,6 +109,7 @@ class ExplorerSettings:
     q_threshold: float = _D["phrases"]["q_threshold"]
     crosslingual_langs: tuple | None = None
     made_by: str = ""
+    ngram_max: int = _D["vectorize"]["ngram_max"]
 
     @classmethod
     def from_config(cls, config: dict, made_by: str = "") -> "ExplorerSettings":
@@ -123,7 +132,8 @@ class ExplorerSettings:
                    low_data_tokens=int(config.get("low_data_tokens", _D["low_data_tokens"])),
                    conf_level=float((config.get("themes") or {}).get("conf_level", _D["themes"]["conf_level"])),
                    q_threshold=float((config.get("phrases") or {}).get("q_threshold", _D["phrases"]["q_threshold"])),
-                   crosslingual_langs=tuple(langs) if langs else None, made_by=made_by)
+                   crosslingual_langs=tuple(langs) if langs else None, made_by=made_by,
+                   ngram_max=int((config.get("vectorize") or {}).get("ngram_max", _D["vectorize"]["ngram_max"])))
 
     def get(self, key: str):
         """One setting of the ``explorer`` block (its default when not set).
@@ -503,9 +513,11 @@ def sentence_frame(tokens: pd.DataFrame, first_sid: pd.Series | None = None) -> 
     return t.assign(sid=sid, off=off, end=end, gap=gap.astype(bool))
 
 
-def _occurrences(t: pd.DataFrame, terms: pd.Index, ngram_max: int) -> pd.DataFrame:
-    """Every occurrence of ``terms`` as counted by :func:`textdrift.vectorize.count_matrix` (kept
-    tokens, contiguous, an entity one token): term position, year, sentence, first and last token."""
+def _ngram_occurrences(t: pd.DataFrame, ngram_max: int) -> tuple[np.ndarray, pd.DataFrame]:
+    """Every word and n-gram of ``t`` (a :func:`sentence_frame`) up to ``ngram_max`` tokens as
+    :func:`textdrift.vectorize.count_matrix` counts them (kept tokens, contiguous, an entity one
+    token): its strings, and per occurrence the string's code, sentence and character span (first
+    occurrence in a sentence only, in text order)."""
     t = t[~absorbed(t)]
     keep = t["keep"].to_numpy(dtype=bool)
     seg = segments(t.assign(_removed=~t["keep"]), breaks="_removed").to_numpy()[keep]
@@ -513,7 +525,8 @@ def _occurrences(t: pd.DataFrame, terms: pd.Index, ngram_max: int) -> pd.DataFra
     words, uniques = pd.factorize(kept["norm"].to_numpy(dtype=object), sort=False)
     words, uniques = words.astype(np.int64), np.asarray(uniques, dtype=object)
     n_words = max(len(uniques), 1)
-    parts, prefix, prefix_str = [], words, uniques
+    codes_, firsts, lasts, vocab, offset = [], [], [], [], 0
+    prefix, prefix_str = words, uniques
     for n in range(1, ngram_max + 1):
         if n == 1:
             starts, codes, strings = np.arange(len(words)), words, uniques
@@ -529,21 +542,41 @@ def _occurrences(t: pd.DataFrame, terms: pd.Index, ngram_max: int) -> pd.DataFra
             prefix = np.full(len(words), -1, dtype=np.int64)
             prefix[starts] = codes
             prefix_str = strings
-        term = terms.get_indexer(strings)[codes]
-        hit = term >= 0
-        parts.append(pd.DataFrame({"term": term[hit], "first": starts[hit], "last": starts[hit] + n - 1}))
-    occ = pd.concat(parts, ignore_index=True)
-    for col, src in (("year", "year"), ("sid", "sid"), ("a", "off")):
-        occ[col] = kept[src].to_numpy()[occ["first"].to_numpy()]
-    occ["b"] = kept["end"].to_numpy()[occ["last"].to_numpy()]
-    return occ
+        codes_.append(codes + offset)
+        firsts.append(starts)
+        lasts.append(starts + n - 1)
+        vocab.append(strings)
+        offset += len(strings)
+    code = np.concatenate(codes_) if codes_ else np.zeros(0, dtype=np.int64)
+    first = np.concatenate(firsts) if firsts else np.zeros(0, dtype=np.int64)
+    last = np.concatenate(lasts) if lasts else np.zeros(0, dtype=np.int64)
+    sid = kept["sid"].to_numpy(dtype=np.int64)[first]
+    # an n-gram's first occurrence in each sentence (within one code, occurrences are in text order)
+    order = np.lexsort((first, sid, code))
+    code, sid, first, last = code[order], sid[order], first[order], last[order]
+    new = np.ones(len(code), dtype=bool)
+    new[1:] = (code[1:] != code[:-1]) | (sid[1:] != sid[:-1])
+    occ = pd.DataFrame({"term": code[new], "sid": sid[new], "a": kept["off"].to_numpy(dtype=np.int64)[first[new]],
+                        "b": kept["end"].to_numpy(dtype=np.int64)[last[new]]})
+    strings = np.concatenate(vocab) if vocab else np.zeros(0, dtype=object)
+    return strings, occ
 
 
 def _sentence_texts(t: pd.DataFrame, sids: np.ndarray) -> dict[int, str]:
     """The text of each sentence in ``sids`` as :func:`sentence_frame` lays it out."""
     sub = t[t["sid"].isin(sids)]
-    pieces = np.where(sub["gap"].to_numpy(), " " + sub["text"].astype(str), sub["text"].astype(str))
-    return pd.Series(pieces, index=sub["sid"].to_numpy()).groupby(level=0).agg("".join).to_dict()
+    sid = sub["sid"].to_numpy(dtype=np.int64)
+    order = np.argsort(sid, kind="stable")  # a sentence's tokens in text order
+    text = sub["text"].astype(str).to_numpy(dtype=object)[order]
+    pieces = np.where(sub["gap"].to_numpy(dtype=bool)[order], " " + text, text).tolist()
+    sid = sid[order]
+    # one string of every piece, cut at the sentences' ends (Python code points, as the pieces count)
+    whole = "".join(pieces)
+    ends = np.cumsum(np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces)))
+    last = np.flatnonzero(np.r_[sid[1:] != sid[:-1], True]) if len(sid) else np.zeros(0, dtype=np.int64)
+    stop = ends[last].tolist()
+    start = [0, *stop[:-1]]
+    return {k: whole[a:b] for k, a, b in zip(sid[last].tolist(), start, stop)}
 
 
 def _term_index(year: CountMatrix, extra_terms, max_terms: int | None, min_count: int, conf_level: float) -> dict:
@@ -563,16 +596,18 @@ def _term_index(year: CountMatrix, extra_terms, max_terms: int | None, min_count
     years = year.rows["year"].astype(int).tolist()
     ntok = year.rows["tokens"].to_numpy(dtype=float)
     sub = X[:, cols].tocsc()
-    stats, seen = [], {}
-    for j in range(len(cols)):
-        rows, counts = sub.indices[sub.indptr[j]:sub.indptr[j + 1]], sub.data[sub.indptr[j]:sub.indptr[j + 1]]
-        stats.append([int(v) for pair in zip(rows, counts) for v in pair])  # year index, count, ...
-        for r, c in zip(rows, counts):
-            seen.setdefault(int(r), set()).add(int(c))
+    # per term its (year index, count) pairs, flat: year index, count, ...
+    rows, counts = sub.indices.astype(np.int64), sub.data.astype(np.int64)
+    flat = np.empty(2 * len(rows), dtype=np.int64)
+    flat[0::2], flat[1::2] = rows, counts
+    flat, ptr = flat.tolist(), (2 * sub.indptr).tolist()
+    stats = [flat[ptr[j]:ptr[j + 1]] for j in range(len(cols))]
+    seen = pd.DataFrame({"r": rows, "c": counts}).drop_duplicates().groupby("r")["c"]
+    seen = {int(r): c.to_numpy() for r, c in seen}
     # rate and interval of every (year, count) that occurs, once: [count, per_10k, ci_low, ci_high]
     rates = []
     for r, n in enumerate(ntok):
-        c = np.array(sorted(seen.get(r, set()) | {0}), dtype=float)
+        c = np.unique(np.r_[seen.get(r, np.zeros(0, dtype=np.int64)), 0]).astype(float)
         lo, hi = poisson_ci(c, conf_level)
         rates.append([[int(k), _num(k * 1e4 / n, 4), _num(a * 1e4 / n, 4), _num(b * 1e4 / n, 4)]
                       for k, a, b in zip(c, lo, hi)] if n else [])
@@ -580,16 +615,96 @@ def _term_index(year: CountMatrix, extra_terms, max_terms: int | None, min_count
             "vocabulary": int(len(year.vocab)), "occurrences": int(total.sum()), "min_count": int(min_count)}
 
 
+def term_partial(frames, ngram_max: int, unspaced: bool) -> dict:
+    """The partial term index of one language's whole documents (one token shard): every word and
+    n-gram up to ``ngram_max`` tokens with every sentence it occurs in, whatever its count (which
+    terms the page lists is decided on the whole corpus, :func:`term_index`), the sentences' texts,
+    and the counts of English word forms.
+
+    What a document adds to the index depends only on that document, so adding one document
+    recomputes one shard's partial (rule ``explorer_shard``) and the cheap merge (rule
+    ``explorer_terms``), not every shard.
+
+    Parameters
+    ----------
+    frames : iterable of DataFrame
+        :func:`sentence_frame` of whole documents of one language, their sentences numbered in
+        the shard (0, 1, ... in ``doc_id`` order, over all the frames).
+    ngram_max : int
+        Longest n-gram (config ``vectorize.ngram_max``: the year matrices count no longer one).
+    unspaced : bool
+        A language written without spaces (no word forms collected).
+
+    Returns
+    -------
+    dict
+        ``vocab`` (the term strings), ``occ`` (``term`` a position in ``vocab``, ``sid``, ``a``,
+        ``b``: the span of the term's first occurrence in the sentence; sorted by term and
+        sentence), ``sentences`` (``sid, doc_id, para, year, text``, by ``sid``) and ``forms``
+        (``form, norm, count``: how often a lower-cased word form is counted as that lemma).
+    """
+    vocab, occs, sents, pairs = [], [], [], None
+    for t in frames:
+        if not len(t):
+            continue
+        strings, occ = _ngram_occurrences(t, ngram_max)
+        vocab.append(strings)
+        occs.append(occ)
+        head = t.drop_duplicates("sid")
+        sid = head["sid"].to_numpy()
+        texts = _sentence_texts(t, sid)
+        sents.append(pd.DataFrame({"sid": sid, "doc_id": head["doc_id"].to_numpy(), "para": head["para"].to_numpy(),
+                                   "year": head["year"].to_numpy(), "text": [texts[x] for x in sid.tolist()]}))
+        # search aids: a word form -> the lemma counted (English); the counts of (form, lemma) add up
+        if not unspaced:
+            kept = t[t["keep"].to_numpy(dtype=bool) & ~t["norm"].str.startswith(ENTITY_HEAD, na=False)]
+            low = kept["text"].str.lower()
+            diff = kept[low.ne(kept["norm"]).to_numpy()]
+            if len(diff):
+                one = diff.assign(form=low[low.ne(kept["norm"])]).groupby(["form", "norm"]).size()
+                pairs = one if pairs is None else pd.concat([pairs, one]).groupby(level=[0, 1]).sum()
+    if vocab:
+        codes, strings = pd.factorize(np.concatenate(vocab), sort=False)
+        starts = np.cumsum([0] + [len(v) for v in vocab[:-1]])
+        occ = pd.concat([o.assign(term=codes[o["term"].to_numpy() + k]) for o, k in zip(occs, starts)],
+                        ignore_index=True)
+        occ = occ.take(np.lexsort((occ["sid"].to_numpy(), occ["term"].to_numpy()))).reset_index(drop=True)
+        sentences = pd.concat(sents, ignore_index=True).sort_values("sid", kind="stable").reset_index(drop=True)
+    else:
+        strings = np.zeros(0, dtype=object)
+        occ = pd.DataFrame({c: np.zeros(0, dtype=np.int64) for c in ["term", "sid", "a", "b"]})
+        sentences = pd.DataFrame({"sid": np.zeros(0, dtype=np.int64), "doc_id": pd.Series([], dtype=object),
+                                  "para": np.zeros(0, dtype=np.int64), "year": np.zeros(0, dtype=np.int64),
+                                  "text": pd.Series([], dtype=object)})
+    forms = (pairs.rename("count").reset_index() if pairs is not None
+             else pd.DataFrame({"form": pd.Series([], dtype=object), "norm": pd.Series([], dtype=object),
+                                "count": np.zeros(0, dtype=np.int64)}))
+    return {"vocab": np.asarray(strings, dtype=object), "occ": occ, "sentences": sentences, "forms": forms}
+
+
+def _global_sids(sentences: pd.DataFrame, first_sid: pd.Series) -> np.ndarray:
+    """Shard sentence number -> its number in the whole table (``first_sid``: doc_id -> the number
+    of the document's first sentence, :func:`_first_sids`)."""
+    local = sentences["sid"].to_numpy(dtype=np.int64)
+    if not len(local):
+        return local
+    if not np.array_equal(local, np.arange(len(local))):
+        raise ValueError("a partial term index must number its sentences 0, 1, ... (term_partial)")
+    doc = sentences["doc_id"]
+    start = pd.Series(local).groupby(doc.to_numpy()).transform("min").to_numpy()
+    return first_sid.reindex(doc).to_numpy(dtype=np.int64) + local - start
+
+
 class _Contexts:
-    """The sentences of one language's terms, gathered from whole documents at a time (the
-    sentence frames of the shards, numbered as in the whole table): per shard only the occurrences
-    that can still be among the ones shown, the texts of their sentences and the counts of word
-    forms are kept; :meth:`result` is what :func:`term_payload` computes from the whole table."""
+    """The sentences of one language's terms, gathered one partial index (:func:`term_partial`,
+    one token shard) at a time, its sentences numbered as in the whole table: per shard only the
+    occurrences that can still be among the ones shown, the texts of their sentences and the counts
+    of word forms are kept; :meth:`result` is what :func:`term_payload` computes from the whole
+    table."""
 
     def __init__(self, terms: pd.Index, n_sentences: int, per_cell: int, phrase_years, phrase_contexts: int,
                  seed: int, unspaced: bool):
         self.terms, self.per_cell, self.phrase_contexts, self.unspaced = terms, per_cell, phrase_contexts, unspaced
-        self.ngram_max = max((v.count(SEP) + 1 for v in terms), default=1)
         self.want = pd.MultiIndex.from_tuples([(k, y) for k, y in phrase_years if k in terms]) if phrase_years \
             else None
         self.rank = np.random.default_rng(seed).permutation(max(n_sentences, 1))
@@ -607,13 +722,21 @@ class _Contexts:
             first |= key.isin(self.want) & (n < self.phrase_contexts)
         return occ[first]
 
-    def add(self, t: pd.DataFrame) -> None:
-        """Gather from ``t``, the :func:`sentence_frame` of whole documents."""
-        if not len(t):
+    def add(self, part: dict, sid: np.ndarray) -> None:
+        """Gather from ``part``, the :func:`term_partial` of whole documents, whose sentence ``i``
+        is sentence ``sid[i]`` of the whole table."""
+        sent = part["sentences"]
+        if not len(sent):
             return
         if len(self.terms):
-            occ = _occurrences(t, self.terms, self.ngram_max).drop_duplicates(["term", "year", "sid"])
-            occ = occ[["term", "year", "sid", "a", "b"]].assign(rank=self.rank[occ["sid"].to_numpy()])
+            occ = part["occ"]
+            term = self.terms.get_indexer(part["vocab"]) if len(part["vocab"]) else np.zeros(0, dtype=np.int64)
+            term = term[occ["term"].to_numpy()]
+            hit = term >= 0
+            local = occ["sid"].to_numpy()[hit]
+            occ = pd.DataFrame({"term": term[hit], "year": sent["year"].to_numpy()[local], "sid": sid[local],
+                                "a": occ["a"].to_numpy()[hit], "b": occ["b"].to_numpy()[hit]})
+            occ = occ.assign(rank=self.rank[occ["sid"].to_numpy()])
             occ = self._shown(occ)  # a sentence shown is among the first of its shard
             fresh = np.unique(occ["sid"].to_numpy())
             self.occ = self._shown(pd.concat([self.occ, occ], ignore_index=True)) if len(self.occ) else occ
@@ -621,19 +744,15 @@ class _Contexts:
             fresh = fresh[np.isin(fresh, self.occ["sid"].to_numpy())]
             self.texts = {s: v for s, v in self.texts.items() if s in keep}
             self.heads = {s: v for s, v in self.heads.items() if s in keep}
-            self.texts.update(_sentence_texts(t, fresh))
-            head = t.drop_duplicates("sid")
-            head = head[head["sid"].isin(fresh)]
-            self.heads.update(zip(head["sid"].tolist(), zip(head["doc_id"].tolist(), head["para"].tolist())))
-        # search aids: a word form -> the lemma counted (English); the counts of (form, lemma) add up
-        if not self.unspaced:
-            kept = t[t["keep"].to_numpy(dtype=bool) & ~t["norm"].str.startswith(ENTITY_HEAD, na=False)]
-            low = kept["text"].str.lower()
-            diff = kept[low.ne(kept["norm"]).to_numpy()]
-            if len(diff):
-                pairs = diff.assign(form=low[low.ne(kept["norm"])]).groupby(["form", "norm"]).size()
-                self.pairs = pairs if self.pairs is None else pd.concat([self.pairs, pairs]).groupby(
-                    level=[0, 1]).sum()
+            rows = np.flatnonzero(np.isin(sid, fresh))
+            glob = sid[rows].tolist()
+            self.texts.update(zip(glob, sent["text"].to_numpy()[rows].tolist()))
+            self.heads.update(zip(glob, zip(sent["doc_id"].to_numpy()[rows].tolist(),
+                                            sent["para"].to_numpy()[rows].tolist())))
+        forms = part["forms"]
+        if not self.unspaced and len(forms):
+            pairs = forms.set_index(["form", "norm"])["count"]
+            self.pairs = pairs if self.pairs is None else pd.concat([self.pairs, pairs]).groupby(level=[0, 1]).sum()
 
     def result(self, doc_index: dict[str, int], years: list[int]) -> tuple[list, list, dict]:
         """Per term its sentences, flat: ``sentence, start, length`` three numbers each (the year is
@@ -641,11 +760,18 @@ class _Contexts:
         and the search's word forms."""
         occ = self.occ
         sids = np.unique(occ["sid"].to_numpy()).astype(np.int64)
-        sent_no = {int(s): i for i, s in enumerate(sids)}
         sentences = [[doc_index[self.heads[s][0]], int(self.heads[s][1]), self.texts[s]] for s in sids.tolist()]
         ctx = [[] for _ in self.terms]
-        for r in occ[["term", "year", "sid", "a", "b"]].itertuples(index=False):
-            ctx[r[0]].extend((sent_no[int(r[2])], int(r[3]), int(r[4]) - int(r[3])))
+        if len(occ):  # each term's rows in their order (term, year, rank): sentence, start, length
+            term = occ["term"].to_numpy(dtype=np.int64)
+            order = np.argsort(term, kind="stable")
+            a = occ["a"].to_numpy(dtype=np.int64)[order]
+            flat = np.column_stack([np.searchsorted(sids, occ["sid"].to_numpy(dtype=np.int64)[order]), a,
+                                    occ["b"].to_numpy(dtype=np.int64)[order] - a]).ravel().tolist()
+            term = term[order]
+            starts = np.flatnonzero(np.r_[True, term[1:] != term[:-1]])
+            for k, lo, hi in zip(term[starts].tolist(), starts.tolist(), [*starts[1:].tolist(), len(term)]):
+                ctx[k] = flat[3 * lo:3 * hi]
         surface = {}
         if self.pairs is not None:
             pairs = self.pairs.sort_values(ascending=False, kind="stable").reset_index().drop_duplicates("form")
@@ -715,15 +841,21 @@ def term_payload(tokens, year: CountMatrix, lang: str, doc_index: dict[str, int]
     Garwood, F. (1936). Fiducial limits for the Poisson distribution. Biometrika 28(3/4), 437-442.
     """
     s = settings or ExplorerSettings()
-    parts = _parts(tokens)
     index = _term_index(year, extra_terms, s.get("max_terms"), s.get("min_term_count"), s.conf_level)
-    first_sid, n = _first_sids([_sentence_counts(p) for p in parts])
     unspaced = lang in s.unspaced_languages
+    ngram_max = max((v.count(SEP) + 1 for v in index["terms"]), default=1)
+    partials = [term_partial([sentence_frame(p)], ngram_max, unspaced) for p in _parts(tokens)]
+    first_sid, n = _first_sids([_doc_sentences(part["sentences"]) for part in partials])
     contexts = _Contexts(index["terms"], n, s.get("term_contexts"), phrase_years, s.get("phrase_contexts"),
                          s.get("seed"), unspaced)
-    for p in parts:
-        contexts.add(sentence_frame(p, first_sid))
+    for part in partials:
+        contexts.add(part, _global_sids(part["sentences"], first_sid))
     return _payload(index, contexts, lang, doc_index, unspaced, aliases)
+
+
+def _doc_sentences(sentences: pd.DataFrame) -> pd.Series:
+    """doc_id -> its number of sentences (a partial's ``sentences``, :func:`term_partial`)."""
+    return sentences["doc_id"].value_counts(sort=False)
 
 
 # ---- the page --------------------------------------------------------------------------------------
@@ -746,10 +878,8 @@ def _token_files(paths) -> list:
     return list(paths)
 
 
-def _batches(path, count_roles, size: int = _BATCH_TOKENS):
-    """The counted tokens of one shard (``_TERM_COLUMNS``), whole documents at a time, in batches
-    of about ``size`` tokens."""
-    tokens = counted(load_tokens(path, columns=_TERM_COLUMNS), count_roles)
+def _doc_batches(tokens: pd.DataFrame, size: int = _BATCH_TOKENS):
+    """``tokens`` whole documents at a time, in batches of about ``size`` tokens."""
     if len(tokens) <= size:
         yield tokens
         return
@@ -758,6 +888,108 @@ def _batches(path, count_roles, size: int = _BATCH_TOKENS):
     batch = ((np.cumsum(n) - n) // size)[codes]
     for k in np.unique(batch):
         yield tokens[batch == k]
+
+
+PARTIAL_PARTS = ("occ", "vocab", "sentences", "forms")
+
+
+def shard_partials(token_path: str | Path, languages: list[str], settings: ExplorerSettings | None = None) -> dict:
+    """The partial term index (:func:`term_partial`) of every language of one token shard, its
+    documents read in batches of about 400,000 tokens.
+
+    Parameters
+    ----------
+    token_path : str or Path
+        One token shard (``data/processed/tokens/shard-{i}.parquet``).
+    languages : list of str
+    settings : ExplorerSettings, optional
+        ``count_roles``, ``unspaced_languages`` and ``ngram_max`` (config ``vectorize.ngram_max``).
+
+    Returns
+    -------
+    dict
+        Language -> :func:`term_partial`.
+    """
+    st = settings or ExplorerSettings()
+    tokens = counted(load_tokens(token_path, columns=_TERM_COLUMNS), st.count_roles)
+    out = {}
+    for lang in languages:
+        one = tokens[tokens["lang"] == lang]
+        first, _ = _first_sids([_sentence_counts(one)])
+        out[lang] = term_partial((sentence_frame(b, first) for b in _doc_batches(one)), st.ngram_max,
+                                 lang in st.unspaced_languages)
+    return out
+
+
+def write_shard_partials(paths: Mapping, token_path: str | Path, languages: list[str],
+                         settings: ExplorerSettings | None = None) -> dict:
+    """Rule ``explorer_shard``: :func:`shard_partials` of one token shard as four Parquet files,
+    every language's rows in each (column ``lang``): ``occ`` (``term`` a position in that
+    language's rows of ``vocab``, ``sid``, ``a``, ``b``), ``vocab`` (``term``), ``sentences`` and
+    ``forms``.
+
+    Parameters
+    ----------
+    paths : mapping
+        Part (:data:`PARTIAL_PARTS`) -> the file written.
+    token_path : str or Path
+    languages : list of str
+    settings : ExplorerSettings, optional
+
+    Returns
+    -------
+    dict
+        Part -> rows written.
+    """
+    from textdrift.io import write_parquet
+
+    partials = shard_partials(token_path, languages, settings)
+    rows = {}
+    for part in PARTIAL_PARTS:
+        frames = []
+        for lang in languages:
+            value = partials[lang][part]
+            frame = pd.DataFrame({"term": value}) if part == "vocab" else value
+            frames.append(frame.assign(lang=lang)[["lang", *frame.columns]])
+        table = pd.concat(frames, ignore_index=True)
+        for col in ("term", "sid", "a", "b") if part == "occ" else ("sid",) if part == "sentences" else ():
+            table[col] = table[col].astype(np.int64)
+        write_parquet(table, paths[part])
+        rows[part] = len(table)
+    return rows
+
+
+def read_partials(paths: Mapping, languages: list[str]) -> dict:
+    """The partial term indexes of one shard written by :func:`write_shard_partials`.
+
+    Parameters
+    ----------
+    paths : mapping
+        Part -> file.
+    languages : list of str
+
+    Returns
+    -------
+    dict
+        Language -> :func:`term_partial` (empty for a language the files do not hold).
+    """
+    tables = {part: pd.read_parquet(paths[part]) for part in PARTIAL_PARTS}
+    out = {}
+    for lang in languages:
+        one = {part: t[t["lang"] == lang].drop(columns="lang").reset_index(drop=True) for part, t in tables.items()}
+        out[lang] = {"vocab": one["vocab"]["term"].to_numpy(dtype=object), "occ": one["occ"],
+                     "sentences": one["sentences"], "forms": one["forms"]}
+    return out
+
+
+def _shard_sentences(shard, languages: list[str], count_roles) -> dict:
+    """Language -> doc_id -> number of sentences, of one shard: a token file or the files of its
+    partial index."""
+    if isinstance(shard, Mapping):
+        sent = pd.read_parquet(shard["sentences"], columns=["lang", "doc_id"])
+        return {lang: _doc_sentences(sent[sent["lang"] == lang]) for lang in languages}
+    tokens = counted(load_tokens(shard, columns=_SENTENCE_COLUMNS), count_roles)
+    return {lang: _sentence_counts(tokens[tokens["lang"] == lang]) for lang in languages}
 
 
 def formulation_payload(table: pd.DataFrame) -> dict:
@@ -828,26 +1060,28 @@ def term_index(year_matrices: dict[str, str | Path], token_paths, phrase_changes
         years_of[lang] = {(k, st_[y]) for k, st_ in shown for y in ("year_from", "year_to")}
         index[lang] = _term_index(load_matrix(year_matrices[lang]), {k for k, _ in shown}, s["max_terms"],
                                   s["min_term_count"], st.conf_level)
-    # the sentences, one shard at a time: first their number in each document, then the sentences
-    # numbered as in the whole table
-    paths = _token_files(token_paths)
+    # the sentences, one shard at a time: first their number in each document, then each shard's
+    # partial index with its sentences numbered as in the whole table
+    shards = [sh if isinstance(sh, Mapping) else Path(sh) for sh in _token_files(token_paths)]
     counts = {lang: [] for lang in languages}
-    for path in paths:
-        tokens = counted(load_tokens(path, columns=_SENTENCE_COLUMNS), count_roles)
-        for lang in languages:
-            counts[lang].append(_sentence_counts(tokens[tokens["lang"] == lang]))
-        del tokens
+    for shard in shards:
+        for lang, c in _shard_sentences(shard, languages, count_roles).items():
+            counts[lang].append(c)
     contexts, first = {}, {}
     for lang in languages:
         first[lang], n = _first_sids(counts[lang])
+        longest = max((v.count(SEP) + 1 for v in index[lang]["terms"]), default=1)
+        if longest > st.ngram_max:
+            raise ValueError(f"the {lang} year matrix has {longest}-grams but the partial term indexes stop at "
+                             f"{st.ngram_max} (vectorize.ngram_max): rerun the workflow")
         contexts[lang] = _Contexts(index[lang]["terms"], n, s["term_contexts"], years_of[lang], s["phrase_contexts"],
                                    s["seed"], lang in unspaced_languages)
-    for path in paths:
-        for batch in _batches(path, count_roles):
-            for lang in languages:
-                one = batch[batch["lang"] == lang]
-                if len(one):
-                    contexts[lang].add(sentence_frame(one, first[lang]))
+    for shard in shards:
+        partials = read_partials(shard, languages) if isinstance(shard, Mapping) else shard_partials(
+            shard, languages, st)
+        for lang in languages:
+            contexts[lang].add(partials[lang], _global_sids(partials[lang]["sentences"], first[lang]))
+        del partials
     terms = {lang: _payload(index[lang], contexts[lang], lang, doc_index, lang in unspaced_languages,
                             _aliases(entities, lang)) for lang in languages}
     return {"phrases": phrases, "terms": terms}
@@ -1075,7 +1309,8 @@ def _settings(params, made_by: str = "") -> ExplorerSettings:
          "low_data_tokens": get("low_data_tokens", _D["low_data_tokens"]),
          "themes": {"conf_level": get("conf_level", _D["themes"]["conf_level"])},
          "phrases": {"q_threshold": get("q_threshold", _D["phrases"]["q_threshold"])},
-         "crosslingual": {"langs": get("crosslingual_langs")}}, made_by=made_by)
+         "crosslingual": {"langs": get("crosslingual_langs")},
+         "vectorize": {"ngram_max": get("ngram_max", _D["vectorize"]["ngram_max"])}}, made_by=made_by)
 
 
 def run_term_index(input, output, params, log) -> None:
@@ -1095,9 +1330,29 @@ def run_term_index(input, output, params, log) -> None:
     i, o, p = input, output, params
     entities = load_entities(*i.entities) if i.entities else []
     paths = {"phrase_changes": i.phrases, "documents": i.documents, "phrases": o.phrases, "terms": o.terms}
-    sizes = write_term_index(paths, dict(zip(p.languages, i.year)), list(i.tokens), p.languages, entities,
-                             _settings(p))
+    # the partial indexes of the shards, each shard's files in PARTIAL_PARTS order
+    n = len(PARTIAL_PARTS)
+    shards = [dict(zip(PARTIAL_PARTS, list(i.partials)[k:k + n])) for k in range(0, len(i.partials), n)]
+    sizes = write_term_index(paths, dict(zip(p.languages, i.year)), shards, p.languages, entities, _settings(p))
     logger.info("term index: %s bytes", sizes)
+
+
+def run_shard_partials(input, output, params, log) -> None:
+    """Rule ``explorer_shard``: one token shard's partial term index (:func:`write_shard_partials`).
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/explorer.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    """
+    from textdrift.io import log_to_file
+
+    logger = log_to_file(log[0])
+    rows = write_shard_partials({part: getattr(output, part) for part in PARTIAL_PARTS}, input.tokens,
+                                params.languages, _settings(params))
+    logger.info("partial term index of %s: %s rows", input.tokens, rows)
 
 
 def run_explorer(input, output, params, log) -> None:

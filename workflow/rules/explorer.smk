@@ -1,13 +1,55 @@
-# The offline explorer (textdrift.explorer) in two jobs: the term index, which no codebook edit
-# changes (the year matrices, the token shards, the phrase changes), and the page, which only
-# assembles it with the theme and drift tables.
+# The offline explorer (textdrift.explorer) in three steps: per token shard its partial term index
+# (every term with its sentences, whatever its count), the term index merged from them (the terms
+# the page lists are decided on the whole corpus), which no codebook edit changes (the year
+# matrices, the partials, the phrase changes), and the page, which only assembles it with the theme
+# and drift tables. Adding a document reruns one shard's partial and the merge.
+
+# textdrift.explorer.PARTIAL_PARTS, in its order
+EXPLORER_PARTS = ["occ", "vocab", "sentences", "forms"]
+EXPLORER_PARTIAL = f"{PROCESSED}/explorer/shards/shard-{{shard}}.{{part}}.parquet"
+
+
+rule explorer_shard:
+    """One token shard's partial term index: every word and n-gram with the sentences it occurs in, the sentences' texts, the word forms."""
+    input:
+        tokens=TOKENS,
+    output:
+        occ=EXPLORER_PARTIAL.replace("{part}", "occ"),
+        vocab=EXPLORER_PARTIAL.replace("{part}", "vocab"),
+        sentences=EXPLORER_PARTIAL.replace("{part}", "sentences"),
+        forms=EXPLORER_PARTIAL.replace("{part}", "forms"),
+    log:
+        f"{LOGS}/explorer/shard-{{shard}}.log",
+    benchmark:
+        f"{LOGS}/benchmarks/explorer_shard-{{shard}}.tsv"
+    conda:
+        "../envs/analysis.yml"
+    threads: 1
+    # the shard's documents in batches of about 400,000 tokens; its partial (every n-gram occurrence
+    # of the shard) is held until written: measured 0.82 GB for a 7.5 MB token shard (20 MB corpus)
+    resources:
+        mem_mb=lambda wildcards, input, attempt: attempt
+        * (1000 + 30 * int(input.size_mb)),
+        runtime=lambda wildcards, input, attempt: attempt * (10 + int(input.size_mb)),
+    params:
+        languages=LANGS,
+        count_roles=config["count_roles"],
+        unspaced_languages=config["unspaced_languages"],
+        ngram_max=config["vectorize"]["ngram_max"],
+    script:
+        "../scripts/explorer_shard.py"
 
 
 rule explorer_terms:
     """The explorer's term index (every term with enough occurrences, its counts per year and its sentences) and its phrase view; no codebook input."""
     input:
         year=expand(f"{PROCESSED}/vectors/year_{{lang}}.npz", lang=LANGS),
-        tokens=expand(TOKENS, shard=SHARDS),
+        # each shard's partial index (rule explorer_shard), its files in EXPLORER_PARTS order
+        partials=[
+            EXPLORER_PARTIAL.format(shard=shard, part=part)
+            for shard in SHARDS
+            for part in EXPLORER_PARTS
+        ],
         # the phrases shown (each step's highest and lowest z) get their sentences in both years
         phrases=f"{RESULTS}/tables/phrase_changes.csv",
         # a document's number on the page is its row
@@ -24,8 +66,7 @@ rule explorer_terms:
     conda:
         "../envs/analysis.yml"
     threads: 1
-    # one token shard at a time (its documents in batches) and phrase_changes.csv in chunks:
-    # measured 0.9 GB at 50 MB (380 MB of input) and 1.0 GB with four times the data
+    # one shard's partial index at a time and phrase_changes.csv in chunks
     resources:
         mem_mb=lambda wildcards, input, attempt: attempt
         * (1200 + int(input.size_mb) // 4),
@@ -46,6 +87,7 @@ rule explorer_terms:
         },
         count_roles=config["count_roles"],
         unspaced_languages=config["unspaced_languages"],
+        ngram_max=config["vectorize"]["ngram_max"],
         conf_level=config["themes"]["conf_level"],
     script:
         "../scripts/explorer_terms.py"
