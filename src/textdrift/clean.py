@@ -435,20 +435,45 @@ def _script(ch: str) -> str | None:
 _SCRIPT_OF: dict[str, str | None] = {}  # character -> _script(character), filled as characters are seen
 # the ASCII characters that are not letters (an ASCII letter is Latin)
 _ASCII_NONLETTERS = bytes(b for b in range(128) if not chr(b).isalpha())
+_ASCII_RUNS = re.compile(r"[\x00-\x7f]+")
+
+
+@functools.lru_cache(maxsize=1)
+def _han_runs() -> re.Pattern:
+    """Runs of Han letters (:func:`_script` ``han``) of the CJK ideograph blocks of the Basic
+    Multilingual Plane, as a regular expression (built once, from those blocks' characters). A
+    Han character outside them (the rare ones of planes 2 and 3) is still found by
+    :func:`_script`, one by one."""
+    blocks = [(0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF)]
+    chars = [chr(c) for lo, hi in blocks for c in range(lo, hi + 1) if _script(chr(c)) == "han"]
+    runs, start = [], None
+    for i, ch in enumerate(chars):  # contiguous code points as ranges
+        if start is None:
+            start = ch
+        if i + 1 == len(chars) or ord(chars[i + 1]) != ord(ch) + 1:
+            runs.append(f"{start}-{ch}" if ch != start else start)
+            start = None
+    return re.compile(f"[{''.join(runs)}]+")
 
 
 def _scripts(text: str) -> Counter:
     """Letters of ``text`` counted by script: 'han', 'latin' or the Unicode script word.
 
-    Scripts appear in the order of their first letter in ``text`` (the characters are counted
-    first, in order of first occurrence, then classified once each: :func:`_script`, kept in
-    ``_SCRIPT_OF``). An ASCII text's letters are all Latin, counted in one pass."""
+    Han letters (:func:`_han_runs`) and ASCII letters (Latin) are counted in one pass each;
+    every other character is classified once (:func:`_script`, kept in ``_SCRIPT_OF``). The
+    scripts other than Han and Latin appear in the order of their first letter in ``text``."""
     if text.isascii():
         n = len(text.encode("ascii").translate(None, _ASCII_NONLETTERS))
         return Counter({"latin": n}) if n else Counter()
+    rest = _han_runs().sub("", text)
     counts: Counter = Counter()
+    if len(rest) < len(text):
+        counts["han"] = len(text) - len(rest)
+    latin = len(rest.encode("ascii", "ignore").translate(None, _ASCII_NONLETTERS))
+    if latin:
+        counts["latin"] = latin
     script_of = _SCRIPT_OF
-    for ch, n in Counter(text).items():
+    for ch, n in Counter(_ASCII_RUNS.sub("", rest)).items():
         script = script_of.get(ch, "")
         if script == "":
             script = script_of[ch] = _script(ch)
