@@ -133,6 +133,17 @@ class CleanResult:
 # --- helpers -------------------------------------------------------------------
 
 
+class _Complete(dict):
+    """A ``clean:`` block merged with the schema's defaults (:func:`_complete`)."""
+
+
+def _complete(cfg: dict) -> dict:
+    """``cfg`` merged with the schema's defaults of ``clean:`` (:func:`textdrift.config.merge`), once:
+    a block this returned is returned as it is (a shard merges its block once, not once per
+    document and step; merging a merged block again changes nothing)."""
+    return cfg if isinstance(cfg, _Complete) else _Complete(merge(defaults()["clean"], cfg))
+
+
 def log_row(doc_id: str, lang: str, step: str, action: str, detail: str, before: int, after: int) -> dict:
     """One row of the cleaning log (:data:`LOG_COLUMNS`).
 
@@ -325,6 +336,28 @@ def remove_boilerplate(paras: list[str], cfg: dict, log: _Log) -> list[str]:
 _DOUBLED = re.compile(r"(.+?)\s*\1")
 
 
+def _doubled(p: str) -> int:
+    """Length of the first copy when ``p`` is one string written twice, white space between
+    allowed (what ``_DOUBLED.fullmatch(p)`` captures: the shortest), else 0. Without the
+    regex's trial of every length: a copy of length ``k`` leaves ``p[k:len(p) - k]`` between the
+    two, which must be white space, so only the few lengths around the middle are compared."""
+    if "\n" in p:  # the regex's . stops at a line break
+        m = _DOUBLED.fullmatch(p)
+        return len(m.group(1)) if m else 0
+    n = len(p)
+    top = n // 2
+    if top < 1 or (n % 2 and not p[top].isspace()):  # an odd length leaves one character between
+        return 0
+    low = top
+    while low > 1 and p[low - 1].isspace() and p[n - low].isspace():
+        low -= 1
+    return next((k for k in range(low, top + 1) if p[:k] == p[n - k:]), 0)
+
+
+#: what every match of :func:`_site_title_regex` contains: its separator
+_SITE_SEPARATOR = re.compile(r"_|\s[-–—|]\s")
+
+
 def _site_title_regex(cfg: dict) -> re.Pattern:
     names = sorted(cfg["site_names"], key=len, reverse=True)
     sites = "|".join(r"\s*".join(re.escape(w) for w in name.split()) for name in names)
@@ -339,12 +372,12 @@ def dedupe_titles(paras: list[str], cfg: dict, log: _Log) -> list[str]:
     step, min_chars = "titles", cfg["min_chars"]
     out = []
     for p in paras:
-        m = _DOUBLED.fullmatch(p)
-        if m and len(m.group(1)) >= min_chars:
-            copy_ = p[len(m.group(1)):]
+        k = _doubled(p)
+        if k and k >= min_chars:
+            copy_ = p[k:]
             log.add("", step, "deduplicated", f"line written twice, second copy removed: {log.text(copy_)}",
-                    len(p), len(m.group(1)), removed=copy_)
-            p = m.group(1)
+                    len(p), k, removed=copy_)
+            p = p[:k]
         out.append(p)
     paras, out, seen = out, [], set()
     for i, p in enumerate(paras):
@@ -360,7 +393,9 @@ def dedupe_titles(paras: list[str], cfg: dict, log: _Log) -> list[str]:
             seen.add(p)
     rx, paras, out = _site_title_regex(cfg), out, []
     for p in paras:
-        m = rx.fullmatch(p)
+        # (the quick tests first: the separator's characters, the separator)
+        sep = "_" in p or (any(c in p for c in "-–—|") and _SITE_SEPARATOR.search(p) is not None)
+        m = rx.fullmatch(p) if sep else None
         if not m:
             out.append(p)
             continue
@@ -386,10 +421,9 @@ def dedupe_titles(paras: list[str], cfg: dict, log: _Log) -> list[str]:
 SCRIPT_LANGUAGES = {"han": "zh", "latin": "en"}
 
 
-@functools.lru_cache(maxsize=None)
 def _script(ch: str) -> str | None:
     """Script of a letter: 'han', 'latin' or the first word of its Unicode name (lower case);
-    None for a character that is not a letter. Cached per character."""
+    None for a character that is not a letter."""
     if not ch.isalpha():
         return None
     if is_han(ch):
@@ -398,14 +432,51 @@ def _script(ch: str) -> str | None:
     return "latin" if name.startswith("LATIN") else name.split()[0].lower()
 
 
+_SCRIPT_OF: dict[str, str | None] = {}  # character -> _script(character), filled as characters are seen
+# the ASCII characters that are not letters (an ASCII letter is Latin)
+_ASCII_NONLETTERS = bytes(b for b in range(128) if not chr(b).isalpha())
+_ASCII_RUNS = re.compile(r"[\x00-\x7f]+")
+
+
+@functools.lru_cache(maxsize=1)
+def _han_runs() -> re.Pattern:
+    """Runs of Han letters (:func:`_script` ``han``) of the CJK ideograph blocks of the Basic
+    Multilingual Plane, as a regular expression (built once, from those blocks' characters). A
+    Han character outside them (the rare ones of planes 2 and 3) is still found by
+    :func:`_script`, one by one."""
+    blocks = [(0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF)]
+    chars = [chr(c) for lo, hi in blocks for c in range(lo, hi + 1) if _script(chr(c)) == "han"]
+    runs, start = [], None
+    for i, ch in enumerate(chars):  # contiguous code points as ranges
+        if start is None:
+            start = ch
+        if i + 1 == len(chars) or ord(chars[i + 1]) != ord(ch) + 1:
+            runs.append(f"{start}-{ch}" if ch != start else start)
+            start = None
+    return re.compile(f"[{''.join(runs)}]+")
+
+
 def _scripts(text: str) -> Counter:
     """Letters of ``text`` counted by script: 'han', 'latin' or the Unicode script word.
 
-    Scripts appear in the order of their first letter in ``text`` (the characters are counted
-    first, in order of first occurrence, then classified once each)."""
+    Han letters (:func:`_han_runs`) and ASCII letters (Latin) are counted in one pass each;
+    every other character is classified once (:func:`_script`, kept in ``_SCRIPT_OF``). The
+    scripts other than Han and Latin appear in the order of their first letter in ``text``."""
+    if text.isascii():
+        n = len(text.encode("ascii").translate(None, _ASCII_NONLETTERS))
+        return Counter({"latin": n}) if n else Counter()
+    rest = _han_runs().sub("", text)
     counts: Counter = Counter()
-    for ch, n in Counter(text).items():
-        script = _script(ch)
+    if len(rest) < len(text):
+        counts["han"] = len(text) - len(rest)
+    latin = len(rest.encode("ascii", "ignore").translate(None, _ASCII_NONLETTERS))
+    if latin:
+        counts["latin"] = latin
+    script_of = _SCRIPT_OF
+    for ch, n in Counter(_ASCII_RUNS.sub("", rest)).items():
+        script = script_of.get(ch, "")
+        if script == "":
+            script = script_of[ch] = _script(ch)
         if script is not None:
             counts[script] += n
     return counts
@@ -616,7 +687,7 @@ def clean_text(raw: str, doc_id: str, cfg: dict, titles: list[str] | None = None
     CleanResult
         The clean paragraphs and their roles per language, the log, the removed spans.
     """
-    cfg = merge(defaults()["clean"], cfg)
+    cfg = _complete(cfg)
     languages = list(cfg.get("languages") or SCRIPT_LANGUAGES.values())
     log = _Log(doc_id, cfg)
     text = normalize(raw, cfg["normalize"], log)

@@ -37,7 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 from textdrift import structure as _structure
-from textdrift.clean import LOG_COLUMNS, SCRIPT_LANGUAGES, CleanResult, _Log, clean_text, log_row
+from textdrift.clean import LOG_COLUMNS, SCRIPT_LANGUAGES, CleanResult, _complete, _Log, clean_text, log_row
 from textdrift.config import defaults, merge
 from textdrift.decode import CleaningError, decode_bytes
 from textdrift.io import concat_csv, log_to_file, read_texts, text_bytes, write_csv, write_texts
@@ -123,7 +123,7 @@ def clean_document_file(doc: dict, cfg: dict) -> CleanResult:
     """
     from textdrift import html as _html
 
-    cfg = merge(defaults()["clean"], cfg)
+    cfg = _complete(cfg)
     doc_id = str(doc["doc_id"])
     path = Path(doc["path"])
     where = f"{path} (doc_id={doc_id!r})"
@@ -249,6 +249,7 @@ def clean_shard(docs: list[dict], texts_path: str | Path, cfg: dict,
         Every change the cleaner made (:data:`textdrift.clean.LOG_COLUMNS`).
     """
     file_name = str(texts_path) if file_name is None else file_name
+    cfg = _complete(cfg)  # once for the shard
     texts, index, log = {}, [], []
     for doc in docs:
         result = clean_document_file(doc, cfg)

@@ -116,6 +116,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from textdrift.config import defaults
 from textdrift.io import log_to_file, read_csv, read_texts, write_arrow
@@ -135,6 +136,11 @@ _JIEBA_WORD = re.compile(r"^[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+$")
 # Punctuation that still belongs to the sentence it follows (closing quotes/brackets).
 _CLOSERS = set("”’」』）)]】》〉")
 _ZH_NUMERAL = re.compile(r"[零〇一二三四五六七八九十百千万亿两]+")
+#: The columns of the Chinese word table (:meth:`Segmenter._zh_word`): a jieba word is white space,
+#: ends a sentence, stays in the sentence that ends (an ender or a closing quote/bracket), is a
+#: number, is a ``zh_date_units`` unit, is plus signs only; its attribute number.
+_ZH_FIELDS = ("space", "ends", "stays", "number", "unit", "plus", "attr")
+_ZH_SPACE, _ZH_ENDS, _ZH_STAYS, _ZH_NUMBER, _ZH_UNIT, _ZH_PLUS, _ZH_ATTR = range(len(_ZH_FIELDS))
 
 
 def _is_punct(text: str) -> bool:
@@ -198,6 +204,22 @@ def empty_tokens() -> pd.DataFrame:
     return _table({c: [] for c in TOKEN_COLUMNS}).to_pandas()
 
 
+def _read_jieba_cache(tk, path: Path) -> None:
+    """Load jieba's prefix dictionary (``FREQ``, ``total``) from its cache file as
+    ``Tokenizer.initialize`` does for the default dictionary, but unmarshalled from the file's
+    bytes (``marshal.loads``): jieba's ``marshal.load`` on the open file takes four times as long
+    (about 1 s of every segment job). When the file is missing or unreadable nothing happens:
+    jieba's ``initialize``, which every cut calls, then builds the dictionary and writes the cache.
+    """
+    import marshal
+
+    try:
+        freq, total = marshal.loads(path.read_bytes())
+    except Exception:  # noqa: BLE001 - as jieba: any failure to read the cache means no cache
+        return
+    tk.FREQ, tk.total, tk.initialized = freq, total, True
+
+
 def _t2s_changes(cc):
     """A test ``text -> bool`` that is False only for text OpenCC ``cc`` returns unchanged.
 
@@ -225,6 +247,44 @@ def _t2s_changes(cc):
         return not chars.isdisjoint(text) or (phrase is not None and phrase.search(text) is not None)
 
     return changes
+
+
+def _sentence_starts(para: np.ndarray, sizes: np.ndarray, punct: np.ndarray, pchar: np.ndarray) -> np.ndarray:
+    """Sentence starts of spaCy's ``sentencizer`` (``Sentencizer.predict``), for the tokens of
+    many paragraphs at once.
+
+    The sentencizer starts a paragraph's first token and, after a token in its ``punct_chars``
+    (``pchar``) has been seen, the next token that is neither punctuation (``is_punct``) nor in
+    ``punct_chars``; that token also resets what has been seen. So a token that is neither starts
+    a sentence exactly when a ``punct_chars`` token stands between it and the previous such
+    token of its paragraph (or the paragraph's start).
+
+    Parameters
+    ----------
+    para : ndarray
+        The paragraph of each token (non-decreasing).
+    sizes : ndarray
+        The number of tokens of each paragraph.
+    punct, pchar : ndarray of bool
+        Each token's ``is_punct`` and whether its text is in ``punct_chars``.
+
+    Returns
+    -------
+    ndarray of bool
+        Whether each token starts a sentence.
+    """
+    first = np.cumsum(sizes) - sizes
+    seen = np.cumsum(pchar)  # punct_chars tokens up to and including each token
+    before = np.concatenate(([0], seen))[first]  # ... before each paragraph
+    word = np.flatnonzero(~punct & ~pchar)
+    at = seen[word]
+    same = np.zeros(len(word), dtype=bool)
+    same[1:] = para[word[1:]] == para[word[:-1]]
+    previous = np.where(same, np.concatenate(([0], at[:-1])), before[para[word]])
+    starts = np.zeros(len(para), dtype=bool)
+    starts[word[at > previous]] = True
+    starts[first[sizes > 0]] = True
+    return starts
 
 
 class Segmenter:
@@ -262,8 +322,12 @@ class Segmenter:
         self._attrs: list[tuple] = []  # distinct (text, norm, lemma, is_stop, is_punct, keep)
         self._attr_ids: dict[tuple, int] = {}  # their positions in _attrs
         self._en_memo: dict = {}  # (orth id, heading) -> attribute number
-        self._zh_memo: dict = {}  # jieba word -> (is space, ends/stays in sentence, attribute number, is number)
+        self._en_punct_chars: frozenset = frozenset()  # the sentencizer's punct_chars (lookup mode)
+        self._en_pchar_memo: dict = {}  # orth id -> whether its text is one of them
+        self._zh_memo: dict = {}  # jieba word -> its row of _zh_words
+        self._zh_words = np.zeros((0, len(_ZH_FIELDS)), dtype=np.int64)  # the word table (_ZH_FIELDS)
         self._zh_unit_memo: dict = {}  # number + unit (2024年) -> attribute number (not kept)
+        self._zh_pair_memo: dict = {}  # (text, jieba word) of a text not its own t2s form -> attribute number
         self._punct: dict[str, bool] = {}
         self._number: dict[str, bool] = {}
 
@@ -273,7 +337,11 @@ class Segmenter:
     def _attr_id(self, text: str, norm: str, lemma: str, is_stop: bool, keep: bool) -> int:
         """Number of a token's attributes in ``_attrs`` (added when new); ``keep`` is the
         language's rule, completed here by :meth:`_flags`."""
-        values = (text, norm, lemma, is_stop, *self._flags(text, norm, keep))
+        return self._row_id((text, norm, lemma, is_stop, *self._flags(text, norm, keep)))
+
+    def _row_id(self, values: tuple) -> int:
+        """Number of the attributes ``values`` (text, norm, lemma, is_stop, is_punct, keep) in
+        ``_attrs``, added when new."""
         i = self._attr_ids.get(values)
         if i is None:
             i = self._attr_ids[values] = len(self._attrs)
@@ -316,6 +384,8 @@ class Segmenter:
             nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
             nlp.initialize()
             table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+            # what the sentencizer ends a sentence at (:func:`_sentence_starts` applies its rule)
+            self._en_punct_chars = frozenset(nlp.get_pipe("sentencizer").punct_chars)
         hyphen_infix = r"(?<=[{a}0-9])(?:{h})(?=[{a}])".format(a=ALPHA, h=HYPHENS)
         # a bracket glued between two words ("intelligence(AI", "(AI)and") splits them
         infixes = list(nlp.Defaults.infixes) + [r"(?<=[\w.])[\(\)\[\]\{\}](?=\w)", r"(?<=\w)[\(\)\[\]\{\}]"]
@@ -332,48 +402,94 @@ class Segmenter:
             stops |= {w.lower() for w in _read_wordlist(self._path(extra))}
         self._en = (nlp, table, stops)
 
-    def _segment_en(self, paragraphs) -> dict[str, list]:
+    def _segment_en(self, paragraphs: list[str]) -> dict[str, np.ndarray]:
+        """Columns ``para``, ``sent``, ``idx``, ``attr`` of the non-space tokens of an English text.
+
+        With the lookup lemmatizer (``en_model: null``) only spaCy's tokenizer runs: a token's
+        attributes depend on its text and on whether its paragraph is an all-capitals heading,
+        so they are looked up once per distinct (text, heading) (:meth:`_en_attr_ids`), and the
+        sentences are those of spaCy's ``sentencizer``, computed on the token arrays
+        (:func:`_sentence_starts`) rather than by the pipe, which makes a Python ``Token`` per
+        token (as does ``Doc.text``: the paragraph is the doc's text, spaCy's tokenization being
+        non-destructive). A trained pipeline's lemmas and sentences depend on context:
+        :meth:`_segment_en_model`.
+        """
         if self._en is None:
             self._load_en()
+        nlp, table, _ = self._en
+        if table is None:
+            return self._segment_en_model(paragraphs)
+        from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, ORTH
+
+        docs = nlp.tokenizer.pipe(paragraphs, batch_size=self.cfg["batch_size"])
+        arrays = [doc.to_array([ORTH, IDX, IS_SPACE, IS_PUNCT]) for doc in docs]
+        sizes = np.fromiter((len(a) for a in arrays), np.int64, len(arrays))
+        if not sizes.sum():
+            return {k: np.zeros(0, np.int64) for k in ("para", "sent", "idx", "attr")}
+        a = np.concatenate([x.reshape(-1, 4) for x in arrays])
+        orth, space, punct = a[:, 0], a[:, 2].astype(bool), a[:, 3].astype(bool)
+        para = np.repeat(np.arange(len(sizes)), sizes)
+        distinct, inverse = np.unique(orth, return_inverse=True)
+        distinct = distinct.tolist()
+        # a token is a sentencizer punctuation character (its ``punct_chars``), by its distinct text
+        strings, pchars, memo = nlp.vocab.strings, self._en_punct_chars, self._en_pchar_memo
+        for o in distinct:
+            if o not in memo:
+                memo[o] = strings[o] in pchars
+        pchar = np.array([memo[o] for o in distinct], dtype=bool)[inverse]
+        sid = np.cumsum(_sentence_starts(para, sizes, punct, pchar))
+        kept = np.flatnonzero(~space)
+        s = sid[kept]  # sentences without a non-space token get no number
+        new = np.ones(len(kept), dtype=bool)
+        new[1:] = s[1:] != s[:-1]
+        heading = np.fromiter((p.isupper() for p in paragraphs), bool, len(sizes))
+        attr = self._en_attr_ids(distinct, inverse[kept], heading[para[kept]])
+        return {"para": para[kept], "sent": np.cumsum(new) - 1, "idx": a[kept, 1].astype(np.int64), "attr": attr}
+
+    def _en_attr_ids(self, distinct: list[int], codes: np.ndarray, heading: np.ndarray) -> np.ndarray:
+        """Attribute numbers of English tokens (lookup lemmatizer): token ``k`` has the text
+        ``distinct[codes[k]]`` (an orth id) and is in an all-capitals heading when ``heading[k]``;
+        computed once per distinct (text, heading) (:meth:`_en_attrs`)."""
+        nlp, table, stops = self._en
+        overrides = self.cfg["en_lemma_overrides"] or {}
+        memo, strings = self._en_memo, nlp.vocab.strings
+        pairs, inverse = np.unique(codes.astype(np.int64) * 2 + heading, return_inverse=True)
+        ids = []
+        for pair in pairs.tolist():
+            key = (distinct[pair >> 1], bool(pair & 1))
+            a = memo.get(key)
+            if a is None:
+                text = strings[key[0]]
+                a = memo[key] = self._attr_id(text, *self._en_attrs(text, key[1], None, table, stops, overrides,
+                                                                    self.cfg["min_len"]))
+            ids.append(a)
+        return np.asarray(ids, dtype=np.int64)[inverse]
+
+    def _segment_en_model(self, paragraphs: list[str]) -> dict[str, list]:
+        """:meth:`_segment_en` with a trained pipeline (``en_model``): its lemmas (per token) and
+        sentences (its parser or senter, or the sentencizer)."""
         from spacy.attrs import IDX, IS_SPACE, LEMMA, ORTH
 
         nlp, table, stops = self._en
         overrides = self.cfg["en_lemma_overrides"] or {}
         min_len = self.cfg["min_len"]
         strings = nlp.vocab.strings
-        # Lookup mode: a token's lemma, norm, stop and keep depend only on its text and whether its
-        # paragraph is an all-capitals heading, so they are computed once per distinct (text,
-        # heading) and the lemmatizer pipe is not run (it would set
-        # lemma_ = table.get(text, text), exactly what ``_en_attrs`` uses). A trained pipeline's
-        # lemmas depend on context: computed per token.
-        lookup = table is not None
-        memo = self._en_memo
-        disable = ["lemmatizer"] if lookup and "lemmatizer" in nlp.pipe_names else []
-        # Token attributes straight from the Doc's arrays (no Token object per token).
-        attrs = [ORTH, IDX, IS_SPACE] + ([] if lookup else [LEMMA])
+        attrs = [ORTH, IDX, IS_SPACE, LEMMA]
         para_col, sent_col, idx_col, attr_col = [], [], [], []
         sent = 0
-        for para, doc in enumerate(nlp.pipe(paragraphs, batch_size=self.cfg["batch_size"], disable=disable)):
-            heading = doc.text.isupper()
+        for para, doc in enumerate(nlp.pipe(paragraphs, batch_size=self.cfg["batch_size"])):
+            heading = paragraphs[para].isupper()
             columns = doc.to_array(attrs).T.tolist() if len(doc) else [[]] * len(attrs)
-            orths, idxs, spaces = columns[:3]
+            orths, idxs, spaces, lemmas = columns
             for span in doc.sents:  # spaCy's sentences (a sentence number counts only non-space tokens)
                 in_sent = False
                 for i in range(span.start, span.end):
                     if spaces[i]:
                         continue
                     in_sent = True
-                    if lookup:
-                        key = (orths[i], heading)
-                        a = memo.get(key)
-                        if a is None:
-                            text = strings[orths[i]]
-                            a = memo[key] = self._attr_id(text, *self._en_attrs(text, heading, None, table,
-                                                                                stops, overrides, min_len))
-                    else:
-                        text = strings[orths[i]]
-                        a = self._attr_id(text, *self._en_attrs(text, heading, strings[columns[3][i]],
-                                                                table, stops, overrides, min_len))
+                    text = strings[orths[i]]
+                    a = self._attr_id(text, *self._en_attrs(text, heading, strings[lemmas[i]],
+                                                            table, stops, overrides, min_len))
                     para_col.append(para)
                     sent_col.append(sent)
                     idx_col.append(idxs[i])
@@ -417,6 +533,7 @@ class Segmenter:
         cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         tk.tmp_dir = str(cache_dir)
         tk.cache_file = f"jieba.{digest}.cache"
+        _read_jieba_cache(tk, cache_dir / tk.cache_file)
         terms = []
         if self.cfg["zh_user_dict"]:
             path = self._path(self.cfg["zh_user_dict"])
@@ -460,78 +577,110 @@ class Segmenter:
         dropped = date or norm in self._zh_drop_chars or any(rx.fullmatch(norm) for rx in self._zh_drop)
         return self._attr_id(text, norm, norm, is_stop, not is_stop and not dropped)
 
-    def _zh_word(self, word: str) -> tuple[bool, bool, bool, int, bool]:
-        """(is space, ends a sentence, stays in the sentence that ends, attribute number, is a
-        number) of a jieba word that is its own text and t2s form."""
+    def _zh_word(self, word: str) -> tuple[int, ...]:
+        """The row of the word table (:data:`_ZH_FIELDS`) of a jieba word that is its own text and
+        t2s form."""
         enders = self.cfg["zh_sentence_end"]
         number = bool(_NUMBER.match(word) or _ZH_NUMERAL.fullmatch(word))
-        return (word.isspace(), word in enders, word in enders or word in _CLOSERS, self._zh_attr_id(word, word),
-                number)
+        return (word.isspace(), word in enders, word in enders or word in _CLOSERS, number, word in self._zh_units,
+                _PLUS.fullmatch(word) is not None, self._zh_attr_id(word, word))
 
-    def _segment_zh(self, paragraphs) -> dict[str, list]:
+    def _zh_word_rows(self, words: list[str]) -> np.ndarray:
+        """The rows of the word table (:data:`_ZH_FIELDS`, one per distinct word seen by this
+        Segmenter, added when new) of ``words``, one per word."""
+        memo = self._zh_memo
+        new = [w for w in dict.fromkeys(words) if w not in memo]
+        if new:
+            rows = [self._zh_word(w) for w in new]
+            memo.update(zip(new, range(len(memo), len(memo) + len(new))))
+            self._zh_words = np.concatenate([self._zh_words, np.array(rows, dtype=np.int64)])
+        return self._zh_words[np.fromiter(map(memo.__getitem__, words), np.int64, len(words))]
+
+    def _segment_zh(self, paragraphs: list[str]) -> dict[str, np.ndarray]:
+        """Columns ``para``, ``sent``, ``idx``, ``attr`` of the tokens of a Chinese text.
+
+        jieba cuts each paragraph (its t2s form when that has the same length); the words'
+        flags and attributes come from the word table (:meth:`_zh_word_rows`), computed once per
+        distinct word, and the rest runs on arrays for the whole text: white space is dropped;
+        a ``zh_date_units`` unit right after a number (2024 + 年) and plus signs glued to the word
+        before them (互联网 + "+", not a sign before a digit) join the token before them, one
+        by one in text order (the few candidates); sentences end after a ``zh_sentence_end``
+        character, with the closing quotes and brackets that follow it (:func:`_sentence_starts`).
+        A paragraph that is not its own t2s form takes its tokens' text from the original
+        characters and their norm from the t2s form.
+        """
         if self._zh is None:
             self._load_zh()
         tk, cc, _ = self._zh
         hmm = self.cfg["hmm"]
-        memo = self._zh_memo  # word -> _zh_word(word)
-        units = self._zh_units
-        para_col, sent_col, idx_col, attr_col = [], [], [], []
-        sent = 0
-        for para, original in enumerate(paragraphs):
-            prev_number, prev_end = False, -1
+        words, counts, texts = [], [], []
+        for original in paragraphs:
             converted = self._to_simplified(original) if cc else original
             same_length = len(converted) == len(original)
             source = converted if same_length else original
-            # The usual case: jieba's words are the text's words and need no conversion.
-            plain = source is original and (same_length or cc is None)
-            idx, in_sent, after_end = 0, False, False
-            for word in tk.cut(source, HMM=hmm):
-                start, idx = idx, idx + len(word)
-                w = memo.get(word)
-                if w is None:
-                    w = memo[word] = self._zh_word(word)
-                space, ends, stays, attr, number = w
-                if space:
-                    continue
-                if prev_number and prev_end == start and word in units:
-                    # number + unit (2024 + 年, 150 + 多): one token, a date or count, not kept
-                    s0 = idx_col[-1]
-                    text = original[s0:idx]
-                    attr = self._zh_unit_memo.get(text) if plain else None
-                    if attr is None:
-                        simplified = source[s0:idx] if same_length else self._to_simplified(text)
-                        attr = self._zh_attr_id(text, simplified, True)
-                        if plain:
-                            self._zh_unit_memo[text] = attr
-                    attr_col[-1] = attr
-                    prev_number, prev_end = False, idx
-                    continue
-                if para_col and para_col[-1] == para and prev_end == start and _PLUS.fullmatch(word) \
-                        and not source[idx:idx + 1].isdigit():
-                    # a plus glued to the word before ("互联网+", the "X+" action plans) is part of that
-                    # term: one token, kept as the word is (jieba and the punctuation rule would cut it off);
-                    # not a sign before a number (增长+5%)
-                    s0 = idx_col[-1]
-                    text = original[s0:idx]
-                    simplified = source[s0:idx] if same_length else self._to_simplified(text)
-                    attr_col[-1] = self._zh_attr_id(text, simplified)
-                    prev_number, prev_end = False, idx
-                    continue
-                if not plain:  # text from the original characters, norm from the t2s form
-                    simplified = word if same_length else self._to_simplified(word)
-                    attr = self._zh_attr_id(original[start:idx], simplified)
-                prev_number, prev_end = number, idx
-                if after_end and not stays:
-                    sent, after_end = sent + 1, False
-                in_sent = True
-                after_end = after_end or ends
-                para_col.append(para)
-                sent_col.append(sent)
-                idx_col.append(start)
-                attr_col.append(attr)
-            assert idx == len(source), "jieba lost characters"
-            sent += in_sent
-        return {"para": para_col, "sent": sent_col, "idx": idx_col, "attr": attr_col}
+            # The usual case: jieba's words are the text's words and their own t2s forms.
+            plain = same_length and converted == original
+            cut = tk.lcut(source, HMM=hmm)
+            assert sum(map(len, cut)) == len(source), "jieba lost characters"
+            words += cut
+            counts.append(len(cut))
+            texts.append((original, source, same_length, plain))
+        rows = self._zh_word_rows(words)
+        lengths = np.fromiter(map(len, words), np.int64, len(words))
+        para = np.repeat(np.arange(len(counts)), counts)
+        offset = np.cumsum([0] + [len(t[1]) for t in texts])  # of each paragraph in the text's words
+        end = np.cumsum(lengths) - offset[para]
+        start = end - lengths
+        kept = np.flatnonzero(rows[:, _ZH_SPACE] == 0)
+        rows, para, start, end = rows[kept], para[kept], start[kept], end[kept]
+        attr = rows[:, _ZH_ATTR].copy()
+        odd = [i for i, t in enumerate(texts) if not t[3]]
+        for k in np.flatnonzero(np.isin(para, odd)).tolist() if odd else []:
+            # text from the original characters, norm from the t2s form
+            original, source, same_length, _ = texts[para[k]]
+            pair = (original[start[k]:end[k]], source[start[k]:end[k]])
+            a = self._zh_pair_memo.get(pair)
+            if a is None:
+                a = self._zh_pair_memo[pair] = self._zh_attr_id(pair[0], pair[1] if same_length
+                                                                else self._to_simplified(pair[1]))
+            attr[k] = a
+        # tokens that join the token before them: candidates by the flags, decided in text order
+        # (a number whose unit joined it takes no second unit)
+        adjacent = np.zeros(len(para), dtype=bool)
+        adjacent[1:] = (para[1:] == para[:-1]) & (start[1:] == end[:-1])
+        after_number = np.zeros(len(para), dtype=bool)
+        after_number[1:] = rows[:-1, _ZH_NUMBER] == 1
+        candidates = adjacent & (((rows[:, _ZH_UNIT] == 1) & after_number) | (rows[:, _ZH_PLUS] == 1))
+        merged = np.zeros(len(para), dtype=bool)
+        head: dict[int, int] = {}  # a joined token -> the token it joined
+        for k in np.flatnonzero(candidates).tolist():
+            original, source, same_length, plain = texts[para[k]]
+            e = int(end[k])
+            if rows[k, _ZH_UNIT] and rows[k - 1, _ZH_NUMBER] and not merged[k - 1]:
+                date = True  # number + unit (2024 + 年, 150 + 多): one token, a date or count, not kept
+            elif rows[k, _ZH_PLUS] and not source[e:e + 1].isdigit():
+                # a plus glued to the word before ("互联网+", the "X+" action plans) is part of that
+                # term: one token, kept as the word is (jieba and the punctuation rule would cut it off);
+                # not a sign before a number (增长+5%)
+                date = False
+            else:
+                continue
+            h = head[k] = head.get(k - 1, k - 1)
+            merged[k] = True
+            s0 = int(start[h])
+            text = original[s0:e]
+            a = self._zh_unit_memo.get(text) if date and plain else None
+            if a is None:
+                a = self._zh_attr_id(text, source[s0:e] if same_length else self._to_simplified(text), date)
+                if date and plain:
+                    self._zh_unit_memo[text] = a
+            attr[h] = a
+        kept = np.flatnonzero(~merged)
+        para, rows = para[kept], rows[kept]
+        ends = rows[:, _ZH_ENDS] == 1
+        starts = _sentence_starts(para, np.bincount(para, minlength=len(counts)), (rows[:, _ZH_STAYS] == 1) & ~ends,
+                                  ends)
+        return {"para": para, "sent": np.cumsum(starts) - 1, "idx": start[kept], "attr": attr[kept]}
 
     # ---- entities ------------------------------------------------------------------
     def _alias_table(self, lang: str) -> tuple[dict, set, set]:
@@ -559,8 +708,82 @@ class Segmenter:
         candidates = np.flatnonzero(can_start[inverse])
         if not len(candidates):
             return []
-        keys = [keys_distinct[i] for i in inverse.tolist()]
+        keys = np.asarray(keys_distinct, dtype=object)[inverse].tolist()
         return find_spans(keys, np.asarray(sent), table, lang != "en", candidates.tolist(), prefixes)
+
+    def _entity_attrs(self, attr: np.ndarray, spans: list) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """The attribute numbers of a text's tokens with its entity mentions applied, and its
+        ``entity`` column (a number per token, -1 for none, and the ids they number): a mention's first token gets ``norm`` ``@<id>``, is kept and not a stop
+        word, the rest of the mention is not kept, every token of it has ``entity`` = the id
+        (mentions applied in order)."""
+        from textdrift.counting import ENTITY_HEAD
+
+        attr = attr.copy()
+        codes = np.full(len(attr), -1, dtype=np.int64)
+        ids: dict[str, int] = {}
+        changes: dict[int, dict] = {}  # token -> the attributes a mention sets
+        for first, last, eid in spans:
+            changes.setdefault(first, {}).update(norm=ENTITY_HEAD + eid, keep=True, is_stop=False)
+            for k in range(first + 1, last + 1):
+                changes.setdefault(k, {})["keep"] = False
+            codes[first:last + 1] = ids.setdefault(eid, len(ids))
+        for k, change in changes.items():
+            text, norm, lemma, is_stop, is_punct, keep = self._attrs[attr[k]]
+            attr[k] = self._row_id((text, change.get("norm", norm), lemma, change.get("is_stop", is_stop), is_punct,
+                                    change.get("keep", keep)))
+        return attr, codes, list(ids)
+
+    def _document_columns(self, doc_id: str, lang: str, paragraphs: list[str], roles: list[str] | None) -> dict:
+        """The token columns of one text as arrays: ``para``, ``sent``, ``idx``, ``attr`` (the
+        attribute numbers, entity mentions applied), ``entity`` (the number of each token's entity
+        in ``entities``, -1 for none) and ``entities`` (their ids)."""
+        if lang == "zh":
+            cols = self._segment_zh(paragraphs)
+        elif lang == "en":
+            cols = self._segment_en(paragraphs)
+        else:
+            raise ValueError(f"{doc_id}: cannot segment language {lang!r}; supported: {LANGUAGES}")
+        if roles is not None and len(roles) != len(paragraphs):
+            raise ValueError(f"{doc_id} [{lang}]: {len(roles)} roles for {len(paragraphs)} paragraphs")
+        cols = {k: np.asarray(v, dtype=np.int64) for k, v in cols.items()}
+        cols["entity"], cols["entities"] = np.full(len(cols["attr"]), -1, dtype=np.int64), []
+        if self.entities and len(cols["attr"]):
+            distinct, inverse = np.unique(cols["attr"], return_inverse=True)
+            spans = self._entity_spans(lang, [self._attrs[i] for i in distinct.tolist()], inverse, cols["sent"])
+            if spans:
+                cols["attr"], cols["entity"], cols["entities"] = self._entity_attrs(cols["attr"], spans)
+        return cols
+
+    def _token_table(self, texts: list[tuple]) -> pa.Table:
+        """One Arrow table (``TOKEN_SCHEMA``) of the tokens of many texts, each given as
+        ``(doc_id, year, lang, roles of its paragraphs, its columns)`` (:meth:`_document_columns`):
+        the numeric columns concatenated, each string column taken from its distinct values."""
+        def cat(name):
+            return np.concatenate([t[4][name] for t in texts]) if texts else np.zeros(0, np.int64)
+
+        sizes = np.array([len(t[4]["attr"]) for t in texts], dtype=np.int64)
+        text_of = np.repeat(np.arange(len(texts)), sizes)
+        cols = {name: cat(name) for name in ("para", "sent", "idx")}
+        # the attribute columns: the distinct attributes, taken for each token
+        distinct, inverse = np.unique(cat("attr"), return_inverse=True)
+        rows = [self._attrs[i] for i in distinct.tolist()]
+        positions = pa.array(inverse.astype(np.int64))
+        names = ("text", "norm", "lemma", "is_stop", "is_punct", "keep")
+        for name, values in zip(names, zip(*rows) if rows else [()] * len(names)):
+            cols[name] = pa.array(values, TOKEN_SCHEMA.field(name).type).take(positions)
+        # a paragraph's role; the entity; the text's doc_id, year and language
+        first_para = np.cumsum([0] + [len(t[3]) for t in texts])[:-1]
+        roles = pa.array([r for t in texts for r in t[3]], pa.string())
+        cols["role"] = roles.take(pa.array(cols["para"] + first_para[text_of]))
+        first_entity = np.cumsum([0] + [len(t[4]["entities"]) for t in texts])[:-1]
+        entity = cat("entity")
+        entity = np.where(entity < 0, -1, entity + first_entity[text_of])
+        ids = pa.array([e for t in texts for e in t[4]["entities"]], pa.string())
+        cols["entity"] = ids.take(pa.array(entity, mask=entity < 0))
+        cols["doc_id"] = pa.array([str(t[0]) for t in texts], pa.string()).take(pa.array(text_of))
+        cols["year"] = pa.array(np.repeat(np.array([int(t[1]) for t in texts], dtype=np.int32), sizes), pa.int32())
+        cols["lang"] = pa.array([t[2] for t in texts], pa.string()).take(pa.array(text_of))
+        return _table(cols)
 
     # ---- public --------------------------------------------------------------------
     def document_table(self, doc_id: str, year: int, lang: str, paragraphs: list[str],
@@ -581,42 +804,9 @@ class Segmenter:
         pyarrow.Table
             One row per token.
         """
-        if lang == "zh":
-            cols = self._segment_zh(paragraphs)
-        elif lang == "en":
-            cols = self._segment_en(paragraphs)
-        else:
-            raise ValueError(f"{doc_id}: cannot segment language {lang!r}; supported: {LANGUAGES}")
-        if roles is not None and len(roles) != len(paragraphs):
-            raise ValueError(f"{doc_id} [{lang}]: {len(roles)} roles for {len(paragraphs)} paragraphs")
-        # the attribute columns: the document's distinct attributes, taken for each token
-        distinct, inverse = np.unique(np.asarray(cols.pop("attr"), dtype=np.int64), return_inverse=True)
-        rows = [self._attrs[i] for i in distinct.tolist()]
-        positions = pa.array(inverse.astype(np.int64))
-        names = ("text", "norm", "lemma", "is_stop", "is_punct", "keep")
-        for name, values in zip(names, zip(*rows) if rows else [()] * len(names)):
-            cols[name] = pa.array(values, TOKEN_SCHEMA.field(name).type).take(positions)
-        n = len(positions)
-        para_roles = np.asarray(roles if roles is not None else ["body"] * len(paragraphs), dtype=object)
-        cols["role"] = pa.array(para_roles[np.asarray(cols["para"], dtype=np.int64)] if n else [], pa.string())
-        entity = [None] * n
-        spans = self._entity_spans(lang, rows, inverse, cols["sent"]) if self.entities and n else []
-        if spans:  # head: norm @id, kept; the rest of the span: not kept; every token: entity = id
-            from textdrift.counting import ENTITY_HEAD
-
-            norm, keep, stop = (cols[c].to_pylist() for c in ("norm", "keep", "is_stop"))
-            for first, last, eid in spans:
-                norm[first], keep[first], stop[first] = ENTITY_HEAD + eid, True, False
-                for k in range(first, last + 1):
-                    entity[k] = eid
-                    if k > first:
-                        keep[k] = False
-            cols["norm"], cols["keep"], cols["is_stop"] = pa.array(norm, pa.string()), pa.array(keep), pa.array(stop)
-        cols["entity"] = pa.array(entity, pa.string())
-        cols["doc_id"] = pa.repeat(pa.scalar(str(doc_id), pa.string()), n)
-        cols["year"] = pa.repeat(pa.scalar(int(year), pa.int32()), n)
-        cols["lang"] = pa.repeat(pa.scalar(lang, pa.string()), n)
-        return _table(cols)
+        cols = self._document_columns(doc_id, lang, paragraphs, roles)
+        roles = roles if roles is not None else ["body"] * len(paragraphs)
+        return self._token_table([(doc_id, year, lang, roles, cols)])
 
     def segment_document(self, doc_id: str, year: int, lang: str, paragraphs: list[str],
                          roles: list[str] | None = None) -> pd.DataFrame:
@@ -656,16 +846,20 @@ def segment_shard(docs: list[dict], base_dir: str | os.PathLike, cfg: dict | Non
     pandas.DataFrame
         The token table (:data:`TOKEN_COLUMNS`).
     """
+    return _shard_table(docs, base_dir, cfg, entities).to_pandas() if docs else empty_tokens()
+
+
+def _shard_table(docs: list[dict], base_dir: str | os.PathLike, cfg: dict | None, entities: list | None) -> pa.Table:
+    """:func:`segment_shard` as one Arrow table (``TOKEN_SCHEMA``)."""
     from textdrift.structure import decode_roles
 
     seg = Segmenter(cfg, base_dir, entities)
-    tables = []
+    texts = []
     for d in docs:
         paras = d["paragraphs"]
         roles = decode_roles(d.get("roles"), len(paras))
-        tables.append(seg.document_table(d["doc_id"], d["year"], d["lang"], paras, roles))
-    # one conversion to pandas for the shard (the same frame as concatenating per-document frames)
-    return pa.concat_tables(tables).to_pandas() if tables else empty_tokens()
+        texts.append((d["doc_id"], d["year"], d["lang"], roles, seg._document_columns(d["doc_id"], d["lang"], paras, roles)))
+    return seg._token_table(texts)
 
 
 def write_tokens(df: pd.DataFrame, path: str | os.PathLike) -> None:
@@ -680,6 +874,13 @@ def write_tokens(df: pd.DataFrame, path: str | os.PathLike) -> None:
     """
     table = pa.Table.from_pandas(df[TOKEN_COLUMNS], schema=TOKEN_SCHEMA, preserve_index=False)
     write_arrow(table, path)
+
+
+def _write_token_table(table: pa.Table, path: str | os.PathLike) -> None:
+    """Write a token table (``TOKEN_SCHEMA``) as :func:`write_tokens` writes it once converted to
+    pandas (the same file, without the round trip: with the schema metadata ``from_pandas`` adds)."""
+    meta = pa.Table.from_pandas(empty_tokens(), schema=TOKEN_SCHEMA, preserve_index=False).schema.metadata
+    write_arrow(table.replace_schema_metadata(meta), path)
 
 
 def run_segment(input, output, params, log) -> None:
@@ -711,7 +912,9 @@ def run_segment(input, output, params, log) -> None:
     docs = [{"doc_id": r.doc_id, "year": int(r.year), "lang": r.lang, "paragraphs": texts[(r.doc_id, r.lang)],
              "roles": r.roles} for r in index.itertuples()]
     entities = load_entities(*input.entities) if input.get("entities") else []
-    tokens = segment_shard(docs, base_dir=Path.cwd(), cfg=params.segment, entities=entities)
-    logger.info("segmented %d texts into %d tokens (%d entity mentions)", len(docs), len(tokens),
-                int(tokens["norm"].str.startswith("@").sum()))
-    write_tokens(tokens, output[0])
+    from textdrift.counting import ENTITY_HEAD
+
+    tokens = _shard_table(docs, base_dir=Path.cwd(), cfg=params.segment, entities=entities)
+    logger.info("segmented %d texts into %d tokens (%d entity mentions)", len(docs), tokens.num_rows,
+                pc.sum(pc.starts_with(tokens["norm"], ENTITY_HEAD)).as_py() or 0)
+    _write_token_table(tokens, output[0])

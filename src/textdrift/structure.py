@@ -82,6 +82,7 @@ share the role codes of the clean index; a third of it is docstrings.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from difflib import SequenceMatcher
@@ -100,28 +101,44 @@ CODE_ROLES = {v: k for k, v in ROLE_CODES.items()}
 _SENTENCE_END = re.compile(r"[.!?;:。！？；：…][\"'”’)\]）】》」』]*$")
 _FULL_STOP = re.compile(r"[.!?。！？][\"'”’)\]）】》」』]*$")
 _FIRST_SENTENCE = re.compile(r"^(.+?[.!?。！？;；])(?=\s|[\u4e00-\u9fff]|$)")
-_WORD_CHARS = re.compile(r"[^\w]|_", re.UNICODE)
+_WORD_CHARS = re.compile(r"[\W_]+", re.UNICODE)  # what is not a letter, digit or Han character
+_ASCII_NONWORD = bytes(b for b in range(128) if not chr(b).isalnum())
 _PAREN = re.compile(r"^\((?![\d一二三四五六七八九十]{1,3}\)).*\)$")
 _LEAD_WORD = re.compile(r"^[\"'“‘(]*(.*?)[\"'”’),]*$")
+_NOT_LETTERS = re.compile(r"[\W\d_]+")  # runs of characters that are never letters (str.isalpha)
+_ASCII_NONLETTERS = bytes(b for b in range(128) if not chr(b).isalpha())
+
+
+@functools.lru_cache(maxsize=1)
+def _structure_defaults() -> dict:
+    """The schema's defaults of ``clean.structure`` (read once; never changed)."""
+    return defaults()["clean"]["structure"]
 
 
 def _key(text: str) -> str:
     """Lower-cased letters, digits and Han characters only (for fuzzy title comparison)."""
-    return _WORD_CHARS.sub("", text.lower())
+    text = text.lower()
+    if text.isascii():  # what \w matches in ASCII, less _: a-z and 0-9 once lower-cased; one pass
+        return text.encode("ascii").translate(None, _ASCII_NONWORD).decode("ascii")
+    return _WORD_CHARS.sub("", text)
 
 
 def _is_title(para: str, titles: list[str], cfg: dict) -> bool:
+    """Whether ``para`` is one of ``titles``, given as their :func:`_key`."""
+    if not titles:
+        return False
     p = _key(para)
-    for title in titles:
-        t = _key(title)
+    for t in titles:
         if not t or not p:
             continue
         # ratio() <= quick_ratio() <= real_quick_ratio() (difflib): the cheap upper bounds decide
-        # first, so a long paragraph is not aligned character by character against a short title
-        sm = SequenceMatcher(None, p, t, autojunk=False)
+        # first, so a long paragraph is not aligned character by character against a short title;
+        # real_quick_ratio (difflib's formula) needs only the lengths, not the matcher
         threshold = cfg["title_similarity"]
-        if sm.real_quick_ratio() >= threshold and sm.quick_ratio() >= threshold and sm.ratio() >= threshold:
-            return True
+        if 2.0 * min(len(p), len(t)) / (len(p) + len(t)) >= threshold:
+            sm = SequenceMatcher(None, p, t, autojunk=False)
+            if sm.quick_ratio() >= threshold and sm.ratio() >= threshold:
+                return True
         if t in p and len(p) <= cfg["title_max_extra"] * len(t):
             return True
     return False
@@ -211,11 +228,11 @@ def assign_roles(paras: list[str], lang: str, titles: list[str], cfg: dict,
     roles : list of str
         The role of each (:data:`ROLES`).
     """
-    cfg = {**defaults()["clean"]["structure"], **(cfg or {})}
+    cfg = {**_structure_defaults(), **(cfg or {})}
     stop_words = frozenset(w.lower() for w in cfg["function_words"])
     marker = re.compile(cfg["marker"])
     paratext = [(p["name"], re.compile(p["pattern"])) for p in cfg["paratext"]]
-    titles = [t for t in titles if t and str(t).strip()]
+    titles = [_key(t) for t in titles if t and str(t).strip()]
     out_paras, roles = [], []
 
     def add(text: str, role: str, detector: str) -> None:
@@ -343,9 +360,9 @@ MARK_COLUMNS = ["doc_id", "lang", "para", "role", "action", "chars", "key", "rea
 
 def paragraph_letters(text: str) -> str:
     """The letters of a paragraph, as repeated paragraphs are compared: Unicode NFKC, case folded,
-    every character that is not a letter (Unicode category L*: Latin, Han, ...) dropped, so white
-    space, punctuation, symbols and digits (``2023``, ``①``) do not tell two copies apart;
-    Chinese numerals (一, 二) are letters and stay.
+    every character that is not a letter (Unicode category L*: Latin, Han, ...; ``str.isalpha``,
+    which is exactly that category) dropped, so white space, punctuation, symbols and digits
+    (``2023``, ``①``) do not tell two copies apart; Chinese numerals (一, 二) are letters and stay.
 
     Parameters
     ----------
@@ -357,8 +374,13 @@ def paragraph_letters(text: str) -> str:
     """
     import unicodedata
 
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold()
-                   if unicodedata.category(ch).startswith("L"))
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if text.isascii():  # the ASCII letters are a-z once case folded: one pass over the bytes
+        return text.encode("ascii").translate(None, _ASCII_NONLETTERS).decode("ascii")
+    # the characters \w matches, not \d or _, are the letters and the numerals that are not
+    # decimal digits (①, Ⅳ: categories No, Nl); those are dropped one by one, when there are any
+    letters = _NOT_LETTERS.sub("", text)
+    return letters if not letters or letters.isalpha() else "".join(filter(str.isalpha, letters))
 
 
 def paragraph_keys(texts: dict, roles: dict):
