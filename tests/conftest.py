@@ -1,20 +1,24 @@
 """Shared fixtures: real runs of the whole workflow on the shipped corpus, in temporary copies, each
 made once per test session and shared by the tests that only read its outputs.
 
-Two runs are shared (``SHARED_RUNS``): ``workflow_run``, the tests' copy of the shipped corpus run
+Three runs are shared (``SHARED_RUNS``): ``workflow_run``, the tests' copy of the shipped corpus run
 with ``make run`` as a user runs it (checks, the workflow through textdrift.console, the report),
-and ``grown_run``, the same corpus with two documents added (the notebooks' new year and the
-explorer's hostile page). A test that changes anything works on its own copy
-(:func:`copy_run`); the shared directories are only read.
+``grown_run``, the same corpus with two documents added (the notebooks' new year and the
+explorer's hostile page), and ``storage_run``, the shipped corpus run through the cluster profile
+with every input and output in an S3 bucket (tests/test_storage.py and tests/test_cluster.py). A
+test that changes anything works on its own copy (:func:`copy_run`); the shared directories are
+only read.
 
 ``make test`` runs the suite on two worker processes (pytest-xdist, ``-n auto --dist loadfile
 --no-loadscope-reorder``). Each shared run is built once per session whichever worker asks first: a
 file lock (``fcntl``) in the session's base temporary directory, which every worker shares,
 serialises the build and the others read its record. The build starts in a background thread as
 soon as the tests are collected (when a collected test needs it), so the workers run other tests
-meanwhile. All tests of a file go to one worker (``loadfile``), so a module's own module-scoped
-fixture (its own workflow run) is made once; the files whose tests run a workflow of their own go
-first, then those reading a shared run, the unit tests last (they fill the end of the run).
+meanwhile (the storage run, the longest, first). All tests of a file go to one worker
+(``loadfile``), so a module's own module-scoped fixture (its own workflow run) is made once; the
+files whose tests run a workflow of their own go first, then those reading a shared local run, then
+the unit tests, and the two reading the storage run last (the unit tests fill both workers while it
+is built).
 (``--dist loadgroup`` with ``xdist_group`` marks would be finer, but pytest-xdist 3.8 names a
 group by rewriting ``item._nodeid``, which pytest 9 no longer reads: the groups are ignored.)
 """
