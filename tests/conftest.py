@@ -1,20 +1,24 @@
 """Shared fixtures: real runs of the whole workflow on the shipped corpus, in temporary copies, each
 made once per test session and shared by the tests that only read its outputs.
 
-Two runs are shared (``SHARED_RUNS``): ``workflow_run``, the tests' copy of the shipped corpus run
+Three runs are shared (``SHARED_RUNS``): ``workflow_run``, the tests' copy of the shipped corpus run
 with ``make run`` as a user runs it (checks, the workflow through textdrift.console, the report),
-and ``grown_run``, the same corpus with two documents added (the notebooks' new year and the
-explorer's hostile page). A test that changes anything works on its own copy
-(:func:`copy_run`); the shared directories are only read.
+``grown_run``, the same corpus with two documents added (the notebooks' new year and the
+explorer's hostile page), and ``storage_run``, the shipped corpus run through the cluster profile
+with every input and output in an S3 bucket (tests/test_storage.py and tests/test_cluster.py). A
+test that changes anything works on its own copy (:func:`copy_run`); the shared directories are
+only read.
 
 ``make test`` runs the suite on two worker processes (pytest-xdist, ``-n auto --dist loadfile
 --no-loadscope-reorder``). Each shared run is built once per session whichever worker asks first: a
 file lock (``fcntl``) in the session's base temporary directory, which every worker shares,
 serialises the build and the others read its record. The build starts in a background thread as
 soon as the tests are collected (when a collected test needs it), so the workers run other tests
-meanwhile. All tests of a file go to one worker (``loadfile``), so a module's own module-scoped
-fixture (its own workflow run) is made once; the files whose tests run a workflow of their own go
-first, then those reading a shared run, the unit tests last (they fill the end of the run).
+meanwhile (the storage run, the longest, first). All tests of a file go to one worker
+(``loadfile``), so a module's own module-scoped fixture (its own workflow run) is made once; the
+files whose tests run a workflow of their own go first, then those reading a shared local run, then
+the unit tests, and the two reading the storage run last (the unit tests fill both workers while it
+is built).
 (``--dist loadgroup`` with ``xdist_group`` marks would be finer, but pytest-xdist 3.8 names a
 group by rewriting ``item._nodeid``, which pytest 9 no longer reads: the groups are ignored.)
 """
@@ -153,7 +157,89 @@ def _build_grown_run(dest: Path, env: dict) -> dict:
     return {"dir": str(work)}
 
 
-SHARED_RUNS = {"workflow_run": _build_workflow_run, "grown_run": _build_grown_run}
+# the run off a shared file system: an S3-compatible object store (moto's server on 127.0.0.1) for
+# every input and output, every job through profiles/local-cluster (docs/cluster.md)
+BUCKET, PREFIX = "textdrift", "run"
+S3_KEYS = {"aws_access_key_id": "test", "aws_secret_access_key": "test", "region_name": "us-east-1"}
+S3_INPUTS = ["data/raw", "config", "validation"]  # what a user uploads before a run
+# storage settings shared with profiles/kubernetes/config.yaml (there: shared-fs-usage none, the
+# executor deploys the sources into each pod)
+SHARE_ONLY_SOURCES = ["--shared-fs-usage", "sources", "source-cache", "software-deployment",
+                      "--remote-job-local-storage-prefix", "$TMPDIR/storage"]
+
+
+def _s3_server(log: Path) -> tuple[subprocess.Popen, str]:
+    """moto's S3 server on a free port of 127.0.0.1, once it answers."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with open(log, "w") as fh:
+        server = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1",
+                                   "-p", str(port)], stdout=fh, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    return server, url
+
+
+def _build_storage_run(dest: Path, env: dict) -> dict:
+    """The fixture corpus run through a cluster executor off a shared file system
+    (tests/test_storage.py and tests/test_cluster.py): every job submitted by
+    profiles/local-cluster/submit.sh (a new process session, a clean environment, another working
+    directory), every input and output only in an S3 bucket (moto's server), each job's local
+    copies of storage files under its own $TMPDIR; the jobs share the workflow's sources and
+    nothing else. Before the server stops, the bucket's objects are copied into ``bucket`` (a
+    directory beside the project, for the tests to read) and its keys listed."""
+    import boto3
+
+    work = copy_project(dest / "project")
+    server, url = _s3_server(dest / "moto.log")
+    try:
+        s3 = boto3.client("s3", endpoint_url=url, **S3_KEYS)
+        s3.create_bucket(Bucket=BUCKET)
+        for top in S3_INPUTS:
+            for p in sorted((work / top).rglob("*")):
+                if p.is_file():
+                    s3.upload_file(str(p), BUCKET, f"{PREFIX}/{p.relative_to(work).as_posix()}")
+        spool = dest / "spool"
+        spool.mkdir()
+        args = [SNAKEMAKE, "--profile", str(ROOT / "profiles" / "local-cluster"),
+                "--default-storage-provider", "s3", "--default-storage-prefix", f"s3://{BUCKET}/{PREFIX}",
+                "--storage-s3-endpoint-url", url, "--storage-s3-access-key", "test",
+                "--storage-s3-secret-key", "test", "--local-storage-prefix", str(dest / "local"),
+                *SHARE_ONLY_SOURCES]
+        proc = subprocess.run(args, cwd=work, env={**env, "TEXTDRIFT_SPOOL": str(spool), "MPLBACKEND": "Agg"},
+                              capture_output=True, text=True)
+        jobs = sorted(spool.glob("textdrift-job.*"))
+        failed = [d for d in jobs if (d / "rc").exists() and (d / "rc").read_text().strip() != "0"]
+        detail = "\n".join((d / "job.err").read_text()[-3000:] for d in failed[:2])
+        assert proc.returncode == 0, f"storage run failed:\n{proc.stderr[-4000:]}\n{detail}"
+        keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=f"{PREFIX}/")
+                for o in page.get("Contents", [])]
+        bucket = dest / "bucket"
+        for key in keys:
+            path = bucket / key.removeprefix(f"{PREFIX}/")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            s3.download_file(BUCKET, key, str(path))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    (dest / "snakemake.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
+    return {"dir": str(work), "bucket": str(bucket), "keys": keys, "spool": str(spool),
+            "log": str(dest / "snakemake.log")}
+
+
+# in the order the background builds take them: the longest first (tests/test_storage.py's run,
+# one job after another through the submit script)
+SHARED_RUNS = {"storage_run": _build_storage_run, "workflow_run": _build_workflow_run, "grown_run": _build_grown_run}
 
 
 def _shared_dir(config: pytest.Config) -> Path:
@@ -210,26 +296,43 @@ def _build_in_background(names: list[str], shared: Path) -> None:
             shared_run(name, shared, wait=False)
 
 
-# the slowest modules first within each class of _order (their durations: docs/performance.md)
-SLOWEST = ["test_storage", "test_cluster", "test_faults", "test_any_corpus", "test_bad_input", "test_extract",
-           "test_make", "test_notebooks", "test_workflow", "test_explorer_browser", "test_provenance"]
+# the slowest modules first within each class of _module_class (their durations: docs/performance.md)
+SLOWEST = ["test_faults", "test_any_corpus", "test_bad_input", "test_extract", "test_reruns",
+           "test_make", "test_notebooks", "test_workflow", "test_explorer_browser", "test_provenance",
+           "test_storage", "test_cluster"]
 
 
-def _order(item: pytest.Item) -> tuple[int, int]:
-    """Workflow runs of a module's own first, then the tests reading a shared run, then the rest
-    (unit tests: many short ones, which fill the end of the run on both workers); the slowest
-    modules first within each."""
-    name = item.module.__name__ if getattr(item, "module", None) else ""
-    rank = SLOWEST.index(name) if name in SLOWEST else len(SLOWEST)
+def _item_class(item: pytest.Item) -> int:
+    names = set(getattr(item, "fixturenames", ()))
+    if "storage_run" in names:
+        return 3
     if item.get_closest_marker("e2e") is None:
-        return 2, rank
-    return (1 if set(SHARED_RUNS) & set(getattr(item, "fixturenames", ())) else 0), rank
+        return 2
+    return 1 if set(SHARED_RUNS) & names else 0
+
+
+def _module_class(items: list[pytest.Item]) -> int:
+    """Where a module's tests go: 0, a workflow run of the module's own; 1, reading the shared
+    local runs; 2, the rest (unit tests: many short ones); 3, reading the shared storage run, the
+    longest to build (in the background, while the unit tests fill both workers), last. A module
+    whose tests read the storage run goes last whole; otherwise its first class."""
+    classes = [_item_class(i) for i in items]
+    return 3 if 3 in classes else min(classes)
 
 
 def pytest_collection_modifyitems(session, config, items):
     # every worker sorts the same collection the same way; with --dist loadfile and
-    # --no-loadscope-reorder a file's place is that of its first test
-    items.sort(key=_order)
+    # --no-loadscope-reorder a file's place is that of its first test, so a module's tests share
+    # one key (a stable sort keeps them together, in their order)
+    def module(item):
+        return item.module.__name__ if getattr(item, "module", None) else ""
+
+    by_module: dict[str, list] = {}
+    for item in items:
+        by_module.setdefault(module(item), []).append(item)
+    key = {name: (_module_class(its), SLOWEST.index(name) if name in SLOWEST else len(SLOWEST))
+           for name, its in by_module.items()}
+    items.sort(key=lambda item: key[module(item)])
 
 
 def pytest_collection_finish(session):
@@ -253,6 +356,19 @@ def workflow_run(request):
     (``make_output``) and a copy of the finished project for tests/test_make.py (``make_copy``)."""
     rec = _record(request, "workflow_run")
     return {**rec, "dir": Path(rec["dir"]), "make_copy": Path(rec["make_copy"])}
+
+
+@pytest.fixture(scope="session")
+def storage_run(request):
+    """The fixture corpus run through profiles/local-cluster with every input and output in an S3
+    bucket (:func:`_build_storage_run`): the project directory (``dir``), the bucket's objects
+    copied after the run (``bucket``, under the keys' paths), their keys (``keys``), the submit
+    script's job directories (``jobs``) and what Snakemake printed (``log``)."""
+    pytest.importorskip("boto3")
+    rec = _record(request, "storage_run")
+    return {"dir": Path(rec["dir"]), "bucket": Path(rec["bucket"]), "keys": rec["keys"],
+            "jobs": sorted(Path(rec["spool"]).glob("textdrift-job.*")),
+            "log": Path(rec["log"]).read_text(encoding="utf-8")}
 
 
 @pytest.fixture(scope="session")

@@ -92,8 +92,9 @@ def test_a_library_change_reruns_its_rules_and_their_downstream_only(workflow_ru
     planned = _planned(work)
     assert planned == expected, (planned, expected)
     assert {"phrases", "provenance", "results_readme"} <= planned and not planned & {"clean", "segment", "themes"}
+    # the module as it was, and a comment in a module no rule imports: nothing to do (one dry run
+    # for both: either would plan a job)
     module.write_bytes(source)
-    assert _planned(work) == set()
     unused = work / "src" / "textdrift" / "notebook.py"
     assert not any("textdrift.notebook" in module_closure(s) for s in SCRIPTS.glob("*.py"))
     unused.write_bytes(unused.read_bytes() + b"\n# no rule imports this module\n")

@@ -45,10 +45,19 @@ config.update(with_defaults(config, CONFIG_SCHEMA))
 # the inputs and outputs in a storage provider (--default-storage-provider): Snakemake itself then
 # has no local copy of an output to read when it plans the run (phrases.smk)
 STORAGE = workflow.storage_settings.default_storage_provider is not None
-# The schemas are part of the workflow's sources, not data: local() keeps them out of a storage
-# provider (--default-storage-provider), where the inputs and outputs go.
+
+
+def workflow_file(path):
+    """A file of the workflow's sources (a schema, the explorer's page) as a rule's input: kept out
+    of a storage provider (--default-storage-provider), where the inputs and outputs go. There it is
+    a source-cache entry, which a remote job reads from the deployed sources: a local() input would
+    make Snakemake run the job in its own process instead of submitting it (no shared file system
+    for inputs and outputs)."""
+    return workflow.source_path(f"../../{path}") if STORAGE else local(path)
+
+
 SCHEMA = {
-    name: local(f"workflow/schemas/{name}.schema.yaml")
+    name: workflow_file(f"workflow/schemas/{name}.schema.yaml")
     for name in ("themes", "entities")
 }
 ENTITY_INPUT = [config["entities"], SCHEMA["entities"]] if config["entities"] else []

@@ -118,7 +118,7 @@ rule explorer:
         provenance=f"{RESULTS}/provenance.json",
         # the page, its script and style, and the vendored Vega builds: an edit rebuilds the page
         assets=[
-            local(f"workflow/explorer/{name}")
+            workflow_file(f"workflow/explorer/{name}")
             for name in [
                 "explorer.html",
                 "explorer.js",
