@@ -2,9 +2,9 @@
 
 A reader of annual reports looks first for the *new formulations* (新提法) of each year: the terms
 that enter the official vocabulary, and those that leave it. This module finds them without a
-dictionary and without a fixed n-gram length (about 870 lines: the level-wise counting of
-strings in bounded memory, the targeted count of trimmed cores, the maximal-unit and boundary
-rules, the table and the rule).
+dictionary and without a fixed n-gram length (about 1,190 lines: the level-wise counting of
+strings one year at a time, the trie that counts the candidates in every year, the targeted
+count of trimmed cores, the maximal-unit and boundary rules, the table and the rule).
 
 Method
 ------
@@ -23,12 +23,20 @@ Method
   ``min_count`` times in one year (of the language). Every substring of a frequent string is
   frequent in the same year (the Apriori property: Agrawal & Srikant 1994, "Fast algorithms for
   mining association rules", VLDB, applied to contiguous sequences), so the strings of length
-  L + 1 are counted only at positions where both their length-L prefix and suffix are frequent in
-  some year. Strings are exact integer codes (each level's code pairs a length-L code with the next
-  unit, renumbered by ``pandas.factorize``; no hashing), counted per (string, year). Because a
-  string frequent in any year has every occurrence of every year counted, its counts in all years
-  (0 included) are exact. Memory is a few integer arrays of the language's length in units; no
-  suffix tree is built, and no string longer than ``max_length + 1`` is ever counted.
+  L + 1 are counted in a year only at positions where both their length-L prefix and suffix are
+  frequent in that year. Strings are exact integer codes (each level's code pairs a length-L code
+  with the next unit, renumbered by ``pandas.factorize``; no hashing), so a frequent string's count
+  in the year is exact. No suffix tree is built, and no string longer than ``max_length + 1`` is
+  ever counted.
+* **One year at a time, in bounded memory.** A string's count, closedness (below) and ends in a
+  year depend on that year's text only, so the strings are found year by year: the units are read
+  once, shard by shard, and kept per year as integer arrays in a temporary directory; each year's
+  candidates (closed, with clean ends, frequent and in ``min_paragraphs`` paragraphs of the year)
+  are found from that year's units alone. The candidates that may be new or vanished (no
+  candidate row of the same string in a year before, or after, within ``window``) are then
+  counted exactly in every year, one year at a time, through a trie of their unit codes (a hash
+  index per length): their year profile. Memory is one year's units and the candidates, not the
+  language's text.
 * **Maximal units.** A frequent string of year y is *closed* (a maximal repeat of that year) when
   no one-unit extension to the left or right has the same count in y: a piece that occurs in y only
   inside one longer string (数字丝绸 inside 数字丝绸之路) is folded into it, while a piece that also
