@@ -491,6 +491,7 @@ def _read_builders(token_paths, languages, unspaced_languages, count_roles, spil
         for lang, b in builders.items():
             b.add(t.filter(pa.array(np.isin(lang_codes, [i for i, v in enumerate(lang_values) if v == lang]))), shard)
         del t
+        pa.default_memory_pool().release_unused()  # the shard's Arrow buffers back to the system
     return builders
 
 

@@ -690,6 +690,7 @@ def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: b
                       doc.astype(np.int32), para_all[kept].astype(np.int32), bridged[keep].astype(bool),
                       span_lo.astype(np.int32), span_hi.astype(np.int32)])
         del t
+        pa.default_memory_pool().release_unused()  # the shard's Arrow buffers back to the system
     cat = []
     for i in range(8):  # one array at a time, each shard's piece freed as it is copied
         cat.append(np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dtype=np.int32))
@@ -813,10 +814,16 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
             if L == top:
                 break
             cand, prefix = frequent_extensions(pos, code, cnt[code] >= s.min_count, seg, L)
-            code = pd.factorize(prefix.astype(np.int64) * V + words[cand + L], sort=False)[0].astype(np.int32) \
-                if len(cand) else np.zeros(0, dtype=np.int32)
+            if len(cand):  # the key built in place (one int64 array at a time)
+                key = prefix.astype(np.int64)
+                del prefix
+                key *= V
+                key += words[cand + L]
+                code = pd.factorize(key, sort=False)[0].astype(np.int32)
+                del key
+            else:
+                code = np.zeros(0, dtype=np.int32)
             pos, cnt = cand, np.bincount(code) if len(cand) else np.zeros(0, dtype=np.int64)
-            del prefix
     vocab_arr = np.asarray(vocab, dtype=object)
 
     def matrix(u: str, rows: pd.DataFrame) -> CountMatrix:
