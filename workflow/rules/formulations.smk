@@ -21,7 +21,7 @@ rule formulations:
     threads: 1
     # shards read one at a time, units kept per year in a temporary directory (about 10 bytes a
     # unit, some 3 times the token shards' size), one year counted at a time: measured 0.59 GB peak
-    # at 50 MB of raw text and 0.59 GB at 200 MB (149 MB of token shards; 2.60 GB before)
+    # at 50 MB of raw text and 0.73 GB at 200 MB (149 MB of token shards; 2.60 GB before)
     resources:
         mem_mb=lambda wildcards, input, attempt: attempt
         * (1000 + 2 * int(input.size_mb)),
