@@ -1734,6 +1734,9 @@ def _finish(steps: list[pd.DataFrame], lang: str, unspaced_languages) -> pd.Data
     return _sorted(df)
 
 
+#: rows of ``phrase_changes.csv`` turned into CSV text at a time (:func:`write_phrases`)
+_BATCH_ROWS = 20_000
+
 #: the keyword arguments of :func:`write_phrases` that name files (the others are settings)
 FILE_ARGUMENTS = ("documents", "doc_matrices", "para_matrices", "tokens", "codebook", "codebook_terms", "user_dict",
                   "formulations", "steps_csv", "grouped_csv")
@@ -1836,8 +1839,13 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
             del ym, paras
             if len(df):
                 written += len(df)
-                yield with_steps(_sorted(df), docs)
-            del df  # one language's matrices and rows in memory at a time
+                out = with_steps(_sorted(df), docs)
+                del df
+                # in batches of rows: the CSV text of one batch in memory, not of the language's table
+                # (363,000 Chinese rows at 200 MB made a text of over 1 GB)
+                for start in range(0, len(out), _BATCH_ROWS):
+                    yield out.iloc[start:start + _BATCH_ROWS]
+                del out
         if not written:
             yield with_steps(_empty(), docs)
 
