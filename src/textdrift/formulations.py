@@ -2,9 +2,9 @@
 
 A reader of annual reports looks first for the *new formulations* (新提法) of each year: the terms
 that enter the official vocabulary, and those that leave it. This module finds them without a
-dictionary and without a fixed n-gram length (about 870 lines: the level-wise counting of
-strings in bounded memory, the targeted count of trimmed cores, the maximal-unit and boundary
-rules, the table and the rule).
+dictionary and without a fixed n-gram length (about 1,190 lines: the level-wise counting of
+strings one year at a time, the trie that counts the candidates in every year, the targeted
+count of trimmed cores, the maximal-unit and boundary rules, the table and the rule).
 
 Method
 ------
@@ -23,12 +23,20 @@ Method
   ``min_count`` times in one year (of the language). Every substring of a frequent string is
   frequent in the same year (the Apriori property: Agrawal & Srikant 1994, "Fast algorithms for
   mining association rules", VLDB, applied to contiguous sequences), so the strings of length
-  L + 1 are counted only at positions where both their length-L prefix and suffix are frequent in
-  some year. Strings are exact integer codes (each level's code pairs a length-L code with the next
-  unit, renumbered by ``pandas.factorize``; no hashing), counted per (string, year). Because a
-  string frequent in any year has every occurrence of every year counted, its counts in all years
-  (0 included) are exact. Memory is a few integer arrays of the language's length in units; no
-  suffix tree is built, and no string longer than ``max_length + 1`` is ever counted.
+  L + 1 are counted in a year only at positions where both their length-L prefix and suffix are
+  frequent in that year. Strings are exact integer codes (each level's code pairs a length-L code
+  with the next unit, renumbered by ``pandas.factorize``; no hashing), so a frequent string's count
+  in the year is exact. No suffix tree is built, and no string longer than ``max_length + 1`` is
+  ever counted.
+* **One year at a time, in bounded memory.** A string's count, closedness (below) and ends in a
+  year depend on that year's text only, so the strings are found year by year: the units are read
+  once, shard by shard, and kept per year as integer arrays in a temporary directory; each year's
+  candidates (closed, with clean ends, frequent and in ``min_paragraphs`` paragraphs of the year)
+  are found from that year's units alone. The candidates that may be new or vanished (no
+  candidate row of the same string in a year before, or after, within ``window``) are then
+  counted exactly in every year, one year at a time, through a trie of their unit codes (a hash
+  index per length): their year profile. Memory is one year's units and the candidates, not the
+  language's text.
 * **Maximal units.** A frequent string of year y is *closed* (a maximal repeat of that year) when
   no one-unit extension to the left or right has the same count in y: a piece that occurs in y only
   inside one longer string (数字丝绸 inside 数字丝绸之路) is folded into it, while a piece that also
@@ -315,49 +323,136 @@ def _shard_units(t, unspaced: bool, vocab: dict, shard: int):
             "doc": docs_codes[tok_of_run].astype(np.int64), "sent": sent_no[tok_of_run].astype(np.int64)}
     arrays = {"codes": codes[keep], "run": run.astype(np.int64), "clean_start": (first & ~stop[tok])[keep],
               "clean_end": (last & ~stop[tok])[keep]}
-    docs_arr = np.array(docs, dtype=object)
-    sentences = list(zip([shard] * int(sent_start.sum()), docs_arr[docs_codes[sent_start]].tolist(),
-                         para_no[sent_start].tolist(), sent_col[sent_start].tolist()))
+    sentences = (docs_codes[sent_start].astype(np.int32), para_no[sent_start].astype(np.int32),
+                 sent_col[sent_start].astype(np.int32))
     return arrays, runs, docs, sentences
 
 
-class _UnitsBuilder:
-    """Collects one language's shard units and renumbers runs, paragraphs, documents and sentences."""
+class _Sentences:
+    """The sentences of one language, as arrays (no Python object per sentence): item ``i`` is
+    (shard index, doc_id, para, sent) of sentence ``i``."""
 
-    def __init__(self, lang: str, unspaced: bool):
-        self.lang, self.unspaced = lang, unspaced
-        self.parts, self.vocab, self.docs, self.sentences = [], {}, [], []
+    def __init__(self):
+        self.docs: list = []
+        self._parts: list = []
+        self._cat = None
+        self.n = 0
+
+    def add(self, shard: int, docs: list, sentences: tuple) -> None:
+        """Append one shard's sentences (``docs``: its documents; ``sentences``: (document index in
+        ``docs``, para, sent) arrays)."""
+        doc, para, sent = sentences
+        self._parts.append((np.full(len(doc), shard, dtype=np.int32), doc + len(self.docs), para, sent))
+        self.docs += docs
+        self.n += len(doc)
+        self._cat = None
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i):
+        if self._cat is None:
+            self._cat = [np.concatenate([p[k] for p in self._parts]) if self._parts else np.zeros(0, np.int32)
+                         for k in range(4)]
+        shard, doc, para, sent = (int(a[i]) for a in self._cat)
+        return shard, self.docs[doc], para, sent
+
+
+class _UnitsBuilder:
+    """Collects one language's shard units, renumbers runs, paragraphs, documents and sentences, and
+    keeps them per year as compact chunks (int32 codes and run numbers, two flags: 10 bytes a unit),
+    so that the counting holds one year's arrays at a time (:meth:`year_units`)."""
+
+    def __init__(self, lang: str, unspaced: bool, spill: str | Path | None = None):
+        self.lang, self.unspaced, self.spill = lang, unspaced, spill
+        self.vocab, self.sentences = {}, _Sentences()
+        # year -> [(codes, run, clean_start, clean_end, run ids, para, doc, sent)], or the .npy files of
+        # each chunk when ``spill`` is a directory (the arrays then leave memory until the year is counted)
+        self.chunks: dict = {}
         self.n_runs = self.n_paras = 0
+        self._files = 0
+
+    def _keep(self, year: int, arrays: tuple) -> None:
+        if self.spill is not None:
+            names = []
+            for a in arrays:
+                names.append(Path(self.spill) / f"{self.lang}-{self._files}.npy")
+                np.save(names[-1], a, allow_pickle=False)
+                self._files += 1
+            arrays = tuple(names)
+        self.chunks.setdefault(year, []).append(arrays)
+
+    def _parts(self, year: int, drop: bool) -> list:
+        parts = self.chunks.pop(year) if drop else self.chunks[year]
+        if self.spill is None:
+            return parts
+        out = [tuple(np.load(f, allow_pickle=False) for f in names) for names in parts]
+        if drop:
+            for names in parts:
+                for f in names:
+                    Path(f).unlink()
+        return out
+
+    @property
+    def docs(self) -> list:
+        return self.sentences.docs
 
     def add(self, t, shard: int) -> None:
         """Add the tokens ``t`` (one shard, this language, counted roles) of shard number ``shard``."""
         if t.num_rows == 0:
             return
         arrays, runs, shard_docs, shard_sents = _shard_units(t, self.unspaced, self.vocab, shard)
-        arrays["run"] = arrays["run"] + self.n_runs
-        runs["para"] = runs["para"] + self.n_paras
-        runs["doc"] = runs["doc"] + len(self.docs)
-        runs["sent"] = runs["sent"] + len(self.sentences)
-        self.n_runs += len(runs["year"])
-        self.n_paras = int(runs["para"].max()) + 1 if len(runs["para"]) else self.n_paras
-        self.docs += shard_docs
-        self.sentences += shard_sents
-        self.parts.append((arrays, runs))
+        run = arrays["run"]
+        para = runs["para"] + self.n_paras
+        doc = runs["doc"] + len(self.docs)
+        sent = runs["sent"] + len(self.sentences)
+        run_year = runs["year"]
+        for y in np.unique(run_year):
+            on_run = run_year == y
+            on = on_run[run]
+            self._keep(int(y), (
+                arrays["codes"][on].astype(np.int32), (run[on] + self.n_runs).astype(np.int32),
+                arrays["clean_start"][on].astype(bool), arrays["clean_end"][on].astype(bool),
+                (np.flatnonzero(on_run) + self.n_runs).astype(np.int32), para[on_run].astype(np.int32),
+                doc[on_run].astype(np.int32), sent[on_run].astype(np.int32)))
+        self.n_runs += len(run_year)
+        self.n_paras = int(para.max()) + 1 if len(para) else self.n_paras
+        self.sentences.add(shard, shard_docs, shard_sents)
 
-    def units(self) -> Units:
-        """The :class:`Units` of every shard added."""
-        parts = self.parts
-        cat = {k: np.concatenate([a[k] for a, _ in parts]) if parts else np.zeros(0, dtype=np.int32)
-               for k in ("codes", "run", "clean_start", "clean_end")}
-        cat["codes"], cat["run"] = cat["codes"].astype(np.int32), cat["run"].astype(np.int32)
-        rcat = {k: np.concatenate([r[k] for _, r in parts]) if parts else np.zeros(0, dtype=np.int64)
-                for k in ("year", "para", "doc", "sent")}
+    def words(self) -> list:
+        """The word of each code (spaced languages)."""
         words = [None] * len(self.vocab)
         for w, i in self.vocab.items():
             words[i] = w
-        return Units(self.lang, self.unspaced, cat["codes"], cat["run"], cat["clean_start"].astype(bool),
-                     cat["clean_end"].astype(bool), rcat["year"], rcat["para"], rcat["doc"], rcat["sent"], self.docs,
-                     self.sentences, words)
+        return words
+
+    def years(self) -> list:
+        """The years with units, ascending."""
+        return sorted(self.chunks)
+
+    def year_units(self, year: int, words=None, drop: bool = False) -> Units:
+        """The :class:`Units` of one year (runs renumbered from 0 in text order; ``run_para``,
+        ``run_doc`` and ``run_sent`` keep the language's numbers); ``drop``: free the year's chunks."""
+        parts = self._parts(year, drop)
+        cat = [np.concatenate([p[k] for p in parts]) for k in range(8)]
+        del parts
+        run = np.searchsorted(cat[4], cat[1]).astype(np.int32)
+        return Units(self.lang, self.unspaced, cat[0], run, cat[2], cat[3], np.full(len(cat[4]), year, dtype=np.int64),
+                     cat[5].astype(np.int64), cat[6].astype(np.int64), cat[7].astype(np.int64), self.docs,
+                     self.sentences, words if words is not None else [])
+
+    def units(self) -> Units:
+        """The :class:`Units` of every shard added (the years one after the other)."""
+        years = self.years()
+        parts = [self.year_units(y) for y in years]
+        offsets = np.cumsum([0] + [int(u.run.max()) + 1 if len(u.run) else 0 for u in parts])
+        cat = {k: np.concatenate([getattr(u, k) for u in parts]) if parts else np.zeros(0, dtype=np.int64)
+               for k in ("codes", "clean_start", "clean_end", "run_year", "run_para", "run_doc", "run_sent")}
+        run = np.concatenate([u.run.astype(np.int64) + o for u, o in zip(parts, offsets)]) if parts \
+            else np.zeros(0, dtype=np.int64)
+        return Units(self.lang, self.unspaced, cat["codes"].astype(np.int32), run.astype(np.int32),
+                     cat["clean_start"].astype(bool), cat["clean_end"].astype(bool), cat["run_year"], cat["run_para"],
+                     cat["run_doc"], cat["run_sent"], self.docs, self.sentences, self.words())
 
 
 def read_all_units(token_paths, languages, unspaced_languages=_D["unspaced_languages"],
@@ -379,17 +474,25 @@ def read_all_units(token_paths, languages, unspaced_languages=_D["unspaced_langu
     dict
         Language -> :class:`Units`.
     """
+    return {lang: b.units() for lang, b in _read_builders(token_paths, languages, unspaced_languages,
+                                                          count_roles).items()}
+
+
+def _read_builders(token_paths, languages, unspaced_languages, count_roles, spill=None) -> dict:
+    """A :class:`_UnitsBuilder` of every language, each token shard read once (one at a time); with
+    ``spill`` (a directory) the units wait there, per year, until they are counted."""
     import pyarrow as pa
 
     unspaced = set(unspaced_languages)
-    builders = {lang: _UnitsBuilder(lang, lang in unspaced) for lang in languages}
+    builders = {lang: _UnitsBuilder(lang, lang in unspaced, spill) for lang in languages}
     for shard, path in enumerate(token_paths):
         t = _token_table(path, languages, count_roles)
         lang_codes, lang_values = _dictionary(t["lang"])
         for lang, b in builders.items():
             b.add(t.filter(pa.array(np.isin(lang_codes, [i for i, v in enumerate(lang_values) if v == lang]))), shard)
         del t
-    return {lang: b.units() for lang, b in builders.items()}
+        pa.default_memory_pool().release_unused()  # the shard's Arrow buffers back to the system
+    return builders
 
 
 def read_units(token_paths, lang: str, unspaced: bool, count_roles=_D["count_roles"]) -> Units:
@@ -567,6 +670,8 @@ def formulations(units: Units, min_count: int = _F["min_count"], min_length: int
                  window: int | None = _F["window"]) -> pd.DataFrame:
     """The new and vanished formulations of one language (module docstring: the method).
 
+    The years are counted one at a time (:func:`_formulations_of_years`).
+
     Parameters
     ----------
     units : Units
@@ -587,23 +692,129 @@ def formulations(units: Units, min_count: int = _F["min_count"], min_length: int
         :data:`COLUMNS` but ``rank``, ``nested_in``, ``example_doc`` and ``example`` (added by
         :func:`new_formulations`), plus ``pos`` (the first occurrence in the year) and ``sent``.
     """
-    if min_length is None:
-        min_length = _F["min_chars"] if units.unspaced else _F["min_words"]
-    if max_length is None:
-        max_length = _F["max_chars"] if units.unspaced else _F["max_words"]
-    out_cols = [c for c in COLUMNS if c not in ("rank", "nested_in", "example_doc", "example")] + ["pos", "sent"]
-    n = len(units.codes)
-    if n == 0:
-        return pd.DataFrame(columns=out_cols)
-    t0 = time.perf_counter()
     year_values, yidx_run = np.unique(units.run_year, return_inverse=True)
-    n_years = len(year_values)
-    run = units.run
-    yidx = yidx_run[run].astype(np.int16 if n_years < 2 ** 15 else np.int64)
-    Y = n_years
+    yidx = yidx_run[units.run] if len(units.run) else np.zeros(0, dtype=np.int64)
 
-    rows, cores = [], []
-    for L, pos, pair_id, pairs, cnt, closed in _levels(units, yidx, Y, min_count, max_length):
+    def year_units(y: int) -> Units:
+        yi = int(np.searchsorted(year_values, y))
+        at, runs = np.flatnonzero(yidx == yi), np.flatnonzero(yidx_run == yi)
+        return Units(units.lang, units.unspaced, units.codes[at], np.searchsorted(runs, units.run[at]).astype(np.int32),
+                     units.clean_start[at], units.clean_end[at], units.run_year[runs], units.run_para[runs],
+                     units.run_doc[runs], units.run_sent[runs], units.docs, units.sentences, units.words)
+
+    lo, hi = _lengths(units.unspaced, min_length, max_length)
+    df = _formulations_of_years(year_units, [int(y) for y in year_values] if len(units.codes) else [],
+                                _Thresholds(min_count, lo, hi, min_paragraphs, window))
+    if len(df):  # the first occurrence as a position of ``units``
+        at = {yi: np.flatnonzero(yidx == yi) for yi in np.unique(df["yi"])}
+        df["pos"] = [int(at[yi][p]) for yi, p in zip(df["yi"], df["pos"])]
+    return df.drop(columns="yi")
+
+
+def _lengths(unspaced: bool, min_length: int | None, max_length: int | None) -> tuple[int, int]:
+    """(min_length, max_length), the configuration's defaults for characters or words where None."""
+    if min_length is None:
+        min_length = _F["min_chars"] if unspaced else _F["min_words"]
+    if max_length is None:
+        max_length = _F["max_chars"] if unspaced else _F["max_words"]
+    return min_length, max_length
+
+
+class _Thresholds(NamedTuple):
+    """The thresholds of :func:`_formulations_of_years` (those of :func:`formulations`)."""
+
+    min_count: int
+    min_length: int
+    max_length: int
+    min_paragraphs: int
+    window: int | None
+
+
+_OUT_COLUMNS = [c for c in COLUMNS if c not in ("rank", "nested_in", "example_doc", "example")] + ["pos", "sent", "yi"]
+
+
+def _formulations_of_years(year_units, year_values: list, th: _Thresholds) -> pd.DataFrame:
+    """The new and vanished formulations of one language whose units are given one year at a time.
+
+    1. Each year alone (:func:`_year_candidates`): its closed strings with clean ends (and the cores
+       of the unclean ones), at least ``min_count`` times and in ``min_paragraphs`` paragraphs of the
+       year, with their count, paragraphs, documents and first occurrence in the year. A string's
+       counts, closedness and ends in a year depend on that year's text alone, so they are those of
+       counting every year at once.
+    2. The strings that may be new or vanished (no candidate row of the same string in the years
+       before, or after, within ``window``) are counted in every year (:func:`_count_strings`):
+       their year profile, exact.
+    3. Status from the profile; the rows new or vanished (:func:`_status_rows`).
+
+    ``year_units(year)`` returns the year's :class:`Units` (called twice per year: the candidates,
+    then the count). Returns :data:`_OUT_COLUMNS` (``pos``: in the year's units; ``yi``: the year's
+    index in ``year_values``).
+    """
+    if not year_values:
+        return pd.DataFrame(columns=_OUT_COLUMNS)
+    t0 = time.perf_counter()
+    Y, lang = len(year_values), None
+    found: dict = {}  # L -> list of (year index, strings (m x L), first, count, paragraphs, documents, sent)
+    n_units = n_cores = 0
+    unspaced, words = True, []
+    for yi, y in enumerate(year_values):
+        u = year_units(y)
+        lang, unspaced, words, n_units = u.lang, u.unspaced, u.words, n_units + len(u.codes)
+        recs, nc = _year_candidates(u, th)
+        n_cores += nc
+        for L, first, cnt, paras, docs in recs:
+            strings = u.codes[first[:, None] + np.arange(L)[None, :]].astype(np.int64)
+            found.setdefault(L, []).append((np.full(len(first), yi, dtype=np.int64), strings, first, cnt, paras, docs,
+                                            u.run_sent[u.run[first]]))
+        del u
+    if not found:
+        return pd.DataFrame(columns=_OUT_COLUMNS)
+    # each length's candidate rows, their strings numbered (exact: one column of codes at a time)
+    rows, walk = {}, {}
+    for L, parts in found.items():
+        cat = [np.concatenate([p[k] for p in parts]) for k in range(7)]
+        V = int(cat[1].max()) + 1
+        sid = np.zeros(len(cat[0]), dtype=np.int64)
+        for j in range(L):
+            sid = pd.factorize(sid * V + cat[1][:, j], sort=False)[0].astype(np.int64)
+        order = np.lexsort((cat[0], sid))
+        before, after = _neighbour_years(cat[0][order], sid[order], Y, th.window)
+        maybe = np.zeros(len(sid), dtype=bool)
+        maybe[order] = (~before & (cat[0][order] > 0)) | (~after & (cat[0][order] < Y - 1))
+        keep_string = np.zeros(int(sid.max()) + 1, dtype=bool)
+        keep_string[sid[maybe]] = True
+        on = keep_string[sid]
+        if not on.any():
+            continue
+        rows[L] = [c[on] for c in cat] + [sid[on]]
+        # one row per string to count
+        uniq, at = np.unique(sid[on], return_index=True)
+        walk[L] = (uniq, rows[L][1][at])
+    del found
+    if not walk:
+        return pd.DataFrame(columns=_OUT_COLUMNS)
+    counts, string_of = _count_strings(year_units, year_values, walk)
+    log.info("%s: %d units, %d years, %d (string, year) cores of unclean strings, %d strings counted in every year, "
+             "%.1f s", lang, n_units, Y, n_cores, sum(len(v[0]) for v in walk.values()), time.perf_counter() - t0)
+    df = _status_rows(rows, string_of, counts, (year_values, th.window, unspaced, words, lang))
+    # numbers do not count toward the minimum length (a year, "2024年" or "二〇二〇年", is not a formulation)
+    return df[[_length_without_numbers(f, unspaced) >= th.min_length for f in df["formulation"]]].reset_index(drop=True)
+
+
+def _year_candidates(units: Units, th: _Thresholds) -> tuple[list, int]:
+    """Step 1 of :func:`_formulations_of_years` on one year's ``units``: per length L, the kept
+    strings' (first position, count, paragraphs, documents); and the number of cores kept."""
+    min_count, min_length = th.min_count, th.min_length
+    yidx = np.zeros(len(units.codes), dtype=np.int16)
+    recs, cores = [], []
+
+    def keep(L, pos, pair_id, cnt, keep_pair):
+        paras, docs, first = _pair_spread(pos, pair_id, keep_pair, units)
+        k = np.flatnonzero(keep_pair & (paras >= th.min_paragraphs))
+        if len(k):
+            recs.append((L, first[k], np.asarray(cnt)[k].astype(np.int64), paras[k], docs[k]))
+
+    for L, pos, pair_id, pairs, cnt, closed in _levels(units, yidx, 1, min_count, th.max_length):
         if L < min_length:
             continue
         good = units.clean_start[pos] & units.clean_end[pos + L - 1]
@@ -611,8 +822,7 @@ def formulations(units: Units, min_count: int = _F["min_count"], min_length: int
         frequent = cnt >= min_count
         keep_pair = closed & frequent & (n_good >= min_count)
         if keep_pair.any():
-            rows.append(_select(_Level(L, pos, pair_id, pairs, cnt), keep_pair, units, year_values, window,
-                                min_paragraphs))
+            keep(L, pos, pair_id, cnt, keep_pair)
         # a closed string whose ends are not clean ("a community with ... cyberspace", "的数字丝绸之路"):
         # its core (trimmed to the first clean start and the last clean end of its first occurrence)
         # is looked up in the second pass
@@ -636,7 +846,7 @@ def formulations(units: Units, min_count: int = _F["min_count"], min_length: int
         # is inside that string) and recurs as a clean unit is the formulation of that string
         cores = pd.concat(cores, ignore_index=True)
         need = {L: g for L, g in cores.groupby("length")}
-        for L, pos, pair_id, pairs, cnt, closed in _core_levels(units, yidx, Y, cores["pos"].to_numpy(),
+        for L, pos, pair_id, pairs, cnt, closed in _core_levels(units, yidx, 1, cores["pos"].to_numpy(),
                                                                 cores["length"].to_numpy()):
             at = np.searchsorted(pos, need[L]["pos"].to_numpy())
             req, k = pair_id[at], need[L]["count"].to_numpy()
@@ -647,16 +857,135 @@ def formulations(units: Units, min_count: int = _F["min_count"], min_length: int
             keep_pair &= ~closed  # (a closed core is already a row of the first pass)
             n_cores += int(keep_pair.sum())
             if keep_pair.any():
-                rows.append(_select(_Level(L, pos, pair_id, pairs, cnt), keep_pair, units, year_values, window,
-                                    min_paragraphs))
-    log.info("%s: %d units, %d years, %d (string, year) cores of unclean strings, %.1f s", units.lang, n, n_years,
-             n_cores, time.perf_counter() - t0)
-    rows = [r for r in rows if len(r)]
-    if not rows:
-        return pd.DataFrame(columns=out_cols)
-    df = pd.concat(rows, ignore_index=True)[out_cols]
-    # numbers do not count toward the minimum length (a year, "2024年" or "二〇二〇年", is not a formulation)
-    return df[[_length_without_numbers(f, units.unspaced) >= min_length for f in df["formulation"]]].reset_index(drop=True)
+                keep(L, pos, pair_id, cnt, keep_pair)
+    return recs, n_cores
+
+
+def _pair_spread(pos: np.ndarray, pair_id: np.ndarray, keep_pair: np.ndarray, units: Units):
+    """Per pair of a level: its paragraphs and documents (distinct) and its first position, over the
+    occurrences of the pairs of ``keep_pair`` (0, 0, -1 for the others)."""
+    P = len(keep_pair)
+    on = keep_pair[pair_id]
+    p_id, p_pos = pair_id[on].astype(np.int64), pos[on]
+    p_run = units.run[p_pos]
+
+    def distinct(v: np.ndarray) -> np.ndarray:
+        span = int(v.max()) + 1 if len(v) else 1
+        return np.bincount(pd.unique(p_id * span + v) // span, minlength=P)
+
+    first = np.full(P, -1, dtype=np.int64)
+    is_first = np.ones(len(p_id), dtype=bool)  # pairs are numbered in text order (positions ascend)
+    is_first[1:] = p_id[1:] > np.maximum.accumulate(p_id)[:-1]
+    first[p_id[is_first]] = p_pos[is_first]
+    return (distinct(np.asarray(units.run_para, dtype=np.int64)[p_run]),
+            distinct(np.asarray(units.run_doc, dtype=np.int64)[p_run]), first)
+
+
+def _count_strings(year_units, year_values: list, walk: dict):
+    """Count the strings of ``walk`` ({L: (string numbers, strings m x L)}) in every year, exactly:
+    a trie of the strings (a level per length, its edges parent * V + unit looked up in a hash
+    index), walked from every position of the year. Returns ((string, year index, count) arrays
+    sorted by string then year, with the strings numbered over every length) and {L: offset of the
+    length's strings in that numbering}."""
+    lengths = sorted(walk)
+    offset, g = {}, 0
+    for L in lengths:
+        offset[L] = g
+        g += len(walk[L][0])
+    G = g
+    V = max(int(s.max()) for _, s in walk.values()) + 1
+    K = max(lengths)
+    node = {L: np.zeros(len(walk[L][0]), dtype=np.int64) for L in lengths}
+    index, term = [], []
+    for k in range(1, K + 1):
+        on = [L for L in lengths if L >= k]
+        keys = np.concatenate([node[L] * V + walk[L][1][:, k - 1] for L in on])
+        ids, uniq = pd.factorize(keys, sort=False)
+        t = np.full(len(uniq), -1, dtype=np.int64)
+        start = 0
+        for L in on:
+            m = len(walk[L][0])
+            node[L] = ids[start:start + m].astype(np.int64)
+            if L == k:
+                t[node[L]] = offset[L] + np.arange(m)
+            start += m
+        index.append(pd.Index(uniq))
+        term.append(t)
+    out_g, out_y, out_c = [], [], []
+    for yi, y in enumerate(year_values):
+        u = year_units(y)
+        codes, run, n = u.codes.astype(np.int64), u.run, len(u.codes)
+        active, cur = np.arange(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+        tot = np.zeros(G, dtype=np.int64)
+        for k in range(1, K + 1):
+            if k > 1:
+                nxt = active + k - 1
+                ok = nxt < n
+                ok[ok] = run[nxt[ok]] == run[active[ok]]
+                active, cur, nxt = active[ok], cur[ok], nxt[ok]
+            else:
+                nxt = active
+            unit = codes[nxt]  # a unit no string has matches nothing
+            cur = index[k - 1].get_indexer(np.where(unit < V, cur * V + unit, -1)).astype(np.int64)
+            ok = cur >= 0
+            active, cur = active[ok], cur[ok]
+            hit = term[k - 1][cur]
+            tot += np.bincount(hit[hit >= 0], minlength=G)
+            if not len(active):
+                break
+        nz = np.flatnonzero(tot)
+        out_g.append(nz)
+        out_y.append(np.full(len(nz), yi, dtype=np.int64))
+        out_c.append(tot[nz])
+        del u, codes, active, cur
+    gg, yy, cc = np.concatenate(out_g), np.concatenate(out_y), np.concatenate(out_c)
+    order = np.lexsort((yy, gg))
+    return (gg[order], yy[order], cc[order]), offset
+
+
+def _status_rows(rows: dict, string_of: dict, counts: tuple, ctx: tuple) -> pd.DataFrame:
+    """Step 3 of :func:`_formulations_of_years`: the candidate rows (``rows``: {L: [year index,
+    strings, first, count, paragraphs, documents, sent, string number]}) that are new or vanished
+    given the strings' year profiles (``counts``, from :func:`_count_strings`), with the profile
+    columns. ``ctx``: (year values, window, unspaced, words, lang)."""
+    year_values, window, unspaced, words, lang = ctx
+    gg, yy, cc = counts
+    Y = len(year_values)
+    w = Y if window is None else window
+    key = gg * Y + yy
+    csum = np.concatenate([[0], np.cumsum(cc)])
+    years = np.asarray(year_values, dtype=np.int64)
+    out = []
+    for L, (yi, strings, first, cnt, paras, docs, sent, sid) in sorted(rows.items()):
+        uniq = np.unique(sid)
+        g = string_of[L] + np.searchsorted(uniq, sid)
+        at = np.searchsorted(key, g * Y + yi)  # the row's own (string, year) in the profile
+        if (at >= len(key)).any() or (key[np.minimum(at, len(key) - 1)] != g * Y + yi).any() or (cc[at] != cnt).any():
+            raise RuntimeError(f"{lang}: a string's count in its year differs between the two passes (a bug)")
+        prev_ok = at > 0
+        before = np.zeros(len(at), dtype=bool)
+        before[prev_ok] = (gg[at[prev_ok] - 1] == g[prev_ok]) & (yi[prev_ok] - yy[at[prev_ok] - 1] <= w)
+        nxt = at + 1
+        next_ok = nxt < len(gg)
+        after = np.zeros(len(at), dtype=bool)
+        after[next_ok] = (gg[nxt[next_ok]] == g[next_ok]) & (yy[nxt[next_ok]] - yi[next_ok] <= w)
+        for st, mask in (("new", ~before & (yi > 0)), ("vanished", ~after & (yi < Y - 1))):
+            i = np.flatnonzero(mask)
+            if not len(i):
+                continue
+            lo = np.searchsorted(gg, g[i], side="left")
+            hi = np.searchsorted(gg, g[i], side="right")
+            profile = [";".join(f"{years[y]}:{c}" for y, c in zip(yy[a:b], cc[a:b])) for a, b in zip(lo, hi)]
+            text = ["".join(map(chr, s)) for s in strings[i]] if unspaced else \
+                [" ".join(words[u] for u in s) for s in strings[i]]
+            out.append(pd.DataFrame({
+                "lang": lang, "year": years[yi[i]], "status": st, "formulation": text, "length": L,
+                "count": cnt[i], "paragraphs": paras[i], "documents": docs[i], "years": profile,
+                "first_year": years[yy[lo]], "last_year": years[yy[hi - 1]],
+                "total": csum[hi] - csum[lo], "pos": first[i], "sent": sent[i], "yi": yi[i]}))
+    if not out:
+        return pd.DataFrame(columns=_OUT_COLUMNS)
+    return pd.concat(out, ignore_index=True)[_OUT_COLUMNS]
 
 
 _ZERO = "〇○零"
@@ -671,74 +1000,6 @@ def _length_without_numbers(text: str, unspaced: bool) -> int:
         return sum(not all(unicodedata.category(ch) == "Nd" for ch in w) for w in text.split())
     digits = _ZERO + (_CJK_DIGITS if any(z in text for z in _ZERO) else "")
     return sum(not (unicodedata.category(ch) == "Nd" or ch in digits) for ch in text)
-
-
-class _Level(NamedTuple):
-    """One level of :func:`_levels`: the strings of ``L`` units, their positions ``pos`` and
-    (string, year) pair numbers ``pair_id``, the pairs (``string * Y + year``) and their counts."""
-
-    L: int
-    pos: np.ndarray
-    pair_id: np.ndarray
-    pairs: np.ndarray
-    cnt: np.ndarray
-
-
-def _select(level: _Level, keep_pair, units, year_values, window, min_paragraphs) -> pd.DataFrame:
-    """The kept (string, year) pairs of one level that are new or vanished, with their spread."""
-    L, pos, pair_id, pairs, cnt = level
-    Y, run = len(year_values), units.run
-    gram = pairs // Y
-    yr = pairs % Y
-    # every year profile of the grams with a kept pair, sorted by gram then year
-    has = np.zeros(gram.max() + 1, dtype=bool)
-    has[gram[keep_pair]] = True
-    sub = np.flatnonzero(has[gram])
-    order = sub[np.lexsort((yr[sub], gram[sub]))]
-    g, y = gram[order], yr[order]
-    before, after = _neighbour_years(y, g, Y, window)
-    status = np.full(len(pairs), "", dtype=object)
-    is_new = ~before & (y > 0)
-    is_gone = ~after & (y < Y - 1)
-    status[order[is_new]] = "new"
-    status_v = np.zeros(len(pairs), dtype=bool)
-    status_v[order[is_gone]] = True
-    sel = keep_pair & ((status == "new") | status_v)
-    if not sel.any():
-        return pd.DataFrame()
-    # spread in the year: paragraphs, documents, first occurrence
-    on = sel[pair_id]
-    p_id, p_pos = pair_id[on], pos[on]
-    p_run = run[p_pos]
-    spread = pd.DataFrame({"pair": p_id, "para": units.run_para[p_run], "doc": units.run_doc[p_run], "pos": p_pos})
-    agg = spread.groupby("pair").agg(paragraphs=("para", "nunique"), documents=("doc", "nunique"),
-                                     pos=("pos", "min"))
-    agg = agg[agg["paragraphs"] >= min_paragraphs]
-    if agg.empty:
-        return pd.DataFrame()
-    # the year profile of each gram: "2017:5;2018:2", first and last year, total
-    prof = pd.DataFrame({"gram": g, "year": year_values[y], "count": cnt[order]})
-    prof = prof[prof["gram"].isin(gram[agg.index.to_numpy()])]
-    years = (prof["year"].astype(str) + ":" + prof["count"].astype(str)).groupby(prof["gram"]).agg(";".join)
-    summary = prof.groupby("gram").agg(first_year=("year", "min"), last_year=("year", "max"), total=("count", "sum"))
-    summary["years"] = years
-    idx = agg.index.to_numpy()
-    out = []
-    for st, mask in (("new", status[idx] == "new"), ("vanished", status_v[idx])):
-        if not mask.any():
-            continue
-        i = idx[mask]
-        a = agg.loc[i]
-        s = summary.loc[gram[i]]
-        first = a["pos"].to_numpy()
-        out.append(pd.DataFrame({
-            "lang": units.lang, "year": year_values[yr[i]], "status": st,
-            "formulation": [units.text(p, L) for p in first], "length": L, "count": cnt[i],
-            "paragraphs": a["paragraphs"].to_numpy(), "documents": a["documents"].to_numpy(),
-            "years": s["years"].to_numpy(), "first_year": s["first_year"].to_numpy(),
-            "last_year": s["last_year"].to_numpy(), "total": s["total"].to_numpy(), "pos": first,
-            "sent": units.run_sent[run[first]]}))
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
 
 
 def _rank(df: pd.DataFrame, top_n: int | None) -> pd.DataFrame:
@@ -790,13 +1051,13 @@ def nested_in(df: pd.DataFrame, unspaced_languages=_D["unspaced_languages"],
     return out
 
 
-def _examples(frames: dict, units: dict, token_paths) -> dict:
+def _examples(frames: dict, sentences: dict, token_paths) -> dict:
     """The example sentence (text as the token table has it) of each row of each language's table
     (``frames``: language -> table with ``sent``), read back from the shards, each shard once."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    keys = {lang: [units[lang].sentences[s] for s in df["sent"]] for lang, df in frames.items()}
+    keys = {lang: [sentences[lang][s] for s in df["sent"]] for lang, df in frames.items()}
     need = {}
     for lang, ks in keys.items():
         for shard, d, p, s in ks:
@@ -863,22 +1124,45 @@ def new_formulations(token_paths, languages, settings: "FormulationSettings | No
     st = settings if settings is not None else FormulationSettings()
     if overrides:
         st = st.replace(**overrides)
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="textdrift-formulations-") as spill:
+        frames, sentences = _language_tables(token_paths, languages, st, spill)
+    if not frames:
+        return pd.DataFrame(columns=COLUMNS)
+    frames = _examples(frames, sentences, token_paths)
+    for df in frames.values():
+        df["nested_in"] = nested_in(df, st.unspaced_languages, st.fold_share)
+    return pd.concat(list(frames.values()), ignore_index=True)[COLUMNS]
+
+
+def _language_tables(token_paths, languages, st: FormulationSettings, spill) -> tuple[dict, dict]:
+    """The ranked rows of every language that has some ({lang: table}, without the examples) and each
+    language's sentences; the units read once, kept per year in the directory ``spill`` and counted
+    one year at a time."""
     unspaced = set(st.unspaced_languages)
-    units = read_all_units(token_paths, languages, st.unspaced_languages, st.count_roles)
-    frames = {}
+    builders = _read_builders(token_paths, languages, st.unspaced_languages, st.count_roles, spill)
+    frames, sentences = {}, {}
     for lang in languages:
+        b = builders.pop(lang)
         lo, hi = (st.min_chars, st.max_chars) if lang in unspaced else (st.min_words, st.max_words)
-        df = _rank(formulations(units[lang], st.min_count, lo, hi, st.min_paragraphs, st.window), st.top_n)
+        words, seen = b.words(), set()
+
+        def year_units(y: int) -> Units:  # the second call (the count) is the year's last: its chunks freed
+            drop = y in seen
+            seen.add(y)
+            return b.year_units(y, words, drop=drop)
+
+        df = _formulations_of_years(year_units, b.years(), _Thresholds(st.min_count, lo, hi, st.min_paragraphs,
+                                                                        st.window))
+        df = _rank(df.drop(columns="yi"), st.top_n)
+        sentences[lang] = b.sentences
+        del b
         if len(df):
             frames[lang] = df
         log.info("%s: %d new, %d vanished formulations written", lang, int((df["status"] == "new").sum()),
                  int((df["status"] == "vanished").sum()))
-    if not frames:
-        return pd.DataFrame(columns=COLUMNS)
-    frames = _examples(frames, units, token_paths)
-    for df in frames.values():
-        df["nested_in"] = nested_in(df, st.unspaced_languages, st.fold_share)
-    return pd.concat(list(frames.values()), ignore_index=True)[COLUMNS]
+    return frames, sentences
 
 
 def write_formulations(token_paths, out_csv: str | Path, languages, settings: "FormulationSettings | None" = None

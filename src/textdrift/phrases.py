@@ -681,10 +681,21 @@ def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: b
         dl, du = pd.factorize(doc_c[kept], sort=False)
         doc = np.array([docs.setdefault(x, len(docs)) for x in doc_v[du]], dtype=np.int64)[dl] if len(dl) \
             else np.zeros(0, dtype=np.int64)
-        parts.append((words, seg, col("year")[kept], doc, para_all[kept], bridged[keep].astype(np.int64), span_lo,
-                      span_hi))
+        # compact: int32 positions and numbers (a language of fewer than 2**31 tokens), one flag byte
+        if seg_off >= 2 ** 31 - 1:
+            raise ValueError(f"{lang}: more than 2**31 tokens or segments; the phrase counting holds their positions "
+                             "as 32-bit integers")
+        # compact: int32 positions and numbers (fewer than 2**31 tokens, checked above), one flag byte
+        parts.append([words.astype(np.int32), seg.astype(np.int32), col("year")[kept].astype(np.int32),
+                      doc.astype(np.int32), para_all[kept].astype(np.int32), bridged[keep].astype(bool),
+                      span_lo.astype(np.int32), span_hi.astype(np.int32)])
         del t
-    cat = [np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dtype=np.int64) for i in range(8)]
+        pa.default_memory_pool().release_unused()  # the shard's Arrow buffers back to the system
+    cat = []
+    for i in range(8):  # one array at a time, each shard's piece freed as it is copied
+        cat.append(np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dtype=np.int32))
+        for p in parts:
+            p[i] = None
     words = np.empty(len(vocab), dtype=object)
     for w, i in vocab.items():
         words[i] = w
@@ -738,17 +749,18 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
         token_paths, lang, s.count_roles, protected, lang in set(s.unspaced_languages))
     n = len(words)
     any_bridged = bool(bridged.any())
-    csum = np.concatenate([[0], np.cumsum(bridged)])
+    csum = np.concatenate([[0], np.cumsum(bridged, dtype=np.int32)]).astype(np.int32)
     span = int(para.max()) + 1 if n else 1
-    keys, para_idx = np.unique(doc * span + para, return_inverse=True)
+    keys, para_idx = np.unique(doc.astype(np.int64) * span + para, return_inverse=True)
     para_key = np.stack([keys // span, keys % span], axis=1)
-    para_idx = np.asarray(para_idx).ravel()
+    para_idx = np.asarray(para_idx).ravel().astype(np.int32)
     years = np.unique(year)
-    year_idx = np.searchsorted(years, year)
+    year_idx = np.searchsorted(years, year).astype(np.int32)
     para_year = np.zeros(len(para_key), dtype=np.int64)
     para_year[para_idx] = year
     doc_year = np.zeros(len(doc_ids), dtype=np.int64)
     doc_year[doc] = year
+    del year, para, keys  # (the units below are the index arrays)
     units = {"year": (year_idx, len(years)), "doc": (doc, len(doc_ids)), "para": (para_idx, len(para_key))}
     entries: dict = {u: [] for u in units}  # per unit, one CSR block per order counted
     vocab: list[str] = []
@@ -768,8 +780,8 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
 
     if n and (hi >= lo or any_bridged):
         V = max(len(strings), 1)
-        code = pd.factorize(words, sort=False)[0].astype(np.int64)
-        pos = np.arange(n, dtype=np.int64)
+        code = pd.factorize(words, sort=False)[0].astype(np.int32)  # int32 codes and positions: the memory
+        pos = np.arange(n, dtype=np.int32)
         cnt = np.bincount(code)
         top = max(hi, lo - 1 if any_bridged else 0)
         for L in range(1, top + 1):
@@ -777,7 +789,7 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
                 on = counted_at(pos, L)
                 ccnt = np.bincount(code[on], minlength=len(cnt))
                 freq_gram = np.flatnonzero(ccnt >= s.min_count)
-                col = np.full(len(cnt), -1, dtype=np.int64)
+                col = np.full(len(cnt), -1, dtype=np.int32)
                 col[freq_gram] = len(vocab) + np.arange(len(freq_gram))
                 first = np.full(len(cnt), n, dtype=np.int64)  # positions ascend: the first of each code
                 present, at = np.unique(code[on], return_index=True)
@@ -802,10 +814,16 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
             if L == top:
                 break
             cand, prefix = frequent_extensions(pos, code, cnt[code] >= s.min_count, seg, L)
-            code = pd.factorize(prefix * V + words[cand + L], sort=False)[0].astype(np.int64) if len(cand) \
-                else np.zeros(0, dtype=np.int64)
+            if len(cand):  # the key built in place (one int64 array at a time)
+                key = prefix.astype(np.int64)
+                del prefix
+                key *= V
+                key += words[cand + L]
+                code = pd.factorize(key, sort=False)[0].astype(np.int32)
+                del key
+            else:
+                code = np.zeros(0, dtype=np.int32)
             pos, cnt = cand, np.bincount(code) if len(cand) else np.zeros(0, dtype=np.int64)
-            del prefix
     vocab_arr = np.asarray(vocab, dtype=object)
 
     def matrix(u: str, rows: pd.DataFrame) -> CountMatrix:
@@ -1716,6 +1734,9 @@ def _finish(steps: list[pd.DataFrame], lang: str, unspaced_languages) -> pd.Data
     return _sorted(df)
 
 
+#: rows of ``phrase_changes.csv`` turned into CSV text at a time (:func:`write_phrases`)
+_BATCH_ROWS = 20_000
+
 #: the keyword arguments of :func:`write_phrases` that name files (the others are settings)
 FILE_ARGUMENTS = ("documents", "doc_matrices", "para_matrices", "tokens", "codebook", "codebook_terms", "user_dict",
                   "formulations", "steps_csv", "grouped_csv")
@@ -1782,18 +1803,30 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
         if docs_of is None:
             return df
         # genre_match only: the step's document and genre lists are tfidf_drift.csv's (one row per
-        # step); repeated on every phrase they made the table grow with documents x phrases
-        return step_documents(df, docs_of).drop(columns=[c for c in DOCUMENT_STEP_COLUMNS if c not in PHRASE_STEP_COLUMNS])
+        # step); repeated on every phrase they made the table grow with documents x phrases. Computed
+        # once per step, then given to its rows: the lists built for every row were the job's peak
+        # (two columns of 2 kB strings on 363,000 rows at 200 MB)
+        drop = [c for c in DOCUMENT_STEP_COLUMNS if c not in PHRASE_STEP_COLUMNS]
+        keys = ["lang", "year_from", "year_to"]
+        if df.empty:
+            return step_documents(df, docs_of).drop(columns=drop)
+        steps = step_documents(df[keys].drop_duplicates(), docs_of).drop(columns=drop)
+        per_step = {k: steps.loc[steps[keys].index[i], PHRASE_STEP_COLUMNS].tolist()
+                    for i, k in enumerate(zip(*(steps[c] for c in keys)))}
+        at = [per_step[k] for k in zip(*(df[c] for c in keys))]
+        return df.assign(**{c: [v[j] for v in at] for j, c in enumerate(PHRASE_STEP_COLUMNS)})
 
     def inputs(lang: str):
         """The year matrix, document matrix and paragraph sources of ``lang``, long phrases appended."""
-        ym = load_matrix(year_matrices[lang])
-        dm = load_matrix(doc_paths[lang]) if lang in doc_paths else None
         paras = para_paths.get(lang, [])
-        extra = None
+        extra = lc = None
         protected = protected_formulations(lang, **named, terms=codebook_terms.get(lang))
         if tokens and (st.max_length > st.ngram_max or protected):
+            # the tokens' stream first: its arrays are freed before the matrices are read
             lc = long_counts(tokens, lang, st, protected)
+        ym = load_matrix(year_matrices[lang])
+        dm = load_matrix(doc_paths[lang]) if lang in doc_paths else None
+        if lc is not None:
             ym = with_long(ym, lc.year, ["year"], st.ngram_max)
             dm = with_long(dm, lc.doc, ["doc_id"], st.ngram_max) if dm is not None else None
             extra = lc.para
@@ -1813,9 +1846,16 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
                 per_doc[lang] = (dm, paras)
             del dm
             step_tables.append(steps)
+            del ym, paras
             if len(df):
                 written += len(df)
-                yield with_steps(_sorted(df), docs)
+                out = with_steps(_sorted(df), docs)
+                del df
+                # in batches of rows: the CSV text of one batch in memory, not of the language's table
+                # (363,000 Chinese rows at 200 MB made a text of over 1 GB)
+                for start in range(0, len(out), _BATCH_ROWS):
+                    yield out.iloc[start:start + _BATCH_ROWS]
+                del out
         if not written:
             yield with_steps(_empty(), docs)
 

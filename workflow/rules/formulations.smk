@@ -19,11 +19,12 @@ rule formulations:
     conda:
         "../envs/analysis.yml"
     threads: 1
-    # one language's units at a time as a few integer arrays, shards read one at a time: measured
-    # 0.55 GB peak at 10 MB of raw text (7.5 MB of token shards), 1.16 GB at 50 MB (38 MB)
+    # shards read one at a time, units kept per year in a temporary directory (about 10 bytes a
+    # unit, some 3 times the token shards' size), one year counted at a time: measured 0.59 GB peak
+    # at 50 MB of raw text and 0.73 GB at 200 MB (149 MB of token shards; 2.60 GB before)
     resources:
         mem_mb=lambda wildcards, input, attempt: attempt
-        * (500 + 25 * int(input.size_mb)),
+        * (1000 + 2 * int(input.size_mb)),
         runtime=lambda wildcards, input, attempt: attempt
         * (10 + int(input.size_mb) // 4),
     params:
