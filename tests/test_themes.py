@@ -578,6 +578,26 @@ def test_quasi_poisson_rate_by_hand_and_equal_to_statsmodels():
     assert (r, df) == (0, 1) and np.isnan(se) and np.isnan(phi)
     r, se, phi, df = quasi_poisson_rate([3], [10])
     assert (r, df) == (0.3, 0) and np.isnan(phi)
+    # the closed form is statsmodels' quasi-Poisson GLM (intercept, offset log t, Pearson scale)
+    import warnings
+
+    from statsmodels.genmod.families import Poisson
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        n = int(rng.integers(2, 60))
+        t = rng.integers(1, 2000, n).astype(float)
+        c = rng.poisson(t * rng.gamma(1.5, 0.004, n)).astype(float)
+        if c.sum() == 0:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = GLM(c, np.ones((n, 1)), family=Poisson(), offset=np.log(t)).fit(
+                start_params=[np.log(c.sum() / t.sum())], tol=1e-12)
+        phi = fit.pearson_chi2 / fit.df_resid
+        got = quasi_poisson_rate(c, t)
+        assert got == pytest.approx((np.exp(fit.params[0]), fit.bse[0] * np.sqrt(phi), phi, n - 1), rel=1e-12)
 
 
 def test_rate_ci_is_the_wider_of_the_model_and_the_exact_interval():

@@ -130,13 +130,15 @@ def quasi_poisson_rate(counts, exposure) -> tuple[float, float, float, int]:
     extra-Poisson variation between the units (quasi-Poisson GLM, McCullagh & Nelder 1989, ch. 9).
 
     The model: ``E[c_u] = mu_u = r t_u`` and ``Var[c_u] = phi mu_u`` for each unit u with count
-    ``c_u`` and exposure ``t_u`` (here: kept tokens). Fitted with
-    ``statsmodels.api.GLM(c, 1, family=Poisson(), offset=log(t))`` and the Pearson scale
-    (``fit.pearson_chi2 / fit.df_resid``, what ``fit(scale="X2")`` does): the estimate
-    is ``r = sum c / sum t`` (the pooled rate), the dispersion the Pearson statistic over its
+    ``c_u`` and exposure ``t_u`` (here: kept tokens): the intercept-only Poisson GLM with offset
+    ``log t`` and the Pearson scale (``statsmodels.api.GLM(c, 1, family=Poisson(),
+    offset=log(t)).fit(scale="X2")``), computed in closed form: the estimate is
+    ``r = sum c / sum t`` (the pooled rate), the dispersion the Pearson statistic over its
     degrees of freedom, ``phi = sum (c_u - r t_u)^2 / (r t_u) / (n - 1)``, and the standard error
     of ``log r`` is ``sqrt(phi / sum c)``. ``phi`` = 1 is Poisson (independent mentions); mentions
-    that cluster in some units give ``phi`` > 1.
+    that cluster in some units give ``phi`` > 1. (``tests/test_themes.py`` checks the closed form
+    against statsmodels' iterative fit, which it equals to within 1e-12 relative; it costs
+    microseconds where the fit costs milliseconds.)
 
     Parameters
     ----------
@@ -164,18 +166,12 @@ def quasi_poisson_rate(counts, exposure) -> tuple[float, float, float, int]:
     rate = total / tokens
     if total == 0 or n < 2:
         return rate, np.nan, np.nan, n - 1
-    import warnings
-
-    from statsmodels.genmod.families import Poisson  # (not statsmodels.api: a third of its import time)
-    from statsmodels.genmod.generalized_linear_model import GLM
-
-    with warnings.catch_warnings():  # a perfect fit (every unit at the pooled rate) is phi = 0, not an error
-        warnings.simplefilter("ignore")
-        fit = GLM(c, np.ones((n, 1)), family=Poisson(), offset=np.log(t)).fit(
-            start_params=[np.log(rate)], tol=1e-12)
-    # scale="X2" of statsmodels, done after the fit so that phi = 0 is allowed
-    phi = float(fit.pearson_chi2 / fit.df_resid)
-    return float(np.exp(fit.params[0])), float(fit.bse[0] * np.sqrt(phi)), phi, int(round(fit.df_resid))
+    # the fit in closed form: with an intercept and an offset only, the maximum-likelihood rate is
+    # the pooled one, the fitted counts are r t_u (they sum to the total), and the Fisher
+    # information of log r is sum mu_u = sum c
+    mu = rate * t
+    phi = float(np.sum((c - mu) ** 2 / mu) / (n - 1))
+    return rate, float(np.sqrt(phi / total)), phi, n - 1
 
 
 def _t_quantile(conf: float, df) -> np.ndarray:
