@@ -170,6 +170,27 @@ def test_proposed_row_ignores_placeholder_metadata_titles(tmp_path):
     assert "metadata title 'Microsoft Word - draft3.docx' ignored" in row["notes"] and row["languages"] == "en"
 
 
+def test_a_year_in_the_file_name_outranks_an_earlier_date_quoted_in_the_text(tmp_path):
+    """A report to the 1982 congress quotes 1 October 1949 first: the year of its file name is kept,
+    made precise by a date of the text in that year when there is one."""
+    from textdrift.config import with_defaults
+    from textdrift.propose import propose_row
+
+    cfg = with_defaults({"years": {"min": 1900, "max": 2100}})
+    quoted = tmp_path / "congress_12_1982.txt"
+    quoted.write_text("同志们：\n\n1949年10月1日，中华人民共和国成立。\n\n我们要继续前进。\n", encoding="utf-8")
+    row = propose_row(quoted, tmp_path, set(), cfg)
+    assert row["date"] == "1982" and "1949-10-01, is of another year" in row["notes"]
+    dated = tmp_path / "congress_19_2017.txt"
+    dated.write_text("决胜全面建成小康社会\n\n1949年10月1日以来。\n\n2017年10月18日\n", encoding="utf-8")
+    row = propose_row(dated, tmp_path, set(), cfg)
+    assert row["date"] == "2017-10-18" and "file name's year 2017" in row["notes"]
+    # no year in the name: the text's first date, as before
+    plain = tmp_path / "report.txt"
+    plain.write_text("报告\n\n1949年10月1日，中华人民共和国成立。\n", encoding="utf-8")
+    assert propose_row(plain, tmp_path, set(), cfg)["date"] == "1949-10-01"
+
+
 def test_dates_in_text_and_doc_ids():
     text = "北京，2024年3月5日。二〇二三年十一月九日 Geneva, 5 March 2024; on March 5, 2022 and 2021-07-01"
     assert [iso for _, iso, _ in dates_in_text(text)] == ["2024-03-05", "2023-11-09", "2024-03-05", "2022-03-05",

@@ -6,10 +6,12 @@ page, PDF, Word: :func:`textdrift.cleanio` reading and :mod:`textdrift.extract`)
 
 * ``doc_id``: the file name without its suffix, reduced to letters, digits, ``_ . -`` (made unique
   against the manifest and the other proposals with ``-2``, ``-3``, ...);
-* ``date``: from the file name (``2024-03-05``, ``20240305``, ``2024_03_05``), else from the text
-  (``2024年3月5日``, ``二〇二四年三月五日``, ``5 March 2024``, ``March 5, 2024``, ``2024-03-05``; the
-  first date of the text that falls within the configured ``years``), else a year in the file
-  name (``report_2024.pdf`` -> ``2024``), else the document's own metadata (a PDF's or Word
+* ``date``: from the file name (``2024-03-05``, ``20240305``, ``2024_03_05``); else, when the
+  file name has a year (``report_2024.pdf``), the first date of the text in that year, or the
+  year alone (a text quotes earlier dates: a report to the 1982 congress cites 1 October 1949
+  before any date of 1982); else from the text (``2024年3月5日``, ``二〇二四年三月五日``,
+  ``5 March 2024``, ``March 5, 2024``, ``2024-03-05``; the first date of the text that falls
+  within the configured ``years``), else the document's own metadata (a PDF's or Word
   file's creation date: the date the file was made, which may not be the date of the text);
   only dates within the configured ``years``; empty when nothing is found (``make check`` then
   names the row);
@@ -204,12 +206,19 @@ def propose_row(path: Path, raw_dir: Path, taken: set[str], cfg: dict) -> dict:
     date, source = "", ""
     m = _NAME_DATE.search(path.name)
     in_text = [(o, iso, w) for o, iso, w in dates_in_text(text) if years[0] <= int(iso[:4]) <= years[1]]
+    y = _NAME_YEAR.search(path.name)
+    name_year = y.group(1) if y and years[0] <= int(y.group(1)) <= years[1] else None
+    same_year = [d for d in in_text if d[1][:4] == name_year]
     if m:
         date, source = f"{m.group(1)}-{m.group(2)}-{m.group(3)}", f"the file name ({m.group()!r})"
+    elif name_year and same_year:  # the name's year, made precise by a date of the text in that year
+        date, source = same_year[0][1], (f"the text ({same_year[0][2]!r}, the first date found in the file "
+                                         f"name's year {name_year})")
+    elif name_year:  # a report quotes earlier dates (a founding, a previous congress): the name's year
+        date, source = name_year, f"a year in the file name ({name_year})" + (
+            f"; the text's first date, {in_text[0][1]}, is of another year" if in_text else "")
     elif in_text:
         date, source = in_text[0][1], f"the text ({in_text[0][2]!r}, the first of {len(in_text)} date(s) found)"
-    elif (y := _NAME_YEAR.search(path.name)) and years[0] <= int(y.group(1)) <= years[1]:
-        date, source = y.group(1), f"a year in the file name ({y.group(1)})"
     elif meta.get("created") and years[0] <= int(meta["created"][:4]) <= years[1]:
         date, source = meta["created"], "the file's metadata (creation date: when the file was made, check it)"
     notes.append(f"date from {source}" if date else "date: none found, fill it in (YYYY-MM-DD, YYYY-MM or YYYY)")
