@@ -15,9 +15,10 @@ process (imports included, the interpreter's start not), wall seconds and peak r
 """
 
 import os
-import resource
 import sys
 import time
+
+from jobcall import Named, call_job
 
 args = [a for a in sys.argv[1:] if a != "--profile"]
 src, project, job, shard, out = args[:5]
@@ -27,20 +28,6 @@ os.chdir(project)
 t0, w0 = time.process_time(), time.time()
 from textdrift.config import load_yaml, with_defaults  # noqa: E402
 from textdrift.manifest import CLEAN_COLUMNS, auto_shards, load_manifest, shard_of  # noqa: E402
-
-
-class Named(list):
-    """What a rule script gets as ``snakemake.input`` / ``output`` / ``params``: a list with names."""
-
-    def __init__(self, items=(), **named):
-        super().__init__(items)
-        self.__dict__.update(named)
-
-    def get(self, key, default=None):
-        return self.__dict__.get(key, default)
-
-    def __getitem__(self, key):
-        return self.__dict__[key] if isinstance(key, str) else list.__getitem__(self, key)
 
 
 schema = "workflow/schemas/config.schema.yaml"
@@ -76,14 +63,4 @@ elif job == "segment":
     p = Named(segment=config["segment"])
 else:
     sys.exit(f"JOB must be clean or segment, not {job!r}")
-if "--profile" in sys.argv:
-    import cProfile
-    import pstats
-
-    prof = cProfile.Profile()
-    prof.runcall(run, i, o, p, [f"{out}/log-{job}.txt"])
-    pstats.Stats(prof).sort_stats("tottime").print_stats(45)
-else:
-    run(i, o, p, [f"{out}/log-{job}.txt"])
-print(f"{job}: {time.process_time() - t0:.2f} s CPU, {time.time() - w0:.2f} s wall, peak "
-      f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+call_job(run, (i, o, p), f"{out}/log-{job}.txt", job, (t0, w0), ("tottime", 45))

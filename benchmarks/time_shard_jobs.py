@@ -15,29 +15,16 @@ timing it alone.
 """
 
 import os
-import resource
 import sys
 import time
+
+from jobcall import Named, call_job
 
 args = [a for a in sys.argv[1:] if a != "--profile"]
 src, job, shard, out = args[:4]
 sys.path.insert(0, os.path.abspath(src))
 t0, w0 = time.process_time(), time.time()
 from textdrift.config import defaults  # noqa: E402
-
-
-class Named(list):
-    """What a rule script gets as ``snakemake.input`` / ``output`` / ``params``: a list with names."""
-
-    def __init__(self, items=(), **named):
-        super().__init__(items)
-        self.__dict__.update(named)
-
-    def get(self, key, default=None):
-        return self.__dict__.get(key, default)
-
-    def __getitem__(self, key):
-        return self.__dict__[key] if isinstance(key, str) else list.__getitem__(self, key)
 
 
 D = defaults()
@@ -64,14 +51,4 @@ elif job == "theme_matches":
               unspaced_languages=D["unspaced_languages"])
 else:
     sys.exit(f"JOB must be count or theme_matches, not {job!r}")
-if "--profile" in sys.argv:
-    import cProfile
-    import pstats
-
-    prof = cProfile.Profile()
-    prof.runcall(run, i, o, p, [f"{out}/log.txt"])
-    pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
-else:
-    run(i, o, p, [f"{out}/log.txt"])
-print(f"{job}: {time.process_time() - t0:.2f} s CPU, {time.time() - w0:.2f} s wall, peak "
-      f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+call_job(run, (i, o, p), f"{out}/log.txt", job, (t0, w0))
