@@ -395,9 +395,9 @@ def test_step_ratios_equal_rate_ratio_for_every_check():
     """_StepRatios (units built once per step) gives rate_ratio's numbers exactly: every theme, one
     theme, a document, a paragraph and a term left out, in a step with paragraphs and one with
     documents as units; and its units are unit_counts' (same kept tokens, same order)."""
-    from textdrift.findings import MATCH_KEY, _step_units, _StepRatios, rate_ratio
+    from textdrift.findings import MATCH_KEY, _StepRatios, rate_ratio
     from textdrift.matching import match_themes
-    from textdrift.themes import ThemesSettings, unit_counts
+    from textdrift.themes import ThemesSettings, unit_counts, year_units
     from textdrift.counting import paragraph_tokens
 
     toks, docs = _phrase_corpus(doubled=True)
@@ -406,7 +406,8 @@ def test_step_ratios_equal_rate_ratio_for_every_check():
     themes = [t.id for t in TWO_TERMS]
     for min_documents in (1, 5):  # documents, then paragraphs as the units
         s = ThemesSettings(min_documents=min_documents)
-        mine = {y: tok.to_numpy(dtype=float) for y, (_, tok) in _step_units(paras, s.bootstrap_unit, min_documents).items()}
+        mine = {y: tok.to_numpy(dtype=float)
+                for (y, _), (_, _, tok) in year_units(paras, s.bootstrap_unit, min_documents).items()}
         theirs = {y: t for (y, _), (_, t, _) in unit_counts(paras, matches, themes, s.bootstrap_unit, min_documents).items()}
         assert mine.keys() == theirs.keys() and all(np.array_equal(mine[y], theirs[y]) for y in mine)
 

@@ -94,7 +94,7 @@ import pandas as pd
 
 from textdrift.stats import normal_quantile, poisson_ratio_ci
 from textdrift.config import Settings, defaults, setting, with_defaults
-from textdrift.themes import MATCH_KEY, ThemesSettings, match_partials, write_partial_matches
+from textdrift.themes import MATCH_KEY, ThemesSettings, match_partials, write_partial_matches, year_units
 from textdrift.matching import order_matches
 from textdrift.counting import CHECK_VARIANTS, VARIANTS, variant_tokens
 from textdrift.vectorize import count_partials, write_partial_counts
@@ -788,28 +788,12 @@ def assemble_findings(themes: dict, vocabulary: dict, precision: pd.DataFrame | 
     return df.drop(columns="_same").reset_index(drop=True)
 
 
-def _step_units(p: pd.DataFrame, unit: str, min_documents: int) -> dict:
-    """The units of each year of a step as :func:`textdrift.themes.unit_counts` makes them, with
-    their keys: ``{year: (keys, kept tokens per unit: a Series indexed by the unit's key, in
-    (doc_id[, para]) order, units without kept tokens left out)}``; ``p``: kept tokens per
-    paragraph of one language (tested equal to ``unit_counts``' ``t``)."""
-    paras = p.groupby(["year", "lang", "doc_id", "para"], sort=True)["keep"].sum().reset_index()
-    out = {}
-    for (year, _), part in paras.groupby(["year", "lang"], sort=True):
-        n_docs = part.loc[part["keep"] > 0, "doc_id"].nunique()
-        use = unit if unit != "auto" else ("document" if n_docs >= min_documents else "paragraph")
-        keys = ["doc_id"] if use == "document" else ["doc_id", "para"]
-        tok = part.groupby(keys, sort=True)["keep"].sum()
-        out[int(year)] = (keys, tok[tok > 0])
-    return out
-
-
 class _StepRatios:
     """:func:`rate_ratio` for the many variants of one step that the theme checks ask for (every
     theme; one theme; one theme with a codebook term left out), equal to it number for number
     (same units, same counts per unit, same quasi-Poisson fits, :func:`textdrift.themes.step_ratios`),
     without regrouping the step's paragraphs for each: the units of a (variant, language, years,
-    document or paragraph left out) are built once (:func:`_step_units`) with the unit of each
+    document or paragraph left out) are built once (:func:`textdrift.themes.year_units`) with the unit of each
     match; a theme's counts per unit are then a ``bincount`` of its matches, and a fit is done
     once per distinct (year, counts per unit) (:func:`textdrift.stats.quasi_poisson_rate`).
 
@@ -837,7 +821,7 @@ class _StepRatios:
             unit_of = np.full(len(m), -1, dtype=np.int64)  # a match's unit in its year (-1: none)
             units: dict = {}
             if tokens[0] > 0 and tokens[1] > 0:
-                for year, (keys, tok) in _step_units(p, self.s.bootstrap_unit, self.s.min_documents).items():
+                for (year, _), (_, keys, tok) in year_units(p, self.s.bootstrap_unit, self.s.min_documents).items():
                     at = np.flatnonzero(years == year)
                     mine = m.iloc[at]
                     if len(mine):

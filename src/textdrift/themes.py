@@ -74,7 +74,7 @@ from textdrift.counting import PARA_COLUMNS, VARIANTS as _VARIANTS, TokenCodes, 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 _T = _D["themes"]
 
-__all__ = ["CodebookFiles", "ThemesFiles", "ThemesSettings", "ABOUT", "BOOTSTRAP_UNITS", "CHANGE_COLUMNS", "CI_METHODS", "rate_model", "step_ratios", "unit_counts", "ENTITY_FREQ_COLUMNS", "FREQ_COLUMNS", "KWIC_COLUMNS",
+__all__ = ["CodebookFiles", "ThemesFiles", "ThemesSettings", "ABOUT", "BOOTSTRAP_UNITS", "CHANGE_COLUMNS", "CI_METHODS", "rate_model", "step_ratios", "unit_counts", "year_units", "ENTITY_FREQ_COLUMNS", "FREQ_COLUMNS", "KWIC_COLUMNS",
            "TOKEN_COLUMNS", "UNMATCHED_COLUMNS", "bootstrap_draws", "MATCH_KEY", "match_partials", "write_partial_matches", "match_shard",
            "read_matches", "write_kwic", "write_themes", "theme_changes",
            "theme_frequencies", "theme_table", "unmatched_terms", "run_theme_matches", "run_themes"]
@@ -188,15 +188,47 @@ class ThemesFiles:
 # ---- frequencies ----------------------------------------------------------------------------
 
 
+def year_units(paras: pd.DataFrame, unit: str = _T["bootstrap_unit"],
+               min_documents: int = _T["min_documents"]) -> dict:
+    """The units of every (year, lang) and their kept tokens: ``{(year, lang): (unit, keys, tokens)}``
+    with ``keys`` the unit's columns (``["doc_id"]`` or ``["doc_id", "para"]``) and ``tokens`` the
+    kept tokens of each unit (a Series indexed by the unit's key, in (doc_id[, para]) order).
+
+    The unit is the document (``doc_id``) or the paragraph (``doc_id, para``): ``unit="auto"``
+    takes documents where the (year, lang) has at least ``min_documents`` of them, else paragraphs.
+    Units without kept tokens are left out (they carry no exposure). The one definition of the
+    units of :func:`unit_counts` (the model, the bootstrap) and of the findings' theme checks.
+
+    Parameters
+    ----------
+    paras : DataFrame
+        Kept tokens per paragraph (``PARA_COLUMNS``: year, lang, doc_id, para, keep = how many).
+    unit : {"auto", "paragraph", "document"}
+    min_documents : int
+
+    Returns
+    -------
+    dict
+    """
+    if unit not in BOOTSTRAP_UNITS:
+        raise ValueError(f"unit must be one of {BOOTSTRAP_UNITS}, not {unit!r}")
+    out = {}
+    for (year, lang), part in paras.groupby(["year", "lang"], sort=True):
+        n_docs = part.loc[part["keep"] > 0, "doc_id"].nunique()
+        use = unit if unit != "auto" else ("document" if n_docs >= min_documents else "paragraph")
+        keys = ["doc_id"] if use == "document" else ["doc_id", "para"]
+        tok = part.groupby(keys, sort=True)["keep"].sum()
+        out[(int(year), lang)] = (use, keys, tok[tok > 0])
+    return out
+
+
 def unit_counts(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[str], unit: str = _T["bootstrap_unit"],
                 min_documents: int = _T["min_documents"]) -> dict:
     """The units of every (year, lang) with their kept tokens and matches per theme:
     ``{(year, lang): (unit, t, P)}`` with ``t`` the kept tokens of each unit (n) and ``P`` its
-    matches per theme (n x themes), units in (doc_id[, para]) order.
-
-    The unit is the document (``doc_id``) or the paragraph (``doc_id, para``): ``unit="auto"``
-    takes documents where the (year, lang) has at least ``min_documents`` of them, else paragraphs.
-    Units without kept tokens are left out (they carry no exposure).
+    matches per theme (n x themes), units in (doc_id[, para]) order (:func:`year_units`: documents
+    where the (year, lang) has at least ``min_documents`` of them, else paragraphs, with
+    ``unit="auto"``; units without kept tokens left out).
 
     Parameters
     ----------
@@ -213,24 +245,18 @@ def unit_counts(paras: pd.DataFrame, matches: pd.DataFrame, themes: list[str], u
     -------
     dict
     """
-    if unit not in BOOTSTRAP_UNITS:
-        raise ValueError(f"unit must be one of {BOOTSTRAP_UNITS}, not {unit!r}")
+    units = year_units(paras, unit, min_documents)
     out = {}
     m_all = matches[matches["theme"].isin(themes)]
     groups = dict(tuple(m_all.groupby(["year", "lang"], sort=False))) if len(m_all) else {}
-    for (year, lang), part in paras.groupby(["year", "lang"], sort=True):
-        n_docs = part.loc[part["keep"] > 0, "doc_id"].nunique()
-        use = unit if unit != "auto" else ("document" if n_docs >= min_documents else "paragraph")
-        keys = ["doc_id"] if use == "document" else ["doc_id", "para"]
-        tok = part.groupby(keys, sort=True)["keep"].sum()
-        tok = tok[tok > 0]
+    for (year, lang), (use, keys, tok) in units.items():
         m = groups.get((year, lang), m_all.iloc[:0])
         P = np.zeros((len(tok), len(themes)))  # matches per unit x theme
         if len(m):
             rows = tok.index.get_indexer(pd.MultiIndex.from_frame(m[keys]) if len(keys) > 1 else m[keys[0]])
             ok = rows >= 0
             np.add.at(P, (rows[ok], pd.Index(themes).get_indexer(m["theme"])[ok]), 1)
-        out[(int(year), lang)] = (use, tok.to_numpy(dtype=float), P)
+        out[(year, lang)] = (use, tok.to_numpy(dtype=float), P)
     return out
 
 
