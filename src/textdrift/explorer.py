@@ -171,12 +171,20 @@ def _num(x, digits: int = 6):
     return x
 
 
+def _column(values: pd.Series) -> list:
+    """One column as JSON-safe values (:func:`_num` of each; strings kept, NaN and infinities as None),
+    converted by its dtype: a numeric column without a per-value type test."""
+    kind = values.dtype.kind
+    if kind == "f" and isinstance(values.dtype, np.dtype):
+        return [float(f"{x:.6g}") if math.isfinite(x) else None for x in values.tolist()]
+    if kind in "iub" and isinstance(values.dtype, np.dtype):
+        return values.tolist()  # Python ints / bools, as _num gives them
+    return [v if isinstance(v, str) else _num(v) if not pd.isna(v) else None for v in values.tolist()]
+
+
 def _rows(df: pd.DataFrame, cols: list[str]) -> list[list]:
     """``df[cols]`` as lists of JSON-safe values (strings kept, NaN as None)."""
-    out = []
-    for rec in df[cols].itertuples(index=False, name=None):
-        out.append([v if isinstance(v, str) else _num(v) if not pd.isna(v) else None for v in rec])
-    return out
+    return [list(r) for r in zip(*(_column(df[c]) for c in cols))] if len(df) else []
 
 
 def embed_json(obj) -> str:
@@ -295,14 +303,18 @@ def _theme_cells(freq: pd.DataFrame, shown: pd.DataFrame, totals, labels: dict, 
         r.append(bool(r[4] < low_data_tokens))
     cells, needed = {}, set()
     kcols = ["doc_id", "para", "sent", "role", "term", "left", "match", "right"]
-    for (theme, lang, year), g in shown.groupby(["theme", "lang", "year"], sort=False):
-        rows = []
-        for r in _rows(g, kcols):
-            ref = where.get((r[0], lang, r[1]))  # its bead in crosslingual_alignment.csv
-            if ref is not None:
-                needed.add(ref)
-            rows.append(r + [ref])
-        cells[f"{theme}|{lang}|{int(year)}"] = {"total": int(totals[(theme, lang, year)]), "rows": rows}
+    keys = shown[["theme", "lang", "year"]]
+    known = keys.notna().all(axis=1).to_numpy()  # as groupby, rows with a missing key are in no cell
+    for key, r in zip(keys[known].itertuples(index=False, name=None), _rows(shown[known], kcols)):
+        theme, lang, year = key
+        ref = where.get((r[0], lang, r[1]))  # its bead in crosslingual_alignment.csv
+        if ref is not None:
+            needed.add(ref)
+        cell = cells.get(key)
+        if cell is None:  # cells in the order of their first row, as groupby(sort=False)
+            cell = cells[key] = {"total": int(totals[key]), "rows": []}
+        cell["rows"].append(r + [ref])
+    cells = {f"{theme}|{lang}|{int(year)}": cell for (theme, lang, year), cell in cells.items()}
     return ({"cols": cols + ["low_data"], "rows": series, "labels": labels, "kwic_cols": kcols + ["align"],
              "cells": cells}, needed)
 

@@ -78,13 +78,32 @@ def poisson_ci(k, conf: float = _D["themes"]["conf_level"]) -> tuple[np.ndarray,
     ----------
     Garwood, F. (1936). Fiducial limits for the Poisson distribution. Biometrika 28(3/4), 437-442.
     """
-    from scipy.stats import chi2
-
     k = np.asarray(k, dtype=float)
     alpha = 1 - conf
-    low = np.where(k > 0, chi2.ppf(alpha / 2, 2 * k) / 2, 0.0)
-    high = chi2.ppf(1 - alpha / 2, 2 * k + 2) / 2
+    with np.errstate(invalid="ignore"):  # k = 0: no lower quantile (0 by definition)
+        low = np.where(k > 0, _chi2_ppf(alpha / 2, 2 * k) / 2, 0.0)
+    high = _chi2_ppf(1 - alpha / 2, 2 * k + 2) / 2
     return low, high
+
+
+# The quantiles below are scipy.stats' own formulas (scipy 1.17: chi2._ppf, t._ppf, norm._ppf,
+# norm._sf) on scipy.special, which is cheaper to import than scipy.stats; they give the same bits
+# (tests/test_stats.py compares them with scipy.stats).
+
+
+def _chi2_ppf(p, df):
+    """``scipy.stats.chi2.ppf(p, df)`` for 0 < p < 1: ``2 * gammaincinv(df / 2, p)`` (NaN where df <= 0)."""
+    from scipy.special import gammaincinv
+
+    df = np.asarray(df, dtype=float)
+    return np.where(df > 0, 2 * gammaincinv(df / 2, p), np.nan)[()]
+
+
+def _norm_ppf(q):
+    """``scipy.stats.norm.ppf(q)``: ``ndtri(q)``."""
+    from scipy.special import ndtri
+
+    return ndtri(q)
 
 
 def poisson_ratio_ci(c0: int, c1: int, t0: float, t1: float,
@@ -176,9 +195,10 @@ def quasi_poisson_rate(counts, exposure) -> tuple[float, float, float, int]:
 
 def _t_quantile(conf: float, df) -> np.ndarray:
     """Two-sided Student t quantile at ``conf`` (normal where ``df`` is infinite)."""
-    from scipy.stats import t
+    from scipy.special import stdtrit
 
-    return t.ppf(1 - (1 - conf) / 2, np.asarray(df, dtype=float))
+    df = np.asarray(df, dtype=float)
+    return np.where(df > 0, stdtrit(df, 1 - (1 - conf) / 2), np.nan)[()]  # scipy.stats.t.ppf
 
 
 def rate_ci(count, exposure, dispersion, df, conf: float = _D["themes"]["conf_level"]) -> tuple[np.ndarray, np.ndarray]:
@@ -442,9 +462,9 @@ def p_values(z) -> np.ndarray:
     -------
     ndarray
     """
-    from scipy.stats import norm
+    from scipy.special import ndtr
 
-    return 2 * norm.sf(np.abs(np.asarray(z, dtype=float)))
+    return 2 * ndtr(-np.abs(np.asarray(z, dtype=float)))  # scipy.stats.norm.sf(|z|) = ndtr(-|z|)
 
 
 def q_values(p) -> np.ndarray:
@@ -485,9 +505,7 @@ def normal_quantile(conf: float) -> float:
     -------
     float
     """
-    from scipy.stats import norm
-
-    return float(norm.ppf(1 - (1 - conf) / 2))
+    return float(_norm_ppf(1 - (1 - conf) / 2))
 
 
 def dense_vector(x) -> np.ndarray:
