@@ -21,6 +21,10 @@ the unit tests, and the two reading the storage run last (the unit tests fill bo
 is built).
 (``--dist loadgroup`` with ``xdist_group`` marks would be finer, but pytest-xdist 3.8 names a
 group by rewriting ``item._nodeid``, which pytest 9 no longer reads: the groups are ignored.)
+
+``TEXTDRIFT_TEST_CPU=<file>`` (e.g. ``TEXTDRIFT_TEST_CPU=/tmp/cpu.jsonl make test``) logs the CPU
+of every test phase, shared run and workflow command to that file and lists the largest at the end
+(:func:`_log_cpu`): on a shared machine wall times say little about what a test costs.
 """
 
 import contextlib
@@ -184,6 +188,27 @@ S3_INPUTS = ["data/raw", "config", "validation"]  # what a user uploads before a
 # executor deploys the sources into each pod)
 SHARE_ONLY_SOURCES = ["--shared-fs-usage", "sources", "source-cache", "software-deployment",
                       "--remote-job-local-storage-prefix", "$TMPDIR/storage"]
+# Jobs per submission in the storage run: each submitted job pays a Snakemake start-up (about 5 s of
+# CPU: imports, the workflow parsed, the DAG and the bucket checked) beside its script, so the
+# per-shard jobs of a rule go in one submission (a group of ``shards`` components), and so do the
+# four chart jobs. Only siblings share a submission: no job of a group reads another's output, so
+# every input a job reads still comes through the bucket from another submission (a rule that read
+# a file another job only left on disk still fails).
+SHARD_RULES = ["clean", "segment", "count", "theme_matches", "explorer_shard"]
+FIGURE_RULES = ["drift_figures", "theme_figures", "phrase_figures", "formulation_figures"]
+
+
+def storage_groups(n_shards: int) -> list[str]:
+    """Snakemake's ``--groups`` and ``--group-components`` for the storage run (see SHARD_RULES)."""
+    return ["--groups", *[f"{r}={r}" for r in SHARD_RULES], *[f"{r}=figures" for r in FIGURE_RULES],
+            "--group-components", *[f"{r}={n_shards}" for r in SHARD_RULES], f"figures={len(FIGURE_RULES)}"]
+
+
+def _fixture_shards() -> int:
+    """The tests' corpus's ``shards`` (tests/fixtures/project/config/config.yaml)."""
+    import yaml
+
+    return int(yaml.safe_load((FIXTURE / "config" / "config.yaml").read_text(encoding="utf-8"))["shards"])
 
 
 def _s3_server(log: Path) -> tuple[subprocess.Popen, str]:
@@ -212,7 +237,7 @@ def _build_storage_run(dest: Path, env: dict) -> dict:
     """The fixture corpus run through a cluster executor off a shared file system
     (tests/test_storage.py and tests/test_cluster.py): every job submitted by
     profiles/local-cluster/submit.sh (a new process session, a clean environment, another working
-    directory), every input and output only in an S3 bucket (moto's server), each job's local
+    directory; sibling jobs grouped, :func:`storage_groups`), every input and output only in an S3 bucket (moto's server), each job's local
     copies of storage files under its own $TMPDIR; the jobs share the workflow's sources and
     nothing else. Before the server stops, the bucket's objects are copied into ``bucket`` (a
     directory beside the project, for the tests to read) and its keys listed."""
@@ -233,7 +258,7 @@ def _build_storage_run(dest: Path, env: dict) -> dict:
                 "--default-storage-provider", "s3", "--default-storage-prefix", f"s3://{BUCKET}/{PREFIX}",
                 "--storage-s3-endpoint-url", url, "--storage-s3-access-key", "test",
                 "--storage-s3-secret-key", "test", "--local-storage-prefix", str(dest / "local"),
-                *SHARE_ONLY_SOURCES]
+                *SHARE_ONLY_SOURCES, *storage_groups(_fixture_shards())]
         proc = subprocess.run(_timed(args), cwd=work, env={**env, "TEXTDRIFT_SPOOL": str(spool), "MPLBACKEND": "Agg"},
                               capture_output=True, text=True)
         jobs = sorted(spool.glob("textdrift-job.*"))
