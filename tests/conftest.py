@@ -21,6 +21,10 @@ the unit tests, and the two reading the storage run last (the unit tests fill bo
 is built).
 (``--dist loadgroup`` with ``xdist_group`` marks would be finer, but pytest-xdist 3.8 names a
 group by rewriting ``item._nodeid``, which pytest 9 no longer reads: the groups are ignored.)
+
+``TEXTDRIFT_TEST_CPU=<file>`` (e.g. ``TEXTDRIFT_TEST_CPU=/tmp/cpu.jsonl make test``) logs the CPU
+of every test phase, shared run and workflow command to that file and lists the largest at the end
+(:func:`_log_cpu`): on a shared machine wall times say little about what a test costs.
 """
 
 import contextlib
@@ -50,6 +54,24 @@ MAKE_COPY = ["Makefile", "uv.lock", "pyproject.toml"]
 MAKE_LINK = [".venv", ".uvtool", "src"]
 # the environment before any test changed it (monkeypatch): the shared runs are built with it
 ENV = dict(os.environ)
+
+
+# what the CPU log (TEXTDRIFT_TEST_CPU, below) names a subprocess after: the test phase running in
+# the main thread, or the shared run a background thread builds
+_CPU_LABEL = threading.local()
+
+
+def _timed(cmd: list[str]) -> list[str]:
+    """``cmd`` run under /usr/bin/time when the CPU log is on: its CPU (user + system, its waited-for
+    descendants included) is logged as a "subprocess" line of the current test phase or build."""
+    if not (os.environ.get("TEXTDRIFT_TEST_CPU") and os.path.exists("/usr/bin/time")):
+        return cmd
+    import tempfile
+
+    fd, out = tempfile.mkstemp(prefix="textdrift-cpu-", suffix=".txt")
+    os.close(fd)
+    _CPU_LABEL.pending = getattr(_CPU_LABEL, "pending", []) + [(out, " ".join(map(str, cmd[:3])))]
+    return ["/usr/bin/time", "-o", out, "-f", "%U %S", *cmd]
 
 
 def copy_project(dest: Path) -> Path:
@@ -85,7 +107,7 @@ def copy_run(run: Path, dest: Path) -> Path:
 
 def run_make(work: Path, *args: str, env: dict | None = None) -> str:
     """``make ARGS CORES=2`` in ``work``; fails the test with the output's end unless it succeeds."""
-    proc = subprocess.run(["make", "--no-print-directory", *args, "CORES=2"], cwd=work, capture_output=True,
+    proc = subprocess.run(_timed(["make", "--no-print-directory", *args, "CORES=2"]), cwd=work, capture_output=True,
                           text=True, env={**(os.environ if env is None else env), "MPLBACKEND": "Agg"})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout + proc.stderr
@@ -94,7 +116,7 @@ def run_make(work: Path, *args: str, env: dict | None = None) -> str:
 def run_snakemake(workdir: Path, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
     env = {**(os.environ if env is None else env), "MPLBACKEND": "Agg"}
     proc = subprocess.run(
-        [SNAKEMAKE, "--cores", "2", *args], cwd=workdir, env=env, capture_output=True, text=True
+        _timed([SNAKEMAKE, "--cores", "2", *args]), cwd=workdir, env=env, capture_output=True, text=True
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}")
@@ -166,6 +188,27 @@ S3_INPUTS = ["data/raw", "config", "validation"]  # what a user uploads before a
 # executor deploys the sources into each pod)
 SHARE_ONLY_SOURCES = ["--shared-fs-usage", "sources", "source-cache", "software-deployment",
                       "--remote-job-local-storage-prefix", "$TMPDIR/storage"]
+# Jobs per submission in the storage run: each submitted job pays a Snakemake start-up (about 5 s of
+# CPU: imports, the workflow parsed, the DAG and the bucket checked) beside its script, so the
+# per-shard jobs of a rule go in one submission (a group of ``shards`` components), and so do the
+# four chart jobs. Only siblings share a submission: no job of a group reads another's output, so
+# every input a job reads still comes through the bucket from another submission (a rule that read
+# a file another job only left on disk still fails).
+SHARD_RULES = ["clean", "segment", "count", "theme_matches", "explorer_shard"]
+FIGURE_RULES = ["drift_figures", "theme_figures", "phrase_figures", "formulation_figures"]
+
+
+def storage_groups(n_shards: int) -> list[str]:
+    """Snakemake's ``--groups`` and ``--group-components`` for the storage run (see SHARD_RULES)."""
+    return ["--groups", *[f"{r}={r}" for r in SHARD_RULES], *[f"{r}=figures" for r in FIGURE_RULES],
+            "--group-components", *[f"{r}={n_shards}" for r in SHARD_RULES], f"figures={len(FIGURE_RULES)}"]
+
+
+def _fixture_shards() -> int:
+    """The tests' corpus's ``shards`` (tests/fixtures/project/config/config.yaml)."""
+    import yaml
+
+    return int(yaml.safe_load((FIXTURE / "config" / "config.yaml").read_text(encoding="utf-8"))["shards"])
 
 
 def _s3_server(log: Path) -> tuple[subprocess.Popen, str]:
@@ -194,7 +237,7 @@ def _build_storage_run(dest: Path, env: dict) -> dict:
     """The fixture corpus run through a cluster executor off a shared file system
     (tests/test_storage.py and tests/test_cluster.py): every job submitted by
     profiles/local-cluster/submit.sh (a new process session, a clean environment, another working
-    directory), every input and output only in an S3 bucket (moto's server), each job's local
+    directory; sibling jobs grouped, :func:`storage_groups`), every input and output only in an S3 bucket (moto's server), each job's local
     copies of storage files under its own $TMPDIR; the jobs share the workflow's sources and
     nothing else. Before the server stops, the bucket's objects are copied into ``bucket`` (a
     directory beside the project, for the tests to read) and its keys listed."""
@@ -215,8 +258,8 @@ def _build_storage_run(dest: Path, env: dict) -> dict:
                 "--default-storage-provider", "s3", "--default-storage-prefix", f"s3://{BUCKET}/{PREFIX}",
                 "--storage-s3-endpoint-url", url, "--storage-s3-access-key", "test",
                 "--storage-s3-secret-key", "test", "--local-storage-prefix", str(dest / "local"),
-                *SHARE_ONLY_SOURCES]
-        proc = subprocess.run(args, cwd=work, env={**env, "TEXTDRIFT_SPOOL": str(spool), "MPLBACKEND": "Agg"},
+                *SHARE_ONLY_SOURCES, *storage_groups(_fixture_shards())]
+        proc = subprocess.run(_timed(args), cwd=work, env={**env, "TEXTDRIFT_SPOOL": str(spool), "MPLBACKEND": "Agg"},
                               capture_output=True, text=True)
         jobs = sorted(spool.glob("textdrift-job.*"))
         failed = [d for d in jobs if (d / "rc").exists() and (d / "rc").read_text().strip() != "0"]
@@ -279,11 +322,13 @@ def shared_run(name: str, shared: Path, wait: bool = True) -> dict | None:
             dest = shared / name
             shutil.rmtree(dest, ignore_errors=True)
             dest.mkdir()
+            start = _cpu()
             try:
                 info = SHARED_RUNS[name](dest, ENV)
             except BaseException as exc:
                 failed.write_text(f"{type(exc).__name__}: {exc}", encoding="utf-8")
                 raise
+            _log_cpu(name, "build", start)
             record.write_text(json.dumps(info), encoding="utf-8")
     if failed.exists():
         raise AssertionError(f"the shared run {name} failed:\n{failed.read_text(encoding='utf-8')}")
@@ -343,6 +388,89 @@ def pytest_collection_finish(session):
     if needed:
         threading.Thread(target=_build_in_background, args=(needed, _shared_dir(config)),
                          name="shared-runs").start()
+
+
+# ---- CPU per test phase (TEXTDRIFT_TEST_CPU=<file>) --------------------------------------------------------------------
+# Wall time misleads on a shared machine (two workers, other load): with TEXTDRIFT_TEST_CPU set, each
+# worker appends JSON lines to that file: per test phase, wall seconds, the CPU of the thread running
+# it ("self") and of the worker's subprocesses that ended in it ("children"; user + system,
+# resource.getrusage); per shared run built in a background thread, a "build" line (its children:
+# whatever ended meanwhile, the tests' subprocesses too); and per command run through run_make,
+# run_snakemake or the storage run, a "subprocess" line with its own CPU (/usr/bin/time: the command
+# and its waited-for descendants) named after the test phase or shared run that ran it. Jobs
+# detached by profiles/local-cluster/submit.sh are nobody's children and not counted.
+CPU_LOG = os.environ.get("TEXTDRIFT_TEST_CPU")
+
+
+def _cpu() -> tuple[float, float, float]:
+    import resource
+    import time
+
+    own, kids = resource.getrusage(resource.RUSAGE_THREAD), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.perf_counter(), own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime
+
+
+def _log_cpu(name: str, phase: str, start: tuple[float, float, float]) -> None:
+    if not CPU_LOG:
+        return
+    end = _cpu()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    lines = [{"test": name, "phase": phase, "wall": round(end[0] - start[0], 2), "self": round(end[1] - start[1], 2),
+              "children": round(end[2] - start[2], 2), "worker": worker}]
+    for out, cmd in getattr(_CPU_LABEL, "pending", []):
+        with contextlib.suppress(OSError, ValueError):
+            user, system = open(out).read().split()[-2:]
+            lines.append({"test": name, "phase": "subprocess", "cmd": cmd, "cpu": round(float(user) + float(system), 2),
+                          "worker": worker})
+        with contextlib.suppress(OSError):
+            os.unlink(out)
+    _CPU_LABEL.pending = []
+    with open(CPU_LOG, "a", encoding="utf-8") as fh:
+        fh.write("".join(json.dumps(line) + "\n" for line in lines))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    start = _cpu()
+    try:
+        return (yield)
+    finally:
+        _log_cpu(item.nodeid, "setup", start)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    start = _cpu()
+    try:
+        return (yield)
+    finally:
+        _log_cpu(item.nodeid, "call", start)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    start = _cpu()
+    try:
+        return (yield)
+    finally:
+        _log_cpu(item.nodeid, "teardown", start)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """With TEXTDRIFT_TEST_CPU: the test phases, shared runs and commands that took the most CPU."""
+    if not CPU_LOG or hasattr(terminalreporter.config, "workerinput") or not os.path.exists(CPU_LOG):
+        return
+    with open(CPU_LOG, encoding="utf-8") as fh:
+        lines = [json.loads(line) for line in fh if line.strip()]
+    for line in lines:
+        line.setdefault("cpu", line.get("self", 0) + line.get("children", 0))
+    terminalreporter.section(f"CPU (user + system) from {CPU_LOG}")
+    for line in sorted(lines, key=lambda x: -x["cpu"])[:40]:
+        terminalreporter.write_line(f"{line['cpu']:8.1f} s cpu {line.get('wall', float('nan')):8.1f} s wall  "
+                                    f"{line['phase']:10s} {line['worker']:5s} {line['test']} {line.get('cmd', '')}")
+    phases = [x for x in lines if x["phase"] in ("setup", "call", "teardown")]
+    terminalreporter.write_line(f"{sum(x['cpu'] for x in phases):8.1f} s cpu in {len(phases)} test phases (the "
+                                "shared runs' builds included, in the phases their commands ended in)")
 
 
 def _record(request, name: str) -> dict:

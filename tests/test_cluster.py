@@ -11,15 +11,18 @@ also reads: the same profile with every input and output in an S3 bucket instead
 system, so a job has only the files it declares (the sources and software are shared). It was a
 run of its own on the shared file system; the storage run puts every job through the same submit
 script and shares less, so it is the stronger check (one whole run less per `make test`). Its
-tables and processed data are read from the bucket's objects, copied after the run.
+tables and processed data are read from the bucket's objects, copied after the run. A submission
+runs one job or a group of sibling jobs (the per-shard jobs of a rule, the four chart jobs:
+conftest.SHARD_RULES), each job counted once from the submissions' logs.
 """
 
 import os
+import re
 
 import pandas as pd
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, SHARD_RULES
 from textdrift.io import read_texts
 
 pytestmark = pytest.mark.e2e
@@ -40,12 +43,18 @@ def cluster_run(storage_run):
 def test_every_job_went_through_the_submit_script(cluster_run):
     jobs = cluster_run["jobs"]
     assert jobs, "no job was submitted through profiles/local-cluster/submit.sh"
+    ran = []  # the rules of the jobs each submission finished (a group of sibling jobs, or one job)
     for d in jobs:
         assert (d / "rc").read_text().strip() == "0", (d / "job.err").read_text()[-2000:]
+        ran += re.findall(r"(?m)^Finished jobid: \d+ \(Rule: (\w+)\)$", (d / "job.err").read_text())
     n_steps = int(cluster_run["log"].rsplit(" steps (100%) done", 1)[0].rsplit(" of ", 1)[1])
-    # every job but the local `all` target: none ran in Snakemake's own process (as a rule with a
-    # local() input does when inputs and outputs are not on a shared file system)
-    assert len(jobs) == n_steps - 1
+    # every job but the local `all` target ran in a submitted job, once: none ran in Snakemake's
+    # own process (as a rule with a local() input does when inputs and outputs are not on a shared
+    # file system); the per-shard jobs of a rule shared a submission (conftest.SHARD_RULES)
+    assert len(ran) == n_steps - 1 and "all" not in ran, sorted(ran)
+    for rule in SHARD_RULES:
+        assert ran.count(rule) == len(list((cluster_run["dir"] / "data/processed/clean").glob("shard-*.parquet"))), rule
+    assert len(jobs) < len(ran)
 
 
 def _tables(root):

@@ -53,6 +53,7 @@ def test_environment_python_matches_project():
 # --- the slim per-rule environments (workflow/envs/) ---
 
 import ast
+import functools
 import re
 import sys
 from importlib.metadata import packages_distributions
@@ -66,6 +67,19 @@ def test_generated_environments_up_to_date():
         assert path.read_text(encoding="utf-8") == text, f"{path.relative_to(ROOT)} is out of date: make environment.yml"
 
 
+@functools.cache
+def _closure(env: str) -> frozenset[str]:
+    """The locked packages of environment ``env`` (uv.lock read once per environment, not per rule)."""
+    return frozenset(export_environment.closure(export_environment.ENVS[env], ROOT / "uv.lock"))
+
+
+@functools.cache
+def _distributions() -> dict[str, list[str]]:
+    """importlib's module -> distributions map, read once (it scans every installed package)."""
+    return packages_distributions()
+
+
+@functools.cache
 def _imports(path: Path) -> set[str]:
     """Every module an import statement of the file names, function-local imports included."""
     names = set()
@@ -96,7 +110,7 @@ def _third_party(script: Path) -> set[str]:
                     todo.append(module)
             elif head not in sys.stdlib_module_names and head != "snakemake":
                 top.add(head)
-    dists = packages_distributions()
+    dists = _distributions()
     missing = sorted(t for t in top if t not in dists)
     assert not missing, f"{script.name}: imports not installed: {missing}"
     return {re.sub(r"[-_.]+", "-", d).lower() for t in top for d in dists[t]}
@@ -121,7 +135,7 @@ def test_every_rule_environment_has_what_its_code_imports():
     assert rules
     for rule, script, env in rules:
         assert env in export_environment.ENVS, f"rule {rule}: unknown environment {env!r}"
-        have = set(export_environment.closure(export_environment.ENVS[env], ROOT / "uv.lock"))
+        have = _closure(env)
         need = _third_party(ROOT / "workflow" / "scripts" / script)
         assert need <= have, f"rule {rule} ({script}) runs in envs/{env}.yml, which lacks {sorted(need - have)}"
 

@@ -8,6 +8,8 @@ one another job only left on disk) fails here. The results must equal a local ru
 
 The run is the session's shared ``storage_run`` (tests/conftest.py, ``_build_storage_run``), which
 tests/test_cluster.py also reads: that every job went through the submit script is checked there.
+The per-shard jobs of a rule, and the four chart jobs, share a submission (conftest.SHARD_RULES):
+siblings only, so no job finds another job's output on its disk; every input comes from the bucket.
 """
 
 import hashlib
