@@ -244,6 +244,60 @@ def _text_layout_memo():
         del fontManager._find_fonts_by_props
 
 
+def _png_bytes(rgba, dpi: float) -> bytes:
+    """An RGBA image as PNG bytes: 8 bits per channel, each row "up"-filtered, zlib level 3, the dpi in pHYs.
+
+    The PNG standard (ISO/IEC 15948, W3C 2003): signature, IHDR, pHYs (pixels per metre, rounded
+    as Pillow rounds them), one IDAT, IEND. Decoded, the same pixels as savefig's PNG (through
+    Pillow); the bytes differ. Pillow tries all five row filters on every row and keeps the
+    best (its adaptive filtering, the larger part of its time); the "up" filter (each byte minus the
+    byte above it) compresses the charts' flat colour areas as well: at level 3 the file is
+    within 1% of Pillow's at the same level, encoded in under half the time (a phrase chart of 25
+    years: 53 million pixels, 1.26 -> 0.48 s).
+
+    Parameters
+    ----------
+    rgba : array of uint8, shape (height, width, 4)
+    dpi : float
+
+    Returns
+    -------
+    bytes
+    """
+    import struct
+    import zlib
+
+    img = np.asarray(rgba, dtype=np.uint8)
+    height, width = img.shape[:2]
+    flat = img.reshape(height, width * 4)
+    raw = np.empty((height, width * 4 + 1), dtype=np.uint8)
+    raw[:, 0] = 2  # filter type 2, "up"; the first row's "above" is zero
+    raw[0, 1:] = flat[0]
+    np.subtract(flat[1:], flat[:-1], out=raw[1:, 1:])  # modulo 256, as the filter is defined
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ppm = int(dpi / 0.0254 + 0.5)
+    return b"".join([b"\x89PNG\r\n\x1a\n",
+                     chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)),
+                     chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1)),
+                     chunk(b"IDAT", zlib.compress(raw.data, 3)), chunk(b"IEND", b"")])
+
+
+def _pin_empty_axis_labels(fig: Figure) -> None:
+    """Give every empty axis label a fixed place (``set_label_coords``) instead of matplotlib's
+    automatic one, which measures all the axis's tick labels (and those of the axes sharing it) to
+    place the label, at each layout pass and each draw. An empty label draws nothing and takes no
+    room in the layout (a zero-size box, left out), so where it sits changes no pixel: in a phrase
+    chart the 24 panels' y axes (30 phrase labels each) have no label."""
+    for ax in fig.axes:
+        if not ax.xaxis.label.get_text():
+            ax.xaxis.set_label_coords(0.5, 0.0)
+        if not ax.yaxis.label.get_text():
+            ax.yaxis.set_label_coords(0.0, 0.5)
+
+
 def save_figure(fig: Figure, stem: str | Path, dpi: int = _D["figures"]["dpi"]) -> list[Path]:
     """Write ``{stem}.png`` (``dpi``) and ``{stem}.svg`` atomically, without timestamps; close the figure.
 
@@ -259,32 +313,28 @@ def save_figure(fig: Figure, stem: str | Path, dpi: int = _D["figures"]["dpi"]) 
         The PNG and the SVG.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.image import imsave
 
     stem = Path(stem)
     paths = []
     # The PNG in one draw at its dpi that also solves the (constrained) layout, which is then frozen:
     # savefig would solve it in a layout-only draw of its own before each format's real draw (three
     # draws of every text instead of two). What savefig's PNG writer does after its draw (the canvas's
-    # RGBA buffer through Pillow) is done here on the same buffer: the same pixels. Positions are in
+    # RGBA buffer into a PNG) is done here on the same buffer (_png_bytes): the same pixels. Positions are in
     # figure coordinates, so the SVG gets the PNG's layout. Each text is laid out once per renderer
     # (_text_layout_memo).
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    _pin_empty_axis_labels(fig)
     screen_dpi = fig.dpi
     with _text_layout_memo():
         fig.dpi = dpi
         try:
             canvas.draw()
-            png = io.BytesIO()
-            # zlib level 3 (Pillow's default is 6): the same pixels, about 2% larger, encoded in two
-            # thirds of the time (a phrase chart of 25 years is some 50 million pixels)
-            imsave(png, canvas.buffer_rgba(), format="png", origin="upper", dpi=dpi, metadata={"Software": None},
-                   pil_kwargs={"compress_level": 3})
+            png = _png_bytes(canvas.buffer_rgba(), dpi)
         finally:
             fig.dpi = screen_dpi
         fig.set_layout_engine(None)
         path = stem.with_name(f"{stem.name}.png")
-        atomic_write_bytes(path, png.getvalue())
+        atomic_write_bytes(path, png)
         paths.append(path)
         with matplotlib.rc_context({"svg.hashsalt": "textdrift"}):
             svg = io.BytesIO()
