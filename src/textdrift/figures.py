@@ -49,7 +49,11 @@ Conventions shared by all charts
   rows, never dropped); every panel keeps its y-axis labels, and the bottom panel of every column
   its year labels.
 * :func:`save_figure` writes PNG (``dpi``, default 200) and SVG atomically; the SVG carries no
-  date and fixed element ids (``svg.hashsalt``), so reruns give identical files.
+  date and fixed element ids (``svg.hashsalt``), so reruns give identical files. One exception
+  to "identical" across code versions: a clip path's id hashes its rectangle at full precision,
+  and matplotlib's constrained layout (kiwisolver orders its variables by memory address) can
+  move that rectangle in its last bit when unrelated code allocates differently; the printed
+  coordinates and the pixels do not change.
 
 References: Tol, P. (2021), *Colour schemes*, SRON/EPS/TN/09-002; Monroe, Colaresi & Quinn
 (2008) for the z of the phrase chart; Kilgarriff (2001) for the split-half baseline.
