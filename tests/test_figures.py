@@ -431,6 +431,53 @@ def test_save_figure_is_reproducible(tmp_path):
         assert pa.read_bytes() == pb.read_bytes()
 
 
+def test_png_bytes_decode_to_the_same_pixels_and_dpi():
+    """save_figure's own PNG writer (up filter, zlib): Pillow decodes it to the very array, with its dpi."""
+    import io
+
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    rgba = rng.integers(0, 256, size=(37, 53, 4), dtype=np.uint8)  # row differences wrap modulo 256
+    rgba[5:20] = 255  # and flat areas, as in a chart
+    with Image.open(io.BytesIO(F._png_bytes(rgba, 200))) as im:
+        assert im.mode == "RGBA" and np.array_equal(np.asarray(im), rgba)
+        assert [round(v) for v in im.info["dpi"]] == [200, 200]
+
+
+def _canonical_clip_ids(svg: bytes) -> bytes:
+    """Clip-path ids are hashes of the clip rectangle at full precision, which moves in its last bit with
+    the heap layout (the constrained layout's solver orders its variables by address); numbered by
+    first use instead."""
+    import re
+
+    ids: dict = {}
+    return re.sub(rb"\bp[0-9a-f]{10}\b", lambda m: ids.setdefault(m.group(0), b"clip%d" % len(ids)), svg)
+
+
+def test_save_figure_memo_changes_no_pixel_and_no_svg_byte(tmp_path, monkeypatch):
+    """Laying out each text once per renderer (_text_layout_memo) and pinning empty axis labels draw the
+    same PNG pixels and the same SVG as matplotlib's own repeated layout, on a chart with Chinese
+    labels, rotated and multi-line texts; the patch is gone afterwards."""
+    from matplotlib import text as mtext
+    from matplotlib.font_manager import fontManager
+
+    layout = mtext.Text._get_layout
+
+    def charts():
+        return [F.phrase_steps(make_phrases(), "zh", k=4, max_cols=2),
+                F.theme_heatmap(make_frequencies(), CODEBOOK), F.similarity_matrix(make_similarity())]
+
+    fast = [F.save_figure(fig, tmp_path / f"fast{i}", dpi=70) for i, fig in enumerate(charts())]
+    assert mtext.Text._get_layout is layout and "_find_fonts_by_props" not in vars(fontManager)
+    monkeypatch.setattr(F, "_MPL_MEMO_VERSION", "none")  # the memo off: matplotlib as it is
+    monkeypatch.setattr(F, "_pin_empty_axis_labels", lambda fig: None)
+    plain = [F.save_figure(fig, tmp_path / f"plain{i}", dpi=70) for i, fig in enumerate(charts())]
+    for (png_a, svg_a), (png_b, svg_b) in zip(fast, plain):
+        assert np.array_equal(mpimg.imread(png_a), mpimg.imread(png_b)), png_a.name
+        assert _canonical_clip_ids(svg_a.read_bytes()) == _canonical_clip_ids(svg_b.read_bytes()), svg_a.name
+
+
 def test_run_figures_writes_every_declared_output(tmp_path):
     tables = {"frequencies": make_frequencies(), "drift": make_drift(), "baseline": make_baseline(),
               "similarity": make_similarity(), "phrases": make_phrases()}
