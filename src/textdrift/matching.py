@@ -662,7 +662,12 @@ def order_matches(matches: pd.DataFrame, theme_ids) -> pd.DataFrame:
     rank = {t: i for i, t in enumerate(theme_ids)}
     keys = []  # each key column as sorted integer codes (missing last, as sort_values puts NaN)
     for c in MATCH_ORDER:
-        codes, uniques = pd.factorize(matches["theme"].map(rank) if c == "theme" else matches[c], sort=True)
+        if c == "theme":  # the theme's rank (a theme not in theme_ids, or missing, last): on its distinct values
+            codes, uniques = pd.factorize(matches["theme"])
+            ranks = np.array([rank.get(u, len(rank)) for u in uniques.tolist()] + [len(rank)], dtype=np.int64)
+            keys.append(ranks[codes])  # (code -1, a missing theme, indexes the last)
+            continue
+        codes, uniques = pd.factorize(matches[c], sort=True)
         keys.append(np.where(codes < 0, len(uniques), codes))
     out = matches.take(np.lexsort(keys[::-1])) if len(matches) else matches  # stable, as sort_values(kind="stable")
     ints = ["year", "para", "sent", "start_idx", "end_idx"]
