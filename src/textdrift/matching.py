@@ -82,6 +82,8 @@ MATCH_COLUMNS = [
     "doc_id", "year", "lang", "theme", "term", "para", "sent", "role", "start_idx", "end_idx", "left", "match", "right",
 ]
 GLOB_CHARS = "*?["
+#: the token columns :func:`_match_lang` reads
+_LANG_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "is_punct", "role", "entity"]
 
 
 @dataclass(frozen=True)
@@ -629,7 +631,8 @@ def match_themes(
         if terms:
             rows = np.flatnonzero(lang_codes == code)
             order = _token_order(TokenCodes({c: tokens[c][rows] for c in ["doc_id", "para", "idx"]}, {}))
-            part = tokens.take(rows if order is None else rows[order])  # in _match_lang's order: one copy
+            # in _match_lang's order, only the columns it reads (not lemma, is_stop, keep): one copy
+            part = tokens.take(rows if order is None else rows[order], [c for c in _LANG_COLUMNS if c in tokens])
             for c, values in _match_lang(part, terms, window, lang in unspaced_languages).items():
                 cols[c].append(np.asarray(values, dtype=object if isinstance(values, list) else None))
     if not any(len(v) for v in cols["theme"]):
