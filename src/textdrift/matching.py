@@ -338,8 +338,11 @@ def _candidate_arrays(terms: list[_Term], norms: np.ndarray, seg: np.ndarray, un
         codes, vocab = pd.factorize(pd.Series(norms, dtype=object))
     vocab = np.asarray(vocab, dtype=object).tolist()
     lookup = {w: i for i, w in enumerate(vocab)}
-    by_code = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[by_code], np.arange(len(vocab) + 1))
+    # the positions of each code, in order: a stable sort by code (as 16-bit codes when they fit,
+    # code -1 then last: numpy's stable sort is a radix sort for them, the same order)
+    key = codes.astype(np.uint16) if len(vocab) < np.iinfo(np.uint16).max else codes
+    by_code = np.argsort(key, kind="stable")
+    bounds = np.searchsorted(key[by_code], np.arange(len(vocab) + 1))
     cache: dict[str, np.ndarray] = {}
     arrow: list = []  # the vocabulary as one Arrow array, made at the first glob
 
