@@ -47,12 +47,14 @@ them, none otherwise (so Chinese has no spaces and English keeps its spaces).
 Implementation
 --------------
 Candidates are found with array operations over the vocabulary (:func:`_candidate_arrays`) and
-resolved in rounds (:func:`_resolve_arrays`). Two cases fall back to the token-by-token path,
-which is therefore part of the library and not only the tests' reference: an unspaced language
-with an empty token (:func:`_candidates_loop`) and overlap chains longer than ``max_rounds``
-(:func:`_resolve`).
+resolved in rounds (:func:`_resolve_arrays`); a glob is tried only on the vocabulary words that
+contain its longest literal run (:func:`_glob_candidates`), and the ``near`` rule is checked on
+arrays too (:func:`_near_found`). Three cases fall back to the token-by-token path, which is
+therefore part of the library and not only the tests' reference: an unspaced language with an
+empty token (:func:`_candidates_loop`), overlap chains longer than ``max_rounds``
+(:func:`_resolve`), and an unspaced glob near word (:func:`_near_loop`).
 
-Why one module of about 580 lines, a tenth of them this docstring: one concern (which tokens a
+Why one module of about 680 lines, a tenth of them this docstring: one concern (which tokens a
 term matches), whose array path and the token-by-token fallback it relies on must agree and are
 tested against each other.
 """

@@ -1,7 +1,7 @@
 """Statistics shared by the analyses: intervals, tests, divergences.
 
 One place for the estimators and tests that more than one step uses, each with its formula and
-its source (about 560 lines: the count models of the rates and ratios, with their floors at the
+its source (about 580 lines: the count models of the rates and ratios, with their floors at the
 exact intervals, sit beside the older intervals and tests); the steps (:mod:`textdrift.themes`, :mod:`textdrift.drift`, :mod:`textdrift.phrases`,
 :mod:`textdrift.crosslingual`, :mod:`textdrift.findings`, :mod:`textdrift.validation`) call
 these and hold only what is particular to them (which units are counted, resampled or compared).
