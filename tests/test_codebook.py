@@ -130,6 +130,18 @@ def test_wilson_interval_by_hand():
     assert wilson(10, 10)[1] == pytest.approx(1.0) and np.isnan(wilson(0, 0)[0])
 
 
+def test_wilson_is_scipys_binomtest_interval_to_the_last_bit():
+    from scipy.stats import binomtest
+
+    for n in (1, 2, 7, 10, 33, 120):
+        for k in range(n + 1):
+            for conf in (0.95, 0.9, 0.5):
+                ci = binomtest(k, n).proportion_ci(confidence_level=conf, method="wilson")
+                assert wilson(k, n, conf) == (float(ci.low), float(ci.high))
+    with pytest.raises(ValueError):
+        wilson(3, 2)
+
+
 def _kwic(n_per_theme):
     rows = []
     for theme_id, n in n_per_theme.items():

@@ -385,6 +385,34 @@ def test_array_matching_equals_token_by_token_matching(seed):
             k: sorted((p, q, t.text) for p, q, t in v) for k, v in slow.items()}
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_near_rule_on_arrays_equals_the_word_by_word_check(seed):
+    from textdrift.codebook import Rule
+    from textdrift.matching import _near_found, _near_loop
+
+    rng = np.random.default_rng(seed)
+    for unspaced, vocab, near in [
+        (False, ["cyber", "cybercrime", "network", "security", "the", "of", "incident", "develop"],
+         ("cyber*", "network", "develop?", "[st]ecurity")),
+        (True, ["网络", "安全", "网络安全", "事件", "的", "发", "展", "发展", "数字", "经济"],
+         ("网络安全", "发展", "数字经济", "事件", "的发展")),
+    ]:
+        vocab = np.array(sorted(vocab), dtype=object)
+        n = 400
+        codes = rng.integers(-1 if not unspaced else 0, len(vocab), n)
+        sent = np.cumsum(rng.random(n) < 0.1)
+        window = int(rng.integers(1, 6))
+        a = np.sort(rng.choice(n, 60, replace=False))
+        b = np.minimum(a + rng.integers(0, 3, len(a)), n - 1)
+        sent_first, sent_end = np.searchsorted(sent, sent, "left"), np.searchsorted(sent, sent, "right")
+        sides = ((np.maximum(np.maximum(a - window, 0), sent_first[a]), a),
+                 (b + 1, np.minimum(np.minimum(b + 1 + window, n), sent_end[b])))
+        rule = Rule(near=near, window=window)
+        fast = _near_found(rule, codes, vocab, sides, unspaced)
+        slow = _near_loop(rule, np.append(vocab, None)[codes], sides, unspaced)
+        assert fast.tolist() == slow.tolist() and 0 < fast.sum() < len(fast)
+
+
 @pytest.mark.parametrize("ci", ["poisson", "bootstrap"])
 def test_run_themes_shard_by_shard_equals_the_whole_table(tmp_path, ci):
     toks = corpus()

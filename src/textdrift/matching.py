@@ -47,12 +47,14 @@ them, none otherwise (so Chinese has no spaces and English keeps its spaces).
 Implementation
 --------------
 Candidates are found with array operations over the vocabulary (:func:`_candidate_arrays`) and
-resolved in rounds (:func:`_resolve_arrays`). Two cases fall back to the token-by-token path,
-which is therefore part of the library and not only the tests' reference: an unspaced language
-with an empty token (:func:`_candidates_loop`) and overlap chains longer than ``max_rounds``
-(:func:`_resolve`).
+resolved in rounds (:func:`_resolve_arrays`); a glob is tried only on the vocabulary words that
+contain its longest literal run (:func:`_glob_candidates`), and the ``near`` rule is checked on
+arrays too (:func:`_near_found`). Three cases fall back to the token-by-token path, which is
+therefore part of the library and not only the tests' reference: an unspaced language with an
+empty token (:func:`_candidates_loop`), overlap chains longer than ``max_rounds``
+(:func:`_resolve`), and an unspaced glob near word (:func:`_near_loop`).
 
-Why one module of about 580 lines, a tenth of them this docstring: one concern (which tokens a
+Why one module of about 680 lines, a tenth of them this docstring: one concern (which tokens a
 term matches), whose array path and the token-by-token fallback it relies on must agree and are
 tested against each other.
 """
@@ -82,6 +84,8 @@ MATCH_COLUMNS = [
     "doc_id", "year", "lang", "theme", "term", "para", "sent", "role", "start_idx", "end_idx", "left", "match", "right",
 ]
 GLOB_CHARS = "*?["
+#: the token columns :func:`_match_lang` reads
+_LANG_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "is_punct", "role", "entity"]
 
 
 @dataclass(frozen=True)
@@ -111,24 +115,31 @@ def _parts(text: str, unspaced: bool) -> tuple[str, ...]:
     return (text.replace(" ", ""),) if unspaced else tuple(text.split(" "))
 
 
-def _context_rules(by_theme: dict, terms: list[_Term], norms: np.ndarray, seg: np.ndarray, sent: np.ndarray,
-                   unspaced: bool) -> dict:
+def _context_rules(by_theme: dict, terms: list[_Term], codes: np.ndarray, vocab: np.ndarray, seg: np.ndarray,
+                   sent: np.ndarray, unspaced: bool) -> dict:
     """Candidates (p, q, term index per theme, over the words) without those a term's context
     rule drops: a match inside an occurrence of one of its ``exclude`` phrases (found by the same
     matcher: :func:`_candidate_arrays`), or, with ``near``, a match with none of the near words
     within ``window`` words before or after it in the same sentence (``sent``: sentence id of
-    every word). Spaced languages: a near word is one norm (glob allowed); unspaced ones: the
-    characters of one to four consecutive tokens."""
+    every word, never decreasing). Spaced languages: a near word is one norm (glob allowed);
+    unspaced ones: the characters of one to four consecutive tokens. ``codes``: the words' norms
+    as codes into ``vocab`` (-1: missing).
+
+    The near test runs on arrays (:func:`_near_found`); an unspaced language with a glob near word
+    or an empty token takes the word-by-word reference (:func:`_near_loop`)."""
     ruled = [i for i, t in enumerate(terms) if t.rule is not None]
     if not ruled:
         return by_theme
     ex_terms = [_Term(str(i), e, 0, _parts(e, unspaced), any(c in e for c in GLOB_CHARS))
                 for i in ruled for e in terms[i].rule.exclude]
-    spans = _candidate_arrays(ex_terms, norms, seg, unspaced) if ex_terms else {}
+    spans = _candidate_arrays(ex_terms, codes, seg, unspaced, vocab) if ex_terms else {}
     for key, (ep, eq, _) in list(spans.items()):  # per ruled term: starts sorted, the farthest end so far
         order = np.argsort(ep, kind="stable")
         spans[key] = (ep[order], np.maximum.accumulate(eq[order]))
-    n = len(norms)
+    n = len(codes)
+    # each word's sentence as the range [first, end) of word positions (sent never decreases)
+    sent_first = np.searchsorted(sent, sent, side="left")
+    sent_end = np.searchsorted(sent, sent, side="right")
     out = {}
     for theme, (p, q, ti) in by_theme.items():
         keep = np.ones(len(p), dtype=bool)
@@ -142,24 +153,85 @@ def _context_rules(by_theme: dict, terms: list[_Term], norms: np.ndarray, seg: n
                 k = np.searchsorted(ep, p[sel], side="right") - 1
                 keep[sel[(k >= 0) & (far[np.maximum(k, 0)] >= q[sel])]] = False
             if rule.near:
-                pats = [(pat, any(c in pat for c in GLOB_CHARS)) for pat in rule.near]
-
-                def hit(word: str) -> bool:
-                    return any(fnmatchcase(word, pat) if g else word == pat for pat, g in pats)
-                for j in sel[keep[sel]]:
-                    a, b = int(p[j]), int(q[j])
-                    left = [x for x in range(max(0, a - rule.window), a) if sent[x] == sent[a]]
-                    right = [x for x in range(b + 1, min(n, b + 1 + rule.window)) if sent[x] == sent[b]]
-                    if unspaced:
-                        found = any(hit("".join(norms[side[u]:side[u] + m]))
-                                    for side in (left, right) for u in range(len(side))
-                                    for m in range(1, min(4, len(side) - u) + 1))
-                    else:
-                        found = any(hit(norms[x]) for x in left + right)
-                    keep[j] = found
+                j = sel[keep[sel]]
+                a, b = p[j], q[j]
+                sides = ((np.maximum(np.maximum(a - rule.window, 0), sent_first[a]), a),  # [lo, hi) before
+                         (b + 1, np.minimum(np.minimum(b + 1 + rule.window, n), sent_end[b])))  # and after
+                keep[j] = _near_found(rule, codes, vocab, sides, unspaced)
         if keep.any():
             out[theme] = (p[keep], q[keep], ti[keep])
     return out
+
+
+def _near_found(rule: Rule, codes: np.ndarray, vocab: np.ndarray, sides, unspaced: bool) -> np.ndarray:
+    """For each candidate, whether a near word of ``rule`` occurs in one of its ``sides``: pairs
+    (lo, hi) of arrays, the word ranges [lo, hi) before and after it.
+
+    A near occurrence at word x is a run of m consecutive words x .. x + m - 1 (m = 1 in a spaced
+    language, 1 to 4 in an unspaced one) whose norms (joined) match a near word; ``end[x]`` is
+    x + the smallest such m. A side [lo, hi) has one when some x in it has ``end[x] <= hi``
+    (the run inside the side, as in :func:`_near_loop`). Only the words of the sides are tested,
+    each distinct norm (or cut of a near word into norms) once.
+    """
+    pats = [(pat, any(c in pat for c in GLOB_CHARS)) for pat in rule.near]
+    n = len(codes)
+    found = np.zeros(len(sides[0][0]), dtype=bool)
+    xs = np.unique(np.concatenate([lo[:, None] + np.arange(rule.window)[None, :] for lo, _ in sides]).ravel())
+    xs = xs[xs < n]
+    if unspaced and (any(g for _, g in pats) or bool((vocab == "").any())):
+        return _near_loop(rule, np.append(vocab, None)[codes], sides, unspaced)
+    big = np.iinfo(np.int64).max
+    end = np.full(n + 1, big, dtype=np.int64)  # (the last: a position past the words)
+    if not unspaced:
+        at = codes[xs]
+        distinct = np.unique(at[at >= 0])
+        hit = np.zeros(len(vocab) + 1, dtype=bool)  # (the last: code -1, a missing norm, never a near word)
+        hit[distinct] = [any(fnmatchcase(w, pat) if g else w == pat for pat, g in pats)
+                         for w in vocab[distinct].tolist()]
+        end[xs[hit[at]]] = xs[hit[at]] + 1
+    else:
+        lookup = {w: k for k, w in enumerate(vocab.tolist())}
+
+        def cuts(s: str, m: int) -> list[list[int]]:  # the ways to write s as m vocabulary words
+            if m == 1:
+                return [[lookup[s]]] if s in lookup else []
+            return [[lookup[s[:k]], *rest] for k in range(1, len(s)) if s[:k] in lookup for rest in cuts(s[k:], m - 1)]
+
+        for m in range(4, 0, -1):  # the smallest m last: it sets end
+            ok = np.zeros(len(xs), dtype=bool)
+            inside = xs + m <= n
+            for pat, _ in pats:
+                for cut in cuts(pat, m):
+                    hit = inside.copy()
+                    for k, c in enumerate(cut):
+                        hit[inside] &= codes[xs[inside] + k] == c
+                    ok |= hit
+            end[xs[ok]] = xs[ok] + m
+    for lo, hi in sides:
+        for d in range(rule.window):
+            x = lo + d
+            found |= (x < hi) & (end[np.minimum(x, n)] <= hi)
+    return found
+
+
+def _near_loop(rule: Rule, norms: np.ndarray, sides, unspaced: bool) -> np.ndarray:
+    """:func:`_near_found` word by word (the reference; the path of an unspaced language with a glob
+    near word or an empty token): ``norms`` are the words' strings."""
+    pats = [(pat, any(c in pat for c in GLOB_CHARS)) for pat in rule.near]
+
+    def hit(word: str) -> bool:
+        return any(fnmatchcase(word, pat) if g else word == pat for pat, g in pats)
+
+    found = np.zeros(len(sides[0][0]), dtype=bool)
+    for lo, hi in sides:
+        for j, (x0, x1) in enumerate(zip(lo.tolist(), hi.tolist())):
+            side = range(x0, x1)
+            if unspaced:
+                found[j] |= any(hit("".join(norms[side[u]:side[u] + m]))
+                                for u in range(len(side)) for m in range(1, min(4, len(side) - u) + 1))
+            else:
+                found[j] |= any(norms[x] is not None and hit(norms[x]) for x in side)
+    return found
 
 
 def _word_match(pattern: str, word: str) -> bool:
@@ -268,15 +340,20 @@ def _candidate_arrays(terms: list[_Term], norms: np.ndarray, seg: np.ndarray, un
         codes, vocab = pd.factorize(pd.Series(norms, dtype=object))
     vocab = np.asarray(vocab, dtype=object).tolist()
     lookup = {w: i for i, w in enumerate(vocab)}
-    by_code = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[by_code], np.arange(len(vocab) + 1))
+    # the positions of each code, in order: a stable sort by code (as 16-bit codes when they fit,
+    # code -1 then last: numpy's stable sort is a radix sort for them, the same order)
+    key = codes.astype(np.uint16) if len(vocab) < np.iinfo(np.uint16).max else codes
+    by_code = np.argsort(key, kind="stable")
+    bounds = np.searchsorted(key[by_code], np.arange(len(vocab) + 1))
     cache: dict[str, np.ndarray] = {}
+    arrow: list = []  # the vocabulary as one Arrow array, made at the first glob
 
     def word_codes(pattern: str) -> np.ndarray:  # codes of the vocabulary words that _word_match(pattern, .)
         if pattern not in cache:
             if any(c in pattern for c in GLOB_CHARS):
                 match = re.compile(translate(pattern)).match
-                cache[pattern] = np.flatnonzero(np.array([match(w) is not None for w in vocab], dtype=bool))
+                cache[pattern] = np.array([i for i in _glob_candidates(pattern, vocab, arrow)
+                                           if match(vocab[i]) is not None], dtype=np.int64)
             else:
                 cache[pattern] = np.array([lookup[pattern]] if pattern in lookup else [], dtype=np.int64)
         return cache[pattern]
@@ -307,6 +384,24 @@ def _candidate_arrays(terms: list[_Term], norms: np.ndarray, seg: np.ndarray, un
             if len(p):
                 parts.setdefault(t.theme, []).append((p, p + (k - 1), np.full(len(p), ti, dtype=np.int64)))
     return {theme: tuple(np.concatenate(col) for col in zip(*chunks)) for theme, chunks in parts.items()}
+
+
+def _glob_candidates(pattern: str, vocab: list[str], arrow: list) -> np.ndarray:
+    """Positions in ``vocab`` of the words that may match the glob ``pattern``, in order: those
+    that contain its longest literal run (the text between two of ``*`` and ``?``; a word the
+    glob matches contains every such run), found by ``pyarrow.compute.match_substring`` in C++
+    so that the glob's regular expression runs on these few words only. Every word when the
+    pattern has a bracket expression (``[...]``) or no literal. ``arrow``: a one-item cache of
+    the vocabulary as an Arrow array (filled on the first call)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    literal = max(re.split(r"[*?]", pattern), key=len)
+    if "[" in pattern or not literal:
+        return np.arange(len(vocab))
+    if not arrow:
+        arrow.append(pa.array(vocab, type=pa.large_string()))
+    return np.flatnonzero(pc.match_substring(arrow[0], literal).to_numpy(zero_copy_only=False))
 
 
 def _resolve_arrays(p: np.ndarray, q: np.ndarray, ti: np.ndarray, terms: list[_Term], max_rounds: int = 32) -> np.ndarray:
@@ -452,8 +547,7 @@ def _match_lang(tokens: TokenCodes, terms: list[_Term], window: int, unspaced: b
     if any(t.rule is not None for t in terms):  # sentence ids only for the context rules
         new_s = np.ones(n, dtype=bool)
         new_s[1:] = (doc[1:] != doc[:-1]) | (para[1:] != para[:-1]) | (sent[1:] != sent[:-1])
-        norms = np.append(vocab, None)[codes]
-        by_theme = _context_rules(by_theme, terms, norms, seg, np.cumsum(new_s)[words], unspaced)
+        by_theme = _context_rules(by_theme, terms, codes, vocab, seg, np.cumsum(new_s)[words], unspaced)
     by_theme = _entity_rule(by_theme, terms, tokens, words)
     if not by_theme:
         return {}
@@ -542,7 +636,8 @@ def match_themes(
         if terms:
             rows = np.flatnonzero(lang_codes == code)
             order = _token_order(TokenCodes({c: tokens[c][rows] for c in ["doc_id", "para", "idx"]}, {}))
-            part = tokens.take(rows if order is None else rows[order])  # in _match_lang's order: one copy
+            # in _match_lang's order, only the columns it reads (not lemma, is_stop, keep): one copy
+            part = tokens.take(rows if order is None else rows[order], [c for c in _LANG_COLUMNS if c in tokens])
             for c, values in _match_lang(part, terms, window, lang in unspaced_languages).items():
                 cols[c].append(np.asarray(values, dtype=object if isinstance(values, list) else None))
     if not any(len(v) for v in cols["theme"]):
@@ -575,7 +670,12 @@ def order_matches(matches: pd.DataFrame, theme_ids) -> pd.DataFrame:
     rank = {t: i for i, t in enumerate(theme_ids)}
     keys = []  # each key column as sorted integer codes (missing last, as sort_values puts NaN)
     for c in MATCH_ORDER:
-        codes, uniques = pd.factorize(matches["theme"].map(rank) if c == "theme" else matches[c], sort=True)
+        if c == "theme":  # the theme's rank (a theme not in theme_ids, or missing, last): on its distinct values
+            codes, uniques = pd.factorize(matches["theme"])
+            ranks = np.array([rank.get(u, len(rank)) for u in uniques.tolist()] + [len(rank)], dtype=np.int64)
+            keys.append(ranks[codes])  # (code -1, a missing theme, indexes the last)
+            continue
+        codes, uniques = pd.factorize(matches[c], sort=True)
         keys.append(np.where(codes < 0, len(uniques), codes))
     out = matches.take(np.lexsort(keys[::-1])) if len(matches) else matches  # stable, as sort_values(kind="stable")
     ints = ["year", "para", "sent", "start_idx", "end_idx"]
