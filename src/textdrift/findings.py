@@ -499,11 +499,30 @@ def _unigram_columns(m):
 # ---- the table ---------------------------------------------------------------------------------
 
 
+def _translations(documents: pd.DataFrame) -> dict:
+    """{doc_id: its ``translation`` cell as a string ("" when missing)}, the first row of each doc_id,
+    built once per ``documents`` table (the last one asked for is kept) rather than by a filter of
+    the whole table per document."""
+    if _TRANSLATIONS and _TRANSLATIONS[0][0] is documents:
+        return _TRANSLATIONS[0][1]
+    ids = documents["doc_id"].tolist()
+    cells = documents["translation"].tolist() if "translation" in documents else [None] * len(ids)
+    by: dict = {}
+    for d, tr in zip(ids, cells):
+        if d not in by:
+            by[d] = str(tr) if pd.notna(tr) else ""
+    _TRANSLATIONS[:] = [(documents, by)]
+    return by
+
+
+_TRANSLATIONS: list = []  # [(documents, {doc_id: translation})] of :func:`_translations`
+
+
 def _side_translation(documents: pd.DataFrame, docs: str, lang: str) -> str:
+    by = _translations(documents)
     out = []
     for d in str(docs).split(";") if docs else []:
-        row = documents[documents["doc_id"] == d]
-        tr = str(row["translation"].iloc[0]) if len(row) and pd.notna(row["translation"].iloc[0]) else ""
+        tr = by.get(d, "")
         status = dict(p.split(":") for p in tr.split(";") if ":" in p).get(lang, "unknown")
         out.append(status)
     return ";".join(sorted(set(out)))
@@ -655,15 +674,7 @@ def theme_part(partials: Partials, codebook, tables: FindingsTables, languages,
         if (name, None) not in cache:
             cache[(name, None)] = (at_years(full_paras[name]), at_years(full_matches[name]))
         p, m = cache[(name, None)]
-        if drop is None:
-            return p, m
-        if isinstance(drop, tuple) and drop[0] == "para":
-            keep_p = ~((p["doc_id"] == drop[1]) & (p["para"] == drop[2]))
-            keep_m = ~((m["doc_id"] == drop[1]) & (m["para"] == drop[2]))
-            return p[keep_p], m[keep_m]
-        if isinstance(drop, tuple) and drop[0] == "term":
-            return p, m[m["term"] != drop[1]]
-        return p[p["doc_id"] != drop], m[m["doc_id"] != drop]
+        return _leave_out(p, m, drop)
 
     ratios: dict = {}
     boot = s.themes()
@@ -788,6 +799,21 @@ def assemble_findings(themes: dict, vocabulary: dict, precision: pd.DataFrame | 
     return df.drop(columns="_same").reset_index(drop=True)
 
 
+def _leave_out(p: pd.DataFrame, m: pd.DataFrame, drop) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Kept tokens per paragraph ``p`` and theme matches ``m`` with ``drop`` left out: None (nothing),
+    a doc_id, a ("para", doc_id, para) or a ("term", term) (matching is per paragraph: leaving a
+    document, a paragraph or a term out only removes rows)."""
+    if drop is None:
+        return p, m
+    if isinstance(drop, tuple) and drop[0] == "para":
+        keep_p = ~((p["doc_id"] == drop[1]) & (p["para"] == drop[2]))
+        keep_m = ~((m["doc_id"] == drop[1]) & (m["para"] == drop[2]))
+        return p[keep_p], m[keep_m]
+    if isinstance(drop, tuple) and drop[0] == "term":
+        return p, m[m["term"] != drop[1]]
+    return p[p["doc_id"] != drop], m[m["doc_id"] != drop]
+
+
 class _StepRatios:
     """:func:`rate_ratio` for the many variants of one step that the theme checks ask for (every
     theme; one theme; one theme with a codebook term left out), equal to it number for number
@@ -807,14 +833,18 @@ class _StepRatios:
             raise ValueError(f"_StepRatios computes quasi-Poisson intervals, not {settings.ci!r}")
         self.counts, self.themes, self.s = counts, list(themes), settings
         self.steps: dict = {}
+        self.frames: dict = {}
         self.fits: dict = {}
 
     def _step(self, name: str, lang: str, y0: int, y1: int, drop) -> dict:
         key = (name, lang, y0, y1, drop)
         if key not in self.steps:
-            p, m = self.counts(name, drop)
-            p = p[(p["lang"] == lang) & p["year"].isin([y0, y1])]
-            m = m[(m["lang"] == lang) & m["year"].isin([y0, y1]) & m["theme"].isin(self.themes)]
+            if (name, lang, y0, y1) not in self.frames:  # the step's rows, then each leave-out filters those
+                p, m = self.counts(name, None)
+                self.frames[(name, lang, y0, y1)] = (
+                    p[(p["lang"] == lang) & p["year"].isin([y0, y1])],
+                    m[(m["lang"] == lang) & m["year"].isin([y0, y1]) & m["theme"].isin(self.themes)])
+            p, m = _leave_out(*self.frames[(name, lang, y0, y1)], drop)
             t = p.groupby("year")["keep"].sum()
             tokens = (int(t.get(y0, 0)), int(t.get(y1, 0)))
             years = np.asarray(m["year"].to_numpy(), dtype=np.int64)
@@ -828,7 +858,9 @@ class _StepRatios:
                         unit_of[at] = tok.index.get_indexer(
                             pd.MultiIndex.from_frame(mine[keys]) if len(keys) > 1 else mine[keys[0]])
                     units[year] = tok.to_numpy(dtype=float)
-            theme_of = pd.Index(self.themes).get_indexer(m["theme"])
+            codes, uniques = pd.factorize(m["theme"])  # the distinct themes looked up, not every match
+            theme_of = np.where(codes >= 0, pd.Index(self.themes).get_indexer(uniques)[codes] if len(uniques)
+                                else -1, -1).astype(np.intp)
             term = m["term"].astype(str).to_numpy(dtype=object) if "term" in m else None
             self.steps[key] = {"tokens": tokens, "units": units, "year": years, "unit": unit_of, "theme": theme_of,
                                "term": term}
@@ -857,12 +889,12 @@ class _StepRatios:
         sel = np.ones(len(st["year"]), dtype=bool)
         if term is not None:
             sel &= st["term"] != term
-        rows = pd.DataFrame({"theme": themes})
         idx = [self.themes.index(th) for th in themes]
         count = {y: [int(((st["year"] == y) & sel & (st["theme"] == i)).sum()) for i in idx] for y in (y0, y1)}
-        rows["count_from"], rows["count_to"] = count[y0], count[y1]
-        rows["tokens_from"], rows["tokens_to"] = st["tokens"]
         if not (st["tokens"][0] > 0 and st["tokens"][1] > 0):
+            rows = pd.DataFrame({"theme": themes})
+            rows["count_from"], rows["count_to"] = count[y0], count[y1]
+            rows["tokens_from"], rows["tokens_to"] = st["tokens"]
             rows["rate_ratio"] = rows["ci_low"] = rows["ci_high"] = np.nan
             rows["change"] = "undefined"
             return rows[["theme", "count_from", "count_to", "tokens_from", "tokens_to", "rate_ratio", "change",
@@ -879,9 +911,10 @@ class _StepRatios:
                                        "dispersion": np.array(disp, dtype=float), "ci_units": len(t)},
                                       index=pd.Index(themes, name="theme")))
         r = step_ratios(sides[0], sides[1], self.s.conf_level)
-        for col in ("rate_ratio", "change", "ci_low", "ci_high"):
-            rows[col] = r[col].to_numpy()
-        return rows
+        # one frame built at once (the columns of rate_ratio, in its order), not column by column
+        return pd.DataFrame({"theme": themes, "count_from": count[y0], "count_to": count[y1],
+                             "tokens_from": st["tokens"][0], "tokens_to": st["tokens"][1],
+                             **{col: r[col].to_numpy() for col in ("rate_ratio", "change", "ci_low", "ci_high")}})
 
 
 def _theme_rows(where, fns, n_terms, labels, documents, settings: FindingsSettings) -> list[dict]:
