@@ -482,6 +482,40 @@ def _by_year(m):
     return CountMatrix(X, vocab.copy(), merged)
 
 
+def _by_year_without(years, m, keep: np.ndarray):
+    """:func:`_by_year` of ``m.take(keep)`` from ``years`` = :func:`_by_year` of ``m``: the counts and
+    kept tokens of the documents left out subtracted from their year's row (integers: the same
+    numbers as the sums of the documents kept), the entries that reach 0 removed, so the matrix is
+    the one :func:`_by_year` builds. None where that shortcut does not apply (a year left without a
+    document loses its row; a matrix :func:`_by_year` merges another way; tokens not integers):
+    the caller then groups the documents kept."""
+    import scipy.sparse as sp
+
+    from textdrift.vectorize import CountMatrix
+
+    vocab = np.asarray(m.vocab, dtype=object)
+    out = np.flatnonzero(~keep)
+    rows = m.rows.reset_index(drop=True)
+    if (not len(out) or not m.X.shape[0] or not len(vocab) or not bool((vocab[:-1] < vocab[1:]).all())
+            or not np.issubdtype(rows["tokens"].dtype, np.integer)):
+        return None
+    keys = [c for c in ("lang",) if c in rows.columns] + ["year"]
+    grouped = rows.groupby(keys, sort=True)
+    group = grouped.ngroup().to_numpy()
+    if grouped.ngroups != len(years.rows) or (np.bincount(group[keep], minlength=grouped.ngroups) == 0).any():
+        return None
+    gone = m.X[out].tocoo()
+    minus = sp.csr_matrix((gone.data.astype(np.int64), (group[out][gone.row], gone.col)), shape=years.X.shape)
+    X = (years.X - minus).tocsr()
+    X.eliminate_zeros()
+    X.sort_indices()
+    merged = years.rows.copy()
+    lost = np.zeros(grouped.ngroups, dtype=np.int64)
+    np.add.at(lost, group[out], rows["tokens"].to_numpy(dtype=np.int64)[out])
+    merged["tokens"] = (merged["tokens"].to_numpy(dtype=np.int64) - lost).astype("int64")
+    return CountMatrix(X, vocab.copy(), merged)
+
+
 def _unigram_columns(m):
     """The unigram columns of a count matrix (as the drift rule takes them, :mod:`textdrift.drift`)."""
     from textdrift.vectorize import SEP, CountMatrix
@@ -1217,16 +1251,24 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
         return doc_mats[(name, lang)]
 
     results: dict = {}
+    year_mats: dict = {}
 
     def status(name: str, lang: str, phrase: str, y0: int, y1: int, drop: str | None = None) -> str | None:
         key = (name, lang, drop)
         if key not in results:
             m = docs_of(name, lang)
+            years = None
             if drop is not None:
-                m = m.take((m.rows["doc_id"] != drop).to_numpy(dtype=bool))
+                keep = (m.rows["doc_id"] != drop).to_numpy(dtype=bool)
+                if (name, lang) not in year_mats:  # the variant's year matrix, once; a document left out is subtracted
+                    year_mats.clear()
+                    year_mats[(name, lang)] = _by_year(m)
+                years = _by_year_without(year_mats[(name, lang)], m, keep)
+                m = m.take(keep)
             # the variant's documents are the test's units when both years have min_documents of them;
             # else the tokens (the variants have no paragraph n-gram counts)
-            table = phrase_changes(_by_year(m), lang=lang, steps={(y0, y1)}, docs=m, **ps)
+            table = phrase_changes(years if years is not None else _by_year(m), lang=lang, steps={(y0, y1)}, docs=m,
+                                   **ps)
             results[key] = table.set_index(["year_from", "year_to", "phrase"])["status"]
         return results[key].get((y0, y1, phrase))
 
