@@ -677,7 +677,6 @@ def theme_part(partials: Partials, codebook, tables: FindingsTables, languages,
         matched = [(int(r.year_from), int(r.year_to)) for r in same.itertuples()][-1:]
         theme_steps[lang] = [s for s in matched if s != ends] + [ends]
     needed_years = sorted({(lang, y) for lang, st in theme_steps.items() for s in st for y in s})
-    keep_rows = pd.MultiIndex.from_tuples(needed_years, names=["lang", "year"]) if needed_years else None
     # of the matches only those the checks count: the years of the theme steps, and the documents of
     # the cross-language gaps (every document of the two languages under the "corpus" prior)
     cross = cross_settings or {}
@@ -685,10 +684,17 @@ def theme_part(partials: Partials, codebook, tables: FindingsTables, languages,
     gap_docs = set(crossling["doc_id"].astype(str)) if crossling is not None and len(crossling) else set()
     every = bool(gap_docs) and cross.get("prior") == "corpus"
 
+    def at_needed_years(v: pd.DataFrame) -> np.ndarray:
+        """Whether each row's (lang, year) is one of ``needed_years``."""
+        at = np.zeros(len(v), dtype=bool)
+        lang_of, year_of = v["lang"].to_numpy(dtype=object), v["year"].to_numpy()
+        for lang in dict.fromkeys(lang for lang, _ in needed_years):
+            here = lang_of == lang
+            at[here] = np.isin(year_of[here], [y for la, y in needed_years if la == lang])
+        return at
+
     def needed(m: pd.DataFrame) -> np.ndarray:
-        at = (pd.MultiIndex.from_frame(m[["lang", "year"]]).isin(keep_rows) if needed_years
-              else np.zeros(len(m), bool))
-        return np.asarray(at) | (m["lang"].isin(pair) & (every | m["doc_id"].isin(gap_docs))).to_numpy(dtype=bool)
+        return at_needed_years(m) | (m["lang"].isin(pair) & (every | m["doc_id"].isin(gap_docs))).to_numpy(dtype=bool)
 
     # base: with the codebook term of each match (leave-one-term-out)
     full_matches = {name: partials.theme_matches(name, themes, needed,
@@ -696,8 +702,7 @@ def theme_part(partials: Partials, codebook, tables: FindingsTables, languages,
                     for name in VARIANTS}
 
     def at_years(v: pd.DataFrame) -> pd.DataFrame:
-        return (v[pd.MultiIndex.from_frame(v[["lang", "year"]]).isin(keep_rows)] if needed_years
-                else v.iloc[:0]).reset_index(drop=True)
+        return v[at_needed_years(v)].reset_index(drop=True)
 
     cache: dict = {}
 
@@ -773,24 +778,26 @@ def vocabulary_part(partials: Partials, tables: FindingsTables, languages,
     documents, drift, phrases = tables.documents, tables.drift, tables.phrases
     base_paras = partials.paragraphs("base")
     # the drift checks need every year, as unigram counts per document (a year = the sum of its
-    # documents, so leaving one out is a subtraction)
-    doc_counts: dict = {}
+    # documents, so leaving one out is a subtraction): the unigram columns of the document matrices
+    # the phrase checks load (the same matrices as merging the shards' unigram columns), else read
+    unigrams: dict = {}
+    out: dict = {"drift": {}, "phrases": []}
+    phrase_rows = (_phrase_findings(partials, base_paras, phrases, documents, languages, s, unigrams)
+                   if phrases is not None and len(phrases) else [])
 
     def unigram_docs(name: str, lang: str):
-        if (name, lang) not in doc_counts:
-            doc_counts[(name, lang)] = partials.doc_counts(name, lang, unigrams=True)
-        return doc_counts[(name, lang)]
+        if (name, lang) not in unigrams:
+            unigrams[(name, lang)] = partials.doc_counts(name, lang, unigrams=True)
+        return unigrams[(name, lang)]
 
-    out: dict = {"drift": {}, "phrases": []}
     for lang in languages:
         d = drift[drift["lang"] == lang]
         if len(d):
             out["drift"][lang] = _drift_row(d, lang, partials, unigram_docs, base_paras, documents, s)
-        doc_counts.clear()  # one language's document matrices at a time
-    if phrases is not None and len(phrases):
-        out["phrases"] = _phrase_paragraph_checks(
-            _phrase_findings(partials, base_paras, phrases, documents, languages, s), partials,
-            s.phrase_settings or {})
+        for key in [k for k in unigrams if k[1] == lang]:  # one language's document matrices at a time
+            del unigrams[key]
+    if phrase_rows:
+        out["phrases"] = _phrase_paragraph_checks(phrase_rows, partials, s.phrase_settings or {})
     return out
 
 
@@ -1218,7 +1225,7 @@ def phrase_ranking(step: pd.DataFrame, q_threshold: float = _D["phrases"]["q_thr
 
 
 def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.DataFrame, documents: pd.DataFrame,
-                     languages, findings_settings: FindingsSettings) -> list[dict]:
+                     languages, findings_settings: FindingsSettings, unigrams: dict | None = None) -> list[dict]:
     """Rows for the ``top_phrases`` phrases that rose most (largest z, more frequent in the later
     year; of at most ``ngram_max`` words, the longest n-grams the recount checks count) in each
     language's last step of ``phrase_changes.csv``. In an ``exploratory`` step (:func:`phrase_ranking`:
@@ -1231,7 +1238,8 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
     rising; ``check_interval`` resamples paragraphs (its rate ratio's bootstrap interval must exclude
     1); ``check_leave_one_out`` removes each of the (``loo_max``) documents with the most
     occurrences of the phrase from its year, prior included. ``base_paras``: the kept tokens per
-    paragraph of every year."""
+    paragraph of every year. ``unigrams``, when given, receives the unigram columns of each
+    (variant, language) document matrix loaded here (:func:`_unigram_columns`; the drift checks')."""
     from textdrift.manifest import step_documents
     from textdrift.phrases import phrase_changes
     from textdrift.counting import ENTITY_HEAD
@@ -1248,6 +1256,8 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
         if (name, lang) not in doc_mats:
             doc_mats.clear()  # one (variant, language) at a time: the languages are done one after the other
             doc_mats[(name, lang)] = partials.doc_counts(name, lang)
+            if unigrams is not None and (name, lang) not in unigrams:
+                unigrams[(name, lang)] = _unigram_columns(doc_mats[(name, lang)])
         return doc_mats[(name, lang)]
 
     results: dict = {}
