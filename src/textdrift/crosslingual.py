@@ -799,9 +799,12 @@ def trend_table(pairs: pd.DataFrame, docs: pd.DataFrame, codebook: list[Theme],
     doc = doc.merge(st, on="doc_id", how="left")
     doc = _fill_zero(doc, langs, conf)
     per_doc_theme = per_theme.groupby(["doc_id", "theme"])[[f"count_{a}", f"count_{b}"]].sum()
-    doc["rank_rho"] = [rho(*(per_doc_theme.loc[x].reindex(themes, fill_value=0)[[f"count_{a}", f"count_{b}"]]
-                             .to_numpy().T)) if x in per_doc_theme.index.get_level_values(0) else np.nan
-                       for x in doc["doc_id"]]
+    # each document's counts over the codebook's themes (0 where not matched), one table per side
+    side = {c: per_doc_theme[c].unstack("theme", fill_value=0).reindex(columns=themes, fill_value=0)
+            for c in (f"count_{a}", f"count_{b}")}
+    at = {x: i for i, x in enumerate(side[f"count_{a}"].index)}
+    va, vb = side[f"count_{a}"].to_numpy(), side[f"count_{b}"].to_numpy()
+    doc["rank_rho"] = [rho(va[at[x]], vb[at[x]]) if x in at else np.nan for x in doc["doc_id"]]
     doc["scope"], doc["theme"] = "document", ""
     for lang in langs:
         doc[f"tokens_{lang}"] = doc["doc_id"].map(tok[f"tokens_{lang}"]) if tok is not None else 0
