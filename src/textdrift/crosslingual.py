@@ -115,7 +115,7 @@ the documents, with the ratio interval and the conditional binomial test of sect
 of the instrument, one test per pair; BH q over the pairs). A theme or a pair matched on one side only points at a missing or ill-fitting
 translation in the codebook (or a free translation) before it points at a difference of content.
 
-About 1,150 lines, nearly half of them docstrings: the four tables and ``codebook_pairs.csv``
+About 1,200 lines, nearly half of them docstrings: the four tables and ``codebook_pairs.csv``
 share the bilingual documents, the alignment, the comparability rule and the pair counts of one
 rule, and the tests (paired, conditional, interval, bootstrap) that the findings reuse; the aligner
 (:mod:`textdrift.align`) and the chart (:func:`textdrift.figures.crosslingual_chart`, drawn by the rule script) are elsewhere.
