@@ -115,7 +115,7 @@ the documents, with the ratio interval and the conditional binomial test of sect
 of the instrument, one test per pair; BH q over the pairs). A theme or a pair matched on one side only points at a missing or ill-fitting
 translation in the codebook (or a free translation) before it points at a difference of content.
 
-About 1,150 lines, nearly half of them docstrings: the four tables and ``codebook_pairs.csv``
+About 1,200 lines, nearly half of them docstrings: the four tables and ``codebook_pairs.csv``
 share the bilingual documents, the alignment, the comparability rule and the pair counts of one
 rule, and the tests (paired, conditional, interval, bootstrap) that the findings reuse; the aligner
 (:mod:`textdrift.align`) and the chart (:func:`textdrift.figures.crosslingual_chart`, drawn by the rule script) are elsewhere.
@@ -424,7 +424,7 @@ def pair_counts(alignment: pd.DataFrame, matches: pd.DataFrame, langs=LANGS) -> 
     a, b = langs
     where = _pair_of(alignment, langs)
     m = matches[matches["lang"].isin(langs)]
-    key = list(zip(m["doc_id"], m["lang"], m["para"].astype(int)))
+    key = zip(m["doc_id"].tolist(), m["lang"].tolist(), m["para"].astype(int).tolist())
     pair = np.array([where.get(k, -1) for k in key], dtype=np.int64)
     m = m.assign(pair=pair)[pair >= 0]
     cols = ["doc_id", "pair", "theme", f"count_{a}", f"count_{b}"]
@@ -449,10 +449,16 @@ def _pair_of(alignment: pd.DataFrame, langs) -> dict[tuple, int]:
 def _aligned_only(df: pd.DataFrame, alignment: pd.DataFrame, langs) -> pd.DataFrame:
     """Rows of a token or match table whose (doc_id, lang, para) is in an aligned pair."""
     keep = _pair_of(alignment, langs)
-    return df[np.array([k in keep for k in zip(df["doc_id"], df["lang"], df["para"].astype(int))], dtype=bool)]
+    at = zip(df["doc_id"].tolist(), df["lang"].tolist(), df["para"].astype(int).tolist())
+    return df[np.array([k in keep for k in at], dtype=bool)]
 
 
 # ---- the test ---------------------------------------------------------------------------------
+
+
+#: the conditional test's p-value of each pair of counts (x, y) met in this process (:func:`count_tests`):
+#: the rule tests the same small counts in every document, year and scope, and the findings' checks again
+_CONDITIONAL_P: dict[tuple[int, int], float] = {}
 
 
 def count_tests(x, y, conf: float = _D["themes"]["conf_level"]):
@@ -487,7 +493,7 @@ def count_tests(x, y, conf: float = _D["themes"]["conf_level"]):
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(y > 0, x / np.maximum(y, 1), np.where(x > 0, np.inf, np.nan))
     p, lo, hi = (np.full(len(x), np.nan) for _ in range(3))
-    cache: dict = {}
+    cache = _CONDITIONAL_P  # a pure function of the two counts: computed once per process
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         for i in np.flatnonzero(ok):
@@ -595,16 +601,19 @@ def _tested(df: pd.DataFrame, keys: list[str], langs, conf: float) -> pd.DataFra
     status, pairs and tokens. Pairs without a row are pairs with d = 0: they change nothing."""
     a, b = langs
     ca, cb = df[f"count_{a}"], df[f"count_{b}"]
-    g = df.assign(_ma=(ca > cb).astype(int), _mb=(ca < cb).astype(int), _d=ca - cb).groupby(keys, sort=False)
+    g = df.assign(_ma=(ca > cb).astype(int), _mb=(ca < cb).astype(int)).groupby(keys, sort=False)
     out = g.agg(**{f"count_{a}": (f"count_{a}", "sum"), f"count_{b}": (f"count_{b}", "sum"), "mn": ("mn", "sum"),
-                   "mx": ("mx", "sum"), f"pairs_{a}_more": ("_ma", "sum"), f"pairs_{b}_more": ("_mb", "sum"),
-                   "_d": ("_d", list)})
+                   "mx": ("mx", "sum"), f"pairs_{a}_more": ("_ma", "sum"), f"pairs_{b}_more": ("_mb", "sum")})
     out = out.reset_index()
+    # each group's differences d_i in row order (the groups numbered as the rows of ``out``: first seen first)
+    group = g.ngroup().to_numpy()
+    order = np.argsort(group, kind="stable")
+    d = (ca.to_numpy(dtype=np.int64) - cb.to_numpy(dtype=np.int64))[order]
+    diffs = np.split(d, np.flatnonzero(np.diff(group[order])) + 1) if len(d) else []
     out["count_ratio"], out["ci_low"], out["ci_high"], out["binom_p"] = count_tests(out[f"count_{a}"],
                                                                                     out[f"count_{b}"], conf)
     n = (out[f"count_{a}"] + out[f"count_{b}"]).to_numpy()
-    out["p_value"] = np.where(n > 0, _paired_ps(out["_d"]), np.nan)
-    out = out.drop(columns=["_d"])
+    out["p_value"] = np.where(n > 0, _paired_ps(diffs), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["agreement"] = np.where(out["mx"] > 0, out["mn"] / out["mx"].where(out["mx"] > 0, 1), np.nan)
     return out.drop(columns=["mn", "mx"])
@@ -790,9 +799,12 @@ def trend_table(pairs: pd.DataFrame, docs: pd.DataFrame, codebook: list[Theme],
     doc = doc.merge(st, on="doc_id", how="left")
     doc = _fill_zero(doc, langs, conf)
     per_doc_theme = per_theme.groupby(["doc_id", "theme"])[[f"count_{a}", f"count_{b}"]].sum()
-    doc["rank_rho"] = [rho(*(per_doc_theme.loc[x].reindex(themes, fill_value=0)[[f"count_{a}", f"count_{b}"]]
-                             .to_numpy().T)) if x in per_doc_theme.index.get_level_values(0) else np.nan
-                       for x in doc["doc_id"]]
+    # each document's counts over the codebook's themes (0 where not matched), one table per side
+    side = {c: per_doc_theme[c].unstack("theme", fill_value=0).reindex(columns=themes, fill_value=0)
+            for c in (f"count_{a}", f"count_{b}")}
+    at = {x: i for i, x in enumerate(side[f"count_{a}"].index)}
+    va, vb = side[f"count_{a}"].to_numpy(), side[f"count_{b}"].to_numpy()
+    doc["rank_rho"] = [rho(va[at[x]], vb[at[x]]) if x in at else np.nan for x in doc["doc_id"]]
     doc["scope"], doc["theme"] = "document", ""
     for lang in langs:
         doc[f"tokens_{lang}"] = doc["doc_id"].map(tok[f"tokens_{lang}"]) if tok is not None else 0
@@ -896,7 +908,8 @@ def codebook_check(matches: pd.DataFrame, codebook: list[Theme], alignment: pd.D
     by_doc = m.groupby(["theme", "doc_id", "lang"]).size().to_dict()
     # the terms matched at (doc_id, lang, para, theme), in table order
     terms_at: dict[tuple, list[str]] = {}
-    for key, term in zip(zip(m["doc_id"], m["lang"], m["para"], m["theme"]), m["term"]):
+    for key, term in zip(zip(m["doc_id"].tolist(), m["lang"].tolist(), m["para"].tolist(), m["theme"].tolist()),
+                         m["term"].tolist()):
         terms_at.setdefault(key, []).append(term)
     rows_of = m.groupby(["theme", "lang"], sort=False).indices  # positions in table order
     pairs = _paired(alignment, langs)

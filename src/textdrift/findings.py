@@ -77,7 +77,7 @@ The theme checks' many rate ratios (every variant, document, paragraph and term 
 computed on units built once per step (:class:`_StepRatios`), equal to :func:`rate_ratio` number for
 number.
 
-Why one module of about 1,810 lines: the four kinds of finding are recomputed under the same
+Why one module of about 1,880 lines: the four kinds of finding are recomputed under the same
 variants (the token table counted another way, each document left out) and written as rows of
 one table by one row builder; split by kind, each part would need the variant cache and the
 checks of the others; the per-shard partial results are those variants. The intervals are :mod:`textdrift.stats`.
@@ -482,6 +482,40 @@ def _by_year(m):
     return CountMatrix(X, vocab.copy(), merged)
 
 
+def _by_year_without(years, m, keep: np.ndarray):
+    """:func:`_by_year` of ``m.take(keep)`` from ``years`` = :func:`_by_year` of ``m``: the counts and
+    kept tokens of the documents left out subtracted from their year's row (integers: the same
+    numbers as the sums of the documents kept), the entries that reach 0 removed, so the matrix is
+    the one :func:`_by_year` builds. None where that shortcut does not apply (a year left without a
+    document loses its row; a matrix :func:`_by_year` merges another way; tokens not integers):
+    the caller then groups the documents kept."""
+    import scipy.sparse as sp
+
+    from textdrift.vectorize import CountMatrix
+
+    vocab = np.asarray(m.vocab, dtype=object)
+    out = np.flatnonzero(~keep)
+    rows = m.rows.reset_index(drop=True)
+    if (not len(out) or not m.X.shape[0] or not len(vocab) or not bool((vocab[:-1] < vocab[1:]).all())
+            or not np.issubdtype(rows["tokens"].dtype, np.integer)):
+        return None
+    keys = [c for c in ("lang",) if c in rows.columns] + ["year"]
+    grouped = rows.groupby(keys, sort=True)
+    group = grouped.ngroup().to_numpy()
+    if grouped.ngroups != len(years.rows) or (np.bincount(group[keep], minlength=grouped.ngroups) == 0).any():
+        return None
+    gone = m.X[out].tocoo()
+    minus = sp.csr_matrix((gone.data.astype(np.int64), (group[out][gone.row], gone.col)), shape=years.X.shape)
+    X = (years.X - minus).tocsr()
+    X.eliminate_zeros()
+    X.sort_indices()
+    merged = years.rows.copy()
+    lost = np.zeros(grouped.ngroups, dtype=np.int64)
+    np.add.at(lost, group[out], rows["tokens"].to_numpy(dtype=np.int64)[out])
+    merged["tokens"] = (merged["tokens"].to_numpy(dtype=np.int64) - lost).astype("int64")
+    return CountMatrix(X, vocab.copy(), merged)
+
+
 def _unigram_columns(m):
     """The unigram columns of a count matrix (as the drift rule takes them, :mod:`textdrift.drift`)."""
     from textdrift.vectorize import SEP, CountMatrix
@@ -499,11 +533,30 @@ def _unigram_columns(m):
 # ---- the table ---------------------------------------------------------------------------------
 
 
+def _translations(documents: pd.DataFrame) -> dict:
+    """{doc_id: its ``translation`` cell as a string ("" when missing)}, the first row of each doc_id,
+    built once per ``documents`` table (the last one asked for is kept) rather than by a filter of
+    the whole table per document."""
+    if _TRANSLATIONS and _TRANSLATIONS[0][0] is documents:
+        return _TRANSLATIONS[0][1]
+    ids = documents["doc_id"].tolist()
+    cells = documents["translation"].tolist() if "translation" in documents else [None] * len(ids)
+    by: dict = {}
+    for d, tr in zip(ids, cells):
+        if d not in by:
+            by[d] = str(tr) if pd.notna(tr) else ""
+    _TRANSLATIONS[:] = [(documents, by)]
+    return by
+
+
+_TRANSLATIONS: list = []  # [(documents, {doc_id: translation})] of :func:`_translations`
+
+
 def _side_translation(documents: pd.DataFrame, docs: str, lang: str) -> str:
+    by = _translations(documents)
     out = []
     for d in str(docs).split(";") if docs else []:
-        row = documents[documents["doc_id"] == d]
-        tr = str(row["translation"].iloc[0]) if len(row) and pd.notna(row["translation"].iloc[0]) else ""
+        tr = by.get(d, "")
         status = dict(p.split(":") for p in tr.split(";") if ":" in p).get(lang, "unknown")
         out.append(status)
     return ";".join(sorted(set(out)))
@@ -624,7 +677,6 @@ def theme_part(partials: Partials, codebook, tables: FindingsTables, languages,
         matched = [(int(r.year_from), int(r.year_to)) for r in same.itertuples()][-1:]
         theme_steps[lang] = [s for s in matched if s != ends] + [ends]
     needed_years = sorted({(lang, y) for lang, st in theme_steps.items() for s in st for y in s})
-    keep_rows = pd.MultiIndex.from_tuples(needed_years, names=["lang", "year"]) if needed_years else None
     # of the matches only those the checks count: the years of the theme steps, and the documents of
     # the cross-language gaps (every document of the two languages under the "corpus" prior)
     cross = cross_settings or {}
@@ -632,10 +684,17 @@ def theme_part(partials: Partials, codebook, tables: FindingsTables, languages,
     gap_docs = set(crossling["doc_id"].astype(str)) if crossling is not None and len(crossling) else set()
     every = bool(gap_docs) and cross.get("prior") == "corpus"
 
+    def at_needed_years(v: pd.DataFrame) -> np.ndarray:
+        """Whether each row's (lang, year) is one of ``needed_years``."""
+        at = np.zeros(len(v), dtype=bool)
+        lang_of, year_of = v["lang"].to_numpy(dtype=object), v["year"].to_numpy()
+        for lang in dict.fromkeys(lang for lang, _ in needed_years):
+            here = lang_of == lang
+            at[here] = np.isin(year_of[here], [y for la, y in needed_years if la == lang])
+        return at
+
     def needed(m: pd.DataFrame) -> np.ndarray:
-        at = (pd.MultiIndex.from_frame(m[["lang", "year"]]).isin(keep_rows) if needed_years
-              else np.zeros(len(m), bool))
-        return np.asarray(at) | (m["lang"].isin(pair) & (every | m["doc_id"].isin(gap_docs))).to_numpy(dtype=bool)
+        return at_needed_years(m) | (m["lang"].isin(pair) & (every | m["doc_id"].isin(gap_docs))).to_numpy(dtype=bool)
 
     # base: with the codebook term of each match (leave-one-term-out)
     full_matches = {name: partials.theme_matches(name, themes, needed,
@@ -643,8 +702,7 @@ def theme_part(partials: Partials, codebook, tables: FindingsTables, languages,
                     for name in VARIANTS}
 
     def at_years(v: pd.DataFrame) -> pd.DataFrame:
-        return (v[pd.MultiIndex.from_frame(v[["lang", "year"]]).isin(keep_rows)] if needed_years
-                else v.iloc[:0]).reset_index(drop=True)
+        return v[at_needed_years(v)].reset_index(drop=True)
 
     cache: dict = {}
 
@@ -655,15 +713,7 @@ def theme_part(partials: Partials, codebook, tables: FindingsTables, languages,
         if (name, None) not in cache:
             cache[(name, None)] = (at_years(full_paras[name]), at_years(full_matches[name]))
         p, m = cache[(name, None)]
-        if drop is None:
-            return p, m
-        if isinstance(drop, tuple) and drop[0] == "para":
-            keep_p = ~((p["doc_id"] == drop[1]) & (p["para"] == drop[2]))
-            keep_m = ~((m["doc_id"] == drop[1]) & (m["para"] == drop[2]))
-            return p[keep_p], m[keep_m]
-        if isinstance(drop, tuple) and drop[0] == "term":
-            return p, m[m["term"] != drop[1]]
-        return p[p["doc_id"] != drop], m[m["doc_id"] != drop]
+        return _leave_out(p, m, drop)
 
     ratios: dict = {}
     boot = s.themes()
@@ -728,24 +778,26 @@ def vocabulary_part(partials: Partials, tables: FindingsTables, languages,
     documents, drift, phrases = tables.documents, tables.drift, tables.phrases
     base_paras = partials.paragraphs("base")
     # the drift checks need every year, as unigram counts per document (a year = the sum of its
-    # documents, so leaving one out is a subtraction)
-    doc_counts: dict = {}
+    # documents, so leaving one out is a subtraction): the unigram columns of the document matrices
+    # the phrase checks load (the same matrices as merging the shards' unigram columns), else read
+    unigrams: dict = {}
+    out: dict = {"drift": {}, "phrases": []}
+    phrase_rows = (_phrase_findings(partials, base_paras, phrases, documents, languages, s, unigrams)
+                   if phrases is not None and len(phrases) else [])
 
     def unigram_docs(name: str, lang: str):
-        if (name, lang) not in doc_counts:
-            doc_counts[(name, lang)] = partials.doc_counts(name, lang, unigrams=True)
-        return doc_counts[(name, lang)]
+        if (name, lang) not in unigrams:
+            unigrams[(name, lang)] = partials.doc_counts(name, lang, unigrams=True)
+        return unigrams[(name, lang)]
 
-    out: dict = {"drift": {}, "phrases": []}
     for lang in languages:
         d = drift[drift["lang"] == lang]
         if len(d):
             out["drift"][lang] = _drift_row(d, lang, partials, unigram_docs, base_paras, documents, s)
-        doc_counts.clear()  # one language's document matrices at a time
-    if phrases is not None and len(phrases):
-        out["phrases"] = _phrase_paragraph_checks(
-            _phrase_findings(partials, base_paras, phrases, documents, languages, s), partials,
-            s.phrase_settings or {})
+        for key in [k for k in unigrams if k[1] == lang]:  # one language's document matrices at a time
+            del unigrams[key]
+    if phrase_rows:
+        out["phrases"] = _phrase_paragraph_checks(phrase_rows, partials, s.phrase_settings or {})
     return out
 
 
@@ -788,6 +840,21 @@ def assemble_findings(themes: dict, vocabulary: dict, precision: pd.DataFrame | 
     return df.drop(columns="_same").reset_index(drop=True)
 
 
+def _leave_out(p: pd.DataFrame, m: pd.DataFrame, drop) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Kept tokens per paragraph ``p`` and theme matches ``m`` with ``drop`` left out: None (nothing),
+    a doc_id, a ("para", doc_id, para) or a ("term", term) (matching is per paragraph: leaving a
+    document, a paragraph or a term out only removes rows)."""
+    if drop is None:
+        return p, m
+    if isinstance(drop, tuple) and drop[0] == "para":
+        keep_p = ~((p["doc_id"] == drop[1]) & (p["para"] == drop[2]))
+        keep_m = ~((m["doc_id"] == drop[1]) & (m["para"] == drop[2]))
+        return p[keep_p], m[keep_m]
+    if isinstance(drop, tuple) and drop[0] == "term":
+        return p, m[m["term"] != drop[1]]
+    return p[p["doc_id"] != drop], m[m["doc_id"] != drop]
+
+
 class _StepRatios:
     """:func:`rate_ratio` for the many variants of one step that the theme checks ask for (every
     theme; one theme; one theme with a codebook term left out), equal to it number for number
@@ -807,14 +874,18 @@ class _StepRatios:
             raise ValueError(f"_StepRatios computes quasi-Poisson intervals, not {settings.ci!r}")
         self.counts, self.themes, self.s = counts, list(themes), settings
         self.steps: dict = {}
+        self.frames: dict = {}
         self.fits: dict = {}
 
     def _step(self, name: str, lang: str, y0: int, y1: int, drop) -> dict:
         key = (name, lang, y0, y1, drop)
         if key not in self.steps:
-            p, m = self.counts(name, drop)
-            p = p[(p["lang"] == lang) & p["year"].isin([y0, y1])]
-            m = m[(m["lang"] == lang) & m["year"].isin([y0, y1]) & m["theme"].isin(self.themes)]
+            if (name, lang, y0, y1) not in self.frames:  # the step's rows, then each leave-out filters those
+                p, m = self.counts(name, None)
+                self.frames[(name, lang, y0, y1)] = (
+                    p[(p["lang"] == lang) & p["year"].isin([y0, y1])],
+                    m[(m["lang"] == lang) & m["year"].isin([y0, y1]) & m["theme"].isin(self.themes)])
+            p, m = _leave_out(*self.frames[(name, lang, y0, y1)], drop)
             t = p.groupby("year")["keep"].sum()
             tokens = (int(t.get(y0, 0)), int(t.get(y1, 0)))
             years = np.asarray(m["year"].to_numpy(), dtype=np.int64)
@@ -828,7 +899,9 @@ class _StepRatios:
                         unit_of[at] = tok.index.get_indexer(
                             pd.MultiIndex.from_frame(mine[keys]) if len(keys) > 1 else mine[keys[0]])
                     units[year] = tok.to_numpy(dtype=float)
-            theme_of = pd.Index(self.themes).get_indexer(m["theme"])
+            codes, uniques = pd.factorize(m["theme"])  # the distinct themes looked up, not every match
+            theme_of = np.where(codes >= 0, pd.Index(self.themes).get_indexer(uniques)[codes] if len(uniques)
+                                else -1, -1).astype(np.intp)
             term = m["term"].astype(str).to_numpy(dtype=object) if "term" in m else None
             self.steps[key] = {"tokens": tokens, "units": units, "year": years, "unit": unit_of, "theme": theme_of,
                                "term": term}
@@ -857,12 +930,12 @@ class _StepRatios:
         sel = np.ones(len(st["year"]), dtype=bool)
         if term is not None:
             sel &= st["term"] != term
-        rows = pd.DataFrame({"theme": themes})
         idx = [self.themes.index(th) for th in themes]
         count = {y: [int(((st["year"] == y) & sel & (st["theme"] == i)).sum()) for i in idx] for y in (y0, y1)}
-        rows["count_from"], rows["count_to"] = count[y0], count[y1]
-        rows["tokens_from"], rows["tokens_to"] = st["tokens"]
         if not (st["tokens"][0] > 0 and st["tokens"][1] > 0):
+            rows = pd.DataFrame({"theme": themes})
+            rows["count_from"], rows["count_to"] = count[y0], count[y1]
+            rows["tokens_from"], rows["tokens_to"] = st["tokens"]
             rows["rate_ratio"] = rows["ci_low"] = rows["ci_high"] = np.nan
             rows["change"] = "undefined"
             return rows[["theme", "count_from", "count_to", "tokens_from", "tokens_to", "rate_ratio", "change",
@@ -879,9 +952,10 @@ class _StepRatios:
                                        "dispersion": np.array(disp, dtype=float), "ci_units": len(t)},
                                       index=pd.Index(themes, name="theme")))
         r = step_ratios(sides[0], sides[1], self.s.conf_level)
-        for col in ("rate_ratio", "change", "ci_low", "ci_high"):
-            rows[col] = r[col].to_numpy()
-        return rows
+        # one frame built at once (the columns of rate_ratio, in its order), not column by column
+        return pd.DataFrame({"theme": themes, "count_from": count[y0], "count_to": count[y1],
+                             "tokens_from": st["tokens"][0], "tokens_to": st["tokens"][1],
+                             **{col: r[col].to_numpy() for col in ("rate_ratio", "change", "ci_low", "ci_high")}})
 
 
 def _theme_rows(where, fns, n_terms, labels, documents, settings: FindingsSettings) -> list[dict]:
@@ -1151,7 +1225,7 @@ def phrase_ranking(step: pd.DataFrame, q_threshold: float = _D["phrases"]["q_thr
 
 
 def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.DataFrame, documents: pd.DataFrame,
-                     languages, findings_settings: FindingsSettings) -> list[dict]:
+                     languages, findings_settings: FindingsSettings, unigrams: dict | None = None) -> list[dict]:
     """Rows for the ``top_phrases`` phrases that rose most (largest z, more frequent in the later
     year; of at most ``ngram_max`` words, the longest n-grams the recount checks count) in each
     language's last step of ``phrase_changes.csv``. In an ``exploratory`` step (:func:`phrase_ranking`:
@@ -1164,7 +1238,8 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
     rising; ``check_interval`` resamples paragraphs (its rate ratio's bootstrap interval must exclude
     1); ``check_leave_one_out`` removes each of the (``loo_max``) documents with the most
     occurrences of the phrase from its year, prior included. ``base_paras``: the kept tokens per
-    paragraph of every year."""
+    paragraph of every year. ``unigrams``, when given, receives the unigram columns of each
+    (variant, language) document matrix loaded here (:func:`_unigram_columns`; the drift checks')."""
     from textdrift.manifest import step_documents
     from textdrift.phrases import phrase_changes
     from textdrift.counting import ENTITY_HEAD
@@ -1181,19 +1256,29 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
         if (name, lang) not in doc_mats:
             doc_mats.clear()  # one (variant, language) at a time: the languages are done one after the other
             doc_mats[(name, lang)] = partials.doc_counts(name, lang)
+            if unigrams is not None and (name, lang) not in unigrams:
+                unigrams[(name, lang)] = _unigram_columns(doc_mats[(name, lang)])
         return doc_mats[(name, lang)]
 
     results: dict = {}
+    year_mats: dict = {}
 
     def status(name: str, lang: str, phrase: str, y0: int, y1: int, drop: str | None = None) -> str | None:
         key = (name, lang, drop)
         if key not in results:
             m = docs_of(name, lang)
+            years = None
             if drop is not None:
-                m = m.take((m.rows["doc_id"] != drop).to_numpy(dtype=bool))
+                keep = (m.rows["doc_id"] != drop).to_numpy(dtype=bool)
+                if (name, lang) not in year_mats:  # the variant's year matrix, once; a document left out is subtracted
+                    year_mats.clear()
+                    year_mats[(name, lang)] = _by_year(m)
+                years = _by_year_without(year_mats[(name, lang)], m, keep)
+                m = m.take(keep)
             # the variant's documents are the test's units when both years have min_documents of them;
             # else the tokens (the variants have no paragraph n-gram counts)
-            table = phrase_changes(_by_year(m), lang=lang, steps={(y0, y1)}, docs=m, **ps)
+            table = phrase_changes(years if years is not None else _by_year(m), lang=lang, steps={(y0, y1)}, docs=m,
+                                   **ps)
             results[key] = table.set_index(["year_from", "year_to", "phrase"])["status"]
         return results[key].get((y0, y1, phrase))
 
