@@ -165,6 +165,30 @@ def test_long_counts_remainder_keeps_the_totals(reports):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("ascending", [True, False])
+def test_paragraph_and_year_indexes_are_numpy_unique(ascending):
+    """The stream's paragraph and year indexes (built without a sort when the pairs ascend along the
+    stream) are ``np.unique``'s: the distinct pairs ascending and each token's index in them."""
+    from textdrift.phrases import _paragraph_index, _small_index
+
+    rng = np.random.default_rng(3)
+    doc = np.repeat(np.arange(40, dtype=np.int32), rng.integers(1, 30, 40))
+    para = np.concatenate([np.sort(rng.integers(0, 6, (doc == d).sum())) for d in range(40)]).astype(np.int32)
+    if not ascending:
+        at = rng.permutation(len(doc))
+        doc, para = doc[at], para[at]
+    keys, idx = np.unique(doc.astype(np.int64) * 6 + para, return_inverse=True)
+    pairs, mine = _paragraph_index(doc, para)
+    np.testing.assert_array_equal(pairs, np.stack([keys // 6, keys % 6], axis=1))
+    np.testing.assert_array_equal(mine, idx.ravel())
+    assert mine.dtype == np.int32
+    year = rng.choice(np.array([2001, 2003, 2004, 2010], dtype=np.int32), len(doc))
+    years, yidx = _small_index(year)
+    np.testing.assert_array_equal(years, np.unique(year))
+    np.testing.assert_array_equal(yidx, np.searchsorted(np.unique(year), year))
+    assert years.dtype == year.dtype and _paragraph_index(doc[:0], para[:0])[0].shape == (0, 2)
+
+
 # --- the rules by hand ----------------------------------------------------------------------------
 
 def test_fold_pieces_by_hand():
