@@ -572,16 +572,77 @@ def _occurrences(joined: str, pats: list[str], unspaced: bool, width: int = 6) -
                     hit[j] = joined[s_:e_] in short[k] and (unspaced or e_ == n or joined[e_] == " ")
             best = np.where(hit & (best == width), k, best)
     found = best < width
-    out_s, out_e = pos[found].tolist(), (pos[found] + best[found]).tolist()
-    for s in pos[hit_long & ~found].tolist():  # the strings of width characters or more, shortest first
-        for f in bucket.get(joined[s:s + width], []):
-            e = s + len(f)
-            if joined.startswith(f, s) and (unspaced or e == n or joined[e] == " "):
-                out_s.append(s)
-                out_e.append(e)
-                break
-    order = np.argsort(np.asarray(out_s, dtype=np.int64), kind="stable")
-    return np.asarray(out_s, dtype=np.int64)[order], np.asarray(out_e, dtype=np.int64)[order]
+    out_s, out_e = [pos[found]], [pos[found] + best[found]]
+    rest = hit_long & ~found  # where a string of width characters or more may begin
+    if rest.any():
+        s_, e_ = _long_occurrences(joined, codes, (pos[rest], key[rest]), bucket, unspaced)
+        out_s.append(s_)
+        out_e.append(e_)
+    out_s, out_e = np.concatenate(out_s).astype(np.int64), np.concatenate(out_e).astype(np.int64)
+    order = np.argsort(out_s, kind="stable")
+    return out_s[order], out_e[order]
+
+
+def _long_occurrences(joined: str, codes: np.ndarray, at: tuple, bucket: dict, unspaced: bool
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """The second half of :func:`_occurrences`: at each position of ``at`` (positions, and the hash of
+    their first ``width`` characters, which equals a key's of ``bucket``: {first ``width`` characters:
+    the strings beginning with them, shortest first}), the first string of that key's list that
+    begins there (a whole word when spaced); the positions where one does, and its end.
+
+    All (position, string) pairs at once, compared character by character on the code points, each
+    character only for the pairs still alive (most fail within a few), the first match of a
+    position kept: one ``str.startswith`` per pair in Python took 1.7 million calls at 20 MB. Two
+    keys whose hashes collide fall back to that loop (exact either way)."""
+    pos, key = at
+    n = len(codes)
+    keys = list(bucket)
+    width = len(keys[0])
+
+    def hashed(chars: str) -> int:  # the polynomial of :func:`_occurrences`
+        h = 0
+        for ch in chars:
+            h = (h * 0x100000001B3 + ord(ch) + 1) & 0xFFFFFFFFFFFFFFFF
+        return h
+
+    kh = np.array([hashed(k) for k in keys], dtype=np.uint64)
+    if len(np.unique(kh)) < len(kh):  # two keys hash alike: compare them one by one
+        out_s, out_e = [], []
+        for s in pos.tolist():
+            for f in bucket.get(joined[s:s + width], []):
+                e = s + len(f)
+                if joined.startswith(f, s) and (unspaced or e == n or joined[e] == " "):
+                    out_s.append(s)
+                    out_e.append(e)
+                    break
+        return np.asarray(out_s, dtype=np.int64), np.asarray(out_e, dtype=np.int64)
+    by_hash = np.argsort(kh)
+    b = by_hash[np.searchsorted(kh[by_hash], key)]  # each position's key
+    strings = [f for k in keys for f in bucket[k]]  # key by key, each key's strings in order
+    size = np.array([len(bucket[k]) for k in keys], dtype=np.int64)
+    off = np.cumsum(size) - size
+    flen = np.array([len(f) for f in strings], dtype=np.int64)
+    S = np.zeros((len(strings), int(flen.max())), dtype=np.uint32)  # code points; 0 past the end
+    for i, f in enumerate(strings):
+        S[i, :len(f)] = np.frombuffer(f.encode("utf-32-le"), dtype=np.uint32)
+    reps = size[b]  # the pairs: each position with every string of its key, in the key's order
+    pair = np.repeat(np.arange(len(pos)), reps)
+    which = np.repeat(off[b] - np.cumsum(reps) + reps, reps) + np.arange(int(reps.sum()))
+    start = pos[pair]
+    alive = np.flatnonzero(start + flen[which] <= n)
+    for j in range(S.shape[1]):  # character j of each live pair's string (shorter strings done)
+        on = flen[which[alive]] > j
+        test = alive[on]
+        same = codes[start[test] + j] == S[which[test], j]
+        alive = np.concatenate([alive[~on], test[same]])
+    alive.sort()
+    if not unspaced and len(alive):  # a whole word: a space or the end after it
+        e = start[alive] + flen[which[alive]]
+        alive = alive[(e == n) | (codes[np.minimum(e, n - 1)] == ord(" "))]
+    first = np.ones(len(alive), dtype=bool)  # the first string of a position's pairs that matches
+    first[1:] = pair[alive[1:]] != pair[alive[:-1]]
+    hit = alive[first]
+    return start[hit].astype(np.int64), (start[hit] + flen[which[hit]]).astype(np.int64)
 
 
 def _codes(col) -> tuple[np.ndarray, np.ndarray]:
