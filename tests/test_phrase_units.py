@@ -189,6 +189,38 @@ def test_paragraph_and_year_indexes_are_numpy_unique(ascending):
     assert years.dtype == year.dtype and _paragraph_index(doc[:0], para[:0])[0].shape == (0, 2)
 
 
+@pytest.mark.parametrize("unspaced", [True, False])
+def test_occurrences_are_the_shortest_string_at_each_start(unspaced):
+    """The protected strings' occurrences (the hashed search, strings of 6 characters or more
+    compared for all positions at once) are, at every start (spaced: of a word, and ending one),
+    the shortest string of the list that begins there: brute force on random texts."""
+    import random
+
+    from textdrift.phrases import _occurrences
+
+    rng = random.Random(7)
+    for _ in range(60):
+        if unspaced:
+            joined = "".join(rng.choice("ab的c") for _ in range(rng.randint(1, 300)))
+            pats = sorted({"".join(rng.choice("ab的c") for _ in range(rng.randint(1, 11))) for _ in range(20)})
+        else:
+            joined = " ".join("".join(rng.choice("ab") for _ in range(rng.randint(1, 3)))
+                              for _ in range(rng.randint(1, 120)))
+            pats = sorted({" ".join("".join(rng.choice("ab") for _ in range(rng.randint(1, 3)))
+                                    for _ in range(rng.randint(1, 5))) for _ in range(20)})
+        want_s, want_e = [], []
+        for s in range(len(joined)):
+            if not unspaced and s and joined[s - 1] != " ":
+                continue
+            ends = [s + len(f) for f in pats if joined.startswith(f, s)
+                    and (unspaced or s + len(f) == len(joined) or joined[s + len(f)] == " ")]
+            if ends:
+                want_s.append(s)
+                want_e.append(min(ends))
+        got_s, got_e = _occurrences(joined, pats, unspaced)
+        assert got_s.tolist() == want_s and got_e.tolist() == want_e
+
+
 # --- the rules by hand ----------------------------------------------------------------------------
 
 def test_fold_pieces_by_hand():
