@@ -165,6 +165,62 @@ def test_long_counts_remainder_keeps_the_totals(reports):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("ascending", [True, False])
+def test_paragraph_and_year_indexes_are_numpy_unique(ascending):
+    """The stream's paragraph and year indexes (built without a sort when the pairs ascend along the
+    stream) are ``np.unique``'s: the distinct pairs ascending and each token's index in them."""
+    from textdrift.phrases import _paragraph_index, _small_index
+
+    rng = np.random.default_rng(3)
+    doc = np.repeat(np.arange(40, dtype=np.int32), rng.integers(1, 30, 40))
+    para = np.concatenate([np.sort(rng.integers(0, 6, (doc == d).sum())) for d in range(40)]).astype(np.int32)
+    if not ascending:
+        at = rng.permutation(len(doc))
+        doc, para = doc[at], para[at]
+    keys, idx = np.unique(doc.astype(np.int64) * 6 + para, return_inverse=True)
+    pairs, mine = _paragraph_index(doc, para)
+    np.testing.assert_array_equal(pairs, np.stack([keys // 6, keys % 6], axis=1))
+    np.testing.assert_array_equal(mine, idx.ravel())
+    assert mine.dtype == np.int32
+    year = rng.choice(np.array([2001, 2003, 2004, 2010], dtype=np.int32), len(doc))
+    years, yidx = _small_index(year)
+    np.testing.assert_array_equal(years, np.unique(year))
+    np.testing.assert_array_equal(yidx, np.searchsorted(np.unique(year), year))
+    assert years.dtype == year.dtype and _paragraph_index(doc[:0], para[:0])[0].shape == (0, 2)
+
+
+@pytest.mark.parametrize("unspaced", [True, False])
+def test_occurrences_are_the_shortest_string_at_each_start(unspaced):
+    """The protected strings' occurrences (the hashed search, strings of 6 characters or more
+    compared for all positions at once) are, at every start (spaced: of a word, and ending one),
+    the shortest string of the list that begins there: brute force on random texts."""
+    import random
+
+    from textdrift.phrases import _occurrences
+
+    rng = random.Random(7)
+    for _ in range(60):
+        if unspaced:
+            joined = "".join(rng.choice("ab的c") for _ in range(rng.randint(1, 300)))
+            pats = sorted({"".join(rng.choice("ab的c") for _ in range(rng.randint(1, 11))) for _ in range(20)})
+        else:
+            joined = " ".join("".join(rng.choice("ab") for _ in range(rng.randint(1, 3)))
+                              for _ in range(rng.randint(1, 120)))
+            pats = sorted({" ".join("".join(rng.choice("ab") for _ in range(rng.randint(1, 3)))
+                                    for _ in range(rng.randint(1, 5))) for _ in range(20)})
+        want_s, want_e = [], []
+        for s in range(len(joined)):
+            if not unspaced and s and joined[s - 1] != " ":
+                continue
+            ends = [s + len(f) for f in pats if joined.startswith(f, s)
+                    and (unspaced or s + len(f) == len(joined) or joined[s + len(f)] == " ")]
+            if ends:
+                want_s.append(s)
+                want_e.append(min(ends))
+        got_s, got_e = _occurrences(joined, pats, unspaced)
+        assert got_s.tolist() == want_s and got_e.tolist() == want_e
+
+
 # --- the rules by hand ----------------------------------------------------------------------------
 
 def test_fold_pieces_by_hand():

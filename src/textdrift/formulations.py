@@ -2,7 +2,7 @@
 
 A reader of annual reports looks first for the *new formulations* (新提法) of each year: the terms
 that enter the official vocabulary, and those that leave it. This module finds them without a
-dictionary and without a fixed n-gram length (about 1,190 lines: the level-wise counting of
+dictionary and without a fixed n-gram length (about 1,210 lines: the level-wise counting of
 strings one year at a time, the trie that counts the candidates in every year, the targeted
 count of trimmed cores, the maximal-unit and boundary rules, the table and the rule).
 
@@ -557,13 +557,22 @@ def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: 
     code1 = code1.astype(np.int32)
     V = max(len(uniq1), 1)
     pos, code = np.arange(n, dtype=np.int32), code1
-    pair_id, pairs = pd.factorize(code.astype(np.int64) * Y + yidx[pos], sort=False)
+    # one year (Y == 1, the caller's year at a time): a string's pair is the string itself, its
+    # code (numbered by first occurrence, as a factorization of the pairs would number them)
+    one = Y == 1
+    if one:
+        pair_id, pairs = code, np.arange(V if n else 0, dtype=np.int64)
+    else:
+        pair_id, pairs = pd.factorize(code.astype(np.int64) * Y + yidx[pos], sort=False)
     pair_id, pairs, cnt = pair_id.astype(np.int32), np.asarray(pairs, dtype=np.int64), np.bincount(pair_id).astype(np.int32)
     L = 1
     while len(pos):
         # frequent in some year: the string's largest count over the years (codes are dense)
-        gmax = np.zeros(int(code.max()) + 1, dtype=np.int32)
-        np.maximum.at(gmax, pairs // Y, cnt)
+        if one:
+            gmax = cnt
+        else:
+            gmax = np.zeros(int(code.max()) + 1, dtype=np.int32)
+            np.maximum.at(gmax, pairs // Y, cnt)
         freq = gmax[code] >= min_count
         # the next level: positions whose length-L prefix and suffix are both frequent, in one run
         cand, prefix = frequent_extensions(pos, code, freq, run, L)  # int32 codes
@@ -571,9 +580,12 @@ def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: 
             # one factorization of (string, year) in text order; the strings numbered in the order of
             # their first (string, year), which is their own first occurrence: the same numbers as
             # factorizing the strings first
-            key = (prefix.astype(np.int64) * V + code1[cand + L]) * Y + yidx[cand]
+            key = prefix.astype(np.int64) * V + code1[cand + L]
+            if not one:
+                key = key * Y + yidx[cand]
             npair_id, nkeys = pd.factorize(key, sort=False)
-            code_of_pair = pd.factorize(nkeys // Y, sort=False)[0]
+            # (one year: the keys are the strings, already numbered in order)
+            code_of_pair = np.arange(len(nkeys)) if one else pd.factorize(nkeys // Y, sort=False)[0]
             ncode = code_of_pair[npair_id].astype(np.int32)
             npairs = code_of_pair.astype(np.int64) * Y + nkeys % Y
             npair_id, ncnt = npair_id.astype(np.int32), np.bincount(npair_id).astype(np.int32)

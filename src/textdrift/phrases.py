@@ -105,7 +105,7 @@ Comparing any two groups of documents from a notebook (``a`` plays ``year_from``
 
 (or build ``m`` with ``vectorize.count_matrix(tokens.assign(group=...), ["group"])``).
 
-About 1,800 lines, half of them docstrings (the method and its formulas, above): one method, the
+About 2,050 lines, half of them docstrings (the method and its formulas, above): one method, the
 phrase changes between consecutive years and between any two groups of documents, with the
 counting of its long units and their folding.
 """
@@ -572,16 +572,77 @@ def _occurrences(joined: str, pats: list[str], unspaced: bool, width: int = 6) -
                     hit[j] = joined[s_:e_] in short[k] and (unspaced or e_ == n or joined[e_] == " ")
             best = np.where(hit & (best == width), k, best)
     found = best < width
-    out_s, out_e = pos[found].tolist(), (pos[found] + best[found]).tolist()
-    for s in pos[hit_long & ~found].tolist():  # the strings of width characters or more, shortest first
-        for f in bucket.get(joined[s:s + width], []):
-            e = s + len(f)
-            if joined.startswith(f, s) and (unspaced or e == n or joined[e] == " "):
-                out_s.append(s)
-                out_e.append(e)
-                break
-    order = np.argsort(np.asarray(out_s, dtype=np.int64), kind="stable")
-    return np.asarray(out_s, dtype=np.int64)[order], np.asarray(out_e, dtype=np.int64)[order]
+    out_s, out_e = [pos[found]], [pos[found] + best[found]]
+    rest = hit_long & ~found  # where a string of width characters or more may begin
+    if rest.any():
+        s_, e_ = _long_occurrences(joined, codes, (pos[rest], key[rest]), bucket, unspaced)
+        out_s.append(s_)
+        out_e.append(e_)
+    out_s, out_e = np.concatenate(out_s).astype(np.int64), np.concatenate(out_e).astype(np.int64)
+    order = np.argsort(out_s, kind="stable")
+    return out_s[order], out_e[order]
+
+
+def _long_occurrences(joined: str, codes: np.ndarray, at: tuple, bucket: dict, unspaced: bool
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """The second half of :func:`_occurrences`: at each position of ``at`` (positions, and the hash of
+    their first ``width`` characters, which equals a key's of ``bucket``: {first ``width`` characters:
+    the strings beginning with them, shortest first}), the first string of that key's list that
+    begins there (a whole word when spaced); the positions where one does, and its end.
+
+    All (position, string) pairs at once, compared character by character on the code points, each
+    character only for the pairs still alive (most fail within a few), the first match of a
+    position kept: one ``str.startswith`` per pair in Python took 1.7 million calls at 20 MB. Two
+    keys whose hashes collide fall back to that loop (exact either way)."""
+    pos, key = at
+    n = len(codes)
+    keys = list(bucket)
+    width = len(keys[0])
+
+    def hashed(chars: str) -> int:  # the polynomial of :func:`_occurrences`
+        h = 0
+        for ch in chars:
+            h = (h * 0x100000001B3 + ord(ch) + 1) & 0xFFFFFFFFFFFFFFFF
+        return h
+
+    kh = np.array([hashed(k) for k in keys], dtype=np.uint64)
+    if len(np.unique(kh)) < len(kh):  # two keys hash alike: compare them one by one
+        out_s, out_e = [], []
+        for s in pos.tolist():
+            for f in bucket.get(joined[s:s + width], []):
+                e = s + len(f)
+                if joined.startswith(f, s) and (unspaced or e == n or joined[e] == " "):
+                    out_s.append(s)
+                    out_e.append(e)
+                    break
+        return np.asarray(out_s, dtype=np.int64), np.asarray(out_e, dtype=np.int64)
+    by_hash = np.argsort(kh)
+    b = by_hash[np.searchsorted(kh[by_hash], key)]  # each position's key
+    strings = [f for k in keys for f in bucket[k]]  # key by key, each key's strings in order
+    size = np.array([len(bucket[k]) for k in keys], dtype=np.int64)
+    off = np.cumsum(size) - size
+    flen = np.array([len(f) for f in strings], dtype=np.int64)
+    S = np.zeros((len(strings), int(flen.max())), dtype=np.uint32)  # code points; 0 past the end
+    for i, f in enumerate(strings):
+        S[i, :len(f)] = np.frombuffer(f.encode("utf-32-le"), dtype=np.uint32)
+    reps = size[b]  # the pairs: each position with every string of its key, in the key's order
+    pair = np.repeat(np.arange(len(pos)), reps)
+    which = np.repeat(off[b] - np.cumsum(reps) + reps, reps) + np.arange(int(reps.sum()))
+    start = pos[pair]
+    alive = np.flatnonzero(start + flen[which] <= n)
+    for j in range(S.shape[1]):  # character j of each live pair's string (shorter strings done)
+        on = flen[which[alive]] > j
+        test = alive[on]
+        same = codes[start[test] + j] == S[which[test], j]
+        alive = np.concatenate([alive[~on], test[same]])
+    alive.sort()
+    if not unspaced and len(alive):  # a whole word: a space or the end after it
+        e = start[alive] + flen[which[alive]]
+        alive = alive[(e == n) | (codes[np.minimum(e, n - 1)] == ord(" "))]
+    first = np.ones(len(alive), dtype=bool)  # the first string of a position's pairs that matches
+    first[1:] = pair[alive[1:]] != pair[alive[:-1]]
+    hit = alive[first]
+    return start[hit].astype(np.int64), (start[hit] + flen[which[hit]]).astype(np.int64)
 
 
 def _codes(col) -> tuple[np.ndarray, np.ndarray]:
@@ -690,7 +751,7 @@ def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: b
                       doc.astype(np.int32), para_all[kept].astype(np.int32), bridged[keep].astype(bool),
                       span_lo.astype(np.int32), span_hi.astype(np.int32)])
         del t
-        pa.default_memory_pool().release_unused()  # the shard's Arrow buffers back to the system
+        _release_memory()  # the shard's Arrow buffers and freed arrays back to the system
     cat = []
     for i in range(8):  # one array at a time, each shard's piece freed as it is copied
         cat.append(np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dtype=np.int32))
@@ -703,6 +764,60 @@ def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: b
     for x, i in docs.items():
         doc_ids[i] = x
     return cat[0], words, cat[1], cat[2], cat[3], cat[4], cat[5].astype(bool), cat[6], cat[7], doc_ids
+
+
+def _release_memory() -> None:
+    """Give the memory freed so far back to the system: Arrow's pool released and glibc's heap
+    trimmed (``malloc_trim``; nothing where the C library has none).
+    The freed arrays of one language otherwise stay in the process's heap (glibc raises its mmap
+    threshold after large frees, so later arrays of up to 32 MB come from the heap and are kept),
+    and the next language's peak came on top of them: 1.2 GB held when the Chinese tokens were
+    read at 200 MB."""
+    import ctypes
+
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+def _paragraph_index(doc: np.ndarray, para: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (doc, para) pairs of a token stream in ascending order (an (m, 2) array) and the
+    index of each token's pair in them (int32): ``np.unique`` of the pairs, without sorting the
+    stream's positions when the pairs already ascend along it (the stream of :func:`_token_stream`:
+    documents numbered in the order they come, paragraphs in order inside each), which the 64-bit
+    keys and their sort made the job's peak at 200 MB (about 0.5 GB for 11 M Chinese tokens)."""
+    n = len(doc)
+    if not n:
+        return np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int32)
+    same_doc = doc[1:] == doc[:-1]
+    ascending = bool(((doc[1:] > doc[:-1]) | (same_doc & (para[1:] >= para[:-1]))).all())
+    if not ascending:  # any other order: sort the pairs
+        span = int(para.max()) + 1
+        keys, idx = np.unique(doc.astype(np.int64) * span + para, return_inverse=True)
+        return np.stack([keys // span, keys % span], axis=1), np.asarray(idx).ravel().astype(np.int32)
+    new = np.ones(n, dtype=bool)
+    new[1:] = ~same_doc | (para[1:] != para[:-1])
+    del same_doc
+    starts = np.flatnonzero(new)
+    idx = np.cumsum(new, dtype=np.int32)
+    idx -= 1
+    return np.stack([doc[starts].astype(np.int64), para[starts].astype(np.int64)], axis=1), idx
+
+
+def _small_index(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values (ascending, the array's dtype) of an integer array of a narrow range (years) and the
+    index of each element in them (int32): ``np.unique`` with ``return_inverse``, through a lookup
+    table instead of a sort of every element."""
+    if not len(values):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
+    lo = int(values.min())
+    present = np.bincount(values - lo) > 0
+    distinct = np.flatnonzero(present)
+    lut = np.full(len(present), -1, dtype=np.int32)
+    lut[distinct] = np.arange(len(distinct), dtype=np.int32)
+    return (distinct + lo).astype(values.dtype), lut[values - lo]
 
 
 def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None, protected=()) -> LongCounts:
@@ -749,18 +864,15 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
         token_paths, lang, s.count_roles, protected, lang in set(s.unspaced_languages))
     n = len(words)
     any_bridged = bool(bridged.any())
-    csum = np.concatenate([[0], np.cumsum(bridged, dtype=np.int32)]).astype(np.int32)
-    span = int(para.max()) + 1 if n else 1
-    keys, para_idx = np.unique(doc.astype(np.int64) * span + para, return_inverse=True)
-    para_key = np.stack([keys // span, keys % span], axis=1)
-    para_idx = np.asarray(para_idx).ravel().astype(np.int32)
-    years = np.unique(year)
-    year_idx = np.searchsorted(years, year).astype(np.int32)
+    csum = np.zeros(n + 1, dtype=np.int32)  # bridged tokens before each position
+    np.cumsum(bridged, dtype=np.int32, out=csum[1:])
+    para_key, para_idx = _paragraph_index(doc, para)
+    years, year_idx = _small_index(year)
     para_year = np.zeros(len(para_key), dtype=np.int64)
     para_year[para_idx] = year
     doc_year = np.zeros(len(doc_ids), dtype=np.int64)
     doc_year[doc] = year
-    del year, para, keys  # (the units below are the index arrays)
+    del year, para  # (the units below are the index arrays)
     units = {"year": (year_idx, len(years)), "doc": (doc, len(doc_ids)), "para": (para_idx, len(para_key))}
     entries: dict = {u: [] for u in units}  # per unit, one CSR block per order counted
     vocab: list[str] = []
@@ -867,7 +979,8 @@ def with_long(m: CountMatrix, extra: CountMatrix, keys: list[str], ngram_max: in
     vocab = np.asarray(m.vocab, dtype=object)
     if ngram_max is not None and len(vocab):
         keep = np.flatnonzero(ngram_order(vocab) <= ngram_max)
-        X, vocab = X[:, keep], vocab[keep]
+        if len(keep) < len(vocab):  # (every order kept: no copy of the matrix)
+            X, vocab = X[:, keep], vocab[keep]
     if not len(extra.vocab):
         return CountMatrix(X.tocsr(), vocab, m.rows)
     at = pd.MultiIndex.from_frame(extra.rows[keys].astype(str)).get_indexer(
@@ -1824,6 +1937,7 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
         if tokens and (st.max_length > st.ngram_max or protected):
             # the tokens' stream first: its arrays are freed before the matrices are read
             lc = long_counts(tokens, lang, st, protected)
+            _release_memory()
         ym = load_matrix(year_matrices[lang])
         dm = load_matrix(doc_paths[lang]) if lang in doc_paths else None
         if lc is not None:
@@ -1856,6 +1970,7 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
                 for start in range(0, len(out), _BATCH_ROWS):
                     yield out.iloc[start:start + _BATCH_ROWS]
                 del out
+            _release_memory()  # before the next language's tokens are read
         if not written:
             yield with_steps(_empty(), docs)
 
