@@ -902,9 +902,11 @@ class _StepRatios:
             codes, uniques = pd.factorize(m["theme"])  # the distinct themes looked up, not every match
             theme_of = np.where(codes >= 0, pd.Index(self.themes).get_indexer(uniques)[codes] if len(uniques)
                                 else -1, -1).astype(np.intp)
-            term = m["term"].astype(str).to_numpy(dtype=object) if "term" in m else None
-            self.steps[key] = {"tokens": tokens, "units": units, "year": years, "unit": unit_of, "theme": theme_of,
-                               "term": term}
+            # only the step without a document or paragraph left out is asked for a term left out
+            term = m["term"].astype(str).to_numpy(dtype=object) if "term" in m and drop is None else None
+            # kept for every leave-out the checks ask for: compact (years, units and themes in 32 bits)
+            self.steps[key] = {"tokens": tokens, "units": units, "year": years.astype(np.int32),
+                               "unit": unit_of.astype(np.int32), "theme": theme_of.astype(np.int32), "term": term}
         return self.steps[key]
 
     def _fit(self, P: np.ndarray, t: np.ndarray) -> tuple:
