@@ -139,6 +139,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -424,8 +425,7 @@ def pair_counts(alignment: pd.DataFrame, matches: pd.DataFrame, langs=LANGS) -> 
     a, b = langs
     where = _pair_of(alignment, langs)
     m = matches[matches["lang"].isin(langs)]
-    key = zip(m["doc_id"].tolist(), m["lang"].tolist(), m["para"].astype(int).tolist())
-    pair = np.array([where.get(k, -1) for k in key], dtype=np.int64)
+    pair = np.array([where.get(k, -1) for k in _para_keys(m)], dtype=np.int64)
     m = m.assign(pair=pair)[pair >= 0]
     cols = ["doc_id", "pair", "theme", f"count_{a}", f"count_{b}"]
     if m.empty:
@@ -449,16 +449,24 @@ def _pair_of(alignment: pd.DataFrame, langs) -> dict[tuple, int]:
 def _aligned_only(df: pd.DataFrame, alignment: pd.DataFrame, langs) -> pd.DataFrame:
     """Rows of a token or match table whose (doc_id, lang, para) is in an aligned pair."""
     keep = _pair_of(alignment, langs)
-    at = zip(df["doc_id"].tolist(), df["lang"].tolist(), df["para"].astype(int).tolist())
-    return df[np.array([k in keep for k in at], dtype=bool)]
+    return df[np.array([k in keep for k in _para_keys(df)], dtype=bool)]
+
+
+def _para_keys(df: pd.DataFrame):
+    """The (doc_id, lang, para) of each row of a token or match table, as :func:`_pair_of` keys them."""
+    return zip(df["doc_id"].tolist(), df["lang"].tolist(), df["para"].astype(int).tolist())
 
 
 # ---- the test ---------------------------------------------------------------------------------
 
 
-#: the conditional test's p-value of each pair of counts (x, y) met in this process (:func:`count_tests`):
-#: the rule tests the same small counts in every document, year and scope, and the findings' checks again
-_CONDITIONAL_P: dict[tuple[int, int], float] = {}
+@lru_cache(maxsize=None)
+def _conditional_p(x: int, y: int) -> float:
+    """The exact conditional test's p-value of counts (x, y) (:func:`count_tests`), once per process:
+    the rule tests the same small counts in every document, year and scope, and the findings' checks again."""
+    from statsmodels.stats.rates import test_poisson_2indep
+
+    return float(test_poisson_2indep(x, 1, y, 1, value=1, method="exact-cond").pvalue)
 
 
 def count_tests(x, y, conf: float = _D["themes"]["conf_level"]):
@@ -485,7 +493,6 @@ def count_tests(x, y, conf: float = _D["themes"]["conf_level"]):
     Clopper, C. J. & Pearson, E. S. (1934). Biometrika 26(4), 404-413.
     """
     from statsmodels.stats.proportion import proportion_confint
-    from statsmodels.stats.rates import test_poisson_2indep
 
     x, y = np.asarray(x, dtype=np.int64), np.asarray(y, dtype=np.int64)
     n = x + y
@@ -493,14 +500,10 @@ def count_tests(x, y, conf: float = _D["themes"]["conf_level"]):
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(y > 0, x / np.maximum(y, 1), np.where(x > 0, np.inf, np.nan))
     p, lo, hi = (np.full(len(x), np.nan) for _ in range(3))
-    cache = _CONDITIONAL_P  # a pure function of the two counts: computed once per process
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         for i in np.flatnonzero(ok):
-            k = (int(x[i]), int(y[i]))
-            if k not in cache:
-                cache[k] = float(test_poisson_2indep(k[0], 1, k[1], 1, value=1, method="exact-cond").pvalue)
-            p[i] = cache[k]
+            p[i] = _conditional_p(int(x[i]), int(y[i]))
         if ok.any():
             s_lo, s_hi = proportion_confint(x[ok], n[ok], alpha=1 - conf, method="beta")
             s_lo, s_hi = np.asarray(s_lo, float), np.asarray(s_hi, float)

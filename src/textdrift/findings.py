@@ -533,29 +533,14 @@ def _unigram_columns(m):
 # ---- the table ---------------------------------------------------------------------------------
 
 
-def _translations(documents: pd.DataFrame) -> dict:
-    """{doc_id: its ``translation`` cell as a string ("" when missing)}, the first row of each doc_id,
-    built once per ``documents`` table (the last one asked for is kept) rather than by a filter of
-    the whole table per document."""
-    if _TRANSLATIONS and _TRANSLATIONS[0][0] is documents:
-        return _TRANSLATIONS[0][1]
-    ids = documents["doc_id"].tolist()
-    cells = documents["translation"].tolist() if "translation" in documents else [None] * len(ids)
-    by: dict = {}
-    for d, tr in zip(ids, cells):
-        if d not in by:
-            by[d] = str(tr) if pd.notna(tr) else ""
-    _TRANSLATIONS[:] = [(documents, by)]
-    return by
-
-
-_TRANSLATIONS: list = []  # [(documents, {doc_id: translation})] of :func:`_translations`
-
-
 def _side_translation(documents: pd.DataFrame, docs: str, lang: str) -> str:
-    by = _translations(documents)
+    ids = str(docs).split(";") if docs else []
+    # each document's translation cell (its first row; "" when missing), in one filter of the table
+    rows = documents[documents["doc_id"].isin(ids)].drop_duplicates("doc_id")
+    cells = rows["translation"].tolist() if "translation" in rows else [None] * len(rows)
+    by = {d: str(tr) if pd.notna(tr) else "" for d, tr in zip(rows["doc_id"].tolist(), cells)}
     out = []
-    for d in str(docs).split(";") if docs else []:
+    for d in ids:
         tr = by.get(d, "")
         status = dict(p.split(":") for p in tr.split(";") if ":" in p).get(lang, "unknown")
         out.append(status)
@@ -888,8 +873,9 @@ class _StepRatios:
             p, m = _leave_out(*self.frames[(name, lang, y0, y1)], drop)
             t = p.groupby("year")["keep"].sum()
             tokens = (int(t.get(y0, 0)), int(t.get(y1, 0)))
-            years = np.asarray(m["year"].to_numpy(), dtype=np.int64)
-            unit_of = np.full(len(m), -1, dtype=np.int64)  # a match's unit in its year (-1: none)
+            # kept for every leave-out the checks ask for: compact (years, units and themes in 32 bits)
+            years = np.asarray(m["year"].to_numpy(), dtype=np.int32)
+            unit_of = np.full(len(m), -1, dtype=np.int32)  # a match's unit in its year (-1: none)
             units: dict = {}
             if tokens[0] > 0 and tokens[1] > 0:
                 for (year, _), (_, keys, tok) in year_units(p, self.s.bootstrap_unit, self.s.min_documents).items():
@@ -901,12 +887,11 @@ class _StepRatios:
                     units[year] = tok.to_numpy(dtype=float)
             codes, uniques = pd.factorize(m["theme"])  # the distinct themes looked up, not every match
             theme_of = np.where(codes >= 0, pd.Index(self.themes).get_indexer(uniques)[codes] if len(uniques)
-                                else -1, -1).astype(np.intp)
+                                else -1, -1).astype(np.int32)
             # only the step without a document or paragraph left out is asked for a term left out
             term = m["term"].astype(str).to_numpy(dtype=object) if "term" in m and drop is None else None
-            # kept for every leave-out the checks ask for: compact (years, units and themes in 32 bits)
-            self.steps[key] = {"tokens": tokens, "units": units, "year": years.astype(np.int32),
-                               "unit": unit_of.astype(np.int32), "theme": theme_of.astype(np.int32), "term": term}
+            self.steps[key] = {"tokens": tokens, "units": units, "year": years, "unit": unit_of, "theme": theme_of,
+                               "term": term}
         return self.steps[key]
 
     def _fit(self, P: np.ndarray, t: np.ndarray) -> tuple:

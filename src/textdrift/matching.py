@@ -174,12 +174,12 @@ def _near_found(rule: Rule, codes: np.ndarray, vocab: np.ndarray, sides, unspace
     each distinct norm (or cut of a near word into norms) once.
     """
     pats = [(pat, any(c in pat for c in GLOB_CHARS)) for pat in rule.near]
+    if unspaced and (any(g for _, g in pats) or bool((vocab == "").any())):
+        return _near_loop(rule, np.append(vocab, None)[codes], sides, unspaced)
     n = len(codes)
     found = np.zeros(len(sides[0][0]), dtype=bool)
     xs = np.unique(np.concatenate([lo[:, None] + np.arange(rule.window)[None, :] for lo, _ in sides]).ravel())
     xs = xs[xs < n]
-    if unspaced and (any(g for _, g in pats) or bool((vocab == "").any())):
-        return _near_loop(rule, np.append(vocab, None)[codes], sides, unspaced)
     big = np.iinfo(np.int64).max
     end = np.full(n + 1, big, dtype=np.int64)  # (the last: a position past the words)
     if not unspaced:

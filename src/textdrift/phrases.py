@@ -500,6 +500,17 @@ def _protected_tokens(text: np.ndarray, unspaced: bool, protected: list[str], re
     return first, last
 
 
+_HASH_BASE = 0x100000001B3  # the polynomial hash of :func:`_occurrences` (a character is its code point + 1)
+
+
+def _poly_hash(chars: str) -> int:
+    """The polynomial hash, modulo 2**64, that :func:`_occurrences` computes on arrays of code points."""
+    h = 0
+    for ch in chars:
+        h = (h * _HASH_BASE + ord(ch) + 1) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
 def _occurrences(joined: str, pats: list[str], unspaced: bool, width: int = 6) -> tuple[np.ndarray, np.ndarray]:
     """Every position of ``joined`` at which a string of ``pats`` begins, with the end of the shortest
     one there (spaced: only whole words, a string beginning and ending at a space or an end of
@@ -511,14 +522,7 @@ def _occurrences(joined: str, pats: list[str], unspaced: bool, width: int = 6) -
     strings compared, shortest first, so a hash collision costs a comparison, never a wrong match."""
     codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)  # code points (a view: 4 bytes each)
     n = len(codes)
-    base = np.uint64(0x100000001B3)
-
-    def hashed(chars: str) -> int:  # the same polynomial as the arrays' (which wrap modulo 2**64)
-        h = 0
-        for ch in chars:
-            h = (h * 0x100000001B3 + ord(ch) + 1) & 0xFFFFFFFFFFFFFFFF
-        return h
-
+    base = np.uint64(_HASH_BASE)
     short: dict = {}  # strings shorter than width, by length
     bucket: dict = {}  # the others, by their first width characters, shortest first
     for f in sorted(pats, key=len):
@@ -550,7 +554,7 @@ def _occurrences(joined: str, pats: list[str], unspaced: bool, width: int = 6) -
             want = sorted(short.get(k, ())) if k < width else list(bucket)
             if not want:
                 continue
-            hashes = np.array([hashed(f[:width]) for f in want], dtype=np.uint64)
+            hashes = np.array([_poly_hash(f[:width]) for f in want], dtype=np.uint64)
             ref, first = np.unique(hashes, return_index=True)
             i = np.minimum(np.searchsorted(ref, key), len(ref) - 1)
             hit = ref[i] == key
@@ -599,13 +603,7 @@ def _long_occurrences(joined: str, codes: np.ndarray, at: tuple, bucket: dict, u
     keys = list(bucket)
     width = len(keys[0])
 
-    def hashed(chars: str) -> int:  # the polynomial of :func:`_occurrences`
-        h = 0
-        for ch in chars:
-            h = (h * 0x100000001B3 + ord(ch) + 1) & 0xFFFFFFFFFFFFFFFF
-        return h
-
-    kh = np.array([hashed(k) for k in keys], dtype=np.uint64)
+    kh = np.array([_poly_hash(k) for k in keys], dtype=np.uint64)
     if len(np.unique(kh)) < len(kh):  # two keys hash alike: compare them one by one
         out_s, out_e = [], []
         for s in pos.tolist():

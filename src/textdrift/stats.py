@@ -99,12 +99,6 @@ def _chi2_ppf(p, df):
     return np.where(df > 0, 2 * gammaincinv(df / 2, p), np.nan)[()]
 
 
-def _norm_ppf(q):
-    """``scipy.stats.norm.ppf(q)``: ``ndtri(q)``."""
-    from scipy.special import ndtri
-
-    return ndtri(q)
-
 
 def poisson_ratio_ci(c0: int, c1: int, t0: float, t1: float,
                      conf: float = _D["themes"]["conf_level"]) -> tuple[float, float]:
@@ -523,7 +517,9 @@ def normal_quantile(conf: float) -> float:
     -------
     float
     """
-    return float(_norm_ppf(1 - (1 - conf) / 2))
+    from scipy.special import ndtri
+
+    return float(ndtri(1 - (1 - conf) / 2))  # scipy.stats.norm.ppf
 
 
 def dense_vector(x) -> np.ndarray:
