@@ -460,3 +460,46 @@ def test_the_three_jobs_give_the_table_of_one_call(tmp_path):
     write_csv(whole, tmp_path / "b.csv")
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     pd.testing.assert_frame_equal(assembled, whole)
+
+
+def test_a_document_left_out_of_the_year_matrix_by_subtraction_equals_regrouping():
+    """findings._by_year_without: the year matrix with a document subtracted is the matrix
+    _by_year builds from the documents kept (hand-computed on four documents of two years), and
+    the shortcut declines when a year would lose its last document."""
+    import scipy.sparse as sp
+
+    from textdrift.findings import _by_year, _by_year_without
+    from textdrift.vectorize import CountMatrix
+
+    rows = pd.DataFrame({"lang": "en", "year": [2000, 2000, 2001, 2001], "doc_id": ["a", "b", "c", "d"],
+                         "tokens": [3, 2, 2, 2]})
+    X = sp.csr_matrix(np.array([[1, 0, 2], [0, 1, 1], [1, 1, 0], [2, 0, 0]]))
+    m = CountMatrix(X, np.array(["digital", "economy", "trade"], dtype=object), rows)
+    years = _by_year(m)
+    keep = np.array([True, False, True, True])  # b left out
+    got = _by_year_without(years, m, keep)
+    want = _by_year(m.take(keep))
+    assert got.X.toarray().tolist() == [[1, 0, 2], [3, 1, 0]] == want.X.toarray().tolist()
+    assert got.X.nnz == want.X.nnz  # the zero left by subtracting b is not stored
+    assert (got.X.indices == want.X.indices).all() and (got.X.indptr == want.X.indptr).all()
+    assert list(got.vocab) == list(want.vocab)
+    pd.testing.assert_frame_equal(got.rows, want.rows)
+    assert got.rows["tokens"].tolist() == [3, 4]
+    rng = np.random.default_rng(7)  # a random case against regrouping
+    rows = pd.DataFrame({"lang": "zh", "year": rng.integers(2000, 2004, 40), "doc_id": [f"d{i}" for i in range(40)],
+                         "tokens": rng.integers(1, 50, 40)})
+    m = CountMatrix(sp.csr_matrix(rng.poisson(0.4, (40, 30))), np.array([f"w{i:02d}" for i in range(30)], dtype=object),
+                    rows)
+    years = _by_year(m)
+    for out in range(40):
+        keep = np.arange(40) != out
+        got, want = _by_year_without(years, m, keep), _by_year(m.take(keep))
+        if got is None:  # only when the document was its year's last
+            assert (rows["year"] == rows["year"][out]).sum() == 1
+            continue
+        assert (got.X != want.X).nnz == 0 and got.X.nnz == want.X.nnz
+        pd.testing.assert_frame_equal(got.rows, want.rows)
+    m4 = CountMatrix(X, np.array(["digital", "economy", "trade"], dtype=object),
+                     pd.DataFrame({"lang": "en", "year": [2000, 2000, 2001, 2001], "doc_id": list("abcd"),
+                                   "tokens": [3, 2, 2, 2]}))
+    assert _by_year_without(_by_year(m4), m4, np.array([True, True, False, False])) is None  # 2001 emptied
