@@ -32,6 +32,7 @@ rule clean:
         f"{LOGS}/clean/shard-{{shard}}.log",
     benchmark:
         f"{LOGS}/benchmarks/clean-{{shard}}.tsv"
+    priority: PRIORITY["clean"]
     conda:
         "../envs/clean.yml"
     threads: 1
@@ -67,6 +68,7 @@ checkpoint repeated_paragraphs:
         shard_roles=expand(SHARD_ROLES, shard=SHARDS),
     log:
         f"{LOGS}/repeated_paragraphs.log",
+    priority: PRIORITY["repeated_paragraphs"]
     conda:
         "../envs/clean.yml"
     threads: 1
@@ -92,6 +94,7 @@ rule cleaning_log:
         cleaning_log=f"{PROCESSED}/cleaning_log.csv",
     log:
         f"{LOGS}/cleaning_log.log",
+    priority: PRIORITY["cleaning_log"]
     conda:
         "../envs/clean.yml"
     threads: 1

@@ -70,6 +70,44 @@ load_codebook(
 PROCESSED = config["processed_dir"]
 RESULTS = config["results_dir"]
 LOGS = "logs"
+# Scheduling only (no output depends on it): when more jobs are ready than there are cores,
+# Snakemake starts those of higher `priority` first (otherwise those with the largest inputs).
+# A rule's priority is the longest chain of job seconds from its start to the end of a cold run,
+# measured on the 50 MB benchmark corpus (benchmarks/runs/bench-20261207-054839.json: a rule's mean
+# job time plus its longest chain of dependents), so that the jobs that open long chains
+# (`formulations` -> its chart, `merge_counts` -> `phrases` -> the phrase chart and checks) start
+# before short leaves. Simulated on the run's job graph and times with 2 cores (docs/performance.md):
+# 153 s against 159 s for an arbitrary order at 50 MB, 337 s against 379 s at 200 MB.
+PRIORITY = {
+    "clean": 77,
+    "repeated_paragraphs": 73,
+    "segment": 70,
+    "formulations": 59,
+    "count": 50,
+    "merge_counts": 46,
+    "removed_vocabulary": 45,
+    "documents": 44,
+    "phrases": 43,
+    "drift": 28,
+    "theme_matches": 25,
+    "phrase_figures": 25,
+    "findings_vocabulary": 22,
+    "themes": 21,
+    "explorer_shard": 20,
+    "crosslingual": 20,
+    "cleaning_log": 21,
+    "explorer_terms": 15,
+    "precision": 11,
+    "findings_themes": 11,
+    "formulation_figures": 10,
+    "theme_figures": 9,
+    "findings": 6,
+    "drift_figures": 6,
+    "provenance": 5,
+    "explorer": 3,
+    "export": 2,
+    "results_readme": 1,
+}
 # Final outputs; each rule file adds its own, `rule all` asks for them all.
 TARGETS = []
 

@@ -23,6 +23,7 @@ rule crosslingual:
         f"{LOGS}/crosslingual.log",
     benchmark:
         f"{LOGS}/benchmarks/crosslingual.tsv"
+    priority: PRIORITY["crosslingual"]
     conda:
         "../envs/analysis.yml"
     threads: 1

@@ -11,6 +11,7 @@ rule documents:
         ),
     log:
         f"{LOGS}/documents.log",
+    priority: PRIORITY["documents"]
     conda:
         "../envs/analysis.yml"
     threads: 1

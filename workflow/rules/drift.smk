@@ -33,6 +33,7 @@ rule drift:
         f"{LOGS}/drift.log",
     benchmark:
         f"{LOGS}/benchmarks/drift.tsv"
+    priority: PRIORITY["drift"]
     conda:
         "../envs/analysis.yml"
     threads: 1

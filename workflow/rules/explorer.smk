@@ -22,6 +22,7 @@ rule explorer_shard:
         f"{LOGS}/explorer/shard-{{shard}}.log",
     benchmark:
         f"{LOGS}/benchmarks/explorer_shard-{{shard}}.tsv"
+    priority: PRIORITY["explorer_shard"]
     conda:
         "../envs/analysis.yml"
     threads: 1
@@ -63,6 +64,7 @@ rule explorer_terms:
         f"{LOGS}/explorer_terms.log",
     benchmark:
         f"{LOGS}/benchmarks/explorer_terms.tsv"
+    priority: PRIORITY["explorer_terms"]
     conda:
         "../envs/analysis.yml"
     threads: 1
@@ -133,6 +135,7 @@ rule explorer:
         f"{LOGS}/explorer.log",
     benchmark:
         f"{LOGS}/benchmarks/explorer.tsv"
+    priority: PRIORITY["explorer"]
     conda:
         "../envs/analysis.yml"
     threads: 1

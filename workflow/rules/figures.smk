@@ -29,6 +29,7 @@ rule theme_figures:
         f"{LOGS}/figures/themes.log",
     benchmark:
         f"{LOGS}/benchmarks/theme_figures.tsv"
+    priority: PRIORITY["theme_figures"]
     conda:
         "../envs/analysis.yml"
     threads: 1
@@ -64,6 +65,7 @@ rule drift_figures:
         f"{LOGS}/figures/drift.log",
     benchmark:
         f"{LOGS}/benchmarks/drift_figures.tsv"
+    priority: PRIORITY["drift_figures"]
     conda:
         "../envs/analysis.yml"
     threads: 1
@@ -96,6 +98,7 @@ rule phrase_figures:
         f"{LOGS}/figures/phrases.log",
     benchmark:
         f"{LOGS}/benchmarks/phrase_figures.tsv"
+    priority: PRIORITY["phrase_figures"]
     conda:
         "../envs/analysis.yml"
     threads: 1
@@ -169,6 +172,7 @@ rule results_readme:
         f"{RESULTS}/README.md",
     log:
         f"{LOGS}/results_readme.log",
+    priority: PRIORITY["results_readme"]
     conda:
         "../envs/analysis.yml"
     threads: 1

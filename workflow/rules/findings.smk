@@ -37,6 +37,7 @@ rule findings_themes:
         f"{LOGS}/findings_themes.log",
     benchmark:
         f"{LOGS}/benchmarks/findings_themes.tsv"
+    priority: PRIORITY["findings_themes"]
     conda:
         "../envs/analysis.yml"
     threads: 1
@@ -100,6 +101,7 @@ rule findings_vocabulary:
         f"{LOGS}/findings_vocabulary.log",
     benchmark:
         f"{LOGS}/benchmarks/findings_vocabulary.tsv"
+    priority: PRIORITY["findings_vocabulary"]
     conda:
         "../envs/analysis.yml"
     threads: 1
@@ -154,6 +156,7 @@ rule findings:
         f"{LOGS}/findings.log",
     benchmark:
         f"{LOGS}/benchmarks/findings.tsv"
+    priority: PRIORITY["findings"]
     conda:
         "../envs/analysis.yml"
     threads: 1

@@ -16,6 +16,7 @@ rule formulations:
         f"{LOGS}/formulations.log",
     benchmark:
         f"{LOGS}/benchmarks/formulations.tsv"
+    priority: PRIORITY["formulations"]
     conda:
         "../envs/analysis.yml"
     threads: 1
@@ -59,6 +60,7 @@ rule formulation_figures:
         f"{LOGS}/figures/formulations.log",
     benchmark:
         f"{LOGS}/benchmarks/formulation_figures.tsv"
+    priority: PRIORITY["formulation_figures"]
     conda:
         "../envs/analysis.yml"
     threads: 1

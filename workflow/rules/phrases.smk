@@ -16,6 +16,7 @@ rule removed_vocabulary:
         f"{LOGS}/removed_vocabulary.log",
     benchmark:
         f"{LOGS}/benchmarks/removed_vocabulary.tsv"
+    priority: PRIORITY["removed_vocabulary"]
     conda:
         "../envs/analysis.yml"
     threads: 1
@@ -69,6 +70,7 @@ rule phrases:
         f"{LOGS}/phrases.log",
     benchmark:
         f"{LOGS}/benchmarks/phrases.tsv"
+    priority: PRIORITY["phrases"]
     conda:
         "../envs/analysis.yml"
     threads: 1

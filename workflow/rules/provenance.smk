@@ -41,6 +41,7 @@ rule provenance:
         ),
     log:
         f"{LOGS}/provenance.log",
+    priority: PRIORITY["provenance"]
     conda:
         "../envs/analysis.yml"
     threads: 1

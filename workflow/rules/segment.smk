@@ -25,6 +25,7 @@ rule segment:
         f"{LOGS}/segment/shard-{{shard}}.log",
     benchmark:
         f"{LOGS}/benchmarks/segment-{{shard}}.tsv"
+    priority: PRIORITY["segment"]
     conda:
         "../envs/segment.yml"
     threads: 1

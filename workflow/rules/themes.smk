@@ -18,6 +18,7 @@ rule theme_matches:
         f"{LOGS}/theme_matches/shard-{{shard}}.log",
     benchmark:
         f"{LOGS}/benchmarks/theme_matches-{{shard}}.tsv"
+    priority: PRIORITY["theme_matches"]
     conda:
         "../envs/analysis.yml"
     threads: 1
@@ -72,6 +73,7 @@ rule themes:
         f"{LOGS}/themes.log",
     benchmark:
         f"{LOGS}/benchmarks/themes.tsv"
+    priority: PRIORITY["themes"]
     conda:
         "../envs/analysis.yml"
     threads: 1

@@ -20,6 +20,7 @@ rule precision:
         ),
     log:
         f"{LOGS}/precision.log",
+    priority: PRIORITY["precision"]
     conda:
         "../envs/analysis.yml"
     threads: 1

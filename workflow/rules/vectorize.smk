@@ -35,6 +35,7 @@ rule count:
         f"{LOGS}/count/shard-{{shard}}.log",
     benchmark:
         f"{LOGS}/benchmarks/count-{{shard}}.tsv"
+    priority: PRIORITY["count"]
     conda:
         "../envs/analysis.yml"
     threads: 1
@@ -66,6 +67,7 @@ rule merge_counts:
         f"{LOGS}/merge_counts.log",
     benchmark:
         f"{LOGS}/benchmarks/merge_counts.tsv"
+    priority: PRIORITY["merge_counts"]
     conda:
         "../envs/analysis.yml"
     threads: 1
@@ -104,6 +106,7 @@ rule export:
         f"{LOGS}/export.log",
     benchmark:
         f"{LOGS}/benchmarks/export.tsv"
+    priority: PRIORITY["export"]
     conda:
         "../envs/analysis.yml"
     threads: 1
