@@ -77,7 +77,8 @@ LOGS = "logs"
 # job time plus its longest chain of dependents), so that the jobs that open long chains
 # (`formulations` -> its chart, `merge_counts` -> `phrases` -> the phrase chart and checks) start
 # before short leaves. Simulated on the run's job graph and times with 2 cores (docs/performance.md):
-# 153 s against 159 s for an arbitrary order at 50 MB, 337 s against 379 s at 200 MB.
+# 153 s against 159 s (mean of random orders) at 50 MB, 335 s against 379 s at 200 MB. The numbers
+# are printed by `python benchmarks/schedule.py PROJECT BENCH_JSON`; rerun it when rules change.
 PRIORITY = {
     "clean": 77,
     "repeated_paragraphs": 73,
@@ -89,21 +90,21 @@ PRIORITY = {
     "documents": 44,
     "phrases": 43,
     "drift": 28,
-    "theme_matches": 25,
     "phrase_figures": 25,
+    "theme_matches": 24,
     "findings_vocabulary": 22,
     "themes": 21,
-    "explorer_shard": 20,
-    "crosslingual": 20,
-    "cleaning_log": 21,
+    "cleaning_log": 20,
+    "crosslingual": 19,
+    "explorer_shard": 19,
     "explorer_terms": 15,
-    "precision": 11,
     "findings_themes": 11,
+    "precision": 11,
     "formulation_figures": 10,
     "theme_figures": 9,
-    "findings": 6,
     "drift_figures": 6,
-    "provenance": 5,
+    "findings": 5,
+    "provenance": 4,
     "explorer": 3,
     "export": 2,
     "results_readme": 1,
