@@ -201,6 +201,42 @@ def test_term_index_from_partial_files_is_the_term_index_from_the_token_shards(t
     assert len(whole["sentences"]) and whole["surface"]
 
 
+def test_shard_partials_in_batches_are_those_of_each_batch_sorted_on_its_own(tmp_path, monkeypatch):
+    """A shard's documents go to the term index in batches of about _BATCH_TOKENS tokens (documents in
+    their order of appearance, per language). shard_partials sorts the shard once and cuts it; the
+    result is that of filtering each language, cutting it into batches and sorting each batch on its
+    own (the reference below), with documents out of doc_id order, two languages interleaved, a
+    paragraph's tokens out of text order and several batches."""
+    import numpy as np
+
+    from textdrift import explorer
+    from textdrift.io import write_parquet
+
+    en = _tokens(ROWS + MORE + RARE)
+    zh = en.assign(lang="zh", doc_id="z" + en["doc_id"])
+    order = np.random.default_rng(1).permutation(len(en) + len(zh))
+    tokens = pd.concat([en, zh], ignore_index=True).take(order).reset_index(drop=True)
+    path = tmp_path / "shard.parquet"
+    write_parquet(tokens, path)
+    assert len(tokens) > 80
+    monkeypatch.setattr(explorer, "_BATCH_TOKENS", 9)
+    got = explorer.shard_partials(path, ["en", "zh"])
+    read = explorer.counted(explorer.load_tokens(path, columns=explorer._TERM_COLUMNS), ("body",))
+    for lang in ("en", "zh"):
+        one = read[read["lang"] == lang]
+        codes = pd.factorize(one["doc_id"])[0]
+        n = np.bincount(codes)
+        batch = ((np.cumsum(n) - n) // 9)[codes]
+        assert len(np.unique(batch)) > 3
+        first, _ = explorer._first_sids([explorer._sentence_counts(one)])
+        st = ExplorerSettings()
+        want = explorer.term_partial([sentence_frame(one[batch == k], first) for k in np.unique(batch)], st.ngram_max,
+                                     lang in st.unspaced_languages)
+        assert got[lang]["vocab"].tolist() == want["vocab"].tolist()
+        for part in ("occ", "sentences", "forms"):
+            pd.testing.assert_frame_equal(got[lang][part], want[part])
+
+
 def test_large_tables_read_in_chunks_give_what_the_whole_tables_give(tmp_path, monkeypatch):
     import numpy as np
 

@@ -456,20 +456,24 @@ _SENTENCE_COLUMNS = ["doc_id", "lang", "para", "sent", "idx", "role"]
 _BATCH_TOKENS = 400_000
 
 
-def _text_order(tokens: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """``tokens`` in text order (documents by ``doc_id``, then ``para``, ``idx``) and, per token,
-    whether it starts a sentence."""
-    doc_code = pd.factorize(tokens["doc_id"], sort=True)[0]
-    t = tokens.take(np.lexsort((tokens["idx"].to_numpy(), tokens["para"].to_numpy(), doc_code)))
-    t = t.reset_index(drop=True)
+def _text_order(tokens: pd.DataFrame, ordered: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
+    """``tokens`` in text order (documents by ``doc_id``, then ``para``, ``idx``; ``ordered``: they
+    are, as :func:`_batched_text_order` leaves them) and, per token, whether it starts a sentence."""
+    if ordered:
+        t = tokens.reset_index(drop=True)
+    else:
+        doc_code = pd.factorize(tokens["doc_id"], sort=True)[0]
+        t = tokens.take(np.lexsort((tokens["idx"].to_numpy(), tokens["para"].to_numpy(), doc_code)))
+        t = t.reset_index(drop=True)
     new = (t["doc_id"].ne(t["doc_id"].shift()) | t["para"].ne(t["para"].shift())
            | t["sent"].ne(t["sent"].shift())).to_numpy()
     return t, new
 
 
-def _sentence_counts(tokens: pd.DataFrame) -> pd.Series:
-    """doc_id -> how many sentences :func:`sentence_frame` numbers in it (one language's tokens)."""
-    t, new = _text_order(tokens[["doc_id", "para", "sent", "idx"]])
+def _sentence_counts(tokens: pd.DataFrame, ordered: bool = False) -> pd.Series:
+    """doc_id -> how many sentences :func:`sentence_frame` numbers in it (one language's tokens;
+    ``ordered``: each document's tokens are together and in text order)."""
+    t, new = _text_order(tokens[["doc_id", "para", "sent", "idx"]], ordered)
     return t["doc_id"][new].value_counts(sort=False)
 
 
@@ -481,7 +485,7 @@ def _first_sids(counts: list[pd.Series]) -> tuple[pd.Series, int]:
     return n.cumsum() - n, int(n.sum())
 
 
-def sentence_frame(tokens: pd.DataFrame, first_sid: pd.Series | None = None) -> pd.DataFrame:
+def sentence_frame(tokens: pd.DataFrame, first_sid: pd.Series | None = None, ordered: bool = False) -> pd.DataFrame:
     """One language's counted tokens in text order with the sentence of each (``sid``) and its
     character span in the sentence as the page shows it (``off``, ``end``; tokens joined with one
     space where the text had white space); an entity head's ``end`` covers the whole mention.
@@ -496,13 +500,15 @@ def sentence_frame(tokens: pd.DataFrame, first_sid: pd.Series | None = None) -> 
         One language's token table, or whole documents of it.
     first_sid : Series, optional
         doc_id -> the number of the document's first sentence (from 0 when None).
+    ordered : bool
+        ``tokens`` are in text order already (documents by ``doc_id``, then ``para``, ``idx``).
 
     Returns
     -------
     DataFrame
         The counted tokens with ``sid, off, end, gap``.
     """
-    t, new = _text_order(tokens)
+    t, new = _text_order(tokens, ordered)
     sid = np.cumsum(new) - 1
     if first_sid is not None and len(t):
         start = t["doc_id"].ne(t["doc_id"].shift()).to_numpy()
@@ -530,10 +536,13 @@ def _ngram_occurrences(t: pd.DataFrame, ngram_max: int) -> tuple[np.ndarray, pd.
     :func:`textdrift.vectorize.count_matrix` counts them (kept tokens, contiguous, an entity one
     token): its strings, and per occurrence the string's code, sentence and character span (first
     occurrence in a sentence only, in text order)."""
-    t = t[~absorbed(t)]
+    t = t[[c for c in ("doc_id", "lang", "sent", "keep", "norm", "entity", "sid", "off", "end") if c in t.columns]]
+    skip = absorbed(t)
+    if skip.any():
+        t = t[~skip]
     keep = t["keep"].to_numpy(dtype=bool)
     seg = segments(t.assign(_removed=~t["keep"]), breaks="_removed").to_numpy()[keep]
-    kept = t[keep]
+    kept = t[["norm", "sid", "off", "end"]][keep]
     words, uniques = pd.factorize(kept["norm"].to_numpy(dtype=object), sort=False)
     words, uniques = words.astype(np.int64), np.asarray(uniques, dtype=object)
     n_words = max(len(uniques), 1)
@@ -576,7 +585,8 @@ def _ngram_occurrences(t: pd.DataFrame, ngram_max: int) -> tuple[np.ndarray, pd.
 
 def _sentence_texts(t: pd.DataFrame, sids: np.ndarray) -> dict[int, str]:
     """The text of each sentence in ``sids`` as :func:`sentence_frame` lays it out."""
-    sub = t[t["sid"].isin(sids)]
+    hit = t["sid"].isin(sids).to_numpy()
+    sub = t if hit.all() else t[hit]
     sid = sub["sid"].to_numpy(dtype=np.int64)
     order = np.argsort(sid, kind="stable")  # a sentence's tokens in text order
     text = sub["text"].astype(str).to_numpy(dtype=object)[order]
@@ -662,7 +672,11 @@ def term_partial(frames, ngram_max: int, unspaced: bool) -> dict:
         strings, occ = _ngram_occurrences(t, ngram_max)
         vocab.append(strings)
         occs.append(occ)
-        head = t.drop_duplicates("sid")
+        sid = t["sid"].to_numpy()
+        # each sentence's first token (sentence numbers never decrease in text order)
+        cols = t[["sid", "doc_id", "para", "year"]]
+        head = cols.iloc[np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]])] if (np.diff(sid) >= 0).all() \
+            else cols.drop_duplicates("sid")
         sid = head["sid"].to_numpy()
         texts = _sentence_texts(t, sid)
         sents.append(pd.DataFrame({"sid": sid, "doc_id": head["doc_id"].to_numpy(), "para": head["para"].to_numpy(),
@@ -890,18 +904,6 @@ def _token_files(paths) -> list:
     return list(paths)
 
 
-def _doc_batches(tokens: pd.DataFrame, size: int = _BATCH_TOKENS):
-    """``tokens`` whole documents at a time, in batches of about ``size`` tokens."""
-    if len(tokens) <= size:
-        yield tokens
-        return
-    codes = pd.factorize(tokens["doc_id"])[0]
-    n = np.bincount(codes)
-    batch = ((np.cumsum(n) - n) // size)[codes]
-    for k in np.unique(batch):
-        yield tokens[batch == k]
-
-
 PARTIAL_PARTS = ("occ", "vocab", "sentences", "forms")
 
 
@@ -923,14 +925,49 @@ def shard_partials(token_path: str | Path, languages: list[str], settings: Explo
         Language -> :func:`term_partial`.
     """
     st = settings or ExplorerSettings()
-    tokens = counted(load_tokens(token_path, columns=_TERM_COLUMNS), st.count_roles)
+    tokens = counted(load_tokens(token_path, columns=_TERM_COLUMNS), st.count_roles).drop(columns="role")
+    tokens, spans = _batched_text_order(tokens, languages)
     out = {}
     for lang in languages:
-        one = tokens[tokens["lang"] == lang]
-        first, _ = _first_sids([_sentence_counts(one)])
-        out[lang] = term_partial((sentence_frame(b, first) for b in _doc_batches(one)), st.ngram_max,
-                                 lang in st.unspaced_languages)
+        one = tokens.iloc[spans[lang][0][0]:spans[lang][-1][1]] if spans[lang] else tokens.iloc[:0]
+        first, _ = _first_sids([_sentence_counts(one, ordered=True)])
+        out[lang] = term_partial((sentence_frame(tokens.iloc[a:b], first, ordered=True) for a, b in spans[lang]),
+                                 st.ngram_max, lang in st.unspaced_languages)
     return out
+
+
+def _batched_text_order(tokens: pd.DataFrame, languages: list[str]) -> tuple[pd.DataFrame, dict]:
+    """The tokens of ``languages`` cut into batches of whole documents and sorted once, each batch a
+    contiguous run of rows in text order (:func:`_text_order`); and per language the (start, stop)
+    rows of its batches, in batch order.
+
+    A language's documents, in their order of appearance, go to batches of about
+    :data:`_BATCH_TOKENS` tokens (all in one when the language has no more). The rows and their
+    order are those of filtering the language, cutting it into batches and sorting each batch (the
+    sort is stable), with one copy of the table instead of three."""
+    size = _BATCH_TOKENS
+    lang = pd.factorize(tokens["lang"])
+    doc = pd.factorize(tokens["doc_id"], sort=True)[0]  # sorts as the doc_id strings
+    rank = np.full(len(tokens), -1, dtype=np.int64)
+    batch = np.zeros(len(tokens), dtype=np.int64)
+    for k, name in enumerate(languages):
+        where = np.flatnonzero(lang[0] == lang[1].get_loc(name)) if name in lang[1] else np.zeros(0, np.int64)
+        rank[where] = k
+        if len(where) > size:  # documents in order of appearance, about `size` tokens a batch
+            codes = pd.factorize(doc[where])[0]
+            n = np.bincount(codes)
+            batch[where] = ((np.cumsum(n) - n) // size)[codes]
+    rows = np.flatnonzero(rank >= 0)
+    order = rows[np.lexsort((tokens["idx"].to_numpy()[rows], tokens["para"].to_numpy()[rows], doc[rows],
+                             batch[rows], rank[rows]))]
+    sorted_ = tokens.take(order).reset_index(drop=True)
+    key = rank[order] * (int(batch.max(initial=0)) + 1) + batch[order]
+    cut = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, np.int64)
+    stops = [*cut[1:].tolist(), len(key)]
+    spans = {name: [] for name in languages}
+    for a, b in zip(cut.tolist(), stops):
+        spans[languages[int(rank[order[a]])]].append((a, b))
+    return sorted_, spans
 
 
 def write_shard_partials(paths: Mapping, token_path: str | Path, languages: list[str],
