@@ -378,3 +378,26 @@ def test_matches_on_codes_equal_the_token_tables(seg, tmp_path):
             Theme("gdi", {"en": "GDI"}, {"en": ("development",), "zh": ()}, entities=("gdi",))]
     pd.testing.assert_frame_equal(match_themes(read_tokens(path), book, 2), match_themes(load_tokens(path), book, 2))
     assert len(match_themes(read_tokens(path), book, 2)) > 3
+
+
+def test_key_order_is_lexsort():
+    """counting.key_order (the sort of every per-shard count and match) is np.lexsort's stable order:
+    on rows already sorted, on documents in shuffled order each sorted inside (a token shard), with
+    ties, negative codes and booleans (one 64-bit key), and with ranges too wide for one key or
+    float keys (lexsort itself)."""
+    from textdrift.counting import key_order
+
+    rng = np.random.default_rng(4)
+    for trial in range(30):
+        n = int(rng.integers(1, 400))
+        doc = np.sort(rng.integers(-1, 9, n))
+        para, idx = rng.integers(0, 4, n), rng.integers(0, 30, n)
+        cases = [[doc, para, idx]]
+        starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]])
+        blocks = np.split(np.arange(n), starts[1:])
+        shuffled = np.concatenate([blocks[i] for i in rng.permutation(len(blocks))])
+        cases.append([doc[shuffled], para[shuffled], idx[shuffled], rng.integers(0, 2, n).astype(bool)])
+        cases.append([doc, rng.integers(0, 2 ** 40, n), rng.integers(0, 2 ** 40, n)])  # too wide: lexsort
+        cases.append([doc, rng.random(n)])  # float: lexsort
+        for keys in cases:
+            assert np.array_equal(key_order(keys), np.lexsort(keys[::-1])), trial

@@ -35,6 +35,7 @@ are kept side by side so that they stay one definition.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -735,6 +736,11 @@ def key_order(keys: list[np.ndarray]) -> np.ndarray:
     """The stable sort of the rows by ``keys`` (the first the most significant), as ``np.lexsort``
     gives it; rows already in that order (the token table's text order) are not sorted again.
 
+    Integer keys whose ranges multiply to less than 2**62 are combined into one 64-bit key (each
+    key less its minimum, scaled by the ranges of the keys after it), whose stable sort is the
+    same order: numpy's stable sort (timsort) runs through a shard's documents, each already in
+    text order, several times faster than ``lexsort`` of the separate keys.
+
     Parameters
     ----------
     keys : list of ndarray
@@ -750,4 +756,14 @@ def key_order(keys: list[np.ndarray]) -> np.ndarray:
     for k in keys:
         before |= tied & (k[:-1] < k[1:])
         tied &= k[:-1] == k[1:]
-    return np.arange(n) if (before | tied).all() else np.lexsort(keys[::-1])
+    if (before | tied).all():
+        return np.arange(n)
+    if all(k.dtype.kind in "iub" for k in keys):
+        lows = [int(k.min()) for k in keys]
+        spans = [int(k.max()) - low + 1 for k, low in zip(keys, lows)]
+        if math.prod(spans) < 2 ** 62:
+            key = np.zeros(n, dtype=np.int64)
+            for k, low, span in zip(keys, lows, spans):
+                key = key * span + (k.astype(np.int64) - low)
+            return np.argsort(key, kind="stable")
+    return np.lexsort(keys[::-1])
