@@ -62,7 +62,7 @@ import pandas as pd
 
 from textdrift.io import atomic_write_text, read_csv
 from textdrift.config import UNSPACED_LANGUAGES, defaults
-from textdrift.counting import ENTITY_HEAD, absorbed, counted, load_tokens, segments
+from textdrift.counting import ENTITY_HEAD, absorbed, counted, key_order, load_tokens, segments
 from textdrift.vectorize import SEP, CountMatrix, load_matrix
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
@@ -463,7 +463,7 @@ def _text_order(tokens: pd.DataFrame, ordered: bool = False) -> tuple[pd.DataFra
         t = tokens.reset_index(drop=True)
     else:
         doc_code = pd.factorize(tokens["doc_id"], sort=True)[0]
-        t = tokens.take(np.lexsort((tokens["idx"].to_numpy(), tokens["para"].to_numpy(), doc_code)))
+        t = tokens.take(key_order([doc_code, tokens["para"].to_numpy(), tokens["idx"].to_numpy()]))
         t = t.reset_index(drop=True)
     new = (t["doc_id"].ne(t["doc_id"].shift()) | t["para"].ne(t["para"].shift())
            | t["sent"].ne(t["sent"].shift())).to_numpy()
@@ -958,8 +958,8 @@ def _batched_text_order(tokens: pd.DataFrame, languages: list[str]) -> tuple[pd.
             n = np.bincount(codes)
             batch[where] = ((np.cumsum(n) - n) // size)[codes]
     rows = np.flatnonzero(rank >= 0)
-    order = rows[np.lexsort((tokens["idx"].to_numpy()[rows], tokens["para"].to_numpy()[rows], doc[rows],
-                             batch[rows], rank[rows]))]
+    order = rows[key_order([rank[rows], batch[rows], doc[rows], tokens["para"].to_numpy()[rows],
+                            tokens["idx"].to_numpy()[rows]])]
     sorted_ = tokens.take(order).reset_index(drop=True)
     key = rank[order] * (int(batch.max(initial=0)) + 1) + batch[order]
     cut = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, np.int64)
