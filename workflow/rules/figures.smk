@@ -111,6 +111,8 @@ rule phrase_figures:
         phrase_cols=config["figures"]["phrase_cols"],
         q_threshold=config["phrases"]["q_threshold"],
         dpi=config["figures"]["dpi"],
+        # each language's chart as last drawn, copied when its rows, settings and code are unchanged
+        memo_dir=f"{PROCESSED}/figures",
     script:
         "../scripts/figures.py"
 

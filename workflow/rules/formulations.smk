@@ -71,6 +71,8 @@ rule formulation_figures:
         top_n=config["formulations"]["top_n"],
         window=config["formulations"]["window"],
         dpi=config["figures"]["dpi"],
+        # each language's chart as last drawn, copied when its rows, settings and code are unchanged
+        memo_dir=f"{PROCESSED}/figures",
     script:
         "../scripts/formulation_figures.py"
 
