@@ -204,9 +204,16 @@ def _text_layout_memo():
     for the renderers this figure's draws make) and the same tuple is returned: the same numbers, so
     the same pixels and the same SVG. The fonts matching a FontProperties
     (``FontManager._find_fonts_by_props``, a search through rcParams and two cached look-ups per
-    family, called for every text drawn or measured) are kept per its fields the same way. Both
-    memos live for one figure; on a matplotlib other than the pinned one (pyproject.toml), whose
-    internals may differ, nothing is changed.
+    family, called for every text drawn or measured) are kept per its fields the same way. And the
+    glyphs of a string (``FT2Font._layout``: libraqm's shaping, with the CJK fallback font, the
+    largest part of drawing a text besides rasterising it) are found once per font object, its size
+    and dpi (as last set by ``set_size``, which every caller does before laying out), the string and
+    the load flags, features and language: the draw of the PNG and the SVG lay out every text again
+    although a phrase chart's 1,700 texts hold some 700 distinct (string, size) pairs (the bar ends'
+    counts, the tick values, a phrase in several steps). The items returned are matplotlib's own;
+    its callers load each glyph from them (the SVG) or render it at the item's position (the PNG),
+    so nothing else changes. All memos live for one figure; on a matplotlib other than the pinned
+    one (pyproject.toml), whose internals may differ, nothing is changed.
     """
     if matplotlib.__version__ != _MPL_MEMO_VERSION:
         yield
@@ -239,13 +246,35 @@ def _text_layout_memo():
             hit = fonts[key] = find(prop, *args, **kwargs)
         return list(hit)
 
+    from matplotlib.ft2font import FT2Font
+
+    set_size, shape = FT2Font.set_size, FT2Font._layout
+    sizes: dict = {}  # id(font) -> (font, the size and dpi last set)
+    shaped: dict = {}
+
+    def tracked_set_size(self, ptsize, dpi):
+        sizes[id(self)] = (self, ptsize, dpi)
+        return set_size(self, ptsize, dpi)
+
+    def cached_shape(self, text, flags, features=None, language=None):
+        size = sizes.get(id(self))
+        if size is None or size[0] is not self:  # a size set before this figure: not known here
+            return shape(self, text, flags, features=features, language=language)
+        key = (id(self), size[1], size[2], text, flags, features, language)
+        hit = shaped.get(key)
+        if hit is None:
+            hit = shaped[key] = shape(self, text, flags, features=features, language=language)
+        return hit
+
     mtext.Text._get_layout = cached_layout
     fontManager._find_fonts_by_props = cached_find
+    FT2Font.set_size, FT2Font._layout = tracked_set_size, cached_shape
     try:
         yield
     finally:
         mtext.Text._get_layout = layout
         del fontManager._find_fonts_by_props
+        FT2Font.set_size, FT2Font._layout = set_size, shape
 
 
 def _png_bytes(rgba, dpi: float) -> bytes:
