@@ -462,8 +462,9 @@ def test_save_figure_memo_changes_no_pixel_and_no_svg_byte(tmp_path, monkeypatch
     labels, rotated and multi-line texts; the patch is gone afterwards."""
     from matplotlib import text as mtext
     from matplotlib.font_manager import fontManager
+    from matplotlib.ft2font import FT2Font
 
-    layout = mtext.Text._get_layout
+    layout, shape, set_size = mtext.Text._get_layout, FT2Font._layout, FT2Font.set_size
 
     def charts():
         return [F.phrase_steps(make_phrases(), "zh", k=4, max_cols=2),
@@ -471,6 +472,7 @@ def test_save_figure_memo_changes_no_pixel_and_no_svg_byte(tmp_path, monkeypatch
 
     fast = [F.save_figure(fig, tmp_path / f"fast{i}", dpi=70) for i, fig in enumerate(charts())]
     assert mtext.Text._get_layout is layout and "_find_fonts_by_props" not in vars(fontManager)
+    assert FT2Font._layout is shape and FT2Font.set_size is set_size
     monkeypatch.setattr(F, "_MPL_MEMO_VERSION", "none")  # the memo off: matplotlib as it is
     monkeypatch.setattr(F, "_pin_empty_axis_labels", lambda fig: None)
     plain = [F.save_figure(fig, tmp_path / f"plain{i}", dpi=70) for i, fig in enumerate(charts())]
