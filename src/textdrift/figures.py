@@ -54,6 +54,11 @@ Conventions shared by all charts
   and matplotlib's constrained layout (kiwisolver orders its variables by memory address) can
   move that rectangle in its last bit when unrelated code allocates differently; the printed
   coordinates and the pixels do not change.
+* **Kept charts.** The per-language charts (``phrases_{lang}``, ``new_formulations_{lang}``) are
+  kept by their rule in ``data/processed/figures/`` with a key of what they are drawn from
+  (:func:`chart_key`: the language's rows, the settings, the code's hash, the drawing packages'
+  versions); a job whose tables changed only in another language's rows copies the kept files
+  (:func:`save_memoized`), the same bytes a new drawing writes.
 
 References: Tol, P. (2021), *Colour schemes*, SRON/EPS/TN/09-002; Monroe, Colaresi & Quinn
 (2008) for the z of the phrase chart; Kilgarriff (2001) for the split-half baseline.
