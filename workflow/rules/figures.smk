@@ -112,7 +112,8 @@ rule phrase_figures:
         q_threshold=config["phrases"]["q_threshold"],
         dpi=config["figures"]["dpi"],
         # each language's chart as last drawn, copied when its rows, settings and code are unchanged
-        memo_dir=f"{PROCESSED}/figures",
+        # (none under a storage provider: a job writes nothing but its declared outputs there)
+        memo_dir=None if STORAGE else f"{PROCESSED}/figures",
     script:
         "../scripts/figures.py"
 
