@@ -2,6 +2,7 @@
 missing-glyph warning, is not blank, marks low-data years, and keeps each theme's colour everywhere."""
 
 import warnings
+from pathlib import Path
 
 import matplotlib
 import matplotlib.image as mpimg
@@ -461,8 +462,9 @@ def test_save_figure_memo_changes_no_pixel_and_no_svg_byte(tmp_path, monkeypatch
     labels, rotated and multi-line texts; the patch is gone afterwards."""
     from matplotlib import text as mtext
     from matplotlib.font_manager import fontManager
+    from matplotlib.ft2font import FT2Font
 
-    layout = mtext.Text._get_layout
+    layout, shape, set_size = mtext.Text._get_layout, FT2Font._layout, FT2Font.set_size
 
     def charts():
         return [F.phrase_steps(make_phrases(), "zh", k=4, max_cols=2),
@@ -470,6 +472,7 @@ def test_save_figure_memo_changes_no_pixel_and_no_svg_byte(tmp_path, monkeypatch
 
     fast = [F.save_figure(fig, tmp_path / f"fast{i}", dpi=70) for i, fig in enumerate(charts())]
     assert mtext.Text._get_layout is layout and "_find_fonts_by_props" not in vars(fontManager)
+    assert FT2Font._layout is shape and FT2Font.set_size is set_size
     monkeypatch.setattr(F, "_MPL_MEMO_VERSION", "none")  # the memo off: matplotlib as it is
     monkeypatch.setattr(F, "_pin_empty_axis_labels", lambda fig: None)
     plain = [F.save_figure(fig, tmp_path / f"plain{i}", dpi=70) for i, fig in enumerate(charts())]
@@ -578,3 +581,92 @@ def test_theme_trends_does_not_draw_a_trend_line_across_a_change_of_genre():
     assert "genre changes between the two years: not a trend line" in labels
     assert fig.legends[0].get_title().get_text().startswith("Genres: 2017 proposal")
     matplotlib.pyplot.close(fig)
+
+
+def _same_drawing(a, b) -> bool:
+    """The same PNG pixels and the same SVG (clip-path ids numbered by first use)."""
+    return (np.array_equal(mpimg.imread(a.with_suffix(".png")), mpimg.imread(b.with_suffix(".png")))
+            and _canonical_clip_ids(a.with_suffix(".svg").read_bytes())
+            == _canonical_clip_ids(b.with_suffix(".svg").read_bytes()))
+
+
+def test_a_language_whose_rows_did_not_change_keeps_its_phrase_chart(tmp_path, monkeypatch):
+    """With a memo directory and the code's identity (the rule's params), a language's phrase chart is
+    copied from its last drawing when its rows of both phrase tables, the settings and the code are
+    unchanged, and drawn again when any of them changes; the files are those a fresh drawing writes."""
+    phrases = make_phrases()
+    steps = phrases[["lang", "year_from", "year_to"]].drop_duplicates().assign(ranking="test")
+    paths = {"phrases": tmp_path / "phrase_changes.csv", "phrase_steps": tmp_path / "phrase_steps.csv"}
+    write_csv(phrases, paths["phrases"])
+    write_csv(steps, paths["phrase_steps"])
+    memo = tmp_path / "memo"
+    settings = {"languages": ["zh", "en"], "dpi": 40, "phrase_k": 3, "memo_dir": str(memo), "code": "abc"}
+    first = F.write_figures(paths, tmp_path / "first", settings, groups=["phrases"])
+    assert sorted(p.name for p in memo.iterdir()) == sorted(
+        f"phrases_{lang}.{ext}" for lang in ("zh", "en") for ext in ("png", "svg", "key"))
+    drawn = []
+    real = F.save_figure
+    monkeypatch.setattr(F, "save_figure", lambda fig, stem, dpi: drawn.append(Path(stem).name) or real(fig, stem, dpi))
+    again = F.write_figures(paths, tmp_path / "again", settings, groups=["phrases"])
+    assert drawn == [] and [p.read_bytes() for p in again] == [p.read_bytes() for p in first]
+    # an English row changes (a document added in English): only the English chart is drawn again
+    phrases.loc[phrases.index[-1], "count_to"] += 1
+    write_csv(phrases, paths["phrases"])
+    third = F.write_figures(paths, tmp_path / "third", settings, groups=["phrases"])
+    assert drawn == ["phrases_en"]
+    # ... and what is written, copied or drawn, is what a drawing without the memo writes
+    plain = F.write_figures(paths, tmp_path / "plain", {**settings, "memo_dir": None}, groups=["phrases"])
+    assert drawn == ["phrases_en", "phrases_zh", "phrases_en"]
+    assert all(_same_drawing(a, b) for a, b in zip(third, plain))
+    # a setting, the code or a Chinese step's ranking: drawn again
+    F.write_figures(paths, tmp_path / "k", {**settings, "phrase_k": 2}, groups=["phrases"])
+    F.write_figures(paths, tmp_path / "code", {**settings, "phrase_k": 2, "code": "abd"}, groups=["phrases"])
+    assert drawn[3:] == ["phrases_zh", "phrases_en"] * 2
+    write_csv(steps.assign(ranking=np.where(steps["lang"] == "zh", "exploratory", "test")), paths["phrase_steps"])
+    F.write_figures(paths, tmp_path / "ranking", {**settings, "phrase_k": 2, "code": "abd"}, groups=["phrases"])
+    assert drawn[7:] == ["phrases_zh"]
+    # without the code's identity nothing is kept or copied
+    F.write_figures(paths, tmp_path / "nocode", {**settings, "code": None}, groups=["phrases"])
+    assert drawn[8:] == ["phrases_zh", "phrases_en"]
+
+
+def test_chart_key_sees_every_value_and_type():
+    rows = make_phrases()
+    key = F.chart_key(("x", rows, 3), "code", 200)
+    assert key == F.chart_key(("x", rows.copy(), 3), "code", 200)
+    changed = rows.copy()
+    changed.loc[0, "z"] = np.nextafter(changed.loc[0, "z"], 10)  # the last bit of one number
+    other = {F.chart_key(("x", changed, 3), "code", 200), F.chart_key(("x", rows, 4), "code", 200),
+             F.chart_key(("x", rows, 3), "code", 100), F.chart_key(("x", rows, 3), "cod", 200),
+             F.chart_key(("x", rows.astype({"n": float}), 3), "code", 200),
+             F.chart_key(("x", rows.rename(columns={"z": "t"}), 3), "code", 200),
+             F.chart_key(("x", rows.iloc[:-1], 3), "code", 200), F.chart_key(("x", None, 3), "code", 200)}
+    assert key not in other and len(other) == 8
+
+
+def test_formulation_chart_kept_per_language(tmp_path, monkeypatch):
+    """The formulation chart job copies a language's chart when its rows are unchanged."""
+    from types import SimpleNamespace
+
+    rows = [{"lang": lang, "year": year, "status": "new", "rank": 1, "formulation": f"{lang}{year}", "count": 3,
+             "paragraphs": 2, "documents": 1, "nested_in": ""} for lang in ("zh", "en") for year in (2020, 2021)]
+    table = tmp_path / "new_formulations.csv"
+    write_csv(pd.DataFrame(rows), table)
+    out = tmp_path / "out"
+    out.mkdir()
+    params = SimpleNamespace(languages=["zh", "en"], k=3, top_n=50, window=None, dpi=40)
+    params.items = lambda: {**vars(params), "code": "abc", "memo_dir": str(tmp_path / "memo")}.items()
+    output = SimpleNamespace(png=[str(out / f"new_formulations_{lang}.png") for lang in ("zh", "en")])
+    run = lambda: F.run_formulation_figures(SimpleNamespace(formulations=str(table)), output, params,  # noqa: E731
+                                            [str(tmp_path / "log")])
+    run()
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    drawn = []
+    real = F.save_figure
+    monkeypatch.setattr(F, "save_figure", lambda fig, stem, dpi: drawn.append(Path(stem).name) or real(fig, stem, dpi))
+    rows[-1]["count"] = 4  # an English row
+    write_csv(pd.DataFrame(rows), table)
+    run()
+    assert drawn == ["new_formulations_en"]
+    assert (out / "new_formulations_zh.svg").read_bytes() == first["new_formulations_zh.svg"]
+    assert "copied, not drawn again" in (tmp_path / "log").read_text(encoding="utf-8")

@@ -54,6 +54,11 @@ Conventions shared by all charts
   and matplotlib's constrained layout (kiwisolver orders its variables by memory address) can
   move that rectangle in its last bit when unrelated code allocates differently; the printed
   coordinates and the pixels do not change.
+* **Kept charts.** The per-language charts (``phrases_{lang}``, ``new_formulations_{lang}``) are
+  kept by their rule in ``data/processed/figures/`` with a key of what they are drawn from
+  (:func:`chart_key`: the language's rows, the settings, the code's hash, the drawing packages'
+  versions); a job whose tables changed only in another language's rows copies the kept files
+  (:func:`save_memoized`), the same bytes a new drawing writes.
 
 References: Tol, P. (2021), *Colour schemes*, SRON/EPS/TN/09-002; Monroe, Colaresi & Quinn
 (2008) for the z of the phrase chart; Kilgarriff (2001) for the split-half baseline.
@@ -87,7 +92,7 @@ from matplotlib.font_manager import FontProperties, fontManager  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
-from textdrift.io import atomic_write_bytes, read_csv  # noqa: E402
+from textdrift.io import atomic_write_bytes, atomic_write_text, read_csv  # noqa: E402
 from textdrift.config import LANG_NAMES, defaults, lang_name  # noqa: E402
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
@@ -204,9 +209,16 @@ def _text_layout_memo():
     for the renderers this figure's draws make) and the same tuple is returned: the same numbers, so
     the same pixels and the same SVG. The fonts matching a FontProperties
     (``FontManager._find_fonts_by_props``, a search through rcParams and two cached look-ups per
-    family, called for every text drawn or measured) are kept per its fields the same way. Both
-    memos live for one figure; on a matplotlib other than the pinned one (pyproject.toml), whose
-    internals may differ, nothing is changed.
+    family, called for every text drawn or measured) are kept per its fields the same way. And the
+    glyphs of a string (``FT2Font._layout``: libraqm's shaping, with the CJK fallback font, the
+    largest part of drawing a text besides rasterising it) are found once per font object, its size
+    and dpi (as last set by ``set_size``, which every caller does before laying out), the string and
+    the load flags, features and language: the draw of the PNG and the SVG lay out every text again
+    although a phrase chart's 1,700 texts hold some 700 distinct (string, size) pairs (the bar ends'
+    counts, the tick values, a phrase in several steps). The items returned are matplotlib's own;
+    its callers load each glyph from them (the SVG) or render it at the item's position (the PNG),
+    so nothing else changes. All memos live for one figure; on a matplotlib other than the pinned
+    one (pyproject.toml), whose internals may differ, nothing is changed.
     """
     if matplotlib.__version__ != _MPL_MEMO_VERSION:
         yield
@@ -239,13 +251,35 @@ def _text_layout_memo():
             hit = fonts[key] = find(prop, *args, **kwargs)
         return list(hit)
 
+    from matplotlib.ft2font import FT2Font
+
+    set_size, shape = FT2Font.set_size, FT2Font._layout
+    sizes: dict = {}  # id(font) -> (font, the size and dpi last set)
+    shaped: dict = {}
+
+    def tracked_set_size(self, ptsize, dpi):
+        sizes[id(self)] = (self, ptsize, dpi)
+        return set_size(self, ptsize, dpi)
+
+    def cached_shape(self, text, flags, features=None, language=None):
+        size = sizes.get(id(self))
+        if size is None or size[0] is not self:  # a size set before this figure: not known here
+            return shape(self, text, flags, features=features, language=language)
+        key = (id(self), size[1], size[2], text, flags, features, language)
+        hit = shaped.get(key)
+        if hit is None:
+            hit = shaped[key] = shape(self, text, flags, features=features, language=language)
+        return hit
+
     mtext.Text._get_layout = cached_layout
     fontManager._find_fonts_by_props = cached_find
+    FT2Font.set_size, FT2Font._layout = tracked_set_size, cached_shape
     try:
         yield
     finally:
         mtext.Text._get_layout = layout
         del fontManager._find_fonts_by_props
+        FT2Font.set_size, FT2Font._layout = set_size, shape
 
 
 def _png_bytes(rgba, dpi: float) -> bytes:
@@ -347,6 +381,114 @@ def save_figure(fig: Figure, stem: str | Path, dpi: int = _D["figures"]["dpi"]) 
             atomic_write_bytes(path, svg.getvalue())
             paths.append(path)
     plt.close(fig)
+    return paths
+
+
+# ---- the charts drawn last, kept per language ---------------------------------------------------
+
+
+def _environment() -> str:
+    """The versions of the packages that draw a chart (matplotlib with its FreeType, its layout solver
+    kiwisolver, numpy, pandas, the CJK font's package), for :func:`chart_key`."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    names = ("matplotlib", "kiwisolver", "numpy", "pandas", "mplfonts")
+    out = []
+    for name in names:
+        try:
+            out.append(f"{name}={version(name)}")
+        except PackageNotFoundError:
+            out.append(f"{name}=?")
+    return ";".join(out)
+
+
+def chart_key(parts: Sequence, code: str, dpi: int) -> str:
+    """SHA-256 of what one chart is drawn from: its rows, its settings, the code and the packages.
+
+    Parameters
+    ----------
+    parts : sequence
+        The chart's data: DataFrames (hashed by their column names, dtypes and every row's values,
+        ``pandas.util.hash_pandas_object``: exact bytes of numbers, the text of strings) and
+        scalars or None (by ``repr``), in a fixed order.
+    code : str
+        The identity of the library code that draws it (a rule's ``code`` param:
+        :func:`textdrift.provenance.code_hash` of its script).
+    dpi : int
+
+    Returns
+    -------
+    str
+        64 hex digits; any change to a row, a setting, the code, the dpi or a drawing package's
+        version changes it.
+    """
+    import hashlib
+    import json
+
+    h = hashlib.sha256()
+    for value in (code, dpi, _environment(), *parts):
+        if isinstance(value, pd.DataFrame):
+            h.update(b"frame\0" + json.dumps([[str(c) for c in value.columns], [str(t) for t in value.dtypes],
+                                                len(value)]).encode("utf-8") + b"\0")
+            if len(value.columns) and len(value):
+                h.update(pd.util.hash_pandas_object(value, index=False).to_numpy().tobytes())
+        else:
+            h.update(b"value\0" + repr(value).encode("utf-8") + b"\0")
+    return h.hexdigest()
+
+
+def save_memoized(draw, stem: str | Path, dpi: int, key: str | None, memo_dir: str | Path | None) -> list[Path]:
+    """:func:`save_figure` of ``draw()``, unless the chart drawn last from the same ``key`` is kept in
+    ``memo_dir``: then its PNG and SVG are copied (the same bytes as a new drawing: a chart's
+    drawing depends only on what the key hashes, :func:`chart_key`).
+
+    A chart job draws every language's chart from whole-corpus tables, and adding a document in one
+    language rewrites those tables while the other language's rows stay the same; that language's
+    chart is then copied, not drawn again (the larger part of the phrase and formulation chart jobs'
+    time in that case). The kept files are written after each drawing: ``{memo_dir}/{name}.png``,
+    ``.svg``, then ``.key`` (removed first, so that a key never names the files of another
+    drawing). Without ``key`` or ``memo_dir`` the chart is drawn.
+
+    Parameters
+    ----------
+    draw : callable
+        Returns the chart's Figure.
+    stem : str or Path
+        As in :func:`save_figure`.
+    dpi : int
+    key : str or None
+        :func:`chart_key` of what ``draw`` draws.
+    memo_dir : str or Path or None
+        Where the last drawing of each chart is kept (the rules: ``data/processed/figures``).
+
+    Returns
+    -------
+    list of Path
+        The PNG and the SVG.
+    """
+    import logging
+
+    stem = Path(stem)
+    if key is None or memo_dir is None:
+        return save_figure(draw(), stem, dpi)
+    kept = Path(memo_dir) / stem.name
+    files = [kept.with_name(f"{kept.name}.{ext}") for ext in ("png", "svg")]
+    key_file = kept.with_name(f"{kept.name}.key")
+    if key_file.is_file() and key_file.read_text(encoding="utf-8") == key and all(f.is_file() for f in files):
+        paths = []
+        for f in files:
+            path = stem.with_name(f"{stem.name}{f.suffix}")
+            atomic_write_bytes(path, f.read_bytes())
+            paths.append(path)
+        logging.getLogger("textdrift").info("%s: its data, settings and code are those of the chart kept in %s "
+                                            "(key %s): copied, not drawn again", stem.name, memo_dir, key[:12])
+        return paths
+    paths = save_figure(draw(), stem, dpi)
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.unlink(missing_ok=True)
+    for f, path in zip(files, paths):
+        atomic_write_bytes(f, path.read_bytes())
+    atomic_write_text(key_file, key)
     return paths
 
 
@@ -1406,6 +1548,18 @@ CHART_GROUPS = {
 
 
 @dataclass(frozen=True)
+class _Chart:
+    """A chart not yet drawn: calling it returns its Figure. ``data``: what it is drawn from, in a
+    fixed order (:func:`chart_key`), for the charts drawn per language; None for the others."""
+
+    draw: object
+    data: tuple | None = None
+
+    def __call__(self) -> Figure:
+        return self.draw()
+
+
+@dataclass(frozen=True)
 class FigureSettings:
     """The settings of :func:`draw_figures` / :func:`write_figures` (defaults: the configuration
     schema's).
@@ -1422,6 +1576,11 @@ class FigureSettings:
     q_threshold : float
         Of the phrase tests (config ``phrases.q_threshold``).
     dpi : int
+    memo_dir : str, optional
+        Where the last drawing of each per-language chart is kept (:func:`save_memoized`); with
+        ``code``, a chart whose rows, settings and code are unchanged is copied from there.
+    code : str, optional
+        The identity of the library code (a rule's ``code`` param), part of :func:`chart_key`.
     """
 
     languages: tuple[str, ...] = ()
@@ -1430,6 +1589,8 @@ class FigureSettings:
     phrase_cols: int = _D["figures"]["phrase_cols"]
     q_threshold: float = _D["phrases"]["q_threshold"]
     dpi: int = _D["figures"]["dpi"]
+    memo_dir: str | None = None
+    code: str | None = None
 
     @classmethod
     def of(cls, settings: Mapping | FigureSettings | None) -> FigureSettings:
@@ -1509,9 +1670,14 @@ def draw_figures(tables: Mapping[str, str | Path | None], settings: Mapping | Fi
         phr = read_csv(given["phrases"])
         phr_steps = read_csv(given["phrase_steps"]) if given["phrase_steps"] is not None else None
         for lang in langs:
-            charts[f"phrases_{lang}"] = (lambda lang=lang: phrase_steps(
-                phr, lang, k=s.phrase_k, q_threshold=s.q_threshold, low_data_tokens=s.low_data_tokens,
-                max_cols=s.phrase_cols, steps=phr_steps))
+            # phrase_steps reads only the language's rows of both tables (its steps, their ranking)
+            rows = phr[phr["lang"] == lang]
+            step_rows = None if phr_steps is None or "lang" not in phr_steps else phr_steps[phr_steps["lang"] == lang]
+            charts[f"phrases_{lang}"] = _Chart(
+                lambda rows=rows, lang=lang, step_rows=step_rows: phrase_steps(
+                    rows, lang, k=s.phrase_k, q_threshold=s.q_threshold, low_data_tokens=s.low_data_tokens,
+                    max_cols=s.phrase_cols, steps=step_rows),
+                ("phrase_steps", lang, rows, step_rows, s.phrase_k, s.q_threshold, s.low_data_tokens, s.phrase_cols))
     return charts
 
 
@@ -1539,7 +1705,9 @@ def write_figures(tables: Mapping[str, str | Path | None], out_dir: str | Path =
     stems = figure_stems(out_dir, s.languages)
     paths = []
     for name, draw in draw_figures(tables, s, groups).items():
-        paths += save_figure(draw(), stems[name], dpi=s.dpi)
+        data = getattr(draw, "data", None)
+        key = chart_key(data, s.code, s.dpi) if data is not None and s.code and s.memo_dir else None
+        paths += save_memoized(draw, stems[name], s.dpi, key, s.memo_dir)
     return paths
 
 
@@ -1558,7 +1726,8 @@ def run_figures(input, output, params, log) -> None:
 
     log_to_file(log[0])
     p = settings(params)
-    write_figures(dict(input.items()), Path(output[0]).parent, p, p.get("groups"))
+    code = dict(params.items()).get("code")  # the library code's hash (provenance.smk), for the kept charts
+    write_figures(dict(input.items()), Path(output[0]).parent, {**p, "code": code}, p.get("groups"))
 
 
 # ---- new formulations (textdrift.formulations) --------------------------------------------------
@@ -1652,9 +1821,15 @@ def run_formulation_figures(input, output, params, log) -> None:
 
     log_to_file(log[0])
     df = read_csv(input.formulations)
+    p = dict(params.items())
+    code, memo_dir = p.get("code"), p.get("memo_dir")
     for lang, png in zip(params.languages, output.png):
-        save_figure(new_formulations_chart(df, lang, params.k, params.top_n, params.window), Path(png).with_suffix(""),
-                    params.dpi)
+        rows = df[df["lang"] == lang]  # the chart reads only its language's rows
+        key = (chart_key(("new_formulations_chart", lang, rows, params.k, params.top_n, params.window), code,
+                         params.dpi) if code and memo_dir else None)
+        save_memoized(lambda rows=rows, lang=lang: new_formulations_chart(rows, lang, params.k, params.top_n,
+                                                                          params.window),
+                      Path(png).with_suffix(""), params.dpi, key, memo_dir)
 
 
-__all__ += ["new_formulations_chart", "run_formulation_figures"]
+__all__ += ["new_formulations_chart", "run_formulation_figures", "chart_key", "save_memoized"]

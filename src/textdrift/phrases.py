@@ -684,6 +684,7 @@ def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: b
     ``entity`` set, ``norm`` not the mention's head ``@<id>``) are selected on the codes' distinct
     values, and only the integer arrays are kept between shards."""
     from textdrift.counting import ENTITY_HEAD
+    from textdrift.formulations import text_order  # upstream of phrases
 
     cols = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "keep", "is_punct", "role", "entity"]
     vocab: dict = {}
@@ -713,7 +714,7 @@ def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: b
 
         where = np.flatnonzero(sel)
         para_all, idx_all = col("para"), col("idx")
-        where = where[np.lexsort((idx_all[where], para_all[where], rank[doc_c[where]]))]
+        where = where[text_order((idx_all[where], para_all[where], rank[doc_c[where]]))]
         keep = col("keep", bool)[where]
         removed = ~keep & ~col("is_punct", bool)[where]
         text_c, text_v = _codes(t["text"]) if "text" in names else (norm_c, norm_v)

@@ -114,6 +114,9 @@ rule phrase_figures:
         phrase_cols=config["figures"]["phrase_cols"],
         q_threshold=config["phrases"]["q_threshold"],
         dpi=config["figures"]["dpi"],
+        # each language's chart as last drawn, copied when its rows, settings and code are unchanged
+        # (none under a storage provider: a job writes nothing but its declared outputs there)
+        memo_dir=None if STORAGE else f"{PROCESSED}/figures",
     script:
         "../scripts/figures.py"
 

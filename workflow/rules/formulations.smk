@@ -73,6 +73,9 @@ rule formulation_figures:
         top_n=config["formulations"]["top_n"],
         window=config["formulations"]["window"],
         dpi=config["figures"]["dpi"],
+        # each language's chart as last drawn, copied when its rows, settings and code are unchanged
+        # (none under a storage provider: a job writes nothing but its declared outputs there)
+        memo_dir=None if STORAGE else f"{PROCESSED}/figures",
     script:
         "../scripts/formulation_figures.py"
 
