@@ -88,3 +88,42 @@ def test_clopper_pearson_equals_statsmodels_bit_for_bit(alpha):
             r = np.asarray(r, dtype=float)
             assert g.shape == r.shape and np.array_equal(g.view(np.int64), r.view(np.int64))
     assert stats.clopper_pearson(2, 5, 0.05) == pytest.approx((0.0527, 0.8534), abs=1e-4)
+
+
+@pytest.mark.parametrize("p", [0.5, 0.3, 0.77])
+def test_binom_test_equals_scipy_bit_for_bit(p):
+    from scipy.stats import binomtest
+
+    rng = random.Random(int(p * 100))
+    cases = [(k, n) for n in range(1, 60) for k in range(n + 1)]
+    cases += [(k, n) for n in (200, 1001, 4097) for k in [0, n, n // 2, *rng.sample(range(n + 1), 15)]]
+    got = np.array([stats.binom_test(k, n, p) for k, n in cases])
+    ref = np.array([binomtest(k, n, p).pvalue for k, n in cases], dtype=float)
+    assert np.array_equal(got.view(np.int64), ref.view(np.int64))
+    with pytest.raises(ValueError):
+        stats.binom_test(3, 2)
+
+
+def test_conditional_p_equals_statsmodels():
+    from statsmodels.stats.rates import test_poisson_2indep
+
+    from textdrift.crosslingual import _conditional_p
+
+    for x, y in [(0, 1), (1, 0), (3, 3), (7, 2), (2, 30), (40, 55), (120, 80)]:
+        assert _conditional_p(x, y) == float(test_poisson_2indep(x, 1, y, 1, value=1, method="exact-cond").pvalue)
+
+
+def test_q_values_equal_scipy_bit_for_bit():
+    from scipy.stats import false_discovery_control
+
+    rng = np.random.default_rng(0)
+    for size in (1, 2, 5, 100, 1000):
+        for _ in range(10):
+            p = rng.random(size)
+            p[rng.random(size) < 0.3] = rng.choice([0.0, 1.0, 0.5, 0.01])  # ties and the ends
+            p = np.round(p, int(rng.integers(1, 6)))
+            ref = np.asarray(false_discovery_control(p, method="bh"), dtype=float)
+            assert np.array_equal(stats.q_values(p).view(np.int64), ref.view(np.int64))
+    assert len(stats.q_values([])) == 0
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        stats.q_values([0.2, np.nan])

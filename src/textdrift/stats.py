@@ -16,7 +16,8 @@ these and hold only what is particular to them (which units are counted, resampl
   :func:`wilson` (score interval of a proportion), :func:`clopper_pearson` (exact interval of a
   proportion).
 * Tests: :func:`log_odds_dirichlet` (weighted log-odds with an informative Dirichlet prior),
-  :func:`p_values` (two-sided normal), :func:`q_values` (Benjamini-Hochberg),
+  :func:`p_values` (two-sided normal), :func:`q_values` (Benjamini-Hochberg), :func:`binom_test`
+  (exact binomial),
   :func:`normal_quantile`.
 * Distances: :func:`jsd` (Jensen-Shannon divergence), :func:`cosine_similarity`.
 
@@ -36,6 +37,7 @@ from textdrift.config import defaults
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
 __all__ = [
+    "binom_test",
     "clopper_pearson",
     "cosine_similarity",
     "dense_vector",
@@ -552,8 +554,10 @@ def p_values(z) -> np.ndarray:
 def q_values(p) -> np.ndarray:
     """Benjamini-Hochberg adjusted p-values (q) of one family of tests.
 
-    ``q_(i) = min over j >= i of p_(j) * m / j`` (p sorted ascending, m tests), via
-    ``scipy.stats.false_discovery_control(p, method="bh")``.
+    ``q_(i) = min over j >= i of p_(j) * m / j`` (p sorted ascending, m tests), clipped to [0, 1]:
+    ``scipy.stats.false_discovery_control(p, method="bh")``, computed as scipy 1.17 does it (the
+    same sort, products and running minimum: the same floats, tested) without importing
+    ``scipy.stats``.
 
     Parameters
     ----------
@@ -570,10 +574,95 @@ def q_values(p) -> np.ndarray:
     Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate. Journal of the
     Royal Statistical Society B 57(1), 289-300.
     """
-    from scipy.stats import false_discovery_control
-
     p = np.asarray(p, dtype=float)
-    return false_discovery_control(p, method="bh") if len(p) else p
+    if not np.all(p == np.clip(p, 0.0, 1.0)):
+        raise ValueError("`ps` must include only numbers between 0 and 1.")
+    if len(p) <= 1:
+        return p
+    m = len(p)
+    order = np.argsort(p)
+    q = p[order] * (m / np.arange(1, m + 1, dtype=float))
+    np.minimum.accumulate(q[::-1], out=q[::-1])
+    out = np.empty_like(q)
+    out[order] = q
+    return np.clip(out, 0.0, 1.0)
+
+
+def binom_test(k: int, n: int, p: float = 0.5) -> float:
+    """The two-sided exact binomial test of k successes in n trials at probability p, minimum
+    likelihood (the p-value sums the outcomes no more likely than k, with a relative tolerance of
+    1e-7): ``scipy.stats.binomtest(k, n, p).pvalue``, computed as scipy 1.17 does it (the same
+    binary search over the pmf on the other side of the mode, the same pmf, cdf and sf, each on
+    ``scipy.special``'s Boost binomial as scipy.stats' ``binom`` calls it) without importing
+    ``scipy.stats``; ``tests/test_themes_identical.py`` compares it bit for bit. The conditional
+    test of two Poisson counts x, y (statsmodels ``test_poisson_2indep(x, 1, y, 1,
+    method="exact-cond")``) is ``binom_test(x, x + y, 0.5)``.
+
+    Parameters
+    ----------
+    k, n : int
+        Successes and trials (0 <= k <= n, n >= 1).
+    p : float
+        The null probability.
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Przyborowski, J. & Wilenski, H. (1940). Homogeneity of results in testing samples from Poisson
+    series. Biometrika 31(3/4), 313-323.
+    """
+    try:
+        from scipy.special import _ufuncs
+
+        pmf_, cdf_, sf_ = _ufuncs._binom_pmf, _ufuncs._binom_cdf, _ufuncs._binom_sf
+    except (ImportError, AttributeError):  # a scipy without the private ufuncs: scipy.stats itself
+        from scipy.stats import binomtest
+
+        return float(binomtest(int(k), int(n), p).pvalue)
+    k, n = int(k), int(n)
+    if n < 1 or not 0 <= k <= n or not 0 <= p <= 1:
+        raise ValueError(f"binom_test needs 0 <= k <= n, n >= 1 and 0 <= p <= 1 (k={k}, n={n}, p={p})")
+
+    def pmf(x):  # binom.pmf: 0 off the support (the integers 0..n), the ufunc clipped to [0, 1]
+        x = np.float64(x)
+        return np.clip(pmf_(x, n, p), 0, 1) if 0 <= x <= n and np.floor(x) == x else np.float64(0.0)
+
+    def cdf(x):
+        x = np.float64(x)
+        return np.float64(1.0) if x >= n else np.clip(cdf_(np.floor(x), n, p), 0, 1) if x >= 0 else np.float64(0.0)
+
+    def sf(x):
+        x = np.float64(x)
+        return np.float64(1.0) if x < 0 else np.clip(sf_(np.floor(x), n, p), 0, 1) if x < n else np.float64(0.0)
+
+    def search(a, d, lo, hi):  # scipy.stats._binomtest._binary_search_for_binom_tst
+        while lo < hi:
+            mid = lo + (hi - lo) // 2
+            midval = a(mid)
+            if midval < d:
+                lo = mid + 1
+            elif midval > d:
+                hi = mid - 1
+            else:
+                return mid
+        return lo if a(lo) <= d else lo - 1
+
+    d = pmf(k)
+    rerr = 1 + 1e-7
+    if k == p * n:
+        pval = 1.0
+    elif k < p * n:
+        ix = search(lambda x1: -pmf(x1), -d * rerr, np.ceil(p * n), n)
+        y = n - ix + int(d * rerr == pmf(ix))
+        pval = cdf(k) + sf(n - y)
+    else:
+        ix = search(pmf, d * rerr, 0, np.floor(p * n))
+        y = ix + 1
+        pval = cdf(y - 1) + sf(k - 1)
+    return float(min(1.0, pval))
 
 
 def normal_quantile(conf: float) -> float:
