@@ -127,3 +127,15 @@ def test_q_values_equal_scipy_bit_for_bit():
     assert len(stats.q_values([])) == 0
     with pytest.raises(ValueError, match="between 0 and 1"):
         stats.q_values([0.2, np.nan])
+
+
+def test_poisson_ratio_ci_equals_scipy_stats():
+    from scipy.stats import beta
+
+    for c0, c1, t0, t1 in [(0, 3, 10.0, 20.0), (3, 0, 5.0, 5.0), (4, 9, 1000.0, 1700.0), (120, 80, 3.0, 7.0)]:
+        n, alpha = c0 + c1, 0.05
+        pl = beta.ppf(alpha / 2, c1, n - c1 + 1) if c1 > 0 else 0.0
+        pu = beta.ppf(1 - alpha / 2, c1 + 1, n - c1) if c1 < n else 1.0
+        scale = t0 / t1
+        ref = (pl / (1 - pl) * scale, pu / (1 - pu) * scale if pu < 1 else np.inf)
+        assert stats.poisson_ratio_ci(c0, c1, t0, t1, 0.95) == ref

@@ -130,14 +130,13 @@ def poisson_ratio_ci(c0: int, c1: int, t0: float, t1: float,
     Ulm, K. (1990). A simple method to calculate the confidence interval of a standardized
     mortality ratio. American Journal of Epidemiology 131(2), 373-375.
     """
-    from scipy.stats import beta
-
     n = c0 + c1
     if n == 0:
         return np.nan, np.nan
     alpha = 1 - conf
-    pl = beta.ppf(alpha / 2, c1, n - c1 + 1) if c1 > 0 else 0.0
-    pu = beta.ppf(1 - alpha / 2, c1 + 1, n - c1) if c1 < n else 1.0
+    # scipy.stats.beta.ppf, computed as scipy.stats does it (_beta_quantiles: the same floats)
+    pl = _beta_quantiles(alpha / 2, c1, n - c1 + 1, upper=False)[()] if c1 > 0 else 0.0
+    pu = _beta_quantiles(1 - alpha / 2, c1 + 1, n - c1, upper=False)[()] if c1 < n else 1.0
     scale = t0 / t1
     return pl / (1 - pl) * scale, (pu / (1 - pu) * scale if pu < 1 else np.inf)
 
@@ -335,7 +334,12 @@ def _beta_quantiles(p: float, a, b, upper: bool) -> np.ndarray:
         else:
             from scipy.special import _ufuncs
 
-            out[ok] = _ufuncs._beta_ppf(p, a[ok], b[ok]) * 1.0 + 0.0
+            ppf = getattr(_ufuncs, "_beta_ppf", None)
+            if ppf is None:  # a scipy without the private ufunc: scipy.stats itself
+                from scipy.stats import beta
+
+                ppf = beta.ppf
+            out[ok] = ppf(p, a[ok], b[ok]) * 1.0 + 0.0
     return out
 
 
@@ -373,12 +377,7 @@ def clopper_pearson(count, nobs, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     half = alpha / 2.0
     with np.errstate(invalid="ignore", divide="ignore"):
         share = count / nobs
-        try:
-            low = _beta_quantiles(half, count, nobs - count + 1, upper=False)
-        except (ImportError, AttributeError):  # a scipy without the private ufunc: scipy.stats itself
-            from scipy.stats import beta
-
-            low = np.asarray(beta.ppf(half, count, nobs - count + 1), dtype=float).reshape(count.shape)
+        low = _beta_quantiles(half, count, nobs - count + 1, upper=False)
         high = _beta_quantiles(half, count + 1, nobs - count, upper=True)
     low[share == 0] = 0
     high[share == 1] = 1
