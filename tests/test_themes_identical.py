@@ -133,7 +133,7 @@ def test_poisson_ratio_ci_equals_scipy_stats():
     from scipy.stats import beta
 
     for c0, c1, t0, t1 in [(0, 3, 10.0, 20.0), (3, 0, 5.0, 5.0), (4, 9, 1000.0, 1700.0), (120, 80, 3.0, 7.0)]:
-        n, alpha = c0 + c1, 0.05
+        n, alpha = c0 + c1, 1 - 0.95
         pl = beta.ppf(alpha / 2, c1, n - c1 + 1) if c1 > 0 else 0.0
         pu = beta.ppf(1 - alpha / 2, c1 + 1, n - c1) if c1 < n else 1.0
         scale = t0 / t1
