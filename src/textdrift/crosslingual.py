@@ -149,7 +149,7 @@ from dataclasses import dataclass
 
 from textdrift.align import AlignSettings, align_paragraphs, auto_length_ratio, paragraph_length
 from textdrift.io import read_csv, read_texts, write_csv
-from textdrift.stats import q_values
+from textdrift.stats import binom_test, clopper_pearson, q_values
 from textdrift.codebook import Theme, load_codebook
 from textdrift.config import Settings, defaults, setting
 from textdrift.config import UNSPACED_LANGUAGES as UNSPACED  # one definition: the config schema
@@ -463,10 +463,11 @@ def _para_keys(df: pd.DataFrame):
 @lru_cache(maxsize=None)
 def _conditional_p(x: int, y: int) -> float:
     """The exact conditional test's p-value of counts (x, y) (:func:`count_tests`), once per process:
-    the rule tests the same small counts in every document, year and scope, and the findings' checks again."""
-    from statsmodels.stats.rates import test_poisson_2indep
-
-    return float(test_poisson_2indep(x, 1, y, 1, value=1, method="exact-cond").pvalue)
+    the rule tests the same small counts in every document, year and scope, and the findings' checks again.
+    statsmodels' ``test_poisson_2indep(x, 1, y, 1, value=1, method="exact-cond")`` is scipy's
+    ``binomtest(x, x + y, 0.5)``: :func:`textdrift.stats.binom_test` (the same floats, without
+    importing ``scipy.stats``)."""
+    return binom_test(x, x + y, 0.5)
 
 
 def count_tests(x, y, conf: float = _D["themes"]["conf_level"]):
@@ -492,8 +493,6 @@ def count_tests(x, y, conf: float = _D["themes"]["conf_level"]):
     series. Biometrika 31(3/4), 313-323.
     Clopper, C. J. & Pearson, E. S. (1934). Biometrika 26(4), 404-413.
     """
-    from statsmodels.stats.proportion import proportion_confint
-
     x, y = np.asarray(x, dtype=np.int64), np.asarray(y, dtype=np.int64)
     n = x + y
     ok = n > 0
@@ -505,7 +504,7 @@ def count_tests(x, y, conf: float = _D["themes"]["conf_level"]):
         for i in np.flatnonzero(ok):
             p[i] = _conditional_p(int(x[i]), int(y[i]))
         if ok.any():
-            s_lo, s_hi = proportion_confint(x[ok], n[ok], alpha=1 - conf, method="beta")
+            s_lo, s_hi = clopper_pearson(x[ok], n[ok], 1 - conf)  # statsmodels' proportion_confint(method="beta")
             s_lo, s_hi = np.asarray(s_lo, float), np.asarray(s_hi, float)
             lo[ok] = s_lo / (1 - s_lo)
             hi[ok] = np.where(s_hi < 1, s_hi / (1 - np.minimum(s_hi, 1 - 1e-300)), np.inf)

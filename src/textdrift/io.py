@@ -16,11 +16,12 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["TEXT_COLUMNS", "atomic_write_bytes", "atomic_write_text", "atomic_writer", "concat_csv", "log_to_file",
-           "read_csv", "read_texts", "text_bytes", "write_arrow", "write_csv", "write_csv_batches", "write_parquet",
-           "write_texts"]
+           "csv_rows", "read_csv", "read_texts", "text_bytes", "write_arrow", "write_csv", "write_csv_batches",
+           "write_csv_tables", "write_parquet", "write_texts"]
 
 
 def _file_mode() -> int:
@@ -124,6 +125,125 @@ def write_csv_batches(frames, path: str | Path) -> None:
     with atomic_writer(path) as fh:
         for i, df in enumerate(frames):
             fh.write(df.to_csv(index=False, header=i == 0, lineterminator="\n").encode("utf-8"))
+
+
+def _csv_quoted() -> str:
+    """The characters of ``,"\\n\\r`` that make Python's csv writer quote a field, as pandas'
+    ``to_csv`` calls it (QUOTE_MINIMAL, ``"`` doubled, ``lineterminator="\\n"``): CPython 3.11
+    quotes a field holding the delimiter, the quote character or a character of the line
+    terminator (so ``\\r`` is not quoted with ``"\\n"``); asked of the running interpreter."""
+    import csv
+
+    def quotes(c: str) -> bool:
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow([f"a{c}b", "x"])
+        return buf.getvalue().startswith('"')
+
+    return "".join(c for c in ',"\n\r' if quotes(c))
+
+
+def csv_rows(table) -> list | None:
+    """The rows of an Arrow table as the bytes :func:`write_csv` writes for ``table.to_pandas()``
+    (no header), built by Arrow's compute kernels instead of pandas' row-by-row writer; None when
+    the table has a column it does not handle (then write the DataFrame).
+
+    Handled: integer columns without nulls (their decimal digits, as pandas writes int64) and
+    string columns (a null is the empty field, pandas' ``na_rep``; a value holding a character of
+    :func:`_csv_quoted` is enclosed in ``"`` with each ``"`` doubled, Python's QUOTE_MINIMAL), at
+    least two columns (a one-column row of an empty string is written ``""``). Tested byte for
+    byte against pandas on adversarial strings (tests/test_themes_identical.py).
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+
+    Returns
+    -------
+    list of pyarrow.Buffer or None
+        The CSV text of the rows, in order (UTF-8, one ``\\n``-terminated line per row).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if table.num_columns < 2:
+        return None
+    special = np.frombuffer(_csv_quoted().encode("ascii"), dtype=np.uint8)
+    text = pa.large_string()  # (64-bit offsets: a batch of lines may pass 2 GB)
+    quote, comma, empty = (pa.scalar(c, text) for c in ('"', ",", ""))
+    parts: list = []
+    for col in table.columns:
+        t = col.type
+        if pa.types.is_integer(t) and col.null_count == 0:
+            field = pc.cast(col, text)
+        elif pa.types.is_string(t) or pa.types.is_large_string(t):
+            field = pc.fill_null(pc.cast(col, text), empty).combine_chunks()
+            need = _needs_quotes(field, special)
+            if need is not None:  # only those values: "..." with each " doubled
+                mine = pc.replace_substring(field.filter(need), '"', '""')
+                field = pc.replace_with_mask(field, need, pc.binary_join_element_wise(quote, mine, quote, empty))
+        else:
+            return None
+        parts += [field, comma]
+    parts[-1] = pa.scalar("\n", text)
+    lines = pc.binary_join_element_wise(*parts, empty)
+    out = []
+    for chunk in getattr(lines, "chunks", [lines]):
+        if not len(chunk):
+            continue
+        offsets, data = chunk.buffers()[1:3]
+        ends = np.frombuffer(offsets, dtype=np.int64)
+        start, stop = int(ends[chunk.offset]), int(ends[chunk.offset + len(chunk)])
+        out.append(data.slice(start, stop - start))
+    return out
+
+
+def _needs_quotes(values, special: np.ndarray):
+    """Which values of a large-string Arrow array (no nulls) hold a byte of ``special`` (ASCII
+    characters: in UTF-8 such a byte is never part of another character), as a pyarrow boolean
+    array; None when none does. One pass over the array's bytes."""
+    import pyarrow as pa
+
+    if not len(values) or not len(special):
+        return None
+    ends = np.frombuffer(values.buffers()[1], dtype=np.int64)[values.offset:values.offset + len(values) + 1]
+    data = values.buffers()[2]
+    data = np.frombuffer(data, dtype=np.uint8)[ends[0]:ends[-1]] if data is not None else np.zeros(0, np.uint8)
+    hit = data == special[0]
+    for c in special[1:]:
+        hit |= data == c
+    at = np.flatnonzero(hit)
+    if not len(at):
+        return None
+    need = np.zeros(len(values), dtype=bool)
+    need[np.searchsorted(ends, at + ends[0], side="right") - 1] = True
+    return pa.array(need)
+
+
+def write_csv_tables(tables, path: str | Path, columns: list[str]) -> None:
+    """Write Arrow tables as one CSV, atomically, in bounded memory: the header, then each
+    table's rows as :func:`write_csv` writes ``table.to_pandas()`` (:func:`csv_rows`; a table it
+    does not handle goes through pandas), as :func:`write_csv_batches` does with DataFrames.
+
+    Parameters
+    ----------
+    tables : iterable of pyarrow.Table
+        Their columns ``columns``, in that order.
+    path : str or Path
+        The file to write.
+    columns : list of str
+        The header.
+    """
+    with atomic_writer(path) as fh:
+        fh.write(pd.DataFrame(columns=columns).to_csv(index=False, lineterminator="\n").encode("utf-8"))
+        for t in tables:
+            if list(t.column_names) != list(columns):
+                raise ValueError(f"table columns {t.column_names} are not the header's {columns}")
+            rows = csv_rows(t)
+            if rows is None:
+                fh.write(t.to_pandas().to_csv(index=False, header=False, lineterminator="\n").encode("utf-8"))
+                continue
+            for buf in rows:
+                fh.write(buf)
 
 
 def write_parquet(df: pd.DataFrame, path: str | Path) -> None:

@@ -1,7 +1,7 @@
 """Statistics shared by the analyses: intervals, tests, divergences.
 
 One place for the estimators and tests that more than one step uses, each with its formula and
-its source (about 580 lines: the count models of the rates and ratios, with their floors at the
+its source (about 660 lines: the count models of the rates and ratios, with their floors at the
 exact intervals, sit beside the older intervals and tests); the steps (:mod:`textdrift.themes`, :mod:`textdrift.drift`, :mod:`textdrift.phrases`,
 :mod:`textdrift.crosslingual`, :mod:`textdrift.findings`, :mod:`textdrift.validation`) call
 these and hold only what is particular to them (which units are counted, resampled or compared).
@@ -13,9 +13,11 @@ these and hold only what is particular to them (which units are counted, resampl
   :func:`rate_ratio_ci` (ratio of two such rates, never narrower than the exact conditional one),
   :func:`rate_ratio_interval` (rate ratio +0.5 with a bootstrap percentile interval: the
   estimator before issue 25, kept for benchmarks/calibrate_themes.py's comparison),
-  :func:`wilson` (score interval of a proportion).
+  :func:`wilson` (score interval of a proportion), :func:`clopper_pearson` (exact interval of a
+  proportion).
 * Tests: :func:`log_odds_dirichlet` (weighted log-odds with an informative Dirichlet prior),
-  :func:`p_values` (two-sided normal), :func:`q_values` (Benjamini-Hochberg),
+  :func:`p_values` (two-sided normal), :func:`q_values` (Benjamini-Hochberg), :func:`binom_test`
+  (exact binomial),
   :func:`normal_quantile`.
 * Distances: :func:`jsd` (Jensen-Shannon divergence), :func:`cosine_similarity`.
 
@@ -35,6 +37,8 @@ from textdrift.config import defaults
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
 __all__ = [
+    "binom_test",
+    "clopper_pearson",
     "cosine_similarity",
     "dense_vector",
     "jsd",
@@ -126,14 +130,13 @@ def poisson_ratio_ci(c0: int, c1: int, t0: float, t1: float,
     Ulm, K. (1990). A simple method to calculate the confidence interval of a standardized
     mortality ratio. American Journal of Epidemiology 131(2), 373-375.
     """
-    from scipy.stats import beta
-
     n = c0 + c1
     if n == 0:
         return np.nan, np.nan
     alpha = 1 - conf
-    pl = beta.ppf(alpha / 2, c1, n - c1 + 1) if c1 > 0 else 0.0
-    pu = beta.ppf(1 - alpha / 2, c1 + 1, n - c1) if c1 < n else 1.0
+    # scipy.stats.beta.ppf, computed as scipy.stats does it (_beta_quantiles: the same floats)
+    pl = _beta_quantiles(alpha / 2, c1, n - c1 + 1, upper=False)[()] if c1 > 0 else 0.0
+    pu = _beta_quantiles(1 - alpha / 2, c1 + 1, n - c1, upper=False)[()] if c1 < n else 1.0
     scale = t0 / t1
     return pl / (1 - pl) * scale, (pu / (1 - pu) * scale if pu < 1 else np.inf)
 
@@ -312,15 +315,83 @@ def rate_ratio_ci(side0, side1, conf: float = _D["themes"]["conf_level"]
     return rr, np.where(undefined, np.nan, low), np.where(undefined, np.nan, high), change
 
 
+def _beta_quantiles(p: float, a, b, upper: bool) -> np.ndarray:
+    """``scipy.stats.beta.ppf(p, a, b)`` (``upper``: ``beta.isf(p, a, b)``), computed as scipy
+    1.17's ``rv_continuous.ppf``/``isf`` does it on ``scipy.special``: NaN unless a > 0 and b > 0;
+    the support's end where p is 0 or 1; else ``_ufuncs._beta_ppf(p, a, b)`` (Boost's beta
+    quantile), ``betainccinv(a, b, p)`` for the upper tail, times the scale 1 plus the location 0."""
+    import scipy.special as sc
+
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+    ok = (a > 0) & (b > 0)
+    out = np.full(a.shape, np.nan)
+    low_end, high_end = (1.0, 0.0) if upper else (0.0, 1.0)  # the value at p = 0 and at p = 1
+    if p == 0 or p == 1:
+        out[ok] = low_end if p == 0 else high_end
+    elif 0 < p < 1 and ok.any():
+        if upper:
+            out[ok] = sc.betainccinv(a[ok], b[ok], p) * 1.0 + 0.0
+        else:
+            from scipy.special import _ufuncs
+
+            ppf = getattr(_ufuncs, "_beta_ppf", None)
+            if ppf is None:  # a scipy without the private ufunc: scipy.stats itself
+                from scipy.stats import beta
+
+                ppf = beta.ppf
+            out[ok] = ppf(p, a[ok], b[ok]) * 1.0 + 0.0
+    return out
+
+
+def clopper_pearson(count, nobs, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """The Clopper-Pearson interval of the proportion ``count / nobs``, as
+    ``statsmodels.stats.proportion.proportion_confint(count, nobs, alpha, method="beta")``
+    computes it (statsmodels 0.15), with the same floats but without importing ``scipy.stats``
+    (about 0.65 s per job)::
+
+        low  = beta.ppf(alpha / 2, count, nobs - count + 1)    (0 where count = 0)
+        high = beta.isf(alpha / 2, count + 1, nobs - count)    (1 where count = nobs)
+
+    (:func:`_beta_quantiles`: scipy.stats' own calls on ``scipy.special``). Counts may be
+    fractional. ``tests/test_themes_identical.py`` compares it with statsmodels bit for bit over
+    grids of counts, totals and levels; if a scipy version drops the private ``_beta_ppf``, the
+    function falls back to ``scipy.stats`` itself.
+
+    Parameters
+    ----------
+    count, nobs : array_like
+        Successes and trials (broadcast).
+    alpha : float
+        1 - the confidence level (two-sided: alpha / 2 in each tail).
+
+    Returns
+    -------
+    low, high : ndarray of float
+
+    References
+    ----------
+    Clopper, C. J. & Pearson, E. S. (1934). The use of confidence or fiducial limits illustrated in
+    the case of the binomial. Biometrika 26(4), 404-413.
+    """
+    count, nobs = np.broadcast_arrays(np.asarray(count, dtype=float), np.asarray(nobs, dtype=float))
+    half = alpha / 2.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = count / nobs
+        low = _beta_quantiles(half, count, nobs - count + 1, upper=False)
+        high = _beta_quantiles(half, count + 1, nobs - count, upper=True)
+    low[share == 0] = 0
+    high[share == 1] = 1
+    return low, high
+
+
 def _exact_ratio_ci(c0, t0, c1, t1, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     """Exact conditional interval of ``(c1/t1) / (c0/t0)``, vectorized (:func:`poisson_ratio_ci`):
-    the Clopper-Pearson interval of ``c1 / (c0 + c1)`` by ``statsmodels``, turned into a rate
-    ratio; counts may be fractional (counts divided by a dispersion). NaN where both are 0."""
-    from statsmodels.stats.proportion import proportion_confint
-
+    the Clopper-Pearson interval of ``c1 / (c0 + c1)`` (:func:`clopper_pearson`: statsmodels'
+    ``proportion_confint(method="beta")``), turned into a rate ratio; counts may be fractional
+    (counts divided by a dispersion). NaN where both are 0."""
     n = c0 + c1
     with np.errstate(invalid="ignore", divide="ignore"):
-        pl, pu = proportion_confint(c1, np.where(n > 0, n, 1), alpha=alpha, method="beta")
+        pl, pu = clopper_pearson(c1, np.where(n > 0, n, 1), alpha)
         pl, pu = np.asarray(pl, dtype=float), np.asarray(pu, dtype=float)
         pl, pu = np.where(c1 > 0, pl, 0.0), np.where(c0 > 0, pu, 1.0)
         s = t0 / t1
@@ -482,8 +553,10 @@ def p_values(z) -> np.ndarray:
 def q_values(p) -> np.ndarray:
     """Benjamini-Hochberg adjusted p-values (q) of one family of tests.
 
-    ``q_(i) = min over j >= i of p_(j) * m / j`` (p sorted ascending, m tests), via
-    ``scipy.stats.false_discovery_control(p, method="bh")``.
+    ``q_(i) = min over j >= i of p_(j) * m / j`` (p sorted ascending, m tests), clipped to [0, 1]:
+    ``scipy.stats.false_discovery_control(p, method="bh")``, computed as scipy 1.17 does it (the
+    same sort, products and running minimum: the same floats, tested) without importing
+    ``scipy.stats``.
 
     Parameters
     ----------
@@ -500,10 +573,95 @@ def q_values(p) -> np.ndarray:
     Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate. Journal of the
     Royal Statistical Society B 57(1), 289-300.
     """
-    from scipy.stats import false_discovery_control
-
     p = np.asarray(p, dtype=float)
-    return false_discovery_control(p, method="bh") if len(p) else p
+    if not np.all(p == np.clip(p, 0.0, 1.0)):
+        raise ValueError("`ps` must include only numbers between 0 and 1.")
+    if len(p) <= 1:
+        return p
+    m = len(p)
+    order = np.argsort(p)
+    q = p[order] * (m / np.arange(1, m + 1, dtype=float))
+    np.minimum.accumulate(q[::-1], out=q[::-1])
+    out = np.empty_like(q)
+    out[order] = q
+    return np.clip(out, 0.0, 1.0)
+
+
+def binom_test(k: int, n: int, p: float = 0.5) -> float:
+    """The two-sided exact binomial test of k successes in n trials at probability p, minimum
+    likelihood (the p-value sums the outcomes no more likely than k, with a relative tolerance of
+    1e-7): ``scipy.stats.binomtest(k, n, p).pvalue``, computed as scipy 1.17 does it (the same
+    binary search over the pmf on the other side of the mode, the same pmf, cdf and sf, each on
+    ``scipy.special``'s Boost binomial as scipy.stats' ``binom`` calls it) without importing
+    ``scipy.stats``; ``tests/test_themes_identical.py`` compares it bit for bit. The conditional
+    test of two Poisson counts x, y (statsmodels ``test_poisson_2indep(x, 1, y, 1,
+    method="exact-cond")``) is ``binom_test(x, x + y, 0.5)``.
+
+    Parameters
+    ----------
+    k, n : int
+        Successes and trials (0 <= k <= n, n >= 1).
+    p : float
+        The null probability.
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Przyborowski, J. & Wilenski, H. (1940). Homogeneity of results in testing samples from Poisson
+    series. Biometrika 31(3/4), 313-323.
+    """
+    try:
+        from scipy.special import _ufuncs
+
+        pmf_, cdf_, sf_ = _ufuncs._binom_pmf, _ufuncs._binom_cdf, _ufuncs._binom_sf
+    except (ImportError, AttributeError):  # a scipy without the private ufuncs: scipy.stats itself
+        from scipy.stats import binomtest
+
+        return float(binomtest(int(k), int(n), p).pvalue)
+    k, n = int(k), int(n)
+    if n < 1 or not 0 <= k <= n or not 0 <= p <= 1:
+        raise ValueError(f"binom_test needs 0 <= k <= n, n >= 1 and 0 <= p <= 1 (k={k}, n={n}, p={p})")
+
+    def pmf(x):  # binom.pmf: 0 off the support (the integers 0..n), the ufunc clipped to [0, 1]
+        x = np.float64(x)
+        return np.clip(pmf_(x, n, p), 0, 1) if 0 <= x <= n and np.floor(x) == x else np.float64(0.0)
+
+    def cdf(x):
+        x = np.float64(x)
+        return np.float64(1.0) if x >= n else np.clip(cdf_(np.floor(x), n, p), 0, 1) if x >= 0 else np.float64(0.0)
+
+    def sf(x):
+        x = np.float64(x)
+        return np.float64(1.0) if x < 0 else np.clip(sf_(np.floor(x), n, p), 0, 1) if x < n else np.float64(0.0)
+
+    def search(a, d, lo, hi):  # scipy.stats._binomtest._binary_search_for_binom_tst
+        while lo < hi:
+            mid = lo + (hi - lo) // 2
+            midval = a(mid)
+            if midval < d:
+                lo = mid + 1
+            elif midval > d:
+                hi = mid - 1
+            else:
+                return mid
+        return lo if a(lo) <= d else lo - 1
+
+    d = pmf(k)
+    rerr = 1 + 1e-7
+    if k == p * n:
+        pval = 1.0
+    elif k < p * n:
+        ix = search(lambda x1: -pmf(x1), -d * rerr, np.ceil(p * n), n)
+        y = n - ix + int(d * rerr == pmf(ix))
+        pval = cdf(k) + sf(n - y)
+    else:
+        ix = search(pmf, d * rerr, 0, np.floor(p * n))
+        y = ix + 1
+        pval = cdf(y - 1) + sf(k - 1)
+    return float(min(1.0, pval))
 
 
 def normal_quantile(conf: float) -> float:

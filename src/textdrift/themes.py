@@ -66,7 +66,7 @@ import pandas as pd
 
 from textdrift.codebook import Theme, codebook_hash, entity_codebook, load_codebook
 from textdrift.config import Settings, defaults, setting
-from textdrift.io import read_csv, write_csv, write_csv_batches, write_parquet
+from textdrift.io import read_csv, write_csv, write_csv_tables, write_parquet
 from textdrift.matching import MATCH_COLUMNS, MATCH_ORDER, UNSPACED, match_themes, order_matches
 from textdrift.stats import poisson_ci  # noqa: F401  (textdrift.themes.poisson_ci: the explorer imports it from here)
 from textdrift.counting import PARA_COLUMNS, VARIANTS as _VARIANTS, TokenCodes, counted, paragraph_counts, read_shards, read_tokens, unit_codes
@@ -948,9 +948,10 @@ def write_kwic(parts: list[tuple], path: str | Path, batch: int = 100_000) -> No
         ``(kind, codebook, match files)`` in output order (``theme`` with the codebook, ``entity``
         with :func:`textdrift.codebook.entity_codebook`); the codebook gives the theme order.
     path : str or Path
-        The CSV (written atomically, :func:`textdrift.io.write_csv_batches`).
+        The CSV (written atomically by :func:`textdrift.io.write_csv_tables`: the bytes pandas'
+        ``to_csv`` writes, built by Arrow's kernels).
     batch : int
-        Rows converted to a DataFrame at a time.
+        Rows turned into CSV text at a time.
     """
     import shutil
     import tempfile
@@ -965,7 +966,6 @@ def write_kwic(parts: list[tuple], path: str | Path, batch: int = 100_000) -> No
     tmp = Path(tempfile.mkdtemp(prefix=".kwic-", dir=Path(path).parent))
 
     def frames():
-        yielded = False
         for k, (kind, book, paths) in enumerate(parts):
             groups: dict[tuple, list[Path]] = {}
             for i, p in enumerate(paths):
@@ -986,16 +986,13 @@ def write_kwic(parts: list[tuple], path: str | Path, batch: int = 100_000) -> No
                 t = pa.concat_tables([_read_ipc(f) for f in groups[key]])
                 t = t.take(_sort_key(t, book)).select(columns)
                 t = t.append_column("kind", pa.array([kind] * t.num_rows, pa.string())).select(KWIC_COLUMNS)
-                for b in t.to_batches(max_chunksize=batch):
-                    yielded = True
-                    yield b.to_pandas()
+                for a in range(0, t.num_rows, batch):
+                    yield t.slice(a, batch)
                 for f in groups[key]:
                     f.unlink()
-        if not yielded:  # the header alone
-            yield schema.empty_table().append_column("kind", pa.array([], pa.string())).select(KWIC_COLUMNS).to_pandas()
 
     try:
-        write_csv_batches(frames(), path)
+        write_csv_tables(frames(), path, KWIC_COLUMNS)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
