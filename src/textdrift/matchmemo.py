@@ -479,6 +479,10 @@ class _Job:
         self.missed[part] = [t.id for t, tb in zip(self.codebook, out) if tb is None]
         return out
 
+    def lookup_all(self) -> None:
+        """Every table's entries (None where missing)."""
+        self.found = {part: self.lookup(part) for part in PARTS}
+
     def store(self, part: str, df: pd.DataFrame, themes: list[Theme], found: list) -> None:
         """Put the rows of ``themes`` (matched together into ``df``) into ``found`` and the memo."""
         schema = _SCHEMAS["base" if part == "base" else "variant"]
@@ -495,7 +499,7 @@ class _Job:
         def match(themes):
             return match_themes(self.tokens.base(), themes, s.kwic_window, s.unspaced_languages)
 
-        found = self.lookup("base")
+        found = self.found["base"]
         miss = [t for t, tb in zip(self.codebook, found) if tb is None]
         if miss and len(miss) < len(self.codebook):
             self.store("base", match(miss), miss, found)
@@ -515,7 +519,7 @@ class _Job:
             return match_partials(self.tokens.all(), themes, languages, s.count_roles, s.unspaced_languages, [name],
                                   base=base_rows, with_paras=False)[1][name]
 
-        found = self.lookup(name)
+        found = self.found[name]
         miss = [t for t, tb in zip(self.codebook, found) if tb is None]
         if miss and len(miss) < len(self.codebook):
             ids = {t.id for t in miss}
@@ -575,6 +579,7 @@ def shard_outputs(token_path, book: tuple, languages, settings: ThemesSettings |
         if memo is not None:
             memo.put(key, data)
     out["entity_mentions"] = data
+    job.lookup_all()
     base = job.base(s)
     out["matches"] = _parquet(base)
     for name in CHECK_VARIANTS:
