@@ -441,17 +441,36 @@ def _split(df: pd.DataFrame, themes: list[Theme], schema: pa.Schema) -> list[pa.
 
 
 def _assemble(parts: list[pa.Table], ids: list[str]) -> pd.DataFrame | None:
-    """The themes' rows as one DataFrame (``theme`` column put back, columns in table order, not
-    yet ordered), or None when a string column is missing in every row (a full match would not
-    type it as text: the caller matches instead)."""
+    """The themes' rows as one DataFrame in table order (:func:`textdrift.matching.order_matches`),
+    or None when a string column is missing in every row (a full match would not type it as text:
+    the caller matches instead).
+
+    Each entry holds one theme's rows in table order (stored from an ordered table), that is by
+    (year, lang, doc_id, para, start_idx); so the table's order, by (year, lang, theme in codebook
+    order, doc_id, para, start_idx), is the entries' rows sorted by year, lang (missing last, as
+    ``order_matches`` puts them), the theme's rank and the row's place in its entry: a sort of
+    integers, not of the strings again."""
+    import pyarrow.compute as pc
+
     table = pa.concat_tables(parts)
     if any(pa.types.is_large_string(f.type) and len(table) and table[f.name].null_count == len(table)
            for f in table.schema):
         return None
     n = np.array([len(p) for p in parts], dtype=np.int64)
-    theme = pa.array(ids, type=_STR).take(pa.array(np.repeat(np.arange(len(ids)), n)))
+    rank = np.repeat(np.arange(len(ids)), n)
+    theme = pa.array(ids, type=_STR).take(pa.array(rank))
     names = MATCH_COLUMNS if "term" in table.column_names else MATCH_KEY
     table = table.add_column(names.index("theme"), "theme", theme).combine_chunks()
+    if len(table):
+        place = np.arange(len(table)) - np.repeat(np.cumsum(n) - n, n)
+        lang = pc.dictionary_encode(table["lang"]).combine_chunks()
+        order = pc.sort_indices(lang.dictionary).to_numpy()
+        recode = np.empty(len(order) + 1, dtype=np.int64)
+        recode[order] = np.arange(len(order))
+        recode[-1] = len(order)  # missing last
+        lang_rank = recode[lang.indices.fill_null(-1).to_numpy(zero_copy_only=False)]
+        year = table["year"].to_numpy()
+        table = table.take(pa.array(np.lexsort((place, rank, lang_rank, year)))).combine_chunks()
     return table.to_pandas()
 
 
@@ -513,7 +532,7 @@ class _Job:
             if self.memo is not None and self.codebook and len(miss) == len(self.codebook):
                 self.store("base", df, self.codebook, found)
             return df
-        return order_matches(rows, self.ids) if len(rows) else _empty_base(self.ids)
+        return rows if len(rows) else _empty_base(self.ids)
 
     def variant(self, name: str, base: pd.DataFrame, languages, settings: ThemesSettings) -> pd.DataFrame:
         """A check variant's theme matches (:func:`textdrift.themes.match_partials` from ``base``)."""
@@ -535,7 +554,7 @@ class _Job:
                 self.store(name, df, self.codebook, found)
             return df
         if len(base):
-            return order_matches(rows, self.ids)
+            return rows
         # no base match: a full match's table is the empty base's rows plus the variant's own
         # (textdrift.themes._from_base), whose concatenation sets the dtypes
         empty = base[MATCH_KEY]
