@@ -116,8 +116,9 @@ def edit(book, what):
     return book
 
 
-# expected misses per table (base, roles, entities) of each edit: only what the edit touches
-EDITS = {"none": 0, "term": 1, "add": 1, "remove": 0, "rename": 0, "reorder": 0, "rule": 1, "member": 1,
+# expected missing (theme, language)s per table (base, roles, entities) of each edit: only what the
+# edit touches (an English term: the theme's English entries; a new theme or entity member: both languages)
+EDITS = {"none": 0, "term": 1, "add": 2, "remove": 0, "rename": 0, "reorder": 0, "rule": 1, "member": 2,
          "term order": 1}
 
 
@@ -143,7 +144,7 @@ def test_memo_files_equal_a_full_match_after_an_edit(tmp_path, what):
     assert got == full(path, after)
     assert got == mm.shard_outputs(path, after, LANGS)  # without a memo
     assert memo.misses == 3 * EDITS[what] and memo.bad == 0
-    assert memo.hits == 3 * len(after[0]) - memo.misses + 1  # + the entity mentions
+    assert memo.hits == 3 * 2 * len(after[0]) - memo.misses + 1  # (theme, language)s and the entity mentions
 
 
 @pytest.mark.parametrize("toks", ["no match", "heading only", "no entity column", "one language"])
@@ -191,8 +192,9 @@ def test_each_part_of_the_key_makes_a_miss(tmp_path, change, monkeypatch):
         book = (codebook(), ENTITIES[:1])
     got, memo = memoised(path, book, tmp_path / "memo", languages, settings)
     assert got == full(path, book, languages, settings)
-    expected = {"kwic_window": 4 + 1, "entity list": 1}.get(change, 3 * 4 + 1)  # the variants have no context
-    assert memo.misses == expected and memo.hits == 13 - expected
+    entries = 3 * 4 * len(languages) + 1  # (theme, language) per table, the entity mentions
+    expected = {"kwic_window": 4 * 2 + 1, "entity list": 1}.get(change, entries)  # the variants have no context
+    assert memo.misses == expected and memo.hits == entries - expected
 
 
 @pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "garbage", "other key"])
@@ -201,7 +203,7 @@ def test_a_corrupt_entry_is_recomputed_and_logged(tmp_path, damage, caplog):
     book = (codebook(), ENTITIES)
     memoised(path, book, tmp_path / "memo")
     keys = mm.MemoKeys(path, LANGS, ThemesSettings())
-    victim = tmp_path / "memo" / f"{keys.theme(codebook()[1], 'base')}.memo"
+    victim = tmp_path / "memo" / f"{keys.theme(codebook()[1], 'base', 'en')}.memo"
     data = victim.read_bytes()
     if damage == "flip":
         data = data[:-20] + bytes([data[-20] ^ 1]) + data[-19:]
@@ -212,26 +214,27 @@ def test_a_corrupt_entry_is_recomputed_and_logged(tmp_path, damage, caplog):
     elif damage == "garbage":
         data = b"not an entry at all"
     else:  # a valid entry, of another key, under this name
-        data = (tmp_path / "memo" / f"{keys.theme(codebook()[0], 'base')}.memo").read_bytes()
+        data = (tmp_path / "memo" / f"{keys.theme(codebook()[0], 'base', 'en')}.memo").read_bytes()
     victim.write_bytes(data)
     with caplog.at_level(logging.WARNING, logger="textdrift"):
         got, memo = memoised(path, book, tmp_path / "memo")
     assert got == full(path, book)
     assert memo.bad == 1 and memo.misses == 1 and "corrupt" in caplog.text
-    assert mm.MatchMemo(tmp_path / "memo").get(keys.theme(codebook()[1], "base")) is not None  # stored again
+    assert mm.MatchMemo(tmp_path / "memo").get(keys.theme(codebook()[1], "base", "en")) is not None  # stored again
 
 
 def test_pruning_keeps_only_the_entries_a_job_used(tmp_path):
     path = shard(tmp_path)
     where = tmp_path / "memo"
-    memoised(path, (codebook(), ENTITIES), where)
+    _, first = memoised(path, (codebook(), ENTITIES), where)
+    distinct = len(first.used)  # (theme, language)s of the same content share an entry: zh of divide and trade
+    assert distinct == 25 - 3 and len(list(where.iterdir())) == distinct
     (where / ".abc.memo.123.tmp").write_bytes(b"left by a killed job")
     after = (edit(codebook(), "term"), ENTITIES)
     _, memo = memoised(path, after, where)
-    assert len(list(where.iterdir())) == 13 + 3 + 1  # the old digital entries and the temporary file remain
+    assert len(list(where.iterdir())) == distinct + 3 + 1  # the old English digital entries and the temporary file
     assert memo.prune() == 3 + 1
-    assert sorted(p.stem for p in where.iterdir()) == sorted(memo.used)
-    assert len(memo.used) == 13
+    assert sorted(p.stem for p in where.iterdir()) == sorted(memo.used) and len(memo.used) == distinct
 
 
 def test_an_unusable_directory_only_misses(tmp_path):
@@ -258,7 +261,7 @@ def test_the_rule_writes_the_files_and_logs_hits(tmp_path):
         log = tmp_path / f"log{run}.txt"
         mm.run_theme_matches(i, o, p, [str(log)], config)
         text = log.read_text(encoding="utf-8")
-        assert ("0 entries read" in text) == (run == 0) and ("7 entries read" in text) == (run == 1)
+        assert ("0 entries read" in text) == (run == 0) and ("13 entries read" in text) == (run == 1)
     assert sorted(p.name for p in (tmp_path / "data" / "cache" / "theme_matches").iterdir()) == ["shard-3"]
     book = mm.CodebookFiles(cbk).load()
     want = full(path, book, LANGS, ThemesSettings(unspaced_languages=("zh",)))

@@ -27,16 +27,17 @@ Read from :mod:`textdrift.matching`, what is separable:
 
 The memo
 --------
-An entry is one theme's rows of one of the three theme tables (``base`` with KWIC, ``roles``,
-``entities``; without the ``theme`` column, so a renamed theme is found again), or the entity
-mentions' whole Parquet file. Its key (:class:`MemoKeys`) is the BLAKE2b digest of a canonical
-JSON of everything those rows depend on: the token shard's content (SHA-256 of the file), the
-theme's terms per language in order, its context rules, its entity members (in order), the
-languages analysed, ``unspaced_languages``, ``count_roles``, ``kwic_window`` (the ``base`` rows
+An entry is one theme's rows in one language of one of the three theme tables (``base`` with
+KWIC, ``roles``, ``entities``; without the ``theme`` column, so a renamed theme is found again):
+languages are matched separately too, so editing a theme's English terms rematches its English
+rows only. Or it is the entity mentions' whole Parquet file. Its key (:class:`MemoKeys`) is the
+BLAKE2b digest of a canonical JSON of everything those rows depend on: the token shard's content
+(SHA-256 of the file), the language, the theme's terms in it in order and their context rules,
+its entity members (in order), the languages analysed, ``unspaced_languages``, ``count_roles``, ``kwic_window`` (the ``base`` rows
 only: the variants have no context), the table, and the code: every module of the package
 (:func:`textdrift.provenance.library_modules`, their bytes) and the versions of Python, numpy,
-pandas and pyarrow (:func:`code_digest`). A theme whose entry is missing is matched (all such
-themes of the shard in one call), its rows stored; the tables are then assembled from the entries
+pandas and pyarrow (:func:`code_digest`). A (theme, language) whose entry is missing is
+matched (all such themes of a language in one call, on that language's tokens), its rows stored; the tables are then assembled from the entries
 and ordered (:func:`textdrift.matching.order_matches`), with the same dtypes as a full match, so
 the files are byte-identical to a job without the memo (tested on tiny fixtures after every kind
 of codebook edit, and with ``cmp`` on a 50 MB corpus). When every theme misses (a cold run, a
@@ -206,22 +207,23 @@ class MemoKeys:
         text = json.dumps({**self.common, **what}, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
 
-    def theme(self, theme: Theme, part: str) -> str:
-        """The key of one theme's rows of one table (``part``: one of :data:`PARTS`): its terms
-        per language in order, its rules, its entity members (not its id or labels).
+    def theme(self, theme: Theme, part: str, lang: str) -> str:
+        """The key of one theme's rows in one language of one table (``part``: one of
+        :data:`PARTS`): its terms in that language in order, their rules, its entity members (not
+        its id, labels or other languages).
 
         Parameters
         ----------
         theme : Theme
         part : str
+        lang : str
 
         Returns
         -------
         str
         """
-        rules = {lang: {term: [list(r.exclude), list(r.near), r.window] for term, r in by_term.items()}
-                 for lang, by_term in theme.rules.items()}
-        content = {"terms": {lang: list(terms) for lang, terms in theme.terms.items()}, "rules": rules,
+        rules = {term: [list(r.exclude), list(r.near), r.window] for term, r in theme.rules.get(lang, {}).items()}
+        content = {"lang": lang, "terms": list(theme.terms.get(lang, ())), "rules": rules,
                    "entities": list(theme.entities)}
         return self._key({"part": part, "kwic_window": self.window if part == "base" else None, "theme": content})
 
@@ -282,7 +284,8 @@ class MatchMemo:
         bytes or None
         """
         self.used.add(key)
-        if key in self._read:
+        if key in self._read:  # (two entries with the same content: read once)
+            self.hits += 1
             return self._read[key]
         data = None
         if self.usable:
@@ -393,6 +396,12 @@ class _Tokens:
             self._all = read_tokens(self.path, ALL_COLUMNS)
         return self._all
 
+    def lang(self, lang: str) -> TokenCodes:
+        """The rows of one language."""
+        tokens = self.all()
+        inside = tokens.isin("lang", [lang])
+        return tokens if inside.all() else tokens.take(inside)
+
     def base(self) -> TokenCodes:
         if self._base is None:  # as textdrift.themes.match_shard: the languages analysed, the base variant
             tokens = self.all()
@@ -429,25 +438,29 @@ def _from_entry(payload: bytes, schema: pa.Schema) -> pa.Table | None:
     return table if table.schema.equals(schema) else None
 
 
-def _split(df: pd.DataFrame, themes: list[Theme], schema: pa.Schema) -> list[pa.Table]:
-    """``df``'s rows of each theme (in ``df``'s order), as tables of ``schema`` (no ``theme``)."""
+def _split(df: pd.DataFrame, cells: list[tuple[str, str]], schema: pa.Schema) -> list[pa.Table]:
+    """``df``'s rows of each (theme id, language) of ``cells`` (in ``df``'s order), as tables of
+    ``schema`` (no ``theme``)."""
     table = pa.Table.from_pandas(df[[c for c in schema.names]], schema=schema, preserve_index=False)
     table = table.replace_schema_metadata(None)
-    codes = pd.Index([t.id for t in themes]).get_indexer(df["theme"].to_numpy(dtype=object))
+    index = {cell: k for k, cell in enumerate(cells)}
+    pairs = zip(df["theme"].to_numpy(dtype=object).tolist(), df["lang"].to_numpy(dtype=object).tolist())
+    codes = np.array([index.get(c, -1) for c in pairs], dtype=np.int64)
     order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(themes) + 1))
+    bounds = np.searchsorted(codes[order], np.arange(len(cells) + 1))
     table = table.take(pa.array(order))
-    return [table.slice(bounds[j], bounds[j + 1] - bounds[j]) for j in range(len(themes))]
+    return [table.slice(bounds[j], bounds[j + 1] - bounds[j]) for j in range(len(cells))]
 
 
-def _assemble(parts: list[pa.Table], ids: list[str]) -> pd.DataFrame | None:
+def _assemble(parts: list[pa.Table], ranks: list[int], ids: list[str]) -> pd.DataFrame | None:
     """The themes' rows as one DataFrame in table order (:func:`textdrift.matching.order_matches`),
     or None when a string column is missing in every row (a full match would not type it as text:
     the caller matches instead).
 
-    Each entry holds one theme's rows in table order (stored from an ordered table), that is by
-    (year, lang, doc_id, para, start_idx); so the table's order, by (year, lang, theme in codebook
-    order, doc_id, para, start_idx), is the entries' rows sorted by year, lang (missing last, as
+    ``parts``: the entries, ``ranks``: the codebook position of each one's theme. Each entry holds
+    one theme's rows in one language in table order (stored from an ordered table), that is by
+    (year, doc_id, para, start_idx); so the table's order, by (year, lang, theme in codebook order,
+    doc_id, para, start_idx), is the entries' rows sorted by year, lang (missing last, as
     ``order_matches`` puts them), the theme's rank and the row's place in its entry: a sort of
     integers, not of the strings again."""
     import pyarrow.compute as pc
@@ -457,7 +470,7 @@ def _assemble(parts: list[pa.Table], ids: list[str]) -> pd.DataFrame | None:
            for f in table.schema):
         return None
     n = np.array([len(p) for p in parts], dtype=np.int64)
-    rank = np.repeat(np.arange(len(ids)), n)
+    rank = np.repeat(np.asarray(ranks, dtype=np.int64), n)
     theme = pa.array(ids, type=_STR).take(pa.array(rank))
     names = MATCH_COLUMNS if "term" in table.column_names else MATCH_KEY
     table = table.add_column(names.index("theme"), "theme", theme).combine_chunks()
@@ -480,78 +493,98 @@ def _empty_base(ids: list[str]) -> pd.DataFrame:
 
 
 class _Job:
-    """One shard's theme tables from the memo and the matcher (:func:`shard_outputs`)."""
+    """One shard's theme tables from the memo and the matcher (:func:`shard_outputs`), entry by
+    entry: one per (theme, language) and table."""
 
     def __init__(self, tokens: _Tokens, codebook: list[Theme], memo: MatchMemo | None, keys: MemoKeys | None):
         self.tokens, self.codebook, self.memo, self.keys = tokens, codebook, memo, keys
         self.ids = [t.id for t in codebook]
+        #: (theme position, language) of every entry
+        self.cells = [(j, lang) for j in range(len(codebook)) for lang in sorted(set(tokens.languages))]
         self.missed: dict[str, list[str]] = {}
 
     def lookup(self, part: str) -> list[pa.Table | None]:
         if self.memo is None:
-            return [None] * len(self.codebook)
+            return [None] * len(self.cells)
         schema = _SCHEMAS["base" if part == "base" else "variant"]
         out = []
-        for t in self.codebook:
-            key = self.keys.theme(t, part)
+        for j, lang in self.cells:
+            key = self.keys.theme(self.codebook[j], part, lang)
             payload = self.memo.get(key)
             table = None if payload is None else _from_entry(payload, schema)
             if payload is not None and table is None:
                 self.memo.discard(key)
             out.append(table)
-        self.missed[part] = [t.id for t, tb in zip(self.codebook, out) if tb is None]
+        self.missed[part] = [f"{self.ids[j]} ({lang})" for (j, lang), tb in zip(self.cells, out) if tb is None]
         return out
 
     def lookup_all(self) -> None:
         """Every table's entries (None where missing)."""
         self.found = {part: self.lookup(part) for part in PARTS}
 
-    def store(self, part: str, df: pd.DataFrame, themes: list[Theme], found: list) -> None:
-        """Put the rows of ``themes`` (matched together into ``df``) into ``found`` and the memo."""
+    def store(self, part: str, df: pd.DataFrame, cells: list[int], found: list) -> None:
+        """Put the rows of the entries ``cells`` (positions in :attr:`cells`, matched together into
+        ``df``) into ``found`` and the memo."""
         schema = _SCHEMAS["base" if part == "base" else "variant"]
-        position = {id(t): j for j, t in enumerate(self.codebook)}
-        for t, table in zip(themes, _split(df, themes, schema)):
-            found[position[id(t)]] = table
+        pairs = [(self.ids[self.cells[k][0]], self.cells[k][1]) for k in cells]
+        for k, table in zip(cells, _split(df, pairs, schema)):
+            found[k] = table
             if self.memo is not None:
-                self.memo.put(self.keys.theme(t, part), _to_entry(table))
+                j, lang = self.cells[k]
+                self.memo.put(self.keys.theme(self.codebook[j], part, lang), _to_entry(table))
+
+    def by_lang(self, found: list) -> dict[str, list[int]]:
+        """The missing entries, by language (positions in :attr:`cells`)."""
+        out: dict[str, list[int]] = {}
+        for k, ((_, lang), tb) in enumerate(zip(self.cells, found)):
+            if tb is None:
+                out.setdefault(lang, []).append(k)
+        return out
+
+    def themes(self, cells: list[int]) -> list[Theme]:
+        return [self.codebook[self.cells[k][0]] for k in cells]
+
+    def assemble(self, found: list) -> pd.DataFrame | None:
+        return _assemble(found, [j for j, _ in self.cells], self.ids)
 
     def base(self, settings: ThemesSettings) -> pd.DataFrame:
         """The theme matches with KWIC (:func:`textdrift.matching.match_themes` on the base tokens)."""
         s = settings
-
-        def match(themes):
-            return match_themes(self.tokens.base(), themes, s.kwic_window, s.unspaced_languages)
-
         found = self.found["base"]
-        miss = [t for t, tb in zip(self.codebook, found) if tb is None]
-        if miss and len(miss) < len(self.codebook):
-            self.store("base", match(miss), miss, found)
-        rows = None if len(miss) == len(self.codebook) else _assemble(found, self.ids)
+        missing = self.by_lang(found)
+        some = bool(missing) and sum(map(len, missing.values())) < len(self.cells)
+        for lang, cells in missing.items() if some else ():  # only the missing (theme, language)s
+            tokens = self.tokens.lang(lang).variant("base", s.count_roles)
+            self.store("base", match_themes(tokens, self.themes(cells), s.kwic_window, s.unspaced_languages), cells,
+                       found)
+        rows = _assemble_or_none(self, found, some or not missing)
         if rows is None:  # nothing stored (cold, a new shard, no memo), or not typed as a full match: one full match
-            df = match(self.codebook)
-            if self.memo is not None and self.codebook and len(miss) == len(self.codebook):
-                self.store("base", df, self.codebook, found)
+            df = match_themes(self.tokens.base(), self.codebook, s.kwic_window, s.unspaced_languages)
+            if self.memo is not None and self.codebook and not some and missing:
+                self.store("base", df, list(range(len(self.cells))), found)
             return df
         return rows if len(rows) else _empty_base(self.ids)
 
-    def variant(self, name: str, base: pd.DataFrame, languages, settings: ThemesSettings) -> pd.DataFrame:
+    def variant(self, name: str, base: pd.DataFrame, settings: ThemesSettings) -> pd.DataFrame:
         """A check variant's theme matches (:func:`textdrift.themes.match_partials` from ``base``)."""
         s = settings
 
-        def match(themes, base_rows):
-            return match_partials(self.tokens.all(), themes, languages, s.count_roles, s.unspaced_languages, [name],
+        def match(tokens, themes, languages, base_rows):
+            return match_partials(tokens, themes, languages, s.count_roles, s.unspaced_languages, [name],
                                   base=base_rows, with_paras=False)[1][name]
 
         found = self.found[name]
-        miss = [t for t, tb in zip(self.codebook, found) if tb is None]
-        if miss and len(miss) < len(self.codebook):
-            ids = {t.id for t in miss}
-            self.store(name, match(miss, base[base["theme"].isin(ids)]), miss, found)
-        rows = None if len(miss) == len(self.codebook) else _assemble(found, self.ids)
+        missing = self.by_lang(found)
+        some = bool(missing) and sum(map(len, missing.values())) < len(self.cells)
+        for lang, cells in missing.items() if some else ():
+            themes = self.themes(cells)
+            rows = base[base["theme"].isin({t.id for t in themes}) & (base["lang"] == lang)]
+            self.store(name, match(self.tokens.lang(lang), themes, [lang], rows), cells, found)
+        rows = _assemble_or_none(self, found, some or not missing)
         if rows is None:
-            df = match(self.codebook, base)
-            if self.memo is not None and self.codebook and len(miss) == len(self.codebook):
-                self.store(name, df, self.codebook, found)
+            df = match(self.tokens.all(), self.codebook, self.tokens.languages, base)
+            if self.memo is not None and self.codebook and not some and missing:
+                self.store(name, df, list(range(len(self.cells))), found)
             return df
         if len(base):
             return rows
@@ -559,6 +592,11 @@ class _Job:
         # (textdrift.themes._from_base), whose concatenation sets the dtypes
         empty = base[MATCH_KEY]
         return order_matches(pd.concat([empty, rows], ignore_index=True) if len(rows) else empty, self.ids)
+
+
+def _assemble_or_none(job: _Job, found: list, stored: bool) -> pd.DataFrame | None:
+    """The table from the entries when every one is there (``stored``), else None."""
+    return job.assemble(found) if stored and job.cells else None
 
 
 def shard_outputs(token_path, book: tuple, languages, settings: ThemesSettings | None = None,
@@ -606,13 +644,13 @@ def shard_outputs(token_path, book: tuple, languages, settings: ThemesSettings |
     base = job.base(s)
     out["matches"] = _parquet(base)
     for name in CHECK_VARIANTS:
-        out[name] = _parquet(job.variant(name, base, languages, s))
+        out[name] = _parquet(job.variant(name, base, s))
     if memo is not None:
-        matched = "; ".join(f"{part}: {len(job.missed[part])} of {len(codebook)}"
-                            + (f" ({', '.join(job.missed[part])})" if 0 < len(job.missed[part]) < len(codebook) else "")
+        matched = "; ".join(f"{part}: {len(job.missed[part])} of {len(job.cells)}"
+                            + (f" ({', '.join(job.missed[part])})" if 0 < len(job.missed[part]) < len(job.cells) else "")
                             for part in PARTS)
-        log.info("theme_matches memo %s: %d entries read, %d missed, %d unreadable, %d written; themes matched "
-                 "(the rest from the memo): %s; entity mentions %s", memo.dir, memo.hits, memo.misses, memo.bad,
+        log.info("theme_matches memo %s: %d entries read, %d missed, %d unreadable, %d written; (theme, language)s "
+                 "matched (the rest from the memo): %s; entity mentions %s", memo.dir, memo.hits, memo.misses, memo.bad,
                  memo.written, matched, "from the memo" if entity_hit else "matched")
     return out
 
