@@ -128,7 +128,7 @@ unlock: env
 	$(SNAKEMAKE) --unlock
 
 clean-results:
-	rm -rf data/processed results logs .snakemake
+	rm -rf data/processed data/cache results logs .snakemake
 
 distclean: clean-results
 	rm -rf $(VENV) $(UVTOOL)

@@ -19,7 +19,7 @@ PACKAGE = ROOT / "src" / "textdrift"
 
 LOW = {"config", "io", "manifest", "codebook", "stats", "counting", "structure", "decode"}
 ANALYSIS = {"vectorize", "entities", "matching", "themes", "drift", "phrases", "formulations", "findings",
-            "crosslingual", "align", "validation", "segment"}
+            "crosslingual", "align", "validation", "segment", "matchmemo"}
 PRESENTATION = {"figures", "report", "explorer"}
 MAX_PARAMETERS = 8
 

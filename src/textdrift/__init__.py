@@ -9,6 +9,7 @@ text) -> ``clean`` (the steps, two of them in ``despace`` and ``structure``) -> 
 words, the findings' variants, kept tokens per paragraph) -> ``vectorize`` (count matrices) -> ``drift`` and ``phrases``; ``formulations`` (new and vanished
 formulations);
 ``codebook`` -> ``matching`` -> ``themes`` -> ``validation`` (precision of the codebook);
+``matchmemo`` (the `theme_matches` jobs' per-theme memo: a codebook edit rematches only the themes it changes);
 ``crosslingual`` (zh against en, paragraphs paired by ``align``); ``findings`` (the headline
 numbers); ``figures`` (every chart), ``report`` (``results/README.md``), ``explorer``
 (``results/explorer.html``). Shared: ``stats`` (intervals, tests and divergences), ``io``,

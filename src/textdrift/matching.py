@@ -137,9 +137,14 @@ def _context_rules(by_theme: dict, terms: list[_Term], codes: np.ndarray, vocab:
         order = np.argsort(ep, kind="stable")
         spans[key] = (ep[order], np.maximum.accumulate(eq[order]))
     n = len(codes)
-    # each word's sentence as the range [first, end) of word positions (sent never decreases)
-    sent_first = np.searchsorted(sent, sent, side="left")
-    sent_end = np.searchsorted(sent, sent, side="right")
+    # a word's sentence as the range [first, end) of word positions (sent never decreases), for
+    # the candidates' words only
+    def sent_first(x):
+        return np.searchsorted(sent, sent[x], side="left")
+
+    def sent_end(x):
+        return np.searchsorted(sent, sent[x], side="right")
+
     out = {}
     for theme, (p, q, ti) in by_theme.items():
         keep = np.ones(len(p), dtype=bool)
@@ -155,8 +160,8 @@ def _context_rules(by_theme: dict, terms: list[_Term], codes: np.ndarray, vocab:
             if rule.near:
                 j = sel[keep[sel]]
                 a, b = p[j], q[j]
-                sides = ((np.maximum(np.maximum(a - rule.window, 0), sent_first[a]), a),  # [lo, hi) before
-                         (b + 1, np.minimum(np.minimum(b + 1 + rule.window, n), sent_end[b])))  # and after
+                sides = ((np.maximum(np.maximum(a - rule.window, 0), sent_first(a)), a),  # [lo, hi) before
+                         (b + 1, np.minimum(np.minimum(b + 1 + rule.window, n), sent_end(b))))  # and after
                 keep[j] = _near_found(rule, codes, vocab, sides, unspaced)
         if keep.any():
             out[theme] = (p[keep], q[keep], ti[keep])

@@ -1,0 +1,685 @@
+"""The `theme_matches` rule with a per-theme memo: after a codebook edit, each shard rematches only
+the themes the edit changed.
+
+What a theme's matches depend on
+--------------------------------
+A shard's `theme_matches` job writes four tables (:func:`shard_outputs`): the theme matches with
+their KWIC context (:func:`textdrift.matching.match_themes` on the ``base`` tokens), the entity
+mentions (the same on the entity list as a codebook, :func:`textdrift.codebook.entity_codebook`)
+and, for each of the findings checks' variants (``roles``, ``entities``;
+:data:`textdrift.counting.CHECK_VARIANTS`), the theme matches without context
+(:func:`textdrift.themes.match_partials`, which rematches only the paragraphs a variant changes).
+Read from :mod:`textdrift.matching`, what is separable:
+
+* **Theme by theme.** A theme's candidates, its context rules (``exclude``, ``near``: per term),
+  the entity rule (per match) and the overlap resolution (greedy, *within one theme*; different
+  themes are resolved independently) read only that theme's terms, rules and entity members; a
+  term's tie-break rank is its position in its own theme's list. So a theme's rows are the same
+  whichever other themes are matched with it (tested: every theme alone against the whole codebook).
+  The variants' rows of a theme are its ``base`` rows outside the paragraphs the variant changes
+  plus that theme's matches in those paragraphs: per theme too.
+* **Across themes** only the row order: :func:`textdrift.matching.order_matches` sorts on
+  (year, lang, theme in codebook order, doc_id, para, start_idx), a unique key (matches of one
+  theme never overlap), so the table does not depend on the order its rows were found in. It is
+  redone on the whole table every time.
+* **The entity mentions** do not depend on the codebook's themes at all (only on the entity list,
+  through its ids and head tokens ``@id``): after a codebook edit they come whole from the memo.
+
+The memo
+--------
+An entry is one theme's rows in one language of one of the three theme tables (``base`` with
+KWIC, ``roles``, ``entities``; without the ``theme`` column, so a renamed theme is found again):
+languages are matched separately too, so editing a theme's English terms rematches its English
+rows only. Or it is the entity mentions' whole Parquet file. Its key (:class:`MemoKeys`) is the
+BLAKE2b digest of a canonical JSON of everything those rows depend on: the token shard's content
+(SHA-256 of the file), the language, the theme's terms in it in order and their context rules,
+its entity members (in order), the languages analysed, ``unspaced_languages``, ``count_roles``, ``kwic_window`` (the ``base`` rows
+only: the variants have no context), the table, and the code: every module of the package
+(:func:`textdrift.provenance.library_modules`, their bytes) and the versions of Python, numpy,
+pandas and pyarrow (:func:`code_digest`). A (theme, language) whose entry is missing is
+matched (all such themes of a language in one call, on that language's tokens), its rows stored; the tables are then assembled from the entries
+and ordered (:func:`textdrift.matching.order_matches`), with the same dtypes as a full match, so
+the files are byte-identical to a job without the memo (tested on tiny fixtures after every kind
+of codebook edit, and with ``cmp`` on a 50 MB corpus). When every theme misses (a cold run, a
+new shard) the job matches the whole codebook as without the memo and stores the entries.
+
+The store (:class:`MatchMemo`) is a directory per shard under ``theme_matches.memo_dir`` (default
+``<processed_dir>/../cache/theme_matches``, i.e. ``data/cache/theme_matches/shard-<n>/``), outside
+Snakemake's outputs (so it never triggers a rerun and is never required). Entries are written
+atomically (temporary file + rename) as a header, a BLAKE2b digest of the key and the payload,
+and the payload (an lz4-compressed Arrow IPC stream, or the Parquet bytes); a read checks the
+header and the digest, so an unreadable, truncated or altered entry is a miss that is logged
+(warning) and recomputed, never a crash or a wrong row. After the job the shard's entries it did
+not use are removed, so the store holds about one codebook's worth per shard. A directory that
+cannot be created or written (a cluster node without the project's file system, object storage)
+only makes misses. ``theme_matches.memo: false`` turns it off. The settings are read from the
+configuration, not passed as rule params: turning the memo off or moving it changes no output
+and must not rerun the jobs.
+
+Why one module of about 620 lines, a third of them docstrings: the key, the store and the
+assembly of the tables must agree with each other and with a full match byte for byte, and are
+tested together (tests/test_matchmemo.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from textdrift.codebook import Theme, entity_codebook
+from textdrift.config import Settings, setting
+from textdrift.counting import CHECK_VARIANTS, TokenCodes, read_tokens
+from textdrift.counting import TOKEN_COLUMNS as ALL_COLUMNS
+from textdrift.io import atomic_write_bytes
+from textdrift.matching import MATCH_COLUMNS, match_themes, order_matches
+from textdrift.themes import MATCH_KEY, CodebookFiles, ThemesSettings, match_partials
+
+__all__ = ["MAGIC", "MatchMemo", "MemoKeys", "MemoSettings", "code_digest", "file_digest", "memo_for",
+           "run_theme_matches", "shard_outputs"]
+
+log = _log = logging.getLogger("textdrift.matchmemo")
+
+#: the first bytes of every entry (the layout's version: a new layout makes every old entry a miss)
+MAGIC = b"textdrift theme_matches memo 1\n"
+_DIGEST = 32  # bytes of the BLAKE2b digest after MAGIC
+_SUFFIX = ".memo"
+#: the theme tables, each memoised per theme: "base" (matches with KWIC), then the checks' variants
+PARTS = ("base", *CHECK_VARIANTS)
+_ENTITIES = "entity_mentions"  # the entity mentions' entry (a whole Parquet file)
+_STR, _INT = pa.large_string(), pa.int64()
+#: an entry's columns (a table's without ``theme``), types as the tables are written
+_SCHEMAS = {
+    "base": pa.schema([(c, _INT if c in ("year", "para", "sent", "start_idx", "end_idx") else _STR)
+                       for c in MATCH_COLUMNS if c != "theme"]),
+    "variant": pa.schema([(c, _INT if c in ("year", "para", "start_idx") else _STR) for c in MATCH_KEY if c != "theme"]),
+}
+
+
+@dataclass(frozen=True)
+class MemoSettings(Settings):
+    """The memo's settings (the ``theme_matches`` block of the configuration; defaults from the
+    schema: ``MemoSettings.from_config(config)``).
+
+    Attributes
+    ----------
+    memo : bool
+        Whether the `theme_matches` jobs use the memo.
+    memo_dir : str or None
+        Its directory; None: ``cache/theme_matches`` beside ``processed_dir``.
+    """
+
+    memo: bool = setting("theme_matches", "memo")
+    memo_dir: str | None = setting("theme_matches", "memo_dir")
+
+    def directory(self, processed_dir: str | Path | None) -> Path | None:
+        """The memo's directory (None when it is off, or without a directory to derive it from).
+
+        Parameters
+        ----------
+        processed_dir : str or Path or None
+            The configuration's ``processed_dir``.
+
+        Returns
+        -------
+        Path or None
+        """
+        if not self.memo:
+            return None
+        if self.memo_dir:
+            return Path(self.memo_dir)
+        return Path(processed_dir).parent / "cache" / "theme_matches" if processed_dir else None
+
+
+def code_digest() -> str:
+    """The code an entry was made with: the bytes of every module of the package and the versions
+    of Python, numpy, pandas and pyarrow (a change to any of them makes every entry a miss).
+
+    Returns
+    -------
+    str
+        Hex digest.
+    """
+    from textdrift.provenance import library_modules
+
+    h = hashlib.sha256()
+    for name, path in library_modules(Path(__file__).resolve().parent).items():
+        source = path.read_bytes()
+        h.update(f"{name}\0{len(source)}\0".encode())
+        h.update(source)
+    h.update(json.dumps([sys.version, np.__version__, pd.__version__, pa.__version__]).encode())
+    return h.hexdigest()
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a file's bytes.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    str
+        Hex digest.
+    """
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class MemoKeys:
+    """The keys of one shard's entries: the digest of a canonical JSON of what the rows depend on
+    (see the module docstring).
+
+    Parameters
+    ----------
+    token_path : str or Path
+        The token shard (its content is part of every key).
+    languages : sequence of str
+        The languages analysed.
+    settings : ThemesSettings
+        ``kwic_window``, ``unspaced_languages``, ``count_roles``.
+    code : str, optional
+        :func:`code_digest` (computed when not given).
+    """
+
+    def __init__(self, token_path, languages, settings: ThemesSettings, code: str | None = None):
+        self.window = int(settings.kwic_window)
+        self.common = {
+            "code": code or code_digest(),
+            "shard": file_digest(token_path),
+            "languages": sorted(languages),
+            "unspaced_languages": sorted(settings.unspaced_languages),
+            "count_roles": None if settings.count_roles is None else sorted(settings.count_roles),
+        }
+
+    def _key(self, what: dict) -> str:
+        text = json.dumps({**self.common, **what}, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
+
+    def theme(self, theme: Theme, part: str, lang: str) -> str:
+        """The key of one theme's rows in one language of one table (``part``: one of
+        :data:`PARTS`): its terms in that language in order, their rules, its entity members (not
+        its id, labels or other languages).
+
+        Parameters
+        ----------
+        theme : Theme
+        part : str
+        lang : str
+
+        Returns
+        -------
+        str
+        """
+        rules = {term: [list(r.exclude), list(r.near), r.window] for term, r in theme.rules.get(lang, {}).items()}
+        content = {"lang": lang, "terms": list(theme.terms.get(lang, ())), "rules": rules,
+                   "entities": list(theme.entities)}
+        return self._key({"part": part, "kwic_window": self.window if part == "base" else None, "theme": content})
+
+    def entities(self, entities) -> str:
+        """The key of the entity mentions: each entity's id and head token, in order.
+
+        Parameters
+        ----------
+        entities : list of Entity
+
+        Returns
+        -------
+        str
+        """
+        return self._key({"part": _ENTITIES, "kwic_window": self.window,
+                          "entities": [[e.id, e.norm] for e in entities]})
+
+
+class MatchMemo:
+    """One shard's directory of entries: :meth:`get` and :meth:`put` by key, :meth:`prune` after
+    the job. Never raises on the file system: an entry it cannot read is a miss (logged), one it
+    cannot write is not stored (logged).
+
+    Parameters
+    ----------
+    directory : str or Path
+        The shard's directory (created when missing).
+    """
+
+    def __init__(self, directory: str | Path):
+        self.dir = Path(directory)
+        self.used: set[str] = set()
+        self.hits = self.misses = self.written = self.bad = 0
+        self._read: dict[str, bytes] = {}
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self.usable = True
+        except OSError as e:
+            log.warning("theme_matches memo: cannot use %s (%s): matching every theme", self.dir, e)
+            self.usable = False
+
+    def _path(self, key: str) -> Path:
+        return self.dir / f"{key}{_SUFFIX}"
+
+    @staticmethod
+    def _check(key: str, payload: bytes) -> bytes:
+        return hashlib.blake2b(key.encode("ascii") + payload, digest_size=_DIGEST).digest()
+
+    def get(self, key: str) -> bytes | None:
+        """The payload stored under ``key``, or None (a miss: absent, unreadable or corrupt).
+
+        Parameters
+        ----------
+        key : str
+
+        Returns
+        -------
+        bytes or None
+        """
+        self.used.add(key)
+        if key in self._read:  # (two entries with the same content: read once)
+            self.hits += 1
+            return self._read[key]
+        data = None
+        if self.usable:
+            try:
+                data = self._path(key).read_bytes()
+            except FileNotFoundError:
+                pass
+            except OSError as e:
+                log.warning("theme_matches memo: cannot read entry %s (%s): recomputed", self._path(key), e)
+                self.bad += 1
+        if data is not None:
+            head = len(MAGIC) + _DIGEST
+            payload = data[head:]
+            if not data.startswith(MAGIC) or len(data) < head or data[len(MAGIC):head] != self._check(key, payload):
+                log.warning("theme_matches memo: entry %s is corrupt (its digest does not match): recomputed",
+                            self._path(key))
+                self.bad += 1
+                self.discard(key)
+                data = None
+            else:
+                self.hits += 1
+                self._read[key] = payload
+                return payload
+        self.misses += 1
+        return None
+
+    def discard(self, key: str) -> None:
+        """Remove an entry (one that could not be used).
+
+        Parameters
+        ----------
+        key : str
+        """
+        self._read.pop(key, None)
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except OSError:
+            pass
+
+    def put(self, key: str, payload: bytes) -> None:
+        """Store ``payload`` under ``key``, atomically (temporary file + rename).
+
+        Parameters
+        ----------
+        key : str
+        payload : bytes
+        """
+        self.used.add(key)
+        if not self.usable:
+            return
+        try:
+            atomic_write_bytes(self._path(key), MAGIC + self._check(key, payload) + payload)
+            self.written += 1
+        except OSError as e:
+            log.warning("theme_matches memo: cannot write entry %s (%s)", self._path(key), e)
+
+    def prune(self) -> int:
+        """Remove every file of the directory that is not an entry this job used (old codebooks'
+        entries, an old shard content's, temporary files of an interrupted write).
+
+        Returns
+        -------
+        int
+            Files removed.
+        """
+        if not self.usable:
+            return 0
+        removed = 0
+        try:
+            for path in self.dir.iterdir():
+                if path.is_file() and not (path.suffix == _SUFFIX and path.stem in self.used):
+                    path.unlink(missing_ok=True)
+                    removed += 1
+        except OSError as e:
+            log.warning("theme_matches memo: cannot prune %s (%s)", self.dir, e)
+        return removed
+
+
+def memo_for(config: dict | None, token_path: str | Path) -> MatchMemo | None:
+    """The memo of a token shard under a configuration (None when the memo is off).
+
+    Parameters
+    ----------
+    config : dict or None
+        The workflow's configuration (the ``theme_matches`` block and ``processed_dir``); None: no memo.
+    token_path : str or Path
+        The token shard: its file name (``shard-<n>``) names the shard's directory.
+
+    Returns
+    -------
+    MatchMemo or None
+    """
+    if config is None:
+        return None
+    where = MemoSettings.from_config(config).directory(config.get("processed_dir"))
+    return None if where is None else MatchMemo(where / Path(token_path).name.split(".")[0])
+
+
+class _Tokens:
+    """The shard's tokens, read once and only when some theme must be matched."""
+
+    def __init__(self, path, languages, settings: ThemesSettings):
+        self.path, self.languages, self.settings = path, languages, settings
+        self._all = self._base = None
+
+    def all(self) -> TokenCodes:
+        if self._all is None:
+            self._all = read_tokens(self.path, ALL_COLUMNS)
+        return self._all
+
+    def lang(self, lang: str) -> TokenCodes:
+        """The rows of one language."""
+        tokens = self.all()
+        inside = tokens.isin("lang", [lang])
+        return tokens if inside.all() else tokens.take(inside)
+
+    def base(self) -> TokenCodes:
+        if self._base is None:  # as textdrift.themes.match_shard: the languages analysed, the base variant
+            tokens = self.all()
+            inside = tokens.isin("lang", self.languages)
+            tokens = tokens if inside.all() else tokens.take(inside)
+            self._base = tokens.variant("base", self.settings.count_roles)
+        return self._base
+
+
+def _parquet(df: pd.DataFrame) -> bytes:
+    """The bytes :func:`textdrift.io.write_parquet` writes for ``df``."""
+    import pyarrow.parquet as pq
+
+    buf = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), buf)
+    return buf.getvalue().to_pybytes()
+
+
+def _to_entry(table: pa.Table) -> bytes:
+    """A theme's rows as an lz4-compressed Arrow IPC stream."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema, options=pa.ipc.IpcWriteOptions(compression="lz4")) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def _from_entry(payload: bytes, schema: pa.Schema) -> pa.Table | None:
+    """The rows of an entry, or None when they are not a table of ``schema``."""
+    try:
+        table = pa.ipc.open_stream(payload).read_all()
+    except (pa.ArrowException, OSError, ValueError) as e:
+        log.warning("theme_matches memo: an entry does not decode (%s): recomputed", e)
+        return None
+    return table if table.schema.equals(schema) else None
+
+
+def _split(df: pd.DataFrame, cells: list[tuple[str, str]], schema: pa.Schema) -> list[pa.Table]:
+    """``df``'s rows of each (theme id, language) of ``cells`` (in ``df``'s order), as tables of
+    ``schema`` (no ``theme``)."""
+    table = pa.Table.from_pandas(df[[c for c in schema.names]], schema=schema, preserve_index=False)
+    table = table.replace_schema_metadata(None)
+    index = {cell: k for k, cell in enumerate(cells)}
+    pairs = zip(df["theme"].to_numpy(dtype=object).tolist(), df["lang"].to_numpy(dtype=object).tolist())
+    codes = np.array([index.get(c, -1) for c in pairs], dtype=np.int64)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(cells) + 1))
+    table = table.take(pa.array(order))
+    return [table.slice(bounds[j], bounds[j + 1] - bounds[j]) for j in range(len(cells))]
+
+
+def _assemble(parts: list[pa.Table], ranks: list[int], ids: list[str]) -> pd.DataFrame | None:
+    """The themes' rows as one DataFrame in table order (:func:`textdrift.matching.order_matches`),
+    or None when a string column is missing in every row (a full match would not type it as text:
+    the caller matches instead).
+
+    ``parts``: the entries, ``ranks``: the codebook position of each one's theme. Each entry holds
+    one theme's rows in one language in table order (stored from an ordered table), that is by
+    (year, doc_id, para, start_idx); so the table's order, by (year, lang, theme in codebook order,
+    doc_id, para, start_idx), is the entries' rows sorted by year, lang (missing last, as
+    ``order_matches`` puts them), the theme's rank and the row's place in its entry: a sort of
+    integers, not of the strings again."""
+    import pyarrow.compute as pc
+
+    table = pa.concat_tables(parts)
+    if any(pa.types.is_large_string(f.type) and len(table) and table[f.name].null_count == len(table)
+           for f in table.schema):
+        return None
+    n = np.array([len(p) for p in parts], dtype=np.int64)
+    rank = np.repeat(np.asarray(ranks, dtype=np.int64), n)
+    theme = pa.array(ids, type=_STR).take(pa.array(rank))
+    names = MATCH_COLUMNS if "term" in table.column_names else MATCH_KEY
+    table = table.add_column(names.index("theme"), "theme", theme).combine_chunks()
+    if len(table):
+        place = np.arange(len(table)) - np.repeat(np.cumsum(n) - n, n)
+        lang = pc.dictionary_encode(table["lang"]).combine_chunks()
+        order = pc.sort_indices(lang.dictionary).to_numpy()
+        recode = np.empty(len(order) + 1, dtype=np.int64)
+        recode[order] = np.arange(len(order))
+        recode[-1] = len(order)  # missing last
+        lang_rank = recode[lang.indices.fill_null(-1).to_numpy(zero_copy_only=False)]
+        year = table["year"].to_numpy()
+        table = table.take(pa.array(np.lexsort((place, rank, lang_rank, year)))).combine_chunks()
+    return table.to_pandas()
+
+
+def _empty_base(ids: list[str]) -> pd.DataFrame:
+    """The theme matches of a shard with none (as :func:`textdrift.matching.match_themes` makes them)."""
+    return order_matches(pd.DataFrame([], columns=MATCH_COLUMNS), ids)
+
+
+class _Job:
+    """One shard's theme tables from the memo and the matcher (:func:`shard_outputs`), entry by
+    entry: one per (theme, language) and table."""
+
+    def __init__(self, tokens: _Tokens, codebook: list[Theme], memo: MatchMemo | None, keys: MemoKeys | None):
+        self.tokens, self.codebook, self.memo, self.keys = tokens, codebook, memo, keys
+        self.ids = [t.id for t in codebook]
+        #: (theme position, language) of every entry
+        self.cells = [(j, lang) for j in range(len(codebook)) for lang in sorted(set(tokens.languages))]
+        self.missed: dict[str, list[str]] = {}
+
+    def lookup(self, part: str) -> list[pa.Table | None]:
+        if self.memo is None:
+            return [None] * len(self.cells)
+        schema = _SCHEMAS["base" if part == "base" else "variant"]
+        out = []
+        for j, lang in self.cells:
+            key = self.keys.theme(self.codebook[j], part, lang)
+            payload = self.memo.get(key)
+            table = None if payload is None else _from_entry(payload, schema)
+            if payload is not None and table is None:
+                self.memo.discard(key)
+            out.append(table)
+        self.missed[part] = [f"{self.ids[j]} ({lang})" for (j, lang), tb in zip(self.cells, out) if tb is None]
+        return out
+
+    def lookup_all(self) -> None:
+        """Every table's entries (None where missing)."""
+        self.found = {part: self.lookup(part) for part in PARTS}
+
+    def store(self, part: str, df: pd.DataFrame, cells: list[int], found: list) -> None:
+        """Put the rows of the entries ``cells`` (positions in :attr:`cells`, matched together into
+        ``df``) into ``found`` and the memo."""
+        schema = _SCHEMAS["base" if part == "base" else "variant"]
+        pairs = [(self.ids[self.cells[k][0]], self.cells[k][1]) for k in cells]
+        for k, table in zip(cells, _split(df, pairs, schema)):
+            found[k] = table
+            if self.memo is not None:
+                j, lang = self.cells[k]
+                self.memo.put(self.keys.theme(self.codebook[j], part, lang), _to_entry(table))
+
+    def by_lang(self, found: list) -> dict[str, list[int]]:
+        """The missing entries, by language (positions in :attr:`cells`)."""
+        out: dict[str, list[int]] = {}
+        for k, ((_, lang), tb) in enumerate(zip(self.cells, found)):
+            if tb is None:
+                out.setdefault(lang, []).append(k)
+        return out
+
+    def themes(self, cells: list[int]) -> list[Theme]:
+        return [self.codebook[self.cells[k][0]] for k in cells]
+
+    def assemble(self, found: list) -> pd.DataFrame | None:
+        return _assemble(found, [j for j, _ in self.cells], self.ids)
+
+    def base(self, settings: ThemesSettings) -> pd.DataFrame:
+        """The theme matches with KWIC (:func:`textdrift.matching.match_themes` on the base tokens)."""
+        s = settings
+        found = self.found["base"]
+        missing = self.by_lang(found)
+        some = bool(missing) and sum(map(len, missing.values())) < len(self.cells)
+        for lang, cells in missing.items() if some else ():  # only the missing (theme, language)s
+            tokens = self.tokens.lang(lang).variant("base", s.count_roles)
+            self.store("base", match_themes(tokens, self.themes(cells), s.kwic_window, s.unspaced_languages), cells,
+                       found)
+        rows = _assemble_or_none(self, found, some or not missing)
+        if rows is None:  # nothing stored (cold, a new shard, no memo), or not typed as a full match: one full match
+            df = match_themes(self.tokens.base(), self.codebook, s.kwic_window, s.unspaced_languages)
+            if self.memo is not None and self.codebook and not some and missing:
+                self.store("base", df, list(range(len(self.cells))), found)
+            return df
+        return rows if len(rows) else _empty_base(self.ids)
+
+    def variant(self, name: str, base: pd.DataFrame, settings: ThemesSettings) -> pd.DataFrame:
+        """A check variant's theme matches (:func:`textdrift.themes.match_partials` from ``base``)."""
+        s = settings
+
+        def match(tokens, themes, languages, base_rows):
+            return match_partials(tokens, themes, languages, s.count_roles, s.unspaced_languages, [name],
+                                  base=base_rows, with_paras=False)[1][name]
+
+        found = self.found[name]
+        missing = self.by_lang(found)
+        some = bool(missing) and sum(map(len, missing.values())) < len(self.cells)
+        for lang, cells in missing.items() if some else ():
+            themes = self.themes(cells)
+            rows = base[base["theme"].isin({t.id for t in themes}) & (base["lang"] == lang)]
+            self.store(name, match(self.tokens.lang(lang), themes, [lang], rows), cells, found)
+        rows = _assemble_or_none(self, found, some or not missing)
+        if rows is None:
+            df = match(self.tokens.all(), self.codebook, self.tokens.languages, base)
+            if self.memo is not None and self.codebook and not some and missing:
+                self.store(name, df, list(range(len(self.cells))), found)
+            return df
+        if len(base):
+            return rows
+        # no base match: a full match's table is the empty base's rows plus the variant's own
+        # (textdrift.themes._from_base), whose concatenation sets the dtypes
+        empty = base[MATCH_KEY]
+        return order_matches(pd.concat([empty, rows], ignore_index=True) if len(rows) else empty, self.ids)
+
+
+def _assemble_or_none(job: _Job, found: list, stored: bool) -> pd.DataFrame | None:
+    """The table from the entries when every one is there (``stored``), else None."""
+    return job.assemble(found) if stored and job.cells else None
+
+
+def shard_outputs(token_path, book: tuple, languages, settings: ThemesSettings | None = None,
+                  memo: MatchMemo | None = None) -> dict[str, bytes]:
+    """The files of the `theme_matches` rule for one token shard, as bytes: ``matches`` (theme
+    matches with KWIC, :func:`textdrift.themes.match_shard`'s), ``entity_mentions``
+    and one per check variant (:data:`textdrift.counting.CHECK_VARIANTS`,
+    :func:`textdrift.themes.write_partial_matches`'), byte-identical to those functions' files;
+    with a memo, each theme's rows are taken from it where stored (see the module docstring).
+
+    Parameters
+    ----------
+    token_path : str or Path
+        The token shard.
+    book : (list of Theme, list of Entity)
+        The codebook and the entities (:meth:`textdrift.themes.CodebookFiles.load`).
+    languages : sequence of str
+    settings : ThemesSettings, optional
+        ``kwic_window``, ``unspaced_languages``, ``count_roles``.
+    memo : MatchMemo, optional
+        The shard's memo (:func:`memo_for`); None: everything is matched.
+
+    Returns
+    -------
+    dict of str to bytes
+        ``matches``, ``entity_mentions`` and each variant's name (``roles``, ``entities``) -> the
+        Parquet file's bytes.
+    """
+    s = settings or ThemesSettings()
+    codebook, entities = book
+    tokens = _Tokens(token_path, languages, s)
+    keys = MemoKeys(token_path, languages, s) if memo is not None else None
+    job = _Job(tokens, codebook, memo, keys)
+    out = {}
+    key = keys.entities(entities) if memo is not None else None
+    data = memo.get(key) if memo is not None else None
+    entity_hit = data is not None
+    if data is None:
+        data = _parquet(match_themes(tokens.base(), entity_codebook(entities, languages), s.kwic_window,
+                                     s.unspaced_languages))
+        if memo is not None:
+            memo.put(key, data)
+    out["entity_mentions"] = data
+    job.lookup_all()
+    base = job.base(s)
+    out["matches"] = _parquet(base)
+    for name in CHECK_VARIANTS:
+        out[name] = _parquet(job.variant(name, base, s))
+    if memo is not None:
+        matched = "; ".join(f"{part}: {len(job.missed[part])} of {len(job.cells)}"
+                            + (f" ({', '.join(job.missed[part])})" if 0 < len(job.missed[part]) < len(job.cells) else "")
+                            for part in PARTS)
+        log.info("theme_matches memo %s: %d entries read, %d missed, %d unreadable, %d written; (theme, language)s "
+                 "matched (the rest from the memo): %s; entity mentions %s", memo.dir, memo.hits, memo.misses, memo.bad,
+                 memo.written, matched, "from the memo" if entity_hit else "matched")
+    return out
+
+
+def run_theme_matches(input, output, params, log, config: dict | None = None) -> None:
+    """Rule ``theme_matches``: the codebook's and the entities' matches in one token shard and the
+    findings checks' variants (:func:`shard_outputs`), with the per-theme memo of the
+    configuration's ``theme_matches`` block.
+
+    Parameters
+    ----------
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/themes.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    log : list of str
+        The job's log file (first item).
+    config : dict, optional
+        The workflow's configuration (``snakemake.config``): the memo's settings and
+        ``processed_dir``; None: no memo.
+    """
+    from textdrift.io import log_to_file
+
+    log_to_file(log[0])
+    i, o, p = input, output, params
+    entities = [*i.get("entities", [])] or [None, None]
+    book = CodebookFiles(i.codebook, i.schema, entities[0], entities[1]).load()
+    memo = memo_for(config, i.tokens)
+    files = shard_outputs(i.tokens, book, p.languages, ThemesSettings.from_params(p), memo)
+    paths = {"matches": o.matches, "entity_mentions": o.entities, **dict(zip(CHECK_VARIANTS, o.check_matches))}
+    for name, path in paths.items():
+        atomic_write_bytes(path, files[name])
+    if memo is not None:
+        _log.info("theme_matches memo %s: %d unused entries removed", memo.dir, memo.prune())
