@@ -8,7 +8,7 @@ that sets none of them uses). SRC: the ``src`` directory of the code to time (th
 older commit's extracted with ``git archive <commit> | tar -x -C DIR``); JOB: ``count`` or
 ``theme_matches``; SHARD: a token shard (``data/processed/tokens/shard-<n>.parquet``); OUT: a
 directory for the job's outputs, to ``cmp`` against another SRC's. Calls the rule's function
-(``textdrift.vectorize.run_count``, ``textdrift.themes.run_theme_matches``) with the rule's inputs,
+(``textdrift.vectorize.run_count``, ``textdrift.matchmemo.run_theme_matches``, without its memo) with the rule's inputs,
 outputs and params; prints CPU seconds of the process (imports included, the interpreter's start
 not), wall seconds and peak resident memory; ``--profile`` prints a cProfile of the call instead of
 timing it alone.
@@ -40,7 +40,7 @@ if job == "count":
               check_paras=[f"{out}/paras_{v}.parquet" for v in variants])
     p = Named(languages=langs, ngram_max=D["vectorize"]["ngram_max"], count_roles=D["count_roles"])
 elif job == "theme_matches":
-    from textdrift.themes import run_theme_matches as run
+    from textdrift.matchmemo import run_theme_matches as run
 
     entities = ["config/entities.yaml", "workflow/schemas/entities.schema.yaml"]
     i = Named([shard], tokens=shard, codebook="config/themes.yaml", schema="workflow/schemas/themes.schema.yaml",

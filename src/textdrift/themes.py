@@ -77,7 +77,7 @@ _T = _D["themes"]
 __all__ = ["CodebookFiles", "ThemesFiles", "ThemesSettings", "ABOUT", "BOOTSTRAP_UNITS", "CHANGE_COLUMNS", "CI_METHODS", "rate_model", "step_ratios", "unit_counts", "year_units", "ENTITY_FREQ_COLUMNS", "FREQ_COLUMNS", "KWIC_COLUMNS",
            "TOKEN_COLUMNS", "UNMATCHED_COLUMNS", "bootstrap_draws", "MATCH_KEY", "match_partials", "write_partial_matches", "match_shard",
            "read_matches", "write_kwic", "write_themes", "theme_changes",
-           "theme_frequencies", "theme_table", "unmatched_terms", "run_theme_matches", "run_themes"]
+           "theme_frequencies", "theme_table", "unmatched_terms", "run_themes"]
 
 log = logging.getLogger("textdrift.themes")
 
@@ -1031,37 +1031,6 @@ def read_matches(match_paths, codebook: list[Theme], columns: list[str] = MATCH_
         tables.append(t if keep is None else t.filter(keep(t)))
     table = pa.concat_tables(tables) if tables else schema.empty_table()
     return table.take(_sort_key(table, codebook))
-
-
-def run_theme_matches(input, output, params, log) -> None:
-    """Rule ``theme_matches``: the codebook's and the entities' matches in one token shard (and the
-    findings checks' variants, :func:`write_partial_matches`).
-
-    Parameters
-    ----------
-    input, output, params : Snakemake's named lists of the rule (``workflow/rules/themes.smk``)
-        Attribute access by the names the rule gives; any object with those attributes works.
-    log : list of str
-        The job's log file (first item).
-    """
-    from textdrift.io import log_to_file
-
-    log_to_file(log[0])
-    from textdrift.counting import CHECK_VARIANTS
-    from textdrift.counting import TOKEN_COLUMNS as ALL_COLUMNS
-
-    i, o, p = input, output, params
-    entities = [*i.get("entities", [])] or [None, None]
-    book = CodebookFiles(i.codebook, i.schema, entities[0], entities[1])
-    # read once, as integer codes: the pipeline's matches, then the findings checks' variants (names as
-    # words need lemma, is_stop)
-    tokens = read_tokens(i.tokens, ALL_COLUMNS)
-    # (the kept tokens per paragraph are the count rule's: they do not depend on the codebook)
-    codebook, entities = book.load()  # once: validating the codebook is a good part of the job
-    base = match_shard(i.tokens, (codebook, entities), o.matches, None, p.languages, ThemesSettings.from_params(p),
-                       o.entities, tokens)
-    write_partial_matches(i.tokens, codebook, dict(zip(CHECK_VARIANTS, o.check_matches)), p.languages,
-                          p.count_roles, p.unspaced_languages, tokens=tokens, base=base)
 
 
 def run_themes(input, output, params, log) -> None:
