@@ -55,7 +55,7 @@ Conventions shared by all charts
   move that rectangle in its last bit when unrelated code allocates differently; the printed
   coordinates and the pixels do not change.
 * **Kept charts.** The per-language charts (``phrases_{lang}``, ``new_formulations_{lang}``) are
-  kept by their rule in ``data/processed/figures/`` with a key of what they are drawn from
+  kept by their rule in ``data/cache/figures/`` (beside ``processed_dir``, as the theme matches' memo) with a key of what they are drawn from
   (:func:`chart_key`: the language's rows, the settings, the code's hash, the drawing packages'
   versions); a job whose tables changed only in another language's rows copies the kept files
   (:func:`save_memoized`), the same bytes a new drawing writes.
@@ -459,7 +459,7 @@ def save_memoized(draw, stem: str | Path, dpi: int, key: str | None, memo_dir: s
     key : str or None
         :func:`chart_key` of what ``draw`` draws.
     memo_dir : str or Path or None
-        Where the last drawing of each chart is kept (the rules: ``data/processed/figures``).
+        Where the last drawing of each chart is kept (the rules: ``data/cache/figures``).
 
     Returns
     -------

@@ -70,6 +70,9 @@ load_codebook(
 PROCESSED = config["processed_dir"]
 RESULTS = config["results_dir"]
 LOGS = "logs"
+# Memos outside Snakemake's outputs, beside processed_dir (data/cache): the theme matches' per-theme
+# memo (textdrift.matchmemo, its own directory setting) and the charts' last drawings (figures rules)
+CACHE = str(Path(PROCESSED).parent / "cache")
 # Scheduling only (no output depends on it): when more jobs are ready than there are cores,
 # Snakemake starts those of higher `priority` first (otherwise those with the largest inputs).
 # A rule's priority is the longest chain of job seconds from its start to the end of a cold run,

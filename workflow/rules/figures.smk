@@ -116,7 +116,7 @@ rule phrase_figures:
         dpi=config["figures"]["dpi"],
         # each language's chart as last drawn, copied when its rows, settings and code are unchanged
         # (none under a storage provider: a job writes nothing but its declared outputs there)
-        memo_dir=None if STORAGE else f"{PROCESSED}/figures",
+        memo_dir=None if STORAGE else f"{CACHE}/figures",
     script:
         "../scripts/figures.py"
 

@@ -75,7 +75,7 @@ rule formulation_figures:
         dpi=config["figures"]["dpi"],
         # each language's chart as last drawn, copied when its rows, settings and code are unchanged
         # (none under a storage provider: a job writes nothing but its declared outputs there)
-        memo_dir=None if STORAGE else f"{PROCESSED}/figures",
+        memo_dir=None if STORAGE else f"{CACHE}/figures",
     script:
         "../scripts/formulation_figures.py"
 
