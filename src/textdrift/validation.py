@@ -238,7 +238,9 @@ def coded_documents_kwic(kwic_path, doc_ids, chunk_rows: int = _CHUNK_ROWS) -> p
     The chunks are read as the whole table was read before (:func:`textdrift.io.read_csv`, types
     inferred, since the coded rows' keys were written from such a read: a sample drawn from
     numeric-looking ids ``0012`` holds ``12``), and a column read as integers in one chunk and as
-    floats in another (a missing value) is made float, as a read of the whole file makes it.
+    floats in another (a missing value) is made float, and one read as numbers in one chunk and as
+    text in another is text (its kept cells read again as written), as a read of the whole file
+    makes them.
 
     Parameters
     ----------
@@ -275,11 +277,24 @@ def coded_documents_kwic(kwic_path, doc_ids, chunk_rows: int = _CHUNK_ROWS) -> p
         pieces.append(rows[rows["doc_id"].astype(str).isin(forms)] if "doc_id" in rows else rows)
     if not pieces:  # no data rows: the header's columns
         return read_csv(kwic_path, usecols=lambda c: c in wanted, nrows=0)
-    df = pd.concat(pieces, ignore_index=True)
+    df = pd.concat(pieces)  # indexed by the row's number in the file
     for c, dts in kinds.items():
-        if len(dts) > 1 and all(pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_bool_dtype(d) for d in dts):
+        if len(dts) < 2:
+            continue
+        if all(pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_bool_dtype(d) for d in dts):
             df[c] = df[c].astype(np.result_type(*dts))
-    return df
+        else:  # text in some chunk: the whole column is text, the kept rows' cells as written
+            df[c] = _as_written(kwic_path, c, df.index, chunk_rows)
+    return df.reset_index(drop=True)
+
+
+def _as_written(path, column: str, rows: pd.Index, chunk_rows: int) -> pd.Series:
+    """The cells of ``column`` at file rows ``rows`` as text (a second pass over the file, made
+    only when chunks read the column as numbers and as text: a read of the whole file reads it as
+    text; pandas' own default read would mix numbers and text there, with a ``DtypeWarning``)."""
+    parts = [c[c.index.isin(rows)] for c in read_csv(path, usecols=[column], dtype={column: object},
+                                                         chunksize=chunk_rows)]
+    return pd.concat(parts)[column].reindex(rows)
 
 
 def write_precision(coded_path, kwic_path, codebook_path, out_path,
