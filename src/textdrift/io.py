@@ -19,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 __all__ = ["TEXT_COLUMNS", "atomic_write_bytes", "atomic_write_text", "atomic_writer", "concat_csv", "log_to_file",
-           "read_csv", "read_texts", "release_memory", "text_bytes", "write_arrow", "write_csv", "write_csv_batches", "write_parquet",
-           "write_texts"]
+           "read_csv", "read_texts", "release_memory", "text_bytes", "write_arrow", "write_csv", "write_csv_batches",
+           "write_parquet", "write_texts"]
 
 
 def _file_mode() -> int:

@@ -127,6 +127,7 @@ import scipy.sparse as sp
 from textdrift.config import UNSPACED_LANGUAGES, defaults
 from textdrift.counting import frequent_extensions
 from textdrift.io import read_csv, write_csv, write_csv_batches
+from textdrift.io import release_memory as _release_memory  # Arrow's pool and glibc's heap, after each shard
 from textdrift.stats import log_odds_dirichlet, q_values
 from textdrift.vectorize import SEP, CountMatrix, load_matrix, year_matrix_of
 
@@ -762,22 +763,6 @@ def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: b
     for x, i in docs.items():
         doc_ids[i] = x
     return cat[0], words, cat[1], cat[2], cat[3], cat[4], cat[5].astype(bool), cat[6], cat[7], doc_ids
-
-
-def _release_memory() -> None:
-    """Give the memory freed so far back to the system: Arrow's pool released and glibc's heap
-    trimmed (``malloc_trim``; nothing where the C library has none).
-    The freed arrays of one language otherwise stay in the process's heap (glibc raises its mmap
-    threshold after large frees, so later arrays of up to 32 MB come from the heap and are kept),
-    and the next language's peak came on top of them: 1.2 GB held when the Chinese tokens were
-    read at 200 MB."""
-    import ctypes
-
-    pa.default_memory_pool().release_unused()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
 
 
 def _paragraph_index(doc: np.ndarray, para: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -38,8 +38,8 @@ from textdrift.stats import wilson
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
-__all__ = ["KEY", "PRECISION_COLUMNS", "SAMPLE_COLUMNS", "coded_documents_kwic", "draw_sample", "main", "precision_cells",
-           "precision_table", "write_precision", "theme_rows", "run_precision"]
+__all__ = ["KEY", "PRECISION_COLUMNS", "SAMPLE_COLUMNS", "coded_documents_kwic", "draw_sample", "main",
+           "precision_cells", "precision_table", "write_precision", "theme_rows", "run_precision"]
 
 log = logging.getLogger("textdrift.validation")
 
