@@ -41,7 +41,7 @@ the corpus: the merge reads one shard's partial at a time and keeps only the sen
 still be shown, a shard's partial is made from its documents in batches, and ``theme_kwic.csv``
 and ``phrase_changes.csv`` are read in chunks, keeping only the rows the page can show.
 
-Why one module of about 1350 lines, about a third of them docstrings: each view's payload is built
+Why one module of about 1500 lines, about a third of them docstrings: each view's payload is built
 here from the tables it shows, beside the page's assembly, so the fields the page script reads
 are defined in one place; and the reading in pieces sits beside the whole-table function whose
 result it must reproduce.
@@ -60,7 +60,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from textdrift.io import atomic_write_text, read_csv
+from textdrift.io import atomic_write_text, read_csv, release_memory
 from textdrift.config import UNSPACED_LANGUAGES, defaults
 from textdrift.counting import ENTITY_HEAD, absorbed, counted, key_order, load_tokens, segments
 from textdrift.vectorize import SEP, CountMatrix, load_matrix
@@ -70,7 +70,7 @@ _E = _D["explorer"]
 
 __all__ = [
     "ASSETS", "ExplorerSettings", "embed_json", "theme_payload", "phrase_payload", "alignment_payload",
-    "sentence_frame", "term_payload", "formulation_payload", "term_index", "write_term_index", "pack_terms",
+    "sentence_frame", "term_payload", "formulation_payload", "term_index", "write_term_index", "pack_terms", "write_packed_json",
     "page_payload", "build_payload", "render_html", "run_term_index", "run_explorer", "write_explorer",
     "PARTIAL_PARTS", "term_partial", "shard_partials", "write_shard_partials", "read_partials", "run_shard_partials",
 ]
@@ -202,6 +202,77 @@ def embed_json(obj) -> str:
     text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+# items of a long list encoded at a time by :func:`_json_pieces`
+_JSON_ITEMS = 20_000
+
+
+def _json_pieces(obj, items: int = _JSON_ITEMS):
+    """:func:`embed_json` of ``obj`` in pieces whose concatenation is that text: a dict with string
+    keys key by key, a list of more than ``items`` items that many at a time, anything else whole.
+
+    JSON without spaces is the concatenation of its parts (``[a,b]`` is ``[`` + ``a`` + ``,`` +
+    ``b`` + ``]``), and the escapes replace single characters, so escaping each piece escapes the
+    whole; a piece is never larger than ``items`` items of a list, where the one-shot encoder holds
+    every fragment of the whole text and then the text and its escaped copies (at 200 MB the term
+    index is 152 MB of JSON, which held about 0.3 GB on top of the index).
+    """
+    if isinstance(obj, dict) and all(isinstance(k, str) for k in obj):
+        yield "{"
+        for i, (k, v) in enumerate(obj.items()):
+            yield ("," if i else "") + embed_json(k) + ":"
+            yield from _json_pieces(v, items)
+        yield "}"
+    elif isinstance(obj, list) and len(obj) > items:
+        yield "["
+        for i in range(0, len(obj), items):
+            yield ("," if i else "") + embed_json(obj[i:i + items])[1:-1]
+        yield "]"
+    else:
+        yield embed_json(obj)
+
+
+def write_packed_json(obj, path: str | Path) -> tuple[int, int]:
+    """``pack_terms(embed_json(obj).encode("utf-8"))`` written to ``path`` (atomically), the text
+    made and compressed a piece at a time (:func:`_json_pieces`, one ``zlib`` stream with the same
+    parameters as :func:`gzip.compress` at ``mtime=0``, so the same bytes) instead of whole.
+
+    Parameters
+    ----------
+    obj : JSON-serialisable object
+    path : str or Path
+        The file written.
+
+    Returns
+    -------
+    tuple of int
+        Bytes of the JSON text and of the file.
+    """
+    import zlib
+
+    from textdrift.io import atomic_writer
+
+    z = zlib.compressobj(9, zlib.DEFLATED, 31)  # what gzip.compress(data, 9, mtime=0) uses
+    n_text = n_packed = 0
+    buf, size = [], 0
+    with atomic_writer(path) as fh:
+        for piece in _json_pieces(obj):
+            buf.append(piece)
+            size += len(piece)
+            if size >= 1 << 20:
+                data = "".join(buf).encode("utf-8")
+                n_text += len(data)
+                out = z.compress(data)
+                n_packed += len(out)
+                fh.write(out)
+                buf, size = [], 0
+        data = "".join(buf).encode("utf-8")
+        n_text += len(data)
+        out = z.compress(data) + z.flush()
+        n_packed += len(out)
+        fh.write(out)
+    return n_text, n_packed
 
 
 def _sample(df: pd.DataFrame, keys: list[str], k: int, seed: int) -> pd.DataFrame:
@@ -726,27 +797,47 @@ class _Contexts:
     one token shard) at a time, its sentences numbered as in the whole table: per shard only the
     occurrences that can still be among the ones shown, the texts of their sentences and the counts
     of word forms are kept; :meth:`result` is what :func:`term_payload` computes from the whole
-    table."""
+    table.
+
+    The occurrences are held as numpy arrays (``term``, ``year``, ``sid``, ``a``, ``b``,
+    ``rank``), and ranked and cut with a sort on their integer keys (a shard's occurrences of the
+    listed terms, two million rows at 200 MB, were sorted and grouped as a DataFrame, and the
+    phrases' (term, year) pairs looked up as strings)."""
+
+    _COLUMNS = ("term", "year", "sid", "a", "b", "rank")
 
     def __init__(self, terms: pd.Index, n_sentences: int, per_cell: int, phrase_years, phrase_contexts: int,
                  seed: int, unspaced: bool):
         self.terms, self.per_cell, self.phrase_contexts, self.unspaced = terms, per_cell, phrase_contexts, unspaced
-        self.want = pd.MultiIndex.from_tuples([(k, y) for k, y in phrase_years if k in terms]) if phrase_years \
-            else None
+        self.want = None  # the (term, year) pairs of the phrases shown, as term * span + (year - low)
+        if phrase_years:
+            pairs = [(k, y) for k, y in phrase_years if k in terms]
+            term = terms.get_indexer([k for k, _ in pairs]).astype(np.int64)
+            year = np.array([y for _, y in pairs], dtype=np.int64)
+            self.low = int(year.min()) if len(year) else 0
+            self.span = int(year.max()) - self.low + 1 if len(year) else 1
+            self.want = np.unique(term * self.span + (year - self.low))
         self.rank = np.random.default_rng(seed).permutation(max(n_sentences, 1))
-        self.occ = pd.DataFrame(columns=["term", "year", "sid", "a", "b", "rank"])
+        self.occ = {c: np.zeros(0, dtype=np.int64) for c in self._COLUMNS}
         self.texts, self.heads, self.pairs = {}, {}, None
 
-    def _shown(self, occ: pd.DataFrame) -> pd.DataFrame:
+    def _shown(self, occ: dict) -> dict:
         """Per term and year its first ``per_cell`` sentences in the ranking; per phrase shown,
-        its first ``phrase_contexts`` in each of the two years of its step when that is more."""
-        occ = occ.sort_values(["term", "year", "rank"], kind="stable")
-        n = occ.groupby(["term", "year"]).cumcount().to_numpy()
+        its first ``phrase_contexts`` in each of the two years of its step when that is more.
+        The rows sorted by (term, year, rank), stably (equal keys keep their order)."""
+        order = np.lexsort((occ["rank"], occ["year"], occ["term"]))
+        occ = {c: v[order] for c, v in occ.items()}
+        term, year = occ["term"], occ["year"]
+        at = np.arange(len(term))
+        new = np.r_[True, (term[1:] != term[:-1]) | (year[1:] != year[:-1])] if len(term) else at.astype(bool)
+        n = at - np.maximum.accumulate(np.where(new, at, 0)) if len(term) else at  # rank in (term, year)
         first = n < self.per_cell
         if self.want is not None and self.phrase_contexts > self.per_cell:
-            key = pd.MultiIndex.from_arrays([self.terms[occ["term"].to_numpy()], occ["year"].to_numpy()])
-            first |= key.isin(self.want) & (n < self.phrase_contexts)
-        return occ[first]
+            y = year.astype(np.int64) - self.low
+            ok = (y >= 0) & (y < self.span)
+            key = term.astype(np.int64) * self.span + np.where(ok, y, 0)
+            first |= ok & np.isin(key, self.want) & (n < self.phrase_contexts)
+        return {c: v[first] for c, v in occ.items()}
 
     def add(self, part: dict, sid: np.ndarray) -> None:
         """Gather from ``part``, the :func:`term_partial` of whole documents, whose sentence ``i``
@@ -760,21 +851,22 @@ class _Contexts:
             term = term[occ["term"].to_numpy()]
             hit = term >= 0
             local = occ["sid"].to_numpy()[hit]
-            occ = pd.DataFrame({"term": term[hit], "year": sent["year"].to_numpy()[local], "sid": sid[local],
-                                "a": occ["a"].to_numpy()[hit], "b": occ["b"].to_numpy()[hit]})
-            occ = occ.assign(rank=self.rank[occ["sid"].to_numpy()])
+            occ = {"term": term[hit], "year": sent["year"].to_numpy()[local], "sid": sid[local],
+                   "a": occ["a"].to_numpy()[hit], "b": occ["b"].to_numpy()[hit]}
+            occ["rank"] = self.rank[occ["sid"]]
             occ = self._shown(occ)  # a sentence shown is among the first of its shard
-            fresh = np.unique(occ["sid"].to_numpy())
-            self.occ = self._shown(pd.concat([self.occ, occ], ignore_index=True)) if len(self.occ) else occ
+            fresh = np.unique(occ["sid"])
+            if len(self.occ["term"]):
+                occ = self._shown({c: np.concatenate([self.occ[c], occ[c]]) for c in self._COLUMNS})
+            self.occ = occ
             keep = set(self.occ["sid"].tolist())
-            fresh = fresh[np.isin(fresh, self.occ["sid"].to_numpy())]
+            fresh = fresh[np.isin(fresh, self.occ["sid"])]
             self.texts = {s: v for s, v in self.texts.items() if s in keep}
             self.heads = {s: v for s, v in self.heads.items() if s in keep}
             rows = np.flatnonzero(np.isin(sid, fresh))
             glob = sid[rows].tolist()
-            self.texts.update(zip(glob, sent["text"].to_numpy()[rows].tolist()))
-            self.heads.update(zip(glob, zip(sent["doc_id"].to_numpy()[rows].tolist(),
-                                            sent["para"].to_numpy()[rows].tolist())))
+            self.texts.update(zip(glob, sent["text"].take(rows).tolist()))
+            self.heads.update(zip(glob, zip(sent["doc_id"].take(rows).tolist(), sent["para"].take(rows).tolist())))
         forms = part["forms"]
         if not self.unspaced and len(forms):
             pairs = forms.set_index(["form", "norm"])["count"]
@@ -785,15 +877,15 @@ class _Contexts:
         the sentence's document's), in year order; the sentences ``[document, paragraph, text]``
         and the search's word forms."""
         occ = self.occ
-        sids = np.unique(occ["sid"].to_numpy()).astype(np.int64)
+        sids = np.unique(occ["sid"]).astype(np.int64)
         sentences = [[doc_index[self.heads[s][0]], int(self.heads[s][1]), self.texts[s]] for s in sids.tolist()]
         ctx = [[] for _ in self.terms]
-        if len(occ):  # each term's rows in their order (term, year, rank): sentence, start, length
-            term = occ["term"].to_numpy(dtype=np.int64)
+        if len(occ["term"]):  # each term's rows in their order (term, year, rank): sentence, start, length
+            term = occ["term"].astype(np.int64)
             order = np.argsort(term, kind="stable")
-            a = occ["a"].to_numpy(dtype=np.int64)[order]
-            flat = np.column_stack([np.searchsorted(sids, occ["sid"].to_numpy(dtype=np.int64)[order]), a,
-                                    occ["b"].to_numpy(dtype=np.int64)[order] - a]).ravel().tolist()
+            a = occ["a"].astype(np.int64)[order]
+            flat = np.column_stack([np.searchsorted(sids, occ["sid"].astype(np.int64)[order]), a,
+                                    occ["b"].astype(np.int64)[order] - a]).ravel().tolist()
             term = term[order]
             starts = np.flatnonzero(np.r_[True, term[1:] != term[:-1]])
             for k, lo, hi in zip(term[starts].tolist(), starts.tolist(), [*starts[1:].tolist(), len(term)]):
@@ -1022,13 +1114,26 @@ def read_partials(paths: Mapping, languages: list[str]) -> dict:
     dict
         Language -> :func:`term_partial` (empty for a language the files do not hold).
     """
-    tables = {part: pd.read_parquet(paths[part]) for part in PARTIAL_PARTS}
-    out = {}
-    for lang in languages:
-        one = {part: t[t["lang"] == lang].drop(columns="lang").reset_index(drop=True) for part, t in tables.items()}
-        out[lang] = {"vocab": one["vocab"]["term"].to_numpy(dtype=object), "occ": one["occ"],
-                     "sentences": one["sentences"], "forms": one["forms"]}
-    return out
+    tables = _partial_tables(paths)
+    return {lang: _partial_of(tables, lang) for lang in languages}
+
+
+def _partial_tables(paths: Mapping) -> dict:
+    """The four files of one shard's partial index as Arrow tables (not yet pandas)."""
+    import pyarrow.parquet as pq
+
+    return {part: pq.read_table(paths[part]) for part in PARTIAL_PARTS}
+
+
+def _partial_of(tables: dict, lang: str) -> dict:
+    """One language's :func:`term_partial` from :func:`_partial_tables`: only its rows converted
+    to pandas, as ``pd.read_parquet`` converts them (so a shard's two languages are never both
+    held as frames, nor a frame of every row)."""
+    import pyarrow.compute as pc
+
+    one = {part: t.filter(pc.equal(t["lang"], lang)).drop_columns(["lang"]).to_pandas() for part, t in tables.items()}
+    return {"vocab": one["vocab"]["term"].to_numpy(dtype=object), "occ": one["occ"], "sentences": one["sentences"],
+            "forms": one["forms"]}
 
 
 def _shard_sentences(shard, languages: list[str], count_roles) -> dict:
@@ -1126,11 +1231,14 @@ def term_index(year_matrices: dict[str, str | Path], token_paths, phrase_changes
         contexts[lang] = _Contexts(index[lang]["terms"], n, s["term_contexts"], years_of[lang], s["phrase_contexts"],
                                    s["seed"], lang in unspaced_languages)
     for shard in shards:
-        partials = read_partials(shard, languages) if isinstance(shard, Mapping) else shard_partials(
-            shard, languages, st)
+        # a shard's files read once, each language's rows converted and gathered in turn
+        tables = _partial_tables(shard) if isinstance(shard, Mapping) else shard_partials(shard, languages, st)
         for lang in languages:
-            contexts[lang].add(partials[lang], _global_sids(partials[lang]["sentences"], first[lang]))
-        del partials
+            part = _partial_of(tables, lang) if isinstance(shard, Mapping) else tables[lang]
+            contexts[lang].add(part, _global_sids(part["sentences"], first[lang]))
+            del part
+        del tables
+        release_memory()  # the shard's freed arrays, else each next shard's peak comes on top of them
     terms = {lang: _payload(index[lang], contexts[lang], lang, doc_index, lang in unspaced_languages,
                             _aliases(entities, lang)) for lang in languages}
     return {"phrases": phrases, "terms": terms}
@@ -1157,14 +1265,9 @@ def write_term_index(paths: dict, year_matrices: dict[str, str | Path], token_pa
     """
     index = term_index(year_matrices, token_paths, paths["phrase_changes"], read_csv(paths["documents"]), entities,
                        languages, settings)
-    text = embed_json(index["terms"]).encode("utf-8")
-    packed = pack_terms(text)
+    n_text, n_packed = write_packed_json(index["terms"], paths["terms"])
     atomic_write_text(paths["phrases"], embed_json(index["phrases"]))
-    tmp = Path(str(paths["terms"]) + ".tmp")
-    tmp.write_bytes(packed)
-    tmp.replace(paths["terms"])
-    return {"phrases": len(embed_json(index["phrases"]).encode("utf-8")), "terms_json": len(text),
-            "terms": len(packed)}
+    return {"phrases": len(embed_json(index["phrases"]).encode("utf-8")), "terms_json": n_text, "terms": n_packed}
 
 
 def pack_terms(text: bytes) -> bytes:

@@ -1228,9 +1228,9 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
     paragraph of every year. ``unigrams``, when given, receives the unigram columns of each
     (variant, language) document matrix loaded here (:func:`_unigram_columns`; the drift checks')."""
     from textdrift.manifest import step_documents
-    from textdrift.phrases import phrase_changes
+    from textdrift.phrases import PhraseVocabulary, phrase_changes, recount_changes
     from textdrift.counting import ENTITY_HEAD
-    from textdrift.vectorize import SEP, merge_matrices
+    from textdrift.vectorize import SEP, CountMatrix, merge_matrices
 
     boot, top_phrases = findings_settings, findings_settings.top_phrases
     settings = findings_settings.phrase_settings or {}
@@ -1249,6 +1249,22 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
 
     results: dict = {}
     year_mats: dict = {}
+    vocabularies: dict = {}  # (variant, language) -> its PhraseVocabulary, made once for its recomputations
+
+    def recount(name: str, lang: str, years, m, y0: int, y1: int) -> pd.DataFrame:
+        """phrase_changes of one step on ``years`` (units: the documents ``m``), the variant's
+        vocabulary work done once (recount_changes; the same table)."""
+        if (name, lang) not in vocabularies:
+            vocabularies.clear()
+            try:
+                vocabularies[(name, lang)] = PhraseVocabulary.of(docs_of(name, lang).vocab)
+            except ValueError:  # a repeated term: phrase_changes sums its columns each time
+                vocabularies[(name, lang)] = None
+        v = vocabularies[(name, lang)]
+        if v is None or not v.owns(years.vocab):
+            return phrase_changes(years, lang=lang, steps={(y0, y1)}, docs=m, **ps)
+        # the year matrix's vocabulary is a copy of the documents' (_by_year): the same array, checked once
+        return recount_changes(CountMatrix(years.X, v.vocab, years.rows), v, ps, lang, {(y0, y1)}, m)
 
     def status(name: str, lang: str, phrase: str, y0: int, y1: int, drop: str | None = None) -> str | None:
         key = (name, lang, drop)
@@ -1264,8 +1280,7 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
                 m = m.take(keep)
             # the variant's documents are the test's units when both years have min_documents of them;
             # else the tokens (the variants have no paragraph n-gram counts)
-            table = phrase_changes(years if years is not None else _by_year(m), lang=lang, steps={(y0, y1)}, docs=m,
-                                   **ps)
+            table = recount(name, lang, years if years is not None else _by_year(m), m, y0, y1)
             results[key] = table.set_index(["year_from", "year_to", "phrase"])["status"]
         return results[key].get((y0, y1, phrase))
 

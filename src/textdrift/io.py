@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["TEXT_COLUMNS", "atomic_write_bytes", "atomic_write_text", "atomic_writer", "concat_csv", "log_to_file",
-           "csv_rows", "read_csv", "read_texts", "text_bytes", "write_arrow", "write_csv", "write_csv_batches",
-           "write_csv_tables", "write_parquet", "write_texts"]
+           "csv_rows", "read_csv", "read_texts", "release_memory", "text_bytes", "write_arrow", "write_csv",
+           "write_csv_batches", "write_csv_tables", "write_parquet", "write_texts"]
 
 
 def _file_mode() -> int:
@@ -277,6 +277,25 @@ def write_arrow(table, path: str | Path) -> None:
     buf = pa.BufferOutputStream()
     pq.write_table(table, buf)
     atomic_write_bytes(path, buf.getvalue().to_pybytes())
+
+
+def release_memory() -> None:
+    """Give the memory freed so far back to the system: Arrow's pool released and glibc's heap
+    trimmed (``malloc_trim``; nothing where the C library has none).
+
+    After large frees glibc raises its mmap threshold, so later arrays of up to 32 MB come from
+    the heap and stay in the process when freed; a job that handles one shard (or language) after
+    another then carries every earlier one's freed memory under its next peak.
+    """
+    import ctypes
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def read_csv(path: str | Path, **kwargs) -> pd.DataFrame:

@@ -127,6 +127,7 @@ import scipy.sparse as sp
 from textdrift.config import UNSPACED_LANGUAGES, defaults
 from textdrift.counting import frequent_extensions
 from textdrift.io import read_csv, write_csv, write_csv_batches
+from textdrift.io import release_memory as _release_memory  # Arrow's pool and glibc's heap, after each shard
 from textdrift.stats import log_odds_dirichlet, q_values
 from textdrift.vectorize import SEP, CountMatrix, load_matrix, year_matrix_of
 
@@ -138,7 +139,7 @@ __all__ = ["COLUMNS", "GROUP_COLUMNS", "LongCounts", "PHRASE_STEP_COLUMNS", "Phr
            "long_counts", "codebook_formulations", "codebook_protected", "protected_formulations", "removed_vocabulary",
            "run_removed_vocabulary", "splittable", "with_long",
            "min_detectable_ratio", "score_z", "t_p_values", "unit_stats", "check_ngram_max", "group_phrase_changes", "ngram_order",
-           "order_totals", "phrase_changes", "row_counts", "write_phrases", "status", "run_phrases"]
+           "order_totals", "phrase_changes", "PhraseVocabulary", "recount_changes", "row_counts", "write_phrases", "status", "run_phrases"]
 
 log = logging.getLogger("textdrift.phrases")
 
@@ -763,22 +764,6 @@ def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: b
     for x, i in docs.items():
         doc_ids[i] = x
     return cat[0], words, cat[1], cat[2], cat[3], cat[4], cat[5].astype(bool), cat[6], cat[7], doc_ids
-
-
-def _release_memory() -> None:
-    """Give the memory freed so far back to the system: Arrow's pool released and glibc's heap
-    trimmed (``malloc_trim``; nothing where the C library has none).
-    The freed arrays of one language otherwise stay in the process's heap (glibc raises its mmap
-    threshold after large frees, so later arrays of up to 32 MB come from the heap and are kept),
-    and the next language's peak came on top of them: 1.2 GB held when the Chinese tokens were
-    read at 200 MB."""
-    import ctypes
-
-    pa.default_memory_pool().release_unused()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
 
 
 def _paragraph_index(doc: np.ndarray, para: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1599,6 +1584,100 @@ def _sorted(df: pd.DataFrame) -> pd.DataFrame:
                           kind="stable", ignore_index=True)[COLUMNS]
 
 
+@dataclass(frozen=True)
+class PhraseVocabulary:
+    """What :func:`phrase_changes` derives from a year matrix's vocabulary alone, made once
+    (:meth:`of`) for any number of matrices over that vocabulary (:func:`recount_changes`: the
+    findings' checks recompute the test 41 times on a variant's counts, each time redoing this).
+
+    Attributes
+    ----------
+    vocab : ndarray of object
+        The vocabulary (distinct terms).
+    rest : ndarray of bool
+        :func:`is_rest` of each term.
+    order : ndarray of int
+        :func:`ngram_order` of each term.
+    orders, order_idx : ndarray of int
+        The distinct orders, ascending, and each term's position among them.
+    onehot : scipy.sparse.csr_matrix
+        Terms x orders, 1 at each term's order (a matrix's totals per order: ``X @ onehot``).
+    """
+
+    vocab: np.ndarray
+    rest: np.ndarray
+    order: np.ndarray
+    orders: np.ndarray
+    order_idx: np.ndarray
+    onehot: sp.csr_matrix
+
+    @classmethod
+    def of(cls, vocab) -> "PhraseVocabulary":
+        """The vocabulary's work.
+
+        Parameters
+        ----------
+        vocab : sequence of str
+            Distinct terms (a repeated term is an error: :func:`phrase_changes` sums their columns
+            first).
+
+        Returns
+        -------
+        PhraseVocabulary
+        """
+        v = np.asarray(vocab, dtype=object)
+        if not pd.Index(v).is_unique:
+            raise ValueError("a PhraseVocabulary needs distinct terms (phrase_changes sums a repeated term's columns)")
+        return _vocabulary(v)
+
+    def owns(self, vocab) -> bool:
+        """Whether ``vocab`` is this vocabulary: the same array, or the same terms in the same order."""
+        v = np.asarray(vocab, dtype=object)
+        return v is self.vocab or (len(v) == len(self.vocab) and bool(np.array_equal(v, self.vocab)))
+
+
+def _vocabulary(vocab: np.ndarray) -> PhraseVocabulary:
+    """:meth:`PhraseVocabulary.of` of distinct terms (an object array), not checked again."""
+    order = ngram_order(vocab)
+    orders, order_idx = np.unique(order, return_inverse=True)
+    onehot = sp.csr_matrix((np.ones(len(order), dtype=np.int64), (np.arange(len(order)), order_idx)),
+                           shape=(len(order), len(orders)))
+    return PhraseVocabulary(vocab, is_rest(vocab), order, orders, order_idx, onehot)
+
+
+def recount_changes(matrix: CountMatrix, vocabulary: PhraseVocabulary, settings: PhraseSettings | Mapping | None,
+                    lang: str, steps=None, docs: CountMatrix | None = None) -> pd.DataFrame:
+    """:func:`phrase_changes` of a matrix over a vocabulary whose work is done
+    (:class:`PhraseVocabulary`): the same table, without recomputing what depends only on the
+    vocabulary (its orders, remainder columns and lookups; a document matrix ``docs`` that is
+    over the same vocabulary array is used without mapping its terms).
+
+    Parameters
+    ----------
+    matrix : CountMatrix
+        One language's year matrix over ``vocabulary.vocab``.
+    vocabulary : PhraseVocabulary
+    settings : PhraseSettings or mapping, optional
+        As in :func:`phrase_changes`.
+    lang : str
+    steps : collection of (int, int), optional
+    docs : CountMatrix, optional
+
+    Returns
+    -------
+    DataFrame
+        ``COLUMNS``.
+
+    Raises
+    ------
+    ValueError
+        When ``matrix``'s vocabulary is not ``vocabulary``'s.
+    """
+    if not vocabulary.owns(matrix.vocab):
+        raise ValueError("recount_changes: the matrix's vocabulary is not the PhraseVocabulary's")
+    return _changes(matrix, vocabulary, PhraseSettings.of(settings), lang, steps, docs, None, False)
+
+
 def phrase_changes(matrix: CountMatrix, settings: PhraseSettings | Mapping | None = None, lang: str | None = None,
                    steps=None, docs: CountMatrix | None = None, paras=None, with_steps: bool = False, **overrides):
     """Phrase changes between consecutive available years of one language's year matrix.
@@ -1658,30 +1737,37 @@ def phrase_changes(matrix: CountMatrix, settings: PhraseSettings | Mapping | Non
     Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate. JRSS B 57(1), 289-300.
     """
     st = PhraseSettings.of(settings, **overrides)
-    min_count, alpha_0, q_threshold, min_tokens = st.min_count, st.alpha_0, st.q_threshold, st.min_tokens
-    min_documents, ngram_max = st.min_documents, st.ngram_max
     rows = matrix.rows.reset_index(drop=True)
     if lang is None:
         lang = str(rows["lang"].iloc[0]) if len(rows) else "?"
-    avail = rows[rows["tokens"] > 0].sort_values("year")
-    if len(avail) < 2:
-        log.info("%s: %d year(s) with text (%s); two are needed, no phrase changes",
-                 lang, len(avail), ", ".join(map(str, avail["year"])) or "none")
-        return (_empty(), pd.DataFrame(columns=STEP_COLUMNS)) if with_steps else _empty()
+    if (rows["tokens"] > 0).sum() < 2:
+        return _changes(matrix, None, st, lang, steps, docs, paras, with_steps)
     if not pd.Index(matrix.vocab).is_unique:  # not written by vectorize: sum the columns of a repeated term
         codes, terms = pd.factorize(pd.Index(matrix.vocab))
         merge = sp.csr_matrix((np.ones(len(codes), dtype=matrix.X.dtype), (np.arange(len(codes)), codes)),
                               shape=(len(codes), len(terms)))
         matrix = CountMatrix((matrix.X @ merge).tocsr(), np.asarray(terms, dtype=object), matrix.rows)
+    return _changes(matrix, _vocabulary(np.asarray(matrix.vocab, dtype=object)), st, lang, steps, docs, paras,
+                    with_steps)
+
+
+def _changes(matrix: CountMatrix, vocabulary: PhraseVocabulary | None, st: PhraseSettings, lang: str, steps,
+             docs: CountMatrix | None, paras, with_steps: bool):
+    """:func:`phrase_changes` of a matrix over ``vocabulary`` (None: fewer than two years with
+    text, nothing tested)."""
+    min_count, alpha_0, q_threshold, min_tokens = st.min_count, st.alpha_0, st.q_threshold, st.min_tokens
+    min_documents, ngram_max = st.min_documents, st.ngram_max
+    rows = matrix.rows.reset_index(drop=True)
+    avail = rows[rows["tokens"] > 0].sort_values("year")
+    if len(avail) < 2:
+        log.info("%s: %d year(s) with text (%s); two are needed, no phrase changes",
+                 lang, len(avail), ", ".join(map(str, avail["year"])) or "none")
+        return (_empty(), pd.DataFrame(columns=STEP_COLUMNS)) if with_steps else _empty()
     per_year = {int(r.year): i for i, r in avail.iterrows()}  # year -> row of the matrix
     X = matrix.X.tocsr()
-    vocab = np.asarray(matrix.vocab, dtype=object)
-    rest = is_rest(vocab)
-    order = ngram_order(vocab)
-    orders, order_idx = np.unique(order, return_inverse=True)
+    vocab, rest, order = vocabulary.vocab, vocabulary.rest, vocabulary.order
+    orders, order_idx, onehot = vocabulary.orders, vocabulary.order_idx, vocabulary.onehot
     # totals of each n-gram order: per row (one sparse product) and in the prior (all rows)
-    onehot = sp.csr_matrix((np.ones(len(order), dtype=np.int64), (np.arange(len(order)), order_idx)),
-                           shape=(len(order), len(orders)))
     row_totals = np.asarray((X @ onehot).toarray(), dtype=np.int64)
     prior = np.asarray(X.sum(axis=0)).ravel().astype(np.int64)
     tot_prior = np.bincount(order_idx, weights=prior, minlength=len(orders))
@@ -1717,10 +1803,10 @@ def phrase_changes(matrix: CountMatrix, settings: PhraseSettings | Mapping | Non
     need = {u: sorted({y for st, un in unit_of.items() if un == u for y in st}) for u in UNITS[:2]}
     if need["documents"]:
         stats.update({("documents", y): v for y, v in
-                      _year_unit_stats([docs], need["documents"], vocab, orders).items()})
+                      _year_unit_stats([docs], need["documents"], vocabulary).items()})
     if need["paragraphs"]:
         stats.update({("paragraphs", y): v for y, v in
-                      _year_unit_stats(paras, need["paragraphs"], vocab, orders).items()})
+                      _year_unit_stats(paras, need["paragraphs"], vocabulary).items()})
     out, step_rows = [], []
     for y0, y1 in todo:
         unit = unit_of[(y0, y1)]
@@ -1761,17 +1847,19 @@ def phrase_changes(matrix: CountMatrix, settings: PhraseSettings | Mapping | Non
     return table
 
 
-def _year_unit_stats(sources, years, vocab: np.ndarray, orders: np.ndarray) -> dict:
+def _year_unit_stats(sources, years, vocabulary: PhraseVocabulary) -> dict:
     """:func:`unit_stats` of each year of ``years``, over the units (rows) of ``sources``.
 
     ``sources``: a CountMatrix, or a sequence of CountMatrix or ``.npz`` paths (read one at a
     time: the per-shard paragraph matrices); their rows have ``year``. Their vocabularies are
-    mapped onto ``vocab`` (a source term absent from ``vocab`` counts towards its unit's totals
-    only). Returns {year: (S2 over ``vocab``, units per order of ``orders``)}.
+    mapped onto ``vocabulary.vocab`` (a source term absent from it counts towards its unit's
+    totals only; a source over the same vocabulary array is taken as it is). Returns {year: (S2
+    over the vocabulary, units per order of ``vocabulary.orders``)}.
     """
     if isinstance(sources, CountMatrix):
         sources = [sources]
-    target = pa.array(np.asarray(vocab, dtype=object), type=pa.string())
+    vocab, orders = vocabulary.vocab, vocabulary.orders
+    target = None
     out = {y: (np.zeros(len(vocab)), np.zeros(len(orders), dtype=np.int64)) for y in years}
     for src in sources:
         m = src if isinstance(src, CountMatrix) else src.load() if isinstance(src, _only_documents) else load_matrix(src)
@@ -1782,6 +1870,15 @@ def _year_unit_stats(sources, years, vocab: np.ndarray, orders: np.ndarray) -> d
             continue
         X = m.X.tocsr()[sel]
         row_years = m.rows["year"].astype(int).to_numpy()[sel]
+        if np.asarray(m.vocab, dtype=object) is vocab:  # the vocabulary's own terms, in its order
+            for y in np.unique(row_years):
+                s2, u = unit_stats(X[row_years == y], vocabulary.order_idx, len(orders))
+                acc_s2, acc_u = out[int(y)]
+                acc_s2 += s2
+                acc_u += u
+            continue
+        if target is None:
+            target = pa.array(vocab, type=pa.string())
         own = ngram_order(m.vocab)
         k = np.searchsorted(orders, own)
         keep = (k < len(orders)) & (orders[np.minimum(k, len(orders) - 1)] == own)

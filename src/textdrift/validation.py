@@ -38,8 +38,8 @@ from textdrift.stats import wilson
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
-__all__ = ["KEY", "PRECISION_COLUMNS", "SAMPLE_COLUMNS", "draw_sample", "main", "precision_cells",
-           "precision_table", "write_precision", "theme_rows", "run_precision"]
+__all__ = ["KEY", "PRECISION_COLUMNS", "SAMPLE_COLUMNS", "coded_documents_kwic", "draw_sample", "main",
+           "precision_cells", "precision_table", "write_precision", "theme_rows", "run_precision"]
 
 log = logging.getLogger("textdrift.validation")
 
@@ -206,6 +206,97 @@ def precision_cells(precision: pd.DataFrame | None) -> dict:
     return {(r.theme, r.lang): (float(r.precision), int(r.n_coded)) for r in rows.itertuples()}
 
 
+# rows of theme_kwic.csv read at a time by :func:`coded_documents_kwic`
+_CHUNK_ROWS = 100_000
+
+
+def _id_forms(doc_ids) -> set[str]:
+    """Every text a document id of the coded rows can have in ``theme_kwic.csv`` read by type
+    inference: the id as read, and when it reads as a number, that number printed as a float and,
+    when whole, as an integer (``"12"``, ``"12.0"``): which one depends on the whole column."""
+    forms = set()
+    for d in {str(d) for d in doc_ids}:
+        forms.add(d)
+        try:
+            x = float(d)
+        except ValueError:
+            continue
+        forms.add(str(x))
+        if x == x and abs(x) != float("inf") and x.is_integer():
+            forms.add(str(int(x)))
+    return forms
+
+
+def coded_documents_kwic(kwic_path, doc_ids, chunk_rows: int = _CHUNK_ROWS) -> pd.DataFrame:
+    """The theme rows of ``theme_kwic.csv`` (the columns of ``KEY`` but ``occurrence``, and
+    ``kind``) of the coded documents, read in chunks: what :func:`precision_table` needs of the
+    table, in memory bounded by the chunk and the coded documents, not by the corpus.
+
+    A coded row can only match a row of its own document, and a row's ``occurrence``
+    (:func:`theme_rows`) counts rows of its own document, so keeping every row of the coded
+    documents, in table order, gives the same keys and the same ``occurrence`` as the whole table.
+    The chunks are read as the whole table was read before (:func:`textdrift.io.read_csv`, types
+    inferred, since the coded rows' keys were written from such a read: a sample drawn from
+    numeric-looking ids ``0012`` holds ``12``), and a column read as integers in one chunk and as
+    floats in another (a missing value) is made float, and one read as numbers in one chunk and as
+    text in another is text (its kept cells read again as written), as a read of the whole file
+    makes them.
+
+    Parameters
+    ----------
+    kwic_path : str or Path
+        ``theme_kwic.csv``.
+    doc_ids : iterable
+        The coded rows' ``doc_id`` values (as read from the coded file).
+    chunk_rows : int
+        Rows read at a time.
+
+    Returns
+    -------
+    DataFrame
+        The rows kept, in table order (index from 0).
+
+    Raises
+    ------
+    ValueError
+        When a theme row has an empty key cell: it could not be told apart from another row
+        (the whole table's read failed on it before, converting an occurrence count).
+    """
+    forms = _id_forms(doc_ids)
+    wanted = {*KEY, "kind"}
+    kinds, pieces = {}, []
+    for chunk in read_csv(kwic_path, usecols=lambda c: c in wanted, chunksize=chunk_rows):
+        for c, dt in chunk.dtypes.items():
+            kinds.setdefault(c, set()).add(dt)
+        rows = chunk[chunk["kind"] == "theme"] if "kind" in chunk else chunk
+        empty = rows[[c for c in KEY[:-1] if c in rows]].isna()
+        if empty.to_numpy().any():
+            at, col = empty.any(axis=1).idxmax(), empty.columns[empty.any(axis=0)][0]
+            raise ValueError(f"{kwic_path}: data row {at + 1} (a theme row) has an empty {col!r}: "
+                             f"a KWIC row needs {', '.join(KEY[:-1])} to be told apart (rerun the themes rule)")
+        pieces.append(rows[rows["doc_id"].astype(str).isin(forms)] if "doc_id" in rows else rows)
+    if not pieces:  # no data rows: the header's columns
+        return read_csv(kwic_path, usecols=lambda c: c in wanted, nrows=0)
+    df = pd.concat(pieces)  # indexed by the row's number in the file
+    for c, dts in kinds.items():
+        if len(dts) < 2:
+            continue
+        if all(pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_bool_dtype(d) for d in dts):
+            df[c] = df[c].astype(np.result_type(*dts))
+        else:  # text in some chunk: the whole column is text, the kept rows' cells as written
+            df[c] = _as_written(kwic_path, c, df.index, chunk_rows)
+    return df.reset_index(drop=True)
+
+
+def _as_written(path, column: str, rows: pd.Index, chunk_rows: int) -> pd.Series:
+    """The cells of ``column`` at file rows ``rows`` as text (a second pass over the file, made
+    only when chunks read the column as numbers and as text: a read of the whole file reads it as
+    text; pandas' own default read would mix numbers and text there, with a ``DtypeWarning``)."""
+    parts = [c[c.index.isin(rows)] for c in read_csv(path, usecols=[column], dtype={column: object},
+                                                         chunksize=chunk_rows)]
+    return pd.concat(parts)[column].reindex(rows)
+
+
 def write_precision(coded_path, kwic_path, codebook_path, out_path,
                     conf: float = _D["themes"]["conf_level"]) -> pd.DataFrame:
     """The ``precision`` rule: ``codebook_precision.csv`` from the coded file and the current KWIC.
@@ -236,9 +327,8 @@ def write_precision(coded_path, kwic_path, codebook_path, out_path,
         table = pd.DataFrame(columns=PRECISION_COLUMNS)
     else:
         coded = read_csv(coded_path, dtype={"relevant": str})
-        # only the columns that identify a row: theme_kwic.csv grows with the corpus (156 MB at 50 MB)
-        wanted = {*KEY, "kind"}
-        kwic = read_csv(kwic_path, usecols=lambda c: c in wanted)
+        # theme_kwic.csv grows with the corpus (658 MB at 200 MB): only the coded documents' rows
+        kwic = coded_documents_kwic(kwic_path, coded["doc_id"] if "doc_id" in coded else [])
         table = precision_table(coded, kwic, version, conf, source=str(coded_path))
         total = table[(table["theme"] == "all") & (table["lang"] == "all")]
         if len(total):
