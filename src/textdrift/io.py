@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["TEXT_COLUMNS", "atomic_write_bytes", "atomic_write_text", "atomic_writer", "concat_csv", "log_to_file",
-           "csv_rows", "read_csv", "read_texts", "release_memory", "text_bytes", "write_arrow", "write_csv",
+           "csv_rows", "file_sha256", "read_csv", "read_texts", "release_memory", "text_bytes", "write_arrow", "write_csv",
            "write_csv_batches", "write_csv_tables", "write_parquet", "write_texts"]
 
 
@@ -391,6 +391,27 @@ def read_texts(paths, doc_ids=None) -> dict[tuple[str, str], list[str]]:
         for doc_id, lang, text in zip(cols["doc_id"], cols["lang"], cols["text"]):
             texts.setdefault((doc_id, lang), []).append(text)
     return texts
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB blocks.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    str
+        Hex digest.
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def log_to_file(path: str | Path | None) -> logging.Logger:

@@ -78,11 +78,11 @@ from textdrift.codebook import Theme, entity_codebook
 from textdrift.config import Settings, setting
 from textdrift.counting import CHECK_VARIANTS, TokenCodes, read_tokens
 from textdrift.counting import TOKEN_COLUMNS as ALL_COLUMNS
-from textdrift.io import atomic_write_bytes
+from textdrift.io import atomic_write_bytes, file_sha256
 from textdrift.matching import MATCH_COLUMNS, match_themes, order_matches
 from textdrift.themes import MATCH_KEY, CodebookFiles, ThemesSettings, match_partials
 
-__all__ = ["MAGIC", "MatchMemo", "MemoKeys", "MemoSettings", "code_digest", "file_digest", "memo_for",
+__all__ = ["MAGIC", "MatchMemo", "MemoKeys", "MemoSettings", "code_digest", "memo_for",
            "run_theme_matches", "shard_outputs"]
 
 log = _log = logging.getLogger("textdrift.matchmemo")
@@ -158,25 +158,6 @@ def code_digest() -> str:
     return h.hexdigest()
 
 
-def file_digest(path: str | Path) -> str:
-    """SHA-256 of a file's bytes.
-
-    Parameters
-    ----------
-    path : str or Path
-
-    Returns
-    -------
-    str
-        Hex digest.
-    """
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 class MemoKeys:
     """The keys of one shard's entries: the digest of a canonical JSON of what the rows depend on
     (see the module docstring).
@@ -197,7 +178,7 @@ class MemoKeys:
         self.window = int(settings.kwic_window)
         self.common = {
             "code": code or code_digest(),
-            "shard": file_digest(token_path),
+            "shard": file_sha256(token_path),
             "languages": sorted(languages),
             "unspaced_languages": sorted(settings.unspaced_languages),
             "count_roles": None if settings.count_roles is None else sorted(settings.count_roles),

@@ -236,14 +236,6 @@ def table_key(path: str | Path) -> str:
     return "/".join(parts[len(parts) - 1 - parts[::-1].index("tables") + 1:]) if "tables" in parts else Path(path).name
 
 
-def _sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def write_provenance(out_path: str | Path, tables: dict[str, dict], config: dict, codebook_path: str | Path | None,
                      where: str | Path = ".", files=None) -> dict:
     """Write ``provenance.json``: what made the results (see the module docstring).
@@ -271,6 +263,7 @@ def write_provenance(out_path: str | Path, tables: dict[str, dict], config: dict
     """
     from textdrift import __version__
     from textdrift.codebook import codebook_hash
+    from textdrift.io import file_sha256
 
     local = {table_key(f): f for f in files or []}  # the files as this job sees them
     state = git_state(where)
@@ -284,7 +277,7 @@ def write_provenance(out_path: str | Path, tables: dict[str, dict], config: dict
         "config_hash": config_hash(config),
         "tables": {
             # keyed by the path under tables/ only: with a storage provider the local path is a cache's
-            table_key(name): {"sha256": _sha256(local.get(table_key(name), name)), "rule": info["rule"],
+            table_key(name): {"sha256": file_sha256(local.get(table_key(name), name)), "rule": info["rule"],
                               "code": info["code"]}
             for name, info in sorted(tables.items(), key=lambda kv: table_key(kv[0]))
         },
