@@ -257,13 +257,13 @@ def test_chart_fifteen_years_and_nested_pieces(tmp_path):
     assert all(p.stat().st_size > 0 for p in paths)
 
 
-def test_text_order_is_lexsort():
-    """text_order (document blocks put in rank order) gives np.lexsort's permutation: on rows grouped by
+def test_key_order_on_document_blocks_is_lexsort():
+    """counting.key_order (formulations' and phrases' text order) gives np.lexsort's permutation: on rows grouped by
     document and in order inside each (the blocks' shortcut), with ties, and on rows that are not
     (a document in two blocks, or a block out of order: lexsort itself)."""
     import numpy as np
 
-    from textdrift.formulations import text_order
+    from textdrift.counting import key_order
 
     rng = np.random.default_rng(7)
     for trial in range(400):
@@ -277,4 +277,4 @@ def test_text_order_is_lexsort():
             i, j = rng.integers(0, n, 2)
             idx[i], idx[j], rank[i], rank[j] = idx[j], idx[i], rank[j], rank[i]
         for keys in ((idx, sent, para, rank), (idx, para, rank)):
-            assert np.array_equal(text_order(keys), np.lexsort(keys)), trial
+            assert np.array_equal(key_order(list(keys)[::-1]), np.lexsort(keys)), trial

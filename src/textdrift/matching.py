@@ -71,7 +71,7 @@ import pandas as pd
 from textdrift.codebook import Rule, Theme
 from textdrift.config import UNSPACED_LANGUAGES as UNSPACED  # one definition: the config schema
 from textdrift.config import defaults
-from textdrift.counting import ENTITY_HEAD, TOKEN_COLUMNS, TokenCodes
+from textdrift.counting import ENTITY_HEAD, TOKEN_COLUMNS, TokenCodes, key_order
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
@@ -474,30 +474,15 @@ def _candidates_loop(terms: list[_Term], norms: np.ndarray, seg: np.ndarray, uns
 
 
 def _token_order(tokens: "pd.DataFrame | TokenCodes") -> np.ndarray | None:
-    """The stable sort of the rows by (doc_id, para, idx), or None when they are in that order.
-
-    Shortcut for the usual layout (each document one block of rows, in (para, idx) order): only
-    the blocks are sorted.
-    """
+    """The stable sort of the rows by (doc_id, para, idx) (:func:`textdrift.counting.key_order`), or
+    None when they are in that order."""
     coded = isinstance(tokens, TokenCodes)  # (codes sort as their strings)
-    doc_codes = tokens["doc_id"] if coded else pd.factorize(tokens["doc_id"], sort=True)[0]
-    para, idx = np.asarray(tokens["para"]), np.asarray(tokens["idx"])
+    doc_codes = np.asarray(tokens["doc_id"] if coded else pd.factorize(tokens["doc_id"], sort=True)[0])
     n = len(doc_codes)
     if n < 2:
         return None
-    same = doc_codes[1:] == doc_codes[:-1]
-    in_order = ~same | (para[1:] > para[:-1]) | ((para[1:] == para[:-1]) & (idx[1:] >= idx[:-1]))
-    heads = np.flatnonzero(np.concatenate([[True], ~same]))
-    block_docs = doc_codes[heads]
-    if in_order.all() and len(np.unique(block_docs)) == len(block_docs):
-        if (block_docs[1:] > block_docs[:-1]).all():
-            return None
-        lengths = np.diff(np.append(heads, n))
-        blocks = np.argsort(block_docs, kind="stable")
-        lens = lengths[blocks]
-        return np.repeat(heads[blocks] - (np.cumsum(lens) - lens), lens) + np.arange(n)
-    order = np.lexsort((idx, para, doc_codes))
-    return None if (order == np.arange(n)).all() else order
+    order = key_order([doc_codes, np.asarray(tokens["para"]), np.asarray(tokens["idx"])])
+    return None if (order[1:] > order[:-1]).all() else order
 
 
 def _entity_rule(by_theme: dict, terms: list[_Term], tokens: TokenCodes, words: np.ndarray) -> dict:

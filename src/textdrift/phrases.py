@@ -125,7 +125,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from textdrift.config import UNSPACED_LANGUAGES, defaults
-from textdrift.counting import frequent_extensions
+from textdrift.counting import frequent_extensions, key_order
 from textdrift.io import read_csv, write_csv, write_csv_batches
 from textdrift.io import release_memory as _release_memory  # Arrow's pool and glibc's heap, after each shard
 from textdrift.stats import log_odds_dirichlet, q_values
@@ -685,7 +685,6 @@ def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: b
     ``entity`` set, ``norm`` not the mention's head ``@<id>``) are selected on the codes' distinct
     values, and only the integer arrays are kept between shards."""
     from textdrift.counting import ENTITY_HEAD
-    from textdrift.formulations import text_order  # upstream of phrases
 
     cols = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "keep", "is_punct", "role", "entity"]
     vocab: dict = {}
@@ -715,7 +714,7 @@ def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: b
 
         where = np.flatnonzero(sel)
         para_all, idx_all = col("para"), col("idx")
-        where = where[text_order((idx_all[where], para_all[where], rank[doc_c[where]]))]
+        where = where[key_order([rank[doc_c[where]], para_all[where], idx_all[where]])]
         keep = col("keep", bool)[where]
         removed = ~keep & ~col("is_punct", bool)[where]
         text_c, text_v = _codes(t["text"]) if "text" in names else (norm_c, norm_v)
