@@ -4,7 +4,7 @@ made once per test session and shared by the tests that only read its outputs.
 Three runs are shared (``SHARED_RUNS``): ``workflow_run``, the tests' copy of the shipped corpus run
 with ``make run`` as a user runs it (checks, the workflow through textdrift.console, the report),
 ``grown_run``, the same corpus with two documents added (the notebooks' new year and the
-explorer's hostile page), and ``storage_run``, the shipped corpus run through the cluster profile
+explorer's hostile page; a rerun of a copy of ``workflow_run``), and ``storage_run``, the shipped corpus run through the cluster profile
 with every input and output in an S3 bucket (tests/test_storage.py and tests/test_cluster.py). A
 test that changes anything works on its own copy (:func:`copy_run`); the shared directories are
 only read.
@@ -176,10 +176,15 @@ def _build_grown_run(dest: Path, env: dict) -> dict:
     """The fixture corpus plus two documents, run through the whole workflow: an English statement of
     a new year, 2025 (tests/test_notebooks.py), and a page of 2023 whose title and paragraphs carry
     markup (tests/test_explorer_browser.py); the explorer shows up to 100 contexts per cell (every
-    theme match of the fixture: the page can be compared with the whole table)."""
+    theme match of the fixture: the page can be compared with the whole table).
+
+    Made as a user grows a corpus: a copy of the finished ``workflow_run`` (built first if no
+    process has built it), the documents added and the setting changed, and Snakemake run again,
+    which reruns what they touch (not the jobs of the shards the new documents do not land in)."""
     import pandas as pd
 
-    work = copy_project(dest / "project")
+    base = shared_run("workflow_run", dest.parent)
+    work = copy_run(Path(base["dir"]), dest / "project")
     raw = work / "data/raw"
     (raw / "added_2025.txt").write_text(ADDED_TEXT, encoding="utf-8")
     with open(raw / "documents.csv", "a", encoding="utf-8") as fh:
