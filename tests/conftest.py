@@ -4,7 +4,7 @@ made once per test session and shared by the tests that only read its outputs.
 Three runs are shared (``SHARED_RUNS``): ``workflow_run``, the tests' copy of the shipped corpus run
 with ``make run`` as a user runs it (checks, the workflow through textdrift.console, the report),
 ``grown_run``, the same corpus with two documents added (the notebooks' new year and the
-explorer's hostile page), and ``storage_run``, the shipped corpus run through the cluster profile
+explorer's hostile page; a rerun of a copy of ``workflow_run``), and ``storage_run``, the shipped corpus run through the cluster profile
 with every input and output in an S3 bucket (tests/test_storage.py and tests/test_cluster.py). A
 test that changes anything works on its own copy (:func:`copy_run`); the shared directories are
 only read.
@@ -72,6 +72,22 @@ def _timed(cmd: list[str]) -> list[str]:
     os.close(fd)
     _CPU_LABEL.pending = getattr(_CPU_LABEL, "pending", []) + [(out, " ".join(map(str, cmd[:3])))]
     return ["/usr/bin/time", "-o", out, "-f", "%U %S", *cmd]
+
+
+def _log_detached(jobs: list[Path]) -> None:
+    """With the CPU log on: the CPU of the storage run's detached jobs (their ``cpu`` files, written
+    by :func:`_timing_profile`'s submit script), summed, as one "subprocess" line of the build."""
+    import tempfile
+
+    user = system = 0.0
+    for job in jobs:
+        with contextlib.suppress(OSError, ValueError):
+            u, s = (job / "cpu").read_text().split()[-2:]
+            user, system = user + float(u), system + float(s)
+    fd, out = tempfile.mkstemp(prefix="textdrift-cpu-", suffix=".txt")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(f"{user} {system}\n")
+    _CPU_LABEL.pending = getattr(_CPU_LABEL, "pending", []) + [(out, f"{len(jobs)} detached submissions")]
 
 
 def copy_project(dest: Path) -> Path:
@@ -160,10 +176,15 @@ def _build_grown_run(dest: Path, env: dict) -> dict:
     """The fixture corpus plus two documents, run through the whole workflow: an English statement of
     a new year, 2025 (tests/test_notebooks.py), and a page of 2023 whose title and paragraphs carry
     markup (tests/test_explorer_browser.py); the explorer shows up to 100 contexts per cell (every
-    theme match of the fixture: the page can be compared with the whole table)."""
+    theme match of the fixture: the page can be compared with the whole table).
+
+    Made as a user grows a corpus: a copy of the finished ``workflow_run`` (built first if no
+    process has built it), the documents added and the setting changed, and Snakemake run again,
+    which reruns what they touch (not the jobs of the shards the new documents do not land in)."""
     import pandas as pd
 
-    work = copy_project(dest / "project")
+    base = shared_run("workflow_run", dest.parent)
+    work = copy_run(Path(base["dir"]), dest / "project")
     raw = work / "data/raw"
     (raw / "added_2025.txt").write_text(ADDED_TEXT, encoding="utf-8")
     with open(raw / "documents.csv", "a", encoding="utf-8") as fh:
@@ -189,26 +210,57 @@ S3_INPUTS = ["data/raw", "config", "validation"]  # what a user uploads before a
 SHARE_ONLY_SOURCES = ["--shared-fs-usage", "sources", "source-cache", "software-deployment",
                       "--remote-job-local-storage-prefix", "$TMPDIR/storage"]
 # Jobs per submission in the storage run: each submitted job pays a Snakemake start-up (about 5 s of
-# CPU: imports, the workflow parsed, the DAG and the bucket checked) beside its script, so the
-# per-shard jobs of a rule go in one submission (a group of ``shards`` components), and so do the
-# four chart jobs. Only siblings share a submission: no job of a group reads another's output, so
-# every input a job reads still comes through the bucket from another submission (a rule that read
-# a file another job only left on disk still fails).
+# CPU: imports, the workflow parsed, the DAG and the bucket checked) beside its script, so the jobs
+# of one depth of the rule graph (the longest chain of rules above a rule) go in one submission: one
+# group per depth, all its connected components merged (``--group-components``). Rules of one depth
+# never read each other's outputs (a rule reading another's output stands deeper than it), so every
+# input a job reads still comes through the bucket from another submission (a rule that read a file
+# another job only left on disk still fails). The per-shard jobs of these rules are among them
+# (tests/test_cluster.py counts them):
 SHARD_RULES = ["clean", "segment", "count", "theme_matches", "explorer_shard"]
-FIGURE_RULES = ["drift_figures", "theme_figures", "phrase_figures", "formulation_figures"]
+ALL_COMPONENTS = 10**6  # --group-components: a group's components merged in chunks of this many
 
 
-def storage_groups(n_shards: int) -> list[str]:
-    """Snakemake's ``--groups`` and ``--group-components`` for the storage run (see SHARD_RULES)."""
-    return ["--groups", *[f"{r}={r}" for r in SHARD_RULES], *[f"{r}=figures" for r in FIGURE_RULES],
-            "--group-components", *[f"{r}={n_shards}" for r in SHARD_RULES], f"figures={len(FIGURE_RULES)}"]
+def rule_depths(rulegraph: str) -> dict[str, int]:
+    """Each rule's depth in Snakemake's ``--rulegraph`` (dot): 0 for a rule that reads no other
+    rule's output, else one more than the deepest rule whose output it reads."""
+    import re
+    from functools import cache
+
+    names = dict(re.findall(r'(?m)^\s*(\d+)\[label = "(\w+)"', rulegraph))
+    above: dict[str, set[str]] = {name: set() for name in names.values()}
+    for a, b in re.findall(r"(?m)^\s*(\d+) -> (\d+)", rulegraph):
+        above[names[b]].add(names[a])
+
+    @cache
+    def depth(rule: str) -> int:
+        return 1 + max((depth(r) for r in above[rule]), default=-1)
+
+    return {rule: depth(rule) for rule in above}
 
 
-def _fixture_shards() -> int:
-    """The tests' corpus's ``shards`` (tests/fixtures/project/config/config.yaml)."""
-    import yaml
+def storage_groups(depths: dict[str, int], target: str = "all") -> list[str]:
+    """Snakemake's ``--groups`` and ``--group-components`` for the storage run: every rule but the
+    local ``target`` in the group ``depth<N>`` of its depth (:func:`rule_depths`), every component
+    of a group in one submission."""
+    rules = sorted(r for r in depths if r != target)
+    levels = sorted({depths[r] for r in rules})
+    return ["--groups", *[f"{r}=depth{depths[r]}" for r in rules],
+            "--group-components", *[f"depth{d}={ALL_COMPONENTS}" for d in levels]]
 
-    return int(yaml.safe_load((FIXTURE / "config" / "config.yaml").read_text(encoding="utf-8"))["shards"])
+
+def _timing_profile(dest: Path) -> Path:
+    """profiles/local-cluster, its submit script running each job under /usr/bin/time (``cpu`` in
+    the job's spool directory): with the CPU log on, the detached jobs' CPU, which no test process
+    sees, is logged too. The job's command and environment are otherwise the same."""
+    profile = dest / "profile"
+    shutil.copytree(ROOT / "profiles" / "local-cluster", profile)
+    submit = profile / "submit.sh"
+    text = submit.read_text(encoding="utf-8")
+    assert "sh job.sh > job.out" in text, "profiles/local-cluster/submit.sh changed: update _timing_profile"
+    submit.write_text(text.replace("sh job.sh > job.out", "/usr/bin/time -o cpu -f \"%U %S\" sh job.sh > job.out"),
+                      encoding="utf-8")
+    return profile
 
 
 def _s3_server(log: Path) -> tuple[subprocess.Popen, str]:
@@ -237,13 +289,16 @@ def _build_storage_run(dest: Path, env: dict) -> dict:
     """The fixture corpus run through a cluster executor off a shared file system
     (tests/test_storage.py and tests/test_cluster.py): every job submitted by
     profiles/local-cluster/submit.sh (a new process session, a clean environment, another working
-    directory; sibling jobs grouped, :func:`storage_groups`), every input and output only in an S3 bucket (moto's server), each job's local
+    directory; the jobs of one depth of the rule graph in one submission, :func:`storage_groups`), every input and output only in an S3 bucket (moto's server), each job's local
     copies of storage files under its own $TMPDIR; the jobs share the workflow's sources and
     nothing else. Before the server stops, the bucket's objects are copied into ``bucket`` (a
     directory beside the project, for the tests to read) and its keys listed."""
     import boto3
 
     work = copy_project(dest / "project")
+    # the rule graph, from a copy of the project (the storage run's own directory stays as a user
+    # would start it): which rules share a submission
+    graph = run_snakemake(copy_project(dest / "rulegraph"), "--rulegraph", env=env).stdout
     server, url = _s3_server(dest / "moto.log")
     try:
         s3 = boto3.client("s3", endpoint_url=url, **S3_KEYS)
@@ -254,14 +309,18 @@ def _build_storage_run(dest: Path, env: dict) -> dict:
                     s3.upload_file(str(p), BUCKET, f"{PREFIX}/{p.relative_to(work).as_posix()}")
         spool = dest / "spool"
         spool.mkdir()
-        args = [SNAKEMAKE, "--profile", str(ROOT / "profiles" / "local-cluster"),
+        timed = bool(os.environ.get("TEXTDRIFT_TEST_CPU") and os.path.exists("/usr/bin/time"))
+        profile = _timing_profile(dest) if timed else ROOT / "profiles" / "local-cluster"
+        args = [SNAKEMAKE, "--profile", str(profile),
                 "--default-storage-provider", "s3", "--default-storage-prefix", f"s3://{BUCKET}/{PREFIX}",
                 "--storage-s3-endpoint-url", url, "--storage-s3-access-key", "test",
                 "--storage-s3-secret-key", "test", "--local-storage-prefix", str(dest / "local"),
-                *SHARE_ONLY_SOURCES, *storage_groups(_fixture_shards())]
+                *SHARE_ONLY_SOURCES, *storage_groups(rule_depths(graph))]
         proc = subprocess.run(_timed(args), cwd=work, env={**env, "TEXTDRIFT_SPOOL": str(spool), "MPLBACKEND": "Agg"},
                               capture_output=True, text=True)
         jobs = sorted(spool.glob("textdrift-job.*"))
+        if timed:
+            _log_detached(jobs)
         failed = [d for d in jobs if (d / "rc").exists() and (d / "rc").read_text().strip() != "0"]
         detail = "\n".join((d / "job.err").read_text()[-3000:] for d in failed[:2])
         assert proc.returncode == 0, f"storage run failed:\n{proc.stderr[-4000:]}\n{detail}"
@@ -281,7 +340,7 @@ def _build_storage_run(dest: Path, env: dict) -> dict:
 
 
 # in the order the background builds take them: the longest first (tests/test_storage.py's run,
-# one job after another through the submit script)
+# one submission per depth of the rule graph, one after another through the submit script)
 SHARED_RUNS = {"storage_run": _build_storage_run, "workflow_run": _build_workflow_run, "grown_run": _build_grown_run}
 
 

@@ -12,8 +12,8 @@ system, so a job has only the files it declares (the sources and software are sh
 run of its own on the shared file system; the storage run puts every job through the same submit
 script and shares less, so it is the stronger check (one whole run less per `make test`). Its
 tables and processed data are read from the bucket's objects, copied after the run. A submission
-runs one job or a group of sibling jobs (the per-shard jobs of a rule, the four chart jobs:
-conftest.SHARD_RULES), each job counted once from the submissions' logs.
+runs the jobs of one depth of the rule graph, which never read each other's outputs
+(conftest.storage_groups), each job counted once from the submissions' logs.
 """
 
 import os
@@ -50,11 +50,18 @@ def test_every_job_went_through_the_submit_script(cluster_run):
     n_steps = int(cluster_run["log"].rsplit(" steps (100%) done", 1)[0].rsplit(" of ", 1)[1])
     # every job but the local `all` target ran in a submitted job, once: none ran in Snakemake's
     # own process (as a rule with a local() input does when inputs and outputs are not on a shared
-    # file system); the per-shard jobs of a rule shared a submission (conftest.SHARD_RULES)
+    # file system); the jobs of one depth of the rule graph shared a submission (conftest.storage_groups)
     assert len(ran) == n_steps - 1 and "all" not in ran, sorted(ran)
     for rule in SHARD_RULES:
         assert ran.count(rule) == len(list((cluster_run["dir"] / "data/processed/clean").glob("shard-*.parquet"))), rule
     assert len(jobs) < len(ran)
+    # no job of a submission reads what another job of the same submission writes: every input
+    # comes from the bucket (or the sources), written by an earlier submission
+    for d in jobs:
+        files = {"input": set(), "output": set()}
+        for kind, listed in re.findall(r"(?m)^    (input|output): (.*)$", (d / "job.err").read_text()):
+            files[kind] |= {f.split(" (")[0] for f in listed.split(", ")}
+        assert files["output"] and not files["input"] & files["output"], (d.name, files["input"] & files["output"])
 
 
 def _tables(root):

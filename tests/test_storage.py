@@ -8,8 +8,9 @@ one another job only left on disk) fails here. The results must equal a local ru
 
 The run is the session's shared ``storage_run`` (tests/conftest.py, ``_build_storage_run``), which
 tests/test_cluster.py also reads: that every job went through the submit script is checked there.
-The per-shard jobs of a rule, and the four chart jobs, share a submission (conftest.SHARD_RULES):
-siblings only, so no job finds another job's output on its disk; every input comes from the bucket.
+The jobs of one depth of the rule graph share a submission (conftest.storage_groups): they never
+read each other's outputs, so no job finds another job's output on its disk; every input comes from
+the bucket (tests/test_cluster.py checks it in the submissions' logs).
 """
 
 import hashlib
