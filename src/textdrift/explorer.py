@@ -60,7 +60,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from textdrift.io import atomic_write_text, read_csv, release_memory
+from textdrift.io import atomic_write_text, joined_chunks, read_csv, read_csv_chunks, release_memory
 from textdrift.config import UNSPACED_LANGUAGES, defaults
 from textdrift.counting import ENTITY_HEAD, absorbed, counted, key_order, load_tokens, segments
 from textdrift.vectorize import SEP, CountMatrix, load_matrix
@@ -453,22 +453,8 @@ _CHUNK_ROWS = 20_000
 
 
 def _chunks(path, kinds: dict, **kwargs):
-    """``read_csv(path)`` in chunks of :data:`_CHUNK_ROWS` rows (the index numbers the rows of the
-    file), noting in ``kinds`` the dtypes each column was read as."""
-    for chunk in read_csv(path, chunksize=_CHUNK_ROWS, **kwargs):
-        for c, dt in chunk.dtypes.items():
-            kinds.setdefault(c, set()).add(dt)
-        yield chunk
-
-
-def _joined(pieces: list[pd.DataFrame], kinds: dict) -> pd.DataFrame:
-    """The rows kept from the chunks, with the dtypes the whole file read at once would have given
-    (a number column with a missing value in any chunk is float)."""
-    df = pd.concat(pieces)
-    for c, dts in kinds.items():
-        if len(dts) > 1 and all(pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_bool_dtype(d) for d in dts):
-            df[c] = df[c].astype(np.result_type(*dts))
-    return df
+    """:func:`textdrift.io.read_csv_chunks` in chunks of :data:`_CHUNK_ROWS` rows."""
+    return read_csv_chunks(path, kinds, _CHUNK_ROWS, **kwargs)
 
 
 def _read_kwic(path, per_cell: int, seed: int) -> tuple[pd.DataFrame, dict]:
@@ -498,7 +484,7 @@ def _read_kwic(path, per_cell: int, seed: int) -> tuple[pd.DataFrame, dict]:
     totals = {key: int(n[i]) for key, i in code.items()}
     kinds = {}
     pieces = [c[c.index.isin(chosen)] for c in _chunks(path, kinds)]
-    return _joined(pieces, kinds), totals
+    return joined_chunks(pieces, kinds), totals
 
 
 def _read_phrases(path, per_step: int) -> tuple[pd.DataFrame, dict]:
@@ -513,7 +499,7 @@ def _read_phrases(path, per_step: int) -> tuple[pd.DataFrame, dict]:
             z = g.sort_values("z", kind="stable")["z"]
             take += [g.index[:1], z.index[:1], z[z > 0].index[-per_step:], z[z < 0].index[:per_step]]
         pieces.append(chunk.loc[np.unique(np.concatenate([i.to_numpy() for i in take]))] if take else chunk[:0])
-    return _joined(pieces, kinds), tested
+    return joined_chunks(pieces, kinds), tested
 
 
 # ---- any term: counts, intervals and sentences from the token data ---------------------------------

@@ -5,6 +5,10 @@ and a rule's log file (the steps: :mod:`textdrift.cleanio` writes the clean text
 Every output is written to a temporary file in the same directory and moved
 into place with ``os.replace``, so an interrupted job never leaves a
 half-written file that a rerun could take for a finished one.
+
+About 520 lines: every step's tables pass through these few formats, so each writer and reader
+lives here once (pandas' CSV bytes written through Arrow for the large tables, CSVs read in
+chunks with the types a whole read gives, atomic writes, the texts' shard files, job logs).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["TEXT_COLUMNS", "atomic_write_bytes", "atomic_write_text", "atomic_writer", "concat_csv", "log_to_file",
-           "csv_rows", "file_sha256", "read_csv", "read_texts", "release_memory", "text_bytes", "write_arrow", "write_csv",
+           "csv_rows", "file_sha256", "joined_chunks", "numeric_kinds", "read_csv", "read_csv_chunks", "read_texts", "release_memory", "text_bytes", "write_arrow", "write_csv",
            "write_csv_batches", "write_csv_tables", "write_parquet", "write_texts"]
 
 
@@ -313,6 +317,68 @@ def read_csv(path: str | Path, **kwargs) -> pd.DataFrame:
     DataFrame
     """
     return pd.read_csv(path, keep_default_na=False, na_values=[""], encoding="utf-8", **kwargs)
+
+
+def read_csv_chunks(path: str | Path, kinds: dict, chunk_rows: int, **kwargs):
+    """:func:`read_csv` in chunks of ``chunk_rows`` rows (each chunk's index numbers the rows of the
+    file), noting in ``kinds`` (column -> set of dtypes) what each chunk read every column as, for
+    :func:`joined_chunks`.
+
+    Parameters
+    ----------
+    path : str or Path
+    kinds : dict
+        Filled in: column -> the set of dtypes the chunks read it as.
+    chunk_rows : int
+    **kwargs
+        Passed to :func:`read_csv`.
+
+    Yields
+    ------
+    DataFrame
+    """
+    for chunk in read_csv(path, chunksize=chunk_rows, **kwargs):
+        for c, dt in chunk.dtypes.items():
+            kinds.setdefault(c, set()).add(dt)
+        yield chunk
+
+
+def numeric_kinds(dtypes) -> bool:
+    """Whether every dtype of a column's chunks (:func:`read_csv_chunks`) is a number (booleans not).
+
+    Parameters
+    ----------
+    dtypes : iterable of dtype
+
+    Returns
+    -------
+    bool
+    """
+    return all(pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_bool_dtype(d) for d in dtypes)
+
+
+def joined_chunks(pieces: list[pd.DataFrame], kinds: dict) -> pd.DataFrame:
+    """The rows kept from :func:`read_csv_chunks`' chunks as one table, a column read as integers in
+    one chunk and as floats in another (a missing value) made float, as a read of the whole file
+    makes it (a column read as numbers and as text is left as the chunks read it).
+
+    Parameters
+    ----------
+    pieces : list of DataFrame
+        The rows kept of each chunk, in file order (at least one).
+    kinds : dict
+        Column -> the dtypes the chunks read it as.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by the rows' numbers in the file.
+    """
+    df = pd.concat(pieces)
+    for c, dts in kinds.items():
+        if len(dts) > 1 and numeric_kinds(dts):
+            df[c] = df[c].astype(np.result_type(*dts))
+    return df
 
 
 TEXT_COLUMNS = ["doc_id", "lang", "para", "text"]

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from textdrift.io import read_csv, write_csv
+from textdrift.io import joined_chunks, numeric_kinds, read_csv, read_csv_chunks, write_csv
 from textdrift.config import defaults
 from textdrift.stats import wilson
 
@@ -265,9 +265,7 @@ def coded_documents_kwic(kwic_path, doc_ids, chunk_rows: int = _CHUNK_ROWS) -> p
     forms = _id_forms(doc_ids)
     wanted = {*KEY, "kind"}
     kinds, pieces = {}, []
-    for chunk in read_csv(kwic_path, usecols=lambda c: c in wanted, chunksize=chunk_rows):
-        for c, dt in chunk.dtypes.items():
-            kinds.setdefault(c, set()).add(dt)
+    for chunk in read_csv_chunks(kwic_path, kinds, chunk_rows, usecols=lambda c: c in wanted):
         rows = chunk[chunk["kind"] == "theme"] if "kind" in chunk else chunk
         empty = rows[[c for c in KEY[:-1] if c in rows]].isna()
         if empty.to_numpy().any():
@@ -277,14 +275,10 @@ def coded_documents_kwic(kwic_path, doc_ids, chunk_rows: int = _CHUNK_ROWS) -> p
         pieces.append(rows[rows["doc_id"].astype(str).isin(forms)] if "doc_id" in rows else rows)
     if not pieces:  # no data rows: the header's columns
         return read_csv(kwic_path, usecols=lambda c: c in wanted, nrows=0)
-    df = pd.concat(pieces)  # indexed by the row's number in the file
+    df = joined_chunks(pieces, kinds)  # indexed by the row's number in the file
     for c, dts in kinds.items():
-        if len(dts) < 2:
-            continue
-        if all(pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_bool_dtype(d) for d in dts):
-            df[c] = df[c].astype(np.result_type(*dts))
-        else:  # text in some chunk: the whole column is text, the kept rows' cells as written
-            df[c] = _as_written(kwic_path, c, df.index, chunk_rows)
+        if len(dts) > 1 and not numeric_kinds(dts):  # text in some chunk: the whole column is text,
+            df[c] = _as_written(kwic_path, c, df.index, chunk_rows)  # the kept rows' cells as written
     return df.reset_index(drop=True)
 
 
