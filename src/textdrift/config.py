@@ -124,7 +124,7 @@ def schema_errors(data, schema_path: str | Path) -> list:
     return errors
 
 
-__all__ = ["SCHEMA", "UNSPACED_LANGUAGES", "Settings", "setting", "ConfigError", "DuplicateKeyError", "check_config", "config_errors",
+__all__ = ["SCHEMA", "UNSPACED_LANGUAGES", "Settings", "setting", "cache_dir", "ConfigError", "DuplicateKeyError", "check_config", "config_errors",
            "defaults", "did_you_mean", "enum_hint", "import_jsonschema", "load_yaml", "schema_errors", "VALIDATED_ENV", "LANG_NAMES", "lang_name", "merge", "unknown_keys", "with_defaults"]
 
 #: The configuration schema, with the ``default:`` of every key that has one.
@@ -322,6 +322,22 @@ def check_config(config: dict, schema_path: str | Path) -> None:
             "invalid configuration (config/config.yaml and any --configfile/--config; every key is "
             "documented in docs/configuration.md):\n  " + "\n  ".join(problems)
         )
+
+
+def cache_dir(processed_dir: str | Path) -> Path:
+    """Where the workflow keeps its memos outside Snakemake's outputs (the theme matches' per-theme
+    entries, the charts' last drawings): ``cache`` beside ``processed_dir`` (``data/cache``).
+
+    Parameters
+    ----------
+    processed_dir : str or Path
+        The configuration's ``processed_dir``.
+
+    Returns
+    -------
+    Path
+    """
+    return Path(processed_dir).parent / "cache"
 
 
 def merge(base: dict, over: dict) -> dict:

@@ -75,7 +75,7 @@ import pandas as pd
 import pyarrow as pa
 
 from textdrift.codebook import Theme, entity_codebook
-from textdrift.config import Settings, setting
+from textdrift.config import Settings, cache_dir, setting
 from textdrift.counting import CHECK_VARIANTS, TokenCodes, read_tokens
 from textdrift.counting import TOKEN_COLUMNS as ALL_COLUMNS
 from textdrift.io import atomic_write_bytes, file_sha256
@@ -135,7 +135,7 @@ class MemoSettings(Settings):
             return None
         if self.memo_dir:
             return Path(self.memo_dir)
-        return Path(processed_dir).parent / "cache" / "theme_matches" if processed_dir else None
+        return cache_dir(processed_dir) / "theme_matches" if processed_dir else None
 
 
 def code_digest() -> str:

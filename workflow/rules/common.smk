@@ -16,7 +16,7 @@ os.environ.update(
 
 from snakemake.exceptions import IncompleteCheckpointException
 
-from textdrift.config import check_config, defaults, load_yaml, with_defaults
+from textdrift.config import cache_dir, check_config, defaults, load_yaml, with_defaults
 from textdrift.manifest import (
     CLEAN_COLUMNS,
     auto_shards,
@@ -72,7 +72,7 @@ RESULTS = config["results_dir"]
 LOGS = "logs"
 # Memos outside Snakemake's outputs, beside processed_dir (data/cache): the theme matches' per-theme
 # memo (textdrift.matchmemo, its own directory setting) and the charts' last drawings (figures rules)
-CACHE = str(Path(PROCESSED).parent / "cache")
+CACHE = str(cache_dir(PROCESSED))
 # Scheduling only (no output depends on it): when more jobs are ready than there are cores,
 # Snakemake starts those of higher `priority` first (otherwise those with the largest inputs).
 # A rule's priority is the longest chain of job seconds from its start to the end of a cold run,
