@@ -113,3 +113,21 @@ def test_f1_on_artificially_despaced_english(seg, name):
     english = clean_text(_raw(name), "x", {"languages": ["zh", "en"]}).texts["en"]
     predicted = "\n".join(despace(re.sub(" ", "", p), seg)[0] for p in english)
     assert boundary_f1(predicted, "\n".join(english)) >= 0.98
+
+
+def test_segment_gives_wordsegments_words(seg):
+    """despace's bottom-up search (``_segment``) returns wordsegment's own ``segment`` words: on
+    strings of unknown letters (whose divisions tie in score, so the tie-breaking is exercised: it
+    changes 10 of these 80 divisions), of known and unknown pieces, and on a paragraph of the corpus
+    with its spaces removed (longer than one 250-letter chunk)."""
+    import random
+
+    from textdrift.despace import _segment
+
+    rng = random.Random(0)
+    cases = ["".join(rng.choice("zqxjkvbw") for _ in range(rng.randint(1, 40))) for _ in range(40)]
+    cases += ["".join(rng.choice(["zz", "qq", "x", "the", "q"]) for _ in range(rng.randint(1, 12))) for _ in range(40)]
+    english = [p for p in _raw("001_e699c63423670662.txt").splitlines() if 300 < len(p) < 400 and p.isascii()]
+    cases += [re.sub(r"\s", "", english[0])]
+    cases += ["", "2017", "BRICS2017countries", "theBeltandRoadInitiative"]
+    assert [_segment(seg, text) for text in cases] == [seg.segment(text) for text in cases]
