@@ -84,12 +84,6 @@ def test_noop_rerun_has_nothing_to_do(workflow_run, tmp_path):
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
-def test_lint_is_clean(workflow_run, tmp_path):
-    proc = run_snakemake(copy_run(workflow_run["dir"], tmp_path / "w"), "--lint", check=False)
-    text = proc.stdout + proc.stderr
-    assert proc.returncode == 0 and "Lints for" not in text, text[-4000:]
-
-
 def test_readme_findings_are_generated_from_the_tables(workflow_run, tmp_path):
     """The 'What the corpus shows' snapshot of README.md is what `make readme-findings` computes from the
     tables of a fresh run on the tests' copy of the shipped corpus."""
