@@ -187,8 +187,8 @@ def run_make(work: Path, cores: int, log_name: str) -> dict:
     steps = re.findall(r"(\d+) of (\d+) steps", text)
     # the jobs that ran, from Snakemake's own log of this run (`make run` passes --quiet host, so
     # the jobs are only named there, without their wildcards: "Finished jobid: 12 (Rule: segment)")
-    # `make run` starts Snakemake more than once (the workflow, then the report, whose log is
-    # empty), so every log written during this run is read
+    # every Snakemake log written during this run is read (`make run` starts one Snakemake, which
+    # writes the report after the jobs; `make report` alone starts another, whose log is empty)
     logs = sorted((work / ".snakemake" / "log").glob("*.snakemake.log"), key=lambda p: p.stat().st_mtime_ns)
     fresh = [p for p in logs if p.stat().st_mtime_ns >= started_ns]
     jobs_ran = [rule for p in fresh

@@ -19,6 +19,11 @@ Finished jobid: 15 (Rule: clean)
 Error in rule themes:
     log: logs/themes.log (check log file(s) for error details)
 Complete log(s): /w/.snakemake/log/x.snakemake.log
+Creating report...
+Loading script code for rule explorer_terms
+Adding theme_changes.csv (23.67 KB).
+Adding phrase_steps.csv (840 bytes).
+Report created.
 """
 
 
@@ -30,6 +35,9 @@ def test_progress_at_each_tenth_and_everything_else_kept():
     assert progress == [f"{i} of 20 steps ({i * 5}%) done" for i in (1, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20)]
     assert "Select jobs" not in text and "Finished jobid" not in text and "[Sun Dec" not in text
     assert "Job stats:" in text and "Error in rule themes:" in text and "log: logs/themes.log" in text
+    # the report written after the run: only that it was
+    assert "Loading script" not in text and "Adding " not in text and "Creating report" not in text
+    assert text.endswith("Report created.\n")
 
 
 def test_on_a_terminal_the_progress_is_one_line():

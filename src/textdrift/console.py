@@ -27,7 +27,9 @@ _NOISE = re.compile(
     r"^(\[\w{3} \w{3} +\d+ [\d:]+ \d{4}\]|Select jobs to execute\.\.\.|Execute \d+ jobs?\.\.\.|"
     r"Finished jobid: \d+ .*|Assuming unrestricted shared filesystem usage\.|Using shell: .*|"
     r"Provided cores: \d+|Rules claiming more threads will be scaled down\.|Conda environments: ignored|"
-    r"Building DAG of jobs\.\.\.)$")
+    r"Building DAG of jobs\.\.\.|"
+    # the report written after the run (--report-after-run): a line per script and per file added
+    r"Loading script code for rule \w+|Adding .+ \([\d.]+ (?:bytes|[KMGT]B)\)\.|Creating report\.\.\.)$")
 _PROGRESS = re.compile(r"^(\d+) of (\d+) steps \((\d+)%\) done$")
 _WARNING = re.compile(r"^\S+ [\d:,]+ WARNING (.*)$")
 
