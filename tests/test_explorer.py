@@ -265,6 +265,24 @@ def test_sentence_texts_joined_in_arrow_are_the_python_join():
         assert got[0] == want[0] and np.array_equal(got[1], want[1])
 
 
+def test_cells_numbered_on_codes_as_on_the_joined_strings():
+    """_cell_codes numbers the (theme, lang, year) cells of theme_kwic rows as factorizing the joined
+    strings did: order of first appearance, -1 without a theme, a language or a year."""
+    import numpy as np
+
+    from textdrift.explorer import _cell_codes
+
+    rng = np.random.default_rng(3)
+    n = 400
+    for year in (rng.integers(2000, 2005, n), np.where(rng.random(n) < 0.1, np.nan, rng.integers(2000, 2005, n))):
+        rows = pd.DataFrame({"theme": pd.array(rng.choice(["a", "b", "数", None], n), dtype="str"),
+                             "lang": pd.array(rng.choice(["en", "zh", None], n, p=[0.45, 0.45, 0.1]), dtype="str"),
+                             "year": year})
+        want = pd.factorize(rows["theme"].str.cat([rows["lang"], rows["year"].astype(str)], sep="\x00"))[0]
+        assert np.array_equal(_cell_codes(rows), want)
+        assert np.array_equal(_cell_codes(rows.iloc[:0]), np.zeros(0, dtype=np.int64))
+
+
 def test_large_tables_read_in_chunks_give_what_the_whole_tables_give(tmp_path, monkeypatch):
     import numpy as np
 
