@@ -41,7 +41,7 @@ the corpus: the merge reads one shard's partial at a time and keeps only the sen
 still be shown, a shard's partial is made from its documents in batches, and ``theme_kwic.csv``
 and ``phrase_changes.csv`` are read in chunks, keeping only the rows the page can show.
 
-Why one module of about 1500 lines, about a third of them docstrings: each view's payload is built
+Why one module of about 1600 lines, about a third of them docstrings: each view's payload is built
 here from the tables it shows, beside the page's assembly, so the fields the page script reads
 are defined in one place; and the reading in pieces sits beside the whole-table function whose
 result it must reproduce.
