@@ -401,3 +401,24 @@ def test_key_order_is_lexsort():
         cases.append([doc, rng.random(n)])  # float: lexsort
         for keys in cases:
             assert np.array_equal(key_order(keys), np.lexsort(keys[::-1])), trial
+
+
+def test_matrix_rows_json_is_pandas_to_json():
+    """save_matrix writes a matrix's rows as ``to_json(orient="split", index=False, force_ascii=False)``;
+    vectorize._rows_json builds the lists column by column for pandas' own encoder: the same text for
+    strings (missing, escapes, slashes, non-ASCII), integers, floats (NaN, infinities, precision),
+    no rows and no columns, and to_json itself for any other column kind."""
+    from textdrift.vectorize import _rows_json
+
+    frames = [
+        pd.DataFrame({"lang": pd.array(["zh", "en/x", None, "\u2028<&>\"é\\数"], dtype="str"),
+                      "year": np.array([2020, 2021, 3, -4]), "f": [0.1, np.nan, 1e20, 1 / 3],
+                      "u": np.array([1, 2, 3, 4], dtype=np.uint32)}),
+        pd.DataFrame({"a": pd.array([], dtype="str"), "b": np.array([], dtype=np.int64)}),
+        pd.DataFrame(index=range(3)),
+        pd.DataFrame({"f": [np.inf, -np.inf, 1.23456789012345, 5e-324]}),
+        pd.DataFrame({"o": np.array(["a", None], dtype=object), "b": [True, False]}),  # not numbers or strings
+        pd.DataFrame([[1, 2]], columns=["x", "x"]),
+    ]
+    for frame in frames:
+        assert _rows_json(frame) == frame.to_json(orient="split", index=False, force_ascii=False)

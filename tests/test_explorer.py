@@ -206,7 +206,8 @@ def test_shard_partials_in_batches_are_those_of_each_batch_sorted_on_its_own(tmp
     their order of appearance, per language). shard_partials sorts the shard once and cuts it; the
     result is that of filtering each language, cutting it into batches and sorting each batch on its
     own (the reference below), with documents out of doc_id order, two languages interleaved, a
-    paragraph's tokens out of text order and several batches."""
+    paragraph's tokens out of text order, paragraphs not counted (headings, selected in the same
+    copy) and several batches."""
     import numpy as np
 
     from textdrift import explorer
@@ -216,6 +217,9 @@ def test_shard_partials_in_batches_are_those_of_each_batch_sorted_on_its_own(tmp
     zh = en.assign(lang="zh", doc_id="z" + en["doc_id"])
     order = np.random.default_rng(1).permutation(len(en) + len(zh))
     tokens = pd.concat([en, zh], ignore_index=True).take(order).reset_index(drop=True)
+    heading = tokens["doc_id"].isin(["d2", "zd15"]) & (tokens["para"] == 0)
+    tokens.loc[heading, "role"] = "heading"
+    assert 0 < heading.sum() < len(tokens) / 2
     path = tmp_path / "shard.parquet"
     write_parquet(tokens, path)
     assert len(tokens) > 80
@@ -235,6 +239,48 @@ def test_shard_partials_in_batches_are_those_of_each_batch_sorted_on_its_own(tmp
         assert got[lang]["vocab"].tolist() == want["vocab"].tolist()
         for part in ("occ", "sentences", "forms"):
             pd.testing.assert_frame_equal(got[lang][part], want[part])
+
+
+def test_sentence_texts_joined_in_arrow_are_the_python_join():
+    """_joined_pieces joins a token table's pyarrow texts (a space before each where ``gap``) in the
+    order given as Arrow lays them out: the same string and ends (Python code points) as the
+    Python join it replaces, for multi-byte, astral and empty texts, several chunks and a slice."""
+    import numpy as np
+    import pyarrow as pa
+
+    from textdrift.explorer import _joined_pieces
+
+    def python_join(text, gap, order):
+        pieces = np.where(gap[order], " " + text.astype(str).to_numpy(dtype=object)[order],
+                          text.astype(str).to_numpy(dtype=object)[order]).tolist()
+        return "".join(pieces), np.cumsum([len(p) for p in pieces], dtype=np.int64)
+
+    rng = np.random.default_rng(0)
+    words = ["Digital", "数字", "经济", "é", "😀x", "", " b", "<&>"]
+    chunked = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([["a", "数"], ["", "x😀"]])))
+    for text in [pd.Series(rng.choice(words, 200), dtype="str"), pd.Series(rng.choice(words, 50), dtype="str").iloc[7:],
+                 chunked, pd.Series([], dtype="str"), pd.Series(["a", "b"], dtype=object)]:
+        gap, order = rng.random(len(text)) < 0.5, rng.permutation(len(text))
+        got, want = _joined_pieces(text, gap, order), python_join(text, gap, order)
+        assert got[0] == want[0] and np.array_equal(got[1], want[1])
+
+
+def test_cells_numbered_on_codes_as_on_the_joined_strings():
+    """_cell_codes numbers the (theme, lang, year) cells of theme_kwic rows as factorizing the joined
+    strings did: order of first appearance, -1 without a theme, a language or a year."""
+    import numpy as np
+
+    from textdrift.explorer import _cell_codes
+
+    rng = np.random.default_rng(3)
+    n = 400
+    for year in (rng.integers(2000, 2005, n), np.where(rng.random(n) < 0.1, np.nan, rng.integers(2000, 2005, n))):
+        rows = pd.DataFrame({"theme": pd.array(rng.choice(["a", "b", "数", None], n), dtype="str"),
+                             "lang": pd.array(rng.choice(["en", "zh", None], n, p=[0.45, 0.45, 0.1]), dtype="str"),
+                             "year": year})
+        want = pd.factorize(rows["theme"].str.cat([rows["lang"], rows["year"].astype(str)], sep="\x00"))[0]
+        assert np.array_equal(_cell_codes(rows), want)
+        assert np.array_equal(_cell_codes(rows.iloc[:0]), np.zeros(0, dtype=np.int64))
 
 
 def test_large_tables_read_in_chunks_give_what_the_whole_tables_give(tmp_path, monkeypatch):

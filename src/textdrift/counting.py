@@ -109,6 +109,10 @@ def load_tokens(paths: str | Path | list[str | Path], columns: list[str] | None 
 #: (textdrift.entities; defined here, below every module that reads the token table)
 ENTITY_HEAD = "@"
 
+#: the words of an n-gram are joined with one space in every language (textdrift.vectorize; defined
+#: here so that the explorer's per-shard job needs no vectorize, whose scipy import it never uses)
+SEP = " "
+
 # Columns a token table written before they existed lacks, with the value they stand for.
 OPTIONAL_COLUMNS = {"role": "body", "entity": None}
 

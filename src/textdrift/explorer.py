@@ -41,7 +41,7 @@ the corpus: the merge reads one shard's partial at a time and keeps only the sen
 still be shown, a shard's partial is made from its documents in batches, and ``theme_kwic.csv``
 and ``phrase_changes.csv`` are read in chunks, keeping only the rows the page can show.
 
-Why one module of about 1500 lines, about a third of them docstrings: each view's payload is built
+Why one module of about 1600 lines, about a third of them docstrings: each view's payload is built
 here from the tables it shows, beside the page's assembly, so the fields the page script reads
 are defined in one place; and the reading in pieces sits beside the whole-table function whose
 result it must reproduce.
@@ -56,14 +56,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from textdrift.io import atomic_write_text, joined_chunks, read_csv, read_csv_chunks, release_memory
 from textdrift.config import UNSPACED_LANGUAGES, defaults
-from textdrift.counting import ENTITY_HEAD, absorbed, counted, key_order, load_tokens, segments
-from textdrift.vectorize import SEP, CountMatrix, load_matrix
+from textdrift.counting import ENTITY_HEAD, SEP, absorbed, counted, key_order, load_tokens, segments
+
+if TYPE_CHECKING:
+    from textdrift.vectorize import CountMatrix
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 _E = _D["explorer"]
@@ -169,6 +172,11 @@ def _num(x, digits: int = 6):
     if isinstance(x, (float, np.floating)):
         return None if not math.isfinite(x) else float(f"{float(x):.{digits}g}")
     return x
+
+
+def _floats(values: np.ndarray, digits: int = 6) -> list:
+    """:func:`_num` of every element of a float array (None for NaN and infinities)."""
+    return [float(f"{x:.{digits}g}") if math.isfinite(x) else None for x in values.tolist()]
 
 
 def _column(values: pd.Series) -> list:
@@ -463,9 +471,7 @@ def _read_kwic(path, per_cell: int, seed: int) -> tuple[pd.DataFrame, dict]:
     kinds, code, cells, rows = {}, {}, [], []
     for c in _chunks(path, kinds, usecols=["kind", *_CELL]):
         c = c[c["kind"] == "theme"]
-        # a row with a cell missing is in no cell (-1), as in a groupby
-        key = c["theme"].str.cat([c["lang"], c["year"].astype(str)], sep="\x00")
-        inv, uniq = pd.factorize(key)
+        inv = _cell_codes(c)
         u, at = np.unique(inv, return_index=True)
         firsts = c[_CELL].iloc[at[u >= 0]]  # the first row of each cell of the chunk
         known = np.array([code.setdefault(k, len(code)) for k in zip(*(firsts[k] for k in _CELL))] + [-1],
@@ -485,6 +491,21 @@ def _read_kwic(path, per_cell: int, seed: int) -> tuple[pd.DataFrame, dict]:
     kinds = {}
     pieces = [c[c.index.isin(chosen)] for c in _chunks(path, kinds)]
     return joined_chunks(pieces, kinds), totals
+
+
+def _cell_codes(rows: pd.DataFrame) -> np.ndarray:
+    """The cell (theme, lang, year) of each row, numbered in order of first appearance, -1 for a row
+    with any of them missing (in no cell, as in a groupby): what factorizing the joined strings
+    ``theme \x00 lang \x00 year.astype(str)`` gives, on the columns' codes (joining the strings
+    was a fifth of the page job)."""
+    codes = [pd.factorize(rows[c])[0].astype(np.int64) for c in _CELL]
+    valid = (codes[0] >= 0) & (codes[1] >= 0) & (codes[2] >= 0)
+    key = np.zeros(len(rows), dtype=np.int64)
+    for k in codes:
+        key = key * (int(k.max(initial=0)) + 1) + k
+    inv = np.full(len(rows), -1, dtype=np.int64)
+    inv[valid] = pd.factorize(key[valid])[0]
+    return inv
 
 
 def _read_phrases(path, per_step: int) -> tuple[pd.DataFrame, dict]:
@@ -646,16 +667,37 @@ def _sentence_texts(t: pd.DataFrame, sids: np.ndarray) -> dict[int, str]:
     sub = t if hit.all() else t[hit]
     sid = sub["sid"].to_numpy(dtype=np.int64)
     order = np.argsort(sid, kind="stable")  # a sentence's tokens in text order
-    text = sub["text"].astype(str).to_numpy(dtype=object)[order]
-    pieces = np.where(sub["gap"].to_numpy(dtype=bool)[order], " " + text, text).tolist()
+    whole, ends = _joined_pieces(sub["text"], sub["gap"].to_numpy(dtype=bool), order)
     sid = sid[order]
-    # one string of every piece, cut at the sentences' ends (Python code points, as the pieces count)
-    whole = "".join(pieces)
-    ends = np.cumsum(np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces)))
     last = np.flatnonzero(np.r_[sid[1:] != sid[:-1], True]) if len(sid) else np.zeros(0, dtype=np.int64)
     stop = ends[last].tolist()
     start = [0, *stop[:-1]]
     return {k: whole[a:b] for k, a, b in zip(sid[last].tolist(), start, stop)}
+
+
+def _joined_pieces(text: pd.Series, gap: np.ndarray, order: np.ndarray) -> tuple[str, np.ndarray]:
+    """The texts ``text`` taken in ``order``, each after a space where ``gap``, as one string, and
+    where each piece ends in it (Python code points, cumulative): for the pyarrow strings of a token
+    table, the joined UTF-8 bytes of ``" " * gap + text`` as Arrow lays them out, decoded once
+    (pandas' ``astype(str)``, a Python string per token and ``"".join`` cost about a tenth of the
+    `explorer_shard` job); for any other column or a missing text (``astype(str)``: ``"nan"``), as
+    Python strings."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow" and not text.isna().any():
+        arr = pa.array(text.array)
+        arr = (arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr).cast(pa.large_string())
+        space = pc.if_else(pa.array(gap), pa.scalar(" ", pa.large_string()), pa.scalar("", pa.large_string()))
+        pieces = pc.binary_join_element_wise(space, arr, pa.scalar("", pa.large_string())).take(pa.array(order))
+        offsets = np.frombuffer(pieces.buffers()[1], dtype=np.int64)[pieces.offset:pieces.offset + len(pieces) + 1]
+        data = pieces.buffers()[2]
+        whole = data[int(offsets[0]):int(offsets[-1])].to_pybytes().decode("utf-8") if len(pieces) else ""
+        ends = np.cumsum(pc.utf8_length(pieces).to_numpy(zero_copy_only=False).astype(np.int64))
+        return whole, ends
+    text = text.astype(str).to_numpy(dtype=object)[order]
+    pieces = np.where(gap[order], " " + text, text).tolist()
+    return "".join(pieces), np.cumsum(np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces)))
 
 
 def _term_index(year: CountMatrix, extra_terms, max_terms: int | None, min_count: int, conf_level: float) -> dict:
@@ -688,8 +730,9 @@ def _term_index(year: CountMatrix, extra_terms, max_terms: int | None, min_count
     for r, n in enumerate(ntok):
         c = np.unique(np.r_[seen.get(r, np.zeros(0, dtype=np.int64)), 0]).astype(float)
         lo, hi = poisson_ci(c, conf_level)
-        rates.append([[int(k), _num(k * 1e4 / n, 4), _num(a * 1e4 / n, 4), _num(b * 1e4 / n, 4)]
-                      for k, a, b in zip(c, lo, hi)] if n else [])
+        # _num(x, 4) of each rate, the arrays' elements computed as the scalars were
+        rates.append([[int(k), *v] for k, *v in zip(c.tolist(), *(_floats(x * 1e4 / n, 4) for x in (c, lo, hi)))]
+                     if n else [])
     return {"terms": terms, "years": years, "ntok": ntok, "stats": stats, "rates": rates,
             "vocabulary": int(len(year.vocab)), "occurrences": int(total.sum()), "min_count": int(min_count)}
 
@@ -811,7 +854,7 @@ class _Contexts:
         """Per term and year its first ``per_cell`` sentences in the ranking; per phrase shown,
         its first ``phrase_contexts`` in each of the two years of its step when that is more.
         The rows sorted by (term, year, rank), stably (equal keys keep their order)."""
-        order = np.lexsort((occ["rank"], occ["year"], occ["term"]))
+        order = key_order([occ["term"], occ["year"], occ["rank"]])  # np.lexsort's order, on one 64-bit key
         occ = {c: v[order] for c, v in occ.items()}
         term, year = occ["term"], occ["year"]
         at = np.arange(len(term))
@@ -865,7 +908,7 @@ class _Contexts:
         occ = self.occ
         sids = np.unique(occ["sid"]).astype(np.int64)
         sentences = [[doc_index[self.heads[s][0]], int(self.heads[s][1]), self.texts[s]] for s in sids.tolist()]
-        ctx = [[] for _ in self.terms]
+        ctx = [[] for _ in range(len(self.terms))]
         if len(occ["term"]):  # each term's rows in their order (term, year, rank): sentence, start, length
             term = occ["term"].astype(np.int64)
             order = np.argsort(term, kind="stable")
@@ -881,6 +924,14 @@ class _Contexts:
             pairs = self.pairs.sort_values(ascending=False, kind="stable").reset_index().drop_duplicates("form")
             surface = {f: n for f, n in zip(pairs["form"], pairs["norm"]) if n in self.terms}
         return ctx, sentences, surface
+
+
+def _longest(terms: pd.Index) -> int:
+    """The most words of a term in ``terms`` (1 when there are none): ``max(t.count(SEP) + 1)``,
+    counted by pandas' string methods instead of a Python loop over the index."""
+    if not len(terms):
+        return 1
+    return int(pd.Series(terms, dtype="str").str.count(SEP).max()) + 1
 
 
 def _parts(tokens) -> list[pd.DataFrame]:
@@ -947,7 +998,7 @@ def term_payload(tokens, year: CountMatrix, lang: str, doc_index: dict[str, int]
     s = settings or ExplorerSettings()
     index = _term_index(year, extra_terms, s.get("max_terms"), s.get("min_term_count"), s.conf_level)
     unspaced = lang in s.unspaced_languages
-    ngram_max = max((v.count(SEP) + 1 for v in index["terms"]), default=1)
+    ngram_max = _longest(index["terms"])
     partials = [term_partial([sentence_frame(p)], ngram_max, unspaced) for p in _parts(tokens)]
     first_sid, n = _first_sids([_doc_sentences(part["sentences"]) for part in partials])
     contexts = _Contexts(index["terms"], n, s.get("term_contexts"), phrase_years, s.get("phrase_contexts"),
@@ -1003,8 +1054,11 @@ def shard_partials(token_path: str | Path, languages: list[str], settings: Explo
         Language -> :func:`term_partial`.
     """
     st = settings or ExplorerSettings()
-    tokens = counted(load_tokens(token_path, columns=_TERM_COLUMNS), st.count_roles).drop(columns="role")
-    tokens, spans = _batched_text_order(tokens, languages)
+    tokens = load_tokens(token_path, columns=_TERM_COLUMNS)
+    # the counted paragraphs (:func:`textdrift.counting.counted`) selected in the batches' one copy
+    chosen = (tokens["role"].isin(list(st.count_roles)).to_numpy() if st.count_roles is not None
+              else np.ones(len(tokens), dtype=bool))
+    tokens, spans = _batched_text_order(tokens.drop(columns="role"), languages, chosen)
     out = {}
     for lang in languages:
         one = tokens.iloc[spans[lang][0][0]:spans[lang][-1][1]] if spans[lang] else tokens.iloc[:0]
@@ -1014,15 +1068,17 @@ def shard_partials(token_path: str | Path, languages: list[str], settings: Explo
     return out
 
 
-def _batched_text_order(tokens: pd.DataFrame, languages: list[str]) -> tuple[pd.DataFrame, dict]:
-    """The tokens of ``languages`` cut into batches of whole documents and sorted once, each batch a
-    contiguous run of rows in text order (:func:`_text_order`); and per language the (start, stop)
-    rows of its batches, in batch order.
+def _batched_text_order(tokens: pd.DataFrame, languages: list[str],
+                        chosen: np.ndarray | None = None) -> tuple[pd.DataFrame, dict]:
+    """The tokens of ``languages`` (and of ``chosen``, a boolean mask over the rows, when given) cut
+    into batches of whole documents and sorted once, each batch a contiguous run of rows in text
+    order (:func:`_text_order`); and per language the (start, stop) rows of its batches, in batch
+    order.
 
     A language's documents, in their order of appearance, go to batches of about
     :data:`_BATCH_TOKENS` tokens (all in one when the language has no more). The rows and their
-    order are those of filtering the language, cutting it into batches and sorting each batch (the
-    sort is stable), with one copy of the table instead of three."""
+    order are those of selecting ``chosen``, filtering the language, cutting it into batches and
+    sorting each batch (the sort is stable), with one copy of the table instead of four."""
     size = _BATCH_TOKENS
     lang = pd.factorize(tokens["lang"])
     doc = pd.factorize(tokens["doc_id"], sort=True)[0]  # sorts as the doc_id strings
@@ -1030,6 +1086,8 @@ def _batched_text_order(tokens: pd.DataFrame, languages: list[str]) -> tuple[pd.
     batch = np.zeros(len(tokens), dtype=np.int64)
     for k, name in enumerate(languages):
         where = np.flatnonzero(lang[0] == lang[1].get_loc(name)) if name in lang[1] else np.zeros(0, np.int64)
+        if chosen is not None:
+            where = where[chosen[where]]
         rank[where] = k
         if len(where) > size:  # documents in order of appearance, about `size` tokens a batch
             codes = pd.factorize(doc[where])[0]
@@ -1189,6 +1247,8 @@ def term_index(year_matrices: dict[str, str | Path], token_paths, phrase_changes
         :func:`page_payload` takes from ``tfidf_drift.csv``) and ``terms`` (language ->
         :func:`term_payload`).
     """
+    from textdrift.vectorize import load_matrix
+
     st = settings or ExplorerSettings()
     s = st.block()
     count_roles, unspaced_languages = st.count_roles, st.unspaced_languages
@@ -1210,7 +1270,7 @@ def term_index(year_matrices: dict[str, str | Path], token_paths, phrase_changes
     contexts, first = {}, {}
     for lang in languages:
         first[lang], n = _first_sids(counts[lang])
-        longest = max((v.count(SEP) + 1 for v in index[lang]["terms"]), default=1)
+        longest = _longest(index[lang]["terms"])
         if longest > st.ngram_max:
             raise ValueError(f"the {lang} year matrix has {longest}-grams but the partial term indexes stop at "
                              f"{st.ngram_max} (vectorize.ngram_max): rerun the workflow")
@@ -1369,8 +1429,8 @@ def render_html(payload: dict, assets: str | Path = ASSETS, title: str = "textdr
 
     Parameters
     ----------
-    payload : dict
-        :func:`build_payload`'s output.
+    payload : dict or str
+        :func:`build_payload`'s output, or its :func:`embed_json` text.
     assets : str or Path
         Directory of the template and scripts.
     title : str
@@ -1387,7 +1447,7 @@ def render_html(payload: dict, assets: str | Path = ASSETS, title: str = "textdr
     parts = {
         "{{title}}": html.escape(title),
         "{{style}}": (assets / "explorer.css").read_text(encoding="utf-8"),
-        "{{payload}}": embed_json(payload),
+        "{{payload}}": payload if isinstance(payload, str) else embed_json(payload),
         "{{vendor}}": vendor,
         "{{script}}": (assets / "explorer.js").read_text(encoding="utf-8"),
     }
@@ -1431,9 +1491,13 @@ def write_explorer(out_path: str | Path, tables: dict[str, str | Path], index: d
     phrases = json.loads(Path(index["phrases"]).read_text(encoding="utf-8"))
     payload = page_payload(tables, {"phrases": phrases}, codebook, languages, settings)
     payload["terms_gz"] = base64.b64encode(Path(index["terms"]).read_bytes()).decode("ascii")
-    page = render_html(payload, files.get("assets") or ASSETS)
+    # each part's JSON once, for the page and the log: JSON without spaces is its parts joined, and
+    # the escapes replace single characters (:func:`_json_pieces`), so this is embed_json(payload)
+    parts = {k: embed_json(v) for k, v in payload.items()}
+    text = "{" + ",".join(embed_json(k) + ":" + v for k, v in parts.items()) + "}"
+    page = render_html(text, files.get("assets") or ASSETS)
     atomic_write_text(out_path, page)
-    sizes = {k: len(embed_json(v).encode("utf-8")) for k, v in payload.items()}
+    sizes = {k: len(v.encode("utf-8")) for k, v in parts.items()}
     sizes["page"] = len(page.encode("utf-8"))
     return sizes
 
