@@ -167,6 +167,20 @@ def test_traditional_conversion_that_changes_length_falls_back(seg, monkeypatch)
     assert "与" in list(df.norm)
 
 
+def test_blocks_cut_once_give_jiebas_words(seg):
+    """jieba's words of a text are cut per block and kept per distinct block (``_zh_cut``): the same
+    words as jieba's ``lcut`` of the whole text, repeated blocks and all kinds of runs included."""
+    seg.segment_document("d", 2020, "zh", ["预热"])  # loads jieba
+    tk = seg._zh[0]
+    texts = ["推动数字经济发展，推动数字经济发展。", "AI和5G、C++与R&D_2.0-beta 100%的互联网+行动",
+             "  两个空格\t制表符\n换行 \u3000全角空格", "“人工智能”（AI）《全球发展倡议》", "", "!!!", "数字经济"]
+    for text in texts + texts:  # the second time from the kept blocks
+        words = ["before"]
+        seg._zh_cut(text, words)
+        assert words[1:] == tk.lcut(text, HMM=False), text
+    assert "推动数字经济发展" in seg._zh_blocks
+
+
 def test_hmm_off_is_stable_and_hmm_is_configurable(seg, cache_dir):
     paras = ["张小明在杭州创办了韦恩科技公司"]
     first = seg.segment_document("d", 2020, "zh", paras)

@@ -328,6 +328,7 @@ class Segmenter:
         self._zh_words = np.zeros((0, len(_ZH_FIELDS)), dtype=np.int64)  # the word table (_ZH_FIELDS)
         self._zh_unit_memo: dict = {}  # number + unit (2024年) -> attribute number (not kept)
         self._zh_pair_memo: dict = {}  # (text, jieba word) of a text not its own t2s form -> attribute number
+        self._zh_blocks: dict = {}  # a block of jieba's cut (:meth:`_zh_cut`) -> its words
         self._punct: dict[str, bool] = {}
         self._number: dict[str, bool] = {}
 
@@ -559,6 +560,7 @@ class Segmenter:
             self._t2s_changes = _t2s_changes(cc)
         stops = _read_wordlist(self._path(self.cfg["zh_stopwords"])) if self.cfg["zh_stopwords"] else set()
         self._zh = (tk, cc, stops)
+        self._zh_split = jieba.re_han_default.split  # jieba's blocks (:meth:`_zh_cut`)
 
     def _to_simplified(self, text: str) -> str:
         """OpenCC t2s of ``text``; ``text`` itself when no t2s mapping applies to it."""
@@ -596,6 +598,25 @@ class Segmenter:
             self._zh_words = np.concatenate([self._zh_words, np.array(rows, dtype=np.int64)])
         return self._zh_words[np.fromiter(map(memo.__getitem__, words), np.int64, len(words))]
 
+    def _zh_cut(self, text: str, words: list[str]) -> None:
+        """Append jieba's words of ``text`` (``Tokenizer.lcut(text, HMM=hmm)``) to ``words``, each of
+        its blocks cut once per Segmenter.
+
+        jieba's ``cut`` (not ``cut_all``) splits the text with its ``re_han_default`` into blocks
+        (runs of the characters it can join into a word, and the runs between them) and cuts each
+        block on its own: a block's words depend only on the block and the dictionary, which is
+        fixed once loaded. So the words of a text are the words of its blocks, each block cut by
+        jieba itself (``lcut`` of the block, which is then its only block) and kept per distinct
+        block: the same words as cutting the text, with repeated clauses cut once.
+        """
+        memo, split = self._zh_blocks, self._zh_split
+        for block in split(text):
+            if block:
+                cut = memo.get(block)
+                if cut is None:
+                    cut = memo[block] = self._zh[0].lcut(block, HMM=self.cfg["hmm"])
+                words += cut
+
     def _segment_zh(self, paragraphs: list[str]) -> dict[str, np.ndarray]:
         """Columns ``para``, ``sent``, ``idx``, ``attr`` of the tokens of a Chinese text.
 
@@ -611,8 +632,7 @@ class Segmenter:
         """
         if self._zh is None:
             self._load_zh()
-        tk, cc, _ = self._zh
-        hmm = self.cfg["hmm"]
+        cc = self._zh[1]
         words, counts, texts = [], [], []
         for original in paragraphs:
             converted = self._to_simplified(original) if cc else original
@@ -620,10 +640,10 @@ class Segmenter:
             source = converted if same_length else original
             # The usual case: jieba's words are the text's words and their own t2s forms.
             plain = same_length and converted == original
-            cut = tk.lcut(source, HMM=hmm)
-            assert sum(map(len, cut)) == len(source), "jieba lost characters"
-            words += cut
-            counts.append(len(cut))
+            n = len(words)
+            self._zh_cut(source, words)
+            assert sum(map(len, words[n:])) == len(source), "jieba lost characters"
+            counts.append(len(words) - n)
             texts.append((original, source, same_length, plain))
         rows = self._zh_word_rows(words)
         lengths = np.fromiter(map(len, words), np.int64, len(words))
