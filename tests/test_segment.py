@@ -153,6 +153,17 @@ def test_traditional_chinese_gets_simplified_norm(seg):
     check_offsets(df, paras)
 
 
+def test_traditional_pieces_converted_once_give_openccs_text(seg):
+    """``_to_simplified`` converts the pieces between OpenCC's separators once each: the same text
+    as OpenCC's ``convert`` of the whole paragraph."""
+    seg.segment_document("d", 2020, "zh", ["預熱"])  # loads jieba and OpenCC
+    cc = seg._zh[1]
+    texts = ["數字經濟與網絡安全，數字經濟與網絡安全。", "發展—「資訊」（軟體）、數據 2.0 版本！", "简体文本，沒有", "", "。"]
+    for text in texts + texts:
+        assert seg._to_simplified(text) == cc.convert(text), text
+    assert seg._t2s_memo["數字經濟與網絡安全"] == "数字经济与网络安全"
+
+
 def test_traditional_conversion_that_changes_length_falls_back(seg, monkeypatch):
     tk, cc, stops = seg._zh
 

@@ -91,8 +91,11 @@ and stored once in the Segmenter (``_attrs``); per token, only its position and 
 its attributes are recorded, and the string and flag columns are made by an Arrow ``take``.
 English token attributes are read with ``Doc.to_array`` rather than one ``Token`` object per
 token; OpenCC (a pure-Python implementation, slower than jieba itself) only runs on
-paragraphs holding a character or phrase that t2s would change (:func:`_t2s_changes`); the
-token table is converted to pandas once per shard.
+paragraphs holding a character or phrase that t2s would change (:func:`_t2s_changes`), and
+converts each distinct piece between its separators once (:meth:`Segmenter._to_simplified`);
+jieba cuts each distinct block of its own split once (:meth:`Segmenter._zh_cut`: a clause repeated
+across documents, a heading, a formula is cut once per shard); the entity keys are kept per
+attribute number; the token table is converted to pandas once per shard.
 
 Token table: ``TOKEN_COLUMNS`` / ``TOKEN_SCHEMA`` (in :mod:`textdrift.vectorize`). ``para`` is the 0-based paragraph number in the
 clean text, ``sent`` a 0-based sentence number that runs through the whole document (so
@@ -309,6 +312,7 @@ class Segmenter:
         self.base_dir = Path(base_dir)
         self.entities = list(entities or [])  # textdrift.entities.Entity
         self._aliases: dict[str, tuple] = {}  # lang -> (alias table, its prefixes, its starting keys)
+        self._entity_keys: dict[str, dict] = {}  # lang -> {attribute number: (its alias key, can start a match)}
         self._en_drop = [re.compile(d["pattern"]) for d in self.cfg["en_drop"] or []]
         self._zh_drop = [re.compile(d["pattern"]) for d in self.cfg["zh_drop"] or []]
         self._zh_units = frozenset(self.cfg["zh_date_units"] or [])
@@ -316,6 +320,7 @@ class Segmenter:
         self._en = None  # (nlp, lookup table or None, stop words)
         self._zh = None  # (jieba.Tokenizer, OpenCC or None, stop words)
         self._t2s_changes = None  # text -> whether OpenCC could change it (None: always convert)
+        self._t2s_memo: dict = {}  # a piece of text between OpenCC's separators -> its t2s form
         # Per-distinct-string results, so that work per token is a dict look-up (a corpus has
         # millions of tokens but tens of thousands of distinct strings). They depend only on
         # the string and this Segmenter's configuration, which is fixed at construction.
@@ -563,11 +568,30 @@ class Segmenter:
         self._zh_split = jieba.re_han_default.split  # jieba's blocks (:meth:`_zh_cut`)
 
     def _to_simplified(self, text: str) -> str:
-        """OpenCC t2s of ``text``; ``text`` itself when no t2s mapping applies to it."""
-        cc = self._zh[1]
-        if self._t2s_changes is not None and not self._t2s_changes(text):
+        """OpenCC t2s of ``text``; ``text`` itself when no t2s mapping applies to it.
+
+        OpenCC's ``convert`` splits the text at its separators (``split_chars_re``: white space and
+        punctuation, never part of a dictionary key), converts each piece on its own (``_convert``)
+        and keeps the separators; so each distinct piece is converted once per Segmenter (and a
+        piece no mapping changes is its own conversion, :func:`_t2s_changes`): the same text as
+        ``convert``. An OpenCC without those attributes converts the whole text.
+        """
+        cc, changes = self._zh[1], self._t2s_changes
+        if changes is not None and not changes(text):
             return text
-        return cc.convert(text)
+        split, convert = getattr(cc, "split_chars_re", None), getattr(cc, "_convert", None)
+        chain = getattr(cc, "_dict_chain_data", None)
+        if split is None or convert is None or chain is None or changes is None:
+            return cc.convert(text)
+        memo, parts = self._t2s_memo, split.split(text)
+        for i in range(0, len(parts), 2):  # the pieces between the separators
+            piece = parts[i]
+            if piece:
+                out = memo.get(piece)
+                if out is None:
+                    out = memo[piece] = convert(piece, chain) if changes(piece) else piece
+                parts[i] = out
+        return "".join(parts)
 
     def _zh_attr_id(self, text: str, simplified: str, date: bool = False) -> int:
         """Attribute number of a Chinese token ``text`` whose t2s form is ``simplified``.
@@ -716,20 +740,28 @@ class Segmenter:
             self._aliases[lang] = (table, alias_prefixes(table), starters(table, lang != "en"))
         return self._aliases[lang]
 
-    def _entity_spans(self, lang: str, rows: list[tuple], inverse: np.ndarray, sent: list[int]) -> list:
-        """Entity matches (first token, last token, id) of one text (:func:`textdrift.entities.find_spans`)."""
+    def _entity_spans(self, lang: str, distinct: list[int], inverse: np.ndarray, sent: np.ndarray) -> list:
+        """Entity matches (first token, last token, id) of one text (:func:`textdrift.entities.find_spans`);
+        token ``k`` has the attribute number ``distinct[inverse[k]]``. A token's key (:func:`en_key`
+        of its text, or its norm) and whether a match can start at it are kept per attribute number."""
         from textdrift.entities import en_key, find_spans
 
         table, prefixes, first = self._alias_table(lang)
         if not table:
             return []
-        keys_distinct = [en_key(r[0]) if lang == "en" else r[1] for r in rows]
-        can_start = np.array([k in first for k in keys_distinct], dtype=bool)
+        memo = self._entity_keys.setdefault(lang, {})
+        for a in distinct:
+            if a not in memo:
+                key = en_key(self._attrs[a][0]) if lang == "en" else self._attrs[a][1]
+                memo[a] = (key, key in first)
+        known = [memo[a] for a in distinct]
+        can_start = np.fromiter((k[1] for k in known), bool, len(known))
         candidates = np.flatnonzero(can_start[inverse])
         if not len(candidates):
             return []
-        keys = np.asarray(keys_distinct, dtype=object)[inverse].tolist()
-        return find_spans(keys, np.asarray(sent), table, lang != "en", candidates.tolist(), prefixes)
+        keys = np.asarray([k[0] for k in known], dtype=object)[inverse].tolist()
+        # the sentence numbers as Python ints: find_spans compares them one by one
+        return find_spans(keys, sent.tolist(), table, lang != "en", candidates.tolist(), prefixes)
 
     def _entity_attrs(self, attr: np.ndarray, spans: list) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """The attribute numbers of a text's tokens with its entity mentions applied, and its
@@ -769,7 +801,7 @@ class Segmenter:
         cols["entity"], cols["entities"] = np.full(len(cols["attr"]), -1, dtype=np.int64), []
         if self.entities and len(cols["attr"]):
             distinct, inverse = np.unique(cols["attr"], return_inverse=True)
-            spans = self._entity_spans(lang, [self._attrs[i] for i in distinct.tolist()], inverse, cols["sent"])
+            spans = self._entity_spans(lang, distinct.tolist(), inverse, cols["sent"])
             if spans:
                 cols["attr"], cols["entity"], cols["entities"] = self._entity_attrs(cols["attr"], spans)
         return cols
