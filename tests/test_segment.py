@@ -99,6 +99,26 @@ def test_english_extra_stop_words(tmp_path, cache_dir):
     assert dict(zip(df.text, df.is_stop)) == {"The": True, "plan": True, "works": False, ".": False}
 
 
+def test_lemma_table_and_sentence_ends_are_spacys(tmp_path):
+    """The lookup lemmas read from the marshal cache (written, then read) are the lookup
+    lemmatizer's table, and the sentence ends those of spaCy's sentencizer."""
+    nlp = spacy.blank("en")
+    sentencizer = nlp.add_pipe("sentencizer")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    for _ in range(2):  # built and written, then read from the cache
+        lemmas = segment._lemma_lookup(tmp_path)
+        assert dict(lemmas) == dict(table.items())
+        for word in ("countries", "were", "data", "ai", "networks", "not-a-word"):
+            assert lemmas.get(word, word) == table.get(word, word)
+    assert len(list(tmp_path.glob("spacy-lemma-lookup-en.*.marshal"))) == 1
+    assert Segmenter({"cache_dir": str(tmp_path)})._cache_dir() == tmp_path
+    seg = Segmenter({"cache_dir": str(tmp_path)})
+    seg._load_en()
+    assert seg._en_punct_chars == frozenset(sentencizer.punct_chars)
+
+
 def test_missing_trained_pipeline_says_how_to_install():
     with pytest.raises(RuntimeError, match="python -m spacy download en_core_web_nonexistent"):
         Segmenter({"en_model": "en_core_web_nonexistent"}).segment_document("d", 2020, "en", ["Hi."])

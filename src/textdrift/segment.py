@@ -223,6 +223,58 @@ def _read_jieba_cache(tk, path: Path) -> None:
     tk.FREQ, tk.total, tk.initialized = freq, total, True
 
 
+class _Lemmas(dict):
+    """A lookup table of spaCy as a plain dict, keyed as spaCy's ``Table`` is (a string's hash,
+    ``spacy.strings.get_string_id``): ``get(text, default)`` is ``Table.get``."""
+
+    def __init__(self, data: dict, string_id):
+        super().__init__(data)
+        self._string_id = string_id
+
+    def get(self, key, default=None):
+        return dict.get(self, self._string_id(key), default)
+
+
+def _lemma_lookup(cache_dir: Path) -> _Lemmas:
+    """The English ``lemma_lookup`` table of ``spacy-lookups-data``, as spaCy's lookup lemmatizer
+    loads it (``Lemmatizer.initialize``: ``spacy.lookups.load_lookups("en", ["lemma_lookup"])``),
+    kept in ``cache_dir`` as a marshal file named after the versions of spaCy and
+    spacy-lookups-data (written atomically when missing or unreadable, as jieba's cache is).
+
+    Reading the package's compressed JSON into a ``Table`` took about 0.13 s of every segment job;
+    the marshal file about 0.01 s.
+
+    Parameters
+    ----------
+    cache_dir : Path
+        ``segment.cache_dir``.
+
+    Returns
+    -------
+    _Lemmas
+        ``{string hash: lemma}``, read with ``get(text, default)``.
+    """
+    import marshal
+    from importlib.metadata import version
+
+    from spacy.strings import get_string_id
+
+    path = cache_dir / f"spacy-lemma-lookup-en.{version('spacy')}.{version('spacy-lookups-data')}.marshal"
+    try:
+        data = marshal.loads(path.read_bytes())
+    except Exception:  # noqa: BLE001 - as jieba's cache: any failure to read it means no cache
+        from spacy.lookups import load_lookups
+
+        data = dict(load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup").items())
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_bytes(marshal.dumps(data))
+            os.replace(tmp, path)
+        except OSError:  # a read-only cache directory: the table is still used
+            tmp.unlink(missing_ok=True)
+    return _Lemmas(data, get_string_id)
+
+
 def _t2s_changes(cc):
     """A test ``text -> bool`` that is False only for text OpenCC ``cc`` returns unchanged.
 
@@ -340,6 +392,13 @@ class Segmenter:
     def _path(self, p) -> Path:
         return self.base_dir / p
 
+    def _cache_dir(self) -> Path:
+        """``segment.cache_dir`` (default ``<tmp>/textdrift-jieba-<user>``), created private: jieba's
+        dictionary cache and spaCy's lemma table (:func:`_lemma_lookup`)."""
+        cache_dir = Path(self.cfg["cache_dir"] or Path(tempfile.gettempdir()) / f"textdrift-jieba-{_user()}")
+        cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return cache_dir
+
     def _attr_id(self, text: str, norm: str, lemma: str, is_stop: bool, keep: bool) -> int:
         """Number of a token's attributes in ``_attrs`` (added when new); ``keep`` is the
         language's rule, completed here by :meth:`_flags`."""
@@ -385,23 +444,36 @@ class Segmenter:
             if not nlp.has_pipe("parser") and not nlp.has_pipe("senter"):
                 nlp.add_pipe("sentencizer")
         else:
+            from spacy.pipeline import Sentencizer
+
+            # only the tokenizer runs (:meth:`_segment_en`): the lookup lemmatizer's table is read
+            # by :func:`_lemma_lookup`, the sentencizer's rule applied by :func:`_sentence_starts`
+            # to what its default configuration ends a sentence at
             nlp = spacy.blank("en")
-            nlp.add_pipe("sentencizer")
-            nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-            nlp.initialize()
-            table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
-            # what the sentencizer ends a sentence at (:func:`_sentence_starts` applies its rule)
-            self._en_punct_chars = frozenset(nlp.get_pipe("sentencizer").punct_chars)
+            table = _lemma_lookup(self._cache_dir())
+            self._en_punct_chars = frozenset(Sentencizer.default_punct_chars)
         hyphen_infix = r"(?<=[{a}0-9])(?:{h})(?=[{a}])".format(a=ALPHA, h=HYPHENS)
         # a bracket glued between two words ("intelligence(AI", "(AI)and") splits them
         infixes = list(nlp.Defaults.infixes) + [r"(?<=[\w.])[\(\)\[\]\{\}](?=\w)", r"(?<=\w)[\(\)\[\]\{\}]"]
-        nlp.tokenizer.infix_finditer = compile_infix_regex(
+        infix_finditer = compile_infix_regex(
             [p for p in infixes if self.cfg["en_split_hyphens"] or p != hyphen_infix]).finditer
-        for case in self.cfg["en_special_cases"] or []:
-            nlp.tokenizer.add_special_case(case, [{ORTH: case}])
         # spaCy leaves a final period on digit + capital ("5G." is one token); split it off.
         suffixes = list(nlp.Defaults.suffixes) + [r"(?<=[0-9][A-Z])\."]
-        nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+        suffix_search = compile_suffix_regex(suffixes).search
+        tokenizer = nlp.tokenizer
+        if name:  # a trained pipeline's tokenizer, its affixes replaced
+            tokenizer.infix_finditer, tokenizer.suffix_search = infix_finditer, suffix_search
+        else:
+            # spaCy's tokenizer for English (``tokenizer_factory``) with these affixes: its special
+            # cases are loaded once (setting an affix reloads all of them, about 0.1 s each time)
+            from spacy.tokenizer import Tokenizer
+
+            nlp.tokenizer = Tokenizer(nlp.vocab, rules=tokenizer.rules, prefix_search=tokenizer.prefix_search,
+                                      suffix_search=suffix_search, infix_finditer=infix_finditer,
+                                      token_match=tokenizer.token_match, url_match=tokenizer.url_match,
+                                      faster_heuristics=tokenizer.faster_heuristics)
+        for case in self.cfg["en_special_cases"] or []:
+            nlp.tokenizer.add_special_case(case, [{ORTH: case}])
         stops = set(nlp.Defaults.stop_words)
         extra = self.cfg["en_stopwords_extra"]
         if extra and self._path(extra).is_file():
@@ -535,8 +607,7 @@ class Segmenter:
         tk = jieba.Tokenizer()
         dict_file = Path(jieba.__file__).with_name("dict.txt")
         digest = hashlib.sha256(dict_file.read_bytes()).hexdigest()[:16]
-        cache_dir = Path(self.cfg["cache_dir"] or Path(tempfile.gettempdir()) / f"textdrift-jieba-{_user()}")
-        cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        cache_dir = self._cache_dir()
         tk.tmp_dir = str(cache_dir)
         tk.cache_file = f"jieba.{digest}.cache"
         _read_jieba_cache(tk, cache_dir / tk.cache_file)
