@@ -108,6 +108,7 @@ single Chinese characters are kept unless they are stop words.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import os
@@ -1006,6 +1007,31 @@ def _write_token_table(table: pa.Table, path: str | os.PathLike) -> None:
     write_arrow(table.replace_schema_metadata(meta), path)
 
 
+@contextlib.contextmanager
+def _few_collections(allocations: int = 50_000):
+    """Run the block with Python's cyclic garbage collector started after ``allocations`` new
+    container objects instead of the default 700 (``gc.set_threshold``; restored after).
+
+    jieba's cut makes a dict, lists and tuples per block and per position, none of them in a
+    reference cycle, and the collector walked the young objects every 700 of them: about 0.4 s of
+    CPU of a 10 MB shard's job (5 %), for no memory (peak RSS unchanged). The tokens do not depend on
+    when the collector runs.
+
+    Parameters
+    ----------
+    allocations : int
+        The first generation's threshold.
+    """
+    import gc
+
+    before = gc.get_threshold()
+    gc.set_threshold(max(allocations, before[0]), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def run_segment(input, output, params, log) -> None:
     """Rule ``segment``: the clean texts of one shard -> its token table.
 
@@ -1037,7 +1063,8 @@ def run_segment(input, output, params, log) -> None:
     entities = load_entities(*input.entities) if input.get("entities") else []
     from textdrift.counting import ENTITY_HEAD
 
-    tokens = _shard_table(docs, base_dir=Path.cwd(), cfg=params.segment, entities=entities)
+    with _few_collections():
+        tokens = _shard_table(docs, base_dir=Path.cwd(), cfg=params.segment, entities=entities)
     logger.info("segmented %d texts into %d tokens (%d entity mentions)", len(docs), tokens.num_rows,
                 pc.sum(pc.starts_with(tokens["norm"], ENTITY_HEAD)).as_py() or 0)
     _write_token_table(tokens, output[0])
