@@ -114,9 +114,9 @@ def test_lemma_table_and_sentence_ends_are_spacys(tmp_path):
             assert lemmas.get(word, word) == table.get(word, word)
     assert len(list(tmp_path.glob("spacy-lemma-lookup-en.*.marshal"))) == 1
     assert Segmenter({"cache_dir": str(tmp_path)})._cache_dir() == tmp_path
-    seg = Segmenter({"cache_dir": str(tmp_path)})
-    seg._load_en()
-    assert seg._en_punct_chars == frozenset(sentencizer.punct_chars)
+    from spacy.pipeline import Sentencizer  # what _load_en ends a sentence at
+
+    assert frozenset(Sentencizer.default_punct_chars) == frozenset(sentencizer.punct_chars)
 
 
 def test_missing_trained_pipeline_says_how_to_install():
@@ -343,3 +343,12 @@ def test_segmenter_takes_the_schema_defaults():
     assert seg.cfg == {**defaults()["segment"], "min_len": 3}
     with pytest.raises(ValueError, match="unknown segment option"):
         Segmenter({"min_length": 3})
+
+
+def test_few_collections_restores_the_threshold():
+    import gc
+
+    before = gc.get_threshold()
+    with segment._few_collections(123_456):
+        assert gc.get_threshold() == (123_456, *before[1:])
+    assert gc.get_threshold() == before

@@ -55,7 +55,8 @@ Pitfalls handled
   users and jobs. We use a private ``jieba.Tokenizer()`` whose cache lives in
   ``segment.cache_dir`` (default ``<tmp>/textdrift-jieba-<user>``), named after a hash of the
   dictionary's content, so users, jieba versions and parallel jobs never read each other's
-  cache (jieba writes it atomically).
+  cache (jieba writes it atomically). spaCy's English lemma table is kept there too, as a
+  marshal file named after the versions of spaCy and spacy-lookups-data (:func:`_lemma_lookup`).
 * HMM: jieba's HMM invents "new words" from character statistics; it is off by default
   (``hmm: false``) so the same text always gives the same tokens.
 * User dictionary BOM/CRLF: jieba 0.42 strips them only when it opens the file itself; read
@@ -256,11 +257,16 @@ def _lemma_lookup(cache_dir: Path) -> _Lemmas:
         ``{string hash: lemma}``, read with ``get(text, default)``.
     """
     import marshal
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
     from spacy.strings import get_string_id
 
-    path = cache_dir / f"spacy-lemma-lookup-en.{version('spacy')}.{version('spacy-lookups-data')}.marshal"
+    try:
+        versions = f"{version('spacy')}.{version('spacy-lookups-data')}"
+    except PackageNotFoundError as e:
+        raise RuntimeError(f"{e.name} is not installed: the English lookup lemmatizer reads its tables "
+                           "(pyproject.toml pins it; `make env` installs it)") from e
+    path = cache_dir / f"spacy-lemma-lookup-en.{versions}.marshal"
     try:
         data = marshal.loads(path.read_bytes())
     except Exception:  # noqa: BLE001 - as jieba's cache: any failure to read it means no cache
