@@ -99,6 +99,26 @@ def test_english_extra_stop_words(tmp_path, cache_dir):
     assert dict(zip(df.text, df.is_stop)) == {"The": True, "plan": True, "works": False, ".": False}
 
 
+def test_lemma_table_and_sentence_ends_are_spacys(tmp_path):
+    """The lookup lemmas read from the marshal cache (written, then read) are the lookup
+    lemmatizer's table, and the sentence ends those of spaCy's sentencizer."""
+    nlp = spacy.blank("en")
+    sentencizer = nlp.add_pipe("sentencizer")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    for _ in range(2):  # built and written, then read from the cache
+        lemmas = segment._lemma_lookup(tmp_path)
+        assert dict(lemmas) == dict(table.items())
+        for word in ("countries", "were", "data", "ai", "networks", "not-a-word"):
+            assert lemmas.get(word, word) == table.get(word, word)
+    assert len(list(tmp_path.glob("spacy-lemma-lookup-en.*.marshal"))) == 1
+    assert Segmenter({"cache_dir": str(tmp_path)})._cache_dir() == tmp_path
+    from spacy.pipeline import Sentencizer  # what _load_en ends a sentence at
+
+    assert frozenset(Sentencizer.default_punct_chars) == frozenset(sentencizer.punct_chars)
+
+
 def test_missing_trained_pipeline_says_how_to_install():
     with pytest.raises(RuntimeError, match="python -m spacy download en_core_web_nonexistent"):
         Segmenter({"en_model": "en_core_web_nonexistent"}).segment_document("d", 2020, "en", ["Hi."])
@@ -153,6 +173,17 @@ def test_traditional_chinese_gets_simplified_norm(seg):
     check_offsets(df, paras)
 
 
+def test_traditional_pieces_converted_once_give_openccs_text(seg):
+    """``_to_simplified`` converts the pieces between OpenCC's separators once each: the same text
+    as OpenCC's ``convert`` of the whole paragraph."""
+    seg.segment_document("d", 2020, "zh", ["預熱"])  # loads jieba and OpenCC
+    cc = seg._zh[1]
+    texts = ["數字經濟與網絡安全，數字經濟與網絡安全。", "發展—「資訊」（軟體）、數據 2.0 版本！", "简体文本，沒有", "", "。"]
+    for text in texts + texts:
+        assert seg._to_simplified(text) == cc.convert(text), text
+    assert seg._t2s_memo["數字經濟與網絡安全"] == "数字经济与网络安全"
+
+
 def test_traditional_conversion_that_changes_length_falls_back(seg, monkeypatch):
     tk, cc, stops = seg._zh
 
@@ -165,6 +196,20 @@ def test_traditional_conversion_that_changes_length_falls_back(seg, monkeypatch)
     df = seg.segment_document("d", 2020, "zh", paras)
     check_offsets(df, paras)
     assert "与" in list(df.norm)
+
+
+def test_blocks_cut_once_give_jiebas_words(seg):
+    """jieba's words of a text are cut per block and kept per distinct block (``_zh_cut``): the same
+    words as jieba's ``lcut`` of the whole text, repeated blocks and all kinds of runs included."""
+    seg.segment_document("d", 2020, "zh", ["预热"])  # loads jieba
+    tk = seg._zh[0]
+    texts = ["推动数字经济发展，推动数字经济发展。", "AI和5G、C++与R&D_2.0-beta 100%的互联网+行动",
+             "  两个空格\t制表符\n换行 \u3000全角空格", "“人工智能”（AI）《全球发展倡议》", "", "!!!", "数字经济"]
+    for text in texts + texts:  # the second time from the kept blocks
+        words = ["before"]
+        seg._zh_cut(text, words)
+        assert words[1:] == tk.lcut(text, HMM=False), text
+    assert "推动数字经济发展" in seg._zh_blocks
 
 
 def test_hmm_off_is_stable_and_hmm_is_configurable(seg, cache_dir):
@@ -298,3 +343,12 @@ def test_segmenter_takes_the_schema_defaults():
     assert seg.cfg == {**defaults()["segment"], "min_len": 3}
     with pytest.raises(ValueError, match="unknown segment option"):
         Segmenter({"min_length": 3})
+
+
+def test_few_collections_restores_the_threshold():
+    import gc
+
+    before = gc.get_threshold()
+    with segment._few_collections(123_456):
+        assert gc.get_threshold() == (123_456, *before[1:])
+    assert gc.get_threshold() == before

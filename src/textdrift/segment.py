@@ -55,7 +55,8 @@ Pitfalls handled
   users and jobs. We use a private ``jieba.Tokenizer()`` whose cache lives in
   ``segment.cache_dir`` (default ``<tmp>/textdrift-jieba-<user>``), named after a hash of the
   dictionary's content, so users, jieba versions and parallel jobs never read each other's
-  cache (jieba writes it atomically).
+  cache (jieba writes it atomically). spaCy's English lemma table is kept there too, as a
+  marshal file named after the versions of spaCy and spacy-lookups-data (:func:`_lemma_lookup`).
 * HMM: jieba's HMM invents "new words" from character statistics; it is off by default
   (``hmm: false``) so the same text always gives the same tokens.
 * User dictionary BOM/CRLF: jieba 0.42 strips them only when it opens the file itself; read
@@ -91,8 +92,11 @@ and stored once in the Segmenter (``_attrs``); per token, only its position and 
 its attributes are recorded, and the string and flag columns are made by an Arrow ``take``.
 English token attributes are read with ``Doc.to_array`` rather than one ``Token`` object per
 token; OpenCC (a pure-Python implementation, slower than jieba itself) only runs on
-paragraphs holding a character or phrase that t2s would change (:func:`_t2s_changes`); the
-token table is converted to pandas once per shard.
+paragraphs holding a character or phrase that t2s would change (:func:`_t2s_changes`), and
+converts each distinct piece between its separators once (:meth:`Segmenter._to_simplified`);
+jieba cuts each distinct block of its own split once (:meth:`Segmenter._zh_cut`: a clause repeated
+across documents, a heading, a formula is cut once per shard); the entity keys are kept per
+attribute number; the token table is converted to pandas once per shard.
 
 Token table: ``TOKEN_COLUMNS`` / ``TOKEN_SCHEMA`` (in :mod:`textdrift.vectorize`). ``para`` is the 0-based paragraph number in the
 clean text, ``sent`` a 0-based sentence number that runs through the whole document (so
@@ -105,6 +109,7 @@ single Chinese characters are kept unless they are stop words.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import os
@@ -220,6 +225,63 @@ def _read_jieba_cache(tk, path: Path) -> None:
     tk.FREQ, tk.total, tk.initialized = freq, total, True
 
 
+class _Lemmas(dict):
+    """A lookup table of spaCy as a plain dict, keyed as spaCy's ``Table`` is (a string's hash,
+    ``spacy.strings.get_string_id``): ``get(text, default)`` is ``Table.get``."""
+
+    def __init__(self, data: dict, string_id):
+        super().__init__(data)
+        self._string_id = string_id
+
+    def get(self, key, default=None):
+        return dict.get(self, self._string_id(key), default)
+
+
+def _lemma_lookup(cache_dir: Path) -> _Lemmas:
+    """The English ``lemma_lookup`` table of ``spacy-lookups-data``, as spaCy's lookup lemmatizer
+    loads it (``Lemmatizer.initialize``: ``spacy.lookups.load_lookups("en", ["lemma_lookup"])``),
+    kept in ``cache_dir`` as a marshal file named after the versions of spaCy and
+    spacy-lookups-data (written atomically when missing or unreadable, as jieba's cache is).
+
+    Reading the package's compressed JSON into a ``Table`` took about 0.13 s of every segment job;
+    the marshal file about 0.01 s.
+
+    Parameters
+    ----------
+    cache_dir : Path
+        ``segment.cache_dir``.
+
+    Returns
+    -------
+    _Lemmas
+        ``{string hash: lemma}``, read with ``get(text, default)``.
+    """
+    import marshal
+    from importlib.metadata import PackageNotFoundError, version
+
+    from spacy.strings import get_string_id
+
+    try:
+        versions = f"{version('spacy')}.{version('spacy-lookups-data')}"
+    except PackageNotFoundError as e:
+        raise RuntimeError(f"{e.name} is not installed: the English lookup lemmatizer reads its tables "
+                           "(pyproject.toml pins it; `make env` installs it)") from e
+    path = cache_dir / f"spacy-lemma-lookup-en.{versions}.marshal"
+    try:
+        data = marshal.loads(path.read_bytes())
+    except Exception:  # noqa: BLE001 - as jieba's cache: any failure to read it means no cache
+        from spacy.lookups import load_lookups
+
+        data = dict(load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup").items())
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_bytes(marshal.dumps(data))
+            os.replace(tmp, path)
+        except OSError:  # a read-only cache directory: the table is still used
+            tmp.unlink(missing_ok=True)
+    return _Lemmas(data, get_string_id)
+
+
 def _t2s_changes(cc):
     """A test ``text -> bool`` that is False only for text OpenCC ``cc`` returns unchanged.
 
@@ -309,6 +371,7 @@ class Segmenter:
         self.base_dir = Path(base_dir)
         self.entities = list(entities or [])  # textdrift.entities.Entity
         self._aliases: dict[str, tuple] = {}  # lang -> (alias table, its prefixes, its starting keys)
+        self._entity_keys: dict[str, dict] = {}  # lang -> {attribute number: (its alias key, can start a match)}
         self._en_drop = [re.compile(d["pattern"]) for d in self.cfg["en_drop"] or []]
         self._zh_drop = [re.compile(d["pattern"]) for d in self.cfg["zh_drop"] or []]
         self._zh_units = frozenset(self.cfg["zh_date_units"] or [])
@@ -316,6 +379,7 @@ class Segmenter:
         self._en = None  # (nlp, lookup table or None, stop words)
         self._zh = None  # (jieba.Tokenizer, OpenCC or None, stop words)
         self._t2s_changes = None  # text -> whether OpenCC could change it (None: always convert)
+        self._t2s_memo: dict = {}  # a piece of text between OpenCC's separators -> its t2s form
         # Per-distinct-string results, so that work per token is a dict look-up (a corpus has
         # millions of tokens but tens of thousands of distinct strings). They depend only on
         # the string and this Segmenter's configuration, which is fixed at construction.
@@ -328,11 +392,19 @@ class Segmenter:
         self._zh_words = np.zeros((0, len(_ZH_FIELDS)), dtype=np.int64)  # the word table (_ZH_FIELDS)
         self._zh_unit_memo: dict = {}  # number + unit (2024年) -> attribute number (not kept)
         self._zh_pair_memo: dict = {}  # (text, jieba word) of a text not its own t2s form -> attribute number
+        self._zh_blocks: dict = {}  # a block of jieba's cut (:meth:`_zh_cut`) -> its words
         self._punct: dict[str, bool] = {}
         self._number: dict[str, bool] = {}
 
     def _path(self, p) -> Path:
         return self.base_dir / p
+
+    def _cache_dir(self) -> Path:
+        """``segment.cache_dir`` (default ``<tmp>/textdrift-jieba-<user>``), created private: jieba's
+        dictionary cache and spaCy's lemma table (:func:`_lemma_lookup`)."""
+        cache_dir = Path(self.cfg["cache_dir"] or Path(tempfile.gettempdir()) / f"textdrift-jieba-{_user()}")
+        cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return cache_dir
 
     def _attr_id(self, text: str, norm: str, lemma: str, is_stop: bool, keep: bool) -> int:
         """Number of a token's attributes in ``_attrs`` (added when new); ``keep`` is the
@@ -379,23 +451,36 @@ class Segmenter:
             if not nlp.has_pipe("parser") and not nlp.has_pipe("senter"):
                 nlp.add_pipe("sentencizer")
         else:
+            from spacy.pipeline import Sentencizer
+
+            # only the tokenizer runs (:meth:`_segment_en`): the lookup lemmatizer's table is read
+            # by :func:`_lemma_lookup`, the sentencizer's rule applied by :func:`_sentence_starts`
+            # to what its default configuration ends a sentence at
             nlp = spacy.blank("en")
-            nlp.add_pipe("sentencizer")
-            nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-            nlp.initialize()
-            table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
-            # what the sentencizer ends a sentence at (:func:`_sentence_starts` applies its rule)
-            self._en_punct_chars = frozenset(nlp.get_pipe("sentencizer").punct_chars)
+            table = _lemma_lookup(self._cache_dir())
+            self._en_punct_chars = frozenset(Sentencizer.default_punct_chars)
         hyphen_infix = r"(?<=[{a}0-9])(?:{h})(?=[{a}])".format(a=ALPHA, h=HYPHENS)
         # a bracket glued between two words ("intelligence(AI", "(AI)and") splits them
         infixes = list(nlp.Defaults.infixes) + [r"(?<=[\w.])[\(\)\[\]\{\}](?=\w)", r"(?<=\w)[\(\)\[\]\{\}]"]
-        nlp.tokenizer.infix_finditer = compile_infix_regex(
+        infix_finditer = compile_infix_regex(
             [p for p in infixes if self.cfg["en_split_hyphens"] or p != hyphen_infix]).finditer
-        for case in self.cfg["en_special_cases"] or []:
-            nlp.tokenizer.add_special_case(case, [{ORTH: case}])
         # spaCy leaves a final period on digit + capital ("5G." is one token); split it off.
         suffixes = list(nlp.Defaults.suffixes) + [r"(?<=[0-9][A-Z])\."]
-        nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+        suffix_search = compile_suffix_regex(suffixes).search
+        tokenizer = nlp.tokenizer
+        if name:  # a trained pipeline's tokenizer, its affixes replaced
+            tokenizer.infix_finditer, tokenizer.suffix_search = infix_finditer, suffix_search
+        else:
+            # spaCy's tokenizer for English (``tokenizer_factory``) with these affixes: its special
+            # cases are loaded once (setting an affix reloads all of them, about 0.1 s each time)
+            from spacy.tokenizer import Tokenizer
+
+            nlp.tokenizer = Tokenizer(nlp.vocab, rules=tokenizer.rules, prefix_search=tokenizer.prefix_search,
+                                      suffix_search=suffix_search, infix_finditer=infix_finditer,
+                                      token_match=tokenizer.token_match, url_match=tokenizer.url_match,
+                                      faster_heuristics=tokenizer.faster_heuristics)
+        for case in self.cfg["en_special_cases"] or []:
+            nlp.tokenizer.add_special_case(case, [{ORTH: case}])
         stops = set(nlp.Defaults.stop_words)
         extra = self.cfg["en_stopwords_extra"]
         if extra and self._path(extra).is_file():
@@ -529,8 +614,7 @@ class Segmenter:
         tk = jieba.Tokenizer()
         dict_file = Path(jieba.__file__).with_name("dict.txt")
         digest = hashlib.sha256(dict_file.read_bytes()).hexdigest()[:16]
-        cache_dir = Path(self.cfg["cache_dir"] or Path(tempfile.gettempdir()) / f"textdrift-jieba-{_user()}")
-        cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        cache_dir = self._cache_dir()
         tk.tmp_dir = str(cache_dir)
         tk.cache_file = f"jieba.{digest}.cache"
         _read_jieba_cache(tk, cache_dir / tk.cache_file)
@@ -559,13 +643,33 @@ class Segmenter:
             self._t2s_changes = _t2s_changes(cc)
         stops = _read_wordlist(self._path(self.cfg["zh_stopwords"])) if self.cfg["zh_stopwords"] else set()
         self._zh = (tk, cc, stops)
+        self._zh_split = jieba.re_han_default.split  # jieba's blocks (:meth:`_zh_cut`)
 
     def _to_simplified(self, text: str) -> str:
-        """OpenCC t2s of ``text``; ``text`` itself when no t2s mapping applies to it."""
-        cc = self._zh[1]
-        if self._t2s_changes is not None and not self._t2s_changes(text):
+        """OpenCC t2s of ``text``; ``text`` itself when no t2s mapping applies to it.
+
+        OpenCC's ``convert`` splits the text at its separators (``split_chars_re``: white space and
+        punctuation, never part of a dictionary key), converts each piece on its own (``_convert``)
+        and keeps the separators; so each distinct piece is converted once per Segmenter (and a
+        piece no mapping changes is its own conversion, :func:`_t2s_changes`): the same text as
+        ``convert``. An OpenCC without those attributes converts the whole text.
+        """
+        cc, changes = self._zh[1], self._t2s_changes
+        if changes is not None and not changes(text):
             return text
-        return cc.convert(text)
+        split, convert = getattr(cc, "split_chars_re", None), getattr(cc, "_convert", None)
+        chain = getattr(cc, "_dict_chain_data", None)
+        if split is None or convert is None or chain is None or changes is None:
+            return cc.convert(text)
+        memo, parts = self._t2s_memo, split.split(text)
+        for i in range(0, len(parts), 2):  # the pieces between the separators
+            piece = parts[i]
+            if piece:
+                out = memo.get(piece)
+                if out is None:
+                    out = memo[piece] = convert(piece, chain) if changes(piece) else piece
+                parts[i] = out
+        return "".join(parts)
 
     def _zh_attr_id(self, text: str, simplified: str, date: bool = False) -> int:
         """Attribute number of a Chinese token ``text`` whose t2s form is ``simplified``.
@@ -596,6 +700,25 @@ class Segmenter:
             self._zh_words = np.concatenate([self._zh_words, np.array(rows, dtype=np.int64)])
         return self._zh_words[np.fromiter(map(memo.__getitem__, words), np.int64, len(words))]
 
+    def _zh_cut(self, text: str, words: list[str]) -> None:
+        """Append jieba's words of ``text`` (``Tokenizer.lcut(text, HMM=hmm)``) to ``words``, each of
+        its blocks cut once per Segmenter.
+
+        jieba's ``cut`` (not ``cut_all``) splits the text with its ``re_han_default`` into blocks
+        (runs of the characters it can join into a word, and the runs between them) and cuts each
+        block on its own: a block's words depend only on the block and the dictionary, which is
+        fixed once loaded. So the words of a text are the words of its blocks, each block cut by
+        jieba itself (``lcut`` of the block, which is then its only block) and kept per distinct
+        block: the same words as cutting the text, with repeated clauses cut once.
+        """
+        memo, split = self._zh_blocks, self._zh_split
+        for block in split(text):
+            if block:
+                cut = memo.get(block)
+                if cut is None:
+                    cut = memo[block] = self._zh[0].lcut(block, HMM=self.cfg["hmm"])
+                words += cut
+
     def _segment_zh(self, paragraphs: list[str]) -> dict[str, np.ndarray]:
         """Columns ``para``, ``sent``, ``idx``, ``attr`` of the tokens of a Chinese text.
 
@@ -611,8 +734,7 @@ class Segmenter:
         """
         if self._zh is None:
             self._load_zh()
-        tk, cc, _ = self._zh
-        hmm = self.cfg["hmm"]
+        cc = self._zh[1]
         words, counts, texts = [], [], []
         for original in paragraphs:
             converted = self._to_simplified(original) if cc else original
@@ -620,10 +742,10 @@ class Segmenter:
             source = converted if same_length else original
             # The usual case: jieba's words are the text's words and their own t2s forms.
             plain = same_length and converted == original
-            cut = tk.lcut(source, HMM=hmm)
-            assert sum(map(len, cut)) == len(source), "jieba lost characters"
-            words += cut
-            counts.append(len(cut))
+            n = len(words)
+            self._zh_cut(source, words)
+            assert sum(map(len, words[n:])) == len(source), "jieba lost characters"
+            counts.append(len(words) - n)
             texts.append((original, source, same_length, plain))
         rows = self._zh_word_rows(words)
         lengths = np.fromiter(map(len, words), np.int64, len(words))
@@ -696,20 +818,28 @@ class Segmenter:
             self._aliases[lang] = (table, alias_prefixes(table), starters(table, lang != "en"))
         return self._aliases[lang]
 
-    def _entity_spans(self, lang: str, rows: list[tuple], inverse: np.ndarray, sent: list[int]) -> list:
-        """Entity matches (first token, last token, id) of one text (:func:`textdrift.entities.find_spans`)."""
+    def _entity_spans(self, lang: str, distinct: list[int], inverse: np.ndarray, sent: np.ndarray) -> list:
+        """Entity matches (first token, last token, id) of one text (:func:`textdrift.entities.find_spans`);
+        token ``k`` has the attribute number ``distinct[inverse[k]]``. A token's key (:func:`en_key`
+        of its text, or its norm) and whether a match can start at it are kept per attribute number."""
         from textdrift.entities import en_key, find_spans
 
         table, prefixes, first = self._alias_table(lang)
         if not table:
             return []
-        keys_distinct = [en_key(r[0]) if lang == "en" else r[1] for r in rows]
-        can_start = np.array([k in first for k in keys_distinct], dtype=bool)
+        memo = self._entity_keys.setdefault(lang, {})
+        for a in distinct:
+            if a not in memo:
+                key = en_key(self._attrs[a][0]) if lang == "en" else self._attrs[a][1]
+                memo[a] = (key, key in first)
+        known = [memo[a] for a in distinct]
+        can_start = np.fromiter((k[1] for k in known), bool, len(known))
         candidates = np.flatnonzero(can_start[inverse])
         if not len(candidates):
             return []
-        keys = np.asarray(keys_distinct, dtype=object)[inverse].tolist()
-        return find_spans(keys, np.asarray(sent), table, lang != "en", candidates.tolist(), prefixes)
+        keys = np.asarray([k[0] for k in known], dtype=object)[inverse].tolist()
+        # the sentence numbers as Python ints: find_spans compares them one by one
+        return find_spans(keys, sent.tolist(), table, lang != "en", candidates.tolist(), prefixes)
 
     def _entity_attrs(self, attr: np.ndarray, spans: list) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """The attribute numbers of a text's tokens with its entity mentions applied, and its
@@ -749,7 +879,7 @@ class Segmenter:
         cols["entity"], cols["entities"] = np.full(len(cols["attr"]), -1, dtype=np.int64), []
         if self.entities and len(cols["attr"]):
             distinct, inverse = np.unique(cols["attr"], return_inverse=True)
-            spans = self._entity_spans(lang, [self._attrs[i] for i in distinct.tolist()], inverse, cols["sent"])
+            spans = self._entity_spans(lang, distinct.tolist(), inverse, cols["sent"])
             if spans:
                 cols["attr"], cols["entity"], cols["entities"] = self._entity_attrs(cols["attr"], spans)
         return cols
@@ -883,6 +1013,31 @@ def _write_token_table(table: pa.Table, path: str | os.PathLike) -> None:
     write_arrow(table.replace_schema_metadata(meta), path)
 
 
+@contextlib.contextmanager
+def _few_collections(allocations: int = 50_000):
+    """Run the block with Python's cyclic garbage collector started after ``allocations`` new
+    container objects instead of the default 700 (``gc.set_threshold``; restored after).
+
+    jieba's cut makes a dict, lists and tuples per block and per position, none of them in a
+    reference cycle, and the collector walked the young objects every 700 of them: about 0.4 s of
+    CPU of a 10 MB shard's job (5 %), for no memory (peak RSS unchanged). The tokens do not depend on
+    when the collector runs.
+
+    Parameters
+    ----------
+    allocations : int
+        The first generation's threshold.
+    """
+    import gc
+
+    before = gc.get_threshold()
+    gc.set_threshold(max(allocations, before[0]), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def run_segment(input, output, params, log) -> None:
     """Rule ``segment``: the clean texts of one shard -> its token table.
 
@@ -914,7 +1069,8 @@ def run_segment(input, output, params, log) -> None:
     entities = load_entities(*input.entities) if input.get("entities") else []
     from textdrift.counting import ENTITY_HEAD
 
-    tokens = _shard_table(docs, base_dir=Path.cwd(), cfg=params.segment, entities=entities)
+    with _few_collections():
+        tokens = _shard_table(docs, base_dir=Path.cwd(), cfg=params.segment, entities=entities)
     logger.info("segmented %d texts into %d tokens (%d entity mentions)", len(docs), tokens.num_rows,
                 pc.sum(pc.starts_with(tokens["norm"], ENTITY_HEAD)).as_py() or 0)
     _write_token_table(tokens, output[0])
