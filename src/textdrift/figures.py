@@ -1547,6 +1547,18 @@ CHART_GROUPS = {
 }
 
 
+# the columns of theme_frequencies.csv that theme_trends and theme_heatmap read, and of
+# codebook_precision.csv that precision_cells reads (the titles' precision)
+_TREND_COLUMNS = ("year", "lang", "theme", "tokens", "per_10k", "ci_low", "ci_high")
+_HEATMAP_COLUMNS = ("year", "lang", "theme", "tokens", "per_10k")
+_PRECISION_COLUMNS = ("theme", "lang", "n_coded", "precision")
+
+
+def _columns(df: pd.DataFrame, names: Iterable[str]) -> pd.DataFrame:
+    """The columns ``names`` of ``df`` that it has, in that order (a missing one fails where a chart reads it)."""
+    return df[[c for c in names if c in df.columns]]
+
+
 @dataclass(frozen=True)
 class _Chart:
     """A chart not yet drawn: calling it returns its Figure. ``data``: what it is drawn from, in a
@@ -1656,16 +1668,30 @@ def draw_figures(tables: Mapping[str, str | Path | None], settings: Mapping | Fi
     langs = list(s.languages)
     charts = {}
     if "themes" in groups:
-        freq, cb = read_csv(given["frequencies"]), load_codebook(given["codebook"], given["schema"])
-        prec = read_csv(given["precision"]) if given["precision"] is not None else None
-        docs = read_csv(given["documents"]) if given["documents"] is not None else None
-        charts["theme_trends"] = lambda: theme_trends(freq, cb, langs=[lg for lg in langs if (freq["lang"] == lg).any()],
-                                                      low_data_tokens=s.low_data_tokens, precision=prec, documents=docs)
-        charts["theme_heatmap"] = lambda: theme_heatmap(freq, cb, langs=langs, low_data_tokens=s.low_data_tokens)
+        # each chart is given only the columns it reads, so that its key (chart_key) covers all it
+        # draws and nothing else: a codebook edit rewrites every theme table with the codebook's new
+        # hash (column `codebook`), and one that matches nothing leaves every number the same
+        freq = read_csv(given["frequencies"])
+        cb = codebook_frame(load_codebook(given["codebook"], given["schema"]))  # id and labels: what theme_styles reads
+        prec = _columns(read_csv(given["precision"]), _PRECISION_COLUMNS) if given["precision"] is not None else None
+        docs = (_columns(read_csv(given["documents"]), ("year", "genre", *(f"tokens_{lg}" for lg in langs)))
+                if given["documents"] is not None else None)
+        trends = _columns(freq, _TREND_COLUMNS)
+        trend_langs = [lg for lg in langs if (freq["lang"] == lg).any()]
+        charts["theme_trends"] = _Chart(
+            lambda: theme_trends(trends, cb, langs=trend_langs, low_data_tokens=s.low_data_tokens, precision=prec,
+                                 documents=docs),
+            ("theme_trends", trends, cb, trend_langs, s.low_data_tokens, prec, docs))
+        heat = _columns(freq, _HEATMAP_COLUMNS)
+        charts["theme_heatmap"] = _Chart(
+            lambda: theme_heatmap(heat, cb, langs=langs, low_data_tokens=s.low_data_tokens),
+            ("theme_heatmap", heat, cb, langs, s.low_data_tokens))
     if "drift" in groups:
         drift_df, base, sim = read_csv(given["drift"]), read_csv(given["baseline"]), read_csv(given["similarity"])
-        charts["drift"] = lambda: drift_chart(drift_df, base, langs=langs)
-        charts["similarity"] = lambda: similarity_matrix(sim, base, langs=langs, low_data_tokens=s.low_data_tokens)
+        charts["drift"] = _Chart(lambda: drift_chart(drift_df, base, langs=langs), ("drift_chart", drift_df, base, langs))
+        charts["similarity"] = _Chart(
+            lambda: similarity_matrix(sim, base, langs=langs, low_data_tokens=s.low_data_tokens),
+            ("similarity_matrix", sim, base, langs, s.low_data_tokens))
     if "phrases" in groups:
         phr = read_csv(given["phrases"])
         phr_steps = read_csv(given["phrase_steps"]) if given["phrase_steps"] is not None else None
