@@ -627,6 +627,17 @@ def _text_color(rgba) -> str:
     return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.179 else "white"
 
 
+def _cell_colors(values: np.ndarray, cmap, norm) -> np.ndarray:
+    """The RGBA colour of every finite cell of a grid (NaN elsewhere), ``cmap(norm(v))`` for all cells
+    in one call: the same colour map entries as one call per cell (each value is normalised and
+    looked up on its own), without a colour-map call per cell of a heat map."""
+    out = np.full((*values.shape, 4), np.nan)
+    ok = np.isfinite(values)
+    if ok.any():
+        out[ok] = cmap(norm(values[ok]))
+    return out
+
+
 def _lang_tokens(freq: pd.DataFrame) -> pd.Series:
     """Kept tokens per (lang, year) from the theme table (one value per pair)."""
     return freq.groupby(["lang", "year"])["tokens"].max()
@@ -917,10 +928,12 @@ def theme_heatmap(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = No
         years = sorted(d["year"].unique())
         grid = d.pivot_table(index="theme", columns="year", values="per_10k", aggfunc="first").reindex(
             index=themes, columns=years)
-        image = ax.imshow(grid.to_numpy(dtype=float), cmap=cmap, norm=norm, aspect="auto")
-        for (r, c), v in np.ndenumerate(grid.to_numpy(dtype=float)):
+        values = grid.to_numpy(dtype=float)
+        image = ax.imshow(values, cmap=cmap, norm=norm, aspect="auto")
+        shades = _cell_colors(values, cmap, norm)
+        for (r, c), v in np.ndenumerate(values):
             if np.isfinite(v):
-                ax.text(c, r, f"{v:.0f}", ha="center", va="center", fontsize=8.5, color=_text_color(cmap(norm(v))))
+                ax.text(c, r, f"{v:.0f}", ha="center", va="center", fontsize=8.5, color=_text_color(shades[r, c]))
         labels = []
         for c, year in enumerate(years):
             n = int(tokens.get((lang, year), 0))
@@ -1099,10 +1112,11 @@ def similarity_matrix(similarity: pd.DataFrame, baseline: pd.DataFrame | None = 
         many = len(years) > 12  # year labels without token counts (those are in the theme heat map)
         if len(years) <= ANNOTATE_MAX_YEARS:
             size = min(9.0, 13.0 * cell)
+            shades = _cell_colors(np.where(diagonal, np.nan, grid), cmap, norm)
             for (r, c), v in np.ndenumerate(grid):
                 if np.isfinite(v):
                     ax.text(c, r, "1" if r == c else f"{v:.2f}", ha="center", va="center", fontsize=size,
-                            color="black" if r == c else _text_color(cmap(norm(v))))
+                            color="black" if r == c else _text_color(shades[r, c]))
         labels = []
         for y in years:
             n = tokens.get((lang, y)) if tokens is not None else None
