@@ -54,11 +54,13 @@ Conventions shared by all charts
   and matplotlib's constrained layout (kiwisolver orders its variables by memory address) can
   move that rectangle in its last bit when unrelated code allocates differently; the printed
   coordinates and the pixels do not change.
-* **Kept charts.** The per-language charts (``phrases_{lang}``, ``new_formulations_{lang}``) are
-  kept by their rule in ``data/cache/figures/`` (beside ``processed_dir``, as the theme matches' memo) with a key of what they are drawn from
-  (:func:`chart_key`: the language's rows, the settings, the code's hash, the drawing packages'
-  versions); a job whose tables changed only in another language's rows copies the kept files
-  (:func:`save_memoized`), the same bytes a new drawing writes.
+* **Kept charts.** Every chart of the chart rules is kept by its rule in ``data/cache/figures/``
+  (beside ``processed_dir``, as the theme matches' memo) with a key of what it is drawn from
+  (:func:`chart_key`: the rows and columns it reads, the settings, the code's hash, the drawing
+  packages' versions), and the kept files (the same bytes a new drawing writes) are copied when the
+  key is the same (:func:`save_memoized`): a per-language chart (``phrases_{lang}``,
+  ``new_formulations_{lang}``) when only another language's rows changed; a theme chart when a
+  codebook edit changed no number it reads (the tables' ``codebook`` hash column is not read).
 
 References: Tol, P. (2021), *Colour schemes*, SRON/EPS/TN/09-002; Monroe, Colaresi & Quinn
 (2008) for the z of the phrase chart; Kilgarriff (2001) for the split-half baseline.
@@ -384,7 +386,7 @@ def save_figure(fig: Figure, stem: str | Path, dpi: int = _D["figures"]["dpi"]) 
     return paths
 
 
-# ---- the charts drawn last, kept per language ---------------------------------------------------
+# ---- the charts drawn last, kept ---------------------------------------------------------------
 
 
 def _environment() -> str:
@@ -445,7 +447,8 @@ def save_memoized(draw, stem: str | Path, dpi: int, key: str | None, memo_dir: s
     A chart job draws every language's chart from whole-corpus tables, and adding a document in one
     language rewrites those tables while the other language's rows stay the same; that language's
     chart is then copied, not drawn again (the larger part of the phrase and formulation chart jobs'
-    time in that case). The kept files are written after each drawing: ``{memo_dir}/{name}.png``,
+    time in that case). A codebook edit rewrites the theme tables with the codebook's new hash; when
+    it changes no number, the theme charts (keyed by the columns they read) are copied. The kept files are written after each drawing: ``{memo_dir}/{name}.png``,
     ``.svg``, then ``.key`` (removed first, so that a key never names the files of another
     drawing). Without ``key`` or ``memo_dir`` the chart is drawn.
 
@@ -1575,8 +1578,8 @@ def _columns(df: pd.DataFrame, names: Iterable[str]) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class _Chart:
-    """A chart not yet drawn: calling it returns its Figure. ``data``: what it is drawn from, in a
-    fixed order (:func:`chart_key`), for the charts drawn per language; None for the others."""
+    """A chart not yet drawn: calling it returns its Figure. ``data``: everything it is drawn from
+    (the frames it is given, its settings), in a fixed order (:func:`chart_key`); None: not kept."""
 
     draw: object
     data: tuple | None = None
@@ -1603,8 +1606,9 @@ class FigureSettings:
         Of the phrase tests (config ``phrases.q_threshold``).
     dpi : int
     memo_dir : str, optional
-        Where the last drawing of each per-language chart is kept (:func:`save_memoized`); with
-        ``code``, a chart whose rows, settings and code are unchanged is copied from there.
+        Where the last drawing of each chart is kept (:func:`save_memoized`); with ``code``, a
+        chart whose data (the rows and columns it reads), settings and code are unchanged is copied
+        from there.
     code : str, optional
         The identity of the library code (a rule's ``code`` param), part of :func:`chart_key`.
     """
