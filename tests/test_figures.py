@@ -670,3 +670,44 @@ def test_formulation_chart_kept_per_language(tmp_path, monkeypatch):
     assert drawn == ["new_formulations_en"]
     assert (out / "new_formulations_zh.svg").read_bytes() == first["new_formulations_zh.svg"]
     assert "copied, not drawn again" in (tmp_path / "log").read_text(encoding="utf-8")
+
+
+def test_theme_charts_kept_when_a_codebook_edit_changes_no_number(tmp_path, monkeypatch):
+    """A codebook edit rewrites the theme tables with the codebook's new hash (column ``codebook``);
+    a term that matches nothing changes no number, so both theme charts are copied. Each chart's key
+    covers the columns it reads: an interval or a precision changes the trends' key only (the heat
+    map shows neither), a label both."""
+    freq = make_frequencies().assign(codebook="aaaa")
+    prec = pd.DataFrame([{"theme": t["id"], "lang": lang, "n_coded": 10, "relevant": 9, "precision": 0.9,
+                          "codebook": "aaaa"} for t in CODEBOOK for lang in ("zh", "en")])
+    paths = {"frequencies": tmp_path / "theme_frequencies.csv", "precision": tmp_path / "codebook_precision.csv",
+             "codebook": tmp_path / "themes.yaml"}
+    book = [{**t, "en": [t["id"].replace("_", " ")], "zh": [t["label_zh"]]} for t in CODEBOOK]
+    settings = {"languages": ["zh", "en"], "dpi": 40, "memo_dir": str(tmp_path / "memo"), "code": "abc"}
+
+    def write(freq, prec, book):
+        write_csv(freq, paths["frequencies"])
+        write_csv(prec, paths["precision"])
+        paths["codebook"].write_text(yaml.safe_dump({"themes": book}, allow_unicode=True), encoding="utf-8")
+
+    def keys(freq, prec, book):
+        write(freq, prec, book)
+        charts = F.draw_figures(paths, settings, ["themes"])
+        return [F.chart_key(charts[name].data, "abc", 40) for name in ("theme_trends", "theme_heatmap")]
+
+    write(freq, prec, book)
+    first = F.write_figures(paths, tmp_path / "first", settings, groups=["themes"])
+    drawn = []
+    real = F.save_figure
+    monkeypatch.setattr(F, "save_figure", lambda fig, stem, dpi: drawn.append(Path(stem).name) or real(fig, stem, dpi))
+    edited = [{**book[0], "en": [*book[0]["en"], "a term found nowhere"]}, *book[1:]]
+    write(freq.assign(codebook="bbbb"), prec.assign(codebook="bbbb"), edited)
+    again = F.write_figures(paths, tmp_path / "again", settings, groups=["themes"])
+    assert drawn == [] and [p.read_bytes() for p in again] == [p.read_bytes() for p in first]
+    trends, heat = keys(freq, prec, book)
+    for changed in (keys(freq.assign(ci_high=freq["ci_high"] + 1), prec, book),
+                    keys(freq, prec.assign(precision=0.8), book)):
+        assert changed[0] != trends and changed[1] == heat
+    relabelled = [book[0], {**book[1], "label_en": "Data protection"}, book[2]]
+    assert set(keys(freq, prec, relabelled)).isdisjoint({trends, heat})
+    assert keys(freq.assign(per_10k=freq["per_10k"] * 2), prec, book)[1] != heat

@@ -54,11 +54,13 @@ Conventions shared by all charts
   and matplotlib's constrained layout (kiwisolver orders its variables by memory address) can
   move that rectangle in its last bit when unrelated code allocates differently; the printed
   coordinates and the pixels do not change.
-* **Kept charts.** The per-language charts (``phrases_{lang}``, ``new_formulations_{lang}``) are
-  kept by their rule in ``data/cache/figures/`` (beside ``processed_dir``, as the theme matches' memo) with a key of what they are drawn from
-  (:func:`chart_key`: the language's rows, the settings, the code's hash, the drawing packages'
-  versions); a job whose tables changed only in another language's rows copies the kept files
-  (:func:`save_memoized`), the same bytes a new drawing writes.
+* **Kept charts.** Every chart of the chart rules is kept by its rule in ``data/cache/figures/``
+  (beside ``processed_dir``, as the theme matches' memo) with a key of what it is drawn from
+  (:func:`chart_key`: the rows and columns it reads, the settings, the code's hash, the drawing
+  packages' versions), and the kept files (the same bytes a new drawing writes) are copied when the
+  key is the same (:func:`save_memoized`): a per-language chart (``phrases_{lang}``,
+  ``new_formulations_{lang}``) when only another language's rows changed; a theme chart when a
+  codebook edit changed no number it reads (the tables' ``codebook`` hash column is not read).
 
 References: Tol, P. (2021), *Colour schemes*, SRON/EPS/TN/09-002; Monroe, Colaresi & Quinn
 (2008) for the z of the phrase chart; Kilgarriff (2001) for the split-half baseline.
@@ -384,7 +386,7 @@ def save_figure(fig: Figure, stem: str | Path, dpi: int = _D["figures"]["dpi"]) 
     return paths
 
 
-# ---- the charts drawn last, kept per language ---------------------------------------------------
+# ---- the charts drawn last, kept ---------------------------------------------------------------
 
 
 def _environment() -> str:
@@ -445,7 +447,8 @@ def save_memoized(draw, stem: str | Path, dpi: int, key: str | None, memo_dir: s
     A chart job draws every language's chart from whole-corpus tables, and adding a document in one
     language rewrites those tables while the other language's rows stay the same; that language's
     chart is then copied, not drawn again (the larger part of the phrase and formulation chart jobs'
-    time in that case). The kept files are written after each drawing: ``{memo_dir}/{name}.png``,
+    time in that case). A codebook edit rewrites the theme tables with the codebook's new hash; when
+    it changes no number, the theme charts (keyed by the columns they read) are copied. The kept files are written after each drawing: ``{memo_dir}/{name}.png``,
     ``.svg``, then ``.key`` (removed first, so that a key never names the files of another
     drawing). Without ``key`` or ``memo_dir`` the chart is drawn.
 
@@ -625,6 +628,17 @@ def _text_color(rgba) -> str:
     """Black or white, whichever contrasts more with a cell colour (WCAG relative luminance)."""
     r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in mcolors.to_rgb(rgba))
     return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.179 else "white"
+
+
+def _cell_colors(values: np.ndarray, cmap, norm) -> np.ndarray:
+    """The RGBA colour of every finite cell of a grid (NaN elsewhere), ``cmap(norm(v))`` for all cells
+    in one call: the same colour map entries as one call per cell (each value is normalised and
+    looked up on its own), without a colour-map call per cell of a heat map."""
+    out = np.full((*values.shape, 4), np.nan)
+    ok = np.isfinite(values)
+    if ok.any():
+        out[ok] = cmap(norm(values[ok]))
+    return out
 
 
 def _lang_tokens(freq: pd.DataFrame) -> pd.Series:
@@ -917,10 +931,12 @@ def theme_heatmap(freq: pd.DataFrame, codebook, langs: Sequence[str] | None = No
         years = sorted(d["year"].unique())
         grid = d.pivot_table(index="theme", columns="year", values="per_10k", aggfunc="first").reindex(
             index=themes, columns=years)
-        image = ax.imshow(grid.to_numpy(dtype=float), cmap=cmap, norm=norm, aspect="auto")
-        for (r, c), v in np.ndenumerate(grid.to_numpy(dtype=float)):
+        values = grid.to_numpy(dtype=float)
+        image = ax.imshow(values, cmap=cmap, norm=norm, aspect="auto")
+        shades = _cell_colors(values, cmap, norm)
+        for (r, c), v in np.ndenumerate(values):
             if np.isfinite(v):
-                ax.text(c, r, f"{v:.0f}", ha="center", va="center", fontsize=8.5, color=_text_color(cmap(norm(v))))
+                ax.text(c, r, f"{v:.0f}", ha="center", va="center", fontsize=8.5, color=_text_color(shades[r, c]))
         labels = []
         for c, year in enumerate(years):
             n = int(tokens.get((lang, year), 0))
@@ -1099,10 +1115,11 @@ def similarity_matrix(similarity: pd.DataFrame, baseline: pd.DataFrame | None = 
         many = len(years) > 12  # year labels without token counts (those are in the theme heat map)
         if len(years) <= ANNOTATE_MAX_YEARS:
             size = min(9.0, 13.0 * cell)
+            shades = _cell_colors(np.where(diagonal, np.nan, grid), cmap, norm)
             for (r, c), v in np.ndenumerate(grid):
                 if np.isfinite(v):
                     ax.text(c, r, "1" if r == c else f"{v:.2f}", ha="center", va="center", fontsize=size,
-                            color="black" if r == c else _text_color(cmap(norm(v))))
+                            color="black" if r == c else _text_color(shades[r, c]))
         labels = []
         for y in years:
             n = tokens.get((lang, y)) if tokens is not None else None
@@ -1547,10 +1564,22 @@ CHART_GROUPS = {
 }
 
 
+# the columns of theme_frequencies.csv that theme_trends and theme_heatmap read, and of
+# codebook_precision.csv that precision_cells reads (the titles' precision)
+_TREND_COLUMNS = ("year", "lang", "theme", "tokens", "per_10k", "ci_low", "ci_high")
+_HEATMAP_COLUMNS = ("year", "lang", "theme", "tokens", "per_10k")
+_PRECISION_COLUMNS = ("theme", "lang", "n_coded", "precision")
+
+
+def _columns(df: pd.DataFrame, names: Iterable[str]) -> pd.DataFrame:
+    """The columns ``names`` of ``df`` that it has, in that order (a missing one fails where a chart reads it)."""
+    return df[[c for c in names if c in df.columns]]
+
+
 @dataclass(frozen=True)
 class _Chart:
-    """A chart not yet drawn: calling it returns its Figure. ``data``: what it is drawn from, in a
-    fixed order (:func:`chart_key`), for the charts drawn per language; None for the others."""
+    """A chart not yet drawn: calling it returns its Figure. ``data``: everything it is drawn from
+    (the frames it is given, its settings), in a fixed order (:func:`chart_key`); None: not kept."""
 
     draw: object
     data: tuple | None = None
@@ -1577,8 +1606,9 @@ class FigureSettings:
         Of the phrase tests (config ``phrases.q_threshold``).
     dpi : int
     memo_dir : str, optional
-        Where the last drawing of each per-language chart is kept (:func:`save_memoized`); with
-        ``code``, a chart whose rows, settings and code are unchanged is copied from there.
+        Where the last drawing of each chart is kept (:func:`save_memoized`); with ``code``, a
+        chart whose data (the rows and columns it reads), settings and code are unchanged is copied
+        from there.
     code : str, optional
         The identity of the library code (a rule's ``code`` param), part of :func:`chart_key`.
     """
@@ -1656,16 +1686,30 @@ def draw_figures(tables: Mapping[str, str | Path | None], settings: Mapping | Fi
     langs = list(s.languages)
     charts = {}
     if "themes" in groups:
-        freq, cb = read_csv(given["frequencies"]), load_codebook(given["codebook"], given["schema"])
-        prec = read_csv(given["precision"]) if given["precision"] is not None else None
-        docs = read_csv(given["documents"]) if given["documents"] is not None else None
-        charts["theme_trends"] = lambda: theme_trends(freq, cb, langs=[lg for lg in langs if (freq["lang"] == lg).any()],
-                                                      low_data_tokens=s.low_data_tokens, precision=prec, documents=docs)
-        charts["theme_heatmap"] = lambda: theme_heatmap(freq, cb, langs=langs, low_data_tokens=s.low_data_tokens)
+        # each chart is given only the columns it reads, so that its key (chart_key) covers all it
+        # draws and nothing else: a codebook edit rewrites every theme table with the codebook's new
+        # hash (column `codebook`), and one that matches nothing leaves every number the same
+        freq = read_csv(given["frequencies"])
+        cb = codebook_frame(load_codebook(given["codebook"], given["schema"]))  # id and labels: what theme_styles reads
+        prec = _columns(read_csv(given["precision"]), _PRECISION_COLUMNS) if given["precision"] is not None else None
+        docs = (_columns(read_csv(given["documents"]), ("year", "genre", *(f"tokens_{lg}" for lg in langs)))
+                if given["documents"] is not None else None)
+        trends = _columns(freq, _TREND_COLUMNS)
+        trend_langs = [lg for lg in langs if (freq["lang"] == lg).any()]
+        charts["theme_trends"] = _Chart(
+            lambda: theme_trends(trends, cb, langs=trend_langs, low_data_tokens=s.low_data_tokens, precision=prec,
+                                 documents=docs),
+            ("theme_trends", trends, cb, trend_langs, s.low_data_tokens, prec, docs))
+        heat = _columns(freq, _HEATMAP_COLUMNS)
+        charts["theme_heatmap"] = _Chart(
+            lambda: theme_heatmap(heat, cb, langs=langs, low_data_tokens=s.low_data_tokens),
+            ("theme_heatmap", heat, cb, langs, s.low_data_tokens))
     if "drift" in groups:
         drift_df, base, sim = read_csv(given["drift"]), read_csv(given["baseline"]), read_csv(given["similarity"])
-        charts["drift"] = lambda: drift_chart(drift_df, base, langs=langs)
-        charts["similarity"] = lambda: similarity_matrix(sim, base, langs=langs, low_data_tokens=s.low_data_tokens)
+        charts["drift"] = _Chart(lambda: drift_chart(drift_df, base, langs=langs), ("drift_chart", drift_df, base, langs))
+        charts["similarity"] = _Chart(
+            lambda: similarity_matrix(sim, base, langs=langs, low_data_tokens=s.low_data_tokens),
+            ("similarity_matrix", sim, base, langs, s.low_data_tokens))
     if "phrases" in groups:
         phr = read_csv(given["phrases"])
         phr_steps = read_csv(given["phrase_steps"]) if given["phrase_steps"] is not None else None

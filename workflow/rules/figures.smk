@@ -41,6 +41,9 @@ rule theme_figures:
         languages=LANGS,
         low_data_tokens=config["low_data_tokens"],
         dpi=config["figures"]["dpi"],
+        # each chart as last drawn, copied when what it reads (not the codebook's hash column: a
+        # term that matches nothing changes no number), its settings and code are unchanged
+        memo_dir=None if STORAGE else f"{CACHE}/figures",
     script:
         "../scripts/figures.py"
 
@@ -77,6 +80,8 @@ rule drift_figures:
         languages=LANGS,
         low_data_tokens=config["low_data_tokens"],
         dpi=config["figures"]["dpi"],
+        # each chart as last drawn, copied when its tables, settings and code are unchanged
+        memo_dir=None if STORAGE else f"{CACHE}/figures",
     script:
         "../scripts/figures.py"
 
