@@ -149,7 +149,7 @@ from dataclasses import dataclass
 
 from textdrift.align import AlignSettings, align_paragraphs, auto_length_ratio, paragraph_length
 from textdrift.io import read_csv, read_texts, write_csv
-from textdrift.stats import binom_test, clopper_pearson, q_values
+from textdrift.stats import binom_test, clopper_pearson, q_values, spearman_rho
 from textdrift.codebook import Theme, load_codebook
 from textdrift.config import Settings, defaults, setting
 from textdrift.config import UNSPACED_LANGUAGES as UNSPACED  # one definition: the config schema
@@ -768,8 +768,6 @@ def trend_table(pairs: pd.DataFrame, docs: pd.DataFrame, codebook: list[Theme],
     DataFrame
         The columns of ``crosslingual_trends.csv``.
     """
-    from scipy.stats import spearmanr
-
     s = settings or CrosslingualSettings()
     langs, conf, q_threshold, min_years, min_tokens = tuple(s.langs), s.conf_level, s.q_threshold, s.min_years, s.min_tokens
     a, b = langs
@@ -790,7 +788,7 @@ def trend_table(pairs: pd.DataFrame, docs: pd.DataFrame, codebook: list[Theme],
         use = (x > 0) | (y > 0)
         if use.sum() < 2 or np.ptp(x[use]) == 0 or np.ptp(y[use]) == 0:
             return np.nan
-        return float(spearmanr(x[use], y[use]).statistic)
+        return spearman_rho(x[use], y[use])
 
     frames = []
     # documents: all themes together, with the comparability measures
