@@ -317,7 +317,9 @@ def code_hash_all(package_dir: str | Path | None = None) -> str:
     -------
     str
     """
-    sources = _package(package_dir)[1]
+    root = (Path(package_dir) if package_dir else _package_dir()).resolve()
+    # the sources only (the import graph, which needs every module parsed, is not asked for here)
+    sources = {name: path.read_bytes() for name, path in library_modules(root).items()}
     return _digest(sources, sources)  # every module, in library_modules' order
 
 
