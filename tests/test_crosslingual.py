@@ -206,6 +206,15 @@ def test_alignment_memo_gives_the_same_table_and_misses_on_any_change(tmp_path, 
         t, n = run(texts)
     assert n == (0, 2) and "corrupt" in caplog.text
     pd.testing.assert_frame_equal(t, plain)
+    import hashlib
+    import json
+
+    for payload in ([1, 2], {"d1": ["k"], "d2": [1, [[["x"], [], 0.5]]]}):  # well formed, not entries
+        data = json.dumps(payload).encode()
+        path.write_bytes(X._MEMO_MAGIC + hashlib.blake2b(data, digest_size=32).digest() + data)
+        t, n = run(texts)
+        assert n == (0, 2)
+        pd.testing.assert_frame_equal(t, plain)
     assert X.alignment_memo(None) is None
     assert X.alignment_memo({**config, "crosslingual": {"alignment_memo": False}}) is None
 

@@ -325,9 +325,11 @@ class AlignmentMemo:
             log.warning("alignment memo: %s is corrupt (its digest does not match): every document aligned", self.path)
             return
         try:
-            self._old = json.loads(payload.decode("utf-8"))
+            old = json.loads(payload.decode("utf-8"))
         except ValueError as e:
             log.warning("alignment memo: %s does not decode (%s): every document aligned", self.path, e)
+            return
+        self._old = old if isinstance(old, dict) else {}
 
     def _key(self, paras_a: list[str], paras_b: list[str], lang_a: str, lang_b: str, costs) -> str:
         import hashlib
@@ -369,9 +371,14 @@ class AlignmentMemo:
         """
         key = self._key(paras_a, paras_b, lang_a, lang_b, costs)
         old = self._old.get(doc)
-        if old is not None and old[0] == key:
+        beads = None
+        if isinstance(old, list) and len(old) == 2 and old[0] == key:
+            try:
+                beads = [Bead(tuple(map(int, a)), tuple(map(int, b)), np.float64(c)) for a, b, c in old[1]]
+            except (TypeError, ValueError):  # not an entry this class wrote: aligned again
+                beads = None
+        if beads is not None:
             self.hits += 1
-            beads = [Bead(tuple(a), tuple(b), np.float64(c)) for a, b, c in old[1]]
         else:
             self.misses += 1
             beads = align_paragraphs(paras_a, paras_b, lang_a, lang_b, costs)
