@@ -169,6 +169,56 @@ def test_alignment_table_lists_one_sided_themes():
     assert (row["chars_zh"], row["chars_en"], row["paired"]) == (12, 26, True)
 
 
+def test_alignment_memo_gives_the_same_table_and_misses_on_any_change(tmp_path, caplog):
+    """The alignment memo (a codebook edit does not align again): the same table from the memo; a
+    document whose text, or a cost model that changed, is aligned again; a corrupt file is a
+    logged miss; off (no config) there is no memo."""
+    texts = {"d1": {"zh": ["".join(p) for p in ZH], "en": [" ".join(p) for p in EN]},
+             "d2": {"zh": ["经济发展", "绿色"], "en": ["economy grows", "green now", "a paragraph only in English"]}}
+    matches = match_themes(TOKENS, CODEBOOK, 0)
+    s = X.CrosslingualSettings()  # length_ratio "auto": the resolved c is part of the key
+    plain = X.alignment_table(texts, matches, CODEBOOK, s)
+    config = {"processed_dir": str(tmp_path / "data" / "processed")}
+
+    def run(texts, settings=s):
+        memo = X.alignment_memo(config)
+        t = X.alignment_table(texts, matches, CODEBOOK, settings, memo)
+        memo.save()
+        return t, (memo.hits, memo.misses)
+
+    t, n = run(texts)
+    assert n == (0, 2) and (tmp_path / "data" / "cache" / "crosslingual" / "alignment.memo").exists()
+    pd.testing.assert_frame_equal(t, plain)
+    t, n = run(texts)
+    assert n == (2, 0)
+    pd.testing.assert_frame_equal(t, plain)
+    assert t.to_csv(index=False) == plain.to_csv(index=False)
+    # one document's text edited (the corpus ratio c stays): that one aligned again
+    edited = {**texts, "d2": {"zh": ["经济发展", "绿色"], "en": ["economy grows", "green now", "a paragraph only in English"]}}
+    edited["d2"]["zh"] = ["经济发展", "绿色发展"]
+    assert run(edited)[1][1] >= 1
+    # another cost model: every document aligned again
+    assert run(texts, X.CrosslingualSettings(alignment={"anchor_weight": 2.0}))[1] == (0, 2)
+    run(texts)
+    path = tmp_path / "data" / "cache" / "crosslingual" / "alignment.memo"
+    path.write_bytes(path.read_bytes()[:-5] + b"xxxxx")  # altered
+    with caplog.at_level("WARNING", logger="textdrift.crosslingual"):
+        t, n = run(texts)
+    assert n == (0, 2) and "corrupt" in caplog.text
+    pd.testing.assert_frame_equal(t, plain)
+    import hashlib
+    import json
+
+    for payload in ([1, 2], {"d1": ["k"], "d2": [1, [[["x"], [], 0.5]]]}):  # well formed, not entries
+        data = json.dumps(payload).encode()
+        path.write_bytes(X._MEMO_MAGIC + hashlib.blake2b(data, digest_size=32).digest() + data)
+        t, n = run(texts)
+        assert n == (0, 2)
+        pd.testing.assert_frame_equal(t, plain)
+    assert X.alignment_memo(None) is None
+    assert X.alignment_memo({**config, "crosslingual": {"alignment_memo": False}}) is None
+
+
 # ---- comparability -------------------------------------------------------------------------------
 
 

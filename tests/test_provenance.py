@@ -115,3 +115,11 @@ def test_the_results_name_their_code(workflow_run):
         assert info["rule"] and re.fullmatch(r"[0-9a-f]{16}", info["code"])
     assert f"**Made by** {describe(record)}." in (results / "README.md").read_text(encoding="utf-8")
     assert describe(record) in (results / "explorer.html").read_text(encoding="utf-8")
+
+
+def test_code_hash_all_is_the_digest_of_every_module_without_the_import_graph():
+    from textdrift import provenance as P
+
+    sources = P._package(None)[1]
+    assert P.code_hash_all() == P._digest(sources, sources)
+    assert list(sources) == list(P.library_modules())

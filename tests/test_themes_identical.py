@@ -139,3 +139,38 @@ def test_poisson_ratio_ci_equals_scipy_stats():
         scale = t0 / t1
         ref = (pl / (1 - pl) * scale, pu / (1 - pu) * scale if pu < 1 else np.inf)
         assert stats.poisson_ratio_ci(c0, c1, t0, t1, 0.95) == ref
+
+
+def test_spearman_rho_equals_scipy_bit_for_bit():
+    import warnings
+
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(1)
+    cases = [([], []), ([1], [2]), ([1, 2], [2, 1]), ([3, 3, 3], [1, 2, 3]), ([1, 2, 3], [0, 0, 0]),
+             ([1, np.nan, 3], [1, 2, 3]), ([np.nan, np.nan], [1, 2]), ([1, 2, np.inf], [3, 1, 2]),
+             ([0, 5, 5, 2], [1, 1, 1, 2])]
+    for n in (2, 3, 4, 7, 16, 60, 400):
+        for kind in [0, 1, 2, 3] * 3:
+            if kind == 0:  # counts with many ties (what crosslingual's rank_rho gets)
+                x, y = rng.integers(0, 4, n), rng.integers(0, 4, n)
+            elif kind == 1:  # floats, no ties
+                x, y = rng.random(n), rng.random(n)
+            elif kind == 2:  # large counts, some zero
+                x, y = rng.poisson(40, n) * (rng.random(n) < 0.7), rng.poisson(30, n).astype(float)
+            else:  # NaN or a constant side now and then
+                x, y = rng.integers(0, 3, n).astype(float), rng.integers(0, 3, n).astype(float)
+                if rng.random() < 0.5:
+                    x[rng.integers(n)] = np.nan
+            cases.append((x, y))
+    for x, y in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = np.float64(spearmanr(np.asarray(x, float), np.asarray(y, float)).statistic)
+        got = np.float64(stats.spearman_rho(np.asarray(x, float), np.asarray(y, float)))
+        assert got.view(np.int64) == ref.view(np.int64) or (np.isnan(got) and np.isnan(ref)), (x, y, got, ref)
+        got_int = np.float64(stats.spearman_rho(np.asarray(x), np.asarray(y)))  # integer input too
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref_int = np.float64(spearmanr(np.asarray(x), np.asarray(y)).statistic)
+        assert got_int.view(np.int64) == ref_int.view(np.int64) or (np.isnan(got_int) and np.isnan(ref_int))

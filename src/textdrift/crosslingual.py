@@ -115,7 +115,7 @@ the documents, with the ratio interval and the conditional binomial test of sect
 of the instrument, one test per pair; BH q over the pairs). A theme or a pair matched on one side only points at a missing or ill-fitting
 translation in the codebook (or a free translation) before it points at a difference of content.
 
-About 1,200 lines, nearly half of them docstrings: the four tables and ``codebook_pairs.csv``
+About 1,350 lines, nearly half of them docstrings: the four tables and ``codebook_pairs.csv``
 share the bilingual documents, the alignment, the comparability rule and the pair counts of one
 rule, and the tests (paired, conditional, interval, bootstrap) that the findings reuse; the aligner
 (:mod:`textdrift.align`) and the chart (:func:`textdrift.figures.crosslingual_chart`, drawn by the rule script) are elsewhere.
@@ -147,9 +147,9 @@ import pandas as pd
 
 from dataclasses import dataclass
 
-from textdrift.align import AlignSettings, align_paragraphs, auto_length_ratio, paragraph_length
+from textdrift.align import AlignSettings, Bead, align_paragraphs, auto_length_ratio, paragraph_length
 from textdrift.io import read_csv, read_texts, write_csv
-from textdrift.stats import binom_test, clopper_pearson, q_values
+from textdrift.stats import binom_test, clopper_pearson, q_values, spearman_rho
 from textdrift.codebook import Theme, load_codebook
 from textdrift.config import Settings, defaults, setting
 from textdrift.config import UNSPACED_LANGUAGES as UNSPACED  # one definition: the config schema
@@ -162,7 +162,7 @@ _X = _D["crosslingual"]
 
 __all__ = ["LANGS", "alignment_table", "bilingual_documents", "codebook_check", "compare_documents", "compare_themes", "count_tests",
            "document_alignment", "pair_bootstrap", "paired_p", "pair_check", "pair_counts", "trend_table", "write_crosslingual",
-           "run_crosslingual", "CrosslingualFiles", "CrosslingualSettings"]
+           "run_crosslingual", "AlignmentMemo", "CrosslingualFiles", "CrosslingualSettings", "alignment_memo"]
 
 log = logging.getLogger("textdrift.crosslingual")
 
@@ -274,12 +274,161 @@ def _columns(a: str, b: str) -> dict[str, list[str]]:
 # ---- alignment --------------------------------------------------------------------------------
 
 
+#: the first line of the alignment memo's file (its layout's version: a new layout is a miss)
+_MEMO_MAGIC = b"textdrift crosslingual alignment memo 1\n"
+
+
+class AlignmentMemo:
+    """The paragraph alignment of each bilingual document from an earlier run, so that a codebook
+    edit (which changes the matches, never the texts) does not align the documents again.
+
+    An entry is one document's beads (:func:`textdrift.align.align_paragraphs`: paragraph indices
+    of each side and the cost); its key is a BLAKE2b digest of everything the beads depend on: the
+    paragraphs of both versions (each one's text, in order), the two languages, the cost model
+    (:class:`textdrift.align.AlignSettings`, the resolved length ratio c included, so a corpus whose
+    "auto" ratio moves misses everywhere) and the code (:func:`textdrift.matchmemo.code_digest`:
+    every module of the package and the versions of Python, numpy, pandas and pyarrow; scipy's
+    too, for ``log_ndtr``). A document whose key differs is aligned again. The entries live in
+    one file (``alignment.memo`` in ``directory``) written atomically after the job with the
+    documents of this run only (the others are dropped), behind a header and a BLAKE2b digest of
+    the payload: an unreadable, truncated or altered file is a miss for every document (a warning in
+    the job's log), never a wrong bead. The beads are stored as JSON (a float's shortest repr reads
+    back as the same float), so the table is byte-identical to a run without the memo.
+
+    Parameters
+    ----------
+    directory : str or Path
+        The memo's directory (created when missing; one that cannot be created or written only
+        misses).
+    """
+
+    def __init__(self, directory: str | Path):
+        self.path = Path(directory) / "alignment.memo"
+        self.hits = self.misses = 0
+        self._old: dict[str, list] = {}
+        self._new: dict[str, list] = {}
+        self._code: str | None = None
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            log.warning("alignment memo: cannot read %s (%s): every document aligned", self.path, e)
+            return
+        import hashlib
+        import json
+
+        head = len(_MEMO_MAGIC) + 32
+        payload = data[head:]
+        if (not data.startswith(_MEMO_MAGIC) or len(data) < head
+                or data[len(_MEMO_MAGIC):head] != hashlib.blake2b(payload, digest_size=32).digest()):
+            log.warning("alignment memo: %s is corrupt (its digest does not match): every document aligned", self.path)
+            return
+        try:
+            old = json.loads(payload.decode("utf-8"))
+        except ValueError as e:
+            log.warning("alignment memo: %s does not decode (%s): every document aligned", self.path, e)
+            return
+        self._old = old if isinstance(old, dict) else {}
+
+    def _key(self, paras_a: list[str], paras_b: list[str], lang_a: str, lang_b: str, costs) -> str:
+        import hashlib
+        import json
+        from dataclasses import asdict
+
+        import scipy
+
+        if self._code is None:
+            from textdrift.matchmemo import code_digest
+
+            self._code = code_digest() + scipy.__version__
+        h = hashlib.blake2b(digest_size=20)
+        h.update(json.dumps([self._code, lang_a, lang_b, {k: repr(v) for k, v in asdict(costs).items()}],
+                            sort_keys=True).encode("utf-8"))
+        for side in (paras_a, paras_b):
+            h.update(f"\0{len(side)}".encode())
+            for p in side:
+                b = p.encode("utf-8")
+                h.update(f"\0{len(b)}\0".encode())
+                h.update(b)
+        return h.hexdigest()
+
+    def beads(self, doc: str, paras_a: list[str], paras_b: list[str], lang_a: str, lang_b: str, costs) -> list:
+        """The document's beads: from the memo when its key matches, else aligned (and kept).
+
+        Parameters
+        ----------
+        doc : str
+            The document's id.
+        paras_a, paras_b : list of str
+            Its paragraphs in languages a and b.
+        lang_a, lang_b : str
+        costs : AlignSettings
+
+        Returns
+        -------
+        list of Bead
+        """
+        key = self._key(paras_a, paras_b, lang_a, lang_b, costs)
+        old = self._old.get(doc)
+        beads = None
+        if isinstance(old, list) and len(old) == 2 and old[0] == key:
+            try:
+                beads = [Bead(tuple(map(int, a)), tuple(map(int, b)), np.float64(c)) for a, b, c in old[1]]
+            except (TypeError, ValueError):  # not an entry this class wrote: aligned again
+                beads = None
+        if beads is not None:
+            self.hits += 1
+        else:
+            self.misses += 1
+            beads = align_paragraphs(paras_a, paras_b, lang_a, lang_b, costs)
+        self._new[doc] = [key, [[list(x.a), list(x.b), float(x.cost)] for x in beads]]
+        return beads
+
+    def save(self) -> None:
+        """Write the entries of this run's documents (atomically), when any changed."""
+        import hashlib
+        import json
+
+        from textdrift.io import atomic_write_bytes
+
+        if self._new == self._old:
+            return
+        payload = json.dumps(self._new, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        try:
+            atomic_write_bytes(self.path, _MEMO_MAGIC + hashlib.blake2b(payload, digest_size=32).digest() + payload)
+        except OSError as e:
+            log.warning("alignment memo: cannot write %s (%s)", self.path, e)
+
+
+def alignment_memo(config: dict | None) -> AlignmentMemo | None:
+    """The alignment memo of a configuration (``crosslingual.alignment_memo``; its directory
+    ``cache/crosslingual`` beside ``processed_dir``), or None when it is off or there is no
+    configuration.
+
+    Parameters
+    ----------
+    config : dict or None
+        The workflow's configuration.
+
+    Returns
+    -------
+    AlignmentMemo or None
+    """
+    from textdrift.config import cache_dir
+
+    if not config or not config.get("processed_dir"):
+        return None
+    on = config.get("crosslingual", {}).get("alignment_memo", _X["alignment_memo"])
+    return AlignmentMemo(cache_dir(config["processed_dir"]) / "crosslingual") if on else None
+
+
 def _names(themes: set[str], order: dict[str, int]) -> str:
     return ";".join(sorted(themes, key=order.get))
 
 
 def alignment_table(texts: dict[str, dict[str, list[str]]], matches: pd.DataFrame, codebook: list[Theme],
-                    settings: CrosslingualSettings | None = None) -> pd.DataFrame:
+                    settings: CrosslingualSettings | None = None, memo: AlignmentMemo | None = None) -> pd.DataFrame:
     """One row per bead of every document in ``texts`` (both languages), with the themes of each side.
 
     Parameters
@@ -294,6 +443,9 @@ def alignment_table(texts: dict[str, dict[str, list[str]]], matches: pd.DataFram
         (characters of b per character of a; :func:`textdrift.align.auto_length_ratio` for
         "auto"), ``length_variance``, ``anchor_weight``, ``bead_priors`` (as in
         :class:`textdrift.align.AlignSettings`); a key ``alignment`` lacks has the schema's default.
+    memo : AlignmentMemo, optional
+        Each document's beads from an earlier run where its texts and the cost model are the same
+        (the table is the same either way).
 
     Returns
     -------
@@ -322,7 +474,7 @@ def alignment_table(texts: dict[str, dict[str, list[str]]], matches: pd.DataFram
     found = matches.groupby(["doc_id", "lang", "para"])["theme"].agg(set).to_dict()
     rows = []
     for doc, t in texts.items():
-        beads = align_paragraphs(t[a], t[b], a, b, costs)
+        beads = memo.beads(doc, t[a], t[b], a, b, costs) if memo is not None else align_paragraphs(t[a], t[b], a, b, costs)
         for k, bead in enumerate(beads):
             th_a = set().union(*(found.get((doc, a, p), set()) for p in bead.a))
             th_b = set().union(*(found.get((doc, b, p), set()) for p in bead.b))
@@ -768,8 +920,6 @@ def trend_table(pairs: pd.DataFrame, docs: pd.DataFrame, codebook: list[Theme],
     DataFrame
         The columns of ``crosslingual_trends.csv``.
     """
-    from scipy.stats import spearmanr
-
     s = settings or CrosslingualSettings()
     langs, conf, q_threshold, min_years, min_tokens = tuple(s.langs), s.conf_level, s.q_threshold, s.min_years, s.min_tokens
     a, b = langs
@@ -790,7 +940,7 @@ def trend_table(pairs: pd.DataFrame, docs: pd.DataFrame, codebook: list[Theme],
         use = (x > 0) | (y > 0)
         if use.sum() < 2 or np.ptp(x[use]) == 0 or np.ptp(y[use]) == 0:
             return np.nan
-        return float(spearmanr(x[use], y[use]).statistic)
+        return spearman_rho(x[use], y[use])
 
     frames = []
     # documents: all themes together, with the comparability measures
@@ -1049,7 +1199,7 @@ def bilingual_documents(index: pd.DataFrame, tokens: pd.DataFrame, langs=LANGS) 
 
 def compare_documents(texts: dict, matches: pd.DataFrame, tokens: pd.DataFrame, docs: pd.DataFrame,
                       codebook: list[Theme], settings: CrosslingualSettings | None = None,
-                      index: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+                      index: pd.DataFrame | None = None, memo: AlignmentMemo | None = None) -> dict[str, pd.DataFrame]:
     """Every table of the rule from the texts, matches and kept tokens of the bilingual documents.
 
     Parameters
@@ -1070,6 +1220,8 @@ def compare_documents(texts: dict, matches: pd.DataFrame, tokens: pd.DataFrame, 
         ``min_years``, ``unspaced_languages`` as in :func:`compare_themes` and :func:`trend_table`.
     index : DataFrame, optional
         As in :func:`trend_table`.
+    memo : AlignmentMemo, optional
+        As in :func:`alignment_table`.
 
     Returns
     -------
@@ -1079,7 +1231,7 @@ def compare_documents(texts: dict, matches: pd.DataFrame, tokens: pd.DataFrame, 
     s = settings or CrosslingualSettings()
     langs, conf, q_threshold, min_tokens = tuple(s.langs), s.conf_level, s.q_threshold, s.min_tokens
     alignment = dict(s.alignment or {})
-    align = alignment_table(texts, matches, codebook, s)
+    align = alignment_table(texts, matches, codebook, s, memo)
     info = document_alignment(align, langs, alignment.get("length_ratio", _X["alignment"]["length_ratio"]),
                               **(s.comparable or {}))
     info = docs[["doc_id", "year"]].merge(info, on="doc_id", how="inner") if len(info) else info.assign(year=[])
@@ -1115,7 +1267,8 @@ def _kept_paragraphs(paths, langs) -> pd.DataFrame:
     return pd.concat(frames) if frames else pd.DataFrame(columns=PARA_COLUMNS)
 
 
-def write_crosslingual(files: CrosslingualFiles, settings: CrosslingualSettings | None = None):
+def write_crosslingual(files: CrosslingualFiles, settings: CrosslingualSettings | None = None,
+                       memo: AlignmentMemo | None = None):
     """The `crosslingual` rule's tables: the four tables and the codebook's translation pairs
     (``files.pairs``, :func:`pair_check`). ``files.texts``: the clean texts' shard files
     (:func:`textdrift.io.read_texts`) holding the bilingual documents. The chart is drawn from the
@@ -1132,6 +1285,9 @@ def write_crosslingual(files: CrosslingualFiles, settings: CrosslingualSettings 
         The rule's input and output files.
     settings : CrosslingualSettings, optional
         The schema's defaults when None.
+    memo : AlignmentMemo, optional
+        The documents' alignments of an earlier run (:func:`alignment_memo`), saved again after
+        the tables are written.
 
     Returns
     -------
@@ -1160,13 +1316,16 @@ def write_crosslingual(files: CrosslingualFiles, settings: CrosslingualSettings 
                                                   pc.is_in(t["doc_id"], value_set=ids)))
     matches = matches.to_pandas()
     matches = matches[matches["lang"].isin(langs) & matches["doc_id"].isin(docs["doc_id"])].reset_index(drop=True)
-    out = compare_documents(texts, matches, tokens, docs, codebook, s, index)
+    out = compare_documents(texts, matches, tokens, docs, codebook, s, index, memo)
     write_csv(out["themes"], files.themes)
     write_csv(out["alignment"], files.alignment)
     write_csv(out["codebook_check"], files.codebook_check)
     if files.pairs is not None:
         write_csv(out["codebook_pairs"], files.pairs)
     write_csv(out["trends"], files.trends)
+    if memo is not None:
+        memo.save()
+        log.info("alignment memo %s: %d documents from the memo, %d aligned", memo.path, memo.hits, memo.misses)
     t = out["themes"]
     log.info("%d bilingual documents (%d comparable), %d aligned pairs, %d themes counted more in one version",
              len(docs), int(out["documents"]["comparable"].astype(bool).sum()) if len(out["documents"]) else 0,
@@ -1175,7 +1334,7 @@ def write_crosslingual(files: CrosslingualFiles, settings: CrosslingualSettings 
     return t, codebook
 
 
-def run_crosslingual(input, output, params, log):
+def run_crosslingual(input, output, params, log, config: dict | None = None):
     """Rule ``crosslingual``: Chinese against English in the bilingual documents (the tables; the
     rule script then draws the chart from what this returns).
 
@@ -1185,6 +1344,9 @@ def run_crosslingual(input, output, params, log):
         Attribute access by the names the rule gives; any object with those attributes works.
     log : list of str
         The job's log file (first item).
+    config : dict, optional
+        The workflow's configuration (``snakemake.config``): the alignment memo's setting
+        (``crosslingual.alignment_memo``) and ``processed_dir`` (:func:`alignment_memo`); None: no memo.
 
     Returns
     -------
@@ -1195,5 +1357,5 @@ def run_crosslingual(input, output, params, log):
 
     log_to_file(log[0])
     settings = CrosslingualSettings.from_params(params)
-    themes, codebook = write_crosslingual(CrosslingualFiles.of_rule(input, output), settings)
+    themes, codebook = write_crosslingual(CrosslingualFiles.of_rule(input, output), settings, alignment_memo(config))
     return themes, codebook, settings

@@ -371,6 +371,7 @@ class _Tokens:
     def __init__(self, path, languages, settings: ThemesSettings):
         self.path, self.languages, self.settings = path, languages, settings
         self._all = self._base = None
+        self._lang: dict[str, TokenCodes] = {}
 
     def all(self) -> TokenCodes:
         if self._all is None:
@@ -378,10 +379,12 @@ class _Tokens:
         return self._all
 
     def lang(self, lang: str) -> TokenCodes:
-        """The rows of one language."""
-        tokens = self.all()
-        inside = tokens.isin("lang", [lang])
-        return tokens if inside.all() else tokens.take(inside)
+        """The rows of one language (taken once: the base table and each variant read them)."""
+        if lang not in self._lang:
+            tokens = self.all()
+            inside = tokens.isin("lang", [lang])
+            self._lang[lang] = tokens if inside.all() else tokens.take(inside)
+        return self._lang[lang]
 
     def base(self) -> TokenCodes:
         if self._base is None:  # as textdrift.themes.match_shard: the languages analysed, the base variant

@@ -59,13 +59,32 @@ def library_modules(package_dir: str | Path | None = None) -> dict[str, Path]:
     return out
 
 
+#: the fields of a node that hold statements (bodies of modules, functions, classes, compound
+#: statements, ``except`` handlers and ``match`` cases): an import is a statement, so it is in one
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _statements(tree: ast.AST):
+    """Every statement of a parsed file, nested ones included: the nodes of ``ast.walk`` that can
+    be an import, without visiting the expressions (nine in ten nodes; the walk over them was most
+    of the time Snakemake takes to hash the rules' code at every start)."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        for field in _BODIES:
+            children = getattr(node, field, None)
+            if isinstance(children, list):
+                todo.extend(children)
+
+
 def _imported(tree: ast.AST, this: str, modules: dict[str, Path]) -> set[str]:
     """The package's modules that one parsed file imports anywhere in it (function-local too).
 
     ``this``: the importing module's name (for relative imports; ``""`` for a script outside the
     package)."""
     found = set()
-    for node in ast.walk(tree):
+    for node in _statements(tree):
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -298,7 +317,9 @@ def code_hash_all(package_dir: str | Path | None = None) -> str:
     -------
     str
     """
-    sources = _package(package_dir)[1]
+    root = (Path(package_dir) if package_dir else _package_dir()).resolve()
+    # the sources only (the import graph, which needs every module parsed, is not asked for here)
+    sources = {name: path.read_bytes() for name, path in library_modules(root).items()}
     return _digest(sources, sources)  # every module, in library_modules' order
 
 

@@ -1,7 +1,7 @@
 """Statistics shared by the analyses: intervals, tests, divergences.
 
 One place for the estimators and tests that more than one step uses, each with its formula and
-its source (about 660 lines: the count models of the rates and ratios, with their floors at the
+its source (about 800 lines: the count models of the rates and ratios, with their floors at the
 exact intervals, sit beside the older intervals and tests); the steps (:mod:`textdrift.themes`, :mod:`textdrift.drift`, :mod:`textdrift.phrases`,
 :mod:`textdrift.crosslingual`, :mod:`textdrift.findings`, :mod:`textdrift.validation`) call
 these and hold only what is particular to them (which units are counted, resampled or compared).
@@ -17,7 +17,7 @@ these and hold only what is particular to them (which units are counted, resampl
   proportion).
 * Tests: :func:`log_odds_dirichlet` (weighted log-odds with an informative Dirichlet prior),
   :func:`p_values` (two-sided normal), :func:`q_values` (Benjamini-Hochberg), :func:`binom_test`
-  (exact binomial),
+  (exact binomial), :func:`spearman_rho` (rank correlation),
   :func:`normal_quantile`.
 * Distances: :func:`jsd` (Jensen-Shannon divergence), :func:`cosine_similarity`.
 
@@ -52,6 +52,7 @@ __all__ = [
     "rate_ci",
     "rate_ratio_ci",
     "rate_ratio_interval",
+    "spearman_rho",
     "wilson",
 ]
 
@@ -662,6 +663,57 @@ def binom_test(k: int, n: int, p: float = 0.5) -> float:
         y = ix + 1
         pval = cdf(y - 1) + sf(k - 1)
     return float(min(1.0, pval))
+
+
+def _average_ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks 1..n of ``x``, ties sharing the mean of their ranks (``scipy.stats.rankdata``'s
+    "average": a stable sort, the first ordinal rank of each run of equal values plus half the run's
+    length less one; exact half-integers)."""
+    n = len(x)
+    j = np.argsort(x, kind="stable")
+    y = x[j]
+    first = np.concatenate([[True], y[:-1] != y[1:]])
+    starts = np.flatnonzero(first)
+    counts = np.diff(starts, append=n)
+    ranks = np.empty(n, dtype=float)
+    ranks[j] = np.repeat((starts + 1) + (counts.astype(float) - 1) / 2, counts)
+    return ranks
+
+
+def spearman_rho(x, y) -> float:
+    """Spearman's rank correlation of two samples: Pearson's correlation of their average ranks
+    (ties share the mean rank), ``scipy.stats.spearmanr(x, y).statistic`` computed as scipy 1.17
+    does it for two 1-D samples (NaN for fewer than two observations, a constant sample or a NaN in
+    either; the ranks stacked as the columns of one array that ``numpy.corrcoef`` reads with
+    ``rowvar=False``, laid out as ``numpy.apply_along_axis`` lays them out: the same floats, tested
+    over grids with ties, constants and NaN in tests/test_themes_identical.py) without importing
+    ``scipy.stats`` (its import is most of a small job's start-up).
+
+    Parameters
+    ----------
+    x, y : array_like
+        Two 1-D samples of the same length (floats or integers).
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Spearman, C. (1904). The proof and measurement of association between two things. American
+    Journal of Psychology 15(1), 72-101.
+    """
+    a = np.column_stack((np.asarray(x), np.asarray(y)))
+    if a.shape[0] <= 1:
+        return float("nan")
+    if (a[:, 0][0] == a[:, 0]).all() or (a[:, 1][0] == a[:, 1]).all():
+        return float("nan")  # a constant sample (scipy warns and returns NaN)
+    if np.issubdtype(a.dtype, np.floating) and np.isnan(np.max(a)):
+        return float("nan")
+    # apply_along_axis(rankdata, 0, a): the ranks in a (2, n) buffer, read through its transpose
+    ranked = np.empty((2, a.shape[0]), dtype=float)
+    ranked[0], ranked[1] = _average_ranks(a[:, 0]), _average_ranks(a[:, 1])
+    return float(np.corrcoef(ranked.T, rowvar=False)[1, 0])
 
 
 def normal_quantile(conf: float) -> float:
