@@ -187,3 +187,50 @@ def test_table_digest_ignores_dictionaries_and_chunks():
                   "n": pa.array([1, 2, 3, 4, 5])}).slice(0, 4)
     assert table_digest(a) == table_digest(b) == table_digest(c)
     assert table_digest(a) != table_digest(a.slice(1)) != table_digest(a.set_column(1, "n", pa.array([1, 2, 3, 5])))
+
+
+def _drift_inputs(p, root):
+    """The drift job's inputs for a project of :func:`_project`: its year matrices and one paragraph
+    matrix per shard and language."""
+    from textdrift.vectorize import para_matrix
+
+    paras = []
+    for shard, path in enumerate(p["tokens"]):
+        toks = pd.read_parquet(path)
+        for lang in ("en", "zh"):
+            paras.append(str(root / f"para_{lang}-{shard}.npz"))
+            save_matrix(para_matrix(toks, lang), paras[-1])
+    return paras
+
+
+def _drift(p, paras, out, memo=None, settings=None):
+    from textdrift.drift import TABLE_COLUMNS, DriftFiles, DriftSettings, write_drift
+
+    files = DriftFiles([p["year"]["en"], p["year"]["zh"]], paras, {n: out / f"{n}.csv" for n in TABLE_COLUMNS},
+                       p["documents"])
+    write_drift(files, ["en", "zh"], settings or DriftSettings(baseline_rounds=5, permutations=20), memo)
+    return [(out / f"{n}.csv").read_bytes() for n in TABLE_COLUMNS]
+
+
+@pytest.mark.parametrize("what", ["en", "both", "para", "settings"])
+def test_drift_memo(tmp_path, caplog, what):
+    from textdrift.drift import DriftSettings
+
+    p = _project(tmp_path / "base", _corpus())
+    memo_dir = tmp_path / "memo" / "drift"
+    (tmp_path / "cold").mkdir()
+    _drift(p, _drift_inputs(p, tmp_path / "base"), tmp_path / "cold", LanguageMemo(memo_dir, "drift", code="c"))
+    q = _project(tmp_path / "added", _corpus() + ([ADDED[what]] if what in ADDED else []))
+    paras = _drift_inputs(q, tmp_path / "added")
+    if what == "para":  # one Chinese paragraph matrix changed, nothing else
+        t = pd.read_parquet(q["tokens"][0])
+        save_matrix(__import__("textdrift.vectorize").vectorize.para_matrix(t[t["doc_id"] != "z2018"], "zh"),
+                    paras[1])
+    settings = DriftSettings(baseline_rounds=5, permutations=20)
+    settings = settings.replace(seed=settings.seed + 1) if what == "settings" else settings
+    caplog.set_level(logging.INFO, logger="textdrift")
+    out_memo, out_full = tmp_path / "m", tmp_path / "f"
+    out_memo.mkdir(), out_full.mkdir()
+    assert _drift(q, paras, out_memo, LanguageMemo(memo_dir, "drift", code="c"), settings) == \
+        _drift(q, paras, out_full, None, settings)
+    assert _kept(caplog) == {"en": {"zh"}, "para": {"en"}}.get(what, set())
