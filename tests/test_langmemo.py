@@ -91,13 +91,25 @@ def _kept(caplog) -> set:
 FORM = FormulationSettings().replace(min_count=2, min_paragraphs=1, min_chars=2, min_words=2)
 
 
-@pytest.fixture
-def base(tmp_path):
-    """The corpus's inputs, and memos warmed on it (a cold run of each job)."""
-    p = _project(tmp_path / "base", _corpus())
-    _phrases(p, tmp_path, LanguageMemo(tmp_path / "memo" / "phrases", "phrases", code="c"))
-    new_formulations(p["tokens"], ["en", "zh"], FORM, LanguageMemo(tmp_path / "memo" / "formulations",
+@pytest.fixture(scope="module")
+def warmed(tmp_path_factory):
+    """The corpus's inputs, and memos warmed on it (a cold run of each job), made once."""
+    root = tmp_path_factory.mktemp("langmemo")
+    p = _project(root / "base", _corpus())
+    _phrases(p, root, LanguageMemo(root / "memo" / "phrases", "phrases", code="c"))
+    new_formulations(p["tokens"], ["en", "zh"], FORM, LanguageMemo(root / "memo" / "formulations",
                                                                    "formulations", code="c"))
+    paras = _drift_inputs(p, root / "base")
+    (root / "cold").mkdir()
+    _drift(p, paras, root / "cold", LanguageMemo(root / "memo" / "drift", "drift", code="c"))
+    return root, p
+
+
+@pytest.fixture
+def base(warmed, tmp_path):
+    """The warmed inputs, with a copy of the memos in ``tmp_path / "memo"`` (a test changes them)."""
+    root, p = warmed
+    shutil.copytree(root / "memo", tmp_path / "memo")
     return p
 
 
@@ -213,13 +225,10 @@ def _drift(p, paras, out, memo=None, settings=None):
 
 
 @pytest.mark.parametrize("what", ["en", "both", "para", "settings"])
-def test_drift_memo(tmp_path, caplog, what):
+def test_drift_memo(base, tmp_path, caplog, what):
     from textdrift.drift import DriftSettings
 
-    p = _project(tmp_path / "base", _corpus())
     memo_dir = tmp_path / "memo" / "drift"
-    (tmp_path / "cold").mkdir()
-    _drift(p, _drift_inputs(p, tmp_path / "base"), tmp_path / "cold", LanguageMemo(memo_dir, "drift", code="c"))
     q = _project(tmp_path / "added", _corpus() + ([ADDED[what]] if what in ADDED else []))
     paras = _drift_inputs(q, tmp_path / "added")
     if what == "para":  # one Chinese paragraph matrix changed, nothing else
