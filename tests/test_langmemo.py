@@ -198,6 +198,18 @@ def test_table_digest_ignores_dictionaries_and_chunks():
     c = pa.table({"text": pa.array(["x", "y", None, "x", "other"]).dictionary_encode(),
                   "n": pa.array([1, 2, 3, 4, 5])}).slice(0, 4)
     assert table_digest(a) == table_digest(b) == table_digest(c)
+    # a dictionary column of long runs (doc_id, role) is hashed as its runs: the same whatever the
+    # dictionaries and chunks, different when a value or a run's length changes
+    values = ["d1"] * 20 + [None] * 3 + ["d2"] * 20
+
+    def runs(parts):
+        return pa.table({"doc": pa.chunked_array([pa.array(p).dictionary_encode() for p in parts])})
+
+    one = runs([values])
+    assert table_digest(one) == table_digest(runs([values[:7], values[7:30], values[30:]]))
+    assert table_digest(one) == table_digest(runs([["x", *values[:21]], values[21:]]).slice(1))
+    assert table_digest(one) != table_digest(runs([values[:-1] + ["d3"]]))
+    assert table_digest(one) != table_digest(runs([values[1:] + ["d2"]]))
     assert table_digest(a) != table_digest(a.slice(1)) != table_digest(a.set_column(1, "n", pa.array([1, 2, 3, 5])))
 
 

@@ -142,8 +142,10 @@ def code_digest() -> str:
 
 def table_digest(table: pa.Table) -> str:
     """Digest of an Arrow table's values: its column names and types and every row's values, in
-    order, dictionary-encoded strings decoded (so the digest does not depend on the dictionary a
-    filtered read kept, nor on how the rows are chunked).
+    order. A dictionary-encoded column is hashed as its runs of equal values (:func:`_runs`: doc_id
+    and role, whose runs are long) or decoded, so the digest does not depend on the dictionary a
+    filtered read kept (the other language's words), nor on how the rows are chunked; a table read
+    the same way (the same columns dictionary-encoded) from the same rows has the same digest.
 
     Parameters
     ----------
@@ -159,6 +161,12 @@ def table_digest(table: pa.Table) -> str:
     h = hashlib.blake2b(digest_size=20)
     h.update(str(table.num_rows).encode() + b"\0")
     for name, col in zip(table.column_names, table.columns):
+        runs = _runs(col) if pa.types.is_dictionary(col.type) else None
+        if runs is not None:  # a column of long runs (doc_id, role): each run's value and length
+            values, lengths = runs
+            h.update(f"{name}\0runs\0{len(values)}\0".encode())
+            h.update(json.dumps(values, ensure_ascii=False).encode("utf-8") + b"\0" + lengths.tobytes())
+            continue
         typ = col.type.value_type if pa.types.is_dictionary(col.type) else col.type
         if pa.types.is_string(typ) or pa.types.is_large_string(typ):
             typ = pa.large_string()
@@ -179,6 +187,41 @@ def table_digest(table: pa.Table) -> str:
                 values = np.asarray(pd.Series(values).fillna(0).to_numpy(), dtype=np.float64)
             h.update(str(values.dtype).encode() + b"\0" + np.ascontiguousarray(values).tobytes())
     return h.hexdigest()
+
+
+def _runs(col) -> tuple[list, np.ndarray] | None:
+    """A dictionary-encoded column as its runs of equal values (each run's value, None for a null,
+    and its length; adjacent runs of equal values merged, so the result depends on the values alone,
+    not on the dictionaries or the chunks), or None when it has more than one run per 8 rows (then
+    decoding it is as cheap; the count is of the merged runs, so the choice does not depend on the
+    chunks either)."""
+    chunks = [c for c in (col.chunks if isinstance(col, pa.ChunkedArray) else [col]) if len(c)]
+    parts, edges = [], []
+    for chunk in chunks:
+        idx = chunk.indices
+        codes = (idx.fill_null(-1) if idx.null_count else idx).to_numpy(zero_copy_only=False).astype(np.int64)
+        starts = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]]))
+        ends = [int(codes[0]), int(codes[-1])]
+        edges.append([None if c < 0 else v for c, v in zip(ends, chunk.dictionary.take(
+            pa.array(np.maximum(ends, 0))).to_pylist())])
+        parts.append((chunk, codes, starts))
+    merged = sum(len(p[2]) for p in parts) - sum(a[1] == b[0] for a, b in zip(edges[:-1], edges[1:]))
+    if merged * 8 > len(col):
+        return None
+    values: list = []
+    lengths: list = []
+    for chunk, codes, starts in parts:
+        first = codes[starts]
+        taken = chunk.dictionary.take(pa.array(np.maximum(first, 0))).to_pylist()
+        run_lengths = np.diff(np.append(starts, len(codes))).tolist()
+        for c, v, n in zip(first.tolist(), taken, run_lengths):
+            v = None if c < 0 else v
+            if values and values[-1] == v:
+                lengths[-1] += n
+            else:
+                values.append(v)
+                lengths.append(n)
+    return values, np.asarray(lengths, dtype=np.int64)
 
 
 def documents_of(documents: pd.DataFrame | None, lang: str) -> list | None:
