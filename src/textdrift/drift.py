@@ -114,7 +114,7 @@ References
 * scikit-learn, ``TfidfTransformer`` (smooth idf):
   https://scikit-learn.org/stable/modules/feature_extraction.html#tfidf-term-weighting
 
-Why one module of over 1,050 lines, nearly half of them docstrings: the distances, the split-half baseline, the cross-year
+Why one module of over 1,150 lines, nearly half of them docstrings: the distances, the split-half baseline, the cross-year
 halves and the permutation test are one method (the baselines and the permutation distribution
 are the scale against which a distance is read, and the baselines
 fast dense path must keep the arithmetic of :func:`textdrift.stats.jsd` and
