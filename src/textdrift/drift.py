@@ -114,7 +114,7 @@ References
 * scikit-learn, ``TfidfTransformer`` (smooth idf):
   https://scikit-learn.org/stable/modules/feature_extraction.html#tfidf-term-weighting
 
-Why one module of over 1,050 lines, nearly half of them docstrings: the distances, the split-half baseline, the cross-year
+Why one module of over 1,150 lines, nearly half of them docstrings: the distances, the split-half baseline, the cross-year
 halves and the permutation test are one method (the baselines and the permutation distribution
 are the scale against which a distance is read, and the baselines
 fast dense path must keep the arithmetic of :func:`textdrift.stats.jsd` and
@@ -1010,7 +1010,15 @@ class DriftFiles:
     grouped: dict | None = None
 
 
-def write_drift(files: DriftFiles, languages: list[str], settings: DriftSettings | None = None) -> None:
+def _needed(path, languages, kept) -> bool:
+    """Whether a paragraph matrix file may hold rows of a language not taken from the memo (one
+    named ``para_{lang}-*`` holds that language's rows; any other may hold any)."""
+    name = Path(path).name
+    own = [lang for lang in languages if name.startswith(f"para_{lang}-")]
+    return not own or any(lang not in kept for lang in own)
+
+
+def write_drift(files: DriftFiles, languages: list[str], settings: DriftSettings | None = None, memo=None) -> None:
     """Write the five drift tables for every language.
 
     ``files.year[i]`` is ``year_{languages[i]}.npz``; ``files.para`` are the per-paragraph unigram
@@ -1032,6 +1040,13 @@ def write_drift(files: DriftFiles, languages: list[str], settings: DriftSettings
     languages : list of str
     settings : DriftSettings, optional
         The schema's defaults when None.
+    memo : textdrift.langmemo.LanguageMemo, optional
+        Each language's five tables kept by a digest of exactly what they are computed from: the
+        language's year matrix file, its paragraph matrix files (``para_{lang}-*``; a file named
+        otherwise counts for every language), the settings and the code (each language draws its
+        rounds from its own generator seeded with ``seed``: no stream is shared across languages).
+        A language whose tables are kept is not computed (the tables are the same either way).
+        Not used with ``group_by``.
 
     References
     ----------
@@ -1050,17 +1065,41 @@ def write_drift(files: DriftFiles, languages: list[str], settings: DriftSettings
     groups = document_groups(docs, group_by) if group_by else {}
     tables: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLE_COLUMNS}
     by_group: dict[str, dict[str, list[pd.DataFrame]]] = {g: {name: [] for name in TABLE_COLUMNS} for g in groups}
-    para_parts = by_language([load_matrix(p) for p in para_paths], languages)
+    if memo is not None and (groups or not all(isinstance(p, (str, Path)) for p in [*year_paths, *para_paths])):
+        memo = None
+    keys, kept = {}, {}
+    for lang, path in zip(languages, year_paths) if memo is not None else []:
+        from dataclasses import asdict
+
+        own = [p for p in para_paths if Path(p).name.startswith(f"para_{lang}-")
+               or not any(Path(p).name.startswith(f"para_{x}-") for x in languages)]
+        keys[lang] = memo.key(lang=lang, settings=asdict(params), year=memo.sha(path), paras=[memo.sha(p) for p in own])
+        value = memo.get(keys[lang])
+        if isinstance(value, dict) and set(value) == set(TABLE_COLUMNS):
+            kept[lang] = value
+    para_parts = by_language([load_matrix(p) for p in para_paths if not kept or _needed(p, languages, kept)],
+                             languages)
     doc_files = dict(zip(languages, doc_paths))
     for lang, path in zip(languages, year_paths):
+        if lang in kept:
+            log.info("%s: the tables kept in the memo (its year and paragraph matrices, the settings and the code "
+                     "unchanged)", lang)
+            for name, df in kept[lang].items():
+                tables[name].append(df)
+            continue
         matrix = _unigram_columns(load_matrix(path))  # every table uses the unigrams only
         years = sorted(matrix.rows["year"].tolist())
         log.info("%s: %d year-document(s) %s", lang, len(years), years)
         if not years:
             log.info("no %s text: no drift rows", lang)
+            if memo is not None:
+                memo.put(keys[lang], {name: pd.DataFrame(columns=TABLE_COLUMNS[name]) for name in TABLE_COLUMNS})
             continue
         paras = merge_matrices(para_parts[lang], ["year", "doc_id", "para"])
-        for name, df in _language_tables(matrix, paras, params).items():
+        computed = _language_tables(matrix, paras, params)
+        if memo is not None:
+            memo.put(keys[lang], computed)
+        for name, df in computed.items():
             tables[name].append(df)
         if groups:
             per_doc = _unigram_columns(load_matrix(doc_files[lang]))
@@ -1077,6 +1116,9 @@ def write_drift(files: DriftFiles, languages: list[str], settings: DriftSettings
         if name == "drift" and docs is not None:
             df = step_documents(df, docs)
         write_csv(df, out[name])
+    if memo is not None:
+        memo.prune()
+        log.info(memo.summary())
     if groups:
         for name in TABLE_COLUMNS:
             frames = {}
@@ -1088,7 +1130,7 @@ def write_drift(files: DriftFiles, languages: list[str], settings: DriftSettings
             write_csv(with_group(frames), grouped[name])
 
 
-def run_drift(input, output, params, log) -> None:
+def run_drift(input, output, params, log, config=None) -> None:
     """Rule ``drift``: TF-IDF drift, similarity, top terms, shifts and baselines per language.
 
     Parameters
@@ -1097,11 +1139,15 @@ def run_drift(input, output, params, log) -> None:
         Attribute access by the names the rule gives; any object with those attributes works.
     log : list of str
         The job's log file (first item).
+    config : dict, optional
+        The workflow's configuration: the per-language memo's settings (``language_memo``,
+        :func:`textdrift.langmemo.memo_for`); None: no memo.
     """
     from textdrift.io import log_to_file
+    from textdrift.langmemo import memo_for
 
     log_to_file(log[0])
     outputs = {k: v for k, v in output.items() if not k.startswith("grouped_")}
     grouped = {k.removeprefix("grouped_"): v for k, v in output.items() if k.startswith("grouped_")}
     files = DriftFiles(list(input.year), list(input.para), outputs, input.documents, list(input.doc), grouped)
-    write_drift(files, params.languages, DriftSettings.from_params(params))
+    write_drift(files, params.languages, DriftSettings.from_params(params), memo_for(config, "drift"))

@@ -2,7 +2,7 @@
 
 A reader of annual reports looks first for the *new formulations* (新提法) of each year: the terms
 that enter the official vocabulary, and those that leave it. This module finds them without a
-dictionary and without a fixed n-gram length (about 1,210 lines: the level-wise counting of
+dictionary and without a fixed n-gram length (about 1,280 lines: the level-wise counting of
 strings one year at a time, the trie that counts the candidates in every year, the targeted
 count of trimmed cores, the maximal-unit and boundary rules, the table and the rule).
 
@@ -478,9 +478,11 @@ def read_all_units(token_paths, languages, unspaced_languages=_D["unspaced_langu
                                                           count_roles).items()}
 
 
-def _read_builders(token_paths, languages, unspaced_languages, count_roles, spill=None) -> dict:
+def _read_builders(token_paths, languages, unspaced_languages, count_roles, spill=None, digests=None) -> dict:
     """A :class:`_UnitsBuilder` of every language, each token shard read once (one at a time); with
-    ``spill`` (a directory) the units wait there, per year, until they are counted."""
+    ``spill`` (a directory) the units wait there, per year, until they are counted; with ``digests``
+    ({lang: list}) the :func:`textdrift.langmemo.table_digest` of each shard's rows of each language
+    is appended as it is read (the per-language memo's key, :func:`_lang_rows`)."""
     import pyarrow as pa
 
     unspaced = set(unspaced_languages)
@@ -489,10 +491,26 @@ def _read_builders(token_paths, languages, unspaced_languages, count_roles, spil
         t = _token_table(path, languages, count_roles)
         lang_codes, lang_values = _dictionary(t["lang"])
         for lang, b in builders.items():
-            b.add(t.filter(pa.array(np.isin(lang_codes, [i for i, v in enumerate(lang_values) if v == lang]))), shard)
+            rows = t.filter(pa.array(np.isin(lang_codes, [i for i, v in enumerate(lang_values) if v == lang])))
+            if digests is not None:
+                from textdrift.langmemo import table_digest
+
+                digests[lang].append(table_digest(rows))
+            b.add(rows, shard)
+            del rows
         del t
         pa.default_memory_pool().release_unused()  # the shard's Arrow buffers back to the system
     return builders
+
+
+def _lang_rows(path, lang: str, count_roles):
+    """One token shard's counted rows of ``lang`` as :func:`_read_builders` gives them to the
+    language's builder (what the per-language memo's digest of the shard is taken of)."""
+    import pyarrow as pa
+
+    t = _token_table(path, [lang], count_roles)
+    codes, values = _dictionary(t["lang"])
+    return t.filter(pa.array(np.isin(codes, [i for i, v in enumerate(values) if v == lang])))
 
 
 def read_units(token_paths, lang: str, unspaced: bool, count_roles=_D["count_roles"]) -> Units:
@@ -810,7 +828,9 @@ def _formulations_of_years(year_units, year_values: list, th: _Thresholds) -> pd
              "%.1f s", lang, n_units, Y, n_cores, sum(len(v[0]) for v in walk.values()), time.perf_counter() - t0)
     df = _status_rows(rows, string_of, counts, (year_values, th.window, unspaced, words, lang))
     # numbers do not count toward the minimum length (a year, "2024年" or "二〇二〇年", is not a formulation)
-    return df[[_length_without_numbers(f, unspaced) >= th.min_length for f in df["formulation"]]].reset_index(drop=True)
+    # (a boolean array, not a list: an empty list would select no columns instead of no rows)
+    keep = np.array([_length_without_numbers(f, unspaced) >= th.min_length for f in df["formulation"]], dtype=bool)
+    return df[keep].reset_index(drop=True)
 
 
 def _year_candidates(units: Units, th: _Thresholds) -> tuple[list, int]:
@@ -1114,7 +1134,7 @@ def _examples(frames: dict, sentences: dict, token_paths) -> dict:
             for lang, df in frames.items()}
 
 
-def new_formulations(token_paths, languages, settings: "FormulationSettings | None" = None,
+def new_formulations(token_paths, languages, settings: "FormulationSettings | None" = None, memo=None,
                      **overrides) -> pd.DataFrame:
     """The table ``new_formulations.csv`` for every language (module docstring: method and columns).
 
@@ -1125,6 +1145,10 @@ def new_formulations(token_paths, languages, settings: "FormulationSettings | No
     languages : sequence of str
     settings : FormulationSettings, optional
         Default: the schema's (``formulations.*``, ``unspaced_languages``, ``count_roles``).
+    memo : textdrift.langmemo.LanguageMemo, optional
+        Each language's rows kept by a digest of its rows of every token shard, the settings and the
+        code (:mod:`textdrift.langmemo`): a language whose rows are kept is not computed (the table
+        is the same either way).
     **overrides
         Fields of :class:`FormulationSettings` that replace the settings' (e.g. ``window=2``).
 
@@ -1137,23 +1161,50 @@ def new_formulations(token_paths, languages, settings: "FormulationSettings | No
     if overrides:
         st = st.replace(**overrides)
     import tempfile
+    from dataclasses import asdict
 
-    with tempfile.TemporaryDirectory(prefix="textdrift-formulations-") as spill:
-        frames, sentences = _language_tables(token_paths, languages, st, spill)
-    if not frames:
+    if memo is not None and not all(isinstance(p, (str, Path)) for p in token_paths):
+        memo = None
+
+    def key(lang: str, digests: list) -> str:
+        return memo.key(lang=lang, settings=asdict(st), shards=digests)
+
+    kept, keys = {}, {}
+    for lang in languages if memo is not None else []:
+        digests = memo.shard_digests(token_paths, lang, lambda p, lg: _lang_rows(p, lg, st.count_roles))
+        if digests is not None:
+            keys[lang] = key(lang, digests)
+            value = memo.get(keys[lang])
+            if isinstance(value, pd.DataFrame):
+                kept[lang] = value
+                log.info("%s: the rows kept in the memo (its tokens, the settings and the code unchanged)", lang)
+    todo = [lang for lang in languages if lang not in kept]
+    recorded = {lang: [] for lang in todo} if memo is not None else None
+    frames = {}
+    if todo:
+        with tempfile.TemporaryDirectory(prefix="textdrift-formulations-") as spill:
+            frames, sentences = _language_tables(token_paths, todo, st, spill, recorded)
+        if frames:
+            frames = _examples(frames, sentences, token_paths)
+        for df in frames.values():
+            df["nested_in"] = nested_in(df, st.unspaced_languages, st.fold_share)
+    if memo is not None:
+        for lang in todo:
+            for path, digest in zip(token_paths, recorded[lang]):
+                memo.keep_digest(path, lang, digest)
+            memo.put(keys.get(lang) or key(lang, recorded[lang]), frames.get(lang, pd.DataFrame(columns=COLUMNS)))
+    parts = [df for lang in languages for df in [kept.get(lang, frames.get(lang))] if df is not None and len(df)]
+    if not parts:
         return pd.DataFrame(columns=COLUMNS)
-    frames = _examples(frames, sentences, token_paths)
-    for df in frames.values():
-        df["nested_in"] = nested_in(df, st.unspaced_languages, st.fold_share)
-    return pd.concat(list(frames.values()), ignore_index=True)[COLUMNS]
+    return pd.concat(parts, ignore_index=True)[COLUMNS]
 
 
-def _language_tables(token_paths, languages, st: FormulationSettings, spill) -> tuple[dict, dict]:
+def _language_tables(token_paths, languages, st: FormulationSettings, spill, digests=None) -> tuple[dict, dict]:
     """The ranked rows of every language that has some ({lang: table}, without the examples) and each
     language's sentences; the units read once, kept per year in the directory ``spill`` and counted
-    one year at a time."""
+    one year at a time (``digests``: as :func:`_read_builders`)."""
     unspaced = set(st.unspaced_languages)
-    builders = _read_builders(token_paths, languages, st.unspaced_languages, st.count_roles, spill)
+    builders = _read_builders(token_paths, languages, st.unspaced_languages, st.count_roles, spill, digests)
     frames, sentences = {}, {}
     for lang in languages:
         b = builders.pop(lang)
@@ -1177,8 +1228,8 @@ def _language_tables(token_paths, languages, st: FormulationSettings, spill) -> 
     return frames, sentences
 
 
-def write_formulations(token_paths, out_csv: str | Path, languages, settings: "FormulationSettings | None" = None
-                       ) -> pd.DataFrame:
+def write_formulations(token_paths, out_csv: str | Path, languages, settings: "FormulationSettings | None" = None,
+                       memo=None) -> pd.DataFrame:
     """Write :func:`new_formulations` to ``out_csv`` and return it.
 
     Parameters
@@ -1187,6 +1238,8 @@ def write_formulations(token_paths, out_csv: str | Path, languages, settings: "F
     out_csv : str or Path
     languages : sequence of str
     settings : FormulationSettings, optional
+    memo : textdrift.langmemo.LanguageMemo, optional
+        The per-language memo (:func:`new_formulations`); its unused entries are removed after.
 
     Returns
     -------
@@ -1194,12 +1247,15 @@ def write_formulations(token_paths, out_csv: str | Path, languages, settings: "F
     """
     from textdrift.io import write_csv
 
-    df = new_formulations(token_paths, languages, settings)
+    df = new_formulations(token_paths, languages, settings, memo)
     write_csv(df, out_csv)
+    if memo is not None:
+        memo.prune()
+        log.info(memo.summary())
     return df
 
 
-def run_formulations(input, output, params, log) -> None:
+def run_formulations(input, output, params, log, config=None) -> None:
     """Rule ``formulations``: ``results/tables/new_formulations.csv``.
 
     Parameters
@@ -1208,8 +1264,13 @@ def run_formulations(input, output, params, log) -> None:
         Attribute access by the names the rule gives; any object with those attributes works.
     log : list of str
         The job's log file (first item).
+    config : dict, optional
+        The workflow's configuration: the per-language memo's settings (``language_memo``,
+        :func:`textdrift.langmemo.memo_for`); None: no memo.
     """
     from textdrift.io import log_to_file
+    from textdrift.langmemo import memo_for
 
     log_to_file(log[0])
-    write_formulations(list(input.tokens), output.table, params.languages, FormulationSettings.from_params(params))
+    write_formulations(list(input.tokens), output.table, params.languages, FormulationSettings.from_params(params),
+                       memo_for(config, "formulations"))

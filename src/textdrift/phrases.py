@@ -105,7 +105,7 @@ Comparing any two groups of documents from a notebook (``a`` plays ``year_from``
 
 (or build ``m`` with ``vectorize.count_matrix(tokens.assign(group=...), ["group"])``).
 
-About 2,050 lines, half of them docstrings (the method and its formulas, above): one method, the
+About 2,210 lines, half of them docstrings (the method and its formulas, above): one method, the
 phrase changes between consecutive years and between any two groups of documents, with the
 counting of its long units and their folding.
 """
@@ -670,7 +670,11 @@ def _shard_columns(path, lang: str, cols: list[str]) -> pa.Table:
     return t.unify_dictionaries().combine_chunks()
 
 
-def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: bool = True):
+#: the token columns the phrase counting reads (those a shard has)
+_STREAM_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "keep", "is_punct", "role", "entity"]
+
+
+def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: bool = True, digests=None):
     """The counted tokens of one language in text order, as integer arrays (the stream of
     :func:`textdrift.vectorize.count_matrix`: counted roles, entity mentions one token, a segment
     broken at every sentence end and every token not kept), except that a token not kept (stop
@@ -683,14 +687,19 @@ def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: b
     One shard at a time, its strings as Arrow dictionary codes: the counted roles and the absorbed
     tokens of entity mentions (:func:`textdrift.counting.counted`, :func:`textdrift.counting.absorbed`:
     ``entity`` set, ``norm`` not the mention's head ``@<id>``) are selected on the codes' distinct
-    values, and only the integer arrays are kept between shards."""
+    values, and only the integer arrays are kept between shards. With ``digests`` (a list), the
+    :func:`textdrift.langmemo.table_digest` of each shard's table of the language is appended as it
+    is read (the per-language memo's key)."""
     from textdrift.counting import ENTITY_HEAD
 
-    cols = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "keep", "is_punct", "role", "entity"]
     vocab: dict = {}
     parts, docs, seg_off, pos_off = [], {}, 0, 0
     for path in token_paths:
-        t = _shard_columns(path, lang, cols)
+        t = _shard_columns(path, lang, _STREAM_COLUMNS)
+        if digests is not None:
+            from textdrift.langmemo import table_digest
+
+            digests.append(table_digest(t))
         if not t.num_rows:
             continue
         names = t.column_names
@@ -803,7 +812,8 @@ def _small_index(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (distinct + lo).astype(values.dtype), lut[values - lo]
 
 
-def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None, protected=()) -> LongCounts:
+def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None, protected=(),
+                digests=None) -> LongCounts:
     """Count the recurring phrases of orders ``ngram_max + 1`` .. ``max_length`` of one language, and
     those of any order that hold a token only a ``protected`` formulation keeps.
 
@@ -831,6 +841,8 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
         ``ngram_max``, ``max_length``, ``min_count``, ``count_roles``, ``unspaced_languages``.
     protected : sequence of str
         Formulations (:func:`protected_formulations`).
+    digests : list, optional
+        Receives the digest of each shard's tokens of ``lang`` (:func:`_token_stream`).
 
     Returns
     -------
@@ -844,7 +856,7 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
     s = PhraseSettings.of(settings)
     lo, hi = int(s.ngram_max or 0) + 1, int(s.max_length)
     words, strings, seg, year, doc, para, bridged, span_lo, span_hi, doc_ids = _token_stream(
-        token_paths, lang, s.count_roles, protected, lang in set(s.unspaced_languages))
+        token_paths, lang, s.count_roles, protected, lang in set(s.unspaced_languages), digests)
     n = len(words)
     any_bridged = bool(bridged.any())
     csum = np.zeros(n + 1, dtype=np.int32)  # bridged tokens before each position
@@ -1947,7 +1959,7 @@ _BATCH_ROWS = 20_000
 
 #: the keyword arguments of :func:`write_phrases` that name files (the others are settings)
 FILE_ARGUMENTS = ("documents", "doc_matrices", "para_matrices", "tokens", "codebook", "codebook_terms", "user_dict",
-                  "formulations", "steps_csv", "grouped_csv")
+                  "formulations", "steps_csv", "grouped_csv", "memo")
 
 
 def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
@@ -1982,6 +1994,9 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
         Files (:data:`FILE_ARGUMENTS`): ``documents``, ``doc_matrices`` ({lang: path}),
         ``para_matrices`` ({lang: [paths]}), ``tokens`` (list of token shards), ``codebook`` (or
         ``codebook_terms``, {lang: strings}, :func:`codebook_formulations`), ``user_dict``, ``formulations`` (``new_formulations.csv``), ``steps_csv``, ``grouped_csv``; any other name is a field of :class:`PhraseSettings` (``min_count=1``).
+        ``memo`` (a :class:`textdrift.langmemo.LanguageMemo`): each language's rows and steps kept by a
+        digest of exactly its inputs (:mod:`textdrift.langmemo`); a language whose entry is kept is
+        not computed (the tables are the same either way). Not used with ``group_by``.
 
     Returns
     -------
@@ -2005,6 +2020,10 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
     tokens = list(files.get("tokens") or [])
     named = {k: files.get(k) for k in ("codebook", "user_dict", "formulations")}
     codebook_terms = dict(files.get("codebook_terms") or {})
+    memo = files.get("memo") if not st.group_by else None
+    if memo is not None and not all(isinstance(p, (str, Path)) for p in [
+            *year_matrices.values(), *doc_paths.values(), *(q for v in para_paths.values() for q in v), *tokens]):
+        memo = None  # (matrices or token tables given as objects: tests)
     step_tables: list[pd.DataFrame] = []
 
     def with_steps(df: pd.DataFrame, docs_of) -> pd.DataFrame:
@@ -2024,14 +2043,30 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
         at = [per_step[k] for k in zip(*(df[c] for c in keys))]
         return df.assign(**{c: [v[j] for v in at] for j, c in enumerate(PHRASE_STEP_COLUMNS)})
 
-    def inputs(lang: str):
+    def uses_tokens(protected) -> bool:
+        return bool(tokens) and bool(st.max_length > st.ngram_max or protected)
+
+    def memo_key(lang: str, protected, digests):
+        """The key of ``lang``'s entry (None when the digest of some token shard is not known)."""
+        from dataclasses import asdict
+
+        from textdrift.langmemo import documents_of
+
+        if uses_tokens(protected) and digests is None:
+            return None
+        return memo.key(lang=lang, settings=asdict(st), protected=list(protected),
+                        year=memo.sha(year_matrices[lang]),
+                        doc=memo.sha(doc_paths[lang]) if lang in doc_paths else None,
+                        paras=[memo.sha(q) for q in para_paths.get(lang, [])],
+                        tokens=digests if uses_tokens(protected) else None, documents=documents_of(docs, lang))
+
+    def inputs(lang: str, protected, digests=None):
         """The year matrix, document matrix and paragraph sources of ``lang``, long phrases appended."""
         paras = para_paths.get(lang, [])
         extra = lc = None
-        protected = protected_formulations(lang, **named, terms=codebook_terms.get(lang))
-        if tokens and (st.max_length > st.ngram_max or protected):
+        if uses_tokens(protected):
             # the tokens' stream first: its arrays are freed before the matrices are read
-            lc = long_counts(tokens, lang, st, protected)
+            lc = long_counts(tokens, lang, st, protected, digests)
             _release_memory()
         ym = load_matrix(year_matrices[lang])
         dm = load_matrix(doc_paths[lang]) if lang in doc_paths else None
@@ -2048,18 +2083,38 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
     def by_language():
         nonlocal written
         for lang in sorted(year_matrices):
-            log.info("%s: reading %s", lang, year_matrices[lang])
-            ym, dm, paras = inputs(lang)
-            df, steps = phrase_changes(ym, st, lang, docs=dm, paras=paras, with_steps=True)
-            if st.group_by and dm is not None:
-                per_doc[lang] = (dm, paras)
-            del dm
-            step_tables.append(steps)
-            del ym, paras
-            if len(df):
-                written += len(df)
-                out = with_steps(_sorted(df), docs)
+            protected = protected_formulations(lang, **named, terms=codebook_terms.get(lang))
+            key = kept = recorded = None
+            if memo is not None:
+                digests = memo.shard_digests(tokens, lang, lambda p, lg: _shard_columns(p, lg, _STREAM_COLUMNS)) \
+                    if uses_tokens(protected) else None
+                key = memo_key(lang, protected, digests)
+                kept = memo.get(key) if key is not None else None
+                recorded = [] if key is None else None
+            if isinstance(kept, tuple) and len(kept) == 2:
+                log.info("%s: the rows and steps kept in the memo (its inputs, the settings and the code unchanged)",
+                         lang)
+                out, steps = kept
+            else:
+                log.info("%s: reading %s", lang, year_matrices[lang])
+                ym, dm, paras = inputs(lang, protected, recorded)
+                df, steps = phrase_changes(ym, st, lang, docs=dm, paras=paras, with_steps=True)
+                if st.group_by and dm is not None:
+                    per_doc[lang] = (dm, paras)
+                del dm
+                del ym, paras
+                out = with_steps(_sorted(df), docs) if len(df) else None
                 del df
+                if memo is not None:
+                    if key is None:
+                        for path, digest in zip(tokens, recorded or []):
+                            memo.keep_digest(path, lang, digest)
+                        key = memo_key(lang, protected, recorded if recorded else None)
+                    if key is not None:
+                        memo.put(key, (out, steps))
+            step_tables.append(steps)
+            if out is not None and len(out):
+                written += len(out)
                 # in batches of rows: the CSV text of one batch in memory, not of the language's table
                 # (363,000 Chinese rows at 200 MB made a text of over 1 GB)
                 for start in range(0, len(out), _BATCH_ROWS):
@@ -2071,6 +2126,9 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
 
     write_csv_batches(by_language(), out_csv)
     log.info("wrote %d rows to %s", written, out_csv)
+    if memo is not None:
+        memo.prune()
+        log.info(memo.summary())
     if steps_csv is not None:
         table = pd.concat([t for t in step_tables if len(t)], ignore_index=True) if any(map(len, step_tables)) \
             else pd.DataFrame(columns=STEP_COLUMNS)
@@ -2119,7 +2177,7 @@ class _only_documents:
         return m.take(m.rows["doc_id"].astype(str).isin(self.ids).to_numpy(dtype=bool))
 
 
-def run_phrases(input, output, params, log) -> None:
+def run_phrases(input, output, params, log, config=None) -> None:
     """Rule ``phrases``: year-over-year phrase changes per language.
 
     Parameters
@@ -2128,8 +2186,12 @@ def run_phrases(input, output, params, log) -> None:
         Attribute access by the names the rule gives; any object with those attributes works.
     log : list of str
         The job's log file (first item).
+    config : dict, optional
+        The workflow's configuration: the per-language memo's settings (``language_memo``,
+        :func:`textdrift.langmemo.memo_for`); None: no memo.
     """
     from textdrift.io import log_to_file
+    from textdrift.langmemo import memo_for
 
     log_to_file(log[0])
     from textdrift.provenance import settings
@@ -2148,4 +2210,4 @@ def run_phrases(input, output, params, log) -> None:
     write_phrases(dict(zip(languages, i.year)), o.changes, PhraseSettings.of(kw), documents=i.documents,
                   doc_matrices=dict(zip(languages, i.doc)), para_matrices=shards, tokens=list(i.tokens),
                   codebook_terms=dict(protected), user_dict=i.get("user_dict"), formulations=i.formulations,
-                  steps_csv=o.steps, grouped_csv=o.get("grouped"))
+                  steps_csv=o.steps, grouped_csv=o.get("grouped"), memo=memo_for(config, "phrases"))

@@ -1,5 +1,6 @@
-"""Rule `formulations`: new and vanished formulations (textdrift.formulations.run_formulations)."""
+"""Rule `formulations`: new and vanished formulations (textdrift.formulations.run_formulations; the
+per-language memo's settings from the configuration)."""
 
 from textdrift.formulations import run_formulations
 
-run_formulations(snakemake.input, snakemake.output, snakemake.params, snakemake.log)
+run_formulations(snakemake.input, snakemake.output, snakemake.params, snakemake.log, snakemake.config)

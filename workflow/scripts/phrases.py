@@ -1,5 +1,6 @@
-"""Rule `phrases`: year-over-year phrase changes (textdrift.phrases.run_phrases)."""
+"""Rule `phrases`: year-over-year phrase changes (textdrift.phrases.run_phrases; the per-language
+memo's settings from the configuration)."""
 
 from textdrift.phrases import run_phrases
 
-run_phrases(snakemake.input, snakemake.output, snakemake.params, snakemake.log)
+run_phrases(snakemake.input, snakemake.output, snakemake.params, snakemake.log, snakemake.config)

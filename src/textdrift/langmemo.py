@@ -1,0 +1,497 @@
+"""A per-language memo for the whole-corpus vocabulary jobs (`phrases`, `formulations`): after a
+document is added in one language, the other language's rows come from the memo.
+
+What a language's rows depend on
+--------------------------------
+Both methods are corpus-wide but per language (read from the code):
+
+* ``formulations`` (:func:`textdrift.formulations.new_formulations`): a language's rows are
+  computed from that language's counted tokens alone (the columns
+  :data:`textdrift.formulations.TOKEN_COLUMNS` of its rows whose ``role`` is counted), shard by
+  shard in the order of the token shards, and its settings; the example sentences are read back
+  from the same rows. Nothing is shared across languages (each language has its own units, vocabulary
+  and spill files).
+* ``phrases`` (:func:`textdrift.phrases.write_phrases`): a language's rows and steps come from its
+  year, document and paragraph matrices (``year_{lang}.npz``, ``doc_{lang}.npz``,
+  ``_findings/para_{lang}-{shard}.npz``: one language each), its counted tokens (the long phrases
+  and the protected formulations, :func:`textdrift.phrases.long_counts`), its protected
+  formulations (codebook, user dictionary, ``new_formulations.csv``: the list for that language),
+  the settings, and, for ``genre_match``, the documents with kept tokens in that language (their
+  id, year and genre: :func:`textdrift.manifest.step_documents`). The prior, the test and the
+  ranking are computed within a language; the table is sorted by language first. With
+  ``phrases.group_by`` the grouped table mixes the languages' documents per group: no memo then.
+
+The key
+-------
+A language's entry is keyed by the BLAKE2b digest of a canonical JSON of exactly those inputs
+(:meth:`LanguageMemo.key`): the job, the language, the settings, the code (every module of the
+package and the versions of Python, numpy, pandas, pyarrow, scipy: :func:`code_digest`), the
+SHA-256 of each per-language matrix file (the files :func:`textdrift.vectorize.save_matrix` writes
+are byte-for-byte functions of the matrix: no time stamp), and, per token shard in order, the
+digest of the language's rows of it (:func:`table_digest`: the values of the columns the job
+reads, strings decoded from Arrow's dictionaries, so the other language's rows of the shard,
+which share those dictionaries, do not enter it). A token shard's per-language digest is itself
+kept, keyed by the file's SHA-256, the language and the code (:meth:`LanguageMemo.shard_digest`):
+a job that finds every shard's digest kept reads only the shards that changed (the one the new
+document went to) before it knows whether the language hits. On a cold run (no digest kept) the
+job reads every shard once, as without the memo, and records the digests as it reads.
+
+The store
+---------
+One directory per job under ``language_memo.memo_dir`` (default ``cache/languages`` beside
+``processed_dir``, i.e. ``data/cache/languages/<job>/``; removed by ``make clean-results``),
+outside Snakemake's outputs. An entry is a pickled value written atomically (temporary file +
+rename) after a header and a BLAKE2b digest of key and payload; a read checks both, so a truncated,
+altered or undecodable entry is a logged miss (warning), recomputed, never a wrong row. Entries a
+job did not use are removed after it (:meth:`LanguageMemo.prune`). A directory that cannot be
+created or written only makes misses. ``language_memo.memo: false`` turns it off; like
+``theme_matches.memo`` it is read from the configuration, not a rule param, so changing it reruns
+nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import pickle
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from textdrift.config import Settings, cache_dir, setting
+from textdrift.io import atomic_write_bytes, file_sha256
+
+__all__ = ["MAGIC", "LanguageMemo", "LanguageMemoSettings", "code_digest", "documents_of", "memo_for",
+           "table_digest"]
+
+log = logging.getLogger("textdrift.langmemo")
+
+#: the first bytes of every entry (the layout's version: a new layout makes every old entry a miss)
+MAGIC = b"textdrift language memo 1\n"
+_DIGEST = 32  # bytes of the BLAKE2b check after MAGIC
+_SUFFIX = ".memo"
+
+
+@dataclass(frozen=True)
+class LanguageMemoSettings(Settings):
+    """The memo's settings (the ``language_memo`` block of the configuration; defaults from the
+    schema: ``LanguageMemoSettings.from_config(config)``).
+
+    Attributes
+    ----------
+    memo : bool
+        Whether the `phrases` and `formulations` jobs use the memo.
+    memo_dir : str or None
+        Its directory; None: ``cache/languages`` beside ``processed_dir``.
+    """
+
+    memo: bool = setting("language_memo", "memo")
+    memo_dir: str | None = setting("language_memo", "memo_dir")
+
+    def directory(self, processed_dir: str | Path | None) -> Path | None:
+        """The memo's directory (None when it is off, or without a directory to derive it from).
+
+        Parameters
+        ----------
+        processed_dir : str or Path or None
+            The configuration's ``processed_dir``.
+
+        Returns
+        -------
+        Path or None
+        """
+        if not self.memo:
+            return None
+        if self.memo_dir:
+            return Path(self.memo_dir)
+        return cache_dir(processed_dir) / "languages" if processed_dir else None
+
+
+def code_digest() -> str:
+    """The code an entry was made with: the bytes of every module of the package and the versions
+    of Python, numpy, pandas, pyarrow and scipy (a change to any of them makes every entry a miss).
+
+    Returns
+    -------
+    str
+        Hex digest.
+    """
+    from importlib import metadata
+
+    from textdrift.provenance import library_modules
+
+    h = hashlib.sha256()
+    for name, path in library_modules(Path(__file__).resolve().parent).items():
+        source = path.read_bytes()
+        h.update(f"{name}\0{len(source)}\0".encode())
+        h.update(source)
+    versions = [sys.version]
+    for package in ("numpy", "pandas", "pyarrow", "scipy", "statsmodels"):
+        try:
+            versions.append(metadata.version(package))
+        except metadata.PackageNotFoundError:
+            versions.append(None)
+    h.update(json.dumps(versions).encode())
+    return h.hexdigest()
+
+
+def table_digest(table: pa.Table) -> str:
+    """Digest of an Arrow table's values: its column names and types and every row's values, in
+    order. A dictionary-encoded column is hashed as its runs of equal values (:func:`_runs`: doc_id
+    and role, whose runs are long) or decoded, so the digest does not depend on the dictionary a
+    filtered read kept (the other language's words), nor on how the rows are chunked; a table read
+    the same way (the same columns dictionary-encoded) from the same rows has the same digest.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+
+    Returns
+    -------
+    str
+        40 hex digits.
+    """
+    import pyarrow.compute as pc
+
+    h = hashlib.blake2b(digest_size=20)
+    h.update(str(table.num_rows).encode() + b"\0")
+    for name, col in zip(table.column_names, table.columns):
+        runs = _runs(col) if pa.types.is_dictionary(col.type) else None
+        if runs is not None:  # a column of long runs (doc_id, role): each run's value and length
+            values, lengths = runs
+            h.update(f"{name}\0runs\0{len(values)}\0".encode())
+            h.update(json.dumps(values, ensure_ascii=False).encode("utf-8") + b"\0" + lengths.tobytes())
+            continue
+        typ = col.type.value_type if pa.types.is_dictionary(col.type) else col.type
+        if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+            typ = pa.large_string()
+        col = pc.cast(col, typ) if col.type != typ else col
+        arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        h.update(f"{name}\0{typ}\0{arr.null_count}\0".encode())
+        if arr.null_count:
+            h.update(np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool).tobytes())
+        if pa.types.is_large_string(typ):
+            offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
+            data = arr.buffers()[2]
+            h.update((offsets - offsets[0]).tobytes() if len(offsets) else b"")
+            if len(offsets) and data is not None:
+                h.update(memoryview(data)[int(offsets[0]):int(offsets[-1])])
+        else:
+            values = arr.to_numpy(zero_copy_only=False)
+            if values.dtype == object:  # nulls in a numeric column: their positions are hashed above
+                values = np.asarray(pd.Series(values).fillna(0).to_numpy(), dtype=np.float64)
+            h.update(str(values.dtype).encode() + b"\0" + np.ascontiguousarray(values).tobytes())
+    return h.hexdigest()
+
+
+def _runs(col) -> tuple[list, np.ndarray] | None:
+    """A dictionary-encoded column as its runs of equal values (each run's value, None for a null,
+    and its length; adjacent runs of equal values merged, so the result depends on the values alone,
+    not on the dictionaries or the chunks), or None when it has more than one run per 8 rows (then
+    decoding it is as cheap; the count is of the merged runs, so the choice does not depend on the
+    chunks either)."""
+    chunks = [c for c in (col.chunks if isinstance(col, pa.ChunkedArray) else [col]) if len(c)]
+    parts, edges = [], []
+    for chunk in chunks:
+        idx = chunk.indices
+        codes = (idx.fill_null(-1) if idx.null_count else idx).to_numpy(zero_copy_only=False).astype(np.int64)
+        starts = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]]))
+        ends = [int(codes[0]), int(codes[-1])]
+        edges.append([None if c < 0 else v for c, v in zip(ends, chunk.dictionary.take(
+            pa.array(np.maximum(ends, 0))).to_pylist())])
+        parts.append((chunk, codes, starts))
+    merged = sum(len(p[2]) for p in parts) - sum(a[1] == b[0] for a, b in zip(edges[:-1], edges[1:]))
+    if merged * 8 > len(col):
+        return None
+    values: list = []
+    lengths: list = []
+    for chunk, codes, starts in parts:
+        first = codes[starts]
+        taken = chunk.dictionary.take(pa.array(np.maximum(first, 0))).to_pylist()
+        run_lengths = np.diff(np.append(starts, len(codes))).tolist()
+        for c, v, n in zip(first.tolist(), taken, run_lengths):
+            v = None if c < 0 else v
+            if values and values[-1] == v:
+                lengths[-1] += n
+            else:
+                values.append(v)
+                lengths.append(n)
+    return values, np.asarray(lengths, dtype=np.int64)
+
+
+def documents_of(documents: pd.DataFrame | None, lang: str) -> list | None:
+    """What ``genre_match`` reads of ``documents.csv`` for one language: the id, year and genre of
+    each document with kept tokens in it (:func:`textdrift.manifest.step_documents`), sorted.
+
+    Parameters
+    ----------
+    documents : DataFrame or None
+    lang : str
+
+    Returns
+    -------
+    list or None
+    """
+    if documents is None:
+        return None
+    col = f"tokens_{lang}"
+    if col not in documents:
+        return []
+    d = documents[documents[col] > 0]
+    genre = d["genre"] if "genre" in d else pd.Series(None, index=d.index, dtype=object)
+    return sorted([str(i), int(y), None if pd.isna(g) else str(g)]
+                  for i, y, g in zip(d["doc_id"], d["year"], genre))
+
+
+class LanguageMemo:
+    """One job's directory of entries: :meth:`get` and :meth:`put` by key, :meth:`shard_digest`,
+    :meth:`prune` after the job. Never raises on the file system: an entry it cannot read is a miss
+    (logged), one it cannot write is not stored (logged).
+
+    Parameters
+    ----------
+    directory : str or Path
+        The job's directory (created when missing).
+    job : str
+        The job's name (part of every key).
+    code : str, optional
+        :func:`code_digest` (computed when not given).
+    """
+
+    def __init__(self, directory: str | Path, job: str, code: str | None = None):
+        self.dir, self.job = Path(directory), job
+        self.code = code or code_digest()
+        self.used: set[str] = set()
+        self.hits = self.misses = self.written = self.bad = 0
+        self._sha: dict[str, str] = {}
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self.usable = True
+        except OSError as e:
+            log.warning("%s memo: cannot use %s (%s): every language computed", job, self.dir, e)
+            self.usable = False
+
+    def key(self, **parts) -> str:
+        """The key of an entry: the digest of a canonical JSON of ``parts``, the job and the code.
+
+        Parameters
+        ----------
+        **parts
+            JSON-serialisable values (lists, strings, numbers, None, dicts).
+
+        Returns
+        -------
+        str
+        """
+        text = json.dumps({"job": self.job, "code": self.code, **parts}, sort_keys=True, ensure_ascii=False,
+                          separators=(",", ":"), default=str)
+        return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
+
+    def sha(self, path: str | Path) -> str:
+        """SHA-256 of a file (computed once per job).
+
+        Parameters
+        ----------
+        path : str or Path
+
+        Returns
+        -------
+        str
+        """
+        p = str(path)
+        if p not in self._sha:
+            self._sha[p] = file_sha256(p)
+        return self._sha[p]
+
+    def _path(self, key: str) -> Path:
+        return self.dir / f"{key}{_SUFFIX}"
+
+    @staticmethod
+    def _check(key: str, payload: bytes) -> bytes:
+        return hashlib.blake2b(key.encode("ascii") + payload, digest_size=_DIGEST).digest()
+
+    def get(self, key: str):
+        """The value stored under ``key``, or None (a miss: absent, unreadable or corrupt).
+
+        Parameters
+        ----------
+        key : str
+
+        Returns
+        -------
+        object or None
+        """
+        self.used.add(key)
+        data = None
+        if self.usable:
+            try:
+                data = self._path(key).read_bytes()
+            except FileNotFoundError:
+                pass
+            except OSError as e:
+                log.warning("%s memo: cannot read entry %s (%s): recomputed", self.job, self._path(key), e)
+                self.bad += 1
+        if data is not None:
+            head = len(MAGIC) + _DIGEST
+            payload = data[head:]
+            value = None
+            if data.startswith(MAGIC) and len(data) >= head and data[len(MAGIC):head] == self._check(key, payload):
+                try:
+                    value = pickle.loads(payload)
+                except Exception as e:  # noqa: BLE001 - an entry that does not decode is a miss
+                    log.warning("%s memo: entry %s does not decode (%s): recomputed", self.job, self._path(key), e)
+            else:
+                log.warning("%s memo: entry %s is corrupt (its digest does not match): recomputed",
+                            self.job, self._path(key))
+            if value is not None:
+                self.hits += 1
+                return value
+            self.bad += 1
+            self.discard(key)
+        self.misses += 1
+        return None
+
+    def discard(self, key: str) -> None:
+        """Remove an entry (one that could not be used).
+
+        Parameters
+        ----------
+        key : str
+        """
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except OSError:
+            pass
+
+    def put(self, key: str, value) -> None:
+        """Store ``value`` (pickled) under ``key``, atomically (temporary file + rename).
+
+        Parameters
+        ----------
+        key : str
+        value : object
+            Not None.
+        """
+        self.used.add(key)
+        if not self.usable:
+            return
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            atomic_write_bytes(self._path(key), MAGIC + self._check(key, payload) + payload)
+            self.written += 1
+        except OSError as e:
+            log.warning("%s memo: cannot write entry %s (%s)", self.job, self._path(key), e)
+
+    def _digest_key(self, path, lang: str) -> str:
+        return self.key(what="shard digest", shard=self.sha(path), lang=lang)
+
+    def known_digest(self, path, lang: str) -> str | None:
+        """The kept digest of ``lang``'s rows of a token shard (None when not kept).
+
+        Parameters
+        ----------
+        path : str or Path
+            The token shard (its SHA-256 names the entry).
+        lang : str
+
+        Returns
+        -------
+        str or None
+        """
+        value = self.get(self._digest_key(path, lang))
+        return value if isinstance(value, str) else None
+
+    def keep_digest(self, path, lang: str, digest: str) -> None:
+        """Keep the digest of ``lang``'s rows of a token shard.
+
+        Parameters
+        ----------
+        path : str or Path
+        lang : str
+        digest : str
+        """
+        self.put(self._digest_key(path, lang), digest)
+
+    def shard_digests(self, paths, lang: str, read) -> list[str] | None:
+        """The digest of ``lang``'s rows of every token shard: the kept ones, the others computed
+        (``read(path, lang)``: the Arrow table the job reads, :func:`table_digest`) and kept; None
+        when none is kept (a cold run: the job then records them as it reads every shard anyway).
+
+        Parameters
+        ----------
+        paths : list of str or Path
+        lang : str
+        read : callable
+            ``read(path, lang) -> pyarrow.Table``.
+
+        Returns
+        -------
+        list of str or None
+        """
+        if not all(isinstance(p, (str, Path)) for p in paths):
+            return None
+        known = [self.known_digest(p, lang) for p in paths]
+        if not any(known):
+            return None
+        out = []
+        for path, digest in zip(paths, known):
+            if digest is None:
+                digest = table_digest(read(path, lang))
+                self.keep_digest(path, lang, digest)
+            out.append(digest)
+        return out
+
+    def prune(self) -> int:
+        """Remove every file of the directory that is not an entry this job used.
+
+        Returns
+        -------
+        int
+            Files removed.
+        """
+        if not self.usable:
+            return 0
+        removed = 0
+        try:
+            for path in self.dir.iterdir():
+                if path.is_file() and not (path.suffix == _SUFFIX and path.stem in self.used):
+                    path.unlink(missing_ok=True)
+                    removed += 1
+        except OSError as e:
+            log.warning("%s memo: cannot prune %s (%s)", self.job, self.dir, e)
+        return removed
+
+    def summary(self) -> str:
+        """One line for the job's log.
+
+        Returns
+        -------
+        str
+        """
+        return (f"{self.job} memo {self.dir}: {self.hits} hits, {self.misses} misses, {self.written} written, "
+                f"{self.bad} unusable")
+
+
+def memo_for(config: dict | None, job: str) -> LanguageMemo | None:
+    """The memo of a job under a configuration (None when the memo is off or there is no configuration).
+
+    Parameters
+    ----------
+    config : dict or None
+        The workflow's configuration (the ``language_memo`` block and ``processed_dir``).
+    job : str
+        ``phrases`` or ``formulations`` (its directory's name).
+
+    Returns
+    -------
+    LanguageMemo or None
+    """
+    if config is None:
+        return None
+    where = LanguageMemoSettings.from_config(config).directory(config.get("processed_dir"))
+    return None if where is None else LanguageMemo(where / job, job)
