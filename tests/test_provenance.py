@@ -123,3 +123,29 @@ def test_code_hash_all_is_the_digest_of_every_module_without_the_import_graph():
     sources = P._package(None)[1]
     assert P.code_hash_all() == P._digest(sources, sources)
     assert list(sources) == list(P.library_modules())
+
+
+def test_the_import_records_kept_in_pycache_follow_the_sources(tmp_path):
+    """Each module's imports are kept between starts in the package's __pycache__, keyed by the
+    module's bytes: an edited import is seen, a corrupt or malformed file is parsed again and
+    rewritten, and what is kept is what parsing gives."""
+    import ast
+
+    from textdrift import provenance as P
+
+    pkg = _package(tmp_path, {"a.py": "from textdrift.b import f\n", "b.py": "import os\n", "c.py": "x = 1\n"})
+    script = tmp_path / "rule.py"
+    script.write_text("from textdrift.a import run_a\n", encoding="utf-8")
+    assert module_closure(script, pkg) == ["textdrift", "textdrift.a", "textdrift.b"]
+    kept = next((pkg / "__pycache__").glob("imports-*.json"))
+    records = json.loads(kept.read_text(encoding="utf-8"))
+    for path in pkg.glob("*.py"):
+        src = path.read_bytes()
+        assert records[P.hashlib.sha256(src).hexdigest()] == P._records(ast.parse(src))
+    (pkg / "b.py").write_text("def g():\n    from textdrift import c\n", encoding="utf-8")
+    assert module_closure(script, pkg) == ["textdrift", "textdrift.a", "textdrift.b", "textdrift.c"]
+    for junk in ["{not json", "[1, 2]", json.dumps({k: [["x"]] for k in records})]:
+        kept.write_text(junk, encoding="utf-8")
+        (pkg / "c.py").write_text(f"x = {len(junk)}\n", encoding="utf-8")  # a new stamp: read again
+        assert module_closure(script, pkg) == ["textdrift", "textdrift.a", "textdrift.b", "textdrift.c"]
+        assert P._valid_records(next(iter(json.loads(kept.read_text(encoding="utf-8")).values())))

@@ -24,7 +24,10 @@ import ast
 import functools
 import hashlib
 import json
+import os
 import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 __all__ = ["code_hash", "code_hash_all", "config_hash", "describe", "git_state", "library_modules", "module_closure", "run_provenance", "settings", "table_key",
@@ -78,24 +81,36 @@ def _statements(tree: ast.AST):
                 todo.extend(children)
 
 
-def _imported(tree: ast.AST, this: str, modules: dict[str, Path]) -> set[str]:
-    """The package's modules that one parsed file imports anywhere in it (function-local too).
+def _records(tree: ast.AST) -> list:
+    """The import statements of a parsed file, as ``[module, level, names]``: ``module`` is ``None``
+    for ``import a.b, c`` (``names``: the modules), else the ``from`` part (``""`` for ``from .
+    import x``), ``level`` its leading dots, ``names`` what is imported from it."""
+    out = []
+    for node in _statements(tree):
+        if isinstance(node, ast.Import):
+            out.append([None, 0, [a.name for a in node.names]])
+        elif isinstance(node, ast.ImportFrom):
+            out.append([node.module or "", node.level, [a.name for a in node.names]])
+    return out
+
+
+def _imported(records: list, this: str, modules: dict[str, Path]) -> set[str]:
+    """The package's modules that one file imports anywhere in it (function-local too), from its
+    :func:`_records`.
 
     ``this``: the importing module's name (for relative imports; ``""`` for a script outside the
     package)."""
     found = set()
-    for node in _statements(tree):
-        if isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:  # relative: from . import x, from .x import y
-                parent = this.rsplit(".", node.level)[0] if this else PACKAGE
+    for module, level, aliases in records:
+        if module is None:
+            names = aliases
+        else:
+            base = module
+            if level:  # relative: from . import x, from .x import y
+                parent = this.rsplit(".", level)[0] if this else PACKAGE
                 base = f"{parent}.{base}" if base else parent
             # `from textdrift import stats` imports the module textdrift.stats
-            names = [base] + [f"{base}.{a.name}" for a in node.names]
-        else:
-            continue
+            names = [base] + [f"{base}.{a}" for a in aliases]
         for name in names:
             while name:
                 if name in modules:
@@ -105,13 +120,54 @@ def _imported(tree: ast.AST, this: str, modules: dict[str, Path]) -> set[str]:
     return found
 
 
+def _valid_records(records) -> bool:
+    return isinstance(records, list) and all(
+        isinstance(r, list) and len(r) == 3 and (r[0] is None or isinstance(r[0], str)) and isinstance(r[1], int)
+        and isinstance(r[2], list) and all(isinstance(a, str) for a in r[2]) for r in records)
+
+
+def _module_records(package_dir: Path, sources: dict[str, bytes]) -> dict[str, list]:
+    """Each module's :func:`_records`, kept between starts in the package's ``__pycache__``
+    (``imports-<python>.json``, keyed by the SHA-256 of each module's source, as Python keeps its
+    bytecode there): parsing the 1.3 MB of the package's sources was about a third of a second of
+    every Snakemake start. A missing, unreadable or malformed file or entry is parsed again; a
+    directory that cannot be written is only not kept."""
+    path = package_dir / "__pycache__" / f"imports-{sys.implementation.cache_tag}.json"
+    try:
+        kept = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        kept = {}
+    if not isinstance(kept, dict):
+        kept = {}
+    records, fresh = {}, {}
+    for name, src in sources.items():
+        key = hashlib.sha256(src).hexdigest()
+        found = kept.get(key)
+        if not _valid_records(found):
+            found = _records(ast.parse(src))
+        records[name] = fresh[key] = found
+    if fresh != kept:
+        try:
+            path.parent.mkdir(exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".imports-")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(fresh, fh)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+    return records
+
+
 @functools.lru_cache(maxsize=8)
 def _graph(package_dir: Path, stamp: tuple) -> tuple[dict[str, frozenset], dict[str, bytes]]:
-    """The package's import graph and its modules' sources, read and parsed once per start
-    (``stamp``: the files' sizes and times, so an edited file is read again)."""
+    """The package's import graph and its modules' sources, read once per start (``stamp``: the
+    files' sizes and times, so an edited file is read again) and parsed only when changed
+    (:func:`_module_records`)."""
     modules = library_modules(package_dir)
     sources = {name: path.read_bytes() for name, path in modules.items()}
-    edges = {name: frozenset(_imported(ast.parse(src), name, modules)) for name, src in sources.items()}
+    records = _module_records(package_dir, sources)
+    edges = {name: frozenset(_imported(records[name], name, modules)) for name in sources}
     return edges, sources
 
 
@@ -141,7 +197,7 @@ def module_closure(script: str | Path, package_dir: str | Path | None = None) ->
         Module names, sorted.
     """
     edges, _, modules = _package(package_dir)
-    todo = list(_imported(ast.parse(Path(script).read_bytes()), "", modules))
+    todo = list(_imported(_records(ast.parse(Path(script).read_bytes())), "", modules))
     seen: set[str] = set()
     while todo:
         name = todo.pop()
