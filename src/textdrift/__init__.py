@@ -8,7 +8,8 @@ text) -> ``clean`` (the steps, two of them in ``despace`` and ``structure``) -> 
 ``entities`` marks the names) -> ``counting`` (what is counted: the token table, roles, names as
 words, the findings' variants, kept tokens per paragraph) -> ``vectorize`` (count matrices) -> ``drift`` and ``phrases``; ``formulations`` (new and vanished
 formulations); ``langmemo`` (the `phrases` and `formulations` jobs' per-language memo: a document
-added in one language recomputes only that language);
+added in one language recomputes only that language; ``memo``: what the memos share, the
+checksummed entry store and the code digest);
 ``codebook`` -> ``matching`` -> ``themes`` -> ``validation`` (precision of the codebook);
 ``matchmemo`` (the `theme_matches` jobs' per-theme memo: a codebook edit rematches only the themes it changes);
 ``crosslingual`` (zh against en, paragraphs paired by ``align``); ``findings`` (the headline

@@ -286,9 +286,9 @@ class AlignmentMemo:
     of each side and the cost); its key is a BLAKE2b digest of everything the beads depend on: the
     paragraphs of both versions (each one's text, in order), the two languages, the cost model
     (:class:`textdrift.align.AlignSettings`, the resolved length ratio c included, so a corpus whose
-    "auto" ratio moves misses everywhere) and the code (:func:`textdrift.matchmemo.code_digest`:
-    every module of the package and the versions of Python, numpy, pandas and pyarrow; scipy's
-    too, for ``log_ndtr``). A document whose key differs is aligned again. The entries live in
+    "auto" ratio moves misses everywhere) and the code (:func:`textdrift.memo.code_digest`:
+    every module of the package and the versions of Python and the numerical packages, scipy's
+    among them, for ``log_ndtr``). A document whose key differs is aligned again. The entries live in
     one file (``alignment.memo`` in ``directory``) written atomically after the job with the
     documents of this run only (the others are dropped), behind a header and a BLAKE2b digest of
     the payload: an unreadable, truncated or altered file is a miss for every document (a warning in
@@ -336,12 +336,10 @@ class AlignmentMemo:
         import json
         from dataclasses import asdict
 
-        import scipy
-
         if self._code is None:
-            from textdrift.matchmemo import code_digest
+            from textdrift.memo import code_digest  # scipy's version included
 
-            self._code = code_digest() + scipy.__version__
+            self._code = code_digest()
         h = hashlib.blake2b(digest_size=20)
         h.update(json.dumps([self._code, lang_a, lang_b, {k: repr(v) for k, v in asdict(costs).items()}],
                             sort_keys=True).encode("utf-8"))

@@ -25,7 +25,7 @@ The key
 -------
 A language's entry is keyed by the BLAKE2b digest of a canonical JSON of exactly those inputs
 (:meth:`LanguageMemo.key`): the job, the language, the settings, the code (every module of the
-package and the versions of Python, numpy, pandas, pyarrow, scipy: :func:`code_digest`), the
+package and the versions of Python and the numerical packages: :func:`textdrift.memo.code_digest`), the
 SHA-256 of each per-language matrix file (the files :func:`textdrift.vectorize.save_matrix` writes
 are byte-for-byte functions of the matrix: no time stamp), and, per token shard in order, the
 digest of the language's rows of it (:func:`table_digest`: the values of the columns the job
@@ -55,7 +55,6 @@ import hashlib
 import json
 import logging
 import pickle
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,8 +62,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from textdrift.config import Settings, cache_dir, setting
-from textdrift.io import atomic_write_bytes, file_sha256
+from textdrift.config import Settings, setting
+from textdrift.io import file_sha256
+from textdrift.memo import EntryStore, MemoLocation, code_digest
 
 __all__ = ["MAGIC", "LanguageMemo", "LanguageMemoSettings", "code_digest", "documents_of", "memo_for",
            "table_digest"]
@@ -73,12 +73,10 @@ log = logging.getLogger("textdrift.langmemo")
 
 #: the first bytes of every entry (the layout's version: a new layout makes every old entry a miss)
 MAGIC = b"textdrift language memo 1\n"
-_DIGEST = 32  # bytes of the BLAKE2b check after MAGIC
-_SUFFIX = ".memo"
 
 
 @dataclass(frozen=True)
-class LanguageMemoSettings(Settings):
+class LanguageMemoSettings(MemoLocation, Settings):
     """The memo's settings (the ``language_memo`` block of the configuration; defaults from the
     schema: ``LanguageMemoSettings.from_config(config)``).
 
@@ -92,52 +90,7 @@ class LanguageMemoSettings(Settings):
 
     memo: bool = setting("language_memo", "memo")
     memo_dir: str | None = setting("language_memo", "memo_dir")
-
-    def directory(self, processed_dir: str | Path | None) -> Path | None:
-        """The memo's directory (None when it is off, or without a directory to derive it from).
-
-        Parameters
-        ----------
-        processed_dir : str or Path or None
-            The configuration's ``processed_dir``.
-
-        Returns
-        -------
-        Path or None
-        """
-        if not self.memo:
-            return None
-        if self.memo_dir:
-            return Path(self.memo_dir)
-        return cache_dir(processed_dir) / "languages" if processed_dir else None
-
-
-def code_digest() -> str:
-    """The code an entry was made with: the bytes of every module of the package and the versions
-    of Python, numpy, pandas, pyarrow and scipy (a change to any of them makes every entry a miss).
-
-    Returns
-    -------
-    str
-        Hex digest.
-    """
-    from importlib import metadata
-
-    from textdrift.provenance import library_modules
-
-    h = hashlib.sha256()
-    for name, path in library_modules(Path(__file__).resolve().parent).items():
-        source = path.read_bytes()
-        h.update(f"{name}\0{len(source)}\0".encode())
-        h.update(source)
-    versions = [sys.version]
-    for package in ("numpy", "pandas", "pyarrow", "scipy", "statsmodels"):
-        try:
-            versions.append(metadata.version(package))
-        except metadata.PackageNotFoundError:
-            versions.append(None)
-    h.update(json.dumps(versions).encode())
-    return h.hexdigest()
+    NAME = "languages"
 
 
 def table_digest(table: pa.Table) -> str:
@@ -248,10 +201,9 @@ def documents_of(documents: pd.DataFrame | None, lang: str) -> list | None:
                   for i, y, g in zip(d["doc_id"], d["year"], genre))
 
 
-class LanguageMemo:
-    """One job's directory of entries: :meth:`get` and :meth:`put` by key, :meth:`shard_digest`,
-    :meth:`prune` after the job. Never raises on the file system: an entry it cannot read is a miss
-    (logged), one it cannot write is not stored (logged).
+class LanguageMemo(EntryStore):
+    """One job's directory of entries (:class:`textdrift.memo.EntryStore`, values pickled):
+    :meth:`get` and :meth:`put` by key, :meth:`shard_digests`, :meth:`prune` after the job.
 
     Parameters
     ----------
@@ -260,21 +212,14 @@ class LanguageMemo:
     job : str
         The job's name (part of every key).
     code : str, optional
-        :func:`code_digest` (computed when not given).
+        :func:`textdrift.memo.code_digest` (computed when not given).
     """
 
     def __init__(self, directory: str | Path, job: str, code: str | None = None):
-        self.dir, self.job = Path(directory), job
+        super().__init__(directory, job, MAGIC, "every language computed")
+        self.job = job
         self.code = code or code_digest()
-        self.used: set[str] = set()
-        self.hits = self.misses = self.written = self.bad = 0
         self._sha: dict[str, str] = {}
-        try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            self.usable = True
-        except OSError as e:
-            log.warning("%s memo: cannot use %s (%s): every language computed", job, self.dir, e)
-            self.usable = False
 
     def key(self, **parts) -> str:
         """The key of an entry: the digest of a canonical JSON of ``parts``, the job and the code.
@@ -308,15 +253,9 @@ class LanguageMemo:
             self._sha[p] = file_sha256(p)
         return self._sha[p]
 
-    def _path(self, key: str) -> Path:
-        return self.dir / f"{key}{_SUFFIX}"
-
-    @staticmethod
-    def _check(key: str, payload: bytes) -> bytes:
-        return hashlib.blake2b(key.encode("ascii") + payload, digest_size=_DIGEST).digest()
-
     def get(self, key: str):
-        """The value stored under ``key``, or None (a miss: absent, unreadable or corrupt).
+        """The value stored under ``key``, or None (a miss: absent, unreadable, corrupt or not
+        decodable).
 
         Parameters
         ----------
@@ -326,47 +265,20 @@ class LanguageMemo:
         -------
         object or None
         """
-        self.used.add(key)
-        data = None
-        if self.usable:
-            try:
-                data = self._path(key).read_bytes()
-            except FileNotFoundError:
-                pass
-            except OSError as e:
-                log.warning("%s memo: cannot read entry %s (%s): recomputed", self.job, self._path(key), e)
-                self.bad += 1
-        if data is not None:
-            head = len(MAGIC) + _DIGEST
-            payload = data[head:]
-            value = None
-            if data.startswith(MAGIC) and len(data) >= head and data[len(MAGIC):head] == self._check(key, payload):
-                try:
-                    value = pickle.loads(payload)
-                except Exception as e:  # noqa: BLE001 - an entry that does not decode is a miss
-                    log.warning("%s memo: entry %s does not decode (%s): recomputed", self.job, self._path(key), e)
-            else:
-                log.warning("%s memo: entry %s is corrupt (its digest does not match): recomputed",
-                            self.job, self._path(key))
-            if value is not None:
-                self.hits += 1
-                return value
-            self.bad += 1
-            self.discard(key)
-        self.misses += 1
-        return None
-
-    def discard(self, key: str) -> None:
-        """Remove an entry (one that could not be used).
-
-        Parameters
-        ----------
-        key : str
-        """
+        payload = super().get(key)
+        if payload is None:
+            return None
         try:
-            self._path(key).unlink(missing_ok=True)
-        except OSError:
-            pass
+            value = pickle.loads(payload)
+        except Exception as e:  # noqa: BLE001 - an entry that does not decode is a miss
+            log.warning("%s memo: entry %s does not decode (%s): recomputed", self.job, self._path(key), e)
+            value = None
+        if value is None:
+            self.hits -= 1
+            self.bad += 1
+            self.misses += 1
+            self.discard(key)
+        return value
 
     def put(self, key: str, value) -> None:
         """Store ``value`` (pickled) under ``key``, atomically (temporary file + rename).
@@ -377,15 +289,7 @@ class LanguageMemo:
         value : object
             Not None.
         """
-        self.used.add(key)
-        if not self.usable:
-            return
-        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        try:
-            atomic_write_bytes(self._path(key), MAGIC + self._check(key, payload) + payload)
-            self.written += 1
-        except OSError as e:
-            log.warning("%s memo: cannot write entry %s (%s)", self.job, self._path(key), e)
+        super().put(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
     def _digest_key(self, path, lang: str) -> str:
         return self.key(what="shard digest", shard=self.sha(path), lang=lang)
@@ -445,36 +349,6 @@ class LanguageMemo:
                 self.keep_digest(path, lang, digest)
             out.append(digest)
         return out
-
-    def prune(self) -> int:
-        """Remove every file of the directory that is not an entry this job used.
-
-        Returns
-        -------
-        int
-            Files removed.
-        """
-        if not self.usable:
-            return 0
-        removed = 0
-        try:
-            for path in self.dir.iterdir():
-                if path.is_file() and not (path.suffix == _SUFFIX and path.stem in self.used):
-                    path.unlink(missing_ok=True)
-                    removed += 1
-        except OSError as e:
-            log.warning("%s memo: cannot prune %s (%s)", self.job, self.dir, e)
-        return removed
-
-    def summary(self) -> str:
-        """One line for the job's log.
-
-        Returns
-        -------
-        str
-        """
-        return (f"{self.job} memo {self.dir}: {self.hits} hits, {self.misses} misses, {self.written} written, "
-                f"{self.bad} unusable")
 
 
 def memo_for(config: dict | None, job: str) -> LanguageMemo | None:

@@ -35,8 +35,9 @@ BLAKE2b digest of a canonical JSON of everything those rows depend on: the token
 (SHA-256 of the file), the language, the theme's terms in it in order and their context rules,
 its entity members (in order), the languages analysed, ``unspaced_languages``, ``count_roles``, ``kwic_window`` (the ``base`` rows
 only: the variants have no context), the table, and the code: every module of the package
-(:func:`textdrift.provenance.library_modules`, their bytes) and the versions of Python, numpy,
-pandas and pyarrow (:func:`code_digest`). A (theme, language) whose entry is missing is
+(:func:`textdrift.provenance.library_modules`, their bytes) and the versions of Python and the
+numerical packages (:func:`textdrift.memo.code_digest`). The entries are kept by
+:class:`textdrift.memo.EntryStore` (checksummed, written atomically, pruned after each job). A (theme, language) whose entry is missing is
 matched (all such themes of a language in one call, on that language's tokens), its rows stored; the tables are then assembled from the entries
 and ordered (:func:`textdrift.matching.order_matches`), with the same dtypes as a full match, so
 the files are byte-identical to a job without the memo (tested on tiny fixtures after every kind
@@ -66,7 +67,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,11 +75,12 @@ import pandas as pd
 import pyarrow as pa
 
 from textdrift.codebook import Theme, entity_codebook
-from textdrift.config import Settings, cache_dir, setting
+from textdrift.config import Settings, setting
 from textdrift.counting import CHECK_VARIANTS, TokenCodes, read_tokens
 from textdrift.counting import TOKEN_COLUMNS as ALL_COLUMNS
 from textdrift.io import atomic_write_bytes, file_sha256
 from textdrift.matching import MATCH_COLUMNS, match_themes, order_matches
+from textdrift.memo import EntryStore, MemoLocation, code_digest
 from textdrift.themes import MATCH_KEY, CodebookFiles, ThemesSettings, match_partials
 
 __all__ = ["MAGIC", "MatchMemo", "MemoKeys", "MemoSettings", "code_digest", "memo_for",
@@ -89,8 +90,6 @@ log = _log = logging.getLogger("textdrift.matchmemo")
 
 #: the first bytes of every entry (the layout's version: a new layout makes every old entry a miss)
 MAGIC = b"textdrift theme_matches memo 1\n"
-_DIGEST = 32  # bytes of the BLAKE2b digest after MAGIC
-_SUFFIX = ".memo"
 #: the theme tables, each memoised per theme: "base" (matches with KWIC), then the checks' variants
 PARTS = ("base", *CHECK_VARIANTS)
 _ENTITIES = "entity_mentions"  # the entity mentions' entry (a whole Parquet file)
@@ -104,7 +103,7 @@ _SCHEMAS = {
 
 
 @dataclass(frozen=True)
-class MemoSettings(Settings):
+class MemoSettings(MemoLocation, Settings):
     """The memo's settings (the ``theme_matches`` block of the configuration; defaults from the
     schema: ``MemoSettings.from_config(config)``).
 
@@ -118,44 +117,7 @@ class MemoSettings(Settings):
 
     memo: bool = setting("theme_matches", "memo")
     memo_dir: str | None = setting("theme_matches", "memo_dir")
-
-    def directory(self, processed_dir: str | Path | None) -> Path | None:
-        """The memo's directory (None when it is off, or without a directory to derive it from).
-
-        Parameters
-        ----------
-        processed_dir : str or Path or None
-            The configuration's ``processed_dir``.
-
-        Returns
-        -------
-        Path or None
-        """
-        if not self.memo:
-            return None
-        if self.memo_dir:
-            return Path(self.memo_dir)
-        return cache_dir(processed_dir) / "theme_matches" if processed_dir else None
-
-
-def code_digest() -> str:
-    """The code an entry was made with: the bytes of every module of the package and the versions
-    of Python, numpy, pandas and pyarrow (a change to any of them makes every entry a miss).
-
-    Returns
-    -------
-    str
-        Hex digest.
-    """
-    from textdrift.provenance import library_modules
-
-    h = hashlib.sha256()
-    for name, path in library_modules(Path(__file__).resolve().parent).items():
-        source = path.read_bytes()
-        h.update(f"{name}\0{len(source)}\0".encode())
-        h.update(source)
-    h.update(json.dumps([sys.version, np.__version__, pd.__version__, pa.__version__]).encode())
-    return h.hexdigest()
+    NAME = "theme_matches"
 
 
 class MemoKeys:
@@ -223,10 +185,9 @@ class MemoKeys:
                           "entities": [[e.id, e.norm] for e in entities]})
 
 
-class MatchMemo:
-    """One shard's directory of entries: :meth:`get` and :meth:`put` by key, :meth:`prune` after
-    the job. Never raises on the file system: an entry it cannot read is a miss (logged), one it
-    cannot write is not stored (logged).
+class MatchMemo(EntryStore):
+    """One shard's directory of entries (:class:`textdrift.memo.EntryStore`): :meth:`get` and
+    :meth:`put` by key, :meth:`prune` after the job.
 
     Parameters
     ----------
@@ -235,114 +196,7 @@ class MatchMemo:
     """
 
     def __init__(self, directory: str | Path):
-        self.dir = Path(directory)
-        self.used: set[str] = set()
-        self.hits = self.misses = self.written = self.bad = 0
-        self._read: dict[str, bytes] = {}
-        try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            self.usable = True
-        except OSError as e:
-            log.warning("theme_matches memo: cannot use %s (%s): matching every theme", self.dir, e)
-            self.usable = False
-
-    def _path(self, key: str) -> Path:
-        return self.dir / f"{key}{_SUFFIX}"
-
-    @staticmethod
-    def _check(key: str, payload: bytes) -> bytes:
-        return hashlib.blake2b(key.encode("ascii") + payload, digest_size=_DIGEST).digest()
-
-    def get(self, key: str) -> bytes | None:
-        """The payload stored under ``key``, or None (a miss: absent, unreadable or corrupt).
-
-        Parameters
-        ----------
-        key : str
-
-        Returns
-        -------
-        bytes or None
-        """
-        self.used.add(key)
-        if key in self._read:  # (two entries with the same content: read once)
-            self.hits += 1
-            return self._read[key]
-        data = None
-        if self.usable:
-            try:
-                data = self._path(key).read_bytes()
-            except FileNotFoundError:
-                pass
-            except OSError as e:
-                log.warning("theme_matches memo: cannot read entry %s (%s): recomputed", self._path(key), e)
-                self.bad += 1
-        if data is not None:
-            head = len(MAGIC) + _DIGEST
-            payload = data[head:]
-            if not data.startswith(MAGIC) or len(data) < head or data[len(MAGIC):head] != self._check(key, payload):
-                log.warning("theme_matches memo: entry %s is corrupt (its digest does not match): recomputed",
-                            self._path(key))
-                self.bad += 1
-                self.discard(key)
-                data = None
-            else:
-                self.hits += 1
-                self._read[key] = payload
-                return payload
-        self.misses += 1
-        return None
-
-    def discard(self, key: str) -> None:
-        """Remove an entry (one that could not be used).
-
-        Parameters
-        ----------
-        key : str
-        """
-        self._read.pop(key, None)
-        try:
-            self._path(key).unlink(missing_ok=True)
-        except OSError:
-            pass
-
-    def put(self, key: str, payload: bytes) -> None:
-        """Store ``payload`` under ``key``, atomically (temporary file + rename).
-
-        Parameters
-        ----------
-        key : str
-        payload : bytes
-        """
-        self.used.add(key)
-        if not self.usable:
-            return
-        try:
-            atomic_write_bytes(self._path(key), MAGIC + self._check(key, payload) + payload)
-            self.written += 1
-        except OSError as e:
-            log.warning("theme_matches memo: cannot write entry %s (%s)", self._path(key), e)
-
-    def prune(self) -> int:
-        """Remove every file of the directory that is not an entry this job used (old codebooks'
-        entries, an old shard content's, temporary files of an interrupted write).
-
-        Returns
-        -------
-        int
-            Files removed.
-        """
-        if not self.usable:
-            return 0
-        removed = 0
-        try:
-            for path in self.dir.iterdir():
-                if path.is_file() and not (path.suffix == _SUFFIX and path.stem in self.used):
-                    path.unlink(missing_ok=True)
-                    removed += 1
-        except OSError as e:
-            log.warning("theme_matches memo: cannot prune %s (%s)", self.dir, e)
-        return removed
+        super().__init__(directory, "theme_matches", MAGIC, "matching every theme")
 
 
 def memo_for(config: dict | None, token_path: str | Path) -> MatchMemo | None:

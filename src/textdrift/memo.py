@@ -1,0 +1,253 @@
+"""What the workflow's memos share: a directory of checksummed entries, the code digest every key
+includes, and where a memo lives.
+
+A memo keeps a job's results between runs, outside Snakemake's outputs (``data/cache/`` beside
+``processed_dir``; ``make clean-results`` removes it), so that a rerun recomputes only what its
+inputs changed: the theme matches per theme (:mod:`textdrift.matchmemo`), a language's phrases,
+formulations and drift (:mod:`textdrift.langmemo`), the crosslingual paragraph alignment
+(:class:`textdrift.crosslingual.AlignmentMemo`, one file). The outputs are the same with or
+without a memo; a memo only saves time, so it never fails a job:
+
+* :class:`EntryStore`: one file per key, ``MAGIC`` + a BLAKE2b check of (key, payload) + the payload,
+  written atomically (temporary file + rename); an entry that is missing, unreadable or whose check
+  does not match is a miss (logged, and the corrupt file removed); a directory that cannot be
+  created or written only stores nothing (logged); :meth:`EntryStore.prune` removes after the job
+  every file that is not an entry the job used (old keys, temporary files of an interrupted write).
+* :func:`code_digest`: the bytes of every module of the package and the versions of Python and of
+  the numerical packages, so that any change to the code makes every entry a miss.
+* :func:`memo_directory`: a memo's directory from its ``memo`` / ``memo_dir`` settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sys
+from pathlib import Path
+
+from textdrift.config import cache_dir
+from textdrift.io import atomic_write_bytes
+
+__all__ = ["EntryStore", "MemoLocation", "code_digest", "memo_directory"]
+
+log = logging.getLogger("textdrift.memo")
+
+_DIGEST = 32  # bytes of the BLAKE2b check after MAGIC
+_SUFFIX = ".memo"
+#: the packages whose versions are part of :func:`code_digest`
+PACKAGES = ("numpy", "pandas", "pyarrow", "scipy", "statsmodels")
+
+
+def code_digest() -> str:
+    """The code an entry was made with: the bytes of every module of the package and the versions of
+    Python, numpy, pandas, pyarrow, scipy and statsmodels (a change to any of them makes every entry
+    a miss).
+
+    Returns
+    -------
+    str
+        Hex digest.
+    """
+    from importlib import metadata
+
+    from textdrift.provenance import library_modules
+
+    h = hashlib.sha256()
+    for name, path in library_modules(Path(__file__).resolve().parent).items():
+        source = path.read_bytes()
+        h.update(f"{name}\0{len(source)}\0".encode())
+        h.update(source)
+    versions = [sys.version]
+    for package in PACKAGES:
+        try:
+            versions.append(metadata.version(package))
+        except metadata.PackageNotFoundError:
+            versions.append(None)
+    h.update(json.dumps(versions).encode())
+    return h.hexdigest()
+
+
+def memo_directory(memo: bool, memo_dir: str | None, processed_dir: str | Path | None, name: str) -> Path | None:
+    """A memo's directory: None when it is off; ``memo_dir`` when set; else ``cache/<name>`` beside
+    ``processed_dir`` (None without one).
+
+    Parameters
+    ----------
+    memo : bool
+        The memo's ``memo`` setting.
+    memo_dir : str or None
+        Its ``memo_dir`` setting.
+    processed_dir : str or Path or None
+        The configuration's ``processed_dir``.
+    name : str
+        The memo's directory under ``data/cache``.
+
+    Returns
+    -------
+    Path or None
+    """
+    if not memo:
+        return None
+    if memo_dir:
+        return Path(memo_dir)
+    return cache_dir(processed_dir) / name if processed_dir else None
+
+
+class MemoLocation:
+    """The ``directory`` of a memo's settings object (a :class:`textdrift.config.Settings` with
+    ``memo`` and ``memo_dir`` fields): :func:`memo_directory` under the class's ``NAME``."""
+
+    NAME = ""
+
+    def directory(self, processed_dir: str | Path | None) -> Path | None:
+        """The memo's directory (None when it is off, or without a directory to derive it from).
+
+        Parameters
+        ----------
+        processed_dir : str or Path or None
+            The configuration's ``processed_dir``.
+
+        Returns
+        -------
+        Path or None
+        """
+        return memo_directory(self.memo, self.memo_dir, processed_dir, self.NAME)
+
+
+class EntryStore:
+    """A directory of entries: :meth:`get` and :meth:`put` bytes by key, :meth:`prune` after the
+    job. Never raises on the file system: an entry it cannot read is a miss (logged), one it cannot
+    write is not stored (logged).
+
+    Parameters
+    ----------
+    directory : str or Path
+        The directory (created when missing).
+    label : str
+        The memo's name in log messages (``"<label> memo: ..."``).
+    magic : bytes
+        The first bytes of every entry (the layout's version: a new layout makes every old entry a
+        miss).
+    fallback : str
+        What the job does when the directory cannot be used (for the log).
+    """
+
+    def __init__(self, directory: str | Path, label: str, magic: bytes, fallback: str):
+        self.dir, self.label, self.magic = Path(directory), label, magic
+        self.used: set[str] = set()
+        self.hits = self.misses = self.written = self.bad = 0
+        self._read: dict[str, bytes] = {}
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self.usable = True
+        except OSError as e:
+            log.warning("%s memo: cannot use %s (%s): %s", label, self.dir, e, fallback)
+            self.usable = False
+
+    def _path(self, key: str) -> Path:
+        return self.dir / f"{key}{_SUFFIX}"
+
+    @staticmethod
+    def _check(key: str, payload: bytes) -> bytes:
+        return hashlib.blake2b(key.encode("ascii") + payload, digest_size=_DIGEST).digest()
+
+    def get(self, key: str) -> bytes | None:
+        """The payload stored under ``key``, or None (a miss: absent, unreadable or corrupt).
+
+        Parameters
+        ----------
+        key : str
+
+        Returns
+        -------
+        bytes or None
+        """
+        self.used.add(key)
+        if key in self._read:  # (two entries with the same content: read once)
+            self.hits += 1
+            return self._read[key]
+        data = None
+        if self.usable:
+            try:
+                data = self._path(key).read_bytes()
+            except FileNotFoundError:
+                pass
+            except OSError as e:
+                log.warning("%s memo: cannot read entry %s (%s): recomputed", self.label, self._path(key), e)
+                self.bad += 1
+        if data is not None:
+            head = len(self.magic) + _DIGEST
+            payload = data[head:]
+            if not data.startswith(self.magic) or len(data) < head or data[len(self.magic):head] != self._check(key, payload):
+                log.warning("%s memo: entry %s is corrupt (its digest does not match): recomputed",
+                            self.label, self._path(key))
+                self.bad += 1
+                self.discard(key)
+            else:
+                self.hits += 1
+                self._read[key] = payload
+                return payload
+        self.misses += 1
+        return None
+
+    def discard(self, key: str) -> None:
+        """Remove an entry (one that could not be used).
+
+        Parameters
+        ----------
+        key : str
+        """
+        self._read.pop(key, None)
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except OSError:
+            pass
+
+    def put(self, key: str, payload: bytes) -> None:
+        """Store ``payload`` under ``key``, atomically (temporary file + rename).
+
+        Parameters
+        ----------
+        key : str
+        payload : bytes
+        """
+        self.used.add(key)
+        if not self.usable:
+            return
+        try:
+            atomic_write_bytes(self._path(key), self.magic + self._check(key, payload) + payload)
+            self.written += 1
+        except OSError as e:
+            log.warning("%s memo: cannot write entry %s (%s)", self.label, self._path(key), e)
+
+    def prune(self) -> int:
+        """Remove every file of the directory that is not an entry this job used (old keys' entries,
+        temporary files of an interrupted write).
+
+        Returns
+        -------
+        int
+            Files removed.
+        """
+        if not self.usable:
+            return 0
+        removed = 0
+        try:
+            for path in self.dir.iterdir():
+                if path.is_file() and not (path.suffix == _SUFFIX and path.stem in self.used):
+                    path.unlink(missing_ok=True)
+                    removed += 1
+        except OSError as e:
+            log.warning("%s memo: cannot prune %s (%s)", self.label, self.dir, e)
+        return removed
+
+    def summary(self) -> str:
+        """One line for the job's log.
+
+        Returns
+        -------
+        str
+        """
+        return (f"{self.label} memo {self.dir}: {self.hits} hits, {self.misses} misses, {self.written} written, "
+                f"{self.bad} unusable")
