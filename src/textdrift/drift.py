@@ -1010,12 +1010,11 @@ class DriftFiles:
     grouped: dict | None = None
 
 
-def _needed(path, languages, kept) -> bool:
-    """Whether a paragraph matrix file may hold rows of a language not taken from the memo (one
-    named ``para_{lang}-*`` holds that language's rows; any other may hold any)."""
+def _para_languages(path, languages) -> list[str]:
+    """The languages whose rows a paragraph matrix file may hold: the one its name says
+    (``para_{lang}-*``), or every language for a file named otherwise."""
     name = Path(path).name
-    own = [lang for lang in languages if name.startswith(f"para_{lang}-")]
-    return not own or any(lang not in kept for lang in own)
+    return [lang for lang in languages if name.startswith(f"para_{lang}-")] or list(languages)
 
 
 def write_drift(files: DriftFiles, languages: list[str], settings: DriftSettings | None = None, memo=None) -> None:
@@ -1071,14 +1070,13 @@ def write_drift(files: DriftFiles, languages: list[str], settings: DriftSettings
     for lang, path in zip(languages, year_paths) if memo is not None else []:
         from dataclasses import asdict
 
-        own = [p for p in para_paths if Path(p).name.startswith(f"para_{lang}-")
-               or not any(Path(p).name.startswith(f"para_{x}-") for x in languages)]
+        own = [p for p in para_paths if lang in _para_languages(p, languages)]
         keys[lang] = memo.key(lang=lang, settings=asdict(params), year=memo.sha(path), paras=[memo.sha(p) for p in own])
         value = memo.get(keys[lang])
         if isinstance(value, dict) and set(value) == set(TABLE_COLUMNS):
             kept[lang] = value
-    para_parts = by_language([load_matrix(p) for p in para_paths if not kept or _needed(p, languages, kept)],
-                             languages)
+    para_parts = by_language([load_matrix(p) for p in para_paths
+                              if any(x not in kept for x in _para_languages(p, languages))], languages)
     doc_files = dict(zip(languages, doc_paths))
     for lang, path in zip(languages, year_paths):
         if lang in kept:

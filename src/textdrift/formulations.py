@@ -489,9 +489,9 @@ def _read_builders(token_paths, languages, unspaced_languages, count_roles, spil
     builders = {lang: _UnitsBuilder(lang, lang in unspaced, spill) for lang in languages}
     for shard, path in enumerate(token_paths):
         t = _token_table(path, languages, count_roles)
-        lang_codes, lang_values = _dictionary(t["lang"])
+        lang_codes = _dictionary(t["lang"])
         for lang, b in builders.items():
-            rows = t.filter(pa.array(np.isin(lang_codes, [i for i, v in enumerate(lang_values) if v == lang])))
+            rows = _of_language(t, lang_codes, lang)
             if digests is not None:
                 from textdrift.langmemo import table_digest
 
@@ -503,14 +503,20 @@ def _read_builders(token_paths, languages, unspaced_languages, count_roles, spil
     return builders
 
 
+def _of_language(t, lang_codes: tuple, lang: str):
+    """The rows of a token table ``t`` in ``lang`` (``lang_codes``: :func:`_dictionary` of its
+    ``lang`` column)."""
+    import pyarrow as pa
+
+    codes, values = lang_codes
+    return t.filter(pa.array(np.isin(codes, [i for i, v in enumerate(values) if v == lang])))
+
+
 def _lang_rows(path, lang: str, count_roles):
     """One token shard's counted rows of ``lang`` as :func:`_read_builders` gives them to the
     language's builder (what the per-language memo's digest of the shard is taken of)."""
-    import pyarrow as pa
-
     t = _token_table(path, [lang], count_roles)
-    codes, values = _dictionary(t["lang"])
-    return t.filter(pa.array(np.isin(codes, [i for i, v in enumerate(values) if v == lang])))
+    return _of_language(t, _dictionary(t["lang"]), lang)
 
 
 def read_units(token_paths, lang: str, unspaced: bool, count_roles=_D["count_roles"]) -> Units:

@@ -15,7 +15,7 @@ without a memo; a memo only saves time, so it never fails a job:
   every file that is not an entry the job used (old keys, temporary files of an interrupted write).
 * :func:`code_digest`: the bytes of every module of the package and the versions of Python and of
   the numerical packages, so that any change to the code makes every entry a miss.
-* :func:`memo_directory`: a memo's directory from its ``memo`` / ``memo_dir`` settings.
+* :class:`MemoLocation`: a memo's directory from its ``memo`` / ``memo_dir`` settings.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 from textdrift.config import cache_dir
 from textdrift.io import atomic_write_bytes
 
-__all__ = ["EntryStore", "MemoLocation", "code_digest", "memo_directory"]
+__all__ = ["EntryStore", "MemoLocation", "code_digest"]
 
 log = logging.getLogger("textdrift.memo")
 
@@ -68,40 +68,15 @@ def code_digest() -> str:
     return h.hexdigest()
 
 
-def memo_directory(memo: bool, memo_dir: str | None, processed_dir: str | Path | None, name: str) -> Path | None:
-    """A memo's directory: None when it is off; ``memo_dir`` when set; else ``cache/<name>`` beside
-    ``processed_dir`` (None without one).
-
-    Parameters
-    ----------
-    memo : bool
-        The memo's ``memo`` setting.
-    memo_dir : str or None
-        Its ``memo_dir`` setting.
-    processed_dir : str or Path or None
-        The configuration's ``processed_dir``.
-    name : str
-        The memo's directory under ``data/cache``.
-
-    Returns
-    -------
-    Path or None
-    """
-    if not memo:
-        return None
-    if memo_dir:
-        return Path(memo_dir)
-    return cache_dir(processed_dir) / name if processed_dir else None
-
-
 class MemoLocation:
     """The ``directory`` of a memo's settings object (a :class:`textdrift.config.Settings` with
-    ``memo`` and ``memo_dir`` fields): :func:`memo_directory` under the class's ``NAME``."""
+    ``memo`` and ``memo_dir`` fields; ``NAME``: its directory under ``data/cache``)."""
 
     NAME = ""
 
     def directory(self, processed_dir: str | Path | None) -> Path | None:
-        """The memo's directory (None when it is off, or without a directory to derive it from).
+        """The memo's directory: None when it is off; ``memo_dir`` when set; else ``cache/<NAME>``
+        beside ``processed_dir`` (None without one).
 
         Parameters
         ----------
@@ -112,7 +87,11 @@ class MemoLocation:
         -------
         Path or None
         """
-        return memo_directory(self.memo, self.memo_dir, processed_dir, self.NAME)
+        if not self.memo:
+            return None
+        if self.memo_dir:
+            return Path(self.memo_dir)
+        return cache_dir(processed_dir) / self.NAME if processed_dir else None
 
 
 class EntryStore:
