@@ -31,6 +31,7 @@ ENTITIES = [
            {"en": ("China International Development Cooperation Agency", "CIDCA"), "zh": ("国家国际发展合作署",)}),
     Entity("who", "organisation", {"en": "World Health Organization"}, {"en": ("World Health Organization", "WHO")}),
     Entity("bri", "initiative", {"en": "Belt and Road Initiative"}, {"en": ("One Belt, One Road", "Belt and Road")}),
+    Entity("paper", "document", {"en": "Jointly Build a Community"}, {"en": ('"Jointly Build a Community"',)}),
 ]
 
 
@@ -195,6 +196,29 @@ def test_entity_span_blocks_theme_terms_unless_member(seg):
     m = match_themes(en, member)
     assert m["term"].tolist() == ["@gdi", "development"]
     assert m["match"].tolist() == ["Global Development Initiative", "development"]
+
+
+def test_a_mention_is_matched_whole_when_it_starts_or_ends_with_punctuation(seg):
+    """A quoted title's head is its opening quote mark (punctuation): it is still the mention's one
+    counted term, and the KWIC match of every mention runs to its last token, the closing quote or
+    bracket included (no longer: a quote-headed mention uncounted and joined to the previous mention's
+    match; "Global Development Initiative (GDI" without its bracket)."""
+    toks = seg.segment_document("d", 2023, "en", [
+        'The Global Development Initiative (GDI) issued "Jointly Build a Community" in 2022. '
+        'The "Jointly Build a Community" paper is long.'])
+    heads = toks[toks["norm"].str.startswith("@")]
+    assert heads[["text", "norm", "is_punct"]].values.tolist() == [
+        ["Global", "@gdi", False], ['"', "@paper", True], ['"', "@paper", True]]
+    m = match_themes(toks, entity_codebook(ENTITIES, ["en"]))
+    assert m[["theme", "match", "left", "right"]].values.tolist() == [
+        ["gdi", "Global Development Initiative (GDI)", "The", 'issued "Jointly Build a Community" in'],
+        ["paper", '"Jointly Build a Community"', "The Global Development Initiative (GDI) issued",
+         'in 2022. The "Jointly Build a'],
+        ["paper", '"Jointly Build a Community"', 'Build a Community" in 2022. The', "paper is long."]]
+    # the theme counts equal the kept @ids that drift and the phrases count
+    freq = theme_frequencies(paragraph_tokens(toks), m, entity_codebook(ENTITIES, ["en"]), ["en"])
+    counts = freq.set_index("theme")["count"]
+    assert counts[counts > 0].to_dict() == heads["norm"].str[1:].value_counts().to_dict() == {"gdi": 1, "paper": 2}
 
 
 def test_entity_frequencies_count_mentions(seg):

@@ -488,13 +488,14 @@ def _token_order(tokens: "pd.DataFrame | TokenCodes") -> np.ndarray | None:
 def _entity_rule(by_theme: dict, terms: list[_Term], tokens: TokenCodes, words: np.ndarray) -> dict:
     """Candidates (p, q, term index per theme, over ``words``) under the entity rule: a match that
     touches a token of a named-entity mention is dropped, except an entity-member term (``@id``),
-    whose match is widened to the whole mention (for its KWIC ``match``)."""
+    whose match is widened to the mention's last word (:func:`_mention_ends` widens its KWIC
+    ``match`` on to the mention's last token, a closing quote or bracket)."""
     if "entity" not in tokens:
         return by_theme
     in_ent = (tokens["entity"] >= 0)[words]
     if not in_ent.any():
         return by_theme
-    head = tokens.entity_heads()[words]  # the words that start a mention (counting.entity_heads)
+    head = tokens.entity_heads()[words]  # the words that start a mention (every head is a word: _match_lang)
     # mention end of every head: the last word of the run of entity tokens that starts at it
     span = np.cumsum(head)
     end = np.full(span[-1] + 1, -1, dtype=np.int64)
@@ -508,6 +509,21 @@ def _entity_rule(by_theme: dict, terms: list[_Term], tokens: TokenCodes, words: 
         ok = is_member | (touched[q + 1] - touched[p] == 0)
         if ok.any():
             out[theme] = (p[ok], q[ok], ti[ok])
+    return out
+
+
+def _mention_ends(tokens: TokenCodes) -> np.ndarray:
+    """For each token that heads a named-entity mention, the row of the mention's last token
+    (punctuation included: the ``)`` of "Global Development Initiative (GDI)", the closing quote of
+    a quoted title); -1 for every other token (and for every token without an ``entity`` column)."""
+    out = np.full(tokens.n, -1, dtype=np.int64)
+    if "entity" not in tokens or not tokens.n:
+        return out
+    head, in_ent = tokens.entity_heads(), tokens["entity"] >= 0
+    span = np.cumsum(head)  # the mention a token belongs to, counted from its head (mentions are contiguous)
+    end = np.full(span[-1] + 1, -1, dtype=np.int64)
+    np.maximum.at(end, span[in_ent], np.flatnonzero(in_ent))
+    out[head] = end[span[head]]
     return out
 
 
@@ -527,7 +543,9 @@ def _match_lang(tokens: TokenCodes, terms: list[_Term], window: int, unspaced: b
     new_sent = np.ones(n, dtype=bool)  # counting.segments: a new segment at each sentence and after punctuation
     new_sent[1:] = (doc[1:] != doc[:-1]) | (lang[1:] != lang[:-1]) | (sent[1:] != sent[:-1]) | punct[:-1]
     seg_all = np.cumsum(new_sent)
-    words = np.flatnonzero(~punct)  # row of each non-punctuation token
+    # row of each word: a non-punctuation token, or a mention's head (``@id``) even when the mention
+    # starts with a quote mark (a quoted title): the head stands for the whole mention
+    words = np.flatnonzero(~punct | tokens.entity_heads())
     vocab = np.asarray(tokens.values("norm"), dtype=object)
     codes = tokens["norm"][words]
     seg = seg_all[words]
@@ -562,12 +580,13 @@ def _match_lang(tokens: TokenCodes, terms: list[_Term], window: int, unspaced: b
     para_start, para_end = starts[group], np.append(starts[1:], n)[group]  # end exclusive
     term_text = np.array([t.text for t in terms], dtype=object)
     themes, tis, r0s, r1s = [], [], [], []
+    mention_end = _mention_ends(tokens)  # an entity-member match runs to its mention's last token
     for theme, (p, q, ti) in by_theme.items():
         kept = _resolve_arrays(p, q, ti, terms)
         themes.append(np.full(len(kept), theme, dtype=object))
         tis.append(ti[kept])
         r0s.append(words[p[kept]])
-        r1s.append(words[q[kept]])
+        r1s.append(np.maximum(words[q[kept]], mention_end[words[p[kept]]]))
     r0, r1 = np.concatenate(r0s).astype(np.int64), np.concatenate(r1s).astype(np.int64)
     lo, hi = np.maximum(para_start[r0], r0 - window), np.minimum(para_end[r0], r1 + 1 + window)
 
