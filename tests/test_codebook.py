@@ -12,7 +12,7 @@ from textdrift.crosslingual import pair_check
 from textdrift.codebook import CodebookError, Rule, Theme, codebook_hash, parse_codebook
 from textdrift.matching import match_themes
 from textdrift.stats import wilson
-from textdrift.validation import KEY, draw_sample, precision_table, theme_rows
+from textdrift.validation import KEY, draw_sample, locate_coded, precision_table, theme_rows
 
 
 def theme(en=(), zh=(), rules=None, pairs=(), unpaired=()):
@@ -150,6 +150,44 @@ def _kwic(n_per_theme):
                          "kind": "theme", "theme": theme_id, "term": theme_id, "left": "a", "match": theme_id,
                          "right": "b"})
     return pd.DataFrame(rows)
+
+
+def _row(para, left, match, right, theme="digital", sent=None):
+    return {"doc_id": "d", "year": 2017, "lang": "en", "para": para, "sent": para if sent is None else sent,
+            "role": "body", "kind": "theme", "theme": theme, "term": match, "left": left, "match": match,
+            "right": right}
+
+
+def test_coded_rows_are_found_again_when_paragraphs_are_renumbered():
+    """A cleaning change that merges a lead into its paragraph renumbers every later paragraph and
+    lengthens the contexts at the merged edge: the coded rows are the same places in the text and
+    keep their codes; a row whose context is gone, or a second code for one place, is not found."""
+    before = pd.DataFrame([
+        _row(2, "", "digital economy", "drives growth"),  # the first words of a paragraph ...
+        _row(3, "tools such as", "digital", "tools for students"),
+        _row(4, "the", "digital", "divide"),
+        _row(5, "a", "digital", "future"),
+    ])
+    after = pd.DataFrame([
+        _row(1, "Item 1. Cooperation:", "digital economy", "drives growth"),  # ... now after its lead
+        _row(2, "tools such as", "digital", "tools for students"),
+        _row(3, "the", "digital", "divide and"),  # a split moved the right edge: "divide" starts "divide and"
+        _row(4, "an open", "digital", "market"),  # not the coded place (the coded one was removed)
+    ])
+    coded = theme_rows(before).assign(relevant=["1", "0", "1", "1"])
+    at, by_text = locate_coded(coded, theme_rows(after))
+    assert at.tolist() == [0, 1, 2, -1] and by_text == 3
+    table = precision_table(coded, after, "v2").set_index(["theme", "lang"]).loc[("digital", "en")]
+    assert (table["n_coded"], table["relevant"], table["n_no_longer_matched"]) == (3, 2, 1)
+    # found by KEY first: an unchanged row is not taken by another coded row with its context
+    again = pd.concat([theme_rows(after).iloc[[1]], theme_rows(before).iloc[[1]]], ignore_index=True)
+    assert locate_coded(again, theme_rows(after))[0].tolist() == [1, -1]
+    # a place already coded is not drawn again after the renumbering
+    drawn = draw_sample(after, "v2", per_cell=10, coded=coded)
+    assert drawn["right"].tolist() == ["market"]
+    # no shared context at all (both sides empty on one side only) is not the same place
+    bare = theme_rows(pd.DataFrame([_row(7, "", "digital", "")]))
+    assert locate_coded(bare, theme_rows(pd.DataFrame([_row(8, "x", "digital", "y")])))[0].tolist() == [-1]
 
 
 def test_sample_is_stratified_seeded_and_per_cell():

@@ -30,8 +30,8 @@ def _kwic(doc_ids, kinds=None) -> pd.DataFrame:
 
 
 def _whole(path) -> pd.DataFrame:
-    """What the precision rule read before: the key columns of the whole table."""
-    wanted = {*KEY, "kind"}
+    """What the precision rule read before: the key columns and the contexts of the whole table."""
+    wanted = {*KEY, "kind", "left", "right"}
     return read_csv(path, usecols=lambda c: c in wanted)
 
 

@@ -14,12 +14,15 @@ Workflow
    the theme in this context) or 0, and may add a ``note`` and ``coder``; the coded rows go to
    ``validation/coded.csv`` (rows of several samples may be stacked there).
 3. The ``precision`` rule (:func:`precision_table`) keeps the coded rows that still match under the
-   current codebook (same document, language, paragraph, sentence, theme, matched text and
-   occurrence of that text in the sentence: ``KEY``), and computes per (theme, language), per
-   language and overall: ``n_coded``, ``relevant``, ``precision`` = relevant / n_coded and its
-   Wilson score interval (Wilson 1927; ``scipy.stats.binomtest(k, n).proportion_ci(method="wilson")``).
-   ``n_no_longer_matched`` counts coded rows the current codebook no longer matches (a rule or a
-   removed term dropped them): they say what a revision removed, not what it keeps.
+   current codebook (:func:`locate_coded`: same document, language, paragraph, sentence, theme,
+   matched text and occurrence of that text in the sentence, ``KEY``; or, when the paragraphs or
+   sentences were numbered anew (a cleaning change that merges or splits paragraphs), the same
+   document, language, theme and matched text in the same context), and computes per (theme,
+   language), per language and overall: ``n_coded``, ``relevant``, ``precision`` = relevant /
+   n_coded and its Wilson score interval (Wilson 1927;
+   ``scipy.stats.binomtest(k, n).proportion_ci(method="wilson")``). ``n_no_longer_matched`` counts
+   coded rows the current codebook no longer matches (a rule or a removed term dropped them): they
+   say what a revision removed, not what it keeps.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from textdrift.stats import wilson
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
-__all__ = ["KEY", "PRECISION_COLUMNS", "SAMPLE_COLUMNS", "coded_documents_kwic", "draw_sample", "main",
+__all__ = ["KEY", "PRECISION_COLUMNS", "SAMPLE_COLUMNS", "coded_documents_kwic", "draw_sample", "locate_coded", "main",
            "precision_cells", "precision_table", "write_precision", "theme_rows", "run_precision"]
 
 log = logging.getLogger("textdrift.validation")
@@ -77,13 +80,87 @@ def _keys(df: pd.DataFrame) -> pd.Series:
     return pd.Series(list(zip(*(df[c].astype(str) for c in KEY))), index=df.index, dtype=object)
 
 
+def _context(df: pd.DataFrame, column: str) -> list[str]:
+    """A KWIC context column as text ("" for an empty cell, or for a table without the column)."""
+    if column not in df:
+        return [""] * len(df)
+    return df[column].fillna("").astype(str).tolist()
+
+
+def _same_context(coded: tuple[str, str], now: tuple[str, str]) -> bool:
+    """Whether a coded row's (left, right) context and a current row's are the same place in the
+    text although its paragraph may have changed: each side equal, or the shorter the end of the
+    longer (``left``) or its start (``right``), since a context stops at its paragraph's edge and a
+    merged or split paragraph moves that edge; and some context shared (or both sides equal)."""
+    (cl, cr), (nl, nr) = coded, now
+    if (cl, cr) == (nl, nr):
+        return True
+    left = cl.endswith(nl) or nl.endswith(cl)
+    right = cr.startswith(nr) or nr.startswith(cr)
+    return left and right and min(len(cl), len(nl)) + min(len(cr), len(nr)) > 0
+
+
+def locate_coded(coded: pd.DataFrame, current: pd.DataFrame) -> tuple[np.ndarray, int]:
+    """Where each coded row is in the current theme rows: by its ``KEY``, or else by its text.
+
+    A coded row is first looked up by ``KEY`` (document, language, paragraph, sentence, theme,
+    matched text, occurrence), and taken when its context is the same (:func:`_same_context`; a
+    coded file without ``left`` and ``right`` is matched by ``KEY`` alone). A row not found so (its
+    paragraph or sentence numbers changed: a cleaning change merged a heading-like lead into its
+    paragraph, or split one, and the numbers may now name another sentence) is then looked up
+    among the current rows not yet taken, in table order, with the same document, language, theme
+    and matched text and the same context (:func:`_same_context`: ``left`` and ``right`` equal, or
+    cut at a paragraph edge that moved); coded rows are taken in their order, each current row
+    once.
+
+    Parameters
+    ----------
+    coded : DataFrame
+        Coded rows (``KEY``; ``left`` and ``right`` when a row is to be found by its text).
+    current : DataFrame
+        The current theme rows (:func:`theme_rows`: ``KEY``, ``left``, ``right``).
+
+    Returns
+    -------
+    ndarray of int64, int
+        Per coded row, the position of its row in ``current`` (-1: no longer matched); and how many
+        were found by their text rather than by their ``KEY``.
+    """
+    now = list(zip(_context(current, "left"), _context(current, "right")))
+    was = list(zip(_context(coded, "left"), _context(coded, "right")))
+    texts = "left" in coded and "right" in coded  # coded rows without their context: by KEY alone
+    cur_keys = {k: i for i, k in enumerate(_keys(current))}
+    at = np.array([cur_keys.get(k, -1) for k in _keys(coded)], dtype=np.int64)
+    if texts:  # a KEY that now names another place (numbers shifted onto another sentence) is not it
+        at = np.array([i if i < 0 or _same_context(was[j], now[i]) else -1 for j, i in enumerate(at.tolist())],
+                      dtype=np.int64)
+    taken = set(at[at >= 0].tolist())
+    lost = np.flatnonzero(at < 0)
+    if not texts or not len(lost) or not len(current):
+        return at, 0
+    place = ["doc_id", "lang", "theme", "match"]
+    candidates: dict[tuple, list[int]] = {}
+    for i, key in enumerate(zip(*(current[c].astype(str) for c in place))):
+        if i not in taken:
+            candidates.setdefault(key, []).append(i)
+    keys = list(zip(*(coded[c].astype(str) for c in place)))
+    found = 0
+    for j in lost.tolist():
+        for i in candidates.get(keys[j], []):
+            if i not in taken and _same_context(was[j], now[i]):
+                at[j], found = i, found + 1
+                taken.add(i)
+                break
+    return at, found
+
+
 def draw_sample(kwic: pd.DataFrame, codebook: str, per_cell: int = _D["validation"]["per_cell"],
                 seed: int = _D["validation"]["seed"],
                 coded: pd.DataFrame | None = None) -> pd.DataFrame:
     """A stratified random sample of the theme rows: ``per_cell`` per (theme, lang), or all of a smaller cell.
 
-    Rows already in ``coded`` (same ``KEY``) are not drawn again: after a revision of the codebook,
-    a new sample adds contexts nobody has coded yet.
+    Rows already in ``coded`` (:func:`locate_coded`) are not drawn again: after a revision of the
+    codebook, a new sample adds contexts nobody has coded yet.
 
     Parameters
     ----------
@@ -107,7 +184,8 @@ def draw_sample(kwic: pd.DataFrame, codebook: str, per_cell: int = _D["validatio
         raise ValueError(f"per_cell must be at least 1, not {per_cell}")
     rows = theme_rows(kwic)
     if coded is not None and len(coded):
-        rows = rows[~_keys(rows).isin(set(_keys(coded)))]
+        at, _ = locate_coded(coded, rows)
+        rows = rows[~np.isin(np.arange(len(rows)), at)]
     picks = []
     for (theme, lang), cell in rows.groupby(["theme", "lang"], sort=True):
         rng = np.random.default_rng([seed, zlib.crc32(str(theme).encode()), zlib.crc32(str(lang).encode())])
@@ -159,15 +237,19 @@ def precision_table(coded: pd.DataFrame, kwic: pd.DataFrame, codebook: str, conf
     if missing:
         raise ValueError(f"{source}: missing column(s) {', '.join(missing)} (start from a validation sample)")
     coded = coded.assign(relevant=_relevance(coded, source)).dropna(subset=["relevant"])
-    coded = coded.drop_duplicates(KEY, keep="last")
-    current = theme_rows(kwic)[KEY]
+    coded = coded.drop_duplicates(KEY, keep="last").reset_index(drop=True)
+    current = theme_rows(kwic)
+    current = current[[c for c in [*KEY, "left", "right"] if c in current]]
     for df in (coded, current):
         for c in ("para", "sent", "occurrence"):
             df[c] = df[c].astype("int64")
         for c in ("doc_id", "lang", "theme", "match"):
             df[c] = df[c].astype(str)
-    merged = coded.merge(current.assign(_now=True), on=KEY, how="left")
-    merged["_now"] = merged["_now"].fillna(False).astype(bool)
+    at, by_text = locate_coded(coded, current)
+    if by_text:
+        log.info("%d coded rows found again by their text (document, theme, match and context): their paragraph "
+                 "or sentence numbers changed since they were coded", by_text)
+    merged = coded.assign(_now=at >= 0)
     rows = []
 
     def add(theme, lang, part):
@@ -228,8 +310,8 @@ def _id_forms(doc_ids) -> set[str]:
 
 
 def coded_documents_kwic(kwic_path, doc_ids, chunk_rows: int = _CHUNK_ROWS) -> pd.DataFrame:
-    """The theme rows of ``theme_kwic.csv`` (the columns of ``KEY`` but ``occurrence``, and
-    ``kind``) of the coded documents, read in chunks: what :func:`precision_table` needs of the
+    """The theme rows of ``theme_kwic.csv`` (the columns of ``KEY`` but ``occurrence``, ``kind``,
+    ``left`` and ``right``) of the coded documents, read in chunks: what :func:`precision_table` needs of the
     table, in memory bounded by the chunk and the coded documents, not by the corpus.
 
     A coded row can only match a row of its own document, and a row's ``occurrence``
@@ -263,7 +345,7 @@ def coded_documents_kwic(kwic_path, doc_ids, chunk_rows: int = _CHUNK_ROWS) -> p
         (the whole table's read failed on it before, converting an occurrence count).
     """
     forms = _id_forms(doc_ids)
-    wanted = {*KEY, "kind"}
+    wanted = {*KEY, "kind", "left", "right"}
     kinds, pieces = {}, []
     for chunk in read_csv_chunks(kwic_path, kinds, chunk_rows, usecols=lambda c: c in wanted):
         rows = chunk[chunk["kind"] == "theme"] if "kind" in chunk else chunk
