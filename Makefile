@@ -17,6 +17,8 @@ SNAKEMAKE := $(VENV)/bin/snakemake --cores $(CORES) --rerun-incomplete $(if $(CO
 CHECK_CONFIG := --config config/config.yaml $(if $(CONFIG),--config $(CONFIG))
 cfg = $(or $(if $(CONFIG),$(shell sed -n 's/^$(1): *//p' $(CONFIG) 2>/dev/null)),$(shell sed -n 's/^$(1): *//p' config/config.yaml 2>/dev/null),$(2))
 RESULTS := $(call cfg,results_dir,results)
+# the jobs' logs beside results_dir (workflow/rules/common.smk: LOGS)
+LOGS := $(patsubst ./%,%,$(dir $(RESULTS))logs)
 # What a run reads or writes: when nothing here is newer than the stamp of the last complete run,
 # `make run` has nothing to do and says so without starting Snakemake (a no-op in well under 2 s).
 # A deleted or edited output changes its directory's or its own time, so it is a change too.
@@ -49,7 +51,7 @@ run: env
 	else \
 		$(VENV)/bin/python -m textdrift.check $(CHECK_CONFIG) && \
 		$(VENV)/bin/python -m textdrift.check --unlock-stale $(VENV)/bin/snakemake && \
-		$(REPORT_ENV) $(VENV)/bin/python -m textdrift.console run -- $(SNAKEMAKE) rules \
+		$(REPORT_ENV) $(VENV)/bin/python -m textdrift.console run --logs $(LOGS) -- $(SNAKEMAKE) rules \
 			--report $(RESULTS)/report.html --report-after-run && \
 		mkdir -p $(dir $(STAMP)) && touch $(STAMP); \
 	fi
@@ -129,8 +131,9 @@ validation-sample: env
 unlock: env
 	$(SNAKEMAKE) --unlock
 
+# (with CONFIG=DIR/config.yaml: that corpus's processed, cache, results and logs directories)
 clean-results:
-	rm -rf data/processed data/cache results logs .snakemake
+	rm -rf $(call cfg,processed_dir,data/processed) $(patsubst ./%,%,$(dir $(call cfg,processed_dir,data/processed))cache) $(RESULTS) $(LOGS) .snakemake
 
 distclean: clean-results
 	rm -rf $(VENV) $(UVTOOL)

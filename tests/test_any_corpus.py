@@ -148,7 +148,8 @@ def new_corpus_run(tmp_path_factory):
     config = corpus / "config.yaml"
     # as `make run` runs it: progress in a few lines, then the jobs' warnings
     snakemake = str(Path(sys.executable).with_name("snakemake"))
-    proc = subprocess.run([sys.executable, "-m", "textdrift.console", "run", "--", snakemake, "--cores", "2",
+    proc = subprocess.run([sys.executable, "-m", "textdrift.console", "run", "--logs", str(corpus / "logs"), "--",
+                           snakemake, "--cores", "2",
                            "--configfile", str(config), "--quiet", "host"], cwd=work, capture_output=True, text=True,
                           env={**os.environ, "MPLBACKEND": "Agg"})
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
@@ -164,6 +165,8 @@ def test_a_new_chinese_corpus_of_15_years_and_20_themes(new_corpus_run):
     # the console summary names the never-matched term, with the log to read
     summary = proc.stdout[proc.stdout.index("warning(s) from the jobs"):]
     assert NEVER in summary and "never matched" in summary
+    # the jobs' logs beside the corpus's results, not in the checkout's logs/ (another corpus's)
+    assert (corpus / "logs" / "benchmarks").is_dir() and not (work / "logs").exists()
 
     # languages from the data: Chinese only, nothing English, nothing across languages
     freq = pd.read_csv(tables / "theme_frequencies.csv")

@@ -69,7 +69,9 @@ load_codebook(
 
 PROCESSED = config["processed_dir"]
 RESULTS = config["results_dir"]
-LOGS = "logs"
+# the jobs' logs and benchmark files beside results_dir (logs/; DIR/logs for `make new-corpus DIR=...`):
+# two corpora run from one checkout keep their own
+LOGS = str(Path(RESULTS).parent / "logs")
 # Memos outside Snakemake's outputs, beside processed_dir (data/cache): the theme matches' per-theme
 # memo (textdrift.matchmemo, its own directory setting) and the charts' last drawings (figures rules)
 CACHE = str(cache_dir(PROCESSED))
