@@ -221,6 +221,22 @@ def test_a_mention_is_matched_whole_when_it_starts_or_ends_with_punctuation(seg)
     assert counts[counts > 0].to_dict() == heads["norm"].str[1:].value_counts().to_dict() == {"gdi": 1, "paper": 2}
 
 
+def test_a_term_restated_in_brackets_counts_once(seg):
+    """"artificial intelligence (AI)": the bracket restates the match before it (one mention of the
+    theme); AI alone, or a bracket after another theme's match or after other words, still counts."""
+    en = seg.segment_document("d", 2023, "en", [
+        "Risks in artificial intelligence (AI) and AI chips. Artificial intelligence(AI), data (AI) and AI (AI)."])
+    zh = seg.segment_document("d", 2023, "zh", ["人工智能（AI）应用与数据（AI）。"])
+    book = [Theme("ai", {"en": "AI", "zh": "AI"}, {"en": ("artificial intelligence", "ai"), "zh": ("人工智能", "ai")}),
+            Theme("data", {"en": "data", "zh": "data"}, {"en": ("data",), "zh": ("数据",)})]
+    m = match_themes(pd.concat([en, zh], ignore_index=True), book)
+    got = [(r.lang, r.theme, r.match, r.right[:4]) for r in m.itertuples()]
+    assert got == [("en", "ai", "artificial intelligence", "(AI)"), ("en", "ai", "AI", "chip"),
+                   ("en", "ai", "Artificial intelligence", "(AI)"), ("en", "ai", "AI", ") an"),  # after "data ("
+                   ("en", "ai", "AI", "(AI)"), ("en", "data", "data", "(AI)"),
+                   ("zh", "ai", "人工智能", "（AI）"), ("zh", "ai", "AI", "）。"), ("zh", "data", "数据", "（AI）")]
+
+
 def test_entity_frequencies_count_mentions(seg):
     toks = seg.segment_document("d", 2023, "en", ["GDI and the Global Development Initiative work."])
     book = entity_codebook(ENTITIES, ["en"])

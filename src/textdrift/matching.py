@@ -527,6 +527,33 @@ def _mention_ends(tokens: TokenCodes) -> np.ndarray:
     return out
 
 
+_OPEN, _CLOSE = ("(", "\uff08"), (")", "\uff09")  # round brackets, ASCII and full-width
+
+
+def _bracket_tokens(tokens: TokenCodes) -> tuple[np.ndarray, np.ndarray]:
+    """Per token: whether its text is an opening round bracket, a closing one (``_OPEN``, ``_CLOSE``)."""
+    text = np.append(np.asarray(tokens.values("text"), dtype=object), "")
+    codes = tokens["text"]
+    return np.isin(text, _OPEN)[codes], np.isin(text, _CLOSE)[codes]
+
+
+def _restated(a0: np.ndarray, a1: np.ndarray, opens: np.ndarray, closes: np.ndarray,
+              para_start: np.ndarray) -> np.ndarray:
+    """Which of one theme's kept matches (first and last token rows ``a0``, ``a1``, by start) only
+    restate the match before them: the whole of a bracket that follows it directly, "artificial
+    intelligence (AI)", "人工智能（AI）": one mention of the theme, counted once (the first).
+    A match starting a paragraph's text is never one."""
+    out = np.zeros(len(a0), dtype=bool)
+    if len(a0) < 2:
+        return out
+    n = len(opens)
+    before, after = a0[1:] - 1, a1[1:] + 1
+    ok = (a1[:-1] == a0[1:] - 2) & (before >= para_start[a0[1:]]) & (a1[:-1] >= para_start[a0[1:]])
+    ok &= opens[np.clip(before, 0, n - 1)] & (after < n) & closes[np.clip(after, 0, n - 1)]
+    out[1:] = ok
+    return out
+
+
 def _match_lang(tokens: TokenCodes, terms: list[_Term], window: int, unspaced: bool) -> dict[str, np.ndarray | list]:
     """The counted matches of ``terms`` in the tokens of one language (integer codes,
     :class:`textdrift.counting.TokenCodes`): column (``MATCH_COLUMNS``) -> values (an array or a
@@ -581,12 +608,15 @@ def _match_lang(tokens: TokenCodes, terms: list[_Term], window: int, unspaced: b
     term_text = np.array([t.text for t in terms], dtype=object)
     themes, tis, r0s, r1s = [], [], [], []
     mention_end = _mention_ends(tokens)  # an entity-member match runs to its mention's last token
+    opens, closes = _bracket_tokens(tokens)
     for theme, (p, q, ti) in by_theme.items():
         kept = _resolve_arrays(p, q, ti, terms)
-        themes.append(np.full(len(kept), theme, dtype=object))
-        tis.append(ti[kept])
-        r0s.append(words[p[kept]])
-        r1s.append(np.maximum(words[q[kept]], mention_end[words[p[kept]]]))
+        a0, a1 = words[p[kept]], np.maximum(words[q[kept]], mention_end[words[p[kept]]])
+        once = ~_restated(a0, a1, opens, closes, para_start)
+        themes.append(np.full(int(once.sum()), theme, dtype=object))
+        tis.append(ti[kept][once])
+        r0s.append(a0[once])
+        r1s.append(a1[once])
     r0, r1 = np.concatenate(r0s).astype(np.int64), np.concatenate(r1s).astype(np.int64)
     lo, hi = np.maximum(para_start[r0], r0 - window), np.minimum(para_end[r0], r1 + 1 + window)
 
