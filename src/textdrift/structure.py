@@ -440,13 +440,19 @@ def find_repeated(keys, settings: dict):
         return pd.DataFrame(columns=cols)
     of = keys.groupby("lang")["doc_id"].nunique()
     k = keys[(keys["key"] != "") & (keys["role"] != "title")].drop_duplicates(["lang", "key", "doc_id"])
-    g = k.groupby(["lang", "key"], sort=True)
-    out = g.agg(documents=("doc_id", "size"), letters=("letters", "max"),
-                doc_ids=("doc_id", lambda s: ";".join(sorted(s)))).reset_index()
+    out = k.groupby(["lang", "key"], sort=True).agg(documents=("doc_id", "size"), letters=("letters", "max"))
+    out = out.reset_index()
     out["of_documents"] = out["lang"].map(of).astype(int)
     out["share"] = (out["documents"] / out["of_documents"]).round(4)
     hit = (out["documents"] >= settings["min_documents"]) & (out["documents"] > settings["min_share"] * out["of_documents"])
-    out = out[hit].sort_values(["lang", "documents", "key"], ascending=[True, False, True], kind="stable")
+    out = out[hit]
+    # the documents' list only for the keys found repeated (a Python join per key: nearly every key
+    # of a corpus is in one document, and joining them all was most of the job's time)
+    pair = pd.MultiIndex.from_frame(k[["lang", "key"]])
+    chosen = k[pair.isin(pd.MultiIndex.from_frame(out[["lang", "key"]]))]
+    doc_ids = chosen.groupby(["lang", "key"], sort=True)["doc_id"].agg(lambda s: ";".join(sorted(s)))
+    out = out.join(doc_ids.rename("doc_ids"), on=["lang", "key"])
+    out = out.sort_values(["lang", "documents", "key"], ascending=[True, False, True], kind="stable")
     return out[cols].reset_index(drop=True)
 
 
