@@ -103,6 +103,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from textdrift import despace as _despace
+from textdrift import rxcheck as _rxcheck
 from textdrift import structure as _structure
 from textdrift.config import UNSPACED_LANGUAGES, defaults, merge
 from textdrift.decode import CleaningError, is_han
@@ -291,18 +292,25 @@ def remove_boilerplate(paras: list[str], cfg: dict, log: _Log) -> list[str]:
     for rule in rules:
         if rule["scope"] not in ("paragraph", "tail", "inline"):
             raise CleaningError(f"clean.boilerplate {rule['name']!r}: unknown scope {rule['scope']!r}")
+    # each pattern is tried only on the paragraphs that contain a literal every match contains
+    # (textdrift.rxcheck: one scan of the text; the same paragraphs match)
+    view = _rxcheck.Text(paras)
     for rule in (r for r in rules if r["scope"] == "paragraph"):
         rx, kept = _compile(rule["pattern"]), []
-        for p in paras:
-            if rx.fullmatch(p):
+        view = view if view.paras is paras else _rxcheck.Text(paras)
+        maybe = _rxcheck.candidates(_rxcheck.prefilter(rule["pattern"], whole=True), view)
+        for i, p in enumerate(paras):
+            if i in maybe and rx.fullmatch(p):
                 log.add("", step, "removed", f"{rule['name']}: {log.text(p)}", len(p), 0, removed=p)
             else:
                 kept.append(p)
-        paras = kept
+        paras = kept if len(kept) < len(paras) else paras
     for rule in (r for r in rules if r["scope"] == "tail"):
         rx = _compile(rule["pattern"])
+        view = view if view.paras is paras else _rxcheck.Text(paras)
+        maybe = _rxcheck.candidates(_rxcheck.prefilter(rule["pattern"]), view)
         for i, p in enumerate(paras):
-            m = rx.search(p)
+            m = rx.search(p) if i in maybe else None
             if not m:
                 continue
             head = p[:m.start()].rstrip()
@@ -319,11 +327,14 @@ def remove_boilerplate(paras: list[str], cfg: dict, log: _Log) -> list[str]:
             break
     for rule in (r for r in rules if r["scope"] == "inline"):
         rx, kept = _compile(rule["pattern"]), []
-        for p in paras:
-            for m in rx.finditer(p):
-                log.add("", step, "removed", f"{rule['name']}: {log.text(m.group())}", len(p),
-                        len(p) - len(m.group()), removed=m.group())
-            p = re.sub(r" {2,}", " ", rx.sub("", p)).strip()
+        maybe = _rxcheck.candidates(_rxcheck.prefilter(rule["pattern"]), _rxcheck.Text(paras))
+        for i, p in enumerate(paras):
+            if i in maybe:
+                for m in rx.finditer(p):
+                    log.add("", step, "removed", f"{rule['name']}: {log.text(m.group())}", len(p),
+                            len(p) - len(m.group()), removed=m.group())
+                p = rx.sub("", p)
+            p = re.sub(r" {2,}", " ", p).strip()
             if p:
                 kept.append(p)
         paras = kept

@@ -87,6 +87,7 @@ import re
 from collections.abc import Callable
 from difflib import SequenceMatcher
 
+from textdrift import rxcheck as _rxcheck
 from textdrift.config import defaults
 
 __all__ = ["CODE_ROLES", "KEY_COLUMNS", "MARK_COLUMNS", "REPEATED_COLUMNS", "ROLES", "ROLE_CODES",
@@ -241,10 +242,15 @@ def assign_roles(paras: list[str], lang: str, titles: list[str], cfg: dict,
         out_paras.append(text)
         roles.append(role)
 
+    # each paratext pattern is tried only on the paragraphs that contain a literal every match
+    # contains (textdrift.rxcheck: one scan of the text; the same paragraphs match)
+    view = _rxcheck.Text(paras)
+    maybe = [_rxcheck.candidates(_rxcheck.prefilter(p["pattern"]), view) for p in cfg["paratext"]]
     for i, para in enumerate(paras):
         m = marker.match(para)
         rest = para[m.end():] if m else para
-        hit = next(((name, found) for name, rx in paratext if (found := rx.search(para))), None)
+        hit = next(((name, found) for (name, rx), can in zip(paratext, maybe)
+                    if i in can and (found := rx.search(para))), None)
         colon = para.find(":", hit[1].end()) if hit else -1
         if hit and colon >= 0 and len(para[colon + 1:].strip()) >= cfg["lead_in_min_chars"]:
             # a lead-in ("Here are the highlights of ...:") followed by the document's own text
