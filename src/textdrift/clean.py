@@ -201,6 +201,11 @@ LINE_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+@functools.lru_cache(maxsize=16)
+def _apostrophe(ch: str) -> re.Pattern:
+    return re.compile(rf"{re.escape(ch)}(?<=[^\W\d_]{re.escape(ch)})(?=[^\W\d_])")
+
+
 def normalize(text: str, cfg: dict, log: _Log) -> str:
     """Line endings, look-alike apostrophes and spaces, invisible characters, NFKC, space runs."""
     step = "normalize"
@@ -224,10 +229,13 @@ def normalize(text: str, cfg: dict, log: _Log) -> str:
         text = text.replace(ch, "")
         log.add("", step, "removed", f"control character {_char_name(ch)} -> nothing x{n}", before, len(text))
     for ch in cfg["apostrophes"]:
-        if ch not in text:  # nothing to replace (the look-behind pattern is slow to scan for)
+        if ch not in text:  # nothing to replace
             continue
         before = len(text)
-        text, n = re.subn(rf"(?<=[^\W\d_]){re.escape(ch)}(?=[^\W\d_])", "'", text)
+        # ch between two letters: the look-behind (letter, ch) after ch itself, so that the engine
+        # scans for ch (a pattern starting with a look-behind is tried at every position); the
+        # same matches as (?<=[^\W\d_])ch(?=[^\W\d_])
+        text, n = _apostrophe(ch).subn("'", text)
         if n:
             log.add("", step, "replaced",
                     f"{_char_name(ch)} between letters -> U+0027 APOSTROPHE x{n}", before, len(text))
