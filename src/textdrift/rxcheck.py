@@ -219,13 +219,13 @@ def prefilter(pattern: str, whole: bool = False) -> Check | None:
     -------
     Check or None
     """
-    from re import _parser
+    try:  # (the engine's own parser, private: a Python whose parser differs gets no pre-check)
+        from re import _parser
 
-    try:
         parsed = _parser.parse(pattern)
-    except (re.error, RecursionError):
+        return _check(parsed) if _worth_it(parsed, whole) else None
+    except (ImportError, AttributeError, TypeError, ValueError, re.error, RecursionError):
         return None
-    return _check(parsed) if _worth_it(parsed, whole) else None
 
 
 def _check(parsed) -> Check | None:
