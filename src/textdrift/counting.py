@@ -28,7 +28,7 @@ and :mod:`textdrift.structure`; docs/methods.md ("What is counted") states the r
   :func:`textdrift.vectorize.count_codes`) run on integers and only distinct values are strings.
   Each function on codes gives exactly what its DataFrame counterpart gives (tested byte for byte).
 
-About 750 lines, a third of them docstrings: the token table's rules on DataFrames (read by the
+About 800 lines, a third of them docstrings: the token table's rules on DataFrames (read by the
 notebooks and the whole-corpus functions) and the same rules on integer codes (the per-shard jobs)
 are kept side by side so that they stay one definition.
 """

@@ -76,7 +76,7 @@ never change. The detectors above see one document; this step needs the corpus, 
 added to one shard reruns no other shard's segmentation unless their roles change) and
 ``cleaning_log`` apply the result (:func:`with_repeated_roles`).
 
-Why one module of about 560 lines: both parts decide the same thing, a paragraph's role, and
+Why one module of about 600 lines: both parts decide the same thing, a paragraph's role, and
 share the role codes of the clean index; a third of it is docstrings.
 """
 
