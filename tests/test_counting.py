@@ -392,6 +392,16 @@ def test_counts_on_codes_equal_the_token_table_counts(seg, tmp_path, with_option
     assert sorted(codes.columns) == sorted(frame.columns)
     wanted = {v: ["doc", "para", "para_ngrams"] for v in VARIANTS}
     mats = count_shard(codes, ["en", "zh"], 3, ["body"], wanted)
+    from textdrift.counting import write_paragraph_tokens
+    from textdrift.io import write_parquet
+
+    for langs in (["en", "zh"], ["zh"]):  # the paragraphs numbered once: the files of paragraph_counts
+        paths = {v: tmp_path / f"paras_{v}.parquet" for v in VARIANTS}
+        write_paragraph_tokens(codes, paths, langs, ["body"])
+        for v in VARIANTS:
+            one = codes.take(codes.isin("lang", langs)).variant(v, ["body"])
+            write_parquet(paragraph_counts(one), tmp_path / "expected.parquet")
+            assert paths[v].read_bytes() == (tmp_path / "expected.parquet").read_bytes(), (v, langs)
     for v in VARIANTS:
         toks = variant_tokens(frame, v, ["body"])
         pd.testing.assert_frame_equal(paragraph_counts(read_tokens(path).variant(v, ["body"])), paragraph_tokens(toks))

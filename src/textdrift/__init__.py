@@ -3,7 +3,8 @@
 The house, in pipeline order (the Snakemake rules and the notebooks call the same functions):
 ``manifest`` (the documents; ``propose`` suggests rows, ``make manifest``); the cleaning stage
 ``decode`` (bytes -> text) -> ``html`` (a web page's text), ``extract`` (a PDF's or Word file's
-text) -> ``clean`` (the steps, two of them in ``despace`` and ``structure``) -> ``cleanio``
+text) -> ``clean`` (the steps, two of them in ``despace`` and ``structure``; ``rxcheck``: which
+paragraphs a configured pattern can match) -> ``cleanio``
 (files, the clean index and log); ``segment`` (the token table; ``segment_eval`` scores it,
 ``entities`` marks the names) -> ``counting`` (what is counted: the token table, roles, names as
 words, the findings' variants, kept tokens per paragraph) -> ``vectorize`` (count matrices) -> ``drift`` and ``phrases``; ``formulations`` (new and vanished

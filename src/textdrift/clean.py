@@ -103,6 +103,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from textdrift import despace as _despace
+from textdrift import rxcheck as _rxcheck
 from textdrift import structure as _structure
 from textdrift.config import UNSPACED_LANGUAGES, defaults, merge
 from textdrift.decode import CleaningError, is_han
@@ -200,6 +201,11 @@ LINE_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+@functools.lru_cache(maxsize=16)
+def _apostrophe(ch: str) -> re.Pattern:
+    return re.compile(rf"{re.escape(ch)}(?<=[^\W\d_]{re.escape(ch)})(?=[^\W\d_])")
+
+
 def normalize(text: str, cfg: dict, log: _Log) -> str:
     """Line endings, look-alike apostrophes and spaces, invisible characters, NFKC, space runs."""
     step = "normalize"
@@ -223,10 +229,13 @@ def normalize(text: str, cfg: dict, log: _Log) -> str:
         text = text.replace(ch, "")
         log.add("", step, "removed", f"control character {_char_name(ch)} -> nothing x{n}", before, len(text))
     for ch in cfg["apostrophes"]:
-        if ch not in text:  # nothing to replace (the look-behind pattern is slow to scan for)
+        if ch not in text:  # nothing to replace
             continue
         before = len(text)
-        text, n = re.subn(rf"(?<=[^\W\d_]){re.escape(ch)}(?=[^\W\d_])", "'", text)
+        # ch between two letters: the look-behind (letter, ch) after ch itself, so that the engine
+        # scans for ch (a pattern starting with a look-behind is tried at every position); the
+        # same matches as (?<=[^\W\d_])ch(?=[^\W\d_])
+        text, n = _apostrophe(ch).subn("'", text)
         if n:
             log.add("", step, "replaced",
                     f"{_char_name(ch)} between letters -> U+0027 APOSTROPHE x{n}", before, len(text))
@@ -291,18 +300,25 @@ def remove_boilerplate(paras: list[str], cfg: dict, log: _Log) -> list[str]:
     for rule in rules:
         if rule["scope"] not in ("paragraph", "tail", "inline"):
             raise CleaningError(f"clean.boilerplate {rule['name']!r}: unknown scope {rule['scope']!r}")
+    # each pattern is tried only on the paragraphs that contain a literal every match contains
+    # (textdrift.rxcheck: one scan of the text; the same paragraphs match)
+    view = _rxcheck.Text(paras)
     for rule in (r for r in rules if r["scope"] == "paragraph"):
         rx, kept = _compile(rule["pattern"]), []
-        for p in paras:
-            if rx.fullmatch(p):
+        view = view if view.paras is paras else _rxcheck.Text(paras)
+        maybe = _rxcheck.candidates(_rxcheck.prefilter(rule["pattern"], whole=True), view)
+        for i, p in enumerate(paras):
+            if i in maybe and rx.fullmatch(p):
                 log.add("", step, "removed", f"{rule['name']}: {log.text(p)}", len(p), 0, removed=p)
             else:
                 kept.append(p)
-        paras = kept
+        paras = kept if len(kept) < len(paras) else paras
     for rule in (r for r in rules if r["scope"] == "tail"):
         rx = _compile(rule["pattern"])
+        view = view if view.paras is paras else _rxcheck.Text(paras)
+        maybe = _rxcheck.candidates(_rxcheck.prefilter(rule["pattern"]), view)
         for i, p in enumerate(paras):
-            m = rx.search(p)
+            m = rx.search(p) if i in maybe else None
             if not m:
                 continue
             head = p[:m.start()].rstrip()
@@ -319,11 +335,14 @@ def remove_boilerplate(paras: list[str], cfg: dict, log: _Log) -> list[str]:
             break
     for rule in (r for r in rules if r["scope"] == "inline"):
         rx, kept = _compile(rule["pattern"]), []
-        for p in paras:
-            for m in rx.finditer(p):
-                log.add("", step, "removed", f"{rule['name']}: {log.text(m.group())}", len(p),
-                        len(p) - len(m.group()), removed=m.group())
-            p = re.sub(r" {2,}", " ", rx.sub("", p)).strip()
+        maybe = _rxcheck.candidates(_rxcheck.prefilter(rule["pattern"]), _rxcheck.Text(paras))
+        for i, p in enumerate(paras):
+            if i in maybe:
+                for m in rx.finditer(p):
+                    log.add("", step, "removed", f"{rule['name']}: {log.text(m.group())}", len(p),
+                            len(p) - len(m.group()), removed=m.group())
+                p = rx.sub("", p)
+            p = re.sub(r" {2,}", " ", p).strip()
             if p:
                 kept.append(p)
         paras = kept

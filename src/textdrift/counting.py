@@ -28,7 +28,7 @@ and :mod:`textdrift.structure`; docs/methods.md ("What is counted") states the r
   :func:`textdrift.vectorize.count_codes`) run on integers and only distinct values are strings.
   Each function on codes gives exactly what its DataFrame counterpart gives (tested byte for byte).
 
-About 750 lines, a third of them docstrings: the token table's rules on DataFrames (read by the
+About 800 lines, a third of them docstrings: the token table's rules on DataFrames (read by the
 notebooks and the whole-corpus functions) and the same rules on integer codes (the per-shard jobs)
 are kept side by side so that they stay one definition.
 """
@@ -322,8 +322,17 @@ def write_paragraph_tokens(tokens: pd.DataFrame, paths: dict, languages,
     if isinstance(tokens, TokenCodes):
         inside = tokens.isin("lang", languages)
         tokens = tokens if inside.all() else tokens.take(inside)
+        # the paragraphs numbered once for every variant (a variant's paragraphs are some of them,
+        # in the same order): its rows and kept flags counted per number, no variant table built
+        unit, first = unit_codes(tokens, PARA_COLUMNS[:-1])
         for name, path in paths.items():
-            write_parquet(paragraph_counts(tokens.variant(name, count_roles)), path)
+            rows, keep = tokens.variant_keep(name, count_roles)
+            units = unit if rows is None else unit[rows]
+            present = np.flatnonzero(np.bincount(units[units >= 0], minlength=len(first)))
+            kept = np.bincount(units[(units >= 0) & keep], minlength=len(first))[present]
+            out = pd.DataFrame({c: tokens.labels(c, first[present]) for c in PARA_COLUMNS[:-1]})
+            out["keep"] = kept.astype("int64")
+            write_parquet(out, path)  # paragraph_counts(tokens.variant(name, count_roles)), tested
         return
     if not tokens["lang"].isin(languages).all():
         tokens = tokens[tokens["lang"].isin(languages)]
@@ -594,7 +603,6 @@ class TokenCodes:
         if "entity" not in self.data:
             return self
         head = self.entity_heads()
-        inside = self.data["entity"] >= 0
         norms, lower = self.strings("norm"), pc.utf8_lower(self.strings("lemma"))
         both = pa.concat_arrays([norms.cast(pa.string()), lower.cast(pa.string())])
         distinct = pc.unique(both)
@@ -603,13 +611,48 @@ class TokenCodes:
         norm = recode[self.data["norm"]]  # (code -1 indexes the last: missing)
         lemma_codes = self.data["lemma"][head]
         norm[head] = recode[np.where(lemma_codes >= 0, len(norms) + lemma_codes, -1)]
-        keep = self.data["keep"].copy()
-        keep[inside] = ~self.data["is_stop"][inside] & ~self.data["is_punct"][inside]
+        keep = self._keep_as_words()
         data = {c: v for c, v in self.data.items() if c != "entity"}
         data.update(norm=norm, keep=keep)
         dicts = {c: d for c, d in self.dicts.items() if c != "entity"}
         dicts["norm"] = values
         return TokenCodes(data, dicts)
+
+    def _keep_as_words(self) -> np.ndarray:
+        """``keep`` with names counted as words (:meth:`names_as_words`): a mention's tokens kept as
+        their own flags say (not a stop word, not punctuation)."""
+        keep = self.data["keep"].copy()
+        if "entity" in self.data:
+            inside = self.data["entity"] >= 0
+            keep[inside] = ~self.data["is_stop"][inside] & ~self.data["is_punct"][inside]
+        return keep
+
+    def variant_keep(self, name: str, count_roles=COUNT_ROLES) -> tuple[np.ndarray | None, np.ndarray]:
+        """The rows of a variant (:meth:`variant`) and their ``keep`` flags, without the variant's
+        table: what counting kept tokens per paragraph needs.
+
+        Parameters
+        ----------
+        name : {"base", "roles", "entities"}
+        count_roles : sequence of str
+
+        Returns
+        -------
+        rows : ndarray of bool or None
+            The variant's rows (None: every row).
+        keep : ndarray of bool
+            ``keep`` of those rows, as :meth:`variant` gives it.
+        """
+        if name not in VARIANTS:
+            raise ValueError(f"variant must be one of {VARIANTS}, not {name!r}")
+        roles = ROLES if name == "roles" else count_roles
+        rows = None
+        if "role" in self.data and roles is not None:
+            mask = self.isin("role", roles)
+            rows = None if mask.all() else mask
+        keep = self._keep_as_words() if name == "entities" else self.data["keep"]
+        keep = keep.astype(bool)
+        return rows, keep if rows is None else keep[rows]
 
     def variant(self, name: str, count_roles=COUNT_ROLES) -> "TokenCodes":
         """:func:`variant_tokens` on the codes: the rows of the variant's mask, names as words for

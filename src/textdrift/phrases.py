@@ -391,6 +391,8 @@ def removed_vocabulary(token_paths, languages) -> dict[str, list[str]]:
     """
     out = {lang: set() for lang in languages}
     for path in token_paths:
+        if _removed_of_shard(path, out):
+            continue
         for lang in languages:
             t = _shard_columns(path, lang, ["lang", "text", "norm", "keep", "is_punct"])
             if not t.num_rows:
@@ -402,6 +404,37 @@ def removed_vocabulary(token_paths, languages) -> dict[str, list[str]]:
                 removed &= ~t["is_punct"].to_numpy(zero_copy_only=False).astype(bool)
             out[lang].update(str(x).lower() for x in v[np.unique(c[removed])].tolist())
     return {lang: sorted(words) for lang, words in out.items()}
+
+
+def _removed_of_shard(path, out: dict) -> bool:
+    """:func:`removed_vocabulary`'s texts of one token file for every language of ``out`` (added to
+    its sets), the file read once (not once per language); False, and nothing added, for a table in
+    memory or a file whose text column has a null (read per language then, as before)."""
+    import pyarrow.parquet as pq
+
+    if isinstance(path, pd.DataFrame):
+        return False
+    names = pq.read_schema(path).names
+    if "lang" not in names or "keep" not in names:
+        return False
+    col = "text" if "text" in names else "norm"
+    have = [c for c in ("lang", col, "keep", "is_punct") if c in names]
+    t = pq.read_table(path, columns=have, read_dictionary=["lang", col]).unify_dictionaries().combine_chunks()
+    if t[col].null_count or t["lang"].null_count:
+        return False
+    if not t.num_rows:
+        return True
+    codes, langs = t[col].chunk(0), t["lang"].chunk(0)
+    removed = ~t["keep"].to_numpy(zero_copy_only=False).astype(bool)
+    if "is_punct" in have:
+        removed &= ~t["is_punct"].to_numpy(zero_copy_only=False).astype(bool)
+    lang_codes = langs.indices.to_numpy(zero_copy_only=False)
+    text_codes = codes.indices.to_numpy(zero_copy_only=False)
+    for i, lang in enumerate(langs.dictionary.to_pylist()):
+        if lang in out:
+            chosen = np.unique(text_codes[removed & (lang_codes == i)])
+            out[lang].update(str(x).lower() for x in codes.dictionary.take(pa.array(chosen)).to_pylist())
+    return True
 
 
 def codebook_protected(codebook, removed_json, languages, unspaced_languages=UNSPACED_LANGUAGES) -> dict | None:

@@ -76,7 +76,7 @@ never change. The detectors above see one document; this step needs the corpus, 
 added to one shard reruns no other shard's segmentation unless their roles change) and
 ``cleaning_log`` apply the result (:func:`with_repeated_roles`).
 
-Why one module of about 560 lines: both parts decide the same thing, a paragraph's role, and
+Why one module of about 600 lines: both parts decide the same thing, a paragraph's role, and
 share the role codes of the clean index; a third of it is docstrings.
 """
 
@@ -87,6 +87,7 @@ import re
 from collections.abc import Callable
 from difflib import SequenceMatcher
 
+from textdrift import rxcheck as _rxcheck
 from textdrift.config import defaults
 
 __all__ = ["CODE_ROLES", "KEY_COLUMNS", "MARK_COLUMNS", "REPEATED_COLUMNS", "ROLES", "ROLE_CODES",
@@ -241,10 +242,15 @@ def assign_roles(paras: list[str], lang: str, titles: list[str], cfg: dict,
         out_paras.append(text)
         roles.append(role)
 
+    # each paratext pattern is tried only on the paragraphs that contain a literal every match
+    # contains (textdrift.rxcheck: one scan of the text; the same paragraphs match)
+    view = _rxcheck.Text(paras)
+    maybe = [_rxcheck.candidates(_rxcheck.prefilter(p["pattern"]), view) for p in cfg["paratext"]]
     for i, para in enumerate(paras):
         m = marker.match(para)
         rest = para[m.end():] if m else para
-        hit = next(((name, found) for name, rx in paratext if (found := rx.search(para))), None)
+        hit = next(((name, found) for (name, rx), can in zip(paratext, maybe)
+                    if i in can and (found := rx.search(para))), None)
         colon = para.find(":", hit[1].end()) if hit else -1
         if hit and colon >= 0 and len(para[colon + 1:].strip()) >= cfg["lead_in_min_chars"]:
             # a lead-in ("Here are the highlights of ...:") followed by the document's own text
@@ -440,13 +446,19 @@ def find_repeated(keys, settings: dict):
         return pd.DataFrame(columns=cols)
     of = keys.groupby("lang")["doc_id"].nunique()
     k = keys[(keys["key"] != "") & (keys["role"] != "title")].drop_duplicates(["lang", "key", "doc_id"])
-    g = k.groupby(["lang", "key"], sort=True)
-    out = g.agg(documents=("doc_id", "size"), letters=("letters", "max"),
-                doc_ids=("doc_id", lambda s: ";".join(sorted(s)))).reset_index()
+    out = k.groupby(["lang", "key"], sort=True).agg(documents=("doc_id", "size"), letters=("letters", "max"))
+    out = out.reset_index()
     out["of_documents"] = out["lang"].map(of).astype(int)
     out["share"] = (out["documents"] / out["of_documents"]).round(4)
     hit = (out["documents"] >= settings["min_documents"]) & (out["documents"] > settings["min_share"] * out["of_documents"])
-    out = out[hit].sort_values(["lang", "documents", "key"], ascending=[True, False, True], kind="stable")
+    out = out[hit]
+    # the documents' list only for the keys found repeated (a Python join per key: nearly every key
+    # of a corpus is in one document, and joining them all was most of the job's time)
+    pair = pd.MultiIndex.from_frame(k[["lang", "key"]])
+    chosen = k[pair.isin(pd.MultiIndex.from_frame(out[["lang", "key"]]))]
+    doc_ids = chosen.groupby(["lang", "key"], sort=True)["doc_id"].agg(lambda s: ";".join(sorted(s)))
+    out = out.join(doc_ids.rename("doc_ids"), on=["lang", "key"])
+    out = out.sort_values(["lang", "documents", "key"], ascending=[True, False, True], kind="stable")
     return out[cols].reset_index(drop=True)
 
 

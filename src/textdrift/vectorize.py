@@ -643,7 +643,12 @@ def export_matrices(doc_paths: dict[str, str | Path], documents: str | Path, out
     keep = [c for c in meta.columns if c not in ("year", "file", "sha256") and not c.startswith("tokens")]
     for lang, path in doc_paths.items():
         m = load_matrix(path)
-        uni = m.select(1)
+        # the terms as one Arrow array: their n (CountMatrix.ngram_order: SEP counted) and the long
+        # table's columns are taken from it, not built as a Python string per count
+        terms = pa.array(np.asarray(m.vocab, dtype=object), type=pa.string())
+        n = pc.count_substring(terms, SEP).to_numpy(zero_copy_only=False).astype(np.int64) + 1
+        cols = np.flatnonzero(n == 1)
+        uni = CountMatrix(m.X[:, cols].tocsr(), m.vocab[cols], m.rows.copy())  # m.select(1)
         rows = m.rows[["doc_id", "year", "tokens"]].reset_index(drop=True)
         with atomic_writer(out[lang]["mtx"]) as fh:
             scipy.io.mmwrite(fh, uni.X.astype(np.int64).tocoo(), field="integer",
@@ -652,10 +657,19 @@ def export_matrices(doc_paths: dict[str, str | Path], documents: str | Path, out
         write_csv(pd.DataFrame({"feature": uni.vocab}), out[lang]["features"])
         write_csv(rows.merge(meta[keep], on="doc_id", how="left"), out[lang]["docvars"])
         coo = m.X.tocoo()
-        n = m.ngram_order
-        write_parquet(pd.DataFrame({"doc_id": rows["doc_id"].to_numpy()[coo.row], "year": rows["year"].to_numpy()[coo.row],
-                                    "feature": m.vocab[coo.col], "n": n[coo.col].astype(np.int64),
+        doc_ids, features = rows["doc_id"].to_numpy()[coo.row], m.vocab[coo.col]
+        if len(coo.row) and rows["doc_id"].dtype == _STR:
+            # the same columns (pandas' str dtype, as inferred from the strings) taken in Arrow
+            ids = pa.array(rows["doc_id"].to_numpy(dtype=object), type=pa.string())
+            doc_ids = pd.array(ids.take(pa.array(coo.row)), dtype=_STR)
+            features = pd.array(terms.take(pa.array(coo.col)), dtype=_STR)
+        write_parquet(pd.DataFrame({"doc_id": doc_ids, "year": rows["year"].to_numpy()[coo.row],
+                                    "feature": features, "n": n[coo.col].astype(np.int64),
                                     "count": coo.data.astype(np.int64)}), out[lang]["parquet"])
+
+
+#: pandas' dtype of a column of Python strings (``str``: Arrow-backed, NaN for missing)
+_STR = pd.Series(["x"], dtype=object).infer_objects().dtype
 
 
 def run_count(input, output, params, log) -> None:
