@@ -435,6 +435,55 @@ def test_step_ratios_equal_rate_ratio_for_every_check():
             pd.testing.assert_frame_equal(steps.ratio(("base", "en", y0, y1), drop, only), want)
 
 
+DEEP_B1 = {("b1", k) for k in range(2, 6)}  # b1's paragraphs after the first two: like those (a test's CPU)
+
+
+def test_step_ratios_leave_outs_derived_from_the_whole_step():
+    """_StepRatios derives a step with a document or a paragraph left out from the whole step's units
+    (_without): the units, kept tokens and each match's unit that regrouping the rows left
+    (_build of _leave_out) gives, for every document and paragraph left out, with documents and
+    paragraphs as units, a document whose only kept paragraph is left out (its unit gone), and a
+    year whose unit choice flips once a document is gone (then regrouped); rate_ratio's numbers."""
+    from textdrift.counting import paragraph_tokens
+    from textdrift.findings import MATCH_KEY, _leave_out, _StepRatios, rate_ratio
+    from textdrift.matching import match_themes
+    from textdrift.themes import ThemesSettings
+
+    filler = [FILLER[:] for _ in range(6)]
+    toks = tokens([("a1", 2020, filler), ("a2", 2020, [["green", "deal", *FILLER[:2]]] + filler[:3]),
+                   ("b1", 2021, [["green", "deal", *FILLER[:3]] for _ in range(4)] + filler[:2]),
+                   ("b2", 2021, [["trade", "deal", "green"]] + filler[:1]), ("c1", 2021, [["green", *FILLER[:2]]])])
+    paras = paragraph_tokens(toks)
+    matches = match_themes(toks, TWO_TERMS)[[*MATCH_KEY, "term"]]
+    themes = [t.id for t in TWO_TERMS]
+    drops = [*sorted(paras["doc_id"].unique()), *[("para", r.doc_id, int(r.para)) for r in paras.itertuples()
+                                                  if r.doc_id != "a1" and (r.doc_id, r.para) not in DEEP_B1]]
+    derived = regrouped = 0
+    for min_documents in (1, 3, 5):  # documents; 2021's choice flips when one is gone; paragraphs
+        s = ThemesSettings(min_documents=min_documents)
+        steps = _StepRatios(lambda name, drop=None: _leave_out(paras, matches, drop), themes, s)
+        for drop in drops:
+            mine = steps._without("base", "en", 2020, 2021, drop)
+            if mine is None:
+                regrouped += 1
+                continue
+            derived += 1
+            want = steps._build(*_leave_out(paras, matches, drop), 2020, 2021, False, None)
+            assert mine["tokens"] == want["tokens"] and mine["units"].keys() == want["units"].keys()
+            for y in want["units"]:
+                assert mine["units"][y].dtype == want["units"][y].dtype
+                np.testing.assert_array_equal(mine["units"][y], want["units"][y])
+            for k in ("year", "unit", "theme"):
+                assert mine[k].dtype == want[k].dtype
+                np.testing.assert_array_equal(mine[k], want[k])
+        for drop, only in (("a2", None), ("b1", "green"), (("para", "c1", 0), None)) if min_documents == 1 else ():
+            p, m = _leave_out(paras, matches, drop)
+            m = m if only is None else m[m["theme"] == only]
+            want = rate_ratio(p, m[MATCH_KEY], [only] if only else themes, "en", 2020, 2021, s)
+            pd.testing.assert_frame_equal(steps.ratio(("base", "en", 2020, 2021), drop, only), want)
+    assert derived and regrouped
+
+
 def test_the_three_jobs_give_the_table_of_one_call(tmp_path):
     """theme_part and vocabulary_part, written as JSON and read back, assembled by assemble_findings:
     the table of findings_table, byte for byte once written."""

@@ -469,7 +469,14 @@ def alignment_table(texts: dict[str, dict[str, list[str]]], matches: pd.DataFram
                           bead_priors=opts["bead_priors"], unspaced_languages=tuple(settings.unspaced_languages))
     log.info("alignment length ratio (%s chars per %s char): %.3f", b, a, ratio)
     order = {t.id: i for i, t in enumerate(codebook)}
-    found = matches.groupby(["doc_id", "lang", "para"])["theme"].agg(set).to_dict()
+    # the themes of each (doc_id, lang, para): groupby's keys and sets, built from Python lists (a
+    # Python aggregate over Arrow string columns iterates them element by element); a row with a
+    # missing key is left out as groupby leaves it out
+    found: dict = {}
+    keys = zip(matches["doc_id"].tolist(), matches["lang"].tolist(), matches["para"].tolist())
+    for key, theme in zip(keys, matches["theme"].tolist()):
+        if not any(pd.isna(v) for v in key):
+            found.setdefault(key, set()).add(theme)
     rows = []
     for doc, t in texts.items():
         beads = memo.beads(doc, t[a], t[b], a, b, costs) if memo is not None else align_paragraphs(t[a], t[b], a, b, costs)

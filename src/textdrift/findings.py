@@ -77,7 +77,7 @@ The theme checks' many rate ratios (every variant, document, paragraph and term 
 computed on units built once per step (:class:`_StepRatios`), equal to :func:`rate_ratio` number for
 number.
 
-Why one module of about 1,880 lines: the four kinds of finding are recomputed under the same
+Why one module of about 1,980 lines: the four kinds of finding are recomputed under the same
 variants (the token table counted another way, each document left out) and written as rows of
 one table by one row builder; split by kind, each part would need the variant cache and the
 checks of the others; the per-shard partial results are those variants. The intervals are :mod:`textdrift.stats`.
@@ -97,7 +97,6 @@ from textdrift.config import Settings, defaults, setting, with_defaults
 from textdrift.themes import MATCH_KEY, ThemesSettings, match_partials, write_partial_matches, year_units
 from textdrift.matching import order_matches
 from textdrift.counting import CHECK_VARIANTS, VARIANTS, variant_tokens
-from textdrift.vectorize import count_partials, write_partial_counts
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 _T = _D["themes"]
@@ -110,6 +109,17 @@ __all__ = ["CHECKS", "FindingsFiles", "FindingsSettings", "FindingsTables",
            "run_findings", "run_findings_themes", "run_findings_vocabulary"]
 
 log = logging.getLogger("textdrift.findings")
+
+
+def __getattr__(name: str):
+    """``count_partials`` and ``write_partial_counts`` (:mod:`textdrift.vectorize`, re-exported),
+    imported on first use: the `findings_themes` and `findings` jobs never count n-grams, and
+    :mod:`textdrift.vectorize` imports ``scipy.sparse``."""
+    if name in ("count_partials", "write_partial_counts"):
+        from textdrift import vectorize
+
+        return getattr(vectorize, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 FINDING_COLUMNS = [
     "finding", "kind", "lang", "subject", "claim", "year_from", "year_to", "value_name", "value_from",
@@ -423,6 +433,7 @@ def table_partials(tokens: pd.DataFrame, codebook, languages, count_roles=tuple(
     Partials
     """
     from textdrift.matching import match_themes
+    from textdrift.vectorize import count_partials
 
     docs, para_ngrams = count_partials(tokens, languages, ngram_max, count_roles)
     paras, matches = match_partials(tokens, codebook, languages, count_roles, unspaced_languages)
@@ -860,39 +871,128 @@ class _StepRatios:
         self.counts, self.themes, self.s = counts, list(themes), settings
         self.steps: dict = {}
         self.frames: dict = {}
+        self.units: dict = {}  # the whole step's units per year: (unit, keys, kept tokens), for _without
+        self.arrays: dict = {}
         self.fits: dict = {}
+
+    def _rows(self, name: str, lang: str, y0: int, y1: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The step's rows (kept tokens per paragraph, theme matches): each leave-out filters those."""
+        where = (name, lang, y0, y1)
+        if where not in self.frames:
+            p, m = self.counts(name, None)
+            self.frames[where] = (
+                p[(p["lang"] == lang) & p["year"].isin([y0, y1])],
+                m[(m["lang"] == lang) & m["year"].isin([y0, y1]) & m["theme"].isin(self.themes)])
+        return self.frames[where]
 
     def _step(self, name: str, lang: str, y0: int, y1: int, drop) -> dict:
         key = (name, lang, y0, y1, drop)
         if key not in self.steps:
-            if (name, lang, y0, y1) not in self.frames:  # the step's rows, then each leave-out filters those
-                p, m = self.counts(name, None)
-                self.frames[(name, lang, y0, y1)] = (
-                    p[(p["lang"] == lang) & p["year"].isin([y0, y1])],
-                    m[(m["lang"] == lang) & m["year"].isin([y0, y1]) & m["theme"].isin(self.themes)])
-            p, m = _leave_out(*self.frames[(name, lang, y0, y1)], drop)
-            t = p.groupby("year")["keep"].sum()
-            tokens = (int(t.get(y0, 0)), int(t.get(y1, 0)))
-            # kept for every leave-out the checks ask for: compact (years, units and themes in 32 bits)
-            years = np.asarray(m["year"].to_numpy(), dtype=np.int32)
-            unit_of = np.full(len(m), -1, dtype=np.int32)  # a match's unit in its year (-1: none)
-            units: dict = {}
-            if tokens[0] > 0 and tokens[1] > 0:
-                for (year, _), (_, keys, tok) in year_units(p, self.s.bootstrap_unit, self.s.min_documents).items():
-                    at = np.flatnonzero(years == year)
-                    mine = m.iloc[at]
-                    if len(mine):
-                        unit_of[at] = tok.index.get_indexer(
-                            pd.MultiIndex.from_frame(mine[keys]) if len(keys) > 1 else mine[keys[0]])
-                    units[year] = tok.to_numpy(dtype=float)
-            codes, uniques = pd.factorize(m["theme"])  # the distinct themes looked up, not every match
-            theme_of = np.where(codes >= 0, pd.Index(self.themes).get_indexer(uniques)[codes] if len(uniques)
-                                else -1, -1).astype(np.int32)
-            # only the step without a document or paragraph left out is asked for a term left out
-            term = m["term"].astype(str).to_numpy(dtype=object) if "term" in m and drop is None else None
-            self.steps[key] = {"tokens": tokens, "units": units, "year": years, "unit": unit_of, "theme": theme_of,
-                               "term": term}
+            st = None if drop is None else self._without(name, lang, y0, y1, drop)
+            if st is None:
+                p, m = _leave_out(*self._rows(name, lang, y0, y1), drop)
+                st = self._build(p, m, y0, y1, drop is None, (name, lang, y0, y1) if drop is None else None)
+            self.steps[key] = st
         return self.steps[key]
+
+    def _build(self, p: pd.DataFrame, m: pd.DataFrame, y0: int, y1: int, with_term: bool, keep_units) -> dict:
+        """A step's tokens, units and the unit, year, theme (and, ``with_term``, term) of each match;
+        ``keep_units``: the step's key under which its units and arrays are kept for
+        :meth:`_without` (the step without anything left out)."""
+        t = p.groupby("year")["keep"].sum()
+        tokens = (int(t.get(y0, 0)), int(t.get(y1, 0)))
+        # kept for every leave-out the checks ask for: compact (years, units and themes in 32 bits)
+        years = np.asarray(m["year"].to_numpy(), dtype=np.int32)
+        unit_of = np.full(len(m), -1, dtype=np.int32)  # a match's unit in its year (-1: none)
+        units: dict = {}
+        built = {}
+        if tokens[0] > 0 and tokens[1] > 0:
+            for (year, _), (use, keys, tok) in year_units(p, self.s.bootstrap_unit, self.s.min_documents).items():
+                at = np.flatnonzero(years == year)
+                mine = m.iloc[at]
+                if len(mine):
+                    unit_of[at] = tok.index.get_indexer(
+                        pd.MultiIndex.from_frame(mine[keys]) if len(keys) > 1 else mine[keys[0]])
+                units[year] = tok.to_numpy(dtype=float)
+                built[year] = (use, keys, tok)
+        codes, uniques = pd.factorize(m["theme"])  # the distinct themes looked up, not every match
+        theme_of = np.where(codes >= 0, pd.Index(self.themes).get_indexer(uniques)[codes] if len(uniques)
+                            else -1, -1).astype(np.int32)
+        # only the step without a document or paragraph left out is asked for a term left out
+        term = m["term"].astype(str).to_numpy(dtype=object) if "term" in m and with_term else None
+        if keep_units is not None:
+            self.units[keep_units] = built
+        return {"tokens": tokens, "units": units, "year": years, "unit": unit_of, "theme": theme_of, "term": term}
+
+    def _arrays(self, where: tuple) -> dict:
+        """The step's paragraphs and matches as arrays (documents as integer codes shared by both)."""
+        if where not in self.arrays:
+            p, m = self._rows(*where)
+            codes, docs = pd.factorize(pd.concat([p["doc_id"], m["doc_id"]], ignore_index=True).astype(str))
+            self.arrays[where] = {
+                "doc": {d: i for i, d in enumerate(docs)}, "p_doc": codes[:len(p)], "m_doc": codes[len(p):],
+                "p_para": p["para"].to_numpy(dtype=np.int64), "m_para": m["para"].to_numpy(dtype=np.int64),
+                "p_year": p["year"].to_numpy(dtype=np.int64), "p_keep": p["keep"].to_numpy(dtype=np.int64)}
+        return self.arrays[where]
+
+    def _without(self, name: str, lang: str, y0: int, y1: int, drop) -> dict | None:
+        """The step with a document (``drop``: its doc_id) or a paragraph (``("para", doc_id, para)``)
+        left out, derived from the whole step's units instead of regrouping the paragraphs: the
+        same numbers as :meth:`_build` of the rows :func:`_leave_out` keeps (tested).
+
+        Leaving a document or a paragraph out removes its kept tokens from its year (integer sums,
+        so the exact difference), removes its units (every unit lies inside one document: a
+        document, or one of its paragraphs), or, when the units are documents and a paragraph is
+        left out, lowers its document's kept tokens (the unit is dropped at 0, as :func:`year_units`
+        drops units without kept tokens); the units that stay keep their order, so a match's unit
+        is its unit's place among those. None (then :meth:`_build` regroups) for a term left out, or
+        when ``bootstrap_unit: auto`` would choose the other unit for a year once the document is
+        gone (it has fewer than ``min_documents`` documents with kept tokens)."""
+        if isinstance(drop, tuple) and drop[0] != "para":
+            return None
+        where = (name, lang, y0, y1)
+        full = self._step(name, lang, y0, y1, None)
+        a = self._arrays(where)
+        doc, para = (drop[1], int(drop[2])) if isinstance(drop, tuple) else (drop, None)
+        code = a["doc"].get(str(doc), -1)
+        gone_p = a["p_doc"] == code
+        gone_m = a["m_doc"] == code
+        if para is not None:
+            gone_p &= a["p_para"] == para
+            gone_m &= a["m_para"] == para
+        stay_m = ~gone_m
+        lost = {y: int(a["p_keep"][gone_p & (a["p_year"] == y)].sum()) for y in (y0, y1)}
+        tokens = (full["tokens"][0] - lost[y0], full["tokens"][1] - lost[y1])
+        years = full["year"][stay_m]
+        unit_of = np.full(len(years), -1, dtype=np.int32)
+        units: dict = {}
+        if tokens[0] > 0 and tokens[1] > 0:
+            full_unit = full["unit"][stay_m]
+            for year, (use, keys, tok) in self.units[where].items():
+                here = a["p_year"] == year
+                positive = here & (a["p_doc"] == code) & (a["p_keep"] > 0)
+                n_docs = int(pd.unique(a["p_doc"][here & (a["p_keep"] > 0)]).size)
+                if positive.any() and not (positive & ~gone_p).any():
+                    n_docs -= 1  # the document has no kept token left in the year
+                unit = self.s.bootstrap_unit
+                if (unit if unit != "auto" else ("document" if n_docs >= self.s.min_documents else "paragraph")) != use:
+                    return None
+                index = tok.index
+                doc_of = np.asarray(index.get_level_values(0) if len(keys) > 1 else index, dtype=object) == str(doc)
+                values = tok.to_numpy()
+                if len(keys) > 1 and para is not None:
+                    stays = ~(doc_of & (np.asarray(index.get_level_values(1)) == para))
+                elif para is not None:  # documents as units: the paragraph's kept tokens come off its document
+                    values = values - np.where(doc_of, int(a["p_keep"][gone_p & here].sum()), 0)
+                    stays = values > 0
+                else:
+                    stays = ~doc_of
+                units[year] = values[stays].astype(float)
+                place = np.where(stays, np.cumsum(stays) - 1, -1).astype(np.int32)
+                at = years == year
+                unit_of[at] = np.where(full_unit[at] >= 0, place[np.maximum(full_unit[at], 0)], -1)
+        return {"tokens": tokens, "units": units, "year": years, "unit": unit_of, "theme": full["theme"][stay_m],
+                "term": None}
 
     def _fit(self, P: np.ndarray, t: np.ndarray) -> tuple:
         import hashlib
@@ -908,7 +1008,7 @@ class _StepRatios:
         """:func:`rate_ratio` of every theme (``only``: of that theme) of variant ``where[0]`` from
         year ``where[2]`` to ``where[3]`` of language ``where[1]``; ``drop``: None, a doc_id, a
         ("para", doc_id, para) or a ("term", term) left out."""
-        from textdrift.themes import step_ratios
+        from textdrift.stats import rate_ratio_ci
 
         name, lang, y0, y1 = where
         term = drop[1] if isinstance(drop, tuple) and drop[0] == "term" else None
@@ -935,14 +1035,17 @@ class _StepRatios:
             for i in idx:
                 P = np.bincount(st["unit"][here & (st["theme"] == i)], minlength=len(t)).astype(float)
                 disp.append(self._fit(P, t)[2])
-            sides.append(pd.DataFrame({"count": np.array(count[y], dtype=np.int64), "tokens": np.int64(tokens),
-                                       "dispersion": np.array(disp, dtype=float), "ci_units": len(t)},
-                                      index=pd.Index(themes, name="theme")))
-        r = step_ratios(sides[0], sides[1], self.s.conf_level)
+            # the side textdrift.themes.step_ratios reads from a theme_frequencies row (count, tokens,
+            # dispersion, ci_units - 1 as floats), built as arrays: no frame per side
+            n = len(themes)
+            sides.append((np.array(count[y], dtype=np.int64).astype(float), np.full(n, float(np.int64(tokens))),
+                          np.array(disp, dtype=float), np.full(n, float(len(t)) - 1)))
+        rr, low, high, change = rate_ratio_ci(sides[0], sides[1], self.s.conf_level)
         # one frame built at once (the columns of rate_ratio, in its order), not column by column
         return pd.DataFrame({"theme": themes, "count_from": count[y0], "count_to": count[y1],
                              "tokens_from": st["tokens"][0], "tokens_to": st["tokens"][1],
-                             **{col: r[col].to_numpy() for col in ("rate_ratio", "change", "ci_low", "ci_high")}})
+                             "rate_ratio": rr, "change": np.asarray(change, dtype=object), "ci_low": low,
+                             "ci_high": high})
 
 
 def _theme_rows(where, fns, n_terms, labels, documents, settings: FindingsSettings) -> list[dict]:

@@ -931,6 +931,31 @@ def _read_ipc(path: Path):
         return pa.ipc.open_file(f).read_all()
 
 
+def _year_lang_runs(t, book: list[Theme]):
+    """A shard's matches with the rows of each (year, lang) together, and the year and a code of the
+    language of each row: ``(table, year, lang code)``.
+
+    Each (year, lang)'s rows are sorted again by the whole key when the shards' rows of it are
+    merged (:func:`write_kwic`), so here they are only grouped: a stable sort of integer codes
+    (year, then the language's rank among the shard's languages), not of the strings. A shard with
+    a missing language is sorted by :func:`_sort_key` as before."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if t["lang"].null_count:
+        t = t.take(_sort_key(t, book))
+        lang = t["lang"].to_numpy(zero_copy_only=False)
+        return t, t["year"].to_numpy(), lang
+    lang = pc.dictionary_encode(t["lang"]).combine_chunks()
+    rank = np.argsort(np.asarray(lang.dictionary.to_pylist(), dtype=object), kind="stable")
+    code = np.empty(len(rank), dtype=np.int64)
+    code[rank] = np.arange(len(rank))
+    lang_code = code[lang.indices.to_numpy()]
+    year = t["year"].to_numpy()
+    order = np.lexsort((lang_code, year))  # stable: each run keeps the shard's row order
+    return t.take(pa.array(order)), year[order], lang_code[order]
+
+
 def write_kwic(parts: list[tuple], path: str | Path, batch: int = 100_000) -> None:
     """``theme_kwic.csv``: the matches with their context of every part, one after the other, each
     in :data:`textdrift.matching.MATCH_ORDER` (the rows :func:`read_matches` gives, a ``kind``
@@ -970,22 +995,21 @@ def write_kwic(parts: list[tuple], path: str | Path, batch: int = 100_000) -> No
             groups: dict[tuple, list[Path]] = {}
             for i, p in enumerate(paths):
                 t = pq.read_table(p, columns=read).cast(schema)  # an empty shard's strings are typed null
-                t = t.take(_sort_key(t, book))
                 if not t.num_rows:
                     continue
-                # the (year, lang) runs of the sorted shard
-                year, lang = t["year"].to_numpy(), t["lang"].to_numpy(zero_copy_only=False)
+                t, year, lang = _year_lang_runs(t, book)
+                # the (year, lang) runs of the grouped shard
                 cut = np.flatnonzero((year[1:] != year[:-1]) | (lang[1:] != lang[:-1])) + 1
                 for a, b in zip([0, *cut], [*cut, t.num_rows]):
                     f = tmp / f"{k}-{i}-{a}.arrow"
                     with pa.OSFile(str(f), "wb") as sink, pa.ipc.new_file(sink, schema) as w:
                         w.write_table(t.slice(a, b - a))
-                    groups.setdefault((int(year[a]), str(lang[a])), []).append(f)
+                    groups.setdefault((int(year[a]), str(t["lang"][a].as_py())), []).append(f)
                 del t, year, lang
             for key in sorted(groups):
                 t = pa.concat_tables([_read_ipc(f) for f in groups[key]])
                 t = t.take(_sort_key(t, book)).select(columns)
-                t = t.append_column("kind", pa.array([kind] * t.num_rows, pa.string())).select(KWIC_COLUMNS)
+                t = t.append_column("kind", pa.repeat(pa.scalar(kind, pa.string()), t.num_rows)).select(KWIC_COLUMNS)
                 for a in range(0, t.num_rows, batch):
                     yield t.slice(a, batch)
                 for f in groups[key]:

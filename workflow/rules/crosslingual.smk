@@ -45,6 +45,8 @@ rule crosslingual:
         conf_level=config["themes"]["conf_level"],
         unspaced_languages=config["unspaced_languages"],
         figure_stem=lambda w, output: str(Path(output.png).with_suffix("")),
+        # the chart as last drawn, copied when its table, themes, settings and code are unchanged
+        memo_dir=None if STORAGE else f"{CACHE}/figures",
     script:
         "../scripts/crosslingual.py"
 

@@ -1,11 +1,22 @@
 """Rule `crosslingual`: the two language versions of each bilingual document compared (textdrift.crosslingual.run_crosslingual),
-then its chart (textdrift.figures.crosslingual_chart: drawn here, so that no analysis module imports figures)."""
+then its chart (textdrift.figures.crosslingual_chart: drawn here, so that no analysis module imports figures); the chart
+is copied from the rule's ``memo_dir`` when what it draws (the table, the themes' ids and labels, its settings, the
+code) is that of the chart kept there (textdrift.figures.save_memoized: a codebook edit that changes no count)."""
 
 from textdrift.crosslingual import run_crosslingual
-from textdrift.figures import crosslingual_chart, save_figure, setup_fonts
+from textdrift.figures import chart_key, codebook_frame, crosslingual_chart, save_memoized, setup_fonts
 
 themes, codebook, s = run_crosslingual(snakemake.input, snakemake.output, snakemake.params, snakemake.log,
                                        snakemake.config)
-setup_fonts()
-chart = crosslingual_chart(themes, codebook, s.langs, s.q_threshold, s.conf_level, s.min_tokens, s.chart_docs)
-save_figure(chart, snakemake.params.figure_stem, dpi=s.dpi)
+draw_args = (themes, codebook, s.langs, s.q_threshold, s.conf_level, s.min_tokens, s.chart_docs)
+params = dict(snakemake.params.items())
+code, memo_dir = params.get("code"), params.get("memo_dir")
+key = (chart_key([themes, codebook_frame(codebook), *draw_args[2:]], code, s.dpi) if code and memo_dir else None)
+
+
+def draw():
+    setup_fonts()
+    return crosslingual_chart(*draw_args)
+
+
+save_memoized(draw, snakemake.params.figure_stem, s.dpi, key, memo_dir)
