@@ -23,7 +23,7 @@ RISE = {"en": ["green", "deal"], "zh": ["绿色", "协议"]}
 CODEBOOK = [Theme("green", {"en": "Green", "zh": "绿色"}, {"en": ("green",), "zh": ("绿色",)})]
 PHRASES = {"min_count": 2, "alpha_0": "auto", "q_threshold": 0.05, "ngram_max": 2, "min_tokens": 0,
            "min_documents": 3, "unspaced_languages": ["zh"]}
-SETTINGS = FindingsSettings(top_themes=0, n_boot=100, phrase_settings=PHRASES, top_phrases=2, loo_max=3,
+SETTINGS = FindingsSettings(top_themes=0, n_boot=50, phrase_settings=PHRASES, top_phrases=1, loo_max=2,
                             tfidf={"norm": "l2", "use_idf": True, "smooth_idf": True, "sublinear_tf": False})
 
 
@@ -182,7 +182,7 @@ def test_each_input_of_a_language_is_part_of_its_key(warmed, memo, tmp_path, cap
 def test_the_settings_and_the_code_are_part_of_every_key(warmed, memo, caplog, tmp_path):
     root, _, parts, tables, _ = warmed
     with caplog.at_level(logging.INFO, logger="textdrift.findings"):
-        _run(parts, tables, memo, SETTINGS.replace(top_phrases=1))
+        _run(parts, tables, memo, SETTINGS.replace(top_phrases=2))
         assert _kept(caplog) == set()
         shutil.copytree(root / "memo", tmp_path / "again")
         _run(parts, tables, LanguageMemo(tmp_path / "again", "findings_vocabulary", code="other"))
