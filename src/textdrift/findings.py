@@ -77,7 +77,7 @@ The theme checks' many rate ratios (every variant, document, paragraph and term 
 computed on units built once per step (:class:`_StepRatios`), equal to :func:`rate_ratio` number for
 number.
 
-Why one module of about 1,880 lines: the four kinds of finding are recomputed under the same
+Why one module of about 1,960 lines: the four kinds of finding are recomputed under the same
 variants (the token table counted another way, each document left out) and written as rows of
 one table by one row builder; split by kind, each part would need the variant cache and the
 checks of the others; the per-shard partial results are those variants. The intervals are :mod:`textdrift.stats`.

@@ -34,7 +34,7 @@ Method
 Each matrix is saved as one ``.npz`` file holding the CSR arrays, the
 vocabulary and the row labels; :func:`load_matrix` reads it back in one call.
 
-About 700 lines, nearly half of them docstrings: counting, merging the shards' matrices, their
+About 770 lines, nearly half of them docstrings: counting, merging the shards' matrices, their
 file format and the export for R share :class:`CountMatrix` and its sorted vocabulary (a merge
 must reproduce a count exactly, tested).
 """
