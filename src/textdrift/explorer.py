@@ -885,13 +885,15 @@ class _Contexts:
             occ["rank"] = self.rank[occ["sid"]]
             occ = self._shown(occ)  # a sentence shown is among the first of its shard
             fresh = np.unique(occ["sid"])
+            before = np.unique(self.occ["sid"])  # the sentences whose texts are held (the keys of texts)
             if len(self.occ["term"]):
                 occ = self._shown({c: np.concatenate([self.occ[c], occ[c]]) for c in self._COLUMNS})
             self.occ = occ
-            keep = set(self.occ["sid"].tolist())
-            fresh = fresh[np.isin(fresh, self.occ["sid"])]
-            self.texts = {s: v for s, v in self.texts.items() if s in keep}
-            self.heads = {s: v for s, v in self.heads.items() if s in keep}
+            kept = np.unique(self.occ["sid"])
+            fresh = fresh[np.isin(fresh, kept)]
+            # the texts of the sentences no longer shown dropped (the others stay: no dict rebuilt)
+            for s in np.setdiff1d(before, kept, assume_unique=True).tolist():
+                del self.texts[s], self.heads[s]
             rows = np.flatnonzero(np.isin(sid, fresh))
             glob = sid[rows].tolist()
             self.texts.update(zip(glob, sent["text"].take(rows).tolist()))

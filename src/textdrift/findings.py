@@ -77,7 +77,7 @@ The theme checks' many rate ratios (every variant, document, paragraph and term 
 computed on units built once per step (:class:`_StepRatios`), equal to :func:`rate_ratio` number for
 number.
 
-Why one module of about 1,980 lines: the four kinds of finding are recomputed under the same
+Why one module of about 2,070 lines: the four kinds of finding are recomputed under the same
 variants (the token table counted another way, each document left out) and written as rows of
 one table by one row builder; split by kind, each part would need the variant cache and the
 checks of the others; the per-shard partial results are those variants. The intervals are :mod:`textdrift.stats`.
@@ -748,11 +748,16 @@ def theme_part(partials: Partials, codebook, tables: FindingsTables, languages,
 
 
 def vocabulary_part(partials: Partials, tables: FindingsTables, languages,
-                    settings: FindingsSettings | None = None) -> dict:
+                    settings: FindingsSettings | None = None, memo=None) -> dict:
     """The rows of the findings that do not read the codebook: each language's largest drift step
     (:func:`_drift_row`) and the phrases that rose most (:func:`_phrase_findings`,
     :func:`_phrase_paragraph_checks`) (the rule ``findings_vocabulary``; a codebook edit does not
     rerun it).
+
+    Every row is computed within one language (its own matrices, rows of the tables and documents:
+    :func:`_language_key`), so the languages are done one after the other, and with ``memo`` a
+    language whose inputs are unchanged (after a document is added in the other language) is taken
+    from it.
 
     Parameters
     ----------
@@ -764,6 +769,8 @@ def vocabulary_part(partials: Partials, tables: FindingsTables, languages,
     languages : sequence of str
     settings : FindingsSettings, optional
         As in :func:`build_findings`.
+    memo : textdrift.langmemo.LanguageMemo, optional
+        The per-language memo (used only when every matrix of ``partials`` is a file).
 
     Returns
     -------
@@ -771,14 +778,39 @@ def vocabulary_part(partials: Partials, tables: FindingsTables, languages,
         ``{"drift": {lang: row}, "phrases": [row, ...]}`` (rows as :func:`_row` makes them).
     """
     s = settings or FindingsSettings()
-    documents, drift, phrases = tables.documents, tables.drift, tables.phrases
     base_paras = partials.paragraphs("base")
+    files = [*(p for v in partials.docs.values() for p in v), *(p for v in partials.para_ngrams.values() for p in v)]
+    if memo is not None and not all(isinstance(p, (str, Path)) for p in files):
+        memo = None
+    out: dict = {"drift": {}, "phrases": []}
+    for lang in languages:
+        key = _language_key(memo, partials, tables, base_paras, lang, s) if memo is not None else None
+        part = memo.get(key) if memo is not None else None
+        if isinstance(part, dict) and set(part) == {"drift", "phrases"}:
+            log.info("%s: the drift and phrase rows kept in the memo (its matrices, rows of the tables and "
+                     "documents, the settings and the code unchanged)", lang)
+        else:
+            part = _language_rows(partials, tables, base_paras, lang, s)
+            if memo is not None:
+                memo.put(key, part)
+        if part["drift"] is not None:
+            out["drift"][lang] = part["drift"]
+        out["phrases"] += part["phrases"]
+    if memo is not None:
+        memo.prune()
+        log.info(memo.summary())
+    return out
+
+
+def _language_rows(partials: Partials, tables: FindingsTables, base_paras: pd.DataFrame, lang: str,
+                   s: FindingsSettings) -> dict:
+    """One language's rows of :func:`vocabulary_part`: ``{"drift": row or None, "phrases": rows}``."""
+    documents, drift, phrases = tables.documents, tables.drift, tables.phrases
     # the drift checks need every year, as unigram counts per document (a year = the sum of its
     # documents, so leaving one out is a subtraction): the unigram columns of the document matrices
     # the phrase checks load (the same matrices as merging the shards' unigram columns), else read
     unigrams: dict = {}
-    out: dict = {"drift": {}, "phrases": []}
-    phrase_rows = (_phrase_findings(partials, base_paras, phrases, documents, languages, s, unigrams)
+    phrase_rows = (_phrase_findings(partials, base_paras, phrases, documents, [lang], s, unigrams)
                    if phrases is not None and len(phrases) else [])
 
     def unigram_docs(name: str, lang: str):
@@ -786,15 +818,60 @@ def vocabulary_part(partials: Partials, tables: FindingsTables, languages,
             unigrams[(name, lang)] = partials.doc_counts(name, lang, unigrams=True)
         return unigrams[(name, lang)]
 
-    for lang in languages:
-        d = drift[drift["lang"] == lang]
-        if len(d):
-            out["drift"][lang] = _drift_row(d, lang, partials, unigram_docs, base_paras, documents, s)
-        for key in [k for k in unigrams if k[1] == lang]:  # one language's document matrices at a time
-            del unigrams[key]
+    d = drift[drift["lang"] == lang]
+    row = _drift_row(d, lang, partials, unigram_docs, base_paras, documents, s) if len(d) else None
+    unigrams.clear()
     if phrase_rows:
-        out["phrases"] = _phrase_paragraph_checks(phrase_rows, partials, s.phrase_settings or {})
-    return out
+        phrase_rows = _phrase_paragraph_checks(phrase_rows, partials, s.phrase_settings or {})
+    return {"drift": row, "phrases": phrase_rows}
+
+
+def _frame_digest(df: pd.DataFrame | None) -> str | None:
+    """Digest of a table's column names, types and values, row by row in order (the index not
+    included; ``pandas.util.hash_pandas_object``, seeded: the same values give the same digest in
+    every process)."""
+    import hashlib
+    import json
+
+    if df is None:
+        return None
+    h = hashlib.blake2b(digest_size=20)
+    h.update(json.dumps([[str(c), str(t)] for c, t in df.dtypes.items()], ensure_ascii=False).encode("utf-8"))
+    h.update(f"\0{len(df)}\0".encode())
+    if len(df) and len(df.columns):
+        h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def _language_key(memo, partials: Partials, tables: FindingsTables, base_paras: pd.DataFrame, lang: str,
+                  s: FindingsSettings) -> str:
+    """The memo key of one language's rows (:func:`_language_rows`): exactly what they read. The
+    SHA-256 of the language's document matrix files of every variant and of its paragraph n-gram
+    files, shard by shard (:func:`textdrift.vectorize.save_matrix` writes a matrix's bytes alone);
+    the digest (:func:`_frame_digest`) of its rows of the kept tokens per paragraph (``paras-*``
+    files hold both languages), of ``tfidf_drift.csv`` and of ``phrase_changes.csv``; of the rows
+    of ``documents.csv`` of the documents with kept tokens in it (the steps' sides, their genres
+    and translation status: :func:`textdrift.manifest.step_documents`, :func:`_row`); the settings
+    (but the cross-language ones, which this part does not read), the language, the version of
+    scikit-learn (the drift checks' TF-IDF; :func:`textdrift.memo.code_digest` does not name it),
+    and the job and code (:meth:`textdrift.langmemo.LanguageMemo.key`)."""
+    from dataclasses import asdict
+    from importlib import metadata
+
+    documents, drift, phrases = tables.documents, tables.drift, tables.phrases
+    col = f"tokens_{lang}"
+    ids = set(documents.loc[documents[col] > 0, "doc_id"].astype(str)) if col in documents else set()
+    own_docs = documents[documents["doc_id"].astype(str).isin(ids)].reset_index(drop=True)
+    settings = {k: v for k, v in asdict(s).items() if k != "cross_settings"}
+    return memo.key(
+        lang=lang, settings=settings, sklearn=metadata.version("scikit-learn"),
+        docs={f"{v}": [memo.sha(p) for p in paths] for (v, lg), paths in sorted(partials.docs.items()) if lg == lang},
+        para_ngrams=[memo.sha(p) for p in partials.para_ngrams.get(lang, [])],
+        paras=_frame_digest(base_paras[(base_paras["lang"] == lang).to_numpy()].reset_index(drop=True)),
+        drift=_frame_digest(drift[(drift["lang"] == lang).to_numpy()].reset_index(drop=True)),
+        phrases=(None if phrases is None or not len(phrases) else
+                 _frame_digest(phrases[(phrases["lang"] == lang).to_numpy()].reset_index(drop=True))),
+        documents=_frame_digest(own_docs))
 
 
 def assemble_findings(themes: dict, vocabulary: dict, precision: pd.DataFrame | None, languages,
@@ -1938,7 +2015,7 @@ def run_findings_themes(input, output, params, log) -> None:
                                                  len(part["crosslingual"]))
 
 
-def run_findings_vocabulary(input, output, params, log) -> None:
+def run_findings_vocabulary(input, output, params, log, config=None) -> None:
     """Rule ``findings_vocabulary``: the findings that do not read the codebook (drift and phrases,
     :func:`vocabulary_part`), as JSON.
 
@@ -1948,8 +2025,12 @@ def run_findings_vocabulary(input, output, params, log) -> None:
         Attribute access by the names the rule gives; any object with those attributes works.
     log : list of str
         The job's log file (first item).
+    config : dict, optional
+        The workflow's configuration: the per-language memo's settings (``language_memo``,
+        :func:`textdrift.langmemo.memo_for`); None: no memo.
     """
     from textdrift.io import log_to_file, read_csv
+    from textdrift.langmemo import memo_for
 
     log_to_file(log[0])
     i, p = input, params
@@ -1957,7 +2038,8 @@ def run_findings_vocabulary(input, output, params, log) -> None:
                         {(v, lang): list(i[f"doc_{v}_{lang}"]) for v in VARIANTS for lang in p.languages},
                         {lang: list(i[f"para_ngrams_{lang}"]) for lang in p.languages})
     tables = FindingsTables(read_csv(i.documents), read_csv(i.drift), read_csv(i.phrases) if i.phrases else None)
-    part = vocabulary_part(partials, tables, p.languages, FindingsSettings.from_params(p))
+    part = vocabulary_part(partials, tables, p.languages, FindingsSettings.from_params(p),
+                           memo_for(config, "findings_vocabulary"))
     write_part(part, output[0])
     logging.getLogger("textdrift.findings").info("%d drift rows, %d phrase rows", len(part["drift"]),
                                                  len(part["phrases"]))
