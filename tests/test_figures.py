@@ -433,17 +433,19 @@ def test_save_figure_is_reproducible(tmp_path):
 
 
 def test_png_bytes_decode_to_the_same_pixels_and_dpi():
-    """save_figure's own PNG writer (up filter, zlib): Pillow decodes it to the very array, with its dpi."""
+    """save_figure's own PNG writer (up filter, ISA-L's deflate, rows in blocks): Pillow decodes it to
+    the very array, with its dpi, for images of less than one block, exactly blocks, and a part block."""
     import io
 
     from PIL import Image
 
     rng = np.random.default_rng(0)
-    rgba = rng.integers(0, 256, size=(37, 53, 4), dtype=np.uint8)  # row differences wrap modulo 256
-    rgba[5:20] = 255  # and flat areas, as in a chart
-    with Image.open(io.BytesIO(F._png_bytes(rgba, 200))) as im:
-        assert im.mode == "RGBA" and np.array_equal(np.asarray(im), rgba)
-        assert [round(v) for v in im.info["dpi"]] == [200, 200]
+    for height in (1, 37, 2 * F._PNG_ROWS, 2 * F._PNG_ROWS + 3):
+        rgba = rng.integers(0, 256, size=(height, 53, 4), dtype=np.uint8)  # row differences wrap modulo 256
+        rgba[5:20] = 255  # and flat areas, as in a chart
+        with Image.open(io.BytesIO(F._png_bytes(rgba, 200))) as im:
+            assert im.mode == "RGBA" and np.array_equal(np.asarray(im), rgba), height
+            assert [round(v) for v in im.info["dpi"]] == [200, 200]
 
 
 def _canonical_clip_ids(svg: bytes) -> bytes:

@@ -341,16 +341,23 @@ def _cyclic_gc_paused():
             gc.enable()
 
 
+_PNG_ROWS = 64  # rows filtered and compressed at a time by _png_bytes (a few MB: the block stays in the CPU cache)
+
+
 def _png_bytes(rgba, dpi: float) -> bytes:
-    """An RGBA image as PNG bytes: 8 bits per channel, each row "up"-filtered, zlib level 3, the dpi in pHYs.
+    """An RGBA image as PNG bytes: 8 bits per channel, each row "up"-filtered, deflated by ISA-L at its
+    level 2, the dpi in pHYs.
 
     The PNG standard (ISO/IEC 15948, W3C 2003): signature, IHDR, pHYs (pixels per metre, rounded
     as Pillow rounds them), one IDAT, IEND. Decoded, the same pixels as savefig's PNG (through
     Pillow); the bytes differ. Pillow tries all five row filters on every row and keeps the
     best (its adaptive filtering, the larger part of its time); the "up" filter (each byte minus the
-    byte above it) compresses the charts' flat colour areas as well: at level 3 the file is
-    within 1% of Pillow's at the same level, encoded in under half the time (a phrase chart of 25
-    years: 53 million pixels, 1.26 -> 0.48 s).
+    byte above it) compresses the charts' flat colour areas as well. The deflate stream is written
+    by Intel's ISA-L (``isal.isal_zlib``, a zlib-compatible stream that every PNG reader inflates):
+    at its level 2 about seven times as fast as zlib at level 3 and a file 1-4% smaller (a phrase
+    chart of 25 years, 53 million pixels: 0.45 -> 0.06 s, 4.57 -> 4.49 MB). The rows are filtered
+    and compressed :data:`_PNG_ROWS` at a time, so no filtered copy of the whole image (200 MB for a
+    phrase chart) is made.
 
     Parameters
     ----------
@@ -364,13 +371,24 @@ def _png_bytes(rgba, dpi: float) -> bytes:
     import struct
     import zlib
 
+    from isal import isal_zlib
+
     img = np.asarray(rgba, dtype=np.uint8)
     height, width = img.shape[:2]
     flat = img.reshape(height, width * 4)
-    raw = np.empty((height, width * 4 + 1), dtype=np.uint8)
-    raw[:, 0] = 2  # filter type 2, "up"; the first row's "above" is zero
-    raw[0, 1:] = flat[0]
-    np.subtract(flat[1:], flat[:-1], out=raw[1:, 1:])  # modulo 256, as the filter is defined
+    block = np.empty((min(_PNG_ROWS, height), width * 4 + 1), dtype=np.uint8)
+    block[:, 0] = 2  # filter type 2, "up"; the first row's "above" is zero
+    deflate = isal_zlib.compressobj(2)
+    parts = []
+    for top in range(0, height, _PNG_ROWS):
+        rows = block[:min(_PNG_ROWS, height - top)]
+        if top == 0:
+            rows[0, 1:] = flat[0]
+            np.subtract(flat[1:len(rows)], flat[:len(rows) - 1], out=rows[1:, 1:])  # modulo 256, as defined
+        else:
+            np.subtract(flat[top:top + len(rows)], flat[top - 1:top + len(rows) - 1], out=rows[:, 1:])
+        parts.append(deflate.compress(rows.data))
+    parts.append(deflate.flush())
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
@@ -379,7 +397,7 @@ def _png_bytes(rgba, dpi: float) -> bytes:
     return b"".join([b"\x89PNG\r\n\x1a\n",
                      chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)),
                      chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1)),
-                     chunk(b"IDAT", zlib.compress(raw.data, 3)), chunk(b"IEND", b"")])
+                     chunk(b"IDAT", b"".join(parts)), chunk(b"IEND", b"")])
 
 
 def _pin_empty_axis_labels(fig: Figure) -> None:
@@ -1900,7 +1918,11 @@ def new_formulations_chart(formulations: pd.DataFrame, lang: str, k: int = _D["f
         ax.set_xlim(0, xmax * 1.45)
         ax.tick_params(axis="x", labelsize=7.5)
         capped = top_n is not None and n_new >= top_n
-        ax.set_title(f"{year}  ({n_new}{'+' if capped else ''} new)" if len(top) else str(year), fontsize=10)
+        # at the top of the axes (y=1), where matplotlib's automatic placement leaves it: it moves a title
+        # only above x tick labels or an x label on top, or a y offset text, which these panels never
+        # have (their y labels are fixed strings); the placement measures every phrase label of the
+        # panel again in each draw (about a tenth of the chart's time)
+        ax.set_title(f"{year}  ({n_new}{'+' if capped else ''} new)" if len(top) else str(year), fontsize=10, y=1.0)
         if not len(top):
             _no_data(ax, "none")
     fig.supxlabel("paragraphs of the year it occurs in (label: count × , paragraphs ¶, documents d)", fontsize=9)
