@@ -341,6 +341,24 @@ def _cyclic_gc_paused():
             gc.enable()
 
 
+@contextmanager
+def _bars_without_data_limits(ax):
+    """While bars are added to ``ax``, leave its data limits (``ax.dataLim``) as they are.
+
+    Adding a patch extends the axes' data limits by the patch's outline, walked segment by segment
+    (``_AxesBase._update_patch_limits``: Bezier extrema, a transform per patch; about a twentieth of a
+    phrase chart's CPU, 720 bars). The data limits are read only to scale an axis automatically (and by
+    log scales and ``adjustable="datalim"``); the callers set both axes' limits themselves afterwards
+    (``set_xlim``, ``set_ylim``, which turn automatic scaling off), on linear scales, so nothing drawn
+    depends on them. Only for such axes.
+    """
+    ax._update_patch_limits = lambda patch: None  # an instance attribute shadows the method
+    try:
+        yield
+    finally:
+        del ax._update_patch_limits
+
+
 _PNG_ROWS = 64  # rows filtered and compressed at a time by _png_bytes (a few MB: the block stays in the CPU cache)
 
 
@@ -1328,10 +1346,11 @@ def _phrase_panel(ax, step: pd.DataFrame, k: int, q_threshold: float, low_data_t
     vals = rows[value].to_numpy(float)
     status = rows["status"].astype(str).to_numpy()
     hatches = np.array([STATUS_HATCH.get(st, "") for st in status], dtype=object)
-    for hatch in dict.fromkeys(hatches.tolist()):
-        on = hatches == hatch
-        ax.barh(y[on], vals[on], height=0.72, color=[STATUS_COLORS.get(st, "#BBBBBB") for st in status[on]],
-                hatch=hatch or None, edgecolor="white" if hatch else None, linewidth=0)
+    with _bars_without_data_limits(ax):  # both limits are set below
+        for hatch in dict.fromkeys(hatches.tolist()):
+            on = hatches == hatch
+            ax.barh(y[on], vals[on], height=0.72, color=[STATUS_COLORS.get(st, "#BBBBBB") for st in status[on]],
+                    hatch=hatch or None, edgecolor="white" if hatch else None, linewidth=0)
     if explore:
         ax.errorbar(vals, y, xerr=[vals - rows["effect_low"].to_numpy(float), rows["effect_high"].to_numpy(float) - vals],
                     fmt="none", ecolor="#333333", elinewidth=0.8, capsize=2)
@@ -1910,7 +1929,8 @@ def new_formulations_chart(formulations: pd.DataFrame, lang: str, k: int = _D["f
                      & formulations["year"].eq(year)).sum())
         labels = [textwrap.fill(textwrap.shorten(str(f), 56, placeholder="…"), 28) for f in top["formulation"]]
         y = np.arange(len(top))
-        ax.barh(y, top["paragraphs"], height=0.7, color=STATUS_COLORS["new"])
+        with _bars_without_data_limits(ax):  # both limits are set below
+            ax.barh(y, top["paragraphs"], height=0.7, color=STATUS_COLORS["new"])
         for i, (c, p, d) in enumerate(zip(top["count"], top["paragraphs"], top["documents"])):
             ax.text(p + xmax * 0.02, i, f"{c}× {p}¶ {d}d", va="center", ha="left", fontsize=7, color="#333333")
         ax.set_yticks(y, labels, fontsize=9 if all("\n" not in lb for lb in labels) else 8)
