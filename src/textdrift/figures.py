@@ -220,8 +220,14 @@ def _text_layout_memo():
     although a phrase chart's 1,700 texts hold some 700 distinct (string, size) pairs (the bar ends'
     counts, the tick values, a phrase in several steps). The items returned are matplotlib's own;
     its callers load each glyph from them (the SVG) or render it at the item's position (the PNG),
-    so nothing else changes. All memos live for one figure; on a matplotlib other than the pinned
-    one (pyproject.toml), whose internals may differ, nothing is changed.
+    so nothing else changes. Two of matplotlib's per-glyph loops are replaced, for the same
+    duration, by copies that do the same with less: the SVG's text as paths
+    (``TextToPath.get_glyphs_with_font``) loads a glyph's outline only when the glyph is first
+    defined in the file (matplotlib loads every glyph of every string and reads the outline of new
+    ones only), and the PNG's text (``RendererAgg._draw_text_glyphs_and_boxes``) computes a text's
+    rotation matrix once instead of once per glyph, by the same expression. All memos live for one
+    figure; on a matplotlib other than the pinned one (pyproject.toml), whose internals may differ,
+    nothing is changed.
     """
     if matplotlib.__version__ != _MPL_MEMO_VERSION:
         yield
@@ -304,10 +310,45 @@ def _text_layout_memo():
                 glyph_map_new[glyph_repr] = item.ft_object.get_path()
         return list(zip(glyph_reprs, xpositions, ypositions, [1.0] * len(xpositions))), glyph_map_new, []
 
+    import math
+
+    from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
+    from matplotlib.ft2font import RenderMode
+
+    glyphs_and_boxes = RendererAgg._draw_text_glyphs_and_boxes
+
+    def glyphs_one_matrix(self, gc, x, y, angle, glyphs, boxes):
+        # RendererAgg._draw_text_glyphs_and_boxes of matplotlib 3.11.2 (the PNG's text), which
+        # computes the same rotation matrix with numpy for every glyph of a text: here once per
+        # (slant, extend) of the text, by the same expression, so the same integers reach FreeType.
+        # Each glyph is sized, placed and rendered as there; the boxes (mathtext, TeX) by the original.
+        cos = math.cos(math.radians(angle))
+        sin = math.sin(math.radians(angle))
+        load_flags = get_hinting_flag()
+        matrices: dict = {}
+        for font, size, glyph_index, slant, extend, dx, dy in glyphs:  # dy is upwards
+            font.set_size(size, self.dpi)
+            matrix = matrices.get((slant, extend))
+            if matrix is None:
+                matrix = matrices[slant, extend] = (
+                    0x10000 * np.array([[cos, -sin], [sin, cos]]) @ [[extend, extend * slant], [0, 1]]
+                ).round().astype(int)
+            font._set_transform(matrix, [round(0x40 * (x + dx * cos - dy * sin)),
+                                         round(0x40 * (self.height - y + dx * sin + dy * cos))])
+            bitmap = font._render_glyph(glyph_index, load_flags,
+                                        RenderMode.NORMAL if gc.get_antialiased() else RenderMode.MONO)
+            buffer = bitmap.buffer
+            if not gc.get_antialiased():
+                buffer *= 0xff
+            self._renderer.draw_text_image(buffer, bitmap.left, int(self.height) - bitmap.top + buffer.shape[0],
+                                           0, gc)
+        glyphs_and_boxes(self, gc, x, y, angle, (), boxes)
+
     mtext.Text._get_layout = cached_layout
     fontManager._find_fonts_by_props = cached_find
     FT2Font.set_size, FT2Font._layout = tracked_set_size, cached_shape
     TextToPath.get_glyphs_with_font = glyphs_loaded_once
+    RendererAgg._draw_text_glyphs_and_boxes = glyphs_one_matrix
     try:
         yield
     finally:
@@ -315,6 +356,7 @@ def _text_layout_memo():
         del fontManager._find_fonts_by_props
         FT2Font.set_size, FT2Font._layout = set_size, shape
         TextToPath.get_glyphs_with_font = glyphs_with_font
+        RendererAgg._draw_text_glyphs_and_boxes = glyphs_and_boxes
 
 
 @contextmanager
