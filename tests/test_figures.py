@@ -433,17 +433,19 @@ def test_save_figure_is_reproducible(tmp_path):
 
 
 def test_png_bytes_decode_to_the_same_pixels_and_dpi():
-    """save_figure's own PNG writer (up filter, zlib): Pillow decodes it to the very array, with its dpi."""
+    """save_figure's own PNG writer (up filter, ISA-L's deflate, rows in blocks): Pillow decodes it to
+    the very array, with its dpi, for images of less than one block, exactly blocks, and a part block."""
     import io
 
     from PIL import Image
 
     rng = np.random.default_rng(0)
-    rgba = rng.integers(0, 256, size=(37, 53, 4), dtype=np.uint8)  # row differences wrap modulo 256
-    rgba[5:20] = 255  # and flat areas, as in a chart
-    with Image.open(io.BytesIO(F._png_bytes(rgba, 200))) as im:
-        assert im.mode == "RGBA" and np.array_equal(np.asarray(im), rgba)
-        assert [round(v) for v in im.info["dpi"]] == [200, 200]
+    for height in (1, 37, 2 * F._PNG_ROWS, 2 * F._PNG_ROWS + 3):
+        rgba = rng.integers(0, 256, size=(height, 53, 4), dtype=np.uint8)  # row differences wrap modulo 256
+        rgba[5:20] = 255  # and flat areas, as in a chart
+        with Image.open(io.BytesIO(F._png_bytes(rgba, 200))) as im:
+            assert im.mode == "RGBA" and np.array_equal(np.asarray(im), rgba), height
+            assert [round(v) for v in im.info["dpi"]] == [200, 200]
 
 
 def _canonical_clip_ids(svg: bytes) -> bytes:
@@ -457,24 +459,38 @@ def _canonical_clip_ids(svg: bytes) -> bytes:
 
 
 def test_save_figure_memo_changes_no_pixel_and_no_svg_byte(tmp_path, monkeypatch):
-    """Laying out each text once per renderer (_text_layout_memo) and pinning empty axis labels draw the
-    same PNG pixels and the same SVG as matplotlib's own repeated layout, on a chart with Chinese
-    labels, rotated and multi-line texts; the patch is gone afterwards."""
+    """Laying out each text once per renderer (_text_layout_memo, with its glyph loops), pinning empty
+    axis labels, adding bars without extending the data limits and pausing the garbage collector draw
+    the same PNG pixels and the same SVG as matplotlib as it is, on charts with Chinese labels, rotated
+    and multi-line texts, bars; the patches are gone afterwards."""
+    from contextlib import nullcontext
+
     from matplotlib import text as mtext
+    from matplotlib.backends.backend_agg import RendererAgg
     from matplotlib.font_manager import fontManager
     from matplotlib.ft2font import FT2Font
+    from matplotlib.textpath import TextToPath
 
     layout, shape, set_size = mtext.Text._get_layout, FT2Font._layout, FT2Font.set_size
+    glyphs, agg_glyphs = TextToPath.get_glyphs_with_font, RendererAgg._draw_text_glyphs_and_boxes
+
+    new = pd.DataFrame([{"lang": "zh", "year": year, "status": "new", "rank": r, "formulation": f"新的提法{r}",
+                         "count": 3 + r, "paragraphs": 2 + r, "documents": 1, "nested_in": ""}
+                        for year in (2020, 2021, 2022) for r in (1, 2)])
 
     def charts():
         return [F.phrase_steps(make_phrases(), "zh", k=4, max_cols=2),
-                F.theme_heatmap(make_frequencies(), CODEBOOK), F.similarity_matrix(make_similarity())]
+                F.theme_heatmap(make_frequencies(), CODEBOOK), F.similarity_matrix(make_similarity()),
+                F.new_formulations_chart(new, "zh", k=2)]
 
     fast = [F.save_figure(fig, tmp_path / f"fast{i}", dpi=70) for i, fig in enumerate(charts())]
     assert mtext.Text._get_layout is layout and "_find_fonts_by_props" not in vars(fontManager)
     assert FT2Font._layout is shape and FT2Font.set_size is set_size
+    assert TextToPath.get_glyphs_with_font is glyphs and RendererAgg._draw_text_glyphs_and_boxes is agg_glyphs
     monkeypatch.setattr(F, "_MPL_MEMO_VERSION", "none")  # the memo off: matplotlib as it is
     monkeypatch.setattr(F, "_pin_empty_axis_labels", lambda fig: None)
+    monkeypatch.setattr(F, "_bars_without_data_limits", lambda ax: nullcontext())
+    monkeypatch.setattr(F, "_cyclic_gc_paused", nullcontext)
     plain = [F.save_figure(fig, tmp_path / f"plain{i}", dpi=70) for i, fig in enumerate(charts())]
     for (png_a, svg_a), (png_b, svg_b) in zip(fast, plain):
         assert np.array_equal(mpimg.imread(png_a), mpimg.imread(png_b)), png_a.name
