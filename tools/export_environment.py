@@ -39,7 +39,7 @@ ENVS = {
     # counting, statistics, tables, charts and the explorer
     "analysis": [
         "pandas", "pyarrow", "numpy", "scipy", "scikit-learn", "statsmodels", "pyyaml", "jsonschema", "matplotlib",
-        "mplfonts", "isal",
+        "mplfonts",
     ],
 }
 HEADER = "# Generated from uv.lock by tools/export_environment.py; do not edit by hand."
