@@ -852,11 +852,10 @@ def _language_key(memo, partials: Partials, tables: FindingsTables, base_paras: 
     files hold both languages), of ``tfidf_drift.csv`` and of ``phrase_changes.csv``; of the rows
     of ``documents.csv`` of the documents with kept tokens in it (the steps' sides, their genres
     and translation status: :func:`textdrift.manifest.step_documents`, :func:`_row`); the settings
-    (but the cross-language ones, which this part does not read), the language, the version of
-    scikit-learn (the drift checks' TF-IDF; :func:`textdrift.memo.code_digest` does not name it),
-    and the job and code (:meth:`textdrift.langmemo.LanguageMemo.key`)."""
+    (but the cross-language ones, which this part does not read), the language, and the job and
+    code with the versions of the numerical packages, scikit-learn's among them (the drift checks'
+    TF-IDF: :meth:`textdrift.langmemo.LanguageMemo.key`, :func:`textdrift.memo.code_digest`)."""
     from dataclasses import asdict
-    from importlib import metadata
 
     documents, drift, phrases = tables.documents, tables.drift, tables.phrases
     col = f"tokens_{lang}"
@@ -864,7 +863,7 @@ def _language_key(memo, partials: Partials, tables: FindingsTables, base_paras: 
     own_docs = documents[documents["doc_id"].astype(str).isin(ids)].reset_index(drop=True)
     settings = {k: v for k, v in asdict(s).items() if k != "cross_settings"}
     return memo.key(
-        lang=lang, settings=settings, sklearn=metadata.version("scikit-learn"),
+        lang=lang, settings=settings,
         docs={f"{v}": [memo.sha(p) for p in paths] for (v, lg), paths in sorted(partials.docs.items()) if lg == lang},
         para_ngrams=[memo.sha(p) for p in partials.para_ngrams.get(lang, [])],
         paras=_frame_digest(base_paras[(base_paras["lang"] == lang).to_numpy()].reset_index(drop=True)),

@@ -36,13 +36,13 @@ log = logging.getLogger("textdrift.memo")
 _DIGEST = 32  # bytes of the BLAKE2b check after MAGIC
 _SUFFIX = ".memo"
 #: the packages whose versions are part of :func:`code_digest`
-PACKAGES = ("numpy", "pandas", "pyarrow", "scipy", "statsmodels")
+PACKAGES = ("numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "statsmodels")
 
 
 def code_digest() -> str:
     """The code an entry was made with: the bytes of every module of the package and the versions of
-    Python, numpy, pandas, pyarrow, scipy and statsmodels (a change to any of them makes every entry
-    a miss).
+    Python, numpy, pandas, pyarrow, scikit-learn, scipy and statsmodels (a change to any of them
+    makes every entry a miss).
 
     Returns
     -------
