@@ -373,24 +373,29 @@ class _UnitsBuilder:
         self._files = 0
 
     def _keep(self, year: int, arrays: tuple) -> None:
-        if self.spill is not None:
-            names = []
-            for a in arrays:
-                names.append(Path(self.spill) / f"{self.lang}-{self._files}.npy")
-                np.save(names[-1], a, allow_pickle=False)
-                self._files += 1
-            arrays = tuple(names)
+        if self.spill is not None:  # one file per chunk: the arrays' bytes one after the other (raw)
+            name = Path(self.spill) / f"{self.lang}-{self._files}.bin"
+            self._files += 1
+            with open(name, "wb") as fh:
+                for a in arrays:
+                    fh.write(np.ascontiguousarray(a).data)
+            arrays = (name, tuple((a.dtype.str, len(a)) for a in arrays))
         self.chunks.setdefault(year, []).append(arrays)
 
     def _parts(self, year: int, drop: bool) -> list:
         parts = self.chunks.pop(year) if drop else self.chunks[year]
         if self.spill is None:
             return parts
-        out = [tuple(np.load(f, allow_pickle=False) for f in names) for names in parts]
-        if drop:
-            for names in parts:
-                for f in names:
-                    Path(f).unlink()
+        out = []
+        for name, layout in parts:
+            data, at, arrays = np.fromfile(name, dtype=np.uint8), 0, []
+            for dtype, n in layout:
+                size = np.dtype(dtype).itemsize * n
+                arrays.append(data[at:at + size].view(dtype))
+                at += size
+            out.append(tuple(arrays))
+            if drop:
+                Path(name).unlink()
         return out
 
     @property
