@@ -299,7 +299,12 @@ def _shard_units(t, unspaced: bool, vocab: dict, shard: int):
         last = np.zeros(len(codes), dtype=bool)
         last[ends[lens > 0] - 1] = True
         uniq = np.unique(ucodes)
-        brk = _is_break([chr(u) for u in uniq])[np.searchsorted(uniq, codes)] if len(codes) else first
+        if len(codes):  # each code point's break flag through a table indexed by the code point
+            lut = np.zeros(int(uniq[-1]) + 1, dtype=bool)
+            lut[uniq] = _is_break([chr(u) for u in uniq])
+            brk = lut[codes]
+        else:
+            brk = first
         starts_sentence = first & sent_start[tok]
     else:
         lower_of, lowered = pd.factorize(np.array([s.lower() for s in text_values], dtype=object), sort=False)
@@ -441,7 +446,7 @@ class _UnitsBuilder:
         parts = self._parts(year, drop)
         cat = [np.concatenate([p[k] for p in parts]) for k in range(8)]
         del parts
-        run = np.searchsorted(cat[4], cat[1]).astype(np.int32)
+        run = _renumber_runs(cat[4], cat[1])
         return Units(self.lang, self.unspaced, cat[0], run, cat[2], cat[3], np.full(len(cat[4]), year, dtype=np.int64),
                      cat[5].astype(np.int64), cat[6].astype(np.int64), cat[7].astype(np.int64), self.docs,
                      self.sentences, words if words is not None else [])
@@ -458,6 +463,22 @@ class _UnitsBuilder:
         return Units(self.lang, self.unspaced, cat["codes"].astype(np.int32), run.astype(np.int32),
                      cat["clean_start"].astype(bool), cat["clean_end"].astype(bool), cat["run_year"], cat["run_para"],
                      cat["run_doc"], cat["run_sent"], self.docs, self.sentences, self.words())
+
+
+def _renumber_runs(run_ids: np.ndarray, unit_run: np.ndarray) -> np.ndarray:
+    """Each unit's run as its index in ``run_ids`` (ascending; int32): ``np.searchsorted(run_ids,
+    unit_run)``. The units come in text order and every run has a unit, so the index is the number
+    of run changes before the unit, checked against ``run_ids`` (O(n), no binary search; the search
+    when the check fails)."""
+    n = len(unit_run)
+    if n:
+        new = np.ones(n, dtype=bool)
+        np.not_equal(unit_run[1:], unit_run[:-1], out=new[1:])
+        idx = np.cumsum(new, dtype=np.int32)
+        idx -= 1
+        if int(idx[-1]) + 1 == len(run_ids) and np.array_equal(unit_run[new], run_ids):
+            return idx
+    return np.searchsorted(run_ids, unit_run).astype(np.int32)
 
 
 def read_all_units(token_paths, languages, unspaced_languages=_D["unspaced_languages"],
