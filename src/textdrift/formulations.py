@@ -2,7 +2,7 @@
 
 A reader of annual reports looks first for the *new formulations* (新提法) of each year: the terms
 that enter the official vocabulary, and those that leave it. This module finds them without a
-dictionary and without a fixed n-gram length (about 1,280 lines: the level-wise counting of
+dictionary and without a fixed n-gram length (about 1,310 lines: the level-wise counting of
 strings one year at a time, the trie that counts the candidates in every year, the targeted
 count of trimmed cores, the maximal-unit and boundary rules, the table and the rule).
 
