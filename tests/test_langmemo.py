@@ -198,6 +198,13 @@ def test_table_digest_ignores_dictionaries_and_chunks():
     c = pa.table({"text": pa.array(["x", "y", None, "x", "other"]).dictionary_encode(),
                   "n": pa.array([1, 2, 3, 4, 5])}).slice(0, 4)
     assert table_digest(a) == table_digest(b) == table_digest(c)
+    # a string column read plain or dictionary-encoded, one value (lang) or many: the same digest
+    for col in (["zh"] * 5, ["zh"] * 9, ["a", "b", "a", None, "c"], [None] * 5, [None] * 9):
+        plain = pa.table({"lang": pa.array(col, type=pa.string())})
+        coded = pa.table({"lang": pa.chunked_array([pa.array(["other", *col[:2]]).dictionary_encode().slice(1),
+                                                    pa.array(col[2:], type=pa.string()).dictionary_encode()])})
+        assert table_digest(plain) == table_digest(coded)
+    assert table_digest(pa.table({"lang": ["zh"] * 5})) != table_digest(pa.table({"lang": ["zh"] * 4 + ["en"]}))
     # a dictionary column of long runs (doc_id, role) is hashed as its runs: the same whatever the
     # dictionaries and chunks, different when a value or a run's length changes
     values = ["d1"] * 20 + [None] * 3 + ["d2"] * 20

@@ -489,6 +489,59 @@ def test_score_statistic_and_t_p_by_hand():
     assert t_p_values([1.959963984540054], [np.nan])[0] == pytest.approx(0.05, abs=1e-12)
 
 
+def test_the_tests_without_statsmodels_give_the_same_floats():
+    """score_z, t_p_values, effect_size's quantile and min_detectable_ratio are written on
+    scipy.special: bit for bit what statsmodels and scipy.stats give, over a grid of counts, totals,
+    dispersions and degrees of freedom (zeros, equal counts, large and small totals)."""
+    from scipy.optimize import brentq
+    from scipy.stats import norm
+    from scipy.stats import t as student
+    from statsmodels.stats.rates import power_poisson_ratio_2indep, test_poisson_2indep
+
+    from textdrift.phrases import effect_size, min_detectable_ratio, score_z, t_p_values
+
+    rng = np.random.default_rng(5)
+    y0 = np.concatenate([[0, 0, 3, 15, 7], rng.integers(0, 400, 300)]).astype(float)
+    y1 = np.concatenate([[0, 15, 3, 0, 7], rng.integers(0, 400, 300)]).astype(float)
+    n0 = np.concatenate([[1000, 1000, 1000, 1015, 9], rng.integers(400, 5_000_000, 300)]).astype(float)
+    n1 = np.concatenate([[1000, 1015, 999, 1000, 11], rng.integers(400, 5_000_000, 300)]).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ref = test_poisson_2indep(y1, n1, y0, n0, method="score", compare="ratio", alternative="two-sided")
+    z = score_z(y0, y1, n0, n1)
+    assert np.array_equal(z, np.nan_to_num(np.asarray(ref.statistic, dtype=float), nan=0.0))
+    dfs = np.where(np.arange(len(z)) % 3 == 0, np.nan, rng.integers(1, 400, len(z)).astype(float))
+    t = z / np.sqrt(rng.uniform(1, 9, len(z)))
+    want = np.where(np.isnan(dfs), 2 * norm.sf(np.abs(t)), 2 * student.sf(np.abs(t), np.where(np.isnan(dfs), 1.0, dfs)))
+    assert np.array_equal(t_p_values(t, dfs), want)
+    from scipy.special import polygamma
+
+    sd = np.sqrt(polygamma(1, y1 + 2.0) + polygamma(1, y0 + 2.0))
+    for conf in (0.9, 0.95, 0.99):
+        eff, low, high = effect_size(y0, y1, n0, n1, 2.0, conf)
+        zq = float(norm.ppf((1 + conf) / 2))  # the code before
+        assert np.array_equal(low, eff - zq * sd, equal_nan=True) and np.array_equal(high, eff + zq * sd, equal_nan=True)
+
+    def reference(rate, total_from, total_to, phi, dof, alpha, power):  # the code before: statsmodels
+        if np.isfinite(dof) and dof >= 1:
+            alpha = float(2 * norm.sf(student.isf(alpha / 2, dof)))
+
+        def gap(log_ratio):
+            return float(power_poisson_ratio_2indep(rate * np.exp(log_ratio), rate, total_to,
+                                                    nobs_ratio=total_from / total_to, value=1, alpha=alpha,
+                                                    dispersion=phi, alternative="two-sided",
+                                                    return_results=False)) - power
+        hi = np.log(1e6)
+        return float("inf") if gap(hi) < 0 else float(np.exp(brentq(gap, 1e-9, hi, xtol=1e-6)))
+
+    for rate, a, b, phi, dof, alpha, power in [(0.001, 1e5, 2e5, 1.0, np.nan, 0.05, 0.8),
+                                               (3e-5, 4e6, 1e6, 2.7, 18.0, 0.05, 0.8),
+                                               (0.02, 500.0, 800.0, 1.3, 1.0, 0.1, 0.9),
+                                               (1e-7, 1e3, 1e3, 1.0, np.nan, 0.05, 0.8),
+                                               (0.004, 12345.0, 678.0, 5.5, 250.0, 0.01, 0.5)]:
+        assert min_detectable_ratio(rate, a, b, phi, dof, alpha, power) == reference(rate, a, b, phi, dof, alpha,
+                                                                                     power)
+
+
 def _paragraph_tokens(doc_id, year, paragraphs):
     """One sentence per paragraph, every token kept."""
     rows = []

@@ -386,13 +386,12 @@ def frequent_extensions(pos, code, freq, run, L: int):
     """
     n = len(run)
     F = np.zeros(n + 1, dtype=bool)
-    F[pos[freq]] = True
-    D = np.full(n, -1, dtype=code.dtype)
-    D[pos] = code
-    cand = pos[freq]
-    cand = cand[cand + L < n]
-    cand = cand[F[cand + 1] & (run[cand] == run[cand + L])]
-    return cand, D[cand]
+    cand, prefix = pos[freq], code[freq]  # (the codes taken along: no look-up array of every unit)
+    F[cand] = True
+    ok = cand + L < n
+    cand, prefix = cand[ok], prefix[ok]
+    ok = F[cand + 1] & (run[cand] == run[cand + L])
+    return cand[ok], prefix[ok]
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 A reader of annual reports looks first for the *new formulations* (新提法) of each year: the terms
 that enter the official vocabulary, and those that leave it. This module finds them without a
-dictionary and without a fixed n-gram length (about 1,280 lines: the level-wise counting of
+dictionary and without a fixed n-gram length (about 1,310 lines: the level-wise counting of
 strings one year at a time, the trie that counts the candidates in every year, the targeted
 count of trimmed cores, the maximal-unit and boundary rules, the table and the rule).
 
@@ -299,7 +299,12 @@ def _shard_units(t, unspaced: bool, vocab: dict, shard: int):
         last = np.zeros(len(codes), dtype=bool)
         last[ends[lens > 0] - 1] = True
         uniq = np.unique(ucodes)
-        brk = _is_break([chr(u) for u in uniq])[np.searchsorted(uniq, codes)] if len(codes) else first
+        if len(codes):  # each code point's break flag through a table indexed by the code point
+            lut = np.zeros(int(uniq[-1]) + 1, dtype=bool)
+            lut[uniq] = _is_break([chr(u) for u in uniq])
+            brk = lut[codes]
+        else:
+            brk = first
         starts_sentence = first & sent_start[tok]
     else:
         lower_of, lowered = pd.factorize(np.array([s.lower() for s in text_values], dtype=object), sort=False)
@@ -373,24 +378,29 @@ class _UnitsBuilder:
         self._files = 0
 
     def _keep(self, year: int, arrays: tuple) -> None:
-        if self.spill is not None:
-            names = []
-            for a in arrays:
-                names.append(Path(self.spill) / f"{self.lang}-{self._files}.npy")
-                np.save(names[-1], a, allow_pickle=False)
-                self._files += 1
-            arrays = tuple(names)
+        if self.spill is not None:  # one file per chunk: the arrays' bytes one after the other (raw)
+            name = Path(self.spill) / f"{self.lang}-{self._files}.bin"
+            self._files += 1
+            with open(name, "wb") as fh:
+                for a in arrays:
+                    fh.write(np.ascontiguousarray(a).data)
+            arrays = (name, tuple((a.dtype.str, len(a)) for a in arrays))
         self.chunks.setdefault(year, []).append(arrays)
 
     def _parts(self, year: int, drop: bool) -> list:
         parts = self.chunks.pop(year) if drop else self.chunks[year]
         if self.spill is None:
             return parts
-        out = [tuple(np.load(f, allow_pickle=False) for f in names) for names in parts]
-        if drop:
-            for names in parts:
-                for f in names:
-                    Path(f).unlink()
+        out = []
+        for name, layout in parts:
+            data, at, arrays = np.fromfile(name, dtype=np.uint8), 0, []
+            for dtype, n in layout:
+                size = np.dtype(dtype).itemsize * n
+                arrays.append(data[at:at + size].view(dtype))
+                at += size
+            out.append(tuple(arrays))
+            if drop:
+                Path(name).unlink()
         return out
 
     @property
@@ -436,7 +446,7 @@ class _UnitsBuilder:
         parts = self._parts(year, drop)
         cat = [np.concatenate([p[k] for p in parts]) for k in range(8)]
         del parts
-        run = np.searchsorted(cat[4], cat[1]).astype(np.int32)
+        run = _renumber_runs(cat[4], cat[1])
         return Units(self.lang, self.unspaced, cat[0], run, cat[2], cat[3], np.full(len(cat[4]), year, dtype=np.int64),
                      cat[5].astype(np.int64), cat[6].astype(np.int64), cat[7].astype(np.int64), self.docs,
                      self.sentences, words if words is not None else [])
@@ -453,6 +463,22 @@ class _UnitsBuilder:
         return Units(self.lang, self.unspaced, cat["codes"].astype(np.int32), run.astype(np.int32),
                      cat["clean_start"].astype(bool), cat["clean_end"].astype(bool), cat["run_year"], cat["run_para"],
                      cat["run_doc"], cat["run_sent"], self.docs, self.sentences, self.words())
+
+
+def _renumber_runs(run_ids: np.ndarray, unit_run: np.ndarray) -> np.ndarray:
+    """Each unit's run as its index in ``run_ids`` (ascending; int32): ``np.searchsorted(run_ids,
+    unit_run)``. The units come in text order and every run has a unit, so the index is the number
+    of run changes before the unit, checked against ``run_ids`` (O(n), no binary search; the search
+    when the check fails)."""
+    n = len(unit_run)
+    if n:
+        new = np.ones(n, dtype=bool)
+        np.not_equal(unit_run[1:], unit_run[:-1], out=new[1:])
+        idx = np.cumsum(new, dtype=np.int32)
+        idx -= 1
+        if int(idx[-1]) + 1 == len(run_ids) and np.array_equal(unit_run[new], run_ids):
+            return idx
+    return np.searchsorted(run_ids, unit_run).astype(np.int32)
 
 
 def read_all_units(token_paths, languages, unspaced_languages=_D["unspaced_languages"],

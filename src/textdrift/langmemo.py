@@ -29,8 +29,8 @@ package and the versions of Python and the numerical packages: :func:`textdrift.
 SHA-256 of each per-language matrix file (the files :func:`textdrift.vectorize.save_matrix` writes
 are byte-for-byte functions of the matrix: no time stamp), and, per token shard in order, the
 digest of the language's rows of it (:func:`table_digest`: the values of the columns the job
-reads, strings decoded from Arrow's dictionaries, so the other language's rows of the shard,
-which share those dictionaries, do not enter it). A token shard's per-language digest is itself
+reads, strings as their runs or numbered by first occurrence, not by Arrow's dictionaries, so the
+other language's rows of the shard, which share those dictionaries, do not enter it). A token shard's per-language digest is itself
 kept, keyed by the file's SHA-256, the language and the code (:meth:`LanguageMemo.shard_digest`):
 a job that finds every shard's digest kept reads only the shards that changed (the one the new
 document went to) before it knows whether the language hits. On a cold run (no digest kept) the
@@ -95,10 +95,13 @@ class LanguageMemoSettings(MemoLocation, Settings):
 
 def table_digest(table: pa.Table) -> str:
     """Digest of an Arrow table's values: its column names and types and every row's values, in
-    order. A dictionary-encoded column is hashed as its runs of equal values (:func:`_runs`: doc_id
-    and role, whose runs are long) or decoded, so the digest does not depend on the dictionary a
-    filtered read kept (the other language's words), nor on how the rows are chunked; a table read
-    the same way (the same columns dictionary-encoded) from the same rows has the same digest.
+    order. A string column (dictionary-encoded or not) is hashed as its runs of equal values
+    (:func:`_runs`: doc_id, role and lang, whose runs are long) or as its values numbered in the
+    order they first occur (:func:`_first_codes`: each row's number, then each number's string), so
+    the digest does not depend on the dictionary a filtered read kept (the other language's words),
+    nor on how the rows are chunked, nor on whether the column was read dictionary-encoded; a table
+    read from the same rows has the same digest. SHA-256 (hardware-accelerated here: twice
+    BLAKE2b's speed), its first 40 hex digits.
 
     Parameters
     ----------
@@ -111,17 +114,29 @@ def table_digest(table: pa.Table) -> str:
     """
     import pyarrow.compute as pc
 
-    h = hashlib.blake2b(digest_size=20)
+    h = hashlib.sha256()
     h.update(str(table.num_rows).encode() + b"\0")
     for name, col in zip(table.column_names, table.columns):
-        runs = _runs(col) if pa.types.is_dictionary(col.type) else None
-        if runs is not None:  # a column of long runs (doc_id, role): each run's value and length
+        typ = col.type.value_type if pa.types.is_dictionary(col.type) else col.type
+        text = pa.types.is_string(typ) or pa.types.is_large_string(typ)
+        runs = None
+        if text and not pa.types.is_dictionary(col.type):
+            first = col[0] if len(col) and not col.null_count else None
+            if first is not None and len(col) >= 8 and first.is_valid and pc.all(pc.equal(col, first)).as_py():  # (_runs' rule)
+                runs = [first.as_py()], np.asarray([len(col)], dtype=np.int64)  # one value (lang): one run
+            else:
+                col = pc.dictionary_encode(col)
+        if text and runs is None:
+            runs = _runs(col)
+        if runs is not None:  # a column of long runs (doc_id, role, lang): each run's value and length
             values, lengths = runs
             h.update(f"{name}\0runs\0{len(values)}\0".encode())
             h.update(json.dumps(values, ensure_ascii=False).encode("utf-8") + b"\0" + lengths.tobytes())
             continue
-        typ = col.type.value_type if pa.types.is_dictionary(col.type) else col.type
-        if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+        if text:  # each row's number (by first occurrence; -1 for a null), then each number's string
+            codes, values = _first_codes(col)
+            h.update(f"{name}\0codes\0{len(values)}\0".encode() + codes.tobytes())
+            col = values
             typ = pa.large_string()
         col = pc.cast(col, typ) if col.type != typ else col
         arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
@@ -139,7 +154,36 @@ def table_digest(table: pa.Table) -> str:
             if values.dtype == object:  # nulls in a numeric column: their positions are hashed above
                 values = np.asarray(pd.Series(values).fillna(0).to_numpy(), dtype=np.float64)
             h.update(str(values.dtype).encode() + b"\0" + np.ascontiguousarray(values).tobytes())
-    return h.hexdigest()
+    return h.hexdigest()[:40]
+
+
+def _first_codes(col) -> tuple[np.ndarray, pa.Array]:
+    """A dictionary-encoded string column as each row's value numbered in the order the values first
+    occur (int32; -1 for a null) and those values in that order (a string array): a function of the
+    values alone, whatever the dictionaries (the other language's words) and the chunks."""
+    import pyarrow.compute as pc
+
+    chunks = [c for c in (col.chunks if isinstance(col, pa.ChunkedArray) else [col]) if len(c)]
+    if not chunks:
+        return np.zeros(0, dtype=np.int32), pa.array([], type=pa.large_string())
+    if len(chunks) > 1:
+        chunks = pa.Table.from_arrays([pa.chunked_array(chunks)], ["c"]).unify_dictionaries().column(0).chunks
+    dictionary = chunks[0].dictionary
+    if len(pc.unique(dictionary)) < len(dictionary):  # repeated values: number the values themselves
+        dictionary = pc.unique(dictionary)
+        idx = np.concatenate([pc.index_in(c.dictionary.take(c.indices), value_set=dictionary)
+                              .fill_null(-1).to_numpy(zero_copy_only=False) for c in chunks]).astype(np.int64)
+    else:
+        idx = np.concatenate([(c.indices.fill_null(-1) if c.indices.null_count else c.indices)
+                              .to_numpy(zero_copy_only=False) for c in chunks]).astype(np.int64)
+    codes, first = pd.factorize(idx, sort=False)
+    codes = codes.astype(np.int32)
+    null = np.flatnonzero(first < 0)
+    if len(null):  # the null's number is -1; the others keep their order
+        codes[codes == null[0]] = -1
+        codes[codes > null[0]] -= 1
+        first = np.delete(first, null)
+    return codes, dictionary.take(pa.array(first, type=pa.int64()))
 
 
 def _runs(col) -> tuple[list, np.ndarray] | None:
@@ -155,8 +199,7 @@ def _runs(col) -> tuple[list, np.ndarray] | None:
         codes = (idx.fill_null(-1) if idx.null_count else idx).to_numpy(zero_copy_only=False).astype(np.int64)
         starts = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]]))
         ends = [int(codes[0]), int(codes[-1])]
-        edges.append([None if c < 0 else v for c, v in zip(ends, chunk.dictionary.take(
-            pa.array(np.maximum(ends, 0))).to_pylist())])
+        edges.append([None if c < 0 else chunk.dictionary[c].as_py() for c in ends])
         parts.append((chunk, codes, starts))
     merged = sum(len(p[2]) for p in parts) - sum(a[1] == b[0] for a, b in zip(edges[:-1], edges[1:]))
     if merged * 8 > len(col):
@@ -165,7 +208,8 @@ def _runs(col) -> tuple[list, np.ndarray] | None:
     lengths: list = []
     for chunk, codes, starts in parts:
         first = codes[starts]
-        taken = chunk.dictionary.take(pa.array(np.maximum(first, 0))).to_pylist()
+        taken = chunk.dictionary.take(pa.array(np.maximum(first, 0))).to_pylist() if len(chunk.dictionary) \
+            else [None] * len(first)  # (only nulls)
         run_lengths = np.diff(np.append(starts, len(codes))).tolist()
         for c, v, n in zip(first.tolist(), taken, run_lengths):
             v = None if c < 0 else v
