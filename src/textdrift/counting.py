@@ -642,13 +642,7 @@ class TokenCodes:
         keep : ndarray of bool
             ``keep`` of those rows, as :meth:`variant` gives it.
         """
-        if name not in VARIANTS:
-            raise ValueError(f"variant must be one of {VARIANTS}, not {name!r}")
-        roles = ROLES if name == "roles" else count_roles
-        rows = None
-        if "role" in self.data and roles is not None:
-            mask = self.isin("role", roles)
-            rows = None if mask.all() else mask
+        rows = self._variant_rows(name, count_roles)
         keep = self._keep_as_words() if name == "entities" else self.data["keep"]
         keep = keep.astype(bool)
         return rows, keep if rows is None else keep[rows]
@@ -666,14 +660,20 @@ class TokenCodes:
         -------
         TokenCodes
         """
+        rows = self._variant_rows(name, count_roles)
+        chosen = self if rows is None else self.take(rows)
+        return chosen.names_as_words() if name == "entities" else chosen
+
+    def _variant_rows(self, name: str, count_roles) -> np.ndarray | None:
+        """The rows of variant ``name`` (the roles it counts: every role for ``roles``), or None for
+        every row."""
         if name not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, not {name!r}")
         roles = ROLES if name == "roles" else count_roles
-        chosen = self
-        if "role" in self.data and roles is not None:
-            mask = self.isin("role", roles)
-            chosen = self if mask.all() else self.take(mask)
-        return chosen.names_as_words() if name == "entities" else chosen
+        if "role" not in self.data or roles is None:
+            return None
+        mask = self.isin("role", roles)
+        return None if mask.all() else mask
 
 
 def read_tokens(path: str | Path, columns: list[str] | None = None) -> TokenCodes:
