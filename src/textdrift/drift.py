@@ -1064,8 +1064,9 @@ def write_drift(files: DriftFiles, languages: list[str], settings: DriftSettings
     groups = document_groups(docs, group_by) if group_by else {}
     tables: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLE_COLUMNS}
     by_group: dict[str, dict[str, list[pd.DataFrame]]] = {g: {name: [] for name in TABLE_COLUMNS} for g in groups}
-    if memo is not None and (groups or not all(isinstance(p, (str, Path)) for p in [*year_paths, *para_paths])):
-        memo = None
+    from textdrift.langmemo import for_files
+
+    memo = None if groups else for_files(memo, [*year_paths, *para_paths])
     keys, kept = {}, {}
     for lang, path in zip(languages, year_paths) if memo is not None else []:
         from dataclasses import asdict
@@ -1115,8 +1116,7 @@ def write_drift(files: DriftFiles, languages: list[str], settings: DriftSettings
             df = step_documents(df, docs)
         write_csv(df, out[name])
     if memo is not None:
-        memo.prune()
-        log.info(memo.summary())
+        log.info(memo.finish())
     if groups:
         for name in TABLE_COLUMNS:
             frames = {}

@@ -780,8 +780,9 @@ def vocabulary_part(partials: Partials, tables: FindingsTables, languages,
     s = settings or FindingsSettings()
     base_paras = partials.paragraphs("base")
     files = [*(p for v in partials.docs.values() for p in v), *(p for v in partials.para_ngrams.values() for p in v)]
-    if memo is not None and not all(isinstance(p, (str, Path)) for p in files):
-        memo = None
+    from textdrift.langmemo import for_files
+
+    memo = for_files(memo, files)
     out: dict = {"drift": {}, "phrases": []}
     for lang in languages:
         key = _language_key(memo, partials, tables, base_paras, lang, s) if memo is not None else None
@@ -797,8 +798,7 @@ def vocabulary_part(partials: Partials, tables: FindingsTables, languages,
             out["drift"][lang] = part["drift"]
         out["phrases"] += part["phrases"]
     if memo is not None:
-        memo.prune()
-        log.info(memo.summary())
+        log.info(memo.finish())
     return out
 
 

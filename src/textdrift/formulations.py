@@ -1195,8 +1195,9 @@ def new_formulations(token_paths, languages, settings: "FormulationSettings | No
     import tempfile
     from dataclasses import asdict
 
-    if memo is not None and not all(isinstance(p, (str, Path)) for p in token_paths):
-        memo = None
+    from textdrift.langmemo import for_files
+
+    memo = for_files(memo, token_paths)
 
     def key(lang: str, digests: list) -> str:
         return memo.key(lang=lang, settings=asdict(st), shards=digests)
@@ -1282,8 +1283,7 @@ def write_formulations(token_paths, out_csv: str | Path, languages, settings: "F
     df = new_formulations(token_paths, languages, settings, memo)
     write_csv(df, out_csv)
     if memo is not None:
-        memo.prune()
-        log.info(memo.summary())
+        log.info(memo.finish())
     return df
 
 

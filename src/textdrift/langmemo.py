@@ -1,5 +1,7 @@
-"""A per-language memo for the whole-corpus vocabulary jobs (`phrases`, `formulations`): after a
-document is added in one language, the other language's rows come from the memo.
+"""A per-language memo for the whole-corpus vocabulary jobs (`phrases`, `formulations`, `drift`,
+`findings_vocabulary`): after a document is added in one language, the other language's rows come
+from the memo. What `drift`'s and `findings_vocabulary`'s rows depend on is written beside their
+keys (:func:`textdrift.drift.write_drift`, :func:`textdrift.findings._language_key`).
 
 What a language's rows depend on
 --------------------------------
@@ -381,7 +383,7 @@ class LanguageMemo(EntryStore):
         -------
         list of str or None
         """
-        if not all(isinstance(p, (str, Path)) for p in paths):
+        if not _all_files(paths):
             return None
         known = [self.known_digest(p, lang) for p in paths]
         if not any(known):
@@ -395,6 +397,39 @@ class LanguageMemo(EntryStore):
         return out
 
 
+    def finish(self) -> str:
+        """After the job: :meth:`prune`, then the line for its log (:meth:`summary`).
+
+        Returns
+        -------
+        str
+        """
+        self.prune()
+        return self.summary()
+
+
+def _all_files(paths) -> bool:
+    return all(isinstance(p, (str, Path)) for p in paths)
+
+
+def for_files(memo: LanguageMemo | None, paths) -> LanguageMemo | None:
+    """``memo`` when every input of ``paths`` is a file path, else None: a key names the inputs by
+    their files' digests, so inputs given as objects (matrices or token tables: tests) are computed
+    without a memo.
+
+    Parameters
+    ----------
+    memo : LanguageMemo or None
+    paths : iterable
+        The job's inputs (paths, or objects).
+
+    Returns
+    -------
+    LanguageMemo or None
+    """
+    return memo if memo is not None and _all_files(paths) else None
+
+
 def memo_for(config: dict | None, job: str) -> LanguageMemo | None:
     """The memo of a job under a configuration (None when the memo is off or there is no configuration).
 
@@ -403,7 +438,7 @@ def memo_for(config: dict | None, job: str) -> LanguageMemo | None:
     config : dict or None
         The workflow's configuration (the ``language_memo`` block and ``processed_dir``).
     job : str
-        ``phrases`` or ``formulations`` (its directory's name).
+        ``phrases``, ``formulations``, ``drift`` or ``findings_vocabulary`` (its directory's name).
 
     Returns
     -------

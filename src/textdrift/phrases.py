@@ -2112,9 +2112,10 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
     named = {k: files.get(k) for k in ("codebook", "user_dict", "formulations")}
     codebook_terms = dict(files.get("codebook_terms") or {})
     memo = files.get("memo") if not st.group_by else None
-    if memo is not None and not all(isinstance(p, (str, Path)) for p in [
-            *year_matrices.values(), *doc_paths.values(), *(q for v in para_paths.values() for q in v), *tokens]):
-        memo = None  # (matrices or token tables given as objects: tests)
+    from textdrift.langmemo import for_files
+
+    memo = for_files(memo, [*year_matrices.values(), *doc_paths.values(), *(q for v in para_paths.values() for q in v),
+                            *tokens])
     step_tables: list[pd.DataFrame] = []
 
     def with_steps(df: pd.DataFrame, docs_of) -> pd.DataFrame:
@@ -2223,8 +2224,7 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
     write_csv_batches(by_language(), out_csv)
     log.info("wrote %d rows to %s", written, out_csv)
     if memo is not None:
-        memo.prune()
-        log.info(memo.summary())
+        log.info(memo.finish())
     if steps_csv is not None:
         table = pd.concat([t for t in step_tables if len(t)], ignore_index=True) if any(map(len, step_tables)) \
             else pd.DataFrame(columns=STEP_COLUMNS)
