@@ -1,7 +1,9 @@
 """A per-language memo for the whole-corpus vocabulary jobs (`phrases`, `formulations`, `drift`,
 `findings_vocabulary`): after a document is added in one language, the other language's rows come
-from the memo. What `drift`'s and `findings_vocabulary`'s rows depend on is written beside their
-keys (:func:`textdrift.drift.write_drift`, :func:`textdrift.findings._language_key`).
+from the memo.
+
+What `drift`'s and `findings_vocabulary`'s rows depend on is written beside their keys
+(:func:`textdrift.drift.write_drift`, :func:`textdrift.findings._language_key`).
 
 What a language's rows depend on
 --------------------------------
