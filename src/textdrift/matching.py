@@ -485,41 +485,39 @@ def _token_order(tokens: "pd.DataFrame | TokenCodes") -> np.ndarray | None:
     return None if (order[1:] > order[:-1]).all() else order
 
 
-def _entity_rule(by_theme: dict, terms: list[_Term], tokens: TokenCodes, words: np.ndarray) -> dict:
+def _entity_rule(by_theme: dict, terms: list[_Term], tokens: TokenCodes, words: np.ndarray,
+                 mention_end: np.ndarray) -> dict:
     """Candidates (p, q, term index per theme, over ``words``) under the entity rule: a match that
-    touches a token of a named-entity mention is dropped, except an entity-member term (``@id``),
-    whose match is widened to the mention's last word (:func:`_mention_ends` widens its KWIC
-    ``match`` on to the mention's last token, a closing quote or bracket)."""
+    touches a token of a named-entity mention is dropped, except an entity-member term (``@id``,
+    which matches a mention's head), whose match is widened to the mention's last word (the last
+    word up to ``mention_end`` of its head, :func:`_mention_ends`, whose last token, a closing quote
+    or bracket, the KWIC ``match`` then runs to)."""
     if "entity" not in tokens:
         return by_theme
     in_ent = (tokens["entity"] >= 0)[words]
     if not in_ent.any():
         return by_theme
-    head = tokens.entity_heads()[words]  # the words that start a mention (every head is a word: _match_lang)
-    # mention end of every head: the last word of the run of entity tokens that starts at it
-    span = np.cumsum(head)
-    end = np.full(span[-1] + 1, -1, dtype=np.int64)
-    np.maximum.at(end, span[in_ent], np.flatnonzero(in_ent))
     touched = np.concatenate([[0], np.cumsum(in_ent)])
     member = np.array([t.parts[0].startswith(ENTITY_HEAD) for t in terms], dtype=bool)
     out = {}
     for theme, (p, q, ti) in by_theme.items():
         is_member = member[ti]
-        q = np.where(is_member, end[span[p]], q)
+        q = np.where(is_member, np.searchsorted(words, mention_end[words[p]], side="right") - 1, q)
         ok = is_member | (touched[q + 1] - touched[p] == 0)
         if ok.any():
             out[theme] = (p[ok], q[ok], ti[ok])
     return out
 
 
-def _mention_ends(tokens: TokenCodes) -> np.ndarray:
-    """For each token that heads a named-entity mention, the row of the mention's last token
-    (punctuation included: the ``)`` of "Global Development Initiative (GDI)", the closing quote of
-    a quoted title); -1 for every other token (and for every token without an ``entity`` column)."""
+def _mention_ends(tokens: TokenCodes, head: np.ndarray) -> np.ndarray:
+    """For each token that heads a named-entity mention (``head``: :meth:`TokenCodes.entity_heads`),
+    the row of the mention's last token (punctuation included: the ``)`` of "Global Development
+    Initiative (GDI)", the closing quote of a quoted title); -1 for every other token (and for
+    every token without an ``entity`` column)."""
     out = np.full(tokens.n, -1, dtype=np.int64)
     if "entity" not in tokens or not tokens.n:
         return out
-    head, in_ent = tokens.entity_heads(), tokens["entity"] >= 0
+    in_ent = tokens["entity"] >= 0
     span = np.cumsum(head)  # the mention a token belongs to, counted from its head (mentions are contiguous)
     end = np.full(span[-1] + 1, -1, dtype=np.int64)
     np.maximum.at(end, span[in_ent], np.flatnonzero(in_ent))
@@ -572,7 +570,9 @@ def _match_lang(tokens: TokenCodes, terms: list[_Term], window: int, unspaced: b
     seg_all = np.cumsum(new_sent)
     # row of each word: a non-punctuation token, or a mention's head (``@id``) even when the mention
     # starts with a quote mark (a quoted title): the head stands for the whole mention
-    words = np.flatnonzero(~punct | tokens.entity_heads())
+    heads = tokens.entity_heads()
+    words = np.flatnonzero(~punct | heads)
+    mention_end = _mention_ends(tokens, heads)  # an entity-member match runs to its mention's last token
     vocab = np.asarray(tokens.values("norm"), dtype=object)
     codes = tokens["norm"][words]
     seg = seg_all[words]
@@ -583,7 +583,7 @@ def _match_lang(tokens: TokenCodes, terms: list[_Term], window: int, unspaced: b
         new_s = np.ones(n, dtype=bool)
         new_s[1:] = (doc[1:] != doc[:-1]) | (para[1:] != para[:-1]) | (sent[1:] != sent[:-1])
         by_theme = _context_rules(by_theme, terms, codes, vocab, seg, np.cumsum(new_s)[words], unspaced)
-    by_theme = _entity_rule(by_theme, terms, tokens, words)
+    by_theme = _entity_rule(by_theme, terms, tokens, words, mention_end)
     if not by_theme:
         return {}
     texts = tokens.strings("text").cast(pa.large_string())
@@ -607,7 +607,6 @@ def _match_lang(tokens: TokenCodes, terms: list[_Term], window: int, unspaced: b
     para_start, para_end = starts[group], np.append(starts[1:], n)[group]  # end exclusive
     term_text = np.array([t.text for t in terms], dtype=object)
     themes, tis, r0s, r1s = [], [], [], []
-    mention_end = _mention_ends(tokens)  # an entity-member match runs to its mention's last token
     opens, closes = _bracket_tokens(tokens)
     for theme, (p, q, ti) in by_theme.items():
         kept = _resolve_arrays(p, q, ti, terms)
