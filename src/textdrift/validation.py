@@ -311,8 +311,8 @@ def _id_forms(doc_ids) -> set[str]:
 
 def coded_documents_kwic(kwic_path, doc_ids, chunk_rows: int = _CHUNK_ROWS) -> pd.DataFrame:
     """The theme rows of ``theme_kwic.csv`` (the columns of ``KEY`` but ``occurrence``, ``kind``,
-    ``left`` and ``right``) of the coded documents, read in chunks: what :func:`precision_table` needs of the
-    table, in memory bounded by the chunk and the coded documents, not by the corpus.
+    ``left`` and ``right``) of the coded documents, read in chunks: what :func:`precision_table`
+    needs of the table, in memory bounded by the chunk and the coded documents, not by the corpus.
 
     A coded row can only match a row of its own document, and a row's ``occurrence``
     (:func:`theme_rows`) counts rows of its own document, so keeping every row of the coded
