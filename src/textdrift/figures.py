@@ -97,6 +97,7 @@ from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
 from textdrift.io import atomic_write_bytes, atomic_write_text, read_csv  # noqa: E402
 from textdrift.config import LANG_NAMES, defaults, lang_name  # noqa: E402
+from textdrift.memo import frame_bytes  # noqa: E402
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
@@ -541,8 +542,8 @@ def chart_key(parts: Sequence, code: str, dpi: int) -> str:
     Parameters
     ----------
     parts : sequence
-        The chart's data: DataFrames (hashed by their column names, dtypes and every row's values,
-        ``pandas.util.hash_pandas_object``: exact bytes of numbers, the text of strings) and
+        The chart's data: DataFrames (hashed by their column names, dtypes and every row's values:
+        :func:`textdrift.memo.frame_bytes`) and
         scalars or None (by ``repr``), in a fixed order.
     code : str
         The identity of the library code that draws it (a rule's ``code`` param:
@@ -556,15 +557,11 @@ def chart_key(parts: Sequence, code: str, dpi: int) -> str:
         version changes it.
     """
     import hashlib
-    import json
 
     h = hashlib.sha256()
     for value in (code, dpi, _environment(), *parts):
         if isinstance(value, pd.DataFrame):
-            h.update(b"frame\0" + json.dumps([[str(c) for c in value.columns], [str(t) for t in value.dtypes],
-                                                len(value)]).encode("utf-8") + b"\0")
-            if len(value.columns) and len(value):
-                h.update(pd.util.hash_pandas_object(value, index=False).to_numpy().tobytes())
+            h.update(b"frame\0" + frame_bytes(value))
         else:
             h.update(b"value\0" + repr(value).encode("utf-8") + b"\0")
     return h.hexdigest()

@@ -827,20 +827,13 @@ def _language_rows(partials: Partials, tables: FindingsTables, base_paras: pd.Da
 
 
 def _frame_digest(df: pd.DataFrame | None) -> str | None:
-    """Digest of a table's column names, types and values, row by row in order (the index not
-    included; ``pandas.util.hash_pandas_object``, seeded: the same values give the same digest in
-    every process)."""
+    """Digest of a table's column names, types and values, row by row in order
+    (:func:`textdrift.memo.frame_bytes`)."""
     import hashlib
-    import json
 
-    if df is None:
-        return None
-    h = hashlib.blake2b(digest_size=20)
-    h.update(json.dumps([[str(c), str(t)] for c, t in df.dtypes.items()], ensure_ascii=False).encode("utf-8"))
-    h.update(f"\0{len(df)}\0".encode())
-    if len(df) and len(df.columns):
-        h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
-    return h.hexdigest()
+    from textdrift.memo import frame_bytes
+
+    return None if df is None else hashlib.blake2b(frame_bytes(df), digest_size=20).hexdigest()
 
 
 def _language_key(memo, partials: Partials, tables: FindingsTables, base_paras: pd.DataFrame, lang: str,

@@ -39,6 +39,27 @@ _SUFFIX = ".memo"
 PACKAGES = ("numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "statsmodels")
 
 
+def frame_bytes(df) -> bytes:
+    """What a key hashes of a table: its column names, dtypes and length, then every row's values in
+    order (``pandas.util.hash_pandas_object``, index not included: exact bytes of numbers, the text
+    of strings; the same in every process), for the memos' keys (:func:`textdrift.figures.chart_key`,
+    :func:`textdrift.findings._language_key`).
+
+    Parameters
+    ----------
+    df : DataFrame
+
+    Returns
+    -------
+    bytes
+    """
+    import pandas as pd
+
+    head = json.dumps([[str(c) for c in df.columns], [str(t) for t in df.dtypes], len(df)], ensure_ascii=False)
+    rows = pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes() if len(df.columns) and len(df) else b""
+    return head.encode("utf-8") + b"\0" + rows
+
+
 def code_digest() -> str:
     """The code an entry was made with: the bytes of every module of the package and the versions of
     Python, numpy, pandas, pyarrow, scikit-learn, scipy and statsmodels (a change to any of them
