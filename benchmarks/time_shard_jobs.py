@@ -1,6 +1,6 @@
 """Time the per-shard rules ``count`` and ``theme_matches`` on one token shard, as their jobs run them.
 
-    python benchmarks/time_shard_jobs.py SRC JOB SHARD OUT [--profile]
+    python benchmarks/time_shard_jobs.py SRC JOB SHARD OUT [--profile] [--memo DIR]
 
 Run from a working copy after ``make run`` (its ``config/`` and ``workflow/schemas/`` give the
 codebook, the entities and their schemas; the settings are the schema's defaults, what a project
@@ -8,7 +8,8 @@ that sets none of them uses). SRC: the ``src`` directory of the code to time (th
 older commit's extracted with ``git archive <commit> | tar -x -C DIR``); JOB: ``count`` or
 ``theme_matches``; SHARD: a token shard (``data/processed/tokens/shard-<n>.parquet``); OUT: a
 directory for the job's outputs, to ``cmp`` against another SRC's. Calls the rule's function
-(``textdrift.vectorize.run_count``, ``textdrift.matchmemo.run_theme_matches``, without its memo) with the rule's inputs,
+(``textdrift.vectorize.run_count``, ``textdrift.matchmemo.run_theme_matches``, without its memo unless
+``--memo DIR`` names one: an empty directory times a cold job, one kept from an earlier call a rerun) with the rule's inputs,
 outputs and params; prints CPU seconds of the process (imports included, the interpreter's start
 not), wall seconds and peak resident memory; ``--profile`` prints a cProfile of the call instead of
 timing it alone.
@@ -21,7 +22,8 @@ import time
 from jobcall import Named, call_job
 
 args = [a for a in sys.argv[1:] if a != "--profile"]
-src, job, shard, out = args[:4]
+memo = args[args.index("--memo") + 1] if "--memo" in args else None
+src, job, shard, out = [a for k, a in enumerate(args) if a != "--memo" and (k == 0 or args[k - 1] != "--memo")][:4]
 sys.path.insert(0, os.path.abspath(src))
 t0, w0 = time.process_time(), time.time()
 from textdrift.config import defaults  # noqa: E402
@@ -49,6 +51,10 @@ elif job == "theme_matches":
               check_matches=[f"{out}/matches_{v}.parquet" for v in variants])
     p = Named(languages=langs, count_roles=D["count_roles"], kwic_window=D["themes"]["kwic_window"],
               unspaced_languages=D["unspaced_languages"])
+    if memo is not None:  # the rule's script passes the configuration: the memo's settings
+        from functools import partial
+
+        run = partial(run, config={"processed_dir": out, "theme_matches": {"memo": True, "memo_dir": memo}})
 else:
     sys.exit(f"JOB must be count or theme_matches, not {job!r}")
 call_job(run, (i, o, p), f"{out}/log.txt", job, (t0, w0))
