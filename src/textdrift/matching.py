@@ -75,7 +75,7 @@ from textdrift.counting import ENTITY_HEAD, TOKEN_COLUMNS, TokenCodes, key_order
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
-__all__ = ["GLOB_CHARS", "MATCH_COLUMNS", "MATCH_ORDER", "UNSPACED", "match_themes", "order_matches"]
+__all__ = ["GLOB_CHARS", "MATCH_COLUMNS", "MATCH_ORDER", "UNSPACED", "match_codebooks", "match_themes", "order_matches"]
 
 #: the key of :func:`match_themes`' row order (:func:`order_matches`; the theme in codebook order)
 MATCH_ORDER = ["year", "lang", "theme", "doc_id", "para", "start_idx"]
@@ -84,8 +84,10 @@ MATCH_COLUMNS = [
     "doc_id", "year", "lang", "theme", "term", "para", "sent", "role", "start_idx", "end_idx", "left", "match", "right",
 ]
 GLOB_CHARS = "*?["
-#: the token columns :func:`_match_lang` reads
+#: the token columns :class:`_Language` reads
 _LANG_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "is_punct", "role", "entity"]
+#: the columns of a match's text and context (:func:`match_themes` with ``context=False`` leaves them out)
+_CONTEXT_COLUMNS = ("end_idx", "left", "match", "right")
 
 
 @dataclass(frozen=True)
@@ -552,95 +554,123 @@ def _restated(a0: np.ndarray, a1: np.ndarray, opens: np.ndarray, closes: np.ndar
     return out
 
 
-def _match_lang(tokens: TokenCodes, terms: list[_Term], window: int, unspaced: bool) -> dict[str, np.ndarray | list]:
-    """The counted matches of ``terms`` in the tokens of one language (integer codes,
-    :class:`textdrift.counting.TokenCodes`): column (``MATCH_COLUMNS``) -> values (an array or a
-    list), theme by theme, each theme's by start."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+class _Language:
+    """One language's tokens (integer codes, :class:`textdrift.counting.TokenCodes`) in matching
+    order (doc_id, para, idx) with what every codebook's match reads of them (segments, words,
+    mentions, paragraphs, brackets): made once for all the codebooks matched on them
+    (:func:`match_codebooks`); the KWIC text (:meth:`_text`) at the first match that needs it."""
 
-    # stable sort by doc_id, para, idx, without a copy of the table when it is already in that order
-    order = _token_order(tokens)
-    tokens = tokens if order is None else tokens.take(order)
-    n = len(tokens)
-    doc, para, sent, punct = tokens["doc_id"], tokens["para"], tokens["sent"], tokens["is_punct"].astype(bool)
-    lang = tokens["lang"]
-    new_sent = np.ones(n, dtype=bool)  # counting.segments: a new segment at each sentence and after punctuation
-    new_sent[1:] = (doc[1:] != doc[:-1]) | (lang[1:] != lang[:-1]) | (sent[1:] != sent[:-1]) | punct[:-1]
-    seg_all = np.cumsum(new_sent)
-    # row of each word: a non-punctuation token, or a mention's head (``@id``) even when the mention
-    # starts with a quote mark (a quoted title): the head stands for the whole mention
-    heads = tokens.entity_heads()
-    words = np.flatnonzero(~punct | heads)
-    mention_end = _mention_ends(tokens, heads)  # an entity-member match runs to its mention's last token
-    vocab = np.asarray(tokens.values("norm"), dtype=object)
-    codes = tokens["norm"][words]
-    seg = seg_all[words]
-    by_theme = _candidate_arrays(terms, codes, seg, unspaced, vocab)
-    if not by_theme:
-        return {}
-    if any(t.rule is not None for t in terms):  # sentence ids only for the context rules
+    def __init__(self, tokens: TokenCodes):
+        # stable sort by doc_id, para, idx, without a copy of the table when it is already in that order
+        order = _token_order(tokens)
+        self.tokens = tokens = tokens if order is None else tokens.take(order)
+        self.n = n = len(tokens)
+        doc, para, sent, punct = tokens["doc_id"], tokens["para"], tokens["sent"], tokens["is_punct"].astype(bool)
+        new_sent = np.ones(n, dtype=bool)  # counting.segments: a new segment at each sentence and after punctuation
+        new_sent[1:] = (doc[1:] != doc[:-1]) | (tokens["lang"][1:] != tokens["lang"][:-1]) | (sent[1:] != sent[:-1])
+        new_sent[1:] |= punct[:-1]
+        # row of each word: a non-punctuation token, or a mention's head (``@id``) even when the mention
+        # starts with a quote mark (a quoted title): the head stands for the whole mention
+        heads = tokens.entity_heads()
+        self.words = np.flatnonzero(~punct | heads)
+        self.mention_end = _mention_ends(tokens, heads)  # an entity-member match runs to its mention's last token
+        self.vocab = np.asarray(tokens.values("norm"), dtype=object)
+        self.codes = tokens["norm"][self.words]
+        self.seg = np.cumsum(new_sent)[self.words]
+        new_para = np.ones(n, dtype=bool)
+        new_para[1:] = (doc[1:] != doc[:-1]) | (para[1:] != para[:-1])
+        starts, group = np.flatnonzero(new_para), np.cumsum(new_para) - 1
+        self.para_start, self.para_end = starts[group], np.append(starts[1:], n)[group]  # end exclusive
+        self.opens, self.closes = _bracket_tokens(tokens)
+        self._kwic = None
+
+    def sentences(self) -> np.ndarray:
+        """The sentence id of every word (never decreasing), for the context rules."""
+        tokens, n = self.tokens, self.n
         new_s = np.ones(n, dtype=bool)
+        doc, para, sent = tokens["doc_id"], tokens["para"], tokens["sent"]
         new_s[1:] = (doc[1:] != doc[:-1]) | (para[1:] != para[:-1]) | (sent[1:] != sent[:-1])
-        by_theme = _context_rules(by_theme, terms, codes, vocab, seg, np.cumsum(new_s)[words], unspaced)
-    by_theme = _entity_rule(by_theme, terms, tokens, words, mention_end)
-    if not by_theme:
-        return {}
-    texts = tokens.strings("text").cast(pa.large_string())
-    text = texts.take(pa.array(tokens["text"], mask=tokens["text"] < 0))
-    tlen = np.append(pc.utf8_length(texts).to_numpy(zero_copy_only=False).astype(np.int64), 0)[tokens["text"]]
-    idx = tokens["idx"].astype(np.int64)
-    # token i as joined after token i - 1: preceded by one space where the text had white space
-    gap = np.zeros(n + 1, dtype=np.int64)  # (one more, 0, for "the token after the last")
-    gap[1:n] = idx[1:] > idx[:-1] + tlen[:-1]
-    space, empty = pa.scalar(" ", pa.large_string()), pa.scalar("", pa.large_string())
-    spaced = pc.if_else(pa.array(gap[:n].astype(bool)), pc.binary_join_element_wise(space, text, empty), text)
-    if isinstance(spaced, pa.ChunkedArray):
-        spaced = spaced.combine_chunks()
-    # all tokens as one string: token i at off[i]:off[i + 1] with its space, off[i] + gap[i]:off[i + 1] without
-    big = pc.binary_join(pa.LargeListArray.from_arrays(pa.array([0, n], pa.int64()), spaced), empty)[0].as_py()
-    off = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(tlen + gap[:n], out=off[1:])
-    new_para = np.ones(n, dtype=bool)
-    new_para[1:] = (doc[1:] != doc[:-1]) | (para[1:] != para[:-1])
-    starts, group = np.flatnonzero(new_para), np.cumsum(new_para) - 1
-    para_start, para_end = starts[group], np.append(starts[1:], n)[group]  # end exclusive
-    term_text = np.array([t.text for t in terms], dtype=object)
-    themes, tis, r0s, r1s = [], [], [], []
-    opens, closes = _bracket_tokens(tokens)
-    for theme, (p, q, ti) in by_theme.items():
-        kept = _resolve_arrays(p, q, ti, terms)
-        a0, a1 = words[p[kept]], np.maximum(words[q[kept]], mention_end[words[p[kept]]])
-        once = ~_restated(a0, a1, opens, closes, para_start)
-        themes.append(np.full(int(once.sum()), theme, dtype=object))
-        tis.append(ti[kept][once])
-        r0s.append(a0[once])
-        r1s.append(a1[once])
-    r0, r1 = np.concatenate(r0s).astype(np.int64), np.concatenate(r1s).astype(np.int64)
-    lo, hi = np.maximum(para_start[r0], r0 - window), np.minimum(para_end[r0], r1 + 1 + window)
+        return np.cumsum(new_s)[self.words]
 
-    def join(a, b):  # tokens a..b-1 as in the clean text: a space only where the text had one
-        return [big[x:y] for x, y in zip((off[a] + gap[a]).tolist(), off[b].tolist())]
+    def _text(self) -> tuple:
+        """The tokens' text as one string, each token preceded by one space where the text had white
+        space before it: (the string, each token's offset in it, its space (0 or 1), its length)."""
+        if self._kwic is None:
+            import pyarrow as pa
+            import pyarrow.compute as pc
 
-    def decode(c):
-        return np.append(np.asarray(tokens.values(c), dtype=object), np.nan)[tokens[c][r0]]
-    cols = {c: decode(c) for c in ["doc_id", "lang"]}
-    cols["role"] = decode("role") if "role" in tokens else np.full(len(r0), "body", dtype=object)
-    cols.update({c: tokens[c][r0].astype(np.int64) for c in ["year", "para", "sent"]})
-    return {
-        **{c: cols[c] for c in ["doc_id", "year", "lang", "para", "sent", "role"]},
-        "start_idx": idx[r0],
-        "theme": np.concatenate(themes),
-        "term": term_text[np.concatenate(tis)],
-        "end_idx": idx[r1] + tlen[r1],
-        "left": join(lo, r0),
-        "match": join(r0, r1 + 1),
-        "right": join(r1 + 1, hi),
-    }
+            tokens, n = self.tokens, self.n
+            texts = tokens.strings("text").cast(pa.large_string())
+            text = texts.take(pa.array(tokens["text"], mask=tokens["text"] < 0))
+            tlen = np.append(pc.utf8_length(texts).to_numpy(zero_copy_only=False).astype(np.int64), 0)[tokens["text"]]
+            idx = tokens["idx"].astype(np.int64)
+            # token i as joined after token i - 1: preceded by one space where the text had white space
+            gap = np.zeros(n + 1, dtype=np.int64)  # (one more, 0, for "the token after the last")
+            gap[1:n] = idx[1:] > idx[:-1] + tlen[:-1]
+            space, empty = pa.scalar(" ", pa.large_string()), pa.scalar("", pa.large_string())
+            spaced = pc.if_else(pa.array(gap[:n].astype(bool)), pc.binary_join_element_wise(space, text, empty), text)
+            if isinstance(spaced, pa.ChunkedArray):
+                spaced = spaced.combine_chunks()
+            # all tokens as one string: token i at off[i]:off[i + 1] with its space, off[i] + gap[i]:off[i + 1] without
+            big = pc.binary_join(pa.LargeListArray.from_arrays(pa.array([0, n], pa.int64()), spaced), empty)[0].as_py()
+            off = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(tlen + gap[:n], out=off[1:])
+            self._kwic = big, off, gap, tlen
+        return self._kwic
+
+    def match(self, terms: list[_Term], window: int, unspaced: bool, context: bool = True) -> dict[str, np.ndarray | list]:
+        """The counted matches of ``terms``: column (``MATCH_COLUMNS``; without ``end_idx``, ``left``,
+        ``match``, ``right`` unless ``context``) -> values (an array or a list), theme by theme, each
+        theme's by start."""
+        tokens, words, mention_end = self.tokens, self.words, self.mention_end
+        by_theme = _candidate_arrays(terms, self.codes, self.seg, unspaced, self.vocab)
+        if not by_theme:
+            return {}
+        if any(t.rule is not None for t in terms):  # sentence ids only for the context rules
+            by_theme = _context_rules(by_theme, terms, self.codes, self.vocab, self.seg, self.sentences(), unspaced)
+        by_theme = _entity_rule(by_theme, terms, tokens, words, mention_end)
+        if not by_theme:
+            return {}
+        term_text = np.array([t.text for t in terms], dtype=object)
+        themes, tis, r0s, r1s = [], [], [], []
+        for theme, (p, q, ti) in by_theme.items():
+            kept = _resolve_arrays(p, q, ti, terms)
+            a0, a1 = words[p[kept]], np.maximum(words[q[kept]], mention_end[words[p[kept]]])
+            once = ~_restated(a0, a1, self.opens, self.closes, self.para_start)
+            themes.append(np.full(int(once.sum()), theme, dtype=object))
+            tis.append(ti[kept][once])
+            r0s.append(a0[once])
+            r1s.append(a1[once])
+        r0, r1 = np.concatenate(r0s).astype(np.int64), np.concatenate(r1s).astype(np.int64)
+
+        def decode(c):
+            return np.append(np.asarray(tokens.values(c), dtype=object), np.nan)[tokens[c][r0]]
+        cols = {c: decode(c) for c in ["doc_id", "lang"]}
+        cols["role"] = decode("role") if "role" in tokens else np.full(len(r0), "body", dtype=object)
+        cols.update({c: tokens[c][r0].astype(np.int64) for c in ["year", "para", "sent"]})
+        out = {
+            **{c: cols[c] for c in ["doc_id", "year", "lang", "para", "sent", "role"]},
+            "start_idx": tokens["idx"][r0].astype(np.int64),
+            "theme": np.concatenate(themes),
+            "term": term_text[np.concatenate(tis)],
+        }
+        if not context:
+            return out
+        big, off, gap, tlen = self._text()
+        lo = np.maximum(self.para_start[r0], r0 - window)
+        hi = np.minimum(self.para_end[r0], r1 + 1 + window)
+
+        def join(a, b):  # tokens a..b-1 as in the clean text: a space only where the text had one
+            return [big[x:y] for x, y in zip((off[a] + gap[a]).tolist(), off[b].tolist())]
+
+        out.update({"end_idx": tokens["idx"][r1].astype(np.int64) + tlen[r1], "left": join(lo, r0),
+                    "match": join(r0, r1 + 1), "right": join(r1 + 1, hi)})
+        return out
 
 
 def match_themes(
-    tokens: pd.DataFrame, codebook: list[Theme], window: int = _D["themes"]["kwic_window"], unspaced_languages=UNSPACED
+    tokens: pd.DataFrame, codebook: list[Theme], window: int = _D["themes"]["kwic_window"], unspaced_languages=UNSPACED,
+    context: bool = True,
 ) -> pd.DataFrame:
     """All counted matches of the codebook's terms in the token table (columns ``MATCH_COLUMNS``).
 
@@ -658,29 +688,62 @@ def match_themes(
         Tokens of KWIC context on each side.
     unspaced_languages : sequence of str
         Languages matched on concatenated characters.
+    context : bool
+        False: without the columns of the match's text and context (``end_idx``, ``left``,
+        ``match``, ``right``), which are then not computed; the other columns are the same.
 
     Returns
     -------
     DataFrame
         ``MATCH_COLUMNS``, ordered by year, lang, theme (codebook order), doc_id, para, start_idx.
     """
-    cols: dict[str, list] = {c: [] for c in MATCH_COLUMNS}
+    return match_codebooks(tokens, [codebook], window, unspaced_languages, context)[0]
+
+
+def match_codebooks(tokens: pd.DataFrame, codebooks: list[list[Theme]], window: int = _D["themes"]["kwic_window"],
+                    unspaced_languages=UNSPACED, context: bool = True) -> list[pd.DataFrame]:
+    """:func:`match_themes` of each codebook on the same tokens (e.g. the codebook and the entity
+    list, :func:`textdrift.codebook.entity_codebook`), each language's tokens ordered and prepared once.
+
+    Parameters
+    ----------
+    tokens : DataFrame or TokenCodes
+    codebooks : list of list of Theme
+    window : int
+    unspaced_languages : sequence of str
+    context : bool
+
+    Returns
+    -------
+    list of DataFrame
+        One per codebook, each what :func:`match_themes` gives.
+    """
+    names = MATCH_COLUMNS if context else [c for c in MATCH_COLUMNS if c not in _CONTEXT_COLUMNS]
+    cols: list[dict[str, list]] = [{c: [] for c in names} for _ in codebooks]
     if not isinstance(tokens, TokenCodes):
         tokens = TokenCodes.from_frame(tokens[[c for c in TOKEN_COLUMNS if c in tokens.columns]])
     lang_codes = tokens["lang"]
     for code in np.unique(lang_codes[lang_codes >= 0]):  # the groups of groupby("lang", sort=True)
         lang = tokens.values("lang")[code]
-        terms = _compile(codebook, lang, lang in unspaced_languages)
-        if terms:
-            rows = np.flatnonzero(lang_codes == code)
-            order = _token_order(TokenCodes({c: tokens[c][rows] for c in ["doc_id", "para", "idx"]}, {}))
-            # in _match_lang's order, only the columns it reads (not lemma, is_stop, keep): one copy
-            part = tokens.take(rows if order is None else rows[order], [c for c in _LANG_COLUMNS if c in tokens])
-            for c, values in _match_lang(part, terms, window, lang in unspaced_languages).items():
-                cols[c].append(np.asarray(values, dtype=object if isinstance(values, list) else None))
-    if not any(len(v) for v in cols["theme"]):
-        return _order_matches(pd.DataFrame([], columns=MATCH_COLUMNS), codebook)
-    return _order_matches(pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()}), codebook)
+        unspaced = lang in unspaced_languages
+        terms = [_compile(codebook, lang, unspaced) for codebook in codebooks]
+        if not any(terms):
+            continue
+        rows = np.flatnonzero(lang_codes == code)
+        order = _token_order(TokenCodes({c: tokens[c][rows] for c in ["doc_id", "para", "idx"]}, {}))
+        # in matching order, only the columns it reads (not lemma, is_stop, keep): one copy
+        part = _Language(tokens.take(rows if order is None else rows[order], [c for c in _LANG_COLUMNS if c in tokens]))
+        for k, book_terms in enumerate(terms):
+            for c, values in (part.match(book_terms, window, unspaced, context) if book_terms else {}).items():
+                cols[k][c].append(np.asarray(values, dtype=object if isinstance(values, list) else None))
+        del part
+    out = []
+    for codebook, book_cols in zip(codebooks, cols):
+        if not any(len(v) for v in book_cols["theme"]):
+            out.append(_order_matches(pd.DataFrame([], columns=names), codebook))
+        else:
+            out.append(_order_matches(pd.DataFrame({c: np.concatenate(v) for c, v in book_cols.items()}), codebook))
+    return out
 
 
 def _order_matches(matches: pd.DataFrame, codebook: list[Theme]) -> pd.DataFrame:

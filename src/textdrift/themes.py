@@ -750,7 +750,7 @@ def match_partials(tokens: pd.DataFrame, codebook, languages, count_roles=tuple(
         t = tokens.variant(name, count_roles)
         if with_paras:
             paras[name] = paragraph_counts(t)
-        matches[name] = match_themes(t, codebook, 0, unspaced_languages)[MATCH_KEY]
+        matches[name] = match_themes(t, codebook, 0, unspaced_languages, context=False)[MATCH_KEY]
         del t
     return paras, matches
 
@@ -780,7 +780,7 @@ def _from_base(tokens: pd.DataFrame, name: str, codebook, count_roles, unspaced_
         kept = base[~pd.MultiIndex.from_frame(base[para]).isin(named)]
     else:
         raise ValueError(f"no base rule for variant {name!r}")
-    new = match_themes(extra, codebook, 0, unspaced_languages)[MATCH_KEY] if len(extra) else None
+    new = match_themes(extra, codebook, 0, unspaced_languages, context=False)[MATCH_KEY] if len(extra) else None
     out = pd.concat([kept, new], ignore_index=True) if new is not None and len(new) else kept
     return order_matches(out, [t.id for t in codebook])
 
