@@ -79,7 +79,7 @@ from textdrift.config import Settings, setting
 from textdrift.counting import CHECK_VARIANTS, TokenCodes, read_tokens
 from textdrift.counting import TOKEN_COLUMNS as ALL_COLUMNS
 from textdrift.io import atomic_write_bytes, file_sha256
-from textdrift.matching import MATCH_COLUMNS, match_themes, order_matches
+from textdrift.matching import MATCH_COLUMNS, match_codebooks, match_themes, order_matches
 from textdrift.memo import EntryStore, MemoLocation, code_digest
 from textdrift.themes import MATCH_KEY, CodebookFiles, ThemesSettings, match_partials
 
@@ -281,9 +281,14 @@ def _split(df: pd.DataFrame, cells: list[tuple[str, str]], schema: pa.Schema) ->
     ``schema`` (no ``theme``)."""
     table = pa.Table.from_pandas(df[[c for c in schema.names]], schema=schema, preserve_index=False)
     table = table.replace_schema_metadata(None)
-    index = {cell: k for k, cell in enumerate(cells)}
-    pairs = zip(df["theme"].to_numpy(dtype=object).tolist(), df["lang"].to_numpy(dtype=object).tolist())
-    codes = np.array([index.get(c, -1) for c in pairs], dtype=np.int64)
+    themes, theme_ids = pd.factorize(df["theme"])
+    langs, lang_ids = pd.factorize(df["lang"])
+    cell = np.full((len(theme_ids) + 1, len(lang_ids) + 1), -1, dtype=np.int64)  # (the last: a missing value)
+    where = ({t: i for i, t in enumerate(theme_ids)}, {x: i for i, x in enumerate(lang_ids)})
+    for k, (theme, lang) in enumerate(cells):
+        if theme in where[0] and lang in where[1]:
+            cell[where[0][theme], where[1][lang]] = k
+    codes = cell[themes, langs]  # each row's position in cells, -1 for none
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(cells) + 1))
     table = table.take(pa.array(order))
@@ -385,8 +390,13 @@ class _Job:
     def assemble(self, found: list) -> pd.DataFrame | None:
         return _assemble(found, [j for j, _ in self.cells], self.ids)
 
-    def base(self, settings: ThemesSettings) -> pd.DataFrame:
-        """The theme matches with KWIC (:func:`textdrift.matching.match_themes` on the base tokens)."""
+    def full(self, part: str) -> bool:
+        """Whether table ``part`` is matched whole (no entry stored, or an empty codebook)."""
+        return not self.cells or all(t is None for t in self.found[part])
+
+    def base(self, settings: ThemesSettings, whole: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The theme matches with KWIC (:func:`textdrift.matching.match_themes` on the base tokens);
+        ``whole``: that match, when already made (:meth:`full`)."""
         s = settings
         found = self.found["base"]
         missing = self.by_lang(found)
@@ -397,7 +407,8 @@ class _Job:
                        found)
         rows = _assemble_or_none(self, found, some or not missing)
         if rows is None:  # nothing stored (cold, a new shard, no memo), or not typed as a full match: one full match
-            df = match_themes(self.tokens.base(), self.codebook, s.kwic_window, s.unspaced_languages)
+            df = whole if whole is not None else match_themes(self.tokens.base(), self.codebook, s.kwic_window,
+                                                              s.unspaced_languages)
             if self.memo is not None and self.codebook and not some and missing:
                 self.store("base", df, list(range(len(self.cells))), found)
             return df
@@ -420,7 +431,10 @@ class _Job:
             self.store(name, match(self.tokens.lang(lang), themes, [lang], rows), cells, found)
         rows = _assemble_or_none(self, found, some or not missing)
         if rows is None:
-            df = match(self.tokens.all(), self.codebook, self.tokens.languages, base)
+            # ``entities`` rematches paragraphs of the base variant only: given those tokens (kept for the
+            # job), it selects no copy of them again
+            tokens = self.tokens.base() if name == "entities" else self.tokens.all()
+            df = match(tokens, self.codebook, self.tokens.languages, base)
             if self.memo is not None and self.codebook and not some and missing:
                 self.store(name, df, list(range(len(self.cells))), found)
             return df
@@ -472,14 +486,17 @@ def shard_outputs(token_path, book: tuple, languages, settings: ThemesSettings |
     key = keys.entities(entities) if memo is not None else None
     data = memo.get(key) if memo is not None else None
     entity_hit = data is not None
-    if data is None:
-        data = _parquet(match_themes(tokens.base(), entity_codebook(entities, languages), s.kwic_window,
-                                     s.unspaced_languages))
+    job.lookup_all()
+    whole = None
+    if data is None:  # with the whole codebook too when every theme misses: each language prepared once
+        books = [entity_codebook(entities, languages), *([codebook] if job.full("base") else [])]
+        mentions, *rest = match_codebooks(tokens.base(), books, s.kwic_window, s.unspaced_languages)
+        whole = rest[0] if rest else None
+        data = _parquet(mentions)
         if memo is not None:
             memo.put(key, data)
     out["entity_mentions"] = data
-    job.lookup_all()
-    base = job.base(s)
+    base = job.base(s, whole)
     out["matches"] = _parquet(base)
     for name in CHECK_VARIANTS:
         out[name] = _parquet(job.variant(name, base, s))
