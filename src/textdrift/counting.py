@@ -647,20 +647,24 @@ class TokenCodes:
         keep = keep.astype(bool)
         return rows, keep if rows is None else keep[rows]
 
-    def variant(self, name: str, count_roles=COUNT_ROLES) -> "TokenCodes":
+    def variant(self, name: str, count_roles=COUNT_ROLES, within: np.ndarray | None = None) -> "TokenCodes":
         """:func:`variant_tokens` on the codes: the rows of the variant's mask, names as words for
-        ``entities``.
+        ``entities``; with ``within``, only those of its rows (one copy of them, not of the variant's).
 
         Parameters
         ----------
         name : {"base", "roles", "entities"}
         count_roles : sequence of str
+        within : ndarray of bool, optional
+            A mask of the rows, e.g. one language's.
 
         Returns
         -------
         TokenCodes
         """
         rows = self._variant_rows(name, count_roles)
+        if within is not None:
+            rows = within if rows is None else rows & within
         chosen = self if rows is None else self.take(rows)
         return chosen.names_as_words() if name == "entities" else chosen
 
@@ -714,6 +718,8 @@ def read_tokens(path: str | Path, columns: list[str] | None = None) -> TokenCode
         else:
             data[c] = arr.to_numpy(zero_copy_only=False)
     n = table.num_rows
+    table = col = arr = None  # the file's columns, now codes (numbers and flags are the file's own arrays):
+    pa.default_memory_pool().release_unused()  # the memory they used back to the system
     for c in missing:  # role: every token body; entity: none
         value = OPTIONAL_COLUMNS[c]
         data[c] = np.full(n, -1 if value is None else 0, dtype=np.int64)

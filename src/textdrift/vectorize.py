@@ -165,10 +165,10 @@ def count_codes(tokens: TokenCodes, matrices: dict) -> dict:
     if not keep_all.any():
         return {name: _empty(by) for name, (by, _) in matrices.items()}
     skip = tokens.absorbed()
-    if skip.any():  # an entity is one token: the tokens it absorbed are skipped, not gaps
-        tokens = tokens.take(~skip)
+    # an entity is one token: the tokens it absorbed are skipped, not gaps (sel: the other rows)
+    sel = np.flatnonzero(~skip) if skip.any() else np.arange(len(tokens))
     # (doc_id, lang, para, idx) order, stable; codes sort as their strings
-    order = key_order([tokens["doc_id"], tokens["lang"], tokens["para"], tokens["idx"]])
+    order = sel[key_order([tokens[c][sel] for c in ["doc_id", "lang", "para", "idx"]])]
     keep = tokens["keep"][order].astype(bool)
     doc, lang, sent = tokens["doc_id"][order], tokens["lang"][order], tokens["sent"][order]
     new = np.ones(len(order), dtype=bool)  # counting.segments: a new segment at each sentence, after a removed token
@@ -535,9 +535,8 @@ def count_shard(tokens, languages, ngram_max: int = _D["vectorize"]["ngram_max"]
     wanted = wanted or {"base": list(SHARD_MATRICES)}
     out = {}
     for name, kinds in wanted.items():
-        t = tokens.variant(name, count_roles)
         for lang in languages:
-            one = t.take(t.isin("lang", [lang]))
+            one = tokens.variant(name, count_roles, within=tokens.isin("lang", [lang]))
             mats = count_codes(one, {k: (SHARD_MATRICES[k][0], ngram_max if SHARD_MATRICES[k][1] else 1)
                                      for k in kinds})
             for kind, m in mats.items():
