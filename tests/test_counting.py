@@ -472,3 +472,22 @@ def test_matrix_rows_json_is_pandas_to_json():
     ]
     for frame in frames:
         assert _rows_json(frame) == frame.to_json(orient="split", index=False, force_ascii=False)
+
+
+def test_variant_within_a_mask_is_the_variant_s_rows_of_it(seg, tmp_path):
+    """TokenCodes.variant(within=): the variant's table of the masked rows only (count: one copy per
+    variant and language), the same arrays as the variant's rows of the mask."""
+    from textdrift.counting import VARIANTS, read_tokens
+
+    tokens = read_tokens(_shard(seg, tmp_path))
+    for lang in ["en", "zh"]:
+        mask = tokens.isin("lang", [lang])
+        for name in VARIANTS:
+            whole = tokens.variant(name, ["body"])
+            ref = whole.take(whole.isin("lang", [lang]))
+            got = tokens.variant(name, ["body"], within=mask)
+            assert got.columns == ref.columns and len(got) == len(ref) > 0
+            for c in ref.columns:
+                np.testing.assert_array_equal(got[c], ref[c])
+                assert got[c].dtype == ref[c].dtype
+            assert {c: list(got.values(c)) for c in got.dicts} == {c: list(ref.values(c)) for c in ref.dicts}

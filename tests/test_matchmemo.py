@@ -269,3 +269,35 @@ def test_the_rule_writes_the_files_and_logs_hits(tmp_path):
         [want[k] for k in ("matches", "entity_mentions", "roles", "entities")]
     off = {**config, "theme_matches": {"memo": False}}
     assert mm.memo_for(off, path) is None and mm.memo_for(None, path) is None
+
+
+def test_codebooks_matched_together_equal_each_alone(tmp_path):
+    """match_codebooks prepares each language's tokens once for several codebooks (the cold job: the
+    entity list and the codebook): each table is the one match_themes gives on its own; without
+    context, the same rows and columns less the match's text and context."""
+    from textdrift.codebook import entity_codebook
+    from textdrift.matching import MATCH_COLUMNS, match_codebooks
+
+    tokens = read_tokens(shard(tmp_path), TOKEN_COLUMNS).variant("base")
+    books = [entity_codebook(ENTITIES, LANGS), codebook(), [codebook()[1]], []]
+    together = match_codebooks(tokens, books, 3)
+    assert len(together) == 4 and len(together[0]) and len(together[1]) > len(together[2]) > 0
+    for book, table in zip(books, together):
+        pd.testing.assert_frame_equal(table, match_themes(tokens, book, 3))
+    short = match_codebooks(tokens, books, 3, context=False)
+    for book, table in zip(books, short):
+        keep = [c for c in MATCH_COLUMNS if c not in ("end_idx", "left", "match", "right")]
+        assert list(table.columns) == keep
+        pd.testing.assert_frame_equal(table, match_themes(tokens, book, 3)[keep])
+
+
+def test_split_finds_the_rows_of_each_cell():
+    """matchmemo._split: each (theme, language)'s rows in the table's order, none of a theme or
+    language not in the cells (a missing one included), as the per-row lookup it replaces."""
+    df = pd.DataFrame({"doc_id": ["a", "b", "c", "d", "e", "f"], "theme": ["t", "u", "t", None, "v", "t"],
+                       "lang": ["en", "en", "zh", "en", "en", "en"]})
+    schema = mm.pa.schema([("doc_id", mm.pa.large_string()), ("lang", mm.pa.large_string())])
+    cells = [("t", "en"), ("u", "en"), ("t", "zh"), ("w", "en"), ("u", "zh")]
+    got = [t.column("doc_id").to_pylist() for t in mm._split(df, cells, schema)]
+    expect = [[d for d, t, x in zip(df["doc_id"], df["theme"], df["lang"]) if (t, x) == cell] for cell in cells]
+    assert got == expect == [["a", "f"], ["b"], ["c"], [], []]
