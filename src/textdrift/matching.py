@@ -593,8 +593,9 @@ class _Language:
         return np.cumsum(new_s)[self.words]
 
     def _text(self) -> tuple:
-        """The tokens' text as one string, each token preceded by one space where the text had white
-        space before it: (the string, each token's offset in it, its space (0 or 1), its length)."""
+        """The tokens' text for the KWIC: (an Arrow array of 2n strings: token i's text at i and at
+        n + i the same preceded by one space where the text had white space before it, as the clean
+        text joins them; each token's length in characters)."""
         if self._kwic is None:
             import pyarrow as pa
             import pyarrow.compute as pc
@@ -605,23 +606,34 @@ class _Language:
             tlen = np.append(pc.utf8_length(texts).to_numpy(zero_copy_only=False).astype(np.int64), 0)[tokens["text"]]
             idx = tokens["idx"].astype(np.int64)
             # token i as joined after token i - 1: preceded by one space where the text had white space
-            gap = np.zeros(n + 1, dtype=np.int64)  # (one more, 0, for "the token after the last")
-            gap[1:n] = idx[1:] > idx[:-1] + tlen[:-1]
+            gap = np.zeros(n, dtype=bool)
+            gap[1:] = idx[1:] > idx[:-1] + tlen[:-1]
             space, empty = pa.scalar(" ", pa.large_string()), pa.scalar("", pa.large_string())
-            spaced = pc.if_else(pa.array(gap[:n].astype(bool)), pc.binary_join_element_wise(space, text, empty), text)
-            if isinstance(spaced, pa.ChunkedArray):
-                spaced = spaced.combine_chunks()
-            # all tokens as one string: token i at off[i]:off[i + 1] with its space, off[i] + gap[i]:off[i + 1] without
-            big = pc.binary_join(pa.LargeListArray.from_arrays(pa.array([0, n], pa.int64()), spaced), empty)[0].as_py()
-            off = np.zeros(n + 1, dtype=np.int64)
-            np.cumsum(tlen + gap[:n], out=off[1:])
-            self._kwic = big, off, gap, tlen
+            spaced = pc.if_else(pa.array(gap), pc.binary_join_element_wise(space, text, empty), text)
+            self._kwic = pa.concat_arrays([text, spaced.combine_chunks() if isinstance(spaced, pa.ChunkedArray)
+                                           else spaced]), tlen
         return self._kwic
+
+    def join(self, a: np.ndarray, b: np.ndarray):
+        """Tokens a..b-1 of each pair as in the clean text (a space only where the text had one
+        between two of them), as an Arrow string array: the strings are joined in Arrow, never
+        made one by one in Python."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        values, _ = self._text()
+        m = np.maximum(b - a, 0)
+        offsets = np.zeros(len(m) + 1, dtype=np.int64)
+        np.cumsum(m, out=offsets[1:])
+        place = np.arange(offsets[-1]) - np.repeat(offsets[:-1], m)  # a token's place in its run
+        rows = np.repeat(a, m) + place + np.where(place > 0, self.n, 0)  # the first without its space
+        lists = pa.LargeListArray.from_arrays(pa.array(offsets), values.take(pa.array(rows)))
+        return pc.binary_join(lists, pa.scalar("", pa.large_string()))
 
     def match(self, terms: list[_Term], window: int, unspaced: bool, context: bool = True) -> dict[str, np.ndarray | list]:
         """The counted matches of ``terms``: column (``MATCH_COLUMNS``; without ``end_idx``, ``left``,
-        ``match``, ``right`` unless ``context``) -> values (an array or a list), theme by theme, each
-        theme's by start."""
+        ``match``, ``right`` unless ``context``) -> values (a numpy array; the text columns an Arrow
+        string array), theme by theme, each theme's by start."""
         tokens, words, mention_end = self.tokens, self.words, self.mention_end
         by_theme = _candidate_arrays(terms, self.codes, self.seg, unspaced, self.vocab)
         if not by_theme:
@@ -656,15 +668,11 @@ class _Language:
         }
         if not context:
             return out
-        big, off, gap, tlen = self._text()
+        tlen = self._text()[1]
         lo = np.maximum(self.para_start[r0], r0 - window)
         hi = np.minimum(self.para_end[r0], r1 + 1 + window)
-
-        def join(a, b):  # tokens a..b-1 as in the clean text: a space only where the text had one
-            return [big[x:y] for x, y in zip((off[a] + gap[a]).tolist(), off[b].tolist())]
-
-        out.update({"end_idx": tokens["idx"][r1].astype(np.int64) + tlen[r1], "left": join(lo, r0),
-                    "match": join(r0, r1 + 1), "right": join(r1 + 1, hi)})
+        out.update({"end_idx": tokens["idx"][r1].astype(np.int64) + tlen[r1], "left": self.join(lo, r0),
+                    "match": self.join(r0, r1 + 1), "right": self.join(r1 + 1, hi)})
         return out
 
 
@@ -735,15 +743,29 @@ def match_codebooks(tokens: pd.DataFrame, codebooks: list[list[Theme]], window: 
         part = _Language(tokens.take(rows if order is None else rows[order], [c for c in _LANG_COLUMNS if c in tokens]))
         for k, book_terms in enumerate(terms):
             for c, values in (part.match(book_terms, window, unspaced, context) if book_terms else {}).items():
-                cols[k][c].append(np.asarray(values, dtype=object if isinstance(values, list) else None))
+                cols[k][c].append(values)
         del part
     out = []
     for codebook, book_cols in zip(codebooks, cols):
         if not any(len(v) for v in book_cols["theme"]):
             out.append(_order_matches(pd.DataFrame([], columns=names), codebook))
         else:
-            out.append(_order_matches(pd.DataFrame({c: np.concatenate(v) for c, v in book_cols.items()}), codebook))
+            out.append(_order_matches(pd.DataFrame({c: _column(v) for c, v in book_cols.items()}), codebook))
     return out
+
+
+#: pandas' dtype of a column of Python strings (``str``, Arrow-backed): the KWIC columns' dtype
+_STR = pd.Series(["x"], dtype=object).infer_objects().dtype
+
+
+def _column(parts: list):
+    """One column of the matches from its parts (one per language): numpy arrays concatenated; Arrow
+    string arrays (the KWIC text, never missing) as the ``str`` column pandas makes of the same strings."""
+    import pyarrow as pa
+
+    if isinstance(parts[0], pa.Array):
+        return pd.array(pa.concat_arrays(parts), dtype=_STR)
+    return np.concatenate(parts)
 
 
 def _order_matches(matches: pd.DataFrame, codebook: list[Theme]) -> pd.DataFrame:
