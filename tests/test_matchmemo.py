@@ -301,3 +301,53 @@ def test_split_finds_the_rows_of_each_cell():
     got = [t.column("doc_id").to_pylist() for t in mm._split(df, cells, schema)]
     expect = [[d for d, t, x in zip(df["doc_id"], df["theme"], df["lang"]) if (t, x) == cell] for cell in cells]
     assert got == expect == [["a", "f"], ["b"], ["c"], [], []]
+
+
+# terms of each kind that match in corpus(): a word, two words, globs, a word only in a heading (the
+# roles variant), a word only as the lemma of a name's head (the entities variant), an entity member,
+# Chinese cut across tokens, inside one token's cut, a glob; and terms that match nothing
+MATCHING = {"en": ["growth", "digital trade", "cyber*", "dig?tal", "[gG]reen", "report", "belt", "@wto"],
+            "zh": ["数字经济", "绿色发展", "经济", "*经济", "@bri"]}
+NOTHING = {"en": ["benchmark added term", "cyberz*", "digital bridge", "belts"], "zh": ["不存在", "*不存在", "数字银行"]}
+
+
+def test_a_term_the_vocabulary_rules_out_matches_nothing_in_any_table(tmp_path):
+    """matching.Vocabulary.may_match (the memo's keys leave such terms out): every term that matches
+    in the base tokens, in every role or with names as words has may_match True; the test is not
+    empty (each term of MATCHING matches somewhere, each of NOTHING is ruled out)."""
+    from textdrift.counting import VARIANTS
+
+    path = shard(tmp_path)
+    tokens = read_tokens(path, TOKEN_COLUMNS)
+    words = mm.MemoKeys(path, LANGS, ThemesSettings(), code="x").vocabulary()
+    tables = [tokens.variant(v) for v in VARIANTS]
+    for lang in LANGS:
+        unspaced = lang in ThemesSettings().unspaced_languages
+        for term in MATCHING[lang] + NOTHING[lang] + sorted({w for w in words.list if w})[:40]:
+            member = term.startswith("@")
+            theme = Theme("t", {"en": "T"}, {lang: () if member else (term,)}, entities=(term[1:],) if member else ())
+            found = sum(len(match_themes(t, [theme], 0)) for t in tables)
+            assert not found or words.may_match(term, unspaced), (lang, term)
+            if term in MATCHING[lang]:
+                assert found, (lang, term)
+            if term in NOTHING[lang]:
+                assert not words.may_match(term, unspaced), (lang, term)
+
+
+@pytest.mark.parametrize("term", ["benchmark added term", "cyberz*", "report", "belt", "growth", "@wto"])
+def test_an_added_term_that_matches_nothing_rematches_nothing(tmp_path, term):
+    """After adding a term (or an entity member) to a theme, the shard's tables equal a full match; the
+    theme is rematched only when the term can match in the shard: in a heading ("report": the roles
+    variant), as a name's lemma ("belt": names as words), or anywhere; not "benchmark added term"."""
+    path = shard(tmp_path)
+    memoised(path, (codebook(), ENTITIES), tmp_path / "memo")
+    book = codebook()
+    if term.startswith("@"):
+        book[2] = dataclasses.replace(book[2], entities=(term[1:],))
+    else:
+        book[2] = dataclasses.replace(book[2], terms={**book[2].terms, "en": book[2].terms["en"] + (term,)})
+    after = (book, ENTITIES)
+    got, memo = memoised(path, after, tmp_path / "memo")
+    assert got == full(path, after)
+    nothing = term in ("benchmark added term", "cyberz*")
+    assert memo.misses == (0 if nothing else 3 * (2 if term.startswith("@") else 1)), term

@@ -75,7 +75,8 @@ from textdrift.counting import ENTITY_HEAD, TOKEN_COLUMNS, TokenCodes, key_order
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
-__all__ = ["GLOB_CHARS", "MATCH_COLUMNS", "MATCH_ORDER", "UNSPACED", "match_codebooks", "match_themes", "order_matches"]
+__all__ = ["GLOB_CHARS", "MATCH_COLUMNS", "MATCH_ORDER", "UNSPACED", "Vocabulary", "match_codebooks", "match_themes",
+           "order_matches"]
 
 #: the key of :func:`match_themes`' row order (:func:`order_matches`; the theme in codebook order)
 MATCH_ORDER = ["year", "lang", "theme", "doc_id", "para", "start_idx"]
@@ -391,6 +392,72 @@ def _candidate_arrays(terms: list[_Term], norms: np.ndarray, seg: np.ndarray, un
             if len(p):
                 parts.setdefault(t.theme, []).append((p, p + (k - 1), np.full(len(p), ti, dtype=np.int64)))
     return {theme: tuple(np.concatenate(col) for col in zip(*chunks)) for theme, chunks in parts.items()}
+
+
+class Vocabulary:
+    """The distinct words of a token table, for a test that a codebook term matches nothing in it.
+
+    :meth:`may_match` is False only when no match of the term is possible: a spaced term needs
+    each of its words (a glob: some word it matches) among the words; an unspaced plain term needs
+    a cut of its characters into words; an unspaced glob, one word it matches; an entity member
+    (``@id``), its head token. A term's matches and the other terms' never depend on a term with no
+    candidate (the overlap resolution ranks only candidates, by their terms' relative order), so
+    such a term can be left out of a theme (:mod:`textdrift.matchmemo`'s keys) without changing a
+    row. A superset of the words only makes the test weaker, never wrong: the shard's norms and
+    lower-cased lemmas (those of the names counted as words) in every language serve every table.
+
+    Parameters
+    ----------
+    words : iterable of str
+    """
+
+    def __init__(self, words):
+        self.list = sorted(set(words))
+        self.set = set(self.list)
+        self._arrow: list = []
+        self._globs: dict[str, bool] = {}
+
+    def has(self, pattern: str) -> bool:
+        """Whether some word is ``pattern`` (a glob: matches it).
+
+        Parameters
+        ----------
+        pattern : str
+
+        Returns
+        -------
+        bool
+        """
+        if not any(c in pattern for c in GLOB_CHARS):
+            return pattern in self.set
+        if pattern not in self._globs:
+            match = re.compile(translate(pattern)).match
+            self._globs[pattern] = any(match(self.list[i]) is not None
+                                       for i in _glob_candidates(pattern, self.list, self._arrow))
+        return self._globs[pattern]
+
+    def may_match(self, term: str, unspaced: bool) -> bool:
+        """False when ``term`` (as written in the codebook, or ``@id``) provably matches nothing.
+
+        Parameters
+        ----------
+        term : str
+        unspaced : bool
+            Whether the term's language is matched on concatenated characters.
+
+        Returns
+        -------
+        bool
+        """
+        if not unspaced:
+            return all(self.has(w) for w in _parts(term, False))
+        s = _parts(term, True)[0]
+        if any(c in s for c in GLOB_CHARS):
+            return self.has(s)
+        reach = [True] + [False] * len(s)  # reach[j]: s[:j] is a run of words
+        for j in range(1, len(s) + 1):
+            reach[j] = any(reach[i] and s[i:j] in self.set for i in range(j))
+        return reach[-1]
 
 
 def _glob_candidates(pattern: str, vocab: list[str], arrow: list) -> np.ndarray:

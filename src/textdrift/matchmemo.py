@@ -33,7 +33,10 @@ languages are matched separately too, so editing a theme's English terms rematch
 rows only. Or it is the entity mentions' whole Parquet file. Its key (:class:`MemoKeys`) is the
 BLAKE2b digest of a canonical JSON of everything those rows depend on: the token shard's content
 (SHA-256 of the file), the language, the theme's terms in it in order and their context rules,
-its entity members (in order), the languages analysed, ``unspaced_languages``, ``count_roles``, ``kwic_window`` (the ``base`` rows
+its entity members (in order), of these only those that can match in the shard
+(:meth:`textdrift.matching.Vocabulary.may_match` on the shard's norms and lower-cased lemmas: a
+term with no candidate changes no row, so adding or removing one, e.g. a term of a document not
+in this shard, rematches nothing here; tested against the matcher), the languages analysed, ``unspaced_languages``, ``count_roles``, ``kwic_window`` (the ``base`` rows
 only: the variants have no context), the table, and the code: every module of the package
 (:func:`textdrift.provenance.library_modules`, their bytes) and the versions of Python and the
 numerical packages (:func:`textdrift.memo.code_digest`). The entries are kept by
@@ -76,10 +79,10 @@ import pyarrow as pa
 
 from textdrift.codebook import Theme, entity_codebook
 from textdrift.config import Settings, setting
-from textdrift.counting import CHECK_VARIANTS, TokenCodes, read_tokens
+from textdrift.counting import CHECK_VARIANTS, ENTITY_HEAD, TokenCodes, read_tokens
 from textdrift.counting import TOKEN_COLUMNS as ALL_COLUMNS
 from textdrift.io import atomic_write_bytes, file_sha256
-from textdrift.matching import MATCH_COLUMNS, match_codebooks, match_themes, order_matches
+from textdrift.matching import MATCH_COLUMNS, Vocabulary, match_codebooks, match_themes, order_matches
 from textdrift.memo import EntryStore, MemoLocation, code_digest
 from textdrift.themes import MATCH_KEY, CodebookFiles, ThemesSettings, match_partials
 
@@ -138,6 +141,7 @@ class MemoKeys:
 
     def __init__(self, token_path, languages, settings: ThemesSettings, code: str | None = None):
         self.window = int(settings.kwic_window)
+        self.path, self.unspaced, self._vocabulary = token_path, set(settings.unspaced_languages), None
         self.common = {
             "code": code or code_digest(),
             "shard": file_sha256(token_path),
@@ -165,10 +169,27 @@ class MemoKeys:
         -------
         str
         """
-        rules = {term: [list(r.exclude), list(r.near), r.window] for term, r in theme.rules.get(lang, {}).items()}
-        content = {"lang": lang, "terms": list(theme.terms.get(lang, ())), "rules": rules,
-                   "entities": list(theme.entities)}
+        words, unspaced = self.vocabulary(), lang in self.unspaced
+        terms = [t for t in theme.terms.get(lang, ()) if words.may_match(t, unspaced)]
+        rules = {term: [list(r.exclude), list(r.near), r.window] for term, r in theme.rules.get(lang, {}).items()
+                 if term in terms}
+        content = {"lang": lang, "terms": terms, "rules": rules,
+                   "entities": [e for e in theme.entities if words.may_match(ENTITY_HEAD + e, unspaced)]}
         return self._key({"part": part, "kwic_window": self.window if part == "base" else None, "theme": content})
+
+    def vocabulary(self) -> Vocabulary:
+        """The shard's words (:class:`textdrift.matching.Vocabulary`): its norms and lower-cased
+        lemmas in every language, read once (only these two columns, as their distinct values)."""
+        if self._vocabulary is None:
+            import pyarrow.compute as pc
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(self.path, columns=["norm", "lemma"], read_dictionary=["norm", "lemma"])
+            words = [pc.unique(pa.chunked_array([c.dictionary for c in table[name].chunks], pa.string()))
+                     for name in ("norm", "lemma")]
+            self._vocabulary = Vocabulary([w for w in words[0].to_pylist() + pc.utf8_lower(words[1]).to_pylist()
+                                           if w is not None])
+        return self._vocabulary
 
     def entities(self, entities) -> str:
         """The key of the entity mentions: each entity's id and head token, in order.
