@@ -52,9 +52,12 @@ contain its longest literal run (:func:`_glob_candidates`), and the ``near`` rul
 arrays too (:func:`_near_found`). Three cases fall back to the token-by-token path, which is
 therefore part of the library and not only the tests' reference: an unspaced language with an
 empty token (:func:`_candidates_loop`), overlap chains longer than ``max_rounds``
-(:func:`_resolve`), and an unspaced glob near word (:func:`_near_loop`).
+(:func:`_resolve`), and an unspaced glob near word (:func:`_near_loop`). Each language's tokens
+are ordered and prepared once (:class:`_Language`) for every codebook matched on them
+(:func:`match_codebooks`: a `theme_matches` job's entity list and codebook); the KWIC text is
+joined in Arrow. :class:`Vocabulary` tells which terms can match in a token table at all.
 
-Why one module of about 680 lines, a tenth of them this docstring: one concern (which tokens a
+Why one module of about 870 lines, a tenth of them this docstring: one concern (which tokens a
 term matches), whose array path and the token-by-token fallback it relies on must agree and are
 tested against each other.
 """

@@ -60,7 +60,7 @@ only makes misses. ``theme_matches.memo: false`` turns it off. The settings are 
 configuration, not passed as rule params: turning the memo off or moving it changes no output
 and must not rerun the jobs.
 
-Why one module of about 620 lines, a third of them docstrings: the key, the store and the
+Why one module of about 560 lines, a third of them docstrings: the key, the store and the
 assembly of the tables must agree with each other and with a full match byte for byte, and are
 tested together (tests/test_matchmemo.py).
 """
