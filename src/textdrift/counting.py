@@ -403,12 +403,13 @@ STRING_COLUMNS = ("doc_id", "lang", "text", "norm", "lemma", "role", "entity")
 
 def _sorted_codes(codes: np.ndarray, values) -> tuple[np.ndarray, pa.Array]:
     """Codes into ``values`` (distinct strings; -1 = missing) recoded into ``values`` sorted in code
-    point order (UTF-8 byte order), so that comparing codes compares the strings."""
+    point order (UTF-8 byte order), so that comparing codes compares the strings; 32-bit codes (a
+    shard's columns take half the memory of 64-bit ones) unless there are 2**31 - 1 values or more."""
     import pyarrow.compute as pc
 
     values = values if isinstance(values, pa.Array) else pa.array(values, type=pa.string())
     order = pc.sort_indices(values).to_numpy()
-    rank = np.empty(len(order) + 1, dtype=np.int64)
+    rank = np.empty(len(order) + 1, dtype=np.int32 if len(order) < 2 ** 31 - 1 else np.int64)
     rank[order] = np.arange(len(order))
     rank[-1] = -1  # code -1 (missing) stays -1
     return rank[codes], values.take(pa.array(order, type=pa.int64()))
@@ -713,7 +714,7 @@ def read_tokens(path: str | Path, columns: list[str] | None = None) -> TokenCode
         col = table[c]
         arr = col.combine_chunks() if col.num_chunks else pa.array([], type=col.type)
         if pa.types.is_dictionary(arr.type):
-            codes = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            codes = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False)
             data[c], dicts[c] = _sorted_codes(codes, arr.dictionary)
         else:
             data[c] = arr.to_numpy(zero_copy_only=False)
