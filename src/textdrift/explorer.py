@@ -1174,7 +1174,7 @@ def read_partials(paths: Mapping, languages: list[str]) -> dict:
         Language -> :func:`term_partial` (empty for a language the files do not hold).
     """
     tables = _partial_tables(paths)
-    return {lang: _partial_of(tables, lang) for lang in languages}
+    return {lang: _partial_of(_lang_rows(tables, lang)) for lang in languages}
 
 
 def _partial_tables(paths: Mapping) -> dict:
@@ -1184,13 +1184,18 @@ def _partial_tables(paths: Mapping) -> dict:
     return {part: pq.read_table(paths[part]) for part in PARTIAL_PARTS}
 
 
-def _partial_of(tables: dict, lang: str) -> dict:
-    """One language's :func:`term_partial` from :func:`_partial_tables`: only its rows converted
-    to pandas, as ``pd.read_parquet`` converts them (so a shard's two languages are never both
-    held as frames, nor a frame of every row)."""
+def _lang_rows(tables: dict, lang: str) -> dict:
+    """One language's rows of :func:`_partial_tables`, without the ``lang`` column (Arrow tables)."""
     import pyarrow.compute as pc
 
-    one = {part: t.filter(pc.equal(t["lang"], lang)).drop_columns(["lang"]).to_pandas() for part, t in tables.items()}
+    return {part: t.filter(pc.equal(t["lang"], lang)).drop_columns(["lang"]) for part, t in tables.items()}
+
+
+def _partial_of(rows: dict) -> dict:
+    """One language's :func:`term_partial` from its :func:`_lang_rows`: only its rows converted
+    to pandas, as ``pd.read_parquet`` converts them (so a shard's two languages are never both
+    held as frames, nor a frame of every row)."""
+    one = {part: t.to_pandas() for part, t in rows.items()}
     return {"vocab": one["vocab"]["term"].to_numpy(dtype=object), "occ": one["occ"], "sentences": one["sentences"],
             "forms": one["forms"]}
 
@@ -1317,9 +1322,14 @@ def term_index(year_matrices: dict[str, str | Path], token_paths, phrase_changes
         # a shard's files read once, each language's rows converted and gathered in turn
         tables = _partial_tables(shard) if isinstance(shard, Mapping) else shard_partials(shard, todo, st)
         for lang in todo:
-            if memo is not None and digests[lang][k] is None:  # (a cold run: kept as the shards are read)
-                digests[lang][k] = _keep_digest(memo, shard, lang, tables)
-            part = _partial_of(tables, lang) if isinstance(shard, Mapping) else tables[lang]
+            if isinstance(shard, Mapping):
+                rows = _lang_rows(tables, lang)
+                if memo is not None and digests[lang][k] is None:  # (a cold run: kept as the shards are read)
+                    digests[lang][k] = _keep_digest(memo, shard, lang, rows)
+                part = _partial_of(rows)
+                del rows
+            else:
+                part = tables[lang]
             contexts[lang].add(part, _global_sids(part["sentences"], first[lang]))
             del part
         del tables
@@ -1356,14 +1366,12 @@ def _digest_key(memo, shard: Mapping, lang: str) -> str:
     return memo.key(what="partial digest", files=[memo.sha(shard[p]) for p in PARTIAL_PARTS], lang=lang)
 
 
-def _keep_digest(memo, shard: Mapping, lang: str, tables: dict) -> str:
-    """The digest of ``lang``'s rows of a shard's partial index (:func:`_partial_tables`; each part's
+def _keep_digest(memo, shard: Mapping, lang: str, rows: dict) -> str:
+    """The digest of ``lang``'s rows of a shard's partial index (its :func:`_lang_rows`; each part's
     rows by :func:`textdrift.langmemo.table_digest`), kept in the memo."""
-    import pyarrow.compute as pc
-
     from textdrift.langmemo import table_digest
 
-    digest = "/".join(table_digest(tables[p].filter(pc.equal(tables[p]["lang"], lang))) for p in PARTIAL_PARTS)
+    digest = "/".join(table_digest(rows[p]) for p in PARTIAL_PARTS)
     memo.put(_digest_key(memo, shard, lang), digest)
     return digest
 
@@ -1379,7 +1387,8 @@ def _partial_digests(memo, shards: list, languages: list[str]) -> dict[str, list
             if any(digests[lang][k] is None for lang in languages):
                 tables = _partial_tables(shard)
                 for lang in languages:
-                    digests[lang][k] = digests[lang][k] or _keep_digest(memo, shard, lang, tables)
+                    digests[lang][k] = digests[lang][k] or _keep_digest(memo, shard, lang,
+                                                                        _lang_rows(tables, lang))
                 del tables
     return digests
 
