@@ -634,7 +634,7 @@ def _ngram_occurrences(t: pd.DataFrame, ngram_max: int) -> tuple[np.ndarray, pd.
     keep = t["keep"].to_numpy(dtype=bool)
     seg = segments(t.assign(_removed=~t["keep"]), breaks="_removed").to_numpy()[keep]
     kept = t[["norm", "sid", "off", "end"]][keep]
-    words, uniques = pd.factorize(kept["norm"].to_numpy(dtype=object), sort=False)
+    words, uniques = pd.factorize(kept["norm"], sort=False)  # (Arrow's, on Arrow strings: no Python string per row)
     words, uniques = words.astype(np.int64), np.asarray(uniques, dtype=object)
     n_words = max(len(uniques), 1)
     codes_, firsts, lasts, vocab, offset = [], [], [], [], 0
@@ -664,7 +664,7 @@ def _ngram_occurrences(t: pd.DataFrame, ngram_max: int) -> tuple[np.ndarray, pd.
     last = np.concatenate(lasts) if lasts else np.zeros(0, dtype=np.int64)
     sid = kept["sid"].to_numpy(dtype=np.int64)[first]
     # an n-gram's first occurrence in each sentence (within one code, occurrences are in text order)
-    order = np.lexsort((first, sid, code))
+    order = key_order([code, sid, first])  # np.lexsort's order, on one 64-bit key
     code, sid, first, last = code[order], sid[order], first[order], last[order]
     new = np.ones(len(code), dtype=bool)
     new[1:] = (code[1:] != code[:-1]) | (sid[1:] != sid[:-1])
@@ -796,18 +796,19 @@ def term_partial(frames, ngram_max: int, unspaced: bool) -> dict:
                                    "year": head["year"].to_numpy(), "text": [texts[x] for x in sid.tolist()]}))
         # search aids: a word form -> the lemma counted (English); the counts of (form, lemma) add up
         if not unspaced:
-            kept = t[t["keep"].to_numpy(dtype=bool) & ~t["norm"].str.startswith(ENTITY_HEAD, na=False)]
-            low = kept["text"].str.lower()
-            diff = kept[low.ne(kept["norm"]).to_numpy()]
-            if len(diff):
-                one = diff.assign(form=low[low.ne(kept["norm"])]).groupby(["form", "norm"]).size()
+            words = t.loc[t["keep"].to_numpy(dtype=bool) & ~t["norm"].str.startswith(ENTITY_HEAD, na=False).to_numpy(),
+                          ["text", "norm"]]  # (only the two columns copied)
+            low = words["text"].str.lower()
+            other = low.ne(words["norm"]).to_numpy()
+            if other.any():
+                one = pd.DataFrame({"form": low[other], "norm": words["norm"][other]}).groupby(["form", "norm"]).size()
                 pairs = one if pairs is None else pd.concat([pairs, one]).groupby(level=[0, 1]).sum()
     if vocab:
         codes, strings = pd.factorize(np.concatenate(vocab), sort=False)
         starts = np.cumsum([0] + [len(v) for v in vocab[:-1]])
         occ = pd.concat([o.assign(term=codes[o["term"].to_numpy() + k]) for o, k in zip(occs, starts)],
                         ignore_index=True)
-        occ = occ.take(np.lexsort((occ["sid"].to_numpy(), occ["term"].to_numpy()))).reset_index(drop=True)
+        occ = occ.take(key_order([occ["term"].to_numpy(), occ["sid"].to_numpy()])).reset_index(drop=True)
         sentences = pd.concat(sents, ignore_index=True).sort_values("sid", kind="stable").reset_index(drop=True)
     else:
         strings = np.zeros(0, dtype=object)
