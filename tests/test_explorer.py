@@ -135,6 +135,30 @@ def test_sentence_offsets_follow_the_text():
     assert [text[a:b] for a, b in zip(s["off"], s["end"])] == s["text"].tolist()
 
 
+
+def test_a_mention_ends_where_its_last_token_ends():
+    """sentence_frame: an entity mention's tokens (a run of one entity within a sentence) all end
+    where its last token ends; a token with no entity (missing or empty) keeps its own end. The
+    same ends as the groupby of the runs of the entities as strings (the earlier computation), on
+    Arrow and on object strings, with adjacent mentions of two entities, one entity in two
+    sentences and a mention cut by a token without entity."""
+    import numpy as np
+
+    rows = [("d1", 2020, 0, 0, [w("The", keep=False), w("European"), w("Union"), w("and"), w("China"), w("China"), P]),
+            ("d1", 2020, 0, 1, [w("Union"), w("grows"), P]),
+            ("d2", 2021, 0, 0, [w("World"), w("Trade"), w("Bank"), P])]
+    entity = [None, "@eu", "@eu", "", "@cn", "@un", None, "@eu", None, None, "@wto", "@wto", "@wto", None]
+    for dtype in ("str", object):
+        t = _tokens(rows).assign(entity=pd.Series(entity, dtype=dtype))
+        got = sentence_frame(t)
+        new = (got["sid"].ne(got["sid"].shift())).to_numpy()
+        ent = got["entity"].fillna("").to_numpy(dtype=object)
+        base = (got["off"] + got["text"].str.len()).to_numpy()
+        run = np.cumsum(new | np.r_[True, ent[1:] != ent[:-1]] | (ent == ""))
+        want = np.where(ent != "", pd.Series(base).groupby(run).transform("max").to_numpy(), base)
+        assert got["end"].tolist() == want.tolist()
+        assert got["end"].tolist()[1:3] == [got["end"].iloc[2]] * 2 and got["end"].iloc[4] < got["end"].iloc[5]
+
 MORE = [  # documents whose ids sort between and after the first ones, in a second year
     ("d0", 2021, 0, 0, [w("Digital"), w("economy"), w("and", keep=False), w("trade"), P]),
     ("d15", 2020, 0, 0, [w("The", keep=False), w("economy"), w("grows", "grow"), w("digital"), P]),

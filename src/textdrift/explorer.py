@@ -616,9 +616,13 @@ def sentence_frame(tokens: pd.DataFrame, first_sid: pd.Series | None = None, ord
     off = before + gap - before[np.flatnonzero(new)][np.cumsum(new) - 1]
     end = off + tlen
     if "entity" in t.columns and t["entity"].notna().any():
-        ent = t["entity"].fillna("").to_numpy(dtype=object)
-        run = np.cumsum(new | np.r_[True, ent[1:] != ent[:-1]] | (ent == ""))
-        end = np.where(ent != "", pd.Series(end).groupby(run).transform("max").to_numpy(), end)
+        # a mention is a run of one entity (compared as codes, not as Python strings), each token
+        # with no entity a run of its own; the mention's tokens end where its last token ends
+        empty = t["entity"].fillna("").eq("").to_numpy(dtype=bool)
+        code = pd.factorize(t["entity"])[0]
+        run = np.cumsum(new | np.r_[True, code[1:] != code[:-1]] | empty) - 1
+        last = np.maximum.reduceat(end, np.flatnonzero(np.r_[True, run[1:] != run[:-1]]))
+        end = np.where(empty, end, last[run])
     return t.assign(sid=sid, off=off, end=end, gap=gap.astype(bool))
 
 
