@@ -43,7 +43,7 @@ and ``phrase_changes.csv`` are read in chunks, keeping only the rows the page ca
 language whose rows of the partials, year matrix, phrases shown and page numbers did not change
 is taken from the per-language memo (:mod:`textdrift.langmemo`) as its JSON text.
 
-Why one module of about 1600 lines, about a third of them docstrings: each view's payload is built
+Why one module of about 1700 lines, about a third of them docstrings: each view's payload is built
 here from the tables it shows, beside the page's assembly, so the fields the page script reads
 are defined in one place; and the reading in pieces sits beside the whole-table function whose
 result it must reproduce.
@@ -1297,7 +1297,7 @@ def term_index(year_matrices: dict[str, str | Path], token_paths, phrase_changes
     for shard in shards:
         for lang, c in _shard_sentences(shard, languages, count_roles).items():
             counts[lang].append(c)
-    files = [*year_matrices.values(), *(sh[p] if isinstance(sh, Mapping) else sh for sh in shards for p in PARTIAL_PARTS)]
+    files = [*year_matrices.values(), *(f for sh in shards if isinstance(sh, Mapping) for f in sh.values())]
     memo = for_files(memo, files) if all(isinstance(sh, Mapping) for sh in shards) else None
     kept, keys, digests = {}, {}, {}
     if memo is not None:
