@@ -135,6 +135,30 @@ def test_sentence_offsets_follow_the_text():
     assert [text[a:b] for a, b in zip(s["off"], s["end"])] == s["text"].tolist()
 
 
+
+def test_a_mention_ends_where_its_last_token_ends():
+    """sentence_frame: an entity mention's tokens (a run of one entity within a sentence) all end
+    where its last token ends; a token with no entity (missing or empty) keeps its own end. The
+    same ends as the groupby of the runs of the entities as strings (the earlier computation), on
+    Arrow and on object strings, with adjacent mentions of two entities, one entity in two
+    sentences and a mention cut by a token without entity."""
+    import numpy as np
+
+    rows = [("d1", 2020, 0, 0, [w("The", keep=False), w("European"), w("Union"), w("and"), w("China"), w("China"), P]),
+            ("d1", 2020, 0, 1, [w("Union"), w("grows"), P]),
+            ("d2", 2021, 0, 0, [w("World"), w("Trade"), w("Bank"), P])]
+    entity = [None, "@eu", "@eu", "", "@cn", "@un", None, "@eu", None, None, "@wto", "@wto", "@wto", None]
+    for dtype in ("str", object):
+        t = _tokens(rows).assign(entity=pd.Series(entity, dtype=dtype))
+        got = sentence_frame(t)
+        new = (got["sid"].ne(got["sid"].shift())).to_numpy()
+        ent = got["entity"].fillna("").to_numpy(dtype=object)
+        base = (got["off"] + got["text"].str.len()).to_numpy()
+        run = np.cumsum(new | np.r_[True, ent[1:] != ent[:-1]] | (ent == ""))
+        want = np.where(ent != "", pd.Series(base).groupby(run).transform("max").to_numpy(), base)
+        assert got["end"].tolist() == want.tolist()
+        assert got["end"].tolist()[1:3] == [got["end"].iloc[2]] * 2 and got["end"].iloc[4] < got["end"].iloc[5]
+
 MORE = [  # documents whose ids sort between and after the first ones, in a second year
     ("d0", 2021, 0, 0, [w("Digital"), w("economy"), w("and", keep=False), w("trade"), P]),
     ("d15", 2020, 0, 0, [w("The", keep=False), w("economy"), w("grows", "grow"), w("digital"), P]),
@@ -378,3 +402,63 @@ def test_term_index_is_packed_the_same_every_time_and_inflates_to_its_json():
     text = embed_json({"zh": {"terms": ["数字 经济", "</script>"]}}).encode("utf-8")
     assert pack_terms(text) == pack_terms(text)
     assert gzip.decompress(pack_terms(text)) == text
+
+
+def test_term_index_memo_keeps_a_language_whose_inputs_did_not_change(tmp_path, monkeypatch):
+    """explorer_terms with the per-language memo writes the bytes it writes without it: on a cold
+    run, on a rerun (every language from the memo, none computed), after a document is added in one
+    language (only that language computed) and after the documents' page numbers move (every
+    language with a document whose number changed computed)."""
+    from textdrift import explorer
+    from textdrift.io import write_csv, write_parquet
+    from textdrift.langmemo import LanguageMemo
+    from textdrift.vectorize import save_matrix
+
+    en = _tokens(ROWS + MORE + RARE)
+    zh = en.assign(lang="zh", doc_id="z" + en["doc_id"])
+    langs = ["zh", "en"]
+    write_csv(pd.DataFrame(columns=["lang", "year_from", "year_to", "phrase", "display", "status", "z", "q"]),
+              tmp_path / "phrases.csv")
+    settings = _settings(min_term_count=1, term_contexts=1, seed=3)
+    computed = []
+    real = explorer._term_index
+    monkeypatch.setattr(explorer, "_term_index", lambda *a, **k: computed.append(1) or real(*a, **k))
+
+    def run(tokens, doc_ids, name, memo_dir=None):
+        """The term index's file (bytes) of ``tokens`` in two shards, and how many languages were computed."""
+        work = tmp_path / name
+        work.mkdir()
+        shards = []
+        for k, ids in enumerate((["d1", "d3", "zd0", "zd2"], ["d0", "d2", "d15", "d9", "zd1", "zd3", "zd15"])):
+            path = work / f"shard-{k}.parquet"
+            write_parquet(tokens[tokens["doc_id"].isin(ids)].reset_index(drop=True), path)
+            shards.append({part: work / f"shard-{k}.{part}.parquet" for part in explorer.PARTIAL_PARTS})
+            explorer.write_shard_partials(shards[-1], path, langs)
+        years = {}
+        for lang in langs:
+            years[lang] = work / f"year_{lang}.npz"
+            save_matrix(year_matrix(tokens[tokens["lang"] == lang], lang), years[lang])
+        write_csv(pd.DataFrame({"doc_id": doc_ids}), work / "documents.csv")
+        paths = {"phrase_changes": tmp_path / "phrases.csv", "documents": work / "documents.csv",
+                 "phrases": work / "phrases.json", "terms": work / "terms.json.gz"}
+        memo = LanguageMemo(memo_dir, "explorer_terms") if memo_dir else None
+        computed.clear()
+        explorer.write_term_index(paths, years, shards, langs, [], settings, memo)
+        if memo is not None:
+            memo.finish()
+        return paths["terms"].read_bytes(), len(computed)
+
+    docs = sorted(set(en["doc_id"]) | set(zh["doc_id"]))
+    tokens = pd.concat([zh, en], ignore_index=True)
+    plain, n = run(tokens, docs, "plain")
+    assert n == 2
+    assert run(tokens, docs, "cold", tmp_path / "memo") == (plain, 2)
+    assert run(tokens, docs, "warm", tmp_path / "memo") == (plain, 0)
+    # a document added in English (its own id, sorted last): Chinese comes from the memo
+    added = _tokens([("d9", 2021, 0, 0, [w("Digital"), w("trade"), w("grows", "grow"), P])])
+    more = pd.concat([tokens, added], ignore_index=True)
+    plain, _ = run(more, [*docs, "d9"], "plain-added")
+    assert run(more, [*docs, "d9"], "added", tmp_path / "memo") == (plain, 1)
+    # the documents renumbered: every language's sentences point to other numbers
+    plain, _ = run(more, ["d9", *docs], "plain-moved")
+    assert run(more, ["d9", *docs], "moved", tmp_path / "memo") == (plain, 2)

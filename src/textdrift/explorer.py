@@ -39,9 +39,11 @@ corpus which terms are listed (the year matrices) and numbers and ranks the sent
 whole table, so the page is the one the whole token table would give. Memory does not grow with
 the corpus: the merge reads one shard's partial at a time and keeps only the sentences that can
 still be shown, a shard's partial is made from its documents in batches, and ``theme_kwic.csv``
-and ``phrase_changes.csv`` are read in chunks, keeping only the rows the page can show.
+and ``phrase_changes.csv`` are read in chunks, keeping only the rows the page can show. A
+language whose rows of the partials, year matrix, phrases shown and page numbers did not change
+is taken from the per-language memo (:mod:`textdrift.langmemo`) as its JSON text.
 
-Why one module of about 1600 lines, about a third of them docstrings: each view's payload is built
+Why one module of about 1700 lines, about a third of them docstrings: each view's payload is built
 here from the tables it shows, beside the page's assembly, so the fields the page script reads
 are defined in one place; and the reading in pieces sits beside the whole-table function whose
 result it must reproduce.
@@ -75,7 +77,7 @@ __all__ = [
     "ASSETS", "ExplorerSettings", "embed_json", "theme_payload", "phrase_payload", "alignment_payload",
     "sentence_frame", "term_payload", "formulation_payload", "term_index", "write_term_index", "pack_terms", "write_packed_json",
     "page_payload", "build_payload", "render_html", "run_term_index", "run_explorer", "write_explorer",
-    "PARTIAL_PARTS", "term_partial", "shard_partials", "write_shard_partials", "read_partials", "run_shard_partials",
+    "EncodedJson", "PARTIAL_PARTS", "term_partial", "shard_partials", "write_shard_partials", "read_partials", "run_shard_partials",
 ]
 
 ASSETS = Path(__file__).resolve().parents[2] / "workflow" / "explorer"
@@ -216,6 +218,11 @@ def embed_json(obj) -> str:
 _JSON_ITEMS = 20_000
 
 
+class EncodedJson(bytes):
+    """A value's :func:`embed_json` text, UTF-8 encoded: :func:`_json_pieces` yields it as it is
+    (a language's term index kept by the memo, :func:`term_index`)."""
+
+
 def _json_pieces(obj, items: int = _JSON_ITEMS):
     """:func:`embed_json` of ``obj`` in pieces whose concatenation is that text: a dict with string
     keys key by key, a list of more than ``items`` items that many at a time, anything else whole.
@@ -226,7 +233,9 @@ def _json_pieces(obj, items: int = _JSON_ITEMS):
     every fragment of the whole text and then the text and its escaped copies (at 200 MB the term
     index is 152 MB of JSON, which held about 0.3 GB on top of the index).
     """
-    if isinstance(obj, dict) and all(isinstance(k, str) for k in obj):
+    if isinstance(obj, EncodedJson):
+        yield obj
+    elif isinstance(obj, dict) and all(isinstance(k, str) for k in obj):
         yield "{"
         for i, (k, v) in enumerate(obj.items()):
             yield ("," if i else "") + embed_json(k) + ":"
@@ -264,22 +273,26 @@ def write_packed_json(obj, path: str | Path) -> tuple[int, int]:
     z = zlib.compressobj(9, zlib.DEFLATED, 31)  # what gzip.compress(data, 9, mtime=0) uses
     n_text = n_packed = 0
     buf, size = [], 0
+
+    def put(data: bytes, last: bool = False) -> None:
+        nonlocal n_text, n_packed
+        out = z.compress(data) + (z.flush() if last else b"")
+        n_text, n_packed = n_text + len(data), n_packed + len(out)
+        fh.write(out)
+
     with atomic_writer(path) as fh:
         for piece in _json_pieces(obj):
+            if isinstance(piece, bytes):  # encoded already (the output does not depend on the pieces)
+                put("".join(buf).encode("utf-8"))
+                put(piece)
+                buf, size = [], 0
+                continue
             buf.append(piece)
             size += len(piece)
             if size >= 1 << 20:
-                data = "".join(buf).encode("utf-8")
-                n_text += len(data)
-                out = z.compress(data)
-                n_packed += len(out)
-                fh.write(out)
+                put("".join(buf).encode("utf-8"))
                 buf, size = [], 0
-        data = "".join(buf).encode("utf-8")
-        n_text += len(data)
-        out = z.compress(data) + z.flush()
-        n_packed += len(out)
-        fh.write(out)
+        put("".join(buf).encode("utf-8"), last=True)
     return n_text, n_packed
 
 
@@ -603,9 +616,13 @@ def sentence_frame(tokens: pd.DataFrame, first_sid: pd.Series | None = None, ord
     off = before + gap - before[np.flatnonzero(new)][np.cumsum(new) - 1]
     end = off + tlen
     if "entity" in t.columns and t["entity"].notna().any():
-        ent = t["entity"].fillna("").to_numpy(dtype=object)
-        run = np.cumsum(new | np.r_[True, ent[1:] != ent[:-1]] | (ent == ""))
-        end = np.where(ent != "", pd.Series(end).groupby(run).transform("max").to_numpy(), end)
+        # a mention is a run of one entity (compared as codes, not as Python strings), each token
+        # with no entity a run of its own; the mention's tokens end where its last token ends
+        empty = t["entity"].fillna("").eq("").to_numpy(dtype=bool)
+        code = pd.factorize(t["entity"])[0]
+        run = np.cumsum(new | np.r_[True, code[1:] != code[:-1]] | empty) - 1
+        last = np.maximum.reduceat(end, np.flatnonzero(np.r_[True, run[1:] != run[:-1]]))
+        end = np.where(empty, end, last[run])
     return t.assign(sid=sid, off=off, end=end, gap=gap.astype(bool))
 
 
@@ -621,7 +638,7 @@ def _ngram_occurrences(t: pd.DataFrame, ngram_max: int) -> tuple[np.ndarray, pd.
     keep = t["keep"].to_numpy(dtype=bool)
     seg = segments(t.assign(_removed=~t["keep"]), breaks="_removed").to_numpy()[keep]
     kept = t[["norm", "sid", "off", "end"]][keep]
-    words, uniques = pd.factorize(kept["norm"].to_numpy(dtype=object), sort=False)
+    words, uniques = pd.factorize(kept["norm"], sort=False)  # (Arrow's, on Arrow strings: no Python string per row)
     words, uniques = words.astype(np.int64), np.asarray(uniques, dtype=object)
     n_words = max(len(uniques), 1)
     codes_, firsts, lasts, vocab, offset = [], [], [], [], 0
@@ -651,7 +668,7 @@ def _ngram_occurrences(t: pd.DataFrame, ngram_max: int) -> tuple[np.ndarray, pd.
     last = np.concatenate(lasts) if lasts else np.zeros(0, dtype=np.int64)
     sid = kept["sid"].to_numpy(dtype=np.int64)[first]
     # an n-gram's first occurrence in each sentence (within one code, occurrences are in text order)
-    order = np.lexsort((first, sid, code))
+    order = key_order([code, sid, first])  # np.lexsort's order, on one 64-bit key
     code, sid, first, last = code[order], sid[order], first[order], last[order]
     new = np.ones(len(code), dtype=bool)
     new[1:] = (code[1:] != code[:-1]) | (sid[1:] != sid[:-1])
@@ -783,18 +800,19 @@ def term_partial(frames, ngram_max: int, unspaced: bool) -> dict:
                                    "year": head["year"].to_numpy(), "text": [texts[x] for x in sid.tolist()]}))
         # search aids: a word form -> the lemma counted (English); the counts of (form, lemma) add up
         if not unspaced:
-            kept = t[t["keep"].to_numpy(dtype=bool) & ~t["norm"].str.startswith(ENTITY_HEAD, na=False)]
-            low = kept["text"].str.lower()
-            diff = kept[low.ne(kept["norm"]).to_numpy()]
-            if len(diff):
-                one = diff.assign(form=low[low.ne(kept["norm"])]).groupby(["form", "norm"]).size()
+            words = t.loc[t["keep"].to_numpy(dtype=bool) & ~t["norm"].str.startswith(ENTITY_HEAD, na=False).to_numpy(),
+                          ["text", "norm"]]  # (only the two columns copied)
+            low = words["text"].str.lower()
+            other = low.ne(words["norm"]).to_numpy()
+            if other.any():
+                one = pd.DataFrame({"form": low[other], "norm": words["norm"][other]}).groupby(["form", "norm"]).size()
                 pairs = one if pairs is None else pd.concat([pairs, one]).groupby(level=[0, 1]).sum()
     if vocab:
         codes, strings = pd.factorize(np.concatenate(vocab), sort=False)
         starts = np.cumsum([0] + [len(v) for v in vocab[:-1]])
         occ = pd.concat([o.assign(term=codes[o["term"].to_numpy() + k]) for o, k in zip(occs, starts)],
                         ignore_index=True)
-        occ = occ.take(np.lexsort((occ["sid"].to_numpy(), occ["term"].to_numpy()))).reset_index(drop=True)
+        occ = occ.take(key_order([occ["term"].to_numpy(), occ["sid"].to_numpy()])).reset_index(drop=True)
         sentences = pd.concat(sents, ignore_index=True).sort_values("sid", kind="stable").reset_index(drop=True)
     else:
         strings = np.zeros(0, dtype=object)
@@ -1161,7 +1179,7 @@ def read_partials(paths: Mapping, languages: list[str]) -> dict:
         Language -> :func:`term_partial` (empty for a language the files do not hold).
     """
     tables = _partial_tables(paths)
-    return {lang: _partial_of(tables, lang) for lang in languages}
+    return {lang: _partial_of(_lang_rows(tables, lang)) for lang in languages}
 
 
 def _partial_tables(paths: Mapping) -> dict:
@@ -1171,13 +1189,18 @@ def _partial_tables(paths: Mapping) -> dict:
     return {part: pq.read_table(paths[part]) for part in PARTIAL_PARTS}
 
 
-def _partial_of(tables: dict, lang: str) -> dict:
-    """One language's :func:`term_partial` from :func:`_partial_tables`: only its rows converted
-    to pandas, as ``pd.read_parquet`` converts them (so a shard's two languages are never both
-    held as frames, nor a frame of every row)."""
+def _lang_rows(tables: dict, lang: str) -> dict:
+    """One language's rows of :func:`_partial_tables`, without the ``lang`` column (Arrow tables)."""
     import pyarrow.compute as pc
 
-    one = {part: t.filter(pc.equal(t["lang"], lang)).drop_columns(["lang"]).to_pandas() for part, t in tables.items()}
+    return {part: t.filter(pc.equal(t["lang"], lang)).drop_columns(["lang"]) for part, t in tables.items()}
+
+
+def _partial_of(rows: dict) -> dict:
+    """One language's :func:`term_partial` from its :func:`_lang_rows`: only its rows converted
+    to pandas, as ``pd.read_parquet`` converts them (so a shard's two languages are never both
+    held as frames, nor a frame of every row)."""
+    one = {part: t.to_pandas() for part, t in rows.items()}
     return {"vocab": one["vocab"]["term"].to_numpy(dtype=object), "occ": one["occ"], "sentences": one["sentences"],
             "forms": one["forms"]}
 
@@ -1218,7 +1241,7 @@ def formulation_payload(table: pd.DataFrame) -> dict:
 
 def term_index(year_matrices: dict[str, str | Path], token_paths, phrase_changes: str | Path,
                documents: pd.DataFrame, entities: list, languages: list[str],
-               settings: ExplorerSettings | None = None) -> dict:
+               settings: ExplorerSettings | None = None, memo=None) -> dict:
     """The part of the page that does not depend on the codebook (rule ``explorer_terms``): the
     phrase view (``phrase_changes.csv``, :func:`phrase_payload`, read in chunks) and the term index
     of every language (:func:`term_payload`, the token shards read one at a time), with the
@@ -1226,13 +1249,17 @@ def term_index(year_matrices: dict[str, str | Path], token_paths, phrase_changes
 
     A codebook edit changes the theme tables but none of these inputs, so the index (the page's
     largest part and its slowest, a pass over every token) is not recomputed: the rule ``explorer``
-    only assembles the page (:func:`page_payload`).
+    only assembles the page (:func:`page_payload`). With a ``memo`` and the partial indexes as
+    files, a language whose inputs did not change (:func:`_memo_parts`) is taken from the memo as
+    its JSON text, and a language computed is stored there (adding a document in one language
+    recomputes only that language's index).
 
     Parameters
     ----------
     year_matrices : dict of str to str or Path
         Language -> ``year_{lang}.npz``.
     token_paths : list of str or Path
+        Token shards, or each shard's partial index files (part -> file, :func:`write_shard_partials`).
     phrase_changes : str or Path
         ``phrase_changes.csv``.
     documents : DataFrame
@@ -1241,27 +1268,28 @@ def term_index(year_matrices: dict[str, str | Path], token_paths, phrase_changes
         The search box's entity aliases.
     languages : list of str
     settings : ExplorerSettings, optional
+    memo : textdrift.langmemo.LanguageMemo, optional
+        The per-language memo; None (or shards given as tables): every language computed.
 
     Returns
     -------
     dict
         ``phrases`` (:func:`phrase_payload`, without the steps' document lists, which
         :func:`page_payload` takes from ``tfidf_drift.csv``) and ``terms`` (language ->
-        :func:`term_payload`).
+        :func:`term_payload`; with a memo, its :class:`EncodedJson`).
     """
-    from textdrift.vectorize import load_matrix
+    from textdrift.langmemo import for_files
 
     st = settings or ExplorerSettings()
     s = st.block()
     count_roles, unspaced_languages = st.count_roles, st.unspaced_languages
     doc_index = {d: i for i, d in enumerate(documents["doc_id"])}
     phrases = _phrase_steps(*_read_phrases(phrase_changes, s["phrases_per_step"]), s["phrases_per_step"])
-    index, years_of = {}, {}
+    years_of = {}
     for lang in languages:
         shown = [(r[0], st_) for st_ in phrases["steps"] if st_["lang"] == lang for r in st_["up"] + st_["down"]]
         years_of[lang] = {(k, st_[y]) for k, st_ in shown for y in ("year_from", "year_to")}
-        index[lang] = _term_index(load_matrix(year_matrices[lang]), {k for k, _ in shown}, s["max_terms"],
-                                  s["min_term_count"], st.conf_level)
+    aliases = {lang: _aliases(entities, lang) for lang in languages}
     # the sentences, one shard at a time: first their number in each document, then each shard's
     # partial index with its sentences numbered as in the whole table
     shards = [sh if isinstance(sh, Mapping) else Path(sh) for sh in _token_files(token_paths)]
@@ -1269,8 +1297,25 @@ def term_index(year_matrices: dict[str, str | Path], token_paths, phrase_changes
     for shard in shards:
         for lang, c in _shard_sentences(shard, languages, count_roles).items():
             counts[lang].append(c)
-    contexts, first = {}, {}
-    for lang in languages:
+    files = [*year_matrices.values(), *(f for sh in shards if isinstance(sh, Mapping) for f in sh.values())]
+    memo = for_files(memo, files) if all(isinstance(sh, Mapping) for sh in shards) else None
+    kept, keys, digests = {}, {}, {}
+    if memo is not None:
+        digests = _partial_digests(memo, shards, languages)
+        for lang in languages:
+            keys[lang] = _memo_parts(memo, year_matrices[lang], years_of[lang], counts[lang], doc_index, aliases[lang],
+                                     lang, st)
+            if all(digests[lang]):
+                value = memo.get(memo.key(**keys[lang], partials=digests[lang]))
+                if isinstance(value, bytes):
+                    kept[lang] = EncodedJson(value)
+    todo = [lang for lang in languages if lang not in kept]
+    contexts, first, index = {}, {}, {}
+    if todo:
+        from textdrift.vectorize import load_matrix
+    for lang in todo:
+        index[lang] = _term_index(load_matrix(year_matrices[lang]), {k for k, _ in years_of[lang]}, s["max_terms"],
+                                  s["min_term_count"], st.conf_level)
         first[lang], n = _first_sids(counts[lang])
         longest = _longest(index[lang]["terms"])
         if longest > st.ngram_max:
@@ -1278,22 +1323,83 @@ def term_index(year_matrices: dict[str, str | Path], token_paths, phrase_changes
                              f"{st.ngram_max} (vectorize.ngram_max): rerun the workflow")
         contexts[lang] = _Contexts(index[lang]["terms"], n, s["term_contexts"], years_of[lang], s["phrase_contexts"],
                                    s["seed"], lang in unspaced_languages)
-    for shard in shards:
+    for k, shard in enumerate(shards if todo else []):
         # a shard's files read once, each language's rows converted and gathered in turn
-        tables = _partial_tables(shard) if isinstance(shard, Mapping) else shard_partials(shard, languages, st)
-        for lang in languages:
-            part = _partial_of(tables, lang) if isinstance(shard, Mapping) else tables[lang]
+        tables = _partial_tables(shard) if isinstance(shard, Mapping) else shard_partials(shard, todo, st)
+        for lang in todo:
+            if isinstance(shard, Mapping):
+                rows = _lang_rows(tables, lang)
+                if memo is not None and digests[lang][k] is None:  # (a cold run: kept as the shards are read)
+                    digests[lang][k] = _keep_digest(memo, shard, lang, rows)
+                part = _partial_of(rows)
+                del rows
+            else:
+                part = tables[lang]
             contexts[lang].add(part, _global_sids(part["sentences"], first[lang]))
             del part
         del tables
         release_memory()  # the shard's freed arrays, else each next shard's peak comes on top of them
-    terms = {lang: _payload(index[lang], contexts[lang], lang, doc_index, lang in unspaced_languages,
-                            _aliases(entities, lang)) for lang in languages}
+    terms = {}
+    for lang in languages:
+        if lang in kept:
+            terms[lang] = kept.pop(lang)
+            continue
+        terms[lang] = _payload(index.pop(lang), contexts.pop(lang), lang, doc_index, lang in unspaced_languages,
+                               aliases[lang])
+        if memo is not None:  # its text, made once: for the memo and the file
+            terms[lang] = EncodedJson(b"".join(piece.encode("utf-8") for piece in _json_pieces(terms[lang])))
+            memo.put(memo.key(**keys[lang], partials=digests[lang]), bytes(terms[lang]))
     return {"phrases": phrases, "terms": terms}
 
 
+def _memo_parts(memo, year_matrix, years_of: set, counts: list, doc_index: dict, aliases: dict, lang: str,
+                settings: ExplorerSettings) -> dict:
+    """What one language's term index depends on besides its rows of the partial indexes (their
+    digests, :func:`_partial_digests`), for its memo key: the settings, the year matrix (its
+    SHA-256: the terms listed, their counts, rates and intervals), the phrases shown (term, year:
+    the extra terms and sentences), the page number of each of the language's documents, and the
+    search's aliases."""
+    docs = sorted({d for c in counts for d in c.index.tolist()})
+    return {"what": "term index", "lang": lang, "settings": settings.block(), "conf_level": settings.conf_level,
+            "unspaced": lang in settings.unspaced_languages, "ngram_max": settings.ngram_max,
+            "year": memo.sha(year_matrix), "phrases": sorted([k, int(y)] for k, y in years_of),
+            "docs": [[d, doc_index.get(d)] for d in docs], "aliases": aliases}
+
+
+def _digest_key(memo, shard: Mapping, lang: str) -> str:
+    """The memo key of the digest of ``lang``'s rows of one shard's partial index (its files' SHA-256)."""
+    return memo.key(what="partial digest", files=[memo.sha(shard[p]) for p in PARTIAL_PARTS], lang=lang)
+
+
+def _keep_digest(memo, shard: Mapping, lang: str, rows: dict) -> str:
+    """The digest of ``lang``'s rows of a shard's partial index (its :func:`_lang_rows`; each part's
+    rows by :func:`textdrift.langmemo.table_digest`), kept in the memo."""
+    from textdrift.langmemo import table_digest
+
+    digest = "/".join(table_digest(rows[p]) for p in PARTIAL_PARTS)
+    memo.put(_digest_key(memo, shard, lang), digest)
+    return digest
+
+
+def _partial_digests(memo, shards: list, languages: list[str]) -> dict[str, list]:
+    """Language -> per shard the digest of its rows of the shard's partial index: the kept ones, the
+    others computed and kept (reading those shards) when any is kept; when none is (a cold run),
+    None for each, computed as :func:`term_index` reads the shards."""
+    digests = {lang: [memo.get(_digest_key(memo, sh, lang)) for sh in shards] for lang in languages}
+    digests = {lang: [d if isinstance(d, str) else None for d in ds] for lang, ds in digests.items()}
+    if any(d for ds in digests.values() for d in ds):
+        for k, shard in enumerate(shards):
+            if any(digests[lang][k] is None for lang in languages):
+                tables = _partial_tables(shard)
+                for lang in languages:
+                    digests[lang][k] = digests[lang][k] or _keep_digest(memo, shard, lang,
+                                                                        _lang_rows(tables, lang))
+                del tables
+    return digests
+
+
 def write_term_index(paths: dict, year_matrices: dict[str, str | Path], token_paths, languages: list[str],
-                     entities: list, settings: ExplorerSettings | None = None) -> dict:
+                     entities: list, settings: ExplorerSettings | None = None, memo=None) -> dict:
     """Rule ``explorer_terms``: :func:`term_index` written as two files, the phrase view as JSON
     (``paths["phrases"]``) and the term index as the gzip of its page text
     (``paths["terms"]``, :func:`pack_terms`), so that the page job neither parses nor compresses it.
@@ -1303,7 +1409,7 @@ def write_term_index(paths: dict, year_matrices: dict[str, str | Path], token_pa
     paths : dict
         ``phrase_changes`` and ``documents`` (the tables read), ``phrases`` and ``terms`` (the
         files written).
-    year_matrices, token_paths, languages, entities, settings
+    year_matrices, token_paths, languages, entities, settings, memo
         As in :func:`term_index`.
 
     Returns
@@ -1312,7 +1418,7 @@ def write_term_index(paths: dict, year_matrices: dict[str, str | Path], token_pa
         Part -> size in bytes (``terms``: compressed; ``terms_json``: its text).
     """
     index = term_index(year_matrices, token_paths, paths["phrase_changes"], read_csv(paths["documents"]), entities,
-                       languages, settings)
+                       languages, settings, memo)
     n_text, n_packed = write_packed_json(index["terms"], paths["terms"])
     atomic_write_text(paths["phrases"], embed_json(index["phrases"]))
     return {"phrases": len(embed_json(index["phrases"]).encode("utf-8")), "terms_json": n_text, "terms": n_packed}
@@ -1517,7 +1623,7 @@ def _settings(params, made_by: str = "") -> ExplorerSettings:
          "vectorize": {"ngram_max": get("ngram_max", _D["vectorize"]["ngram_max"])}}, made_by=made_by)
 
 
-def run_term_index(input, output, params, log) -> None:
+def run_term_index(input, output, params, log, config=None) -> None:
     """Rule ``explorer_terms``: the explorer's phrase view and term index (:func:`write_term_index`).
 
     Parameters
@@ -1526,9 +1632,13 @@ def run_term_index(input, output, params, log) -> None:
         Attribute access by the names the rule gives; any object with those attributes works.
     log : list of str
         The job's log file (first item).
+    config : dict, optional
+        The workflow's configuration: the per-language memo's settings (``language_memo``,
+        :func:`textdrift.langmemo.memo_for`); None: no memo.
     """
     from textdrift.entities import load_entities
     from textdrift.io import log_to_file
+    from textdrift.langmemo import memo_for
 
     logger = log_to_file(log[0])
     i, o, p = input, output, params
@@ -1537,8 +1647,11 @@ def run_term_index(input, output, params, log) -> None:
     # the partial indexes of the shards, each shard's files in PARTIAL_PARTS order
     n = len(PARTIAL_PARTS)
     shards = [dict(zip(PARTIAL_PARTS, list(i.partials)[k:k + n])) for k in range(0, len(i.partials), n)]
-    sizes = write_term_index(paths, dict(zip(p.languages, i.year)), shards, p.languages, entities, _settings(p))
+    memo = memo_for(config, "explorer_terms")
+    sizes = write_term_index(paths, dict(zip(p.languages, i.year)), shards, p.languages, entities, _settings(p), memo)
     logger.info("term index: %s bytes", sizes)
+    if memo is not None:
+        logger.info(memo.finish())
 
 
 def run_shard_partials(input, output, params, log) -> None:

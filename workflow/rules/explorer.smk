@@ -2,7 +2,8 @@
 # (every term with its sentences, whatever its count), the term index merged from them (the terms
 # the page lists are decided on the whole corpus), which no codebook edit changes (the year
 # matrices, the partials, the phrase changes), and the page, which only assembles it with the theme
-# and drift tables. Adding a document reruns one shard's partial and the merge.
+# and drift tables. Adding a document reruns one shard's partial and the merge, which takes a
+# language whose inputs did not change from the per-language memo (textdrift.langmemo).
 
 # textdrift.explorer.PARTIAL_PARTS, in its order
 EXPLORER_PARTS = ["occ", "vocab", "sentences", "forms"]
