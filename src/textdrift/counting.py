@@ -592,7 +592,9 @@ class TokenCodes:
     def names_as_words(self) -> "TokenCodes":
         """:func:`names_as_words` on the codes: every head's ``norm`` becomes its lower-cased lemma
         (``pyarrow.compute.utf8_lower``, what pandas' ``str.lower`` runs), every mention token is
-        kept as its flags say, and there is no ``entity`` column.
+        kept as its flags say, and there is no ``entity`` column. A variant whose norms are not the
+        file's norms or lower-cased lemmas must widen :class:`textdrift.matching.Vocabulary`'s words
+        (``matchmemo.MemoKeys.vocabulary``), or the memo would leave out terms that match in it.
 
         Returns
         -------

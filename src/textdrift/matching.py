@@ -452,6 +452,8 @@ class Vocabulary:
         -------
         bool
         """
+        if term.startswith(ENTITY_HEAD):  # an entity member: its head token, one word whatever its id
+            return term in self.set
         if not unspaced:
             return all(self.has(w) for w in _parts(term, False))
         s = _parts(term, True)[0]
