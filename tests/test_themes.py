@@ -574,6 +574,7 @@ def test_theme_changes_rate_ratio_by_hand():
     # v0 = 1/1, v1 = 0/3: nu = 1 / (1 / 1) = 1, t(.975; 1) = 12.7062: 4 exp(-+12.7062)
     assert (g["ci_low"], g["ci_high"]) == pytest.approx((4 * np.exp(-12.706205), 4 * np.exp(12.706205)), rel=1e-5)
     assert g["low_data"]  # 6 tokens < 7
+    assert not g["ci_excludes_1"]  # a 4-fold rise whose interval spans 1: a direction, not a change
     # a theme in neither year has no ratio and no interval
     d = ch.loc["divide"]
     assert np.isnan(d["rate_ratio"]) and np.isnan(d["ci_low"]) and d["change"] == "undefined"
@@ -713,6 +714,16 @@ def test_theme_changes_direction_agrees_with_the_rates_on_every_row():
             assert r.rate_ratio == pytest.approx(b / a) and r.ci_low <= r.rate_ratio <= r.ci_high
         else:
             assert np.isnan(r.rate_ratio)
+        assert r.ci_excludes_1 == (r.ci_low > 1 or r.ci_high < 1)
+
+
+def test_ci_excludes_1_only_where_the_interval_lies_on_one_side_of_1():
+    from textdrift.themes import excludes_one
+
+    # rise, fall, spanning 1, touching 1, a "new" [lower, inf], a "gone" [0, upper], none
+    low = [1.2, 0.1, 0.5, 1.0, 1.5, 0.0, np.nan]
+    high = [3.0, 0.9, 2.0, 2.0, np.inf, 28.7, np.nan]
+    assert excludes_one(low, high).tolist() == [True, True, False, False, True, False, False]
 
 
 def test_quasi_poisson_frequencies_use_documents_where_a_year_has_enough():

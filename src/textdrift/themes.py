@@ -76,7 +76,7 @@ _T = _D["themes"]
 
 __all__ = ["CodebookFiles", "ThemesFiles", "ThemesSettings", "ABOUT", "BOOTSTRAP_UNITS", "CHANGE_COLUMNS", "CI_METHODS", "rate_model", "step_ratios", "unit_counts", "year_units", "ENTITY_FREQ_COLUMNS", "FREQ_COLUMNS", "KWIC_COLUMNS",
            "TOKEN_COLUMNS", "UNMATCHED_COLUMNS", "bootstrap_draws", "MATCH_KEY", "match_partials", "write_partial_matches", "match_shard",
-           "read_matches", "write_kwic", "write_themes", "theme_changes",
+           "read_matches", "write_kwic", "write_themes", "theme_changes", "excludes_one",
            "theme_frequencies", "theme_table", "unmatched_terms", "run_themes"]
 
 log = logging.getLogger("textdrift.themes")
@@ -84,8 +84,8 @@ log = logging.getLogger("textdrift.themes")
 FREQ_COLUMNS = ["year", "lang", "theme", "count", "tokens", "per_10k", "ci_low", "ci_high", "ci_method", "ci_units",
                 "dispersion", "ci_about"]
 CHANGE_COLUMNS = ["lang", "theme", "year_from", "year_to", "count_from", "count_to", "tokens_from", "tokens_to",
-                  "per_10k_from", "per_10k_to", "rate_ratio", "change", "ci_low", "ci_high", "ci_method",
-                  "units_from", "units_to", "dispersion_from", "dispersion_to", "low_data"]
+                  "per_10k_from", "per_10k_to", "rate_ratio", "change", "ci_low", "ci_high", "ci_excludes_1",
+                  "ci_method", "units_from", "units_to", "dispersion_from", "dispersion_to", "low_data"]
 BOOTSTRAP_UNITS = ("auto", "paragraph", "document")
 CI_METHODS = ("quasi-poisson", "poisson", "bootstrap")
 # kind: "theme" (theme = a codebook theme id) or "entity" (theme = an entity id, term = its @id)
@@ -515,13 +515,31 @@ def step_ratios(a: pd.DataFrame, b: pd.DataFrame, conf: float = _T["conf_level"]
     return pd.DataFrame({"rate_ratio": rr, "change": change, "ci_low": low, "ci_high": high}, index=a.index)
 
 
+def excludes_one(low, high) -> np.ndarray:
+    """Whether each interval ``[low, high]`` of a ratio lies wholly above or below 1 (False where
+    there is none: NaN bounds).
+
+    Parameters
+    ----------
+    low, high : array-like of float
+        The bounds (``high`` may be ``inf``, ``low`` 0).
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    return (low > 1) | (high < 1)
+
+
 def theme_changes(freq: pd.DataFrame, draws: dict | None = None, conf: float = _T["conf_level"],
                   min_tokens: int = 0) -> pd.DataFrame:
     """Year-over-year change of every theme: the rate ratio between consecutive years with text of
     each language, with its interval (``CHANGE_COLUMNS``; :func:`step_ratios`).
 
-    An interval that excludes 1 is a change beyond the variation between the units of the two
-    years (documents: a change of the year; paragraphs: a contrast of the two years' documents).
+    An interval that excludes 1 (``ci_excludes_1``; :func:`excludes_one`) is a change beyond the
+    variation between the units of the two years (documents: a change of the year; paragraphs: a
+    contrast of the two years' documents); ``change`` alone is only the direction of the rates.
     ``low_data``: either year has fewer than ``min_tokens`` kept tokens. ``units_*`` and
     ``dispersion_*``: each side's ``ci_units`` and ``dispersion`` of ``freq``.
 
@@ -562,6 +580,7 @@ def theme_changes(freq: pd.DataFrame, draws: dict | None = None, conf: float = _
                 "per_10k_from": a["per_10k"].to_numpy(), "per_10k_to": b["per_10k"].to_numpy(),
                 "rate_ratio": r["rate_ratio"].to_numpy(), "change": r["change"].to_numpy(),
                 "ci_low": r["ci_low"].to_numpy(), "ci_high": r["ci_high"].to_numpy(),
+                "ci_excludes_1": excludes_one(r["ci_low"].to_numpy(), r["ci_high"].to_numpy()),
                 "ci_method": m0 if m0 == m1 else f"{m0}/{m1}",
                 "units_from": a["ci_units"].to_numpy(), "units_to": b["ci_units"].to_numpy(),
                 "dispersion_from": a["dispersion"].to_numpy(), "dispersion_to": b["dispersion"].to_numpy(),
