@@ -394,6 +394,17 @@ def test_long_series_keep_a_readable_size_and_labels():
     matplotlib.pyplot.close("all")
 
 
+def test_phrase_count_label_never_prints_q_as_zero():
+    from textdrift.figures import _count_label
+
+    row = {"count_from": 0, "count_to": 26}
+    assert _count_label({**row, "q": 0.0054672}) == "0→26, q=0.0055"
+    assert _count_label({**row, "q": 0.04}) == "0→26, q=0.04"
+    assert _count_label({**row, "q": 2.9e-05}) == "0→26, q<0.001"
+    assert _count_label({**row, "q": 0.0}) == "0→26, q<0.001"
+    assert _count_label({**row, "q": 0.01}, with_q=False) == _count_label({**row, "q": np.nan}) == "0→26"
+
+
 def test_phrase_count_labels_stay_inside_the_panel():
     """Long bars with large counts: every "before→after" label lies inside its axes, clear of the phrase labels."""
     rows = [("proposal international cooperation", 3, 190, 324, 2.3, "rising"),

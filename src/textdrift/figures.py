@@ -1441,9 +1441,12 @@ def _phrase_panel(ax, step: pd.DataFrame, k: int, q_threshold: float, low_data_t
 
 
 def _count_label(r, with_q: bool = True) -> str:
-    """Counts before → after and (``with_q``) the Benjamini-Hochberg q-value of a phrase (bar-end label)."""
+    """Counts before → after and (``with_q``) the Benjamini-Hochberg q-value of a phrase (bar-end label):
+    two significant digits, ``q<0.001`` below that (never ``q=0.00``)."""
     q = r.get("q", np.nan)
-    return f"{int(r['count_from'])}→{int(r['count_to'])}" + (f", q={q:.2f}" if with_q and pd.notna(q) else "")
+    if not with_q or pd.isna(q):
+        return f"{int(r['count_from'])}→{int(r['count_to'])}"
+    return f"{int(r['count_from'])}→{int(r['count_to'])}, " + ("q<0.001" if q < 0.001 else f"q={q:.2g}")
 
 
 def _phrase_legend(fig: Figure, q_threshold: float, ncols: int = 6, exploratory: bool = False) -> None:
