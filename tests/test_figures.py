@@ -296,7 +296,7 @@ def test_insufficient_step_draws_no_bars_and_says_why():
     matplotlib.pyplot.close(fig)
     # with q-values, each bar end reads counts and q
     fig = F.phrase_bars(ph.assign(q=0.0123), "zh", 2017, 2022, k=2)
-    assert all(t.get_text().endswith(", q=0.01") for t in fig.axes[0].texts)
+    assert all(t.get_text().endswith(", q=0.012") for t in fig.axes[0].texts)
     matplotlib.pyplot.close(fig)
 
 

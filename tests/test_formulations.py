@@ -278,3 +278,23 @@ def test_key_order_on_document_blocks_is_lexsort():
             idx[i], idx[j], rank[i], rank[j] = idx[j], idx[i], rank[j], rank[i]
         for keys in ((idx, sent, para, rank), (idx, para, rank)):
             assert np.array_equal(key_order(list(keys)[::-1]), np.lexsort(keys)), trial
+
+
+def test_compared_units_are_the_text_of_the_years_a_row_is_absent_from(zh_table):
+    """compared_units: the characters of the counted tokens that are not breaks (made only of
+    punctuation, separators or control characters) of the years before a new row's year, after a vanished row's, within the window; counted here from the
+    token table directly."""
+    import unicodedata
+
+    t = zh_table[zh_table["role"] == "body"]
+    per_year = {int(y): sum(len(s) for s in g if not all(unicodedata.category(c)[0] in "PZC" for c in s))
+                for y, g in t.groupby("year")["text"]}
+    years = sorted(per_year)
+    for window in (None, 1, 2):
+        df = new_formulations([zh_table], ["zh"], window=window)
+        assert len(df) and set(df["status"]) == {"new", "vanished"}
+        w = len(years) if window is None else window
+        for r in df.itertuples():
+            i = years.index(r.year)
+            compared = years[max(i - w, 0):i] if r.status == "new" else years[i + 1:i + 1 + w]
+            assert r.compared_units == sum(per_year[y] for y in compared), (window, r.formulation, r.status)

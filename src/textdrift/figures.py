@@ -1924,7 +1924,8 @@ def run_figures(input, output, params, log) -> None:
 
 def new_formulations_chart(formulations: pd.DataFrame, lang: str, k: int = _D["formulations"]["chart_k"],
                            top_n: int | None = _D["formulations"]["top_n"],
-                           window: int | None = _D["formulations"]["window"], max_cols: int = 5) -> Figure:
+                           window: int | None = _D["formulations"]["window"], max_cols: int = 5,
+                           unspaced_languages=_D["unspaced_languages"]) -> Figure:
     """The top-``k`` new formulations of every year of one language (``new_formulations.csv``, by
     ``rank``, leaving out the pieces folded into a longer formulation: ``nested_in``), one small panel per year in reading order (up to ``max_cols`` per row, so 15 years fit
     on three rows); bar length = paragraphs of the year it occurs in, label = count, paragraphs and
@@ -1944,12 +1945,16 @@ def new_formulations_chart(formulations: pd.DataFrame, lang: str, k: int = _D["f
         Config ``formulations.window`` (for the title: absent from every earlier year, or from the
         previous ``window`` years with text).
     max_cols : int
+    unspaced_languages : sequence of str
+        Config ``unspaced_languages``: their ``compared_units`` are characters, the others' words
+        (each panel's title says how much earlier text "new" rests on).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     setup_fonts()
+    unit = "characters" if lang in unspaced_languages else "words"
     df = formulations[(formulations["lang"] == lang) & (formulations["status"] == "new")]
     if "nested_in" in df.columns:  # a piece mostly used inside a longer formulation of the year: one bar
         df = df[df["nested_in"].fillna("").astype(str) == ""].sort_values(["year", "rank"])
@@ -1991,7 +1996,11 @@ def new_formulations_chart(formulations: pd.DataFrame, lang: str, k: int = _D["f
         # only above x tick labels or an x label on top, or a y offset text, which these panels never
         # have (their y labels are fixed strings); the placement measures every phrase label of the
         # panel again in each draw (about a tenth of the chart's time)
-        ax.set_title(f"{year}  ({n_new}{'+' if capped else ''} new)" if len(top) else str(year), fontsize=10, y=1.0)
+        # how much earlier text "new" rests on (compared_units: the same for every new row of the year)
+        before = (f"; {int(top['compared_units'].iloc[0]):,} {unit} before"
+                  if len(top) and "compared_units" in top else "")
+        ax.set_title(f"{year}  ({n_new}{'+' if capped else ''} new{before})" if len(top) else str(year),
+                     fontsize=10, y=1.0)
         if not len(top):
             _no_data(ax, "none")
     fig.supxlabel("paragraphs of the year it occurs in (label: count × , paragraphs ¶, documents d)", fontsize=9)
@@ -2019,10 +2028,12 @@ def run_formulation_figures(input, output, params, log) -> None:
     code, memo_dir = p.get("code"), p.get("memo_dir")
     for lang, png in zip(params.languages, output.png):
         rows = df[df["lang"] == lang]  # the chart reads only its language's rows
-        key = (chart_key(("new_formulations_chart", lang, rows, params.k, params.top_n, params.window), code,
-                         params.dpi) if code and memo_dir else None)
+        unspaced = p.get("unspaced_languages", _D["unspaced_languages"])
+        key = (chart_key(("new_formulations_chart", lang, rows, params.k, params.top_n, params.window, unspaced),
+                         code, params.dpi) if code and memo_dir else None)
         save_memoized(lambda rows=rows, lang=lang: new_formulations_chart(rows, lang, params.k, params.top_n,
-                                                                          params.window),
+                                                                          params.window,
+                                                                          unspaced_languages=unspaced),
                       Path(png).with_suffix(""), params.dpi, key, memo_dir)
 
 

@@ -76,10 +76,13 @@ Method
   out: one formulation, one bar.
 
 Output (``results/tables/new_formulations.csv``): ``lang, year, status, rank, formulation, length,
-count, paragraphs, documents, years, first_year, last_year, total, example_doc, example``:
-``length`` in characters (unspaced) or words, ``count``/``paragraphs``/``documents`` in ``year``,
-``years`` every year it occurs in (``;``-separated, with the count: ``2017:5;2018:2``), ``total``
-its count in the whole corpus of the language, ``nested_in`` the longer formulation it is folded
+count, paragraphs, documents, years, first_year, last_year, total, compared_units, nested_in,
+example_doc, example``: ``length`` in characters (unspaced) or words, ``count``/``paragraphs``/
+``documents`` in ``year``, ``years`` every year it occurs in (``;``-separated, with the count:
+``2017:5;2018:2``), ``total`` its count in the whole corpus of the language, ``compared_units``
+the units of counted text of the years it is absent from (before a ``new`` row's year, after a
+``vanished`` one's, within ``window``: "new" against 55 characters says little), ``nested_in``
+the longer formulation it is folded
 into in displays (empty if none), ``example`` the first sentence of ``year`` it occurs
 in (document ``example_doc``).
 """
@@ -146,7 +149,7 @@ class FormulationSettings(Settings):
 
 
 COLUMNS = ["lang", "year", "status", "rank", "formulation", "length", "count", "paragraphs", "documents", "years",
-           "first_year", "last_year", "total", "nested_in", "example_doc", "example"]
+           "first_year", "last_year", "total", "compared_units", "nested_in", "example_doc", "example"]
 STATUSES = ("new", "vanished")
 TOKEN_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "is_stop", "role"]
 _SENT_COLUMNS = ["doc_id", "lang", "para", "sent", "idx", "text", "role"]
@@ -817,11 +820,12 @@ def _formulations_of_years(year_units, year_values: list, th: _Thresholds) -> pd
     t0 = time.perf_counter()
     Y, lang = len(year_values), None
     found: dict = {}  # L -> list of (year index, strings (m x L), first, count, paragraphs, documents, sent)
-    n_units = n_cores = 0
+    n_cores = 0
+    sizes = np.zeros(Y, dtype=np.int64)  # the units of each year
     unspaced, words = True, []
     for yi, y in enumerate(year_values):
         u = year_units(y)
-        lang, unspaced, words, n_units = u.lang, u.unspaced, u.words, n_units + len(u.codes)
+        lang, unspaced, words, sizes[yi] = u.lang, u.unspaced, u.words, len(u.codes)
         recs, nc = _year_candidates(u, th)
         n_cores += nc
         for L, first, cnt, paras, docs in recs:
@@ -857,8 +861,8 @@ def _formulations_of_years(year_units, year_values: list, th: _Thresholds) -> pd
         return pd.DataFrame(columns=_OUT_COLUMNS)
     counts, string_of = _count_strings(year_units, year_values, walk)
     log.info("%s: %d units, %d years, %d (string, year) cores of unclean strings, %d strings counted in every year, "
-             "%.1f s", lang, n_units, Y, n_cores, sum(len(v[0]) for v in walk.values()), time.perf_counter() - t0)
-    df = _status_rows(rows, string_of, counts, (year_values, th.window, unspaced, words, lang))
+             "%.1f s", lang, int(sizes.sum()), Y, n_cores, sum(len(v[0]) for v in walk.values()), time.perf_counter() - t0)
+    df = _status_rows(rows, string_of, counts, (year_values, th.window, unspaced, words, lang, sizes))
     # numbers do not count toward the minimum length (a year, "2024年" or "二〇二〇年", is not a formulation)
     # (a boolean array, not a list: an empty list would select no columns instead of no rows)
     keep = np.array([_length_without_numbers(f, unspaced) >= th.min_length for f in df["formulation"]], dtype=bool)
@@ -1011,13 +1015,14 @@ def _status_rows(rows: dict, string_of: dict, counts: tuple, ctx: tuple) -> pd.D
     """Step 3 of :func:`_formulations_of_years`: the candidate rows (``rows``: {L: [year index,
     strings, first, count, paragraphs, documents, sent, string number]}) that are new or vanished
     given the strings' year profiles (``counts``, from :func:`_count_strings`), with the profile
-    columns. ``ctx``: (year values, window, unspaced, words, lang)."""
-    year_values, window, unspaced, words, lang = ctx
+    columns. ``ctx``: (year values, window, unspaced, words, lang, the units of each year)."""
+    year_values, window, unspaced, words, lang, sizes = ctx
     gg, yy, cc = counts
     Y = len(year_values)
     w = Y if window is None else window
     key = gg * Y + yy
     csum = np.concatenate([[0], np.cumsum(cc)])
+    units_before = np.concatenate([[0], np.cumsum(sizes)])  # units of the years before index i
     years = np.asarray(year_values, dtype=np.int64)
     out = []
     for L, (yi, strings, first, cnt, paras, docs, sent, sid) in sorted(rows.items()):
@@ -1042,11 +1047,14 @@ def _status_rows(rows: dict, string_of: dict, counts: tuple, ctx: tuple) -> pd.D
             profile = [";".join(f"{years[y]}:{c}" for y, c in zip(yy[a:b], cc[a:b])) for a, b in zip(lo, hi)]
             text = ["".join(map(chr, s)) for s in strings[i]] if unspaced else \
                 [" ".join(words[u] for u in s) for s in strings[i]]
+            y = yi[i]  # the units of the years compared: the w before (new) or after (vanished)
+            compared = (units_before[y] - units_before[np.maximum(y - w, 0)] if st == "new" else
+                        units_before[np.minimum(y + 1 + w, Y)] - units_before[y + 1])
             out.append(pd.DataFrame({
                 "lang": lang, "year": years[yi[i]], "status": st, "formulation": text, "length": L,
                 "count": cnt[i], "paragraphs": paras[i], "documents": docs[i], "years": profile,
                 "first_year": years[yy[lo]], "last_year": years[yy[hi - 1]],
-                "total": csum[hi] - csum[lo], "pos": first[i], "sent": sent[i], "yi": yi[i]}))
+                "total": csum[hi] - csum[lo], "compared_units": compared, "pos": first[i], "sent": sent[i], "yi": yi[i]}))
     if not out:
         return pd.DataFrame(columns=_OUT_COLUMNS)
     return pd.concat(out, ignore_index=True)[_OUT_COLUMNS]

@@ -72,6 +72,7 @@ rule formulation_figures:
         k=config["formulations"]["chart_k"],
         top_n=config["formulations"]["top_n"],
         window=config["formulations"]["window"],
+        unspaced_languages=config["unspaced_languages"],
         dpi=config["figures"]["dpi"],
         # each language's chart as last drawn, copied when its rows, settings and code are unchanged
         # (none under a storage provider: a job writes nothing but its declared outputs there)
