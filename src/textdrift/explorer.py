@@ -1218,7 +1218,8 @@ def _shard_sentences(shard, languages: list[str], count_roles) -> dict:
 def formulation_payload(table: pd.DataFrame) -> dict:
     """The new and vanished formulations (``new_formulations.csv``, rule ``formulations``) as the
     page shows them: per language, year and status (``new``, ``vanished``) the rows in rank order
-    with their counts, paragraphs, documents, years and example sentence.
+    with their counts, paragraphs, documents, years, the text of the years compared and example
+    sentence.
 
     Parameters
     ----------
@@ -1231,7 +1232,7 @@ def formulation_payload(table: pd.DataFrame) -> dict:
         ``cols`` and ``rows`` (in the table's order: language, year, status, rank).
     """
     cols = ["lang", "year", "status", "rank", "formulation", "length", "count", "paragraphs", "documents", "years",
-            "first_year", "last_year", "total", "nested_in", "example_doc", "example"]
+            "first_year", "last_year", "total", "compared_units", "nested_in", "example_doc", "example"]
     if table is None or not len(table):
         return {"cols": cols, "rows": []}
     cols = [c for c in cols if c in table.columns]

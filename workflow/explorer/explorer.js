@@ -364,7 +364,8 @@ function showFormulation(r) {
   box.dataset.formulation = text;
   box.append(el("h3", text + " · " + r[FC("status")] + " in " + r[FC("year")]));
   box.append(el("p", "count " + r[FC("count")] + " in " + r[FC("paragraphs")] + " paragraph(s) of " + r[FC("documents")] +
-    " document(s); counts by year " + r[FC("years")] + (FC("nested_in") >= 0 && r[FC("nested_in")] ? "; part of " + r[FC("nested_in")] : ""), "note"));
+    " document(s); counts by year " + r[FC("years")] + (FC("nested_in") >= 0 && r[FC("nested_in")] ? "; part of " + r[FC("nested_in")] : "") +
+    (FC("compared_units") >= 0 ? "; absent from the " + r[FC("compared_units")] + " characters or words of the years compared" : ""), "note"));
   const ex = r[FC("example")] || "", a = ex.indexOf(text);
   const li = el("li");
   li.append(a >= 0 ? highlighted(ex, a, a + text.length) : el("span", ex), el("span", (r[FC("example_doc")] || ""), "src"));
