@@ -189,11 +189,13 @@ def test_paragraph_and_year_indexes_are_numpy_unique(ascending):
     assert years.dtype == year.dtype and _paragraph_index(doc[:0], para[:0])[0].shape == (0, 2)
 
 
+@pytest.mark.parametrize("block", [None, 1, 7, 64])
 @pytest.mark.parametrize("unspaced", [True, False])
-def test_occurrences_are_the_shortest_string_at_each_start(unspaced):
+def test_occurrences_are_the_shortest_string_at_each_start(unspaced, block):
     """The protected strings' occurrences (the hashed search, strings of 6 characters or more
     compared for all positions at once) are, at every start (spaced: of a word, and ending one),
-    the shortest string of the list that begins there: brute force on random texts."""
+    the shortest string of the list that begins there: brute force on random texts; the same with
+    the text hashed in blocks shorter than the strings or the text (None: the default block)."""
     import random
 
     from textdrift.phrases import _occurrences
@@ -217,7 +219,7 @@ def test_occurrences_are_the_shortest_string_at_each_start(unspaced):
             if ends:
                 want_s.append(s)
                 want_e.append(min(ends))
-        got_s, got_e = _occurrences(joined, pats, unspaced)
+        got_s, got_e = _occurrences(joined, pats, unspaced, **({} if block is None else {"block": block}))
         assert got_s.tolist() == want_s and got_e.tolist() == want_e
 
 

@@ -105,7 +105,7 @@ Comparing any two groups of documents from a notebook (``a`` plays ``year_from``
 
 (or build ``m`` with ``vectorize.count_matrix(tokens.assign(group=...), ["group"])``).
 
-About 2,280 lines, half of them docstrings (the method and its formulas, above): one method, the
+About 2,340 lines, half of them docstrings (the method and its formulas, above): one method, the
 phrase changes between consecutive years and between any two groups of documents, with the
 counting of its long units and their folding.
 """
@@ -535,6 +535,7 @@ def _protected_tokens(text: np.ndarray, unspaced: bool, protected: list[str], re
 
 
 _HASH_BASE = 0x100000001B3  # the polynomial hash of :func:`_occurrences` (a character is its code point + 1)
+_HASH_BLOCK = 1 << 18  # characters of text whose positions :func:`_long_occurrences` compares at a time
 
 
 def _poly_hash(chars: str) -> int:
@@ -545,7 +546,8 @@ def _poly_hash(chars: str) -> int:
     return h
 
 
-def _occurrences(joined: str, pats: list[str], unspaced: bool, width: int = 6) -> tuple[np.ndarray, np.ndarray]:
+def _occurrences(joined: str, pats: list[str], unspaced: bool, width: int = 6, block: int = _HASH_BLOCK
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """Every position of ``joined`` at which a string of ``pats`` begins, with the end of the shortest
     one there (spaced: only whole words, a string beginning and ending at a space or an end of
     ``joined``), as two arrays of character offsets in ascending order.
@@ -553,7 +555,9 @@ def _occurrences(joined: str, pats: list[str], unspaced: bool, width: int = 6) -
     With numpy on the code points: the positions whose character begins some string (spaced: that
     begin a word), then those whose first k characters (k < ``width``: a string of k characters;
     else the first ``width``) hash (polynomial, modulo 2**64) like a string's; only at those are the
-    strings compared, shortest first, so a hash collision costs a comparison, never a wrong match."""
+    strings compared, shortest first, so a hash collision costs a comparison, never a wrong match.
+    ``block``: the characters of text whose positions :func:`_long_occurrences` compares at a time (any
+    value, the same result)."""
     codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)  # code points (a view: 4 bytes each)
     n = len(codes)
     base = np.uint64(_HASH_BASE)
@@ -613,7 +617,7 @@ def _occurrences(joined: str, pats: list[str], unspaced: bool, width: int = 6) -
     out_s, out_e = [pos[found]], [pos[found] + best[found]]
     rest = hit_long & ~found  # where a string of width characters or more may begin
     if rest.any():
-        s_, e_ = _long_occurrences(joined, codes, (pos[rest], key[rest]), bucket, unspaced)
+        s_, e_ = _long_occurrences(joined, codes, (pos[rest], key[rest]), bucket, unspaced, block)
         out_s.append(s_)
         out_e.append(e_)
     out_s, out_e = np.concatenate(out_s).astype(np.int64), np.concatenate(out_e).astype(np.int64)
@@ -621,16 +625,16 @@ def _occurrences(joined: str, pats: list[str], unspaced: bool, width: int = 6) -
     return out_s[order], out_e[order]
 
 
-def _long_occurrences(joined: str, codes: np.ndarray, at: tuple, bucket: dict, unspaced: bool
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def _long_occurrences(joined: str, codes: np.ndarray, at: tuple, bucket: dict, unspaced: bool,
+                      block: int = _HASH_BLOCK) -> tuple[np.ndarray, np.ndarray]:
     """The second half of :func:`_occurrences`: at each position of ``at`` (positions, and the hash of
     their first ``width`` characters, which equals a key's of ``bucket``: {first ``width`` characters:
     the strings beginning with them, shortest first}), the first string of that key's list that
     begins there (a whole word when spaced); the positions where one does, and its end.
 
-    All (position, string) pairs at once, compared character by character on the code points, each
-    character only for the pairs still alive (most fail within a few), the first match of a
-    position kept: one ``str.startswith`` per pair in Python took 1.7 million calls at 20 MB. Two
+    The (position, string) pairs of the positions of ``block`` characters of text at a time
+    (:func:`_block_occurrences`), filtered by a hash of the whole string, then compared character by
+    character on the code points, the first match of a position kept: one ``str.startswith`` per pair in Python took 1.7 million calls at 20 MB. Two
     keys whose hashes collide fall back to that loop (exact either way)."""
     pos, key = at
     n = len(codes)
@@ -652,38 +656,65 @@ def _long_occurrences(joined: str, codes: np.ndarray, at: tuple, bucket: dict, u
     b = by_hash[np.searchsorted(kh[by_hash], key)]  # each position's key
     strings = [f for k in keys for f in bucket[k]]  # key by key, each key's strings in order
     size = np.array([len(bucket[k]) for k in keys], dtype=np.int64)
-    off = np.cumsum(size) - size
     flen = np.array([len(f) for f in strings], dtype=np.int64)
     S = np.zeros((len(strings), int(flen.max())), dtype=np.uint32)  # code points; 0 past the end
     for i, f in enumerate(strings):
         S[i, :len(f)] = np.frombuffer(f.encode("utf-32-le"), dtype=np.uint32)
+    m = S.shape[1]
+    with np.errstate(over="ignore"):
+        P = np.full(min(block, n) + m + 1, np.uint64(_HASH_BASE), dtype=np.uint64)  # B^k
+        P[0] = 1
+        np.cumprod(P, out=P)
+        fh = np.zeros(len(strings), dtype=np.uint64)  # each string's sum_j (code_j + 1) B^j
+        for j in range(m):
+            fh += np.where(j < flen, (S[:, j].astype(np.uint64) + np.uint64(1)) * P[j], np.uint64(0))
+    table = (size, np.cumsum(size) - size, flen, S, fh, P)
+    # the positions of each ``block`` characters of the text in turn (they ascend): the pairs, of
+    # every position with every string of its key (English strings share their first characters
+    # by the dozen: some ten million pairs a shard at 200 MB), and the hashes, over the text, were
+    # arrays of 8 bytes a pair or a character each, the job's peak
+    out_s, out_e = [], []
+    for t0 in range(0, n, block):
+        lo, hi = np.searchsorted(pos, [t0, t0 + block])
+        if lo < hi:
+            s_, e_ = _block_occurrences(codes, pos[lo:hi], b[lo:hi], table, unspaced)
+            out_s.append(s_)
+            out_e.append(e_)
+    if not out_s:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(out_s), np.concatenate(out_e)
+
+
+def _block_occurrences(codes: np.ndarray, pos: np.ndarray, b: np.ndarray, table: tuple, unspaced: bool
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_long_occurrences` at the positions ``pos`` (ascending, fewer than the block's length
+    apart) of the text ``codes``: ``b``, each position's key; ``table``, the strings of every key
+    (how many, the first's number, their lengths, their code points, their hashes and the powers
+    of the hash's base)."""
+    size, off, flen, S, fh, P = table
+    n, m = len(codes), S.shape[1]
     reps = size[b]  # the pairs: each position with every string of its key, in the key's order
     pair = np.repeat(np.arange(len(pos)), reps)
     which = np.repeat(off[b] - np.cumsum(reps) + reps, reps) + np.arange(int(reps.sum()))
     start = pos[pair]
     alive = np.flatnonzero(start + flen[which] <= n)
     # each live pair's text compared with its string at once by a hash of the whole string: with
-    # P[k] = B^k and H[i] = sum_{k<i} (code_k + 1) P[k] (mod 2^64), the text [s, s + m) has
-    # H[s + m] - H[s] = P[s] * sum_j (code_{s+j} + 1) B^j, compared with the string's own sum times
-    # P[s] (B is odd, so P[s] is invertible: equal products, equal sums). A hash can collide, so
-    # the pairs it keeps are then compared character by character (only those: the true
-    # occurrences, not every pair; a loop over the characters of every pair was the job's costliest
-    # step on English, whose strings share their first characters with common words)
+    # P[k] = B^k and H[i] = sum_{t0<=k<i} (code_k + 1) P[k - t0] (mod 2^64) from the first position
+    # t0, the text [s, s + l) has H[s + l] - H[s] = P[s - t0] * sum_j (code_{s+j} + 1) B^j, compared
+    # with the string's own sum times P[s - t0] (B is odd, so P[s - t0] is invertible: equal
+    # products, equal sums). A hash can collide, so the pairs it keeps are then compared character
+    # by character (only those: the true occurrences, not every pair; a loop over the characters of
+    # every pair was the job's costliest step on English, whose strings share their first
+    # characters with common words)
     with np.errstate(over="ignore"):
-        base = np.uint64(_HASH_BASE)
-        P = np.full(max(n, S.shape[1]) + 1, base, dtype=np.uint64)
-        P[0] = 1
-        np.cumprod(P, out=P)
-        H = np.zeros(n + 1, dtype=np.uint64)
-        np.cumsum((codes.astype(np.uint64) + np.uint64(1)) * P[:n], out=H[1:])
-        fh = np.zeros(len(strings), dtype=np.uint64)  # each string's sum_j (code_j + 1) B^j
-        for j in range(S.shape[1]):
-            fh += np.where(j < flen, (S[:, j].astype(np.uint64) + np.uint64(1)) * P[j], np.uint64(0))
-        s_, w_ = start[alive], which[alive]
-        alive = alive[(H[s_ + flen[w_]] - H[s_]) == fh[w_] * P[s_]]  # (in order: a position's pairs in turn)
-        del P, H, s_, w_
+        t0, e = int(pos[0]), min(int(pos[-1]) + m, n)
+        H = np.zeros(e - t0 + 1, dtype=np.uint64)
+        np.cumsum((codes[t0:e].astype(np.uint64) + np.uint64(1)) * P[:e - t0], out=H[1:])
+        at, w = start[alive] - t0, which[alive]
+        alive = alive[(H[at + flen[w]] - H[at]) == fh[w] * P[at]]  # (in order: a position's pairs in turn)
+        del H, at, w
     same = np.ones(len(alive), dtype=bool)
-    for j in range(S.shape[1]):  # the kept pairs, exactly
+    for j in range(m):  # the kept pairs, exactly
         on = flen[which[alive]] > j
         same[on] &= codes[start[alive[on]] + j] == S[which[alive[on]], j]
     alive = alive[same]
@@ -719,7 +750,9 @@ def _shard_columns(path, lang: str, cols: list[str]) -> pa.Table:
     have = [c for c in cols if c in names]
     strings = [c for c in ("doc_id", "text", "norm", "role") if c in have]
     t = pq.read_table(path, columns=have, filters=[("lang", "=", lang)], read_dictionary=strings)
-    return t.unify_dictionaries().combine_chunks()
+    t = t.unify_dictionaries().combine_chunks()
+    _release_memory()  # the reading's buffers (the whole shard's, both languages: some 80 MB) given back
+    return t
 
 
 #: the token columns the phrase counting reads (those a shard has)
@@ -817,13 +850,16 @@ def _token_stream(token_paths, lang: str, count_roles, protected=(), unspaced: b
         cat.append(np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dtype=np.int32))
         for p in parts:
             p[i] = None
+    # the shards' pieces, freed into the heap, back to the system: else they stay in the process
+    # under the counting's peak (some 0.3 GB of 11 M Chinese tokens at 200 MB)
+    _release_memory()
     words = np.empty(len(vocab), dtype=object)
     for w, i in vocab.items():
         words[i] = w
     doc_ids = np.empty(len(docs), dtype=object)
     for x, i in docs.items():
         doc_ids[i] = x
-    return cat[0], words, cat[1], cat[2], cat[3], cat[4], cat[5].astype(bool), cat[6], cat[7], doc_ids
+    return cat[0], words, cat[1], cat[2], cat[3], cat[4], cat[5].astype(bool, copy=False), cat[6], cat[7], doc_ids
 
 
 def _paragraph_index(doc: np.ndarray, para: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1964,13 +2000,15 @@ def _year_unit_stats(sources, years, vocabulary: PhraseVocabulary) -> dict:
     target = None
     out = {y: (np.zeros(len(vocab)), np.zeros(len(orders), dtype=np.int64)) for y in years}
     for src in sources:
+        m = X = None  # the previous source's matrices freed, and given back to the system before the next is read
+        _release_memory()
         m = src if isinstance(src, CountMatrix) else src.load() if isinstance(src, _only_documents) else load_matrix(src)
         if not len(m.rows):
             continue
         sel = m.rows["year"].astype(int).isin(years).to_numpy(dtype=bool)
         if not sel.any():
             continue
-        X = m.X.tocsr()[sel]
+        X = m.X.tocsr() if sel.all() else m.X.tocsr()[sel]  # (every row: no copy of the matrix)
         row_years = m.rows["year"].astype(int).to_numpy()[sel]
         if np.asarray(m.vocab, dtype=object) is vocab:  # the vocabulary's own terms, in its order
             for y in np.unique(row_years):
