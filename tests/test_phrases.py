@@ -637,3 +637,25 @@ def test_only_the_formulations_a_removed_token_lies_in_are_protected(tmp_path):
     assert codebook_protected(book, removed, ["en", "zh"]) is None
     removed.write_text(json.dumps({"en": ["of", "the"], "zh": ["和"]}), encoding="utf-8")
     assert codebook_protected(book, removed, ["en", "zh"]) == {"en": ["rule of law"], "zh": ["改革开放和现代化建设"]}
+
+
+def test_entity_display_shows_a_name_by_its_label_in_the_rows_language():
+    from textdrift.phrases import entity_display
+
+    labels = {"gdi": {"en": "Global Development Initiative", "zh": "全球发展倡议"},
+              "gdi_digital_cooperation_forum": {"en": "GDI Digital Cooperation Forum"},
+              "deng_theory": {"zh": "邓小平理论"}}
+    df = pd.DataFrame({"lang": ["zh", "en", "en", "zh", "en", "zh"],
+                       "phrase": ["高举 @deng_theory", "under the @gdi", "@gdi_digital_cooperation_forum", "@gdi",
+                                  "china", "@unknown_id"],
+                       "display": ["高举@deng_theory", "under the @gdi", "@gdi_digital_cooperation_forum", "@gdi",
+                                   "china", "@unknown_id"]})
+    out = entity_display(df, labels)
+    assert out["display"].tolist() == ["高举邓小平理论", "under the Global Development Initiative",
+                                       "GDI Digital Cooperation Forum",  # the longer id, not "@gdi" + rest
+                                       "全球发展倡议", "china", "@unknown_id"]
+    assert out["phrase"].tolist() == df["phrase"].tolist()  # what is counted keeps the token
+    # no labels (entities: null): unchanged; an id without a label in the language: English's, else the token
+    assert entity_display(df, None) is df
+    only_id = entity_display(df.iloc[[0]].assign(lang="en"), {"deng_theory": {}})
+    assert only_id["display"].tolist() == ["高举@deng_theory"]

@@ -88,8 +88,10 @@ effect_low, effect_high, effect_rank, display``
 (``total_*``: n-grams of order ``n``, so rates are per n-gram of the same order, not per token).
 ``log_odds``, ``z``, ``t`` and ``p`` can be recomputed from the other columns of their row with the
 formulas above. ``display`` is ``phrase`` with the spaces between words removed for languages written
-without spaces (``unspaced_languages``, e.g. "数字 经济" -> "数字经济"); note that the
-bigram "数字 经济" and the dictionary word "数字经济" then display alike (``n`` tells them apart).
+without spaces (``unspaced_languages``, e.g. "数字 经济" -> "数字经济"), and with each name's token
+(``@id``) as the entity's label in the row's language (:func:`entity_display`: "高举@deng_theory" ->
+"高举邓小平理论"); note that the bigram "数字 经济" and the dictionary word "数字经济" then display
+alike (``n`` tells them apart).
 ``results/tables/phrase_steps.csv``: one row per step (``STEP_COLUMNS``: its unit, units, tested
 phrases, median count and dispersion, minimum detectable ratio, status counts, pieces folded, the
 lowest q and the ``ranking``) and ``genre_match``. Settings travel as one :class:`PhraseSettings`.
@@ -113,6 +115,7 @@ counting of its long units and their folding.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -125,7 +128,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from textdrift.config import UNSPACED_LANGUAGES, defaults
-from textdrift.counting import frequent_extensions, key_order
+from textdrift.counting import ENTITY_HEAD, frequent_extensions, key_order
 from textdrift.io import read_csv, write_csv, write_csv_batches
 from textdrift.io import release_memory as _release_memory  # Arrow's pool and glibc's heap, after each shard
 from textdrift.stats import log_odds_dirichlet, q_values
@@ -134,7 +137,7 @@ from textdrift.vectorize import SEP, CountMatrix, load_matrix, year_matrix_of
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 _P = _D["phrases"]
 
-__all__ = ["COLUMNS", "GROUP_COLUMNS", "LongCounts", "PHRASE_STEP_COLUMNS", "PhraseSettings", "REST", "RANKINGS",
+__all__ = ["COLUMNS", "GROUP_COLUMNS", "LongCounts", "entity_display", "PHRASE_STEP_COLUMNS", "PhraseSettings", "REST", "RANKINGS",
            "STATUSES", "STEP_COLUMNS", "UNITS", "dispersion", "effect_rank", "effect_size", "fold_pieces", "is_rest",
            "long_counts", "codebook_formulations", "codebook_protected", "protected_formulations", "removed_vocabulary",
            "run_removed_vocabulary", "splittable", "with_long",
@@ -2076,6 +2079,40 @@ def _label_step(df: pd.DataFrame, lang: str, y0: int, y1: int) -> pd.DataFrame:
     return df
 
 
+def entity_display(df: pd.DataFrame, labels: Mapping[str, Mapping[str, str]] | None) -> pd.DataFrame:
+    """``df`` (rows of ``phrase_changes.csv``) with each name's token in ``display`` (``@id``, the
+    token that stands for a mention of an entity) replaced by the entity's label in the row's
+    language (English's where it has none; the token as it is where it has neither): "高举@deng_theory" ->
+    "高举邓小平理论". ``phrase`` keeps the token (it is what the counts are of). Ids are matched
+    longest first, so an id that begins another (``gdi``, ``gdi_digital_cooperation_forum``) never
+    takes the longer one's place.
+
+    Parameters
+    ----------
+    df : DataFrame
+        With ``lang`` and ``display``.
+    labels : mapping of str to mapping of str to str, optional
+        {entity id: {language: label}} (the entity list's ``label_*``); None or empty: ``df`` as it is.
+
+    Returns
+    -------
+    DataFrame
+    """
+    if not labels or not len(df):
+        return df
+    has = df["display"].astype(str).str.contains(ENTITY_HEAD, regex=False).to_numpy()
+    if not has.any():
+        return df
+    ids = sorted(labels, key=lambda i: (-len(i), i))
+    pattern = re.compile(re.escape(ENTITY_HEAD) + "(" + "|".join(map(re.escape, ids)) + ")")
+    shown, langs = df["display"].to_numpy(dtype=object).copy(), df["lang"].to_numpy(dtype=object)
+    for lang in dict.fromkeys(langs[has]):
+        names = {k: v.get(lang) or v.get("en") or ENTITY_HEAD + k for k, v in labels.items()}
+        for i in np.flatnonzero(has & (langs == lang)):
+            shown[i] = pattern.sub(lambda m: names[m.group(1)], shown[i])
+    return df.assign(display=shown)
+
+
 def _finish(steps: list[pd.DataFrame], lang: str, unspaced_languages) -> pd.DataFrame:
     """All steps of one language in one table, with the ``display`` form, sorted."""
     df = pd.concat(steps, ignore_index=True)
@@ -2088,6 +2125,7 @@ _BATCH_ROWS = 20_000
 
 #: the keyword arguments of :func:`write_phrases` that name files (the others are settings)
 FILE_ARGUMENTS = ("documents", "doc_matrices", "para_matrices", "tokens", "codebook", "codebook_terms", "user_dict",
+                  "entity_labels",
                   "formulations", "steps_csv", "grouped_csv", "memo")
 
 
@@ -2148,6 +2186,7 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
     doc_paths, para_paths = dict(files.get("doc_matrices") or {}), dict(files.get("para_matrices") or {})
     tokens = list(files.get("tokens") or [])
     named = {k: files.get(k) for k in ("codebook", "user_dict", "formulations")}
+    labels = files.get("entity_labels") or {}
     codebook_terms = dict(files.get("codebook_terms") or {})
     memo = files.get("memo") if not st.group_by else None
     from textdrift.langmemo import for_files
@@ -2253,7 +2292,7 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
                 # in batches of rows: the CSV text of one batch in memory, not of the language's table
                 # (363,000 Chinese rows at 200 MB made a text of over 1 GB)
                 for start in range(0, len(out), _BATCH_ROWS):
-                    yield out.iloc[start:start + _BATCH_ROWS]
+                    yield entity_display(out.iloc[start:start + _BATCH_ROWS], labels)
                 del out
             _release_memory()  # before the next language's tokens are read
         if not written:
@@ -2282,8 +2321,8 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
                 group_paras = [_only_documents(p.path, ids, p.max_order, p.extra) for p in paras] if paras else None
                 parts.append(phrase_changes(sub, st, lang, docs=own, paras=group_paras, with_steps=True)[0])
             parts = [f for f in parts if len(f)]
-            frames[g] = with_steps(_sorted(pd.concat(parts, ignore_index=True)) if parts else _empty(),
-                                   docs[docs["doc_id"].astype(str).isin(ids)])
+            frames[g] = entity_display(with_steps(_sorted(pd.concat(parts, ignore_index=True)) if parts else _empty(),
+                                                  docs[docs["doc_id"].astype(str).isin(ids)]), labels)
         grouped = with_group(frames)
         write_csv(grouped, grouped_csv)
         log.info("wrote %d rows (%s groups) to %s", len(grouped), st.group_by, grouped_csv)
@@ -2341,7 +2380,9 @@ def run_phrases(input, output, params, log, config=None) -> None:
         raise ValueError("rule phrases: its param `protected` was planned before the removed tokens' vocabulary "
                          f"existed and not recomputed ({i.removed}); rerun the workflow")
     shards = {lang: [f for f in i.para if Path(f).name.startswith(f"para_{lang}-")] for lang in languages}
+    labels = kw.pop("entity_labels", None)
     write_phrases(dict(zip(languages, i.year)), o.changes, PhraseSettings.of(kw), documents=i.documents,
                   doc_matrices=dict(zip(languages, i.doc)), para_matrices=shards, tokens=list(i.tokens),
                   codebook_terms=dict(protected), user_dict=i.get("user_dict"), formulations=i.formulations,
-                  steps_csv=o.steps, grouped_csv=o.get("grouped"), memo=memo_for(config, "phrases"))
+                  steps_csv=o.steps, grouped_csv=o.get("grouped"), memo=memo_for(config, "phrases"),
+                  entity_labels=labels)

@@ -61,11 +61,14 @@ SCHEMA = {
     for name in ("themes", "entities")
 }
 ENTITY_INPUT = [config["entities"], SCHEMA["entities"]] if config["entities"] else []
+ENTITIES = load_entities(*ENTITY_INPUT) if ENTITY_INPUT else []
 load_codebook(
     config["themes"]["codebook"],
     Path(workflow.basedir) / "workflow" / "schemas" / "themes.schema.yaml",
-    load_entities(*ENTITY_INPUT) if ENTITY_INPUT else [],
+    ENTITIES,
 )
+# each entity's label per language ({id: {lang: label}}): how a phrase shows a name (@id) to readers
+ENTITY_LABELS = {e.id: dict(e.labels) for e in ENTITIES}
 
 PROCESSED = config["processed_dir"]
 RESULTS = config["results_dir"]

@@ -97,6 +97,8 @@ rule phrases:
         min_tokens=config["low_data_tokens"],
         unspaced_languages=config["unspaced_languages"],
         group_by=GROUP_BY,
+        # a name in a phrase (@id) is shown by its label in the phrase's language (display column)
+        entity_labels=ENTITY_LABELS,
         # the codebook's terms of each language that a removed token can split (phrases.py:
         # codebook_protected; evaluated when the run is planned and again when the job starts)
         protected=lambda wildcards: (
