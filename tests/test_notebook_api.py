@@ -268,10 +268,14 @@ def test_compare_groups_of_years_and_documents(project):
     base = project.table("tfidf_baseline").set_index(["lang", "year"])["tokens"]
     assert res["drift"]["tokens_from"].iloc[0] == base[("en", 2022)] + base[("en", 2023)]
     assert set(res["phrases"]["group_from"]) == {"before"}
-    # Chinese: display joins the words of a phrase (unspaced language).
+    # Chinese: display joins the words of a phrase (unspaced language), a name (@id) by its label
     zh = project.compare(2017, 2024, "zh")["phrases"]
-    bigrams = zh[zh["n"] == 2]
+    names = zh["phrase"].str.contains("@", regex=False)
+    bigrams = zh[(zh["n"] == 2) & ~names]
     assert len(bigrams) and (bigrams["display"] == bigrams["phrase"].str.replace(" ", "")).all()
+    labels = project.entity_labels()
+    assert names.any() and not zh["display"].str.contains("@", regex=False).any()
+    assert all(labels[p.lstrip("@")]["zh"] == d for p, d in zip(zh["phrase"], zh["display"]) if " " not in p and "@" in p)
 
 
 def test_trend_of_any_term_in_one_call(project):

@@ -537,7 +537,22 @@ class Project:
         table.insert(2, "group_to", [labels[1]] * len(table))
         unspaced = lang in st.unspaced_languages
         table["display"] = table["phrase"].str.replace(" ", "", regex=False) if unspaced else table["phrase"]
-        return {**out, "phrases": table}
+        return {**out, "phrases": phrases.entity_display(table, self.entity_labels())}
+
+    def entity_labels(self) -> dict[str, dict[str, str]]:
+        """Each named entity's label per language (``{id: {lang: label}}``, from the config's entity
+        list; empty when ``entities`` is null): how a phrase's ``display`` shows a name.
+
+        Returns
+        -------
+        dict
+        """
+        if not self.config.get("entities"):
+            return {}
+        from textdrift.entities import load_entities
+
+        path = self._need(self.root / self.config["entities"], "entity list")
+        return {e.id: dict(e.labels) for e in load_entities(path, self.schema_dir / "entities.schema.yaml")}
 
     def phrase_settings(self) -> "phrases.PhraseSettings":
         """The phrase rule's settings (:class:`textdrift.phrases.PhraseSettings`) from :attr:`config`:
