@@ -1421,8 +1421,9 @@ def write_term_index(paths: dict, year_matrices: dict[str, str | Path], token_pa
     index = term_index(year_matrices, token_paths, paths["phrase_changes"], read_csv(paths["documents"]), entities,
                        languages, settings, memo)
     n_text, n_packed = write_packed_json(index["terms"], paths["terms"])
-    atomic_write_text(paths["phrases"], embed_json(index["phrases"]))
-    return {"phrases": len(embed_json(index["phrases"]).encode("utf-8")), "terms_json": n_text, "terms": n_packed}
+    phrases = embed_json(index["phrases"])
+    atomic_write_text(paths["phrases"], phrases)
+    return {"phrases": len(phrases.encode("utf-8")), "terms_json": n_text, "terms": n_packed}
 
 
 def pack_terms(text: bytes) -> bytes:

@@ -415,8 +415,8 @@ class Vocabulary:
     """
 
     def __init__(self, words):
-        self.list = sorted(set(words))
-        self.set = set(self.list)
+        self.set = set(words)
+        self.list = sorted(self.set)
         self._arrow: list = []
         self._globs: dict[str, bool] = {}
 

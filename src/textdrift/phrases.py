@@ -2123,7 +2123,8 @@ def _finish(steps: list[pd.DataFrame], lang: str, unspaced_languages) -> pd.Data
 #: rows of ``phrase_changes.csv`` turned into CSV text at a time (:func:`write_phrases`)
 _BATCH_ROWS = 20_000
 
-#: the keyword arguments of :func:`write_phrases` that name files (the others are settings)
+#: the keyword arguments of :func:`write_phrases` that are not settings: files, the memo, and the
+#: codebook's terms and the entities' labels as read from theirs
 FILE_ARGUMENTS = ("documents", "doc_matrices", "para_matrices", "tokens", "codebook", "codebook_terms", "user_dict",
                   "entity_labels",
                   "formulations", "steps_csv", "grouped_csv", "memo")
@@ -2161,6 +2162,8 @@ def write_phrases(year_matrices: Mapping[str, str | Path], out_csv: str | Path,
         Files (:data:`FILE_ARGUMENTS`): ``documents``, ``doc_matrices`` ({lang: path}),
         ``para_matrices`` ({lang: [paths]}), ``tokens`` (list of token shards), ``codebook`` (or
         ``codebook_terms``, {lang: strings}, :func:`codebook_formulations`), ``user_dict``, ``formulations`` (``new_formulations.csv``), ``steps_csv``, ``grouped_csv``; any other name is a field of :class:`PhraseSettings` (``min_count=1``).
+        ``entity_labels`` ({entity id: {lang: label}}): the ``display`` of a phrase with a name
+        (:func:`entity_display`; none: the ``@id`` token as it is).
         ``memo`` (a :class:`textdrift.langmemo.LanguageMemo`): each language's rows and steps kept by a
         digest of exactly its inputs (:mod:`textdrift.langmemo`); a language whose entry is kept is
         not computed (the tables are the same either way). Not used with ``group_by``.
