@@ -1997,9 +1997,10 @@ def new_formulations_chart(formulations: pd.DataFrame, lang: str, k: int = _D["f
         # have (their y labels are fixed strings); the placement measures every phrase label of the
         # panel again in each draw (about a tenth of the chart's time)
         # how much earlier text "new" rests on (compared_units: the same for every new row of the year)
-        before = (f"; {int(top['compared_units'].iloc[0]):,} {unit} before"
+        # (on a line of its own: beside the year it ran past the right edge of the last column)
+        before = (f"\nagainst {int(top['compared_units'].iloc[0]):,} {unit} before"
                   if len(top) and "compared_units" in top else "")
-        ax.set_title(f"{year}  ({n_new}{'+' if capped else ''} new{before})" if len(top) else str(year),
+        ax.set_title(f"{year}  ({n_new}{'+' if capped else ''} new){before}" if len(top) else str(year),
                      fontsize=10, y=1.0)
         if not len(top):
             _no_data(ax, "none")
