@@ -9,7 +9,8 @@ after the clean and segment jobs of SHARD: its ``config/``, manifest and, for ``
 OUT: a directory for the job's outputs, to ``cmp`` against another SRC's. Builds the rule's
 inputs, outputs and params as ``workflow/rules/clean.smk`` / ``segment.smk`` do (the project's
 configuration with the schema's defaults, its manifest and shards) and calls the rule's function
-(``textdrift.cleanio.run_clean``, ``textdrift.segment.run_segment``); prints CPU seconds of the
+(``textdrift.cleanio.run_clean``, ``textdrift.segment.run_segment`` with the project's per-text
+memo, ``data/cache/segment``: delete it to time a cold job); prints CPU seconds of the
 process (imports included, the interpreter's start not), wall seconds and peak resident memory;
 ``--profile`` prints a cProfile of the call instead (sorted by internal time).
 """
@@ -55,7 +56,11 @@ if job == "clean":
               languages=config["languages"], unspaced_languages=config["unspaced_languages"],
               texts_file=f"{P}/clean/shard-{shard}.parquet")
 elif job == "segment":
-    from textdrift.segment import run_segment as run
+    from functools import partial
+
+    from textdrift.segment import run_segment
+
+    run = partial(run_segment, config=config)  # with its per-text memo, as the rule runs it
 
     i = Named(texts=f"{P}/clean/shard-{shard}.parquet", index=f"{P}/clean/_shards/index-{shard}.csv",
               repeated_roles=f"{P}/clean/_shards/repeated-{shard}.csv", entities=entities)

@@ -3,7 +3,8 @@ includes, and where a memo lives.
 
 A memo keeps a job's results between runs, outside Snakemake's outputs (``data/cache/`` beside
 ``processed_dir``; ``make clean-results`` removes it), so that a rerun recomputes only what its
-inputs changed: the theme matches per theme (:mod:`textdrift.matchmemo`), a language's phrases,
+inputs changed: a text's tokens (:class:`textdrift.segment.TextMemo`), the theme matches per theme
+(:mod:`textdrift.matchmemo`), a language's phrases,
 formulations and drift (:mod:`textdrift.langmemo`), the crosslingual paragraph alignment
 (:class:`textdrift.crosslingual.AlignmentMemo`, one file). The outputs are the same with or
 without a memo; a memo only saves time, so it never fails a job:

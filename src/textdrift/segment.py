@@ -86,6 +86,17 @@ Pitfalls handled
 jieba and spaCy are loaded once per :class:`Segmenter` (lazily, per language); a shard job
 builds one Segmenter and segments all its documents with it (:func:`run_segment`).
 
+Per-text memo (:class:`TextMemo`, the ``segment_memo`` block of the configuration): a shard job keeps
+each text's tokens (positions, attributes, entity mentions) in ``cache/segment/shard-<n>/``, keyed by
+the text's language and paragraphs and by everything else its tokens depend on (the ``segment``
+settings, the bytes of the dictionary, stop-word and entity files, the versions of jieba, spaCy,
+spacy-lookups-data and OpenCC, the package's code: :func:`memo_salt`). A text's tokens do not depend
+on the other texts of the shard, nor on its paragraphs' roles (added when the table is made), so
+adding a document to a shard segments only its texts and takes the others from the memo; a model is
+loaded only when a text of its language misses. The token table is byte-identical either way
+(``tests/test_segment_memo.py``); a trained ``en_model`` that is not an installed package (a path)
+turns the memo off, as its version cannot be read.
+
 Speed (a shard has millions of tokens, tens of thousands of distinct ones): a token's
 attributes (text, norm, lemma, is_stop, is_punct, keep) are computed once per distinct string
 and stored once in the Segmenter (``_attrs``); per token, only its position and the number of
@@ -112,10 +123,13 @@ from __future__ import annotations
 import contextlib
 import getpass
 import hashlib
+import json
 import os
+import pickle
 import re
 import tempfile
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -123,11 +137,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from textdrift.config import defaults
+from textdrift.config import Settings, defaults, setting
 from textdrift.io import log_to_file, read_csv, read_texts, write_arrow
+from textdrift.memo import EntryStore, MemoLocation, code_digest
 from textdrift.counting import TOKEN_COLUMNS, TOKEN_SCHEMA  # the token table's contract
 
-__all__ = ["LANGUAGES", "Segmenter", "empty_tokens",
+__all__ = ["LANGUAGES", "Segmenter", "SegmentMemoSettings", "TextMemo", "empty_tokens", "memo_salt",
            "run_segment", "segment_shard", "write_tokens"]
 
 
@@ -955,6 +970,189 @@ class Segmenter:
         return self.document_table(doc_id, year, lang, paragraphs, roles).to_pandas()
 
 
+@dataclass(frozen=True)
+class SegmentMemoSettings(MemoLocation, Settings):
+    """The per-text memo's settings (the ``segment_memo`` block of the configuration; defaults from
+    the schema: ``SegmentMemoSettings.from_config(config)``).
+
+    Attributes
+    ----------
+    memo : bool
+        Whether the `segment` jobs use the memo.
+    memo_dir : str or None
+        Its directory; None: ``cache/segment`` beside ``processed_dir``.
+    """
+
+    memo: bool = setting("segment_memo", "memo")
+    memo_dir: str | None = setting("segment_memo", "memo_dir")
+    NAME = "segment"
+
+
+#: the first bytes of an entry (the layout's version)
+_MEMO_MAGIC = b"textdrift-segment-memo-1\n"
+#: the distributions whose versions are part of :func:`memo_salt` (the segmenters and their data)
+_SEGMENTERS = ("jieba", "spacy", "spacy-lookups-data", "opencc-python-reimplemented")
+
+
+def memo_salt(cfg: dict, files: list) -> str | None:
+    """What a text's tokens depend on besides its language and paragraphs: the ``segment`` settings
+    (``cache_dir`` aside: where jieba's cache lives changes no token), the bytes of ``files``, the
+    versions of the segmenters and of a trained ``en_model``, and :func:`textdrift.memo.code_digest`.
+
+    Parameters
+    ----------
+    cfg : dict
+        The ``segment`` block, complete (:attr:`Segmenter.cfg`).
+    files : list of path-like
+        Every file the segmenter reads: the user dictionary, the stop-word lists, the entity list
+        and its schema (a missing one is hashed as missing).
+
+    Returns
+    -------
+    str or None
+        Hex digest; None when ``en_model`` names no installed package (a path: its version cannot
+        be read, so the memo is not used).
+    """
+    from importlib import metadata
+
+    h = hashlib.sha256(code_digest().encode())
+    h.update(json.dumps({k: v for k, v in cfg.items() if k != "cache_dir"}, sort_keys=True,
+                        ensure_ascii=False).encode("utf-8"))
+    for package in (*_SEGMENTERS, *([cfg["en_model"]] if cfg.get("en_model") else [])):
+        try:
+            version = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            if package == cfg.get("en_model"):
+                return None
+            version = None
+        h.update(f"\0{package}={version}".encode())
+    for path in files:
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            data = None
+        h.update(b"\0missing" if data is None else len(data).to_bytes(8, "little") + data)
+    return h.hexdigest()
+
+
+def _narrow(values: np.ndarray) -> np.ndarray:
+    """``values`` (integers) in the smallest integer type that holds them (an entry's size)."""
+    if not len(values):
+        return values.astype(np.int8)
+    return values.astype(np.result_type(np.min_scalar_type(int(values.min())), np.min_scalar_type(int(values.max()))))
+
+
+class TextMemo(EntryStore):
+    """One shard's per-text entries (:class:`textdrift.memo.EntryStore`): a text's columns
+    (:meth:`Segmenter._document_columns`) under a key of its language, its paragraphs and ``salt``
+    (:func:`memo_salt`). An entry holds the text's distinct attribute rows (text, norm, lemma,
+    is_stop, is_punct, keep) and, per token, the number of its row, so that a hit is renumbered into
+    the shard's Segmenter (``_row_id``); pickled (zlib level 1 cost 0.66 s of a 10 MB shard's job
+    for a quarter of the 22 MB: not used).
+
+    Parameters
+    ----------
+    directory : str or Path
+        The shard's directory (``<memo_dir>/shard-<n>``).
+    salt : str
+        :func:`memo_salt`.
+    """
+
+    _COLUMNS = ("para", "sent", "idx", "entity")
+
+    def __init__(self, directory, salt: str):
+        super().__init__(directory, "segment", _MEMO_MAGIC, "every text is segmented")
+        self.salt = salt
+
+    def key(self, lang: str, paragraphs: list[str]) -> str:
+        """The key of a text.
+
+        Parameters
+        ----------
+        lang : str
+        paragraphs : list of str
+
+        Returns
+        -------
+        str
+        """
+        h = hashlib.blake2b(f"{self.salt}\0{lang}\0{len(paragraphs)}".encode(), digest_size=20)
+        for para in paragraphs:
+            data = para.encode("utf-8")
+            h.update(len(data).to_bytes(8, "little"))
+            h.update(data)
+        return h.hexdigest()
+
+    def columns(self, seg: "Segmenter", key: str) -> dict | None:
+        """The columns stored under ``key``, their attributes numbered in ``seg``; None on a miss.
+
+        Parameters
+        ----------
+        seg : Segmenter
+        key : str
+
+        Returns
+        -------
+        dict or None
+        """
+        payload = self.get(key)
+        if payload is None:
+            return None
+        entry = pickle.loads(payload)
+        cols = {name: entry[name].astype(np.int64) for name in self._COLUMNS}
+        rows = np.array([seg._row_id(tuple(values)) for values in entry["rows"]], dtype=np.int64)
+        cols["attr"] = rows[entry["attr"]] if len(rows) else np.zeros(0, np.int64)
+        cols["entities"] = list(entry["entities"])
+        return cols
+
+    def keep(self, seg: "Segmenter", key: str, cols: dict) -> None:
+        """Store a text's columns under ``key``.
+
+        Parameters
+        ----------
+        seg : Segmenter
+            The Segmenter whose attribute numbers ``cols`` holds.
+        key : str
+        cols : dict
+            :meth:`Segmenter._document_columns`.
+        """
+        attr = cols["attr"]
+        present = np.zeros(len(seg._attrs), dtype=bool)  # (attribute numbers are < len(_attrs): no sort)
+        present[attr] = True
+        distinct = np.flatnonzero(present)
+        entry = {name: _narrow(cols[name]) for name in self._COLUMNS}
+        entry["attr"] = _narrow((np.cumsum(present) - 1)[attr])
+        entry["rows"] = [seg._attrs[i] for i in distinct.tolist()]
+        entry["entities"] = list(cols["entities"])
+        self.put(key, pickle.dumps(entry, protocol=5))
+
+
+def text_memo(config: dict | None, token_path, seg: "Segmenter", files: list) -> TextMemo | None:
+    """The memo of the shard whose token table is ``token_path``, or None (no configuration, the memo
+    off, or no salt: :func:`memo_salt`).
+
+    Parameters
+    ----------
+    config : dict or None
+        The workflow's configuration (the ``segment_memo`` block and ``processed_dir``).
+    token_path : str or Path
+        The token shard (``shard-<n>.parquet``): its name names the shard's directory.
+    seg : Segmenter
+        The job's Segmenter (its complete settings).
+    files : list of path-like
+        The files the segmenter reads (:func:`memo_salt`).
+
+    Returns
+    -------
+    TextMemo or None
+    """
+    if config is None:
+        return None
+    where = SegmentMemoSettings.from_config(config).directory(config.get("processed_dir"))
+    salt = memo_salt(seg.cfg, files) if where is not None else None
+    return None if salt is None else TextMemo(where / Path(token_path).name.split(".")[0], salt)
+
+
 def segment_shard(docs: list[dict], base_dir: str | os.PathLike, cfg: dict | None,
                   entities: list | None = None) -> pd.DataFrame:
     """Segment many documents with one :class:`Segmenter` into one token table.
@@ -976,19 +1174,25 @@ def segment_shard(docs: list[dict], base_dir: str | os.PathLike, cfg: dict | Non
     pandas.DataFrame
         The token table (:data:`TOKEN_COLUMNS`).
     """
-    return _shard_table(docs, base_dir, cfg, entities).to_pandas() if docs else empty_tokens()
+    return _shard_table(docs, Segmenter(cfg, base_dir, entities)).to_pandas() if docs else empty_tokens()
 
 
-def _shard_table(docs: list[dict], base_dir: str | os.PathLike, cfg: dict | None, entities: list | None) -> pa.Table:
-    """:func:`segment_shard` as one Arrow table (``TOKEN_SCHEMA``)."""
+def _shard_table(docs: list[dict], seg: Segmenter, memo: TextMemo | None = None) -> pa.Table:
+    """:func:`segment_shard` as one Arrow table (``TOKEN_SCHEMA``), with ``seg``; each text's columns
+    from ``memo`` when it holds them (stored there when not)."""
     from textdrift.structure import decode_roles
 
-    seg = Segmenter(cfg, base_dir, entities)
     texts = []
     for d in docs:
         paras = d["paragraphs"]
         roles = decode_roles(d.get("roles"), len(paras))
-        texts.append((d["doc_id"], d["year"], d["lang"], roles, seg._document_columns(d["doc_id"], d["lang"], paras, roles)))
+        key = memo.key(d["lang"], paras) if memo is not None else None
+        cols = memo.columns(seg, key) if memo is not None else None
+        if cols is None:
+            cols = seg._document_columns(d["doc_id"], d["lang"], paras, roles)
+            if memo is not None:
+                memo.keep(seg, key, cols)
+        texts.append((d["doc_id"], d["year"], d["lang"], roles, cols))
     return seg._token_table(texts)
 
 
@@ -1038,7 +1242,7 @@ def _few_collections(allocations: int = 50_000):
         gc.set_threshold(*before)
 
 
-def run_segment(input, output, params, log) -> None:
+def run_segment(input, output, params, log, config: dict | None = None) -> None:
     """Rule ``segment``: the clean texts of one shard -> its token table.
 
     Parameters
@@ -1054,6 +1258,9 @@ def run_segment(input, output, params, log) -> None:
         ``segment``: the config block.
     log : Snakemake log
         The job's log file.
+    config : dict, optional
+        The workflow's configuration: the ``segment_memo`` block and ``processed_dir``
+        (:func:`text_memo`); None: no memo.
     """
     from textdrift.entities import load_entities
 
@@ -1069,8 +1276,14 @@ def run_segment(input, output, params, log) -> None:
     entities = load_entities(*input.entities) if input.get("entities") else []
     from textdrift.counting import ENTITY_HEAD
 
+    seg = Segmenter(params.segment, Path.cwd(), entities)
+    files = [seg._path(seg.cfg[k]) for k in ("zh_user_dict", "zh_stopwords", "en_stopwords_extra") if seg.cfg[k]]
+    memo = text_memo(config, output[0], seg, [*files, *(input.get("entities") or [])])
     with _few_collections():
-        tokens = _shard_table(docs, base_dir=Path.cwd(), cfg=params.segment, entities=entities)
+        tokens = _shard_table(docs, seg, memo)
     logger.info("segmented %d texts into %d tokens (%d entity mentions)", len(docs), tokens.num_rows,
                 pc.sum(pc.starts_with(tokens["norm"], ENTITY_HEAD)).as_py() or 0)
     _write_token_table(tokens, output[0])
+    if memo is not None:
+        memo.prune()
+        logger.info("%s", memo.summary())

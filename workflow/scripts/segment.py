@@ -2,4 +2,4 @@
 
 from textdrift.segment import run_segment
 
-run_segment(snakemake.input, snakemake.output, snakemake.params, snakemake.log)
+run_segment(snakemake.input, snakemake.output, snakemake.params, snakemake.log, snakemake.config)
