@@ -895,7 +895,7 @@ class _YearMemo:
     is added, the years it is not in are not counted again (a year's candidates depend on its own
     units only; the counts in every year, step 2, are still made). ``keys``: the entries this
     language used, kept under :meth:`list_key` so that a run taking the language's rows from the
-    memo keeps them too (:meth:`textdrift.langmemo.LanguageMemo.retain`).
+    memo keeps them too (:meth:`textdrift.memo.EntryStore.retain`).
 
     Parameters
     ----------
