@@ -298,3 +298,39 @@ def test_compared_units_are_the_text_of_the_years_a_row_is_absent_from(zh_table)
             i = years.index(r.year)
             compared = years[max(i - w, 0):i] if r.status == "new" else years[i + 1:i + 1 + w]
             assert r.compared_units == sum(per_year[y] for y in compared), (window, r.formulation, r.status)
+
+
+def test_year_candidates_depend_only_on_what_the_year_digest_reads():
+    """A year's candidates (what the per-language memo keeps per year) are the same when its units'
+    codes are renumbered and its paragraphs and documents renamed (their digest is the same too),
+    and the digest changes with a unit, a run boundary, a clean end, a paragraph or a document."""
+    from textdrift.formulations import _Thresholds, _year_candidates, _year_digest
+
+    rng = random.Random(5)
+    seqs = ["".join(rng.choice("abcab") for _ in range(rng.randint(4, 12))) for _ in range(30)]
+    codes = np.array([ord(ch) for s in seqs for ch in s], dtype=np.int64)
+    run = np.repeat(np.arange(len(seqs)), [len(s) for s in seqs])
+    nr, n = len(seqs), len(codes)
+    clean = np.array([rng.random() < 0.8 for _ in range(n)])
+    para, doc = np.arange(nr) // 2, np.arange(nr) // 6
+
+    def units(c, p, d, cs=clean, r=run):
+        return Units("xx", True, c, r, cs, clean, np.full(nr, 2001), p, d, np.arange(nr))
+
+    th = _Thresholds(2, 2, 6, 2, None)
+    base = units(codes, para, doc)
+    relabeled = units(codes * 7 + 1000, para * 3 + 50, 900 - doc)  # another numbering, same equalities
+    assert _year_digest(base) == _year_digest(relabeled)
+    got, want = _year_candidates(relabeled, th), _year_candidates(base, th)
+    assert got[1] == want[1] and len(want[0]) > 0 and len(got[0]) == len(want[0])
+    for a, b in zip(got[0], want[0]):
+        assert a[0] == b[0] and all(np.array_equal(x, y) for x, y in zip(a[1:], b[1:]))
+    one = codes.copy()
+    one[3] = ord("z")
+    flipped = clean.copy()
+    flipped[5] = not flipped[5]
+    joined = run.copy()
+    joined[joined == 1] = 0
+    changed = [units(one, para, doc), units(codes, para, doc, cs=flipped), units(codes, para, doc, r=joined),
+               units(codes, np.arange(nr), doc), units(codes, para, np.arange(nr) // 5)]
+    assert len({_year_digest(u) for u in changed} | {_year_digest(base)}) == len(changed) + 1

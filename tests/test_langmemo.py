@@ -138,6 +138,31 @@ def test_adding_a_document_recomputes_only_its_languages(base, tmp_path, caplog,
     full = new_formulations(p["tokens"], ["en", "zh"], FORM)
     assert len(full) and with_memo.to_csv(index=False) == full.to_csv(index=False)
     assert _kept(caplog) == expect
+    # a recomputed language counts again only the year the document went to (2019)
+    assert _years_from_memo(caplog) == {lang: "2 of 3" for lang in {"en", "zh"} - expect}
+
+
+def _years_from_memo(caplog) -> dict:
+    return {m.split(":")[0]: m.split(": ")[1].split(" years")[0] for r in caplog.records
+            for m in [r.getMessage()] if "years' candidates taken from the memo" in m}
+
+
+def test_years_of_a_language_taken_whole_are_kept(base, tmp_path, caplog):
+    """A run that takes a language's rows from the memo keeps that language's year entries (they
+    are not pruned): a document added in the other language, then one in this language, recomputes
+    only the year it went to."""
+    caplog.set_level(logging.INFO, logger="textdrift")
+    docs = _corpus() + [ADDED["en"]]
+    memo = LanguageMemo(tmp_path / "memo" / "formulations", "formulations", code="c")
+    new_formulations(_project(tmp_path / "en", docs)["tokens"], ["en", "zh"], FORM, memo)
+    memo.finish()
+    assert _kept(caplog) == {"zh"}
+    caplog.clear()
+    p = _project(tmp_path / "zh", docs + [ADDED["zh"]])
+    memo = LanguageMemo(tmp_path / "memo" / "formulations", "formulations", code="c")
+    with_memo = new_formulations(p["tokens"], ["en", "zh"], FORM, memo)
+    assert with_memo.to_csv(index=False) == new_formulations(p["tokens"], ["en", "zh"], FORM).to_csv(index=False)
+    assert _kept(caplog) == {"en"} and _years_from_memo(caplog) == {"zh": "2 of 3"}
 
 
 def _change_zh_doc(p, root, what):

@@ -2,7 +2,7 @@
 
 A reader of annual reports looks first for the *new formulations* (新提法) of each year: the terms
 that enter the official vocabulary, and those that leave it. This module finds them without a
-dictionary and without a fixed n-gram length (about 1,310 lines: the level-wise counting of
+dictionary and without a fixed n-gram length (about 1,390 lines: the level-wise counting of
 strings one year at a time, the trie that counts the candidates in every year, the targeted
 count of trimmed cores, the maximal-unit and boundary rules, the table and the rule).
 
@@ -798,14 +798,16 @@ class _Thresholds(NamedTuple):
 _OUT_COLUMNS = [c for c in COLUMNS if c not in ("rank", "nested_in", "example_doc", "example")] + ["pos", "sent", "yi"]
 
 
-def _formulations_of_years(year_units, year_values: list, th: _Thresholds) -> pd.DataFrame:
+def _formulations_of_years(year_units, year_values: list, th: _Thresholds,
+                           memo: "_YearMemo | None" = None) -> pd.DataFrame:
     """The new and vanished formulations of one language whose units are given one year at a time.
 
     1. Each year alone (:func:`_year_candidates`): its closed strings with clean ends (and the cores
        of the unclean ones), at least ``min_count`` times and in ``min_paragraphs`` paragraphs of the
        year, with their count, paragraphs, documents and first occurrence in the year. A string's
        counts, closedness and ends in a year depend on that year's text alone, so they are those of
-       counting every year at once.
+       counting every year at once (and, with ``memo``, a year whose units are unchanged takes them
+       from the memo: :class:`_YearMemo`).
     2. The strings that may be new or vanished (no candidate row of the same string in the years
        before, or after, within ``window``) are counted in every year (:func:`_count_strings`):
        their year profile, exact.
@@ -826,7 +828,7 @@ def _formulations_of_years(year_units, year_values: list, th: _Thresholds) -> pd
     for yi, y in enumerate(year_values):
         u = year_units(y)
         lang, unspaced, words, sizes[yi] = u.lang, u.unspaced, u.words, len(u.codes)
-        recs, nc = _year_candidates(u, th)
+        recs, nc = _year_candidates(u, th) if memo is None else memo.candidates(u, th)
         n_cores += nc
         for L, first, cnt, paras, docs in recs:
             strings = u.codes[first[:, None] + np.arange(L)[None, :]].astype(np.int64)
@@ -867,6 +869,72 @@ def _formulations_of_years(year_units, year_values: list, th: _Thresholds) -> pd
     # (a boolean array, not a list: an empty list would select no columns instead of no rows)
     keep = np.array([_length_without_numbers(f, unspaced) >= th.min_length for f in df["formulation"]], dtype=bool)
     return df[keep].reset_index(drop=True)
+
+
+def _year_digest(units: Units) -> str:
+    """Digest of what :func:`_year_candidates` reads of one year's ``units``: which positions hold
+    the same unit (the codes numbered by first occurrence), the runs, the two clean-end flags, and
+    which runs share a paragraph and a document (numbered by first occurrence). The candidates are
+    a function of exactly these: the counting factorizes the codes first (only equality matters),
+    and paragraphs and documents are only counted distinct; the positions are the year's own.
+    SHA-256, 40 hex digits."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for a in (pd.factorize(units.codes, sort=False)[0], units.run, units.clean_start, units.clean_end,
+              pd.factorize(units.run_para, sort=False)[0], pd.factorize(units.run_doc, sort=False)[0]):
+        a = np.ascontiguousarray(a, dtype=bool if a.dtype == bool else np.int64)
+        h.update(f"{a.dtype.str}:{len(a)}\0".encode())
+        h.update(a.data)
+    return h.hexdigest()[:40]
+
+
+class _YearMemo:
+    """Each year's candidates (:func:`_year_candidates`) of one language in the per-language memo,
+    keyed by the year's units (:func:`_year_digest`), the thresholds and the code: after a document
+    is added, the years it is not in are not counted again (a year's candidates depend on its own
+    units only; the counts in every year, step 2, are still made). ``keys``: the entries this
+    language used, kept under :meth:`list_key` so that a run taking the language's rows from the
+    memo keeps them too (:meth:`textdrift.memo.EntryStore.retain`).
+
+    Parameters
+    ----------
+    memo : textdrift.langmemo.LanguageMemo
+    lang : str
+    """
+
+    def __init__(self, memo, lang: str):
+        self.memo, self.lang, self.keys, self.hits = memo, lang, [], 0
+
+    def candidates(self, units: Units, th: _Thresholds) -> tuple[list, int]:
+        """:func:`_year_candidates` of ``units``, from the memo when kept.
+
+        Parameters
+        ----------
+        units : Units
+            One year's.
+        th : _Thresholds
+        """
+        key = self.memo.key(what="year candidates", lang=self.lang, thresholds=list(th), units=_year_digest(units))
+        self.keys.append(key)
+        value = self.memo.get(key)
+        if isinstance(value, tuple):
+            self.hits += 1
+            return value
+        value = _year_candidates(units, th)
+        self.memo.put(key, value)
+        return value
+
+    @staticmethod
+    def list_key(memo, language_key: str) -> str:
+        """The key of the list of year entries of the language entry ``language_key``.
+
+        Parameters
+        ----------
+        memo : textdrift.langmemo.LanguageMemo
+        language_key : str
+        """
+        return memo.key(what="year entries", language=language_key)
 
 
 def _year_candidates(units: Units, th: _Thresholds) -> tuple[list, int]:
@@ -1218,13 +1286,16 @@ def new_formulations(token_paths, languages, settings: "FormulationSettings | No
             value = memo.get(keys[lang])
             if isinstance(value, pd.DataFrame):
                 kept[lang] = value
+                years = memo.get(_YearMemo.list_key(memo, keys[lang]))  # its years' entries kept, not pruned
+                memo.retain(years if isinstance(years, list) else [])
                 log.info("%s: the rows kept in the memo (its tokens, the settings and the code unchanged)", lang)
     todo = [lang for lang in languages if lang not in kept]
     recorded = {lang: [] for lang in todo} if memo is not None else None
+    year_memos = {lang: _YearMemo(memo, lang) for lang in todo} if memo is not None else {}
     frames = {}
     if todo:
         with tempfile.TemporaryDirectory(prefix="textdrift-formulations-") as spill:
-            frames, sentences = _language_tables(token_paths, todo, st, spill, recorded)
+            frames, sentences = _language_tables(token_paths, todo, st, spill, (recorded, year_memos))
         if frames:
             frames = _examples(frames, sentences, token_paths)
         for df in frames.values():
@@ -1233,17 +1304,21 @@ def new_formulations(token_paths, languages, settings: "FormulationSettings | No
         for lang in todo:
             for path, digest in zip(token_paths, recorded[lang]):
                 memo.keep_digest(path, lang, digest)
-            memo.put(keys.get(lang) or key(lang, recorded[lang]), frames.get(lang, pd.DataFrame(columns=COLUMNS)))
+            lang_key = keys.get(lang) or key(lang, recorded[lang])
+            memo.put(lang_key, frames.get(lang, pd.DataFrame(columns=COLUMNS)))
+            memo.put(_YearMemo.list_key(memo, lang_key), year_memos[lang].keys)
     parts = [df for lang in languages for df in [kept.get(lang, frames.get(lang))] if df is not None and len(df)]
     if not parts:
         return pd.DataFrame(columns=COLUMNS)
     return pd.concat(parts, ignore_index=True)[COLUMNS]
 
 
-def _language_tables(token_paths, languages, st: FormulationSettings, spill, digests=None) -> tuple[dict, dict]:
+def _language_tables(token_paths, languages, st: FormulationSettings, spill, memos=(None, None)) -> tuple[dict, dict]:
     """The ranked rows of every language that has some ({lang: table}, without the examples) and each
     language's sentences; the units read once, kept per year in the directory ``spill`` and counted
-    one year at a time (``digests``: as :func:`_read_builders`)."""
+    one year at a time. ``memos``: (digests, as :func:`_read_builders`; {lang: :class:`_YearMemo`}
+    of the languages whose years' candidates are memoized)."""
+    digests, year_memos = memos[0], memos[1] or {}
     unspaced = set(st.unspaced_languages)
     builders = _read_builders(token_paths, languages, st.unspaced_languages, st.count_roles, spill, digests)
     frames, sentences = {}, {}
@@ -1257,8 +1332,11 @@ def _language_tables(token_paths, languages, st: FormulationSettings, spill, dig
             seen.add(y)
             return b.year_units(y, words, drop=drop)
 
+        ym = year_memos.get(lang)
         df = _formulations_of_years(year_units, b.years(), _Thresholds(st.min_count, lo, hi, st.min_paragraphs,
-                                                                        st.window))
+                                                                        st.window), ym)
+        if ym is not None:
+            log.info("%s: %d of %d years' candidates taken from the memo", lang, ym.hits, len(ym.keys))
         df = _rank(df.drop(columns="yi"), st.top_n)
         sentences[lang] = b.sentences
         del b

@@ -14,7 +14,9 @@ Both methods are corpus-wide but per language (read from the code):
   :data:`textdrift.formulations.TOKEN_COLUMNS` of its rows whose ``role`` is counted), shard by
   shard in the order of the token shards, and its settings; the example sentences are read back
   from the same rows. Nothing is shared across languages (each language has its own units, vocabulary
-  and spill files).
+  and spill files). Inside a language that is recomputed, each year's candidates are kept too,
+  keyed by that year's units alone (:class:`textdrift.formulations._YearMemo`): the years a new
+  document is not in are not counted again.
 * ``phrases`` (:func:`textdrift.phrases.write_phrases`): a language's rows and steps come from its
   year, document and paragraph matrices (``year_{lang}.npz``, ``doc_{lang}.npz``,
   ``_findings/para_{lang}-{shard}.npz``: one language each), its counted tokens (the long phrases

@@ -222,6 +222,15 @@ class EntryStore:
         except OSError as e:
             log.warning("%s memo: cannot write entry %s (%s)", self.label, self._path(key), e)
 
+    def retain(self, keys) -> None:
+        """Count ``keys`` as used by this job without reading them: :meth:`prune` keeps their entries.
+
+        Parameters
+        ----------
+        keys : iterable of str
+        """
+        self.used.update(keys)
+
     def prune(self) -> int:
         """Remove every file of the directory that is not an entry this job used (old keys' entries,
         temporary files of an interrupted write).
