@@ -1321,7 +1321,7 @@ def term_index(year_matrices: dict[str, str | Path], token_paths, phrase_changes
         :func:`page_payload` takes from ``tfidf_drift.csv``) and ``terms`` (language ->
         :func:`term_payload`; with a memo, its :class:`EncodedJson`).
     """
-    from textdrift.langmemo import for_files
+    from textdrift.langmemo import for_files, rows_digest
 
     st = settings or ExplorerSettings()
     s = st.block()
@@ -1344,7 +1344,16 @@ def term_index(year_matrices: dict[str, str | Path], token_paths, phrase_changes
     memo = for_files(memo, files) if all(isinstance(sh, Mapping) for sh in shards) else None
     kept, keys, digests = {}, {}, {}
     if memo is not None:
-        digests = _partial_digests(memo, shards, languages)
+        last = {}  # the shard last read: a shard whose digests are not kept is read once for every language
+
+        def read(shard, lang):
+            if last.get("shard") is not shard:
+                last.update(shard=shard, tables=_partial_tables(shard))
+            return _lang_rows(last["tables"], lang)
+
+        for lang in languages:  # (none kept, a cold run: each computed as the shards are read below)
+            digests[lang] = memo.shard_digests(shards, lang, read, plain=True) or [None] * len(shards)
+        last.clear()
         for lang in languages:
             keys[lang] = _memo_parts(memo, year_matrices[lang], years_of[lang], counts[lang], doc_index, aliases[lang],
                                      lang, st)
@@ -1373,7 +1382,8 @@ def term_index(year_matrices: dict[str, str | Path], token_paths, phrase_changes
             if isinstance(shard, Mapping):
                 rows = _lang_rows(tables, lang)
                 if memo is not None and digests[lang][k] is None:  # (a cold run: kept as the shards are read)
-                    digests[lang][k] = _keep_digest(memo, shard, lang, rows)
+                    digests[lang][k] = rows_digest(rows, plain=True)
+                    memo.keep_digest(shard, lang, digests[lang][k])
                 part = _partial_of(rows)
                 del rows
             else:
@@ -1398,7 +1408,7 @@ def term_index(year_matrices: dict[str, str | Path], token_paths, phrase_changes
 def _memo_parts(memo, year_matrix, years_of: set, counts: list, doc_index: dict, aliases: dict, lang: str,
                 settings: ExplorerSettings) -> dict:
     """What one language's term index depends on besides its rows of the partial indexes (their
-    digests, :func:`_partial_digests`), for its memo key: the settings, the year matrix (its
+    digests, :meth:`textdrift.langmemo.LanguageMemo.shard_digests`), for its memo key: the settings, the year matrix (its
     SHA-256: the terms listed, their counts, rates and intervals), the phrases shown (term, year:
     the extra terms and sentences), the page number of each of the language's documents, and the
     search's aliases."""
@@ -1407,38 +1417,6 @@ def _memo_parts(memo, year_matrix, years_of: set, counts: list, doc_index: dict,
             "unspaced": lang in settings.unspaced_languages, "ngram_max": settings.ngram_max,
             "year": memo.sha(year_matrix), "phrases": sorted([k, int(y)] for k, y in years_of),
             "docs": [[d, doc_index.get(d)] for d in docs], "aliases": aliases}
-
-
-def _digest_key(memo, shard: Mapping, lang: str) -> str:
-    """The memo key of the digest of ``lang``'s rows of one shard's partial index (its files' SHA-256)."""
-    return memo.key(what="partial digest", files=[memo.sha(shard[p]) for p in PARTIAL_PARTS], lang=lang)
-
-
-def _keep_digest(memo, shard: Mapping, lang: str, rows: dict) -> str:
-    """The digest of ``lang``'s rows of a shard's partial index (its :func:`_lang_rows`; each part's
-    rows by :func:`textdrift.langmemo.table_digest`), kept in the memo."""
-    from textdrift.langmemo import table_digest
-
-    digest = "/".join(table_digest(rows[p]) for p in PARTIAL_PARTS)
-    memo.put(_digest_key(memo, shard, lang), digest)
-    return digest
-
-
-def _partial_digests(memo, shards: list, languages: list[str]) -> dict[str, list]:
-    """Language -> per shard the digest of its rows of the shard's partial index: the kept ones, the
-    others computed and kept (reading those shards) when any is kept; when none is (a cold run),
-    None for each, computed as :func:`term_index` reads the shards."""
-    digests = {lang: [memo.get(_digest_key(memo, sh, lang)) for sh in shards] for lang in languages}
-    digests = {lang: [d if isinstance(d, str) else None for d in ds] for lang, ds in digests.items()}
-    if any(d for ds in digests.values() for d in ds):
-        for k, shard in enumerate(shards):
-            if any(digests[lang][k] is None for lang in languages):
-                tables = _partial_tables(shard)
-                for lang in languages:
-                    digests[lang][k] = digests[lang][k] or _keep_digest(memo, shard, lang,
-                                                                        _lang_rows(tables, lang))
-                del tables
-    return digests
 
 
 def write_term_index(paths: dict, year_matrices: dict[str, str | Path], token_paths, languages: list[str],
