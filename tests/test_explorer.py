@@ -464,3 +464,20 @@ def test_term_index_memo_keeps_a_language_whose_inputs_did_not_change(tmp_path, 
     # the documents renumbered: every language's sentences point to other numbers
     plain, _ = run(more, ["d9", *docs], "plain-moved")
     assert run(more, ["d9", *docs], "moved", tmp_path / "memo") == (plain, 2)
+
+
+def test_a_languages_rows_of_a_partial_are_those_the_filter_gives():
+    """_lang_rows slices a language's rows when they are contiguous (as write_shard_partials writes
+    them) and filters them otherwise; ``lang`` plain or dictionary-encoded, in chunks."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from textdrift.explorer import _lang_rows
+
+    for langs in (["zh", "zh", "en", "en", "en"], ["en", "zh", "en", "zh", "zh"], ["en"] * 5):
+        t = pa.table({"lang": langs, "n": list(range(5))})
+        for table in (t, pa.concat_tables([t.slice(0, 2), t.slice(2)]),
+                      t.set_column(0, "lang", pc.dictionary_encode(t["lang"]))):
+            for lang in ("zh", "en", "xx"):
+                want = t.filter(pc.equal(t["lang"], lang)).drop_columns(["lang"])
+                assert _lang_rows({"occ": table}, lang)["occ"].equals(want)

@@ -1225,17 +1225,37 @@ def read_partials(paths: Mapping, languages: list[str]) -> dict:
 
 
 def _partial_tables(paths: Mapping) -> dict:
-    """The four files of one shard's partial index as Arrow tables (not yet pandas)."""
+    """The four files of one shard's partial index as Arrow tables (not yet pandas), ``lang``
+    dictionary-encoded (a string per row cost about half of the read)."""
     import pyarrow.parquet as pq
 
-    return {part: pq.read_table(paths[part]) for part in PARTIAL_PARTS}
+    return {part: pq.read_table(paths[part], read_dictionary=["lang"]) for part in PARTIAL_PARTS}
 
 
 def _lang_rows(tables: dict, lang: str) -> dict:
-    """One language's rows of :func:`_partial_tables`, without the ``lang`` column (Arrow tables)."""
+    """One language's rows of :func:`_partial_tables`, without the ``lang`` column (Arrow tables):
+    a slice (no copy) when they are contiguous, as :func:`write_shard_partials` writes them."""
+    import pyarrow as pa
+
+    out = {}
+    for part, t in tables.items():
+        mask = np.concatenate([np.zeros(0, dtype=bool), *(_equals(chunk, lang) for chunk in t["lang"].chunks)])
+        at = np.flatnonzero(mask)
+        contiguous = not len(at) or at[-1] - at[0] + 1 == len(at)
+        rows = t.slice(int(at[0]) if len(at) else 0, len(at)) if contiguous else t.filter(pa.array(mask))
+        out[part] = rows.drop_columns(["lang"])
+    return out
+
+
+def _equals(chunk, value: str) -> np.ndarray:
+    """Which values of an Arrow string array (dictionary-encoded or not) are ``value`` (a null is not)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    return {part: t.filter(pc.equal(t["lang"], lang)).drop_columns(["lang"]) for part, t in tables.items()}
+    if not pa.types.is_dictionary(chunk.type):
+        return pc.equal(chunk, value).fill_null(False).to_numpy(zero_copy_only=False)
+    at = pc.index(chunk.dictionary, value).as_py()  # -1: not in it
+    return (chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False) == at) & (at >= 0)
 
 
 def _partial_of(rows: dict) -> dict:
