@@ -176,9 +176,11 @@ def test_term_index_from_shards_is_the_term_index_from_the_whole_table():
     m = year_matrix(tokens, "en")
     docs = {d: i for i, d in enumerate(sorted(tokens["doc_id"].unique()))}
     shards = [tokens[tokens["doc_id"].isin(ids)] for ids in (["d1", "d3"], ["d15"], ["d0", "d2"])]
-    for per_cell, seed in ((1, 0), (2, 5), (9, 1)):
+    # (the merge drops a shard's rows that cannot displace the ones held before it sorts: with a phrase's
+    # phrase_contexts above term_contexts, its cells hold more)
+    for per_cell, seed, phrase in ((1, 0, 1), (2, 5, 1), (9, 1, 1), (1, 2, 3), (1, 7, 2)):
         kw = dict(settings=_settings(max_terms=100, min_term_count=1, term_contexts=per_cell, seed=seed,
-                                     phrase_contexts=1),
+                                     phrase_contexts=phrase),
                   phrase_years=[("digital economy", 2021), ("grow", 2020)], extra_terms=["trade grow"])
         whole = term_payload(tokens, m, "en", docs, **kw)
         assert term_payload(shards, m, "en", docs, **kw) == whole
@@ -462,3 +464,20 @@ def test_term_index_memo_keeps_a_language_whose_inputs_did_not_change(tmp_path, 
     # the documents renumbered: every language's sentences point to other numbers
     plain, _ = run(more, ["d9", *docs], "plain-moved")
     assert run(more, ["d9", *docs], "moved", tmp_path / "memo") == (plain, 2)
+
+
+def test_a_languages_rows_of_a_partial_are_those_the_filter_gives():
+    """_lang_rows slices a language's rows when they are contiguous (as write_shard_partials writes
+    them) and filters them otherwise; ``lang`` plain or dictionary-encoded, in chunks."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from textdrift.explorer import _lang_rows
+
+    for langs in (["zh", "zh", "en", "en", "en"], ["en", "zh", "en", "zh", "zh"], ["en"] * 5):
+        t = pa.table({"lang": langs, "n": list(range(5))})
+        for table in (t, pa.concat_tables([t.slice(0, 2), t.slice(2)]),
+                      t.set_column(0, "lang", pc.dictionary_encode(t["lang"]))):
+            for lang in ("zh", "en", "xx"):
+                want = t.filter(pc.equal(t["lang"], lang)).drop_columns(["lang"])
+                assert _lang_rows({"occ": table}, lang)["occ"].equals(want)

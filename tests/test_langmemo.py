@@ -287,3 +287,23 @@ def test_drift_memo(base, tmp_path, caplog, what):
     assert _drift(q, paras, out_memo, LanguageMemo(memo_dir, "drift", code="c"), settings) == \
         _drift(q, paras, out_full, None, settings)
     assert _kept(caplog) == {"en": {"zh"}, "para": {"en"}}.get(what, set())
+
+
+def test_plain_table_digest_hashes_the_strings_bytes_whatever_the_chunks():
+    """``plain`` (the explorer's partial indexes): a plain string column hashed as its bytes and
+    offsets: the same for any chunks, slices and string or large_string, different when a value, a
+    boundary between two values or a null changes; ``rows_digest`` of a mapping joins its tables'."""
+    import pyarrow as pa
+
+    from textdrift.langmemo import rows_digest
+
+    a = pa.table({"text": pa.array(["ab", "c", None, "ab"]), "n": pa.array([1, 2, 3, 4])})
+    b = pa.concat_tables([a.slice(0, 1), a.slice(1)])
+    c = pa.table({"text": pa.array(["x", "ab", "c", None, "ab"], type=pa.large_string()),
+                  "n": pa.array([0, 1, 2, 3, 4])}).slice(1)
+    assert table_digest(a, plain=True) == table_digest(b, plain=True) == table_digest(c, plain=True)
+    assert table_digest(a, plain=True) != table_digest(a)
+    for other in (["a", "bc", None, "ab"], ["ab", "c", "", "ab"], ["ab", "c", None, "aB"]):
+        assert table_digest(a, plain=True) != table_digest(a.set_column(0, "text", pa.array(other)), plain=True)
+    assert rows_digest({"x": a, "y": c}, plain=True) == table_digest(a, plain=True) + "/" + table_digest(c, plain=True)
+    assert rows_digest(a) == table_digest(a)

@@ -855,6 +855,8 @@ class _Contexts:
 
     def __init__(self, terms: pd.Index, n_sentences: int, per_cell: int, phrase_years, phrase_contexts: int,
                  seed: int, unspaced: bool):
+        import pyarrow as pa
+
         self.terms, self.per_cell, self.phrase_contexts, self.unspaced = terms, per_cell, phrase_contexts, unspaced
         self.want = None  # the (term, year) pairs of the phrases shown, as term * span + (year - low)
         if phrase_years:
@@ -866,7 +868,32 @@ class _Contexts:
             self.want = np.unique(term * self.span + (year - self.low))
         self.rank = np.random.default_rng(seed).permutation(max(n_sentences, 1))
         self.occ = {c: np.zeros(0, dtype=np.int64) for c in self._COLUMNS}
+        self.sids = np.zeros(0, dtype=np.int64)  # the sentences of the rows held, sorted
+        self.lookup = pa.array(terms.to_numpy(dtype=object), type=pa.large_string())  # (:meth:`_codes`)
         self.texts, self.heads, self.pairs = {}, {}, None
+
+    def _codes(self, vocab) -> np.ndarray:
+        """The position of each string of a partial's ``vocab`` (an Arrow or an object array) among
+        the terms, -1 for one not listed: ``terms.get_indexer(vocab)``, hashed by Arrow (about a
+        third of the time on Python strings)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if not len(vocab):
+            return np.zeros(0, dtype=np.int64)
+        vocab = vocab.cast(pa.large_string()) if isinstance(vocab, (pa.Array, pa.ChunkedArray)) \
+            else pa.array(vocab, type=pa.large_string())
+        return pc.index_in(vocab, value_set=self.lookup).fill_null(-1).to_numpy().astype(np.int64)
+
+    def _limit(self, term: np.ndarray, year: np.ndarray):
+        """How many rows of each row's (term, year) are shown: ``per_cell``, or ``phrase_contexts``
+        for a phrase shown when that is more (a number, or an array over the rows)."""
+        if self.want is None or self.phrase_contexts <= self.per_cell:
+            return self.per_cell
+        y = year.astype(np.int64) - self.low
+        ok = (y >= 0) & (y < self.span)
+        key = term.astype(np.int64) * self.span + np.where(ok, y, 0)
+        return np.where(ok & np.isin(key, self.want), self.phrase_contexts, self.per_cell)
 
     def _shown(self, occ: dict) -> dict:
         """Per term and year its first ``per_cell`` sentences in the ranking; per phrase shown,
@@ -878,13 +905,26 @@ class _Contexts:
         at = np.arange(len(term))
         new = np.r_[True, (term[1:] != term[:-1]) | (year[1:] != year[:-1])] if len(term) else at.astype(bool)
         n = at - np.maximum.accumulate(np.where(new, at, 0)) if len(term) else at  # rank in (term, year)
-        first = n < self.per_cell
-        if self.want is not None and self.phrase_contexts > self.per_cell:
-            y = year.astype(np.int64) - self.low
-            ok = (y >= 0) & (y < self.span)
-            key = term.astype(np.int64) * self.span + np.where(ok, y, 0)
-            first |= ok & np.isin(key, self.want) & (n < self.phrase_contexts)
+        first = n < self._limit(term, year)
         return {c: v[first] for c, v in occ.items()}
+
+    def _contenders(self, occ: dict) -> np.ndarray:
+        """Which rows of a new shard's occurrences can still be shown, before any sort: a row whose
+        (term, year) already holds its :meth:`_limit` of rows (:meth:`_shown`, sorted by rank within
+        the cell), all ranked before it, cannot (a sentence's rank is unique and a sentence is in
+        one shard), so only the other rows go to the sort with the held ones."""
+        held = self.occ
+        term, year = held["term"], held["year"]
+        starts = np.flatnonzero(np.r_[True, (term[1:] != term[:-1]) | (year[1:] != year[:-1])])
+        count = np.diff(np.r_[starts, len(term)])
+        full = count >= self._limit(term[starts], year[starts])
+        last = held["rank"][starts + count - 1]  # the cell's highest rank shown (its last row)
+        low = min(int(year.min()), int(occ["year"].min(initial=year.min())))
+        span = max(int(year.max()), int(occ["year"].max(initial=year.max()))) - low + 1
+        cells = term[starts].astype(np.int64) * span + (year[starts].astype(np.int64) - low)  # sorted
+        key = occ["term"].astype(np.int64) * span + (occ["year"].astype(np.int64) - low)
+        at = np.minimum(np.searchsorted(cells, key), len(cells) - 1)
+        return (cells[at] != key) | ~full[at] | (occ["rank"] < last[at])
 
     def add(self, part: dict, sid: np.ndarray) -> None:
         """Gather from ``part``, the :func:`term_partial` of whole documents, whose sentence ``i``
@@ -894,23 +934,24 @@ class _Contexts:
             return
         if len(self.terms):
             occ = part["occ"]
-            term = self.terms.get_indexer(part["vocab"]) if len(part["vocab"]) else np.zeros(0, dtype=np.int64)
+            term = self._codes(part["vocab"])
             term = term[occ["term"].to_numpy()]
             hit = term >= 0
             local = occ["sid"].to_numpy()[hit]
             occ = {"term": term[hit], "year": sent["year"].to_numpy()[local], "sid": sid[local],
                    "a": occ["a"].to_numpy()[hit], "b": occ["b"].to_numpy()[hit]}
             occ["rank"] = self.rank[occ["sid"]]
-            occ = self._shown(occ)  # a sentence shown is among the first of its shard
-            fresh = np.unique(occ["sid"])
-            before = np.unique(self.occ["sid"])  # the sentences whose texts are held (the keys of texts)
-            if len(self.occ["term"]):
-                occ = self._shown({c: np.concatenate([self.occ[c], occ[c]]) for c in self._COLUMNS})
-            self.occ = occ
-            kept = np.unique(self.occ["sid"])
-            fresh = fresh[np.isin(fresh, kept)]
+            before = self.sids  # the sentences whose texts are held (the keys of texts)
+            if len(self.occ["term"]):  # the held rows and the shard's rows that can still displace them
+                keep = self._contenders(occ)
+                occ = {c: np.concatenate([self.occ[c], occ[c][keep]]) for c in self._COLUMNS}
+            self.occ = self._shown(occ)
+            held = np.zeros(len(self.rank), dtype=bool)  # np.unique of the sids, without sorting them
+            held[self.occ["sid"]] = True
+            self.sids = np.flatnonzero(held)
+            fresh = np.setdiff1d(self.sids, before, assume_unique=True)  # (the shard's: no sentence is in two)
             # the texts of the sentences no longer shown dropped (the others stay: no dict rebuilt)
-            for s in np.setdiff1d(before, kept, assume_unique=True).tolist():
+            for s in np.setdiff1d(before, self.sids, assume_unique=True).tolist():
                 del self.texts[s], self.heads[s]
             rows = np.flatnonzero(np.isin(sid, fresh))
             glob = sid[rows].tolist()
@@ -926,7 +967,7 @@ class _Contexts:
         the sentence's document's), in year order; the sentences ``[document, paragraph, text]``
         and the search's word forms."""
         occ = self.occ
-        sids = np.unique(occ["sid"]).astype(np.int64)
+        sids = self.sids
         sentences = [[doc_index[self.heads[s][0]], int(self.heads[s][1]), self.texts[s]] for s in sids.tolist()]
         ctx = [[] for _ in range(len(self.terms))]
         if len(occ["term"]):  # each term's rows in their order (term, year, rank): sentence, start, length
@@ -1179,30 +1220,51 @@ def read_partials(paths: Mapping, languages: list[str]) -> dict:
         Language -> :func:`term_partial` (empty for a language the files do not hold).
     """
     tables = _partial_tables(paths)
-    return {lang: _partial_of(_lang_rows(tables, lang)) for lang in languages}
+    out = {lang: _partial_of(_lang_rows(tables, lang)) for lang in languages}
+    return {lang: {**part, "vocab": part["vocab"].to_numpy().astype(object)} for lang, part in out.items()}
 
 
 def _partial_tables(paths: Mapping) -> dict:
-    """The four files of one shard's partial index as Arrow tables (not yet pandas)."""
+    """The four files of one shard's partial index as Arrow tables (not yet pandas), ``lang``
+    dictionary-encoded (a string per row cost about half of the read)."""
     import pyarrow.parquet as pq
 
-    return {part: pq.read_table(paths[part]) for part in PARTIAL_PARTS}
+    return {part: pq.read_table(paths[part], read_dictionary=["lang"]) for part in PARTIAL_PARTS}
 
 
 def _lang_rows(tables: dict, lang: str) -> dict:
-    """One language's rows of :func:`_partial_tables`, without the ``lang`` column (Arrow tables)."""
+    """One language's rows of :func:`_partial_tables`, without the ``lang`` column (Arrow tables):
+    a slice (no copy) when they are contiguous, as :func:`write_shard_partials` writes them."""
+    import pyarrow as pa
+
+    out = {}
+    for part, t in tables.items():
+        mask = np.concatenate([np.zeros(0, dtype=bool), *(_equals(chunk, lang) for chunk in t["lang"].chunks)])
+        at = np.flatnonzero(mask)
+        contiguous = not len(at) or at[-1] - at[0] + 1 == len(at)
+        rows = t.slice(int(at[0]) if len(at) else 0, len(at)) if contiguous else t.filter(pa.array(mask))
+        out[part] = rows.drop_columns(["lang"])
+    return out
+
+
+def _equals(chunk, value: str) -> np.ndarray:
+    """Which values of an Arrow string array (dictionary-encoded or not) are ``value`` (a null is not)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    return {part: t.filter(pc.equal(t["lang"], lang)).drop_columns(["lang"]) for part, t in tables.items()}
+    if not pa.types.is_dictionary(chunk.type):
+        return pc.equal(chunk, value).fill_null(False).to_numpy(zero_copy_only=False)
+    at = pc.index(chunk.dictionary, value).as_py()  # -1: not in it
+    return (chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False) == at) & (at >= 0)
 
 
 def _partial_of(rows: dict) -> dict:
     """One language's :func:`term_partial` from its :func:`_lang_rows`: only its rows converted
     to pandas, as ``pd.read_parquet`` converts them (so a shard's two languages are never both
-    held as frames, nor a frame of every row)."""
-    one = {part: t.to_pandas() for part, t in rows.items()}
-    return {"vocab": one["vocab"]["term"].to_numpy(dtype=object), "occ": one["occ"], "sentences": one["sentences"],
-            "forms": one["forms"]}
+    held as frames, nor a frame of every row); the vocabulary stays an Arrow array (looked up as
+    one, :meth:`_Contexts._codes`)."""
+    one = {part: t.to_pandas() for part, t in rows.items() if part != "vocab"}
+    return {"vocab": rows["vocab"]["term"], "occ": one["occ"], "sentences": one["sentences"], "forms": one["forms"]}
 
 
 def _shard_sentences(shard, languages: list[str], count_roles) -> dict:
@@ -1279,7 +1341,7 @@ def term_index(year_matrices: dict[str, str | Path], token_paths, phrase_changes
         :func:`page_payload` takes from ``tfidf_drift.csv``) and ``terms`` (language ->
         :func:`term_payload`; with a memo, its :class:`EncodedJson`).
     """
-    from textdrift.langmemo import for_files
+    from textdrift.langmemo import for_files, rows_digest
 
     st = settings or ExplorerSettings()
     s = st.block()
@@ -1302,7 +1364,16 @@ def term_index(year_matrices: dict[str, str | Path], token_paths, phrase_changes
     memo = for_files(memo, files) if all(isinstance(sh, Mapping) for sh in shards) else None
     kept, keys, digests = {}, {}, {}
     if memo is not None:
-        digests = _partial_digests(memo, shards, languages)
+        last = {}  # the shard last read: a shard whose digests are not kept is read once for every language
+
+        def read(shard, lang):
+            if last.get("shard") is not shard:
+                last.update(shard=shard, tables=_partial_tables(shard))
+            return _lang_rows(last["tables"], lang)
+
+        for lang in languages:  # (none kept, a cold run: each computed as the shards are read below)
+            digests[lang] = memo.shard_digests(shards, lang, read, plain=True) or [None] * len(shards)
+        last.clear()
         for lang in languages:
             keys[lang] = _memo_parts(memo, year_matrices[lang], years_of[lang], counts[lang], doc_index, aliases[lang],
                                      lang, st)
@@ -1331,7 +1402,8 @@ def term_index(year_matrices: dict[str, str | Path], token_paths, phrase_changes
             if isinstance(shard, Mapping):
                 rows = _lang_rows(tables, lang)
                 if memo is not None and digests[lang][k] is None:  # (a cold run: kept as the shards are read)
-                    digests[lang][k] = _keep_digest(memo, shard, lang, rows)
+                    digests[lang][k] = rows_digest(rows, plain=True)
+                    memo.keep_digest(shard, lang, digests[lang][k])
                 part = _partial_of(rows)
                 del rows
             else:
@@ -1356,7 +1428,7 @@ def term_index(year_matrices: dict[str, str | Path], token_paths, phrase_changes
 def _memo_parts(memo, year_matrix, years_of: set, counts: list, doc_index: dict, aliases: dict, lang: str,
                 settings: ExplorerSettings) -> dict:
     """What one language's term index depends on besides its rows of the partial indexes (their
-    digests, :func:`_partial_digests`), for its memo key: the settings, the year matrix (its
+    digests, :meth:`textdrift.langmemo.LanguageMemo.shard_digests`), for its memo key: the settings, the year matrix (its
     SHA-256: the terms listed, their counts, rates and intervals), the phrases shown (term, year:
     the extra terms and sentences), the page number of each of the language's documents, and the
     search's aliases."""
@@ -1365,38 +1437,6 @@ def _memo_parts(memo, year_matrix, years_of: set, counts: list, doc_index: dict,
             "unspaced": lang in settings.unspaced_languages, "ngram_max": settings.ngram_max,
             "year": memo.sha(year_matrix), "phrases": sorted([k, int(y)] for k, y in years_of),
             "docs": [[d, doc_index.get(d)] for d in docs], "aliases": aliases}
-
-
-def _digest_key(memo, shard: Mapping, lang: str) -> str:
-    """The memo key of the digest of ``lang``'s rows of one shard's partial index (its files' SHA-256)."""
-    return memo.key(what="partial digest", files=[memo.sha(shard[p]) for p in PARTIAL_PARTS], lang=lang)
-
-
-def _keep_digest(memo, shard: Mapping, lang: str, rows: dict) -> str:
-    """The digest of ``lang``'s rows of a shard's partial index (its :func:`_lang_rows`; each part's
-    rows by :func:`textdrift.langmemo.table_digest`), kept in the memo."""
-    from textdrift.langmemo import table_digest
-
-    digest = "/".join(table_digest(rows[p]) for p in PARTIAL_PARTS)
-    memo.put(_digest_key(memo, shard, lang), digest)
-    return digest
-
-
-def _partial_digests(memo, shards: list, languages: list[str]) -> dict[str, list]:
-    """Language -> per shard the digest of its rows of the shard's partial index: the kept ones, the
-    others computed and kept (reading those shards) when any is kept; when none is (a cold run),
-    None for each, computed as :func:`term_index` reads the shards."""
-    digests = {lang: [memo.get(_digest_key(memo, sh, lang)) for sh in shards] for lang in languages}
-    digests = {lang: [d if isinstance(d, str) else None for d in ds] for lang, ds in digests.items()}
-    if any(d for ds in digests.values() for d in ds):
-        for k, shard in enumerate(shards):
-            if any(digests[lang][k] is None for lang in languages):
-                tables = _partial_tables(shard)
-                for lang in languages:
-                    digests[lang][k] = digests[lang][k] or _keep_digest(memo, shard, lang,
-                                                                        _lang_rows(tables, lang))
-                del tables
-    return digests
 
 
 def write_term_index(paths: dict, year_matrices: dict[str, str | Path], token_paths, languages: list[str],

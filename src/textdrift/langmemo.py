@@ -37,7 +37,8 @@ are byte-for-byte functions of the matrix: no time stamp), and, per token shard 
 digest of the language's rows of it (:func:`table_digest`: the values of the columns the job
 reads, strings as their runs or numbered by first occurrence, not by Arrow's dictionaries, so the
 other language's rows of the shard, which share those dictionaries, do not enter it). A token shard's per-language digest is itself
-kept, keyed by the file's SHA-256, the language and the code (:meth:`LanguageMemo.shard_digest`):
+kept, keyed by the file's SHA-256 (a shard of several files, the explorer's partial index: each
+file's), the language and the code (:meth:`LanguageMemo.shard_digests`):
 a job that finds every shard's digest kept reads only the shards that changed (the one the new
 document went to) before it knows whether the language hits. On a cold run (no digest kept) the
 job reads every shard once, as without the memo, and records the digests as it reads.
@@ -61,6 +62,7 @@ import hashlib
 import json
 import logging
 import pickle
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,7 +75,7 @@ from textdrift.io import file_sha256
 from textdrift.memo import EntryStore, MemoLocation, code_digest
 
 __all__ = ["MAGIC", "LanguageMemo", "LanguageMemoSettings", "code_digest", "documents_of", "memo_for",
-           "table_digest"]
+           "rows_digest", "table_digest"]
 
 log = logging.getLogger("textdrift.langmemo")
 
@@ -99,7 +101,7 @@ class LanguageMemoSettings(MemoLocation, Settings):
     NAME = "languages"
 
 
-def table_digest(table: pa.Table) -> str:
+def table_digest(table: pa.Table, plain: bool = False) -> str:
     """Digest of an Arrow table's values: its column names and types and every row's values, in
     order. A string column (dictionary-encoded or not) is hashed as its runs of equal values
     (:func:`_runs`: doc_id, role and lang, whose runs are long) or as its values numbered in the
@@ -112,6 +114,12 @@ def table_digest(table: pa.Table) -> str:
     Parameters
     ----------
     table : pyarrow.Table
+    plain : bool
+        Hash a string column that is not dictionary-encoded as its UTF-8 bytes and offsets (no
+        hashing of its values into runs or codes: about half the time on the explorer's partial
+        indexes): for a table that is always read the same way (a file of plain strings, as
+        the rows of :func:`textdrift.explorer.write_shard_partials`); the digest differs from
+        the default's.
 
     Returns
     -------
@@ -126,7 +134,9 @@ def table_digest(table: pa.Table) -> str:
         typ = col.type.value_type if pa.types.is_dictionary(col.type) else col.type
         text = pa.types.is_string(typ) or pa.types.is_large_string(typ)
         runs = None
-        if text and not pa.types.is_dictionary(col.type):
+        if text and plain and not pa.types.is_dictionary(col.type):  # its bytes, hashed below
+            text, typ = False, pa.large_string()
+        elif text and not pa.types.is_dictionary(col.type):
             first = col[0] if len(col) and not col.null_count else None
             if first is not None and len(col) >= 8 and first.is_valid and pc.all(pc.equal(col, first)).as_py():  # (_runs' rule)
                 runs = [first.as_py()], np.asarray([len(col)], dtype=np.int64)  # one value (lang): one run
@@ -161,6 +171,25 @@ def table_digest(table: pa.Table) -> str:
                 values = np.asarray(pd.Series(values).fillna(0).to_numpy(), dtype=np.float64)
             h.update(str(values.dtype).encode() + b"\0" + np.ascontiguousarray(values).tobytes())
     return h.hexdigest()[:40]
+
+
+def rows_digest(rows, plain: bool = False) -> str:
+    """:func:`table_digest` of a table, or of each table of a mapping (a shard's partial index of
+    the explorer: part -> its rows) joined by ``/``.
+
+    Parameters
+    ----------
+    rows : pyarrow.Table or mapping of str to pyarrow.Table
+    plain : bool
+        :func:`table_digest`'s.
+
+    Returns
+    -------
+    str
+    """
+    if isinstance(rows, Mapping):
+        return "/".join(table_digest(t, plain) for t in rows.values())
+    return table_digest(rows, plain)
 
 
 def _first_codes(col) -> tuple[np.ndarray, pa.Array]:
@@ -342,15 +371,17 @@ class LanguageMemo(EntryStore):
         super().put(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
     def _digest_key(self, path, lang: str) -> str:
-        return self.key(what="shard digest", shard=self.sha(path), lang=lang)
+        shard = [self.sha(p) for p in path.values()] if isinstance(path, Mapping) else self.sha(path)
+        return self.key(what="shard digest", shard=shard, lang=lang)
 
     def known_digest(self, path, lang: str) -> str | None:
         """The kept digest of ``lang``'s rows of a token shard (None when not kept).
 
         Parameters
         ----------
-        path : str or Path
-            The token shard (its SHA-256 names the entry).
+        path : str, Path or mapping
+            The token shard (its SHA-256 names the entry), or a shard's files (name -> file: the
+            explorer's partial index; each file's SHA-256, in order).
         lang : str
 
         Returns
@@ -365,23 +396,28 @@ class LanguageMemo(EntryStore):
 
         Parameters
         ----------
-        path : str or Path
+        path : str, Path or mapping
+            As in :meth:`known_digest`.
         lang : str
         digest : str
         """
         self.put(self._digest_key(path, lang), digest)
 
-    def shard_digests(self, paths, lang: str, read) -> list[str] | None:
+    def shard_digests(self, paths, lang: str, read, plain: bool = False) -> list[str] | None:
         """The digest of ``lang``'s rows of every token shard: the kept ones, the others computed
-        (``read(path, lang)``: the Arrow table the job reads, :func:`table_digest`) and kept; None
-        when none is kept (a cold run: the job then records them as it reads every shard anyway).
+        (``read(path, lang)``: the Arrow table the job reads, or a mapping of tables,
+        :func:`rows_digest`) and kept; None when none is kept (a cold run: the job then records
+        them as it reads every shard anyway).
 
         Parameters
         ----------
-        paths : list of str or Path
+        paths : list of str, Path or mapping
+            The shards (a mapping: a shard's files, :meth:`known_digest`).
         lang : str
         read : callable
-            ``read(path, lang) -> pyarrow.Table``.
+            ``read(path, lang) -> pyarrow.Table`` (or a mapping of name -> table).
+        plain : bool
+            :func:`table_digest`'s.
 
         Returns
         -------
@@ -395,7 +431,7 @@ class LanguageMemo(EntryStore):
         out = []
         for path, digest in zip(paths, known):
             if digest is None:
-                digest = table_digest(read(path, lang))
+                digest = rows_digest(read(path, lang), plain)
                 self.keep_digest(path, lang, digest)
             out.append(digest)
         return out
@@ -413,7 +449,7 @@ class LanguageMemo(EntryStore):
 
 
 def _all_files(paths) -> bool:
-    return all(isinstance(p, (str, Path)) for p in paths)
+    return all(isinstance(p, (str, Path)) or (isinstance(p, Mapping) and _all_files(p.values())) for p in paths)
 
 
 def for_files(memo: LanguageMemo | None, paths) -> LanguageMemo | None:
