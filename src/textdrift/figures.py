@@ -570,10 +570,12 @@ def save_figure(fig: Figure, stem: str | Path, dpi: int = _D["figures"]["dpi"]) 
         atomic_write_bytes(path, png)
         paths.append(path)
         with matplotlib.rc_context({"svg.hashsalt": "textdrift"}):
-            svg = io.BytesIO()
+            # written as text, encoded once: given a binary file, matplotlib wraps it in a codecs
+            # writer that encodes each of its some 300,000 writes (a phrase chart) one by one
+            svg = io.StringIO()
             fig.savefig(svg, format="svg", dpi=dpi, metadata={"Date": None, "Creator": None})
             path = stem.with_name(f"{stem.name}.svg")
-            atomic_write_bytes(path, svg.getvalue())
+            atomic_write_bytes(path, svg.getvalue().encode("utf-8"))
             paths.append(path)
     plt.close(fig)
     return paths
