@@ -380,8 +380,8 @@ def _fonts_read_from_memory():
 
     matplotlib opens a font (``ft2font.FT2Font``) on a Python file object, and FreeType reads
     whatever it needs of the font through that object: a ``seek`` and a ``read`` (two system calls)
-    for each table a glyph touches, every time a glyph is loaded (its outline, its metrics), some
-    200,000 times in a phrase chart: about a fifth of the chart job's CPU. Given an
+    for each table a glyph touches, every time a glyph is loaded (its outline, its metrics): a fifth
+    of ``phrase_figures``' samples under py-spy at 50 MB (docs/performance.md). Given an
     :class:`io.BytesIO` of the same file, FreeType reads the same bytes at the same offsets, at half
     the cost of a glyph's loading. The fonts are found as matplotlib finds them
     (``font_manager.get_font``: the same files, fallbacks and settings, its own code run with the
