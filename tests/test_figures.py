@@ -476,11 +476,15 @@ def _canonical_clip_ids(svg: bytes) -> bytes:
 
 
 def test_save_figure_memo_changes_no_pixel_and_no_svg_byte(tmp_path, monkeypatch):
-    """Laying out each text once per renderer (_text_layout_memo, with its glyph loops), pinning empty
-    axis labels, adding bars without extending the data limits and pausing the garbage collector draw
-    the same PNG pixels and the same SVG as matplotlib as it is, on charts with Chinese labels, rotated
-    and multi-line texts, bars; the patches are gone afterwards."""
+    """Laying out each text once per renderer (_text_layout_memo, with its glyph loops), the font files
+    read from memory (_fonts_read_from_memory), pinning empty axis labels, adding bars without
+    extending the data limits and pausing the garbage collector draw the same PNG pixels and the same
+    SVG as matplotlib as it is, on charts with Chinese labels, rotated and multi-line texts, bars; the
+    patches are gone afterwards."""
+    import io
     from contextlib import nullcontext
+
+    from matplotlib import font_manager
 
     from matplotlib import text as mtext
     from matplotlib.backends.backend_agg import RendererAgg
@@ -490,6 +494,7 @@ def test_save_figure_memo_changes_no_pixel_and_no_svg_byte(tmp_path, monkeypatch
 
     layout, shape, set_size = mtext.Text._get_layout, FT2Font._layout, FT2Font.set_size
     glyphs, agg_glyphs = TextToPath.get_glyphs_with_font, RendererAgg._draw_text_glyphs_and_boxes
+    get_font = font_manager._get_font
 
     new = pd.DataFrame([{"lang": "zh", "year": year, "status": "new", "rank": r, "formulation": f"新的提法{r}",
                          "count": 3 + r, "paragraphs": 2 + r, "documents": 1, "nested_in": ""}
@@ -504,6 +509,9 @@ def test_save_figure_memo_changes_no_pixel_and_no_svg_byte(tmp_path, monkeypatch
     assert mtext.Text._get_layout is layout and "_find_fonts_by_props" not in vars(fontManager)
     assert FT2Font._layout is shape and FT2Font.set_size is set_size
     assert TextToPath.get_glyphs_with_font is glyphs and RendererAgg._draw_text_glyphs_and_boxes is agg_glyphs
+    assert font_manager._get_font is get_font and font_manager.ft2font is F.matplotlib.ft2font
+    # the fast drawing's fonts were read from memory
+    assert F._FONTS_IN_MEMORY and all(isinstance(font.fname, io.BytesIO) for font in F._FONTS_IN_MEMORY.values())
     monkeypatch.setattr(F, "_MPL_MEMO_VERSION", "none")  # the memo off: matplotlib as it is
     monkeypatch.setattr(F, "_pin_empty_axis_labels", lambda fig: None)
     monkeypatch.setattr(F, "_bars_without_data_limits", lambda ax: nullcontext())

@@ -371,6 +371,56 @@ def _text_layout_memo():
         RendererAgg._draw_text_glyphs_and_boxes = glyphs_and_boxes
 
 
+_FONTS_IN_MEMORY: dict = {}  # matplotlib's font look-up's arguments -> its FT2Font, read from memory
+
+
+@contextmanager
+def _fonts_read_from_memory():
+    """While a figure is saved, give FreeType each font file's bytes from memory, not from the file.
+
+    matplotlib opens a font (``ft2font.FT2Font``) on a Python file object, and FreeType reads
+    whatever it needs of the font through that object: a ``seek`` and a ``read`` (two system calls)
+    for each table a glyph touches, every time a glyph is loaded (its outline, its metrics): a fifth
+    of ``phrase_figures``' samples under py-spy at 50 MB (docs/performance.md). Given an
+    :class:`io.BytesIO` of the same file, FreeType reads the same bytes at the same offsets, at half
+    the cost of a glyph's loading. The fonts are found as matplotlib finds them
+    (``font_manager.get_font``: the same files, fallbacks and settings, its own code run with the
+    file opened in memory) and kept for the process, as matplotlib keeps its own (an
+    ``lru_cache``); each draw sets a font's size and transform before using it, so what is drawn
+    does not depend on which of the two a text got. On a matplotlib other than the pinned one
+    (``_MPL_MEMO_VERSION``), nothing is changed.
+    """
+    if matplotlib.__version__ != _MPL_MEMO_VERSION:
+        yield
+        return
+    from types import SimpleNamespace
+
+    from matplotlib import font_manager, ft2font
+
+    get_font = font_manager._get_font
+    open_fonts = get_font.__wrapped__  # matplotlib's function under its lru_cache
+
+    def in_memory(path, *args, **kwargs):
+        return ft2font.FT2Font(io.BytesIO(Path(path).read_bytes()), *args, **kwargs)
+
+    def get_font_in_memory(font_filepaths, **kwargs):
+        key = (font_filepaths, tuple(sorted(kwargs.items())))
+        font = _FONTS_IN_MEMORY.get(key)
+        if font is None:
+            font_manager.ft2font = SimpleNamespace(FT2Font=in_memory)  # what open_fonts calls
+            try:
+                font = _FONTS_IN_MEMORY[key] = open_fonts(font_filepaths, **kwargs)
+            finally:
+                font_manager.ft2font = ft2font
+        return font
+
+    font_manager._get_font = get_font_in_memory
+    try:
+        yield
+    finally:
+        font_manager._get_font = get_font
+
+
 @contextmanager
 def _cyclic_gc_paused():
     """Python's cyclic garbage collector off while one chart is built and saved, on again afterwards.
@@ -508,7 +558,7 @@ def save_figure(fig: Figure, stem: str | Path, dpi: int = _D["figures"]["dpi"]) 
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     _pin_empty_axis_labels(fig)
     screen_dpi = fig.dpi
-    with _cyclic_gc_paused(), _text_layout_memo():
+    with _cyclic_gc_paused(), _fonts_read_from_memory(), _text_layout_memo():
         fig.dpi = dpi
         try:
             canvas.draw()
@@ -520,10 +570,12 @@ def save_figure(fig: Figure, stem: str | Path, dpi: int = _D["figures"]["dpi"]) 
         atomic_write_bytes(path, png)
         paths.append(path)
         with matplotlib.rc_context({"svg.hashsalt": "textdrift"}):
-            svg = io.BytesIO()
+            # written as text, encoded once: given a binary file, matplotlib wraps it in a codecs
+            # writer that encodes each of its some 300,000 writes (a phrase chart) one by one
+            svg = io.StringIO()
             fig.savefig(svg, format="svg", dpi=dpi, metadata={"Date": None, "Creator": None})
             path = stem.with_name(f"{stem.name}.svg")
-            atomic_write_bytes(path, svg.getvalue())
+            atomic_write_bytes(path, svg.getvalue().encode("utf-8"))
             paths.append(path)
     plt.close(fig)
     return paths
