@@ -262,3 +262,46 @@ def test_drift_memo(base, tmp_path, caplog, what):
     assert _drift(q, paras, out_memo, LanguageMemo(memo_dir, "drift", code="c"), settings) == \
         _drift(q, paras, out_full, None, settings)
     assert _kept(caplog) == {"en": {"zh"}, "para": {"en"}}.get(what, set())
+
+
+def _shard_docs(p, root):
+    """The merge_counts job's inputs for a project of :func:`_project`: one document matrix per
+    language and shard, named as the ``count`` rule names them (Chinese first, as the rule lists them)."""
+    from textdrift.vectorize import doc_matrix
+
+    root.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for lang in ("zh", "en"):
+        for shard, path in enumerate(p["tokens"]):
+            paths.append(str(root / f"doc_{lang}-{shard}.npz"))
+            save_matrix(doc_matrix(pd.read_parquet(path), lang), paths[-1])
+    return paths
+
+
+def _merged(shards, out, memo=None) -> list[bytes]:
+    from textdrift.vectorize import merge_shard_matrices
+
+    out.mkdir(parents=True, exist_ok=True)
+    year = {lang: out / f"year_{lang}.npz" for lang in ("zh", "en")}
+    doc = {lang: out / f"doc_{lang}.npz" for lang in ("zh", "en")}
+    merge_shard_matrices(shards, year, doc, memo)
+    return [path.read_bytes() for lang in ("zh", "en") for path in (doc[lang], year[lang])]
+
+
+@pytest.mark.parametrize("added", ["en", "zh", "both", "corrupt"])
+def test_merge_counts_memo(tmp_path, caplog, added):
+    # cold: the files equal a merge without the memo; after a document added, the same again, with
+    # exactly the other language's files from the memo (a corrupt entry: a logged miss)
+    memo_dir = tmp_path / "memo"
+    shards = _shard_docs(_project(tmp_path / "base", _corpus()), tmp_path / "base")
+    assert _merged(shards, tmp_path / "cold", LanguageMemo(memo_dir, "merge_counts", code="c")) == \
+        _merged(shards, tmp_path / "plain")
+    if added == "corrupt":
+        for entry in memo_dir.iterdir():
+            entry.write_bytes(entry.read_bytes()[:-5])
+    else:
+        shards = _shard_docs(_project(tmp_path / "added", _corpus() + [ADDED[added]]), tmp_path / "added")
+    caplog.set_level(logging.INFO, logger="textdrift")
+    assert _merged(shards, tmp_path / "m", LanguageMemo(memo_dir, "merge_counts", code="c")) == \
+        _merged(shards, tmp_path / "f")
+    assert _kept(caplog) == {"en": {"zh"}, "zh": {"en"}}.get(added, set())

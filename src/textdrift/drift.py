@@ -1113,13 +1113,6 @@ class DriftFiles:
     grouped: dict | None = None
 
 
-def _para_languages(path, languages) -> list[str]:
-    """The languages whose rows a paragraph matrix file may hold: the one its name says
-    (``para_{lang}-*``), or every language for a file named otherwise."""
-    name = Path(path).name
-    return [lang for lang in languages if name.startswith(f"para_{lang}-")] or list(languages)
-
-
 def write_drift(files: DriftFiles, languages: list[str], settings: DriftSettings | None = None, memo=None) -> None:
     """Write the five drift tables for every language.
 
@@ -1167,20 +1160,20 @@ def write_drift(files: DriftFiles, languages: list[str], settings: DriftSettings
     groups = document_groups(docs, group_by) if group_by else {}
     tables: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLE_COLUMNS}
     by_group: dict[str, dict[str, list[pd.DataFrame]]] = {g: {name: [] for name in TABLE_COLUMNS} for g in groups}
-    from textdrift.langmemo import for_files
+    from textdrift.langmemo import file_languages, for_files
 
     memo = None if groups else for_files(memo, [*year_paths, *para_paths])
     keys, kept = {}, {}
     for lang, path in zip(languages, year_paths) if memo is not None else []:
         from dataclasses import asdict
 
-        own = [p for p in para_paths if lang in _para_languages(p, languages)]
+        own = [p for p in para_paths if lang in file_languages(p, "para", languages)]
         keys[lang] = memo.key(lang=lang, settings=asdict(params), year=memo.sha(path), paras=[memo.sha(p) for p in own])
         value = memo.get(keys[lang])
         if isinstance(value, dict) and set(value) == set(TABLE_COLUMNS):
             kept[lang] = value
     para_parts = by_language([load_matrix(p) for p in para_paths
-                              if any(x not in kept for x in _para_languages(p, languages))], languages)
+                              if any(x not in kept for x in file_languages(p, "para", languages))], languages)
     doc_files = dict(zip(languages, doc_paths))
     for lang, path in zip(languages, year_paths):
         if lang in kept:

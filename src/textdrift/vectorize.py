@@ -34,7 +34,7 @@ Method
 Each matrix is saved as one ``.npz`` file holding the CSR arrays, the
 vocabulary and the row labels; :func:`load_matrix` reads it back in one call.
 
-About 770 lines, nearly half of them docstrings: counting, merging the shards' matrices, their
+About 810 lines, nearly half of them docstrings: counting, merging the shards' matrices, their
 file format and the export for R share :class:`CountMatrix` and its sorted vocabulary (a merge
 must reproduce a count exactly, tested).
 """
@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,8 @@ __all__ = ["MATRIX_COLUMNS", "SEP", "by_language", "count_matrix", "CountMatrix"
            "load_matrix", "merge_matrices", "merge_shard_matrices", "para_matrix", "save_matrix",
            "write_shard_matrices", "count_partials", "count_codes", "count_shard", "SHARD_MATRICES", "write_partial_counts", "year_matrix", "year_matrix_of", "run_count",
            "run_merge_counts", "run_export"]
+
+log = logging.getLogger("textdrift.vectorize")
 
 # Token columns that the count matrices are built from (the rest is not read by write_shard_matrices).
 MATRIX_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "norm", "is_punct", "keep", "role", "entity"]
@@ -633,10 +636,15 @@ def by_language(matrices: list[CountMatrix], languages) -> dict[str, list[CountM
 
 
 def merge_shard_matrices(doc_shards: list[str | Path], year_paths: dict[str, str | Path],
-                         doc_paths: dict[str, str | Path]) -> None:
+                         doc_paths: dict[str, str | Path], memo=None) -> None:
     """The `vectorize` rule: per language (the keys of the path dicts), the shards' document
     matrices merged into ``doc_{lang}.npz`` and summed by year into ``year_{lang}.npz``
     (:func:`merge_matrices`).
+
+    With ``memo`` a language's two files are written from the memo when its shard files (those
+    named ``doc_{lang}-*``, :func:`textdrift.langmemo.file_languages`, by their SHA-256 in the
+    given order) and the code are those of a kept entry, and only the other languages' shards are
+    read: after a document is added in one language, the other's merge is not redone.
 
     Parameters
     ----------
@@ -644,12 +652,27 @@ def merge_shard_matrices(doc_shards: list[str | Path], year_paths: dict[str, str
         The `count` rule's ``doc_{lang}-{shard}.npz`` files, in any order.
     year_paths, doc_paths : dict of str to str or Path
         Language -> ``year_{lang}.npz``, ``doc_{lang}.npz``.
+    memo : textdrift.langmemo.LanguageMemo, optional
+        The job's per-language memo (:func:`textdrift.langmemo.memo_for`); None: no memo.
     """
-    parts = by_language([load_matrix(p) for p in doc_shards], year_paths)
+    from textdrift.langmemo import file_languages
+
+    langs = list(year_paths)
+    keys = {lang: memo.key(lang=lang, docs=[memo.sha(p) for p in doc_shards if lang in file_languages(p, "doc", langs)])
+            for lang in langs} if memo is not None else {}
+    todo = [lang for lang in langs if memo is None or not memo.restore(keys[lang], [doc_paths[lang], year_paths[lang]])]
+    for lang in langs:
+        if lang not in todo:
+            log.info("%s: doc and year matrices kept in the memo (its shard matrices and the code unchanged)", lang)
+    parts = by_language([load_matrix(p) for p in doc_shards if set(todo) & set(file_languages(p, "doc", langs))], todo)
     for lang, mats in parts.items():
         docs = merge_matrices(mats, ["doc_id", "year"])
         save_matrix(docs, doc_paths[lang])
         save_matrix(merge_matrices([docs], ["year"]), year_paths[lang])
+        if memo is not None:
+            memo.keep(keys[lang], [doc_paths[lang], year_paths[lang]])
+    if memo is not None:
+        log.info(memo.finish())
 
 
 def export_matrices(doc_paths: dict[str, str | Path], documents: str | Path, out: dict[str, dict[str, str | Path]]) -> None:
@@ -743,7 +766,7 @@ def run_count(input, output, params, log) -> None:
                            params.count_roles)
 
 
-def run_merge_counts(input, output, params, log) -> None:
+def run_merge_counts(input, output, params, log, config=None) -> None:
     """Rule ``merge_counts``: merge the shards' document matrices into one year and one document matrix per language.
 
     Parameters
@@ -752,12 +775,17 @@ def run_merge_counts(input, output, params, log) -> None:
         Attribute access by the names the rule gives; any object with those attributes works.
     log : list of str
         The job's log file (first item).
+    config : dict, optional
+        The workflow's configuration: its ``language_memo`` settings (the per-language memo,
+        :func:`textdrift.langmemo.memo_for`); None: no memo.
     """
     from textdrift.io import log_to_file
+    from textdrift.langmemo import for_files, memo_for
 
     log_to_file(log[0])
     langs = params.languages
-    merge_shard_matrices(input.doc, dict(zip(langs, output.year)), dict(zip(langs, output.doc)))
+    memo = for_files(memo_for(config, "merge_counts"), input.doc)
+    merge_shard_matrices(input.doc, dict(zip(langs, output.year)), dict(zip(langs, output.doc)), memo)
 
 
 def run_export(input, output, params, log) -> None:
