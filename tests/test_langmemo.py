@@ -305,3 +305,41 @@ def test_merge_counts_memo(tmp_path, caplog, added):
     assert _merged(shards, tmp_path / "m", LanguageMemo(memo_dir, "merge_counts", code="c")) == \
         _merged(shards, tmp_path / "f")
     assert _kept(caplog) == {"en": {"zh"}, "zh": {"en"}}.get(added, set())
+
+
+def _exported(doc, documents, out, memo=None) -> list[bytes]:
+    from textdrift.vectorize import export_matrices
+
+    files = {lang: {k: out / f"{k}_{lang}" for k in ("mtx", "features", "docvars", "parquet")} for lang in ("zh", "en")}
+    out.mkdir(parents=True, exist_ok=True)
+    export_matrices(doc, documents, files, memo)
+    return [path.read_bytes() for lang in files for path in files[lang].values()]
+
+
+@pytest.mark.parametrize("change", ["en", "zh", "genre_zh", "dtype", "corrupt"])
+def test_export_memo(tmp_path, caplog, change):
+    # cold: the files equal an export without the memo; after a change, the same again, with exactly
+    # the unchanged language's files from the memo. "dtype": a missing value in an English document's
+    # column makes the column float for every row, so the Chinese document variables change too
+    memo_dir = tmp_path / "memo"
+    p = _project(tmp_path / "base", _corpus())
+    pd.read_csv(p["documents"]).assign(pages=3).to_csv(p["documents"], index=False)
+    assert _exported(p["doc"], p["documents"], tmp_path / "cold", LanguageMemo(memo_dir, "export", code="c")) == \
+        _exported(p["doc"], p["documents"], tmp_path / "plain")
+    if change in ADDED:
+        p = _project(tmp_path / "added", _corpus() + [ADDED[change]])
+        pd.read_csv(p["documents"]).assign(pages=3).to_csv(p["documents"], index=False)
+    elif change == "corrupt":
+        for entry in memo_dir.iterdir():
+            entry.write_bytes(entry.read_bytes()[:-5])
+    else:
+        d = pd.read_csv(p["documents"])
+        if change == "genre_zh":
+            d.loc[d["doc_id"] == "z2018", "genre"] = "speech"
+        else:
+            d["pages"] = d["pages"].where(d["doc_id"] != "e2018")
+        d.to_csv(p["documents"], index=False)
+    caplog.set_level(logging.INFO, logger="textdrift")
+    assert _exported(p["doc"], p["documents"], tmp_path / "m", LanguageMemo(memo_dir, "export", code="c")) == \
+        _exported(p["doc"], p["documents"], tmp_path / "f")
+    assert _kept(caplog) == {"en": {"zh"}, "zh": {"en"}, "genre_zh": {"en"}}.get(change, set())

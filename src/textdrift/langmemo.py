@@ -1,6 +1,6 @@
 """A per-language memo for the whole-corpus vocabulary jobs (`phrases`, `formulations`, `drift`,
-`findings_vocabulary`, `merge_counts`): after a document is added in one language, the other
-language's rows (`merge_counts`: its files) come from the memo.
+`findings_vocabulary`, `merge_counts`, `export`): after a document is added in one language, the
+other language's rows (`merge_counts`, `export`: its files) come from the memo.
 
 What `drift`'s and `findings_vocabulary`'s rows depend on is written beside their keys
 (:func:`textdrift.drift.write_drift`, :func:`textdrift.findings._language_key`).
@@ -29,6 +29,10 @@ Both methods are corpus-wide but per language (read from the code):
   (``doc_{lang}-{shard}.npz``, in the rule's order) alone; its entry keeps the two files' bytes
   (:meth:`LanguageMemo.keep`, :meth:`LanguageMemo.restore`: the same bytes, since
   :func:`textdrift.vectorize.save_matrix` writes no time stamp).
+* ``export`` (:func:`textdrift.vectorize.export_matrices`): a language's four files are made from
+  its ``doc_{lang}.npz`` and, for the document variables, ``documents.csv``'s metadata columns of
+  the matrix's documents (left-merged on ``doc_id``: those rows, and the columns' names and types,
+  which the other language's rows can change); the entry keeps the four files' bytes.
 
 The key
 -------
@@ -498,8 +502,8 @@ def memo_for(config: dict | None, job: str) -> LanguageMemo | None:
     config : dict or None
         The workflow's configuration (the ``language_memo`` block and ``processed_dir``).
     job : str
-        ``phrases``, ``formulations``, ``drift``, ``findings_vocabulary`` or ``merge_counts`` (its
-        directory's name).
+        ``phrases``, ``formulations``, ``drift``, ``findings_vocabulary``, ``merge_counts`` or
+        ``export`` (its directory's name).
 
     Returns
     -------

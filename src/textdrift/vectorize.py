@@ -34,7 +34,7 @@ Method
 Each matrix is saved as one ``.npz`` file holding the CSR arrays, the
 vocabulary and the row labels; :func:`load_matrix` reads it back in one call.
 
-About 810 lines, nearly half of them docstrings: counting, merging the shards' matrices, their
+About 830 lines, nearly half of them docstrings: counting, merging the shards' matrices, their
 file format and the export for R share :class:`CountMatrix` and its sorted vocabulary (a merge
 must reproduce a count exactly, tested).
 """
@@ -675,7 +675,8 @@ def merge_shard_matrices(doc_shards: list[str | Path], year_paths: dict[str, str
         log.info(memo.finish())
 
 
-def export_matrices(doc_paths: dict[str, str | Path], documents: str | Path, out: dict[str, dict[str, str | Path]]) -> None:
+def export_matrices(doc_paths: dict[str, str | Path], documents: str | Path, out: dict[str, dict[str, str | Path]],
+                    memo=None) -> None:
     """Rule ``export``: each language's document x term counts for R and Python users.
 
     ``doc_paths``: {lang: doc_{lang}.npz}; ``documents``: ``documents.csv`` (its metadata become
@@ -689,19 +690,39 @@ def export_matrices(doc_paths: dict[str, str | Path], documents: str | Path, out
       tokens) and the document's metadata from ``documents.csv``;
     * ``counts_{lang}.parquet``: every n-gram count, long: ``doc_id, year, feature, n, count``.
 
+    With ``memo`` a language's four files are written from the memo when its ``doc_{lang}.npz``
+    (its SHA-256), the metadata columns and rows the document variables take (``documents.csv``'s
+    rows of the matrix's documents: their values and the columns' names and types,
+    :func:`textdrift.memo.frame_bytes`) and the code are those of a kept entry.
+
     Parameters
     ----------
     doc_paths : dict of str to str or Path
     documents : str or Path
     out : dict of str to dict of str to str or Path
+    memo : textdrift.langmemo.LanguageMemo, optional
+        The job's per-language memo (:func:`textdrift.langmemo.memo_for`); None: no memo.
     """
+    import hashlib
+
     import scipy.io
 
     from textdrift.io import atomic_writer, read_csv, write_csv, write_parquet
+    from textdrift.memo import frame_bytes
 
     meta = read_csv(documents)
     keep = [c for c in meta.columns if c not in ("year", "file", "sha256") and not c.startswith("tokens")]
     for lang, path in doc_paths.items():
+        files = list(out[lang].values())
+        if memo is not None:
+            with np.load(path, allow_pickle=False) as z:  # the row labels only (the documents)
+                ids = set(pd.read_json(io.StringIO(str(z["rows"])), orient="split")["doc_id"].astype(str))
+            own = meta.loc[meta["doc_id"].astype(str).isin(ids), keep].reset_index(drop=True)
+            key = memo.key(lang=lang, doc=memo.sha(path), meta=hashlib.blake2b(frame_bytes(own)).hexdigest())
+            if memo.restore(key, files):
+                log.info("%s: the exported files kept in the memo (its document matrix, its documents' "
+                         "metadata and the code unchanged)", lang)
+                continue
         m = load_matrix(path)
         # the terms as one Arrow array: their n (CountMatrix.ngram_order: SEP counted) and the long
         # table's columns are taken from it, not built as a Python string per count
@@ -726,6 +747,10 @@ def export_matrices(doc_paths: dict[str, str | Path], documents: str | Path, out
         write_parquet(pd.DataFrame({"doc_id": doc_ids, "year": rows["year"].to_numpy()[coo.row],
                                     "feature": features, "n": n[coo.col].astype(np.int64),
                                     "count": coo.data.astype(np.int64)}), out[lang]["parquet"])
+        if memo is not None:
+            memo.keep(key, files)
+    if memo is not None:
+        log.info(memo.finish())
 
 
 #: pandas' dtype of a column of Python strings (``str``: Arrow-backed, NaN for missing)
@@ -788,7 +813,7 @@ def run_merge_counts(input, output, params, log, config=None) -> None:
     merge_shard_matrices(input.doc, dict(zip(langs, output.year)), dict(zip(langs, output.doc)), memo)
 
 
-def run_export(input, output, params, log) -> None:
+def run_export(input, output, params, log, config=None) -> None:
     """Rule ``export``: the document matrices for R and Python (results/matrices/).
 
     Parameters
@@ -797,10 +822,15 @@ def run_export(input, output, params, log) -> None:
         Attribute access by the names the rule gives; any object with those attributes works.
     log : list of str
         The job's log file (first item).
+    config : dict, optional
+        The workflow's configuration: its ``language_memo`` settings (the per-language memo,
+        :func:`textdrift.langmemo.memo_for`); None: no memo.
     """
     from textdrift.io import log_to_file
+    from textdrift.langmemo import for_files, memo_for
 
     log_to_file(log[0])
     langs, kinds = params.languages, ["mtx", "features", "docvars", "parquet"]
     export_matrices(dict(zip(langs, input.doc)), input.documents,
-                    {lang: {k: output[f"{k}_{lang}"] for k in kinds} for lang in langs})
+                    {lang: {k: output[f"{k}_{lang}"] for k in kinds} for lang in langs},
+                    for_files(memo_for(config, "export"), [*input.doc, input.documents]))
