@@ -487,10 +487,8 @@ def top_terms(matrix: CountMatrix, top_n: int = _D["drift"]["top_n"], unit: str 
     V, _ = tfidf_vectors(m, **tfidf_params)
     lang, frames = _lang(matrix), []
     for i, y in enumerate(m.rows[unit]):
-        count = dense_vector(m.X[i]).astype("int64")
-        listed = np.flatnonzero(count > 0)  # the terms of the year only: a frame of these rows, not of the vocabulary
-        df = pd.DataFrame({"term": m.vocab[listed], "tfidf": dense_vector(V[i])[listed], "count": count[listed]})
-        df = df.sort_values(["tfidf", "count", "term"], ascending=[False, False, True]).head(top_n)
+        df = pd.DataFrame({"term": m.vocab, "tfidf": dense_vector(V[i]), "count": dense_vector(m.X[i]).astype("int64")})
+        df = df[df["count"] > 0].sort_values(["tfidf", "count", "term"], ascending=[False, False, True]).head(top_n)
         frames.append(df.assign(lang=lang, year=y, rank=np.arange(1, len(df) + 1)))
     return pd.concat(frames, ignore_index=True)[TOP_TERM_COLUMNS]
 
@@ -518,10 +516,7 @@ def term_shifts(matrix: CountMatrix, top_n: int = _D["drift"]["top_n"], unit: st
     V, _ = tfidf_vectors(m, **tfidf_params)
     units, lang, frames = m.rows[unit].tolist(), _lang(matrix), []
     for i in range(len(units) - 1):
-        # the terms of either unit only (a term in neither has no change, so it is never listed)
-        a, b = dense_vector(V[i]), dense_vector(V[i + 1])
-        either = np.flatnonzero((a != 0) | (b != 0))
-        df = pd.DataFrame({"term": m.vocab[either], "tfidf_from": a[either], "tfidf_to": b[either]})
+        df = pd.DataFrame({"term": m.vocab, "tfidf_from": dense_vector(V[i]), "tfidf_to": dense_vector(V[i + 1])})
         df["change"] = df["tfidf_to"] - df["tfidf_from"]
         rising = df[df["change"] > 0].sort_values(["change", "term"], ascending=[False, True]).head(top_n)
         falling = df[df["change"] < 0].sort_values(["change", "term"], ascending=[True, True]).head(top_n)
