@@ -307,3 +307,84 @@ def test_plain_table_digest_hashes_the_strings_bytes_whatever_the_chunks():
         assert table_digest(a, plain=True) != table_digest(a.set_column(0, "text", pa.array(other)), plain=True)
     assert rows_digest({"x": a, "y": c}, plain=True) == table_digest(a, plain=True) + "/" + table_digest(c, plain=True)
     assert rows_digest(a) == table_digest(a)
+
+
+def _shard_docs(p, root):
+    """The merge_counts job's inputs for a project of :func:`_project`: one document matrix per
+    language and shard, named as the ``count`` rule names them (Chinese first, as the rule lists them)."""
+    from textdrift.vectorize import doc_matrix
+
+    root.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for lang in ("zh", "en"):
+        for shard, path in enumerate(p["tokens"]):
+            paths.append(str(root / f"doc_{lang}-{shard}.npz"))
+            save_matrix(doc_matrix(pd.read_parquet(path), lang), paths[-1])
+    return paths
+
+
+def _merged(shards, out, memo=None) -> list[bytes]:
+    from textdrift.vectorize import merge_shard_matrices
+
+    out.mkdir(parents=True, exist_ok=True)
+    year = {lang: out / f"year_{lang}.npz" for lang in ("zh", "en")}
+    doc = {lang: out / f"doc_{lang}.npz" for lang in ("zh", "en")}
+    merge_shard_matrices(shards, year, doc, memo)
+    return [path.read_bytes() for lang in ("zh", "en") for path in (doc[lang], year[lang])]
+
+
+@pytest.mark.parametrize("added", ["en", "zh", "both", "corrupt"])
+def test_merge_counts_memo(tmp_path, caplog, added):
+    # cold: the files equal a merge without the memo; after a document added, the same again, with
+    # exactly the other language's files from the memo (a corrupt entry: a logged miss)
+    memo_dir = tmp_path / "memo"
+    shards = _shard_docs(_project(tmp_path / "base", _corpus()), tmp_path / "base")
+    assert _merged(shards, tmp_path / "cold", LanguageMemo(memo_dir, "merge_counts", code="c")) == \
+        _merged(shards, tmp_path / "plain")
+    if added == "corrupt":
+        for entry in memo_dir.iterdir():
+            entry.write_bytes(entry.read_bytes()[:-5])
+    else:
+        shards = _shard_docs(_project(tmp_path / "added", _corpus() + [ADDED[added]]), tmp_path / "added")
+    caplog.set_level(logging.INFO, logger="textdrift")
+    assert _merged(shards, tmp_path / "m", LanguageMemo(memo_dir, "merge_counts", code="c")) == \
+        _merged(shards, tmp_path / "f")
+    assert _kept(caplog) == {"en": {"zh"}, "zh": {"en"}}.get(added, set())
+
+
+def _exported(doc, documents, out, memo=None) -> list[bytes]:
+    from textdrift.vectorize import export_matrices
+
+    files = {lang: {k: out / f"{k}_{lang}" for k in ("mtx", "features", "docvars", "parquet")} for lang in ("zh", "en")}
+    out.mkdir(parents=True, exist_ok=True)
+    export_matrices(doc, documents, files, memo)
+    return [path.read_bytes() for lang in files for path in files[lang].values()]
+
+
+@pytest.mark.parametrize("change", ["en", "zh", "genre_zh", "dtype", "corrupt"])
+def test_export_memo(tmp_path, caplog, change):
+    # cold: the files equal an export without the memo; after a change, the same again, with exactly
+    # the unchanged language's files from the memo. "dtype": a missing value in an English document's
+    # column makes the column float for every row, so the Chinese document variables change too
+    memo_dir = tmp_path / "memo"
+    p = _project(tmp_path / "base", _corpus())
+    pd.read_csv(p["documents"]).assign(pages=3).to_csv(p["documents"], index=False)
+    assert _exported(p["doc"], p["documents"], tmp_path / "cold", LanguageMemo(memo_dir, "export", code="c")) == \
+        _exported(p["doc"], p["documents"], tmp_path / "plain")
+    if change in ADDED:
+        p = _project(tmp_path / "added", _corpus() + [ADDED[change]])
+        pd.read_csv(p["documents"]).assign(pages=3).to_csv(p["documents"], index=False)
+    elif change == "corrupt":
+        for entry in memo_dir.iterdir():
+            entry.write_bytes(entry.read_bytes()[:-5])
+    else:
+        d = pd.read_csv(p["documents"])
+        if change == "genre_zh":
+            d.loc[d["doc_id"] == "z2018", "genre"] = "speech"
+        else:
+            d["pages"] = d["pages"].where(d["doc_id"] != "e2018")
+        d.to_csv(p["documents"], index=False)
+    caplog.set_level(logging.INFO, logger="textdrift")
+    assert _exported(p["doc"], p["documents"], tmp_path / "m", LanguageMemo(memo_dir, "export", code="c")) == \
+        _exported(p["doc"], p["documents"], tmp_path / "f")
+    assert _kept(caplog) == {"en": {"zh"}, "zh": {"en"}, "genre_zh": {"en"}}.get(change, set())

@@ -8,8 +8,8 @@ paragraphs a configured pattern can match) -> ``cleanio``
 (files, the clean index and log); ``segment`` (the token table; ``segment_eval`` scores it,
 ``entities`` marks the names) -> ``counting`` (what is counted: the token table, roles, names as
 words, the findings' variants, kept tokens per paragraph) -> ``vectorize`` (count matrices) -> ``drift`` and ``phrases``; ``formulations`` (new and vanished
-formulations); ``langmemo`` (the `phrases` and `formulations` jobs' per-language memo: a document
-added in one language recomputes only that language; ``memo``: what the memos share, the
+formulations); ``langmemo`` (the whole-corpus jobs' per-language memo, `phrases`, `formulations`,
+`drift`, `merge_counts` among them: a document added in one language recomputes only that language; ``memo``: what the memos share, the
 checksummed entry store and the code digest);
 ``codebook`` -> ``matching`` -> ``themes`` -> ``validation`` (precision of the codebook);
 ``matchmemo`` (the `theme_matches` jobs' per-theme memo: a codebook edit rematches only the themes it changes);

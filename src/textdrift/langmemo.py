@@ -1,6 +1,6 @@
 """A per-language memo for the whole-corpus vocabulary jobs (`phrases`, `formulations`, `drift`,
-`findings_vocabulary`): after a document is added in one language, the other language's rows come
-from the memo.
+`findings_vocabulary`, `merge_counts`, `export`): after a document is added in one language, the
+other language's rows (`merge_counts`, `export`: its files) come from the memo.
 
 What `drift`'s and `findings_vocabulary`'s rows depend on is written beside their keys
 (:func:`textdrift.drift.write_drift`, :func:`textdrift.findings._language_key`).
@@ -26,6 +26,15 @@ Both methods are corpus-wide but per language (read from the code):
   id, year and genre: :func:`textdrift.manifest.step_documents`). The prior, the test and the
   ranking are computed within a language; the table is sorted by language first. With
   ``phrases.group_by`` the grouped table mixes the languages' documents per group: no memo then.
+* ``merge_counts`` (:func:`textdrift.vectorize.merge_shard_matrices`): a language's two files
+  (``doc_{lang}.npz``, ``year_{lang}.npz``) are merged from its shards' document matrices
+  (``doc_{lang}-{shard}.npz``, in the rule's order) alone; its entry keeps the two files' bytes
+  (:meth:`LanguageMemo.keep`, :meth:`LanguageMemo.restore`: the same bytes, since
+  :func:`textdrift.vectorize.save_matrix` writes no time stamp).
+* ``export`` (:func:`textdrift.vectorize.export_matrices`): a language's four files are made from
+  its ``doc_{lang}.npz`` and, for the document variables, ``documents.csv``'s metadata columns of
+  the matrix's documents (left-merged on ``doc_id``: those rows, and the columns' names and types,
+  which the other language's rows can change); the entry keeps the four files' bytes.
 
 The key
 -------
@@ -54,6 +63,9 @@ job did not use are removed after it (:meth:`LanguageMemo.prune`). A directory t
 created or written only makes misses. ``language_memo.memo: false`` turns it off; like
 ``theme_matches.memo`` it is read from the configuration, not a rule param, so changing it reruns
 nothing.
+
+About 510 lines, half of them docstrings: what each job's key holds is written here, beside the
+store and the digests that make it.
 """
 
 from __future__ import annotations
@@ -71,11 +83,11 @@ import pandas as pd
 import pyarrow as pa
 
 from textdrift.config import Settings, setting
-from textdrift.io import file_sha256
+from textdrift.io import atomic_write_bytes, file_sha256
 from textdrift.memo import EntryStore, MemoLocation, code_digest
 
-__all__ = ["MAGIC", "LanguageMemo", "LanguageMemoSettings", "code_digest", "documents_of", "memo_for",
-           "rows_digest", "table_digest"]
+__all__ = ["MAGIC", "LanguageMemo", "LanguageMemoSettings", "code_digest", "documents_of", "file_languages",
+           "memo_for", "rows_digest", "table_digest"]
 
 log = logging.getLogger("textdrift.langmemo")
 
@@ -437,6 +449,36 @@ class LanguageMemo(EntryStore):
         return out
 
 
+    def restore(self, key: str, paths) -> bool:
+        """Write the files kept under ``key`` (their bytes, atomically) to ``paths``: whether they were kept.
+
+        Parameters
+        ----------
+        key : str
+        paths : list of str or Path
+            The files, in the order :meth:`keep` was given them.
+
+        Returns
+        -------
+        bool
+        """
+        value = self.get(key)
+        if not (isinstance(value, list) and len(value) == len(paths) and all(isinstance(v, bytes) for v in value)):
+            return False
+        for path, data in zip(paths, value):
+            atomic_write_bytes(path, data)
+        return True
+
+    def keep(self, key: str, paths) -> None:
+        """Keep the bytes of the files ``paths`` (just written) under ``key``, for :meth:`restore`.
+
+        Parameters
+        ----------
+        key : str
+        paths : list of str or Path
+        """
+        self.put(key, [Path(p).read_bytes() for p in paths])
+
     def finish(self) -> str:
         """After the job: :meth:`prune`, then the line for its log (:meth:`summary`).
 
@@ -446,6 +488,26 @@ class LanguageMemo(EntryStore):
         """
         self.prune()
         return self.summary()
+
+
+def file_languages(path, prefix: str, languages) -> list[str]:
+    """The languages whose rows a per-language matrix file may hold: the one its name says
+    (``{prefix}_{lang}-*``, as the ``count`` rule names them), or every language for a file named
+    otherwise (then the file enters every language's key).
+
+    Parameters
+    ----------
+    path : str or Path
+    prefix : str
+        ``doc``, ``para``.
+    languages : sequence of str
+
+    Returns
+    -------
+    list of str
+    """
+    name = Path(path).name
+    return [lang for lang in languages if name.startswith(f"{prefix}_{lang}-")] or list(languages)
 
 
 def _all_files(paths) -> bool:
@@ -478,7 +540,8 @@ def memo_for(config: dict | None, job: str) -> LanguageMemo | None:
     config : dict or None
         The workflow's configuration (the ``language_memo`` block and ``processed_dir``).
     job : str
-        ``phrases``, ``formulations``, ``drift`` or ``findings_vocabulary`` (its directory's name).
+        ``phrases``, ``formulations``, ``drift``, ``findings_vocabulary``, ``merge_counts`` or
+        ``export`` (its directory's name).
 
     Returns
     -------

@@ -34,7 +34,7 @@ Method
 Each matrix is saved as one ``.npz`` file holding the CSR arrays, the
 vocabulary and the row labels; :func:`load_matrix` reads it back in one call.
 
-About 770 lines, nearly half of them docstrings: counting, merging the shards' matrices, their
+About 830 lines, nearly half of them docstrings: counting, merging the shards' matrices, their
 file format and the export for R share :class:`CountMatrix` and its sorted vocabulary (a merge
 must reproduce a count exactly, tested).
 """
@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,8 @@ __all__ = ["MATRIX_COLUMNS", "SEP", "by_language", "count_matrix", "CountMatrix"
            "load_matrix", "merge_matrices", "merge_shard_matrices", "para_matrix", "save_matrix",
            "write_shard_matrices", "count_partials", "count_codes", "count_shard", "SHARD_MATRICES", "write_partial_counts", "year_matrix", "year_matrix_of", "run_count",
            "run_merge_counts", "run_export"]
+
+log = logging.getLogger("textdrift.vectorize")
 
 # Token columns that the count matrices are built from (the rest is not read by write_shard_matrices).
 MATRIX_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "norm", "is_punct", "keep", "role", "entity"]
@@ -633,10 +636,15 @@ def by_language(matrices: list[CountMatrix], languages) -> dict[str, list[CountM
 
 
 def merge_shard_matrices(doc_shards: list[str | Path], year_paths: dict[str, str | Path],
-                         doc_paths: dict[str, str | Path]) -> None:
+                         doc_paths: dict[str, str | Path], memo=None) -> None:
     """The `vectorize` rule: per language (the keys of the path dicts), the shards' document
     matrices merged into ``doc_{lang}.npz`` and summed by year into ``year_{lang}.npz``
     (:func:`merge_matrices`).
+
+    With ``memo`` a language's two files are written from the memo when its shard files (those
+    named ``doc_{lang}-*``, :func:`textdrift.langmemo.file_languages`, by their SHA-256 in the
+    given order) and the code are those of a kept entry, and only the other languages' shards are
+    read: after a document is added in one language, the other's merge is not redone.
 
     Parameters
     ----------
@@ -644,15 +652,31 @@ def merge_shard_matrices(doc_shards: list[str | Path], year_paths: dict[str, str
         The `count` rule's ``doc_{lang}-{shard}.npz`` files, in any order.
     year_paths, doc_paths : dict of str to str or Path
         Language -> ``year_{lang}.npz``, ``doc_{lang}.npz``.
+    memo : textdrift.langmemo.LanguageMemo, optional
+        The job's per-language memo (:func:`textdrift.langmemo.memo_for`); None: no memo.
     """
-    parts = by_language([load_matrix(p) for p in doc_shards], year_paths)
+    from textdrift.langmemo import file_languages
+
+    langs = list(year_paths)
+    keys = {lang: memo.key(lang=lang, docs=[memo.sha(p) for p in doc_shards if lang in file_languages(p, "doc", langs)])
+            for lang in langs} if memo is not None else {}
+    todo = [lang for lang in langs if memo is None or not memo.restore(keys[lang], [doc_paths[lang], year_paths[lang]])]
+    for lang in langs:
+        if lang not in todo:
+            log.info("%s: doc and year matrices kept in the memo (its shard matrices and the code unchanged)", lang)
+    parts = by_language([load_matrix(p) for p in doc_shards if set(todo) & set(file_languages(p, "doc", langs))], todo)
     for lang, mats in parts.items():
         docs = merge_matrices(mats, ["doc_id", "year"])
         save_matrix(docs, doc_paths[lang])
         save_matrix(merge_matrices([docs], ["year"]), year_paths[lang])
+        if memo is not None:
+            memo.keep(keys[lang], [doc_paths[lang], year_paths[lang]])
+    if memo is not None:
+        log.info(memo.finish())
 
 
-def export_matrices(doc_paths: dict[str, str | Path], documents: str | Path, out: dict[str, dict[str, str | Path]]) -> None:
+def export_matrices(doc_paths: dict[str, str | Path], documents: str | Path, out: dict[str, dict[str, str | Path]],
+                    memo=None) -> None:
     """Rule ``export``: each language's document x term counts for R and Python users.
 
     ``doc_paths``: {lang: doc_{lang}.npz}; ``documents``: ``documents.csv`` (its metadata become
@@ -666,19 +690,39 @@ def export_matrices(doc_paths: dict[str, str | Path], documents: str | Path, out
       tokens) and the document's metadata from ``documents.csv``;
     * ``counts_{lang}.parquet``: every n-gram count, long: ``doc_id, year, feature, n, count``.
 
+    With ``memo`` a language's four files are written from the memo when its ``doc_{lang}.npz``
+    (its SHA-256), the metadata columns and rows the document variables take (``documents.csv``'s
+    rows of the matrix's documents: their values and the columns' names and types,
+    :func:`textdrift.memo.frame_bytes`) and the code are those of a kept entry.
+
     Parameters
     ----------
     doc_paths : dict of str to str or Path
     documents : str or Path
     out : dict of str to dict of str to str or Path
+    memo : textdrift.langmemo.LanguageMemo, optional
+        The job's per-language memo (:func:`textdrift.langmemo.memo_for`); None: no memo.
     """
+    import hashlib
+
     import scipy.io
 
     from textdrift.io import atomic_writer, read_csv, write_csv, write_parquet
+    from textdrift.memo import frame_bytes
 
     meta = read_csv(documents)
     keep = [c for c in meta.columns if c not in ("year", "file", "sha256") and not c.startswith("tokens")]
     for lang, path in doc_paths.items():
+        files = list(out[lang].values())
+        if memo is not None:
+            with np.load(path, allow_pickle=False) as z:  # the row labels only (the documents)
+                ids = set(pd.read_json(io.StringIO(str(z["rows"])), orient="split")["doc_id"].astype(str))
+            own = meta.loc[meta["doc_id"].astype(str).isin(ids), keep].reset_index(drop=True)
+            key = memo.key(lang=lang, doc=memo.sha(path), meta=hashlib.blake2b(frame_bytes(own)).hexdigest())
+            if memo.restore(key, files):
+                log.info("%s: the exported files kept in the memo (its document matrix, its documents' "
+                         "metadata and the code unchanged)", lang)
+                continue
         m = load_matrix(path)
         # the terms as one Arrow array: their n (CountMatrix.ngram_order: SEP counted) and the long
         # table's columns are taken from it, not built as a Python string per count
@@ -703,6 +747,10 @@ def export_matrices(doc_paths: dict[str, str | Path], documents: str | Path, out
         write_parquet(pd.DataFrame({"doc_id": doc_ids, "year": rows["year"].to_numpy()[coo.row],
                                     "feature": features, "n": n[coo.col].astype(np.int64),
                                     "count": coo.data.astype(np.int64)}), out[lang]["parquet"])
+        if memo is not None:
+            memo.keep(key, files)
+    if memo is not None:
+        log.info(memo.finish())
 
 
 #: pandas' dtype of a column of Python strings (``str``: Arrow-backed, NaN for missing)
@@ -743,7 +791,7 @@ def run_count(input, output, params, log) -> None:
                            params.count_roles)
 
 
-def run_merge_counts(input, output, params, log) -> None:
+def run_merge_counts(input, output, params, log, config=None) -> None:
     """Rule ``merge_counts``: merge the shards' document matrices into one year and one document matrix per language.
 
     Parameters
@@ -752,15 +800,20 @@ def run_merge_counts(input, output, params, log) -> None:
         Attribute access by the names the rule gives; any object with those attributes works.
     log : list of str
         The job's log file (first item).
+    config : dict, optional
+        The workflow's configuration: its ``language_memo`` settings (the per-language memo,
+        :func:`textdrift.langmemo.memo_for`); None: no memo.
     """
     from textdrift.io import log_to_file
+    from textdrift.langmemo import for_files, memo_for
 
     log_to_file(log[0])
     langs = params.languages
-    merge_shard_matrices(input.doc, dict(zip(langs, output.year)), dict(zip(langs, output.doc)))
+    memo = for_files(memo_for(config, "merge_counts"), input.doc)
+    merge_shard_matrices(input.doc, dict(zip(langs, output.year)), dict(zip(langs, output.doc)), memo)
 
 
-def run_export(input, output, params, log) -> None:
+def run_export(input, output, params, log, config=None) -> None:
     """Rule ``export``: the document matrices for R and Python (results/matrices/).
 
     Parameters
@@ -769,10 +822,15 @@ def run_export(input, output, params, log) -> None:
         Attribute access by the names the rule gives; any object with those attributes works.
     log : list of str
         The job's log file (first item).
+    config : dict, optional
+        The workflow's configuration: its ``language_memo`` settings (the per-language memo,
+        :func:`textdrift.langmemo.memo_for`); None: no memo.
     """
     from textdrift.io import log_to_file
+    from textdrift.langmemo import for_files, memo_for
 
     log_to_file(log[0])
     langs, kinds = params.languages, ["mtx", "features", "docvars", "parquet"]
     export_matrices(dict(zip(langs, input.doc)), input.documents,
-                    {lang: {k: output[f"{k}_{lang}"] for k in kinds} for lang in langs})
+                    {lang: {k: output[f"{k}_{lang}"] for k in kinds} for lang in langs},
+                    for_files(memo_for(config, "export"), [*input.doc, input.documents]))

@@ -1,5 +1,6 @@
-"""Rule `export`: the document matrices for R and Python (textdrift.vectorize.run_export)."""
+"""Rule `export`: the document matrices for R and Python (textdrift.vectorize.run_export; the
+per-language memo's settings from the configuration)."""
 
 from textdrift.vectorize import run_export
 
-run_export(snakemake.input, snakemake.output, snakemake.params, snakemake.log)
+run_export(snakemake.input, snakemake.output, snakemake.params, snakemake.log, snakemake.config)

@@ -1,5 +1,6 @@
-"""Rule `merge_counts`: merge the shards' count matrices (textdrift.vectorize.run_merge_counts)."""
+"""Rule `merge_counts`: merge the shards' count matrices (textdrift.vectorize.run_merge_counts; the
+per-language memo's settings from the configuration)."""
 
 from textdrift.vectorize import run_merge_counts
 
-run_merge_counts(snakemake.input, snakemake.output, snakemake.params, snakemake.log)
+run_merge_counts(snakemake.input, snakemake.output, snakemake.params, snakemake.log, snakemake.config)
