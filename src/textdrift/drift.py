@@ -13,9 +13,9 @@ Formulas
 Let ``c[d, t]`` be the count of term t in year-document d, ``n`` the number of
 year-documents of the language and ``df(t)`` the number of them containing t.
 
-* TF-IDF (scikit-learn's ``TfidfTransformer``, computed by :class:`TfidfTransformer`
-  here with the same floats, defaults ``norm="l2"``, ``use_idf=True``,
-  ``smooth_idf=True``, ``sublinear_tf=False``; Salton & Buckley 1988)::
+* TF-IDF (scikit-learn ``TfidfTransformer``, defaults ``norm="l2"``,
+  ``use_idf=True``, ``smooth_idf=True``, ``sublinear_tf=False``; Salton & Buckley
+  1988)::
 
       idf(t)      = ln((1 + n) / (1 + df(t))) + 1          (smooth idf)
       w[d, t]     = c[d, t] * idf(t)                        (1 + ln c if sublinear_tf)
@@ -114,7 +114,7 @@ References
 * scikit-learn, ``TfidfTransformer`` (smooth idf):
   https://scikit-learn.org/stable/modules/feature_extraction.html#tfidf-term-weighting
 
-Why one module of about 1,250 lines, nearly half of them docstrings: the distances, the split-half baseline, the cross-year
+Why one module of over 1,150 lines, nearly half of them docstrings: the distances, the split-half baseline, the cross-year
 halves and the permutation test are one method (the baselines and the permutation distribution
 are the scale against which a distance is read, and the baselines
 fast dense path must keep the arithmetic of :func:`textdrift.stats.jsd` and
@@ -131,6 +131,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfTransformer
 
 from textdrift.io import read_csv, write_csv
 from textdrift.config import Settings, defaults, setting
@@ -140,7 +141,7 @@ from textdrift.vectorize import SEP, CountMatrix, by_language, count_matrix, loa
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
 __all__ = ["BASELINE_COLUMNS", "DRIFT_COLUMNS", "DriftFiles", "DriftSettings", "HALVES_COLUMNS", "PERMUTATION_COLUMNS", "SHIFT_COLUMNS", "SIMILARITY_COLUMNS",
-           "TABLE_COLUMNS", "TIE_TOLERANCE", "TOP_TERM_COLUMNS", "TfidfTransformer", "cross_year_halves",
+           "TABLE_COLUMNS", "TIE_TOLERANCE", "TOP_TERM_COLUMNS", "cross_year_halves",
            "drift_table", "group_drift", "on_vocabulary", "permutation_test", "write_drift", "similarity_table",
            "split_half_baseline", "term_shifts", "tfidf_vectors", "top_terms", "run_drift"]
 
@@ -171,109 +172,10 @@ TABLE_COLUMNS = {"drift": DRIFT_COLUMNS, "similarity": SIMILARITY_COLUMNS, "top_
 # --- building blocks ------------------------------------------------------------------------------
 
 
-class TfidfTransformer:
-    """scikit-learn's ``TfidfTransformer`` (1.x) on CSR count matrices, with the same floats, without
-    importing scikit-learn (about 0.9 s of CPU at every start of the ``drift`` and
-    ``findings_vocabulary`` jobs).
-
-    The same arithmetic, step by step (``tests/test_drift.py`` compares every combination of the
-    arguments with scikit-learn's bit for bit): ``fit`` takes ``df(t)`` as the number of stored
-    entries of column t (``np.bincount`` of the CSR indices), adds ``smooth_idf`` to it and to
-    ``n``, divides the float ``n`` by the float ``df``, takes ``np.log`` and adds 1; ``transform``
-    copies the matrix as float64, takes ``log(c) + 1`` of the stored counts (``sublinear_tf``),
-    multiplies each stored count by its column's idf and divides each row by its l2 norm (the
-    square root of the sum of squares) or its l1 norm (the sum of absolute values), both summed
-    from the row's first stored entry to its last one after the other, as scikit-learn's
-    ``inplace_csr_row_normalize_l2`` / ``_l1`` loops do (``np.cumsum`` along a zero-padded row:
-    sequential, where ``np.sum`` would sum pairwise); an all-zero row is left as it is, and a weight
-    that is not finite (a term in no fitted row, without ``smooth_idf``) is an error, as there.
-
-    Parameters
-    ----------
-    norm : {"l2", "l1", None}
-    use_idf, smooth_idf, sublinear_tf : bool
-        As scikit-learn's (the schema's ``drift.tfidf``).
-    """
-
-    def __init__(self, norm="l2", use_idf=True, smooth_idf=True, sublinear_tf=False):
-        self.norm, self.use_idf, self.smooth_idf, self.sublinear_tf = norm, use_idf, smooth_idf, sublinear_tf
-        self.idf_ = None
-
-    def fit(self, X) -> "TfidfTransformer":
-        """Fit the idf on the rows of a count matrix (with ``use_idf``; else nothing to fit).
-
-        Parameters
-        ----------
-        X : scipy.sparse matrix
-            Counts, one row per document.
-
-        Returns
-        -------
-        TfidfTransformer
-            ``self``.
-        """
-        if self.use_idf:
-            X = sp.csr_matrix(X)
-            df = np.bincount(X.indices, minlength=X.shape[1]).astype(np.float64)
-            df += float(self.smooth_idf)
-            idf = np.full_like(df, fill_value=X.shape[0] + int(self.smooth_idf), dtype=np.float64)
-            idf /= df
-            np.log(idf, out=idf)
-            idf += 1.0
-            self.idf_ = idf
-        return self
-
-    def transform(self, X) -> sp.csr_matrix:
-        """The TF-IDF weights of the rows of a count matrix (a new float64 CSR matrix).
-
-        Parameters
-        ----------
-        X : scipy.sparse matrix
-            Counts on the fitted matrix's columns.
-
-        Returns
-        -------
-        scipy.sparse.csr_matrix
-        """
-        X = sp.csr_matrix(X, dtype=np.float64, copy=True)
-        if self.sublinear_tf:
-            np.log(X.data, X.data)
-            X.data += 1.0
-        if self.idf_ is not None:
-            X.data *= self.idf_[X.indices]
-        if self.norm is not None:
-            if not np.isfinite(X.data).all():  # as scikit-learn's normalize checks its input
-                raise ValueError("Input contains infinity or NaN: a term in no fitted row without smooth_idf?")
-            terms = X.data * X.data if self.norm == "l2" else np.abs(X.data)
-            lengths = np.diff(X.indptr)
-            padded = np.zeros((X.shape[0], int(lengths.max(initial=0)) + 1))
-            padded[np.repeat(np.arange(X.shape[0]), lengths), np.arange(len(X.data)) - np.repeat(X.indptr[:-1], lengths)] = terms
-            total = np.cumsum(padded, axis=1)[:, -1]
-            if self.norm == "l2":
-                total = np.sqrt(total)
-            total[total == 0.0] = 1.0  # an all-zero row stays as it is (x / 1 = x)
-            X.data /= np.repeat(total, lengths)
-        return X
-
-    def fit_transform(self, X) -> sp.csr_matrix:
-        """``fit(X).transform(X)``.
-
-        Parameters
-        ----------
-        X : scipy.sparse matrix
-            Counts, one row per document.
-
-        Returns
-        -------
-        scipy.sparse.csr_matrix
-        """
-        return self.fit(X).transform(X)
-
-
 def tfidf_vectors(matrix: CountMatrix, **tfidf_params) -> tuple[sp.csr_matrix, TfidfTransformer]:
     """TF-IDF weights of every row of a count matrix, and the transformer fitted on it.
 
-    ``tfidf_params`` are :class:`TfidfTransformer` arguments (default: the schema's ``drift.tfidf``);
+    ``tfidf_params`` are ``TfidfTransformer`` arguments (default: the schema's ``drift.tfidf``);
     transform other count vectors (e.g. split halves) with the returned transformer to
     weight them with the same idf.
 
@@ -281,13 +183,13 @@ def tfidf_vectors(matrix: CountMatrix, **tfidf_params) -> tuple[sp.csr_matrix, T
     ----------
     matrix : CountMatrix
     **tfidf_params
-        :class:`TfidfTransformer` arguments.
+        ``TfidfTransformer`` arguments.
 
     Returns
     -------
     V : scipy.sparse.csr_matrix
         One l2-normalised (by default) row per row of ``matrix``.
-    transformer : TfidfTransformer
+    transformer : sklearn.feature_extraction.text.TfidfTransformer
         Fitted on ``matrix``.
 
     References

@@ -846,8 +846,8 @@ def _language_key(memo, partials: Partials, tables: FindingsTables, base_paras: 
     of ``documents.csv`` of the documents with kept tokens in it (the steps' sides, their genres
     and translation status: :func:`textdrift.manifest.step_documents`, :func:`_row`); the settings
     (but the cross-language ones, which this part does not read), the language, and the job and
-    code with the versions of the numerical packages (:meth:`textdrift.langmemo.LanguageMemo.key`,
-    :func:`textdrift.memo.code_digest`)."""
+    code with the versions of the numerical packages, scikit-learn's among them (the drift checks'
+    TF-IDF: :meth:`textdrift.langmemo.LanguageMemo.key`, :func:`textdrift.memo.code_digest`)."""
     from dataclasses import asdict
 
     documents, drift, phrases = tables.documents, tables.drift, tables.phrases
