@@ -199,16 +199,21 @@ def test_traditional_conversion_that_changes_length_falls_back(seg, monkeypatch)
 
 
 def test_blocks_cut_once_give_jiebas_words(seg):
-    """jieba's words of a text are cut per block and kept per distinct block (``_zh_cut``): the same
-    words as jieba's ``lcut`` of the whole text, repeated blocks and all kinds of runs included."""
+    """jieba's words of a text are cut per block and kept per distinct block (``_zh_cut``, as the
+    words' numbers in the word table): the same words as jieba's ``lcut`` of the whole text,
+    repeated blocks and all kinds of runs included; each word's row has its length."""
+    from textdrift.segment import _ZH_LENGTH
+
     seg.segment_document("d", 2020, "zh", ["预热"])  # loads jieba
     tk = seg._zh[0]
     texts = ["推动数字经济发展，推动数字经济发展。", "AI和5G、C++与R&D_2.0-beta 100%的互联网+行动",
              "  两个空格\t制表符\n换行 \u3000全角空格", "“人工智能”（AI）《全球发展倡议》", "", "!!!", "数字经济"]
     for text in texts + texts:  # the second time from the kept blocks
-        words = ["before"]
-        seg._zh_cut(text, words)
-        assert words[1:] == tk.lcut(text, HMM=False), text
+        numbers = [-1]
+        seg._zh_cut(text, numbers)
+        word = {n: w for w, n in seg._zh_memo.items()}
+        assert [word[n] for n in numbers[1:]] == tk.lcut(text, HMM=False), text
+        assert seg._zh_word_rows(numbers[1:])[:, _ZH_LENGTH].tolist() == [len(word[n]) for n in numbers[1:]]
     assert "推动数字经济发展" in seg._zh_blocks
 
 
@@ -352,3 +357,21 @@ def test_few_collections_restores_the_threshold():
     with segment._few_collections(123_456):
         assert gc.get_threshold() == (123_456, *before[1:])
     assert gc.get_threshold() == before
+
+
+def test_dense_unique_is_numpys_unique():
+    """``_dense_unique`` (the attribute numbers' distinct values by flags, not by sorting) gives
+    ``np.unique(values, return_inverse=True)``: repeats, gaps, the bound itself minus one, nothing."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    cases = [np.array([3, 0, 3, 9, 9, 1], dtype=np.int64), np.zeros(0, dtype=np.int64), np.array([4]),
+             rng.integers(0, 50, 1000), rng.integers(0, 5000, 200)]
+    for values in cases:
+        size = int(values.max()) + 1 if len(values) else 0
+        for bound in (size, size + 7):
+            distinct, inverse = segment._dense_unique(values, bound)
+            expected, expected_inverse = np.unique(values, return_inverse=True)
+            assert distinct.tolist() == expected.tolist()
+            assert inverse.tolist() == expected_inverse.tolist()
+    assert segment._dense_unique(np.array([3, 0, 3, 9]), 10)[1].tolist() == [1, 0, 1, 2]
