@@ -119,6 +119,28 @@ def test_lemma_table_and_sentence_ends_are_spacys(tmp_path):
     assert frozenset(Sentencizer.default_punct_chars) == frozenset(sentencizer.punct_chars)
 
 
+def test_english_tokenizer_is_blanks_with_our_affixes(cache_dir):
+    """The English tokenizer, built once (``_load_en``: English with spaCy's tokenizer factory given
+    our affixes), tokenizes as ``spacy.blank("en")``'s tokenizer with the same affixes and special
+    cases set on it: the same tokens, offsets, white space and punctuation flags."""
+    from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, ORTH
+
+    for cfg in ({}, {"en_split_hyphens": True}):
+        s = Segmenter({"cache_dir": cache_dir, **cfg}, ROOT)
+        s.segment_document("d", 2020, "en", ["Hi."])  # loads spaCy
+        ours = s._en[0].tokenizer
+        reference = spacy.blank("en")
+        reference.tokenizer.infix_finditer, reference.tokenizer.suffix_search = ours.infix_finditer, ours.suffix_search
+        for case in s.cfg["en_special_cases"]:
+            reference.tokenizer.add_special_case(case, [{ORTH: case}])
+        texts = ["The U.S. and the E.U. don't agree on 5G. (AI)and intelligence(AI) rules!", "cross-border e-commerce",
+                 "Visit https://example.org/a-b?x=1 or mail a@b.cn -- 3.5% of $2,000 in 2024's Q3...", "  Two  spaces\t",
+                 "“Quoted” ‘text’ — dashes – and... ellipses; #tags @users :) 100km 10:30am", "AI's role; IT/ICT & R&D"]
+        for text in texts:
+            got = ours(text).to_array([ORTH, IDX, IS_SPACE, IS_PUNCT]).tolist()
+            assert got == reference.tokenizer(text).to_array([ORTH, IDX, IS_SPACE, IS_PUNCT]).tolist(), text
+
+
 def test_missing_trained_pipeline_says_how_to_install():
     with pytest.raises(RuntimeError, match="python -m spacy download en_core_web_nonexistent"):
         Segmenter({"en_model": "en_core_web_nonexistent"}).segment_document("d", 2020, "en", ["Hi."])
@@ -290,19 +312,22 @@ def test_unknown_language_and_option_are_errors(seg):
 
 
 def test_models_load_once_for_many_documents(monkeypatch, cache_dir):
+    import spacy.lang.en
+
     counts = {"jieba": 0, "spacy": 0}
-    real_tokenizer, real_blank = jieba.Tokenizer, spacy.blank
+    real_tokenizer = jieba.Tokenizer
 
     def counting_tokenizer(*a, **k):
         counts["jieba"] += 1
         return real_tokenizer(*a, **k)
 
-    def counting_blank(*a, **k):
-        counts["spacy"] += 1
-        return real_blank(*a, **k)
+    class CountingEnglish(spacy.lang.en.English):  # what _load_en builds (spacy.blank("en"), its tokenizer given)
+        def __init__(self, *a, **k):
+            counts["spacy"] += 1
+            super().__init__(*a, **k)
 
     monkeypatch.setattr(jieba, "Tokenizer", counting_tokenizer)
-    monkeypatch.setattr(spacy, "blank", counting_blank)
+    monkeypatch.setattr(spacy.lang.en, "English", CountingEnglish)
     s = Segmenter({"cache_dir": cache_dir}, ROOT)
     assert counts == {"jieba": 0, "spacy": 0}  # lazy
     for i in range(30):

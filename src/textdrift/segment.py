@@ -465,7 +465,7 @@ class Segmenter:
         import spacy
         from spacy.lang.char_classes import ALPHA, HYPHENS
         from spacy.symbols import ORTH
-        from spacy.util import compile_infix_regex, compile_suffix_regex
+        from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
         name = self.cfg["en_model"]
         table = None
@@ -479,38 +479,44 @@ class Segmenter:
             nlp = spacy.load(name, exclude=["ner"])
             if not nlp.has_pipe("parser") and not nlp.has_pipe("senter"):
                 nlp.add_pipe("sentencizer")
+            language = nlp.Defaults
         else:
+            from spacy.lang.en import English
             from spacy.pipeline import Sentencizer
 
             # only the tokenizer runs (:meth:`_segment_en`): the lookup lemmatizer's table is read
             # by :func:`_lemma_lookup`, the sentencizer's rule applied by :func:`_sentence_starts`
             # to what its default configuration ends a sentence at
-            nlp = spacy.blank("en")
+            language = English.Defaults
             table = _lemma_lookup(self._cache_dir())
             self._en_punct_chars = frozenset(Sentencizer.default_punct_chars)
         hyphen_infix = r"(?<=[{a}0-9])(?:{h})(?=[{a}])".format(a=ALPHA, h=HYPHENS)
         # a bracket glued between two words ("intelligence(AI", "(AI)and") splits them
-        infixes = list(nlp.Defaults.infixes) + [r"(?<=[\w.])[\(\)\[\]\{\}](?=\w)", r"(?<=\w)[\(\)\[\]\{\}]"]
+        infixes = list(language.infixes) + [r"(?<=[\w.])[\(\)\[\]\{\}](?=\w)", r"(?<=\w)[\(\)\[\]\{\}]"]
         infix_finditer = compile_infix_regex(
             [p for p in infixes if self.cfg["en_split_hyphens"] or p != hyphen_infix]).finditer
         # spaCy leaves a final period on digit + capital ("5G." is one token); split it off.
-        suffixes = list(nlp.Defaults.suffixes) + [r"(?<=[0-9][A-Z])\."]
+        suffixes = list(language.suffixes) + [r"(?<=[0-9][A-Z])\."]
         suffix_search = compile_suffix_regex(suffixes).search
-        tokenizer = nlp.tokenizer
         if name:  # a trained pipeline's tokenizer, its affixes replaced
-            tokenizer.infix_finditer, tokenizer.suffix_search = infix_finditer, suffix_search
+            nlp.tokenizer.infix_finditer, nlp.tokenizer.suffix_search = infix_finditer, suffix_search
         else:
-            # spaCy's tokenizer for English (``tokenizer_factory``) with these affixes: its special
-            # cases are loaded once (setting an affix reloads all of them, about 0.1 s each time)
+            # spacy.blank("en") with these affixes: English with spaCy's tokenizer for it (its
+            # ``tokenizer_factory``) given them, so that the special cases are loaded and the affixes
+            # compiled once (blank's own tokenizer, then replaced, cost about 0.1 s; setting an affix
+            # reloads every special case)
             from spacy.tokenizer import Tokenizer
 
-            nlp.tokenizer = Tokenizer(nlp.vocab, rules=tokenizer.rules, prefix_search=tokenizer.prefix_search,
-                                      suffix_search=suffix_search, infix_finditer=infix_finditer,
-                                      token_match=tokenizer.token_match, url_match=tokenizer.url_match,
-                                      faster_heuristics=tokenizer.faster_heuristics)
+            def tokenizer(nlp):
+                return Tokenizer(nlp.vocab, rules=language.tokenizer_exceptions,
+                                 prefix_search=compile_prefix_regex(language.prefixes).search,
+                                 suffix_search=suffix_search, infix_finditer=infix_finditer,
+                                 token_match=language.token_match, url_match=language.url_match)
+
+            nlp = English(create_tokenizer=tokenizer)
         for case in self.cfg["en_special_cases"] or []:
             nlp.tokenizer.add_special_case(case, [{ORTH: case}])
-        stops = set(nlp.Defaults.stop_words)
+        stops = set(language.stop_words)
         extra = self.cfg["en_stopwords_extra"]
         if extra and self._path(extra).is_file():
             stops |= {w.lower() for w in _read_wordlist(self._path(extra))}
