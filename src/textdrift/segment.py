@@ -95,8 +95,10 @@ token; OpenCC (a pure-Python implementation, slower than jieba itself) only runs
 paragraphs holding a character or phrase that t2s would change (:func:`_t2s_changes`), and
 converts each distinct piece between its separators once (:meth:`Segmenter._to_simplified`);
 jieba cuts each distinct block of its own split once (:meth:`Segmenter._zh_cut`: a clause repeated
-across documents, a heading, a formula is cut once per shard); the entity keys are kept per
-attribute number; the token table is converted to pandas once per shard.
+across documents, a heading, a formula is cut once per shard), kept as its words' numbers in the
+word table; the entity keys are kept per attribute number; the distinct attribute numbers are
+found by flags, not by sorting (:func:`_dense_unique`); the token table is converted to pandas
+once per shard.
 
 Token table: ``TOKEN_COLUMNS`` / ``TOKEN_SCHEMA`` (in :mod:`textdrift.vectorize`). ``para`` is the 0-based paragraph number in the
 clean text, ``sent`` a 0-based sentence number that runs through the whole document (so
