@@ -394,7 +394,7 @@ def test_dense_unique_is_numpys_unique():
              rng.integers(0, 50, 1000), rng.integers(0, 5000, 200)]
     for values in cases:
         size = int(values.max()) + 1 if len(values) else 0
-        for bound in (size, size + 7):
+        for bound in (size, size + 7, 9 * size + 9):  # the flags; np.unique past 8 * len(values)
             distinct, inverse = segment._dense_unique(values, bound)
             expected, expected_inverse = np.unique(values, return_inverse=True)
             assert distinct.tolist() == expected.tolist()
