@@ -119,6 +119,28 @@ def test_lemma_table_and_sentence_ends_are_spacys(tmp_path):
     assert frozenset(Sentencizer.default_punct_chars) == frozenset(sentencizer.punct_chars)
 
 
+def test_english_tokenizer_is_blanks_with_our_affixes(cache_dir):
+    """The English tokenizer, built once (``_load_en``: English with spaCy's tokenizer factory given
+    our affixes), tokenizes as ``spacy.blank("en")``'s tokenizer with the same affixes and special
+    cases set on it: the same tokens, offsets, white space and punctuation flags."""
+    from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, ORTH
+
+    for cfg in ({}, {"en_split_hyphens": True}):
+        s = Segmenter({"cache_dir": cache_dir, **cfg}, ROOT)
+        s.segment_document("d", 2020, "en", ["Hi."])  # loads spaCy
+        ours = s._en[0].tokenizer
+        reference = spacy.blank("en")
+        reference.tokenizer.infix_finditer, reference.tokenizer.suffix_search = ours.infix_finditer, ours.suffix_search
+        for case in s.cfg["en_special_cases"]:
+            reference.tokenizer.add_special_case(case, [{ORTH: case}])
+        texts = ["The U.S. and the E.U. don't agree on 5G. (AI)and intelligence(AI) rules!", "cross-border e-commerce",
+                 "Visit https://example.org/a-b?x=1 or mail a@b.cn -- 3.5% of $2,000 in 2024's Q3...", "  Two  spaces\t",
+                 "“Quoted” ‘text’ — dashes – and... ellipses; #tags @users :) 100km 10:30am", "AI's role; IT/ICT & R&D"]
+        for text in texts:
+            got = ours(text).to_array([ORTH, IDX, IS_SPACE, IS_PUNCT]).tolist()
+            assert got == reference.tokenizer(text).to_array([ORTH, IDX, IS_SPACE, IS_PUNCT]).tolist(), text
+
+
 def test_missing_trained_pipeline_says_how_to_install():
     with pytest.raises(RuntimeError, match="python -m spacy download en_core_web_nonexistent"):
         Segmenter({"en_model": "en_core_web_nonexistent"}).segment_document("d", 2020, "en", ["Hi."])
@@ -199,16 +221,21 @@ def test_traditional_conversion_that_changes_length_falls_back(seg, monkeypatch)
 
 
 def test_blocks_cut_once_give_jiebas_words(seg):
-    """jieba's words of a text are cut per block and kept per distinct block (``_zh_cut``): the same
-    words as jieba's ``lcut`` of the whole text, repeated blocks and all kinds of runs included."""
+    """jieba's words of a text are cut per block and kept per distinct block (``_zh_cut``, as the
+    words' numbers in the word table): the same words as jieba's ``lcut`` of the whole text,
+    repeated blocks and all kinds of runs included; each word's row has its length."""
+    from textdrift.segment import _ZH_LENGTH
+
     seg.segment_document("d", 2020, "zh", ["预热"])  # loads jieba
     tk = seg._zh[0]
     texts = ["推动数字经济发展，推动数字经济发展。", "AI和5G、C++与R&D_2.0-beta 100%的互联网+行动",
              "  两个空格\t制表符\n换行 \u3000全角空格", "“人工智能”（AI）《全球发展倡议》", "", "!!!", "数字经济"]
     for text in texts + texts:  # the second time from the kept blocks
-        words = ["before"]
-        seg._zh_cut(text, words)
-        assert words[1:] == tk.lcut(text, HMM=False), text
+        numbers = [-1]
+        seg._zh_cut(text, numbers)
+        word = {n: w for w, n in seg._zh_memo.items()}
+        assert [word[n] for n in numbers[1:]] == tk.lcut(text, HMM=False), text
+        assert seg._zh_word_rows(numbers[1:])[:, _ZH_LENGTH].tolist() == [len(word[n]) for n in numbers[1:]]
     assert "推动数字经济发展" in seg._zh_blocks
 
 
@@ -285,19 +312,22 @@ def test_unknown_language_and_option_are_errors(seg):
 
 
 def test_models_load_once_for_many_documents(monkeypatch, cache_dir):
+    import spacy.lang.en
+
     counts = {"jieba": 0, "spacy": 0}
-    real_tokenizer, real_blank = jieba.Tokenizer, spacy.blank
+    real_tokenizer = jieba.Tokenizer
 
     def counting_tokenizer(*a, **k):
         counts["jieba"] += 1
         return real_tokenizer(*a, **k)
 
-    def counting_blank(*a, **k):
-        counts["spacy"] += 1
-        return real_blank(*a, **k)
+    class CountingEnglish(spacy.lang.en.English):  # what _load_en builds (spacy.blank("en"), its tokenizer given)
+        def __init__(self, *a, **k):
+            counts["spacy"] += 1
+            super().__init__(*a, **k)
 
     monkeypatch.setattr(jieba, "Tokenizer", counting_tokenizer)
-    monkeypatch.setattr(spacy, "blank", counting_blank)
+    monkeypatch.setattr(spacy.lang.en, "English", CountingEnglish)
     s = Segmenter({"cache_dir": cache_dir}, ROOT)
     assert counts == {"jieba": 0, "spacy": 0}  # lazy
     for i in range(30):
@@ -352,3 +382,21 @@ def test_few_collections_restores_the_threshold():
     with segment._few_collections(123_456):
         assert gc.get_threshold() == (123_456, *before[1:])
     assert gc.get_threshold() == before
+
+
+def test_dense_unique_is_numpys_unique():
+    """``_dense_unique`` (the attribute numbers' distinct values by flags, not by sorting) gives
+    ``np.unique(values, return_inverse=True)``: repeats, gaps, the bound itself minus one, nothing."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    cases = [np.array([3, 0, 3, 9, 9, 1], dtype=np.int64), np.zeros(0, dtype=np.int64), np.array([4]),
+             rng.integers(0, 50, 1000), rng.integers(0, 5000, 200)]
+    for values in cases:
+        size = int(values.max()) + 1 if len(values) else 0
+        for bound in (size, size + 7, 9 * size + 9):  # the flags; np.unique past 8 * len(values)
+            distinct, inverse = segment._dense_unique(values, bound)
+            expected, expected_inverse = np.unique(values, return_inverse=True)
+            assert distinct.tolist() == expected.tolist()
+            assert inverse.tolist() == expected_inverse.tolist()
+    assert segment._dense_unique(np.array([3, 0, 3, 9]), 10)[1].tolist() == [1, 0, 1, 2]

@@ -106,8 +106,10 @@ token; OpenCC (a pure-Python implementation, slower than jieba itself) only runs
 paragraphs holding a character or phrase that t2s would change (:func:`_t2s_changes`), and
 converts each distinct piece between its separators once (:meth:`Segmenter._to_simplified`);
 jieba cuts each distinct block of its own split once (:meth:`Segmenter._zh_cut`: a clause repeated
-across documents, a heading, a formula is cut once per shard); the entity keys are kept per
-attribute number; the token table is converted to pandas once per shard.
+across documents, a heading, a formula is cut once per shard), kept as its words' numbers in the
+word table; the entity keys are kept per attribute number; the distinct attribute numbers are
+found by flags, not by sorting (:func:`_dense_unique`); the token table is converted to pandas
+once per shard.
 
 Token table: ``TOKEN_COLUMNS`` / ``TOKEN_SCHEMA`` (in :mod:`textdrift.vectorize`). ``para`` is the 0-based paragraph number in the
 clean text, ``sent`` a 0-based sentence number that runs through the whole document (so
@@ -158,9 +160,9 @@ _CLOSERS = set("”’」』）)]】》〉")
 _ZH_NUMERAL = re.compile(r"[零〇一二三四五六七八九十百千万亿两]+")
 #: The columns of the Chinese word table (:meth:`Segmenter._zh_word`): a jieba word is white space,
 #: ends a sentence, stays in the sentence that ends (an ender or a closing quote/bracket), is a
-#: number, is a ``zh_date_units`` unit, is plus signs only; its attribute number.
-_ZH_FIELDS = ("space", "ends", "stays", "number", "unit", "plus", "attr")
-_ZH_SPACE, _ZH_ENDS, _ZH_STAYS, _ZH_NUMBER, _ZH_UNIT, _ZH_PLUS, _ZH_ATTR = range(len(_ZH_FIELDS))
+#: number, is a ``zh_date_units`` unit, is plus signs only; its attribute number; its length.
+_ZH_FIELDS = ("space", "ends", "stays", "number", "unit", "plus", "attr", "length")
+_ZH_SPACE, _ZH_ENDS, _ZH_STAYS, _ZH_NUMBER, _ZH_UNIT, _ZH_PLUS, _ZH_ATTR, _ZH_LENGTH = range(len(_ZH_FIELDS))
 
 
 def _is_punct(text: str) -> bool:
@@ -364,6 +366,41 @@ def _sentence_starts(para: np.ndarray, sizes: np.ndarray, punct: np.ndarray, pch
     return starts
 
 
+def _dense_unique(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` of numbers in ``range(size)``, by marking them
+    in an array of ``size`` flags and numbering the marked ones instead of sorting ``values``.
+
+    The attribute numbers of a shard's tokens are positions in ``Segmenter._attrs`` (millions of
+    tokens, tens of thousands of attributes): sorting them took about 0.17 s of a 10 MB shard's job,
+    marking them 0.008. Also used per text, and for an English text's (text, heading) pairs
+    numbered ``2 * code + heading``. When ``size`` is over eight times the number of values (a short
+    text in a shard of many attributes) the arrays of ``size`` would cost more than the sort (they
+    break even at about ten), and ``np.unique`` is used.
+
+    Parameters
+    ----------
+    values : ndarray of int
+        Numbers, each in ``range(size)``.
+    size : int
+        An upper bound of ``values`` (exclusive).
+
+    Returns
+    -------
+    distinct : ndarray of int
+        The distinct numbers, ascending.
+    inverse : ndarray of int
+        The position of each value in ``distinct``.
+    """
+    if size > 8 * len(values):
+        return np.unique(values, return_inverse=True)
+    present = np.zeros(size, dtype=bool)
+    present[values] = True
+    distinct = np.flatnonzero(present)
+    rank = np.zeros(size, dtype=np.intp)
+    rank[distinct] = np.arange(len(distinct))
+    return distinct, rank[values]
+
+
 class Segmenter:
     """Tokenizes documents; holds jieba/spaCy so that they load once for many documents.
 
@@ -403,11 +440,12 @@ class Segmenter:
         self._en_memo: dict = {}  # (orth id, heading) -> attribute number
         self._en_punct_chars: frozenset = frozenset()  # the sentencizer's punct_chars (lookup mode)
         self._en_pchar_memo: dict = {}  # orth id -> whether its text is one of them
-        self._zh_memo: dict = {}  # jieba word -> its row of _zh_words
-        self._zh_words = np.zeros((0, len(_ZH_FIELDS)), dtype=np.int64)  # the word table (_ZH_FIELDS)
+        self._zh_memo: dict = {}  # jieba word -> its number (its row of the word table)
+        self._zh_rows: list[tuple] = []  # the word table's rows (_ZH_FIELDS), one per number
+        self._zh_words = np.zeros((0, len(_ZH_FIELDS)), dtype=np.int64)  # the word table (its first rows)
         self._zh_unit_memo: dict = {}  # number + unit (2024年) -> attribute number (not kept)
         self._zh_pair_memo: dict = {}  # (text, jieba word) of a text not its own t2s form -> attribute number
-        self._zh_blocks: dict = {}  # a block of jieba's cut (:meth:`_zh_cut`) -> its words
+        self._zh_blocks: dict = {}  # a block of jieba's cut (:meth:`_zh_cut`) -> its words' numbers
         self._punct: dict[str, bool] = {}
         self._number: dict[str, bool] = {}
 
@@ -451,7 +489,7 @@ class Segmenter:
         import spacy
         from spacy.lang.char_classes import ALPHA, HYPHENS
         from spacy.symbols import ORTH
-        from spacy.util import compile_infix_regex, compile_suffix_regex
+        from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
         name = self.cfg["en_model"]
         table = None
@@ -465,38 +503,44 @@ class Segmenter:
             nlp = spacy.load(name, exclude=["ner"])
             if not nlp.has_pipe("parser") and not nlp.has_pipe("senter"):
                 nlp.add_pipe("sentencizer")
+            language = nlp.Defaults
         else:
+            from spacy.lang.en import English
             from spacy.pipeline import Sentencizer
 
             # only the tokenizer runs (:meth:`_segment_en`): the lookup lemmatizer's table is read
             # by :func:`_lemma_lookup`, the sentencizer's rule applied by :func:`_sentence_starts`
             # to what its default configuration ends a sentence at
-            nlp = spacy.blank("en")
+            language = English.Defaults
             table = _lemma_lookup(self._cache_dir())
             self._en_punct_chars = frozenset(Sentencizer.default_punct_chars)
         hyphen_infix = r"(?<=[{a}0-9])(?:{h})(?=[{a}])".format(a=ALPHA, h=HYPHENS)
         # a bracket glued between two words ("intelligence(AI", "(AI)and") splits them
-        infixes = list(nlp.Defaults.infixes) + [r"(?<=[\w.])[\(\)\[\]\{\}](?=\w)", r"(?<=\w)[\(\)\[\]\{\}]"]
+        infixes = list(language.infixes) + [r"(?<=[\w.])[\(\)\[\]\{\}](?=\w)", r"(?<=\w)[\(\)\[\]\{\}]"]
         infix_finditer = compile_infix_regex(
             [p for p in infixes if self.cfg["en_split_hyphens"] or p != hyphen_infix]).finditer
         # spaCy leaves a final period on digit + capital ("5G." is one token); split it off.
-        suffixes = list(nlp.Defaults.suffixes) + [r"(?<=[0-9][A-Z])\."]
+        suffixes = list(language.suffixes) + [r"(?<=[0-9][A-Z])\."]
         suffix_search = compile_suffix_regex(suffixes).search
-        tokenizer = nlp.tokenizer
         if name:  # a trained pipeline's tokenizer, its affixes replaced
-            tokenizer.infix_finditer, tokenizer.suffix_search = infix_finditer, suffix_search
+            nlp.tokenizer.infix_finditer, nlp.tokenizer.suffix_search = infix_finditer, suffix_search
         else:
-            # spaCy's tokenizer for English (``tokenizer_factory``) with these affixes: its special
-            # cases are loaded once (setting an affix reloads all of them, about 0.1 s each time)
+            # spacy.blank("en") with these affixes: English with spaCy's tokenizer for it (its
+            # ``tokenizer_factory``) given them, so that the special cases are loaded and the affixes
+            # compiled once (blank's own tokenizer, then replaced, cost about 0.1 s; setting an affix
+            # reloads every special case)
             from spacy.tokenizer import Tokenizer
 
-            nlp.tokenizer = Tokenizer(nlp.vocab, rules=tokenizer.rules, prefix_search=tokenizer.prefix_search,
-                                      suffix_search=suffix_search, infix_finditer=infix_finditer,
-                                      token_match=tokenizer.token_match, url_match=tokenizer.url_match,
-                                      faster_heuristics=tokenizer.faster_heuristics)
+            def tokenizer(nlp):
+                return Tokenizer(nlp.vocab, rules=language.tokenizer_exceptions,
+                                 prefix_search=compile_prefix_regex(language.prefixes).search,
+                                 suffix_search=suffix_search, infix_finditer=infix_finditer,
+                                 token_match=language.token_match, url_match=language.url_match)
+
+            nlp = English(create_tokenizer=tokenizer)
         for case in self.cfg["en_special_cases"] or []:
             nlp.tokenizer.add_special_case(case, [{ORTH: case}])
-        stops = set(nlp.Defaults.stop_words)
+        stops = set(language.stop_words)
         extra = self.cfg["en_stopwords_extra"]
         if extra and self._path(extra).is_file():
             stops |= {w.lower() for w in _read_wordlist(self._path(extra))}
@@ -553,7 +597,7 @@ class Segmenter:
         nlp, table, stops = self._en
         overrides = self.cfg["en_lemma_overrides"] or {}
         memo, strings = self._en_memo, nlp.vocab.strings
-        pairs, inverse = np.unique(codes.astype(np.int64) * 2 + heading, return_inverse=True)
+        pairs, inverse = _dense_unique(codes.astype(np.int64) * 2 + heading, 2 * len(distinct))
         ids = []
         for pair in pairs.tolist():
             key = (distinct[pair >> 1], bool(pair & 1))
@@ -702,36 +746,46 @@ class Segmenter:
         enders = self.cfg["zh_sentence_end"]
         number = bool(_NUMBER.match(word) or _ZH_NUMERAL.fullmatch(word))
         return (word.isspace(), word in enders, word in enders or word in _CLOSERS, number, word in self._zh_units,
-                _PLUS.fullmatch(word) is not None, self._zh_attr_id(word, word))
+                _PLUS.fullmatch(word) is not None, self._zh_attr_id(word, word), len(word))
 
-    def _zh_word_rows(self, words: list[str]) -> np.ndarray:
-        """The rows of the word table (:data:`_ZH_FIELDS`, one per distinct word seen by this
-        Segmenter, added when new) of ``words``, one per word."""
-        memo = self._zh_memo
-        new = [w for w in dict.fromkeys(words) if w not in memo]
-        if new:
-            rows = [self._zh_word(w) for w in new]
-            memo.update(zip(new, range(len(memo), len(memo) + len(new))))
-            self._zh_words = np.concatenate([self._zh_words, np.array(rows, dtype=np.int64)])
-        return self._zh_words[np.fromiter(map(memo.__getitem__, words), np.int64, len(words))]
+    def _zh_numbers(self, words: list[str]) -> list[int]:
+        """The numbers of ``words`` in the word table (:data:`_ZH_FIELDS`, one row per distinct word
+        seen by this Segmenter, added when new)."""
+        memo, rows = self._zh_memo, self._zh_rows
+        numbers = []
+        for w in words:
+            i = memo.get(w)
+            if i is None:
+                i = memo[w] = len(rows)
+                rows.append(self._zh_word(w))
+            numbers.append(i)
+        return numbers
 
-    def _zh_cut(self, text: str, words: list[str]) -> None:
-        """Append jieba's words of ``text`` (``Tokenizer.lcut(text, HMM=hmm)``) to ``words``, each of
-        its blocks cut once per Segmenter.
+    def _zh_word_rows(self, numbers: list[int]) -> np.ndarray:
+        """The rows of the word table (:data:`_ZH_FIELDS`) of the words numbered ``numbers``."""
+        if len(self._zh_words) < len(self._zh_rows):
+            new = np.array(self._zh_rows[len(self._zh_words):], dtype=np.int64).reshape(-1, len(_ZH_FIELDS))
+            self._zh_words = np.concatenate([self._zh_words, new])
+        return self._zh_words[np.array(numbers, dtype=np.int64)]
+
+    def _zh_cut(self, text: str, words: list[int]) -> None:
+        """Append the numbers (:meth:`_zh_numbers`) of jieba's words of ``text`` (``Tokenizer.lcut(text,
+        HMM=hmm)``) to ``words``, each of its blocks cut once per Segmenter.
 
         jieba's ``cut`` (not ``cut_all``) splits the text with its ``re_han_default`` into blocks
         (runs of the characters it can join into a word, and the runs between them) and cuts each
         block on its own: a block's words depend only on the block and the dictionary, which is
         fixed once loaded. So the words of a text are the words of its blocks, each block cut by
         jieba itself (``lcut`` of the block, which is then its only block) and kept per distinct
-        block: the same words as cutting the text, with repeated clauses cut once.
+        block: the same words as cutting the text, with repeated clauses cut once. A block is kept
+        with its words' numbers, so that a word is looked up once per distinct block, not per token.
         """
         memo, split = self._zh_blocks, self._zh_split
         for block in split(text):
             if block:
                 cut = memo.get(block)
                 if cut is None:
-                    cut = memo[block] = self._zh[0].lcut(block, HMM=self.cfg["hmm"])
+                    cut = memo[block] = self._zh_numbers(self._zh[0].lcut(block, HMM=self.cfg["hmm"]))
                 words += cut
 
     def _segment_zh(self, paragraphs: list[str]) -> dict[str, np.ndarray]:
@@ -759,14 +813,16 @@ class Segmenter:
             plain = same_length and converted == original
             n = len(words)
             self._zh_cut(source, words)
-            assert sum(map(len, words[n:])) == len(source), "jieba lost characters"
             counts.append(len(words) - n)
             texts.append((original, source, same_length, plain))
         rows = self._zh_word_rows(words)
-        lengths = np.fromiter(map(len, words), np.int64, len(words))
+        lengths = rows[:, _ZH_LENGTH]
         para = np.repeat(np.arange(len(counts)), counts)
         offset = np.cumsum([0] + [len(t[1]) for t in texts])  # of each paragraph in the text's words
-        end = np.cumsum(lengths) - offset[para]
+        cut = np.cumsum(lengths)
+        assert np.array_equal(np.concatenate(([0], cut))[np.cumsum(counts, dtype=np.int64)], offset[1:]), \
+            "jieba lost characters"
+        end = cut - offset[para]
         start = end - lengths
         kept = np.flatnonzero(rows[:, _ZH_SPACE] == 0)
         rows, para, start, end = rows[kept], para[kept], start[kept], end[kept]
@@ -893,7 +949,7 @@ class Segmenter:
         cols = {k: np.asarray(v, dtype=np.int64) for k, v in cols.items()}
         cols["entity"], cols["entities"] = np.full(len(cols["attr"]), -1, dtype=np.int64), []
         if self.entities and len(cols["attr"]):
-            distinct, inverse = np.unique(cols["attr"], return_inverse=True)
+            distinct, inverse = _dense_unique(cols["attr"], len(self._attrs))
             spans = self._entity_spans(lang, distinct.tolist(), inverse, cols["sent"])
             if spans:
                 cols["attr"], cols["entity"], cols["entities"] = self._entity_attrs(cols["attr"], spans)
@@ -910,7 +966,7 @@ class Segmenter:
         text_of = np.repeat(np.arange(len(texts)), sizes)
         cols = {name: cat(name) for name in ("para", "sent", "idx")}
         # the attribute columns: the distinct attributes, taken for each token
-        distinct, inverse = np.unique(cat("attr"), return_inverse=True)
+        distinct, inverse = _dense_unique(cat("attr"), len(self._attrs))
         rows = [self._attrs[i] for i in distinct.tolist()]
         positions = pa.array(inverse.astype(np.int64))
         names = ("text", "norm", "lemma", "is_stop", "is_punct", "keep")
