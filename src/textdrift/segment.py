@@ -1172,12 +1172,9 @@ class TextMemo(EntryStore):
         cols : dict
             :meth:`Segmenter._document_columns`.
         """
-        attr = cols["attr"]
-        present = np.zeros(len(seg._attrs), dtype=bool)  # (attribute numbers are < len(_attrs): no sort)
-        present[attr] = True
-        distinct = np.flatnonzero(present)
+        distinct, inverse = _dense_unique(cols["attr"], len(seg._attrs))
         entry = {name: _narrow(cols[name]) for name in self._COLUMNS}
-        entry["attr"] = _narrow((np.cumsum(present) - 1)[attr])
+        entry["attr"] = _narrow(inverse)
         entry["rows"] = [seg._attrs[i] for i in distinct.tolist()]
         entry["entities"] = list(cols["entities"])
         self.put(key, pickle.dumps(entry, protocol=5))
