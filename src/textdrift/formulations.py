@@ -1295,7 +1295,7 @@ def new_formulations(token_paths, languages, settings: "FormulationSettings | No
     frames = {}
     if todo:
         with tempfile.TemporaryDirectory(prefix="textdrift-formulations-") as spill:
-            frames, sentences = _language_tables(token_paths, todo, st, spill, (recorded, year_memos))
+            frames, sentences = _language_tables(token_paths, todo, st, spill, recorded, year_memos)
         if frames:
             frames = _examples(frames, sentences, token_paths)
         for df in frames.values():
@@ -1313,12 +1313,13 @@ def new_formulations(token_paths, languages, settings: "FormulationSettings | No
     return pd.concat(parts, ignore_index=True)[COLUMNS]
 
 
-def _language_tables(token_paths, languages, st: FormulationSettings, spill, memos=(None, None)) -> tuple[dict, dict]:
+def _language_tables(token_paths, languages, st: FormulationSettings, spill, digests=None,
+                     year_memos=None) -> tuple[dict, dict]:
     """The ranked rows of every language that has some ({lang: table}, without the examples) and each
     language's sentences; the units read once, kept per year in the directory ``spill`` and counted
-    one year at a time. ``memos``: (digests, as :func:`_read_builders`; {lang: :class:`_YearMemo`}
-    of the languages whose years' candidates are memoized)."""
-    digests, year_memos = memos[0], memos[1] or {}
+    one year at a time (``digests``: as :func:`_read_builders`; ``year_memos``: {lang:
+    :class:`_YearMemo`} of the languages whose years' candidates are memoized)."""
+    year_memos = year_memos or {}
     unspaced = set(st.unspaced_languages)
     builders = _read_builders(token_paths, languages, st.unspaced_languages, st.count_roles, spill, digests)
     frames, sentences = {}, {}

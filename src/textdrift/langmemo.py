@@ -448,7 +448,6 @@ class LanguageMemo(EntryStore):
             out.append(digest)
         return out
 
-
     def restore(self, key: str, paths) -> bool:
         """Write the files kept under ``key`` (their bytes, atomically) to ``paths``: whether they were kept.
 
