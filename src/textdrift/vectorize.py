@@ -343,6 +343,11 @@ def _rows_json(rows: pd.DataFrame) -> str:
                        date_unit="ms", iso_dates=False, default_handler=None, indent=0)
 
 
+def _rows_of(z) -> pd.DataFrame:
+    """The row labels of an open matrix file (:func:`save_matrix`'s ``rows``), without its counts."""
+    return pd.read_json(io.StringIO(str(z["rows"])), orient="split")
+
+
 def load_matrix(path: str | Path) -> CountMatrix:
     """Read a CountMatrix written by :func:`save_matrix` (e.g. ``data/processed/vectors/year_en.npz``).
 
@@ -357,7 +362,7 @@ def load_matrix(path: str | Path) -> CountMatrix:
     with np.load(path, allow_pickle=False) as z:
         X = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
         vocab = np.array(json.loads(str(z["vocab"])), dtype=object)
-        rows = pd.read_json(io.StringIO(str(z["rows"])), orient="split")
+        rows = _rows_of(z)
     return CountMatrix(X, vocab, rows)
 
 
@@ -716,7 +721,7 @@ def export_matrices(doc_paths: dict[str, str | Path], documents: str | Path, out
         files = list(out[lang].values())
         if memo is not None:
             with np.load(path, allow_pickle=False) as z:  # the row labels only (the documents)
-                ids = set(pd.read_json(io.StringIO(str(z["rows"])), orient="split")["doc_id"].astype(str))
+                ids = set(_rows_of(z)["doc_id"].astype(str))
             own = meta.loc[meta["doc_id"].astype(str).isin(ids), keep].reset_index(drop=True)
             key = memo.key(lang=lang, doc=memo.sha(path), meta=hashlib.blake2b(frame_bytes(own)).hexdigest())
             if memo.restore(key, files):
