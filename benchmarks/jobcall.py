@@ -30,8 +30,9 @@ def call_job(run, named, log, label, started, profile_sort=("cumulative", 40)):
         import cProfile
         import pstats
 
-        prof = cProfile.Profile()
+        prof = cProfile.Profile(time.process_time)  # CPU, not wall: the machine may be shared
         prof.runcall(run, *named, [log])
+        prof.dump_stats(f"{log}.prof")  # for pstats, sorted otherwise
         pstats.Stats(prof).sort_stats(profile_sort[0]).print_stats(profile_sort[1])
     else:
         run(*named, [log])

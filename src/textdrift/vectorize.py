@@ -190,13 +190,23 @@ def count_codes(tokens: TokenCodes, matrices: dict) -> dict:
             grams[key] = _ngram_columns(words, kept.strings("norm"), seg, ngram_max)
         starts, cols_j, vocab = grams[key]
         rows_i = np.concatenate([unit[s] for s in starts])
-        X = sp.csr_matrix((np.ones(len(rows_i), dtype=np.int64), (rows_i, cols_j)), shape=(len(first), len(vocab)),
-                          dtype=np.int64)
-        X.sum_duplicates()
+        X = _summed(rows_i, cols_j, (len(first), len(vocab)))
         rows = pd.DataFrame({c: kept.labels(c, first) for c in by})
         rows["tokens"] = np.bincount(unit, minlength=len(first)).astype("int64")
         out[name] = CountMatrix(X, vocab, rows)
     return out
+
+
+def _summed(rows_i: np.ndarray, cols_j: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    """The CSR matrix counting each (row, column) pair of ``rows_i``, ``cols_j``: the matrix that
+    ``csr_matrix((ones, (rows_i, cols_j)))`` gives (summed duplicates, sorted column indices), made
+    through CSC. Each column is one n-gram, and its occurrences come in token order, in which the
+    units (documents, paragraphs) are numbered: the row indices of a CSC column are already sorted,
+    which scipy checks in linear time instead of sorting every row's columns (0.35 s of a 10 MB
+    shard's `count` job); the CSC-to-CSR conversion is a counting pass that leaves each row's
+    columns sorted. Any other order is sorted by scipy: the same matrix either way."""
+    X = sp.csc_matrix((np.ones(len(rows_i), dtype=np.int64), (rows_i, cols_j)), shape=shape, dtype=np.int64)
+    return X.tocsr()
 
 
 def _ngram_columns(codes: np.ndarray, strings: pa.Array, seg: np.ndarray, ngram_max: int):
