@@ -13,7 +13,8 @@ against another SRC's. Calls the rule's function (``textdrift.vectorize.run_coun
 ``textdrift.matchmemo.run_theme_matches``, ``textdrift.explorer.run_shard_partials``; the second
 without its memo unless ``--memo DIR`` names one: an empty directory times a cold job, one kept from an earlier call a rerun) with the rule's inputs,
 outputs and params; prints CPU seconds of the process (imports included, the interpreter's start
-not), wall seconds and peak resident memory; ``--profile`` prints a cProfile of the call instead of
+not), wall seconds and peak resident memory; for ``theme_matches``, the codebook and the entities
+validated beforehand in another process, as the workflow does once before its jobs; ``--profile`` prints a cProfile of the call instead of
 timing it alone.
 """
 
@@ -27,6 +28,16 @@ args = [a for a in sys.argv[1:] if a != "--profile"]
 memo = args[args.index("--memo") + 1] if "--memo" in args else None
 src, job, shard, out = [a for k, a in enumerate(args) if a != "--memo" and (k == 0 or args[k - 1] != "--memo")][:4]
 sys.path.insert(0, os.path.abspath(src))
+if job == "theme_matches":
+    # the workflow validates the codebook and the entities once, before any job, and its jobs skip it
+    # (textdrift.config.VALIDATED_ENV): so here, in another process, before the timed one starts
+    import subprocess
+
+    code = ("import os; from textdrift.themes import CodebookFiles; from textdrift.config import VALIDATED_ENV; "
+            "CodebookFiles('config/themes.yaml', 'workflow/schemas/themes.schema.yaml', 'config/entities.yaml', "
+            "'workflow/schemas/entities.schema.yaml').load(); print(os.environ.get(VALIDATED_ENV, ''))")
+    os.environ["TEXTDRIFT_VALIDATED"] = subprocess.check_output(
+        [sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": os.path.abspath(src)}, text=True).strip()
 t0, w0 = time.process_time(), time.time()
 from textdrift.config import defaults  # noqa: E402
 
