@@ -142,6 +142,7 @@ class MemoKeys:
     def __init__(self, token_path, languages, settings: ThemesSettings, code: str | None = None):
         self.window = int(settings.kwic_window)
         self.path, self.unspaced, self._vocabulary = token_path, set(settings.unspaced_languages), None
+        self._contents: dict = {}  # (id of a theme, language) -> (the theme, what its keys hold)
         self.common = {
             "code": code or code_digest(),
             "shard": file_sha256(token_path),
@@ -169,13 +170,18 @@ class MemoKeys:
         -------
         str
         """
-        words, unspaced = self.vocabulary(), lang in self.unspaced
-        terms = [t for t in theme.terms.get(lang, ()) if words.may_match(t, unspaced)]
-        rules = {term: [list(r.exclude), list(r.near), r.window] for term, r in theme.rules.get(lang, {}).items()
-                 if term in terms}
-        content = {"lang": lang, "terms": terms, "rules": rules,
-                   "entities": [e for e in theme.entities if words.may_match(ENTITY_HEAD + e, unspaced)]}
-        return self._key({"part": part, "kwic_window": self.window if part == "base" else None, "theme": content})
+        # the same for the four tables and for looking up and storing: found once (a theme is
+        # kept with its content, so that the `id` of an object no longer alive is never reused)
+        kept = self._contents.get((id(theme), lang))
+        if kept is None or kept[0] is not theme:
+            words, unspaced = self.vocabulary(), lang in self.unspaced
+            terms = [t for t in theme.terms.get(lang, ()) if words.may_match(t, unspaced)]
+            rules = {term: [list(r.exclude), list(r.near), r.window] for term, r in theme.rules.get(lang, {}).items()
+                     if term in terms}
+            kept = theme, {"lang": lang, "terms": terms, "rules": rules,
+                           "entities": [e for e in theme.entities if words.may_match(ENTITY_HEAD + e, unspaced)]}
+            self._contents[(id(theme), lang)] = kept
+        return self._key({"part": part, "kwic_window": self.window if part == "base" else None, "theme": kept[1]})
 
     def vocabulary(self) -> Vocabulary:
         """The shard's words (:class:`textdrift.matching.Vocabulary`): its norms and lower-cased
