@@ -388,6 +388,9 @@ def _candidate_arrays(terms: list[_Term], norms: np.ndarray, seg: np.ndarray, un
             p = p[p + k - 1 < n]
             ok = seg[p + k - 1] == seg[p]
             for i in range(1, k):
+                if len(way[i]) == 1:  # one word (a plain word, never code -1): compared, no mask of the vocabulary
+                    ok &= codes[p + i] == way[i][0]
+                    continue
                 hit = np.zeros(len(vocab) + 1, dtype=bool)  # (the last: code -1, a missing norm)
                 hit[way[i]] = True
                 ok &= hit[codes[p + i]]
