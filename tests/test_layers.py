@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "textdrift"
 
-LOW = {"config", "io", "manifest", "codebook", "stats", "counting", "structure", "rxcheck", "decode", "memo", "langmemo"}
+LOW = {"config", "io", "job", "manifest", "codebook", "stats", "counting", "structure", "rxcheck", "decode", "memo", "langmemo"}
 ANALYSIS = {"vectorize", "entities", "matching", "themes", "drift", "phrases", "formulations", "findings",
             "crosslingual", "align", "validation", "segment", "matchmemo"}
 PRESENTATION = {"figures", "report", "explorer"}

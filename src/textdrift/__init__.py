@@ -16,7 +16,8 @@ checksummed entry store and the code digest);
 ``crosslingual`` (zh against en, paragraphs paired by ``align``); ``findings`` (the headline
 numbers); ``figures`` (every chart), ``report`` (``results/README.md``), ``explorer``
 (``results/explorer.html``). Shared: ``stats`` (intervals, tests and divergences), ``io``,
-``config`` (with the settings objects' base). The layers and the module map: docs/development.md. Around the pipeline: ``check`` (``make check``), ``notebook`` (the notebooks' API),
+``config`` (with the settings objects' base), ``job`` (a rule's job process ends
+without Python's teardown). The layers and the module map: docs/development.md. Around the pipeline: ``check`` (``make check``), ``notebook`` (the notebooks' API),
 ``synth`` (synthetic corpora for benchmarks and calibration), ``provenance`` (the library code each
 rule runs, as its rerun trigger; ``results/provenance.json``), ``console`` (what ``make run`` prints),
 ``newcorpus`` (``make new-corpus``: a corpus of your own).

@@ -5,6 +5,7 @@ code) is that of the chart kept there (textdrift.figures.save_memoized: a codebo
 
 from textdrift.crosslingual import run_crosslingual
 from textdrift.figures import chart_key, codebook_frame, crosslingual_chart, save_memoized, setup_fonts
+from textdrift.job import finish
 
 themes, codebook, s = run_crosslingual(snakemake.input, snakemake.output, snakemake.params, snakemake.log,
                                        snakemake.config)
@@ -20,3 +21,4 @@ def draw():
 
 
 save_memoized(draw, snakemake.params.figure_stem, s.dpi, key, memo_dir)
+finish()

@@ -2,5 +2,7 @@
 settings from the configuration)."""
 
 from textdrift.drift import run_drift
+from textdrift.job import finish
 
 run_drift(snakemake.input, snakemake.output, snakemake.params, snakemake.log, snakemake.config)
+finish()

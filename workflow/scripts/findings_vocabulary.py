@@ -2,5 +2,7 @@
 the per-language memo's settings from the configuration)."""
 
 from textdrift.findings import run_findings_vocabulary
+from textdrift.job import finish
 
 run_findings_vocabulary(snakemake.input, snakemake.output, snakemake.params, snakemake.log, snakemake.config)
+finish()
