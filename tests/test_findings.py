@@ -534,6 +534,11 @@ def test_a_document_left_out_of_the_year_matrix_by_subtraction_equals_regrouping
     assert list(got.vocab) == list(want.vocab)
     pd.testing.assert_frame_equal(got.rows, want.rows)
     assert got.rows["tokens"].tolist() == [3, 4]
+    # m's own vocabulary array (the recounts find their PhraseVocabulary's by identity); an unsorted
+    # one, merged by merge_matrices into a new array, is still compared: no shortcut
+    assert years.vocab is m.vocab and got.vocab is m.vocab
+    mu = CountMatrix(X, np.array(["trade", "digital", "economy"], dtype=object), rows)
+    assert _by_year(mu).vocab is not mu.vocab and _by_year_without(_by_year(mu), mu, keep) is None
     rng = np.random.default_rng(7)  # a random case against regrouping
     rows = pd.DataFrame({"lang": "zh", "year": rng.integers(2000, 2004, 40), "doc_id": [f"d{i}" for i in range(40)],
                          "tokens": rng.integers(1, 50, 40)})

@@ -601,6 +601,22 @@ def test_documents_are_the_unit_when_both_years_have_enough_of_them():
     assert (steps["tested"] == len(df)).all() and steps["min_detectable_ratio"].iloc[0] > 1
 
 
+def test_the_step_table_is_made_only_when_asked(monkeypatch):
+    # findings_vocabulary recomputes the test 41 times without the step table: no root search then
+    import textdrift.phrases as ph
+
+    toks = _random_corpus()
+    ym = year_matrix(toks, "en", 2)
+    want, steps = phrase_changes(ym, ngram_max=2, with_steps=True)
+    assert len(steps) == 2 and steps["min_detectable_ratio"].notna().all()
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the step table was made")
+
+    monkeypatch.setattr(ph, "min_detectable_ratio", fail)
+    pd.testing.assert_frame_equal(phrase_changes(ym, ngram_max=2), want)
+
+
 def test_min_detectable_ratio_has_the_power_it_says():
     from scipy.stats import norm
 

@@ -490,7 +490,9 @@ def _by_year(m):
     X.sort_indices()
     merged = grouped["tokens"].sum().reset_index()
     merged["tokens"] = merged["tokens"].astype("int64")
-    return CountMatrix(X, vocab.copy(), merged)
+    # m's own vocabulary array (not a copy; nothing writes into a vocabulary): the recounts of
+    # _phrase_findings then find their PhraseVocabulary's array by identity, not by comparing terms
+    return CountMatrix(X, vocab, merged)
 
 
 def _by_year_without(years, m, keep: np.ndarray):
@@ -507,7 +509,9 @@ def _by_year_without(years, m, keep: np.ndarray):
     vocab = np.asarray(m.vocab, dtype=object)
     out = np.flatnonzero(~keep)
     rows = m.rows.reset_index(drop=True)
-    if (not len(out) or not m.X.shape[0] or not len(vocab) or not bool((vocab[:-1] < vocab[1:]).all())
+    # years holding m's own vocabulary array: _by_year found it sorted and distinct (not compared again)
+    if (not len(out) or not m.X.shape[0] or not len(vocab)
+            or not (years.vocab is vocab or bool((vocab[:-1] < vocab[1:]).all()))
             or not np.issubdtype(rows["tokens"].dtype, np.integer)):
         return None
     keys = [c for c in ("lang",) if c in rows.columns] + ["year"]
@@ -524,7 +528,7 @@ def _by_year_without(years, m, keep: np.ndarray):
     lost = np.zeros(grouped.ngroups, dtype=np.int64)
     np.add.at(lost, group[out], rows["tokens"].to_numpy(dtype=np.int64)[out])
     merged["tokens"] = (merged["tokens"].to_numpy(dtype=np.int64) - lost).astype("int64")
-    return CountMatrix(X, vocab.copy(), merged)
+    return CountMatrix(X, vocab, merged)
 
 
 def _unigram_columns(m):
@@ -1435,7 +1439,7 @@ def _phrase_findings(partials: Partials, base_paras: pd.DataFrame, phrases: pd.D
         v = vocabularies[(name, lang)]
         if v is None or not v.owns(years.vocab):
             return phrase_changes(years, lang=lang, steps={(y0, y1)}, docs=m, **ps)
-        # the year matrix's vocabulary is a copy of the documents' (_by_year): the same array, checked once
+        # the year matrix's vocabulary is the documents' own array (_by_year, _by_year_without): owned by identity
         return recount_changes(CountMatrix(years.X, v.vocab, years.rows), v, ps, lang, {(y0, y1)}, m)
 
     def status(name: str, lang: str, phrase: str, y0: int, y1: int, drop: str | None = None) -> str | None:

@@ -1979,9 +1979,10 @@ def _changes(matrix: CountMatrix, vocabulary: PhraseVocabulary | None, st: Phras
         df = _score(df, (prior[cols].astype(float), a0, tot_prior.to_numpy(float)[k], single_order.to_numpy()[k]),
                     st, low, None if phi is None else (phi, dof))
         out.append(_label_step(df, lang, y0, y1))
-        uni1 = uni[0] if len(uni) else 0
-        step_rows.append(_step_row(df, {"lang": lang, "year_from": y0, "year_to": y1, "unit": unit,
-                                        "units_from": int(u0[uni1]), "units_to": int(u1[uni1])}, st, folded))
+        if with_steps:  # the step table only when asked: its minimum detectable ratio is a root search
+            uni1 = uni[0] if len(uni) else 0
+            step_rows.append(_step_row(df, {"lang": lang, "year_from": y0, "year_to": y1, "unit": unit,
+                                            "units_from": int(u0[uni1]), "units_to": int(u1[uni1])}, st, folded))
     table = _finish(out, lang, st.unspaced_languages) if out else _empty()
     if with_steps:
         return table, pd.DataFrame(step_rows, columns=STEP_COLUMNS)
