@@ -35,9 +35,11 @@ if job == "theme_matches":
 
     code = ("import os; from textdrift.themes import CodebookFiles; from textdrift.config import VALIDATED_ENV; "
             "CodebookFiles('config/themes.yaml', 'workflow/schemas/themes.schema.yaml', 'config/entities.yaml', "
-            "'workflow/schemas/entities.schema.yaml').load(); print(os.environ.get(VALIDATED_ENV, ''))")
-    os.environ["TEXTDRIFT_VALIDATED"] = subprocess.check_output(
-        [sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": os.path.abspath(src)}, text=True).strip()
+            "'workflow/schemas/entities.schema.yaml').load(); print(VALIDATED_ENV, os.environ.get(VALIDATED_ENV, ''))")
+    # the variable's name from the library too (not imported here: this process's imports are timed)
+    name, _, value = subprocess.check_output(
+        [sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": os.path.abspath(src)}, text=True).strip().partition(" ")
+    os.environ[name] = value
 t0, w0 = time.process_time(), time.time()
 from textdrift.config import defaults  # noqa: E402
 
