@@ -1,17 +1,16 @@
-"""Time the per-shard rules ``count``, ``theme_matches`` and ``explorer_shard`` on one token shard,
-as their jobs run them.
+"""Time the per-shard rules ``count`` (the counts and the explorer's partial term index) and
+``theme_matches`` on one token shard, as their jobs run them.
 
     python benchmarks/time_shard_jobs.py SRC JOB SHARD OUT [--profile] [--memo DIR]
 
 Run from a working copy after ``make run`` (its ``config/`` and ``workflow/schemas/`` give the
 codebook, the entities and their schemas; the settings are the schema's defaults, what a project
 that sets none of them uses). SRC: the ``src`` directory of the code to time (this tree's, or an
-older commit's extracted with ``git archive <commit> | tar -x -C DIR``); JOB: ``count``,
-``theme_matches`` or ``explorer_shard``; SHARD: a token shard
+older commit's extracted with ``git archive <commit> | tar -x -C DIR``); JOB: ``count`` or
+``theme_matches``; SHARD: a token shard
 (``data/processed/tokens/shard-<n>.parquet``); OUT: a directory for the job's outputs, to ``cmp``
-against another SRC's. Calls the rule's function (``textdrift.vectorize.run_count``,
-``textdrift.matchmemo.run_theme_matches``, ``textdrift.explorer.run_shard_partials``; the second
-without its memo unless ``--memo DIR`` names one: an empty directory times a cold job, one kept from an earlier call a rerun) with the rule's inputs,
+against another SRC's. Calls the rule's function (``textdrift.explorer.run_shard``,
+``textdrift.matchmemo.run_theme_matches``; the second without its memo unless ``--memo DIR`` names one: an empty directory times a cold job, one kept from an earlier call a rerun) with the rule's inputs,
 outputs and params; prints CPU seconds of the process (imports included, the interpreter's start
 not), wall seconds and peak resident memory; for ``theme_matches``, the codebook and the entities
 validated beforehand in another process, as the workflow does once before its jobs; ``--profile`` prints a cProfile of the call instead of
@@ -48,14 +47,16 @@ D = defaults()
 langs, variants = list(D["languages"]), ("roles", "entities")
 os.makedirs(out, exist_ok=True)
 if job == "count":
-    from textdrift.vectorize import run_count as run
+    from textdrift.explorer import PARTIAL_PARTS, run_shard as run
 
-    i = Named([shard])
+    i = Named([shard], tokens=shard)
     o = Named(doc=[f"{out}/doc_{x}.npz" for x in langs], para=[f"{out}/para_{x}.npz" for x in langs],
               check_doc=[f"{out}/doc_{v}_{x}.npz" for v in variants for x in langs],
               para_ngrams=[f"{out}/para_ngrams_{x}.npz" for x in langs], paras=f"{out}/paras.parquet",
-              check_paras=[f"{out}/paras_{v}.parquet" for v in variants])
-    p = Named(languages=langs, ngram_max=D["vectorize"]["ngram_max"], count_roles=D["count_roles"])
+              check_paras=[f"{out}/paras_{v}.parquet" for v in variants],
+              **{part: f"{out}/{part}.parquet" for part in PARTIAL_PARTS})
+    p = Named(languages=langs, ngram_max=D["vectorize"]["ngram_max"], count_roles=D["count_roles"],
+              unspaced_languages=D["unspaced_languages"])
 elif job == "theme_matches":
     from textdrift.matchmemo import run_theme_matches as run
 
@@ -70,13 +71,6 @@ elif job == "theme_matches":
         from functools import partial
 
         run = partial(run, config={"processed_dir": out, "theme_matches": {"memo": True, "memo_dir": memo}})
-elif job == "explorer_shard":
-    from textdrift.explorer import PARTIAL_PARTS, run_shard_partials as run
-
-    i = Named([shard], tokens=shard)
-    o = Named(**{part: f"{out}/{part}.parquet" for part in PARTIAL_PARTS})
-    p = Named(languages=langs, count_roles=D["count_roles"], unspaced_languages=D["unspaced_languages"],
-              ngram_max=D["vectorize"]["ngram_max"])
 else:
-    sys.exit(f"JOB must be count, theme_matches or explorer_shard, not {job!r}")
+    sys.exit(f"JOB must be count or theme_matches, not {job!r}")
 call_job(run, (i, o, p), f"{out}/log.txt", job, (t0, w0))

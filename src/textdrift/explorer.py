@@ -32,10 +32,11 @@ by one random ranking of all sentences, so different terms tend to share the sam
 the payload stays small.
 
 The term index is built in two steps so that adding a document does not redo it all: per token
-shard its partial index (:func:`term_partial`, rule ``explorer_shard``: every word and n-gram of
-the shard with every sentence it occurs in, whatever its count, the sentences' texts and the word
-forms), then the merge (:func:`term_index`, rule ``explorer_terms``), which decides on the whole
-corpus which terms are listed (the year matrices) and numbers and ranks the sentences as in the
+shard its partial index (:func:`term_partial`, written by rule ``count``, which reads the shard
+once for its counts and for this, :func:`run_shard`: every word and n-gram of the shard with every
+sentence it occurs in, whatever its count, the sentences' texts and the word forms), then the
+merge (:func:`term_index`, rule ``explorer_terms``), which decides on the whole corpus which terms
+are listed (the year matrices) and numbers and ranks the sentences as in the
 whole table, so the page is the one the whole token table would give. Memory does not grow with
 the corpus: the merge reads one shard's partial at a time and keeps only the sentences that can
 still be shown, a shard's partial is made from its documents in batches, and ``theme_kwic.csv``
@@ -78,7 +79,8 @@ __all__ = [
     "ASSETS", "ExplorerSettings", "embed_json", "theme_payload", "phrase_payload", "alignment_payload",
     "sentence_frame", "term_payload", "formulation_payload", "term_index", "write_term_index", "pack_terms", "TERMS_LEVEL", "write_packed_json",
     "page_payload", "build_payload", "render_html", "run_term_index", "run_explorer", "write_explorer",
-    "EncodedJson", "PARTIAL_PARTS", "term_partial", "shard_partials", "write_shard_partials", "read_partials", "run_shard_partials",
+    "EncodedJson", "PARTIAL_PARTS", "term_partial", "shard_partials", "write_shard_partials", "read_partials", "run_shard",
+    "TERM_COLUMNS",
 ]
 
 ASSETS = Path(__file__).resolve().parents[2] / "workflow" / "explorer"
@@ -545,7 +547,8 @@ def _read_phrases(path, per_step: int) -> tuple[pd.DataFrame, dict]:
 
 # The token columns the term index reads (``role`` only to select the counted paragraphs), and the
 # fewer the first pass over the shards reads to number the sentences.
-_TERM_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "keep", "role", "entity"]
+# The token columns the partial term index is made from (:func:`shard_partials`).
+TERM_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "text", "norm", "keep", "role", "entity"]
 _SENTENCE_COLUMNS = ["doc_id", "lang", "para", "sent", "idx", "role"]
 # Documents are handed to the term index in batches of about this many tokens (a batch holds whole
 # documents), so its memory does not grow with the size of a shard.
@@ -702,7 +705,7 @@ def _joined_pieces(text: pd.Series, gap: np.ndarray, order: np.ndarray) -> tuple
     where each piece ends in it (Python code points, cumulative): for the pyarrow strings of a token
     table, the joined UTF-8 bytes of ``" " * gap + text`` as Arrow lays them out, decoded once
     (pandas' ``astype(str)``, a Python string per token and ``"".join`` cost about a tenth of the
-    `explorer_shard` job); for any other column or a missing text (``astype(str)``: ``"nan"``), as
+    shard's partial index); for any other column or a missing text (``astype(str)``: ``"nan"``), as
     Python strings."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -766,7 +769,7 @@ def term_partial(frames, ngram_max: int, unspaced: bool) -> dict:
     and the counts of English word forms.
 
     What a document adds to the index depends only on that document, so adding one document
-    recomputes one shard's partial (rule ``explorer_shard``) and the cheap merge (rule
+    recomputes one shard's partial (in its rule ``count`` job) and the cheap merge (rule
     ``explorer_terms``), not every shard.
 
     Parameters
@@ -1102,14 +1105,15 @@ def _token_files(paths) -> list:
 PARTIAL_PARTS = ("occ", "vocab", "sentences", "forms")
 
 
-def shard_partials(token_path: str | Path, languages: list[str], settings: ExplorerSettings | None = None) -> dict:
+def shard_partials(token_path, languages: list[str], settings: ExplorerSettings | None = None) -> dict:
     """The partial term index (:func:`term_partial`) of every language of one token shard, its
     documents read in batches of about 400,000 tokens.
 
     Parameters
     ----------
-    token_path : str or Path
-        One token shard (``data/processed/tokens/shard-{i}.parquet``).
+    token_path : str, Path or TokenCodes
+        One token shard (``data/processed/tokens/shard-{i}.parquet``), or the shard already read by
+        :func:`textdrift.counting.read_tokens` with at least :data:`TERM_COLUMNS`.
     languages : list of str
     settings : ExplorerSettings, optional
         ``count_roles``, ``unspaced_languages`` and ``ngram_max`` (config ``vectorize.ngram_max``).
@@ -1123,7 +1127,10 @@ def shard_partials(token_path: str | Path, languages: list[str], settings: Explo
     # read as integer codes (no string decoded from the file: 0.4 s instead of 1 s at 10 MB), the
     # rows chosen and sorted on them, and only then the sorted rows' strings made, with the dtypes
     # of `load_tokens` (tests/test_explorer.py compares the partials with those from its frame)
-    tokens = read_tokens(token_path, _TERM_COLUMNS)
+    if isinstance(token_path, TokenCodes):  # its columns only (as read below)
+        tokens = TokenCodes({c: token_path[c] for c in TERM_COLUMNS}, token_path.dicts)
+    else:
+        tokens = read_tokens(token_path, TERM_COLUMNS)
     # the counted paragraphs (:func:`textdrift.counting.counted`) selected in the batches' one copy
     chosen = tokens.isin("role", st.count_roles) if st.count_roles is not None else None
     tokens, spans = _batched_text_order(tokens, languages, chosen)
@@ -1174,9 +1181,9 @@ def _batched_text_order(tokens: TokenCodes, languages: list[str],
     return sorted_, spans
 
 
-def write_shard_partials(paths: Mapping, token_path: str | Path, languages: list[str],
+def write_shard_partials(paths: Mapping, token_path, languages: list[str],
                          settings: ExplorerSettings | None = None) -> dict:
-    """Rule ``explorer_shard``: :func:`shard_partials` of one token shard as four Parquet files,
+    """Rule ``count`` (:func:`run_shard`): :func:`shard_partials` of one token shard as four Parquet files,
     every language's rows in each (column ``lang``): ``occ`` (``term`` a position in that
     language's rows of ``vocab``, ``sid``, ``a``, ``b``), ``vocab`` (``term``), ``sentences`` and
     ``forms``.
@@ -1185,7 +1192,8 @@ def write_shard_partials(paths: Mapping, token_path: str | Path, languages: list
     ----------
     paths : mapping
         Part (:data:`PARTIAL_PARTS`) -> the file written.
-    token_path : str or Path
+    token_path : str, Path or TokenCodes
+        As :func:`shard_partials` takes it.
     languages : list of str
     settings : ExplorerSettings, optional
 
@@ -1703,20 +1711,27 @@ def run_term_index(input, output, params, log, config=None) -> None:
         logger.info(memo.finish())
 
 
-def run_shard_partials(input, output, params, log) -> None:
-    """Rule ``explorer_shard``: one token shard's partial term index (:func:`write_shard_partials`).
+def run_shard(input, output, params, log) -> None:
+    """Rule ``count``: one token shard read once (:func:`textdrift.counting.read_tokens`), its count
+    matrices and kept tokens per paragraph written (:func:`textdrift.vectorize.write_shard_counts`),
+    then its partial term index (:func:`write_shard_partials`). One job instead of two saves a job's
+    start-up, imports and read of the shard (docs/performance.md); the counts' matrices are freed
+    before the partial index is made.
 
     Parameters
     ----------
-    input, output, params : Snakemake's named lists of the rule (``workflow/rules/explorer.smk``)
+    input, output, params : Snakemake's named lists of the rule (``workflow/rules/vectorize.smk``)
         Attribute access by the names the rule gives; any object with those attributes works.
     log : list of str
         The job's log file (first item).
     """
     from textdrift.io import log_to_file
+    from textdrift.vectorize import COUNT_COLUMNS, write_shard_counts
 
     logger = log_to_file(log[0])
-    rows = write_shard_partials({part: getattr(output, part) for part in PARTIAL_PARTS}, input.tokens,
+    tokens = read_tokens(input.tokens, list(dict.fromkeys([*COUNT_COLUMNS, *TERM_COLUMNS])))
+    write_shard_counts(tokens, output, params)
+    rows = write_shard_partials({part: getattr(output, part) for part in PARTIAL_PARTS}, tokens,
                                 params.languages, _settings(params))
     logger.info("partial term index of %s: %s rows", input.tokens, rows)
 

@@ -34,7 +34,7 @@ Method
 Each matrix is saved as one ``.npz`` file holding the CSR arrays, the
 vocabulary and the row labels; :func:`load_matrix` reads it back in one call.
 
-About 830 lines, nearly half of them docstrings: counting, merging the shards' matrices, their
+About 870 lines, nearly half of them docstrings: counting, merging the shards' matrices, their
 file format and the export for R share :class:`CountMatrix` and its sorted vocabulary (a merge
 must reproduce a count exactly, tested).
 """
@@ -63,13 +63,16 @@ _D = defaults()  # the configuration schema's defaults: every keyword default be
 
 __all__ = ["MATRIX_COLUMNS", "SEP", "by_language", "count_matrix", "CountMatrix", "doc_matrix", "export_matrices",
            "load_matrix", "merge_matrices", "merge_shard_matrices", "para_matrix", "save_matrix",
-           "write_shard_matrices", "count_partials", "count_codes", "count_shard", "SHARD_MATRICES", "write_partial_counts", "year_matrix", "year_matrix_of", "run_count",
+           "write_shard_matrices", "count_partials", "count_codes", "count_shard", "SHARD_MATRICES", "write_partial_counts", "year_matrix", "year_matrix_of", "COUNT_COLUMNS",
+           "write_shard_counts", "run_count",
            "run_merge_counts", "run_export"]
 
 log = logging.getLogger("textdrift.vectorize")
 
 # Token columns that the count matrices are built from (the rest is not read by write_shard_matrices).
 MATRIX_COLUMNS = ["doc_id", "year", "lang", "para", "sent", "idx", "norm", "is_punct", "keep", "role", "entity"]
+# The columns rule ``count`` counts from (:func:`write_shard_counts`; names as words need lemma, is_stop).
+COUNT_COLUMNS = [*MATRIX_COLUMNS, "lemma", "is_stop"]
 
 
 @dataclass
@@ -772,9 +775,43 @@ def export_matrices(doc_paths: dict[str, str | Path], documents: str | Path, out
 _STR = pd.Series(["x"], dtype=object).infer_objects().dtype
 
 
+def write_shard_counts(tokens: TokenCodes, output, params) -> None:
+    """Every output of rule ``count`` but the explorer's partial index: the count matrices of one token
+    shard (document, paragraph and paragraph n-gram matrices per language, the findings checks'
+    document matrices, :func:`count_shard`) and its kept tokens per paragraph of each variant
+    (:func:`textdrift.counting.write_paragraph_tokens`).
+
+    Parameters
+    ----------
+    tokens : TokenCodes
+        The shard read by :func:`textdrift.counting.read_tokens`, with :data:`COUNT_COLUMNS` (it may
+        have more; they are not used).
+    output, params : Snakemake's named lists of rule ``count`` (``workflow/rules/vectorize.smk``)
+        Attribute access by the names the rule gives; any object with those attributes works.
+    """
+    from itertools import product
+
+    from textdrift.counting import CHECK_VARIANTS, write_paragraph_tokens
+
+    langs = params.languages
+    tokens = TokenCodes({c: tokens[c] for c in COUNT_COLUMNS}, tokens.dicts)  # only these (a copy copies no other)
+    mats = count_shard(tokens, langs, params.ngram_max, params.count_roles,
+                       {"base": ["doc", "para", "para_ngrams"], **{name: ["doc"] for name in CHECK_VARIANTS}})
+    for lang, doc, para, para_ngrams in zip(langs, output.doc, output.para, output.para_ngrams):
+        save_matrix(mats.pop(("doc", "base", lang)), doc)
+        save_matrix(mats.pop(("para", "base", lang)), para)
+        m = mats.pop(("para_ngrams", "base", lang))
+        save_matrix(CountMatrix(m.X, m.vocab, m.rows.drop(columns="lang")), para_ngrams)
+    for (name, lang), path in zip(product(CHECK_VARIANTS, langs), output.check_doc):
+        save_matrix(mats.pop(("doc", name, lang)), path)
+    del m
+    write_paragraph_tokens(tokens, {"base": output.paras, **dict(zip(CHECK_VARIANTS, output.check_paras))}, langs,
+                           params.count_roles)
+
+
 def run_count(input, output, params, log) -> None:
-    """Rule ``count``: count the n-grams of one token shard (document and paragraph matrices per language,
-    and the findings checks' counts, :func:`write_partial_counts`).
+    """The count matrices of one token shard (:func:`write_shard_counts`), the shard read here; rule
+    ``count`` runs :func:`textdrift.explorer.run_shard`, which also writes the explorer's partial index.
 
     Parameters
     ----------
@@ -786,24 +823,8 @@ def run_count(input, output, params, log) -> None:
     from textdrift.io import log_to_file
 
     log_to_file(log[0])
-    from itertools import product
-
-    from textdrift.counting import CHECK_VARIANTS, write_paragraph_tokens
-
-    langs = params.languages
     # read once, as integer codes (names as words need lemma, is_stop); every matrix in one pass
-    tokens = read_tokens(input[0], [*MATRIX_COLUMNS, "lemma", "is_stop"])
-    mats = count_shard(tokens, langs, params.ngram_max, params.count_roles,
-                       {"base": ["doc", "para", "para_ngrams"], **{name: ["doc"] for name in CHECK_VARIANTS}})
-    for lang, doc, para, para_ngrams in zip(langs, output.doc, output.para, output.para_ngrams):
-        save_matrix(mats[("doc", "base", lang)], doc)
-        save_matrix(mats[("para", "base", lang)], para)
-        m = mats[("para_ngrams", "base", lang)]
-        save_matrix(CountMatrix(m.X, m.vocab, m.rows.drop(columns="lang")), para_ngrams)
-    for (name, lang), path in zip(product(CHECK_VARIANTS, langs), output.check_doc):
-        save_matrix(mats[("doc", name, lang)], path)
-    write_paragraph_tokens(tokens, {"base": output.paras, **dict(zip(CHECK_VARIANTS, output.check_paras))}, langs,
-                           params.count_roles)
+    write_shard_counts(read_tokens(input[0], COUNT_COLUMNS), output, params)
 
 
 def run_merge_counts(input, output, params, log, config=None) -> None:

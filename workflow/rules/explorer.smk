@@ -1,52 +1,17 @@
 # The offline explorer (textdrift.explorer) in three steps: per token shard its partial term index
-# (every term with its sentences, whatever its count), the term index merged from them (the terms
+# (every term with its sentences, whatever its count; written by rule `count`, vectorize.smk, in the
+# job that counts the shard, so the shard is read once), the term index merged from them (the terms
 # the page lists are decided on the whole corpus), which no codebook edit changes (the year
 # matrices, the partials, the phrase changes), and the page, which only assembles it with the theme
-# and drift tables. Adding a document reruns one shard's partial and the merge, which takes a
+# and drift tables. Adding a document reruns one shard's `count` job and the merge, which takes a
 # language whose inputs did not change from the per-language memo (textdrift.langmemo).
-
-# textdrift.explorer.PARTIAL_PARTS, in its order
-EXPLORER_PARTS = ["occ", "vocab", "sentences", "forms"]
-EXPLORER_PARTIAL = f"{PROCESSED}/explorer/shards/shard-{{shard}}.{{part}}.parquet"
-
-
-rule explorer_shard:
-    """One token shard's partial term index: every word and n-gram with the sentences it occurs in, the sentences' texts, the word forms."""
-    input:
-        tokens=TOKENS,
-    output:
-        occ=EXPLORER_PARTIAL.replace("{part}", "occ"),
-        vocab=EXPLORER_PARTIAL.replace("{part}", "vocab"),
-        sentences=EXPLORER_PARTIAL.replace("{part}", "sentences"),
-        forms=EXPLORER_PARTIAL.replace("{part}", "forms"),
-    log:
-        f"{LOGS}/explorer/shard-{{shard}}.log",
-    benchmark:
-        f"{LOGS}/benchmarks/explorer_shard-{{shard}}.tsv"
-    priority: PRIORITY["explorer_shard"]
-    conda:
-        "../envs/analysis.yml"
-    threads: 1
-    # the shard's documents in batches of about 400,000 tokens; its partial (every n-gram occurrence
-    # of the shard) is held until written: measured 0.82 GB for a 7.5 MB token shard (20 MB corpus)
-    resources:
-        mem_mb=lambda wildcards, input, attempt: attempt
-        * (1000 + 30 * int(input.size_mb)),
-        runtime=lambda wildcards, input, attempt: attempt * (10 + int(input.size_mb)),
-    params:
-        languages=LANGS,
-        count_roles=config["count_roles"],
-        unspaced_languages=config["unspaced_languages"],
-        ngram_max=config["vectorize"]["ngram_max"],
-    script:
-        "../scripts/explorer_shard.py"
 
 
 rule explorer_terms:
     """The explorer's term index (every term with enough occurrences, its counts per year and its sentences) and its phrase view; no codebook input."""
     input:
         year=expand(f"{PROCESSED}/vectors/year_{{lang}}.npz", lang=LANGS),
-        # each shard's partial index (rule explorer_shard), its files in EXPLORER_PARTS order
+        # each shard's partial index (rule count, vectorize.smk), its files in EXPLORER_PARTS order
         partials=[
             EXPLORER_PARTIAL.format(shard=shard, part=part)
             for shard in SHARDS

@@ -1,13 +1,23 @@
 from textdrift.counting import CHECK_VARIANTS
 
+# textdrift.explorer.PARTIAL_PARTS, in its order: the explorer's partial term index of a token shard
+# (written by rule `count`, read by rule `explorer_terms`, workflow/rules/explorer.smk)
+EXPLORER_PARTS = ["occ", "vocab", "sentences", "forms"]
+EXPLORER_PARTIAL = f"{PROCESSED}/explorer/shards/shard-{{shard}}.{{part}}.parquet"
 
+
+# One job per token shard reads the shard once and writes both what the counts need and the
+# explorer's partial term index (textdrift.explorer.run_shard: the two used to be two jobs, each
+# paying the start-up, the imports and the read, about 1 CPU-s a shard, docs/performance.md). None
+# of its outputs depends on the codebook; adding a document reruns its shard's job only.
 rule count:
     """Count matrices of one token shard, per language: n-grams per document and unigrams per paragraph;
     kept tokens per paragraph; for the findings' checks, n-grams per document and kept tokens per paragraph
-    of each check variant and n-grams per paragraph.
+    of each check variant and n-grams per paragraph; and the shard's partial term index for the explorer
+    (every word and n-gram with the sentences it occurs in, the sentences' texts, the word forms).
     """
     input:
-        TOKENS,
+        tokens=TOKENS,
     output:
         doc=expand(
             f"{PROCESSED}/vectors/_shards/doc_{{lang}}-{{{{shard}}}}.npz", lang=LANGS
@@ -31,6 +41,11 @@ rule count:
             f"{PROCESSED}/themes/_findings/paras_{{variant}}-{{{{shard}}}}.parquet",
             variant=CHECK_VARIANTS,
         ),
+        # the explorer's partial term index, one file per part (EXPLORER_PARTS)
+        occ=EXPLORER_PARTIAL.replace("{part}", "occ"),
+        vocab=EXPLORER_PARTIAL.replace("{part}", "vocab"),
+        sentences=EXPLORER_PARTIAL.replace("{part}", "sentences"),
+        forms=EXPLORER_PARTIAL.replace("{part}", "forms"),
     log:
         f"{LOGS}/count/shard-{{shard}}.log",
     benchmark:
@@ -39,15 +54,19 @@ rule count:
     conda:
         "../envs/analysis.yml"
     threads: 1
+    # the counts' matrices are written and freed before the partial term index is made (documents in
+    # batches of about 400,000 tokens, the shard's partial held until written: 0.82 GB for a 7.5 MB
+    # token shard of a 20 MB corpus, 2026-12-07)
     resources:
         mem_mb=lambda wildcards, input, attempt: attempt
         * (1000 + 80 * int(input.size_mb)),
         runtime=lambda wildcards, input, attempt: attempt
-        * (15 + 2 * int(input.size_mb)),
+        * (25 + 3 * int(input.size_mb)),
     params:
         languages=LANGS,
         ngram_max=config["vectorize"]["ngram_max"],
         count_roles=config["count_roles"],
+        unspaced_languages=config["unspaced_languages"],
     script:
         "../scripts/count.py"
 

@@ -1,7 +1,7 @@
-"""Rule `count`: count the n-grams of one token shard (textdrift.vectorize.run_count)."""
+"""Rule `count`: one token shard's count matrices and the explorer's partial term index, the shard read once (textdrift.explorer.run_shard)."""
 
+from textdrift.explorer import run_shard
 from textdrift.job import finish
-from textdrift.vectorize import run_count
 
-run_count(snakemake.input, snakemake.output, snakemake.params, snakemake.log)
+run_shard(snakemake.input, snakemake.output, snakemake.params, snakemake.log)
 finish()
