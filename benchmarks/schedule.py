@@ -40,7 +40,7 @@ from pathlib import Path
 
 
 #: the rules with one job per token shard (the others run once per run)
-PER_SHARD = {"clean", "segment", "count", "theme_matches", "explorer_shard"}
+PER_SHARD = {"clean", "segment", "count", "theme_matches"}
 
 
 def job_graph(project: Path, shards: int) -> tuple[dict[str, str], list[tuple[str, str]], dict[str, int]]:

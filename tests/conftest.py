@@ -217,7 +217,7 @@ SHARE_ONLY_SOURCES = ["--shared-fs-usage", "sources", "source-cache", "software-
 # input a job reads still comes through the bucket from another submission (a rule that read a file
 # another job only left on disk still fails). The per-shard jobs of these rules are among them
 # (tests/test_cluster.py counts them):
-SHARD_RULES = ["clean", "segment", "count", "theme_matches", "explorer_shard"]
+SHARD_RULES = ["clean", "segment", "count", "theme_matches"]
 ALL_COMPONENTS = 10**6  # --group-components: a group's components merged in chunks of this many
 
 

@@ -192,7 +192,7 @@ def test_term_index_from_shards_is_the_term_index_from_the_whole_table():
 
 
 def test_term_index_from_partial_files_is_the_term_index_from_the_token_shards(tmp_path):
-    """The rules: each token shard's partial index written to files (rule explorer_shard), merged by
+    """The rules: each token shard's partial index written to files (rule count), merged by
     explorer_terms; the same page data as the term index read from the token shards themselves, and
     the same as from the whole table."""
     from textdrift import explorer

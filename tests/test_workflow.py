@@ -334,8 +334,8 @@ def test_editing_a_config_named_file_reruns_the_jobs_that_read_it(workflow_run, 
 def test_a_codebook_edit_leaves_the_codebook_free_tables(workflow_run, tmp_path):
     """Editing the codebook reruns the matching and what reads matches, never the counts, the
     documents table, drift, the phrase changes (unless the edit changes the protected formulations),
-    the explorer's term index (explorer_shard, explorer_terms) or the drift and phrase findings
-    (findings_vocabulary): kept tokens per paragraph are the count rule's output."""
+    the explorer's term index (the shards' partials, written by count, and explorer_terms) or the drift
+    and phrase findings (findings_vocabulary): kept tokens per paragraph are the count rule's output."""
     import re
     import shutil
 
@@ -348,7 +348,7 @@ def test_a_codebook_edit_leaves_the_codebook_free_tables(workflow_run, tmp_path)
     assert "theme_matches" in planned and "themes" in planned
     assert not planned & {"clean", "segment", "count", "merge_counts", "documents", "drift", "export",
                           "drift_figures", "phrases", "phrase_figures", "explorer_terms",
-                          "explorer_shard", "findings_vocabulary"}, sorted(planned)
+                          "findings_vocabulary"}, sorted(planned)
 
 
 def test_shards_auto_plans_one_clean_job_per_core_on_a_small_corpus(tmp_path):
