@@ -251,7 +251,7 @@ def test_shard_partials_in_batches_are_those_of_each_batch_sorted_on_its_own(tmp
     assert len(tokens) > 80
     monkeypatch.setattr(explorer, "_BATCH_TOKENS", 9)
     got = explorer.shard_partials(path, ["en", "zh"])
-    read = explorer.counted(explorer.load_tokens(path, columns=explorer._TERM_COLUMNS), ("body",))
+    read = explorer.counted(explorer.load_tokens(path, columns=explorer.TERM_COLUMNS), ("body",))
     for lang in ("en", "zh"):
         one = read[read["lang"] == lang]
         codes = pd.factorize(one["doc_id"])[0]
@@ -265,6 +265,56 @@ def test_shard_partials_in_batches_are_those_of_each_batch_sorted_on_its_own(tmp
         assert got[lang]["vocab"].tolist() == want["vocab"].tolist()
         for part in ("occ", "sentences", "forms"):
             pd.testing.assert_frame_equal(got[lang][part], want[part])
+
+
+def test_rule_count_reads_the_shard_once_and_writes_what_the_two_jobs_wrote(tmp_path, monkeypatch):
+    """Rule ``count`` (``explorer.run_shard``) reads the token shard once and writes the counts of
+    ``vectorize.run_count`` and the partial term index of ``write_shard_partials`` (each reading the
+    file itself), byte for byte: two languages interleaved, headings not counted, several batches."""
+    import numpy as np
+
+    from textdrift import counting, explorer, vectorize
+    from textdrift.io import write_parquet
+
+    class Named(list):  # a rule's named list, as Snakemake gives it to a script
+        def __init__(self, items=(), **named):
+            super().__init__(items)
+            self.__dict__.update(named)
+
+    en = _tokens(ROWS + MORE + RARE)
+    zh = en.assign(lang="zh", doc_id="z" + en["doc_id"])
+    tokens = pd.concat([en, zh], ignore_index=True)
+    tokens = tokens.take(np.random.default_rng(2).permutation(len(tokens))).reset_index(drop=True)
+    tokens.loc[tokens["doc_id"].isin(["d2", "zd15"]) & (tokens["para"] == 0), "role"] = "heading"
+    tokens["entity"] = tokens["entity"].astype("string")  # (a token file's: strings, none here)
+    path = tmp_path / "shard.parquet"
+    write_parquet(tokens, path)
+    monkeypatch.setattr(explorer, "_BATCH_TOKENS", 9)
+    reads = []
+    read_tokens = counting.read_tokens
+    for mod in (explorer, vectorize):
+        monkeypatch.setattr(mod, "read_tokens", lambda *a, **k: reads.append(a[0]) or read_tokens(*a, **k))
+    langs, variants = ["en", "zh"], counting.CHECK_VARIANTS
+
+    def outputs(d):
+        d.mkdir()
+        return Named(doc=[d / f"doc_{x}.npz" for x in langs], para=[d / f"para_{x}.npz" for x in langs],
+                     check_doc=[d / f"doc_{v}_{x}.npz" for v in variants for x in langs],
+                     para_ngrams=[d / f"para_ngrams_{x}.npz" for x in langs], paras=d / "paras.parquet",
+                     check_paras=[d / f"paras_{v}.parquet" for v in variants],
+                     **{part: d / f"{part}.parquet" for part in explorer.PARTIAL_PARTS})
+
+    params = Named(languages=langs, ngram_max=3, count_roles=["body"], unspaced_languages=["zh"])
+    one, two = outputs(tmp_path / "one"), outputs(tmp_path / "two")
+    explorer.run_shard(Named([path], tokens=path), one, params, [tmp_path / "one.log"])
+    assert reads == [path]
+    vectorize.run_count(Named([path], tokens=path), two, params, [tmp_path / "two.log"])
+    explorer.write_shard_partials({part: getattr(two, part) for part in explorer.PARTIAL_PARTS}, path, langs,
+                                  explorer._settings(params))
+    files = sorted(p.name for p in (tmp_path / "one").iterdir())
+    assert len(files) == 2 + 2 + 2 * len(variants) + 2 + 1 + len(variants) + len(explorer.PARTIAL_PARTS)
+    for name in files:
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
 
 
 def test_sentence_texts_joined_in_arrow_are_the_python_join():
