@@ -1947,7 +1947,7 @@ def _changes(matrix: CountMatrix, vocabulary: PhraseVocabulary | None, st: Phras
         log.info("%s: %d year(s) with text (%s); two are needed, no phrase changes",
                  lang, len(avail), ", ".join(map(str, avail["year"])) or "none")
         return (_empty(), pd.DataFrame(columns=STEP_COLUMNS)) if with_steps else _empty()
-    per_year = {int(r.year): i for i, r in avail.iterrows()}  # year -> row of the matrix
+    per_year = dict(zip(avail["year"].astype(int).tolist(), avail.index.tolist()))  # year -> row of the matrix
     X = matrix.X.tocsr()
     vocab, rest, order = vocabulary.vocab, vocabulary.rest, vocabulary.order
     orders, order_idx, onehot = vocabulary.orders, vocabulary.order_idx, vocabulary.onehot
@@ -1965,8 +1965,8 @@ def _changes(matrix: CountMatrix, vocabulary: PhraseVocabulary | None, st: Phras
     long_orders = np.unique(order[rest])
     tested_order = (orders <= (ngram_max or 0)) | (np.isin(orders, long_orders) & (orders <= st.max_length))
     if alpha_0 == "auto":
-        alpha_0 = pd.DataFrame({y: pd.Series(row_totals[i], index=orders) for y, i in per_year.items()}
-                               ).fillna(0).median(axis=1).to_dict()
+        # each order's median over the available years (a float, as pandas' median of the years' totals)
+        alpha_0 = dict(zip(orders.tolist(), np.median(row_totals[list(per_year.values())].astype(float), axis=0).tolist()))
     if isinstance(alpha_0, str):
         raise ValueError(f"alpha_0 must be a positive number, a mapping or 'auto', got {alpha_0!r}")
     if min_count < 1:
