@@ -6,7 +6,7 @@ Every output is written to a temporary file in the same directory and moved
 into place with ``os.replace``, so an interrupted job never leaves a
 half-written file that a rerun could take for a finished one.
 
-About 520 lines: every step's tables pass through these few formats, so each writer and reader
+About 580 lines: every step's tables pass through these few formats, so each writer and reader
 lives here once (pandas' CSV bytes written through Arrow for the large tables, CSVs read in
 chunks with the types a whole read gives, atomic writes, the texts' shard files, job logs).
 """

@@ -107,7 +107,7 @@ Comparing any two groups of documents from a notebook (``a`` plays ``year_from``
 
 (or build ``m`` with ``vectorize.count_matrix(tokens.assign(group=...), ["group"])``).
 
-About 2,340 lines, half of them docstrings (the method and its formulas, above): one method, the
+About 2,430 lines, half of them docstrings (the method and its formulas, above): one method, the
 phrase changes between consecutive years and between any two groups of documents, with the
 counting of its long units and their folding.
 """
