@@ -223,6 +223,42 @@ def test_occurrences_are_the_shortest_string_at_each_start(unspaced, block):
         assert got_s.tolist() == want_s and got_e.tolist() == want_e
 
 
+
+def test_spaced_occurrences_by_the_tokens_are_those_by_the_characters(monkeypatch):
+    """Spaced, the protected strings are searched on the tokens (each distinct word one character,
+    :func:`_word_occurrences`): the tokens each occurrence covers are those of the search on the
+    characters of the texts joined by spaces, on random texts (upper case, words absent from the
+    text, repeated words); a word that is empty or holds a space falls back to the characters."""
+    import random
+
+    from textdrift import phrases
+    from textdrift.phrases import _occurrences, _protected_tokens, _word_occurrences
+
+    rng = random.Random(11)
+    vocab = ["a", "b", "ab", "ba", "A", "of", "the", "x-y"]
+    for _ in range(80):
+        words = np.array(sorted(set(rng.sample(vocab, rng.randint(1, len(vocab))))), dtype=object)
+        text = np.array([rng.randrange(len(words)) for _ in range(rng.randint(1, 150))], dtype=np.int64)
+        low = [w.lower() for w in words]
+        pats = sorted({" ".join(rng.choice(vocab + ["zz"]).lower() for _ in range(rng.randint(1, 8)))
+                       for _ in range(15)})
+        joined = " ".join(low[i] for i in text)
+        starts = np.cumsum([0] + [len(low[i]) + 1 for i in text])[:-1]
+        ends = starts + np.array([len(low[i]) for i in text])
+        s, e = _occurrences(joined, pats, False)
+        a, b = _word_occurrences(np.array(low, dtype=object), text, pats)
+        assert a.tolist() == np.searchsorted(starts, s).tolist()
+        assert b.tolist() == np.searchsorted(ends, e, side="right").tolist()
+        removed = np.array([rng.random() < 0.3 for _ in text])
+        removed[0] = True
+        got = _protected_tokens(text, False, pats, removed, strings=words)
+        with monkeypatch.context() as m:  # the characters' search
+            m.setattr(phrases, "_word_occurrences", lambda *args: None)
+            want = _protected_tokens(text, False, pats, removed, strings=words)
+        assert all(np.array_equal(g, w) for g, w in zip(got, want))
+    assert _word_occurrences(np.array(["a", "b c"], dtype=object), np.array([0, 1]), ["a b"]) is None
+    assert _word_occurrences(np.array(["a", ""], dtype=object), np.array([0, 1]), ["a"]) is None
+
 # --- the rules by hand ----------------------------------------------------------------------------
 
 def test_fold_pieces_by_hand():

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from textdrift import stats
-from textdrift.io import csv_rows, write_csv, write_csv_tables
+from textdrift.io import csv_rows, frame_csv_rows, write_csv, write_csv_batches, write_csv_tables
 
 #: pieces of the adversarial strings: the CSV specials, other whitespace, quotes and commas of CJK
 #: text, what a reader could take for a missing value, a character outside the BMP
@@ -50,6 +50,46 @@ def test_csv_rows_equal_pandas_byte_for_byte(seed):
     assert b"".join(bytes(b) for b in csv_rows(chunked)) == _pandas_bytes(chunked)
     assert csv_rows(t.slice(0, 0)) == []
 
+
+
+def _floats(rng: random.Random, n: int) -> np.ndarray:
+    """Doubles pandas could write in any form: NaN, infinities, signed zeros, subnormals, integral
+    values around 1e15-1e17 (repr's switch to an exponent), tiny and huge, random bits."""
+    special = [np.nan, np.inf, -np.inf, 0.0, -0.0, 5e-324, 2.2250738585072014e-308, 1e-5, 1e-4, 1e-7, 1e15, 1e16,
+               1e17, 123456789012345678.0, 9007199254740993.0, 0.1, 1.0, 45.0, 79752.0, 1e22, 1e300, -1.5]
+    out = []
+    for _ in range(n):
+        r = rng.random()
+        if r < 0.3:
+            out.append(rng.choice(special))
+        elif r < 0.6:
+            out.append(np.frombuffer(rng.getrandbits(64).to_bytes(8, "little"), dtype=np.float64)[0])
+        elif r < 0.8:
+            out.append(float(rng.randint(-10**18, 10**18)) * 10.0 ** rng.randint(-30, 30))
+        else:
+            out.append(rng.random() * 10 ** rng.randint(-8, 8))
+    return np.array(out, dtype=np.float64)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_frame_csv_rows_equal_pandas_byte_for_byte(seed, tmp_path):
+    """A DataFrame's float64 columns written by ``repr`` and Arrow (textdrift.io.frame_csv_rows) are
+    pandas' ``to_csv``, byte for byte; so is write_csv_batches' file; columns it does not write
+    (float32, booleans, an object column of mixed values, nullable integers) are declined."""
+    rng = random.Random(seed)
+    n = 4000
+    df = pd.DataFrame({"a": _floats(rng, n), "s": _strings(rng, n), "i": np.array([rng.randint(-2**62, 2**62) for _ in
+                                                                                   range(n)], dtype=np.int64),
+                       "b": _floats(rng, n), "t": pd.array(_strings(rng, n), dtype="str"),
+                       "none": [None] * n})
+    want = df.to_csv(index=False, header=False, lineterminator="\n").encode("utf-8")
+    assert b"".join(bytes(b) for b in frame_csv_rows(df)) == want
+    write_csv_batches([df.iloc[:1000], df.iloc[1000:]], tmp_path / "x.csv")
+    assert (tmp_path / "x.csv").read_bytes() == df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    for bad in (pd.DataFrame({"x": np.float32([1.1]), "y": ["a"]}), pd.DataFrame({"x": [True], "y": ["a"]}),
+                pd.DataFrame({"x": pd.array([1, None], dtype="Int64"), "y": ["a", "b"]}),
+                pd.DataFrame({"x": np.array([1, "a"], dtype=object), "y": ["a", "b"]})):
+        assert frame_csv_rows(bad) is None
 
 def test_csv_rows_declines_what_it_does_not_write_like_pandas():
     assert csv_rows(pa.table({"x": ["a"]})) is None  # one column: an empty string is written ""

@@ -107,7 +107,7 @@ Comparing any two groups of documents from a notebook (``a`` plays ``year_from``
 
 (or build ``m`` with ``vectorize.count_matrix(tokens.assign(group=...), ["group"])``).
 
-About 2,340 lines, half of them docstrings (the method and its formulas, above): one method, the
+About 2,430 lines, half of them docstrings (the method and its formulas, above): one method, the
 phrase changes between consecutive years and between any two groups of documents, with the
 counting of its long units and their folding.
 """
@@ -509,18 +509,22 @@ def _protected_tokens(text: np.ndarray, unspaced: bool, protected: list[str], re
     if strings is None:
         text, strings = pd.factorize(pd.Series(text, dtype=object).astype(str).to_numpy(dtype=object), sort=False)
     low_v = pd.Series(strings, dtype=object).astype(str).str.lower().to_numpy(dtype=object)
-    low = low_v[text]
     inner = set(low_v[np.unique(text[removed])].tolist())
     pats = splittable(protected, inner, unspaced)
     if not pats:
         return none
-    sep = "" if unspaced else " "
-    lens = np.fromiter(map(len, low_v), dtype=np.int64, count=len(low_v))[text] + len(sep)
-    starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
-    ends = starts + lens - len(sep)
-    occ_start, occ_end = _occurrences(sep.join(low.tolist()), pats, unspaced)
-    a = np.searchsorted(starts, occ_start, side="left")  # the tokens wholly inside each occurrence
-    b = np.searchsorted(ends, occ_end, side="right")
+    occ = None if unspaced else _word_occurrences(low_v, text, pats)
+    if occ is not None:  # spaced, by the tokens: the first token of each occurrence and the one after its last
+        a, b = occ
+        occ_start = a
+    else:  # by the characters
+        sep = "" if unspaced else " "
+        lens = np.fromiter(map(len, low_v), dtype=np.int64, count=len(low_v))[text] + len(sep)
+        starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
+        ends = starts + lens - len(sep)
+        occ_start, occ_end = _occurrences(sep.join(low_v[text].tolist()), pats, unspaced)
+        a = np.searchsorted(starts, occ_start, side="left")  # the tokens wholly inside each occurrence
+        b = np.searchsorted(ends, occ_end, side="right")
     ok = a < b
     a, size, at = a[ok], (b - a)[ok], occ_start[ok]
     if not len(a):
@@ -537,6 +541,33 @@ def _protected_tokens(text: np.ndarray, unspaced: bool, protected: list[str], re
     return first, last
 
 
+def _word_occurrences(words: np.ndarray, text: np.ndarray, pats: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Spaced: :func:`_occurrences` of ``pats`` in the tokens ``text`` (codes into ``words``, their
+    lower-cased texts) joined by one space, by the tokens: the first token of each occurrence and the
+    one after its last. With every word one character (a code point from U+10000 on, one per
+    distinct word) a string of whole words is a string of those characters, so :func:`_occurrences`
+    searches tokens, not the characters of their texts (on English, whose strings share their first
+    characters with common words, a fifth of the characters to hash and few pairs). None (the
+    characters then) when a word is empty or holds a space (a string of words could then begin or
+    end inside a token) or there are more distinct words than code points."""
+    if not len(words) or any(not w or " " in w for w in words.tolist()):
+        return None
+    ids, distinct = pd.factorize(words, sort=False)
+    if len(distinct) > 0x110000 - _WORD_BASE:
+        return None
+    number = {w: i for i, w in enumerate(distinct.tolist())}
+    strings = []  # a string with a word no token has occurs nowhere
+    for f in pats:
+        parts = f.split(" ")
+        if all(w in number for w in parts):
+            strings.append("".join(chr(_WORD_BASE + number[w]) for w in parts))
+    if not strings:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    joined = (ids[text].astype(np.uint32) + np.uint32(_WORD_BASE)).tobytes().decode("utf-32-le")
+    return _occurrences(joined, strings, True)
+
+
+_WORD_BASE = 0x10000  # the first code point of :func:`_word_occurrences`' words (none a surrogate)
 _HASH_BASE = 0x100000001B3  # the polynomial hash of :func:`_occurrences` (a character is its code point + 1)
 _HASH_BLOCK = 1 << 18  # characters of text whose positions :func:`_long_occurrences` compares at a time
 
@@ -585,42 +616,54 @@ def _occurrences(joined: str, pats: list[str], unspaced: bool, width: int = 6, b
         c = padded[i].astype(np.uint64)
         return np.where(i < n, c + np.uint64(1), np.uint64(0))
 
-    key = np.zeros(len(pos), dtype=np.uint64)
     best = np.full(len(pos), width, dtype=np.int64)  # the shortest string of fewer than width characters there
-    hit_long = np.zeros(len(pos), dtype=bool)
+    live = np.arange(len(pos))  # the positions whose first k - 1 characters may begin a string (by their hash)
+    key = np.zeros(len(pos), dtype=np.uint64)  # the hash of the first k characters of each live position
     space = np.uint64(ord(" ") + 1)
     with np.errstate(over="ignore"):
-        for k in range(1, width + 1):
-            key = key * base + at_(pos + k - 1)
-            want = sorted(short.get(k, ())) if k < width else list(bucket)
-            if not want:
+        for k in range(1, width):
+            key = key * base + at_(pos[live] + k - 1)
+            if k == 1 and 1 not in short:  # every position's first character begins a longer string
                 continue
-            hashes = np.array([_poly_hash(f[:width]) for f in want], dtype=np.uint64)
-            ref, first = np.unique(hashes, return_index=True)
+            # the strings' first k characters (the strings of k characters and the prefixes of the
+            # longer ones): a position whose first k characters hash like none of them begins no
+            # string of k characters or more and is dropped (a collision only keeps one)
+            pre = sorted({f[:k] for f in pats if len(f) >= k})
+            ref, first = np.unique(np.array([_poly_hash(f) for f in pre], dtype=np.uint64), return_index=True)
             i = np.minimum(np.searchsorted(ref, key), len(ref) - 1)
-            hit = ref[i] == key
-            if k == width:
-                hit_long = hit
-                continue
-            if len(ref) == len(want):  # compare the characters: exact, whatever the hash
-                chars = np.array([[ord(ch) + 1 for ch in f] for f in want], dtype=np.uint64)
-                which, at = first[i[hit]], pos[hit]
-                same = np.ones(len(at), dtype=bool)
-                for j in range(k):
-                    same &= at_(at + j) == chars[which, j]
-                if not unspaced:  # a whole word: a space or the end after it
-                    same &= (at + k == n) | (at_(at + k) == space)
-                hit[np.flatnonzero(hit)[~same]] = False
-            else:  # two strings of k characters hash alike: compare them one by one
-                for j in np.flatnonzero(hit):
-                    s_, e_ = int(pos[j]), int(pos[j]) + k
-                    hit[j] = joined[s_:e_] in short[k] and (unspaced or e_ == n or joined[e_] == " ")
-            best = np.where(hit & (best == width), k, best)
+            match = ref[i] == key
+            if len(ref) == len(pre):  # no two prefixes hash alike: compare the characters, exact whatever the hash
+                which = first[i]
+                hit = match & np.array([f in short.get(k, ()) for f in pre], dtype=bool)[which]
+                longer = {f[:k] for f in pats if len(f) > k}
+                go = match & np.array([f in longer for f in pre], dtype=bool)[which]
+                if hit.any():
+                    chars = np.array([[ord(ch) + 1 for ch in f] for f in pre], dtype=np.uint64)
+                    which, at = which[hit], pos[live[hit]]
+                    same = np.ones(len(at), dtype=bool)
+                    for j in range(k):
+                        same &= at_(at + j) == chars[which, j]
+                    if not unspaced:  # a whole word: a space or the end after it
+                        same &= (at + k == n) | (at_(at + k) == space)
+                    hit[np.flatnonzero(hit)[~same]] = False
+            else:  # two prefixes hash alike: compare the strings of k characters one by one, keep every match
+                hit, go = np.zeros(len(live), dtype=bool), match
+                for j in np.flatnonzero(match):
+                    s_, e_ = int(pos[live[j]]), int(pos[live[j]]) + k
+                    hit[j] = joined[s_:e_] in short.get(k, ()) and (unspaced or e_ == n or joined[e_] == " ")
+            b = best[live[hit]]
+            best[live[hit]] = np.where(b == width, k, b)
+            live, key = live[go], key[go]
+        key = key * base + at_(pos[live] + width - 1)
+        hashes = np.array([_poly_hash(f) for f in bucket], dtype=np.uint64)
+        ref = np.unique(hashes) if len(hashes) else np.zeros(1, dtype=np.uint64)
+        hit_long = ref[np.minimum(np.searchsorted(ref, key), len(ref) - 1)] == key if len(hashes) else \
+            np.zeros(len(live), dtype=bool)
     found = best < width
     out_s, out_e = [pos[found]], [pos[found] + best[found]]
-    rest = hit_long & ~found  # where a string of width characters or more may begin
+    rest = hit_long & ~found[live]  # where a string of width characters or more may begin
     if rest.any():
-        s_, e_ = _long_occurrences(joined, codes, (pos[rest], key[rest]), bucket, unspaced, block)
+        s_, e_ = _long_occurrences(joined, codes, (pos[live[rest]], key[rest]), bucket, unspaced, block)
         out_s.append(s_)
         out_e.append(e_)
     out_s, out_e = np.concatenate(out_s).astype(np.int64), np.concatenate(out_e).astype(np.int64)
@@ -1904,7 +1947,7 @@ def _changes(matrix: CountMatrix, vocabulary: PhraseVocabulary | None, st: Phras
         log.info("%s: %d year(s) with text (%s); two are needed, no phrase changes",
                  lang, len(avail), ", ".join(map(str, avail["year"])) or "none")
         return (_empty(), pd.DataFrame(columns=STEP_COLUMNS)) if with_steps else _empty()
-    per_year = {int(r.year): i for i, r in avail.iterrows()}  # year -> row of the matrix
+    per_year = dict(zip(avail["year"].astype(int).tolist(), avail.index.tolist()))  # year -> row of the matrix
     X = matrix.X.tocsr()
     vocab, rest, order = vocabulary.vocab, vocabulary.rest, vocabulary.order
     orders, order_idx, onehot = vocabulary.orders, vocabulary.order_idx, vocabulary.onehot
@@ -1922,8 +1965,8 @@ def _changes(matrix: CountMatrix, vocabulary: PhraseVocabulary | None, st: Phras
     long_orders = np.unique(order[rest])
     tested_order = (orders <= (ngram_max or 0)) | (np.isin(orders, long_orders) & (orders <= st.max_length))
     if alpha_0 == "auto":
-        alpha_0 = pd.DataFrame({y: pd.Series(row_totals[i], index=orders) for y, i in per_year.items()}
-                               ).fillna(0).median(axis=1).to_dict()
+        # each order's median over the available years (a float, as pandas' median of the years' totals)
+        alpha_0 = dict(zip(orders.tolist(), np.median(row_totals[list(per_year.values())].astype(float), axis=0).tolist()))
     if isinstance(alpha_0, str):
         raise ValueError(f"alpha_0 must be a positive number, a mapping or 'auto', got {alpha_0!r}")
     if min_count < 1:
