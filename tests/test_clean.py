@@ -589,3 +589,33 @@ def test_repeated_roles_mark_the_index_and_keep_short_formulas():
     # a letterless line inside the text, after a run, stays as it is
     inner = pd.concat([keys, keys.assign(para=keys["para"] + 6, key="w")])  # a text paragraph after it
     assert 4 == repeated_roles(inner, rep, settings).query("doc_id == 'a'")["para"].max()
+
+
+def test_run_clean_writes_the_keys_of_the_texts_it_wrote(tmp_path):
+    """Rule ``clean`` (``run_clean``) keys the paragraphs it cleaned without reading the texts back:
+    its four files are those of ``clean_shard`` and ``shard_keys`` of the texts as read from the file."""
+    from textdrift.cleanio import run_clean, shard_keys
+    from textdrift.io import write_csv
+
+    class Named(dict):
+        __getattr__ = dict.__getitem__
+
+    docs = []
+    for i in range(3):
+        p = tmp_path / f"d{i}.txt"
+        p.write_text("\n".join(b.format(w=WORDS[i]) for b in BODY) + "\n" + FOOTER + "\n", encoding="utf-8")
+        docs.append({"doc_id": f"d{i}", "year": 2020 + i, "path": str(p), "languages": "en"})
+    out = {k: tmp_path / "rule" / f"{k}.{ext}" for k, ext in
+           [("texts", "parquet"), ("index", "csv"), ("cleaning_log", "csv"), ("paragraphs", "csv")]}
+    out["texts"].parent.mkdir()
+    params = Named(docs=docs, clean={}, languages=["en"], unspaced_languages=["zh"], texts_file="clean/shard-0.parquet")
+    run_clean(Named(raw=[d["path"] for d in docs]), Named(out), params, [str(tmp_path / "clean.log")])
+    index, log = clean_shard(docs, tmp_path / "s.parquet", {**CFG, "languages": ["en"], "unspaced_languages": ["zh"]},
+                             file_name="clean/shard-0.parquet")
+    write_csv(index, tmp_path / "index.csv")
+    write_csv(log, tmp_path / "log.csv")
+    write_csv(shard_keys(index, read_texts(tmp_path / "s.parquet")), tmp_path / "keys.csv")
+    assert out["texts"].read_bytes() == (tmp_path / "s.parquet").read_bytes()
+    for mine, theirs in [("index", "index"), ("cleaning_log", "log"), ("paragraphs", "keys")]:
+        assert out[mine].read_bytes() == (tmp_path / f"{theirs}.csv").read_bytes(), mine
+    assert len(shard_keys(index, read_texts(out["texts"]))) == 3 * (len(BODY) + 1)

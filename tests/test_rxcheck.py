@@ -71,4 +71,7 @@ def test_the_characters_the_engine_equates_with_ascii_or_cjk():
     found = "".join(either.findall(beyond))  # (one scan of every character)
     assert found == "\u0130\u0131\u017f\u212a"
     assert len(rxcheck._ascii_cased().findall(found)) == len(found)
+    ascii_ = re.compile("[\\x00-\\x7f]", re.IGNORECASE)  # character by character, as the engine sees each
+    assert rxcheck._ascii_cased().pattern == f"[{''.join(map(re.escape, found))}]"
+    assert [chr(c) for c in range(0x80, 0x10000) if ascii_.fullmatch(chr(c))] == list(found)
     assert all(chr(c).lower() == chr(c) for c in range(0x4E00, 0xA000))

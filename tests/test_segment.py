@@ -264,6 +264,23 @@ def test_tokens_do_not_depend_on_the_hash_seed(cache_dir):
     assert len(cuts) == 1, cuts
 
 
+def test_english_loaded_without_spacys_command_line(cache_dir):
+    """Loading English imports spaCy without ``spacy.cli`` (typer, rich, httpx: about 0.4 s of each job);
+    a later ``import spacy.cli`` is the real package, and ``spacy.info`` still runs the command's function."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from textdrift.segment import Segmenter; "
+            f"s = Segmenter({{'cache_dir': {str(cache_dir)!r}}}, {str(ROOT)!r}); "
+            "assert list(s.segment_document('d', 2020, 'en', ['Data flows.']).text) == ['Data', 'flows', '.']; "
+            "gone = [m for m in ('spacy.cli', 'spacy.cli.info', 'typer', 'rich', 'httpx') if m in sys.modules]; "
+            "assert not gone, gone; import spacy, spacy.cli; assert callable(spacy.cli.download); "
+            "assert spacy.info(silent=True)['spacy_version'] == spacy.__version__")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+
+
 @pytest.mark.parametrize(
     "content, message",
     [

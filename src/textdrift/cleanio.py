@@ -248,7 +248,15 @@ def clean_shard(docs: list[dict], texts_path: str | Path, cfg: dict,
     log : pandas.DataFrame
         Every change the cleaner made (:data:`textdrift.clean.LOG_COLUMNS`).
     """
-    file_name = str(texts_path) if file_name is None else file_name
+    texts, index, log = _clean_texts(docs, str(texts_path) if file_name is None else file_name, cfg)
+    write_texts(texts, texts_path)
+    return index, log
+
+
+def _clean_texts(docs: list[dict], file_name: str, cfg: dict) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """:func:`clean_shard` without writing: the texts (``(doc_id, lang) -> paragraphs``, as
+    :func:`textdrift.io.read_texts` reads them back, a text without paragraphs aside), the index and
+    the log."""
     cfg = _complete(cfg)  # once for the shard
     texts, index, log = {}, [], []
     for doc in docs:
@@ -263,8 +271,7 @@ def clean_shard(docs: list[dict], texts_path: str | Path, cfg: dict,
             })
         log.extend(result.log)
         logger.info("%s: %s", doc["doc_id"], {k: len(v) for k, v in result.texts.items()} or "skipped")
-    write_texts(texts, texts_path)
-    return pd.DataFrame(index, columns=INDEX_COLUMNS), pd.DataFrame(log, columns=LOG_COLUMNS)
+    return texts, pd.DataFrame(index, columns=INDEX_COLUMNS), pd.DataFrame(log, columns=LOG_COLUMNS)
 
 
 def run_clean(input, output, params, log) -> None:
@@ -285,11 +292,14 @@ def run_clean(input, output, params, log) -> None:
     """
     log_to_file(log[0])
     cfg = {**params.clean, "languages": list(params.languages), "unspaced_languages": list(params.unspaced_languages)}
-    index, changes = clean_shard(params.docs, output.texts, cfg, file_name=params.texts_file)
+    file_name = str(output.texts) if params.texts_file is None else params.texts_file
+    # the paragraph keys from the texts as written, not read back from the file (read_texts' dict)
+    texts, index, changes = _clean_texts(params.docs, file_name, cfg)
+    write_texts(texts, output.texts)
     write_csv(changes, output.cleaning_log)
     write_csv(index, output.index)
     if output.get("paragraphs"):
-        write_csv(shard_keys(index, read_texts(output.texts)), output.paragraphs)
+        write_csv(shard_keys(index, texts), output.paragraphs)
 
 
 def shard_keys(index: pd.DataFrame, texts: dict) -> pd.DataFrame:

@@ -131,7 +131,8 @@ def _ascii_cased() -> re.Pattern:
     the engine itself over the Basic Multilingual Plane (that none lies beyond it, and that no
     character but itself is equated with a CJK ideograph of U+4E00-U+9FFF, is tested)."""
     ascii_ = re.compile("[\\x00-\\x7f]", re.IGNORECASE)
-    found = [chr(c) for c in range(0x80, 0x10000) if ascii_.fullmatch(chr(c))]
+    # one scan of every character in a row (a match is one character), not a call per character
+    found = ascii_.findall("".join(map(chr, range(0x80, 0x10000))))
     return re.compile(f"[{''.join(map(re.escape, found))}]" if found else "(?!)")
 
 

@@ -242,6 +242,47 @@ def _read_jieba_cache(tk, path: Path) -> None:
     tk.FREQ, tk.total, tk.initialized = freq, total, True
 
 
+def _import_spacy():
+    """``import spacy`` without its command-line interface: spaCy's ``__init__`` imports
+    ``spacy.cli.info`` (for ``spacy.info``), which imports every ``spacy`` command and typer, rich,
+    httpx and weasel with them (about 0.4 s of CPU of each ``segment`` job that loads spaCy, for
+    nothing the tokenizer uses; no command registers a component, tokenizer or table). While spaCy is
+    imported, ``spacy.cli`` and ``spacy.cli.info`` are placeholders in ``sys.modules`` (its
+    ``info`` imports the real one when called); they are removed afterwards, so a later
+    ``import spacy.cli`` imports the real package.
+
+    Returns
+    -------
+    module
+        ``spacy``.
+    """
+    import sys
+
+    if "spacy" not in sys.modules:
+        import types
+
+        def info(*args, **kwargs):  # spacy.info: the command's function, imported when called
+            from spacy.cli.info import info as command
+
+            return command(*args, **kwargs)
+
+        cli, cli_info = types.ModuleType("spacy.cli"), types.ModuleType("spacy.cli.info")
+        cli.__path__, cli_info.info = [], info  # a package holding the module with info
+        placeholders = {"spacy.cli": cli, "spacy.cli.info": cli_info}
+        sys.modules.update(placeholders)
+        try:
+            import spacy
+        finally:
+            for name, module in placeholders.items():
+                if sys.modules.get(name) is module:
+                    del sys.modules[name]
+        if getattr(spacy, "cli", None) is cli:
+            del spacy.cli
+    import spacy
+
+    return spacy
+
+
 class _Lemmas(dict):
     """A lookup table of spaCy as a plain dict, keyed as spaCy's ``Table`` is (a string's hash,
     ``spacy.strings.get_string_id``): ``get(text, default)`` is ``Table.get``."""
@@ -486,7 +527,7 @@ class Segmenter:
 
     # ---- English -----------------------------------------------------------------
     def _load_en(self):
-        import spacy
+        spacy = _import_spacy()
         from spacy.lang.char_classes import ALPHA, HYPHENS
         from spacy.symbols import ORTH
         from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
