@@ -269,8 +269,8 @@ def test_shard_partials_in_batches_are_those_of_each_batch_sorted_on_its_own(tmp
 
 def test_rule_count_reads_the_shard_once_and_writes_what_the_two_jobs_wrote(tmp_path, monkeypatch):
     """Rule ``count`` (``explorer.run_shard``) reads the token shard once and writes the counts of
-    ``vectorize.run_count`` and the partial term index of ``write_shard_partials`` (each reading the
-    file itself), byte for byte: two languages interleaved, headings not counted, several batches."""
+    ``vectorize.write_shard_counts`` and the partial term index of ``write_shard_partials`` (each
+    reading the file itself), byte for byte: two languages interleaved, headings not counted, several batches."""
     import numpy as np
 
     from textdrift import counting, explorer, vectorize
@@ -308,7 +308,7 @@ def test_rule_count_reads_the_shard_once_and_writes_what_the_two_jobs_wrote(tmp_
     one, two = outputs(tmp_path / "one"), outputs(tmp_path / "two")
     explorer.run_shard(Named([path], tokens=path), one, params, [tmp_path / "one.log"])
     assert reads == [path]
-    vectorize.run_count(Named([path], tokens=path), two, params, [tmp_path / "two.log"])
+    vectorize.write_shard_counts(counting.read_tokens(path, vectorize.COUNT_COLUMNS), two, params)
     explorer.write_shard_partials({part: getattr(two, part) for part in explorer.PARTIAL_PARTS}, path, langs,
                                   explorer._settings(params))
     files = sorted(p.name for p in (tmp_path / "one").iterdir())

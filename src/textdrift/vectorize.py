@@ -34,7 +34,7 @@ Method
 Each matrix is saved as one ``.npz`` file holding the CSR arrays, the
 vocabulary and the row labels; :func:`load_matrix` reads it back in one call.
 
-About 870 lines, nearly half of them docstrings: counting, merging the shards' matrices, their
+About 850 lines, nearly half of them docstrings: counting, merging the shards' matrices, their
 file format and the export for R share :class:`CountMatrix` and its sorted vocabulary (a merge
 must reproduce a count exactly, tested).
 """
@@ -64,7 +64,7 @@ _D = defaults()  # the configuration schema's defaults: every keyword default be
 __all__ = ["MATRIX_COLUMNS", "SEP", "by_language", "count_matrix", "CountMatrix", "doc_matrix", "export_matrices",
            "load_matrix", "merge_matrices", "merge_shard_matrices", "para_matrix", "save_matrix",
            "write_shard_matrices", "count_partials", "count_codes", "count_shard", "SHARD_MATRICES", "write_partial_counts", "year_matrix", "year_matrix_of", "COUNT_COLUMNS",
-           "write_shard_counts", "run_count",
+           "write_shard_counts",
            "run_merge_counts", "run_export"]
 
 log = logging.getLogger("textdrift.vectorize")
@@ -807,24 +807,6 @@ def write_shard_counts(tokens: TokenCodes, output, params) -> None:
     del m
     write_paragraph_tokens(tokens, {"base": output.paras, **dict(zip(CHECK_VARIANTS, output.check_paras))}, langs,
                            params.count_roles)
-
-
-def run_count(input, output, params, log) -> None:
-    """The count matrices of one token shard (:func:`write_shard_counts`), the shard read here; rule
-    ``count`` runs :func:`textdrift.explorer.run_shard`, which also writes the explorer's partial index.
-
-    Parameters
-    ----------
-    input, output, params : Snakemake's named lists of the rule (``workflow/rules/vectorize.smk``)
-        Attribute access by the names the rule gives; any object with those attributes works.
-    log : list of str
-        The job's log file (first item).
-    """
-    from textdrift.io import log_to_file
-
-    log_to_file(log[0])
-    # read once, as integer codes (names as words need lemma, is_stop); every matrix in one pass
-    write_shard_counts(read_tokens(input[0], COUNT_COLUMNS), output, params)
 
 
 def run_merge_counts(input, output, params, log, config=None) -> None:
