@@ -685,6 +685,37 @@ def test_chart_key_sees_every_value_and_type():
     assert key not in other and len(other) == 8
 
 
+def test_kept_chart_copied_without_matplotlib(tmp_path):
+    """The cross-language chart job copies a kept chart without importing matplotlib: the key, the
+    codebook's frame and the copy come from modules that do not import it (``textdrift.memo``,
+    ``textdrift.codebook``); a kept chart of another key is not copied."""
+    import os
+    import subprocess
+    import sys
+
+    from textdrift.codebook import codebook_frame
+    from textdrift.memo import kept_chart
+
+    memo, out = tmp_path / "memo", tmp_path / "out"
+    memo.mkdir()
+    out.mkdir()
+    stem = out / "chart"
+    assert kept_chart(stem, "k1", memo) is None and kept_chart(stem, "k1", None) is None
+    for ext, data in (("png", b"png bytes"), ("svg", b"svg bytes"), ("key", b"k1")):
+        (memo / f"chart.{ext}").write_bytes(data)
+    assert kept_chart(stem, "k2", memo) is None and not (out / "chart.png").exists()
+    assert kept_chart(stem, "k1", memo) == [out / "chart.png", out / "chart.svg"]
+    assert (out / "chart.png").read_bytes() == b"png bytes" and (out / "chart.svg").read_bytes() == b"svg bytes"
+    assert codebook_frame([{"id": "a", "label_en": "A", "en": ["x"]}]).columns.tolist() == ["id", "label_en"]
+    root = Path(__file__).resolve().parents[1]
+    script = (root / "workflow" / "scripts" / "crosslingual.py").read_text(encoding="utf-8")
+    imports = "\n".join(line for line in script.splitlines() if line.startswith(("from textdrift", "import textdrift")))
+    probe = imports + "\nimport sys\nprint('matplotlib' in sys.modules)"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "src"), os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env)
+    assert run.stdout.strip() == "False"
+
+
 def test_formulation_chart_kept_per_language(tmp_path, monkeypatch):
     """The formulation chart job copies a language's chart when its rows are unchanged."""
     from types import SimpleNamespace

@@ -111,6 +111,8 @@ def edit(book, what):
         book[3] = dataclasses.replace(book[3], rules={"en": {"rules": Rule(near=("digital",), window=1)}})
     elif what == "member":
         book[2] = dataclasses.replace(book[2], entities=("wto",))
+    elif what == "unmatched term":
+        book[0] = dataclasses.replace(book[0], terms={**book[0].terms, "en": book[0].terms["en"] + ("no such term",)})
     elif what == "term order":
         book[1] = dataclasses.replace(book[1], terms={**book[1].terms, "en": ("green growth", "green")})
     return book
@@ -119,7 +121,7 @@ def edit(book, what):
 # expected missing (theme, language)s per table (base, roles, entities) of each edit: only what the
 # edit touches (an English term: the theme's English entries; a new theme or entity member: both languages)
 EDITS = {"none": 0, "term": 1, "add": 2, "remove": 0, "rename": 0, "reorder": 0, "rule": 1, "member": 2,
-         "term order": 1}
+         "term order": 1, "unmatched term": 0}
 
 
 def test_a_theme_alone_finds_its_rows_of_the_whole_codebook(tmp_path):
@@ -143,8 +145,14 @@ def test_memo_files_equal_a_full_match_after_an_edit(tmp_path, what):
     got, memo = memoised(path, after, tmp_path / "memo")
     assert got == full(path, after)
     assert got == mm.shard_outputs(path, after, LANGS)  # without a memo
-    assert memo.misses == 3 * EDITS[what] and memo.bad == 0
-    assert memo.hits == 3 * 2 * len(after[0]) - memo.misses + 1  # (theme, language)s and the entity mentions
+    # no entry changed (a term with no candidate in the shard changes none): the files as a whole
+    # from the memo (one entry), the entries they were made from kept by the prune
+    whole = EDITS[what] == 0 and what in ("none", "unmatched term")
+    assert memo.misses == 3 * EDITS[what] + (not whole) and memo.bad == 0
+    # else the (theme, language)s and the entity mentions
+    assert memo.hits == (1 if whole else 3 * 2 * len(after[0]) - memo.misses + 2)
+    if whole:
+        assert memo.prune() == 0
 
 
 @pytest.mark.parametrize("toks", ["no match", "heading only", "no entity column", "one language"])
@@ -194,16 +202,23 @@ def test_each_part_of_the_key_makes_a_miss(tmp_path, change, monkeypatch):
     assert got == full(path, book, languages, settings)
     entries = 3 * 4 * len(languages) + 1  # (theme, language) per table, the entity mentions
     expected = {"kwic_window": 4 * 2 + 1, "entity list": 1}.get(change, entries)  # the variants have no context
-    assert memo.misses == expected and memo.hits == entries - expected
+    # plus the shard's files as a whole, which every change makes a miss
+    assert memo.misses == expected + 1 and memo.hits == entries - expected
 
 
 @pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "garbage", "other key"])
-def test_a_corrupt_entry_is_recomputed_and_logged(tmp_path, damage, caplog):
+@pytest.mark.parametrize("whole", [False, True])
+def test_a_corrupt_entry_is_recomputed_and_logged(tmp_path, damage, whole, caplog):
     path = shard(tmp_path)
     book = (codebook(), ENTITIES)
     memoised(path, book, tmp_path / "memo")
     keys = mm.MemoKeys(path, LANGS, ThemesSettings())
+    files = keys.files(mm._Job(SimpleNamespace(languages=LANGS), codebook(), None, keys), keys.entities(ENTITIES))
     victim = tmp_path / "memo" / f"{keys.theme(codebook()[1], 'base', 'en')}.memo"
+    if whole:  # the shard's files as a whole damaged: every entry read instead
+        victim = tmp_path / "memo" / f"{files}.memo"
+    else:  # (without the files as a whole, which would be taken, the damaged entry is read)
+        (tmp_path / "memo" / f"{files}.memo").unlink()
     data = victim.read_bytes()
     if damage == "flip":
         data = data[:-20] + bytes([data[-20] ^ 1]) + data[-19:]
@@ -219,8 +234,9 @@ def test_a_corrupt_entry_is_recomputed_and_logged(tmp_path, damage, caplog):
     with caplog.at_level(logging.WARNING, logger="textdrift"):
         got, memo = memoised(path, book, tmp_path / "memo")
     assert got == full(path, book)
-    assert memo.bad == 1 and memo.misses == 1 and "corrupt" in caplog.text
+    assert memo.bad == 1 and memo.misses == 1 + (not whole) and "corrupt" in caplog.text
     assert mm.MatchMemo(tmp_path / "memo").get(keys.theme(codebook()[1], "base", "en")) is not None  # stored again
+    assert mm._unpack(mm.MatchMemo(tmp_path / "memo").get(files)) == got  # stored again
 
 
 def test_pruning_keeps_only_the_entries_a_job_used(tmp_path):
@@ -228,12 +244,13 @@ def test_pruning_keeps_only_the_entries_a_job_used(tmp_path):
     where = tmp_path / "memo"
     _, first = memoised(path, (codebook(), ENTITIES), where)
     distinct = len(first.used)  # (theme, language)s of the same content share an entry: zh of divide and trade
-    assert distinct == 25 - 3 and len(list(where.iterdir())) == distinct
+    assert distinct == 25 - 3 + 1 and len(list(where.iterdir())) == distinct  # + the files as a whole
     (where / ".abc.memo.123.tmp").write_bytes(b"left by a killed job")
     after = (edit(codebook(), "term"), ENTITIES)
     _, memo = memoised(path, after, where)
-    assert len(list(where.iterdir())) == distinct + 3 + 1  # the old English digital entries and the temporary file
-    assert memo.prune() == 3 + 1
+    # the old English digital entries, the old files as a whole and the temporary file
+    assert len(list(where.iterdir())) == distinct + 3 + 1 + 1
+    assert memo.prune() == 3 + 1 + 1
     assert sorted(p.stem for p in where.iterdir()) == sorted(memo.used) and len(memo.used) == distinct
 
 
@@ -261,7 +278,7 @@ def test_the_rule_writes_the_files_and_logs_hits(tmp_path):
         log = tmp_path / f"log{run}.txt"
         mm.run_theme_matches(i, o, p, [str(log)], config)
         text = log.read_text(encoding="utf-8")
-        assert ("0 entries read" in text) == (run == 0) and ("13 entries read" in text) == (run == 1)
+        assert ("0 entries read" in text) == (run == 0) and ("the files copied from the memo" in text) == (run == 1)
     assert sorted(p.name for p in (tmp_path / "data" / "cache" / "theme_matches").iterdir()) == ["shard-3"]
     book = mm.CodebookFiles(cbk).load()
     want = full(path, book, LANGS, ThemesSettings(unspaced_languages=("zh",)))
@@ -350,4 +367,6 @@ def test_an_added_term_that_matches_nothing_rematches_nothing(tmp_path, term):
     got, memo = memoised(path, after, tmp_path / "memo")
     assert got == full(path, after)
     nothing = term in ("benchmark added term", "cyberz*")
-    assert memo.misses == (0 if nothing else 3 * (2 if term.startswith("@") else 1)), term
+    # nothing: the shard's files as a whole from the memo; else its entry missed too
+    assert memo.misses == (0 if nothing else 3 * (2 if term.startswith("@") else 1) + 1), term
+    assert memo.hits == 1 or not nothing

@@ -21,12 +21,13 @@ How the terms are matched and counted: :mod:`textdrift.themes`.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from textdrift.config import enum_hint, load_yaml, schema_errors, unknown_keys
 
-__all__ = ["CodebookError", "DEFAULT_SCHEMA", "LABEL_KEY", "LANG_KEY", "Rule", "Theme", "check_members",
+__all__ = ["CodebookError", "codebook_frame", "DEFAULT_SCHEMA", "LABEL_KEY", "LANG_KEY", "Rule", "Theme", "check_members",
            "codebook_hash", "entity_codebook", "load_codebook", "parse_codebook"]
 
 DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "themes.schema.yaml"
@@ -254,6 +255,33 @@ def codebook_hash(path: str | Path) -> str:
 
     text = json.dumps(instrument(load_yaml(path)), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def codebook_frame(codebook):
+    """Codebook as a DataFrame ``id, label_en, label_zh, ...`` in codebook order.
+
+    Accepts the themes of :func:`textdrift.codebook.load_codebook` (objects with ``id`` and a
+    ``labels`` dict), a list of dicts, or a DataFrame with an ``id`` column.
+
+    Parameters
+    ----------
+    codebook : list of Theme, list of dict or DataFrame
+
+    Returns
+    -------
+    DataFrame
+    """
+    import pandas as pd
+
+    if isinstance(codebook, pd.DataFrame):
+        return codebook.reset_index(drop=True)
+    rows = []
+    for t in codebook:
+        if isinstance(t, Mapping):
+            rows.append({k: v for k, v in t.items() if k == "id" or k.startswith("label_")})
+        else:
+            rows.append({"id": t.id, **{f"label_{k}": v for k, v in t.labels.items()}})
+    return pd.DataFrame(rows)
 
 
 def check_members(codebook: list[Theme], entities, source: str = "codebook") -> None:

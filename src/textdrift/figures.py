@@ -97,7 +97,8 @@ from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
 from textdrift.io import atomic_write_bytes, atomic_write_text, read_csv  # noqa: E402
 from textdrift.config import LANG_NAMES, defaults, lang_name  # noqa: E402
-from textdrift.memo import frame_bytes  # noqa: E402
+from textdrift.codebook import codebook_frame  # noqa: E402,F401  (here for its users before it moved)
+from textdrift.memo import chart_key, kept_chart  # noqa: E402,F401  (chart_key: likewise)
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
@@ -584,52 +585,6 @@ def save_figure(fig: Figure, stem: str | Path, dpi: int = _D["figures"]["dpi"]) 
 # ---- the charts drawn last, kept ---------------------------------------------------------------
 
 
-def _environment() -> str:
-    """The versions of the packages that draw a chart (matplotlib with its FreeType, its layout solver
-    kiwisolver, numpy, pandas, the CJK font's package), for :func:`chart_key`."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    names = ("matplotlib", "kiwisolver", "numpy", "pandas", "mplfonts")
-    out = []
-    for name in names:
-        try:
-            out.append(f"{name}={version(name)}")
-        except PackageNotFoundError:
-            out.append(f"{name}=?")
-    return ";".join(out)
-
-
-def chart_key(parts: Sequence, code: str, dpi: int) -> str:
-    """SHA-256 of what one chart is drawn from: its rows, its settings, the code and the packages.
-
-    Parameters
-    ----------
-    parts : sequence
-        The chart's data: DataFrames (hashed by their column names, dtypes and every row's values:
-        :func:`textdrift.memo.frame_bytes`) and
-        scalars or None (by ``repr``), in a fixed order.
-    code : str
-        The identity of the library code that draws it (a rule's ``code`` param:
-        :func:`textdrift.provenance.code_hash` of its script).
-    dpi : int
-
-    Returns
-    -------
-    str
-        64 hex digits; any change to a row, a setting, the code, the dpi or a drawing package's
-        version changes it.
-    """
-    import hashlib
-
-    h = hashlib.sha256()
-    for value in (code, dpi, _environment(), *parts):
-        if isinstance(value, pd.DataFrame):
-            h.update(b"frame\0" + frame_bytes(value))
-        else:
-            h.update(b"value\0" + repr(value).encode("utf-8") + b"\0")
-    return h.hexdigest()
-
-
 def save_memoized(draw, stem: str | Path, dpi: int, key: str | None, memo_dir: str | Path | None) -> list[Path]:
     """:func:`save_figure` of ``draw()``, unless the chart drawn last from the same ``key`` is kept in
     ``memo_dir``: then its PNG and SVG are copied (the same bytes as a new drawing: a chart's
@@ -660,24 +615,16 @@ def save_memoized(draw, stem: str | Path, dpi: int, key: str | None, memo_dir: s
     list of Path
         The PNG and the SVG.
     """
-    import logging
-
     stem = Path(stem)
     if key is None or memo_dir is None:
         with _cyclic_gc_paused():  # the figure built and saved without the collector's passes
             return save_figure(draw(), stem, dpi)
+    copied = kept_chart(stem, key, memo_dir)
+    if copied is not None:
+        return copied
     kept = Path(memo_dir) / stem.name
     files = [kept.with_name(f"{kept.name}.{ext}") for ext in ("png", "svg")]
     key_file = kept.with_name(f"{kept.name}.key")
-    if key_file.is_file() and key_file.read_text(encoding="utf-8") == key and all(f.is_file() for f in files):
-        paths = []
-        for f in files:
-            path = stem.with_name(f"{stem.name}{f.suffix}")
-            atomic_write_bytes(path, f.read_bytes())
-            paths.append(path)
-        logging.getLogger("textdrift").info("%s: its data, settings and code are those of the chart kept in %s "
-                                            "(key %s): copied, not drawn again", stem.name, memo_dir, key[:12])
-        return paths
     with _cyclic_gc_paused():
         paths = save_figure(draw(), stem, dpi)
     key_file.parent.mkdir(parents=True, exist_ok=True)
@@ -689,31 +636,6 @@ def save_memoized(draw, stem: str | Path, dpi: int, key: str | None, memo_dir: s
 
 
 # ---- shared helpers ---------------------------------------------------------------------------
-
-
-def codebook_frame(codebook) -> pd.DataFrame:
-    """Codebook as a DataFrame ``id, label_en, label_zh, ...`` in codebook order.
-
-    Accepts the themes of :func:`textdrift.codebook.load_codebook` (objects with ``id`` and a
-    ``labels`` dict), a list of dicts, or a DataFrame with an ``id`` column.
-
-    Parameters
-    ----------
-    codebook : list of Theme, list of dict or DataFrame
-
-    Returns
-    -------
-    DataFrame
-    """
-    if isinstance(codebook, pd.DataFrame):
-        return codebook.reset_index(drop=True)
-    rows = []
-    for t in codebook:
-        if isinstance(t, Mapping):
-            rows.append({k: v for k, v in t.items() if k == "id" or k.startswith("label_")})
-        else:
-            rows.append({"id": t.id, **{f"label_{k}": v for k, v in t.labels.items()}})
-    return pd.DataFrame(rows)
 
 
 def theme_styles(codebook) -> dict[str, ThemeStyle]:

@@ -45,7 +45,10 @@ matched (all such themes of a language in one call, on that language's tokens), 
 and ordered (:func:`textdrift.matching.order_matches`), with the same dtypes as a full match, so
 the files are byte-identical to a job without the memo (tested on tiny fixtures after every kind
 of codebook edit, and with ``cmp`` on a 50 MB corpus). When every theme misses (a cold run, a
-new shard) the job matches the whole codebook as without the memo and stores the entries.
+new shard) the job matches the whole codebook as without the memo and stores the entries. The
+job's files are kept too, as one entry (:meth:`MemoKeys.files`: every entry's key, the themes' ids in
+order, the entity mentions' key): when no entry changed (a codebook edit whose added terms have no
+candidate in the shard, a touched codebook) they are copied from it, nothing read or assembled.
 
 The store (:class:`MatchMemo`) is a directory per shard under ``theme_matches.memo_dir`` (default
 ``<processed_dir>/../cache/theme_matches``, i.e. ``data/cache/theme_matches/shard-<n>/``), outside
@@ -60,7 +63,7 @@ only makes misses. ``theme_matches.memo: false`` turns it off. The settings are 
 configuration, not passed as rule params: turning the memo off or moving it changes no output
 and must not rerun the jobs.
 
-Why one module of about 560 lines, a third of them docstrings: the key, the store and the
+Why one module of about 630 lines, a third of them docstrings: the key, the store and the
 assembly of the tables must agree with each other and with a full match byte for byte, and are
 tested together (tests/test_matchmemo.py).
 """
@@ -96,6 +99,8 @@ MAGIC = b"textdrift theme_matches memo 1\n"
 #: the theme tables, each memoised per theme: "base" (matches with KWIC), then the checks' variants
 PARTS = ("base", *CHECK_VARIANTS)
 _ENTITIES = "entity_mentions"  # the entity mentions' entry (a whole Parquet file)
+_FILES = "files"  # the entry of the shard's files as a whole (the outputs' bytes, :func:`_pack`)
+_FILE_NAMES = (_ENTITIES, "matches", *CHECK_VARIANTS)
 _STR, _INT = pa.large_string(), pa.int64()
 #: an entry's columns (a table's without ``theme``), types as the tables are written
 _SCHEMAS = {
@@ -196,6 +201,35 @@ class MemoKeys:
             self._vocabulary = Vocabulary([w for w in words[0].to_pylist() + pc.utf8_lower(words[1]).to_pylist()
                                            if w is not None])
         return self._vocabulary
+
+    def entries(self, job: _Job) -> list[str]:
+        """The keys of every entry of ``job``'s tables (each table's (theme, language)s in order).
+
+        Parameters
+        ----------
+        job : _Job
+
+        Returns
+        -------
+        list of str
+        """
+        return [self.theme(job.codebook[j], part, lang) for part in PARTS for j, lang in job.cells]
+
+    def files(self, job: _Job, entities_key: str) -> str:
+        """The key of the shard's files as a whole: every entry's key in order, the themes' ids in
+        codebook order (the ``theme`` column and the rows' order) and the entity mentions' key.
+
+        Parameters
+        ----------
+        job : _Job
+        entities_key : str
+            :meth:`entities`.
+
+        Returns
+        -------
+        str
+        """
+        return self._key({"part": _FILES, "entries": self.entries(job), "ids": job.ids, "entities": entities_key})
 
     def entities(self, entities) -> str:
         """The key of the entity mentions: each entity's id and head token, in order.
@@ -320,6 +354,24 @@ def _split(df: pd.DataFrame, cells: list[tuple[str, str]], schema: pa.Schema) ->
     bounds = np.searchsorted(codes[order], np.arange(len(cells) + 1))
     table = table.take(pa.array(order))
     return [table.slice(bounds[j], bounds[j + 1] - bounds[j]) for j in range(len(cells))]
+
+
+def _pack(files: dict[str, bytes]) -> bytes:
+    """The rule's files as one entry: each file's length (8 bytes) and bytes, in :data:`_FILE_NAMES` order."""
+    return b"".join(len(files[name]).to_bytes(8, "little") + files[name] for name in _FILE_NAMES)
+
+
+def _unpack(payload: bytes | None) -> dict[str, bytes] | None:
+    """:func:`_pack`'s files (None for None or a payload of another layout)."""
+    if payload is None:
+        return None
+    files, at = {}, 0
+    for name in _FILE_NAMES:
+        size = int.from_bytes(payload[at:at + 8], "little")
+        if at + 8 + size > len(payload):
+            return None
+        files[name], at = payload[at + 8:at + 8 + size], at + 8 + size
+    return files if at == len(payload) else None
 
 
 def _assemble(parts: list[pa.Table], ranks: list[int], ids: list[str]) -> pd.DataFrame | None:
@@ -511,6 +563,13 @@ def shard_outputs(token_path, book: tuple, languages, settings: ThemesSettings |
     job = _Job(tokens, codebook, memo, keys)
     out = {}
     key = keys.entities(entities) if memo is not None else None
+    files_key = keys.files(job, key) if memo is not None and job.cells else None
+    files = _unpack(memo.get(files_key)) if files_key is not None else None
+    if files is not None:  # every entry the same as when these files were made: the files themselves
+        memo.retain([key, *keys.entries(job)])
+        log.info("theme_matches memo %s: every (theme, language) and the entity mentions as when the shard's files "
+                 "were last made: the files copied from the memo", memo.dir)
+        return files
     data = memo.get(key) if memo is not None else None
     entity_hit = data is not None
     job.lookup_all()
@@ -527,6 +586,8 @@ def shard_outputs(token_path, book: tuple, languages, settings: ThemesSettings |
     out["matches"] = _parquet(base)
     for name in CHECK_VARIANTS:
         out[name] = _parquet(job.variant(name, base, s))
+    if files_key is not None:
+        memo.put(files_key, _pack(out))
     if memo is not None:
         matched = "; ".join(f"{part}: {len(job.missed[part])} of {len(job.cells)}"
                             + (f" ({', '.join(job.missed[part])})" if 0 < len(job.missed[part]) < len(job.cells) else "")

@@ -25,12 +25,13 @@ import hashlib
 import json
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from textdrift.config import cache_dir
 from textdrift.io import atomic_write_bytes
 
-__all__ = ["EntryStore", "MemoLocation", "code_digest"]
+__all__ = ["EntryStore", "MemoLocation", "chart_key", "code_digest", "kept_chart"]
 
 log = logging.getLogger("textdrift.memo")
 
@@ -43,7 +44,7 @@ PACKAGES = ("numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "statsmodels"
 def frame_bytes(df) -> bytes:
     """What a key hashes of a table: its column names, dtypes and length, then every row's values in
     order (``pandas.util.hash_pandas_object``, index not included: exact bytes of numbers, the text
-    of strings; the same in every process), for the memos' keys (:func:`textdrift.figures.chart_key`,
+    of strings; the same in every process), for the memos' keys (:func:`chart_key`,
     :func:`textdrift.findings._language_key`).
 
     Parameters
@@ -59,6 +60,90 @@ def frame_bytes(df) -> bytes:
     head = json.dumps([[str(c) for c in df.columns], [str(t) for t in df.dtypes], len(df)], ensure_ascii=False)
     rows = pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes() if len(df.columns) and len(df) else b""
     return head.encode("utf-8") + b"\0" + rows
+
+
+def _environment() -> str:
+    """The versions of the packages that draw a chart (matplotlib with its FreeType, its layout solver
+    kiwisolver, numpy, pandas, the CJK font's package), for :func:`chart_key`."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    names = ("matplotlib", "kiwisolver", "numpy", "pandas", "mplfonts")
+    out = []
+    for name in names:
+        try:
+            out.append(f"{name}={version(name)}")
+        except PackageNotFoundError:
+            out.append(f"{name}=?")
+    return ";".join(out)
+
+
+def chart_key(parts: Sequence, code: str, dpi: int) -> str:
+    """SHA-256 of what one chart is drawn from: its rows, its settings, the code and the packages.
+
+    Parameters
+    ----------
+    parts : sequence
+        The chart's data: DataFrames (hashed by their column names, dtypes and every row's values:
+        :func:`textdrift.memo.frame_bytes`) and
+        scalars or None (by ``repr``), in a fixed order.
+    code : str
+        The identity of the library code that draws it (a rule's ``code`` param:
+        :func:`textdrift.provenance.code_hash` of its script).
+    dpi : int
+
+    Returns
+    -------
+    str
+        64 hex digits; any change to a row, a setting, the code, the dpi or a drawing package's
+        version changes it.
+    """
+    import pandas as pd
+
+    h = hashlib.sha256()
+    for value in (code, dpi, _environment(), *parts):
+        if isinstance(value, pd.DataFrame):
+            h.update(b"frame\0" + frame_bytes(value))
+        else:
+            h.update(b"value\0" + repr(value).encode("utf-8") + b"\0")
+    return h.hexdigest()
+
+
+def kept_chart(stem: str | Path, key: str | None, memo_dir: str | Path | None) -> list[Path] | None:
+    """The chart kept in ``memo_dir`` under ``key`` copied to ``stem``'s PNG and SVG, or None when
+    none is kept there (:func:`textdrift.figures.save_memoized` then draws it; here, without
+    matplotlib, so that a job whose chart is copied does not import it).
+
+    Parameters
+    ----------
+    stem : str or Path
+        The chart's files without their suffix.
+    key : str or None
+        :func:`chart_key` of what the chart is drawn from.
+    memo_dir : str or Path or None
+        Where the last drawing of each chart is kept (``{memo_dir}/{name}.png``, ``.svg``, ``.key``).
+
+    Returns
+    -------
+    list of Path or None
+        The PNG and the SVG written; None without ``key`` or ``memo_dir`` or when the kept files are
+        not those of ``key``.
+    """
+    if key is None or memo_dir is None:
+        return None
+    stem = Path(stem)
+    kept = Path(memo_dir) / stem.name
+    files = [kept.with_name(f"{kept.name}.{ext}") for ext in ("png", "svg")]
+    key_file = kept.with_name(f"{kept.name}.key")
+    if not (key_file.is_file() and key_file.read_text(encoding="utf-8") == key and all(f.is_file() for f in files)):
+        return None
+    paths = []
+    for f in files:
+        path = stem.with_name(f"{stem.name}{f.suffix}")
+        atomic_write_bytes(path, f.read_bytes())
+        paths.append(path)
+    logging.getLogger("textdrift").info("%s: its data, settings and code are those of the chart kept in %s "
+                                        "(key %s): copied, not drawn again", stem.name, memo_dir, key[:12])
+    return paths
 
 
 def code_digest() -> str:
