@@ -420,14 +420,24 @@ class _UnitsBuilder:
         doc = runs["doc"] + len(self.docs)
         sent = runs["sent"] + len(self.sentences)
         run_year = runs["year"]
-        for y in np.unique(run_year):
-            on_run = run_year == y
-            on = on_run[run]
-            self._keep(int(y), (
-                arrays["codes"][on].astype(np.int32), (run[on] + self.n_runs).astype(np.int32),
-                arrays["clean_start"][on].astype(bool), arrays["clean_end"][on].astype(bool),
-                (np.flatnonzero(on_run) + self.n_runs).astype(np.int32), para[on_run].astype(np.int32),
-                doc[on_run].astype(np.int32), sent[on_run].astype(np.int32)))
+        # each year's runs and units in text order: the runs ordered by year once (a stable sort,
+        # none when the shard's years already come one after the other), then one slice per year
+        years, ry = np.unique(run_year, return_inverse=True)
+        ry = ry.reshape(-1)
+        unit_ry = ry[run]
+        run_ids = np.arange(self.n_runs, self.n_runs + len(run_year), dtype=np.int32)
+        per_run = [run_ids, para.astype(np.int32), doc.astype(np.int32), sent.astype(np.int32)]
+        per_unit = [arrays["codes"].astype(np.int32), (run + self.n_runs).astype(np.int32),
+                    arrays["clean_start"].astype(bool), arrays["clean_end"].astype(bool)]
+        if len(ry) > 1 and (ry[1:] < ry[:-1]).any():
+            r_order, u_order = np.argsort(ry, kind="stable"), np.argsort(unit_ry, kind="stable")
+            per_run, per_unit = [a[r_order] for a in per_run], [a[u_order] for a in per_unit]
+        r_end = np.cumsum(np.bincount(ry, minlength=len(years)))
+        u_end = np.cumsum(np.bincount(unit_ry, minlength=len(years)))
+        for i, y in enumerate(years):
+            r = slice(r_end[i - 1] if i else 0, r_end[i])
+            u = slice(u_end[i - 1] if i else 0, u_end[i])
+            self._keep(int(y), tuple(a[u] for a in per_unit) + tuple(a[r] for a in per_run))
         self.n_runs += len(run_year)
         self.n_paras = int(para.max()) + 1 if len(para) else self.n_paras
         self.sentences.add(shard, shard_docs, shard_sents)
