@@ -1002,6 +1002,9 @@ def _count_strings(year_units, year_values: list, walk: dict):
             start += m
         index.append(pd.Index(uniq))
         term.append(t)
+    # the first level (node 0: the key is the unit) as a table indexed by the unit (V: no string's unit)
+    root = np.full(V + 1, -1, dtype=np.int64)
+    root[index[0].to_numpy()] = np.arange(len(index[0]))
     out_g, out_y, out_c = [], [], []
     for yi, y in enumerate(year_values):
         u = year_units(y)
@@ -1017,7 +1020,10 @@ def _count_strings(year_units, year_values: list, walk: dict):
             else:
                 nxt = active
             unit = codes[nxt]  # a unit no string has matches nothing
-            cur = index[k - 1].get_indexer(np.where(unit < V, cur * V + unit, -1)).astype(np.int64)
+            if k == 1:
+                cur = root[np.minimum(unit, V)]
+            else:
+                cur = index[k - 1].get_indexer(np.where(unit < V, cur * V + unit, -1)).astype(np.int64)
             ok = cur >= 0
             active, cur = active[ok], cur[ok]
             hit = term[k - 1][cur]
