@@ -279,8 +279,11 @@ def _shard_units(t, unspaced: bool, vocab: dict, shard: int):
     else:
         stop = t["is_stop"].to_numpy(zero_copy_only=False).astype(bool)
         years = t["year"].to_numpy().astype(np.int64)
-    present = np.unique(rank)  # documents in sorted order, numbered 0, 1, ...
-    docs_codes = np.searchsorted(present, rank)
+    # the documents present in sorted order, numbered 0, 1, ... (ranks are dense: a count, not a sort)
+    present = np.flatnonzero(np.bincount(rank, minlength=len(doc_values)))
+    renumber = np.zeros(len(doc_values), dtype=np.int64)
+    renumber[present] = np.arange(len(present))
+    docs_codes = renumber[rank]
     docs = [doc_values[i] for i in doc_order[present]]
     n_tok = len(text_idx)
     para_start = np.ones(n_tok, dtype=bool)
@@ -1184,7 +1187,8 @@ def _examples(frames: dict, sentences: dict, token_paths) -> dict:
         row_key = ((lang_codes * len(doc_values) + doc_codes) * n_p + para) * n_s + sent
         wanted = {((lang_no[lg] * len(doc_values) + doc_no[d]) * n_p + p) * n_s + s: (shard, d, p, s, lg)
                   for lg, d, p, s in sents if lg in lang_no and d in doc_no and p < n_p and s < n_s}
-        rows = np.flatnonzero(np.isin(row_key, np.fromiter(wanted, dtype=np.int64, count=len(wanted))))
+        wanted_keys = pd.Index(np.fromiter(wanted, dtype=np.int64, count=len(wanted)))
+        rows = np.flatnonzero(wanted_keys.get_indexer(row_key) >= 0)  # (a hash look-up, no sort)
         rows = rows[np.lexsort((idx[rows], row_key[rows]))]
         text_codes, text_values = _dictionary(t["text"])
         lens = np.fromiter((len(v) for v in text_values), dtype=np.int64, count=len(text_values))
