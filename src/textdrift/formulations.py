@@ -100,7 +100,7 @@ import numpy as np
 import pandas as pd
 
 from textdrift.config import Settings, defaults, setting
-from textdrift.counting import frequent_extensions, key_order
+from textdrift.counting import key_order
 
 log = logging.getLogger("textdrift.formulations")
 
@@ -623,6 +623,12 @@ def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: 
     code1 = code1.astype(np.int32)
     V = max(len(uniq1), 1)
     pos, code = np.arange(n, dtype=np.int32), code1
+    # the units after each position in its run (runs are numbered in text order: each is one stretch)
+    new_run = np.ones(n, dtype=bool)
+    np.not_equal(run[1:], run[:-1], out=new_run[1:])
+    run_last = np.append(np.flatnonzero(new_run)[1:] - 1, n - 1).astype(np.int32)
+    room = run_last[np.cumsum(new_run) - 1] - pos
+    del new_run, run_last
     # one year (Y == 1, the caller's year at a time): a string's pair is the string itself, its
     # code (numbered by first occurrence, as a factorization of the pairs would number them)
     one = Y == 1
@@ -643,8 +649,13 @@ def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: 
             np.maximum.at(gmax, pairs // Y, cnt)
             freq = gmax[code] >= min_count
         # the next level: positions whose length-L prefix and suffix are both frequent, in one run
-        cand, prefix = frequent_extensions(pos, code, freq, run, L)  # int32 codes
-        del freq
+        # (:func:`textdrift.counting.frequent_extensions`, the run's end read from ``room``)
+        cand, prefix = pos[freq], code[freq]
+        F = np.zeros(n + 1, dtype=bool)
+        F[cand] = True
+        ok = F[cand + 1] & (room[cand] >= L)
+        cand, prefix = cand[ok], prefix[ok]
+        del freq, F, ok
         if len(cand):
             # one factorization of (string, year) in text order; the strings numbered in the order of
             # their first (string, year), which is their own first occurrence: the same numbers as
