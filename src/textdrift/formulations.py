@@ -596,6 +596,17 @@ def _neighbour_years(years_idx: np.ndarray, gram: np.ndarray, n_years: int, wind
     return same_prev & (gap_prev <= w), same_next & (gap_next <= w)
 
 
+def _room(run: np.ndarray) -> np.ndarray:
+    """Per position: the units after it in its run (int32; runs are numbered in text order, so a
+    run is one stretch of positions): a string of ``k`` units from ``p`` lies in one run when
+    ``room[p] >= k - 1``."""
+    n = len(run)
+    new_run = np.ones(n, dtype=bool)
+    np.not_equal(run[1:], run[:-1], out=new_run[1:])
+    run_last = np.append(np.flatnonzero(new_run)[1:] - 1, n - 1).astype(np.int32)
+    return run_last[np.cumsum(new_run) - 1] - np.arange(n, dtype=np.int32)
+
+
 def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: int):
     """The strings of each length L = 1..``max_length``, counted per year, level by level (module
     docstring: "Frequent strings, level by level").
@@ -623,12 +634,7 @@ def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: 
     code1 = code1.astype(np.int32)
     V = max(len(uniq1), 1)
     pos, code = np.arange(n, dtype=np.int32), code1
-    # the units after each position in its run (runs are numbered in text order: each is one stretch)
-    new_run = np.ones(n, dtype=bool)
-    np.not_equal(run[1:], run[:-1], out=new_run[1:])
-    run_last = np.append(np.flatnonzero(new_run)[1:] - 1, n - 1).astype(np.int32)
-    room = run_last[np.cumsum(new_run) - 1] - pos
-    del new_run, run_last
+    room = _room(run)
     # one year (Y == 1, the caller's year at a time): a string's pair is the string itself, its
     # code (numbered by first occurrence, as a factorization of the pairs would number them)
     one = Y == 1
@@ -1022,17 +1028,14 @@ def _count_strings(year_units, year_values: list, walk: dict):
     out_g, out_y, out_c = [], [], []
     for yi, y in enumerate(year_values):
         u = year_units(y)
-        codes, run, n = u.codes.astype(np.int64), u.run, len(u.codes)
+        codes, room, n = u.codes.astype(np.int64), _room(u.run), len(u.codes)
         active, cur = np.arange(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
         tot = np.zeros(G, dtype=np.int64)
         for k in range(1, K + 1):
             if k > 1:
-                nxt = active + k - 1
-                ok = nxt < n
-                ok[ok] = run[nxt[ok]] == run[active[ok]]
-                active, cur, nxt = active[ok], cur[ok], nxt[ok]
-            else:
-                nxt = active
+                ok = room[active] >= k - 1
+                active, cur = active[ok], cur[ok]
+            nxt = active + (k - 1)
             unit = codes[nxt]  # a unit no string has matches nothing
             if k == 1:
                 cur = root[np.minimum(unit, V)]
