@@ -334,3 +334,88 @@ def test_year_candidates_depend_only_on_what_the_year_digest_reads():
     changed = [units(one, para, doc), units(codes, para, doc, cs=flipped), units(codes, para, doc, r=joined),
                units(codes, np.arange(nr), doc), units(codes, para, np.arange(nr) // 5)]
     assert len({_year_digest(u) for u in changed} | {_year_digest(base)}) == len(changed) + 1
+
+
+def _brute_candidates(codes, run, cs, ce, para, doc, th):
+    """:func:`textdrift.formulations._year_candidates` by enumerating every substring of one year:
+    the closed, frequent strings with clean ends and the cores of those without, as a set of
+    (length, first position, count, paragraphs, documents), and the number of cores."""
+    occ = {}
+    for p in range(len(codes)):
+        for L in range(1, th.max_length + 2):
+            if p + L > len(codes) or run[p + L - 1] != run[p]:
+                break
+            occ.setdefault(tuple(codes[p:p + L]), []).append(p)
+
+    def stats(g):
+        ps, L = occ[g], len(g)
+        ext = [occ[h] for h in occ if len(h) == L + 1 and (h[1:] == g or h[:-1] == g)]
+        return (len(ps), sum(bool(cs[p] and ce[p + L - 1]) for p in ps), all(len(e) != len(ps) for e in ext),
+                len({para[run[p]] for p in ps}), len({doc[run[p]] for p in ps}), ps[0])
+
+    rows, cores = set(), set()
+    for g in occ:
+        if not th.min_length <= len(g) <= th.max_length:
+            continue
+        c, good, closed, n_p, n_d, first = stats(g)
+        if c < th.min_count or not closed:
+            continue
+        if good >= th.min_count:
+            if n_p >= th.min_paragraphs:
+                rows.add((len(g), first, c, n_p, n_d))
+            continue
+        starts, ends = cs[first:first + len(g)], ce[first:first + len(g)]
+        a = int(np.argmax(starts)) if starts.any() else len(g)
+        b = len(g) - 1 - int(np.argmax(ends[::-1]))
+        if ends.any() and th.min_length <= b - a + 1 < len(g):
+            h = tuple(codes[first + a:first + b + 1])
+            hc, hgood, hclosed, hp, hd, hfirst = stats(h)
+            if hc == c and hgood >= th.min_count and not hclosed:
+                cores.add(h)
+                if hp >= th.min_paragraphs:
+                    rows.add((len(h), hfirst, hc, hp, hd))
+    return rows, len(cores)
+
+
+def test_year_candidates_and_cores_match_enumeration():
+    """A year's candidates, the cores of the closed strings whose ends are not clean included (looked
+    up in the year's levels), are those that enumerating every substring finds."""
+    from textdrift.formulations import _Thresholds, _year_candidates
+
+    rng = random.Random(11)
+    n_cores = 0
+    for trial in range(12):
+        seqs = ["".join(rng.choice("abcab" if trial % 2 else "abcd") for _ in range(rng.randint(3, 12)))
+                for _ in range(rng.randint(10, 30))]
+        codes = np.array([ord(ch) for s in seqs for ch in s], dtype=np.int64)
+        run = np.repeat(np.arange(len(seqs)), [len(s) for s in seqs])
+        nr = len(seqs)
+        cs, ce = (np.array([rng.random() < 0.7 for _ in codes]) for _ in range(2))
+        para, doc = np.arange(nr) // 2, np.arange(nr) // 5
+        th = _Thresholds(2, 2, rng.choice([4, 6]), 1 + trial % 3, None)
+        units = Units("xx", True, codes, run, cs, ce, np.full(nr, 2001), para, doc, np.arange(nr))
+        recs, got_cores = _year_candidates(units, th)
+        got = {(L, int(f), int(c), int(p), int(d)) for L, *cols in recs for f, c, p, d in zip(*cols)}
+        want, want_cores = _brute_candidates(codes, run, cs, ce, para, doc, th)
+        assert got == want and got_cores == want_cores, trial
+        n_cores += got_cores
+    assert n_cores > 0
+
+
+def test_units_of_a_shard_whose_years_interleave():
+    """A shard whose documents (in text order) go 2020, 2019, 2020: each year's units are its
+    documents' in text order, the years one after the other."""
+    from textdrift.formulations import read_all_units
+
+    rows = []
+    for doc, year, words in (("a", 2020, "x y z"), ("b", 2019, "p q"), ("c", 2020, "y z w")):
+        at = 0
+        for i, w in enumerate(words.split()):
+            rows.append({"doc_id": doc, "year": year, "lang": "en", "para": 0, "sent": 0, "idx": at, "text": w,
+                         "is_stop": False, "role": "body"})
+            at += len(w) + 1
+    u = read_all_units([pd.DataFrame(rows)], ["en"], [], ["body"])["en"]
+    assert [u.words[c] for c in u.codes] == "p q x y z y z w".split()
+    assert u.run.tolist() == [0, 0, 1, 1, 1, 2, 2, 2]
+    assert u.run_year.tolist() == [2019, 2020, 2020]
+    assert [u.docs[d] for d in u.run_doc] == ["b", "a", "c"]

@@ -362,8 +362,9 @@ def frequent_extensions(pos, code, freq, run, L: int):
     is frequent *and* whose string of ``L`` units starting one unit later is frequent too, inside one
     run (no n-gram crosses a segment), i.e. the starts of the candidate strings of ``L + 1`` units,
     with the code of their first ``L`` units (Agrawal & Srikant 1994: a string is frequent only if
-    both its ``L``-unit prefix and suffix are). Used by :mod:`textdrift.phrases` (long phrase units)
-    and :mod:`textdrift.formulations` (maximal strings).
+    both its ``L``-unit prefix and suffix are). Used by :mod:`textdrift.phrases` (long phrase units);
+    :mod:`textdrift.formulations` (maximal strings) does the same step with each position's room left
+    in its run computed once per year.
 
     Parameters
     ----------

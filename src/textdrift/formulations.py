@@ -2,9 +2,9 @@
 
 A reader of annual reports looks first for the *new formulations* (新提法) of each year: the terms
 that enter the official vocabulary, and those that leave it. This module finds them without a
-dictionary and without a fixed n-gram length (about 1,390 lines: the level-wise counting of
-strings one year at a time, the trie that counts the candidates in every year, the targeted
-count of trimmed cores, the maximal-unit and boundary rules, the table and the rule).
+dictionary and without a fixed n-gram length (about 1,340 lines: the level-wise counting of
+strings one year at a time, the trie that counts the candidates in every year, the trimmed
+cores, the maximal-unit and boundary rules, the table and the rule).
 
 Method
 ------
@@ -100,7 +100,7 @@ import numpy as np
 import pandas as pd
 
 from textdrift.config import Settings, defaults, setting
-from textdrift.counting import frequent_extensions, key_order
+from textdrift.counting import key_order
 
 log = logging.getLogger("textdrift.formulations")
 
@@ -279,8 +279,11 @@ def _shard_units(t, unspaced: bool, vocab: dict, shard: int):
     else:
         stop = t["is_stop"].to_numpy(zero_copy_only=False).astype(bool)
         years = t["year"].to_numpy().astype(np.int64)
-    present = np.unique(rank)  # documents in sorted order, numbered 0, 1, ...
-    docs_codes = np.searchsorted(present, rank)
+    # the documents present in sorted order, numbered 0, 1, ... (ranks are dense: a count, not a sort)
+    present = np.flatnonzero(np.bincount(rank, minlength=len(doc_values)))
+    renumber = np.zeros(len(doc_values), dtype=np.int64)
+    renumber[present] = np.arange(len(present))
+    docs_codes = renumber[rank]
     docs = [doc_values[i] for i in doc_order[present]]
     n_tok = len(text_idx)
     para_start = np.ones(n_tok, dtype=bool)
@@ -420,14 +423,24 @@ class _UnitsBuilder:
         doc = runs["doc"] + len(self.docs)
         sent = runs["sent"] + len(self.sentences)
         run_year = runs["year"]
-        for y in np.unique(run_year):
-            on_run = run_year == y
-            on = on_run[run]
-            self._keep(int(y), (
-                arrays["codes"][on].astype(np.int32), (run[on] + self.n_runs).astype(np.int32),
-                arrays["clean_start"][on].astype(bool), arrays["clean_end"][on].astype(bool),
-                (np.flatnonzero(on_run) + self.n_runs).astype(np.int32), para[on_run].astype(np.int32),
-                doc[on_run].astype(np.int32), sent[on_run].astype(np.int32)))
+        # each year's runs and units in text order: the runs ordered by year once (a stable sort,
+        # none when the shard's years already come one after the other), then one slice per year
+        years, ry = np.unique(run_year, return_inverse=True)
+        ry = ry.reshape(-1)
+        unit_ry = ry[run]
+        run_ids = np.arange(self.n_runs, self.n_runs + len(run_year), dtype=np.int32)
+        per_run = [run_ids, para.astype(np.int32), doc.astype(np.int32), sent.astype(np.int32)]
+        per_unit = [arrays["codes"].astype(np.int32), (run + self.n_runs).astype(np.int32),
+                    arrays["clean_start"].astype(bool), arrays["clean_end"].astype(bool)]
+        if len(ry) > 1 and (ry[1:] < ry[:-1]).any():
+            r_order, u_order = np.argsort(ry, kind="stable"), np.argsort(unit_ry, kind="stable")
+            per_run, per_unit = [a[r_order] for a in per_run], [a[u_order] for a in per_unit]
+        r_end = np.cumsum(np.bincount(ry, minlength=len(years)))
+        u_end = np.cumsum(np.bincount(unit_ry, minlength=len(years)))
+        for i, y in enumerate(years):
+            r = slice(r_end[i - 1] if i else 0, r_end[i])
+            u = slice(u_end[i - 1] if i else 0, u_end[i])
+            self._keep(int(y), tuple(a[u] for a in per_unit) + tuple(a[r] for a in per_run))
         self.n_runs += len(run_year)
         self.n_paras = int(para.max()) + 1 if len(para) else self.n_paras
         self.sentences.add(shard, shard_docs, shard_sents)
@@ -583,6 +596,17 @@ def _neighbour_years(years_idx: np.ndarray, gram: np.ndarray, n_years: int, wind
     return same_prev & (gap_prev <= w), same_next & (gap_next <= w)
 
 
+def _room(run: np.ndarray) -> np.ndarray:
+    """Per position: the units after it in its run (int32; runs are numbered in text order, so a
+    run is one stretch of positions): a string of ``k`` units from ``p`` lies in one run when
+    ``room[p] >= k - 1``."""
+    n = len(run)
+    new_run = np.ones(n, dtype=bool)
+    np.not_equal(run[1:], run[:-1], out=new_run[1:])
+    run_last = np.append(np.flatnonzero(new_run)[1:] - 1, n - 1).astype(np.int32)
+    return run_last[np.cumsum(new_run) - 1] - np.arange(n, dtype=np.int32)
+
+
 def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: int):
     """The strings of each length L = 1..``max_length``, counted per year, level by level (module
     docstring: "Frequent strings, level by level").
@@ -610,6 +634,7 @@ def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: 
     code1 = code1.astype(np.int32)
     V = max(len(uniq1), 1)
     pos, code = np.arange(n, dtype=np.int32), code1
+    room = _room(run)
     # one year (Y == 1, the caller's year at a time): a string's pair is the string itself, its
     # code (numbered by first occurrence, as a factorization of the pairs would number them)
     one = Y == 1
@@ -620,15 +645,23 @@ def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: 
     pair_id, pairs, cnt = pair_id.astype(np.int32), np.asarray(pairs, dtype=np.int64), np.bincount(pair_id).astype(np.int32)
     L = 1
     while len(pos):
-        # frequent in some year: the string's largest count over the years (codes are dense)
+        cnt_pos = cnt[pair_id]
+        # frequent in some year: the string's largest count over the years (codes are dense; one year:
+        # the pair is the string)
         if one:
-            gmax = cnt
+            freq = cnt_pos >= min_count
         else:
             gmax = np.zeros(int(code.max()) + 1, dtype=np.int32)
             np.maximum.at(gmax, pairs // Y, cnt)
-        freq = gmax[code] >= min_count
+            freq = gmax[code] >= min_count
         # the next level: positions whose length-L prefix and suffix are both frequent, in one run
-        cand, prefix = frequent_extensions(pos, code, freq, run, L)  # int32 codes
+        # (:func:`textdrift.counting.frequent_extensions`, the run's end read from ``room``)
+        cand, prefix = pos[freq], code[freq]
+        F = np.zeros(n + 1, dtype=bool)
+        F[cand] = True
+        ok = F[cand + 1] & (room[cand] >= L)
+        cand, prefix = cand[ok], prefix[ok]
+        del freq, F, ok
         if len(cand):
             # one factorization of (string, year) in text order; the strings numbered in the order of
             # their first (string, year), which is their own first occurrence: the same numbers as
@@ -637,97 +670,33 @@ def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: 
             if not one:
                 key = key * Y + yidx[cand]
             npair_id, nkeys = pd.factorize(key, sort=False)
-            # (one year: the keys are the strings, already numbered in order)
-            code_of_pair = np.arange(len(nkeys)) if one else pd.factorize(nkeys // Y, sort=False)[0]
-            ncode = code_of_pair[npair_id].astype(np.int32)
-            npairs = code_of_pair.astype(np.int64) * Y + nkeys % Y
-            npair_id, ncnt = npair_id.astype(np.int32), np.bincount(npair_id).astype(np.int32)
+            npair_id = npair_id.astype(np.int32)
+            ncnt = np.bincount(npair_id).astype(np.int32)
+            if one:  # the keys are the strings, already numbered in order
+                ncode, npairs = npair_id, np.arange(len(nkeys), dtype=np.int64)
+            else:
+                code_of_pair = pd.factorize(nkeys // Y, sort=False)[0]
+                ncode = code_of_pair[npair_id].astype(np.int32)
+                npairs = code_of_pair.astype(np.int64) * Y + nkeys % Y
         else:
             ncode, npair_id, npairs, ncnt = (np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int64),
                                              np.zeros(0, np.int32))
         del prefix
-        # closed: no position's right or left extension (same run, so same year) has the same count
-        cnt_pos = cnt[pair_id]
+        # closed: no position's right or left extension (same run, so same year) has the same count;
+        # E[n] stays 0 (a candidate has L more units after it), so E[pos - 1] at position 0 reads 0
         E = np.zeros(n + 1, dtype=np.int32)
         if len(cand):
             E[cand] = ncnt[npair_id]
-        right = E[pos]
-        left = np.where(pos > 0, E[np.maximum(pos - 1, 0)], 0)
-        violate = (right == cnt_pos) | (left == cnt_pos)
-        closed = np.bincount(pair_id, weights=violate, minlength=len(pairs)) == 0
-        del E, right, left, violate, cnt_pos
+        violate = E[pos] == cnt_pos
+        violate |= E[pos - 1] == cnt_pos
+        closed = np.ones(len(pairs), dtype=bool)
+        closed[pair_id[violate]] = False
+        del E, violate, cnt_pos
         yield L, pos, pair_id, pairs, cnt, closed
         if L >= max_length:
             return
         pos, code, pair_id, pairs, cnt = cand, ncode, npair_id, npairs, ncnt
         L += 1
-
-
-def _same_count_extension(pair_id: np.ndarray, unit: np.ndarray, cnt_pos: np.ndarray, V: int) -> np.ndarray:
-    """Per occurrence: the (string, year) ``pair_id`` extended by its neighbouring ``unit`` has as many
-    occurrences as the pair itself (``cnt_pos``)."""
-    key_id = pd.factorize(pair_id.astype(np.int64) * V + unit, sort=False)[0]
-    return np.bincount(key_id)[key_id] == cnt_pos
-
-
-def _core_levels(units: Units, yidx: np.ndarray, Y: int, core_pos: np.ndarray, core_len: np.ndarray):
-    """Every occurrence, in every year, of the strings at ``core_pos`` of length ``core_len``, counted
-    per year, one length at a time: what :func:`_levels` yields at those lengths restricted to these
-    strings (the second pass of :func:`formulations`).
-
-    The occurrences are found by extending, one unit at a time, only the positions whose string so far
-    is the beginning of one of the wanted strings (exact integer codes, as in :func:`_levels`).
-    ``closed`` compares a pair's count with those of its one-unit extensions, counted among the
-    pair's own occurrences (an extension's occurrences all contain the string). For a pair with at
-    least ``min_count`` occurrences in the year it is the same as :func:`_levels`' (an extension
-    with the same count is itself frequent, so it is counted there too); the caller uses no other.
-
-    Yields
-    ------
-    L, pos, pair_id, pairs, cnt, closed
-        As :func:`_levels`, for each length of ``core_len``.
-    """
-    n, run = len(units.codes), units.run
-    code1, uniq1 = pd.factorize(units.codes, sort=False)
-    V = max(len(uniq1), 1)
-    lengths = set(core_len.tolist())
-    first = np.zeros(V, dtype=bool)
-    first[code1[core_pos]] = True
-    active = np.flatnonzero(first[code1])
-    code = code1[active].astype(np.int64)
-    for L in range(1, int(core_len.max()) + 1):
-        if L > 1:
-            ok = active + L - 1 < n
-            active, code = active[ok], code[ok]
-            ok = run[active] == run[active + L - 1]
-            active, code = active[ok], code[ok]
-            code = pd.factorize(code * V + code1[active + L - 1], sort=False)[0].astype(np.int64)
-            # keep the positions whose string is the beginning of a wanted string of length L or more
-            wanted = np.zeros(int(code.max()) + 1, dtype=bool)
-            wanted[code[np.searchsorted(active, core_pos[core_len >= L])]] = True
-            ok = wanted[code]
-            active, code = active[ok], code[ok]
-        if L not in lengths:
-            continue
-        wanted = np.zeros(int(code.max()) + 1, dtype=bool)
-        wanted[code[np.searchsorted(active, core_pos[core_len == L])]] = True
-        ok = wanted[code]
-        pos, c = active[ok], code[ok]
-        pair_id, pairs = pd.factorize(c * Y + yidx[pos], sort=False)
-        pairs = np.asarray(pairs, dtype=np.int64)
-        cnt = np.bincount(pair_id)
-        cnt_pos = cnt[pair_id]
-        violate = np.zeros(len(pos), dtype=bool)
-        right = pos + L
-        ok = right < n
-        ok[ok] = run[right[ok]] == run[pos[ok]]
-        violate[ok] |= _same_count_extension(pair_id[ok], code1[right[ok]], cnt_pos[ok], V)
-        left = pos - 1
-        ok = left >= 0
-        ok[ok] = run[left[ok]] == run[pos[ok]]
-        violate[ok] |= _same_count_extension(pair_id[ok], code1[left[ok]], cnt_pos[ok], V)
-        closed = np.bincount(pair_id, weights=violate, minlength=len(pairs)) == 0
-        yield L, pos, pair_id, pairs, cnt, closed
 
 
 def formulations(units: Units, min_count: int = _F["min_count"], min_length: int | None = None,
@@ -950,15 +919,18 @@ def _year_candidates(units: Units, th: _Thresholds) -> tuple[list, int]:
         if len(k):
             recs.append((L, first[k], np.asarray(cnt)[k].astype(np.int64), paras[k], docs[k]))
 
+    levels = {}  # L -> (pos, pair_id, cnt, closed, n_good): what the cores are looked up in
     for L, pos, pair_id, pairs, cnt, closed in _levels(units, yidx, 1, min_count, th.max_length):
         if L < min_length:
             continue
         good = units.clean_start[pos] & units.clean_end[pos + L - 1]
-        n_good = np.bincount(pair_id, weights=good, minlength=len(pairs))
+        n_good = np.bincount(pair_id[good], minlength=len(pairs))
         frequent = cnt >= min_count
         keep_pair = closed & frequent & (n_good >= min_count)
         if keep_pair.any():
             keep(L, pos, pair_id, cnt, keep_pair)
+        if L < th.max_length:  # (a core is shorter than its string)
+            levels[L] = (pos, pair_id, cnt, closed, n_good)
         # a closed string whose ends are not clean ("a community with ... cyberspace", "的数字丝绸之路"):
         # its core (trimmed to the first clean start and the last clean end of its first occurrence)
         # is looked up in the second pass
@@ -979,16 +951,19 @@ def _year_candidates(units: Units, th: _Thresholds) -> tuple[list, int]:
     cores = [c for c in cores if len(c)]
     if cores:
         # second pass: each core that has the count of its closed string (so every occurrence of it
-        # is inside that string) and recurs as a clean unit is the formulation of that string
+        # is inside that string) and recurs as a clean unit is the formulation of that string. A core
+        # is frequent (its count is its string's), so every occurrence of it was counted at its
+        # length (Apriori) and the level's pair at the core's position is the core: its count,
+        # closedness and clean ends are the level's, looked up, not counted again
         cores = pd.concat(cores, ignore_index=True)
-        need = {L: g for L, g in cores.groupby("length")}
-        for L, pos, pair_id, pairs, cnt, closed in _core_levels(units, yidx, 1, cores["pos"].to_numpy(),
-                                                                cores["length"].to_numpy()):
-            at = np.searchsorted(pos, need[L]["pos"].to_numpy())
-            req, k = pair_id[at], need[L]["count"].to_numpy()
-            good = units.clean_start[pos] & units.clean_end[pos + L - 1]
-            n_good = np.bincount(pair_id, weights=good, minlength=len(pairs))
-            keep_pair = np.zeros(len(pairs), dtype=bool)
+        for L, g in cores.groupby("length"):
+            pos, pair_id, cnt, closed, n_good = levels[L]
+            want = g["pos"].to_numpy()
+            at = np.searchsorted(pos, want)
+            if (at >= len(pos)).any() or (pos[np.minimum(at, len(pos) - 1)] != want).any():
+                raise RuntimeError(f"{units.lang}: a core not counted at its length (a bug)")
+            req, k = pair_id[at], g["count"].to_numpy()
+            keep_pair = np.zeros(len(cnt), dtype=bool)
             keep_pair[req[(cnt[req] == k) & (n_good[req] >= min_count)]] = True
             keep_pair &= ~closed  # (a closed core is already a row of the first pass)
             n_cores += int(keep_pair.sum())
@@ -1047,22 +1022,25 @@ def _count_strings(year_units, year_values: list, walk: dict):
             start += m
         index.append(pd.Index(uniq))
         term.append(t)
+    # the first level (node 0: the key is the unit) as a table indexed by the unit (V: no string's unit)
+    root = np.full(V + 1, -1, dtype=np.int64)
+    root[index[0].to_numpy()] = np.arange(len(index[0]))
     out_g, out_y, out_c = [], [], []
     for yi, y in enumerate(year_values):
         u = year_units(y)
-        codes, run, n = u.codes.astype(np.int64), u.run, len(u.codes)
+        codes, room, n = u.codes.astype(np.int64), _room(u.run), len(u.codes)
         active, cur = np.arange(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
         tot = np.zeros(G, dtype=np.int64)
         for k in range(1, K + 1):
             if k > 1:
-                nxt = active + k - 1
-                ok = nxt < n
-                ok[ok] = run[nxt[ok]] == run[active[ok]]
-                active, cur, nxt = active[ok], cur[ok], nxt[ok]
-            else:
-                nxt = active
+                ok = room[active] >= k - 1
+                active, cur = active[ok], cur[ok]
+            nxt = active + (k - 1)
             unit = codes[nxt]  # a unit no string has matches nothing
-            cur = index[k - 1].get_indexer(np.where(unit < V, cur * V + unit, -1)).astype(np.int64)
+            if k == 1:
+                cur = root[np.minimum(unit, V)]
+            else:
+                cur = index[k - 1].get_indexer(np.where(unit < V, cur * V + unit, -1)).astype(np.int64)
             ok = cur >= 0
             active, cur = active[ok], cur[ok]
             hit = term[k - 1][cur]
@@ -1223,7 +1201,8 @@ def _examples(frames: dict, sentences: dict, token_paths) -> dict:
         row_key = ((lang_codes * len(doc_values) + doc_codes) * n_p + para) * n_s + sent
         wanted = {((lang_no[lg] * len(doc_values) + doc_no[d]) * n_p + p) * n_s + s: (shard, d, p, s, lg)
                   for lg, d, p, s in sents if lg in lang_no and d in doc_no and p < n_p and s < n_s}
-        rows = np.flatnonzero(np.isin(row_key, np.fromiter(wanted, dtype=np.int64, count=len(wanted))))
+        wanted_keys = pd.Index(np.fromiter(wanted, dtype=np.int64, count=len(wanted)))
+        rows = np.flatnonzero(wanted_keys.get_indexer(row_key) >= 0)  # (a hash look-up, no sort)
         rows = rows[np.lexsort((idx[rows], row_key[rows]))]
         text_codes, text_values = _dictionary(t["text"])
         lens = np.fromiter((len(v) for v in text_values), dtype=np.int64, count=len(text_values))
