@@ -95,10 +95,10 @@ from matplotlib.font_manager import FontProperties, fontManager  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
-from textdrift.io import atomic_write_bytes, atomic_write_text, read_csv  # noqa: E402
+from textdrift.io import atomic_write_bytes, read_csv  # noqa: E402
 from textdrift.config import LANG_NAMES, defaults, lang_name  # noqa: E402
 from textdrift.codebook import codebook_frame  # noqa: E402,F401  (here for its users before it moved)
-from textdrift.memo import chart_key, kept_chart  # noqa: E402,F401  (chart_key: likewise)
+from textdrift.memo import chart_key, keep_chart, kept_chart  # noqa: E402,F401  (chart_key: likewise)
 
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
@@ -622,16 +622,9 @@ def save_memoized(draw, stem: str | Path, dpi: int, key: str | None, memo_dir: s
     copied = kept_chart(stem, key, memo_dir)
     if copied is not None:
         return copied
-    kept = Path(memo_dir) / stem.name
-    files = [kept.with_name(f"{kept.name}.{ext}") for ext in ("png", "svg")]
-    key_file = kept.with_name(f"{kept.name}.key")
     with _cyclic_gc_paused():
         paths = save_figure(draw(), stem, dpi)
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    key_file.unlink(missing_ok=True)
-    for f, path in zip(files, paths):
-        atomic_write_bytes(f, path.read_bytes())
-    atomic_write_text(key_file, key)
+    keep_chart(paths, key, memo_dir)
     return paths
 
 

@@ -29,9 +29,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from textdrift.config import cache_dir
-from textdrift.io import atomic_write_bytes
+from textdrift.io import atomic_write_bytes, atomic_write_text
 
-__all__ = ["EntryStore", "MemoLocation", "chart_key", "code_digest", "kept_chart"]
+__all__ = ["EntryStore", "MemoLocation", "chart_key", "code_digest", "keep_chart", "kept_chart"]
 
 log = logging.getLogger("textdrift.memo")
 
@@ -108,6 +108,32 @@ def chart_key(parts: Sequence, code: str, dpi: int) -> str:
     return h.hexdigest()
 
 
+def _kept_files(stem: Path, memo_dir: str | Path) -> tuple[list[Path], Path]:
+    """Where a chart is kept in ``memo_dir``: its PNG and SVG, and the file holding its key."""
+    kept = Path(memo_dir) / stem.name
+    return [kept.with_name(f"{kept.name}.{ext}") for ext in ("png", "svg")], kept.with_name(f"{kept.name}.key")
+
+
+def keep_chart(paths: list[Path], key: str, memo_dir: str | Path) -> None:
+    """Keep a chart just drawn (its PNG and SVG, ``paths``) in ``memo_dir`` under ``key``, for
+    :func:`kept_chart`; the key is written last, so an interrupted store is never taken for a kept chart.
+
+    Parameters
+    ----------
+    paths : list of Path
+        The PNG and the SVG, as :func:`textdrift.figures.save_figure` returns them.
+    key : str
+        :func:`chart_key` of what the chart was drawn from.
+    memo_dir : str or Path
+    """
+    files, key_file = _kept_files(Path(paths[0]).with_suffix(""), memo_dir)
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.unlink(missing_ok=True)
+    for f, path in zip(files, paths):
+        atomic_write_bytes(f, Path(path).read_bytes())
+    atomic_write_text(key_file, key)
+
+
 def kept_chart(stem: str | Path, key: str | None, memo_dir: str | Path | None) -> list[Path] | None:
     """The chart kept in ``memo_dir`` under ``key`` copied to ``stem``'s PNG and SVG, or None when
     none is kept there (:func:`textdrift.figures.save_memoized` then draws it; here, without
@@ -131,9 +157,7 @@ def kept_chart(stem: str | Path, key: str | None, memo_dir: str | Path | None) -
     if key is None or memo_dir is None:
         return None
     stem = Path(stem)
-    kept = Path(memo_dir) / stem.name
-    files = [kept.with_name(f"{kept.name}.{ext}") for ext in ("png", "svg")]
-    key_file = kept.with_name(f"{kept.name}.key")
+    files, key_file = _kept_files(stem, memo_dir)
     if not (key_file.is_file() and key_file.read_text(encoding="utf-8") == key and all(f.is_file() for f in files)):
         return None
     paths = []
