@@ -470,12 +470,14 @@ def _cpu() -> tuple[float, float, float]:
 
 
 def _log_cpu(name: str, phase: str, start: tuple[float, float, float]) -> None:
+    import time
+
     if not CPU_LOG:
         return
     end = _cpu()
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     lines = [{"test": name, "phase": phase, "wall": round(end[0] - start[0], 2), "self": round(end[1] - start[1], 2),
-              "children": round(end[2] - start[2], 2), "worker": worker}]
+              "children": round(end[2] - start[2], 2), "worker": worker, "end": round(time.time(), 1)}]
     for out, cmd in getattr(_CPU_LABEL, "pending", []):
         with contextlib.suppress(OSError, ValueError):
             user, system = open(out).read().split()[-2:]
