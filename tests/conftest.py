@@ -24,7 +24,8 @@ group by rewriting ``item._nodeid``, which pytest 9 no longer reads: the groups 
 
 ``TEXTDRIFT_TEST_CPU=<file>`` (e.g. ``TEXTDRIFT_TEST_CPU=/tmp/cpu.jsonl make test``) logs the CPU
 of every test phase, shared run and workflow command to that file and lists the largest at the end
-(:func:`_log_cpu`): on a shared machine wall times say little about what a test costs.
+(:func:`_log_cpu`): on a shared machine wall times say little about what a test costs. Each phase's
+line has its end time (``end``, seconds since the epoch): with ``wall``, each worker's timeline.
 """
 
 import contextlib
