@@ -24,7 +24,8 @@ group by rewriting ``item._nodeid``, which pytest 9 no longer reads: the groups 
 
 ``TEXTDRIFT_TEST_CPU=<file>`` (e.g. ``TEXTDRIFT_TEST_CPU=/tmp/cpu.jsonl make test``) logs the CPU
 of every test phase, shared run and workflow command to that file and lists the largest at the end
-(:func:`_log_cpu`): on a shared machine wall times say little about what a test costs.
+(:func:`_log_cpu`): on a shared machine wall times say little about what a test costs. Each phase's
+line has its end time (``end``, seconds since the epoch): with ``wall``, each worker's timeline.
 """
 
 import contextlib
@@ -470,12 +471,14 @@ def _cpu() -> tuple[float, float, float]:
 
 
 def _log_cpu(name: str, phase: str, start: tuple[float, float, float]) -> None:
+    import time
+
     if not CPU_LOG:
         return
     end = _cpu()
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     lines = [{"test": name, "phase": phase, "wall": round(end[0] - start[0], 2), "self": round(end[1] - start[1], 2),
-              "children": round(end[2] - start[2], 2), "worker": worker}]
+              "children": round(end[2] - start[2], 2), "worker": worker, "end": round(time.time(), 1)}]
     for out, cmd in getattr(_CPU_LABEL, "pending", []):
         with contextlib.suppress(OSError, ValueError):
             user, system = open(out).read().split()[-2:]
