@@ -14,7 +14,7 @@ from textdrift.config import defaults
 from textdrift.structure import assign_roles, decode_roles, encode_roles
 from textdrift.codebook import Theme, entity_codebook
 from textdrift.matching import match_themes
-from textdrift.counting import counted, paragraph_tokens
+from textdrift.counting import counted, frequent_extensions, paragraph_tokens, run_room
 from textdrift.themes import theme_frequencies
 from textdrift.vectorize import count_matrix
 from conftest import FIXTURE
@@ -491,3 +491,32 @@ def test_variant_within_a_mask_is_the_variant_s_rows_of_it(seg, tmp_path):
                 np.testing.assert_array_equal(got[c], ref[c])
                 assert got[c].dtype == ref[c].dtype
             assert {c: list(got.values(c)) for c in got.dicts} == {c: list(ref.values(c)) for c in ref.dicts}
+
+
+def test_run_room_by_hand():
+    # runs 0,0,0 | 1,1 | 2: the units after each position in its run
+    assert run_room(np.array([0, 0, 0, 1, 1, 2])).tolist() == [2, 1, 0, 1, 0, 0]
+    assert run_room(np.array([7])).tolist() == [0]
+    assert run_room(np.zeros(0, dtype=np.int64)).tolist() == []
+
+
+def test_frequent_extensions_against_enumeration():
+    # every position whose L-unit string and the L-unit string one later are frequent and whose L + 1
+    # units lie in one run, checked against a direct enumeration on random streams
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        n = int(rng.integers(1, 60))
+        units = rng.integers(0, 3, n)
+        run = np.cumsum(rng.random(n) < 0.2)
+        room = run_room(run)
+        for L in (1, 2, 3):
+            pos = np.array([p for p in range(n - L + 1) if run[p] == run[p + L - 1]], dtype=np.int64)
+            strings = [tuple(units[p:p + L]) for p in pos]
+            counts = {s: strings.count(s) for s in strings}
+            freq = np.array([counts[s] >= 2 for s in strings], dtype=bool)
+            code = np.arange(len(pos))
+            cand, prefix = frequent_extensions(pos, code, freq, room, L)
+            frequent_at = {int(p) for p, f in zip(pos, freq) if f}
+            want = [p for p in frequent_at if p + 1 in frequent_at and p + L < n and run[p] == run[p + L]]
+            assert cand.tolist() == sorted(want)
+            assert prefix.tolist() == [int(np.flatnonzero(pos == p)[0]) for p in sorted(want)]

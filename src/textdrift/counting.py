@@ -49,7 +49,7 @@ from textdrift.structure import ROLES
 _D = defaults()  # the configuration schema's defaults: every keyword default below that is a config setting
 
 __all__ = ["CHECK_VARIANTS", "COUNT_ROLES", "ENTITY_HEAD", "OPTIONAL_COLUMNS", "PARA_COLUMNS", "TOKEN_COLUMNS",
-           "TOKEN_SCHEMA", "VARIANTS", "absorbed", "counted", "entity_heads", "frequent_extensions", "load_tokens", "names_as_words",
+           "TOKEN_SCHEMA", "VARIANTS", "absorbed", "counted", "entity_heads", "frequent_extensions", "load_tokens", "names_as_words", "run_room",
            "paragraph_tokens", "read_shards", "segments", "variant_mask", "variant_tokens", "write_paragraph_tokens",
            "STRING_COLUMNS", "TokenCodes", "key_order", "paragraph_counts", "read_tokens", "unit_codes"]
 
@@ -357,14 +357,35 @@ def read_shards(paths, columns: list[str] | None = None) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
-def frequent_extensions(pos, code, freq, run, L: int):
+def run_room(run):
+    """Per position of a stream: the units after it in its run (int32). The runs (segments) are
+    numbered in text order, each one stretch of positions, so a string of ``k`` units from ``p`` lies
+    in one run exactly when ``room[p] >= k - 1``. Computed once per stream, read at every level of
+    :func:`frequent_extensions`.
+
+    Parameters
+    ----------
+    run : ndarray of int
+        The run of every unit of the stream (non-decreasing).
+
+    Returns
+    -------
+    ndarray of int32
+    """
+    n = len(run)
+    new_run = np.ones(n, dtype=bool)
+    np.not_equal(run[1:], run[:-1], out=new_run[1:])
+    run_last = np.append(np.flatnonzero(new_run)[1:] - 1, n - 1).astype(np.int32)
+    return run_last[np.cumsum(new_run) - 1] - np.arange(n, dtype=np.int32)
+
+
+def frequent_extensions(pos, code, freq, room, L: int):
     """One step of level-wise (Apriori) n-gram counting: the positions whose string of ``L`` units
     is frequent *and* whose string of ``L`` units starting one unit later is frequent too, inside one
     run (no n-gram crosses a segment), i.e. the starts of the candidate strings of ``L + 1`` units,
     with the code of their first ``L`` units (Agrawal & Srikant 1994: a string is frequent only if
-    both its ``L``-unit prefix and suffix are). Used by :mod:`textdrift.phrases` (long phrase units);
-    :mod:`textdrift.formulations` (maximal strings) does the same step with each position's room left
-    in its run computed once per year.
+    both its ``L``-unit prefix and suffix are). Used by :mod:`textdrift.phrases` (long phrase units)
+    and :mod:`textdrift.formulations` (maximal strings).
 
     Parameters
     ----------
@@ -374,8 +395,8 @@ def frequent_extensions(pos, code, freq, run, L: int):
         The string's code at each of ``pos`` (its dtype is kept).
     freq : ndarray of bool
         Whether the string at each of ``pos`` is frequent.
-    run : ndarray of int
-        The run (segment) of every unit of the stream.
+    room : ndarray of int
+        :func:`run_room` of the stream's runs.
     L : int
 
     Returns
@@ -385,13 +406,10 @@ def frequent_extensions(pos, code, freq, run, L: int):
     prefix : ndarray of int
         The code of each candidate's first ``L`` units.
     """
-    n = len(run)
-    F = np.zeros(n + 1, dtype=bool)
+    F = np.zeros(len(room) + 1, dtype=bool)
     cand, prefix = pos[freq], code[freq]  # (the codes taken along: no look-up array of every unit)
     F[cand] = True
-    ok = cand + L < n
-    cand, prefix = cand[ok], prefix[ok]
-    ok = F[cand + 1] & (run[cand] == run[cand + L])
+    ok = F[cand + 1] & (room[cand] >= L)  # (room >= L: the unit L after it is in the stream and its run)
     return cand[ok], prefix[ok]
 
 

@@ -100,7 +100,7 @@ import numpy as np
 import pandas as pd
 
 from textdrift.config import Settings, defaults, setting
-from textdrift.counting import key_order
+from textdrift.counting import frequent_extensions, key_order, run_room
 
 log = logging.getLogger("textdrift.formulations")
 
@@ -596,17 +596,6 @@ def _neighbour_years(years_idx: np.ndarray, gram: np.ndarray, n_years: int, wind
     return same_prev & (gap_prev <= w), same_next & (gap_next <= w)
 
 
-def _room(run: np.ndarray) -> np.ndarray:
-    """Per position: the units after it in its run (int32; runs are numbered in text order, so a
-    run is one stretch of positions): a string of ``k`` units from ``p`` lies in one run when
-    ``room[p] >= k - 1``."""
-    n = len(run)
-    new_run = np.ones(n, dtype=bool)
-    np.not_equal(run[1:], run[:-1], out=new_run[1:])
-    run_last = np.append(np.flatnonzero(new_run)[1:] - 1, n - 1).astype(np.int32)
-    return run_last[np.cumsum(new_run) - 1] - np.arange(n, dtype=np.int32)
-
-
 def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: int):
     """The strings of each length L = 1..``max_length``, counted per year, level by level (module
     docstring: "Frequent strings, level by level").
@@ -634,7 +623,7 @@ def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: 
     code1 = code1.astype(np.int32)
     V = max(len(uniq1), 1)
     pos, code = np.arange(n, dtype=np.int32), code1
-    room = _room(run)
+    room = run_room(run)  # read at every level
     # one year (Y == 1, the caller's year at a time): a string's pair is the string itself, its
     # code (numbered by first occurrence, as a factorization of the pairs would number them)
     one = Y == 1
@@ -655,13 +644,8 @@ def _levels(units: Units, yidx: np.ndarray, Y: int, min_count: int, max_length: 
             np.maximum.at(gmax, pairs // Y, cnt)
             freq = gmax[code] >= min_count
         # the next level: positions whose length-L prefix and suffix are both frequent, in one run
-        # (:func:`textdrift.counting.frequent_extensions`, the run's end read from ``room``)
-        cand, prefix = pos[freq], code[freq]
-        F = np.zeros(n + 1, dtype=bool)
-        F[cand] = True
-        ok = F[cand + 1] & (room[cand] >= L)
-        cand, prefix = cand[ok], prefix[ok]
-        del freq, F, ok
+        cand, prefix = frequent_extensions(pos, code, freq, room, L)  # int32 codes
+        del freq
         if len(cand):
             # one factorization of (string, year) in text order; the strings numbered in the order of
             # their first (string, year), which is their own first occurrence: the same numbers as
@@ -1028,7 +1012,7 @@ def _count_strings(year_units, year_values: list, walk: dict):
     out_g, out_y, out_c = [], [], []
     for yi, y in enumerate(year_values):
         u = year_units(y)
-        codes, room, n = u.codes.astype(np.int64), _room(u.run), len(u.codes)
+        codes, room, n = u.codes.astype(np.int64), run_room(u.run), len(u.codes)
         active, cur = np.arange(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
         tot = np.zeros(G, dtype=np.int64)
         for k in range(1, K + 1):

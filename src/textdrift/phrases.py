@@ -128,7 +128,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from textdrift.config import UNSPACED_LANGUAGES, defaults
-from textdrift.counting import ENTITY_HEAD, frequent_extensions, key_order
+from textdrift.counting import ENTITY_HEAD, frequent_extensions, key_order, run_room
 from textdrift.io import read_csv, write_csv, write_csv_batches
 from textdrift.io import release_memory as _release_memory  # Arrow's pool and glibc's heap, after each shard
 from textdrift.stats import log_odds_dirichlet, q_values
@@ -1023,6 +1023,7 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
         V = max(len(strings), 1)
         code = pd.factorize(words, sort=False)[0].astype(np.int32)  # int32 codes and positions: the memory
         pos = np.arange(n, dtype=np.int32)
+        room = run_room(seg)  # per position, the units after it in its segment
         cnt = np.bincount(code)
         top = max(hi, lo - 1 if any_bridged else 0)
         for L in range(1, top + 1):
@@ -1042,7 +1043,7 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
                 hit = c >= 0
                 at_hit, c_hit = pos[hit], c[hit] - int(col[freq_gram[0]] if len(freq_gram) else 0)
                 del c, hit
-                fits = np.flatnonzero(seg[:n - L + 1] == seg[L - 1:]) if n >= L else np.zeros(0, dtype=np.int64)
+                fits = np.flatnonzero(room >= L - 1)  # the n-grams of L units inside one segment
                 fits = fits[counted_at(fits, L)]
                 for u, (idx, size) in units.items():  # this order's block: its frequent n-grams, then REST
                     r = idx[at_hit]
@@ -1054,7 +1055,7 @@ def long_counts(token_paths, lang: str, settings: "PhraseSettings | None" = None
                 del at_hit, c_hit, fits
             if L == top:
                 break
-            cand, prefix = frequent_extensions(pos, code, cnt[code] >= s.min_count, seg, L)
+            cand, prefix = frequent_extensions(pos, code, cnt[code] >= s.min_count, room, L)
             if len(cand):  # the key built in place (one int64 array at a time)
                 key = prefix.astype(np.int64)
                 del prefix
